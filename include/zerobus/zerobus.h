@@ -1,0 +1,443 @@
+/*
+ * libzerobus: a native client for Databricks Zerobus Ingest.
+ *
+ * This header is the library's whole ABI. It is C99 and C++ compatible and includes nothing
+ * but the C standard library.
+ *
+ * Conventions that hold for every function unless its comment says otherwise:
+ *
+ *  - Fallible functions return a zb_status: ZB_OK (0) or one of the ZB_ERR_* codes below.
+ *  - The last parameter `zb_error **err` is optional. When it is not NULL and the call fails,
+ *    *err receives a new error object that the caller owns and frees with zb_error_free();
+ *    on success *err is set to NULL.
+ *  - Pointer parameters are borrowed for the duration of the call; the library keeps no
+ *    reference to them after it returns. Strings are NUL-terminated UTF-8.
+ *  - Handles (zb_config, zb_sdk, zb_stream, zb_records, zb_error) are created and freed only by
+ *    the library. Every *_destroy / *_free accepts NULL and does nothing with it.
+ *  - Offsets are logical record offsets: 0, 1, 2, ... per stream, one per record.
+ *  - Timeouts are in milliseconds; ZB_TIMEOUT_INFINITE waits without limit.
+ *  - No function throws, aborts or unwinds; misuse is reported as ZB_ERR_INVALID_ARG or
+ *    ZB_ERR_STATE.
+ */
+#ifndef ZEROBUS_ZEROBUS_H
+#define ZEROBUS_ZEROBUS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(ZB_BUILDING_LIBRARY) && defined(__GNUC__)
+#define ZB_API __attribute__((visibility("default")))
+#else
+#define ZB_API
+#endif
+
+/** Waits without a time limit, wherever a timeout is taken. */
+#define ZB_TIMEOUT_INFINITE (-1)
+
+/* Handles. Each is opaque and created and freed only by the library. */
+typedef struct zb_error zb_error;
+typedef struct zb_config zb_config;
+typedef struct zb_headers zb_headers;
+typedef struct zb_sdk zb_sdk;
+typedef struct zb_stream zb_stream;
+typedef struct zb_records zb_records;
+
+/* ----------------------------------------------------------------------------------------- */
+/* Versions                                                                                  */
+/* ----------------------------------------------------------------------------------------- */
+
+#define ZB_VERSION_MAJOR 0
+#define ZB_VERSION_MINOR 1
+#define ZB_VERSION_PATCH 0
+/** The version as one number, 0xMMmmpp: compare with zb_version() at run time. */
+#define ZB_VERSION_NUM ((ZB_VERSION_MAJOR << 16) | (ZB_VERSION_MINOR << 8) | ZB_VERSION_PATCH)
+
+/** The version of the library loaded at run time, encoded like ZB_VERSION_NUM.
+ *  Thread-safe. */
+ZB_API uint32_t zb_version(void);
+
+/** The version of the library loaded at run time as "MAJOR.MINOR.PATCH"; a static string.
+ *  Thread-safe. */
+ZB_API const char *zb_version_str(void);
+
+/* ----------------------------------------------------------------------------------------- */
+/* Status codes and errors                                                                   */
+/* ----------------------------------------------------------------------------------------- */
+
+/** A status code. Codes are never renumbered; new ones are only appended. */
+typedef int32_t zb_status;
+
+#define ZB_OK 0
+/** A required pointer was NULL, or an argument is out of its documented range. */
+#define ZB_ERR_INVALID_ARG 1
+/** zb_config_set() or zb_config_get() was given a key the library does not know. */
+#define ZB_ERR_UNKNOWN_KEY 2
+/** zb_config_set() was given a value that does not parse or is out of range for its key. */
+#define ZB_ERR_INVALID_VALUE 3
+/** The in-flight window is full and the ingest could not wait (stream.ingest.timeout.ms). */
+#define ZB_ERR_QUEUE_FULL 4
+/** A wait ended before its condition held. */
+#define ZB_ERR_TIMEOUT 5
+/** The stream was closed by zb_stream_close(); it accepts no more records. */
+#define ZB_ERR_CLOSED 6
+/** A record of zero bytes. */
+#define ZB_ERR_EMPTY_RECORD 7
+/** A record that cannot fit into one request (stream.max.request.bytes, 10 MiB by default). */
+#define ZB_ERR_RECORD_TOO_LARGE 8
+/** A batch of zero records. */
+#define ZB_ERR_EMPTY_BATCH 9
+/** Protobuf records given to a JSON stream, or JSON records to a protobuf stream. */
+#define ZB_ERR_RECORD_TYPE 10
+/** The endpoint, table name or descriptor is malformed. */
+#define ZB_ERR_INVALID_TARGET 11
+/** The gRPC call failed or the server ended it; zb_error_grpc_status() tells how. */
+#define ZB_ERR_TRANSPORT 12
+/** The server broke the protocol (an unexpected message, an ack that goes backwards). */
+#define ZB_ERR_PROTOCOL 13
+/** The headers provider failed or gave headers that cannot be sent. */
+#define ZB_ERR_AUTH 14
+/** The call is not allowed in the object's current state or from the calling thread. */
+#define ZB_ERR_STATE 15
+/** Memory could not be allocated. */
+#define ZB_ERR_NO_MEMORY 16
+/** A bug in the library; the message says where. */
+#define ZB_ERR_INTERNAL 17
+
+/** The code's symbolic name ("ZB_ERR_QUEUE_FULL"), a static string, or NULL for a code this
+ *  version of the library does not know. Codes are contiguous from ZB_OK, so a binding can
+ *  enumerate them by counting up until NULL. Thread-safe. */
+ZB_API const char *zb_status_name(zb_status status);
+
+/** A one-sentence description of the code, a static string, or NULL for an unknown code.
+ *  Thread-safe. */
+ZB_API const char *zb_status_describe(zb_status status);
+
+/** An error: a status code, a message, whether retrying may succeed, and the gRPC status it
+ *  came from. Immutable; safe to read from any thread. */
+
+/** The status code of `err`; ZB_ERR_INVALID_ARG when `err` is NULL. */
+ZB_API zb_status zb_error_code(const zb_error *err);
+
+/** The message of `err`, valid until zb_error_free(err); "" when `err` is NULL. */
+ZB_API const char *zb_error_message(const zb_error *err);
+
+/** 1 when the same operation may succeed if tried again (a transient server or network
+ *  failure), else 0. */
+ZB_API int32_t zb_error_is_retryable(const zb_error *err);
+
+/** The gRPC status code (0..16) the error came from, or -1 when it did not come from gRPC. */
+ZB_API int32_t zb_error_grpc_status(const zb_error *err);
+
+/** A new error object, for tests that mock the library. `message` is copied (NULL means "").
+ *  Returns NULL only when out of memory. The caller frees it with zb_error_free(). */
+ZB_API zb_error *zb_error_new(zb_status code, const char *message, int32_t retryable);
+
+/** A copy of `err` that the caller owns; NULL when `err` is NULL or out of memory. */
+ZB_API zb_error *zb_error_dup(const zb_error *err);
+
+/** Frees `err`. NULL is ignored. */
+ZB_API void zb_error_free(zb_error *err);
+
+/* ----------------------------------------------------------------------------------------- */
+/* Callbacks                                                                                 */
+/* ----------------------------------------------------------------------------------------- */
+
+/** Releases a user_data pointer that was given to the library. Called exactly once, when the
+ *  library can no longer call the callback registered with it. */
+typedef void (*zb_free_cb)(void *user_data);
+
+/* ----------------------------------------------------------------------------------------- */
+/* Configuration                                                                             */
+/* ----------------------------------------------------------------------------------------- */
+
+/** A set of string-keyed options. zb_sdk_new() and zb_stream_new() copy what they need, so the
+ *  caller may change or destroy a config right after using it. A config is not thread-safe:
+ *  do not change one from two threads at once. docs/CONFIGURATION.md lists every key. */
+
+/** Creates a config holding every default.
+ *  @param out receives the new config, owned by the caller (zb_config_destroy()).
+ *  @return ZB_OK; ZB_ERR_INVALID_ARG if `out` is NULL; ZB_ERR_NO_MEMORY. */
+ZB_API zb_status zb_config_new(zb_config **out, zb_error **err);
+
+/** Copies `cfg`, its callbacks included (they are shared: each free_user_data still runs once).
+ *  @param out receives the copy, owned by the caller.
+ *  @return ZB_OK; ZB_ERR_INVALID_ARG if `cfg` or `out` is NULL; ZB_ERR_NO_MEMORY. */
+ZB_API zb_status zb_config_dup(const zb_config *cfg, zb_config **out, zb_error **err);
+
+/** Frees `cfg` and releases its callbacks. NULL is ignored. */
+ZB_API void zb_config_destroy(zb_config *cfg);
+
+/** Sets option `key` to `value`, both copied.
+ *  @return ZB_OK; ZB_ERR_INVALID_ARG if an argument is NULL; ZB_ERR_UNKNOWN_KEY if the key does
+ *  not exist; ZB_ERR_INVALID_VALUE if the value does not parse or is out of range (the message
+ *  says what is accepted). The config is unchanged on failure. */
+ZB_API zb_status zb_config_set(zb_config *cfg, const char *key, const char *value,
+                               zb_error **err);
+
+/** Reads option `key` as text. Secret values (auth.token) read back as "[hidden]".
+ *  @param buf receives the value and a NUL when `*size` is large enough; may be NULL to ask
+ *  for the size.
+ *  @param size in: the capacity of `buf`; out: the bytes the value needs, NUL included.
+ *  @return ZB_OK (check `*size` to know whether `buf` was large enough); ZB_ERR_INVALID_ARG;
+ *  ZB_ERR_UNKNOWN_KEY. */
+ZB_API zb_status zb_config_get(const zb_config *cfg, const char *key, char *buf, size_t *size,
+                               zb_error **err);
+
+/** Describes one configuration key. Grows only at the end; the caller sets struct_size. */
+typedef struct zb_config_property {
+  uint32_t struct_size;      /**< set by the caller to sizeof(zb_config_property) */
+  const char *name;          /**< e.g. "recovery.retries" */
+  const char *type;          /**< "bool", "int" or "string" */
+  const char *default_value; /**< as zb_config_get() would print it */
+  const char *range;         /**< the accepted values, e.g. "0 .. 2147483647" */
+  const char *scope;         /**< "sdk" (read by zb_sdk_new) or "stream" (by zb_stream_new) */
+  const char *description;   /**< one paragraph */
+} zb_config_property;
+
+/** Initializer for zb_config_property. */
+#define ZB_CONFIG_PROPERTY_INIT {sizeof(zb_config_property), NULL, NULL, NULL, NULL, NULL, NULL}
+
+/** Fills `out` with the description of the `index`-th key (0-based, in a stable order). The
+ *  strings are static. Thread-safe.
+ *  @return ZB_OK; ZB_ERR_INVALID_ARG if `out` is NULL or its struct_size is too small for the
+ *  first two fields, or `index` is past the last key (so a caller can enumerate until then). */
+ZB_API zb_status zb_config_describe(size_t index, zb_config_property *out, zb_error **err);
+
+/* ----------------------------------------------------------------------------------------- */
+/* Headers provider                                                                          */
+/* ----------------------------------------------------------------------------------------- */
+
+/** The gRPC metadata of one connection attempt, being filled in by a headers provider. */
+
+/** Adds one header for the connection attempt under way. Names are lower-case ASCII letters,
+ *  digits, '-', '_' and '.'; values are printable ASCII. Call it only from inside the headers
+ *  provider that received `headers`.
+ *  @return ZB_OK; ZB_ERR_INVALID_ARG for a NULL argument or a name or value that gRPC cannot
+ *  send (the connection attempt then fails with ZB_ERR_AUTH naming the header). */
+ZB_API zb_status zb_headers_add(zb_headers *headers, const char *name, const char *value,
+                                zb_error **err);
+
+/** Supplies the headers of a connection attempt. Called before every connection, the first and
+ *  every reconnection, on the thread that makes it; calls are serialized, never concurrent.
+ *  It may block (to fetch a token, say), which delays the connection.
+ *  @param headers where to add headers with zb_headers_add(); valid during the call only.
+ *  @return ZB_OK to connect; any other status fails the attempt with ZB_ERR_AUTH. */
+typedef zb_status (*zb_headers_cb)(zb_headers *headers, void *user_data);
+
+/** Registers the stream's headers provider, replacing any earlier one (whose free_user_data
+ *  runs when nothing holds it any more). Streams created from this config share it. Without a
+ *  provider, a stream sends `authorization: Bearer <auth.token>` when auth.token is set.
+ *  The library adds x-databricks-zerobus-table-name and x-zerobus-sdk unless the provider set
+ *  them.
+ *  @param cb the provider, or NULL to remove it.
+ *  @param free_user_data may be NULL; runs exactly once, on the thread that drops the last
+ *  holder (zb_config_destroy(), a later zb_config_set_headers_provider() or zb_stream_destroy()).
+ *  @return ZB_OK; ZB_ERR_INVALID_ARG if `cfg` is NULL. */
+ZB_API zb_status zb_config_set_headers_provider(zb_config *cfg, zb_headers_cb cb, void *user_data,
+                                                zb_free_cb free_user_data, zb_error **err);
+
+/* ----------------------------------------------------------------------------------------- */
+/* Events: what became durable, and what never will                                          */
+/* ----------------------------------------------------------------------------------------- */
+
+typedef int32_t zb_event_type;
+/** Records first_offset..last_offset became durable; last_offset is the new watermark. */
+#define ZB_EVENT_ACK 1
+/** Records first_offset..last_offset will never be acknowledged; `error` says why. They stay
+ *  retrievable with zb_stream_unacked() until the stream is destroyed. */
+#define ZB_EVENT_ERROR 2
+
+/** One event of a stream. Grows only at the end; struct_size says how much the library
+ *  filled. */
+typedef struct zb_event {
+  uint32_t struct_size;
+  zb_event_type type;
+  uint64_t first_offset;
+  uint64_t last_offset;
+  /** ZB_EVENT_ERROR only, else NULL. From zb_stream_poll() the caller owns it and frees it with
+   *  zb_error_free(); in an event callback it is borrowed for the duration of the call. */
+  zb_error *error;
+} zb_event;
+
+/** Initializer for zb_event. */
+#define ZB_EVENT_INIT {sizeof(zb_event), 0, 0, 0, NULL}
+
+/** Receives a stream's events, in order, one at a time, on a thread the library owns (never on
+ *  a gRPC thread, never on the caller of a zb_* function). It may call any zb_stream_*
+ *  function, including on its own stream; zb_stream_destroy() of its own stream takes effect
+ *  once the callback returns. It should not block for long: events queue up behind it.
+ *  @param stream the stream the event belongs to; borrowed. */
+typedef void (*zb_event_cb)(zb_stream *stream, const zb_event *event, void *user_data);
+
+/** Registers the event callback of streams created from this config, replacing an earlier one.
+ *  With a callback, a stream delivers every event to it and zb_stream_poll() is not allowed.
+ *  @param cb the callback, or NULL to remove it.
+ *  @param free_user_data may be NULL; runs exactly once, when nothing holds the registration
+ *  any more (see zb_config_set_headers_provider()).
+ *  @return ZB_OK; ZB_ERR_INVALID_ARG if `cfg` is NULL. */
+ZB_API zb_status zb_config_set_event_callback(zb_config *cfg, zb_event_cb cb, void *user_data,
+                                              zb_free_cb free_user_data, zb_error **err);
+
+/** Tells a poller that a stream's event queue has turned non-empty. */
+typedef void (*zb_wakeup_cb)(void *user_data);
+
+/** Registers a wakeup for streams created from this config, replacing an earlier one. It runs
+ *  on a library-owned thread each time the stream's event queue goes from empty to non-empty;
+ *  after a wakeup, poll until the queue is empty or no new wakeup comes. It must not block and
+ *  must not call zb_* functions (signal your event loop instead).
+ *  @param free_user_data may be NULL; runs exactly once (see zb_config_set_headers_provider()).
+ *  @return ZB_OK; ZB_ERR_INVALID_ARG if `cfg` is NULL. */
+ZB_API zb_status zb_config_set_wakeup(zb_config *cfg, zb_wakeup_cb cb, void *user_data,
+                                      zb_free_cb free_user_data, zb_error **err);
+
+/* ----------------------------------------------------------------------------------------- */
+/* SDK: one endpoint, one shared connection                                                  */
+/* ----------------------------------------------------------------------------------------- */
+
+/** A Zerobus endpoint. Streams of one SDK share one HTTP/2 connection. Thread-safe. */
+
+/** Creates an SDK for `endpoint`: "host[:port]" or "https://host[:port]" (TLS with the system's
+ *  trust store) or "http://host:port" (plaintext, for local servers). No network I/O happens
+ *  here; the connection opens with the first stream.
+ *  @param cfg SDK options, copied; NULL means defaults.
+ *  @param out receives the SDK, owned by the caller (zb_sdk_destroy()).
+ *  @return ZB_OK; ZB_ERR_INVALID_ARG if `endpoint` or `out` is NULL; ZB_ERR_INVALID_TARGET for
+ *  a malformed endpoint; ZB_ERR_NO_MEMORY. */
+ZB_API zb_status zb_sdk_new(const char *endpoint, const zb_config *cfg, zb_sdk **out,
+                            zb_error **err);
+
+/** Releases the caller's reference to `sdk`. Streams created from it keep working; the
+ *  connection closes when the last of them is destroyed. NULL is ignored. */
+ZB_API void zb_sdk_destroy(zb_sdk *sdk);
+
+/* ----------------------------------------------------------------------------------------- */
+/* Streams                                                                                   */
+/* ----------------------------------------------------------------------------------------- */
+
+/** A stream of records into one table. Every function on a stream may be called from any
+ *  number of threads at once, except zb_stream_destroy(). */
+
+typedef int32_t zb_record_type;
+/** Records are serialized protobuf messages of the stream's descriptor. */
+#define ZB_RECORD_PROTO 1
+/** Records are JSON objects, one per record, as UTF-8 text. */
+#define ZB_RECORD_JSON 2
+
+/** Opens a stream into `table_name` ("catalog.schema.table") and returns once the server has
+ *  accepted it. Connection attempts are retried as recovery.* configures.
+ *  @param record_type ZB_RECORD_PROTO or ZB_RECORD_JSON.
+ *  @param descriptor for ZB_RECORD_PROTO: a serialized google.protobuf.DescriptorProto of the
+ *  record message, copied; for ZB_RECORD_JSON: NULL with descriptor_len 0.
+ *  @param cfg stream options and callbacks, copied; NULL means defaults.
+ *  @param out receives the stream, owned by the caller (zb_stream_close(), zb_stream_destroy()).
+ *  @return ZB_OK; ZB_ERR_INVALID_ARG for NULL pointers, an unknown record type or a descriptor
+ *  given to a JSON stream; ZB_ERR_INVALID_TARGET for a malformed table name or a descriptor
+ *  that does not parse; ZB_ERR_AUTH; ZB_ERR_TRANSPORT with the gRPC status when the server
+ *  refused the stream or could not be reached; ZB_ERR_TIMEOUT; ZB_ERR_NO_MEMORY. */
+ZB_API zb_status zb_stream_new(zb_sdk *sdk, const char *table_name, zb_record_type record_type,
+                               const void *descriptor, size_t descriptor_len,
+                               const zb_config *cfg, zb_stream **out, zb_error **err);
+
+/** Accepts one protobuf record on a ZB_RECORD_PROTO stream. The bytes are copied before the
+ *  call returns; the record is sent in the background and becomes durable when an ack event
+ *  covers its offset. When the in-flight window is full, waits up to stream.ingest.timeout.ms
+ *  for room.
+ *  @param offset_out receives the record's offset; may be NULL.
+ *  @return ZB_OK; ZB_ERR_INVALID_ARG for a NULL stream or record; ZB_ERR_EMPTY_RECORD;
+ *  ZB_ERR_RECORD_TOO_LARGE; ZB_ERR_RECORD_TYPE on a JSON stream; ZB_ERR_QUEUE_FULL;
+ *  ZB_ERR_CLOSED after zb_stream_close(); after the stream failed, the error it failed with. */
+ZB_API zb_status zb_stream_ingest_proto(zb_stream *stream, const void *record, size_t len,
+                                        uint64_t *offset_out, zb_error **err);
+
+/** Accepts one JSON object (UTF-8 text, not NUL-terminated necessarily) on a ZB_RECORD_JSON
+ *  stream, as zb_stream_ingest_proto() does; ZB_ERR_RECORD_TYPE on a protobuf stream. */
+ZB_API zb_status zb_stream_ingest_json(zb_stream *stream, const char *json, size_t len,
+                                       uint64_t *offset_out, zb_error **err);
+
+/** Accepts `count` protobuf records as one unit: either all of them or none. They get
+ *  consecutive offsets and travel in one request.
+ *  @param records, lens arrays of `count` record pointers and lengths.
+ *  @param last_offset_out receives the offset of the last record; may be NULL.
+ *  @return as zb_stream_ingest_proto(), plus ZB_ERR_EMPTY_BATCH when `count` is 0,
+ *  ZB_ERR_INVALID_ARG when an array or one of its records is NULL, and ZB_ERR_RECORD_TOO_LARGE
+ *  when the batch cannot fit into one request. */
+ZB_API zb_status zb_stream_ingest_proto_batch(zb_stream *stream, const void *const *records,
+                                              const size_t *lens, size_t count,
+                                              uint64_t *last_offset_out, zb_error **err);
+
+/** Accepts `count` JSON records as one unit, as zb_stream_ingest_proto_batch() does. */
+ZB_API zb_status zb_stream_ingest_json_batch(zb_stream *stream, const char *const *records,
+                                             const size_t *lens, size_t count,
+                                             uint64_t *last_offset_out, zb_error **err);
+
+/** Waits until `offset` is durable. Runs no callback.
+ *  @return ZB_OK; ZB_ERR_INVALID_ARG for a NULL stream or an offset never issued; ZB_ERR_TIMEOUT;
+ *  the stream's error if it failed or was closed before the offset was acknowledged. */
+ZB_API zb_status zb_stream_wait_for_offset(zb_stream *stream, uint64_t offset, int32_t timeout_ms,
+                                           zb_error **err);
+
+/** Waits until every record accepted before the call is durable. Runs no callback.
+ *  @return ZB_OK (also when nothing was ever ingested); ZB_ERR_INVALID_ARG; ZB_ERR_TIMEOUT (the
+ *  stream keeps going); the stream's error if it failed. */
+ZB_API zb_status zb_stream_flush(zb_stream *stream, int32_t timeout_ms, zb_error **err);
+
+/** Closes the stream gracefully: stops accepting records, waits up to `timeout_ms` for every
+ *  accepted record to be acknowledged, ends the gRPC call, and waits for the event callback to
+ *  deliver the events queued so far (unless called from that callback). Records still
+ *  unacknowledged get an error event and stay retrievable with zb_stream_unacked().
+ *  Idempotent: a second call returns what the first returned.
+ *  @return ZB_OK when every record was acknowledged; ZB_ERR_TIMEOUT (the message counts the
+ *  records left); the stream's error if it failed; ZB_ERR_INVALID_ARG for a NULL stream. */
+ZB_API zb_status zb_stream_close(zb_stream *stream, int32_t timeout_ms, zb_error **err);
+
+/** Frees the stream. A barrier: when it returns, no event callback or wakeup of this stream is
+ *  running or will run, and every free_user_data the stream held has run (unless a config
+ *  still holds that registration). A stream that was not closed is closed at once, abandoning
+ *  records not yet acknowledged. Called from the stream's own event callback, it takes effect
+ *  when the callback returns. Not thread-safe: no other call on `stream` may be running or
+ *  follow. NULL is ignored. */
+ZB_API void zb_stream_destroy(zb_stream *stream);
+
+/** Takes up to `capacity` events from the stream's queue, oldest first, waiting up to
+ *  `timeout_ms` for the first (0 returns at once). Acks that arrive while an earlier ack event
+ *  is still queued are merged into it, so the queue stays small when nobody polls.
+ *  @param events an array of `capacity` events; the library writes `event_size` bytes of each.
+ *  @param event_size sizeof(zb_event) as the caller knows it.
+ *  @param count_out receives the number of events written.
+ *  @return ZB_OK (with *count_out 0 on timeout); ZB_ERR_INVALID_ARG for NULL pointers or an
+ *  event_size too small; ZB_ERR_STATE when the stream has an event callback. One thread at a
+ *  time should poll a stream; concurrent polls are safe but split the events between them. */
+ZB_API zb_status zb_stream_poll(zb_stream *stream, zb_event *events, size_t event_size,
+                                size_t capacity, int32_t timeout_ms, size_t *count_out,
+                                zb_error **err);
+
+/** A list of records with their offsets, owned by the caller. */
+
+/** Copies every record the stream accepted and that is not yet acknowledged, in offset order.
+ *  After a failure or a timed-out close, these are exactly the records of the error events.
+ *  @param out receives the list, owned by the caller (zb_records_free()).
+ *  @return ZB_OK; ZB_ERR_INVALID_ARG; ZB_ERR_NO_MEMORY. */
+ZB_API zb_status zb_stream_unacked(zb_stream *stream, zb_records **out, zb_error **err);
+
+/** The number of records in `records`; 0 for NULL. */
+ZB_API size_t zb_records_count(const zb_records *records);
+
+/** Reads record `index` of `records`.
+ *  @param data receives a pointer to the record's bytes, valid until zb_records_free().
+ *  @param len receives its length. @param offset receives its offset; may be NULL.
+ *  @return ZB_OK; ZB_ERR_INVALID_ARG for NULL pointers or an index out of range. */
+ZB_API zb_status zb_records_get(const zb_records *records, size_t index, const void **data,
+                                size_t *len, uint64_t *offset, zb_error **err);
+
+/** Frees a record list. NULL is ignored. */
+ZB_API void zb_records_free(zb_records *records);
+
+#ifdef __cplusplus
+} /* extern "C" */
+#endif
+
+#endif /* ZEROBUS_ZEROBUS_H */
