@@ -1,0 +1,261 @@
+#include "server/ephemeral_stream.h"
+
+#include <vector>
+
+#include "server/stream_id.h"
+#include "server/validation.h"
+
+namespace zerobus::server {
+namespace {
+
+using databricks::zerobus::EphemeralStreamRequest;
+using databricks::zerobus::EphemeralStreamResponse;
+using databricks::zerobus::IngestRecordBatchRequest;
+using databricks::zerobus::IngestRecordRequest;
+using databricks::zerobus::RecordType;
+
+grpc::Status Invalid(std::string message) {
+  return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, std::move(message));
+}
+
+const char *TypeName(RecordType type) {
+  return type == RecordType::JSON ? "JSON" : "PROTO";
+}
+
+}  // namespace
+
+grpc::ServerBidiReactor<EphemeralStreamRequest, EphemeralStreamResponse>
+    *EphemeralStreamCall::Start(const StreamEnv &env) {
+  std::shared_ptr<EphemeralStreamCall> call(new EphemeralStreamCall(env));
+  call->self_ = call;
+  env.registry->Add(call);
+  call->StartSendInitialMetadata();
+  call->StartRead(&call->request_);
+  return call.get();
+}
+
+void EphemeralStreamCall::OnReadDone(bool ok) {
+  if (!ok) {
+    // The client half-closed (or the call died, which OnCancel handles): the call ends once
+    // everything received has been acknowledged.
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      reads_done_ = true;
+    }
+    Pump();
+    return;
+  }
+  grpc::Status status = created_ ? HandleIngest() : HandleCreate();
+  if (!status.ok()) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (!finish_status_) finish_status_ = std::move(status);
+    }
+    Pump();
+    return;
+  }
+  Pump();
+  StartRead(&request_);
+}
+
+grpc::Status EphemeralStreamCall::HandleCreate() {
+  if (!request_.has_create_stream()) {
+    return Invalid("the first message of a call must be create_stream");
+  }
+  if (std::optional<grpc::Status> refusal = env_.faults->TakeStreamRefusal()) return *refusal;
+  const auto &create = request_.create_stream();
+  grpc::Status status = CheckCreateStream(create, &type_);
+  if (!status.ok()) return status;
+
+  table_ = create.table_name();
+  stream_id_ = NewStreamId();
+  counters_ = env_.stats->StreamOpened(table_);
+  created_ = true;
+  if (*env_.log) {
+    (*env_.log)("stream opened: table=" + table_ + " stream_id=" + stream_id_ +
+                " record_type=" + TypeName(type_));
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  create_response_pending_ = true;
+  return grpc::Status::OK;
+}
+
+grpc::Status EphemeralStreamCall::CheckOffset(bool present, int64_t offset) const {
+  if (!present) return Invalid("offset_id is missing");
+  if (offset != next_offset_) {
+    return Invalid("non-sequential offset: expected " + std::to_string(next_offset_) + ", got " +
+                   std::to_string(offset) + " (error code 4002)");
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status EphemeralStreamCall::HandleIngest() {
+  const bool json = type_ == RecordType::JSON;
+  std::vector<Record> records;
+  int64_t offset;
+  switch (request_.payload_case()) {
+    case EphemeralStreamRequest::kCreateStream:
+      return Invalid("create_stream may only be sent once per call");
+    case EphemeralStreamRequest::kIngestRecord: {
+      IngestRecordRequest &ingest = *request_.mutable_ingest_record();
+      offset = ingest.offset_id();
+      grpc::Status status = CheckOffset(ingest.has_offset_id(), offset);
+      if (!status.ok()) return status;
+      std::string *data;
+      if (ingest.has_proto_encoded_record()) {
+        data = ingest.mutable_proto_encoded_record();
+      } else if (ingest.has_json_record()) {
+        data = ingest.mutable_json_record();
+      } else {
+        return Invalid("ingest_record carries no record");
+      }
+      if (ingest.has_json_record() != json) {
+        return Invalid(std::string("record kind does not match the stream's record type ") +
+                       TypeName(type_));
+      }
+      records.push_back(Record{std::move(*data), json});
+      break;
+    }
+    case EphemeralStreamRequest::kIngestRecordBatch: {
+      IngestRecordBatchRequest &batch = *request_.mutable_ingest_record_batch();
+      offset = batch.offset_id();
+      grpc::Status status = CheckOffset(batch.has_offset_id(), offset);
+      if (!status.ok()) return status;
+      google::protobuf::RepeatedPtrField<std::string> *items;
+      if (batch.has_proto_encoded_batch()) {
+        items = batch.mutable_proto_encoded_batch()->mutable_records();
+      } else if (batch.has_json_batch()) {
+        items = batch.mutable_json_batch()->mutable_records();
+      } else {
+        return Invalid("ingest_record_batch carries no batch");
+      }
+      if (batch.has_json_batch() != json) {
+        return Invalid(std::string("record kind does not match the stream's record type ") +
+                       TypeName(type_));
+      }
+      if (items->empty()) return Invalid("ingest_record_batch is empty");
+      records.reserve(static_cast<size_t>(items->size()));
+      for (std::string &item : *items) records.push_back(Record{std::move(item), json});
+      break;
+    }
+    default:
+      return Invalid("request carries no payload");
+  }
+
+  const auto count = static_cast<int64_t>(records.size());
+  if (std::optional<grpc::Status> failure = env_.faults->AdmitRecords(count)) return *failure;
+  if (env_.store != nullptr) env_.store->Append(table_, std::move(records));
+  ++next_offset_;
+  records_ += count;
+  counters_->Accepted(count);
+
+  std::lock_guard<std::mutex> lock(mu_);
+  unacked_.emplace_back(Clock::now(), offset);
+  return grpc::Status::OK;
+}
+
+void EphemeralStreamCall::Pump() {
+  enum class Step { kNone, kWrite, kFinish } step = Step::kNone;
+  grpc::Status status;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (finish_called_ || write_in_flight_) return;
+    const Clock::time_point now = Clock::now();
+    if (!cancelled_ && create_response_pending_) {
+      create_response_pending_ = false;
+      response_.mutable_create_stream_response()->set_stream_id(stream_id_);
+      step = Step::kWrite;
+    } else if (!cancelled_ && TakeDueAck(now)) {
+      step = Step::kWrite;
+    } else if (finish_status_ || (reads_done_ && unacked_.empty())) {
+      // An error ends the call without waiting for acks still withheld or delayed.
+      status = finish_status_.value_or(grpc::Status::OK);
+      final_status_ = status;
+      step = Step::kFinish;
+    } else {
+      ArmTimer(now);
+    }
+    write_in_flight_ = step == Step::kWrite;
+    finish_called_ = step == Step::kFinish;
+  }
+  // Outside the lock: gRPC may run reactions on this thread before these return.
+  if (step == Step::kWrite) {
+    StartWrite(&response_);
+  } else if (step == Step::kFinish) {
+    Finish(std::move(status));
+  }
+}
+
+bool EphemeralStreamCall::TakeDueAck(Clock::time_point now) {
+  if (unacked_.empty() || env_.faults->acks_withheld()) return false;
+  const Clock::duration delay = env_.faults->ack_delay();
+  std::optional<int64_t> ack;
+  while (!unacked_.empty() && unacked_.front().first + delay <= now) {
+    ack = unacked_.front().second;
+    unacked_.pop_front();
+  }
+  if (!ack) return false;
+  response_.mutable_ingest_record_response()->set_durability_ack_up_to_offset(*ack);
+  return true;
+}
+
+void EphemeralStreamCall::ArmTimer(Clock::time_point now) {
+  if (unacked_.empty() || env_.faults->acks_withheld()) return;
+  const Clock::time_point due = unacked_.front().first + env_.faults->ack_delay();
+  if (due <= now || (timer_due_ && *timer_due_ <= due)) return;
+  timer_due_ = due;
+  std::weak_ptr<EphemeralStreamCall> weak = self_;
+  env_.timer->At(due, [weak] {
+    if (auto call = weak.lock()) call->OnTimer();
+  });
+}
+
+void EphemeralStreamCall::OnTimer() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (timer_due_ && *timer_due_ <= Clock::now()) timer_due_.reset();
+  }
+  Pump();
+}
+
+void EphemeralStreamCall::OnWriteDone(bool ok) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    write_in_flight_ = false;
+    // A write fails only when the call is already dead.
+    if (!ok) Abandon();
+  }
+  Pump();
+}
+
+void EphemeralStreamCall::OnCancel() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    Abandon();
+  }
+  Pump();
+}
+
+void EphemeralStreamCall::Abandon() {
+  cancelled_ = true;
+  if (!finish_status_) finish_status_ = grpc::Status(grpc::StatusCode::CANCELLED, "call cancelled");
+}
+
+void EphemeralStreamCall::OnDone() {
+  // Every reaction has returned by now, so the reader-side fields are stable.
+  if (created_) {
+    counters_->StreamClosed();
+    if (*env_.log) {
+      std::lock_guard<std::mutex> lock(mu_);
+      (*env_.log)("stream closed: table=" + table_ + " stream_id=" + stream_id_ +
+                  " records=" + std::to_string(records_) +
+                  " status=" + std::to_string(final_status_.error_code()) +
+                  (final_status_.ok() ? "" : " message=\"" + final_status_.error_message() + "\""));
+    }
+  }
+  env_.registry->Remove(this);
+  // May be the last reference; nothing may touch members after this.
+  std::shared_ptr<EphemeralStreamCall> self = std::move(self_);
+}
+
+}  // namespace zerobus::server

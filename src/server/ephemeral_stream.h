@@ -1,0 +1,107 @@
+// One EphemeralStream call: the create_stream handshake, offset and record checks, storing
+// records, and cumulative acknowledgements shaped by the fault settings.
+#ifndef ZEROBUS_SERVER_EPHEMERAL_STREAM_H
+#define ZEROBUS_SERVER_EPHEMERAL_STREAM_H
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <utility>
+
+#include <grpcpp/support/server_callback.h>
+#include <grpcpp/support/status.h>
+
+#include "server/faults.h"
+#include "server/log_sink.h"
+#include "server/row_store.h"
+#include "server/stats.h"
+#include "server/stream_registry.h"
+#include "server/timer.h"
+#include "zerobus_service.pb.h"
+
+namespace zerobus::server {
+
+// What a call uses from its server. Everything outlives every call.
+struct StreamEnv {
+  RowStore *store = nullptr;  // null: null sink, records are counted and dropped
+  Stats *stats = nullptr;
+  Faults *faults = nullptr;
+  Timer *timer = nullptr;
+  StreamRegistry *registry = nullptr;
+  const LogSink *log = nullptr;
+};
+
+class EphemeralStreamCall
+    : public grpc::ServerBidiReactor<databricks::zerobus::EphemeralStreamRequest,
+                                     databricks::zerobus::EphemeralStreamResponse> {
+ public:
+  // Creates the reactor for a new call, registers it and sends the response headers at once:
+  // the official client waits for them before it sends create_stream. The reactor lives until
+  // gRPC is done with the call (and any pending timer has fired).
+  static grpc::ServerBidiReactor<databricks::zerobus::EphemeralStreamRequest,
+                                 databricks::zerobus::EphemeralStreamResponse>
+      *Start(const StreamEnv &env);
+
+  // Sends whatever acknowledgement the current fault settings now allow. Thread-safe.
+  void Kick() { Pump(); }
+
+  void OnReadDone(bool ok) override;
+  void OnWriteDone(bool ok) override;
+  void OnCancel() override;
+  void OnDone() override;
+
+ private:
+  using Clock = std::chrono::steady_clock;
+
+  explicit EphemeralStreamCall(const StreamEnv &env) : env_(env) {}
+
+  // Reader side: each returns the status to end the call with when the request is refused.
+  grpc::Status HandleCreate();
+  grpc::Status HandleIngest();
+  grpc::Status CheckOffset(bool present, int64_t offset) const;
+
+  // Starts the next write or the Finish when one is due; the single place that decides what
+  // goes out, so that writes never overlap and Finish never races a write.
+  void Pump();
+  void OnTimer();
+  // These three are called with mu_ held. TakeDueAck puts the newest ack that may go out now
+  // into response_; ArmTimer makes sure a Pump runs when the oldest delayed ack falls due;
+  // Abandon records that the call is dead, so that nothing but Finish follows.
+  bool TakeDueAck(Clock::time_point now);
+  void ArmTimer(Clock::time_point now);
+  void Abandon();
+
+  const StreamEnv env_;
+  std::shared_ptr<EphemeralStreamCall> self_;  // keeps the reactor alive until OnDone
+
+  // Reader side only (reads never overlap); OnDone reads them after the last read ended.
+  databricks::zerobus::EphemeralStreamRequest request_;
+  bool created_ = false;
+  std::string table_;
+  std::string stream_id_;
+  databricks::zerobus::RecordType type_ = databricks::zerobus::RecordType::PROTO;
+  Stats::Table *counters_ = nullptr;
+  int64_t next_offset_ = 0;
+  int64_t records_ = 0;
+
+  std::mutex mu_;
+  databricks::zerobus::EphemeralStreamResponse response_;  // owned by the write in flight
+  bool create_response_pending_ = false;
+  // Accepted requests not yet acknowledged: when each arrived, and its offset.
+  std::deque<std::pair<Clock::time_point, int64_t>> unacked_;
+  std::optional<Clock::time_point> timer_due_;
+  bool write_in_flight_ = false;
+  bool reads_done_ = false;
+  bool cancelled_ = false;
+  std::optional<grpc::Status> finish_status_;  // the call is to end with this
+  bool finish_called_ = false;
+  grpc::Status final_status_;  // what Finish was given, for the log
+};
+
+}  // namespace zerobus::server
+
+#endif  // ZEROBUS_SERVER_EPHEMERAL_STREAM_H

@@ -1,0 +1,134 @@
+#include "server/server.h"
+
+#include <mutex>
+#include <utility>
+
+#include <grpcpp/security/server_credentials.h>
+#include <grpcpp/server.h>
+#include <grpcpp/server_builder.h>
+
+#include "server/ephemeral_stream.h"
+#include "server/stream_registry.h"
+#include "server/timer.h"
+#include "zerobus_service.grpc.pb.h"
+
+namespace zerobus::server {
+namespace {
+
+// The service's limit on one decoded message (zerobus-service.md §3.1).
+constexpr int kMaxReceiveMessageBytes = 10 * 1024 * 1024;
+
+class ZerobusService final : public databricks::zerobus::Zerobus::CallbackService {
+ public:
+  explicit ZerobusService(const StreamEnv *env) : env_(env) {}
+
+  grpc::ServerBidiReactor<databricks::zerobus::EphemeralStreamRequest,
+                          databricks::zerobus::EphemeralStreamResponse>
+      *EphemeralStream(grpc::CallbackServerContext * /*context*/) override {
+    return EphemeralStreamCall::Start(*env_);
+  }
+
+ private:
+  const StreamEnv *env_;
+};
+
+// gRPC wants IPv6 literals in brackets.
+std::string HostPort(const std::string &host, int port) {
+  const bool bare_ipv6 = host.find(':') != std::string::npos && host.front() != '[';
+  return (bare_ipv6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
+}
+
+}  // namespace
+
+struct Server::Impl {
+  explicit Impl(ServerOptions opts)
+      : options(std::move(opts)),
+        faults([this] { registry.ForEach([](EphemeralStreamCall &call) { call.Kick(); }); }),
+        service(&env) {
+    env.store = options.null_sink ? nullptr : &rows;
+    env.stats = &stats;
+    env.faults = &faults;
+    env.timer = &timer;
+    env.registry = &registry;
+    env.log = &options.log;
+  }
+
+  ServerOptions options;
+  MemoryRowStore rows;
+  Stats stats;
+  // Destroyed after the registry and gRPC are gone, so that no call is left to schedule on it.
+  Timer timer;
+  StreamRegistry registry;
+  Faults faults;
+  StreamEnv env;
+  ZerobusService service;
+  std::unique_ptr<grpc::Server> grpc_server;
+  int port = 0;
+  std::string endpoint;
+  std::once_flag stopped;
+};
+
+std::unique_ptr<Server> Server::Start(ServerOptions options, std::string *error) {
+  auto impl = std::make_unique<Impl>(std::move(options));
+  const std::string address = HostPort(impl->options.host, impl->options.port);
+
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(address, grpc::InsecureServerCredentials(), &impl->port);
+  builder.SetMaxReceiveMessageSize(kMaxReceiveMessageBytes);
+  // gRPC enables SO_REUSEPORT by default, which would let a second server share a busy port
+  // instead of failing to start.
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+  builder.RegisterService(&impl->service);
+  impl->grpc_server = builder.BuildAndStart();
+  if (!impl->grpc_server) {
+    if (error != nullptr) *error = "cannot listen on " + address;
+    return nullptr;
+  }
+  impl->endpoint = "http://" + HostPort(impl->options.host, impl->port);
+  return std::unique_ptr<Server>(new Server(std::move(impl)));
+}
+
+Server::Server(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+Server::~Server() {
+  Stop();
+}
+
+void Server::Stop() {
+  std::call_once(impl_->stopped, [this] {
+    // A deadline of now cancels every open call at once: an ingest call never ends by itself.
+    impl_->grpc_server->Shutdown(std::chrono::system_clock::now());
+    impl_->registry.WaitUntilEmpty();
+    impl_->grpc_server->Wait();
+  });
+}
+
+int Server::port() const {
+  return impl_->port;
+}
+
+const std::string &Server::endpoint() const {
+  return impl_->endpoint;
+}
+
+Faults &Server::faults() {
+  return impl_->faults;
+}
+
+const RowStore &Server::rows() const {
+  return impl_->rows;
+}
+
+TableStats Server::table_stats(const std::string &table) const {
+  return impl_->stats.ForTable(table);
+}
+
+TableStats Server::total_stats() const {
+  return impl_->stats.Total();
+}
+
+bool Server::WaitFor(const std::function<bool()> &condition, std::chrono::milliseconds timeout) {
+  return impl_->stats.WaitFor(condition, timeout);
+}
+
+}  // namespace zerobus::server

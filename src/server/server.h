@@ -1,0 +1,69 @@
+// The local Zerobus-compatible server: serves EphemeralStream on one address, in-process for
+// tests or behind `zerobus serve`.
+#ifndef ZEROBUS_SERVER_SERVER_H
+#define ZEROBUS_SERVER_SERVER_H
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "server/faults.h"
+#include "server/log_sink.h"
+#include "server/row_store.h"
+#include "server/stats.h"
+
+namespace zerobus::server {
+
+struct ServerOptions {
+  // Loopback by default: the server has no authentication yet.
+  std::string host = "127.0.0.1";
+  int port = 0;  // 0: pick a free port
+  // Acknowledge on receipt and store nothing (records are still counted); for benchmarks.
+  bool null_sink = false;
+  // One line per stream opened and closed; empty = silent.
+  LogSink log;
+};
+
+class Server {
+ public:
+  // Starts listening and serving. On failure returns null and describes why in `*error`.
+  static std::unique_ptr<Server> Start(ServerOptions options, std::string *error);
+
+  // Stops first.
+  ~Server();
+  Server(const Server &) = delete;
+  Server &operator=(const Server &) = delete;
+
+  // Cancels every open call, without waiting for withheld or delayed acks, and returns once all
+  // calls have ended. Idempotent. Not to be called concurrently with itself.
+  void Stop();
+
+  // The port actually bound, and "http://HOST:PORT" for clients.
+  int port() const;
+  const std::string &endpoint() const;
+
+  // Run-time misbehaviour; see Faults. Valid until the server is destroyed.
+  Faults &faults();
+
+  // Records stored so far (always empty with null_sink). Valid until the server is destroyed.
+  const RowStore &rows() const;
+
+  // Counters for one table (zero for a table never used), or summed over all tables.
+  TableStats table_stats(const std::string &table) const;
+  TableStats total_stats() const;
+
+  // Waits until `condition` holds, re-checking it whenever a counter changes (streams opened or
+  // closed, requests accepted); false on timeout. Thread-safe.
+  bool WaitFor(const std::function<bool()> &condition, std::chrono::milliseconds timeout);
+
+ private:
+  struct Impl;
+  explicit Server(std::unique_ptr<Impl> impl);
+
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace zerobus::server
+
+#endif  // ZEROBUS_SERVER_SERVER_H

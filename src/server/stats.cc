@@ -1,0 +1,82 @@
+#include "server/stats.h"
+
+namespace zerobus::server {
+namespace {
+
+TableStats Snapshot(const std::atomic<int64_t> &opened, const std::atomic<int64_t> &open,
+                    const std::atomic<int64_t> &requests, const std::atomic<int64_t> &records) {
+  TableStats s;
+  s.streams_opened = opened.load();
+  s.streams_open = open.load();
+  s.requests = requests.load();
+  s.records = records.load();
+  return s;
+}
+
+}  // namespace
+
+void Stats::Table::StreamClosed() {
+  streams_open_.fetch_sub(1);
+  owner_->Changed();
+}
+
+void Stats::Table::Accepted(int64_t records) {
+  records_.fetch_add(records);
+  requests_.fetch_add(1);
+  owner_->Changed();
+}
+
+Stats::Table *Stats::StreamOpened(const std::string &table) {
+  Table *t;
+  {
+    std::lock_guard<std::mutex> lock(tables_mu_);
+    std::unique_ptr<Table> &slot = tables_[table];
+    if (!slot) slot.reset(new Table(this));
+    t = slot.get();
+  }
+  t->streams_opened_.fetch_add(1);
+  t->streams_open_.fetch_add(1);
+  Changed();
+  return t;
+}
+
+TableStats Stats::ForTable(const std::string &table) const {
+  std::lock_guard<std::mutex> lock(tables_mu_);
+  auto it = tables_.find(table);
+  if (it == tables_.end()) return TableStats{};
+  const Table &t = *it->second;
+  return Snapshot(t.streams_opened_, t.streams_open_, t.requests_, t.records_);
+}
+
+TableStats Stats::Total() const {
+  std::lock_guard<std::mutex> lock(tables_mu_);
+  TableStats sum;
+  for (const auto &entry : tables_) {
+    const Table &t = *entry.second;
+    TableStats s = Snapshot(t.streams_opened_, t.streams_open_, t.requests_, t.records_);
+    sum.streams_opened += s.streams_opened;
+    sum.streams_open += s.streams_open;
+    sum.requests += s.requests;
+    sum.records += s.records;
+  }
+  return sum;
+}
+
+bool Stats::WaitFor(const std::function<bool()> &condition, std::chrono::milliseconds timeout) {
+  std::unique_lock<std::mutex> lock(wait_mu_);
+  waiters_.fetch_add(1);
+  bool met = changed_.wait_for(lock, timeout, condition);
+  waiters_.fetch_sub(1);
+  return met;
+}
+
+void Stats::Changed() {
+  // Counters change before waiters_ is read, and a waiter registers in waiters_ before it
+  // evaluates its condition (all sequentially consistent): either the waiter sees the new value
+  // or this sees the waiter. Taking wait_mu_ then orders the notify after the waiter's wait.
+  if (waiters_.load() == 0) return;
+  { std::lock_guard<std::mutex> lock(wait_mu_); }
+  changed_.notify_all();
+}
+
+}  // namespace zerobus::server

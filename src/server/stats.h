@@ -1,0 +1,72 @@
+// Counters per table that tests and logs read, and a way to wait until they reach a value.
+#ifndef ZEROBUS_SERVER_STATS_H
+#define ZEROBUS_SERVER_STATS_H
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+
+namespace zerobus::server {
+
+// A snapshot of one table's counters, or of their sum over all tables.
+struct TableStats {
+  int64_t streams_opened = 0;  // create_stream requests accepted
+  int64_t streams_open = 0;    // streams accepted whose call has not ended yet
+  int64_t requests = 0;        // ingest requests accepted (one per offset_id)
+  int64_t records = 0;         // records in accepted requests (stored unless null sink)
+};
+
+class Stats {
+ public:
+  // The live counters of one table. Updates are lock-free so that the ingest path never
+  // serialises on a stats mutex.
+  class Table {
+   public:
+    void StreamClosed();
+    void Accepted(int64_t records);
+
+   private:
+    friend class Stats;
+    explicit Table(Stats *owner) : owner_(owner) {}
+
+    Stats *owner_;
+    std::atomic<int64_t> streams_opened_{0};
+    std::atomic<int64_t> streams_open_{0};
+    std::atomic<int64_t> requests_{0};
+    std::atomic<int64_t> records_{0};
+  };
+
+  // Counts a new stream on `table` and returns the table's counters, valid as long as this
+  // object. Thread-safe.
+  Table *StreamOpened(const std::string &table);
+
+  // Thread-safe.
+  TableStats ForTable(const std::string &table) const;
+  TableStats Total() const;
+
+  // Waits until `condition` holds, re-checking it whenever a counter changes; false on timeout.
+  // `condition` typically reads ForTable or Total. Thread-safe.
+  bool WaitFor(const std::function<bool()> &condition, std::chrono::milliseconds timeout);
+
+ private:
+  void Changed();
+
+  mutable std::mutex tables_mu_;
+  std::map<std::string, std::unique_ptr<Table>> tables_;
+
+  // Separate from tables_mu_ so that a waiter can evaluate its condition while holding it.
+  std::mutex wait_mu_;
+  std::condition_variable changed_;
+  // Lets updates skip wait_mu_ when nobody waits; see Changed().
+  std::atomic<int> waiters_{0};
+};
+
+}  // namespace zerobus::server
+
+#endif  // ZEROBUS_SERVER_STATS_H

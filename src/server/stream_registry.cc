@@ -1,0 +1,35 @@
+#include "server/stream_registry.h"
+
+#include <vector>
+
+namespace zerobus::server {
+
+void StreamRegistry::Add(const std::shared_ptr<EphemeralStreamCall> &call) {
+  std::lock_guard<std::mutex> lock(mu_);
+  calls_.emplace(call.get(), call);
+}
+
+void StreamRegistry::Remove(const EphemeralStreamCall *call) {
+  std::lock_guard<std::mutex> lock(mu_);
+  calls_.erase(call);
+  if (calls_.empty()) emptied_.notify_all();
+}
+
+void StreamRegistry::ForEach(const std::function<void(EphemeralStreamCall &)> &fn) {
+  std::vector<std::shared_ptr<EphemeralStreamCall>> live;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    live.reserve(calls_.size());
+    for (const auto &entry : calls_) {
+      if (auto call = entry.second.lock()) live.push_back(std::move(call));
+    }
+  }
+  for (const auto &call : live) fn(*call);
+}
+
+void StreamRegistry::WaitUntilEmpty() {
+  std::unique_lock<std::mutex> lock(mu_);
+  emptied_.wait(lock, [this] { return calls_.empty(); });
+}
+
+}  // namespace zerobus::server
