@@ -175,8 +175,7 @@ ZB_API void zb_config_destroy(zb_config *cfg);
  *  @return ZB_OK; ZB_ERR_INVALID_ARG if an argument is NULL; ZB_ERR_UNKNOWN_KEY if the key does
  *  not exist; ZB_ERR_INVALID_VALUE if the value does not parse or is out of range (the message
  *  says what is accepted). The config is unchanged on failure. */
-ZB_API zb_status zb_config_set(zb_config *cfg, const char *key, const char *value,
-                               zb_error **err);
+ZB_API zb_status zb_config_set(zb_config *cfg, const char *key, const char *value, zb_error **err);
 
 /** Reads option `key` as text. Secret values (auth.token) read back as "[hidden]".
  *  @param buf receives the value and a NUL when `*size` is large enough; may be NULL to ask
@@ -199,7 +198,8 @@ typedef struct zb_config_property {
 } zb_config_property;
 
 /** Initializer for zb_config_property. */
-#define ZB_CONFIG_PROPERTY_INIT {sizeof(zb_config_property), NULL, NULL, NULL, NULL, NULL, NULL}
+#define ZB_CONFIG_PROPERTY_INIT \
+  { sizeof(zb_config_property), NULL, NULL, NULL, NULL, NULL, NULL }
 
 /** Fills `out` with the description of the `index`-th key (0-based, in a stable order). The
  *  strings are static. Thread-safe.
@@ -264,7 +264,8 @@ typedef struct zb_event {
 } zb_event;
 
 /** Initializer for zb_event. */
-#define ZB_EVENT_INIT {sizeof(zb_event), 0, 0, 0, NULL}
+#define ZB_EVENT_INIT \
+  { sizeof(zb_event), 0, 0, 0, NULL }
 
 /** Receives a stream's events, in order, one at a time, on a thread the library owns (never on
  *  a gRPC thread, never on the caller of a zb_* function). It may call any zb_stream_*
@@ -339,8 +340,8 @@ typedef int32_t zb_record_type;
  *  that does not parse; ZB_ERR_AUTH; ZB_ERR_TRANSPORT with the gRPC status when the server
  *  refused the stream or could not be reached; ZB_ERR_TIMEOUT; ZB_ERR_NO_MEMORY. */
 ZB_API zb_status zb_stream_new(zb_sdk *sdk, const char *table_name, zb_record_type record_type,
-                               const void *descriptor, size_t descriptor_len,
-                               const zb_config *cfg, zb_stream **out, zb_error **err);
+                               const void *descriptor, size_t descriptor_len, const zb_config *cfg,
+                               zb_stream **out, zb_error **err);
 
 /** Accepts one protobuf record on a ZB_RECORD_PROTO stream. The bytes are copied before the
  *  call returns; the record is sent in the background and becomes durable when an ack event

@@ -1,0 +1,125 @@
+// zb_config: string-keyed options and callback registrations.
+#include <zerobus/zerobus.h>
+
+#include <cstring>
+
+#include "config.h"
+#include "guard.h"
+#include "handles.h"
+
+using zerobus::Status;
+using zerobus::c_api::Guard;
+using zerobus::c_api::NullArgument;
+
+namespace {
+
+// A registration for `cb`, or none when `cb` is NULL. Either way free_user_data runs exactly
+// once: at once when nothing will ever be called with user_data, else with the registration.
+template <typename Registration, typename Fn>
+std::shared_ptr<const Registration> Register(Fn cb, void *user_data, zb_free_cb free_user_data) {
+  if (cb) {
+    try {
+      return std::make_shared<const Registration>(cb, user_data, free_user_data);
+    } catch (...) {
+      if (free_user_data) free_user_data(user_data);
+      throw;
+    }
+  }
+  if (free_user_data) free_user_data(user_data);
+  return nullptr;
+}
+
+}  // namespace
+
+extern "C" {
+
+ZB_API zb_status zb_config_new(zb_config **out, zb_error **err) {
+  return Guard(err, [&] {
+    if (!out) return NullArgument("out");
+    *out = new zb_config();
+    return Status::Ok();
+  });
+}
+
+ZB_API zb_status zb_config_dup(const zb_config *cfg, zb_config **out, zb_error **err) {
+  return Guard(err, [&] {
+    if (!cfg) return NullArgument("cfg");
+    if (!out) return NullArgument("out");
+    *out = new zb_config(*cfg);
+    return Status::Ok();
+  });
+}
+
+ZB_API void zb_config_destroy(zb_config *cfg) {
+  delete cfg;
+}
+
+ZB_API zb_status zb_config_set(zb_config *cfg, const char *key, const char *value, zb_error **err) {
+  return Guard(err, [&] {
+    if (!cfg) return NullArgument("cfg");
+    if (!key) return NullArgument("key");
+    if (!value) return NullArgument("value");
+    return cfg->config.Set(key, value);
+  });
+}
+
+ZB_API zb_status zb_config_get(const zb_config *cfg, const char *key, char *buf, size_t *size,
+                               zb_error **err) {
+  return Guard(err, [&] {
+    if (!cfg) return NullArgument("cfg");
+    if (!key) return NullArgument("key");
+    if (!size) return NullArgument("size");
+    std::string value;
+    Status found = cfg->config.Get(key, &value);
+    if (!found.ok()) return found;
+    if (buf && *size > value.size()) std::memcpy(buf, value.c_str(), value.size() + 1);
+    *size = value.size() + 1;
+    return Status::Ok();
+  });
+}
+
+ZB_API zb_status zb_config_describe(size_t index, zb_config_property *out, zb_error **err) {
+  return Guard(err, [&] {
+    if (!out) return NullArgument("out");
+    if (out->struct_size < offsetof(zb_config_property, type)) {
+      return Status(ZB_ERR_INVALID_ARG, "out->struct_size is too small");
+    }
+    if (!zerobus::Config::Describe(index, out)) {
+      return Status(ZB_ERR_INVALID_ARG,
+                    "there is no configuration key number " + std::to_string(index));
+    }
+    return Status::Ok();
+  });
+}
+
+ZB_API zb_status zb_config_set_headers_provider(zb_config *cfg, zb_headers_cb cb, void *user_data,
+                                                zb_free_cb free_user_data, zb_error **err) {
+  return Guard(err, [&] {
+    if (!cfg) return NullArgument("cfg");
+    cfg->config.set_headers_provider(
+        Register<zerobus::HeadersProvider>(cb, user_data, free_user_data));
+    return Status::Ok();
+  });
+}
+
+ZB_API zb_status zb_config_set_event_callback(zb_config *cfg, zb_event_cb cb, void *user_data,
+                                              zb_free_cb free_user_data, zb_error **err) {
+  return Guard(err, [&] {
+    if (!cfg) return NullArgument("cfg");
+    cfg->config.set_event_callback(
+        Register<zerobus::Registration<zb_event_cb>>(cb, user_data, free_user_data));
+    return Status::Ok();
+  });
+}
+
+ZB_API zb_status zb_config_set_wakeup(zb_config *cfg, zb_wakeup_cb cb, void *user_data,
+                                      zb_free_cb free_user_data, zb_error **err) {
+  return Guard(err, [&] {
+    if (!cfg) return NullArgument("cfg");
+    cfg->config.set_wakeup(
+        Register<zerobus::Registration<zb_wakeup_cb>>(cb, user_data, free_user_data));
+    return Status::Ok();
+  });
+}
+
+}  // extern "C"

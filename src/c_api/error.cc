@@ -1,0 +1,66 @@
+// Versions, status codes and error objects.
+#include <zerobus/zerobus.h>
+
+#include "guard.h"
+#include "status.h"
+
+#define ZB_STRINGIFY_(x) #x
+#define ZB_STRINGIFY(x) ZB_STRINGIFY_(x)
+
+extern "C" {
+
+ZB_API uint32_t zb_version(void) {
+  return ZB_VERSION_NUM;
+}
+
+ZB_API const char *zb_version_str(void) {
+  return ZB_STRINGIFY(ZB_VERSION_MAJOR) "." ZB_STRINGIFY(ZB_VERSION_MINOR) "." ZB_STRINGIFY(
+      ZB_VERSION_PATCH);
+}
+
+ZB_API const char *zb_status_name(zb_status status) {
+  return zerobus::StatusName(status);
+}
+
+ZB_API const char *zb_status_describe(zb_status status) {
+  return zerobus::StatusDescription(status);
+}
+
+ZB_API zb_status zb_error_code(const zb_error *err) {
+  return err ? err->status.code() : ZB_ERR_INVALID_ARG;
+}
+
+ZB_API const char *zb_error_message(const zb_error *err) {
+  return err ? err->status.message().c_str() : "";
+}
+
+ZB_API int32_t zb_error_is_retryable(const zb_error *err) {
+  return err && err->status.retryable() ? 1 : 0;
+}
+
+ZB_API int32_t zb_error_grpc_status(const zb_error *err) {
+  return err ? err->status.grpc_status() : zerobus::Status::kNoGrpcStatus;
+}
+
+ZB_API zb_error *zb_error_new(zb_status code, const char *message, int32_t retryable) {
+  try {
+    return new zb_error{zerobus::Status(code, message ? message : "", retryable != 0)};
+  } catch (...) {
+    return nullptr;
+  }
+}
+
+ZB_API zb_error *zb_error_dup(const zb_error *err) {
+  if (!err) return nullptr;
+  try {
+    return new zb_error(*err);
+  } catch (...) {
+    return nullptr;
+  }
+}
+
+ZB_API void zb_error_free(zb_error *err) {
+  delete err;
+}
+
+}  // extern "C"

@@ -1,0 +1,18 @@
+// The objects behind the public handles that more than one file of the C API needs.
+#ifndef ZEROBUS_C_API_HANDLES_H
+#define ZEROBUS_C_API_HANDLES_H
+
+#include <memory>
+
+#include "config.h"
+#include "sdk.h"
+
+struct zb_config {
+  zerobus::Config config;
+};
+
+struct zb_sdk {
+  std::shared_ptr<zerobus::Sdk> impl;
+};
+
+#endif  // ZEROBUS_C_API_HANDLES_H

@@ -1,0 +1,222 @@
+// zb_stream, zb_records and zb_headers: streams and what they hand back.
+#include <zerobus/zerobus.h>
+
+#include <cstddef>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "guard.h"
+#include "handles.h"
+#include "headers.h"
+#include "stream.h"
+
+struct zb_stream {
+  std::unique_ptr<zerobus::Stream> impl;
+};
+
+struct zb_records {
+  std::vector<std::pair<uint64_t, std::string>> records;
+};
+
+using zerobus::RecordView;
+using zerobus::Status;
+using zerobus::c_api::Guard;
+using zerobus::c_api::NullArgument;
+
+namespace {
+
+// zb_event as the first version of the library defined it: callers may not pass less.
+constexpr size_t kMinEventSize = offsetof(zb_event, error) + sizeof(zb_error *);
+
+Status CheckTimeout(int32_t timeout_ms) {
+  if (timeout_ms >= ZB_TIMEOUT_INFINITE) return Status::Ok();
+  return Status(ZB_ERR_INVALID_ARG, "timeout_ms must be ZB_TIMEOUT_INFINITE or at least 0");
+}
+
+Status CheckRecord(const void *record, size_t len, const std::string &which) {
+  if (len == 0) return Status(ZB_ERR_EMPTY_RECORD, which + " is empty");
+  if (!record) return NullArgument(which.c_str());
+  return Status::Ok();
+}
+
+Status IngestOne(zb_stream *stream, const void *record, size_t len, bool json,
+                 uint64_t *offset_out) {
+  if (!stream) return NullArgument("stream");
+  Status valid = CheckRecord(record, len, "the record");
+  if (!valid.ok()) return valid;
+  const RecordView view{record, len};
+  return stream->impl->Ingest(&view, 1, json, offset_out);
+}
+
+Status IngestBatch(zb_stream *stream, const void *const *records, const size_t *lens, size_t count,
+                   bool json, uint64_t *last_offset_out) {
+  if (!stream) return NullArgument("stream");
+  if (count == 0) return Status(ZB_ERR_EMPTY_BATCH, "the batch has no records");
+  if (!records) return NullArgument("records");
+  if (!lens) return NullArgument("lens");
+  std::vector<RecordView> views(count);
+  for (size_t i = 0; i < count; ++i) {
+    Status valid =
+        CheckRecord(records[i], lens[i], "record " + std::to_string(i) + " of the batch");
+    if (!valid.ok()) return valid;
+    views[i] = RecordView{records[i], lens[i]};
+  }
+  return stream->impl->Ingest(views.data(), count, json, last_offset_out);
+}
+
+}  // namespace
+
+extern "C" {
+
+ZB_API zb_status zb_headers_add(zb_headers *headers, const char *name, const char *value,
+                                zb_error **err) {
+  return Guard(err, [&] {
+    if (!headers) return NullArgument("headers");
+    if (!name) return NullArgument("name");
+    if (!value) return NullArgument("value");
+    return zerobus::AddHeader(headers, name, value);
+  });
+}
+
+ZB_API zb_status zb_stream_new(zb_sdk *sdk, const char *table_name, zb_record_type record_type,
+                               const void *descriptor, size_t descriptor_len, const zb_config *cfg,
+                               zb_stream **out, zb_error **err) {
+  return Guard(err, [&] {
+    if (!sdk) return NullArgument("sdk");
+    if (!table_name) return NullArgument("table_name");
+    if (!out) return NullArgument("out");
+    if (record_type != ZB_RECORD_PROTO && record_type != ZB_RECORD_JSON) {
+      return Status(ZB_ERR_INVALID_ARG, "record_type must be ZB_RECORD_PROTO or ZB_RECORD_JSON");
+    }
+    const bool json = record_type == ZB_RECORD_JSON;
+    if (json && (descriptor || descriptor_len)) {
+      return Status(ZB_ERR_INVALID_ARG, "a JSON stream takes no descriptor");
+    }
+    if (!json && (!descriptor || descriptor_len == 0)) {
+      return Status(ZB_ERR_INVALID_ARG, "a protobuf stream needs a descriptor");
+    }
+    const zerobus::Config defaults;
+    auto handle = std::make_unique<zb_stream>();
+    std::string descriptor_bytes =
+        json ? std::string() : std::string(static_cast<const char *>(descriptor), descriptor_len);
+    Status opened =
+        zerobus::Stream::Open(sdk->impl, table_name, json, std::move(descriptor_bytes),
+                              cfg ? cfg->config : defaults, handle.get(), &handle->impl);
+    if (!opened.ok()) return opened;
+    *out = handle.release();
+    return Status::Ok();
+  });
+}
+
+ZB_API zb_status zb_stream_ingest_proto(zb_stream *stream, const void *record, size_t len,
+                                        uint64_t *offset_out, zb_error **err) {
+  return Guard(err, [&] { return IngestOne(stream, record, len, false, offset_out); });
+}
+
+ZB_API zb_status zb_stream_ingest_json(zb_stream *stream, const char *json, size_t len,
+                                       uint64_t *offset_out, zb_error **err) {
+  return Guard(err, [&] { return IngestOne(stream, json, len, true, offset_out); });
+}
+
+ZB_API zb_status zb_stream_ingest_proto_batch(zb_stream *stream, const void *const *records,
+                                              const size_t *lens, size_t count,
+                                              uint64_t *last_offset_out, zb_error **err) {
+  return Guard(err,
+               [&] { return IngestBatch(stream, records, lens, count, false, last_offset_out); });
+}
+
+ZB_API zb_status zb_stream_ingest_json_batch(zb_stream *stream, const char *const *records,
+                                             const size_t *lens, size_t count,
+                                             uint64_t *last_offset_out, zb_error **err) {
+  return Guard(err, [&] {
+    return IngestBatch(stream, reinterpret_cast<const void *const *>(records), lens, count, true,
+                       last_offset_out);
+  });
+}
+
+ZB_API zb_status zb_stream_wait_for_offset(zb_stream *stream, uint64_t offset, int32_t timeout_ms,
+                                           zb_error **err) {
+  return Guard(err, [&] {
+    if (!stream) return NullArgument("stream");
+    Status valid = CheckTimeout(timeout_ms);
+    return valid.ok() ? stream->impl->WaitForOffset(offset, timeout_ms) : valid;
+  });
+}
+
+ZB_API zb_status zb_stream_flush(zb_stream *stream, int32_t timeout_ms, zb_error **err) {
+  return Guard(err, [&] {
+    if (!stream) return NullArgument("stream");
+    Status valid = CheckTimeout(timeout_ms);
+    return valid.ok() ? stream->impl->Flush(timeout_ms) : valid;
+  });
+}
+
+ZB_API zb_status zb_stream_close(zb_stream *stream, int32_t timeout_ms, zb_error **err) {
+  return Guard(err, [&] {
+    if (!stream) return NullArgument("stream");
+    Status valid = CheckTimeout(timeout_ms);
+    return valid.ok() ? stream->impl->Close(timeout_ms) : valid;
+  });
+}
+
+ZB_API void zb_stream_destroy(zb_stream *stream) {
+  if (!stream) return;
+  zerobus::Stream::Destroy(std::move(stream->impl));
+  delete stream;
+}
+
+ZB_API zb_status zb_stream_poll(zb_stream *stream, zb_event *events, size_t event_size,
+                                size_t capacity, int32_t timeout_ms, size_t *count_out,
+                                zb_error **err) {
+  return Guard(err, [&] {
+    if (!stream) return NullArgument("stream");
+    if (!count_out) return NullArgument("count_out");
+    if (!events && capacity > 0) return NullArgument("events");
+    if (event_size < kMinEventSize) {
+      return Status(ZB_ERR_INVALID_ARG, "event_size is smaller than any zb_event");
+    }
+    Status valid = CheckTimeout(timeout_ms);
+    if (!valid.ok()) return valid;
+    return stream->impl->Poll(events, event_size, capacity, timeout_ms, count_out);
+  });
+}
+
+ZB_API zb_status zb_stream_unacked(zb_stream *stream, zb_records **out, zb_error **err) {
+  return Guard(err, [&] {
+    if (!stream) return NullArgument("stream");
+    if (!out) return NullArgument("out");
+    auto records = std::make_unique<zb_records>();
+    stream->impl->CopyUnacked(&records->records);
+    *out = records.release();
+    return Status::Ok();
+  });
+}
+
+ZB_API size_t zb_records_count(const zb_records *records) {
+  return records ? records->records.size() : 0;
+}
+
+ZB_API zb_status zb_records_get(const zb_records *records, size_t index, const void **data,
+                                size_t *len, uint64_t *offset, zb_error **err) {
+  return Guard(err, [&] {
+    if (!records) return NullArgument("records");
+    if (!data) return NullArgument("data");
+    if (!len) return NullArgument("len");
+    if (index >= records->records.size()) {
+      return Status(ZB_ERR_INVALID_ARG, "index " + std::to_string(index) + " is past the " +
+                                            std::to_string(records->records.size()) + " records");
+    }
+    const auto &[record_offset, bytes] = records->records[index];
+    *data = bytes.data();
+    *len = bytes.size();
+    if (offset) *offset = record_offset;
+    return Status::Ok();
+  });
+}
+
+ZB_API void zb_records_free(zb_records *records) {
+  delete records;
+}
+
+}  // extern "C"

@@ -1,0 +1,179 @@
+#include "config.h"
+
+#include <algorithm>
+#include <charconv>
+#include <cstring>
+#include <iterator>
+#include <limits>
+#include <variant>
+
+namespace zerobus {
+namespace {
+
+constexpr int64_t kMaxInt32 = std::numeric_limits<int32_t>::max();
+constexpr int64_t kMaxInt64 = std::numeric_limits<int64_t>::max();
+constexpr int64_t kTenMiB = 10 * 1024 * 1024;
+
+struct IntOption {
+  int64_t Settings::*field;
+  int64_t min;
+  int64_t max;
+};
+struct BoolOption {
+  bool Settings::*field;
+};
+struct StringOption {
+  std::string Settings::*field;
+  bool secret;
+};
+
+struct Property {
+  const char *name;
+  const char *default_value;
+  const char *range;
+  const char *scope;
+  const char *description;
+  std::variant<IntOption, BoolOption, StringOption> option;
+};
+
+// The one list of options: docs/CONFIGURATION.md is generated from it.
+const Property kProperties[] = {
+    {"stream.max.inflight.records", "1000000", "1 .. 9223372036854775807", "stream",
+     "Records the stream holds until they are acknowledged; ingest waits (or fails with "
+     "ZB_ERR_QUEUE_FULL) while the window is full.",
+     IntOption{&Settings::max_inflight_records, 1, kMaxInt64}},
+    {"stream.max.inflight.bytes", "67108864", "1 .. 9223372036854775807", "stream",
+     "Bytes of records (with their few bytes of framing) the stream holds until they are "
+     "acknowledged. A record larger than this is still accepted into an empty window.",
+     IntOption{&Settings::max_inflight_bytes, 1, kMaxInt64}},
+    {"stream.max.request.bytes", "10485760", "1024 .. 10485760", "stream",
+     "The largest request the stream sends. Pending records are coalesced into requests up to "
+     "this size; a record or batch that cannot fit into one is rejected with "
+     "ZB_ERR_RECORD_TOO_LARGE. The service accepts at most 10 MiB.",
+     IntOption{&Settings::max_request_bytes, 1024, kTenMiB}},
+    {"stream.ingest.timeout.ms", "30000", "-1 .. 2147483647", "stream",
+     "How long an ingest call waits for room in a full window before it fails with "
+     "ZB_ERR_QUEUE_FULL. 0 never waits; -1 waits without limit.",
+     IntOption{&Settings::ingest_timeout_ms, -1, kMaxInt32}},
+    {"stream.ack.timeout.ms", "60000", "1 .. 2147483647", "stream",
+     "How long the stream waits for any message from the server while requests are "
+     "unacknowledged before it treats the connection as dead (a retryable failure).",
+     IntOption{&Settings::ack_timeout_ms, 1, kMaxInt32}},
+    {"recovery.enable", "true", "true, false", "stream",
+     "Whether retryable failures are retried: connection attempts, and on a broken connection "
+     "a new one that replays every unacknowledged record in order.",
+     BoolOption{&Settings::recovery}},
+    {"recovery.timeout.ms", "15000", "1 .. 2147483647", "stream",
+     "The time one connection attempt may take, headers provider included, until the server "
+     "has accepted the stream.",
+     IntOption{&Settings::recovery_timeout_ms, 1, kMaxInt32}},
+    {"recovery.backoff.ms", "2000", "0 .. 2147483647", "stream",
+     "The delay before a retried connection attempt; each attempt waits a random time between "
+     "half of it and all of it, so that many clients do not reconnect in step.",
+     IntOption{&Settings::recovery_backoff_ms, 0, kMaxInt32}},
+    {"recovery.retries", "4", "0 .. 2147483647", "stream",
+     "Connection attempts after the first before a failure is final.",
+     IntOption{&Settings::recovery_retries, 0, kMaxInt32}},
+    {"auth.token", "", "any printable ASCII", "stream",
+     "A bearer token sent as 'authorization: Bearer <token>' when no headers provider is set. "
+     "Reads back hidden.",
+     StringOption{&Settings::auth_token, true}},
+};
+
+const Property *FindProperty(std::string_view key) {
+  for (const Property &property : kProperties) {
+    if (key == property.name) return &property;
+  }
+  return nullptr;
+}
+
+Status InvalidValue(const Property &property, std::string_view value) {
+  return Status(ZB_ERR_INVALID_VALUE, std::string("invalid value '") + std::string(value) +
+                                          "' for " + property.name + ": expected " +
+                                          property.range);
+}
+
+// Parses `value` for `property` into `settings`; false when it does not parse or is out of
+// range.
+bool Assign(const Property &property, std::string_view value, Settings *settings) {
+  if (const auto *option = std::get_if<IntOption>(&property.option)) {
+    int64_t parsed;
+    const char *end = value.data() + value.size();
+    auto [ptr, ec] = std::from_chars(value.data(), end, parsed);
+    if (value.empty() || ec != std::errc() || ptr != end) return false;
+    if (parsed < option->min || parsed > option->max) return false;
+    settings->*option->field = parsed;
+    return true;
+  }
+  if (const auto *option = std::get_if<BoolOption>(&property.option)) {
+    if (value == "true" || value == "1") {
+      settings->*option->field = true;
+    } else if (value == "false" || value == "0") {
+      settings->*option->field = false;
+    } else {
+      return false;
+    }
+    return true;
+  }
+  const auto &option = std::get<StringOption>(property.option);
+  for (char c : value) {
+    if (c < 0x20 || c > 0x7e) return false;
+  }
+  settings->*option.field = std::string(value);
+  return true;
+}
+
+const char *TypeName(const Property &property) {
+  if (std::holds_alternative<IntOption>(property.option)) return "int";
+  if (std::holds_alternative<BoolOption>(property.option)) return "bool";
+  return "string";
+}
+
+}  // namespace
+
+Config::Config() {
+  for (const Property &property : kProperties) Assign(property, property.default_value, &settings_);
+}
+
+Status Config::Set(std::string_view key, std::string_view value) {
+  const Property *property = FindProperty(key);
+  if (!property) {
+    return Status(ZB_ERR_UNKNOWN_KEY, "unknown configuration key '" + std::string(key) + "'");
+  }
+  Settings updated = settings_;
+  if (!Assign(*property, value, &updated)) return InvalidValue(*property, value);
+  settings_ = std::move(updated);
+  return Status::Ok();
+}
+
+Status Config::Get(std::string_view key, std::string *value) const {
+  const Property *property = FindProperty(key);
+  if (!property) {
+    return Status(ZB_ERR_UNKNOWN_KEY, "unknown configuration key '" + std::string(key) + "'");
+  }
+  if (const auto *int_option = std::get_if<IntOption>(&property->option)) {
+    *value = std::to_string(settings_.*int_option->field);
+  } else if (const auto *bool_option = std::get_if<BoolOption>(&property->option)) {
+    *value = settings_.*bool_option->field ? "true" : "false";
+  } else {
+    const auto &string_option = std::get<StringOption>(property->option);
+    const std::string &text = settings_.*string_option.field;
+    *value = string_option.secret && !text.empty() ? "[hidden]" : text;
+  }
+  return Status::Ok();
+}
+
+bool Config::Describe(size_t index, zb_config_property *out) {
+  if (index >= std::size(kProperties)) return false;
+  const Property &property = kProperties[index];
+  // Write only the fields the caller's struct has room for; it may predate newer fields.
+  zb_config_property filled = {sizeof(zb_config_property), property.name,  TypeName(property),
+                               property.default_value,     property.range, property.scope,
+                               property.description};
+  const size_t size = std::min<size_t>(out->struct_size, sizeof filled);
+  filled.struct_size = static_cast<uint32_t>(size);
+  std::memcpy(out, &filled, size);
+  return true;
+}
+
+}  // namespace zerobus

@@ -1,0 +1,62 @@
+// Options set by string key (zb_config) and the typed settings the engine reads from them.
+#ifndef ZEROBUS_CORE_CONFIG_H
+#define ZEROBUS_CORE_CONFIG_H
+
+#include <zerobus/zerobus.h>
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "callbacks.h"
+#include "status.h"
+
+namespace zerobus {
+
+// Every option's typed value. Defaults are in config.cc's property table, the one place that
+// names, documents and bounds each option.
+struct Settings {
+  int64_t max_inflight_records;
+  int64_t max_inflight_bytes;
+  int64_t max_request_bytes;
+  int64_t ingest_timeout_ms;
+  int64_t ack_timeout_ms;
+  bool recovery;
+  int64_t recovery_timeout_ms;
+  int64_t recovery_backoff_ms;
+  int64_t recovery_retries;
+  std::string auth_token;
+};
+
+class Config {
+ public:
+  Config();
+
+  // ZB_ERR_UNKNOWN_KEY or ZB_ERR_INVALID_VALUE leave the config unchanged.
+  Status Set(std::string_view key, std::string_view value);
+  Status Get(std::string_view key, std::string *value) const;
+
+  const Settings &settings() const { return settings_; }
+
+  void set_headers_provider(HeadersProviderRef provider) {
+    headers_provider_ = std::move(provider);
+  }
+  void set_event_callback(EventCallbackRef callback) { event_callback_ = std::move(callback); }
+  void set_wakeup(WakeupRef wakeup) { wakeup_ = std::move(wakeup); }
+  const HeadersProviderRef &headers_provider() const { return headers_provider_; }
+  const EventCallbackRef &event_callback() const { return event_callback_; }
+  const WakeupRef &wakeup() const { return wakeup_; }
+
+  // The `index`-th property, for zb_config_describe(); false past the last.
+  static bool Describe(size_t index, zb_config_property *out);
+
+ private:
+  Settings settings_;
+  HeadersProviderRef headers_provider_;
+  EventCallbackRef event_callback_;
+  WakeupRef wakeup_;
+};
+
+}  // namespace zerobus
+
+#endif  // ZEROBUS_CORE_CONFIG_H

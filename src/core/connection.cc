@@ -1,0 +1,154 @@
+#include "connection.h"
+
+#include <grpcpp/support/slice.h>
+
+namespace zerobus {
+namespace {
+
+constexpr char kMethod[] = "/databricks.zerobus.Zerobus/EphemeralStream";
+
+// The codes the service uses for requests that can never succeed as they are; every other code
+// is worth a new connection (reference/protocol.md §4.1).
+bool IsRetryable(grpc::StatusCode code) {
+  switch (code) {
+    case grpc::StatusCode::INVALID_ARGUMENT:
+    case grpc::StatusCode::UNAUTHENTICATED:
+    case grpc::StatusCode::PERMISSION_DENIED:
+    case grpc::StatusCode::OUT_OF_RANGE:
+    case grpc::StatusCode::UNIMPLEMENTED:
+    case grpc::StatusCode::NOT_FOUND:
+      return false;
+    default:
+      return true;
+  }
+}
+
+const char *CodeName(grpc::StatusCode code) {
+  static constexpr const char *kNames[] = {"OK",
+                                           "CANCELLED",
+                                           "UNKNOWN",
+                                           "INVALID_ARGUMENT",
+                                           "DEADLINE_EXCEEDED",
+                                           "NOT_FOUND",
+                                           "ALREADY_EXISTS",
+                                           "PERMISSION_DENIED",
+                                           "RESOURCE_EXHAUSTED",
+                                           "FAILED_PRECONDITION",
+                                           "ABORTED",
+                                           "OUT_OF_RANGE",
+                                           "UNIMPLEMENTED",
+                                           "INTERNAL",
+                                           "UNAVAILABLE",
+                                           "DATA_LOSS",
+                                           "UNAUTHENTICATED"};
+  const int index = static_cast<int>(code);
+  return index >= 0 && index < 17 ? kNames[index] : "UNKNOWN";
+}
+
+void ReleaseSegment(void *segment) {
+  delete static_cast<SegmentPtr *>(segment);
+}
+
+}  // namespace
+
+Status StatusFromGrpc(const grpc::Status &status) {
+  if (status.ok()) {
+    return Status(ZB_ERR_TRANSPORT, "the server ended the stream without an error", true,
+                  static_cast<int>(grpc::StatusCode::OK));
+  }
+  return Status(ZB_ERR_TRANSPORT,
+                std::string("the server ended the stream: ") + CodeName(status.error_code()) +
+                    ": " + status.error_message(),
+                IsRetryable(status.error_code()), static_cast<int>(status.error_code()));
+}
+
+std::shared_ptr<Connection> Connection::Create(
+    const std::shared_ptr<grpc::Channel> &channel,
+    const std::vector<std::pair<std::string, std::string>> &headers, std::string create_request,
+    ConnectionListener *listener) {
+  std::shared_ptr<Connection> connection(
+      new Connection(channel, std::move(create_request), listener));
+  for (const auto &[name, value] : headers) connection->context_.AddMetadata(name, value);
+  return connection;
+}
+
+Connection::Connection(const std::shared_ptr<grpc::Channel> &channel, std::string create_request,
+                       ConnectionListener *listener)
+    : stub_(channel), listener_(listener), create_request_(std::move(create_request)) {}
+
+void Connection::Start() {
+  self_ = shared_from_this();
+  stub_.PrepareBidiStreamingCall(&context_, kMethod, grpc::StubOptions(), this);
+  AddHold();
+  grpc::Slice create(create_request_.data(), create_request_.size());
+  write_buffer_ = grpc::ByteBuffer(&create, 1);
+  StartWrite(&write_buffer_);
+  StartRead(&read_buffer_);
+  StartCall();
+}
+
+void Connection::Write(SegmentPtr segment, int64_t wire_offset, bool json) {
+  uint8_t header[wire::kMaxBatchHeaderBytes];
+  const size_t header_len = wire::WriteBatchHeader(header, wire_offset, json, segment->size());
+  const Segment &body = *segment;
+  // The body is shared with gRPC rather than copied; the slice keeps the segment alive.
+  grpc::Slice slices[2] = {grpc::Slice(header, header_len),
+                           grpc::Slice(const_cast<uint8_t *>(body.data()), body.size(),
+                                       ReleaseSegment, new SegmentPtr(std::move(segment)))};
+  write_buffer_ = grpc::ByteBuffer(slices, 2);
+  StartWrite(&write_buffer_);
+}
+
+void Connection::Fail(const Status &why) {
+  {
+    std::lock_guard<std::mutex> lock(failure_mu_);
+    if (failure_.ok()) failure_ = why;
+  }
+  context_.TryCancel();
+}
+
+void Connection::OnWriteDone(bool ok) {
+  listener_->OnWriteDone(this, ok);
+}
+
+void Connection::OnReadDone(bool ok) {
+  if (!ok) {
+    listener_->OnReadsEnded(this);
+    return;
+  }
+  grpc::Slice single;
+  std::string joined;
+  std::string_view bytes;
+  if (read_buffer_.TrySingleSlice(&single).ok()) {
+    bytes = std::string_view(reinterpret_cast<const char *>(single.begin()), single.size());
+  } else {
+    std::vector<grpc::Slice> slices;
+    (void)read_buffer_.Dump(&slices);
+    for (const grpc::Slice &slice : slices) {
+      joined.append(reinterpret_cast<const char *>(slice.begin()), slice.size());
+    }
+    bytes = joined;
+  }
+  wire::Response response;
+  Status status = wire::DecodeResponse(bytes, &response);
+  if (status.ok()) status = listener_->OnResponse(this, response);
+  if (!status.ok()) {
+    Fail(status);
+    listener_->OnReadsEnded(this);
+    return;
+  }
+  StartRead(&read_buffer_);
+}
+
+void Connection::OnDone(const grpc::Status &status) {
+  Status outcome;
+  {
+    std::lock_guard<std::mutex> lock(failure_mu_);
+    outcome = failure_.ok() ? StatusFromGrpc(status) : failure_;
+  }
+  listener_->OnDone(this, outcome);
+  // The last reference may be this one: nothing below may touch a member.
+  std::shared_ptr<Connection> self = std::move(self_);
+}
+
+}  // namespace zerobus

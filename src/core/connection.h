@@ -1,0 +1,86 @@
+// One EphemeralStream gRPC call: writes requests one at a time, reads responses, and reports
+// both to its listener. It decides nothing about what to send; the stream does.
+#ifndef ZEROBUS_CORE_CONNECTION_H
+#define ZEROBUS_CORE_CONNECTION_H
+
+#include <grpcpp/channel.h>
+#include <grpcpp/client_context.h>
+#include <grpcpp/generic/generic_stub.h>
+#include <grpcpp/support/byte_buffer.h>
+#include <grpcpp/support/client_callback.h>
+
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "status.h"
+#include "window.h"
+#include "wire.h"
+
+namespace zerobus {
+
+class Connection;
+
+// Told what happens on a connection, on gRPC's threads. Calls for one connection never
+// overlap in a way that matters: one write and one read are outstanding at most.
+class ConnectionListener {
+ public:
+  virtual ~ConnectionListener() = default;
+  // A write finished; `ok` is false when the call is broken.
+  virtual void OnWriteDone(Connection *connection, bool ok) = 0;
+  // A response arrived. A non-OK status fails the connection with it.
+  virtual Status OnResponse(Connection *connection, const wire::Response &response) = 0;
+  // No more responses will come; the connection ends once the listener calls ReleaseHold().
+  virtual void OnReadsEnded(Connection *connection) = 0;
+  // The call is over with `outcome`, the connection's last word; it may be freed after this.
+  virtual void OnDone(Connection *connection, const Status &outcome) = 0;
+};
+
+class Connection final : public grpc::ClientBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>,
+                         public std::enable_shared_from_this<Connection> {
+ public:
+  // Prepares a call carrying `headers` that will send `create_request` first. Start() runs it.
+  static std::shared_ptr<Connection> Create(
+      const std::shared_ptr<grpc::Channel> &channel,
+      const std::vector<std::pair<std::string, std::string>> &headers, std::string create_request,
+      ConnectionListener *listener);
+
+  // Starts the call. The connection keeps itself alive until OnDone, and does not end before
+  // ReleaseHold() even when gRPC is done with it, so that a write can always be started safely.
+  void Start();
+
+  // Writes one request made of `segment` framed as an ingest_record_batch. One at a time.
+  void Write(SegmentPtr segment, int64_t wire_offset, bool json);
+
+  // Ends the call; `why` becomes the outcome unless the connection already has one.
+  void Fail(const Status &why);
+
+  // Lets the call end once gRPC is done with it.
+  void ReleaseHold() { RemoveHold(); }
+
+ private:
+  Connection(const std::shared_ptr<grpc::Channel> &channel, std::string create_request,
+             ConnectionListener *listener);
+
+  void OnWriteDone(bool ok) override;
+  void OnReadDone(bool ok) override;
+  void OnDone(const grpc::Status &status) override;
+
+  grpc::GenericStub stub_;
+  grpc::ClientContext context_;
+  ConnectionListener *const listener_;
+  std::string create_request_;
+  grpc::ByteBuffer write_buffer_;
+  grpc::ByteBuffer read_buffer_;
+  std::shared_ptr<Connection> self_;
+
+  std::mutex failure_mu_;
+  Status failure_;  // set by Fail() before the call ends
+};
+
+// The library's view of a gRPC status that ended a call.
+Status StatusFromGrpc(const grpc::Status &status);
+
+}  // namespace zerobus
+
+#endif  // ZEROBUS_CORE_CONNECTION_H

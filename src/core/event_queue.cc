@@ -1,0 +1,140 @@
+#include "event_queue.h"
+
+#include <algorithm>
+#include <cstring>
+#include <vector>
+
+namespace zerobus {
+
+EventQueue::EventQueue(zb_stream *handle, EventCallbackRef callback, WakeupRef wakeup)
+    : handle_(handle), callback_(std::move(callback)), wakeup_(std::move(wakeup)) {
+  if (callback_) {
+    dispatcher_ = std::thread([this] { RunCallbacks(); });
+  } else if (wakeup_) {
+    dispatcher_ = std::thread([this] { RunWakeups(); });
+  }
+  dispatcher_id_ = dispatcher_.get_id();
+}
+
+EventQueue::~EventQueue() {
+  if (dispatcher_.joinable()) Stop();
+}
+
+void EventQueue::PushAck(uint64_t first_offset, uint64_t last_offset) {
+  Push(Event{ZB_EVENT_ACK, first_offset, last_offset, nullptr});
+}
+
+void EventQueue::PushError(uint64_t first_offset, uint64_t last_offset, const Status &error) {
+  Push(Event{ZB_EVENT_ERROR, first_offset, last_offset,
+             std::make_shared<zb_error>(zb_error{error})});
+}
+
+void EventQueue::Push(Event event) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (event.type == ZB_EVENT_ACK && !events_.empty() && events_.back().type == ZB_EVENT_ACK) {
+    events_.back().last_offset = event.last_offset;
+    return;
+  }
+  const bool was_empty = events_.empty();
+  events_.push_back(std::move(event));
+  if (was_empty) {
+    wakeup_due_ = true;
+    ready_.notify_all();
+  }
+}
+
+Status EventQueue::Poll(zb_event *events, size_t event_size, size_t capacity,
+                        std::chrono::steady_clock::time_point deadline, size_t *count) {
+  *count = 0;
+  if (callback_) {
+    return Status(ZB_ERR_STATE, "the stream delivers its events to its event callback");
+  }
+  std::unique_lock<std::mutex> lock(mu_);
+  ready_.wait_until(lock, deadline, [&] { return !events_.empty() || stopping_; });
+  const size_t n = std::min(capacity, events_.size());
+  // Error objects are made before anything is taken, so running out of memory loses nothing.
+  std::vector<zb_error *> errors(n, nullptr);
+  try {
+    for (size_t i = 0; i < n; ++i) {
+      if (events_[i].error) errors[i] = new zb_error(*events_[i].error);
+    }
+  } catch (...) {
+    for (zb_error *error : errors) delete error;
+    throw;
+  }
+  const size_t copied = std::min(event_size, sizeof(zb_event));
+  auto *out = reinterpret_cast<unsigned char *>(events);
+  for (size_t i = 0; i < n; ++i) {
+    const Event &event = events_[i];
+    zb_event filled = {static_cast<uint32_t>(copied), event.type, event.first_offset,
+                       event.last_offset, errors[i]};
+    std::memcpy(out + i * event_size, &filled, copied);
+  }
+  events_.erase(events_.begin(), events_.begin() + static_cast<std::ptrdiff_t>(n));
+  if (events_.empty()) wakeup_due_ = false;
+  *count = n;
+  return Status::Ok();
+}
+
+void EventQueue::WaitDelivered() {
+  if (!callback_) return;
+  std::unique_lock<std::mutex> lock(mu_);
+  delivered_.wait(lock, [&] { return (events_.empty() && !delivering_) || stopping_; });
+}
+
+void EventQueue::Stop(std::function<void()> on_exit) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+    on_exit_ = std::move(on_exit);
+    ready_.notify_all();
+    delivered_.notify_all();
+  }
+  if (!dispatcher_.joinable()) return;
+  if (OnDispatcherThread()) {
+    dispatcher_.detach();
+  } else {
+    dispatcher_.join();
+  }
+}
+
+void EventQueue::RunCallbacks() {
+  std::unique_lock<std::mutex> lock(mu_);
+  std::deque<Event> batch;
+  while (true) {
+    ready_.wait(lock, [&] { return !events_.empty() || stopping_; });
+    if (stopping_) break;
+    batch.swap(events_);
+    delivering_ = true;
+    lock.unlock();
+    for (const Event &event : batch) {
+      zb_event delivered = {sizeof(zb_event), event.type, event.first_offset, event.last_offset,
+                            const_cast<zb_error *>(event.error.get())};
+      callback_->fn()(handle_, &delivered, callback_->user_data());
+      // A callback that destroyed its stream ends delivery at once.
+      std::lock_guard<std::mutex> check(mu_);
+      if (stopping_) break;
+    }
+    batch.clear();
+    lock.lock();
+    delivering_ = false;
+    delivered_.notify_all();
+  }
+  std::function<void()> on_exit = std::move(on_exit_);
+  lock.unlock();
+  if (on_exit) on_exit();
+}
+
+void EventQueue::RunWakeups() {
+  std::unique_lock<std::mutex> lock(mu_);
+  while (true) {
+    ready_.wait(lock, [&] { return wakeup_due_ || stopping_; });
+    if (stopping_) break;
+    wakeup_due_ = false;
+    lock.unlock();
+    wakeup_->fn()(wakeup_->user_data());
+    lock.lock();
+  }
+}
+
+}  // namespace zerobus

@@ -1,0 +1,67 @@
+#include "headers.h"
+
+#include <algorithm>
+
+namespace zerobus {
+namespace {
+
+constexpr std::string_view kTableNameHeader = "x-databricks-zerobus-table-name";
+constexpr std::string_view kSdkHeader = "x-zerobus-sdk";
+
+bool IsHeaderNameChar(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.';
+}
+
+bool Has(const zb_headers &headers, std::string_view name) {
+  return std::any_of(headers.entries.begin(), headers.entries.end(),
+                     [&](const auto &entry) { return entry.first == name; });
+}
+
+std::string SdkIdentification() {
+  return "libzerobus/" + std::to_string(ZB_VERSION_MAJOR) + "." + std::to_string(ZB_VERSION_MINOR) +
+         "." + std::to_string(ZB_VERSION_PATCH);
+}
+
+}  // namespace
+
+Status AddHeader(zb_headers *headers, std::string_view name, std::string_view value) {
+  std::string why;
+  if (name.empty() || !std::all_of(name.begin(), name.end(), IsHeaderNameChar)) {
+    why = "header names are lower-case ASCII letters, digits, '-', '_' and '.'";
+  } else if (name.substr(0, 5) == "grpc-" || name == "te" || name == "content-type") {
+    why = "the header is reserved for gRPC itself";
+  } else if (!std::all_of(value.begin(), value.end(),
+                          [](char c) { return c >= 0x20 && c <= 0x7e; })) {
+    why = "header values are printable ASCII";
+  }
+  if (why.empty()) {
+    headers->entries.emplace_back(name, value);
+    return Status::Ok();
+  }
+  // The value may be a credential: it never goes into the message.
+  Status rejected(ZB_ERR_INVALID_ARG, "cannot send header '" + std::string(name) + "': " + why);
+  if (headers->rejected.ok()) headers->rejected = rejected;
+  return rejected;
+}
+
+Status CollectHeaders(const HeadersProviderRef &provider, const std::string &token,
+                      std::string_view table_name, zb_headers *out) {
+  if (provider) {
+    const zb_status rc = provider->Call(out);
+    if (rc != ZB_OK) {
+      const char *name = StatusName(rc);
+      return Status(ZB_ERR_AUTH,
+                    std::string("the headers provider failed with ") +
+                        (name ? name : std::to_string(rc).c_str()),
+                    true);
+    }
+    if (!out->rejected.ok()) return Status(ZB_ERR_AUTH, out->rejected.message());
+  } else if (!token.empty()) {
+    out->entries.emplace_back("authorization", "Bearer " + token);
+  }
+  if (!Has(*out, kTableNameHeader)) out->entries.emplace_back(kTableNameHeader, table_name);
+  if (!Has(*out, kSdkHeader)) out->entries.emplace_back(kSdkHeader, SdkIdentification());
+  return Status::Ok();
+}
+
+}  // namespace zerobus

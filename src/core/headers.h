@@ -1,0 +1,37 @@
+// The gRPC metadata of one connection attempt: what the headers provider (or the static
+// token) supplies, checked, plus the headers the library always sends.
+#ifndef ZEROBUS_CORE_HEADERS_H
+#define ZEROBUS_CORE_HEADERS_H
+
+#include <zerobus/zerobus.h>
+
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "callbacks.h"
+#include "status.h"
+
+// The object behind the public zb_headers handle.
+struct zb_headers {
+  std::vector<std::pair<std::string, std::string>> entries;
+  // The first header the provider tried to add that gRPC cannot send.
+  zerobus::Status rejected;
+};
+
+namespace zerobus {
+
+// zb_headers_add(): ZB_ERR_INVALID_ARG for a name or value gRPC cannot send, also remembered
+// in headers->rejected so that the connection attempt fails.
+Status AddHeader(zb_headers *headers, std::string_view name, std::string_view value);
+
+// Collects the headers of a connection attempt to `table_name`: the provider's when there is
+// one, else an authorization header for a non-empty `token`; then the table name and SDK
+// identification headers unless already present. ZB_ERR_AUTH when the provider fails.
+Status CollectHeaders(const HeadersProviderRef &provider, const std::string &token,
+                      std::string_view table_name, zb_headers *out);
+
+}  // namespace zerobus
+
+#endif  // ZEROBUS_CORE_HEADERS_H

@@ -1,0 +1,52 @@
+#include "status.h"
+
+#include <iterator>
+
+namespace zerobus {
+namespace {
+
+struct StatusInfo {
+  const char *name;
+  const char *description;
+};
+
+// Indexed by code: the codes are contiguous and append-only.
+constexpr StatusInfo kStatusInfo[] = {
+    {"ZB_OK", "Success."},
+    {"ZB_ERR_INVALID_ARG", "A required pointer was NULL or an argument is out of range."},
+    {"ZB_ERR_UNKNOWN_KEY", "The configuration key does not exist."},
+    {"ZB_ERR_INVALID_VALUE", "The configuration value does not parse or is out of range."},
+    {"ZB_ERR_QUEUE_FULL", "The in-flight window is full."},
+    {"ZB_ERR_TIMEOUT", "The wait ended before its condition held."},
+    {"ZB_ERR_CLOSED", "The stream is closed and accepts no more records."},
+    {"ZB_ERR_EMPTY_RECORD", "The record has no bytes."},
+    {"ZB_ERR_RECORD_TOO_LARGE", "The record or batch does not fit into one request."},
+    {"ZB_ERR_EMPTY_BATCH", "The batch has no records."},
+    {"ZB_ERR_RECORD_TYPE", "The record's type does not match the stream's."},
+    {"ZB_ERR_INVALID_TARGET", "The endpoint, table name or descriptor is malformed."},
+    {"ZB_ERR_TRANSPORT", "The gRPC call failed or the server ended it."},
+    {"ZB_ERR_PROTOCOL", "The server broke the Zerobus protocol."},
+    {"ZB_ERR_AUTH", "The headers provider failed or gave unusable headers."},
+    {"ZB_ERR_STATE", "The call is not allowed in the current state or from this thread."},
+    {"ZB_ERR_NO_MEMORY", "Memory could not be allocated."},
+    {"ZB_ERR_INTERNAL", "A bug in libzerobus."},
+};
+
+const StatusInfo *Find(zb_status code) {
+  if (code < 0 || code >= static_cast<zb_status>(std::size(kStatusInfo))) return nullptr;
+  return &kStatusInfo[code];
+}
+
+}  // namespace
+
+const char *StatusName(zb_status code) {
+  const StatusInfo *info = Find(code);
+  return info ? info->name : nullptr;
+}
+
+const char *StatusDescription(zb_status code) {
+  const StatusInfo *info = Find(code);
+  return info ? info->description : nullptr;
+}
+
+}  // namespace zerobus

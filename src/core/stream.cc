@@ -1,0 +1,415 @@
+#include "stream.h"
+
+#include <google/protobuf/descriptor.pb.h>
+
+#include "endpoint.h"
+#include "headers.h"
+
+namespace zerobus {
+namespace {
+
+std::string Plural(uint64_t count, const char *noun) {
+  return std::to_string(count) + " " + noun + (count == 1 ? "" : "s");
+}
+
+}  // namespace
+
+Status Stream::Open(std::shared_ptr<Sdk> sdk, std::string table_name, bool json,
+                    std::string descriptor, const Config &config, zb_stream *handle,
+                    std::unique_ptr<Stream> *out) {
+  Status valid = CheckTableName(table_name);
+  if (!valid.ok()) return valid;
+  if (!json) {
+    google::protobuf::DescriptorProto parsed;
+    if (!parsed.ParseFromString(descriptor) || parsed.name().empty()) {
+      return Status(ZB_ERR_INVALID_TARGET,
+                    "the descriptor is not a serialized google.protobuf.DescriptorProto with a "
+                    "message name");
+    }
+  }
+  std::unique_ptr<Stream> stream(new Stream(std::move(sdk), std::move(table_name), json,
+                                            std::move(descriptor), config, handle));
+  Status connected = stream->Connect();
+  if (!connected.ok()) return connected;
+  Stream *raw = stream.get();
+  stream->supervisor_ = std::thread([raw] { raw->Supervise(); });
+  *out = std::move(stream);
+  return Status::Ok();
+}
+
+Stream::Stream(std::shared_ptr<Sdk> sdk, std::string table_name, bool json, std::string descriptor,
+               const Config &config, zb_stream *handle)
+    : sdk_(std::move(sdk)),
+      table_name_(std::move(table_name)),
+      json_(json),
+      settings_(config.settings()),
+      headers_provider_(config.headers_provider()),
+      create_request_(wire::EncodeCreateStream(table_name_, json, descriptor)),
+      window_(WindowLimits{static_cast<size_t>(settings_.max_inflight_records),
+                           static_cast<size_t>(settings_.max_inflight_bytes),
+                           static_cast<size_t>(settings_.max_request_bytes)}),
+      jitter_(std::random_device{}()),
+      events_(handle, config.event_callback(), config.wakeup()) {}
+
+Stream::~Stream() {
+  Shutdown();
+}
+
+void Stream::Destroy(std::unique_ptr<Stream> stream) {
+  if (stream->events_.OnDispatcherThread()) {
+    Stream *raw = stream.release();
+    raw->events_.Stop([raw] { delete raw; });
+  }
+}
+
+Status Stream::Ingest(const RecordView *records, size_t count, bool json, uint64_t *last_offset) {
+  if (json != json_) {
+    return Status(ZB_ERR_RECORD_TYPE,
+                  json_ ? "this stream takes JSON records" : "this stream takes protobuf records");
+  }
+  Status fits = window_.CheckFits(records, count);
+  if (!fits.ok()) return fits;
+  size_t framed = 0;
+  for (size_t i = 0; i < count; ++i) framed += wire::RecordEntrySize(records[i].len);
+
+  SegmentPtr segment;
+  int64_t wire_offset = 0;
+  std::shared_ptr<Connection> connection;
+  {
+    std::unique_lock<std::mutex> lock(mu_);
+    auto can_go_on = [&] { return state_ != State::kOpen || window_.HasRoom(count, framed); };
+    if (!can_go_on() &&
+        (settings_.ingest_timeout_ms == 0 ||
+         !WaitLocked(lock, room_, static_cast<int32_t>(settings_.ingest_timeout_ms), can_go_on))) {
+      return Status(ZB_ERR_QUEUE_FULL,
+                    "the in-flight window is full (" + Plural(window_.records(), "record") + ", " +
+                        Plural(window_.bytes(), "byte") +
+                        "; see stream.max.inflight.records and stream.max.inflight.bytes)",
+                    true);
+    }
+    if (state_ == State::kFailed) return failure_;
+    if (state_ != State::kOpen) return Status(ZB_ERR_CLOSED, "the stream is closed");
+    const uint64_t last = window_.Append(records, count, framed);
+    if (last_offset) *last_offset = last;
+    segment = TakeWriteLocked(&wire_offset);
+    if (segment) connection = connection_;
+  }
+  if (segment) connection->Write(std::move(segment), wire_offset, json_);
+  return Status::Ok();
+}
+
+SegmentPtr Stream::TakeWriteLocked(int64_t *wire_offset) {
+  if (!connection_ready_ || writer_busy_ || reads_ended_) return nullptr;
+  SegmentPtr segment = window_.TakeNextToSend(wire_offset);
+  if (segment) writer_busy_ = true;
+  return segment;
+}
+
+template <typename Predicate>
+bool Stream::WaitLocked(std::unique_lock<std::mutex> &lock, std::condition_variable &cv,
+                        int32_t timeout_ms, Predicate done) {
+  if (timeout_ms < 0) {
+    cv.wait(lock, done);
+    return true;
+  }
+  return cv.wait_for(lock, std::chrono::milliseconds(timeout_ms), done);
+}
+
+Status Stream::WaitForOffset(uint64_t offset, int32_t timeout_ms) {
+  std::unique_lock<std::mutex> lock(mu_);
+  if (offset >= window_.next_offset()) {
+    return Status(ZB_ERR_INVALID_ARG, "offset " + std::to_string(offset) +
+                                          " was never issued; the next offset is " +
+                                          std::to_string(window_.next_offset()));
+  }
+  WaitLocked(lock, changed_, timeout_ms, [&] {
+    return window_.acked_count() > offset || state_ == State::kFailed || state_ == State::kClosed;
+  });
+  if (window_.acked_count() > offset) return Status::Ok();
+  if (state_ == State::kFailed) return failure_;
+  if (state_ == State::kClosed) {
+    return Status(ZB_ERR_CLOSED, "the stream was closed before offset " + std::to_string(offset) +
+                                     " was acknowledged");
+  }
+  return Status(ZB_ERR_TIMEOUT,
+                "offset " + std::to_string(offset) + " was not acknowledged within " +
+                    std::to_string(timeout_ms) + " ms",
+                true);
+}
+
+Status Stream::Flush(int32_t timeout_ms) {
+  uint64_t next_offset;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    next_offset = window_.next_offset();
+  }
+  if (next_offset == 0) return Status::Ok();
+  return WaitForOffset(next_offset - 1, timeout_ms);
+}
+
+Status Stream::Close(int32_t timeout_ms) {
+  std::lock_guard<std::mutex> serial(close_mu_);
+  Status result;
+  {
+    std::unique_lock<std::mutex> lock(mu_);
+    if (close_done_) return close_result_;
+    if (state_ == State::kOpen) state_ = State::kClosing;
+    room_.notify_all();
+    WaitLocked(lock, changed_, timeout_ms,
+               [&] { return window_.all_acked() || state_ == State::kFailed; });
+    if (state_ == State::kFailed) {
+      result = failure_;
+    } else if (!window_.all_acked()) {
+      const uint64_t first = window_.acked_count(), last = window_.next_offset() - 1;
+      result =
+          Status(ZB_ERR_TIMEOUT, "close timed out after " + std::to_string(timeout_ms) +
+                                     " ms with " + Plural(last - first + 1, "record") +
+                                     " unacknowledged (offsets " + std::to_string(first) + ".." +
+                                     std::to_string(last) + "); zb_stream_unacked() returns them");
+      events_.PushError(first, last, result);
+    }
+    if (state_ != State::kFailed) state_ = State::kClosed;
+    close_done_ = true;
+    close_result_ = result;
+    changed_.notify_all();
+  }
+  StopBackground();
+  if (!events_.OnDispatcherThread()) events_.WaitDelivered();
+  return result;
+}
+
+Status Stream::Poll(zb_event *events, size_t event_size, size_t capacity, int32_t timeout_ms,
+                    size_t *count) {
+  const Clock::time_point deadline = timeout_ms < 0
+                                         ? Clock::time_point::max()
+                                         : Clock::now() + std::chrono::milliseconds(timeout_ms);
+  return events_.Poll(events, event_size, capacity, deadline, count);
+}
+
+void Stream::CopyUnacked(std::vector<std::pair<uint64_t, std::string>> *out) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  window_.CopyUnacked(out);
+}
+
+Status Stream::Connect() {
+  const int64_t attempts = settings_.recovery ? settings_.recovery_retries + 1 : 1;
+  Status last;
+  for (int64_t attempt = 0; attempt < attempts; ++attempt) {
+    if (attempt > 0) {
+      const int64_t backoff = settings_.recovery_backoff_ms;
+      const int64_t delay =
+          backoff / 2 + static_cast<int64_t>(jitter_() % static_cast<uint64_t>(backoff / 2 + 1));
+      std::unique_lock<std::mutex> lock(mu_);
+      if (changed_.wait_for(lock, std::chrono::milliseconds(delay), [&] { return stopping_; })) {
+        return Status(ZB_ERR_CLOSED, "the stream was closed while reconnecting");
+      }
+    }
+    last = ConnectOnce();
+    if (last.ok() || !last.retryable()) return last;
+  }
+  return last;
+}
+
+Status Stream::ConnectOnce() {
+  zb_headers headers;
+  Status collected = CollectHeaders(headers_provider_, settings_.auth_token, table_name_, &headers);
+  if (!collected.ok()) return collected;
+  std::shared_ptr<Connection> connection =
+      Connection::Create(sdk_->channel(), headers.entries, create_request_, this);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stopping_) return Status(ZB_ERR_CLOSED, "the stream was closed");
+    window_.Rewind();
+    connection_ = connection;
+    connection_ready_ = false;
+    writer_busy_ = true;  // the create_stream request
+    reads_ended_ = false;
+    hold_released_ = false;
+    connection_done_ = false;
+    connection_outcome_ = Status::Ok();
+    last_response_ = Clock::now();
+  }
+  connection->Start();
+  std::unique_lock<std::mutex> lock(mu_);
+  const int32_t timeout_ms = static_cast<int32_t>(settings_.recovery_timeout_ms);
+  const bool settled = WaitLocked(lock, changed_, timeout_ms, [&] {
+    return connection_ready_ || connection_done_ || stopping_;
+  });
+  if (connection_ready_) return Status::Ok();
+  if (!connection_done_) {
+    Status why = settled ? Status(ZB_ERR_CLOSED, "the stream was closed")
+                         : Status(ZB_ERR_TIMEOUT,
+                                  "the server did not accept the stream within " +
+                                      std::to_string(timeout_ms) + " ms (recovery.timeout.ms)",
+                                  true);
+    lock.unlock();
+    connection->Fail(why);
+    lock.lock();
+    changed_.wait(lock, [&] { return connection_done_; });
+  }
+  return connection_outcome_;
+}
+
+void Stream::OnWriteDone(Connection *connection, bool ok) {
+  SegmentPtr segment;
+  int64_t wire_offset = 0;
+  bool release = false;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    writer_busy_ = false;
+    if (ok) segment = TakeWriteLocked(&wire_offset);
+    if (!segment && reads_ended_ && !hold_released_) release = hold_released_ = true;
+  }
+  if (segment) connection->Write(std::move(segment), wire_offset, json_);
+  if (release) connection->ReleaseHold();
+}
+
+Status Stream::OnResponse(Connection *connection, const wire::Response &response) {
+  SegmentPtr segment;
+  int64_t wire_offset = 0;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    last_response_ = Clock::now();
+    switch (response.kind) {
+      case wire::Response::Kind::kCreated:
+        if (connection_ready_) {
+          return Status(ZB_ERR_PROTOCOL, "the server accepted the stream twice", true);
+        }
+        if (response.stream_id.empty()) {
+          return Status(ZB_ERR_PROTOCOL, "the server accepted the stream without a stream id",
+                        true);
+        }
+        connection_ready_ = true;
+        changed_.notify_all();
+        segment = TakeWriteLocked(&wire_offset);
+        break;
+      case wire::Response::Kind::kAck: {
+        if (!connection_ready_) {
+          return Status(ZB_ERR_PROTOCOL, "the server acked before accepting the stream", true);
+        }
+        if (!response.has_ack_offset) {
+          return Status(ZB_ERR_PROTOCOL, "the server sent an ack without an offset", true);
+        }
+        AckedRange acked;
+        bool released = false;
+        Status error;
+        if (!window_.Ack(response.ack_offset, &acked, &released, &error)) return error;
+        if (released) {
+          events_.PushAck(acked.first_offset, acked.last_offset);
+          changed_.notify_all();
+          room_.notify_all();
+        }
+        break;
+      }
+      case wire::Response::Kind::kCloseSignal:
+        // The server ends the call after the signal's duration; recovery then replays what
+        // is unacknowledged on a new call.
+        break;
+      case wire::Response::Kind::kNone:
+        return Status(ZB_ERR_PROTOCOL, "the server sent an empty response", true);
+    }
+  }
+  if (segment) connection->Write(std::move(segment), wire_offset, json_);
+  return Status::Ok();
+}
+
+void Stream::OnReadsEnded(Connection *connection) {
+  bool release = false;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    reads_ended_ = true;
+    if (!writer_busy_ && !hold_released_) release = hold_released_ = true;
+  }
+  if (release) connection->ReleaseHold();
+}
+
+void Stream::OnDone(Connection * /*connection*/, const Status &outcome) {
+  std::lock_guard<std::mutex> lock(mu_);
+  connection_done_ = true;
+  connection_ready_ = false;
+  connection_outcome_ = outcome;
+  connection_.reset();
+  changed_.notify_all();
+}
+
+void Stream::FailLocked(const Status &why) {
+  if (state_ == State::kFailed || state_ == State::kClosed) return;
+  state_ = State::kFailed;
+  failure_ = why;
+  if (!window_.all_acked()) {
+    events_.PushError(window_.acked_count(), window_.next_offset() - 1, why);
+  }
+  changed_.notify_all();
+  room_.notify_all();
+}
+
+void Stream::Supervise() {
+  std::unique_lock<std::mutex> lock(mu_);
+  while (!stopping_) {
+    if (connection_done_) {
+      if (state_ == State::kFailed) {
+        changed_.wait(lock, [&] { return stopping_; });
+        break;
+      }
+      Status why = connection_outcome_;
+      if (settings_.recovery && why.retryable()) {
+        lock.unlock();
+        Status reconnected = Connect();
+        lock.lock();
+        if (reconnected.ok() || stopping_) continue;
+        why = reconnected;
+      }
+      FailLocked(why);
+      continue;
+    }
+    if (connection_ready_ && window_.has_unacked_sent()) {
+      const Clock::time_point deadline =
+          last_response_ + std::chrono::milliseconds(settings_.ack_timeout_ms);
+      if (Clock::now() < deadline) {
+        changed_.wait_until(lock, deadline);
+        continue;
+      }
+      std::shared_ptr<Connection> connection = connection_;
+      lock.unlock();
+      connection->Fail(Status(ZB_ERR_TIMEOUT,
+                              "no response from the server for " +
+                                  std::to_string(settings_.ack_timeout_ms) +
+                                  " ms while requests were unacknowledged (stream.ack.timeout.ms)",
+                              true));
+      lock.lock();
+      changed_.wait(lock, [&] { return connection_done_ || stopping_; });
+      continue;
+    }
+    changed_.wait(lock);
+  }
+}
+
+void Stream::StopBackground() {
+  std::shared_ptr<Connection> connection;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+    connection = connection_;
+    changed_.notify_all();
+    room_.notify_all();
+  }
+  if (connection) connection->Fail(Status(ZB_ERR_CLOSED, "the stream was closed"));
+  if (supervisor_.joinable()) supervisor_.join();
+  std::unique_lock<std::mutex> lock(mu_);
+  changed_.wait(lock, [&] { return connection_done_; });
+}
+
+void Stream::Shutdown() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!close_done_) {
+      if (state_ != State::kFailed) state_ = State::kClosed;
+      close_done_ = true;
+      close_result_ = Status(ZB_ERR_CLOSED, "the stream was destroyed");
+    }
+  }
+  StopBackground();
+  events_.Stop();
+}
+
+}  // namespace zerobus

@@ -1,0 +1,119 @@
+// A stream into one table: accepts records from any number of threads, keeps them in the
+// in-flight window until the server acknowledges them, and survives broken connections.
+//
+// Threads: callers (ingest, waits, close), gRPC's threads (the connection's writes, acks and
+// end), the supervisor (reconnects, the ack timeout), and the event queue's dispatcher (user
+// callbacks). Everything mutable is guarded by mu_; no gRPC operation and no user code runs
+// while it is held.
+#ifndef ZEROBUS_CORE_STREAM_H
+#define ZEROBUS_CORE_STREAM_H
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <random>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "config.h"
+#include "connection.h"
+#include "event_queue.h"
+#include "sdk.h"
+#include "status.h"
+#include "window.h"
+
+namespace zerobus {
+
+class Stream final : private ConnectionListener {
+ public:
+  using Clock = std::chrono::steady_clock;
+
+  // Opens a stream and returns once the server accepted it. `handle` is what event callbacks
+  // receive as their stream.
+  static Status Open(std::shared_ptr<Sdk> sdk, std::string table_name, bool json,
+                     std::string descriptor, const Config &config, zb_stream *handle,
+                     std::unique_ptr<Stream> *out);
+
+  // Frees the stream (see zb_stream_destroy()): from its own event callback the work happens
+  // once the callback returns.
+  static void Destroy(std::unique_ptr<Stream> stream);
+
+  ~Stream() override;
+
+  Status Ingest(const RecordView *records, size_t count, bool json, uint64_t *last_offset);
+  Status WaitForOffset(uint64_t offset, int32_t timeout_ms);
+  Status Flush(int32_t timeout_ms);
+  Status Close(int32_t timeout_ms);
+  Status Poll(zb_event *events, size_t event_size, size_t capacity, int32_t timeout_ms,
+              size_t *count);
+  void CopyUnacked(std::vector<std::pair<uint64_t, std::string>> *out) const;
+
+ private:
+  enum class State { kOpen, kClosing, kClosed, kFailed };
+
+  Stream(std::shared_ptr<Sdk> sdk, std::string table_name, bool json, std::string descriptor,
+         const Config &config, zb_stream *handle);
+
+  // ConnectionListener, on gRPC's threads.
+  void OnWriteDone(Connection *connection, bool ok) override;
+  Status OnResponse(Connection *connection, const wire::Response &response) override;
+  void OnReadsEnded(Connection *connection) override;
+  void OnDone(Connection *connection, const Status &outcome) override;
+
+  // Opens a connection and waits until the server accepts the stream; at most one connection
+  // lives at a time. Retries as recovery.* says.
+  Status Connect();
+  Status ConnectOnce();
+  // With mu_ held: the next request for the connection's idle writer, marking it busy.
+  SegmentPtr TakeWriteLocked(int64_t *wire_offset);
+  // With mu_ held: the stream fails for good with `why`; error event for what is unacked.
+  void FailLocked(const Status &why);
+  // Waits on `cv` until `done` or the deadline; false on timeout.
+  template <typename Predicate>
+  bool WaitLocked(std::unique_lock<std::mutex> &lock, std::condition_variable &cv,
+                  int32_t timeout_ms, Predicate done);
+  void Supervise();
+  // Ends the connection and the supervisor and waits for both.
+  void StopBackground();
+  void Shutdown();
+
+  const std::shared_ptr<Sdk> sdk_;
+  const std::string table_name_;
+  const bool json_;
+  const Settings settings_;
+  const HeadersProviderRef headers_provider_;
+  const std::string create_request_;
+
+  mutable std::mutex mu_;
+  std::condition_variable changed_;  // acks, state, connection events
+  std::condition_variable room_;     // the window has room, or ingest must stop waiting
+  Window window_;
+  State state_ = State::kOpen;
+  Status failure_;  // kFailed: why
+  bool close_done_ = false;
+  Status close_result_;    // what the first close returned
+  bool stopping_ = false;  // background work must end
+
+  // The current connection and its writer.
+  std::shared_ptr<Connection> connection_;
+  bool connection_ready_ = false;  // the server accepted the stream on it
+  bool writer_busy_ = false;       // a write is outstanding
+  bool reads_ended_ = false;
+  bool hold_released_ = false;
+  bool connection_done_ = true;  // OnDone came (or there never was a connection)
+  Status connection_outcome_;
+  Clock::time_point last_response_;
+
+  std::mutex close_mu_;  // serializes zb_stream_close()
+  std::minstd_rand jitter_;
+  std::thread supervisor_;
+  EventQueue events_;
+};
+
+}  // namespace zerobus
+
+#endif  // ZEROBUS_CORE_STREAM_H

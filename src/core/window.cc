@@ -1,0 +1,138 @@
+#include "window.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <new>
+
+#include "wire.h"
+
+namespace zerobus {
+namespace {
+
+constexpr size_t kMinSegmentCapacity = 16 * 1024;
+
+}  // namespace
+
+Segment::Segment(uint64_t first_offset, size_t capacity) : first_offset_(first_offset) {
+  Reserve(capacity);
+}
+
+Segment::~Segment() {
+  std::free(data_);
+}
+
+void Segment::Reserve(size_t bytes) {
+  if (bytes <= capacity_) return;
+  size_t capacity = std::max({bytes, capacity_ * 2, kMinSegmentCapacity});
+  void *grown = std::realloc(data_, capacity);
+  if (!grown) throw std::bad_alloc();
+  data_ = static_cast<uint8_t *>(grown);
+  capacity_ = capacity;
+}
+
+void Segment::Append(const RecordView *records, size_t count, size_t framed_bytes) {
+  Reserve(size_ + framed_bytes);
+  uint8_t *end = data_ + size_;
+  for (size_t i = 0; i < count; ++i)
+    end = wire::WriteRecordEntry(end, records[i].data, records[i].len);
+  size_ = static_cast<size_t>(end - data_);
+  record_count_ += count;
+}
+
+Window::Window(const WindowLimits &limits)
+    : max_records_(limits.max_records),
+      max_bytes_(limits.max_bytes),
+      max_body_bytes_(limits.max_request_bytes - wire::kMaxBatchHeaderBytes),
+      next_capacity_(kMinSegmentCapacity) {}
+
+Status Window::CheckFits(const RecordView *records, size_t count) const {
+  size_t framed = 0;
+  for (size_t i = 0; i < count; ++i) framed += wire::RecordEntrySize(records[i].len);
+  if (framed <= max_body_bytes_) return Status::Ok();
+  const std::string what = count == 1 ? "a record of " + std::to_string(records[0].len) + " bytes"
+                                      : "a batch of " + std::to_string(count) + " records (" +
+                                            std::to_string(framed) + " bytes framed)";
+  return Status(ZB_ERR_RECORD_TOO_LARGE,
+                what + " does not fit into one request of at most " +
+                    std::to_string(max_body_bytes_ + wire::kMaxBatchHeaderBytes) +
+                    " bytes (stream.max.request.bytes)");
+}
+
+bool Window::HasRoom(size_t count, size_t bytes) const {
+  if (records_ == 0) return true;
+  return records_ + count <= max_records_ && bytes_ + bytes <= max_bytes_;
+}
+
+uint64_t Window::Append(const RecordView *records, size_t count, size_t framed_bytes) {
+  if (!open_ || segments_.back()->size() + framed_bytes > max_body_bytes_) {
+    const size_t capacity = std::min(std::max(next_capacity_, framed_bytes), max_body_bytes_);
+    segments_.push_back(std::make_shared<Segment>(next_offset_, capacity));
+    open_ = true;
+  }
+  segments_.back()->Append(records, count, framed_bytes);
+  next_offset_ += count;
+  records_ += count;
+  bytes_ += framed_bytes;
+  return next_offset_ - 1;
+}
+
+SegmentPtr Window::TakeNextToSend(int64_t *wire_offset) {
+  if (sent_count_ == segments_.size()) return nullptr;
+  if (sent_count_ + 1 == segments_.size() && open_) {
+    open_ = false;
+    next_capacity_ = std::max(segments_.back()->size(), kMinSegmentCapacity);
+  }
+  *wire_offset = front_wire_offset_ + static_cast<int64_t>(sent_count_);
+  return segments_[sent_count_++];
+}
+
+bool Window::Ack(int64_t wire_offset, AckedRange *acked, bool *released, Status *error) {
+  *released = false;
+  if (wire_offset < front_wire_offset_ - 1) {
+    *error = Status(ZB_ERR_PROTOCOL,
+                    "the server's ack went backwards: offset " + std::to_string(wire_offset) +
+                        " after " + std::to_string(front_wire_offset_ - 1),
+                    true);
+    return false;
+  }
+  const int64_t last_sent = front_wire_offset_ + static_cast<int64_t>(sent_count_) - 1;
+  if (wire_offset > last_sent) {
+    *error = Status(ZB_ERR_PROTOCOL,
+                    "the server acked offset " + std::to_string(wire_offset) +
+                        " but only requests up to " + std::to_string(last_sent) + " were sent",
+                    true);
+    return false;
+  }
+  if (wire_offset == front_wire_offset_ - 1) return true;
+  acked->first_offset = acked_count_;
+  while (front_wire_offset_ <= wire_offset) {
+    const Segment &done = *segments_.front();
+    records_ -= done.record_count();
+    bytes_ -= done.size();
+    acked_count_ = done.last_offset() + 1;
+    segments_.pop_front();
+    --sent_count_;
+    ++front_wire_offset_;
+  }
+  acked->last_offset = acked_count_ - 1;
+  *released = true;
+  return true;
+}
+
+void Window::Rewind() {
+  sent_count_ = 0;
+  front_wire_offset_ = 0;
+}
+
+void Window::CopyUnacked(std::vector<std::pair<uint64_t, std::string>> *out) const {
+  out->reserve(out->size() + records_);
+  for (const auto &segment : segments_) {
+    wire::RecordEntryReader reader(
+        std::string_view(reinterpret_cast<const char *>(segment->data()), segment->size()));
+    uint64_t offset = segment->first_offset();
+    std::string_view record;
+    while (reader.Next(&record)) out->emplace_back(offset++, std::string(record));
+  }
+}
+
+}  // namespace zerobus

@@ -1,0 +1,139 @@
+// The in-flight window of one stream: every record accepted and not yet acknowledged, already
+// framed for the wire, grouped into the requests it will travel in.
+#ifndef ZEROBUS_CORE_WINDOW_H
+#define ZEROBUS_CORE_WINDOW_H
+
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "status.h"
+
+namespace zerobus {
+
+// One record handed to the window: a view of the caller's bytes.
+struct RecordView {
+  const void *data;
+  size_t len;
+};
+
+// The framed records of one request: their entries back to back, as the batch body of an
+// ingest_record_batch. Immutable once sealed; the sender shares it with gRPC without copying.
+class Segment {
+ public:
+  Segment(uint64_t first_offset, size_t capacity);
+  ~Segment();
+  Segment(const Segment &) = delete;
+  Segment &operator=(const Segment &) = delete;
+
+  uint64_t first_offset() const { return first_offset_; }
+  uint64_t last_offset() const { return first_offset_ + record_count_ - 1; }
+  size_t record_count() const { return record_count_; }
+  const uint8_t *data() const { return data_; }
+  size_t size() const { return size_; }
+
+  // Appends framed records; the caller has checked that they fit the request limit. Either
+  // all are appended or, when memory runs out, none.
+  void Append(const RecordView *records, size_t count, size_t framed_bytes);
+
+ private:
+  void Reserve(size_t bytes);
+
+  uint64_t first_offset_;
+  size_t record_count_ = 0;
+  // malloc'd so that growth can use realloc, which moves large blocks by remapping pages.
+  uint8_t *data_ = nullptr;
+  size_t size_ = 0;
+  size_t capacity_ = 0;
+};
+
+using SegmentPtr = std::shared_ptr<const Segment>;
+
+// The window's limits (stream.max.inflight.*, stream.max.request.bytes).
+struct WindowLimits {
+  size_t max_records;
+  size_t max_bytes;
+  size_t max_request_bytes;
+};
+
+// What a server ack released.
+struct AckedRange {
+  uint64_t first_offset;
+  uint64_t last_offset;  // the new watermark
+};
+
+// Offsets, framing, grouping into requests, wire offsets and acks. Not thread-safe: the stream
+// serializes every call under its own mutex.
+class Window {
+ public:
+  explicit Window(const WindowLimits &limits);
+
+  // The largest batch body (and so the largest record entry) one request can carry.
+  size_t max_body_bytes() const { return max_body_bytes_; }
+
+  // ZB_OK when `records` (framed) fit into one request, else ZB_ERR_RECORD_TOO_LARGE.
+  Status CheckFits(const RecordView *records, size_t count) const;
+
+  // True when `count` records of `bytes` framed bytes fit now. An empty window admits anything
+  // that fits into one request, so that a record larger than max_bytes cannot wait forever.
+  bool HasRoom(size_t count, size_t bytes) const;
+
+  // Appends records as one unit (they travel in the same request) and returns the offset of
+  // the last. The caller has checked CheckFits and HasRoom.
+  uint64_t Append(const RecordView *records, size_t count, size_t framed_bytes);
+
+  // The next request to write on the current connection, sealing the open segment if that is
+  // next; nullptr when everything is sent. `wire_offset` receives its offset_id.
+  SegmentPtr TakeNextToSend(int64_t *wire_offset);
+
+  // Applies a cumulative server ack for `wire_offset` on the current connection. Returns false
+  // and sets `error` when the ack goes backwards or covers requests never sent; `acked` is
+  // empty (released == false) when it repeats an earlier ack.
+  bool Ack(int64_t wire_offset, AckedRange *acked, bool *released, Status *error);
+
+  // A new connection: every sent, unacknowledged request goes out again, in order, with wire
+  // offsets from 0.
+  void Rewind();
+
+  // Offsets: next to be issued, and the count acknowledged (every offset below is durable).
+  uint64_t next_offset() const { return next_offset_; }
+  uint64_t acked_count() const { return acked_count_; }
+  bool all_acked() const { return acked_count_ == next_offset_; }
+  // True when a request was written on the current connection and is not acknowledged.
+  bool has_unacked_sent() const { return sent_count_ > 0; }
+  size_t records() const { return records_; }
+  size_t bytes() const { return bytes_; }
+
+  // Copies every unacknowledged record with its offset, in offset order.
+  void CopyUnacked(std::vector<std::pair<uint64_t, std::string>> *out) const;
+
+ private:
+  size_t max_records_;
+  size_t max_bytes_;
+  size_t max_body_bytes_;
+
+  // Unacknowledged requests in offset order. The last one is still open for appends when
+  // open_ is set.
+  std::deque<std::shared_ptr<Segment>> segments_;
+  bool open_ = false;
+  // segments_[0 .. sent_count_) were written on the current connection.
+  size_t sent_count_ = 0;
+  // Wire offset of segments_[0] on the current connection (the count acked on it).
+  int64_t front_wire_offset_ = 0;
+  // Capacity for the next open segment: what the last one needed, so steady traffic rarely
+  // reallocates.
+  size_t next_capacity_;
+
+  uint64_t next_offset_ = 0;
+  uint64_t acked_count_ = 0;
+  size_t records_ = 0;
+  size_t bytes_ = 0;
+};
+
+}  // namespace zerobus
+
+#endif  // ZEROBUS_CORE_WINDOW_H

@@ -1,0 +1,71 @@
+// The bytes of the Zerobus protocol (proto/zerobus_service.proto), built and read by hand.
+//
+// Requests are built straight into byte buffers so that a record costs one copy and no
+// protobuf object; responses are small and few. The library deliberately links no generated
+// code: a process that also hosts the local server would otherwise register the same .proto
+// twice.
+#ifndef ZEROBUS_CORE_WIRE_H
+#define ZEROBUS_CORE_WIRE_H
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "status.h"
+
+namespace zerobus::wire {
+
+// Bytes that the request framing around a batch body can take at most: the
+// EphemeralStreamRequest and IngestRecordBatchRequest tags and lengths and the offset_id.
+inline constexpr size_t kMaxBatchHeaderBytes = 32;
+
+// The largest varint encoding of a 64-bit value.
+inline constexpr size_t kMaxVarintBytes = 10;
+
+// The bytes one record takes inside a batch body: its tag, its length and the record.
+size_t RecordEntrySize(size_t record_len);
+
+// Writes one record's entry (ProtoEncodedRecordBatch.records or JsonRecordBatch.records, which
+// are framed alike) at `out`, which must hold RecordEntrySize(len) bytes. Returns the end.
+uint8_t *WriteRecordEntry(uint8_t *out, const void *record, size_t len);
+
+// Reads the record entries of a batch body in order. Returns false on a malformed body.
+class RecordEntryReader {
+ public:
+  explicit RecordEntryReader(std::string_view body) : rest_(body) {}
+  // Sets `record` to the next record; false at the end or on malformed input (see failed()).
+  bool Next(std::string_view *record);
+  bool failed() const { return failed_; }
+
+ private:
+  std::string_view rest_;
+  bool failed_ = false;
+};
+
+// The framing that turns a batch body into a whole EphemeralStreamRequest carrying an
+// ingest_record_batch: written in front of the body. Returns the number of header bytes
+// written to `out` (at most kMaxBatchHeaderBytes).
+size_t WriteBatchHeader(uint8_t *out, int64_t offset_id, bool json, size_t body_len);
+
+// The first request of a call: create_stream for `table_name`. The descriptor is sent only
+// for protobuf streams.
+std::string EncodeCreateStream(std::string_view table_name, bool json,
+                               std::string_view descriptor_proto);
+
+// One EphemeralStreamResponse, decoded.
+struct Response {
+  enum class Kind { kNone, kCreated, kAck, kCloseSignal };
+  Kind kind = Kind::kNone;
+  std::string stream_id;        // kCreated; empty when the server sent none
+  bool has_ack_offset = false;  // kAck
+  int64_t ack_offset = 0;       // kAck
+  int64_t close_after_ms = 0;   // kCloseSignal: when the server will close the call
+};
+
+// Decodes `bytes` into `out`. Returns an error (ZB_ERR_PROTOCOL) when they do not parse.
+Status DecodeResponse(std::string_view bytes, Response *out);
+
+}  // namespace zerobus::wire
+
+#endif  // ZEROBUS_CORE_WIRE_H
