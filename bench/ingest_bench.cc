@@ -1,0 +1,232 @@
+// Records/s through one stream into the in-process local server, next to the ceiling of a raw
+// gRPC client that streams pre-built ingest_record_batch messages to the same server.
+//
+//   ingest_bench [--records N] [--size BYTES] [--batch N] [--null-sink]
+//
+// Every run ends only when every record is acknowledged.
+#include <grpcpp/create_channel.h>
+#include <sys/resource.h>
+#include <zerobus/zerobus.h>
+
+#include <google/protobuf/descriptor.pb.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "server/server.h"
+#include "zerobus_service.grpc.pb.h"
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+constexpr char kTable[] = "bench.default.events";
+
+struct Options {
+  long records = 2000000;
+  long size = 100;
+  long batch = 1;  // records per ingest call
+  bool null_sink = false;
+};
+
+struct Figures {
+  double seconds;
+  double cpu_seconds;
+};
+
+double CpuSeconds() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return usage.ru_utime.tv_sec + usage.ru_stime.tv_sec +
+         (usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6;
+}
+
+long PeakRssMiB() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return usage.ru_maxrss / 1024;
+}
+
+// message Event { optional int64 id = 1; optional string payload = 2; }
+std::string EventDescriptor() {
+  google::protobuf::DescriptorProto message;
+  message.set_name("Event");
+  auto *id = message.add_field();
+  id->set_name("id");
+  id->set_number(1);
+  id->set_label(google::protobuf::FieldDescriptorProto::LABEL_OPTIONAL);
+  id->set_type(google::protobuf::FieldDescriptorProto::TYPE_INT64);
+  auto *payload = message.add_field();
+  payload->set_name("payload");
+  payload->set_number(2);
+  payload->set_label(google::protobuf::FieldDescriptorProto::LABEL_OPTIONAL);
+  payload->set_type(google::protobuf::FieldDescriptorProto::TYPE_STRING);
+  return message.SerializeAsString();
+}
+
+// A valid Event of exactly `size` bytes (size >= 16): id as a fixed-width varint, the payload
+// padding the rest.
+std::string EventRecord(long size) {
+  std::string record;
+  record.push_back(0x08);  // id, varint
+  record.append("\x81\x80\x80\x80\x80\x80\x80\x80\x01", 9);
+  const long payload = size - static_cast<long>(record.size()) - 3;
+  record.push_back(0x12);  // payload, length-delimited
+  record.push_back(static_cast<char>(0x80 | (payload & 0x7f)));
+  record.push_back(static_cast<char>(payload >> 7));
+  record.append(static_cast<size_t>(payload), 'p');
+  return record;
+}
+
+void Check(zb_status status, zb_error *err, const char *what) {
+  if (status == ZB_OK) return;
+  std::fprintf(stderr, "%s failed: %s: %s\n", what, zb_status_name(status), zb_error_message(err));
+  std::exit(1);
+}
+
+Figures RunLibrary(const std::string &endpoint, const Options &options) {
+  zb_error *err = nullptr;
+  zb_sdk *sdk = nullptr;
+  Check(zb_sdk_new(endpoint.c_str(), nullptr, &sdk, &err), err, "zb_sdk_new");
+  const std::string descriptor = EventDescriptor();
+  zb_stream *stream = nullptr;
+  Check(zb_stream_new(sdk, kTable, ZB_RECORD_PROTO, descriptor.data(), descriptor.size(), nullptr,
+                      &stream, &err),
+        err, "zb_stream_new");
+  const std::string record = EventRecord(options.size);
+  std::vector<const void *> records(static_cast<size_t>(options.batch), record.data());
+  std::vector<size_t> lens(static_cast<size_t>(options.batch), record.size());
+
+  const double cpu_start = CpuSeconds();
+  const Clock::time_point start = Clock::now();
+  for (long sent = 0; sent < options.records; sent += options.batch) {
+    zb_status status =
+        options.batch == 1
+            ? zb_stream_ingest_proto(stream, record.data(), record.size(), nullptr, &err)
+            : zb_stream_ingest_proto_batch(stream, records.data(), lens.data(), records.size(),
+                                           nullptr, &err);
+    Check(status, err, "ingest");
+  }
+  Check(zb_stream_flush(stream, ZB_TIMEOUT_INFINITE, &err), err, "zb_stream_flush");
+  const Figures figures{std::chrono::duration<double>(Clock::now() - start).count(),
+                        CpuSeconds() - cpu_start};
+  Check(zb_stream_close(stream, ZB_TIMEOUT_INFINITE, &err), err, "zb_stream_close");
+  zb_stream_destroy(stream);
+  zb_sdk_destroy(sdk);
+  return figures;
+}
+
+// The ceiling: the generated gRPC stub writing pre-built batches of 100 records as fast as
+// gRPC takes them, acks read on a second thread.
+Figures RunRawGrpc(const std::string &endpoint, const Options &options) {
+  using namespace databricks::zerobus;
+  grpc::ChannelArguments args;
+  args.SetMaxSendMessageSize(-1);
+  auto channel = grpc::CreateCustomChannel(endpoint.substr(std::strlen("http://")),
+                                           grpc::InsecureChannelCredentials(), args);
+  auto stub = Zerobus::NewStub(channel);
+  grpc::ClientContext context;
+  auto call = stub->EphemeralStream(&context);
+  EphemeralStreamRequest create;
+  create.mutable_create_stream()->set_table_name(kTable);
+  create.mutable_create_stream()->set_record_type(PROTO);
+  create.mutable_create_stream()->set_descriptor_proto(EventDescriptor());
+  EphemeralStreamResponse response;
+  if (!call->Write(create) || !call->Read(&response)) {
+    std::fprintf(stderr, "raw gRPC: create_stream failed\n");
+    std::exit(1);
+  }
+  constexpr long kPerRequest = 100;
+  const long requests = (options.records + kPerRequest - 1) / kPerRequest;
+  EphemeralStreamRequest request;
+  const std::string record = EventRecord(options.size);
+  for (long i = 0; i < kPerRequest; ++i) {
+    request.mutable_ingest_record_batch()->mutable_proto_encoded_batch()->add_records(record);
+  }
+  const double cpu_start = CpuSeconds();
+  const Clock::time_point start = Clock::now();
+  std::thread reader([&] {
+    EphemeralStreamResponse ack;
+    while (call->Read(&ack)) {
+      if (ack.ingest_record_response().durability_ack_up_to_offset() == requests - 1) break;
+    }
+  });
+  for (long i = 0; i < requests; ++i) {
+    request.mutable_ingest_record_batch()->set_offset_id(i);
+    if (!call->Write(request)) break;
+  }
+  reader.join();
+  const Figures figures{std::chrono::duration<double>(Clock::now() - start).count(),
+                        CpuSeconds() - cpu_start};
+  context.TryCancel();
+  call->Finish();
+  return figures;
+}
+
+void Print(const char *name, const Options &options, long records, const Figures &figures,
+           double baseline_rate) {
+  const double rate = records / figures.seconds;
+  std::printf("%-34s %12.0f records/s %9.1f MB/s %8.2f cpu-s/M records", name, rate,
+              rate * options.size / 1e6, figures.cpu_seconds / (records / 1e6));
+  if (baseline_rate > 0) std::printf("   %.2fx the raw gRPC ceiling", rate / baseline_rate);
+  std::printf("\n");
+}
+
+}  // namespace
+
+int main(int argc, char **argv) {
+  Options options;
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    auto value = [&] {
+      if (i + 1 >= argc) {
+        std::fprintf(stderr, "%s needs a value\n", arg.c_str());
+        std::exit(2);
+      }
+      return std::atol(argv[++i]);
+    };
+    if (arg == "--records") {
+      options.records = value();
+    } else if (arg == "--size") {
+      options.size = value();
+    } else if (arg == "--batch") {
+      options.batch = value();
+    } else if (arg == "--null-sink") {
+      options.null_sink = true;
+    } else {
+      std::fprintf(stderr,
+                   "usage: ingest_bench [--records N] [--size BYTES] [--batch N] [--null-sink]\n");
+      return 2;
+    }
+  }
+  if (options.size < 16 || options.size > 16000 || options.batch < 1 || options.records < 1) {
+    std::fprintf(stderr, "--size must be 16..16000, --batch and --records at least 1\n");
+    return 2;
+  }
+  options.records -= options.records % options.batch;
+
+  zerobus::server::ServerOptions server_options;
+  server_options.null_sink = options.null_sink;
+  std::string error;
+  auto server = zerobus::server::Server::Start(server_options, &error);
+  if (!server) {
+    std::fprintf(stderr, "cannot start the local server: %s\n", error.c_str());
+    return 1;
+  }
+  std::printf(
+      "libzerobus %s, one stream, %ld records of %ld bytes, %s per call, %s server\n",
+      zb_version_str(), options.records, options.size,
+      options.batch == 1 ? "one record" : (std::to_string(options.batch) + " records").c_str(),
+      options.null_sink ? "null-sink" : "in-memory");
+  const Figures ceiling = RunRawGrpc(server->endpoint(), options);
+  const double ceiling_rate = options.records / ceiling.seconds;
+  Print("raw gRPC, pre-built batches of 100", options, options.records, ceiling, 0);
+  const Figures library = RunLibrary(server->endpoint(), options);
+  Print("libzerobus C API", options, options.records, library, ceiling_rate);
+  std::printf("peak RSS %ld MiB (server, both clients and all stored rows)\n", PeakRssMiB());
+  return 0;
+}

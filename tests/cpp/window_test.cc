@@ -1,0 +1,164 @@
+#include "window.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "wire.h"
+
+namespace zerobus {
+namespace {
+
+RecordView View(const std::string &record) {
+  return RecordView{record.data(), record.size()};
+}
+
+uint64_t AppendOne(Window &window, const std::string &record) {
+  const RecordView view = View(record);
+  return window.Append(&view, 1, wire::RecordEntrySize(record.size()));
+}
+
+TEST(Window, CoalescesPendingRecordsIntoOneRequest) {
+  Window window({100, 1 << 20, 1 << 20});
+  for (int i = 0; i < 10; ++i) EXPECT_EQ(AppendOne(window, "record"), static_cast<uint64_t>(i));
+  int64_t wire_offset = -1;
+  SegmentPtr segment = window.TakeNextToSend(&wire_offset);
+  ASSERT_TRUE(segment);
+  EXPECT_EQ(wire_offset, 0);
+  EXPECT_EQ(segment->first_offset(), 0u);
+  EXPECT_EQ(segment->record_count(), 10u);
+  EXPECT_FALSE(window.TakeNextToSend(&wire_offset));
+  // Records after the take start a new request.
+  AppendOne(window, "later");
+  segment = window.TakeNextToSend(&wire_offset);
+  ASSERT_TRUE(segment);
+  EXPECT_EQ(wire_offset, 1);
+  EXPECT_EQ(segment->first_offset(), 10u);
+}
+
+TEST(Window, SplitsAtTheRequestLimit) {
+  const size_t limit = 1024;
+  Window window({1000, 1 << 20, limit});
+  const std::string record(200, 'r');
+  for (int i = 0; i < 20; ++i) AppendOne(window, record);
+  int64_t wire_offset;
+  size_t records = 0, requests = 0;
+  while (SegmentPtr segment = window.TakeNextToSend(&wire_offset)) {
+    EXPECT_LE(segment->size() + wire::kMaxBatchHeaderBytes, limit);
+    EXPECT_EQ(segment->first_offset(), records);
+    records += segment->record_count();
+    ++requests;
+  }
+  EXPECT_EQ(records, 20u);
+  EXPECT_EQ(requests, 5u);  // four 202-byte entries per request
+}
+
+TEST(Window, RejectsWhatCannotFitOneRequest) {
+  Window window({1000, 1 << 20, 1024});
+  const std::string big(1024, 'b');
+  const RecordView view = View(big);
+  EXPECT_EQ(window.CheckFits(&view, 1).code(), ZB_ERR_RECORD_TOO_LARGE);
+  const std::string fits(1024 - wire::kMaxBatchHeaderBytes - 3, 'f');
+  const RecordView fits_view = View(fits);
+  EXPECT_TRUE(window.CheckFits(&fits_view, 1).ok());
+  std::vector<RecordView> batch(2, fits_view);
+  EXPECT_EQ(window.CheckFits(batch.data(), 2).code(), ZB_ERR_RECORD_TOO_LARGE);
+}
+
+TEST(Window, BoundsRecordsAndBytesButAdmitsIntoAnEmptyWindow) {
+  Window window({2, 100, 1 << 20});
+  const std::string big(500, 'x');
+  EXPECT_TRUE(window.HasRoom(1, wire::RecordEntrySize(big.size())));
+  AppendOne(window, big);
+  EXPECT_FALSE(window.HasRoom(1, 3));
+
+  Window by_count({2, 1 << 20, 1 << 20});
+  AppendOne(by_count, "a");
+  AppendOne(by_count, "b");
+  EXPECT_FALSE(by_count.HasRoom(1, 3));
+  int64_t wire_offset;
+  ASSERT_TRUE(by_count.TakeNextToSend(&wire_offset));
+  AckedRange acked;
+  bool released;
+  Status error;
+  ASSERT_TRUE(by_count.Ack(0, &acked, &released, &error));
+  EXPECT_TRUE(by_count.HasRoom(2, 6));
+  EXPECT_EQ(by_count.records(), 0u);
+  EXPECT_EQ(by_count.bytes(), 0u);
+}
+
+TEST(Window, CumulativeAcksReleaseWholeRequestsInOrder) {
+  Window window({100, 1 << 20, 1 << 20});
+  int64_t wire_offset;
+  for (int request = 0; request < 3; ++request) {
+    AppendOne(window, "x");
+    AppendOne(window, "y");
+    ASSERT_TRUE(window.TakeNextToSend(&wire_offset));
+    EXPECT_EQ(wire_offset, request);
+  }
+  AckedRange acked;
+  bool released;
+  Status error;
+  ASSERT_TRUE(window.Ack(1, &acked, &released, &error));
+  ASSERT_TRUE(released);
+  EXPECT_EQ(acked.first_offset, 0u);
+  EXPECT_EQ(acked.last_offset, 3u);
+  EXPECT_EQ(window.acked_count(), 4u);
+  // Repeating an ack is harmless; going backwards or past what was sent is not.
+  ASSERT_TRUE(window.Ack(1, &acked, &released, &error));
+  EXPECT_FALSE(released);
+  EXPECT_FALSE(window.Ack(0, &acked, &released, &error));
+  EXPECT_EQ(error.code(), ZB_ERR_PROTOCOL);
+  EXPECT_FALSE(window.Ack(3, &acked, &released, &error));
+  EXPECT_EQ(error.code(), ZB_ERR_PROTOCOL);
+  ASSERT_TRUE(window.Ack(2, &acked, &released, &error));
+  EXPECT_EQ(acked.first_offset, 4u);
+  EXPECT_EQ(acked.last_offset, 5u);
+  EXPECT_TRUE(window.all_acked());
+}
+
+TEST(Window, RewindResendsUnackedRequestsFromWireOffsetZero) {
+  Window window({100, 1 << 20, 1 << 20});
+  int64_t wire_offset;
+  AppendOne(window, "a");
+  SegmentPtr first = window.TakeNextToSend(&wire_offset);
+  AppendOne(window, "b");
+  SegmentPtr second = window.TakeNextToSend(&wire_offset);
+  AppendOne(window, "c");  // never sent
+  AckedRange acked;
+  bool released;
+  Status error;
+  ASSERT_TRUE(window.Ack(0, &acked, &released, &error));
+  window.Rewind();
+  SegmentPtr resent = window.TakeNextToSend(&wire_offset);
+  EXPECT_EQ(wire_offset, 0);
+  EXPECT_EQ(resent, second);  // the same request, same grouping
+  SegmentPtr unsent = window.TakeNextToSend(&wire_offset);
+  EXPECT_EQ(wire_offset, 1);
+  EXPECT_EQ(unsent->first_offset(), 2u);
+  ASSERT_TRUE(window.Ack(1, &acked, &released, &error));
+  EXPECT_EQ(acked.first_offset, 1u);
+  EXPECT_EQ(acked.last_offset, 2u);
+}
+
+TEST(Window, CopiesUnackedRecordsWithTheirOffsets) {
+  Window window({100, 1 << 20, 1 << 20});
+  int64_t wire_offset;
+  AppendOne(window, "zero");
+  window.TakeNextToSend(&wire_offset);
+  AppendOne(window, "one");
+  AppendOne(window, "two");
+  AckedRange acked;
+  bool released;
+  Status error;
+  ASSERT_TRUE(window.Ack(0, &acked, &released, &error));
+  std::vector<std::pair<uint64_t, std::string>> unacked;
+  window.CopyUnacked(&unacked);
+  ASSERT_EQ(unacked.size(), 2u);
+  EXPECT_EQ(unacked[0], std::make_pair(uint64_t{1}, std::string("one")));
+  EXPECT_EQ(unacked[1], std::make_pair(uint64_t{2}, std::string("two")));
+}
+
+}  // namespace
+}  // namespace zerobus

@@ -1,0 +1,137 @@
+// The hand-built wire bytes must be exactly what the generated protobuf code reads and writes.
+#include "wire.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "zerobus_service.pb.h"
+
+namespace zerobus::wire {
+namespace {
+
+using databricks::zerobus::EphemeralStreamRequest;
+using databricks::zerobus::EphemeralStreamResponse;
+
+std::string Frame(int64_t offset_id, bool json, const std::vector<std::string> &records) {
+  std::string body;
+  for (const std::string &record : records) {
+    std::string entry(RecordEntrySize(record.size()), '\0');
+    uint8_t *end =
+        WriteRecordEntry(reinterpret_cast<uint8_t *>(entry.data()), record.data(), record.size());
+    EXPECT_EQ(reinterpret_cast<uint8_t *>(entry.data()) + entry.size(), end);
+    body += entry;
+  }
+  uint8_t header[kMaxBatchHeaderBytes];
+  const size_t header_len = WriteBatchHeader(header, offset_id, json, body.size());
+  return std::string(reinterpret_cast<char *>(header), header_len) + body;
+}
+
+TEST(Wire, ProtoBatchParsesAsIngestRecordBatch) {
+  const std::vector<std::string> records = {"a", std::string(300, 'x'), std::string("\0\1", 2)};
+  EphemeralStreamRequest request;
+  ASSERT_TRUE(request.ParseFromString(Frame(123456789012, false, records)));
+  ASSERT_TRUE(request.has_ingest_record_batch());
+  const auto &batch = request.ingest_record_batch();
+  EXPECT_EQ(batch.offset_id(), 123456789012);
+  ASSERT_TRUE(batch.has_proto_encoded_batch());
+  ASSERT_EQ(batch.proto_encoded_batch().records_size(), 3);
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(batch.proto_encoded_batch().records(i), records[i]);
+}
+
+TEST(Wire, JsonBatchParsesAsJsonBatch) {
+  EphemeralStreamRequest request;
+  ASSERT_TRUE(request.ParseFromString(Frame(0, true, {"{\"id\":1}", "{\"id\":2}"})));
+  const auto &batch = request.ingest_record_batch();
+  EXPECT_EQ(batch.offset_id(), 0);
+  ASSERT_TRUE(batch.has_json_batch());
+  ASSERT_EQ(batch.json_batch().records_size(), 2);
+  EXPECT_EQ(batch.json_batch().records(1), "{\"id\":2}");
+}
+
+TEST(Wire, HeaderNeverExceedsItsBound) {
+  uint8_t header[kMaxBatchHeaderBytes];
+  EXPECT_LE(WriteBatchHeader(header, INT64_MAX, false, SIZE_MAX >> 1), kMaxBatchHeaderBytes);
+}
+
+TEST(Wire, RecordEntryReaderReturnsWhatWasWritten) {
+  const std::vector<std::string> records = {"one", std::string(200, 'y'), "three"};
+  const std::string framed = Frame(0, false, records);
+  EphemeralStreamRequest request;
+  ASSERT_TRUE(request.ParseFromString(framed));
+  std::string body;
+  for (const std::string &record : records) {
+    std::string entry(RecordEntrySize(record.size()), '\0');
+    WriteRecordEntry(reinterpret_cast<uint8_t *>(entry.data()), record.data(), record.size());
+    body += entry;
+  }
+  RecordEntryReader reader(body);
+  std::string_view record;
+  for (const std::string &expected : records) {
+    ASSERT_TRUE(reader.Next(&record));
+    EXPECT_EQ(record, expected);
+  }
+  EXPECT_FALSE(reader.Next(&record));
+  EXPECT_FALSE(reader.failed());
+  RecordEntryReader truncated(std::string_view(body).substr(0, body.size() - 1));
+  while (truncated.Next(&record)) {
+  }
+  EXPECT_TRUE(truncated.failed());
+}
+
+TEST(Wire, CreateStreamMatchesGeneratedCode) {
+  EphemeralStreamRequest proto_request;
+  ASSERT_TRUE(proto_request.ParseFromString(EncodeCreateStream("c.s.t", false, "DESCRIPTOR")));
+  ASSERT_TRUE(proto_request.has_create_stream());
+  EXPECT_EQ(proto_request.create_stream().table_name(), "c.s.t");
+  EXPECT_EQ(proto_request.create_stream().descriptor_proto(), "DESCRIPTOR");
+  EXPECT_EQ(proto_request.create_stream().record_type(), databricks::zerobus::PROTO);
+
+  EphemeralStreamRequest json_request;
+  ASSERT_TRUE(json_request.ParseFromString(EncodeCreateStream("c.s.t", true, "ignored")));
+  EXPECT_FALSE(json_request.create_stream().has_descriptor_proto());
+  EXPECT_EQ(json_request.create_stream().record_type(), databricks::zerobus::JSON);
+}
+
+TEST(Wire, DecodesEveryResponse) {
+  EphemeralStreamResponse created;
+  created.mutable_create_stream_response()->set_stream_id("stream-1");
+  Response response;
+  ASSERT_TRUE(DecodeResponse(created.SerializeAsString(), &response).ok());
+  EXPECT_EQ(response.kind, Response::Kind::kCreated);
+  EXPECT_EQ(response.stream_id, "stream-1");
+
+  EphemeralStreamResponse ack;
+  ack.mutable_ingest_record_response()->set_durability_ack_up_to_offset(1ll << 40);
+  ASSERT_TRUE(DecodeResponse(ack.SerializeAsString(), &response).ok());
+  EXPECT_EQ(response.kind, Response::Kind::kAck);
+  EXPECT_TRUE(response.has_ack_offset);
+  EXPECT_EQ(response.ack_offset, 1ll << 40);
+
+  EphemeralStreamResponse empty_ack;
+  empty_ack.mutable_ingest_record_response();
+  ASSERT_TRUE(DecodeResponse(empty_ack.SerializeAsString(), &response).ok());
+  EXPECT_EQ(response.kind, Response::Kind::kAck);
+  EXPECT_FALSE(response.has_ack_offset);
+
+  EphemeralStreamResponse signal;
+  signal.mutable_close_stream_signal()->mutable_duration()->set_seconds(3);
+  signal.mutable_close_stream_signal()->mutable_duration()->set_nanos(250000000);
+  ASSERT_TRUE(DecodeResponse(signal.SerializeAsString(), &response).ok());
+  EXPECT_EQ(response.kind, Response::Kind::kCloseSignal);
+  EXPECT_EQ(response.close_after_ms, 3250);
+
+  ASSERT_TRUE(DecodeResponse("", &response).ok());
+  EXPECT_EQ(response.kind, Response::Kind::kNone);
+}
+
+TEST(Wire, RejectsGarbage) {
+  Response response;
+  Status status = DecodeResponse(std::string("\x12\x05\x08", 3), &response);
+  EXPECT_EQ(status.code(), ZB_ERR_PROTOCOL);
+  EXPECT_TRUE(status.retryable());
+}
+
+}  // namespace
+}  // namespace zerobus::wire
