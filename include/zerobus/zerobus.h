@@ -304,7 +304,8 @@ ZB_API zb_status zb_config_set_wakeup(zb_config *cfg, zb_wakeup_cb cb, void *use
 /** Creates an SDK for `endpoint`: "host[:port]" or "https://host[:port]" (TLS with the system's
  *  trust store) or "http://host:port" (plaintext, for local servers). No network I/O happens
  *  here; the connection opens with the first stream.
- *  @param cfg SDK options, copied; NULL means defaults.
+ *  @param cfg SDK options (scope "sdk" in docs/CONFIGURATION.md), copied; NULL means defaults.
+ *  This version has none, so any config or NULL behaves alike.
  *  @param out receives the SDK, owned by the caller (zb_sdk_destroy()).
  *  @return ZB_OK; ZB_ERR_INVALID_ARG if `endpoint` or `out` is NULL; ZB_ERR_INVALID_TARGET for
  *  a malformed endpoint; ZB_ERR_NO_MEMORY. */

@@ -16,9 +16,10 @@ ZB_API zb_status zb_sdk_new(const char *endpoint, const zb_config *cfg, zb_sdk *
   return Guard(err, [&] {
     if (!endpoint) return NullArgument("endpoint");
     if (!out) return NullArgument("out");
-    const zerobus::Config defaults;
+    // This version has no SDK options; `cfg` is accepted so that adding some breaks nobody.
+    (void)cfg;
     auto sdk = std::make_unique<zb_sdk>();
-    Status created = zerobus::Sdk::Create(endpoint, cfg ? cfg->config : defaults, &sdk->impl);
+    Status created = zerobus::Sdk::Create(endpoint, &sdk->impl);
     if (!created.ok()) return created;
     *out = sdk.release();
     return Status::Ok();

@@ -6,8 +6,7 @@
 
 namespace zerobus {
 
-Status Sdk::Create(std::string_view endpoint_text, const Config & /*config*/,
-                   std::shared_ptr<Sdk> *out) {
+Status Sdk::Create(std::string_view endpoint_text, std::shared_ptr<Sdk> *out) {
   Endpoint endpoint;
   Status parsed = ParseEndpoint(endpoint_text, &endpoint);
   if (!parsed.ok()) return parsed;

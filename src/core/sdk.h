@@ -7,7 +7,6 @@
 #include <memory>
 #include <string_view>
 
-#include "config.h"
 #include "endpoint.h"
 #include "status.h"
 
@@ -16,7 +15,7 @@ namespace zerobus {
 class Sdk {
  public:
   // No network I/O: gRPC connects when the first call starts.
-  static Status Create(std::string_view endpoint, const Config &config, std::shared_ptr<Sdk> *out);
+  static Status Create(std::string_view endpoint, std::shared_ptr<Sdk> *out);
 
   const Endpoint &endpoint() const { return endpoint_; }
   const std::shared_ptr<grpc::Channel> &channel() const { return channel_; }

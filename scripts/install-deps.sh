@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Installs what building and testing libzerobus needs, from Debian's packages only.
+set -euo pipefail
+
+packages=(
+  build-essential cmake ninja-build pkg-config clang-format
+  libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
+  libcmocka-dev libgtest-dev libgmock-dev libbenchmark-dev
+)
+
+sudo_if_needed=()
+if [ "$(id -u)" -ne 0 ]; then sudo_if_needed=(sudo); fi
+
+export DEBIAN_FRONTEND=noninteractive
+"${sudo_if_needed[@]}" apt-get update -q
+"${sudo_if_needed[@]}" apt-get install -y -q --no-install-recommends "${packages[@]}"

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Installs what is needed, builds, and runs every test: the whole suite in a release build,
+# again under AddressSanitizer+UndefinedBehaviorSanitizer, and the concurrency tests under
+# ThreadSanitizer. .ci/run calls this.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+jobs=$(nproc)
+
+scripts/install-deps.sh
+
+echo "=== release build: every test"
+scripts/build.sh build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DZB_WERROR=ON
+(cd build && ctest --output-on-failure -j "$jobs")
+
+echo "=== AddressSanitizer + UndefinedBehaviorSanitizer: every test"
+scripts/build.sh build-asan -DCMAKE_BUILD_TYPE=Debug -DZB_SANITIZE=address,undefined \
+  -DZB_BUILD_BENCH=OFF
+(cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure -j "$jobs")
+
+echo "=== ThreadSanitizer: the concurrency tests"
+scripts/build.sh build-tsan -DCMAKE_BUILD_TYPE=Debug -DZB_SANITIZE=thread -DZB_BUILD_BENCH=OFF
+(cd build-tsan && TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
+  ctest --output-on-failure -j "$jobs" -L concurrency)
