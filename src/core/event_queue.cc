@@ -120,8 +120,13 @@ void EventQueue::RunCallbacks() {
     delivering_ = false;
     delivered_.notify_all();
   }
+  Exit(lock);
+}
+
+void EventQueue::Exit(std::unique_lock<std::mutex> &lock) {
   std::function<void()> on_exit = std::move(on_exit_);
   lock.unlock();
+  // May destroy this queue: nothing after it touches a member.
   if (on_exit) on_exit();
 }
 
@@ -135,6 +140,7 @@ void EventQueue::RunWakeups() {
     wakeup_->fn()(wakeup_->user_data());
     lock.lock();
   }
+  Exit(lock);
 }
 
 }  // namespace zerobus

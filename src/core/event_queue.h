@@ -59,6 +59,8 @@ class EventQueue {
   void Push(Event event);
   void RunCallbacks();
   void RunWakeups();
+  // The dispatcher's last step: runs the on_exit given to Stop(), if any.
+  void Exit(std::unique_lock<std::mutex> &lock);
 
   zb_stream *const handle_;
   const EventCallbackRef callback_;

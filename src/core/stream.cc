@@ -100,8 +100,16 @@ Status Stream::Ingest(const RecordView *records, size_t count, bool json, uint64
 
 SegmentPtr Stream::TakeWriteLocked(int64_t *wire_offset) {
   if (!connection_ready_ || writer_busy_ || reads_ended_) return nullptr;
+  const bool was_idle = !window_.has_unacked_sent();
   SegmentPtr segment = window_.TakeNextToSend(wire_offset);
-  if (segment) writer_busy_ = true;
+  if (!segment) return nullptr;
+  writer_busy_ = true;
+  if (was_idle) {
+    // The ack timeout counts from now, not from the last response before the lull, and the
+    // supervisor must start counting.
+    last_response_ = Clock::now();
+    changed_.notify_all();
+  }
   return segment;
 }
 
@@ -148,6 +156,13 @@ Status Stream::Flush(int32_t timeout_ms) {
 }
 
 Status Stream::Close(int32_t timeout_ms) {
+  Status result = CloseOnce(timeout_ms);
+  // Outside close_mu_: the callback being waited for may itself be closing the stream.
+  if (!events_.OnDispatcherThread()) events_.WaitDelivered();
+  return result;
+}
+
+Status Stream::CloseOnce(int32_t timeout_ms) {
   std::lock_guard<std::mutex> serial(close_mu_);
   Status result;
   {
@@ -174,7 +189,6 @@ Status Stream::Close(int32_t timeout_ms) {
     changed_.notify_all();
   }
   StopBackground();
-  if (!events_.OnDispatcherThread()) events_.WaitDelivered();
   return result;
 }
 

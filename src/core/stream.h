@@ -64,6 +64,8 @@ class Stream final : private ConnectionListener {
   void OnReadsEnded(Connection *connection) override;
   void OnDone(Connection *connection, const Status &outcome) override;
 
+  // Close() but for delivering the events: once per stream, serialized.
+  Status CloseOnce(int32_t timeout_ms);
   // Opens a connection and waits until the server accepts the stream; at most one connection
   // lives at a time. Retries as recovery.* says.
   Status Connect();
