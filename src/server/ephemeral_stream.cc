@@ -22,6 +22,11 @@ const char *TypeName(RecordType type) {
   return type == RecordType::JSON ? "JSON" : "PROTO";
 }
 
+grpc::Status KindMismatch(RecordType stream_type) {
+  return Invalid(std::string("record kind does not match the stream's record type ") +
+                 TypeName(stream_type));
+}
+
 }  // namespace
 
 grpc::ServerBidiReactor<EphemeralStreamRequest, EphemeralStreamResponse>
@@ -110,8 +115,7 @@ grpc::Status EphemeralStreamCall::HandleIngest() {
         return Invalid("ingest_record carries no record");
       }
       if (ingest.has_json_record() != json) {
-        return Invalid(std::string("record kind does not match the stream's record type ") +
-                       TypeName(type_));
+        return KindMismatch(type_);
       }
       records.push_back(Record{std::move(*data), json});
       break;
@@ -130,8 +134,7 @@ grpc::Status EphemeralStreamCall::HandleIngest() {
         return Invalid("ingest_record_batch carries no batch");
       }
       if (batch.has_json_batch() != json) {
-        return Invalid(std::string("record kind does not match the stream's record type ") +
-                       TypeName(type_));
+        return KindMismatch(type_);
       }
       if (items->empty()) return Invalid("ingest_record_batch is empty");
       records.reserve(static_cast<size_t>(items->size()));
@@ -147,10 +150,13 @@ grpc::Status EphemeralStreamCall::HandleIngest() {
   if (env_.store != nullptr) env_.store->Append(table_, std::move(records));
   ++next_offset_;
   records_ += count;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    unacked_.emplace_back(Clock::now(), offset);
+  }
+  // Counted last: whoever sees the count (a test about to release withheld acks) may rely on
+  // the request being ready to acknowledge.
   counters_->Accepted(count);
-
-  std::lock_guard<std::mutex> lock(mu_);
-  unacked_.emplace_back(Clock::now(), offset);
   return grpc::Status::OK;
 }
 
@@ -244,14 +250,18 @@ void EphemeralStreamCall::Abandon() {
 void EphemeralStreamCall::OnDone() {
   // Every reaction has returned by now, so the reader-side fields are stable.
   if (created_) {
-    counters_->StreamClosed();
     if (*env_.log) {
-      std::lock_guard<std::mutex> lock(mu_);
-      (*env_.log)("stream closed: table=" + table_ + " stream_id=" + stream_id_ +
-                  " records=" + std::to_string(records_) +
-                  " status=" + std::to_string(final_status_.error_code()) +
-                  (final_status_.ok() ? "" : " message=\"" + final_status_.error_message() + "\""));
+      grpc::Status status;
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        status = final_status_;
+      }
+      (*env_.log)("stream closed: table=" + table_ + " stream_id=" + stream_id_ + " records=" +
+                  std::to_string(records_) + " status=" + std::to_string(status.error_code()) +
+                  (status.ok() ? "" : " message=\"" + status.error_message() + "\""));
     }
+    // After the log line, so that whoever waits for the stream to close also sees its line.
+    counters_->StreamClosed();
   }
   env_.registry->Remove(this);
   // May be the last reference; nothing may touch members after this.

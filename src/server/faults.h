@@ -36,7 +36,8 @@ class Faults {
   void FailAfterRecords(int64_t records, grpc::Status status);
 
   // Ends the next `count` calls that send create_stream with `status` instead of opening a
-  // stream; a negative count refuses until Clear. Re-arming replaces the previous setting.
+  // stream; a negative count refuses until Clear, 0 stops refusing. Re-arming replaces the
+  // previous setting.
   void RefuseStreams(grpc::Status status, int64_t count);
 
   // Back to normal behaviour.
