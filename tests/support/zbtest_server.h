@@ -1,0 +1,85 @@
+/* The local Zerobus server for tests, as a C API so that cmocka tests of the C ABI can start
+ * one in-process, point a client at it, inject faults and read back what it stored.
+ *
+ * Every function is thread-safe. Functions taking a server require a handle from
+ * zbtest_server_start() that has not been stopped. */
+#ifndef ZBTEST_SERVER_H
+#define ZBTEST_SERVER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct zbtest_server zbtest_server;
+
+typedef struct zbtest_server_options {
+  int port;       /* 0: pick a free port on 127.0.0.1 */
+  bool null_sink; /* acknowledge on receipt and store nothing; records are still counted */
+  bool log;       /* write a line per stream opened and closed to stderr */
+} zbtest_server_options;
+
+/* Starts a server on 127.0.0.1; `options` may be NULL for the defaults (all zero). Returns NULL
+ * (after printing why to stderr) when the server cannot start. */
+zbtest_server *zbtest_server_start(const zbtest_server_options *options);
+
+/* Cancels every open call, stops the server and frees the handle together with every pointer
+ * it handed out. NULL is ignored. */
+void zbtest_server_stop(zbtest_server *server);
+
+/* "http://127.0.0.1:PORT", valid until zbtest_server_stop(). */
+const char *zbtest_server_endpoint(const zbtest_server *server);
+
+/* Records stored in `table` (catalog.schema.table), in arrival order. */
+int64_t zbtest_server_record_count(const zbtest_server *server, const char *table);
+
+/* Record `index` (0 = first) of `table`: sets *data and *len (and *is_json unless NULL) and
+ * returns true, or returns false when there is no such record. *data stays valid until
+ * zbtest_server_stop(). */
+bool zbtest_server_record(zbtest_server *server, const char *table, int64_t index,
+                          const uint8_t **data, size_t *len, bool *is_json);
+
+/* Totals over all tables: ingest requests and records accepted, streams opened (create_stream
+ * accepted) and streams whose call is still open. */
+int64_t zbtest_server_requests(const zbtest_server *server);
+int64_t zbtest_server_records(const zbtest_server *server);
+int64_t zbtest_server_streams_opened(const zbtest_server *server);
+int64_t zbtest_server_streams_open(const zbtest_server *server);
+
+/* Wait until `table` has received at least `count` records, or until exactly `count` streams
+ * are open; false when `timeout_ms` passes first. */
+bool zbtest_server_wait_records(zbtest_server *server, const char *table, int64_t count,
+                                int timeout_ms);
+bool zbtest_server_wait_streams_open(zbtest_server *server, int64_t count, int timeout_ms);
+
+/* Faults; each applies to calls already open too. */
+
+/* While `withhold` is true no ack goes out; turning it off sends each call's latest cumulative
+ * ack at once. */
+void zbtest_server_withhold_acks(zbtest_server *server, bool withhold);
+
+/* Sends every ack `delay_ms` after its request arrived (0 = at once). */
+void zbtest_server_delay_acks(zbtest_server *server, int64_t delay_ms);
+
+/* One-shot, counted over all calls: the next `records` records are accepted, and the call whose
+ * request would go beyond them ends with gRPC status `grpc_code` and `message` (that request is
+ * not stored). */
+void zbtest_server_fail_after(zbtest_server *server, int64_t records, int grpc_code,
+                              const char *message);
+
+/* The next `count` create_stream requests end their call with gRPC status `grpc_code` and
+ * `message`; a negative count refuses until zbtest_server_clear_faults(), 0 accepts again. */
+void zbtest_server_refuse_streams(zbtest_server *server, int grpc_code, const char *message,
+                                  int64_t count);
+
+/* Back to normal behaviour. */
+void zbtest_server_clear_faults(zbtest_server *server);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* ZBTEST_SERVER_H */
