@@ -1,0 +1,13 @@
+// The `zerobus` subcommands. Each takes its own argv (argv[0] is the command name), writes its
+// output and errors itself, and returns the process exit status: 0 done, 1 failed, 2 usage.
+#ifndef ZEROBUS_CLI_COMMANDS_H
+#define ZEROBUS_CLI_COMMANDS_H
+
+namespace zerobus::cli {
+
+// `zerobus serve`: runs the local server until SIGINT or SIGTERM.
+int RunServe(int argc, char **argv);
+
+}  // namespace zerobus::cli
+
+#endif  // ZEROBUS_CLI_COMMANDS_H

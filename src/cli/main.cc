@@ -1,0 +1,46 @@
+// `zerobus <command> [options]`: finds the command and hands it the rest of the arguments.
+#include <cstdio>
+#include <cstring>
+
+#include "commands.h"
+
+namespace {
+
+struct Command {
+  const char *name;
+  const char *summary;
+  int (*run)(int argc, char **argv);
+};
+
+constexpr Command kCommands[] = {
+    {"serve", "run a local Zerobus-compatible server", zerobus::cli::RunServe},
+};
+
+void PrintUsage(std::FILE *out) {
+  std::fprintf(out, "usage: zerobus <command> [options]\n\ncommands:\n");
+  for (const Command &command : kCommands) {
+    std::fprintf(out, "  %-8s %s\n", command.name, command.summary);
+  }
+  std::fprintf(out, "\n'zerobus <command> --help' describes a command's options.\n");
+}
+
+}  // namespace
+
+int main(int argc, char **argv) {
+  if (argc < 2) {
+    PrintUsage(stderr);
+    return 2;
+  }
+  const char *name = argv[1];
+  if (std::strcmp(name, "--help") == 0 || std::strcmp(name, "-h") == 0 ||
+      std::strcmp(name, "help") == 0) {
+    PrintUsage(stdout);
+    return 0;
+  }
+  for (const Command &command : kCommands) {
+    if (std::strcmp(name, command.name) == 0) return command.run(argc - 1, argv + 1);
+  }
+  std::fprintf(stderr, "zerobus: unknown command '%s'\n\n", name);
+  PrintUsage(stderr);
+  return 2;
+}
