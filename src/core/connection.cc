@@ -76,7 +76,13 @@ Connection::Connection(const std::shared_ptr<grpc::Channel> &channel, std::strin
                        ConnectionListener *listener)
     : stub_(channel), listener_(listener), create_request_(std::move(create_request)) {}
 
+void Connection::Fence() {
+  std::lock_guard<std::recursive_mutex> lock(order_mu_);
+}
+
 void Connection::Start() {
+  // Held until the call is set up: the first reaction's Fence() waits for it.
+  std::lock_guard<std::recursive_mutex> setup(order_mu_);
   self_ = shared_from_this();
   stub_.PrepareBidiStreamingCall(&context_, kMethod, grpc::StubOptions(), this);
   AddHold();
@@ -88,6 +94,8 @@ void Connection::Start() {
 }
 
 void Connection::Write(SegmentPtr segment, int64_t wire_offset, bool json) {
+  // The reaction that reports this write's end must see it started (see Fence()).
+  std::lock_guard<std::recursive_mutex> started(order_mu_);
   uint8_t header[wire::kMaxBatchHeaderBytes];
   const size_t header_len = wire::WriteBatchHeader(header, wire_offset, json, segment->size());
   const Segment &body = *segment;
@@ -108,10 +116,18 @@ void Connection::Fail(const Status &why) {
 }
 
 void Connection::OnWriteDone(bool ok) {
+  Fence();
   listener_->OnWriteDone(this, ok);
+  Fence();
 }
 
 void Connection::OnReadDone(bool ok) {
+  Fence();
+  HandleRead(ok);
+  Fence();
+}
+
+void Connection::HandleRead(bool ok) {
   if (!ok) {
     listener_->OnReadsEnded(this);
     return;
@@ -141,6 +157,7 @@ void Connection::OnReadDone(bool ok) {
 }
 
 void Connection::OnDone(const grpc::Status &status) {
+  Fence();
   Status outcome;
   {
     std::lock_guard<std::mutex> lock(failure_mu_);
