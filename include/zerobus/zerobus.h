@@ -44,6 +44,7 @@ typedef struct zb_config zb_config;
 typedef struct zb_headers zb_headers;
 typedef struct zb_sdk zb_sdk;
 typedef struct zb_stream zb_stream;
+/** A list of records with their offsets (from zb_stream_unacked()). */
 typedef struct zb_records zb_records;
 
 /* ----------------------------------------------------------------------------------------- */
@@ -139,7 +140,7 @@ ZB_API zb_error *zb_error_new(zb_status code, const char *message, int32_t retry
 /** A copy of `err` that the caller owns; NULL when `err` is NULL or out of memory. */
 ZB_API zb_error *zb_error_dup(const zb_error *err);
 
-/** Frees `err`. NULL is ignored. */
+/** Frees `err`. NULL is ignored. Not while another thread still reads `err`. */
 ZB_API void zb_error_free(zb_error *err);
 
 /* ----------------------------------------------------------------------------------------- */
@@ -233,7 +234,7 @@ typedef zb_status (*zb_headers_cb)(zb_headers *headers, void *user_data);
  *  provider, a stream sends `authorization: Bearer <auth.token>` when auth.token is set.
  *  The library adds x-databricks-zerobus-table-name and x-zerobus-sdk unless the provider set
  *  them.
- *  @param cb the provider, or NULL to remove it.
+ *  @param cb the provider, or NULL to remove it (a free_user_data given with NULL runs at once).
  *  @param free_user_data may be NULL; runs exactly once, on the thread that drops the last
  *  holder (zb_config_destroy(), a later zb_config_set_headers_provider() or zb_stream_destroy()).
  *  @return ZB_OK; ZB_ERR_INVALID_ARG if `cfg` is NULL. */
@@ -276,7 +277,7 @@ typedef void (*zb_event_cb)(zb_stream *stream, const zb_event *event, void *user
 
 /** Registers the event callback of streams created from this config, replacing an earlier one.
  *  With a callback, a stream delivers every event to it and zb_stream_poll() is not allowed.
- *  @param cb the callback, or NULL to remove it.
+ *  @param cb the callback, or NULL to remove it (a free_user_data given with NULL runs at once).
  *  @param free_user_data may be NULL; runs exactly once, when nothing holds the registration
  *  any more (see zb_config_set_headers_provider()).
  *  @return ZB_OK; ZB_ERR_INVALID_ARG if `cfg` is NULL. */
@@ -290,6 +291,7 @@ typedef void (*zb_wakeup_cb)(void *user_data);
  *  on a library-owned thread each time the stream's event queue goes from empty to non-empty;
  *  after a wakeup, poll until the queue is empty or no new wakeup comes. It must not block and
  *  must not call zb_* functions (signal your event loop instead).
+ *  @param cb the wakeup, or NULL to remove it (a free_user_data given with NULL runs at once).
  *  @param free_user_data may be NULL; runs exactly once (see zb_config_set_headers_provider()).
  *  @return ZB_OK; ZB_ERR_INVALID_ARG if `cfg` is NULL. */
 ZB_API zb_status zb_config_set_wakeup(zb_config *cfg, zb_wakeup_cb cb, void *user_data,
@@ -417,15 +419,14 @@ ZB_API zb_status zb_stream_poll(zb_stream *stream, zb_event *events, size_t even
                                 size_t capacity, int32_t timeout_ms, size_t *count_out,
                                 zb_error **err);
 
-/** A list of records with their offsets, owned by the caller. */
-
 /** Copies every record the stream accepted and that is not yet acknowledged, in offset order.
  *  After a failure or a timed-out close, these are exactly the records of the error events.
  *  @param out receives the list, owned by the caller (zb_records_free()).
  *  @return ZB_OK; ZB_ERR_INVALID_ARG; ZB_ERR_NO_MEMORY. */
 ZB_API zb_status zb_stream_unacked(zb_stream *stream, zb_records **out, zb_error **err);
 
-/** The number of records in `records`; 0 for NULL. */
+/** The number of records in `records`; 0 for NULL. A record list is immutable: any number of
+ *  threads may read it at once, until zb_records_free(). */
 ZB_API size_t zb_records_count(const zb_records *records);
 
 /** Reads record `index` of `records`.
@@ -435,7 +436,8 @@ ZB_API size_t zb_records_count(const zb_records *records);
 ZB_API zb_status zb_records_get(const zb_records *records, size_t index, const void **data,
                                 size_t *len, uint64_t *offset, zb_error **err);
 
-/** Frees a record list. NULL is ignored. */
+/** Frees a record list and every pointer zb_records_get() returned from it. NULL is
+ *  ignored. */
 ZB_API void zb_records_free(zb_records *records);
 
 #ifdef __cplusplus
