@@ -163,9 +163,11 @@ void Connection::OnDone(const grpc::Status &status) {
     std::lock_guard<std::mutex> lock(failure_mu_);
     outcome = failure_.ok() ? StatusFromGrpc(status) : failure_;
   }
+  // The listener holds a reference until it has heard of OnDone, so this one is never the
+  // last: the connection, its stub and perhaps the channel must not be freed on a gRPC thread,
+  // where destroying the channel can join the very thread doing it.
+  self_.reset();
   listener_->OnDone(this, outcome);
-  // The last reference may be this one: nothing below may touch a member.
-  std::shared_ptr<Connection> self = std::move(self_);
 }
 
 }  // namespace zerobus

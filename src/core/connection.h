@@ -32,7 +32,8 @@ class ConnectionListener {
   virtual Status OnResponse(Connection *connection, const wire::Response &response) = 0;
   // No more responses will come; the connection ends once the listener calls ReleaseHold().
   virtual void OnReadsEnded(Connection *connection) = 0;
-  // The call is over with `outcome`, the connection's last word; it may be freed after this.
+  // The call is over with `outcome`, the connection's last word. The listener must hold a
+  // reference to the connection until then, and drop it on a thread of its own, never in here.
   virtual void OnDone(Connection *connection, const Status &outcome) = 0;
 };
 

@@ -230,10 +230,12 @@ Status Stream::ConnectOnce() {
   if (!collected.ok()) return collected;
   std::shared_ptr<Connection> connection =
       Connection::Create(sdk_->channel(), headers.entries, create_request_, this);
+  std::shared_ptr<Connection> previous;  // freed below, outside the lock
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (stopping_) return Status(ZB_ERR_CLOSED, "the stream was closed");
     window_.Rewind();
+    previous = std::move(connection_);
     connection_ = connection;
     connection_ready_ = false;
     writer_busy_ = true;  // the create_stream request
@@ -342,7 +344,8 @@ void Stream::OnDone(Connection * /*connection*/, const Status &outcome) {
   connection_done_ = true;
   connection_ready_ = false;
   connection_outcome_ = outcome;
-  connection_.reset();
+  // connection_ stays: it is released by the next ConnectOnce() or the destructor, on threads
+  // of ours (see ConnectionListener::OnDone).
   changed_.notify_all();
 }
 
@@ -403,7 +406,7 @@ void Stream::StopBackground() {
   {
     std::lock_guard<std::mutex> lock(mu_);
     stopping_ = true;
-    connection = connection_;
+    if (!connection_done_) connection = connection_;
     changed_.notify_all();
     room_.notify_all();
   }
