@@ -307,7 +307,6 @@ ZB_API zb_status zb_config_set_wakeup(zb_config *cfg, zb_wakeup_cb cb, void *use
  *  trust store) or "http://host:port" (plaintext, for local servers). No network I/O happens
  *  here; the connection opens with the first stream.
  *  @param cfg SDK options (scope "sdk" in docs/CONFIGURATION.md), copied; NULL means defaults.
- *  This version has none, so any config or NULL behaves alike.
  *  @param out receives the SDK, owned by the caller (zb_sdk_destroy()).
  *  @return ZB_OK; ZB_ERR_INVALID_ARG if `endpoint` or `out` is NULL; ZB_ERR_INVALID_TARGET for
  *  a malformed endpoint; ZB_ERR_NO_MEMORY. */
@@ -405,6 +404,51 @@ ZB_API zb_status zb_stream_close(zb_stream *stream, int32_t timeout_ms, zb_error
  *  when the callback returns. Not thread-safe: no other call on `stream` may be running or
  *  follow. NULL is ignored. */
 ZB_API void zb_stream_destroy(zb_stream *stream);
+
+typedef int32_t zb_stream_state;
+/** Connected: records flow to the server. */
+#define ZB_STREAM_OPEN 1
+/** Reconnecting after a retryable failure; ingest is still accepted into the window. */
+#define ZB_STREAM_RECOVERING 2
+/** The server announced it will close the call: acks drain, new records wait for the next
+ *  connection (stream.paused.max.wait.ms). */
+#define ZB_STREAM_PAUSED 3
+/** Failed for good; every call reports the error it failed with. */
+#define ZB_STREAM_FAILED 4
+/** Closed by zb_stream_close(). */
+#define ZB_STREAM_CLOSED 5
+
+/** A snapshot of a stream. Grows only at the end; the caller sets struct_size. */
+typedef struct zb_stream_info {
+  uint32_t struct_size;
+  zb_stream_state state;
+  uint64_t records_accepted;  /**< offsets issued so far (the next offset) */
+  uint64_t records_acked;     /**< every offset below this is durable */
+  uint64_t records_in_flight; /**< accepted and not yet acknowledged */
+  uint64_t bytes_in_flight;   /**< their bytes, framing included */
+  uint64_t recoveries;        /**< connections re-established after a failure or close signal */
+  uint64_t records_replayed;  /**< records sent again on a new connection */
+} zb_stream_info;
+
+/** Initializer for zb_stream_info. */
+#define ZB_STREAM_INFO_INIT \
+  { sizeof(zb_stream_info), 0, 0, 0, 0, 0, 0, 0 }
+
+/** Fills `out` with the stream's state and counters, as much as out->struct_size has room for.
+ *  @return ZB_OK; ZB_ERR_INVALID_ARG for NULL pointers or a struct_size too small for the
+ *  state. */
+ZB_API zb_status zb_stream_get_info(zb_stream *stream, zb_stream_info *out, zb_error **err);
+
+/** Opens a new stream like `stream` (same SDK, table, record type, descriptor, options and
+ *  callbacks) and ingests into it, in order and in their original requests, every record that
+ *  `stream` did not get acknowledged: the way to carry on after a failure or a timed-out close.
+ *  Records replayed this way may be stored twice if the server had made them durable without
+ *  acknowledging them (at-least-once). The new stream's offsets start at 0; `stream` itself is
+ *  unchanged and still has to be destroyed.
+ *  @param out receives the new stream, owned by the caller.
+ *  @return ZB_OK; ZB_ERR_INVALID_ARG; ZB_ERR_STATE while `stream` is neither failed nor closed;
+ *  any error of zb_stream_new() or of ingest (the new stream is then destroyed). */
+ZB_API zb_status zb_stream_recreate(zb_stream *stream, zb_stream **out, zb_error **err);
 
 /** Takes up to `capacity` events from the stream's queue, oldest first, waiting up to
  *  `timeout_ms` for the first (0 returns at once). Acks that arrive while an earlier ack event

@@ -16,10 +16,10 @@ ZB_API zb_status zb_sdk_new(const char *endpoint, const zb_config *cfg, zb_sdk *
   return Guard(err, [&] {
     if (!endpoint) return NullArgument("endpoint");
     if (!out) return NullArgument("out");
-    // This version has no SDK options; `cfg` is accepted so that adding some breaks nobody.
-    (void)cfg;
+    const zerobus::Config defaults;
     auto sdk = std::make_unique<zb_sdk>();
-    Status created = zerobus::Sdk::Create(endpoint, &sdk->impl);
+    Status created =
+        zerobus::Sdk::Create(endpoint, (cfg ? cfg->config : defaults).settings(), &sdk->impl);
     if (!created.ok()) return created;
     *out = sdk.release();
     return Status::Ok();

@@ -193,6 +193,30 @@ ZB_API zb_status zb_stream_unacked(zb_stream *stream, zb_records **out, zb_error
   });
 }
 
+ZB_API zb_status zb_stream_get_info(zb_stream *stream, zb_stream_info *out, zb_error **err) {
+  return Guard(err, [&] {
+    if (!stream) return NullArgument("stream");
+    if (!out) return NullArgument("out");
+    if (out->struct_size < offsetof(zb_stream_info, state) + sizeof out->state) {
+      return Status(ZB_ERR_INVALID_ARG, "out->struct_size is too small");
+    }
+    stream->impl->GetInfo(out);
+    return Status::Ok();
+  });
+}
+
+ZB_API zb_status zb_stream_recreate(zb_stream *stream, zb_stream **out, zb_error **err) {
+  return Guard(err, [&] {
+    if (!stream) return NullArgument("stream");
+    if (!out) return NullArgument("out");
+    auto handle = std::make_unique<zb_stream>();
+    Status recreated = stream->impl->Recreate(handle.get(), &handle->impl);
+    if (!recreated.ok()) return recreated;
+    *out = handle.release();
+    return Status::Ok();
+  });
+}
+
 ZB_API size_t zb_records_count(const zb_records *records) {
   return records ? records->records.size() : 0;
 }

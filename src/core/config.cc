@@ -68,12 +68,30 @@ const Property kProperties[] = {
      "has accepted the stream.",
      IntOption{&Settings::recovery_timeout_ms, 1, kMaxInt32}},
     {"recovery.backoff.ms", "2000", "0 .. 2147483647", "stream",
-     "The delay before a retried connection attempt; each attempt waits a random time between "
-     "half of it and all of it, so that many clients do not reconnect in step.",
+     "The delay before the first retried connection attempt; it doubles with each further "
+     "attempt up to recovery.backoff.max.ms. Each delay is a random time between half of it and "
+     "all of it, so that many clients do not reconnect in step.",
      IntOption{&Settings::recovery_backoff_ms, 0, kMaxInt32}},
+    {"recovery.backoff.max.ms", "30000", "0 .. 2147483647", "stream",
+     "The longest delay between two connection attempts.",
+     IntOption{&Settings::recovery_backoff_max_ms, 0, kMaxInt32}},
     {"recovery.retries", "4", "0 .. 2147483647", "stream",
      "Connection attempts after the first before a failure is final.",
      IntOption{&Settings::recovery_retries, 0, kMaxInt32}},
+    {"stream.paused.max.wait.ms", "-1", "-1 .. 2147483647", "stream",
+     "When the server announces that it will close the call (CloseStreamSignal), the stream "
+     "stops sending, collects the acks of what it sent, and reconnects once everything sent is "
+     "acknowledged or this long has passed, whichever comes first. -1 waits as long as the "
+     "server grants; 0 reconnects at once. Ingest keeps accepting records meanwhile. Ignored "
+     "when recovery.enable is false.",
+     IntOption{&Settings::paused_max_wait_ms, -1, kMaxInt32}},
+    {"grpc.keepalive.time.ms", "60000", "1000 .. 2147483647", "sdk",
+     "How often gRPC pings the server while a stream is open, so that a dead connection is "
+     "found (and recovered from) even when no acks are due.",
+     IntOption{&Settings::keepalive_time_ms, 1000, kMaxInt32}},
+    {"grpc.keepalive.timeout.ms", "20000", "1000 .. 2147483647", "sdk",
+     "How long gRPC waits for the answer to a ping before it declares the connection dead.",
+     IntOption{&Settings::keepalive_timeout_ms, 1000, kMaxInt32}},
     {"auth.token", "", "any printable ASCII", "stream",
      "A bearer token sent as 'authorization: Bearer <token>' when no headers provider is set. "
      "Reads back hidden.",

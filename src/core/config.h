@@ -24,7 +24,11 @@ struct Settings {
   bool recovery;
   int64_t recovery_timeout_ms;
   int64_t recovery_backoff_ms;
+  int64_t recovery_backoff_max_ms;
   int64_t recovery_retries;
+  int64_t paused_max_wait_ms;
+  int64_t keepalive_time_ms;
+  int64_t keepalive_timeout_ms;
   std::string auth_token;
 };
 

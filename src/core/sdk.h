@@ -7,6 +7,7 @@
 #include <memory>
 #include <string_view>
 
+#include "config.h"
 #include "endpoint.h"
 #include "status.h"
 
@@ -15,7 +16,8 @@ namespace zerobus {
 class Sdk {
  public:
   // No network I/O: gRPC connects when the first call starts.
-  static Status Create(std::string_view endpoint, std::shared_ptr<Sdk> *out);
+  static Status Create(std::string_view endpoint, const Settings &settings,
+                       std::shared_ptr<Sdk> *out);
 
   const Endpoint &endpoint() const { return endpoint_; }
   const std::shared_ptr<grpc::Channel> &channel() const { return channel_; }

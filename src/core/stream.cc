@@ -2,6 +2,9 @@
 
 #include <google/protobuf/descriptor.pb.h>
 
+#include <algorithm>
+#include <cstring>
+
 #include "endpoint.h"
 #include "headers.h"
 
@@ -42,14 +45,15 @@ Stream::Stream(std::shared_ptr<Sdk> sdk, std::string table_name, bool json, std:
     : sdk_(std::move(sdk)),
       table_name_(std::move(table_name)),
       json_(json),
-      settings_(config.settings()),
-      headers_provider_(config.headers_provider()),
-      create_request_(wire::EncodeCreateStream(table_name_, json, descriptor)),
+      descriptor_(std::move(descriptor)),
+      config_(config),
+      settings_(config_.settings()),
+      create_request_(wire::EncodeCreateStream(table_name_, json, descriptor_)),
       window_(WindowLimits{static_cast<size_t>(settings_.max_inflight_records),
                            static_cast<size_t>(settings_.max_inflight_bytes),
                            static_cast<size_t>(settings_.max_request_bytes)}),
       jitter_(std::random_device{}()),
-      events_(handle, config.event_callback(), config.wakeup()) {}
+      events_(handle, config_.event_callback(), config_.wakeup()) {}
 
 Stream::~Stream() {
   Shutdown();
@@ -99,7 +103,7 @@ Status Stream::Ingest(const RecordView *records, size_t count, bool json, uint64
 }
 
 SegmentPtr Stream::TakeWriteLocked(int64_t *wire_offset) {
-  if (!connection_ready_ || writer_busy_ || reads_ended_) return nullptr;
+  if (!connection_ready_ || writer_busy_ || reads_ended_ || paused_) return nullptr;
   const bool was_idle = !window_.has_unacked_sent();
   SegmentPtr segment = window_.TakeNextToSend(wire_offset);
   if (!segment) return nullptr;
@@ -202,7 +206,73 @@ Status Stream::Poll(zb_event *events, size_t event_size, size_t capacity, int32_
 
 void Stream::CopyUnacked(std::vector<std::pair<uint64_t, std::string>> *out) const {
   std::lock_guard<std::mutex> lock(mu_);
-  window_.CopyUnacked(out);
+  out->reserve(window_.records());
+  window_.VisitUnacked([&](size_t, uint64_t offset, std::string_view record) {
+    out->emplace_back(offset, std::string(record));
+  });
+}
+
+std::chrono::milliseconds Stream::PauseFor(int64_t server_ms) const {
+  const int64_t cap = settings_.paused_max_wait_ms;
+  return std::chrono::milliseconds(cap < 0 ? server_ms : std::min(cap, server_ms));
+}
+
+std::chrono::milliseconds Stream::Backoff(int64_t attempt) {
+  const int64_t cap = settings_.recovery_backoff_max_ms;
+  int64_t base = std::min(settings_.recovery_backoff_ms, cap);
+  for (int64_t i = 1; i < attempt && base < cap; ++i) base = std::min(base * 2, cap);
+  const int64_t spread = base / 2;
+  const int64_t random = spread > 0 ? static_cast<int64_t>(jitter_() % (spread + 1)) : 0;
+  return std::chrono::milliseconds(base - spread + random);
+}
+
+void Stream::GetInfo(zb_stream_info *out) const {
+  zb_stream_info info = ZB_STREAM_INFO_INIT;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    info.state = state_ == State::kFailed   ? ZB_STREAM_FAILED
+                 : state_ == State::kClosed ? ZB_STREAM_CLOSED
+                 : paused_                  ? ZB_STREAM_PAUSED
+                 : connection_ready_        ? ZB_STREAM_OPEN
+                                            : ZB_STREAM_RECOVERING;
+    info.records_accepted = window_.next_offset();
+    info.records_acked = window_.acked_count();
+    info.records_in_flight = window_.records();
+    info.bytes_in_flight = window_.bytes();
+    info.recoveries = recoveries_;
+    info.records_replayed = records_replayed_;
+  }
+  // Only as much as the caller's struct has room for: it may predate newer fields.
+  const size_t size = std::min<size_t>(out->struct_size, sizeof info);
+  info.struct_size = static_cast<uint32_t>(size);
+  std::memcpy(out, &info, size);
+}
+
+Status Stream::Recreate(zb_stream *handle, std::unique_ptr<Stream> *out) const {
+  std::vector<std::vector<std::string>> requests;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (state_ != State::kFailed && state_ != State::kClosed) {
+      return Status(ZB_ERR_STATE, "only a failed or closed stream can be recreated");
+    }
+    window_.VisitUnacked([&](size_t request, uint64_t, std::string_view record) {
+      if (request == requests.size()) requests.emplace_back();
+      requests.back().emplace_back(record);
+    });
+  }
+  std::unique_ptr<Stream> fresh;
+  Status opened = Open(sdk_, table_name_, json_, descriptor_, config_, handle, &fresh);
+  if (!opened.ok()) return opened;
+  std::vector<RecordView> views;
+  for (const std::vector<std::string> &records : requests) {
+    views.clear();
+    for (const std::string &record : records)
+      views.push_back(RecordView{record.data(), record.size()});
+    Status ingested = fresh->Ingest(views.data(), views.size(), json_, nullptr);
+    if (!ingested.ok()) return ingested;
+  }
+  *out = std::move(fresh);
+  return Status::Ok();
 }
 
 Status Stream::Connect() {
@@ -210,11 +280,9 @@ Status Stream::Connect() {
   Status last;
   for (int64_t attempt = 0; attempt < attempts; ++attempt) {
     if (attempt > 0) {
-      const int64_t backoff = settings_.recovery_backoff_ms;
-      const int64_t delay =
-          backoff / 2 + static_cast<int64_t>(jitter_() % static_cast<uint64_t>(backoff / 2 + 1));
+      const std::chrono::milliseconds delay = Backoff(attempt);
       std::unique_lock<std::mutex> lock(mu_);
-      if (changed_.wait_for(lock, std::chrono::milliseconds(delay), [&] { return stopping_; })) {
+      if (changed_.wait_for(lock, delay, [&] { return stopping_; })) {
         return Status(ZB_ERR_CLOSED, "the stream was closed while reconnecting");
       }
     }
@@ -226,7 +294,8 @@ Status Stream::Connect() {
 
 Status Stream::ConnectOnce() {
   zb_headers headers;
-  Status collected = CollectHeaders(headers_provider_, settings_.auth_token, table_name_, &headers);
+  Status collected =
+      CollectHeaders(config_.headers_provider(), settings_.auth_token, table_name_, &headers);
   if (!collected.ok()) return collected;
   std::shared_ptr<Connection> connection =
       Connection::Create(sdk_->channel(), headers.entries, create_request_, this);
@@ -234,7 +303,8 @@ Status Stream::ConnectOnce() {
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (stopping_) return Status(ZB_ERR_CLOSED, "the stream was closed");
-    window_.Rewind();
+    records_replayed_ += window_.Rewind();
+    paused_ = false;
     previous = std::move(connection_);
     connection_ = connection;
     connection_ready_ = false;
@@ -318,8 +388,13 @@ Status Stream::OnResponse(Connection *connection, const wire::Response &response
         break;
       }
       case wire::Response::Kind::kCloseSignal:
-        // The server ends the call after the signal's duration; recovery then replays what
-        // is unacknowledged on a new call.
+        // Without recovery there is no next connection to move to: the server's end of the
+        // call then fails the stream.
+        if (settings_.recovery && !paused_) {
+          paused_ = true;
+          pause_deadline_ = Clock::now() + PauseFor(response.close_after_ms);
+          changed_.notify_all();
+        }
         break;
       case wire::Response::Kind::kNone:
         return Status(ZB_ERR_PROTOCOL, "the server sent an empty response", true);
@@ -373,31 +448,50 @@ void Stream::Supervise() {
         lock.unlock();
         Status reconnected = Connect();
         lock.lock();
-        if (reconnected.ok() || stopping_) continue;
+        if (reconnected.ok()) {
+          ++recoveries_;
+          continue;
+        }
+        if (stopping_) continue;
         why = reconnected;
       }
       FailLocked(why);
       continue;
     }
-    if (connection_ready_ && window_.has_unacked_sent()) {
+    // Whether to end the live connection now, and else when to look again.
+    Status end;
+    Clock::time_point wake = Clock::time_point::max();
+    const Clock::time_point now = Clock::now();
+    if (paused_) {
+      if (!window_.has_unacked_sent() || now >= pause_deadline_) {
+        end = Status(ZB_ERR_TRANSPORT, "the server announced the end of the call; reconnecting",
+                     true);
+      } else {
+        wake = pause_deadline_;
+      }
+    } else if (connection_ready_ && window_.has_unacked_sent()) {
       const Clock::time_point deadline =
           last_response_ + std::chrono::milliseconds(settings_.ack_timeout_ms);
-      if (Clock::now() < deadline) {
-        changed_.wait_until(lock, deadline);
-        continue;
+      if (now >= deadline) {
+        end = Status(ZB_ERR_TIMEOUT,
+                     "no response from the server for " + std::to_string(settings_.ack_timeout_ms) +
+                         " ms while requests were unacknowledged (stream.ack.timeout.ms)",
+                     true);
+      } else {
+        wake = deadline;
       }
+    }
+    if (!end.ok()) {
       std::shared_ptr<Connection> connection = connection_;
       lock.unlock();
-      connection->Fail(Status(ZB_ERR_TIMEOUT,
-                              "no response from the server for " +
-                                  std::to_string(settings_.ack_timeout_ms) +
-                                  " ms while requests were unacknowledged (stream.ack.timeout.ms)",
-                              true));
+      connection->Fail(end);
       lock.lock();
       changed_.wait(lock, [&] { return connection_done_ || stopping_; });
-      continue;
+    } else if (wake == Clock::time_point::max()) {
+      changed_.wait(lock);
+    } else {
+      changed_.wait_until(lock, wake);
     }
-    changed_.wait(lock);
   }
 }
 

@@ -42,6 +42,10 @@ class Stream final : private ConnectionListener {
   // once the callback returns.
   static void Destroy(std::unique_ptr<Stream> stream);
 
+  // zb_stream_recreate(): a new stream like this one, holding this one's unacknowledged
+  // records. ZB_ERR_STATE unless this stream failed or was closed.
+  Status Recreate(zb_stream *handle, std::unique_ptr<Stream> *out) const;
+
   ~Stream() override;
 
   Status Ingest(const RecordView *records, size_t count, bool json, uint64_t *last_offset);
@@ -51,6 +55,7 @@ class Stream final : private ConnectionListener {
   Status Poll(zb_event *events, size_t event_size, size_t capacity, int32_t timeout_ms,
               size_t *count);
   void CopyUnacked(std::vector<std::pair<uint64_t, std::string>> *out) const;
+  void GetInfo(zb_stream_info *out) const;
 
  private:
   enum class State { kOpen, kClosing, kClosed, kFailed };
@@ -64,6 +69,11 @@ class Stream final : private ConnectionListener {
   void OnReadsEnded(Connection *connection) override;
   void OnDone(Connection *connection, const Status &outcome) override;
 
+  // The pause a CloseStreamSignal asks for, capped by stream.paused.max.wait.ms.
+  std::chrono::milliseconds PauseFor(int64_t server_ms) const;
+  // The delay before connection attempt `attempt` (1 = the first retry): exponential, capped,
+  // and randomized so that many clients do not reconnect in step.
+  std::chrono::milliseconds Backoff(int64_t attempt);
   // Close() but for delivering the events: once per stream, serialized.
   Status CloseOnce(int32_t timeout_ms);
   // Opens a connection and waits until the server accepts the stream; at most one connection
@@ -86,8 +96,9 @@ class Stream final : private ConnectionListener {
   const std::shared_ptr<Sdk> sdk_;
   const std::string table_name_;
   const bool json_;
-  const Settings settings_;
-  const HeadersProviderRef headers_provider_;
+  const std::string descriptor_;
+  const Config config_;  // for Recreate(); the stream reads settings_
+  const Settings &settings_;
   const std::string create_request_;
 
   mutable std::mutex mu_;
@@ -109,6 +120,11 @@ class Stream final : private ConnectionListener {
   bool connection_done_ = true;  // OnDone came (or there never was a connection)
   Status connection_outcome_;
   Clock::time_point last_response_;
+  bool paused_ = false;  // the server sent CloseStreamSignal: drain, then reconnect
+  Clock::time_point pause_deadline_;
+
+  uint64_t recoveries_ = 0;
+  uint64_t records_replayed_ = 0;
 
   std::mutex close_mu_;  // serializes zb_stream_close()
   std::minstd_rand jitter_;

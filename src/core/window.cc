@@ -119,19 +119,23 @@ bool Window::Ack(int64_t wire_offset, AckedRange *acked, bool *released, Status 
   return true;
 }
 
-void Window::Rewind() {
+uint64_t Window::Rewind() {
+  uint64_t replayed = 0;
+  for (size_t i = 0; i < sent_count_; ++i) replayed += segments_[i]->record_count();
   sent_count_ = 0;
   front_wire_offset_ = 0;
+  return replayed;
 }
 
-void Window::CopyUnacked(std::vector<std::pair<uint64_t, std::string>> *out) const {
-  out->reserve(out->size() + records_);
-  for (const auto &segment : segments_) {
+void Window::VisitUnacked(const std::function<void(size_t request, uint64_t offset,
+                                                   std::string_view record)> &visit) const {
+  for (size_t request = 0; request < segments_.size(); ++request) {
+    const Segment &segment = *segments_[request];
     wire::RecordEntryReader reader(
-        std::string_view(reinterpret_cast<const char *>(segment->data()), segment->size()));
-    uint64_t offset = segment->first_offset();
+        std::string_view(reinterpret_cast<const char *>(segment.data()), segment.size()));
+    uint64_t offset = segment.first_offset();
     std::string_view record;
-    while (reader.Next(&record)) out->emplace_back(offset++, std::string(record));
+    while (reader.Next(&record)) visit(request, offset++, record);
   }
 }
 

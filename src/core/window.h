@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -96,8 +97,8 @@ class Window {
   bool Ack(int64_t wire_offset, AckedRange *acked, bool *released, Status *error);
 
   // A new connection: every sent, unacknowledged request goes out again, in order, with wire
-  // offsets from 0.
-  void Rewind();
+  // offsets from 0. Returns how many records were sent before and will be sent again.
+  uint64_t Rewind();
 
   // Offsets: next to be issued, and the count acknowledged (every offset below is durable).
   uint64_t next_offset() const { return next_offset_; }
@@ -108,8 +109,10 @@ class Window {
   size_t records() const { return records_; }
   size_t bytes() const { return bytes_; }
 
-  // Copies every unacknowledged record with its offset, in offset order.
-  void CopyUnacked(std::vector<std::pair<uint64_t, std::string>> *out) const;
+  // Calls visit(request, offset, record) for every unacknowledged record in offset order;
+  // `request` numbers the requests the records travel in, from 0.
+  void VisitUnacked(const std::function<void(size_t request, uint64_t offset,
+                                             std::string_view record)> &visit) const;
 
  private:
   size_t max_records_;

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "wire.h"
@@ -130,7 +131,7 @@ TEST(Window, RewindResendsUnackedRequestsFromWireOffsetZero) {
   bool released;
   Status error;
   ASSERT_TRUE(window.Ack(0, &acked, &released, &error));
-  window.Rewind();
+  EXPECT_EQ(window.Rewind(), 1u);  // "b" goes out again; "c" was never sent
   SegmentPtr resent = window.TakeNextToSend(&wire_offset);
   EXPECT_EQ(wire_offset, 0);
   EXPECT_EQ(resent, second);  // the same request, same grouping
@@ -142,7 +143,7 @@ TEST(Window, RewindResendsUnackedRequestsFromWireOffsetZero) {
   EXPECT_EQ(acked.last_offset, 2u);
 }
 
-TEST(Window, CopiesUnackedRecordsWithTheirOffsets) {
+TEST(Window, VisitsUnackedRecordsWithTheirOffsetsAndRequests) {
   Window window({100, 1 << 20, 1 << 20});
   int64_t wire_offset;
   AppendOne(window, "zero");
@@ -153,11 +154,13 @@ TEST(Window, CopiesUnackedRecordsWithTheirOffsets) {
   bool released;
   Status error;
   ASSERT_TRUE(window.Ack(0, &acked, &released, &error));
-  std::vector<std::pair<uint64_t, std::string>> unacked;
-  window.CopyUnacked(&unacked);
+  std::vector<std::tuple<size_t, uint64_t, std::string>> unacked;
+  window.VisitUnacked([&](size_t request, uint64_t offset, std::string_view record) {
+    unacked.emplace_back(request, offset, std::string(record));
+  });
   ASSERT_EQ(unacked.size(), 2u);
-  EXPECT_EQ(unacked[0], std::make_pair(uint64_t{1}, std::string("one")));
-  EXPECT_EQ(unacked[1], std::make_pair(uint64_t{2}, std::string("two")));
+  EXPECT_EQ(unacked[0], std::make_tuple(size_t{0}, uint64_t{1}, std::string("one")));
+  EXPECT_EQ(unacked[1], std::make_tuple(size_t{0}, uint64_t{2}, std::string("two")));
 }
 
 }  // namespace
