@@ -2,71 +2,99 @@
 #include <pthread.h>
 #include <signal.h>
 
+#include <cctype>
 #include <cstdio>
 #include <cstring>
+#include <fstream>
 #include <optional>
+#include <set>
+#include <sstream>
 #include <string>
 
 #include "commands.h"
+#include "flags.h"
+#include "server/ddl_parser.h"
 #include "server/server.h"
 
 namespace zerobus::cli {
 namespace {
 
 constexpr char kUsage[] =
-    "usage: zerobus serve [--listen HOST:PORT] [--null-sink] [--help]\n"
+    "usage: zerobus serve [options]\n"
     "\n"
     "Serves the Zerobus Ingest gRPC protocol (plaintext) until SIGINT or SIGTERM.\n"
     "\n"
-    "  --listen HOST:PORT  address to listen on (default 127.0.0.1:50051; port 0 picks a\n"
-    "                      free port). The server has no authentication: keep it on loopback.\n"
-    "  --null-sink         acknowledge records on receipt and store nothing (benchmarks)\n"
-    "  --help              show this help\n";
+    "  --listen HOST:PORT     address to listen on (default 127.0.0.1:50051; port 0 picks a\n"
+    "                         free port). The server has no authentication: keep it on loopback.\n"
+    "  --table DDL            declare a table, e.g. 'main.default.events (id BIGINT NOT NULL,\n"
+    "                         device STRING, tags ARRAY<STRING>)'; repeatable\n"
+    "  --schema-file FILE     declare the tables of FILE: one DDL statement per line, or\n"
+    "                         statements ending in ';'; '--' starts a comment; repeatable\n"
+    "  --accept-undeclared-tables\n"
+    "                         accept streams to tables that were not declared, keeping their\n"
+    "                         records unchecked. This is the default when no table is declared;\n"
+    "                         otherwise such streams fail with NOT_FOUND, as on the service.\n"
+    "  --null-sink            acknowledge records on receipt and store nothing (benchmarks)\n"
+    "  --help                 show this help\n";
 
 // Splits HOST:PORT at the last colon; an IPv6 host may come in brackets.
-bool ParseListen(const std::string &value, server::ServerOptions *options) {
+std::string ParseListen(const std::string &value, server::ServerOptions *options) {
+  const std::string error = "--listen wants HOST:PORT, got '" + value + "'";
   const size_t colon = value.rfind(':');
-  if (colon == std::string::npos || colon == 0 || colon + 1 == value.size()) return false;
+  if (colon == std::string::npos || colon == 0 || colon + 1 == value.size()) return error;
   std::string host = value.substr(0, colon);
-  const std::string port = value.substr(colon + 1);
+  long long port;
+  if (!ParseCount(value.substr(colon + 1), &port) || port > 65535) return error;
   if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
     host = host.substr(1, host.size() - 2);
   }
-  if (port.size() > 5 || port.find_first_not_of("0123456789") != std::string::npos) return false;
-  const int number = std::stoi(port);
-  if (host.empty() || number > 65535) return false;
+  if (host.empty()) return error;
   options->host = host;
-  options->port = number;
-  return true;
+  options->port = static_cast<int>(port);
+  return "";
+}
+
+std::string ReadSchemaFile(const std::string &path, std::vector<server::TableSchema> *tables) {
+  std::ifstream file(path);
+  if (!file) return "cannot read schema file '" + path + "'";
+  std::stringstream text;
+  text << file.rdbuf();
+  std::string error;
+  if (!server::ParseSchemaText(text.str(), tables, &error)) return path + ": " + error;
+  return "";
+}
+
+std::string Lower(std::string text) {
+  for (char &c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return text;
 }
 
 // Parses argv into `options`; on a usage error prints it and returns the exit status.
 std::optional<int> ParseArgs(int argc, char **argv, server::ServerOptions *options) {
-  for (int i = 1; i < argc; ++i) {
-    const std::string arg = argv[i];
-    if (arg == "--help" || arg == "-h") {
-      std::fputs(kUsage, stdout);
-      return 0;
-    }
-    if (arg == "--null-sink") {
-      options->null_sink = true;
-      continue;
-    }
-    std::string listen;
-    if (arg == "--listen" && i + 1 < argc) {
-      listen = argv[++i];
-    } else if (arg.rfind("--listen=", 0) == 0) {
-      listen = arg.substr(std::strlen("--listen="));
-    } else {
-      std::fprintf(stderr, "zerobus serve: unexpected argument '%s'\n\n%s", arg.c_str(), kUsage);
-      return 2;
-    }
-    if (!ParseListen(listen, options)) {
-      std::fprintf(stderr, "zerobus serve: --listen wants HOST:PORT, got '%s'\n\n%s",
-                   listen.c_str(), kUsage);
+  bool accept_undeclared = false;
+  Flags flags("serve", kUsage);
+  flags.Value("--listen", [&](const std::string &v) { return ParseListen(v, options); });
+  flags.Switch("--null-sink", [&] { options->null_sink = true; });
+  flags.Value("--table", [&](const std::string &v) {
+    server::TableSchema table;
+    std::string error;
+    if (!server::ParseTableDdl(v, &table, &error)) return "--table: " + error;
+    options->tables.push_back(std::move(table));
+    return std::string();
+  });
+  flags.Value("--schema-file",
+              [&](const std::string &v) { return ReadSchemaFile(v, &options->tables); });
+  flags.Switch("--accept-undeclared-tables", [&] { accept_undeclared = true; });
+  if (std::optional<int> status = flags.Parse(argc, argv)) return status;
+
+  std::set<std::string> names;
+  for (const server::TableSchema &table : options->tables) {
+    if (!names.insert(Lower(table.full_name)).second) {
+      std::fprintf(stderr, "zerobus serve: table %s is declared twice\n", table.full_name.c_str());
       return 2;
     }
   }
+  options->accept_undeclared_tables = accept_undeclared || options->tables.empty();
   return std::nullopt;
 }
 
@@ -88,13 +116,19 @@ int RunServe(int argc, char **argv) {
   sigaddset(&stop_signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
+  const size_t declared = options.tables.size();
+  const bool accept_undeclared = options.accept_undeclared_tables;
   std::string error;
-  std::unique_ptr<server::Server> server = server::Server::Start(options, &error);
+  std::unique_ptr<server::Server> server = server::Server::Start(std::move(options), &error);
   if (!server) {
     std::fprintf(stderr, "zerobus serve: %s\n", error.c_str());
     return 1;
   }
+  // The first line is the address: scripts and tests wait for it.
   std::printf("zerobus serve: listening on %s\n", server->endpoint().c_str());
+  std::printf("zerobus serve: %zu table(s) declared; %s\n", declared,
+              accept_undeclared ? "streams to other tables are accepted unchecked"
+                                : "streams to other tables fail with NOT_FOUND");
   std::fflush(stdout);
 
   int signal_number = 0;

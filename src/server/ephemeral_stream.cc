@@ -72,7 +72,10 @@ grpc::Status EphemeralStreamCall::HandleCreate() {
   grpc::Status status = CheckCreateStream(create, &type_);
   if (!status.ok()) return status;
 
-  table_ = create.table_name();
+  status = env_.tables->Find(create.table_name(), &schema_);
+  if (!status.ok()) return status;
+  // A declared table's own spelling, so that every stream of it lands in the same place.
+  table_ = schema_ != nullptr ? schema_->full_name : create.table_name();
   stream_id_ = NewStreamId();
   counters_ = env_.stats->StreamOpened(table_);
   created_ = true;

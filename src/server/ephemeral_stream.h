@@ -20,6 +20,7 @@
 #include "server/row_store.h"
 #include "server/stats.h"
 #include "server/stream_registry.h"
+#include "server/table_catalog.h"
 #include "server/timer.h"
 #include "zerobus_service.pb.h"
 
@@ -33,6 +34,7 @@ struct StreamEnv {
   Timer *timer = nullptr;
   StreamRegistry *registry = nullptr;
   const LogSink *log = nullptr;
+  const TableCatalog *tables = nullptr;
 };
 
 class EphemeralStreamCall
@@ -82,6 +84,7 @@ class EphemeralStreamCall
   databricks::zerobus::EphemeralStreamRequest request_;
   bool created_ = false;
   std::string table_;
+  const TableSchema *schema_ = nullptr;  // null: an undeclared table, records unchecked
   std::string stream_id_;
   databricks::zerobus::RecordType type_ = databricks::zerobus::RecordType::PROTO;
   Stats::Table *counters_ = nullptr;

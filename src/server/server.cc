@@ -44,6 +44,7 @@ struct Server::Impl {
   explicit Impl(ServerOptions opts)
       : options(std::move(opts)),
         faults([this] { registry.ForEach([](EphemeralStreamCall &call) { call.Kick(); }); }),
+        tables(std::move(options.tables), options.accept_undeclared_tables),
         service(&env) {
     env.store = options.null_sink ? nullptr : &rows;
     env.stats = &stats;
@@ -51,6 +52,7 @@ struct Server::Impl {
     env.timer = &timer;
     env.registry = &registry;
     env.log = &options.log;
+    env.tables = &tables;
   }
 
   ServerOptions options;
@@ -60,6 +62,7 @@ struct Server::Impl {
   Timer timer;
   StreamRegistry registry;
   Faults faults;
+  TableCatalog tables;
   StreamEnv env;
   ZerobusService service;
   std::unique_ptr<grpc::Server> grpc_server;

@@ -7,7 +7,9 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
+#include "server/delta_type.h"
 #include "server/faults.h"
 #include "server/log_sink.h"
 #include "server/row_store.h"
@@ -21,6 +23,12 @@ struct ServerOptions {
   int port = 0;  // 0: pick a free port
   // Acknowledge on receipt and store nothing (records are still counted); for benchmarks.
   bool null_sink = false;
+  // Tables with their schemas (see ddl_parser.h). Records sent to them are validated.
+  std::vector<TableSchema> tables;
+  // Whether a table not in `tables` is accepted without a schema, its records kept as they
+  // arrive. The service refuses unknown tables with NOT_FOUND, and so does `zerobus serve` once
+  // tables are declared; tests that do not care about schemas leave this on.
+  bool accept_undeclared_tables = true;
   // One line per stream opened and closed; empty = silent.
   LogSink log;
 };

@@ -138,6 +138,41 @@ TEST(Cli, ServeAnnouncesItsEndpointServesAndStopsOnSigterm) {
   EXPECT_NE(log.find("stream closed: table=main.default.events"), std::string::npos) << log;
 }
 
+TEST(Cli, ServeDeclaresTablesFromFlagsAndSchemaFiles) {
+  const std::string schema = testing::TempDir() + "/cli_schema.sql";
+  {
+    FILE *file = fopen(schema.c_str(), "w");
+    ASSERT_NE(file, nullptr);
+    fputs("-- two tables\nmain.default.a (id BIGINT NOT NULL)\nmain.default.b (s STRING);\n", file);
+    fclose(file);
+  }
+  Child child({"serve", "--listen", "127.0.0.1:0", "--schema-file", schema, "--table",
+               "main.default.events (id BIGINT, payload STRING)"});
+  const int port = PortFromAnnouncement(child.ReadLine(10s));
+  ASSERT_GT(port, 0);
+  EXPECT_NE(child.ReadLine(10s).find("3 table(s) declared"), std::string::npos);
+  for (const char *table : {"main.default.a", "main.default.b", "main.default.events"}) {
+    zbtest::RawStream stream(port);
+    EXPECT_NE(stream.Open(zbtest::CreateJson(table)), "") << table;
+  }
+  zbtest::RawStream stream(port);
+  stream.Write(zbtest::CreateJson("main.default.undeclared"));
+  EXPECT_EQ(stream.Finish().error_code(), grpc::StatusCode::NOT_FOUND);
+}
+
+TEST(Cli, ServeRefusesBadTableDefinitions) {
+  const std::vector<std::vector<std::string>> bad = {
+      {"serve", "--table", "main.default (id INT)"},
+      {"serve", "--table", "main.default.t (id INT)", "--table", "main.default.T (x INT)"},
+      {"serve", "--schema-file", "/nonexistent/schema.sql"},
+  };
+  for (const auto &args : bad) {
+    Child child(args);
+    EXPECT_EQ(child.Wait(10s), 2) << args.back();
+    EXPECT_NE(child.Stderr().find("zerobus serve:"), std::string::npos) << args.back();
+  }
+}
+
 TEST(Cli, ServeStopsOnSigintWithACallOpen) {
   Child child({"serve", "--listen=127.0.0.1:0", "--null-sink"});
   const int port = PortFromAnnouncement(child.ReadLine(10s));

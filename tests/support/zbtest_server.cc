@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 
+#include "server/ddl_parser.h"
 #include "server/server.h"
 
 using zerobus::server::Server;
@@ -33,6 +34,14 @@ extern "C" zbtest_server *zbtest_server_start(const zbtest_server_options *optio
   if (options != nullptr) {
     server_options.port = options->port;
     server_options.null_sink = options->null_sink;
+    if (options->schema != nullptr) {
+      std::string error;
+      if (!zerobus::server::ParseSchemaText(options->schema, &server_options.tables, &error)) {
+        std::fprintf(stderr, "zbtest_server_start: schema: %s\n", error.c_str());
+        return nullptr;
+      }
+    }
+    server_options.accept_undeclared_tables = !options->reject_undeclared_tables;
     if (options->log) {
       server_options.log = [](const std::string &line) {
         std::fprintf(stderr, "zbtest_server: %s\n", line.c_str());

@@ -20,10 +20,16 @@ typedef struct zbtest_server_options {
   int port;       /* 0: pick a free port on 127.0.0.1 */
   bool null_sink; /* acknowledge on receipt and store nothing; records are still counted */
   bool log;       /* write a line per stream opened and closed to stderr */
+  /* Tables to declare, as Delta DDL statements (see `zerobus serve --help`: one per line or
+   * ending in ';'); their records are validated. NULL declares none. */
+  const char *schema;
+  /* Refuse streams to tables not declared in `schema` with NOT_FOUND, as the service does.
+   * When false (the default) such tables are accepted and their records kept unchecked. */
+  bool reject_undeclared_tables;
 } zbtest_server_options;
 
 /* Starts a server on 127.0.0.1; `options` may be NULL for the defaults (all zero). Returns NULL
- * (after printing why to stderr) when the server cannot start. */
+ * (after printing why to stderr) when the server cannot start or `schema` does not parse. */
 zbtest_server *zbtest_server_start(const zbtest_server_options *options);
 
 /* Cancels every open call, stops the server and frees the handle together with every pointer
