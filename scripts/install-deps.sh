@@ -6,6 +6,7 @@ packages=(
   build-essential cmake ninja-build pkg-config clang-format
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libcmocka-dev libgtest-dev libgmock-dev libbenchmark-dev
+  abigail-tools
 )
 
 sudo_if_needed=()

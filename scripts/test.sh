@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Installs what is needed, builds, and runs every test: the whole suite in a release build,
-# again under AddressSanitizer+UndefinedBehaviorSanitizer, and the concurrency tests under
-# ThreadSanitizer. .ci/run calls this.
+# Installs what is needed, builds, and runs every test: the whole suite in a release build
+# (the packaging and ABI checks, ctest -L abi, among them: they install the build into a
+# scratch prefix and test the installed tree), again under AddressSanitizer +
+# UndefinedBehaviorSanitizer, and the concurrency tests under ThreadSanitizer. .ci/run calls
+# this.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
