@@ -2,6 +2,7 @@
 
 #include <vector>
 
+#include "server/descriptor_check.h"
 #include "server/stream_id.h"
 #include "server/validation.h"
 
@@ -74,6 +75,14 @@ grpc::Status EphemeralStreamCall::HandleCreate() {
 
   status = env_.tables->Find(create.table_name(), &schema_);
   if (!status.ok()) return status;
+  if (schema_ != nullptr && type_ == RecordType::PROTO) {
+    CheckedDescriptor descriptor;
+    status = CheckDescriptor(create.descriptor_proto(), schema_, &descriptor);
+    if (!status.ok()) return status;
+    decoder_ = NewProtoDecoder(*schema_, std::move(descriptor));
+  } else if (schema_ != nullptr) {
+    decoder_ = NewJsonDecoder(*schema_);
+  }
   // A declared table's own spelling, so that every stream of it lands in the same place.
   table_ = schema_ != nullptr ? schema_->full_name : create.table_name();
   stream_id_ = NewStreamId();
@@ -97,8 +106,37 @@ grpc::Status EphemeralStreamCall::CheckOffset(bool present, int64_t offset) cons
   return grpc::Status::OK;
 }
 
+grpc::Status EphemeralStreamCall::CheckRecords(int64_t offset, bool batch, size_t request_bytes,
+                                               const std::vector<Record> &records,
+                                               std::vector<Row> *rows) {
+  const std::string limit = std::to_string(env_.max_message_bytes);
+  auto where = [&](size_t index) {
+    return "offset_id " + std::to_string(offset) +
+           (batch ? ", record " + std::to_string(index) + " of the batch" : "");
+  };
+  for (size_t i = 0; i < records.size(); ++i) {
+    if (records[i].data.size() > env_.max_message_bytes) {
+      return Invalid(where(i) + ": the record's " + std::to_string(records[i].data.size()) +
+                     " bytes exceed the limit of " + limit + " bytes");
+    }
+  }
+  if (request_bytes > env_.max_message_bytes) {
+    return Invalid("offset_id " + std::to_string(offset) + ": the request's " +
+                   std::to_string(request_bytes) + " bytes exceed the limit of " + limit +
+                   " bytes");
+  }
+  if (decoder_ == nullptr) return grpc::Status::OK;
+  rows->resize(records.size());
+  for (size_t i = 0; i < records.size(); ++i) {
+    const std::string error = decoder_->Decode(records[i].data, &(*rows)[i]);
+    if (!error.empty()) return Invalid(where(i) + ": " + error);
+  }
+  return grpc::Status::OK;
+}
+
 grpc::Status EphemeralStreamCall::HandleIngest() {
   const bool json = type_ == RecordType::JSON;
+  const size_t request_bytes = request_.ByteSizeLong();
   std::vector<Record> records;
   int64_t offset;
   switch (request_.payload_case()) {
@@ -148,19 +186,51 @@ grpc::Status EphemeralStreamCall::HandleIngest() {
       return Invalid("request carries no payload");
   }
 
+  const bool is_batch = request_.has_ingest_record_batch();
+  WriteBatch batch;
+  grpc::Status status = CheckRecords(offset, is_batch, request_bytes, records, &batch.rows);
+  if (!status.ok()) return status;
   const auto count = static_cast<int64_t>(records.size());
   if (std::optional<grpc::Status> failure = env_.faults->AdmitRecords(count)) return *failure;
-  if (env_.store != nullptr) env_.store->Append(table_, std::move(records));
   ++next_offset_;
   records_ += count;
+  const Clock::time_point arrival = Clock::now();
+  if (env_.store == nullptr) {
+    OnStored(arrival, offset, count, "");
+    return grpc::Status::OK;
+  }
   {
     std::lock_guard<std::mutex> lock(mu_);
-    unacked_.emplace_back(Clock::now(), offset);
+    ++storing_;
   }
-  // Counted last: whoever sees the count (a test about to release withheld acks) may rely on
-  // the request being ready to acknowledge.
-  counters_->Accepted(count);
+  batch.table = table_;
+  batch.schema = schema_;
+  batch.records = std::move(records);
+  // The store may answer after the call has ended: the reference keeps the reactor alive.
+  env_.store->Append(std::move(batch),
+                     [self = self_, arrival, offset, count](const std::string &error) {
+                       self->OnStored(arrival, offset, count, error);
+                     });
   return grpc::Status::OK;
+}
+
+void EphemeralStreamCall::OnStored(Clock::time_point arrival, int64_t offset, int64_t records,
+                                   const std::string &error) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (env_.store != nullptr) --storing_;
+    if (!error.empty()) {
+      if (!finish_status_) {
+        finish_status_ = grpc::Status(grpc::StatusCode::INTERNAL, "storing failed: " + error);
+      }
+    } else {
+      unacked_.emplace_back(arrival, offset);
+    }
+  }
+  // Counted after the request is ready to acknowledge: whoever sees the count (a test about to
+  // release withheld acks) may rely on that.
+  if (error.empty()) counters_->Accepted(records);
+  Pump();
 }
 
 void EphemeralStreamCall::Pump() {
@@ -176,7 +246,7 @@ void EphemeralStreamCall::Pump() {
       step = Step::kWrite;
     } else if (!cancelled_ && TakeDueAck(now)) {
       step = Step::kWrite;
-    } else if (finish_status_ || (reads_done_ && unacked_.empty())) {
+    } else if (finish_status_ || (reads_done_ && unacked_.empty() && storing_ == 0)) {
       // An error ends the call without waiting for acks still withheld or delayed.
       status = finish_status_.value_or(grpc::Status::OK);
       final_status_ = status;

@@ -17,6 +17,7 @@
 
 #include "server/faults.h"
 #include "server/log_sink.h"
+#include "server/record_decoder.h"
 #include "server/row_store.h"
 #include "server/stats.h"
 #include "server/stream_registry.h"
@@ -35,6 +36,8 @@ struct StreamEnv {
   StreamRegistry *registry = nullptr;
   const LogSink *log = nullptr;
   const TableCatalog *tables = nullptr;
+  // Records and requests larger than this are refused with INVALID_ARGUMENT.
+  size_t max_message_bytes = 0;
 };
 
 class EphemeralStreamCall
@@ -65,6 +68,12 @@ class EphemeralStreamCall
   grpc::Status HandleCreate();
   grpc::Status HandleIngest();
   grpc::Status CheckOffset(bool present, int64_t offset) const;
+  // Checks and decodes the records of one request; nothing is stored when this fails.
+  grpc::Status CheckRecords(int64_t offset, bool batch, size_t request_bytes,
+                            const std::vector<Record> &records, std::vector<Row> *rows);
+  // The store's answer for a request: acknowledge it, or fail the call.
+  void OnStored(Clock::time_point arrival, int64_t offset, int64_t records,
+                const std::string &error);
 
   // Starts the next write or the Finish when one is due; the single place that decides what
   // goes out, so that writes never overlap and Finish never races a write.
@@ -84,7 +93,8 @@ class EphemeralStreamCall
   databricks::zerobus::EphemeralStreamRequest request_;
   bool created_ = false;
   std::string table_;
-  const TableSchema *schema_ = nullptr;  // null: an undeclared table, records unchecked
+  const TableSchema *schema_ = nullptr;     // null: an undeclared table, records unchecked
+  std::unique_ptr<RecordDecoder> decoder_;  // with a schema
   std::string stream_id_;
   databricks::zerobus::RecordType type_ = databricks::zerobus::RecordType::PROTO;
   Stats::Table *counters_ = nullptr;
@@ -94,8 +104,9 @@ class EphemeralStreamCall
   std::mutex mu_;
   databricks::zerobus::EphemeralStreamResponse response_;  // owned by the write in flight
   bool create_response_pending_ = false;
-  // Accepted requests not yet acknowledged: when each arrived, and its offset.
+  // Stored requests not yet acknowledged: when each arrived, and its offset.
   std::deque<std::pair<Clock::time_point, int64_t>> unacked_;
+  int64_t storing_ = 0;  // requests handed to the store and not yet stored
   std::optional<Clock::time_point> timer_due_;
   bool write_in_flight_ = false;
   bool reads_done_ = false;

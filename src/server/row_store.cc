@@ -5,11 +5,14 @@
 
 namespace zerobus::server {
 
-void MemoryRowStore::Append(const std::string &table, std::vector<Record> records) {
-  std::lock_guard<std::mutex> lock(mu_);
-  std::deque<Record> &rows = tables_[table];
-  rows.insert(rows.end(), std::make_move_iterator(records.begin()),
-              std::make_move_iterator(records.end()));
+void MemoryRowStore::Append(WriteBatch batch, Done done) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    std::deque<Record> &rows = tables_[batch.table];
+    rows.insert(rows.end(), std::make_move_iterator(batch.records.begin()),
+                std::make_move_iterator(batch.records.end()));
+  }
+  done("");
 }
 
 int64_t MemoryRowStore::Count(const std::string &table) const {

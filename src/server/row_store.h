@@ -5,11 +5,15 @@
 
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
+
+#include "server/delta_type.h"
+#include "server/row.h"
 
 namespace zerobus::server {
 
@@ -19,27 +23,39 @@ struct Record {
   bool json = false;
 };
 
+// The records of one ingest request, stored together or not at all.
+struct WriteBatch {
+  std::string table;
+  const TableSchema *schema = nullptr;  // null: an undeclared table, kept as it arrived
+  std::vector<Record> records;
+  std::vector<Row> rows;  // with a schema: the records as rows, one per record
+};
+
 class RowStore {
  public:
+  // Called once the batch is durable with an empty `error`, or with what went wrong when it
+  // could not be stored. May run on any thread, possibly inside Append.
+  using Done = std::function<void(const std::string &error)>;
+
   virtual ~RowStore() = default;
 
-  // Appends the records of one request to `table`, creating the table on first use. The records
-  // of one call land contiguously and in order; the call returns once they are durable, which is
-  // what lets the caller acknowledge them. Thread-safe.
-  virtual void Append(const std::string &table, std::vector<Record> records) = 0;
+  // Appends `batch` to its table, creating the table on first use. Batches given by one thread
+  // are stored in the order given, each contiguously. Thread-safe.
+  virtual void Append(WriteBatch batch, Done done) = 0;
 
   // Number of records stored in `table`; 0 for an unknown table. Thread-safe.
   virtual int64_t Count(const std::string &table) const = 0;
 
   // A copy of the record at `index` (0 = first to arrive) in `table`, or nothing when out of
-  // range. Thread-safe.
+  // range. A store that keeps rows rather than records returns a row as a JSON object.
+  // Thread-safe.
   virtual std::optional<Record> Get(const std::string &table, int64_t index) const = 0;
 };
 
-// Keeps everything in memory until destroyed.
+// Keeps every record as it arrived, in memory, until destroyed; done runs inside Append.
 class MemoryRowStore : public RowStore {
  public:
-  void Append(const std::string &table, std::vector<Record> records) override;
+  void Append(WriteBatch batch, Done done) override;
   int64_t Count(const std::string &table) const override;
   std::optional<Record> Get(const std::string &table, int64_t index) const override;
 

@@ -1,5 +1,7 @@
 #include "server/server.h"
 
+#include <algorithm>
+#include <limits>
 #include <mutex>
 #include <utility>
 
@@ -14,9 +16,6 @@
 
 namespace zerobus::server {
 namespace {
-
-// The service's limit on one decoded message (zerobus-service.md §3.1).
-constexpr int kMaxReceiveMessageBytes = 10 * 1024 * 1024;
 
 class ZerobusService final : public databricks::zerobus::Zerobus::CallbackService {
  public:
@@ -53,6 +52,7 @@ struct Server::Impl {
     env.registry = &registry;
     env.log = &options.log;
     env.tables = &tables;
+    env.max_message_bytes = options.max_message_bytes;
   }
 
   ServerOptions options;
@@ -77,7 +77,10 @@ std::unique_ptr<Server> Server::Start(ServerOptions options, std::string *error)
 
   grpc::ServerBuilder builder;
   builder.AddListeningPort(address, grpc::InsecureServerCredentials(), &impl->port);
-  builder.SetMaxReceiveMessageSize(kMaxReceiveMessageBytes);
+  // Roomier than the limit, so that an oversized request reaches the stream, which refuses it
+  // with INVALID_ARGUMENT as the service does, instead of gRPC's RESOURCE_EXHAUSTED.
+  builder.SetMaxReceiveMessageSize(static_cast<int>(std::min<size_t>(
+      2 * impl->options.max_message_bytes + (1 << 20), std::numeric_limits<int>::max())));
   // gRPC enables SO_REUSEPORT by default, which would let a second server share a busy port
   // instead of failing to start.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);

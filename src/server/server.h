@@ -29,6 +29,8 @@ struct ServerOptions {
   // arrive. The service refuses unknown tables with NOT_FOUND, and so does `zerobus serve` once
   // tables are declared; tests that do not care about schemas leave this on.
   bool accept_undeclared_tables = true;
+  // The service refuses records and requests larger than 10 MiB with INVALID_ARGUMENT.
+  size_t max_message_bytes = 10 * 1024 * 1024;
   // One line per stream opened and closed; empty = silent.
   LogSink log;
 };

@@ -320,7 +320,11 @@ TEST_F(ProtocolTest, MessagesUpToTenMiBAreAcceptedAndLargerOnesRefused) {
   ASSERT_TRUE(stream->Write(zbtest::ProtoRecord(0, std::string(10 * 1024 * 1024 - 64, 'x'))));
   EXPECT_EQ(stream->ReadAck(), 0);
   stream->Write(zbtest::ProtoRecord(1, std::string(10 * 1024 * 1024, 'x')));
-  EXPECT_EQ(stream->Finish().error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  // Refused by the stream rather than by gRPC, with the service's code.
+  const grpc::Status status = stream->Finish();
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(status.error_message().find("offset_id 1"), std::string::npos)
+      << status.error_message();
   EXPECT_EQ(server_->rows().Count(kTable), 1);
 }
 

@@ -104,9 +104,20 @@ TEST(StreamId, IsAFreshVersion4Uuid) {
 
 TEST(MemoryRowStore, KeepsRecordsPerTableInArrivalOrder) {
   MemoryRowStore store;
-  store.Append("a.b.c", {{"one", false}, {"two", false}});
-  store.Append("a.b.d", {{"{\"x\":1}", true}});
-  store.Append("a.b.c", {{"three", false}});
+  int done = 0;
+  auto append = [&](const std::string &table, std::vector<zerobus::server::Record> records) {
+    zerobus::server::WriteBatch batch;
+    batch.table = table;
+    batch.records = std::move(records);
+    store.Append(std::move(batch), [&](const std::string &error) {
+      EXPECT_EQ(error, "");
+      ++done;
+    });
+  };
+  append("a.b.c", {{"one", false}, {"two", false}});
+  append("a.b.d", {{"{\"x\":1}", true}});
+  append("a.b.c", {{"three", false}});
+  EXPECT_EQ(done, 3) << "the memory store is done once Append returns";
 
   EXPECT_EQ(store.Count("a.b.c"), 3);
   EXPECT_EQ(store.Count("a.b.d"), 1);

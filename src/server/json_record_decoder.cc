@@ -1,0 +1,268 @@
+// JSON records: one object per record, keys are column names, values encoded as the service
+// expects them (zerobus-service.md §4.2).
+#include <charconv>
+#include <limits>
+#include <map>
+
+#include <nlohmann/json.hpp>
+
+#include "server/record_decoder.h"
+#include "server/value_checks.h"
+
+namespace zerobus::server {
+namespace {
+
+using nlohmann::json;
+
+std::string Lower(std::string text) {
+  for (char &c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return text;
+}
+
+std::string At(const std::string &path, const std::string &what) {
+  return "column '" + path + "': " + what;
+}
+
+std::string Got(const json &value) {
+  return std::string("got ") + value.type_name() + " " +
+         value.dump(-1, ' ', false, json::error_handler_t::replace).substr(0, 40);
+}
+
+// A whole number written as digits, as big BIGINT values travel to keep their precision.
+bool ParseInteger(const std::string &text, int64_t *value) {
+  const char *end = text.data() + text.size();
+  auto result = std::from_chars(text.data(), end, *value);
+  return result.ec == std::errc() && result.ptr == end && !text.empty();
+}
+
+std::string Scalar(const json &value, const DeltaType &type, const std::string &path,
+                   SqlValue *out) {
+  switch (type.kind) {
+    case DeltaKind::kString:
+    case DeltaKind::kVarchar:
+    case DeltaKind::kChar: {
+      if (!value.is_string()) return At(path, "expected a string, " + Got(value));
+      const std::string &text = value.get_ref<const std::string &>();
+      std::string error = CheckText(type, text);
+      if (!error.empty()) return At(path, error);
+      *out = SqlValue::Text(text);
+      return "";
+    }
+    case DeltaKind::kBoolean:
+      if (!value.is_boolean()) return At(path, "expected true or false, " + Got(value));
+      *out = SqlValue::Integer(value.get<bool>() ? 1 : 0);
+      return "";
+    case DeltaKind::kTinyint:
+    case DeltaKind::kSmallint:
+    case DeltaKind::kInt:
+    case DeltaKind::kBigint:
+    case DeltaKind::kDate:
+    case DeltaKind::kTimestamp:
+    case DeltaKind::kTimestampNtz: {
+      int64_t number = 0;
+      if (value.is_number_unsigned()) {
+        if (value.get<uint64_t>() > uint64_t{std::numeric_limits<int64_t>::max()}) {
+          return At(path, value.dump() + " is out of range for " + TypeText(type));
+        }
+        number = static_cast<int64_t>(value.get<uint64_t>());
+      } else if (value.is_number_integer()) {
+        number = value.get<int64_t>();
+      } else if (value.is_string() && type.kind == DeltaKind::kBigint &&
+                 ParseInteger(value.get<std::string>(), &number)) {
+        // Past 2^53 a BIGINT must be sent as a string to survive JSON number parsers.
+      } else if (type.kind == DeltaKind::kDate) {
+        return At(path, "DATE values are integer days since 1970-01-01, " + Got(value));
+      } else if (type.kind == DeltaKind::kTimestamp || type.kind == DeltaKind::kTimestampNtz) {
+        return At(path, "TIMESTAMP values are integer microseconds since the epoch, " + Got(value));
+      } else {
+        return At(path, "expected an integer, " + Got(value));
+      }
+      std::string error = CheckIntegerRange(type, number);
+      if (!error.empty()) return At(path, error);
+      *out = SqlValue::Integer(number);
+      return "";
+    }
+    case DeltaKind::kFloat:
+    case DeltaKind::kDouble:
+      if (!value.is_number()) return At(path, "expected a number, " + Got(value));
+      *out = SqlValue::Real(value.get<double>());
+      return "";
+    case DeltaKind::kDecimal: {
+      if (!value.is_string()) {
+        return At(path, "DECIMAL values are strings such as \"12.30\", " + Got(value));
+      }
+      std::string error = CheckDecimal(type, value.get_ref<const std::string &>());
+      if (!error.empty()) return At(path, error);
+      *out = SqlValue::Text(value.get<std::string>());
+      return "";
+    }
+    case DeltaKind::kBinary: {
+      std::string bytes;
+      if (!value.is_string() || !DecodeBase64(value.get_ref<const std::string &>(), &bytes)) {
+        return At(path, "BINARY values are base64 strings, " + Got(value));
+      }
+      *out = SqlValue::Blob(std::move(bytes));
+      return "";
+    }
+    case DeltaKind::kVariant:
+      if (!value.is_string()) {
+        return At(path, "VARIANT values are strings holding JSON text, " + Got(value));
+      }
+      {
+        std::string error = CheckVariant(value.get_ref<const std::string &>());
+        if (!error.empty()) return At(path, error);
+      }
+      *out = SqlValue::Text(value.get<std::string>());
+      return "";
+    default:
+      return At(path, "is not a scalar column");
+  }
+}
+
+class JsonDecoder : public RecordDecoder {
+ public:
+  explicit JsonDecoder(const TableSchema &table) : table_(table) {
+    for (size_t i = 0; i < table.columns.size(); ++i) {
+      index_.emplace(Lower(table.columns[i].name), i);
+    }
+  }
+
+  std::string Decode(const std::string &record, Row *row) override {
+    json object = json::parse(record, nullptr, /*allow_exceptions=*/false);
+    if (object.is_discarded()) return "record is not valid JSON";
+    if (!object.is_object()) return "record is not a JSON object";
+    std::vector<const json *> values(table_.columns.size(), nullptr);
+    for (const auto &item : object.items()) {
+      auto it = index_.find(Lower(item.key()));
+      if (it == index_.end()) {
+        return "record has key '" + item.key() + "', which is not a column of " + table_.full_name;
+      }
+      values[it->second] = &item.value();
+    }
+    row->clear();
+    row->reserve(table_.columns.size());
+    for (size_t i = 0; i < table_.columns.size(); ++i) {
+      const DeltaField &column = table_.columns[i];
+      SqlValue value;
+      std::string error = Column(values[i], column, column.name, &value);
+      if (!error.empty()) return error;
+      row->push_back(std::move(value));
+    }
+    return "";
+  }
+
+ private:
+  static std::string Column(const json *value, const DeltaField &column, const std::string &path,
+                            SqlValue *out) {
+    if (value == nullptr || value->is_null()) {
+      if (!column.nullable) return At(path, "is NOT NULL but the record has no value");
+      *out = SqlValue::Null();
+      return "";
+    }
+    if (!IsComplex(column.type.kind)) return Scalar(*value, column.type, path, out);
+    json normalized;
+    std::string error = Nested(*value, column.type, path, &normalized);
+    if (!error.empty()) return error;
+    *out = SqlValue::Text(normalized.dump());
+    return "";
+  }
+
+  // A value of any type inside a nested column, checked and rewritten in canonical form.
+  static std::string Value(const json &value, const DeltaType &type, const std::string &path,
+                           json *out) {
+    if (IsComplex(type.kind)) return Nested(value, type, path, out);
+    SqlValue scalar;
+    std::string error = Scalar(value, type, path, &scalar);
+    if (error.empty()) *out = NestedJson(scalar);
+    return error;
+  }
+
+  static std::string Nested(const json &value, const DeltaType &type, const std::string &path,
+                            json *out) {
+    switch (type.kind) {
+      case DeltaKind::kArray: {
+        if (!value.is_array()) return At(path, "expected an array, " + Got(value));
+        *out = json::array();
+        for (size_t i = 0; i < value.size(); ++i) {
+          const std::string item = path + "[" + std::to_string(i) + "]";
+          if (value[i].is_null()) return At(item, "array elements cannot be null");
+          json element;
+          std::string error = Value(value[i], type.children[0], item, &element);
+          if (!error.empty()) return error;
+          out->push_back(std::move(element));
+        }
+        return "";
+      }
+      case DeltaKind::kMap: {
+        if (!value.is_object()) return At(path, "expected an object, " + Got(value));
+        *out = json::object();
+        for (const auto &item : value.items()) {
+          const std::string item_path = path + "[\"" + item.key() + "\"]";
+          // Keys are always JSON strings; an integer or boolean key type checks their text.
+          json key = item.key();
+          const DeltaKind key_kind = type.children[0].kind;
+          if (key_kind == DeltaKind::kBoolean) {
+            if (item.key() != "true" && item.key() != "false") {
+              return At(item_path, "a BOOLEAN map key must be \"true\" or \"false\"");
+            }
+          } else if (IsIntegral(key_kind)) {
+            int64_t number;
+            if (!ParseInteger(item.key(), &number) ||
+                !CheckIntegerRange(type.children[0], number).empty()) {
+              return At(item_path, "the map key is not a " + TypeText(type.children[0]));
+            }
+          } else {
+            SqlValue ignored;
+            std::string error = Scalar(key, type.children[0], item_path, &ignored);
+            if (!error.empty()) return error;
+          }
+          if (item.value().is_null()) return At(item_path, "a map value cannot be null");
+          json element;
+          std::string error = Value(item.value(), type.children[1], item_path, &element);
+          if (!error.empty()) return error;
+          (*out)[item.key()] = std::move(element);
+        }
+        return "";
+      }
+      case DeltaKind::kStruct: {
+        if (!value.is_object()) return At(path, "expected an object, " + Got(value));
+        for (const auto &item : value.items()) {
+          if (FindField(type.fields, item.key()) == nullptr) {
+            return At(path, "has key '" + item.key() + "', which is not a field of the STRUCT");
+          }
+        }
+        *out = json::object();
+        for (const DeltaField &field : type.fields) {
+          const std::string field_path = path + "." + field.name;
+          const json *member = nullptr;
+          for (const auto &item : value.items()) {
+            if (SameColumnName(item.key(), field.name)) member = &item.value();
+          }
+          if (member == nullptr || member->is_null()) {
+            if (!field.nullable) return At(field_path, "is NOT NULL but the record has no value");
+            (*out)[field.name] = nullptr;
+            continue;
+          }
+          json element;
+          std::string error = Value(*member, field.type, field_path, &element);
+          if (!error.empty()) return error;
+          (*out)[field.name] = std::move(element);
+        }
+        return "";
+      }
+      default:
+        return Value(value, type, path, out);
+    }
+  }
+
+  const TableSchema &table_;
+  std::map<std::string, size_t> index_;  // lower-case column name → position
+};
+
+}  // namespace
+
+std::unique_ptr<RecordDecoder> NewJsonDecoder(const TableSchema &table) {
+  return std::make_unique<JsonDecoder>(table);
+}
+
+}  // namespace zerobus::server

@@ -1,0 +1,35 @@
+// Turns the records of a stream into rows of its table, refusing what the service refuses.
+// One decoder per stream; a decoder is used by one thread at a time.
+#ifndef ZEROBUS_SERVER_RECORD_DECODER_H
+#define ZEROBUS_SERVER_RECORD_DECODER_H
+
+#include <memory>
+#include <string>
+
+#include "server/delta_type.h"
+#include "server/descriptor_check.h"
+#include "server/row.h"
+
+namespace zerobus::server {
+
+class RecordDecoder {
+ public:
+  virtual ~RecordDecoder() = default;
+
+  // Fills `*row` with one value per column of the table. On a bad record returns what is wrong,
+  // naming the column ("column 'temp': ..."), and leaves `*row` unspecified.
+  virtual std::string Decode(const std::string &record, Row *row) = 0;
+};
+
+// Records serialized with the stream's checked descriptor. `table` must outlive the decoder.
+std::unique_ptr<RecordDecoder> NewProtoDecoder(const TableSchema &table,
+                                               CheckedDescriptor descriptor);
+
+// JSON objects keyed by column name, encoded as zerobus-service.md §4.2 says: DATE as integer
+// days, TIMESTAMP as integer microseconds, BINARY as base64, DECIMAL as a string, BIGINT as a
+// number or a string of digits. `table` must outlive the decoder.
+std::unique_ptr<RecordDecoder> NewJsonDecoder(const TableSchema &table);
+
+}  // namespace zerobus::server
+
+#endif  // ZEROBUS_SERVER_RECORD_DECODER_H
