@@ -45,7 +45,7 @@ start_server() {
 # A program linked against the shared library must load the installed copy.
 expect_linked_to_installed() {
   local program=$1 resolved
-  resolved=$(ldd "$program" | awk '$1 == "'"$soname"'" { print $3 }')
+  resolved=$(ldd "$program" | awk -v name="$soname" '$1 == name { print $3 }')
   [ -n "$resolved" ] || fail "$program does not link $soname"
   [ "$(realpath "$resolved")" = "$(realpath "$library")" ] ||
     fail "$program loads $resolved, not the installed $library"
