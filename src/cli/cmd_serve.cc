@@ -12,9 +12,11 @@
 #include <string>
 
 #include "commands.h"
+#include "directories.h"
 #include "flags.h"
 #include "server/ddl_parser.h"
 #include "server/server.h"
+#include "server/sqlite_row_store.h"
 
 namespace zerobus::cli {
 namespace {
@@ -34,6 +36,9 @@ constexpr char kUsage[] =
     "                         accept streams to tables that were not declared, keeping their\n"
     "                         records unchecked. This is the default when no table is declared;\n"
     "                         otherwise such streams fail with NOT_FOUND, as on the service.\n"
+    "  --data-dir DIR         store rows durably in DIR/zerobus.db (SQLite; created if needed).\n"
+    "                         Without it a temporary directory is used, printed at start-up\n"
+    "                         and removed when the server stops.\n"
     "  --null-sink            acknowledge records on receipt and store nothing (benchmarks)\n"
     "  --help                 show this help\n";
 
@@ -75,6 +80,10 @@ std::optional<int> ParseArgs(int argc, char **argv, server::ServerOptions *optio
   Flags flags("serve", kUsage);
   flags.Value("--listen", [&](const std::string &v) { return ParseListen(v, options); });
   flags.Switch("--null-sink", [&] { options->null_sink = true; });
+  flags.Value("--data-dir", [&](const std::string &v) {
+    options->data_dir = v;
+    return v.empty() ? std::string("--data-dir wants a directory") : std::string();
+  });
   flags.Value("--table", [&](const std::string &v) {
     server::TableSchema table;
     std::string error;
@@ -108,6 +117,21 @@ int RunServe(int argc, char **argv) {
     std::fprintf(stderr, "zerobus serve: %s\n", line.c_str());
   };
 
+  std::optional<TemporaryDirectory> temporary;
+  if (!options.null_sink) {
+    std::string error;
+    if (options.data_dir.empty()) {
+      temporary.emplace();
+      options.data_dir = temporary->path();
+      if (options.data_dir.empty()) error = "cannot create a temporary directory";
+    }
+    if (error.empty()) MakeDirectory(options.data_dir, &error);
+    if (!error.empty()) {
+      std::fprintf(stderr, "zerobus serve: %s\n", error.c_str());
+      return 1;
+    }
+  }
+
   // Blocked before any thread starts, so that every gRPC thread inherits the mask and the
   // signals reach only the sigwait below, where stopping is ordinary code rather than a handler.
   sigset_t stop_signals;
@@ -118,6 +142,8 @@ int RunServe(int argc, char **argv) {
 
   const size_t declared = options.tables.size();
   const bool accept_undeclared = options.accept_undeclared_tables;
+  const bool null_sink = options.null_sink;
+  const std::string data_dir = options.data_dir;
   std::string error;
   std::unique_ptr<server::Server> server = server::Server::Start(std::move(options), &error);
   if (!server) {
@@ -126,6 +152,12 @@ int RunServe(int argc, char **argv) {
   }
   // The first line is the address: scripts and tests wait for it.
   std::printf("zerobus serve: listening on %s\n", server->endpoint().c_str());
+  if (null_sink) {
+    std::printf("zerobus serve: null sink: records are acknowledged on receipt, not stored\n");
+  } else {
+    std::printf("zerobus serve: storing rows in %s%s\n", server::DatabasePath(data_dir).c_str(),
+                temporary ? " (a temporary directory, removed on exit)" : "");
+  }
   std::printf("zerobus serve: %zu table(s) declared; %s\n", declared,
               accept_undeclared ? "streams to other tables are accepted unchecked"
                                 : "streams to other tables fail with NOT_FOUND");

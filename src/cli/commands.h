@@ -8,6 +8,9 @@ namespace zerobus::cli {
 // `zerobus serve`: runs the local server until SIGINT or SIGTERM.
 int RunServe(int argc, char **argv);
 
+// `zerobus rows`: prints the rows the server stored for one table.
+int RunRows(int argc, char **argv);
+
 }  // namespace zerobus::cli
 
 #endif  // ZEROBUS_CLI_COMMANDS_H

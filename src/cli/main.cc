@@ -14,6 +14,7 @@ struct Command {
 
 constexpr Command kCommands[] = {
     {"serve", "run a local Zerobus-compatible server", zerobus::cli::RunServe},
+    {"rows", "print the rows the local server stored for a table", zerobus::cli::RunRows},
 };
 
 void PrintUsage(std::FILE *out) {

@@ -10,6 +10,7 @@
 #include <grpcpp/server_builder.h>
 
 #include "server/ephemeral_stream.h"
+#include "server/sqlite_row_store.h"
 #include "server/stream_registry.h"
 #include "server/timer.h"
 #include "zerobus_service.grpc.pb.h"
@@ -45,7 +46,6 @@ struct Server::Impl {
         faults([this] { registry.ForEach([](EphemeralStreamCall &call) { call.Kick(); }); }),
         tables(std::move(options.tables), options.accept_undeclared_tables),
         service(&env) {
-    env.store = options.null_sink ? nullptr : &rows;
     env.stats = &stats;
     env.faults = &faults;
     env.timer = &timer;
@@ -56,7 +56,9 @@ struct Server::Impl {
   }
 
   ServerOptions options;
-  MemoryRowStore rows;
+  MemoryRowStore memory;  // without a data directory; stays empty with a null sink
+  std::unique_ptr<SqliteRowStore> sqlite;
+  RowStore *rows = &memory;
   Stats stats;
   // Destroyed after the registry and gRPC are gone, so that no call is left to schedule on it.
   Timer timer;
@@ -73,6 +75,16 @@ struct Server::Impl {
 
 std::unique_ptr<Server> Server::Start(ServerOptions options, std::string *error) {
   auto impl = std::make_unique<Impl>(std::move(options));
+  if (!impl->options.data_dir.empty() && !impl->options.null_sink) {
+    std::string why;
+    impl->sqlite = SqliteRowStore::Open(impl->options.data_dir, impl->tables, &why);
+    if (!impl->sqlite) {
+      if (error != nullptr) *error = why;
+      return nullptr;
+    }
+    impl->rows = impl->sqlite.get();
+  }
+  impl->env.store = impl->options.null_sink ? nullptr : impl->rows;
   const std::string address = HostPort(impl->options.host, impl->options.port);
 
   grpc::ServerBuilder builder;
@@ -106,6 +118,8 @@ void Server::Stop() {
     impl_->grpc_server->Shutdown(std::chrono::system_clock::now());
     impl_->registry.WaitUntilEmpty();
     impl_->grpc_server->Wait();
+    // Answers what the store still holds; the calls have ended, so nothing is acknowledged.
+    if (impl_->sqlite) impl_->sqlite->Stop();
   });
 }
 
@@ -122,7 +136,7 @@ Faults &Server::faults() {
 }
 
 const RowStore &Server::rows() const {
-  return impl_->rows;
+  return *impl_->rows;
 }
 
 TableStats Server::table_stats(const std::string &table) const {

@@ -23,6 +23,9 @@ struct ServerOptions {
   int port = 0;  // 0: pick a free port
   // Acknowledge on receipt and store nothing (records are still counted); for benchmarks.
   bool null_sink = false;
+  // Store rows durably in SQLite under this existing directory (see sqlite_row_store.h);
+  // empty: keep records in memory, as they arrived.
+  std::string data_dir;
   // Tables with their schemas (see ddl_parser.h). Records sent to them are validated.
   std::vector<TableSchema> tables;
   // Whether a table not in `tables` is accepted without a schema, its records kept as they
@@ -57,6 +60,7 @@ class Server {
   Faults &faults();
 
   // Records stored so far (always empty with null_sink). Valid until the server is destroyed.
+  // With a data directory the store holds rows: see SqliteRowStore::Get.
   const RowStore &rows() const;
 
   // Counters for one table (zero for a table never used), or summed over all tables.

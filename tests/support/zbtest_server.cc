@@ -42,6 +42,7 @@ extern "C" zbtest_server *zbtest_server_start(const zbtest_server_options *optio
       }
     }
     server_options.accept_undeclared_tables = !options->reject_undeclared_tables;
+    if (options->data_dir != nullptr) server_options.data_dir = options->data_dir;
     if (options->log) {
       server_options.log = [](const std::string &line) {
         std::fprintf(stderr, "zbtest_server: %s\n", line.c_str());

@@ -26,6 +26,10 @@ typedef struct zbtest_server_options {
   /* Refuse streams to tables not declared in `schema` with NOT_FOUND, as the service does.
    * When false (the default) such tables are accepted and their records kept unchecked. */
   bool reject_undeclared_tables;
+  /* Store rows in SQLite under this existing directory, as `zerobus serve --data-dir` does;
+   * NULL keeps records in memory. zbtest_server_record() then returns a declared table's rows
+   * as JSON objects. */
+  const char *data_dir;
 } zbtest_server_options;
 
 /* Starts a server on 127.0.0.1; `options` may be NULL for the defaults (all zero). Returns NULL
