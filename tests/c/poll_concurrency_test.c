@@ -1,0 +1,172 @@
+/* Eight threads ingest 100,000 records into one protobuf stream while a separate thread polls
+ * its events, woken by the stream's wakeup: the acks cover every offset exactly once, in
+ * order, and the server holds every record where its offset says. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "test_util.h"
+
+#define ENV(state) ((tu_env *)*(state))
+
+enum { kThreads = 8, kTotal = 100000, kPerThread = kTotal / kThreads };
+
+/* The poller's state. The wakeup only sets `pending` and signals; the poller does the rest. */
+typedef struct poller {
+  pthread_mutex_t mu;
+  pthread_cond_t cv;
+  bool pending; /* a wakeup came since the poller last looked */
+  int64_t wakeups;
+  pthread_t wakeup_threads[4];
+  int wakeup_thread_count;
+  int freed;
+
+  /* Poller thread only until it is joined. */
+  zb_stream *stream;
+  pthread_t self;
+  uint64_t next; /* first offset the next ack must cover */
+  int64_t events;
+  int violations;
+  char what[256];
+  bool timed_out;
+} poller;
+
+static void on_wakeup(void *user_data) {
+  poller *p = user_data;
+  pthread_mutex_lock(&p->mu);
+  p->pending = true;
+  ++p->wakeups;
+  bool known = false;
+  for (int i = 0; i < p->wakeup_thread_count; ++i) {
+    known = known || pthread_equal(p->wakeup_threads[i], pthread_self());
+  }
+  if (!known && p->wakeup_thread_count < 4)
+    p->wakeup_threads[p->wakeup_thread_count++] = pthread_self();
+  pthread_cond_signal(&p->cv);
+  pthread_mutex_unlock(&p->mu);
+}
+
+static void on_free(void *user_data) {
+  poller *p = user_data;
+  pthread_mutex_lock(&p->mu);
+  ++p->freed;
+  pthread_mutex_unlock(&p->mu);
+}
+
+static void violation(poller *p, const char *what, const zb_event *event) {
+  if (p->violations++ == 0) {
+    snprintf(p->what, sizeof p->what, "%s: type %d, offsets %llu..%llu (expected %llu)", what,
+             (int)event->type, (unsigned long long)event->first_offset,
+             (unsigned long long)event->last_offset, (unsigned long long)p->next);
+  }
+}
+
+static void *poll_thread(void *arg) {
+  poller *p = arg;
+  p->self = pthread_self();
+  /* A generous bound, so that a lost wakeup fails the test instead of hanging it. */
+  const struct timespec deadline = tu_deadline(60000);
+  while (p->next < kTotal && p->violations == 0) {
+    pthread_mutex_lock(&p->mu);
+    while (!p->pending && !p->timed_out) {
+      if (pthread_cond_timedwait(&p->cv, &p->mu, &deadline) != 0 && !p->pending) {
+        p->timed_out = true;
+      }
+    }
+    p->pending = false;
+    const bool timed_out = p->timed_out;
+    pthread_mutex_unlock(&p->mu);
+    if (timed_out) break;
+    /* Drain: poll until the queue is empty; a wakeup that comes meanwhile sets pending again. */
+    for (;;) {
+      zb_event events[64];
+      size_t count = 0;
+      zb_error *err = NULL;
+      const zb_status rc = zb_stream_poll(p->stream, events, sizeof events[0], 64, 0, &count, &err);
+      if (rc != ZB_OK) {
+        zb_event none = ZB_EVENT_INIT;
+        violation(p, zb_error_message(err), &none);
+        zb_error_free(err);
+        break;
+      }
+      if (count == 0) break;
+      for (size_t i = 0; i < count; ++i) {
+        const zb_event *event = &events[i];
+        if (event->type != ZB_EVENT_ACK || event->error != NULL) {
+          violation(p, event->error ? zb_error_message(event->error) : "not an ack", event);
+        } else if (event->first_offset != p->next) {
+          violation(p, event->first_offset < p->next ? "overlap" : "gap", event);
+        } else if (event->last_offset < event->first_offset) {
+          violation(p, "backwards range", event);
+        } else {
+          p->next = event->last_offset + 1;
+          ++p->events;
+        }
+        zb_error_free(events[i].error);
+      }
+    }
+  }
+  return NULL;
+}
+
+static void test_eight_threads_one_stream_polling_with_wakeup(void **state) {
+  tu_env *env = ENV(state);
+  static poller p; /* static: the library may touch it until the stream is destroyed */
+  memset(&p, 0, sizeof p);
+  pthread_mutex_init(&p.mu, NULL);
+  pthread_cond_init(&p.cv, NULL);
+
+  zb_config *cfg = tu_config(NULL);
+  zb_error *err = NULL;
+  TU_EXPECT(ZB_OK, err, zb_config_set_wakeup(cfg, on_wakeup, &p, on_free, &err));
+  zb_stream *stream = tu_open_proto(env->sdk, TU_TABLE, cfg);
+  zb_config_destroy(cfg);
+  p.stream = stream;
+
+  pthread_t poll_handle;
+  assert_int_equal(pthread_create(&poll_handle, NULL, poll_thread, &p), 0);
+  tu_ingester *ingesters = tu_ingesters_new(stream, kThreads, kPerThread);
+  tu_ingesters_run(ingesters, kThreads);
+  TU_EXPECT(ZB_OK, err, zb_stream_flush(stream, 60000, &err));
+  /* Every ack is queued by now; the wakeup brings the poller to the last of them. */
+  assert_int_equal(pthread_join(poll_handle, NULL), 0);
+  if (p.violations != 0) print_error("%d bad events, the first: %s\n", p.violations, p.what);
+  assert_int_equal(p.violations, 0);
+  assert_false(p.timed_out);
+  assert_int_equal(p.next, kTotal);
+  assert_true(p.events >= 1);
+
+  TU_EXPECT(ZB_OK, err, zb_stream_close(stream, 60000, &err));
+  tu_assert_unacked_count(stream, 0);
+  /* Nothing more to poll: the close added no error event. */
+  zb_event event;
+  assert_false(tu_poll_one(stream, &event, 0));
+
+  pthread_mutex_lock(&p.mu);
+  assert_true(p.wakeups >= 1);
+  assert_true(p.wakeup_thread_count >= 1);
+  for (int i = 0; i < p.wakeup_thread_count; ++i) {
+    assert_false(tu_ingesters_include(ingesters, kThreads, p.wakeup_threads[i]));
+    assert_false(pthread_equal(p.wakeup_threads[i], pthread_self()));
+    assert_false(pthread_equal(p.wakeup_threads[i], p.self));
+  }
+  pthread_mutex_unlock(&p.mu);
+
+  tu_ingesters_verify_stored(ingesters, kThreads, env->server, TU_TABLE);
+  tu_ingesters_free(ingesters, kThreads);
+
+  zb_stream_destroy(stream);
+  pthread_mutex_lock(&p.mu);
+  assert_int_equal(p.freed, 1);
+  pthread_mutex_unlock(&p.mu);
+  pthread_cond_destroy(&p.cv);
+  pthread_mutex_destroy(&p.mu);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test_setup_teardown(test_eight_threads_one_stream_polling_with_wakeup, tu_setup,
+                                      tu_teardown),
+  };
+  return cmocka_run_group_tests_name("poll_concurrency", tests, NULL, NULL);
+}
