@@ -14,7 +14,9 @@
 #include "commands.h"
 #include "directories.h"
 #include "flags.h"
+#include "server/admin_http.h"
 #include "server/ddl_parser.h"
+#include "server/fault_plan_json.h"
 #include "server/server.h"
 #include "server/sqlite_row_store.h"
 
@@ -40,23 +42,28 @@ constexpr char kUsage[] =
     "                         Without it a temporary directory is used, printed at start-up\n"
     "                         and removed when the server stops.\n"
     "  --null-sink            acknowledge records on receipt and store nothing (benchmarks)\n"
+    "  --stream-lifetime DUR  end every stream after DUR with UNAVAILABLE (error code 6002), as\n"
+    "                         the service does (default 15m; 0s: never). DUR is a number and\n"
+    "                         ms, s, m or h.\n"
+    "  --close-signal-lead DUR\n"
+    "                         send CloseStreamSignal this long before a stream's end (default\n"
+    "                         30s)\n"
+    "\n"
+    "Faults (see the admin endpoint to change them while the server runs):\n"
+    "  --fault TABLE:K=V,...  a fault plan for TABLE ('*': every table without its own);\n"
+    "                         repeatable. Keys: fail_after_records, fail_probability,\n"
+    "                         fail_status, fail_message, ack_delay_ms, withhold_acks, stall,\n"
+    "                         close_after_records, close_signal_ms, refuse_streams,\n"
+    "                         refuse_status, refuse_message. Statuses are gRPC code names.\n"
+    "  --seed N               seed for random faults (default: random, printed at start-up)\n"
+    "  --admin-listen HOST:PORT\n"
+    "                         the admin HTTP endpoint, loopback only (default 127.0.0.1:0):\n"
+    "                         GET/PUT/DELETE /admin/faults[/TABLE], GET /admin/stats\n"
     "  --help                 show this help\n";
 
-// Splits HOST:PORT at the last colon; an IPv6 host may come in brackets.
 std::string ParseListen(const std::string &value, server::ServerOptions *options) {
-  const std::string error = "--listen wants HOST:PORT, got '" + value + "'";
-  const size_t colon = value.rfind(':');
-  if (colon == std::string::npos || colon == 0 || colon + 1 == value.size()) return error;
-  std::string host = value.substr(0, colon);
-  long long port;
-  if (!ParseCount(value.substr(colon + 1), &port) || port > 65535) return error;
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
-    host = host.substr(1, host.size() - 2);
-  }
-  if (host.empty()) return error;
-  options->host = host;
-  options->port = static_cast<int>(port);
-  return "";
+  if (ParseHostPort(value, &options->host, &options->port)) return "";
+  return "--listen wants HOST:PORT, got '" + value + "'";
 }
 
 std::string ReadSchemaFile(const std::string &path, std::vector<server::TableSchema> *tables) {
@@ -94,6 +101,39 @@ std::optional<int> ParseArgs(int argc, char **argv, server::ServerOptions *optio
   flags.Value("--schema-file",
               [&](const std::string &v) { return ReadSchemaFile(v, &options->tables); });
   flags.Switch("--accept-undeclared-tables", [&] { accept_undeclared = true; });
+  flags.Value("--stream-lifetime", [&](const std::string &v) {
+    return ParseDuration(v, &options->stream_lifetime)
+               ? ""
+               : "--stream-lifetime wants a duration such as 15m, got '" + v + "'";
+  });
+  flags.Value("--close-signal-lead", [&](const std::string &v) {
+    return ParseDuration(v, &options->close_signal_lead)
+               ? ""
+               : "--close-signal-lead wants a duration such as 30s, got '" + v + "'";
+  });
+  flags.Value("--fault", [&](const std::string &v) {
+    std::string table;
+    server::FaultPlan plan;
+    std::string error;
+    if (!server::ParseFaultFlag(v, &table, &plan, &error)) return error;
+    options->faults[table] = plan;
+    return std::string();
+  });
+  flags.Value("--seed", [&](const std::string &v) {
+    long long seed;
+    if (!ParseCount(v, &seed)) return "--seed wants a number, got '" + v + "'";
+    options->seed = static_cast<uint64_t>(seed);
+    return std::string();
+  });
+  flags.Value("--admin-listen", [&](const std::string &v) {
+    if (!ParseHostPort(v, &options->admin_host, &options->admin_port)) {
+      return "--admin-listen wants HOST:PORT, got '" + v + "'";
+    }
+    if (!server::IsLoopbackHost(options->admin_host)) {
+      return std::string("--admin-listen must be on loopback: it has no authentication");
+    }
+    return std::string();
+  });
   if (std::optional<int> status = flags.Parse(argc, argv)) return status;
 
   std::set<std::string> names;
@@ -112,6 +152,7 @@ std::optional<int> ParseArgs(int argc, char **argv, server::ServerOptions *optio
 int RunServe(int argc, char **argv) {
   server::ServerOptions options;
   options.port = 50051;
+  options.admin_port = 0;
   if (std::optional<int> status = ParseArgs(argc, argv, &options)) return *status;
   options.log = [](const std::string &line) {
     std::fprintf(stderr, "zerobus serve: %s\n", line.c_str());
@@ -157,6 +198,10 @@ int RunServe(int argc, char **argv) {
   } else {
     std::printf("zerobus serve: storing rows in %s%s\n", server::DatabasePath(data_dir).c_str(),
                 temporary ? " (a temporary directory, removed on exit)" : "");
+  }
+  if (server->admin_port() > 0) {
+    std::printf("zerobus serve: admin on http://127.0.0.1:%d (faults seed %llu)\n",
+                server->admin_port(), static_cast<unsigned long long>(server->faults().seed()));
   }
   std::printf("zerobus serve: %zu table(s) declared; %s\n", declared,
               accept_undeclared ? "streams to other tables are accepted unchecked"

@@ -74,3 +74,43 @@ bool ParseCount(const std::string &text, long long *value) {
 }
 
 }  // namespace zerobus::cli
+
+namespace zerobus::cli {
+
+bool ParseDuration(const std::string &text, std::chrono::milliseconds *value) {
+  const size_t unit = text.find_first_not_of("0123456789");
+  long long count;
+  if (unit == std::string::npos || !ParseCount(text.substr(0, unit), &count)) return false;
+  const std::string suffix = text.substr(unit);
+  long long scale;
+  if (suffix == "ms") {
+    scale = 1;
+  } else if (suffix == "s") {
+    scale = 1000;
+  } else if (suffix == "m") {
+    scale = 60 * 1000;
+  } else if (suffix == "h") {
+    scale = 3600 * 1000;
+  } else {
+    return false;
+  }
+  *value = std::chrono::milliseconds(count * scale);
+  return true;
+}
+
+bool ParseHostPort(const std::string &text, std::string *host, int *port) {
+  const size_t colon = text.rfind(':');
+  if (colon == std::string::npos || colon == 0) return false;
+  long long number;
+  if (!ParseCount(text.substr(colon + 1), &number) || number > 65535) return false;
+  std::string name = text.substr(0, colon);
+  if (name.size() >= 2 && name.front() == '[' && name.back() == ']') {
+    name = name.substr(1, name.size() - 2);
+  }
+  if (name.empty()) return false;
+  *host = name;
+  *port = static_cast<int>(number);
+  return true;
+}
+
+}  // namespace zerobus::cli

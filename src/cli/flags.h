@@ -3,6 +3,7 @@
 #ifndef ZEROBUS_CLI_FLAGS_H
 #define ZEROBUS_CLI_FLAGS_H
 
+#include <chrono>
 #include <functional>
 #include <optional>
 #include <string>
@@ -43,6 +44,13 @@ class Flags {
 
 // Parses a whole non-negative decimal number into `*value`; false when it is not one.
 bool ParseCount(const std::string &text, long long *value);
+
+// Parses a duration: a count followed by ms, s, m or h ("500ms", "15m"); false otherwise.
+bool ParseDuration(const std::string &text, std::chrono::milliseconds *value);
+
+// Splits HOST:PORT at the last colon (an IPv6 host may come in brackets); false when it is not
+// that shape or the port is over 65535.
+bool ParseHostPort(const std::string &text, std::string *host, int *port);
 
 }  // namespace zerobus::cli
 

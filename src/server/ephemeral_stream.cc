@@ -60,16 +60,45 @@ void EphemeralStreamCall::OnReadDone(bool ok) {
     Pump();
     return;
   }
+  ContinueReading();
+}
+
+void EphemeralStreamCall::ContinueReading() {
+  bool read = false;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (finish_called_) return;
+    if (env_.faults->Acks(table_).stall) {
+      read_paused_ = true;
+    } else {
+      read = true;
+    }
+  }
   Pump();
-  StartRead(&request_);
+  if (read) StartRead(&request_);
+}
+
+void EphemeralStreamCall::Kick() {
+  bool resume = false;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (read_paused_ && !finish_called_ && !env_.faults->Acks(table_).stall) {
+      read_paused_ = false;
+      resume = true;
+    }
+  }
+  Pump();
+  if (resume) StartRead(&request_);
 }
 
 grpc::Status EphemeralStreamCall::HandleCreate() {
   if (!request_.has_create_stream()) {
     return Invalid("the first message of a call must be create_stream");
   }
-  if (std::optional<grpc::Status> refusal = env_.faults->TakeStreamRefusal()) return *refusal;
   const auto &create = request_.create_stream();
+  if (std::optional<grpc::Status> refusal = env_.faults->TakeStreamRefusal(create.table_name())) {
+    return *refusal;
+  }
   grpc::Status status = CheckCreateStream(create, &type_);
   if (!status.ok()) return status;
 
@@ -83,14 +112,26 @@ grpc::Status EphemeralStreamCall::HandleCreate() {
   } else if (schema_ != nullptr) {
     decoder_ = NewJsonDecoder(*schema_);
   }
-  // A declared table's own spelling, so that every stream of it lands in the same place.
-  table_ = schema_ != nullptr ? schema_->full_name : create.table_name();
+  {
+    // Under the lock: Pump, on other threads, reads it to find the table's faults.
+    std::lock_guard<std::mutex> lock(mu_);
+    // A declared table's own spelling, so that every stream of it lands in the same place.
+    table_ = schema_ != nullptr ? schema_->full_name : create.table_name();
+  }
   stream_id_ = NewStreamId();
+  generator_ = env_.faults->NewGenerator(table_);
   counters_ = env_.stats->StreamOpened(table_);
   created_ = true;
   if (*env_.log) {
     (*env_.log)("stream opened: table=" + table_ + " stream_id=" + stream_id_ +
                 " record_type=" + TypeName(type_));
+  }
+  if (env_.stream_lifetime.count() > 0) {
+    const auto lead = std::min(env_.close_signal_lead, env_.stream_lifetime);
+    std::weak_ptr<EphemeralStreamCall> weak = self_;
+    env_.timer->At(Clock::now() + env_.stream_lifetime - lead, [weak, lead] {
+      if (auto call = weak.lock()) call->OnCloseSignalDue(lead);
+    });
   }
   std::lock_guard<std::mutex> lock(mu_);
   create_response_pending_ = true;
@@ -191,9 +232,18 @@ grpc::Status EphemeralStreamCall::HandleIngest() {
   grpc::Status status = CheckRecords(offset, is_batch, request_bytes, records, &batch.rows);
   if (!status.ok()) return status;
   const auto count = static_cast<int64_t>(records.size());
-  if (std::optional<grpc::Status> failure = env_.faults->AdmitRecords(count)) return *failure;
+  if (std::optional<grpc::Status> failure = env_.faults->AdmitRecords(table_, count, generator_)) {
+    return *failure;
+  }
   ++next_offset_;
   records_ += count;
+  if (!close_fault_fired_) {
+    if (auto duration = env_.faults->CloseSignalAfter(table_, records_)) {
+      close_fault_fired_ = true;
+      std::lock_guard<std::mutex> lock(mu_);
+      if (!close_signal_pending_ && !close_signal_sent_) close_signal_pending_ = *duration;
+    }
+  }
   const Clock::time_point arrival = Clock::now();
   if (env_.store == nullptr) {
     OnStored(arrival, offset, count, "");
@@ -240,11 +290,25 @@ void EphemeralStreamCall::Pump() {
     std::lock_guard<std::mutex> lock(mu_);
     if (finish_called_ || write_in_flight_) return;
     const Clock::time_point now = Clock::now();
-    if (!cancelled_ && create_response_pending_) {
+    const AckPolicy policy = env_.faults->Acks(table_);
+    if (!cancelled_ && !finish_status_ && create_response_pending_ && !policy.stall) {
       create_response_pending_ = false;
       response_.mutable_create_stream_response()->set_stream_id(stream_id_);
       step = Step::kWrite;
-    } else if (!cancelled_ && TakeDueAck(now)) {
+    } else if (!cancelled_ && !create_response_pending_ && TakeDueAck(now, policy)) {
+      step = Step::kWrite;
+    } else if (!cancelled_ && !finish_status_ && !create_response_pending_ &&
+               close_signal_pending_ && !policy.stall) {
+      const std::chrono::milliseconds duration = *close_signal_pending_;
+      close_signal_pending_.reset();
+      close_signal_sent_ = true;
+      auto *signal = response_.mutable_close_stream_signal()->mutable_duration();
+      signal->set_seconds(duration.count() / 1000);
+      signal->set_nanos(static_cast<int32_t>(duration.count() % 1000) * 1000000);
+      std::weak_ptr<EphemeralStreamCall> weak = self_;
+      env_.timer->At(now + duration, [weak] {
+        if (auto call = weak.lock()) call->OnCloseDeadline();
+      });
       step = Step::kWrite;
     } else if (finish_status_ || (reads_done_ && unacked_.empty() && storing_ == 0)) {
       // An error ends the call without waiting for acks still withheld or delayed.
@@ -252,7 +316,7 @@ void EphemeralStreamCall::Pump() {
       final_status_ = status;
       step = Step::kFinish;
     } else {
-      ArmTimer(now);
+      ArmTimer(now, policy);
     }
     write_in_flight_ = step == Step::kWrite;
     finish_called_ = step == Step::kFinish;
@@ -265,9 +329,9 @@ void EphemeralStreamCall::Pump() {
   }
 }
 
-bool EphemeralStreamCall::TakeDueAck(Clock::time_point now) {
-  if (unacked_.empty() || env_.faults->acks_withheld()) return false;
-  const Clock::duration delay = env_.faults->ack_delay();
+bool EphemeralStreamCall::TakeDueAck(Clock::time_point now, const AckPolicy &policy) {
+  if (unacked_.empty() || policy.withhold || policy.stall) return false;
+  const Clock::duration delay = policy.delay;
   std::optional<int64_t> ack;
   while (!unacked_.empty() && unacked_.front().first + delay <= now) {
     ack = unacked_.front().second;
@@ -278,9 +342,9 @@ bool EphemeralStreamCall::TakeDueAck(Clock::time_point now) {
   return true;
 }
 
-void EphemeralStreamCall::ArmTimer(Clock::time_point now) {
-  if (unacked_.empty() || env_.faults->acks_withheld()) return;
-  const Clock::time_point due = unacked_.front().first + env_.faults->ack_delay();
+void EphemeralStreamCall::ArmTimer(Clock::time_point now, const AckPolicy &policy) {
+  if (unacked_.empty() || policy.withhold || policy.stall) return;
+  const Clock::time_point due = unacked_.front().first + policy.delay;
   if (due <= now || (timer_due_ && *timer_due_ <= due)) return;
   timer_due_ = due;
   std::weak_ptr<EphemeralStreamCall> weak = self_;
@@ -293,6 +357,28 @@ void EphemeralStreamCall::OnTimer() {
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (timer_due_ && *timer_due_ <= Clock::now()) timer_due_.reset();
+  }
+  Pump();
+}
+
+void EphemeralStreamCall::OnCloseSignalDue(std::chrono::milliseconds duration) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (close_signal_sent_ || close_signal_pending_) return;
+    close_signal_pending_ = duration;
+  }
+  Pump();
+}
+
+void EphemeralStreamCall::OnCloseDeadline() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!finish_status_) {
+      // The service's words and code for a stream that reached the end of its life.
+      finish_status_ = grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                                    "Stream timeout reached: the server closed the stream. "
+                                    "Error Code: 6002");
+    }
   }
   Pump();
 }

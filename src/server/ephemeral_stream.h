@@ -9,6 +9,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <random>
 #include <string>
 #include <utility>
 
@@ -38,6 +39,10 @@ struct StreamEnv {
   const TableCatalog *tables = nullptr;
   // Records and requests larger than this are refused with INVALID_ARGUMENT.
   size_t max_message_bytes = 0;
+  // How long a stream may live (zero: for ever), and how long before its end the server
+  // announces it with CloseStreamSignal.
+  std::chrono::milliseconds stream_lifetime{0};
+  std::chrono::milliseconds close_signal_lead{0};
 };
 
 class EphemeralStreamCall
@@ -51,8 +56,9 @@ class EphemeralStreamCall
                                  databricks::zerobus::EphemeralStreamResponse>
       *Start(const StreamEnv &env);
 
-  // Sends whatever acknowledgement the current fault settings now allow. Thread-safe.
-  void Kick() { Pump(); }
+  // Re-evaluates the call after a fault change: sends whatever the settings now allow and
+  // resumes reading after a stall. Thread-safe.
+  void Kick();
 
   void OnReadDone(bool ok) override;
   void OnWriteDone(bool ok) override;
@@ -78,12 +84,17 @@ class EphemeralStreamCall
   // Starts the next write or the Finish when one is due; the single place that decides what
   // goes out, so that writes never overlap and Finish never races a write.
   void Pump();
+  // Reads the next request, unless the table is stalled (Kick resumes) or the call is ending.
+  void ContinueReading();
   void OnTimer();
+  // Lifetime: announce the end, then end the call.
+  void OnCloseSignalDue(std::chrono::milliseconds duration);
+  void OnCloseDeadline();
   // These three are called with mu_ held. TakeDueAck puts the newest ack that may go out now
   // into response_; ArmTimer makes sure a Pump runs when the oldest delayed ack falls due;
   // Abandon records that the call is dead, so that nothing but Finish follows.
-  bool TakeDueAck(Clock::time_point now);
-  void ArmTimer(Clock::time_point now);
+  bool TakeDueAck(Clock::time_point now, const AckPolicy &policy);
+  void ArmTimer(Clock::time_point now, const AckPolicy &policy);
   void Abandon();
 
   const StreamEnv env_;
@@ -92,7 +103,7 @@ class EphemeralStreamCall
   // Reader side only (reads never overlap); OnDone reads them after the last read ended.
   databricks::zerobus::EphemeralStreamRequest request_;
   bool created_ = false;
-  std::string table_;
+  std::string table_;                       // written once, under mu_, which Pump holds to read it
   const TableSchema *schema_ = nullptr;     // null: an undeclared table, records unchecked
   std::unique_ptr<RecordDecoder> decoder_;  // with a schema
   std::string stream_id_;
@@ -100,6 +111,8 @@ class EphemeralStreamCall
   Stats::Table *counters_ = nullptr;
   int64_t next_offset_ = 0;
   int64_t records_ = 0;
+  std::mt19937_64 generator_;  // for random faults, seeded per stream
+  bool close_fault_fired_ = false;
 
   std::mutex mu_;
   databricks::zerobus::EphemeralStreamResponse response_;  // owned by the write in flight
@@ -109,6 +122,10 @@ class EphemeralStreamCall
   int64_t storing_ = 0;  // requests handed to the store and not yet stored
   std::optional<Clock::time_point> timer_due_;
   bool write_in_flight_ = false;
+  bool read_paused_ = false;  // stalled: no read outstanding until Kick resumes
+  // A CloseStreamSignal to send, announcing this duration; then the call ends after it.
+  std::optional<std::chrono::milliseconds> close_signal_pending_;
+  bool close_signal_sent_ = false;
   bool reads_done_ = false;
   bool cancelled_ = false;
   std::optional<grpc::Status> finish_status_;  // the call is to end with this

@@ -4,62 +4,132 @@
 
 namespace zerobus::server {
 
-Faults::Faults(std::function<void()> ack_policy_changed)
-    : ack_policy_changed_(std::move(ack_policy_changed)) {}
+Faults::Faults(uint64_t seed, std::function<void()> changed)
+    : seed_(seed), changed_(std::move(changed)) {}
+
+void Faults::Set(const std::string &table, const FaultPlan &plan) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    plans_[table] = plan;
+  }
+  changed_();
+}
+
+void Faults::Clear(const std::string &table) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (table == kAllTables) {
+      plans_.clear();
+    } else {
+      plans_.erase(table);
+    }
+  }
+  changed_();
+}
+
+std::map<std::string, FaultPlan> Faults::Plans() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return plans_;
+}
+
+template <typename Edit>
+void Faults::EditDefault(Edit edit) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    edit(plans_[kAllTables]);
+  }
+  changed_();
+}
 
 void Faults::WithholdAcks(bool withhold) {
-  withhold_acks_.store(withhold);
-  ack_policy_changed_();
+  EditDefault([&](FaultPlan &plan) { plan.withhold_acks = withhold; });
 }
 
 void Faults::DelayAcks(std::chrono::milliseconds delay) {
-  ack_delay_ms_.store(delay.count() < 0 ? 0 : delay.count());
-  ack_policy_changed_();
+  EditDefault([&](FaultPlan &plan) { plan.ack_delay = std::max(delay, delay.zero()); });
 }
 
 void Faults::FailAfterRecords(int64_t records, grpc::Status status) {
-  std::lock_guard<std::mutex> lock(mu_);
-  fail_after_ = Armed{std::move(status), records < 0 ? 0 : records};
+  EditDefault([&](FaultPlan &plan) {
+    plan.fail_after_records = std::max<int64_t>(records, 0);
+    plan.fail_status = std::move(status);
+  });
 }
 
 void Faults::RefuseStreams(grpc::Status status, int64_t count) {
-  std::lock_guard<std::mutex> lock(mu_);
-  if (count == 0) {
-    refuse_streams_.reset();
-  } else {
-    refuse_streams_ = Armed{std::move(status), count};
-  }
+  EditDefault([&](FaultPlan &plan) {
+    plan.refuse_streams = count;
+    plan.refuse_status = std::move(status);
+  });
 }
 
-void Faults::Clear() {
+void Faults::Stall(bool stall) {
+  EditDefault([&](FaultPlan &plan) { plan.stall = stall; });
+}
+
+FaultPlan *Faults::PlanFor(const std::string &table) {
+  auto it = plans_.find(table);
+  if (it == plans_.end()) it = plans_.find(kAllTables);
+  return it == plans_.end() ? nullptr : &it->second;
+}
+
+const FaultPlan *Faults::PlanFor(const std::string &table) const {
+  return const_cast<Faults *>(this)->PlanFor(table);
+}
+
+std::mt19937_64 Faults::NewGenerator(const std::string &table) {
+  uint64_t ordinal;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    fail_after_.reset();
-    refuse_streams_.reset();
+    ordinal = streams_per_table_[table]++;
   }
-  withhold_acks_.store(false);
-  ack_delay_ms_.store(0);
-  ack_policy_changed_();
+  std::seed_seq seed{static_cast<uint32_t>(seed_), static_cast<uint32_t>(seed_ >> 32),
+                     static_cast<uint32_t>(std::hash<std::string>()(table)),
+                     static_cast<uint32_t>(ordinal)};
+  return std::mt19937_64(seed);
 }
 
-std::optional<grpc::Status> Faults::TakeStreamRefusal() {
+std::optional<grpc::Status> Faults::TakeStreamRefusal(const std::string &table) {
   std::lock_guard<std::mutex> lock(mu_);
-  if (!refuse_streams_) return std::nullopt;
-  grpc::Status status = refuse_streams_->status;
-  if (refuse_streams_->remaining > 0 && --refuse_streams_->remaining == 0) refuse_streams_.reset();
-  return status;
+  FaultPlan *plan = PlanFor(table);
+  if (plan == nullptr || plan->refuse_streams == 0) return std::nullopt;
+  if (plan->refuse_streams > 0) --plan->refuse_streams;
+  return plan->refuse_status;
 }
 
-std::optional<grpc::Status> Faults::AdmitRecords(int64_t records) {
+std::optional<grpc::Status> Faults::AdmitRecords(const std::string &table, int64_t records,
+                                                 std::mt19937_64 &generator) {
   std::lock_guard<std::mutex> lock(mu_);
-  if (!fail_after_) return std::nullopt;
-  if (records <= fail_after_->remaining) {
-    fail_after_->remaining -= records;
+  FaultPlan *plan = PlanFor(table);
+  if (plan == nullptr) return std::nullopt;
+  if (plan->fail_probability > 0 &&
+      std::bernoulli_distribution(std::min(plan->fail_probability, 1.0))(generator)) {
+    return plan->fail_status;
+  }
+  if (!plan->fail_after_records) return std::nullopt;
+  if (records <= *plan->fail_after_records) {
+    *plan->fail_after_records -= records;
     return std::nullopt;
   }
-  grpc::Status status = std::move(fail_after_->status);
-  fail_after_.reset();
-  return status;
+  plan->fail_after_records.reset();
+  return plan->fail_status;
+}
+
+AckPolicy Faults::Acks(const std::string &table) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  const FaultPlan *plan = PlanFor(table);
+  if (plan == nullptr) return AckPolicy{};
+  return AckPolicy{plan->withhold_acks, plan->stall, plan->ack_delay};
+}
+
+std::optional<std::chrono::milliseconds> Faults::CloseSignalAfter(const std::string &table,
+                                                                  int64_t records) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  const FaultPlan *plan = PlanFor(table);
+  if (plan == nullptr || !plan->close_after_records || records < *plan->close_after_records) {
+    return std::nullopt;
+  }
+  return plan->close_signal_duration;
 }
 
 }  // namespace zerobus::server

@@ -1,74 +1,114 @@
-// Misbehaviour that tests switch on and off while streams run, so that clients' recovery and
-// backpressure paths meet a real server.
+// Misbehaviour switched on and off per table while streams run, so that clients' recovery and
+// backpressure paths meet a real server. Set at start-up (`zerobus serve --fault`), through the
+// admin HTTP endpoint, or by tests; seeded, so that a failing run can be replayed.
 #ifndef ZEROBUS_SERVER_FAULTS_H
 #define ZEROBUS_SERVER_FAULTS_H
 
-#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <mutex>
 #include <optional>
+#include <random>
+#include <string>
 
 #include <grpcpp/support/status.h>
 
 namespace zerobus::server {
 
+// What goes wrong on one table. A table without a plan of its own follows the plan of
+// kAllTables.
+struct FaultPlan {
+  // Break the stream: the first request that would take the table beyond this many more
+  // records (counted over all its calls) is refused, nothing of it stored, and its call ends
+  // with fail_status. One-shot: it disarms once it fires.
+  std::optional<int64_t> fail_after_records;
+  // Break the stream at random: each request ends its call with fail_status with this
+  // probability (drawn from the stream's seeded generator), before anything of it is stored.
+  double fail_probability = 0;
+  grpc::Status fail_status = grpc::Status(grpc::StatusCode::UNAVAILABLE, "injected failure");
+
+  // Send each ack this long after its request arrived.
+  std::chrono::milliseconds ack_delay{0};
+  // Send no ack at all; turning this off sends each stream's latest cumulative ack.
+  bool withhold_acks = false;
+  // Answer nothing: no create_stream response, no ack, and read no further request, until
+  // turned off. The call stays open.
+  bool stall = false;
+
+  // Once a stream has received this many records, send it CloseStreamSignal announcing
+  // close_signal_duration, then end the call with UNAVAILABLE (error code 6002) after it.
+  std::optional<int64_t> close_after_records;
+  std::chrono::milliseconds close_signal_duration{1000};
+
+  // Refuse the next `refuse_streams` create_stream requests with refuse_status (negative:
+  // every one until cleared).
+  int64_t refuse_streams = 0;
+  grpc::Status refuse_status = grpc::Status(grpc::StatusCode::UNAVAILABLE, "injected refusal");
+};
+
+// What the ack path needs to know about a table at one moment.
+struct AckPolicy {
+  bool withhold = false;
+  bool stall = false;
+  std::chrono::milliseconds delay{0};
+};
+
 // Every method is thread-safe and takes effect on streams already open.
 class Faults {
  public:
-  // `ack_policy_changed` runs after WithholdAcks, DelayAcks or Clear so that open streams
-  // re-evaluate which acks they may send now.
-  explicit Faults(std::function<void()> ack_policy_changed);
+  static constexpr char kAllTables[] = "*";
 
-  // While on, no acknowledgement goes out. Turning it off sends each stream's latest cumulative
-  // ack at once (subject to the delay).
+  // `changed` runs after every change (outside any lock), so that open streams re-evaluate
+  // what they may send or read now. `seed` makes every random fault of a run replayable.
+  Faults(uint64_t seed, std::function<void()> changed);
+
+  // Replaces the plan of `table` (kAllTables: the default for tables without their own).
+  void Set(const std::string &table, const FaultPlan &plan);
+  // Removes the plan of `table`, or of every table (and the default) for kAllTables.
+  void Clear(const std::string &table);
+  // Every plan set, by table.
+  std::map<std::string, FaultPlan> Plans() const;
+  uint64_t seed() const { return seed_; }
+
+  // Shorthands on the default plan (kAllTables), each leaving its other settings alone.
   void WithholdAcks(bool withhold);
-
-  // Sends each ack `delay` after its request was received. A change applies to acks still
-  // pending, so shortening the delay releases them early.
   void DelayAcks(std::chrono::milliseconds delay);
-
-  // Arms a one-shot failure counted over all calls of the server: the first `records` records
-  // received from now on are accepted, and the first request that would go beyond them is
-  // rejected (nothing of it stored) and its call ends with `status`. Re-arming replaces the
-  // previous setting.
   void FailAfterRecords(int64_t records, grpc::Status status);
-
-  // Ends the next `count` calls that send create_stream with `status` instead of opening a
-  // stream; a negative count refuses until Clear, 0 stops refusing. Re-arming replaces the
-  // previous setting.
+  // A count of 0 stops refusing.
   void RefuseStreams(grpc::Status status, int64_t count);
+  void Stall(bool stall);
+  // Back to normal behaviour everywhere.
+  void Clear() { Clear(kAllTables); }
 
-  // Back to normal behaviour.
-  void Clear();
-
-  bool acks_withheld() const { return withhold_acks_.load(); }
-  std::chrono::milliseconds ack_delay() const {
-    return std::chrono::milliseconds(ack_delay_ms_.load());
-  }
-
-  // Called for every create_stream: the status to refuse it with, if any (consuming one refusal).
-  std::optional<grpc::Status> TakeStreamRefusal();
-
-  // Called for every ingest request before it is stored: the status to fail its call with, if
-  // the armed record budget does not cover `records` more (disarming the fault).
-  std::optional<grpc::Status> AdmitRecords(int64_t records);
+  // The stream side. A new stream's generator: the same seed, table and number of streams
+  // opened on the table before it give the same sequence.
+  std::mt19937_64 NewGenerator(const std::string &table);
+  // For every create_stream: the status to refuse it with, if any (consuming one refusal).
+  std::optional<grpc::Status> TakeStreamRefusal(const std::string &table);
+  // For every ingest request before anything of it is stored: the status to end its call
+  // with, if a fault fires.
+  std::optional<grpc::Status> AdmitRecords(const std::string &table, int64_t records,
+                                           std::mt19937_64 &generator);
+  AckPolicy Acks(const std::string &table) const;
+  // When a stream that has received `records` records is to be sent CloseStreamSignal, and
+  // the duration to announce.
+  std::optional<std::chrono::milliseconds> CloseSignalAfter(const std::string &table,
+                                                            int64_t records) const;
 
  private:
-  struct Armed {
-    grpc::Status status;
-    int64_t remaining;  // records still accepted, or streams still refused (< 0: no limit)
-  };
+  // The plan in force for `table`, or null. mu_ held.
+  FaultPlan *PlanFor(const std::string &table);
+  const FaultPlan *PlanFor(const std::string &table) const;
+  template <typename Edit>
+  void EditDefault(Edit edit);
 
-  std::function<void()> ack_policy_changed_;
-  // Atomics: the ack path reads these for every ack it considers.
-  std::atomic<bool> withhold_acks_{false};
-  std::atomic<int64_t> ack_delay_ms_{0};
-
-  std::mutex mu_;
-  std::optional<Armed> fail_after_;
-  std::optional<Armed> refuse_streams_;
+  const uint64_t seed_;
+  std::function<void()> changed_;
+  mutable std::mutex mu_;
+  std::map<std::string, FaultPlan> plans_;
+  std::map<std::string, uint64_t> streams_per_table_;
 };
 
 }  // namespace zerobus::server

@@ -3,12 +3,14 @@
 #include <algorithm>
 #include <limits>
 #include <mutex>
+#include <random>
 #include <utility>
 
 #include <grpcpp/security/server_credentials.h>
 #include <grpcpp/server.h>
 #include <grpcpp/server_builder.h>
 
+#include "server/admin_http.h"
 #include "server/ephemeral_stream.h"
 #include "server/sqlite_row_store.h"
 #include "server/stream_registry.h"
@@ -43,7 +45,8 @@ std::string HostPort(const std::string &host, int port) {
 struct Server::Impl {
   explicit Impl(ServerOptions opts)
       : options(std::move(opts)),
-        faults([this] { registry.ForEach([](EphemeralStreamCall &call) { call.Kick(); }); }),
+        faults(options.seed ? *options.seed : std::random_device{}(),
+               [this] { registry.ForEach([](EphemeralStreamCall &call) { call.Kick(); }); }),
         tables(std::move(options.tables), options.accept_undeclared_tables),
         service(&env) {
     env.stats = &stats;
@@ -53,6 +56,9 @@ struct Server::Impl {
     env.log = &options.log;
     env.tables = &tables;
     env.max_message_bytes = options.max_message_bytes;
+    env.stream_lifetime = options.stream_lifetime;
+    env.close_signal_lead = options.close_signal_lead;
+    for (const auto &entry : options.faults) faults.Set(entry.first, entry.second);
   }
 
   ServerOptions options;
@@ -68,6 +74,7 @@ struct Server::Impl {
   StreamEnv env;
   ZerobusService service;
   std::unique_ptr<grpc::Server> grpc_server;
+  std::unique_ptr<AdminHttp> admin;
   int port = 0;
   std::string endpoint;
   std::once_flag stopped;
@@ -103,6 +110,18 @@ std::unique_ptr<Server> Server::Start(ServerOptions options, std::string *error)
     return nullptr;
   }
   impl->endpoint = "http://" + HostPort(impl->options.host, impl->port);
+  if (impl->options.admin_port >= 0) {
+    std::string why = "the admin endpoint must listen on loopback";
+    if (IsLoopbackHost(impl->options.admin_host)) {
+      impl->admin = AdminHttp::Start(impl->options.admin_host, impl->options.admin_port,
+                                     &impl->faults, &impl->stats, &why);
+    }
+    if (!impl->admin) {
+      if (error != nullptr) *error = why;
+      impl->grpc_server->Shutdown();
+      return nullptr;
+    }
+  }
   return std::unique_ptr<Server>(new Server(std::move(impl)));
 }
 
@@ -114,6 +133,7 @@ Server::~Server() {
 
 void Server::Stop() {
   std::call_once(impl_->stopped, [this] {
+    impl_->admin.reset();
     // A deadline of now cancels every open call at once: an ingest call never ends by itself.
     impl_->grpc_server->Shutdown(std::chrono::system_clock::now());
     impl_->registry.WaitUntilEmpty();
@@ -125,6 +145,10 @@ void Server::Stop() {
 
 int Server::port() const {
   return impl_->port;
+}
+
+int Server::admin_port() const {
+  return impl_->admin ? impl_->admin->port() : -1;
 }
 
 const std::string &Server::endpoint() const {

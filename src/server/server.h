@@ -4,8 +4,11 @@
 #define ZEROBUS_SERVER_SERVER_H
 
 #include <chrono>
+#include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -34,6 +37,17 @@ struct ServerOptions {
   bool accept_undeclared_tables = true;
   // The service refuses records and requests larger than 10 MiB with INVALID_ARGUMENT.
   size_t max_message_bytes = 10 * 1024 * 1024;
+  // Faults in force from the start, by table ("*": every table without a plan of its own).
+  std::map<std::string, FaultPlan> faults;
+  // Seeds every random fault; without one the server picks one, reported by faults().seed().
+  std::optional<uint64_t> seed;
+  // The admin endpoint (admin_http.h), on a loopback host only: port -1 off, 0 a free port.
+  std::string admin_host = "127.0.0.1";
+  int admin_port = -1;
+  // Streams end after this long, as on the service (UNAVAILABLE, error code 6002), with a
+  // CloseStreamSignal this long before; a lifetime of zero never ends them.
+  std::chrono::milliseconds stream_lifetime = std::chrono::minutes(15);
+  std::chrono::milliseconds close_signal_lead = std::chrono::seconds(30);
   // One line per stream opened and closed; empty = silent.
   LogSink log;
 };
@@ -54,6 +68,8 @@ class Server {
 
   // The port actually bound, and "http://HOST:PORT" for clients.
   int port() const;
+  // The admin endpoint's port, or -1 when it is off.
+  int admin_port() const;
   const std::string &endpoint() const;
 
   // Run-time misbehaviour; see Faults. Valid until the server is destroyed.

@@ -48,6 +48,13 @@ TableStats Stats::ForTable(const std::string &table) const {
   return Snapshot(t.streams_opened_, t.streams_open_, t.requests_, t.records_);
 }
 
+std::vector<std::string> Stats::Tables() const {
+  std::lock_guard<std::mutex> lock(tables_mu_);
+  std::vector<std::string> names;
+  for (const auto &entry : tables_) names.push_back(entry.first);
+  return names;
+}
+
 TableStats Stats::Total() const {
   std::lock_guard<std::mutex> lock(tables_mu_);
   TableStats sum;

@@ -11,6 +11,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <vector>
 
 namespace zerobus::server {
 
@@ -48,6 +49,8 @@ class Stats {
 
   // Thread-safe.
   TableStats ForTable(const std::string &table) const;
+  // The tables that have had a stream, by name.
+  std::vector<std::string> Tables() const;
   TableStats Total() const;
 
   // Waits until `condition` holds, re-checking it whenever a counter changes; false on timeout.

@@ -10,6 +10,7 @@
 #include <google/protobuf/descriptor.pb.h>
 #include <gtest/gtest.h>
 
+#include "server/fault_plan_json.h"
 #include "server/faults.h"
 #include "server/row_store.h"
 #include "server/stream_id.h"
@@ -131,50 +132,118 @@ TEST(MemoryRowStore, KeepsRecordsPerTableInArrivalOrder) {
   EXPECT_FALSE(store.Get("x.y.z", 0).has_value());
 }
 
+// Admits `records` on `table` with a throwaway generator.
+std::optional<grpc::Status> Admit(Faults &faults, int64_t records,
+                                  const std::string &table = "a.b.c") {
+  std::mt19937_64 generator(1);
+  return faults.AdmitRecords(table, records, generator);
+}
+
 TEST(Faults, FailAfterAdmitsItsBudgetThenFailsOnce) {
-  Faults faults([] {});
-  EXPECT_FALSE(faults.AdmitRecords(100).has_value()) << "nothing armed";
+  Faults faults(1, [] {});
+  EXPECT_FALSE(Admit(faults, 100).has_value()) << "nothing armed";
   faults.FailAfterRecords(5, grpc::Status(grpc::StatusCode::UNAVAILABLE, "boom"));
-  EXPECT_FALSE(faults.AdmitRecords(3).has_value());
-  EXPECT_FALSE(faults.AdmitRecords(2).has_value());
-  std::optional<grpc::Status> failure = faults.AdmitRecords(1);
+  EXPECT_FALSE(Admit(faults, 3).has_value());
+  EXPECT_FALSE(Admit(faults, 2).has_value());
+  std::optional<grpc::Status> failure = Admit(faults, 1);
   ASSERT_TRUE(failure.has_value());
   EXPECT_EQ(failure->error_code(), grpc::StatusCode::UNAVAILABLE);
   EXPECT_EQ(failure->error_message(), "boom");
-  EXPECT_FALSE(faults.AdmitRecords(1).has_value()) << "one-shot";
+  EXPECT_FALSE(Admit(faults, 1).has_value()) << "one-shot";
 }
 
 TEST(Faults, FailAfterRejectsARequestThatWouldCrossTheBudget) {
-  Faults faults([] {});
+  Faults faults(1, [] {});
   faults.FailAfterRecords(2, grpc::Status(grpc::StatusCode::INTERNAL, "x"));
-  EXPECT_TRUE(faults.AdmitRecords(3).has_value());
+  EXPECT_TRUE(Admit(faults, 3).has_value());
 }
 
 TEST(Faults, RefusesTheGivenNumberOfStreamsOrUntilCleared) {
-  Faults faults([] {});
-  EXPECT_FALSE(faults.TakeStreamRefusal().has_value());
+  Faults faults(1, [] {});
+  EXPECT_FALSE(faults.TakeStreamRefusal("a.b.c").has_value());
   faults.RefuseStreams(grpc::Status(grpc::StatusCode::UNAVAILABLE, "busy"), 2);
-  EXPECT_TRUE(faults.TakeStreamRefusal().has_value());
-  EXPECT_TRUE(faults.TakeStreamRefusal().has_value());
-  EXPECT_FALSE(faults.TakeStreamRefusal().has_value());
+  EXPECT_TRUE(faults.TakeStreamRefusal("a.b.c").has_value());
+  EXPECT_TRUE(faults.TakeStreamRefusal("x.y.z").has_value());
+  EXPECT_FALSE(faults.TakeStreamRefusal("a.b.c").has_value());
 
   faults.RefuseStreams(grpc::Status(grpc::StatusCode::UNAVAILABLE, "busy"), -1);
-  for (int i = 0; i < 10; ++i) EXPECT_TRUE(faults.TakeStreamRefusal().has_value());
+  for (int i = 0; i < 10; ++i) EXPECT_TRUE(faults.TakeStreamRefusal("a.b.c").has_value());
   faults.Clear();
-  EXPECT_FALSE(faults.TakeStreamRefusal().has_value());
+  EXPECT_FALSE(faults.TakeStreamRefusal("a.b.c").has_value());
 }
 
-TEST(Faults, AckPolicyChangesAreAnnounced) {
+TEST(Faults, ChangesAreAnnounced) {
   int announced = 0;
-  Faults faults([&] { ++announced; });
+  Faults faults(1, [&] { ++announced; });
   faults.WithholdAcks(true);
-  EXPECT_TRUE(faults.acks_withheld());
+  EXPECT_TRUE(faults.Acks("a.b.c").withhold);
   faults.DelayAcks(std::chrono::milliseconds(250));
-  EXPECT_EQ(faults.ack_delay(), std::chrono::milliseconds(250));
+  EXPECT_EQ(faults.Acks("a.b.c").delay, std::chrono::milliseconds(250));
+  EXPECT_TRUE(faults.Acks("a.b.c").withhold) << "a shorthand leaves the other settings alone";
   faults.Clear();
-  EXPECT_FALSE(faults.acks_withheld());
-  EXPECT_EQ(faults.ack_delay(), std::chrono::milliseconds(0));
+  EXPECT_FALSE(faults.Acks("a.b.c").withhold);
+  EXPECT_EQ(faults.Acks("a.b.c").delay, std::chrono::milliseconds(0));
   EXPECT_EQ(announced, 3);
+}
+
+TEST(Faults, ATablesOwnPlanReplacesTheDefaultForThatTable) {
+  Faults faults(1, [] {});
+  faults.WithholdAcks(true);
+  zerobus::server::FaultPlan plan;
+  plan.ack_delay = std::chrono::milliseconds(5);
+  faults.Set("a.b.c", plan);
+  EXPECT_FALSE(faults.Acks("a.b.c").withhold);
+  EXPECT_EQ(faults.Acks("a.b.c").delay, std::chrono::milliseconds(5));
+  EXPECT_TRUE(faults.Acks("x.y.z").withhold);
+  faults.Clear("a.b.c");
+  EXPECT_TRUE(faults.Acks("a.b.c").withhold);
+}
+
+TEST(Faults, RandomFailuresReplayWithTheSameSeed) {
+  auto run = [](uint64_t seed) {
+    Faults faults(seed, [] {});
+    zerobus::server::FaultPlan plan;
+    plan.fail_probability = 0.3;
+    faults.Set("*", plan);
+    std::string outcomes;
+    for (int stream = 0; stream < 3; ++stream) {
+      std::mt19937_64 generator = faults.NewGenerator("a.b.c");
+      for (int i = 0; i < 40; ++i) {
+        outcomes += faults.AdmitRecords("a.b.c", 1, generator).has_value() ? 'x' : '.';
+      }
+    }
+    return outcomes;
+  };
+  const std::string first = run(42);
+  EXPECT_EQ(run(42), first);
+  EXPECT_NE(run(43), first);
+  EXPECT_NE(first.find('x'), std::string::npos);
+  EXPECT_NE(first.find('.'), std::string::npos);
+}
+
+TEST(FaultPlanJson, FlagsAndJsonDescribeTheSamePlans) {
+  std::string table;
+  zerobus::server::FaultPlan plan;
+  std::string error;
+  ASSERT_TRUE(zerobus::server::ParseFaultFlag(
+      "main.default.t:fail_after_records=10,fail_status=permission_denied,fail_message=no,"
+      "ack_delay_ms=5,withhold_acks=true,close_after_records=3,close_signal_ms=200,"
+      "refuse_streams=-1,refuse_status=14,stall=false,fail_probability=0.5",
+      &table, &plan, &error))
+      << error;
+  EXPECT_EQ(table, "main.default.t");
+  EXPECT_EQ(zerobus::server::FaultPlanToJson(plan),
+            nlohmann::json::parse(R"({"fail_after_records":10,"fail_probability":0.5,
+              "fail_status":"PERMISSION_DENIED","fail_message":"no","ack_delay_ms":5,
+              "withhold_acks":true,"close_after_records":3,"close_signal_ms":200,
+              "refuse_streams":-1,"refuse_status":"UNAVAILABLE",
+              "refuse_message":"injected refusal"})"));
+  EXPECT_FALSE(zerobus::server::ParseFaultFlag("nocolon", &table, &plan, &error));
+  EXPECT_FALSE(zerobus::server::ParseFaultFlag("*:bogus=1", &table, &plan, &error));
+  EXPECT_EQ(error, "unknown fault 'bogus'");
+  EXPECT_FALSE(zerobus::server::ParseFaultFlag("*:fail_status=NOPE", &table, &plan, &error));
+  EXPECT_FALSE(zerobus::server::ParseFaultFlag("*:fail_probability=2", &table, &plan, &error));
+  EXPECT_FALSE(zerobus::server::ParseFaultFlag("*:ack_delay_ms=-1", &table, &plan, &error));
 }
 
 TEST(Timer, RunsCallbacksInDueOrderNotSchedulingOrder) {

@@ -200,3 +200,28 @@ TEST(ZbtestServer, ABusyPortFailsToStart) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(ZbtestServer, FaultPlansAndStallsGoThroughTheSameMechanism) {
+  zbtest_server_options options = {};
+  options.seed = 5;
+  ServerHandle server(zbtest_server_start(&options));
+  ASSERT_NE(server, nullptr);
+  EXPECT_FALSE(zbtest_server_set_fault_plan(server.get(), "*", R"({"nonsense":1})"));
+  ASSERT_TRUE(zbtest_server_set_fault_plan(
+      server.get(), kTable, R"({"refuse_streams":1,"refuse_status":"RESOURCE_EXHAUSTED"})"));
+  {
+    RawStream stream(PortOf(server.get()));
+    stream.Write(zbtest::CreateJson(kTable));
+    EXPECT_EQ(stream.Finish().error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  }
+  zbtest_server_stall(server.get(), true);
+  RawStream stream(PortOf(server.get()));
+  ASSERT_TRUE(stream.Write(zbtest::CreateJson(kTable)));
+  ASSERT_TRUE(zbtest_server_wait_streams_open(server.get(), 1, 5000));
+  zbtest_server_stall(server.get(), false);
+  EXPECT_TRUE(stream.Read().has_value());
+}
+
+}  // namespace

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "server/ddl_parser.h"
+#include "server/fault_plan_json.h"
 #include "server/server.h"
 
 using zerobus::server::Server;
@@ -43,6 +44,7 @@ extern "C" zbtest_server *zbtest_server_start(const zbtest_server_options *optio
     }
     server_options.accept_undeclared_tables = !options->reject_undeclared_tables;
     if (options->data_dir != nullptr) server_options.data_dir = options->data_dir;
+    if (options->seed != 0) server_options.seed = options->seed;
     if (options->log) {
       server_options.log = [](const std::string &line) {
         std::fprintf(stderr, "zbtest_server: %s\n", line.c_str());
@@ -131,6 +133,23 @@ extern "C" void zbtest_server_fail_after(zbtest_server *server, int64_t records,
 extern "C" void zbtest_server_refuse_streams(zbtest_server *server, int grpc_code,
                                              const char *message, int64_t count) {
   server->server->faults().RefuseStreams(StatusOf(grpc_code, message), count);
+}
+
+extern "C" void zbtest_server_stall(zbtest_server *server, bool stall) {
+  server->server->faults().Stall(stall);
+}
+
+extern "C" bool zbtest_server_set_fault_plan(zbtest_server *server, const char *table,
+                                             const char *plan_json) {
+  zerobus::server::FaultPlan plan;
+  std::string error;
+  const nlohmann::json json = nlohmann::json::parse(plan_json, nullptr, false);
+  if (!zerobus::server::FaultPlanFromJson(json, &plan, &error)) {
+    std::fprintf(stderr, "zbtest_server_set_fault_plan: %s\n", error.c_str());
+    return false;
+  }
+  server->server->faults().Set(table, plan);
+  return true;
 }
 
 extern "C" void zbtest_server_clear_faults(zbtest_server *server) {

@@ -30,6 +30,8 @@ typedef struct zbtest_server_options {
    * NULL keeps records in memory. zbtest_server_record() then returns a declared table's rows
    * as JSON objects. */
   const char *data_dir;
+  /* Seed for random faults; 0 picks one at random. */
+  uint64_t seed;
 } zbtest_server_options;
 
 /* Starts a server on 127.0.0.1; `options` may be NULL for the defaults (all zero). Returns NULL
@@ -84,6 +86,16 @@ void zbtest_server_fail_after(zbtest_server *server, int64_t records, int grpc_c
  * `message`; a negative count refuses until zbtest_server_clear_faults(), 0 accepts again. */
 void zbtest_server_refuse_streams(zbtest_server *server, int grpc_code, const char *message,
                                   int64_t count);
+
+/* While `stall` is true the server answers nothing (no create_stream response, no ack) and
+ * reads no further request; calls stay open. */
+void zbtest_server_stall(zbtest_server *server, bool stall);
+
+/* Replaces the fault plan of `table` ("*": every table without a plan of its own) with
+ * `plan_json`, as `zerobus serve --fault` and the admin endpoint take it, e.g.
+ * {"fail_probability": 0.1, "fail_status": "UNAVAILABLE", "close_after_records": 100}.
+ * Returns false (after printing why to stderr) when the plan does not parse. */
+bool zbtest_server_set_fault_plan(zbtest_server *server, const char *table, const char *plan_json);
 
 /* Back to normal behaviour. */
 void zbtest_server_clear_faults(zbtest_server *server);

@@ -1,0 +1,93 @@
+#include "server/admin_http.h"
+
+#include <httplib.h>
+
+#include <chrono>
+
+#include <nlohmann/json.hpp>
+
+#include "server/fault_plan_json.h"
+
+namespace zerobus::server {
+namespace {
+
+using nlohmann::json;
+
+json CountersJson(const TableStats &stats) {
+  return {{"streams_opened", stats.streams_opened},
+          {"streams_open", stats.streams_open},
+          {"requests", stats.requests},
+          {"records", stats.records}};
+}
+
+void Reply(httplib::Response &response, int status, const json &body) {
+  response.status = status;
+  response.set_content(body.dump(), "application/json");
+}
+
+// Errors in the shape the service's REST side uses.
+void ReplyError(httplib::Response &response, int status, const std::string &message) {
+  Reply(response, status, {{"error_code", "INVALID_PARAMETER_VALUE"}, {"message", message}});
+}
+
+}  // namespace
+
+bool IsLoopbackHost(const std::string &host) {
+  return host == "localhost" || host == "::1" || host == "[::1]" || host.rfind("127.", 0) == 0;
+}
+
+std::unique_ptr<AdminHttp> AdminHttp::Start(const std::string &host, int port, Faults *faults,
+                                            const Stats *stats, std::string *error) {
+  std::unique_ptr<AdminHttp> admin(new AdminHttp());
+  admin->http_ = std::make_unique<httplib::Server>();
+  httplib::Server &http = *admin->http_;
+
+  http.Get("/admin/faults", [faults](const httplib::Request &, httplib::Response &response) {
+    json plans = json::object();
+    for (const auto &entry : faults->Plans()) plans[entry.first] = FaultPlanToJson(entry.second);
+    Reply(response, 200, {{"seed", faults->seed()}, {"plans", plans}});
+  });
+  http.Put(R"(/admin/faults/([^/]+))",
+           [faults](const httplib::Request &request, httplib::Response &response) {
+             const json body = json::parse(request.body, nullptr, false);
+             FaultPlan plan;
+             std::string why;
+             if (!FaultPlanFromJson(body, &plan, &why)) return ReplyError(response, 400, why);
+             faults->Set(request.matches[1], plan);
+             Reply(response, 200, {{request.matches[1], FaultPlanToJson(plan)}});
+           });
+  http.Delete(R"(/admin/faults/([^/]+))",
+              [faults](const httplib::Request &request, httplib::Response &response) {
+                faults->Clear(request.matches[1]);
+                Reply(response, 200, json::object());
+              });
+  http.Get("/admin/stats", [stats](const httplib::Request &, httplib::Response &response) {
+    json tables = json::object();
+    for (const std::string &table : stats->Tables()) {
+      tables[table] = CountersJson(stats->ForTable(table));
+    }
+    Reply(response, 200, {{"total", CountersJson(stats->Total())}, {"tables", tables}});
+  });
+
+  admin->port_ =
+      port == 0 ? http.bind_to_any_port(host) : (http.bind_to_port(host, port) ? port : -1);
+  if (admin->port_ <= 0) {
+    *error = "cannot listen on " + host + ":" + std::to_string(port) + " for the admin endpoint";
+    return nullptr;
+  }
+  admin->thread_ = std::thread([&http] { http.listen_after_bind(); });
+  // httplib ignores a stop() that comes before the loop runs, which would leave the thread
+  // listening for ever; so Start returns only once it runs.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (!http.is_running() && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::yield();
+  }
+  return admin;
+}
+
+AdminHttp::~AdminHttp() {
+  http_->stop();
+  if (thread_.joinable()) thread_.join();
+}
+
+}  // namespace zerobus::server
