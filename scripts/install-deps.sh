@@ -7,6 +7,7 @@ packages=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libcmocka-dev libgtest-dev libgmock-dev libbenchmark-dev
   abigail-tools
+  libsqlite3-dev libcpp-httplib-dev nlohmann-json3-dev libssl-dev
 )
 
 sudo_if_needed=()
