@@ -366,6 +366,9 @@ Status Stream::OnResponse(Connection *connection, const wire::Response &response
                         true);
         }
         connection_ready_ = true;
+        // Counted here, before the first ack on the new connection can end a flush.
+        if (ever_connected_) ++recoveries_;
+        ever_connected_ = true;
         changed_.notify_all();
         segment = TakeWriteLocked(&wire_offset);
         break;
@@ -448,10 +451,7 @@ void Stream::Supervise() {
         lock.unlock();
         Status reconnected = Connect();
         lock.lock();
-        if (reconnected.ok()) {
-          ++recoveries_;
-          continue;
-        }
+        if (reconnected.ok()) continue;
         if (stopping_) continue;
         why = reconnected;
       }

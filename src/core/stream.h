@@ -123,6 +123,7 @@ class Stream final : private ConnectionListener {
   bool paused_ = false;  // the server sent CloseStreamSignal: drain, then reconnect
   Clock::time_point pause_deadline_;
 
+  bool ever_connected_ = false;
   uint64_t recoveries_ = 0;
   uint64_t records_replayed_ = 0;
 
