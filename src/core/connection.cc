@@ -1,5 +1,6 @@
 #include "connection.h"
 
+#include <absl/status/status.h>
 #include <grpcpp/support/slice.h>
 
 namespace zerobus {
@@ -23,28 +24,6 @@ bool IsRetryable(grpc::StatusCode code) {
   }
 }
 
-const char *CodeName(grpc::StatusCode code) {
-  static constexpr const char *kNames[] = {"OK",
-                                           "CANCELLED",
-                                           "UNKNOWN",
-                                           "INVALID_ARGUMENT",
-                                           "DEADLINE_EXCEEDED",
-                                           "NOT_FOUND",
-                                           "ALREADY_EXISTS",
-                                           "PERMISSION_DENIED",
-                                           "RESOURCE_EXHAUSTED",
-                                           "FAILED_PRECONDITION",
-                                           "ABORTED",
-                                           "OUT_OF_RANGE",
-                                           "UNIMPLEMENTED",
-                                           "INTERNAL",
-                                           "UNAVAILABLE",
-                                           "DATA_LOSS",
-                                           "UNAUTHENTICATED"};
-  const int index = static_cast<int>(code);
-  return index >= 0 && index < 17 ? kNames[index] : "UNKNOWN";
-}
-
 void ReleaseSegment(void *segment) {
   delete static_cast<SegmentPtr *>(segment);
 }
@@ -57,7 +36,8 @@ Status StatusFromGrpc(const grpc::Status &status) {
                   static_cast<int>(grpc::StatusCode::OK));
   }
   return Status(ZB_ERR_TRANSPORT,
-                std::string("the server ended the stream: ") + CodeName(status.error_code()) +
+                "the server ended the stream: " +
+                    absl::StatusCodeToString(static_cast<absl::StatusCode>(status.error_code())) +
                     ": " + status.error_message(),
                 IsRetryable(status.error_code()), static_cast<int>(status.error_code()));
 }
