@@ -42,6 +42,12 @@ constexpr char kUsage[] =
     "                         Without it a temporary directory is used, printed at start-up\n"
     "                         and removed when the server stops.\n"
     "  --null-sink            acknowledge records on receipt and store nothing (benchmarks)\n"
+    "  --http-listen HOST:PORT\n"
+    "                         the workspace side: GET /api/2.1/unity-catalog/tables/NAME and\n"
+    "                         POST /oidc/v1/token (default: the --listen host, a free port)\n"
+    "  --auth ID:SECRET       the OAuth client the token endpoint accepts; every stream must then\n"
+    "                         present a bearer token it issued for the stream's table\n"
+    "  --token-lifetime DUR   how long issued tokens stay valid (default 1h)\n"
     "  --stream-lifetime DUR  end every stream after DUR with UNAVAILABLE (error code 6002), as\n"
     "                         the service does (default 15m; 0s: never). DUR is a number and\n"
     "                         ms, s, m or h.\n"
@@ -101,6 +107,30 @@ std::optional<int> ParseArgs(int argc, char **argv, server::ServerOptions *optio
   flags.Value("--schema-file",
               [&](const std::string &v) { return ReadSchemaFile(v, &options->tables); });
   flags.Switch("--accept-undeclared-tables", [&] { accept_undeclared = true; });
+  bool http_listen_given = false;
+  flags.Value("--http-listen", [&](const std::string &v) {
+    http_listen_given = true;
+    if (!ParseHostPort(v, &options->http_host, &options->http_port)) {
+      return "--http-listen wants HOST:PORT, got '" + v + "'";
+    }
+    return std::string();
+  });
+  flags.Value("--auth", [&](const std::string &v) {
+    const size_t colon = v.find(':');
+    if (colon == std::string::npos || colon == 0 || colon + 1 == v.size()) {
+      return "--auth wants CLIENT_ID:SECRET, got '" + v + "'";
+    }
+    options->auth = server::ClientCredentials{v.substr(0, colon), v.substr(colon + 1)};
+    return std::string();
+  });
+  flags.Value("--token-lifetime", [&](const std::string &v) {
+    std::chrono::milliseconds lifetime;
+    if (!ParseDuration(v, &lifetime) || lifetime.count() < 1000) {
+      return "--token-lifetime wants a duration of at least 1s, got '" + v + "'";
+    }
+    options->token_lifetime = std::chrono::duration_cast<std::chrono::seconds>(lifetime);
+    return std::string();
+  });
   flags.Value("--stream-lifetime", [&](const std::string &v) {
     return ParseDuration(v, &options->stream_lifetime)
                ? ""
@@ -135,6 +165,7 @@ std::optional<int> ParseArgs(int argc, char **argv, server::ServerOptions *optio
     return std::string();
   });
   if (std::optional<int> status = flags.Parse(argc, argv)) return status;
+  if (!http_listen_given) options->http_port = 0;
 
   std::set<std::string> names;
   for (const server::TableSchema &table : options->tables) {
@@ -184,6 +215,7 @@ int RunServe(int argc, char **argv) {
   const size_t declared = options.tables.size();
   const bool accept_undeclared = options.accept_undeclared_tables;
   const bool null_sink = options.null_sink;
+  const bool auth = options.auth.has_value();
   const std::string data_dir = options.data_dir;
   std::string error;
   std::unique_ptr<server::Server> server = server::Server::Start(std::move(options), &error);
@@ -198,6 +230,10 @@ int RunServe(int argc, char **argv) {
   } else {
     std::printf("zerobus serve: storing rows in %s%s\n", server::DatabasePath(data_dir).c_str(),
                 temporary ? " (a temporary directory, removed on exit)" : "");
+  }
+  if (server->http_port() > 0) {
+    std::printf("zerobus serve: workspace on %s (Unity Catalog tables API, /oidc/v1/token%s)\n",
+                server->workspace_url().c_str(), auth ? "; streams need its tokens" : "");
   }
   if (server->admin_port() > 0) {
     std::printf("zerobus serve: admin on http://127.0.0.1:%d (faults seed %llu)\n",

@@ -2,8 +2,6 @@
 
 #include <httplib.h>
 
-#include <chrono>
-
 #include <nlohmann/json.hpp>
 
 #include "server/fault_plan_json.h"
@@ -38,9 +36,8 @@ bool IsLoopbackHost(const std::string &host) {
 
 std::unique_ptr<AdminHttp> AdminHttp::Start(const std::string &host, int port, Faults *faults,
                                             const Stats *stats, std::string *error) {
-  std::unique_ptr<AdminHttp> admin(new AdminHttp());
-  admin->http_ = std::make_unique<httplib::Server>();
-  httplib::Server &http = *admin->http_;
+  auto server = std::make_unique<httplib::Server>();
+  httplib::Server &http = *server;
 
   http.Get("/admin/faults", [faults](const httplib::Request &, httplib::Response &response) {
     json plans = json::object();
@@ -69,25 +66,10 @@ std::unique_ptr<AdminHttp> AdminHttp::Start(const std::string &host, int port, F
     Reply(response, 200, {{"total", CountersJson(stats->Total())}, {"tables", tables}});
   });
 
-  admin->port_ =
-      port == 0 ? http.bind_to_any_port(host) : (http.bind_to_port(host, port) ? port : -1);
-  if (admin->port_ <= 0) {
-    *error = "cannot listen on " + host + ":" + std::to_string(port) + " for the admin endpoint";
-    return nullptr;
-  }
-  admin->thread_ = std::thread([&http] { http.listen_after_bind(); });
-  // httplib ignores a stop() that comes before the loop runs, which would leave the thread
-  // listening for ever; so Start returns only once it runs.
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (!http.is_running() && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::yield();
-  }
-  return admin;
-}
-
-AdminHttp::~AdminHttp() {
-  http_->stop();
-  if (thread_.joinable()) thread_.join();
+  std::unique_ptr<HttpListener> listener =
+      HttpListener::Start(std::move(server), host, port, error);
+  if (!listener) return nullptr;
+  return std::unique_ptr<AdminHttp>(new AdminHttp(std::move(listener)));
 }
 
 }  // namespace zerobus::server

@@ -10,14 +10,10 @@
 
 #include <memory>
 #include <string>
-#include <thread>
 
 #include "server/faults.h"
+#include "server/http_listener.h"
 #include "server/stats.h"
-
-namespace httplib {
-class Server;
-}
 
 namespace zerobus::server {
 
@@ -27,19 +23,12 @@ class AdminHttp {
   // the reason in `*error` when it cannot listen. `faults` and `stats` outlive the endpoint.
   static std::unique_ptr<AdminHttp> Start(const std::string &host, int port, Faults *faults,
                                           const Stats *stats, std::string *error);
-  // Stops serving and joins the thread.
-  ~AdminHttp();
-  AdminHttp(const AdminHttp &) = delete;
-  AdminHttp &operator=(const AdminHttp &) = delete;
-
-  int port() const { return port_; }
+  int port() const { return listener_->port(); }
 
  private:
-  AdminHttp() = default;
+  explicit AdminHttp(std::unique_ptr<HttpListener> listener) : listener_(std::move(listener)) {}
 
-  std::unique_ptr<httplib::Server> http_;
-  std::thread thread_;
-  int port_ = 0;
+  std::unique_ptr<HttpListener> listener_;
 };
 
 // Whether `host` names this machine's loopback interface.

@@ -31,8 +31,8 @@ grpc::Status KindMismatch(RecordType stream_type) {
 }  // namespace
 
 grpc::ServerBidiReactor<EphemeralStreamRequest, EphemeralStreamResponse>
-    *EphemeralStreamCall::Start(const StreamEnv &env) {
-  std::shared_ptr<EphemeralStreamCall> call(new EphemeralStreamCall(env));
+    *EphemeralStreamCall::Start(const StreamEnv &env, std::string authorization) {
+  std::shared_ptr<EphemeralStreamCall> call(new EphemeralStreamCall(env, std::move(authorization)));
   call->self_ = call;
   env.registry->Add(call);
   call->StartSendInitialMetadata();
@@ -96,6 +96,10 @@ grpc::Status EphemeralStreamCall::HandleCreate() {
     return Invalid("the first message of a call must be create_stream");
   }
   const auto &create = request_.create_stream();
+  if (env_.tokens != nullptr) {
+    grpc::Status status = env_.tokens->CheckStream(authorization_, create.table_name());
+    if (!status.ok()) return status;
+  }
   if (std::optional<grpc::Status> refusal = env_.faults->TakeStreamRefusal(create.table_name())) {
     return *refusal;
   }

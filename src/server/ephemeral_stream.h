@@ -24,6 +24,7 @@
 #include "server/stream_registry.h"
 #include "server/table_catalog.h"
 #include "server/timer.h"
+#include "server/token_issuer.h"
 #include "zerobus_service.pb.h"
 
 namespace zerobus::server {
@@ -37,6 +38,8 @@ struct StreamEnv {
   StreamRegistry *registry = nullptr;
   const LogSink *log = nullptr;
   const TableCatalog *tables = nullptr;
+  // With authentication on, the issuer of the tokens streams must present; null: off.
+  const TokenIssuer *tokens = nullptr;
   // Records and requests larger than this are refused with INVALID_ARGUMENT.
   size_t max_message_bytes = 0;
   // How long a stream may live (zero: for ever), and how long before its end the server
@@ -52,9 +55,10 @@ class EphemeralStreamCall
   // Creates the reactor for a new call, registers it and sends the response headers at once:
   // the official client waits for them before it sends create_stream. The reactor lives until
   // gRPC is done with the call (and any pending timer has fired).
+  // `authorization` is the call's authorization header, if any.
   static grpc::ServerBidiReactor<databricks::zerobus::EphemeralStreamRequest,
                                  databricks::zerobus::EphemeralStreamResponse>
-      *Start(const StreamEnv &env);
+      *Start(const StreamEnv &env, std::string authorization);
 
   // Re-evaluates the call after a fault change: sends whatever the settings now allow and
   // resumes reading after a stall. Thread-safe.
@@ -68,7 +72,8 @@ class EphemeralStreamCall
  private:
   using Clock = std::chrono::steady_clock;
 
-  explicit EphemeralStreamCall(const StreamEnv &env) : env_(env) {}
+  EphemeralStreamCall(const StreamEnv &env, std::string authorization)
+      : env_(env), authorization_(std::move(authorization)) {}
 
   // Reader side: each returns the status to end the call with when the request is refused.
   grpc::Status HandleCreate();
@@ -98,6 +103,7 @@ class EphemeralStreamCall
   void Abandon();
 
   const StreamEnv env_;
+  const std::string authorization_;
   std::shared_ptr<EphemeralStreamCall> self_;  // keeps the reactor alive until OnDone
 
   // Reader side only (reads never overlap); OnDone reads them after the last read ended.

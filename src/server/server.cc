@@ -15,6 +15,7 @@
 #include "server/sqlite_row_store.h"
 #include "server/stream_registry.h"
 #include "server/timer.h"
+#include "server/workspace_http.h"
 #include "zerobus_service.grpc.pb.h"
 
 namespace zerobus::server {
@@ -26,8 +27,13 @@ class ZerobusService final : public databricks::zerobus::Zerobus::CallbackServic
 
   grpc::ServerBidiReactor<databricks::zerobus::EphemeralStreamRequest,
                           databricks::zerobus::EphemeralStreamResponse>
-      *EphemeralStream(grpc::CallbackServerContext * /*context*/) override {
-    return EphemeralStreamCall::Start(*env_);
+      *EphemeralStream(grpc::CallbackServerContext *context) override {
+    const auto &metadata = context->client_metadata();
+    auto authorization = metadata.find("authorization");
+    return EphemeralStreamCall::Start(
+        *env_, authorization == metadata.end()
+                   ? std::string()
+                   : std::string(authorization->second.data(), authorization->second.size()));
   }
 
  private:
@@ -56,6 +62,7 @@ struct Server::Impl {
     env.log = &options.log;
     env.tables = &tables;
     env.max_message_bytes = options.max_message_bytes;
+    env.tokens = options.auth ? &tokens : nullptr;
     env.stream_lifetime = options.stream_lifetime;
     env.close_signal_lead = options.close_signal_lead;
     for (const auto &entry : options.faults) faults.Set(entry.first, entry.second);
@@ -71,12 +78,15 @@ struct Server::Impl {
   StreamRegistry registry;
   Faults faults;
   TableCatalog tables;
+  TokenIssuer tokens;
   StreamEnv env;
   ZerobusService service;
   std::unique_ptr<grpc::Server> grpc_server;
   std::unique_ptr<AdminHttp> admin;
+  std::unique_ptr<WorkspaceHttp> workspace;
   int port = 0;
   std::string endpoint;
+  std::string workspace_url;
   std::once_flag stopped;
 };
 
@@ -110,6 +120,27 @@ std::unique_ptr<Server> Server::Start(ServerOptions options, std::string *error)
     return nullptr;
   }
   impl->endpoint = "http://" + HostPort(impl->options.host, impl->port);
+  if (impl->options.http_port >= 0) {
+    WorkspaceHttpOptions http;
+    http.host = impl->options.http_host.empty() ? impl->options.host : impl->options.http_host;
+    http.port = impl->options.http_port;
+    http.credentials = impl->options.auth;
+    http.token_lifetime = impl->options.token_lifetime;
+    http.storage_location = impl->options.data_dir.empty()
+                                ? "memory://zerobus-local"
+                                : "file://" + impl->options.data_dir + "/zerobus.db";
+    http.created_at = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          std::chrono::system_clock::now().time_since_epoch())
+                          .count();
+    std::string why;
+    impl->workspace = WorkspaceHttp::Start(http, &impl->tables, &impl->tokens, &why);
+    if (!impl->workspace) {
+      if (error != nullptr) *error = "workspace HTTP endpoint: " + why;
+      impl->grpc_server->Shutdown();
+      return nullptr;
+    }
+    impl->workspace_url = "http://" + HostPort(http.host, impl->workspace->port());
+  }
   if (impl->options.admin_port >= 0) {
     std::string why = "the admin endpoint must listen on loopback";
     if (IsLoopbackHost(impl->options.admin_host)) {
@@ -134,6 +165,7 @@ Server::~Server() {
 void Server::Stop() {
   std::call_once(impl_->stopped, [this] {
     impl_->admin.reset();
+    impl_->workspace.reset();
     // A deadline of now cancels every open call at once: an ingest call never ends by itself.
     impl_->grpc_server->Shutdown(std::chrono::system_clock::now());
     impl_->registry.WaitUntilEmpty();
@@ -145,6 +177,18 @@ void Server::Stop() {
 
 int Server::port() const {
   return impl_->port;
+}
+
+int Server::http_port() const {
+  return impl_->workspace ? impl_->workspace->port() : -1;
+}
+
+const std::string &Server::workspace_url() const {
+  return impl_->workspace_url;
+}
+
+TokenIssuer &Server::tokens() {
+  return impl_->tokens;
 }
 
 int Server::admin_port() const {

@@ -15,8 +15,10 @@
 #include "server/delta_type.h"
 #include "server/faults.h"
 #include "server/log_sink.h"
+#include "server/oauth_token.h"
 #include "server/row_store.h"
 #include "server/stats.h"
+#include "server/token_issuer.h"
 
 namespace zerobus::server {
 
@@ -41,6 +43,15 @@ struct ServerOptions {
   std::map<std::string, FaultPlan> faults;
   // Seeds every random fault; without one the server picks one, reported by faults().seed().
   std::optional<uint64_t> seed;
+  // The workspace side (workspace_http.h: Unity Catalog tables API and the OAuth token
+  // endpoint) on `http_host` (empty: `host`): port -1 off, 0 a free port.
+  std::string http_host;
+  int http_port = -1;
+  // When set, the token endpoint accepts only this client, and every stream must present a
+  // bearer token it issued for the stream's table: UNAUTHENTICATED without a valid unexpired
+  // token, PERMISSION_DENIED with one for another table.
+  std::optional<ClientCredentials> auth;
+  std::chrono::seconds token_lifetime{3600};
   // The admin endpoint (admin_http.h), on a loopback host only: port -1 off, 0 a free port.
   std::string admin_host = "127.0.0.1";
   int admin_port = -1;
@@ -70,6 +81,12 @@ class Server {
   int port() const;
   // The admin endpoint's port, or -1 when it is off.
   int admin_port() const;
+  // The workspace side's port (-1 when off) and URL ("http(s)://HOST:PORT").
+  int http_port() const;
+  const std::string &workspace_url() const;
+
+  // The tokens the OAuth endpoint issued; tests issue their own (an expired one, say).
+  TokenIssuer &tokens();
   const std::string &endpoint() const;
 
   // Run-time misbehaviour; see Faults. Valid until the server is destroyed.

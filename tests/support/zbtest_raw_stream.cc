@@ -13,8 +13,14 @@ std::shared_ptr<grpc::Channel> LoopbackChannel(int port) {
 }
 
 RawStream::RawStream(int port, std::chrono::milliseconds deadline)
-    : stub_(databricks::zerobus::Zerobus::NewStub(LoopbackChannel(port))) {
+    : RawStream(LoopbackChannel(port), deadline, {}) {}
+
+RawStream::RawStream(const std::shared_ptr<grpc::Channel> &channel,
+                     std::chrono::milliseconds deadline,
+                     const std::vector<std::pair<std::string, std::string>> &metadata)
+    : stub_(databricks::zerobus::Zerobus::NewStub(channel)) {
   context_.set_deadline(std::chrono::system_clock::now() + deadline);
+  for (const auto &entry : metadata) context_.AddMetadata(entry.first, entry.second);
   stream_ = stub_->EphemeralStream(&context_);
 }
 

@@ -8,6 +8,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <grpcpp/channel.h>
@@ -32,6 +33,9 @@ std::shared_ptr<grpc::Channel> LoopbackChannel(int port);
 class RawStream {
  public:
   explicit RawStream(int port, std::chrono::milliseconds deadline = std::chrono::seconds(10));
+  // On any channel (TLS, say), sending `metadata` (e.g. {"authorization", "Bearer ..."}).
+  RawStream(const std::shared_ptr<grpc::Channel> &channel, std::chrono::milliseconds deadline,
+            const std::vector<std::pair<std::string, std::string>> &metadata);
 
   bool Write(const EphemeralStreamRequest &request);
   // The next response, or nothing once the call has ended.

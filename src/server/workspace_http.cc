@@ -1,0 +1,75 @@
+#include "server/workspace_http.h"
+
+#include <httplib.h>
+
+#include <nlohmann/json.hpp>
+
+#include "server/uc_table_json.h"
+
+namespace zerobus::server {
+namespace {
+
+using nlohmann::json;
+
+void Reply(httplib::Response &response, int status, const json &body) {
+  response.status = status;
+  response.set_content(body.dump(), "application/json");
+}
+
+// Errors in the shape the workspace's REST API uses.
+void ReplyError(httplib::Response &response, int status, const std::string &code,
+                const std::string &message) {
+  Reply(response, status, {{"error_code", code}, {"message", message}});
+}
+
+}  // namespace
+
+std::unique_ptr<WorkspaceHttp> WorkspaceHttp::Start(const WorkspaceHttpOptions &options,
+                                                    const TableCatalog *tables, TokenIssuer *tokens,
+                                                    std::string *error) {
+  std::unique_ptr<httplib::Server> server;
+  if (options.tls_cert_file.empty()) {
+    server = std::make_unique<httplib::Server>();
+  } else {
+    server = std::make_unique<httplib::SSLServer>(options.tls_cert_file.c_str(),
+                                                  options.tls_key_file.c_str());
+  }
+
+  server->Get(
+      R"(/api/2.1/unity-catalog/tables/([^/]+))",
+      [options, tables, tokens](const httplib::Request &request, httplib::Response &response) {
+        if (options.credentials) {
+          std::string why;
+          const int denied =
+              tokens->CheckWorkspace(request.get_header_value("Authorization"), &why);
+          if (denied != 0) {
+            return ReplyError(response, denied,
+                              denied == 401 ? "UNAUTHENTICATED" : "PERMISSION_DENIED", why);
+          }
+        }
+        const std::string name = request.matches[1];
+        const TableSchema *schema = nullptr;
+        if (!tables->Find(name, &schema).ok() || schema == nullptr) {
+          return ReplyError(response, 404, "TABLE_DOES_NOT_EXIST",
+                            "Table '" + name + "' does not exist.");
+        }
+        Reply(response, 200, TableInfoJson(*schema, options.storage_location, options.created_at));
+      });
+
+  server->Post("/oidc/v1/token", [options, tables, tokens](const httplib::Request &request,
+                                                           httplib::Response &response) {
+    std::map<std::string, std::string> form;
+    for (const auto &param : request.params) form[param.first] = param.second;
+    const TokenReply reply =
+        AnswerTokenRequest(options.credentials, request.get_header_value("Authorization"), form,
+                           *tables, options.token_lifetime, tokens);
+    Reply(response, reply.http_status, reply.body);
+  });
+
+  std::unique_ptr<HttpListener> listener =
+      HttpListener::Start(std::move(server), options.host, options.port, error);
+  if (!listener) return nullptr;
+  return std::unique_ptr<WorkspaceHttp>(new WorkspaceHttp(std::move(listener)));
+}
+
+}  // namespace zerobus::server

@@ -1,0 +1,263 @@
+// The workspace side over HTTP: the Unity Catalog table in the real API's shape, the OAuth
+// client-credentials flow, and the bearer tokens the gRPC side then demands.
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include <gtest/gtest.h>
+#include <httplib.h>
+#include <nlohmann/json.hpp>
+
+#include "server/ddl_parser.h"
+#include "server/server.h"
+#include "zbtest_child.h"
+#include "zbtest_raw_stream.h"
+
+namespace {
+
+using nlohmann::json;
+using zbtest::RawStream;
+using zerobus::server::Server;
+using zerobus::server::ServerOptions;
+using namespace std::chrono_literals;
+
+constexpr char kTable[] = "main.default.events";
+constexpr char kSchema[] =
+    "main.default.events (id BIGINT NOT NULL COMMENT 'key', name VARCHAR(8), "
+    "amount DECIMAL(10,2), tags ARRAY<STRING>, attrs MAP<STRING,INT>, "
+    "loc STRUCT<lat: DOUBLE NOT NULL, lon: DOUBLE>);"
+    "main.default.other (x INT)";
+
+// The authorization_details the official client sends for `table`.
+std::string Details(const std::string &table) {
+  const std::string catalog = table.substr(0, table.find('.'));
+  const std::string schema = table.substr(0, table.rfind('.'));
+  return json::array({{{"type", "unity_catalog_privileges"},
+                       {"privileges", {"USE CATALOG"}},
+                       {"object_type", "CATALOG"},
+                       {"object_full_path", catalog}},
+                      {{"type", "unity_catalog_privileges"},
+                       {"privileges", {"USE SCHEMA"}},
+                       {"object_type", "SCHEMA"},
+                       {"object_full_path", schema}},
+                      {{"type", "unity_catalog_privileges"},
+                       {"privileges", {"SELECT", "MODIFY"}},
+                       {"object_type", "TABLE"},
+                       {"object_full_path", table}}})
+      .dump();
+}
+
+httplib::Params TokenForm(const std::string &table) {
+  return {{"grant_type", "client_credentials"},
+          {"scope", "all-apis"},
+          {"resource", "api://databricks/workspaces/127/zerobusDirectWriteApi"},
+          {"authorization_details", Details(table)}};
+}
+
+class WorkspaceTest : public ::testing::Test {
+ protected:
+  void Start(bool auth) {
+    ServerOptions options;
+    std::string error;
+    ASSERT_TRUE(zerobus::server::ParseSchemaText(kSchema, &options.tables, &error)) << error;
+    options.accept_undeclared_tables = false;
+    options.http_port = 0;
+    if (auth) options.auth = zerobus::server::ClientCredentials{"client", "s3cret"};
+    server_ = Server::Start(std::move(options), &error);
+    ASSERT_NE(server_, nullptr) << error;
+    http_ = std::make_unique<httplib::Client>("127.0.0.1", server_->http_port());
+    http_->set_read_timeout(5, 0);
+  }
+
+  // POSTs a token request; the reply's status and body.
+  std::pair<int, json> RequestToken(const httplib::Params &form, const std::string &id = "client",
+                                    const std::string &secret = "s3cret") {
+    httplib::Client client("127.0.0.1", server_->http_port());
+    client.set_basic_auth(id.c_str(), secret.c_str());
+    auto response = client.Post("/oidc/v1/token", form);
+    if (!response) return {0, json()};
+    return {response->status, json::parse(response->body, nullptr, false)};
+  }
+
+  grpc::Status OpenWith(const std::string &authorization, const std::string &table = kTable) {
+    std::vector<std::pair<std::string, std::string>> metadata;
+    if (!authorization.empty()) metadata.emplace_back("authorization", authorization);
+    RawStream stream(zbtest::LoopbackChannel(server_->port()), 10s, metadata);
+    if (stream.Open(zbtest::CreateJson(table)).empty()) return stream.Finish();
+    stream.WritesDone();
+    return stream.Finish();
+  }
+
+  std::unique_ptr<Server> server_;
+  std::unique_ptr<httplib::Client> http_;
+};
+
+TEST_F(WorkspaceTest, TheTableApiAnswersInTheUnityCatalogShape) {
+  Start(false);
+  auto response = http_->Get("/api/2.1/unity-catalog/tables/main.default.events");
+  ASSERT_TRUE(response);
+  ASSERT_EQ(response->status, 200) << response->body;
+  const json table = json::parse(response->body);
+  EXPECT_EQ(table["full_name"], kTable);
+  EXPECT_EQ(table["catalog_name"], "main");
+  EXPECT_EQ(table["schema_name"], "default");
+  EXPECT_EQ(table["name"], "events");
+  EXPECT_EQ(table["table_type"], "MANAGED");
+  EXPECT_EQ(table["data_source_format"], "DELTA");
+  const json &columns = table["columns"];
+  ASSERT_EQ(columns.size(), 6u);
+  EXPECT_EQ(columns[0], json::parse(R"({"name":"id","position":0,"nullable":false,
+      "type_name":"LONG","type_text":"bigint","comment":"key","type_precision":0,"type_scale":0,
+      "type_json":"{\"metadata\":{\"comment\":\"key\"},\"name\":\"id\",\"nullable\":false,\"type\":\"long\"}"})"));
+  EXPECT_EQ(json::parse(columns[1]["type_json"].get<std::string>()),
+            json::parse(R"json({"name":"name","type":"string","nullable":true,
+                "metadata":{"__CHAR_VARCHAR_TYPE_STRING":"varchar(8)"}})json"));
+  EXPECT_EQ(columns[2]["type_name"], "DECIMAL");
+  EXPECT_EQ(columns[2]["type_precision"], 10);
+  EXPECT_EQ(columns[2]["type_scale"], 2);
+  EXPECT_EQ(json::parse(columns[2]["type_json"].get<std::string>())["type"], "decimal(10,2)");
+  EXPECT_EQ(json::parse(columns[3]["type_json"].get<std::string>())["type"],
+            json::parse(R"({"type":"array","elementType":"string","containsNull":true})"));
+  EXPECT_EQ(json::parse(columns[4]["type_json"].get<std::string>())["type"],
+            json::parse(R"({"type":"map","keyType":"string","valueType":"integer",
+                "valueContainsNull":true})"));
+  EXPECT_EQ(columns[5]["type_text"], "struct<lat:double,lon:double>");
+  EXPECT_EQ(json::parse(columns[5]["type_json"].get<std::string>())["type"],
+            json::parse(R"({"type":"struct","fields":[
+                {"name":"lat","type":"double","nullable":false,"metadata":{}},
+                {"name":"lon","type":"double","nullable":true,"metadata":{}}]})"));
+
+  auto missing = http_->Get("/api/2.1/unity-catalog/tables/main.default.nope");
+  ASSERT_TRUE(missing);
+  EXPECT_EQ(missing->status, 404);
+  EXPECT_EQ(json::parse(missing->body)["error_code"], "TABLE_DOES_NOT_EXIST");
+}
+
+TEST_F(WorkspaceTest, TheTokenEndpointRunsTheClientCredentialsFlow) {
+  Start(true);
+  auto [status, body] = RequestToken(TokenForm(kTable));
+  ASSERT_EQ(status, 200) << body;
+  EXPECT_EQ(body["token_type"], "Bearer");
+  EXPECT_EQ(body["expires_in"], 3600);
+  EXPECT_FALSE(body["access_token"].get<std::string>().empty());
+}
+
+TEST_F(WorkspaceTest, TheTokenEndpointRefusesBadRequests) {
+  Start(true);
+  EXPECT_EQ(RequestToken(TokenForm(kTable), "client", "wrong").first, 401);
+  EXPECT_EQ(RequestToken(TokenForm(kTable), "someone", "s3cret").first, 401);
+  httplib::Client anonymous("127.0.0.1", server_->http_port());
+  auto no_auth = anonymous.Post("/oidc/v1/token", TokenForm(kTable));
+  ASSERT_TRUE(no_auth);
+  EXPECT_EQ(no_auth->status, 401);
+
+  httplib::Params form = TokenForm(kTable);
+  form.erase("grant_type");
+  form.emplace("grant_type", "password");
+  EXPECT_EQ(RequestToken(form).second["error"], "unsupported_grant_type");
+  form = TokenForm(kTable);
+  form.erase("scope");
+  EXPECT_EQ(RequestToken(form).second["error"], "invalid_scope");
+  form = TokenForm(kTable);
+  form.erase("resource");
+  form.emplace("resource", "api://somewhere/else");
+  EXPECT_EQ(RequestToken(form).first, 400);
+  form = TokenForm(kTable);
+  form.erase("authorization_details");
+  form.emplace("authorization_details", R"([{"type":"unity_catalog_privileges",
+      "privileges":["SELECT"],"object_type":"TABLE","object_full_path":"main.default.events"}])");
+  EXPECT_EQ(RequestToken(form).first, 400);
+  auto [status, body] = RequestToken(TokenForm("main.default.missing"));
+  EXPECT_EQ(status, 401);
+  EXPECT_NE(body["error_description"].get<std::string>().find("not authorized"), std::string::npos);
+}
+
+TEST_F(WorkspaceTest, StreamsNeedAValidUnexpiredTokenForTheirTable) {
+  Start(true);
+  const std::string token = RequestToken(TokenForm(kTable)).second["access_token"];
+  EXPECT_TRUE(OpenWith("Bearer " + token).ok());
+
+  grpc::Status status = OpenWith("");
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_EQ(OpenWith("Bearer not-a-token").error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_EQ(OpenWith(token).error_code(), grpc::StatusCode::UNAUTHENTICATED) << "no Bearer";
+
+  const std::string expired = server_->tokens().Issue(kTable, -1s);
+  status = OpenWith("Bearer " + expired);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_NE(status.error_message().find("expired"), std::string::npos);
+
+  const std::string other = RequestToken(TokenForm("main.default.other")).second["access_token"];
+  status = OpenWith("Bearer " + other);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_NE(status.error_message().find("main.default.other"), std::string::npos);
+
+  httplib::Params workspace_form = {{"grant_type", "client_credentials"}, {"scope", "all-apis"}};
+  const std::string workspace = RequestToken(workspace_form).second["access_token"];
+  EXPECT_EQ(OpenWith("Bearer " + workspace).error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(server_->table_stats(kTable).streams_opened, 1);
+}
+
+TEST_F(WorkspaceTest, WithAuthTheTableApiWantsAWorkspaceToken) {
+  Start(true);
+  auto anonymous = http_->Get("/api/2.1/unity-catalog/tables/main.default.events");
+  ASSERT_TRUE(anonymous);
+  EXPECT_EQ(anonymous->status, 401);
+
+  const std::string scoped = RequestToken(TokenForm(kTable)).second["access_token"];
+  auto with_scoped = http_->Get("/api/2.1/unity-catalog/tables/main.default.events",
+                                {{"Authorization", "Bearer " + scoped}});
+  ASSERT_TRUE(with_scoped);
+  EXPECT_EQ(with_scoped->status, 403);
+
+  const std::string workspace =
+      RequestToken({{"grant_type", "client_credentials"}, {"scope", "all-apis"}})
+          .second["access_token"];
+  auto allowed = http_->Get("/api/2.1/unity-catalog/tables/main.default.events",
+                            {{"Authorization", "Bearer " + workspace}});
+  ASSERT_TRUE(allowed);
+  EXPECT_EQ(allowed->status, 200);
+}
+
+TEST_F(WorkspaceTest, WithoutAuthAnyClientGetsATokenAndStreamsNeedNone) {
+  Start(false);
+  auto [status, body] = RequestToken(TokenForm(kTable), "anyone", "anything");
+  EXPECT_EQ(status, 200) << body;
+  EXPECT_TRUE(OpenWith("").ok());
+}
+
+}  // namespace
+
+namespace {
+
+TEST(WorkspaceCli, ServeWithAuthAnnouncesTheWorkspaceAndDemandsItsTokens) {
+  zbtest::Child serve({ZEROBUS_CLI, "serve", "--listen", "127.0.0.1:0", "--null-sink", "--table",
+                       "main.default.events (id BIGINT)", "--auth", "client:s3cret",
+                       "--token-lifetime", "10m"});
+  const std::string listening = serve.ReadLine(10s);
+  const int port = std::stoi(listening.substr(listening.rfind(':') + 1));
+  std::string workspace;
+  for (int i = 0; i < 5 && workspace.find("workspace on") == std::string::npos; ++i) {
+    workspace = serve.ReadLine(10s);
+  }
+  ASSERT_NE(workspace.find("workspace on http://127.0.0.1:"), std::string::npos) << workspace;
+  EXPECT_NE(workspace.find("streams need its tokens"), std::string::npos) << workspace;
+  const size_t colon = workspace.find(':', workspace.find("127.0.0.1"));
+  httplib::Client client("127.0.0.1", std::stoi(workspace.substr(colon + 1)));
+  client.set_basic_auth("client", "s3cret");
+  auto reply = client.Post("/oidc/v1/token", TokenForm(kTable));
+  ASSERT_TRUE(reply);
+  ASSERT_EQ(reply->status, 200) << reply->body;
+  EXPECT_EQ(json::parse(reply->body)["expires_in"], 600);
+  const std::string token = json::parse(reply->body)["access_token"];
+
+  {
+    RawStream stream(zbtest::LoopbackChannel(port), 10s, {{"authorization", "Bearer " + token}});
+    EXPECT_NE(stream.Open(zbtest::CreateJson(kTable)), "");
+  }
+  RawStream anonymous(port);
+  anonymous.Write(zbtest::CreateJson(kTable));
+  EXPECT_EQ(anonymous.Finish().error_code(), grpc::StatusCode::UNAUTHENTICATED);
+}
+
+}  // namespace
