@@ -14,11 +14,12 @@
 #include "commands.h"
 #include "directories.h"
 #include "flags.h"
-#include "server/admin_http.h"
 #include "server/ddl_parser.h"
 #include "server/fault_plan_json.h"
+#include "server/loopback.h"
 #include "server/server.h"
 #include "server/sqlite_row_store.h"
+#include "server/tls_certificate.h"
 
 namespace zerobus::cli {
 namespace {
@@ -42,6 +43,11 @@ constexpr char kUsage[] =
     "                         Without it a temporary directory is used, printed at start-up\n"
     "                         and removed when the server stops.\n"
     "  --null-sink            acknowledge records on receipt and store nothing (benchmarks)\n"
+    "  --tls                  TLS on the gRPC and HTTP sides with a self-signed certificate made\n"
+    "                         at start-up (kept in the data directory: clients trust ca.pem)\n"
+    "  --tls-cert FILE --tls-key FILE\n"
+    "                         TLS with this PEM certificate chain and key. Without TLS the\n"
+    "                         server listens on loopback only.\n"
     "  --http-listen HOST:PORT\n"
     "                         the workspace side: GET /api/2.1/unity-catalog/tables/NAME and\n"
     "                         POST /oidc/v1/token (default: the --listen host, a free port)\n"
@@ -88,7 +94,8 @@ std::string Lower(std::string text) {
 }
 
 // Parses argv into `options`; on a usage error prints it and returns the exit status.
-std::optional<int> ParseArgs(int argc, char **argv, server::ServerOptions *options) {
+std::optional<int> ParseArgs(int argc, char **argv, server::ServerOptions *options,
+                             bool *self_signed) {
   bool accept_undeclared = false;
   Flags flags("serve", kUsage);
   flags.Value("--listen", [&](const std::string &v) { return ParseListen(v, options); });
@@ -107,6 +114,15 @@ std::optional<int> ParseArgs(int argc, char **argv, server::ServerOptions *optio
   flags.Value("--schema-file",
               [&](const std::string &v) { return ReadSchemaFile(v, &options->tables); });
   flags.Switch("--accept-undeclared-tables", [&] { accept_undeclared = true; });
+  flags.Switch("--tls", [&] { *self_signed = true; });
+  flags.Value("--tls-cert", [&](const std::string &v) {
+    options->tls_cert_file = v;
+    return std::string();
+  });
+  flags.Value("--tls-key", [&](const std::string &v) {
+    options->tls_key_file = v;
+    return std::string();
+  });
   bool http_listen_given = false;
   flags.Value("--http-listen", [&](const std::string &v) {
     http_listen_given = true;
@@ -166,6 +182,14 @@ std::optional<int> ParseArgs(int argc, char **argv, server::ServerOptions *optio
   });
   if (std::optional<int> status = flags.Parse(argc, argv)) return status;
   if (!http_listen_given) options->http_port = 0;
+  if (*self_signed && (!options->tls_cert_file.empty() || !options->tls_key_file.empty())) {
+    std::fprintf(stderr, "zerobus serve: --tls makes its own certificate: drop --tls-cert/key\n");
+    return 2;
+  }
+  if (options->tls_cert_file.empty() != options->tls_key_file.empty()) {
+    std::fprintf(stderr, "zerobus serve: --tls-cert and --tls-key go together\n");
+    return 2;
+  }
 
   std::set<std::string> names;
   for (const server::TableSchema &table : options->tables) {
@@ -184,13 +208,14 @@ int RunServe(int argc, char **argv) {
   server::ServerOptions options;
   options.port = 50051;
   options.admin_port = 0;
-  if (std::optional<int> status = ParseArgs(argc, argv, &options)) return *status;
+  bool self_signed = false;
+  if (std::optional<int> status = ParseArgs(argc, argv, &options, &self_signed)) return *status;
   options.log = [](const std::string &line) {
     std::fprintf(stderr, "zerobus serve: %s\n", line.c_str());
   };
 
   std::optional<TemporaryDirectory> temporary;
-  if (!options.null_sink) {
+  if (!options.null_sink || self_signed) {
     std::string error;
     if (options.data_dir.empty()) {
       temporary.emplace();
@@ -198,6 +223,12 @@ int RunServe(int argc, char **argv) {
       if (options.data_dir.empty()) error = "cannot create a temporary directory";
     }
     if (error.empty()) MakeDirectory(options.data_dir, &error);
+    server::TlsFiles tls;
+    if (error.empty() && self_signed &&
+        server::EnsureSelfSignedCertificate(options.data_dir, options.host, &tls, &error)) {
+      options.tls_cert_file = tls.cert_file;
+      options.tls_key_file = tls.key_file;
+    }
     if (!error.empty()) {
       std::fprintf(stderr, "zerobus serve: %s\n", error.c_str());
       return 1;
@@ -230,6 +261,10 @@ int RunServe(int argc, char **argv) {
   } else {
     std::printf("zerobus serve: storing rows in %s%s\n", server::DatabasePath(data_dir).c_str(),
                 temporary ? " (a temporary directory, removed on exit)" : "");
+  }
+  if (self_signed) {
+    std::printf("zerobus serve: TLS with a self-signed certificate; clients trust %s/ca.pem\n",
+                data_dir.c_str());
   }
   if (server->http_port() > 0) {
     std::printf("zerobus serve: workspace on %s (Unity Catalog tables API, /oidc/v1/token%s)\n",

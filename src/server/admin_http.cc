@@ -30,10 +30,6 @@ void ReplyError(httplib::Response &response, int status, const std::string &mess
 
 }  // namespace
 
-bool IsLoopbackHost(const std::string &host) {
-  return host == "localhost" || host == "::1" || host == "[::1]" || host.rfind("127.", 0) == 0;
-}
-
 std::unique_ptr<AdminHttp> AdminHttp::Start(const std::string &host, int port, Faults *faults,
                                             const Stats *stats, std::string *error) {
   auto server = std::make_unique<httplib::Server>();

@@ -31,9 +31,6 @@ class AdminHttp {
   std::unique_ptr<HttpListener> listener_;
 };
 
-// Whether `host` names this machine's loopback interface.
-bool IsLoopbackHost(const std::string &host);
-
 }  // namespace zerobus::server
 
 #endif  // ZEROBUS_SERVER_ADMIN_HTTP_H

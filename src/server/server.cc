@@ -12,9 +12,11 @@
 
 #include "server/admin_http.h"
 #include "server/ephemeral_stream.h"
+#include "server/loopback.h"
 #include "server/sqlite_row_store.h"
 #include "server/stream_registry.h"
 #include "server/timer.h"
+#include "server/tls_certificate.h"
 #include "server/workspace_http.h"
 #include "zerobus_service.grpc.pb.h"
 
@@ -92,6 +94,31 @@ struct Server::Impl {
 
 std::unique_ptr<Server> Server::Start(ServerOptions options, std::string *error) {
   auto impl = std::make_unique<Impl>(std::move(options));
+  const ServerOptions &opts = impl->options;
+  const bool tls = !opts.tls_cert_file.empty() || !opts.tls_key_file.empty();
+  const std::string http_host = opts.http_host.empty() ? opts.host : opts.http_host;
+  auto fail = [error](const std::string &why) {
+    if (error != nullptr) *error = why;
+    return nullptr;
+  };
+  if (!tls && (!IsLoopbackHost(opts.host) || (opts.http_port >= 0 && !IsLoopbackHost(http_host)))) {
+    return fail("plaintext is allowed on loopback only: listen on 127.0.0.1 or turn TLS on");
+  }
+  std::shared_ptr<grpc::ServerCredentials> credentials = grpc::InsecureServerCredentials();
+  if (tls) {
+    grpc::SslServerCredentialsOptions::PemKeyCertPair pair;
+    std::string why;
+    if (opts.tls_cert_file.empty() || opts.tls_key_file.empty()) {
+      return fail("TLS needs both a certificate and a key file");
+    }
+    if (!ReadTextFile(opts.tls_key_file, &pair.private_key, &why) ||
+        !ReadTextFile(opts.tls_cert_file, &pair.cert_chain, &why)) {
+      return fail(why);
+    }
+    grpc::SslServerCredentialsOptions ssl;
+    ssl.pem_key_cert_pairs.push_back(pair);
+    credentials = grpc::SslServerCredentials(ssl);
+  }
   if (!impl->options.data_dir.empty() && !impl->options.null_sink) {
     std::string why;
     impl->sqlite = SqliteRowStore::Open(impl->options.data_dir, impl->tables, &why);
@@ -105,7 +132,7 @@ std::unique_ptr<Server> Server::Start(ServerOptions options, std::string *error)
   const std::string address = HostPort(impl->options.host, impl->options.port);
 
   grpc::ServerBuilder builder;
-  builder.AddListeningPort(address, grpc::InsecureServerCredentials(), &impl->port);
+  builder.AddListeningPort(address, credentials, &impl->port);
   // Roomier than the limit, so that an oversized request reaches the stream, which refuses it
   // with INVALID_ARGUMENT as the service does, instead of gRPC's RESOURCE_EXHAUSTED.
   builder.SetMaxReceiveMessageSize(static_cast<int>(std::min<size_t>(
@@ -119,10 +146,13 @@ std::unique_ptr<Server> Server::Start(ServerOptions options, std::string *error)
     if (error != nullptr) *error = "cannot listen on " + address;
     return nullptr;
   }
-  impl->endpoint = "http://" + HostPort(impl->options.host, impl->port);
+  const std::string scheme = tls ? "https://" : "http://";
+  impl->endpoint = scheme + HostPort(impl->options.host, impl->port);
   if (impl->options.http_port >= 0) {
     WorkspaceHttpOptions http;
-    http.host = impl->options.http_host.empty() ? impl->options.host : impl->options.http_host;
+    http.host = http_host;
+    http.tls_cert_file = opts.tls_cert_file;
+    http.tls_key_file = opts.tls_key_file;
     http.port = impl->options.http_port;
     http.credentials = impl->options.auth;
     http.token_lifetime = impl->options.token_lifetime;
@@ -139,7 +169,7 @@ std::unique_ptr<Server> Server::Start(ServerOptions options, std::string *error)
       impl->grpc_server->Shutdown();
       return nullptr;
     }
-    impl->workspace_url = "http://" + HostPort(http.host, impl->workspace->port());
+    impl->workspace_url = scheme + HostPort(http.host, impl->workspace->port());
   }
   if (impl->options.admin_port >= 0) {
     std::string why = "the admin endpoint must listen on loopback";

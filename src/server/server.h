@@ -43,6 +43,10 @@ struct ServerOptions {
   std::map<std::string, FaultPlan> faults;
   // Seeds every random fault; without one the server picks one, reported by faults().seed().
   std::optional<uint64_t> seed;
+  // TLS on the gRPC and the HTTP side with these PEM files (see tls_certificate.h for a
+  // self-signed pair); both empty: plaintext, which the server allows on loopback only.
+  std::string tls_cert_file;
+  std::string tls_key_file;
   // The workspace side (workspace_http.h: Unity Catalog tables API and the OAuth token
   // endpoint) on `http_host` (empty: `host`): port -1 off, 0 a free port.
   std::string http_host;
@@ -77,7 +81,7 @@ class Server {
   // calls have ended. Idempotent. Not to be called concurrently with itself.
   void Stop();
 
-  // The port actually bound, and "http://HOST:PORT" for clients.
+  // The port actually bound, and "http://HOST:PORT" ("https://" with TLS) for clients.
   int port() const;
   // The admin endpoint's port, or -1 when it is off.
   int admin_port() const;

@@ -1,0 +1,165 @@
+#include "server/tls_certificate.h"
+
+#include <sys/stat.h>
+
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/rand.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#include <cstdio>
+#include <fstream>
+#include <functional>
+#include <memory>
+#include <sstream>
+
+namespace zerobus::server {
+namespace {
+
+struct KeyFree {
+  void operator()(EVP_PKEY *key) const { EVP_PKEY_free(key); }
+};
+struct CertFree {
+  void operator()(X509 *cert) const { X509_free(cert); }
+};
+using Key = std::unique_ptr<EVP_PKEY, KeyFree>;
+using Cert = std::unique_ptr<X509, CertFree>;
+
+bool FileExists(const std::string &path) {
+  return std::ifstream(path).good();
+}
+
+bool AddExtension(X509 *cert, X509 *issuer, int nid, const std::string &value) {
+  X509V3_CTX context;
+  X509V3_set_ctx_nodb(&context);
+  X509V3_set_ctx(&context, issuer, cert, nullptr, nullptr, 0);
+  X509_EXTENSION *extension = X509V3_EXT_conf_nid(nullptr, &context, nid, value.c_str());
+  if (extension == nullptr) return false;
+  const bool added = X509_add_ext(cert, extension, -1) == 1;
+  X509_EXTENSION_free(extension);
+  return added;
+}
+
+// A certificate for `common_name` with `public_key`, valid from an hour ago for ten years,
+// signed by `issuer_key` under `issuer` (null: self-signed).
+Cert MakeCertificate(const std::string &common_name, EVP_PKEY *public_key, X509 *issuer,
+                     EVP_PKEY *issuer_key, bool authority, const std::string &alt_names) {
+  Cert cert(X509_new());
+  unsigned char serial[16];
+  RAND_bytes(serial, sizeof serial);
+  serial[0] &= 0x7F;  // a positive serial number
+  BIGNUM *number = BN_bin2bn(serial, sizeof serial, nullptr);
+  BN_to_ASN1_INTEGER(number, X509_get_serialNumber(cert.get()));
+  BN_free(number);
+  X509_set_version(cert.get(), 2);
+  X509_gmtime_adj(X509_getm_notBefore(cert.get()), -3600);
+  X509_gmtime_adj(X509_getm_notAfter(cert.get()), 10L * 365 * 24 * 3600);
+  X509_set_pubkey(cert.get(), public_key);
+  X509_NAME *name = X509_get_subject_name(cert.get());
+  X509_NAME_add_entry_by_txt(name, "O", MBSTRING_ASC,
+                             reinterpret_cast<const unsigned char *>("zerobus serve"), -1, -1, 0);
+  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
+                             reinterpret_cast<const unsigned char *>(common_name.c_str()), -1, -1,
+                             0);
+  X509 *signer = issuer != nullptr ? issuer : cert.get();
+  X509_set_issuer_name(cert.get(), X509_get_subject_name(signer));
+  bool ok = AddExtension(cert.get(), signer, NID_subject_key_identifier, "hash") &&
+            AddExtension(cert.get(), signer, NID_authority_key_identifier, "keyid:always");
+  if (authority) {
+    ok = ok && AddExtension(cert.get(), signer, NID_basic_constraints, "critical,CA:TRUE") &&
+         AddExtension(cert.get(), signer, NID_key_usage, "critical,keyCertSign,cRLSign");
+  } else {
+    // rustls (the official SDK's TLS) rejects a leaf that says it is an authority.
+    ok = ok && AddExtension(cert.get(), signer, NID_basic_constraints, "critical,CA:FALSE") &&
+         AddExtension(cert.get(), signer, NID_key_usage, "critical,digitalSignature") &&
+         AddExtension(cert.get(), signer, NID_ext_key_usage, "serverAuth") &&
+         AddExtension(cert.get(), signer, NID_subject_alt_name, alt_names);
+  }
+  if (!ok || X509_sign(cert.get(), issuer_key, EVP_sha256()) == 0) return nullptr;
+  return cert;
+}
+
+bool WritePem(const std::string &path, const std::function<int(FILE *)> &write,
+              std::string *error) {
+  FILE *file = std::fopen(path.c_str(), "w");
+  if (file == nullptr) {
+    *error = "cannot write " + path;
+    return false;
+  }
+  const bool ok = write(file) == 1;
+  if (std::fclose(file) != 0 || !ok) {
+    *error = "cannot write " + path;
+    return false;
+  }
+  return true;
+}
+
+bool IsIpAddress(const std::string &host) {
+  return host.find_first_not_of("0123456789.") == std::string::npos ||
+         host.find(':') != std::string::npos;
+}
+
+}  // namespace
+
+bool ReadTextFile(const std::string &path, std::string *text, std::string *error) {
+  std::ifstream file(path);
+  if (!file) {
+    *error = "cannot read " + path;
+    return false;
+  }
+  std::stringstream content;
+  content << file.rdbuf();
+  *text = content.str();
+  return true;
+}
+
+bool EnsureSelfSignedCertificate(const std::string &directory, const std::string &host,
+                                 TlsFiles *files, std::string *error) {
+  files->ca_file = directory + "/ca.pem";
+  files->cert_file = directory + "/cert.pem";
+  files->key_file = directory + "/key.pem";
+  if (FileExists(files->ca_file) && FileExists(files->cert_file) && FileExists(files->key_file)) {
+    return true;
+  }
+  Key ca_key(EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256"));
+  Key server_key(EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256"));
+  if (!ca_key || !server_key) {
+    *error = "cannot generate TLS keys";
+    return false;
+  }
+  std::string alt_names = "DNS:localhost,IP:127.0.0.1,IP:::1";
+  if (!host.empty() && host != "localhost" && host != "127.0.0.1" && host != "::1" &&
+      host != "0.0.0.0" && host != "::") {
+    alt_names += (IsIpAddress(host) ? ",IP:" : ",DNS:") + host;
+  }
+  Cert ca = MakeCertificate("zerobus serve local authority", ca_key.get(), nullptr, ca_key.get(),
+                            true, "");
+  Cert server =
+      ca ? MakeCertificate("localhost", server_key.get(), ca.get(), ca_key.get(), false, alt_names)
+         : nullptr;
+  if (!ca || !server) {
+    *error = "cannot make the self-signed TLS certificates";
+    return false;
+  }
+  // The chain a client receives: the server's certificate, then the authority's.
+  const bool written =
+      WritePem(
+          files->ca_file, [&](FILE *f) { return PEM_write_X509(f, ca.get()); }, error) &&
+      WritePem(
+          files->cert_file,
+          [&](FILE *f) {
+            return PEM_write_X509(f, server.get()) == 1 ? PEM_write_X509(f, ca.get()) : 0;
+          },
+          error) &&
+      WritePem(
+          files->key_file,
+          [&](FILE *f) {
+            return PEM_write_PrivateKey(f, server_key.get(), nullptr, nullptr, 0, nullptr, nullptr);
+          },
+          error);
+  if (written) chmod(files->key_file.c_str(), 0600);
+  return written;
+}
+
+}  // namespace zerobus::server

@@ -1,0 +1,157 @@
+// TLS on both sides with a self-signed certificate made at start-up, and plaintext kept to
+// loopback.
+#include <signal.h>
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include <grpcpp/create_channel.h>
+#include <grpcpp/security/credentials.h>
+#include <gtest/gtest.h>
+#include <httplib.h>
+#include <nlohmann/json.hpp>
+
+#include "server/server.h"
+#include "server/tls_certificate.h"
+#include "zbtest_child.h"
+#include "zbtest_raw_stream.h"
+#include "zbtest_temp_dir.h"
+
+namespace {
+
+using zbtest::RawStream;
+using zerobus::server::Server;
+using zerobus::server::ServerOptions;
+using zerobus::server::TlsFiles;
+using namespace std::chrono_literals;
+
+constexpr char kTable[] = "main.default.events";
+
+std::string Read(const std::string &path) {
+  std::string text;
+  std::string error;
+  EXPECT_TRUE(zerobus::server::ReadTextFile(path, &text, &error)) << error;
+  return text;
+}
+
+std::shared_ptr<grpc::Channel> TlsChannel(const std::string &target, const std::string &ca) {
+  grpc::SslCredentialsOptions ssl;
+  ssl.pem_root_certs = Read(ca);
+  return grpc::CreateChannel(target, grpc::SslCredentials(ssl));
+}
+
+class TlsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string error;
+    ASSERT_TRUE(
+        zerobus::server::EnsureSelfSignedCertificate(dir_.path(), "127.0.0.1", &files_, &error))
+        << error;
+    ServerOptions options;
+    options.tls_cert_file = files_.cert_file;
+    options.tls_key_file = files_.key_file;
+    options.http_port = 0;
+    server_ = Server::Start(std::move(options), &error);
+    ASSERT_NE(server_, nullptr) << error;
+  }
+
+  zbtest::TempDir dir_;
+  TlsFiles files_;
+  std::unique_ptr<Server> server_;
+};
+
+TEST_F(TlsTest, GrpcClientsTrustingTheAuthorityStreamByNameOrAddress) {
+  EXPECT_EQ(server_->endpoint().rfind("https://127.0.0.1:", 0), 0u) << server_->endpoint();
+  const std::string port = std::to_string(server_->port());
+  for (const std::string host : {"localhost", "127.0.0.1"}) {
+    RawStream stream(TlsChannel(host + ":" + port, files_.ca_file), 10s, {});
+    ASSERT_NE(stream.Open(zbtest::CreateJson(kTable)), "") << host;
+    ASSERT_TRUE(stream.Write(zbtest::JsonRecord(0, "{}")));
+    EXPECT_EQ(stream.ReadAck(), 0);
+  }
+}
+
+TEST_F(TlsTest, PlaintextClientsAndUntrustingClientsAreTurnedAway) {
+  RawStream plaintext(server_->port(), 5s);
+  plaintext.Write(zbtest::CreateJson(kTable));
+  EXPECT_EQ(plaintext.Finish().error_code(), grpc::StatusCode::UNAVAILABLE);
+
+  RawStream untrusting(grpc::CreateChannel("localhost:" + std::to_string(server_->port()),
+                                           grpc::SslCredentials(grpc::SslCredentialsOptions())),
+                       5s, {});
+  untrusting.Write(zbtest::CreateJson(kTable));
+  EXPECT_EQ(untrusting.Finish().error_code(), grpc::StatusCode::UNAVAILABLE);
+  EXPECT_EQ(server_->total_stats().streams_opened, 0);
+}
+
+TEST_F(TlsTest, TheWorkspaceSideSpeaksHttpsWithTheSameCertificate) {
+  EXPECT_EQ(server_->workspace_url().rfind("https://", 0), 0u);
+  httplib::SSLClient trusting("localhost", server_->http_port());
+  trusting.set_ca_cert_path(files_.ca_file.c_str());
+  trusting.enable_server_certificate_verification(true);
+  trusting.set_basic_auth("id", "secret");
+  auto reply = trusting.Post("/oidc/v1/token", httplib::Params{{"grant_type", "client_credentials"},
+                                                               {"scope", "all-apis"}});
+  ASSERT_TRUE(reply) << httplib::to_string(reply.error());
+  EXPECT_EQ(reply->status, 200);
+
+  // Trusting some other authority is not enough.
+  zbtest::TempDir other_dir;
+  TlsFiles other;
+  std::string error;
+  ASSERT_TRUE(zerobus::server::EnsureSelfSignedCertificate(other_dir.path(), "", &other, &error));
+  httplib::SSLClient untrusting("localhost", server_->http_port());
+  untrusting.set_ca_cert_path(other.ca_file.c_str());
+  untrusting.enable_server_certificate_verification(true);
+  EXPECT_FALSE(untrusting.Get("/api/2.1/unity-catalog/tables/a.b.c"));
+}
+
+TEST(TlsFiles, ASelfSignedPairIsMadeOnceAndThenReused) {
+  zbtest::TempDir dir;
+  TlsFiles first;
+  TlsFiles second;
+  std::string error;
+  ASSERT_TRUE(zerobus::server::EnsureSelfSignedCertificate(dir.path(), "", &first, &error));
+  const std::string ca = Read(first.ca_file);
+  ASSERT_TRUE(zerobus::server::EnsureSelfSignedCertificate(dir.path(), "", &second, &error));
+  EXPECT_EQ(Read(second.ca_file), ca);
+  EXPECT_NE(Read(first.cert_file).find("BEGIN CERTIFICATE"), std::string::npos);
+  EXPECT_NE(Read(first.key_file).find("PRIVATE KEY"), std::string::npos);
+}
+
+TEST(TlsPolicy, PlaintextIsRefusedOffLoopback) {
+  ServerOptions options;
+  options.host = "0.0.0.0";
+  std::string error;
+  EXPECT_EQ(Server::Start(std::move(options), &error), nullptr);
+  EXPECT_NE(error.find("plaintext is allowed on loopback only"), std::string::npos) << error;
+
+  ServerOptions half;
+  half.tls_cert_file = "/nonexistent/cert.pem";
+  EXPECT_EQ(Server::Start(std::move(half), &error), nullptr);
+  EXPECT_NE(error.find("both a certificate and a key"), std::string::npos) << error;
+}
+
+TEST(TlsCli, ServeTlsMakesACertificateInTheDataDirectoryAndAnnouncesIt) {
+  zbtest::TempDir dir;
+  zbtest::Child serve(
+      {ZEROBUS_CLI, "serve", "--listen", "127.0.0.1:0", "--tls", "--data-dir", dir.path()});
+  const std::string listening = serve.ReadLine(10s);
+  ASSERT_EQ(listening.rfind("zerobus serve: listening on https://127.0.0.1:", 0), 0u) << listening;
+  const int port = std::stoi(listening.substr(listening.rfind(':') + 1));
+  std::string trust;
+  for (int i = 0; i < 5 && trust.find("clients trust") == std::string::npos; ++i) {
+    trust = serve.ReadLine(10s);
+  }
+  EXPECT_NE(trust.find(dir.path() + "/ca.pem"), std::string::npos) << trust;
+  RawStream stream(TlsChannel("localhost:" + std::to_string(port), dir.path() + "/ca.pem"), 10s,
+                   {});
+  EXPECT_NE(stream.Open(zbtest::CreateJson(kTable)), "");
+  stream.WritesDone();
+  EXPECT_TRUE(stream.Finish().ok());
+  kill(serve.pid(), SIGTERM);
+  EXPECT_EQ(serve.Wait(10s), 0);
+}
+
+}  // namespace
