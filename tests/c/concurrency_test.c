@@ -136,8 +136,7 @@ static void test_eight_threads_one_stream_event_callback(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test_setup_teardown(test_eight_threads_one_stream_event_callback, tu_setup,
-                                      tu_teardown),
+      TU_TEST(test_eight_threads_one_stream_event_callback),
   };
   return cmocka_run_group_tests_name("concurrency", tests, NULL, NULL);
 }

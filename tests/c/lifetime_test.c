@@ -97,15 +97,6 @@ static bool wait_calls(counter *c, int calls, int64_t timeout_ms) {
   return reached;
 }
 
-static void ingest_some(zb_stream *stream, int count) {
-  zb_error *err = NULL;
-  for (int i = 0; i < count; ++i) {
-    uint8_t record[TU_EVENT_CAP];
-    const size_t len = tu_event(i, "lifetime", record);
-    TU_EXPECT(ZB_OK, err, zb_stream_ingest_proto(stream, record, len, NULL, &err));
-  }
-}
-
 /* ---- No event callback or wakeup runs after zb_stream_destroy() returns ------------------- */
 
 typedef struct destroy_race {
@@ -339,10 +330,8 @@ static void test_free_user_data_config_destroyed_before_stream(void **state) {
   assert_int_equal(counter_calls(&headers_a), 1);
   assert_int_equal(counter_calls(&headers_b), 1);
 
-  ingest_some(callback_stream, 10);
-  ingest_some(polled_stream, 10);
-  TU_EXPECT(ZB_OK, err, zb_stream_flush(callback_stream, 10000, &err));
-  TU_EXPECT(ZB_OK, err, zb_stream_flush(polled_stream, 10000, &err));
+  tu_ingest_and_flush(callback_stream, 0, 10, "lifetime");
+  tu_ingest_and_flush(polled_stream, 0, 10, "lifetime");
   TU_EXPECT(ZB_OK, err, zb_stream_close(callback_stream, 10000, &err));
   assert_true(counter_calls(&event_a) >= 1); /* close waited for the callback */
   assert_int_equal(counter_freed(&event_a), 0);
@@ -380,9 +369,9 @@ static void test_free_user_data_stream_destroyed_before_config(void **state) {
   TU_EXPECT(ZB_OK, err,
             zb_config_set_headers_provider(cfg, counting_headers, &headers_a, count_free, &err));
   zb_stream *first = tu_open_proto(env->sdk, TU_TABLE, cfg);
-  zb_stream *second = tu_open_json(env->sdk, "main.default.json", cfg);
+  zb_stream *second = tu_open_json(env->sdk, TU_JSON_TABLE, cfg);
   assert_int_equal(counter_calls(&headers_a), 2);
-  ingest_some(first, 5);
+  tu_ingest_events(first, 0, 5, "lifetime");
   TU_EXPECT(ZB_OK, err, zb_stream_close(first, 10000, &err));
   /* Destroyed without a close. */
   zb_stream_destroy(first);
@@ -449,7 +438,7 @@ static void test_free_user_data_replaced_and_removed(void **state) {
   TU_EXPECT(ZB_OK, err,
             zb_config_set_event_callback(cfg, counting_event, &event_c, count_free, &err));
   assert_int_equal(counter_freed(&event_b), 0);
-  ingest_some(stream, 5);
+  tu_ingest_events(stream, 0, 5, "lifetime");
   TU_EXPECT(ZB_OK, err, zb_stream_close(stream, 10000, &err));
   assert_true(counter_calls(&event_b) >= 1);
   assert_int_equal(counter_calls(&event_c), 0);
@@ -543,9 +532,9 @@ static void test_destroy_from_own_event_callback(void **state) {
   selfd.stream = stream;
   pthread_mutex_unlock(&selfd.mu);
 
-  ingest_some(stream, 20);
-  TU_EXPECT(ZB_OK, err, zb_stream_flush(stream, 10000, &err));
-  ingest_some(stream, 20); /* more acks will come while the callback destroys the stream */
+  tu_ingest_and_flush(stream, 0, 20, "lifetime");
+  tu_ingest_events(stream, 0, 20,
+                   "lifetime"); /* more acks will come while the callback destroys the stream */
 
   /* Hand the stream over to its callback, and wait for the release of its user_data. */
   pthread_mutex_lock(&selfd.mu);
@@ -586,10 +575,9 @@ static void test_destroy_without_close(void **state) {
   zb_config_destroy(cfg);
 
   /* Acked records, then records that will never be acked. */
-  ingest_some(stream, 5);
-  TU_EXPECT(ZB_OK, err, zb_stream_flush(stream, 10000, &err));
+  tu_ingest_and_flush(stream, 0, 5, "lifetime");
   zbtest_server_withhold_acks(env->server, true);
-  ingest_some(stream, 50);
+  tu_ingest_events(stream, 0, 50, "lifetime");
   const int64_t started = tu_now_ms();
   zb_stream_destroy(stream);
   const int64_t took = tu_now_ms() - started;
@@ -603,7 +591,7 @@ static void test_destroy_without_close(void **state) {
   zbtest_server_withhold_acks(env->server, false);
 
   /* A polled stream with nothing ingested, destroyed right away. */
-  zb_stream *idle = tu_open_json(env->sdk, "main.default.json", NULL);
+  zb_stream *idle = tu_open_json(env->sdk, TU_JSON_TABLE, NULL);
   zb_stream_destroy(idle);
   assert_true(zbtest_server_wait_streams_open(env->server, 0, 10000));
   fini_counters();
@@ -622,13 +610,12 @@ static void test_headers_provider_once_per_connection(void **state) {
   zb_stream *stream = tu_open_proto(env->sdk, TU_TABLE, cfg);
   zb_config_destroy(cfg);
   assert_int_equal(counter_calls(&headers_a), 1);
-  ingest_some(stream, 10);
-  TU_EXPECT(ZB_OK, err, zb_stream_flush(stream, 10000, &err));
+  tu_ingest_and_flush(stream, 0, 10, "lifetime");
   assert_int_equal(counter_calls(&headers_a), 1);
 
   /* The server breaks the call (retryable): one reconnection, one more provider call. */
   zbtest_server_fail_after(env->server, 5, 14, "reconnect, please");
-  ingest_some(stream, 20);
+  tu_ingest_events(stream, 0, 20, "lifetime");
   TU_EXPECT(ZB_OK, err, zb_stream_flush(stream, 30000, &err));
   assert_int_equal(zbtest_server_streams_opened(env->server), 2);
   assert_int_equal(counter_calls(&headers_a), 2);
@@ -716,7 +703,7 @@ static void test_headers_add_rejects_bad_names_and_values(void **state) {
   assert_int_equal(good.null_name_rc, ZB_ERR_INVALID_ARG);
   assert_int_equal(good.null_value_rc, ZB_ERR_INVALID_ARG);
   assert_int_equal(good.good_rc, ZB_OK);
-  ingest_some(stream, 1);
+  tu_ingest_events(stream, 0, 1, "lifetime");
   TU_EXPECT(ZB_OK, err, zb_stream_close(stream, 10000, &err));
   zb_stream_destroy(stream);
 
@@ -817,15 +804,11 @@ static void test_stream_calls_from_own_event_callback(void **state) {
   zb_config_destroy(cfg);
 
   /* Offsets 0..4 in one call, before any ack can reach the callback. */
-  uint8_t records[5][TU_EVENT_CAP];
-  const void *pointers[5];
-  size_t lens[5];
-  for (int i = 0; i < 5; ++i) {
-    lens[i] = tu_event(i, "from the test", records[i]);
-    pointers[i] = records[i];
-  }
+  tu_batch batch;
+  tu_batch_fill(&batch, 5, 0, "from the test");
   uint64_t last = 0;
-  TU_EXPECT(ZB_OK, err, zb_stream_ingest_proto_batch(stream, pointers, lens, 5, &last, &err));
+  TU_EXPECT(ZB_OK, err,
+            zb_stream_ingest_proto_batch(stream, batch.pointers, batch.lens, 5, &last, &err));
   assert_int_equal(last, 4);
 
   const struct timespec deadline = tu_deadline(30000);
@@ -855,24 +838,17 @@ static void test_stream_calls_from_own_event_callback(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test_setup_teardown(test_no_event_callback_after_destroy, tu_setup, tu_teardown),
-      cmocka_unit_test_setup_teardown(test_no_wakeup_after_destroy, tu_setup, tu_teardown),
-      cmocka_unit_test_setup_teardown(test_free_user_data_config_destroyed_before_stream, tu_setup,
-                                      tu_teardown),
-      cmocka_unit_test_setup_teardown(test_free_user_data_stream_destroyed_before_config, tu_setup,
-                                      tu_teardown),
-      cmocka_unit_test_setup_teardown(test_free_user_data_replaced_and_removed, tu_setup,
-                                      tu_teardown),
-      cmocka_unit_test_setup_teardown(test_destroy_from_own_event_callback, tu_setup, tu_teardown),
-      cmocka_unit_test_setup_teardown(test_stream_calls_from_own_event_callback, tu_setup,
-                                      tu_teardown),
-      cmocka_unit_test_setup_teardown(test_destroy_without_close, tu_setup, tu_teardown),
-      cmocka_unit_test_setup_teardown(test_headers_provider_once_per_connection, tu_setup,
-                                      tu_teardown),
-      cmocka_unit_test_setup_teardown(test_headers_provider_error_fails_open_with_auth, tu_setup,
-                                      tu_teardown),
-      cmocka_unit_test_setup_teardown(test_headers_add_rejects_bad_names_and_values, tu_setup,
-                                      tu_teardown),
+      TU_TEST(test_no_event_callback_after_destroy),
+      TU_TEST(test_no_wakeup_after_destroy),
+      TU_TEST(test_free_user_data_config_destroyed_before_stream),
+      TU_TEST(test_free_user_data_stream_destroyed_before_config),
+      TU_TEST(test_free_user_data_replaced_and_removed),
+      TU_TEST(test_destroy_from_own_event_callback),
+      TU_TEST(test_stream_calls_from_own_event_callback),
+      TU_TEST(test_destroy_without_close),
+      TU_TEST(test_headers_provider_once_per_connection),
+      TU_TEST(test_headers_provider_error_fails_open_with_auth),
+      TU_TEST(test_headers_add_rejects_bad_names_and_values),
   };
   return cmocka_run_group_tests_name("lifetime", tests, NULL, NULL);
 }

@@ -165,8 +165,7 @@ static void test_eight_threads_one_stream_polling_with_wakeup(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test_setup_teardown(test_eight_threads_one_stream_polling_with_wakeup, tu_setup,
-                                      tu_teardown),
+      TU_TEST(test_eight_threads_one_stream_polling_with_wakeup),
   };
   return cmocka_run_group_tests_name("poll_concurrency", tests, NULL, NULL);
 }

@@ -18,24 +18,56 @@ static const char *const kJson[] = {
 };
 #define JSON_COUNT (sizeof kJson / sizeof kJson[0])
 
+/* A protobuf stream into TU_TABLE and a JSON stream into TU_JSON_TABLE. */
+static void open_proto_and_json(tu_env *env, zb_stream **proto, zb_stream **json) {
+  *proto = tu_open_proto(env->sdk, TU_TABLE, NULL);
+  *json = tu_open_json(env->sdk, TU_JSON_TABLE, NULL);
+}
+
+/* Closes both streams, asserting success, then destroys them. */
+static void close_and_destroy_both(zb_stream *proto, zb_stream *json) {
+  zb_error *err = NULL;
+  TU_EXPECT(ZB_OK, err, zb_stream_close(proto, 10000, &err));
+  TU_EXPECT(ZB_OK, err, zb_stream_close(json, 10000, &err));
+  zb_stream_destroy(proto);
+  zb_stream_destroy(json);
+}
+
+/* The end of the tests of rejected records: the rejected ones took no offset, so a good record
+ * (`record` into `proto`, kJson[0] into `json`) still gets offset 0 in each stream, and after the
+ * close each table holds exactly that one record. Destroys both streams. */
+static void expect_good_records_at_offset_0(tu_env *env, zb_stream *proto, zb_stream *json,
+                                            const void *record, size_t len) {
+  zb_error *err = NULL;
+  uint64_t offset = 99;
+  TU_EXPECT(ZB_OK, err, zb_stream_ingest_proto(proto, record, len, &offset, &err));
+  assert_int_equal(offset, 0);
+  offset = 99;
+  TU_EXPECT(ZB_OK, err, zb_stream_ingest_json(json, kJson[0], strlen(kJson[0]), &offset, &err));
+  assert_int_equal(offset, 0);
+  TU_EXPECT(ZB_OK, err, zb_stream_close(proto, 10000, &err));
+  TU_EXPECT(ZB_OK, err, zb_stream_close(json, 10000, &err));
+  assert_int_equal(zbtest_server_record_count(env->server, TU_TABLE), 1);
+  assert_int_equal(zbtest_server_record_count(env->server, TU_JSON_TABLE), 1);
+  zb_stream_destroy(proto);
+  zb_stream_destroy(json);
+}
+
 static void test_proto_single_ingest(void **state) {
   tu_env *env = ENV(state);
   zb_stream *stream = tu_open_proto(env->sdk, TU_TABLE, NULL);
   enum { kCount = 20 };
-  uint8_t records[kCount][TU_EVENT_CAP];
-  size_t lens[kCount];
+  tu_batch batch;
+  tu_batch_fill_numbered(&batch, kCount, 0, "single-");
   zb_error *err = NULL;
   /* Every record is ingested from one scratch buffer, overwritten right after each call: the
    * bytes must have been copied before the call returned. */
   uint8_t scratch[TU_EVENT_CAP];
   for (int i = 0; i < kCount; ++i) {
-    char payload[32];
-    snprintf(payload, sizeof payload, "single-%d", i);
-    lens[i] = tu_event(i, payload, records[i]);
-    memcpy(scratch, records[i], lens[i]);
+    memcpy(scratch, batch.records[i], batch.lens[i]);
     uint64_t offset = UINT64_MAX;
     err = TU_ERR_SENTINEL;
-    TU_EXPECT(ZB_OK, err, zb_stream_ingest_proto(stream, scratch, lens[i], &offset, &err));
+    TU_EXPECT(ZB_OK, err, zb_stream_ingest_proto(stream, scratch, batch.lens[i], &offset, &err));
     memset(scratch, 0xee, sizeof scratch);
     assert_int_equal(offset, i);
   }
@@ -47,9 +79,7 @@ static void test_proto_single_ingest(void **state) {
   err = TU_ERR_SENTINEL;
   TU_EXPECT(ZB_OK, err, zb_stream_flush(stream, 10000, &err));
   assert_int_equal(zbtest_server_record_count(env->server, TU_TABLE), kCount + 1);
-  for (int i = 0; i < kCount; ++i) {
-    tu_assert_stored(env->server, TU_TABLE, i, records[i], lens[i], false);
-  }
+  tu_assert_stored_batch(env->server, TU_TABLE, 0, &batch);
   tu_assert_stored(env->server, TU_TABLE, kCount, extra, extra_len, false);
   tu_assert_unacked_count(stream, 0);
 
@@ -62,15 +92,10 @@ static void test_proto_batch_ingest(void **state) {
   tu_env *env = ENV(state);
   zb_stream *stream = tu_open_proto(env->sdk, TU_TABLE, NULL);
   enum { kCount = 12 };
-  uint8_t records[kCount][TU_EVENT_CAP];
-  size_t lens[kCount];
-  const void *pointers[kCount];
-  for (int i = 0; i < kCount; ++i) {
-    char payload[32];
-    snprintf(payload, sizeof payload, "batch-%d", i);
-    lens[i] = tu_event(1000 + i, payload, records[i]);
-    pointers[i] = records[i];
-  }
+  tu_batch batch;
+  tu_batch_fill_numbered(&batch, kCount, 1000, "batch-");
+  const void *const *pointers = batch.pointers;
+  const size_t *lens = batch.lens;
   zb_error *err = NULL;
   uint64_t last = UINT64_MAX;
   /* Batches of 5, 1 and 3 records, then 3 single records. */
@@ -85,7 +110,7 @@ static void test_proto_batch_ingest(void **state) {
   assert_int_equal(last, 8);
   for (int i = 9; i < kCount; ++i) {
     uint64_t offset = UINT64_MAX;
-    TU_EXPECT(ZB_OK, err, zb_stream_ingest_proto(stream, records[i], lens[i], &offset, &err));
+    TU_EXPECT(ZB_OK, err, zb_stream_ingest_proto(stream, pointers[i], lens[i], &offset, &err));
     assert_int_equal(offset, i);
   }
   /* last_offset_out may be NULL. */
@@ -93,11 +118,9 @@ static void test_proto_batch_ingest(void **state) {
 
   TU_EXPECT(ZB_OK, err, zb_stream_flush(stream, 10000, &err));
   assert_int_equal(zbtest_server_record_count(env->server, TU_TABLE), kCount + 2);
-  for (int i = 0; i < kCount; ++i) {
-    tu_assert_stored(env->server, TU_TABLE, i, records[i], lens[i], false);
-  }
-  tu_assert_stored(env->server, TU_TABLE, kCount, records[0], lens[0], false);
-  tu_assert_stored(env->server, TU_TABLE, kCount + 1, records[1], lens[1], false);
+  tu_assert_stored_batch(env->server, TU_TABLE, 0, &batch);
+  tu_assert_stored(env->server, TU_TABLE, kCount, pointers[0], lens[0], false);
+  tu_assert_stored(env->server, TU_TABLE, kCount + 1, pointers[1], lens[1], false);
   TU_EXPECT(ZB_OK, err, zb_stream_close(stream, 10000, &err));
   zb_stream_destroy(stream);
 }
@@ -156,10 +179,7 @@ static void test_streams_into_two_tables(void **state) {
   assert_int_equal(zbtest_server_record_count(env->server, "main.default.proto_table"), 3);
   assert_int_equal(zbtest_server_record_count(env->server, "main.other.json_table"), 3);
   tu_assert_stored(env->server, "main.other.json_table", 2, kJson[2], strlen(kJson[2]), true);
-  TU_EXPECT(ZB_OK, err, zb_stream_close(proto, 10000, &err));
-  TU_EXPECT(ZB_OK, err, zb_stream_close(json, 10000, &err));
-  zb_stream_destroy(proto);
-  zb_stream_destroy(json);
+  close_and_destroy_both(proto, json);
 }
 
 static void test_flush_and_poll_ack_events(void **state) {
@@ -174,13 +194,8 @@ static void test_flush_and_poll_ack_events(void **state) {
   uint64_t next_ack = 0;
   uint64_t last_offset = 0;
   size_t events_seen = 0;
-  uint8_t record[TU_EVENT_CAP];
   for (int round = 0; round < 4; ++round) {
-    for (int i = 0; i < 25; ++i) {
-      const size_t len = tu_event(round * 100 + i, "poll", record);
-      TU_EXPECT(ZB_OK, err, zb_stream_ingest_proto(stream, record, len, &last_offset, &err));
-    }
-    TU_EXPECT(ZB_OK, err, zb_stream_flush(stream, 10000, &err));
+    last_offset = tu_ingest_and_flush(stream, round * 100, 25, "poll");
     /* After a flush the ack watermark covers everything accepted before it. */
     events_seen += tu_drain_acks(stream, &next_ack);
     assert_int_equal(next_ack, last_offset + 1);
@@ -199,12 +214,7 @@ static void test_flush_and_poll_ack_events(void **state) {
 
   TU_EXPECT(ZB_OK, err, zb_stream_close(stream, 10000, &err));
   /* A clean close leaves no error event behind. */
-  while (tu_poll_one(stream, &event, 0)) {
-    assert_int_equal(event.type, ZB_EVENT_ACK);
-    assert_null(event.error);
-    assert_int_equal(event.first_offset, next_ack);
-    next_ack = event.last_offset + 1;
-  }
+  tu_drain_acks(stream, &next_ack);
   assert_int_equal(next_ack, 100);
   zb_stream_destroy(stream);
 }
@@ -213,13 +223,7 @@ static void test_poll_ack_ranges_with_a_large_event_array(void **state) {
   tu_env *env = ENV(state);
   zb_stream *stream = tu_open_proto(env->sdk, TU_TABLE, NULL);
   zb_error *err = NULL;
-  uint8_t record[TU_EVENT_CAP];
-  uint64_t last = 0;
-  for (int i = 0; i < 300; ++i) {
-    const size_t len = tu_event(i, NULL, record);
-    TU_EXPECT(ZB_OK, err, zb_stream_ingest_proto(stream, record, len, &last, &err));
-  }
-  TU_EXPECT(ZB_OK, err, zb_stream_flush(stream, 10000, &err));
+  const uint64_t last = tu_ingest_and_flush(stream, 0, 300, NULL);
   /* The caller's zb_event may be larger than the library's: only event_size strides count. */
   typedef struct {
     zb_event event;
@@ -255,11 +259,7 @@ static void test_wait_for_offset(void **state) {
   zb_error *err = NULL;
   /* Nothing issued yet. */
   TU_EXPECT(ZB_ERR_INVALID_ARG, err, zb_stream_wait_for_offset(stream, 0, 0, &err));
-  uint8_t record[TU_EVENT_CAP];
-  for (int i = 0; i < 3; ++i) {
-    const size_t len = tu_event(i, "wait", record);
-    TU_EXPECT(ZB_OK, err, zb_stream_ingest_proto(stream, record, len, NULL, &err));
-  }
+  tu_ingest_events(stream, 0, 3, "wait");
   err = TU_ERR_SENTINEL;
   TU_EXPECT(ZB_OK, err, zb_stream_wait_for_offset(stream, 2, 10000, &err));
   TU_EXPECT(ZB_OK, err, zb_stream_wait_for_offset(stream, 0, 0, &err));
@@ -279,18 +279,15 @@ static void test_wait_for_offset(void **state) {
 
 static void test_close_is_idempotent_and_final(void **state) {
   tu_env *env = ENV(state);
-  zb_stream *proto = tu_open_proto(env->sdk, TU_TABLE, NULL);
-  zb_stream *json = tu_open_json(env->sdk, "main.default.json", NULL);
+  zb_stream *proto, *json;
+  open_proto_and_json(env, &proto, &json);
   zb_error *err = NULL;
-  uint8_t record[TU_EVENT_CAP];
-  const size_t len = tu_event(7, "close", record);
-  const void *records[1] = {record};
-  const size_t lens[1] = {len};
-  const char *json_records[1] = {kJson[0]};
-  const size_t json_lens[1] = {strlen(kJson[0])};
+  tu_batch one;
+  tu_batch_fill(&one, 1, 7, "close");
+  const size_t json_len = strlen(kJson[0]);
   for (int i = 0; i < 5; ++i) {
-    TU_EXPECT(ZB_OK, err, zb_stream_ingest_proto(proto, record, len, NULL, &err));
-    TU_EXPECT(ZB_OK, err, zb_stream_ingest_json(json, kJson[0], json_lens[0], NULL, &err));
+    TU_EXPECT(ZB_OK, err, zb_stream_ingest_proto(proto, one.records[0], one.lens[0], NULL, &err));
+    TU_EXPECT(ZB_OK, err, zb_stream_ingest_json(json, kJson[0], json_len, NULL, &err));
   }
   err = TU_ERR_SENTINEL;
   TU_EXPECT(ZB_OK, err, zb_stream_close(proto, 10000, &err));
@@ -301,19 +298,20 @@ static void test_close_is_idempotent_and_final(void **state) {
   TU_EXPECT(ZB_OK, err, zb_stream_close(json, 0, &err));
   /* Everything was acknowledged before close returned OK. */
   assert_int_equal(zbtest_server_record_count(env->server, TU_TABLE), 5);
-  assert_int_equal(zbtest_server_record_count(env->server, "main.default.json"), 5);
+  assert_int_equal(zbtest_server_record_count(env->server, TU_JSON_TABLE), 5);
   tu_assert_unacked_count(proto, 0);
   tu_assert_unacked_count(json, 0);
   TU_EXPECT(ZB_OK, err, zb_stream_flush(proto, 0, &err));
 
   /* No record is accepted after a close, whatever the call. */
   uint64_t offset = 1234;
-  TU_EXPECT(ZB_ERR_CLOSED, err, zb_stream_ingest_proto(proto, record, len, &offset, &err));
   TU_EXPECT(ZB_ERR_CLOSED, err,
-            zb_stream_ingest_proto_batch(proto, records, lens, 1, &offset, &err));
-  TU_EXPECT(ZB_ERR_CLOSED, err, zb_stream_ingest_json(json, kJson[0], json_lens[0], &offset, &err));
+            zb_stream_ingest_proto(proto, one.records[0], one.lens[0], &offset, &err));
   TU_EXPECT(ZB_ERR_CLOSED, err,
-            zb_stream_ingest_json_batch(json, json_records, json_lens, 1, &offset, &err));
+            zb_stream_ingest_proto_batch(proto, one.pointers, one.lens, 1, &offset, &err));
+  TU_EXPECT(ZB_ERR_CLOSED, err, zb_stream_ingest_json(json, kJson[0], json_len, &offset, &err));
+  TU_EXPECT(ZB_ERR_CLOSED, err,
+            zb_stream_ingest_json_batch(json, kJson, &json_len, 1, &offset, &err));
   assert_int_equal(offset, 1234);
   /* The close's result does not change with the failed ingests. */
   TU_EXPECT(ZB_OK, err, zb_stream_close(proto, 0, &err));
@@ -325,41 +323,30 @@ static void test_close_is_idempotent_and_final(void **state) {
 
 static void test_record_type_mismatch(void **state) {
   tu_env *env = ENV(state);
-  zb_stream *proto = tu_open_proto(env->sdk, TU_TABLE, NULL);
-  zb_stream *json = tu_open_json(env->sdk, "main.default.json", NULL);
+  zb_stream *proto, *json;
+  open_proto_and_json(env, &proto, &json);
   zb_error *err = NULL;
-  uint8_t record[TU_EVENT_CAP];
-  const size_t len = tu_event(1, "type", record);
-  const void *records[1] = {record};
-  const size_t lens[1] = {len};
-  const char *json_records[1] = {kJson[0]};
-  const size_t json_lens[1] = {strlen(kJson[0])};
+  tu_batch one;
+  tu_batch_fill(&one, 1, 1, "type");
+  const size_t json_len = strlen(kJson[0]);
   uint64_t offset = 55;
-  TU_EXPECT(ZB_ERR_RECORD_TYPE, err, zb_stream_ingest_proto(json, record, len, &offset, &err));
   TU_EXPECT(ZB_ERR_RECORD_TYPE, err,
-            zb_stream_ingest_proto_batch(json, records, lens, 1, &offset, &err));
+            zb_stream_ingest_proto(json, one.records[0], one.lens[0], &offset, &err));
   TU_EXPECT(ZB_ERR_RECORD_TYPE, err,
-            zb_stream_ingest_json(proto, kJson[0], json_lens[0], &offset, &err));
+            zb_stream_ingest_proto_batch(json, one.pointers, one.lens, 1, &offset, &err));
   TU_EXPECT(ZB_ERR_RECORD_TYPE, err,
-            zb_stream_ingest_json_batch(proto, json_records, json_lens, 1, &offset, &err));
+            zb_stream_ingest_json(proto, kJson[0], json_len, &offset, &err));
+  TU_EXPECT(ZB_ERR_RECORD_TYPE, err,
+            zb_stream_ingest_json_batch(proto, kJson, &json_len, 1, &offset, &err));
   assert_int_equal(offset, 55);
   /* Rejected records take no offset. */
-  TU_EXPECT(ZB_OK, err, zb_stream_ingest_proto(proto, record, len, &offset, &err));
-  assert_int_equal(offset, 0);
-  TU_EXPECT(ZB_OK, err, zb_stream_ingest_json(json, kJson[0], json_lens[0], &offset, &err));
-  assert_int_equal(offset, 0);
-  TU_EXPECT(ZB_OK, err, zb_stream_close(proto, 10000, &err));
-  TU_EXPECT(ZB_OK, err, zb_stream_close(json, 10000, &err));
-  assert_int_equal(zbtest_server_record_count(env->server, TU_TABLE), 1);
-  assert_int_equal(zbtest_server_record_count(env->server, "main.default.json"), 1);
-  zb_stream_destroy(proto);
-  zb_stream_destroy(json);
+  expect_good_records_at_offset_0(env, proto, json, one.records[0], one.lens[0]);
 }
 
 static void test_empty_records_and_batches(void **state) {
   tu_env *env = ENV(state);
-  zb_stream *proto = tu_open_proto(env->sdk, TU_TABLE, NULL);
-  zb_stream *json = tu_open_json(env->sdk, "main.default.json", NULL);
+  zb_stream *proto, *json;
+  open_proto_and_json(env, &proto, &json);
   zb_error *err = NULL;
   uint8_t record[TU_EVENT_CAP];
   const size_t len = tu_event(1, "empty", record);
@@ -382,23 +369,13 @@ static void test_empty_records_and_batches(void **state) {
   TU_EXPECT(ZB_ERR_EMPTY_BATCH, err,
             zb_stream_ingest_json_batch(json, json_records, json_lens, 0, NULL, &err));
 
-  uint64_t offset = 99;
-  TU_EXPECT(ZB_OK, err, zb_stream_ingest_proto(proto, record, len, &offset, &err));
-  assert_int_equal(offset, 0);
-  TU_EXPECT(ZB_OK, err, zb_stream_ingest_json(json, kJson[0], json_lens[0], &offset, &err));
-  assert_int_equal(offset, 0);
-  TU_EXPECT(ZB_OK, err, zb_stream_close(proto, 10000, &err));
-  TU_EXPECT(ZB_OK, err, zb_stream_close(json, 10000, &err));
-  assert_int_equal(zbtest_server_record_count(env->server, TU_TABLE), 1);
-  assert_int_equal(zbtest_server_record_count(env->server, "main.default.json"), 1);
-  zb_stream_destroy(proto);
-  zb_stream_destroy(json);
+  expect_good_records_at_offset_0(env, proto, json, record, len);
 }
 
 static void test_records_too_large(void **state) {
   tu_env *env = ENV(state);
-  zb_stream *stream = tu_open_proto(env->sdk, TU_TABLE, NULL);
-  zb_stream *json = tu_open_json(env->sdk, "main.default.json", NULL);
+  zb_stream *stream, *json;
+  open_proto_and_json(env, &stream, &json);
   zb_error *err = NULL;
   const size_t ten_mib = 10485760;
   uint8_t *big = malloc(ten_mib + 1);
@@ -438,10 +415,7 @@ static void test_records_too_large(void **state) {
   tu_assert_stored(env->server, TU_TABLE, 0, four_mib, four_mib_len, false);
   tu_assert_stored(env->server, TU_TABLE, 2, four_mib, four_mib_len, false);
   free(four_mib);
-  TU_EXPECT(ZB_OK, err, zb_stream_close(stream, 10000, &err));
-  TU_EXPECT(ZB_OK, err, zb_stream_close(json, 10000, &err));
-  zb_stream_destroy(stream);
-  zb_stream_destroy(json);
+  close_and_destroy_both(stream, json);
 }
 
 static void test_small_request_limit_splits_requests(void **state) {
@@ -578,8 +552,8 @@ static void test_bad_tables_and_descriptors(void **state) {
 
 static void test_stream_null_arguments(void **state) {
   tu_env *env = ENV(state);
-  zb_stream *stream = tu_open_proto(env->sdk, TU_TABLE, NULL);
-  zb_stream *json = tu_open_json(env->sdk, "main.default.json", NULL);
+  zb_stream *stream, *json;
+  open_proto_and_json(env, &stream, &json);
   zb_error *err = NULL;
   const uint8_t *descriptor;
   size_t descriptor_len;
@@ -652,11 +626,7 @@ static void test_stream_null_arguments(void **state) {
   assert_memory_equal(data, record, len);
   zb_records_free(unacked);
   zbtest_server_withhold_acks(env->server, false);
-
-  TU_EXPECT(ZB_OK, err, zb_stream_close(stream, 10000, &err));
-  TU_EXPECT(ZB_OK, err, zb_stream_close(json, 10000, &err));
-  zb_stream_destroy(stream);
-  zb_stream_destroy(json);
+  close_and_destroy_both(stream, json);
 }
 
 static void test_sdk_destroyed_before_its_stream(void **state) {
@@ -665,7 +635,7 @@ static void test_sdk_destroyed_before_its_stream(void **state) {
   zb_error *err = NULL;
   TU_EXPECT(ZB_OK, err, zb_sdk_new(zbtest_server_endpoint(env->server), NULL, &sdk, &err));
   zb_stream *proto = tu_open_proto(sdk, TU_TABLE, NULL);
-  zb_stream *json = tu_open_json(sdk, "main.default.json", NULL);
+  zb_stream *json = tu_open_json(sdk, TU_JSON_TABLE, NULL);
   zb_sdk_destroy(sdk);
   /* The streams keep working without the caller's SDK handle. */
   uint8_t record[TU_EVENT_CAP];
@@ -682,8 +652,8 @@ static void test_sdk_destroyed_before_its_stream(void **state) {
   TU_EXPECT(ZB_OK, err, zb_stream_close(json, 10000, &err));
   zb_stream_destroy(json);
   assert_int_equal(zbtest_server_record_count(env->server, TU_TABLE), 10);
-  assert_int_equal(zbtest_server_record_count(env->server, "main.default.json"), 11);
-  tu_assert_stored(env->server, "main.default.json", 10, kJson[1], strlen(kJson[1]), true);
+  assert_int_equal(zbtest_server_record_count(env->server, TU_JSON_TABLE), 11);
+  tu_assert_stored(env->server, TU_JSON_TABLE, 10, kJson[1], strlen(kJson[1]), true);
 }
 
 static void test_stream_info(void **state) {
@@ -711,7 +681,7 @@ static void test_stream_info(void **state) {
   for (int i = 0; i < 5; ++i) {
     TU_EXPECT(ZB_OK, err, zb_stream_ingest_proto(stream, record, len, NULL, &err));
   }
-  TU_EXPECT(ZB_OK, err, zb_stream_get_info(stream, &info, &err));
+  info = tu_stream_info(stream);
   assert_int_equal(info.state, ZB_STREAM_OPEN);
   assert_int_equal(info.records_accepted, 6);
   assert_int_equal(info.records_acked, 1);
@@ -720,7 +690,7 @@ static void test_stream_info(void **state) {
   assert_true(info.bytes_in_flight <= 5 * (len + 16));
   zbtest_server_withhold_acks(env->server, false);
   TU_EXPECT(ZB_OK, err, zb_stream_flush(stream, 10000, &err));
-  TU_EXPECT(ZB_OK, err, zb_stream_get_info(stream, &info, &err));
+  info = tu_stream_info(stream);
   assert_int_equal(info.records_accepted, 6);
   assert_int_equal(info.records_acked, 6);
   assert_int_equal(info.records_in_flight, 0);
@@ -742,7 +712,7 @@ static void test_stream_info(void **state) {
   TU_EXPECT(ZB_ERR_INVALID_ARG, err, zb_stream_get_info(NULL, &info, &err));
 
   TU_EXPECT(ZB_OK, err, zb_stream_close(stream, 10000, &err));
-  TU_EXPECT(ZB_OK, err, zb_stream_get_info(stream, &info, &err));
+  info = tu_stream_info(stream);
   assert_int_equal(info.state, ZB_STREAM_CLOSED);
   assert_int_equal(info.records_acked, 6);
   zb_stream_destroy(stream);
@@ -750,24 +720,22 @@ static void test_stream_info(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test_setup_teardown(test_proto_single_ingest, tu_setup, tu_teardown),
-      cmocka_unit_test_setup_teardown(test_proto_batch_ingest, tu_setup, tu_teardown),
-      cmocka_unit_test_setup_teardown(test_json_single_and_batch, tu_setup, tu_teardown),
-      cmocka_unit_test_setup_teardown(test_streams_into_two_tables, tu_setup, tu_teardown),
-      cmocka_unit_test_setup_teardown(test_flush_and_poll_ack_events, tu_setup, tu_teardown),
-      cmocka_unit_test_setup_teardown(test_poll_ack_ranges_with_a_large_event_array, tu_setup,
-                                      tu_teardown),
-      cmocka_unit_test_setup_teardown(test_wait_for_offset, tu_setup, tu_teardown),
-      cmocka_unit_test_setup_teardown(test_close_is_idempotent_and_final, tu_setup, tu_teardown),
-      cmocka_unit_test_setup_teardown(test_record_type_mismatch, tu_setup, tu_teardown),
-      cmocka_unit_test_setup_teardown(test_empty_records_and_batches, tu_setup, tu_teardown),
-      cmocka_unit_test_setup_teardown(test_records_too_large, tu_setup, tu_teardown),
-      cmocka_unit_test_setup_teardown(test_small_request_limit_splits_requests, tu_setup,
-                                      tu_teardown),
-      cmocka_unit_test_setup_teardown(test_bad_tables_and_descriptors, tu_setup, tu_teardown),
-      cmocka_unit_test_setup_teardown(test_stream_null_arguments, tu_setup, tu_teardown),
-      cmocka_unit_test_setup_teardown(test_sdk_destroyed_before_its_stream, tu_setup, tu_teardown),
-      cmocka_unit_test_setup_teardown(test_stream_info, tu_setup, tu_teardown),
+      TU_TEST(test_proto_single_ingest),
+      TU_TEST(test_proto_batch_ingest),
+      TU_TEST(test_json_single_and_batch),
+      TU_TEST(test_streams_into_two_tables),
+      TU_TEST(test_flush_and_poll_ack_events),
+      TU_TEST(test_poll_ack_ranges_with_a_large_event_array),
+      TU_TEST(test_wait_for_offset),
+      TU_TEST(test_close_is_idempotent_and_final),
+      TU_TEST(test_record_type_mismatch),
+      TU_TEST(test_empty_records_and_batches),
+      TU_TEST(test_records_too_large),
+      TU_TEST(test_small_request_limit_splits_requests),
+      TU_TEST(test_bad_tables_and_descriptors),
+      TU_TEST(test_stream_null_arguments),
+      TU_TEST(test_sdk_destroyed_before_its_stream),
+      TU_TEST(test_stream_info),
   };
   return cmocka_run_group_tests_name("streams", tests, NULL, NULL);
 }

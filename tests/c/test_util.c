@@ -6,9 +6,13 @@
 #include <time.h>
 
 int tu_setup(void **state) {
+  return tu_setup_with(state, NULL);
+}
+
+int tu_setup_with(void **state, const zbtest_server_options *options) {
   tu_env *env = calloc(1, sizeof *env);
   if (env == NULL) return -1;
-  env->server = zbtest_server_start(NULL);
+  env->server = zbtest_server_start(options);
   if (env->server == NULL) {
     free(env);
     return -1;
@@ -106,6 +110,19 @@ void tu_expect_(zb_status rc, zb_error **err, zb_status expected, const char *ca
   zb_error_free(tu_expect_error_(rc, err, expected, call, file, line));
 }
 
+void tu_expect_transport(zb_error *err, int grpc_status, int retryable) {
+  assert_non_null(err);
+  assert_int_equal(zb_error_code(err), ZB_ERR_TRANSPORT);
+  if (zb_error_grpc_status(err) != grpc_status || zb_error_is_retryable(err) != retryable) {
+    print_error("\"%s\": grpc status %d (expected %d), retryable %d (expected %d)\n",
+                zb_error_message(err), (int)zb_error_grpc_status(err), grpc_status,
+                (int)zb_error_is_retryable(err), retryable);
+  }
+  assert_int_equal(zb_error_grpc_status(err), grpc_status);
+  assert_int_equal(zb_error_is_retryable(err), retryable);
+  zb_error_free(err);
+}
+
 void tu_config_set(zb_config *cfg, const char *key, const char *value) {
   zb_error *err = NULL;
   TU_EXPECT(ZB_OK, err, zb_config_set(cfg, key, value, &err));
@@ -144,10 +161,92 @@ zb_stream *tu_open_json(zb_sdk *sdk, const char *table, const zb_config *cfg) {
   return stream;
 }
 
+zb_stream *tu_open_proto_with_event_cb(zb_sdk *sdk, const char *table, zb_event_cb cb,
+                                       void *user_data, zb_free_cb free_user_data) {
+  zb_config *cfg = tu_config(NULL);
+  zb_error *err = NULL;
+  TU_EXPECT(ZB_OK, err, zb_config_set_event_callback(cfg, cb, user_data, free_user_data, &err));
+  zb_stream *stream = tu_open_proto(sdk, table, cfg);
+  zb_config_destroy(cfg);
+  return stream;
+}
+
+zb_stream *tu_open_proto_with_wakeup(zb_sdk *sdk, const char *table, zb_wakeup_cb cb,
+                                     void *user_data, zb_free_cb free_user_data) {
+  zb_config *cfg = tu_config(NULL);
+  zb_error *err = NULL;
+  TU_EXPECT(ZB_OK, err, zb_config_set_wakeup(cfg, cb, user_data, free_user_data, &err));
+  zb_stream *stream = tu_open_proto(sdk, table, cfg);
+  zb_config_destroy(cfg);
+  return stream;
+}
+
+zb_error *tu_open_error_(zb_sdk *sdk, const char *table, zb_record_type record_type,
+                         const zb_config *cfg, zb_status expected, const char *call,
+                         const char *file, int line) {
+  const uint8_t *descriptor = NULL;
+  size_t descriptor_len = 0;
+  if (record_type == ZB_RECORD_PROTO) zbtest_descriptor(&descriptor, &descriptor_len);
+  zb_stream *stream = NULL;
+  zb_error *err = NULL;
+  const zb_status rc =
+      zb_stream_new(sdk, table, record_type, descriptor, descriptor_len, cfg, &stream, &err);
+  zb_error *got = tu_expect_error_(rc, &err, expected, call, file, line);
+  if (stream != NULL) {
+    print_error("%s\n  failed but handed back a stream\n", call);
+    zb_stream_destroy(stream);
+    zb_error_free(got);
+    _fail(file, line);
+  }
+  return got;
+}
+
 size_t tu_event(int64_t id, const char *payload, uint8_t *buf) {
   const size_t len = zbtest_encode_event(id, payload, buf, TU_EVENT_CAP);
   assert_true(len > 0 && len <= TU_EVENT_CAP);
   return len;
+}
+
+static void batch_fill(tu_batch *batch, int count, int64_t first_id, const char *payload,
+                       bool numbered) {
+  assert_true(count >= 0 && count <= TU_BATCH_MAX);
+  batch->count = (size_t)count;
+  for (int i = 0; i < count; ++i) {
+    char numbered_payload[64];
+    if (numbered) snprintf(numbered_payload, sizeof numbered_payload, "%s%d", payload, i);
+    batch->lens[i] =
+        tu_event(first_id + i, numbered ? numbered_payload : payload, batch->records[i]);
+    batch->pointers[i] = batch->records[i];
+  }
+}
+
+void tu_batch_fill(tu_batch *batch, int count, int64_t first_id, const char *payload) {
+  batch_fill(batch, count, first_id, payload, false);
+}
+
+void tu_batch_fill_numbered(tu_batch *batch, int count, int64_t first_id, const char *prefix) {
+  batch_fill(batch, count, first_id, prefix, true);
+}
+
+uint64_t tu_ingest_events(zb_stream *stream, int64_t first_id, int count, const char *payload) {
+  uint64_t last = UINT64_MAX;
+  for (int i = 0; i < count; ++i) {
+    uint8_t record[TU_EVENT_CAP];
+    const size_t len = tu_event(first_id + i, payload, record);
+    uint64_t offset = UINT64_MAX;
+    zb_error *err = NULL;
+    TU_EXPECT(ZB_OK, err, zb_stream_ingest_proto(stream, record, len, &offset, &err));
+    if (i > 0) assert_int_equal(offset, last + 1);
+    last = offset;
+  }
+  return last;
+}
+
+uint64_t tu_ingest_and_flush(zb_stream *stream, int64_t first_id, int count, const char *payload) {
+  const uint64_t last = tu_ingest_events(stream, first_id, count, payload);
+  zb_error *err = NULL;
+  TU_EXPECT(ZB_OK, err, zb_stream_flush(stream, 10000, &err));
+  return last;
 }
 
 static bool read_varint(const uint8_t **p, const uint8_t *end, uint64_t *value) {
@@ -201,6 +300,22 @@ void tu_assert_stored(zbtest_server *server, const char *table, int64_t index, c
   }
 }
 
+void tu_assert_stored_batch(zbtest_server *server, const char *table, int64_t first_index,
+                            const tu_batch *batch) {
+  for (size_t i = 0; i < batch->count; ++i) {
+    tu_assert_stored(server, table, first_index + (int64_t)i, batch->records[i], batch->lens[i],
+                     false);
+  }
+}
+
+int64_t tu_stored_event_id(zbtest_server *server, const char *table, int64_t index,
+                           const uint8_t **data, size_t *len) {
+  int64_t id = -1;
+  assert_true(zbtest_server_record(server, table, index, data, len, NULL));
+  assert_true(tu_decode_event_id(*data, *len, &id));
+  return id;
+}
+
 void tu_assert_unacked_count(zb_stream *stream, size_t count) {
   zb_records *records = NULL;
   zb_error *err = NULL;
@@ -209,6 +324,38 @@ void tu_assert_unacked_count(zb_stream *stream, size_t count) {
   const size_t got = zb_records_count(records);
   zb_records_free(records);
   assert_int_equal(got, count);
+}
+
+void tu_assert_records(const zb_records *list, uint64_t first_offset, const void *const *records,
+                       const size_t *lens, size_t count) {
+  assert_non_null(list);
+  assert_int_equal(zb_records_count(list), count);
+  for (size_t i = 0; i < count; ++i) {
+    const void *data = NULL;
+    size_t len = 0;
+    uint64_t offset = 0;
+    zb_error *err = NULL;
+    TU_EXPECT(ZB_OK, err, zb_records_get(list, i, &data, &len, &offset, &err));
+    assert_int_equal(offset, first_offset + i);
+    assert_int_equal(len, lens[i]);
+    assert_memory_equal(data, records[i], len);
+  }
+}
+
+void tu_assert_unacked(zb_stream *stream, uint64_t first_offset, const void *const *records,
+                       const size_t *lens, size_t count) {
+  zb_records *list = NULL;
+  zb_error *err = NULL;
+  TU_EXPECT(ZB_OK, err, zb_stream_unacked(stream, &list, &err));
+  tu_assert_records(list, first_offset, records, lens, count);
+  zb_records_free(list);
+}
+
+zb_stream_info tu_stream_info(zb_stream *stream) {
+  zb_stream_info info = ZB_STREAM_INFO_INIT;
+  zb_error *err = NULL;
+  TU_EXPECT(ZB_OK, err, zb_stream_get_info(stream, &info, &err));
+  return info;
 }
 
 bool tu_poll_one(zb_stream *stream, zb_event *event, int32_t timeout_ms) {
@@ -220,6 +367,14 @@ bool tu_poll_one(zb_stream *stream, zb_event *event, int32_t timeout_ms) {
   assert_true(count <= 1);
   if (count == 1) assert_int_equal(event->struct_size, sizeof *event);
   return count == 1;
+}
+
+/* Checks that an event covering first..last comes right after the ones before it (*next_ack),
+ * and moves *next_ack past it. */
+static void expect_next_range(uint64_t *next_ack, uint64_t first, uint64_t last) {
+  assert_int_equal(first, *next_ack);
+  assert_true(last >= first);
+  *next_ack = last + 1;
 }
 
 size_t tu_drain_acks(zb_stream *stream, uint64_t *next_ack) {
@@ -240,12 +395,66 @@ size_t tu_drain_acks(zb_stream *stream, uint64_t *next_ack) {
         fail();
       }
       assert_null(events[i].error);
-      assert_int_equal(events[i].first_offset, *next_ack);
-      assert_true(events[i].last_offset >= events[i].first_offset);
-      *next_ack = events[i].last_offset + 1;
+      expect_next_range(next_ack, events[i].first_offset, events[i].last_offset);
     }
     seen += count;
   }
+}
+
+static tu_error_event error_event_of(const zb_event *event) {
+  tu_error_event error;
+  error.first_offset = event->first_offset;
+  error.last_offset = event->last_offset;
+  error.code = zb_error_code(event->error);
+  error.grpc_status = zb_error_grpc_status(event->error);
+  error.retryable = zb_error_is_retryable(event->error);
+  snprintf(error.message, sizeof error.message, "%s", zb_error_message(event->error));
+  return error;
+}
+
+void tu_assert_error_event(const tu_error_event *event, uint64_t first, uint64_t last,
+                           zb_status code) {
+  if (event->first_offset != first || event->last_offset != last || event->code != code) {
+    print_error("error event %llu..%llu %s (\"%s\"), expected %llu..%llu %s\n",
+                (unsigned long long)event->first_offset, (unsigned long long)event->last_offset,
+                name_of(event->code), event->message, (unsigned long long)first,
+                (unsigned long long)last, name_of(code));
+  }
+  assert_int_equal(event->first_offset, first);
+  assert_int_equal(event->last_offset, last);
+  assert_int_equal(event->code, code);
+  assert_true(event->message[0] != '\0');
+}
+
+tu_error_event tu_poll_error_event(zb_stream *stream, int64_t timeout_ms, uint64_t *next_ack) {
+  const int64_t deadline = tu_now_ms() + timeout_ms;
+  for (;;) {
+    const int64_t left = deadline - tu_now_ms();
+    zb_event event;
+    if (!tu_poll_one(stream, &event, (int32_t)(left < 0 ? 0 : left < 1000 ? left : 1000))) {
+      if (left <= 0) break;
+      continue;
+    }
+    if (event.type == ZB_EVENT_ERROR) {
+      const tu_error_event error = error_event_of(&event);
+      zb_error_free(event.error);
+      expect_next_range(next_ack, error.first_offset, error.last_offset);
+      return error;
+    }
+    if (event.type != ZB_EVENT_ACK || event.error != NULL) {
+      print_error("an event of type %d (\"%s\") before the error event\n", (int)event.type,
+                  zb_error_message(event.error));
+      zb_error_free(event.error);
+      fail();
+    }
+    expect_next_range(next_ack, event.first_offset, event.last_offset);
+  }
+  print_error("no error event within %lld ms (acks up to offset %llu)\n", (long long)timeout_ms,
+              (unsigned long long)*next_ack);
+  fail();
+  tu_error_event none;
+  memset(&none, 0, sizeof none);
+  return none;
 }
 
 bool tu_contains(const char *haystack, const char *needle) {
@@ -341,9 +550,7 @@ void tu_ingesters_verify_stored(const tu_ingester *ingesters, int threads, zbtes
   for (int64_t i = 0; i < total; ++i) {
     const uint8_t *data = NULL;
     size_t len = 0;
-    int64_t id = -1;
-    assert_true(zbtest_server_record(server, table, i, &data, &len, NULL));
-    assert_true(tu_decode_event_id(data, len, &id));
+    const int64_t id = tu_stored_event_id(server, table, i, &data, &len);
     const int t = (int)(id / TU_THREAD_ID_BASE);
     const int seq = (int)(id % TU_THREAD_ID_BASE);
     if (t < 0 || t >= threads || seq != next_seq[t] || seq >= ingesters[t].count ||
@@ -408,10 +615,25 @@ static void event_log_violation(tu_event_log *log, const char *what, const zb_ev
   }
 }
 
+/* Adds the calling thread to the log's distinct threads. */
+static void event_log_thread(tu_event_log *log, const zb_event *event) {
+  for (int i = 0; i < log->thread_count; ++i) {
+    if (pthread_equal(log->threads[i], pthread_self())) return;
+  }
+  if (log->thread_count < TU_EVENT_LOG_THREADS) {
+    log->threads[log->thread_count++] = pthread_self();
+  } else {
+    event_log_violation(log, "the callback ran on one thread too many", event);
+  }
+}
+
 void tu_event_log_cb(zb_stream *stream, const zb_event *event, void *user_data) {
   tu_event_log *log = user_data;
-  (void)stream;
   pthread_mutex_lock(&log->mu);
+  event_log_thread(log, event);
+  if (log->stream != NULL && stream != log->stream) {
+    event_log_violation(log, "an event of another stream", event);
+  }
   if (event->struct_size < sizeof(zb_event)) {
     event_log_violation(log, "struct_size too small", event);
   } else if (event->first_offset != log->next_ack) {
@@ -426,12 +648,7 @@ void tu_event_log_cb(zb_stream *stream, const zb_event *event, void *user_data) 
     if (event->error == NULL) {
       event_log_violation(log, "an error event without an error", event);
     } else if (log->errors++ == 0) {
-      log->error_first = event->first_offset;
-      log->error_last = event->last_offset;
-      log->error_code = zb_error_code(event->error);
-      log->error_grpc = zb_error_grpc_status(event->error);
-      log->error_retryable = zb_error_is_retryable(event->error);
-      log->error_has_message = zb_error_message(event->error)[0] != '\0';
+      log->error = error_event_of(event);
     }
     log->next_ack = event->last_offset + 1;
   } else {
@@ -450,11 +667,8 @@ void tu_event_log_free(void *user_data) {
 }
 
 bool tu_event_log_wait_errors(tu_event_log *log, int errors, int64_t timeout_ms) {
-  const struct timespec deadline = tu_deadline(timeout_ms);
   pthread_mutex_lock(&log->mu);
-  while (log->errors < errors) {
-    if (pthread_cond_timedwait(&log->cv, &log->mu, &deadline) != 0) break;
-  }
+  TU_WAIT_UNTIL(&log->cv, &log->mu, log->errors >= errors, timeout_ms);
   const bool reached = log->errors >= errors;
   pthread_mutex_unlock(&log->mu);
   return reached;
@@ -465,4 +679,12 @@ tu_event_log tu_event_log_snapshot(tu_event_log *log) {
   tu_event_log copy = *log;
   pthread_mutex_unlock(&log->mu);
   return copy;
+}
+
+tu_event_log tu_event_log_checked(tu_event_log *log) {
+  const tu_event_log seen = tu_event_log_snapshot(log);
+  if (seen.violations != 0)
+    print_error("%d bad events, the first: %s\n", seen.violations, seen.what);
+  assert_int_equal(seen.violations, 0);
+  return seen;
 }

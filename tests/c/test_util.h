@@ -23,8 +23,10 @@
 #include "zbtest_event.h"
 #include "zbtest_server.h"
 
-/* The table every test writes to unless it needs several. */
+/* The table every test writes to unless it needs several, and the one of the JSON stream that
+ * tests open next to a protobuf stream. */
 #define TU_TABLE "main.default.events"
+#define TU_JSON_TABLE "main.default.json"
 
 /* What a test group's setup prepares: a fresh server (faults never leak between tests) and an
  * SDK pointed at it. Teardown frees both even when the test failed. */
@@ -33,9 +35,14 @@ typedef struct tu_env {
   zb_sdk *sdk;
 } tu_env;
 
-/* cmocka group/test fixtures building a tu_env in *state. */
+/* cmocka group/test fixtures building a tu_env in *state: tu_setup() with a server of the
+ * default options, tu_setup_with() with `options` (a fixture of the caller's passes them). */
 int tu_setup(void **state);
+int tu_setup_with(void **state, const zbtest_server_options *options);
 int tu_teardown(void **state);
+
+/* A test with a fresh tu_env: the entry of a cmocka test table for most tests. */
+#define TU_TEST(test) cmocka_unit_test_setup_teardown(test, tu_setup, tu_teardown)
 
 /* Milliseconds on a monotonic clock. */
 int64_t tu_now_ms(void);
@@ -61,6 +68,23 @@ void tu_expect_(zb_status rc, zb_error **err, zb_status expected, const char *ca
 zb_error *tu_expect_error_(zb_status rc, zb_error **err, zb_status expected, const char *call,
                            const char *file, int line);
 
+/* gRPC status codes the server's failures carry. */
+enum {
+  TU_GRPC_INVALID_ARGUMENT = 3,
+  TU_GRPC_NOT_FOUND = 5,
+  TU_GRPC_PERMISSION_DENIED = 7,
+  TU_GRPC_UNAVAILABLE = 14
+};
+
+/* Asserts that `err` is a ZB_ERR_TRANSPORT error with gRPC status `grpc_status` and the given
+ * retryability (1 or 0), and frees it. */
+void tu_expect_transport(zb_error *err, int grpc_status, int retryable);
+
+/* Asserts that `call` fails with ZB_ERR_TRANSPORT (as TU_EXPECT_ERROR) with that gRPC status and
+ * retryability (as tu_expect_transport()). */
+#define TU_EXPECT_TRANSPORT(grpc_status, retryable, err, call) \
+  tu_expect_transport(TU_EXPECT_ERROR(ZB_ERR_TRANSPORT, err, call), (grpc_status), (retryable))
+
 /* A new config with `pairs` applied: "key", "value", ..., NULL. Asserts every set succeeds. */
 zb_config *tu_config(const char *const *pairs);
 
@@ -72,9 +96,51 @@ void tu_config_set(zb_config *cfg, const char *key, const char *value);
 zb_stream *tu_open_proto(zb_sdk *sdk, const char *table, const zb_config *cfg);
 zb_stream *tu_open_json(zb_sdk *sdk, const char *table, const zb_config *cfg);
 
+/* tu_open_proto() with a config that has only an event callback (or only a wakeup). */
+zb_stream *tu_open_proto_with_event_cb(zb_sdk *sdk, const char *table, zb_event_cb cb,
+                                       void *user_data, zb_free_cb free_user_data);
+zb_stream *tu_open_proto_with_wakeup(zb_sdk *sdk, const char *table, zb_wakeup_cb cb,
+                                     void *user_data, zb_free_cb free_user_data);
+
+/* Asserts that opening a stream of `record_type` (ZB_RECORD_PROTO with the Event descriptor, or
+ * ZB_RECORD_JSON) into `table` fails with `expected` (as TU_EXPECT_ERROR checks it) and leaves
+ * no stream; returns the error object, which the caller frees. `cfg` may be NULL. */
+#define TU_OPEN_ERROR(expected, sdk, table, record_type, cfg)                                 \
+  tu_open_error_((sdk), (table), (record_type), (cfg), (expected),                            \
+                 "zb_stream_new(" #sdk ", " #table ", " #record_type ", " #cfg ")", __FILE__, \
+                 __LINE__)
+zb_error *tu_open_error_(zb_sdk *sdk, const char *table, zb_record_type record_type,
+                         const zb_config *cfg, zb_status expected, const char *call,
+                         const char *file, int line);
+
 /* A serialized Event{id, payload} in `buf` (at least TU_EVENT_CAP bytes); returns its length. */
 #define TU_EVENT_CAP 256
 size_t tu_event(int64_t id, const char *payload, uint8_t *buf);
+
+/* Up to TU_BATCH_MAX Event records, with the pointer and length arrays that the batch ingest
+ * calls and zb_records checks take. pointers[i] points into records[i]: do not copy a tu_batch. */
+#define TU_BATCH_MAX 32
+typedef struct tu_batch {
+  size_t count;
+  uint8_t records[TU_BATCH_MAX][TU_EVENT_CAP];
+  const void *pointers[TU_BATCH_MAX];
+  size_t lens[TU_BATCH_MAX];
+} tu_batch;
+
+/* Fills `batch` with `count` records, record i being Event{first_id + i, payload}. */
+void tu_batch_fill(tu_batch *batch, int count, int64_t first_id, const char *payload);
+
+/* As tu_batch_fill(), but record i's payload is `prefix` followed by i ("single-" gives
+ * "single-0", "single-1", ...). */
+void tu_batch_fill_numbered(tu_batch *batch, int count, int64_t first_id, const char *prefix);
+
+/* Ingests Event{id, payload} for id = first_id .. first_id + count - 1, one
+ * zb_stream_ingest_proto() each, asserting that every call succeeds and takes the offset after
+ * the previous one's. Returns the last offset. */
+uint64_t tu_ingest_events(zb_stream *stream, int64_t first_id, int count, const char *payload);
+
+/* tu_ingest_events(), then a flush that must succeed: the records are acknowledged. */
+uint64_t tu_ingest_and_flush(zb_stream *stream, int64_t first_id, int count, const char *payload);
 
 /* Decodes an Event as tu_event() encodes it (id, then an optional payload): sets *id and
  * returns true, or returns false when the bytes are not such an Event. */
@@ -85,8 +151,30 @@ bool tu_decode_event_id(const uint8_t *data, size_t len, int64_t *id);
 void tu_assert_stored(zbtest_server *server, const char *table, int64_t index, const void *data,
                       size_t len, bool is_json);
 
+/* Asserts that the server stored records first_index .. of `table` as exactly the batch's
+ * records, in order. */
+void tu_assert_stored_batch(zbtest_server *server, const char *table, int64_t first_index,
+                            const tu_batch *batch);
+
+/* The id of the Event the server stored as record `index` of `table`, asserting that there is
+ * such a record and that it decodes; *data and *len get its bytes. */
+int64_t tu_stored_event_id(zbtest_server *server, const char *table, int64_t index,
+                           const uint8_t **data, size_t *len);
+
 /* Asserts that the stream has exactly `count` unacknowledged records (and frees the list). */
 void tu_assert_unacked_count(zb_stream *stream, size_t count);
+
+/* Asserts that `list` holds exactly `count` records, record i being the `lens[i]` bytes of
+ * records[i] at offset first_offset + i. */
+void tu_assert_records(const zb_records *list, uint64_t first_offset, const void *const *records,
+                       const size_t *lens, size_t count);
+
+/* tu_assert_records() on the stream's unacknowledged records (the list is freed here). */
+void tu_assert_unacked(zb_stream *stream, uint64_t first_offset, const void *const *records,
+                       const size_t *lens, size_t count);
+
+/* The stream's zb_stream_get_info(), asserting that it succeeds. */
+zb_stream_info tu_stream_info(zb_stream *stream);
 
 /* Polls `stream` (no event callback) until an event arrives or `timeout_ms` passes; returns
  * true with *event filled (its error owned by the caller), false on timeout. */
@@ -96,10 +184,27 @@ bool tu_poll_one(zb_stream *stream, zb_event *event, int32_t timeout_ms);
  * *next_ack (updated), never overlapping, every event an ack. Returns the events seen. */
 size_t tu_drain_acks(zb_stream *stream, uint64_t *next_ack);
 
+/* What an error event said, its error object read into plain fields. */
+typedef struct tu_error_event {
+  uint64_t first_offset, last_offset;
+  zb_status code;
+  int32_t grpc_status;
+  int32_t retryable;
+  char message[256]; /* "" when it had none */
+} tu_error_event;
+
+/* Asserts that the error event covers exactly first..last, with `code` and a message. */
+void tu_assert_error_event(const tu_error_event *event, uint64_t first, uint64_t last,
+                           zb_status code);
+
+/* Polls `stream` (no event callback) until an error event arrives, for `timeout_ms` at the most
+ * (0: only the events queued now), and returns it; fails when none comes. The ack events before
+ * it must cover *next_ack onwards without a gap or an overlap, and the error event must begin
+ * where they end; *next_ack ends past the error event. */
+tu_error_event tu_poll_error_event(zb_stream *stream, int64_t timeout_ms, uint64_t *next_ack);
+
 /* Whether `haystack` contains `needle`. */
 bool tu_contains(const char *haystack, const char *needle);
-
-#endif /* ZB_TESTS_C_TEST_UTIL_H */
 
 /* ---- Many threads ingesting into one stream ---------------------------------------------- */
 
@@ -138,34 +243,50 @@ void tu_ingesters_verify_stored(const tu_ingester *ingesters, int threads, zbtes
 /* An absolute CLOCK_REALTIME deadline `ms` from now, for pthread_cond_timedwait. */
 struct timespec tu_deadline(int64_t ms);
 
+/* With `mu` locked: waits on `cv` until `condition` holds or `timeout_ms` have passed, whichever
+ * comes first (the caller tells which by the condition); `mu` is locked again when it ends. */
+#define TU_WAIT_UNTIL(cv, mu, condition, timeout_ms)                                      \
+  do {                                                                                    \
+    const struct timespec tu_wait_deadline_ = tu_deadline(timeout_ms);                    \
+    while (!(condition) && pthread_cond_timedwait((cv), (mu), &tu_wait_deadline_) == 0) { \
+    }                                                                                     \
+  } while (0)
+
 /* A serialized Event{id, payload of `payload_len` 'x' characters} in a new malloc'd buffer
  * (*out, freed by the caller); returns its length. */
 size_t tu_big_event(int64_t id, size_t payload_len, uint8_t **out);
 
 /* ---- An event callback that records what it sees ----------------------------------------- */
 
+#define TU_EVENT_LOG_THREADS 4
+
 typedef struct tu_event_log {
   pthread_mutex_t mu;
   pthread_cond_t cv;
+  zb_stream *stream; /* when set, the stream every event must come from */
   uint64_t next_ack; /* the first offset the next ack (or error) event must cover */
   int64_t acks;      /* ack events */
-  int errors;        /* error events; the first one's details below */
-  uint64_t error_first, error_last;
-  zb_status error_code;
-  int32_t error_grpc;
-  int32_t error_retryable;
-  bool error_has_message;
-  int violations; /* events out of order, overlapping or malformed; the first in `what` */
+  int errors;        /* error events; the first one below */
+  tu_error_event error;
+  pthread_t threads[TU_EVENT_LOG_THREADS]; /* the distinct threads the callback ran on */
+  int thread_count;
+  int violations; /* events out of order, overlapping, malformed, of another stream or on a
+                     thread too many; the first in `what` */
   char what[256];
   int freed; /* free_user_data calls */
 } tu_event_log;
 
 void tu_event_log_init(tu_event_log *log);
 void tu_event_log_fini(tu_event_log *log);
-/* The zb_event_cb and zb_free_cb to register with a tu_event_log as user_data. */
+/* The zb_event_cb and zb_free_cb to register with a tu_event_log as user_data. A poller may
+ * also hand each polled event to tu_event_log_cb() to have it checked and counted. */
 void tu_event_log_cb(zb_stream *stream, const zb_event *event, void *user_data);
 void tu_event_log_free(void *user_data);
 /* Waits until the log counts `errors` error events; false after `timeout_ms`. */
 bool tu_event_log_wait_errors(tu_event_log *log, int errors, int64_t timeout_ms);
 /* A copy of the log taken under its lock (the copy's mutex and condition are not usable). */
 tu_event_log tu_event_log_snapshot(tu_event_log *log);
+/* A snapshot, asserting that no event broke the rules (the first that did is printed). */
+tu_event_log tu_event_log_checked(tu_event_log *log);
+
+#endif /* ZB_TESTS_C_TEST_UTIL_H */

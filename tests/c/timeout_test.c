@@ -9,25 +9,14 @@
 
 #define ENV(state) ((tu_env *)*(state))
 
-static size_t ingest_event(zb_stream *stream, int64_t id, uint8_t *record, uint64_t *offset) {
-  const size_t len = tu_event(id, "timeout", record);
-  zb_error *err = NULL;
-  TU_EXPECT(ZB_OK, err, zb_stream_ingest_proto(stream, record, len, offset, &err));
-  return len;
-}
-
 static void test_flush_and_wait_time_out_while_acks_are_withheld(void **state) {
   tu_env *env = ENV(state);
   zb_stream *stream = tu_open_proto(env->sdk, TU_TABLE, NULL);
   zb_error *err = NULL;
-  uint8_t record[TU_EVENT_CAP];
-  uint64_t offset = 0;
-  ingest_event(stream, 0, record, &offset);
-  TU_EXPECT(ZB_OK, err, zb_stream_flush(stream, 10000, &err));
+  tu_ingest_and_flush(stream, 0, 1, "timeout");
 
   zbtest_server_withhold_acks(env->server, true);
-  for (int i = 1; i <= 5; ++i) ingest_event(stream, i, record, &offset);
-  assert_int_equal(offset, 5);
+  assert_int_equal(tu_ingest_events(stream, 1, 5, "timeout"), 5);
   /* The records reach the server; only the acks are missing. */
   assert_true(zbtest_server_wait_records(env->server, TU_TABLE, 6, 10000));
 
@@ -50,8 +39,7 @@ static void test_flush_and_wait_time_out_while_acks_are_withheld(void **state) {
   TU_EXPECT(ZB_OK, err, zb_stream_flush(stream, 10000, &err));
   TU_EXPECT(ZB_OK, err, zb_stream_wait_for_offset(stream, 5, 0, &err));
   tu_assert_unacked_count(stream, 0);
-  ingest_event(stream, 6, record, &offset);
-  assert_int_equal(offset, 6);
+  assert_int_equal(tu_ingest_events(stream, 6, 1, "timeout"), 6);
   TU_EXPECT(ZB_OK, err, zb_stream_close(stream, 10000, &err));
   assert_int_equal(zbtest_server_record_count(env->server, TU_TABLE), 7);
   zb_stream_destroy(stream);
@@ -62,10 +50,8 @@ static void test_wait_for_offset_with_delayed_acks(void **state) {
   zb_stream *stream = tu_open_proto(env->sdk, TU_TABLE, NULL);
   zb_error *err = NULL;
   zbtest_server_delay_acks(env->server, 400);
-  uint8_t record[TU_EVENT_CAP];
-  uint64_t offset = 0;
   const int64_t started = tu_now_ms();
-  ingest_event(stream, 0, record, &offset);
+  tu_ingest_events(stream, 0, 1, "timeout");
   TU_EXPECT(ZB_ERR_TIMEOUT, err, zb_stream_wait_for_offset(stream, 0, 50, &err));
   /* The delay passes and the ack arrives. */
   TU_EXPECT(ZB_OK, err, zb_stream_wait_for_offset(stream, 0, 10000, &err));
@@ -79,20 +65,16 @@ static void test_close_timeout_reports_the_unacked_records(void **state) {
   tu_env *env = ENV(state);
   zb_stream *stream = tu_open_proto(env->sdk, TU_TABLE, NULL);
   zb_error *err = NULL;
-  uint8_t record[TU_EVENT_CAP];
-  uint64_t offset = 0;
-  for (int i = 0; i < 3; ++i) ingest_event(stream, i, record, &offset);
-  TU_EXPECT(ZB_OK, err, zb_stream_flush(stream, 10000, &err));
+  tu_ingest_and_flush(stream, 0, 3, "timeout");
 
   zbtest_server_withhold_acks(env->server, true);
   enum { kLeft = 5 };
-  uint8_t left[kLeft][TU_EVENT_CAP];
-  size_t left_lens[kLeft];
+  tu_batch left;
+  tu_batch_fill_numbered(&left, kLeft, 100, "left behind ");
   for (int i = 0; i < kLeft; ++i) {
-    char payload[32];
-    snprintf(payload, sizeof payload, "left behind %d", i);
-    left_lens[i] = tu_event(100 + i, payload, left[i]);
-    TU_EXPECT(ZB_OK, err, zb_stream_ingest_proto(stream, left[i], left_lens[i], &offset, &err));
+    uint64_t offset = 0;
+    TU_EXPECT(ZB_OK, err,
+              zb_stream_ingest_proto(stream, left.records[i], left.lens[i], &offset, &err));
     assert_int_equal(offset, 3 + i);
   }
   const int64_t started = tu_now_ms();
@@ -105,46 +87,18 @@ static void test_close_timeout_reports_the_unacked_records(void **state) {
     fail();
   }
 
-  /* The events: acks for 0..2, then one error event for exactly 3..7. */
+  /* The events, all queued by now: acks for 0..2, then one error event for exactly 3..7, then
+   * nothing. */
   uint64_t next_ack = 0;
+  const tu_error_event error = tu_poll_error_event(stream, 0, &next_ack);
+  tu_assert_error_event(&error, 3, 7, ZB_ERR_TIMEOUT);
   zb_event event;
-  bool saw_error = false;
-  while (tu_poll_one(stream, &event, 0)) {
-    if (event.type == ZB_EVENT_ACK) {
-      assert_false(saw_error);
-      assert_null(event.error);
-      assert_int_equal(event.first_offset, next_ack);
-      next_ack = event.last_offset + 1;
-      continue;
-    }
-    assert_int_equal(event.type, ZB_EVENT_ERROR);
-    assert_false(saw_error);
-    saw_error = true;
-    const uint64_t first = event.first_offset, last = event.last_offset;
-    const zb_status code = zb_error_code(event.error);
-    const bool has_message = zb_error_message(event.error)[0] != '\0';
-    zb_error_free(event.error);
-    assert_int_equal(first, 3);
-    assert_int_equal(last, 7);
-    assert_int_equal(code, ZB_ERR_TIMEOUT);
-    assert_true(has_message);
-  }
-  assert_true(saw_error);
-  assert_int_equal(next_ack, 3);
+  assert_false(tu_poll_one(stream, &event, 0));
 
   /* Exactly those records, with their offsets and bytes, stay retrievable. */
   zb_records *unacked = NULL;
   TU_EXPECT(ZB_OK, err, zb_stream_unacked(stream, &unacked, &err));
-  assert_int_equal(zb_records_count(unacked), kLeft);
-  for (size_t i = 0; i < kLeft; ++i) {
-    const void *data = NULL;
-    size_t len = 0;
-    uint64_t record_offset = 0;
-    TU_EXPECT(ZB_OK, err, zb_records_get(unacked, i, &data, &len, &record_offset, &err));
-    assert_int_equal(record_offset, 3 + i);
-    assert_int_equal(len, left_lens[i]);
-    assert_memory_equal(data, left[i], len);
-  }
+  tu_assert_records(unacked, 3, left.pointers, left.lens, kLeft);
   /* The list is a copy: it outlives later calls and the stream's own state. */
   zb_records *again = NULL;
   TU_EXPECT(ZB_OK, err, zb_stream_unacked(stream, &again, &err));
@@ -155,7 +109,8 @@ static void test_close_timeout_reports_the_unacked_records(void **state) {
   zb_error *second = TU_EXPECT_ERROR(ZB_ERR_TIMEOUT, err, zb_stream_close(stream, 200, &err));
   zb_error_free(second);
   TU_EXPECT(ZB_ERR_TIMEOUT, err, zb_stream_close(stream, 0, &err));
-  TU_EXPECT(ZB_ERR_CLOSED, err, zb_stream_ingest_proto(stream, left[0], left_lens[0], NULL, &err));
+  TU_EXPECT(ZB_ERR_CLOSED, err,
+            zb_stream_ingest_proto(stream, left.records[0], left.lens[0], NULL, &err));
   zb_error_free(close_err);
 
   zbtest_server_withhold_acks(env->server, false);
@@ -164,11 +119,12 @@ static void test_close_timeout_reports_the_unacked_records(void **state) {
   const void *data = NULL;
   size_t len = 0;
   TU_EXPECT(ZB_OK, err, zb_records_get(unacked, kLeft - 1, &data, &len, NULL, &err));
-  assert_int_equal(len, left_lens[kLeft - 1]);
-  assert_memory_equal(data, left[kLeft - 1], len);
+  assert_int_equal(len, left.lens[kLeft - 1]);
+  assert_memory_equal(data, left.records[kLeft - 1], len);
   zb_records_free(unacked);
 }
 
+/* A stream whose window holds 10 records, an ingest waiting `ingest_timeout_ms` for room. */
 static zb_stream *open_small_window(tu_env *env, const char *ingest_timeout_ms) {
   const char *const pairs[] = {"stream.ingest.timeout.ms", ingest_timeout_ms,
                                "stream.max.inflight.records", "10", NULL};
@@ -178,28 +134,37 @@ static zb_stream *open_small_window(tu_env *env, const char *ingest_timeout_ms) 
   return stream;
 }
 
+/* Fills the window: records 0..9, at offsets 0..9. */
+static void fill_window(zb_stream *stream) {
+  assert_int_equal(tu_ingest_events(stream, 0, 10, "timeout"), 9);
+}
+
+/* A small window, filled while the server withholds its acks: full until they come. */
+static zb_stream *open_full_window(tu_env *env, const char *ingest_timeout_ms) {
+  zb_stream *stream = open_small_window(env, ingest_timeout_ms);
+  zbtest_server_withhold_acks(env->server, true);
+  fill_window(stream);
+  return stream;
+}
+
 static void test_non_blocking_ingest_fails_at_once_when_full(void **state) {
   tu_env *env = ENV(state);
-  zb_stream *stream = open_small_window(env, "0");
+  zb_stream *stream = open_full_window(env, "0");
   zb_error *err = NULL;
-  zbtest_server_withhold_acks(env->server, true);
-  uint8_t record[TU_EVENT_CAP];
+  tu_batch eleventh;
+  tu_batch_fill(&eleventh, 1, 10, "eleventh");
+  const void *record = eleventh.records[0];
+  const size_t len = eleventh.lens[0];
   uint64_t offset = 0;
-  for (int i = 0; i < 10; ++i) {
-    ingest_event(stream, i, record, &offset);
-    assert_int_equal(offset, i);
-  }
-  const size_t len = tu_event(10, "eleventh", record);
-  const void *batch[1] = {record};
-  const size_t batch_lens[1] = {len};
   for (int attempt = 0; attempt < 3; ++attempt) {
     const int64_t started = tu_now_ms();
     offset = 1234;
     TU_EXPECT(ZB_ERR_QUEUE_FULL, err, zb_stream_ingest_proto(stream, record, len, &offset, &err));
     assert_true(tu_now_ms() - started < 150);
     assert_int_equal(offset, 1234);
-    TU_EXPECT(ZB_ERR_QUEUE_FULL, err,
-              zb_stream_ingest_proto_batch(stream, batch, batch_lens, 1, &offset, &err));
+    TU_EXPECT(
+        ZB_ERR_QUEUE_FULL, err,
+        zb_stream_ingest_proto_batch(stream, eleventh.pointers, eleventh.lens, 1, &offset, &err));
   }
   tu_assert_unacked_count(stream, 10);
 
@@ -215,13 +180,11 @@ static void test_non_blocking_ingest_fails_at_once_when_full(void **state) {
 
 static void test_blocking_ingest_times_out_when_full(void **state) {
   tu_env *env = ENV(state);
-  zb_stream *stream = open_small_window(env, "200");
+  zb_stream *stream = open_full_window(env, "200");
   zb_error *err = NULL;
-  zbtest_server_withhold_acks(env->server, true);
   uint8_t record[TU_EVENT_CAP];
-  uint64_t offset = 0;
-  for (int i = 0; i < 10; ++i) ingest_event(stream, i, record, &offset);
   const size_t len = tu_event(10, "eleventh", record);
+  uint64_t offset = 0;
   const int64_t started = tu_now_ms();
   TU_EXPECT(ZB_ERR_QUEUE_FULL, err, zb_stream_ingest_proto(stream, record, len, &offset, &err));
   const int64_t took = tu_now_ms() - started;
@@ -237,6 +200,7 @@ static void test_blocking_ingest_times_out_when_full(void **state) {
 typedef struct blocked_ingest {
   pthread_mutex_t mu;
   pthread_cond_t cv;
+  pthread_t thread;
   zb_stream *stream;
   bool started;
   bool done;
@@ -271,16 +235,21 @@ static void *blocked_ingest_thread(void *arg) {
   return NULL;
 }
 
-/* Starts the blocked ingest and checks that it stays blocked for a while. */
-static void start_blocked_ingest(blocked_ingest *b, zb_stream *stream, pthread_t *thread) {
+/* Starts the ingest of record 10 on a thread of its own, and waits until the thread runs. */
+static void launch_blocked_ingest(blocked_ingest *b, zb_stream *stream) {
   memset(b, 0, sizeof *b);
   pthread_mutex_init(&b->mu, NULL);
   pthread_cond_init(&b->cv, NULL);
   b->stream = stream;
-  assert_int_equal(pthread_create(thread, NULL, blocked_ingest_thread, b), 0);
+  assert_int_equal(pthread_create(&b->thread, NULL, blocked_ingest_thread, b), 0);
   pthread_mutex_lock(&b->mu);
   while (!b->started) pthread_cond_wait(&b->cv, &b->mu);
   pthread_mutex_unlock(&b->mu);
+}
+
+/* Launches the blocked ingest and checks that it stays blocked for a while. */
+static void start_blocked_ingest(blocked_ingest *b, zb_stream *stream) {
+  launch_blocked_ingest(b, stream);
   /* Holding the state: it must not return while the window is full. */
   tu_sleep_ms(150);
   pthread_mutex_lock(&b->mu);
@@ -289,26 +258,21 @@ static void start_blocked_ingest(blocked_ingest *b, zb_stream *stream, pthread_t
   assert_false(done);
 }
 
-static void finish_blocked_ingest(blocked_ingest *b, pthread_t thread) {
-  assert_int_equal(pthread_join(thread, NULL), 0);
+static void finish_blocked_ingest(blocked_ingest *b) {
+  assert_int_equal(pthread_join(b->thread, NULL), 0);
   pthread_cond_destroy(&b->cv);
   pthread_mutex_destroy(&b->mu);
 }
 
 static void test_blocked_ingest_released_by_acks(void **state) {
   tu_env *env = ENV(state);
-  zb_stream *stream = open_small_window(env, "-1");
+  zb_stream *stream = open_full_window(env, "-1");
   zb_error *err = NULL;
-  zbtest_server_withhold_acks(env->server, true);
-  uint8_t record[TU_EVENT_CAP];
-  uint64_t offset = 0;
-  for (int i = 0; i < 10; ++i) ingest_event(stream, i, record, &offset);
   blocked_ingest b;
-  pthread_t thread;
-  start_blocked_ingest(&b, stream, &thread);
+  start_blocked_ingest(&b, stream);
 
   zbtest_server_withhold_acks(env->server, false);
-  finish_blocked_ingest(&b, thread);
+  finish_blocked_ingest(&b);
   assert_int_equal(b.rc, ZB_OK);
   assert_int_equal(b.offset, 10);
   TU_EXPECT(ZB_OK, err, zb_stream_flush(stream, 10000, &err));
@@ -319,19 +283,14 @@ static void test_blocked_ingest_released_by_acks(void **state) {
 
 static void test_blocked_ingest_released_by_close(void **state) {
   tu_env *env = ENV(state);
-  zb_stream *stream = open_small_window(env, "-1");
+  zb_stream *stream = open_full_window(env, "-1");
   zb_error *err = NULL;
-  zbtest_server_withhold_acks(env->server, true);
-  uint8_t record[TU_EVENT_CAP];
-  uint64_t offset = 0;
-  for (int i = 0; i < 10; ++i) ingest_event(stream, i, record, &offset);
   blocked_ingest b;
-  pthread_t thread;
-  start_blocked_ingest(&b, stream, &thread);
+  start_blocked_ingest(&b, stream);
 
   /* The acks never come: close times out, and the blocked ingest gives up as closed. */
   TU_EXPECT(ZB_ERR_TIMEOUT, err, zb_stream_close(stream, 200, &err));
-  finish_blocked_ingest(&b, thread);
+  finish_blocked_ingest(&b);
   assert_int_equal(b.rc, ZB_ERR_CLOSED);
   assert_int_equal(b.err_code, ZB_ERR_CLOSED);
   assert_true(b.err_has_message);
@@ -347,24 +306,14 @@ static void test_blocked_ingest_released_by_close_that_succeeds(void **state) {
   zb_stream *stream = open_small_window(env, "-1");
   zb_error *err = NULL;
   zbtest_server_delay_acks(env->server, 300);
-  uint8_t record[TU_EVENT_CAP];
-  uint64_t offset = 0;
-  for (int i = 0; i < 10; ++i) ingest_event(stream, i, record, &offset);
+  fill_window(stream);
   blocked_ingest b;
-  pthread_t thread;
-  memset(&b, 0, sizeof b);
-  pthread_mutex_init(&b.mu, NULL);
-  pthread_cond_init(&b.cv, NULL);
-  b.stream = stream;
-  assert_int_equal(pthread_create(&thread, NULL, blocked_ingest_thread, &b), 0);
-  pthread_mutex_lock(&b.mu);
-  while (!b.started) pthread_cond_wait(&b.cv, &b.mu);
-  pthread_mutex_unlock(&b.mu);
+  launch_blocked_ingest(&b, stream);
 
   /* close() waits for the delayed acks and succeeds; the ingest either got in before the close
    * (and was acknowledged by it) or was refused as closed: never lost, never stuck. */
   TU_EXPECT(ZB_OK, err, zb_stream_close(stream, 10000, &err));
-  finish_blocked_ingest(&b, thread);
+  finish_blocked_ingest(&b);
   if (b.rc == ZB_OK) {
     assert_int_equal(b.offset, 10);
     assert_int_equal(zbtest_server_record_count(env->server, TU_TABLE), 11);
@@ -381,29 +330,18 @@ static void test_close_timeout_error_event_reaches_the_callback(void **state) {
   tu_env *env = ENV(state);
   static tu_event_log log; /* static: the library may touch it until the stream is destroyed */
   tu_event_log_init(&log);
-  zb_config *cfg = tu_config(NULL);
+  zb_stream *stream =
+      tu_open_proto_with_event_cb(env->sdk, TU_TABLE, tu_event_log_cb, &log, tu_event_log_free);
   zb_error *err = NULL;
-  TU_EXPECT(ZB_OK, err,
-            zb_config_set_event_callback(cfg, tu_event_log_cb, &log, tu_event_log_free, &err));
-  zb_stream *stream = tu_open_proto(env->sdk, TU_TABLE, cfg);
-  zb_config_destroy(cfg);
-  uint8_t record[TU_EVENT_CAP];
-  uint64_t offset = 0;
-  for (int i = 0; i < 3; ++i) ingest_event(stream, i, record, &offset);
-  TU_EXPECT(ZB_OK, err, zb_stream_flush(stream, 10000, &err));
+  tu_ingest_and_flush(stream, 0, 3, "timeout");
   zbtest_server_withhold_acks(env->server, true);
-  for (int i = 3; i < 7; ++i) ingest_event(stream, i, record, &offset);
+  tu_ingest_events(stream, 3, 4, "timeout");
   TU_EXPECT(ZB_ERR_TIMEOUT, err, zb_stream_close(stream, 150, &err));
 
   /* close() returned after the callback had the events queued so far, the error included. */
-  const tu_event_log seen = tu_event_log_snapshot(&log);
-  if (seen.violations != 0) print_error("%s\n", seen.what);
-  assert_int_equal(seen.violations, 0);
+  const tu_event_log seen = tu_event_log_checked(&log);
   assert_int_equal(seen.errors, 1);
-  assert_int_equal(seen.error_first, 3);
-  assert_int_equal(seen.error_last, 6);
-  assert_int_equal(seen.error_code, ZB_ERR_TIMEOUT);
-  assert_true(seen.error_has_message);
+  tu_assert_error_event(&seen.error, 3, 6, ZB_ERR_TIMEOUT);
   tu_assert_unacked_count(stream, 4);
   TU_EXPECT(ZB_ERR_TIMEOUT, err, zb_stream_close(stream, 150, &err));
   zbtest_server_withhold_acks(env->server, false);
@@ -460,23 +398,16 @@ static void test_inflight_bytes_limit(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test_setup_teardown(test_flush_and_wait_time_out_while_acks_are_withheld,
-                                      tu_setup, tu_teardown),
-      cmocka_unit_test_setup_teardown(test_wait_for_offset_with_delayed_acks, tu_setup,
-                                      tu_teardown),
-      cmocka_unit_test_setup_teardown(test_close_timeout_reports_the_unacked_records, tu_setup,
-                                      tu_teardown),
-      cmocka_unit_test_setup_teardown(test_close_timeout_error_event_reaches_the_callback, tu_setup,
-                                      tu_teardown),
-      cmocka_unit_test_setup_teardown(test_inflight_bytes_limit, tu_setup, tu_teardown),
-      cmocka_unit_test_setup_teardown(test_non_blocking_ingest_fails_at_once_when_full, tu_setup,
-                                      tu_teardown),
-      cmocka_unit_test_setup_teardown(test_blocking_ingest_times_out_when_full, tu_setup,
-                                      tu_teardown),
-      cmocka_unit_test_setup_teardown(test_blocked_ingest_released_by_acks, tu_setup, tu_teardown),
-      cmocka_unit_test_setup_teardown(test_blocked_ingest_released_by_close, tu_setup, tu_teardown),
-      cmocka_unit_test_setup_teardown(test_blocked_ingest_released_by_close_that_succeeds, tu_setup,
-                                      tu_teardown),
+      TU_TEST(test_flush_and_wait_time_out_while_acks_are_withheld),
+      TU_TEST(test_wait_for_offset_with_delayed_acks),
+      TU_TEST(test_close_timeout_reports_the_unacked_records),
+      TU_TEST(test_close_timeout_error_event_reaches_the_callback),
+      TU_TEST(test_inflight_bytes_limit),
+      TU_TEST(test_non_blocking_ingest_fails_at_once_when_full),
+      TU_TEST(test_blocking_ingest_times_out_when_full),
+      TU_TEST(test_blocked_ingest_released_by_acks),
+      TU_TEST(test_blocked_ingest_released_by_close),
+      TU_TEST(test_blocked_ingest_released_by_close_that_succeeds),
   };
   return cmocka_run_group_tests_name("timeouts", tests, NULL, NULL);
 }
