@@ -15,44 +15,13 @@
  * crash. */
 
 typedef struct counter {
+  const char *name; /* for failure messages */
   pthread_mutex_t mu;
   pthread_cond_t cv;
   int calls;      /* callback or provider calls */
   int freed;      /* free_user_data calls */
   int late_calls; /* calls after free_user_data ran */
 } counter;
-
-static void counter_init(counter *c) {
-  memset(c, 0, sizeof *c);
-  pthread_mutex_init(&c->mu, NULL);
-  pthread_cond_init(&c->cv, NULL);
-}
-
-static void counter_fini(counter *c) {
-  pthread_cond_destroy(&c->cv);
-  pthread_mutex_destroy(&c->mu);
-}
-
-static int counter_freed(counter *c) {
-  pthread_mutex_lock(&c->mu);
-  const int freed = c->freed;
-  pthread_mutex_unlock(&c->mu);
-  return freed;
-}
-
-static int counter_calls(counter *c) {
-  pthread_mutex_lock(&c->mu);
-  const int calls = c->calls;
-  pthread_mutex_unlock(&c->mu);
-  return calls;
-}
-
-static int counter_late_calls(counter *c) {
-  pthread_mutex_lock(&c->mu);
-  const int late = c->late_calls;
-  pthread_mutex_unlock(&c->mu);
-  return late;
-}
 
 static void count_call(counter *c) {
   pthread_mutex_lock(&c->mu);
@@ -85,17 +54,90 @@ static zb_status counting_headers(zb_headers *headers, void *user_data) {
   return zb_headers_add(headers, "x-test-client", "lifetime_test", NULL);
 }
 
+/* A new config with `pairs` set (see tu_config()) and the counting event callback, wakeup and
+ * headers provider registered with the given counters (NULL: that one not registered), each
+ * released by count_free. */
+static zb_config *counting_config(const char *const *pairs, counter *events, counter *wakeups,
+                                  counter *headers) {
+  zb_config *cfg = tu_config(pairs);
+  zb_error *err = NULL;
+  if (events != NULL) {
+    TU_EXPECT(ZB_OK, err,
+              zb_config_set_event_callback(cfg, counting_event, events, count_free, &err));
+  }
+  if (wakeups != NULL) {
+    TU_EXPECT(ZB_OK, err, zb_config_set_wakeup(cfg, counting_wakeup, wakeups, count_free, &err));
+  }
+  if (headers != NULL) {
+    TU_EXPECT(ZB_OK, err,
+              zb_config_set_headers_provider(cfg, counting_headers, headers, count_free, &err));
+  }
+  return cfg;
+}
+
+/* One of a counter's fields (calls, freed or late_calls), read under its lock. */
+#define COUNT(c, field) count_of((c), offsetof(counter, field))
+static int count_of(counter *c, size_t field) {
+  pthread_mutex_lock(&c->mu);
+  const int value = *(const int *)((const char *)c + field);
+  pthread_mutex_unlock(&c->mu);
+  return value;
+}
+
+/* Asserts that each of the counters given after `expected` counts `expected` in `field`. */
+#define EXPECT_COUNT(field, expected, ...)                                                     \
+  expect_count(offsetof(counter, field), #field, (expected), (counter *[]){__VA_ARGS__, NULL}, \
+               __FILE__, __LINE__)
+static void expect_count(size_t field, const char *field_name, int expected,
+                         counter *const *counters, const char *file, int line) {
+  for (size_t i = 0; counters[i] != NULL; ++i) {
+    const int got = count_of(counters[i], field);
+    if (got != expected) {
+      print_error("%s: %s is %d, expected %d\n", counters[i]->name, field_name, got, expected);
+      _fail(file, line);
+    }
+  }
+}
+
 /* Waits until `c` counts at least `calls` calls; false after `timeout_ms`. */
 static bool wait_calls(counter *c, int calls, int64_t timeout_ms) {
-  const struct timespec deadline = tu_deadline(timeout_ms);
   pthread_mutex_lock(&c->mu);
-  while (c->calls < calls) {
-    if (pthread_cond_timedwait(&c->cv, &c->mu, &deadline) != 0) break;
-  }
+  TU_WAIT_UNTIL(&c->cv, &c->mu, c->calls >= calls, timeout_ms);
   const bool reached = c->calls >= calls;
   pthread_mutex_unlock(&c->mu);
   return reached;
 }
+
+static counter event_a, event_b, event_c, wakeup_a, wakeup_b, wakeup_c, headers_a, headers_b,
+    headers_c;
+static counter *const all_counters[] = {&event_a,  &event_b,   &event_c,   &wakeup_a, &wakeup_b,
+                                        &wakeup_c, &headers_a, &headers_b, &headers_c};
+static const char *const counter_names[] = {"event_a",   "event_b",   "event_c",
+                                            "wakeup_a",  "wakeup_b",  "wakeup_c",
+                                            "headers_a", "headers_b", "headers_c"};
+
+/* The fixture of the tests that count: every counter zeroed, and a tu_env. */
+static int counters_setup(void **state) {
+  for (size_t i = 0; i < sizeof all_counters / sizeof all_counters[0]; ++i) {
+    counter *c = all_counters[i];
+    memset(c, 0, sizeof *c);
+    c->name = counter_names[i];
+    pthread_mutex_init(&c->mu, NULL);
+    pthread_cond_init(&c->cv, NULL);
+  }
+  return tu_setup(state);
+}
+
+static int counters_teardown(void **state) {
+  const int rc = tu_teardown(state);
+  for (size_t i = 0; i < sizeof all_counters / sizeof all_counters[0]; ++i) {
+    pthread_cond_destroy(&all_counters[i]->cv);
+    pthread_mutex_destroy(&all_counters[i]->mu);
+  }
+  return rc;
+}
+
+#define COUNTING_TEST(test) cmocka_unit_test_setup_teardown(test, counters_setup, counters_teardown)
 
 /* ---- No event callback or wakeup runs after zb_stream_destroy() returns ------------------- */
 
@@ -202,15 +244,9 @@ static void destroy_while_busy(tu_env *env, bool wakeup) {
   memset(&race, 0, sizeof race);
   pthread_mutex_init(&race.mu, NULL);
   pthread_cond_init(&race.cv, NULL);
-  zb_config *cfg = tu_config(NULL);
-  zb_error *err = NULL;
-  if (wakeup) {
-    TU_EXPECT(ZB_OK, err, zb_config_set_wakeup(cfg, race_wakeup, &race, race_free, &err));
-  } else {
-    TU_EXPECT(ZB_OK, err, zb_config_set_event_callback(cfg, race_event, &race, race_free, &err));
-  }
-  zb_stream *stream = tu_open_proto(env->sdk, TU_TABLE, cfg);
-  zb_config_destroy(cfg);
+  zb_stream *stream =
+      wakeup ? tu_open_proto_with_wakeup(env->sdk, TU_TABLE, race_wakeup, &race, race_free)
+             : tu_open_proto_with_event_cb(env->sdk, TU_TABLE, race_event, &race, race_free);
   pthread_mutex_lock(&race.mu);
   race.stream = stream;
   pthread_mutex_unlock(&race.mu);
@@ -222,11 +258,8 @@ static void destroy_while_busy(tu_env *env, bool wakeup) {
   }
   if (wakeup) assert_int_equal(pthread_create(&threads[kIngesters], NULL, race_poll, &race), 0);
   /* Let acks flow: wait for a few calls. */
-  const struct timespec deadline = tu_deadline(30000);
   pthread_mutex_lock(&race.mu);
-  while (race.calls < 5) {
-    if (pthread_cond_timedwait(&race.cv, &race.mu, &deadline) != 0) break;
-  }
+  TU_WAIT_UNTIL(&race.cv, &race.mu, race.calls >= 5, 30000);
   const int64_t calls_before = race.calls;
   race.stop = true;
   pthread_mutex_unlock(&race.mu);
@@ -274,131 +307,73 @@ static void test_no_wakeup_after_destroy(void **state) {
 
 /* ---- free_user_data runs exactly once ------------------------------------------------------ */
 
-static counter event_a, event_b, event_c, wakeup_a, wakeup_b, wakeup_c, headers_a, headers_b,
-    headers_c;
-
-static void init_counters(void) {
-  counter_init(&event_a);
-  counter_init(&event_b);
-  counter_init(&event_c);
-  counter_init(&wakeup_a);
-  counter_init(&wakeup_b);
-  counter_init(&wakeup_c);
-  counter_init(&headers_a);
-  counter_init(&headers_b);
-  counter_init(&headers_c);
-}
-
-static void fini_counters(void) {
-  counter_fini(&event_a);
-  counter_fini(&event_b);
-  counter_fini(&event_c);
-  counter_fini(&wakeup_a);
-  counter_fini(&wakeup_b);
-  counter_fini(&wakeup_c);
-  counter_fini(&headers_a);
-  counter_fini(&headers_b);
-  counter_fini(&headers_c);
-}
-
 static void test_free_user_data_config_destroyed_before_stream(void **state) {
   tu_env *env = ENV(state);
-  init_counters();
   zb_error *err = NULL;
 
   /* A callback stream with a headers provider... */
-  zb_config *cfg = tu_config(NULL);
-  TU_EXPECT(ZB_OK, err,
-            zb_config_set_event_callback(cfg, counting_event, &event_a, count_free, &err));
-  TU_EXPECT(ZB_OK, err,
-            zb_config_set_headers_provider(cfg, counting_headers, &headers_a, count_free, &err));
+  zb_config *cfg = counting_config(NULL, &event_a, NULL, &headers_a);
   zb_stream *callback_stream = tu_open_proto(env->sdk, TU_TABLE, cfg);
   zb_config_destroy(cfg);
   /* ...and a polled stream with a wakeup. */
-  cfg = tu_config(NULL);
-  TU_EXPECT(ZB_OK, err, zb_config_set_wakeup(cfg, counting_wakeup, &wakeup_a, count_free, &err));
-  TU_EXPECT(ZB_OK, err,
-            zb_config_set_headers_provider(cfg, counting_headers, &headers_b, count_free, &err));
+  cfg = counting_config(NULL, NULL, &wakeup_a, &headers_b);
   zb_stream *polled_stream = tu_open_proto(env->sdk, "main.default.polled", cfg);
   zb_config_destroy(cfg);
 
   /* The streams hold the registrations now. */
-  assert_int_equal(counter_freed(&event_a), 0);
-  assert_int_equal(counter_freed(&headers_a), 0);
-  assert_int_equal(counter_freed(&wakeup_a), 0);
-  assert_int_equal(counter_freed(&headers_b), 0);
-  assert_int_equal(counter_calls(&headers_a), 1);
-  assert_int_equal(counter_calls(&headers_b), 1);
+  EXPECT_COUNT(freed, 0, &event_a, &headers_a, &wakeup_a, &headers_b);
+  EXPECT_COUNT(calls, 1, &headers_a, &headers_b);
 
   tu_ingest_and_flush(callback_stream, 0, 10, "lifetime");
   tu_ingest_and_flush(polled_stream, 0, 10, "lifetime");
   TU_EXPECT(ZB_OK, err, zb_stream_close(callback_stream, 10000, &err));
-  assert_true(counter_calls(&event_a) >= 1); /* close waited for the callback */
-  assert_int_equal(counter_freed(&event_a), 0);
+  assert_true(COUNT(&event_a, calls) >= 1); /* close waited for the callback */
+  EXPECT_COUNT(freed, 0, &event_a);
 
   /* The acks queued for polling woke the poller (on a thread of the library's). */
   assert_true(wait_calls(&wakeup_a, 1, 10000));
 
   zb_stream_destroy(callback_stream);
-  assert_int_equal(counter_freed(&event_a), 1);
-  assert_int_equal(counter_freed(&headers_a), 1);
+  EXPECT_COUNT(freed, 1, &event_a, &headers_a);
   zb_stream_destroy(polled_stream);
-  assert_int_equal(counter_freed(&wakeup_a), 1);
-  assert_int_equal(counter_freed(&headers_b), 1);
+  EXPECT_COUNT(freed, 1, &wakeup_a, &headers_b);
 
   /* And never again. */
   tu_sleep_ms(20);
-  assert_int_equal(counter_freed(&event_a), 1);
-  assert_int_equal(counter_freed(&headers_a), 1);
-  assert_int_equal(counter_freed(&wakeup_a), 1);
-  assert_int_equal(counter_freed(&headers_b), 1);
-  assert_int_equal(counter_late_calls(&event_a), 0);
-  assert_int_equal(counter_late_calls(&wakeup_a), 0);
-  assert_int_equal(counter_late_calls(&headers_a), 0);
-  assert_int_equal(counter_late_calls(&headers_b), 0);
-  fini_counters();
+  EXPECT_COUNT(freed, 1, &event_a, &headers_a, &wakeup_a, &headers_b);
+  EXPECT_COUNT(late_calls, 0, &event_a, &wakeup_a, &headers_a, &headers_b);
 }
 
 static void test_free_user_data_stream_destroyed_before_config(void **state) {
   tu_env *env = ENV(state);
-  init_counters();
   zb_error *err = NULL;
-  zb_config *cfg = tu_config(NULL);
-  TU_EXPECT(ZB_OK, err,
-            zb_config_set_event_callback(cfg, counting_event, &event_a, count_free, &err));
-  TU_EXPECT(ZB_OK, err,
-            zb_config_set_headers_provider(cfg, counting_headers, &headers_a, count_free, &err));
+  zb_config *cfg = counting_config(NULL, &event_a, NULL, &headers_a);
   zb_stream *first = tu_open_proto(env->sdk, TU_TABLE, cfg);
   zb_stream *second = tu_open_json(env->sdk, TU_JSON_TABLE, cfg);
-  assert_int_equal(counter_calls(&headers_a), 2);
+  EXPECT_COUNT(calls, 2, &headers_a);
   tu_ingest_events(first, 0, 5, "lifetime");
   TU_EXPECT(ZB_OK, err, zb_stream_close(first, 10000, &err));
   /* Destroyed without a close. */
   zb_stream_destroy(first);
   zb_stream_destroy(second);
   /* The config still holds both. */
-  assert_int_equal(counter_freed(&event_a), 0);
-  assert_int_equal(counter_freed(&headers_a), 0);
+  EXPECT_COUNT(freed, 0, &event_a, &headers_a);
 
   /* A copy shares them: destroying the original does not release them. */
   zb_config *copy = NULL;
   TU_EXPECT(ZB_OK, err, zb_config_dup(cfg, &copy, &err));
   zb_config_destroy(cfg);
-  assert_int_equal(counter_freed(&event_a), 0);
-  assert_int_equal(counter_freed(&headers_a), 0);
+  EXPECT_COUNT(freed, 0, &event_a, &headers_a);
   zb_stream *third = tu_open_proto(env->sdk, TU_TABLE, copy);
-  assert_int_equal(counter_calls(&headers_a), 3);
+  EXPECT_COUNT(calls, 3, &headers_a);
   zb_config_destroy(copy);
-  assert_int_equal(counter_freed(&event_a), 0);
+  EXPECT_COUNT(freed, 0, &event_a);
   zb_stream_destroy(third);
-  assert_int_equal(counter_freed(&event_a), 1);
-  assert_int_equal(counter_freed(&headers_a), 1);
-  fini_counters();
+  EXPECT_COUNT(freed, 1, &event_a, &headers_a);
 }
 
 static void test_free_user_data_replaced_and_removed(void **state) {
   tu_env *env = ENV(state);
-  init_counters();
   zb_error *err = NULL;
   zb_config *cfg = tu_config(NULL);
 
@@ -407,61 +382,49 @@ static void test_free_user_data_replaced_and_removed(void **state) {
             zb_config_set_event_callback(cfg, counting_event, &event_a, count_free, &err));
   TU_EXPECT(ZB_OK, err,
             zb_config_set_event_callback(cfg, counting_event, &event_b, count_free, &err));
-  assert_int_equal(counter_freed(&event_a), 1);
-  assert_int_equal(counter_freed(&event_b), 0);
+  EXPECT_COUNT(freed, 1, &event_a);
+  EXPECT_COUNT(freed, 0, &event_b);
   TU_EXPECT(ZB_OK, err, zb_config_set_wakeup(cfg, counting_wakeup, &wakeup_a, count_free, &err));
   TU_EXPECT(ZB_OK, err, zb_config_set_wakeup(cfg, counting_wakeup, &wakeup_b, count_free, &err));
-  assert_int_equal(counter_freed(&wakeup_a), 1);
-  assert_int_equal(counter_freed(&wakeup_b), 0);
+  EXPECT_COUNT(freed, 1, &wakeup_a);
+  EXPECT_COUNT(freed, 0, &wakeup_b);
   TU_EXPECT(ZB_OK, err,
             zb_config_set_headers_provider(cfg, counting_headers, &headers_a, count_free, &err));
   TU_EXPECT(ZB_OK, err,
             zb_config_set_headers_provider(cfg, counting_headers, &headers_b, count_free, &err));
-  assert_int_equal(counter_freed(&headers_a), 1);
-  assert_int_equal(counter_freed(&headers_b), 0);
+  EXPECT_COUNT(freed, 1, &headers_a);
+  EXPECT_COUNT(freed, 0, &headers_b);
 
   /* cb NULL removes the registration; its own user_data is released at once. */
   TU_EXPECT(ZB_OK, err, zb_config_set_wakeup(cfg, NULL, &wakeup_c, count_free, &err));
-  assert_int_equal(counter_freed(&wakeup_c), 1); /* nothing will ever be called with it */
-  assert_int_equal(counter_freed(&wakeup_b), 1); /* removed */
+  EXPECT_COUNT(freed, 1, &wakeup_c); /* nothing will ever be called with it */
+  EXPECT_COUNT(freed, 1, &wakeup_b); /* removed */
   TU_EXPECT(ZB_OK, err, zb_config_set_headers_provider(cfg, NULL, &headers_c, count_free, &err));
-  assert_int_equal(counter_freed(&headers_c), 1);
-  assert_int_equal(counter_freed(&headers_b), 1);
+  EXPECT_COUNT(freed, 1, &headers_c, &headers_b);
   /* No free_user_data at all is fine too. */
   TU_EXPECT(ZB_OK, err,
             zb_config_set_headers_provider(cfg, counting_headers, &headers_c, NULL, &err));
   TU_EXPECT(ZB_OK, err, zb_config_set_headers_provider(cfg, NULL, NULL, NULL, &err));
-  assert_int_equal(counter_freed(&headers_c), 1);
+  EXPECT_COUNT(freed, 1, &headers_c);
 
   /* A stream keeps what it was created with when the config's registration is replaced. */
   zb_stream *stream = tu_open_proto(env->sdk, TU_TABLE, cfg);
   TU_EXPECT(ZB_OK, err,
             zb_config_set_event_callback(cfg, counting_event, &event_c, count_free, &err));
-  assert_int_equal(counter_freed(&event_b), 0);
+  EXPECT_COUNT(freed, 0, &event_b);
   tu_ingest_events(stream, 0, 5, "lifetime");
   TU_EXPECT(ZB_OK, err, zb_stream_close(stream, 10000, &err));
-  assert_true(counter_calls(&event_b) >= 1);
-  assert_int_equal(counter_calls(&event_c), 0);
+  assert_true(COUNT(&event_b, calls) >= 1);
+  EXPECT_COUNT(calls, 0, &event_c);
   zb_stream_destroy(stream);
-  assert_int_equal(counter_freed(&event_b), 1);
-  assert_int_equal(counter_freed(&event_c), 0);
+  EXPECT_COUNT(freed, 1, &event_b);
+  EXPECT_COUNT(freed, 0, &event_c);
 
   zb_config_destroy(cfg);
-  assert_int_equal(counter_freed(&event_a), 1);
-  assert_int_equal(counter_freed(&event_b), 1);
-  assert_int_equal(counter_freed(&event_c), 1);
-  assert_int_equal(counter_freed(&wakeup_a), 1);
-  assert_int_equal(counter_freed(&wakeup_b), 1);
-  assert_int_equal(counter_freed(&wakeup_c), 1);
-  assert_int_equal(counter_freed(&headers_a), 1);
-  assert_int_equal(counter_freed(&headers_b), 1);
-  assert_int_equal(counter_freed(&headers_c), 1);
+  EXPECT_COUNT(freed, 1, &event_a, &event_b, &event_c, &wakeup_a, &wakeup_b, &wakeup_c, &headers_a,
+               &headers_b, &headers_c);
   /* The removed callbacks were never called. */
-  assert_int_equal(counter_calls(&event_a), 0);
-  assert_int_equal(counter_calls(&wakeup_a) + counter_calls(&wakeup_b), 0);
-  assert_int_equal(counter_calls(&wakeup_c), 0);
-  assert_int_equal(counter_calls(&headers_a) + counter_calls(&headers_b), 0);
-  fini_counters();
+  EXPECT_COUNT(calls, 0, &event_a, &wakeup_a, &wakeup_b, &wakeup_c, &headers_a, &headers_b);
 }
 
 /* ---- zb_stream_destroy() from the stream's own event callback ----------------------------- */
@@ -493,13 +456,8 @@ static void self_destroy_event(zb_stream *stream, const zb_event *event, void *u
   }
   if (stream != s->stream) ++s->bad_stream;
   /* Destroy may follow no other call on the stream: wait until the test is done with it. */
-  const struct timespec deadline = tu_deadline(30000);
-  while (!s->go) {
-    if (pthread_cond_timedwait(&s->cv, &s->mu, &deadline) != 0) {
-      s->gate_timed_out = true;
-      break;
-    }
-  }
+  TU_WAIT_UNTIL(&s->cv, &s->mu, s->go, 30000);
+  s->gate_timed_out = !s->go;
   pthread_mutex_unlock(&s->mu);
   zb_stream_destroy(stream);
   pthread_mutex_lock(&s->mu);
@@ -522,28 +480,21 @@ static void test_destroy_from_own_event_callback(void **state) {
   memset(&selfd, 0, sizeof selfd);
   pthread_mutex_init(&selfd.mu, NULL);
   pthread_cond_init(&selfd.cv, NULL);
-  zb_config *cfg = tu_config(NULL);
-  zb_error *err = NULL;
-  TU_EXPECT(ZB_OK, err,
-            zb_config_set_event_callback(cfg, self_destroy_event, &selfd, self_destroy_free, &err));
-  zb_stream *stream = tu_open_proto(env->sdk, TU_TABLE, cfg);
-  zb_config_destroy(cfg);
+  zb_stream *stream = tu_open_proto_with_event_cb(env->sdk, TU_TABLE, self_destroy_event, &selfd,
+                                                  self_destroy_free);
   pthread_mutex_lock(&selfd.mu);
   selfd.stream = stream;
   pthread_mutex_unlock(&selfd.mu);
 
   tu_ingest_and_flush(stream, 0, 20, "lifetime");
-  tu_ingest_events(stream, 0, 20,
-                   "lifetime"); /* more acks will come while the callback destroys the stream */
+  /* More acks will come while the callback destroys the stream. */
+  tu_ingest_events(stream, 0, 20, "lifetime");
 
   /* Hand the stream over to its callback, and wait for the release of its user_data. */
   pthread_mutex_lock(&selfd.mu);
   selfd.go = true;
   pthread_cond_broadcast(&selfd.cv);
-  const struct timespec deadline = tu_deadline(30000);
-  while (selfd.freed == 0) {
-    if (pthread_cond_timedwait(&selfd.cv, &selfd.mu, &deadline) != 0) break;
-  }
+  TU_WAIT_UNTIL(&selfd.cv, &selfd.mu, selfd.freed != 0, 30000);
   const int freed = selfd.freed;
   pthread_mutex_unlock(&selfd.mu);
   assert_int_equal(freed, 1);
@@ -566,13 +517,8 @@ static void test_destroy_from_own_event_callback(void **state) {
 
 static void test_destroy_without_close(void **state) {
   tu_env *env = ENV(state);
-  init_counters();
-  zb_error *err = NULL;
-  zb_config *cfg = tu_config(NULL);
-  TU_EXPECT(ZB_OK, err,
-            zb_config_set_event_callback(cfg, counting_event, &event_a, count_free, &err));
-  zb_stream *stream = tu_open_proto(env->sdk, TU_TABLE, cfg);
-  zb_config_destroy(cfg);
+  zb_stream *stream =
+      tu_open_proto_with_event_cb(env->sdk, TU_TABLE, counting_event, &event_a, count_free);
 
   /* Acked records, then records that will never be acked. */
   tu_ingest_and_flush(stream, 0, 5, "lifetime");
@@ -581,12 +527,12 @@ static void test_destroy_without_close(void **state) {
   const int64_t started = tu_now_ms();
   zb_stream_destroy(stream);
   const int64_t took = tu_now_ms() - started;
-  assert_int_equal(counter_freed(&event_a), 1);
+  EXPECT_COUNT(freed, 1, &event_a);
   /* Closed at once: no waiting for acks that never come. */
   assert_true(took < 5000);
   tu_sleep_ms(20);
-  assert_int_equal(counter_late_calls(&event_a), 0);
-  assert_int_equal(counter_freed(&event_a), 1);
+  EXPECT_COUNT(late_calls, 0, &event_a);
+  EXPECT_COUNT(freed, 1, &event_a);
   assert_true(zbtest_server_wait_streams_open(env->server, 0, 10000));
   zbtest_server_withhold_acks(env->server, false);
 
@@ -594,38 +540,33 @@ static void test_destroy_without_close(void **state) {
   zb_stream *idle = tu_open_json(env->sdk, TU_JSON_TABLE, NULL);
   zb_stream_destroy(idle);
   assert_true(zbtest_server_wait_streams_open(env->server, 0, 10000));
-  fini_counters();
 }
 
 /* ---- Headers provider ---------------------------------------------------------------------- */
 
 static void test_headers_provider_once_per_connection(void **state) {
   tu_env *env = ENV(state);
-  init_counters();
   zb_error *err = NULL;
   static const char *const pairs[] = {"recovery.backoff.ms", "10", NULL};
-  zb_config *cfg = tu_config(pairs);
-  TU_EXPECT(ZB_OK, err,
-            zb_config_set_headers_provider(cfg, counting_headers, &headers_a, count_free, &err));
+  zb_config *cfg = counting_config(pairs, NULL, NULL, &headers_a);
   zb_stream *stream = tu_open_proto(env->sdk, TU_TABLE, cfg);
   zb_config_destroy(cfg);
-  assert_int_equal(counter_calls(&headers_a), 1);
+  EXPECT_COUNT(calls, 1, &headers_a);
   tu_ingest_and_flush(stream, 0, 10, "lifetime");
-  assert_int_equal(counter_calls(&headers_a), 1);
+  EXPECT_COUNT(calls, 1, &headers_a);
 
   /* The server breaks the call (retryable): one reconnection, one more provider call. */
-  zbtest_server_fail_after(env->server, 5, 14, "reconnect, please");
+  zbtest_server_fail_after(env->server, 5, TU_GRPC_UNAVAILABLE, "reconnect, please");
   tu_ingest_events(stream, 0, 20, "lifetime");
   TU_EXPECT(ZB_OK, err, zb_stream_flush(stream, 30000, &err));
   assert_int_equal(zbtest_server_streams_opened(env->server), 2);
-  assert_int_equal(counter_calls(&headers_a), 2);
+  EXPECT_COUNT(calls, 2, &headers_a);
   TU_EXPECT(ZB_OK, err, zb_stream_close(stream, 10000, &err));
-  assert_int_equal(counter_calls(&headers_a), 2);
-  assert_int_equal(counter_freed(&headers_a), 0);
+  EXPECT_COUNT(calls, 2, &headers_a);
+  EXPECT_COUNT(freed, 0, &headers_a);
   zb_stream_destroy(stream);
-  assert_int_equal(counter_freed(&headers_a), 1);
+  EXPECT_COUNT(freed, 1, &headers_a);
   assert_true(zbtest_server_record_count(env->server, TU_TABLE) >= 30);
-  fini_counters();
 }
 
 static zb_status failing_headers(zb_headers *headers, void *user_data) {
@@ -636,27 +577,18 @@ static zb_status failing_headers(zb_headers *headers, void *user_data) {
 
 static void test_headers_provider_error_fails_open_with_auth(void **state) {
   tu_env *env = ENV(state);
-  init_counters();
   zb_error *err = NULL;
   static const char *const pairs[] = {"recovery.backoff.ms", "10", "recovery.retries", "2", NULL};
   zb_config *cfg = tu_config(pairs);
   TU_EXPECT(ZB_OK, err,
             zb_config_set_headers_provider(cfg, failing_headers, &headers_a, count_free, &err));
-  zb_stream *stream = NULL;
-  const uint8_t *descriptor;
-  size_t descriptor_len;
-  zbtest_descriptor(&descriptor, &descriptor_len);
-  TU_EXPECT(ZB_ERR_AUTH, err,
-            zb_stream_new(env->sdk, TU_TABLE, ZB_RECORD_PROTO, descriptor, descriptor_len, cfg,
-                          &stream, &err));
-  assert_null(stream);
-  assert_true(counter_calls(&headers_a) >= 1);
+  zb_error_free(TU_OPEN_ERROR(ZB_ERR_AUTH, env->sdk, TU_TABLE, ZB_RECORD_PROTO, cfg));
+  assert_true(COUNT(&headers_a, calls) >= 1);
   assert_int_equal(zbtest_server_streams_opened(env->server), 0);
   /* The failed open let go of its hold on the provider; the config still has it. */
-  assert_int_equal(counter_freed(&headers_a), 0);
+  EXPECT_COUNT(freed, 0, &headers_a);
   zb_config_destroy(cfg);
-  assert_int_equal(counter_freed(&headers_a), 1);
-  fini_counters();
+  EXPECT_COUNT(freed, 1, &headers_a);
 }
 
 /* What a provider saw from zb_headers_add(), checked by the test after zb_stream_new(). */
@@ -797,11 +729,9 @@ static void test_stream_calls_from_own_event_callback(void **state) {
   memset(&reent, 0, sizeof reent);
   pthread_mutex_init(&reent.mu, NULL);
   pthread_cond_init(&reent.cv, NULL);
-  zb_config *cfg = tu_config(NULL);
+  zb_stream *stream =
+      tu_open_proto_with_event_cb(env->sdk, TU_TABLE, reentrant_event, &reent, NULL);
   zb_error *err = NULL;
-  TU_EXPECT(ZB_OK, err, zb_config_set_event_callback(cfg, reentrant_event, &reent, NULL, &err));
-  zb_stream *stream = tu_open_proto(env->sdk, TU_TABLE, cfg);
-  zb_config_destroy(cfg);
 
   /* Offsets 0..4 in one call, before any ack can reach the callback. */
   tu_batch batch;
@@ -811,11 +741,8 @@ static void test_stream_calls_from_own_event_callback(void **state) {
             zb_stream_ingest_proto_batch(stream, batch.pointers, batch.lens, 5, &last, &err));
   assert_int_equal(last, 4);
 
-  const struct timespec deadline = tu_deadline(30000);
   pthread_mutex_lock(&reent.mu);
-  while (!reent.done) {
-    if (pthread_cond_timedwait(&reent.cv, &reent.mu, &deadline) != 0) break;
-  }
+  TU_WAIT_UNTIL(&reent.cv, &reent.mu, reent.done, 30000);
   const reentrant seen = reent;
   pthread_mutex_unlock(&reent.mu);
   assert_true(seen.done);
@@ -840,14 +767,14 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       TU_TEST(test_no_event_callback_after_destroy),
       TU_TEST(test_no_wakeup_after_destroy),
-      TU_TEST(test_free_user_data_config_destroyed_before_stream),
-      TU_TEST(test_free_user_data_stream_destroyed_before_config),
-      TU_TEST(test_free_user_data_replaced_and_removed),
+      COUNTING_TEST(test_free_user_data_config_destroyed_before_stream),
+      COUNTING_TEST(test_free_user_data_stream_destroyed_before_config),
+      COUNTING_TEST(test_free_user_data_replaced_and_removed),
       TU_TEST(test_destroy_from_own_event_callback),
       TU_TEST(test_stream_calls_from_own_event_callback),
-      TU_TEST(test_destroy_without_close),
-      TU_TEST(test_headers_provider_once_per_connection),
-      TU_TEST(test_headers_provider_error_fails_open_with_auth),
+      COUNTING_TEST(test_destroy_without_close),
+      COUNTING_TEST(test_headers_provider_once_per_connection),
+      COUNTING_TEST(test_headers_provider_error_fails_open_with_auth),
       TU_TEST(test_headers_add_rejects_bad_names_and_values),
   };
   return cmocka_run_group_tests_name("lifetime", tests, NULL, NULL);

@@ -24,11 +24,9 @@ typedef struct poller {
   /* Poller thread only until it is joined. */
   zb_stream *stream;
   pthread_t self;
-  uint64_t next; /* first offset the next ack must cover */
-  int64_t events;
-  int violations;
-  char what[256];
+  tu_event_log log; /* the polled events, checked and counted */
   bool timed_out;
+  char poll_error[256]; /* why a zb_stream_poll() failed ("" while none did) */
 } poller;
 
 static void on_wakeup(void *user_data) {
@@ -53,12 +51,11 @@ static void on_free(void *user_data) {
   pthread_mutex_unlock(&p->mu);
 }
 
-static void violation(poller *p, const char *what, const zb_event *event) {
-  if (p->violations++ == 0) {
-    snprintf(p->what, sizeof p->what, "%s: type %d, offsets %llu..%llu (expected %llu)", what,
-             (int)event->type, (unsigned long long)event->first_offset,
-             (unsigned long long)event->last_offset, (unsigned long long)p->next);
-  }
+/* Whether the poller has more to do: acks still to come, and nothing wrong so far. */
+static bool poller_busy(poller *p) {
+  const tu_event_log seen = tu_event_log_snapshot(&p->log);
+  return seen.next_ack < kTotal && seen.violations == 0 && seen.errors == 0 &&
+         p->poll_error[0] == '\0';
 }
 
 static void *poll_thread(void *arg) {
@@ -66,7 +63,7 @@ static void *poll_thread(void *arg) {
   p->self = pthread_self();
   /* A generous bound, so that a lost wakeup fails the test instead of hanging it. */
   const struct timespec deadline = tu_deadline(60000);
-  while (p->next < kTotal && p->violations == 0) {
+  while (poller_busy(p)) {
     pthread_mutex_lock(&p->mu);
     while (!p->pending && !p->timed_out) {
       if (pthread_cond_timedwait(&p->cv, &p->mu, &deadline) != 0 && !p->pending) {
@@ -84,24 +81,14 @@ static void *poll_thread(void *arg) {
       zb_error *err = NULL;
       const zb_status rc = zb_stream_poll(p->stream, events, sizeof events[0], 64, 0, &count, &err);
       if (rc != ZB_OK) {
-        zb_event none = ZB_EVENT_INIT;
-        violation(p, zb_error_message(err), &none);
+        snprintf(p->poll_error, sizeof p->poll_error, "%s: %s", zb_status_name(rc),
+                 zb_error_message(err));
         zb_error_free(err);
         break;
       }
       if (count == 0) break;
       for (size_t i = 0; i < count; ++i) {
-        const zb_event *event = &events[i];
-        if (event->type != ZB_EVENT_ACK || event->error != NULL) {
-          violation(p, event->error ? zb_error_message(event->error) : "not an ack", event);
-        } else if (event->first_offset != p->next) {
-          violation(p, event->first_offset < p->next ? "overlap" : "gap", event);
-        } else if (event->last_offset < event->first_offset) {
-          violation(p, "backwards range", event);
-        } else {
-          p->next = event->last_offset + 1;
-          ++p->events;
-        }
+        tu_event_log_cb(p->stream, &events[i], &p->log);
         zb_error_free(events[i].error);
       }
     }
@@ -115,26 +102,29 @@ static void test_eight_threads_one_stream_polling_with_wakeup(void **state) {
   memset(&p, 0, sizeof p);
   pthread_mutex_init(&p.mu, NULL);
   pthread_cond_init(&p.cv, NULL);
+  tu_event_log_init(&p.log);
 
-  zb_config *cfg = tu_config(NULL);
-  zb_error *err = NULL;
-  TU_EXPECT(ZB_OK, err, zb_config_set_wakeup(cfg, on_wakeup, &p, on_free, &err));
-  zb_stream *stream = tu_open_proto(env->sdk, TU_TABLE, cfg);
-  zb_config_destroy(cfg);
+  zb_stream *stream = tu_open_proto_with_wakeup(env->sdk, TU_TABLE, on_wakeup, &p, on_free);
   p.stream = stream;
+  p.log.stream = stream;
 
   pthread_t poll_handle;
   assert_int_equal(pthread_create(&poll_handle, NULL, poll_thread, &p), 0);
   tu_ingester *ingesters = tu_ingesters_new(stream, kThreads, kPerThread);
   tu_ingesters_run(ingesters, kThreads);
+  zb_error *err = NULL;
   TU_EXPECT(ZB_OK, err, zb_stream_flush(stream, 60000, &err));
-  /* Every ack is queued by now; the wakeup brings the poller to the last of them. */
+  /* Every ack is queued by now; the wakeup brings the poller to the last of them: acks only,
+   * each offset once and in order. */
   assert_int_equal(pthread_join(poll_handle, NULL), 0);
-  if (p.violations != 0) print_error("%d bad events, the first: %s\n", p.violations, p.what);
-  assert_int_equal(p.violations, 0);
+  if (p.poll_error[0] != '\0') print_error("zb_stream_poll failed: %s\n", p.poll_error);
+  assert_true(p.poll_error[0] == '\0');
+  const tu_event_log seen = tu_event_log_checked(&p.log);
+  if (seen.errors != 0) print_error("an error event: %s\n", seen.error.message);
+  assert_int_equal(seen.errors, 0);
   assert_false(p.timed_out);
-  assert_int_equal(p.next, kTotal);
-  assert_true(p.events >= 1);
+  assert_int_equal(seen.next_ack, kTotal);
+  assert_true(seen.acks >= 1);
 
   TU_EXPECT(ZB_OK, err, zb_stream_close(stream, 60000, &err));
   tu_assert_unacked_count(stream, 0);
@@ -159,6 +149,7 @@ static void test_eight_threads_one_stream_polling_with_wakeup(void **state) {
   pthread_mutex_lock(&p.mu);
   assert_int_equal(p.freed, 1);
   pthread_mutex_unlock(&p.mu);
+  tu_event_log_fini(&p.log);
   pthread_cond_destroy(&p.cv);
   pthread_mutex_destroy(&p.mu);
 }
