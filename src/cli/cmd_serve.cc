@@ -57,6 +57,9 @@ constexpr char kUsage[] =
     "  --stream-lifetime DUR  end every stream after DUR with UNAVAILABLE (error code 6002), as\n"
     "                         the service does (default 15m; 0s: never). DUR is a number and\n"
     "                         ms, s, m or h.\n"
+    "  --max-rows-per-second N, --max-bytes-per-second N\n"
+    "                         slow each stream down to these rates (default: no limit; the\n"
+    "                         service's are 15000 rows/s and 100 MB/s)\n"
     "  --close-signal-lead DUR\n"
     "                         send CloseStreamSignal this long before a stream's end (default\n"
     "                         30s)\n"
@@ -156,6 +159,18 @@ std::optional<int> ParseArgs(int argc, char **argv, server::ServerOptions *optio
     return ParseDuration(v, &options->close_signal_lead)
                ? ""
                : "--close-signal-lead wants a duration such as 30s, got '" + v + "'";
+  });
+  flags.Value("--max-rows-per-second", [&](const std::string &v) {
+    long long rate;
+    if (!ParseCount(v, &rate)) return "--max-rows-per-second wants a number, got '" + v + "'";
+    options->max_rows_per_second = static_cast<double>(rate);
+    return std::string();
+  });
+  flags.Value("--max-bytes-per-second", [&](const std::string &v) {
+    long long rate;
+    if (!ParseCount(v, &rate)) return "--max-bytes-per-second wants a number, got '" + v + "'";
+    options->max_bytes_per_second = static_cast<double>(rate);
+    return std::string();
   });
   flags.Value("--fault", [&](const std::string &v) {
     std::string table;

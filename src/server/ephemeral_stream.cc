@@ -64,6 +64,17 @@ void EphemeralStreamCall::OnReadDone(bool ok) {
 }
 
 void EphemeralStreamCall::ContinueReading() {
+  if (read_delay_ > Clock::duration::zero()) {
+    // Over its rate: the next read waits on the timer thread, never on a gRPC thread.
+    const Clock::time_point due = Clock::now() + read_delay_;
+    read_delay_ = Clock::duration::zero();
+    Pump();
+    std::weak_ptr<EphemeralStreamCall> weak = self_;
+    env_.timer->At(due, [weak] {
+      if (auto call = weak.lock()) call->ContinueReading();
+    });
+    return;
+  }
   bool read = false;
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -241,6 +252,7 @@ grpc::Status EphemeralStreamCall::HandleIngest() {
   }
   ++next_offset_;
   records_ += count;
+  read_delay_ = Throttle(count, request_bytes);
   if (!close_fault_fired_) {
     if (auto duration = env_.faults->CloseSignalAfter(table_, records_)) {
       close_fault_fired_ = true;
@@ -266,6 +278,20 @@ grpc::Status EphemeralStreamCall::HandleIngest() {
                        self->OnStored(arrival, offset, count, error);
                      });
   return grpc::Status::OK;
+}
+
+EphemeralStreamCall::Clock::duration EphemeralStreamCall::Throttle(int64_t records, size_t bytes) {
+  const Clock::time_point now = Clock::now();
+  Clock::duration wait = Clock::duration::zero();
+  auto charge = [&](Clock::time_point *paid_until, double cost, double rate) {
+    if (rate <= 0) return;
+    *paid_until = std::max(*paid_until, now) + std::chrono::duration_cast<Clock::duration>(
+                                                   std::chrono::duration<double>(cost / rate));
+    wait = std::max(wait, *paid_until - now);
+  };
+  charge(&rows_paid_until_, static_cast<double>(records), env_.max_rows_per_second);
+  charge(&bytes_paid_until_, static_cast<double>(bytes), env_.max_bytes_per_second);
+  return wait;
 }
 
 void EphemeralStreamCall::OnStored(Clock::time_point arrival, int64_t offset, int64_t records,

@@ -46,6 +46,9 @@ struct StreamEnv {
   // announces it with CloseStreamSignal.
   std::chrono::milliseconds stream_lifetime{0};
   std::chrono::milliseconds close_signal_lead{0};
+  // Per-stream limits (0: none): the call reads no faster than this.
+  double max_rows_per_second = 0;
+  double max_bytes_per_second = 0;
 };
 
 class EphemeralStreamCall
@@ -89,8 +92,11 @@ class EphemeralStreamCall
   // Starts the next write or the Finish when one is due; the single place that decides what
   // goes out, so that writes never overlap and Finish never races a write.
   void Pump();
-  // Reads the next request, unless the table is stalled (Kick resumes) or the call is ending.
+  // Reads the next request, unless the table is stalled (Kick resumes), the stream is over its
+  // rate (a timer resumes), or the call is ending.
   void ContinueReading();
+  // Charges a request to the rate limits; how long to wait before reading the next one.
+  Clock::duration Throttle(int64_t records, size_t bytes);
   void OnTimer();
   // Lifetime: announce the end, then end the call.
   void OnCloseSignalDue(std::chrono::milliseconds duration);
@@ -119,6 +125,10 @@ class EphemeralStreamCall
   int64_t records_ = 0;
   std::mt19937_64 generator_;  // for random faults, seeded per stream
   bool close_fault_fired_ = false;
+  // Rate limits: when the stream will have paid for what it sent, at each limit's rate.
+  Clock::time_point rows_paid_until_{};
+  Clock::time_point bytes_paid_until_{};
+  Clock::duration read_delay_{};  // set by HandleIngest, used by ContinueReading
 
   std::mutex mu_;
   databricks::zerobus::EphemeralStreamResponse response_;  // owned by the write in flight

@@ -67,6 +67,8 @@ struct Server::Impl {
     env.tokens = options.auth ? &tokens : nullptr;
     env.stream_lifetime = options.stream_lifetime;
     env.close_signal_lead = options.close_signal_lead;
+    env.max_rows_per_second = options.max_rows_per_second;
+    env.max_bytes_per_second = options.max_bytes_per_second;
     for (const auto &entry : options.faults) faults.Set(entry.first, entry.second);
   }
 

@@ -210,3 +210,68 @@ TEST(FaultPlans, ServeTakesFaultsAndSeedFromFlagsAndAnnouncesTheAdminEndpoint) {
 }
 
 }  // namespace
+
+namespace {
+
+// How long the server takes to acknowledge `requests` pipelined requests of `batch` records of
+// `record` each.
+std::chrono::milliseconds TimeToAck(Server &server, int requests, int batch,
+                                    const std::string &record) {
+  RawStream stream(server.port(), 30s);
+  EXPECT_NE(stream.Open(zbtest::CreateJson(kTable)), "");
+  const auto start = std::chrono::steady_clock::now();
+  for (int i = 0; i < requests; ++i) {
+    EXPECT_TRUE(stream.Write(zbtest::JsonBatch(i, std::vector<std::string>(batch, record))));
+  }
+  std::optional<int64_t> ack;
+  while ((ack = stream.ReadAck()) && *ack < requests - 1) {
+  }
+  EXPECT_EQ(ack, requests - 1);
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
+                                                               start);
+}
+
+TEST(StreamLimits, AStreamIsSlowedToItsRowRate) {
+  ServerOptions options;
+  options.max_rows_per_second = 5000;
+  auto server = StartServer(std::move(options));
+  // 3000 rows at 5000 rows/s: at least 0.6 s, less the first request's share.
+  EXPECT_GE(TimeToAck(*server, 6, 500, "{}"), 450ms);
+}
+
+TEST(StreamLimits, AStreamIsSlowedToItsByteRate) {
+  ServerOptions options;
+  options.max_bytes_per_second = 100000;
+  auto server = StartServer(std::move(options));
+  const std::string record = "{\"p\":\"" + std::string(994, 'x') + "\"}";
+  // About 60 kB at 100 kB/s.
+  EXPECT_GE(TimeToAck(*server, 6, 10, record), 450ms);
+}
+
+TEST(StreamLimits, WithoutLimitsTheSameLoadIsQuick) {
+  auto server = StartServer();
+  EXPECT_LT(TimeToAck(*server, 6, 500, "{}"), 450ms);
+}
+
+}  // namespace
+
+namespace {
+
+TEST(StreamLimits, ServeTakesTheLifetimeAndRatesFromFlags) {
+  zbtest::Child serve({ZEROBUS_CLI, "serve", "--listen", "127.0.0.1:0", "--null-sink",
+                       "--stream-lifetime", "300ms", "--close-signal-lead", "100ms",
+                       "--max-rows-per-second", "15000", "--max-bytes-per-second", "100000000"});
+  const std::string listening = serve.ReadLine(10s);
+  const int port = std::stoi(listening.substr(listening.rfind(':') + 1));
+  RawStream stream(port);
+  ASSERT_NE(stream.Open(zbtest::CreateJson(kTable)), "");
+  std::optional<zbtest::EphemeralStreamResponse> response = stream.Read();
+  ASSERT_TRUE(response && response->has_close_stream_signal());
+  EXPECT_EQ(response->close_stream_signal().duration().nanos(), 100000000);
+  EXPECT_EQ(stream.Finish().error_code(), grpc::StatusCode::UNAVAILABLE);
+
+  zbtest::Child bad({ZEROBUS_CLI, "serve", "--stream-lifetime", "soon"});
+  EXPECT_EQ(bad.Wait(10s), 2);
+}
+
+}  // namespace
