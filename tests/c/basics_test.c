@@ -123,6 +123,17 @@ static void test_error_objects(void **state) {
   zb_error_free(NULL);
 }
 
+/* Asserts that `key` reads back from `cfg` as `expected` (into a large enough buffer); returns
+ * the size zb_config_get() reported. */
+static size_t expect_config_reads(const zb_config *cfg, const char *key, const char *expected) {
+  char buf[256];
+  size_t size = sizeof buf;
+  zb_error *err = NULL;
+  TU_EXPECT(ZB_OK, err, zb_config_get(cfg, key, buf, &size, &err));
+  assert_string_equal(buf, expected);
+  return size;
+}
+
 static void test_config_set_get_and_size_protocol(void **state) {
   (void)state;
   zb_config *cfg = NULL;
@@ -148,17 +159,11 @@ static void test_config_set_get_and_size_protocol(void **state) {
   assert_int_equal(buf[0], '#');
   assert_int_equal(buf[1], '#');
 
-  size = sizeof buf;
-  TU_EXPECT(ZB_OK, err, zb_config_get(cfg, "recovery.retries", buf, &size, &err));
-  assert_int_equal(size, 2);
-  assert_string_equal(buf, "4");
+  assert_int_equal(expect_config_reads(cfg, "recovery.retries", "4"), 2);
 
   err = TU_ERR_SENTINEL;
   TU_EXPECT(ZB_OK, err, zb_config_set(cfg, "recovery.retries", "17", &err));
-  size = sizeof buf;
-  TU_EXPECT(ZB_OK, err, zb_config_get(cfg, "recovery.retries", buf, &size, &err));
-  assert_string_equal(buf, "17");
-  assert_int_equal(size, 3);
+  assert_int_equal(expect_config_reads(cfg, "recovery.retries", "17"), 3);
 
   /* Exactly the size needed is enough. */
   memset(buf, '#', sizeof buf);
@@ -167,21 +172,15 @@ static void test_config_set_get_and_size_protocol(void **state) {
   assert_string_equal(buf, "17");
 
   TU_EXPECT(ZB_OK, err, zb_config_set(cfg, "recovery.enable", "false", &err));
-  size = sizeof buf;
-  TU_EXPECT(ZB_OK, err, zb_config_get(cfg, "recovery.enable", buf, &size, &err));
-  assert_string_equal(buf, "false");
+  expect_config_reads(cfg, "recovery.enable", "false");
   TU_EXPECT(ZB_OK, err, zb_config_set(cfg, "stream.ingest.timeout.ms", "-1", &err));
-  size = sizeof buf;
-  TU_EXPECT(ZB_OK, err, zb_config_get(cfg, "stream.ingest.timeout.ms", buf, &size, &err));
-  assert_string_equal(buf, "-1");
+  expect_config_reads(cfg, "stream.ingest.timeout.ms", "-1");
 
   /* The value is copied. */
   char value[] = "250";
   TU_EXPECT(ZB_OK, err, zb_config_set(cfg, "recovery.backoff.ms", value, &err));
   value[0] = '9';
-  size = sizeof buf;
-  TU_EXPECT(ZB_OK, err, zb_config_get(cfg, "recovery.backoff.ms", buf, &size, &err));
-  assert_string_equal(buf, "250");
+  expect_config_reads(cfg, "recovery.backoff.ms", "250");
   zb_config_destroy(cfg);
 }
 
@@ -214,13 +213,8 @@ static void test_config_unknown_key_and_invalid_value(void **state) {
   }
 
   /* The config is unchanged by a rejected value. */
-  char buf[32];
-  size = sizeof buf;
-  TU_EXPECT(ZB_OK, err, zb_config_get(cfg, "recovery.retries", buf, &size, &err));
-  assert_string_equal(buf, "4");
-  size = sizeof buf;
-  TU_EXPECT(ZB_OK, err, zb_config_get(cfg, "stream.max.request.bytes", buf, &size, &err));
-  assert_string_equal(buf, "10485760");
+  expect_config_reads(cfg, "recovery.retries", "4");
+  expect_config_reads(cfg, "stream.max.request.bytes", "10485760");
 
   /* The message of a bad value says what is accepted. */
   zb_error *kept = TU_EXPECT_ERROR(ZB_ERR_INVALID_VALUE, err,
@@ -242,22 +236,16 @@ static void test_config_secret_reads_hidden(void **state) {
   (void)state;
   zb_config *cfg = tu_config(NULL);
   zb_error *err = NULL;
-  char buf[64];
-  size_t size = sizeof buf;
   tu_config_set(cfg, "auth.token", "s3cr3t-token");
-  TU_EXPECT(ZB_OK, err, zb_config_get(cfg, "auth.token", buf, &size, &err));
-  assert_string_equal(buf, "[hidden]");
-  assert_int_equal(size, strlen("[hidden]") + 1);
-  size = 0;
+  assert_int_equal(expect_config_reads(cfg, "auth.token", "[hidden]"), strlen("[hidden]") + 1);
+  size_t size = 0;
   TU_EXPECT(ZB_OK, err, zb_config_get(cfg, "auth.token", NULL, &size, &err));
   assert_int_equal(size, strlen("[hidden]") + 1);
 
   /* A copy keeps the secret hidden too. */
   zb_config *copy = NULL;
   TU_EXPECT(ZB_OK, err, zb_config_dup(cfg, &copy, &err));
-  size = sizeof buf;
-  TU_EXPECT(ZB_OK, err, zb_config_get(copy, "auth.token", buf, &size, &err));
-  assert_string_equal(buf, "[hidden]");
+  expect_config_reads(copy, "auth.token", "[hidden]");
   zb_config_destroy(copy);
   zb_config_destroy(cfg);
 }
@@ -275,17 +263,10 @@ static void test_config_dup_and_destroy(void **state) {
 
   /* Independent after the copy. */
   tu_config_set(cfg, "recovery.retries", "1");
-  char buf[32];
-  size_t size = sizeof buf;
-  TU_EXPECT(ZB_OK, err, zb_config_get(copy, "recovery.retries", buf, &size, &err));
-  assert_string_equal(buf, "9");
-  size = sizeof buf;
-  TU_EXPECT(ZB_OK, err, zb_config_get(copy, "stream.ack.timeout.ms", buf, &size, &err));
-  assert_string_equal(buf, "1234");
+  expect_config_reads(copy, "recovery.retries", "9");
+  expect_config_reads(copy, "stream.ack.timeout.ms", "1234");
   zb_config_destroy(cfg);
-  size = sizeof buf;
-  TU_EXPECT(ZB_OK, err, zb_config_get(copy, "recovery.retries", buf, &size, &err));
-  assert_string_equal(buf, "9");
+  expect_config_reads(copy, "recovery.retries", "9");
   zb_config_destroy(copy);
   zb_config_destroy(NULL);
 }

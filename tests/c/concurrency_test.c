@@ -14,12 +14,7 @@ enum { kThreads = 8, kTotal = 100000, kPerThread = kTotal / kThreads };
 static void test_eight_threads_one_stream_event_callback(void **state) {
   tu_env *env = ENV(state);
   static tu_event_log log; /* static: the library may touch it until the stream is destroyed */
-  tu_event_log_init(&log);
-  zb_stream *stream =
-      tu_open_proto_with_event_cb(env->sdk, TU_TABLE, tu_event_log_cb, &log, tu_event_log_free);
-  pthread_mutex_lock(&log.mu);
-  log.stream = stream;
-  pthread_mutex_unlock(&log.mu);
+  zb_stream *stream = tu_open_proto_with_event_log(env->sdk, TU_TABLE, &log);
 
   /* Polling is not for streams with a callback. */
   zb_event event;

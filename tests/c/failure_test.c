@@ -49,14 +49,21 @@ static void close_recovered_stream(tu_env *env, zb_stream *stream, int count, co
   assert_stored_at_least_once_in_order(env->server, count, payload);
 }
 
+/* The server accepts the next `accepted` records, ingested here (Event{0..}, `payload`) and
+ * acknowledged, and refuses the request after them with INVALID_ARGUMENT (`message`), which no
+ * retry can fix. */
+static void fail_fatally_after(tu_env *env, zb_stream *stream, int accepted, const char *payload,
+                               const char *message) {
+  zbtest_server_fail_after(env->server, accepted, TU_GRPC_INVALID_ARGUMENT, message);
+  tu_ingest_and_flush(stream, 0, accepted, payload);
+}
+
 static void test_fatal_server_error_fails_the_stream(void **state) {
   tu_env *env = ENV(state);
   zb_stream *stream = tu_open_proto(env->sdk, TU_TABLE, NULL);
   zb_error *err = NULL;
-  /* Five records are accepted; the request after them is refused with INVALID_ARGUMENT, which
-   * no retry can fix. */
-  zbtest_server_fail_after(env->server, 5, TU_GRPC_INVALID_ARGUMENT, "bad record");
-  tu_ingest_and_flush(stream, 0, 5, "accepted");
+  /* Five records are accepted; the request after them is refused for good. */
+  fail_fatally_after(env, stream, 5, "accepted", "bad record");
 
   enum { kFailed = 3 };
   tu_batch failed;
@@ -128,9 +135,7 @@ static void test_refused_stream_unavailable_is_retried(void **state) {
   tu_env *env = ENV(state);
   zbtest_server_refuse_streams(env->server, TU_GRPC_UNAVAILABLE, "warming up", 2);
   static const char *const pairs[] = {"recovery.backoff.ms", "10", NULL};
-  zb_config *cfg = tu_config(pairs);
-  zb_stream *stream = tu_open_proto(env->sdk, TU_TABLE, cfg);
-  zb_config_destroy(cfg);
+  zb_stream *stream = tu_open_proto_configured(env->sdk, TU_TABLE, pairs);
   assert_int_equal(zbtest_server_streams_opened(env->server), 1);
   zb_error *err = NULL;
   uint8_t record[TU_EVENT_CAP];
@@ -138,14 +143,13 @@ static void test_refused_stream_unavailable_is_retried(void **state) {
   uint64_t offset = 99;
   TU_EXPECT(ZB_OK, err, zb_stream_ingest_proto(stream, record, len, &offset, &err));
   assert_int_equal(offset, 0);
-  TU_EXPECT(ZB_OK, err, zb_stream_close(stream, 10000, &err));
-  zb_stream_destroy(stream);
+  tu_close_and_destroy(stream);
   tu_assert_stored(env->server, TU_TABLE, 0, record, len, false);
 
   /* More refusals than retries: the last error comes back, still retryable. */
   zbtest_server_refuse_streams(env->server, TU_GRPC_UNAVAILABLE, "still warming up", -1);
   static const char *const few[] = {"recovery.backoff.ms", "10", "recovery.retries", "2", NULL};
-  cfg = tu_config(few);
+  zb_config *cfg = tu_config(few);
   zb_error *kept = TU_OPEN_ERROR(ZB_ERR_TRANSPORT, env->sdk, TU_TABLE, ZB_RECORD_PROTO, cfg);
   zb_config_destroy(cfg);
   tu_expect_transport(kept, TU_GRPC_UNAVAILABLE, 1);
@@ -158,7 +162,6 @@ static void test_recovery_disabled_fails_at_once(void **state) {
   zbtest_server_refuse_streams(env->server, TU_GRPC_UNAVAILABLE, "unavailable", 1);
   static const char *const pairs[] = {"recovery.enable", "false", NULL};
   zb_config *cfg = tu_config(pairs);
-  zb_error *err = NULL;
   const int64_t started = tu_now_ms();
   zb_error *kept = TU_OPEN_ERROR(ZB_ERR_TRANSPORT, env->sdk, TU_TABLE, ZB_RECORD_PROTO, cfg);
   const int64_t took = tu_now_ms() - started;
@@ -170,8 +173,7 @@ static void test_recovery_disabled_fails_at_once(void **state) {
   /* The one refusal is used up: the same config opens now. */
   zb_stream *stream = tu_open_proto(env->sdk, TU_TABLE, cfg);
   zb_config_destroy(cfg);
-  TU_EXPECT(ZB_OK, err, zb_stream_close(stream, 10000, &err));
-  zb_stream_destroy(stream);
+  tu_close_and_destroy(stream);
 }
 
 static void test_unreachable_server_is_a_retryable_transport_error(void **state) {
@@ -201,9 +203,7 @@ static void test_unreachable_server_is_a_retryable_transport_error(void **state)
 static void test_broken_call_mid_stream_is_recovered(void **state) {
   tu_env *env = ENV(state);
   static const char *const pairs[] = {"recovery.backoff.ms", "10", NULL};
-  zb_config *cfg = tu_config(pairs);
-  zb_stream *stream = tu_open_proto(env->sdk, TU_TABLE, cfg);
-  zb_config_destroy(cfg);
+  zb_stream *stream = tu_open_proto_configured(env->sdk, TU_TABLE, pairs);
   zb_error *err = NULL;
 
   /* The call breaks with UNAVAILABLE after 50 records; the rest must survive it. */
@@ -234,9 +234,7 @@ static void test_broken_call_mid_stream_is_recovered(void **state) {
 static void test_fatal_error_reaches_the_event_callback(void **state) {
   tu_env *env = ENV(state);
   static tu_event_log log; /* static: the library may touch it until the stream is destroyed */
-  tu_event_log_init(&log);
-  zb_stream *stream =
-      tu_open_proto_with_event_cb(env->sdk, TU_TABLE, tu_event_log_cb, &log, tu_event_log_free);
+  zb_stream *stream = tu_open_proto_with_event_log(env->sdk, TU_TABLE, &log);
   zb_error *err = NULL;
   zbtest_server_fail_after(env->server, 3, TU_GRPC_INVALID_ARGUMENT, "bad record");
   tu_batch batch;
@@ -264,9 +262,7 @@ static void test_ack_timeout_reconnects_and_replays(void **state) {
   tu_env *env = ENV(state);
   static const char *const pairs[] = {"stream.ack.timeout.ms", "300", "recovery.backoff.ms", "10",
                                       NULL};
-  zb_config *cfg = tu_config(pairs);
-  zb_stream *stream = tu_open_proto(env->sdk, TU_TABLE, cfg);
-  zb_config_destroy(cfg);
+  zb_stream *stream = tu_open_proto_configured(env->sdk, TU_TABLE, pairs);
   zb_error *err = NULL;
   /* The server goes silent: the stream gives the call up and replays on a new one. */
   zbtest_server_withhold_acks(env->server, true);
@@ -288,9 +284,7 @@ static void test_recovering_state_and_counters(void **state) {
                                       "recovery.retries",
                                       "100000",
                                       NULL};
-  zb_config *cfg = tu_config(pairs);
-  zb_stream *stream = tu_open_proto(env->sdk, TU_TABLE, cfg);
-  zb_config_destroy(cfg);
+  zb_stream *stream = tu_open_proto_configured(env->sdk, TU_TABLE, pairs);
   zb_error *err = NULL;
   tu_ingest_and_flush(stream, 0, 5, "recovering");
 
@@ -316,8 +310,7 @@ static void test_recovering_state_and_counters(void **state) {
   assert_int_equal(info.recoveries, 1);
   assert_true(info.records_replayed >= 1);
   assert_true(info.records_replayed <= 4);
-  TU_EXPECT(ZB_OK, err, zb_stream_close(stream, 10000, &err));
-  zb_stream_destroy(stream);
+  tu_close_and_destroy(stream);
   assert_int_equal(zbtest_server_streams_opened(env->server), 2);
   assert_stored_at_least_once_in_order(env->server, 9, "recovering");
 }
@@ -325,9 +318,7 @@ static void test_recovering_state_and_counters(void **state) {
 static void test_recreate_after_a_timed_out_close(void **state) {
   tu_env *env = ENV(state);
   static tu_event_log log; /* static: the library may touch it until both streams are gone */
-  tu_event_log_init(&log);
-  zb_stream *stream =
-      tu_open_proto_with_event_cb(env->sdk, TU_TABLE, tu_event_log_cb, &log, tu_event_log_free);
+  zb_stream *stream = tu_open_proto_with_event_log(env->sdk, TU_TABLE, &log);
   zb_error *err = NULL;
 
   /* Recreating needs a failed or closed stream. */
@@ -377,8 +368,7 @@ static void test_recreate_after_a_fatal_failure(void **state) {
   tu_env *env = ENV(state);
   zb_stream *stream = tu_open_proto(env->sdk, TU_TABLE, NULL);
   zb_error *err = NULL;
-  zbtest_server_fail_after(env->server, 2, TU_GRPC_INVALID_ARGUMENT, "refused once");
-  tu_ingest_and_flush(stream, 0, 2, "again");
+  fail_fatally_after(env, stream, 2, "again", "refused once");
   uint8_t record[TU_EVENT_CAP];
   const size_t len = tu_event(2, "again", record);
   TU_EXPECT(ZB_OK, err, zb_stream_ingest_proto(stream, record, len, NULL, &err));
@@ -389,8 +379,7 @@ static void test_recreate_after_a_fatal_failure(void **state) {
   zb_stream *fresh = NULL;
   TU_EXPECT(ZB_OK, err, zb_stream_recreate(stream, &fresh, &err));
   TU_EXPECT(ZB_OK, err, zb_stream_flush(fresh, 10000, &err));
-  TU_EXPECT(ZB_OK, err, zb_stream_close(fresh, 10000, &err));
-  zb_stream_destroy(fresh);
+  tu_close_and_destroy(fresh);
   zb_stream_destroy(stream);
   assert_int_equal(zbtest_server_record_count(env->server, TU_TABLE), 3);
   tu_assert_stored(env->server, TU_TABLE, 2, record, len, false);

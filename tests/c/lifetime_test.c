@@ -23,6 +23,13 @@ typedef struct counter {
   int late_calls; /* calls after free_user_data ran */
 } counter;
 
+static void counter_init(counter *c, const char *name) {
+  memset(c, 0, sizeof *c);
+  c->name = name;
+  pthread_mutex_init(&c->mu, NULL);
+  pthread_cond_init(&c->cv, NULL);
+}
+
 static void count_call(counter *c) {
   pthread_mutex_lock(&c->mu);
   ++c->calls;
@@ -54,24 +61,34 @@ static zb_status counting_headers(zb_headers *headers, void *user_data) {
   return zb_headers_add(headers, "x-test-client", "lifetime_test", NULL);
 }
 
+/* The callbacks a config registers. */
+typedef enum { EVENT_CALLBACK, WAKEUP, HEADERS_PROVIDER } registration;
+
+/* Registers the counting callback of `kind` with `c` as its user_data, released by count_free. */
+static void register_counting(zb_config *cfg, registration kind, counter *c) {
+  zb_error *err = NULL;
+  switch (kind) {
+    case EVENT_CALLBACK:
+      TU_EXPECT(ZB_OK, err, zb_config_set_event_callback(cfg, counting_event, c, count_free, &err));
+      break;
+    case WAKEUP:
+      TU_EXPECT(ZB_OK, err, zb_config_set_wakeup(cfg, counting_wakeup, c, count_free, &err));
+      break;
+    case HEADERS_PROVIDER:
+      TU_EXPECT(ZB_OK, err,
+                zb_config_set_headers_provider(cfg, counting_headers, c, count_free, &err));
+      break;
+  }
+}
+
 /* A new config with `pairs` set (see tu_config()) and the counting event callback, wakeup and
- * headers provider registered with the given counters (NULL: that one not registered), each
- * released by count_free. */
+ * headers provider registered with the given counters (NULL: that one not registered). */
 static zb_config *counting_config(const char *const *pairs, counter *events, counter *wakeups,
                                   counter *headers) {
   zb_config *cfg = tu_config(pairs);
-  zb_error *err = NULL;
-  if (events != NULL) {
-    TU_EXPECT(ZB_OK, err,
-              zb_config_set_event_callback(cfg, counting_event, events, count_free, &err));
-  }
-  if (wakeups != NULL) {
-    TU_EXPECT(ZB_OK, err, zb_config_set_wakeup(cfg, counting_wakeup, wakeups, count_free, &err));
-  }
-  if (headers != NULL) {
-    TU_EXPECT(ZB_OK, err,
-              zb_config_set_headers_provider(cfg, counting_headers, headers, count_free, &err));
-  }
+  if (events != NULL) register_counting(cfg, EVENT_CALLBACK, events);
+  if (wakeups != NULL) register_counting(cfg, WAKEUP, wakeups);
+  if (headers != NULL) register_counting(cfg, HEADERS_PROVIDER, headers);
   return cfg;
 }
 
@@ -119,11 +136,7 @@ static const char *const counter_names[] = {"event_a",   "event_b",   "event_c",
 /* The fixture of the tests that count: every counter zeroed, and a tu_env. */
 static int counters_setup(void **state) {
   for (size_t i = 0; i < sizeof all_counters / sizeof all_counters[0]; ++i) {
-    counter *c = all_counters[i];
-    memset(c, 0, sizeof *c);
-    c->name = counter_names[i];
-    pthread_mutex_init(&c->mu, NULL);
-    pthread_cond_init(&c->cv, NULL);
+    counter_init(all_counters[i], counter_names[i]);
   }
   return tu_setup(state);
 }
@@ -372,28 +385,30 @@ static void test_free_user_data_stream_destroyed_before_config(void **state) {
   EXPECT_COUNT(freed, 1, &event_a, &headers_a);
 }
 
+/* After `kept` was registered in place of `replaced`: the replaced registration, which nothing
+ * else held, was released at once, and the new one was not. */
+static void expect_replaced(counter *replaced, counter *kept) {
+  EXPECT_COUNT(freed, 1, replaced);
+  EXPECT_COUNT(freed, 0, kept);
+}
+
 static void test_free_user_data_replaced_and_removed(void **state) {
   tu_env *env = ENV(state);
   zb_error *err = NULL;
   zb_config *cfg = tu_config(NULL);
 
-  /* Replacing a registration nobody else holds releases it at once. */
-  TU_EXPECT(ZB_OK, err,
-            zb_config_set_event_callback(cfg, counting_event, &event_a, count_free, &err));
-  TU_EXPECT(ZB_OK, err,
-            zb_config_set_event_callback(cfg, counting_event, &event_b, count_free, &err));
-  EXPECT_COUNT(freed, 1, &event_a);
-  EXPECT_COUNT(freed, 0, &event_b);
-  TU_EXPECT(ZB_OK, err, zb_config_set_wakeup(cfg, counting_wakeup, &wakeup_a, count_free, &err));
-  TU_EXPECT(ZB_OK, err, zb_config_set_wakeup(cfg, counting_wakeup, &wakeup_b, count_free, &err));
-  EXPECT_COUNT(freed, 1, &wakeup_a);
-  EXPECT_COUNT(freed, 0, &wakeup_b);
-  TU_EXPECT(ZB_OK, err,
-            zb_config_set_headers_provider(cfg, counting_headers, &headers_a, count_free, &err));
-  TU_EXPECT(ZB_OK, err,
-            zb_config_set_headers_provider(cfg, counting_headers, &headers_b, count_free, &err));
-  EXPECT_COUNT(freed, 1, &headers_a);
-  EXPECT_COUNT(freed, 0, &headers_b);
+  /* Replacing a registration nobody else holds releases it at once, whatever its kind. */
+  static const struct {
+    registration kind;
+    counter *replaced, *kept;
+  } replacements[] = {{EVENT_CALLBACK, &event_a, &event_b},
+                      {WAKEUP, &wakeup_a, &wakeup_b},
+                      {HEADERS_PROVIDER, &headers_a, &headers_b}};
+  for (size_t i = 0; i < sizeof replacements / sizeof replacements[0]; ++i) {
+    register_counting(cfg, replacements[i].kind, replacements[i].replaced);
+    register_counting(cfg, replacements[i].kind, replacements[i].kept);
+    expect_replaced(replacements[i].replaced, replacements[i].kept);
+  }
 
   /* cb NULL removes the registration; its own user_data is released at once. */
   TU_EXPECT(ZB_OK, err, zb_config_set_wakeup(cfg, NULL, &wakeup_c, count_free, &err));
@@ -409,8 +424,7 @@ static void test_free_user_data_replaced_and_removed(void **state) {
 
   /* A stream keeps what it was created with when the config's registration is replaced. */
   zb_stream *stream = tu_open_proto(env->sdk, TU_TABLE, cfg);
-  TU_EXPECT(ZB_OK, err,
-            zb_config_set_event_callback(cfg, counting_event, &event_c, count_free, &err));
+  register_counting(cfg, EVENT_CALLBACK, &event_c);
   EXPECT_COUNT(freed, 0, &event_b);
   tu_ingest_events(stream, 0, 5, "lifetime");
   TU_EXPECT(ZB_OK, err, zb_stream_close(stream, 10000, &err));
@@ -430,14 +444,11 @@ static void test_free_user_data_replaced_and_removed(void **state) {
 /* ---- zb_stream_destroy() from the stream's own event callback ----------------------------- */
 
 typedef struct self_destroy {
-  pthread_mutex_t mu;
-  pthread_cond_t cv;
-  bool go; /* the test made its last call on the stream */
+  counter count; /* first, so that count_free releases the registration; its mu guards all */
+  bool go;       /* the test made its last call on the stream */
   bool gate_timed_out;
-  int calls;
   int calls_after_destroy;
   bool destroy_returned;
-  int freed;
   int bad_stream;
   zb_stream *stream;
 } self_destroy;
@@ -447,67 +458,58 @@ static self_destroy selfd;
 static void self_destroy_event(zb_stream *stream, const zb_event *event, void *user_data) {
   self_destroy *s = user_data;
   (void)event;
-  pthread_mutex_lock(&s->mu);
-  ++s->calls;
+  pthread_mutex_lock(&s->count.mu);
+  ++s->count.calls;
   if (s->destroy_returned) {
     ++s->calls_after_destroy;
-    pthread_mutex_unlock(&s->mu);
+    pthread_mutex_unlock(&s->count.mu);
     return;
   }
   if (stream != s->stream) ++s->bad_stream;
   /* Destroy may follow no other call on the stream: wait until the test is done with it. */
-  TU_WAIT_UNTIL(&s->cv, &s->mu, s->go, 30000);
+  TU_WAIT_UNTIL(&s->count.cv, &s->count.mu, s->go, 30000);
   s->gate_timed_out = !s->go;
-  pthread_mutex_unlock(&s->mu);
+  pthread_mutex_unlock(&s->count.mu);
   zb_stream_destroy(stream);
-  pthread_mutex_lock(&s->mu);
+  pthread_mutex_lock(&s->count.mu);
   s->destroy_returned = true;
   /* The barrier applies once this callback returns: nothing was freed yet. */
-  if (s->freed != 0) ++s->calls_after_destroy;
-  pthread_mutex_unlock(&s->mu);
-}
-
-static void self_destroy_free(void *user_data) {
-  self_destroy *s = user_data;
-  pthread_mutex_lock(&s->mu);
-  ++s->freed;
-  pthread_cond_broadcast(&s->cv);
-  pthread_mutex_unlock(&s->mu);
+  if (s->count.freed != 0) ++s->calls_after_destroy;
+  pthread_mutex_unlock(&s->count.mu);
 }
 
 static void test_destroy_from_own_event_callback(void **state) {
   tu_env *env = ENV(state);
   memset(&selfd, 0, sizeof selfd);
-  pthread_mutex_init(&selfd.mu, NULL);
-  pthread_cond_init(&selfd.cv, NULL);
-  zb_stream *stream = tu_open_proto_with_event_cb(env->sdk, TU_TABLE, self_destroy_event, &selfd,
-                                                  self_destroy_free);
-  pthread_mutex_lock(&selfd.mu);
+  counter_init(&selfd.count, "selfd");
+  zb_stream *stream =
+      tu_open_proto_with_event_cb(env->sdk, TU_TABLE, self_destroy_event, &selfd, count_free);
+  pthread_mutex_lock(&selfd.count.mu);
   selfd.stream = stream;
-  pthread_mutex_unlock(&selfd.mu);
+  pthread_mutex_unlock(&selfd.count.mu);
 
   tu_ingest_and_flush(stream, 0, 20, "lifetime");
   /* More acks will come while the callback destroys the stream. */
   tu_ingest_events(stream, 0, 20, "lifetime");
 
   /* Hand the stream over to its callback, and wait for the release of its user_data. */
-  pthread_mutex_lock(&selfd.mu);
+  pthread_mutex_lock(&selfd.count.mu);
   selfd.go = true;
-  pthread_cond_broadcast(&selfd.cv);
-  TU_WAIT_UNTIL(&selfd.cv, &selfd.mu, selfd.freed != 0, 30000);
-  const int freed = selfd.freed;
-  pthread_mutex_unlock(&selfd.mu);
+  pthread_cond_broadcast(&selfd.count.cv);
+  TU_WAIT_UNTIL(&selfd.count.cv, &selfd.count.mu, selfd.count.freed != 0, 30000);
+  const int freed = selfd.count.freed;
+  pthread_mutex_unlock(&selfd.count.mu);
   assert_int_equal(freed, 1);
 
   tu_sleep_ms(30);
-  pthread_mutex_lock(&selfd.mu);
+  pthread_mutex_lock(&selfd.count.mu);
   assert_false(selfd.gate_timed_out);
   assert_true(selfd.destroy_returned);
-  assert_int_equal(selfd.calls, 1);
+  assert_int_equal(selfd.count.calls, 1);
   assert_int_equal(selfd.calls_after_destroy, 0);
-  assert_int_equal(selfd.freed, 1);
+  assert_int_equal(selfd.count.freed, 1);
   assert_int_equal(selfd.bad_stream, 0);
-  pthread_mutex_unlock(&selfd.mu);
+  pthread_mutex_unlock(&selfd.count.mu);
   /* The call ended on the server. */
   assert_true(zbtest_server_wait_streams_open(env->server, 0, 10000));
   /* The mutex and condition stay initialized: static storage, nothing else uses them. */
@@ -636,8 +638,7 @@ static void test_headers_add_rejects_bad_names_and_values(void **state) {
   assert_int_equal(good.null_value_rc, ZB_ERR_INVALID_ARG);
   assert_int_equal(good.good_rc, ZB_OK);
   tu_ingest_events(stream, 0, 1, "lifetime");
-  TU_EXPECT(ZB_OK, err, zb_stream_close(stream, 10000, &err));
-  zb_stream_destroy(stream);
+  tu_close_and_destroy(stream);
 
   static const char *const bad[][2] = {
       {"X-Upper-Case", "v"},     {"x-Mixed", "v"},  {"x bad", "v"},
@@ -756,8 +757,7 @@ static void test_stream_calls_from_own_event_callback(void **state) {
   assert_int_equal(seen.unacked_after_close, 0);
 
   /* The test's own close returns what the callback's did. */
-  TU_EXPECT(ZB_OK, err, zb_stream_close(stream, 10000, &err));
-  zb_stream_destroy(stream);
+  tu_close_and_destroy(stream);
   assert_int_equal(zbtest_server_record_count(env->server, TU_TABLE), 6);
   pthread_cond_destroy(&reent.cv);
   pthread_mutex_destroy(&reent.mu);

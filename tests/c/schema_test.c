@@ -35,10 +35,8 @@ static void test_valid_records_into_a_declared_table(void **state) {
   for (size_t i = 0; i < 3; ++i) {
     TU_EXPECT(ZB_OK, err, zb_stream_ingest_json(json, rows[i], strlen(rows[i]), NULL, &err));
   }
-  TU_EXPECT(ZB_OK, err, zb_stream_close(proto, 10000, &err));
-  TU_EXPECT(ZB_OK, err, zb_stream_close(json, 10000, &err));
-  zb_stream_destroy(proto);
-  zb_stream_destroy(json);
+  tu_close_and_destroy(proto);
+  tu_close_and_destroy(json);
   assert_int_equal(zbtest_server_record_count(env->server, "main.default.events"), 13);
 }
 
@@ -64,11 +62,14 @@ static void test_descriptor_that_does_not_match_the_table(void **state) {
   assert_int_equal(zbtest_server_streams_opened(env->server), 0);
 }
 
-/* Ingests `bad` after two good records and checks that the stream fails for good, reporting the
- * bad record and what followed it. */
-static void invalid_record_fails_the_stream(tu_env *env, zb_stream *stream, bool json,
-                                            const void *good, size_t good_len, const void *bad,
-                                            size_t bad_len, const char *table) {
+/* Ingests `bad` after two good records into a new stream of main.default.events (a JSON stream,
+ * or a protobuf one) and checks that the stream fails for good, reporting the bad record and what
+ * followed it. */
+static void invalid_record_fails_the_stream(tu_env *env, bool json, const void *good,
+                                            size_t good_len, const void *bad, size_t bad_len) {
+  const char *const table = "main.default.events";
+  zb_stream *stream =
+      json ? tu_open_json(env->sdk, table, NULL) : tu_open_proto(env->sdk, table, NULL);
   zb_error *err = NULL;
   for (int i = 0; i < 2; ++i) {
     TU_EXPECT(ZB_OK, err,
@@ -101,34 +102,27 @@ static void invalid_record_fails_the_stream(tu_env *env, zb_stream *stream, bool
   assert_int_equal(zbtest_server_record_count(env->server, table), 2);
 }
 
+/* invalid_record_fails_the_stream() for JSON text. */
+static void invalid_json_fails_the_stream(void **state, const char *good, const char *bad) {
+  invalid_record_fails_the_stream(ENV(state), true, good, strlen(good), bad, strlen(bad));
+}
+
 static void test_json_record_with_an_unknown_column(void **state) {
-  tu_env *env = ENV(state);
-  zb_stream *stream = tu_open_json(env->sdk, "main.default.events", NULL);
-  static const char good[] = "{\"id\": 1, \"payload\": \"fine\"}";
-  static const char bad[] = "{\"id\": 2, \"no_such_column\": true}";
-  invalid_record_fails_the_stream(env, stream, true, good, strlen(good), bad, strlen(bad),
-                                  "main.default.events");
+  invalid_json_fails_the_stream(state, "{\"id\": 1, \"payload\": \"fine\"}",
+                                "{\"id\": 2, \"no_such_column\": true}");
 }
 
 static void test_json_record_of_the_wrong_type(void **state) {
-  tu_env *env = ENV(state);
-  zb_stream *stream = tu_open_json(env->sdk, "main.default.events", NULL);
-  static const char good[] = "{\"id\": 1}";
-  static const char bad[] = "{\"id\": \"not a number\"}";
-  invalid_record_fails_the_stream(env, stream, true, good, strlen(good), bad, strlen(bad),
-                                  "main.default.events");
+  invalid_json_fails_the_stream(state, "{\"id\": 1}", "{\"id\": \"not a number\"}");
 }
 
 static void test_proto_record_that_does_not_parse(void **state) {
-  tu_env *env = ENV(state);
-  zb_stream *stream = tu_open_proto(env->sdk, "main.default.events", NULL);
   uint8_t good[TU_EVENT_CAP];
   const size_t good_len = tu_event(1, "whole", good);
   /* The payload's length says more bytes than follow. */
   uint8_t bad[TU_EVENT_CAP];
   const size_t bad_len = tu_event(2, "truncated", bad) - 3;
-  invalid_record_fails_the_stream(env, stream, false, good, good_len, bad, bad_len,
-                                  "main.default.events");
+  invalid_record_fails_the_stream(ENV(state), false, good, good_len, bad, bad_len);
 }
 
 int main(void) {

@@ -24,18 +24,9 @@ static void open_proto_and_json(tu_env *env, zb_stream **proto, zb_stream **json
   *json = tu_open_json(env->sdk, TU_JSON_TABLE, NULL);
 }
 
-/* Closes both streams, asserting success, then destroys them. */
-static void close_and_destroy_both(zb_stream *proto, zb_stream *json) {
-  zb_error *err = NULL;
-  TU_EXPECT(ZB_OK, err, zb_stream_close(proto, 10000, &err));
-  TU_EXPECT(ZB_OK, err, zb_stream_close(json, 10000, &err));
-  zb_stream_destroy(proto);
-  zb_stream_destroy(json);
-}
-
 /* The end of the tests of rejected records: the rejected ones took no offset, so a good record
- * (`record` into `proto`, kJson[0] into `json`) still gets offset 0 in each stream, and after the
- * close each table holds exactly that one record. Destroys both streams. */
+ * (`record` into `proto`, kJson[0] into `json`) still gets offset 0 in each stream, and once both
+ * are closed (and destroyed) each table holds exactly that one record. */
 static void expect_good_records_at_offset_0(tu_env *env, zb_stream *proto, zb_stream *json,
                                             const void *record, size_t len) {
   zb_error *err = NULL;
@@ -45,12 +36,10 @@ static void expect_good_records_at_offset_0(tu_env *env, zb_stream *proto, zb_st
   offset = 99;
   TU_EXPECT(ZB_OK, err, zb_stream_ingest_json(json, kJson[0], strlen(kJson[0]), &offset, &err));
   assert_int_equal(offset, 0);
-  TU_EXPECT(ZB_OK, err, zb_stream_close(proto, 10000, &err));
-  TU_EXPECT(ZB_OK, err, zb_stream_close(json, 10000, &err));
+  tu_close_and_destroy(proto);
+  tu_close_and_destroy(json);
   assert_int_equal(zbtest_server_record_count(env->server, TU_TABLE), 1);
   assert_int_equal(zbtest_server_record_count(env->server, TU_JSON_TABLE), 1);
-  zb_stream_destroy(proto);
-  zb_stream_destroy(json);
 }
 
 static void test_proto_single_ingest(void **state) {
@@ -83,8 +72,7 @@ static void test_proto_single_ingest(void **state) {
   tu_assert_stored(env->server, TU_TABLE, kCount, extra, extra_len, false);
   tu_assert_unacked_count(stream, 0);
 
-  TU_EXPECT(ZB_OK, err, zb_stream_close(stream, 10000, &err));
-  zb_stream_destroy(stream);
+  tu_close_and_destroy(stream);
   assert_int_equal(zbtest_server_streams_opened(env->server), 1);
 }
 
@@ -121,8 +109,7 @@ static void test_proto_batch_ingest(void **state) {
   tu_assert_stored_batch(env->server, TU_TABLE, 0, &batch);
   tu_assert_stored(env->server, TU_TABLE, kCount, pointers[0], lens[0], false);
   tu_assert_stored(env->server, TU_TABLE, kCount + 1, pointers[1], lens[1], false);
-  TU_EXPECT(ZB_OK, err, zb_stream_close(stream, 10000, &err));
-  zb_stream_destroy(stream);
+  tu_close_and_destroy(stream);
 }
 
 static void test_json_single_and_batch(void **state) {
@@ -179,7 +166,8 @@ static void test_streams_into_two_tables(void **state) {
   assert_int_equal(zbtest_server_record_count(env->server, "main.default.proto_table"), 3);
   assert_int_equal(zbtest_server_record_count(env->server, "main.other.json_table"), 3);
   tu_assert_stored(env->server, "main.other.json_table", 2, kJson[2], strlen(kJson[2]), true);
-  close_and_destroy_both(proto, json);
+  tu_close_and_destroy(proto);
+  tu_close_and_destroy(json);
 }
 
 static void test_flush_and_poll_ack_events(void **state) {
@@ -249,8 +237,7 @@ static void test_poll_ack_ranges_with_a_large_event_array(void **state) {
   }
   assert_int_equal(next, last + 1);
   assert_int_equal(last, 299);
-  TU_EXPECT(ZB_OK, err, zb_stream_close(stream, 10000, &err));
-  zb_stream_destroy(stream);
+  tu_close_and_destroy(stream);
 }
 
 static void test_wait_for_offset(void **state) {
@@ -415,15 +402,14 @@ static void test_records_too_large(void **state) {
   tu_assert_stored(env->server, TU_TABLE, 0, four_mib, four_mib_len, false);
   tu_assert_stored(env->server, TU_TABLE, 2, four_mib, four_mib_len, false);
   free(four_mib);
-  close_and_destroy_both(stream, json);
+  tu_close_and_destroy(stream);
+  tu_close_and_destroy(json);
 }
 
 static void test_small_request_limit_splits_requests(void **state) {
   tu_env *env = ENV(state);
   static const char *const pairs[] = {"stream.max.request.bytes", "4096", NULL};
-  zb_config *cfg = tu_config(pairs);
-  zb_stream *stream = tu_open_proto(env->sdk, TU_TABLE, cfg);
-  zb_config_destroy(cfg);
+  zb_stream *stream = tu_open_proto_configured(env->sdk, TU_TABLE, pairs);
   zb_error *err = NULL;
 
   /* A record or a batch beyond one 4096-byte request is rejected... */
@@ -469,8 +455,7 @@ static void test_small_request_limit_splits_requests(void **state) {
     const size_t len = tu_event(i, payload, record);
     tu_assert_stored(env->server, TU_TABLE, 3 + i, record, len, false);
   }
-  TU_EXPECT(ZB_OK, err, zb_stream_close(stream, 10000, &err));
-  zb_stream_destroy(stream);
+  tu_close_and_destroy(stream);
 }
 
 static void test_bad_tables_and_descriptors(void **state) {
@@ -545,8 +530,7 @@ static void test_bad_tables_and_descriptors(void **state) {
   uint8_t record[TU_EVENT_CAP];
   const size_t len = tu_event(1, "named", record);
   TU_EXPECT(ZB_OK, err, zb_stream_ingest_proto(stream, record, len, NULL, &err));
-  TU_EXPECT(ZB_OK, err, zb_stream_close(stream, 10000, &err));
-  zb_stream_destroy(stream);
+  tu_close_and_destroy(stream);
   assert_int_equal(zbtest_server_record_count(env->server, "Main_1.default_2.Events_3"), 1);
 }
 
@@ -626,7 +610,8 @@ static void test_stream_null_arguments(void **state) {
   assert_memory_equal(data, record, len);
   zb_records_free(unacked);
   zbtest_server_withhold_acks(env->server, false);
-  close_and_destroy_both(stream, json);
+  tu_close_and_destroy(stream);
+  tu_close_and_destroy(json);
 }
 
 static void test_sdk_destroyed_before_its_stream(void **state) {
@@ -645,12 +630,10 @@ static void test_sdk_destroyed_before_its_stream(void **state) {
     TU_EXPECT(ZB_OK, err, zb_stream_ingest_json(json, kJson[0], strlen(kJson[0]), NULL, &err));
   }
   TU_EXPECT(ZB_OK, err, zb_stream_flush(proto, 10000, &err));
-  TU_EXPECT(ZB_OK, err, zb_stream_close(proto, 10000, &err));
-  zb_stream_destroy(proto);
+  tu_close_and_destroy(proto);
   /* One stream gone, the other still has the connection. */
   TU_EXPECT(ZB_OK, err, zb_stream_ingest_json(json, kJson[1], strlen(kJson[1]), NULL, &err));
-  TU_EXPECT(ZB_OK, err, zb_stream_close(json, 10000, &err));
-  zb_stream_destroy(json);
+  tu_close_and_destroy(json);
   assert_int_equal(zbtest_server_record_count(env->server, TU_TABLE), 10);
   assert_int_equal(zbtest_server_record_count(env->server, TU_JSON_TABLE), 11);
   tu_assert_stored(env->server, TU_JSON_TABLE, 10, kJson[1], strlen(kJson[1]), true);

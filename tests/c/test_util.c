@@ -161,24 +161,45 @@ zb_stream *tu_open_json(zb_sdk *sdk, const char *table, const zb_config *cfg) {
   return stream;
 }
 
-zb_stream *tu_open_proto_with_event_cb(zb_sdk *sdk, const char *table, zb_event_cb cb,
-                                       void *user_data, zb_free_cb free_user_data) {
-  zb_config *cfg = tu_config(NULL);
-  zb_error *err = NULL;
-  TU_EXPECT(ZB_OK, err, zb_config_set_event_callback(cfg, cb, user_data, free_user_data, &err));
+zb_stream *tu_open_proto_configured(zb_sdk *sdk, const char *table, const char *const *pairs) {
+  zb_config *cfg = tu_config(pairs);
   zb_stream *stream = tu_open_proto(sdk, table, cfg);
   zb_config_destroy(cfg);
   return stream;
 }
 
-zb_stream *tu_open_proto_with_wakeup(zb_sdk *sdk, const char *table, zb_wakeup_cb cb,
-                                     void *user_data, zb_free_cb free_user_data) {
+/* tu_open_proto() with a config that has the event callback `event_cb` or the wakeup `wakeup`
+ * (the other one NULL). */
+static zb_stream *open_proto_with_callback(zb_sdk *sdk, const char *table, zb_event_cb event_cb,
+                                           zb_wakeup_cb wakeup, void *user_data,
+                                           zb_free_cb free_user_data) {
   zb_config *cfg = tu_config(NULL);
   zb_error *err = NULL;
-  TU_EXPECT(ZB_OK, err, zb_config_set_wakeup(cfg, cb, user_data, free_user_data, &err));
+  if (event_cb != NULL) {
+    TU_EXPECT(ZB_OK, err,
+              zb_config_set_event_callback(cfg, event_cb, user_data, free_user_data, &err));
+  } else {
+    TU_EXPECT(ZB_OK, err, zb_config_set_wakeup(cfg, wakeup, user_data, free_user_data, &err));
+  }
   zb_stream *stream = tu_open_proto(sdk, table, cfg);
   zb_config_destroy(cfg);
   return stream;
+}
+
+zb_stream *tu_open_proto_with_event_cb(zb_sdk *sdk, const char *table, zb_event_cb cb,
+                                       void *user_data, zb_free_cb free_user_data) {
+  return open_proto_with_callback(sdk, table, cb, NULL, user_data, free_user_data);
+}
+
+zb_stream *tu_open_proto_with_wakeup(zb_sdk *sdk, const char *table, zb_wakeup_cb cb,
+                                     void *user_data, zb_free_cb free_user_data) {
+  return open_proto_with_callback(sdk, table, NULL, cb, user_data, free_user_data);
+}
+
+void tu_close_and_destroy(zb_stream *stream) {
+  zb_error *err = NULL;
+  TU_EXPECT(ZB_OK, err, zb_stream_close(stream, 10000, &err));
+  zb_stream_destroy(stream);
 }
 
 zb_error *tu_open_error_(zb_sdk *sdk, const char *table, zb_record_type record_type,
@@ -316,11 +337,17 @@ int64_t tu_stored_event_id(zbtest_server *server, const char *table, int64_t ind
   return id;
 }
 
-void tu_assert_unacked_count(zb_stream *stream, size_t count) {
+/* The stream's unacknowledged records, asserting that zb_stream_unacked() succeeds. */
+static zb_records *unacked_of(zb_stream *stream) {
   zb_records *records = NULL;
   zb_error *err = NULL;
   TU_EXPECT(ZB_OK, err, zb_stream_unacked(stream, &records, &err));
   assert_non_null(records);
+  return records;
+}
+
+void tu_assert_unacked_count(zb_stream *stream, size_t count) {
+  zb_records *records = unacked_of(stream);
   const size_t got = zb_records_count(records);
   zb_records_free(records);
   assert_int_equal(got, count);
@@ -344,9 +371,7 @@ void tu_assert_records(const zb_records *list, uint64_t first_offset, const void
 
 void tu_assert_unacked(zb_stream *stream, uint64_t first_offset, const void *const *records,
                        const size_t *lens, size_t count) {
-  zb_records *list = NULL;
-  zb_error *err = NULL;
-  TU_EXPECT(ZB_OK, err, zb_stream_unacked(stream, &list, &err));
+  zb_records *list = unacked_of(stream);
   tu_assert_records(list, first_offset, records, lens, count);
   zb_records_free(list);
 }
@@ -605,6 +630,16 @@ void tu_event_log_init(tu_event_log *log) {
 void tu_event_log_fini(tu_event_log *log) {
   pthread_cond_destroy(&log->cv);
   pthread_mutex_destroy(&log->mu);
+}
+
+zb_stream *tu_open_proto_with_event_log(zb_sdk *sdk, const char *table, tu_event_log *log) {
+  tu_event_log_init(log);
+  zb_stream *stream =
+      tu_open_proto_with_event_cb(sdk, table, tu_event_log_cb, log, tu_event_log_free);
+  pthread_mutex_lock(&log->mu);
+  log->stream = stream;
+  pthread_mutex_unlock(&log->mu);
+  return stream;
 }
 
 static void event_log_violation(tu_event_log *log, const char *what, const zb_event *event) {

@@ -96,11 +96,18 @@ void tu_config_set(zb_config *cfg, const char *key, const char *value);
 zb_stream *tu_open_proto(zb_sdk *sdk, const char *table, const zb_config *cfg);
 zb_stream *tu_open_json(zb_sdk *sdk, const char *table, const zb_config *cfg);
 
+/* tu_open_proto() with a config of `pairs` (as tu_config() takes them). */
+zb_stream *tu_open_proto_configured(zb_sdk *sdk, const char *table, const char *const *pairs);
+
 /* tu_open_proto() with a config that has only an event callback (or only a wakeup). */
 zb_stream *tu_open_proto_with_event_cb(zb_sdk *sdk, const char *table, zb_event_cb cb,
                                        void *user_data, zb_free_cb free_user_data);
 zb_stream *tu_open_proto_with_wakeup(zb_sdk *sdk, const char *table, zb_wakeup_cb cb,
                                      void *user_data, zb_free_cb free_user_data);
+
+/* Closes the stream, asserting that the close succeeds (everything was acknowledged), then
+ * destroys it. */
+void tu_close_and_destroy(zb_stream *stream);
 
 /* Asserts that opening a stream of `record_type` (ZB_RECORD_PROTO with the Event descriptor, or
  * ZB_RECORD_JSON) into `table` fails with `expected` (as TU_EXPECT_ERROR checks it) and leaves
@@ -278,6 +285,9 @@ typedef struct tu_event_log {
 
 void tu_event_log_init(tu_event_log *log);
 void tu_event_log_fini(tu_event_log *log);
+/* Initializes `log` and opens a protobuf stream whose events go to it (tu_event_log_cb, released
+ * with tu_event_log_free); the log expects the events of that stream only. */
+zb_stream *tu_open_proto_with_event_log(zb_sdk *sdk, const char *table, tu_event_log *log);
 /* The zb_event_cb and zb_free_cb to register with a tu_event_log as user_data. A poller may
  * also hand each polled event to tu_event_log_cb() to have it checked and counted. */
 void tu_event_log_cb(zb_stream *stream, const zb_event *event, void *user_data);

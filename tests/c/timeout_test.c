@@ -40,9 +40,8 @@ static void test_flush_and_wait_time_out_while_acks_are_withheld(void **state) {
   TU_EXPECT(ZB_OK, err, zb_stream_wait_for_offset(stream, 5, 0, &err));
   tu_assert_unacked_count(stream, 0);
   assert_int_equal(tu_ingest_events(stream, 6, 1, "timeout"), 6);
-  TU_EXPECT(ZB_OK, err, zb_stream_close(stream, 10000, &err));
+  tu_close_and_destroy(stream);
   assert_int_equal(zbtest_server_record_count(env->server, TU_TABLE), 7);
-  zb_stream_destroy(stream);
 }
 
 static void test_wait_for_offset_with_delayed_acks(void **state) {
@@ -57,8 +56,7 @@ static void test_wait_for_offset_with_delayed_acks(void **state) {
   TU_EXPECT(ZB_OK, err, zb_stream_wait_for_offset(stream, 0, 10000, &err));
   assert_true(tu_now_ms() - started >= 350);
   zbtest_server_delay_acks(env->server, 0);
-  TU_EXPECT(ZB_OK, err, zb_stream_close(stream, 10000, &err));
-  zb_stream_destroy(stream);
+  tu_close_and_destroy(stream);
 }
 
 static void test_close_timeout_reports_the_unacked_records(void **state) {
@@ -128,10 +126,7 @@ static void test_close_timeout_reports_the_unacked_records(void **state) {
 static zb_stream *open_small_window(tu_env *env, const char *ingest_timeout_ms) {
   const char *const pairs[] = {"stream.ingest.timeout.ms", ingest_timeout_ms,
                                "stream.max.inflight.records", "10", NULL};
-  zb_config *cfg = tu_config(pairs);
-  zb_stream *stream = tu_open_proto(env->sdk, TU_TABLE, cfg);
-  zb_config_destroy(cfg);
-  return stream;
+  return tu_open_proto_configured(env->sdk, TU_TABLE, pairs);
 }
 
 /* Fills the window: records 0..9, at offsets 0..9. */
@@ -173,9 +168,8 @@ static void test_non_blocking_ingest_fails_at_once_when_full(void **state) {
   TU_EXPECT(ZB_OK, err, zb_stream_flush(stream, 10000, &err));
   TU_EXPECT(ZB_OK, err, zb_stream_ingest_proto(stream, record, len, &offset, &err));
   assert_int_equal(offset, 10);
-  TU_EXPECT(ZB_OK, err, zb_stream_close(stream, 10000, &err));
+  tu_close_and_destroy(stream);
   assert_int_equal(zbtest_server_record_count(env->server, TU_TABLE), 11);
-  zb_stream_destroy(stream);
 }
 
 static void test_blocking_ingest_times_out_when_full(void **state) {
@@ -192,8 +186,7 @@ static void test_blocking_ingest_times_out_when_full(void **state) {
   assert_true(took >= 150);
   assert_true(took < 5000);
   zbtest_server_withhold_acks(env->server, false);
-  TU_EXPECT(ZB_OK, err, zb_stream_close(stream, 10000, &err));
-  zb_stream_destroy(stream);
+  tu_close_and_destroy(stream);
 }
 
 /* An ingest on a thread of its own, expected to block. */
@@ -276,9 +269,8 @@ static void test_blocked_ingest_released_by_acks(void **state) {
   assert_int_equal(b.rc, ZB_OK);
   assert_int_equal(b.offset, 10);
   TU_EXPECT(ZB_OK, err, zb_stream_flush(stream, 10000, &err));
-  TU_EXPECT(ZB_OK, err, zb_stream_close(stream, 10000, &err));
+  tu_close_and_destroy(stream);
   assert_int_equal(zbtest_server_record_count(env->server, TU_TABLE), 11);
-  zb_stream_destroy(stream);
 }
 
 static void test_blocked_ingest_released_by_close(void **state) {
@@ -329,9 +321,7 @@ static void test_blocked_ingest_released_by_close_that_succeeds(void **state) {
 static void test_close_timeout_error_event_reaches_the_callback(void **state) {
   tu_env *env = ENV(state);
   static tu_event_log log; /* static: the library may touch it until the stream is destroyed */
-  tu_event_log_init(&log);
-  zb_stream *stream =
-      tu_open_proto_with_event_cb(env->sdk, TU_TABLE, tu_event_log_cb, &log, tu_event_log_free);
+  zb_stream *stream = tu_open_proto_with_event_log(env->sdk, TU_TABLE, &log);
   zb_error *err = NULL;
   tu_ingest_and_flush(stream, 0, 3, "timeout");
   zbtest_server_withhold_acks(env->server, true);
@@ -356,9 +346,7 @@ static void test_inflight_bytes_limit(void **state) {
   tu_env *env = ENV(state);
   static const char *const pairs[] = {"stream.max.inflight.bytes", "1000",
                                       "stream.ingest.timeout.ms", "0", NULL};
-  zb_config *cfg = tu_config(pairs);
-  zb_stream *stream = tu_open_proto(env->sdk, TU_TABLE, cfg);
-  zb_config_destroy(cfg);
+  zb_stream *stream = tu_open_proto_configured(env->sdk, TU_TABLE, pairs);
   zb_error *err = NULL;
   zbtest_server_withhold_acks(env->server, true);
 
@@ -388,12 +376,11 @@ static void test_inflight_bytes_limit(void **state) {
   TU_EXPECT(ZB_OK, err, zb_stream_flush(stream, 10000, &err));
   TU_EXPECT(ZB_OK, err, zb_stream_ingest_proto(stream, medium, medium_len, &offset, &err));
   assert_int_equal(offset, 5);
-  TU_EXPECT(ZB_OK, err, zb_stream_close(stream, 10000, &err));
+  tu_close_and_destroy(stream);
   assert_int_equal(zbtest_server_record_count(env->server, TU_TABLE), 6);
   tu_assert_stored(env->server, TU_TABLE, 0, large, large_len, false);
   free(large);
   free(medium);
-  zb_stream_destroy(stream);
 }
 
 int main(void) {
