@@ -1,0 +1,265 @@
+/* Chaos: 4 threads stream records into one stream while the server, seeded, breaks the call at
+ * random with retryable codes, delays acks, announces closes (CloseStreamSignal) and now and
+ * then withholds acks. At the end every record must be acknowledged, every acknowledged record
+ * must be in SQLite, and the duplicates there (records stored twice because a break lost their
+ * ack) can be no more than the records the stream replayed.
+ *
+ *   chaos_test [--records N] [--seed S]
+ *
+ * Prints its figures; exits non-zero on any violation. */
+#include <inttypes.h>
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <zerobus/zerobus.h>
+
+#include "zbtest_event.h"
+#include "zbtest_server.h"
+
+#define TABLE "main.default.chaos"
+#define THREADS 4
+#define MIN_BREAKS 50
+
+typedef struct producer {
+  zb_stream *stream;
+  int64_t first_id;
+  int64_t count;
+  int64_t failed;
+  char error[256];
+} producer;
+
+static int64_t now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void die(const char *what) {
+  fprintf(stderr, "chaos_test: %s\n", what);
+  exit(1);
+}
+
+/* The storm, driven from the test so that breaks come at a steady pace whatever the request
+ * sizes: every few milliseconds a break is armed at a random record count with a random
+ * retryable code, acks get a random delay, and now and then every ack is withheld for a
+ * moment. Every choice comes from `seed`, so a failing run can be replayed. */
+typedef struct storm {
+  zbtest_server *server;
+  uint64_t seed;
+  pthread_mutex_t mu;
+  pthread_cond_t cv;
+  int stop;
+} storm;
+
+static uint64_t next_random(uint64_t *state) {
+  /* xorshift64*: enough for choosing faults, and the same everywhere. */
+  *state ^= *state >> 12;
+  *state ^= *state << 25;
+  *state ^= *state >> 27;
+  return *state * 2685821657736338717ull;
+}
+
+/* Waits `ms` or until the storm is told to stop; returns whether to go on. */
+static int storm_pause(storm *s, int64_t ms) {
+  struct timespec deadline;
+  clock_gettime(CLOCK_REALTIME, &deadline);
+  deadline.tv_sec += ms / 1000;
+  deadline.tv_nsec += (ms % 1000) * 1000000;
+  if (deadline.tv_nsec >= 1000000000) {
+    deadline.tv_sec += 1;
+    deadline.tv_nsec -= 1000000000;
+  }
+  pthread_mutex_lock(&s->mu);
+  while (!s->stop && pthread_cond_timedwait(&s->cv, &s->mu, &deadline) == 0) {
+  }
+  const int go_on = !s->stop;
+  pthread_mutex_unlock(&s->mu);
+  return go_on;
+}
+
+static void *rage(void *arg) {
+  static const char *const kRetryable[] = {"UNAVAILABLE",        "INTERNAL",          "ABORTED",
+                                           "RESOURCE_EXHAUSTED", "DEADLINE_EXCEEDED", "UNKNOWN"};
+  storm *s = arg;
+  uint64_t random = s->seed | 1;
+  for (int round = 0; storm_pause(s, 2 + (int64_t)(next_random(&random) % 8)); ++round) {
+    char plan[512];
+    snprintf(plan, sizeof plan,
+             "{\"fail_after_records\": %d, \"fail_status\": \"%s\", \"ack_delay_ms\": %d,"
+             " \"close_after_records\": 30000, \"close_signal_ms\": 50}",
+             (int)(1 + next_random(&random) % 3000),
+             kRetryable[next_random(&random) % (sizeof kRetryable / sizeof kRetryable[0])],
+             (int)(next_random(&random) % 4));
+    if (!zbtest_server_set_fault_plan(s->server, TABLE, plan)) die("the fault plan was refused");
+    if (round % 10 == 9) {
+      zbtest_server_withhold_acks(s->server, true);
+      storm_pause(s, 20);
+      zbtest_server_withhold_acks(s->server, false);
+    }
+  }
+  return NULL;
+}
+
+static void *produce(void *arg) {
+  producer *p = arg;
+  uint8_t record[64];
+  for (int64_t i = 0; i < p->count; ++i) {
+    const size_t len = zbtest_encode_event(p->first_id + i, "chaos", record, sizeof record);
+    zb_error *err = NULL;
+    if (zb_stream_ingest_proto(p->stream, record, len, NULL, &err) != ZB_OK) {
+      if (p->failed++ == 0) snprintf(p->error, sizeof p->error, "%s", zb_error_message(err));
+      zb_error_free(err);
+    }
+  }
+  return NULL;
+}
+
+/* Reads every stored id from the server's SQLite file: counts the rows, checks that each of
+ * 0..records-1 is there, and returns how many rows are second copies. */
+static int64_t verify_sqlite(const char *data_dir, int64_t records, int64_t *rows_out) {
+  char path[4096];
+  snprintf(path, sizeof path, "%s/zerobus.db", data_dir);
+  sqlite3 *db = NULL;
+  if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK)
+    die("cannot open the SQLite file");
+  sqlite3_stmt *select = NULL;
+  if (sqlite3_prepare_v2(db, "SELECT id FROM \"" TABLE "\"", -1, &select, NULL) != SQLITE_OK) {
+    die(sqlite3_errmsg(db));
+  }
+  uint8_t *seen = calloc((size_t)records, 1);
+  if (!seen) die("out of memory");
+  int64_t rows = 0, duplicates = 0;
+  while (sqlite3_step(select) == SQLITE_ROW) {
+    const int64_t id = sqlite3_column_int64(select, 0);
+    ++rows;
+    if (id < 0 || id >= records) die("a row holds an id that was never ingested");
+    if (seen[id]) ++duplicates;
+    seen[id] = 1;
+  }
+  for (int64_t id = 0; id < records; ++id) {
+    if (!seen[id]) {
+      fprintf(stderr, "chaos_test: acknowledged record %" PRId64 " is not in SQLite\n", id);
+      exit(1);
+    }
+  }
+  free(seen);
+  sqlite3_finalize(select);
+  sqlite3_close(db);
+  *rows_out = rows;
+  return duplicates;
+}
+
+int main(int argc, char **argv) {
+  int64_t records = 1000000;
+  uint64_t seed = 20261124;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    if (strcmp(argv[i], "--records") == 0) {
+      records = strtoll(argv[i + 1], NULL, 10);
+    } else if (strcmp(argv[i], "--seed") == 0) {
+      seed = strtoull(argv[i + 1], NULL, 10);
+    } else {
+      die("usage: chaos_test [--records N] [--seed S]");
+    }
+  }
+  if (records < THREADS * 1000) die("--records must be at least 4000");
+
+  char data_dir[] = "/tmp/zerobus-chaos-XXXXXX";
+  if (!mkdtemp(data_dir)) die("cannot make a data directory");
+  zbtest_server_options options = {0};
+  options.schema = TABLE " (id BIGINT, payload STRING)";
+  options.reject_undeclared_tables = true;
+  options.data_dir = data_dir;
+  options.seed = seed;
+  zbtest_server *server = zbtest_server_start(&options);
+  if (!server) die("the server did not start");
+  zb_error *err = NULL;
+  zb_sdk *sdk = NULL;
+  zb_config *cfg = NULL;
+  if (zb_sdk_new(zbtest_server_endpoint(server), NULL, &sdk, &err) != ZB_OK ||
+      zb_config_new(&cfg, &err) != ZB_OK ||
+      zb_config_set(cfg, "recovery.backoff.ms", "5", &err) != ZB_OK ||
+      zb_config_set(cfg, "recovery.backoff.max.ms", "50", &err) != ZB_OK ||
+      zb_config_set(cfg, "recovery.retries", "1000", &err) != ZB_OK ||
+      zb_config_set(cfg, "stream.ack.timeout.ms", "2000", &err) != ZB_OK ||
+      /* A small window: each break replays at most this much, as a latency-bound producer
+       * would configure it. */
+      zb_config_set(cfg, "stream.max.inflight.records", "5000", &err) != ZB_OK) {
+    die(zb_error_message(err));
+  }
+  const uint8_t *descriptor = NULL;
+  size_t descriptor_len = 0;
+  zbtest_descriptor(&descriptor, &descriptor_len);
+  zb_stream *stream = NULL;
+  if (zb_stream_new(sdk, TABLE, ZB_RECORD_PROTO, descriptor, descriptor_len, cfg, &stream, &err) !=
+      ZB_OK) {
+    die(zb_error_message(err));
+  }
+  zb_config_destroy(cfg);
+
+  const int64_t start = now_ms();
+  producer producers[THREADS];
+  pthread_t threads[THREADS];
+  for (int t = 0; t < THREADS; ++t) {
+    producers[t] = (producer){stream, t * (records / THREADS), records / THREADS, 0, ""};
+    if (t == THREADS - 1) producers[t].count = records - producers[t].first_id;
+    pthread_create(&threads[t], NULL, produce, &producers[t]);
+  }
+  storm chaos = {server, seed, PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0};
+  pthread_t storm_thread;
+  pthread_create(&storm_thread, NULL, rage, &chaos);
+  for (int t = 0; t < THREADS; ++t) {
+    pthread_join(threads[t], NULL);
+    if (producers[t].failed) {
+      fprintf(stderr, "chaos_test: %" PRId64 " ingests failed: %s\n", producers[t].failed,
+              producers[t].error);
+      return 1;
+    }
+  }
+  if (zb_stream_flush(stream, 300000, &err) != ZB_OK) die(zb_error_message(err));
+  const int64_t elapsed = now_ms() - start;
+  pthread_mutex_lock(&chaos.mu);
+  chaos.stop = 1;
+  pthread_cond_signal(&chaos.cv);
+  pthread_mutex_unlock(&chaos.mu);
+  pthread_join(storm_thread, NULL);
+
+  zb_stream_info info = ZB_STREAM_INFO_INIT;
+  if (zb_stream_get_info(stream, &info, &err) != ZB_OK) die(zb_error_message(err));
+  if (zb_stream_close(stream, 60000, &err) != ZB_OK) die(zb_error_message(err));
+  zb_stream_destroy(stream);
+  zb_sdk_destroy(sdk);
+  const int64_t breaks = zbtest_server_streams_opened(server) - 1;
+  zbtest_server_stop(server);
+
+  int64_t rows = 0;
+  const int64_t duplicates = verify_sqlite(data_dir, records, &rows);
+  printf("chaos: %" PRId64 " records from %d threads in %.1f s; %" PRId64 " stream breaks, %" PRIu64
+         " recoveries, %" PRIu64 " records replayed; %" PRId64 " rows in SQLite, %" PRId64
+         " duplicates\n",
+         records, THREADS, elapsed / 1000.0, breaks, info.recoveries, info.records_replayed, rows,
+         duplicates);
+
+  int failures = 0;
+  if (info.records_acked != (uint64_t)records) {
+    fprintf(stderr, "chaos_test: %" PRIu64 " of %" PRId64 " records acknowledged\n",
+            info.records_acked, records);
+    ++failures;
+  }
+  if (breaks < MIN_BREAKS) {
+    fprintf(stderr, "chaos_test: only %" PRId64 " stream breaks, fewer than %d\n", breaks,
+            MIN_BREAKS);
+    ++failures;
+  }
+  if ((uint64_t)duplicates > info.records_replayed) {
+    fprintf(stderr, "chaos_test: %" PRId64 " duplicates but only %" PRIu64 " records replayed\n",
+            duplicates, info.records_replayed);
+    ++failures;
+  }
+  char remove_dir[4200];
+  snprintf(remove_dir, sizeof remove_dir, "rm -rf '%s'", data_dir);
+  if (system(remove_dir) != 0) fprintf(stderr, "chaos_test: could not remove %s\n", data_dir);
+  return failures ? 1 : 0;
+}
