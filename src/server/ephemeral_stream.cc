@@ -111,14 +111,16 @@ grpc::Status EphemeralStreamCall::HandleCreate() {
     grpc::Status status = env_.tokens->CheckStream(authorization_, create.table_name());
     if (!status.ok()) return status;
   }
-  if (std::optional<grpc::Status> refusal = env_.faults->TakeStreamRefusal(create.table_name())) {
-    return *refusal;
-  }
   grpc::Status status = CheckCreateStream(create, &type_);
   if (!status.ok()) return status;
-
   status = env_.tables->Find(create.table_name(), &schema_);
   if (!status.ok()) return status;
+  // A declared table's own spelling, so that every stream of it lands in the same place and
+  // meets the same faults.
+  const std::string table = schema_ != nullptr ? schema_->full_name : create.table_name();
+  if (std::optional<grpc::Status> refusal = env_.faults->TakeStreamRefusal(table)) {
+    return *refusal;
+  }
   if (schema_ != nullptr && type_ == RecordType::PROTO) {
     CheckedDescriptor descriptor;
     status = CheckDescriptor(create.descriptor_proto(), schema_, &descriptor);
@@ -130,8 +132,7 @@ grpc::Status EphemeralStreamCall::HandleCreate() {
   {
     // Under the lock: Pump, on other threads, reads it to find the table's faults.
     std::lock_guard<std::mutex> lock(mu_);
-    // A declared table's own spelling, so that every stream of it lands in the same place.
-    table_ = schema_ != nullptr ? schema_->full_name : create.table_name();
+    table_ = table;
   }
   stream_id_ = NewStreamId();
   generator_ = env_.faults->NewGenerator(table_);

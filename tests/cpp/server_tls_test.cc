@@ -8,6 +8,7 @@
 
 #include <grpcpp/create_channel.h>
 #include <grpcpp/security/credentials.h>
+#include <grpcpp/support/channel_arguments.h>
 #include <gtest/gtest.h>
 #include <httplib.h>
 #include <nlohmann/json.hpp>
@@ -35,10 +36,17 @@ std::string Read(const std::string &path) {
   return text;
 }
 
-std::shared_ptr<grpc::Channel> TlsChannel(const std::string &target, const std::string &ca) {
+// A TLS channel to 127.0.0.1:port that checks the certificate for `name` (a DNS name or the
+// address itself). Connecting by address keeps gRPC's resolver out of the way: its c-ares
+// lookups of "localhost" leak a few bytes that LeakSanitizer reports.
+std::shared_ptr<grpc::Channel> TlsChannel(int port, const std::string &ca,
+                                          const std::string &name = "127.0.0.1") {
   grpc::SslCredentialsOptions ssl;
-  ssl.pem_root_certs = Read(ca);
-  return grpc::CreateChannel(target, grpc::SslCredentials(ssl));
+  ssl.pem_root_certs = ca.empty() ? "" : Read(ca);
+  grpc::ChannelArguments args;
+  if (name != "127.0.0.1") args.SetSslTargetNameOverride(name);
+  return grpc::CreateCustomChannel("ipv4:127.0.0.1:" + std::to_string(port),
+                                   grpc::SslCredentials(ssl), args);
 }
 
 class TlsTest : public ::testing::Test {
@@ -63,9 +71,8 @@ class TlsTest : public ::testing::Test {
 
 TEST_F(TlsTest, GrpcClientsTrustingTheAuthorityStreamByNameOrAddress) {
   EXPECT_EQ(server_->endpoint().rfind("https://127.0.0.1:", 0), 0u) << server_->endpoint();
-  const std::string port = std::to_string(server_->port());
   for (const std::string host : {"localhost", "127.0.0.1"}) {
-    RawStream stream(TlsChannel(host + ":" + port, files_.ca_file), 10s, {});
+    RawStream stream(TlsChannel(server_->port(), files_.ca_file, host), 10s, {});
     ASSERT_NE(stream.Open(zbtest::CreateJson(kTable)), "") << host;
     ASSERT_TRUE(stream.Write(zbtest::JsonRecord(0, "{}")));
     EXPECT_EQ(stream.ReadAck(), 0);
@@ -77,9 +84,7 @@ TEST_F(TlsTest, PlaintextClientsAndUntrustingClientsAreTurnedAway) {
   plaintext.Write(zbtest::CreateJson(kTable));
   EXPECT_EQ(plaintext.Finish().error_code(), grpc::StatusCode::UNAVAILABLE);
 
-  RawStream untrusting(grpc::CreateChannel("localhost:" + std::to_string(server_->port()),
-                                           grpc::SslCredentials(grpc::SslCredentialsOptions())),
-                       5s, {});
+  RawStream untrusting(TlsChannel(server_->port(), ""), 5s, {});
   untrusting.Write(zbtest::CreateJson(kTable));
   EXPECT_EQ(untrusting.Finish().error_code(), grpc::StatusCode::UNAVAILABLE);
   EXPECT_EQ(server_->total_stats().streams_opened, 0);
@@ -145,8 +150,7 @@ TEST(TlsCli, ServeTlsMakesACertificateInTheDataDirectoryAndAnnouncesIt) {
     trust = serve.ReadLine(10s);
   }
   EXPECT_NE(trust.find(dir.path() + "/ca.pem"), std::string::npos) << trust;
-  RawStream stream(TlsChannel("localhost:" + std::to_string(port), dir.path() + "/ca.pem"), 10s,
-                   {});
+  RawStream stream(TlsChannel(port, dir.path() + "/ca.pem"), 10s, {});
   EXPECT_NE(stream.Open(zbtest::CreateJson(kTable)), "");
   stream.WritesDone();
   EXPECT_TRUE(stream.Finish().ok());
