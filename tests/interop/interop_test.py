@@ -73,7 +73,7 @@ def check_rows(data_dir, kind):
     return None
 
 
-CHECKS_PER_MODE = len(TABLES) + 1
+CHECKS_PER_MODE = len(TABLES) + 2  # each table, the wrong secret, a clean exit
 
 
 def run(cli, work_dir, tls):
@@ -104,7 +104,9 @@ def run(cli, work_dir, tls):
             print(f"interop: {mode}: a wrong client secret is refused")
     finally:
         server.terminate()
-        server.wait(timeout=30)
+        status = server.wait(timeout=30)
+    if status != 0:
+        failures.append(f"[{mode}] zerobus serve exited with status {status} on SIGTERM")
     return failures
 
 
