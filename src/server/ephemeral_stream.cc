@@ -35,12 +35,23 @@ grpc::ServerBidiReactor<EphemeralStreamRequest, EphemeralStreamResponse>
   std::shared_ptr<EphemeralStreamCall> call(new EphemeralStreamCall(env, std::move(authorization)));
   call->self_ = call;
   env.registry->Add(call);
+  std::lock_guard<std::recursive_mutex> ordered(call->order_mu_);
   call->StartSendInitialMetadata();
   call->StartRead(&call->request_);
   return call.get();
 }
 
+void EphemeralStreamCall::Fence() {
+  std::lock_guard<std::recursive_mutex> lock(order_mu_);
+}
+
 void EphemeralStreamCall::OnReadDone(bool ok) {
+  Fence();
+  HandleRead(ok);
+  Fence();
+}
+
+void EphemeralStreamCall::HandleRead(bool ok) {
   if (!ok) {
     // The client half-closed (or the call died, which OnCancel handles): the call ends once
     // everything received has been acknowledged.
@@ -86,7 +97,10 @@ void EphemeralStreamCall::ContinueReading() {
     }
   }
   Pump();
-  if (read) StartRead(&request_);
+  if (read) {
+    std::lock_guard<std::recursive_mutex> ordered(order_mu_);
+    StartRead(&request_);
+  }
 }
 
 void EphemeralStreamCall::Kick() {
@@ -99,7 +113,10 @@ void EphemeralStreamCall::Kick() {
     }
   }
   Pump();
-  if (resume) StartRead(&request_);
+  if (resume) {
+    std::lock_guard<std::recursive_mutex> ordered(order_mu_);
+    StartRead(&request_);
+  }
 }
 
 grpc::Status EphemeralStreamCall::HandleCreate() {
@@ -352,7 +369,8 @@ void EphemeralStreamCall::Pump() {
     write_in_flight_ = step == Step::kWrite;
     finish_called_ = step == Step::kFinish;
   }
-  // Outside the lock: gRPC may run reactions on this thread before these return.
+  // Outside mu_: gRPC may run reactions on this thread before these return.
+  std::lock_guard<std::recursive_mutex> ordered(order_mu_);
   if (step == Step::kWrite) {
     StartWrite(&response_);
   } else if (step == Step::kFinish) {
@@ -415,6 +433,7 @@ void EphemeralStreamCall::OnCloseDeadline() {
 }
 
 void EphemeralStreamCall::OnWriteDone(bool ok) {
+  Fence();
   {
     std::lock_guard<std::mutex> lock(mu_);
     write_in_flight_ = false;
@@ -422,14 +441,17 @@ void EphemeralStreamCall::OnWriteDone(bool ok) {
     if (!ok) Abandon();
   }
   Pump();
+  Fence();
 }
 
 void EphemeralStreamCall::OnCancel() {
+  Fence();
   {
     std::lock_guard<std::mutex> lock(mu_);
     Abandon();
   }
   Pump();
+  Fence();
 }
 
 void EphemeralStreamCall::Abandon() {
@@ -438,6 +460,7 @@ void EphemeralStreamCall::Abandon() {
 }
 
 void EphemeralStreamCall::OnDone() {
+  Fence();
   // Every reaction has returned by now, so the reader-side fields are stable.
   if (created_) {
     if (*env_.log) {
