@@ -11,13 +11,13 @@
  * Prints its figures; exits non-zero on any violation. */
 #include <inttypes.h>
 #include <pthread.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <zerobus/zerobus.h>
 
+#include "chaos_util.h"
 #include "zbtest_event.h"
 #include "zbtest_server.h"
 
@@ -38,11 +38,6 @@ static int64_t now_ms(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void die(const char *what) {
-  fprintf(stderr, "chaos_test: %s\n", what);
-  exit(1);
 }
 
 /* The storm, driven from the test so that breaks come at a steady pace whatever the request
@@ -101,7 +96,7 @@ static void *rage(void *arg) {
              (int)(1 + next_random(&random) % 10000),
              kRetryable[next_random(&random) % (sizeof kRetryable / sizeof kRetryable[0])],
              (int)(next_random(&random) % 4), round % 10 == 9 ? "true" : "false");
-    if (!zbtest_server_set_fault_plan(s->server, TABLE, plan)) die("the fault plan was refused");
+    if (!zbtest_server_set_fault_plan(s->server, TABLE, plan)) cu_die("the fault plan was refused");
   }
   return NULL;
 }
@@ -120,41 +115,6 @@ static void *produce(void *arg) {
   return NULL;
 }
 
-/* Reads every stored id from the server's SQLite file: counts the rows, checks that each of
- * 0..records-1 is there, and returns how many rows are second copies. */
-static int64_t verify_sqlite(const char *data_dir, int64_t records, int64_t *rows_out) {
-  char path[4096];
-  snprintf(path, sizeof path, "%s/zerobus.db", data_dir);
-  sqlite3 *db = NULL;
-  if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK)
-    die("cannot open the SQLite file");
-  sqlite3_stmt *select = NULL;
-  if (sqlite3_prepare_v2(db, "SELECT id FROM \"" TABLE "\"", -1, &select, NULL) != SQLITE_OK) {
-    die(sqlite3_errmsg(db));
-  }
-  uint8_t *seen = calloc((size_t)records, 1);
-  if (!seen) die("out of memory");
-  int64_t rows = 0, duplicates = 0;
-  while (sqlite3_step(select) == SQLITE_ROW) {
-    const int64_t id = sqlite3_column_int64(select, 0);
-    ++rows;
-    if (id < 0 || id >= records) die("a row holds an id that was never ingested");
-    if (seen[id]) ++duplicates;
-    seen[id] = 1;
-  }
-  for (int64_t id = 0; id < records; ++id) {
-    if (!seen[id]) {
-      fprintf(stderr, "chaos_test: acknowledged record %" PRId64 " is not in SQLite\n", id);
-      exit(1);
-    }
-  }
-  free(seen);
-  sqlite3_finalize(select);
-  sqlite3_close(db);
-  *rows_out = rows;
-  return duplicates;
-}
-
 int main(int argc, char **argv) {
   int64_t records = 1000000;
   uint64_t seed = 20261124;
@@ -167,44 +127,31 @@ int main(int argc, char **argv) {
     } else if (strcmp(argv[i], "--pace-ms") == 0) {
       pace_ms = strtoll(argv[i + 1], NULL, 10);
     } else {
-      die("usage: chaos_test [--records N] [--seed S] [--pace-ms MS]");
+      cu_die("usage: chaos_test [--records N] [--seed S] [--pace-ms MS]");
     }
   }
-  if (records < THREADS * 1000) die("--records must be at least 4000");
-  if (pace_ms < 1) die("--pace-ms must be at least 1");
+  if (records < THREADS * 1000) cu_die("--records must be at least 4000");
+  if (pace_ms < 1) cu_die("--pace-ms must be at least 1");
 
   char data_dir[] = "/tmp/zerobus-chaos-XXXXXX";
-  if (!mkdtemp(data_dir)) die("cannot make a data directory");
+  if (!mkdtemp(data_dir)) cu_die("cannot make a data directory");
   zbtest_server_options options = {0};
   options.schema = TABLE " (id BIGINT, payload STRING)";
   options.reject_undeclared_tables = true;
   options.data_dir = data_dir;
   options.seed = seed;
   zbtest_server *server = zbtest_server_start(&options);
-  if (!server) die("the server did not start");
+  if (!server) cu_die("the server did not start");
   zb_error *err = NULL;
   zb_sdk *sdk = NULL;
-  zb_config *cfg = NULL;
-  if (zb_sdk_new(zbtest_server_endpoint(server), NULL, &sdk, &err) != ZB_OK ||
-      zb_config_new(&cfg, &err) != ZB_OK ||
-      zb_config_set(cfg, "recovery.backoff.ms", "5", &err) != ZB_OK ||
-      zb_config_set(cfg, "recovery.backoff.max.ms", "50", &err) != ZB_OK ||
-      zb_config_set(cfg, "recovery.retries", "1000", &err) != ZB_OK ||
-      zb_config_set(cfg, "stream.ack.timeout.ms", "2000", &err) != ZB_OK ||
-      /* A small window: each break replays at most this much, as a latency-bound producer
-       * would configure it. */
-      zb_config_set(cfg, "stream.max.inflight.records", "5000", &err) != ZB_OK) {
-    die(zb_error_message(err));
-  }
-  const uint8_t *descriptor = NULL;
-  size_t descriptor_len = 0;
-  zbtest_descriptor(&descriptor, &descriptor_len);
-  zb_stream *stream = NULL;
-  if (zb_stream_new(sdk, TABLE, ZB_RECORD_PROTO, descriptor, descriptor_len, cfg, &stream, &err) !=
-      ZB_OK) {
-    die(zb_error_message(err));
-  }
-  zb_config_destroy(cfg);
+  zb_stream *stream = cu_open_stream(
+      zbtest_server_endpoint(server), TABLE,
+      (const char *const[]){"recovery.backoff.ms", "5", "recovery.backoff.max.ms", "50",
+                            "recovery.retries", "1000", "stream.ack.timeout.ms", "2000",
+                            /* A small window: each break replays at most this much, as a
+                             * latency-bound producer would configure it. */
+                            "stream.max.inflight.records", "5000", NULL},
+      &sdk);
 
   const int64_t start = now_ms();
   producer producers[THREADS];
@@ -225,7 +172,7 @@ int main(int argc, char **argv) {
       return 1;
     }
   }
-  if (zb_stream_flush(stream, 300000, &err) != ZB_OK) die(zb_error_message(err));
+  if (zb_stream_flush(stream, 300000, &err) != ZB_OK) cu_die(zb_error_message(err));
   const int64_t elapsed = now_ms() - start;
   pthread_mutex_lock(&chaos.mu);
   chaos.stop = 1;
@@ -234,20 +181,19 @@ int main(int argc, char **argv) {
   pthread_join(storm_thread, NULL);
 
   zb_stream_info info = ZB_STREAM_INFO_INIT;
-  if (zb_stream_get_info(stream, &info, &err) != ZB_OK) die(zb_error_message(err));
-  if (zb_stream_close(stream, 60000, &err) != ZB_OK) die(zb_error_message(err));
+  if (zb_stream_get_info(stream, &info, &err) != ZB_OK) cu_die(zb_error_message(err));
+  if (zb_stream_close(stream, 60000, &err) != ZB_OK) cu_die(zb_error_message(err));
   zb_stream_destroy(stream);
   zb_sdk_destroy(sdk);
   const int64_t breaks = zbtest_server_streams_opened(server) - 1;
   zbtest_server_stop(server);
 
-  int64_t rows = 0;
-  const int64_t duplicates = verify_sqlite(data_dir, records, &rows);
+  const cu_stored stored = cu_read_stored(data_dir, TABLE, records);
   printf("chaos: %" PRId64 " records from %d threads in %.1f s; %" PRId64 " stream breaks, %" PRIu64
          " recoveries, %" PRIu64 " records replayed; %" PRId64 " rows in SQLite, %" PRId64
          " duplicates\n",
-         records, THREADS, elapsed / 1000.0, breaks, info.recoveries, info.records_replayed, rows,
-         duplicates);
+         records, THREADS, elapsed / 1000.0, breaks, info.recoveries, info.records_replayed,
+         stored.rows, stored.duplicates);
 
   int failures = 0;
   if (info.records_acked != (uint64_t)records) {
@@ -261,13 +207,16 @@ int main(int argc, char **argv) {
             min_breaks);
     ++failures;
   }
-  if ((uint64_t)duplicates > info.records_replayed) {
-    fprintf(stderr, "chaos_test: %" PRId64 " duplicates but only %" PRIu64 " records replayed\n",
-            duplicates, info.records_replayed);
+  if (stored.missing > 0) {
+    fprintf(stderr, "chaos_test: %" PRId64 " acknowledged records are not in SQLite\n",
+            stored.missing);
     ++failures;
   }
-  char remove_dir[4200];
-  snprintf(remove_dir, sizeof remove_dir, "rm -rf '%s'", data_dir);
-  if (system(remove_dir) != 0) fprintf(stderr, "chaos_test: could not remove %s\n", data_dir);
+  if ((uint64_t)stored.duplicates > info.records_replayed) {
+    fprintf(stderr, "chaos_test: %" PRId64 " duplicates but only %" PRIu64 " records replayed\n",
+            stored.duplicates, info.records_replayed);
+    ++failures;
+  }
+  cu_remove_dir(data_dir);
   return failures ? 1 : 0;
 }

@@ -7,7 +7,6 @@
 #include <inttypes.h>
 #include <pthread.h>
 #include <signal.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +15,7 @@
 #include <unistd.h>
 #include <zerobus/zerobus.h>
 
+#include "chaos_util.h"
 #include "zbtest_event.h"
 
 #define TABLE "main.default.restart"
@@ -27,19 +27,14 @@ typedef struct server_process {
   char endpoint[64];
 } server_process;
 
-static void die(const char *what) {
-  fprintf(stderr, "restart_test: %s\n", what);
-  exit(1);
-}
-
 /* Starts `zerobus serve` on `listen` and reads its announcement line, which comes once it
  * listens. */
 static void start_server(const char *command, const char *listen, const char *data_dir,
                          server_process *server) {
   int pipe_fds[2];
-  if (pipe(pipe_fds) != 0) die("pipe");
+  if (pipe(pipe_fds) != 0) cu_die("pipe");
   server->pid = fork();
-  if (server->pid < 0) die("fork");
+  if (server->pid < 0) cu_die("fork");
   if (server->pid == 0) {
     dup2(pipe_fds[1], STDOUT_FILENO);
     close(pipe_fds[0]);
@@ -59,7 +54,7 @@ static void start_server(const char *command, const char *listen, const char *da
       return;
     }
   }
-  die("zerobus serve exited before it listened");
+  cu_die("zerobus serve exited before it listened");
 }
 
 static void kill_server(server_process *server) {
@@ -94,9 +89,9 @@ static void *produce(void *arg) {
 }
 
 int main(int argc, char **argv) {
-  if (argc != 2) die("usage: restart_test ZEROBUS_COMMAND");
+  if (argc != 2) cu_die("usage: restart_test ZEROBUS_COMMAND");
   char data_dir[] = "/tmp/zerobus-restart-XXXXXX";
-  if (!mkdtemp(data_dir)) die("cannot make a data directory");
+  if (!mkdtemp(data_dir)) cu_die("cannot make a data directory");
   server_process server;
   start_server(argv[1], "127.0.0.1:0", data_dir, &server);
   char listen[64];
@@ -104,24 +99,11 @@ int main(int argc, char **argv) {
 
   zb_error *err = NULL;
   zb_sdk *sdk = NULL;
-  zb_config *cfg = NULL;
-  if (zb_sdk_new(server.endpoint, NULL, &sdk, &err) != ZB_OK ||
-      zb_config_new(&cfg, &err) != ZB_OK ||
-      zb_config_set(cfg, "recovery.backoff.ms", "20", &err) != ZB_OK ||
-      zb_config_set(cfg, "recovery.backoff.max.ms", "200", &err) != ZB_OK ||
-      zb_config_set(cfg, "recovery.retries", "200", &err) != ZB_OK ||
-      zb_config_set(cfg, "recovery.timeout.ms", "5000", &err) != ZB_OK) {
-    die(zb_error_message(err));
-  }
-  const uint8_t *descriptor = NULL;
-  size_t descriptor_len = 0;
-  zbtest_descriptor(&descriptor, &descriptor_len);
-  zb_stream *stream = NULL;
-  if (zb_stream_new(sdk, TABLE, ZB_RECORD_PROTO, descriptor, descriptor_len, cfg, &stream, &err) !=
-      ZB_OK) {
-    die(zb_error_message(err));
-  }
-  zb_config_destroy(cfg);
+  zb_stream *stream = cu_open_stream(
+      server.endpoint, TABLE,
+      (const char *const[]){"recovery.backoff.ms", "20", "recovery.backoff.max.ms", "200",
+                            "recovery.retries", "200", "recovery.timeout.ms", "5000", NULL},
+      &sdk);
 
   pthread_t producer;
   pthread_create(&producer, NULL, produce, stream);
@@ -130,47 +112,26 @@ int main(int argc, char **argv) {
   while (issued <= RECORDS / 10) pthread_cond_wait(&issued_cv, &issued_mu);
   pthread_mutex_unlock(&issued_mu);
   if (zb_stream_wait_for_offset(stream, RECORDS / 10, 60000, &err) != ZB_OK) {
-    die(zb_error_message(err));
+    cu_die(zb_error_message(err));
   }
   kill_server(&server);
   start_server(argv[1], listen, data_dir, &server);
   pthread_join(producer, NULL);
-  if (zb_stream_flush(stream, 120000, &err) != ZB_OK) die(zb_error_message(err));
+  if (zb_stream_flush(stream, 120000, &err) != ZB_OK) cu_die(zb_error_message(err));
   zb_stream_info info = ZB_STREAM_INFO_INIT;
-  if (zb_stream_get_info(stream, &info, &err) != ZB_OK) die(zb_error_message(err));
-  if (zb_stream_close(stream, 60000, &err) != ZB_OK) die(zb_error_message(err));
+  if (zb_stream_get_info(stream, &info, &err) != ZB_OK) cu_die(zb_error_message(err));
+  if (zb_stream_close(stream, 60000, &err) != ZB_OK) cu_die(zb_error_message(err));
   zb_stream_destroy(stream);
   zb_sdk_destroy(sdk);
   kill(server.pid, SIGTERM);
   waitpid(server.pid, NULL, 0);
   fclose(server.out);
 
-  char path[4096];
-  snprintf(path, sizeof path, "%s/zerobus.db", data_dir);
-  sqlite3 *db = NULL;
-  sqlite3_stmt *select = NULL;
-  if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK ||
-      sqlite3_prepare_v2(db, "SELECT id FROM \"" TABLE "\"", -1, &select, NULL) != SQLITE_OK) {
-    die("cannot read the SQLite file");
-  }
-  uint8_t *seen = calloc(RECORDS, 1);
-  int64_t rows = 0;
-  while (sqlite3_step(select) == SQLITE_ROW) {
-    const int64_t id = sqlite3_column_int64(select, 0);
-    if (id < 0 || id >= RECORDS) die("a row holds an id that was never ingested");
-    seen[id] = 1;
-    ++rows;
-  }
-  sqlite3_finalize(select);
-  sqlite3_close(db);
-  int64_t missing = 0;
-  for (int64_t id = 0; id < RECORDS; ++id) missing += !seen[id];
-  free(seen);
+  const cu_stored stored = cu_read_stored(data_dir, TABLE, RECORDS);
   printf("restart: %d records, killed the server after %d were durable; %" PRIu64
          " recoveries, %" PRIu64 " records replayed; %" PRId64 " rows, %" PRId64 " missing\n",
-         RECORDS, RECORDS / 10, info.recoveries, info.records_replayed, rows, missing);
-  char remove_dir[4200];
-  snprintf(remove_dir, sizeof remove_dir, "rm -rf '%s'", data_dir);
-  if (system(remove_dir) != 0) fprintf(stderr, "restart_test: could not remove %s\n", data_dir);
-  return info.records_acked == RECORDS && info.recoveries >= 1 && missing == 0 ? 0 : 1;
+         RECORDS, RECORDS / 10, info.recoveries, info.records_replayed, stored.rows,
+         stored.missing);
+  cu_remove_dir(data_dir);
+  return info.records_acked == RECORDS && info.recoveries >= 1 && stored.missing == 0 ? 0 : 1;
 }

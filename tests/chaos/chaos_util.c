@@ -1,0 +1,68 @@
+#include "chaos_util.h"
+
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "zbtest_event.h"
+
+void cu_die(const char *what) {
+  fprintf(stderr, "chaos: %s\n", what);
+  exit(1);
+}
+
+zb_stream *cu_open_stream(const char *endpoint, const char *table, const char *const *options,
+                          zb_sdk **sdk_out) {
+  zb_error *err = NULL;
+  zb_config *cfg = NULL;
+  if (zb_sdk_new(endpoint, NULL, sdk_out, &err) != ZB_OK || zb_config_new(&cfg, &err) != ZB_OK) {
+    cu_die(zb_error_message(err));
+  }
+  for (const char *const *option = options; *option; option += 2) {
+    if (zb_config_set(cfg, option[0], option[1], &err) != ZB_OK) cu_die(zb_error_message(err));
+  }
+  const uint8_t *descriptor = NULL;
+  size_t descriptor_len = 0;
+  zbtest_descriptor(&descriptor, &descriptor_len);
+  zb_stream *stream = NULL;
+  if (zb_stream_new(*sdk_out, table, ZB_RECORD_PROTO, descriptor, descriptor_len, cfg, &stream,
+                    &err) != ZB_OK) {
+    cu_die(zb_error_message(err));
+  }
+  zb_config_destroy(cfg);
+  return stream;
+}
+
+cu_stored cu_read_stored(const char *data_dir, const char *table, int64_t records) {
+  char path[4096];
+  snprintf(path, sizeof path, "%s/zerobus.db", data_dir);
+  char *query = sqlite3_mprintf("SELECT id FROM \"%w\"", table);
+  sqlite3 *db = NULL;
+  sqlite3_stmt *select = NULL;
+  if (!query || sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK ||
+      sqlite3_prepare_v2(db, query, -1, &select, NULL) != SQLITE_OK) {
+    cu_die("cannot read the server's SQLite file");
+  }
+  sqlite3_free(query);
+  uint8_t *seen = calloc((size_t)records, 1);
+  if (!seen) cu_die("out of memory");
+  cu_stored stored = {0, 0, 0};
+  while (sqlite3_step(select) == SQLITE_ROW) {
+    const int64_t id = sqlite3_column_int64(select, 0);
+    if (id < 0 || id >= records) cu_die("a row holds an id that was never ingested");
+    ++stored.rows;
+    if (seen[id]) ++stored.duplicates;
+    seen[id] = 1;
+  }
+  for (int64_t id = 0; id < records; ++id) stored.missing += !seen[id];
+  free(seen);
+  sqlite3_finalize(select);
+  sqlite3_close(db);
+  return stored;
+}
+
+void cu_remove_dir(const char *dir) {
+  char command[4200];
+  snprintf(command, sizeof command, "rm -rf '%s'", dir);
+  if (system(command) != 0) fprintf(stderr, "chaos: could not remove %s\n", dir);
+}

@@ -1,0 +1,29 @@
+/* What the chaos programs share: opening a stream that recovers, reading back what the
+ * server stored in SQLite, and giving up with a message. */
+#ifndef ZB_TESTS_CHAOS_UTIL_H
+#define ZB_TESTS_CHAOS_UTIL_H
+
+#include <stdint.h>
+#include <zerobus/zerobus.h>
+
+/* Prints "chaos: <what>" and exits with status 1. */
+void cu_die(const char *what);
+
+/* An SDK for `endpoint` (*sdk_out, owned by the caller) and a protobuf stream of the test Event
+ * schema into `table`, with `options` ("key", "value", ..., NULL) set; dies on any error. */
+zb_stream *cu_open_stream(const char *endpoint, const char *table, const char *const *options,
+                          zb_sdk **sdk_out);
+
+/* What the server stored in `table` of DATA_DIR/zerobus.db, for records with ids
+ * 0..records-1 (any other id is fatal). */
+typedef struct cu_stored {
+  int64_t rows;
+  int64_t duplicates; /* rows holding an id already seen */
+  int64_t missing;    /* ids with no row */
+} cu_stored;
+cu_stored cu_read_stored(const char *data_dir, const char *table, int64_t records);
+
+/* Removes a data directory made for the run. */
+void cu_remove_dir(const char *dir);
+
+#endif /* ZB_TESTS_CHAOS_UTIL_H */
