@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Installs what is needed, builds, and runs every test: the whole suite in a release build
-# (the packaging and ABI checks, ctest -L abi, among them: they install the build into a
-# scratch prefix and test the installed tree), again under AddressSanitizer +
+# Installs what is needed, checks the formatting, builds, and runs every test: the whole suite
+# in a release build (the packaging and ABI checks, ctest -L abi, among them: they install the
+# build into a scratch prefix and test the installed tree), again under AddressSanitizer +
 # UndefinedBehaviorSanitizer, and the concurrency tests under ThreadSanitizer. .ci/run calls
 # this.
 set -euo pipefail
@@ -10,6 +10,9 @@ cd "$root"
 jobs=$(nproc)
 
 scripts/install-deps.sh
+
+echo "=== clang-format: every C and C++ file as .clang-format wants it"
+git ls-files '*.c' '*.cc' '*.h' '*.hpp' | xargs clang-format --dry-run --Werror
 
 echo "=== release build: every test"
 scripts/build.sh build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DZB_WERROR=ON
