@@ -1,19 +1,12 @@
 #include "server/token_issuer.h"
 
-#include <cctype>
 #include <iterator>
 
 #include <openssl/rand.h>
 
+#include <absl/strings/ascii.h>
+
 namespace zerobus::server {
-namespace {
-
-std::string Lower(std::string text) {
-  for (char &c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return text;
-}
-
-}  // namespace
 
 std::string TokenIssuer::Issue(const std::string &table, std::chrono::seconds lifetime) {
   unsigned char bytes[32];
@@ -32,7 +25,7 @@ std::string TokenIssuer::Issue(const std::string &table, std::chrono::seconds li
       it = it->second.expires <= now ? grants_.erase(it) : std::next(it);
     }
   }
-  grants_[token] = Grant{Lower(table), now + lifetime};
+  grants_[token] = Grant{absl::AsciiStrToLower(table), now + lifetime};
   return token;
 }
 
@@ -40,7 +33,7 @@ const TokenIssuer::Grant *TokenIssuer::Find(const std::string &authorization,
                                             std::string *message) const {
   const std::string prefix = "bearer ";
   if (authorization.size() <= prefix.size() ||
-      Lower(authorization.substr(0, prefix.size())) != prefix) {
+      absl::AsciiStrToLower(authorization.substr(0, prefix.size())) != prefix) {
     *message = "missing bearer token: the authorization header must be 'Bearer <token>'";
     return nullptr;
   }
@@ -62,7 +55,7 @@ grpc::Status TokenIssuer::CheckStream(const std::string &authorization,
   std::string message;
   const Grant *grant = Find(authorization, &message);
   if (grant == nullptr) return grpc::Status(grpc::StatusCode::UNAUTHENTICATED, message);
-  if (grant->table != Lower(table)) {
+  if (grant->table != absl::AsciiStrToLower(table)) {
     return grpc::Status(grpc::StatusCode::PERMISSION_DENIED,
                         grant->table.empty()
                             ? "the token carries no authorization_details for table " + table
