@@ -73,9 +73,6 @@ class Window {
  public:
   explicit Window(const WindowLimits &limits);
 
-  // The largest batch body (and so the largest record entry) one request can carry.
-  size_t max_body_bytes() const { return max_body_bytes_; }
-
   // ZB_OK when `records` (framed) fit into one request, else ZB_ERR_RECORD_TOO_LARGE.
   Status CheckFits(const RecordView *records, size_t count) const;
 
@@ -117,6 +114,7 @@ class Window {
  private:
   size_t max_records_;
   size_t max_bytes_;
+  // The largest batch body (and so the largest record entry) one request can carry.
   size_t max_body_bytes_;
 
   // Unacknowledged requests in offset order. The last one is still open for appends when
