@@ -2,8 +2,9 @@
 # Installs what is needed, checks the formatting, builds, and runs every test: the whole suite
 # in a release build (the packaging and ABI checks, ctest -L abi, among them: they install the
 # build into a scratch prefix and test the installed tree), again under AddressSanitizer +
-# UndefinedBehaviorSanitizer, and the concurrency tests under ThreadSanitizer. .ci/run calls
-# this.
+# UndefinedBehaviorSanitizer, and the concurrency tests under ThreadSanitizer; each language
+# binding's own tests run against the release build installed into build/prefix. .ci/run
+# calls this.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -17,6 +18,14 @@ git ls-files '*.c' '*.cc' '*.h' '*.hpp' | xargs clang-format --dry-run --Werror
 echo "=== release build: every test"
 scripts/build.sh build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DZB_WERROR=ON
 (cd build && ctest --output-on-failure --no-tests=error -j "$jobs")
+
+echo "=== language bindings: each bindings/*/test.sh against the release build, installed"
+cmake --install build --prefix "$root/build/prefix" >/dev/null
+for binding_test in bindings/*/test.sh; do
+  [ -e "$binding_test" ] || continue # no binding yet: the glob matched nothing
+  echo "=== $binding_test"
+  bash "$binding_test" "$root/build/prefix"
+done
 
 echo "=== AddressSanitizer + UndefinedBehaviorSanitizer: every test"
 scripts/build.sh build-asan -DCMAKE_BUILD_TYPE=Debug -DZB_SANITIZE=address,undefined \
