@@ -1,10 +1,12 @@
 /* Recovery as the service's classification asks for it: every fatal gRPC code fails the stream
  * at once with error events for exactly what was not acknowledged; retries end; a
  * CloseStreamSignal pauses sending until the acks are in (or the cap passes) while ingest
- * goes on, and the stream moves to a new connection. */
+ * goes on, and the stream moves to a new connection; a connection that goes dark is found by
+ * keepalive pings, and a server that does not accept a stream in time is tried again. */
 #include <stdio.h>
 
 #include "test_util.h"
+#include "zbtest_relay.h"
 
 #define ENV(state) ((tu_env *)*(state))
 
@@ -138,6 +140,98 @@ static void test_pause_ends_early_once_everything_is_acknowledged(void **state) 
   tu_close_and_destroy(stream);
 }
 
+/* An SDK that reaches the server through `relay`, with `pairs` (as tu_config() takes them). */
+static zb_sdk *sdk_through(const zbtest_relay *relay, const char *const *pairs) {
+  zb_config *cfg = tu_config(pairs);
+  zb_sdk *sdk = NULL;
+  zb_error *err = NULL;
+  TU_EXPECT(ZB_OK, err, zb_sdk_new(zbtest_relay_endpoint(relay), cfg, &sdk, &err));
+  zb_config_destroy(cfg);
+  return sdk;
+}
+
+static void test_dead_connection_is_found_by_keepalive(void **state) {
+  tu_env *env = ENV(state);
+  zbtest_relay *relay = zbtest_relay_start(zbtest_server_endpoint(env->server));
+  assert_non_null(relay);
+  zb_sdk *sdk =
+      sdk_through(relay, (const char *const[]){"grpc.keepalive.time.ms", "1000",
+                                               "grpc.keepalive.timeout.ms", "1000", NULL});
+  /* No ack is ever late enough for the ack timeout to be what finds the dead connection. */
+  zb_stream *stream = tu_open_proto_configured(
+      sdk, TU_TABLE,
+      (const char *const[]){"stream.ack.timeout.ms", "600000", "recovery.backoff.ms", "1", NULL});
+  tu_ingest_and_flush(stream, 0, 10, "before");
+  /* The path goes dark without a word: no reset, no close, nothing more through it. */
+  zbtest_relay_freeze(relay);
+  tu_ingest_events(stream, 10, 10, "after");
+  const int64_t frozen_at = tu_now_ms();
+  zb_error *err = NULL;
+  TU_EXPECT(ZB_OK, err, zb_stream_flush(stream, 30000, &err));
+  /* Found by an unanswered ping: a keepalive interval and a ping timeout, give or take. */
+  assert_true(tu_now_ms() - frozen_at >= 1000);
+  const zb_stream_info info = tu_stream_info(stream);
+  assert_int_equal(info.recoveries, 1);
+  assert_int_equal(info.records_replayed, 10);
+  assert_int_equal(zbtest_relay_connections(relay), 2);
+  /* The records sent into the dark never reached the server: each is stored once. */
+  assert_int_equal(zbtest_server_record_count(env->server, TU_TABLE), 20);
+  for (int64_t i = 0; i < 20; ++i) {
+    const uint8_t *data = NULL;
+    size_t len = 0;
+    assert_int_equal(tu_stored_event_id(env->server, TU_TABLE, i, &data, &len), i);
+  }
+  tu_close_and_destroy(stream);
+  zb_sdk_destroy(sdk);
+  zbtest_relay_stop(relay);
+}
+
+static void test_stream_creation_times_out(void **state) {
+  tu_env *env = ENV(state);
+  zbtest_server_stall(env->server, true);
+  zb_config *cfg = tu_config((const char *const[]){"recovery.timeout.ms", "200", "recovery.retries",
+                                                   "1", "recovery.backoff.ms", "1", NULL});
+  const int64_t start = tu_now_ms();
+  zb_error *err = TU_OPEN_ERROR(ZB_ERR_TIMEOUT, env->sdk, TU_TABLE, ZB_RECORD_PROTO, cfg);
+  /* Two attempts (the first and one retry) of 200 ms each. */
+  assert_true(tu_now_ms() - start >= 400);
+  assert_true(tu_contains(zb_error_message(err), "recovery.timeout.ms"));
+  assert_int_equal(zb_error_is_retryable(err), 1);
+  zb_error_free(err);
+  zb_config_destroy(cfg);
+}
+
+static void test_creation_timeouts_during_recovery_are_retried(void **state) {
+  tu_env *env = ENV(state);
+  zbtest_relay *relay = zbtest_relay_start(zbtest_server_endpoint(env->server));
+  assert_non_null(relay);
+  zb_sdk *sdk = sdk_through(relay, (const char *const[]){NULL});
+  zb_stream *stream = tu_open_proto_configured(
+      sdk, TU_TABLE,
+      (const char *const[]){"recovery.timeout.ms", "100", "recovery.retries", "1000",
+                            "recovery.backoff.ms", "1", "recovery.backoff.max.ms", "10", NULL});
+  tu_ingest_and_flush(stream, 0, 3, "before");
+  /* The connection is cut while the server accepts no stream: every attempt to reconnect times
+   * out, and the stream keeps trying. */
+  zbtest_server_stall(env->server, true);
+  zbtest_relay_sever(relay);
+  tu_ingest_events(stream, 3, 3, "after");
+  wait_for_state(stream, ZB_STREAM_RECOVERING);
+  const int64_t stalled_until = tu_now_ms() + 800;
+  while (tu_now_ms() < stalled_until) {
+    assert_int_equal(tu_stream_info(stream).state, ZB_STREAM_RECOVERING);
+    tu_sleep_ms(20);
+  }
+  zbtest_server_stall(env->server, false);
+  zb_error *err = NULL;
+  TU_EXPECT(ZB_OK, err, zb_stream_flush(stream, 30000, &err));
+  assert_int_equal(tu_stream_info(stream).recoveries, 1);
+  assert_int_equal(zbtest_server_record_count(env->server, TU_TABLE), 6);
+  tu_close_and_destroy(stream);
+  zb_sdk_destroy(sdk);
+  zbtest_relay_stop(relay);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       TU_TEST(test_each_fatal_code_fails_without_retry),
@@ -145,6 +239,9 @@ int main(void) {
       TU_TEST(test_pause_waits_for_the_server_and_ingest_goes_on),
       TU_TEST(test_pause_with_a_cap_reconnects_sooner),
       TU_TEST(test_pause_ends_early_once_everything_is_acknowledged),
+      TU_TEST(test_dead_connection_is_found_by_keepalive),
+      TU_TEST(test_stream_creation_times_out),
+      TU_TEST(test_creation_timeouts_during_recovery_are_retried),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
