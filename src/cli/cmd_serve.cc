@@ -12,9 +12,9 @@
 #include <string>
 
 #include "commands.h"
+#include "core/schema/ddl_parser.h"
 #include "directories.h"
 #include "flags.h"
-#include "server/ddl_parser.h"
 #include "server/fault_plan_json.h"
 #include "server/loopback.h"
 #include "server/server.h"
@@ -81,13 +81,13 @@ std::string ParseListen(const std::string &value, server::ServerOptions *options
   return "--listen wants HOST:PORT, got '" + value + "'";
 }
 
-std::string ReadSchemaFile(const std::string &path, std::vector<server::TableSchema> *tables) {
+std::string ReadSchemaFile(const std::string &path, std::vector<schema::TableSchema> *tables) {
   std::ifstream file(path);
   if (!file) return "cannot read schema file '" + path + "'";
   std::stringstream text;
   text << file.rdbuf();
   std::string error;
-  if (!server::ParseSchemaText(text.str(), tables, &error)) return path + ": " + error;
+  if (!schema::ParseSchemaText(text.str(), tables, &error)) return path + ": " + error;
   return "";
 }
 
@@ -108,9 +108,9 @@ std::optional<int> ParseArgs(int argc, char **argv, server::ServerOptions *optio
     return v.empty() ? std::string("--data-dir wants a directory") : std::string();
   });
   flags.Value("--table", [&](const std::string &v) {
-    server::TableSchema table;
+    schema::TableSchema table;
     std::string error;
-    if (!server::ParseTableDdl(v, &table, &error)) return "--table: " + error;
+    if (!schema::ParseTableDdl(v, &table, &error)) return "--table: " + error;
     options->tables.push_back(std::move(table));
     return std::string();
   });
@@ -207,7 +207,7 @@ std::optional<int> ParseArgs(int argc, char **argv, server::ServerOptions *optio
   }
 
   std::set<std::string> names;
-  for (const server::TableSchema &table : options->tables) {
+  for (const schema::TableSchema &table : options->tables) {
     if (!names.insert(Lower(table.full_name)).second) {
       std::fprintf(stderr, "zerobus serve: table %s is declared twice\n", table.full_name.c_str());
       return 2;

@@ -30,62 +30,62 @@ class ErrorCollector : public google::protobuf::DescriptorPool::ErrorCollector {
 
 // The proto types the service maps each scalar Delta type to (zerobus-service.md §4.1); the
 // signed varint, zigzag and fixed encodings of an integer are all the same integer.
-bool ScalarMatches(DeltaKind kind, FieldDescriptor::Type type) {
+bool ScalarMatches(schema::DeltaKind kind, FieldDescriptor::Type type) {
   switch (kind) {
-    case DeltaKind::kString:
-    case DeltaKind::kVarchar:
-    case DeltaKind::kChar:
-    case DeltaKind::kDecimal:
-    case DeltaKind::kVariant:
+    case schema::DeltaKind::kString:
+    case schema::DeltaKind::kVarchar:
+    case schema::DeltaKind::kChar:
+    case schema::DeltaKind::kDecimal:
+    case schema::DeltaKind::kVariant:
       return type == FieldDescriptor::TYPE_STRING;
-    case DeltaKind::kBoolean:
+    case schema::DeltaKind::kBoolean:
       return type == FieldDescriptor::TYPE_BOOL;
-    case DeltaKind::kTinyint:
-    case DeltaKind::kSmallint:
-    case DeltaKind::kInt:
-    case DeltaKind::kDate:
+    case schema::DeltaKind::kTinyint:
+    case schema::DeltaKind::kSmallint:
+    case schema::DeltaKind::kInt:
+    case schema::DeltaKind::kDate:
       return type == FieldDescriptor::TYPE_INT32 || type == FieldDescriptor::TYPE_SINT32 ||
              type == FieldDescriptor::TYPE_SFIXED32;
-    case DeltaKind::kBigint:
-    case DeltaKind::kTimestamp:
-    case DeltaKind::kTimestampNtz:
+    case schema::DeltaKind::kBigint:
+    case schema::DeltaKind::kTimestamp:
+    case schema::DeltaKind::kTimestampNtz:
       return type == FieldDescriptor::TYPE_INT64 || type == FieldDescriptor::TYPE_SINT64 ||
              type == FieldDescriptor::TYPE_SFIXED64;
-    case DeltaKind::kFloat:
+    case schema::DeltaKind::kFloat:
       return type == FieldDescriptor::TYPE_FLOAT;
-    case DeltaKind::kDouble:
+    case schema::DeltaKind::kDouble:
       return type == FieldDescriptor::TYPE_DOUBLE;
-    case DeltaKind::kBinary:
+    case schema::DeltaKind::kBinary:
       return type == FieldDescriptor::TYPE_BYTES;
     default:
       return false;
   }
 }
 
-const char *ExpectedProto(DeltaKind kind) {
+const char *ExpectedProto(schema::DeltaKind kind) {
   switch (kind) {
-    case DeltaKind::kBoolean:
+    case schema::DeltaKind::kBoolean:
       return "bool";
-    case DeltaKind::kTinyint:
-    case DeltaKind::kSmallint:
-    case DeltaKind::kInt:
-    case DeltaKind::kDate:
+    case schema::DeltaKind::kTinyint:
+    case schema::DeltaKind::kSmallint:
+    case schema::DeltaKind::kInt:
+    case schema::DeltaKind::kDate:
       return "int32";
-    case DeltaKind::kBigint:
-    case DeltaKind::kTimestamp:
-    case DeltaKind::kTimestampNtz:
+    case schema::DeltaKind::kBigint:
+    case schema::DeltaKind::kTimestamp:
+    case schema::DeltaKind::kTimestampNtz:
       return "int64";
-    case DeltaKind::kFloat:
+    case schema::DeltaKind::kFloat:
       return "float";
-    case DeltaKind::kDouble:
+    case schema::DeltaKind::kDouble:
       return "double";
-    case DeltaKind::kBinary:
+    case schema::DeltaKind::kBinary:
       return "bytes";
-    case DeltaKind::kStruct:
+    case schema::DeltaKind::kStruct:
       return "a message";
-    case DeltaKind::kArray:
+    case schema::DeltaKind::kArray:
       return "a repeated field";
-    case DeltaKind::kMap:
+    case schema::DeltaKind::kMap:
       return "a map (repeated key/value entries)";
     default:
       return "string";
@@ -96,14 +96,14 @@ class Checker {
  public:
   explicit Checker(CheckedDescriptor *checked) : checked_(checked) {}
 
-  grpc::Status Message(const Descriptor *message, const std::vector<DeltaField> &fields,
+  grpc::Status Message(const Descriptor *message, const std::vector<schema::DeltaField> &fields,
                        const std::string &prefix) {
     std::vector<const FieldDescriptor *> *field_of_column = &checked_->fields_of[&fields];
     field_of_column->assign(fields.size(), nullptr);
     for (int i = 0; i < message->field_count(); ++i) {
       const FieldDescriptor *field = message->field(i);
       const std::string path = prefix + field->name();
-      const DeltaField *column = FindField(fields, field->name());
+      const schema::DeltaField *column = schema::FindField(fields, field->name());
       if (column == nullptr) {
         return Invalid("descriptor field '" + path + "' is not a column of the table");
       }
@@ -125,10 +125,10 @@ class Checker {
   }
 
  private:
-  grpc::Status Field(const FieldDescriptor *field, const DeltaField &column,
+  grpc::Status Field(const FieldDescriptor *field, const schema::DeltaField &column,
                      const std::string &path) {
-    const DeltaKind kind = column.type.kind;
-    const bool repeated_kind = kind == DeltaKind::kArray || kind == DeltaKind::kMap;
+    const schema::DeltaKind kind = column.type.kind;
+    const bool repeated_kind = kind == schema::DeltaKind::kArray || kind == schema::DeltaKind::kMap;
     if (field->is_repeated() != repeated_kind) {
       return Mismatch(field, column.type, path);
     }
@@ -137,8 +137,8 @@ class Checker {
       return Invalid("descriptor field '" + path + "' must be required: column '" + path +
                      "' is NOT NULL");
     }
-    if (kind == DeltaKind::kArray) return Value(field, column.type.children[0], path);
-    if (kind == DeltaKind::kMap) {
+    if (kind == schema::DeltaKind::kArray) return Value(field, column.type.children[0], path);
+    if (kind == schema::DeltaKind::kMap) {
       const Descriptor *entry = field->message_type();
       const FieldDescriptor *key = entry == nullptr ? nullptr : entry->FindFieldByNumber(1);
       const FieldDescriptor *value = entry == nullptr ? nullptr : entry->FindFieldByNumber(2);
@@ -154,8 +154,9 @@ class Checker {
   }
 
   // The type of one value of `field` (an element, for repeated fields) against `type`.
-  grpc::Status Value(const FieldDescriptor *field, const DeltaType &type, const std::string &path) {
-    if (type.kind == DeltaKind::kStruct) {
+  grpc::Status Value(const FieldDescriptor *field, const schema::DeltaType &type,
+                     const std::string &path) {
+    if (type.kind == schema::DeltaKind::kStruct) {
       if (field->type() != FieldDescriptor::TYPE_MESSAGE || field->message_type() == nullptr ||
           field->message_type()->options().map_entry()) {
         return Mismatch(field, type, path);
@@ -166,12 +167,12 @@ class Checker {
     return grpc::Status::OK;
   }
 
-  static grpc::Status Mismatch(const FieldDescriptor *field, const DeltaType &type,
+  static grpc::Status Mismatch(const FieldDescriptor *field, const schema::DeltaType &type,
                                const std::string &path) {
     std::string has = field->is_repeated() ? "repeated " : "";
     has += field->type() == FieldDescriptor::TYPE_MESSAGE ? "message" : field->type_name();
     return Invalid("descriptor field '" + path + "' is " + has + " but column '" + path + "' is " +
-                   TypeText(type) + ", which needs " + ExpectedProto(type.kind));
+                   schema::TypeText(type) + ", which needs " + ExpectedProto(type.kind));
   }
 
   CheckedDescriptor *checked_;
@@ -179,7 +180,7 @@ class Checker {
 
 }  // namespace
 
-grpc::Status CheckDescriptor(const std::string &descriptor_proto, const TableSchema *table,
+grpc::Status CheckDescriptor(const std::string &descriptor_proto, const schema::TableSchema *table,
                              CheckedDescriptor *checked) {
   google::protobuf::FileDescriptorProto file;
   if (!file.add_message_type()->ParseFromString(descriptor_proto) ||
@@ -189,9 +190,10 @@ grpc::Status CheckDescriptor(const std::string &descriptor_proto, const TableSch
   // A lone message with its nested types inline and no imports, as the service takes it.
   file.set_name("zerobus_stream_descriptor.proto");
   file.set_syntax("proto2");
-  if (file.message_type(0).field_size() > static_cast<int>(kMaxColumns)) {
+  if (file.message_type(0).field_size() > static_cast<int>(schema::kMaxColumns)) {
     return Invalid("descriptor has " + std::to_string(file.message_type(0).field_size()) +
-                   " fields; at most " + std::to_string(kMaxColumns) + " columns are allowed");
+                   " fields; at most " + std::to_string(schema::kMaxColumns) +
+                   " columns are allowed");
   }
   checked->pool = std::make_unique<google::protobuf::DescriptorPool>();
   ErrorCollector errors;

@@ -121,9 +121,9 @@ class EphemeralStreamCall
   // Reader side only (reads never overlap); OnDone reads them after the last read ended.
   databricks::zerobus::EphemeralStreamRequest request_;
   bool created_ = false;
-  std::string table_;                       // written once, under mu_, which Pump holds to read it
-  const TableSchema *schema_ = nullptr;     // null: an undeclared table, records unchecked
-  std::unique_ptr<RecordDecoder> decoder_;  // with a schema
+  std::string table_;  // written once, under mu_, which Pump holds to read it
+  const schema::TableSchema *schema_ = nullptr;  // null: an undeclared table, records unchecked
+  std::unique_ptr<RecordDecoder> decoder_;       // with a schema
   std::string stream_id_;
   databricks::zerobus::RecordType type_ = databricks::zerobus::RecordType::PROTO;
   Stats::Table *counters_ = nullptr;

@@ -35,12 +35,12 @@ bool ParseInteger(const std::string &text, int64_t *value) {
   return result.ec == std::errc() && result.ptr == end && !text.empty();
 }
 
-std::string Scalar(const json &value, const DeltaType &type, const std::string &path,
+std::string Scalar(const json &value, const schema::DeltaType &type, const std::string &path,
                    SqlValue *out) {
   switch (type.kind) {
-    case DeltaKind::kString:
-    case DeltaKind::kVarchar:
-    case DeltaKind::kChar: {
+    case schema::DeltaKind::kString:
+    case schema::DeltaKind::kVarchar:
+    case schema::DeltaKind::kChar: {
       if (!value.is_string()) return At(path, "expected a string, " + Got(value));
       const std::string &text = value.get_ref<const std::string &>();
       std::string error = CheckText(type, text);
@@ -48,31 +48,32 @@ std::string Scalar(const json &value, const DeltaType &type, const std::string &
       *out = SqlValue::Text(text);
       return "";
     }
-    case DeltaKind::kBoolean:
+    case schema::DeltaKind::kBoolean:
       if (!value.is_boolean()) return At(path, "expected true or false, " + Got(value));
       *out = SqlValue::Integer(value.get<bool>() ? 1 : 0);
       return "";
-    case DeltaKind::kTinyint:
-    case DeltaKind::kSmallint:
-    case DeltaKind::kInt:
-    case DeltaKind::kBigint:
-    case DeltaKind::kDate:
-    case DeltaKind::kTimestamp:
-    case DeltaKind::kTimestampNtz: {
+    case schema::DeltaKind::kTinyint:
+    case schema::DeltaKind::kSmallint:
+    case schema::DeltaKind::kInt:
+    case schema::DeltaKind::kBigint:
+    case schema::DeltaKind::kDate:
+    case schema::DeltaKind::kTimestamp:
+    case schema::DeltaKind::kTimestampNtz: {
       int64_t number = 0;
       if (value.is_number_unsigned()) {
         if (value.get<uint64_t>() > uint64_t{std::numeric_limits<int64_t>::max()}) {
-          return At(path, value.dump() + " is out of range for " + TypeText(type));
+          return At(path, value.dump() + " is out of range for " + schema::TypeText(type));
         }
         number = static_cast<int64_t>(value.get<uint64_t>());
       } else if (value.is_number_integer()) {
         number = value.get<int64_t>();
-      } else if (value.is_string() && type.kind == DeltaKind::kBigint &&
+      } else if (value.is_string() && type.kind == schema::DeltaKind::kBigint &&
                  ParseInteger(value.get<std::string>(), &number)) {
         // Past 2^53 a BIGINT must be sent as a string to survive JSON number parsers.
-      } else if (type.kind == DeltaKind::kDate) {
+      } else if (type.kind == schema::DeltaKind::kDate) {
         return At(path, "DATE values are integer days since 1970-01-01, " + Got(value));
-      } else if (type.kind == DeltaKind::kTimestamp || type.kind == DeltaKind::kTimestampNtz) {
+      } else if (type.kind == schema::DeltaKind::kTimestamp ||
+                 type.kind == schema::DeltaKind::kTimestampNtz) {
         return At(path, "TIMESTAMP values are integer microseconds since the epoch, " + Got(value));
       } else {
         return At(path, "expected an integer, " + Got(value));
@@ -82,12 +83,12 @@ std::string Scalar(const json &value, const DeltaType &type, const std::string &
       *out = SqlValue::Integer(number);
       return "";
     }
-    case DeltaKind::kFloat:
-    case DeltaKind::kDouble:
+    case schema::DeltaKind::kFloat:
+    case schema::DeltaKind::kDouble:
       if (!value.is_number()) return At(path, "expected a number, " + Got(value));
       *out = SqlValue::Real(value.get<double>());
       return "";
-    case DeltaKind::kDecimal: {
+    case schema::DeltaKind::kDecimal: {
       if (!value.is_string()) {
         return At(path, "DECIMAL values are strings such as \"12.30\", " + Got(value));
       }
@@ -96,7 +97,7 @@ std::string Scalar(const json &value, const DeltaType &type, const std::string &
       *out = SqlValue::Text(value.get<std::string>());
       return "";
     }
-    case DeltaKind::kBinary: {
+    case schema::DeltaKind::kBinary: {
       std::string bytes;
       if (!value.is_string() || !DecodeBase64(value.get_ref<const std::string &>(), &bytes)) {
         return At(path, "BINARY values are base64 strings, " + Got(value));
@@ -104,7 +105,7 @@ std::string Scalar(const json &value, const DeltaType &type, const std::string &
       *out = SqlValue::Blob(std::move(bytes));
       return "";
     }
-    case DeltaKind::kVariant:
+    case schema::DeltaKind::kVariant:
       if (!value.is_string()) {
         return At(path, "VARIANT values are strings holding JSON text, " + Got(value));
       }
@@ -121,7 +122,7 @@ std::string Scalar(const json &value, const DeltaType &type, const std::string &
 
 class JsonDecoder : public RecordDecoder {
  public:
-  explicit JsonDecoder(const TableSchema &table) : table_(table) {
+  explicit JsonDecoder(const schema::TableSchema &table) : table_(table) {
     for (size_t i = 0; i < table.columns.size(); ++i) {
       index_.emplace(Lower(table.columns[i].name), i);
     }
@@ -142,7 +143,7 @@ class JsonDecoder : public RecordDecoder {
     row->clear();
     row->reserve(table_.columns.size());
     for (size_t i = 0; i < table_.columns.size(); ++i) {
-      const DeltaField &column = table_.columns[i];
+      const schema::DeltaField &column = table_.columns[i];
       SqlValue value;
       std::string error = Column(values[i], column, column.name, &value);
       if (!error.empty()) return error;
@@ -152,14 +153,14 @@ class JsonDecoder : public RecordDecoder {
   }
 
  private:
-  static std::string Column(const json *value, const DeltaField &column, const std::string &path,
-                            SqlValue *out) {
+  static std::string Column(const json *value, const schema::DeltaField &column,
+                            const std::string &path, SqlValue *out) {
     if (value == nullptr || value->is_null()) {
       if (!column.nullable) return At(path, "is NOT NULL but the record has no value");
       *out = SqlValue::Null();
       return "";
     }
-    if (!IsComplex(column.type.kind)) return Scalar(*value, column.type, path, out);
+    if (!schema::IsComplex(column.type.kind)) return Scalar(*value, column.type, path, out);
     json normalized;
     std::string error = Nested(*value, column.type, path, &normalized);
     if (!error.empty()) return error;
@@ -168,19 +169,19 @@ class JsonDecoder : public RecordDecoder {
   }
 
   // A value of any type inside a nested column, checked and rewritten in canonical form.
-  static std::string Value(const json &value, const DeltaType &type, const std::string &path,
-                           json *out) {
-    if (IsComplex(type.kind)) return Nested(value, type, path, out);
+  static std::string Value(const json &value, const schema::DeltaType &type,
+                           const std::string &path, json *out) {
+    if (schema::IsComplex(type.kind)) return Nested(value, type, path, out);
     SqlValue scalar;
     std::string error = Scalar(value, type, path, &scalar);
     if (error.empty()) *out = NestedJson(scalar);
     return error;
   }
 
-  static std::string Nested(const json &value, const DeltaType &type, const std::string &path,
-                            json *out) {
+  static std::string Nested(const json &value, const schema::DeltaType &type,
+                            const std::string &path, json *out) {
     switch (type.kind) {
-      case DeltaKind::kArray: {
+      case schema::DeltaKind::kArray: {
         if (!value.is_array()) return At(path, "expected an array, " + Got(value));
         *out = json::array();
         for (size_t i = 0; i < value.size(); ++i) {
@@ -193,23 +194,23 @@ class JsonDecoder : public RecordDecoder {
         }
         return "";
       }
-      case DeltaKind::kMap: {
+      case schema::DeltaKind::kMap: {
         if (!value.is_object()) return At(path, "expected an object, " + Got(value));
         *out = json::object();
         for (const auto &item : value.items()) {
           const std::string item_path = path + "[\"" + item.key() + "\"]";
           // Keys are always JSON strings; an integer or boolean key type checks their text.
           json key = item.key();
-          const DeltaKind key_kind = type.children[0].kind;
-          if (key_kind == DeltaKind::kBoolean) {
+          const schema::DeltaKind key_kind = type.children[0].kind;
+          if (key_kind == schema::DeltaKind::kBoolean) {
             if (item.key() != "true" && item.key() != "false") {
               return At(item_path, "a BOOLEAN map key must be \"true\" or \"false\"");
             }
-          } else if (IsIntegral(key_kind)) {
+          } else if (schema::IsIntegral(key_kind)) {
             int64_t number;
             if (!ParseInteger(item.key(), &number) ||
                 !CheckIntegerRange(type.children[0], number).empty()) {
-              return At(item_path, "the map key is not a " + TypeText(type.children[0]));
+              return At(item_path, "the map key is not a " + schema::TypeText(type.children[0]));
             }
           } else {
             SqlValue ignored;
@@ -224,19 +225,19 @@ class JsonDecoder : public RecordDecoder {
         }
         return "";
       }
-      case DeltaKind::kStruct: {
+      case schema::DeltaKind::kStruct: {
         if (!value.is_object()) return At(path, "expected an object, " + Got(value));
         for (const auto &item : value.items()) {
-          if (FindField(type.fields, item.key()) == nullptr) {
+          if (schema::FindField(type.fields, item.key()) == nullptr) {
             return At(path, "has key '" + item.key() + "', which is not a field of the STRUCT");
           }
         }
         *out = json::object();
-        for (const DeltaField &field : type.fields) {
+        for (const schema::DeltaField &field : type.fields) {
           const std::string field_path = path + "." + field.name;
           const json *member = nullptr;
           for (const auto &item : value.items()) {
-            if (SameColumnName(item.key(), field.name)) member = &item.value();
+            if (schema::SameColumnName(item.key(), field.name)) member = &item.value();
           }
           if (member == nullptr || member->is_null()) {
             if (!field.nullable) return At(field_path, "is NOT NULL but the record has no value");
@@ -255,13 +256,13 @@ class JsonDecoder : public RecordDecoder {
     }
   }
 
-  const TableSchema &table_;
+  const schema::TableSchema &table_;
   std::map<std::string, size_t> index_;  // lower-case column name → position
 };
 
 }  // namespace
 
-std::unique_ptr<RecordDecoder> NewJsonDecoder(const TableSchema &table) {
+std::unique_ptr<RecordDecoder> NewJsonDecoder(const schema::TableSchema &table) {
   return std::make_unique<JsonDecoder>(table);
 }
 

@@ -121,7 +121,7 @@ TokenReply AnswerTokenRequest(const std::optional<ClientCredentials> &credential
     std::string why;
     table = GrantedTable(details, &why);
     if (table.empty()) return Error(400, "invalid_request", why);
-    const TableSchema *schema = nullptr;
+    const schema::TableSchema *schema = nullptr;
     if (!tables.Find(table, &schema).ok()) {
       return Error(401, "access_denied",
                    "User is not authorized to the requested authorizations: table " + table +

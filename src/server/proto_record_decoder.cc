@@ -17,7 +17,7 @@ using google::protobuf::Reflection;
 
 class ProtoDecoder : public RecordDecoder {
  public:
-  ProtoDecoder(const TableSchema &table, CheckedDescriptor descriptor)
+  ProtoDecoder(const schema::TableSchema &table, CheckedDescriptor descriptor)
       : table_(table), descriptor_(std::move(descriptor)) {
     message_.reset(factory_.GetPrototype(descriptor_.message)->New());
   }
@@ -34,7 +34,7 @@ class ProtoDecoder : public RecordDecoder {
     if (!error.empty()) return error;
     const auto &fields = descriptor_.fields_of.at(&table_.columns);
     for (size_t i = 0; i < table_.columns.size(); ++i) {
-      const DeltaField &column = table_.columns[i];
+      const schema::DeltaField &column = table_.columns[i];
       const FieldDescriptor *field = fields[i];
       if (field == nullptr) {
         row->push_back(SqlValue::Null());
@@ -64,15 +64,16 @@ class ProtoDecoder : public RecordDecoder {
   }
 
   // A column or STRUCT field: NULL when absent, JSON text when nested, else its scalar.
-  std::string Column(const Message &message, const FieldDescriptor *field, const DeltaField &column,
-                     const std::string &path, SqlValue *out) {
+  std::string Column(const Message &message, const FieldDescriptor *field,
+                     const schema::DeltaField &column, const std::string &path, SqlValue *out) {
     const Reflection *reflection = message.GetReflection();
     if (!field->is_repeated() && !reflection->HasField(message, field)) {
       if (!column.nullable) return At(path, "is NOT NULL but the record has no value");
       *out = SqlValue::Null();
       return "";
     }
-    if (!IsComplex(column.type.kind)) return Scalar(message, field, -1, column.type, path, out);
+    if (!schema::IsComplex(column.type.kind))
+      return Scalar(message, field, -1, column.type, path, out);
     nlohmann::json json;
     std::string error = Nested(message, field, column.type, path, &json);
     if (!error.empty()) return error;
@@ -83,7 +84,7 @@ class ProtoDecoder : public RecordDecoder {
   // One value (element `index` of a repeated field, or the field itself when -1) of a scalar
   // column type.
   static std::string Scalar(const Message &message, const FieldDescriptor *field, int index,
-                            const DeltaType &type, const std::string &path, SqlValue *out) {
+                            const schema::DeltaType &type, const std::string &path, SqlValue *out) {
     const Reflection *r = message.GetReflection();
     const bool one = index < 0;
     switch (field->cpp_type()) {
@@ -113,13 +114,13 @@ class ProtoDecoder : public RecordDecoder {
       case FieldDescriptor::CPPTYPE_STRING: {
         std::string value =
             one ? r->GetString(message, field) : r->GetRepeatedString(message, field, index);
-        if (type.kind == DeltaKind::kBinary) {
+        if (type.kind == schema::DeltaKind::kBinary) {
           *out = SqlValue::Blob(std::move(value));
           return "";
         }
-        std::string error = type.kind == DeltaKind::kDecimal   ? CheckDecimal(type, value)
-                            : type.kind == DeltaKind::kVariant ? CheckVariant(value)
-                                                               : CheckText(type, value);
+        std::string error = type.kind == schema::DeltaKind::kDecimal   ? CheckDecimal(type, value)
+                            : type.kind == schema::DeltaKind::kVariant ? CheckVariant(value)
+                                                                       : CheckText(type, value);
         if (!error.empty()) return At(path, error);
         *out = SqlValue::Text(std::move(value));
         return "";
@@ -131,21 +132,21 @@ class ProtoDecoder : public RecordDecoder {
   }
 
   // An ARRAY, MAP or STRUCT value as JSON.
-  std::string Nested(const Message &message, const FieldDescriptor *field, const DeltaType &type,
-                     const std::string &path, nlohmann::json *out) {
+  std::string Nested(const Message &message, const FieldDescriptor *field,
+                     const schema::DeltaType &type, const std::string &path, nlohmann::json *out) {
     const Reflection *r = message.GetReflection();
-    if (type.kind == DeltaKind::kStruct) {
+    if (type.kind == schema::DeltaKind::kStruct) {
       return Struct(r->GetMessage(message, field), type, path, out);
     }
     const int size = r->FieldSize(message, field);
-    if (type.kind == DeltaKind::kArray) {
+    if (type.kind == schema::DeltaKind::kArray) {
       *out = nlohmann::json::array();
-      const DeltaType &element = type.children[0];
+      const schema::DeltaType &element = type.children[0];
       for (int i = 0; i < size; ++i) {
         const std::string item = path + "[" + std::to_string(i) + "]";
         nlohmann::json value;
         std::string error =
-            element.kind == DeltaKind::kStruct
+            element.kind == schema::DeltaKind::kStruct
                 ? Struct(r->GetRepeatedMessage(message, field, i), element, item, &value)
                 : ScalarJson(message, field, i, element, item, &value);
         if (!error.empty()) return error;
@@ -168,7 +169,7 @@ class ProtoDecoder : public RecordDecoder {
       if (!entry.GetReflection()->HasField(entry, value_field)) {
         return At(item, "a map value cannot be null");
       }
-      error = type.children[1].kind == DeltaKind::kStruct
+      error = type.children[1].kind == schema::DeltaKind::kStruct
                   ? Struct(entry.GetReflection()->GetMessage(entry, value_field), type.children[1],
                            item, &value)
                   : ScalarJson(entry, value_field, -1, type.children[1], item, &value);
@@ -179,7 +180,7 @@ class ProtoDecoder : public RecordDecoder {
   }
 
   static std::string ScalarJson(const Message &message, const FieldDescriptor *field, int index,
-                                const DeltaType &type, const std::string &path,
+                                const schema::DeltaType &type, const std::string &path,
                                 nlohmann::json *out) {
     SqlValue value;
     std::string error = Scalar(message, field, index, type, path, &value);
@@ -187,14 +188,14 @@ class ProtoDecoder : public RecordDecoder {
     return error;
   }
 
-  std::string Struct(const Message &message, const DeltaType &type, const std::string &path,
+  std::string Struct(const Message &message, const schema::DeltaType &type, const std::string &path,
                      nlohmann::json *out) {
     std::string error = Unknown(message, path);
     if (!error.empty()) return error;
     *out = nlohmann::json::object();
     const auto &fields = descriptor_.fields_of.at(&type.fields);
     for (size_t i = 0; i < type.fields.size(); ++i) {
-      const DeltaField &member = type.fields[i];
+      const schema::DeltaField &member = type.fields[i];
       const std::string member_path = path + "." + member.name;
       if (fields[i] == nullptr) {
         (*out)[member.name] = nullptr;
@@ -207,7 +208,7 @@ class ProtoDecoder : public RecordDecoder {
         continue;
       }
       nlohmann::json value;
-      error = IsComplex(member.type.kind)
+      error = schema::IsComplex(member.type.kind)
                   ? Nested(message, fields[i], member.type, member_path, &value)
                   : ScalarJson(message, fields[i], -1, member.type, member_path, &value);
       if (!error.empty()) return error;
@@ -216,7 +217,7 @@ class ProtoDecoder : public RecordDecoder {
     return "";
   }
 
-  const TableSchema &table_;
+  const schema::TableSchema &table_;
   CheckedDescriptor descriptor_;
   google::protobuf::DynamicMessageFactory factory_;
   std::unique_ptr<Message> message_;
@@ -224,7 +225,7 @@ class ProtoDecoder : public RecordDecoder {
 
 }  // namespace
 
-std::unique_ptr<RecordDecoder> NewProtoDecoder(const TableSchema &table,
+std::unique_ptr<RecordDecoder> NewProtoDecoder(const schema::TableSchema &table,
                                                CheckedDescriptor descriptor) {
   return std::make_unique<ProtoDecoder>(table, std::move(descriptor));
 }

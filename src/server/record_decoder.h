@@ -6,7 +6,7 @@
 #include <memory>
 #include <string>
 
-#include "server/delta_type.h"
+#include "core/schema/delta_type.h"
 #include "server/descriptor_check.h"
 #include "server/row.h"
 
@@ -22,13 +22,13 @@ class RecordDecoder {
 };
 
 // Records serialized with the stream's checked descriptor. `table` must outlive the decoder.
-std::unique_ptr<RecordDecoder> NewProtoDecoder(const TableSchema &table,
+std::unique_ptr<RecordDecoder> NewProtoDecoder(const schema::TableSchema &table,
                                                CheckedDescriptor descriptor);
 
 // JSON objects keyed by column name, encoded as zerobus-service.md §4.2 says: DATE as integer
 // days, TIMESTAMP as integer microseconds, BINARY as base64, DECIMAL as a string, BIGINT as a
 // number or a string of digits. `table` must outlive the decoder.
-std::unique_ptr<RecordDecoder> NewJsonDecoder(const TableSchema &table);
+std::unique_ptr<RecordDecoder> NewJsonDecoder(const schema::TableSchema &table);
 
 }  // namespace zerobus::server
 

@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "server/delta_type.h"
+#include "core/schema/delta_type.h"
 #include "server/row.h"
 
 namespace zerobus::server {
@@ -26,7 +26,7 @@ struct Record {
 // The records of one ingest request, stored together or not at all.
 struct WriteBatch {
   std::string table;
-  const TableSchema *schema = nullptr;  // null: an undeclared table, kept as it arrived
+  const schema::TableSchema *schema = nullptr;  // null: an undeclared table, kept as it arrived
   std::vector<Record> records;
   std::vector<Row> rows;  // with a schema: the records as rows, one per record
 };

@@ -7,10 +7,11 @@
 namespace zerobus::server {
 namespace {
 
-const char *SqlType(const DeltaType &type) {
-  if (IsIntegral(type.kind) || type.kind == DeltaKind::kBoolean) return "INTEGER";
-  if (type.kind == DeltaKind::kFloat || type.kind == DeltaKind::kDouble) return "REAL";
-  if (type.kind == DeltaKind::kBinary) return "BLOB";
+const char *SqlType(const schema::DeltaType &type) {
+  if (schema::IsIntegral(type.kind) || type.kind == schema::DeltaKind::kBoolean) return "INTEGER";
+  if (type.kind == schema::DeltaKind::kFloat || type.kind == schema::DeltaKind::kDouble)
+    return "REAL";
+  if (type.kind == schema::DeltaKind::kBinary) return "BLOB";
   return "TEXT";
 }
 
@@ -54,16 +55,16 @@ std::string QuoteIdentifier(const std::string &name) {
   return quoted + "\"";
 }
 
-std::string ColumnsDescription(const TableSchema *schema) {
+std::string ColumnsDescription(const schema::TableSchema *schema) {
   if (schema == nullptr) return "null";
   nlohmann::json columns = nlohmann::json::array();
-  for (const DeltaField &column : schema->columns) {
-    columns.push_back({{"name", column.name}, {"type", TypeText(column.type)}});
+  for (const schema::DeltaField &column : schema->columns) {
+    columns.push_back({{"name", column.name}, {"type", schema::TypeText(column.type)}});
   }
   return columns.dump();
 }
 
-std::string CreateTableSql(const std::string &table, const TableSchema *schema) {
+std::string CreateTableSql(const std::string &table, const schema::TableSchema *schema) {
   std::string sql = "CREATE TABLE IF NOT EXISTS " + QuoteIdentifier(table) + " (";
   if (schema == nullptr) return sql + "\"_record\" BLOB NOT NULL, \"_json\" INTEGER NOT NULL)";
   for (size_t i = 0; i < schema->columns.size(); ++i) {

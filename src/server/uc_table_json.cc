@@ -8,44 +8,44 @@ namespace {
 
 using nlohmann::json;
 
-json TypeJson(const DeltaType &type) {
+json TypeJson(const schema::DeltaType &type) {
   switch (type.kind) {
-    case DeltaKind::kString:
-    case DeltaKind::kVarchar:
-    case DeltaKind::kChar:
+    case schema::DeltaKind::kString:
+    case schema::DeltaKind::kVarchar:
+    case schema::DeltaKind::kChar:
       return "string";  // CHAR and VARCHAR keep their length in the field's metadata
-    case DeltaKind::kBoolean:
+    case schema::DeltaKind::kBoolean:
       return "boolean";
-    case DeltaKind::kTinyint:
+    case schema::DeltaKind::kTinyint:
       return "byte";
-    case DeltaKind::kSmallint:
+    case schema::DeltaKind::kSmallint:
       return "short";
-    case DeltaKind::kInt:
+    case schema::DeltaKind::kInt:
       return "integer";
-    case DeltaKind::kBigint:
+    case schema::DeltaKind::kBigint:
       return "long";
-    case DeltaKind::kFloat:
+    case schema::DeltaKind::kFloat:
       return "float";
-    case DeltaKind::kDouble:
+    case schema::DeltaKind::kDouble:
       return "double";
-    case DeltaKind::kDecimal:
-    case DeltaKind::kDate:
-    case DeltaKind::kTimestamp:
-    case DeltaKind::kTimestampNtz:
-    case DeltaKind::kBinary:
-    case DeltaKind::kVariant:
-      return TypeText(type);
-    case DeltaKind::kArray:
+    case schema::DeltaKind::kDecimal:
+    case schema::DeltaKind::kDate:
+    case schema::DeltaKind::kTimestamp:
+    case schema::DeltaKind::kTimestampNtz:
+    case schema::DeltaKind::kBinary:
+    case schema::DeltaKind::kVariant:
+      return schema::TypeText(type);
+    case schema::DeltaKind::kArray:
       return {
           {"type", "array"}, {"elementType", TypeJson(type.children[0])}, {"containsNull", true}};
-    case DeltaKind::kMap:
+    case schema::DeltaKind::kMap:
       return {{"type", "map"},
               {"keyType", TypeJson(type.children[0])},
               {"valueType", TypeJson(type.children[1])},
               {"valueContainsNull", true}};
-    case DeltaKind::kStruct: {
+    case schema::DeltaKind::kStruct: {
       json fields = json::array();
-      for (const DeltaField &field : type.fields) fields.push_back(StructFieldJson(field));
+      for (const schema::DeltaField &field : type.fields) fields.push_back(StructFieldJson(field));
       return {{"type", "struct"}, {"fields", fields}};
     }
   }
@@ -54,10 +54,11 @@ json TypeJson(const DeltaType &type) {
 
 }  // namespace
 
-json StructFieldJson(const DeltaField &field) {
+json StructFieldJson(const schema::DeltaField &field) {
   json metadata = json::object();
-  if (field.type.kind == DeltaKind::kVarchar || field.type.kind == DeltaKind::kChar) {
-    metadata["__CHAR_VARCHAR_TYPE_STRING"] = TypeText(field.type);
+  if (field.type.kind == schema::DeltaKind::kVarchar ||
+      field.type.kind == schema::DeltaKind::kChar) {
+    metadata["__CHAR_VARCHAR_TYPE_STRING"] = schema::TypeText(field.type);
   }
   if (!field.comment.empty()) metadata["comment"] = field.comment;
   return {{"name", field.name},
@@ -66,18 +67,18 @@ json StructFieldJson(const DeltaField &field) {
           {"metadata", metadata}};
 }
 
-json TableInfoJson(const TableSchema &table, const std::string &storage_location,
+json TableInfoJson(const schema::TableSchema &table, const std::string &storage_location,
                    int64_t created_at) {
   const size_t first_dot = table.full_name.find('.');
   const size_t second_dot = table.full_name.find('.', first_dot + 1);
   json columns = json::array();
   for (size_t i = 0; i < table.columns.size(); ++i) {
-    const DeltaField &column = table.columns[i];
+    const schema::DeltaField &column = table.columns[i];
     json info = {{"name", column.name},
                  {"position", i},
                  {"nullable", column.nullable},
-                 {"type_name", TypeName(column.type)},
-                 {"type_text", TypeText(column.type)},
+                 {"type_name", schema::TypeName(column.type)},
+                 {"type_text", schema::TypeText(column.type)},
                  {"type_json", StructFieldJson(column).dump()},
                  {"type_precision", column.type.precision},
                  {"type_scale", column.type.scale}};

@@ -7,7 +7,7 @@
 
 namespace zerobus::server {
 
-std::string CheckText(const DeltaType &type, std::string_view text) {
+std::string CheckText(const schema::DeltaType &type, std::string_view text) {
   size_t characters = 0;
   for (size_t i = 0; i < text.size(); ++characters) {
     const auto lead = static_cast<unsigned char>(text[i]);
@@ -41,14 +41,14 @@ std::string CheckText(const DeltaType &type, std::string_view text) {
     }
     i += extra + 1;
   }
-  if ((type.kind == DeltaKind::kVarchar || type.kind == DeltaKind::kChar) &&
+  if ((type.kind == schema::DeltaKind::kVarchar || type.kind == schema::DeltaKind::kChar) &&
       characters > static_cast<size_t>(type.length)) {
-    return std::to_string(characters) + " characters do not fit " + TypeText(type);
+    return std::to_string(characters) + " characters do not fit " + schema::TypeText(type);
   }
   return "";
 }
 
-std::string CheckDecimal(const DeltaType &type, std::string_view text) {
+std::string CheckDecimal(const schema::DeltaType &type, std::string_view text) {
   size_t i = 0;
   if (i < text.size() && (text[i] == '-' || text[i] == '+')) ++i;
   size_t integer_digits = 0;
@@ -71,25 +71,25 @@ std::string CheckDecimal(const DeltaType &type, std::string_view text) {
   }
   if (fraction_digits > static_cast<size_t>(type.scale) ||
       integer_digits > static_cast<size_t>(type.precision - type.scale)) {
-    return "'" + std::string(text) + "' does not fit " + TypeText(type);
+    return "'" + std::string(text) + "' does not fit " + schema::TypeText(type);
   }
   return "";
 }
 
-std::string CheckIntegerRange(const DeltaType &type, int64_t value) {
+std::string CheckIntegerRange(const schema::DeltaType &type, int64_t value) {
   int64_t min;
   int64_t max;
   switch (type.kind) {
-    case DeltaKind::kTinyint:
+    case schema::DeltaKind::kTinyint:
       min = std::numeric_limits<int8_t>::min();
       max = std::numeric_limits<int8_t>::max();
       break;
-    case DeltaKind::kSmallint:
+    case schema::DeltaKind::kSmallint:
       min = std::numeric_limits<int16_t>::min();
       max = std::numeric_limits<int16_t>::max();
       break;
-    case DeltaKind::kInt:
-    case DeltaKind::kDate:
+    case schema::DeltaKind::kInt:
+    case schema::DeltaKind::kDate:
       min = std::numeric_limits<int32_t>::min();
       max = std::numeric_limits<int32_t>::max();
       break;
@@ -97,7 +97,7 @@ std::string CheckIntegerRange(const DeltaType &type, int64_t value) {
       return "";
   }
   if (value < min || value > max) {
-    return std::to_string(value) + " is out of range for " + TypeText(type);
+    return std::to_string(value) + " is out of range for " + schema::TypeText(type);
   }
   return "";
 }

@@ -9,20 +9,20 @@
 
 #include <nlohmann/json.hpp>
 
-#include "server/delta_type.h"
+#include "core/schema/delta_type.h"
 #include "server/row.h"
 
 namespace zerobus::server {
 
 // "" when `text` is acceptable for a STRING, VARCHAR(n) or CHAR(n) column: valid UTF-8, and
 // for VARCHAR/CHAR at most n characters. Otherwise what is wrong.
-std::string CheckText(const DeltaType &type, std::string_view text);
+std::string CheckText(const schema::DeltaType &type, std::string_view text);
 
 // "" when `text` is a decimal number ("-12.30", "5", ".5") that fits DECIMAL(p, s).
-std::string CheckDecimal(const DeltaType &type, std::string_view text);
+std::string CheckDecimal(const schema::DeltaType &type, std::string_view text);
 
 // "" when `value` fits the integer column (TINYINT -128..127, SMALLINT, INT, DATE as int32).
-std::string CheckIntegerRange(const DeltaType &type, int64_t value);
+std::string CheckIntegerRange(const schema::DeltaType &type, int64_t value);
 
 // "" when `text` is JSON, as a VARIANT value must be.
 std::string CheckVariant(std::string_view text);

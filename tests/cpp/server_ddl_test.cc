@@ -5,16 +5,16 @@
 
 #include <gtest/gtest.h>
 
-#include "server/ddl_parser.h"
+#include "core/schema/ddl_parser.h"
 
 namespace {
 
-using zerobus::server::DeltaKind;
-using zerobus::server::ParseSchemaText;
-using zerobus::server::ParseTableDdl;
-using zerobus::server::TableSchema;
-using zerobus::server::TypeName;
-using zerobus::server::TypeText;
+using zerobus::schema::DeltaKind;
+using zerobus::schema::ParseSchemaText;
+using zerobus::schema::ParseTableDdl;
+using zerobus::schema::TableSchema;
+using zerobus::schema::TypeName;
+using zerobus::schema::TypeText;
 
 TableSchema Parse(const std::string &ddl) {
   TableSchema table;

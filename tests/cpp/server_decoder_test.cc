@@ -4,7 +4,7 @@
 
 #include <gtest/gtest.h>
 
-#include "server/ddl_parser.h"
+#include "core/schema/ddl_parser.h"
 #include "server/descriptor_check.h"
 #include "server/record_decoder.h"
 #include "server/value_checks.h"
@@ -12,10 +12,10 @@
 
 namespace {
 
+using zerobus::schema::TableSchema;
 using zerobus::server::CheckedDescriptor;
 using zerobus::server::Row;
 using zerobus::server::SqlValue;
-using zerobus::server::TableSchema;
 
 constexpr char kDdl[] =
     "main.default.all_types (id BIGINT NOT NULL, s STRING, vc VARCHAR(3), b BOOLEAN, "
@@ -73,7 +73,7 @@ class DecoderTest : public ::testing::Test {
  protected:
   void SetUp() override {
     std::string error;
-    ASSERT_TRUE(zerobus::server::ParseTableDdl(kDdl, &table_, &error)) << error;
+    ASSERT_TRUE(zerobus::schema::ParseTableDdl(kDdl, &table_, &error)) << error;
   }
 
   std::unique_ptr<zerobus::server::RecordDecoder> Proto(const zbtest::DynamicSchema &schema) {

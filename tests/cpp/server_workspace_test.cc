@@ -8,7 +8,7 @@
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 
-#include "server/ddl_parser.h"
+#include "core/schema/ddl_parser.h"
 #include "server/server.h"
 #include "zbtest_child.h"
 #include "zbtest_raw_stream.h"
@@ -59,7 +59,7 @@ class WorkspaceTest : public ::testing::Test {
   void Start(bool auth) {
     ServerOptions options;
     std::string error;
-    ASSERT_TRUE(zerobus::server::ParseSchemaText(kSchema, &options.tables, &error)) << error;
+    ASSERT_TRUE(zerobus::schema::ParseSchemaText(kSchema, &options.tables, &error)) << error;
     options.accept_undeclared_tables = false;
     options.http_port = 0;
     if (auth) options.auth = zerobus::server::ClientCredentials{"client", "s3cret"};

@@ -8,7 +8,7 @@
 #include <optional>
 #include <string>
 
-#include "server/ddl_parser.h"
+#include "core/schema/ddl_parser.h"
 #include "server/fault_plan_json.h"
 #include "server/server.h"
 
@@ -37,7 +37,7 @@ extern "C" zbtest_server *zbtest_server_start(const zbtest_server_options *optio
     server_options.null_sink = options->null_sink;
     if (options->schema != nullptr) {
       std::string error;
-      if (!zerobus::server::ParseSchemaText(options->schema, &server_options.tables, &error)) {
+      if (!zerobus::schema::ParseSchemaText(options->schema, &server_options.tables, &error)) {
         std::fprintf(stderr, "zbtest_server_start: schema: %s\n", error.c_str());
         return nullptr;
       }

@@ -21,7 +21,7 @@
 
 #include <google/protobuf/descriptor.pb.h>
 
-#include "server/ddl_parser.h"
+#include "core/schema/ddl_parser.h"
 #include "server/server.h"
 #include "zbtest_raw_stream.h"
 
@@ -184,7 +184,7 @@ int main(int argc, char **argv) {
   options.data_dir = dir;
   options.tables.resize(1);
   std::string error;
-  if (!zerobus::server::ParseTableDdl(kDdl, &options.tables[0], &error)) return 1;
+  if (!zerobus::schema::ParseTableDdl(kDdl, &options.tables[0], &error)) return 1;
   std::unique_ptr<zerobus::server::Server> server =
       zerobus::server::Server::Start(std::move(options), &error);
   if (!server) {

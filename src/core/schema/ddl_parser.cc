@@ -1,9 +1,9 @@
-#include "server/ddl_parser.h"
+#include "core/schema/ddl_parser.h"
 
 #include <cctype>
 #include <set>
 
-namespace zerobus::server {
+namespace zerobus::schema {
 namespace {
 
 bool IsNameChar(char c) {
@@ -448,4 +448,4 @@ bool ParseSchemaText(std::string_view text, std::vector<TableSchema> *tables, st
   return true;
 }
 
-}  // namespace zerobus::server
+}  // namespace zerobus::schema

@@ -1,8 +1,8 @@
-#include "server/delta_type.h"
+#include "core/schema/delta_type.h"
 
 #include <cctype>
 
-namespace zerobus::server {
+namespace zerobus::schema {
 
 bool IsComplex(DeltaKind kind) {
   return kind == DeltaKind::kArray || kind == DeltaKind::kMap || kind == DeltaKind::kStruct;
@@ -134,4 +134,4 @@ const DeltaField *FindField(const std::vector<DeltaField> &fields, const std::st
   return nullptr;
 }
 
-}  // namespace zerobus::server
+}  // namespace zerobus::schema

@@ -1,12 +1,12 @@
 // The column types of a Delta table, as far as Zerobus maps them to protobuf and JSON
 // (zerobus-service.md §4), and the spellings the Unity Catalog API uses for them.
-#ifndef ZEROBUS_SERVER_DELTA_TYPE_H
-#define ZEROBUS_SERVER_DELTA_TYPE_H
+#ifndef ZEROBUS_CORE_SCHEMA_DELTA_TYPE_H
+#define ZEROBUS_CORE_SCHEMA_DELTA_TYPE_H
 
 #include <string>
 #include <vector>
 
-namespace zerobus::server {
+namespace zerobus::schema {
 
 enum class DeltaKind {
   kString,
@@ -78,6 +78,6 @@ bool SameColumnName(const std::string &a, const std::string &b);
 // The column or field called `name` (compared as SameColumnName), or null.
 const DeltaField *FindField(const std::vector<DeltaField> &fields, const std::string &name);
 
-}  // namespace zerobus::server
+}  // namespace zerobus::schema
 
-#endif  // ZEROBUS_SERVER_DELTA_TYPE_H
+#endif  // ZEROBUS_CORE_SCHEMA_DELTA_TYPE_H
