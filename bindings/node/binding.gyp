@@ -1,0 +1,25 @@
+{
+  "targets": [
+    {
+      "target_name": "zerobus",
+      "sources": [
+        "src/addon.cc",
+        "src/addon_data.cc",
+        "src/config.cc",
+        "src/errors.cc",
+        "src/reaper.cc",
+        "src/sdk.cc",
+        "src/stream.cc"
+      ],
+      "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
+      "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS"],
+      "cflags!": ["-fno-exceptions"],
+      "cflags_cc!": ["-fno-exceptions"],
+      "cflags_cc": ["<!@(pkg-config --cflags zerobus)", "-Wall", "-Wextra", "-Werror"],
+      "libraries": [
+        "<!@(pkg-config --libs zerobus)",
+        "-Wl,-rpath,<!(pkg-config --variable=libdir zerobus)"
+      ]
+    }
+  ]
+}

@@ -1,0 +1,14 @@
+'use strict';
+
+// The Node binding of libzerobus. index.d.ts documents the API.
+const { binding, Status } = require('./lib/native');
+const { ZerobusError } = require('./lib/errors');
+const { Sdk } = require('./lib/sdk');
+const { Stream } = require('./lib/stream');
+
+/** The version of the loaded libzerobus, "MAJOR.MINOR.PATCH". */
+function version() {
+  return binding.version();
+}
+
+module.exports = { Sdk, Stream, ZerobusError, Status, version };

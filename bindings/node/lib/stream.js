@@ -1,0 +1,259 @@
+'use strict';
+
+const { EventEmitter } = require('node:events');
+const { kOwner, kWakeup, bindingError } = require('./native');
+
+/** The most events one drain step takes (the addon's poll() limit): a step stays short, and
+ *  a full one is followed by another in a later turn of the event loop. */
+const EVENTS_PER_STEP = 1024;
+/** Waits end after this long unless the caller gives a timeout. */
+const DEFAULT_TIMEOUT_MS = 30_000;
+
+const kCreate = Symbol('zerobus.createStream');
+
+function nextTurn() {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+// Milliseconds for the addon: Infinity means no limit (-1).
+function timeoutArg(timeoutMs) {
+  return timeoutMs === Infinity ? -1 : timeoutMs;
+}
+
+// What the addon ingests: bytes and JSON text as they are, any other object as JSON.
+function recordArg(record) {
+  if (typeof record === 'string' || record instanceof Uint8Array) return record;
+  if (record === null || typeof record !== 'object' || Array.isArray(record)) {
+    throw new TypeError('a record is a Buffer, a Uint8Array, a JSON string or a plain object');
+  }
+  if (ArrayBuffer.isView(record) || record instanceof ArrayBuffer) {
+    throw new TypeError('binary records must be a Buffer or a Uint8Array');
+  }
+  return JSON.stringify(record);
+}
+
+/**
+ * A stream of records into one table, opened with Sdk.openStream(). See index.d.ts for the
+ * contract of each method.
+ *
+ * Delivery: the library queues one 'ack' event per server acknowledgement (the new durable
+ * watermark) and an 'error' event for each range of records that will never be acknowledged.
+ * When the queue turns non-empty, a library thread wakes this stream's threadsafe function;
+ * on the JavaScript thread the stream then takes at most EVENTS_PER_STEP events per turn of
+ * the event loop, settles acked() promises and emits the events.
+ */
+class Stream extends EventEmitter {
+  #native;
+  #table;
+  #recordType;
+  /** Offsets below it were issued by ingest. */
+  #nextOffset = 0;
+  /** Offsets below it are durable. */
+  #ackedBelow = 0;
+  /** Pending acked() promises, sorted by offset; entries before #waitersHead are settled. */
+  #waiters = [];
+  #waitersHead = 0;
+  /** Ranges of records that will never be acknowledged, each with its error. */
+  #lost = [];
+  #drainScheduled = false;
+  #closing = null;
+  #destroyed = false;
+
+  /** @internal Sdk.openStream() creates streams. */
+  constructor(token, native, table, recordType) {
+    if (token !== kCreate) throw new TypeError('streams are opened with Sdk.openStream()');
+    super();
+    this.#native = native;
+    this.#table = table;
+    this.#recordType = recordType;
+    native[kOwner] = this;
+    // Events queued before the native stream had an owner woke nobody.
+    this[kWakeup]();
+  }
+
+  /** The table name, "catalog.schema.table". */
+  get table() {
+    return this.#table;
+  }
+
+  /** 'proto' or 'json'. */
+  get recordType() {
+    return this.#recordType;
+  }
+
+  ingest(record) {
+    const offset = this.#native.ingest(recordArg(record));
+    this.#nextOffset = offset + 1;
+    return offset;
+  }
+
+  ingestBatch(records) {
+    if (!Array.isArray(records)) throw new TypeError('ingestBatch() takes an array of records');
+    const lastOffset = this.#native.ingestBatch(records.map(recordArg));
+    this.#nextOffset = lastOffset + 1;
+    return lastOffset;
+  }
+
+  acked(offset) {
+    if (!Number.isSafeInteger(offset) || offset < 0 || offset >= this.#nextOffset) {
+      return Promise.reject(
+        bindingError('ZB_ERR_INVALID_ARG', `offset ${offset} was never issued by this stream`),
+      );
+    }
+    if (offset < this.#ackedBelow) return Promise.resolve();
+    const lost = this.#lost.find((range) => offset >= range.first && offset <= range.last);
+    if (lost) return Promise.reject(lost.error);
+    if (this.#destroyed) {
+      return Promise.reject(bindingError('ZB_ERR_STATE', 'the stream was destroyed'));
+    }
+    return new Promise((resolve, reject) => this.#addWaiter({ offset, resolve, reject }));
+  }
+
+  async waitForOffset(offset, timeoutMs = DEFAULT_TIMEOUT_MS) {
+    try {
+      await this.#native.waitForOffset(offset, timeoutArg(timeoutMs));
+    } finally {
+      await this.#drainAll();
+    }
+  }
+
+  async flush(timeoutMs = DEFAULT_TIMEOUT_MS) {
+    try {
+      await this.#native.flush(timeoutArg(timeoutMs));
+    } finally {
+      await this.#drainAll();
+    }
+  }
+
+  close(timeoutMs = DEFAULT_TIMEOUT_MS) {
+    this.#closing ??= this.#close(timeoutArg(timeoutMs));
+    return this.#closing;
+  }
+
+  async #close(timeoutMs) {
+    try {
+      await this.#native.close(timeoutMs);
+    } finally {
+      await this.#drainAll();
+      // Nothing more to wait for: a closed stream no longer holds the process open.
+      this.#native.keepLoopAlive(false);
+    }
+  }
+
+  unacked() {
+    return this.#native.unacked();
+  }
+
+  info() {
+    return this.#native.info();
+  }
+
+  destroy() {
+    if (this.#destroyed) return;
+    this.#destroyed = true;
+    this.#native.destroy();
+    const error = bindingError('ZB_ERR_STATE', 'the stream was destroyed before the ack');
+    this.#settleWaiters(Infinity, (waiter) => waiter.reject(error));
+  }
+
+  async [Symbol.asyncDispose]() {
+    try {
+      await this.close();
+    } finally {
+      this.destroy();
+    }
+  }
+
+  [kWakeup]() {
+    if (this.#step()) this.#scheduleStep();
+  }
+
+  #scheduleStep() {
+    if (this.#drainScheduled) return;
+    this.#drainScheduled = true;
+    setImmediate(() => {
+      this.#drainScheduled = false;
+      this[kWakeup]();
+    });
+  }
+
+  // Delivers up to EVENTS_PER_STEP events; true when more may be waiting.
+  #step() {
+    const events = this.#native.poll();
+    for (const event of events) {
+      if (event.type === 'ack') {
+        this.#onAck(event.firstOffset, event.lastOffset);
+      } else {
+        this.#onError(event.firstOffset, event.lastOffset, event.error);
+      }
+    }
+    return events.length === EVENTS_PER_STEP;
+  }
+
+  async #drainAll() {
+    while (this.#step()) await nextTurn();
+  }
+
+  #onAck(firstOffset, lastOffset) {
+    this.#ackedBelow = lastOffset + 1;
+    this.#settleWaiters(lastOffset, (waiter) => waiter.resolve());
+    this.#emitSafely('ack', { firstOffset, lastOffset });
+  }
+
+  #onError(firstOffset, lastOffset, error) {
+    error.firstOffset = firstOffset;
+    error.lastOffset = lastOffset;
+    this.#lost.push({ first: firstOffset, last: lastOffset, error });
+    this.#settleWaiters(lastOffset, (waiter) => waiter.reject(error));
+    // Every failure also rejects the promises that wait for it, so an 'error' event without
+    // a listener is dropped instead of being thrown as EventEmitter would.
+    if (this.listenerCount('error') > 0) this.#emitSafely('error', error);
+  }
+
+  // A listener that throws must not cut the delivery of the events after it: its exception
+  // goes to 'uncaughtException' as it would from any I/O callback.
+  #emitSafely(name, value) {
+    try {
+      this.emit(name, value);
+    } catch (error) {
+      process.nextTick(() => {
+        throw error;
+      });
+    }
+  }
+
+  #addWaiter(waiter) {
+    const waiters = this.#waiters;
+    if (waiters.length === this.#waitersHead || waiters.at(-1).offset <= waiter.offset) {
+      waiters.push(waiter);
+      return;
+    }
+    let low = this.#waitersHead;
+    let high = waiters.length;
+    while (low < high) {
+      const middle = (low + high) >>> 1;
+      if (waiters[middle].offset <= waiter.offset) low = middle + 1;
+      else high = middle;
+    }
+    waiters.splice(low, 0, waiter);
+  }
+
+  #settleWaiters(lastOffset, settle) {
+    const waiters = this.#waiters;
+    let head = this.#waitersHead;
+    while (head < waiters.length && waiters[head].offset <= lastOffset) {
+      settle(waiters[head]);
+      waiters[head++] = undefined;
+    }
+    if (head === waiters.length) {
+      this.#waiters = [];
+      head = 0;
+    } else if (head > 1024 && head * 2 > waiters.length) {
+      waiters.splice(0, head);
+      head = 0;
+    }
+    this.#waitersHead = head;
+  }
+}
+
+module.exports = { Stream, kCreate, DEFAULT_TIMEOUT_MS };

@@ -1,0 +1,34 @@
+#include "addon_data.h"
+
+#include "stream.h"
+
+namespace zerobus_node {
+
+AddonData::AddonData(Napi::Env env) : env_(env) {
+  NAPI_THROW_IF_FAILED_VOID(env, napi_add_env_cleanup_hook(env, Teardown, this));
+}
+
+AddonData::~AddonData() {
+  reaper_.Stop();
+}
+
+void AddonData::KeepTeardownFirst() {
+  if (torn_down_) return;
+  NAPI_THROW_IF_FAILED_VOID(env_, napi_remove_env_cleanup_hook(env_, Teardown, this));
+  NAPI_THROW_IF_FAILED_VOID(env_, napi_add_env_cleanup_hook(env_, Teardown, this));
+}
+
+// Runs when the environment goes away (a worker thread ends, or the main thread's environment
+// is freed). No JavaScript runs any more and Node has waited for the addon's async work, so
+// blocking here is allowed: destroy every stream so that no library thread calls into a
+// threadsafe function Node is about to free.
+void AddonData::Teardown(void *self) {
+  auto *data = static_cast<AddonData *>(self);
+  data->torn_down_ = true;
+  std::unordered_set<NativeStream *> streams;
+  streams.swap(data->streams_);
+  for (NativeStream *stream : streams) stream->DestroyAtTeardown();
+  data->reaper_.Stop();
+}
+
+}  // namespace zerobus_node

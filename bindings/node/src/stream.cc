@@ -1,0 +1,442 @@
+#include "stream.h"
+
+#include <algorithm>
+#include <cmath>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "addon_data.h"
+#include "counters.h"
+#include "errors.h"
+
+namespace zerobus_node {
+namespace {
+
+// One poll() returns at most this many events, so that one drain step stays short.
+constexpr uint32_t kMaxEventsPerPoll = 1024;
+// Offsets travel as JavaScript numbers, exact up to 2^53 - 1.
+constexpr double kMaxSafeInteger = 9007199254740991.0;
+
+struct RecordsFree {
+  void operator()(zb_records *records) const { zb_records_free(records); }
+};
+
+// Copies the UTF-8 encoding of `value`, a string, into `out`.
+void CopyUtf8(Napi::Env env, Napi::Value value, std::string &out) {
+  size_t length = 0;
+  NAPI_THROW_IF_FAILED_VOID(env, napi_get_value_string_utf8(env, value, nullptr, 0, &length));
+  out.resize(length + 1);  // room for the NUL napi writes
+  NAPI_THROW_IF_FAILED_VOID(
+      env, napi_get_value_string_utf8(env, value, out.data(), out.size(), &length));
+  out.resize(length);
+}
+
+// The bytes of one record argument: a Uint8Array (Buffer included) as it is, a string as
+// UTF-8 into `utf8`. Strings are JSON text and so are refused on protobuf streams.
+std::pair<const char *, size_t> RecordBytes(Napi::Env env, Napi::Value value,
+                                            zb_record_type record_type, std::string &utf8) {
+  if (value.IsTypedArray() && value.As<Napi::TypedArray>().TypedArrayType() == napi_uint8_array) {
+    auto bytes = value.As<Napi::Uint8Array>();
+    return {reinterpret_cast<const char *>(bytes.Data()), bytes.ByteLength()};
+  }
+  if (value.IsString()) {
+    if (record_type != ZB_RECORD_JSON) {
+      ThrowError(env, ZB_ERR_RECORD_TYPE,
+                 "a string or object record was given to a protobuf stream; pass the "
+                 "serialized message as a Buffer or Uint8Array");
+    }
+    CopyUtf8(env, value, utf8);
+    return {utf8.data(), utf8.size()};
+  }
+  throw Napi::TypeError::New(env, "a record is a Buffer, a Uint8Array or a JSON string");
+}
+
+int32_t TimeoutArg(const Napi::CallbackInfo &info, size_t index) {
+  Napi::Value value = info[index];
+  double timeout = value.IsNumber() ? value.As<Napi::Number>().DoubleValue() : -2;
+  if (timeout != std::floor(timeout) || timeout < ZB_TIMEOUT_INFINITE || timeout > INT32_MAX) {
+    throw Napi::RangeError::New(info.Env(),
+                                "a timeout is an integer of milliseconds from -1 (no limit) "
+                                "to 2147483647");
+  }
+  return static_cast<int32_t>(timeout);
+}
+
+uint64_t OffsetArg(const Napi::CallbackInfo &info, size_t index) {
+  Napi::Value value = info[index];
+  double offset = value.IsNumber() ? value.As<Napi::Number>().DoubleValue() : -1;
+  if (offset != std::floor(offset) || offset < 0 || offset > kMaxSafeInteger) {
+    throw Napi::RangeError::New(info.Env(), "an offset is a non-negative safe integer");
+  }
+  return static_cast<uint64_t>(offset);
+}
+
+Napi::Number OffsetValue(Napi::Env env, uint64_t offset) {
+  return Napi::Number::New(env, static_cast<double>(offset));
+}
+
+const char *StateName(zb_stream_state state) {
+  switch (state) {
+    case ZB_STREAM_OPEN:
+      return "open";
+    case ZB_STREAM_RECOVERING:
+      return "recovering";
+    case ZB_STREAM_PAUSED:
+      return "paused";
+    case ZB_STREAM_FAILED:
+      return "failed";
+    case ZB_STREAM_CLOSED:
+      return "closed";
+    default:
+      return "unknown";
+  }
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+// Waker
+
+Waker::Waker() {
+  live_wakers.fetch_add(1, std::memory_order_relaxed);
+}
+
+Waker::~Waker() {
+  live_wakers.fetch_sub(1, std::memory_order_relaxed);
+}
+
+Waker *Waker::New(Napi::Env env) {
+  auto *waker = new Waker();
+  // An unbounded queue never refuses a non-blocking call; coalescing keeps it at one entry.
+  waker->function_ = WakerFunction::New(env, "zerobus:wakeup", 0, 1, waker, OnFunctionFinalized,
+                                        static_cast<void *>(nullptr));
+  return waker;
+}
+
+zb_status Waker::RegisterOn(zb_config *cfg, zb_error **err) {
+  zb_status status = zb_config_set_wakeup(cfg, OnWakeup, this, OnRegistrationFreed, err);
+  if (status != ZB_OK) OnRegistrationFreed(this);
+  return status;
+}
+
+void Waker::KeepLoopAlive(Napi::Env env, bool keep) {
+  if (keep) {
+    function_.Ref(env);
+  } else {
+    function_.Unref(env);
+  }
+}
+
+// A library thread: must not block nor call the library.
+void Waker::OnWakeup(void *self) {
+  auto *waker = static_cast<Waker *>(self);
+  if (!waker->call_pending_.exchange(true)) waker->function_.NonBlockingCall();
+}
+
+// Any thread, once: no wakeup runs after this.
+void Waker::OnRegistrationFreed(void *self) {
+  auto *waker = static_cast<Waker *>(self);
+  waker->function_.Release();
+  waker->Drop();
+}
+
+void Waker::OnFunctionFinalized(Napi::Env, void *, Waker *self) {
+  self->Drop();
+}
+
+void Waker::Drop() {
+  if (holders_.fetch_sub(1) == 1) delete this;
+}
+
+void CallWakerJs(Napi::Env env, Napi::Function, Waker *waker, void *) {
+  if (env == nullptr) return;  // the environment is going away: nobody to tell
+  // Cleared before the dispatcher polls, so that events queued from now on wake it again.
+  waker->call_pending_.store(false);
+  if (waker->owner_ == nullptr) return;
+  try {
+    waker->owner_->DeliverWakeup();
+  } catch (const Napi::Error &error) {
+    error.ThrowAsJavaScriptException();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Calls that wait, on the libuv pool
+
+/** Runs one waiting call (flush, wait for an offset, close) on a pool thread and settles a
+ *  Promise with its outcome. It holds a reference to the stream's JavaScript object, so the
+ *  stream is neither collected nor destroyed while the call runs. */
+class StreamCallWorker : public Napi::AsyncWorker {
+ public:
+  using Call = std::function<zb_status(zb_stream *, zb_error **)>;
+
+  StreamCallWorker(Napi::Env env, const char *name, NativeStream *target, Call call)
+      : Napi::AsyncWorker(env, name),
+        deferred_(Napi::Promise::Deferred::New(env)),
+        target_(target),
+        keep_target_(Napi::Persistent(target->Value())),
+        stream_(target->stream_),
+        call_(std::move(call)) {}
+
+  Napi::Promise Promise() const { return deferred_.Promise(); }
+
+ protected:
+  void Execute() override {
+    zb_error *err = nullptr;
+    status_ = call_(stream_, &err);
+    error_.reset(err);
+  }
+
+  void OnOK() override {
+    target_->CallFinished();
+    if (status_ == ZB_OK) {
+      deferred_.Resolve(Env().Undefined());
+    } else {
+      deferred_.Reject(MakeError(Env(), status_, error_.get()));
+    }
+  }
+
+ private:
+  Napi::Promise::Deferred deferred_;
+  NativeStream *target_;
+  Napi::ObjectReference keep_target_;
+  zb_stream *stream_;
+  Call call_;
+  zb_status status_ = ZB_OK;
+  ErrorPtr error_;
+};
+
+// ---------------------------------------------------------------------------------------------
+// NativeStream
+
+Napi::Function NativeStream::DefineClass(Napi::Env env) {
+  return ObjectWrap<NativeStream>::DefineClass(
+      env, "NativeStream",
+      {
+          InstanceMethod<&NativeStream::Ingest>("ingest"),
+          InstanceMethod<&NativeStream::IngestBatch>("ingestBatch"),
+          InstanceMethod<&NativeStream::Poll>("poll"),
+          InstanceMethod<&NativeStream::Flush>("flush"),
+          InstanceMethod<&NativeStream::WaitForOffset>("waitForOffset"),
+          InstanceMethod<&NativeStream::Close>("close"),
+          InstanceMethod<&NativeStream::Unacked>("unacked"),
+          InstanceMethod<&NativeStream::Info>("info"),
+          InstanceMethod<&NativeStream::Destroy>("destroy"),
+          InstanceMethod<&NativeStream::KeepLoopAlive>("keepLoopAlive"),
+      });
+}
+
+NativeStream::NativeStream(const Napi::CallbackInfo &info)
+    : ObjectWrap<NativeStream>(info), data_(&AddonData::Of(info.Env())) {
+  if (!info[0].IsExternal()) {
+    throw Napi::TypeError::New(info.Env(), "streams are opened with Sdk.openStream()");
+  }
+  OpenedStream *opened = info[0].As<Napi::External<OpenedStream>>().Data();
+  stream_ = std::exchange(opened->stream, nullptr);
+  record_type_ = opened->record_type;
+  waker_ = opened->waker;
+  waker_->set_owner(this);
+  data_->Adopt(this);
+}
+
+// Garbage collection, or the environment's end after DestroyAtTeardown(). No call is in
+// flight: each holds a reference to this object.
+NativeStream::~NativeStream() {
+  if (destroyed_) return;
+  Detach();
+  data_->DestroyLater(std::exchange(stream_, nullptr));
+}
+
+void NativeStream::Detach() {
+  destroyed_ = true;
+  waker_->set_owner(nullptr);
+  data_->Forget(this);
+}
+
+void NativeStream::DestroyAtTeardown() {
+  if (!destroyed_) {
+    destroyed_ = true;
+    waker_->set_owner(nullptr);
+  }
+  if (stream_ != nullptr) DestroyStreamHandle(std::exchange(stream_, nullptr));
+}
+
+void NativeStream::DeliverWakeup() {
+  data_->dispatch.Call({Value()});
+}
+
+zb_stream *NativeStream::Live(Napi::Env env) const {
+  if (destroyed_) ThrowError(env, ZB_ERR_STATE, "the stream was destroyed");
+  return stream_;
+}
+
+Napi::Value NativeStream::Ingest(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  zb_stream *stream = Live(env);
+  auto [bytes, length] = RecordBytes(env, info[0], record_type_, data_->utf8_scratch());
+  uint64_t offset = 0;
+  zb_error *err = nullptr;
+  zb_status status = record_type_ == ZB_RECORD_JSON
+                         ? zb_stream_ingest_json(stream, bytes, length, &offset, &err)
+                         : zb_stream_ingest_proto(stream, bytes, length, &offset, &err);
+  ErrorPtr error(err);
+  if (status != ZB_OK) ThrowError(env, status, error.get());
+  return OffsetValue(env, offset);
+}
+
+Napi::Value NativeStream::IngestBatch(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  zb_stream *stream = Live(env);
+  if (!info[0].IsArray()) throw Napi::TypeError::New(env, "ingestBatch() takes an array");
+  auto array = info[0].As<Napi::Array>();
+  const uint32_t count = array.Length();
+  // Strings are copied first into their own buffers, which never move afterwards.
+  std::vector<std::string> utf8(count);
+  std::vector<const char *> records(count);
+  std::vector<size_t> lengths(count);
+  for (uint32_t i = 0; i < count; ++i) {
+    std::tie(records[i], lengths[i]) = RecordBytes(env, array.Get(i), record_type_, utf8[i]);
+  }
+  uint64_t last_offset = 0;
+  zb_error *err = nullptr;
+  zb_status status = record_type_ == ZB_RECORD_JSON
+                         ? zb_stream_ingest_json_batch(stream, records.data(), lengths.data(),
+                                                       count, &last_offset, &err)
+                         : zb_stream_ingest_proto_batch(
+                               stream, reinterpret_cast<const void *const *>(records.data()),
+                               lengths.data(), count, &last_offset, &err);
+  ErrorPtr error(err);
+  if (status != ZB_OK) ThrowError(env, status, error.get());
+  return OffsetValue(env, last_offset);
+}
+
+Napi::Value NativeStream::Poll(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  Napi::Array result = Napi::Array::New(env);
+  if (destroyed_) return result;
+  std::vector<zb_event> &events = data_->event_scratch();
+  events.assign(kMaxEventsPerPoll, zb_event ZB_EVENT_INIT);
+  size_t count = 0;
+  zb_error *err = nullptr;
+  zb_status status =
+      zb_stream_poll(stream_, events.data(), sizeof(zb_event), events.size(), 0, &count, &err);
+  ErrorPtr error(err);
+  if (status != ZB_OK) ThrowError(env, status, error.get());
+  // Own every event's error first, so that none leaks if building an object throws.
+  std::vector<ErrorPtr> event_errors;
+  event_errors.reserve(count);
+  for (size_t i = 0; i < count; ++i) event_errors.emplace_back(events[i].error);
+  for (size_t i = 0; i < count; ++i) {
+    const zb_event &event = events[i];
+    Napi::Object object = Napi::Object::New(env);
+    object.Set("firstOffset", OffsetValue(env, event.first_offset));
+    object.Set("lastOffset", OffsetValue(env, event.last_offset));
+    if (event.type == ZB_EVENT_ERROR) {
+      object.Set("type", "error");
+      object.Set("error", MakeError(env, zb_error_code(event.error), event.error));
+    } else {
+      object.Set("type", "ack");
+    }
+    result.Set(static_cast<uint32_t>(i), object);
+  }
+  return result;
+}
+
+Napi::Value NativeStream::RunOffThread(Napi::Env env, const char *name,
+                                       std::function<zb_status(zb_stream *, zb_error **)> call) {
+  Live(env);
+  auto *worker = new StreamCallWorker(env, name, this, std::move(call));
+  Napi::Promise promise = worker->Promise();
+  worker->Queue();
+  ++calls_in_flight_;
+  return promise;
+}
+
+void NativeStream::CallFinished() {
+  if (--calls_in_flight_ == 0 && destroyed_ && stream_ != nullptr) {
+    data_->DestroyLater(std::exchange(stream_, nullptr));
+  }
+}
+
+Napi::Value NativeStream::Flush(const Napi::CallbackInfo &info) {
+  int32_t timeout = TimeoutArg(info, 0);
+  return RunOffThread(info.Env(), "zerobus:flush", [timeout](zb_stream *stream, zb_error **err) {
+    return zb_stream_flush(stream, timeout, err);
+  });
+}
+
+Napi::Value NativeStream::WaitForOffset(const Napi::CallbackInfo &info) {
+  uint64_t offset = OffsetArg(info, 0);
+  int32_t timeout = TimeoutArg(info, 1);
+  return RunOffThread(info.Env(), "zerobus:waitForOffset",
+                      [offset, timeout](zb_stream *stream, zb_error **err) {
+                        return zb_stream_wait_for_offset(stream, offset, timeout, err);
+                      });
+}
+
+Napi::Value NativeStream::Close(const Napi::CallbackInfo &info) {
+  int32_t timeout = TimeoutArg(info, 0);
+  return RunOffThread(info.Env(), "zerobus:close", [timeout](zb_stream *stream, zb_error **err) {
+    return zb_stream_close(stream, timeout, err);
+  });
+}
+
+Napi::Value NativeStream::Unacked(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  zb_records *raw = nullptr;
+  zb_error *err = nullptr;
+  zb_status status = zb_stream_unacked(Live(env), &raw, &err);
+  ErrorPtr error(err);
+  std::unique_ptr<zb_records, RecordsFree> records(raw);
+  if (status != ZB_OK) ThrowError(env, status, error.get());
+  const size_t count = zb_records_count(records.get());
+  Napi::Array result = Napi::Array::New(env, count);
+  for (size_t i = 0; i < count; ++i) {
+    const void *data = nullptr;
+    size_t length = 0;
+    uint64_t offset = 0;
+    status = zb_records_get(records.get(), i, &data, &length, &offset, &err);
+    error.reset(err);
+    if (status != ZB_OK) ThrowError(env, status, error.get());
+    Napi::Object record = Napi::Object::New(env);
+    record.Set("offset", OffsetValue(env, offset));
+    record.Set("record",
+               Napi::Buffer<uint8_t>::Copy(env, static_cast<const uint8_t *>(data), length));
+    result.Set(static_cast<uint32_t>(i), record);
+  }
+  return result;
+}
+
+Napi::Value NativeStream::Info(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  zb_stream_info snapshot = ZB_STREAM_INFO_INIT;
+  zb_error *err = nullptr;
+  zb_status status = zb_stream_get_info(Live(env), &snapshot, &err);
+  ErrorPtr error(err);
+  if (status != ZB_OK) ThrowError(env, status, error.get());
+  Napi::Object result = Napi::Object::New(env);
+  result.Set("state", StateName(snapshot.state));
+  result.Set("recordsAccepted", OffsetValue(env, snapshot.records_accepted));
+  result.Set("recordsAcked", OffsetValue(env, snapshot.records_acked));
+  result.Set("recordsInFlight", OffsetValue(env, snapshot.records_in_flight));
+  result.Set("bytesInFlight", OffsetValue(env, snapshot.bytes_in_flight));
+  result.Set("recoveries", OffsetValue(env, snapshot.recoveries));
+  result.Set("recordsReplayed", OffsetValue(env, snapshot.records_replayed));
+  return result;
+}
+
+void NativeStream::Destroy(const Napi::CallbackInfo &) {
+  if (destroyed_) return;
+  Detach();
+  // A waiting call still uses the handle: the last one to finish hands it over.
+  if (calls_in_flight_ == 0) data_->DestroyLater(std::exchange(stream_, nullptr));
+}
+
+void NativeStream::KeepLoopAlive(const Napi::CallbackInfo &info) {
+  if (destroyed_) return;
+  waker_->KeepLoopAlive(info.Env(), info[0].ToBoolean());
+}
+
+}  // namespace zerobus_node

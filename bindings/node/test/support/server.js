@@ -1,0 +1,100 @@
+'use strict';
+
+// Runs `zerobus serve` for a test: a fresh data directory, port 0, and the addresses parsed
+// from its start-up lines. The binary comes from ZEROBUS_SERVE_BIN; without it a test fails.
+const { spawn, execFileSync } = require('node:child_process');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const readline = require('node:readline');
+
+const EVENTS_TABLE = 'bench.default.events';
+const EVENTS_DDL = `${EVENTS_TABLE} (id BIGINT, payload STRING)`;
+const START_TIMEOUT_MS = 15_000;
+
+function serverBinary() {
+  const bin = process.env.ZEROBUS_SERVE_BIN;
+  if (!bin) throw new Error('ZEROBUS_SERVE_BIN must name the zerobus binary (PREFIX/bin/zerobus)');
+  fs.accessSync(bin, fs.constants.X_OK);
+  return bin;
+}
+
+/**
+ * Starts a server. Options: tables (DDL strings; default the events table), faults
+ * ('TABLE:K=V,...' plans), nullSink (store nothing). Resolves to { endpoint, adminUrl, rows,
+ * stop }.
+ */
+async function startServer({ tables = [EVENTS_DDL], faults = [], nullSink = false } = {}) {
+  const bin = serverBinary();
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'zerobus-node-'));
+  const args = ['serve', '--listen', '127.0.0.1:0', '--data-dir', dataDir];
+  for (const table of tables) args.push('--table', table);
+  for (const fault of faults) args.push('--fault', fault);
+  if (nullSink) args.push('--null-sink');
+  const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const exited = new Promise((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  );
+  let stderr = '';
+  child.stderr.setEncoding('utf8').on('data', (chunk) => (stderr += chunk));
+
+  const addresses = new Promise((resolve, reject) => {
+    const found = {};
+    const timer = setTimeout(
+      () => reject(new Error(`zerobus serve did not start in time; stderr: ${stderr}`)),
+      START_TIMEOUT_MS,
+    );
+    exited.then(({ code, signal }) => {
+      clearTimeout(timer);
+      reject(new Error(`zerobus serve exited (${code ?? signal}) at start-up; stderr: ${stderr}`));
+    });
+    readline.createInterface({ input: child.stdout }).on('line', (line) => {
+      const listening = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(line);
+      const admin = /admin on (http:\/\/127\.0\.0\.1:\d+)/.exec(line);
+      if (listening) found.endpoint = listening[1];
+      if (admin) found.adminUrl = admin[1];
+      if (found.endpoint && found.adminUrl) {
+        clearTimeout(timer);
+        resolve(found);
+      }
+    });
+  });
+  let endpoint;
+  let adminUrl;
+  try {
+    ({ endpoint, adminUrl } = await addresses);
+  } catch (error) {
+    child.kill('SIGKILL');
+    fs.rmSync(dataDir, { recursive: true, force: true });
+    throw error;
+  }
+
+  return {
+    endpoint,
+    adminUrl,
+    /** The rows stored in `table`, parsed, oldest first. */
+    rows(table = EVENTS_TABLE) {
+      const out = execFileSync(bin, ['rows', table, '--data-dir', dataDir], {
+        encoding: 'utf8',
+        maxBuffer: 1 << 30,
+      });
+      return out
+        .split('\n')
+        .filter((line) => line !== '')
+        .map((line) => JSON.parse(line));
+    },
+    /** The server's counters (GET /admin/stats). */
+    async stats() {
+      const response = await fetch(`${adminUrl}/admin/stats`);
+      return response.json();
+    },
+    async stop() {
+      child.kill('SIGTERM');
+      const { code, signal } = await exited;
+      fs.rmSync(dataDir, { recursive: true, force: true });
+      if (code !== 0) throw new Error(`zerobus serve ended with ${code ?? signal}: ${stderr}`);
+    },
+  };
+}
+
+module.exports = { startServer, EVENTS_TABLE, EVENTS_DDL };
