@@ -6,8 +6,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/schema/value_checks.h"
 #include "server/record_decoder.h"
-#include "server/value_checks.h"
+#include "server/row_json.h"
 
 namespace zerobus::server {
 namespace {
@@ -43,7 +44,7 @@ std::string Scalar(const json &value, const schema::DeltaType &type, const std::
     case schema::DeltaKind::kChar: {
       if (!value.is_string()) return At(path, "expected a string, " + Got(value));
       const std::string &text = value.get_ref<const std::string &>();
-      std::string error = CheckText(type, text);
+      std::string error = schema::CheckText(type, text);
       if (!error.empty()) return At(path, error);
       *out = SqlValue::Text(text);
       return "";
@@ -78,7 +79,7 @@ std::string Scalar(const json &value, const schema::DeltaType &type, const std::
       } else {
         return At(path, "expected an integer, " + Got(value));
       }
-      std::string error = CheckIntegerRange(type, number);
+      std::string error = schema::CheckIntegerRange(type, number);
       if (!error.empty()) return At(path, error);
       *out = SqlValue::Integer(number);
       return "";
@@ -92,14 +93,15 @@ std::string Scalar(const json &value, const schema::DeltaType &type, const std::
       if (!value.is_string()) {
         return At(path, "DECIMAL values are strings such as \"12.30\", " + Got(value));
       }
-      std::string error = CheckDecimal(type, value.get_ref<const std::string &>());
+      std::string error = schema::CheckDecimal(type, value.get_ref<const std::string &>());
       if (!error.empty()) return At(path, error);
       *out = SqlValue::Text(value.get<std::string>());
       return "";
     }
     case schema::DeltaKind::kBinary: {
       std::string bytes;
-      if (!value.is_string() || !DecodeBase64(value.get_ref<const std::string &>(), &bytes)) {
+      if (!value.is_string() ||
+          !schema::DecodeBase64(value.get_ref<const std::string &>(), &bytes)) {
         return At(path, "BINARY values are base64 strings, " + Got(value));
       }
       *out = SqlValue::Blob(std::move(bytes));
@@ -110,7 +112,7 @@ std::string Scalar(const json &value, const schema::DeltaType &type, const std::
         return At(path, "VARIANT values are strings holding JSON text, " + Got(value));
       }
       {
-        std::string error = CheckVariant(value.get_ref<const std::string &>());
+        std::string error = schema::CheckVariant(value.get_ref<const std::string &>());
         if (!error.empty()) return At(path, error);
       }
       *out = SqlValue::Text(value.get<std::string>());
@@ -209,7 +211,7 @@ class JsonDecoder : public RecordDecoder {
           } else if (schema::IsIntegral(key_kind)) {
             int64_t number;
             if (!ParseInteger(item.key(), &number) ||
-                !CheckIntegerRange(type.children[0], number).empty()) {
+                !schema::CheckIntegerRange(type.children[0], number).empty()) {
               return At(item_path, "the map key is not a " + schema::TypeText(type.children[0]));
             }
           } else {

@@ -2,7 +2,7 @@
 
 #include <set>
 
-#include "server/value_checks.h"
+#include "core/schema/value_checks.h"
 
 namespace zerobus::server {
 namespace {
@@ -22,7 +22,8 @@ std::string Field(const std::map<std::string, std::string> &form, const std::str
 bool ParseBasic(const std::string &header, ClientCredentials *client) {
   const std::string prefix = "Basic ";
   std::string decoded;
-  if (header.rfind(prefix, 0) != 0 || !DecodeBase64(header.substr(prefix.size()), &decoded)) {
+  if (header.rfind(prefix, 0) != 0 ||
+      !schema::DecodeBase64(header.substr(prefix.size()), &decoded)) {
     return false;
   }
   const size_t colon = decoded.find(':');

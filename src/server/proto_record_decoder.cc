@@ -4,8 +4,9 @@
 #include <google/protobuf/message.h>
 #include <google/protobuf/unknown_field_set.h>
 
+#include "core/schema/value_checks.h"
 #include "server/record_decoder.h"
-#include "server/value_checks.h"
+#include "server/row_json.h"
 
 namespace zerobus::server {
 namespace {
@@ -94,7 +95,7 @@ class ProtoDecoder : public RecordDecoder {
             field->cpp_type() == FieldDescriptor::CPPTYPE_INT32
                 ? (one ? r->GetInt32(message, field) : r->GetRepeatedInt32(message, field, index))
                 : (one ? r->GetInt64(message, field) : r->GetRepeatedInt64(message, field, index));
-        const std::string error = CheckIntegerRange(type, value);
+        const std::string error = schema::CheckIntegerRange(type, value);
         if (!error.empty()) return At(path, error);
         *out = SqlValue::Integer(value);
         return "";
@@ -118,9 +119,10 @@ class ProtoDecoder : public RecordDecoder {
           *out = SqlValue::Blob(std::move(value));
           return "";
         }
-        std::string error = type.kind == schema::DeltaKind::kDecimal   ? CheckDecimal(type, value)
-                            : type.kind == schema::DeltaKind::kVariant ? CheckVariant(value)
-                                                                       : CheckText(type, value);
+        std::string error =
+            type.kind == schema::DeltaKind::kDecimal   ? schema::CheckDecimal(type, value)
+            : type.kind == schema::DeltaKind::kVariant ? schema::CheckVariant(value)
+                                                       : schema::CheckText(type, value);
         if (!error.empty()) return At(path, error);
         *out = SqlValue::Text(std::move(value));
         return "";

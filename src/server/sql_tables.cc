@@ -2,7 +2,7 @@
 
 #include <sqlite3.h>
 
-#include "server/value_checks.h"
+#include "core/schema/value_checks.h"
 
 namespace zerobus::server {
 namespace {
@@ -30,7 +30,7 @@ nlohmann::json ColumnJson(sqlite3_stmt *statement, int index, const std::string 
     case SQLITE_FLOAT:
       return sqlite3_column_double(statement, index);
     case SQLITE_BLOB:
-      return EncodeBase64(
+      return schema::EncodeBase64(
           std::string_view(static_cast<const char *>(sqlite3_column_blob(statement, index)),
                            static_cast<size_t>(sqlite3_column_bytes(statement, index))));
     default: {
@@ -119,7 +119,7 @@ bool ReadRows(sqlite3 *db, const std::string &table, int64_t offset, int64_t lim
       if (sqlite3_column_int(statement, 1) != 0) {
         row["json"] = nlohmann::json::parse(data, nullptr, false);
       } else {
-        row["proto_base64"] = EncodeBase64(data);
+        row["proto_base64"] = schema::EncodeBase64(data);
       }
     }
     rows->push_back(std::move(row));

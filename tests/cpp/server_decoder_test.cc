@@ -5,9 +5,9 @@
 #include <gtest/gtest.h>
 
 #include "core/schema/ddl_parser.h"
+#include "core/schema/value_checks.h"
 #include "server/descriptor_check.h"
 #include "server/record_decoder.h"
-#include "server/value_checks.h"
 #include "zbtest_dynamic.h"
 
 namespace {
@@ -301,11 +301,11 @@ TEST_F(DecoderTest, DescriptorsAreCheckedAgainstTheTable) {
 TEST(ValueChecks, Base64RoundTripsAndRefusesJunk) {
   std::string bytes;
   for (const std::string text : {"", "a", "ab", "abc", "abcd"}) {
-    ASSERT_TRUE(zerobus::server::DecodeBase64(zerobus::server::EncodeBase64(text), &bytes));
+    ASSERT_TRUE(zerobus::schema::DecodeBase64(zerobus::schema::EncodeBase64(text), &bytes));
     EXPECT_EQ(bytes, text);
   }
-  EXPECT_FALSE(zerobus::server::DecodeBase64("abc", &bytes));
-  EXPECT_FALSE(zerobus::server::DecodeBase64("a!c=", &bytes));
+  EXPECT_FALSE(zerobus::schema::DecodeBase64("abc", &bytes));
+  EXPECT_FALSE(zerobus::schema::DecodeBase64("a!c=", &bytes));
 }
 
 }  // namespace

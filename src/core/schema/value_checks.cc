@@ -1,13 +1,14 @@
-#include "server/value_checks.h"
+#include "core/schema/value_checks.h"
 
 #include <cctype>
 #include <limits>
 
 #include <openssl/evp.h>
+#include <nlohmann/json.hpp>
 
-namespace zerobus::server {
+namespace zerobus::schema {
 
-std::string CheckText(const schema::DeltaType &type, std::string_view text) {
+std::string CheckText(const DeltaType &type, std::string_view text) {
   size_t characters = 0;
   for (size_t i = 0; i < text.size(); ++characters) {
     const auto lead = static_cast<unsigned char>(text[i]);
@@ -41,14 +42,14 @@ std::string CheckText(const schema::DeltaType &type, std::string_view text) {
     }
     i += extra + 1;
   }
-  if ((type.kind == schema::DeltaKind::kVarchar || type.kind == schema::DeltaKind::kChar) &&
+  if ((type.kind == DeltaKind::kVarchar || type.kind == DeltaKind::kChar) &&
       characters > static_cast<size_t>(type.length)) {
-    return std::to_string(characters) + " characters do not fit " + schema::TypeText(type);
+    return std::to_string(characters) + " characters do not fit " + TypeText(type);
   }
   return "";
 }
 
-std::string CheckDecimal(const schema::DeltaType &type, std::string_view text) {
+std::string CheckDecimal(const DeltaType &type, std::string_view text) {
   size_t i = 0;
   if (i < text.size() && (text[i] == '-' || text[i] == '+')) ++i;
   size_t integer_digits = 0;
@@ -71,25 +72,25 @@ std::string CheckDecimal(const schema::DeltaType &type, std::string_view text) {
   }
   if (fraction_digits > static_cast<size_t>(type.scale) ||
       integer_digits > static_cast<size_t>(type.precision - type.scale)) {
-    return "'" + std::string(text) + "' does not fit " + schema::TypeText(type);
+    return "'" + std::string(text) + "' does not fit " + TypeText(type);
   }
   return "";
 }
 
-std::string CheckIntegerRange(const schema::DeltaType &type, int64_t value) {
+std::string CheckIntegerRange(const DeltaType &type, int64_t value) {
   int64_t min;
   int64_t max;
   switch (type.kind) {
-    case schema::DeltaKind::kTinyint:
+    case DeltaKind::kTinyint:
       min = std::numeric_limits<int8_t>::min();
       max = std::numeric_limits<int8_t>::max();
       break;
-    case schema::DeltaKind::kSmallint:
+    case DeltaKind::kSmallint:
       min = std::numeric_limits<int16_t>::min();
       max = std::numeric_limits<int16_t>::max();
       break;
-    case schema::DeltaKind::kInt:
-    case schema::DeltaKind::kDate:
+    case DeltaKind::kInt:
+    case DeltaKind::kDate:
       min = std::numeric_limits<int32_t>::min();
       max = std::numeric_limits<int32_t>::max();
       break;
@@ -97,7 +98,7 @@ std::string CheckIntegerRange(const schema::DeltaType &type, int64_t value) {
       return "";
   }
   if (value < min || value > max) {
-    return std::to_string(value) + " is out of range for " + schema::TypeText(type);
+    return std::to_string(value) + " is out of range for " + TypeText(type);
   }
   return "";
 }
@@ -105,22 +106,6 @@ std::string CheckIntegerRange(const schema::DeltaType &type, int64_t value) {
 std::string CheckVariant(std::string_view text) {
   if (!nlohmann::json::accept(text)) return "a VARIANT value must be JSON text";
   return "";
-}
-
-nlohmann::json NestedJson(const SqlValue &value) {
-  switch (value.kind) {
-    case SqlValue::Kind::kInteger:
-      return value.integer;
-    case SqlValue::Kind::kReal:
-      return value.real;
-    case SqlValue::Kind::kText:
-      return value.bytes;
-    case SqlValue::Kind::kBlob:
-      return EncodeBase64(value.bytes);
-    case SqlValue::Kind::kNull:
-      break;
-  }
-  return nullptr;
 }
 
 std::string EncodeBase64(std::string_view bytes) {
@@ -147,4 +132,4 @@ bool DecodeBase64(std::string_view text, std::string *bytes) {
   return true;
 }
 
-}  // namespace zerobus::server
+}  // namespace zerobus::schema
