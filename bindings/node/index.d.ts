@@ -1,0 +1,243 @@
+/// <reference types="node" />
+// The Node binding of libzerobus: streams records into Databricks Zerobus Ingest (or the local
+// `zerobus serve`) over the library's C ABI.
+//
+// Threading: every object belongs to the JavaScript thread (main or worker) that created it.
+// Ingest is synchronous and never waits; everything that waits (opening a stream, flush(),
+// waitForOffset(), close()) runs on the libuv thread pool and returns a Promise, so the event
+// loop never blocks. Each such call in flight holds one pool thread (4 by default,
+// UV_THREADPOOL_SIZE) for up to its timeout: prefer acked(), which holds none, for many
+// concurrent waits.
+
+import { EventEmitter } from 'node:events';
+
+/** The library's status codes by symbolic name. */
+export type StatusName =
+  | 'ZB_OK'
+  | 'ZB_ERR_INVALID_ARG'
+  | 'ZB_ERR_UNKNOWN_KEY'
+  | 'ZB_ERR_INVALID_VALUE'
+  | 'ZB_ERR_QUEUE_FULL'
+  | 'ZB_ERR_TIMEOUT'
+  | 'ZB_ERR_CLOSED'
+  | 'ZB_ERR_EMPTY_RECORD'
+  | 'ZB_ERR_RECORD_TOO_LARGE'
+  | 'ZB_ERR_EMPTY_BATCH'
+  | 'ZB_ERR_RECORD_TYPE'
+  | 'ZB_ERR_INVALID_TARGET'
+  | 'ZB_ERR_TRANSPORT'
+  | 'ZB_ERR_PROTOCOL'
+  | 'ZB_ERR_AUTH'
+  | 'ZB_ERR_STATE'
+  | 'ZB_ERR_NO_MEMORY'
+  | 'ZB_ERR_INTERNAL';
+
+/** Every status code of the loaded library, by name: `Status.ZB_ERR_QUEUE_FULL === 4`. */
+export declare const Status: Readonly<Record<StatusName, number>>;
+
+/** An error code: a name of `Status`, or the name given to a code newer than this binding. */
+export type ErrorCode = Exclude<StatusName, 'ZB_OK'> | `ZB_ERR_UNKNOWN_${number}`;
+
+/** Every failure of the library or the binding, thrown or delivered. */
+export declare class ZerobusError extends Error {
+  constructor(
+    message: string,
+    details: { code: ErrorCode; status: number; retryable: boolean; grpcStatus: number | null },
+  );
+  readonly name: 'ZerobusError';
+  /** The symbolic name, e.g. 'ZB_ERR_QUEUE_FULL'. */
+  readonly code: ErrorCode;
+  /** The numeric status code, e.g. 4 (Status.ZB_ERR_QUEUE_FULL). */
+  readonly status: number;
+  /** Whether the same call may succeed later (a full window, a transient server failure). */
+  readonly retryable: boolean;
+  /** The gRPC status code (0..16) the error came from, or null. */
+  readonly grpcStatus: number | null;
+  /** On errors of an 'error' event, acked() or a failed stream: the first offset of the
+   *  records that will never be acknowledged. */
+  firstOffset?: number;
+  /** ... and the last one. Those records stay available from Stream.unacked(). */
+  lastOffset?: number;
+}
+
+/** Configuration keys and values of docs/CONFIGURATION.md, e.g.
+ *  `{ 'recovery.backoff.ms': 100, 'recovery.enable': true }`. Values become strings. Unknown
+ *  keys throw ZB_ERR_UNKNOWN_KEY and bad values ZB_ERR_INVALID_VALUE. */
+export type Options = Record<string, string | number | boolean | bigint>;
+
+export interface StreamOptions {
+  /** "catalog.schema.table". */
+  table: string;
+  /** A serialized google.protobuf.DescriptorProto of the record message: the stream takes
+   *  protobuf records. Without it the stream takes JSON records. */
+  descriptor?: Uint8Array;
+  /** Stream options (scope "stream"). `stream.ingest.timeout.ms` is always 0 and may not be
+   *  given: ingest never waits on the event loop. */
+  options?: Options;
+}
+
+/** A Zerobus endpoint. Streams of one Sdk share one HTTP/2 connection. */
+export declare class Sdk {
+  /**
+   * Creates an SDK; no network I/O happens until a stream opens.
+   * @param endpoint "host[:port]" or "https://host[:port]" (TLS) or "http://host:port"
+   *   (plaintext, for local servers).
+   * @param options SDK options (scope "sdk").
+   * @throws ZerobusError ZB_ERR_INVALID_TARGET for a malformed endpoint, ZB_ERR_UNKNOWN_KEY,
+   *   ZB_ERR_INVALID_VALUE.
+   */
+  constructor(endpoint: string, options?: Options);
+
+  /**
+   * Opens a stream and resolves once the server accepted it (connection attempts are retried
+   * as recovery.* says).
+   * @throws (rejects) ZerobusError: ZB_ERR_INVALID_TARGET for a malformed table or descriptor,
+   *   ZB_ERR_TRANSPORT with grpcStatus when the server refused the stream or could not be
+   *   reached, ZB_ERR_AUTH, ZB_ERR_TIMEOUT; a TypeError for arguments of the wrong type.
+   */
+  openStream(options: StreamOptions): Promise<Stream>;
+}
+
+/** A record: a serialized protobuf message (Buffer or Uint8Array) on a protobuf stream; JSON
+ *  text (string, Buffer or Uint8Array) or a plain object (serialized with JSON.stringify) on a
+ *  JSON stream. */
+export type IngestRecord = Uint8Array | string | object;
+
+/** Records firstOffset..lastOffset became durable; lastOffset is the new watermark. */
+export interface AckEvent {
+  firstOffset: number;
+  lastOffset: number;
+}
+
+export interface UnackedRecord {
+  offset: number;
+  /** A copy of the record's bytes (UTF-8 JSON text on a JSON stream). */
+  record: Buffer;
+}
+
+export type StreamState = 'open' | 'recovering' | 'paused' | 'failed' | 'closed';
+
+/** A snapshot of a stream's state and counters. */
+export interface StreamInfo {
+  state: StreamState;
+  /** Offsets issued so far (the next offset). */
+  recordsAccepted: number;
+  /** Every offset below this is durable. */
+  recordsAcked: number;
+  recordsInFlight: number;
+  bytesInFlight: number;
+  /** Connections re-established after a failure or a close signal. */
+  recoveries: number;
+  /** Records sent again on a new connection. */
+  recordsReplayed: number;
+}
+
+// Typed listeners: stream.on('ack', (event) => ...) gets an AckEvent.
+export interface StreamEvents {
+  /** One per server acknowledgement, in offset order. */
+  ack: [event: AckEvent];
+  /** Records err.firstOffset..err.lastOffset will never be acknowledged. Delivered only when
+   *  a listener is attached: the same error also rejects acked(), flush() and close(), so an
+   *  unheard 'error' is not thrown. */
+  error: [err: ZerobusError];
+}
+
+/**
+ * A stream of records into one table, from Sdk.openStream(). Offsets are logical record
+ * offsets 0, 1, 2, ... of this stream, as JavaScript numbers (exact up to 2^53 - 1).
+ *
+ * An open stream keeps the process alive, as an open socket does, until close() settles,
+ * destroy() or garbage collection. A stream collected without close() is destroyed off the
+ * event loop, abandoning the records not yet acknowledged. When its environment (the main
+ * thread or a worker thread) ends, every stream is destroyed.
+ *
+ * Listener exceptions are rethrown asynchronously ('uncaughtException'); the events after
+ * them are still delivered.
+ */
+export declare class Stream extends EventEmitter<StreamEvents> {
+  private constructor();
+
+  /** "catalog.schema.table". */
+  readonly table: string;
+  readonly recordType: 'proto' | 'json';
+
+  /**
+   * Accepts one record and returns its offset. The bytes are copied before it returns; the
+   * record becomes durable when an 'ack' covers its offset.
+   *
+   * Back-pressure: when the in-flight window (stream.max.inflight.records / .bytes) is full,
+   * it throws at once a ZerobusError ZB_ERR_QUEUE_FULL (retryable): wait for the next ack
+   * (`await once(stream, 'ack')`) or for acked(offset) and try again.
+   * @throws ZerobusError ZB_ERR_QUEUE_FULL, ZB_ERR_EMPTY_RECORD, ZB_ERR_RECORD_TOO_LARGE,
+   *   ZB_ERR_RECORD_TYPE (a string or object on a protobuf stream), ZB_ERR_CLOSED after
+   *   close(), ZB_ERR_STATE after destroy(), or the error the stream failed with; TypeError.
+   */
+  ingest(record: IngestRecord): number;
+
+  /**
+   * Accepts records as one unit: all or none, consecutive offsets, one request. Returns the
+   * offset of the last.
+   * @throws as ingest(), plus ZB_ERR_EMPTY_BATCH for an empty array.
+   */
+  ingestBatch(records: IngestRecord[]): number;
+
+  /**
+   * Resolves once `offset` is durable (its 'ack' was delivered). Holds no thread.
+   * @throws (rejects) ZerobusError: the error of the range it falls in when it will never be
+   *   acknowledged; ZB_ERR_INVALID_ARG for an offset never issued; ZB_ERR_STATE when the
+   *   stream is destroyed first.
+   */
+  acked(offset: number): Promise<void>;
+
+  /**
+   * Waits (on a pool thread) until `offset` is durable; the events up to it have been
+   * delivered when it resolves.
+   * @param timeoutMs default 30000; Infinity waits without limit.
+   * @throws (rejects) ZerobusError ZB_ERR_TIMEOUT, ZB_ERR_INVALID_ARG for an offset never
+   *   issued, the stream's error if it failed or was closed first; RangeError.
+   */
+  waitForOffset(offset: number, timeoutMs?: number): Promise<void>;
+
+  /**
+   * Waits (on a pool thread) until every record accepted before the call is durable; the
+   * events up to it have been delivered when it resolves.
+   * @param timeoutMs default 30000; Infinity waits without limit.
+   * @throws (rejects) ZerobusError ZB_ERR_TIMEOUT (the stream keeps going), the stream's error
+   *   if it failed.
+   */
+  flush(timeoutMs?: number): Promise<void>;
+
+  /**
+   * Closes gracefully (on a pool thread): stops accepting records, waits up to `timeoutMs`
+   * for every record to be acknowledged, ends the call, and delivers the remaining events.
+   * Records still unacknowledged get an 'error' event and stay available from unacked().
+   * Idempotent: later calls return the first call's promise.
+   * @param timeoutMs default 30000; Infinity waits without limit.
+   * @throws (rejects) ZerobusError ZB_ERR_TIMEOUT (its message counts the records left), the
+   *   stream's error if it failed, ZB_ERR_STATE after destroy().
+   */
+  close(timeoutMs?: number): Promise<void>;
+
+  /** Copies of every accepted record not yet acknowledged, in offset order: after a failure
+   *  or a timed-out close, the records of the 'error' events, to send again on a new stream.
+   *  @throws ZerobusError ZB_ERR_STATE after destroy(). */
+  unacked(): UnackedRecord[];
+
+  /** @throws ZerobusError ZB_ERR_STATE after destroy(). */
+  info(): StreamInfo;
+
+  /**
+   * Frees the stream without waiting (the native handle is destroyed off the event loop, once
+   * any flush/close in flight returns). An unclosed stream is closed at once, abandoning its
+   * unacknowledged records. Pending acked() promises reject with ZB_ERR_STATE and no event
+   * follows. Idempotent.
+   */
+  destroy(): void;
+
+  /** close() with the default timeout, then destroy() whatever close() did: for
+   *  `await using stream = await sdk.openStream(...)`. */
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+/** The version of the loaded libzerobus, "MAJOR.MINOR.PATCH". */
+export declare function version(): string;

@@ -1,0 +1,75 @@
+// Type-checked (tsc --noEmit), never run: the API as a TypeScript user writes it. The misuses
+// at the end must stay type errors, so that the declarations cannot loosen unnoticed.
+import { once } from 'node:events';
+import {
+  Sdk,
+  Status,
+  Stream,
+  ZerobusError,
+  version,
+  type AckEvent,
+  type StreamInfo,
+  type UnackedRecord,
+} from '..';
+
+export async function ingestSome(endpoint: string, descriptor: Uint8Array): Promise<number> {
+  const sdk = new Sdk(endpoint, { 'grpc.keepalive.time.ms': 30_000 });
+  await using stream: Stream = await sdk.openStream({
+    table: 'main.default.events',
+    descriptor,
+    options: { 'recovery.retries': 2, 'recovery.enable': true },
+  });
+  stream.on('ack', (event: AckEvent) => console.log(event.firstOffset, event.lastOffset));
+  stream.on('error', (err: ZerobusError) => console.log(err.code, err.firstOffset));
+  let offset: number;
+  for (;;) {
+    try {
+      offset = stream.ingest(Buffer.from([0x08, 0x01]));
+      break;
+    } catch (err) {
+      if (!(err instanceof ZerobusError) || err.code !== 'ZB_ERR_QUEUE_FULL') throw err;
+      await once(stream, 'ack');
+    }
+  }
+  const last: number = stream.ingestBatch([new Uint8Array([0x08, 0x02]), Buffer.alloc(2)]);
+  await stream.acked(offset);
+  await stream.waitForOffset(last, 5_000);
+  await stream.flush(Infinity);
+  const info: StreamInfo = stream.info();
+  const left: UnackedRecord[] = stream.unacked();
+  console.log(
+    info.state,
+    info.recoveries,
+    left.map((r) => r.record.length),
+    version(),
+  );
+  return last;
+}
+
+export async function ingestJson(sdk: Sdk): Promise<void> {
+  const stream = await sdk.openStream({ table: 'main.default.events' });
+  stream.ingest({ id: 1, payload: 'object' });
+  stream.ingest('{"id": 2}');
+  try {
+    await stream.close(1_000);
+  } catch (err) {
+    if (err instanceof ZerobusError && err.retryable && err.status === Status.ZB_ERR_TIMEOUT) {
+      console.log(err.grpcStatus, err.message);
+    }
+  } finally {
+    stream.destroy();
+  }
+  if (stream.recordType === 'json') console.log(stream.table);
+}
+
+export function misuse(stream: Stream): void {
+  // @ts-expect-error streams come from Sdk.openStream()
+  new Stream();
+  // @ts-expect-error an ack listener gets an AckEvent
+  stream.on('ack', (event: string) => console.log(event));
+  // @ts-expect-error the offset is a number
+  void stream.acked('1');
+  // @ts-expect-error codes are the library's names
+  const code: ZerobusError['code'] = 'QUEUE_FULL';
+  console.log(code);
+}
