@@ -1,0 +1,169 @@
+package zerobus
+
+// #include <stdlib.h>
+// #include "zbgo.h"
+import "C"
+
+import (
+	"context"
+	"runtime"
+	"sync"
+	"unsafe"
+)
+
+// SDK is one Zerobus endpoint. Its streams share one HTTP/2 connection. All methods are safe
+// to call from any number of goroutines at once.
+//
+// Close the SDK when no more streams are to be opened from it; streams already open keep
+// working until they are closed themselves.
+type SDK struct {
+	// mu is read-held by every call that uses c and write-held while c is released.
+	mu      sync.RWMutex
+	c       *C.zb_sdk // nil once closed
+	options []Option
+}
+
+// NewSDK creates an SDK for `endpoint`: "host[:port]" or "https://host[:port]" for TLS with
+// the system's trust store, or "http://host:port" for a plaintext local server such as
+// `zerobus serve`. No network I/O happens here; the connection opens with the first stream.
+//
+// `options` configure the SDK and are the defaults of each stream it opens.
+//
+// Errors: ErrInvalidTarget for a malformed endpoint; ErrUnknownKey or ErrInvalidValue for a
+// bad option; a plain error when the loaded libzerobus has an incompatible version.
+func NewSDK(endpoint string, options ...Option) (*SDK, error) {
+	if versionError != nil {
+		return nil, versionError
+	}
+	cfg, err := newConfig(options)
+	if err != nil {
+		return nil, err
+	}
+	defer C.zb_config_destroy(cfg)
+	cendpoint := C.CString(endpoint)
+	defer C.free(unsafe.Pointer(cendpoint))
+	sdk := &SDK{options: append([]Option(nil), options...)}
+	var cerr *C.zb_error
+	if status := C.zb_sdk_new(cendpoint, cfg, &sdk.c, &cerr); status != C.ZB_OK {
+		return nil, takeError(status, cerr)
+	}
+	// Only a safety net: Close is the way to release an SDK.
+	runtime.SetFinalizer(sdk, (*SDK).release)
+	return sdk, nil
+}
+
+// Close releases the SDK. Streams opened from it keep working; the connection closes with the
+// last of them. Idempotent; always returns nil (it implements io.Closer).
+func (s *SDK) Close() error {
+	runtime.SetFinalizer(s, nil)
+	s.release()
+	return nil
+}
+
+func (s *SDK) release() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	C.zb_sdk_destroy(s.c)
+	s.c = nil
+}
+
+// NewProtoStream opens a stream of protobuf records into `table` ("catalog.schema.table") and
+// returns once the server has accepted it. `descriptor` is the record message as a serialized
+// google.protobuf.DescriptorProto (DescriptorOf makes one from a generated message); it is
+// copied. Connection attempts are retried as the recovery options say.
+//
+// When ctx ends first, NewProtoStream returns ctx.Err() at once; the attempt under way then
+// finishes in the background, and a stream it opens is closed.
+//
+// Errors: ErrInvalidTarget for a malformed table name or descriptor; ErrTransport with the
+// gRPC status when the server refused the stream or could not be reached; ErrAuth;
+// ErrTimeout; ErrUnknownKey or ErrInvalidValue for a bad option; ErrClosed after Close.
+func (s *SDK) NewProtoStream(ctx context.Context, table string, descriptor []byte,
+	options ...Option) (*Stream, error) {
+	return s.newStream(ctx, table, C.ZB_RECORD_PROTO, descriptor, options)
+}
+
+// NewJSONStream opens a stream of JSON records (one object per record) into `table`, as
+// NewProtoStream does.
+func (s *SDK) NewJSONStream(ctx context.Context, table string, options ...Option) (*Stream, error) {
+	return s.newStream(ctx, table, C.ZB_RECORD_JSON, nil, options)
+}
+
+// streamRequest is what zb_stream_new needs, in C memory so that an attempt abandoned by its
+// context can go on using it after the caller's slices are gone.
+type streamRequest struct {
+	table      *C.char
+	recordType C.zb_record_type
+	descriptor unsafe.Pointer
+	length     C.size_t
+	cfg        *C.zb_config
+}
+
+func (r *streamRequest) free() {
+	C.free(unsafe.Pointer(r.table))
+	C.free(r.descriptor)
+	C.zb_config_destroy(r.cfg)
+}
+
+type openedStream struct {
+	c   *C.zb_stream
+	err error
+}
+
+func (s *SDK) newStream(ctx context.Context, table string, recordType C.zb_record_type,
+	descriptor []byte, options []Option) (*Stream, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	cfg, err := newConfig(append(s.options[:len(s.options):len(s.options)], options...))
+	if err != nil {
+		return nil, err
+	}
+	wakeups, err := newWakeupPipe(cfg)
+	if err != nil {
+		C.zb_config_destroy(cfg)
+		return nil, err
+	}
+	request := &streamRequest{table: C.CString(table), recordType: recordType, cfg: cfg}
+	if len(descriptor) > 0 {
+		request.descriptor = C.CBytes(descriptor)
+		request.length = C.size_t(len(descriptor))
+	}
+
+	if ctx.Done() == nil { // cannot be cancelled: no need for a goroutine
+		opened := s.open(request)
+		return finishOpen(opened, recordType, wakeups)
+	}
+	result := make(chan openedStream, 1)
+	go func() { result <- s.open(request) }()
+	select {
+	case opened := <-result:
+		return finishOpen(opened, recordType, wakeups)
+	case <-ctx.Done():
+		go func() {
+			if opened := <-result; opened.c != nil {
+				C.zb_stream_destroy(opened.c)
+			}
+			wakeups.Close()
+		}()
+		return nil, ctx.Err()
+	}
+}
+
+// open runs zb_stream_new and frees the request.
+func (s *SDK) open(request *streamRequest) openedStream {
+	defer request.free()
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.c == nil {
+		return openedStream{err: newError(ErrClosed, "the SDK is closed")}
+	}
+	var opened openedStream
+	var cerr *C.zb_error
+	status := C.zb_stream_new(s.c, request.table, request.recordType, request.descriptor,
+		request.length, request.cfg, &opened.c, &cerr)
+	if status != C.ZB_OK {
+		opened.err = takeError(status, cerr)
+	}
+	return opened
+}

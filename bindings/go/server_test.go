@@ -1,0 +1,251 @@
+package zerobus_test
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"google.golang.org/protobuf/encoding/protowire"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protodesc"
+	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/types/descriptorpb"
+	"google.golang.org/protobuf/types/dynamicpb"
+
+	zerobus "github.com/libzerobus/zerobus-go"
+)
+
+// The table every test writes to, and its record type:
+// message Event { optional int64 id = 1; optional string payload = 2; }
+const (
+	eventsTable   = "bench.default.events"
+	eventsDDL     = eventsTable + " (id BIGINT, payload STRING)"
+	eventsDescHex = "0a054576656e74120a0a026964180120012803120f0a077061796c6f6164180220012809"
+)
+
+var eventDescriptor = mustDecodeHex(eventsDescHex)
+
+func mustDecodeHex(s string) []byte {
+	b, err := hex.DecodeString(s)
+	if err != nil {
+		panic(err)
+	}
+	return b
+}
+
+// encodeEvent serializes an Event by hand, as a producer without generated code would.
+func encodeEvent(id int64, payload string) []byte {
+	b := protowire.AppendTag(nil, 1, protowire.VarintType)
+	b = protowire.AppendVarint(b, uint64(id))
+	b = protowire.AppendTag(b, 2, protowire.BytesType)
+	return protowire.AppendString(b, payload)
+}
+
+// eventType is Event as a dynamic message type, built from the same descriptor.
+var eventType = func() protoreflect.MessageDescriptor {
+	message := &descriptorpb.DescriptorProto{}
+	if err := proto.Unmarshal(eventDescriptor, message); err != nil {
+		panic(err)
+	}
+	file, err := protodesc.NewFile(&descriptorpb.FileDescriptorProto{
+		Name:        proto.String("event.proto"),
+		Syntax:      proto.String("proto2"),
+		MessageType: []*descriptorpb.DescriptorProto{message},
+	}, nil)
+	if err != nil {
+		panic(err)
+	}
+	return file.Messages().Get(0)
+}()
+
+func newEvent(id int64, payload string) proto.Message {
+	m := dynamicpb.NewMessage(eventType)
+	m.Set(eventType.Fields().ByName("id"), protoreflect.ValueOfInt64(id))
+	m.Set(eventType.Fields().ByName("payload"), protoreflect.ValueOfString(payload))
+	return m
+}
+
+// testServer is a `zerobus serve` process of one test, on loopback, with its own data
+// directory.
+type testServer struct {
+	t        *testing.T
+	bin      string
+	dataDir  string
+	endpoint string // the gRPC side, http://127.0.0.1:PORT
+	admin    string // the admin endpoint, http://127.0.0.1:PORT
+}
+
+// serverBinary is the `zerobus` program the tests run; test.sh passes it.
+func serverBinary(t *testing.T) string {
+	t.Helper()
+	bin := os.Getenv("ZEROBUS_SERVE_BIN")
+	if bin == "" {
+		t.Fatal("ZEROBUS_SERVE_BIN is not set: it must name the `zerobus` program that serves tests (bindings/go/test.sh sets it)")
+	}
+	if _, err := os.Stat(bin); err != nil {
+		t.Fatalf("ZEROBUS_SERVE_BIN: %v", err)
+	}
+	return bin
+}
+
+// startServer starts `zerobus serve` with the events table and `extra` arguments, and stops it
+// when the test ends. It waits for the lines the server prints once it listens, never for a
+// fixed time.
+func startServer(t *testing.T, extra ...string) *testServer {
+	t.Helper()
+	s := &testServer{t: t, bin: serverBinary(t), dataDir: t.TempDir()}
+	args := append([]string{"serve", "--listen", "127.0.0.1:0", "--data-dir", s.dataDir,
+		"--table", eventsDDL}, extra...)
+	cmd := exec.Command(s.bin, args...)
+	output := &lockedBuffer{}
+	cmd.Stderr = output
+	announcements, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("starting %s: %v", s.bin, err)
+	}
+
+	ready := make(chan error, 1)
+	go func() {
+		// The server announces its addresses on standard output, one line each.
+		lines := bufio.NewScanner(announcements)
+		for lines.Scan() {
+			line := lines.Text()
+			output.Write([]byte(line + "\n"))
+			if url, found := strings.CutPrefix(line, "zerobus serve: listening on "); found {
+				s.endpoint = url
+			} else if rest, found := strings.CutPrefix(line, "zerobus serve: admin on "); found {
+				s.admin, _, _ = strings.Cut(rest, " ")
+				ready <- nil
+			}
+		}
+		// The loop reads to the end, so that the server never blocks on a full pipe.
+		select {
+		case ready <- fmt.Errorf("the server ended its output before it was ready"):
+		default: // it was ready
+		}
+	}()
+	t.Cleanup(func() {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		exited := make(chan error, 1)
+		go func() { exited <- cmd.Wait() }()
+		select {
+		case <-exited:
+		case <-time.After(10 * time.Second):
+			_ = cmd.Process.Kill()
+			<-exited
+			t.Error("zerobus serve did not stop within 10s of SIGTERM")
+		}
+		if t.Failed() {
+			t.Logf("zerobus serve output:\n%s", output.String())
+		}
+	})
+	select {
+	case err := <-ready:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("zerobus serve printed no listening address within 15s")
+	}
+	return s
+}
+
+// lockedBuffer collects the server's output from two goroutines.
+type lockedBuffer struct {
+	mu     sync.Mutex
+	buffer bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buffer.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buffer.String()
+}
+
+// newSDK opens an SDK on the server, closed when the test ends.
+func (s *testServer) newSDK(options ...zerobus.Option) *zerobus.SDK {
+	s.t.Helper()
+	sdk, err := zerobus.NewSDK(s.endpoint, options...)
+	if err != nil {
+		s.t.Fatalf("NewSDK(%s): %v", s.endpoint, err)
+	}
+	s.t.Cleanup(func() { _ = sdk.Close() })
+	return sdk
+}
+
+// setFault replaces the fault plan of `table` through the admin endpoint.
+func (s *testServer) setFault(table, planJSON string) {
+	s.t.Helper()
+	s.adminRequest(http.MethodPut, table, planJSON)
+}
+
+// clearFault removes the fault plan of `table`.
+func (s *testServer) clearFault(table string) {
+	s.t.Helper()
+	s.adminRequest(http.MethodDelete, table, "")
+}
+
+func (s *testServer) adminRequest(method, table, body string) {
+	s.t.Helper()
+	request, err := http.NewRequest(method, s.admin+"/admin/faults/"+table, strings.NewReader(body))
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	response, err := http.DefaultClient.Do(request)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	defer response.Body.Close()
+	text, _ := io.ReadAll(response.Body)
+	if response.StatusCode != http.StatusOK {
+		s.t.Fatalf("%s /admin/faults/%s: %s: %s", method, table, response.Status, text)
+	}
+}
+
+// row is one stored row of the events table.
+type row struct {
+	ID      int64  `json:"id"`
+	Payload string `json:"payload"`
+}
+
+// rows reads back what the server stored in `table`, through `zerobus rows`.
+func (s *testServer) rows(table string) []row {
+	s.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	output, err := exec.CommandContext(ctx, s.bin, "rows", table, "--data-dir", s.dataDir).Output()
+	if err != nil {
+		s.t.Fatalf("zerobus rows %s: %v", table, err)
+	}
+	var rows []row
+	decoder := json.NewDecoder(bytes.NewReader(output))
+	for decoder.More() {
+		var r row
+		if err := decoder.Decode(&r); err != nil {
+			s.t.Fatalf("zerobus rows printed %q: %v", output, err)
+		}
+		rows = append(rows, r)
+	}
+	return rows
+}

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Tests the Go binding against the libzerobus installed in PREFIX: builds it through
+# pkg-config, runs go vet and gofmt, the tests under the race detector and again with cgo's
+# full pointer checks (cgocheck2), all against PREFIX/bin/zerobus, and builds the example and
+# the bench. Go modules come from the module proxy.
+#
+#   bash bindings/go/test.sh PREFIX
+set -euo pipefail
+prefix=$(cd "${1:?usage: bindings/go/test.sh PREFIX}" && pwd)
+cd "$(dirname "$0")"
+
+export PKG_CONFIG_PATH="$prefix/lib/pkgconfig${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}"
+export LD_LIBRARY_PATH="$prefix/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+export ZEROBUS_SERVE_BIN="$prefix/bin/zerobus"
+export CGO_ENABLED=1
+
+command -v go >/dev/null || { echo "go: not found; the Go binding needs a Go toolchain" >&2; exit 1; }
+pkg-config --exists zerobus || { echo "pkg-config finds no zerobus under $prefix" >&2; exit 1; }
+[ -x "$ZEROBUS_SERVE_BIN" ] || { echo "$ZEROBUS_SERVE_BIN: not found" >&2; exit 1; }
+
+echo "--- go $(go env GOVERSION), libzerobus $(pkg-config --modversion zerobus) from $prefix"
+go mod download
+
+echo "--- go vet"
+go vet ./...
+
+echo "--- gofmt"
+unformatted=$(gofmt -l .)
+if [ -n "$unformatted" ]; then
+  echo "gofmt would change:" >&2
+  echo "$unformatted" >&2
+  exit 1
+fi
+
+echo "--- go test -race"
+go test -race -count=1 -timeout 300s ./...
+
+echo "--- go test with GOEXPERIMENT=cgocheck2"
+GOEXPERIMENT=cgocheck2 go test -count=1 -timeout 300s ./...
+
+echo "--- go build: example and bench"
+go build -o /dev/null ./examples/... ./cmd/...

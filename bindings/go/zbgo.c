@@ -1,0 +1,59 @@
+#include "zbgo.h"
+
+#include <stdint.h>
+#include <unistd.h>
+
+zbgo_error_fields zbgo_error_read(const zb_error *err) {
+  zbgo_error_fields fields;
+  fields.code = zb_error_code(err);
+  fields.retryable = zb_error_is_retryable(err);
+  fields.grpc_status = zb_error_grpc_status(err);
+  fields.message = zb_error_message(err);
+  return fields;
+}
+
+zbgo_result zbgo_ingest(zb_stream *stream, zb_record_type record_type, const void *record,
+                        size_t len) {
+  zbgo_result result = {0, 0, NULL};
+  if (record_type == ZB_RECORD_JSON) {
+    result.status = zb_stream_ingest_json(stream, (const char *)record, len, &result.offset,
+                                          &result.err);
+  } else {
+    result.status = zb_stream_ingest_proto(stream, record, len, &result.offset, &result.err);
+  }
+  return result;
+}
+
+zbgo_result zbgo_ingest_batch(zb_stream *stream, zb_record_type record_type,
+                              const void *const *records, const size_t *lens, size_t count) {
+  zbgo_result result = {0, 0, NULL};
+  if (record_type == ZB_RECORD_JSON) {
+    result.status = zb_stream_ingest_json_batch(stream, (const char *const *)records, lens, count,
+                                                &result.offset, &result.err);
+  } else {
+    result.status = zb_stream_ingest_proto_batch(stream, records, lens, count, &result.offset,
+                                                 &result.err);
+  }
+  return result;
+}
+
+void zbgo_wakeup(void *user_data) {
+  const char byte = 1;
+  /* EAGAIN means the pipe is full of unread wakeups already; nothing else can fail here. */
+  ssize_t ignored = write((int)(intptr_t)user_data, &byte, 1);
+  (void)ignored;
+}
+
+void zbgo_wakeup_close(void *user_data) { close((int)(intptr_t)user_data); }
+
+zb_status zbgo_config_set_wakeup(zb_config *cfg, int write_fd, zb_error **err) {
+  return zb_config_set_wakeup(cfg, zbgo_wakeup, (void *)(intptr_t)write_fd, zbgo_wakeup_close,
+                              err);
+}
+
+zbgo_poll_result zbgo_poll(zb_stream *stream, zb_event *events, size_t capacity) {
+  zbgo_poll_result result = {0, 0, NULL};
+  result.status =
+      zb_stream_poll(stream, events, sizeof(zb_event), capacity, 0, &result.count, &result.err);
+  return result;
+}
