@@ -91,7 +91,12 @@ void Check(zb_status status, zb_error *err, const char *what) {
 Figures RunLibrary(const std::string &endpoint, const Options &options) {
   zb_error *err = nullptr;
   zb_sdk *sdk = nullptr;
-  Check(zb_sdk_new(endpoint.c_str(), nullptr, &sdk, &err), err, "zb_sdk_new");
+  // The local server speaks plaintext, which the SDK speaks only when asked to.
+  zb_config *plaintext = nullptr;
+  Check(zb_config_new(&plaintext, &err), err, "zb_config_new");
+  Check(zb_config_set(plaintext, "transport.plaintext", "true", &err), err, "zb_config_set");
+  Check(zb_sdk_new(endpoint.c_str(), plaintext, &sdk, &err), err, "zb_sdk_new");
+  zb_config_destroy(plaintext);
   const std::string descriptor = EventDescriptor();
   zb_stream *stream = nullptr;
   Check(zb_stream_new(sdk, kTable, ZB_RECORD_PROTO, descriptor.data(), descriptor.size(), nullptr,

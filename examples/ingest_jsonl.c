@@ -1,8 +1,18 @@
 /* Streams a JSON Lines file into a table and reports what became durable.
  *
- *   ingest_jsonl ENDPOINT TABLE FILE
+ *   ingest_jsonl ENDPOINT TABLE FILE [KEY=VALUE...]
  *
- * e.g. ingest_jsonl http://127.0.0.1:50051 main.default.sensor_readings data/sensor_readings.jsonl
+ * where each KEY=VALUE is a configuration option (docs/CONFIGURATION.md) for the SDK and the
+ * stream, e.g. against the local server, which speaks plaintext:
+ *
+ *   ingest_jsonl http://127.0.0.1:50051 main.default.sensor_readings \
+ *     data/sensor_readings.jsonl transport.plaintext=true
+ *
+ * and against a workspace, as a service principal:
+ *
+ *   ingest_jsonl https://<workspace-id>.zerobus.<region>.cloud.databricks.com main.s.t FILE \
+ *     workspace.url=https://<instance>.cloud.databricks.com auth.client.id=<id> \
+ *     auth.client.secret=<secret>
  *
  * Shows the everyday shape of a producer: one SDK, one stream, an event callback counting what
  * the server acknowledged, a flush, a close, and what to do with records that were not
@@ -50,8 +60,8 @@ int main(int argc, char **argv) {
   FILE *input;
   int rc = 0;
 
-  if (argc != 4) {
-    fprintf(stderr, "usage: %s ENDPOINT TABLE FILE\n", argv[0]);
+  if (argc < 4) {
+    fprintf(stderr, "usage: %s ENDPOINT TABLE FILE [KEY=VALUE...]\n", argv[0]);
     return 2;
   }
   input = fopen(argv[3], "r");
@@ -62,9 +72,27 @@ int main(int argc, char **argv) {
   if (zb_config_new(&cfg, &err) != ZB_OK ||
       zb_config_set_event_callback(cfg, on_event, &report, NULL, &err) != ZB_OK) {
     fclose(input);
+    zb_config_destroy(cfg);
     return fail("config", err);
   }
-  if (zb_sdk_new(argv[1], NULL, &sdk, &err) != ZB_OK) {
+  for (int i = 4; i < argc; ++i) {
+    char *equals = strchr(argv[i], '=');
+    if (!equals) {
+      fprintf(stderr, "expected KEY=VALUE, got '%s'\n", argv[i]);
+      fclose(input);
+      zb_config_destroy(cfg);
+      return 2;
+    }
+    *equals = '\0';
+    if (zb_config_set(cfg, argv[i], equals + 1, &err) != ZB_OK) {
+      fclose(input);
+      zb_config_destroy(cfg);
+      return fail(argv[i], err);
+    }
+  }
+  /* One config for both: the SDK reads its options (TLS, proxy, workspace) and the stream its
+   * own (credentials, window, recovery). */
+  if (zb_sdk_new(argv[1], cfg, &sdk, &err) != ZB_OK) {
     rc = fail("zb_sdk_new", err);
   } else if (zb_stream_new(sdk, argv[2], ZB_RECORD_JSON, NULL, 0, cfg, &stream, &err) != ZB_OK) {
     rc = fail("zb_stream_new", err);

@@ -24,5 +24,6 @@ done
 [ -n "$endpoint" ] || { echo "the local server did not start:"; cat "$log"; exit 1; }
 echo "local Zerobus server at $endpoint"
 
+# The local server speaks plaintext, which the SDK speaks only when asked to.
 build/examples/ingest_jsonl "$endpoint" main.default.sensor_readings \
-  examples/data/sensor_readings.jsonl
+  examples/data/sensor_readings.jsonl transport.plaintext=true

@@ -7,6 +7,9 @@
 #include <limits>
 #include <variant>
 
+#include "endpoint.h"
+#include "proxy.h"
+
 namespace zerobus {
 namespace {
 
@@ -22,9 +25,17 @@ struct IntOption {
 struct BoolOption {
   bool Settings::*field;
 };
+// How a string option is checked when set and shown when read back.
+enum class Text {
+  kPlain,   // printable ASCII
+  kSecret,  // printable ASCII, never shown nor echoed in errors
+  kPem,     // printable ASCII and line breaks
+  kUrl,     // an endpoint-like URL, or empty
+  kProxy,   // a proxy URL, "direct" or empty; its user and password are never shown
+};
 struct StringOption {
   std::string Settings::*field;
-  bool secret;
+  Text text;
 };
 
 struct Property {
@@ -93,9 +104,52 @@ const Property kProperties[] = {
      "How long gRPC waits for the answer to a ping before it declares the connection dead.",
      IntOption{&Settings::keepalive_timeout_ms, 1000, kMaxInt32}},
     {"auth.token", "", "any printable ASCII", "stream",
-     "A bearer token sent as 'authorization: Bearer <token>' when no headers provider is set. "
-     "Reads back hidden.",
-     StringOption{&Settings::auth_token, true}},
+     "A bearer token sent as 'authorization: Bearer <token>'. One source of credentials per "
+     "stream: this, auth.client.id with auth.client.secret, or a headers provider. Reads back "
+     "hidden.",
+     StringOption{&Settings::auth_token, Text::kSecret}},
+    {"grpc.connect.timeout.ms", "20000", "1 .. 2147483647", "sdk",
+     "How long gRPC may take to set up a connection (TCP, proxy tunnel, TLS handshake) before "
+     "the attempt fails.",
+     IntOption{&Settings::connect_timeout_ms, 1, kMaxInt32}},
+    {"transport.plaintext", "false", "true, false", "sdk",
+     "Speak plaintext HTTP/2 to the endpoint and the workspace, without TLS: for local servers "
+     "only. Required for an http:// endpoint; contradicts an https:// one.",
+     BoolOption{&Settings::plaintext}},
+    {"tls.ca.file", "", "a PEM file's path", "sdk",
+     "Trust the certificate authorities in this PEM file instead of the system's, for the "
+     "endpoint and the token request (a corporate TLS-inspecting proxy, a local server). Read "
+     "by zb_sdk_new().",
+     StringOption{&Settings::tls_ca_file, Text::kPlain}},
+    {"tls.ca.pem", "", "PEM text", "sdk",
+     "As tls.ca.file, the certificates given as PEM text. Takes precedence over tls.ca.file.",
+     StringOption{&Settings::tls_ca_pem, Text::kPem}},
+    {"proxy", "", "http://[user:password@]host[:port], direct, or empty", "sdk",
+     "The HTTP CONNECT proxy for the endpoint and the token request. Empty: from the "
+     "environment as the official SDKs read it (grpc_proxy, https_proxy, http_proxy, then their "
+     "upper-case forms; hosts in no_grpc_proxy or no_proxy go direct); 'direct': no proxy. The "
+     "user and password read back hidden.",
+     StringOption{&Settings::proxy, Text::kProxy}},
+    {"stream.own.connection", "false", "true, false", "stream",
+     "Give the stream an HTTP/2 connection of its own instead of sharing the SDK's: one "
+     "connection caps the throughput of all the streams on it.",
+     BoolOption{&Settings::own_connection}},
+    {"workspace.url", "", "https://host[:port], or empty", "sdk",
+     "The workspace URL (https://<instance>.cloud.databricks.com), where OAuth tokens are "
+     "requested (POST /oidc/v1/token). Needed with auth.client.id.",
+     StringOption{&Settings::workspace_url, Text::kUrl}},
+    {"auth.client.id", "", "any printable ASCII", "stream",
+     "The OAuth client id (the service principal's application id). With auth.client.secret "
+     "the stream requests a token for its table from workspace.url, keeps it, and requests a "
+     "new one before it expires and after the server refuses it.",
+     StringOption{&Settings::client_id, Text::kPlain}},
+    {"auth.client.secret", "", "any printable ASCII", "stream",
+     "The OAuth client secret of auth.client.id. Reads back hidden; never appears in errors.",
+     StringOption{&Settings::client_secret, Text::kSecret}},
+    {"auth.refresh.margin.ms", "300000", "0 .. 2147483647", "stream",
+     "How long before its expiry an OAuth token is replaced by a new one (at most half its "
+     "lifetime), so that a reconnection never presents a token about to expire.",
+     IntOption{&Settings::token_refresh_margin_ms, 0, kMaxInt32}},
 };
 
 const Property *FindProperty(std::string_view key) {
@@ -105,15 +159,60 @@ const Property *FindProperty(std::string_view key) {
   return nullptr;
 }
 
-Status InvalidValue(const Property &property, std::string_view value) {
-  return Status(ZB_ERR_INVALID_VALUE, std::string("invalid value '") + std::string(value) +
-                                          "' for " + property.name + ": expected " +
-                                          property.range);
+bool IsSecret(const Property &property) {
+  const auto *option = std::get_if<StringOption>(&property.option);
+  return option && option->text == Text::kSecret;
 }
 
-// Parses `value` for `property` into `settings`; false when it does not parse or is out of
-// range.
-bool Assign(const Property &property, std::string_view value, Settings *settings) {
+// `why` says what is wrong when the range alone does not. Secrets are never echoed, and a
+// proxy only with its credentials hidden.
+Status InvalidValue(const Property &property, std::string_view value, const std::string &why) {
+  const auto *option = std::get_if<StringOption>(&property.option);
+  std::string shown;
+  if (!IsSecret(property)) {
+    shown = "'" +
+            (option && option->text == Text::kProxy ? RedactProxy(value) : std::string(value)) +
+            "' ";
+  }
+  return Status(ZB_ERR_INVALID_VALUE,
+                "invalid value " + shown + "for " + property.name + ": " +
+                    (why.empty() ? "expected " + std::string(property.range) : why));
+}
+
+bool IsPrintable(std::string_view text, bool line_breaks) {
+  return std::all_of(text.begin(), text.end(), [&](char c) {
+    return (c >= 0x20 && c <= 0x7e) || (line_breaks && (c == '\n' || c == '\r' || c == '\t'));
+  });
+}
+
+// Checks a string option's value; "" when it is fine, else why not (may be just the range).
+std::string CheckText(Text text, std::string_view value) {
+  switch (text) {
+    case Text::kPlain:
+    case Text::kSecret:
+      return IsPrintable(value, false) ? "" : "expected printable ASCII";
+    case Text::kPem:
+      return IsPrintable(value, true) ? "" : "expected PEM text";
+    case Text::kUrl: {
+      if (value.empty()) return "";
+      ParsedUrl url;
+      Status parsed = ParseUrl(value, "URL", &url);
+      return parsed.ok() ? "" : parsed.message();
+    }
+    case Text::kProxy: {
+      if (value.empty() || value == kDirectProxy) return "";
+      ProxyUrl proxy;
+      Status parsed = ParseProxyUrl(value, "the proxy", &proxy);
+      return parsed.ok() ? "" : parsed.message();
+    }
+  }
+  return "";
+}
+
+// Parses `value` for `property` into `settings`; false with `*why` (perhaps empty: see
+// InvalidValue()) when it does not parse or is out of range.
+bool Assign(const Property &property, std::string_view value, Settings *settings,
+            std::string *why) {
   if (const auto *option = std::get_if<IntOption>(&property.option)) {
     int64_t parsed;
     const char *end = value.data() + value.size();
@@ -134,9 +233,8 @@ bool Assign(const Property &property, std::string_view value, Settings *settings
     return true;
   }
   const auto &option = std::get<StringOption>(property.option);
-  for (char c : value) {
-    if (c < 0x20 || c > 0x7e) return false;
-  }
+  *why = CheckText(option.text, value);
+  if (!why->empty()) return false;
   settings->*option.field = std::string(value);
   return true;
 }
@@ -150,7 +248,10 @@ const char *TypeName(const Property &property) {
 }  // namespace
 
 Config::Config() {
-  for (const Property &property : kProperties) Assign(property, property.default_value, &settings_);
+  std::string unused;
+  for (const Property &property : kProperties) {
+    Assign(property, property.default_value, &settings_, &unused);
+  }
 }
 
 Status Config::Set(std::string_view key, std::string_view value) {
@@ -159,7 +260,8 @@ Status Config::Set(std::string_view key, std::string_view value) {
     return Status(ZB_ERR_UNKNOWN_KEY, "unknown configuration key '" + std::string(key) + "'");
   }
   Settings updated = settings_;
-  if (!Assign(*property, value, &updated)) return InvalidValue(*property, value);
+  std::string why;
+  if (!Assign(*property, value, &updated, &why)) return InvalidValue(*property, value, why);
   settings_ = std::move(updated);
   return Status::Ok();
 }
@@ -176,7 +278,13 @@ Status Config::Get(std::string_view key, std::string *value) const {
   } else {
     const auto &string_option = std::get<StringOption>(property->option);
     const std::string &text = settings_.*string_option.field;
-    *value = string_option.secret && !text.empty() ? "[hidden]" : text;
+    if (string_option.text == Text::kSecret) {
+      *value = text.empty() ? "" : "[hidden]";
+    } else if (string_option.text == Text::kProxy) {
+      *value = RedactProxy(text);
+    } else {
+      *value = text;
+    }
   }
   return Status::Ok();
 }

@@ -29,7 +29,17 @@ struct Settings {
   int64_t paused_max_wait_ms;
   int64_t keepalive_time_ms;
   int64_t keepalive_timeout_ms;
+  int64_t connect_timeout_ms;
+  bool plaintext;
+  std::string tls_ca_file;
+  std::string tls_ca_pem;
+  std::string proxy;
+  bool own_connection;
+  std::string workspace_url;
   std::string auth_token;
+  std::string client_id;
+  std::string client_secret;
+  int64_t token_refresh_margin_ms;
 };
 
 class Config {

@@ -27,8 +27,9 @@ namespace zerobus {
 Status AddHeader(zb_headers *headers, std::string_view name, std::string_view value);
 
 // Collects the headers of a connection attempt to `table_name`: the provider's when there is
-// one, else an authorization header for a non-empty `token`; then the table name and SDK
-// identification headers unless already present. ZB_ERR_AUTH when the provider fails.
+// one, else an authorization header for a non-empty bearer `token` (auth.token's or an OAuth
+// token); then the table name and SDK identification headers unless already present.
+// ZB_ERR_AUTH when the provider fails or adds a header that cannot be sent.
 Status CollectHeaders(const HeadersProviderRef &provider, const std::string &token,
                       std::string_view table_name, zb_headers *out);
 

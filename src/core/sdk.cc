@@ -1,17 +1,72 @@
 #include "sdk.h"
 
 #include <grpcpp/create_channel.h>
-#include <grpcpp/security/credentials.h>
-#include <grpcpp/support/channel_arguments.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <sstream>
 
 namespace zerobus {
+namespace {
+
+// The authorities to trust: tls.ca.pem, else the content of tls.ca.file, else none (the
+// system's).
+Status TrustedAuthorities(const Settings &settings, std::string *pem) {
+  if (!settings.tls_ca_pem.empty()) {
+    *pem = settings.tls_ca_pem;
+  } else if (!settings.tls_ca_file.empty()) {
+    std::ifstream file(settings.tls_ca_file, std::ios::binary);
+    std::ostringstream content;
+    if (!file || !(content << file.rdbuf())) {
+      return Status(ZB_ERR_INVALID_VALUE, "cannot read tls.ca.file '" + settings.tls_ca_file +
+                                              "': " + std::strerror(errno));
+    }
+    *pem = content.str();
+  } else {
+    pem->clear();
+    return Status::Ok();
+  }
+  if (pem->find("-----BEGIN CERTIFICATE-----") == std::string::npos) {
+    return Status(ZB_ERR_INVALID_VALUE,
+                  std::string(settings.tls_ca_pem.empty() ? "tls.ca.file" : "tls.ca.pem") +
+                      " holds no PEM certificate");
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+const char *Sdk::DefaultEnvironment(const char *name) {
+  return std::getenv(name);
+}
 
 Status Sdk::Create(std::string_view endpoint_text, const Settings &settings,
-                   std::shared_ptr<Sdk> *out) {
-  Endpoint endpoint;
-  Status parsed = ParseEndpoint(endpoint_text, &endpoint);
-  if (!parsed.ok()) return parsed;
-  grpc::ChannelArguments args;
+                   std::shared_ptr<Sdk> *out, const Environment &env) {
+  std::shared_ptr<Sdk> sdk(new Sdk());
+  Status status = ResolveEndpoint(endpoint_text, "endpoint", settings.plaintext, &sdk->endpoint_);
+  if (!status.ok()) return status;
+  std::string grpc_proxy;
+  status = ChooseProxy(settings.proxy, sdk->endpoint_.host, env, &grpc_proxy);
+  if (!status.ok()) return status;
+  if (!settings.workspace_url.empty()) {
+    Endpoint workspace;
+    status =
+        ResolveEndpoint(settings.workspace_url, "workspace.url", settings.plaintext, &workspace);
+    if (!status.ok()) return status;
+    sdk->workspace_url_ = workspace.base_url();
+    status = ChooseProxy(settings.proxy, workspace.host, env, &sdk->workspace_transport_.proxy);
+    if (!status.ok()) return status;
+  }
+  std::string authorities;
+  if (!settings.plaintext) {
+    status = TrustedAuthorities(settings, &authorities);
+    if (!status.ok()) return status;
+  }
+  sdk->workspace_transport_.ca_pem = authorities;
+
+  grpc::ChannelArguments &args = sdk->args_;
   // Requests are bounded by stream.max.request.bytes; responses are tiny. gRPC's own default
   // limits would only add a second, differently reported, bound.
   args.SetMaxSendMessageSize(-1);
@@ -21,12 +76,31 @@ Status Sdk::Create(std::string_view endpoint_text, const Settings &settings,
   args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, static_cast<int>(settings.keepalive_time_ms));
   args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, static_cast<int>(settings.keepalive_timeout_ms));
   args.SetInt(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 0);
-  std::shared_ptr<grpc::ChannelCredentials> credentials =
-      endpoint.tls ? grpc::SslCredentials(grpc::SslCredentialsOptions())
-                   : grpc::InsecureChannelCredentials();
-  auto channel = grpc::CreateCustomChannel(endpoint.target(), credentials, args);
-  out->reset(new Sdk(std::move(endpoint), std::move(channel)));
+  // gRPC gives each connection attempt the larger of this and its current backoff.
+  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, static_cast<int>(settings.connect_timeout_ms));
+  // The proxy chosen above, or none: gRPC must not read the environment by rules of its own.
+  if (grpc_proxy.empty()) {
+    args.SetInt(GRPC_ARG_ENABLE_HTTP_PROXY, 0);
+  } else {
+    args.SetString(GRPC_ARG_HTTP_PROXY, grpc_proxy);
+  }
+  if (sdk->endpoint_.tls) {
+    grpc::SslCredentialsOptions ssl;
+    ssl.pem_root_certs = authorities;
+    sdk->credentials_ = grpc::SslCredentials(ssl);
+  } else {
+    sdk->credentials_ = grpc::InsecureChannelCredentials();
+  }
+  sdk->channel_ = grpc::CreateCustomChannel(sdk->endpoint_.target(), sdk->credentials_, args);
+  *out = std::move(sdk);
   return Status::Ok();
+}
+
+std::shared_ptr<grpc::Channel> Sdk::NewChannel() const {
+  grpc::ChannelArguments args = args_;
+  // Channels with equal arguments share connections through gRPC's global pool.
+  args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+  return grpc::CreateCustomChannel(endpoint_.target(), credentials_, args);
 }
 
 }  // namespace zerobus

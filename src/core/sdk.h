@@ -1,33 +1,56 @@
-// An endpoint and the one gRPC channel that its streams share.
+// An endpoint, how to reach it (TLS, proxy, channel settings), and the one gRPC channel that
+// its streams share unless they ask for their own.
 #ifndef ZEROBUS_CORE_SDK_H
 #define ZEROBUS_CORE_SDK_H
 
 #include <grpcpp/channel.h>
+#include <grpcpp/security/credentials.h>
+#include <grpcpp/support/channel_arguments.h>
 
 #include <memory>
+#include <string>
 #include <string_view>
 
 #include "config.h"
 #include "endpoint.h"
+#include "http_client.h"
+#include "proxy.h"
 #include "status.h"
 
 namespace zerobus {
 
 class Sdk {
  public:
-  // No network I/O: gRPC connects when the first call starts.
+  // No network I/O: gRPC connects when the first call starts. Reads tls.ca.file and the proxy
+  // environment variables. ZB_ERR_INVALID_TARGET for a malformed or contradictory endpoint,
+  // workspace URL or proxy; ZB_ERR_INVALID_VALUE when tls.ca.file cannot be read or holds no
+  // certificate.
   static Status Create(std::string_view endpoint, const Settings &settings,
-                       std::shared_ptr<Sdk> *out);
+                       std::shared_ptr<Sdk> *out, const Environment &env = DefaultEnvironment);
 
   const Endpoint &endpoint() const { return endpoint_; }
+  // The channel streams share.
   const std::shared_ptr<grpc::Channel> &channel() const { return channel_; }
+  // A channel with a connection of its own (stream.own.connection). Thread-safe.
+  std::shared_ptr<grpc::Channel> NewChannel() const;
+
+  // The workspace URL ("https://host:port") where tokens are requested; empty when
+  // workspace.url was not set.
+  const std::string &workspace_url() const { return workspace_url_; }
+  // How to reach the workspace: the same trust as the channel, and its proxy.
+  const HttpTransport &workspace_transport() const { return workspace_transport_; }
+
+  static const char *DefaultEnvironment(const char *name);
 
  private:
-  Sdk(Endpoint endpoint, std::shared_ptr<grpc::Channel> channel)
-      : endpoint_(std::move(endpoint)), channel_(std::move(channel)) {}
+  Sdk() = default;
 
   Endpoint endpoint_;
+  std::shared_ptr<grpc::ChannelCredentials> credentials_;
+  grpc::ChannelArguments args_;
   std::shared_ptr<grpc::Channel> channel_;
+  std::string workspace_url_;
+  HttpTransport workspace_transport_;
 };
 
 }  // namespace zerobus

@@ -15,6 +15,37 @@ std::string Plural(uint64_t count, const char *noun) {
   return std::to_string(count) + " " + noun + (count == 1 ? "" : "s");
 }
 
+// Checks that `config` names one source of credentials at most, and makes the OAuth token
+// source when that source is a client id and secret. ZB_ERR_INVALID_ARG otherwise.
+Status MakeTokenSource(const Sdk &sdk, const std::string &table, const Config &config,
+                       std::unique_ptr<TokenSource> *out) {
+  const Settings &settings = config.settings();
+  const bool client = !settings.client_id.empty() || !settings.client_secret.empty();
+  const int sources = static_cast<int>(client) + static_cast<int>(!settings.auth_token.empty()) +
+                      static_cast<int>(config.headers_provider() != nullptr);
+  if (sources > 1) {
+    return Status(ZB_ERR_INVALID_ARG,
+                  "more than one source of credentials: set one of auth.client.id with "
+                  "auth.client.secret, auth.token, or a headers provider");
+  }
+  if (!client) return Status::Ok();
+  if (settings.client_id.empty() || settings.client_secret.empty()) {
+    return Status(ZB_ERR_INVALID_ARG, "auth.client.id and auth.client.secret go together");
+  }
+  if (sdk.workspace_url().empty()) {
+    return Status(ZB_ERR_INVALID_ARG,
+                  "OAuth client credentials need workspace.url, where tokens are requested, in "
+                  "the SDK's config");
+  }
+  OAuthClient oauth{
+      sdk.workspace_url(),       sdk.endpoint().workspace_id,
+      settings.client_id,        settings.client_secret,
+      sdk.workspace_transport(), std::chrono::milliseconds(settings.token_refresh_margin_ms)};
+  oauth.transport.timeout_ms = settings.recovery_timeout_ms;
+  *out = std::make_unique<TokenSource>(std::move(oauth), table);
+  return Status::Ok();
+}
+
 }  // namespace
 
 Status Stream::Open(std::shared_ptr<Sdk> sdk, std::string table_name, bool json,
@@ -30,9 +61,13 @@ Status Stream::Open(std::shared_ptr<Sdk> sdk, std::string table_name, bool json,
                     "message name");
     }
   }
+  std::unique_ptr<TokenSource> tokens;
+  Status credentials = MakeTokenSource(*sdk, table_name, config, &tokens);
+  if (!credentials.ok()) return credentials;
   std::unique_ptr<Stream> stream(new Stream(std::move(sdk), std::move(table_name), json,
-                                            std::move(descriptor), config, handle));
-  Status connected = stream->Connect();
+                                            std::move(descriptor), config, handle,
+                                            std::move(tokens)));
+  Status connected = stream->Connect(/*renew_token=*/false);
   if (!connected.ok()) return connected;
   Stream *raw = stream.get();
   stream->supervisor_ = std::thread([raw] { raw->Supervise(); });
@@ -41,7 +76,7 @@ Status Stream::Open(std::shared_ptr<Sdk> sdk, std::string table_name, bool json,
 }
 
 Stream::Stream(std::shared_ptr<Sdk> sdk, std::string table_name, bool json, std::string descriptor,
-               const Config &config, zb_stream *handle)
+               const Config &config, zb_stream *handle, std::unique_ptr<TokenSource> tokens)
     : sdk_(std::move(sdk)),
       table_name_(std::move(table_name)),
       json_(json),
@@ -49,6 +84,8 @@ Stream::Stream(std::shared_ptr<Sdk> sdk, std::string table_name, bool json, std:
       config_(config),
       settings_(config_.settings()),
       create_request_(wire::EncodeCreateStream(table_name_, json, descriptor_)),
+      channel_(settings_.own_connection ? sdk_->NewChannel() : sdk_->channel()),
+      tokens_(std::move(tokens)),
       window_(WindowLimits{static_cast<size_t>(settings_.max_inflight_records),
                            static_cast<size_t>(settings_.max_inflight_bytes),
                            static_cast<size_t>(settings_.max_request_bytes)}),
@@ -275,7 +312,7 @@ Status Stream::Recreate(zb_stream *handle, std::unique_ptr<Stream> *out) const {
   return Status::Ok();
 }
 
-Status Stream::Connect() {
+Status Stream::Connect(bool renew_token) {
   const int64_t attempts = settings_.recovery ? settings_.recovery_retries + 1 : 1;
   Status last;
   for (int64_t attempt = 0; attempt < attempts; ++attempt) {
@@ -286,19 +323,36 @@ Status Stream::Connect() {
         return Status(ZB_ERR_CLOSED, "the stream was closed while reconnecting");
       }
     }
-    last = ConnectOnce();
-    if (last.ok() || !last.retryable()) return last;
+    bool kept_token = false;
+    last = ConnectOnce(renew_token, &kept_token);
+    if (last.ok()) return last;
+    // A kept token that the server refused is replaced once; a new one it refuses is final.
+    renew_token = kept_token && RenewsToken(last);
+    if (!last.retryable() && !renew_token) return last;
   }
   return last;
 }
 
-Status Stream::ConnectOnce() {
+bool Stream::RenewsToken(const Status &why) const {
+  return tokens_ && why.grpc_status() == static_cast<int>(grpc::StatusCode::UNAUTHENTICATED);
+}
+
+Status Stream::ConnectOnce(bool renew_token, bool *kept_token) {
+  const Clock::time_point deadline =
+      Clock::now() + std::chrono::milliseconds(settings_.recovery_timeout_ms);
+  *kept_token = false;
+  std::string bearer = settings_.auth_token;
+  if (tokens_) {
+    bool fetched = false;
+    Status got = tokens_->Get(renew_token, &bearer, &fetched);
+    if (!got.ok()) return got;
+    *kept_token = !fetched;
+  }
   zb_headers headers;
-  Status collected =
-      CollectHeaders(config_.headers_provider(), settings_.auth_token, table_name_, &headers);
+  Status collected = CollectHeaders(config_.headers_provider(), bearer, table_name_, &headers);
   if (!collected.ok()) return collected;
   std::shared_ptr<Connection> connection =
-      Connection::Create(sdk_->channel(), headers.entries, create_request_, this);
+      Connection::Create(channel_, headers.entries, create_request_, this);
   std::shared_ptr<Connection> previous;  // freed below, outside the lock
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -318,9 +372,9 @@ Status Stream::ConnectOnce() {
   connection->Start();
   std::unique_lock<std::mutex> lock(mu_);
   const int32_t timeout_ms = static_cast<int32_t>(settings_.recovery_timeout_ms);
-  const bool settled = WaitLocked(lock, changed_, timeout_ms, [&] {
-    return connection_ready_ || connection_done_ || stopping_;
-  });
+  // The token request and the headers provider took their share of the attempt's time.
+  const bool settled = changed_.wait_until(
+      lock, deadline, [&] { return connection_ready_ || connection_done_ || stopping_; });
   if (connection_ready_) return Status::Ok();
   if (!connection_done_) {
     Status why = settled ? Status(ZB_ERR_CLOSED, "the stream was closed")
@@ -447,9 +501,10 @@ void Stream::Supervise() {
         break;
       }
       Status why = connection_outcome_;
-      if (settings_.recovery && why.retryable()) {
+      const bool renew_token = RenewsToken(why);
+      if (settings_.recovery && (why.retryable() || renew_token)) {
         lock.unlock();
-        Status reconnected = Connect();
+        Status reconnected = Connect(renew_token);
         lock.lock();
         if (reconnected.ok()) continue;
         if (stopping_) continue;

@@ -22,6 +22,7 @@
 #include "config.h"
 #include "connection.h"
 #include "event_queue.h"
+#include "oauth.h"
 #include "sdk.h"
 #include "status.h"
 #include "window.h"
@@ -61,7 +62,7 @@ class Stream final : private ConnectionListener {
   enum class State { kOpen, kClosing, kClosed, kFailed };
 
   Stream(std::shared_ptr<Sdk> sdk, std::string table_name, bool json, std::string descriptor,
-         const Config &config, zb_stream *handle);
+         const Config &config, zb_stream *handle, std::unique_ptr<TokenSource> tokens);
 
   // ConnectionListener, on gRPC's threads.
   void OnWriteDone(Connection *connection, bool ok) override;
@@ -77,9 +78,13 @@ class Stream final : private ConnectionListener {
   // Close() but for delivering the events: once per stream, serialized.
   Status CloseOnce(int32_t timeout_ms);
   // Opens a connection and waits until the server accepts the stream; at most one connection
-  // lives at a time. Retries as recovery.* says.
-  Status Connect();
-  Status ConnectOnce();
+  // lives at a time. Retries as recovery.* says, and once more with a new OAuth token when the
+  // server refused a kept one. `renew_token`: the first attempt requests a new token.
+  Status Connect(bool renew_token);
+  // `*kept_token`: the attempt presented an OAuth token it did not request itself.
+  Status ConnectOnce(bool renew_token, bool *kept_token);
+  // Whether `why` ended a connection because of an OAuth token a new one may replace.
+  bool RenewsToken(const Status &why) const;
   // With mu_ held: the next request for the connection's idle writer, marking it busy.
   SegmentPtr TakeWriteLocked(int64_t *wire_offset);
   // With mu_ held: the stream fails for good with `why`; error event for what is unacked.
@@ -100,6 +105,8 @@ class Stream final : private ConnectionListener {
   const Config config_;  // for Recreate(); the stream reads settings_
   const Settings &settings_;
   const std::string create_request_;
+  const std::shared_ptr<grpc::Channel> channel_;  // the SDK's, or the stream's own
+  const std::unique_ptr<TokenSource> tokens_;     // with OAuth client credentials only
 
   mutable std::mutex mu_;
   std::condition_variable changed_;  // acks, state, connection events

@@ -80,6 +80,7 @@ static int ingest(zb_stream *stream) {
 
 int main(int argc, char **argv) {
   zb_error *err = NULL;
+  zb_config *plaintext = NULL;
   zb_sdk *sdk = NULL;
   zb_stream *stream = NULL;
   zb_status status;
@@ -89,7 +90,11 @@ int main(int argc, char **argv) {
     return 2;
   }
   if (check_version() != 0) return 1;
-  status = zb_sdk_new(argv[1], NULL, &sdk, &err);
+  /* The local server speaks plaintext, which the SDK speaks only when asked to. */
+  status = zb_config_new(&plaintext, &err);
+  if (status == ZB_OK) status = zb_config_set(plaintext, "transport.plaintext", "true", &err);
+  if (status == ZB_OK) status = zb_sdk_new(argv[1], plaintext, &sdk, &err);
+  zb_config_destroy(plaintext);
   if (status != ZB_OK) return fail("zb_sdk_new", status, err);
   status =
       zb_stream_new(sdk, "main.default.abi_consumer", ZB_RECORD_JSON, NULL, 0, NULL, &stream, &err);

@@ -25,6 +25,9 @@ typedef struct api {
   __typeof__(zb_status_name) *status_name;
   __typeof__(zb_error_message) *error_message;
   __typeof__(zb_error_free) *error_free;
+  __typeof__(zb_config_new) *config_new;
+  __typeof__(zb_config_set) *config_set;
+  __typeof__(zb_config_destroy) *config_destroy;
   __typeof__(zb_sdk_new) *sdk_new;
   __typeof__(zb_sdk_destroy) *sdk_destroy;
   __typeof__(zb_stream_new) *stream_new;
@@ -51,7 +54,8 @@ static int resolve(void *lib, const char *name, void *function, size_t function_
 
 static int resolve_api(void *lib, api *out) {
   return RESOLVE(version) | RESOLVE(version_str) | RESOLVE(status_name) | RESOLVE(error_message) |
-         RESOLVE(error_free) | RESOLVE(sdk_new) | RESOLVE(sdk_destroy) | RESOLVE(stream_new) |
+         RESOLVE(error_free) | RESOLVE(config_new) | RESOLVE(config_set) | RESOLVE(config_destroy) |
+         RESOLVE(sdk_new) | RESOLVE(sdk_destroy) | RESOLVE(stream_new) |
          RESOLVE(stream_ingest_json) | RESOLVE(stream_flush) | RESOLVE(stream_poll) |
          RESOLVE(stream_close) | RESOLVE(stream_destroy);
 }
@@ -157,6 +161,7 @@ static int ingest(const api *zb, zb_stream *stream) {
 
 static int use_library(const api *zb, const char *endpoint) {
   zb_error *err = NULL;
+  zb_config *plaintext = NULL;
   zb_sdk *sdk = NULL;
   zb_stream *stream = NULL;
   int failed;
@@ -166,7 +171,11 @@ static int use_library(const api *zb, const char *endpoint) {
     fprintf(stderr, "dlopen_consumer: the library loaded is too old or of another major\n");
     return 1;
   }
-  zb_status status = zb->sdk_new(endpoint, NULL, &sdk, &err);
+  /* The local server speaks plaintext, which the SDK speaks only when asked to. */
+  zb_status status = zb->config_new(&plaintext, &err);
+  if (status == ZB_OK) status = zb->config_set(plaintext, "transport.plaintext", "true", &err);
+  if (status == ZB_OK) status = zb->sdk_new(endpoint, plaintext, &sdk, &err);
+  zb->config_destroy(plaintext);
   if (status != ZB_OK) return fail(zb, "zb_sdk_new", status, err);
   status =
       zb->stream_new(sdk, "main.default.abi_dlopen", ZB_RECORD_JSON, NULL, 0, NULL, &stream, &err);

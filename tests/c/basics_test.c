@@ -390,9 +390,9 @@ static void test_sdk_endpoints(void **state) {
     TU_EXPECT(ZB_ERR_INVALID_TARGET, err, rc);
     assert_null(sdk);
   }
-  static const char *const valid[] = {
-      "localhost",          "localhost:443", "https://example.cloud.databricks.com",
-      "http://127.0.0.1:1", "[::1]:50051",   "https://h:65535/"};
+  static const char *const valid[] = {"localhost", "localhost:443",
+                                      "https://example.cloud.databricks.com", "[::1]:50051",
+                                      "https://h:65535/"};
   zb_config *cfg = tu_config(NULL);
   for (size_t i = 0; i < sizeof valid / sizeof valid[0]; ++i) {
     zb_sdk *sdk = NULL;
@@ -405,6 +405,34 @@ static void test_sdk_endpoints(void **state) {
   }
   zb_config_destroy(cfg);
   zb_sdk_destroy(NULL);
+
+  /* Plaintext is spoken only when asked for: http:// needs transport.plaintext=true, which
+   * https:// contradicts and a host alone follows. */
+  static const char *const plaintext_pairs[] = {"transport.plaintext", "true", NULL};
+  zb_config *plaintext = tu_config(plaintext_pairs);
+  static const struct {
+    const char *endpoint;
+    bool plaintext;
+    zb_status expected;
+  } cases[] = {
+      {"http://127.0.0.1:1", false, ZB_ERR_INVALID_TARGET},
+      {"http://127.0.0.1:1", true, ZB_OK},
+      {"127.0.0.1:1", true, ZB_OK},
+      {"https://127.0.0.1:1", true, ZB_ERR_INVALID_TARGET},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; ++i) {
+    zb_sdk *sdk = NULL;
+    zb_error *err = NULL;
+    const zb_status rc =
+        zb_sdk_new(cases[i].endpoint, cases[i].plaintext ? plaintext : NULL, &sdk, &err);
+    if (rc != cases[i].expected) print_error("endpoint \"%s\"\n", cases[i].endpoint);
+    if (rc == ZB_ERR_INVALID_TARGET) {
+      assert_true(tu_contains(zb_error_message(err), "transport.plaintext"));
+    }
+    TU_EXPECT(cases[i].expected, err, rc);
+    zb_sdk_destroy(sdk);
+  }
+  zb_config_destroy(plaintext);
 }
 
 static zb_status noop_headers(zb_headers *headers, void *user_data) {

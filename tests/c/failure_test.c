@@ -185,9 +185,7 @@ static void test_unreachable_server_is_a_retryable_transport_error(void **state)
   snprintf(endpoint, sizeof endpoint, "%s", zbtest_server_endpoint(gone));
   zbtest_server_stop(gone);
 
-  zb_sdk *sdk = NULL;
-  zb_error *err = NULL;
-  TU_EXPECT(ZB_OK, err, zb_sdk_new(endpoint, NULL, &sdk, &err));
+  zb_sdk *sdk = tu_plaintext_sdk(endpoint);
   static const char *const pairs[] = {
       "recovery.backoff.ms", "10", "recovery.retries", "1", "recovery.timeout.ms", "5000", NULL};
   zb_config *cfg = tu_config(pairs);

@@ -616,9 +616,8 @@ static void test_stream_null_arguments(void **state) {
 
 static void test_sdk_destroyed_before_its_stream(void **state) {
   tu_env *env = ENV(state);
-  zb_sdk *sdk = NULL;
   zb_error *err = NULL;
-  TU_EXPECT(ZB_OK, err, zb_sdk_new(zbtest_server_endpoint(env->server), NULL, &sdk, &err));
+  zb_sdk *sdk = tu_plaintext_sdk(zbtest_server_endpoint(env->server));
   zb_stream *proto = tu_open_proto(sdk, TU_TABLE, NULL);
   zb_stream *json = tu_open_json(sdk, TU_JSON_TABLE, NULL);
   zb_sdk_destroy(sdk);

@@ -18,7 +18,14 @@ int tu_setup_with(void **state, const zbtest_server_options *options) {
     return -1;
   }
   zb_error *err = NULL;
-  if (zb_sdk_new(zbtest_server_endpoint(env->server), NULL, &env->sdk, &err) != ZB_OK) {
+  zb_config *plaintext = NULL;
+  /* The local server speaks plaintext, which the SDK speaks only when asked to. */
+  const bool made =
+      zb_config_new(&plaintext, &err) == ZB_OK &&
+      zb_config_set(plaintext, "transport.plaintext", "true", &err) == ZB_OK &&
+      zb_sdk_new(zbtest_server_endpoint(env->server), plaintext, &env->sdk, &err) == ZB_OK;
+  zb_config_destroy(plaintext);
+  if (!made) {
     print_error("zb_sdk_new: %s\n", zb_error_message(err));
     zb_error_free(err);
     zbtest_server_stop(env->server);
@@ -121,6 +128,16 @@ void tu_expect_transport(zb_error *err, int grpc_status, int retryable) {
   assert_int_equal(zb_error_grpc_status(err), grpc_status);
   assert_int_equal(zb_error_is_retryable(err), retryable);
   zb_error_free(err);
+}
+
+zb_sdk *tu_plaintext_sdk(const char *endpoint) {
+  static const char *const plaintext[] = {"transport.plaintext", "true", NULL};
+  zb_config *cfg = tu_config(plaintext);
+  zb_sdk *sdk = NULL;
+  zb_error *err = NULL;
+  TU_EXPECT(ZB_OK, err, zb_sdk_new(endpoint, cfg, &sdk, &err));
+  zb_config_destroy(cfg);
+  return sdk;
 }
 
 void tu_config_set(zb_config *cfg, const char *key, const char *value) {

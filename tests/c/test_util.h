@@ -88,6 +88,10 @@ void tu_expect_transport(zb_error *err, int grpc_status, int retryable);
 /* A new config with `pairs` applied: "key", "value", ..., NULL. Asserts every set succeeds. */
 zb_config *tu_config(const char *const *pairs);
 
+/* An SDK for a local server's plaintext `endpoint` (transport.plaintext=true), asserting
+ * success. */
+zb_sdk *tu_plaintext_sdk(const char *endpoint);
+
 /* Sets one option, asserting success. */
 void tu_config_set(zb_config *cfg, const char *key, const char *value);
 

@@ -1,0 +1,129 @@
+#include "oauth.h"
+
+#include <nlohmann/json.hpp>
+
+namespace zerobus {
+namespace {
+
+using nlohmann::json;
+
+constexpr size_t kMaxQuotedBody = 512;
+
+json Grant(const char *privilege_a, const char *privilege_b, const char *object_type,
+           std::string_view path) {
+  json privileges = json::array({privilege_a});
+  if (privilege_b) privileges.push_back(privilege_b);
+  return {{"type", "unity_catalog_privileges"},
+          {"privileges", std::move(privileges)},
+          {"object_type", object_type},
+          {"object_full_path", std::string(path)}};
+}
+
+// `text` with every occurrence of `secret` replaced by "[hidden]".
+std::string Scrub(std::string text, const std::string &secret) {
+  if (secret.empty()) return text;
+  const std::string hidden = "[hidden]";
+  for (size_t at = text.find(secret); at != std::string::npos;
+       at = text.find(secret, at + hidden.size())) {
+    text.replace(at, secret.size(), hidden);
+  }
+  return text;
+}
+
+// What the server said went wrong: OAuth's error and error_description, Databricks'
+// error_code and message, or the start of the body.
+std::string ServerMessage(const std::string &body) {
+  const json parsed = json::parse(body, nullptr, false);
+  if (parsed.is_object()) {
+    std::string message;
+    for (const char *field : {"error", "error_description", "error_code", "message"}) {
+      auto it = parsed.find(field);
+      if (it == parsed.end() || !it->is_string()) continue;
+      if (!message.empty()) message += ": ";
+      message += it->get<std::string>();
+    }
+    if (!message.empty()) return message;
+  }
+  return body.size() <= kMaxQuotedBody ? body : body.substr(0, kMaxQuotedBody) + "...";
+}
+
+}  // namespace
+
+std::vector<std::pair<std::string, std::string>> TokenRequestForm(std::string_view workspace_id,
+                                                                  std::string_view table) {
+  const size_t first_dot = table.find('.');
+  const size_t second_dot = table.find('.', first_dot + 1);
+  const json details = json::array({
+      Grant("USE CATALOG", nullptr, "CATALOG", table.substr(0, first_dot)),
+      Grant("USE SCHEMA", nullptr, "SCHEMA", table.substr(0, second_dot)),
+      Grant("SELECT", "MODIFY", "TABLE", table),
+  });
+  return {{"grant_type", "client_credentials"},
+          {"scope", "all-apis"},
+          {"resource",
+           "api://databricks/workspaces/" + std::string(workspace_id) + "/zerobusDirectWriteApi"},
+          {"authorization_details", details.dump()}};
+}
+
+Status ParseTokenReply(const HttpReply &reply, const std::string &url, const std::string &secret,
+                       IssuedToken *out) {
+  auto failure = [&](const std::string &message, bool retryable) {
+    return Status(ZB_ERR_AUTH, "the token request to " + url + " " + Scrub(message, secret),
+                  retryable);
+  };
+  if (reply.status < 200 || reply.status > 299) {
+    return failure(
+        "failed with HTTP " + std::to_string(reply.status) + ": " + ServerMessage(reply.body),
+        reply.status >= 500 || reply.status == 429);
+  }
+  const json parsed = json::parse(reply.body, nullptr, false);
+  if (!parsed.is_object()) return failure("got a reply that is not a JSON object", false);
+  auto token = parsed.find("access_token");
+  if (token == parsed.end() || !token->is_string() || token->get<std::string>().empty()) {
+    return failure("got a reply without an access_token", false);
+  }
+  IssuedToken issued;
+  issued.access_token = token->get<std::string>();
+  for (char c : issued.access_token) {
+    if (c < 0x21 || c > 0x7e)
+      return failure("got an access_token that is not a header value", false);
+  }
+  auto lifetime = parsed.find("expires_in");
+  if (lifetime != parsed.end() && lifetime->is_number() && lifetime->get<double>() > 0) {
+    issued.lifetime = std::chrono::seconds(static_cast<int64_t>(lifetime->get<double>()));
+  }
+  *out = std::move(issued);
+  return Status::Ok();
+}
+
+Status TokenSource::Get(bool renew, std::string *token, bool *fetched) {
+  std::lock_guard<std::mutex> lock(mu_);
+  *fetched = false;
+  if (!renew && !token_.empty() && Clock::now() < renew_at_) {
+    *token = token_;
+    return Status::Ok();
+  }
+  token_.clear();
+  HttpFormPost post;
+  post.url = client_.workspace_url + "/oidc/v1/token";
+  post.user = client_.client_id;
+  post.password = client_.client_secret;
+  post.form = TokenRequestForm(client_.workspace_id, table_);
+  const Clock::time_point requested = Clock::now();
+  HttpReply reply;
+  Status sent = PostForm(post, client_.transport, &reply);
+  if (!sent.ok()) return sent;
+  IssuedToken issued;
+  Status parsed = ParseTokenReply(reply, post.url, client_.client_secret, &issued);
+  if (!parsed.ok()) return parsed;
+  // Counted from the request, not the reply: the server's clock started before we heard it.
+  // A token of unknown lifetime serves this one attempt only.
+  const auto lifetime = std::chrono::duration_cast<std::chrono::milliseconds>(issued.lifetime);
+  renew_at_ = requested + lifetime - std::min(client_.refresh_margin, lifetime / 2);
+  token_ = std::move(issued.access_token);
+  *token = token_;
+  *fetched = true;
+  return Status::Ok();
+}
+
+}  // namespace zerobus

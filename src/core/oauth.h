@@ -1,0 +1,68 @@
+// OAuth machine-to-machine authentication (reference/protocol.md §2.1): a token for one table,
+// requested from the workspace with a client id and secret, kept while it is good and replaced
+// before it expires or once the server refused it.
+#ifndef ZEROBUS_CORE_OAUTH_H
+#define ZEROBUS_CORE_OAUTH_H
+
+#include <chrono>
+#include <cstdint>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "http_client.h"
+#include "status.h"
+
+namespace zerobus {
+
+struct OAuthClient {
+  std::string workspace_url;  // "https://host:port", where /oidc/v1/token is
+  std::string workspace_id;   // names the resource the token is for
+  std::string client_id;
+  std::string client_secret;
+  HttpTransport transport;
+  std::chrono::milliseconds refresh_margin{0};
+};
+
+// The form fields of a token request for writing into `table` (catalog.schema.table, already
+// checked): grant_type, scope, resource and authorization_details.
+std::vector<std::pair<std::string, std::string>> TokenRequestForm(std::string_view workspace_id,
+                                                                  std::string_view table);
+
+struct IssuedToken {
+  std::string access_token;
+  std::chrono::seconds lifetime{0};  // 0 when the server did not say
+};
+
+// Reads the token endpoint's reply. Non-2xx: ZB_ERR_AUTH with the server's own message,
+// retryable for 5xx only. A 2xx without a usable access_token: ZB_ERR_AUTH, not retryable.
+// `secret` is cut out of any message, in case the server echoed it.
+Status ParseTokenReply(const HttpReply &reply, const std::string &url, const std::string &secret,
+                       IssuedToken *out);
+
+// The token of one stream. Thread-safe; one request at a time.
+class TokenSource {
+ public:
+  using Clock = std::chrono::steady_clock;
+
+  TokenSource(OAuthClient client, std::string table)
+      : client_(std::move(client)), table_(std::move(table)) {}
+
+  // A token for a connection attempt: the kept one while it is good for longer than the
+  // refresh margin (at most half its lifetime) and `renew` is false, else a new one. `*fetched`
+  // tells which. Errors as ParseTokenReply() and PostForm() give them.
+  Status Get(bool renew, std::string *token, bool *fetched);
+
+ private:
+  const OAuthClient client_;
+  const std::string table_;
+  std::mutex mu_;
+  std::string token_;
+  Clock::time_point renew_at_;
+};
+
+}  // namespace zerobus
+
+#endif  // ZEROBUS_CORE_OAUTH_H

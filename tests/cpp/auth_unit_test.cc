@@ -1,0 +1,178 @@
+// The parts of authentication and proxying that need no network: proxy choice from the
+// environment, the OAuth token request's form, the reading of token replies, and the
+// configuration keys that hold secrets.
+#include <gtest/gtest.h>
+
+#include <map>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "config.h"
+#include "oauth.h"
+#include "proxy.h"
+
+namespace zerobus {
+namespace {
+
+using nlohmann::json;
+
+// An environment of exactly these variables.
+Environment Env(std::map<std::string, std::string> variables) {
+  return [variables = std::move(variables)](const char *name) -> const char * {
+    auto it = variables.find(name);
+    return it == variables.end() ? nullptr : it->second.c_str();
+  };
+}
+
+std::string Proxy(std::string_view setting, std::string_view host, const Environment &env) {
+  std::string url;
+  Status chosen = ChooseProxy(setting, host, env, &url);
+  EXPECT_TRUE(chosen.ok()) << chosen.message();
+  return url;
+}
+
+TEST(Proxy, TheFirstVariableSetWinsLowerCaseFirst) {
+  EXPECT_EQ(Proxy("", "h.example.com", Env({})), "");
+  EXPECT_EQ(Proxy("", "h", Env({{"HTTP_PROXY", "p1:8080"}})), "http://p1:8080");
+  EXPECT_EQ(Proxy("", "h", Env({{"HTTP_PROXY", "p1:8080"}, {"http_proxy", "http://p2:3128/"}})),
+            "http://p2:3128");
+  EXPECT_EQ(Proxy("", "h", Env({{"http_proxy", "p2:1"}, {"HTTPS_PROXY", "p3:2"}})), "http://p3:2");
+  EXPECT_EQ(Proxy("", "h", Env({{"https_proxy", "p3:2"}, {"GRPC_PROXY", "p4:3"}})), "http://p4:3");
+  EXPECT_EQ(Proxy("", "h", Env({{"GRPC_PROXY", "p4:3"}, {"grpc_proxy", "p5"}})), "http://p5:80");
+  // Empty values do not count.
+  EXPECT_EQ(Proxy("", "h", Env({{"grpc_proxy", ""}, {"https_proxy", "p3:2"}})), "http://p3:2");
+}
+
+TEST(Proxy, NoProxyListsBypassHostsAndTheirSubdomains) {
+  const auto env = [](const char *no_proxy_variable, const char *list) {
+    return Env({{"https_proxy", "proxy:3128"}, {no_proxy_variable, list}});
+  };
+  EXPECT_EQ(Proxy("", "example.com", env("no_proxy", "example.com")), "");
+  EXPECT_EQ(Proxy("", "a.b.example.com", env("NO_PROXY", " other, .example.com ")), "");
+  EXPECT_EQ(Proxy("", "notexample.com", env("no_proxy", "example.com")), "http://proxy:3128");
+  EXPECT_EQ(Proxy("", "EXAMPLE.com", env("no_grpc_proxy", "example.COM")), "");
+  EXPECT_EQ(Proxy("", "anything", env("NO_GRPC_PROXY", "*")), "");
+  EXPECT_EQ(Proxy("", "127.0.0.1", env("no_proxy", "localhost,127.0.0.1")), "");
+  // The first non-empty list is the only one read.
+  EXPECT_EQ(
+      Proxy(
+          "", "a.com",
+          Env({{"https_proxy", "proxy:3128"}, {"no_grpc_proxy", "b.com"}, {"no_proxy", "a.com"}})),
+      "http://proxy:3128");
+}
+
+TEST(Proxy, TheOptionOverridesTheEnvironment) {
+  const Environment env = Env({{"https_proxy", "envproxy:1"}, {"no_proxy", "h"}});
+  EXPECT_EQ(Proxy("direct", "x", env), "");
+  EXPECT_EQ(Proxy("http://user:pa%40ss@optproxy:9/", "h", env), "http://user:pa%40ss@optproxy:9");
+}
+
+TEST(Proxy, BadProxyUrlsAreErrorsThatKeepTheirCredentials) {
+  std::string url;
+  Status bad = ChooseProxy("", "h", Env({{"HTTPS_PROXY", "http://u:s3cr3t@proxy:99999"}}), &url);
+  EXPECT_EQ(bad.code(), ZB_ERR_INVALID_TARGET);
+  EXPECT_NE(bad.message().find("HTTPS_PROXY"), std::string::npos) << bad.message();
+  EXPECT_EQ(bad.message().find("s3cr3t"), std::string::npos) << bad.message();
+  EXPECT_EQ(ChooseProxy("https://proxy:1", "h", Env({}), &url).code(), ZB_ERR_INVALID_TARGET);
+  EXPECT_EQ(RedactProxy("http://u:s3cr3t@proxy:1"), "http://[hidden]@proxy:1");
+  EXPECT_EQ(RedactProxy("u:s3cr3t@proxy:1"), "[hidden]@proxy:1");
+  EXPECT_EQ(RedactProxy("proxy:1"), "proxy:1");
+}
+
+TEST(OAuth, TheTokenRequestGrantsTheTableAndNamesTheWorkspace) {
+  const auto form = TokenRequestForm("6051921418418893", "main.sales.orders");
+  ASSERT_EQ(form.size(), 4u);
+  EXPECT_EQ(form[0], std::make_pair(std::string("grant_type"), std::string("client_credentials")));
+  EXPECT_EQ(form[1], std::make_pair(std::string("scope"), std::string("all-apis")));
+  EXPECT_EQ(form[2].first, "resource");
+  EXPECT_EQ(form[2].second, "api://databricks/workspaces/6051921418418893/zerobusDirectWriteApi");
+  EXPECT_EQ(form[3].first, "authorization_details");
+  const json expected = json::parse(R"([
+    {"type": "unity_catalog_privileges", "privileges": ["USE CATALOG"],
+     "object_type": "CATALOG", "object_full_path": "main"},
+    {"type": "unity_catalog_privileges", "privileges": ["USE SCHEMA"],
+     "object_type": "SCHEMA", "object_full_path": "main.sales"},
+    {"type": "unity_catalog_privileges", "privileges": ["SELECT", "MODIFY"],
+     "object_type": "TABLE", "object_full_path": "main.sales.orders"}])");
+  EXPECT_EQ(json::parse(form[3].second), expected);
+  // Serialized compactly, as one form value.
+  EXPECT_EQ(form[3].second.find('\n'), std::string::npos);
+}
+
+TEST(OAuth, RepliesAreClassified) {
+  const std::string url = "https://ws/oidc/v1/token";
+  IssuedToken token;
+  ASSERT_TRUE(
+      ParseTokenReply({200, R"({"access_token":"abc.def","expires_in":3600})"}, url, "s", &token)
+          .ok());
+  EXPECT_EQ(token.access_token, "abc.def");
+  EXPECT_EQ(token.lifetime.count(), 3600);
+
+  Status client = ParseTokenReply(
+      {401, R"({"error":"invalid_client","error_description":"wrong secret"})"}, url, "s3", &token);
+  EXPECT_EQ(client.code(), ZB_ERR_AUTH);
+  EXPECT_FALSE(client.retryable());
+  EXPECT_NE(client.message().find("HTTP 401: invalid_client: wrong secret"), std::string::npos)
+      << client.message();
+
+  Status server = ParseTokenReply({503, "upstream unavailable"}, url, "s3", &token);
+  EXPECT_TRUE(server.retryable());
+  EXPECT_NE(server.message().find("upstream unavailable"), std::string::npos);
+  EXPECT_TRUE(ParseTokenReply({429, "{}"}, url, "s3", &token).retryable());
+
+  for (const char *bad : {"not json", "{}", R"({"access_token":""})", R"({"access_token":7})",
+                          R"({"access_token":"two words"})"}) {
+    Status parsed = ParseTokenReply({200, bad}, url, "s3", &token);
+    EXPECT_EQ(parsed.code(), ZB_ERR_AUTH) << bad;
+    EXPECT_FALSE(parsed.retryable()) << bad;
+  }
+}
+
+TEST(OAuth, AnEchoedSecretIsCutOutOfTheMessage) {
+  IssuedToken token;
+  Status echoed = ParseTokenReply(
+      {400, R"({"error":"invalid_request","error_description":"bad secret s3cr3t-value!"})"},
+      "https://ws/oidc/v1/token", "s3cr3t-value", &token);
+  EXPECT_EQ(echoed.message().find("s3cr3t-value"), std::string::npos) << echoed.message();
+  EXPECT_NE(echoed.message().find("bad secret [hidden]!"), std::string::npos) << echoed.message();
+  // A secret that "[hidden]" itself contains is replaced once, not forever.
+  EXPECT_NE(ParseTokenReply({400, "d"}, "u", "d", &token).message().find("[hidden]"),
+            std::string::npos);
+}
+
+TEST(Config, SecretsNeverReadBackNorAppearInErrors) {
+  Config config;
+  const std::string secret = "s3cr3t-\x01";
+  Status invalid = config.Set("auth.client.secret", secret);
+  EXPECT_EQ(invalid.code(), ZB_ERR_INVALID_VALUE);
+  EXPECT_EQ(invalid.message().find("s3cr3t"), std::string::npos) << invalid.message();
+  ASSERT_TRUE(config.Set("auth.client.secret", "s3cr3t").ok());
+  ASSERT_TRUE(config.Set("proxy", "http://user:pr0xy-pass@proxy:3128").ok());
+  Status bad_proxy = config.Set("proxy", "http://user:pr0xy-pass@proxy:0");
+  EXPECT_EQ(bad_proxy.message().find("pr0xy-pass"), std::string::npos) << bad_proxy.message();
+  zb_config_property property = ZB_CONFIG_PROPERTY_INIT;
+  for (size_t i = 0; Config::Describe(i, &property); ++i) {
+    std::string value;
+    ASSERT_TRUE(config.Get(property.name, &value).ok());
+    EXPECT_EQ(value.find("s3cr3t"), std::string::npos) << property.name;
+    EXPECT_EQ(value.find("pr0xy-pass"), std::string::npos) << property.name;
+  }
+  std::string shown;
+  ASSERT_TRUE(config.Get("proxy", &shown).ok());
+  EXPECT_EQ(shown, "http://[hidden]@proxy:3128");
+  EXPECT_EQ(config.settings().client_secret, "s3cr3t");
+}
+
+TEST(Config, UrlAndPemValuesAreChecked) {
+  Config config;
+  EXPECT_TRUE(config.Set("workspace.url", "https://dbc-1.cloud.databricks.com/").ok());
+  EXPECT_EQ(config.Set("workspace.url", "https://dbc-1/path").code(), ZB_ERR_INVALID_VALUE);
+  EXPECT_TRUE(config.Set("tls.ca.pem", "-----BEGIN CERTIFICATE-----\nAAAA\n").ok());
+  EXPECT_EQ(config.Set("tls.ca.pem", "\x01").code(), ZB_ERR_INVALID_VALUE);
+  EXPECT_TRUE(config.Set("proxy", "direct").ok());
+  EXPECT_EQ(config.Set("proxy", "socks5://p:1").code(), ZB_ERR_INVALID_VALUE);
+}
+
+}  // namespace
+}  // namespace zerobus
