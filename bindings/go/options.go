@@ -92,6 +92,12 @@ func WithPausedMaxWait(d time.Duration) Option {
 	return Option{"stream.paused.max.wait.ms", millisecondsOrInfinite(d)}
 }
 
+// WithPlaintext lets an SDK speak plaintext HTTP/2, without TLS, as an "http://" endpoint
+// requires: for a local server such as `zerobus serve` only (transport.plaintext).
+func WithPlaintext(enabled bool) Option {
+	return Option{"transport.plaintext", strconv.FormatBool(enabled)}
+}
+
 // WithToken sets the bearer token a stream sends (auth.token).
 func WithToken(token string) Option { return Option{"auth.token", token} }
 

@@ -186,6 +186,7 @@ func (b *lockedBuffer) String() string {
 // newSDK opens an SDK on the server, closed when the test ends.
 func (s *testServer) newSDK(options ...zerobus.Option) *zerobus.SDK {
 	s.t.Helper()
+	options = append([]zerobus.Option{zerobus.WithPlaintext(true)}, options...)
 	sdk, err := zerobus.NewSDK(s.endpoint, options...)
 	if err != nil {
 		s.t.Fatalf("NewSDK(%s): %v", s.endpoint, err)
@@ -212,6 +213,8 @@ func (s *testServer) adminRequest(method, table, body string) {
 	if err != nil {
 		s.t.Fatal(err)
 	}
+	// An idle keep-alive connection would hold up the server's stop by seconds.
+	request.Close = true
 	response, err := http.DefaultClient.Do(request)
 	if err != nil {
 		s.t.Fatal(err)
