@@ -11,6 +11,11 @@ const DEFAULT_TIMEOUT_MS = 30_000;
 
 const kCreate = Symbol('zerobus.createStream');
 
+/** Streams with pending acked() promises. An awaited promise does not keep its stream
+ *  reachable, so without this a stream in use could be collected (and destroyed) while its
+ *  caller waits, leaving the promise unsettled forever. */
+const awaitedStreams = new Set();
+
 function nextTurn() {
   return new Promise((resolve) => setImmediate(resolve));
 }
@@ -223,6 +228,7 @@ class Stream extends EventEmitter {
   }
 
   #addWaiter(waiter) {
+    awaitedStreams.add(this);
     const waiters = this.#waiters;
     if (waiters.length === this.#waitersHead || waiters.at(-1).offset <= waiter.offset) {
       waiters.push(waiter);
@@ -248,6 +254,7 @@ class Stream extends EventEmitter {
     if (head === waiters.length) {
       this.#waiters = [];
       head = 0;
+      awaitedStreams.delete(this);
     } else if (head > 1024 && head * 2 > waiters.length) {
       waiters.splice(0, head);
       head = 0;

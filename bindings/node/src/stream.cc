@@ -264,7 +264,11 @@ void NativeStream::DestroyAtTeardown() {
 }
 
 void NativeStream::DeliverWakeup() {
-  data_->dispatch.Call({Value()});
+  // Between garbage collection and the finalizer that destroys the stream, the JavaScript
+  // object is gone already: its events have nobody to go to.
+  Napi::Object self = Value();
+  if (self.IsEmpty()) return;
+  data_->dispatch.Call({self});
 }
 
 zb_stream *NativeStream::Live(Napi::Env env) const {
