@@ -20,7 +20,7 @@ var fastRecovery = []zerobus.Option{
 	zerobus.WithRecoveryBackoffMax(50 * time.Millisecond),
 }
 
-// within is a context for one bounded step of a test.
+// within is a context for one bounded step of a test, cancelled when the test ends.
 func within(t *testing.T, d time.Duration) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), d)
 	t.Cleanup(cancel)
@@ -29,7 +29,9 @@ func within(t *testing.T, d time.Duration) context.Context {
 
 func openProto(t *testing.T, sdk *zerobus.SDK, options ...zerobus.Option) *zerobus.Stream {
 	t.Helper()
-	stream, err := sdk.NewProtoStream(within(t, 30*time.Second), eventsTable, eventDescriptor, options...)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	stream, err := sdk.NewProtoStream(ctx, eventsTable, eventDescriptor, options...)
 	if err != nil {
 		t.Fatalf("NewProtoStream: %v", err)
 	}
