@@ -21,10 +21,15 @@ function serverBinary() {
 
 /**
  * Starts a server. Options: tables (DDL strings; default the events table), faults
- * ('TABLE:K=V,...' plans), nullSink (store nothing). Resolves to { endpoint, adminUrl, rows,
- * stop }.
+ * ('TABLE:K=V,...' plans), nullSink (store nothing), nice (the server's scheduling priority,
+ * as nice(1) takes it). Resolves to { endpoint, adminUrl, rows, stats, stop }.
  */
-async function startServer({ tables = [EVENTS_DDL], faults = [], nullSink = false } = {}) {
+async function startServer({
+  tables = [EVENTS_DDL],
+  faults = [],
+  nullSink = false,
+  nice = 0,
+} = {}) {
   const bin = serverBinary();
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'zerobus-node-'));
   const args = ['serve', '--listen', '127.0.0.1:0', '--data-dir', dataDir];
@@ -32,6 +37,7 @@ async function startServer({ tables = [EVENTS_DDL], faults = [], nullSink = fals
   for (const fault of faults) args.push('--fault', fault);
   if (nullSink) args.push('--null-sink');
   const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  if (nice !== 0) os.setPriority(child.pid, nice);
   const exited = new Promise((resolve) =>
     child.once('exit', (code, signal) => resolve({ code, signal })),
   );
