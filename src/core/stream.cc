@@ -387,7 +387,17 @@ Status Stream::ConnectOnce(bool renew_token, bool *kept_token) {
     lock.lock();
     changed_.wait(lock, [&] { return connection_done_; });
   }
-  return connection_outcome_;
+  const Status &outcome = connection_outcome_;
+  if (sdk_->endpoint().tls ||
+      outcome.grpc_status() != static_cast<int>(grpc::StatusCode::UNAVAILABLE)) {
+    return outcome;
+  }
+  // gRPC cannot tell a server that expects TLS from one that is down; the user can.
+  return Status(outcome.code(),
+                outcome.message() +
+                    " (connecting in plaintext, as transport.plaintext=true asks: a server that "
+                    "expects TLS closes such connections)",
+                outcome.retryable(), outcome.grpc_status());
 }
 
 void Stream::OnWriteDone(Connection *connection, bool ok) {

@@ -30,9 +30,10 @@ grpc::Status KindMismatch(RecordType stream_type) {
 
 }  // namespace
 
-grpc::ServerBidiReactor<EphemeralStreamRequest, EphemeralStreamResponse>
-    *EphemeralStreamCall::Start(const StreamEnv &env, std::string authorization) {
-  std::shared_ptr<EphemeralStreamCall> call(new EphemeralStreamCall(env, std::move(authorization)));
+grpc::ServerBidiReactor<EphemeralStreamRequest, EphemeralStreamResponse> *
+EphemeralStreamCall::Start(const StreamEnv &env, std::string authorization, std::string client) {
+  std::shared_ptr<EphemeralStreamCall> call(
+      new EphemeralStreamCall(env, std::move(authorization), std::move(client)));
   call->self_ = call;
   env.registry->Add(call);
   std::lock_guard<std::recursive_mutex> ordered(call->order_mu_);
@@ -157,7 +158,7 @@ grpc::Status EphemeralStreamCall::HandleCreate() {
   created_ = true;
   if (*env_.log) {
     (*env_.log)("stream opened: table=" + table_ + " stream_id=" + stream_id_ +
-                " record_type=" + TypeName(type_));
+                " record_type=" + TypeName(type_) + (client_.empty() ? "" : " client=" + client_));
   }
   if (env_.stream_lifetime.count() > 0) {
     const auto lead = std::min(env_.close_signal_lead, env_.stream_lifetime);

@@ -58,10 +58,11 @@ class EphemeralStreamCall
   // Creates the reactor for a new call, registers it and sends the response headers at once:
   // the official client waits for them before it sends create_stream. The reactor lives until
   // gRPC is done with the call (and any pending timer has fired).
-  // `authorization` is the call's authorization header, if any.
+  // `authorization` is the call's authorization header, if any; `client` its x-zerobus-sdk
+  // header (the client's name and version, for the log), if any.
   static grpc::ServerBidiReactor<databricks::zerobus::EphemeralStreamRequest,
                                  databricks::zerobus::EphemeralStreamResponse>
-      *Start(const StreamEnv &env, std::string authorization);
+      *Start(const StreamEnv &env, std::string authorization, std::string client);
 
   // Re-evaluates the call after a fault change: sends whatever the settings now allow and
   // resumes reading after a stall. Thread-safe.
@@ -81,8 +82,8 @@ class EphemeralStreamCall
  private:
   using Clock = std::chrono::steady_clock;
 
-  EphemeralStreamCall(const StreamEnv &env, std::string authorization)
-      : env_(env), authorization_(std::move(authorization)) {}
+  EphemeralStreamCall(const StreamEnv &env, std::string authorization, std::string client)
+      : env_(env), authorization_(std::move(authorization)), client_(std::move(client)) {}
 
   // Reader side: each returns the status to end the call with when the request is refused.
   grpc::Status HandleCreate();
@@ -116,6 +117,7 @@ class EphemeralStreamCall
 
   const StreamEnv env_;
   const std::string authorization_;
+  const std::string client_;
   std::shared_ptr<EphemeralStreamCall> self_;  // keeps the reactor alive until OnDone
 
   // Reader side only (reads never overlap); OnDone reads them after the last read ended.

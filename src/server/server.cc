@@ -31,11 +31,12 @@ class ZerobusService final : public databricks::zerobus::Zerobus::CallbackServic
                           databricks::zerobus::EphemeralStreamResponse>
       *EphemeralStream(grpc::CallbackServerContext *context) override {
     const auto &metadata = context->client_metadata();
-    auto authorization = metadata.find("authorization");
-    return EphemeralStreamCall::Start(
-        *env_, authorization == metadata.end()
-                   ? std::string()
-                   : std::string(authorization->second.data(), authorization->second.size()));
+    auto header = [&](const char *name) {
+      auto found = metadata.find(name);
+      return found == metadata.end() ? std::string()
+                                     : std::string(found->second.data(), found->second.size());
+    };
+    return EphemeralStreamCall::Start(*env_, header("authorization"), header("x-zerobus-sdk"));
   }
 
  private:

@@ -26,7 +26,13 @@ std::string TokenIssuer::Issue(const std::string &table, std::chrono::seconds li
     }
   }
   grants_[token] = Grant{absl::AsciiStrToLower(table), now + lifetime};
+  ++issued_;
   return token;
+}
+
+int64_t TokenIssuer::issued() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return issued_;
 }
 
 const TokenIssuer::Grant *TokenIssuer::Find(const std::string &authorization,

@@ -5,6 +5,7 @@
 #define ZEROBUS_SERVER_TOKEN_ISSUER_H
 
 #include <chrono>
+#include <cstdint>
 #include <map>
 #include <mutex>
 #include <string>
@@ -31,6 +32,9 @@ class TokenIssuer {
   // 401 or 403 as the HTTP status, 0 when allowed; `*message` says why not.
   int CheckWorkspace(const std::string &authorization, std::string *message) const;
 
+  // Tokens issued so far, so that tests see when a client asked for a new one.
+  int64_t issued() const;
+
  private:
   struct Grant {
     std::string table;
@@ -42,6 +46,7 @@ class TokenIssuer {
 
   mutable std::mutex mu_;
   std::map<std::string, Grant> grants_;
+  int64_t issued_ = 0;
 };
 
 }  // namespace zerobus::server

@@ -1,0 +1,341 @@
+// Authentication and TLS against a local server that speaks TLS with a self-signed authority
+// and demands OAuth tokens (secure_server.h), through the public C API: client credentials,
+// their failures, token renewal, tokens for another table, trust, and plaintext.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <chrono>
+#include <string>
+#include <thread>
+
+#include "secure_server.h"
+
+namespace zbtest {
+namespace {
+
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+
+bool Contains(const std::string &text, const std::string &part) {
+  return text.find(part) != std::string::npos;
+}
+
+Options Join(Options a, const Options &b) {
+  a.insert(a.end(), b.begin(), b.end());
+  return a;
+}
+
+zb_stream_info Info(zb_stream *stream) {
+  zb_stream_info info = ZB_STREAM_INFO_INIT;
+  EXPECT_EQ(zb_stream_get_info(stream, &info, nullptr), ZB_OK);
+  return info;
+}
+
+void FlushAndClose(zb_stream *stream) {
+  zb_error *error = nullptr;
+  EXPECT_EQ(zb_stream_flush(stream, 30000, &error), ZB_OK) << zb_error_message(error);
+  zb_error_free(error);
+  error = nullptr;
+  EXPECT_EQ(zb_stream_close(stream, 30000, &error), ZB_OK) << zb_error_message(error);
+  zb_error_free(error);
+}
+
+std::vector<int64_t> Ids(int64_t count) {
+  std::vector<int64_t> ids(count);
+  for (int64_t i = 0; i < count; ++i) ids[i] = i;
+  return ids;
+}
+
+// Every id below `count` is stored and no other: a replay after a broken call may store a
+// record twice (at-least-once), but none is lost.
+void ExpectAllStored(const std::vector<int64_t> &stored, int64_t count) {
+  std::vector<bool> seen(count, false);
+  for (int64_t id : stored) {
+    ASSERT_GE(id, 0);
+    ASSERT_LT(id, count);
+    seen[id] = true;
+  }
+  EXPECT_EQ(std::count(seen.begin(), seen.end(), false), 0);
+}
+
+// Fail at once rather than after recovery's default backoff.
+const Options kNoRetry = {{"recovery.retries", "0"}};
+
+TEST(AuthTls, ClientCredentialsAuthenticateAndIngest) {
+  SecureServer secure;
+  SdkPtr sdk = secure.NewSdk(secure.SdkOptions());
+  Opened opened = OpenJson(sdk.get(), kTable, SecureServer::ClientOptions());
+  ASSERT_EQ(opened.status, ZB_OK) << opened.message();
+  IngestJson(opened.stream.get(), 0, 200);
+  FlushAndClose(opened.stream.get());
+  EXPECT_EQ(secure.StoredIds(), Ids(200));
+  EXPECT_EQ(secure.server().tokens().issued(), 1);
+  // The library names itself to the server.
+  const std::vector<std::string> log = secure.log();
+  ASSERT_FALSE(log.empty());
+  EXPECT_TRUE(Contains(log[0], "client=libzerobus/" + std::string(zb_version_str()))) << log[0];
+}
+
+TEST(AuthTls, TheCustomAuthorityMayComeAsPemText) {
+  SecureServer secure;
+  SdkPtr sdk = secure.NewSdk(
+      {{"workspace.url", secure.server().workspace_url()}, {"tls.ca.pem", secure.ca_pem()}});
+  Opened opened = OpenJson(sdk.get(), kTable, SecureServer::ClientOptions());
+  ASSERT_EQ(opened.status, ZB_OK) << opened.message();
+  IngestJson(opened.stream.get(), 0, 10);
+  FlushAndClose(opened.stream.get());
+  EXPECT_EQ(secure.StoredIds(), Ids(10));
+}
+
+TEST(AuthTls, AWrongSecretFailsAtOnceWithTheServersMessage) {
+  SecureServer secure;
+  SdkPtr sdk = secure.NewSdk(secure.SdkOptions());
+  const std::string wrong = "not-the-s3cr3t";
+  const Clock::time_point start = Clock::now();
+  // Recovery as configured by default: a non-retryable failure must not wait for it.
+  Opened opened =
+      OpenJson(sdk.get(), kTable, {{"auth.client.id", kClientId}, {"auth.client.secret", wrong}});
+  EXPECT_LT(Clock::now() - start, 1500ms);
+  ASSERT_EQ(opened.status, ZB_ERR_AUTH);
+  EXPECT_EQ(zb_error_code(opened.error.get()), ZB_ERR_AUTH);
+  EXPECT_EQ(zb_error_is_retryable(opened.error.get()), 0);
+  EXPECT_EQ(zb_error_grpc_status(opened.error.get()), -1);
+  const std::string message = opened.message();
+  EXPECT_TRUE(Contains(message, "HTTP 401")) << message;
+  EXPECT_TRUE(Contains(message, "invalid_client: unknown client id or wrong secret")) << message;
+  EXPECT_FALSE(Contains(message, wrong)) << message;
+  EXPECT_FALSE(Contains(message, kClientSecret)) << message;
+  EXPECT_EQ(secure.server().total_stats().streams_opened, 0);
+}
+
+TEST(AuthTls, SecretsNeverReadBack) {
+  ConfigPtr config = MakeConfig(
+      Join(SecureServer::ClientOptions(),
+           {{"auth.token", "t0ken-value"}, {"proxy", "http://user:pr0xy-pass@127.0.0.1:3128"}}));
+  zb_config_property property = ZB_CONFIG_PROPERTY_INIT;
+  size_t keys = 0;
+  for (; zb_config_describe(keys, &property, nullptr) == ZB_OK; ++keys) {
+    char value[4096];
+    size_t size = sizeof value;
+    ASSERT_EQ(zb_config_get(config.get(), property.name, value, &size, nullptr), ZB_OK);
+    for (const char *secret : {kClientSecret, "t0ken-value", "pr0xy-pass"}) {
+      EXPECT_FALSE(Contains(value, secret)) << property.name;
+      EXPECT_FALSE(Contains(property.default_value, secret)) << property.name;
+      EXPECT_FALSE(Contains(property.description, secret)) << property.name;
+    }
+  }
+  EXPECT_GT(keys, 20u);
+  // A copy keeps the secrets hidden too, and still uses them.
+  zb_config *copy = nullptr;
+  ASSERT_EQ(zb_config_dup(config.get(), &copy, nullptr), ZB_OK);
+  char value[64];
+  size_t size = sizeof value;
+  ASSERT_EQ(zb_config_get(copy, "auth.client.secret", value, &size, nullptr), ZB_OK);
+  EXPECT_STREQ(value, "[hidden]");
+  zb_config_destroy(copy);
+}
+
+TEST(AuthTls, AKeptTokenServesReconnectionsAndARefusedOneIsReplaced) {
+  SecureServer secure;
+  SdkPtr sdk = secure.NewSdk(secure.SdkOptions());
+  Opened opened = OpenJson(sdk.get(), kTable,
+                           Join(SecureServer::ClientOptions(), {{"recovery.backoff.ms", "10"}}));
+  ASSERT_EQ(opened.status, ZB_OK) << opened.message();
+  zb_stream *stream = opened.stream.get();
+  IngestJson(stream, 0, 10);
+  ASSERT_EQ(zb_stream_flush(stream, 30000, nullptr), ZB_OK);
+
+  // A broken call: the reconnection presents the token the stream already has.
+  zerobus::server::FaultPlan plan;
+  plan.fail_after_records = 5;
+  secure.server().faults().Set(kTable, plan);
+  IngestJson(stream, 10, 10);
+  ASSERT_EQ(zb_stream_flush(stream, 30000, nullptr), ZB_OK);
+  EXPECT_EQ(Info(stream).recoveries, 1u);
+  EXPECT_EQ(secure.server().tokens().issued(), 1);
+
+  // Broken again, and the server refuses the kept token: the stream gets a new one.
+  plan.fail_after_records = 5;
+  plan.refuse_streams = 1;
+  plan.refuse_status = grpc::Status(grpc::StatusCode::UNAUTHENTICATED, "token revoked");
+  secure.server().faults().Set(kTable, plan);
+  IngestJson(stream, 20, 10);
+  FlushAndClose(stream);
+  EXPECT_EQ(Info(stream).recoveries, 2u);
+  EXPECT_EQ(secure.server().tokens().issued(), 2);
+  ExpectAllStored(secure.StoredIds(), 30);
+}
+
+TEST(AuthTls, AnExpiringTokenIsRenewedWithoutLosingRecords) {
+  // Tokens live 2 s and calls 3 s: each reconnection needs a token newer than the last.
+  SecureServer secure({/*token_lifetime=*/2s, /*stream_lifetime=*/3000ms});
+  SdkPtr sdk = secure.NewSdk(secure.SdkOptions());
+  Opened opened = OpenJson(sdk.get(), kTable,
+                           Join(SecureServer::ClientOptions(), {{"recovery.backoff.ms", "10"}}));
+  ASSERT_EQ(opened.status, ZB_OK) << opened.message();
+  zb_stream *stream = opened.stream.get();
+  int64_t ingested = 0;
+  const Clock::time_point deadline = Clock::now() + 30s;
+  while (Info(stream).recoveries < 2 && Clock::now() < deadline) {
+    IngestJson(stream, ingested, 10);
+    ingested += 10;
+    // A steady trickle, so that records are in flight whenever a call ends.
+    std::this_thread::sleep_for(20ms);
+  }
+  FlushAndClose(stream);
+  EXPECT_GE(Info(stream).recoveries, 2u);
+  EXPECT_GE(secure.server().tokens().issued(), 3);
+  ExpectAllStored(secure.StoredIds(), ingested);
+}
+
+TEST(AuthTls, ATokenForAnotherTableIsRefused) {
+  SecureServer secure;
+  SdkPtr sdk = secure.NewSdk(secure.SdkOptions());
+  const std::string other = secure.server().tokens().Issue("main.default.other", 3600s);
+  Opened opened = OpenJson(sdk.get(), kTable, {{"auth.token", other}});
+  ASSERT_EQ(opened.status, ZB_ERR_TRANSPORT) << opened.message();
+  EXPECT_EQ(zb_error_grpc_status(opened.error.get()), 7);  // PERMISSION_DENIED
+  EXPECT_EQ(zb_error_is_retryable(opened.error.get()), 0);
+  EXPECT_FALSE(Contains(opened.message(), other)) << opened.message();
+  // A token request for a table the workspace does not have is refused as well.
+  Opened missing = OpenJson(sdk.get(), "main.default.missing", SecureServer::ClientOptions());
+  ASSERT_EQ(missing.status, ZB_ERR_AUTH) << missing.message();
+  EXPECT_EQ(zb_error_is_retryable(missing.error.get()), 0);
+  EXPECT_TRUE(Contains(missing.message(), "not authorized")) << missing.message();
+  EXPECT_EQ(secure.server().total_stats().streams_opened, 0);
+}
+
+TEST(AuthTls, TheSelfSignedCertificateNeedsTheCustomAuthority) {
+  SecureServer secure;
+  // The system's trust store does not know the local authority: neither the token request...
+  SdkPtr untrusting = secure.NewSdk({{"workspace.url", secure.server().workspace_url()}});
+  Opened token = OpenJson(untrusting.get(), kTable, Join(SecureServer::ClientOptions(), kNoRetry));
+  ASSERT_EQ(token.status, ZB_ERR_AUTH) << token.message();
+  EXPECT_TRUE(Contains(token.message(), "certificate")) << token.message();
+  EXPECT_EQ(zb_error_is_retryable(token.error.get()), 1);
+  // ...nor the gRPC channel, with a valid token.
+  const std::string good = secure.server().tokens().Issue(kTable, 3600s);
+  Opened grpc = OpenJson(untrusting.get(), kTable, Join({{"auth.token", good}}, kNoRetry));
+  ASSERT_EQ(grpc.status, ZB_ERR_TRANSPORT) << grpc.message();
+  EXPECT_TRUE(Contains(grpc.message(), "certificate verify failed")) << grpc.message();
+  EXPECT_EQ(zb_error_grpc_status(grpc.error.get()), 14);  // UNAVAILABLE
+  EXPECT_EQ(secure.server().total_stats().streams_opened, 0);
+
+  // Trusting it, both work.
+  SdkPtr trusting = secure.NewSdk(secure.SdkOptions());
+  Opened opened = OpenJson(trusting.get(), kTable, {{"auth.token", good}});
+  ASSERT_EQ(opened.status, ZB_OK) << opened.message();
+  IngestJson(opened.stream.get(), 0, 5);
+  FlushAndClose(opened.stream.get());
+  EXPECT_EQ(secure.StoredIds(), Ids(5));
+}
+
+TEST(AuthTls, PlaintextToATlsServerFailsClearly) {
+  SecureServer secure;
+  ConfigPtr config = MakeConfig({{"transport.plaintext", "true"}});
+  zb_sdk *raw = nullptr;
+  ASSERT_EQ(zb_sdk_new(secure.address().c_str(), config.get(), &raw, nullptr), ZB_OK);
+  SdkPtr sdk(raw);
+  const std::string good = secure.server().tokens().Issue(kTable, 3600s);
+  Opened opened = OpenJson(sdk.get(), kTable, Join({{"auth.token", good}}, kNoRetry));
+  ASSERT_EQ(opened.status, ZB_ERR_TRANSPORT) << opened.message();
+  EXPECT_EQ(zb_error_grpc_status(opened.error.get()), 14);  // UNAVAILABLE
+  EXPECT_TRUE(Contains(opened.message(), "transport.plaintext")) << opened.message();
+  EXPECT_EQ(secure.server().total_stats().streams_opened, 0);
+}
+
+TEST(AuthTls, ConfigurationMistakesAreReportedBeforeAnyRequest) {
+  SecureServer secure;
+  SdkPtr sdk = secure.NewSdk(secure.SdkOptions());
+  struct Case {
+    Options options;
+    const char *table;
+    zb_status expected;
+    const char *says;
+  } cases[] = {
+      {{{"auth.client.id", kClientId}}, kTable, ZB_ERR_INVALID_ARG, "go together"},
+      {{{"auth.client.secret", kClientSecret}}, kTable, ZB_ERR_INVALID_ARG, "go together"},
+      {Join(SecureServer::ClientOptions(), {{"auth.token", "t"}}), kTable, ZB_ERR_INVALID_ARG,
+       "more than one source"},
+      {SecureServer::ClientOptions(), "main.events", ZB_ERR_INVALID_TARGET, "three"},
+      {SecureServer::ClientOptions(), "main.default.bad-name", ZB_ERR_INVALID_TARGET, "letters"},
+  };
+  for (const Case &c : cases) {
+    Opened opened = OpenJson(sdk.get(), c.table, c.options);
+    EXPECT_EQ(opened.status, c.expected) << opened.message();
+    EXPECT_TRUE(Contains(opened.message(), c.says)) << opened.message();
+    EXPECT_FALSE(Contains(opened.message(), kClientSecret)) << opened.message();
+  }
+  // Client credentials without a workspace to ask.
+  SdkPtr no_workspace = secure.NewSdk({{"tls.ca.file", secure.ca_file()}});
+  Opened opened = OpenJson(no_workspace.get(), kTable, SecureServer::ClientOptions());
+  EXPECT_EQ(opened.status, ZB_ERR_INVALID_ARG);
+  EXPECT_TRUE(Contains(opened.message(), "workspace.url")) << opened.message();
+  // An authority file that cannot be read, or holds no certificate.
+  for (const std::string &file : {std::string("/nonexistent/ca.pem"), std::string("/dev/null")}) {
+    ConfigPtr config = MakeConfig({{"tls.ca.file", file}});
+    zb_sdk *raw = nullptr;
+    zb_error *error = nullptr;
+    EXPECT_EQ(zb_sdk_new(secure.server().endpoint().c_str(), config.get(), &raw, &error),
+              ZB_ERR_INVALID_VALUE);
+    EXPECT_TRUE(Contains(zb_error_message(error), "tls.ca.file")) << zb_error_message(error);
+    EXPECT_EQ(raw, nullptr);
+    zb_error_free(error);
+  }
+  EXPECT_EQ(secure.server().tokens().issued(), 0);
+  EXPECT_EQ(secure.server().total_stats().streams_opened, 0);
+}
+
+TEST(AuthTls, AnUnreachableTokenEndpointIsRetryable) {
+  SecureServer secure;
+  // A port nothing listens on: where the server's gRPC side was before it stopped.
+  std::string closed_url;
+  {
+    SecureServer gone;
+    closed_url = gone.server().workspace_url();
+  }
+  SdkPtr sdk = secure.NewSdk({{"workspace.url", closed_url}, {"tls.ca.file", secure.ca_file()}});
+  Opened opened = OpenJson(sdk.get(), kTable, Join(SecureServer::ClientOptions(), kNoRetry));
+  ASSERT_EQ(opened.status, ZB_ERR_AUTH) << opened.message();
+  EXPECT_EQ(zb_error_is_retryable(opened.error.get()), 1);
+  EXPECT_TRUE(Contains(opened.message(), closed_url)) << opened.message();
+}
+
+// A headers provider supplies the credentials itself; the library still adds what it did not.
+struct ProviderState {
+  std::string token;
+  int calls = 0;
+};
+
+zb_status ProvideToken(zb_headers *headers, void *user_data) {
+  auto *state = static_cast<ProviderState *>(user_data);
+  ++state->calls;
+  const std::string authorization = "Bearer " + state->token;
+  zb_status status = zb_headers_add(headers, "authorization", authorization.c_str(), nullptr);
+  if (status == ZB_OK) status = zb_headers_add(headers, "x-zerobus-sdk", "my-app/2.0", nullptr);
+  return status;
+}
+
+TEST(AuthTls, AHeadersProviderMaySupplyTheTokenAndItsOwnName) {
+  SecureServer secure;
+  SdkPtr sdk = secure.NewSdk(secure.SdkOptions());
+  ProviderState state{secure.server().tokens().Issue(kTable, 3600s)};
+  ConfigPtr config = MakeConfig({});
+  ASSERT_EQ(zb_config_set_headers_provider(config.get(), ProvideToken, &state, nullptr, nullptr),
+            ZB_OK);
+  zb_stream *stream = nullptr;
+  ASSERT_EQ(
+      zb_stream_new(sdk.get(), kTable, ZB_RECORD_JSON, nullptr, 0, config.get(), &stream, nullptr),
+      ZB_OK);
+  StreamPtr owned(stream);
+  IngestJson(stream, 0, 3);
+  FlushAndClose(stream);
+  EXPECT_EQ(state.calls, 1);
+  EXPECT_EQ(secure.StoredIds(), Ids(3));
+  const std::vector<std::string> log = secure.log();
+  ASSERT_FALSE(log.empty());
+  EXPECT_TRUE(Contains(log[0], "client=my-app/2.0")) << log[0];
+}
+
+}  // namespace
+}  // namespace zbtest

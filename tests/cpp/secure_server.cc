@@ -1,0 +1,122 @@
+#include "secure_server.h"
+
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "core/schema/ddl_parser.h"
+#include "server/tls_certificate.h"
+
+namespace zbtest {
+
+ConfigPtr MakeConfig(const Options &options) {
+  zb_config *raw = nullptr;
+  EXPECT_EQ(zb_config_new(&raw, nullptr), ZB_OK);
+  ConfigPtr config(raw);
+  for (const auto &[key, value] : options) {
+    zb_error *error = nullptr;
+    EXPECT_EQ(zb_config_set(config.get(), key.c_str(), value.c_str(), &error), ZB_OK)
+        << key << ": " << zb_error_message(error);
+    zb_error_free(error);
+  }
+  return config;
+}
+
+Opened OpenJson(zb_sdk *sdk, const std::string &table, const Options &options) {
+  ConfigPtr config = MakeConfig(options);
+  zb_stream *stream = nullptr;
+  zb_error *error = nullptr;
+  Opened opened;
+  opened.status =
+      zb_stream_new(sdk, table.c_str(), ZB_RECORD_JSON, nullptr, 0, config.get(), &stream, &error);
+  opened.stream.reset(stream);
+  opened.error.reset(error);
+  EXPECT_EQ(opened.status == ZB_OK, stream != nullptr);
+  return opened;
+}
+
+void IngestJson(zb_stream *stream, int64_t first, int64_t count) {
+  for (int64_t id = first; id < first + count; ++id) {
+    const std::string record = R"({"id": )" + std::to_string(id) + R"(, "msg": "m"})";
+    zb_error *error = nullptr;
+    ASSERT_EQ(zb_stream_ingest_json(stream, record.data(), record.size(), nullptr, &error), ZB_OK)
+        << zb_error_message(error);
+  }
+}
+
+SecureServer::SecureServer(Settings settings) {
+  zerobus::server::TlsFiles files;
+  std::string error;
+  EXPECT_TRUE(
+      zerobus::server::EnsureSelfSignedCertificate(dir_.path(), "127.0.0.1", &files, &error))
+      << error;
+  ca_file_ = files.ca_file;
+  zerobus::server::ServerOptions options;
+  options.tls_cert_file = files.cert_file;
+  options.tls_key_file = files.key_file;
+  options.http_port = 0;
+  options.auth = zerobus::server::ClientCredentials{kClientId, kClientSecret};
+  options.token_lifetime = settings.token_lifetime;
+  options.stream_lifetime = settings.stream_lifetime;
+  options.close_signal_lead = settings.stream_lifetime / 3;
+  options.data_dir = dir_.path();
+  // As the service: no token, and no stream, for a table the workspace does not have.
+  options.accept_undeclared_tables = false;
+  options.tables.resize(1);
+  EXPECT_TRUE(zerobus::schema::ParseTableDdl(std::string(kTable) + " (id BIGINT, msg STRING)",
+                                             &options.tables[0], &error))
+      << error;
+  options.log = [this](const std::string &line) {
+    std::lock_guard<std::mutex> lock(log_mu_);
+    log_.push_back(line);
+  };
+  server_ = zerobus::server::Server::Start(std::move(options), &error);
+  EXPECT_NE(server_, nullptr) << error;
+}
+
+std::string SecureServer::address() const {
+  return "127.0.0.1:" + std::to_string(server_->port());
+}
+
+std::string SecureServer::ca_pem() const {
+  std::string pem;
+  std::string error;
+  EXPECT_TRUE(zerobus::server::ReadTextFile(ca_file_, &pem, &error)) << error;
+  return pem;
+}
+
+Options SecureServer::SdkOptions() const {
+  return {{"workspace.url", server_->workspace_url()}, {"tls.ca.file", ca_file_}};
+}
+
+Options SecureServer::ClientOptions() {
+  return {{"auth.client.id", kClientId}, {"auth.client.secret", kClientSecret}};
+}
+
+SdkPtr SecureServer::NewSdk(const Options &options) const {
+  ConfigPtr config = MakeConfig(options);
+  zb_sdk *sdk = nullptr;
+  zb_error *error = nullptr;
+  EXPECT_EQ(zb_sdk_new(server_->endpoint().c_str(), config.get(), &sdk, &error), ZB_OK)
+      << zb_error_message(error);
+  zb_error_free(error);
+  return SdkPtr(sdk);
+}
+
+std::vector<int64_t> SecureServer::StoredIds() const {
+  std::vector<int64_t> ids;
+  const int64_t count = server_->rows().Count(kTable);
+  for (int64_t index = 0; index < count; ++index) {
+    std::optional<zerobus::server::Record> row = server_->rows().Get(kTable, index);
+    if (!row) break;
+    ids.push_back(nlohmann::json::parse(row->data).at("id").get<int64_t>());
+  }
+  return ids;
+}
+
+std::vector<std::string> SecureServer::log() const {
+  std::lock_guard<std::mutex> lock(log_mu_);
+  return log_;
+}
+
+}  // namespace zbtest
