@@ -176,7 +176,12 @@ class ProtoDecoder : public RecordDecoder {
                            item, &value)
                   : ScalarJson(entry, value_field, -1, type.children[1], item, &value);
       if (!error.empty()) return error;
-      (*out)[key.is_string() ? key.get<std::string>() : key.dump()] = std::move(value);
+      // Object keys are text, spelled as a JSON record spells them: "true", not "1".
+      const std::string key_text = key.is_string() ? key.get<std::string>()
+                                   : type.children[0].kind == schema::DeltaKind::kBoolean
+                                       ? (key == 1 ? "true" : "false")
+                                       : key.dump();
+      (*out)[key_text] = std::move(value);
     }
     return "";
   }

@@ -1,5 +1,6 @@
 #include "core/schema/ddl_parser.h"
 
+#include <algorithm>
 #include <cctype>
 #include <set>
 
@@ -29,6 +30,16 @@ class DdlParser {
 
   bool Parse(TableSchema *table, std::string *error) {
     if (!Tokenize() || !ParseStatement(table)) {
+      *error = error_;
+      return false;
+    }
+    return true;
+  }
+
+  // A type on its own, all of the text.
+  bool ParseLoneType(DeltaType *type, std::string *error) {
+    if (!Tokenize() || !ParseType(type, 1) ||
+        (Peek().kind != Token::kEnd && !Fail(Peek(), "unexpected text after the type"))) {
       *error = error_;
       return false;
     }
@@ -193,12 +204,8 @@ class DdlParser {
   }
 
   static bool IsValidName(const std::string &name, bool column) {
-    if (name.empty()) return false;
-    if (column && std::isdigit(static_cast<unsigned char>(name[0]))) return false;
-    for (char c : name) {
-      if (!IsNameChar(c)) return false;
-    }
-    return true;
+    if (column) return IsValidColumnName(name);
+    return !name.empty() && std::all_of(name.begin(), name.end(), IsNameChar);
   }
 
   // name TYPE [NOT NULL] [COMMENT '...']; inside a STRUCT a ':' may follow the name.
@@ -298,40 +305,17 @@ class DdlParser {
       if (!ExpectPunct('<') || !ParseType(&type->children[0], depth + 1) || !ExpectPunct('>')) {
         return false;
       }
-      // The service cannot map these to protobuf (zerobus-service.md §4.1).
-      const DeltaKind element = type->children[0].kind;
-      if (element == DeltaKind::kArray || element == DeltaKind::kMap) {
-        return Fail(at, "ARRAY of ARRAY or MAP is not supported; wrap the inner type in a STRUCT");
-      }
-      return true;
+      return CheckNesting(*type, at);
     }
     if (word == "map") {
       type->kind = DeltaKind::kMap;
       type->children.resize(2);
-      const Token &key_at = Peek(1);
-      if (!ExpectPunct('<') || !ParseType(&type->children[0], depth + 1)) return false;
-      const Token &value_at = Peek(1);
-      if (!ExpectPunct(',') || !ParseType(&type->children[1], depth + 1) || !ExpectPunct('>')) {
+      const Token &at = Peek(1);
+      if (!ExpectPunct('<') || !ParseType(&type->children[0], depth + 1) || !ExpectPunct(',') ||
+          !ParseType(&type->children[1], depth + 1) || !ExpectPunct('>')) {
         return false;
       }
-      switch (type->children[0].kind) {
-        case DeltaKind::kString:
-        case DeltaKind::kVarchar:
-        case DeltaKind::kChar:
-        case DeltaKind::kBoolean:
-        case DeltaKind::kTinyint:
-        case DeltaKind::kSmallint:
-        case DeltaKind::kInt:
-        case DeltaKind::kBigint:
-          break;
-        default:
-          return Fail(key_at, "MAP keys must be an integer type, BOOLEAN or STRING");
-      }
-      const DeltaKind value = type->children[1].kind;
-      if (value == DeltaKind::kArray || value == DeltaKind::kMap) {
-        return Fail(value_at, "MAP values may not be ARRAY or MAP; wrap them in a STRUCT");
-      }
-      return true;
+      return CheckNesting(*type, at);
     }
     if (word == "struct") {
       type->kind = DeltaKind::kStruct;
@@ -350,6 +334,11 @@ class DdlParser {
       return ExpectPunct('>');
     }
     return Fail(token, "unknown or unsupported type");
+  }
+
+  bool CheckNesting(const DeltaType &type, const Token &at) {
+    const char *unsupported = UnsupportedNesting(type);
+    return unsupported == nullptr || Fail(at, unsupported);
   }
 
   std::string_view ddl_;
@@ -427,6 +416,11 @@ std::vector<Statement> SplitStatements(std::string_view text) {
 bool ParseTableDdl(std::string_view ddl, TableSchema *table, std::string *error) {
   *table = TableSchema{};
   return DdlParser(ddl).Parse(table, error);
+}
+
+bool ParseTypeText(std::string_view text, DeltaType *type, std::string *error) {
+  *type = DeltaType{};
+  return DdlParser(text).ParseLoneType(type, error);
 }
 
 bool ParseSchemaText(std::string_view text, std::vector<TableSchema> *tables, std::string *error) {

@@ -22,6 +22,11 @@ namespace zerobus::schema {
 // Parses one statement. On failure returns false and says what and where in `*error`.
 bool ParseTableDdl(std::string_view ddl, TableSchema *table, std::string *error);
 
+// Parses one column type as DDL and Unity Catalog's type_text spell it ("bigint",
+// "decimal(10,2)", "array<struct<a:int>>"), Spark's primitive names of type_json ("long",
+// "integer", "short", "byte") included. On failure returns false and says why in `*error`.
+bool ParseTypeText(std::string_view text, DeltaType *type, std::string *error);
+
 // Parses a schema file: statements separated by ';', or one per line when a statement fits on
 // its line; `--` starts a comment. Fails on the first bad statement (naming its line) and on a
 // table defined twice.

@@ -116,6 +116,42 @@ const char *TypeName(const DeltaType &type) {
   return "";
 }
 
+const char *UnsupportedNesting(const DeltaType &type) {
+  if (type.kind == DeltaKind::kArray) {
+    const DeltaKind element = type.children.at(0).kind;
+    if (element == DeltaKind::kArray || element == DeltaKind::kMap) {
+      return "ARRAY of ARRAY or MAP is not supported; wrap the inner type in a STRUCT";
+    }
+  } else if (type.kind == DeltaKind::kMap) {
+    switch (type.children.at(0).kind) {
+      case DeltaKind::kString:
+      case DeltaKind::kVarchar:
+      case DeltaKind::kChar:
+      case DeltaKind::kBoolean:
+      case DeltaKind::kTinyint:
+      case DeltaKind::kSmallint:
+      case DeltaKind::kInt:
+      case DeltaKind::kBigint:
+        break;
+      default:
+        return "MAP keys must be an integer type, BOOLEAN or STRING";
+    }
+    const DeltaKind value = type.children.at(1).kind;
+    if (value == DeltaKind::kArray || value == DeltaKind::kMap) {
+      return "MAP values may not be ARRAY or MAP; wrap them in a STRUCT";
+    }
+  }
+  return nullptr;
+}
+
+bool IsValidColumnName(const std::string &name) {
+  if (name.empty() || std::isdigit(static_cast<unsigned char>(name[0]))) return false;
+  for (char c : name) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_') return false;
+  }
+  return true;
+}
+
 bool SameColumnName(const std::string &a, const std::string &b) {
   if (a.size() != b.size()) return false;
   for (size_t i = 0; i < a.size(); ++i) {

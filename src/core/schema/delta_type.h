@@ -72,6 +72,15 @@ std::string TypeText(const DeltaType &type);
 // Unity Catalog's ColumnTypeName for the top level of `type`: "LONG" for BIGINT, "ARRAY", ...
 const char *TypeName(const DeltaType &type);
 
+// Why the service cannot map the top level of `type` to protobuf (zerobus-service.md §4.1): an
+// ARRAY of ARRAY or MAP, a MAP keyed by anything but an integer type, BOOLEAN or STRING, or a
+// MAP of ARRAY or MAP. Null when it can.
+const char *UnsupportedNesting(const DeltaType &type);
+
+// Whether `name` may name a column or STRUCT field: ASCII letters, digits and '_', not empty,
+// not starting with a digit.
+bool IsValidColumnName(const std::string &name);
+
 // Whether two names denote the same column: Delta compares column names case-insensitively.
 bool SameColumnName(const std::string &a, const std::string &b);
 

@@ -1,0 +1,339 @@
+#include "core/schema/json_encoder.h"
+
+#include <charconv>
+#include <cmath>
+#include <cstring>
+#include <limits>
+
+#include <absl/time/time.h>
+#include <nlohmann/json.hpp>
+
+#include "core/schema/proto_schema.h"
+#include "core/schema/value_checks.h"
+
+namespace zerobus::schema {
+namespace {
+
+using nlohmann::json;
+
+enum WireType : uint32_t { kVarint = 0, kFixed64 = 1, kLengthDelimited = 2, kFixed32 = 5 };
+
+constexpr int64_t kSecondsPerDay = 86400;
+
+void PutVarint(uint64_t value, std::string *out) {
+  while (value >= 0x80) {
+    out->push_back(static_cast<char>((value & 0x7F) | 0x80));
+    value >>= 7;
+  }
+  out->push_back(static_cast<char>(value));
+}
+
+void PutTag(int32_t number, WireType wire_type, std::string *out) {
+  PutVarint((static_cast<uint64_t>(number) << 3) | wire_type, out);
+}
+
+void PutLittleEndian(uint64_t bits, int bytes, std::string *out) {
+  for (int i = 0; i < bytes; ++i) out->push_back(static_cast<char>(bits >> (8 * i)));
+}
+
+void PutBytes(int32_t number, std::string_view bytes, std::string *out) {
+  PutTag(number, kLengthDelimited, out);
+  PutVarint(bytes.size(), out);
+  out->append(bytes);
+}
+
+std::string Got(const json &value) {
+  return std::string("got ") + value.type_name() + " " +
+         value.dump(-1, ' ', false, json::error_handler_t::replace).substr(0, 40);
+}
+
+bool ParseInteger(std::string_view text, int64_t *value) {
+  const char *end = text.data() + text.size();
+  const auto result = std::from_chars(text.data(), end, *value);
+  return !text.empty() && result.ec == std::errc() && result.ptr == end;
+}
+
+// RFC 3339 with a zone (TIMESTAMP), or a zone-less wall-clock time (TIMESTAMP_NTZ), read as
+// microseconds since the epoch. A space may stand for the 'T'.
+bool ParseTimestamp(std::string text, bool zoned, int64_t *micros) {
+  if (text.size() > 10 && text[10] == ' ') text[10] = 'T';
+  absl::Time time;
+  std::string ignored;
+  const bool parsed =
+      zoned ? absl::ParseTime(absl::RFC3339_full, text, &time, &ignored)
+            : absl::ParseTime("%Y-%m-%d%ET%H:%M:%E*S", text, absl::UTCTimeZone(), &time, &ignored);
+  if (!parsed) return false;
+  *micros = absl::ToUnixMicros(time);
+  return true;
+}
+
+bool ParseDate(const std::string &text, int64_t *days) {
+  absl::Time time;
+  std::string ignored;
+  if (!absl::ParseTime("%Y-%m-%d", text, absl::UTCTimeZone(), &time, &ignored)) return false;
+  *days = absl::ToUnixSeconds(time) / kSecondsPerDay;  // midnight: an exact multiple
+  return true;
+}
+
+class Encoder {
+ public:
+  bool Record(std::string_view text, const TableSchema &table, std::string *out) {
+    json record;
+    try {
+      record = json::parse(text);
+    } catch (const json::parse_error &e) {
+      error_ = std::string("record is not valid JSON: ") + e.what();
+      return false;
+    }
+    if (!record.is_object()) {
+      error_ = "record is not a JSON object, " + Got(record);
+      return false;
+    }
+    return Message(record, table.columns, "", "of " + table.full_name, out);
+  }
+
+  const std::string &error() const { return error_; }
+
+ private:
+  bool Fail(const std::string &path, const std::string &what) {
+    error_ = "column '" + path + "': " + what;
+    return false;
+  }
+
+  // The fields of one message; `prefix` leads every path ("loc." inside STRUCT column loc).
+  bool Message(const json &object, const std::vector<DeltaField> &fields, const std::string &prefix,
+               const std::string &owner, std::string *out) {
+    std::vector<const json *> values(fields.size(), nullptr);
+    for (const auto &item : object.items()) {
+      const DeltaField *field = FindField(fields, item.key());
+      if (field == nullptr) {
+        error_ =
+            (prefix.empty() ? "record" : "column '" + prefix.substr(0, prefix.size() - 1) + "'") +
+            " has key '" + item.key() + "', which is not a " +
+            (prefix.empty() ? "column " + owner : std::string("field of the STRUCT"));
+        return false;
+      }
+      values[static_cast<size_t>(field - fields.data())] = &item.value();
+    }
+    for (size_t i = 0; i < fields.size(); ++i) {
+      const DeltaField &field = fields[i];
+      const std::string path = prefix + field.name;
+      if (values[i] == nullptr || values[i]->is_null()) {
+        if (!field.nullable) return Fail(path, "is NOT NULL but the record has no value");
+        continue;
+      }
+      if (!Field(*values[i], field.type, FieldNumber(i), path, out)) return false;
+    }
+    return true;
+  }
+
+  bool Field(const json &value, const DeltaType &type, int32_t number, const std::string &path,
+             std::string *out) {
+    if (type.kind == DeltaKind::kArray) {
+      if (!value.is_array()) return Fail(path, "expected an array, " + Got(value));
+      for (size_t i = 0; i < value.size(); ++i) {
+        const std::string item = path + "[" + std::to_string(i) + "]";
+        if (value[i].is_null()) return Fail(item, "array elements cannot be null");
+        if (!Single(value[i], type.children[0], number, item, out)) return false;
+      }
+      return true;
+    }
+    if (type.kind == DeltaKind::kMap) {
+      if (!value.is_object()) return Fail(path, "expected an object, " + Got(value));
+      std::string entry;
+      for (const auto &item : value.items()) {
+        const std::string item_path = path + "[\"" + item.key() + "\"]";
+        entry.clear();
+        if (!MapKey(item.key(), type.children[0], item_path, &entry)) return false;
+        if (item.value().is_null()) return Fail(item_path, "a map value cannot be null");
+        if (!Single(item.value(), type.children[1], 2, item_path, &entry)) return false;
+        PutBytes(number, entry, out);
+      }
+      return true;
+    }
+    return Single(value, type, number, path, out);
+  }
+
+  // JSON object keys are strings: an integer or BOOLEAN key is read from its text.
+  bool MapKey(const std::string &key, const DeltaType &type, const std::string &path,
+              std::string *out) {
+    if (type.kind == DeltaKind::kBoolean) {
+      if (key != "true" && key != "false") {
+        return Fail(path, "a BOOLEAN map key must be \"true\" or \"false\"");
+      }
+      return Single(json(key == "true"), type, 1, path, out);
+    }
+    return Single(json(key), type, 1, path, out);
+  }
+
+  // One value (an element, for ARRAY; a key or value, for MAP) as field `number`.
+  bool Single(const json &value, const DeltaType &type, int32_t number, const std::string &path,
+              std::string *out) {
+    switch (type.kind) {
+      case DeltaKind::kString:
+      case DeltaKind::kVarchar:
+      case DeltaKind::kChar:
+        return Text(value, type, number, path, out);
+      case DeltaKind::kBoolean:
+        if (!value.is_boolean()) return Fail(path, "expected true or false, " + Got(value));
+        PutTag(number, kVarint, out);
+        PutVarint(value.get<bool>() ? 1 : 0, out);
+        return true;
+      case DeltaKind::kTinyint:
+      case DeltaKind::kSmallint:
+      case DeltaKind::kInt:
+      case DeltaKind::kBigint:
+      case DeltaKind::kDate:
+      case DeltaKind::kTimestamp:
+      case DeltaKind::kTimestampNtz: {
+        int64_t integer = 0;
+        if (!Integer(value, type, path, &integer)) return false;
+        PutTag(number, kVarint, out);
+        // Negative int32 values too are ten-byte sign-extended varints, as protobuf has them.
+        PutVarint(static_cast<uint64_t>(integer), out);
+        return true;
+      }
+      case DeltaKind::kFloat:
+      case DeltaKind::kDouble: {
+        double real = 0;
+        if (!Real(value, path, &real)) return false;
+        if (type.kind == DeltaKind::kFloat) {
+          const auto narrow = static_cast<float>(real);
+          uint32_t bits;
+          std::memcpy(&bits, &narrow, sizeof bits);
+          PutTag(number, kFixed32, out);
+          PutLittleEndian(bits, 4, out);
+        } else {
+          uint64_t bits;
+          std::memcpy(&bits, &real, sizeof bits);
+          PutTag(number, kFixed64, out);
+          PutLittleEndian(bits, 8, out);
+        }
+        return true;
+      }
+      case DeltaKind::kDecimal: {
+        const std::string text = value.is_string() ? value.get<std::string>() : value.dump();
+        if (!value.is_string() && !value.is_number()) {
+          return Fail(path, "DECIMAL values are strings such as \"12.30\", " + Got(value));
+        }
+        const std::string problem = CheckDecimal(type, text);
+        if (!problem.empty()) return Fail(path, problem);
+        PutBytes(number, text, out);
+        return true;
+      }
+      case DeltaKind::kBinary: {
+        std::string bytes;
+        if (!value.is_string() || !DecodeBase64(value.get_ref<const std::string &>(), &bytes)) {
+          return Fail(path, "BINARY values are base64 strings, " + Got(value));
+        }
+        PutBytes(number, bytes, out);
+        return true;
+      }
+      case DeltaKind::kVariant: {
+        const std::string text = value.is_string() ? value.get<std::string>() : value.dump();
+        const std::string problem = CheckVariant(text);
+        if (!problem.empty()) return Fail(path, problem);
+        PutBytes(number, text, out);
+        return true;
+      }
+      case DeltaKind::kStruct: {
+        if (!value.is_object()) return Fail(path, "expected an object, " + Got(value));
+        std::string nested;
+        if (!Message(value, type.fields, path + ".", "", &nested)) return false;
+        PutBytes(number, nested, out);
+        return true;
+      }
+      case DeltaKind::kArray:
+      case DeltaKind::kMap:
+        break;  // UnsupportedNesting() keeps these out of elements, keys and values
+    }
+    return Fail(path, "has a type that cannot be encoded: " + TypeText(type));
+  }
+
+  bool Text(const json &value, const DeltaType &type, int32_t number, const std::string &path,
+            std::string *out) {
+    if (!value.is_string()) return Fail(path, "expected a string, " + Got(value));
+    const std::string &text = value.get_ref<const std::string &>();
+    const std::string problem = CheckText(type, text);
+    if (!problem.empty()) return Fail(path, problem);
+    PutBytes(number, text, out);
+    return true;
+  }
+
+  bool Integer(const json &value, const DeltaType &type, const std::string &path,
+               int64_t *integer) {
+    const bool is_time =
+        type.kind == DeltaKind::kTimestamp || type.kind == DeltaKind::kTimestampNtz;
+    if (value.is_number_unsigned()) {
+      if (value.get<uint64_t>() > uint64_t{std::numeric_limits<int64_t>::max()}) {
+        return Fail(path, value.dump() + " is out of range for " + TypeText(type));
+      }
+      *integer = static_cast<int64_t>(value.get<uint64_t>());
+    } else if (value.is_number_integer()) {
+      *integer = value.get<int64_t>();
+    } else if (!value.is_string()) {
+      return Fail(path, type.kind == DeltaKind::kDate
+                            ? "DATE values are integer days or \"YYYY-MM-DD\", " + Got(value)
+                        : is_time ? "TIMESTAMP values are integer microseconds or RFC 3339 text, " +
+                                        Got(value)
+                                  : "expected an integer, " + Got(value));
+    } else if (!ParseInteger(value.get_ref<const std::string &>(), integer)) {
+      const std::string &text = value.get_ref<const std::string &>();
+      if (type.kind == DeltaKind::kDate) {
+        if (!ParseDate(text, integer)) {
+          return Fail(path, "'" + text + "' is not a date of the form YYYY-MM-DD");
+        }
+      } else if (type.kind == DeltaKind::kTimestamp) {
+        if (!ParseTimestamp(text, /*zoned=*/true, integer)) {
+          return Fail(path, "'" + text +
+                                "' is not an RFC 3339 timestamp with a zone, such as "
+                                "2026-11-24T09:30:00Z");
+        }
+      } else if (type.kind == DeltaKind::kTimestampNtz) {
+        if (!ParseTimestamp(text, /*zoned=*/false, integer)) {
+          return Fail(path, "'" + text +
+                                "' is not a timestamp without a zone, such as "
+                                "2026-11-24T09:30:00.123456");
+        }
+      } else {
+        return Fail(path, "expected an integer, " + Got(value));
+      }
+    }
+    const std::string problem = CheckIntegerRange(type, *integer);
+    return problem.empty() || Fail(path, problem);
+  }
+
+  bool Real(const json &value, const std::string &path, double *real) {
+    if (value.is_number()) {
+      *real = value.get<double>();
+      return true;
+    }
+    if (value == "NaN") {
+      *real = std::numeric_limits<double>::quiet_NaN();
+    } else if (value == "Infinity") {
+      *real = std::numeric_limits<double>::infinity();
+    } else if (value == "-Infinity") {
+      *real = -std::numeric_limits<double>::infinity();
+    } else {
+      return Fail(path, "expected a number, " + Got(value));
+    }
+    return true;
+  }
+
+  std::string error_;
+};
+
+}  // namespace
+
+bool JsonEncoder::Encode(std::string_view record, std::string *out, std::string *error) const {
+  const size_t before = out->size();
+  Encoder encoder;
+  if (!encoder.Record(record, *table_, out)) {
+    out->resize(before);
+    *error = encoder.error();
+    return false;
+  }
+  return true;
+}
+
+}  // namespace zerobus::schema
