@@ -7,7 +7,8 @@ packages=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libcmocka-dev libgtest-dev libgmock-dev libbenchmark-dev
   abigail-tools
-  libsqlite3-dev libcpp-httplib-dev nlohmann-json3-dev libssl-dev
+  libsqlite3-dev libcpp-httplib-dev nlohmann-json3-dev libssl-dev libcurl4-openssl-dev
+  tinyproxy
 )
 
 sudo_if_needed=()
