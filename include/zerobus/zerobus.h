@@ -99,7 +99,9 @@ typedef int32_t zb_status;
 #define ZB_ERR_TRANSPORT 12
 /** The server broke the protocol (an unexpected message, an ack that goes backwards). */
 #define ZB_ERR_PROTOCOL 13
-/** The headers provider failed or gave headers that cannot be sent. */
+/** Authentication failed: the OAuth token request (retryable for a 5xx answer or a network
+ *  failure, not for a 4xx answer, whose message the error carries), or the headers provider,
+ *  which failed or gave headers that cannot be sent. */
 #define ZB_ERR_AUTH 14
 /** The call is not allowed in the object's current state or from the calling thread. */
 #define ZB_ERR_STATE 15
@@ -178,7 +180,8 @@ ZB_API void zb_config_destroy(zb_config *cfg);
  *  says what is accepted). The config is unchanged on failure. */
 ZB_API zb_status zb_config_set(zb_config *cfg, const char *key, const char *value, zb_error **err);
 
-/** Reads option `key` as text. Secret values (auth.token) read back as "[hidden]".
+/** Reads option `key` as text. Secret values (auth.token, auth.client.secret, the password of
+ *  a proxy URL) read back as "[hidden]".
  *  @param buf receives the value and a NUL when `*size` is large enough; may be NULL to ask
  *  for the size.
  *  @param size in: the capacity of `buf`; out: the bytes the value needs, NUL included.
@@ -230,10 +233,12 @@ ZB_API zb_status zb_headers_add(zb_headers *headers, const char *name, const cha
 typedef zb_status (*zb_headers_cb)(zb_headers *headers, void *user_data);
 
 /** Registers the stream's headers provider, replacing any earlier one (whose free_user_data
- *  runs when nothing holds it any more). Streams created from this config share it. Without a
- *  provider, a stream sends `authorization: Bearer <auth.token>` when auth.token is set.
- *  The library adds x-databricks-zerobus-table-name and x-zerobus-sdk unless the provider set
- *  them.
+ *  runs when nothing holds it any more). Streams created from this config share it. A stream
+ *  has one source of credentials: a provider, auth.token (sent as `authorization: Bearer
+ *  <token>`), or OAuth client credentials (auth.client.id and auth.client.secret); more than
+ *  one makes zb_stream_new() fail with ZB_ERR_INVALID_ARG. The library adds
+ *  x-databricks-zerobus-table-name and x-zerobus-sdk (libzerobus/<version>) unless the
+ *  provider set them.
  *  @param cb the provider, or NULL to remove it (a free_user_data given with NULL runs at once).
  *  @param free_user_data may be NULL; runs exactly once, on the thread that drops the last
  *  holder (zb_config_destroy(), a later zb_config_set_headers_provider() or zb_stream_destroy()).
@@ -301,15 +306,21 @@ ZB_API zb_status zb_config_set_wakeup(zb_config *cfg, zb_wakeup_cb cb, void *use
 /* SDK: one endpoint, one shared connection                                                  */
 /* ----------------------------------------------------------------------------------------- */
 
-/** A Zerobus endpoint. Streams of one SDK share one HTTP/2 connection. Thread-safe. */
+/** A Zerobus endpoint. Streams of one SDK share one HTTP/2 connection unless they ask for
+ *  their own (stream.own.connection). Thread-safe. */
 
-/** Creates an SDK for `endpoint`: "host[:port]" or "https://host[:port]" (TLS with the system's
- *  trust store) or "http://host:port" (plaintext, for local servers). No network I/O happens
- *  here; the connection opens with the first stream.
+/** Creates an SDK for `endpoint`: "host[:port]" or "https://host[:port]", TLS with the system's
+ *  trust store (or tls.ca.file / tls.ca.pem). Plaintext only with transport.plaintext=true
+ *  ("http://host:port" or a host alone), for local servers. The workspace id that OAuth token
+ *  requests name is the host's first label. The proxy (the proxy option, or the environment's
+ *  grpc_proxy, https_proxy, http_proxy and no_proxy) and tls.ca.file are read here. No network
+ *  I/O happens here; the connection opens with the first stream.
  *  @param cfg SDK options (scope "sdk" in docs/CONFIGURATION.md), copied; NULL means defaults.
  *  @param out receives the SDK, owned by the caller (zb_sdk_destroy()).
  *  @return ZB_OK; ZB_ERR_INVALID_ARG if `endpoint` or `out` is NULL; ZB_ERR_INVALID_TARGET for
- *  a malformed endpoint; ZB_ERR_NO_MEMORY. */
+ *  a malformed endpoint, workspace.url or proxy URL, or an http:// endpoint without
+ *  transport.plaintext=true; ZB_ERR_INVALID_VALUE when tls.ca.file cannot be read or holds no
+ *  certificate; ZB_ERR_NO_MEMORY. */
 ZB_API zb_status zb_sdk_new(const char *endpoint, const zb_config *cfg, zb_sdk **out,
                             zb_error **err);
 
@@ -331,7 +342,8 @@ typedef int32_t zb_record_type;
 #define ZB_RECORD_JSON 2
 
 /** Opens a stream into `table_name` ("catalog.schema.table") and returns once the server has
- *  accepted it. Connection attempts are retried as recovery.* configures.
+ *  accepted it. Connection attempts are retried as recovery.* configures; with OAuth client
+ *  credentials each attempt first gets a token (see auth.client.id).
  *  @param record_type ZB_RECORD_PROTO or ZB_RECORD_JSON.
  *  @param descriptor for ZB_RECORD_PROTO: a serialized google.protobuf.DescriptorProto of the
  *  record message, copied; for ZB_RECORD_JSON: NULL with descriptor_len 0.
@@ -339,8 +351,10 @@ typedef int32_t zb_record_type;
  *  @param out receives the stream, owned by the caller (zb_stream_close(), zb_stream_destroy()).
  *  @return ZB_OK; ZB_ERR_INVALID_ARG for NULL pointers, an unknown record type or a descriptor
  *  given to a JSON stream; ZB_ERR_INVALID_TARGET for a malformed table name or a descriptor
- *  that does not parse; ZB_ERR_AUTH; ZB_ERR_TRANSPORT with the gRPC status when the server
- *  refused the stream or could not be reached; ZB_ERR_TIMEOUT; ZB_ERR_NO_MEMORY. */
+ *  that does not parse (checked before any network I/O, as is the choice of credentials:
+ *  ZB_ERR_INVALID_ARG for more than one source, or client credentials without workspace.url);
+ *  ZB_ERR_AUTH; ZB_ERR_TRANSPORT with the gRPC status when the server refused the stream or
+ *  could not be reached; ZB_ERR_TIMEOUT; ZB_ERR_NO_MEMORY. */
 ZB_API zb_status zb_stream_new(zb_sdk *sdk, const char *table_name, zb_record_type record_type,
                                const void *descriptor, size_t descriptor_len, const zb_config *cfg,
                                zb_stream **out, zb_error **err);
