@@ -37,9 +37,13 @@ void CopyUtf8(Napi::Env env, Napi::Value value, std::string &out) {
 // UTF-8 into `utf8`. Strings are JSON text and so are refused on protobuf streams.
 std::pair<const char *, size_t> RecordBytes(Napi::Env env, Napi::Value value,
                                             zb_record_type record_type, std::string &utf8) {
-  if (value.IsTypedArray() && value.As<Napi::TypedArray>().TypedArrayType() == napi_uint8_array) {
-    auto bytes = value.As<Napi::Uint8Array>();
-    return {reinterpret_cast<const char *>(bytes.Data()), bytes.ByteLength()};
+  // One napi call on the hot path: it fails for anything that is not a typed array.
+  napi_typedarray_type type;
+  size_t length = 0;
+  void *data = nullptr;
+  if (napi_get_typedarray_info(env, value, &type, &length, &data, nullptr, nullptr) == napi_ok &&
+      type == napi_uint8_array) {
+    return {static_cast<const char *>(data), length};
   }
   if (value.IsString()) {
     if (record_type != ZB_RECORD_JSON) {
