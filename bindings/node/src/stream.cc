@@ -325,7 +325,7 @@ Napi::Value NativeStream::Poll(const Napi::CallbackInfo &info) {
   Napi::Array result = Napi::Array::New(env);
   if (destroyed_) return result;
   std::vector<zb_event> &events = data_->event_scratch();
-  events.assign(kMaxEventsPerPoll, zb_event ZB_EVENT_INIT);
+  if (events.size() != kMaxEventsPerPoll) events.assign(kMaxEventsPerPoll, zb_event ZB_EVENT_INIT);
   size_t count = 0;
   zb_error *err = nullptr;
   zb_status status =
