@@ -1,0 +1,108 @@
+//! A Rust client for Databricks Zerobus Ingest over libzerobus, the native C library: stream
+//! protobuf or JSON records into a Unity Catalog table, with durable acknowledgements,
+//! recovery and at-least-once delivery.
+//!
+//! An [`Sdk`] names an endpoint; [`Sdk::create_stream`] opens a [`Stream`] into a table.
+//! Ingest copies each record, gives it an offset and returns; an [`Ack`] later says which
+//! offsets became durable (or which never will). Acks go to a closure
+//! ([`StreamOptions::on_ack`]) or wait in the stream for [`Stream::acks`]. Both types are
+//! `Send + Sync`; dropping a stream destroys it, and when drop returns no callback of it runs
+//! any more.
+//!
+//! ```no_run
+//! use std::time::Duration;
+//! use zerobus::{Ack, RecordFormat, Sdk, StreamOptions};
+//!
+//! # fn main() -> zerobus::Result<()> {
+//! let sdk = Sdk::new("http://127.0.0.1:50051")?;
+//! let options = StreamOptions::new().on_ack(|ack| {
+//!     if let Ack::Failed { error, .. } = &ack {
+//!         eprintln!("records {:?} not delivered: {error}", ack.offsets());
+//!     }
+//! });
+//! let stream = sdk.create_stream("main.default.events", RecordFormat::Json, &options)?;
+//! let offset = stream.ingest_json(r#"{"id": 1, "payload": "hello"}"#)?;
+//! stream.wait_for_offset(offset, Duration::from_secs(10))?;
+//! stream.close(Duration::from_secs(10))?;
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! Errors are [`Error`] values with a [`code`](Error::code), a [`message`](Error::message) and
+//! [`is_retryable`](Error::is_retryable). The library is found through pkg-config when the
+//! `zerobus-sys` crate builds.
+#![warn(missing_docs)]
+
+mod ack;
+mod callbacks;
+mod error;
+mod options;
+mod sdk;
+mod stream;
+
+use std::ffi::CString;
+use std::time::Duration;
+
+pub use ack::Ack;
+pub use error::{Error, ErrorCode, Result};
+pub use options::{SdkOptions, StreamOptions};
+pub use sdk::{RecordFormat, Sdk};
+pub use stream::{Acks, Record, Records, Stream, StreamInfo, StreamState};
+use zerobus_sys as sys;
+
+/// The version of the libzerobus loaded at run time, as "MAJOR.MINOR.PATCH".
+pub fn library_version() -> &'static str {
+    // SAFETY: zb_version_str() returns a static NUL-terminated string.
+    unsafe { std::ffi::CStr::from_ptr(sys::zb_version_str()) }
+        .to_str()
+        .unwrap_or_default()
+}
+
+/// A timeout in the C ABI's milliseconds: rounded up, so that a short timeout still waits;
+/// one too long for it (over 24 days, `Duration::MAX` say) waits without limit.
+pub(crate) fn timeout_ms(timeout: Duration) -> i32 {
+    i32::try_from(timeout.as_nanos().div_ceil(1_000_000)).unwrap_or(sys::ZB_TIMEOUT_INFINITE)
+}
+
+/// `text` as a C string for an argument named `what`.
+pub(crate) fn c_string(what: &str, text: &str) -> Result<CString> {
+    CString::new(text).map_err(|_| {
+        Error::new(
+            ErrorCode::INVALID_ARG,
+            format!("the {what} contains a NUL byte"),
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timeouts_round_up_to_milliseconds_and_saturate_to_infinite() {
+        assert_eq!(timeout_ms(Duration::ZERO), 0);
+        assert_eq!(timeout_ms(Duration::from_nanos(1)), 1);
+        assert_eq!(timeout_ms(Duration::from_micros(1500)), 2);
+        assert_eq!(timeout_ms(Duration::from_millis(i32::MAX as u64)), i32::MAX);
+        assert_eq!(timeout_ms(Duration::from_millis(i32::MAX as u64 + 1)), -1);
+        assert_eq!(timeout_ms(Duration::MAX), sys::ZB_TIMEOUT_INFINITE);
+    }
+
+    #[test]
+    fn a_nul_byte_is_an_invalid_argument() {
+        let error = c_string("table name", "a\0b").unwrap_err();
+        assert_eq!(error.code(), ErrorCode::INVALID_ARG);
+        assert_eq!(error.message(), "the table name contains a NUL byte");
+    }
+
+    #[test]
+    fn the_library_version_is_the_one_declared() {
+        let declared = format!(
+            "{}.{}.{}",
+            sys::ZB_VERSION_MAJOR,
+            sys::ZB_VERSION_MINOR,
+            sys::ZB_VERSION_PATCH
+        );
+        assert_eq!(library_version(), declared);
+    }
+}

@@ -1,0 +1,288 @@
+//! Builders for the options of an SDK and of a stream, turned into a `zb_config` when the SDK
+//! or stream is created.
+
+use std::fmt;
+use std::ptr::{NonNull, null_mut};
+use std::sync::Arc;
+use std::time::Duration;
+
+use zerobus_sys as sys;
+
+use crate::callbacks::{self, AckCallback, WakeupCallback};
+use crate::error::{Result, call};
+use crate::{Ack, c_string, timeout_ms};
+
+/// The one option whose value `Debug` must not print.
+const AUTH_TOKEN: &str = "auth.token";
+
+/// Options of an [`Sdk`](crate::Sdk): the keys of scope "sdk" in `docs/CONFIGURATION.md`.
+///
+/// A builder: each method returns the options with one more setting, and a later setting of a
+/// key replaces an earlier one. Values are checked by the library when the SDK is created,
+/// which fails with [`ErrorCode::UNKNOWN_KEY`](crate::ErrorCode::UNKNOWN_KEY) or
+/// [`ErrorCode::INVALID_VALUE`](crate::ErrorCode::INVALID_VALUE) and the library's message.
+#[derive(Clone, Default)]
+pub struct SdkOptions {
+    settings: Settings,
+}
+
+impl SdkOptions {
+    /// Every option at its default.
+    pub fn new() -> SdkOptions {
+        SdkOptions::default()
+    }
+
+    /// Sets any option by its key and textual value, as `docs/CONFIGURATION.md` lists them.
+    pub fn set(mut self, key: impl Into<String>, value: impl Into<String>) -> SdkOptions {
+        self.settings.set(key.into(), value.into());
+        self
+    }
+
+    /// How often gRPC pings the server while a stream is open (`grpc.keepalive.time.ms`).
+    pub fn keepalive_time(self, interval: Duration) -> SdkOptions {
+        self.set("grpc.keepalive.time.ms", timeout_ms(interval).to_string())
+    }
+
+    /// How long gRPC waits for the answer to a ping (`grpc.keepalive.timeout.ms`).
+    pub fn keepalive_timeout(self, timeout: Duration) -> SdkOptions {
+        self.set("grpc.keepalive.timeout.ms", timeout_ms(timeout).to_string())
+    }
+
+    pub(crate) fn config(&self) -> Result<Config> {
+        self.settings.config()
+    }
+}
+
+impl fmt::Debug for SdkOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SdkOptions")
+            .field("settings", &self.settings)
+            .finish()
+    }
+}
+
+/// Options of a [`Stream`](crate::Stream): the keys of scope "stream" in
+/// `docs/CONFIGURATION.md`, and how the stream reports acknowledgements.
+///
+/// A builder like [`SdkOptions`]. Without [`on_ack`](Self::on_ack), acknowledgements queue up
+/// in the stream and are read with [`Stream::acks`](crate::Stream::acks) or
+/// [`Stream::poll`](crate::Stream::poll). Cloning the options shares their callbacks.
+#[derive(Clone, Default)]
+pub struct StreamOptions {
+    settings: Settings,
+    on_ack: Option<Arc<AckCallback>>,
+    on_wakeup: Option<Arc<WakeupCallback>>,
+}
+
+impl StreamOptions {
+    /// Every option at its default, acknowledgements delivered by polling.
+    pub fn new() -> StreamOptions {
+        StreamOptions::default()
+    }
+
+    /// Sets any option by its key and textual value, as `docs/CONFIGURATION.md` lists them.
+    pub fn set(mut self, key: impl Into<String>, value: impl Into<String>) -> StreamOptions {
+        self.settings.set(key.into(), value.into());
+        self
+    }
+
+    /// The most records held until acknowledged (`stream.max.inflight.records`); ingest waits
+    /// while the window is full.
+    pub fn max_inflight_records(self, records: u64) -> StreamOptions {
+        self.set("stream.max.inflight.records", records.to_string())
+    }
+
+    /// The most bytes of records held until acknowledged (`stream.max.inflight.bytes`).
+    pub fn max_inflight_bytes(self, bytes: u64) -> StreamOptions {
+        self.set("stream.max.inflight.bytes", bytes.to_string())
+    }
+
+    /// The largest request sent (`stream.max.request.bytes`); larger records are rejected.
+    pub fn max_request_bytes(self, bytes: u64) -> StreamOptions {
+        self.set("stream.max.request.bytes", bytes.to_string())
+    }
+
+    /// How long an ingest call waits for room in a full window before it fails with
+    /// [`ErrorCode::QUEUE_FULL`](crate::ErrorCode::QUEUE_FULL) (`stream.ingest.timeout.ms`).
+    /// `Duration::ZERO` never waits; `Duration::MAX` waits without limit.
+    pub fn ingest_timeout(self, timeout: Duration) -> StreamOptions {
+        self.set("stream.ingest.timeout.ms", timeout_ms(timeout).to_string())
+    }
+
+    /// How long the stream waits for the server while records are unacknowledged before it
+    /// treats the connection as dead (`stream.ack.timeout.ms`).
+    pub fn ack_timeout(self, timeout: Duration) -> StreamOptions {
+        self.set("stream.ack.timeout.ms", timeout_ms(timeout).to_string())
+    }
+
+    /// Whether retryable failures are retried by reconnecting and replaying every
+    /// unacknowledged record (`recovery.enable`, on by default).
+    pub fn recovery(self, enable: bool) -> StreamOptions {
+        self.set("recovery.enable", enable.to_string())
+    }
+
+    /// The time one connection attempt may take (`recovery.timeout.ms`).
+    pub fn recovery_timeout(self, timeout: Duration) -> StreamOptions {
+        self.set("recovery.timeout.ms", timeout_ms(timeout).to_string())
+    }
+
+    /// The delay before the first retried connection attempt, doubled for each further one
+    /// (`recovery.backoff.ms`).
+    pub fn recovery_backoff(self, delay: Duration) -> StreamOptions {
+        self.set("recovery.backoff.ms", timeout_ms(delay).to_string())
+    }
+
+    /// The longest delay between two connection attempts (`recovery.backoff.max.ms`).
+    pub fn recovery_backoff_max(self, delay: Duration) -> StreamOptions {
+        self.set("recovery.backoff.max.ms", timeout_ms(delay).to_string())
+    }
+
+    /// Connection attempts after the first before a failure is final (`recovery.retries`).
+    pub fn recovery_retries(self, retries: u32) -> StreamOptions {
+        self.set("recovery.retries", retries.to_string())
+    }
+
+    /// How long a stream told by the server that its call will end waits for the acks of
+    /// what it sent before it reconnects (`stream.paused.max.wait.ms`); `Duration::MAX` waits
+    /// as long as the server grants.
+    pub fn paused_max_wait(self, wait: Duration) -> StreamOptions {
+        self.set("stream.paused.max.wait.ms", timeout_ms(wait).to_string())
+    }
+
+    /// A bearer token sent as `authorization: Bearer <token>` (`auth.token`). `Debug` hides it.
+    pub fn auth_token(self, token: impl Into<String>) -> StreamOptions {
+        self.set(AUTH_TOKEN, token)
+    }
+
+    /// Delivers every [`Ack`] of the stream to `callback` instead of queueing it for polling.
+    ///
+    /// The callback runs on one thread the library owns, one ack at a time in offset order,
+    /// never on the thread that ingests, flushes or closes; it may call any method of the
+    /// stream. It should return quickly: acks queue up behind it. A panic in it is caught at
+    /// the boundary (the panic hook reports it as usual) and delivery goes on with the next
+    /// ack. The callback is dropped once the stream is dropped and these options (and their
+    /// clones) are gone.
+    pub fn on_ack(mut self, callback: impl Fn(Ack) + Send + Sync + 'static) -> StreamOptions {
+        self.on_ack = Some(Arc::new(callback));
+        self
+    }
+
+    /// Calls `wakeup` each time the stream's ack queue turns from empty to non-empty, for
+    /// polling from an event loop: after a wakeup, poll until the queue is empty.
+    ///
+    /// It runs on a thread the library owns, must not block and must not call the stream
+    /// (signal your loop instead). Panics are caught as in [`on_ack`](Self::on_ack).
+    pub fn on_wakeup(mut self, wakeup: impl Fn() + Send + Sync + 'static) -> StreamOptions {
+        self.on_wakeup = Some(Arc::new(wakeup));
+        self
+    }
+
+    pub(crate) fn config(&self) -> Result<Config> {
+        let config = self.settings.config()?;
+        if let Some(on_ack) = &self.on_ack {
+            let (user_data, free_user_data) = callbacks::register(Arc::clone(on_ack));
+            // SAFETY: user_data is a boxed Arc<AckCallback>, what deliver_ack expects; the
+            // library owns it from here on and frees it exactly once with free_user_data,
+            // also if the call fails.
+            call(|err| unsafe {
+                sys::zb_config_set_event_callback(
+                    config.raw.as_ptr(),
+                    Some(callbacks::deliver_ack),
+                    user_data,
+                    free_user_data,
+                    err,
+                )
+            })?;
+        }
+        if let Some(on_wakeup) = &self.on_wakeup {
+            let (user_data, free_user_data) = callbacks::register(Arc::clone(on_wakeup));
+            // SAFETY: as above, with a boxed Arc<WakeupCallback> for wake.
+            call(|err| unsafe {
+                sys::zb_config_set_wakeup(
+                    config.raw.as_ptr(),
+                    Some(callbacks::wake),
+                    user_data,
+                    free_user_data,
+                    err,
+                )
+            })?;
+        }
+        Ok(config)
+    }
+}
+
+impl fmt::Debug for StreamOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("StreamOptions")
+            .field("settings", &self.settings)
+            .field("on_ack", &self.on_ack.is_some())
+            .field("on_wakeup", &self.on_wakeup.is_some())
+            .finish()
+    }
+}
+
+/// Options as key and value text, in the order they were set.
+#[derive(Clone, Default)]
+struct Settings(Vec<(String, String)>);
+
+impl Settings {
+    fn set(&mut self, key: String, value: String) {
+        self.0.retain(|(earlier, _)| *earlier != key);
+        self.0.push((key, value));
+    }
+
+    fn config(&self) -> Result<Config> {
+        let mut raw = null_mut();
+        // SAFETY: `raw` is a valid out parameter.
+        call(|err| unsafe { sys::zb_config_new(&mut raw, err) })?;
+        let config = Config {
+            raw: NonNull::new(raw).expect("zb_config_new() succeeded without a config"),
+        };
+        for (key, value) in &self.0 {
+            let (key, value) = (
+                c_string("option key", key)?,
+                c_string("option value", value)?,
+            );
+            // SAFETY: the config is live; both strings are NUL-terminated and only borrowed.
+            call(|err| unsafe {
+                sys::zb_config_set(config.raw.as_ptr(), key.as_ptr(), value.as_ptr(), err)
+            })?;
+        }
+        Ok(config)
+    }
+}
+
+impl fmt::Debug for Settings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_map()
+            .entries(self.0.iter().map(|(key, value)| {
+                (
+                    key,
+                    if key == AUTH_TOKEN {
+                        "[hidden]"
+                    } else {
+                        value.as_str()
+                    },
+                )
+            }))
+            .finish()
+    }
+}
+
+/// A `zb_config` owned by the crate for the duration of one constructor call.
+pub(crate) struct Config {
+    raw: NonNull<sys::zb_config>,
+}
+
+impl Config {
+    pub(crate) fn as_ptr(&self) -> *const sys::zb_config {
+        self.raw.as_ptr()
+    }
+}
+
+impl Drop for Config {
+    fn drop(&mut self) {
+        // SAFETY: the config is live and owned by self; the constructors copied what they need.
+        unsafe { sys::zb_config_destroy(self.raw.as_ptr()) }
+    }
+}

@@ -1,0 +1,445 @@
+//! A stream of records into one table.
+
+use std::collections::VecDeque;
+use std::fmt;
+use std::ptr::{NonNull, null_mut};
+use std::time::Duration;
+
+use zerobus_sys as sys;
+
+use crate::error::{Result, call};
+use crate::{Ack, timeout_ms};
+
+/// How many events one [`Stream::acks`] poll takes from the library at most.
+const ACKS_PER_POLL: usize = 64;
+
+/// A stream of records into one table, opened with [`Sdk::create_stream`](crate::Sdk::create_stream).
+///
+/// Every record gets a logical offset, 0, 1, 2, … in the order it was accepted; ingest copies
+/// the record and returns at once, and the record becomes durable when an [`Ack`] covers its
+/// offset. Acks go to the [`on_ack`](crate::StreamOptions::on_ack) callback when one was set,
+/// else they queue up for [`acks`](Self::acks) / [`poll`](Self::poll).
+///
+/// `Send + Sync`: every method may be called from any number of threads at once (share the
+/// stream in an `Arc`). Dropping it closes it at once if [`close`](Self::close) was not called,
+/// abandoning records not yet acknowledged, and then destroys it: when drop returns, no
+/// callback of the stream is running or will run.
+pub struct Stream {
+    raw: NonNull<sys::zb_stream>,
+}
+
+// SAFETY: zerobus.h allows every zb_stream_* function from any thread at once, except
+// zb_stream_destroy(), which only Drop calls, with the stream exclusively borrowed.
+unsafe impl Send for Stream {}
+// SAFETY: as above.
+unsafe impl Sync for Stream {}
+
+impl Stream {
+    /// # Safety
+    /// `raw` is a live stream that the caller owns and hands over.
+    pub(crate) unsafe fn from_raw(raw: *mut sys::zb_stream) -> Stream {
+        Stream {
+            raw: NonNull::new(raw).expect("a stream was created as NULL"),
+        }
+    }
+
+    /// Accepts one protobuf record (a serialized message of the stream's descriptor) and
+    /// returns its offset. The bytes are copied before the call returns. When the in-flight
+    /// window is full, waits up to the options' `ingest_timeout` for room.
+    ///
+    /// # Errors
+    /// [`ErrorCode::EMPTY_RECORD`](crate::ErrorCode::EMPTY_RECORD);
+    /// [`ErrorCode::RECORD_TOO_LARGE`](crate::ErrorCode::RECORD_TOO_LARGE);
+    /// [`ErrorCode::RECORD_TYPE`](crate::ErrorCode::RECORD_TYPE) on a JSON stream;
+    /// [`ErrorCode::QUEUE_FULL`](crate::ErrorCode::QUEUE_FULL);
+    /// [`ErrorCode::CLOSED`](crate::ErrorCode::CLOSED) after [`close`](Self::close); after the
+    /// stream failed, the error it failed with.
+    pub fn ingest_proto(&self, record: &[u8]) -> Result<u64> {
+        let mut offset = 0;
+        // SAFETY: the stream is live; the record is borrowed for the call.
+        call(|err| unsafe {
+            sys::zb_stream_ingest_proto(
+                self.raw.as_ptr(),
+                record.as_ptr().cast(),
+                record.len(),
+                &mut offset,
+                err,
+            )
+        })?;
+        Ok(offset)
+    }
+
+    /// Accepts one JSON object on a JSON stream and returns its offset, as
+    /// [`ingest_proto`](Self::ingest_proto) does; [`ErrorCode::RECORD_TYPE`](crate::ErrorCode::RECORD_TYPE)
+    /// on a protobuf stream.
+    pub fn ingest_json(&self, record: &str) -> Result<u64> {
+        let mut offset = 0;
+        // SAFETY: the stream is live; the record is borrowed for the call.
+        call(|err| unsafe {
+            sys::zb_stream_ingest_json(
+                self.raw.as_ptr(),
+                record.as_ptr().cast(),
+                record.len(),
+                &mut offset,
+                err,
+            )
+        })?;
+        Ok(offset)
+    }
+
+    /// Accepts protobuf records as one unit, all or none, with consecutive offsets, in one
+    /// request; returns the offset of the last. Errors as [`ingest_proto`](Self::ingest_proto),
+    /// plus [`ErrorCode::EMPTY_BATCH`](crate::ErrorCode::EMPTY_BATCH) for no records and
+    /// [`ErrorCode::RECORD_TOO_LARGE`](crate::ErrorCode::RECORD_TOO_LARGE) for a batch that
+    /// does not fit into one request.
+    pub fn ingest_proto_batch<R: AsRef<[u8]>>(&self, records: &[R]) -> Result<u64> {
+        let (pointers, lens) = batch(records.iter().map(AsRef::as_ref));
+        let mut offset = 0;
+        // SAFETY: the stream is live; the arrays and the records they point to are borrowed
+        // for the call and hold `lens.len()` entries.
+        call(|err| unsafe {
+            sys::zb_stream_ingest_proto_batch(
+                self.raw.as_ptr(),
+                pointers.as_ptr().cast(),
+                lens.as_ptr(),
+                lens.len(),
+                &mut offset,
+                err,
+            )
+        })?;
+        Ok(offset)
+    }
+
+    /// Accepts JSON objects as one unit on a JSON stream, as
+    /// [`ingest_proto_batch`](Self::ingest_proto_batch) does.
+    pub fn ingest_json_batch<R: AsRef<str>>(&self, records: &[R]) -> Result<u64> {
+        let (pointers, lens) = batch(records.iter().map(|record| record.as_ref().as_bytes()));
+        let mut offset = 0;
+        // SAFETY: as in ingest_proto_batch().
+        call(|err| unsafe {
+            sys::zb_stream_ingest_json_batch(
+                self.raw.as_ptr(),
+                pointers.as_ptr().cast(),
+                lens.as_ptr(),
+                lens.len(),
+                &mut offset,
+                err,
+            )
+        })?;
+        Ok(offset)
+    }
+
+    /// Waits up to `timeout` until the record at `offset` is durable. Runs no callback.
+    ///
+    /// # Errors
+    /// [`ErrorCode::TIMEOUT`](crate::ErrorCode::TIMEOUT);
+    /// [`ErrorCode::INVALID_ARG`](crate::ErrorCode::INVALID_ARG) for an offset never issued;
+    /// the stream's error if it failed or was closed before the offset was acknowledged.
+    pub fn wait_for_offset(&self, offset: u64, timeout: Duration) -> Result<()> {
+        // SAFETY: the stream is live.
+        call(|err| unsafe {
+            sys::zb_stream_wait_for_offset(self.raw.as_ptr(), offset, timeout_ms(timeout), err)
+        })
+    }
+
+    /// Waits up to `timeout` until every record accepted before the call is durable. Runs no
+    /// callback.
+    ///
+    /// # Errors
+    /// [`ErrorCode::TIMEOUT`](crate::ErrorCode::TIMEOUT) (the stream keeps going); the stream's
+    /// error if it failed.
+    pub fn flush(&self, timeout: Duration) -> Result<()> {
+        // SAFETY: the stream is live.
+        call(|err| unsafe { sys::zb_stream_flush(self.raw.as_ptr(), timeout_ms(timeout), err) })
+    }
+
+    /// Closes the stream gracefully: stops accepting records, waits up to `timeout` for every
+    /// accepted record to be acknowledged, ends the call, and waits until the ack callback has
+    /// been given every ack queued so far (unless called from that callback). Records still
+    /// unacknowledged get a [`Ack::Failed`] and stay retrievable with
+    /// [`unacked`](Self::unacked). A second call returns what the first returned.
+    ///
+    /// # Errors
+    /// [`ErrorCode::TIMEOUT`](crate::ErrorCode::TIMEOUT) when records were left
+    /// unacknowledged (the message counts them); the stream's error if it failed.
+    pub fn close(&self, timeout: Duration) -> Result<()> {
+        // SAFETY: the stream is live.
+        call(|err| unsafe { sys::zb_stream_close(self.raw.as_ptr(), timeout_ms(timeout), err) })
+    }
+
+    /// A snapshot of the stream's state and counters.
+    pub fn info(&self) -> Result<StreamInfo> {
+        let mut info = sys::ZB_STREAM_INFO_INIT;
+        // SAFETY: the stream is live; `info` has its struct_size set.
+        call(|err| unsafe { sys::zb_stream_get_info(self.raw.as_ptr(), &mut info, err) })?;
+        Ok(StreamInfo {
+            state: StreamState(info.state),
+            records_accepted: info.records_accepted,
+            records_acked: info.records_acked,
+            records_in_flight: info.records_in_flight,
+            bytes_in_flight: info.bytes_in_flight,
+            recoveries: info.recoveries,
+            records_replayed: info.records_replayed,
+        })
+    }
+
+    /// Takes up to `max_acks` acks from the stream's queue, oldest first, waiting up to
+    /// `timeout` for the first (`Duration::ZERO` returns at once); an empty vector when none
+    /// came. Acks that arrive while an earlier one is still queued are merged into it. Poll
+    /// from one thread at a time: concurrent polls are safe but split the acks between them.
+    ///
+    /// # Errors
+    /// [`ErrorCode::STATE`](crate::ErrorCode::STATE) when the stream has an
+    /// [`on_ack`](crate::StreamOptions::on_ack) callback.
+    pub fn poll(&self, max_acks: usize, timeout: Duration) -> Result<Vec<Ack>> {
+        let mut events = vec![sys::ZB_EVENT_INIT; max_acks];
+        let mut count = 0;
+        // SAFETY: the stream is live; `events` holds `max_acks` events of the size given.
+        call(|err| unsafe {
+            sys::zb_stream_poll(
+                self.raw.as_ptr(),
+                events.as_mut_ptr(),
+                size_of::<sys::zb_event>(),
+                events.len(),
+                timeout_ms(timeout),
+                &mut count,
+                err,
+            )
+        })?;
+        Ok(events[..count]
+            .iter()
+            .filter_map(|event| {
+                // SAFETY: each polled event's error is NULL or a live error the caller owns;
+                // it is copied, then freed exactly once.
+                unsafe {
+                    let ack = Ack::from_event(event);
+                    sys::zb_error_free(event.error);
+                    ack
+                }
+            })
+            .collect())
+    }
+
+    /// An iterator over the stream's acks as they come: each item waits up to `timeout`, and
+    /// the iterator ends when none came in that time. A poll that fails (see
+    /// [`poll`](Self::poll)) is its last item.
+    pub fn acks(&self, timeout: Duration) -> Acks<'_> {
+        Acks {
+            stream: self,
+            timeout,
+            pending: VecDeque::new(),
+            done: false,
+        }
+    }
+
+    /// A copy of every record accepted and not yet acknowledged, in offset order. After a
+    /// failure or a timed-out close, these are exactly the records of the [`Ack::Failed`]
+    /// ranges; carry on with [`recreate`](Self::recreate) or ingest them elsewhere.
+    pub fn unacked(&self) -> Result<Records> {
+        let mut raw = null_mut();
+        // SAFETY: the stream is live; `raw` is an out parameter.
+        call(|err| unsafe { sys::zb_stream_unacked(self.raw.as_ptr(), &mut raw, err) })?;
+        Ok(Records {
+            raw: NonNull::new(raw).expect("zb_stream_unacked() succeeded without a list"),
+        })
+    }
+
+    /// Opens a new stream like this one (same SDK, table, format, options and callbacks) and
+    /// ingests into it, in order, every record this one left unacknowledged: the way to carry
+    /// on after a failure or a timed-out close. Replayed records may be stored twice if the
+    /// server had made them durable without acknowledging them (at-least-once). The new
+    /// stream's offsets start at 0; this one is unchanged.
+    ///
+    /// # Errors
+    /// [`ErrorCode::STATE`](crate::ErrorCode::STATE) while this stream is neither failed nor
+    /// closed; any error of [`Sdk::create_stream`](crate::Sdk::create_stream) or of ingest.
+    pub fn recreate(&self) -> Result<Stream> {
+        let mut raw = null_mut();
+        // SAFETY: the stream is live; `raw` is an out parameter.
+        call(|err| unsafe { sys::zb_stream_recreate(self.raw.as_ptr(), &mut raw, err) })?;
+        // SAFETY: zb_stream_recreate() succeeded, so `raw` is a new stream the caller owns.
+        Ok(unsafe { Stream::from_raw(raw) })
+    }
+}
+
+impl Drop for Stream {
+    fn drop(&mut self) {
+        // SAFETY: the stream is live and exclusively borrowed, so no other call runs on it.
+        unsafe { sys::zb_stream_destroy(self.raw.as_ptr()) }
+    }
+}
+
+impl fmt::Debug for Stream {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Stream")
+            .field("info", &self.info())
+            .finish()
+    }
+}
+
+/// Pointers and lengths of a batch's records, for the C arrays.
+fn batch<'a>(records: impl Iterator<Item = &'a [u8]>) -> (Vec<*const u8>, Vec<usize>) {
+    records
+        .map(|record| (record.as_ptr(), record.len()))
+        .unzip()
+}
+
+/// The iterator of [`Stream::acks`].
+#[derive(Debug)]
+pub struct Acks<'a> {
+    stream: &'a Stream,
+    timeout: Duration,
+    pending: VecDeque<Ack>,
+    done: bool,
+}
+
+impl Iterator for Acks<'_> {
+    type Item = Result<Ack>;
+
+    fn next(&mut self) -> Option<Result<Ack>> {
+        if self.pending.is_empty() && !self.done {
+            match self.stream.poll(ACKS_PER_POLL, self.timeout) {
+                Ok(acks) => {
+                    self.done = acks.is_empty();
+                    self.pending.extend(acks);
+                }
+                Err(error) => {
+                    self.done = true;
+                    return Some(Err(error));
+                }
+            }
+        }
+        self.pending.pop_front().map(Ok)
+    }
+}
+
+/// The state of a stream.
+///
+/// A newtype rather than an enum because the library may add states.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct StreamState(sys::zb_stream_state);
+
+impl StreamState {
+    /// Connected: records flow to the server.
+    pub const OPEN: StreamState = StreamState(sys::ZB_STREAM_OPEN);
+    /// Reconnecting after a retryable failure; ingest is still accepted.
+    pub const RECOVERING: StreamState = StreamState(sys::ZB_STREAM_RECOVERING);
+    /// The server announced it will close the call: acks drain, new records wait for the
+    /// next connection.
+    pub const PAUSED: StreamState = StreamState(sys::ZB_STREAM_PAUSED);
+    /// Failed for good; every call reports the error it failed with.
+    pub const FAILED: StreamState = StreamState(sys::ZB_STREAM_FAILED);
+    /// Closed by [`Stream::close`].
+    pub const CLOSED: StreamState = StreamState(sys::ZB_STREAM_CLOSED);
+
+    /// The state's number in the C ABI (`zb_stream_state`).
+    pub const fn raw(self) -> i32 {
+        self.0
+    }
+}
+
+impl fmt::Debug for StreamState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            StreamState::OPEN => f.write_str("OPEN"),
+            StreamState::RECOVERING => f.write_str("RECOVERING"),
+            StreamState::PAUSED => f.write_str("PAUSED"),
+            StreamState::FAILED => f.write_str("FAILED"),
+            StreamState::CLOSED => f.write_str("CLOSED"),
+            StreamState(other) => write!(f, "StreamState({other})"),
+        }
+    }
+}
+
+/// A snapshot of a stream's state and counters, from [`Stream::info`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct StreamInfo {
+    /// Where the stream is in its life.
+    pub state: StreamState,
+    /// Offsets issued so far: the next record's offset.
+    pub records_accepted: u64,
+    /// Every offset below this is durable.
+    pub records_acked: u64,
+    /// Records accepted and not yet acknowledged.
+    pub records_in_flight: u64,
+    /// Their bytes, framing included.
+    pub bytes_in_flight: u64,
+    /// Connections re-established after a failure or a close signal from the server.
+    pub recoveries: u64,
+    /// Records sent again on a new connection.
+    pub records_replayed: u64,
+}
+
+/// Records that a stream accepted and that were not acknowledged, from [`Stream::unacked`]:
+/// an immutable copy, `Send + Sync`, that outlives the stream.
+pub struct Records {
+    raw: NonNull<sys::zb_records>,
+}
+
+// SAFETY: zerobus.h documents a record list as immutable, readable from any thread at once.
+unsafe impl Send for Records {}
+// SAFETY: as above.
+unsafe impl Sync for Records {}
+
+impl Records {
+    /// How many records the list holds.
+    pub fn len(&self) -> usize {
+        // SAFETY: the list is live.
+        unsafe { sys::zb_records_count(self.raw.as_ptr()) }
+    }
+
+    /// Whether the list holds no record.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The record at `index` (0-based, in offset order), or `None` past the end.
+    pub fn get(&self, index: usize) -> Option<Record<'_>> {
+        let (mut data, mut len, mut offset) = (std::ptr::null(), 0, 0);
+        // SAFETY: the list is live; the out parameters are valid.
+        let found = call(|err| unsafe {
+            sys::zb_records_get(
+                self.raw.as_ptr(),
+                index,
+                &mut data,
+                &mut len,
+                &mut offset,
+                err,
+            )
+        });
+        found.ok().map(|()| Record {
+            offset,
+            // SAFETY: the library points at `len` bytes that live until zb_records_free(),
+            // which only Drop calls, so as long as `self` is borrowed.
+            data: unsafe { std::slice::from_raw_parts(data.cast::<u8>(), len) },
+        })
+    }
+
+    /// The records in offset order.
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = Record<'_>> {
+        (0..self.len()).map(|index| self.get(index).expect("index below the count"))
+    }
+}
+
+impl Drop for Records {
+    fn drop(&mut self) {
+        // SAFETY: the list is live and owned by self; no Record borrows it any more.
+        unsafe { sys::zb_records_free(self.raw.as_ptr()) }
+    }
+}
+
+impl fmt::Debug for Records {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
+/// One record of [`Records`], borrowed from the list.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Record<'a> {
+    /// The offset the stream gave the record.
+    pub offset: u64,
+    /// The record's bytes as they were ingested.
+    pub data: &'a [u8],
+}

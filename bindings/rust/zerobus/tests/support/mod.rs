@@ -1,0 +1,190 @@
+//! What the integration tests and `examples/bench.rs` share: a `zerobus serve` child process
+//! on a free loopback port, the rows it stored, its admin endpoint for faults, and the test
+//! table's protobuf records.
+// Each test crate includes this module and uses a part of it.
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use zerobus::Ack;
+
+/// How long `zerobus serve` may take to start listening.
+const STARTUP_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The table every test writes to.
+pub const TABLE: &str = "bench.default.events";
+
+/// Its declaration for `zerobus serve --table`.
+pub const TABLE_DDL: &str = "bench.default.events (id BIGINT, payload STRING)";
+
+/// `message Event { optional int64 id = 1; optional string payload = 2; }` as a serialized
+/// `DescriptorProto`.
+pub const EVENT_DESCRIPTOR: &[u8] = &[
+    0x0a, 0x05, 0x45, 0x76, 0x65, 0x6e, 0x74, 0x12, 0x0a, 0x0a, 0x02, 0x69, 0x64, 0x18, 0x01, 0x20,
+    0x01, 0x28, 0x03, 0x12, 0x0f, 0x0a, 0x07, 0x70, 0x61, 0x79, 0x6c, 0x6f, 0x61, 0x64, 0x18, 0x02,
+    0x20, 0x01, 0x28, 0x09,
+];
+
+/// An `Event` serialized: field 1 as a varint, field 2 length-delimited.
+pub fn event_record(id: i64, payload: &str) -> Vec<u8> {
+    let mut record = vec![0x08];
+    put_varint(&mut record, id as u64);
+    record.push(0x12);
+    put_varint(&mut record, payload.len() as u64);
+    record.extend_from_slice(payload.as_bytes());
+    record
+}
+
+fn put_varint(out: &mut Vec<u8>, mut value: u64) {
+    while value >= 0x80 {
+        out.push((value as u8) | 0x80);
+        value >>= 7;
+    }
+    out.push(value as u8);
+}
+
+/// The path of the `zerobus` binary, from `ZEROBUS_SERVE_BIN`; a test without it fails.
+pub fn zerobus_binary() -> String {
+    std::env::var("ZEROBUS_SERVE_BIN").expect(
+        "ZEROBUS_SERVE_BIN must name the zerobus binary (test.sh sets it to PREFIX/bin/zerobus)",
+    )
+}
+
+/// A `zerobus serve` process, killed when dropped, with its own data directory.
+pub struct Server {
+    child: Child,
+    data_dir: tempfile::TempDir,
+    /// The gRPC endpoint, `http://127.0.0.1:PORT`.
+    pub endpoint: String,
+    /// The admin endpoint's `127.0.0.1:PORT`.
+    admin_address: String,
+}
+
+impl Server {
+    /// Starts `zerobus serve` with the test table and `extra_args` (say `--fault ...`), and
+    /// returns once it listens: its start-up lines on stdout name its ports.
+    pub fn start(extra_args: &[&str]) -> Server {
+        let data_dir = tempfile::tempdir().expect("a temporary data directory");
+        let mut child = Command::new(zerobus_binary())
+            .args([
+                "serve",
+                "--listen",
+                "127.0.0.1:0",
+                "--table",
+                TABLE_DDL,
+                "--data-dir",
+            ])
+            .arg(data_dir.path())
+            .args(extra_args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("zerobus serve starts");
+        let stdout = child.stdout.take().unwrap();
+        let (send_line, lines) = mpsc::channel();
+        // Hands the start-up lines over, then keeps the pipe drained so that the server never
+        // blocks writing (sends fail harmlessly once start() has returned).
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                let _ = send_line.send(line);
+            }
+        });
+        let (mut endpoint, mut admin_address) = (None, None);
+        let mut seen = String::new();
+        while endpoint.is_none() || admin_address.is_none() {
+            let Ok(line) = lines.recv_timeout(STARTUP_TIMEOUT) else {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("zerobus serve did not start listening:\n{seen}");
+            };
+            if let Some(url) = line.strip_prefix("zerobus serve: listening on ") {
+                endpoint = Some(url.to_string());
+            }
+            if let Some(rest) = line.strip_prefix("zerobus serve: admin on http://") {
+                admin_address = rest.split_whitespace().next().map(str::to_string);
+            }
+            seen += &line;
+            seen += "\n";
+        }
+        Server {
+            child,
+            data_dir,
+            endpoint: endpoint.unwrap(),
+            admin_address: admin_address.unwrap(),
+        }
+    }
+
+    /// The rows stored in the test table, oldest first, as `zerobus rows` prints them.
+    pub fn rows(&self) -> Vec<serde_json::Value> {
+        let output = Command::new(zerobus_binary())
+            .args(["rows", TABLE, "--data-dir"])
+            .arg(self.data_dir.path())
+            .output()
+            .expect("zerobus rows runs");
+        assert!(
+            output.status.success(),
+            "zerobus rows failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8(output.stdout)
+            .unwrap()
+            .lines()
+            .map(|line| serde_json::from_str(line).expect("a row is a JSON object"))
+            .collect()
+    }
+
+    /// The `id` of every stored row, in storage order.
+    pub fn stored_ids(&self) -> Vec<i64> {
+        self.rows()
+            .iter()
+            .map(|row| row["id"].as_i64().expect("every row has an id"))
+            .collect()
+    }
+
+    /// Replaces the test table's fault plan through the admin endpoint (`{}` clears it).
+    pub fn set_faults(&self, plan: &str) {
+        self.admin("PUT", &format!("/admin/faults/{TABLE}"), plan);
+    }
+
+    fn admin(&self, method: &str, path: &str, body: &str) {
+        let mut connection = TcpStream::connect(&self.admin_address).expect("admin endpoint");
+        write!(
+            connection,
+            "{method} {path} HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\n\
+             Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            self.admin_address,
+            body.len()
+        )
+        .unwrap();
+        let mut response = String::new();
+        connection.read_to_string(&mut response).unwrap();
+        assert!(
+            response.starts_with("HTTP/1.1 200"),
+            "{method} {path} {body}: {response}"
+        );
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Asserts that `acks` are all durable and cover offsets `0..=last_offset` in order, each
+/// range starting right after the previous one.
+pub fn assert_acked_in_order(acks: &[Ack], last_offset: u64) {
+    let mut next = 0;
+    for ack in acks {
+        assert!(ack.error().is_none(), "unexpected failure: {ack:?}");
+        assert_eq!(*ack.offsets().start(), next, "acks out of order: {acks:?}");
+        assert!(ack.offsets().end() >= ack.offsets().start());
+        next = ack.offsets().end() + 1;
+    }
+    assert_eq!(next, last_offset + 1, "acks stop short: {acks:?}");
+}
