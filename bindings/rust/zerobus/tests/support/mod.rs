@@ -69,6 +69,10 @@ impl Server {
     /// returns once it listens: its start-up lines on stdout name its ports.
     pub fn start(extra_args: &[&str]) -> Server {
         let data_dir = tempfile::tempdir().expect("a temporary data directory");
+        // The server logs every stream on stderr: kept out of the test output, shown when it
+        // does not start.
+        let log_path = data_dir.path().join("serve.log");
+        let log = std::fs::File::create(&log_path).expect("a log file");
         let mut child = Command::new(zerobus_binary())
             .args([
                 "serve",
@@ -82,6 +86,7 @@ impl Server {
             .args(extra_args)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
+            .stderr(log)
             .spawn()
             .expect("zerobus serve starts");
         let stdout = child.stdout.take().unwrap();
@@ -99,7 +104,8 @@ impl Server {
             let Ok(line) = lines.recv_timeout(STARTUP_TIMEOUT) else {
                 let _ = child.kill();
                 let _ = child.wait();
-                panic!("zerobus serve did not start listening:\n{seen}");
+                let log = std::fs::read_to_string(&log_path).unwrap_or_default();
+                panic!("zerobus serve did not start listening:\n{seen}{log}");
             };
             if let Some(url) = line.strip_prefix("zerobus serve: listening on ") {
                 endpoint = Some(url.to_string());
