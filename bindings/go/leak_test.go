@@ -171,7 +171,9 @@ func TestLongStreamLeaksNothing(t *testing.T) {
 func TestFinalizerReleasesAnAbandonedStream(t *testing.T) {
 	server := startServer(t)
 	sdk := server.newSDK()
-	openProto(t, sdk).Close(within(t, 30*time.Second)) // the connection comes up
+	if err := openProto(t, sdk).Close(within(t, 30*time.Second)); err != nil { // the connection comes up
+		t.Fatal(err)
+	}
 	baseline := settle(t, measure(t))
 	func() {
 		stream := openProto(t, sdk)
@@ -181,11 +183,19 @@ func TestFinalizerReleasesAnAbandonedStream(t *testing.T) {
 		if err := stream.Flush(within(t, 30*time.Second)); err != nil {
 			t.Fatal(err)
 		}
-		if now := measure(t); now.fds <= baseline.fds || now.goroutines <= baseline.goroutines {
-			t.Fatalf("an open stream holds %d descriptors and %d goroutines, as many as none (%d, %d)",
-				now.fds, now.goroutines, baseline.fds, baseline.goroutines)
+		if open := server.openStreams(); open != 1 {
+			t.Fatalf("the server counts %d open streams, want 1", open)
 		}
 	}() // dropped without Close
-	settle(t, baseline) // measure runs the collector, which runs the finalizer
+	// The collector runs the finalizer, which closes the stream: the server sees it go.
+	deadline := time.Now().Add(10 * time.Second)
+	for server.openStreams() != 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the abandoned stream is still open after 10s of garbage collection")
+		}
+		runtime.GC()
+		time.Sleep(10 * time.Millisecond)
+	}
+	settle(t, baseline) // its pipe and its goroutine are gone too
 	requireRows(t, server, 1)
 }

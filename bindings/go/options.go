@@ -11,7 +11,7 @@ import (
 )
 
 // Option sets one configuration key of libzerobus (docs/CONFIGURATION.md lists them all with
-// their defaults). Options given to NewSDK apply to the SDK and are the defaults of every
+// their defaults), or the headers provider. Options given to NewSDK apply to the SDK and are the defaults of every
 // stream it opens; options given to NewProtoStream or NewJSONStream apply to that stream
 // only and override the SDK's. A key that does not exist or a value out of range is reported
 // by the constructor that receives it, as ErrUnknownKey or ErrInvalidValue.
@@ -19,87 +19,88 @@ import (
 // An Option is a plain value: safe to share and reuse.
 type Option struct {
 	key, value string
+	headers    HeadersProvider // set instead of key and value by WithHeadersProvider
 }
 
 // WithConfig sets any configuration key by its name and textual value, for keys that have
 // no typed option here.
-func WithConfig(key, value string) Option { return Option{key, value} }
+func WithConfig(key, value string) Option { return Option{key: key, value: value} }
 
 // WithMaxInflightRecords bounds the records a stream holds until they are acknowledged
 // (stream.max.inflight.records).
 func WithMaxInflightRecords(n int64) Option {
-	return Option{"stream.max.inflight.records", strconv.FormatInt(n, 10)}
+	return Option{key: "stream.max.inflight.records", value: strconv.FormatInt(n, 10)}
 }
 
 // WithMaxInflightBytes bounds the bytes of the records a stream holds until they are
 // acknowledged (stream.max.inflight.bytes).
 func WithMaxInflightBytes(n int64) Option {
-	return Option{"stream.max.inflight.bytes", strconv.FormatInt(n, 10)}
+	return Option{key: "stream.max.inflight.bytes", value: strconv.FormatInt(n, 10)}
 }
 
 // WithMaxRequestBytes bounds the size of one request to the server; larger records and
 // batches are refused with ErrRecordTooLarge (stream.max.request.bytes).
 func WithMaxRequestBytes(n int64) Option {
-	return Option{"stream.max.request.bytes", strconv.FormatInt(n, 10)}
+	return Option{key: "stream.max.request.bytes", value: strconv.FormatInt(n, 10)}
 }
 
 // WithIngestTimeout sets how long an ingest waits for room in a full window before it fails
 // with ErrQueueFull: 0 never waits, a negative duration waits without limit
 // (stream.ingest.timeout.ms).
 func WithIngestTimeout(d time.Duration) Option {
-	return Option{"stream.ingest.timeout.ms", millisecondsOrInfinite(d)}
+	return Option{key: "stream.ingest.timeout.ms", value: millisecondsOrInfinite(d)}
 }
 
 // WithAckTimeout sets how long a stream waits for the server while requests are
 // unacknowledged before it treats the connection as dead (stream.ack.timeout.ms).
 func WithAckTimeout(d time.Duration) Option {
-	return Option{"stream.ack.timeout.ms", milliseconds(d)}
+	return Option{key: "stream.ack.timeout.ms", value: milliseconds(d)}
 }
 
 // WithRecovery turns the retrying of retryable failures on (the default) or off
 // (recovery.enable).
 func WithRecovery(enabled bool) Option {
-	return Option{"recovery.enable", strconv.FormatBool(enabled)}
+	return Option{key: "recovery.enable", value: strconv.FormatBool(enabled)}
 }
 
 // WithRecoveryTimeout bounds one connection attempt (recovery.timeout.ms).
 func WithRecoveryTimeout(d time.Duration) Option {
-	return Option{"recovery.timeout.ms", milliseconds(d)}
+	return Option{key: "recovery.timeout.ms", value: milliseconds(d)}
 }
 
 // WithRecoveryRetries sets the connection attempts after the first before a failure is final
 // (recovery.retries).
 func WithRecoveryRetries(n int) Option {
-	return Option{"recovery.retries", strconv.Itoa(n)}
+	return Option{key: "recovery.retries", value: strconv.Itoa(n)}
 }
 
 // WithRecoveryBackoff sets the delay before the first retried connection attempt; it doubles
 // with each further attempt (recovery.backoff.ms).
 func WithRecoveryBackoff(d time.Duration) Option {
-	return Option{"recovery.backoff.ms", milliseconds(d)}
+	return Option{key: "recovery.backoff.ms", value: milliseconds(d)}
 }
 
 // WithRecoveryBackoffMax sets the longest delay between two connection attempts
 // (recovery.backoff.max.ms).
 func WithRecoveryBackoffMax(d time.Duration) Option {
-	return Option{"recovery.backoff.max.ms", milliseconds(d)}
+	return Option{key: "recovery.backoff.max.ms", value: milliseconds(d)}
 }
 
 // WithPausedMaxWait bounds how long a stream told by the server that its call will close
 // keeps collecting acks before it reconnects; a negative duration waits as long as the
 // server grants (stream.paused.max.wait.ms).
 func WithPausedMaxWait(d time.Duration) Option {
-	return Option{"stream.paused.max.wait.ms", millisecondsOrInfinite(d)}
+	return Option{key: "stream.paused.max.wait.ms", value: millisecondsOrInfinite(d)}
 }
 
 // WithPlaintext lets an SDK speak plaintext HTTP/2, without TLS, as an "http://" endpoint
 // requires: for a local server such as `zerobus serve` only (transport.plaintext).
 func WithPlaintext(enabled bool) Option {
-	return Option{"transport.plaintext", strconv.FormatBool(enabled)}
+	return Option{key: "transport.plaintext", value: strconv.FormatBool(enabled)}
 }
 
 // WithToken sets the bearer token a stream sends (auth.token).
-func WithToken(token string) Option { return Option{"auth.token", token} }
+func WithToken(token string) Option { return Option{key: "auth.token", value: token} }
 
 // milliseconds rounds up, so that a positive duration never turns into 0, which several keys
 // read as "do not wait".
@@ -123,6 +124,13 @@ func newConfig(options []Option) (*C.zb_config, error) {
 		return nil, takeError(status, cerr)
 	}
 	for _, option := range options {
+		if option.headers != nil {
+			if err := setHeadersProvider(cfg, option.headers); err != nil {
+				C.zb_config_destroy(cfg)
+				return nil, err
+			}
+			continue
+		}
 		key, value := C.CString(option.key), C.CString(option.value)
 		status := C.zb_config_set(cfg, key, value, &cerr)
 		C.free(unsafe.Pointer(key))

@@ -85,6 +85,8 @@ type testServer struct {
 	dataDir  string
 	endpoint string // the gRPC side, http://127.0.0.1:PORT
 	admin    string // the admin endpoint, http://127.0.0.1:PORT
+	// workspace is the HTTP side: Unity Catalog tables and /oidc/v1/token.
+	workspace string
 }
 
 // serverBinary is the `zerobus` program the tests run; test.sh passes it.
@@ -128,6 +130,8 @@ func startServer(t *testing.T, extra ...string) *testServer {
 			output.Write([]byte(line + "\n"))
 			if url, found := strings.CutPrefix(line, "zerobus serve: listening on "); found {
 				s.endpoint = url
+			} else if rest, found := strings.CutPrefix(line, "zerobus serve: workspace on "); found {
+				s.workspace, _, _ = strings.Cut(rest, " ")
 			} else if rest, found := strings.CutPrefix(line, "zerobus serve: admin on "); found {
 				s.admin, _, _ = strings.Cut(rest, " ")
 				ready <- nil
@@ -230,6 +234,30 @@ func (s *testServer) adminRequest(method, table, body string) {
 	if response.StatusCode != http.StatusOK {
 		s.t.Fatalf("%s /admin/faults/%s: %s: %s", method, table, response.Status, text)
 	}
+}
+
+// openStreams is the number of streams the server has open, from its admin statistics.
+func (s *testServer) openStreams() int64 {
+	s.t.Helper()
+	request, err := http.NewRequest(http.MethodGet, s.admin+"/admin/stats", nil)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	request.Close = true
+	response, err := http.DefaultClient.Do(request)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	defer response.Body.Close()
+	var stats struct {
+		Total struct {
+			StreamsOpen int64 `json:"streams_open"`
+		} `json:"total"`
+	}
+	if err := json.NewDecoder(response.Body).Decode(&stats); err != nil {
+		s.t.Fatalf("GET /admin/stats: %v", err)
+	}
+	return stats.Total.StreamsOpen
 }
 
 // row is one stored row of the events table.

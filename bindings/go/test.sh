@@ -32,11 +32,27 @@ if [ -n "$unformatted" ]; then
   exit 1
 fi
 
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+
+# Runs the tests verbosely into $log, prints the log when they fail and a count either way.
+run_tests() {
+  local status=0
+  "$@" -count=1 -timeout 300s -v ./... >"$log" 2>&1 || status=$?
+  if [ "$status" -ne 0 ]; then
+    cat "$log"
+  else
+    grep -E '^(ok|FAIL|\?) ' "$log"
+  fi
+  echo "go: $(grep -c -- '--- PASS' "$log") passed, $(grep -c -- '--- FAIL' "$log") failed"
+  return "$status"
+}
+
 echo "--- go test -race"
-go test -race -count=1 -timeout 300s ./...
+run_tests go test -race
 
 echo "--- go test with GOEXPERIMENT=cgocheck2"
-GOEXPERIMENT=cgocheck2 go test -count=1 -timeout 300s ./...
+GOEXPERIMENT=cgocheck2 run_tests go test
 
 echo "--- go build: example and bench"
 go build -o /dev/null ./examples/... ./cmd/...

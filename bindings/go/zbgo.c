@@ -1,5 +1,7 @@
 #include "zbgo.h"
 
+#include "_cgo_export.h"
+
 #include <stdint.h>
 #include <unistd.h>
 
@@ -56,4 +58,15 @@ zbgo_poll_result zbgo_poll(zb_stream *stream, zb_event *events, size_t capacity)
   result.status =
       zb_stream_poll(stream, events, sizeof(zb_event), capacity, 0, &result.count, &result.err);
   return result;
+}
+
+static zb_status zbgo_headers(zb_headers *headers, void *user_data) {
+  return zbgoProvideHeaders(headers, (uintptr_t)user_data);
+}
+
+static void zbgo_headers_release(void *user_data) { zbgoReleaseHeaders((uintptr_t)user_data); }
+
+zb_status zbgo_config_set_headers_provider(zb_config *cfg, uintptr_t handle, zb_error **err) {
+  return zb_config_set_headers_provider(cfg, zbgo_headers, (void *)handle, zbgo_headers_release,
+                                        err);
 }

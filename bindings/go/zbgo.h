@@ -7,6 +7,7 @@
 #ifndef ZEROBUS_GO_ZBGO_H
 #define ZEROBUS_GO_ZBGO_H
 
+#include <stdlib.h>
 #include <zerobus/zerobus.h>
 
 /* The oldest library whose ABI the binding was written against, encoded as ZB_VERSION_NUM.
@@ -56,6 +57,10 @@ void zbgo_wakeup_close(void *user_data);
 
 /* Registers zbgo_wakeup on `cfg` with the pipe's write end, which the library then owns. */
 zb_status zbgo_config_set_wakeup(zb_config *cfg, int write_fd, zb_error **err);
+
+/* Registers a Go HeadersProvider on `cfg`: `handle` is its cgo.Handle, which the library
+ * releases (through the Go side) when it can no longer call the provider. */
+zb_status zbgo_config_set_headers_provider(zb_config *cfg, uintptr_t handle, zb_error **err);
 
 /* The outcome of zbgo_poll(): the status, the number of events written, and on failure the
  * error, owned by the caller. */
