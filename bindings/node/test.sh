@@ -35,10 +35,13 @@ echo "=== build the addon (node-gyp, headers from $nodedir, libzerobus from $pre
 npx --no-install node-gyp rebuild --nodedir="$nodedir" -j 2
 
 echo "=== prettier --check"
-npx --no-install prettier --check index.js index.d.ts lib test example bench
+npx --no-install prettier --check index.js index.d.ts lib test example bench README.md
 
 echo "=== tsc --noEmit: index.d.ts and a typed usage file"
 npx --no-install tsc -p tsconfig.json
+
+echo "=== tsc --noEmit --checkJs: the JavaScript of the package, tests, example and bench"
+npx --no-install tsc -p tsconfig.js.json
 
 echo "=== node --test (the example runs in test/example.test.js)"
 node --test test/*.test.js

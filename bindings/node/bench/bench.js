@@ -6,7 +6,7 @@
 //
 //   ZEROBUS_SERVE_BIN=PREFIX/bin/zerobus node bench/bench.js [RECORDS]
 const { once } = require('node:events');
-const { Sdk } = require('..');
+const { Sdk, ZerobusError } = require('..');
 const { EVENTS_TABLE, startServer } = require('../test/support/server');
 const { EVENT_DESCRIPTOR } = require('../test/support/records');
 
@@ -48,7 +48,7 @@ async function main() {
           stream.ingest(record);
           break;
         } catch (error) {
-          if (error.code !== 'ZB_ERR_QUEUE_FULL') throw error;
+          if (!(error instanceof ZerobusError) || error.code !== 'ZB_ERR_QUEUE_FULL') throw error;
           waitsForRoom++;
           await once(stream, 'ack');
         }

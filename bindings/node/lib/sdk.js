@@ -15,7 +15,8 @@ class Sdk {
     this.#native = new binding.NativeSdk(endpoint, options);
   }
 
-  async openStream({ table, descriptor, options } = {}) {
+  /** @param {import('..').StreamOptions} streamOptions */
+  async openStream({ table, descriptor, options }) {
     if (options != null && Object.hasOwn(options, INGEST_TIMEOUT_KEY)) {
       throw new TypeError(
         `${INGEST_TIMEOUT_KEY} is always 0 in Node: ingest never waits on the event loop`,

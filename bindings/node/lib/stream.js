@@ -61,6 +61,7 @@ class Stream extends EventEmitter {
   /** Ranges of records that will never be acknowledged, each with its error. */
   #lost = [];
   #drainScheduled = false;
+  /** @type {Promise<void> | null} */
   #closing = null;
   #destroyed = false;
 

@@ -4,7 +4,8 @@
 // errors that reach JavaScript with their codes.
 const assert = require('node:assert/strict');
 const { describe, test } = require('node:test');
-const { Sdk, Status, ZerobusError } = require('..');
+const { Sdk } = require('..');
+const { assertZerobusError } = require('./support/assertions');
 const { EVENTS_TABLE, startServer } = require('./support/server');
 const { EVENT_DESCRIPTOR, encodeEvent } = require('./support/records');
 
@@ -60,14 +61,9 @@ describe('recovery and fatal errors', { timeout: TEST_TIMEOUT_MS }, () => {
       async (_server, sdk) => {
         await assert.rejects(
           sdk.openStream({ table: EVENTS_TABLE, descriptor: EVENT_DESCRIPTOR }),
-          (error) => {
-            assert.ok(error instanceof ZerobusError);
-            assert.equal(error.code, 'ZB_ERR_TRANSPORT');
-            assert.equal(error.status, Status.ZB_ERR_TRANSPORT);
-            assert.equal(error.grpcStatus, 7); // PERMISSION_DENIED
-            assert.equal(error.retryable, false);
-            return true;
-          },
+          // gRPC status 7: PERMISSION_DENIED
+          (error) =>
+            assertZerobusError(error, 'ZB_ERR_TRANSPORT', { grpcStatus: 7, retryable: false }),
         );
       },
     ));
@@ -97,21 +93,20 @@ describe('recovery and fatal errors', { timeout: TEST_TIMEOUT_MS }, () => {
           await new Promise((resolve) => setImmediate(resolve));
         }
         const lastOffset = ingested - 1;
-        await assert.rejects(stream.acked(lastOffset), (error) => {
-          assert.ok(error instanceof ZerobusError);
-          assert.equal(error.code, 'ZB_ERR_TRANSPORT');
-          assert.equal(error.grpcStatus, 7);
-          assert.equal(error.retryable, false);
-          return true;
-        });
-        await assert.rejects(stream.flush(), (error) => error.code === 'ZB_ERR_TRANSPORT');
-        assert.ok(failure === undefined || failure.code === 'ZB_ERR_TRANSPORT');
+        const fatal = { grpcStatus: 7, retryable: false };
+        await assert.rejects(stream.acked(lastOffset), (error) =>
+          assertZerobusError(error, 'ZB_ERR_TRANSPORT', fatal),
+        );
+        await assert.rejects(stream.flush(), (error) =>
+          assertZerobusError(error, 'ZB_ERR_TRANSPORT', fatal),
+        );
+        if (failure !== undefined) assertZerobusError(failure, 'ZB_ERR_TRANSPORT', fatal);
         assert.equal(stream.info().state, 'failed');
         assert.ok(errors.length >= 1);
         assert.equal(errors.at(-1).lastOffset, lastOffset);
         assert.equal(errors[0].code, 'ZB_ERR_TRANSPORT');
 
-        // The records of the error ranges are exactly the unacked ones, none stored.
+        // The records of the error ranges are exactly the unacked ones.
         const unacked = stream.unacked();
         assert.equal(unacked[0].offset, errors[0].firstOffset);
         assert.equal(unacked.at(-1).offset, lastOffset);
@@ -122,7 +117,9 @@ describe('recovery and fatal errors', { timeout: TEST_TIMEOUT_MS }, () => {
         // The server stored no more than it admitted before failing the stream (records it
         // stored without the ack reaching the client are unacked too: at least once).
         assert.ok(server.rows().length <= 100);
-        await assert.rejects(stream.close(), (error) => error.code === 'ZB_ERR_TRANSPORT');
+        await assert.rejects(stream.close(), (error) =>
+          assertZerobusError(error, 'ZB_ERR_TRANSPORT', fatal),
+        );
         stream.destroy();
       },
     ));

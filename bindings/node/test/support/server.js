@@ -23,6 +23,7 @@ function serverBinary() {
  * Starts a server. Options: tables (DDL strings; default the events table), faults
  * ('TABLE:K=V,...' plans), nullSink (store nothing), nice (the server's scheduling priority,
  * as nice(1) takes it). Resolves to { endpoint, adminUrl, rows, stats, stop }.
+ * @param {{ tables?: string[], faults?: string[], nullSink?: boolean, nice?: number }} [options]
  */
 async function startServer({
   tables = [EVENTS_DDL],
@@ -37,7 +38,7 @@ async function startServer({
   for (const fault of faults) args.push('--fault', fault);
   if (nullSink) args.push('--null-sink');
   const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  if (nice !== 0) os.setPriority(child.pid, nice);
+  if (nice !== 0 && child.pid !== undefined) os.setPriority(child.pid, nice);
   const exited = new Promise((resolve) =>
     child.once('exit', (code, signal) => resolve({ code, signal })),
   );
