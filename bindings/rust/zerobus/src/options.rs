@@ -161,7 +161,8 @@ impl StreamOptions {
     /// stream. It should return quickly: acks queue up behind it. A panic in it is caught at
     /// the boundary (the panic hook reports it as usual) and delivery goes on with the next
     /// ack. The callback is dropped once the stream is dropped and these options (and their
-    /// clones) are gone.
+    /// clones) are gone; so a callback that needs its own stream should hold a `Weak` to it,
+    /// since an `Arc` would keep the stream and the callback alive forever.
     pub fn on_ack(mut self, callback: impl Fn(Ack) + Send + Sync + 'static) -> StreamOptions {
         self.on_ack = Some(Arc::new(callback));
         self
