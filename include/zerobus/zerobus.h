@@ -44,6 +44,7 @@ typedef struct zb_config zb_config;
 typedef struct zb_headers zb_headers;
 typedef struct zb_sdk zb_sdk;
 typedef struct zb_stream zb_stream;
+typedef struct zb_schema zb_schema;
 /** A list of records with their offsets (from zb_stream_unacked()). */
 typedef struct zb_records zb_records;
 
@@ -109,6 +110,11 @@ typedef int32_t zb_status;
 #define ZB_ERR_NO_MEMORY 16
 /** A bug in the library; the message says where. */
 #define ZB_ERR_INTERNAL 17
+/** A table description (Unity Catalog JSON) or DDL that is malformed or has a type the service
+ *  cannot take; the message says what and where. */
+#define ZB_ERR_INVALID_SCHEMA 18
+/** A JSON record that does not fit the table's schema; the message names the column. */
+#define ZB_ERR_INVALID_RECORD 19
 
 /** The code's symbolic name ("ZB_ERR_QUEUE_FULL"), a static string, or NULL for a code this
  *  version of the library does not know. Codes are contiguous from ZB_OK, so a binding can
@@ -329,6 +335,57 @@ ZB_API zb_status zb_sdk_new(const char *endpoint, const zb_config *cfg, zb_sdk *
 ZB_API void zb_sdk_destroy(zb_sdk *sdk);
 
 /* ----------------------------------------------------------------------------------------- */
+/* Schemas: a table's protobuf shape, without a .proto or protoc                              */
+/* ----------------------------------------------------------------------------------------- */
+
+/** A table's schema: its columns as Delta types, the protobuf descriptor a stream of the table
+ *  is opened with, that descriptor's .proto source, and an encoder from JSON records to
+ *  protobuf ones. Immutable: every function may be called from any number of threads at once,
+ *  except zb_schema_destroy(). docs/SCHEMAS.md gives the type mapping and the JSON forms the
+ *  encoder takes. */
+
+/** Builds a schema from a Unity Catalog table description: the JSON body of
+ *  GET /api/2.1/unity-catalog/tables/{full_name}, `len` bytes (not NUL-terminated necessarily).
+ *  @param out receives the schema, owned by the caller (zb_schema_destroy()).
+ *  @return ZB_OK; ZB_ERR_INVALID_ARG for NULL pointers; ZB_ERR_INVALID_SCHEMA when the text is
+ *  not such a description or names a type the service cannot take (the message says which
+ *  column and why); ZB_ERR_NO_MEMORY. */
+ZB_API zb_status zb_schema_from_table_json(const char *json, size_t len, zb_schema **out,
+                                           zb_error **err);
+
+/** Builds a schema from one Delta DDL statement, NUL-terminated, such as
+ *  "main.default.events (id BIGINT NOT NULL, tags ARRAY<STRING>)" (CREATE TABLE optional).
+ *  @return as zb_schema_from_table_json(). */
+ZB_API zb_status zb_schema_from_ddl(const char *ddl, zb_schema **out, zb_error **err);
+
+/** Frees `schema`. Streams opened from it keep working. NULL is ignored. */
+ZB_API void zb_schema_destroy(zb_schema *schema);
+
+/** The table's name, "catalog.schema.table"; owned by `schema`, valid until its destroy. NULL
+ *  when `schema` is NULL. */
+ZB_API const char *zb_schema_table_name(const zb_schema *schema);
+
+/** The serialized google.protobuf.DescriptorProto that zb_stream_new() takes for this table.
+ *  @param data receives a pointer owned by `schema`, valid until its destroy.
+ *  @param len receives its length.
+ *  @return ZB_OK; ZB_ERR_INVALID_ARG for NULL pointers. */
+ZB_API zb_status zb_schema_descriptor(const zb_schema *schema, const void **data, size_t *len,
+                                      zb_error **err);
+
+/** The proto2 source of the descriptor, NUL-terminated, as protoc would compile it; owned by
+ *  `schema`, valid until its destroy. NULL when `schema` is NULL. */
+ZB_API const char *zb_schema_proto_source(const zb_schema *schema);
+
+/** Encodes the JSON object `json` (`len` bytes) as a protobuf record of the schema.
+ *  @param buf receives the record when `*size` is large enough; may be NULL to ask for the size.
+ *  @param size in: the capacity of `buf`; out: the bytes the record needs.
+ *  @return ZB_OK (check `*size` to know whether `buf` was large enough); ZB_ERR_INVALID_ARG
+ *  for NULL pointers; ZB_ERR_INVALID_RECORD when the record does not fit the schema (the
+ *  message names the column and the reason); ZB_ERR_NO_MEMORY. */
+ZB_API zb_status zb_schema_encode_json(const zb_schema *schema, const char *json, size_t len,
+                                       void *buf, size_t *size, zb_error **err);
+
+/* ----------------------------------------------------------------------------------------- */
 /* Streams                                                                                   */
 /* ----------------------------------------------------------------------------------------- */
 
@@ -359,6 +416,15 @@ ZB_API zb_status zb_stream_new(zb_sdk *sdk, const char *table_name, zb_record_ty
                                const void *descriptor, size_t descriptor_len, const zb_config *cfg,
                                zb_stream **out, zb_error **err);
 
+/** Opens a ZB_RECORD_PROTO stream into the schema's table with the schema's descriptor, as
+ *  zb_stream_new() does. Such a stream also takes JSON records (zb_stream_ingest_json() and
+ *  zb_stream_ingest_json_batch()): each is encoded to protobuf before it is accepted, and it
+ *  is the protobuf record that zb_stream_unacked() returns.
+ *  @param schema shared with the stream, which keeps it alive: the caller may destroy it.
+ *  @return as zb_stream_new(). */
+ZB_API zb_status zb_stream_new_from_schema(zb_sdk *sdk, const zb_schema *schema,
+                                           const zb_config *cfg, zb_stream **out, zb_error **err);
+
 /** Accepts one protobuf record on a ZB_RECORD_PROTO stream. The bytes are copied before the
  *  call returns; the record is sent in the background and becomes durable when an ack event
  *  covers its offset. When the in-flight window is full, waits up to stream.ingest.timeout.ms
@@ -371,7 +437,9 @@ ZB_API zb_status zb_stream_ingest_proto(zb_stream *stream, const void *record, s
                                         uint64_t *offset_out, zb_error **err);
 
 /** Accepts one JSON object (UTF-8 text, not NUL-terminated necessarily) on a ZB_RECORD_JSON
- *  stream, as zb_stream_ingest_proto() does; ZB_ERR_RECORD_TYPE on a protobuf stream. */
+ *  stream, or on a stream of zb_stream_new_from_schema() (encoded to protobuf first), as
+ *  zb_stream_ingest_proto() does; ZB_ERR_RECORD_TYPE on any other protobuf stream;
+ *  ZB_ERR_INVALID_RECORD, naming the column, for a record its schema does not take. */
 ZB_API zb_status zb_stream_ingest_json(zb_stream *stream, const char *json, size_t len,
                                        uint64_t *offset_out, zb_error **err);
 
@@ -386,7 +454,9 @@ ZB_API zb_status zb_stream_ingest_proto_batch(zb_stream *stream, const void *con
                                               const size_t *lens, size_t count,
                                               uint64_t *last_offset_out, zb_error **err);
 
-/** Accepts `count` JSON records as one unit, as zb_stream_ingest_proto_batch() does. */
+/** Accepts `count` JSON records as one unit, as zb_stream_ingest_proto_batch() does (and as
+ *  zb_stream_ingest_json() does on a stream of zb_stream_new_from_schema(): when one record
+ *  does not fit, ZB_ERR_INVALID_RECORD says which, and none is accepted). */
 ZB_API zb_status zb_stream_ingest_json_batch(zb_stream *stream, const char *const *records,
                                              const size_t *lens, size_t count,
                                              uint64_t *last_offset_out, zb_error **err);

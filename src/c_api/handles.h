@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "config.h"
+#include "record_schema.h"
 #include "sdk.h"
 
 struct zb_config {
@@ -13,6 +14,10 @@ struct zb_config {
 
 struct zb_sdk {
   std::shared_ptr<zerobus::Sdk> impl;
+};
+
+struct zb_schema {
+  std::shared_ptr<const zerobus::RecordSchema> impl;
 };
 
 #endif  // ZEROBUS_C_API_HANDLES_H

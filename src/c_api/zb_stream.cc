@@ -13,6 +13,8 @@
 
 struct zb_stream {
   std::unique_ptr<zerobus::Stream> impl;
+  // Streams of zb_stream_new_from_schema(): JSON records are encoded with it.
+  std::shared_ptr<const zerobus::RecordSchema> schema;
 };
 
 struct zb_records {
@@ -40,13 +42,33 @@ Status CheckRecord(const void *record, size_t len, const std::string &which) {
   return Status::Ok();
 }
 
+// Ingests `count` records; on a stream with a schema, JSON records are encoded to protobuf
+// first, all of them before any is accepted.
+Status IngestChecked(zb_stream *stream, const void *const *records, const size_t *lens,
+                     size_t count, bool json, uint64_t *last_offset_out) {
+  std::vector<RecordView> views(count);
+  std::vector<std::string> encoded(stream->schema && json ? count : 0);
+  for (size_t i = 0; i < count; ++i) {
+    const std::string which =
+        count == 1 ? "the record" : "record " + std::to_string(i) + " of the batch";
+    Status valid = CheckRecord(records[i], lens[i], which);
+    if (!valid.ok()) return valid;
+    views[i] = RecordView{records[i], lens[i]};
+    if (encoded.empty()) continue;
+    Status fits = stream->schema->EncodeJson(
+        std::string_view(static_cast<const char *>(records[i]), lens[i]), &encoded[i]);
+    if (!fits.ok()) {
+      return count == 1 ? fits : Status(fits.code(), which + ": " + fits.message());
+    }
+    views[i] = RecordView{encoded[i].data(), encoded[i].size()};
+  }
+  return stream->impl->Ingest(views.data(), count, json && encoded.empty(), last_offset_out);
+}
+
 Status IngestOne(zb_stream *stream, const void *record, size_t len, bool json,
                  uint64_t *offset_out) {
   if (!stream) return NullArgument("stream");
-  Status valid = CheckRecord(record, len, "the record");
-  if (!valid.ok()) return valid;
-  const RecordView view{record, len};
-  return stream->impl->Ingest(&view, 1, json, offset_out);
+  return IngestChecked(stream, &record, &len, 1, json, offset_out);
 }
 
 Status IngestBatch(zb_stream *stream, const void *const *records, const size_t *lens, size_t count,
@@ -55,14 +77,7 @@ Status IngestBatch(zb_stream *stream, const void *const *records, const size_t *
   if (count == 0) return Status(ZB_ERR_EMPTY_BATCH, "the batch has no records");
   if (!records) return NullArgument("records");
   if (!lens) return NullArgument("lens");
-  std::vector<RecordView> views(count);
-  for (size_t i = 0; i < count; ++i) {
-    Status valid =
-        CheckRecord(records[i], lens[i], "record " + std::to_string(i) + " of the batch");
-    if (!valid.ok()) return valid;
-    views[i] = RecordView{records[i], lens[i]};
-  }
-  return stream->impl->Ingest(views.data(), count, json, last_offset_out);
+  return IngestChecked(stream, records, lens, count, json, last_offset_out);
 }
 
 }  // namespace
@@ -103,6 +118,24 @@ ZB_API zb_status zb_stream_new(zb_sdk *sdk, const char *table_name, zb_record_ty
     Status opened =
         zerobus::Stream::Open(sdk->impl, table_name, json, std::move(descriptor_bytes),
                               cfg ? cfg->config : defaults, handle.get(), &handle->impl);
+    if (!opened.ok()) return opened;
+    *out = handle.release();
+    return Status::Ok();
+  });
+}
+
+ZB_API zb_status zb_stream_new_from_schema(zb_sdk *sdk, const zb_schema *schema,
+                                           const zb_config *cfg, zb_stream **out, zb_error **err) {
+  return Guard(err, [&] {
+    if (!sdk) return NullArgument("sdk");
+    if (!schema) return NullArgument("schema");
+    if (!out) return NullArgument("out");
+    const zerobus::Config defaults;
+    auto handle = std::make_unique<zb_stream>();
+    handle->schema = schema->impl;
+    Status opened = zerobus::Stream::Open(sdk->impl, schema->impl->table_name(), false,
+                                          schema->impl->descriptor(), cfg ? cfg->config : defaults,
+                                          handle.get(), &handle->impl);
     if (!opened.ok()) return opened;
     *out = handle.release();
     return Status::Ok();
@@ -210,6 +243,7 @@ ZB_API zb_status zb_stream_recreate(zb_stream *stream, zb_stream **out, zb_error
     if (!stream) return NullArgument("stream");
     if (!out) return NullArgument("out");
     auto handle = std::make_unique<zb_stream>();
+    handle->schema = stream->schema;
     Status recreated = stream->impl->Recreate(handle.get(), &handle->impl);
     if (!recreated.ok()) return recreated;
     *out = handle.release();

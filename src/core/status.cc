@@ -30,6 +30,8 @@ constexpr StatusInfo kStatusInfo[] = {
     {"ZB_ERR_STATE", "The call is not allowed in the current state or from this thread."},
     {"ZB_ERR_NO_MEMORY", "Memory could not be allocated."},
     {"ZB_ERR_INTERNAL", "A bug in libzerobus."},
+    {"ZB_ERR_INVALID_SCHEMA", "The table description or DDL cannot be used as a schema."},
+    {"ZB_ERR_INVALID_RECORD", "The record does not fit the table's schema."},
 };
 
 const StatusInfo *Find(zb_status code) {

@@ -1,0 +1,49 @@
+// A table's schema as streams use it: the table's columns, the protobuf descriptor a stream of
+// the table is opened with, the .proto source of that descriptor, and the encoder that turns
+// JSON records into protobuf records of it. Immutable once made, so shared freely between
+// threads and between the zb_schema handle and the streams opened from it.
+#ifndef ZEROBUS_CORE_RECORD_SCHEMA_H
+#define ZEROBUS_CORE_RECORD_SCHEMA_H
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "core/schema/delta_type.h"
+#include "core/schema/json_encoder.h"
+#include "status.h"
+
+namespace zerobus {
+
+class RecordSchema {
+ public:
+  // From Unity Catalog's TableInfo JSON, or from one Delta DDL statement. ZB_ERR_INVALID_SCHEMA
+  // says what is wrong with the text.
+  static Status FromTableInfo(std::string_view json, std::shared_ptr<const RecordSchema> *out);
+  static Status FromDdl(std::string_view ddl, std::shared_ptr<const RecordSchema> *out);
+
+  RecordSchema(const RecordSchema &) = delete;
+  RecordSchema &operator=(const RecordSchema &) = delete;
+
+  const std::string &table_name() const { return table_.full_name; }
+  // A serialized google.protobuf.DescriptorProto.
+  const std::string &descriptor() const { return descriptor_; }
+  const std::string &proto_source() const { return proto_source_; }
+
+  // Appends the protobuf encoding of the JSON object `json` to `*out`; ZB_ERR_INVALID_RECORD
+  // naming the column otherwise (`*out` unchanged). Thread-safe.
+  Status EncodeJson(std::string_view json, std::string *out) const;
+
+ private:
+  RecordSchema() = default;
+  static Status Make(schema::TableSchema table, std::shared_ptr<const RecordSchema> *out);
+
+  schema::TableSchema table_;
+  std::string descriptor_;
+  std::string proto_source_;
+  schema::JsonEncoder encoder_{&table_};
+};
+
+}  // namespace zerobus
+
+#endif  // ZEROBUS_CORE_RECORD_SCHEMA_H
