@@ -24,8 +24,9 @@ func checkVersion(loaded uint32) error {
 		significant = 8
 	}
 	if loaded < minimumVersion || loaded>>significant != minimumVersion>>significant {
-		return fmt.Errorf("zerobus: the loaded libzerobus is %s; this package needs %d.%d.x",
-			LibraryVersion(), minimumVersion>>16, (minimumVersion>>8)&0xff)
+		return fmt.Errorf("zerobus: the loaded libzerobus is %s; this package needs a version "+
+			"compatible with %d.%d.%d", LibraryVersion(), minimumVersion>>16,
+			(minimumVersion>>8)&0xff, minimumVersion&0xff)
 	}
 	return nil
 }

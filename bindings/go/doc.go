@@ -24,7 +24,7 @@
 // cumulatively. Every accepted record ends either acknowledged or reported: as an
 // EventError on Events, through the error of WaitForOffset, Flush or Close, and in Unacked.
 //
-// Acknowledgements reach Go without the library ever calling into Go: one goroutine per
+// Acknowledgements reach Go without the library calling into Go: one goroutine per
 // stream sleeps on a pipe that the library's wakeup writes to, and takes the queued events in
 // batches, one cgo call per batch. WaitForOffset and Flush wait on what that goroutine learns,
 // so any number of goroutines can wait, each ended by its context, without holding an
