@@ -671,3 +671,46 @@ func TestSDKClose(t *testing.T) {
 	}
 	requireRows(t, server, 1)
 }
+
+func TestFullWindowPushesBack(t *testing.T) {
+	server := startServer(t, "--fault", eventsTable+":withhold_acks=true")
+	sdk := server.newSDK()
+	record := encodeEvent(0, payloadOf(0))
+
+	// Without waiting: the third record finds the window full at once.
+	stream := openProto(t, sdk, zerobus.WithMaxInflightRecords(2), zerobus.WithIngestTimeout(0))
+	for range 2 {
+		if _, err := stream.Ingest(record); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, err := stream.Ingest(record)
+	requireCode(t, err, zerobus.ErrQueueFull)
+	requireCode(t, stream.Close(within(t, 100*time.Millisecond)), zerobus.ErrTimeout)
+
+	// Waiting without limit: Close ends the wait of an ingest blocked on the full window.
+	stream = openProto(t, sdk, zerobus.WithMaxInflightRecords(2), zerobus.WithIngestTimeout(-1))
+	for range 2 {
+		if _, err := stream.Ingest(record); err != nil {
+			t.Fatal(err)
+		}
+	}
+	blocked := make(chan error, 1)
+	go func() {
+		_, err := stream.Ingest(record)
+		blocked <- err
+	}()
+	select {
+	case err := <-blocked:
+		t.Fatalf("an ingest into a full window returned %v instead of waiting", err)
+	case <-time.After(50 * time.Millisecond):
+	}
+	start := time.Now()
+	if err := stream.Close(within(t, 100*time.Millisecond)); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Close: %v, want context.DeadlineExceeded", err)
+	}
+	if elapsed := time.Since(start); elapsed > 5*time.Second {
+		t.Errorf("Close took %v with an ingest blocked", elapsed)
+	}
+	requireCode(t, receive(t, blocked, "the blocked ingest's result"), zerobus.ErrClosed)
+}
