@@ -30,7 +30,9 @@ export type StatusName =
   | 'ZB_ERR_AUTH'
   | 'ZB_ERR_STATE'
   | 'ZB_ERR_NO_MEMORY'
-  | 'ZB_ERR_INTERNAL';
+  | 'ZB_ERR_INTERNAL'
+  | 'ZB_ERR_INVALID_SCHEMA'
+  | 'ZB_ERR_INVALID_RECORD';
 
 /** Every status code of the loaded library, by name: `Status.ZB_ERR_QUEUE_FULL === 4`. */
 export declare const Status: Readonly<Record<StatusName, number>>;
@@ -81,7 +83,7 @@ export declare class Sdk {
   /**
    * Creates an SDK; no network I/O happens until a stream opens.
    * @param endpoint "host[:port]" or "https://host[:port]" (TLS) or "http://host:port"
-   *   (plaintext, for local servers).
+   *   (plaintext, for local servers, with the option 'transport.plaintext': true).
    * @param options SDK options (scope "sdk").
    * @throws ZerobusError ZB_ERR_INVALID_TARGET for a malformed endpoint, ZB_ERR_UNKNOWN_KEY,
    *   ZB_ERR_INVALID_VALUE.
@@ -146,8 +148,8 @@ export interface StreamEvents {
  * A stream of records into one table, from Sdk.openStream(). Offsets are logical record
  * offsets 0, 1, 2, ... of this stream, as JavaScript numbers (exact up to 2^53 - 1).
  *
- * An open stream keeps the process alive, as an open socket does, until close() settles,
- * destroy() or garbage collection. A stream collected without close() is destroyed off the
+ * An open stream keeps the process alive, as an open socket does, until close() settles, it
+ * fails for good, destroy() or garbage collection. A stream collected without close() is destroyed off the
  * event loop, abandoning the records not yet acknowledged. When its environment (the main
  * thread or a worker thread) ends, every stream is destroyed.
  *

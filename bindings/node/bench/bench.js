@@ -7,7 +7,7 @@
 //   ZEROBUS_SERVE_BIN=PREFIX/bin/zerobus node bench/bench.js [RECORDS]
 const { once } = require('node:events');
 const { Sdk, ZerobusError } = require('..');
-const { EVENTS_TABLE, startServer } = require('../test/support/server');
+const { EVENTS_TABLE, LOCAL_SDK_OPTIONS, startServer } = require('../test/support/server');
 const { EVENT_DESCRIPTOR } = require('../test/support/records');
 
 const RECORD_BYTES = 100;
@@ -34,7 +34,7 @@ async function main() {
   const records = Number(process.argv[2] ?? 1_000_000);
   const server = await startServer({ nullSink: true });
   try {
-    const stream = await new Sdk(server.endpoint).openStream({
+    const stream = await new Sdk(server.endpoint, LOCAL_SDK_OPTIONS).openStream({
       table: EVENTS_TABLE,
       descriptor: EVENT_DESCRIPTOR,
     });

@@ -16,7 +16,8 @@ async function main() {
     console.error('usage: node example/ingest.js ENDPOINT TABLE [COUNT]');
     process.exit(2);
   }
-  const sdk = new Sdk(endpoint);
+  // A local server speaks plaintext, which the SDK uses only when told to.
+  const sdk = new Sdk(endpoint, { 'transport.plaintext': endpoint.startsWith('http://') });
   const stream = await sdk.openStream({ table, options: { 'recovery.retries': 3 } });
   stream.on('ack', ({ lastOffset }) => console.log(`durable up to offset ${lastOffset}`));
   stream.on('error', (error) =>

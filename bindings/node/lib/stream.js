@@ -211,6 +211,9 @@ class Stream extends EventEmitter {
     error.lastOffset = lastOffset;
     this.#lost.push({ first: firstOffset, last: lastOffset, error });
     this.#settleWaiters(lastOffset, (waiter) => waiter.reject(error));
+    // A failed stream delivers nothing more: like a closed one, it no longer holds the
+    // process open.
+    if (this.#native.info().state === 'failed') this.#native.keepLoopAlive(false);
     // Every failure also rejects the promises that wait for it, so an 'error' event without
     // a listener is dropped instead of being thrown as EventEmitter would.
     if (this.listenerCount('error') > 0) this.#emitSafely('error', error);

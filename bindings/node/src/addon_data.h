@@ -31,7 +31,7 @@ class AddonData {
    *  lib/native.js through init(). */
   Napi::FunctionReference error_class;
   Napi::FunctionReference dispatch;
-  /** The native classes, to create instances from C++. */
+  /** The NativeStream class, which Sdk.openStream instantiates from C++. */
   Napi::FunctionReference stream_class;
 
   /** Tracks a stream until Forget(): teardown destroys the streams still tracked. */

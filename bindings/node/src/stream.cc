@@ -1,9 +1,9 @@
 #include "stream.h"
 
-#include <algorithm>
 #include <cmath>
 #include <memory>
 #include <string>
+#include <tuple>
 #include <utility>
 #include <vector>
 

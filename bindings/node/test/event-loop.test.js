@@ -7,7 +7,7 @@ const { monitorEventLoopDelay } = require('node:perf_hooks');
 const { setImmediate: nextTurn } = require('node:timers/promises');
 const { after, before, describe, test } = require('node:test');
 const { Sdk } = require('..');
-const { EVENTS_TABLE, startServer } = require('./support/server');
+const { EVENTS_TABLE, LOCAL_SDK_OPTIONS, startServer } = require('./support/server');
 const { EVENT_DESCRIPTOR, encodeEvent } = require('./support/records');
 
 const RECORDS = 100_000;
@@ -59,7 +59,7 @@ describe('event loop', { timeout: 180_000 }, () => {
   after(() => server?.stop());
 
   test(`never blocked more than ${MAX_DELAY_MS} ms during a ${RECORDS}-record run`, async (t) => {
-    const sdk = new Sdk(server.endpoint);
+    const sdk = new Sdk(server.endpoint, LOCAL_SDK_OPTIONS);
     const runs = [];
     for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
       const run = await measuredRun(sdk);

@@ -7,7 +7,7 @@ const assert = require('node:assert/strict');
 const { execFile } = require('node:child_process');
 const path = require('node:path');
 const { after, before, describe, test } = require('node:test');
-const { startServer } = require('./support/server');
+const { EVENTS_TABLE, startServer } = require('./support/server');
 
 const CHILD_TIMEOUT_MS = 60_000;
 
@@ -63,6 +63,19 @@ describe('stream lifetime', { timeout: 4 * CHILD_TIMEOUT_MS }, () => {
       assertClean(await runFixture('exit-mid-stream.js', [server.endpoint, where]));
     });
   }
+
+  test('a stream that failed for good does not hold the process open', async () => {
+    const failing = await startServer({
+      faults: [`${EVENTS_TABLE}:fail_after_records=50,fail_status=PERMISSION_DENIED`],
+    });
+    try {
+      const run = await runFixture('failed-stream-exits.js', [failing.endpoint]);
+      assertClean(run);
+      assert.equal(run.stdout, 'failed\n');
+    } finally {
+      await failing.stop();
+    }
+  });
 
   test('worker threads: closed, exited, terminated; every stream freed', async () => {
     const run = await runFixture('worker-threads.js', [server.endpoint]);

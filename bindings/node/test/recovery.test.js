@@ -6,7 +6,7 @@ const assert = require('node:assert/strict');
 const { describe, test } = require('node:test');
 const { Sdk } = require('..');
 const { assertZerobusError } = require('./support/assertions');
-const { EVENTS_TABLE, startServer } = require('./support/server');
+const { EVENTS_TABLE, LOCAL_SDK_OPTIONS, startServer } = require('./support/server');
 const { EVENT_DESCRIPTOR, encodeEvent } = require('./support/records');
 
 const TEST_TIMEOUT_MS = 60_000;
@@ -16,7 +16,7 @@ const FAST_RECOVERY = { 'recovery.backoff.ms': 20, 'recovery.backoff.max.ms': 10
 async function withServer(options, body) {
   const server = await startServer(options);
   try {
-    await body(server, new Sdk(server.endpoint));
+    await body(server, new Sdk(server.endpoint, LOCAL_SDK_OPTIONS));
   } finally {
     await server.stop();
   }

@@ -13,7 +13,7 @@ import {
 } from '..';
 
 export async function ingestSome(endpoint: string, descriptor: Uint8Array): Promise<number> {
-  const sdk = new Sdk(endpoint, { 'grpc.keepalive.time.ms': 30_000 });
+  const sdk = new Sdk(endpoint, { 'grpc.keepalive.time.ms': 30_000, 'transport.plaintext': true });
   await using stream: Stream = await sdk.openStream({
     table: 'main.default.events',
     descriptor,

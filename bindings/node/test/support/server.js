@@ -11,6 +11,8 @@ const readline = require('node:readline');
 const EVENTS_TABLE = 'bench.default.events';
 const EVENTS_DDL = `${EVENTS_TABLE} (id BIGINT, payload STRING)`;
 const START_TIMEOUT_MS = 15_000;
+/** The SDK options for a local server, which speaks plaintext HTTP/2. */
+const LOCAL_SDK_OPTIONS = Object.freeze({ 'transport.plaintext': true });
 
 function serverBinary() {
   const bin = process.env.ZEROBUS_SERVE_BIN;
@@ -104,4 +106,4 @@ async function startServer({
   };
 }
 
-module.exports = { startServer, EVENTS_TABLE, EVENTS_DDL };
+module.exports = { startServer, EVENTS_TABLE, EVENTS_DDL, LOCAL_SDK_OPTIONS };
