@@ -54,6 +54,13 @@ pub struct zb_stream {
     _not_send_sync_unpin: PhantomData<(*mut u8, PhantomPinned)>,
 }
 
+/// A table's schema: its descriptor, `.proto` source and JSON encoder (`zb_schema_*`).
+#[repr(C)]
+pub struct zb_schema {
+    _private: [u8; 0],
+    _not_send_sync_unpin: PhantomData<(*mut u8, PhantomPinned)>,
+}
+
 /// A list of records with their offsets, from `zb_stream_unacked()`.
 #[repr(C)]
 pub struct zb_records {
@@ -110,6 +117,10 @@ pub const ZB_ERR_STATE: zb_status = 15;
 pub const ZB_ERR_NO_MEMORY: zb_status = 16;
 /// A bug in the library; the message says where.
 pub const ZB_ERR_INTERNAL: zb_status = 17;
+/// A table description or DDL that is malformed or has a type the service cannot take.
+pub const ZB_ERR_INVALID_SCHEMA: zb_status = 18;
+/// A JSON record that does not fit the table's schema.
+pub const ZB_ERR_INVALID_RECORD: zb_status = 19;
 
 /// Releases a `user_data` pointer given to the library; called exactly once.
 pub type zb_free_cb = Option<unsafe extern "C" fn(user_data: *mut c_void)>;
@@ -343,6 +354,42 @@ unsafe extern "C" {
     /// Releases the caller's reference to `sdk`; its streams keep working.
     pub fn zb_sdk_destroy(sdk: *mut zb_sdk);
 
+    /// Builds a schema from a Unity Catalog table description (`len` bytes of JSON).
+    pub fn zb_schema_from_table_json(
+        json: *const c_char,
+        len: usize,
+        out: *mut *mut zb_schema,
+        err: *mut *mut zb_error,
+    ) -> zb_status;
+    /// Builds a schema from one Delta DDL statement.
+    pub fn zb_schema_from_ddl(
+        ddl: *const c_char,
+        out: *mut *mut zb_schema,
+        err: *mut *mut zb_error,
+    ) -> zb_status;
+    /// Frees `schema`; streams opened from it keep working. NULL is ignored.
+    pub fn zb_schema_destroy(schema: *mut zb_schema);
+    /// The table's name, owned by `schema`.
+    pub fn zb_schema_table_name(schema: *const zb_schema) -> *const c_char;
+    /// The serialized DescriptorProto for `zb_stream_new()`, owned by `schema`.
+    pub fn zb_schema_descriptor(
+        schema: *const zb_schema,
+        data: *mut *const c_void,
+        len: *mut usize,
+        err: *mut *mut zb_error,
+    ) -> zb_status;
+    /// The proto2 source of the descriptor, owned by `schema`.
+    pub fn zb_schema_proto_source(schema: *const zb_schema) -> *const c_char;
+    /// Encodes a JSON object as a protobuf record of the schema; `*size` tells the bytes needed.
+    pub fn zb_schema_encode_json(
+        schema: *const zb_schema,
+        json: *const c_char,
+        len: usize,
+        buf: *mut c_void,
+        size: *mut usize,
+        err: *mut *mut zb_error,
+    ) -> zb_status;
+
     /// Opens a stream into `table_name`, owned by the caller.
     pub fn zb_stream_new(
         sdk: *mut zb_sdk,
@@ -350,6 +397,14 @@ unsafe extern "C" {
         record_type: zb_record_type,
         descriptor: *const c_void,
         descriptor_len: usize,
+        cfg: *const zb_config,
+        out: *mut *mut zb_stream,
+        err: *mut *mut zb_error,
+    ) -> zb_status;
+    /// Opens a protobuf stream into the schema's table that also takes JSON records.
+    pub fn zb_stream_new_from_schema(
+        sdk: *mut zb_sdk,
+        schema: *const zb_schema,
         cfg: *const zb_config,
         out: *mut *mut zb_stream,
         err: *mut *mut zb_error,

@@ -11,7 +11,7 @@ mod support;
 use std::time::{Duration, Instant};
 
 use support::{EVENT_DESCRIPTOR, Server, TABLE, event_record};
-use zerobus::{RecordFormat, Sdk, StreamOptions};
+use zerobus::{RecordFormat, StreamOptions};
 
 fn main() -> zerobus::Result<()> {
     let arguments: Vec<usize> = std::env::args()
@@ -28,7 +28,7 @@ fn main() -> zerobus::Result<()> {
         .expect("no Event has that size");
 
     let server = Server::start(&["--null-sink"]);
-    let sdk = Sdk::new(&server.endpoint)?;
+    let sdk = server.sdk();
     let stream = sdk.create_stream(
         TABLE,
         RecordFormat::Proto(EVENT_DESCRIPTOR),

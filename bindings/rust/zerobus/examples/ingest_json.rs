@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use zerobus::{Ack, RecordFormat, Sdk, StreamOptions};
+use zerobus::{Ack, RecordFormat, Sdk, SdkOptions, StreamOptions};
 
 fn main() -> ExitCode {
     let arguments: Vec<String> = std::env::args().skip(1).collect();
@@ -44,7 +44,11 @@ fn main() -> ExitCode {
 
 /// Sends `count` records and returns how many the server acknowledged.
 fn ingest(endpoint: &str, table: &str, count: u64) -> zerobus::Result<u64> {
-    let sdk = Sdk::new(endpoint)?;
+    // A local server (zerobus serve) speaks plaintext; anything else gets TLS.
+    let sdk = Sdk::with_options(
+        endpoint,
+        &SdkOptions::new().plaintext(endpoint.starts_with("http://")),
+    )?;
     // Acks arrive on a library thread; count them there and report what can never be delivered.
     let durable = Arc::new(AtomicU64::new(0));
     let options = StreamOptions::new().max_inflight_records(10_000).on_ack({

@@ -5,8 +5,9 @@
 //! through [`free_boxed`] when no stream or config holds the registration any more, which the
 //! destroy barrier of `zb_stream_destroy()` orders after the last call.
 
-use std::ffi::c_void;
+use std::ffi::{CString, c_void};
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::ptr::null_mut;
 use std::sync::Arc;
 
 use zerobus_sys as sys;
@@ -17,6 +18,11 @@ use crate::Ack;
 pub(crate) type AckCallback = dyn Fn(Ack) + Send + Sync + 'static;
 /// The closure of [`StreamOptions::on_wakeup`](crate::StreamOptions::on_wakeup).
 pub(crate) type WakeupCallback = dyn Fn() + Send + Sync + 'static;
+/// The closure of [`StreamOptions::headers_provider`](crate::StreamOptions::headers_provider).
+pub(crate) type HeadersProvider = dyn Fn() -> Result<Vec<(String, String)>, Box<dyn std::error::Error + Send + Sync>>
+    + Send
+    + Sync
+    + 'static;
 
 /// Hands `value` to the library: the `user_data` pointer and the function that frees it.
 pub(crate) fn register<T>(value: T) -> (*mut c_void, sys::zb_free_cb) {
@@ -33,7 +39,7 @@ pub(crate) unsafe extern "C" fn deliver_ack(
     event: *const sys::zb_event,
     user_data: *mut c_void,
 ) {
-    contain_panic(|| {
+    contain_panic((), || {
         // SAFETY: as the function's contract says; the event's error is borrowed for the call.
         let (callback, ack) = unsafe {
             (
@@ -54,7 +60,41 @@ pub(crate) unsafe extern "C" fn deliver_ack(
 /// `zb_config_set_wakeup()`, not yet freed.
 pub(crate) unsafe extern "C" fn wake(user_data: *mut c_void) {
     // SAFETY: as the function's contract says.
-    contain_panic(|| unsafe { (*user_data.cast::<Arc<WakeupCallback>>())() });
+    contain_panic((), || unsafe {
+        (*user_data.cast::<Arc<WakeupCallback>>())()
+    });
+}
+
+/// The headers provider: adds the closure's headers to the connection attempt. An error, a
+/// panic or a header the library refuses fails the attempt (the library reports
+/// `ZB_ERR_AUTH`).
+///
+/// # Safety
+/// Called by the library only: `headers` is valid for the call, `user_data` is the
+/// `Box<Arc<HeadersProvider>>` given to `zb_config_set_headers_provider()`, not yet freed.
+pub(crate) unsafe extern "C" fn provide_headers(
+    headers: *mut sys::zb_headers,
+    user_data: *mut c_void,
+) -> sys::zb_status {
+    contain_panic(sys::ZB_ERR_AUTH, || {
+        // SAFETY: as the function's contract says.
+        let provider = unsafe { &*user_data.cast::<Arc<HeadersProvider>>() };
+        let Ok(values) = provider() else {
+            return sys::ZB_ERR_AUTH;
+        };
+        for (name, value) in values {
+            let (Ok(name), Ok(value)) = (CString::new(name), CString::new(value)) else {
+                return sys::ZB_ERR_AUTH;
+            };
+            // SAFETY: `headers` is valid during the call; the strings are copied.
+            let status =
+                unsafe { sys::zb_headers_add(headers, name.as_ptr(), value.as_ptr(), null_mut()) };
+            if status != sys::ZB_OK {
+                return status;
+            }
+        }
+        sys::ZB_OK
+    })
 }
 
 /// Frees a value given to the library by [`register`]; dropping it may drop the closure and
@@ -64,12 +104,12 @@ pub(crate) unsafe extern "C" fn wake(user_data: *mut c_void) {
 /// `user_data` comes from `register::<T>` and is freed only this once.
 unsafe extern "C" fn free_boxed<T>(user_data: *mut c_void) {
     // SAFETY: as the function's contract says.
-    contain_panic(|| drop(unsafe { Box::from_raw(user_data.cast::<T>()) }));
+    contain_panic((), || drop(unsafe { Box::from_raw(user_data.cast::<T>()) }));
 }
 
-/// Runs `body` on a library thread. A panic must not unwind into C (Rust aborts the process
-/// when it tries); the panic hook has already reported it, so it is dropped here and the
-/// library's thread carries on with its next event.
-fn contain_panic(body: impl FnOnce()) {
-    let _ = catch_unwind(AssertUnwindSafe(body));
+/// Runs `body` on a library thread, or returns `on_panic` when it panics. A panic must not
+/// unwind into C (Rust aborts the process when it tries); the panic hook has already reported
+/// it, so it is dropped here and the library's thread carries on.
+fn contain_panic<R>(on_panic: R, body: impl FnOnce() -> R) -> R {
+    catch_unwind(AssertUnwindSafe(body)).unwrap_or(on_panic)
 }

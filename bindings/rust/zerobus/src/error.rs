@@ -51,6 +51,10 @@ impl ErrorCode {
     pub const NO_MEMORY: ErrorCode = ErrorCode(sys::ZB_ERR_NO_MEMORY);
     /// A bug in the library; the message says where.
     pub const INTERNAL: ErrorCode = ErrorCode(sys::ZB_ERR_INTERNAL);
+    /// A table description or DDL that is malformed or has a type the service cannot take.
+    pub const INVALID_SCHEMA: ErrorCode = ErrorCode(sys::ZB_ERR_INVALID_SCHEMA);
+    /// A JSON record that does not fit the table's schema; the message names the column.
+    pub const INVALID_RECORD: ErrorCode = ErrorCode(sys::ZB_ERR_INVALID_RECORD);
 
     /// The code with this number, known to this crate or not.
     pub const fn from_raw(code: i32) -> ErrorCode {

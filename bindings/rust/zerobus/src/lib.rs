@@ -2,7 +2,8 @@
 //! protobuf or JSON records into a Unity Catalog table, with durable acknowledgements,
 //! recovery and at-least-once delivery.
 //!
-//! An [`Sdk`] names an endpoint; [`Sdk::create_stream`] opens a [`Stream`] into a table.
+//! An [`Sdk`] names an endpoint; [`Sdk::create_stream`] opens a [`Stream`] into a table (or
+//! [`Sdk::create_stream_from_schema`], with a [`Schema`] that also encodes JSON records).
 //! Ingest copies each record, gives it an offset and returns; an [`Ack`] later says which
 //! offsets became durable (or which never will). Acks go to a closure
 //! ([`StreamOptions::on_ack`]) or wait in the stream for [`Stream::acks`]. Both types are
@@ -11,10 +12,10 @@
 //!
 //! ```no_run
 //! use std::time::Duration;
-//! use zerobus::{Ack, RecordFormat, Sdk, StreamOptions};
+//! use zerobus::{Ack, RecordFormat, Sdk, SdkOptions, StreamOptions};
 //!
 //! # fn main() -> zerobus::Result<()> {
-//! let sdk = Sdk::new("http://127.0.0.1:50051")?;
+//! let sdk = Sdk::with_options("http://127.0.0.1:50051", &SdkOptions::new().plaintext(true))?;
 //! let options = StreamOptions::new().on_ack(|ack| {
 //!     if let Ack::Failed { error, .. } = &ack {
 //!         eprintln!("records {:?} not delivered: {error}", ack.offsets());
@@ -37,6 +38,7 @@ mod ack;
 mod callbacks;
 mod error;
 mod options;
+mod schema;
 mod sdk;
 mod stream;
 
@@ -46,6 +48,7 @@ use std::time::Duration;
 pub use ack::Ack;
 pub use error::{Error, ErrorCode, Result};
 pub use options::{SdkOptions, StreamOptions};
+pub use schema::Schema;
 pub use sdk::{RecordFormat, Sdk};
 pub use stream::{Acks, Record, Records, Stream, StreamInfo, StreamState};
 use zerobus_sys as sys;

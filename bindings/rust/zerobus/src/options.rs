@@ -1,6 +1,7 @@
 //! Builders for the options of an SDK and of a stream, turned into a `zb_config` when the SDK
 //! or stream is created.
 
+use std::ffi::c_void;
 use std::fmt;
 use std::ptr::{NonNull, null_mut};
 use std::sync::Arc;
@@ -8,12 +9,12 @@ use std::time::Duration;
 
 use zerobus_sys as sys;
 
-use crate::callbacks::{self, AckCallback, WakeupCallback};
+use crate::callbacks::{self, AckCallback, HeadersProvider, WakeupCallback};
 use crate::error::{Result, call};
 use crate::{Ack, c_string, timeout_ms};
 
-/// The one option whose value `Debug` must not print.
-const AUTH_TOKEN: &str = "auth.token";
+/// The options whose values `Debug` must not print.
+const SECRETS: [&str; 2] = ["auth.token", "auth.client.secret"];
 
 /// Options of an [`Sdk`](crate::Sdk): the keys of scope "sdk" in `docs/CONFIGURATION.md`.
 ///
@@ -48,6 +49,41 @@ impl SdkOptions {
         self.set("grpc.keepalive.timeout.ms", timeout_ms(timeout).to_string())
     }
 
+    /// How long establishing the connection may take (`grpc.connect.timeout.ms`).
+    pub fn connect_timeout(self, timeout: Duration) -> SdkOptions {
+        self.set("grpc.connect.timeout.ms", timeout_ms(timeout).to_string())
+    }
+
+    /// Allows an `http://` endpoint, spoken without TLS (`transport.plaintext`): for local
+    /// servers such as `zerobus serve`.
+    pub fn plaintext(self, allow: bool) -> SdkOptions {
+        self.set("transport.plaintext", allow.to_string())
+    }
+
+    /// Trusts the certificate authorities of this PEM file instead of the system's
+    /// (`tls.ca.file`).
+    pub fn tls_ca_file(self, path: impl Into<String>) -> SdkOptions {
+        self.set("tls.ca.file", path)
+    }
+
+    /// Trusts the certificate authorities of this PEM text instead of the system's
+    /// (`tls.ca.pem`).
+    pub fn tls_ca_pem(self, pem: impl Into<String>) -> SdkOptions {
+        self.set("tls.ca.pem", pem)
+    }
+
+    /// Connects through this HTTP proxy, `http://[user:password@]host[:port]`, or `direct`
+    /// (`proxy`).
+    pub fn proxy(self, proxy: impl Into<String>) -> SdkOptions {
+        self.set("proxy", proxy)
+    }
+
+    /// The workspace, `https://host[:port]`, whose OAuth endpoint issues tokens for
+    /// [`StreamOptions::oauth_client`] (`workspace.url`).
+    pub fn workspace_url(self, url: impl Into<String>) -> SdkOptions {
+        self.set("workspace.url", url)
+    }
+
     pub(crate) fn config(&self) -> Result<Config> {
         self.settings.config()
     }
@@ -72,6 +108,7 @@ pub struct StreamOptions {
     settings: Settings,
     on_ack: Option<Arc<AckCallback>>,
     on_wakeup: Option<Arc<WakeupCallback>>,
+    headers_provider: Option<Arc<HeadersProvider>>,
 }
 
 impl StreamOptions {
@@ -149,9 +186,29 @@ impl StreamOptions {
         self.set("stream.paused.max.wait.ms", timeout_ms(wait).to_string())
     }
 
+    /// Gives the stream a connection of its own instead of the SDK's shared one
+    /// (`stream.own.connection`).
+    pub fn own_connection(self, own: bool) -> StreamOptions {
+        self.set("stream.own.connection", own.to_string())
+    }
+
+    /// Authenticates with OAuth client credentials: the stream fetches its tokens from the
+    /// [workspace](SdkOptions::workspace_url) and renews them before they expire
+    /// (`auth.client.id`, `auth.client.secret`). `Debug` hides the secret.
+    pub fn oauth_client(self, id: impl Into<String>, secret: impl Into<String>) -> StreamOptions {
+        self.set("auth.client.id", id)
+            .set("auth.client.secret", secret)
+    }
+
+    /// How long before a token expires the stream fetches a new one
+    /// (`auth.refresh.margin.ms`).
+    pub fn auth_refresh_margin(self, margin: Duration) -> StreamOptions {
+        self.set("auth.refresh.margin.ms", timeout_ms(margin).to_string())
+    }
+
     /// A bearer token sent as `authorization: Bearer <token>` (`auth.token`). `Debug` hides it.
     pub fn auth_token(self, token: impl Into<String>) -> StreamOptions {
-        self.set(AUTH_TOKEN, token)
+        self.set("auth.token", token)
     }
 
     /// Delivers every [`Ack`] of the stream to `callback` instead of queueing it for polling.
@@ -178,35 +235,45 @@ impl StreamOptions {
         self
     }
 
+    /// Takes the gRPC headers of every connection attempt from `provider` (such as
+    /// `("authorization", "Bearer TOKEN")`) instead of the [`auth_token`](Self::auth_token).
+    ///
+    /// The library calls it before the stream's first connection and before every
+    /// reconnection, on a thread of its own, never twice at once for one stream; it may block
+    /// (to fetch a token, say), which delays the connection. Names are lower-case ASCII
+    /// letters, digits, `-`, `_` and `.`; values printable ASCII. An error, a panic (caught at
+    /// the boundary) or a header that cannot be sent fails the attempt with
+    /// [`ErrorCode::AUTH`](crate::ErrorCode::AUTH), retried as the `recovery_*` options say;
+    /// the provider's own error does not reach the caller.
+    pub fn headers_provider<F>(mut self, provider: F) -> StreamOptions
+    where
+        F: Fn() -> std::result::Result<
+                Vec<(String, String)>,
+                Box<dyn std::error::Error + Send + Sync>,
+            > + Send
+            + Sync
+            + 'static,
+    {
+        self.headers_provider = Some(Arc::new(provider));
+        self
+    }
+
     pub(crate) fn config(&self) -> Result<Config> {
         let config = self.settings.config()?;
-        if let Some(on_ack) = &self.on_ack {
-            let (user_data, free_user_data) = callbacks::register(Arc::clone(on_ack));
-            // SAFETY: user_data is a boxed Arc<AckCallback>, what deliver_ack expects; the
-            // library owns it from here on and frees it exactly once with free_user_data,
-            // also if the call fails.
-            call(|err| unsafe {
-                sys::zb_config_set_event_callback(
-                    config.raw.as_ptr(),
-                    Some(callbacks::deliver_ack),
-                    user_data,
-                    free_user_data,
-                    err,
-                )
-            })?;
-        }
-        if let Some(on_wakeup) = &self.on_wakeup {
-            let (user_data, free_user_data) = callbacks::register(Arc::clone(on_wakeup));
-            // SAFETY: as above, with a boxed Arc<WakeupCallback> for wake.
-            call(|err| unsafe {
-                sys::zb_config_set_wakeup(
-                    config.raw.as_ptr(),
-                    Some(callbacks::wake),
-                    user_data,
-                    free_user_data,
-                    err,
-                )
-            })?;
+        // SAFETY: each trampoline reads its user_data as the boxed Arc registered with it.
+        unsafe {
+            if let Some(provider) = &self.headers_provider {
+                let trampoline = Some(callbacks::provide_headers as _);
+                config.register(sys::zb_config_set_headers_provider, trampoline, provider)?;
+            }
+            if let Some(on_ack) = &self.on_ack {
+                let trampoline = Some(callbacks::deliver_ack as _);
+                config.register(sys::zb_config_set_event_callback, trampoline, on_ack)?;
+            }
+            if let Some(on_wakeup) = &self.on_wakeup {
+                let trampoline = Some(callbacks::wake as _);
+                config.register(sys::zb_config_set_wakeup, trampoline, on_wakeup)?;
+            }
         }
         Ok(config)
     }
@@ -218,6 +285,7 @@ impl fmt::Debug for StreamOptions {
             .field("settings", &self.settings)
             .field("on_ack", &self.on_ack.is_some())
             .field("on_wakeup", &self.on_wakeup.is_some())
+            .field("headers_provider", &self.headers_provider.is_some())
             .finish()
     }
 }
@@ -257,14 +325,8 @@ impl fmt::Debug for Settings {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_map()
             .entries(self.0.iter().map(|(key, value)| {
-                (
-                    key,
-                    if key == AUTH_TOKEN {
-                        "[hidden]"
-                    } else {
-                        value.as_str()
-                    },
-                )
+                let secret = SECRETS.contains(&key.as_str());
+                (key, if secret { "[hidden]" } else { value.as_str() })
             }))
             .finish()
     }
@@ -275,9 +337,42 @@ pub(crate) struct Config {
     raw: NonNull<sys::zb_config>,
 }
 
+/// One of the `zb_config_set_*` functions that register a callback of type `C`.
+type CallbackSetter<C> = unsafe extern "C" fn(
+    *mut sys::zb_config,
+    C,
+    *mut c_void,
+    sys::zb_free_cb,
+    *mut *mut sys::zb_error,
+) -> sys::zb_status;
+
 impl Config {
     pub(crate) fn as_ptr(&self) -> *const sys::zb_config {
         self.raw.as_ptr()
+    }
+
+    /// Registers `callback` through `setter` with `trampoline`, which gets it as `user_data`.
+    ///
+    /// # Safety
+    /// `trampoline` reads its `user_data` as a `Box<Arc<T>>` from [`callbacks::register`].
+    unsafe fn register<C, T: ?Sized>(
+        &self,
+        setter: CallbackSetter<C>,
+        trampoline: C,
+        callback: &Arc<T>,
+    ) -> Result<()> {
+        let (user_data, free_user_data) = callbacks::register(Arc::clone(callback));
+        // SAFETY: the config is live; from here on the library owns user_data and frees it
+        // exactly once through free_user_data, also when the call fails.
+        call(|err| unsafe {
+            setter(
+                self.raw.as_ptr(),
+                trampoline,
+                user_data,
+                free_user_data,
+                err,
+            )
+        })
     }
 }
 

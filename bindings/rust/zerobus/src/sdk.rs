@@ -5,7 +5,7 @@ use std::ptr::{NonNull, null, null_mut};
 use zerobus_sys as sys;
 
 use crate::error::{Result, call};
-use crate::{SdkOptions, Stream, StreamOptions, c_string};
+use crate::{Schema, SdkOptions, Stream, StreamOptions, c_string};
 
 /// The format of a stream's records, fixed when the stream is created.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -39,12 +39,13 @@ impl Sdk {
     }
 
     /// An SDK for `endpoint`: `"host[:port]"` or `"https://host[:port]"` (TLS with the
-    /// system's trust store) or `"http://host:port"` (plaintext, for local servers). No network
-    /// I/O happens here; the connection opens with the first stream.
+    /// system's trust store) or `"http://host:port"` (plaintext, for local servers, with
+    /// [`SdkOptions::plaintext`]). No network I/O happens here; the connection opens with the
+    /// first stream.
     ///
     /// # Errors
     /// [`ErrorCode::INVALID_TARGET`](crate::ErrorCode::INVALID_TARGET) for a malformed
-    /// endpoint; [`ErrorCode::INVALID_ARG`](crate::ErrorCode::INVALID_ARG) when it contains a
+    /// endpoint or `http://` without plaintext; [`ErrorCode::INVALID_ARG`](crate::ErrorCode::INVALID_ARG) when it contains a
     /// NUL byte; [`ErrorCode::UNKNOWN_KEY`](crate::ErrorCode::UNKNOWN_KEY) or
     /// [`ErrorCode::INVALID_VALUE`](crate::ErrorCode::INVALID_VALUE) for a bad option.
     pub fn with_options(endpoint: &str, options: &SdkOptions) -> Result<Sdk> {
@@ -101,6 +102,34 @@ impl Sdk {
             )
         })?;
         // SAFETY: zb_stream_new() succeeded, so `raw` is a new stream the caller owns.
+        Ok(unsafe { Stream::from_raw(raw) })
+    }
+
+    /// Opens a protobuf stream into the schema's table with the schema's descriptor, as
+    /// [`create_stream`](Self::create_stream) does. The stream also takes JSON records
+    /// ([`Stream::ingest_json`]), each encoded to protobuf before it is accepted.
+    ///
+    /// # Errors
+    /// As [`create_stream`](Self::create_stream).
+    pub fn create_stream_from_schema(
+        &self,
+        schema: &Schema,
+        options: &StreamOptions,
+    ) -> Result<Stream> {
+        let config = options.config()?;
+        let mut raw = null_mut();
+        // SAFETY: the SDK and schema are live; the config is borrowed for the call; `raw` is
+        // an out parameter.
+        call(|err| unsafe {
+            sys::zb_stream_new_from_schema(
+                self.raw.as_ptr(),
+                schema.as_ptr(),
+                config.as_ptr(),
+                &mut raw,
+                err,
+            )
+        })?;
+        // SAFETY: zb_stream_new_from_schema() succeeded: `raw` is a new stream the caller owns.
         Ok(unsafe { Stream::from_raw(raw) })
     }
 }

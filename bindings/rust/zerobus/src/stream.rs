@@ -69,9 +69,12 @@ impl Stream {
         Ok(offset)
     }
 
-    /// Accepts one JSON object on a JSON stream and returns its offset, as
-    /// [`ingest_proto`](Self::ingest_proto) does; [`ErrorCode::RECORD_TYPE`](crate::ErrorCode::RECORD_TYPE)
-    /// on a protobuf stream.
+    /// Accepts one JSON object on a JSON stream, or on a stream of
+    /// [`create_stream_from_schema`](crate::Sdk::create_stream_from_schema) (encoded to
+    /// protobuf first), and returns its offset, as [`ingest_proto`](Self::ingest_proto) does;
+    /// [`ErrorCode::RECORD_TYPE`](crate::ErrorCode::RECORD_TYPE) on any other protobuf stream,
+    /// [`ErrorCode::INVALID_RECORD`](crate::ErrorCode::INVALID_RECORD) for a record the schema
+    /// does not take.
     pub fn ingest_json(&self, record: &str) -> Result<u64> {
         let mut offset = 0;
         // SAFETY: the stream is live; the record is borrowed for the call.

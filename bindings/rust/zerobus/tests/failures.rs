@@ -29,7 +29,7 @@ fn collecting_acks() -> (StreamOptions, Arc<Mutex<Vec<Ack>>>) {
 fn a_broken_stream_recovers_and_every_record_is_stored() {
     let fault = format!("{TABLE}:fail_after_records=300,fail_status=UNAVAILABLE");
     let server = Server::start(&["--fault", &fault]);
-    let sdk = Sdk::new(&server.endpoint).unwrap();
+    let sdk = server.sdk();
     let (options, acks) = collecting_acks();
     let options = options.recovery_backoff(Duration::from_millis(10));
     let stream = sdk
@@ -58,7 +58,7 @@ fn a_broken_stream_recovers_and_every_record_is_stored() {
 fn a_refused_stream_fails_with_its_grpc_status() {
     let fault = format!("{TABLE}:refuse_streams=-1,refuse_status=PERMISSION_DENIED");
     let server = Server::start(&["--fault", &fault]);
-    let sdk = Sdk::new(&server.endpoint).unwrap();
+    let sdk = server.sdk();
     let error = sdk
         .create_stream(TABLE, RecordFormat::Json, &StreamOptions::new())
         .unwrap_err();
@@ -71,7 +71,7 @@ fn a_refused_stream_fails_with_its_grpc_status() {
 #[test]
 fn an_undeclared_table_is_not_found() {
     let server = Server::start(&[]);
-    let sdk = Sdk::new(&server.endpoint).unwrap();
+    let sdk = server.sdk();
     let error = sdk
         .create_stream(
             "main.default.undeclared",
@@ -88,7 +88,7 @@ fn an_undeclared_table_is_not_found() {
 fn a_fatal_break_fails_the_stream_and_reports_every_lost_record() {
     let fault = format!("{TABLE}:fail_after_records=10,fail_status=PERMISSION_DENIED");
     let server = Server::start(&["--fault", &fault]);
-    let sdk = Sdk::new(&server.endpoint).unwrap();
+    let sdk = server.sdk();
     let (options, acks) = collecting_acks();
     let stream = sdk
         .create_stream(TABLE, RecordFormat::Proto(EVENT_DESCRIPTOR), &options)
@@ -160,7 +160,10 @@ fn bad_arguments_fail_with_their_codes() {
         ErrorCode::INVALID_TARGET
     );
     assert_eq!(Sdk::new("a\0b").unwrap_err().code(), ErrorCode::INVALID_ARG);
-    let sdk = Sdk::new(&server.endpoint).unwrap();
+    // Plaintext only when asked for.
+    let plaintext = Sdk::new(&server.endpoint).unwrap_err();
+    assert_eq!(plaintext.code(), ErrorCode::INVALID_TARGET, "{plaintext}");
+    let sdk = server.sdk();
     let open = |options: &StreamOptions| {
         sdk.create_stream(TABLE, RecordFormat::Proto(EVENT_DESCRIPTOR), options)
     };
@@ -216,7 +219,7 @@ fn bad_arguments_fail_with_their_codes() {
 #[test]
 fn a_panicking_callback_does_not_stop_delivery() {
     let server = Server::start(&[]);
-    let sdk = Sdk::new(&server.endpoint).unwrap();
+    let sdk = server.sdk();
     let (delivered, acks) = mpsc::channel();
     let panicked = AtomicBool::new(false);
     let options = StreamOptions::new().on_ack(move |ack| {

@@ -17,7 +17,7 @@ const WAIT: Duration = Duration::from_secs(30);
 #[test]
 fn proto_records_are_stored() {
     let server = Server::start(&[]);
-    let sdk = Sdk::new(&server.endpoint).unwrap();
+    let sdk = server.sdk();
     let stream = sdk
         .create_stream(
             TABLE,
@@ -57,7 +57,7 @@ fn proto_records_are_stored() {
 #[test]
 fn json_records_are_stored() {
     let server = Server::start(&[]);
-    let sdk = Sdk::new(&server.endpoint).unwrap();
+    let sdk = server.sdk();
     let stream = sdk
         .create_stream(TABLE, RecordFormat::Json, &StreamOptions::new())
         .unwrap();
@@ -83,7 +83,7 @@ fn json_records_are_stored() {
 #[test]
 fn acks_reach_the_callback_in_order() {
     let server = Server::start(&[]);
-    let sdk = Sdk::new(&server.endpoint).unwrap();
+    let sdk = server.sdk();
     let acks = Arc::new(Mutex::new(Vec::new()));
     let options = StreamOptions::new().on_ack({
         let acks = Arc::clone(&acks);
@@ -106,7 +106,7 @@ fn acks_reach_the_callback_in_order() {
 #[test]
 fn acks_come_through_the_polling_iterator_in_order() {
     let server = Server::start(&[]);
-    let sdk = Sdk::new(&server.endpoint).unwrap();
+    let sdk = server.sdk();
     let stream = sdk
         .create_stream(
             TABLE,
@@ -131,7 +131,7 @@ fn acks_come_through_the_polling_iterator_in_order() {
 #[test]
 fn wakeup_tells_a_poller_that_acks_wait() {
     let server = Server::start(&[]);
-    let sdk = Sdk::new(&server.endpoint).unwrap();
+    let sdk = server.sdk();
     let (woken, wakeups) = mpsc::channel();
     let options = StreamOptions::new().on_wakeup(move || {
         let _ = woken.send(());
@@ -160,7 +160,7 @@ fn producers_on_many_threads_share_one_stream() {
     const THREADS: i64 = 4;
     const PER_THREAD: i64 = 2500;
     let server = Server::start(&[]);
-    let sdk = Sdk::new(&server.endpoint).unwrap();
+    let sdk = server.sdk();
     let acks = Arc::new(Mutex::new(Vec::new()));
     let options = StreamOptions::new().on_ack({
         let acks = Arc::clone(&acks);

@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use support::{EVENT_DESCRIPTOR, Server, TABLE, assert_acked_in_order, event_record};
-use zerobus::{Ack, ErrorCode, RecordFormat, Sdk, StreamOptions, StreamState};
+use zerobus::{Ack, ErrorCode, RecordFormat, StreamOptions, StreamState};
 
 const WAIT: Duration = Duration::from_secs(30);
 
@@ -24,7 +24,7 @@ impl Drop for DropCounter {
 #[test]
 fn dropping_an_open_stream_releases_its_callback_once_and_keeps_what_was_acked() {
     let server = Server::start(&[]);
-    let sdk = Sdk::new(&server.endpoint).unwrap();
+    let sdk = server.sdk();
     let drops = Arc::new(AtomicUsize::new(0));
     let acks = Arc::new(Mutex::new(Vec::new()));
     let options = StreamOptions::new().on_ack({
@@ -75,7 +75,7 @@ fn dropping_an_open_stream_releases_its_callback_once_and_keeps_what_was_acked()
 fn dropping_a_stream_with_withheld_acks_does_not_wait_for_them() {
     let fault = format!("{TABLE}:withhold_acks=true");
     let server = Server::start(&["--fault", &fault]);
-    let sdk = Sdk::new(&server.endpoint).unwrap();
+    let sdk = server.sdk();
     let stream = sdk
         .create_stream(TABLE, RecordFormat::Json, &StreamOptions::new())
         .unwrap();
@@ -98,7 +98,7 @@ fn dropping_a_stream_with_withheld_acks_does_not_wait_for_them() {
 fn records_left_by_a_timed_out_close_are_retrievable_and_replayed() {
     let fault = format!("{TABLE}:withhold_acks=true");
     let server = Server::start(&["--fault", &fault]);
-    let sdk = Sdk::new(&server.endpoint).unwrap();
+    let sdk = server.sdk();
     let acks = Arc::new(Mutex::new(Vec::new()));
     let options = StreamOptions::new().on_ack({
         let acks = Arc::clone(&acks);
@@ -171,7 +171,7 @@ fn records_left_by_a_timed_out_close_are_retrievable_and_replayed() {
 #[test]
 fn recreate_needs_a_closed_or_failed_stream() {
     let server = Server::start(&[]);
-    let sdk = Sdk::new(&server.endpoint).unwrap();
+    let sdk = server.sdk();
     let stream = sdk
         .create_stream(TABLE, RecordFormat::Json, &StreamOptions::new())
         .unwrap();
@@ -182,7 +182,7 @@ fn recreate_needs_a_closed_or_failed_stream() {
 #[test]
 fn streams_outlive_their_sdk() {
     let server = Server::start(&[]);
-    let sdk = Sdk::new(&server.endpoint).unwrap();
+    let sdk = server.sdk();
     let stream = sdk
         .create_stream(TABLE, RecordFormat::Json, &StreamOptions::new())
         .unwrap();

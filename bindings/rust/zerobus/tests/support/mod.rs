@@ -10,7 +10,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
-use zerobus::Ack;
+use zerobus::{Ack, Sdk, SdkOptions};
 
 /// How long `zerobus serve` may take to start listening.
 const STARTUP_TIMEOUT: Duration = Duration::from_secs(30);
@@ -62,6 +62,8 @@ pub struct Server {
     pub endpoint: String,
     /// The admin endpoint's `127.0.0.1:PORT`.
     admin_address: String,
+    /// The workspace endpoint's (Unity Catalog and OAuth) `127.0.0.1:PORT`.
+    workspace_address: String,
 }
 
 impl Server {
@@ -98,9 +100,9 @@ impl Server {
                 let _ = send_line.send(line);
             }
         });
-        let (mut endpoint, mut admin_address) = (None, None);
+        let (mut endpoint, mut admin_address, mut workspace_address) = (None, None, None);
         let mut seen = String::new();
-        while endpoint.is_none() || admin_address.is_none() {
+        while endpoint.is_none() || admin_address.is_none() || workspace_address.is_none() {
             let Ok(line) = lines.recv_timeout(STARTUP_TIMEOUT) else {
                 let _ = child.kill();
                 let _ = child.wait();
@@ -113,6 +115,9 @@ impl Server {
             if let Some(rest) = line.strip_prefix("zerobus serve: admin on http://") {
                 admin_address = rest.split_whitespace().next().map(str::to_string);
             }
+            if let Some(rest) = line.strip_prefix("zerobus serve: workspace on http://") {
+                workspace_address = rest.split_whitespace().next().map(str::to_string);
+            }
             seen += &line;
             seen += "\n";
         }
@@ -121,7 +126,21 @@ impl Server {
             data_dir,
             endpoint: endpoint.unwrap(),
             admin_address: admin_address.unwrap(),
+            workspace_address: workspace_address.unwrap(),
         }
+    }
+
+    /// An SDK for the server: plaintext, which a local server speaks.
+    pub fn sdk(&self) -> Sdk {
+        Sdk::with_options(&self.endpoint, &SdkOptions::new().plaintext(true)).expect("an SDK")
+    }
+
+    /// The Unity Catalog description of the test table, as the workspace API serves it.
+    pub fn table_json(&self) -> String {
+        let path = format!("/api/2.1/unity-catalog/tables/{TABLE}");
+        let (status, body) = http(&self.workspace_address, "GET", &path, "text/plain", &[], "");
+        assert_eq!(status, 200, "GET {path}: {body}");
+        body
     }
 
     /// The rows stored in the test table, oldest first, as `zerobus rows` prints them.
@@ -153,26 +172,104 @@ impl Server {
 
     /// Replaces the test table's fault plan through the admin endpoint (`{}` clears it).
     pub fn set_faults(&self, plan: &str) {
-        self.admin("PUT", &format!("/admin/faults/{TABLE}"), plan);
+        let path = format!("/admin/faults/{TABLE}");
+        let (status, body) = http(
+            &self.admin_address,
+            "PUT",
+            &path,
+            "application/json",
+            &[],
+            plan,
+        );
+        assert_eq!(status, 200, "PUT {path} {plan}: {body}");
     }
 
-    fn admin(&self, method: &str, path: &str, body: &str) {
-        let mut connection = TcpStream::connect(&self.admin_address).expect("admin endpoint");
-        write!(
-            connection,
-            "{method} {path} HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\n\
-             Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
-            self.admin_address,
-            body.len()
-        )
-        .unwrap();
-        let mut response = String::new();
-        connection.read_to_string(&mut response).unwrap();
-        assert!(
-            response.starts_with("HTTP/1.1 200"),
-            "{method} {path} {body}: {response}"
+    /// A bearer token for the test table from the server's OAuth endpoint (`zerobus serve
+    /// --auth test-client:test-secret`), as the client-credentials flow asks for it.
+    pub fn token(&self) -> String {
+        let (catalog, schema) = TABLE.rsplit_once('.').unwrap().0.split_once('.').unwrap();
+        let privileges = |object_type: &str, path: &str, privileges: &[&str]| {
+            serde_json::json!({"type": "unity_catalog_privileges", "object_type": object_type,
+                               "object_full_path": path, "privileges": privileges})
+        };
+        let details = serde_json::json!([
+            privileges("CATALOG", catalog, &["USE CATALOG"]),
+            privileges("SCHEMA", &format!("{catalog}.{schema}"), &["USE SCHEMA"]),
+            privileges("TABLE", TABLE, &["SELECT", "MODIFY"]),
+        ]);
+        let form = [
+            ("grant_type", "client_credentials".to_string()),
+            ("scope", "all-apis".to_string()),
+            (
+                "resource",
+                "api://databricks/workspaces/1/zerobusDirectWriteApi".to_string(),
+            ),
+            ("authorization_details", details.to_string()),
+        ]
+        .iter()
+        .map(|(key, value)| format!("{key}={}", form_encode(value)))
+        .collect::<Vec<_>>()
+        .join("&");
+        // "test-client:test-secret" in base64, for HTTP Basic.
+        let basic = ("Authorization", "Basic dGVzdC1jbGllbnQ6dGVzdC1zZWNyZXQ=");
+        let content_type = "application/x-www-form-urlencoded";
+        let (status, body) = http(
+            &self.workspace_address,
+            "POST",
+            "/oidc/v1/token",
+            content_type,
+            &[basic],
+            &form,
         );
+        assert_eq!(status, 200, "token endpoint: {body}");
+        let reply: serde_json::Value = serde_json::from_str(&body).unwrap();
+        reply["access_token"]
+            .as_str()
+            .expect("an access_token")
+            .to_string()
     }
+}
+
+/// One HTTP/1.1 request to `address`; the response's status and body.
+fn http(
+    address: &str,
+    method: &str,
+    path: &str,
+    content_type: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> (u16, String) {
+    let mut connection = TcpStream::connect(address).expect("the server's HTTP side");
+    let mut request = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {address}\r\nContent-Type: {content_type}\r\n\
+         Content-Length: {}\r\nConnection: close\r\n",
+        body.len()
+    );
+    for (name, value) in headers {
+        request += &format!("{name}: {value}\r\n");
+    }
+    write!(connection, "{request}\r\n{body}").unwrap();
+    let mut response = String::new();
+    connection.read_to_string(&mut response).unwrap();
+    let (head, body) = response.split_once("\r\n\r\n").expect("an HTTP response");
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|code| code.parse().ok());
+    (status.expect("an HTTP status line"), body.to_string())
+}
+
+/// `value` as application/x-www-form-urlencoded wants it.
+fn form_encode(value: &str) -> String {
+    value
+        .bytes()
+        .map(|byte| match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (byte as char).to_string()
+            }
+            _ => format!("%{byte:02X}"),
+        })
+        .collect()
 }
 
 impl Drop for Server {
