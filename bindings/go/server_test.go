@@ -205,21 +205,10 @@ func (s *testServer) newSDK(options ...zerobus.Option) *zerobus.SDK {
 	return sdk
 }
 
-// setFault replaces the fault plan of `table` through the admin endpoint.
-func (s *testServer) setFault(table, planJSON string) {
-	s.t.Helper()
-	s.adminRequest(http.MethodPut, table, planJSON)
-}
-
-// clearFault removes the fault plan of `table`.
+// clearFault removes the fault plan of `table`, which the test set with --fault.
 func (s *testServer) clearFault(table string) {
 	s.t.Helper()
-	s.adminRequest(http.MethodDelete, table, "")
-}
-
-func (s *testServer) adminRequest(method, table, body string) {
-	s.t.Helper()
-	request, err := http.NewRequest(method, s.admin+"/admin/faults/"+table, strings.NewReader(body))
+	request, err := http.NewRequest(http.MethodDelete, s.admin+"/admin/faults/"+table, nil)
 	if err != nil {
 		s.t.Fatal(err)
 	}
@@ -232,7 +221,7 @@ func (s *testServer) adminRequest(method, table, body string) {
 	defer response.Body.Close()
 	text, _ := io.ReadAll(response.Body)
 	if response.StatusCode != http.StatusOK {
-		s.t.Fatalf("%s /admin/faults/%s: %s: %s", method, table, response.Status, text)
+		s.t.Fatalf("DELETE /admin/faults/%s: %s: %s", table, response.Status, text)
 	}
 }
 

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Tests the Go binding against the libzerobus installed in PREFIX: builds it through
-# pkg-config, runs go vet and gofmt, the tests under the race detector and again with cgo's
-# full pointer checks (cgocheck2), all against PREFIX/bin/zerobus, and builds the example and
-# the bench. Go modules come from the module proxy.
+# pkg-config, runs go vet, staticcheck and gofmt, then the tests under the race detector and
+# again with cgo's full pointer checks (cgocheck2), all against PREFIX/bin/zerobus, and builds
+# the example and the bench. Go modules (staticcheck among them) come from the module proxy.
 #
 #   bash bindings/go/test.sh PREFIX
 set -euo pipefail
@@ -25,6 +25,9 @@ go mod download
 
 echo "--- go vet"
 go vet ./...
+
+echo "--- staticcheck"
+go run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
 
 echo "--- gofmt"
 unformatted=$(gofmt -l .)
