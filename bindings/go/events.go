@@ -146,8 +146,10 @@ func (s *stream) handle(polled *C.zb_event) {
 		polled.error = nil
 		event.Err = err
 		s.progress.failed(event.FirstOffset, event.LastOffset, err)
-	default:
-		return // a kind newer than this package: nothing it could do with it
+	default: // a kind newer than this package, which has no use for it
+		C.zb_error_free(polled.error)
+		polled.error = nil
+		return
 	}
 	s.events.push(event)
 }
