@@ -151,12 +151,14 @@ fn rust_declarations() -> Declarations {
             }
             syn::Item::Const(constant) => {
                 let name = constant.ident.to_string();
-                // Initializers (ZB_*_INIT) are struct literals: initializers_carry_their_struct_size
-                // checks them; every integer constant must equal the header's macro.
+                // Initializers (ZB_*_INIT) are struct literals, checked by
+                // initializers_carry_their_struct_size; every integer constant must equal the
+                // header's macro.
                 if !matches!(*constant.expr, syn::Expr::Struct(_)) {
                     let value = evaluate(&constant.expr, &values);
                     out.c_source += &format!(
-                        "_Static_assert((long long)({name}) == {value}LL, \"{name} is {value} in Rust\");\n"
+                        "_Static_assert((long long)({name}) == {value}LL, \"{name} is {value} \
+                         in Rust\");\n"
                     );
                     values.insert(name.clone(), value);
                 }

@@ -19,10 +19,10 @@ pub(crate) type AckCallback = dyn Fn(Ack) + Send + Sync + 'static;
 /// The closure of [`StreamOptions::on_wakeup`](crate::StreamOptions::on_wakeup).
 pub(crate) type WakeupCallback = dyn Fn() + Send + Sync + 'static;
 /// The closure of [`StreamOptions::headers_provider`](crate::StreamOptions::headers_provider).
-pub(crate) type HeadersProvider = dyn Fn() -> Result<Vec<(String, String)>, Box<dyn std::error::Error + Send + Sync>>
-    + Send
-    + Sync
-    + 'static;
+pub(crate) type HeadersProvider =
+    dyn Fn() -> Result<Vec<(String, String)>, ProviderError> + Send + Sync + 'static;
+/// Whatever error a headers provider gives; only its being an error reaches the library.
+pub(crate) type ProviderError = Box<dyn std::error::Error + Send + Sync>;
 
 /// Hands `value` to the library: the `user_data` pointer and the function that frees it.
 pub(crate) fn register<T>(value: T) -> (*mut c_void, sys::zb_free_cb) {

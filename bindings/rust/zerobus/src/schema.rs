@@ -53,9 +53,11 @@ impl Schema {
         })
     }
 
-    fn build(
-        constructor: impl FnOnce(*mut *mut sys::zb_schema, *mut *mut sys::zb_error) -> sys::zb_status,
-    ) -> Result<Schema> {
+    /// Runs a C constructor that fills its first argument with a new schema.
+    fn build<C>(constructor: C) -> Result<Schema>
+    where
+        C: FnOnce(*mut *mut sys::zb_schema, *mut *mut sys::zb_error) -> sys::zb_status,
+    {
         let mut raw = null_mut();
         call(|err| constructor(&mut raw, err))?;
         Ok(Schema {

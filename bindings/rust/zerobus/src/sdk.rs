@@ -45,8 +45,9 @@ impl Sdk {
     ///
     /// # Errors
     /// [`ErrorCode::INVALID_TARGET`](crate::ErrorCode::INVALID_TARGET) for a malformed
-    /// endpoint or `http://` without plaintext; [`ErrorCode::INVALID_ARG`](crate::ErrorCode::INVALID_ARG) when it contains a
-    /// NUL byte; [`ErrorCode::UNKNOWN_KEY`](crate::ErrorCode::UNKNOWN_KEY) or
+    /// endpoint or `http://` without plaintext;
+    /// [`ErrorCode::INVALID_ARG`](crate::ErrorCode::INVALID_ARG) when it contains a NUL byte;
+    /// [`ErrorCode::UNKNOWN_KEY`](crate::ErrorCode::UNKNOWN_KEY) or
     /// [`ErrorCode::INVALID_VALUE`](crate::ErrorCode::INVALID_VALUE) for a bad option.
     pub fn with_options(endpoint: &str, options: &SdkOptions) -> Result<Sdk> {
         let endpoint = c_string("endpoint", endpoint)?;
@@ -68,7 +69,8 @@ impl Sdk {
     /// [`ErrorCode::TRANSPORT`](crate::ErrorCode::TRANSPORT) with the
     /// [gRPC status](crate::Error::grpc_status) when the server refused the stream (say
     /// `NOT_FOUND` for an unknown table) or could not be reached;
-    /// [`ErrorCode::AUTH`](crate::ErrorCode::AUTH); [`ErrorCode::TIMEOUT`](crate::ErrorCode::TIMEOUT);
+    /// [`ErrorCode::AUTH`](crate::ErrorCode::AUTH);
+    /// [`ErrorCode::TIMEOUT`](crate::ErrorCode::TIMEOUT);
     /// a bad option as in [`with_options`](Self::with_options).
     pub fn create_stream(
         &self,

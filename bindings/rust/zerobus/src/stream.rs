@@ -13,7 +13,7 @@ use crate::{Ack, timeout_ms};
 /// How many events one [`Stream::acks`] poll takes from the library at most.
 const ACKS_PER_POLL: usize = 64;
 
-/// A stream of records into one table, opened with [`Sdk::create_stream`](crate::Sdk::create_stream).
+/// A stream of records into one table, from [`Sdk::create_stream`](crate::Sdk::create_stream).
 ///
 /// Every record gets a logical offset, 0, 1, 2, … in the order it was accepted; ingest copies
 /// the record and returns at once, and the record becomes durable when an [`Ack`] covers its
