@@ -34,8 +34,12 @@ cargo clippy --locked --all-targets -- -D warnings
 echo "--- rust: cargo doc -D warnings"
 RUSTDOCFLAGS="-D warnings" cargo doc --locked --no-deps --quiet
 echo "--- rust: cargo test"
-# The tests bound their own waits; this only stops a hung run.
-timeout 600 cargo test --locked
+test_log=$(mktemp)
+trap 'rm -f "$test_log"' EXIT
+# The tests bound their own waits; the timeout only stops a hung run.
+timeout 600 cargo test --locked 2>&1 | tee "$test_log"
+awk '/^test result:/ { passed += $4; failed += $6 }
+     END { printf "rust: %d passed, %d failed\n", passed, failed }' "$test_log"
 echo "--- rust: bench, 1,000,000 records of 100 bytes into zerobus serve --null-sink"
 cargo build --locked --release --example bench
 target/release/examples/bench 1000000 100
