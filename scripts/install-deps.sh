@@ -9,6 +9,7 @@ packages=(
   abigail-tools
   libsqlite3-dev libcpp-httplib-dev nlohmann-json3-dev libssl-dev libcurl4-openssl-dev
   tinyproxy
+  clang libclang-rt-14-dev
 )
 
 sudo_if_needed=()

@@ -2,9 +2,9 @@
 # Installs what is needed, checks the formatting, builds, and runs every test: the whole suite
 # in a release build (the packaging and ABI checks, ctest -L abi, among them: they install the
 # build into a scratch prefix and test the installed tree), again under AddressSanitizer +
-# UndefinedBehaviorSanitizer, and the concurrency tests under ThreadSanitizer; each language
-# binding's own tests run against the release build installed into build/prefix. .ci/run
-# calls this.
+# UndefinedBehaviorSanitizer, the fuzz targets for 30 s each, and the concurrency tests under
+# ThreadSanitizer; each language binding's own tests run against the release build installed
+# into build/prefix. .ci/run calls this.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -32,6 +32,12 @@ scripts/build.sh build-asan -DCMAKE_BUILD_TYPE=Debug -DZB_SANITIZE=address,undef
   -DZB_BUILD_BENCH=OFF
 (cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
   UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure --no-tests=error -j "$jobs")
+
+echo "=== libFuzzer: each fuzz target for 30 s (clang, AddressSanitizer + UndefinedBehaviorSanitizer)"
+CC=clang CXX=clang++ cmake -G Ninja -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  -DZB_SANITIZE=address,undefined -DZB_BUILD_FUZZ=ON -DZB_BUILD_BENCH=OFF >build-fuzz.configure.log
+ninja -C build-fuzz fuzzers # only the fuzz targets and the schema library they test
+(cd build-fuzz && ctest --output-on-failure --no-tests=error -j "$jobs" -L fuzz)
 
 echo "=== ThreadSanitizer: the concurrency tests"
 scripts/build.sh build-tsan -DCMAKE_BUILD_TYPE=Debug -DZB_SANITIZE=thread -DZB_BUILD_BENCH=OFF

@@ -144,6 +144,8 @@ TEST(Schema, TableInfoRefusalsSayWhy) {
       {R"({"columns":[{"name":"x","type_text":"int"}]})", "no full_name"},
       {R"({"full_name":"a.b","columns":[{"name":"x","type_text":"int"}]})",
        "not catalog.schema.table"},
+      {R"({"full_name":"a.b.c-d","columns":[{"name":"x","type_text":"int"}]})",
+       "not catalog.schema.table"},
       {R"({"full_name":"a.b.c","columns":[]})", "has no columns"},
       {R"({"full_name":"a.b.c","columns":[{"name":"1x","type_text":"int"}]})", "may only hold"},
       {R"({"full_name":"a.b.c","columns":[{"name":"x"}]})", "neither type_json nor type_text"},

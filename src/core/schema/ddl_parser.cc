@@ -1,6 +1,5 @@
 #include "core/schema/ddl_parser.h"
 
-#include <algorithm>
 #include <cctype>
 #include <set>
 
@@ -204,8 +203,7 @@ class DdlParser {
   }
 
   static bool IsValidName(const std::string &name, bool column) {
-    if (column) return IsValidColumnName(name);
-    return !name.empty() && std::all_of(name.begin(), name.end(), IsNameChar);
+    return column ? IsValidColumnName(name) : IsValidTableNamePart(name);
   }
 
   // name TYPE [NOT NULL] [COMMENT '...']; inside a STRUCT a ':' may follow the name.

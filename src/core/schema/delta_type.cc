@@ -144,12 +144,16 @@ const char *UnsupportedNesting(const DeltaType &type) {
   return nullptr;
 }
 
-bool IsValidColumnName(const std::string &name) {
-  if (name.empty() || std::isdigit(static_cast<unsigned char>(name[0]))) return false;
+bool IsValidTableNamePart(std::string_view name) {
+  if (name.empty()) return false;
   for (char c : name) {
     if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_') return false;
   }
   return true;
+}
+
+bool IsValidColumnName(const std::string &name) {
+  return IsValidTableNamePart(name) && !std::isdigit(static_cast<unsigned char>(name[0]));
 }
 
 bool SameColumnName(const std::string &a, const std::string &b) {

@@ -4,6 +4,7 @@
 #define ZEROBUS_CORE_SCHEMA_DELTA_TYPE_H
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace zerobus::schema {
@@ -80,6 +81,10 @@ const char *UnsupportedNesting(const DeltaType &type);
 // Whether `name` may name a column or STRUCT field: ASCII letters, digits and '_', not empty,
 // not starting with a digit.
 bool IsValidColumnName(const std::string &name);
+
+// Whether `name` may be one part of a table's catalog.schema.table name: ASCII letters, digits
+// and '_', not empty.
+bool IsValidTableNamePart(std::string_view name);
 
 // Whether two names denote the same column: Delta compares column names case-insensitively.
 bool SameColumnName(const std::string &a, const std::string &b);

@@ -81,7 +81,7 @@ class Encoder {
     json record;
     try {
       record = json::parse(text);
-    } catch (const json::parse_error &e) {
+    } catch (const json::exception &e) {  // a syntax error, or a number out of range
       error_ = std::string("record is not valid JSON: ") + e.what();
       return false;
     }

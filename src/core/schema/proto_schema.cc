@@ -14,12 +14,12 @@ using google::protobuf::FieldDescriptorProto;
 constexpr int32_t kFirstReserved = 19000;  // protobuf's own range, 19000-19999
 constexpr int32_t kReservedCount = 1000;
 
-// "geo_point" -> "GeoPoint".
+// "geo_point" -> "GeoPoint"; anything but ASCII letters and digits separates words.
 std::string PascalCase(const std::string &name) {
   std::string out;
   bool upper = true;
   for (char c : name) {
-    if (c == '_') {
+    if (!std::isalnum(static_cast<unsigned char>(c))) {
       upper = true;
       continue;
     }
@@ -74,10 +74,18 @@ class DescriptorBuilder {
       error_ = "types nest deeper than " + std::to_string(kMaxNestingDepth) + " levels";
       return false;
     }
-    // Map entries must have exactly these names: nothing else in the scope may take them.
+    // Fields and nested messages share the scope's names, and map entries must have exactly
+    // the names protobuf gives them: nested STRUCT messages take what is left.
     std::set<std::string> taken;
+    for (const DeltaField &field : fields) taken.insert(field.name);
     for (const DeltaField &field : fields) {
-      if (field.type.kind == DeltaKind::kMap) taken.insert(PascalCase(field.name) + "Entry");
+      if (field.type.kind != DeltaKind::kMap) continue;
+      const std::string entry = PascalCase(field.name) + "Entry";
+      if (!taken.insert(entry).second) {
+        error_ = "column '" + field.name + "': protobuf names its MAP entries " + entry +
+                 ", which another column or MAP of the same STRUCT already is";
+        return false;
+      }
     }
     for (size_t i = 0; i < fields.size(); ++i) {
       if (!Field(fields[i], FieldNumber(i), scope, depth, &taken, message)) return false;

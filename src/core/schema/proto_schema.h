@@ -32,8 +32,9 @@ namespace zerobus::schema {
 int32_t FieldNumber(size_t index);
 
 // The message of `table` into `*message`, nested types inline and no imports, as the service
-// takes it. Fails (saying why in `*error`) only for a table the schema parsers would not have
-// produced: a type the service cannot map, or nesting past kMaxNestingDepth.
+// takes it. Fails, saying why in `*error`, for a type the service cannot map, nesting past
+// kMaxNestingDepth, and the one name protobuf cannot give: a MAP column `x` next to a column
+// named XEntry (protobuf names x's entries so).
 bool BuildDescriptor(const TableSchema &table, google::protobuf::DescriptorProto *message,
                      std::string *error);
 

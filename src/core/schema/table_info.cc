@@ -80,8 +80,15 @@ class TableInfoParser {
       *full_name = catalog->get<std::string>() + "." + schema->get<std::string>() + "." +
                    table->get<std::string>();
     }
-    if (std::count(full_name->begin(), full_name->end(), '.') != 2) {
-      return Fail("table name '" + *full_name + "' is not catalog.schema.table");
+    const size_t first = full_name->find('.');
+    const size_t last = full_name->rfind('.');
+    const std::string_view name(*full_name);
+    if (first == std::string::npos || first == last ||
+        !IsValidTableNamePart(name.substr(0, first)) ||
+        !IsValidTableNamePart(name.substr(first + 1, last - first - 1)) ||
+        !IsValidTableNamePart(name.substr(last + 1))) {
+      return Fail("table name '" + *full_name +
+                  "' is not catalog.schema.table of ASCII letters, digits and underscores");
     }
     return true;
   }
