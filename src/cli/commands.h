@@ -11,6 +11,9 @@ int RunServe(int argc, char **argv);
 // `zerobus rows`: prints the rows the server stored for one table.
 int RunRows(int argc, char **argv);
 
+// `zerobus schema`: prints or writes a table's .proto source and protobuf descriptor.
+int RunSchema(int argc, char **argv);
+
 }  // namespace zerobus::cli
 
 #endif  // ZEROBUS_CLI_COMMANDS_H

@@ -15,6 +15,7 @@ struct Command {
 constexpr Command kCommands[] = {
     {"serve", "run a local Zerobus-compatible server", zerobus::cli::RunServe},
     {"rows", "print the rows the local server stored for a table", zerobus::cli::RunRows},
+    {"schema", "print a table's .proto and write its protobuf descriptor", zerobus::cli::RunSchema},
 };
 
 void PrintUsage(std::FILE *out) {

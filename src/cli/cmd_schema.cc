@@ -1,0 +1,133 @@
+// `zerobus schema`: a table's protobuf schema (the .proto source and the binary descriptor that
+// a stream is opened with), built by the library from a Unity Catalog table description or from
+// DDL, so that producers need no hand-written .proto.
+#include <zerobus/zerobus.h>
+
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <iterator>
+#include <memory>
+#include <sstream>
+#include <string>
+
+#include "commands.h"
+#include "flags.h"
+
+namespace zerobus::cli {
+namespace {
+
+constexpr char kUsage[] =
+    "usage: zerobus schema (--ddl DDL | --table-json FILE) [--proto FILE] [--descriptor FILE]\n"
+    "\n"
+    "Prints the proto2 source of a table's protobuf schema, as the service maps Delta types\n"
+    "(docs/SCHEMAS.md), and writes the binary google.protobuf.DescriptorProto that a stream of\n"
+    "the table is opened with.\n"
+    "\n"
+    "  --ddl DDL          the table as one Delta DDL statement, e.g.\n"
+    "                     'main.default.events (id BIGINT NOT NULL, tags ARRAY<STRING>)'\n"
+    "  --table-json FILE  the table as Unity Catalog describes it: the body of\n"
+    "                     GET /api/2.1/unity-catalog/tables/NAME ('-' reads standard input)\n"
+    "  --proto FILE       write the .proto source to FILE instead of standard output\n"
+    "  --descriptor FILE  write the serialized DescriptorProto to FILE\n"
+    "  --help             show this help\n"
+    "\n"
+    "examples:\n"
+    "  zerobus schema --ddl 'main.sales.orders (id BIGINT NOT NULL, total DECIMAL(8,2))'\n"
+    "  curl -s -H \"Authorization: Bearer $TOKEN\" \\\n"
+    "    https://HOST/api/2.1/unity-catalog/tables/main.sales.orders |\n"
+    "    zerobus schema --table-json - --descriptor orders.desc --proto orders.proto\n";
+
+struct SchemaDeleter {
+  void operator()(zb_schema *schema) const { zb_schema_destroy(schema); }
+};
+
+bool ReadAll(const std::string &path, std::string *text) {
+  if (path == "-") {
+    text->assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
+    return !std::cin.bad();
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return false;
+  std::ostringstream buffer;
+  buffer << in.rdbuf();
+  *text = buffer.str();
+  return true;
+}
+
+bool WriteAll(const std::string &path, const void *data, size_t len) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out.write(static_cast<const char *>(data), static_cast<std::streamsize>(len));
+  return static_cast<bool>(out.flush());
+}
+
+}  // namespace
+
+int RunSchema(int argc, char **argv) {
+  std::string ddl;
+  std::string table_json_path;
+  std::string proto_path;
+  std::string descriptor_path;
+  Flags flags("schema", kUsage);
+  flags.Value("--ddl", [&](const std::string &v) {
+    ddl = v;
+    return std::string();
+  });
+  flags.Value("--table-json", [&](const std::string &v) {
+    table_json_path = v;
+    return std::string();
+  });
+  flags.Value("--proto", [&](const std::string &v) {
+    proto_path = v;
+    return std::string();
+  });
+  flags.Value("--descriptor", [&](const std::string &v) {
+    descriptor_path = v;
+    return std::string();
+  });
+  if (std::optional<int> done = flags.Parse(argc, argv)) return *done;
+  if (ddl.empty() == table_json_path.empty()) {
+    std::fprintf(stderr, "zerobus schema: give exactly one of --ddl and --table-json\n\n%s",
+                 kUsage);
+    return 2;
+  }
+
+  zb_schema *made = nullptr;
+  zb_error *err = nullptr;
+  if (!ddl.empty()) {
+    zb_schema_from_ddl(ddl.c_str(), &made, &err);
+  } else {
+    std::string json;
+    if (!ReadAll(table_json_path, &json)) {
+      std::fprintf(stderr, "zerobus schema: cannot read %s\n", table_json_path.c_str());
+      return 1;
+    }
+    zb_schema_from_table_json(json.data(), json.size(), &made, &err);
+  }
+  if (err != nullptr) {
+    std::fprintf(stderr, "zerobus schema: %s\n", zb_error_message(err));
+    zb_error_free(err);
+    return 1;
+  }
+  const std::unique_ptr<zb_schema, SchemaDeleter> schema(made);
+
+  const char *source = zb_schema_proto_source(schema.get());
+  if (proto_path.empty()) {
+    std::fputs(source, stdout);
+  } else if (!WriteAll(proto_path, source, std::char_traits<char>::length(source))) {
+    std::fprintf(stderr, "zerobus schema: cannot write %s\n", proto_path.c_str());
+    return 1;
+  }
+  if (!descriptor_path.empty()) {
+    const void *descriptor = nullptr;
+    size_t len = 0;
+    zb_schema_descriptor(schema.get(), &descriptor, &len, nullptr);
+    if (!WriteAll(descriptor_path, descriptor, len)) {
+      std::fprintf(stderr, "zerobus schema: cannot write %s\n", descriptor_path.c_str());
+      return 1;
+    }
+  }
+  return 0;
+}
+
+}  // namespace zerobus::cli
