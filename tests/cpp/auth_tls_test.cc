@@ -3,10 +3,17 @@
 // their failures, token renewal, tokens for another table, trust, and plaintext.
 #include <gtest/gtest.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "secure_server.h"
 
@@ -335,6 +342,84 @@ TEST(AuthTls, AHeadersProviderMaySupplyTheTokenAndItsOwnName) {
   const std::vector<std::string> log = secure.log();
   ASSERT_FALSE(log.empty());
   EXPECT_TRUE(Contains(log[0], "client=my-app/2.0")) << log[0];
+}
+
+// Counts the provider's calls in progress, to see that they never overlap.
+struct SerialState {
+  std::string token;
+  std::atomic<int> in_progress{0};
+  std::atomic<int> most_at_once{0};
+  std::atomic<int> calls{0};
+};
+
+zb_status ProvideSlowly(zb_headers *headers, void *user_data) {
+  auto *state = static_cast<SerialState *>(user_data);
+  const int now = ++state->in_progress;
+  int most = state->most_at_once.load();
+  while (now > most && !state->most_at_once.compare_exchange_weak(most, now)) {
+  }
+  ++state->calls;
+  // Long enough for the other streams' attempts to arrive meanwhile.
+  std::this_thread::sleep_for(20ms);
+  const std::string authorization = "Bearer " + state->token;
+  const zb_status status = zb_headers_add(headers, "authorization", authorization.c_str(), nullptr);
+  --state->in_progress;
+  return status;
+}
+
+TEST(AuthTls, AHeadersProviderSharedByStreamsIsCalledOneAtATime) {
+  SecureServer secure;
+  SdkPtr sdk = secure.NewSdk(secure.SdkOptions());
+  SerialState state;
+  state.token = secure.server().tokens().Issue(kTable, 3600s);
+  ConfigPtr config = MakeConfig({});
+  ASSERT_EQ(zb_config_set_headers_provider(config.get(), ProvideSlowly, &state, nullptr, nullptr),
+            ZB_OK);
+  constexpr int kStreams = 4;
+  std::vector<zb_stream *> streams(kStreams, nullptr);
+  std::vector<std::thread> openers;
+  for (int i = 0; i < kStreams; ++i) {
+    openers.emplace_back([&, i] {
+      zb_stream_new(sdk.get(), kTable, ZB_RECORD_JSON, nullptr, 0, config.get(), &streams[i],
+                    nullptr);
+    });
+  }
+  for (std::thread &opener : openers) opener.join();
+  for (zb_stream *stream : streams) {
+    ASSERT_NE(stream, nullptr);
+    StreamPtr owned(stream);
+    IngestJson(stream, 0, 1);
+    FlushAndClose(stream);
+  }
+  EXPECT_EQ(state.calls, kStreams);
+  EXPECT_EQ(state.most_at_once, 1);
+}
+
+TEST(AuthTls, ConnectionSetupIsBoundedByTheConnectTimeout) {
+  // A listener that never accepts: TCP connects (the kernel queues it) and the TLS handshake
+  // never gets an answer.
+  const int silent = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t length = sizeof address;
+  ASSERT_EQ(bind(silent, reinterpret_cast<sockaddr *>(&address), sizeof address), 0);
+  ASSERT_EQ(listen(silent, 16), 0);
+  ASSERT_EQ(getsockname(silent, reinterpret_cast<sockaddr *>(&address), &length), 0);
+  const std::string endpoint = "127.0.0.1:" + std::to_string(ntohs(address.sin_port));
+  ConfigPtr config = MakeConfig({{"grpc.connect.timeout.ms", "300"}});
+  zb_sdk *raw = nullptr;
+  ASSERT_EQ(zb_sdk_new(endpoint.c_str(), config.get(), &raw, nullptr), ZB_OK);
+  SdkPtr sdk(raw);
+  const Clock::time_point start = Clock::now();
+  Opened opened =
+      OpenJson(sdk.get(), kTable,
+               {{"auth.token", "t"}, {"recovery.retries", "0"}, {"recovery.timeout.ms", "20000"}});
+  // Well before recovery.timeout.ms: the connection attempt gave up, not the stream.
+  EXPECT_LT(Clock::now() - start, 10s);
+  EXPECT_EQ(opened.status, ZB_ERR_TRANSPORT) << opened.message();
+  EXPECT_EQ(zb_error_is_retryable(opened.error.get()), 1);
+  close(silent);
 }
 
 }  // namespace
