@@ -238,7 +238,7 @@ func (s *stream) release(keepUnacked bool) {
 	s.events.finish()
 }
 
-// Record is a record the stream accepted, with its offset.
+// Record is a record the stream accepted, with its offset. Data is the caller's own copy.
 type Record struct {
 	Offset uint64
 	Data   []byte
@@ -318,7 +318,8 @@ type StreamInfo struct {
 }
 
 // Info returns the stream's state and counters; after Close, as they were when the native
-// stream was released.
+// stream was released. It never fails on a stream this package opened; the error is the
+// library's ErrInvalidArg, should it ever refuse.
 func (s *Stream) Info() (StreamInfo, error) { return s.info() }
 
 func (s *stream) info() (StreamInfo, error) {
