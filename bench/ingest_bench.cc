@@ -1,7 +1,10 @@
 // Records/s through one stream into the in-process local server, next to the ceiling of a raw
 // gRPC client that streams pre-built ingest_record_batch messages to the same server.
 //
-//   ingest_bench [--records N] [--size BYTES] [--batch N] [--null-sink]
+//   ingest_bench [--records N] [--size BYTES] [--batch N] [--null-sink] [--endpoint URL]
+//
+// With --endpoint, both run against that plaintext server (`zerobus serve --null-sink`, say,
+// to compare with the language bindings' benches against the same process) instead.
 //
 // Every run ends only when every record is acknowledged.
 #include <grpcpp/create_channel.h>
@@ -31,6 +34,7 @@ struct Options {
   long size = 100;
   long batch = 1;  // records per ingest call
   bool null_sink = false;
+  std::string endpoint;  // empty: an in-process server
 };
 
 struct Figures {
@@ -202,9 +206,12 @@ int main(int argc, char **argv) {
       options.batch = value();
     } else if (arg == "--null-sink") {
       options.null_sink = true;
+    } else if (arg == "--endpoint" && i + 1 < argc) {
+      options.endpoint = argv[++i];
     } else {
       std::fprintf(stderr,
-                   "usage: ingest_bench [--records N] [--size BYTES] [--batch N] [--null-sink]\n");
+                   "usage: ingest_bench [--records N] [--size BYTES] [--batch N] [--null-sink] "
+                   "[--endpoint URL]\n");
       return 2;
     }
   }
@@ -214,24 +221,31 @@ int main(int argc, char **argv) {
   }
   options.records -= options.records % options.batch;
 
-  zerobus::server::ServerOptions server_options;
-  server_options.null_sink = options.null_sink;
-  std::string error;
-  auto server = zerobus::server::Server::Start(server_options, &error);
-  if (!server) {
-    std::fprintf(stderr, "cannot start the local server: %s\n", error.c_str());
-    return 1;
+  std::unique_ptr<zerobus::server::Server> server;
+  std::string endpoint = options.endpoint;
+  if (endpoint.empty()) {
+    zerobus::server::ServerOptions server_options;
+    server_options.null_sink = options.null_sink;
+    std::string error;
+    server = zerobus::server::Server::Start(server_options, &error);
+    if (!server) {
+      std::fprintf(stderr, "cannot start the local server: %s\n", error.c_str());
+      return 1;
+    }
+    endpoint = server->endpoint();
   }
   std::printf(
       "libzerobus %s, one stream, %ld records of %ld bytes, %s per call, %s server\n",
       zb_version_str(), options.records, options.size,
       options.batch == 1 ? "one record" : (std::to_string(options.batch) + " records").c_str(),
-      options.null_sink ? "null-sink" : "in-memory");
-  const Figures ceiling = RunRawGrpc(server->endpoint(), options);
+      server ? (options.null_sink ? "null-sink in-process" : "in-memory in-process")
+             : endpoint.c_str());
+  const Figures ceiling = RunRawGrpc(endpoint, options);
   const double ceiling_rate = options.records / ceiling.seconds;
   Print("raw gRPC, pre-built batches of 100", options, options.records, ceiling, 0);
-  const Figures library = RunLibrary(server->endpoint(), options);
+  const Figures library = RunLibrary(endpoint, options);
   Print("libzerobus C API", options, options.records, library, ceiling_rate);
-  std::printf("peak RSS %ld MiB (server, both clients and all stored rows)\n", PeakRssMiB());
+  std::printf("peak RSS %ld MiB (%s)\n", PeakRssMiB(),
+              server ? "server, both clients and all stored rows" : "both clients");
   return 0;
 }
