@@ -92,13 +92,14 @@ func TestErrorCodesMatchTheLibrary(t *testing.T) {
 		"ZB_ERR_QUEUE_FULL", "ZB_ERR_TIMEOUT", "ZB_ERR_CLOSED", "ZB_ERR_EMPTY_RECORD",
 		"ZB_ERR_RECORD_TOO_LARGE", "ZB_ERR_EMPTY_BATCH", "ZB_ERR_RECORD_TYPE",
 		"ZB_ERR_INVALID_TARGET", "ZB_ERR_TRANSPORT", "ZB_ERR_PROTOCOL", "ZB_ERR_AUTH",
-		"ZB_ERR_STATE", "ZB_ERR_NO_MEMORY", "ZB_ERR_INTERNAL"}
+		"ZB_ERR_STATE", "ZB_ERR_NO_MEMORY", "ZB_ERR_INTERNAL", "ZB_ERR_INVALID_SCHEMA",
+		"ZB_ERR_INVALID_RECORD"}
 	codes := []zerobus.Code{0, zerobus.ErrInvalidArg, zerobus.ErrUnknownKey,
 		zerobus.ErrInvalidValue, zerobus.ErrQueueFull, zerobus.ErrTimeout, zerobus.ErrClosed,
 		zerobus.ErrEmptyRecord, zerobus.ErrRecordTooLarge, zerobus.ErrEmptyBatch,
 		zerobus.ErrRecordType, zerobus.ErrInvalidTarget, zerobus.ErrTransport,
 		zerobus.ErrProtocol, zerobus.ErrAuth, zerobus.ErrState, zerobus.ErrNoMemory,
-		zerobus.ErrInternal}
+		zerobus.ErrInternal, zerobus.ErrInvalidSchema, zerobus.ErrInvalidRecord}
 	for number := 1; number < len(names); number++ {
 		if int(codes[number]) != number || codes[number].String() != names[number] {
 			t.Errorf("code %d is %v (%d), the library calls %d %s", number, codes[number],
