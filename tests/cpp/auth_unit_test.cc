@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "config.h"
+#include "headers.h"
 #include "oauth.h"
 #include "proxy.h"
 
@@ -172,6 +173,42 @@ TEST(Config, UrlAndPemValuesAreChecked) {
   EXPECT_EQ(config.Set("tls.ca.pem", "\x01").code(), ZB_ERR_INVALID_VALUE);
   EXPECT_TRUE(config.Set("proxy", "direct").ok());
   EXPECT_EQ(config.Set("proxy", "socks5://p:1").code(), ZB_ERR_INVALID_VALUE);
+}
+
+std::string Header(const zb_headers &headers, const std::string &name) {
+  std::string value;
+  int found = 0;
+  for (const auto &[key, entry] : headers.entries) {
+    if (key == name) {
+      value = entry;
+      ++found;
+    }
+  }
+  EXPECT_LE(found, 1) << name;
+  return value;
+}
+
+TEST(Headers, TheLibraryAddsTheTableAndItsNameUnlessTheProviderDid) {
+  zb_headers headers;
+  ASSERT_TRUE(CollectHeaders(nullptr, "t0k", "main.default.events", &headers).ok());
+  EXPECT_EQ(Header(headers, "authorization"), "Bearer t0k");
+  EXPECT_EQ(Header(headers, "x-databricks-zerobus-table-name"), "main.default.events");
+  EXPECT_EQ(Header(headers, "x-zerobus-sdk"), "libzerobus/" + std::to_string(ZB_VERSION_MAJOR) +
+                                                  "." + std::to_string(ZB_VERSION_MINOR) + "." +
+                                                  std::to_string(ZB_VERSION_PATCH));
+
+  const auto provider = std::make_shared<const HeadersProvider>(
+      [](zb_headers *out, void *) {
+        AddHeader(out, "x-zerobus-sdk", "my-app/1.0");
+        AddHeader(out, "x-databricks-zerobus-table-name", "events");
+        return static_cast<zb_status>(ZB_OK);
+      },
+      nullptr, nullptr);
+  zb_headers provided;
+  ASSERT_TRUE(CollectHeaders(provider, "", "main.default.events", &provided).ok());
+  EXPECT_EQ(Header(provided, "x-zerobus-sdk"), "my-app/1.0");
+  EXPECT_EQ(Header(provided, "x-databricks-zerobus-table-name"), "events");
+  EXPECT_EQ(Header(provided, "authorization"), "");
 }
 
 }  // namespace
