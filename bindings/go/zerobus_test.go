@@ -29,9 +29,14 @@ func within(t *testing.T, d time.Duration) context.Context {
 
 func openProto(t *testing.T, sdk *zerobus.SDK, options ...zerobus.Option) *zerobus.Stream {
 	t.Helper()
+	return openProtoWith(t, sdk, eventDescriptor, options...)
+}
+
+func openProtoWith(t *testing.T, sdk *zerobus.SDK, descriptor []byte, options ...zerobus.Option) *zerobus.Stream {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	stream, err := sdk.NewProtoStream(ctx, eventsTable, eventDescriptor, options...)
+	stream, err := sdk.NewProtoStream(ctx, eventsTable, descriptor, options...)
 	if err != nil {
 		t.Fatalf("NewProtoStream: %v", err)
 	}
