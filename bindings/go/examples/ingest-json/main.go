@@ -1,9 +1,9 @@
-// Command ingest_json streams JSON records into a table and reports what became durable.
+// Command ingest-json streams JSON records into a table and reports what became durable.
 //
 // Against a local server:
 //
 //	zerobus serve --data-dir /tmp/zb --table 'main.default.events (id BIGINT, payload STRING)'
-//	go run ./examples/ingest_json -endpoint http://127.0.0.1:50051 -table main.default.events
+//	go run ./examples/ingest-json -endpoint http://127.0.0.1:50051 -table main.default.events
 //	zerobus rows main.default.events --data-dir /tmp/zb
 package main
 
