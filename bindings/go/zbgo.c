@@ -18,8 +18,8 @@ zbgo_result zbgo_ingest(zb_stream *stream, zb_record_type record_type, const voi
                         size_t len) {
   zbgo_result result = {0, 0, NULL};
   if (record_type == ZB_RECORD_JSON) {
-    result.status = zb_stream_ingest_json(stream, (const char *)record, len, &result.offset,
-                                          &result.err);
+    result.status =
+        zb_stream_ingest_json(stream, (const char *)record, len, &result.offset, &result.err);
   } else {
     result.status = zb_stream_ingest_proto(stream, record, len, &result.offset, &result.err);
   }
@@ -33,8 +33,8 @@ zbgo_result zbgo_ingest_batch(zb_stream *stream, zb_record_type record_type,
     result.status = zb_stream_ingest_json_batch(stream, (const char *const *)records, lens, count,
                                                 &result.offset, &result.err);
   } else {
-    result.status = zb_stream_ingest_proto_batch(stream, records, lens, count, &result.offset,
-                                                 &result.err);
+    result.status =
+        zb_stream_ingest_proto_batch(stream, records, lens, count, &result.offset, &result.err);
   }
   return result;
 }
@@ -46,11 +46,12 @@ void zbgo_wakeup(void *user_data) {
   (void)ignored;
 }
 
-void zbgo_wakeup_close(void *user_data) { close((int)(intptr_t)user_data); }
+void zbgo_wakeup_close(void *user_data) {
+  close((int)(intptr_t)user_data);
+}
 
 zb_status zbgo_config_set_wakeup(zb_config *cfg, int write_fd, zb_error **err) {
-  return zb_config_set_wakeup(cfg, zbgo_wakeup, (void *)(intptr_t)write_fd, zbgo_wakeup_close,
-                              err);
+  return zb_config_set_wakeup(cfg, zbgo_wakeup, (void *)(intptr_t)write_fd, zbgo_wakeup_close, err);
 }
 
 zbgo_poll_result zbgo_poll(zb_stream *stream, zb_event *events, size_t capacity) {
@@ -64,7 +65,9 @@ static zb_status zbgo_headers(zb_headers *headers, void *user_data) {
   return zbgoProvideHeaders(headers, (uintptr_t)user_data);
 }
 
-static void zbgo_headers_release(void *user_data) { zbgoReleaseHeaders((uintptr_t)user_data); }
+static void zbgo_headers_release(void *user_data) {
+  zbgoReleaseHeaders((uintptr_t)user_data);
+}
 
 zb_status zbgo_config_set_headers_provider(zb_config *cfg, uintptr_t handle, zb_error **err) {
   return zb_config_set_headers_provider(cfg, zbgo_headers, (void *)handle, zbgo_headers_release,
