@@ -1,10 +1,13 @@
 package zerobus
 
-// The library is found through pkg-config: an installed tree, or a build tree's prefix, on
-// PKG_CONFIG_PATH. At run time the loader finds libzerobus.so.0 as it finds any shared
-// library (its standard directories, LD_LIBRARY_PATH, or an rpath given in CGO_LDFLAGS).
+// The library is found through pkg-config: an installed tree (`cmake --install build --prefix
+// DIR`, then DIR/lib/pkgconfig on PKG_CONFIG_PATH). At run time the loader finds
+// libzerobus.so.0 as it finds any shared library (its standard directories, LD_LIBRARY_PATH,
+// or an rpath given in CGO_LDFLAGS). The C helpers compile without a warning, and keep the
+// warnings on so that it stays so.
 
 // #cgo pkg-config: zerobus
+// #cgo CFLAGS: -Wall -Wextra
 // #include "zbgo.h"
 import "C"
 
