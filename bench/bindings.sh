@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Records/s of the C API and of each language binding, for the same work: 1,000,000 protobuf
+# records of 100 bytes, one ingest call per record from one thread, into `zerobus serve
+# --null-sink`, each run ending when every record is acknowledged. Each client gets a fresh
+# server process of the same binary; the table gives every binding's rate next to the C API's.
+#
+#   bench/bindings.sh BUILD_DIR PREFIX [RECORDS]
+#
+# BUILD_DIR has bench/ingest_bench; PREFIX is the installed library and `zerobus` (as
+# scripts/test.sh installs it into build/prefix). The bindings are built as their test.sh
+# builds them.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+build=$(cd "$1" && pwd)
+prefix=$(cd "$2" && pwd)
+records=${3:-1000000}
+zerobus=$prefix/bin/zerobus
+export ZEROBUS_SERVE_BIN=$zerobus
+export PKG_CONFIG_PATH=$prefix/lib/pkgconfig
+export LD_LIBRARY_PATH=$prefix/lib
+
+# The rate a command prints as "records/s: N" (the bindings) or in ingest_bench's table.
+rate_of() { grep -oE '(records/s: [0-9]+|libzerobus C API +[0-9]+)' | grep -oE '[0-9]+$'; }
+
+c_api() {
+  coproc SERVER { exec "$zerobus" serve --null-sink --listen 127.0.0.1:0 2>/dev/null; }
+  local line
+  read -r line <&"${SERVER[0]}" # "zerobus serve: listening on http://127.0.0.1:PORT"
+  "$build/bench/ingest_bench" --endpoint "${line##* }" --records "$records" --size 100
+  kill "$SERVER_PID"
+  wait "$SERVER_PID" || true
+}
+
+declare -A rates
+rates[c]=$(c_api | rate_of)
+rates[go]=$(cd "$root/bindings/go" && go run ./cmd/zerobus-go-bench -records "$records" | rate_of)
+rates[rust]=$(cd "$root/bindings/rust" &&
+  cargo run -q --release --example bench -- "$records" 100 | rate_of)
+rates[node]=$(cd "$root/bindings/node" && node bench/bench.js "$records" | rate_of)
+
+printf '%-8s %14s %10s\n' client records/s "x C API"
+for client in c go rust node; do
+  awk -v name="$client" -v rate="${rates[$client]}" -v c="${rates[c]}" \
+    'BEGIN { printf "%-8s %14d %10.2f\n", name, rate, rate / c }'
+done
