@@ -1,6 +1,8 @@
 // Command zerobus-go-bench measures the Go binding's ingest throughput: one goroutine ingests
 // records of a fixed size, one Ingest call per record, into one stream, and the clock stops
-// once every record is acknowledged. It prints "records/s: N" last.
+// once every record is acknowledged. It prints "records/s: N" last. Before that, unless
+// -compare=false, the same run made from C through the C API against the same server gives
+// the figure to compare with.
 //
 // Without -endpoint it starts `zerobus serve --null-sink` (from -zerobus, or
 // $ZEROBUS_SERVE_BIN) on loopback and stops it at the end:
@@ -39,6 +41,7 @@ func main() {
 	size := flag.Int("size", 100, "bytes per record (an encoded Event, its payload padded)")
 	endpoint := flag.String("endpoint", "", "an endpoint serving "+table+"; empty starts a server")
 	server := flag.String("zerobus", os.Getenv("ZEROBUS_SERVE_BIN"), "the zerobus program to start")
+	compare := flag.Bool("compare", true, "first make the same run through the C API from C")
 	flag.Parse()
 
 	if *endpoint == "" {
@@ -52,7 +55,19 @@ func main() {
 		defer stop()
 		*endpoint = address
 	}
-	if err := run(*endpoint, *records, *size); err != nil {
+	descriptor, err := hex.DecodeString(eventDescriptorHex)
+	if err != nil {
+		log.Fatal(err)
+	}
+	if *compare {
+		elapsed, err := runCAPI(*endpoint, descriptor, *records, *size)
+		if err != nil {
+			log.Fatal(err)
+		}
+		fmt.Printf("C API records/s: %.0f (the same run from C, against the same server)\n",
+			float64(*records)/elapsed.Seconds())
+	}
+	if err := run(*endpoint, descriptor, *records, *size); err != nil {
 		log.Fatal(err)
 	}
 }
@@ -101,7 +116,7 @@ func encodeEvent(record []byte, id int64, size int) []byte {
 	return record
 }
 
-func run(endpoint string, records, size int) error {
+func run(endpoint string, descriptor []byte, records, size int) error {
 	sdk, err := zerobus.NewSDK(endpoint, zerobus.WithPlaintext(strings.HasPrefix(endpoint, "http://")))
 	if err != nil {
 		return err
@@ -109,10 +124,6 @@ func run(endpoint string, records, size int) error {
 	defer sdk.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
-	descriptor, err := hex.DecodeString(eventDescriptorHex)
-	if err != nil {
-		return err
-	}
 	stream, err := sdk.NewProtoStream(ctx, table, descriptor)
 	if err != nil {
 		return err
@@ -134,8 +145,8 @@ func run(endpoint string, records, size int) error {
 	if err := stream.Close(ctx); err != nil {
 		return err
 	}
-	fmt.Printf("records: %d of %d bytes, ingest calls took %.3fs, all acknowledged after %.3fs\n",
-		records, len(record), ingested.Seconds(), elapsed.Seconds())
+	fmt.Printf("Go binding: %d records of %d bytes, ingest calls took %.3fs, all acknowledged "+
+		"after %.3fs\n", records, len(record), ingested.Seconds(), elapsed.Seconds())
 	fmt.Printf("records/s: %.0f\n", float64(records)/elapsed.Seconds())
 	return nil
 }
