@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Tests the Go binding against the libzerobus installed in PREFIX: builds it through
 # pkg-config, runs go vet, staticcheck and gofmt, then the tests under the race detector and
-# cgo's full pointer checks (cgocheck2), against PREFIX/bin/zerobus, and builds the example
-# and the bench. Go modules (staticcheck among them) come from the module proxy.
+# cgo's full pointer checks (cgocheck2), against PREFIX/bin/zerobus, builds the example, and
+# runs the bench (a few seconds). Go modules (staticcheck among them) come from the module
+# proxy.
 #
 #   bash bindings/go/test.sh PREFIX
 set -euo pipefail
@@ -60,3 +61,6 @@ GOEXPERIMENT=cgocheck2 run_tests go test -race
 
 echo "--- go build: example and bench"
 go build -buildvcs=false -o /dev/null ./examples/... ./cmd/...
+
+echo "--- bench: 1,000,000 records of 100 bytes, one Ingest call each, null-sink server"
+go run -buildvcs=false ./cmd/zerobus-go-bench -zerobus "$ZEROBUS_SERVE_BIN"
