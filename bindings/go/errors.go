@@ -29,11 +29,11 @@ const (
 	ErrInvalidTarget  Code = C.ZB_ERR_INVALID_TARGET   // a malformed endpoint, table or descriptor
 	ErrTransport      Code = C.ZB_ERR_TRANSPORT        // the gRPC call failed; see Error.GRPCStatus
 	ErrProtocol       Code = C.ZB_ERR_PROTOCOL         // the server broke the protocol
-	ErrAuth           Code = C.ZB_ERR_AUTH             // a token request or the headers provider failed
+	ErrAuth           Code = C.ZB_ERR_AUTH             // a token request or headers provider failed
 	ErrState          Code = C.ZB_ERR_STATE            // not allowed in the object's state
 	ErrNoMemory       Code = C.ZB_ERR_NO_MEMORY        // memory could not be allocated
 	ErrInternal       Code = C.ZB_ERR_INTERNAL         // a bug in the library
-	ErrInvalidSchema  Code = C.ZB_ERR_INVALID_SCHEMA   // a table description or DDL that cannot be used
+	ErrInvalidSchema  Code = C.ZB_ERR_INVALID_SCHEMA   // a table description or DDL unfit for use
 	ErrInvalidRecord  Code = C.ZB_ERR_INVALID_RECORD   // a JSON record that does not fit the schema
 )
 

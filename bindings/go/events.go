@@ -250,7 +250,8 @@ func (q *eventQueue) init() {
 
 func (q *eventQueue) push(event Event) {
 	q.mu.Lock()
-	if last := len(q.pending) - 1; last >= 0 && event.Kind == EventAck && q.pending[last].Kind == EventAck {
+	last := len(q.pending) - 1
+	if last >= 0 && event.Kind == EventAck && q.pending[last].Kind == EventAck {
 		q.pending[last].LastOffset = event.LastOffset
 	} else {
 		q.pending = append(q.pending, event)

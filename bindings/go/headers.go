@@ -29,7 +29,8 @@ func WithHeadersProvider(provider HeadersProvider) Option {
 func setHeadersProvider(cfg *C.zb_config, provider HeadersProvider) error {
 	handle := cgo.NewHandle(provider)
 	var cerr *C.zb_error
-	if status := C.zbgo_config_set_headers_provider(cfg, C.uintptr_t(handle), &cerr); status != C.ZB_OK {
+	status := C.zbgo_config_set_headers_provider(cfg, C.uintptr_t(handle), &cerr)
+	if status != C.ZB_OK {
 		handle.Delete() // refused: the library holds nothing
 		return takeError(status, cerr)
 	}

@@ -98,10 +98,14 @@ func TestHeadersProviderFailuresFailTheConnection(t *testing.T) {
 	server := startServer(t)
 	sdk := server.newSDK(zerobus.WithRecovery(false))
 	for name, provider := range map[string]zerobus.HeadersProvider{
-		"error":      func() (map[string]string, error) { return nil, errors.New("no token today") },
-		"panic":      func() (map[string]string, error) { panic("provider bug") },
-		"bad header": func() (map[string]string, error) { return map[string]string{"Bad Name": "x"}, nil },
-		"bad value":  func() (map[string]string, error) { return map[string]string{"x-ok": "tab\there"}, nil },
+		"error": func() (map[string]string, error) { return nil, errors.New("no token today") },
+		"panic": func() (map[string]string, error) { panic("provider bug") },
+		"bad header": func() (map[string]string, error) {
+			return map[string]string{"Bad Name": "x"}, nil
+		},
+		"bad value": func() (map[string]string, error) {
+			return map[string]string{"x-ok": "tab\there"}, nil
+		},
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := sdk.NewJSONStream(within(t, 30*time.Second), eventsTable,

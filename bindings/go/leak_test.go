@@ -88,7 +88,8 @@ func TestLongLoopLeaksNothing(t *testing.T) {
 			t.Fatal(err)
 		}
 		info, err := stream.Info()
-		if err != nil || info.RecordsAcked != 200 || info.RecordsInFlight != 0 || info.BytesInFlight != 0 {
+		if err != nil || info.RecordsAcked != 200 || info.RecordsInFlight != 0 ||
+			info.BytesInFlight != 0 {
 			t.Fatalf("Info after Flush: %+v, %v; want 200 acked and nothing in flight", info, err)
 		}
 		if err := stream.Close(ctx); err != nil {
@@ -124,7 +125,8 @@ func TestLongLoopLeaksNothing(t *testing.T) {
 	// Resident memory is noisy (allocator caches, and under -race the detector's shadow
 	// memory), so this bound catches leaks of some 20 KiB per stream and more.
 	if growth[1].rssBytes > 8<<20 {
-		t.Errorf("resident memory grew by %d KiB over the last %d streams", growth[1].rssBytes/1024, cycles)
+		t.Errorf("resident memory grew by %d KiB over the last %d streams",
+			growth[1].rssBytes/1024, cycles)
 	}
 	if growth[1].heapBytes > 128<<10 {
 		t.Errorf("the Go heap grew by %d KiB over the last %d streams", growth[1].heapBytes/1024, cycles)
@@ -146,7 +148,8 @@ func TestLongStreamLeaksNothing(t *testing.T) {
 		if err := stream.Flush(ctx); err != nil {
 			t.Fatal(err)
 		}
-		if info, err := stream.Info(); err != nil || info.RecordsInFlight != 0 || info.BytesInFlight != 0 {
+		info, err := stream.Info()
+		if err != nil || info.RecordsInFlight != 0 || info.BytesInFlight != 0 {
 			t.Fatalf("Info after Flush: %+v, %v; want nothing in flight", info, err)
 		}
 	}
@@ -175,7 +178,8 @@ func TestLongStreamLeaksNothing(t *testing.T) {
 func TestFinalizerReleasesAnAbandonedStream(t *testing.T) {
 	server := startServer(t)
 	sdk := server.newSDK()
-	if err := openProto(t, sdk).Close(within(t, 30*time.Second)); err != nil { // the connection comes up
+	// The first stream brings the SDK's connection up.
+	if err := openProto(t, sdk).Close(within(t, 30*time.Second)); err != nil {
 		t.Fatal(err)
 	}
 	baseline := settle(t, measure(t))

@@ -11,10 +11,11 @@ import (
 )
 
 // Option sets one configuration key of libzerobus (docs/CONFIGURATION.md lists them all with
-// their defaults), or the headers provider. Options given to NewSDK apply to the SDK and are the defaults of every
-// stream it opens; options given to NewProtoStream or NewJSONStream apply to that stream
-// only and override the SDK's. A key that does not exist or a value out of range is reported
-// by the constructor that receives it, as ErrUnknownKey or ErrInvalidValue.
+// their defaults), or the headers provider. Options given to NewSDK apply to the SDK and are
+// the defaults of every stream it opens; options given to NewProtoStream or NewJSONStream
+// apply to that stream only and override the SDK's. A key that does not exist or a value out
+// of range is reported by the constructor that receives it, as ErrUnknownKey or
+// ErrInvalidValue.
 //
 // An Option is a plain value: safe to share and reuse.
 type Option struct {

@@ -26,7 +26,8 @@ func TestSchemaFromDDLEncodesJSONForAProtoStream(t *testing.T) {
 	stream := openProtoWith(t, server.newSDK(), schema.Descriptor())
 	var record []byte
 	for id := int64(0); id < 20; id++ {
-		record, err = schema.EncodeJSON(record[:0], fmt.Appendf(nil, `{"id": %d, "payload": %q}`, id, payloadOf(id)))
+		json := fmt.Appendf(nil, `{"id": %d, "payload": %q}`, id, payloadOf(id))
+		record, err = schema.EncodeJSON(record[:0], json)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -52,7 +53,8 @@ func TestSchemaFromDDLEncodesJSONForAProtoStream(t *testing.T) {
 		t.Fatal(err)
 	}
 	if !bytes.HasPrefix(encoded, []byte("prefix")) || len(encoded)-len("prefix") <= len(json)+16 {
-		t.Fatalf("EncodeJSON(%s) = %x: want the prefix kept and a record of 8 ten-byte varints", json, encoded)
+		t.Fatalf("EncodeJSON(%s) = %x: want the prefix kept and a record of 8 ten-byte varints",
+			json, encoded)
 	}
 
 	_, err = schema.EncodeJSON(nil, []byte(`{"id": "twenty"}`))
@@ -97,7 +99,8 @@ func TestSchemaFromTableJSONMatchesTheDDL(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer fromDDL.Close()
-	if fromTable.TableName() != eventsTable || !bytes.Equal(fromTable.Descriptor(), fromDDL.Descriptor()) {
+	if fromTable.TableName() != eventsTable ||
+		!bytes.Equal(fromTable.Descriptor(), fromDDL.Descriptor()) {
 		t.Fatalf("from the table description: %q, %x; from DDL: %x", fromTable.TableName(),
 			fromTable.Descriptor(), fromDDL.Descriptor())
 	}

@@ -94,7 +94,8 @@ func serverBinary(t *testing.T) string {
 	t.Helper()
 	bin := os.Getenv("ZEROBUS_SERVE_BIN")
 	if bin == "" {
-		t.Fatal("ZEROBUS_SERVE_BIN is not set: it must name the `zerobus` program that serves tests (bindings/go/test.sh sets it)")
+		t.Fatal("ZEROBUS_SERVE_BIN is not set: it must name the `zerobus` program that serves " +
+			"the tests (bindings/go/test.sh sets it)")
 	}
 	if _, err := os.Stat(bin); err != nil {
 		t.Fatalf("ZEROBUS_SERVE_BIN: %v", err)

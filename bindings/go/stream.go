@@ -54,7 +54,8 @@ type stream struct {
 const pollCapacity = 64
 
 // finishOpen wraps a stream that zb_stream_new returned, or cleans up after its failure.
-func finishOpen(opened openedStream, recordType C.zb_record_type, wakeups *os.File) (*Stream, error) {
+func finishOpen(opened openedStream, recordType C.zb_record_type,
+	wakeups *os.File) (*Stream, error) {
 	if opened.err != nil {
 		wakeups.Close()
 		return nil, opened.err
@@ -270,7 +271,8 @@ func (s *stream) readUnacked() ([]Record, error) {
 		var data unsafe.Pointer
 		var length C.size_t
 		var offset C.uint64_t
-		if status := C.zb_records_get(list, C.size_t(i), &data, &length, &offset, &cerr); status != C.ZB_OK {
+		status := C.zb_records_get(list, C.size_t(i), &data, &length, &offset, &cerr)
+		if status != C.ZB_OK {
 			return nil, takeError(status, cerr)
 		}
 		records[i] = Record{Offset: uint64(offset), Data: C.GoBytes(data, C.int(length))}

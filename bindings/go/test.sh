@@ -10,13 +10,15 @@ set -euo pipefail
 prefix=$(cd "${1:?usage: bindings/go/test.sh PREFIX}" && pwd)
 cd "$(dirname "$0")"
 
-command -v go >/dev/null || { echo "go: not found; the Go binding needs a Go toolchain" >&2; exit 1; }
+command -v go >/dev/null || { echo "go: not found; the binding needs a Go toolchain" >&2; exit 1; }
 command -v pkg-config >/dev/null || { echo "pkg-config: not found" >&2; exit 1; }
 
 # The library directory is lib, or lib/<multiarch> on some installs.
-export PKG_CONFIG_PATH="$prefix/lib/pkgconfig:$prefix/lib64/pkgconfig$(printf ':%s' "$prefix"/lib/*/pkgconfig)${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}"
+pc_dirs="$prefix/lib/pkgconfig:$prefix/lib64/pkgconfig$(printf ':%s' "$prefix"/lib/*/pkgconfig)"
+export PKG_CONFIG_PATH="$pc_dirs${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}"
 pkg-config --exists zerobus || { echo "pkg-config finds no zerobus under $prefix" >&2; exit 1; }
-export LD_LIBRARY_PATH="$(pkg-config --variable=libdir zerobus)${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+libdir=$(pkg-config --variable=libdir zerobus)
+export LD_LIBRARY_PATH="$libdir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 export ZEROBUS_SERVE_BIN="$prefix/bin/zerobus"
 [ -x "$ZEROBUS_SERVE_BIN" ] || { echo "$ZEROBUS_SERVE_BIN: not found" >&2; exit 1; }
 export CGO_ENABLED=1

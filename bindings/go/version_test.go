@@ -25,7 +25,8 @@ func TestVersionCheck(t *testing.T) {
 			t.Errorf("checkVersion(%06x): accepted %v, want %v", tc.loaded, got, tc.accept)
 		}
 	}
-	if version := LibraryVersion(); !strings.HasPrefix(version, fmt.Sprintf("%d.%d.", minimum>>16, (minimum>>8)&0xff)) {
+	series := fmt.Sprintf("%d.%d.", minimum>>16, (minimum>>8)&0xff)
+	if version := LibraryVersion(); !strings.HasPrefix(version, series) {
 		t.Errorf("LibraryVersion() = %q, accepted for a minimum of %06x", version, minimum)
 	}
 }

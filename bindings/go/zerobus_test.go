@@ -32,7 +32,8 @@ func openProto(t *testing.T, sdk *zerobus.SDK, options ...zerobus.Option) *zerob
 	return openProtoWith(t, sdk, eventDescriptor, options...)
 }
 
-func openProtoWith(t *testing.T, sdk *zerobus.SDK, descriptor []byte, options ...zerobus.Option) *zerobus.Stream {
+func openProtoWith(t *testing.T, sdk *zerobus.SDK, descriptor []byte,
+	options ...zerobus.Option) *zerobus.Stream {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -177,7 +178,8 @@ func TestProtoRecordsAreStored(t *testing.T) {
 	if err := stream.Flush(within(t, 30*time.Second)); err != nil {
 		t.Fatalf("Flush: %v", err)
 	}
-	if info, err := stream.Info(); err != nil || info.RecordsAcked != 220 || info.State != zerobus.StateOpen {
+	info, err := stream.Info()
+	if err != nil || info.RecordsAcked != 220 || info.State != zerobus.StateOpen {
 		t.Fatalf("Info after Flush: %+v, %v; want 220 acked, open", info, err)
 	}
 	if err := stream.Close(within(t, 30*time.Second)); err != nil {
@@ -487,7 +489,8 @@ func TestFatalErrorsSurfaceWithTheirCodes(t *testing.T) {
 			t.Fatal(err)
 		}
 		failure := stream.Flush(within(t, 30*time.Second))
-		if zerr := requireCode(t, failure, zerobus.ErrTransport); zerr.GRPCStatus != 7 || zerr.Retryable() {
+		zerr := requireCode(t, failure, zerobus.ErrTransport)
+		if zerr.GRPCStatus != 7 || zerr.Retryable() {
 			t.Fatalf("Flush: %v (gRPC %d, retryable %v), want PERMISSION_DENIED, not retryable",
 				zerr, zerr.GRPCStatus, zerr.Retryable())
 		}
@@ -504,7 +507,8 @@ func TestFatalErrorsSurfaceWithTheirCodes(t *testing.T) {
 		requireCode(t, stream.Close(within(t, 30*time.Second)), zerobus.ErrTransport)
 		events := receive(t, collected, "end of the events")
 		last := events[len(events)-1]
-		if last.Kind != zerobus.EventError || last.LastOffset != 29 || !errors.Is(last.Err, zerobus.ErrTransport) {
+		if last.Kind != zerobus.EventError || last.LastOffset != 29 ||
+			!errors.Is(last.Err, zerobus.ErrTransport) {
 			t.Errorf("last event %+v, want an error ending at offset 29", last)
 		}
 		requireRows(t, server, 20)
@@ -625,7 +629,8 @@ func TestConcurrentCloseAndIngest(t *testing.T) {
 	for _, n := range accepted {
 		total += n
 	}
-	if uint64(total) != info.RecordsAccepted || info.RecordsAcked+uint64(len(unacked)) != info.RecordsAccepted {
+	if uint64(total) != info.RecordsAccepted ||
+		info.RecordsAcked+uint64(len(unacked)) != info.RecordsAccepted {
 		t.Fatalf("%d ingested; Info %+v; %d unacked: every accepted record must be acked or unacked",
 			total, info, len(unacked))
 	}
@@ -712,7 +717,8 @@ func TestFullWindowPushesBack(t *testing.T) {
 	case <-time.After(50 * time.Millisecond):
 	}
 	start := time.Now()
-	if err := stream.Close(within(t, 100*time.Millisecond)); !errors.Is(err, context.DeadlineExceeded) {
+	err = stream.Close(within(t, 100*time.Millisecond))
+	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("Close: %v, want context.DeadlineExceeded", err)
 	}
 	if elapsed := time.Since(start); elapsed > 5*time.Second {

@@ -83,8 +83,8 @@ func runCAPI(endpoint string, descriptor []byte, records, size int) (time.Durati
 		plaintext = 1
 	}
 	var why [256]C.char
-	seconds := C.c_api_run(cendpoint, plaintext, unsafe.Pointer(&descriptor[0]), C.size_t(len(descriptor)),
-		C.long(records), C.int(size), &why[0], C.size_t(len(why)))
+	seconds := C.c_api_run(cendpoint, plaintext, unsafe.Pointer(&descriptor[0]),
+		C.size_t(len(descriptor)), C.long(records), C.int(size), &why[0], C.size_t(len(why)))
 	if seconds < 0 {
 		return 0, errors.New("C API: " + C.GoString(&why[0]))
 	}
