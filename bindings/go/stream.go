@@ -170,8 +170,9 @@ func (s *Stream) Flush(ctx context.Context) error { return s.flush(ctx) }
 // the last events, and frees the native stream. Records left unacknowledged stay available
 // from Unacked, and Events reports them as an error event.
 //
-// Close is idempotent: later calls return what the first returned, once it has finished (or
-// ctx.Err() if their ctx ends before that).
+// Close is io.Closer's Close with a context: idempotent (later calls return what the first
+// returned, once it has finished, or ctx.Err() if their ctx ends before that), safe to call
+// concurrently with any other method, and the end of every resource the stream holds.
 //
 // Errors: nil when every record was acknowledged. When ctx ended first, an error that matches
 // both ctx.Err() and ErrTimeout (its message counts the records left). After a failure, the
