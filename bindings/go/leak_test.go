@@ -207,3 +207,20 @@ func TestFinalizerReleasesAnAbandonedStream(t *testing.T) {
 	settle(t, baseline) // its pipe and its goroutine are gone too
 	requireRows(t, server, 1)
 }
+
+func TestIngestAllocatesNothingInGo(t *testing.T) {
+	server := startServer(t, "--null-sink")
+	stream := openProto(t, server.newSDK())
+	record := encodeEvent(1, payloadOf(1))
+	allocations := testing.AllocsPerRun(10_000, func() {
+		if _, err := stream.Ingest(record); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if allocations != 0 {
+		t.Errorf("Ingest allocates %v times per call", allocations)
+	}
+	if err := stream.Close(within(t, 30*time.Second)); err != nil {
+		t.Fatal(err)
+	}
+}
