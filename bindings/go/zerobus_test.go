@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"slices"
 	"sync"
 	"testing"
@@ -13,6 +14,9 @@ import (
 
 	zerobus "github.com/libzerobus/zerobus-go"
 )
+
+// Closing an SDK or a Schema is io.Closer's Close.
+var _, _ io.Closer = (*zerobus.SDK)(nil), (*zerobus.Schema)(nil)
 
 // fastRecovery keeps retried connections quick, so that recovery tests take milliseconds.
 var fastRecovery = []zerobus.Option{
