@@ -193,6 +193,23 @@ run_pkgconfig() {
   "$work/consumer" "$endpoint"
 }
 
+# The same program built against the build tree, as the bindings are from a checkout: with
+# build/pkgconfig on the path, pkg-config takes zerobus-uninstalled.pc over zerobus.pc.
+run_pkgconfig_uninstalled() {
+  export PKG_CONFIG_PATH=$ZB_BINARY_DIR/pkgconfig
+  local built=$ZB_BINARY_DIR/src/c_api/$soname resolved
+  [ "$(pkg-config --modversion zerobus)" = "$ZB_VERSION" ] ||
+    fail "zerobus-uninstalled.pc says version $(pkg-config --modversion zerobus)"
+  # shellcheck disable=SC2046 # pkg-config's output is a list of words
+  "$CC" -std=c99 "${strict[@]}" "$src/tests/abi/consumer.c" $(pkg-config --cflags --libs zerobus) \
+    -o "$work/consumer"
+  resolved=$(ldd "$work/consumer" | awk -v name="$soname" '$1 == name { print $3 }')
+  [ "$(realpath "$resolved")" = "$(realpath "$built")" ] ||
+    fail "the program loads ${resolved:-no libzerobus}, not the build tree's $built"
+  start_server
+  "$work/consumer" "$endpoint"
+}
+
 # The same program built with `pkg-config --cflags --libs zerobus-static` carries the library.
 run_pkgconfig_static() {
   use_installed_pkgconfig zerobus-static
