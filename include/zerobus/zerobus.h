@@ -358,6 +358,25 @@ ZB_API zb_status zb_schema_from_table_json(const char *json, size_t len, zb_sche
  *  @return as zb_schema_from_table_json(). */
 ZB_API zb_status zb_schema_from_ddl(const char *ddl, zb_schema **out, zb_error **err);
 
+/** Builds a schema from the table's description in the workspace's Unity Catalog
+ *  (GET {workspace.url}/api/2.1/unity-catalog/tables/{table}), reached as the SDK reaches the
+ *  workspace (tls.ca.*, proxy). Credentials come from `cfg` as for a stream: with
+ *  auth.client.id and auth.client.secret a workspace token is requested first (scope all-apis,
+ *  which the Unity Catalog API takes); with auth.token that token is sent; with neither, no
+ *  credentials (a local server without --auth). Blocks for the requests, each bounded by
+ *  recovery.timeout.ms.
+ *  @param sdk an SDK created with workspace.url.
+ *  @param table "catalog.schema.table".
+ *  @param cfg stream options with the credentials; NULL means none.
+ *  @return ZB_OK; ZB_ERR_INVALID_ARG for NULL pointers, an SDK without workspace.url or half a
+ *  client credential; ZB_ERR_INVALID_TARGET for a malformed table name or a table the
+ *  workspace does not have; ZB_ERR_AUTH when the token request or the table request is
+ *  refused (with the server's message); ZB_ERR_TRANSPORT, retryable, when the workspace cannot
+ *  be reached or fails; ZB_ERR_INVALID_SCHEMA as zb_schema_from_table_json(); ZB_ERR_NO_MEMORY.
+ */
+ZB_API zb_status zb_schema_fetch(zb_sdk *sdk, const char *table, const zb_config *cfg,
+                                 zb_schema **out, zb_error **err);
+
 /** Frees `schema`. Streams opened from it keep working. NULL is ignored. */
 ZB_API void zb_schema_destroy(zb_schema *schema);
 

@@ -6,6 +6,7 @@
 
 #include "guard.h"
 #include "handles.h"
+#include "table_fetch.h"
 
 using zerobus::RecordSchema;
 using zerobus::Status;
@@ -41,6 +42,23 @@ ZB_API zb_status zb_schema_from_ddl(const char *ddl, zb_schema **out, zb_error *
     if (!out) return NullArgument("out");
     std::shared_ptr<const RecordSchema> schema;
     const Status made = RecordSchema::FromDdl(ddl, &schema);
+    return Adopt(made, std::move(schema), out);
+  });
+}
+
+ZB_API zb_status zb_schema_fetch(zb_sdk *sdk, const char *table, const zb_config *cfg,
+                                 zb_schema **out, zb_error **err) {
+  return Guard(err, [&] {
+    if (!sdk) return NullArgument("sdk");
+    if (!table) return NullArgument("table");
+    if (!out) return NullArgument("out");
+    const zerobus::Config defaults;
+    std::string json;
+    Status fetched =
+        zerobus::FetchTableInfo(*sdk->impl, table, cfg ? cfg->config : defaults, &json);
+    if (!fetched.ok()) return fetched;
+    std::shared_ptr<const RecordSchema> schema;
+    const Status made = RecordSchema::FromTableInfo(json, &schema);
     return Adopt(made, std::move(schema), out);
   });
 }

@@ -5,6 +5,8 @@
 #include <memory>
 #include <mutex>
 
+#include <nlohmann/json.hpp>
+
 namespace zerobus {
 namespace {
 
@@ -14,8 +16,23 @@ void InitCurlOnce() {
   std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
 }
 
-size_t AppendBody(char *data, size_t size, size_t count, void *body) {
-  static_cast<std::string *>(body)->append(data, size * count);
+// How much of a reply body that is not JSON an error message quotes.
+constexpr size_t kMaxQuotedBody = 512;
+
+// A token reply is small; a longer one is not what was asked for.
+constexpr size_t kMaxTokenReply = 1 << 20;
+
+// Where a reply's body goes, up to a limit.
+struct BodySink {
+  std::string *body;
+  size_t limit;
+};
+
+// A body past its limit ends the transfer (libcurl then fails it with CURLE_WRITE_ERROR).
+size_t AppendBody(char *data, size_t size, size_t count, void *out) {
+  auto *sink = static_cast<BodySink *>(out);
+  if (sink->body->size() + size * count > sink->limit) return 0;
+  sink->body->append(data, size * count);
   return size * count;
 }
 
@@ -33,6 +50,39 @@ std::string Escape(CURL *curl, const std::string &text) {
   return escaped.get();
 }
 
+// Sets what every request shares (the URL, the transport, where the body goes), runs it and
+// reads the status. Failures to get a reply are `failure_code`, retryable.
+Status Perform(CURL *handle, const std::string &url, const HttpTransport &transport,
+               zb_status failure_code, size_t max_body, HttpReply *reply) {
+  reply->body.clear();
+  BodySink sink{&reply->body, max_body};
+  char error[CURL_ERROR_SIZE] = "";
+  curl_easy_setopt(handle, CURLOPT_ERRORBUFFER, error);
+  curl_easy_setopt(handle, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(handle, CURLOPT_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(handle, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(handle, CURLOPT_TIMEOUT_MS, static_cast<long>(transport.timeout_ms));
+  curl_easy_setopt(handle, CURLOPT_WRITEFUNCTION, AppendBody);
+  curl_easy_setopt(handle, CURLOPT_WRITEDATA, &sink);
+  // An explicit proxy, or none at all: libcurl must not read the environment on its own, so
+  // that it takes the road the gRPC channel takes.
+  curl_easy_setopt(handle, CURLOPT_PROXY, transport.proxy.c_str());
+  curl_easy_setopt(handle, CURLOPT_HTTPPROXYTUNNEL, 1L);
+  curl_blob ca{const_cast<char *>(transport.ca_pem.data()), transport.ca_pem.size(),
+               CURL_BLOB_COPY};
+  if (!transport.ca_pem.empty()) curl_easy_setopt(handle, CURLOPT_CAINFO_BLOB, &ca);
+  const CURLcode rc = curl_easy_perform(handle);
+  if (rc != CURLE_OK) {
+    // libcurl's messages name hosts and reasons, never the credentials it was given.
+    return Status(failure_code,
+                  "the request to " + url + " failed: " +
+                      (error[0] ? std::string(error) : std::string(curl_easy_strerror(rc))),
+                  true);
+  }
+  curl_easy_getinfo(handle, CURLINFO_RESPONSE_CODE, &reply->status);
+  return Status::Ok();
+}
+
 }  // namespace
 
 Status PostForm(const HttpFormPost &post, const HttpTransport &transport, HttpReply *reply) {
@@ -45,37 +95,46 @@ Status PostForm(const HttpFormPost &post, const HttpTransport &transport, HttpRe
     if (!body.empty()) body += '&';
     body += Escape(handle, name) + "=" + Escape(handle, value);
   }
-  reply->body.clear();
-  char error[CURL_ERROR_SIZE] = "";
-  curl_easy_setopt(handle, CURLOPT_ERRORBUFFER, error);
-  curl_easy_setopt(handle, CURLOPT_URL, post.url.c_str());
-  curl_easy_setopt(handle, CURLOPT_PROTOCOLS_STR, "http,https");
-  curl_easy_setopt(handle, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(handle, CURLOPT_TIMEOUT_MS, static_cast<long>(transport.timeout_ms));
   curl_easy_setopt(handle, CURLOPT_HTTPAUTH, CURLAUTH_BASIC);
   curl_easy_setopt(handle, CURLOPT_USERNAME, post.user.c_str());
   curl_easy_setopt(handle, CURLOPT_PASSWORD, post.password.c_str());
   curl_easy_setopt(handle, CURLOPT_POSTFIELDS, body.c_str());
   curl_easy_setopt(handle, CURLOPT_POSTFIELDSIZE, static_cast<long>(body.size()));
-  curl_easy_setopt(handle, CURLOPT_WRITEFUNCTION, AppendBody);
-  curl_easy_setopt(handle, CURLOPT_WRITEDATA, &reply->body);
-  // An explicit proxy, or none at all: libcurl must not read the environment on its own, so
-  // that it takes the road the gRPC channel takes.
-  curl_easy_setopt(handle, CURLOPT_PROXY, transport.proxy.c_str());
-  curl_easy_setopt(handle, CURLOPT_HTTPPROXYTUNNEL, 1L);
-  curl_blob ca{const_cast<char *>(transport.ca_pem.data()), transport.ca_pem.size(),
-               CURL_BLOB_COPY};
-  if (!transport.ca_pem.empty()) curl_easy_setopt(handle, CURLOPT_CAINFO_BLOB, &ca);
-  const CURLcode rc = curl_easy_perform(handle);
-  if (rc != CURLE_OK) {
-    // libcurl's messages name hosts and reasons, never the credentials it was given.
-    return Status(ZB_ERR_AUTH,
-                  "the request to " + post.url + " failed: " +
-                      (error[0] ? std::string(error) : std::string(curl_easy_strerror(rc))),
-                  true);
+  return Perform(handle, post.url, transport, ZB_ERR_AUTH, kMaxTokenReply, reply);
+}
+
+std::string ServerMessage(const std::string &body) {
+  const nlohmann::json parsed = nlohmann::json::parse(body, nullptr, false);
+  if (parsed.is_object()) {
+    std::string message;
+    for (const char *field : {"error", "error_description", "error_code", "message"}) {
+      auto it = parsed.find(field);
+      if (it == parsed.end() || !it->is_string()) continue;
+      if (!message.empty()) message += ": ";
+      message += it->get<std::string>();
+    }
+    if (!message.empty()) return message;
   }
-  curl_easy_getinfo(handle, CURLINFO_RESPONSE_CODE, &reply->status);
-  return Status::Ok();
+  return body.size() <= kMaxQuotedBody ? body : body.substr(0, kMaxQuotedBody) + "...";
+}
+
+Status Get(const HttpGet &get, const HttpTransport &transport, HttpReply *reply) {
+  InitCurlOnce();
+  std::unique_ptr<CURL, EasyDeleter> curl(curl_easy_init());
+  if (!curl) return Status(ZB_ERR_NO_MEMORY, "libcurl could not make a handle");
+  CURL *handle = curl.get();
+  struct SlistDeleter {
+    void operator()(curl_slist *list) const { curl_slist_free_all(list); }
+  };
+  std::unique_ptr<curl_slist, SlistDeleter> headers;
+  if (!get.bearer_token.empty()) {
+    const std::string authorization = "Authorization: Bearer " + get.bearer_token;
+    headers.reset(curl_slist_append(nullptr, authorization.c_str()));
+    if (!headers) return Status(ZB_ERR_NO_MEMORY, "libcurl could not add a header");
+    curl_easy_setopt(handle, CURLOPT_HTTPHEADER, headers.get());
+  }
+  curl_easy_setopt(handle, CURLOPT_HTTPGET, 1L);
+  return Perform(handle, get.url, transport, ZB_ERR_TRANSPORT, get.max_body, reply);
 }
 
 }  // namespace zerobus

@@ -1,4 +1,5 @@
-// One HTTPS form POST with libcurl: what the OAuth token request needs, and nothing more.
+// HTTP(S) with libcurl, as much as the library needs: the OAuth token request (a form POST) and
+// Unity Catalog's table description (a GET with a bearer token).
 #ifndef ZEROBUS_CORE_HTTP_CLIENT_H
 #define ZEROBUS_CORE_HTTP_CLIENT_H
 
@@ -27,6 +28,12 @@ struct HttpFormPost {
   std::vector<std::pair<std::string, std::string>> form;
 };
 
+struct HttpGet {
+  std::string url;
+  std::string bearer_token;   // sent as "Authorization: Bearer ..." unless empty
+  size_t max_body = 8 << 20;  // a longer reply fails rather than grow without bound
+};
+
 struct HttpReply {
   long status = 0;
   std::string body;
@@ -36,6 +43,15 @@ struct HttpReply {
 // proxy, TLS, timeout) is ZB_ERR_AUTH, retryable, with libcurl's reason; the password never
 // appears in it. Thread-safe.
 Status PostForm(const HttpFormPost &post, const HttpTransport &transport, HttpReply *reply);
+
+// What a failed reply says went wrong: OAuth's error and error_description, Databricks'
+// error_code and message, or the start of the body.
+std::string ServerMessage(const std::string &body);
+
+// Sends `get` and reads the reply, whatever its status. A failure to get a reply, or a body
+// over get.max_body, is ZB_ERR_TRANSPORT, retryable, with libcurl's reason; the token never
+// appears in it. Thread-safe.
+Status Get(const HttpGet &get, const HttpTransport &transport, HttpReply *reply);
 
 }  // namespace zerobus
 

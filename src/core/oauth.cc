@@ -7,8 +7,6 @@ namespace {
 
 using nlohmann::json;
 
-constexpr size_t kMaxQuotedBody = 512;
-
 json Grant(const char *privilege_a, const char *privilege_b, const char *object_type,
            std::string_view path) {
   json privileges = json::array({privilege_a});
@@ -28,23 +26,6 @@ std::string Scrub(std::string text, const std::string &secret) {
     text.replace(at, secret.size(), hidden);
   }
   return text;
-}
-
-// What the server said went wrong: OAuth's error and error_description, Databricks'
-// error_code and message, or the start of the body.
-std::string ServerMessage(const std::string &body) {
-  const json parsed = json::parse(body, nullptr, false);
-  if (parsed.is_object()) {
-    std::string message;
-    for (const char *field : {"error", "error_description", "error_code", "message"}) {
-      auto it = parsed.find(field);
-      if (it == parsed.end() || !it->is_string()) continue;
-      if (!message.empty()) message += ": ";
-      message += it->get<std::string>();
-    }
-    if (!message.empty()) return message;
-  }
-  return body.size() <= kMaxQuotedBody ? body : body.substr(0, kMaxQuotedBody) + "...";
 }
 
 }  // namespace
@@ -96,6 +77,23 @@ Status ParseTokenReply(const HttpReply &reply, const std::string &url, const std
   return Status::Ok();
 }
 
+std::vector<std::pair<std::string, std::string>> WorkspaceTokenForm() {
+  return {{"grant_type", "client_credentials"}, {"scope", "all-apis"}};
+}
+
+Status RequestToken(const OAuthClient &client,
+                    std::vector<std::pair<std::string, std::string>> form, IssuedToken *out) {
+  HttpFormPost post;
+  post.url = client.workspace_url + "/oidc/v1/token";
+  post.user = client.client_id;
+  post.password = client.client_secret;
+  post.form = std::move(form);
+  HttpReply reply;
+  Status sent = PostForm(post, client.transport, &reply);
+  if (!sent.ok()) return sent;
+  return ParseTokenReply(reply, post.url, client.client_secret, out);
+}
+
 Status TokenSource::Get(bool renew, std::string *token, bool *fetched) {
   std::lock_guard<std::mutex> lock(mu_);
   *fetched = false;
@@ -104,18 +102,10 @@ Status TokenSource::Get(bool renew, std::string *token, bool *fetched) {
     return Status::Ok();
   }
   token_.clear();
-  HttpFormPost post;
-  post.url = client_.workspace_url + "/oidc/v1/token";
-  post.user = client_.client_id;
-  post.password = client_.client_secret;
-  post.form = TokenRequestForm(client_.workspace_id, table_);
   const Clock::time_point requested = Clock::now();
-  HttpReply reply;
-  Status sent = PostForm(post, client_.transport, &reply);
-  if (!sent.ok()) return sent;
   IssuedToken issued;
-  Status parsed = ParseTokenReply(reply, post.url, client_.client_secret, &issued);
-  if (!parsed.ok()) return parsed;
+  Status got = RequestToken(client_, TokenRequestForm(client_.workspace_id, table_), &issued);
+  if (!got.ok()) return got;
   // Counted from the request, not the reply: the server's clock started before we heard it.
   // A token of unknown lifetime serves this one attempt only.
   const auto lifetime = std::chrono::duration_cast<std::chrono::milliseconds>(issued.lifetime);

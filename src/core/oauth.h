@@ -31,10 +31,20 @@ struct OAuthClient {
 std::vector<std::pair<std::string, std::string>> TokenRequestForm(std::string_view workspace_id,
                                                                   std::string_view table);
 
+// The form fields of a token request for reading the workspace's REST APIs, Unity Catalog's
+// among them (zerobus-service.md §2.4): grant_type and scope only, since the API refuses tokens
+// scoped to Zerobus.
+std::vector<std::pair<std::string, std::string>> WorkspaceTokenForm();
+
 struct IssuedToken {
   std::string access_token;
   std::chrono::seconds lifetime{0};  // 0 when the server did not say
 };
+
+// Requests a token from client.workspace_url's /oidc/v1/token with `form`. Errors as
+// ParseTokenReply() and PostForm() give them. Thread-safe.
+Status RequestToken(const OAuthClient &client,
+                    std::vector<std::pair<std::string, std::string>> form, IssuedToken *out);
 
 // Reads the token endpoint's reply. Non-2xx: ZB_ERR_AUTH with the server's own message,
 // retryable for 5xx only. A 2xx without a usable access_token: ZB_ERR_AUTH, not retryable.

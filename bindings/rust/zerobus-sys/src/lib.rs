@@ -367,6 +367,15 @@ unsafe extern "C" {
         out: *mut *mut zb_schema,
         err: *mut *mut zb_error,
     ) -> zb_status;
+    /// Builds a schema from the table's description in the SDK's workspace (Unity Catalog),
+    /// with the credentials of `cfg`.
+    pub fn zb_schema_fetch(
+        sdk: *mut zb_sdk,
+        table: *const c_char,
+        cfg: *const zb_config,
+        out: *mut *mut zb_schema,
+        err: *mut *mut zb_error,
+    ) -> zb_status;
     /// Frees `schema`; streams opened from it keep working. NULL is ignored.
     pub fn zb_schema_destroy(schema: *mut zb_schema);
     /// The table's name, owned by `schema`.
