@@ -4,6 +4,7 @@
 #include <zerobus/zerobus.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <iostream>
 #include <iterator>
@@ -18,7 +19,8 @@ namespace zerobus::cli {
 namespace {
 
 constexpr char kUsage[] =
-    "usage: zerobus schema (--ddl DDL | --table-json FILE) [--proto FILE] [--descriptor FILE]\n"
+    "usage: zerobus schema (--ddl DDL | --table-json FILE | --workspace URL --table NAME)\n"
+    "                      [--proto FILE] [--descriptor FILE]\n"
     "\n"
     "Prints the proto2 source of a table's protobuf schema, as the service maps Delta types\n"
     "(docs/SCHEMAS.md), and writes the binary google.protobuf.DescriptorProto that a stream of\n"
@@ -28,12 +30,20 @@ constexpr char kUsage[] =
     "                     'main.default.events (id BIGINT NOT NULL, tags ARRAY<STRING>)'\n"
     "  --table-json FILE  the table as Unity Catalog describes it: the body of\n"
     "                     GET /api/2.1/unity-catalog/tables/NAME ('-' reads standard input)\n"
+    "  --workspace URL --table NAME\n"
+    "                     the table NAME (catalog.schema.table) as the workspace at URL\n"
+    "                     describes it, read with the client credentials of\n"
+    "                     DATABRICKS_CLIENT_ID and DATABRICKS_CLIENT_SECRET, or the token of\n"
+    "                     DATABRICKS_TOKEN, or none; `zerobus serve` prints its own\n"
+    "                     workspace URL. An http:// URL is spoken to in plaintext.\n"
+    "  --ca-file FILE     the authorities to trust for the workspace (default: the system's)\n"
     "  --proto FILE       write the .proto source to FILE instead of standard output\n"
     "  --descriptor FILE  write the serialized DescriptorProto to FILE\n"
     "  --help             show this help\n"
     "\n"
     "examples:\n"
     "  zerobus schema --ddl 'main.sales.orders (id BIGINT NOT NULL, total DECIMAL(8,2))'\n"
+    "  zerobus schema --workspace https://HOST --table main.sales.orders --descriptor o.desc\n"
     "  curl -s -H \"Authorization: Bearer $TOKEN\" \\\n"
     "    https://HOST/api/2.1/unity-catalog/tables/main.sales.orders |\n"
     "    zerobus schema --table-json - --descriptor orders.desc --proto orders.proto\n";
@@ -41,6 +51,44 @@ constexpr char kUsage[] =
 struct SchemaDeleter {
   void operator()(zb_schema *schema) const { zb_schema_destroy(schema); }
 };
+struct ConfigDeleter {
+  void operator()(zb_config *config) const { zb_config_destroy(config); }
+};
+struct SdkDeleter {
+  void operator()(zb_sdk *sdk) const { zb_sdk_destroy(sdk); }
+};
+
+// Sets `key` from the environment variable `name` when it is set; false (with *err) when the
+// value does not take.
+bool SetFromEnvironment(zb_config *config, const char *key, const char *name, zb_error **err) {
+  const char *value = std::getenv(name);
+  return value == nullptr || *value == '\0' || zb_config_set(config, key, value, err) == ZB_OK;
+}
+
+// Reads the table from the workspace at `url` (see the usage). On failure leaves *err set.
+zb_schema *Fetch(const std::string &url, const std::string &table, const std::string &ca_file,
+                 zb_error **err) {
+  zb_config *made = nullptr;
+  if (zb_config_new(&made, err) != ZB_OK) return nullptr;
+  const std::unique_ptr<zb_config, ConfigDeleter> config(made);
+  const bool plaintext = url.rfind("http://", 0) == 0;
+  if (zb_config_set(config.get(), "workspace.url", url.c_str(), err) != ZB_OK ||
+      (plaintext && zb_config_set(config.get(), "transport.plaintext", "true", err) != ZB_OK) ||
+      (!ca_file.empty() &&
+       zb_config_set(config.get(), "tls.ca.file", ca_file.c_str(), err) != ZB_OK) ||
+      !SetFromEnvironment(config.get(), "auth.client.id", "DATABRICKS_CLIENT_ID", err) ||
+      !SetFromEnvironment(config.get(), "auth.client.secret", "DATABRICKS_CLIENT_SECRET", err) ||
+      !SetFromEnvironment(config.get(), "auth.token", "DATABRICKS_TOKEN", err)) {
+    return nullptr;
+  }
+  // The SDK's endpoint is only where gRPC would go; fetching needs its workspace side alone.
+  zb_sdk *sdk = nullptr;
+  if (zb_sdk_new(url.c_str(), config.get(), &sdk, err) != ZB_OK) return nullptr;
+  const std::unique_ptr<zb_sdk, SdkDeleter> owned(sdk);
+  zb_schema *schema = nullptr;
+  zb_schema_fetch(sdk, table.c_str(), config.get(), &schema, err);
+  return schema;
+}
 
 bool ReadAll(const std::string &path, std::string *text) {
   if (path == "-") {
@@ -68,7 +116,22 @@ int RunSchema(int argc, char **argv) {
   std::string table_json_path;
   std::string proto_path;
   std::string descriptor_path;
+  std::string workspace;
+  std::string table;
+  std::string ca_file;
   Flags flags("schema", kUsage);
+  flags.Value("--workspace", [&](const std::string &v) {
+    workspace = v;
+    return std::string();
+  });
+  flags.Value("--table", [&](const std::string &v) {
+    table = v;
+    return std::string();
+  });
+  flags.Value("--ca-file", [&](const std::string &v) {
+    ca_file = v;
+    return std::string();
+  });
   flags.Value("--ddl", [&](const std::string &v) {
     ddl = v;
     return std::string();
@@ -86,8 +149,11 @@ int RunSchema(int argc, char **argv) {
     return std::string();
   });
   if (std::optional<int> done = flags.Parse(argc, argv)) return *done;
-  if (ddl.empty() == table_json_path.empty()) {
-    std::fprintf(stderr, "zerobus schema: give exactly one of --ddl and --table-json\n\n%s",
+  const int sources = !ddl.empty() + !table_json_path.empty() + !workspace.empty();
+  if (sources != 1 || workspace.empty() != table.empty()) {
+    std::fprintf(stderr,
+                 "zerobus schema: give one of --ddl, --table-json, and --workspace with --table\n"
+                 "\n%s",
                  kUsage);
     return 2;
   }
@@ -96,6 +162,8 @@ int RunSchema(int argc, char **argv) {
   zb_error *err = nullptr;
   if (!ddl.empty()) {
     zb_schema_from_ddl(ddl.c_str(), &made, &err);
+  } else if (!workspace.empty()) {
+    made = Fetch(workspace, table, ca_file, &err);
   } else {
     std::string json;
     if (!ReadAll(table_json_path, &json)) {

@@ -1,6 +1,7 @@
-// `zerobus schema` as a process: the .proto it prints and the descriptor it writes, from DDL and
-// from a Unity Catalog table description, the descriptor accepted by a server declaring the
-// table, and mistakes reported with the library's message.
+// `zerobus schema` as a process: the .proto it prints and the descriptor it writes, from DDL,
+// from a Unity Catalog table description and from the local server's workspace side, the
+// descriptor accepted by a server declaring the table, and mistakes reported with the
+// library's message.
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
@@ -8,6 +9,7 @@
 #include <memory>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -71,6 +73,28 @@ TEST(Cli, SchemaFromTableJsonMatchesTheDdl) {
   EXPECT_EQ(ReadFile(proto), from_ddl.Stdout());
 }
 
+TEST(Cli, SchemaFromTheLocalServersWorkspaceMatchesTheDdl) {
+  Child serve({ZEROBUS_CLI, "serve", "--listen", "127.0.0.1:0", "--table", kDdl});
+  // "zerobus serve: workspace on http://127.0.0.1:PORT (...)" follows the listening line.
+  std::string workspace;
+  for (int i = 0; i < 5 && workspace.empty(); ++i) {
+    const std::string line = serve.ReadLine(10s);
+    const size_t at = line.find("workspace on ");
+    if (at != std::string::npos) {
+      workspace = line.substr(at + 13, line.find(' ', at + 13) - (at + 13));
+    }
+  }
+  ASSERT_FALSE(workspace.empty());
+  Child fetched({ZEROBUS_CLI, "schema", "--workspace", workspace, "--table", "main.sales.orders"});
+  ASSERT_EQ(fetched.Wait(10s), 0) << fetched.Stderr();
+  Child from_ddl({ZEROBUS_CLI, "schema", "--ddl", kDdl});
+  ASSERT_EQ(from_ddl.Wait(10s), 0) << from_ddl.Stderr();
+  EXPECT_EQ(fetched.Stdout(), from_ddl.Stdout());
+  Child missing({ZEROBUS_CLI, "schema", "--workspace", workspace, "--table", "main.sales.gone"});
+  EXPECT_EQ(missing.Wait(10s), 1);
+  EXPECT_NE(missing.Stderr().find("HTTP 404"), std::string::npos) << missing.Stderr();
+}
+
 TEST(Cli, SchemaMistakes) {
   Child unsupported({ZEROBUS_CLI, "schema", "--ddl", "a.b.c (m MAP<DOUBLE, INT>)"});
   EXPECT_EQ(unsupported.Wait(10s), 1);
@@ -78,9 +102,14 @@ TEST(Cli, SchemaMistakes) {
   Child missing({ZEROBUS_CLI, "schema", "--table-json", "/nonexistent/table.json"});
   EXPECT_EQ(missing.Wait(10s), 1);
   EXPECT_NE(missing.Stderr().find("cannot read /nonexistent/table.json"), std::string::npos);
-  Child neither({ZEROBUS_CLI, "schema"});
-  EXPECT_EQ(neither.Wait(10s), 2);
-  EXPECT_NE(neither.Stderr().find("usage: zerobus schema"), std::string::npos);
+  for (const std::vector<std::string> &args :
+       {std::vector<std::string>{ZEROBUS_CLI, "schema"},
+        std::vector<std::string>{ZEROBUS_CLI, "schema", "--workspace", "http://127.0.0.1:1"},
+        std::vector<std::string>{ZEROBUS_CLI, "schema", "--ddl", kDdl, "--table", "a.b.c"}}) {
+    Child bad(args);
+    EXPECT_EQ(bad.Wait(10s), 2) << args.back();
+    EXPECT_NE(bad.Stderr().find("usage: zerobus schema"), std::string::npos) << args.back();
+  }
 }
 
 }  // namespace
