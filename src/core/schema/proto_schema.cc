@@ -30,6 +30,22 @@ std::string PascalCase(const std::string &name) {
   return out;
 }
 
+// The name protobuf requires of the entry message of map field `field`: its ToCamelCase() (each
+// '_' dropped and the character after it upper-cased, the first one too) and "Entry".
+std::string MapEntryName(const std::string &field) {
+  std::string out;
+  bool upper = true;
+  for (char c : field) {
+    if (c == '_') {
+      upper = true;
+    } else {
+      out += upper ? static_cast<char>(std::toupper(static_cast<unsigned char>(c))) : c;
+      upper = false;
+    }
+  }
+  return out + "Entry";
+}
+
 FieldDescriptorProto::Type ScalarType(DeltaKind kind) {
   switch (kind) {
     case DeltaKind::kBoolean:
@@ -80,7 +96,7 @@ class DescriptorBuilder {
     for (const DeltaField &field : fields) taken.insert(field.name);
     for (const DeltaField &field : fields) {
       if (field.type.kind != DeltaKind::kMap) continue;
-      const std::string entry = PascalCase(field.name) + "Entry";
+      const std::string entry = MapEntryName(field.name);
       if (!taken.insert(entry).second) {
         error_ = "column '" + field.name + "': protobuf names its MAP entries " + entry +
                  ", which another column or MAP of the same STRUCT already is";
@@ -111,7 +127,7 @@ class DescriptorBuilder {
       field->set_label(FieldDescriptorProto::LABEL_REPEATED);
       field->set_type(FieldDescriptorProto::TYPE_MESSAGE);
       DescriptorProto *entry = message->add_nested_type();
-      entry->set_name(PascalCase(column.name) + "Entry");
+      entry->set_name(MapEntryName(column.name));
       entry->mutable_options()->set_map_entry(true);
       field->set_type_name(scope + "." + entry->name());
       FieldDescriptorProto *key = entry->add_field();
