@@ -77,7 +77,9 @@ bool ParseDate(const std::string &text, int64_t *days) {
 
 class Encoder {
  public:
-  bool Record(std::string_view text, const TableSchema &table, std::string *out) {
+  explicit Encoder(const TableSchema *table) : table_(table) {}
+
+  bool Record(std::string_view text, std::string *out) {
     json record;
     try {
       record = json::parse(text);
@@ -89,7 +91,7 @@ class Encoder {
       error_ = "record is not a JSON object, " + Got(record);
       return false;
     }
-    return Message(record, table.columns, "", "of " + table.full_name, out);
+    return Message(record, table_->columns, "", out);
   }
 
   const std::string &error() const { return error_; }
@@ -100,29 +102,30 @@ class Encoder {
     return false;
   }
 
-  // The fields of one message; `prefix` leads every path ("loc." inside STRUCT column loc).
-  bool Message(const json &object, const std::vector<DeltaField> &fields, const std::string &prefix,
-               const std::string &owner, std::string *out) {
+  // The fields of one message: the record's columns (`path` empty), or those of the STRUCT at
+  // `path`.
+  bool Message(const json &object, const std::vector<DeltaField> &fields, const std::string &path,
+               std::string *out) {
     std::vector<const json *> values(fields.size(), nullptr);
     for (const auto &item : object.items()) {
       const DeltaField *field = FindField(fields, item.key());
       if (field == nullptr) {
-        error_ =
-            (prefix.empty() ? "record" : "column '" + prefix.substr(0, prefix.size() - 1) + "'") +
-            " has key '" + item.key() + "', which is not a " +
-            (prefix.empty() ? "column " + owner : std::string("field of the STRUCT"));
+        error_ = path.empty() ? "record has key '" + item.key() + "', which is not a column of " +
+                                    table_->full_name
+                              : "column '" + path + "' has key '" + item.key() +
+                                    "', which is not a field of the STRUCT";
         return false;
       }
       values[static_cast<size_t>(field - fields.data())] = &item.value();
     }
     for (size_t i = 0; i < fields.size(); ++i) {
       const DeltaField &field = fields[i];
-      const std::string path = prefix + field.name;
+      const std::string field_path = path.empty() ? field.name : path + "." + field.name;
       if (values[i] == nullptr || values[i]->is_null()) {
-        if (!field.nullable) return Fail(path, "is NOT NULL but the record has no value");
+        if (!field.nullable) return Fail(field_path, "is NOT NULL but the record has no value");
         continue;
       }
-      if (!Field(*values[i], field.type, FieldNumber(i), path, out)) return false;
+      if (!Field(*values[i], field.type, FieldNumber(i), field_path, out)) return false;
     }
     return true;
   }
@@ -239,7 +242,7 @@ class Encoder {
       case DeltaKind::kStruct: {
         if (!value.is_object()) return Fail(path, "expected an object, " + Got(value));
         std::string nested;
-        if (!Message(value, type.fields, path + ".", "", &nested)) return false;
+        if (!Message(value, type.fields, path, &nested)) return false;
         PutBytes(number, nested, out);
         return true;
       }
@@ -320,6 +323,7 @@ class Encoder {
     return true;
   }
 
+  const TableSchema *table_;
   std::string error_;
 };
 
@@ -327,8 +331,8 @@ class Encoder {
 
 bool JsonEncoder::Encode(std::string_view record, std::string *out, std::string *error) const {
   const size_t before = out->size();
-  Encoder encoder;
-  if (!encoder.Record(record, *table_, out)) {
+  Encoder encoder(table_);
+  if (!encoder.Record(record, out)) {
     out->resize(before);
     *error = encoder.error();
     return false;
