@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Records/s of the C API and of each language binding, for the same work: 1,000,000 protobuf
 # records of 100 bytes, one ingest call per record from one thread, into `zerobus serve
-# --null-sink`, each run ending when every record is acknowledged. Each client gets a fresh
-# server process of the same binary; the table gives every binding's rate next to the C API's.
+# --null-sink` with the table declared (so the server checks every record, as in each binding's
+# bench), each run ending when every record is acknowledged. Each client gets a fresh server
+# process of the same binary; the table gives every binding's rate next to the C API's.
 #
 #   bench/bindings.sh BUILD_DIR PREFIX [RECORDS]
 #
@@ -23,7 +24,11 @@ export LD_LIBRARY_PATH=$prefix/lib
 rate_of() { grep -oE '(records/s: [0-9]+|libzerobus C API +[0-9]+)' | grep -oE '[0-9]+$'; }
 
 c_api() {
-  coproc SERVER { exec "$zerobus" serve --null-sink --listen 127.0.0.1:0 2>/dev/null; }
+  # Declared, as the bindings' benches declare theirs: the server then checks every record.
+  coproc SERVER {
+    exec "$zerobus" serve --null-sink --listen 127.0.0.1:0 \
+      --table 'bench.default.events (id BIGINT, payload STRING)' 2>/dev/null
+  }
   local line
   read -r line <&"${SERVER[0]}" # "zerobus serve: listening on http://127.0.0.1:PORT"
   "$build/bench/ingest_bench" --endpoint "${line##* }" --records "$records" --size 100
