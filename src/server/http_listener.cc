@@ -16,6 +16,8 @@ std::unique_ptr<HttpListener> HttpListener::Start(std::unique_ptr<httplib::Serve
   std::unique_ptr<HttpListener> listener(new HttpListener());
   listener->http_ = std::move(http);
   httplib::Server &server = *listener->http_;
+  // An idle keep-alive connection holds stop() for up to this long (httplib's default is 5 s).
+  server.set_keep_alive_timeout(1);
   listener->port_ =
       port == 0 ? server.bind_to_any_port(host) : (server.bind_to_port(host, port) ? port : -1);
   if (listener->port_ <= 0) {

@@ -1,6 +1,10 @@
 // `zerobus serve` as a process: its announcement line, serving, logging and stopping on signals,
 // and the dispatcher's handling of bad command lines.
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <string>
@@ -95,6 +99,32 @@ TEST(Cli, ServeStopsOnSigintWithACallOpen) {
   ASSERT_EQ(kill(child.pid(), SIGINT), 0);
   EXPECT_EQ(child.Wait(10s), 0);
   EXPECT_FALSE(stream.Finish().ok());
+}
+
+TEST(Cli, ServeStopsPromptlyWithAnIdleKeepAliveConnection) {
+  Child child({ZEROBUS_CLI, "serve", "--listen=127.0.0.1:0"});
+  // The workspace line follows the listening line: "... workspace on http://127.0.0.1:PORT ...".
+  int port = 0;
+  for (int i = 0; i < 5 && port == 0; ++i) {
+    const std::string line = child.ReadLine(10s);
+    const size_t at = line.find("workspace on http://127.0.0.1:");
+    if (at != std::string::npos) port = std::stoi(line.substr(at + 30));
+  }
+  ASSERT_GT(port, 0);
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(static_cast<uint16_t>(port));
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(connect(fd, reinterpret_cast<sockaddr *>(&address), sizeof address), 0);
+  const std::string request = "GET /api/2.1/unity-catalog/tables/a.b.c HTTP/1.1\r\nHost: x\r\n\r\n";
+  ASSERT_EQ(write(fd, request.data(), request.size()), static_cast<ssize_t>(request.size()));
+  char reply[256];
+  ASSERT_GT(read(fd, reply, sizeof reply), 0);
+  // The connection stays open and idle: the server must not wait out a long keep-alive.
+  ASSERT_EQ(kill(child.pid(), SIGTERM), 0);
+  EXPECT_EQ(child.Wait(3s), 0);
+  close(fd);
 }
 
 TEST(Cli, ServeFailsOnABusyPort) {
