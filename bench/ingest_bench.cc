@@ -1,8 +1,10 @@
-// Records/s through one stream into the in-process local server, next to the ceiling of a raw
-// gRPC client that streams pre-built ingest_record_batch messages to the same server.
+// Records/s through one stream (or several) into the in-process local server, next to the ceiling
+// of a raw gRPC client that streams pre-built ingest_record_batch messages to the same server.
 //
-//   ingest_bench [--records N] [--size BYTES] [--batch N] [--null-sink] [--endpoint URL]
+//   ingest_bench [--records N] [--size BYTES] [--batch N] [--streams N] [--threads N]
+//                [--null-sink] [--endpoint URL]
 //
+// --threads ingest at once, thread t into stream t % --streams (streams of one SDK).
 // With --endpoint, both run against that plaintext server (`zerobus serve --null-sink`, say,
 // to compare with the language bindings' benches against the same process) instead.
 //
@@ -36,7 +38,9 @@ using Clock = std::chrono::steady_clock;
 struct Options {
   long records = 2000000;
   long size = 100;
-  long batch = 1;  // records per ingest call
+  long batch = 1;    // records per ingest call
+  long streams = 1;  // streams of one SDK, thread t ingesting into stream t % streams
+  long threads = 1;  // ingesting threads, each sending records / threads
   bool null_sink = false;
   std::string endpoint;  // empty: an in-process server
 };
@@ -46,30 +50,51 @@ struct Figures {
   double cpu_seconds;
 };
 
+// One thread's share: `count` records into `stream`, `batch` per call.
+void Ingest(zb_stream *stream, long count, long batch, const std::string &record) {
+  std::vector<const void *> records(static_cast<size_t>(batch), record.data());
+  std::vector<size_t> lens(static_cast<size_t>(batch), record.size());
+  zb_error *err = nullptr;
+  for (long sent = 0; sent < count; sent += batch) {
+    zb_status status =
+        batch == 1 ? zb_stream_ingest_proto(stream, record.data(), record.size(), nullptr, &err)
+                   : zb_stream_ingest_proto_batch(stream, records.data(), lens.data(),
+                                                  records.size(), nullptr, &err);
+    Check(status, err, "ingest");
+  }
+}
+
 Figures RunLibrary(const std::string &endpoint, const Options &options) {
   zb_error *err = nullptr;
   zb_sdk *sdk = nullptr;
-  zb_stream *stream = nullptr;
-  OpenEventStream(endpoint, nullptr, &sdk, &stream);
+  std::vector<zb_stream *> streams(static_cast<size_t>(options.streams));
+  OpenEventStream(endpoint, nullptr, &sdk, &streams[0]);
+  const std::string descriptor = EventDescriptor();
+  for (size_t i = 1; i < streams.size(); ++i) {
+    Check(zb_stream_new(sdk, kTable, ZB_RECORD_PROTO, descriptor.data(), descriptor.size(), nullptr,
+                        &streams[i], &err),
+          err, "zb_stream_new");
+  }
   const std::string record = EventRecord(options.size);
-  std::vector<const void *> records(static_cast<size_t>(options.batch), record.data());
-  std::vector<size_t> lens(static_cast<size_t>(options.batch), record.size());
+  const long per_thread = options.records / options.threads;
 
   const double cpu_start = CpuSeconds();
   const Clock::time_point start = Clock::now();
-  for (long sent = 0; sent < options.records; sent += options.batch) {
-    zb_status status =
-        options.batch == 1
-            ? zb_stream_ingest_proto(stream, record.data(), record.size(), nullptr, &err)
-            : zb_stream_ingest_proto_batch(stream, records.data(), lens.data(), records.size(),
-                                           nullptr, &err);
-    Check(status, err, "ingest");
+  std::vector<std::thread> threads;
+  for (long t = 0; t < options.threads; ++t) {
+    zb_stream *stream = streams[static_cast<size_t>(t % options.streams)];
+    threads.emplace_back([&, stream] { Ingest(stream, per_thread, options.batch, record); });
   }
-  Check(zb_stream_flush(stream, ZB_TIMEOUT_INFINITE, &err), err, "zb_stream_flush");
+  for (std::thread &thread : threads) thread.join();
+  for (zb_stream *stream : streams) {
+    Check(zb_stream_flush(stream, ZB_TIMEOUT_INFINITE, &err), err, "zb_stream_flush");
+  }
   const Figures figures{std::chrono::duration<double>(Clock::now() - start).count(),
                         CpuSeconds() - cpu_start};
-  Check(zb_stream_close(stream, ZB_TIMEOUT_INFINITE, &err), err, "zb_stream_close");
-  zb_stream_destroy(stream);
+  for (zb_stream *stream : streams) {
+    Check(zb_stream_close(stream, ZB_TIMEOUT_INFINITE, &err), err, "zb_stream_close");
+    zb_stream_destroy(stream);
+  }
   zb_sdk_destroy(sdk);
   return figures;
 }
@@ -151,20 +176,27 @@ int main(int argc, char **argv) {
       options.batch = value();
     } else if (arg == "--null-sink") {
       options.null_sink = true;
+    } else if (arg == "--streams") {
+      options.streams = value();
+    } else if (arg == "--threads") {
+      options.threads = value();
     } else if (arg == "--endpoint" && i + 1 < argc) {
       options.endpoint = argv[++i];
     } else {
       std::fprintf(stderr,
-                   "usage: ingest_bench [--records N] [--size BYTES] [--batch N] [--null-sink] "
-                   "[--endpoint URL]\n");
+                   "usage: ingest_bench [--records N] [--size BYTES] [--batch N] [--streams N] "
+                   "[--threads N] [--null-sink] [--endpoint URL]\n");
       return 2;
     }
   }
-  if (options.size < 16 || options.size > 16000 || options.batch < 1 || options.records < 1) {
-    std::fprintf(stderr, "--size must be 16..16000, --batch and --records at least 1\n");
+  if (options.size < 16 || options.size > 16000 || options.batch < 1 || options.records < 1 ||
+      options.streams < 1 || options.threads < options.streams) {
+    std::fprintf(stderr,
+                 "--size must be 16..16000; --batch, --records and --streams at least 1; "
+                 "--threads at least --streams\n");
     return 2;
   }
-  options.records -= options.records % options.batch;
+  options.records -= options.records % (options.batch * options.threads);
 
   std::unique_ptr<zerobus::server::Server> server;
   std::string endpoint = options.endpoint;
@@ -180,8 +212,9 @@ int main(int argc, char **argv) {
     endpoint = server->endpoint();
   }
   std::printf(
-      "libzerobus %s, one stream, %ld records of %ld bytes, %s per call, %s server\n",
-      zb_version_str(), options.records, options.size,
+      "libzerobus %s, %ld stream(s) from %ld thread(s), %ld records of %ld bytes, %s per call, "
+      "%s server\n",
+      zb_version_str(), options.streams, options.threads, options.records, options.size,
       options.batch == 1 ? "one record" : (std::to_string(options.batch) + " records").c_str(),
       server ? (options.null_sink ? "null-sink in-process" : "in-memory in-process")
              : endpoint.c_str());
