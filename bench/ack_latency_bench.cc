@@ -6,15 +6,12 @@
 //
 // Records are sent on a fixed schedule (not as fast as possible), so the figures are latency
 // under that load, not throughput. Every run ends only when every record is acknowledged.
-#include <grpcpp/create_channel.h>
 #include <zerobus/zerobus.h>
 
 #include <algorithm>
-#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
-#include <cstring>
 #include <memory>
 #include <string>
 #include <thread>
@@ -22,14 +19,11 @@
 
 #include "bench_util.h"
 #include "server/server.h"
-#include "zerobus_service.grpc.pb.h"
 
 namespace {
 
 using bench::Check;
-using bench::EventDescriptor;
 using bench::EventRecord;
-using bench::kTable;
 using Clock = std::chrono::steady_clock;
 
 struct Options {
@@ -96,20 +90,8 @@ void RunLibrary(const std::string &endpoint, const Options &options, Samples *sa
 // The reference: the generated stub, one record per request, acks read on a second thread.
 void RunRawGrpc(const std::string &endpoint, const Options &options, Samples *samples) {
   using namespace databricks::zerobus;
-  auto channel = grpc::CreateChannel(endpoint.substr(std::strlen("http://")),
-                                     grpc::InsecureChannelCredentials());
-  auto stub = Zerobus::NewStub(channel);
-  grpc::ClientContext context;
-  auto call = stub->EphemeralStream(&context);
-  EphemeralStreamRequest create;
-  create.mutable_create_stream()->set_table_name(kTable);
-  create.mutable_create_stream()->set_record_type(PROTO);
-  create.mutable_create_stream()->set_descriptor_proto(EventDescriptor());
-  EphemeralStreamResponse response;
-  if (!call->Write(create) || !call->Read(&response)) {
-    std::fprintf(stderr, "raw gRPC: create_stream failed\n");
-    std::exit(1);
-  }
+  bench::RawEventCall raw(endpoint);
+  bench::RawEventCall::Call *call = &raw.call();
   const auto records = static_cast<int64_t>(samples->sent.size());
   std::thread reader([&] {
     EphemeralStreamResponse ack;
@@ -130,8 +112,6 @@ void RunRawGrpc(const std::string &endpoint, const Options &options, Samples *sa
     call->Write(request);
   });
   reader.join();
-  context.TryCancel();
-  call->Finish();
 }
 
 struct Percentiles {

@@ -1,11 +1,13 @@
 #include "bench_util.h"
 
+#include <grpcpp/create_channel.h>
 #include <sys/resource.h>
 
 #include <google/protobuf/descriptor.pb.h>
 
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 
 namespace bench {
 
@@ -71,6 +73,29 @@ void OpenEventStream(const std::string &endpoint, const zb_config *cfg, zb_sdk *
   Check(zb_stream_new(*sdk, kTable, ZB_RECORD_PROTO, descriptor.data(), descriptor.size(), cfg,
                       stream, &err),
         err, "zb_stream_new");
+}
+
+RawEventCall::RawEventCall(const std::string &endpoint) {
+  using namespace databricks::zerobus;
+  grpc::ChannelArguments args;
+  args.SetMaxSendMessageSize(-1);
+  stub_ = Zerobus::NewStub(grpc::CreateCustomChannel(endpoint.substr(std::strlen("http://")),
+                                                     grpc::InsecureChannelCredentials(), args));
+  call_ = stub_->EphemeralStream(&context_);
+  EphemeralStreamRequest create;
+  create.mutable_create_stream()->set_table_name(kTable);
+  create.mutable_create_stream()->set_record_type(PROTO);
+  create.mutable_create_stream()->set_descriptor_proto(EventDescriptor());
+  EphemeralStreamResponse response;
+  if (!call_->Write(create) || !call_->Read(&response)) {
+    std::fprintf(stderr, "raw gRPC: create_stream failed\n");
+    std::exit(1);
+  }
+}
+
+RawEventCall::~RawEventCall() {
+  context_.TryCancel();
+  call_->Finish();
 }
 
 }  // namespace bench

@@ -3,9 +3,14 @@
 #ifndef ZEROBUS_BENCH_BENCH_UTIL_H
 #define ZEROBUS_BENCH_BENCH_UTIL_H
 
+#include <grpcpp/client_context.h>
+#include <grpcpp/support/sync_stream.h>
 #include <zerobus/zerobus.h>
 
+#include <memory>
 #include <string>
+
+#include "zerobus_service.grpc.pb.h"
 
 namespace bench {
 
@@ -33,6 +38,28 @@ void Check(zb_status status, zb_error *err, const char *what);
 // NULL). The caller destroys both.
 void OpenEventStream(const std::string &endpoint, const zb_config *cfg, zb_sdk **sdk,
                      zb_stream **stream);
+
+// The raw gRPC reference: one EphemeralStream call of the generated stub to the plaintext
+// `endpoint`, its create_stream for the Event table already accepted (the constructor exits
+// with a message otherwise). The destructor cancels the call. Not thread-safe, except that
+// one thread may read while another writes.
+class RawEventCall {
+ public:
+  using Call = grpc::ClientReaderWriter<databricks::zerobus::EphemeralStreamRequest,
+                                        databricks::zerobus::EphemeralStreamResponse>;
+
+  explicit RawEventCall(const std::string &endpoint);
+  ~RawEventCall();
+  RawEventCall(const RawEventCall &) = delete;
+  RawEventCall &operator=(const RawEventCall &) = delete;
+
+  Call &call() { return *call_; }
+
+ private:
+  std::unique_ptr<databricks::zerobus::Zerobus::Stub> stub_;
+  grpc::ClientContext context_;
+  std::unique_ptr<Call> call_;
+};
 
 }  // namespace bench
 

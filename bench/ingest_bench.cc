@@ -9,20 +9,17 @@
 // to compare with the language bindings' benches against the same process) instead.
 //
 // Every run ends only when every record is acknowledged.
-#include <grpcpp/create_channel.h>
 #include <zerobus/zerobus.h>
 
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
-#include <cstring>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "bench_util.h"
 #include "server/server.h"
-#include "zerobus_service.grpc.pb.h"
 
 namespace {
 
@@ -103,22 +100,8 @@ Figures RunLibrary(const std::string &endpoint, const Options &options) {
 // gRPC takes them, acks read on a second thread.
 Figures RunRawGrpc(const std::string &endpoint, const Options &options) {
   using namespace databricks::zerobus;
-  grpc::ChannelArguments args;
-  args.SetMaxSendMessageSize(-1);
-  auto channel = grpc::CreateCustomChannel(endpoint.substr(std::strlen("http://")),
-                                           grpc::InsecureChannelCredentials(), args);
-  auto stub = Zerobus::NewStub(channel);
-  grpc::ClientContext context;
-  auto call = stub->EphemeralStream(&context);
-  EphemeralStreamRequest create;
-  create.mutable_create_stream()->set_table_name(kTable);
-  create.mutable_create_stream()->set_record_type(PROTO);
-  create.mutable_create_stream()->set_descriptor_proto(EventDescriptor());
-  EphemeralStreamResponse response;
-  if (!call->Write(create) || !call->Read(&response)) {
-    std::fprintf(stderr, "raw gRPC: create_stream failed\n");
-    std::exit(1);
-  }
+  bench::RawEventCall raw(endpoint);
+  bench::RawEventCall::Call *call = &raw.call();
   constexpr long kPerRequest = 100;
   const long requests = (options.records + kPerRequest - 1) / kPerRequest;
   EphemeralStreamRequest request;
@@ -141,8 +124,6 @@ Figures RunRawGrpc(const std::string &endpoint, const Options &options) {
   reader.join();
   const Figures figures{std::chrono::duration<double>(Clock::now() - start).count(),
                         CpuSeconds() - cpu_start};
-  context.TryCancel();
-  call->Finish();
   return figures;
 }
 
