@@ -76,6 +76,10 @@ Status Sdk::Create(std::string_view endpoint_text, const Settings &settings,
   args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, static_cast<int>(settings.keepalive_time_ms));
   args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, static_cast<int>(settings.keepalive_timeout_ms));
   args.SetInt(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 0);
+  // gRPC otherwise holds a ping back for 5 minutes after one that was answered while no data
+  // came in since: a connection that went dark just after a ping would go unnoticed that long.
+  args.SetInt(GRPC_ARG_HTTP2_MIN_SENT_PING_INTERVAL_WITHOUT_DATA_MS,
+              static_cast<int>(settings.keepalive_time_ms));
   // gRPC gives each connection attempt the larger of this and its current backoff.
   args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, static_cast<int>(settings.connect_timeout_ms));
   // The proxy chosen above, or none: gRPC must not read the environment by rules of its own.
