@@ -25,7 +25,16 @@ static void test_each_fatal_code_fails_without_retry(void **state) {
     /* Four records are acknowledged, then the request after them is refused with `code`. */
     zbtest_server_fail_after(env->server, 4, code, "refused for good");
     tu_ingest_and_flush(stream, 0, 4, "kept");
-    tu_ingest_events(stream, 4, 3, "refused");
+    /* One batch, one request: ingested one by one, the later records could meet the stream
+     * already failed by the refusal of the first. */
+    tu_batch refused;
+    tu_batch_fill(&refused, 3, 4, "refused");
+    uint64_t last = 0;
+    zb_error *err = NULL;
+    TU_EXPECT(ZB_OK, err,
+              zb_stream_ingest_proto_batch(stream, refused.pointers, refused.lens, refused.count,
+                                           &last, &err));
+    assert_int_equal(last, 6);
     uint64_t next_ack = 0;
     const tu_error_event error = tu_poll_error_event(stream, 30000, &next_ack);
     tu_assert_error_event(&error, 4, 6, ZB_ERR_TRANSPORT);
