@@ -96,7 +96,15 @@ static void *rage(void *arg) {
              (int)(1 + next_random(&random) % 10000),
              kRetryable[next_random(&random) % (sizeof kRetryable / sizeof kRetryable[0])],
              (int)(next_random(&random) % 4), round % 10 == 9 ? "true" : "false");
+    const int64_t opened = zbtest_server_streams_opened(s->server);
     if (!zbtest_server_set_fault_plan(s->server, TABLE, plan)) cu_die("the fault plan was refused");
+    /* Give the armed break its chance to fire before the next round replaces it, so the count
+     * of breaks follows the records streamed rather than how fast this machine happens to be;
+     * a round whose acks are withheld may never reach its break, hence the bound. */
+    for (int64_t waited = 0; waited < 20 * s->pace_ms &&
+                             zbtest_server_streams_opened(s->server) == opened && storm_pause(s, 1);
+         ++waited) {
+    }
   }
   return NULL;
 }
