@@ -5,23 +5,22 @@
 # bench), each run ending when every record is acknowledged. Each client gets a fresh server
 # process of the same binary; the table gives every binding's rate next to the C API's.
 #
-#   bench/bindings.sh BUILD_DIR PREFIX [RECORDS]
+#   bench/bindings.sh PREFIX [RECORDS]
 #
-# BUILD_DIR has bench/ingest_bench; PREFIX is the installed library and `zerobus` (as
-# scripts/test.sh installs it into build/prefix). The bindings are built as their test.sh
-# builds them.
+# PREFIX is the installed library and `zerobus` (as scripts/test.sh installs it into
+# build/prefix); the C API's figure is `zerobus bench`'s. The bindings are built as their
+# test.sh builds them.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-build=$(cd "$1" && pwd)
-prefix=$(cd "$2" && pwd)
-records=${3:-1000000}
+prefix=$(cd "$1" && pwd)
+records=${2:-1000000}
 zerobus=$prefix/bin/zerobus
 export ZEROBUS_SERVE_BIN=$zerobus
 export PKG_CONFIG_PATH=$prefix/lib/pkgconfig
 export LD_LIBRARY_PATH=$prefix/lib
 
-# The rate a command prints as "records/s: N" (the bindings) or in ingest_bench's table.
-rate_of() { grep -oE '(records/s: [0-9]+|libzerobus C API +[0-9]+)' | grep -oE '[0-9]+$'; }
+# The rate a command prints as "records/s: N" (the bindings) or as `zerobus bench` does.
+rate_of() { grep -oE '[0-9]+ records/s|records/s: [0-9]+' | grep -oE '[0-9]+'; }
 
 c_api() {
   # Declared, as the bindings' benches declare theirs: the server then checks every record.
@@ -30,8 +29,8 @@ c_api() {
       --table 'bench.default.events (id BIGINT, payload STRING)' 2>/dev/null
   }
   local line
-  read -r line <&"${SERVER[0]}" # "zerobus serve: listening on http://127.0.0.1:PORT"
-  "$build/bench/ingest_bench" --endpoint "${line##* }" --records "$records" --size 100
+  read -r line <&"${SERVER[0]}" # "listening on http://127.0.0.1:PORT"
+  "$zerobus" bench --endpoint "${line##* }" --records "$records" --size 100
   kill "$SERVER_PID"
   wait "$SERVER_PID" || true
 }

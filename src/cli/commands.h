@@ -14,6 +14,9 @@ int RunRows(int argc, char **argv);
 // `zerobus schema`: prints or writes a table's .proto source and protobuf descriptor.
 int RunSchema(int argc, char **argv);
 
+// `zerobus bench`: measures the library's ingest throughput and ack latency.
+int RunBench(int argc, char **argv);
+
 }  // namespace zerobus::cli
 
 #endif  // ZEROBUS_CLI_COMMANDS_H

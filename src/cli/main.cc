@@ -16,6 +16,8 @@ constexpr Command kCommands[] = {
     {"serve", "run a local Zerobus-compatible server", zerobus::cli::RunServe},
     {"rows", "print the rows the local server stored for a table", zerobus::cli::RunRows},
     {"schema", "print a table's .proto and write its protobuf descriptor", zerobus::cli::RunSchema},
+    {"bench", "measure ingest throughput and ack latency against an endpoint",
+     zerobus::cli::RunBench},
 };
 
 void PrintUsage(std::FILE *out) {

@@ -2,7 +2,7 @@
 
 // Records/s of the Node binding: 1,000,000 protobuf records of 100 bytes, one ingest() call
 // per record from the JavaScript thread, into `zerobus serve --null-sink`, timed until every
-// record is acknowledged. Compare with the C API's figure (build/bench/ingest_bench).
+// record is acknowledged. Compare with the C API's figure (`zerobus bench --endpoint URL`).
 //
 //   ZEROBUS_SERVE_BIN=PREFIX/bin/zerobus node bench/bench.js [RECORDS]
 const { once } = require('node:events');

@@ -1,0 +1,401 @@
+// `zerobus bench`: the library's ingest throughput and ack latency against any endpoint, the
+// figures bench/run sets beside the raw gRPC ceiling and the official SDK.
+#include <zerobus/zerobus.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "bench_workload.h"
+#include "commands.h"
+#include "flags.h"
+#include "server/server.h"
+
+namespace zerobus::cli {
+namespace {
+
+constexpr char kUsage[] =
+    "usage: zerobus bench [--endpoint URL] [--table NAME] [workload options] [--json]\n"
+    "\n"
+    "Measures the library: records/s, MB/s, client CPU seconds per million records and peak\n"
+    "memory while ingesting, or ack latency percentiles at a fixed rate. Every run ends only\n"
+    "when every record is acknowledged. Records are protobuf Events (id BIGINT, payload\n"
+    "STRING), padded to the size asked for. With no workload option it runs the main\n"
+    "scenarios; with any, that one run.\n"
+    "\n"
+    "  --endpoint URL     the Zerobus endpoint; http://HOST:PORT is spoken to in plaintext\n"
+    "                     (default: a null-sink server started in this process, whose CPU\n"
+    "                     and memory then count as the client's)\n"
+    "  --table NAME       the table, catalog.schema.table (default bench.default.events)\n"
+    "  --set KEY=VALUE    a library option for the SDK and its streams (docs/CONFIGURATION.md),\n"
+    "                     e.g. auth.token=... or stream.max.inflight.bytes=67108864; repeatable\n"
+    "  --json             print each run as one line of JSON instead of a table\n"
+    "  --help             show this help\n"
+    "\n"
+    "workload options:\n"
+    "  --records N        records to ingest (default 1000000)\n"
+    "  --size BYTES       bytes per record, 16..16000 (default 100)\n"
+    "  --batch N          records per ingest call (default 1: a call per record)\n"
+    "  --threads N        threads ingesting at once, sharing the records (default 1)\n"
+    "  --streams N        streams of one SDK; call i of thread t goes into stream (t + i) % N\n"
+    "                     (default 1)\n"
+    "  --rate N           measure ack latency instead: N records/s, evenly paced, one stream\n"
+    "  --seconds N        how long a latency run sends (default 5)\n"
+    "\n"
+    "examples:\n"
+    "  zerobus bench\n"
+    "  zerobus serve --null-sink --listen 127.0.0.1:7001 &\n"
+    "  zerobus bench --endpoint http://127.0.0.1:7001 --size 1000 --threads 8 --streams 4\n"
+    "  zerobus bench --endpoint http://127.0.0.1:7001 --rate 1000 --seconds 10 --json\n";
+
+// One run's shape; rate > 0 makes it a latency run.
+struct Workload {
+  std::string name;  // empty: described from the figures below
+  long records = 1000000;
+  long size = 100;
+  long batch = 1;
+  long threads = 1;
+  long streams = 1;
+  long rate = 0;
+  long seconds = 5;
+};
+
+// The main scenarios, each near a second or two of work against a fast local server.
+std::vector<Workload> MainScenarios() {
+  auto make = [](std::string name, long records, long size, long batch, long threads) {
+    Workload workload;
+    workload.name = std::move(name);
+    workload.records = records;
+    workload.size = size;
+    workload.batch = batch;
+    workload.threads = threads;
+    return workload;
+  };
+  Workload latency;
+  latency.name = "ack latency at 1,000 records/s";
+  latency.size = 100;
+  latency.rate = 1000;
+  latency.seconds = 3;
+  return {make("100 B, a call per record", 2000000, 100, 1, 1),
+          make("100 B, a call per record, 8 threads", 2000000, 100, 1, 8),
+          make("100 B, batches of 100", 5000000, 100, 100, 1),
+          make("1 KB, a call per record", 1000000, 1000, 1, 1),
+          make("10 KB, a call per record", 200000, 10000, 1, 1),
+          latency};
+}
+
+// Thrown when a library call fails; RunBench reports it and exits with 1.
+class BenchFailure : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+void Check(zb_status status, zb_error *err, const char *what) {
+  if (status == ZB_OK) return;
+  std::string message = std::string(what) + ": " + zb_status_name(status) + ": " +
+                        (err != nullptr ? zb_error_message(err) : "");
+  zb_error_free(err);
+  throw BenchFailure(message);
+}
+
+struct ConfigDeleter {
+  void operator()(zb_config *config) const { zb_config_destroy(config); }
+};
+using ConfigPtr = std::unique_ptr<zb_config, ConfigDeleter>;
+struct SdkDeleter {
+  void operator()(zb_sdk *sdk) const { zb_sdk_destroy(sdk); }
+};
+using SdkPtr = std::unique_ptr<zb_sdk, SdkDeleter>;
+struct StreamDeleter {
+  void operator()(zb_stream *stream) const { zb_stream_destroy(stream); }
+};
+using StreamPtr = std::unique_ptr<zb_stream, StreamDeleter>;
+
+// Where and how every run connects: the endpoint, the table, and the options of --set.
+struct Target {
+  std::string endpoint;
+  std::string table = kBenchTable;
+  std::vector<std::pair<std::string, std::string>> settings;
+};
+
+// A config with the target's settings and, for an http:// endpoint, plaintext; `prepare` may
+// add more (callbacks) before it is used.
+ConfigPtr MakeConfig(const Target &target) {
+  zb_error *err = nullptr;
+  zb_config *made = nullptr;
+  Check(zb_config_new(&made, &err), err, "zb_config_new");
+  ConfigPtr config(made);
+  if (target.endpoint.rfind("http://", 0) == 0) {
+    Check(zb_config_set(config.get(), "transport.plaintext", "true", &err), err, "plaintext");
+  }
+  for (const auto &[key, value] : target.settings) {
+    Check(zb_config_set(config.get(), key.c_str(), value.c_str(), &err), err, key.c_str());
+  }
+  return config;
+}
+
+SdkPtr OpenSdk(const Target &target, const zb_config *config) {
+  zb_error *err = nullptr;
+  zb_sdk *sdk = nullptr;
+  Check(zb_sdk_new(target.endpoint.c_str(), config, &sdk, &err), err, "zb_sdk_new");
+  return SdkPtr(sdk);
+}
+
+StreamPtr OpenStream(zb_sdk *sdk, const Target &target, const zb_config *config) {
+  static const std::string descriptor = EventDescriptor();
+  zb_error *err = nullptr;
+  zb_stream *stream = nullptr;
+  Check(zb_stream_new(sdk, target.table.c_str(), ZB_RECORD_PROTO, descriptor.data(),
+                      descriptor.size(), config, &stream, &err),
+        err, "zb_stream_new");
+  return StreamPtr(stream);
+}
+
+// Closes every stream, which flushes what is left, and destroys it.
+void CloseAll(std::vector<StreamPtr> *streams) {
+  for (StreamPtr &stream : *streams) {
+    zb_error *err = nullptr;
+    Check(zb_stream_close(stream.get(), ZB_TIMEOUT_INFINITE, &err), err, "zb_stream_close");
+    stream.reset();
+  }
+}
+
+using Clock = std::chrono::steady_clock;
+
+BenchResult RunThroughput(const Target &target, const Workload &workload) {
+  const ConfigPtr config = MakeConfig(target);
+  const SdkPtr sdk = OpenSdk(target, config.get());
+  std::vector<StreamPtr> streams;
+  for (long i = 0; i < workload.streams; ++i) {
+    streams.push_back(OpenStream(sdk.get(), target, config.get()));
+  }
+  const std::string record = EventRecord(workload.size);
+  const long calls_per_thread = workload.records / workload.batch / workload.threads;
+
+  // The first failure of any thread; the others stop at their next call.
+  std::atomic<bool> failed{false};
+  std::string failure;
+  auto ingest = [&](long thread) {
+    const std::vector<const void *> records(static_cast<size_t>(workload.batch), record.data());
+    const std::vector<size_t> lens(static_cast<size_t>(workload.batch), record.size());
+    for (long call = 0; call < calls_per_thread && !failed.load(std::memory_order_relaxed);
+         ++call) {
+      zb_stream *stream = streams[static_cast<size_t>((thread + call) % workload.streams)].get();
+      zb_error *err = nullptr;
+      const zb_status status =
+          workload.batch == 1
+              ? zb_stream_ingest_proto(stream, record.data(), record.size(), nullptr, &err)
+              : zb_stream_ingest_proto_batch(stream, records.data(), lens.data(), records.size(),
+                                             nullptr, &err);
+      if (status != ZB_OK) {
+        if (!failed.exchange(true)) {
+          failure = std::string("ingest: ") + zb_status_name(status) + ": " + zb_error_message(err);
+        }
+        zb_error_free(err);
+      }
+    }
+  };
+
+  const double cpu_start = ProcessCpuSeconds();
+  const Clock::time_point start = Clock::now();
+  std::vector<std::thread> threads;
+  for (long t = 0; t < workload.threads; ++t) threads.emplace_back(ingest, t);
+  for (std::thread &thread : threads) thread.join();
+  if (failed) throw BenchFailure(failure);
+  for (StreamPtr &stream : streams) {
+    zb_error *err = nullptr;
+    Check(zb_stream_flush(stream.get(), ZB_TIMEOUT_INFINITE, &err), err, "zb_stream_flush");
+  }
+  BenchResult result;
+  result.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  result.cpu_seconds = ProcessCpuSeconds() - cpu_start;
+  CloseAll(&streams);
+  result.mode = "throughput";
+  result.records = calls_per_thread * workload.batch * workload.threads;
+  return result;
+}
+
+// Send times of a latency run's records, and each one's latency once its ack has come.
+struct LatencySamples {
+  std::vector<Clock::time_point> sent;
+  std::vector<double> latency_us;
+};
+
+void RecordAck(zb_stream *, const zb_event *event, void *user_data) {
+  if (event->type != ZB_EVENT_ACK) return;
+  auto *samples = static_cast<LatencySamples *>(user_data);
+  const Clock::time_point now = Clock::now();
+  for (uint64_t offset = event->first_offset; offset <= event->last_offset; ++offset) {
+    samples->latency_us[offset] =
+        std::chrono::duration<double, std::micro>(now - samples->sent[offset]).count();
+  }
+}
+
+BenchResult RunLatency(const Target &target, const Workload &workload) {
+  const auto records = static_cast<size_t>(workload.rate * workload.seconds);
+  LatencySamples samples{std::vector<Clock::time_point>(records), std::vector<double>(records, -1)};
+  const ConfigPtr config = MakeConfig(target);
+  zb_error *err = nullptr;
+  Check(zb_config_set_event_callback(config.get(), RecordAck, &samples, nullptr, &err), err,
+        "zb_config_set_event_callback");
+  const SdkPtr sdk = OpenSdk(target, config.get());
+  std::vector<StreamPtr> streams;
+  streams.push_back(OpenStream(sdk.get(), target, config.get()));
+  const std::string record = EventRecord(workload.size);
+
+  const double cpu_start = ProcessCpuSeconds();
+  const Clock::time_point start = Clock::now();
+  for (size_t i = 0; i < records; ++i) {
+    std::this_thread::sleep_until(
+        start + std::chrono::nanoseconds(static_cast<long long>(i) * 1000000000LL / workload.rate));
+    samples.sent[i] = Clock::now();
+    Check(zb_stream_ingest_proto(streams[0].get(), record.data(), record.size(), nullptr, &err),
+          err, "ingest");
+  }
+  Check(zb_stream_flush(streams[0].get(), ZB_TIMEOUT_INFINITE, &err), err, "zb_stream_flush");
+  BenchResult result;
+  result.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  result.cpu_seconds = ProcessCpuSeconds() - cpu_start;
+  // Destroy is a barrier for the callback: every ack has been counted after it.
+  CloseAll(&streams);
+  result.mode = "latency";
+  result.records = static_cast<long>(records);
+  result.rate = workload.rate;
+  result.latency = PercentilesOf(std::move(samples.latency_us));
+  return result;
+}
+
+BenchResult Run(const Target &target, const Workload &workload) {
+  BenchResult result =
+      workload.rate > 0 ? RunLatency(target, workload) : RunThroughput(target, workload);
+  result.client = "libzerobus";
+  result.version = zb_version_str();
+  result.size = workload.size;
+  result.batch = workload.batch;
+  result.threads = workload.threads;
+  result.streams = workload.streams;
+  result.peak_rss_mib = PeakRssMiB();
+  return result;
+}
+
+// A name for a run given on the command line.
+std::string Describe(const Workload &workload) {
+  std::string name = std::to_string(workload.size) + " B, ";
+  if (workload.rate > 0) return name + "ack latency at " + std::to_string(workload.rate) + "/s";
+  name +=
+      workload.batch == 1 ? "a call per record" : "batches of " + std::to_string(workload.batch);
+  if (workload.threads > 1) name += ", " + std::to_string(workload.threads) + " threads";
+  if (workload.streams > 1) name += ", " + std::to_string(workload.streams) + " streams";
+  return name;
+}
+
+void PrintRow(const std::string &name, const BenchResult &result) {
+  if (result.rate > 0) {
+    std::printf("%-50s p50 %7.0f us  p99 %7.0f us  p99.9 %7.0f us\n", name.c_str(),
+                result.latency.p50_us, result.latency.p99_us, result.latency.p999_us);
+    return;
+  }
+  const double rate = static_cast<double>(result.records) / result.seconds;
+  std::printf("%-50s %11.0f records/s %8.1f MB/s %6.2f cpu-s/M %7.1f MiB peak\n", name.c_str(),
+              rate, rate * static_cast<double>(result.size) / 1e6,
+              result.cpu_seconds / (static_cast<double>(result.records) / 1e6),
+              result.peak_rss_mib);
+}
+
+// Reads a count flag's value into *out, which must be at least `least`.
+std::function<std::string(const std::string &)> CountInto(long *out, long least, bool *given) {
+  return [out, least, given](const std::string &text) -> std::string {
+    long long value = 0;
+    if (!ParseCount(text, &value) || value < least) {
+      return "expects a whole number of at least " + std::to_string(least);
+    }
+    *out = static_cast<long>(value);
+    *given = true;
+    return "";
+  };
+}
+
+}  // namespace
+
+int RunBench(int argc, char **argv) {
+  Target target;
+  Workload custom;
+  bool workload_given = false;
+  bool json = false;
+  Flags flags("bench", kUsage);
+  flags.Value("--endpoint", [&](const std::string &value) {
+    target.endpoint = value;
+    return std::string();
+  });
+  flags.Value("--table", [&](const std::string &value) {
+    target.table = value;
+    return std::string();
+  });
+  flags.Value("--set", [&](const std::string &value) -> std::string {
+    const size_t equals = value.find('=');
+    if (equals == std::string::npos || equals == 0) return "expects KEY=VALUE";
+    target.settings.emplace_back(value.substr(0, equals), value.substr(equals + 1));
+    return "";
+  });
+  flags.Switch("--json", [&] { json = true; });
+  flags.Value("--records", CountInto(&custom.records, 1, &workload_given));
+  flags.Value("--size", CountInto(&custom.size, kMinRecordSize, &workload_given));
+  flags.Value("--batch", CountInto(&custom.batch, 1, &workload_given));
+  flags.Value("--threads", CountInto(&custom.threads, 1, &workload_given));
+  flags.Value("--streams", CountInto(&custom.streams, 1, &workload_given));
+  flags.Value("--rate", CountInto(&custom.rate, 1, &workload_given));
+  flags.Value("--seconds", CountInto(&custom.seconds, 1, &workload_given));
+  if (const std::optional<int> done = flags.Parse(argc, argv)) return *done;
+  if (custom.size > kMaxRecordSize) {
+    std::fprintf(stderr, "zerobus bench: --size must be at most %ld\n", kMaxRecordSize);
+    return 2;
+  }
+  if (custom.records < custom.batch * custom.threads) {
+    std::fprintf(stderr, "zerobus bench: --records must be at least --batch times --threads\n");
+    return 2;
+  }
+
+  std::unique_ptr<server::Server> local;
+  if (target.endpoint.empty()) {
+    server::ServerOptions options;
+    options.null_sink = true;
+    std::string error;
+    local = server::Server::Start(options, &error);
+    if (!local) {
+      std::fprintf(stderr, "zerobus bench: cannot start the local server: %s\n", error.c_str());
+      return 1;
+    }
+    target.endpoint = local->endpoint();
+  }
+  const std::vector<Workload> workloads =
+      workload_given ? std::vector<Workload>{custom} : MainScenarios();
+  if (!json) {
+    std::printf("libzerobus %s into %s (%s), table %s\n", zb_version_str(), target.endpoint.c_str(),
+                local ? "a null-sink server in this process" : "given endpoint",
+                target.table.c_str());
+  }
+  try {
+    for (const Workload &workload : workloads) {
+      const BenchResult result = Run(target, workload);
+      if (json) {
+        std::printf("%s\n", ToJsonLine(result).c_str());
+      } else {
+        PrintRow(workload.name.empty() ? Describe(workload) : workload.name, result);
+      }
+      std::fflush(stdout);
+    }
+  } catch (const BenchFailure &failure) {
+    std::fprintf(stderr, "zerobus bench: %s\n", failure.what());
+    return 1;
+  }
+  return 0;
+}
+
+}  // namespace zerobus::cli
