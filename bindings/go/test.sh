@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Tests the Go binding against the libzerobus installed in PREFIX: builds it through
 # pkg-config, runs go vet, staticcheck and gofmt, then the tests under the race detector and
-# cgo's full pointer checks (cgocheck2), against PREFIX/bin/zerobus, builds the example, and
-# runs the bench (a few seconds). Go modules (staticcheck among them) come from the module
+# cgo's full pointer checks (cgocheck2), against PREFIX/bin/zerobus, runs the examples against a
+# zerobus serve of their own and checks the rows they stored (../../examples/run_example.py,
+# with python3), and runs the bench (a few seconds). Go modules (staticcheck among them) come from the module
 # proxy.
 #
 #   bash bindings/go/test.sh PREFIX
@@ -12,6 +13,7 @@ cd "$(dirname "$0")"
 
 command -v go >/dev/null || { echo "go: not found; the binding needs a Go toolchain" >&2; exit 1; }
 command -v pkg-config >/dev/null || { echo "pkg-config: not found" >&2; exit 1; }
+command -v python3 >/dev/null || { echo "python3: not found; the examples' check needs it" >&2; exit 1; }
 
 # The library directory is lib, or lib/<multiarch> on some installs.
 pc_dirs="$prefix/lib/pkgconfig:$prefix/lib64/pkgconfig$(printf ':%s' "$prefix"/lib/*/pkgconfig)"
@@ -41,7 +43,8 @@ if [ -n "$unformatted" ]; then
 fi
 
 log=$(mktemp)
-trap 'rm -f "$log"' EXIT
+examples=$(mktemp -d)
+trap 'rm -rf "$log" "$examples"' EXIT
 
 # Runs the tests verbosely into $log, prints the log when they fail and a count either way.
 run_tests() {
@@ -61,8 +64,16 @@ run_tests() {
 echo "--- go test -race, with GOEXPERIMENT=cgocheck2"
 GOEXPERIMENT=cgocheck2 run_tests go test -race
 
-echo "--- go build: example and bench"
-go build -buildvcs=false -o /dev/null ./examples/... ./cmd/...
+echo "--- go build: examples and bench"
+go build -buildvcs=false -o "$examples/" ./examples/...
+go build -buildvcs=false -o /dev/null ./cmd/...
+
+echo "--- examples, each against its own zerobus serve, stored rows checked"
+run_example=../../examples/run_example.py
+python3 "$run_example" --zerobus "$ZEROBUS_SERVE_BIN" --records 1000 -- \
+  "$examples/ingest-json" -table main.default.events -records 1000
+python3 "$run_example" --zerobus "$ZEROBUS_SERVE_BIN" --records 1000 -- \
+  "$examples/ingest-proto" -records 1000
 
 echo "--- bench: 1,000,000 records of 100 bytes, one Ingest call each, null-sink server"
 go run -buildvcs=false ./cmd/zerobus-go-bench -zerobus "$ZEROBUS_SERVE_BIN"

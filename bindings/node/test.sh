@@ -2,8 +2,8 @@
 # Builds the Node binding against an installed libzerobus and runs its checks and tests:
 #   bash bindings/node/test.sh PREFIX
 # PREFIX holds lib/pkgconfig/zerobus.pc and bin/zerobus (the server every test runs against).
-# Needs node (>= 20) with its headers installed beside it (include/node), npm, pkg-config and
-# a C++ compiler; the npm packages come from the registry (npm ci). Exits non-zero on any
+# Needs node (>= 20) with its headers installed beside it (include/node), npm, pkg-config, a
+# C++ compiler and python3 (../../examples/run_example.py checks the rows the examples store); the npm packages come from the registry (npm ci). Exits non-zero on any
 # failure.
 set -euo pipefail
 
@@ -19,6 +19,7 @@ fail() {
 command -v node >/dev/null || fail "node is not installed"
 command -v npm >/dev/null || fail "npm is not installed"
 command -v pkg-config >/dev/null || fail "pkg-config is not installed"
+command -v python3 >/dev/null || fail "python3 is not installed"
 export ZEROBUS_SERVE_BIN="$prefix/bin/zerobus"
 [ -x "$ZEROBUS_SERVE_BIN" ] || fail "no server binary at $ZEROBUS_SERVE_BIN"
 export PKG_CONFIG_PATH="$prefix/lib/pkgconfig${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}"
@@ -45,6 +46,12 @@ npx --no-install tsc -p tsconfig.js.json
 
 echo "=== node --test (the example runs in test/example.test.js)"
 node --test test/*.test.js
+
+echo "=== examples, each against its own zerobus serve, stored rows checked"
+python3 ../../examples/run_example.py --zerobus "$ZEROBUS_SERVE_BIN" --records 1000 -- \
+  node example/ingest.js {endpoint} main.default.events 1000
+python3 ../../examples/run_example.py --zerobus "$ZEROBUS_SERVE_BIN" --records 1000 -- \
+  node example/ingest-proto.js {endpoint} 1000
 
 echo "=== bench: 100,000 records (the full figure: node bench/bench.js)"
 node bench/bench.js 100000

@@ -5,7 +5,9 @@
 #
 # The crates find the library through pkg-config (PREFIX/lib/pkgconfig) and load it from
 # PREFIX/lib; the tests run PREFIX/bin/zerobus serve (ZEROBUS_SERVE_BIN). Runs rustfmt, clippy
-# with warnings as errors, rustdoc with warnings as errors, every test, and the bench.
+# with warnings as errors, rustdoc with warnings as errors, every test, the examples (each
+# against a zerobus serve of its own, stored rows checked by ../../examples/run_example.py, with
+# python3), and the bench.
 set -euo pipefail
 if [ $# -ne 1 ]; then
   echo "usage: $0 PREFIX" >&2
@@ -14,7 +16,7 @@ fi
 prefix=$(cd "$1" && pwd)
 cd "$(dirname "$0")"
 
-for tool in cargo rustfmt cargo-clippy pkg-config cc; do
+for tool in cargo rustfmt cargo-clippy pkg-config cc python3; do
   command -v "$tool" >/dev/null || { echo "rust binding: $tool is not installed" >&2; exit 1; }
 done
 export ZEROBUS_SERVE_BIN="$prefix/bin/zerobus"
@@ -40,6 +42,13 @@ trap 'rm -f "$test_log"' EXIT
 timeout 600 cargo test --locked 2>&1 | tee "$test_log"
 awk '/^test result:/ { passed += $4; failed += $6 }
      END { printf "rust: %d passed, %d failed\n", passed, failed }' "$test_log"
+echo "--- rust: examples, each against its own zerobus serve, stored rows checked"
+cargo build --locked --examples
+run_example() {
+  python3 ../../examples/run_example.py --zerobus "$ZEROBUS_SERVE_BIN" --records 1000 -- "$@"
+}
+run_example target/debug/examples/ingest_json {endpoint} main.default.events 1000
+run_example target/debug/examples/ingest_proto {endpoint} 1000
 echo "--- rust: bench, 1,000,000 records of 100 bytes into zerobus serve --null-sink"
 cargo build --locked --release --example bench
 target/release/examples/bench 1000000 100

@@ -71,6 +71,7 @@ run_installed_files() {
   sort >"$work/expected" <<EOF
 $ZB_BINDIR/zerobus
 $ZB_INCLUDEDIR/zerobus/zerobus.h
+$ZB_INCLUDEDIR/zerobus/zerobus.hpp
 $ZB_LIBDIR/libzerobus.a
 $ZB_LIBDIR/libzerobus.so
 $ZB_LIBDIR/libzerobus.so.$ZB_SOVERSION
@@ -171,6 +172,11 @@ run_header_c11() {
 run_header_cxx17() {
   "$CXX" -x c++ -std=c++17 "${strict[@]}" -I"$includedir" -c "$src/tests/abi/header_check.c" \
     -o "$work/header_check.o"
+}
+
+run_header_hpp() {
+  "$CXX" -std=c++17 "${strict[@]}" -Wshadow -I"$includedir" -c "$src/tests/abi/hpp_check.cc" \
+    -o "$work/hpp_check.o"
 }
 
 use_installed_pkgconfig() {

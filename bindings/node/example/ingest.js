@@ -2,18 +2,22 @@
 
 // Streams JSON records into a table and waits until every one is durable.
 //
-//   node example/ingest.js ENDPOINT TABLE [COUNT]
+//   node example/ingest.js [ENDPOINT [TABLE [COUNT]]]
 //
-// e.g. against a local server started with
+// ENDPOINT defaults to $ZEROBUS_ENDPOINT and TABLE to main.default.events. E.g. against a local
+// server started with
 //   zerobus serve --listen 127.0.0.1:50051 --table 'main.default.events (id BIGINT, payload STRING)'
 // run: node example/ingest.js http://127.0.0.1:50051 main.default.events 1000
 const { once } = require('node:events');
 const { Sdk, ZerobusError } = require('..');
 
 async function main() {
-  const [endpoint, table, count = '1000'] = process.argv.slice(2);
-  if (!endpoint || !table) {
-    console.error('usage: node example/ingest.js ENDPOINT TABLE [COUNT]');
+  const [endpoint = process.env.ZEROBUS_ENDPOINT, table = 'main.default.events', count = '1000'] =
+    process.argv.slice(2);
+  if (!endpoint) {
+    console.error(
+      'usage: node example/ingest.js [ENDPOINT [TABLE [COUNT]]] (or set ZEROBUS_ENDPOINT)',
+    );
     process.exit(2);
   }
   // A local server speaks plaintext, which the SDK uses only when told to.

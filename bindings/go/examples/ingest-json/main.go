@@ -5,6 +5,8 @@
 //	zerobus serve --data-dir /tmp/zb --table 'main.default.events (id BIGINT, payload STRING)'
 //	go run ./examples/ingest-json -endpoint http://127.0.0.1:50051 -table main.default.events
 //	zerobus rows main.default.events --data-dir /tmp/zb
+//
+// The endpoint defaults to $ZEROBUS_ENDPOINT.
 package main
 
 import (
@@ -27,10 +29,14 @@ type event struct {
 }
 
 func main() {
-	endpoint := flag.String("endpoint", "http://127.0.0.1:50051", "the Zerobus endpoint")
+	endpoint := flag.String("endpoint", os.Getenv("ZEROBUS_ENDPOINT"),
+		"the Zerobus endpoint (default $ZEROBUS_ENDPOINT)")
 	table := flag.String("table", "main.default.events", "the table, catalog.schema.table")
 	records := flag.Int("records", 1000, "how many records to send")
 	flag.Parse()
+	if *endpoint == "" {
+		log.Fatal("no endpoint: give -endpoint or set ZEROBUS_ENDPOINT")
+	}
 	if err := run(*endpoint, *table, *records); err != nil {
 		log.Fatal(err)
 	}

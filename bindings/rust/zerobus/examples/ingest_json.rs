@@ -5,8 +5,9 @@
 //! cargo run --example ingest_json -- http://127.0.0.1:50051 main.default.events 1000
 //! ```
 //!
-//! Arguments: the endpoint, the table (`id BIGINT, payload STRING` columns) and how many
-//! records to send; `zerobus serve` prints its endpoint when it starts.
+//! Arguments: the endpoint (default: `$ZEROBUS_ENDPOINT`), the table (`id BIGINT, payload
+//! STRING` columns) and how many records to send; `zerobus serve` prints its endpoint when it
+//! starts.
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -17,9 +18,14 @@ use zerobus::{Ack, RecordFormat, Sdk, SdkOptions, StreamOptions};
 
 fn main() -> ExitCode {
     let arguments: Vec<String> = std::env::args().skip(1).collect();
-    let endpoint = arguments
+    let Some(endpoint) = arguments
         .first()
-        .map_or("http://127.0.0.1:50051", String::as_str);
+        .cloned()
+        .or_else(|| std::env::var("ZEROBUS_ENDPOINT").ok())
+    else {
+        eprintln!("usage: ingest_json ENDPOINT [TABLE [RECORDS]] (or set ZEROBUS_ENDPOINT)");
+        return ExitCode::FAILURE;
+    };
     let table = arguments
         .get(1)
         .map_or("main.default.events", String::as_str);
@@ -30,7 +36,7 @@ fn main() -> ExitCode {
         eprintln!("usage: ingest_json [ENDPOINT [TABLE [RECORDS]]]");
         return ExitCode::FAILURE;
     };
-    match ingest(endpoint, table, count) {
+    match ingest(&endpoint, table, count) {
         Ok(durable) => {
             println!("{durable} records durable in {table}");
             ExitCode::SUCCESS
