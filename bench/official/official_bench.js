@@ -37,7 +37,7 @@ const DEFAULT_WINDOW = 64;
 
 const USAGE = `usage: node official_bench.js --modules DIR --endpoint URL --table NAME --mode MODE
   --mode throughput  [--records N (1000000)] [--size BYTES (100)] [--batch B (1)]
-                     [--threads T (1)] [--streams S (1)]
+                     [--threads T (1)] [--streams S (1)] [--window CALLS (${DEFAULT_WINDOW})]
   --mode latency     [--rate RECORDS_PER_S (1000)] [--seconds D (5)] [--size BYTES (100)]`;
 
 function parseCommandLine(argv) {
