@@ -101,7 +101,8 @@ function loadAddon(modulesDir) {
   const manifest = path.join(packageDir, 'package.json');
   if (!fs.existsSync(manifest)) {
     throw new Error(
-      `${ADDON_PACKAGE} is not installed in ${modulesDir} (run bench/official/install.sh DIR and pass DIR/node_modules)`,
+      `${ADDON_PACKAGE} is not installed in ${modulesDir} ` +
+        '(run bench/official/install.sh DIR and pass DIR/node_modules)',
     );
   }
   const { version } = JSON.parse(fs.readFileSync(manifest, 'utf8'));
@@ -312,30 +313,31 @@ async function runLatency(addon, version, options) {
   const ackedAt = new Float64Array(records);
   let highestOffset = -1;
   let wakeWatcher = () => {};
-  let failRun;
-  const failure = new Promise((_, reject) => {
-    failRun = reject;
-  });
+  // The first error of an ingest call or of the watcher; it ends the run.
+  /** @type {unknown} */
+  let runError;
+  const fail = (/** @type {unknown} */ error) => {
+    runError ??= error;
+    wakeWatcher();
+  };
 
   const ingest = () => {
     const called = performance.now();
     stream.ingestRecordOffset(record).then((offsetId) => {
       const offset = Number(offsetId);
       if (offset < 0 || offset >= records) {
-        failRun(
-          new Error(`ingestRecordOffset returned offset ${offsetId}, not 0 .. ${records - 1}`),
-        );
+        fail(new Error(`ingestRecordOffset returned offset ${offsetId}, not 0 .. ${records - 1}`));
         return;
       }
       calledAt[offset] = called;
       highestOffset = Math.max(highestOffset, offset);
       wakeWatcher();
-    }, failRun);
+    }, fail);
   };
 
   const watch = async () => {
     let acked = -1;
-    while (acked < records - 1) {
+    while (acked < records - 1 && runError === undefined) {
       if (highestOffset === acked) {
         await new Promise((resolve) => {
           wakeWatcher = () => resolve(undefined);
@@ -351,9 +353,9 @@ async function runLatency(addon, version, options) {
 
   let lastCallMs = 0;
   const { seconds, cpuSeconds } = await measure(async () => {
-    const watcher = watch();
+    const watcher = watch().catch(fail);
     const start = performance.now();
-    for (let next = 0; next < records; ) {
+    for (let next = 0; next < records && runError === undefined; ) {
       // Every record already due goes out now, then the event loop gets its turn.
       const now = performance.now();
       while (next < records && start + next * intervalMs <= now) {
@@ -363,7 +365,10 @@ async function runLatency(addon, version, options) {
       await sleepUntil(start + next * intervalMs, intervalMs);
     }
     lastCallMs = performance.now() - start;
-    await Promise.race([watcher, failure]);
+    await watcher;
+    if (runError !== undefined) {
+      throw runError;
+    }
     await stream.flush();
   });
   reportThreads();
@@ -420,6 +425,6 @@ async function main() {
 }
 
 main().catch((error) => {
-  console.error(`official_bench: ${error && error.stack ? error.stack : error}`);
+  console.error(`official_bench: ${error instanceof Error ? error.message : error}`);
   process.exit(1);
 });
