@@ -21,10 +21,15 @@ constexpr char kUsage[] =
     "oldest first, one JSON object per line: nested columns as JSON, BINARY as base64, DATE as\n"
     "days and TIMESTAMP as microseconds since the epoch. The server may be running.\n"
     "\n"
+    "Options:\n"
     "  --data-dir DIR  the server's data directory (default: the current directory)\n"
     "  --limit N       print at most N rows\n"
     "  --offset N      skip the first N rows\n"
-    "  --help          show this help\n";
+    "  --help          show this help\n"
+    "\n"
+    "Examples:\n"
+    "  zerobus rows main.default.events --data-dir data\n"
+    "  zerobus rows main.default.events --limit 10 | jq .id\n";
 
 }  // namespace
 

@@ -4,16 +4,15 @@
 #include <zerobus/zerobus.h>
 
 #include <cstdio>
-#include <cstdlib>
 #include <fstream>
 #include <iostream>
 #include <iterator>
-#include <memory>
 #include <sstream>
 #include <string>
 
 #include "commands.h"
 #include "flags.h"
+#include "workspace_access.h"
 
 namespace zerobus::cli {
 namespace {
@@ -26,6 +25,7 @@ constexpr char kUsage[] =
     "(docs/SCHEMAS.md), and writes the binary google.protobuf.DescriptorProto that a stream of\n"
     "the table is opened with.\n"
     "\n"
+    "Options:\n"
     "  --ddl DDL          the table as one Delta DDL statement, e.g.\n"
     "                     'main.default.events (id BIGINT NOT NULL, tags ARRAY<STRING>)'\n"
     "  --table-json FILE  the table as Unity Catalog describes it: the body of\n"
@@ -41,54 +41,12 @@ constexpr char kUsage[] =
     "  --descriptor FILE  write the serialized DescriptorProto to FILE\n"
     "  --help             show this help\n"
     "\n"
-    "examples:\n"
+    "Examples:\n"
     "  zerobus schema --ddl 'main.sales.orders (id BIGINT NOT NULL, total DECIMAL(8,2))'\n"
     "  zerobus schema --workspace https://HOST --table main.sales.orders --descriptor o.desc\n"
     "  curl -s -H \"Authorization: Bearer $TOKEN\" \\\n"
     "    https://HOST/api/2.1/unity-catalog/tables/main.sales.orders |\n"
     "    zerobus schema --table-json - --descriptor orders.desc --proto orders.proto\n";
-
-struct SchemaDeleter {
-  void operator()(zb_schema *schema) const { zb_schema_destroy(schema); }
-};
-struct ConfigDeleter {
-  void operator()(zb_config *config) const { zb_config_destroy(config); }
-};
-struct SdkDeleter {
-  void operator()(zb_sdk *sdk) const { zb_sdk_destroy(sdk); }
-};
-
-// Sets `key` from the environment variable `name` when it is set; false (with *err) when the
-// value does not take.
-bool SetFromEnvironment(zb_config *config, const char *key, const char *name, zb_error **err) {
-  const char *value = std::getenv(name);
-  return value == nullptr || *value == '\0' || zb_config_set(config, key, value, err) == ZB_OK;
-}
-
-// Reads the table from the workspace at `url` (see the usage). On failure leaves *err set.
-zb_schema *Fetch(const std::string &url, const std::string &table, const std::string &ca_file,
-                 zb_error **err) {
-  zb_config *made = nullptr;
-  if (zb_config_new(&made, err) != ZB_OK) return nullptr;
-  const std::unique_ptr<zb_config, ConfigDeleter> config(made);
-  const bool plaintext = url.rfind("http://", 0) == 0;
-  if (zb_config_set(config.get(), "workspace.url", url.c_str(), err) != ZB_OK ||
-      (plaintext && zb_config_set(config.get(), "transport.plaintext", "true", err) != ZB_OK) ||
-      (!ca_file.empty() &&
-       zb_config_set(config.get(), "tls.ca.file", ca_file.c_str(), err) != ZB_OK) ||
-      !SetFromEnvironment(config.get(), "auth.client.id", "DATABRICKS_CLIENT_ID", err) ||
-      !SetFromEnvironment(config.get(), "auth.client.secret", "DATABRICKS_CLIENT_SECRET", err) ||
-      !SetFromEnvironment(config.get(), "auth.token", "DATABRICKS_TOKEN", err)) {
-    return nullptr;
-  }
-  // The SDK's endpoint is only where gRPC would go; fetching needs its workspace side alone.
-  zb_sdk *sdk = nullptr;
-  if (zb_sdk_new(url.c_str(), config.get(), &sdk, err) != ZB_OK) return nullptr;
-  const std::unique_ptr<zb_sdk, SdkDeleter> owned(sdk);
-  zb_schema *schema = nullptr;
-  zb_schema_fetch(sdk, table.c_str(), config.get(), &schema, err);
-  return schema;
-}
 
 bool ReadAll(const std::string &path, std::string *text) {
   if (path == "-") {
@@ -163,7 +121,10 @@ int RunSchema(int argc, char **argv) {
   if (!ddl.empty()) {
     zb_schema_from_ddl(ddl.c_str(), &made, &err);
   } else if (!workspace.empty()) {
-    made = Fetch(workspace, table, ca_file, &err);
+    WorkspaceAccess access;
+    access.url = workspace;
+    access.ca_file = ca_file;
+    made = FetchSchema(access, table, &err).release();
   } else {
     std::string json;
     if (!ReadAll(table_json_path, &json)) {
@@ -177,7 +138,7 @@ int RunSchema(int argc, char **argv) {
     zb_error_free(err);
     return 1;
   }
-  const std::unique_ptr<zb_schema, SchemaDeleter> schema(made);
+  const SchemaPtr schema(made);
 
   const char *source = zb_schema_proto_source(schema.get());
   if (proto_path.empty()) {

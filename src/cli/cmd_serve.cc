@@ -2,17 +2,12 @@
 #include <pthread.h>
 #include <signal.h>
 
-#include <cctype>
 #include <cstdio>
 #include <cstring>
-#include <fstream>
 #include <optional>
-#include <set>
-#include <sstream>
 #include <string>
 
 #include "commands.h"
-#include "core/schema/ddl_parser.h"
 #include "directories.h"
 #include "flags.h"
 #include "server/fault_plan_json.h"
@@ -20,6 +15,7 @@
 #include "server/server.h"
 #include "server/sqlite_row_store.h"
 #include "server/tls_certificate.h"
+#include "table_declarations.h"
 
 namespace zerobus::cli {
 namespace {
@@ -29,6 +25,7 @@ constexpr char kUsage[] =
     "\n"
     "Serves the Zerobus Ingest gRPC protocol (plaintext) until SIGINT or SIGTERM.\n"
     "\n"
+    "Options:\n"
     "  --listen HOST:PORT     address to listen on (default 127.0.0.1:50051; port 0 picks a\n"
     "                         free port). The server has no authentication: keep it on loopback.\n"
     "  --table DDL            declare a table, e.g. 'main.default.events (id BIGINT NOT NULL,\n"
@@ -74,26 +71,18 @@ constexpr char kUsage[] =
     "  --admin-listen HOST:PORT\n"
     "                         the admin HTTP endpoint, loopback only (default 127.0.0.1:0):\n"
     "                         GET/PUT/DELETE /admin/faults[/TABLE], GET /admin/stats\n"
-    "  --help                 show this help\n";
+    "  --help                 show this help\n"
+    "\n"
+    "Examples:\n"
+    "  zerobus serve --data-dir data \\\n"
+    "      --table 'main.default.events (id BIGINT NOT NULL, payload STRING)'\n"
+    "  zerobus serve --listen 127.0.0.1:0 --schema-file tables.sql \\\n"
+    "      --fault 'main.default.events:fail_after_records=500,fail_status=UNAVAILABLE'\n"
+    "  zerobus serve --null-sink --listen 127.0.0.1:50051\n";
 
 std::string ParseListen(const std::string &value, server::ServerOptions *options) {
   if (ParseHostPort(value, &options->host, &options->port)) return "";
   return "--listen wants HOST:PORT, got '" + value + "'";
-}
-
-std::string ReadSchemaFile(const std::string &path, std::vector<schema::TableSchema> *tables) {
-  std::ifstream file(path);
-  if (!file) return "cannot read schema file '" + path + "'";
-  std::stringstream text;
-  text << file.rdbuf();
-  std::string error;
-  if (!schema::ParseSchemaText(text.str(), tables, &error)) return path + ": " + error;
-  return "";
-}
-
-std::string Lower(std::string text) {
-  for (char &c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return text;
 }
 
 // Parses argv into `options`; on a usage error prints it and returns the exit status.
@@ -108,14 +97,11 @@ std::optional<int> ParseArgs(int argc, char **argv, server::ServerOptions *optio
     return v.empty() ? std::string("--data-dir wants a directory") : std::string();
   });
   flags.Value("--table", [&](const std::string &v) {
-    schema::TableSchema table;
-    std::string error;
-    if (!schema::ParseTableDdl(v, &table, &error)) return "--table: " + error;
-    options->tables.push_back(std::move(table));
-    return std::string();
+    const std::string error = DeclareTable(v, &options->tables);
+    return error.empty() ? error : "--table: " + error;
   });
   flags.Value("--schema-file",
-              [&](const std::string &v) { return ReadSchemaFile(v, &options->tables); });
+              [&](const std::string &v) { return DeclareTablesFromFile(v, &options->tables); });
   flags.Switch("--accept-undeclared-tables", [&] { accept_undeclared = true; });
   flags.Switch("--tls", [&] { *self_signed = true; });
   flags.Value("--tls-cert", [&](const std::string &v) {
@@ -206,12 +192,9 @@ std::optional<int> ParseArgs(int argc, char **argv, server::ServerOptions *optio
     return 2;
   }
 
-  std::set<std::string> names;
-  for (const schema::TableSchema &table : options->tables) {
-    if (!names.insert(Lower(table.full_name)).second) {
-      std::fprintf(stderr, "zerobus serve: table %s is declared twice\n", table.full_name.c_str());
-      return 2;
-    }
+  if (const std::string error = CheckDistinctNames(options->tables); !error.empty()) {
+    std::fprintf(stderr, "zerobus serve: %s\n", error.c_str());
+    return 2;
   }
   options->accept_undeclared_tables = accept_undeclared || options->tables.empty();
   return std::nullopt;

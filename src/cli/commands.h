@@ -5,6 +5,10 @@
 
 namespace zerobus::cli {
 
+// `zerobus ingest`: streams records from files or standard input into a table; 3 when some
+// records could not be delivered.
+int RunIngest(int argc, char **argv);
+
 // `zerobus serve`: runs the local server until SIGINT or SIGTERM.
 int RunServe(int argc, char **argv);
 

@@ -13,6 +13,8 @@ struct Command {
 };
 
 constexpr Command kCommands[] = {
+    {"ingest", "stream records from JSON Lines, CSV or protobuf files into a table",
+     zerobus::cli::RunIngest},
     {"serve", "run a local Zerobus-compatible server", zerobus::cli::RunServe},
     {"rows", "print the rows the local server stored for a table", zerobus::cli::RunRows},
     {"schema", "print a table's .proto and write its protobuf descriptor", zerobus::cli::RunSchema},

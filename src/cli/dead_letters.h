@@ -1,0 +1,52 @@
+// The dead-letter file of `zerobus ingest`: one JSON object per line for every record that
+// could not be delivered, with where it came from and why, so that it can be fixed and sent
+// again. Used by one thread.
+#ifndef ZEROBUS_CLI_DEAD_LETTERS_H
+#define ZEROBUS_CLI_DEAD_LETTERS_H
+
+#include <cstdint>
+#include <cstdio>
+#include <string>
+
+#include "record_readers.h"
+
+namespace zerobus::cli {
+
+// A record that could not be delivered.
+struct DeadLetter {
+  const std::string *record;  // the record as read; borrowed
+  bool binary;                // protobuf bytes rather than text
+  const std::string *file;    // the input it came from ("-": standard input); borrowed
+  SourcePosition where;
+  const char *code;  // a status name, such as "ZB_ERR_INVALID_RECORD"
+  std::string message;
+};
+
+class DeadLetterFile {
+ public:
+  // The file is created (or appended to, so that earlier dead letters are never lost) when the
+  // first dead letter comes.
+  explicit DeadLetterFile(std::string path) : path_(std::move(path)) {}
+  ~DeadLetterFile();
+  DeadLetterFile(const DeadLetterFile &) = delete;
+  DeadLetterFile &operator=(const DeadLetterFile &) = delete;
+
+  // Appends one line and flushes it:
+  //   {"file":"in.jsonl","line":7,"code":"ZB_ERR_INVALID_RECORD","message":"...","record":"..."}
+  // Protobuf records carry "record_number" and "byte_offset" instead of "line", and
+  // "record_base64" instead of "record"; so does text that is not valid UTF-8.
+  // Returns false with *error when the file cannot be written.
+  bool Write(const DeadLetter &letter, std::string *error);
+
+  const std::string &path() const { return path_; }
+  uint64_t count() const { return count_; }
+
+ private:
+  std::string path_;
+  std::FILE *file_ = nullptr;
+  uint64_t count_ = 0;
+};
+
+}  // namespace zerobus::cli
+
+#endif  // ZEROBUS_CLI_DEAD_LETTERS_H

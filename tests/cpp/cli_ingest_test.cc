@@ -1,0 +1,342 @@
+// `zerobus ingest` as a process: JSON Lines, CSV and length-prefixed protobuf into the embedded
+// local server, read back from its data directory; records refused locally and by a `zerobus
+// serve` with a fault, in the dead-letter file with exit status 3; a stream the server refuses,
+// exit status 1; progress lines on a pipe; and the --help of every subcommand.
+#include <sqlite3.h>
+
+#include <chrono>
+#include <cstdint>
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "server/sql_tables.h"
+#include "server/sqlite_row_store.h"
+#include "zbtest_child.h"
+#include "zbtest_temp_dir.h"
+
+namespace {
+
+using nlohmann::json;
+using zbtest::Child;
+using namespace std::chrono_literals;
+
+constexpr char kEventsDdl[] = "main.default.events (id BIGINT NOT NULL, payload STRING)";
+
+// Every row stored for `table` under `data_dir`, oldest first, as `zerobus rows` prints them.
+std::vector<json> StoredRows(const std::string &data_dir, const std::string &table) {
+  sqlite3 *db = nullptr;
+  const std::string path = zerobus::server::DatabasePath(data_dir);
+  EXPECT_EQ(sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK) << path;
+  sqlite3_busy_timeout(db, 10000);
+  std::vector<json> rows;
+  std::string error;
+  EXPECT_TRUE(zerobus::server::ReadRows(db, table, 0, -1, &rows, &error)) << error;
+  sqlite3_close(db);
+  return rows;
+}
+
+std::vector<json> ReadJsonLines(const std::string &path) {
+  std::ifstream in(path);
+  std::vector<json> lines;
+  for (std::string line; std::getline(in, line);) lines.push_back(json::parse(line));
+  return lines;
+}
+
+void WriteFile(const std::string &path, const std::string &bytes) {
+  std::ofstream(path, std::ios::binary) << bytes;
+}
+
+// The figure after `label` in the summary ("  acknowledged   100000"), or -1.
+long long SummaryFigure(const std::string &summary, const std::string &label) {
+  const size_t at = summary.find("\n  " + label + " ");
+  if (at == std::string::npos) return -1;
+  return std::stoll(summary.substr(summary.find_first_not_of(' ', at + 3 + label.size())));
+}
+
+// Starts `zerobus serve` with `args` and returns its port, read from its first line.
+int StartServe(Child *serve) {
+  const std::string line = serve->ReadLine(10s);
+  const std::string prefix = "zerobus serve: listening on http://127.0.0.1:";
+  EXPECT_EQ(line.rfind(prefix, 0), 0u) << line;
+  return line.rfind(prefix, 0) == 0 ? std::stoi(line.substr(prefix.size())) : 0;
+}
+
+TEST(Cli, IngestJsonLinesIntoTheEmbeddedServer) {
+  zbtest::TempDir dir;
+  const std::string input = dir.path() + "/events.jsonl";
+  constexpr int kRecords = 100000;
+  {
+    std::ofstream out(input);
+    for (int i = 0; i < kRecords; ++i) {
+      out << R"({"id":)" << i << R"(,"payload":"event )" << i << "\"}\n";
+    }
+  }
+  Child ingest({ZEROBUS_CLI, "ingest", "--table-ddl", kEventsDdl, "--data-dir", dir.path(), input});
+  ASSERT_EQ(ingest.Wait(50s), 0) << ingest.Stderr();
+  const std::string summary = ingest.Stdout();
+  EXPECT_EQ(summary.rfind("zerobus ingest: main.default.events\n", 0), 0u) << summary;
+  EXPECT_EQ(SummaryFigure(summary, "records read"), kRecords) << summary;
+  EXPECT_EQ(SummaryFigure(summary, "accepted"), kRecords) << summary;
+  EXPECT_EQ(SummaryFigure(summary, "acknowledged"), kRecords) << summary;
+  EXPECT_EQ(SummaryFigure(summary, "dead-lettered"), 0) << summary;
+  EXPECT_EQ(SummaryFigure(summary, "streams"), 1) << summary;
+  EXPECT_NE(summary.find("records/s"), std::string::npos) << summary;
+
+  const std::vector<json> rows = StoredRows(dir.path(), "main.default.events");
+  ASSERT_EQ(rows.size(), static_cast<size_t>(kRecords));
+  for (int i = 0; i < kRecords; ++i) {
+    ASSERT_EQ(rows[i], json({{"id", i}, {"payload", "event " + std::to_string(i)}})) << i;
+  }
+}
+
+TEST(Cli, IngestCsvTypedByTheTablesSchema) {
+  zbtest::TempDir dir;
+  const std::string input = dir.path() + "/people.csv";
+  WriteFile(input,
+            "id,name,score,active,seen,tags\r\n"
+            "1,Ada,9.5,true,2026-01-02T03:04:05Z,\"[\"\"a\"\",\"\"b\"\"]\"\r\n"
+            "2,\"Smith, \"\"J\"\"\nsecond line\",,FALSE,1700000000000000,[]\r\n"
+            "\r\n"
+            "3,\"\",-1e3,True,,\n");
+  Child ingest({ZEROBUS_CLI, "ingest", "--data-dir", dir.path(), "--table-ddl",
+                "main.default.people (id BIGINT NOT NULL, name STRING, score DOUBLE, "
+                "active BOOLEAN, seen TIMESTAMP, tags ARRAY<STRING>)",
+                input});
+  ASSERT_EQ(ingest.Wait(30s), 0) << ingest.Stderr() << ingest.Stdout();
+  EXPECT_EQ(SummaryFigure(ingest.Stdout(), "acknowledged"), 3);
+
+  const std::vector<json> rows = StoredRows(dir.path(), "main.default.people");
+  ASSERT_EQ(rows.size(), 3u);
+  // 2026-01-02T03:04:05Z is 1767323045 s after the epoch; TIMESTAMP is stored in microseconds.
+  EXPECT_EQ(rows[0], json::parse(R"({"id":1,"name":"Ada","score":9.5,"active":true,
+                                     "seen":1767323045000000,"tags":["a","b"]})"));
+  EXPECT_EQ(rows[1], json::parse(R"({"id":2,"name":"Smith, \"J\"\nsecond line","score":null,
+                                     "active":false,"seen":1700000000000000,"tags":[]})"));
+  EXPECT_EQ(rows[2], json::parse(R"({"id":3,"name":"","score":-1000.0,"active":true,
+                                     "seen":null,"tags":[]})"));
+}
+
+// Appends `value` as a base-128 varint.
+void PutVarint(uint64_t value, std::string *out) {
+  while (value >= 0x80) {
+    out->push_back(static_cast<char>(value | 0x80));
+    value >>= 7;
+  }
+  out->push_back(static_cast<char>(value));
+}
+
+// An Event record of kEventsDdl (id = field 1, payload = field 2), encoded by hand.
+std::string EventRecord(uint64_t id, const std::string &payload) {
+  std::string record = "\x08";
+  PutVarint(id, &record);
+  record.push_back('\x12');
+  PutVarint(payload.size(), &record);
+  return record + payload;
+}
+
+TEST(Cli, IngestLengthPrefixedProtobuf) {
+  zbtest::TempDir dir;
+  std::string framed;
+  constexpr int kRecords = 1000;
+  for (int i = 0; i < kRecords; ++i) {
+    // Every tenth payload is long enough for a two-byte length prefix.
+    const std::string record = EventRecord(i, std::string(i % 10 == 0 ? 300 : 5, 'a' + i % 26));
+    PutVarint(record.size(), &framed);
+    framed += record;
+  }
+  const std::string input = dir.path() + "/events.pb";
+  WriteFile(input, framed);
+  Child ingest({ZEROBUS_CLI, "ingest", "--table-ddl", kEventsDdl, "--data-dir", dir.path(), input});
+  ASSERT_EQ(ingest.Wait(30s), 0) << ingest.Stderr();
+  EXPECT_EQ(SummaryFigure(ingest.Stdout(), "acknowledged"), kRecords);
+  std::vector<json> rows = StoredRows(dir.path(), "main.default.events");
+  ASSERT_EQ(rows.size(), static_cast<size_t>(kRecords));
+  EXPECT_EQ(rows[10], json({{"id", 10}, {"payload", std::string(300, 'k')}}));
+  EXPECT_EQ(rows[11], json({{"id", 11}, {"payload", "lllll"}}));
+
+  // The same framing through --descriptor (as `zerobus schema` writes it), into a table that
+  // only the descriptor describes; a file cut short ends in the dead-letter file.
+  const std::string descriptor = dir.path() + "/events.desc";
+  Child schema({ZEROBUS_CLI, "schema", "--ddl", kEventsDdl, "--descriptor", descriptor});
+  ASSERT_EQ(schema.Wait(10s), 0) << schema.Stderr();
+  // Two whole records, then a length prefix announcing 5 + 2 bytes and only 3 of them.
+  std::string cut_framed;
+  for (int i = 0; i < 2; ++i) {
+    const std::string record = EventRecord(100 + i, "ok");
+    PutVarint(record.size(), &cut_framed);
+    cut_framed += record;
+  }
+  const uint64_t broken_at = cut_framed.size();
+  const std::string last = EventRecord(7, "seven");
+  PutVarint(last.size(), &cut_framed);
+  cut_framed += last.substr(0, 3);
+  const std::string cut = dir.path() + "/cut.bin";
+  WriteFile(cut, cut_framed);
+  const std::string dead = dir.path() + "/dead.jsonl";
+  Child partial({ZEROBUS_CLI, "ingest", "--format", "proto", "--descriptor", descriptor, "--table",
+                 "main.default.events", "--data-dir", dir.path() + "/other", "--dead-letter", dead,
+                 cut});
+  EXPECT_EQ(partial.Wait(30s), 3) << partial.Stderr();
+  EXPECT_EQ(SummaryFigure(partial.Stdout(), "acknowledged"), 2);
+  const std::vector<json> letters = ReadJsonLines(dead);
+  ASSERT_EQ(letters.size(), 1u);
+  EXPECT_EQ(letters[0]["file"], cut);
+  EXPECT_EQ(letters[0]["record_number"], 3);
+  EXPECT_EQ(letters[0]["byte_offset"], broken_at);
+  EXPECT_EQ(letters[0]["code"], "ZB_ERR_INVALID_RECORD");
+  EXPECT_NE(letters[0]["message"].get<std::string>().find("file ends after 3"), std::string::npos)
+      << letters[0];
+  EXPECT_EQ(letters[0]["record_base64"], "CAcS");  // the three bytes read: 08 07 12
+}
+
+TEST(Cli, IngestDeadLettersRecordsItCannotEncode) {
+  zbtest::TempDir dir;
+  const std::string input = dir.path() + "/mixed.jsonl";
+  WriteFile(input,
+            "{\"id\":1,\"payload\":\"fine\"}\n"
+            "not json at all\n"
+            "{\"id\":\"two\",\"payload\":\"bad id\"}\n"
+            "{\"id\":3,\"colour\":\"red\"}\n"
+            "{\"id\":4}\n");
+  const std::string dead = dir.path() + "/dead.jsonl";
+  Child ingest({ZEROBUS_CLI, "ingest", "--table-ddl", kEventsDdl, "--data-dir", dir.path(),
+                "--dead-letter", dead, input});
+  ASSERT_EQ(ingest.Wait(30s), 3) << ingest.Stderr();
+  const std::string summary = ingest.Stdout();
+  EXPECT_EQ(SummaryFigure(summary, "records read"), 5) << summary;
+  EXPECT_EQ(SummaryFigure(summary, "acknowledged"), 2) << summary;
+  EXPECT_EQ(SummaryFigure(summary, "dead-lettered"), 3) << summary;
+  EXPECT_NE(summary.find("dead-lettered  3 to " + dead), std::string::npos) << summary;
+
+  const std::vector<json> letters = ReadJsonLines(dead);
+  ASSERT_EQ(letters.size(), 3u);
+  const int lines[] = {2, 3, 4};
+  const char *records[] = {"not json at all", R"({"id":"two","payload":"bad id"})",
+                           R"({"id":3,"colour":"red"})"};
+  const char *columns[] = {"", "'id'", "colour"};
+  for (size_t i = 0; i < letters.size(); ++i) {
+    EXPECT_EQ(letters[i]["file"], input);
+    EXPECT_EQ(letters[i]["line"], lines[i]);
+    EXPECT_EQ(letters[i]["code"], "ZB_ERR_INVALID_RECORD");
+    EXPECT_EQ(letters[i]["record"], records[i]);
+    EXPECT_NE(letters[i]["message"].get<std::string>().find(columns[i]), std::string::npos)
+        << letters[i];
+  }
+  const std::vector<json> rows = StoredRows(dir.path(), "main.default.events");
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[1], json::parse(R"({"id":4,"payload":null})"));
+}
+
+TEST(Cli, IngestDeadLettersWhatTheServerRefusesAndGoesOn) {
+  zbtest::TempDir dir;
+  // The request that takes the table past 3000 records ends its stream with INVALID_ARGUMENT,
+  // which no retry can mend: that stream's unacknowledged records are dead-lettered, and the
+  // rest of the file goes to a new stream.
+  Child serve({ZEROBUS_CLI, "serve", "--listen", "127.0.0.1:0", "--data-dir", dir.path(), "--table",
+               kEventsDdl, "--fault",
+               "main.default.events:fail_after_records=3000,fail_status=INVALID_ARGUMENT,"
+               "fail_message=refused by the test"});
+  const int port = StartServe(&serve);
+  ASSERT_GT(port, 0);
+  const std::string input = dir.path() + "/events.jsonl";
+  constexpr int kRecords = 20000;
+  {
+    std::ofstream out(input);
+    for (int i = 0; i < kRecords; ++i) out << R"({"id":)" << i << "}\n";
+  }
+  const std::string dead = dir.path() + "/dead.jsonl";
+  Child ingest({ZEROBUS_CLI, "ingest", "--endpoint", "http://127.0.0.1:" + std::to_string(port),
+                "--table", "main.default.events", "--dead-letter", dead, input});
+  ASSERT_EQ(ingest.Wait(50s), 3) << ingest.Stderr() << ingest.Stdout();
+  const std::string summary = ingest.Stdout();
+  EXPECT_EQ(SummaryFigure(summary, "streams"), 2) << summary;
+
+  const std::vector<json> letters = ReadJsonLines(dead);
+  ASSERT_FALSE(letters.empty());
+  std::set<int64_t> dead_ids;
+  for (const json &letter : letters) {
+    EXPECT_EQ(letter["code"], "ZB_ERR_TRANSPORT") << letter;
+    EXPECT_NE(letter["message"].get<std::string>().find("refused by the test"), std::string::npos)
+        << letter;
+    const int64_t id = json::parse(letter["record"].get<std::string>())["id"].get<int64_t>();
+    EXPECT_EQ(letter["line"].get<int64_t>(), id + 1);
+    EXPECT_TRUE(dead_ids.insert(id).second) << letter;
+  }
+  EXPECT_EQ(SummaryFigure(summary, "dead-lettered"), static_cast<long long>(letters.size()));
+  EXPECT_EQ(SummaryFigure(summary, "acknowledged") + SummaryFigure(summary, "dead-lettered"),
+            kRecords)
+      << summary;
+  // Every record is stored or dead-lettered. Delivery is at least once: the server may have
+  // stored records of the failed stream without acknowledging them, which are then in both.
+  std::set<int64_t> stored_ids;
+  for (const json &row : StoredRows(dir.path(), "main.default.events")) {
+    EXPECT_TRUE(stored_ids.insert(row["id"].get<int64_t>()).second) << row;
+  }
+  EXPECT_GE(static_cast<long long>(stored_ids.size()), SummaryFigure(summary, "acknowledged"));
+  for (int64_t id = 0; id < kRecords; ++id) {
+    ASSERT_TRUE(stored_ids.count(id) + dead_ids.count(id) > 0) << "record " << id << " is lost";
+  }
+}
+
+TEST(Cli, IngestFailsWhenTheServerRefusesTheStream) {
+  zbtest::TempDir dir;
+  Child serve({ZEROBUS_CLI, "serve", "--listen", "127.0.0.1:0", "--table", kEventsDdl});
+  const int port = StartServe(&serve);
+  ASSERT_GT(port, 0);
+  const std::string input = dir.path() + "/events.jsonl";
+  WriteFile(input, "{\"id\":1}\n");
+  Child ingest({ZEROBUS_CLI, "ingest", "--endpoint", "http://127.0.0.1:" + std::to_string(port),
+                "--table", "main.default.undeclared", input});
+  EXPECT_EQ(ingest.Wait(30s), 1);
+  const std::string error = ingest.Stderr();
+  EXPECT_NE(error.find("zerobus ingest: main.default.undeclared: cannot open a stream: "
+                       "ZB_ERR_TRANSPORT"),
+            std::string::npos)
+      << error;
+  EXPECT_NE(error.find("main.default.undeclared"), std::string::npos) << error;
+  EXPECT_EQ(ingest.Stdout(), "");
+}
+
+TEST(Cli, IngestPrintsPlainProgressLinesOnAPipe) {
+  zbtest::TempDir dir;
+  // Acks 500 ms late keep the run going for several 100 ms progress intervals.
+  Child serve({ZEROBUS_CLI, "serve", "--listen", "127.0.0.1:0", "--fault", "*:ack_delay_ms=500"});
+  const int port = StartServe(&serve);
+  ASSERT_GT(port, 0);
+  const std::string input = dir.path() + "/events.jsonl";
+  WriteFile(input, "{\"id\":1}\n{\"id\":2}\n");
+  Child ingest({ZEROBUS_CLI, "ingest", "--endpoint", "http://127.0.0.1:" + std::to_string(port),
+                "--table", "main.default.events", "--progress-interval", "100ms", input});
+  ASSERT_EQ(ingest.Wait(30s), 0) << ingest.Stderr();
+  const std::string progress = ingest.Stderr();
+  EXPECT_NE(progress.find("zerobus ingest: 2 records read | "), std::string::npos) << progress;
+  EXPECT_NE(progress.find(" | 2 in flight | 0 recoveries | 0 dead-lettered\n"), std::string::npos)
+      << progress;
+  EXPECT_EQ(progress.find('\r'), std::string::npos) << progress;
+}
+
+TEST(Cli, EverySubcommandHasHelpWithOptionsAndExamples) {
+  for (const char *command : {"ingest", "serve", "rows", "schema"}) {
+    Child help({ZEROBUS_CLI, command, "--help"});
+    ASSERT_EQ(help.Wait(10s), 0) << command;
+    const std::string text = help.Stdout();
+    EXPECT_EQ(text.rfind(std::string("usage: zerobus ") + command, 0), 0u) << text;
+    EXPECT_NE(text.find("\nOptions:\n"), std::string::npos) << text;
+    EXPECT_NE(text.find("\nExamples:\n  zerobus " + std::string(command)), std::string::npos)
+        << text;
+  }
+  Child top({ZEROBUS_CLI, "--help"});
+  ASSERT_EQ(top.Wait(10s), 0);
+  EXPECT_NE(top.Stdout().find("  ingest "), std::string::npos) << top.Stdout();
+  Child mistake({ZEROBUS_CLI, "ingest", "--format", "xml"});
+  EXPECT_EQ(mistake.Wait(10s), 2);
+  EXPECT_NE(mistake.Stderr().find("--format wants jsonl, csv or proto"), std::string::npos);
+}
+
+}  // namespace
