@@ -31,8 +31,8 @@ class DeadLetterFile {
   DeadLetterFile(const DeadLetterFile &) = delete;
   DeadLetterFile &operator=(const DeadLetterFile &) = delete;
 
-  // Appends one line and flushes it:
-  //   {"file":"in.jsonl","line":7,"code":"ZB_ERR_INVALID_RECORD","message":"...","record":"..."}
+  // Appends one line and flushes it (keys in alphabetical order):
+  //   {"code":"ZB_ERR_INVALID_RECORD","file":"in.jsonl","line":7,"message":"...","record":"..."}
   // Protobuf records carry "record_number" and "byte_offset" instead of "line", and
   // "record_base64" instead of "record"; so does text that is not valid UTF-8.
   // Returns false with *error when the file cannot be written.

@@ -6,14 +6,14 @@
 
 namespace zerobus::cli {
 
-std::string FormatProgress(const ProgressCounters &counters, double records_per_second,
-                           double bytes_per_second) {
+std::string FormatProgress(const ProgressCounters &counters, double bytes_read_per_second,
+                           double acked_per_second) {
   char line[256];
   std::snprintf(line, sizeof line,
-                "%llu records read | %.0f records/s | %.1f MB/s | %llu acked | %llu in flight | "
+                "%llu read, %.1f MB/s | %llu acked, %.0f records/s | %llu in flight | "
                 "%llu recoveries | %llu dead-lettered",
-                static_cast<unsigned long long>(counters.records_read), records_per_second,
-                bytes_per_second / 1e6, static_cast<unsigned long long>(counters.acked),
+                static_cast<unsigned long long>(counters.records_read), bytes_read_per_second / 1e6,
+                static_cast<unsigned long long>(counters.acked), acked_per_second,
                 static_cast<unsigned long long>(counters.in_flight),
                 static_cast<unsigned long long>(counters.recoveries),
                 static_cast<unsigned long long>(counters.dead_lettered));
@@ -55,12 +55,11 @@ void ProgressReporter::Run() {
     while (samples.size() > 1 && now.at - samples[1].at >= window) samples.pop_front();
     const Sample &then = samples.front();
     const double seconds = std::chrono::duration<double>(now.at - then.at).count();
-    const double records =
-        static_cast<double>(now.counters.records_read - then.counters.records_read) / seconds;
     const double bytes =
         static_cast<double>(now.counters.bytes_read - then.counters.bytes_read) / seconds;
+    const double acked = static_cast<double>(now.counters.acked - then.counters.acked) / seconds;
     samples.push_back(now);
-    const std::string line = FormatProgress(now.counters, records, bytes);
+    const std::string line = FormatProgress(now.counters, bytes, acked);
     if (terminal_) {
       // \r returns to the line's start and \x1b[K erases what a longer line left behind.
       std::fprintf(out_, "\r%s\x1b[K", line.c_str());

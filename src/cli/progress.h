@@ -24,10 +24,10 @@ struct ProgressCounters {
   uint64_t dead_lettered = 0;
 };
 
-// Formats one progress line (without a line break): the counters, and the rates of reading
-// of late as `records_per_second` and `bytes_per_second`.
-std::string FormatProgress(const ProgressCounters &counters, double records_per_second,
-                           double bytes_per_second);
+// Formats one progress line (without a line break): the counters, how fast input is read
+// (bytes per second) and how fast records become durable (acknowledged records per second).
+std::string FormatProgress(const ProgressCounters &counters, double bytes_read_per_second,
+                           double acked_per_second);
 
 // Draws progress on its own thread from the moment it is made until Stop() or destruction.
 class ProgressReporter {

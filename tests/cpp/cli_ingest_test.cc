@@ -315,8 +315,10 @@ TEST(Cli, IngestPrintsPlainProgressLinesOnAPipe) {
                 "--table", "main.default.events", "--progress-interval", "100ms", input});
   ASSERT_EQ(ingest.Wait(30s), 0) << ingest.Stderr();
   const std::string progress = ingest.Stderr();
-  EXPECT_NE(progress.find("zerobus ingest: 2 records read | "), std::string::npos) << progress;
-  EXPECT_NE(progress.find(" | 2 in flight | 0 recoveries | 0 dead-lettered\n"), std::string::npos)
+  EXPECT_NE(progress.find("zerobus ingest: 2 read, "), std::string::npos) << progress;
+  EXPECT_NE(progress.find(" MB/s | 0 acked, 0 records/s | 2 in flight | 0 recoveries | "
+                          "0 dead-lettered\n"),
+            std::string::npos)
       << progress;
   EXPECT_EQ(progress.find('\r'), std::string::npos) << progress;
 }
