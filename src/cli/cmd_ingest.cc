@@ -2,6 +2,8 @@
 // library, against a workspace or an embedded local server, with live progress, a summary, a
 // dead-letter file for every record that could not be delivered, and exit statuses that tell
 // success, partial failure and failure apart.
+#include <pthread.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -17,6 +19,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -554,6 +557,49 @@ Totals Ingester::totals() const {
   return totals;
 }
 
+// Turns the first SIGINT or SIGTERM into a request to stop reading, so that the records in
+// flight still end acknowledged or dead-lettered and the summary is printed; the second ends the
+// process at once. Made before any other thread starts, so that every thread inherits the
+// blocked signals and they reach only the watcher's sigwait.
+class Interruption {
+ public:
+  Interruption() {
+    sigemptyset(&signals_);
+    sigaddset(&signals_, SIGINT);
+    sigaddset(&signals_, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &signals_, nullptr);
+    watcher_ = std::thread([this] { Watch(); });
+  }
+  ~Interruption() {
+    done_.store(true);
+    pthread_kill(watcher_.native_handle(), SIGTERM);
+    watcher_.join();
+  }
+  Interruption(const Interruption &) = delete;
+  Interruption &operator=(const Interruption &) = delete;
+
+  bool requested() const { return requested_.load(std::memory_order_relaxed); }
+
+ private:
+  void Watch() {
+    for (;;) {
+      int signal_number = 0;
+      sigwait(&signals_, &signal_number);
+      if (done_.load()) return;
+      if (requested_.exchange(true)) _exit(130);
+      std::fprintf(stderr,
+                   "\nzerobus ingest: %s: stopping after the records in flight (again to quit "
+                   "at once)\n",
+                   strsignal(signal_number));
+    }
+  }
+
+  sigset_t signals_;
+  std::atomic<bool> requested_{false};
+  std::atomic<bool> done_{false};
+  std::thread watcher_;
+};
+
 // Opens `name` for reading ("-": standard input); null with the reason in *error.
 std::FILE *OpenInput(const std::string &name, std::string *error) {
   if (name == "-") return stdin;
@@ -571,18 +617,24 @@ bool IsJsonObject(const std::string &text) {
 
 // Reads the records of one input into `ingester`. Returns "" or why the run must stop.
 std::string IngestFile(std::FILE *file, size_t index, const std::string &name, Format format,
-                       const zb_schema *schema, bool check_json, Ingester *ingester) {
+                       const zb_schema *schema, bool check_json, const Interruption &interruption,
+                       Ingester *ingester) {
   std::string raw;
   SourcePosition where;
   std::string read_error;
   const auto stopped = [&]() -> std::string {
     if (!ingester->fatal().empty()) return ingester->fatal();
-    return read_error.empty() ? "" : "cannot read " + name + ": " + read_error;
+    if (!read_error.empty()) return "cannot read " + name + ": " + read_error;
+    if (!interruption.requested()) return "";
+    // Where to resume from.
+    return "interrupted after " + name +
+           (format == Format::kProto ? " record " + std::to_string(where.number)
+                                     : " line " + std::to_string(where.line));
   };
   switch (format) {
     case Format::kJsonLines: {
       JsonLinesReader reader(file);
-      while (reader.Next(&raw, &where)) {
+      while (!interruption.requested() && reader.Next(&raw, &where)) {
         ingester->CountRead(raw.size());
         // Without a schema the server parses the JSON, and a line it cannot parse would end
         // the stream: such lines are refused here instead.
@@ -611,7 +663,7 @@ std::string IngestFile(std::FILE *file, size_t index, const std::string &name, F
         return name + ":" + std::to_string(where.line) + ": " + error;
       }
       std::string json;
-      while (reader.Next(&fields, &raw, &where, &malformed)) {
+      while (!interruption.requested() && reader.Next(&fields, &raw, &where, &malformed)) {
         ingester->CountRead(raw.size());
         std::string problem = malformed.empty() ? converter.ToJson(fields, &json) : malformed;
         const bool ok = problem.empty()
@@ -625,7 +677,7 @@ std::string IngestFile(std::FILE *file, size_t index, const std::string &name, F
     case Format::kProto: {
       DelimitedProtoReader reader(file);
       std::string malformed;
-      while (reader.Next(&raw, &where, &malformed)) {
+      while (!interruption.requested() && reader.Next(&raw, &where, &malformed)) {
         ingester->CountRead(raw.size());
         if (!ingester->Ingest(&raw, &raw, index, where)) return stopped();
       }
@@ -681,6 +733,7 @@ int RunIngest(int argc, char **argv) {
     return kExitFailure;
   };
   const auto started = std::chrono::steady_clock::now();
+  const Interruption interruption;
 
   // Without an endpoint, a local server in this process plays the workspace.
   std::unique_ptr<server::Server> local;
@@ -776,9 +829,10 @@ int RunIngest(int argc, char **argv) {
     std::FILE *file = OpenInput(options.files[i], &stopped);
     if (file == nullptr) break;
     stopped = IngestFile(file, i, options.files[i], *options.format, schema.get(), json && !schema,
-                         &ingester);
+                         interruption, &ingester);
     if (file != stdin) std::fclose(file);
   }
+  if (stopped.empty() && interruption.requested()) stopped = "interrupted between inputs";
   if (!ingester.Finish(options.close_timeout) && stopped.empty()) stopped = ingester.fatal();
   if (progress) progress->Stop();
   const Totals totals = ingester.totals();
