@@ -252,7 +252,10 @@ TEST(Cli, IngestDeadLettersWhatTheServerRefusesAndGoesOn) {
   }
   const std::string dead = dir.path() + "/dead.jsonl";
   Child ingest({ZEROBUS_CLI, "ingest", "--endpoint", "http://127.0.0.1:" + std::to_string(port),
-                "--table", "main.default.events", "--dead-letter", dead, input});
+                "--table", "main.default.events", "--dead-letter", dead,
+                // A window far smaller than the file makes the failure meet records still
+                // unread, however fast the machine.
+                "--config", "stream.max.inflight.records=1000", input});
   ASSERT_EQ(ingest.Wait(50s), 3) << ingest.Stderr() << ingest.Stdout();
   const std::string summary = ingest.Stdout();
   EXPECT_EQ(SummaryFigure(summary, "streams"), 2) << summary;
