@@ -139,17 +139,19 @@ inline void report_callback_exception(const char *callback) noexcept {
 }
 
 /** Gives the library a heap copy of `callable` as user_data, with the deleter it calls once it
- *  can no longer call back; `set` is the zb_config_set_* function. */
+ *  can no longer call back; `set` is the zb_config_set_* function. From the call on, the
+ *  library owns the copy: on a valid config it runs the deleter exactly once, even when the
+ *  call fails for want of memory, so the wrapper must not free it again; and the only other
+ *  failure, a NULL config, is answered here before the copy is made. */
 template <class Callable, class CFunction, class Setter>
 void register_callback(zb_config *config, Callable callable, CFunction trampoline, Setter set) {
-  auto holder = std::make_unique<Callable>(std::move(callable));
+  if (config == nullptr) throw Error(ZB_ERR_INVALID_ARG, "the Config was moved from", false, -1);
+  auto *holder = new Callable(std::move(callable));
   zb_error *err = nullptr;
   const Status status = set(
-      config, trampoline, holder.get(),
+      config, trampoline, holder,
       [](void *user_data) { delete static_cast<Callable *>(user_data); }, &err);
   check(status, err);
-  // The library owns it now, and frees it through the deleter.
-  holder.release();
 }
 
 /** Whether E is a one-byte element type: char, unsigned char, std::byte, uint8_t... */

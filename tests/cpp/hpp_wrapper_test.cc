@@ -162,6 +162,11 @@ TEST_F(HppWrapperTest, FailuresThrowErrorsWithTheirCodeAndGrpcStatus) {
   zerobus::Stream moved = std::move(stream);
   EXPECT_EQ(Thrown([&] { stream.flush(); }).code(), ZB_ERR_INVALID_ARG);
   EXPECT_EQ(moved.info().state, ZB_STREAM_CLOSED);
+  zerobus::Config config;
+  const zerobus::Config taken = std::move(config);
+  EXPECT_EQ(Thrown([&] { config.on_event([](const zerobus::Event &) {}); }).code(),
+            ZB_ERR_INVALID_ARG);
+  EXPECT_EQ(Thrown([&] { config.set("recovery.retries", 1); }).code(), ZB_ERR_INVALID_ARG);
 }
 
 TEST_F(HppWrapperTest, UnackedRecordsSurviveATimedOutCloseAndGoAgainThroughRecreate) {
