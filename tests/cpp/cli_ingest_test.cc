@@ -327,7 +327,7 @@ TEST(Cli, IngestPrintsPlainProgressLinesOnAPipe) {
 }
 
 TEST(Cli, EverySubcommandHasHelpWithOptionsAndExamples) {
-  for (const char *command : {"ingest", "serve", "rows", "schema"}) {
+  for (const char *command : {"ingest", "serve", "rows", "schema", "bench"}) {
     Child help({ZEROBUS_CLI, command, "--help"});
     ASSERT_EQ(help.Wait(10s), 0) << command;
     const std::string text = help.Stdout();
