@@ -26,6 +26,10 @@ int main(void) {
   printf(
       "Timeouts of `zb_stream_flush()`, `zb_stream_wait_for_offset()` and `zb_stream_close()`\n");
   printf("are arguments of each call. Callbacks are set with `zb_config_set_event_callback()`,\n");
-  printf("`zb_config_set_wakeup()` and `zb_config_set_headers_provider()`.\n");
+  printf(
+      "`zb_config_set_wakeup()`, `zb_config_set_headers_provider()` (read by "
+      "`zb_stream_new()`),\n");
+  printf("`zb_config_set_log_callback()` and `zb_config_set_stats_callback()` (read by\n");
+  printf("`zb_sdk_new()`; docs/STATISTICS.md describes the statistics).\n");
   return 0;
 }

@@ -309,6 +309,70 @@ ZB_API zb_status zb_config_set_wakeup(zb_config *cfg, zb_wakeup_cb cb, void *use
                                       zb_free_cb free_user_data, zb_error **err);
 
 /* ----------------------------------------------------------------------------------------- */
+/* Logging                                                                                   */
+/* ----------------------------------------------------------------------------------------- */
+
+/** The severity of a log message. Levels are never renumbered; new ones are only appended,
+ *  each more detailed than the last. */
+typedef int32_t zb_log_level;
+/** A stream or a connection attempt failed for good. */
+#define ZB_LOG_ERROR 1
+/** Something went wrong that the library works around: a connection that ended in error, a
+ *  failed connection attempt that will be retried, a close that timed out. */
+#define ZB_LOG_WARN 2
+/** What a production log wants: streams opened and closed, recoveries, close signals, OAuth
+ *  tokens obtained. */
+#define ZB_LOG_INFO 3
+/** Details for troubleshooting: every connection attempt, kept tokens. */
+#define ZB_LOG_DEBUG 4
+
+/** The level's name as the log.level option spells it ("error", "warn", "info", "debug"), a
+ *  static string, or NULL for a level this version of the library does not know. Levels are
+ *  contiguous from ZB_LOG_ERROR, so a binding can enumerate them by counting up until NULL.
+ *  Thread-safe. */
+ZB_API const char *zb_log_level_name(zb_log_level level);
+
+/** Receives the library's log messages: those of an SDK and of every stream created from it,
+ *  at the log.level of the SDK's config or more severe.
+ *
+ *  Threads: it runs on the thread whose work the message reports, which is the caller of
+ *  zb_sdk_new(), zb_stream_new(), zb_stream_new_from_schema(), zb_stream_recreate(),
+ *  zb_stream_close() or zb_stream_destroy(), or a library-owned thread of the stream
+ *  (connections ending, reconnections, failures). It never runs on a gRPC thread, inside an
+ *  ingest call, or while the library holds a lock. Messages of different streams may come from
+ *  different threads at once: the callback must be thread-safe. It may call zb_* functions,
+ *  except that it must not close or destroy a stream, nor destroy the SDK (the thread it runs
+ *  on may be the one such a call waits for). It should return quickly: a reconnection waits
+ *  for it.
+ *
+ *  Messages never contain a secret: no auth.token, auth.client.secret, OAuth token, header
+ *  value of a headers provider, nor the password of a proxy.
+ *  @param level the message's level, ZB_LOG_ERROR .. ZB_LOG_DEBUG.
+ *  @param component the part of the library speaking, a static string: "sdk", "stream",
+ *  "connection", "recovery" or "auth" (more may be added).
+ *  @param message one line of UTF-8 without a trailing newline, starting with the table's name
+ *  for a stream's messages; valid during the call only.
+ *  @param user_data as registered. */
+typedef void (*zb_log_cb)(zb_log_level level, const char *component, const char *message,
+                          void *user_data);
+
+/** Registers the log callback of SDKs created from this config, replacing an earlier one.
+ *  zb_sdk_new() reads it with log.level; the SDK's streams log through it, whatever the config
+ *  they were created with (zb_stream_new() ignores it). Without a callback the library logs
+ *  nothing anywhere: it never writes to stdout, stderr or syslog.
+ *  @param cfg the config.
+ *  @param cb the callback, or NULL to remove it (a free_user_data given with NULL runs at once).
+ *  @param user_data handed to every call of `cb`.
+ *  @param free_user_data may be NULL; runs exactly once, when nothing holds the registration
+ *  any more: the config (zb_config_destroy(), a later zb_config_set_log_callback()), the SDK and
+ *  every stream of the SDK have been destroyed. The callback does not run after that, nor after
+ *  the zb_stream_destroy() of a stream it would report on has returned.
+ *  @param err receives the error on failure; may be NULL.
+ *  @return ZB_OK; ZB_ERR_INVALID_ARG if `cfg` is NULL. */
+ZB_API zb_status zb_config_set_log_callback(zb_config *cfg, zb_log_cb cb, void *user_data,
+                                            zb_free_cb free_user_data, zb_error **err);
+
+/* ----------------------------------------------------------------------------------------- */
 /* SDK: one endpoint, one shared connection                                                  */
 /* ----------------------------------------------------------------------------------------- */
 
@@ -586,6 +650,70 @@ ZB_API zb_status zb_records_get(const zb_records *records, size_t index, const v
 /** Frees a record list and every pointer zb_records_get() returned from it. NULL is
  *  ignored. */
 ZB_API void zb_records_free(zb_records *records);
+
+/* ----------------------------------------------------------------------------------------- */
+/* Statistics                                                                                */
+/* ----------------------------------------------------------------------------------------- */
+
+/** Statistics are JSON objects, documented field by field in docs/STATISTICS.md. The SDK's
+ *  object holds "ts_us" (when it was taken, microseconds since the Unix epoch), "version",
+ *  "endpoint" and "streams": one object per live stream, in the order they opened, as
+ *  zb_stream_stats_json() gives it: "ts_us", "table", "record_type", "state" ("open",
+ *  "recovering", "paused", "failed", "closed"), "server_stream_id", "offsets" ("issued", "sent",
+ *  "acked"), "in_flight" ("records", "bytes"), "recoveries", "records_replayed", "errors"
+ *  ("count", "last": null or "code", "name", "grpc_status", "retryable", "message"), "wire"
+ *  ("requests", "records", "bytes", "acks") and "ack_latency_us" ("count", "min", "max", "mean",
+ *  "p50", "p99", "p99_9": microseconds from a request's write to the ack that covered it, since
+ *  the stream opened). Counters only grow; fields are only added, never renamed or removed.
+ *  Taking statistics costs no more than zb_stream_get_info() per stream. */
+
+/** Receives an SDK's statistics every statistics.interval.ms, on a thread the library owns for
+ *  that SDK (one call at a time, never on a gRPC thread, never while the library holds a
+ *  lock). It may call any zb_* function; zb_sdk_destroy() of its own SDK takes effect once the
+ *  callback returns. It should return within the interval: reports it overruns are skipped.
+ *  @param sdk the SDK reported on; borrowed.
+ *  @param json the statistics, as zb_sdk_stats_json() gives them, NUL-terminated; valid during
+ *  the call only.
+ *  @param len the length of `json`, NUL not included.
+ *  @param user_data as registered. */
+typedef void (*zb_stats_cb)(zb_sdk *sdk, const char *json, size_t len, void *user_data);
+
+/** Registers the statistics callback of SDKs created from this config, replacing an earlier
+ *  one. zb_sdk_new() reads it with statistics.interval.ms: with an interval of 0 (the default)
+ *  the callback is never called.
+ *  @param cfg the config.
+ *  @param cb the callback, or NULL to remove it (a free_user_data given with NULL runs at once).
+ *  @param user_data handed to every call of `cb`.
+ *  @param free_user_data may be NULL; runs exactly once, when nothing holds the registration
+ *  any more: the config, and every SDK created with it that calls it (one with an interval),
+ *  have been destroyed.
+ *  @param err receives the error on failure; may be NULL.
+ *  @return ZB_OK; ZB_ERR_INVALID_ARG if `cfg` is NULL. */
+ZB_API zb_status zb_config_set_stats_callback(zb_config *cfg, zb_stats_cb cb, void *user_data,
+                                              zb_free_cb free_user_data, zb_error **err);
+
+/** The statistics of the SDK and of every live stream created from it, as JSON. Thread-safe.
+ *  @param sdk the SDK.
+ *  @param json_out receives a new NUL-terminated string, owned by the caller (zb_string_free()).
+ *  @param len_out receives its length, NUL not included; may be NULL.
+ *  @param err receives the error on failure; may be NULL.
+ *  @return ZB_OK; ZB_ERR_INVALID_ARG if `sdk` or `json_out` is NULL; ZB_ERR_NO_MEMORY. */
+ZB_API zb_status zb_sdk_stats_json(zb_sdk *sdk, char **json_out, size_t *len_out, zb_error **err);
+
+/** The statistics of one stream, as JSON: the object that zb_sdk_stats_json() lists for it.
+ *  Thread-safe, like every function on a stream but zb_stream_destroy().
+ *  @param stream the stream.
+ *  @param json_out receives a new NUL-terminated string, owned by the caller (zb_string_free()).
+ *  @param len_out receives its length, NUL not included; may be NULL.
+ *  @param err receives the error on failure; may be NULL.
+ *  @return ZB_OK; ZB_ERR_INVALID_ARG if `stream` or `json_out` is NULL; ZB_ERR_NO_MEMORY. */
+ZB_API zb_status zb_stream_stats_json(zb_stream *stream, char **json_out, size_t *len_out,
+                                      zb_error **err);
+
+/** Frees a string the library allocated for the caller (zb_sdk_stats_json(),
+ *  zb_stream_stats_json()). NULL is ignored.
+ *  @param str the string. */
+ZB_API void zb_string_free(char *str);
 
 #ifdef __cplusplus
 } /* extern "C" */

@@ -5,6 +5,8 @@
 
 #include <zerobus/zerobus.h>
 
+#include <cstdlib>
+#include <cstring>
 #include <exception>
 #include <new>
 #include <string>
@@ -30,6 +32,17 @@ inline zb_status Report(const Status &status, zb_error **err) noexcept {
     }
   }
   return status.code();
+}
+
+// Copies `text` into a new malloc'd, NUL-terminated string for the caller, who frees it with
+// zb_string_free(); `*len_out` (unless NULL) receives its length.
+inline Status HandOutString(const std::string &text, char **out, size_t *len_out) {
+  char *copy = static_cast<char *>(std::malloc(text.size() + 1));
+  if (!copy) throw std::bad_alloc();
+  std::memcpy(copy, text.c_str(), text.size() + 1);
+  *out = copy;
+  if (len_out) *len_out = text.size();
+  return Status::Ok();
 }
 
 // Runs `body` (returning a Status) so that nothing unwinds into the caller.

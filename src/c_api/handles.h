@@ -7,6 +7,7 @@
 #include "config.h"
 #include "record_schema.h"
 #include "sdk.h"
+#include "stats.h"
 
 struct zb_config {
   zerobus::Config config;
@@ -14,6 +15,8 @@ struct zb_config {
 
 struct zb_sdk {
   std::shared_ptr<zerobus::Sdk> impl;
+  // The statistics callback's thread, when there is one; declared last so that it stops first.
+  std::unique_ptr<zerobus::StatsReporter> stats_reporter;
 };
 
 struct zb_schema {

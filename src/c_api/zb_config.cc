@@ -6,6 +6,7 @@
 #include "config.h"
 #include "guard.h"
 #include "handles.h"
+#include "log.h"
 
 using zerobus::Status;
 using zerobus::c_api::Guard;
@@ -110,6 +111,30 @@ ZB_API zb_status zb_config_set_event_callback(zb_config *cfg, zb_event_cb cb, vo
         Register<zerobus::Registration<zb_event_cb>>(cb, user_data, free_user_data));
     return Status::Ok();
   });
+}
+
+ZB_API zb_status zb_config_set_log_callback(zb_config *cfg, zb_log_cb cb, void *user_data,
+                                            zb_free_cb free_user_data, zb_error **err) {
+  return Guard(err, [&] {
+    if (!cfg) return NullArgument("cfg");
+    cfg->config.set_log_callback(
+        Register<zerobus::Registration<zb_log_cb>>(cb, user_data, free_user_data));
+    return Status::Ok();
+  });
+}
+
+ZB_API zb_status zb_config_set_stats_callback(zb_config *cfg, zb_stats_cb cb, void *user_data,
+                                              zb_free_cb free_user_data, zb_error **err) {
+  return Guard(err, [&] {
+    if (!cfg) return NullArgument("cfg");
+    cfg->config.set_stats_callback(
+        Register<zerobus::Registration<zb_stats_cb>>(cb, user_data, free_user_data));
+    return Status::Ok();
+  });
+}
+
+ZB_API const char *zb_log_level_name(zb_log_level level) {
+  return zerobus::LogLevelName(level);
 }
 
 ZB_API zb_status zb_config_set_wakeup(zb_config *cfg, zb_wakeup_cb cb, void *user_data,

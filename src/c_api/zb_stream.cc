@@ -238,6 +238,21 @@ ZB_API zb_status zb_stream_get_info(zb_stream *stream, zb_stream_info *out, zb_e
   });
 }
 
+ZB_API zb_status zb_stream_stats_json(zb_stream *stream, char **json_out, size_t *len_out,
+                                      zb_error **err) {
+  return Guard(err, [&] {
+    if (!stream) return NullArgument("stream");
+    if (!json_out) return NullArgument("json_out");
+    zerobus::StreamStats stats;
+    stream->impl->Snapshot(&stats);
+    return zerobus::c_api::HandOutString(zerobus::StreamStatsJson(stats), json_out, len_out);
+  });
+}
+
+ZB_API void zb_string_free(char *str) {
+  std::free(str);
+}
+
 ZB_API zb_status zb_stream_recreate(zb_stream *stream, zb_stream **out, zb_error **err) {
   return Guard(err, [&] {
     if (!stream) return NullArgument("stream");

@@ -33,6 +33,8 @@ class Registration {
 // Configs and streams share registrations; whichever drops the last reference frees them.
 using EventCallbackRef = std::shared_ptr<const Registration<zb_event_cb>>;
 using WakeupRef = std::shared_ptr<const Registration<zb_wakeup_cb>>;
+using LogCallbackRef = std::shared_ptr<const Registration<zb_log_cb>>;
+using StatsCallbackRef = std::shared_ptr<const Registration<zb_stats_cb>>;
 
 // A headers provider also serializes its calls: several streams may reconnect at once.
 class HeadersProvider : public Registration<zb_headers_cb> {

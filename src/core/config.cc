@@ -8,6 +8,7 @@
 #include <variant>
 
 #include "endpoint.h"
+#include "log.h"
 #include "proxy.h"
 
 namespace zerobus {
@@ -37,6 +38,10 @@ struct StringOption {
   std::string Settings::*field;
   Text text;
 };
+// A level by name, as zb_log_level_name() spells it.
+struct LogLevelOption {
+  zb_log_level Settings::*field;
+};
 
 struct Property {
   const char *name;
@@ -44,7 +49,7 @@ struct Property {
   const char *range;
   const char *scope;
   const char *description;
-  std::variant<IntOption, BoolOption, StringOption> option;
+  std::variant<IntOption, BoolOption, StringOption, LogLevelOption> option;
 };
 
 // The one list of options: docs/CONFIGURATION.md is generated from it.
@@ -150,6 +155,17 @@ const Property kProperties[] = {
      "How long before its expiry an OAuth token is replaced by a new one (at most half its "
      "lifetime), so that a reconnection never presents a token about to expire.",
      IntOption{&Settings::token_refresh_margin_ms, 0, kMaxInt32}},
+    {"log.level", "info", "error, warn, info, debug", "sdk",
+     "The most detailed messages handed to the log callback (zb_config_set_log_callback()) of "
+     "the SDK and its streams: error (failures of streams and connection attempts), warn (also "
+     "connections that ended in error, timed-out closes), info (also streams opened and closed, "
+     "recoveries, close signals, OAuth tokens obtained), debug (also each reconnection's "
+     "details). Without a log callback the library logs nothing anywhere, whatever the level.",
+     LogLevelOption{&Settings::log_level}},
+    {"statistics.interval.ms", "0", "0 .. 86400000", "sdk",
+     "How often the statistics callback (zb_config_set_stats_callback()) receives the SDK's "
+     "statistics JSON (docs/STATISTICS.md); 0 never calls it.",
+     IntOption{&Settings::statistics_interval_ms, 0, 86400000}},
 };
 
 const Property *FindProperty(std::string_view key) {
@@ -232,6 +248,9 @@ bool Assign(const Property &property, std::string_view value, Settings *settings
     }
     return true;
   }
+  if (const auto *option = std::get_if<LogLevelOption>(&property.option)) {
+    return ParseLogLevel(value, &(settings->*option->field));
+  }
   const auto &option = std::get<StringOption>(property.option);
   *why = CheckText(option.text, value);
   if (!why->empty()) return false;
@@ -275,6 +294,8 @@ Status Config::Get(std::string_view key, std::string *value) const {
     *value = std::to_string(settings_.*int_option->field);
   } else if (const auto *bool_option = std::get_if<BoolOption>(&property->option)) {
     *value = settings_.*bool_option->field ? "true" : "false";
+  } else if (const auto *level_option = std::get_if<LogLevelOption>(&property->option)) {
+    *value = LogLevelName(settings_.*level_option->field);
   } else {
     const auto &string_option = std::get<StringOption>(property->option);
     const std::string &text = settings_.*string_option.field;

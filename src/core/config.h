@@ -40,6 +40,8 @@ struct Settings {
   std::string client_id;
   std::string client_secret;
   int64_t token_refresh_margin_ms;
+  zb_log_level log_level;
+  int64_t statistics_interval_ms;
 };
 
 class Config {
@@ -57,9 +59,13 @@ class Config {
   }
   void set_event_callback(EventCallbackRef callback) { event_callback_ = std::move(callback); }
   void set_wakeup(WakeupRef wakeup) { wakeup_ = std::move(wakeup); }
+  void set_log_callback(LogCallbackRef callback) { log_callback_ = std::move(callback); }
+  void set_stats_callback(StatsCallbackRef callback) { stats_callback_ = std::move(callback); }
   const HeadersProviderRef &headers_provider() const { return headers_provider_; }
   const EventCallbackRef &event_callback() const { return event_callback_; }
   const WakeupRef &wakeup() const { return wakeup_; }
+  const LogCallbackRef &log_callback() const { return log_callback_; }
+  const StatsCallbackRef &stats_callback() const { return stats_callback_; }
 
   // The `index`-th property, for zb_config_describe(); false past the last.
   static bool Describe(size_t index, zb_config_property *out);
@@ -69,6 +75,8 @@ class Config {
   HeadersProviderRef headers_provider_;
   EventCallbackRef event_callback_;
   WakeupRef wakeup_;
+  LogCallbackRef log_callback_;
+  StatsCallbackRef stats_callback_;
 };
 
 }  // namespace zerobus

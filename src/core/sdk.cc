@@ -42,9 +42,11 @@ const char *Sdk::DefaultEnvironment(const char *name) {
   return std::getenv(name);
 }
 
-Status Sdk::Create(std::string_view endpoint_text, const Settings &settings,
-                   std::shared_ptr<Sdk> *out, const Environment &env) {
+Status Sdk::Create(std::string_view endpoint_text, const Config &config, std::shared_ptr<Sdk> *out,
+                   const Environment &env) {
+  const Settings &settings = config.settings();
   std::shared_ptr<Sdk> sdk(new Sdk());
+  sdk->logger_ = Logger(config.log_callback(), settings.log_level);
   Status status = ResolveEndpoint(endpoint_text, "endpoint", settings.plaintext, &sdk->endpoint_);
   if (!status.ok()) return status;
   std::string grpc_proxy;
@@ -96,8 +98,18 @@ Status Sdk::Create(std::string_view endpoint_text, const Settings &settings,
     sdk->credentials_ = grpc::InsecureChannelCredentials();
   }
   sdk->channel_ = grpc::CreateCustomChannel(sdk->endpoint_.target(), sdk->credentials_, args);
+  sdk->logger_.Log(ZB_LOG_INFO, "sdk", [&] {
+    return "SDK for " + sdk->endpoint_.target() +
+           (sdk->endpoint_.tls ? " over TLS" : " in plaintext") +
+           (grpc_proxy.empty() ? "" : " through the proxy " + RedactProxy(grpc_proxy)) +
+           (sdk->workspace_url_.empty() ? "" : ", workspace " + sdk->workspace_url_);
+  });
   *out = std::move(sdk);
   return Status::Ok();
+}
+
+std::string Sdk::StatsJson() const {
+  return SdkStatsJson(endpoint_.target(), streams_.Snapshot());
 }
 
 std::shared_ptr<grpc::Channel> Sdk::NewChannel() const {

@@ -1,5 +1,6 @@
-// An endpoint, how to reach it (TLS, proxy, channel settings), and the one gRPC channel that
-// its streams share unless they ask for their own.
+// An endpoint, how to reach it (TLS, proxy, channel settings), the one gRPC channel that its
+// streams share unless they ask for their own, the log they all write to, and the list of
+// them that statistics report.
 #ifndef ZEROBUS_CORE_SDK_H
 #define ZEROBUS_CORE_SDK_H
 
@@ -14,7 +15,9 @@
 #include "config.h"
 #include "endpoint.h"
 #include "http_client.h"
+#include "log.h"
 #include "proxy.h"
+#include "stats.h"
 #include "status.h"
 
 namespace zerobus {
@@ -25,8 +28,9 @@ class Sdk {
   // environment variables. ZB_ERR_INVALID_TARGET for a malformed or contradictory endpoint,
   // workspace URL or proxy; ZB_ERR_INVALID_VALUE when tls.ca.file cannot be read or holds no
   // certificate.
-  static Status Create(std::string_view endpoint, const Settings &settings,
-                       std::shared_ptr<Sdk> *out, const Environment &env = DefaultEnvironment);
+  // The log callback and log.level come from `config` with the other SDK options.
+  static Status Create(std::string_view endpoint, const Config &config, std::shared_ptr<Sdk> *out,
+                       const Environment &env = DefaultEnvironment);
 
   const Endpoint &endpoint() const { return endpoint_; }
   // The channel streams share.
@@ -40,6 +44,13 @@ class Sdk {
   // How to reach the workspace: the same trust as the channel, and its proxy.
   const HttpTransport &workspace_transport() const { return workspace_transport_; }
 
+  // Where the SDK and its streams log.
+  const Logger &logger() const { return logger_; }
+  // The live streams; each adds and removes itself. Thread-safe.
+  StreamRegistry &streams() const { return streams_; }
+  // zb_sdk_stats_json(). Thread-safe.
+  std::string StatsJson() const;
+
   static const char *DefaultEnvironment(const char *name);
 
  private:
@@ -51,6 +62,8 @@ class Sdk {
   std::shared_ptr<grpc::Channel> channel_;
   std::string workspace_url_;
   HttpTransport workspace_transport_;
+  Logger logger_;
+  mutable StreamRegistry streams_;
 };
 
 }  // namespace zerobus

@@ -68,9 +68,23 @@ Status Stream::Open(std::shared_ptr<Sdk> sdk, std::string table_name, bool json,
                                             std::move(descriptor), config, handle,
                                             std::move(tokens)));
   Status connected = stream->Connect(/*renew_token=*/false);
-  if (!connected.ok()) return connected;
+  if (!connected.ok()) {
+    stream->Log(ZB_LOG_ERROR, "stream",
+                [&] { return "opening the stream failed: " + DescribeForLog(connected); });
+    return connected;
+  }
   Stream *raw = stream.get();
   stream->supervisor_ = std::thread([raw] { raw->Supervise(); });
+  stream->sdk_->streams().Add(raw);
+  std::string server_stream_id;
+  {
+    std::lock_guard<std::mutex> lock(stream->mu_);
+    server_stream_id = stream->server_stream_id_;
+  }
+  stream->Log(ZB_LOG_INFO, "stream", [&] {
+    return std::string("stream of ") + (stream->json_ ? "JSON" : "protobuf") +
+           " records opened (server stream id " + server_stream_id + ")";
+  });
   *out = std::move(stream);
   return Status::Ok();
 }
@@ -93,6 +107,7 @@ Stream::Stream(std::shared_ptr<Sdk> sdk, std::string table_name, bool json, std:
       events_(handle, config_.event_callback(), config_.wakeup()) {}
 
 Stream::~Stream() {
+  sdk_->streams().Remove(this);
   Shutdown();
 }
 
@@ -197,18 +212,33 @@ Status Stream::Flush(int32_t timeout_ms) {
 }
 
 Status Stream::Close(int32_t timeout_ms) {
-  Status result = CloseOnce(timeout_ms);
+  bool first = false;
+  Status result = CloseOnce(timeout_ms, &first);
+  // A failed stream logged its failure when it failed.
+  if (first && result.ok()) {
+    uint64_t acked;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      acked = window_.acked_count();
+    }
+    Log(ZB_LOG_INFO, "stream", [&] {
+      return "stream closed with all of its " + Plural(acked, "record") + " acknowledged";
+    });
+  } else if (first && result.code() == ZB_ERR_TIMEOUT) {
+    Log(ZB_LOG_WARN, "stream", [&] { return result.message(); });
+  }
   // Outside close_mu_: the callback being waited for may itself be closing the stream.
   if (!events_.OnDispatcherThread()) events_.WaitDelivered();
   return result;
 }
 
-Status Stream::CloseOnce(int32_t timeout_ms) {
+Status Stream::CloseOnce(int32_t timeout_ms, bool *first) {
   std::lock_guard<std::mutex> serial(close_mu_);
   Status result;
   {
     std::unique_lock<std::mutex> lock(mu_);
     if (close_done_) return close_result_;
+    *first = true;
     if (state_ == State::kOpen) state_ = State::kClosing;
     room_.notify_all();
     WaitLocked(lock, changed_, timeout_ms,
@@ -263,15 +293,19 @@ std::chrono::milliseconds Stream::Backoff(int64_t attempt) {
   return std::chrono::milliseconds(base - spread + random);
 }
 
+zb_stream_state Stream::PublicStateLocked() const {
+  return state_ == State::kFailed   ? ZB_STREAM_FAILED
+         : state_ == State::kClosed ? ZB_STREAM_CLOSED
+         : paused_                  ? ZB_STREAM_PAUSED
+         : connection_ready_        ? ZB_STREAM_OPEN
+                                    : ZB_STREAM_RECOVERING;
+}
+
 void Stream::GetInfo(zb_stream_info *out) const {
   zb_stream_info info = ZB_STREAM_INFO_INIT;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    info.state = state_ == State::kFailed   ? ZB_STREAM_FAILED
-                 : state_ == State::kClosed ? ZB_STREAM_CLOSED
-                 : paused_                  ? ZB_STREAM_PAUSED
-                 : connection_ready_        ? ZB_STREAM_OPEN
-                                            : ZB_STREAM_RECOVERING;
+    info.state = PublicStateLocked();
     info.records_accepted = window_.next_offset();
     info.records_acked = window_.acked_count();
     info.records_in_flight = window_.records();
@@ -283,6 +317,26 @@ void Stream::GetInfo(zb_stream_info *out) const {
   const size_t size = std::min<size_t>(out->struct_size, sizeof info);
   info.struct_size = static_cast<uint32_t>(size);
   std::memcpy(out, &info, size);
+}
+
+void Stream::Snapshot(StreamStats *out) const {
+  out->taken_at = std::chrono::system_clock::now();
+  out->table = table_name_;
+  out->json = json_;
+  std::lock_guard<std::mutex> lock(mu_);
+  out->state = PublicStateLocked();
+  out->server_stream_id = server_stream_id_;
+  out->offsets_issued = window_.next_offset();
+  out->offsets_sent = window_.sent_watermark();
+  out->offsets_acked = window_.acked_count();
+  out->records_in_flight = window_.records();
+  out->bytes_in_flight = window_.bytes();
+  out->recoveries = recoveries_;
+  out->records_replayed = records_replayed_;
+  out->errors = errors_;
+  out->last_error = last_error_;
+  out->wire = window_.wire_counters();
+  out->ack_latency = window_.ack_latency();
 }
 
 Status Stream::Recreate(zb_stream *handle, std::unique_ptr<Stream> *out) const {
@@ -314,23 +368,41 @@ Status Stream::Recreate(zb_stream *handle, std::unique_ptr<Stream> *out) const {
 
 Status Stream::Connect(bool renew_token) {
   const int64_t attempts = settings_.recovery ? settings_.recovery_retries + 1 : 1;
-  Status last;
-  for (int64_t attempt = 0; attempt < attempts; ++attempt) {
-    if (attempt > 0) {
-      const std::chrono::milliseconds delay = Backoff(attempt);
-      std::unique_lock<std::mutex> lock(mu_);
-      if (changed_.wait_for(lock, delay, [&] { return stopping_; })) {
-        return Status(ZB_ERR_CLOSED, "the stream was closed while reconnecting");
-      }
-    }
+  for (int64_t attempt = 1;; ++attempt) {
     bool kept_token = false;
-    last = ConnectOnce(renew_token, &kept_token);
-    if (last.ok()) return last;
+    const Status failed = ConnectOnce(renew_token, &kept_token);
+    if (failed.ok()) return failed;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (stopping_) return failed;
+      NoteErrorLocked(failed);
+    }
     // A kept token that the server refused is replaced once; a new one it refuses is final.
-    renew_token = kept_token && RenewsToken(last);
-    if (!last.retryable() && !renew_token) return last;
+    renew_token = kept_token && RenewsToken(failed);
+    const bool again = attempt < attempts && (failed.retryable() || renew_token);
+    const std::chrono::milliseconds delay = again ? Backoff(attempt) : std::chrono::milliseconds(0);
+    // A refused token is a matter of authentication, though the refusal came over gRPC.
+    const bool auth = failed.code() == ZB_ERR_AUTH || renew_token;
+    Log(ZB_LOG_WARN, auth ? "auth" : "connection", [&] {
+      std::string text = "connection attempt " + std::to_string(attempt) + " of " +
+                         std::to_string(attempts) + " failed: " + DescribeForLog(failed);
+      if (again) {
+        text += "; next attempt in " + std::to_string(delay.count()) + " ms";
+        if (renew_token) text += " with a new OAuth token";
+      }
+      return text;
+    });
+    if (!again) return failed;
+    std::unique_lock<std::mutex> lock(mu_);
+    if (changed_.wait_for(lock, delay, [&] { return stopping_; })) {
+      return Status(ZB_ERR_CLOSED, "the stream was closed while reconnecting");
+    }
   }
-  return last;
+}
+
+void Stream::NoteErrorLocked(const Status &error) {
+  ++errors_;
+  last_error_ = error;
 }
 
 bool Stream::RenewsToken(const Status &why) const {
@@ -342,11 +414,23 @@ Status Stream::ConnectOnce(bool renew_token, bool *kept_token) {
       Clock::now() + std::chrono::milliseconds(settings_.recovery_timeout_ms);
   *kept_token = false;
   std::string bearer = settings_.auth_token;
+  Log(ZB_LOG_DEBUG, "connection", [&] { return "connecting to " + sdk_->endpoint().target(); });
   if (tokens_) {
     bool fetched = false;
+    // A failure is logged by Connect(), as the attempt's.
     Status got = tokens_->Get(renew_token, &bearer, &fetched);
     if (!got.ok()) return got;
     *kept_token = !fetched;
+    if (fetched) {
+      Log(ZB_LOG_INFO, "auth", [&] {
+        return std::string(renew_token
+                               ? "obtained a new OAuth token, as the server refused the last"
+                               : "obtained an OAuth token") +
+               " (from " + sdk_->workspace_url() + "/oidc/v1/token)";
+      });
+    } else {
+      Log(ZB_LOG_DEBUG, "auth", [] { return "presenting the OAuth token obtained earlier"; });
+    }
   }
   zb_headers headers;
   Status collected = CollectHeaders(config_.headers_provider(), bearer, table_name_, &headers);
@@ -359,6 +443,7 @@ Status Stream::ConnectOnce(bool renew_token, bool *kept_token) {
     if (stopping_) return Status(ZB_ERR_CLOSED, "the stream was closed");
     records_replayed_ += window_.Rewind();
     paused_ = false;
+    pause_logged_ = false;
     previous = std::move(connection_);
     connection_ = connection;
     connection_ready_ = false;
@@ -430,6 +515,7 @@ Status Stream::OnResponse(Connection *connection, const wire::Response &response
                         true);
         }
         connection_ready_ = true;
+        server_stream_id_ = response.stream_id;
         // Counted here, before the first ack on the new connection can end a flush.
         if (ever_connected_) ++recoveries_;
         ever_connected_ = true;
@@ -459,6 +545,7 @@ Status Stream::OnResponse(Connection *connection, const wire::Response &response
         // call then fails the stream.
         if (settings_.recovery && !paused_) {
           paused_ = true;
+          close_signal_ms_ = response.close_after_ms;
           pause_deadline_ = Clock::now() + PauseFor(response.close_after_ms);
           changed_.notify_all();
         }
@@ -510,17 +597,61 @@ void Stream::Supervise() {
         changed_.wait(lock, [&] { return stopping_; });
         break;
       }
-      Status why = connection_outcome_;
-      const bool renew_token = RenewsToken(why);
-      if (settings_.recovery && (why.retryable() || renew_token)) {
+      const Status ended = connection_outcome_;
+      // Reconnecting after a close signal is the protocol at work, not an error.
+      const bool planned = paused_;
+      if (!planned) NoteErrorLocked(ended);
+      const bool renew_token = RenewsToken(ended);
+      const bool retry = settings_.recovery && (ended.retryable() || renew_token);
+      const uint64_t replayed_before = records_replayed_;
+      lock.unlock();
+      Log(planned ? ZB_LOG_INFO : ZB_LOG_WARN, "connection", [&] {
+        return std::string(planned ? "the connection ended after the server's close signal: "
+                                   : "the connection ended: ") +
+               DescribeForLog(ended) + (retry ? "; reconnecting" : "");
+      });
+      Status why = ended;
+      if (retry) why = Connect(renew_token);
+      lock.lock();
+      if (why.ok()) {
+        const uint64_t replayed = records_replayed_ - replayed_before;
+        const uint64_t recoveries = recoveries_;
         lock.unlock();
-        Status reconnected = Connect(renew_token);
+        // Logged even when a close has begun meanwhile: the recovery did happen.
+        Log(ZB_LOG_INFO, "recovery", [&] {
+          return "recovered on a new connection (recovery " + std::to_string(recoveries) + "), " +
+                 Plural(replayed, "record") + " sent again";
+        });
         lock.lock();
-        if (reconnected.ok()) continue;
-        if (stopping_) continue;
-        why = reconnected;
+        continue;
       }
+      if (stopping_) continue;
+      const uint64_t first_unacked = window_.acked_count(), next = window_.next_offset();
       FailLocked(why);
+      lock.unlock();
+      Log(ZB_LOG_ERROR, "stream", [&] {
+        std::string text = "the stream failed: " + DescribeForLog(why);
+        if (next > first_unacked) {
+          text += "; " + Plural(next - first_unacked, "record") + " not acknowledged (offsets " +
+                  std::to_string(first_unacked) + ".." + std::to_string(next - 1) +
+                  ") stay retrievable with zb_stream_unacked()";
+        }
+        return text;
+      });
+      lock.lock();
+      continue;
+    }
+    if (paused_ && !pause_logged_) {
+      pause_logged_ = true;
+      const int64_t announced_ms = close_signal_ms_;
+      const std::chrono::milliseconds wait = PauseFor(announced_ms);
+      lock.unlock();
+      Log(ZB_LOG_INFO, "recovery", [&] {
+        return "the server will end the call in " + std::to_string(announced_ms) +
+               " ms (close signal): sending paused until what was sent is acknowledged (at most " +
+               std::to_string(wait.count()) + " ms), then reconnecting";
+      });
+      lock.lock();
       continue;
     }
     // Whether to end the live connection now, and else when to look again.
@@ -576,9 +707,13 @@ void Stream::StopBackground() {
 }
 
 void Stream::Shutdown() {
+  bool unclosed = false;  // an open stream (not one that failed to open) being abandoned
+  uint64_t unacked = 0;
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (!close_done_) {
+      unclosed = ever_connected_;
+      unacked = window_.next_offset() - window_.acked_count();
       if (state_ != State::kFailed) state_ = State::kClosed;
       close_done_ = true;
       close_result_ = Status(ZB_ERR_CLOSED, "the stream was destroyed");
@@ -586,6 +721,12 @@ void Stream::Shutdown() {
   }
   StopBackground();
   events_.Stop();
+  if (unclosed) {
+    Log(unacked ? ZB_LOG_WARN : ZB_LOG_INFO, "stream", [&] {
+      return "stream destroyed without zb_stream_close(), " + Plural(unacked, "record") +
+             " not acknowledged";
+    });
+  }
 }
 
 }  // namespace zerobus

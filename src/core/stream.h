@@ -4,7 +4,8 @@
 // Threads: callers (ingest, waits, close), gRPC's threads (the connection's writes, acks and
 // end), the supervisor (reconnects, the ack timeout), and the event queue's dispatcher (user
 // callbacks). Everything mutable is guarded by mu_; no gRPC operation and no user code runs
-// while it is held.
+// while it is held. The log callback runs on callers' threads (open, close, destroy) and on the
+// supervisor (connections ending, recoveries, failures), never on gRPC's nor on ingest.
 #ifndef ZEROBUS_CORE_STREAM_H
 #define ZEROBUS_CORE_STREAM_H
 
@@ -22,14 +23,16 @@
 #include "config.h"
 #include "connection.h"
 #include "event_queue.h"
+#include "log.h"
 #include "oauth.h"
 #include "sdk.h"
+#include "stats.h"
 #include "status.h"
 #include "window.h"
 
 namespace zerobus {
 
-class Stream final : private ConnectionListener {
+class Stream final : private ConnectionListener, private StatsSource {
  public:
   using Clock = std::chrono::steady_clock;
 
@@ -57,6 +60,8 @@ class Stream final : private ConnectionListener {
               size_t *count);
   void CopyUnacked(std::vector<std::pair<uint64_t, std::string>> *out) const;
   void GetInfo(zb_stream_info *out) const;
+  // The stream's statistics (zb_stream_stats_json()).
+  void Snapshot(StreamStats *out) const override;
 
  private:
   enum class State { kOpen, kClosing, kClosed, kFailed };
@@ -75,8 +80,9 @@ class Stream final : private ConnectionListener {
   // The delay before connection attempt `attempt` (1 = the first retry): exponential, capped,
   // and randomized so that many clients do not reconnect in step.
   std::chrono::milliseconds Backoff(int64_t attempt);
-  // Close() but for delivering the events: once per stream, serialized.
-  Status CloseOnce(int32_t timeout_ms);
+  // Close() but for delivering the events: once per stream, serialized. `*first` tells whether
+  // this call did the closing.
+  Status CloseOnce(int32_t timeout_ms, bool *first);
   // Opens a connection and waits until the server accepts the stream; at most one connection
   // lives at a time. Retries as recovery.* says, and once more with a new OAuth token when the
   // server refused a kept one. `renew_token`: the first attempt requests a new token.
@@ -89,6 +95,16 @@ class Stream final : private ConnectionListener {
   SegmentPtr TakeWriteLocked(int64_t *wire_offset);
   // With mu_ held: the stream fails for good with `why`; error event for what is unacked.
   void FailLocked(const Status &why);
+  // With mu_ held: counts an error for the statistics.
+  void NoteErrorLocked(const Status &error);
+  // With mu_ held: the state as zb_stream_info and the statistics name it.
+  zb_stream_state PublicStateLocked() const;
+  // Logs `what` about this stream (prefixed with its table) when `level` is enabled; `what` is
+  // built only then. Never with mu_ held.
+  template <typename MakeMessage>
+  void Log(zb_log_level level, const char *component, MakeMessage what) const {
+    sdk_->logger().Log(level, component, [&] { return table_name_ + ": " + what(); });
+  }
   // Waits on `cv` until `done` or the deadline; false on timeout.
   template <typename Predicate>
   bool WaitLocked(std::unique_lock<std::mutex> &lock, std::condition_variable &cv,
@@ -129,10 +145,15 @@ class Stream final : private ConnectionListener {
   Clock::time_point last_response_;
   bool paused_ = false;  // the server sent CloseStreamSignal: drain, then reconnect
   Clock::time_point pause_deadline_;
+  int64_t close_signal_ms_ = 0;   // when the server said it would close the call
+  bool pause_logged_ = false;     // the supervisor has logged the close signal
+  std::string server_stream_id_;  // of the current or last connection
 
   bool ever_connected_ = false;
   uint64_t recoveries_ = 0;
   uint64_t records_replayed_ = 0;
+  uint64_t errors_ = 0;  // failed connection attempts and connections that ended in error
+  Status last_error_;
 
   std::mutex close_mu_;  // serializes zb_stream_close()
   std::minstd_rand jitter_;

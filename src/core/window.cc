@@ -83,7 +83,13 @@ SegmentPtr Window::TakeNextToSend(int64_t *wire_offset) {
     next_capacity_ = std::max(segments_.back()->size(), kMinSegmentCapacity);
   }
   *wire_offset = front_wire_offset_ + static_cast<int64_t>(sent_count_);
-  return segments_[sent_count_++];
+  Segment &segment = *segments_[sent_count_++];
+  segment.set_sent_at(std::chrono::steady_clock::now());
+  sent_watermark_ = std::max(sent_watermark_, segment.last_offset() + 1);
+  ++wire_counters_.requests_sent;
+  wire_counters_.records_sent += segment.record_count();
+  wire_counters_.bytes_sent += segment.size();
+  return segments_[sent_count_ - 1];
 }
 
 bool Window::Ack(int64_t wire_offset, AckedRange *acked, bool *released, Status *error) {
@@ -103,10 +109,14 @@ bool Window::Ack(int64_t wire_offset, AckedRange *acked, bool *released, Status 
                     true);
     return false;
   }
+  ++wire_counters_.acks_received;
   if (wire_offset == front_wire_offset_ - 1) return true;
   acked->first_offset = acked_count_;
+  const auto now = std::chrono::steady_clock::now();
   while (front_wire_offset_ <= wire_offset) {
     const Segment &done = *segments_.front();
+    ack_latency_.Record(
+        std::chrono::duration_cast<std::chrono::microseconds>(now - done.sent_at()).count());
     records_ -= done.record_count();
     bytes_ -= done.size();
     acked_count_ = done.last_offset() + 1;

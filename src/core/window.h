@@ -3,6 +3,7 @@
 #ifndef ZEROBUS_CORE_WINDOW_H
 #define ZEROBUS_CORE_WINDOW_H
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <deque>
@@ -12,6 +13,8 @@
 #include <string_view>
 #include <vector>
 
+#include "histogram.h"
+#include "stats.h"
 #include "status.h"
 
 namespace zerobus {
@@ -23,7 +26,8 @@ struct RecordView {
 };
 
 // The framed records of one request: their entries back to back, as the batch body of an
-// ingest_record_batch. Immutable once sealed; the sender shares it with gRPC without copying.
+// ingest_record_batch. Its bytes are immutable once sealed, and the sender shares them with
+// gRPC without copying; only the window's note of when it was last sent changes.
 class Segment {
  public:
   Segment(uint64_t first_offset, size_t capacity);
@@ -41,9 +45,13 @@ class Segment {
   // all are appended or, when memory runs out, none.
   void Append(const RecordView *records, size_t count, size_t framed_bytes);
 
+  std::chrono::steady_clock::time_point sent_at() const { return sent_at_; }
+  void set_sent_at(std::chrono::steady_clock::time_point at) { sent_at_ = at; }
+
  private:
   void Reserve(size_t bytes);
 
+  std::chrono::steady_clock::time_point sent_at_;
   uint64_t first_offset_;
   size_t record_count_ = 0;
   // malloc'd so that growth can use realloc, which moves large blocks by remapping pages.
@@ -67,8 +75,9 @@ struct AckedRange {
   uint64_t last_offset;  // the new watermark
 };
 
-// Offsets, framing, grouping into requests, wire offsets and acks. Not thread-safe: the stream
-// serializes every call under its own mutex.
+// Offsets, framing, grouping into requests, wire offsets and acks, with what they add up to
+// (WireCounters, the ack latency of each request). Not thread-safe: the stream serializes every
+// call under its own mutex.
 class Window {
  public:
   explicit Window(const WindowLimits &limits);
@@ -85,12 +94,14 @@ class Window {
   uint64_t Append(const RecordView *records, size_t count, size_t framed_bytes);
 
   // The next request to write on the current connection, sealing the open segment if that is
-  // next; nullptr when everything is sent. `wire_offset` receives its offset_id.
+  // next; nullptr when everything is sent. `wire_offset` receives its offset_id. The request
+  // counts as sent, and its ack latency runs, from now.
   SegmentPtr TakeNextToSend(int64_t *wire_offset);
 
-  // Applies a cumulative server ack for `wire_offset` on the current connection. Returns false
-  // and sets `error` when the ack goes backwards or covers requests never sent; `acked` is
-  // empty (released == false) when it repeats an earlier ack.
+  // Applies a cumulative server ack for `wire_offset` on the current connection, recording the
+  // latency of each request it releases. Returns false and sets `error` when the ack goes
+  // backwards or covers requests never sent; `acked` is empty (released == false) when it
+  // repeats an earlier ack.
   bool Ack(int64_t wire_offset, AckedRange *acked, bool *released, Status *error);
 
   // A new connection: every sent, unacknowledged request goes out again, in order, with wire
@@ -105,6 +116,11 @@ class Window {
   bool has_unacked_sent() const { return sent_count_ > 0; }
   size_t records() const { return records_; }
   size_t bytes() const { return bytes_; }
+  // Every offset below this was sent at least once.
+  uint64_t sent_watermark() const { return sent_watermark_; }
+  const WireCounters &wire_counters() const { return wire_counters_; }
+  // From each request's (last) write to the ack that released it.
+  const LatencyHistogram &ack_latency() const { return ack_latency_; }
 
   // Calls visit(request, offset, record) for every unacknowledged record in offset order;
   // `request` numbers the requests the records travel in, from 0.
@@ -133,6 +149,10 @@ class Window {
   uint64_t acked_count_ = 0;
   size_t records_ = 0;
   size_t bytes_ = 0;
+
+  uint64_t sent_watermark_ = 0;
+  WireCounters wire_counters_;
+  LatencyHistogram ack_latency_;
 };
 
 }  // namespace zerobus

@@ -1,0 +1,54 @@
+// The library's log: messages for the user's callback (zb_config_set_log_callback()), filtered
+// by log.level. Without a callback nothing is formatted, written or printed anywhere.
+#ifndef ZEROBUS_CORE_LOG_H
+#define ZEROBUS_CORE_LOG_H
+
+#include <zerobus/zerobus.h>
+
+#include <string>
+#include <string_view>
+
+#include "callbacks.h"
+#include "status.h"
+
+namespace zerobus {
+
+// "error", "warn", "info" or "debug"; nullptr for a level that does not exist.
+const char *LogLevelName(zb_log_level level);
+// The level named `name` (as LogLevelName() spells it); false for any other text.
+bool ParseLogLevel(std::string_view name, zb_log_level *level);
+
+// `status` as a log line shows it: its message, then its code, gRPC status and retryability.
+std::string DescribeForLog(const Status &status);
+
+// Copies share the callback. Thread-safe: the callback is told so (see zb_log_cb).
+class Logger {
+ public:
+  Logger() = default;
+  Logger(LogCallbackRef callback, zb_log_level level)
+      : callback_(std::move(callback)), level_(level) {}
+
+  bool enabled(zb_log_level level) const { return callback_ && level <= level_; }
+
+  // Hands the message `make_message()` returns to the callback when `level` is enabled;
+  // otherwise the message is never built. Call it with no lock held: the callback may call
+  // back into the library. A message that cannot be built (out of memory) is dropped.
+  template <typename MakeMessage>
+  void Log(zb_log_level level, const char *component, MakeMessage make_message) const noexcept {
+    if (!enabled(level)) return;
+    try {
+      const std::string message = make_message();
+      callback_->fn()(level, component, message.c_str(), callback_->user_data());
+    } catch (...) {
+      // Logging must never change what the library does.
+    }
+  }
+
+ private:
+  LogCallbackRef callback_;
+  zb_log_level level_ = ZB_LOG_ERROR;
+};
+
+}  // namespace zerobus
+
+#endif  // ZEROBUS_CORE_LOG_H

@@ -1,0 +1,154 @@
+#include "stats.h"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+
+namespace zerobus {
+namespace {
+
+using nlohmann::json;
+
+int64_t MicrosSinceEpoch(std::chrono::system_clock::time_point at) {
+  return std::chrono::duration_cast<std::chrono::microseconds>(at.time_since_epoch()).count();
+}
+
+json LatencyJson(const LatencyHistogram &latency) {
+  return {{"count", latency.count()},
+          {"min", latency.min()},
+          {"max", latency.max()},
+          {"mean", latency.count() ? latency.sum() / latency.count() : 0},
+          {"p50", latency.Percentile(0.50)},
+          {"p99", latency.Percentile(0.99)},
+          {"p99_9", latency.Percentile(0.999)}};
+}
+
+json ErrorsJson(uint64_t count, const Status &last) {
+  json last_json = nullptr;
+  if (!last.ok()) {
+    last_json = {{"code", last.code()},
+                 {"name", StatusName(last.code())},
+                 {"grpc_status", last.grpc_status()},
+                 {"retryable", last.retryable()},
+                 {"message", last.message()}};
+  }
+  return {{"count", count}, {"last", std::move(last_json)}};
+}
+
+json StreamJson(const StreamStats &stats) {
+  return {{"ts_us", MicrosSinceEpoch(stats.taken_at)},
+          {"table", stats.table},
+          {"record_type", stats.json ? "json" : "proto"},
+          {"state", StreamStateName(stats.state)},
+          {"server_stream_id", stats.server_stream_id},
+          {"offsets",
+           {{"issued", stats.offsets_issued},
+            {"sent", stats.offsets_sent},
+            {"acked", stats.offsets_acked}}},
+          {"in_flight", {{"records", stats.records_in_flight}, {"bytes", stats.bytes_in_flight}}},
+          {"recoveries", stats.recoveries},
+          {"records_replayed", stats.records_replayed},
+          {"errors", ErrorsJson(stats.errors, stats.last_error)},
+          {"wire",
+           {{"requests", stats.wire.requests_sent},
+            {"records", stats.wire.records_sent},
+            {"bytes", stats.wire.bytes_sent},
+            {"acks", stats.wire.acks_received}}},
+          {"ack_latency_us", LatencyJson(stats.ack_latency)}};
+}
+
+// Error messages may quote servers, which can send any bytes: what is not UTF-8 is replaced.
+std::string Dump(const json &value) {
+  return value.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+}  // namespace
+
+const char *StreamStateName(zb_stream_state state) {
+  switch (state) {
+    case ZB_STREAM_OPEN:
+      return "open";
+    case ZB_STREAM_RECOVERING:
+      return "recovering";
+    case ZB_STREAM_PAUSED:
+      return "paused";
+    case ZB_STREAM_FAILED:
+      return "failed";
+    case ZB_STREAM_CLOSED:
+      return "closed";
+  }
+  return "unknown";
+}
+
+std::string StreamStatsJson(const StreamStats &stats) {
+  return Dump(StreamJson(stats));
+}
+
+std::string SdkStatsJson(const std::string &endpoint, const std::vector<StreamStats> &streams) {
+  json list = json::array();
+  for (const StreamStats &stats : streams) list.push_back(StreamJson(stats));
+  return Dump({{"ts_us", MicrosSinceEpoch(std::chrono::system_clock::now())},
+               {"version", zb_version_str()},
+               {"endpoint", endpoint},
+               {"streams", std::move(list)}});
+}
+
+void StreamRegistry::Add(const StatsSource *stream) {
+  std::lock_guard<std::mutex> lock(mu_);
+  streams_.push_back(stream);
+}
+
+void StreamRegistry::Remove(const StatsSource *stream) {
+  std::lock_guard<std::mutex> lock(mu_);
+  streams_.erase(std::remove(streams_.begin(), streams_.end(), stream), streams_.end());
+}
+
+std::vector<StreamStats> StreamRegistry::Snapshot() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<StreamStats> all(streams_.size());
+  for (size_t i = 0; i < streams_.size(); ++i) streams_[i]->Snapshot(&all[i]);
+  return all;
+}
+
+StatsReporter::StatsReporter(std::chrono::milliseconds interval, StatsCallbackRef callback,
+                             zb_sdk *handle, std::function<std::string()> make_json)
+    : shared_(std::make_shared<Shared>()),
+      thread_(Run, shared_, interval, std::move(callback), handle, std::move(make_json)) {}
+
+StatsReporter::~StatsReporter() {
+  {
+    std::lock_guard<std::mutex> lock(shared_->mu);
+    shared_->stopping = true;
+  }
+  shared_->stop.notify_all();
+  if (thread_.get_id() == std::this_thread::get_id()) {
+    thread_.detach();
+  } else {
+    thread_.join();
+  }
+}
+
+void StatsReporter::Run(std::shared_ptr<Shared> shared, std::chrono::milliseconds interval,
+                        StatsCallbackRef callback, zb_sdk *handle,
+                        std::function<std::string()> make_json) {
+  // Each report is due one interval after the previous one was due, so that the time the
+  // callback takes does not make the reports drift; a callback slower than the interval skips
+  // the reports it overran rather than causing a burst.
+  auto due = std::chrono::steady_clock::now() + interval;
+  std::unique_lock<std::mutex> lock(shared->mu);
+  while (!shared->stop.wait_until(lock, due, [&] { return shared->stopping; })) {
+    lock.unlock();
+    try {
+      const std::string report = make_json();
+      callback->fn()(handle, report.c_str(), report.size(), callback->user_data());
+    } catch (...) {
+      // Out of memory: this report is skipped, the next one is tried.
+    }
+    due += interval;
+    const auto now = std::chrono::steady_clock::now();
+    if (due < now) due = now + interval;
+    lock.lock();
+  }
+}
+
+}  // namespace zerobus

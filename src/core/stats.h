@@ -1,0 +1,113 @@
+// Statistics (zb_stream_stats_json(), zb_sdk_stats_json(), the statistics callback): what a
+// stream counts, the SDK's list of its live streams, their JSON (docs/STATISTICS.md), and the
+// thread that hands it to the statistics callback every statistics.interval.ms.
+#ifndef ZEROBUS_CORE_STATS_H
+#define ZEROBUS_CORE_STATS_H
+
+#include <zerobus/zerobus.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "callbacks.h"
+#include "histogram.h"
+#include "status.h"
+
+namespace zerobus {
+
+// What went on the wire and came back. Replayed requests count each time they are sent.
+struct WireCounters {
+  uint64_t requests_sent = 0;
+  uint64_t records_sent = 0;
+  uint64_t bytes_sent = 0;  // batch bodies: the records with their framing
+  uint64_t acks_received = 0;
+};
+
+// One stream's figures at one moment.
+struct StreamStats {
+  std::chrono::system_clock::time_point taken_at;
+  std::string table;
+  bool json = false;
+  zb_stream_state state = ZB_STREAM_OPEN;
+  std::string server_stream_id;  // of the current or last connection
+  uint64_t offsets_issued = 0;
+  uint64_t offsets_sent = 0;  // offsets below this were sent at least once
+  uint64_t offsets_acked = 0;
+  uint64_t records_in_flight = 0;
+  uint64_t bytes_in_flight = 0;
+  uint64_t recoveries = 0;
+  uint64_t records_replayed = 0;
+  uint64_t errors = 0;
+  Status last_error;  // ok when errors == 0
+  WireCounters wire;
+  LatencyHistogram ack_latency;  // from a request's write to its ack, since the stream opened
+};
+
+// "open", "recovering", "paused", "failed" or "closed".
+const char *StreamStateName(zb_stream_state state);
+
+// The JSON of one stream, and of an SDK with its streams (docs/STATISTICS.md).
+std::string StreamStatsJson(const StreamStats &stats);
+std::string SdkStatsJson(const std::string &endpoint, const std::vector<StreamStats> &streams);
+
+// A stream as the registry sees it.
+class StatsSource {
+ public:
+  virtual void Snapshot(StreamStats *out) const = 0;
+
+ protected:
+  ~StatsSource() = default;
+};
+
+// The live streams of one SDK, in the order they opened. Thread-safe. Snapshot() locks each
+// stream while the registry is locked: a stream must never add or remove itself while it holds
+// its own lock.
+class StreamRegistry {
+ public:
+  void Add(const StatsSource *stream);
+  void Remove(const StatsSource *stream);
+  std::vector<StreamStats> Snapshot() const;
+
+ private:
+  mutable std::mutex mu_;
+  std::vector<const StatsSource *> streams_;
+};
+
+// Calls the statistics callback with `make_json()` every `interval`, on a thread of its own,
+// with no library lock held. Destroying the reporter stops it: from any other thread it waits
+// for a running callback to return; from the callback itself, the thread ends once the callback
+// returns.
+class StatsReporter {
+ public:
+  StatsReporter(std::chrono::milliseconds interval, StatsCallbackRef callback, zb_sdk *handle,
+                std::function<std::string()> make_json);
+  ~StatsReporter();
+  StatsReporter(const StatsReporter &) = delete;
+  StatsReporter &operator=(const StatsReporter &) = delete;
+
+ private:
+  // Shared with the thread, which may outlive the reporter (see above).
+  struct Shared {
+    std::mutex mu;
+    std::condition_variable stop;
+    bool stopping = false;
+  };
+
+  static void Run(std::shared_ptr<Shared> shared, std::chrono::milliseconds interval,
+                  StatsCallbackRef callback, zb_sdk *handle,
+                  std::function<std::string()> make_json);
+
+  std::shared_ptr<Shared> shared_;
+  std::thread thread_;
+};
+
+}  // namespace zerobus
+
+#endif  // ZEROBUS_CORE_STATS_H

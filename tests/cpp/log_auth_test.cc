@@ -1,0 +1,111 @@
+// Logging with OAuth against a TLS server that demands tokens (secure_server.h), through the
+// public C API: tokens obtained, kept and replaced are logged, and neither the client secret
+// nor any token ever appears in a message, whatever the level.
+#include <gtest/gtest.h>
+
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "secure_server.h"
+#include "server/faults.h"
+
+namespace zbtest {
+namespace {
+
+struct Message {
+  zb_log_level level;
+  std::string component;
+  std::string text;
+};
+
+struct Log {
+  std::mutex mu;
+  std::vector<Message> messages;
+
+  static void Receive(zb_log_level level, const char *component, const char *message,
+                      void *user_data) {
+    auto *log = static_cast<Log *>(user_data);
+    std::lock_guard<std::mutex> lock(log->mu);
+    log->messages.push_back({level, component, message});
+  }
+
+  bool Has(zb_log_level level, const std::string &component, const std::string &part) {
+    std::lock_guard<std::mutex> lock(mu);
+    for (const Message &message : messages) {
+      if (message.level == level && message.component == component &&
+          message.text.find(part) != std::string::npos) {
+        return true;
+      }
+    }
+    return false;
+  }
+};
+
+// An SDK for `secure` logging every message into `log`.
+SdkPtr LoggingSdk(SecureServer &secure, Log *log) {
+  ConfigPtr config = MakeConfig(secure.SdkOptions());
+  EXPECT_EQ(zb_config_set(config.get(), "log.level", "debug", nullptr), ZB_OK);
+  EXPECT_EQ(zb_config_set_log_callback(config.get(), Log::Receive, log, nullptr, nullptr), ZB_OK);
+  zb_sdk *sdk = nullptr;
+  EXPECT_EQ(zb_sdk_new(secure.server().endpoint().c_str(), config.get(), &sdk, nullptr), ZB_OK);
+  return SdkPtr(sdk);
+}
+
+Options WithFastRetries(Options options) {
+  options.emplace_back("recovery.backoff.ms", "10");
+  return options;
+}
+
+TEST(LogAuth, TokensAreLoggedButNeverTheirValueNorTheSecret) {
+  SecureServer secure;
+  Log log;
+  {
+    SdkPtr sdk = LoggingSdk(secure, &log);
+    Opened opened = OpenJson(sdk.get(), kTable, WithFastRetries(SecureServer::ClientOptions()));
+    ASSERT_EQ(opened.status, ZB_OK) << opened.message();
+    zb_stream *stream = opened.stream.get();
+    IngestJson(stream, 0, 10);
+    ASSERT_EQ(zb_stream_flush(stream, 30000, nullptr), ZB_OK);
+
+    // Broken once (the kept token serves the reconnection), then broken with the kept token
+    // refused (a new one replaces it).
+    zerobus::server::FaultPlan plan;
+    plan.fail_after_records = 5;
+    secure.server().faults().Set(kTable, plan);
+    IngestJson(stream, 10, 10);
+    ASSERT_EQ(zb_stream_flush(stream, 30000, nullptr), ZB_OK);
+    plan.refuse_streams = 1;
+    plan.refuse_status = grpc::Status(grpc::StatusCode::UNAUTHENTICATED, "token revoked");
+    secure.server().faults().Set(kTable, plan);
+    IngestJson(stream, 20, 10);
+    ASSERT_EQ(zb_stream_flush(stream, 30000, nullptr), ZB_OK);
+    ASSERT_EQ(zb_stream_close(stream, 30000, nullptr), ZB_OK);
+    EXPECT_EQ(secure.server().tokens().issued(), 2);
+
+    // A wrong secret: the refusal is logged, without the secret.
+    Options wrong = {{"auth.client.id", kClientId},
+                     {"auth.client.secret", "wrong-secret-0815"},
+                     {"recovery.retries", "0"}};
+    Opened refused = OpenJson(sdk.get(), kTable, wrong);
+    EXPECT_EQ(refused.status, ZB_ERR_AUTH);
+  }
+
+  EXPECT_TRUE(log.Has(ZB_LOG_INFO, "auth", "obtained an OAuth token"));
+  EXPECT_TRUE(log.Has(ZB_LOG_DEBUG, "auth", "presenting the OAuth token obtained earlier"));
+  EXPECT_TRUE(log.Has(ZB_LOG_WARN, "auth", "UNAUTHENTICATED"));
+  EXPECT_TRUE(log.Has(ZB_LOG_WARN, "auth", "with a new OAuth token"));
+  EXPECT_TRUE(log.Has(ZB_LOG_INFO, "auth", "obtained a new OAuth token, as the server refused"));
+  EXPECT_TRUE(log.Has(ZB_LOG_WARN, "auth", "ZB_ERR_AUTH"));
+  std::lock_guard<std::mutex> lock(log.mu);
+  ASSERT_GT(log.messages.size(), 10u);
+  for (const Message &message : log.messages) {
+    EXPECT_EQ(message.text.find(kClientSecret), std::string::npos) << message.text;
+    EXPECT_EQ(message.text.find("wrong-secret-0815"), std::string::npos) << message.text;
+    // Every token the local server issues starts so.
+    EXPECT_EQ(message.text.find("zbl_"), std::string::npos) << message.text;
+  }
+}
+
+}  // namespace
+}  // namespace zbtest
