@@ -6,7 +6,7 @@ packages=(
   build-essential cmake ninja-build pkg-config clang-format
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libcmocka-dev libgtest-dev libgmock-dev libbenchmark-dev
-  abigail-tools
+  abigail-tools doxygen
   libsqlite3-dev libcpp-httplib-dev nlohmann-json3-dev libssl-dev libcurl4-openssl-dev
   tinyproxy
   clang libclang-rt-14-dev

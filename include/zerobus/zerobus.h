@@ -1,4 +1,5 @@
-/*
+/**
+ * @file zerobus.h
  * libzerobus: a native client for Databricks Zerobus Ingest.
  *
  * This header is the library's whole ABI. It is C99 and C++ compatible and includes nothing
@@ -29,6 +30,7 @@
 extern "C" {
 #endif
 
+/** Marks the functions the library exports (default visibility while the library is built). */
 #if defined(ZB_BUILDING_LIBRARY) && defined(__GNUC__)
 #define ZB_API __attribute__((visibility("default")))
 #else
@@ -39,11 +41,17 @@ extern "C" {
 #define ZB_TIMEOUT_INFINITE (-1)
 
 /* Handles. Each is opaque and created and freed only by the library. */
+/** An error: code, message, retryability and gRPC status (zb_error_*). */
 typedef struct zb_error zb_error;
+/** A set of string-keyed options and callback registrations (zb_config_*). */
 typedef struct zb_config zb_config;
+/** The gRPC metadata of one connection attempt, filled in by a headers provider. */
 typedef struct zb_headers zb_headers;
+/** A Zerobus endpoint whose streams share one connection (zb_sdk_*). */
 typedef struct zb_sdk zb_sdk;
+/** A stream of records into one table (zb_stream_*). */
 typedef struct zb_stream zb_stream;
+/** A table's schema: its descriptor, .proto source and JSON encoder (zb_schema_*). */
 typedef struct zb_schema zb_schema;
 /** A list of records with their offsets (from zb_stream_unacked()). */
 typedef struct zb_records zb_records;
@@ -52,18 +60,23 @@ typedef struct zb_records zb_records;
 /* Versions                                                                                  */
 /* ----------------------------------------------------------------------------------------- */
 
+/** The major version of this header: the library's ABI changes only with it (SONAME). */
 #define ZB_VERSION_MAJOR 0
+/** The minor version of this header: grows with additions. */
 #define ZB_VERSION_MINOR 1
+/** The patch version of this header: grows with fixes. */
 #define ZB_VERSION_PATCH 0
 /** The version as one number, 0xMMmmpp: compare with zb_version() at run time. */
 #define ZB_VERSION_NUM ((ZB_VERSION_MAJOR << 16) | (ZB_VERSION_MINOR << 8) | ZB_VERSION_PATCH)
 
 /** The version of the library loaded at run time, encoded like ZB_VERSION_NUM.
- *  Thread-safe. */
+ *  Thread-safe.
+ *  @return ZB_VERSION_NUM of the loaded library. */
 ZB_API uint32_t zb_version(void);
 
 /** The version of the library loaded at run time as "MAJOR.MINOR.PATCH"; a static string.
- *  Thread-safe. */
+ *  Thread-safe.
+ *  @return "MAJOR.MINOR.PATCH". */
 ZB_API const char *zb_version_str(void);
 
 /* ----------------------------------------------------------------------------------------- */
@@ -73,6 +86,7 @@ ZB_API const char *zb_version_str(void);
 /** A status code. Codes are never renumbered; new ones are only appended. */
 typedef int32_t zb_status;
 
+/** Success. */
 #define ZB_OK 0
 /** A required pointer was NULL, or an argument is out of its documented range. */
 #define ZB_ERR_INVALID_ARG 1
@@ -118,37 +132,56 @@ typedef int32_t zb_status;
 
 /** The code's symbolic name ("ZB_ERR_QUEUE_FULL"), a static string, or NULL for a code this
  *  version of the library does not know. Codes are contiguous from ZB_OK, so a binding can
- *  enumerate them by counting up until NULL. Thread-safe. */
+ *  enumerate them by counting up until NULL. Thread-safe.
+ *  @param status the code.
+ *  @return the name, or NULL for an unknown code. */
 ZB_API const char *zb_status_name(zb_status status);
 
 /** A one-sentence description of the code, a static string, or NULL for an unknown code.
- *  Thread-safe. */
+ *  Thread-safe.
+ *  @param status the code.
+ *  @return the description, or NULL for an unknown code. */
 ZB_API const char *zb_status_describe(zb_status status);
 
 /** An error: a status code, a message, whether retrying may succeed, and the gRPC status it
  *  came from. Immutable; safe to read from any thread. */
 
-/** The status code of `err`; ZB_ERR_INVALID_ARG when `err` is NULL. */
+/** The status code of `err`; ZB_ERR_INVALID_ARG when `err` is NULL.
+ *  @param err the error; may be NULL.
+ *  @return the status code; ZB_ERR_INVALID_ARG when `err` is NULL. */
 ZB_API zb_status zb_error_code(const zb_error *err);
 
-/** The message of `err`, valid until zb_error_free(err); "" when `err` is NULL. */
+/** The message of `err`, valid until zb_error_free(err); "" when `err` is NULL.
+ *  @param err the error; may be NULL.
+ *  @return the message, valid until zb_error_free(err); "" when `err` is NULL. */
 ZB_API const char *zb_error_message(const zb_error *err);
 
 /** 1 when the same operation may succeed if tried again (a transient server or network
- *  failure), else 0. */
+ *  failure), else 0.
+ *  @param err the error; may be NULL.
+ *  @return 1 when the same operation may succeed if tried again, else 0. */
 ZB_API int32_t zb_error_is_retryable(const zb_error *err);
 
-/** The gRPC status code (0..16) the error came from, or -1 when it did not come from gRPC. */
+/** The gRPC status code (0..16) the error came from, or -1 when it did not come from gRPC.
+ *  @param err the error; may be NULL.
+ *  @return the gRPC status code, or -1. */
 ZB_API int32_t zb_error_grpc_status(const zb_error *err);
 
 /** A new error object, for tests that mock the library. `message` is copied (NULL means "").
- *  Returns NULL only when out of memory. The caller frees it with zb_error_free(). */
+ *  Returns NULL only when out of memory. The caller frees it with zb_error_free().
+ *  @param code the status code.
+ *  @param message the message, copied; NULL means "".
+ *  @param retryable 1 when retrying may succeed, else 0.
+ *  @return the error, or NULL when out of memory. */
 ZB_API zb_error *zb_error_new(zb_status code, const char *message, int32_t retryable);
 
-/** A copy of `err` that the caller owns; NULL when `err` is NULL or out of memory. */
+/** A copy of `err` that the caller owns; NULL when `err` is NULL or out of memory.
+ *  @param err the error; may be NULL.
+ *  @return the copy, or NULL when `err` is NULL or out of memory. */
 ZB_API zb_error *zb_error_dup(const zb_error *err);
 
-/** Frees `err`. NULL is ignored. Not while another thread still reads `err`. */
+/** Frees `err`. NULL is ignored. Not while another thread still reads `err`.
+ *  @param err the error to free; may be NULL. */
 ZB_API void zb_error_free(zb_error *err);
 
 /* ----------------------------------------------------------------------------------------- */
@@ -169,18 +202,26 @@ typedef void (*zb_free_cb)(void *user_data);
 
 /** Creates a config holding every default.
  *  @param out receives the new config, owned by the caller (zb_config_destroy()).
+ *  @param err receives a new error object when the call fails, else NULL; may be NULL.
  *  @return ZB_OK; ZB_ERR_INVALID_ARG if `out` is NULL; ZB_ERR_NO_MEMORY. */
 ZB_API zb_status zb_config_new(zb_config **out, zb_error **err);
 
 /** Copies `cfg`, its callbacks included (they are shared: each free_user_data still runs once).
+ *  @param cfg the config to copy.
  *  @param out receives the copy, owned by the caller.
+ *  @param err receives a new error object when the call fails, else NULL; may be NULL.
  *  @return ZB_OK; ZB_ERR_INVALID_ARG if `cfg` or `out` is NULL; ZB_ERR_NO_MEMORY. */
 ZB_API zb_status zb_config_dup(const zb_config *cfg, zb_config **out, zb_error **err);
 
-/** Frees `cfg` and releases its callbacks. NULL is ignored. */
+/** Frees `cfg` and releases its callbacks. NULL is ignored.
+ *  @param cfg the config; may be NULL. */
 ZB_API void zb_config_destroy(zb_config *cfg);
 
 /** Sets option `key` to `value`, both copied.
+ *  @param cfg the config.
+ *  @param key the option's name, e.g. "recovery.retries".
+ *  @param value its new value as text, e.g. "4".
+ *  @param err receives a new error object when the call fails, else NULL; may be NULL.
  *  @return ZB_OK; ZB_ERR_INVALID_ARG if an argument is NULL; ZB_ERR_UNKNOWN_KEY if the key does
  *  not exist; ZB_ERR_INVALID_VALUE if the value does not parse or is out of range (the message
  *  says what is accepted). The config is unchanged on failure. */
@@ -188,9 +229,12 @@ ZB_API zb_status zb_config_set(zb_config *cfg, const char *key, const char *valu
 
 /** Reads option `key` as text. Secret values (auth.token, auth.client.secret, the password of
  *  a proxy URL) read back as "[hidden]".
+ *  @param cfg the config.
+ *  @param key the option's name.
  *  @param buf receives the value and a NUL when `*size` is large enough; may be NULL to ask
  *  for the size.
  *  @param size in: the capacity of `buf`; out: the bytes the value needs, NUL included.
+ *  @param err receives a new error object when the call fails, else NULL; may be NULL.
  *  @return ZB_OK (check `*size` to know whether `buf` was large enough); ZB_ERR_INVALID_ARG;
  *  ZB_ERR_UNKNOWN_KEY. */
 ZB_API zb_status zb_config_get(const zb_config *cfg, const char *key, char *buf, size_t *size,
@@ -213,6 +257,10 @@ typedef struct zb_config_property {
 
 /** Fills `out` with the description of the `index`-th key (0-based, in a stable order). The
  *  strings are static. Thread-safe.
+ *  @param index which key, from 0.
+ *  @param out receives the description; its struct_size set by the caller
+ *  (ZB_CONFIG_PROPERTY_INIT).
+ *  @param err receives a new error object when the call fails, else NULL; may be NULL.
  *  @return ZB_OK; ZB_ERR_INVALID_ARG if `out` is NULL or its struct_size is too small for the
  *  first two fields, or `index` is past the last key (so a caller can enumerate until then). */
 ZB_API zb_status zb_config_describe(size_t index, zb_config_property *out, zb_error **err);
@@ -226,6 +274,10 @@ ZB_API zb_status zb_config_describe(size_t index, zb_config_property *out, zb_er
 /** Adds one header for the connection attempt under way. Names are lower-case ASCII letters,
  *  digits, '-', '_' and '.'; values are printable ASCII. Call it only from inside the headers
  *  provider that received `headers`.
+ *  @param headers the headers the provider received.
+ *  @param name the header's name.
+ *  @param value its value.
+ *  @param err receives a new error object when the call fails, else NULL; may be NULL.
  *  @return ZB_OK; ZB_ERR_INVALID_ARG for a NULL argument or a name or value that gRPC cannot
  *  send (the connection attempt then fails with ZB_ERR_AUTH naming the header). */
 ZB_API zb_status zb_headers_add(zb_headers *headers, const char *name, const char *value,
@@ -235,6 +287,7 @@ ZB_API zb_status zb_headers_add(zb_headers *headers, const char *name, const cha
  *  every reconnection, on the thread that makes it; calls are serialized, never concurrent.
  *  It may block (to fetch a token, say), which delays the connection.
  *  @param headers where to add headers with zb_headers_add(); valid during the call only.
+ *  @param user_data the user_data given with the callback.
  *  @return ZB_OK to connect; any other status fails the attempt with ZB_ERR_AUTH. */
 typedef zb_status (*zb_headers_cb)(zb_headers *headers, void *user_data);
 
@@ -243,11 +296,14 @@ typedef zb_status (*zb_headers_cb)(zb_headers *headers, void *user_data);
  *  has one source of credentials: a provider, auth.token (sent as `authorization: Bearer
  *  <token>`), or OAuth client credentials (auth.client.id and auth.client.secret); more than
  *  one makes zb_stream_new() fail with ZB_ERR_INVALID_ARG. The library adds
- *  x-databricks-zerobus-table-name and x-zerobus-sdk (libzerobus/<version>) unless the
+ *  x-databricks-zerobus-table-name and x-zerobus-sdk (`libzerobus/<version>`) unless the
  *  provider set them.
+ *  @param cfg the config.
  *  @param cb the provider, or NULL to remove it (a free_user_data given with NULL runs at once).
+ *  @param user_data handed to every call of `cb`.
  *  @param free_user_data may be NULL; runs exactly once, on the thread that drops the last
  *  holder (zb_config_destroy(), a later zb_config_set_headers_provider() or zb_stream_destroy()).
+ *  @param err receives a new error object when the call fails, else NULL; may be NULL.
  *  @return ZB_OK; ZB_ERR_INVALID_ARG if `cfg` is NULL. */
 ZB_API zb_status zb_config_set_headers_provider(zb_config *cfg, zb_headers_cb cb, void *user_data,
                                                 zb_free_cb free_user_data, zb_error **err);
@@ -256,6 +312,7 @@ ZB_API zb_status zb_config_set_headers_provider(zb_config *cfg, zb_headers_cb cb
 /* Events: what became durable, and what never will                                          */
 /* ----------------------------------------------------------------------------------------- */
 
+/** The kind of a zb_event: ZB_EVENT_ACK or ZB_EVENT_ERROR. */
 typedef int32_t zb_event_type;
 /** Records first_offset..last_offset became durable; last_offset is the new watermark. */
 #define ZB_EVENT_ACK 1
@@ -266,10 +323,10 @@ typedef int32_t zb_event_type;
 /** One event of a stream. Grows only at the end; struct_size says how much the library
  *  filled. */
 typedef struct zb_event {
-  uint32_t struct_size;
-  zb_event_type type;
-  uint64_t first_offset;
-  uint64_t last_offset;
+  uint32_t struct_size;  /**< the size of zb_event as the library that wrote it knew it */
+  zb_event_type type;    /**< ZB_EVENT_ACK or ZB_EVENT_ERROR */
+  uint64_t first_offset; /**< the first offset of the range */
+  uint64_t last_offset;  /**< the last offset of the range; for an ack, the new watermark */
   /** ZB_EVENT_ERROR only, else NULL. From zb_stream_poll() the caller owns it and frees it with
    *  zb_error_free(); in an event callback it is borrowed for the duration of the call. */
   zb_error *error;
@@ -283,14 +340,19 @@ typedef struct zb_event {
  *  a gRPC thread, never on the caller of a zb_* function). It may call any zb_stream_*
  *  function, including on its own stream; zb_stream_destroy() of its own stream takes effect
  *  once the callback returns. It should not block for long: events queue up behind it.
- *  @param stream the stream the event belongs to; borrowed. */
+ *  @param stream the stream the event belongs to; borrowed.
+ *  @param event the event; borrowed for the duration of the call.
+ *  @param user_data the user_data given with the callback. */
 typedef void (*zb_event_cb)(zb_stream *stream, const zb_event *event, void *user_data);
 
 /** Registers the event callback of streams created from this config, replacing an earlier one.
  *  With a callback, a stream delivers every event to it and zb_stream_poll() is not allowed.
+ *  @param cfg the config.
  *  @param cb the callback, or NULL to remove it (a free_user_data given with NULL runs at once).
+ *  @param user_data handed to every call of `cb`.
  *  @param free_user_data may be NULL; runs exactly once, when nothing holds the registration
  *  any more (see zb_config_set_headers_provider()).
+ *  @param err receives a new error object when the call fails, else NULL; may be NULL.
  *  @return ZB_OK; ZB_ERR_INVALID_ARG if `cfg` is NULL. */
 ZB_API zb_status zb_config_set_event_callback(zb_config *cfg, zb_event_cb cb, void *user_data,
                                               zb_free_cb free_user_data, zb_error **err);
@@ -302,8 +364,11 @@ typedef void (*zb_wakeup_cb)(void *user_data);
  *  on a library-owned thread each time the stream's event queue goes from empty to non-empty;
  *  after a wakeup, poll until the queue is empty or no new wakeup comes. It must not block and
  *  must not call zb_* functions (signal your event loop instead).
+ *  @param cfg the config.
  *  @param cb the wakeup, or NULL to remove it (a free_user_data given with NULL runs at once).
+ *  @param user_data handed to every call of `cb`.
  *  @param free_user_data may be NULL; runs exactly once (see zb_config_set_headers_provider()).
+ *  @param err receives a new error object when the call fails, else NULL; may be NULL.
  *  @return ZB_OK; ZB_ERR_INVALID_ARG if `cfg` is NULL. */
 ZB_API zb_status zb_config_set_wakeup(zb_config *cfg, zb_wakeup_cb cb, void *user_data,
                                       zb_free_cb free_user_data, zb_error **err);
@@ -329,7 +394,9 @@ typedef int32_t zb_log_level;
 /** The level's name as the log.level option spells it ("error", "warn", "info", "debug"), a
  *  static string, or NULL for a level this version of the library does not know. Levels are
  *  contiguous from ZB_LOG_ERROR, so a binding can enumerate them by counting up until NULL.
- *  Thread-safe. */
+ *  Thread-safe.
+ *  @param level the level.
+ *  @return the name, or NULL for an unknown level. */
 ZB_API const char *zb_log_level_name(zb_log_level level);
 
 /** Receives the library's log messages: those of an SDK and of every stream created from it,
@@ -385,8 +452,10 @@ ZB_API zb_status zb_config_set_log_callback(zb_config *cfg, zb_log_cb cb, void *
  *  requests name is the host's first label. The proxy (the proxy option, or the environment's
  *  grpc_proxy, https_proxy, http_proxy and no_proxy) and tls.ca.file are read here. No network
  *  I/O happens here; the connection opens with the first stream.
+ *  @param endpoint the Zerobus endpoint, as described above.
  *  @param cfg SDK options (scope "sdk" in docs/CONFIGURATION.md), copied; NULL means defaults.
  *  @param out receives the SDK, owned by the caller (zb_sdk_destroy()).
+ *  @param err receives a new error object when the call fails, else NULL; may be NULL.
  *  @return ZB_OK; ZB_ERR_INVALID_ARG if `endpoint` or `out` is NULL; ZB_ERR_INVALID_TARGET for
  *  a malformed endpoint, workspace.url or proxy URL, or an http:// endpoint without
  *  transport.plaintext=true; ZB_ERR_INVALID_VALUE when tls.ca.file cannot be read or holds no
@@ -395,7 +464,8 @@ ZB_API zb_status zb_sdk_new(const char *endpoint, const zb_config *cfg, zb_sdk *
                             zb_error **err);
 
 /** Releases the caller's reference to `sdk`. Streams created from it keep working; the
- *  connection closes when the last of them is destroyed. NULL is ignored. */
+ *  connection closes when the last of them is destroyed. NULL is ignored.
+ *  @param sdk the SDK; may be NULL. */
 ZB_API void zb_sdk_destroy(zb_sdk *sdk);
 
 /* ----------------------------------------------------------------------------------------- */
@@ -410,7 +480,10 @@ ZB_API void zb_sdk_destroy(zb_sdk *sdk);
 
 /** Builds a schema from a Unity Catalog table description: the JSON body of
  *  GET /api/2.1/unity-catalog/tables/{full_name}, `len` bytes (not NUL-terminated necessarily).
+ *  @param json the table description's text.
+ *  @param len its length in bytes.
  *  @param out receives the schema, owned by the caller (zb_schema_destroy()).
+ *  @param err receives a new error object when the call fails, else NULL; may be NULL.
  *  @return ZB_OK; ZB_ERR_INVALID_ARG for NULL pointers; ZB_ERR_INVALID_SCHEMA when the text is
  *  not such a description or names a type the service cannot take (the message says which
  *  column and why); ZB_ERR_NO_MEMORY. */
@@ -419,6 +492,9 @@ ZB_API zb_status zb_schema_from_table_json(const char *json, size_t len, zb_sche
 
 /** Builds a schema from one Delta DDL statement, NUL-terminated, such as
  *  "main.default.events (id BIGINT NOT NULL, tags ARRAY<STRING>)" (CREATE TABLE optional).
+ *  @param ddl the statement.
+ *  @param out receives the schema, owned by the caller (zb_schema_destroy()).
+ *  @param err receives a new error object when the call fails, else NULL; may be NULL.
  *  @return as zb_schema_from_table_json(). */
 ZB_API zb_status zb_schema_from_ddl(const char *ddl, zb_schema **out, zb_error **err);
 
@@ -432,36 +508,48 @@ ZB_API zb_status zb_schema_from_ddl(const char *ddl, zb_schema **out, zb_error *
  *  @param sdk an SDK created with workspace.url.
  *  @param table "catalog.schema.table".
  *  @param cfg stream options with the credentials; NULL means none.
+ *  @param out receives the schema, owned by the caller (zb_schema_destroy()).
+ *  @param err receives a new error object when the call fails, else NULL; may be NULL.
  *  @return ZB_OK; ZB_ERR_INVALID_ARG for NULL pointers, an SDK without workspace.url or half a
  *  client credential; ZB_ERR_INVALID_TARGET for a malformed table name or a table the
  *  workspace does not have; ZB_ERR_AUTH when the token request or the table request is
  *  refused (with the server's message); ZB_ERR_TRANSPORT, retryable, when the workspace cannot
- *  be reached or fails; ZB_ERR_INVALID_SCHEMA as zb_schema_from_table_json(); ZB_ERR_NO_MEMORY.
- */
+ *  be reached or fails; ZB_ERR_INVALID_SCHEMA as zb_schema_from_table_json(); ZB_ERR_NO_MEMORY. */
 ZB_API zb_status zb_schema_fetch(zb_sdk *sdk, const char *table, const zb_config *cfg,
                                  zb_schema **out, zb_error **err);
 
-/** Frees `schema`. Streams opened from it keep working. NULL is ignored. */
+/** Frees `schema`. Streams opened from it keep working. NULL is ignored.
+ *  @param schema the schema; may be NULL. */
 ZB_API void zb_schema_destroy(zb_schema *schema);
 
 /** The table's name, "catalog.schema.table"; owned by `schema`, valid until its destroy. NULL
- *  when `schema` is NULL. */
+ *  when `schema` is NULL.
+ *  @param schema the schema.
+ *  @return the name, or NULL when `schema` is NULL. */
 ZB_API const char *zb_schema_table_name(const zb_schema *schema);
 
 /** The serialized google.protobuf.DescriptorProto that zb_stream_new() takes for this table.
+ *  @param schema the schema.
  *  @param data receives a pointer owned by `schema`, valid until its destroy.
  *  @param len receives its length.
+ *  @param err receives a new error object when the call fails, else NULL; may be NULL.
  *  @return ZB_OK; ZB_ERR_INVALID_ARG for NULL pointers. */
 ZB_API zb_status zb_schema_descriptor(const zb_schema *schema, const void **data, size_t *len,
                                       zb_error **err);
 
 /** The proto2 source of the descriptor, NUL-terminated, as protoc would compile it; owned by
- *  `schema`, valid until its destroy. NULL when `schema` is NULL. */
+ *  `schema`, valid until its destroy. NULL when `schema` is NULL.
+ *  @param schema the schema.
+ *  @return the source, or NULL when `schema` is NULL. */
 ZB_API const char *zb_schema_proto_source(const zb_schema *schema);
 
 /** Encodes the JSON object `json` (`len` bytes) as a protobuf record of the schema.
+ *  @param schema the schema.
+ *  @param json the record's JSON text, `len` bytes.
+ *  @param len its length in bytes.
  *  @param buf receives the record when `*size` is large enough; may be NULL to ask for the size.
  *  @param size in: the capacity of `buf`; out: the bytes the record needs.
+ *  @param err receives a new error object when the call fails, else NULL; may be NULL.
  *  @return ZB_OK (check `*size` to know whether `buf` was large enough); ZB_ERR_INVALID_ARG
  *  for NULL pointers; ZB_ERR_INVALID_RECORD when the record does not fit the schema (the
  *  message names the column and the reason); ZB_ERR_NO_MEMORY. */
@@ -484,11 +572,15 @@ typedef int32_t zb_record_type;
 /** Opens a stream into `table_name` ("catalog.schema.table") and returns once the server has
  *  accepted it. Connection attempts are retried as recovery.* configures; with OAuth client
  *  credentials each attempt first gets a token (see auth.client.id).
+ *  @param sdk the SDK whose endpoint and connection the stream uses.
+ *  @param table_name the table, "catalog.schema.table".
  *  @param record_type ZB_RECORD_PROTO or ZB_RECORD_JSON.
  *  @param descriptor for ZB_RECORD_PROTO: a serialized google.protobuf.DescriptorProto of the
  *  record message, copied; for ZB_RECORD_JSON: NULL with descriptor_len 0.
+ *  @param descriptor_len the descriptor's length in bytes.
  *  @param cfg stream options and callbacks, copied; NULL means defaults.
  *  @param out receives the stream, owned by the caller (zb_stream_close(), zb_stream_destroy()).
+ *  @param err receives a new error object when the call fails, else NULL; may be NULL.
  *  @return ZB_OK; ZB_ERR_INVALID_ARG for NULL pointers, an unknown record type or a descriptor
  *  given to a JSON stream; ZB_ERR_INVALID_TARGET for a malformed table name or a descriptor
  *  that does not parse (checked before any network I/O, as is the choice of credentials:
@@ -503,7 +595,11 @@ ZB_API zb_status zb_stream_new(zb_sdk *sdk, const char *table_name, zb_record_ty
  *  zb_stream_new() does. Such a stream also takes JSON records (zb_stream_ingest_json() and
  *  zb_stream_ingest_json_batch()): each is encoded to protobuf before it is accepted, and it
  *  is the protobuf record that zb_stream_unacked() returns.
+ *  @param sdk the SDK whose endpoint and connection the stream uses.
  *  @param schema shared with the stream, which keeps it alive: the caller may destroy it.
+ *  @param cfg stream options and callbacks, copied; NULL means defaults.
+ *  @param out receives the stream, owned by the caller.
+ *  @param err receives a new error object when the call fails, else NULL; may be NULL.
  *  @return as zb_stream_new(). */
 ZB_API zb_status zb_stream_new_from_schema(zb_sdk *sdk, const zb_schema *schema,
                                            const zb_config *cfg, zb_stream **out, zb_error **err);
@@ -512,7 +608,11 @@ ZB_API zb_status zb_stream_new_from_schema(zb_sdk *sdk, const zb_schema *schema,
  *  call returns; the record is sent in the background and becomes durable when an ack event
  *  covers its offset. When the in-flight window is full, waits up to stream.ingest.timeout.ms
  *  for room.
+ *  @param stream the stream.
+ *  @param record the serialized record.
+ *  @param len its length in bytes.
  *  @param offset_out receives the record's offset; may be NULL.
+ *  @param err receives a new error object when the call fails, else NULL; may be NULL.
  *  @return ZB_OK; ZB_ERR_INVALID_ARG for a NULL stream or record; ZB_ERR_EMPTY_RECORD;
  *  ZB_ERR_RECORD_TOO_LARGE; ZB_ERR_RECORD_TYPE on a JSON stream; ZB_ERR_QUEUE_FULL;
  *  ZB_ERR_CLOSED after zb_stream_close(); after the stream failed, the error it failed with. */
@@ -522,14 +622,23 @@ ZB_API zb_status zb_stream_ingest_proto(zb_stream *stream, const void *record, s
 /** Accepts one JSON object (UTF-8 text, not NUL-terminated necessarily) on a ZB_RECORD_JSON
  *  stream, or on a stream of zb_stream_new_from_schema() (encoded to protobuf first), as
  *  zb_stream_ingest_proto() does; ZB_ERR_RECORD_TYPE on any other protobuf stream;
- *  ZB_ERR_INVALID_RECORD, naming the column, for a record its schema does not take. */
+ *  ZB_ERR_INVALID_RECORD, naming the column, for a record its schema does not take.
+ *  @param stream the stream.
+ *  @param json the record's text, `len` bytes.
+ *  @param len its length in bytes.
+ *  @param offset_out receives the record's offset; may be NULL.
+ *  @param err receives a new error object when the call fails, else NULL; may be NULL.
+ *  @return as zb_stream_ingest_proto(), plus ZB_ERR_INVALID_RECORD. */
 ZB_API zb_status zb_stream_ingest_json(zb_stream *stream, const char *json, size_t len,
                                        uint64_t *offset_out, zb_error **err);
 
 /** Accepts `count` protobuf records as one unit: either all of them or none. They get
  *  consecutive offsets and travel in one request.
+ *  @param stream the stream.
  *  @param records, lens arrays of `count` record pointers and lengths.
+ *  @param count the number of records.
  *  @param last_offset_out receives the offset of the last record; may be NULL.
+ *  @param err receives a new error object when the call fails, else NULL; may be NULL.
  *  @return as zb_stream_ingest_proto(), plus ZB_ERR_EMPTY_BATCH when `count` is 0,
  *  ZB_ERR_INVALID_ARG when an array or one of its records is NULL, and ZB_ERR_RECORD_TOO_LARGE
  *  when the batch cannot fit into one request. */
@@ -539,18 +648,32 @@ ZB_API zb_status zb_stream_ingest_proto_batch(zb_stream *stream, const void *con
 
 /** Accepts `count` JSON records as one unit, as zb_stream_ingest_proto_batch() does (and as
  *  zb_stream_ingest_json() does on a stream of zb_stream_new_from_schema(): when one record
- *  does not fit, ZB_ERR_INVALID_RECORD says which, and none is accepted). */
+ *  does not fit, ZB_ERR_INVALID_RECORD says which, and none is accepted).
+ *  @param stream the stream.
+ *  @param records an array of `count` JSON texts (not NUL-terminated necessarily).
+ *  @param lens their lengths in bytes.
+ *  @param count the number of records.
+ *  @param last_offset_out receives the offset of the last record; may be NULL.
+ *  @param err receives a new error object when the call fails, else NULL; may be NULL.
+ *  @return as zb_stream_ingest_proto_batch(), plus ZB_ERR_INVALID_RECORD. */
 ZB_API zb_status zb_stream_ingest_json_batch(zb_stream *stream, const char *const *records,
                                              const size_t *lens, size_t count,
                                              uint64_t *last_offset_out, zb_error **err);
 
 /** Waits until `offset` is durable. Runs no callback.
+ *  @param stream the stream.
+ *  @param offset the offset to wait for.
+ *  @param timeout_ms how long to wait, in milliseconds: 0 or more, or ZB_TIMEOUT_INFINITE.
+ *  @param err receives a new error object when the call fails, else NULL; may be NULL.
  *  @return ZB_OK; ZB_ERR_INVALID_ARG for a NULL stream or an offset never issued; ZB_ERR_TIMEOUT;
  *  the stream's error if it failed or was closed before the offset was acknowledged. */
 ZB_API zb_status zb_stream_wait_for_offset(zb_stream *stream, uint64_t offset, int32_t timeout_ms,
                                            zb_error **err);
 
 /** Waits until every record accepted before the call is durable. Runs no callback.
+ *  @param stream the stream.
+ *  @param timeout_ms how long to wait, in milliseconds: 0 or more, or ZB_TIMEOUT_INFINITE.
+ *  @param err receives a new error object when the call fails, else NULL; may be NULL.
  *  @return ZB_OK (also when nothing was ever ingested); ZB_ERR_INVALID_ARG; ZB_ERR_TIMEOUT (the
  *  stream keeps going); the stream's error if it failed. */
 ZB_API zb_status zb_stream_flush(zb_stream *stream, int32_t timeout_ms, zb_error **err);
@@ -560,6 +683,9 @@ ZB_API zb_status zb_stream_flush(zb_stream *stream, int32_t timeout_ms, zb_error
  *  deliver the events queued so far (unless called from that callback). Records still
  *  unacknowledged get an error event and stay retrievable with zb_stream_unacked().
  *  Idempotent: a second call returns what the first returned.
+ *  @param stream the stream.
+ *  @param timeout_ms how long to wait, in milliseconds: 0 or more, or ZB_TIMEOUT_INFINITE.
+ *  @param err receives a new error object when the call fails, else NULL; may be NULL.
  *  @return ZB_OK when every record was acknowledged; ZB_ERR_TIMEOUT (the message counts the
  *  records left); the stream's error if it failed; ZB_ERR_INVALID_ARG for a NULL stream. */
 ZB_API zb_status zb_stream_close(zb_stream *stream, int32_t timeout_ms, zb_error **err);
@@ -569,9 +695,11 @@ ZB_API zb_status zb_stream_close(zb_stream *stream, int32_t timeout_ms, zb_error
  *  still holds that registration). A stream that was not closed is closed at once, abandoning
  *  records not yet acknowledged. Called from the stream's own event callback, it takes effect
  *  when the callback returns. Not thread-safe: no other call on `stream` may be running or
- *  follow. NULL is ignored. */
+ *  follow. NULL is ignored.
+ *  @param stream the stream; may be NULL. */
 ZB_API void zb_stream_destroy(zb_stream *stream);
 
+/** The state of a stream, in zb_stream_info and the statistics. */
 typedef int32_t zb_stream_state;
 /** Connected: records flow to the server. */
 #define ZB_STREAM_OPEN 1
@@ -587,8 +715,8 @@ typedef int32_t zb_stream_state;
 
 /** A snapshot of a stream. Grows only at the end; the caller sets struct_size. */
 typedef struct zb_stream_info {
-  uint32_t struct_size;
-  zb_stream_state state;
+  uint32_t struct_size;       /**< set by the caller to sizeof(zb_stream_info) */
+  zb_stream_state state;      /**< one of the ZB_STREAM_* states */
   uint64_t records_accepted;  /**< offsets issued so far (the next offset) */
   uint64_t records_acked;     /**< every offset below this is durable */
   uint64_t records_in_flight; /**< accepted and not yet acknowledged */
@@ -602,6 +730,9 @@ typedef struct zb_stream_info {
   { sizeof(zb_stream_info), 0, 0, 0, 0, 0, 0, 0 }
 
 /** Fills `out` with the stream's state and counters, as much as out->struct_size has room for.
+ *  @param stream the stream.
+ *  @param out receives the snapshot; its struct_size set by the caller (ZB_STREAM_INFO_INIT).
+ *  @param err receives a new error object when the call fails, else NULL; may be NULL.
  *  @return ZB_OK; ZB_ERR_INVALID_ARG for NULL pointers or a struct_size too small for the
  *  state. */
 ZB_API zb_status zb_stream_get_info(zb_stream *stream, zb_stream_info *out, zb_error **err);
@@ -612,7 +743,9 @@ ZB_API zb_status zb_stream_get_info(zb_stream *stream, zb_stream_info *out, zb_e
  *  Records replayed this way may be stored twice if the server had made them durable without
  *  acknowledging them (at-least-once). The new stream's offsets start at 0; `stream` itself is
  *  unchanged and still has to be destroyed.
+ *  @param stream the failed or closed stream.
  *  @param out receives the new stream, owned by the caller.
+ *  @param err receives a new error object when the call fails, else NULL; may be NULL.
  *  @return ZB_OK; ZB_ERR_INVALID_ARG; ZB_ERR_STATE while `stream` is neither failed nor closed;
  *  any error of zb_stream_new() or of ingest (the new stream is then destroyed). */
 ZB_API zb_status zb_stream_recreate(zb_stream *stream, zb_stream **out, zb_error **err);
@@ -620,9 +753,13 @@ ZB_API zb_status zb_stream_recreate(zb_stream *stream, zb_stream **out, zb_error
 /** Takes up to `capacity` events from the stream's queue, oldest first, waiting up to
  *  `timeout_ms` for the first (0 returns at once). Acks that arrive while an earlier ack event
  *  is still queued are merged into it, so the queue stays small when nobody polls.
+ *  @param stream the stream.
  *  @param events an array of `capacity` events; the library writes `event_size` bytes of each.
  *  @param event_size sizeof(zb_event) as the caller knows it.
+ *  @param capacity the number of events `events` has room for.
+ *  @param timeout_ms how long to wait for the first event: 0 or more, or ZB_TIMEOUT_INFINITE.
  *  @param count_out receives the number of events written.
+ *  @param err receives a new error object when the call fails, else NULL; may be NULL.
  *  @return ZB_OK (with *count_out 0 on timeout); ZB_ERR_INVALID_ARG for NULL pointers or an
  *  event_size too small; ZB_ERR_STATE when the stream has an event callback. One thread at a
  *  time should poll a stream; concurrent polls are safe but split the events between them. */
@@ -632,23 +769,31 @@ ZB_API zb_status zb_stream_poll(zb_stream *stream, zb_event *events, size_t even
 
 /** Copies every record the stream accepted and that is not yet acknowledged, in offset order.
  *  After a failure or a timed-out close, these are exactly the records of the error events.
+ *  @param stream the stream.
  *  @param out receives the list, owned by the caller (zb_records_free()).
+ *  @param err receives a new error object when the call fails, else NULL; may be NULL.
  *  @return ZB_OK; ZB_ERR_INVALID_ARG; ZB_ERR_NO_MEMORY. */
 ZB_API zb_status zb_stream_unacked(zb_stream *stream, zb_records **out, zb_error **err);
 
 /** The number of records in `records`; 0 for NULL. A record list is immutable: any number of
- *  threads may read it at once, until zb_records_free(). */
+ *  threads may read it at once, until zb_records_free().
+ *  @param records the record list.
+ *  @return the number of records; 0 for NULL. */
 ZB_API size_t zb_records_count(const zb_records *records);
 
 /** Reads record `index` of `records`.
+ *  @param records the record list.
+ *  @param index which record, from 0.
  *  @param data receives a pointer to the record's bytes, valid until zb_records_free().
  *  @param len receives its length. @param offset receives its offset; may be NULL.
+ *  @param err receives a new error object when the call fails, else NULL; may be NULL.
  *  @return ZB_OK; ZB_ERR_INVALID_ARG for NULL pointers or an index out of range. */
 ZB_API zb_status zb_records_get(const zb_records *records, size_t index, const void **data,
                                 size_t *len, uint64_t *offset, zb_error **err);
 
 /** Frees a record list and every pointer zb_records_get() returned from it. NULL is
- *  ignored. */
+ *  ignored.
+ *  @param records the record list; may be NULL. */
 ZB_API void zb_records_free(zb_records *records);
 
 /* ----------------------------------------------------------------------------------------- */

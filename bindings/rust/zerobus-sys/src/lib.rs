@@ -200,6 +200,34 @@ pub type zb_event_cb = Option<
 /// Tells a poller that a stream's event queue turned non-empty; must not block nor call `zb_*`.
 pub type zb_wakeup_cb = Option<unsafe extern "C" fn(user_data: *mut c_void)>;
 
+/// The severity of a log message; levels are only appended, each more detailed.
+pub type zb_log_level = i32;
+/// A stream or a connection attempt failed for good.
+pub const ZB_LOG_ERROR: zb_log_level = 1;
+/// Something went wrong that the library works around.
+pub const ZB_LOG_WARN: zb_log_level = 2;
+/// Streams opened and closed, recoveries, close signals, OAuth tokens obtained.
+pub const ZB_LOG_INFO: zb_log_level = 3;
+/// Details for troubleshooting.
+pub const ZB_LOG_DEBUG: zb_log_level = 4;
+
+/// Receives the log messages of an SDK and its streams; thread-safe, never under a library
+/// lock; `component` is static, `message` valid during the call only.
+pub type zb_log_cb = Option<
+    unsafe extern "C" fn(
+        level: zb_log_level,
+        component: *const c_char,
+        message: *const c_char,
+        user_data: *mut c_void,
+    ),
+>;
+
+/// Receives an SDK's statistics JSON (`len` bytes, NUL-terminated) every
+/// `statistics.interval.ms`, on a library-owned thread; `json` is valid during the call only.
+pub type zb_stats_cb = Option<
+    unsafe extern "C" fn(sdk: *mut zb_sdk, json: *const c_char, len: usize, user_data: *mut c_void),
+>;
+
 /// The format of a stream's records.
 pub type zb_record_type = i32;
 /// Serialized protobuf messages of the stream's descriptor.
@@ -353,6 +381,41 @@ unsafe extern "C" {
     ) -> zb_status;
     /// Releases the caller's reference to `sdk`; its streams keep working.
     pub fn zb_sdk_destroy(sdk: *mut zb_sdk);
+
+    /// The level's name as `log.level` spells it, a static string; NULL for an unknown level.
+    pub fn zb_log_level_name(level: zb_log_level) -> *const c_char;
+    /// Registers the log callback of SDKs created from `cfg`.
+    pub fn zb_config_set_log_callback(
+        cfg: *mut zb_config,
+        cb: zb_log_cb,
+        user_data: *mut c_void,
+        free_user_data: zb_free_cb,
+        err: *mut *mut zb_error,
+    ) -> zb_status;
+    /// Registers the statistics callback of SDKs created from `cfg`.
+    pub fn zb_config_set_stats_callback(
+        cfg: *mut zb_config,
+        cb: zb_stats_cb,
+        user_data: *mut c_void,
+        free_user_data: zb_free_cb,
+        err: *mut *mut zb_error,
+    ) -> zb_status;
+    /// The statistics of the SDK and its live streams as JSON; freed with `zb_string_free()`.
+    pub fn zb_sdk_stats_json(
+        sdk: *mut zb_sdk,
+        json_out: *mut *mut c_char,
+        len_out: *mut usize,
+        err: *mut *mut zb_error,
+    ) -> zb_status;
+    /// The statistics of one stream as JSON; freed with `zb_string_free()`.
+    pub fn zb_stream_stats_json(
+        stream: *mut zb_stream,
+        json_out: *mut *mut c_char,
+        len_out: *mut usize,
+        err: *mut *mut zb_error,
+    ) -> zb_status;
+    /// Frees a string the library allocated for the caller.
+    pub fn zb_string_free(str: *mut c_char);
 
     /// Builds a schema from a Unity Catalog table description (`len` bytes of JSON).
     pub fn zb_schema_from_table_json(
