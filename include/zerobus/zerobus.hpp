@@ -112,6 +112,16 @@ inline void check(Status status, zb_error *err) {
   if (status != ZB_OK) throw Error::from_c(status, owned.get());
 }
 
+struct StringFree {
+  void operator()(char *text) const noexcept { zb_string_free(text); }
+};
+
+/** A string the library allocated for the caller, copied and freed. */
+inline std::string take_string(char *text, std::size_t size) {
+  std::unique_ptr<char, StringFree> owned(text);
+  return std::string(owned.get(), size);
+}
+
 /** A duration as the C API's int32_t milliseconds. */
 template <class Rep, class Period>
 int32_t timeout_ms(std::chrono::duration<Rep, Period> timeout) {
@@ -235,6 +245,15 @@ struct Event {
 /** A snapshot of a stream's state and counters (zb_stream_info; ZB_STREAM_* states). */
 using StreamInfo = zb_stream_info;
 
+/** A log message's severity (ZB_LOG_*), most severe first; Config::set("log.level", ...)
+ *  chooses the least severe one delivered. */
+enum class LogLevel : int32_t {
+  error = ZB_LOG_ERROR,
+  warn = ZB_LOG_WARN,
+  info = ZB_LOG_INFO,
+  debug = ZB_LOG_DEBUG,
+};
+
 /** The gRPC metadata of one connection attempt, being filled in by a headers provider
  *  (Config::headers_provider()); valid only during the provider's call. */
 class Headers {
@@ -335,6 +354,52 @@ class Config {
           }
         },
         zb_config_set_wakeup);
+    return *this;
+  }
+
+  /** Receives the library's log messages at log.level or more severe, for SDKs created from
+   *  this config and all their streams (zb_config_set_log_callback); replaces an earlier
+   *  callback. Without one the library logs nothing anywhere. It runs on the thread whose work
+   *  the message reports (the caller of the Sdk or Stream method that opens, closes or
+   *  destroys, or a stream's own thread), possibly on several threads at once: it must be
+   *  thread-safe. It must not close() or destroy a Stream, nor destroy an Sdk, and should
+   *  return quickly. Messages never contain secrets. `component` and `message` are valid
+   *  during the call only. Exceptions are caught and reported on stderr. The std::function is
+   *  destroyed once the config, the SDKs made from it and all their streams are gone. */
+  Config &on_log(
+      std::function<void(LogLevel level, std::string_view component, std::string_view message)>
+          callback) {
+    using Callback = std::function<void(LogLevel, std::string_view, std::string_view)>;
+    detail::register_callback(
+        handle_.get(), std::move(callback),
+        [](zb_log_level level, const char *component, const char *message, void *user_data) {
+          try {
+            (*static_cast<Callback *>(user_data))(static_cast<LogLevel>(level), component, message);
+          } catch (...) {
+            detail::report_callback_exception("log");
+          }
+        },
+        zb_config_set_log_callback);
+    return *this;
+  }
+
+  /** Receives the statistics of each SDK created from this config every
+   *  statistics.interval.ms (0, the default, never calls it), as Sdk::statistics_json() gives
+   *  them (zb_config_set_stats_callback). One call at a time, on a thread of the SDK's; the
+   *  JSON is valid during the call only. Exceptions are caught and reported on stderr. The
+   *  std::function is destroyed once the config and every SDK made from it are gone. */
+  Config &on_statistics(std::function<void(std::string_view json)> callback) {
+    using Callback = std::function<void(std::string_view)>;
+    detail::register_callback(
+        handle_.get(), std::move(callback),
+        [](zb_sdk *, const char *json, std::size_t size, void *user_data) {
+          try {
+            (*static_cast<Callback *>(user_data))(std::string_view(json, size));
+          } catch (...) {
+            detail::report_callback_exception("statistics");
+          }
+        },
+        zb_config_set_stats_callback);
     return *this;
   }
 
@@ -624,6 +689,18 @@ class Stream {
     return info;
   }
 
+  /** The stream's statistics as a JSON object (zb_stream_stats_json): state, offsets issued,
+   *  sent and acked, what is in flight, recoveries, errors, wire counters and ack latency
+   *  percentiles, each field as zerobus.h describes it. */
+  std::string statistics_json() const {
+    char *json = nullptr;
+    std::size_t size = 0;
+    zb_error *err = nullptr;
+    const Status status = zb_stream_stats_json(handle_.get(), &json, &size, &err);
+    detail::check(status, err);
+    return detail::take_string(json, size);
+  }
+
   /** A new stream like this one into which every record this one did not get acknowledged has
    *  been ingested again, in order (zb_stream_recreate): the way to carry on after a failure
    *  or a timed-out close. Throws ZB_ERR_STATE while this stream is neither failed nor
@@ -718,6 +795,18 @@ class Sdk {
         zb_schema_fetch(handle_.get(), table.c_str(), config.get(), &schema, &err);
     detail::check(status, err);
     return Schema(schema);
+  }
+
+  /** The statistics of the SDK and of every live stream created from it, as a JSON object
+   *  (zb_sdk_stats_json): "streams" lists one object per stream, as Stream::statistics_json()
+   *  gives it. */
+  std::string statistics_json() const {
+    char *json = nullptr;
+    std::size_t size = 0;
+    zb_error *err = nullptr;
+    const Status status = zb_sdk_stats_json(handle_.get(), &json, &size, &err);
+    detail::check(status, err);
+    return detail::take_string(json, size);
   }
 
   /** The C handle, still owned by this object. */

@@ -12,6 +12,7 @@
 #include <limits>
 #include <list>
 #include <memory>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 #include <string>
@@ -271,6 +272,65 @@ TEST_F(HppWrapperTest, PollReturnsTheAcksOfAStreamWithoutCallback) {
   EXPECT_TRUE(stream.poll(16, 0ms).empty());
   stream.close(10s);
   EXPECT_EQ(Rows().size(), 3u);
+}
+
+TEST_F(HppWrapperTest, LogMessagesReachTheCallbackUntilTheLastHolderIsGone) {
+  struct Message {
+    zerobus::LogLevel level;
+    std::string component;
+    std::string text;
+  };
+  std::mutex mutex;
+  std::vector<Message> messages;
+  {
+    zerobus::Config config;
+    config.set("transport.plaintext", true).set("log.level", "info");
+    config.on_log([&](zerobus::LogLevel level, std::string_view component, std::string_view text) {
+      const std::lock_guard<std::mutex> lock(mutex);
+      messages.push_back({level, std::string(component), std::string(text)});
+    });
+    zerobus::Sdk sdk(zbtest_server_endpoint(server_), config);
+    zerobus::Stream stream = sdk.json_stream(kTable);
+    stream.ingest_json(R"({"id": 0, "payload": "logged"})");
+    stream.close(10s);
+  }
+  // Config, SDK and stream are gone, so the callback can no longer run: no lock needed.
+  ASSERT_FALSE(messages.empty());
+  bool stream_reported = false;
+  for (const Message &message : messages) {
+    EXPECT_LE(static_cast<int32_t>(message.level), ZB_LOG_INFO) << message.text;
+    if (message.component == "stream" && message.text.find(kTable) != std::string::npos) {
+      stream_reported = true;
+    }
+  }
+  EXPECT_TRUE(stream_reported);
+}
+
+TEST_F(HppWrapperTest, StatisticsComeAsJsonFromStreamSdkAndCallback) {
+  std::promise<std::string> first_report;
+  std::atomic<bool> first{true};
+  zerobus::Config config;
+  config.set("transport.plaintext", true).set("statistics.interval.ms", 20);
+  config.on_statistics([&](std::string_view json_text) {
+    if (first.exchange(false)) first_report.set_value(std::string(json_text));
+  });
+  zerobus::Sdk sdk(zbtest_server_endpoint(server_), config);
+  zerobus::Stream stream = sdk.json_stream(kTable);
+  stream.ingest_json_batch({R"({"id": 0})", R"({"id": 1})", R"({"id": 2})"});
+  stream.flush(10s);
+
+  const json stream_stats = json::parse(stream.statistics_json());
+  EXPECT_EQ(stream_stats["table"], kTable);
+  EXPECT_EQ(stream_stats["offsets"]["issued"], 3);
+  EXPECT_EQ(stream_stats["offsets"]["acked"], 3);
+  const json sdk_stats = json::parse(sdk.statistics_json());
+  ASSERT_EQ(sdk_stats["streams"].size(), 1u);
+  EXPECT_EQ(sdk_stats["streams"][0]["table"], kTable);
+
+  std::future<std::string> report = first_report.get_future();
+  ASSERT_EQ(report.wait_for(10s), std::future_status::ready);
+  EXPECT_TRUE(json::parse(report.get()).contains("streams"));
+  stream.close(10s);
 }
 
 TEST(HppWrapperTimeouts, RoundUpToMillisecondsAndStayInRange) {
