@@ -12,8 +12,9 @@
  *
  *  - Methods that can fail throw zerobus::Error; they throw std::bad_alloc when C++ allocation
  *    fails. Destructors, moves and accessors of held data never throw.
- *  - A moved-from object holds no handle; calling anything but its destructor or assignment
- *    then throws zerobus::Error with ZB_ERR_INVALID_ARG (the C API's answer to a NULL handle).
+ *  - A moved-from object holds no handle: get() returns NULL, and any other method but the
+ *    destructor and assignment throws zerobus::Error with ZB_ERR_INVALID_ARG (the C API's
+ *    answer to a NULL handle).
  *  - Arguments are borrowed for the duration of the call, as in the C API: records are copied
  *    before an ingest returns.
  *  - Timeouts are rounded up to whole milliseconds and capped at about 24 days; a negative one
@@ -37,7 +38,6 @@
 #include <iterator>
 #include <limits>
 #include <memory>
-#include <new>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -655,8 +655,8 @@ class Stream {
     return records;
   }
 
-  /** Takes up to `max_events` events, oldest first, waiting up to `timeout` for the first
-   *  (zb_stream_poll); empty when none came. Throws ZB_ERR_STATE on a stream with an event
+  /** Takes up to `max_events` (at least 1) events, oldest first, waiting up to `timeout` for the
+   * first (zb_stream_poll); empty when none came. Throws ZB_ERR_STATE on a stream with an event
    *  callback. */
   template <class Rep, class Period>
   std::vector<Event> poll(std::size_t max_events, std::chrono::duration<Rep, Period> timeout) {
