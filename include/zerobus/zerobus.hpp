@@ -655,9 +655,9 @@ class Stream {
     return records;
   }
 
-  /** Takes up to `max_events` (at least 1) events, oldest first, waiting up to `timeout` for the
-   * first (zb_stream_poll); empty when none came. Throws ZB_ERR_STATE on a stream with an event
-   *  callback. */
+  /** Takes up to `max_events` (at least 1) events, oldest first, waiting up to `timeout` for
+   *  the first (zb_stream_poll); empty when none came. Throws ZB_ERR_STATE on a stream with an
+   *  event callback. */
   template <class Rep, class Period>
   std::vector<Event> poll(std::size_t max_events, std::chrono::duration<Rep, Period> timeout) {
     std::vector<zb_event> raw(max_events, zb_event ZB_EVENT_INIT);
