@@ -453,7 +453,8 @@ ZB_API zb_status zb_config_set_log_callback(zb_config *cfg, zb_log_cb cb, void *
  *  grpc_proxy, https_proxy, http_proxy and no_proxy) and tls.ca.file are read here. No network
  *  I/O happens here; the connection opens with the first stream.
  *  @param endpoint the Zerobus endpoint, as described above.
- *  @param cfg SDK options (scope "sdk" in docs/CONFIGURATION.md), copied; NULL means defaults.
+ *  @param cfg SDK options (scope "sdk" in docs/CONFIGURATION.md), with the log and statistics
+ *  callbacks, copied; NULL means defaults.
  *  @param out receives the SDK, owned by the caller (zb_sdk_destroy()).
  *  @param err receives a new error object when the call fails, else NULL; may be NULL.
  *  @return ZB_OK; ZB_ERR_INVALID_ARG if `endpoint` or `out` is NULL; ZB_ERR_INVALID_TARGET for
@@ -464,7 +465,10 @@ ZB_API zb_status zb_sdk_new(const char *endpoint, const zb_config *cfg, zb_sdk *
                             zb_error **err);
 
 /** Releases the caller's reference to `sdk`. Streams created from it keep working; the
- *  connection closes when the last of them is destroyed. NULL is ignored.
+ *  connection closes when the last of them is destroyed. Stops the statistics callback: when
+ *  it returns, that callback is not running and will not run again (called from the callback
+ *  itself, it takes effect once the callback returns). The log callback lives on with the
+ *  SDK's streams. NULL is ignored.
  *  @param sdk the SDK; may be NULL. */
 ZB_API void zb_sdk_destroy(zb_sdk *sdk);
 
@@ -810,7 +814,8 @@ ZB_API void zb_records_free(zb_records *records);
  *  ("requests", "records", "bytes", "acks") and "ack_latency_us" ("count", "min", "max", "mean",
  *  "p50", "p99", "p99_9": microseconds from a request's write to the ack that covered it, since
  *  the stream opened). Counters only grow; fields are only added, never renamed or removed.
- *  Taking statistics costs no more than zb_stream_get_info() per stream. */
+ *  A snapshot locks each stream about as briefly as zb_stream_get_info() does; ingest does no
+ *  work for statistics. */
 
 /** Receives an SDK's statistics every statistics.interval.ms, on a thread the library owns for
  *  that SDK (one call at a time, never on a gRPC thread, never while the library holds a

@@ -157,10 +157,12 @@ const Property kProperties[] = {
      IntOption{&Settings::token_refresh_margin_ms, 0, kMaxInt32}},
     {"log.level", "info", "error, warn, info, debug", "sdk",
      "The most detailed messages handed to the log callback (zb_config_set_log_callback()) of "
-     "the SDK and its streams: error (failures of streams and connection attempts), warn (also "
-     "connections that ended in error, timed-out closes), info (also streams opened and closed, "
-     "recoveries, close signals, OAuth tokens obtained), debug (also each reconnection's "
-     "details). Without a log callback the library logs nothing anywhere, whatever the level.",
+     "the SDK and its streams: error (a stream failed or could not open), warn (also failed "
+     "connection attempts, connections that ended in error, timed-out closes, streams destroyed "
+     "with records unacknowledged), info (also the SDK created, streams opened and closed, "
+     "recoveries, close signals, OAuth tokens obtained), debug (also every connection attempt "
+     "and kept token). Without a log callback the library logs nothing anywhere, whatever the "
+     "level.",
      LogLevelOption{&Settings::log_level}},
     {"statistics.interval.ms", "0", "0 .. 86400000", "sdk",
      "How often the statistics callback (zb_config_set_stats_callback()) receives the SDK's "

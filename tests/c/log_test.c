@@ -235,7 +235,13 @@ static void test_a_failure_is_logged_as_an_error(void **state) {
   zb_sdk *sdk = logging_sdk(env, &capture, NULL);
   zb_stream *stream = tu_open_proto(sdk, TU_TABLE, NULL);
   zbtest_server_fail_after(env->server, 0, TU_GRPC_PERMISSION_DENIED, "no writes for you");
-  tu_ingest_events(stream, 0, 3, "refused");
+  /* One batch: ingested one by one, the later records could meet the stream already failed. */
+  tu_batch refused;
+  tu_batch_fill(&refused, 3, 0, "refused");
+  zb_error *err = NULL;
+  TU_EXPECT(ZB_OK, err,
+            zb_stream_ingest_proto_batch(stream, refused.pointers, refused.lens, refused.count,
+                                         NULL, &err));
   wait_for_message(&capture, ZB_LOG_ERROR, "stream", "the stream failed");
   wait_for_message(&capture, ZB_LOG_ERROR, "stream", "3 records not acknowledged (offsets 0..2)");
   assert_true(has_message(&capture, ZB_LOG_ERROR, "stream", "no writes for you"));
@@ -246,7 +252,7 @@ static void test_a_failure_is_logged_as_an_error(void **state) {
   zbtest_server_refuse_streams(env->server, TU_GRPC_UNAVAILABLE, "not now", -1);
   zb_config *cfg =
       tu_config((const char *const[]){"recovery.retries", "1", "recovery.backoff.ms", "1", NULL});
-  zb_error *err = TU_OPEN_ERROR(ZB_ERR_TRANSPORT, sdk, TU_TABLE, ZB_RECORD_PROTO, cfg);
+  err = TU_OPEN_ERROR(ZB_ERR_TRANSPORT, sdk, TU_TABLE, ZB_RECORD_PROTO, cfg);
   zb_error_free(err);
   zb_config_destroy(cfg);
   wait_for_message(&capture, ZB_LOG_WARN, "connection", "connection attempt 1 of 2 failed");

@@ -283,6 +283,7 @@ struct Reports {
     auto *reports = static_cast<Reports *>(user_data);
     std::lock_guard<std::mutex> lock(reports->mu);
     ++reports->freed;
+    reports->cv.notify_all();
   }
 };
 
