@@ -174,15 +174,15 @@ async function openStreams(addon, options, count) {
   return streams;
 }
 
-// Wall time, whole-process CPU time (every addon thread included) and the figures around a
-// measured part.
+// The wall time and the CPU time of the whole process (the addon's threads included) that
+// `work` takes.
 async function measure(work) {
   const cpuBefore = process.cpuUsage();
   const start = performance.now();
-  const result = await work();
+  await work();
   const seconds = (performance.now() - start) / 1000;
   const cpu = process.cpuUsage(cpuBefore);
-  return { result, seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6 };
+  return { seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6 };
 }
 
 function processFigures() {
