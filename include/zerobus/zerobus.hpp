@@ -691,7 +691,7 @@ class Stream {
 
   /** The stream's statistics as a JSON object (zb_stream_stats_json): state, offsets issued,
    *  sent and acked, what is in flight, recoveries, errors, wire counters and ack latency
-   *  percentiles, each field as zerobus.h describes it. */
+   *  percentiles; docs/STATISTICS.md describes every field. */
   std::string statistics_json() const {
     char *json = nullptr;
     std::size_t size = 0;
