@@ -10,6 +10,11 @@ namespace zerobus {
 namespace {
 
 constexpr size_t kMinSegmentCapacity = 16 * 1024;
+// A request is sealed at about this size (stream.max.request.bytes permitting): larger ones only
+// add latency, since the server acts on a request once all of it has arrived and one write is
+// in flight at a time. Against `zerobus serve --null-sink`, requests of 10 MiB halved the rate
+// of 100-byte records that requests of 0.5 to 1 MiB reached.
+constexpr size_t kSealBytes = 1024 * 1024;
 
 }  // namespace
 
@@ -43,6 +48,7 @@ Window::Window(const WindowLimits &limits)
     : max_records_(limits.max_records),
       max_bytes_(limits.max_bytes),
       max_body_bytes_(limits.max_request_bytes - wire::kMaxBatchHeaderBytes),
+      seal_bytes_(std::min(max_body_bytes_, kSealBytes)),
       next_capacity_(kMinSegmentCapacity) {}
 
 Status Window::CheckFits(const RecordView *records, size_t count) const {
@@ -64,7 +70,7 @@ bool Window::HasRoom(size_t count, size_t bytes) const {
 }
 
 uint64_t Window::Append(const RecordView *records, size_t count, size_t framed_bytes) {
-  if (!open_ || segments_.back()->size() + framed_bytes > max_body_bytes_) {
+  if (!open_ || segments_.back()->size() + framed_bytes > seal_bytes_) {
     const size_t capacity = std::min(std::max(next_capacity_, framed_bytes), max_body_bytes_);
     segments_.push_back(std::make_shared<Segment>(next_offset_, capacity));
     open_ = true;

@@ -132,6 +132,8 @@ class Window {
   size_t max_bytes_;
   // The largest batch body (and so the largest record entry) one request can carry.
   size_t max_body_bytes_;
+  // The size past which the open segment takes no more records and another begins.
+  size_t seal_bytes_;
 
   // Unacknowledged requests in offset order. The last one is still open for appends when
   // open_ is set.
