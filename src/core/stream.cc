@@ -438,6 +438,7 @@ Status Stream::ConnectOnce(bool renew_token, bool *kept_token) {
   std::shared_ptr<Connection> connection =
       Connection::Create(channel_, headers.entries, create_request_, this);
   std::shared_ptr<Connection> previous;  // freed below, outside the lock
+  uint64_t accepted_before;
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (stopping_) return Status(ZB_ERR_CLOSED, "the stream was closed");
@@ -453,14 +454,18 @@ Status Stream::ConnectOnce(bool renew_token, bool *kept_token) {
     connection_done_ = false;
     connection_outcome_ = Status::Ok();
     last_response_ = Clock::now();
+    accepted_before = connections_accepted_;
   }
   connection->Start();
   std::unique_lock<std::mutex> lock(mu_);
   const int32_t timeout_ms = static_cast<int32_t>(settings_.recovery_timeout_ms);
+  // Accepted even if the connection has ended since: the attempt succeeded, and the supervisor
+  // takes care of what followed.
+  auto accepted = [&] { return connections_accepted_ > accepted_before; };
   // The token request and the headers provider took their share of the attempt's time.
   const bool settled = changed_.wait_until(
-      lock, deadline, [&] { return connection_ready_ || connection_done_ || stopping_; });
-  if (connection_ready_) return Status::Ok();
+      lock, deadline, [&] { return accepted() || connection_done_ || stopping_; });
+  if (accepted()) return Status::Ok();
   if (!connection_done_) {
     Status why = settled ? Status(ZB_ERR_CLOSED, "the stream was closed")
                          : Status(ZB_ERR_TIMEOUT,
@@ -515,6 +520,7 @@ Status Stream::OnResponse(Connection *connection, const wire::Response &response
                         true);
         }
         connection_ready_ = true;
+        ++connections_accepted_;
         server_stream_id_ = response.stream_id;
         // Counted here, before the first ack on the new connection can end a flush.
         if (ever_connected_) ++recoveries_;

@@ -150,6 +150,7 @@ class Stream final : private ConnectionListener, private StatsSource {
   std::string server_stream_id_;  // of the current or last connection
 
   bool ever_connected_ = false;
+  uint64_t connections_accepted_ = 0;
   uint64_t recoveries_ = 0;
   uint64_t records_replayed_ = 0;
   uint64_t errors_ = 0;  // failed connection attempts and connections that ended in error
