@@ -25,13 +25,13 @@ func WithHeadersProvider(provider HeadersProvider) Option {
 }
 
 // setHeadersProvider registers `provider` on `cfg`. The library holds it through a
-// cgo.Handle, never a Go pointer, and releases the handle when it can no longer call it.
+// cgo.Handle (callbacks.go).
 func setHeadersProvider(cfg *C.zb_config, provider HeadersProvider) error {
-	handle := cgo.NewHandle(provider)
+	handle := newCallbackHandle(provider)
 	var cerr *C.zb_error
 	status := C.zbgo_config_set_headers_provider(cfg, C.uintptr_t(handle), &cerr)
 	if status != C.ZB_OK {
-		handle.Delete() // refused: the library holds nothing
+		releaseCallbackHandle(handle) // refused: the library holds nothing
 		return takeError(status, cerr)
 	}
 	return nil
@@ -63,8 +63,3 @@ func zbgoProvideHeaders(headers *C.zb_headers, handle C.uintptr_t) (status C.zb_
 	}
 	return C.ZB_OK
 }
-
-// zbgoReleaseHeaders releases the handle of a HeadersProvider the library no longer holds.
-//
-//export zbgoReleaseHeaders
-func zbgoReleaseHeaders(handle C.uintptr_t) { cgo.Handle(handle).Delete() }

@@ -5,13 +5,14 @@ package zerobus
 import "C"
 
 import (
+	"log/slog"
 	"strconv"
 	"time"
 	"unsafe"
 )
 
 // Option sets one configuration key of libzerobus (docs/CONFIGURATION.md lists them all with
-// their defaults), or the headers provider. Options given to NewSDK apply to the SDK and are
+// their defaults), or a callback: the headers provider, the logger, the statistics callback. Options given to NewSDK apply to the SDK and are
 // the defaults of every stream it opens; options given to NewProtoStream or NewJSONStream
 // apply to that stream only and override the SDK's. A key that does not exist or a value out
 // of range is reported by the constructor that receives it, as ErrUnknownKey or
@@ -21,6 +22,8 @@ import (
 type Option struct {
 	key, value string
 	headers    HeadersProvider // set instead of key and value by WithHeadersProvider
+	logger     *slog.Logger    // set instead of key and value by WithLogger
+	stats      StatsCallback   // set with statistics.interval.ms by WithStatistics
 }
 
 // WithConfig sets any configuration key by its name and textual value, for keys that have
@@ -116,30 +119,52 @@ func millisecondsOrInfinite(d time.Duration) string {
 	return milliseconds(d)
 }
 
+// configScope tells what a config is made for: the SDK reads the logger and the statistics
+// callback, a stream does not, so a stream's config does without them.
+type configScope int
+
+const (
+	sdkScope configScope = iota
+	streamScope
+)
+
 // newConfig makes a library config holding `options`, later ones winning. The caller destroys
 // it with C.zb_config_destroy.
-func newConfig(options []Option) (*C.zb_config, error) {
+func newConfig(options []Option, scope configScope) (*C.zb_config, error) {
 	var cfg *C.zb_config
 	var cerr *C.zb_error
 	if status := C.zb_config_new(&cfg, &cerr); status != C.ZB_OK {
 		return nil, takeError(status, cerr)
 	}
 	for _, option := range options {
-		if option.headers != nil {
-			if err := setHeadersProvider(cfg, option.headers); err != nil {
-				C.zb_config_destroy(cfg)
-				return nil, err
-			}
-			continue
-		}
-		key, value := C.CString(option.key), C.CString(option.value)
-		status := C.zb_config_set(cfg, key, value, &cerr)
-		C.free(unsafe.Pointer(key))
-		C.free(unsafe.Pointer(value))
-		if status != C.ZB_OK {
+		if err := applyOption(cfg, option, scope); err != nil {
 			C.zb_config_destroy(cfg)
-			return nil, takeError(status, cerr)
+			return nil, err
 		}
 	}
 	return cfg, nil
+}
+
+func applyOption(cfg *C.zb_config, option Option, scope configScope) error {
+	switch {
+	case option.headers != nil:
+		return setHeadersProvider(cfg, option.headers)
+	case option.logger != nil:
+		if scope == sdkScope {
+			return setLogger(cfg, option.logger)
+		}
+		return nil
+	case option.stats != nil && scope == sdkScope:
+		if err := setStatsCallback(cfg, option.stats); err != nil {
+			return err
+		}
+	}
+	var cerr *C.zb_error
+	key, value := C.CString(option.key), C.CString(option.value)
+	defer C.free(unsafe.Pointer(key))
+	defer C.free(unsafe.Pointer(value))
+	if status := C.zb_config_set(cfg, key, value, &cerr); status != C.ZB_OK {
+		return takeError(status, cerr)
+	}
+	return nil
 }

@@ -35,7 +35,7 @@ func NewSDK(endpoint string, options ...Option) (*SDK, error) {
 	if versionError != nil {
 		return nil, versionError
 	}
-	cfg, err := newConfig(options)
+	cfg, err := newConfig(options, sdkScope)
 	if err != nil {
 		return nil, err
 	}
@@ -52,8 +52,10 @@ func NewSDK(endpoint string, options ...Option) (*SDK, error) {
 	return sdk, nil
 }
 
-// Close releases the SDK. Streams opened from it keep working; the connection closes with the
-// last of them. Idempotent; always returns nil (it implements io.Closer).
+// Close releases the SDK. Streams opened from it keep working (and go on logging through
+// WithLogger's logger); the connection closes with the last of them. The statistics callback
+// stops: once Close returns, it is not running and will not run again. Idempotent; always
+// returns nil (it implements io.Closer).
 func (s *SDK) Close() error {
 	runtime.SetFinalizer(s, nil)
 	s.release()
@@ -62,9 +64,12 @@ func (s *SDK) Close() error {
 
 func (s *SDK) release() {
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	C.zb_sdk_destroy(s.c)
+	c := s.c
 	s.c = nil
+	s.mu.Unlock()
+	// Outside mu: zb_sdk_destroy waits for a statistics callback under way, which may be
+	// calling methods of this SDK.
+	C.zb_sdk_destroy(c)
 }
 
 // NewProtoStream opens a stream of protobuf records into `table` ("catalog.schema.table") and
@@ -115,7 +120,7 @@ func (s *SDK) newStream(ctx context.Context, table string, recordType C.zb_recor
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	cfg, err := newConfig(append(s.options[:len(s.options):len(s.options)], options...))
+	cfg, err := newConfig(append(s.options[:len(s.options):len(s.options)], options...), streamScope)
 	if err != nil {
 		return nil, err
 	}
@@ -156,7 +161,7 @@ func (s *SDK) open(request *streamRequest) openedStream {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	if s.c == nil {
-		return openedStream{err: newError(ErrClosed, "the SDK is closed")}
+		return openedStream{err: errSDKClosed()}
 	}
 	var opened openedStream
 	var cerr *C.zb_error
@@ -167,3 +172,5 @@ func (s *SDK) open(request *streamRequest) openedStream {
 	}
 	return opened
 }
+
+func errSDKClosed() *Error { return newError(ErrClosed, "the SDK is closed") }

@@ -65,11 +65,31 @@ static zb_status zbgo_headers(zb_headers *headers, void *user_data) {
   return zbgoProvideHeaders(headers, (uintptr_t)user_data);
 }
 
-static void zbgo_headers_release(void *user_data) {
-  zbgoReleaseHeaders((uintptr_t)user_data);
+/* The free_user_data of every Go callback: releases its cgo.Handle. */
+static void zbgo_release_handle(void *user_data) {
+  zbgoReleaseHandle((uintptr_t)user_data);
 }
 
 zb_status zbgo_config_set_headers_provider(zb_config *cfg, uintptr_t handle, zb_error **err) {
-  return zb_config_set_headers_provider(cfg, zbgo_headers, (void *)handle, zbgo_headers_release,
+  return zb_config_set_headers_provider(cfg, zbgo_headers, (void *)handle, zbgo_release_handle,
                                         err);
+}
+
+static void zbgo_log(zb_log_level level, const char *component, const char *message,
+                     void *user_data) {
+  /* cgo declares exported functions without const; Go only reads the strings. */
+  zbgoLog(level, (char *)component, (char *)message, (uintptr_t)user_data);
+}
+
+zb_status zbgo_config_set_log_callback(zb_config *cfg, uintptr_t handle, zb_error **err) {
+  return zb_config_set_log_callback(cfg, zbgo_log, (void *)handle, zbgo_release_handle, err);
+}
+
+static void zbgo_stats(zb_sdk *sdk, const char *json, size_t len, void *user_data) {
+  (void)sdk;
+  zbgoStats((char *)json, len, (uintptr_t)user_data);
+}
+
+zb_status zbgo_config_set_stats_callback(zb_config *cfg, uintptr_t handle, zb_error **err) {
+  return zb_config_set_stats_callback(cfg, zbgo_stats, (void *)handle, zbgo_release_handle, err);
 }
