@@ -38,6 +38,13 @@
 // The library keeps no Go memory after a call returns: records are copied before Ingest
 // returns.
 //
+// # Logging and statistics
+//
+// The library logs nothing unless WithLogger gives the SDK a *slog.Logger; its messages then
+// arrive at slog's levels with a "component" attribute. SDK.Stats and Stream.Stats return
+// snapshots of every stream's offsets, in-flight records, recoveries, errors and ack latency
+// (StatsJSON the library's JSON as is); WithStatistics delivers the SDK's periodically.
+//
 // # Errors
 //
 // Failures are *Error values carrying the library's Code, its message, the gRPC status and
