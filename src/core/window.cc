@@ -1,15 +1,14 @@
 #include "window.h"
 
 #include <algorithm>
-#include <cstdlib>
-#include <new>
+#include <cstring>
 
 #include "wire.h"
 
 namespace zerobus {
 namespace {
 
-constexpr size_t kMinSegmentCapacity = 16 * 1024;
+constexpr size_t kMinSegmentCapacity = SegmentPool::kMinBytes;
 // A request is sealed at about this size (stream.max.request.bytes permitting): larger ones only
 // add latency, since the server acts on a request once all of it has arrived and one write is
 // in flight at a time. Against `zerobus serve --null-sink`, requests of 10 MiB halved the rate
@@ -18,29 +17,24 @@ constexpr size_t kSealBytes = 1024 * 1024;
 
 }  // namespace
 
-Segment::Segment(uint64_t first_offset, size_t capacity) : first_offset_(first_offset) {
-  Reserve(capacity);
-}
+Segment::Segment(uint64_t first_offset, size_t capacity, std::shared_ptr<SegmentPool> pool)
+    : first_offset_(first_offset), pool_(std::move(pool)), buffer_(pool_->Take(capacity)) {}
 
 Segment::~Segment() {
-  std::free(data_);
-}
-
-void Segment::Reserve(size_t bytes) {
-  if (bytes <= capacity_) return;
-  size_t capacity = std::max({bytes, capacity_ * 2, kMinSegmentCapacity});
-  void *grown = std::realloc(data_, capacity);
-  if (!grown) throw std::bad_alloc();
-  data_ = static_cast<uint8_t *>(grown);
-  capacity_ = capacity;
+  pool_->Give(buffer_);
 }
 
 void Segment::Append(const RecordView *records, size_t count, size_t framed_bytes) {
-  Reserve(size_ + framed_bytes);
-  uint8_t *end = data_ + size_;
+  if (size_ + framed_bytes > buffer_.capacity) {
+    const SegmentBuffer larger = pool_->Take(std::max(size_ + framed_bytes, buffer_.capacity * 2));
+    std::memcpy(larger.data, buffer_.data, size_);
+    pool_->Give(buffer_);
+    buffer_ = larger;
+  }
+  uint8_t *end = buffer_.data + size_;
   for (size_t i = 0; i < count; ++i)
     end = wire::WriteRecordEntry(end, records[i].data, records[i].len);
-  size_ = static_cast<size_t>(end - data_);
+  size_ = static_cast<size_t>(end - buffer_.data);
   record_count_ += count;
 }
 
@@ -49,7 +43,8 @@ Window::Window(const WindowLimits &limits)
       max_bytes_(limits.max_bytes),
       max_body_bytes_(limits.max_request_bytes - wire::kMaxBatchHeaderBytes),
       seal_bytes_(std::min(max_body_bytes_, kSealBytes)),
-      next_capacity_(kMinSegmentCapacity) {}
+      next_capacity_(kMinSegmentCapacity),
+      pool_(std::make_shared<SegmentPool>(max_bytes_)) {}
 
 Status Window::CheckFits(const RecordView *records, size_t count) const {
   size_t framed = 0;
@@ -72,7 +67,7 @@ bool Window::HasRoom(size_t count, size_t bytes) const {
 uint64_t Window::Append(const RecordView *records, size_t count, size_t framed_bytes) {
   if (!open_ || segments_.back()->size() + framed_bytes > seal_bytes_) {
     const size_t capacity = std::min(std::max(next_capacity_, framed_bytes), max_body_bytes_);
-    segments_.push_back(std::make_shared<Segment>(next_offset_, capacity));
+    segments_.push_back(std::make_shared<Segment>(next_offset_, capacity, pool_));
     open_ = true;
   }
   segments_.back()->Append(records, count, framed_bytes);

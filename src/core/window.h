@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "histogram.h"
+#include "segment_pool.h"
 #include "stats.h"
 #include "status.h"
 
@@ -30,7 +31,9 @@ struct RecordView {
 // gRPC without copying; only the window's note of when it was last sent changes.
 class Segment {
  public:
-  Segment(uint64_t first_offset, size_t capacity);
+  // A segment with room for `capacity` bytes from `pool`, where its memory goes back when it
+  // is destroyed. Throws std::bad_alloc.
+  Segment(uint64_t first_offset, size_t capacity, std::shared_ptr<SegmentPool> pool);
   ~Segment();
   Segment(const Segment &) = delete;
   Segment &operator=(const Segment &) = delete;
@@ -38,26 +41,24 @@ class Segment {
   uint64_t first_offset() const { return first_offset_; }
   uint64_t last_offset() const { return first_offset_ + record_count_ - 1; }
   size_t record_count() const { return record_count_; }
-  const uint8_t *data() const { return data_; }
+  const uint8_t *data() const { return buffer_.data; }
   size_t size() const { return size_; }
 
-  // Appends framed records; the caller has checked that they fit the request limit. Either
-  // all are appended or, when memory runs out, none.
+  // Appends framed records, moving to a larger buffer of the pool when they do not fit; the
+  // caller has checked that they fit the request limit. Either all are appended or, when
+  // memory runs out, none.
   void Append(const RecordView *records, size_t count, size_t framed_bytes);
 
   std::chrono::steady_clock::time_point sent_at() const { return sent_at_; }
   void set_sent_at(std::chrono::steady_clock::time_point at) { sent_at_ = at; }
 
  private:
-  void Reserve(size_t bytes);
-
   std::chrono::steady_clock::time_point sent_at_;
   uint64_t first_offset_;
   size_t record_count_ = 0;
-  // malloc'd so that growth can use realloc, which moves large blocks by remapping pages.
-  uint8_t *data_ = nullptr;
+  std::shared_ptr<SegmentPool> pool_;  // outlives the window while gRPC holds the segment
+  SegmentBuffer buffer_;
   size_t size_ = 0;
-  size_t capacity_ = 0;
 };
 
 using SegmentPtr = std::shared_ptr<const Segment>;
@@ -144,8 +145,10 @@ class Window {
   // Wire offset of segments_[0] on the current connection (the count acked on it).
   int64_t front_wire_offset_ = 0;
   // Capacity for the next open segment: what the last one needed, so steady traffic rarely
-  // reallocates.
+  // outgrows its buffer.
   size_t next_capacity_;
+  // Where segments get their memory, within max_bytes_ all told.
+  std::shared_ptr<SegmentPool> pool_;
 
   uint64_t next_offset_ = 0;
   uint64_t acked_count_ = 0;
