@@ -60,12 +60,15 @@ const Property kProperties[] = {
      IntOption{&Settings::max_inflight_records, 1, kMaxInt64}},
     {"stream.max.inflight.bytes", "67108864", "1 .. 9223372036854775807", "stream",
      "Bytes of records (with their few bytes of framing) the stream holds until they are "
-     "acknowledged. A record larger than this is still accepted into an empty window.",
+     "acknowledged. A record larger than this is still accepted into an empty window. The "
+     "memory the stream writes records into, buffers kept for reuse included, stays within "
+     "it too.",
      IntOption{&Settings::max_inflight_bytes, 1, kMaxInt64}},
     {"stream.max.request.bytes", "10485760", "1024 .. 10485760", "stream",
-     "The largest request the stream sends. Pending records are coalesced into requests up to "
-     "this size; a record or batch that cannot fit into one is rejected with "
-     "ZB_ERR_RECORD_TOO_LARGE. The service accepts at most 10 MiB.",
+     "The largest request the stream sends. Pending records are coalesced into requests of up "
+     "to 1 MiB (or this size, if smaller), which keeps the server busy while the next one is "
+     "written; one batch may fill a request up to this size. A record or batch that cannot fit "
+     "into one is rejected with ZB_ERR_RECORD_TOO_LARGE. The service accepts at most 10 MiB.",
      IntOption{&Settings::max_request_bytes, 1024, kTenMiB}},
     {"stream.ingest.timeout.ms", "30000", "-1 .. 2147483647", "stream",
      "How long an ingest call waits for room in a full window before it fails with "
