@@ -5,7 +5,7 @@
 //! through [`free_boxed`] when no stream or config holds the registration any more, which the
 //! destroy barrier of `zb_stream_destroy()` orders after the last call.
 
-use std::ffi::{CString, c_void};
+use std::ffi::{CStr, CString, c_char, c_void};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::ptr::null_mut;
 use std::sync::Arc;
@@ -21,6 +21,8 @@ pub(crate) type WakeupCallback = dyn Fn() + Send + Sync + 'static;
 /// The closure of [`StreamOptions::headers_provider`](crate::StreamOptions::headers_provider).
 pub(crate) type HeadersProvider =
     dyn Fn() -> Result<Vec<(String, String)>, ProviderError> + Send + Sync + 'static;
+/// The closure of [`SdkOptions::on_statistics`](crate::SdkOptions::on_statistics).
+pub(crate) type StatsCallback = dyn Fn(&str) + Send + Sync + 'static;
 /// Whatever error a headers provider gives; only its being an error reaches the library.
 pub(crate) type ProviderError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -95,6 +97,50 @@ pub(crate) unsafe extern "C" fn provide_headers(
         }
         sys::ZB_OK
     })
+}
+
+/// The log callback: hands the message to the `log` facade, with the target
+/// `zerobus::<component>`. It needs no `user_data`: the facade is global.
+///
+/// # Safety
+/// Called by the library only: `component` and `message` are NUL-terminated strings valid for
+/// the call.
+pub(crate) unsafe extern "C" fn forward_log(
+    level: sys::zb_log_level,
+    component: *const c_char,
+    message: *const c_char,
+    _user_data: *mut c_void,
+) {
+    contain_panic((), || {
+        let level = crate::logging::log_level(level);
+        // SAFETY: as the function's contract says.
+        let (component, message) = unsafe { (CStr::from_ptr(component), CStr::from_ptr(message)) };
+        let target = crate::logging::target(&component.to_string_lossy());
+        log::log!(target: &target, level, "{}", message.to_string_lossy());
+    });
+}
+
+/// The statistics callback: hands the JSON to the registered closure.
+///
+/// # Safety
+/// Called by the library only: `json` holds `len` bytes valid for the call, `user_data` is the
+/// `Box<Arc<StatsCallback>>` given to `zb_config_set_stats_callback()`, not yet freed.
+pub(crate) unsafe extern "C" fn deliver_stats(
+    _sdk: *mut sys::zb_sdk,
+    json: *const c_char,
+    len: usize,
+    user_data: *mut c_void,
+) {
+    contain_panic((), || {
+        // SAFETY: as the function's contract says.
+        let (callback, json) = unsafe {
+            (
+                &*user_data.cast::<Arc<StatsCallback>>(),
+                std::slice::from_raw_parts(json.cast::<u8>(), len),
+            )
+        };
+        callback(&String::from_utf8_lossy(json));
+    });
 }
 
 /// Frees a value given to the library by [`register`]; dropping it may drop the closure and

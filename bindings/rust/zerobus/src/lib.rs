@@ -29,6 +29,12 @@
 //! # }
 //! ```
 //!
+//! The library's log messages go to the [`log`] facade (targets `zerobus::<component>`), at
+//! the level [`log::max_level()`] allows when the SDK is created unless
+//! [`SdkOptions::log_level`] says otherwise: silent while no logger is installed.
+//! [`Sdk::stats_json`] and [`Stream::stats_json`] return statistics as JSON, and
+//! [`SdkOptions::on_statistics`] delivers them periodically.
+//!
 //! Errors are [`Error`] values with a [`code`](Error::code), a [`message`](Error::message) and
 //! [`is_retryable`](Error::is_retryable). The library is found through pkg-config when the
 //! `zerobus-sys` crate builds.
@@ -37,12 +43,13 @@
 mod ack;
 mod callbacks;
 mod error;
+mod logging;
 mod options;
 mod schema;
 mod sdk;
 mod stream;
 
-use std::ffi::CString;
+use std::ffi::{CString, c_char};
 use std::time::Duration;
 
 pub use ack::Ack;
@@ -75,6 +82,19 @@ pub(crate) fn c_string(what: &str, text: &str) -> Result<CString> {
             format!("the {what} contains a NUL byte"),
         )
     })
+}
+
+/// Copies a string the library allocated for the caller (`len` bytes at `text`) and frees it.
+///
+/// # Safety
+/// `text` comes from the library, holds `len` bytes and is not used after this call.
+pub(crate) unsafe fn take_library_string(text: *mut c_char, len: usize) -> String {
+    // SAFETY: as the function's contract says.
+    let copy = String::from_utf8_lossy(unsafe { std::slice::from_raw_parts(text.cast(), len) })
+        .into_owned();
+    // SAFETY: the library allocated it; nothing refers to it any more.
+    unsafe { sys::zb_string_free(text) };
+    copy
 }
 
 #[cfg(test)]

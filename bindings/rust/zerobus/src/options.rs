@@ -1,7 +1,7 @@
 //! Builders for the options of an SDK and of a stream, turned into a `zb_config` when the SDK
 //! or stream is created.
 
-use std::ffi::c_void;
+use std::ffi::{CStr, c_void};
 use std::fmt;
 use std::ptr::{NonNull, null_mut};
 use std::sync::Arc;
@@ -9,9 +9,11 @@ use std::time::Duration;
 
 use zerobus_sys as sys;
 
-use crate::callbacks::{self, AckCallback, HeadersProvider, WakeupCallback};
+use log::LevelFilter;
+
+use crate::callbacks::{self, AckCallback, HeadersProvider, StatsCallback, WakeupCallback};
 use crate::error::{Result, call};
-use crate::{Ack, c_string, timeout_ms};
+use crate::{Ack, c_string, logging, timeout_ms};
 
 /// The options whose values `Debug` must not print.
 const SECRETS: [&str; 2] = ["auth.token", "auth.client.secret"];
@@ -22,9 +24,12 @@ const SECRETS: [&str; 2] = ["auth.token", "auth.client.secret"];
 /// key replaces an earlier one. Values are checked by the library when the SDK is created,
 /// which fails with [`ErrorCode::UNKNOWN_KEY`](crate::ErrorCode::UNKNOWN_KEY) or
 /// [`ErrorCode::INVALID_VALUE`](crate::ErrorCode::INVALID_VALUE) and the library's message.
+/// Cloning the options shares their statistics callback.
 #[derive(Clone, Default)]
 pub struct SdkOptions {
     settings: Settings,
+    log_level: Option<LevelFilter>,
+    on_statistics: Option<Arc<StatsCallback>>,
 }
 
 impl SdkOptions {
@@ -84,8 +89,75 @@ impl SdkOptions {
         self.set("workspace.url", url)
     }
 
+    /// The most detailed log messages of the SDK and its streams that go to the `log` facade.
+    ///
+    /// Without this option the SDK follows [`log::max_level()`] as it is when the SDK is
+    /// created: nothing while no logger is installed (the library is then silent and costs
+    /// nothing), and what the installed logger's maximum lets through otherwise. So install
+    /// the logger (`env_logger::init()`, say) before creating the SDK, or set the level here;
+    /// `LevelFilter::Off` silences the SDK whatever the logger. The logger still filters each
+    /// record as usual.
+    ///
+    /// Records have the targets `zerobus::sdk`, `zerobus::stream`, `zerobus::connection`,
+    /// `zerobus::recovery` and `zerobus::auth`, and the levels `Error` (a stream failed),
+    /// `Warn` (a connection ended in error or an attempt failed, to be retried), `Info`
+    /// (streams opened and closed, recoveries) and `Debug` (every connection attempt). A
+    /// stream's messages start with its table's name; no message contains a secret. They are
+    /// logged on the thread of the call whose work they report (creating the SDK, opening,
+    /// closing or dropping a stream) or on a library thread (connections ending, recoveries,
+    /// failures), so the logger must not block for long: a reconnection waits for it. The
+    /// `log.level` key, [`set`](Self::set) explicitly, overrides the level asked of the
+    /// library, though not the facade's own filter.
+    pub fn log_level(mut self, level: LevelFilter) -> SdkOptions {
+        self.log_level = Some(level);
+        self
+    }
+
+    /// Hands the SDK's statistics to `callback` every `interval` (`statistics.interval.ms`),
+    /// as the JSON text [`Sdk::stats_json`](crate::Sdk::stats_json) returns (its fields are in
+    /// `docs/STATISTICS.md`).
+    ///
+    /// The callback runs on a thread the library keeps for the SDK, one call at a time; it may
+    /// call any method of the crate and should return within the interval, as the reports it
+    /// overruns are skipped. Dropping the SDK stops it: once drop returns, it is not running
+    /// and will not run again, and it is dropped once these options (and their clones) are
+    /// gone too. A panic in it is caught at the boundary (the panic hook reports it as usual);
+    /// the next report comes as planned.
+    pub fn on_statistics(
+        mut self,
+        interval: Duration,
+        callback: impl Fn(&str) + Send + Sync + 'static,
+    ) -> SdkOptions {
+        self.on_statistics = Some(Arc::new(callback));
+        self.set("statistics.interval.ms", timeout_ms(interval).to_string())
+    }
+
     pub(crate) fn config(&self) -> Result<Config> {
-        self.settings.config()
+        let config = self.settings.config()?;
+        let filter = self.log_level.unwrap_or_else(log::max_level);
+        if let Some(level) = logging::library_level(filter) {
+            if !self.settings.has("log.level") {
+                config.set(c"log.level", level)?;
+            }
+            // SAFETY: the config is live; forward_log reads no user_data, so none is given.
+            call(|err| unsafe {
+                sys::zb_config_set_log_callback(
+                    config.raw.as_ptr(),
+                    Some(callbacks::forward_log),
+                    null_mut(),
+                    None,
+                    err,
+                )
+            })?;
+        }
+        if let Some(on_statistics) = &self.on_statistics {
+            let trampoline = Some(callbacks::deliver_stats as _);
+            // SAFETY: deliver_stats reads its user_data as the boxed Arc registered with it.
+            unsafe {
+                config.register(sys::zb_config_set_stats_callback, trampoline, on_statistics)?
+            };
+        }
+        Ok(config)
     }
 }
 
@@ -93,6 +165,8 @@ impl fmt::Debug for SdkOptions {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SdkOptions")
             .field("settings", &self.settings)
+            .field("log_level", &self.log_level)
+            .field("on_statistics", &self.on_statistics.is_some())
             .finish()
     }
 }
@@ -300,6 +374,10 @@ impl Settings {
         self.0.push((key, value));
     }
 
+    fn has(&self, key: &str) -> bool {
+        self.0.iter().any(|(set, _)| set == key)
+    }
+
     fn config(&self) -> Result<Config> {
         let mut raw = null_mut();
         // SAFETY: `raw` is a valid out parameter.
@@ -308,14 +386,10 @@ impl Settings {
             raw: NonNull::new(raw).expect("zb_config_new() succeeded without a config"),
         };
         for (key, value) in &self.0 {
-            let (key, value) = (
-                c_string("option key", key)?,
-                c_string("option value", value)?,
-            );
-            // SAFETY: the config is live; both strings are NUL-terminated and only borrowed.
-            call(|err| unsafe {
-                sys::zb_config_set(config.raw.as_ptr(), key.as_ptr(), value.as_ptr(), err)
-            })?;
+            config.set(
+                &c_string("option key", key)?,
+                &c_string("option value", value)?,
+            )?;
         }
         Ok(config)
     }
@@ -349,6 +423,13 @@ type CallbackSetter<C> = unsafe extern "C" fn(
 impl Config {
     pub(crate) fn as_ptr(&self) -> *const sys::zb_config {
         self.raw.as_ptr()
+    }
+
+    fn set(&self, key: &CStr, value: &CStr) -> Result<()> {
+        // SAFETY: the config is live; both strings are NUL-terminated and only borrowed.
+        call(|err| unsafe {
+            sys::zb_config_set(self.raw.as_ptr(), key.as_ptr(), value.as_ptr(), err)
+        })
     }
 
     /// Registers `callback` through `setter` with `trampoline`, which gets it as `user_data`.

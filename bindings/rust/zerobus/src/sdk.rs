@@ -5,7 +5,7 @@ use std::ptr::{NonNull, null, null_mut};
 use zerobus_sys as sys;
 
 use crate::error::{Result, call};
-use crate::{Schema, SdkOptions, Stream, StreamOptions, c_string};
+use crate::{Schema, SdkOptions, Stream, StreamOptions, c_string, take_library_string};
 
 /// The format of a stream's records, fixed when the stream is created.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -134,9 +134,28 @@ impl Sdk {
         // SAFETY: zb_stream_new_from_schema() succeeded: `raw` is a new stream the caller owns.
         Ok(unsafe { Stream::from_raw(raw) })
     }
+
+    /// The statistics of the SDK and of every live stream opened through it, as JSON: per
+    /// stream its state, offsets issued, sent and acked, records and bytes in flight,
+    /// recoveries, errors, bytes on the wire and ack latency percentiles (every field is in
+    /// `docs/STATISTICS.md`). Parse it with any JSON crate, or pass it on to a metrics system.
+    /// A snapshot holds each stream's lock about as briefly as [`Stream::info`] does.
+    ///
+    /// # Errors
+    /// [`ErrorCode::NO_MEMORY`](crate::ErrorCode::NO_MEMORY).
+    pub fn stats_json(&self) -> Result<String> {
+        let (mut text, mut len) = (null_mut(), 0);
+        // SAFETY: the SDK is live; `text` and `len` are out parameters.
+        call(|err| unsafe { sys::zb_sdk_stats_json(self.raw.as_ptr(), &mut text, &mut len, err) })?;
+        // SAFETY: the call succeeded: `text` is the caller's, `len` bytes long.
+        Ok(unsafe { take_library_string(text, len) })
+    }
 }
 
 impl Drop for Sdk {
+    /// Releases the caller's reference and stops the
+    /// [statistics callback](SdkOptions::on_statistics): once drop returns it is not running
+    /// and will not run again.
     fn drop(&mut self) {
         // SAFETY: the SDK is live and owned by self; streams hold their own references.
         unsafe { sys::zb_sdk_destroy(self.raw.as_ptr()) }

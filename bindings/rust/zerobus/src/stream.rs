@@ -8,7 +8,7 @@ use std::time::Duration;
 use zerobus_sys as sys;
 
 use crate::error::{Result, call};
-use crate::{Ack, timeout_ms};
+use crate::{Ack, take_library_string, timeout_ms};
 
 /// How many events one [`Stream::acks`] poll takes from the library at most.
 const ACKS_PER_POLL: usize = 64;
@@ -168,6 +168,23 @@ impl Stream {
     pub fn close(&self, timeout: Duration) -> Result<()> {
         // SAFETY: the stream is live.
         call(|err| unsafe { sys::zb_stream_close(self.raw.as_ptr(), timeout_ms(timeout), err) })
+    }
+
+    /// The stream's statistics as JSON: the object [`Sdk::stats_json`](crate::Sdk::stats_json)
+    /// lists for it, with its offsets issued, sent and acked, what is in flight, recoveries,
+    /// errors, bytes on the wire and ack latency percentiles (`docs/STATISTICS.md`). Also
+    /// after [`close`](Self::close), as the stream ended.
+    ///
+    /// # Errors
+    /// [`ErrorCode::NO_MEMORY`](crate::ErrorCode::NO_MEMORY).
+    pub fn stats_json(&self) -> Result<String> {
+        let (mut text, mut len) = (null_mut(), 0);
+        // SAFETY: the stream is live; `text` and `len` are out parameters.
+        call(|err| unsafe {
+            sys::zb_stream_stats_json(self.raw.as_ptr(), &mut text, &mut len, err)
+        })?;
+        // SAFETY: the call succeeded: `text` is the caller's, `len` bytes long.
+        Ok(unsafe { take_library_string(text, len) })
     }
 
     /// A snapshot of the stream's state and counters.
