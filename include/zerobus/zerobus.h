@@ -304,7 +304,8 @@ typedef zb_status (*zb_headers_cb)(zb_headers *headers, void *user_data);
  *  @param free_user_data may be NULL; runs exactly once, on the thread that drops the last
  *  holder (zb_config_destroy(), a later zb_config_set_headers_provider() or zb_stream_destroy()).
  *  @param err receives a new error object when the call fails, else NULL; may be NULL.
- *  @return ZB_OK; ZB_ERR_INVALID_ARG if `cfg` is NULL. */
+ *  @return ZB_OK; ZB_ERR_INVALID_ARG if `cfg` is NULL (free_user_data does not run: `user_data`
+ *  stays the caller's); ZB_ERR_NO_MEMORY, after free_user_data has run. */
 ZB_API zb_status zb_config_set_headers_provider(zb_config *cfg, zb_headers_cb cb, void *user_data,
                                                 zb_free_cb free_user_data, zb_error **err);
 
@@ -353,7 +354,8 @@ typedef void (*zb_event_cb)(zb_stream *stream, const zb_event *event, void *user
  *  @param free_user_data may be NULL; runs exactly once, when nothing holds the registration
  *  any more (see zb_config_set_headers_provider()).
  *  @param err receives a new error object when the call fails, else NULL; may be NULL.
- *  @return ZB_OK; ZB_ERR_INVALID_ARG if `cfg` is NULL. */
+ *  @return ZB_OK; ZB_ERR_INVALID_ARG if `cfg` is NULL (free_user_data does not run: `user_data`
+ *  stays the caller's); ZB_ERR_NO_MEMORY, after free_user_data has run. */
 ZB_API zb_status zb_config_set_event_callback(zb_config *cfg, zb_event_cb cb, void *user_data,
                                               zb_free_cb free_user_data, zb_error **err);
 
@@ -362,14 +364,17 @@ typedef void (*zb_wakeup_cb)(void *user_data);
 
 /** Registers a wakeup for streams created from this config, replacing an earlier one. It runs
  *  on a library-owned thread each time the stream's event queue goes from empty to non-empty;
- *  after a wakeup, poll until the queue is empty or no new wakeup comes. It must not block and
- *  must not call zb_* functions (signal your event loop instead).
+ *  after a wakeup, poll until the queue is empty or no new wakeup comes. A poll that empties
+ *  the queue before the wakeup runs may leave no wakeup to come: wait for a wakeup only after a
+ *  poll that found nothing. It must not block and must not call zb_* functions (signal your
+ *  event loop instead).
  *  @param cfg the config.
  *  @param cb the wakeup, or NULL to remove it (a free_user_data given with NULL runs at once).
  *  @param user_data handed to every call of `cb`.
  *  @param free_user_data may be NULL; runs exactly once (see zb_config_set_headers_provider()).
  *  @param err receives a new error object when the call fails, else NULL; may be NULL.
- *  @return ZB_OK; ZB_ERR_INVALID_ARG if `cfg` is NULL. */
+ *  @return ZB_OK; ZB_ERR_INVALID_ARG if `cfg` is NULL (free_user_data does not run: `user_data`
+ *  stays the caller's); ZB_ERR_NO_MEMORY, after free_user_data has run. */
 ZB_API zb_status zb_config_set_wakeup(zb_config *cfg, zb_wakeup_cb cb, void *user_data,
                                       zb_free_cb free_user_data, zb_error **err);
 
@@ -435,7 +440,8 @@ typedef void (*zb_log_cb)(zb_log_level level, const char *component, const char 
  *  every stream of the SDK have been destroyed. The callback does not run after that, nor after
  *  the zb_stream_destroy() of a stream it would report on has returned.
  *  @param err receives the error on failure; may be NULL.
- *  @return ZB_OK; ZB_ERR_INVALID_ARG if `cfg` is NULL. */
+ *  @return ZB_OK; ZB_ERR_INVALID_ARG if `cfg` is NULL (free_user_data does not run: `user_data`
+ *  stays the caller's); ZB_ERR_NO_MEMORY, after free_user_data has run. */
 ZB_API zb_status zb_config_set_log_callback(zb_config *cfg, zb_log_cb cb, void *user_data,
                                             zb_free_cb free_user_data, zb_error **err);
 
@@ -838,7 +844,8 @@ typedef void (*zb_stats_cb)(zb_sdk *sdk, const char *json, size_t len, void *use
  *  any more: the config, and every SDK created with it that calls it (one with an interval),
  *  have been destroyed.
  *  @param err receives the error on failure; may be NULL.
- *  @return ZB_OK; ZB_ERR_INVALID_ARG if `cfg` is NULL. */
+ *  @return ZB_OK; ZB_ERR_INVALID_ARG if `cfg` is NULL (free_user_data does not run: `user_data`
+ *  stays the caller's); ZB_ERR_NO_MEMORY, after free_user_data has run. */
 ZB_API zb_status zb_config_set_stats_callback(zb_config *cfg, zb_stats_cb cb, void *user_data,
                                               zb_free_cb free_user_data, zb_error **err);
 
