@@ -7,6 +7,7 @@
         "src/addon_data.cc",
         "src/config.cc",
         "src/errors.cc",
+        "src/notifier.cc",
         "src/reaper.cc",
         "src/sdk.cc",
         "src/stream.cc"

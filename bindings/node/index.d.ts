@@ -78,17 +78,108 @@ export interface StreamOptions {
   options?: Options;
 }
 
-/** A Zerobus endpoint. Streams of one Sdk share one HTTP/2 connection. */
-export declare class Sdk {
+export type LogLevel = 'error' | 'warn' | 'info' | 'debug';
+
+/** SDK options: keys of scope "sdk", plus how the SDK reports. */
+export type SdkOptions = Options & {
+  /** Emit the library's log messages of this level and more severe as 'log' events (sets
+   *  log.level). Without it the library logs nothing, anywhere. */
+  logLevel?: LogLevel;
+  /** Emit a 'stats' event every this many milliseconds (sets statistics.interval.ms; 0 never
+   *  does). */
+  statisticsIntervalMs?: number;
+};
+
+/** One log message of the library. */
+export interface LogEvent {
+  level: LogLevel;
+  /** The part of the library speaking: 'sdk', 'stream', 'connection', 'recovery', 'auth'
+   *  (more may come). */
+  component: string;
+  /** One line; a stream's messages start with its table's name. Never contains a secret. */
+  message: string;
+}
+
+/** A stream's statistics (docs/STATISTICS.md documents every field; fields are only ever
+ *  added). Counters are numbers, exact up to 2^53 - 1. */
+export interface StreamStats {
+  /** When these figures were read, microseconds since the Unix epoch. */
+  ts_us: number;
+  table: string;
+  record_type: 'proto' | 'json';
+  state: StreamState;
+  server_stream_id: string;
+  offsets: { issued: number; sent: number; acked: number };
+  in_flight: { records: number; bytes: number };
+  recoveries: number;
+  records_replayed: number;
+  errors: {
+    count: number;
+    last: {
+      code: number;
+      name: string;
+      grpc_status: number;
+      retryable: boolean;
+      message: string;
+    } | null;
+  };
+  wire: { requests: number; records: number; bytes: number; acks: number };
+  ack_latency_us: {
+    count: number;
+    min: number;
+    max: number;
+    mean: number;
+    p50: number;
+    p99: number;
+    p99_9: number;
+  };
+}
+
+/** An SDK's statistics: its live streams, in the order they opened. */
+export interface SdkStats {
+  ts_us: number;
+  version: string;
+  /** "host:port". */
+  endpoint: string;
+  streams: StreamStats[];
+}
+
+// Typed listeners: sdk.on('log', (event) => ...) gets a LogEvent.
+export interface SdkEvents {
+  /** A log message of the SDK or one of its streams (with the logLevel option). It was
+   *  logged on a library thread and queued for the JavaScript thread without waiting. */
+  log: [event: LogEvent];
+  /** The SDK's statistics, every statisticsIntervalMs, until close() or collection. */
+  stats: [stats: SdkStats];
+}
+
+/**
+ * A Zerobus endpoint. Streams of one Sdk share one HTTP/2 connection.
+ *
+ * Listener exceptions are rethrown asynchronously ('uncaughtException'); the events after
+ * them are still delivered. Neither event keeps the process alive.
+ */
+export declare class Sdk extends EventEmitter<SdkEvents> {
   /**
    * Creates an SDK; no network I/O happens until a stream opens.
    * @param endpoint "host[:port]" or "https://host[:port]" (TLS) or "http://host:port"
    *   (plaintext, for local servers, with the option 'transport.plaintext': true).
-   * @param options SDK options (scope "sdk").
+   * @param options SDK options (scope "sdk"), logLevel and statisticsIntervalMs.
    * @throws ZerobusError ZB_ERR_INVALID_TARGET for a malformed endpoint, ZB_ERR_UNKNOWN_KEY,
    *   ZB_ERR_INVALID_VALUE.
    */
-  constructor(endpoint: string, options?: Options);
+  constructor(endpoint: string, options?: SdkOptions);
+
+  /** A snapshot of the SDK and its live streams.
+   *  @throws ZerobusError ZB_ERR_CLOSED after close(). */
+  stats(): SdkStats;
+
+  /**
+   * Releases the SDK: no stream opens from it any more (openStream throws ZB_ERR_CLOSED) and
+   * 'stats' events stop (once openStream() calls in flight have settled). Streams opened from
+   * it keep working, and their 'log' events keep coming. Idempotent.
+   */
+  close(): void;
 
   /**
    * Opens a stream and resolves once the server accepted it (connection attempts are retried
@@ -159,6 +250,9 @@ export interface StreamEvents {
 export declare class Stream extends EventEmitter<StreamEvents> {
   private constructor();
 
+  /** The Sdk the stream was opened from (and whose 'log' events report on it). The stream
+   *  keeps it reachable. */
+  readonly sdk: Sdk;
   /** "catalog.schema.table". */
   readonly table: string;
   readonly recordType: 'proto' | 'json';
@@ -227,6 +321,10 @@ export declare class Stream extends EventEmitter<StreamEvents> {
 
   /** @throws ZerobusError ZB_ERR_STATE after destroy(). */
   info(): StreamInfo;
+
+  /** A snapshot of the stream's statistics, the entry of Sdk.stats() for it; also after
+   *  close(). @throws ZerobusError ZB_ERR_STATE after destroy(). */
+  stats(): StreamStats;
 
   /**
    * Frees the stream without waiting (the native handle is destroyed off the event loop, once

@@ -1,18 +1,44 @@
 'use strict';
 
+const { EventEmitter } = require('node:events');
 const { binding } = require('./native');
 const { Stream, kCreate } = require('./stream');
 
 const INGEST_TIMEOUT_KEY = 'stream.ingest.timeout.ms';
 
+/** Delivers a notice of the addon to the Sdk if it is still there. The addon's threadsafe
+ *  function holds this closure strongly and the Sdk only weakly, so that an Sdk nobody uses
+ *  can be collected (its streams keep it reachable while they live). */
+function notifier(sdk) {
+  const target = new WeakRef(sdk);
+  return (kind, ...args) => target.deref()?.[kNotify](kind, ...args);
+}
+
+const kNotify = Symbol('zerobus.notify');
+
 /**
  * A Zerobus endpoint. Streams opened from one Sdk share one HTTP/2 connection. See index.d.ts.
+ *
+ * Log messages and statistics come from library threads through the addon's threadsafe
+ * function, which queues them without waiting; here, on the JavaScript thread, they become
+ * 'log' and 'stats' events.
  */
-class Sdk {
+class Sdk extends EventEmitter {
   #native;
 
+  /** @param {string} endpoint @param {import('..').SdkOptions} [options] */
   constructor(endpoint, options) {
-    this.#native = new binding.NativeSdk(endpoint, options);
+    super();
+    const { logLevel, statisticsIntervalMs, ...config } = options ?? {};
+    if (logLevel !== undefined) config['log.level'] = logLevel;
+    if (statisticsIntervalMs !== undefined) config['statistics.interval.ms'] = statisticsIntervalMs;
+    this.#native = new binding.NativeSdk(
+      endpoint,
+      config,
+      notifier(this),
+      logLevel !== undefined,
+      statisticsIntervalMs !== undefined,
+    );
   }
 
   /** @param {import('..').StreamOptions} streamOptions */
@@ -23,7 +49,31 @@ class Sdk {
       );
     }
     const native = await this.#native.openStream(table, descriptor ?? null, options);
-    return new Stream(kCreate, native, table, descriptor == null ? 'json' : 'proto');
+    return new Stream(kCreate, native, this, table, descriptor == null ? 'json' : 'proto');
+  }
+
+  stats() {
+    return JSON.parse(this.#native.statsJson());
+  }
+
+  close() {
+    this.#native.close();
+  }
+
+  /** @internal The addon's notices: ('log', level, component, message) or ('stats', json). */
+  [kNotify](kind, ...args) {
+    const [name, value] =
+      kind === 'log'
+        ? ['log', { level: args[0], component: args[1], message: args[2] }]
+        : ['stats', JSON.parse(args[0])];
+    // A listener that throws must not cut the delivery of the notices after it.
+    try {
+      this.emit(name, value);
+    } catch (error) {
+      process.nextTick(() => {
+        throw error;
+      });
+    }
   }
 }
 

@@ -49,6 +49,8 @@ function recordArg(record) {
  */
 class Stream extends EventEmitter {
   #native;
+  /** The Sdk, kept reachable while the stream is: its 'log' events report on the stream. */
+  #sdk;
   #table;
   #recordType;
   /** Offsets below it were issued by ingest. */
@@ -66,15 +68,21 @@ class Stream extends EventEmitter {
   #destroyed = false;
 
   /** @internal Sdk.openStream() creates streams. */
-  constructor(token, native, table, recordType) {
+  constructor(token, native, sdk, table, recordType) {
     if (token !== kCreate) throw new TypeError('streams are opened with Sdk.openStream()');
     super();
     this.#native = native;
+    this.#sdk = sdk;
     this.#table = table;
     this.#recordType = recordType;
     native[kOwner] = this;
     // Events queued before the native stream had an owner woke nobody.
     this[kWakeup]();
+  }
+
+  /** The Sdk the stream was opened from. */
+  get sdk() {
+    return this.#sdk;
   }
 
   /** The table name, "catalog.schema.table". */
@@ -148,6 +156,10 @@ class Stream extends EventEmitter {
 
   unacked() {
     return this.#native.unacked();
+  }
+
+  stats() {
+    return JSON.parse(this.#native.statsJson());
   }
 
   info() {

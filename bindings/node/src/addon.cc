@@ -12,6 +12,8 @@ namespace zerobus_node {
 
 std::atomic<int64_t> live_stream_handles{0};
 std::atomic<int64_t> live_wakers{0};
+std::atomic<int64_t> live_sdk_handles{0};
+std::atomic<int64_t> live_notifiers{0};
 
 namespace {
 
@@ -46,6 +48,9 @@ Napi::Value Counters(const Napi::CallbackInfo &info) {
   counters.Set("streamHandles",
                static_cast<double>(live_stream_handles.load(std::memory_order_relaxed)));
   counters.Set("wakers", static_cast<double>(live_wakers.load(std::memory_order_relaxed)));
+  counters.Set("sdkHandles",
+               static_cast<double>(live_sdk_handles.load(std::memory_order_relaxed)));
+  counters.Set("notifiers", static_cast<double>(live_notifiers.load(std::memory_order_relaxed)));
   return counters;
 }
 

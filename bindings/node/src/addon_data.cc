@@ -1,5 +1,6 @@
 #include "addon_data.h"
 
+#include "notifier.h"
 #include "stream.h"
 
 namespace zerobus_node {
@@ -20,14 +21,15 @@ void AddonData::KeepTeardownFirst() {
 
 // Runs when the environment goes away (a worker thread ends, or the main thread's environment
 // is freed). No JavaScript runs any more and Node has waited for the addon's async work, so
-// blocking here is allowed: destroy every stream so that no library thread calls into a
-// threadsafe function Node is about to free.
+// blocking here is allowed: destroy every stream and close every notifier, so that no library
+// thread calls into a threadsafe function Node is about to free.
 void AddonData::Teardown(void *self) {
   auto *data = static_cast<AddonData *>(self);
   data->torn_down_ = true;
   std::unordered_set<NativeStream *> streams;
   streams.swap(data->streams_);
   for (NativeStream *stream : streams) stream->DestroyAtTeardown();
+  for (Notifier *notifier : data->notifiers_) notifier->Close();
   data->reaper_.Stop();
 }
 

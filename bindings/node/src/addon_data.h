@@ -14,6 +14,7 @@
 namespace zerobus_node {
 
 class NativeStream;
+class Notifier;
 
 /** Everything the addon keeps per environment, so that it works in any number of worker
  *  threads at once. Used on the environment's JavaScript thread only. It is the instance data
@@ -38,13 +39,17 @@ class AddonData {
   void Adopt(NativeStream *stream) { streams_.insert(stream); }
   void Forget(NativeStream *stream) { streams_.erase(stream); }
 
+  /** Tracks a notifier until Forget(): teardown closes the notifiers still tracked. */
+  void Adopt(Notifier *notifier) { notifiers_.insert(notifier); }
+  void Forget(Notifier *notifier) { notifiers_.erase(notifier); }
+
   /** Hands `stream` to the reaper, which destroys it off the JavaScript thread. */
   void DestroyLater(zb_stream *stream) { reaper_.Destroy(stream); }
 
   /** Moves the teardown hook in front of every threadsafe function created so far. Node runs
    *  environment cleanup hooks in the reverse order of their registration and frees each
    *  threadsafe function in a hook of its own; the streams that call a threadsafe function
-   *  from library threads must be destroyed before that. Call after creating one. */
+   *  from library threads must be destroyed, and the notifiers closed, before that. Call after creating one. */
   void KeepTeardownFirst();
 
   /** A buffer reused for the UTF-8 bytes of string records. */
@@ -58,6 +63,7 @@ class AddonData {
   napi_env env_;
   bool torn_down_ = false;
   std::unordered_set<NativeStream *> streams_;
+  std::unordered_set<Notifier *> notifiers_;
   Reaper reaper_;
   std::string utf8_scratch_;
   std::vector<zb_event> event_scratch_;

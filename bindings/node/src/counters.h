@@ -14,6 +14,10 @@ namespace zerobus_node {
 extern std::atomic<int64_t> live_stream_handles;
 /** Wakers (each a threadsafe function plus its state) not yet freed, in every environment. */
 extern std::atomic<int64_t> live_wakers;
+/** zb_sdk handles created and not yet destroyed, in every environment. */
+extern std::atomic<int64_t> live_sdk_handles;
+/** Notifiers (an SDK's log and statistics callbacks) not yet freed, in every environment. */
+extern std::atomic<int64_t> live_notifiers;
 
 /** Counts a stream handle zb_stream_new() returned. */
 inline void CountStreamHandle() {

@@ -8,6 +8,8 @@
 #include "config.h"
 #include "counters.h"
 #include "errors.h"
+#include "notifier.h"
+#include "stats_json.h"
 #include "stream.h"
 
 namespace zerobus_node {
@@ -17,12 +19,13 @@ namespace {
  *  stream. Holds a reference to the Sdk's JavaScript object, so the zb_sdk outlives the call. */
 class OpenStreamWorker : public Napi::AsyncWorker {
  public:
-  OpenStreamWorker(Napi::Env env, Napi::Object sdk_object, zb_sdk *sdk, std::string table,
+  OpenStreamWorker(Napi::Env env, NativeSdk *owner, zb_sdk *sdk, std::string table,
                    zb_record_type record_type, std::vector<uint8_t> descriptor, ConfigPtr cfg,
                    Waker *waker)
       : Napi::AsyncWorker(env, "zerobus:openStream"),
         deferred_(Napi::Promise::Deferred::New(env)),
-        keep_sdk_(Napi::Persistent(sdk_object)),
+        owner_(owner),
+        keep_sdk_(Napi::Persistent(owner->Value())),
         sdk_(sdk),
         table_(std::move(table)),
         record_type_(record_type),
@@ -51,6 +54,7 @@ class OpenStreamWorker : public Napi::AsyncWorker {
 
   void OnOK() override {
     Napi::Env env = Env();
+    owner_->OpenFinished();
     if (status_ != ZB_OK) {
       deferred_.Reject(MakeError(env, status_, error_.get()));
       return;
@@ -63,6 +67,7 @@ class OpenStreamWorker : public Napi::AsyncWorker {
 
  private:
   Napi::Promise::Deferred deferred_;
+  NativeSdk *owner_;
   Napi::ObjectReference keep_sdk_;
   zb_sdk *sdk_;
   std::string table_;
@@ -78,22 +83,64 @@ class OpenStreamWorker : public Napi::AsyncWorker {
 
 Napi::Function NativeSdk::DefineClass(Napi::Env env) {
   return ObjectWrap<NativeSdk>::DefineClass(env, "NativeSdk",
-                                            {InstanceMethod<&NativeSdk::OpenStream>("openStream")});
+                                            {InstanceMethod<&NativeSdk::OpenStream>("openStream"),
+                                             InstanceMethod<&NativeSdk::StatsJson>("statsJson"),
+                                             InstanceMethod<&NativeSdk::Close>("close")});
 }
 
 NativeSdk::NativeSdk(const Napi::CallbackInfo &info) : ObjectWrap<NativeSdk>(info) {
   Napi::Env env = info.Env();
   if (!info[0].IsString()) throw Napi::TypeError::New(env, "the endpoint must be a string");
   ConfigPtr cfg = NewConfig(env, info[1]);
+  const bool log = info[3].ToBoolean(), stats = info[4].ToBoolean();
+  if (log || stats) {
+    if (!info[2].IsFunction()) throw Napi::TypeError::New(env, "notify must be a function");
+    Notifier *notifier = Notifier::New(env, info[2].As<Napi::Function>());
+    zb_error *err = nullptr;
+    zb_status status = ZB_OK;
+    // The notifier frees itself once no registration holds it, the first one included.
+    if (log) status = notifier->RegisterLog(cfg.get(), &err);
+    if (status == ZB_OK && stats) status = notifier->RegisterStats(cfg.get(), &err);
+    ErrorPtr error(err);
+    if (status != ZB_OK) ThrowError(env, status, error.get());
+  }
   zb_error *err = nullptr;
   zb_status status =
       zb_sdk_new(info[0].As<Napi::String>().Utf8Value().c_str(), cfg.get(), &sdk_, &err);
   ErrorPtr error(err);
   if (status != ZB_OK) ThrowError(env, status, error.get());
+  live_sdk_handles.fetch_add(1, std::memory_order_relaxed);
+}
+
+zb_sdk *NativeSdk::Live(Napi::Env env) const {
+  if (closed_) ThrowError(env, ZB_ERR_CLOSED, "the SDK is closed");
+  return sdk_;
+}
+
+void NativeSdk::Release() {
+  if (sdk_ == nullptr) return;
+  // Stops the statistics callback: once this returns it will not run again.
+  zb_sdk_destroy(std::exchange(sdk_, nullptr));
+  live_sdk_handles.fetch_sub(1, std::memory_order_relaxed);
+}
+
+void NativeSdk::OpenFinished() {
+  if (--opens_in_flight_ == 0 && closed_) Release();
+}
+
+void NativeSdk::Close(const Napi::CallbackInfo &) {
+  closed_ = true;
+  // zb_stream_new() on a pool thread still uses the handle; the last of them releases it.
+  if (opens_in_flight_ == 0) Release();
+}
+
+Napi::Value NativeSdk::StatsJson(const Napi::CallbackInfo &info) {
+  return zerobus_node::StatsJson(info.Env(), Live(info.Env()), zb_sdk_stats_json);
 }
 
 Napi::Value NativeSdk::OpenStream(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
+  zb_sdk *sdk = Live(env);
   if (!info[0].IsString()) throw Napi::TypeError::New(env, "the table name must be a string");
   std::vector<uint8_t> descriptor;
   zb_record_type record_type = ZB_RECORD_JSON;
@@ -117,8 +164,9 @@ Napi::Value NativeSdk::OpenStream(const Napi::CallbackInfo &info) {
   if (status != ZB_OK) ThrowError(env, status, error.get());
   AddonData::Of(env).KeepTeardownFirst();
 
-  auto *worker = new OpenStreamWorker(env, Value(), sdk_, info[0].As<Napi::String>().Utf8Value(),
+  auto *worker = new OpenStreamWorker(env, this, sdk, info[0].As<Napi::String>().Utf8Value(),
                                       record_type, std::move(descriptor), std::move(cfg), waker);
+  ++opens_in_flight_;
   Napi::Promise promise = worker->Promise();
   worker->Queue();
   return promise;

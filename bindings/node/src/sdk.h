@@ -7,25 +7,38 @@
 
 namespace zerobus_node {
 
-/** Owns one zb_sdk reference, released when the object is garbage-collected; streams opened
- *  from it keep the connection until they are destroyed. Methods run on the JavaScript
- *  thread. */
+/** Owns one zb_sdk reference, released by close() or when the object is garbage-collected;
+ *  streams opened from it keep the connection until they are destroyed. Methods run on the
+ *  JavaScript thread. */
 class NativeSdk : public Napi::ObjectWrap<NativeSdk> {
  public:
   static Napi::Function DefineClass(Napi::Env env);
 
-  /** new NativeSdk(endpoint, options): options of scope "sdk"; throws a ZerobusError for a
-   *  malformed endpoint or option. */
+  /** new NativeSdk(endpoint, options, notify, log, stats): options of scope "sdk"; with
+   *  `log` / `stats` true, the SDK's log messages / statistics go to `notify` (a Notifier);
+   *  throws a ZerobusError for a malformed endpoint or option. */
   explicit NativeSdk(const Napi::CallbackInfo &info);
-  ~NativeSdk() override { zb_sdk_destroy(sdk_); }
+  ~NativeSdk() override { Release(); }
+
+  /** An openStream() call is done with the zb_sdk. */
+  void OpenFinished();
 
  private:
   /** openStream(table, descriptor, options) -> Promise<NativeStream>: a protobuf stream when
    *  `descriptor` (a serialized DescriptorProto) is a Uint8Array, a JSON stream when it is
-   *  null. The stream is opened on a libuv pool thread. */
+   *  null. The stream is opened on a libuv pool thread. Throws ZB_ERR_CLOSED after close(). */
   Napi::Value OpenStream(const Napi::CallbackInfo &info);
+  /** statsJson() -> string: zb_sdk_stats_json(). Throws ZB_ERR_CLOSED after close(). */
+  Napi::Value StatsJson(const Napi::CallbackInfo &info);
+  /** close(): releases the zb_sdk at once, or when the openStream() calls in flight end. */
+  void Close(const Napi::CallbackInfo &info);
+
+  zb_sdk *Live(Napi::Env env) const;
+  void Release();
 
   zb_sdk *sdk_ = nullptr;
+  bool closed_ = false;
+  int opens_in_flight_ = 0;
 };
 
 }  // namespace zerobus_node

@@ -10,6 +10,7 @@
 #include "addon_data.h"
 #include "counters.h"
 #include "errors.h"
+#include "stats_json.h"
 
 namespace zerobus_node {
 namespace {
@@ -227,6 +228,7 @@ Napi::Function NativeStream::DefineClass(Napi::Env env) {
           InstanceMethod<&NativeStream::Close>("close"),
           InstanceMethod<&NativeStream::Unacked>("unacked"),
           InstanceMethod<&NativeStream::Info>("info"),
+          InstanceMethod<&NativeStream::StatsJson>("statsJson"),
           InstanceMethod<&NativeStream::Destroy>("destroy"),
           InstanceMethod<&NativeStream::KeepLoopAlive>("keepLoopAlive"),
       });
@@ -415,6 +417,10 @@ Napi::Value NativeStream::Unacked(const Napi::CallbackInfo &info) {
     result.Set(static_cast<uint32_t>(i), record);
   }
   return result;
+}
+
+Napi::Value NativeStream::StatsJson(const Napi::CallbackInfo &info) {
+  return zerobus_node::StatsJson(info.Env(), Live(info.Env()), zb_stream_stats_json);
 }
 
 Napi::Value NativeStream::Info(const Napi::CallbackInfo &info) {

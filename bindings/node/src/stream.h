@@ -94,6 +94,8 @@ class NativeStream : public Napi::ObjectWrap<NativeStream> {
   Napi::Value Close(const Napi::CallbackInfo &info);
   Napi::Value Unacked(const Napi::CallbackInfo &info);
   Napi::Value Info(const Napi::CallbackInfo &info);
+  /** statsJson() -> string: zb_stream_stats_json(). */
+  Napi::Value StatsJson(const Napi::CallbackInfo &info);
   void Destroy(const Napi::CallbackInfo &info);
   void KeepLoopAlive(const Napi::CallbackInfo &info);
 

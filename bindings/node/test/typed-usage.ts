@@ -8,7 +8,10 @@ import {
   ZerobusError,
   version,
   type AckEvent,
+  type LogEvent,
+  type SdkStats,
   type StreamInfo,
+  type StreamStats,
   type UnackedRecord,
 } from '..';
 
@@ -62,7 +65,28 @@ export async function ingestJson(sdk: Sdk): Promise<void> {
   if (stream.recordType === 'json') console.log(stream.table);
 }
 
+export function observe(endpoint: string, stream: Stream): number {
+  const sdk = new Sdk(endpoint, {
+    'transport.plaintext': true,
+    logLevel: 'info',
+    statisticsIntervalMs: 10_000,
+  });
+  sdk.on('log', ({ level, component, message }: LogEvent) => {
+    if (level === 'warn') console.log(component, message);
+  });
+  sdk.on('stats', (stats: SdkStats) => console.log(stats.streams.length));
+  const own: StreamStats = stream.stats();
+  const acked: number = sdk.stats().streams[0]?.offsets.acked ?? 0;
+  console.log(own.errors.last?.grpc_status, own.ack_latency_us.p99);
+  sdk.close();
+  return acked;
+}
+
 export function misuse(stream: Stream): void {
+  // @ts-expect-error levels are the library's names
+  new Sdk('localhost', { logLevel: 'verbose' });
+  // @ts-expect-error a log listener gets a LogEvent
+  new Sdk('localhost').on('log', (event: number) => console.log(event));
   // @ts-expect-error streams come from Sdk.openStream()
   new Stream();
   // @ts-expect-error an ack listener gets an AckEvent
