@@ -158,9 +158,9 @@ describe('logging and statistics', { timeout: TEST_TIMEOUT_MS }, () => {
       assert.equal(typeof stats.version, 'string');
       assert.match(stats.endpoint, /^127\.0\.0\.1:\d+$/);
       assert.equal(stats.streams.length, 2);
-      for (const [stream, recordType, records] of [
-        [stats.streams[0], 'proto', 250],
-        [stats.streams[1], 'json', 10],
+      for (const { stream, recordType, records } of [
+        { stream: stats.streams[0], recordType: 'proto', records: 250 },
+        { stream: stats.streams[1], recordType: 'json', records: 10 },
       ]) {
         assert.equal(stream.table, EVENTS_TABLE);
         assert.equal(stream.record_type, recordType);
