@@ -181,6 +181,12 @@ describe('logging and statistics', { timeout: TEST_TIMEOUT_MS }, () => {
       await proto.close();
       assert.equal(proto.stats().state, 'closed');
       proto.destroy();
+      // destroy() hands the native stream to a thread of the addon: the SDK lists it until
+      // that thread has destroyed it.
+      const deadline = Date.now() + 10_000;
+      while (sdk.stats().streams.length !== 1 && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
       assert.deepEqual(
         sdk.stats().streams.map((stream) => stream.record_type),
         ['json'],
