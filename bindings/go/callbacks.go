@@ -22,7 +22,7 @@ func newCallbackHandle(callback any) cgo.Handle {
 	return cgo.NewHandle(callback)
 }
 
-// releaseCallbackHandle deletes a handle that the library refused or no longer holds.
+// releaseCallbackHandle deletes a handle that the library no longer holds.
 func releaseCallbackHandle(handle cgo.Handle) {
 	handle.Delete()
 	liveHandles.Add(-1)

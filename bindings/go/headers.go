@@ -31,7 +31,8 @@ func setHeadersProvider(cfg *C.zb_config, provider HeadersProvider) error {
 	var cerr *C.zb_error
 	status := C.zbgo_config_set_headers_provider(cfg, C.uintptr_t(handle), &cerr)
 	if status != C.ZB_OK {
-		releaseCallbackHandle(handle) // refused: the library holds nothing
+		// The config is never NULL here, so the library failed for want of memory, after it
+		// released the handle through zbgoReleaseHandle.
 		return takeError(status, cerr)
 	}
 	return nil

@@ -61,7 +61,8 @@ func setLogger(cfg *C.zb_config, logger *slog.Logger) error {
 	}
 	handle := newCallbackHandle(logger)
 	if status := C.zbgo_config_set_log_callback(cfg, C.uintptr_t(handle), &cerr); status != C.ZB_OK {
-		releaseCallbackHandle(handle) // refused: the library holds nothing
+		// The config is never NULL here, so the library failed for want of memory, after it
+		// released the handle through zbgoReleaseHandle.
 		return takeError(status, cerr)
 	}
 	return nil

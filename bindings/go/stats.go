@@ -154,7 +154,8 @@ func setStatsCallback(cfg *C.zb_config, callback StatsCallback) error {
 	handle := newCallbackHandle(callback)
 	var cerr *C.zb_error
 	if status := C.zbgo_config_set_stats_callback(cfg, C.uintptr_t(handle), &cerr); status != C.ZB_OK {
-		releaseCallbackHandle(handle) // refused: the library holds nothing
+		// The config is never NULL here, so the library failed for want of memory, after it
+		// released the handle through zbgoReleaseHandle.
 		return takeError(status, cerr)
 	}
 	return nil

@@ -31,9 +31,9 @@ zb_status Notifier::Register(zb_status (*setter)(zb_config *, void *, zb_error *
                              zb_config *cfg, zb_error **err) {
   registrations_.fetch_add(1);
   holders_.fetch_add(1);
-  zb_status status = setter(cfg, this, err);
-  if (status != ZB_OK) OnRegistrationFreed(this);
-  return status;
+  // The config is never NULL here: a failure is ZB_ERR_NO_MEMORY, after the library has run
+  // OnRegistrationFreed already.
+  return setter(cfg, this, err);
 }
 
 zb_status Notifier::RegisterLog(zb_config *cfg, zb_error **err) {

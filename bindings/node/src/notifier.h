@@ -36,8 +36,8 @@ class Notifier {
   /** A notifier calling `notify`; it does not keep the event loop alive. JavaScript thread. */
   static Notifier *New(Napi::Env env, Napi::Function notify);
 
-  /** Registers the log callback, or the statistics callback, on `cfg`. On failure the
-   *  registration is released already. */
+  /** Registers the log callback, or the statistics callback, on `cfg`. On failure (no
+   *  memory) the library has released the registration already. */
   zb_status RegisterLog(zb_config *cfg, zb_error **err);
   zb_status RegisterStats(zb_config *cfg, zb_error **err);
 

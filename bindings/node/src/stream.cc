@@ -121,9 +121,9 @@ Waker *Waker::New(Napi::Env env) {
 }
 
 zb_status Waker::RegisterOn(zb_config *cfg, zb_error **err) {
-  zb_status status = zb_config_set_wakeup(cfg, OnWakeup, this, OnRegistrationFreed, err);
-  if (status != ZB_OK) OnRegistrationFreed(this);
-  return status;
+  // The config is never NULL here: a failure is ZB_ERR_NO_MEMORY, after the library has run
+  // OnRegistrationFreed already.
+  return zb_config_set_wakeup(cfg, OnWakeup, this, OnRegistrationFreed, err);
 }
 
 void Waker::KeepLoopAlive(Napi::Env env, bool keep) {

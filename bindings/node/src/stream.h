@@ -32,7 +32,8 @@ class Waker {
 
   /** Registers the waker as the wakeup of streams created from `cfg`. From then on the
    *  library owns the registration, and releases it when nothing created from `cfg` holds it.
-   *  @return as zb_config_set_wakeup(); on failure the registration is already released. */
+   *  @return as zb_config_set_wakeup(); on failure (no memory) the library has released the
+   *  registration already. */
   zb_status RegisterOn(zb_config *cfg, zb_error **err);
 
   /** Routes wakeups to `owner`, or to nothing when it is NULL. JavaScript thread. */
