@@ -48,8 +48,7 @@ Napi::Value Counters(const Napi::CallbackInfo &info) {
   counters.Set("streamHandles",
                static_cast<double>(live_stream_handles.load(std::memory_order_relaxed)));
   counters.Set("wakers", static_cast<double>(live_wakers.load(std::memory_order_relaxed)));
-  counters.Set("sdkHandles",
-               static_cast<double>(live_sdk_handles.load(std::memory_order_relaxed)));
+  counters.Set("sdkHandles", static_cast<double>(live_sdk_handles.load(std::memory_order_relaxed)));
   counters.Set("notifiers", static_cast<double>(live_notifiers.load(std::memory_order_relaxed)));
   return counters;
 }

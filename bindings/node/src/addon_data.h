@@ -49,7 +49,8 @@ class AddonData {
   /** Moves the teardown hook in front of every threadsafe function created so far. Node runs
    *  environment cleanup hooks in the reverse order of their registration and frees each
    *  threadsafe function in a hook of its own; the streams that call a threadsafe function
-   *  from library threads must be destroyed, and the notifiers closed, before that. Call after creating one. */
+   *  from library threads must be destroyed, and the notifiers closed, before that. Call
+   *  after creating one. */
   void KeepTeardownFirst();
 
   /** A buffer reused for the UTF-8 bytes of string records. */

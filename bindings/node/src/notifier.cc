@@ -27,8 +27,8 @@ Notifier *Notifier::New(Napi::Env env, Napi::Function notify) {
   return notifier;
 }
 
-zb_status Notifier::Register(zb_status (*setter)(zb_config *, void *, zb_error **),
-                             zb_config *cfg, zb_error **err) {
+zb_status Notifier::Register(zb_status (*setter)(zb_config *, void *, zb_error **), zb_config *cfg,
+                             zb_error **err) {
   registrations_.fetch_add(1);
   holders_.fetch_add(1);
   // The config is never NULL here: a failure is ZB_ERR_NO_MEMORY, after the library has run
@@ -64,10 +64,8 @@ void Notifier::Queue(Notice *notice) {
   if (open_ && function_.NonBlockingCall(owned.get()) == napi_ok) owned.release();
 }
 
-void Notifier::OnLog(zb_log_level level, const char *component, const char *message,
-                     void *self) {
-  static_cast<Notifier *>(self)->Queue(
-      new Notice{Notice::Kind::kLog, level, component, message});
+void Notifier::OnLog(zb_log_level level, const char *component, const char *message, void *self) {
+  static_cast<Notifier *>(self)->Queue(new Notice{Notice::Kind::kLog, level, component, message});
 }
 
 void Notifier::OnStats(zb_sdk *, const char *json, size_t len, void *self) {

@@ -50,8 +50,7 @@ class Notifier {
   Notifier();
   ~Notifier();
   void Queue(Notice *notice);
-  static void OnLog(zb_log_level level, const char *component, const char *message,
-                    void *self);
+  static void OnLog(zb_log_level level, const char *component, const char *message, void *self);
   static void OnStats(zb_sdk *sdk, const char *json, size_t len, void *self);
   static void OnRegistrationFreed(void *self);
   static void OnFunctionFinalized(Napi::Env env, void *unused, Notifier *self);
@@ -61,11 +60,11 @@ class Notifier {
                      zb_error **err);
 
   NotifierFunction function_;
-  std::mutex mu_;                 // orders Queue() against the function's release
-  bool open_ = true;              // under mu_: deliveries go on
-  bool function_usable_ = true;   // under mu_: neither released nor finalized
+  std::mutex mu_;                // orders Queue() against the function's release
+  bool open_ = true;             // under mu_: deliveries go on
+  bool function_usable_ = true;  // under mu_: neither released nor finalized
   std::atomic<int> registrations_{0};
-  std::atomic<int> holders_{1};   // the threadsafe function, and each registration
+  std::atomic<int> holders_{1};  // the threadsafe function, and each registration
 };
 
 }  // namespace zerobus_node
