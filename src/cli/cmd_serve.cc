@@ -1,4 +1,5 @@
 // `zerobus serve`: the local server as a process, for developing producers without a workspace.
+#include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
 
@@ -200,9 +201,20 @@ std::optional<int> ParseArgs(int argc, char **argv, server::ServerOptions *optio
   return std::nullopt;
 }
 
+// gRPC reads each request into buffers of about its size, and the server parses records into
+// strings of theirs; with glibc's defaults, freeing them handed the pages back to the system
+// (large blocks are mapped one by one, and the heap's top is trimmed), so the next request
+// faulted fresh pages in. Page faults were a third of the null sink's CPU per 10 KB record;
+// keeping freed memory for reuse halved it. The server owns its process, so it may choose.
+void KeepFreedMemoryForReuse() {
+  mallopt(M_MMAP_THRESHOLD, 32 << 20);  // glibc's largest: requests of up to 10 MiB fit
+  mallopt(M_TRIM_THRESHOLD, 256 << 20);
+}
+
 }  // namespace
 
 int RunServe(int argc, char **argv) {
+  KeepFreedMemoryForReuse();
   server::ServerOptions options;
   options.port = 50051;
   options.admin_port = 0;

@@ -7,9 +7,9 @@
 // malloc's per-thread heaps, filled by many ingesting threads and emptied by the ack reader,
 // held nearly twice the window. Here buffers come in powers of two, so that a kept one fits
 // the next segment of about the same size, and are kept while the bytes in use and the bytes
-// kept stay within the window's byte limit: a stream's segments never hold more than that
-// (one batch larger than the limit aside), and a busy stream writes into pages it has already
-// touched.
+// kept stay within a bound (the window's byte limit plus a little): a stream's segments never
+// hold much more than its window (one batch larger than the limit aside), and a busy stream
+// writes into pages it has already touched.
 #ifndef ZEROBUS_CORE_SEGMENT_POOL_H
 #define ZEROBUS_CORE_SEGMENT_POOL_H
 

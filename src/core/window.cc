@@ -14,6 +14,13 @@ constexpr size_t kMinSegmentCapacity = SegmentPool::kMinBytes;
 // in flight at a time. Against `zerobus serve --null-sink`, requests of 10 MiB halved the rate
 // of 100-byte records that requests of 0.5 to 1 MiB reached.
 constexpr size_t kSealBytes = 1024 * 1024;
+// What the pool may keep beyond the window's byte limit. A full window already holds its limit
+// in segments (more, counted by capacity), so a pool bounded by the limit alone kept nothing
+// while the window was full: every acked segment was unmapped and every new one mapped afresh,
+// and writing into new pages cost more than copying the records (10 KB records, one thread:
+// 8 µs of CPU per record with no slack, 5.5 µs with it). Eight sealed requests' worth keeps the
+// turnover in pages already touched; peak RSS stayed at 88-90 MiB with a 64 MiB window.
+constexpr size_t kPoolSlackBytes = 8 * SegmentPool::kMaxPooledBytes;
 
 }  // namespace
 
@@ -44,7 +51,7 @@ Window::Window(const WindowLimits &limits)
       max_body_bytes_(limits.max_request_bytes - wire::kMaxBatchHeaderBytes),
       seal_bytes_(std::min(max_body_bytes_, kSealBytes)),
       next_capacity_(kMinSegmentCapacity),
-      pool_(std::make_shared<SegmentPool>(max_bytes_)) {}
+      pool_(std::make_shared<SegmentPool>(max_bytes_ + kPoolSlackBytes)) {}
 
 Status Window::CheckFits(const RecordView *records, size_t count) const {
   size_t framed = 0;

@@ -147,7 +147,7 @@ class Window {
   // Capacity for the next open segment: what the last one needed, so steady traffic rarely
   // outgrows its buffer.
   size_t next_capacity_;
-  // Where segments get their memory, within max_bytes_ all told.
+  // Where segments get their memory, within max_bytes_ and kPoolSlackBytes all told.
   std::shared_ptr<SegmentPool> pool_;
 
   uint64_t next_offset_ = 0;
