@@ -10,6 +10,14 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 jobs=$(nproc)
 
+# The four builds and the bindings' targets take about 6 GiB. A disk that fills up part way
+# stops a build with nothing but a compiler's or ninja's error, so say so first.
+free_kib=$(df -Pk . | awk 'NR == 2 { print $4 }')
+echo "=== disk: $((free_kib / 1048576)) GiB free in $root"
+if [ "$free_kib" -lt $((8 * 1048576)) ]; then
+  echo "warning: the builds need about 6 GiB; with less, they stop on a full disk" >&2
+fi
+
 scripts/install-deps.sh
 
 echo "=== clang-format: every C and C++ file as .clang-format wants it"
