@@ -208,7 +208,7 @@ std::optional<int> ParseArgs(int argc, char **argv, server::ServerOptions *optio
 // keeping freed memory for reuse halved it. The server owns its process, so it may choose.
 void KeepFreedMemoryForReuse() {
   mallopt(M_MMAP_THRESHOLD, 32 << 20);  // glibc's largest: requests of up to 10 MiB fit
-  mallopt(M_TRIM_THRESHOLD, 256 << 20);
+  mallopt(M_TRIM_THRESHOLD, 64 << 20);
 }
 
 }  // namespace
