@@ -160,12 +160,9 @@ SegmentPtr Stream::TakeWriteLocked(int64_t *wire_offset) {
   SegmentPtr segment = window_.TakeNextToSend(wire_offset);
   if (!segment) return nullptr;
   writer_busy_ = true;
-  if (was_idle) {
-    // The ack timeout counts from now, not from the last response before the lull, and the
-    // supervisor must start counting.
-    last_response_ = Clock::now();
-    changed_.notify_all();
-  }
+  // The ack timeout counts from now, not from the last response before the lull. The
+  // supervisor needs no wakeup: idle, it looks again within one ack timeout anyway.
+  if (was_idle) last_response_ = Clock::now();
   return segment;
 }
 
@@ -543,6 +540,8 @@ Status Stream::OnResponse(Connection *connection, const wire::Response &response
           events_.PushAck(acked.first_offset, acked.last_offset);
           changed_.notify_all();
           room_.notify_all();
+          // A pause ends once everything sent is acknowledged.
+          if (paused_) supervisor_wake_.notify_one();
         }
         break;
       }
@@ -554,6 +553,7 @@ Status Stream::OnResponse(Connection *connection, const wire::Response &response
           close_signal_ms_ = response.close_after_ms;
           pause_deadline_ = Clock::now() + PauseFor(response.close_after_ms);
           changed_.notify_all();
+          supervisor_wake_.notify_one();
         }
         break;
       case wire::Response::Kind::kNone:
@@ -582,6 +582,7 @@ void Stream::OnDone(Connection * /*connection*/, const Status &outcome) {
   // connection_ stays: it is released by the next ConnectOnce() or the destructor, on threads
   // of ours (see ConnectionListener::OnDone).
   changed_.notify_all();
+  supervisor_wake_.notify_one();
 }
 
 void Stream::FailLocked(const Status &why) {
@@ -600,7 +601,7 @@ void Stream::Supervise() {
   while (!stopping_) {
     if (connection_done_) {
       if (state_ == State::kFailed) {
-        changed_.wait(lock, [&] { return stopping_; });
+        supervisor_wake_.wait(lock, [&] { return stopping_; });
         break;
       }
       const Status ended = connection_outcome_;
@@ -660,10 +661,11 @@ void Stream::Supervise() {
       lock.lock();
       continue;
     }
-    // Whether to end the live connection now, and else when to look again.
+    // Whether to end the live connection now, and else when to look again: at the latest one
+    // ack timeout from now, since a request sent meanwhile starts its timeout no earlier.
     Status end;
-    Clock::time_point wake = Clock::time_point::max();
     const Clock::time_point now = Clock::now();
+    Clock::time_point wake = now + std::chrono::milliseconds(settings_.ack_timeout_ms);
     if (paused_) {
       if (!window_.has_unacked_sent() || now >= pause_deadline_) {
         end = Status(ZB_ERR_TRANSPORT, "the server announced the end of the call; reconnecting",
@@ -688,11 +690,9 @@ void Stream::Supervise() {
       lock.unlock();
       connection->Fail(end);
       lock.lock();
-      changed_.wait(lock, [&] { return connection_done_ || stopping_; });
-    } else if (wake == Clock::time_point::max()) {
-      changed_.wait(lock);
+      supervisor_wake_.wait(lock, [&] { return connection_done_ || stopping_; });
     } else {
-      changed_.wait_until(lock, wake);
+      supervisor_wake_.wait_until(lock, wake);
     }
   }
 }
@@ -705,6 +705,7 @@ void Stream::StopBackground() {
     if (!connection_done_) connection = connection_;
     changed_.notify_all();
     room_.notify_all();
+    supervisor_wake_.notify_one();
   }
   if (connection) connection->Fail(Status(ZB_ERR_CLOSED, "the stream was closed"));
   if (supervisor_.joinable()) supervisor_.join();

@@ -127,6 +127,10 @@ class Stream final : private ConnectionListener, private StatsSource {
   mutable std::mutex mu_;
   std::condition_variable changed_;  // acks, state, connection events
   std::condition_variable room_;     // the window has room, or ingest must stop waiting
+  // Only what the supervisor acts on at once: the connection's end, stopping, a close signal
+  // and, while paused, acks. It looks at the ack timeout on its own schedule, so that a
+  // request sent after a lull and every ack cost no thread wakeup of theirs.
+  std::condition_variable supervisor_wake_;
   Window window_;
   State state_ = State::kOpen;
   Status failure_;  // kFailed: why
