@@ -1,6 +1,9 @@
 #include "server/ephemeral_stream.h"
 
+#include <limits>
 #include <vector>
+
+#include <grpcpp/impl/codegen/proto_utils.h>
 
 #include "server/descriptor_check.h"
 #include "server/stream_id.h"
@@ -30,15 +33,15 @@ grpc::Status KindMismatch(RecordType stream_type) {
 
 }  // namespace
 
-grpc::ServerBidiReactor<EphemeralStreamRequest, EphemeralStreamResponse> *
-EphemeralStreamCall::Start(const StreamEnv &env, std::string authorization, std::string client) {
+grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer> *EphemeralStreamCall::Start(
+    const StreamEnv &env, std::string authorization, std::string client) {
   std::shared_ptr<EphemeralStreamCall> call(
       new EphemeralStreamCall(env, std::move(authorization), std::move(client)));
   call->self_ = call;
   env.registry->Add(call);
   std::lock_guard<std::recursive_mutex> ordered(call->order_mu_);
   call->StartSendInitialMetadata();
-  call->StartRead(&call->request_);
+  call->StartRead(&call->request_bytes_);
   return call.get();
 }
 
@@ -100,7 +103,7 @@ void EphemeralStreamCall::ContinueReading() {
   Pump();
   if (read) {
     std::lock_guard<std::recursive_mutex> ordered(order_mu_);
-    StartRead(&request_);
+    StartRead(&request_bytes_);
   }
 }
 
@@ -116,11 +119,38 @@ void EphemeralStreamCall::Kick() {
   Pump();
   if (resume) {
     std::lock_guard<std::recursive_mutex> ordered(order_mu_);
-    StartRead(&request_);
+    StartRead(&request_bytes_);
   }
 }
 
+std::string_view EphemeralStreamCall::RequestBytes() {
+  if (request_bytes_.TrySingleSlice(&request_slice_).ok()) {
+    return std::string_view(reinterpret_cast<const char *>(request_slice_.begin()),
+                            request_slice_.size());
+  }
+  // Dump fails only for a buffer that no read has filled; empty bytes are then refused as an
+  // empty request.
+  request_flat_.clear();
+  if (request_bytes_.Dump(&request_slices_).ok()) {
+    for (const grpc::Slice &slice : request_slices_) {
+      request_flat_.append(reinterpret_cast<const char *>(slice.begin()), slice.size());
+    }
+  }
+  request_slices_.clear();  // keeps the capacity, drops the references
+  return request_flat_;
+}
+
+grpc::Status EphemeralStreamCall::ParseRequest(std::string_view bytes) {
+  if (bytes.size() > static_cast<size_t>(std::numeric_limits<int>::max()) ||
+      !request_.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+    return Invalid("the request is not a valid EphemeralStreamRequest");
+  }
+  return grpc::Status::OK;
+}
+
 grpc::Status EphemeralStreamCall::HandleCreate() {
+  grpc::Status parsed = ParseRequest(RequestBytes());
+  if (!parsed.ok()) return parsed;
   if (!request_.has_create_stream()) {
     return Invalid("the first message of a call must be create_stream");
   }
@@ -181,97 +211,101 @@ grpc::Status EphemeralStreamCall::CheckOffset(bool present, int64_t offset) cons
   return grpc::Status::OK;
 }
 
-grpc::Status EphemeralStreamCall::CheckRecords(int64_t offset, bool batch, size_t request_bytes,
-                                               const std::vector<Record> &records,
-                                               std::vector<Row> *rows) {
+grpc::Status EphemeralStreamCall::CheckRecords(size_t request_bytes, std::vector<Row> *rows) {
+  const std::vector<std::string_view> &records = ingest_.records;
   const std::string limit = std::to_string(env_.max_message_bytes);
   auto where = [&](size_t index) {
-    return "offset_id " + std::to_string(offset) +
-           (batch ? ", record " + std::to_string(index) + " of the batch" : "");
+    return "offset_id " + std::to_string(ingest_.offset_id) +
+           (ingest_.batch ? ", record " + std::to_string(index) + " of the batch" : "");
   };
   for (size_t i = 0; i < records.size(); ++i) {
-    if (records[i].data.size() > env_.max_message_bytes) {
-      return Invalid(where(i) + ": the record's " + std::to_string(records[i].data.size()) +
+    if (records[i].size() > env_.max_message_bytes) {
+      return Invalid(where(i) + ": the record's " + std::to_string(records[i].size()) +
                      " bytes exceed the limit of " + limit + " bytes");
     }
   }
   if (request_bytes > env_.max_message_bytes) {
-    return Invalid("offset_id " + std::to_string(offset) + ": the request's " +
+    return Invalid("offset_id " + std::to_string(ingest_.offset_id) + ": the request's " +
                    std::to_string(request_bytes) + " bytes exceed the limit of " + limit +
                    " bytes");
   }
   if (decoder_ == nullptr) return grpc::Status::OK;
   rows->resize(records.size());
   for (size_t i = 0; i < records.size(); ++i) {
-    const std::string error = decoder_->Decode(records[i].data, &(*rows)[i]);
+    const std::string error = decoder_->Decode(records[i], &(*rows)[i]);
     if (!error.empty()) return Invalid(where(i) + ": " + error);
   }
   return grpc::Status::OK;
 }
 
-grpc::Status EphemeralStreamCall::HandleIngest() {
-  const bool json = type_ == RecordType::JSON;
-  const size_t request_bytes = request_.ByteSizeLong();
-  std::vector<Record> records;
-  int64_t offset;
+grpc::Status EphemeralStreamCall::ViewParsedIngest() {
+  ingest_.records.clear();
   switch (request_.payload_case()) {
     case EphemeralStreamRequest::kCreateStream:
       return Invalid("create_stream may only be sent once per call");
     case EphemeralStreamRequest::kIngestRecord: {
-      IngestRecordRequest &ingest = *request_.mutable_ingest_record();
-      offset = ingest.offset_id();
-      grpc::Status status = CheckOffset(ingest.has_offset_id(), offset);
+      const IngestRecordRequest &ingest = request_.ingest_record();
+      grpc::Status status = CheckOffset(ingest.has_offset_id(), ingest.offset_id());
       if (!status.ok()) return status;
-      std::string *data;
       if (ingest.has_proto_encoded_record()) {
-        data = ingest.mutable_proto_encoded_record();
+        ingest_.records.emplace_back(ingest.proto_encoded_record());
       } else if (ingest.has_json_record()) {
-        data = ingest.mutable_json_record();
+        ingest_.records.emplace_back(ingest.json_record());
       } else {
         return Invalid("ingest_record carries no record");
       }
-      if (ingest.has_json_record() != json) {
-        return KindMismatch(type_);
-      }
-      records.push_back(Record{std::move(*data), json});
-      break;
+      ingest_.offset_id = ingest.offset_id();
+      ingest_.batch = false;
+      ingest_.json = ingest.has_json_record();
+      return grpc::Status::OK;
     }
     case EphemeralStreamRequest::kIngestRecordBatch: {
-      IngestRecordBatchRequest &batch = *request_.mutable_ingest_record_batch();
-      offset = batch.offset_id();
-      grpc::Status status = CheckOffset(batch.has_offset_id(), offset);
+      const IngestRecordBatchRequest &batch = request_.ingest_record_batch();
+      grpc::Status status = CheckOffset(batch.has_offset_id(), batch.offset_id());
       if (!status.ok()) return status;
-      google::protobuf::RepeatedPtrField<std::string> *items;
+      const google::protobuf::RepeatedPtrField<std::string> *items;
       if (batch.has_proto_encoded_batch()) {
-        items = batch.mutable_proto_encoded_batch()->mutable_records();
+        items = &batch.proto_encoded_batch().records();
       } else if (batch.has_json_batch()) {
-        items = batch.mutable_json_batch()->mutable_records();
+        items = &batch.json_batch().records();
       } else {
         return Invalid("ingest_record_batch carries no batch");
       }
-      if (batch.has_json_batch() != json) {
-        return KindMismatch(type_);
-      }
-      if (items->empty()) return Invalid("ingest_record_batch is empty");
-      records.reserve(static_cast<size_t>(items->size()));
-      for (std::string &item : *items) records.push_back(Record{std::move(item), json});
-      break;
+      ingest_.records.assign(items->begin(), items->end());
+      ingest_.offset_id = batch.offset_id();
+      ingest_.batch = true;
+      ingest_.json = batch.has_json_batch();
+      return grpc::Status::OK;
     }
     default:
       return Invalid("request carries no payload");
   }
+}
 
-  const bool is_batch = request_.has_ingest_record_batch();
-  WriteBatch batch;
-  grpc::Status status = CheckRecords(offset, is_batch, request_bytes, records, &batch.rows);
+grpc::Status EphemeralStreamCall::HandleIngest() {
+  const std::string_view bytes = RequestBytes();
+  grpc::Status status;
+  if (ScanIngestBatch(bytes, &ingest_)) {
+    status = CheckOffset(true, ingest_.offset_id);
+  } else {
+    status = ParseRequest(bytes);
+    if (status.ok()) status = ViewParsedIngest();
+  }
   if (!status.ok()) return status;
-  const auto count = static_cast<int64_t>(records.size());
+  if (ingest_.json != (type_ == RecordType::JSON)) return KindMismatch(type_);
+  if (ingest_.batch && ingest_.records.empty()) return Invalid("ingest_record_batch is empty");
+
+  const int64_t offset = ingest_.offset_id;
+  WriteBatch batch;
+  status = CheckRecords(bytes.size(), &batch.rows);
+  if (!status.ok()) return status;
+  const auto count = static_cast<int64_t>(ingest_.records.size());
   if (std::optional<grpc::Status> failure = env_.faults->AdmitRecords(table_, count, generator_)) {
     return *failure;
   }
   ++next_offset_;
   records_ += count;
-  read_delay_ = Throttle(count, request_bytes);
+  read_delay_ = Throttle(count, bytes.size());
   if (!close_fault_fired_) {
     if (auto duration = env_.faults->CloseSignalAfter(table_, records_)) {
       close_fault_fired_ = true;
@@ -290,7 +324,11 @@ grpc::Status EphemeralStreamCall::HandleIngest() {
   }
   batch.table = table_;
   batch.schema = schema_;
-  batch.records = std::move(records);
+  // The store keeps the records beyond this request's bytes: the one copy they need.
+  batch.records.reserve(ingest_.records.size());
+  for (std::string_view record : ingest_.records) {
+    batch.records.push_back(Record{std::string(record), ingest_.json});
+  }
   // The store may answer after the call has ended: the reference keeps the reactor alive.
   env_.store->Append(std::move(batch),
                      [self = self_, arrival, offset, count](const std::string &error) {
@@ -371,9 +409,15 @@ void EphemeralStreamCall::Pump() {
     finish_called_ = step == Step::kFinish;
   }
   // Outside mu_: gRPC may run reactions on this thread before these return.
+  if (step == Step::kWrite) {
+    // Serialized outside mu_: write_in_flight_ keeps response_ ours until OnWriteDone.
+    bool own_buffer = false;
+    grpc::SerializationTraits<EphemeralStreamResponse>::Serialize(response_, &response_bytes_,
+                                                                  &own_buffer);
+  }
   std::lock_guard<std::recursive_mutex> ordered(order_mu_);
   if (step == Step::kWrite) {
-    StartWrite(&response_);
+    StartWrite(&response_bytes_);
   } else if (step == Step::kFinish) {
     Finish(std::move(status));
   }

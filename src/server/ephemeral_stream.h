@@ -11,12 +11,17 @@
 #include <optional>
 #include <random>
 #include <string>
+#include <string_view>
 #include <utility>
+#include <vector>
 
+#include <grpcpp/support/byte_buffer.h>
 #include <grpcpp/support/server_callback.h>
+#include <grpcpp/support/slice.h>
 #include <grpcpp/support/status.h>
 
 #include "server/faults.h"
+#include "server/ingest_request_view.h"
 #include "server/log_sink.h"
 #include "server/record_decoder.h"
 #include "server/row_store.h"
@@ -51,18 +56,17 @@ struct StreamEnv {
   double max_bytes_per_second = 0;
 };
 
-class EphemeralStreamCall
-    : public grpc::ServerBidiReactor<databricks::zerobus::EphemeralStreamRequest,
-                                     databricks::zerobus::EphemeralStreamResponse> {
+// The call reads and writes raw bytes: it scans the hot request, an ingest_record_batch, in
+// place (ingest_request_view.h) and parses only the others into messages.
+class EphemeralStreamCall : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer> {
  public:
   // Creates the reactor for a new call, registers it and sends the response headers at once:
   // the official client waits for them before it sends create_stream. The reactor lives until
   // gRPC is done with the call (and any pending timer has fired).
   // `authorization` is the call's authorization header, if any; `client` its x-zerobus-sdk
   // header (the client's name and version, for the log), if any.
-  static grpc::ServerBidiReactor<databricks::zerobus::EphemeralStreamRequest,
-                                 databricks::zerobus::EphemeralStreamResponse>
-      *Start(const StreamEnv &env, std::string authorization, std::string client);
+  static grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer> *Start(
+      const StreamEnv &env, std::string authorization, std::string client);
 
   // Re-evaluates the call after a fault change: sends whatever the settings now allow and
   // resumes reading after a stall. Thread-safe.
@@ -88,10 +92,16 @@ class EphemeralStreamCall
   // Reader side: each returns the status to end the call with when the request is refused.
   grpc::Status HandleCreate();
   grpc::Status HandleIngest();
+  // The request just read, in one piece: a view of its only slice, or of a copy when it came
+  // in several. Valid until the next read.
+  std::string_view RequestBytes();
+  // Parses `bytes` into request_ (INVALID_ARGUMENT when they are not a request).
+  grpc::Status ParseRequest(std::string_view bytes);
+  // Views the ingest request in request_ in ingest_, refusing anything else.
+  grpc::Status ViewParsedIngest();
   grpc::Status CheckOffset(bool present, int64_t offset) const;
-  // Checks and decodes the records of one request; nothing is stored when this fails.
-  grpc::Status CheckRecords(int64_t offset, bool batch, size_t request_bytes,
-                            const std::vector<Record> &records, std::vector<Row> *rows);
+  // Checks and decodes the records of ingest_; nothing is stored when this fails.
+  grpc::Status CheckRecords(size_t request_bytes, std::vector<Row> *rows);
   // The store's answer for a request: acknowledge it, or fail the call.
   void OnStored(Clock::time_point arrival, int64_t offset, int64_t records,
                 const std::string &error);
@@ -121,7 +131,12 @@ class EphemeralStreamCall
   std::shared_ptr<EphemeralStreamCall> self_;  // keeps the reactor alive until OnDone
 
   // Reader side only (reads never overlap); OnDone reads them after the last read ended.
-  databricks::zerobus::EphemeralStreamRequest request_;
+  grpc::ByteBuffer request_bytes_;
+  grpc::Slice request_slice_;                // the last request's only slice, if it had one
+  std::vector<grpc::Slice> request_slices_;  // a request in several slices,
+  std::string request_flat_;                 // and its copy in one piece
+  databricks::zerobus::EphemeralStreamRequest request_;  // a request that was not scanned
+  IngestRequestView ingest_;  // the ingest request being handled, viewing one of the above
   bool created_ = false;
   std::string table_;  // written once, under mu_, which Pump holds to read it
   const schema::TableSchema *schema_ = nullptr;  // null: an undeclared table, records unchecked
@@ -140,7 +155,9 @@ class EphemeralStreamCall
 
   std::recursive_mutex order_mu_;
   std::mutex mu_;
-  databricks::zerobus::EphemeralStreamResponse response_;  // owned by the write in flight
+  // The response to send next, filled under mu_, and its bytes, owned by the write in flight.
+  databricks::zerobus::EphemeralStreamResponse response_;
+  grpc::ByteBuffer response_bytes_;
   bool create_response_pending_ = false;
   // Stored requests not yet acknowledged: when each arrived, and its offset.
   std::deque<std::pair<Clock::time_point, int64_t>> unacked_;

@@ -130,7 +130,7 @@ class JsonDecoder : public RecordDecoder {
     }
   }
 
-  std::string Decode(const std::string &record, Row *row) override {
+  std::string Decode(std::string_view record, Row *row) override {
     json object = json::parse(record, nullptr, /*allow_exceptions=*/false);
     if (object.is_discarded()) return "record is not valid JSON";
     if (!object.is_object()) return "record is not a JSON object";

@@ -1,5 +1,7 @@
 // Protobuf records: parsed with a DynamicMessage of the stream's descriptor, then read column
 // by column through reflection.
+#include <limits>
+
 #include <google/protobuf/dynamic_message.h>
 #include <google/protobuf/message.h>
 #include <google/protobuf/unknown_field_set.h>
@@ -23,10 +25,11 @@ class ProtoDecoder : public RecordDecoder {
     message_.reset(factory_.GetPrototype(descriptor_.message)->New());
   }
 
-  std::string Decode(const std::string &record, Row *row) override {
+  std::string Decode(std::string_view record, Row *row) override {
     message_->Clear();
     // Partial: a missing required field is reported below with its column's name.
-    if (!message_->ParsePartialFromString(record)) {
+    if (record.size() > static_cast<size_t>(std::numeric_limits<int>::max()) ||
+        !message_->ParsePartialFromArray(record.data(), static_cast<int>(record.size()))) {
       return "not a valid serialized " + descriptor_.message->name() + " message";
     }
     row->clear();

@@ -5,6 +5,7 @@
 
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "core/schema/delta_type.h"
 #include "server/descriptor_check.h"
@@ -18,7 +19,7 @@ class RecordDecoder {
 
   // Fills `*row` with one value per column of the table. On a bad record returns what is wrong,
   // naming the column ("column 'temp': ..."), and leaves `*row` unspecified.
-  virtual std::string Decode(const std::string &record, Row *row) = 0;
+  virtual std::string Decode(std::string_view record, Row *row) = 0;
 };
 
 // Records serialized with the stream's checked descriptor. `table` must outlive the decoder.

@@ -23,13 +23,15 @@
 namespace zerobus::server {
 namespace {
 
-class ZerobusService final : public databricks::zerobus::Zerobus::CallbackService {
+// Raw: the call sees the bytes of each request, so that it can read a batch's records in place.
+class ZerobusService final
+    : public databricks::zerobus::Zerobus::WithRawCallbackMethod_EphemeralStream<
+          databricks::zerobus::Zerobus::Service> {
  public:
   explicit ZerobusService(const StreamEnv *env) : env_(env) {}
 
-  grpc::ServerBidiReactor<databricks::zerobus::EphemeralStreamRequest,
-                          databricks::zerobus::EphemeralStreamResponse>
-      *EphemeralStream(grpc::CallbackServerContext *context) override {
+  grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer> *EphemeralStream(
+      grpc::CallbackServerContext *context) override {
     const auto &metadata = context->client_metadata();
     auto header = [&](const char *name) {
       auto found = metadata.find(name);

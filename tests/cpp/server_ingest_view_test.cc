@@ -1,0 +1,244 @@
+// The server's in-place reading of ingest_record_batch requests (server/ingest_request_view.h):
+// what it accepts must mean exactly what protobuf's own parse makes of the same bytes, and
+// whatever it leaves to that parse, malformed bytes included, must end a call with
+// INVALID_ARGUMENT rather than harm the server.
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <random>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <grpcpp/channel.h>
+#include <grpcpp/create_channel.h>
+#include <grpcpp/impl/codegen/client_context.h>
+#include <grpcpp/impl/codegen/rpc_method.h>
+#include <grpcpp/impl/codegen/sync_stream.h>
+#include <grpcpp/security/credentials.h>
+#include <grpcpp/support/byte_buffer.h>
+#include <gtest/gtest.h>
+
+#include "server/ingest_request_view.h"
+#include "server/server.h"
+#include "zbtest_raw_stream.h"
+#include "zerobus_service.pb.h"
+
+namespace zerobus::server {
+namespace {
+
+using databricks::zerobus::EphemeralStreamRequest;
+
+std::vector<std::string> Records(const IngestRequestView &view) {
+  return std::vector<std::string>(view.records.begin(), view.records.end());
+}
+
+// What protobuf's parse makes of `bytes` when it holds a batch, in the scanner's terms.
+std::optional<IngestRequestView> Parsed(const std::string &bytes, EphemeralStreamRequest *request) {
+  if (!request->ParseFromString(bytes) || !request->has_ingest_record_batch()) return std::nullopt;
+  const auto &batch = request->ingest_record_batch();
+  IngestRequestView view;
+  view.offset_id = batch.offset_id();
+  view.batch = true;
+  view.json = batch.has_json_batch();
+  const auto &records =
+      view.json ? batch.json_batch().records() : batch.proto_encoded_batch().records();
+  view.records.assign(records.begin(), records.end());
+  return view;
+}
+
+TEST(IngestRequestView, ReadsProtoAndJsonBatchesAsTheGeneratedCodeWritesThem) {
+  const std::vector<std::string> records = {"", std::string(1, '\0'), "abc", std::string(300, 'x')};
+  for (int64_t offset : {int64_t{0}, int64_t{1}, int64_t{1} << 40, int64_t{-1}, INT64_MIN}) {
+    for (bool json : {false, true}) {
+      const EphemeralStreamRequest request =
+          json ? zbtest::JsonBatch(offset, records) : zbtest::ProtoBatch(offset, records);
+      const std::string bytes = request.SerializeAsString();  // what the views point into
+      IngestRequestView view;
+      ASSERT_TRUE(ScanIngestBatch(bytes, &view)) << offset;
+      EXPECT_EQ(view.offset_id, offset);
+      EXPECT_TRUE(view.batch);
+      EXPECT_EQ(view.json, json);
+      EXPECT_EQ(Records(view), records);
+    }
+  }
+}
+
+TEST(IngestRequestView, ReadsAnEmptyBatchAndTheOffsetAfterTheRecords) {
+  IngestRequestView view;
+  view.records.emplace_back("left over");
+  ASSERT_TRUE(ScanIngestBatch(zbtest::ProtoBatch(3, {}).SerializeAsString(), &view));
+  EXPECT_TRUE(view.records.empty());
+
+  // offset_id (field 1, varint 7) written after json_batch (field 3, one record "a").
+  const std::string body = std::string(
+      "\x1a\x03\x0a\x01"
+      "a"
+      "\x08\x07",
+      7);
+  const std::string request = "\x1a" + std::string(1, static_cast<char>(body.size())) + body;
+  ASSERT_TRUE(ScanIngestBatch(request, &view));
+  EXPECT_EQ(view.offset_id, 7);
+  EXPECT_TRUE(view.json);
+  EXPECT_EQ(Records(view), std::vector<std::string>{"a"});
+}
+
+TEST(IngestRequestView, LeavesEveryOtherShapeToTheFullParse) {
+  std::vector<EphemeralStreamRequest> others;
+  others.push_back(zbtest::CreateJson("main.default.events"));
+  others.push_back(zbtest::ProtoRecord(0, "abc"));
+  others.push_back(zbtest::JsonRecord(0, "{}"));
+  others.push_back(EphemeralStreamRequest());
+  EphemeralStreamRequest no_offset = zbtest::ProtoBatch(0, {"a"});
+  no_offset.mutable_ingest_record_batch()->clear_offset_id();
+  others.push_back(no_offset);
+  EphemeralStreamRequest no_records = zbtest::ProtoBatch(0, {"a"});
+  no_records.mutable_ingest_record_batch()->clear_proto_encoded_batch();
+  others.push_back(no_records);
+  EphemeralStreamRequest unknown = zbtest::ProtoBatch(0, {"a"});
+  unknown.mutable_ingest_record_batch()
+      ->mutable_proto_encoded_batch()
+      ->mutable_unknown_fields()
+      ->AddVarint(9, 1);
+  others.push_back(unknown);
+  for (const EphemeralStreamRequest &request : others) {
+    IngestRequestView view;
+    EXPECT_FALSE(ScanIngestBatch(request.SerializeAsString(), &view)) << request.DebugString();
+  }
+
+  const std::string batch = zbtest::ProtoBatch(5, {"a", "b"}).SerializeAsString();
+  const std::string json = zbtest::JsonBatch(6, {"c"}).SerializeAsString();
+  // Protobuf merges a repeated message field and lets the last oneof member win.
+  for (const std::string &merged : {batch + batch, batch + json}) {
+    IngestRequestView view;
+    EXPECT_FALSE(ScanIngestBatch(merged, &view));
+    EphemeralStreamRequest request;
+    EXPECT_TRUE(Parsed(merged, &request).has_value());
+  }
+}
+
+TEST(IngestRequestView, RefusesEveryTruncation) {
+  const std::string bytes = zbtest::JsonBatch(300, {"{\"a\":1}", "{}"}).SerializeAsString();
+  for (size_t length = 0; length < bytes.size(); ++length) {
+    IngestRequestView view;
+    EXPECT_FALSE(ScanIngestBatch(std::string_view(bytes).substr(0, length), &view)) << length;
+  }
+}
+
+// Damaged requests: whatever the scanner accepts, protobuf's parse accepts too, with the same
+// meaning. (The scanner reads only inside the bytes it is given; ASan and the fuzz-like volume
+// here check that.)
+TEST(IngestRequestView, AgreesWithProtobufOnDamagedBytes) {
+  const std::string original =
+      zbtest::ProtoBatch(129, {"first", std::string(200, 'y'), "", "last"}).SerializeAsString();
+  std::mt19937 random(7);
+  int accepted = 0;
+  for (int trial = 0; trial < 20000; ++trial) {
+    std::string bytes = original;
+    const int damage = 1 + static_cast<int>(random() % 3);
+    for (int i = 0; i < damage; ++i) {
+      bytes[random() % bytes.size()] = static_cast<char>(random());
+    }
+    // Owned by the heap alone, so that a read past the end is caught by ASan.
+    const auto copy = std::make_unique<char[]>(bytes.size());
+    std::copy(bytes.begin(), bytes.end(), copy.get());
+    IngestRequestView view;
+    if (!ScanIngestBatch(std::string_view(copy.get(), bytes.size()), &view)) continue;
+    ++accepted;
+    EphemeralStreamRequest request;
+    const std::optional<IngestRequestView> parsed = Parsed(bytes, &request);
+    ASSERT_TRUE(parsed.has_value()) << trial;
+    EXPECT_EQ(view.offset_id, parsed->offset_id) << trial;
+    EXPECT_EQ(view.json, parsed->json) << trial;
+    EXPECT_EQ(Records(view), Records(*parsed)) << trial;
+  }
+  EXPECT_GT(accepted, 0);
+}
+
+// Bytes no client library would send, over a real call.
+class RawBytesCall {
+ public:
+  explicit RawBytesCall(int port)
+      : channel_(grpc::CreateChannel("127.0.0.1:" + std::to_string(port),
+                                     grpc::InsecureChannelCredentials())) {
+    context_.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    stream_.reset(
+        grpc::internal::ClientReaderWriterFactory<grpc::ByteBuffer, grpc::ByteBuffer>::Create(
+            channel_.get(),
+            grpc::internal::RpcMethod("/databricks.zerobus.Zerobus/EphemeralStream",
+                                      grpc::internal::RpcMethod::BIDI_STREAMING),
+            &context_));
+  }
+
+  void Write(const std::string &bytes) {
+    grpc::Slice slice(bytes);
+    grpc::ByteBuffer buffer(&slice, 1);
+    stream_->Write(buffer);
+  }
+
+  grpc::Status Finish() {
+    stream_->WritesDone();
+    grpc::ByteBuffer ignored;
+    while (stream_->Read(&ignored)) {
+    }
+    return stream_->Finish();
+  }
+
+ private:
+  std::shared_ptr<grpc::Channel> channel_;
+  grpc::ClientContext context_;
+  std::unique_ptr<grpc::ClientReaderWriter<grpc::ByteBuffer, grpc::ByteBuffer>> stream_;
+};
+
+class IngestRequestBytes : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string error;
+    server_ = Server::Start(ServerOptions{}, &error);
+    ASSERT_NE(server_, nullptr) << error;
+  }
+
+  std::unique_ptr<Server> server_;
+};
+
+constexpr char kTable[] = "main.default.events";
+
+TEST_F(IngestRequestBytes, MalformedRequestsEndTheCallWithInvalidArgument) {
+  const std::string batch = zbtest::JsonBatch(0, {"{}"}).SerializeAsString();
+  const std::string create = zbtest::CreateJson(kTable).SerializeAsString();
+  for (const std::string &garbage : {batch.substr(0, batch.size() - 1), std::string("\xff\xff")}) {
+    RawBytesCall before_create(server_->port());
+    before_create.Write(garbage);
+    grpc::Status status = before_create.Finish();
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_EQ(status.error_message(), "the request is not a valid EphemeralStreamRequest");
+
+    RawBytesCall after_create(server_->port());
+    after_create.Write(create);
+    after_create.Write(garbage);
+    status = after_create.Finish();
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_EQ(status.error_message(), "the request is not a valid EphemeralStreamRequest");
+  }
+  EXPECT_EQ(server_->rows().Count(kTable), 0);
+}
+
+TEST_F(IngestRequestBytes, RequestsTheScannerLeavesAreStoredAsProtobufReadsThem) {
+  RawBytesCall call(server_->port());
+  call.Write(zbtest::CreateJson(kTable).SerializeAsString());
+  // One request holding two batch fields, which protobuf merges into one batch of three
+  // records; then a single record; then a batch the scanner reads.
+  call.Write(zbtest::JsonBatch(0, {"{\"id\":1}", "{\"id\":2}"}).SerializeAsString() +
+             zbtest::JsonBatch(0, {"{\"id\":3}"}).SerializeAsString());
+  call.Write(zbtest::JsonRecord(1, "{\"id\":4}").SerializeAsString());
+  call.Write(zbtest::JsonBatch(2, {"{\"id\":5}"}).SerializeAsString());
+  const grpc::Status status = call.Finish();
+  EXPECT_TRUE(status.ok()) << status.error_message();
+  ASSERT_EQ(server_->rows().Count(kTable), 5);
+  for (int64_t i = 0; i < 5; ++i) {
+    EXPECT_EQ(server_->rows().Get(kTable, i)->data, "{\"id\":" + std::to_string(i + 1) + "}");
+  }
+}
+
+}  // namespace
+}  // namespace zerobus::server
