@@ -82,6 +82,12 @@ Status Sdk::Create(std::string_view endpoint_text, const Config &config, std::sh
   // came in since: a connection that went dark just after a ping would go unnoticed that long.
   args.SetInt(GRPC_ARG_HTTP2_MIN_SENT_PING_INTERVAL_WITHOUT_DATA_MS,
               static_cast<int>(settings.keepalive_time_ms));
+  // Recovery is ours: a new call that replays the window. gRPC's transparent retry would move
+  // a call started on a connection that is just going away (as after a keepalive timeout) to
+  // the next one, but gRPC 1.51 then reports every later write of that call as failed though it
+  // is sent, and may send a request that lost its bytes: the stream either stops writing on a
+  // live call, where no ack timeout can notice, or the server rejects an empty request.
+  args.SetInt(GRPC_ARG_ENABLE_RETRIES, 0);
   // gRPC gives each connection attempt the larger of this and its current backoff.
   args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, static_cast<int>(settings.connect_timeout_ms));
   // The proxy chosen above, or none: gRPC must not read the environment by rules of its own.
