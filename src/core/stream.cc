@@ -475,7 +475,9 @@ Status Stream::ConnectOnce(bool renew_token, bool *kept_token) {
     changed_.wait(lock, [&] { return connection_done_; });
   }
   const Status &outcome = connection_outcome_;
-  if (sdk_->endpoint().tls ||
+  // A stream once accepted in plaintext knows the server speaks it: a later UNAVAILABLE (a
+  // connection closing as the call started) needs no hint.
+  if (sdk_->endpoint().tls || ever_connected_ ||
       outcome.grpc_status() != static_cast<int>(grpc::StatusCode::UNAVAILABLE)) {
     return outcome;
   }
