@@ -293,18 +293,11 @@ const (
 	StateClosed     StreamState = C.ZB_STREAM_CLOSED     // closed
 )
 
+// String returns the library's name for the state, such as "recovering", or "StreamState(N)"
+// for a state the loaded library does not know.
 func (s StreamState) String() string {
-	switch s {
-	case StateOpen:
-		return "open"
-	case StateRecovering:
-		return "recovering"
-	case StatePaused:
-		return "paused"
-	case StateFailed:
-		return "failed"
-	case StateClosed:
-		return "closed"
+	if name := C.zb_stream_state_name(C.zb_stream_state(s)); name != nil {
+		return C.GoString(name)
 	}
 	return fmt.Sprintf("StreamState(%d)", int32(s))
 }

@@ -723,6 +723,14 @@ typedef int32_t zb_stream_state;
 /** Closed by zb_stream_close(). */
 #define ZB_STREAM_CLOSED 5
 
+/** The state's name as the statistics spell it ("open", "recovering", "paused", "failed",
+ *  "closed"), a static string, or NULL for a state this version of the library does not know.
+ *  States are contiguous from ZB_STREAM_OPEN, so a binding can enumerate them by counting up
+ *  until NULL. Thread-safe.
+ *  @param state the state.
+ *  @return the name, or NULL for an unknown state. */
+ZB_API const char *zb_stream_state_name(zb_stream_state state);
+
 /** A snapshot of a stream. Grows only at the end; the caller sets struct_size. */
 typedef struct zb_stream_info {
   uint32_t struct_size;       /**< set by the caller to sizeof(zb_stream_info) */

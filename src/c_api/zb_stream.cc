@@ -9,6 +9,7 @@
 #include "guard.h"
 #include "handles.h"
 #include "headers.h"
+#include "stats.h"
 #include "stream.h"
 
 struct zb_stream {
@@ -224,6 +225,10 @@ ZB_API zb_status zb_stream_unacked(zb_stream *stream, zb_records **out, zb_error
     *out = records.release();
     return Status::Ok();
   });
+}
+
+ZB_API const char *zb_stream_state_name(zb_stream_state state) {
+  return zerobus::StreamStateName(state);
 }
 
 ZB_API zb_status zb_stream_get_info(zb_stream *stream, zb_stream_info *out, zb_error **err) {

@@ -77,7 +77,7 @@ const char *StreamStateName(zb_stream_state state) {
     case ZB_STREAM_CLOSED:
       return "closed";
   }
-  return "unknown";
+  return nullptr;
 }
 
 std::string StreamStatsJson(const StreamStats &stats) {

@@ -50,7 +50,7 @@ struct StreamStats {
   LatencyHistogram ack_latency;  // from a request's write to its ack, since the stream opened
 };
 
-// "open", "recovering", "paused", "failed" or "closed".
+// "open", "recovering", "paused", "failed" or "closed"; nullptr for a state that does not exist.
 const char *StreamStateName(zb_stream_state state);
 
 // The JSON of one stream, and of an SDK with its streams (docs/STATISTICS.md).

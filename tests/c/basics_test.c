@@ -79,6 +79,20 @@ static void test_status_names_and_descriptions(void **state) {
   }
 }
 
+/* The names are the statistics' own spelling, and the states run from ZB_STREAM_OPEN without a
+ * gap, so that a binding can enumerate them up to the first NULL. */
+static void test_stream_state_names(void **state) {
+  (void)state;
+  const char *const expected[] = {"open", "recovering", "paused", "failed", "closed"};
+  assert_int_equal(ZB_STREAM_CLOSED - ZB_STREAM_OPEN + 1, sizeof expected / sizeof expected[0]);
+  for (zb_stream_state s = ZB_STREAM_OPEN; s <= ZB_STREAM_CLOSED; ++s) {
+    assert_string_equal(zb_stream_state_name(s), expected[s - ZB_STREAM_OPEN]);
+  }
+  assert_null(zb_stream_state_name(ZB_STREAM_OPEN - 1));
+  assert_null(zb_stream_state_name(ZB_STREAM_CLOSED + 1));
+  assert_null(zb_stream_state_name(-1));
+}
+
 static void test_error_objects(void **state) {
   (void)state;
   zb_error *err = zb_error_new(ZB_ERR_TIMEOUT, "took too long", 1);
@@ -539,6 +553,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_version),
       cmocka_unit_test(test_status_names_and_descriptions),
+      cmocka_unit_test(test_stream_state_names),
       cmocka_unit_test(test_error_objects),
       cmocka_unit_test(test_config_set_get_and_size_protocol),
       cmocka_unit_test(test_config_unknown_key_and_invalid_value),

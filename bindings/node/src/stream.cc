@@ -82,21 +82,10 @@ Napi::Number OffsetValue(Napi::Env env, uint64_t offset) {
   return Napi::Number::New(env, static_cast<double>(offset));
 }
 
+// The library's name for the state; a state newer than this addon reads "unknown".
 const char *StateName(zb_stream_state state) {
-  switch (state) {
-    case ZB_STREAM_OPEN:
-      return "open";
-    case ZB_STREAM_RECOVERING:
-      return "recovering";
-    case ZB_STREAM_PAUSED:
-      return "paused";
-    case ZB_STREAM_FAILED:
-      return "failed";
-    case ZB_STREAM_CLOSED:
-      return "closed";
-    default:
-      return "unknown";
-  }
+  const char *name = zb_stream_state_name(state);
+  return name != nullptr ? name : "unknown";
 }
 
 }  // namespace

@@ -536,6 +536,8 @@ unsafe extern "C" {
     ) -> zb_status;
     /// Frees the stream; a barrier for its callbacks. Not thread-safe.
     pub fn zb_stream_destroy(stream: *mut zb_stream);
+    /// The state's name ("open", "recovering", ...), a static string, or NULL when unknown.
+    pub fn zb_stream_state_name(state: zb_stream_state) -> *const c_char;
     /// Fills `out` with the stream's state and counters.
     pub fn zb_stream_get_info(
         stream: *mut zb_stream,
