@@ -541,7 +541,10 @@ Status Stream::OnResponse(Connection *connection, const wire::Response &response
         if (released) {
           events_.PushAck(acked.first_offset, acked.last_offset);
           changed_.notify_all();
-          room_.notify_all();
+          // Waking blocked ingest calls at every released request would make them all
+          // runnable for a few records each (on a producer outrunning the wire, one context
+          // switch per thread per request); a quarter of the window lets each in for a long turn.
+          if (window_.HasRefillRoom()) room_.notify_all();
           // A pause ends once everything sent is acknowledged.
           if (paused_) supervisor_wake_.notify_one();
         }

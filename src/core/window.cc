@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "uncached_copy.h"
 #include "wire.h"
 
 namespace zerobus {
@@ -21,6 +22,12 @@ constexpr size_t kSealBytes = 1024 * 1024;
 // 8 µs of CPU per record with no slack, 5.5 µs with it). Eight sealed requests' worth keeps the
 // turnover in pages already touched; peak RSS stayed at 88-90 MiB with a 64 MiB window.
 constexpr size_t kPoolSlackBytes = 8 * SegmentPool::kMaxPooledBytes;
+// Records of at least this size are copied around the cache when they wait behind at least
+// kFarFromSendBytes: by the time they are sent, more than a cache's worth of other data (theirs,
+// the kernel's socket buffers, the server's) has passed through. Smaller records cost too little
+// to copy to be worth it, and the ragged ends of each go through the cache anyway.
+constexpr size_t kUncachedRecordBytes = 4096;
+constexpr size_t kFarFromSendBytes = 8 * 1024 * 1024;
 
 }  // namespace
 
@@ -31,7 +38,8 @@ Segment::~Segment() {
   pool_->Give(buffer_);
 }
 
-void Segment::Append(const RecordView *records, size_t count, size_t framed_bytes) {
+void Segment::Append(const RecordView *records, size_t count, size_t framed_bytes,
+                     bool far_from_send) {
   if (size_ + framed_bytes > buffer_.capacity) {
     const SegmentBuffer larger = pool_->Take(std::max(size_ + framed_bytes, buffer_.capacity * 2));
     std::memcpy(larger.data, buffer_.data, size_);
@@ -39,8 +47,15 @@ void Segment::Append(const RecordView *records, size_t count, size_t framed_byte
     buffer_ = larger;
   }
   uint8_t *end = buffer_.data + size_;
-  for (size_t i = 0; i < count; ++i)
-    end = wire::WriteRecordEntry(end, records[i].data, records[i].len);
+  for (size_t i = 0; i < count; ++i) {
+    if (far_from_send && records[i].len >= kUncachedRecordBytes) {
+      uint8_t *record = wire::WriteRecordEntryHeader(end, records[i].len);
+      CopyUncached(record, records[i].data, records[i].len);
+      end = record + records[i].len;
+    } else {
+      end = wire::WriteRecordEntry(end, records[i].data, records[i].len);
+    }
+  }
   size_ = static_cast<size_t>(end - buffer_.data);
   record_count_ += count;
 }
@@ -71,25 +86,34 @@ bool Window::HasRoom(size_t count, size_t bytes) const {
   return records_ + count <= max_records_ && bytes_ + bytes <= max_bytes_;
 }
 
+bool Window::HasRefillRoom() const {
+  return records_ == 0 ||
+         (records_ + max_records_ / 4 <= max_records_ && bytes_ + max_bytes_ / 4 <= max_bytes_);
+}
+
 uint64_t Window::Append(const RecordView *records, size_t count, size_t framed_bytes) {
-  if (!open_ || segments_.back()->size() + framed_bytes > seal_bytes_) {
+  if (open_ && segments_.back()->size() + framed_bytes > seal_bytes_) SealOpenSegment();
+  if (!open_) {
     const size_t capacity = std::min(std::max(next_capacity_, framed_bytes), max_body_bytes_);
     segments_.push_back(std::make_shared<Segment>(next_offset_, capacity, pool_));
     open_ = true;
   }
-  segments_.back()->Append(records, count, framed_bytes);
+  segments_.back()->Append(records, count, framed_bytes, unsent_bytes_ >= kFarFromSendBytes);
+  unsent_bytes_ += framed_bytes;
   next_offset_ += count;
   records_ += count;
   bytes_ += framed_bytes;
   return next_offset_ - 1;
 }
 
+void Window::SealOpenSegment() {
+  open_ = false;
+  next_capacity_ = std::max(segments_.back()->size(), kMinSegmentCapacity);
+}
+
 SegmentPtr Window::TakeNextToSend(int64_t *wire_offset) {
   if (sent_count_ == segments_.size()) return nullptr;
-  if (sent_count_ + 1 == segments_.size() && open_) {
-    open_ = false;
-    next_capacity_ = std::max(segments_.back()->size(), kMinSegmentCapacity);
-  }
+  if (sent_count_ + 1 == segments_.size() && open_) SealOpenSegment();
   *wire_offset = front_wire_offset_ + static_cast<int64_t>(sent_count_);
   Segment &segment = *segments_[sent_count_++];
   segment.set_sent_at(std::chrono::steady_clock::now());
@@ -97,6 +121,7 @@ SegmentPtr Window::TakeNextToSend(int64_t *wire_offset) {
   ++wire_counters_.requests_sent;
   wire_counters_.records_sent += segment.record_count();
   wire_counters_.bytes_sent += segment.size();
+  unsent_bytes_ -= segment.size();
   return segments_[sent_count_ - 1];
 }
 
@@ -139,7 +164,10 @@ bool Window::Ack(int64_t wire_offset, AckedRange *acked, bool *released, Status 
 
 uint64_t Window::Rewind() {
   uint64_t replayed = 0;
-  for (size_t i = 0; i < sent_count_; ++i) replayed += segments_[i]->record_count();
+  for (size_t i = 0; i < sent_count_; ++i) {
+    replayed += segments_[i]->record_count();
+    unsent_bytes_ += segments_[i]->size();
+  }
   sent_count_ = 0;
   front_wire_offset_ = 0;
   return replayed;

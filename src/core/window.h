@@ -46,8 +46,9 @@ class Segment {
 
   // Appends framed records, moving to a larger buffer of the pool when they do not fit; the
   // caller has checked that they fit the request limit. Either all are appended or, when
-  // memory runs out, none.
-  void Append(const RecordView *records, size_t count, size_t framed_bytes);
+  // memory runs out, none. `far_from_send`: they will not be sent before they have left the
+  // cache, so large ones are copied around it (uncached_copy.h).
+  void Append(const RecordView *records, size_t count, size_t framed_bytes, bool far_from_send);
 
   std::chrono::steady_clock::time_point sent_at() const { return sent_at_; }
   void set_sent_at(std::chrono::steady_clock::time_point at) { sent_at_ = at; }
@@ -90,6 +91,10 @@ class Window {
   // that fits into one request, so that a record larger than max_bytes cannot wait forever.
   bool HasRoom(size_t count, size_t bytes) const;
 
+  // True when at least a quarter of the window (by records and by bytes) is free, or it is
+  // empty: the point at which ingest calls waiting for room are worth waking.
+  bool HasRefillRoom() const;
+
   // Appends records as one unit (they travel in the same request) and returns the offset of
   // the last. The caller has checked CheckFits and HasRoom.
   uint64_t Append(const RecordView *records, size_t count, size_t framed_bytes);
@@ -129,6 +134,9 @@ class Window {
                                              std::string_view record)> &visit) const;
 
  private:
+  // Takes no more records into the open segment, and sizes the next one after it.
+  void SealOpenSegment();
+
   size_t max_records_;
   size_t max_bytes_;
   // The largest batch body (and so the largest record entry) one request can carry.
@@ -156,6 +164,8 @@ class Window {
   size_t bytes_ = 0;
 
   uint64_t sent_watermark_ = 0;
+  // Framed bytes not yet written on the current connection: what a new record waits behind.
+  size_t unsent_bytes_ = 0;
   WireCounters wire_counters_;
   LatencyHistogram ack_latency_;
 };

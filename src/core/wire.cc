@@ -104,9 +104,13 @@ size_t RecordEntrySize(size_t record_len) {
   return 1 + CodedOutputStream::VarintSize64(record_len) + record_len;
 }
 
-uint8_t *WriteRecordEntry(uint8_t *out, const void *record, size_t len) {
+uint8_t *WriteRecordEntryHeader(uint8_t *out, size_t len) {
   *out++ = kRecordEntryTag;
-  out = WriteVarint(out, len);
+  return WriteVarint(out, len);
+}
+
+uint8_t *WriteRecordEntry(uint8_t *out, const void *record, size_t len) {
+  out = WriteRecordEntryHeader(out, len);
   std::memcpy(out, record, len);
   return out + len;
 }

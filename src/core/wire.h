@@ -30,6 +30,11 @@ size_t RecordEntrySize(size_t record_len);
 // are framed alike) at `out`, which must hold RecordEntrySize(len) bytes. Returns the end.
 uint8_t *WriteRecordEntry(uint8_t *out, const void *record, size_t len);
 
+// Writes the framing of an entry for a record of `len` bytes at `out` (which must hold
+// RecordEntrySize(len) bytes) and returns where the record's bytes go, for a caller that copies
+// them its own way.
+uint8_t *WriteRecordEntryHeader(uint8_t *out, size_t len);
+
 // Reads the record entries of a batch body in order. Returns false on a malformed body.
 class RecordEntryReader {
  public:

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <string_view>
 #include <tuple>
 #include <vector>
 
@@ -161,6 +162,55 @@ TEST(Window, VisitsUnackedRecordsWithTheirOffsetsAndRequests) {
   ASSERT_EQ(unacked.size(), 2u);
   EXPECT_EQ(unacked[0], std::make_tuple(size_t{0}, uint64_t{1}, std::string("one")));
   EXPECT_EQ(unacked[1], std::make_tuple(size_t{0}, uint64_t{2}, std::string("two")));
+}
+
+// A record of `size` bytes that differs from every other index.
+std::string NumberedRecord(size_t index, size_t size) {
+  std::string record(size, '\0');
+  for (size_t i = 0; i < size; ++i) record[i] = static_cast<char>((index * 131 + i * 7) % 251);
+  return record;
+}
+
+std::vector<std::string_view> UnackedRecords(const Window &window) {
+  std::vector<std::string_view> records;
+  window.VisitUnacked(
+      [&](size_t, uint64_t, std::string_view record) { records.push_back(record); });
+  return records;
+}
+
+TEST(Window, LargeRecordsFarFromTheWireArriveIntact) {
+  // 1,200 records of 10 KB: those behind 8 MiB of unsent requests are copied around the cache.
+  Window window({100000, 64 << 20, 10 << 20});
+  constexpr size_t kCount = 1200;
+  constexpr size_t kSize = 10000;
+  for (size_t i = 0; i < kCount; ++i) AppendOne(window, NumberedRecord(i, kSize));
+  // Sending and rewinding moves records between sent and unsent; then a few more.
+  int64_t wire_offset = 0;
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(window.TakeNextToSend(&wire_offset));
+  window.Rewind();
+  for (size_t i = kCount; i < kCount + 50; ++i) AppendOne(window, NumberedRecord(i, kSize));
+  const std::vector<std::string_view> records = UnackedRecords(window);
+  ASSERT_EQ(records.size(), kCount + 50);
+  for (size_t i = 0; i < records.size(); ++i) {
+    ASSERT_EQ(records[i], NumberedRecord(i, kSize)) << "record " << i;
+  }
+}
+
+TEST(Window, ARequestAfterAFullOneNeverOutgrowsItsBuffer) {
+  // Growing a buffer copies what it holds; once a full request was sealed, the next starts with
+  // room for as much, so a producer that outruns the wire copies each record once.
+  Window window({100000, 64 << 20, 10 << 20});
+  const std::string record(10000, 'r');
+  const size_t per_request = (1 << 20) / wire::RecordEntrySize(record.size());
+  for (size_t i = 0; i <= per_request; ++i) AppendOne(window, record);
+  const char *first_of_second = UnackedRecords(window)[per_request].data();
+  for (size_t i = 1; i < per_request; ++i) AppendOne(window, record);
+  const std::vector<std::string_view> records = UnackedRecords(window);
+  ASSERT_EQ(records.size(), 2 * per_request);
+  EXPECT_EQ(records[per_request].data(), first_of_second);
+  int64_t wire_offset = 0;
+  EXPECT_EQ(window.TakeNextToSend(&wire_offset)->record_count(), per_request);
+  EXPECT_EQ(window.TakeNextToSend(&wire_offset)->record_count(), per_request);
 }
 
 }  // namespace
