@@ -107,7 +107,7 @@ TEST(FaultPlans, CloseStreamSignalThenTheCallEndsWithUnavailable) {
 }
 
 TEST(FaultPlans, StreamsEndAfterTheirLifetimeWithASignalFirst) {
-  ServerOptions options;
+  ServerOptions options{};
   options.stream_lifetime = 400ms;
   options.close_signal_lead = 150ms;
   auto server = StartServer(std::move(options));
@@ -148,7 +148,7 @@ TEST(FaultPlans, AStallAnswersNothingUntilLifted) {
 }
 
 TEST(FaultPlans, TheAdminEndpointSetsListsAndClearsPlans) {
-  ServerOptions options;
+  ServerOptions options{};
   options.admin_port = 0;
   options.seed = 99;
   auto server = StartServer(std::move(options));
@@ -232,7 +232,7 @@ std::chrono::milliseconds TimeToAck(Server &server, int requests, int batch,
 }
 
 TEST(StreamLimits, AStreamIsSlowedToItsRowRate) {
-  ServerOptions options;
+  ServerOptions options{};
   options.max_rows_per_second = 5000;
   auto server = StartServer(std::move(options));
   // 3000 rows at 5000 rows/s: at least 0.6 s, less the first request's share.
@@ -240,7 +240,7 @@ TEST(StreamLimits, AStreamIsSlowedToItsRowRate) {
 }
 
 TEST(StreamLimits, AStreamIsSlowedToItsByteRate) {
-  ServerOptions options;
+  ServerOptions options{};
   options.max_bytes_per_second = 100000;
   auto server = StartServer(std::move(options));
   const std::string record = "{\"p\":\"" + std::string(994, 'x') + "\"}";
