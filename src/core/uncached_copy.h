@@ -3,9 +3,9 @@
 // A stream whose producer outruns its connection copies each record many megabytes ahead of the
 // point where it is sent, into memory last touched a window ago. An ordinary copy first reads
 // every destination line from memory, only to overwrite it, and pushes out of the cache the
-// data that is about to be sent. With 10 KB records and a full 64 MiB window, that copy cost
-// more than gRPC and the kernel spent sending the record, and was the whole of what the
-// library added to a raw gRPC client's CPU per record.
+// data that is about to be sent. With 10 KB records and a full 64 MiB window, copying around
+// the cache took the client's CPU per record from 3.5-3.8 µs to 3.0-3.3 µs (a raw gRPC client
+// sending the same records: 2.7 µs).
 #ifndef ZEROBUS_CORE_UNCACHED_COPY_H
 #define ZEROBUS_CORE_UNCACHED_COPY_H
 

@@ -120,6 +120,32 @@ TEST(Window, CumulativeAcksReleaseWholeRequestsInOrder) {
   EXPECT_TRUE(window.all_acked());
 }
 
+TEST(Window, BlockedIngestIsWorthWakingOnceAQuarterIsFree) {
+  // By records: 100 at most, so room for 25 more is the mark.
+  Window by_records({100, 1 << 20, 1 << 20});
+  EXPECT_TRUE(by_records.HasRefillRoom());
+  for (int i = 0; i < 75; ++i) AppendOne(by_records, "r");
+  EXPECT_TRUE(by_records.HasRefillRoom());
+  AppendOne(by_records, "r");
+  EXPECT_FALSE(by_records.HasRefillRoom());
+  int64_t wire_offset;
+  ASSERT_TRUE(by_records.TakeNextToSend(&wire_offset));
+  AckedRange acked;
+  bool released;
+  Status error;
+  ASSERT_TRUE(by_records.Ack(wire_offset, &acked, &released, &error));
+  EXPECT_TRUE(by_records.HasRefillRoom());
+
+  // By bytes: 4000 at most, entries of 102 bytes, so room for 1000 more is the mark.
+  Window by_bytes({1000, 4000, 1 << 20});
+  const std::string record(100, 'b');
+  for (int i = 0; i < 29; ++i) AppendOne(by_bytes, record);
+  EXPECT_TRUE(by_bytes.HasRefillRoom());
+  AppendOne(by_bytes, record);
+  EXPECT_FALSE(by_bytes.HasRefillRoom());
+  EXPECT_TRUE(by_bytes.HasRoom(1, wire::RecordEntrySize(record.size())));
+}
+
 TEST(Window, RewindResendsUnackedRequestsFromWireOffsetZero) {
   Window window({100, 1 << 20, 1 << 20});
   int64_t wire_offset;
