@@ -70,8 +70,15 @@ Status ParseTokenReply(const HttpReply &reply, const std::string &url, const std
       return failure("got an access_token that is not a header value", false);
   }
   auto lifetime = parsed.find("expires_in");
-  if (lifetime != parsed.end() && lifetime->is_number() && lifetime->get<double>() > 0) {
-    issued.lifetime = std::chrono::seconds(static_cast<int64_t>(lifetime->get<double>()));
+  if (lifetime != parsed.end() && lifetime->is_number()) {
+    // Bounded before the conversion: a double past int64's range (1e300) does not convert, and
+    // 1e17 seconds overflow the clock's arithmetic.
+    const double seconds = lifetime->get<double>();
+    if (seconds >= static_cast<double>(kMaxTokenLifetime.count())) {
+      issued.lifetime = kMaxTokenLifetime;
+    } else if (seconds >= 1) {
+      issued.lifetime = std::chrono::seconds(static_cast<int64_t>(seconds));
+    }
   }
   *out = std::move(issued);
   return Status::Ok();

@@ -36,9 +36,15 @@ std::vector<std::pair<std::string, std::string>> TokenRequestForm(std::string_vi
 // scoped to Zerobus.
 std::vector<std::pair<std::string, std::string>> WorkspaceTokenForm();
 
+// The longest lifetime a token is taken to have, whatever its expires_in says: tokens live
+// an hour, and a day keeps every time computed from a lifetime far from overflowing.
+inline constexpr std::chrono::seconds kMaxTokenLifetime{24 * 60 * 60};
+
 struct IssuedToken {
   std::string access_token;
-  std::chrono::seconds lifetime{0};  // 0 when the server did not say
+  // expires_in, in [1 s, kMaxTokenLifetime]; 0 when the server did not say, or said something
+  // that is not a number of seconds of at least 1 (zero, negative, a string).
+  std::chrono::seconds lifetime{0};
 };
 
 // Requests a token from client.workspace_url's /oidc/v1/token with `form`. Errors as

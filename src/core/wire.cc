@@ -2,6 +2,8 @@
 
 #include <google/protobuf/io/coded_stream.h>
 
+#include <algorithm>
+#include <climits>
 #include <cstring>
 
 namespace zerobus::wire {
@@ -58,6 +60,23 @@ void AppendBytesField(std::string *out, uint32_t field, std::string_view bytes) 
   out->append(bytes);
 }
 
+// Reads a length-delimited field's length; false when it is past what an int (protobuf's
+// limits and skips) can hold, which no response of ours comes near.
+bool ReadLength(CodedInputStream *in, uint32_t *len) {
+  return in->ReadVarint32(len) && *len <= static_cast<uint32_t>(INT_MAX);
+}
+
+// A google.protobuf.Duration in milliseconds, clamped to [0, kMaxCloseAfterMs] before any
+// arithmetic: the server's seconds may be anything an int64 holds, and its nanos anything too.
+int64_t ClampedMilliseconds(int64_t seconds, int64_t nanos) {
+  constexpr int64_t kNanosPerMs = 1000000;
+  constexpr int64_t kMaxNanos = 999999999;  // |nanos| of a valid Duration
+  if (seconds < 0) return 0;
+  if (seconds > kMaxCloseAfterMs / 1000) return kMaxCloseAfterMs;
+  const int64_t ms = seconds * 1000 + std::clamp(nanos, -kMaxNanos, kMaxNanos) / kNanosPerMs;
+  return std::clamp<int64_t>(ms, 0, kMaxCloseAfterMs);
+}
+
 bool SkipField(CodedInputStream *in, uint32_t tag) {
   switch (tag & 7) {
     case kVarint: {
@@ -70,7 +89,7 @@ bool SkipField(CodedInputStream *in, uint32_t tag) {
     }
     case kLengthDelimited: {
       uint32_t len;
-      return in->ReadVarint32(&len) && in->Skip(static_cast<int>(len));
+      return ReadLength(in, &len) && in->Skip(static_cast<int>(len));
     }
     case kFixed32: {
       uint32_t ignored;
@@ -86,7 +105,7 @@ bool SkipField(CodedInputStream *in, uint32_t tag) {
 template <typename OnField>
 bool ReadMessage(CodedInputStream *in, OnField on_field) {
   uint32_t len;
-  if (!in->ReadVarint32(&len)) return false;
+  if (!ReadLength(in, &len)) return false;
   CodedInputStream::Limit limit = in->PushLimit(static_cast<int>(len));
   while (uint32_t tag = in->ReadTag()) {
     bool consumed = false;
@@ -169,7 +188,7 @@ Status DecodeResponse(std::string_view bytes, Response *out) {
         if (field_tag != Tag(kCreatedStreamId, kLengthDelimited)) return true;
         *consumed = true;
         uint32_t len;
-        return in.ReadVarint32(&len) && in.ReadString(&out->stream_id, static_cast<int>(len));
+        return ReadLength(&in, &len) && in.ReadString(&out->stream_id, static_cast<int>(len));
       });
     } else if (tag == Tag(kResponseAck, kLengthDelimited)) {
       out->kind = Response::Kind::kAck;
@@ -201,7 +220,7 @@ Status DecodeResponse(std::string_view bytes, Response *out) {
           return true;
         });
       });
-      out->close_after_ms = seconds * 1000 + nanos / 1000000;
+      out->close_after_ms = ClampedMilliseconds(seconds, nanos);
     } else {
       ok = SkipField(&in, tag);
     }

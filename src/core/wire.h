@@ -58,6 +58,13 @@ size_t WriteBatchHeader(uint8_t *out, int64_t offset_id, bool json, size_t body_
 std::string EncodeCreateStream(std::string_view table_name, bool json,
                                std::string_view descriptor_proto);
 
+// The longest close_after_ms that DecodeResponse() reports: a close signal announcing more is
+// taken to announce this, and one with a negative duration to announce 0 (close now). A day is
+// far beyond the minutes of any stream rotation the service announces, fits in an int32_t of
+// milliseconds, and can be added to any std::chrono::steady_clock time point (or turned into
+// its nanoseconds) without overflow, so the stream can use the value as it comes.
+inline constexpr int64_t kMaxCloseAfterMs = int64_t{24} * 60 * 60 * 1000;
+
 // One EphemeralStreamResponse, decoded.
 struct Response {
   enum class Kind { kNone, kCreated, kAck, kCloseSignal };
@@ -65,7 +72,8 @@ struct Response {
   std::string stream_id;        // kCreated; empty when the server sent none
   bool has_ack_offset = false;  // kAck
   int64_t ack_offset = 0;       // kAck
-  int64_t close_after_ms = 0;   // kCloseSignal: when the server will close the call
+  // kCloseSignal: when the server will close the call, in [0, kMaxCloseAfterMs].
+  int64_t close_after_ms = 0;
 };
 
 // Decodes `bytes` into `out`. Returns an error (ZB_ERR_PROTOCOL) when they do not parse.

@@ -130,6 +130,50 @@ TEST(OAuth, RepliesAreClassified) {
   }
 }
 
+// expires_in comes from the network: any number gives a lifetime in [0, kMaxTokenLifetime]
+// without an overflow or an undefined conversion (UBSan checks both in the sanitizer build).
+TEST(OAuth, AnyExpiresInGivesABoundedLifetime) {
+  const std::string url = "https://ws/oidc/v1/token";
+  struct Case {
+    const char *expires_in;
+    int64_t seconds;
+  } cases[] = {
+      {"3600", 3600},
+      {"1.9", 1},
+      {"86400", 86400},
+      {"86401", kMaxTokenLifetime.count()},
+      {"1e17", kMaxTokenLifetime.count()},
+      {"1e300", kMaxTokenLifetime.count()},
+      {"18446744073709551615", kMaxTokenLifetime.count()},
+      {"-9223372036854775808", 0},
+      {"-5", 0},
+      {"-1e300", 0},
+      {"0", 0},
+      {"0.5", 0},
+      {"\"3600\"", 0},
+      {"null", 0},
+  };
+  for (const Case &c : cases) {
+    IssuedToken token;
+    const std::string body =
+        std::string(R"({"access_token":"abc","expires_in":)") + c.expires_in + "}";
+    ASSERT_TRUE(ParseTokenReply({200, body}, url, "s", &token).ok()) << body;
+    EXPECT_EQ(token.lifetime.count(), c.seconds) << body;
+    EXPECT_EQ(token.access_token, "abc");
+  }
+  // JSON has no NaN or infinity: such a reply is not JSON, and no token.
+  for (const char *not_json : {"NaN", "Infinity", "1e400"}) {
+    IssuedToken token;
+    const std::string body = std::string(R"({"access_token":"abc","expires_in":)") + not_json + "}";
+    const Status parsed = ParseTokenReply({200, body}, url, "s", &token);
+    if (parsed.ok()) {
+      EXPECT_LE(token.lifetime, kMaxTokenLifetime) << body;
+    } else {
+      EXPECT_EQ(parsed.code(), ZB_ERR_AUTH) << body;
+    }
+  }
+}
+
 TEST(OAuth, AnEchoedSecretIsCutOutOfTheMessage) {
   IssuedToken token;
   Status echoed = ParseTokenReply(

@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -124,6 +126,51 @@ TEST(Wire, DecodesEveryResponse) {
 
   ASSERT_TRUE(DecodeResponse("", &response).ok());
   EXPECT_EQ(response.kind, Response::Kind::kNone);
+}
+
+// Any Duration the server sends comes out in [0, kMaxCloseAfterMs], computed without overflow
+// (UBSan checks the arithmetic in the sanitizer build).
+TEST(Wire, CloseSignalDurationsAreClamped) {
+  const int64_t max_seconds = std::numeric_limits<int64_t>::max();
+  const int64_t ten_years = int64_t{10} * 365 * 24 * 60 * 60;
+  struct Case {
+    int64_t seconds;
+    int32_t nanos;
+    int64_t expected_ms;
+  } cases[] = {
+      {max_seconds, 999999999, kMaxCloseAfterMs},
+      {max_seconds / 1000 + 1, 0, kMaxCloseAfterMs},
+      {ten_years, 0, kMaxCloseAfterMs},
+      {kMaxCloseAfterMs / 1000, 999999999, kMaxCloseAfterMs},
+      {kMaxCloseAfterMs / 1000 - 1, 500000000, kMaxCloseAfterMs - 500},
+      {std::numeric_limits<int64_t>::min(), -999999999, 0},
+      {-5, 0, 0},
+      {0, -1, 0},
+      {0, std::numeric_limits<int32_t>::max(), 999},
+      {0, 0, 0},
+  };
+  for (const Case &c : cases) {
+    EphemeralStreamResponse signal;
+    signal.mutable_close_stream_signal()->mutable_duration()->set_seconds(c.seconds);
+    signal.mutable_close_stream_signal()->mutable_duration()->set_nanos(c.nanos);
+    Response response;
+    ASSERT_TRUE(DecodeResponse(signal.SerializeAsString(), &response).ok()) << c.seconds;
+    EXPECT_EQ(response.close_after_ms, c.expected_ms) << c.seconds << " s " << c.nanos << " ns";
+  }
+  // The bound is what the stream may add to a time point of its clock as it is.
+  const auto far = std::chrono::steady_clock::now() + std::chrono::milliseconds(kMaxCloseAfterMs);
+  EXPECT_GT(far, std::chrono::steady_clock::now());
+  EXPECT_LE(kMaxCloseAfterMs, std::numeric_limits<int32_t>::max());
+}
+
+// A length no int can hold is malformed, not a negative count for protobuf to skip.
+TEST(Wire, RejectsLengthsPastInt) {
+  Response response;
+  // create_stream_response { stream_id of 2^31 bytes } with no bytes behind it.
+  const std::string huge_id("\x0a\x06\x0a\x80\x80\x80\x80\x08", 8);
+  EXPECT_EQ(DecodeResponse(huge_id, &response).code(), ZB_ERR_PROTOCOL);
+  const std::string huge_field("\x22\xff\xff\xff\xff\x0f", 6);  // unknown field 4
+  EXPECT_EQ(DecodeResponse(huge_field, &response).code(), ZB_ERR_PROTOCOL);
 }
 
 TEST(Wire, RejectsGarbage) {
