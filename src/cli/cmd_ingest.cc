@@ -64,6 +64,9 @@ constexpr char kUsage[] =
     "acknowledged goes there, and the rest of the input goes to a new stream; the server may\n"
     "have stored some of those records without acknowledging them (delivery is at least once).\n"
     "Three streams in a row failing before any acknowledgement end the run.\n"
+    "A record over 10 MiB (the most the service takes; a line's text, a CSV row's text, or a\n"
+    "protobuf message) is never read whole: it goes to the dead-letter file with its position,\n"
+    "its length as record_bytes and its first 1 KiB as record_prefix, and reading goes on.\n"
     "\n"
     "Options:\n"
     "  --table NAME            the table (optional when --table-ddl names it)\n"
@@ -76,7 +79,7 @@ constexpr char kUsage[] =
     "  --dead-letter FILE      where undeliverable records go, one JSON object per line with\n"
     "                          the record, its file and line, the error's code and message\n"
     "                          (appended to; default: NAME.dead-letter.jsonl, made only when\n"
-    "                          needed)\n"
+    "                          needed, readable by its owner only; never a symbolic link)\n"
     "  --progress-interval DUR how often to print progress when standard error is not a\n"
     "                          terminal (default 5s; on a terminal one line is redrawn)\n"
     "  --quiet                 no progress, only the summary\n"
@@ -103,8 +106,9 @@ constexpr char kUsage[] =
     "\n"
     "Exit status:\n"
     "  0  every record was acknowledged (durable in the table)\n"
-    "  1  failure: the stream could not be opened (a refusal, authentication), the input could\n"
-    "     not be read, no record was delivered, or the run stopped before the input's end\n"
+    "  1  failure: the stream could not be opened (a refusal, authentication), an input could\n"
+    "     not be opened or read to its end (a read error is never taken for the end), no record\n"
+    "     was delivered, or the run stopped before the input's end\n"
     "  2  usage: a mistake on the command line\n"
     "  3  partial failure: every record was read, some are in the dead-letter file\n"
     "Ctrl-C (SIGINT) or SIGTERM stops reading; the records in flight still end acknowledged or\n"
@@ -326,10 +330,10 @@ class Ingester {
   // the run cannot go on (fatal() says why); the record is then dead-lettered.
   bool Ingest(std::string *raw, const std::string *payload, size_t file, SourcePosition where);
 
-  // Dead-letters a record that was never handed to the stream. False when the dead-letter file
-  // cannot be written.
+  // Dead-letters a record that was never handed to the stream; `oversized` as DeadLetter has
+  // it. False when the dead-letter file cannot be written.
   bool Reject(const std::string &raw, size_t file, SourcePosition where, const char *code,
-              const std::string &message);
+              const std::string &message, uint64_t oversized = 0);
 
   // Closes the stream, waiting up to `timeout` for the last acknowledgements, and settles
   // every record. False when something was left that could not be dead-lettered.
@@ -359,7 +363,8 @@ class Ingester {
   // Takes the stream's events, waiting up to `timeout_ms` for the first; false when a dead
   // letter could not be written.
   bool Settle(int32_t timeout_ms);
-  bool DeadLetter(const Unsettled &record, const char *code, const std::string &message);
+  bool DeadLetter(const Unsettled &record, const char *code, const std::string &message,
+                  uint64_t oversized = 0);
   // After the stream failed with `err`: settles everything it held and opens a new one.
   bool Replace(const zb_error *err);
 
@@ -414,10 +419,11 @@ void Ingester::CloseStream() {
   zb_stream_destroy(stream);
 }
 
-bool Ingester::DeadLetter(const Unsettled &record, const char *code, const std::string &message) {
+bool Ingester::DeadLetter(const Unsettled &record, const char *code, const std::string &message,
+                          uint64_t oversized) {
   std::string error;
-  const cli::DeadLetter letter{&record.raw,  !json_, &files_[record.file],
-                               record.where, code,   message};
+  const cli::DeadLetter letter{&record.raw, !json_,   &files_[record.file], record.where, code,
+                               message,     oversized};
   if (!dead_letters_->Write(letter, &error)) {
     fatal_ = error;
     return false;
@@ -427,8 +433,8 @@ bool Ingester::DeadLetter(const Unsettled &record, const char *code, const std::
 }
 
 bool Ingester::Reject(const std::string &raw, size_t file, SourcePosition where, const char *code,
-                      const std::string &message) {
-  return DeadLetter(Unsettled{0, raw, file, where}, code, message);
+                      const std::string &message, uint64_t oversized) {
+  return DeadLetter(Unsettled{0, raw, file, where}, code, message, oversized);
 }
 
 bool Ingester::Settle(int32_t timeout_ms) {
@@ -613,6 +619,16 @@ std::FILE *OpenInput(const std::string &name, std::string *error) {
 
 const char *const kInvalidRecord = "ZB_ERR_INVALID_RECORD";
 
+// Dead-letters a record over kMaxRecordBytes, of which `prefix` holds the first bytes.
+bool RejectOversized(Ingester *ingester, const std::string &prefix, size_t file,
+                     SourcePosition where, uint64_t length) {
+  return ingester->Reject(prefix, file, where, "ZB_ERR_RECORD_TOO_LARGE",
+                          "the record's " + std::to_string(length) + " bytes exceed the limit of " +
+                              std::to_string(kMaxRecordBytes) +
+                              " bytes; the dead letter holds its first bytes only",
+                          length);
+}
+
 bool IsJsonObject(const std::string &text) {
   const size_t first = text.find_first_not_of(" \t");
   return first != std::string::npos && text[first] == '{' && nlohmann::json::accept(text);
@@ -624,6 +640,7 @@ std::string IngestFile(std::FILE *file, size_t index, const std::string &name, F
                        Ingester *ingester) {
   std::string raw;
   SourcePosition where;
+  uint64_t oversized = 0;
   std::string read_error;
   const auto stopped = [&]() -> std::string {
     if (!ingester->fatal().empty()) return ingester->fatal();
@@ -637,12 +654,13 @@ std::string IngestFile(std::FILE *file, size_t index, const std::string &name, F
   switch (format) {
     case Format::kJsonLines: {
       JsonLinesReader reader(file);
-      while (!interruption.requested() && reader.Next(&raw, &where)) {
-        ingester->CountRead(raw.size());
+      while (!interruption.requested() && reader.Next(&raw, &where, &oversized)) {
+        ingester->CountRead(oversized != 0 ? oversized : raw.size());
         // Without a schema the server parses the JSON, and a line it cannot parse would end
         // the stream: such lines are refused here instead.
         const bool ok =
-            check_json && !IsJsonObject(raw)
+            oversized != 0 ? RejectOversized(ingester, raw, index, where, oversized)
+            : check_json && !IsJsonObject(raw)
                 ? ingester->Reject(raw, index, where, kInvalidRecord, "not a JSON object")
                 : ingester->Ingest(&raw, &raw, index, where);
         if (!ok) return stopped();
@@ -654,9 +672,13 @@ std::string IngestFile(std::FILE *file, size_t index, const std::string &name, F
       CsvReader reader(file);
       std::vector<CsvField> fields;
       std::string malformed;
-      if (!reader.Next(&fields, &raw, &where, &malformed)) {
+      if (!reader.Next(&fields, &raw, &where, &malformed, &oversized)) {
         read_error = reader.ReadError();
         return stopped();  // an empty file has no header and no records
+      }
+      if (oversized != 0 || !malformed.empty()) {
+        return name + ":" + std::to_string(where.line) + ": the header row is " +
+               (oversized != 0 ? "over " + std::to_string(kMaxRecordBytes) + " bytes" : malformed);
       }
       const void *descriptor = nullptr;
       size_t len = 0;
@@ -666,8 +688,13 @@ std::string IngestFile(std::FILE *file, size_t index, const std::string &name, F
         return name + ":" + std::to_string(where.line) + ": " + error;
       }
       std::string json;
-      while (!interruption.requested() && reader.Next(&fields, &raw, &where, &malformed)) {
-        ingester->CountRead(raw.size());
+      while (!interruption.requested() &&
+             reader.Next(&fields, &raw, &where, &malformed, &oversized)) {
+        ingester->CountRead(oversized != 0 ? oversized : raw.size());
+        if (oversized != 0) {
+          if (!RejectOversized(ingester, raw, index, where, oversized)) return stopped();
+          continue;
+        }
         std::string problem = malformed.empty() ? converter.ToJson(fields, &json) : malformed;
         const bool ok = problem.empty()
                             ? ingester->Ingest(&raw, &json, index, where)
@@ -680,9 +707,11 @@ std::string IngestFile(std::FILE *file, size_t index, const std::string &name, F
     case Format::kProto: {
       DelimitedProtoReader reader(file);
       std::string malformed;
-      while (!interruption.requested() && reader.Next(&raw, &where, &malformed)) {
-        ingester->CountRead(raw.size());
-        if (!ingester->Ingest(&raw, &raw, index, where)) return stopped();
+      while (!interruption.requested() && reader.Next(&raw, &where, &malformed, &oversized)) {
+        ingester->CountRead(oversized != 0 ? oversized : raw.size());
+        const bool ok = oversized != 0 ? RejectOversized(ingester, raw, index, where, oversized)
+                                       : ingester->Ingest(&raw, &raw, index, where);
+        if (!ok) return stopped();
       }
       if (!malformed.empty()) {
         ingester->CountRead(raw.size());

@@ -1,15 +1,25 @@
 #include "record_readers.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <cerrno>
-#include <cstdlib>
 #include <cstring>
 
 namespace zerobus::cli {
 namespace {
 
-std::string ErrorOf(std::FILE *file) {
-  return std::ferror(file) ? std::string(std::strerror(errno ? errno : EIO)) : std::string();
+// JSON Lines are read in chunks of this size, and protobuf records past the limit skipped in
+// steps of it.
+constexpr size_t kChunkBytes = 64 * 1024;
+// A CSV record keeps at most this many fields (a table has at most 2,000 columns); past it,
+// a record of commas would cost tens of bytes per byte of text.
+constexpr size_t kMaxCsvFields = 65536;
+
+// Why a read from `file` came up short: "" at the end of the file, else the system's reason.
+// Called right after the read, while errno is still its.
+std::string FailureOf(std::FILE *file) {
+  return std::ferror(file) ? std::string(std::strerror(errno != 0 ? errno : EIO)) : std::string();
 }
 
 bool IsBlank(const char *text, size_t len) {
@@ -21,67 +31,127 @@ bool IsBlank(const char *text, size_t len) {
 
 }  // namespace
 
-JsonLinesReader::~JsonLinesReader() {
-  std::free(buffer_);
+JsonLinesReader::JsonLinesReader(std::FILE *file) : file_(file), chunk_(kChunkBytes) {}
+
+bool JsonLinesReader::Fill() {
+  if (!error_.empty()) return false;
+  begin_ = 0;
+  end_ = 0;
+  for (;;) {
+    const ssize_t got = read(fileno(file_), chunk_.data(), chunk_.size());
+    if (got >= 0) {
+      end_ = static_cast<size_t>(got);
+      return got > 0;
+    }
+    if (errno != EINTR) {
+      error_ = std::strerror(errno);
+      return false;
+    }
+  }
 }
 
-bool JsonLinesReader::Next(std::string *text, SourcePosition *where) {
+bool JsonLinesReader::Next(std::string *text, SourcePosition *where, uint64_t *oversized) {
   for (;;) {
-    const ssize_t read = getline(&buffer_, &capacity_, file_);
-    if (read < 0) return false;
+    // A line within the chunk goes to `*text` in one copy; one across chunks gathers in line_,
+    // which keeps its capacity, so that long lines do not grow a new string each.
+    line_.clear();
+    const char *whole = nullptr;  // the line, when it lies within the chunk
+    uint64_t length = 0;          // of the line, without its "\n"
+    char last = '\0';             // its last byte, which may be a "\r" to drop
+    bool ended = false;           // by a "\n", rather than by the end of the file
+    while (!ended) {
+      if (begin_ == end_ && !Fill()) break;
+      const char *start = chunk_.data() + begin_;
+      const char *newline = static_cast<const char *>(std::memchr(start, '\n', end_ - begin_));
+      const size_t take = newline != nullptr ? static_cast<size_t>(newline - start) : end_ - begin_;
+      if (newline != nullptr && length == 0) {
+        whole = start;
+      } else {
+        if (whole != nullptr) line_.assign(whole, length);
+        whole = nullptr;
+        // One byte over the limit is kept, for the "\r" a line of the limit's length ends in.
+        const size_t room = kMaxRecordBytes + 1 - std::min(line_.size(), kMaxRecordBytes + 1);
+        line_.append(start, std::min(take, room));
+      }
+      if (take > 0) last = start[take - 1];
+      length += take;
+      begin_ += take;
+      if (newline != nullptr) {
+        ++begin_;
+        ended = true;
+      }
+    }
+    if (!error_.empty() || (!ended && length == 0)) return false;
     ++position_.line;
-    size_t len = static_cast<size_t>(read);
-    if (len > 0 && buffer_[len - 1] == '\n') --len;
-    if (len > 0 && buffer_[len - 1] == '\r') --len;
-    if (IsBlank(buffer_, len)) continue;
+    if (last == '\r') --length;
+    *oversized = 0;
+    if (length > kMaxRecordBytes) {
+      text->assign(line_, 0, kOversizedPrefixBytes);
+      *oversized = length;
+    } else {
+      const char *line = whole != nullptr ? whole : line_.data();
+      if (IsBlank(line, length)) continue;
+      text->assign(line, length);
+    }
     ++position_.number;
-    text->assign(buffer_, len);
     *where = position_;
     return true;
   }
 }
 
-std::string JsonLinesReader::ReadError() const {
-  return ErrorOf(file_);
+int CsvReader::Get() {
+  const int c = getc_unlocked(file_);
+  if (c == EOF && error_.empty()) error_ = FailureOf(file_);
+  return c;
 }
 
 bool CsvReader::Next(std::vector<CsvField> *fields, std::string *raw, SourcePosition *where,
-                     std::string *malformed) {
+                     std::string *malformed, uint64_t *oversized) {
   fields->clear();
   raw->clear();
   malformed->clear();
-  int c = getc_unlocked(file_);
+  *oversized = 0;
+  int c = Get();
   // Blank lines separate nothing: skip them.
   while (c == '\n' || c == '\r') {
     if (c == '\n') ++line_;
-    c = getc_unlocked(file_);
+    c = Get();
   }
   if (c == EOF) return false;
   where->line = line_;
   where->number = ++records_;
+  // Past kMaxRecordBytes of text, the record can only be dead-lettered: its text and fields
+  // are no longer kept, while its quotes are still followed to find where it ends.
+  uint64_t length = 0;
+  const auto keep = [&](int ch) {
+    if (++length <= kMaxRecordBytes) raw->push_back(static_cast<char>(ch));
+  };
+  const auto kept = [&] { return length <= kMaxRecordBytes; };
   CsvField field;
+  size_t unquoted = 0;  // characters of the field outside quotes
   bool in_quotes = false;
-  for (;; c = getc_unlocked(file_)) {
+  for (;; c = Get()) {
     if (c == EOF) {
       if (in_quotes) *malformed = "a quoted field is not closed before the end of the file";
       break;
     }
     if (in_quotes) {
       if (c == '"') {
-        const int next = getc_unlocked(file_);
+        const int next = Get();
         if (next == '"') {
-          field.text.push_back('"');
-          raw->append("\"\"");
+          keep('"');
+          keep('"');
+          if (kept()) field.text.push_back('"');
           continue;
         }
         in_quotes = false;
-        raw->push_back('"');
+        keep('"');
         if (next == EOF) break;
         c = next;  // falls through to the unquoted handling of the character after the quote
       } else {
         if (c == '\n') ++line_;
-        field.text.push_back(static_cast<char>(c));
-        raw->push_back(static_cast<char>(c));
+        keep(c);
+        if (kept()) field.text.push_back(static_cast<char>(c));
         continue;
       }
     }
@@ -90,36 +160,46 @@ bool CsvReader::Next(std::vector<CsvField> *fields, std::string *raw, SourcePosi
       break;
     }
     if (c == '\r') {
-      const int next = getc_unlocked(file_);
+      const int next = Get();
       if (next == '\n' || next == EOF) {
         if (next == '\n') ++line_;
         break;
       }
       ungetc(next, file_);
     }
-    raw->push_back(static_cast<char>(c));
+    keep(c);
     if (c == ',') {
-      fields->push_back(std::move(field));
+      if (kept() && fields->size() < kMaxCsvFields) fields->push_back(std::move(field));
       field = CsvField();
-    } else if (c == '"' && field.text.empty() && !field.quoted) {
+      unquoted = 0;
+    } else if (c == '"' && unquoted == 0 && !field.quoted) {
       in_quotes = true;
       field.quoted = true;
     } else {
-      field.text.push_back(static_cast<char>(c));
+      ++unquoted;
+      if (kept()) field.text.push_back(static_cast<char>(c));
     }
+  }
+  if (!error_.empty()) return false;
+  if (!kept()) {
+    raw->resize(kOversizedPrefixBytes);
+    fields->clear();
+    *oversized = length;
+    return true;
+  }
+  if (fields->size() >= kMaxCsvFields && malformed->empty()) {
+    *malformed = "more than " + std::to_string(kMaxCsvFields) + " fields";
   }
   fields->push_back(std::move(field));
   return true;
 }
 
-std::string CsvReader::ReadError() const {
-  return ErrorOf(file_);
-}
-
-bool DelimitedProtoReader::Next(std::string *bytes, SourcePosition *where, std::string *malformed) {
+bool DelimitedProtoReader::Next(std::string *bytes, SourcePosition *where, std::string *malformed,
+                                uint64_t *oversized) {
   malformed->clear();
   bytes->clear();
-  if (broken_) return false;
+  *oversized = 0;
+  if (broken_ || !error_.empty()) return false;
   where->byte_offset = offset_;
   where->number = records_ + 1;
   uint64_t length = 0;
@@ -127,7 +207,8 @@ bool DelimitedProtoReader::Next(std::string *bytes, SourcePosition *where, std::
   for (;;) {
     const int c = getc_unlocked(file_);
     if (c == EOF) {
-      if (shift == 0) return false;  // the end of the file, between records
+      error_ = FailureOf(file_);
+      if (!error_.empty() || shift == 0) return false;  // an error, or the end between records
       *malformed = "the file ends inside a length prefix";
       broken_ = true;
       return false;
@@ -144,28 +225,39 @@ bool DelimitedProtoReader::Next(std::string *bytes, SourcePosition *where, std::
     }
   }
   bytes->clear();
-  // Read in bounded steps so that a corrupt, huge length costs no more memory than the file has.
-  constexpr size_t kStep = 1 << 20;
-  while (bytes->size() < length) {
-    const size_t before = bytes->size();
-    const size_t want = static_cast<size_t>(std::min<uint64_t>(kStep, length - before));
-    bytes->resize(before + want);
-    const size_t got = std::fread(bytes->data() + before, 1, want, file_);
-    bytes->resize(before + got);
+  // Read in bounded steps, so that a corrupt, huge length costs no more memory than the file
+  // has; of a record over the limit only the first bytes are kept, the rest is read past.
+  const uint64_t keep = length > kMaxRecordBytes ? kOversizedPrefixBytes : length;
+  std::vector<char> skipped;
+  uint64_t consumed = 0;
+  while (consumed < length) {
+    size_t want;
+    char *into;
+    if (bytes->size() < keep) {
+      want = static_cast<size_t>(std::min<uint64_t>(kChunkBytes * 16, keep - bytes->size()));
+      bytes->resize(bytes->size() + want);
+      into = bytes->data() + bytes->size() - want;
+    } else {
+      want = static_cast<size_t>(std::min<uint64_t>(kChunkBytes, length - consumed));
+      skipped.resize(kChunkBytes);
+      into = skipped.data();
+    }
+    const size_t got = std::fread(into, 1, want, file_);
+    if (into != skipped.data()) bytes->resize(bytes->size() - (want - got));
+    consumed += got;
     offset_ += got;
     if (got < want) {
+      error_ = FailureOf(file_);
+      if (!error_.empty()) return false;
       *malformed = "the length prefix announces " + std::to_string(length) +
-                   " bytes, the file ends after " + std::to_string(bytes->size());
+                   " bytes, the file ends after " + std::to_string(consumed);
       broken_ = true;
       return false;
     }
   }
   ++records_;
+  if (length > kMaxRecordBytes) *oversized = length;
   return true;
-}
-
-std::string DelimitedProtoReader::ReadError() const {
-  return ErrorOf(file_);
 }
 
 }  // namespace zerobus::cli

@@ -2,19 +2,28 @@
 // local server, read back from its data directory; records refused locally and by a `zerobus
 // serve` with a fault, in the dead-letter file with exit status 3; a stream the server refuses,
 // exit status 1; progress lines on a pipe; and the --help of every subcommand.
+#include <fcntl.h>
 #include <sqlite3.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
 #include <cstdint>
+#include <cstring>
 #include <fstream>
+#include <iterator>
 #include <set>
 #include <sstream>
 #include <string>
+#include <string_view>
+#include <thread>
 #include <vector>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "core/schema/value_checks.h"
 #include "server/sql_tables.h"
 #include "server/sqlite_row_store.h"
 #include "zbtest_child.h"
@@ -285,6 +294,197 @@ TEST(Cli, IngestDeadLettersWhatTheServerRefusesAndGoesOn) {
   for (int64_t id = 0; id < kRecords; ++id) {
     ASSERT_TRUE(stored_ids.count(id) + dead_ids.count(id) > 0) << "record " << id << " is lost";
   }
+}
+
+// A JSON Lines record {"id":ID,"payload":"xxx..."} of exactly `length` bytes.
+std::string LineOfLength(int id, size_t length) {
+  const std::string head = R"({"id":)" + std::to_string(id) + R"(,"payload":")";
+  return head + std::string(length - head.size() - 2, 'x') + "\"}";
+}
+
+// Writes all of `bytes` to `fd`.
+void WriteAll(int fd, std::string_view bytes) {
+  while (!bytes.empty()) {
+    const ssize_t written = write(fd, bytes.data(), bytes.size());
+    ASSERT_GT(written, 0) << std::strerror(errno);
+    bytes.remove_prefix(static_cast<size_t>(written));
+  }
+}
+
+// The peak resident memory of process `pid` in bytes (VmHWM), or -1.
+long long PeakMemory(pid_t pid) {
+  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+  for (std::string line; std::getline(status, line);) {
+    if (line.rfind("VmHWM:", 0) == 0) return std::stoll(line.substr(6)) * 1024;
+  }
+  return -1;
+}
+
+TEST(Cli, IngestDeadLettersLinesOverTheRecordLimitAndReadsOn) {
+  zbtest::TempDir dir;
+  constexpr size_t kLimit = 10 * 1024 * 1024;
+  constexpr size_t kHuge = 64 * 1024 * 1024;
+  // Through a pipe, which also shows that records are delivered as their lines come, before
+  // the input ends; and that the command's memory can be read while it waits for more.
+  const std::string input = dir.path() + "/lines.jsonl";
+  ASSERT_EQ(mkfifo(input.c_str(), 0600), 0);
+  const std::string dead = dir.path() + "/dead.jsonl";
+  Child ingest({ZEROBUS_CLI, "ingest", "--quiet", "--table-ddl", kEventsDdl, "--data-dir",
+                dir.path(), "--dead-letter", dead, input});
+  const int pipe = open(input.c_str(), O_WRONLY | O_CLOEXEC);
+  ASSERT_GE(pipe, 0) << std::strerror(errno);
+  WriteAll(pipe, "{\"id\":1}\n" + LineOfLength(2, kLimit + 1) + "\n{\"id\":3}\n");
+  // 64 MiB in pieces, so that this process does not hold it either. A line over the limit
+  // ending in "\r\n" counts without its "\r".
+  const std::string huge_head = R"({"id":4,"payload":")";
+  WriteAll(pipe, huge_head);
+  const std::string piece(1 << 20, 'x');
+  size_t left = kHuge - huge_head.size() - 2;
+  for (; left > piece.size(); left -= piece.size()) WriteAll(pipe, piece);
+  WriteAll(pipe, piece.substr(0, left) + "\"}\r\n{\"id\":5}\r\n");
+
+  // The records after the long lines are delivered.
+  std::vector<json> rows;
+  const auto deadline = std::chrono::steady_clock::now() + 30s;
+  while (rows.size() < 3 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(20ms);  // polls the table: its rows come with no signal
+    rows = StoredRows(dir.path(), "main.default.events");
+  }
+  ASSERT_EQ(rows.size(), 3u);
+  EXPECT_EQ(rows[0]["id"], 1);
+  EXPECT_EQ(rows[1]["id"], 3);
+  EXPECT_EQ(rows[2]["id"], 5);
+  // Neither long line was held whole: the command's peak memory stays below the long one.
+  const long long peak = PeakMemory(ingest.pid());
+  EXPECT_GT(peak, 0);
+  EXPECT_LT(peak, static_cast<long long>(kHuge));
+  close(pipe);
+
+  ASSERT_EQ(ingest.Wait(60s), 3) << ingest.Stderr() << ingest.Stdout();
+  const std::string summary = ingest.Stdout();
+  EXPECT_EQ(SummaryFigure(summary, "records read"), 5) << summary;
+  EXPECT_EQ(SummaryFigure(summary, "acknowledged"), 3) << summary;
+  EXPECT_EQ(SummaryFigure(summary, "dead-lettered"), 2) << summary;
+
+  // Each long line is a dead letter with its position, its length and its first KiB only.
+  const std::vector<json> letters = ReadJsonLines(dead);
+  ASSERT_EQ(letters.size(), 2u);
+  const int lines[] = {2, 4};
+  const size_t lengths[] = {kLimit + 1, kHuge};
+  for (size_t i = 0; i < letters.size(); ++i) {
+    EXPECT_EQ(letters[i]["file"], input);
+    EXPECT_EQ(letters[i]["line"], lines[i]);
+    EXPECT_EQ(letters[i]["code"], "ZB_ERR_RECORD_TOO_LARGE");
+    EXPECT_EQ(letters[i]["record_bytes"], lengths[i]);
+    EXPECT_EQ(letters[i]["record_prefix"], LineOfLength(lines[i], 1500).substr(0, 1024));
+    EXPECT_FALSE(letters[i].contains("record")) << "a prefix must not pass for the record";
+    EXPECT_NE(letters[i]["message"].get<std::string>().find(std::to_string(lengths[i])),
+              std::string::npos)
+        << letters[i]["message"];
+  }
+  // The dead letters hold raw records: their file is its owner's alone.
+  struct stat info;
+  ASSERT_EQ(stat(dead.c_str(), &info), 0);
+  EXPECT_EQ(info.st_mode & 0777, 0600u);
+}
+
+TEST(Cli, IngestDeadLettersCsvRowsAndProtobufRecordsOverTheLimit) {
+  zbtest::TempDir dir;
+  constexpr size_t kLimit = 10 * 1024 * 1024;
+  // A quoted field with line breaks and doubled quotes carries the row past the limit; the
+  // row after it is read as usual.
+  const std::string csv = dir.path() + "/long.csv";
+  {
+    std::ofstream out(csv, std::ios::binary);
+    out << "id,payload\n1,one\n2,\"";
+    for (size_t written = 0; written <= kLimit; written += 8) out << "a\"\",b\nc,";
+    out << "\"\n3,three\n";
+  }
+  const std::string dead = dir.path() + "/dead.jsonl";
+  Child ingest_csv({ZEROBUS_CLI, "ingest", "--quiet", "--table-ddl", kEventsDdl, "--data-dir",
+                    dir.path(), "--dead-letter", dead, csv});
+  ASSERT_EQ(ingest_csv.Wait(60s), 3) << ingest_csv.Stderr() << ingest_csv.Stdout();
+  std::vector<json> rows = StoredRows(dir.path(), "main.default.events");
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[1], json({{"id", 3}, {"payload", "three"}}));
+  std::vector<json> letters = ReadJsonLines(dead);
+  ASSERT_EQ(letters.size(), 1u);
+  EXPECT_EQ(letters[0]["line"], 3);
+  EXPECT_EQ(letters[0]["code"], "ZB_ERR_RECORD_TOO_LARGE");
+  EXPECT_GT(letters[0]["record_bytes"].get<uint64_t>(), kLimit);
+  EXPECT_EQ(letters[0]["record_prefix"].get<std::string>().substr(0, 9), "2,\"a\"\",b\n");
+
+  // A protobuf record over the limit is read past; the framing holds, so the next one counts.
+  std::string framed;
+  const std::string first = EventRecord(1, "one");
+  PutVarint(first.size(), &framed);
+  framed += first;
+  const uint64_t long_at = framed.size();
+  const std::string long_record = EventRecord(2, std::string(kLimit, 'p'));
+  PutVarint(long_record.size(), &framed);
+  framed += long_record;
+  const std::string last = EventRecord(3, "three");
+  PutVarint(last.size(), &framed);
+  framed += last;
+  const std::string pb = dir.path() + "/long.pb";
+  WriteFile(pb, framed);
+  const std::string proto_dead = dir.path() + "/proto-dead.jsonl";
+  Child ingest_pb({ZEROBUS_CLI, "ingest", "--quiet", "--table-ddl", kEventsDdl, "--data-dir",
+                   dir.path() + "/pb", "--dead-letter", proto_dead, pb});
+  ASSERT_EQ(ingest_pb.Wait(60s), 3) << ingest_pb.Stderr() << ingest_pb.Stdout();
+  rows = StoredRows(dir.path() + "/pb", "main.default.events");
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[1], json({{"id", 3}, {"payload", "three"}}));
+  letters = ReadJsonLines(proto_dead);
+  ASSERT_EQ(letters.size(), 1u);
+  EXPECT_EQ(letters[0]["record_number"], 2);
+  EXPECT_EQ(letters[0]["byte_offset"], long_at);
+  EXPECT_EQ(letters[0]["record_bytes"], long_record.size());
+  std::string prefix;
+  ASSERT_TRUE(zerobus::schema::DecodeBase64(letters[0]["record_prefix_base64"].get<std::string>(),
+                                            &prefix));
+  EXPECT_EQ(prefix, long_record.substr(0, 1024));
+}
+
+TEST(Cli, IngestFailsWhenAnInputCannotBeReadToItsEnd) {
+  zbtest::TempDir dir;
+  const std::string good = dir.path() + "/good.jsonl";
+  WriteFile(good, "{\"id\":1}\n");
+  // A directory opens, and its first read fails (EISDIR); /proc/self/mem fails its first read
+  // too (EIO). Neither is an empty input.
+  const std::pair<std::string, std::string> unreadable[] = {
+      {dir.path(), "Is a directory"}, {"/proc/self/mem", "Input/output error"}};
+  for (const std::string format : {"jsonl", "csv", "proto"}) {
+    for (const auto &[input, reason] : unreadable) {
+      std::vector<std::string> args = {ZEROBUS_CLI, "ingest",     "--quiet",
+                                       "--format",  format,       "--table-ddl",
+                                       kEventsDdl,  "--data-dir", dir.path() + "/data"};
+      // After a good file, for the format whose records it holds.
+      if (format == "jsonl") args.push_back(good);
+      args.push_back(input);
+      Child ingest(args);
+      EXPECT_EQ(ingest.Wait(30s), 1) << format << " " << input << ingest.Stdout();
+      const std::string error = ingest.Stderr();
+      EXPECT_NE(error.find("cannot read " + input + ": " + reason), std::string::npos)
+          << format << " " << error;
+    }
+  }
+}
+
+TEST(Cli, IngestRefusesASymbolicLinkAsItsDeadLetterFile) {
+  zbtest::TempDir dir;
+  const std::string input = dir.path() + "/bad.jsonl";
+  WriteFile(input, "{\"id\":1}\nnot json\n");
+  const std::string target = dir.path() + "/elsewhere";
+  WriteFile(target, "untouched\n");
+  const std::string dead = dir.path() + "/dead.jsonl";
+  ASSERT_EQ(symlink(target.c_str(), dead.c_str()), 0);
+  Child ingest({ZEROBUS_CLI, "ingest", "--quiet", "--table-ddl", kEventsDdl, "--data-dir",
+                dir.path(), "--dead-letter", dead, input});
+  EXPECT_EQ(ingest.Wait(30s), 1) << ingest.Stdout();
+  EXPECT_NE(ingest.Stderr().find("symbolic link"), std::string::npos) << ingest.Stderr();
+  std::ifstream in(target);
+  EXPECT_EQ(std::string(std::istreambuf_iterator<char>(in), {}), "untouched\n");
 }
 
 TEST(Cli, IngestFailsWhenTheServerRefusesTheStream) {
