@@ -1,6 +1,11 @@
 #include "server/sqlite_row_store.h"
 
+#include <fcntl.h>
 #include <sqlite3.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include "server/sql_tables.h"
 
@@ -55,8 +60,19 @@ std::string EnsureTable(sqlite3 *db, const std::string &table, const schema::Tab
 }
 
 std::string OpenConnection(const std::string &path, sqlite3 **db) {
-  if (sqlite3_open_v2(path.c_str(), db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr) !=
-      SQLITE_OK) {
+  // Rows are the user's data: a new database is its owner's alone (SQLite gives its -wal and
+  // -shm files the database's mode), made here because SQLite would make it 0644; and a
+  // symbolic link at the path is refused rather than followed.
+  const int made = open(path.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (made < 0) {
+    return "cannot open " + path + ": " +
+           (errno == ELOOP ? "it is a symbolic link, which is not followed"
+                           : std::string(std::strerror(errno)));
+  }
+  close(made);
+  if (sqlite3_open_v2(path.c_str(), db,
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOFOLLOW,
+                      nullptr) != SQLITE_OK) {
     return "cannot open " + path + ": " + sqlite3_errmsg(*db);
   }
   // Readers and the writer share the file: wait out each other's locks.

@@ -1,6 +1,8 @@
 #include "server/tls_certificate.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <openssl/evp.h>
 #include <openssl/pem.h>
@@ -8,7 +10,9 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <functional>
 #include <memory>
@@ -80,11 +84,21 @@ Cert MakeCertificate(const std::string &common_name, EVP_PKEY *public_key, X509 
   return cert;
 }
 
-bool WritePem(const std::string &path, const std::function<int(FILE *)> &write,
+// Writes a new file at `path` with `mode`: whatever was there (a file of an earlier pair, or a
+// symbolic link) is removed, not written through, so the file has its mode from its creation.
+bool WritePem(const std::string &path, mode_t mode, const std::function<int(FILE *)> &write,
               std::string *error) {
-  FILE *file = std::fopen(path.c_str(), "w");
+  const auto failed = [&]() {
+    *error = "cannot write " + path + ": " + std::strerror(errno);
+    return false;
+  };
+  if (unlink(path.c_str()) != 0 && errno != ENOENT) return failed();
+  const int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+  if (fd < 0) return failed();
+  FILE *file = fdopen(fd, "w");
   if (file == nullptr) {
-    *error = "cannot write " + path;
+    failed();
+    close(fd);
     return false;
   }
   const bool ok = write(file) == 1;
@@ -143,23 +157,22 @@ bool EnsureSelfSignedCertificate(const std::string &directory, const std::string
     return false;
   }
   // The chain a client receives: the server's certificate, then the authority's.
-  const bool written =
-      WritePem(
-          files->ca_file, [&](FILE *f) { return PEM_write_X509(f, ca.get()); }, error) &&
-      WritePem(
-          files->cert_file,
-          [&](FILE *f) {
-            return PEM_write_X509(f, server.get()) == 1 ? PEM_write_X509(f, ca.get()) : 0;
-          },
-          error) &&
-      WritePem(
-          files->key_file,
-          [&](FILE *f) {
-            return PEM_write_PrivateKey(f, server_key.get(), nullptr, nullptr, 0, nullptr, nullptr);
-          },
-          error);
-  if (written) chmod(files->key_file.c_str(), 0600);
-  return written;
+  // The certificates are public; the key is its owner's alone from the start.
+  return WritePem(
+             files->ca_file, 0644, [&](FILE *f) { return PEM_write_X509(f, ca.get()); }, error) &&
+         WritePem(
+             files->cert_file, 0644,
+             [&](FILE *f) {
+               return PEM_write_X509(f, server.get()) == 1 ? PEM_write_X509(f, ca.get()) : 0;
+             },
+             error) &&
+         WritePem(
+             files->key_file, 0600,
+             [&](FILE *f) {
+               return PEM_write_PrivateKey(f, server_key.get(), nullptr, nullptr, 0, nullptr,
+                                           nullptr);
+             },
+             error);
 }
 
 }  // namespace zerobus::server

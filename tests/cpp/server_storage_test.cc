@@ -1,6 +1,7 @@
 // Rows in SQLite: one column per Delta column, kept across restarts, acknowledged only once
 // committed, read back with `zerobus rows`; undeclared tables keep records as they arrived.
 #include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -14,6 +15,7 @@
 
 #include "core/schema/ddl_parser.h"
 #include "server/server.h"
+#include "server/sqlite_row_store.h"
 #include "zbtest_child.h"
 #include "zbtest_dynamic.h"
 #include "zbtest_raw_stream.h"
@@ -202,6 +204,40 @@ TEST_F(StorageTest, ZerobusRowsPrintsTheStoredRowsAsJsonLines) {
   zbtest::Child missing({ZEROBUS_CLI, "rows", "main.default.nope", "--data-dir", dir_.path()});
   EXPECT_EQ(missing.Wait(10s), 1);
   EXPECT_NE(missing.Stderr().find("no table main.default.nope"), std::string::npos);
+}
+
+TEST_F(StorageTest, TheDatabaseIsItsOwnersAloneAndNoLinkIsFollowed) {
+  // Even under a umask of 0, the database and the -wal and -shm files SQLite makes beside it
+  // are readable by their owner only: they hold every row.
+  const mode_t umask_before = umask(0);
+  std::unique_ptr<Server> server = Start();
+  umask(umask_before);
+  ASSERT_NE(server, nullptr);
+  RawStream stream(server->port());
+  ASSERT_NE(stream.Open(zbtest::CreateJson(kTable)), "");
+  ASSERT_TRUE(stream.Write(zbtest::JsonRecord(0, R"({"id":1})")));
+  ASSERT_EQ(stream.ReadAck(), 0);
+  const std::string db = zerobus::server::DatabasePath(dir_.path());
+  for (const std::string &path : {db, db + "-wal", db + "-shm"}) {
+    struct stat info;
+    ASSERT_EQ(lstat(path.c_str(), &info), 0) << path;
+    EXPECT_EQ(info.st_mode & 0777, 0600u) << path;
+  }
+  stream.WritesDone();
+  EXPECT_TRUE(stream.Finish().ok());
+  server.reset();
+
+  // A link where the database goes is refused, not followed.
+  zbtest::TempDir other;
+  const std::string target = other.path() + "/elsewhere.db";
+  ASSERT_EQ(symlink(target.c_str(), zerobus::server::DatabasePath(other.path()).c_str()), 0);
+  ServerOptions options;
+  options.data_dir = other.path();
+  std::string error;
+  EXPECT_EQ(Server::Start(std::move(options), &error), nullptr);
+  EXPECT_NE(error.find("symbolic link"), std::string::npos) << error;
+  struct stat info;
+  EXPECT_NE(lstat(target.c_str(), &info), 0) << "the link's target was created";
 }
 
 TEST_F(StorageTest, ServeWithoutADataDirectorySaysWhereAndCleansUp) {

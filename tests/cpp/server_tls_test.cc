@@ -1,8 +1,11 @@
 // TLS on both sides with a self-signed certificate made at start-up, and plaintext kept to
 // loopback.
 #include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <chrono>
+#include <fstream>
 #include <memory>
 #include <string>
 
@@ -123,6 +126,37 @@ TEST(TlsFiles, ASelfSignedPairIsMadeOnceAndThenReused) {
   EXPECT_EQ(Read(second.ca_file), ca);
   EXPECT_NE(Read(first.cert_file).find("BEGIN CERTIFICATE"), std::string::npos);
   EXPECT_NE(Read(first.key_file).find("PRIVATE KEY"), std::string::npos);
+}
+
+// The permission bits of `path`, which must exist as a regular file (not a link).
+mode_t FileMode(const std::string &path) {
+  struct stat info;
+  EXPECT_EQ(lstat(path.c_str(), &info), 0) << path;
+  EXPECT_TRUE(S_ISREG(info.st_mode)) << path;
+  return info.st_mode & 0777;
+}
+
+TEST(TlsFiles, TheKeyIsItsOwnersAloneFromItsCreationAndNoLinkIsFollowed) {
+  zbtest::TempDir dir;
+  // A link planted where the key goes, and a stale certificate: the pair is made anew without
+  // writing through the link, and the key is never readable by others, not even for a moment
+  // (a umask of 0 would otherwise leave it so until a later chmod).
+  const std::string target = dir.path() + "/target";
+  std::ofstream(target) << "untouched";
+  ASSERT_EQ(symlink(target.c_str(), (dir.path() + "/key.pem").c_str()), 0);
+  std::ofstream(dir.path() + "/cert.pem") << "stale";
+  const mode_t umask_before = umask(0);
+  TlsFiles files;
+  std::string error;
+  const bool made = zerobus::server::EnsureSelfSignedCertificate(dir.path(), "", &files, &error);
+  umask(umask_before);
+  ASSERT_TRUE(made) << error;
+  EXPECT_EQ(FileMode(files.key_file), 0600u);
+  EXPECT_EQ(FileMode(files.cert_file), 0644u);
+  EXPECT_EQ(FileMode(files.ca_file), 0644u);
+  EXPECT_NE(Read(files.key_file).find("PRIVATE KEY"), std::string::npos);
+  EXPECT_NE(Read(files.cert_file).find("BEGIN CERTIFICATE"), std::string::npos);
+  EXPECT_EQ(Read(target), "untouched");
 }
 
 TEST(TlsPolicy, PlaintextIsRefusedOffLoopback) {
