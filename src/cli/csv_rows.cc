@@ -8,6 +8,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/schema/json_value.h"
+#include "core/schema/value_checks.h"
+
 namespace zerobus::cli {
 namespace {
 
@@ -50,7 +53,8 @@ std::string CsvRowConverter::Init(const void *descriptor, size_t len,
   for (const CsvField &name : header) {
     const auto kind = kinds.find(Lower(name.text));
     if (kind == kinds.end())
-      return "the header names a column the table does not have: '" + name.text + "'";
+      return "the header names a column the table does not have: '" + schema::Excerpt(name.text) +
+             "'";
     if (seen[kind->first]) return "the header names column '" + name.text + "' twice";
     seen[kind->first] = true;
     columns_.push_back(Column{name.text, kind->second});
@@ -86,8 +90,11 @@ std::string CsvRowConverter::ToJson(const std::vector<CsvField> &row, std::strin
         break;
       }
       case Kind::kJson: {
-        nlohmann::json value = nlohmann::json::parse(field.text, nullptr, false);
-        if (value.is_discarded()) return "column '" + column.name + "': the field is not JSON";
+        nlohmann::json value;
+        std::string why;
+        if (!schema::ParseJson(field.text, &value, &why)) {
+          return "column '" + column.name + "': the field " + why;
+        }
         object[column.name] = std::move(value);
         break;
       }

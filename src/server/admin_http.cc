@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/schema/json_value.h"
 #include "server/fault_plan_json.h"
 
 namespace zerobus::server {
@@ -42,9 +43,12 @@ std::unique_ptr<AdminHttp> AdminHttp::Start(const std::string &host, int port, F
   });
   http.Put(R"(/admin/faults/([^/]+))",
            [faults](const httplib::Request &request, httplib::Response &response) {
-             const json body = json::parse(request.body, nullptr, false);
-             FaultPlan plan;
+             json body;
              std::string why;
+             if (!schema::ParseJson(request.body, &body, &why)) {
+               return ReplyError(response, 400, "the fault plan " + why);
+             }
+             FaultPlan plan;
              if (!FaultPlanFromJson(body, &plan, &why)) return ReplyError(response, 400, why);
              faults->Set(request.matches[1], plan);
              Reply(response, 200, {{request.matches[1], FaultPlanToJson(plan)}});

@@ -2,6 +2,9 @@
 
 #include <cctype>
 
+#include "core/schema/json_value.h"
+#include "core/schema/value_checks.h"
+
 namespace zerobus::server {
 namespace {
 
@@ -57,8 +60,9 @@ bool ReadCount(const json &value, int64_t min, int64_t *out) {
 json FlagValue(const std::string &text) {
   if (text == "true") return true;
   if (text == "false") return false;
-  json number = json::parse(text, nullptr, false);
-  if (number.is_number()) return number;
+  json number;
+  std::string ignored;
+  if (schema::ParseJson(text, &number, &ignored) && number.is_number()) return number;
   return text;
 }
 
@@ -134,11 +138,11 @@ bool FaultPlanFromJson(const json &in, FaultPlan *plan, std::string *error) {
       ok = value.is_string();
       if (ok) refuse_message = value.get<std::string>();
     } else {
-      *error = "unknown fault '" + key + "'";
+      *error = "unknown fault '" + schema::Excerpt(key) + "'";
       return false;
     }
     if (!ok) {
-      *error = "bad value " + value.dump() + " for fault '" + key + "'";
+      *error = "bad value for fault '" + key + "', " + schema::DescribeJson(value);
       return false;
     }
   }
@@ -152,7 +156,8 @@ bool ParseFaultFlag(const std::string &flag, std::string *table, FaultPlan *plan
                     std::string *error) {
   const size_t colon = flag.find(':');
   if (colon == std::string::npos || colon == 0) {
-    *error = "--fault wants TABLE:key=value,... (TABLE may be *), got '" + flag + "'";
+    *error =
+        "--fault wants TABLE:key=value,... (TABLE may be *), got '" + schema::Excerpt(flag) + "'";
     return false;
   }
   *table = flag.substr(0, colon);
@@ -164,7 +169,7 @@ bool ParseFaultFlag(const std::string &flag, std::string *table, FaultPlan *plan
     const std::string pair = flag.substr(start, end - start);
     const size_t equals = pair.find('=');
     if (equals == std::string::npos || equals == 0) {
-      *error = "--fault: '" + pair + "' is not key=value";
+      *error = "--fault: '" + schema::Excerpt(pair) + "' is not key=value";
       return false;
     }
     settings[pair.substr(0, equals)] = FlagValue(pair.substr(equals + 1));

@@ -2,10 +2,10 @@
 // expects them (zerobus-service.md §4.2).
 #include <charconv>
 #include <limits>
-#include <map>
 
 #include <nlohmann/json.hpp>
 
+#include "core/schema/json_value.h"
 #include "core/schema/value_checks.h"
 #include "server/record_decoder.h"
 #include "server/row_json.h"
@@ -15,18 +15,8 @@ namespace {
 
 using nlohmann::json;
 
-std::string Lower(std::string text) {
-  for (char &c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return text;
-}
-
 std::string At(const std::string &path, const std::string &what) {
   return "column '" + path + "': " + what;
-}
-
-std::string Got(const json &value) {
-  return std::string("got ") + value.type_name() + " " +
-         value.dump(-1, ' ', false, json::error_handler_t::replace).substr(0, 40);
 }
 
 // A whole number written as digits, as big BIGINT values travel to keep their precision.
@@ -42,7 +32,7 @@ std::string Scalar(const json &value, const schema::DeltaType &type, const std::
     case schema::DeltaKind::kString:
     case schema::DeltaKind::kVarchar:
     case schema::DeltaKind::kChar: {
-      if (!value.is_string()) return At(path, "expected a string, " + Got(value));
+      if (!value.is_string()) return At(path, "expected a string, " + schema::DescribeJson(value));
       const std::string &text = value.get_ref<const std::string &>();
       std::string error = schema::CheckText(type, text);
       if (!error.empty()) return At(path, error);
@@ -50,7 +40,8 @@ std::string Scalar(const json &value, const schema::DeltaType &type, const std::
       return "";
     }
     case schema::DeltaKind::kBoolean:
-      if (!value.is_boolean()) return At(path, "expected true or false, " + Got(value));
+      if (!value.is_boolean())
+        return At(path, "expected true or false, " + schema::DescribeJson(value));
       *out = SqlValue::Integer(value.get<bool>() ? 1 : 0);
       return "";
     case schema::DeltaKind::kTinyint:
@@ -72,12 +63,14 @@ std::string Scalar(const json &value, const schema::DeltaType &type, const std::
                  ParseInteger(value.get<std::string>(), &number)) {
         // Past 2^53 a BIGINT must be sent as a string to survive JSON number parsers.
       } else if (type.kind == schema::DeltaKind::kDate) {
-        return At(path, "DATE values are integer days since 1970-01-01, " + Got(value));
+        return At(path,
+                  "DATE values are integer days since 1970-01-01, " + schema::DescribeJson(value));
       } else if (type.kind == schema::DeltaKind::kTimestamp ||
                  type.kind == schema::DeltaKind::kTimestampNtz) {
-        return At(path, "TIMESTAMP values are integer microseconds since the epoch, " + Got(value));
+        return At(path, "TIMESTAMP values are integer microseconds since the epoch, " +
+                            schema::DescribeJson(value));
       } else {
-        return At(path, "expected an integer, " + Got(value));
+        return At(path, "expected an integer, " + schema::DescribeJson(value));
       }
       std::string error = schema::CheckIntegerRange(type, number);
       if (!error.empty()) return At(path, error);
@@ -85,13 +78,17 @@ std::string Scalar(const json &value, const schema::DeltaType &type, const std::
       return "";
     }
     case schema::DeltaKind::kFloat:
-    case schema::DeltaKind::kDouble:
-      if (!value.is_number()) return At(path, "expected a number, " + Got(value));
+    case schema::DeltaKind::kDouble: {
+      if (!value.is_number()) return At(path, "expected a number, " + schema::DescribeJson(value));
+      std::string error = schema::CheckRealRange(type, value.get<double>());
+      if (!error.empty()) return At(path, error);
       *out = SqlValue::Real(value.get<double>());
       return "";
+    }
     case schema::DeltaKind::kDecimal: {
       if (!value.is_string()) {
-        return At(path, "DECIMAL values are strings such as \"12.30\", " + Got(value));
+        return At(path,
+                  "DECIMAL values are strings such as \"12.30\", " + schema::DescribeJson(value));
       }
       std::string error = schema::CheckDecimal(type, value.get_ref<const std::string &>());
       if (!error.empty()) return At(path, error);
@@ -102,14 +99,15 @@ std::string Scalar(const json &value, const schema::DeltaType &type, const std::
       std::string bytes;
       if (!value.is_string() ||
           !schema::DecodeBase64(value.get_ref<const std::string &>(), &bytes)) {
-        return At(path, "BINARY values are base64 strings, " + Got(value));
+        return At(path, "BINARY values are base64 strings, " + schema::DescribeJson(value));
       }
       *out = SqlValue::Blob(std::move(bytes));
       return "";
     }
     case schema::DeltaKind::kVariant:
       if (!value.is_string()) {
-        return At(path, "VARIANT values are strings holding JSON text, " + Got(value));
+        return At(path,
+                  "VARIANT values are strings holding JSON text, " + schema::DescribeJson(value));
       }
       {
         std::string error = schema::CheckVariant(value.get_ref<const std::string &>());
@@ -124,30 +122,22 @@ std::string Scalar(const json &value, const schema::DeltaType &type, const std::
 
 class JsonDecoder : public RecordDecoder {
  public:
-  explicit JsonDecoder(const schema::TableSchema &table) : table_(table) {
-    for (size_t i = 0; i < table.columns.size(); ++i) {
-      index_.emplace(Lower(table.columns[i].name), i);
-    }
-  }
+  explicit JsonDecoder(const schema::TableSchema &table) : table_(table) {}
 
   std::string Decode(std::string_view record, Row *row) override {
-    json object = json::parse(record, nullptr, /*allow_exceptions=*/false);
-    if (object.is_discarded()) return "record is not valid JSON";
+    json object;
+    std::string error;
+    if (!schema::ParseJson(record, &object, &error)) return "record " + error;
     if (!object.is_object()) return "record is not a JSON object";
-    std::vector<const json *> values(table_.columns.size(), nullptr);
-    for (const auto &item : object.items()) {
-      auto it = index_.find(Lower(item.key()));
-      if (it == index_.end()) {
-        return "record has key '" + item.key() + "', which is not a column of " + table_.full_name;
-      }
-      values[it->second] = &item.value();
-    }
+    std::vector<const json *> values;
+    error = schema::MatchMembers(object, table_.columns, "", table_.full_name, &values);
+    if (!error.empty()) return error;
     row->clear();
     row->reserve(table_.columns.size());
     for (size_t i = 0; i < table_.columns.size(); ++i) {
       const schema::DeltaField &column = table_.columns[i];
       SqlValue value;
-      std::string error = Column(values[i], column, column.name, &value);
+      error = Column(values[i], column, column.name, &value);
       if (!error.empty()) return error;
       row->push_back(std::move(value));
     }
@@ -184,7 +174,7 @@ class JsonDecoder : public RecordDecoder {
                             const std::string &path, json *out) {
     switch (type.kind) {
       case schema::DeltaKind::kArray: {
-        if (!value.is_array()) return At(path, "expected an array, " + Got(value));
+        if (!value.is_array()) return At(path, "expected an array, " + schema::DescribeJson(value));
         *out = json::array();
         for (size_t i = 0; i < value.size(); ++i) {
           const std::string item = path + "[" + std::to_string(i) + "]";
@@ -197,10 +187,11 @@ class JsonDecoder : public RecordDecoder {
         return "";
       }
       case schema::DeltaKind::kMap: {
-        if (!value.is_object()) return At(path, "expected an object, " + Got(value));
+        if (!value.is_object())
+          return At(path, "expected an object, " + schema::DescribeJson(value));
         *out = json::object();
         for (const auto &item : value.items()) {
-          const std::string item_path = path + "[\"" + item.key() + "\"]";
+          const std::string item_path = path + "[\"" + schema::Excerpt(item.key()) + "\"]";
           // Keys are always JSON strings; an integer or boolean key type checks their text.
           json key = item.key();
           const schema::DeltaKind key_kind = type.children[0].kind;
@@ -228,26 +219,23 @@ class JsonDecoder : public RecordDecoder {
         return "";
       }
       case schema::DeltaKind::kStruct: {
-        if (!value.is_object()) return At(path, "expected an object, " + Got(value));
-        for (const auto &item : value.items()) {
-          if (schema::FindField(type.fields, item.key()) == nullptr) {
-            return At(path, "has key '" + item.key() + "', which is not a field of the STRUCT");
-          }
-        }
+        if (!value.is_object())
+          return At(path, "expected an object, " + schema::DescribeJson(value));
+        std::vector<const json *> members;
+        std::string error = schema::MatchMembers(value, type.fields, path, "", &members);
+        if (!error.empty()) return error;
         *out = json::object();
-        for (const schema::DeltaField &field : type.fields) {
+        for (size_t i = 0; i < type.fields.size(); ++i) {
+          const schema::DeltaField &field = type.fields[i];
           const std::string field_path = path + "." + field.name;
-          const json *member = nullptr;
-          for (const auto &item : value.items()) {
-            if (schema::SameColumnName(item.key(), field.name)) member = &item.value();
-          }
+          const json *member = members[i];
           if (member == nullptr || member->is_null()) {
             if (!field.nullable) return At(field_path, "is NOT NULL but the record has no value");
             (*out)[field.name] = nullptr;
             continue;
           }
           json element;
-          std::string error = Value(*member, field.type, field_path, &element);
+          error = Value(*member, field.type, field_path, &element);
           if (!error.empty()) return error;
           (*out)[field.name] = std::move(element);
         }
@@ -259,7 +247,6 @@ class JsonDecoder : public RecordDecoder {
   }
 
   const schema::TableSchema &table_;
-  std::map<std::string, size_t> index_;  // lower-case column name → position
 };
 
 }  // namespace

@@ -2,6 +2,7 @@
 
 #include <sqlite3.h>
 
+#include "core/schema/json_value.h"
 #include "core/schema/value_checks.h"
 
 namespace zerobus::server {
@@ -17,6 +18,15 @@ const char *SqlType(const schema::DeltaType &type) {
 
 bool StartsWith(const std::string &text, const char *prefix) {
   return text.rfind(prefix, 0) == 0;
+}
+
+// Stored JSON text as a value; text that ParseJson refuses (an undeclared table keeps records
+// unchecked) stays a string, which prints whatever it holds.
+nlohmann::json StoredJson(const std::string &text) {
+  nlohmann::json value;
+  std::string ignored;
+  if (schema::ParseJson(text, &value, &ignored)) return value;
+  return text;
 }
 
 // One declared column's stored value as JSON, given its type_text.
@@ -37,7 +47,7 @@ nlohmann::json ColumnJson(sqlite3_stmt *statement, int index, const std::string 
       std::string text(reinterpret_cast<const char *>(sqlite3_column_text(statement, index)),
                        static_cast<size_t>(sqlite3_column_bytes(statement, index)));
       if (StartsWith(type, "array<") || StartsWith(type, "map<") || StartsWith(type, "struct<")) {
-        return nlohmann::json::parse(text, nullptr, false);
+        return StoredJson(text);
       }
       return text;
     }
@@ -117,7 +127,7 @@ bool ReadRows(sqlite3 *db, const std::string &table, int64_t offset, int64_t lim
       const std::string data(static_cast<const char *>(sqlite3_column_blob(statement, 0)),
                              static_cast<size_t>(sqlite3_column_bytes(statement, 0)));
       if (sqlite3_column_int(statement, 1) != 0) {
-        row["json"] = nlohmann::json::parse(data, nullptr, false);
+        row["json"] = StoredJson(data);
       } else {
         row["proto_base64"] = schema::EncodeBase64(data);
       }

@@ -298,7 +298,7 @@ TEST(Schema, EncoderErrorsNameTheColumnAndLeaveTheOutputAlone) {
       {R"({"s":"x","bi":1,"attrs":{"k":null}})", "a map value cannot be null"},
       {R"({"s":"x","bi":1,"geo":{"lon":1}})", "column 'geo.lat': is NOT NULL"},
       {R"({"s":"x","bi":1,"geo":{"lat":1,"place":{"town":"x"}}})",
-       "column 'geo.place' has key 'town'"},
+       "column 'geo.place': has key 'town'"},
       {R"({"s":"x","bi":1,"points":[{"x":1}]})", "column 'points[0].y': is NOT NULL"},
   };
   for (const auto &c : cases) {

@@ -111,7 +111,9 @@ TEST_F(ValidationTest, BadJsonRecordsFailTheStreamNamingColumnAndOffset) {
     std::string message;
   };
   const std::vector<Case> cases = {
-      {"not json", "offset_id 1: record is not valid JSON"},
+      {"not json",
+       "offset_id 1: record is not valid JSON: parse error at line 1, column 2: syntax error "
+       "while parsing value - invalid literal; last read: 'no'"},
       {"[1,2]", "offset_id 1: record is not a JSON object"},
       {R"({"id":1,"humidity":3})",
        "offset_id 1: record has key 'humidity', which is not a column of main.default.events"},

@@ -8,6 +8,7 @@
 #include <absl/time/time.h>
 #include <nlohmann/json.hpp>
 
+#include "core/schema/json_value.h"
 #include "core/schema/proto_schema.h"
 #include "core/schema/value_checks.h"
 
@@ -40,11 +41,6 @@ void PutBytes(int32_t number, std::string_view bytes, std::string *out) {
   PutTag(number, kLengthDelimited, out);
   PutVarint(bytes.size(), out);
   out->append(bytes);
-}
-
-std::string Got(const json &value) {
-  return std::string("got ") + value.type_name() + " " +
-         value.dump(-1, ' ', false, json::error_handler_t::replace).substr(0, 40);
 }
 
 bool ParseInteger(std::string_view text, int64_t *value) {
@@ -81,14 +77,12 @@ class Encoder {
 
   bool Record(std::string_view text, std::string *out) {
     json record;
-    try {
-      record = json::parse(text);
-    } catch (const json::exception &e) {  // a syntax error, or a number out of range
-      error_ = std::string("record is not valid JSON: ") + e.what();
+    if (!ParseJson(text, &record, &error_)) {
+      error_ = "record " + error_;
       return false;
     }
     if (!record.is_object()) {
-      error_ = "record is not a JSON object, " + Got(record);
+      error_ = "record is not a JSON object, " + DescribeJson(record);
       return false;
     }
     return Message(record, table_->columns, "", out);
@@ -106,18 +100,9 @@ class Encoder {
   // `path`.
   bool Message(const json &object, const std::vector<DeltaField> &fields, const std::string &path,
                std::string *out) {
-    std::vector<const json *> values(fields.size(), nullptr);
-    for (const auto &item : object.items()) {
-      const DeltaField *field = FindField(fields, item.key());
-      if (field == nullptr) {
-        error_ = path.empty() ? "record has key '" + item.key() + "', which is not a column of " +
-                                    table_->full_name
-                              : "column '" + path + "' has key '" + item.key() +
-                                    "', which is not a field of the STRUCT";
-        return false;
-      }
-      values[static_cast<size_t>(field - fields.data())] = &item.value();
-    }
+    std::vector<const json *> values;
+    error_ = MatchMembers(object, fields, path, table_->full_name, &values);
+    if (!error_.empty()) return false;
     for (size_t i = 0; i < fields.size(); ++i) {
       const DeltaField &field = fields[i];
       const std::string field_path = path.empty() ? field.name : path + "." + field.name;
@@ -133,7 +118,7 @@ class Encoder {
   bool Field(const json &value, const DeltaType &type, int32_t number, const std::string &path,
              std::string *out) {
     if (type.kind == DeltaKind::kArray) {
-      if (!value.is_array()) return Fail(path, "expected an array, " + Got(value));
+      if (!value.is_array()) return Fail(path, "expected an array, " + DescribeJson(value));
       for (size_t i = 0; i < value.size(); ++i) {
         const std::string item = path + "[" + std::to_string(i) + "]";
         if (value[i].is_null()) return Fail(item, "array elements cannot be null");
@@ -142,10 +127,10 @@ class Encoder {
       return true;
     }
     if (type.kind == DeltaKind::kMap) {
-      if (!value.is_object()) return Fail(path, "expected an object, " + Got(value));
+      if (!value.is_object()) return Fail(path, "expected an object, " + DescribeJson(value));
       std::string entry;
       for (const auto &item : value.items()) {
-        const std::string item_path = path + "[\"" + item.key() + "\"]";
+        const std::string item_path = path + "[\"" + Excerpt(item.key()) + "\"]";
         entry.clear();
         if (!MapKey(item.key(), type.children[0], item_path, &entry)) return false;
         if (item.value().is_null()) return Fail(item_path, "a map value cannot be null");
@@ -178,7 +163,8 @@ class Encoder {
       case DeltaKind::kChar:
         return Text(value, type, number, path, out);
       case DeltaKind::kBoolean:
-        if (!value.is_boolean()) return Fail(path, "expected true or false, " + Got(value));
+        if (!value.is_boolean())
+          return Fail(path, "expected true or false, " + DescribeJson(value));
         PutTag(number, kVarint, out);
         PutVarint(value.get<bool>() ? 1 : 0, out);
         return true;
@@ -199,9 +185,9 @@ class Encoder {
       case DeltaKind::kFloat:
       case DeltaKind::kDouble: {
         double real = 0;
-        if (!Real(value, path, &real)) return false;
+        if (!Real(value, type, path, &real)) return false;
         if (type.kind == DeltaKind::kFloat) {
-          const auto narrow = static_cast<float>(real);
+          const float narrow = NarrowToFloat(real);
           uint32_t bits;
           std::memcpy(&bits, &narrow, sizeof bits);
           PutTag(number, kFixed32, out);
@@ -215,10 +201,10 @@ class Encoder {
         return true;
       }
       case DeltaKind::kDecimal: {
-        const std::string text = value.is_string() ? value.get<std::string>() : value.dump();
         if (!value.is_string() && !value.is_number()) {
-          return Fail(path, "DECIMAL values are strings such as \"12.30\", " + Got(value));
+          return Fail(path, "DECIMAL values are strings such as \"12.30\", " + DescribeJson(value));
         }
+        const std::string text = value.is_string() ? value.get<std::string>() : value.dump();
         const std::string problem = CheckDecimal(type, text);
         if (!problem.empty()) return Fail(path, problem);
         PutBytes(number, text, out);
@@ -227,7 +213,7 @@ class Encoder {
       case DeltaKind::kBinary: {
         std::string bytes;
         if (!value.is_string() || !DecodeBase64(value.get_ref<const std::string &>(), &bytes)) {
-          return Fail(path, "BINARY values are base64 strings, " + Got(value));
+          return Fail(path, "BINARY values are base64 strings, " + DescribeJson(value));
         }
         PutBytes(number, bytes, out);
         return true;
@@ -240,7 +226,7 @@ class Encoder {
         return true;
       }
       case DeltaKind::kStruct: {
-        if (!value.is_object()) return Fail(path, "expected an object, " + Got(value));
+        if (!value.is_object()) return Fail(path, "expected an object, " + DescribeJson(value));
         std::string nested;
         if (!Message(value, type.fields, path, &nested)) return false;
         PutBytes(number, nested, out);
@@ -255,7 +241,7 @@ class Encoder {
 
   bool Text(const json &value, const DeltaType &type, int32_t number, const std::string &path,
             std::string *out) {
-    if (!value.is_string()) return Fail(path, "expected a string, " + Got(value));
+    if (!value.is_string()) return Fail(path, "expected a string, " + DescribeJson(value));
     const std::string &text = value.get_ref<const std::string &>();
     const std::string problem = CheckText(type, text);
     if (!problem.empty()) return Fail(path, problem);
@@ -275,41 +261,43 @@ class Encoder {
     } else if (value.is_number_integer()) {
       *integer = value.get<int64_t>();
     } else if (!value.is_string()) {
-      return Fail(path, type.kind == DeltaKind::kDate
-                            ? "DATE values are integer days or \"YYYY-MM-DD\", " + Got(value)
-                        : is_time ? "TIMESTAMP values are integer microseconds or RFC 3339 text, " +
-                                        Got(value)
-                                  : "expected an integer, " + Got(value));
+      return Fail(path,
+                  type.kind == DeltaKind::kDate
+                      ? "DATE values are integer days or \"YYYY-MM-DD\", " + DescribeJson(value)
+                  : is_time ? "TIMESTAMP values are integer microseconds or RFC 3339 text, " +
+                                  DescribeJson(value)
+                            : "expected an integer, " + DescribeJson(value));
     } else if (!ParseInteger(value.get_ref<const std::string &>(), integer)) {
       const std::string &text = value.get_ref<const std::string &>();
       if (type.kind == DeltaKind::kDate) {
         if (!ParseDate(text, integer)) {
-          return Fail(path, "'" + text + "' is not a date of the form YYYY-MM-DD");
+          return Fail(path, "'" + Excerpt(text) + "' is not a date of the form YYYY-MM-DD");
         }
       } else if (type.kind == DeltaKind::kTimestamp) {
         if (!ParseTimestamp(text, /*zoned=*/true, integer)) {
-          return Fail(path, "'" + text +
+          return Fail(path, "'" + Excerpt(text) +
                                 "' is not an RFC 3339 timestamp with a zone, such as "
                                 "2026-11-24T09:30:00Z");
         }
       } else if (type.kind == DeltaKind::kTimestampNtz) {
         if (!ParseTimestamp(text, /*zoned=*/false, integer)) {
-          return Fail(path, "'" + text +
+          return Fail(path, "'" + Excerpt(text) +
                                 "' is not a timestamp without a zone, such as "
                                 "2026-11-24T09:30:00.123456");
         }
       } else {
-        return Fail(path, "expected an integer, " + Got(value));
+        return Fail(path, "expected an integer, " + DescribeJson(value));
       }
     }
     const std::string problem = CheckIntegerRange(type, *integer);
     return problem.empty() || Fail(path, problem);
   }
 
-  bool Real(const json &value, const std::string &path, double *real) {
+  bool Real(const json &value, const DeltaType &type, const std::string &path, double *real) {
     if (value.is_number()) {
       *real = value.get<double>();
-      return true;
+      const std::string problem = CheckRealRange(type, *real);
+      return problem.empty() || Fail(path, problem);
     }
     if (value == "NaN") {
       *real = std::numeric_limits<double>::quiet_NaN();
@@ -318,7 +306,7 @@ class Encoder {
     } else if (value == "-Infinity") {
       *real = -std::numeric_limits<double>::infinity();
     } else {
-      return Fail(path, "expected a number, " + Got(value));
+      return Fail(path, "expected a number, " + DescribeJson(value));
     }
     return true;
   }

@@ -5,6 +5,8 @@
 #include <nlohmann/json.hpp>
 
 #include "core/schema/ddl_parser.h"
+#include "core/schema/json_value.h"
+#include "core/schema/value_checks.h"
 
 namespace zerobus::schema {
 namespace {
@@ -13,6 +15,9 @@ using nlohmann::json;
 
 // Where Spark keeps the declared VARCHAR(n) or CHAR(n) of a column it reports as "string".
 constexpr char kCharVarcharKey[] = "__CHAR_VARCHAR_TYPE_STRING";
+
+// Unity Catalog names are at most 255 characters a part; a message quotes no more than that.
+constexpr size_t kNameBytes = 3 * 255 + 2;
 
 const json *Member(const json &object, const char *name) {
   auto it = object.find(name);
@@ -36,22 +41,24 @@ class TableInfoParser {
   }
 
   bool Table(std::string_view text, TableSchema *table) {
-    const json info = json::parse(text, nullptr, /*allow_exceptions=*/false);
-    if (info.is_discarded() || !info.is_object()) {
-      return Fail("the table description is not a JSON object");
-    }
+    json info;
+    std::string why;
+    if (!ParseJson(text, &info, &why)) return Fail("the table description " + why);
+    if (!info.is_object()) return Fail("the table description is not a JSON object");
     if (const json *format = Member(info, "data_source_format");
         format != nullptr && *format != "DELTA") {
-      return Fail("the table is not a Delta table (data_source_format " + format->dump() + ")");
+      return Fail("the table is not a Delta table (data_source_format: " + DescribeJson(*format) +
+                  ")");
     }
     if (!FullName(info, &table->full_name)) return false;
+    const std::string subject = "table " + Excerpt(table->full_name, kNameBytes);
     const json *columns = Member(info, "columns");
     if (columns == nullptr || !columns->is_array() || columns->empty()) {
-      return Fail("table " + table->full_name + " has no columns");
+      return Fail(subject + " has no columns");
     }
     if (columns->size() > kMaxColumns) {
-      return Fail("table " + table->full_name + " has " + std::to_string(columns->size()) +
-                  " columns; at most " + std::to_string(kMaxColumns) + " are allowed");
+      return Fail(subject + " has " + std::to_string(columns->size()) + " columns; at most " +
+                  std::to_string(kMaxColumns) + " are allowed");
     }
     std::vector<std::pair<int64_t, DeltaField>> ordered;
     for (const json &column : *columns) {
@@ -63,7 +70,7 @@ class TableInfoParser {
     std::stable_sort(ordered.begin(), ordered.end(),
                      [](const auto &a, const auto &b) { return a.first < b.first; });
     for (auto &[position, field] : ordered) table->columns.push_back(std::move(field));
-    return Distinct(table->columns, "table " + table->full_name, "column");
+    return Distinct(table->columns, subject, "column");
   }
 
   bool FullName(const json &info, std::string *full_name) {
@@ -87,7 +94,7 @@ class TableInfoParser {
         !IsValidTableNamePart(name.substr(0, first)) ||
         !IsValidTableNamePart(name.substr(first + 1, last - first - 1)) ||
         !IsValidTableNamePart(name.substr(last + 1))) {
-      return Fail("table name '" + *full_name +
+      return Fail("table name '" + Excerpt(*full_name) +
                   "' is not catalog.schema.table of ASCII letters, digits and underscores");
     }
     return true;
@@ -107,8 +114,11 @@ class TableInfoParser {
     }
     if (const json *type_json = Member(column, "type_json"); type_json != nullptr) {
       if (!type_json->is_string()) return Fail(path + ": type_json is not a string");
-      const json parsed = json::parse(type_json->get<std::string>(), nullptr, false);
-      if (parsed.is_discarded()) return Fail(path + ": type_json is not JSON");
+      json parsed;
+      std::string why;
+      if (!ParseJson(type_json->get_ref<const std::string &>(), &parsed, &why)) {
+        return Fail(path + ": type_json " + why);
+      }
       // Either a StructField wrapping the type, or the bare type.
       const bool wrapped = parsed.is_object() && parsed.contains("name") && parsed.contains("type");
       return Type(wrapped ? parsed["type"] : parsed, wrapped ? &parsed : nullptr, path, 1,
@@ -127,7 +137,7 @@ class TableInfoParser {
     if (value == nullptr || !value->is_string()) return Fail(what + " has no name");
     *name = value->get<std::string>();
     if (!IsValidColumnName(*name)) {
-      return Fail(what + ": name '" + *name +
+      return Fail(what + ": name '" + Excerpt(*name) +
                   "' may only hold ASCII letters, digits and underscores, and may not start "
                   "with a digit");
     }
@@ -144,7 +154,9 @@ class TableInfoParser {
 
   bool Text(const std::string &text, const std::string &path, DeltaType *type) {
     std::string why;
-    if (!ParseTypeText(text, type, &why)) return Fail(path + ": type '" + text + "': " + why);
+    if (!ParseTypeText(text, type, &why)) {
+      return Fail(path + ": type '" + Excerpt(text) + "': " + why);
+    }
     return true;
   }
 
@@ -167,7 +179,7 @@ class TableInfoParser {
     }
     const json *kind = node.is_object() ? Member(node, "type") : nullptr;
     if (kind == nullptr || !kind->is_string())
-      return Fail(path + ": malformed type " + Short(node));
+      return Fail(path + ": malformed type, " + DescribeJson(node));
     if (*kind == "struct") {
       type->kind = DeltaKind::kStruct;
       const json *fields = Member(node, "fields");
@@ -208,7 +220,7 @@ class TableInfoParser {
         return false;
       }
     } else {
-      return Fail(path + ": unknown or unsupported type " + Short(*kind));
+      return Fail(path + ": unknown or unsupported type, " + DescribeJson(*kind));
     }
     const char *unsupported = UnsupportedNesting(*type);
     return unsupported == nullptr || Fail(path + ": " + unsupported);
@@ -223,10 +235,6 @@ class TableInfoParser {
       }
     }
     return true;
-  }
-
-  static std::string Short(const json &node) {
-    return node.dump(-1, ' ', false, json::error_handler_t::replace).substr(0, 60);
   }
 
   std::string error_;

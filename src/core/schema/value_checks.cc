@@ -1,46 +1,88 @@
 #include "core/schema/value_checks.h"
 
+#include <algorithm>
 #include <cctype>
+#include <cmath>
+#include <cstdio>
 #include <limits>
 
 #include <openssl/evp.h>
 #include <nlohmann/json.hpp>
 
+#include "core/schema/json_value.h"
+
 namespace zerobus::schema {
+
+namespace {
+
+// The first and last day of the years 0001 to 9999, in days and in microseconds since the epoch.
+constexpr int64_t kFirstDay = -719162;  // 0001-01-01
+constexpr int64_t kLastDay = 2932896;   // 9999-12-31
+constexpr int64_t kMicrosPerDay = 86400000000;
+constexpr int64_t kFirstMicro = kFirstDay * kMicrosPerDay;
+constexpr int64_t kLastMicro = (kLastDay + 1) * kMicrosPerDay - 1;
+
+// The length of the UTF-8 sequence that starts `text` at `i`, with its code point in `*code`;
+// 0 when no valid sequence starts there (overlong forms, UTF-16 surrogates and values past
+// Unicode are not UTF-8 either).
+size_t Utf8Sequence(std::string_view text, size_t i, uint32_t *code) {
+  const auto lead = static_cast<unsigned char>(text[i]);
+  size_t extra;
+  uint32_t min;
+  if (lead < 0x80) {
+    extra = 0;
+    min = 0;
+  } else if ((lead & 0xE0) == 0xC0) {
+    extra = 1;
+    min = 0x80;
+  } else if ((lead & 0xF0) == 0xE0) {
+    extra = 2;
+    min = 0x800;
+  } else if ((lead & 0xF8) == 0xF0) {
+    extra = 3;
+    min = 0x10000;
+  } else {
+    return 0;
+  }
+  if (i + extra >= text.size()) return 0;
+  *code = extra == 0 ? lead : lead & (0x3F >> extra);
+  for (size_t k = 1; k <= extra; ++k) {
+    const auto next = static_cast<unsigned char>(text[i + k]);
+    if ((next & 0xC0) != 0x80) return 0;
+    *code = (*code << 6) | (next & 0x3F);
+  }
+  if (*code < min || (*code >= 0xD800 && *code <= 0xDFFF) || *code > 0x10FFFF) return 0;
+  return extra + 1;
+}
+
+}  // namespace
+
+std::string Excerpt(std::string_view text, size_t max_bytes) {
+  std::string excerpt;
+  size_t i = 0;
+  while (i < text.size()) {
+    uint32_t code = 0;
+    const size_t length = Utf8Sequence(text, i, &code);
+    if (excerpt.size() + std::max<size_t>(length, 1) > max_bytes) break;
+    if (length == 0 || code < 0x20 || code == 0x7F) {
+      excerpt += '?';
+      ++i;
+    } else {
+      excerpt.append(text.substr(i, length));
+      i += length;
+    }
+  }
+  if (i < text.size()) excerpt += "...";
+  return excerpt;
+}
 
 std::string CheckText(const DeltaType &type, std::string_view text) {
   size_t characters = 0;
   for (size_t i = 0; i < text.size(); ++characters) {
-    const auto lead = static_cast<unsigned char>(text[i]);
-    size_t extra;
-    uint32_t min;
-    if (lead < 0x80) {
-      extra = 0;
-      min = 0;
-    } else if ((lead & 0xE0) == 0xC0) {
-      extra = 1;
-      min = 0x80;
-    } else if ((lead & 0xF0) == 0xE0) {
-      extra = 2;
-      min = 0x800;
-    } else if ((lead & 0xF8) == 0xF0) {
-      extra = 3;
-      min = 0x10000;
-    } else {
-      return "not valid UTF-8";
-    }
-    if (i + extra >= text.size()) return "not valid UTF-8";
-    uint32_t code = extra == 0 ? lead : lead & (0x3F >> extra);
-    for (size_t k = 1; k <= extra; ++k) {
-      const auto next = static_cast<unsigned char>(text[i + k]);
-      if ((next & 0xC0) != 0x80) return "not valid UTF-8";
-      code = (code << 6) | (next & 0x3F);
-    }
-    // Overlong forms, UTF-16 surrogates and values past Unicode are not UTF-8 either.
-    if (code < min || (code >= 0xD800 && code <= 0xDFFF) || code > 0x10FFFF) {
-      return "not valid UTF-8";
-    }
-    i += extra + 1;
+    uint32_t code;
+    const size_t length = Utf8Sequence(text, i, &code);
+    if (length == 0) return "not valid UTF-8";
+    i += length;
   }
   if ((type.kind == DeltaKind::kVarchar || type.kind == DeltaKind::kChar) &&
       characters > static_cast<size_t>(type.length)) {
@@ -68,11 +110,11 @@ std::string CheckDecimal(const DeltaType &type, std::string_view text) {
     }
   }
   if (i != text.size() || (!had_integer && fraction_digits == 0)) {
-    return "'" + std::string(text) + "' is not a decimal number";
+    return "'" + Excerpt(text) + "' is not a decimal number";
   }
   if (fraction_digits > static_cast<size_t>(type.scale) ||
       integer_digits > static_cast<size_t>(type.precision - type.scale)) {
-    return "'" + std::string(text) + "' does not fit " + TypeText(type);
+    return "'" + Excerpt(text) + "' does not fit " + TypeText(type);
   }
   return "";
 }
@@ -90,10 +132,21 @@ std::string CheckIntegerRange(const DeltaType &type, int64_t value) {
       max = std::numeric_limits<int16_t>::max();
       break;
     case DeltaKind::kInt:
-    case DeltaKind::kDate:
       min = std::numeric_limits<int32_t>::min();
       max = std::numeric_limits<int32_t>::max();
       break;
+    case DeltaKind::kDate:
+      if (value < kFirstDay || value > kLastDay) {
+        return std::to_string(value) + " days is out of range for DATE (0001-01-01 to 9999-12-31)";
+      }
+      return "";
+    case DeltaKind::kTimestamp:
+    case DeltaKind::kTimestampNtz:
+      if (value < kFirstMicro || value > kLastMicro) {
+        return std::to_string(value) + " microseconds is out of range for " + TypeText(type) +
+               " (0001-01-01 to 9999-12-31)";
+      }
+      return "";
     default:
       return "";
   }
@@ -103,8 +156,31 @@ std::string CheckIntegerRange(const DeltaType &type, int64_t value) {
   return "";
 }
 
+std::string CheckRealRange(const DeltaType &type, double value) {
+  // Past (2 - 2^-24) * 2^127 a double rounds to an infinite float; below it, to FLT_MAX at most.
+  static const double kFloatOverflow = std::ldexp(2.0 - std::ldexp(1.0, -24), 127);
+  if (type.kind == DeltaKind::kFloat && std::isfinite(value) &&
+      std::fabs(value) >= kFloatOverflow) {
+    char text[32];
+    std::snprintf(text, sizeof text, "%g", value);
+    return std::string(text) + " is out of range for FLOAT";
+  }
+  return "";
+}
+
+float NarrowToFloat(double value) {
+  // A value between FLT_MAX and the overflow bound rounds to FLT_MAX; saying so keeps the cast
+  // defined.
+  const double max = std::numeric_limits<float>::max();
+  if (std::isfinite(value) && std::fabs(value) > max)
+    return static_cast<float>(std::copysign(max, value));
+  return static_cast<float>(value);
+}
+
 std::string CheckVariant(std::string_view text) {
-  if (!nlohmann::json::accept(text)) return "a VARIANT value must be JSON text";
+  nlohmann::json ignored;
+  std::string error;
+  if (!ParseJson(text, &ignored, &error)) return "the VARIANT value " + error;
   return "";
 }
 
