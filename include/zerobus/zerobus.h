@@ -496,7 +496,8 @@ ZB_API void zb_sdk_destroy(zb_sdk *sdk);
  *  @param err receives a new error object when the call fails, else NULL; may be NULL.
  *  @return ZB_OK; ZB_ERR_INVALID_ARG for NULL pointers; ZB_ERR_INVALID_SCHEMA when the text is
  *  not such a description or names a type the service cannot take (the message says which
- *  column and why); ZB_ERR_NO_MEMORY. */
+ *  column and why), and for JSON nested deeper than 512 levels, with a key given twice or with
+ *  a NUL byte (docs/SCHEMAS.md); ZB_ERR_NO_MEMORY. */
 ZB_API zb_status zb_schema_from_table_json(const char *json, size_t len, zb_schema **out,
                                            zb_error **err);
 
@@ -562,7 +563,10 @@ ZB_API const char *zb_schema_proto_source(const zb_schema *schema);
  *  @param err receives a new error object when the call fails, else NULL; may be NULL.
  *  @return ZB_OK (check `*size` to know whether `buf` was large enough); ZB_ERR_INVALID_ARG
  *  for NULL pointers; ZB_ERR_INVALID_RECORD when the record does not fit the schema (the
- *  message names the column and the reason); ZB_ERR_NO_MEMORY. */
+ *  message names the column and the reason, quoting at most a few dozen bytes of a value):
+ *  among others JSON nested deeper than 512 levels, a key given twice (case aside), a NUL byte,
+ *  a FLOAT that rounds to infinity, a DATE or TIMESTAMP outside the years 0001-9999
+ *  (docs/SCHEMAS.md); ZB_ERR_NO_MEMORY. */
 ZB_API zb_status zb_schema_encode_json(const zb_schema *schema, const char *json, size_t len,
                                        void *buf, size_t *size, zb_error **err);
 
@@ -587,12 +591,15 @@ typedef int32_t zb_record_type;
  *  @param record_type ZB_RECORD_PROTO or ZB_RECORD_JSON.
  *  @param descriptor for ZB_RECORD_PROTO: a serialized google.protobuf.DescriptorProto of the
  *  record message, copied; for ZB_RECORD_JSON: NULL with descriptor_len 0.
- *  @param descriptor_len the descriptor's length in bytes.
+ *  @param descriptor_len the descriptor's length in bytes: at most 10 MiB, the most one message
+ *  to the service can carry.
  *  @param cfg stream options and callbacks, copied; NULL means defaults.
  *  @param out receives the stream, owned by the caller (zb_stream_close(), zb_stream_destroy()).
  *  @param err receives a new error object when the call fails, else NULL; may be NULL.
- *  @return ZB_OK; ZB_ERR_INVALID_ARG for NULL pointers, an unknown record type or a descriptor
- *  given to a JSON stream; ZB_ERR_INVALID_TARGET for a malformed table name or a descriptor
+ *  @return ZB_OK; ZB_ERR_INVALID_ARG for NULL pointers, an unknown record type, a descriptor
+ *  given to a JSON stream or a descriptor_len over 10 MiB; ZB_ERR_INVALID_TARGET for a malformed
+ *  table name (three parts of ASCII letters, digits and underscores, each at most 255 characters
+ *  long, as Unity Catalog names are) or a descriptor
  *  that does not parse (checked before any network I/O, as is the choice of credentials:
  *  ZB_ERR_INVALID_ARG for more than one source, or client credentials without workspace.url);
  *  ZB_ERR_AUTH; ZB_ERR_TRANSPORT with the gRPC status when the server refused the stream or
@@ -624,8 +631,9 @@ ZB_API zb_status zb_stream_new_from_schema(zb_sdk *sdk, const zb_schema *schema,
  *  @param offset_out receives the record's offset; may be NULL.
  *  @param err receives a new error object when the call fails, else NULL; may be NULL.
  *  @return ZB_OK; ZB_ERR_INVALID_ARG for a NULL stream or record; ZB_ERR_EMPTY_RECORD;
- *  ZB_ERR_RECORD_TOO_LARGE; ZB_ERR_RECORD_TYPE on a JSON stream; ZB_ERR_QUEUE_FULL;
- *  ZB_ERR_CLOSED after zb_stream_close(); after the stream failed, the error it failed with. */
+ *  ZB_ERR_RECORD_TOO_LARGE, whatever `len` is (up to SIZE_MAX), before any byte is read;
+ *  ZB_ERR_RECORD_TYPE on a JSON stream; ZB_ERR_QUEUE_FULL; ZB_ERR_CLOSED after
+ *  zb_stream_close(); after the stream failed, the error it failed with; ZB_ERR_NO_MEMORY. */
 ZB_API zb_status zb_stream_ingest_proto(zb_stream *stream, const void *record, size_t len,
                                         uint64_t *offset_out, zb_error **err);
 
@@ -650,8 +658,10 @@ ZB_API zb_status zb_stream_ingest_json(zb_stream *stream, const char *json, size
  *  @param last_offset_out receives the offset of the last record; may be NULL.
  *  @param err receives a new error object when the call fails, else NULL; may be NULL.
  *  @return as zb_stream_ingest_proto(), plus ZB_ERR_EMPTY_BATCH when `count` is 0,
- *  ZB_ERR_INVALID_ARG when an array or one of its records is NULL, and ZB_ERR_RECORD_TOO_LARGE
- *  when the batch cannot fit into one request. */
+ *  ZB_ERR_INVALID_ARG when an array or one of its records is NULL or `count` is more than two
+ *  arrays in memory can hold (PTRDIFF_MAX / 16 on 64 bits), and ZB_ERR_RECORD_TOO_LARGE when
+ *  the batch cannot fit into one request, however large its lengths add up to (past SIZE_MAX
+ *  included). A record's message names it by its index. */
 ZB_API zb_status zb_stream_ingest_proto_batch(zb_stream *stream, const void *const *records,
                                               const size_t *lens, size_t count,
                                               uint64_t *last_offset_out, zb_error **err);
@@ -778,8 +788,9 @@ ZB_API zb_status zb_stream_recreate(zb_stream *stream, zb_stream **out, zb_error
  *  @param timeout_ms how long to wait for the first event: 0 or more, or ZB_TIMEOUT_INFINITE.
  *  @param count_out receives the number of events written.
  *  @param err receives a new error object when the call fails, else NULL; may be NULL.
- *  @return ZB_OK (with *count_out 0 on timeout); ZB_ERR_INVALID_ARG for NULL pointers or an
- *  event_size too small; ZB_ERR_STATE when the stream has an event callback. One thread at a
+ *  @return ZB_OK (with *count_out 0 on timeout); ZB_ERR_INVALID_ARG for NULL pointers, an
+ *  event_size too small, or `capacity` events of `event_size` bytes more than memory can hold
+ *  (PTRDIFF_MAX); ZB_ERR_STATE when the stream has an event callback. One thread at a
  *  time should poll a stream; concurrent polls are safe but split the events between them. */
 ZB_API zb_status zb_stream_poll(zb_stream *stream, zb_event *events, size_t event_size,
                                 size_t capacity, int32_t timeout_ms, size_t *count_out,

@@ -170,6 +170,78 @@ static void test_table_json_builds_the_same_schema(void **state) {
   zb_schema_destroy(from_ddl);
 }
 
+/* `levels` arrays one inside the other, between `head` and `tail`; the caller frees it. */
+static char *nested(const char *head, size_t levels, const char *tail) {
+  const size_t len = strlen(head) + 2 * levels + strlen(tail);
+  char *text = malloc(len + 1);
+  assert_non_null(text);
+  char *at = text;
+  memcpy(at, head, strlen(head));
+  at += strlen(head);
+  memset(at, '[', levels);
+  memset(at + levels, ']', levels);
+  at += 2 * levels;
+  memcpy(at, tail, strlen(tail) + 1);
+  return text;
+}
+
+/* `err`'s message says `says` in at most a few hundred bytes; frees `err`. */
+static void expect_short_message(zb_error *err, const char *says) {
+  const char *message = zb_error_message(err);
+  if (!tu_contains(message, says) || strlen(message) > 400) {
+    fail_msg("expected a short message saying \"%s\", got %.500s", says, message);
+  }
+  zb_error_free(err);
+}
+
+/* Nesting 100,000 levels deep used to overflow the stack while the message quoted the value; a
+ * key given twice, a NUL with garbage after it and a timestamp in the year 99999 were taken. */
+static void test_hostile_json_is_refused_with_short_messages(void **state) {
+  tu_env *env = ENV(state);
+  zb_schema *schema = orders_schema();
+  zb_error *err = NULL;
+  size_t size = 0;
+  char *deep = nested("{\"id\": 1, \"tags\": ", 100000, "}");
+  err = TU_EXPECT_ERROR(ZB_ERR_INVALID_RECORD, err,
+                        zb_schema_encode_json(schema, deep, strlen(deep), NULL, &size, &err));
+  expect_short_message(err, "record nests arrays and objects deeper than 512 levels");
+  err = NULL;
+  zb_stream *stream = NULL;
+  TU_EXPECT(ZB_OK, err, zb_stream_new_from_schema(env->sdk, schema, NULL, &stream, &err));
+  err = TU_EXPECT_ERROR(ZB_ERR_INVALID_RECORD, err,
+                        zb_stream_ingest_json(stream, deep, strlen(deep), NULL, &err));
+  expect_short_message(err, "deeper than 512 levels");
+  err = NULL;
+  free(deep);
+  assert_int_equal(tu_stream_info(stream).records_accepted, 0);
+  tu_close_and_destroy(stream);
+
+  deep = nested("{\"full_name\": \"a.b.c\", \"columns\": ", 100000, "}");
+  zb_schema *made = NULL;
+  err = TU_EXPECT_ERROR(ZB_ERR_INVALID_SCHEMA, err,
+                        zb_schema_from_table_json(deep, strlen(deep), &made, &err));
+  expect_short_message(err, "the table description nests arrays and objects deeper than 512");
+  err = NULL;
+  free(deep);
+  assert_null(made);
+
+  static const char twice[] = "{\"id\": 1, \"ID\": 2}";
+  err = TU_EXPECT_ERROR(ZB_ERR_INVALID_RECORD, err,
+                        zb_schema_encode_json(schema, twice, strlen(twice), NULL, &size, &err));
+  expect_short_message(err, "column 'id': the record gives it twice, as 'ID' and 'id'");
+  err = NULL;
+  static const char nul[] = "{\"id\": 1}\0{\"garbage";
+  err = TU_EXPECT_ERROR(ZB_ERR_INVALID_RECORD, err,
+                        zb_schema_encode_json(schema, nul, sizeof nul - 1, NULL, &size, &err));
+  expect_short_message(err, "record has a NUL byte at offset 9");
+  err = NULL;
+  static const char far[] = "{\"id\": 1, \"placed\": 3093496444800000000}";
+  err = TU_EXPECT_ERROR(ZB_ERR_INVALID_RECORD, err,
+                        zb_schema_encode_json(schema, far, strlen(far), NULL, &size, &err));
+  expect_short_message(err, "column 'placed': 3093496444800000000 microseconds is out of range");
+  zb_schema_destroy(schema);
+}
+
 static void test_bad_schemas_and_arguments(void **state) {
   (void)state;
   zb_schema *schema = NULL;
@@ -207,6 +279,7 @@ int main(void) {
       ORDERS_TEST(test_a_record_that_does_not_fit_names_its_column),
       ORDERS_TEST(test_json_on_a_plain_proto_stream_is_still_the_wrong_type),
       ORDERS_TEST(test_table_json_builds_the_same_schema),
+      ORDERS_TEST(test_hostile_json_is_refused_with_short_messages),
       ORDERS_TEST(test_bad_schemas_and_arguments),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

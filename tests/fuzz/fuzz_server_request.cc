@@ -1,0 +1,120 @@
+// libFuzzer target: the raw bytes of one request to `zerobus serve`, read as the server reads
+// them. ScanIngestBatch (server/ingest_request_view) reads an ingest_record_batch in place and
+// must agree with protobuf's own parse about every batch it takes; whatever protobuf parses then
+// goes where the server sends it: create_stream to its checks (the descriptor built and checked
+// against the table), records to the JSON or proto decoder. Nothing may crash, and no refusal may
+// carry a message that grows with the input.
+#include <cstdint>
+#include <cstdlib>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include <google/protobuf/descriptor.pb.h>
+
+#include "core/schema/ddl_parser.h"
+#include "core/schema/proto_schema.h"
+#include "server/descriptor_check.h"
+#include "server/ingest_request_view.h"
+#include "server/record_decoder.h"
+#include "server/validation.h"
+#include "zerobus_service.pb.h"
+
+namespace {
+
+using databricks::zerobus::EphemeralStreamRequest;
+using zerobus::server::RecordDecoder;
+
+constexpr char kTable[] =
+    "fuzz.default.events (id BIGINT NOT NULL, name VARCHAR(8), f FLOAT, ts TIMESTAMP, "
+    "v VARIANT, tags ARRAY<STRING>, attrs MAP<STRING, INT>, loc STRUCT<lat: DOUBLE NOT NULL>)";
+
+// Messages quote excerpts: a column path, a few dozen bytes of a value, a protobuf type's name.
+constexpr size_t kMaxMessage = 1024;
+
+// The table with both of its decoders, built once.
+struct Fixture {
+  Fixture() {
+    std::string error;
+    if (!zerobus::schema::ParseTableDdl(kTable, &table, &error)) std::abort();
+    google::protobuf::DescriptorProto message;
+    if (!zerobus::schema::BuildDescriptor(table, &message, &error)) std::abort();
+    zerobus::server::CheckedDescriptor checked;
+    if (!zerobus::server::CheckDescriptor(message.SerializeAsString(), &table, &checked).ok()) {
+      std::abort();
+    }
+    json = zerobus::server::NewJsonDecoder(table);
+    proto = zerobus::server::NewProtoDecoder(table, std::move(checked));
+  }
+  zerobus::schema::TableSchema table;
+  std::unique_ptr<RecordDecoder> json;
+  std::unique_ptr<RecordDecoder> proto;
+};
+
+void CheckMessage(const std::string &message) {
+  if (message.size() > kMaxMessage) std::abort();
+}
+
+void Decode(Fixture *fixture, bool json, std::string_view record) {
+  zerobus::server::Row row;
+  CheckMessage((json ? fixture->json : fixture->proto)->Decode(record, &row));
+}
+
+void CreateStream(Fixture *fixture, const databricks::zerobus::CreateIngestStreamRequest &create) {
+  databricks::zerobus::RecordType type;
+  const grpc::Status status = zerobus::server::CheckCreateStream(create, &type);
+  CheckMessage(status.error_message());
+  if (!status.ok() || !create.has_descriptor_proto()) return;
+  zerobus::server::CheckedDescriptor checked;
+  CheckMessage(
+      zerobus::server::CheckDescriptor(create.descriptor_proto(), &fixture->table, &checked)
+          .error_message());
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+  static Fixture *fixture = new Fixture;  // never freed: lives as long as the fuzzer
+  const std::string_view bytes(reinterpret_cast<const char *>(data), size);
+  zerobus::server::IngestRequestView view;
+  const bool scanned = zerobus::server::ScanIngestBatch(bytes, &view);
+  EphemeralStreamRequest request;
+  const bool parsed = request.ParseFromArray(data, static_cast<int>(size));
+  if (scanned) {
+    // The scanner takes only plain batches, and reads them as protobuf does.
+    if (!parsed || !request.has_ingest_record_batch()) std::abort();
+    const auto &batch = request.ingest_record_batch();
+    const auto &records = batch.has_json_batch() ? batch.json_batch().records()
+                                                 : batch.proto_encoded_batch().records();
+    if (view.offset_id != batch.offset_id() || !view.batch || view.json != batch.has_json_batch() ||
+        view.records.size() != static_cast<size_t>(records.size())) {
+      std::abort();
+    }
+    for (int i = 0; i < records.size(); ++i) {
+      if (view.records[static_cast<size_t>(i)] != records.Get(i)) std::abort();
+    }
+  }
+  if (!parsed) return 0;
+  switch (request.payload_case()) {
+    case EphemeralStreamRequest::kCreateStream:
+      CreateStream(fixture, request.create_stream());
+      break;
+    case EphemeralStreamRequest::kIngestRecord: {
+      const auto &ingest = request.ingest_record();
+      if (ingest.has_json_record()) Decode(fixture, true, ingest.json_record());
+      if (ingest.has_proto_encoded_record()) Decode(fixture, false, ingest.proto_encoded_record());
+      break;
+    }
+    case EphemeralStreamRequest::kIngestRecordBatch: {
+      const auto &batch = request.ingest_record_batch();
+      for (const std::string &record : batch.json_batch().records()) Decode(fixture, true, record);
+      for (const std::string &record : batch.proto_encoded_batch().records()) {
+        Decode(fixture, false, record);
+      }
+      break;
+    }
+    default:
+      break;
+  }
+  return 0;
+}
