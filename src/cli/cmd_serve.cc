@@ -4,7 +4,9 @@
 #include <signal.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <fstream>
 #include <optional>
 #include <string>
 
@@ -24,11 +26,13 @@ namespace {
 constexpr char kUsage[] =
     "usage: zerobus serve [options]\n"
     "\n"
-    "Serves the Zerobus Ingest gRPC protocol (plaintext) until SIGINT or SIGTERM.\n"
+    "Serves the Zerobus Ingest gRPC protocol until SIGINT or SIGTERM: plaintext on loopback,\n"
+    "or TLS anywhere.\n"
     "\n"
     "Options:\n"
     "  --listen HOST:PORT     address to listen on (default 127.0.0.1:50051; port 0 picks a\n"
-    "                         free port). The server has no authentication: keep it on loopback.\n"
+    "                         free port). Without TLS, HOST must resolve to loopback addresses\n"
+    "                         only (127.0.0.0/8, ::1), whatever its name looks like.\n"
     "  --table DDL            declare a table, e.g. 'main.default.events (id BIGINT NOT NULL,\n"
     "                         device STRING, tags ARRAY<STRING>)'; repeatable\n"
     "  --schema-file FILE     declare the tables of FILE: one DDL statement per line, or\n"
@@ -49,8 +53,13 @@ constexpr char kUsage[] =
     "  --http-listen HOST:PORT\n"
     "                         the workspace side: GET /api/2.1/unity-catalog/tables/NAME and\n"
     "                         POST /oidc/v1/token (default: the --listen host, a free port)\n"
-    "  --auth ID:SECRET       the OAuth client the token endpoint accepts; every stream must then\n"
-    "                         present a bearer token it issued for the stream's table\n"
+    "  --auth-file FILE       the OAuth client the token endpoint accepts, as ID:SECRET on the\n"
+    "                         first line of FILE. Every stream must then present a bearer token\n"
+    "                         it issued for the stream's table, and the Unity Catalog API and\n"
+    "                         the admin endpoint a workspace token (one without\n"
+    "                         authorization_details). Also from $ZEROBUS_AUTH (ID:SECRET).\n"
+    "  --auth ID:SECRET       the same on the command line, where other users of the machine\n"
+    "                         can read the secret (ps): prefer --auth-file or $ZEROBUS_AUTH\n"
     "  --token-lifetime DUR   how long issued tokens stay valid (default 1h)\n"
     "  --stream-lifetime DUR  end every stream after DUR with UNAVAILABLE (error code 6002), as\n"
     "                         the service does (default 15m; 0s: never). DUR is a number and\n"
@@ -71,7 +80,9 @@ constexpr char kUsage[] =
     "  --seed N               seed for random faults (default: random, printed at start-up)\n"
     "  --admin-listen HOST:PORT\n"
     "                         the admin HTTP endpoint, loopback only (default 127.0.0.1:0):\n"
-    "                         GET/PUT/DELETE /admin/faults[/TABLE], GET /admin/stats\n"
+    "                         GET/PUT/DELETE /admin/faults[/TABLE], GET /admin/stats; with\n"
+    "                         --auth, each request needs 'Authorization: Bearer TOKEN' with a\n"
+    "                         workspace token from /oidc/v1/token\n"
     "  --help                 show this help\n"
     "\n"
     "Examples:\n"
@@ -79,11 +90,33 @@ constexpr char kUsage[] =
     "      --table 'main.default.events (id BIGINT NOT NULL, payload STRING)'\n"
     "  zerobus serve --listen 127.0.0.1:0 --schema-file tables.sql \\\n"
     "      --fault 'main.default.events:fail_after_records=500,fail_status=UNAVAILABLE'\n"
-    "  zerobus serve --null-sink --listen 127.0.0.1:50051\n";
+    "  zerobus serve --null-sink --listen 127.0.0.1:50051\n"
+    "  ZEROBUS_AUTH=\"$(cat client.txt)\" zerobus serve --tls --listen 0.0.0.0:50051\n";
 
 std::string ParseListen(const std::string &value, server::ServerOptions *options) {
   if (ParseHostPort(value, &options->host, &options->port)) return "";
   return "--listen wants HOST:PORT, got '" + value + "'";
+}
+
+// Reads ID:SECRET from `value` (whose origin `source` names) into options->auth. The message
+// of a mistake never quotes the value: it may be the secret.
+std::string ParseAuth(const std::string &value, const std::string &source,
+                      server::ServerOptions *options) {
+  const size_t colon = value.find(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 == value.size()) {
+    return source + " wants CLIENT_ID:SECRET (neither part empty)";
+  }
+  options->auth = server::ClientCredentials{value.substr(0, colon), value.substr(colon + 1)};
+  return "";
+}
+
+// The first line of `path`, for --auth-file, without its line break.
+std::string ReadAuthFile(const std::string &path, server::ServerOptions *options) {
+  std::ifstream file(path);
+  std::string line;
+  if (!file || !std::getline(file, line)) return "--auth-file: cannot read " + path;
+  if (!line.empty() && line.back() == '\r') line.pop_back();
+  return ParseAuth(line, "--auth-file " + path, options);
 }
 
 // Parses argv into `options`; on a usage error prints it and returns the exit status.
@@ -121,13 +154,14 @@ std::optional<int> ParseArgs(int argc, char **argv, server::ServerOptions *optio
     }
     return std::string();
   });
+  int auth_sources = 0;
   flags.Value("--auth", [&](const std::string &v) {
-    const size_t colon = v.find(':');
-    if (colon == std::string::npos || colon == 0 || colon + 1 == v.size()) {
-      return "--auth wants CLIENT_ID:SECRET, got '" + v + "'";
-    }
-    options->auth = server::ClientCredentials{v.substr(0, colon), v.substr(colon + 1)};
-    return std::string();
+    ++auth_sources;
+    return ParseAuth(v, "--auth", options);
+  });
+  flags.Value("--auth-file", [&](const std::string &v) {
+    ++auth_sources;
+    return ReadAuthFile(v, options);
   });
   flags.Value("--token-lifetime", [&](const std::string &v) {
     std::chrono::milliseconds lifetime;
@@ -178,12 +212,25 @@ std::optional<int> ParseArgs(int argc, char **argv, server::ServerOptions *optio
       return "--admin-listen wants HOST:PORT, got '" + v + "'";
     }
     if (!server::IsLoopbackHost(options->admin_host)) {
-      return std::string("--admin-listen must be on loopback: it has no authentication");
+      return "--admin-listen must be on loopback, and " + options->admin_host +
+             " is not (or resolves to an address that is not)";
     }
     return std::string();
   });
   if (std::optional<int> status = flags.Parse(argc, argv)) return status;
   if (!http_listen_given) options->http_port = 0;
+  if (auth_sources > 1) {
+    std::fprintf(stderr, "zerobus serve: give one of --auth and --auth-file\n");
+    return 2;
+  }
+  const char *auth_variable = std::getenv("ZEROBUS_AUTH");
+  if (auth_sources == 0 && auth_variable != nullptr && *auth_variable != '\0') {
+    if (const std::string error = ParseAuth(auth_variable, "$ZEROBUS_AUTH", options);
+        !error.empty()) {
+      std::fprintf(stderr, "zerobus serve: %s\n", error.c_str());
+      return 2;
+    }
+  }
   if (*self_signed && (!options->tls_cert_file.empty() || !options->tls_key_file.empty())) {
     std::fprintf(stderr, "zerobus serve: --tls makes its own certificate: drop --tls-cert/key\n");
     return 2;

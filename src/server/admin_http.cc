@@ -32,9 +32,22 @@ void ReplyError(httplib::Response &response, int status, const std::string &mess
 }  // namespace
 
 std::unique_ptr<AdminHttp> AdminHttp::Start(const std::string &host, int port, Faults *faults,
-                                            const Stats *stats, std::string *error) {
+                                            const Stats *stats, const TokenIssuer *tokens,
+                                            std::string *error) {
   auto server = std::make_unique<httplib::Server>();
   httplib::Server &http = *server;
+  if (tokens != nullptr) {
+    http.set_pre_routing_handler([tokens](const httplib::Request &request,
+                                          httplib::Response &response) {
+      std::string why;
+      const int denied = tokens->CheckWorkspace(request.get_header_value("Authorization"), &why);
+      if (denied == 0) return httplib::Server::HandlerResponse::Unhandled;
+      Reply(response, denied,
+            {{"error_code", denied == 401 ? "UNAUTHENTICATED" : "PERMISSION_DENIED"},
+             {"message", why}});
+      return httplib::Server::HandlerResponse::Handled;
+    });
+  }
 
   http.Get("/admin/faults", [faults](const httplib::Request &, httplib::Response &response) {
     json plans = json::object();

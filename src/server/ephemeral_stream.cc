@@ -149,7 +149,15 @@ grpc::Status EphemeralStreamCall::ParseRequest(std::string_view bytes) {
 }
 
 grpc::Status EphemeralStreamCall::HandleCreate() {
-  grpc::Status parsed = ParseRequest(RequestBytes());
+  const std::string_view bytes = RequestBytes();
+  // The service's message limit holds for create_stream too: a larger one (a table name of
+  // megabytes, say) is neither parsed nor quoted.
+  if (bytes.size() > env_.max_message_bytes) {
+    return Invalid("the create_stream request's " + std::to_string(bytes.size()) +
+                   " bytes exceed the limit of " + std::to_string(env_.max_message_bytes) +
+                   " bytes");
+  }
+  grpc::Status parsed = ParseRequest(bytes);
   if (!parsed.ok()) return parsed;
   if (!request_.has_create_stream()) {
     return Invalid("the first message of a call must be create_stream");

@@ -18,6 +18,14 @@ std::unique_ptr<HttpListener> HttpListener::Start(std::unique_ptr<httplib::Serve
   httplib::Server &server = *listener->http_;
   // An idle keep-alive connection holds stop() for up to this long (httplib's default is 5 s).
   server.set_keep_alive_timeout(1);
+  // Without a handler, httplib answers an exception with 500 and its what() in a header, which
+  // may quote the request: a bare 500 tells a client no more than that the server failed.
+  server.set_exception_handler(
+      [](const httplib::Request &, httplib::Response &response, std::exception_ptr) {
+        response.status = 500;
+        response.set_content(R"({"error_code":"INTERNAL_ERROR","message":"internal error"})",
+                             "application/json");
+      });
   listener->port_ =
       port == 0 ? server.bind_to_any_port(host) : (server.bind_to_port(host, port) ? port : -1);
   if (listener->port_ <= 0) {

@@ -2,6 +2,7 @@
 
 #include <set>
 
+#include "core/schema/json_value.h"
 #include "core/schema/value_checks.h"
 
 namespace zerobus::server {
@@ -35,16 +36,23 @@ bool ParseBasic(const std::string &header, ClientCredentials *client) {
 
 // The table `details` grants write access to, or "" with the reason in `*why`.
 std::string GrantedTable(const std::string &details, std::string *why) {
-  const json grants = json::parse(details, nullptr, false);
-  if (!grants.is_array()) {
+  json grants;
+  std::string unparsed;
+  if (!schema::ParseJson(details, &grants, &unparsed) || !grants.is_array()) {
     *why = "authorization_details must be a JSON array";
     return "";
   }
   std::map<std::string, std::pair<std::string, std::set<std::string>>> by_type;
+  const auto is_string = [](const json &object, const char *key) {
+    const auto found = object.find(key);
+    return found != object.end() && found->is_string();
+  };
   for (const json &grant : grants) {
-    if (!grant.is_object() || grant.value("type", "") != "unity_catalog_privileges" ||
-        !grant.contains("object_type") || !grant.contains("object_full_path") ||
-        !grant.contains("privileges") || !grant["privileges"].is_array()) {
+    // Every member read below is checked first: a value of another type would throw.
+    if (!grant.is_object() || !is_string(grant, "type") ||
+        grant["type"] != "unity_catalog_privileges" || !is_string(grant, "object_type") ||
+        !is_string(grant, "object_full_path") || !grant.contains("privileges") ||
+        !grant["privileges"].is_array()) {
       *why =
           "each authorization_details entry needs type unity_catalog_privileges, "
           "object_type, object_full_path and privileges";
@@ -81,7 +89,7 @@ std::string GrantedTable(const std::string &details, std::string *why) {
     *why =
         "authorization_details must grant USE CATALOG on the catalog, USE SCHEMA on the "
         "schema, and SELECT and MODIFY on the table " +
-        name;
+        schema::Excerpt(name);
     return "";
   }
   return name;
@@ -125,8 +133,8 @@ TokenReply AnswerTokenRequest(const std::optional<ClientCredentials> &credential
     const schema::TableSchema *schema = nullptr;
     if (!tables.Find(table, &schema).ok()) {
       return Error(401, "access_denied",
-                   "User is not authorized to the requested authorizations: table " + table +
-                       " does not exist");
+                   "User is not authorized to the requested authorizations: table " +
+                       schema::Excerpt(table) + " does not exist");
     }
   }
   return TokenReply{200,

@@ -5,6 +5,7 @@
 #include <mutex>
 #include <random>
 #include <utility>
+#include <vector>
 
 #include <grpcpp/security/server_credentials.h>
 #include <grpcpp/server.h>
@@ -106,8 +107,16 @@ std::unique_ptr<Server> Server::Start(ServerOptions options, std::string *error)
     if (error != nullptr) *error = why;
     return nullptr;
   };
-  if (!tls && (!IsLoopbackHost(opts.host) || (opts.http_port >= 0 && !IsLoopbackHost(http_host)))) {
-    return fail("plaintext is allowed on loopback only: listen on 127.0.0.1 or turn TLS on");
+  if (!tls) {
+    std::vector<std::string> hosts = {opts.host};
+    if (opts.http_port >= 0 && http_host != opts.host) hosts.push_back(http_host);
+    for (const std::string &host : hosts) {
+      if (!IsLoopbackHost(host)) {
+        return fail("plaintext is allowed on loopback only, and " + host +
+                    " is not loopback (or resolves to an address that is not): listen on "
+                    "127.0.0.1 or turn TLS on");
+      }
+    }
   }
   std::shared_ptr<grpc::ServerCredentials> credentials = grpc::InsecureServerCredentials();
   if (tls) {
@@ -179,8 +188,9 @@ std::unique_ptr<Server> Server::Start(ServerOptions options, std::string *error)
   if (impl->options.admin_port >= 0) {
     std::string why = "the admin endpoint must listen on loopback";
     if (IsLoopbackHost(impl->options.admin_host)) {
-      impl->admin = AdminHttp::Start(impl->options.admin_host, impl->options.admin_port,
-                                     &impl->faults, &impl->stats, &why);
+      impl->admin =
+          AdminHttp::Start(impl->options.admin_host, impl->options.admin_port, &impl->faults,
+                           &impl->stats, impl->options.auth ? &impl->tokens : nullptr, &why);
     }
     if (!impl->admin) {
       if (error != nullptr) *error = why;

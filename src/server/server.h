@@ -23,7 +23,8 @@
 namespace zerobus::server {
 
 struct ServerOptions {
-  // Loopback by default: the server has no authentication yet.
+  // Loopback by default. Plaintext (no TLS files) is allowed only on a host whose every
+  // address is loopback (loopback.h).
   std::string host = "127.0.0.1";
   int port = 0;  // 0: pick a free port
   // Acknowledge on receipt and store nothing (records are still counted); for benchmarks.
@@ -53,7 +54,8 @@ struct ServerOptions {
   int http_port = -1;
   // When set, the token endpoint accepts only this client, and every stream must present a
   // bearer token it issued for the stream's table: UNAUTHENTICATED without a valid unexpired
-  // token, PERMISSION_DENIED with one for another table.
+  // token, PERMISSION_DENIED with one for another table. The Unity Catalog API and the admin
+  // endpoint then want a workspace token (one issued without authorization_details).
   std::optional<ClientCredentials> auth;
   std::chrono::seconds token_lifetime{3600};
   // The admin endpoint (admin_http.h), on a loopback host only: port -1 off, 0 a free port.

@@ -6,6 +6,8 @@
 
 #include <absl/strings/ascii.h>
 
+#include "core/schema/value_checks.h"
+
 namespace zerobus::server {
 
 std::string TokenIssuer::Issue(const std::string &table, std::chrono::seconds lifetime) {
@@ -62,10 +64,12 @@ grpc::Status TokenIssuer::CheckStream(const std::string &authorization,
   const Grant *grant = Find(authorization, &message);
   if (grant == nullptr) return grpc::Status(grpc::StatusCode::UNAUTHENTICATED, message);
   if (grant->table != absl::AsciiStrToLower(table)) {
-    return grpc::Status(grpc::StatusCode::PERMISSION_DENIED,
-                        grant->table.empty()
-                            ? "the token carries no authorization_details for table " + table
-                            : "the token was issued for table " + grant->table + ", not " + table);
+    return grpc::Status(
+        grpc::StatusCode::PERMISSION_DENIED,
+        grant->table.empty()
+            ? "the token carries no authorization_details for table " + schema::Excerpt(table)
+            : "the token was issued for table " + schema::Excerpt(grant->table) + ", not " +
+                  schema::Excerpt(table));
   }
   return grpc::Status::OK;
 }

@@ -4,10 +4,15 @@
 
 #include <google/protobuf/descriptor.pb.h>
 
+#include "core/schema/value_checks.h"
+
 namespace zerobus::server {
 namespace {
 
 using databricks::zerobus::RecordType;
+
+// Unity Catalog's limit on the name of a catalog, a schema or a table.
+constexpr size_t kMaxNamePartLength = 255;
 
 bool IsNameChar(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
@@ -27,7 +32,7 @@ grpc::Status CheckTableName(std::string_view name) {
       if (part_length == 0) break;
       ++parts;
       part_length = 0;
-    } else if (IsNameChar(c)) {
+    } else if (IsNameChar(c) && part_length < kMaxNamePartLength) {
       ++part_length;
     } else {
       part_length = 0;
@@ -36,8 +41,10 @@ grpc::Status CheckTableName(std::string_view name) {
     }
   }
   if (parts != 3 || part_length == 0) {
-    return Invalid("invalid table name '" + std::string(name) +
-                   "': expected catalog.schema.table of ASCII letters, digits and underscores");
+    return Invalid("invalid table name '" + schema::Excerpt(name) +
+                   "': expected catalog.schema.table of ASCII letters, digits and underscores, "
+                   "each part at most " +
+                   std::to_string(kMaxNamePartLength) + " characters");
   }
   return grpc::Status::OK;
 }

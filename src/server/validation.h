@@ -10,7 +10,7 @@
 
 namespace zerobus::server {
 
-// OK when `name` is catalog.schema.table, each part non-empty ASCII letters, digits or '_'.
+// OK when `name` is catalog.schema.table, each part 1 to 255 ASCII letters, digits or '_'.
 grpc::Status CheckTableName(std::string_view name);
 
 // Checks a create_stream request and, when it is valid, stores the stream's record type in

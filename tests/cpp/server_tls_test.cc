@@ -16,6 +16,7 @@
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 
+#include "server/loopback.h"
 #include "server/server.h"
 #include "server/tls_certificate.h"
 #include "zbtest_child.h"
@@ -170,6 +171,37 @@ TEST(TlsPolicy, PlaintextIsRefusedOffLoopback) {
   half.tls_cert_file = "/nonexistent/cert.pem";
   EXPECT_EQ(Server::Start(std::move(half), &error), nullptr);
   EXPECT_NE(error.find("both a certificate and a key"), std::string::npos) << error;
+}
+
+TEST(TlsPolicy, LoopbackMeansEveryAddressTheHostResolvesTo) {
+  for (const char *host :
+       {"localhost", "127.0.0.1", "127.1.2.3", "::1", "[::1]", "::ffff:127.0.0.1"}) {
+    EXPECT_TRUE(zerobus::server::IsLoopbackHost(host)) << host;
+  }
+  // What a name looks like does not count: 127.evil.test is whatever DNS says (here nothing),
+  // and 127.0.0.1.example.invalid no address at all.
+  for (const char *host : {"127.evil.test", "127.0.0.1.example.invalid", "0.0.0.0", "::", "", "[]",
+                           "10.1.2.3", "::ffff:10.1.2.3", "2001:db8::1"}) {
+    EXPECT_FALSE(zerobus::server::IsLoopbackHost(host)) << host;
+  }
+  // Plaintext is refused on such a host, on the gRPC side and the HTTP side alike, and so is
+  // the admin endpoint.
+  for (const char *field : {"host", "http_host", "admin_host"}) {
+    ServerOptions options;
+    options.http_port = 0;
+    options.admin_port = 0;
+    std::string *host = std::string(field) == "host"        ? &options.host
+                        : std::string(field) == "http_host" ? &options.http_host
+                                                            : &options.admin_host;
+    *host = "127.evil.test";
+    std::string error;
+    EXPECT_EQ(Server::Start(std::move(options), &error), nullptr) << field;
+    EXPECT_NE(error.find("loopback"), std::string::npos) << field << ": " << error;
+  }
+  ServerOptions local;
+  local.host = "localhost";
+  std::string error;
+  EXPECT_NE(Server::Start(std::move(local), &error), nullptr) << error;
 }
 
 TEST(TlsCli, ServeTlsMakesACertificateInTheDataDirectoryAndAnnouncesIt) {

@@ -163,3 +163,32 @@ TEST_F(ValidationTest, RequestsOverTheLimitAreRefusedEvenWhenEachRecordFits) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST_F(ValidationTest, ACreateStreamOverTheLimitIsRefusedWithoutQuotingIt) {
+  // A table name of 1 MB, in a create_stream within the limit: refused, quoted short.
+  const std::string long_name = "main.default." + std::string(1 << 20, 'n');
+  grpc::Status status = CreateFails(zbtest::CreateJson(long_name));
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(status.error_message().find("invalid table name 'main.default.nnn"), std::string::npos)
+      << status.error_message().substr(0, 200);
+  EXPECT_LT(status.error_message().size(), 300u);
+  // A part of 256 characters is over Unity Catalog's limit; 255 is within it.
+  status = CreateFails(zbtest::CreateJson("main.default." + std::string(256, 'n')));
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(CreateFails(zbtest::CreateJson("main.default." + std::string(255, 'n'))).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+
+  // Over the message limit, the request is refused as any other would be, unparsed.
+  server_.reset();
+  Start(/*max_message_bytes=*/1000);
+  status = CreateFails(zbtest::CreateJson("main.default." + std::string(2000, 'n')));
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(status.error_message().find("create_stream request's"), std::string::npos)
+      << status.error_message();
+  EXPECT_NE(status.error_message().find("exceed the limit of 1000 bytes"), std::string::npos)
+      << status.error_message();
+}
+
+}  // namespace

@@ -1,8 +1,12 @@
 // The workspace side over HTTP: the Unity Catalog table in the real API's shape, the OAuth
 // client-credentials flow, and the bearer tokens the gRPC side then demands.
+#include <algorithm>
 #include <chrono>
+#include <fstream>
+#include <iterator>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <gtest/gtest.h>
 #include <httplib.h>
@@ -12,6 +16,7 @@
 #include "server/server.h"
 #include "zbtest_child.h"
 #include "zbtest_raw_stream.h"
+#include "zbtest_temp_dir.h"
 
 namespace {
 
@@ -62,6 +67,7 @@ class WorkspaceTest : public ::testing::Test {
     ASSERT_TRUE(zerobus::schema::ParseSchemaText(kSchema, &options.tables, &error)) << error;
     options.accept_undeclared_tables = false;
     options.http_port = 0;
+    options.admin_port = 0;
     if (auth) options.auth = zerobus::server::ClientCredentials{"client", "s3cret"};
     server_ = Server::Start(std::move(options), &error);
     ASSERT_NE(server_, nullptr) << error;
@@ -219,6 +225,77 @@ TEST_F(WorkspaceTest, WithAuthTheTableApiWantsAWorkspaceToken) {
   EXPECT_EQ(allowed->status, 200);
 }
 
+TEST_F(WorkspaceTest, TheTokenEndpointNeverAnswers500WithAnExceptionsText) {
+  Start(true);
+  // Members of the wrong type, which the endpoint once read without looking and answered with
+  // a 500 whose EXCEPTION_WHAT header quoted nlohmann's exception.
+  const char *const details[] = {
+      R"([{"type":1,"privileges":[],"object_type":"TABLE","object_full_path":"a.b.c"}])",
+      R"([{"type":"unity_catalog_privileges","privileges":[],"object_type":2,
+           "object_full_path":"a.b.c"}])",
+      R"([{"type":"unity_catalog_privileges","privileges":[],"object_type":"TABLE",
+           "object_full_path":null}])",
+      R"([{"type":"unity_catalog_privileges","privileges":"ALL","object_type":"TABLE",
+           "object_full_path":"a.b.c"}])",
+      R"({"not":"an array"})",
+      R"([{"type":"unity_catalog_privileges","type":"twice"}])",
+  };
+  httplib::Client client("127.0.0.1", server_->http_port());
+  client.set_basic_auth("client", "s3cret");
+  for (const char *detail : details) {
+    httplib::Params form = TokenForm(kTable);
+    form.erase("authorization_details");
+    form.emplace("authorization_details", detail);
+    auto reply = client.Post("/oidc/v1/token", form);
+    ASSERT_TRUE(reply) << detail;
+    EXPECT_EQ(reply->status, 400) << detail << " " << reply->body;
+    EXPECT_FALSE(reply->has_header("EXCEPTION_WHAT")) << reply->get_header_value("EXCEPTION_WHAT");
+    EXPECT_EQ(json::parse(reply->body, nullptr, false)["error"], "invalid_request") << reply->body;
+  }
+}
+
+TEST_F(WorkspaceTest, WithAuthTheAdminEndpointWantsAWorkspaceToken) {
+  Start(true);
+  httplib::Client admin("127.0.0.1", server_->admin_port());
+  admin.set_read_timeout(5, 0);
+  const std::string plan = R"({"refuse_streams": 1000})";
+  // Without a token nothing is read, and no fault is set: the endpoint could refuse every
+  // stream.
+  auto anonymous = admin.Get("/admin/stats");
+  ASSERT_TRUE(anonymous);
+  EXPECT_EQ(anonymous->status, 401);
+  EXPECT_EQ(json::parse(anonymous->body)["error_code"], "UNAUTHENTICATED");
+  auto put = admin.Put("/admin/faults/*", plan, "application/json");
+  ASSERT_TRUE(put);
+  EXPECT_EQ(put->status, 401);
+  auto forged = admin.Put("/admin/faults/*", {{"Authorization", "Bearer zbl_forged"}}, plan,
+                          "application/json");
+  ASSERT_TRUE(forged);
+  EXPECT_EQ(forged->status, 401);
+  const std::string scoped = RequestToken(TokenForm(kTable)).second["access_token"];
+  auto with_scoped = admin.Delete("/admin/faults/*", {{"Authorization", "Bearer " + scoped}});
+  ASSERT_TRUE(with_scoped);
+  EXPECT_EQ(with_scoped->status, 403);
+  EXPECT_TRUE(server_->faults().Plans().empty());
+
+  const std::string workspace =
+      RequestToken({{"grant_type", "client_credentials"}, {"scope", "all-apis"}})
+          .second["access_token"];
+  auto allowed = admin.Put("/admin/faults/*", {{"Authorization", "Bearer " + workspace}}, plan,
+                           "application/json");
+  ASSERT_TRUE(allowed);
+  EXPECT_EQ(allowed->status, 200) << allowed->body;
+  EXPECT_EQ(server_->faults().Plans().size(), 1u);
+}
+
+TEST_F(WorkspaceTest, WithoutAuthTheAdminEndpointAnswersAnyone) {
+  Start(false);
+  httplib::Client admin("127.0.0.1", server_->admin_port());
+  auto stats = admin.Get("/admin/stats");
+  ASSERT_TRUE(stats);
+  EXPECT_EQ(stats->status, 200);
+}
+
 TEST_F(WorkspaceTest, WithoutAuthAnyClientGetsATokenAndStreamsNeedNone) {
   Start(false);
   auto [status, body] = RequestToken(TokenForm(kTable), "anyone", "anything");
@@ -229,6 +306,69 @@ TEST_F(WorkspaceTest, WithoutAuthAnyClientGetsATokenAndStreamsNeedNone) {
 }  // namespace
 
 namespace {
+
+// The port of the workspace side, from the lines `serve` prints after the first.
+int WorkspacePort(zbtest::Child *serve) {
+  std::string workspace;
+  for (int i = 0; i < 5 && workspace.find("workspace on") == std::string::npos; ++i) {
+    workspace = serve->ReadLine(10s);
+  }
+  const size_t host = workspace.find("workspace on http://127.0.0.1:");
+  EXPECT_NE(host, std::string::npos) << workspace;
+  if (host == std::string::npos) return 0;
+  return std::stoi(workspace.substr(workspace.find(':', workspace.find("127.0.0.1", host)) + 1));
+}
+
+// The command line of process `pid`, its arguments joined by spaces.
+std::string CommandLine(pid_t pid) {
+  std::ifstream file("/proc/" + std::to_string(pid) + "/cmdline");
+  std::string text((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+  std::replace(text.begin(), text.end(), '\0', ' ');
+  return text;
+}
+
+TEST(WorkspaceCli, ServeTakesItsClientFromAFileOrTheEnvironmentOutOfItsCommandLine) {
+  constexpr char kSecret[] = "f1le-s3cret-9d2e";
+  zbtest::TempDir dir;
+  const std::string auth_file = dir.path() + "/client.txt";
+  std::ofstream(auth_file) << "client:" << kSecret << "\r\n";
+  // env(1) sets the variable and execs zerobus in its own process, whose argv is then
+  // zerobus's own.
+  const std::vector<std::vector<std::string>> commands = {
+      {ZEROBUS_CLI, "serve", "--listen", "127.0.0.1:0", "--null-sink", "--auth-file", auth_file},
+      {"/usr/bin/env", std::string("ZEROBUS_AUTH=client:") + kSecret, ZEROBUS_CLI, "serve",
+       "--listen", "127.0.0.1:0", "--null-sink"},
+  };
+  for (const std::vector<std::string> &command : commands) {
+    zbtest::Child serve(command);
+    ASSERT_NE(serve.ReadLine(10s).find("listening on"), std::string::npos) << command[0];
+    const int port = WorkspacePort(&serve);
+    ASSERT_GT(port, 0);
+    const std::string command_line = CommandLine(serve.pid());
+    EXPECT_NE(command_line.find("serve"), std::string::npos) << command_line;
+    EXPECT_EQ(command_line.find(kSecret), std::string::npos) << command_line;
+
+    httplib::Client client("127.0.0.1", port);
+    client.set_basic_auth("client", kSecret);
+    auto reply = client.Post("/oidc/v1/token", TokenForm(kTable));
+    ASSERT_TRUE(reply);
+    EXPECT_EQ(reply->status, 200) << reply->body;
+    client.set_basic_auth("client", "wrong");
+    reply = client.Post("/oidc/v1/token", TokenForm(kTable));
+    ASSERT_TRUE(reply);
+    EXPECT_EQ(reply->status, 401) << reply->body;
+  }
+
+  // Two sources are a mistake; a malformed value is refused without being quoted.
+  zbtest::Child both({ZEROBUS_CLI, "serve", "--auth", "client:x", "--auth-file", auth_file});
+  EXPECT_EQ(both.Wait(10s), 2);
+  EXPECT_NE(both.Stderr().find("one of --auth and --auth-file"), std::string::npos);
+  zbtest::Child malformed({"/usr/bin/env", "ZEROBUS_AUTH=n0-c0l0n-s3cret", ZEROBUS_CLI, "serve"});
+  EXPECT_EQ(malformed.Wait(10s), 2);
+  const std::string error = malformed.Stderr();
+  EXPECT_NE(error.find("$ZEROBUS_AUTH wants CLIENT_ID:SECRET"), std::string::npos) << error;
+  EXPECT_EQ(error.find("n0-c0l0n-s3cret"), std::string::npos) << error;
+}
 
 TEST(WorkspaceCli, ServeWithAuthAnnouncesTheWorkspaceAndDemandsItsTokens) {
   zbtest::Child serve({ZEROBUS_CLI, "serve", "--listen", "127.0.0.1:0", "--null-sink", "--table",
