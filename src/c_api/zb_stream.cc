@@ -2,6 +2,7 @@
 #include <zerobus/zerobus.h>
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <utility>
 #include <vector>
@@ -31,15 +32,25 @@ namespace {
 
 // zb_event as the first version of the library defined it: callers may not pass less.
 constexpr size_t kMinEventSize = offsetof(zb_event, error) + sizeof(zb_error *);
+// No object is larger than PTRDIFF_MAX bytes, so no batch has more records than this: its
+// records and lens arrays would not fit into memory side by side.
+constexpr size_t kMaxBatchCount = PTRDIFF_MAX / (sizeof(const void *) + sizeof(size_t));
+// The service takes messages of at most 10 MiB, and the descriptor travels in the first one.
+constexpr size_t kMaxDescriptorBytes = 10 * 1024 * 1024;
 
 Status CheckTimeout(int32_t timeout_ms) {
   if (timeout_ms >= ZB_TIMEOUT_INFINITE) return Status::Ok();
   return Status(ZB_ERR_INVALID_ARG, "timeout_ms must be ZB_TIMEOUT_INFINITE or at least 0");
 }
 
-Status CheckRecord(const void *record, size_t len, const std::string &which) {
-  if (len == 0) return Status(ZB_ERR_EMPTY_RECORD, which + " is empty");
-  if (!record) return NullArgument(which.c_str());
+// How messages name record `index` of `count`.
+std::string RecordName(size_t index, size_t count) {
+  return count == 1 ? "the record" : "record " + std::to_string(index) + " of the batch";
+}
+
+Status CheckRecord(const void *record, size_t len, size_t index, size_t count) {
+  if (len == 0) return Status(ZB_ERR_EMPTY_RECORD, RecordName(index, count) + " is empty");
+  if (!record) return NullArgument(RecordName(index, count).c_str());
   return Status::Ok();
 }
 
@@ -50,16 +61,14 @@ Status IngestChecked(zb_stream *stream, const void *const *records, const size_t
   std::vector<RecordView> views(count);
   std::vector<std::string> encoded(stream->schema && json ? count : 0);
   for (size_t i = 0; i < count; ++i) {
-    const std::string which =
-        count == 1 ? "the record" : "record " + std::to_string(i) + " of the batch";
-    Status valid = CheckRecord(records[i], lens[i], which);
+    Status valid = CheckRecord(records[i], lens[i], i, count);
     if (!valid.ok()) return valid;
     views[i] = RecordView{records[i], lens[i]};
     if (encoded.empty()) continue;
     Status fits = stream->schema->EncodeJson(
         std::string_view(static_cast<const char *>(records[i]), lens[i]), &encoded[i]);
     if (!fits.ok()) {
-      return count == 1 ? fits : Status(fits.code(), which + ": " + fits.message());
+      return count == 1 ? fits : Status(fits.code(), RecordName(i, count) + ": " + fits.message());
     }
     views[i] = RecordView{encoded[i].data(), encoded[i].size()};
   }
@@ -76,6 +85,10 @@ Status IngestBatch(zb_stream *stream, const void *const *records, const size_t *
                    bool json, uint64_t *last_offset_out) {
   if (!stream) return NullArgument("stream");
   if (count == 0) return Status(ZB_ERR_EMPTY_BATCH, "the batch has no records");
+  if (count > kMaxBatchCount) {
+    return Status(ZB_ERR_INVALID_ARG,
+                  "count " + std::to_string(count) + " is more than any array can hold");
+  }
   if (!records) return NullArgument("records");
   if (!lens) return NullArgument("lens");
   return IngestChecked(stream, records, lens, count, json, last_offset_out);
@@ -111,6 +124,12 @@ ZB_API zb_status zb_stream_new(zb_sdk *sdk, const char *table_name, zb_record_ty
     }
     if (!json && (!descriptor || descriptor_len == 0)) {
       return Status(ZB_ERR_INVALID_ARG, "a protobuf stream needs a descriptor");
+    }
+    if (descriptor_len > kMaxDescriptorBytes) {
+      return Status(ZB_ERR_INVALID_ARG, "descriptor_len " + std::to_string(descriptor_len) +
+                                            " is more than the " +
+                                            std::to_string(kMaxDescriptorBytes) +
+                                            " bytes the service takes in one message");
     }
     const zerobus::Config defaults;
     auto handle = std::make_unique<zb_stream>();
@@ -209,6 +228,11 @@ ZB_API zb_status zb_stream_poll(zb_stream *stream, zb_event *events, size_t even
     if (!events && capacity > 0) return NullArgument("events");
     if (event_size < kMinEventSize) {
       return Status(ZB_ERR_INVALID_ARG, "event_size is smaller than any zb_event");
+    }
+    if (capacity > PTRDIFF_MAX / event_size) {
+      return Status(ZB_ERR_INVALID_ARG,
+                    "capacity events of event_size bytes are more than any "
+                    "array can hold");
     }
     Status valid = CheckTimeout(timeout_ms);
     if (!valid.ok()) return valid;

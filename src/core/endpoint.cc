@@ -2,6 +2,8 @@
 
 #include <charconv>
 
+#include "core/schema/value_checks.h"
+
 namespace zerobus {
 namespace {
 
@@ -108,9 +110,10 @@ Status ResolveEndpoint(std::string_view text, std::string_view what, bool plaint
 }
 
 Status CheckTableName(std::string_view name) {
-  auto invalid = [&](const char *why) {
-    return Status(ZB_ERR_INVALID_TARGET,
-                  "invalid table name '" + std::string(name) + "': " + std::string(why));
+  auto invalid = [&](const std::string &why) {
+    return Status(
+        ZB_ERR_INVALID_TARGET,
+        "invalid table name '" + schema::Excerpt(name, kMaxTableNamePartBytes) + "': " + why);
   };
   int parts = 0;
   std::string_view rest = name;
@@ -118,6 +121,10 @@ Status CheckTableName(std::string_view name) {
     const size_t dot = rest.find('.');
     const std::string_view part = rest.substr(0, dot);
     if (part.empty()) return invalid("expected three non-empty parts, catalog.schema.table");
+    if (part.size() > kMaxTableNamePartBytes) {
+      return invalid("a name has at most " + std::to_string(kMaxTableNamePartBytes) +
+                     " characters");
+    }
     for (char c : part) {
       if (!IsNameChar(c)) return invalid("names have ASCII letters, digits and underscores only");
     }

@@ -45,7 +45,9 @@ struct Endpoint {
 Status ResolveEndpoint(std::string_view text, std::string_view what, bool plaintext, Endpoint *out);
 
 // Checks a three-part Unity Catalog table name, catalog.schema.table, whose parts are ASCII
-// letters, digits and underscores. ZB_ERR_INVALID_TARGET otherwise.
+// letters, digits and underscores, at most kMaxTableNamePartBytes each (Unity Catalog's limit).
+// ZB_ERR_INVALID_TARGET otherwise, quoting no more of the name than one part can hold.
+inline constexpr size_t kMaxTableNamePartBytes = 255;
 Status CheckTableName(std::string_view name);
 
 }  // namespace zerobus

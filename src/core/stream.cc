@@ -123,10 +123,9 @@ Status Stream::Ingest(const RecordView *records, size_t count, bool json, uint64
     return Status(ZB_ERR_RECORD_TYPE,
                   json_ ? "this stream takes JSON records" : "this stream takes protobuf records");
   }
-  Status fits = window_.CheckFits(records, count);
-  if (!fits.ok()) return fits;
   size_t framed = 0;
-  for (size_t i = 0; i < count; ++i) framed += wire::RecordEntrySize(records[i].len);
+  Status fits = window_.CheckFits(records, count, &framed);
+  if (!fits.ok()) return fits;
 
   SegmentPtr segment;
   int64_t wire_offset = 0;

@@ -29,6 +29,19 @@ constexpr size_t kPoolSlackBytes = 8 * SegmentPool::kMaxPooledBytes;
 constexpr size_t kUncachedRecordBytes = 4096;
 constexpr size_t kFarFromSendBytes = 8 * 1024 * 1024;
 
+// The framed size of `records`, saturated at SIZE_MAX. A length past `limit` counts as
+// SIZE_MAX before it is framed: framing adds a few bytes, which would wrap SIZE_MAX around.
+size_t FramedBytes(const RecordView *records, size_t count, size_t limit) {
+  size_t framed = 0;
+  for (size_t i = 0; i < count; ++i) {
+    if (records[i].len > limit) return SIZE_MAX;
+    const size_t entry = wire::RecordEntrySize(records[i].len);
+    if (entry > SIZE_MAX - framed) return SIZE_MAX;
+    framed += entry;
+  }
+  return framed;
+}
+
 }  // namespace
 
 Segment::Segment(uint64_t first_offset, size_t capacity, std::shared_ptr<SegmentPool> pool)
@@ -68,13 +81,16 @@ Window::Window(const WindowLimits &limits)
       next_capacity_(kMinSegmentCapacity),
       pool_(std::make_shared<SegmentPool>(max_bytes_ + kPoolSlackBytes)) {}
 
-Status Window::CheckFits(const RecordView *records, size_t count) const {
-  size_t framed = 0;
-  for (size_t i = 0; i < count; ++i) framed += wire::RecordEntrySize(records[i].len);
+Status Window::CheckFits(const RecordView *records, size_t count, size_t *framed_bytes) const {
+  const size_t framed = FramedBytes(records, count, max_body_bytes_);
+  *framed_bytes = framed;
   if (framed <= max_body_bytes_) return Status::Ok();
-  const std::string what = count == 1 ? "a record of " + std::to_string(records[0].len) + " bytes"
-                                      : "a batch of " + std::to_string(count) + " records (" +
-                                            std::to_string(framed) + " bytes framed)";
+  const std::string what =
+      count == 1 ? "a record of " + std::to_string(records[0].len) + " bytes"
+                 : "a batch of " + std::to_string(count) + " records (" +
+                       (framed == SIZE_MAX ? "more than " + std::to_string(max_body_bytes_)
+                                           : std::to_string(framed)) +
+                       " bytes framed)";
   return Status(ZB_ERR_RECORD_TOO_LARGE,
                 what + " does not fit into one request of at most " +
                     std::to_string(max_body_bytes_ + wire::kMaxBatchHeaderBytes) +

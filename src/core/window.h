@@ -85,7 +85,9 @@ class Window {
   explicit Window(const WindowLimits &limits);
 
   // ZB_OK when `records` (framed) fit into one request, else ZB_ERR_RECORD_TOO_LARGE.
-  Status CheckFits(const RecordView *records, size_t count) const;
+  // `framed_bytes` receives their framed size, which Append() takes. Any lengths, however
+  // large or many, are refused rather than wrapped around.
+  Status CheckFits(const RecordView *records, size_t count, size_t *framed_bytes) const;
 
   // True when `count` records of `bytes` framed bytes fit now. An empty window admits anything
   // that fits into one request, so that a record larger than max_bytes cannot wait forever.
