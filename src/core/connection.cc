@@ -3,6 +3,8 @@
 #include <absl/status/status.h>
 #include <grpcpp/support/slice.h>
 
+#include "grpc_call.h"
+
 namespace zerobus {
 namespace {
 
@@ -24,6 +26,11 @@ bool IsRetryable(grpc::StatusCode code) {
   }
 }
 
+// The messages of gRPC's RESOURCE_EXHAUSTED for a message past the receive limit ("Received
+// message larger than max (N vs. M)") and for a transport whose memory ran out.
+constexpr char kGrpcMessageTooLarge[] = "Received message larger than max";
+constexpr char kGrpcBuffersFull[] = "Buffers full";
+
 void ReleaseSegment(void *segment) {
   delete static_cast<SegmentPtr *>(segment);
 }
@@ -31,15 +38,55 @@ void ReleaseSegment(void *segment) {
 }  // namespace
 
 Status StatusFromGrpc(const grpc::Status &status) {
-  if (status.ok()) {
+  // Neither status.ok() nor status.error_code(): both load the number as a grpc::StatusCode.
+  const grpc::StatusCode code = KnownStatusCode(GrpcStatusNumber(status));
+  if (code == grpc::StatusCode::OK) {
     return Status(ZB_ERR_TRANSPORT, "the server ended the stream without an error", true,
                   static_cast<int>(grpc::StatusCode::OK));
   }
+  const std::string &message = status.error_message();
+  if (code == grpc::StatusCode::RESOURCE_EXHAUSTED) {
+    // gRPC's own limits, not the server's word: a response past the receive limit, or responses
+    // filling the memory the SDK gives its channels (kResponseMemoryBytes) before one ends.
+    if (message.rfind(kGrpcMessageTooLarge, 0) == 0) {
+      return Status(ZB_ERR_PROTOCOL,
+                    "the server sent a response larger than the " +
+                        std::to_string(wire::kMaxResponseBytes) + " bytes the library takes (" +
+                        message + ")",
+                    true, static_cast<int>(code));
+    }
+    if (message == kGrpcBuffersFull) {
+      return Status(ZB_ERR_PROTOCOL,
+                    "responses took more than the " + std::to_string(kResponseMemoryBytes) +
+                        " bytes of memory the SDK's connections may hold (gRPC: " + message +
+                        "): a server sent a response far over the limit",
+                    true, static_cast<int>(code));
+    }
+  }
   return Status(ZB_ERR_TRANSPORT,
                 "the server ended the stream: " +
-                    absl::StatusCodeToString(static_cast<absl::StatusCode>(status.error_code())) +
-                    ": " + status.error_message(),
-                IsRetryable(status.error_code()), static_cast<int>(status.error_code()));
+                    absl::StatusCodeToString(static_cast<absl::StatusCode>(code)) + ": " + message,
+                IsRetryable(code), static_cast<int>(code));
+}
+
+bool LooksLikeTlsServer(const Status &failure) {
+  if (failure.grpc_status() != static_cast<int>(grpc::StatusCode::UNAVAILABLE)) return false;
+  const std::string &message = failure.message();
+  // gRPC's words (1.51) when no connection could be set up, and for the one way such a server
+  // ends it; a refused connection says "Connection refused", and a server that answered says
+  // what it likes, without the first.
+  if (message.find("failed to connect to all addresses") == std::string::npos) return false;
+  for (const char *closed : {"Socket closed", "Connection reset by peer", "Broken pipe"}) {
+    if (message.find(closed) != std::string::npos) return true;
+  }
+  return false;
+}
+
+grpc::StatusCode KnownStatusCode(int code) {
+  return code >= static_cast<int>(grpc::StatusCode::OK) &&
+                 code <= static_cast<int>(grpc::StatusCode::UNAUTHENTICATED)
+             ? static_cast<grpc::StatusCode>(code)
+             : grpc::StatusCode::UNKNOWN;
 }
 
 std::shared_ptr<Connection> Connection::Create(
@@ -64,7 +111,7 @@ void Connection::Start() {
   // Held until the call is set up: the first reaction's Fence() waits for it.
   std::lock_guard<std::recursive_mutex> setup(order_mu_);
   self_ = shared_from_this();
-  stub_.PrepareBidiStreamingCall(&context_, kMethod, grpc::StubOptions(), this);
+  PrepareBidiCall(&stub_, &context_, kMethod, this);
   AddHold();
   grpc::Slice create(create_request_.data(), create_request_.size());
   write_buffer_ = grpc::ByteBuffer(&create, 1);

@@ -87,8 +87,27 @@ class Connection final : public grpc::ClientBidiReactor<grpc::ByteBuffer, grpc::
   Status failure_;  // set by Fail() before the call ends
 };
 
-// The library's view of a gRPC status that ended a call.
+// The memory (bytes) the connections of one SDK may hold for what they receive, shared by its
+// channels. Responses past wire::kMaxResponseBytes fail their call only once gRPC holds them
+// whole, so a server streaming one huge response would otherwise make the client hold all of
+// it; beyond this, gRPC cancels calls with RESOURCE_EXHAUSTED "Buffers full". Normal traffic
+// (acks of a few bytes, even over thousands of streams) stays far below.
+inline constexpr size_t kResponseMemoryBytes = size_t{32} << 20;
+
+// The library's view of a gRPC status that ended a call: ZB_ERR_TRANSPORT with the status's
+// code (KnownStatusCode()), retryable unless the code says the request can never succeed; or
+// ZB_ERR_PROTOCOL, retryable, when gRPC ended the call because the server's response went past
+// wire::kMaxResponseBytes or kResponseMemoryBytes.
 Status StatusFromGrpc(const grpc::Status &status);
+
+// Whether `failure`, which ended a plaintext call before the server accepted the stream, looks
+// like a server that expects TLS: gRPC reached it, and it closed the connection before
+// answering in HTTP/2. Not a refused connection, nor UNAVAILABLE sent by a server.
+bool LooksLikeTlsServer(const Status &failure);
+
+// `code` when it is one of gRPC's codes (0..16), else UNKNOWN: a server may send any number
+// as grpc-status, and gRPC hands it on as it came.
+grpc::StatusCode KnownStatusCode(int code);
 
 }  // namespace zerobus
 

@@ -1,12 +1,16 @@
 #include "sdk.h"
 
 #include <grpcpp/create_channel.h>
+#include <grpcpp/resource_quota.h>
 
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <sstream>
+
+#include "connection.h"
+#include "wire.h"
 
 namespace zerobus {
 namespace {
@@ -69,10 +73,15 @@ Status Sdk::Create(std::string_view endpoint_text, const Config &config, std::sh
   sdk->workspace_transport_.ca_pem = authorities;
 
   grpc::ChannelArguments &args = sdk->args_;
-  // Requests are bounded by stream.max.request.bytes; responses are tiny. gRPC's own default
-  // limits would only add a second, differently reported, bound.
+  // Requests are bounded by stream.max.request.bytes: gRPC's own limit would only add a second,
+  // differently reported, bound. Responses are bounded twice (StatusFromGrpc() reports either
+  // as ZB_ERR_PROTOCOL): by size, which gRPC checks only once it holds a response whole, and by
+  // the memory the SDK's connections may hold, which stops one that is streamed in for ever.
   args.SetMaxSendMessageSize(-1);
-  args.SetMaxReceiveMessageSize(-1);
+  args.SetMaxReceiveMessageSize(static_cast<int>(wire::kMaxResponseBytes));
+  grpc::ResourceQuota response_memory("zerobus sdk " + sdk->endpoint_.target());
+  response_memory.Resize(kResponseMemoryBytes);
+  args.SetResourceQuota(response_memory);
   // Pings only while calls are open: a half-open connection then fails the call, and
   // recovery takes over.
   args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, static_cast<int>(settings.keepalive_time_ms));

@@ -476,11 +476,8 @@ Status Stream::ConnectOnce(bool renew_token, bool *kept_token) {
   const Status &outcome = connection_outcome_;
   // A stream once accepted in plaintext knows the server speaks it: a later UNAVAILABLE (a
   // connection closing as the call started) needs no hint.
-  if (sdk_->endpoint().tls || ever_connected_ ||
-      outcome.grpc_status() != static_cast<int>(grpc::StatusCode::UNAVAILABLE)) {
-    return outcome;
-  }
-  // gRPC cannot tell a server that expects TLS from one that is down; the user can.
+  if (sdk_->endpoint().tls || ever_connected_ || !LooksLikeTlsServer(outcome)) return outcome;
+  // gRPC cannot tell a server that expects TLS from one that drops connections; the user can.
   return Status(outcome.code(),
                 outcome.message() +
                     " (connecting in plaintext, as transport.plaintext=true asks: a server that "

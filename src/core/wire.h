@@ -58,6 +58,13 @@ size_t WriteBatchHeader(uint8_t *out, int64_t offset_id, bool json, size_t body_
 std::string EncodeCreateStream(std::string_view table_name, bool json,
                                std::string_view descriptor_proto);
 
+// The largest response the library takes (the channel's receive limit): a call that brings a
+// bigger one fails. Responses are acks, create_stream responses and close signals of a few
+// dozen bytes; a mebibyte leaves room for anything a later version of the service may add to
+// them. gRPC checks it only once it holds a response whole: what bounds the memory a response
+// streamed in for ever takes is kResponseMemoryBytes (connection.h).
+inline constexpr size_t kMaxResponseBytes = size_t{1} << 20;
+
 // The longest close_after_ms that DecodeResponse() reports: a close signal announcing more is
 // taken to announce this, and one with a negative duration to announce 0 (close now). A day is
 // far beyond the minutes of any stream rotation the service announces, fits in an int32_t of
