@@ -154,7 +154,12 @@ TEST(HostileJson, TableDescriptionsNestedDeepAreRefused) {
   EXPECT_NE(error.find("deeper than 512 levels"), std::string::npos) << error;
   EXPECT_LE(error.size(), kMessageBound);
 
-  // type_json is JSON inside a JSON string: nested deep inside, it meets the same limit.
+  // type_json is JSON inside a JSON string: nested deep inside, it meets the same limit. A bare
+  // array there was quoted whole in "malformed type".
+  const std::string arrays =
+      R"({"full_name":"a.b.c","columns":[{"name":"x","type_json":")" + DeepArray(100000) + "\"}]}";
+  EXPECT_FALSE(zerobus::schema::ParseTableInfo(arrays, &table, &error));
+  EXPECT_EQ(error, "column 'x': type_json nests arrays and objects deeper than 512 levels");
   std::string type_json;
   for (int i = 0; i < 100000; ++i) type_json += R"({\"type\":\"array\",\"elementType\":)";
   type_json += R"(\"int\")" + std::string(100000, '}');
