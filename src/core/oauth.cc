@@ -1,6 +1,10 @@
 #include "oauth.h"
 
+#include <algorithm>
+
 #include <nlohmann/json.hpp>
+
+#include "core/schema/value_checks.h"
 
 namespace zerobus {
 namespace {
@@ -17,13 +21,18 @@ json Grant(const char *privilege_a, const char *privilege_b, const char *object_
           {"object_full_path", std::string(path)}};
 }
 
-// `text` with every occurrence of `secret` replaced by "[hidden]".
-std::string Scrub(std::string text, const std::string &secret) {
-  if (secret.empty()) return text;
+// `text` with every occurrence of each of `secrets` replaced by "[hidden]", the longest first:
+// a shorter one replaced inside a longer one would leave the rest of the longer one.
+std::string Scrub(std::string text, std::vector<std::string> secrets) {
+  std::sort(secrets.begin(), secrets.end(),
+            [](const std::string &a, const std::string &b) { return a.size() > b.size(); });
   const std::string hidden = "[hidden]";
-  for (size_t at = text.find(secret); at != std::string::npos;
-       at = text.find(secret, at + hidden.size())) {
-    text.replace(at, secret.size(), hidden);
+  for (const std::string &secret : secrets) {
+    if (secret.empty()) continue;
+    for (size_t at = text.find(secret); at != std::string::npos;
+         at = text.find(secret, at + hidden.size())) {
+      text.replace(at, secret.size(), hidden);
+    }
   }
   return text;
 }
@@ -46,16 +55,25 @@ std::vector<std::pair<std::string, std::string>> TokenRequestForm(std::string_vi
           {"authorization_details", details.dump()}};
 }
 
-Status ParseTokenReply(const HttpReply &reply, const std::string &url, const std::string &secret,
-                       IssuedToken *out) {
+std::vector<std::string> CredentialForms(const std::string &client_id, const std::string &secret) {
+  // Unpadded, so that the form matches whether or not an echo keeps the '='.
+  std::string basic = schema::EncodeBase64(client_id + ":" + secret);
+  while (!basic.empty() && basic.back() == '=') basic.pop_back();
+  return {secret, basic};
+}
+
+Status ParseTokenReply(const HttpReply &reply, const std::string &url,
+                       const std::vector<std::string> &secrets, IssuedToken *out) {
   auto failure = [&](const std::string &message, bool retryable) {
-    return Status(ZB_ERR_AUTH, "the token request to " + url + " " + Scrub(message, secret),
+    return Status(ZB_ERR_AUTH, "the token request to " + url + " " + Scrub(message, secrets),
                   retryable);
   };
   if (reply.status < 200 || reply.status > 299) {
-    return failure(
-        "failed with HTTP " + std::to_string(reply.status) + ": " + ServerMessage(reply.body),
-        reply.status >= 500 || reply.status == 429);
+    // Scrubbed before ServerMessage() cuts a long body, which could leave part of a secret;
+    // and after, for a secret that the body held in JSON escapes.
+    return failure("failed with HTTP " + std::to_string(reply.status) + ": " +
+                       ServerMessage(Scrub(reply.body, secrets)),
+                   reply.status >= 500 || reply.status == 429);
   }
   const json parsed = json::parse(reply.body, nullptr, false);
   if (!parsed.is_object()) return failure("got a reply that is not a JSON object", false);
@@ -98,7 +116,8 @@ Status RequestToken(const OAuthClient &client,
   HttpReply reply;
   Status sent = PostForm(post, client.transport, &reply);
   if (!sent.ok()) return sent;
-  return ParseTokenReply(reply, post.url, client.client_secret, out);
+  return ParseTokenReply(reply, post.url, CredentialForms(client.client_id, client.client_secret),
+                         out);
 }
 
 Status TokenSource::Get(bool renew, std::string *token, bool *fetched) {

@@ -52,11 +52,15 @@ struct IssuedToken {
 Status RequestToken(const OAuthClient &client,
                     std::vector<std::pair<std::string, std::string>> form, IssuedToken *out);
 
+// The forms a client's secret travels in to the token endpoint, any of which a careless server
+// may echo: the secret itself, and the HTTP Basic credentials, base64("id:secret").
+std::vector<std::string> CredentialForms(const std::string &client_id, const std::string &secret);
+
 // Reads the token endpoint's reply. Non-2xx: ZB_ERR_AUTH with the server's own message,
 // retryable for 5xx only. A 2xx without a usable access_token: ZB_ERR_AUTH, not retryable.
-// `secret` is cut out of any message, in case the server echoed it.
-Status ParseTokenReply(const HttpReply &reply, const std::string &url, const std::string &secret,
-                       IssuedToken *out);
+// Each of `secrets` (CredentialForms()) is cut out of any message, in case the server echoed it.
+Status ParseTokenReply(const HttpReply &reply, const std::string &url,
+                       const std::vector<std::string> &secrets, IssuedToken *out);
 
 // The token of one stream. Thread-safe; one request at a time.
 class TokenSource {

@@ -49,13 +49,20 @@ std::string ProxyUrl::url() const {
 }
 
 Status ParseProxyUrl(std::string_view text, std::string_view what, ProxyUrl *out) {
+  // No message quotes the URL, nor any part of it: a malformed one may hold its password
+  // where a host was expected ("http://user:secret" without "@host").
+  const auto invalid = [what](const char *why) {
+    return Status(ZB_ERR_INVALID_TARGET, "invalid proxy URL in " + std::string(what) + ": " + why +
+                                             " (the URL is not quoted: it may hold a password)");
+  };
   std::string_view rest = text;
   if (rest.substr(0, 8) == "https://") {
-    return Status(ZB_ERR_INVALID_TARGET,
-                  "invalid proxy URL in " + std::string(what) +
-                      ": only http:// proxies are supported (TLS runs inside the tunnel)");
+    return invalid("only http:// proxies are supported (TLS runs inside the tunnel)");
   }
   ConsumePrefix(&rest, "http://");
+  if (rest.find("://") != std::string_view::npos) {
+    return invalid("only http:// proxies are supported");
+  }
   ProxyUrl proxy;
   const size_t at = rest.rfind('@');
   if (at != std::string_view::npos) {
@@ -63,9 +70,9 @@ Status ParseProxyUrl(std::string_view text, std::string_view what, ProxyUrl *out
     rest.remove_prefix(at + 1);
   }
   ParsedUrl address;
-  // The host part alone goes into the message: the rest may hold a password.
-  Status parsed = ParseUrl(rest, "proxy host in " + std::string(what), &address);
-  if (!parsed.ok()) return parsed;
+  if (!ParseUrl(rest, "proxy host", &address).ok()) {
+    return invalid("expected http://[user:password@]host[:port], with a port from 1 to 65535");
+  }
   proxy.host = std::move(address.host);
   if (address.port != 0) proxy.port = address.port;
   *out = std::move(proxy);

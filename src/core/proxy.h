@@ -24,7 +24,7 @@ struct ProxyUrl {
 };
 
 // Parses "http://[user:password@]host[:port][/]" or "[user:password@]host[:port]".
-// ZB_ERR_INVALID_TARGET naming `what` otherwise (never quoting the credentials).
+// ZB_ERR_INVALID_TARGET naming `what` otherwise, never quoting any part of `text`.
 Status ParseProxyUrl(std::string_view text, std::string_view what, ProxyUrl *out);
 
 // `text` with the user and password of a proxy URL replaced by "[hidden]".

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "config.h"
+#include "core/schema/value_checks.h"
 #include "headers.h"
 #include "oauth.h"
 #include "proxy.h"
@@ -76,6 +77,17 @@ TEST(Proxy, BadProxyUrlsAreErrorsThatKeepTheirCredentials) {
   EXPECT_NE(bad.message().find("HTTPS_PROXY"), std::string::npos) << bad.message();
   EXPECT_EQ(bad.message().find("s3cr3t"), std::string::npos) << bad.message();
   EXPECT_EQ(ChooseProxy("https://proxy:1", "h", Env({}), &url).code(), ZB_ERR_INVALID_TARGET);
+  // However malformed, no part of the URL is quoted: the password may sit where a host or a
+  // port was expected.
+  for (const char *malformed :
+       {"http://u:s3cr3t", "http://u:s3cr3t:proxy:1", "u:s3cr3t@", "http://u:s3cr3t@",
+        "socks5://u:s3cr3t@proxy:1", "http://u:s3cr3t@pro xy:1", "http://u:s3cr3t@[::1",
+        "http://proxy:1/u:s3cr3t", "http://u:s3cr3t#@"}) {
+    Status refused = ChooseProxy(malformed, "h", Env({}), &url);
+    EXPECT_EQ(refused.code(), ZB_ERR_INVALID_TARGET) << malformed;
+    EXPECT_EQ(refused.message().find("s3cr3t"), std::string::npos) << refused.message();
+    EXPECT_NE(refused.message().find("the proxy option"), std::string::npos) << refused.message();
+  }
   EXPECT_EQ(RedactProxy("http://u:s3cr3t@proxy:1"), "http://[hidden]@proxy:1");
   EXPECT_EQ(RedactProxy("u:s3cr3t@proxy:1"), "[hidden]@proxy:1");
   EXPECT_EQ(RedactProxy("proxy:1"), "proxy:1");
@@ -105,26 +117,27 @@ TEST(OAuth, RepliesAreClassified) {
   const std::string url = "https://ws/oidc/v1/token";
   IssuedToken token;
   ASSERT_TRUE(
-      ParseTokenReply({200, R"({"access_token":"abc.def","expires_in":3600})"}, url, "s", &token)
+      ParseTokenReply({200, R"({"access_token":"abc.def","expires_in":3600})"}, url, {"s"}, &token)
           .ok());
   EXPECT_EQ(token.access_token, "abc.def");
   EXPECT_EQ(token.lifetime.count(), 3600);
 
-  Status client = ParseTokenReply(
-      {401, R"({"error":"invalid_client","error_description":"wrong secret"})"}, url, "s3", &token);
+  Status client =
+      ParseTokenReply({401, R"({"error":"invalid_client","error_description":"wrong secret"})"},
+                      url, {"s3"}, &token);
   EXPECT_EQ(client.code(), ZB_ERR_AUTH);
   EXPECT_FALSE(client.retryable());
   EXPECT_NE(client.message().find("HTTP 401: invalid_client: wrong secret"), std::string::npos)
       << client.message();
 
-  Status server = ParseTokenReply({503, "upstream unavailable"}, url, "s3", &token);
+  Status server = ParseTokenReply({503, "upstream unavailable"}, url, {"s3"}, &token);
   EXPECT_TRUE(server.retryable());
   EXPECT_NE(server.message().find("upstream unavailable"), std::string::npos);
-  EXPECT_TRUE(ParseTokenReply({429, "{}"}, url, "s3", &token).retryable());
+  EXPECT_TRUE(ParseTokenReply({429, "{}"}, url, {"s3"}, &token).retryable());
 
   for (const char *bad : {"not json", "{}", R"({"access_token":""})", R"({"access_token":7})",
                           R"({"access_token":"two words"})"}) {
-    Status parsed = ParseTokenReply({200, bad}, url, "s3", &token);
+    Status parsed = ParseTokenReply({200, bad}, url, {"s3"}, &token);
     EXPECT_EQ(parsed.code(), ZB_ERR_AUTH) << bad;
     EXPECT_FALSE(parsed.retryable()) << bad;
   }
@@ -157,7 +170,7 @@ TEST(OAuth, AnyExpiresInGivesABoundedLifetime) {
     IssuedToken token;
     const std::string body =
         std::string(R"({"access_token":"abc","expires_in":)") + c.expires_in + "}";
-    ASSERT_TRUE(ParseTokenReply({200, body}, url, "s", &token).ok()) << body;
+    ASSERT_TRUE(ParseTokenReply({200, body}, url, {"s"}, &token).ok()) << body;
     EXPECT_EQ(token.lifetime.count(), c.seconds) << body;
     EXPECT_EQ(token.access_token, "abc");
   }
@@ -165,7 +178,7 @@ TEST(OAuth, AnyExpiresInGivesABoundedLifetime) {
   for (const char *not_json : {"NaN", "Infinity", "1e400"}) {
     IssuedToken token;
     const std::string body = std::string(R"({"access_token":"abc","expires_in":)") + not_json + "}";
-    const Status parsed = ParseTokenReply({200, body}, url, "s", &token);
+    const Status parsed = ParseTokenReply({200, body}, url, {"s"}, &token);
     if (parsed.ok()) {
       EXPECT_LE(token.lifetime, kMaxTokenLifetime) << body;
     } else {
@@ -178,12 +191,54 @@ TEST(OAuth, AnEchoedSecretIsCutOutOfTheMessage) {
   IssuedToken token;
   Status echoed = ParseTokenReply(
       {400, R"({"error":"invalid_request","error_description":"bad secret s3cr3t-value!"})"},
-      "https://ws/oidc/v1/token", "s3cr3t-value", &token);
+      "https://ws/oidc/v1/token", {"s3cr3t-value"}, &token);
   EXPECT_EQ(echoed.message().find("s3cr3t-value"), std::string::npos) << echoed.message();
   EXPECT_NE(echoed.message().find("bad secret [hidden]!"), std::string::npos) << echoed.message();
   // A secret that "[hidden]" itself contains is replaced once, not forever.
-  EXPECT_NE(ParseTokenReply({400, "d"}, "u", "d", &token).message().find("[hidden]"),
+  EXPECT_NE(ParseTokenReply({400, "d"}, "u", {"d"}, &token).message().find("[hidden]"),
             std::string::npos);
+}
+
+TEST(OAuth, AnEchoedAuthorizationHeaderIsCutOutToo) {
+  // The secret travels as HTTP Basic credentials, base64("id:secret"); this one's base64 holds
+  // a '/', which a JSON encoder may escape as "\/".
+  const std::string id = "client-id";
+  const std::string secret = "s3cr3t/?/echo";
+  const std::vector<std::string> forms = CredentialForms(id, secret);
+  const std::string basic = zerobus::schema::EncodeBase64(id + ":" + secret);
+  ASSERT_NE(basic.find('/'), std::string::npos) << basic;
+  EXPECT_EQ(forms[0], secret);
+  EXPECT_EQ(basic.rfind(forms[1], 0), 0u);
+  std::string escaped;
+  for (char c : basic) escaped += c == '/' ? std::string("\\/") : std::string(1, c);
+  const std::string bodies[] = {
+      "you sent Authorization: Basic " + basic,
+      // Longer than the client quotes, cut in the middle of the credentials.
+      std::string(490, '.') + "Basic " + basic,
+      R"({"error":"invalid_client","error_description":"you sent Basic )" + escaped + "\"}",
+      "unpadded " + forms[1] + " and decoded " + id + ":" + secret,
+  };
+  // A secret that its own Basic credentials hold ("MDEy" is base64 of "012"): the credentials
+  // are cut out whole, not around the secret.
+  const std::vector<std::string> inside = CredentialForms("012", "MDEy");
+  ASSERT_NE(inside[1].find("MDEy"), std::string::npos);
+  IssuedToken none;
+  const std::string cut =
+      ParseTokenReply({401, "got " + inside[1]}, "https://ws", inside, &none).message();
+  EXPECT_NE(cut.find("got [hidden]"), std::string::npos) << cut;
+  EXPECT_EQ(cut.find(inside[1].substr(4)), std::string::npos) << cut;
+  for (const std::string &body : bodies) {
+    IssuedToken token;
+    const Status refused = ParseTokenReply({401, body}, "https://ws/oidc/v1/token", forms, &token);
+    EXPECT_EQ(refused.code(), ZB_ERR_AUTH);
+    const std::string &message = refused.message();
+    EXPECT_NE(message.find("[hidden]"), std::string::npos) << message;
+    EXPECT_EQ(message.find(secret), std::string::npos) << message;
+    // Nor any 8 characters of the credentials that encode part of the secret.
+    for (size_t at = 12; at + 8 <= forms[1].size(); ++at) {
+      EXPECT_EQ(message.find(forms[1].substr(at, 8)), std::string::npos) << message;
+    }
+  }
 }
 
 TEST(Config, SecretsNeverReadBackNorAppearInErrors) {

@@ -3,12 +3,18 @@
 // nor any token ever appears in a message, whatever the level.
 #include <gtest/gtest.h>
 
+#include <httplib.h>
+
+#include <atomic>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
 
+#include "core/schema/value_checks.h"
 #include "secure_server.h"
 #include "server/faults.h"
+#include "server/http_listener.h"
 
 namespace zbtest {
 namespace {
@@ -104,6 +110,78 @@ TEST(LogAuth, TokensAreLoggedButNeverTheirValueNorTheSecret) {
     EXPECT_EQ(message.text.find("wrong-secret-0815"), std::string::npos) << message.text;
     // Every token the local server issues starts so.
     EXPECT_EQ(message.text.find("zbl_"), std::string::npos) << message.text;
+  }
+}
+
+TEST(LogAuth, ATokenEndpointEchoingTheAuthorizationHeaderSeesItCutOut) {
+  // This secret's base64 holds a '/', which the JSON reply escapes as "\/".
+  constexpr char kEchoedSecret[] = "s3cr3t-~?-echo";
+  const std::string basic =
+      zerobus::schema::EncodeBase64(std::string(kClientId) + ":" + kEchoedSecret);
+  ASSERT_NE(basic.find('/'), std::string::npos) << basic;
+  // The endpoint answers 401 with the Authorization header it received: as text, as text cut
+  // by the client in the middle of the credentials, and in JSON.
+  enum Echo { kText, kLongText, kJson };
+  std::atomic<int> echo{kText};
+  auto http = std::make_unique<httplib::Server>();
+  http->Post(
+      "/oidc/v1/token", [&echo](const httplib::Request &request, httplib::Response &response) {
+        const std::string header = request.get_header_value("Authorization");
+        std::string escaped;
+        for (char c : header) escaped += c == '/' ? std::string("\\/") : std::string(1, c);
+        response.status = 401;
+        switch (echo.load()) {
+          case kText:
+            response.set_content("you sent " + header, "text/plain");
+            break;
+          case kLongText:
+            response.set_content(std::string(490, '.') + header, "text/plain");
+            break;
+          default:
+            response.set_content(
+                R"({"error":"invalid_client","error_description":"you sent )" + escaped + "\"}",
+                "application/json");
+        }
+      });
+  std::string error;
+  const std::unique_ptr<zerobus::server::HttpListener> listener =
+      zerobus::server::HttpListener::Start(std::move(http), "127.0.0.1", 0, &error);
+  ASSERT_NE(listener, nullptr) << error;
+
+  Log log;
+  {
+    // The token request fails first: the gRPC endpoint is never reached.
+    ConfigPtr config =
+        MakeConfig({{"transport.plaintext", "true"},
+                    {"workspace.url", "http://127.0.0.1:" + std::to_string(listener->port())},
+                    {"log.level", "debug"}});
+    ASSERT_EQ(zb_config_set_log_callback(config.get(), Log::Receive, &log, nullptr, nullptr),
+              ZB_OK);
+    zb_sdk *made = nullptr;
+    ASSERT_EQ(zb_sdk_new("http://127.0.0.1:1", config.get(), &made, nullptr), ZB_OK);
+    SdkPtr sdk(made);
+    for (int variant : {kText, kLongText, kJson}) {
+      echo = variant;
+      Opened refused = OpenJson(sdk.get(), kTable,
+                                {{"auth.client.id", kClientId},
+                                 {"auth.client.secret", kEchoedSecret},
+                                 {"recovery.retries", "0"}});
+      ASSERT_EQ(refused.status, ZB_ERR_AUTH) << variant;
+      const std::string message = refused.message();
+      EXPECT_NE(
+          message.find(variant == kLongText ? "....Basic [hidden]" : "you sent Basic [hidden]"),
+          std::string::npos)
+          << message;
+      EXPECT_EQ(message.find(kEchoedSecret), std::string::npos) << message;
+      EXPECT_EQ(message.find(basic.substr(16, 8)), std::string::npos) << message;
+    }
+  }
+  std::lock_guard<std::mutex> lock(log.mu);
+  ASSERT_FALSE(log.messages.empty());
+  for (const Message &message : log.messages) {
+    EXPECT_EQ(message.text.find(kEchoedSecret), std::string::npos) << message.text;
+    // The credentials past the client id ("producer-sp:", 12 bytes, 16 base64 characters).
+    EXPECT_EQ(message.text.find(basic.substr(16, 8)), std::string::npos) << message.text;
   }
 }
 
