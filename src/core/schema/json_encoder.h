@@ -17,7 +17,9 @@
 //   keys (digits for integer keys, "true" / "false" for BOOLEAN ones), values never null.
 // A nullable column may be absent or null; a NOT NULL one must have a value. An absent ARRAY
 // or MAP reaches the table as empty rather than NULL: repeated fields have no presence. Keys that
-// name no column are refused, as the service refuses them.
+// name no column are refused, as the service refuses them; so is what ParseJson() refuses (a key
+// twice, a NUL byte, nesting past kMaxJsonDepth), two keys for one column, a FLOAT past float's
+// range and a date or time outside the years 0001-9999 (value_checks.h).
 #ifndef ZEROBUS_CORE_SCHEMA_JSON_ENCODER_H
 #define ZEROBUS_CORE_SCHEMA_JSON_ENCODER_H
 
