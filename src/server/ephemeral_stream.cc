@@ -311,6 +311,9 @@ grpc::Status EphemeralStreamCall::HandleIngest() {
   if (std::optional<grpc::Status> failure = env_.faults->AdmitRecords(table_, count, generator_)) {
     return *failure;
   }
+  if (std::optional<grpc::Status> failure = env_.faults->FailStream(table_, records_, count)) {
+    return *failure;
+  }
   ++next_offset_;
   records_ += count;
   read_delay_ = Throttle(count, bytes.size());
@@ -388,9 +391,12 @@ void EphemeralStreamCall::Pump() {
     const AckPolicy policy = env_.faults->Acks(table_);
     if (!cancelled_ && !finish_status_ && create_response_pending_ && !policy.stall) {
       create_response_pending_ = false;
+      accepted_ = true;
       response_.mutable_create_stream_response()->set_stream_id(stream_id_);
       step = Step::kWrite;
     } else if (!cancelled_ && !create_response_pending_ && TakeDueAck(now, policy)) {
+      step = Step::kWrite;
+    } else if (!cancelled_ && !finish_status_ && accepted_ && TakeStaleAck(now, policy)) {
       step = Step::kWrite;
     } else if (!cancelled_ && !finish_status_ && !create_response_pending_ &&
                close_signal_pending_ && !policy.stall) {
@@ -432,7 +438,9 @@ void EphemeralStreamCall::Pump() {
 }
 
 bool EphemeralStreamCall::TakeDueAck(Clock::time_point now, const AckPolicy &policy) {
-  if (unacked_.empty() || policy.withhold || policy.stall) return false;
+  if (unacked_.empty() || policy.withhold || policy.stall || policy.repeat_stale.count() > 0) {
+    return false;
+  }
   const Clock::duration delay = policy.delay;
   std::optional<int64_t> ack;
   while (!unacked_.empty() && unacked_.front().first + delay <= now) {
@@ -440,13 +448,29 @@ bool EphemeralStreamCall::TakeDueAck(Clock::time_point now, const AckPolicy &pol
     unacked_.pop_front();
   }
   if (!ack) return false;
+  last_ack_ = *ack;
   response_.mutable_ingest_record_response()->set_durability_ack_up_to_offset(*ack);
   return true;
 }
 
+bool EphemeralStreamCall::TakeStaleAck(Clock::time_point now, const AckPolicy &policy) {
+  if (policy.repeat_stale.count() <= 0 || policy.stall || now < next_stale_ack_) return false;
+  next_stale_ack_ = now + policy.repeat_stale;
+  response_.mutable_ingest_record_response()->set_durability_ack_up_to_offset(last_ack_);
+  return true;
+}
+
 void EphemeralStreamCall::ArmTimer(Clock::time_point now, const AckPolicy &policy) {
-  if (unacked_.empty() || policy.withhold || policy.stall) return;
-  const Clock::time_point due = unacked_.front().first + policy.delay;
+  if (policy.stall) return;
+  Clock::time_point due;
+  if (policy.repeat_stale.count() > 0) {
+    if (!accepted_) return;
+    due = next_stale_ack_;
+  } else if (!unacked_.empty() && !policy.withhold) {
+    due = unacked_.front().first + policy.delay;
+  } else {
+    return;
+  }
   if (due <= now || (timer_due_ && *timer_due_ <= due)) return;
   timer_due_ = due;
   std::weak_ptr<EphemeralStreamCall> weak = self_;

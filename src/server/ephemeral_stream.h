@@ -118,10 +118,12 @@ class EphemeralStreamCall : public grpc::ServerBidiReactor<grpc::ByteBuffer, grp
   // Lifetime: announce the end, then end the call.
   void OnCloseSignalDue(std::chrono::milliseconds duration);
   void OnCloseDeadline();
-  // These three are called with mu_ held. TakeDueAck puts the newest ack that may go out now
-  // into response_; ArmTimer makes sure a Pump runs when the oldest delayed ack falls due;
-  // Abandon records that the call is dead, so that nothing but Finish follows.
+  // These four are called with mu_ held. TakeDueAck puts the newest ack that may go out now
+  // into response_; TakeStaleAck puts the latest ack sent once more, when a stale one is due;
+  // ArmTimer makes sure a Pump runs when the oldest delayed ack or the next stale one falls
+  // due; Abandon records that the call is dead, so that nothing but Finish follows.
   bool TakeDueAck(Clock::time_point now, const AckPolicy &policy);
+  bool TakeStaleAck(Clock::time_point now, const AckPolicy &policy);
   void ArmTimer(Clock::time_point now, const AckPolicy &policy);
   void Abandon();
 
@@ -159,6 +161,10 @@ class EphemeralStreamCall : public grpc::ServerBidiReactor<grpc::ByteBuffer, grp
   databricks::zerobus::EphemeralStreamResponse response_;
   grpc::ByteBuffer response_bytes_;
   bool create_response_pending_ = false;
+  bool accepted_ = false;  // the create_stream response has gone out
+  int64_t last_ack_ = -1;  // the offset of the latest ack sent
+  // When a stale ack is next due (FaultPlan::repeat_stale_ack).
+  Clock::time_point next_stale_ack_{};
   // Stored requests not yet acknowledged: when each arrived, and its offset.
   std::deque<std::pair<Clock::time_point, int64_t>> unacked_;
   int64_t storing_ = 0;  // requests handed to the store and not yet stored

@@ -72,12 +72,18 @@ json FaultPlanToJson(const FaultPlan &plan) {
   json out = json::object();
   if (plan.fail_after_records) out["fail_after_records"] = *plan.fail_after_records;
   if (plan.fail_probability > 0) out["fail_probability"] = plan.fail_probability;
-  if (plan.fail_after_records || plan.fail_probability > 0) {
+  if (plan.fail_streams_after_records) {
+    out["fail_streams_after_records"] = *plan.fail_streams_after_records;
+  }
+  if (plan.fail_after_records || plan.fail_probability > 0 || plan.fail_streams_after_records) {
     out["fail_status"] = kCodeNames[plan.fail_status.error_code()];
     out["fail_message"] = plan.fail_status.error_message();
   }
   if (plan.ack_delay.count() > 0) out["ack_delay_ms"] = plan.ack_delay.count();
   if (plan.withhold_acks) out["withhold_acks"] = true;
+  if (plan.repeat_stale_ack.count() > 0) {
+    out["repeat_stale_ack_ms"] = plan.repeat_stale_ack.count();
+  }
   if (plan.stall) out["stall"] = true;
   if (plan.close_after_records) {
     out["close_after_records"] = *plan.close_after_records;
@@ -109,6 +115,12 @@ bool FaultPlanFromJson(const json &in, FaultPlan *plan, std::string *error) {
     if (key == "fail_after_records") {
       ok = ReadCount(value, 0, &count);
       result.fail_after_records = count;
+    } else if (key == "fail_streams_after_records") {
+      ok = ReadCount(value, 0, &count);
+      result.fail_streams_after_records = count;
+    } else if (key == "repeat_stale_ack_ms") {
+      ok = ReadCount(value, 0, &count);
+      result.repeat_stale_ack = std::chrono::milliseconds(count);
     } else if (key == "fail_probability") {
       ok = value.is_number() && value.get<double>() >= 0 && value.get<double>() <= 1;
       if (ok) result.fail_probability = value.get<double>();

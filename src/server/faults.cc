@@ -115,11 +115,22 @@ std::optional<grpc::Status> Faults::AdmitRecords(const std::string &table, int64
   return plan->fail_status;
 }
 
+std::optional<grpc::Status> Faults::FailStream(const std::string &table, int64_t received,
+                                               int64_t records) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  const FaultPlan *plan = PlanFor(table);
+  if (plan == nullptr || !plan->fail_streams_after_records ||
+      records <= *plan->fail_streams_after_records - received) {
+    return std::nullopt;
+  }
+  return plan->fail_status;
+}
+
 AckPolicy Faults::Acks(const std::string &table) const {
   std::lock_guard<std::mutex> lock(mu_);
   const FaultPlan *plan = PlanFor(table);
   if (plan == nullptr) return AckPolicy{};
-  return AckPolicy{plan->withhold_acks, plan->stall, plan->ack_delay};
+  return AckPolicy{plan->withhold_acks, plan->stall, plan->ack_delay, plan->repeat_stale_ack};
 }
 
 std::optional<std::chrono::milliseconds> Faults::CloseSignalAfter(const std::string &table,

@@ -27,12 +27,21 @@ struct FaultPlan {
   // Break the stream at random: each request ends its call with fail_status with this
   // probability (drawn from the stream's seeded generator), before anything of it is stored.
   double fail_probability = 0;
+  // Break every stream, again and again: in each call, the request that would take the call
+  // beyond this many records (0: its first request) is refused, nothing of it stored, and the
+  // call ends with fail_status. Counted per call and never disarmed, like an overloaded
+  // service that accepts each stream and then fails it.
+  std::optional<int64_t> fail_streams_after_records;
   grpc::Status fail_status = grpc::Status(grpc::StatusCode::UNAVAILABLE, "injected failure");
 
   // Send each ack this long after its request arrived.
   std::chrono::milliseconds ack_delay{0};
   // Send no ack at all; turning this off sends each stream's latest cumulative ack.
   bool withhold_acks = false;
+  // Acknowledge nothing new: instead, every this long, repeat the call's latest ack (offset -1
+  // before its first), a stale watermark from a server that looks alive and makes no
+  // progress. Zero: off; turning it off sends each stream's latest cumulative ack.
+  std::chrono::milliseconds repeat_stale_ack{0};
   // Answer nothing: no create_stream response, no ack, and read no further request, until
   // turned off. The call stays open.
   bool stall = false;
@@ -53,6 +62,7 @@ struct AckPolicy {
   bool withhold = false;
   bool stall = false;
   std::chrono::milliseconds delay{0};
+  std::chrono::milliseconds repeat_stale{0};  // FaultPlan::repeat_stale_ack
 };
 
 // Every method is thread-safe and takes effect on streams already open.
@@ -91,6 +101,10 @@ class Faults {
   // with, if a fault fires.
   std::optional<grpc::Status> AdmitRecords(const std::string &table, int64_t records,
                                            std::mt19937_64 &generator);
+  // For every ingest request of a call that has received `received` records before it: the
+  // status to end the call with when the table fails every stream (fail_streams_after_records).
+  std::optional<grpc::Status> FailStream(const std::string &table, int64_t received,
+                                         int64_t records) const;
   AckPolicy Acks(const std::string &table) const;
   // When a stream that has received `records` records is to be sent CloseStreamSignal, and
   // the duration to announce.
