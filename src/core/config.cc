@@ -75,16 +75,20 @@ const Property kProperties[] = {
      "ZB_ERR_QUEUE_FULL. 0 never waits; -1 waits without limit.",
      IntOption{&Settings::ingest_timeout_ms, -1, kMaxInt32}},
     {"stream.ack.timeout.ms", "60000", "1 .. 2147483647", "stream",
-     "How long the stream waits for any message from the server while requests are "
-     "unacknowledged before it treats the connection as dead (a retryable failure).",
+     "How long the stream waits for the server to acknowledge new records while requests are "
+     "unacknowledged before it treats the connection as dead (a retryable failure). Other "
+     "messages, a repeated acknowledgement among them, do not count.",
      IntOption{&Settings::ack_timeout_ms, 1, kMaxInt32}},
     {"recovery.enable", "true", "true, false", "stream",
      "Whether retryable failures are retried: connection attempts, and on a broken connection "
-     "a new one that replays every unacknowledged record in order.",
+     "a new one that replays every unacknowledged record in order. A connection the server "
+     "accepted and that ended before any record was acknowledged counts as a failed attempt "
+     "(unless it had nothing to acknowledge and lasted at least recovery.backoff.ms).",
      BoolOption{&Settings::recovery}},
     {"recovery.timeout.ms", "15000", "1 .. 2147483647", "stream",
      "The time one connection attempt may take, headers provider included, until the server "
-     "has accepted the stream.",
+     "has accepted the stream. An attempt while gRPC cannot connect (the server is down) "
+     "waits this long for a connection, instead of failing with gRPC's last error.",
      IntOption{&Settings::recovery_timeout_ms, 1, kMaxInt32}},
     {"recovery.backoff.ms", "2000", "0 .. 2147483647", "stream",
      "The delay before the first retried connection attempt; it doubles with each further "
@@ -95,14 +99,16 @@ const Property kProperties[] = {
      "The longest delay between two connection attempts.",
      IntOption{&Settings::recovery_backoff_max_ms, 0, kMaxInt32}},
     {"recovery.retries", "4", "0 .. 2147483647", "stream",
-     "Connection attempts after the first before a failure is final.",
+     "Connection attempts after the first before a failure is final. The count starts again "
+     "once the server acknowledges records.",
      IntOption{&Settings::recovery_retries, 0, kMaxInt32}},
-    {"stream.paused.max.wait.ms", "-1", "-1 .. 2147483647", "stream",
+    {"stream.paused.max.wait.ms", "60000", "-1 .. 2147483647", "stream",
      "When the server announces that it will close the call (CloseStreamSignal), the stream "
      "stops sending, collects the acks of what it sent, and reconnects once everything sent is "
-     "acknowledged or this long has passed, whichever comes first. -1 waits as long as the "
-     "server grants; 0 reconnects at once. Ingest keeps accepting records meanwhile. Ignored "
-     "when recovery.enable is false.",
+     "acknowledged, or when the server's announced time or this long has passed, whichever "
+     "comes first; as outside a pause, stream.ack.timeout.ms without an acknowledgement ends "
+     "the connection too. -1 waits as long as the server grants; 0 reconnects at once. Ingest "
+     "keeps accepting records meanwhile. Ignored when recovery.enable is false.",
      IntOption{&Settings::paused_max_wait_ms, -1, kMaxInt32}},
     {"grpc.keepalive.time.ms", "60000", "1000 .. 2147483647", "sdk",
      "How often gRPC pings the server while a stream is open, so that a dead connection is "

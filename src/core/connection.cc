@@ -92,10 +92,11 @@ grpc::StatusCode KnownStatusCode(int code) {
 std::shared_ptr<Connection> Connection::Create(
     const std::shared_ptr<grpc::Channel> &channel,
     const std::vector<std::pair<std::string, std::string>> &headers, std::string create_request,
-    ConnectionListener *listener) {
+    bool wait_for_ready, ConnectionListener *listener) {
   std::shared_ptr<Connection> connection(
       new Connection(channel, std::move(create_request), listener));
   for (const auto &[name, value] : headers) connection->context_.AddMetadata(name, value);
+  connection->context_.set_wait_for_ready(wait_for_ready);
   return connection;
 }
 

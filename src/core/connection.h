@@ -41,10 +41,12 @@ class Connection final : public grpc::ClientBidiReactor<grpc::ByteBuffer, grpc::
                          public std::enable_shared_from_this<Connection> {
  public:
   // Prepares a call carrying `headers` that will send `create_request` first. Start() runs it.
+  // `wait_for_ready`: the call waits for the channel to connect (until Fail() ends it) instead
+  // of failing at once while the channel is in TRANSIENT_FAILURE, with a cached error.
   static std::shared_ptr<Connection> Create(
       const std::shared_ptr<grpc::Channel> &channel,
       const std::vector<std::pair<std::string, std::string>> &headers, std::string create_request,
-      ConnectionListener *listener);
+      bool wait_for_ready, ConnectionListener *listener);
 
   // Starts the call. The connection keeps itself alive until OnDone, and does not end before
   // ReleaseHold() even when gRPC is done with it, so that a write can always be started safely.

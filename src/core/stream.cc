@@ -1,6 +1,7 @@
 #include "stream.h"
 
 #include <google/protobuf/descriptor.pb.h>
+#include <grpcpp/channel.h>
 
 #include <algorithm>
 #include <cstring>
@@ -13,6 +14,19 @@ namespace {
 
 std::string Plural(uint64_t count, const char *noun) {
   return std::to_string(count) + " " + noun + (count == 1 ? "" : "s");
+}
+
+// Lines about connections ending, failing and recovering: the first few of an episode, then
+// one per period (LogThrottle).
+constexpr int64_t kConnectionLogBurst = 6;
+constexpr std::chrono::seconds kConnectionLogPeriod(10);
+
+// `from + wait`, or the end of time when that is beyond what the clock can hold (a pause a
+// server announced in years).
+Stream::Clock::time_point Later(Stream::Clock::time_point from, std::chrono::milliseconds wait) {
+  const auto room = std::chrono::duration_cast<std::chrono::milliseconds>(
+      Stream::Clock::time_point::max() - from);
+  return wait >= room ? Stream::Clock::time_point::max() : from + wait;
 }
 
 // Checks that `config` names one source of credentials at most, and makes the OAuth token
@@ -67,7 +81,7 @@ Status Stream::Open(std::shared_ptr<Sdk> sdk, std::string table_name, bool json,
   std::unique_ptr<Stream> stream(new Stream(std::move(sdk), std::move(table_name), json,
                                             std::move(descriptor), config, handle,
                                             std::move(tokens)));
-  Status connected = stream->Connect(/*renew_token=*/false);
+  Status connected = stream->Connect(/*renew_token=*/false, std::chrono::milliseconds(0));
   if (!connected.ok()) {
     stream->Log(ZB_LOG_ERROR, "stream",
                 [&] { return "opening the stream failed: " + DescribeForLog(connected); });
@@ -103,6 +117,7 @@ Stream::Stream(std::shared_ptr<Sdk> sdk, std::string table_name, bool json, std:
       window_(WindowLimits{static_cast<size_t>(settings_.max_inflight_records),
                            static_cast<size_t>(settings_.max_inflight_bytes),
                            static_cast<size_t>(settings_.max_request_bytes)}),
+      connection_log_(kConnectionLogBurst, kConnectionLogPeriod),
       jitter_(std::random_device{}()),
       events_(handle, config_.event_callback(), config_.wakeup()) {}
 
@@ -159,9 +174,9 @@ SegmentPtr Stream::TakeWriteLocked(int64_t *wire_offset) {
   SegmentPtr segment = window_.TakeNextToSend(wire_offset);
   if (!segment) return nullptr;
   writer_busy_ = true;
-  // The ack timeout counts from now, not from the last response before the lull. The
+  // The ack timeout counts from now, not from the last progress before the lull. The
   // supervisor needs no wakeup: idle, it looks again within one ack timeout anyway.
-  if (was_idle) last_response_ = Clock::now();
+  if (was_idle) last_progress_ = Clock::now();
   return segment;
 }
 
@@ -277,7 +292,8 @@ void Stream::CopyUnacked(std::vector<std::pair<uint64_t, std::string>> *out) con
 
 std::chrono::milliseconds Stream::PauseFor(int64_t server_ms) const {
   const int64_t cap = settings_.paused_max_wait_ms;
-  return std::chrono::milliseconds(cap < 0 ? server_ms : std::min(cap, server_ms));
+  const int64_t asked = std::max<int64_t>(server_ms, 0);
+  return std::chrono::milliseconds(cap < 0 ? asked : std::min(cap, asked));
 }
 
 std::chrono::milliseconds Stream::Backoff(int64_t attempt) {
@@ -362,24 +378,33 @@ Status Stream::Recreate(zb_stream *handle, std::unique_ptr<Stream> *out) const {
   return Status::Ok();
 }
 
-Status Stream::Connect(bool renew_token) {
+Status Stream::Connect(bool renew_token, std::chrono::milliseconds delay) {
   const int64_t attempts = settings_.recovery ? settings_.recovery_retries + 1 : 1;
-  for (int64_t attempt = 1;; ++attempt) {
+  for (;;) {
+    if (delay.count() > 0) {
+      std::unique_lock<std::mutex> lock(mu_);
+      if (changed_.wait_for(lock, delay, [&] { return stopping_; })) {
+        return Status(ZB_ERR_CLOSED, "the stream was closed while reconnecting");
+      }
+    }
     bool kept_token = false;
     const Status failed = ConnectOnce(renew_token, &kept_token);
+    // Being accepted is no progress yet: the budget is left as it is until the connection
+    // ends (PlanReconnectLocked).
     if (failed.ok()) return failed;
     {
       std::lock_guard<std::mutex> lock(mu_);
       if (stopping_) return failed;
       NoteErrorLocked(failed);
     }
+    const int64_t attempt = ++failed_attempts_;
     // A kept token that the server refused is replaced once; a new one it refuses is final.
     renew_token = kept_token && RenewsToken(failed);
     const bool again = attempt < attempts && (failed.retryable() || renew_token);
-    const std::chrono::milliseconds delay = again ? Backoff(attempt) : std::chrono::milliseconds(0);
+    delay = again ? Backoff(attempt) : std::chrono::milliseconds(0);
     // A refused token is a matter of authentication, though the refusal came over gRPC.
     const bool auth = failed.code() == ZB_ERR_AUTH || renew_token;
-    Log(ZB_LOG_WARN, auth ? "auth" : "connection", [&] {
+    LogConnection(ZB_LOG_WARN, auth ? "auth" : "connection", [&] {
       std::string text = "connection attempt " + std::to_string(attempt) + " of " +
                          std::to_string(attempts) + " failed: " + DescribeForLog(failed);
       if (again) {
@@ -389,11 +414,20 @@ Status Stream::Connect(bool renew_token) {
       return text;
     });
     if (!again) return failed;
-    std::unique_lock<std::mutex> lock(mu_);
-    if (changed_.wait_for(lock, delay, [&] { return stopping_; })) {
-      return Status(ZB_ERR_CLOSED, "the stream was closed while reconnecting");
-    }
   }
+}
+
+template <typename MakeMessage>
+void Stream::LogConnection(zb_log_level level, const char *component, MakeMessage what) {
+  uint64_t left_out = 0;
+  if (!connection_log_.Admit(Clock::now(), &left_out)) return;
+  Log(level, component, [&] {
+    std::string text = what();
+    if (left_out > 0) {
+      text += " [" + Plural(left_out, "line") + " like this left out since the last one]";
+    }
+    return text;
+  });
 }
 
 void Stream::NoteErrorLocked(const Status &error) {
@@ -431,8 +465,13 @@ Status Stream::ConnectOnce(bool renew_token, bool *kept_token) {
   zb_headers headers;
   Status collected = CollectHeaders(config_.headers_provider(), bearer, table_name_, &headers);
   if (!collected.ok()) return collected;
+  // A call on a channel in TRANSIENT_FAILURE fails at once with the error of an earlier
+  // connection attempt while gRPC sits in its own reconnect backoff: this attempt would never
+  // reach the network. It waits for a connection instead, which gRPC tries at once.
+  const bool channel_failing = channel_->GetState(false) == GRPC_CHANNEL_TRANSIENT_FAILURE;
+  if (channel_failing) grpc::experimental::ChannelResetConnectionBackoff(channel_.get());
   std::shared_ptr<Connection> connection =
-      Connection::Create(channel_, headers.entries, create_request_, this);
+      Connection::Create(channel_, headers.entries, create_request_, channel_failing, this);
   std::shared_ptr<Connection> previous;  // freed below, outside the lock
   uint64_t accepted_before;
   {
@@ -449,7 +488,7 @@ Status Stream::ConnectOnce(bool renew_token, bool *kept_token) {
     hold_released_ = false;
     connection_done_ = false;
     connection_outcome_ = Status::Ok();
-    last_response_ = Clock::now();
+    last_progress_ = Clock::now();
     accepted_before = connections_accepted_;
   }
   connection->Start();
@@ -464,16 +503,28 @@ Status Stream::ConnectOnce(bool renew_token, bool *kept_token) {
   if (accepted()) return Status::Ok();
   if (!connection_done_) {
     Status why = settled ? Status(ZB_ERR_CLOSED, "the stream was closed")
-                         : Status(ZB_ERR_TIMEOUT,
-                                  "the server did not accept the stream within " +
-                                      std::to_string(timeout_ms) + " ms (recovery.timeout.ms)",
-                                  true);
+                 : channel_->GetState(false) != GRPC_CHANNEL_READY
+                     ? Status(ZB_ERR_TRANSPORT,
+                              "could not connect to " + sdk_->endpoint().target() + " within " +
+                                  std::to_string(timeout_ms) + " ms (recovery.timeout.ms)" +
+                                  (last_connect_error_.empty()
+                                       ? ""
+                                       : "; the last attempt to reach it: " + last_connect_error_),
+                              true, static_cast<int>(grpc::StatusCode::UNAVAILABLE))
+                     : Status(ZB_ERR_TIMEOUT,
+                              "the server did not accept the stream within " +
+                                  std::to_string(timeout_ms) + " ms (recovery.timeout.ms)",
+                              true);
     lock.unlock();
     connection->Fail(why);
     lock.lock();
     changed_.wait(lock, [&] { return connection_done_; });
   }
   const Status &outcome = connection_outcome_;
+  if (!channel_failing &&
+      outcome.grpc_status() == static_cast<int>(grpc::StatusCode::UNAVAILABLE)) {
+    last_connect_error_ = outcome.message();
+  }
   // A stream once accepted in plaintext knows the server speaks it: a later UNAVAILABLE (a
   // connection closing as the call started) needs no hint.
   if (sdk_->endpoint().tls || ever_connected_ || !LooksLikeTlsServer(outcome)) return outcome;
@@ -504,7 +555,6 @@ Status Stream::OnResponse(Connection *connection, const wire::Response &response
   int64_t wire_offset = 0;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    last_response_ = Clock::now();
     switch (response.kind) {
       case wire::Response::Kind::kCreated:
         if (connection_ready_) {
@@ -516,6 +566,8 @@ Status Stream::OnResponse(Connection *connection, const wire::Response &response
         }
         connection_ready_ = true;
         ++connections_accepted_;
+        accepted_at_ = Clock::now();
+        acked_when_accepted_ = window_.acked_count();
         server_stream_id_ = response.stream_id;
         // Counted here, before the first ack on the new connection can end a flush.
         if (ever_connected_) ++recoveries_;
@@ -535,6 +587,7 @@ Status Stream::OnResponse(Connection *connection, const wire::Response &response
         Status error;
         if (!window_.Ack(response.ack_offset, &acked, &released, &error)) return error;
         if (released) {
+          last_progress_ = Clock::now();
           events_.PushAck(acked.first_offset, acked.last_offset);
           changed_.notify_all();
           // Waking blocked ingest calls at every released request would make them all
@@ -552,7 +605,7 @@ Status Stream::OnResponse(Connection *connection, const wire::Response &response
         if (settings_.recovery && !paused_) {
           paused_ = true;
           close_signal_ms_ = response.close_after_ms;
-          pause_deadline_ = Clock::now() + PauseFor(response.close_after_ms);
+          pause_deadline_ = Later(Clock::now(), PauseFor(response.close_after_ms));
           changed_.notify_all();
           supervisor_wake_.notify_one();
         }
@@ -586,6 +639,37 @@ void Stream::OnDone(Connection * /*connection*/, const Status &outcome) {
   supervisor_wake_.notify_one();
 }
 
+bool Stream::PlanReconnectLocked(const Status &ended, bool renew_token,
+                                 std::chrono::milliseconds *delay, Status *why) {
+  *why = ended;
+  if (!settings_.recovery || !(ended.retryable() || renew_token)) return false;
+  // A server that accepts each stream and then fails it (overloaded, or a proxy dropping
+  // connections) must meet the backoff and the budget of one that refuses streams, not a
+  // reconnection as fast as the loop runs. Progress: the server acknowledged records on the
+  // connection, or it had nothing to acknowledge and lived at least the first backoff.
+  const std::chrono::milliseconds first_backoff(settings_.recovery_backoff_ms);
+  const bool brief = Clock::now() - accepted_at_ < first_backoff;
+  const bool progress =
+      window_.acked_count() > acked_when_accepted_ || (window_.all_acked() && !brief);
+  failed_attempts_ = progress ? 0 : failed_attempts_ + 1;
+  const int64_t attempts = settings_.recovery_retries + 1;
+  if (failed_attempts_ >= attempts) {
+    *why = Status(ended.code(),
+                  ended.message() + " (" +
+                      Plural(static_cast<uint64_t>(failed_attempts_), "connection attempt") +
+                      " in a row failed or ended without any record acknowledged; "
+                      "recovery.retries)",
+                  ended.retryable(), ended.grpc_status());
+    return false;
+  }
+  // Even a connection that made progress waits before the next when it was brief: one that
+  // acknowledges a little each time and then fails must not be reconnected at full speed.
+  *delay = failed_attempts_ > 0 ? Backoff(failed_attempts_)
+           : brief              ? Backoff(1)
+                                : std::chrono::milliseconds(0);
+  return true;
+}
+
 void Stream::FailLocked(const Status &why) {
   if (state_ == State::kFailed || state_ == State::kClosed) return;
   state_ = State::kFailed;
@@ -610,23 +694,29 @@ void Stream::Supervise() {
       const bool planned = paused_;
       if (!planned) NoteErrorLocked(ended);
       const bool renew_token = RenewsToken(ended);
-      const bool retry = settings_.recovery && (ended.retryable() || renew_token);
+      std::chrono::milliseconds delay(0);
+      Status why;
+      const bool retry = PlanReconnectLocked(ended, renew_token, &delay, &why);
       const uint64_t replayed_before = records_replayed_;
       lock.unlock();
-      Log(planned ? ZB_LOG_INFO : ZB_LOG_WARN, "connection", [&] {
-        return std::string(planned ? "the connection ended after the server's close signal: "
-                                   : "the connection ended: ") +
-               DescribeForLog(ended) + (retry ? "; reconnecting" : "");
+      LogConnection(planned ? ZB_LOG_INFO : ZB_LOG_WARN, "connection", [&] {
+        std::string text = planned ? "the connection ended after the server's close signal: "
+                                   : "the connection ended: ";
+        text += DescribeForLog(ended);
+        if (retry) {
+          text += delay.count() > 0 ? "; reconnecting in " + std::to_string(delay.count()) + " ms"
+                                    : "; reconnecting";
+        }
+        return text;
       });
-      Status why = ended;
-      if (retry) why = Connect(renew_token);
+      if (retry) why = Connect(renew_token, delay);
       lock.lock();
       if (why.ok()) {
         const uint64_t replayed = records_replayed_ - replayed_before;
         const uint64_t recoveries = recoveries_;
         lock.unlock();
         // Logged even when a close has begun meanwhile: the recovery did happen.
-        Log(ZB_LOG_INFO, "recovery", [&] {
+        LogConnection(ZB_LOG_INFO, "recovery", [&] {
           return "recovered on a new connection (recovery " + std::to_string(recoveries) + "), " +
                  Plural(replayed, "record") + " sent again";
         });
@@ -667,24 +757,25 @@ void Stream::Supervise() {
     Status end;
     const Clock::time_point now = Clock::now();
     Clock::time_point wake = now + std::chrono::milliseconds(settings_.ack_timeout_ms);
-    if (paused_) {
-      if (!window_.has_unacked_sent() || now >= pause_deadline_) {
-        end = Status(ZB_ERR_TRANSPORT, "the server announced the end of the call; reconnecting",
-                     true);
-      } else {
-        wake = pause_deadline_;
-      }
-    } else if (connection_ready_ && window_.has_unacked_sent()) {
-      const Clock::time_point deadline =
-          last_response_ + std::chrono::milliseconds(settings_.ack_timeout_ms);
-      if (now >= deadline) {
-        end = Status(ZB_ERR_TIMEOUT,
-                     "no response from the server for " + std::to_string(settings_.ack_timeout_ms) +
-                         " ms while requests were unacknowledged (stream.ack.timeout.ms)",
-                     true);
-      } else {
-        wake = deadline;
-      }
+    // Paused or not: a server that announced a close in years and then fell silent must not
+    // hold the stream any longer than one that never announced anything.
+    const bool awaiting_acks = window_.has_unacked_sent() && (paused_ || connection_ready_);
+    const Clock::time_point ack_deadline =
+        Later(last_progress_, std::chrono::milliseconds(settings_.ack_timeout_ms));
+    if (paused_ && (!window_.has_unacked_sent() || now >= pause_deadline_)) {
+      end =
+          Status(ZB_ERR_TRANSPORT, "the server announced the end of the call; reconnecting", true);
+    } else if (awaiting_acks && now >= ack_deadline) {
+      end = Status(ZB_ERR_TIMEOUT,
+                   "no acknowledgement from the server for " +
+                       std::to_string(settings_.ack_timeout_ms) +
+                       " ms while requests were unacknowledged (stream.ack.timeout.ms)",
+                   true);
+      // Not the end the server announced: a failure, as such counted and logged.
+      paused_ = false;
+    } else {
+      if (awaiting_acks) wake = ack_deadline;
+      if (paused_) wake = std::min(wake, pause_deadline_);
     }
     if (!end.ok()) {
       std::shared_ptr<Connection> connection = connection_;

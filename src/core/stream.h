@@ -24,6 +24,7 @@
 #include "connection.h"
 #include "event_queue.h"
 #include "log.h"
+#include "log_throttle.h"
 #include "oauth.h"
 #include "sdk.h"
 #include "stats.h"
@@ -77,6 +78,11 @@ class Stream final : private ConnectionListener, private StatsSource {
 
   // The pause a CloseStreamSignal asks for, capped by stream.paused.max.wait.ms.
   std::chrono::milliseconds PauseFor(int64_t server_ms) const;
+  // With mu_ held, on the supervisor: a connection (accepted) has ended. Spends one attempt of
+  // the recovery budget unless it made progress, and tells whether to reconnect and after
+  // what delay, or why the stream fails (a non-OK *why).
+  bool PlanReconnectLocked(const Status &ended, bool renew_token, std::chrono::milliseconds *delay,
+                           Status *why);
   // The delay before connection attempt `attempt` (1 = the first retry): exponential, capped,
   // and randomized so that many clients do not reconnect in step.
   std::chrono::milliseconds Backoff(int64_t attempt);
@@ -85,10 +91,18 @@ class Stream final : private ConnectionListener, private StatsSource {
   Status CloseOnce(int32_t timeout_ms, bool *first);
   // Opens a connection and waits until the server accepts the stream; at most one connection
   // lives at a time. Retries as recovery.* says, and once more with a new OAuth token when the
-  // server refused a kept one. `renew_token`: the first attempt requests a new token.
-  Status Connect(bool renew_token);
-  // `*kept_token`: the attempt presented an OAuth token it did not request itself.
+  // server refused a kept one, within the budget failed_attempts_ has left. `renew_token`: the
+  // first attempt requests a new token; `delay`: how long to wait before it.
+  Status Connect(bool renew_token, std::chrono::milliseconds delay);
+  // One attempt. It never fails with an error gRPC cached from an earlier one: on a channel in
+  // TRANSIENT_FAILURE it resets gRPC's reconnect backoff and waits for a connection, within
+  // recovery.timeout.ms. `*kept_token`: the attempt presented an OAuth token it did not request
+  // itself.
   Status ConnectOnce(bool renew_token, bool *kept_token);
+  // Logs a line about connections ending, failing or recovering, unless too many came lately
+  // (LogThrottle). Not with mu_ held; on the supervisor, or on the caller's thread in Open().
+  template <typename MakeMessage>
+  void LogConnection(zb_log_level level, const char *component, MakeMessage what);
   // Whether `why` ended a connection because of an OAuth token a new one may replace.
   bool RenewsToken(const Status &why) const;
   // With mu_ held: the next request for the connection's idle writer, marking it busy.
@@ -146,8 +160,13 @@ class Stream final : private ConnectionListener, private StatsSource {
   bool hold_released_ = false;
   bool connection_done_ = true;  // OnDone came (or there never was a connection)
   Status connection_outcome_;
-  Clock::time_point last_response_;
-  bool paused_ = false;  // the server sent CloseStreamSignal: drain, then reconnect
+  // The connection's last progress: an acknowledgement of new records, or the first request
+  // sent with nothing unacknowledged. stream.ack.timeout.ms counts from here, so that messages
+  // that acknowledge nothing new (a repeated watermark) do not keep a dead stream alive.
+  Clock::time_point last_progress_;
+  Clock::time_point accepted_at_;     // when the server accepted the current connection
+  uint64_t acked_when_accepted_ = 0;  // window_.acked_count() then
+  bool paused_ = false;               // the server sent CloseStreamSignal: drain, then reconnect
   Clock::time_point pause_deadline_;
   int64_t close_signal_ms_ = 0;   // when the server said it would close the call
   bool pause_logged_ = false;     // the supervisor has logged the close signal
@@ -159,6 +178,15 @@ class Stream final : private ConnectionListener, private StatsSource {
   uint64_t records_replayed_ = 0;
   uint64_t errors_ = 0;  // failed connection attempts and connections that ended in error
   Status last_error_;
+
+  // The recovery budget: connection attempts in a row that failed, accepted connections that
+  // ended without progress included; progress resets it. With LogThrottle and jitter_, the
+  // supervisor's own (and Open()'s, before the supervisor starts).
+  int64_t failed_attempts_ = 0;
+  LogThrottle connection_log_;
+  // What the last connection attempt that reached the network was told, for the error of one
+  // that then waited in vain for the server.
+  std::string last_connect_error_;
 
   std::mutex close_mu_;  // serializes zb_stream_close()
   std::minstd_rand jitter_;

@@ -1,0 +1,84 @@
+/* A server restarted after 20 s of downtime, with the default recovery settings: the stream
+ * recovers on its own and every record is stored, each exactly once. Each recovery attempt must
+ * really try to connect for its recovery.timeout.ms: an attempt that failed at once with the
+ * error gRPC cached while it sat in its own reconnect backoff would spend the budget before the
+ * server is back. Slow by nature (the downtime is the scenario), hence a test of its own. */
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "test_util.h"
+
+enum { kDowntimeMs = 20000, kBefore = 10, kDuring = 10 };
+
+/* Removes the flat directory `path` and the files in it. */
+static void remove_directory(const char *path) {
+  DIR *dir = opendir(path);
+  assert_non_null(dir);
+  struct dirent *entry;
+  char file[512];
+  while ((entry = readdir(dir)) != NULL) {
+    if (strcmp(entry->d_name, ".") == 0 || strcmp(entry->d_name, "..") == 0) continue;
+    snprintf(file, sizeof file, "%s/%s", path, entry->d_name);
+    assert_int_equal(unlink(file), 0);
+  }
+  closedir(dir);
+  assert_int_equal(rmdir(path), 0);
+}
+
+static void test_stream_recovers_after_a_long_restart(void **state) {
+  (void)state;
+  char data_dir[] = "/tmp/zb_downtime_test.XXXXXX";
+  assert_non_null(mkdtemp(data_dir));
+  zbtest_server_options options;
+  memset(&options, 0, sizeof options);
+  options.data_dir = data_dir;
+  zbtest_server *server = zbtest_server_start(&options);
+  assert_non_null(server);
+  const char *endpoint = zbtest_server_endpoint(server);
+  options.port = atoi(strrchr(endpoint, ':') + 1);
+  zb_sdk *sdk = tu_plaintext_sdk(endpoint);
+  zb_stream *stream = tu_open_proto(sdk, TU_TABLE, NULL); /* every recovery.* at its default */
+  tu_ingest_and_flush(stream, 0, kBefore, "before");
+
+  zbtest_server_stop(server);
+  const int64_t stopped_at = tu_now_ms();
+  tu_ingest_events(stream, kBefore, kDuring, "during");
+  /* The downtime itself: the stream is left alone to recover as best it can. */
+  tu_sleep_ms(kDowntimeMs);
+  server = zbtest_server_start(&options);
+  assert_non_null(server);
+  const int64_t restarted_after = tu_now_ms() - stopped_at;
+
+  zb_error *err = NULL;
+  TU_EXPECT(ZB_OK, err, zb_stream_flush(stream, 60000, &err));
+  const zb_stream_info info = tu_stream_info(stream);
+  print_message("server back after %lld ms; flushed after %lld ms; %llu recoveries\n",
+                (long long)restarted_after, (long long)(tu_now_ms() - stopped_at),
+                (unsigned long long)info.recoveries);
+  assert_int_equal(info.state, ZB_STREAM_OPEN);
+  assert_int_equal(info.records_acked, kBefore + kDuring);
+  assert_int_equal(info.recoveries, 1);
+  tu_close_and_destroy(stream);
+  zb_sdk_destroy(sdk);
+
+  /* The records before the stop were acknowledged and the others never reached the stopped
+   * server: each is stored once, in order, across both runs. */
+  assert_int_equal(zbtest_server_record_count(server, TU_TABLE), kBefore + kDuring);
+  for (int64_t i = 0; i < kBefore + kDuring; ++i) {
+    const uint8_t *data;
+    size_t len;
+    assert_int_equal(tu_stored_event_id(server, TU_TABLE, i, &data, &len), i);
+  }
+  zbtest_server_stop(server);
+  remove_directory(data_dir);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_stream_recovers_after_a_long_restart),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
