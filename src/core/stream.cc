@@ -502,20 +502,22 @@ Status Stream::ConnectOnce(bool renew_token, bool *kept_token) {
       lock, deadline, [&] { return accepted() || connection_done_ || stopping_; });
   if (accepted()) return Status::Ok();
   if (!connection_done_) {
+    lock.unlock();
+    // Whether gRPC ever got a connection to the server: asked outside mu_, as gRPC always is.
+    const bool reached = channel_->GetState(false) == GRPC_CHANNEL_READY;
     Status why = settled ? Status(ZB_ERR_CLOSED, "the stream was closed")
-                 : channel_->GetState(false) != GRPC_CHANNEL_READY
-                     ? Status(ZB_ERR_TRANSPORT,
+                 : reached
+                     ? Status(ZB_ERR_TIMEOUT,
+                              "the server did not accept the stream within " +
+                                  std::to_string(timeout_ms) + " ms (recovery.timeout.ms)",
+                              true)
+                     : Status(ZB_ERR_TRANSPORT,
                               "could not connect to " + sdk_->endpoint().target() + " within " +
                                   std::to_string(timeout_ms) + " ms (recovery.timeout.ms)" +
                                   (last_connect_error_.empty()
                                        ? ""
                                        : "; the last attempt to reach it: " + last_connect_error_),
-                              true, static_cast<int>(grpc::StatusCode::UNAVAILABLE))
-                     : Status(ZB_ERR_TIMEOUT,
-                              "the server did not accept the stream within " +
-                                  std::to_string(timeout_ms) + " ms (recovery.timeout.ms)",
-                              true);
-    lock.unlock();
+                              true, static_cast<int>(grpc::StatusCode::UNAVAILABLE));
     connection->Fail(why);
     lock.lock();
     changed_.wait(lock, [&] { return connection_done_; });
