@@ -413,9 +413,11 @@ ZB_API const char *zb_log_level_name(zb_log_level level);
  *  (connections ending, reconnections, failures). It never runs on a gRPC thread, inside an
  *  ingest call, or while the library holds a lock. Messages of different streams may come from
  *  different threads at once: the callback must be thread-safe. It may call zb_* functions,
- *  except that it must not close or destroy a stream, nor destroy the SDK (the thread it runs
- *  on may be the one such a call waits for). It should return quickly: a reconnection waits
- *  for it.
+ *  zb_sdk_destroy() included, but closing or destroying a stream there is refused, on any
+ *  stream: zb_stream_close() returns ZB_ERR_STATE and zb_stream_destroy() does nothing (the
+ *  thread the callback runs on may be the one they would wait for, or be inside a call on that
+ *  stream); destroy the stream later from another thread. It should return quickly: a
+ *  reconnection waits for it, so a flush or wait in it may last its whole timeout.
  *
  *  Messages never contain a secret: no auth.token, auth.client.secret, OAuth token, header
  *  value of a headers provider, nor the password of a proxy.
@@ -707,15 +709,17 @@ ZB_API zb_status zb_stream_flush(zb_stream *stream, int32_t timeout_ms, zb_error
  *  @param timeout_ms how long to wait, in milliseconds: 0 or more, or ZB_TIMEOUT_INFINITE.
  *  @param err receives a new error object when the call fails, else NULL; may be NULL.
  *  @return ZB_OK when every record was acknowledged; ZB_ERR_TIMEOUT (the message counts the
- *  records left); the stream's error if it failed; ZB_ERR_INVALID_ARG for a NULL stream. */
+ *  records left); the stream's error if it failed; ZB_ERR_INVALID_ARG for a NULL stream;
+ *  ZB_ERR_STATE, closing nothing, when called from a log callback (see zb_log_cb). */
 ZB_API zb_status zb_stream_close(zb_stream *stream, int32_t timeout_ms, zb_error **err);
 
 /** Frees the stream. A barrier: when it returns, no event callback or wakeup of this stream is
  *  running or will run, and every free_user_data the stream held has run (unless a config
  *  still holds that registration). A stream that was not closed is closed at once, abandoning
  *  records not yet acknowledged. Called from the stream's own event callback, it takes effect
- *  when the callback returns. Not thread-safe: no other call on `stream` may be running or
- *  follow. NULL is ignored.
+ *  when the callback returns. Called from a log callback, it does nothing: the stream stays
+ *  valid, to be destroyed from another thread (see zb_log_cb). Not thread-safe: no other call
+ *  on `stream` may be running or follow. NULL is ignored.
  *  @param stream the stream; may be NULL. */
 ZB_API void zb_stream_destroy(zb_stream *stream);
 

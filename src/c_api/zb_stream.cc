@@ -10,6 +10,7 @@
 #include "guard.h"
 #include "handles.h"
 #include "headers.h"
+#include "log.h"
 #include "stats.h"
 #include "stream.h"
 
@@ -208,13 +209,18 @@ ZB_API zb_status zb_stream_flush(zb_stream *stream, int32_t timeout_ms, zb_error
 ZB_API zb_status zb_stream_close(zb_stream *stream, int32_t timeout_ms, zb_error **err) {
   return Guard(err, [&] {
     if (!stream) return NullArgument("stream");
+    if (zerobus::InLogCallback()) {
+      return Status(ZB_ERR_STATE, "zb_stream_close() cannot be called from a log callback");
+    }
     Status valid = CheckTimeout(timeout_ms);
     return valid.ok() ? stream->impl->Close(timeout_ms) : valid;
   });
 }
 
 ZB_API void zb_stream_destroy(zb_stream *stream) {
-  if (!stream) return;
+  // From a log callback it would wait for its own thread, or free a stream a call below it is
+  // still using: it does nothing there, as zerobus.h says.
+  if (!stream || zerobus::InLogCallback()) return;
   zerobus::Stream::Destroy(std::move(stream->impl));
   delete stream;
 }

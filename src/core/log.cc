@@ -8,6 +8,9 @@ namespace {
 // Indexed by level - ZB_LOG_ERROR: the levels are contiguous and append-only.
 constexpr const char *kLevelNames[] = {"error", "warn", "info", "debug"};
 
+// Log callbacks running on this thread (one may log through another SDK's).
+thread_local int log_callback_depth = 0;
+
 }  // namespace
 
 const char *LogLevelName(zb_log_level level) {
@@ -25,6 +28,18 @@ bool ParseLogLevel(std::string_view name, zb_log_level *level) {
     }
   }
   return false;
+}
+
+bool InLogCallback() {
+  return log_callback_depth > 0;
+}
+
+LogCallbackScope::LogCallbackScope() {
+  ++log_callback_depth;
+}
+
+LogCallbackScope::~LogCallbackScope() {
+  --log_callback_depth;
 }
 
 std::string DescribeForLog(const Status &status) {

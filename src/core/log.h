@@ -21,6 +21,20 @@ bool ParseLogLevel(std::string_view name, zb_log_level *level);
 // `status` as a log line shows it: its message, then its code, gRPC status and retryability.
 std::string DescribeForLog(const Status &status);
 
+// Whether the calling thread is running a log callback. zb_stream_close() and
+// zb_stream_destroy() refuse to run there: that thread may be the one they would wait for (a
+// stream's supervisor), or be inside a call on the very stream they would free.
+bool InLogCallback();
+
+// Marks the calling thread as running a log callback for as long as it lives.
+class LogCallbackScope {
+ public:
+  LogCallbackScope();
+  ~LogCallbackScope();
+  LogCallbackScope(const LogCallbackScope &) = delete;
+  LogCallbackScope &operator=(const LogCallbackScope &) = delete;
+};
+
 // Copies share the callback. Thread-safe: the callback is told so (see zb_log_cb).
 class Logger {
  public:
@@ -38,6 +52,7 @@ class Logger {
     if (!enabled(level)) return;
     try {
       const std::string message = make_message();
+      const LogCallbackScope scope;
       callback_->fn()(level, component, message.c_str(), callback_->user_data());
     } catch (...) {
       // Logging must never change what the library does.
