@@ -5,6 +5,7 @@
 //! through [`free_boxed`] when no stream or config holds the registration any more, which the
 //! destroy barrier of `zb_stream_destroy()` orders after the last call.
 
+use std::cell::Cell;
 use std::ffi::{CStr, CString, c_char, c_void};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::ptr::null_mut;
@@ -116,6 +117,7 @@ pub(crate) unsafe extern "C" fn forward_log(
         // SAFETY: as the function's contract says.
         let (component, message) = unsafe { (CStr::from_ptr(component), CStr::from_ptr(message)) };
         let target = crate::logging::target(&component.to_string_lossy());
+        let _inside = InLogCallback::enter();
         log::log!(target: &target, level, "{}", message.to_string_lossy());
     });
 }
@@ -158,4 +160,35 @@ unsafe extern "C" fn free_boxed<T>(user_data: *mut c_void) {
 /// it, so it is dropped here and the library's thread carries on.
 fn contain_panic<R>(on_panic: R, body: impl FnOnce() -> R) -> R {
     catch_unwind(AssertUnwindSafe(body)).unwrap_or(on_panic)
+}
+
+thread_local! {
+    /// Whether this thread is handing one of the library's messages to the `log` facade.
+    static IN_LOG_CALLBACK: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Marks the thread as inside the library's log callback while it lives: there the library
+/// refuses to close or destroy a stream (zerobus.h, `zb_log_cb`), so [`Stream`](crate::Stream)'s
+/// drop hands the destroy to a thread of its own.
+pub(crate) struct InLogCallback {
+    outer: bool,
+}
+
+impl InLogCallback {
+    fn enter() -> InLogCallback {
+        InLogCallback {
+            outer: IN_LOG_CALLBACK.with(|inside| inside.replace(true)),
+        }
+    }
+
+    /// Whether the calling thread is inside the library's log callback.
+    pub(crate) fn active() -> bool {
+        IN_LOG_CALLBACK.with(Cell::get)
+    }
+}
+
+impl Drop for InLogCallback {
+    fn drop(&mut self) {
+        IN_LOG_CALLBACK.with(|inside| inside.set(self.outer));
+    }
 }

@@ -23,7 +23,11 @@ const ACKS_PER_POLL: usize = 64;
 /// `Send + Sync`: every method may be called from any number of threads at once (share the
 /// stream in an `Arc`). Dropping it closes it at once if [`close`](Self::close) was not called,
 /// abandoning records not yet acknowledged, and then destroys it: when drop returns, no
-/// callback of the stream is running or will run.
+/// callback of the stream is running or will run. The one exception is a stream dropped inside
+/// a `log` call that carries one of the library's messages (a logger that owns streams): the
+/// library refuses to destroy a stream from there, as the thread may be that stream's own, so a
+/// thread of its own destroys it once the message's call has returned (and should no thread
+/// be available, the stream is leaked rather than the process aborted).
 pub struct Stream {
     raw: NonNull<sys::zb_stream>,
 }
@@ -164,7 +168,9 @@ impl Stream {
     ///
     /// # Errors
     /// [`ErrorCode::TIMEOUT`](crate::ErrorCode::TIMEOUT) when records were left
-    /// unacknowledged (the message counts them); the stream's error if it failed.
+    /// unacknowledged (the message counts them); the stream's error if it failed;
+    /// [`ErrorCode::STATE`](crate::ErrorCode::STATE), closing nothing, inside a `log` call
+    /// that carries one of the library's messages.
     pub fn close(&self, timeout: Duration) -> Result<()> {
         // SAFETY: the stream is live.
         call(|err| unsafe { sys::zb_stream_close(self.raw.as_ptr(), timeout_ms(timeout), err) })
@@ -284,8 +290,29 @@ impl Stream {
 
 impl Drop for Stream {
     fn drop(&mut self) {
+        if crate::callbacks::InLogCallback::active() {
+            let owned = OwnedStream(self.raw);
+            // A failed spawn leaks the stream: zb_stream_destroy() would do nothing here.
+            let _ = std::thread::Builder::new()
+                .name("zerobus-stream-drop".into())
+                .spawn(move || owned.destroy());
+            return;
+        }
         // SAFETY: the stream is live and exclusively borrowed, so no other call runs on it.
         unsafe { sys::zb_stream_destroy(self.raw.as_ptr()) }
+    }
+}
+
+/// A stream being dropped, on its way to the thread that destroys it.
+struct OwnedStream(NonNull<sys::zb_stream>);
+
+// SAFETY: the stream is live and nothing else refers to it any more: its Stream was dropped.
+unsafe impl Send for OwnedStream {}
+
+impl OwnedStream {
+    fn destroy(self) {
+        // SAFETY: as above; this is the stream's last call.
+        unsafe { sys::zb_stream_destroy(self.0.as_ptr()) }
     }
 }
 
