@@ -433,7 +433,12 @@ typedef void (*zb_log_cb)(zb_log_level level, const char *component, const char 
 /** Registers the log callback of SDKs created from this config, replacing an earlier one.
  *  zb_sdk_new() reads it with log.level; the SDK's streams log through it, whatever the config
  *  they were created with (zb_stream_new() ignores it). Without a callback the library logs
- *  nothing anywhere: it never writes to stdout, stderr or syslog.
+ *  nothing anywhere: it never writes to stdout, stderr or syslog itself. gRPC, which it uses,
+ *  has a logger of its own that is not the library's: process-wide, shared with any other gRPC
+ *  user in the process, and by default writing gRPC's error lines (a TLS handshake that failed,
+ *  say) to stderr. The library leaves that logger as it finds it, since the host may have set
+ *  its own (gpr_set_log_function()); the environment variable GRPC_VERBOSITY=NONE silences it,
+ *  GRPC_VERBOSITY=ERROR (its default) or INFO or DEBUG sets how much it writes.
  *  @param cfg the config.
  *  @param cb the callback, or NULL to remove it (a free_user_data given with NULL runs at once).
  *  @param user_data handed to every call of `cb`.
