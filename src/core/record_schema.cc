@@ -27,8 +27,7 @@ Status RecordSchema::FromDdl(std::string_view ddl, std::shared_ptr<const RecordS
 
 Status RecordSchema::Make(schema::TableSchema table, std::shared_ptr<const RecordSchema> *out) {
   // Not make_shared: the constructor is private.
-  std::shared_ptr<RecordSchema> made(new RecordSchema);
-  made->table_ = std::move(table);
+  std::shared_ptr<RecordSchema> made(new RecordSchema(std::move(table)));
   google::protobuf::DescriptorProto message;
   std::string error;
   if (!schema::BuildDescriptor(made->table_, &message, &error) ||

@@ -8,6 +8,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "core/schema/delta_type.h"
 #include "core/schema/json_encoder.h"
@@ -35,7 +36,7 @@ class RecordSchema {
   Status EncodeJson(std::string_view json, std::string *out) const;
 
  private:
-  RecordSchema() = default;
+  explicit RecordSchema(schema::TableSchema table) : table_(std::move(table)) {}
   static Status Make(schema::TableSchema table, std::shared_ptr<const RecordSchema> *out);
 
   schema::TableSchema table_;

@@ -122,7 +122,7 @@ std::string Scalar(const json &value, const schema::DeltaType &type, const std::
 
 class JsonDecoder : public RecordDecoder {
  public:
-  explicit JsonDecoder(const schema::TableSchema &table) : table_(table) {}
+  explicit JsonDecoder(const schema::TableSchema &table) : table_(table), fields_(table.columns) {}
 
   std::string Decode(std::string_view record, Row *row) override {
     json object;
@@ -130,7 +130,7 @@ class JsonDecoder : public RecordDecoder {
     if (!schema::ParseJson(record, &object, &error)) return "record " + error;
     if (!object.is_object()) return "record is not a JSON object";
     std::vector<const json *> values;
-    error = schema::MatchMembers(object, table_.columns, "", table_.full_name, &values);
+    error = schema::MatchMembers(object, table_.columns, fields_, "", table_.full_name, &values);
     if (!error.empty()) return error;
     row->clear();
     row->reserve(table_.columns.size());
@@ -145,8 +145,8 @@ class JsonDecoder : public RecordDecoder {
   }
 
  private:
-  static std::string Column(const json *value, const schema::DeltaField &column,
-                            const std::string &path, SqlValue *out) {
+  std::string Column(const json *value, const schema::DeltaField &column, const std::string &path,
+                     SqlValue *out) {
     if (value == nullptr || value->is_null()) {
       if (!column.nullable) return At(path, "is NOT NULL but the record has no value");
       *out = SqlValue::Null();
@@ -161,8 +161,8 @@ class JsonDecoder : public RecordDecoder {
   }
 
   // A value of any type inside a nested column, checked and rewritten in canonical form.
-  static std::string Value(const json &value, const schema::DeltaType &type,
-                           const std::string &path, json *out) {
+  std::string Value(const json &value, const schema::DeltaType &type, const std::string &path,
+                    json *out) {
     if (schema::IsComplex(type.kind)) return Nested(value, type, path, out);
     SqlValue scalar;
     std::string error = Scalar(value, type, path, &scalar);
@@ -170,8 +170,8 @@ class JsonDecoder : public RecordDecoder {
     return error;
   }
 
-  static std::string Nested(const json &value, const schema::DeltaType &type,
-                            const std::string &path, json *out) {
+  std::string Nested(const json &value, const schema::DeltaType &type, const std::string &path,
+                     json *out) {
     switch (type.kind) {
       case schema::DeltaKind::kArray: {
         if (!value.is_array()) return At(path, "expected an array, " + schema::DescribeJson(value));
@@ -222,7 +222,7 @@ class JsonDecoder : public RecordDecoder {
         if (!value.is_object())
           return At(path, "expected an object, " + schema::DescribeJson(value));
         std::vector<const json *> members;
-        std::string error = schema::MatchMembers(value, type.fields, path, "", &members);
+        std::string error = schema::MatchMembers(value, type.fields, fields_, path, "", &members);
         if (!error.empty()) return error;
         *out = json::object();
         for (size_t i = 0; i < type.fields.size(); ++i) {
@@ -247,6 +247,7 @@ class JsonDecoder : public RecordDecoder {
   }
 
   const schema::TableSchema &table_;
+  const schema::FieldLookup fields_;
 };
 
 }  // namespace

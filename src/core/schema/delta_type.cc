@@ -156,7 +156,7 @@ bool IsValidColumnName(const std::string &name) {
   return IsValidTableNamePart(name) && !std::isdigit(static_cast<unsigned char>(name[0]));
 }
 
-bool SameColumnName(const std::string &a, const std::string &b) {
+bool SameColumnName(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
   for (size_t i = 0; i < a.size(); ++i) {
     if (std::tolower(static_cast<unsigned char>(a[i])) !=

@@ -87,7 +87,7 @@ bool IsValidColumnName(const std::string &name);
 bool IsValidTableNamePart(std::string_view name);
 
 // Whether two names denote the same column: Delta compares column names case-insensitively.
-bool SameColumnName(const std::string &a, const std::string &b);
+bool SameColumnName(std::string_view a, std::string_view b);
 
 // The column or field called `name` (compared as SameColumnName), or null.
 const DeltaField *FindField(const std::vector<DeltaField> &fields, const std::string &name);

@@ -73,7 +73,7 @@ bool ParseDate(const std::string &text, int64_t *days) {
 
 class Encoder {
  public:
-  explicit Encoder(const TableSchema *table) : table_(table) {}
+  Encoder(const TableSchema *table, const FieldLookup *fields) : table_(table), fields_(fields) {}
 
   bool Record(std::string_view text, std::string *out) {
     json record;
@@ -101,7 +101,7 @@ class Encoder {
   bool Message(const json &object, const std::vector<DeltaField> &fields, const std::string &path,
                std::string *out) {
     std::vector<const json *> values;
-    error_ = MatchMembers(object, fields, path, table_->full_name, &values);
+    error_ = MatchMembers(object, fields, *fields_, path, table_->full_name, &values);
     if (!error_.empty()) return false;
     for (size_t i = 0; i < fields.size(); ++i) {
       const DeltaField &field = fields[i];
@@ -312,6 +312,7 @@ class Encoder {
   }
 
   const TableSchema *table_;
+  const FieldLookup *fields_;
   std::string error_;
 };
 
@@ -319,7 +320,7 @@ class Encoder {
 
 bool JsonEncoder::Encode(std::string_view record, std::string *out, std::string *error) const {
   const size_t before = out->size();
-  Encoder encoder(table_);
+  Encoder encoder(table_, &fields_);
   if (!encoder.Record(record, out)) {
     out->resize(before);
     *error = encoder.error();

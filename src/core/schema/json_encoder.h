@@ -27,13 +27,14 @@
 #include <string_view>
 
 #include "core/schema/delta_type.h"
+#include "core/schema/json_value.h"
 
 namespace zerobus::schema {
 
-// Thread-safe: Encode() only reads the table, which must outlive the encoder.
+// Thread-safe: Encode() only reads the table, which must outlive the encoder and not change.
 class JsonEncoder {
  public:
-  explicit JsonEncoder(const TableSchema *table) : table_(table) {}
+  explicit JsonEncoder(const TableSchema *table) : table_(table), fields_(table->columns) {}
 
   // Appends the protobuf encoding of the JSON object `record` to `*out`. On failure returns
   // false, leaves `*out` as it was and says why in `*error`, naming the column (a path such as
@@ -42,6 +43,7 @@ class JsonEncoder {
 
  private:
   const TableSchema *table_;
+  const FieldLookup fields_;
 };
 
 }  // namespace zerobus::schema

@@ -1,5 +1,6 @@
 #include "core/schema/json_value.h"
 
+#include <cctype>
 #include <cstring>
 #include <utility>
 
@@ -152,13 +153,52 @@ std::string DescribeJson(const json &value) {
   }
 }
 
+FieldLookup::FieldLookup(const std::vector<DeltaField> &columns) {
+  Add(columns);
+}
+
+void FieldLookup::Add(const std::vector<DeltaField> &fields) {
+  Index &index = by_list_[&fields];
+  index.reserve(fields.size());
+  for (const DeltaField &field : fields) {
+    index.emplace(field.name, &field);
+    Add(field.type);
+  }
+}
+
+void FieldLookup::Add(const DeltaType &type) {
+  if (type.kind == DeltaKind::kStruct) Add(type.fields);
+  for (const DeltaType &child : type.children) Add(child);
+}
+
+const DeltaField *FieldLookup::Find(const std::vector<DeltaField> &fields,
+                                    std::string_view name) const {
+  const auto list = by_list_.find(&fields);
+  if (list == by_list_.end()) return nullptr;
+  const auto field = list->second.find(name);
+  return field == list->second.end() ? nullptr : field->second;
+}
+
+size_t FieldLookup::IgnoreCaseHash::operator()(std::string_view name) const {
+  size_t hash = 14695981039346656037ull;  // FNV-1a over the lower-case bytes
+  for (const char c : name) {
+    hash = (hash ^ static_cast<unsigned char>(std::tolower(static_cast<unsigned char>(c)))) *
+           1099511628211ull;
+  }
+  return hash;
+}
+
+bool FieldLookup::IgnoreCaseEqual::operator()(std::string_view a, std::string_view b) const {
+  return SameColumnName(a, b);
+}
+
 std::string MatchMembers(const json &object, const std::vector<DeltaField> &fields,
-                         const std::string &path, const std::string &table_name,
-                         std::vector<const json *> *values) {
+                         const FieldLookup &lookup, const std::string &path,
+                         const std::string &table_name, std::vector<const json *> *values) {
   values->assign(fields.size(), nullptr);
   const auto &members = object.get_ref<const json::object_t &>();
   for (const auto &[key, member] : members) {
-    const DeltaField *field = FindField(fields, key);
+    const DeltaField *field = lookup.Find(fields, key);
     if (field == nullptr) {
       return path.empty()
                  ? "record has key '" + Excerpt(key) + "', which is not a column of " + table_name
@@ -176,7 +216,7 @@ std::string MatchMembers(const json &object, const std::vector<DeltaField> &fiel
         }
       }
       return "column '" + (path.empty() ? field->name : path + "." + field->name) +
-             "': the record gives it twice, as '" + other + "' and '" + key + "'";
+             "': the record gives it twice, as '" + Excerpt(other) + "' and '" + Excerpt(key) + "'";
     }
     value = &member;
   }

@@ -8,6 +8,7 @@
 
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -33,12 +34,42 @@ bool ParseJson(std::string_view text, nlohmann::json *value, std::string *error)
 // error message, bounded (strings are cut) and without walking into arrays or objects.
 std::string DescribeJson(const nlohmann::json &value);
 
+// Finds the columns of a table, and the fields of every STRUCT within it, by name as Delta
+// matches them (ignoring ASCII case), at the cost of a hash lookup: a record of a wide table pairs
+// up to kMaxColumns keys with as many columns. Keeps pointers into the fields it was built from,
+// which must outlive it and not change. Thread-safe: const after construction.
+class FieldLookup {
+ public:
+  explicit FieldLookup(const std::vector<DeltaField> &columns);
+
+  // The field called `name` among `fields`, the columns given or the fields of a STRUCT within
+  // them, or null.
+  const DeltaField *Find(const std::vector<DeltaField> &fields, std::string_view name) const;
+
+ private:
+  struct IgnoreCaseHash {
+    size_t operator()(std::string_view name) const;
+  };
+  struct IgnoreCaseEqual {
+    bool operator()(std::string_view a, std::string_view b) const;
+  };
+  using Index =
+      std::unordered_map<std::string_view, const DeltaField *, IgnoreCaseHash, IgnoreCaseEqual>;
+
+  void Add(const std::vector<DeltaField> &fields);
+  void Add(const DeltaType &type);
+
+  std::unordered_map<const std::vector<DeltaField> *, Index> by_list_;
+};
+
 // Pairs the members of `object` with `fields` (a table's columns, or the fields of the STRUCT at
-// `path`; path "" for the columns of `table_name`), matching names as Delta does, ignoring case.
-// Sets `(*values)[i]` to the member for fields[i], or null when there is none. Returns "" or what
-// is wrong: a key that names no field, or two keys for one field ("ID" and "id").
+// `path`; path "" for the columns of `table_name`), matching names as Delta does, ignoring case,
+// through `lookup` (built from the table's columns). Sets `(*values)[i]` to the member for
+// fields[i], or null when there is none. Returns "" or what is wrong: a key that names no field,
+// or two keys for one field ("ID" and "id").
 std::string MatchMembers(const nlohmann::json &object, const std::vector<DeltaField> &fields,
-                         const std::string &path, const std::string &table_name,
+                         const FieldLookup &lookup, const std::string &path,
+                         const std::string &table_name,
                          std::vector<const nlohmann::json *> *values);
 
 }  // namespace zerobus::schema
