@@ -7,6 +7,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/schema/value_checks.h"
+
 namespace zerobus {
 namespace {
 
@@ -16,7 +18,7 @@ void InitCurlOnce() {
   std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
 }
 
-// How much of a reply body that is not JSON an error message quotes.
+// How much of a reply body an error message quotes.
 constexpr size_t kMaxQuotedBody = 512;
 
 // A token reply is small; a longer one is not what was asked for.
@@ -105,17 +107,17 @@ Status PostForm(const HttpFormPost &post, const HttpTransport &transport, HttpRe
 
 std::string ServerMessage(const std::string &body) {
   const nlohmann::json parsed = nlohmann::json::parse(body, nullptr, false);
+  std::string message;
   if (parsed.is_object()) {
-    std::string message;
     for (const char *field : {"error", "error_description", "error_code", "message"}) {
       auto it = parsed.find(field);
       if (it == parsed.end() || !it->is_string()) continue;
       if (!message.empty()) message += ": ";
-      message += it->get<std::string>();
+      message += it->get_ref<const std::string &>();
     }
-    if (!message.empty()) return message;
   }
-  return body.size() <= kMaxQuotedBody ? body : body.substr(0, kMaxQuotedBody) + "...";
+  // Whatever the server wrote, a message quotes a short, printable part of it.
+  return schema::Excerpt(message.empty() ? body : message, kMaxQuotedBody);
 }
 
 Status Get(const HttpGet &get, const HttpTransport &transport, HttpReply *reply) {
