@@ -143,6 +143,20 @@ TEST(OAuth, RepliesAreClassified) {
   }
 }
 
+// A reply is quoted in part: a megabyte of error text, in JSON or not, and control characters
+// that would forge a log line, never reach a message.
+TEST(OAuth, ARefusalIsQuotedShortAndPrintable) {
+  const std::string huge(1 << 20, 'x');
+  IssuedToken token;
+  for (const std::string &body :
+       {R"({"error":")" + huge + R"("})", huge, std::string("bad\nI forged this line")}) {
+    const Status refused = ParseTokenReply({400, body}, "https://ws", {"s"}, &token);
+    EXPECT_EQ(refused.code(), ZB_ERR_AUTH);
+    EXPECT_LT(refused.message().size(), 700u);
+    EXPECT_EQ(refused.message().find('\n'), std::string::npos) << refused.message();
+  }
+}
+
 // expires_in comes from the network: any number gives a lifetime in [0, kMaxTokenLifetime]
 // without an overflow or an undefined conversion (UBSan checks both in the sanitizer build).
 TEST(OAuth, AnyExpiresInGivesABoundedLifetime) {
