@@ -23,7 +23,7 @@
 #include <thread>
 #include <vector>
 
-#include "bench_workload.h"
+#include "cli/bench_workload.h"
 #include "zerobus_service.grpc.pb.h"
 
 namespace {

@@ -10,8 +10,8 @@
 #include <string>
 #include <vector>
 
-#include "window.h"
-#include "wire.h"
+#include "core/window.h"
+#include "core/wire.h"
 
 namespace {
 

@@ -11,7 +11,7 @@
 #include <new>
 #include <string>
 
-#include "status.h"
+#include "core/status.h"
 
 namespace zerobus::c_api {
 

@@ -4,10 +4,10 @@
 
 #include <memory>
 
-#include "config.h"
-#include "record_schema.h"
-#include "sdk.h"
-#include "stats.h"
+#include "core/config.h"
+#include "core/record_schema.h"
+#include "core/sdk.h"
+#include "core/stats.h"
 
 struct zb_config {
   zerobus::Config config;

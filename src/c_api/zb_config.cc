@@ -3,10 +3,10 @@
 
 #include <cstring>
 
-#include "config.h"
-#include "guard.h"
-#include "handles.h"
-#include "log.h"
+#include "c_api/guard.h"
+#include "c_api/handles.h"
+#include "core/config.h"
+#include "core/log.h"
 
 using zerobus::Status;
 using zerobus::c_api::Guard;

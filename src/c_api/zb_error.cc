@@ -1,8 +1,8 @@
 // Versions, status codes and error objects.
 #include <zerobus/zerobus.h>
 
-#include "guard.h"
-#include "status.h"
+#include "c_api/guard.h"
+#include "core/status.h"
 
 #define ZB_STRINGIFY_(x) #x
 #define ZB_STRINGIFY(x) ZB_STRINGIFY_(x)

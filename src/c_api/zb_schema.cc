@@ -4,9 +4,9 @@
 #include <cstring>
 #include <string>
 
-#include "guard.h"
-#include "handles.h"
-#include "table_fetch.h"
+#include "c_api/guard.h"
+#include "c_api/handles.h"
+#include "core/table_fetch.h"
 
 using zerobus::RecordSchema;
 using zerobus::Status;

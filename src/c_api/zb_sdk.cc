@@ -1,9 +1,9 @@
 // zb_sdk: an endpoint and its shared connection.
 #include <zerobus/zerobus.h>
 
-#include "guard.h"
-#include "handles.h"
-#include "sdk.h"
+#include "c_api/guard.h"
+#include "c_api/handles.h"
+#include "core/sdk.h"
 
 using zerobus::Status;
 using zerobus::c_api::Guard;

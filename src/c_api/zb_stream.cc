@@ -7,12 +7,12 @@
 #include <utility>
 #include <vector>
 
-#include "guard.h"
-#include "handles.h"
-#include "headers.h"
-#include "log.h"
-#include "stats.h"
-#include "stream.h"
+#include "c_api/guard.h"
+#include "c_api/handles.h"
+#include "core/headers.h"
+#include "core/log.h"
+#include "core/stats.h"
+#include "core/stream.h"
 
 struct zb_stream {
   std::unique_ptr<zerobus::Stream> impl;

@@ -1,4 +1,4 @@
-#include "bench_workload.h"
+#include "cli/bench_workload.h"
 
 #include <sys/resource.h>
 

@@ -13,9 +13,9 @@
 #include <utility>
 #include <vector>
 
-#include "bench_workload.h"
-#include "commands.h"
-#include "flags.h"
+#include "cli/bench_workload.h"
+#include "cli/commands.h"
+#include "cli/flags.h"
 #include "server/server.h"
 
 namespace zerobus::cli {

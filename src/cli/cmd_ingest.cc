@@ -25,16 +25,16 @@
 
 #include <nlohmann/json.hpp>
 
-#include "commands.h"
-#include "csv_rows.h"
-#include "dead_letters.h"
-#include "directories.h"
-#include "flags.h"
-#include "progress.h"
-#include "record_readers.h"
+#include "cli/commands.h"
+#include "cli/csv_rows.h"
+#include "cli/dead_letters.h"
+#include "cli/directories.h"
+#include "cli/flags.h"
+#include "cli/progress.h"
+#include "cli/record_readers.h"
+#include "cli/table_declarations.h"
+#include "cli/workspace_access.h"
 #include "server/server.h"
-#include "table_declarations.h"
-#include "workspace_access.h"
 
 namespace zerobus::cli {
 namespace {
@@ -147,7 +147,7 @@ struct Options {
   std::string endpoint;
   WorkspaceAccess access;
   std::string data_dir = ".";
-  std::vector<schema::TableSchema> declared;
+  std::vector<table::TableSchema> declared;
 };
 
 std::string ParseFormat(const std::string &name, std::optional<Format> *format) {
@@ -249,7 +249,7 @@ std::optional<int> ParseArgs(int argc, char **argv, Options *options) {
     return usage("--descriptor goes with --format proto");
   }
   if (!options->table_ddl.empty()) {
-    std::vector<schema::TableSchema> parsed;
+    std::vector<table::TableSchema> parsed;
     const std::string error = DeclareTable(options->table_ddl, &parsed);
     if (!error.empty()) return usage("--table-ddl: " + error);
     if (options->table.empty()) options->table = parsed.front().full_name;

@@ -6,8 +6,8 @@
 #include <optional>
 #include <string>
 
-#include "commands.h"
-#include "flags.h"
+#include "cli/commands.h"
+#include "cli/flags.h"
 #include "server/sql_tables.h"
 #include "server/sqlite_row_store.h"
 

@@ -10,9 +10,9 @@
 #include <sstream>
 #include <string>
 
-#include "commands.h"
-#include "flags.h"
-#include "workspace_access.h"
+#include "cli/commands.h"
+#include "cli/flags.h"
+#include "cli/workspace_access.h"
 
 namespace zerobus::cli {
 namespace {

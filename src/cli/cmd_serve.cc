@@ -10,15 +10,15 @@
 #include <optional>
 #include <string>
 
-#include "commands.h"
-#include "directories.h"
-#include "flags.h"
+#include "cli/commands.h"
+#include "cli/directories.h"
+#include "cli/flags.h"
+#include "cli/table_declarations.h"
 #include "server/fault_plan_json.h"
 #include "server/loopback.h"
 #include "server/server.h"
 #include "server/sqlite_row_store.h"
 #include "server/tls_certificate.h"
-#include "table_declarations.h"
 
 namespace zerobus::cli {
 namespace {

@@ -1,4 +1,4 @@
-#include "csv_rows.h"
+#include "cli/csv_rows.h"
 
 #include <google/protobuf/descriptor.pb.h>
 
@@ -8,8 +8,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "core/schema/json_value.h"
-#include "core/schema/value_checks.h"
+#include "table/json_value.h"
+#include "table/value_checks.h"
 
 namespace zerobus::cli {
 namespace {
@@ -53,7 +53,7 @@ std::string CsvRowConverter::Init(const void *descriptor, size_t len,
   for (const CsvField &name : header) {
     const auto kind = kinds.find(Lower(name.text));
     if (kind == kinds.end())
-      return "the header names a column the table does not have: '" + schema::Excerpt(name.text) +
+      return "the header names a column the table does not have: '" + table::Excerpt(name.text) +
              "'";
     if (seen[kind->first]) return "the header names column '" + name.text + "' twice";
     seen[kind->first] = true;
@@ -92,7 +92,7 @@ std::string CsvRowConverter::ToJson(const std::vector<CsvField> &row, std::strin
       case Kind::kJson: {
         nlohmann::json value;
         std::string why;
-        if (!schema::ParseJson(field.text, &value, &why)) {
+        if (!table::ParseJson(field.text, &value, &why)) {
           return "column '" + column.name + "': the field " + why;
         }
         object[column.name] = std::move(value);

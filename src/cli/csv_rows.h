@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "record_readers.h"
+#include "cli/record_readers.h"
 
 namespace zerobus::cli {
 

@@ -1,4 +1,4 @@
-#include "dead_letters.h"
+#include "cli/dead_letters.h"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -9,7 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "core/schema/value_checks.h"
+#include "table/value_checks.h"
 
 namespace zerobus::cli {
 namespace {
@@ -83,7 +83,7 @@ bool DeadLetterFile::Write(const DeadLetter &letter, std::string *error) {
     }
   }
   if (text.empty()) {
-    line[key + "_base64"] = schema::EncodeBase64(record);
+    line[key + "_base64"] = table::EncodeBase64(record);
     text = line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   }
   text.push_back('\n');

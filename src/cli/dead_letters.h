@@ -8,7 +8,7 @@
 #include <cstdio>
 #include <string>
 
-#include "record_readers.h"
+#include "cli/record_readers.h"
 
 namespace zerobus::cli {
 

@@ -1,4 +1,4 @@
-#include "directories.h"
+#include "cli/directories.h"
 
 #include <stdlib.h>
 

@@ -1,4 +1,4 @@
-#include "record_readers.h"
+#include "cli/record_readers.h"
 
 #include <unistd.h>
 

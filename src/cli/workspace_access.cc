@@ -1,4 +1,4 @@
-#include "workspace_access.h"
+#include "cli/workspace_access.h"
 
 #include <cstdlib>
 

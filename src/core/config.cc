@@ -1,4 +1,4 @@
-#include "config.h"
+#include "core/config.h"
 
 #include <algorithm>
 #include <charconv>
@@ -7,9 +7,9 @@
 #include <limits>
 #include <variant>
 
-#include "endpoint.h"
-#include "log.h"
-#include "proxy.h"
+#include "core/endpoint.h"
+#include "core/log.h"
+#include "core/proxy.h"
 
 namespace zerobus {
 namespace {

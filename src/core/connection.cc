@@ -1,9 +1,9 @@
-#include "connection.h"
+#include "core/connection.h"
 
 #include <absl/status/status.h>
 #include <grpcpp/support/slice.h>
 
-#include "grpc_call.h"
+#include "core/grpc_call.h"
 
 namespace zerobus {
 namespace {

@@ -13,9 +13,9 @@
 #include <mutex>
 #include <string>
 
-#include "status.h"
-#include "window.h"
-#include "wire.h"
+#include "core/status.h"
+#include "core/window.h"
+#include "core/wire.h"
 
 namespace zerobus {
 

@@ -1,8 +1,8 @@
-#include "endpoint.h"
+#include "core/endpoint.h"
 
 #include <charconv>
 
-#include "core/schema/value_checks.h"
+#include "table/value_checks.h"
 
 namespace zerobus {
 namespace {
@@ -113,7 +113,7 @@ Status CheckTableName(std::string_view name) {
   auto invalid = [&](const std::string &why) {
     return Status(
         ZB_ERR_INVALID_TARGET,
-        "invalid table name '" + schema::Excerpt(name, kMaxTableNamePartBytes) + "': " + why);
+        "invalid table name '" + table::Excerpt(name, kMaxTableNamePartBytes) + "': " + why);
   };
   int parts = 0;
   std::string_view rest = name;

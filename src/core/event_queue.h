@@ -14,8 +14,8 @@
 #include <mutex>
 #include <thread>
 
-#include "callbacks.h"
-#include "status.h"
+#include "core/callbacks.h"
+#include "core/status.h"
 
 namespace zerobus {
 

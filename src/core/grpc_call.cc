@@ -1,4 +1,4 @@
-#include "grpc_call.h"
+#include "core/grpc_call.h"
 
 namespace zerobus {
 

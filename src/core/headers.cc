@@ -1,4 +1,4 @@
-#include "headers.h"
+#include "core/headers.h"
 
 #include <algorithm>
 

@@ -10,8 +10,8 @@
 #include <utility>
 #include <vector>
 
-#include "callbacks.h"
-#include "status.h"
+#include "core/callbacks.h"
+#include "core/status.h"
 
 // The object behind the public zb_headers handle.
 struct zb_headers {

@@ -1,4 +1,4 @@
-#include "http_client.h"
+#include "core/http_client.h"
 
 #include <curl/curl.h>
 
@@ -7,7 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "core/schema/value_checks.h"
+#include "table/value_checks.h"
 
 namespace zerobus {
 namespace {
@@ -117,7 +117,7 @@ std::string ServerMessage(const std::string &body) {
     }
   }
   // Whatever the server wrote, a message quotes a short, printable part of it.
-  return schema::Excerpt(message.empty() ? body : message, kMaxQuotedBody);
+  return table::Excerpt(message.empty() ? body : message, kMaxQuotedBody);
 }
 
 Status Get(const HttpGet &get, const HttpTransport &transport, HttpReply *reply) {

@@ -8,8 +8,8 @@
 #include <string>
 #include <string_view>
 
-#include "callbacks.h"
-#include "status.h"
+#include "core/callbacks.h"
+#include "core/status.h"
 
 namespace zerobus {
 

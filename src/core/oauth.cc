@@ -1,10 +1,10 @@
-#include "oauth.h"
+#include "core/oauth.h"
 
 #include <algorithm>
 
 #include <nlohmann/json.hpp>
 
-#include "core/schema/value_checks.h"
+#include "table/value_checks.h"
 
 namespace zerobus {
 namespace {
@@ -57,7 +57,7 @@ std::vector<std::pair<std::string, std::string>> TokenRequestForm(std::string_vi
 
 std::vector<std::string> CredentialForms(const std::string &client_id, const std::string &secret) {
   // Unpadded, so that the form matches whether or not an echo keeps the '='.
-  std::string basic = schema::EncodeBase64(client_id + ":" + secret);
+  std::string basic = table::EncodeBase64(client_id + ":" + secret);
   while (!basic.empty() && basic.back() == '=') basic.pop_back();
   return {secret, basic};
 }

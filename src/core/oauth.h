@@ -12,8 +12,8 @@
 #include <utility>
 #include <vector>
 
-#include "http_client.h"
-#include "status.h"
+#include "core/http_client.h"
+#include "core/status.h"
 
 namespace zerobus {
 

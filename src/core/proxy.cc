@@ -1,9 +1,9 @@
-#include "proxy.h"
+#include "core/proxy.h"
 
 #include <algorithm>
 #include <cctype>
 
-#include "endpoint.h"
+#include "core/endpoint.h"
 
 namespace zerobus {
 namespace {

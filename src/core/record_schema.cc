@@ -1,37 +1,37 @@
-#include "record_schema.h"
+#include "core/record_schema.h"
 
-#include "core/schema/ddl_parser.h"
-#include "core/schema/proto_schema.h"
-#include "core/schema/table_info.h"
+#include "table/ddl_parser.h"
+#include "table/proto_schema.h"
+#include "table/table_info.h"
 
 namespace zerobus {
 
 Status RecordSchema::FromTableInfo(std::string_view json,
                                    std::shared_ptr<const RecordSchema> *out) {
-  schema::TableSchema table;
+  table::TableSchema table;
   std::string error;
-  if (!schema::ParseTableInfo(json, &table, &error)) {
+  if (!table::ParseTableInfo(json, &table, &error)) {
     return Status(ZB_ERR_INVALID_SCHEMA, "table description: " + error);
   }
   return Make(std::move(table), out);
 }
 
 Status RecordSchema::FromDdl(std::string_view ddl, std::shared_ptr<const RecordSchema> *out) {
-  schema::TableSchema table;
+  table::TableSchema table;
   std::string error;
-  if (!schema::ParseTableDdl(ddl, &table, &error)) {
+  if (!table::ParseTableDdl(ddl, &table, &error)) {
     return Status(ZB_ERR_INVALID_SCHEMA, "table DDL: " + error);
   }
   return Make(std::move(table), out);
 }
 
-Status RecordSchema::Make(schema::TableSchema table, std::shared_ptr<const RecordSchema> *out) {
+Status RecordSchema::Make(table::TableSchema table, std::shared_ptr<const RecordSchema> *out) {
   // Not make_shared: the constructor is private.
   std::shared_ptr<RecordSchema> made(new RecordSchema(std::move(table)));
   google::protobuf::DescriptorProto message;
   std::string error;
-  if (!schema::BuildDescriptor(made->table_, &message, &error) ||
-      !schema::ProtoSource(message, &made->proto_source_, &error)) {
+  if (!table::BuildDescriptor(made->table_, &message, &error) ||
+      !table::ProtoSource(message, &made->proto_source_, &error)) {
     return Status(ZB_ERR_INVALID_SCHEMA, "table " + made->table_.full_name + ": " + error);
   }
   made->descriptor_ = message.SerializeAsString();

@@ -10,9 +10,9 @@
 #include <string_view>
 #include <utility>
 
-#include "core/schema/delta_type.h"
-#include "core/schema/json_encoder.h"
-#include "status.h"
+#include "core/status.h"
+#include "table/delta_type.h"
+#include "table/json_encoder.h"
 
 namespace zerobus {
 
@@ -36,13 +36,13 @@ class RecordSchema {
   Status EncodeJson(std::string_view json, std::string *out) const;
 
  private:
-  explicit RecordSchema(schema::TableSchema table) : table_(std::move(table)) {}
-  static Status Make(schema::TableSchema table, std::shared_ptr<const RecordSchema> *out);
+  explicit RecordSchema(table::TableSchema table) : table_(std::move(table)) {}
+  static Status Make(table::TableSchema table, std::shared_ptr<const RecordSchema> *out);
 
-  schema::TableSchema table_;
+  table::TableSchema table_;
   std::string descriptor_;
   std::string proto_source_;
-  schema::JsonEncoder encoder_{&table_};
+  table::JsonEncoder encoder_{&table_};
 };
 
 }  // namespace zerobus

@@ -1,4 +1,4 @@
-#include "sdk.h"
+#include "core/sdk.h"
 
 #include <grpcpp/create_channel.h>
 #include <grpcpp/resource_quota.h>
@@ -9,8 +9,8 @@
 #include <fstream>
 #include <sstream>
 
-#include "connection.h"
-#include "wire.h"
+#include "core/connection.h"
+#include "core/wire.h"
 
 namespace zerobus {
 namespace {

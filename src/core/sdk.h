@@ -12,13 +12,13 @@
 #include <string>
 #include <string_view>
 
-#include "config.h"
-#include "endpoint.h"
-#include "http_client.h"
-#include "log.h"
-#include "proxy.h"
-#include "stats.h"
-#include "status.h"
+#include "core/config.h"
+#include "core/endpoint.h"
+#include "core/http_client.h"
+#include "core/log.h"
+#include "core/proxy.h"
+#include "core/stats.h"
+#include "core/status.h"
 
 namespace zerobus {
 

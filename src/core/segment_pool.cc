@@ -1,4 +1,4 @@
-#include "segment_pool.h"
+#include "core/segment_pool.h"
 
 #include <sys/mman.h>
 

@@ -16,9 +16,9 @@
 #include <thread>
 #include <vector>
 
-#include "callbacks.h"
-#include "histogram.h"
-#include "status.h"
+#include "core/callbacks.h"
+#include "core/histogram.h"
+#include "core/status.h"
 
 namespace zerobus {
 

@@ -1,4 +1,4 @@
-#include "stream.h"
+#include "core/stream.h"
 
 #include <google/protobuf/descriptor.pb.h>
 #include <grpcpp/channel.h>
@@ -6,8 +6,8 @@
 #include <algorithm>
 #include <cstring>
 
-#include "endpoint.h"
-#include "headers.h"
+#include "core/endpoint.h"
+#include "core/headers.h"
 
 namespace zerobus {
 namespace {

@@ -20,16 +20,16 @@
 #include <utility>
 #include <vector>
 
-#include "config.h"
-#include "connection.h"
-#include "event_queue.h"
-#include "log.h"
-#include "log_throttle.h"
-#include "oauth.h"
-#include "sdk.h"
-#include "stats.h"
-#include "status.h"
-#include "window.h"
+#include "core/config.h"
+#include "core/connection.h"
+#include "core/event_queue.h"
+#include "core/log.h"
+#include "core/log_throttle.h"
+#include "core/oauth.h"
+#include "core/sdk.h"
+#include "core/stats.h"
+#include "core/status.h"
+#include "core/window.h"
 
 namespace zerobus {
 

@@ -1,8 +1,8 @@
-#include "table_fetch.h"
+#include "core/table_fetch.h"
 
-#include "endpoint.h"
-#include "http_client.h"
-#include "oauth.h"
+#include "core/endpoint.h"
+#include "core/http_client.h"
+#include "core/oauth.h"
 
 namespace zerobus {
 namespace {

@@ -7,9 +7,9 @@
 #include <string>
 #include <string_view>
 
-#include "config.h"
-#include "sdk.h"
-#include "status.h"
+#include "core/config.h"
+#include "core/sdk.h"
+#include "core/status.h"
 
 namespace zerobus {
 

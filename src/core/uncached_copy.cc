@@ -1,4 +1,4 @@
-#include "uncached_copy.h"
+#include "core/uncached_copy.h"
 
 #include <algorithm>
 #include <cstdint>

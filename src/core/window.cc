@@ -1,10 +1,10 @@
-#include "window.h"
+#include "core/window.h"
 
 #include <algorithm>
 #include <cstring>
 
-#include "uncached_copy.h"
-#include "wire.h"
+#include "core/uncached_copy.h"
+#include "core/wire.h"
 
 namespace zerobus {
 namespace {

@@ -13,10 +13,10 @@
 #include <string_view>
 #include <vector>
 
-#include "histogram.h"
-#include "segment_pool.h"
-#include "stats.h"
-#include "status.h"
+#include "core/histogram.h"
+#include "core/segment_pool.h"
+#include "core/stats.h"
+#include "core/status.h"
 
 namespace zerobus {
 

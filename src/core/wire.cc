@@ -1,4 +1,4 @@
-#include "wire.h"
+#include "core/wire.h"
 
 #include <google/protobuf/io/coded_stream.h>
 

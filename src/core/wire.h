@@ -12,7 +12,7 @@
 #include <string>
 #include <string_view>
 
-#include "status.h"
+#include "core/status.h"
 
 namespace zerobus::wire {
 

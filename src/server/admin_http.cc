@@ -4,8 +4,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "core/schema/json_value.h"
 #include "server/fault_plan_json.h"
+#include "table/json_value.h"
 
 namespace zerobus::server {
 namespace {
@@ -58,7 +58,7 @@ std::unique_ptr<AdminHttp> AdminHttp::Start(const std::string &host, int port, F
            [faults](const httplib::Request &request, httplib::Response &response) {
              json body;
              std::string why;
-             if (!schema::ParseJson(request.body, &body, &why)) {
+             if (!table::ParseJson(request.body, &body, &why)) {
                return ReplyError(response, 400, "the fault plan " + why);
              }
              FaultPlan plan;

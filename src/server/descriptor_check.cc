@@ -30,62 +30,62 @@ class ErrorCollector : public google::protobuf::DescriptorPool::ErrorCollector {
 
 // The proto types the service maps each scalar Delta type to (zerobus-service.md §4.1); the
 // signed varint, zigzag and fixed encodings of an integer are all the same integer.
-bool ScalarMatches(schema::DeltaKind kind, FieldDescriptor::Type type) {
+bool ScalarMatches(table::DeltaKind kind, FieldDescriptor::Type type) {
   switch (kind) {
-    case schema::DeltaKind::kString:
-    case schema::DeltaKind::kVarchar:
-    case schema::DeltaKind::kChar:
-    case schema::DeltaKind::kDecimal:
-    case schema::DeltaKind::kVariant:
+    case table::DeltaKind::kString:
+    case table::DeltaKind::kVarchar:
+    case table::DeltaKind::kChar:
+    case table::DeltaKind::kDecimal:
+    case table::DeltaKind::kVariant:
       return type == FieldDescriptor::TYPE_STRING;
-    case schema::DeltaKind::kBoolean:
+    case table::DeltaKind::kBoolean:
       return type == FieldDescriptor::TYPE_BOOL;
-    case schema::DeltaKind::kTinyint:
-    case schema::DeltaKind::kSmallint:
-    case schema::DeltaKind::kInt:
-    case schema::DeltaKind::kDate:
+    case table::DeltaKind::kTinyint:
+    case table::DeltaKind::kSmallint:
+    case table::DeltaKind::kInt:
+    case table::DeltaKind::kDate:
       return type == FieldDescriptor::TYPE_INT32 || type == FieldDescriptor::TYPE_SINT32 ||
              type == FieldDescriptor::TYPE_SFIXED32;
-    case schema::DeltaKind::kBigint:
-    case schema::DeltaKind::kTimestamp:
-    case schema::DeltaKind::kTimestampNtz:
+    case table::DeltaKind::kBigint:
+    case table::DeltaKind::kTimestamp:
+    case table::DeltaKind::kTimestampNtz:
       return type == FieldDescriptor::TYPE_INT64 || type == FieldDescriptor::TYPE_SINT64 ||
              type == FieldDescriptor::TYPE_SFIXED64;
-    case schema::DeltaKind::kFloat:
+    case table::DeltaKind::kFloat:
       return type == FieldDescriptor::TYPE_FLOAT;
-    case schema::DeltaKind::kDouble:
+    case table::DeltaKind::kDouble:
       return type == FieldDescriptor::TYPE_DOUBLE;
-    case schema::DeltaKind::kBinary:
+    case table::DeltaKind::kBinary:
       return type == FieldDescriptor::TYPE_BYTES;
     default:
       return false;
   }
 }
 
-const char *ExpectedProto(schema::DeltaKind kind) {
+const char *ExpectedProto(table::DeltaKind kind) {
   switch (kind) {
-    case schema::DeltaKind::kBoolean:
+    case table::DeltaKind::kBoolean:
       return "bool";
-    case schema::DeltaKind::kTinyint:
-    case schema::DeltaKind::kSmallint:
-    case schema::DeltaKind::kInt:
-    case schema::DeltaKind::kDate:
+    case table::DeltaKind::kTinyint:
+    case table::DeltaKind::kSmallint:
+    case table::DeltaKind::kInt:
+    case table::DeltaKind::kDate:
       return "int32";
-    case schema::DeltaKind::kBigint:
-    case schema::DeltaKind::kTimestamp:
-    case schema::DeltaKind::kTimestampNtz:
+    case table::DeltaKind::kBigint:
+    case table::DeltaKind::kTimestamp:
+    case table::DeltaKind::kTimestampNtz:
       return "int64";
-    case schema::DeltaKind::kFloat:
+    case table::DeltaKind::kFloat:
       return "float";
-    case schema::DeltaKind::kDouble:
+    case table::DeltaKind::kDouble:
       return "double";
-    case schema::DeltaKind::kBinary:
+    case table::DeltaKind::kBinary:
       return "bytes";
-    case schema::DeltaKind::kStruct:
+    case table::DeltaKind::kStruct:
       return "a message";
-    case schema::DeltaKind::kArray:
+    case table::DeltaKind::kArray:
       return "a repeated field";
-    case schema::DeltaKind::kMap:
+    case table::DeltaKind::kMap:
       return "a map (repeated key/value entries)";
     default:
       return "string";
@@ -96,14 +96,14 @@ class Checker {
  public:
   explicit Checker(CheckedDescriptor *checked) : checked_(checked) {}
 
-  grpc::Status Message(const Descriptor *message, const std::vector<schema::DeltaField> &fields,
+  grpc::Status Message(const Descriptor *message, const std::vector<table::DeltaField> &fields,
                        const std::string &prefix) {
     std::vector<const FieldDescriptor *> *field_of_column = &checked_->fields_of[&fields];
     field_of_column->assign(fields.size(), nullptr);
     for (int i = 0; i < message->field_count(); ++i) {
       const FieldDescriptor *field = message->field(i);
       const std::string path = prefix + field->name();
-      const schema::DeltaField *column = schema::FindField(fields, field->name());
+      const table::DeltaField *column = table::FindField(fields, field->name());
       if (column == nullptr) {
         return Invalid("descriptor field '" + path + "' is not a column of the table");
       }
@@ -125,10 +125,10 @@ class Checker {
   }
 
  private:
-  grpc::Status Field(const FieldDescriptor *field, const schema::DeltaField &column,
+  grpc::Status Field(const FieldDescriptor *field, const table::DeltaField &column,
                      const std::string &path) {
-    const schema::DeltaKind kind = column.type.kind;
-    const bool repeated_kind = kind == schema::DeltaKind::kArray || kind == schema::DeltaKind::kMap;
+    const table::DeltaKind kind = column.type.kind;
+    const bool repeated_kind = kind == table::DeltaKind::kArray || kind == table::DeltaKind::kMap;
     if (field->is_repeated() != repeated_kind) {
       return Mismatch(field, column.type, path);
     }
@@ -137,8 +137,8 @@ class Checker {
       return Invalid("descriptor field '" + path + "' must be required: column '" + path +
                      "' is NOT NULL");
     }
-    if (kind == schema::DeltaKind::kArray) return Value(field, column.type.children[0], path);
-    if (kind == schema::DeltaKind::kMap) {
+    if (kind == table::DeltaKind::kArray) return Value(field, column.type.children[0], path);
+    if (kind == table::DeltaKind::kMap) {
       const Descriptor *entry = field->message_type();
       const FieldDescriptor *key = entry == nullptr ? nullptr : entry->FindFieldByNumber(1);
       const FieldDescriptor *value = entry == nullptr ? nullptr : entry->FindFieldByNumber(2);
@@ -154,9 +154,9 @@ class Checker {
   }
 
   // The type of one value of `field` (an element, for repeated fields) against `type`.
-  grpc::Status Value(const FieldDescriptor *field, const schema::DeltaType &type,
+  grpc::Status Value(const FieldDescriptor *field, const table::DeltaType &type,
                      const std::string &path) {
-    if (type.kind == schema::DeltaKind::kStruct) {
+    if (type.kind == table::DeltaKind::kStruct) {
       if (field->type() != FieldDescriptor::TYPE_MESSAGE || field->message_type() == nullptr ||
           field->message_type()->options().map_entry()) {
         return Mismatch(field, type, path);
@@ -167,12 +167,12 @@ class Checker {
     return grpc::Status::OK;
   }
 
-  static grpc::Status Mismatch(const FieldDescriptor *field, const schema::DeltaType &type,
+  static grpc::Status Mismatch(const FieldDescriptor *field, const table::DeltaType &type,
                                const std::string &path) {
     std::string has = field->is_repeated() ? "repeated " : "";
     has += field->type() == FieldDescriptor::TYPE_MESSAGE ? "message" : field->type_name();
     return Invalid("descriptor field '" + path + "' is " + has + " but column '" + path + "' is " +
-                   schema::TypeText(type) + ", which needs " + ExpectedProto(type.kind));
+                   table::TypeText(type) + ", which needs " + ExpectedProto(type.kind));
   }
 
   CheckedDescriptor *checked_;
@@ -180,7 +180,7 @@ class Checker {
 
 }  // namespace
 
-grpc::Status CheckDescriptor(const std::string &descriptor_proto, const schema::TableSchema *table,
+grpc::Status CheckDescriptor(const std::string &descriptor_proto, const table::TableSchema *table,
                              CheckedDescriptor *checked) {
   google::protobuf::FileDescriptorProto file;
   if (!file.add_message_type()->ParseFromString(descriptor_proto) ||
@@ -190,9 +190,9 @@ grpc::Status CheckDescriptor(const std::string &descriptor_proto, const schema::
   // A lone message with its nested types inline and no imports, as the service takes it.
   file.set_name("zerobus_stream_descriptor.proto");
   file.set_syntax("proto2");
-  if (file.message_type(0).field_size() > static_cast<int>(schema::kMaxColumns)) {
+  if (file.message_type(0).field_size() > static_cast<int>(table::kMaxColumns)) {
     return Invalid("descriptor has " + std::to_string(file.message_type(0).field_size()) +
-                   " fields; at most " + std::to_string(schema::kMaxColumns) +
+                   " fields; at most " + std::to_string(table::kMaxColumns) +
                    " columns are allowed");
   }
   checked->pool = std::make_unique<google::protobuf::DescriptorPool>();

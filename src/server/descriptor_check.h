@@ -12,7 +12,7 @@
 #include <google/protobuf/descriptor.h>
 #include <grpcpp/support/status.h>
 
-#include "core/schema/delta_type.h"
+#include "table/delta_type.h"
 
 namespace zerobus::server {
 
@@ -20,16 +20,16 @@ struct CheckedDescriptor {
   std::unique_ptr<google::protobuf::DescriptorPool> pool;
   const google::protobuf::Descriptor *message = nullptr;  // owned by pool
   // For the table's columns and for the fields of each STRUCT in it (keyed by the address of
-  // the schema::TableSchema's vector), the field that carries each one, in order, or null when the
+  // the table::TableSchema's vector), the field that carries each one, in order, or null when the
   // descriptor leaves that (nullable) one out.
-  std::map<const std::vector<schema::DeltaField> *,
+  std::map<const std::vector<table::DeltaField> *,
            std::vector<const google::protobuf::FieldDescriptor *>>
       fields_of;
 };
 
 // Builds `descriptor_proto` (a serialized google.protobuf.DescriptorProto) into `*checked`.
 // With a null `table` only checks that it builds. INVALID_ARGUMENT naming the field otherwise.
-grpc::Status CheckDescriptor(const std::string &descriptor_proto, const schema::TableSchema *table,
+grpc::Status CheckDescriptor(const std::string &descriptor_proto, const table::TableSchema *table,
                              CheckedDescriptor *checked);
 
 }  // namespace zerobus::server

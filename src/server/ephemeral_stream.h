@@ -141,8 +141,8 @@ class EphemeralStreamCall : public grpc::ServerBidiReactor<grpc::ByteBuffer, grp
   IngestRequestView ingest_;  // the ingest request being handled, viewing one of the above
   bool created_ = false;
   std::string table_;  // written once, under mu_, which Pump holds to read it
-  const schema::TableSchema *schema_ = nullptr;  // null: an undeclared table, records unchecked
-  std::unique_ptr<RecordDecoder> decoder_;       // with a schema
+  const table::TableSchema *schema_ = nullptr;  // null: an undeclared table, records unchecked
+  std::unique_ptr<RecordDecoder> decoder_;      // with a schema
   std::string stream_id_;
   databricks::zerobus::RecordType type_ = databricks::zerobus::RecordType::PROTO;
   Stats::Table *counters_ = nullptr;

@@ -2,8 +2,8 @@
 
 #include <cctype>
 
-#include "core/schema/json_value.h"
-#include "core/schema/value_checks.h"
+#include "table/json_value.h"
+#include "table/value_checks.h"
 
 namespace zerobus::server {
 namespace {
@@ -62,7 +62,7 @@ json FlagValue(const std::string &text) {
   if (text == "false") return false;
   json number;
   std::string ignored;
-  if (schema::ParseJson(text, &number, &ignored) && number.is_number()) return number;
+  if (table::ParseJson(text, &number, &ignored) && number.is_number()) return number;
   return text;
 }
 
@@ -150,11 +150,11 @@ bool FaultPlanFromJson(const json &in, FaultPlan *plan, std::string *error) {
       ok = value.is_string();
       if (ok) refuse_message = value.get<std::string>();
     } else {
-      *error = "unknown fault '" + schema::Excerpt(key) + "'";
+      *error = "unknown fault '" + table::Excerpt(key) + "'";
       return false;
     }
     if (!ok) {
-      *error = "bad value for fault '" + key + "', " + schema::DescribeJson(value);
+      *error = "bad value for fault '" + key + "', " + table::DescribeJson(value);
       return false;
     }
   }
@@ -169,7 +169,7 @@ bool ParseFaultFlag(const std::string &flag, std::string *table, FaultPlan *plan
   const size_t colon = flag.find(':');
   if (colon == std::string::npos || colon == 0) {
     *error =
-        "--fault wants TABLE:key=value,... (TABLE may be *), got '" + schema::Excerpt(flag) + "'";
+        "--fault wants TABLE:key=value,... (TABLE may be *), got '" + table::Excerpt(flag) + "'";
     return false;
   }
   *table = flag.substr(0, colon);
@@ -181,7 +181,7 @@ bool ParseFaultFlag(const std::string &flag, std::string *table, FaultPlan *plan
     const std::string pair = flag.substr(start, end - start);
     const size_t equals = pair.find('=');
     if (equals == std::string::npos || equals == 0) {
-      *error = "--fault: '" + schema::Excerpt(pair) + "' is not key=value";
+      *error = "--fault: '" + table::Excerpt(pair) + "' is not key=value";
       return false;
     }
     settings[pair.substr(0, equals)] = FlagValue(pair.substr(equals + 1));

@@ -5,10 +5,10 @@
 
 #include <nlohmann/json.hpp>
 
-#include "core/schema/json_value.h"
-#include "core/schema/value_checks.h"
 #include "server/record_decoder.h"
 #include "server/row_json.h"
+#include "table/json_value.h"
+#include "table/value_checks.h"
 
 namespace zerobus::server {
 namespace {
@@ -26,91 +26,91 @@ bool ParseInteger(const std::string &text, int64_t *value) {
   return result.ec == std::errc() && result.ptr == end && !text.empty();
 }
 
-std::string Scalar(const json &value, const schema::DeltaType &type, const std::string &path,
+std::string Scalar(const json &value, const table::DeltaType &type, const std::string &path,
                    SqlValue *out) {
   switch (type.kind) {
-    case schema::DeltaKind::kString:
-    case schema::DeltaKind::kVarchar:
-    case schema::DeltaKind::kChar: {
-      if (!value.is_string()) return At(path, "expected a string, " + schema::DescribeJson(value));
+    case table::DeltaKind::kString:
+    case table::DeltaKind::kVarchar:
+    case table::DeltaKind::kChar: {
+      if (!value.is_string()) return At(path, "expected a string, " + table::DescribeJson(value));
       const std::string &text = value.get_ref<const std::string &>();
-      std::string error = schema::CheckText(type, text);
+      std::string error = table::CheckText(type, text);
       if (!error.empty()) return At(path, error);
       *out = SqlValue::Text(text);
       return "";
     }
-    case schema::DeltaKind::kBoolean:
+    case table::DeltaKind::kBoolean:
       if (!value.is_boolean())
-        return At(path, "expected true or false, " + schema::DescribeJson(value));
+        return At(path, "expected true or false, " + table::DescribeJson(value));
       *out = SqlValue::Integer(value.get<bool>() ? 1 : 0);
       return "";
-    case schema::DeltaKind::kTinyint:
-    case schema::DeltaKind::kSmallint:
-    case schema::DeltaKind::kInt:
-    case schema::DeltaKind::kBigint:
-    case schema::DeltaKind::kDate:
-    case schema::DeltaKind::kTimestamp:
-    case schema::DeltaKind::kTimestampNtz: {
+    case table::DeltaKind::kTinyint:
+    case table::DeltaKind::kSmallint:
+    case table::DeltaKind::kInt:
+    case table::DeltaKind::kBigint:
+    case table::DeltaKind::kDate:
+    case table::DeltaKind::kTimestamp:
+    case table::DeltaKind::kTimestampNtz: {
       int64_t number = 0;
       if (value.is_number_unsigned()) {
         if (value.get<uint64_t>() > uint64_t{std::numeric_limits<int64_t>::max()}) {
-          return At(path, value.dump() + " is out of range for " + schema::TypeText(type));
+          return At(path, value.dump() + " is out of range for " + table::TypeText(type));
         }
         number = static_cast<int64_t>(value.get<uint64_t>());
       } else if (value.is_number_integer()) {
         number = value.get<int64_t>();
-      } else if (value.is_string() && type.kind == schema::DeltaKind::kBigint &&
+      } else if (value.is_string() && type.kind == table::DeltaKind::kBigint &&
                  ParseInteger(value.get<std::string>(), &number)) {
         // Past 2^53 a BIGINT must be sent as a string to survive JSON number parsers.
-      } else if (type.kind == schema::DeltaKind::kDate) {
+      } else if (type.kind == table::DeltaKind::kDate) {
         return At(path,
-                  "DATE values are integer days since 1970-01-01, " + schema::DescribeJson(value));
-      } else if (type.kind == schema::DeltaKind::kTimestamp ||
-                 type.kind == schema::DeltaKind::kTimestampNtz) {
+                  "DATE values are integer days since 1970-01-01, " + table::DescribeJson(value));
+      } else if (type.kind == table::DeltaKind::kTimestamp ||
+                 type.kind == table::DeltaKind::kTimestampNtz) {
         return At(path, "TIMESTAMP values are integer microseconds since the epoch, " +
-                            schema::DescribeJson(value));
+                            table::DescribeJson(value));
       } else {
-        return At(path, "expected an integer, " + schema::DescribeJson(value));
+        return At(path, "expected an integer, " + table::DescribeJson(value));
       }
-      std::string error = schema::CheckIntegerRange(type, number);
+      std::string error = table::CheckIntegerRange(type, number);
       if (!error.empty()) return At(path, error);
       *out = SqlValue::Integer(number);
       return "";
     }
-    case schema::DeltaKind::kFloat:
-    case schema::DeltaKind::kDouble: {
-      if (!value.is_number()) return At(path, "expected a number, " + schema::DescribeJson(value));
-      std::string error = schema::CheckRealRange(type, value.get<double>());
+    case table::DeltaKind::kFloat:
+    case table::DeltaKind::kDouble: {
+      if (!value.is_number()) return At(path, "expected a number, " + table::DescribeJson(value));
+      std::string error = table::CheckRealRange(type, value.get<double>());
       if (!error.empty()) return At(path, error);
       *out = SqlValue::Real(value.get<double>());
       return "";
     }
-    case schema::DeltaKind::kDecimal: {
+    case table::DeltaKind::kDecimal: {
       if (!value.is_string()) {
         return At(path,
-                  "DECIMAL values are strings such as \"12.30\", " + schema::DescribeJson(value));
+                  "DECIMAL values are strings such as \"12.30\", " + table::DescribeJson(value));
       }
-      std::string error = schema::CheckDecimal(type, value.get_ref<const std::string &>());
+      std::string error = table::CheckDecimal(type, value.get_ref<const std::string &>());
       if (!error.empty()) return At(path, error);
       *out = SqlValue::Text(value.get<std::string>());
       return "";
     }
-    case schema::DeltaKind::kBinary: {
+    case table::DeltaKind::kBinary: {
       std::string bytes;
       if (!value.is_string() ||
-          !schema::DecodeBase64(value.get_ref<const std::string &>(), &bytes)) {
-        return At(path, "BINARY values are base64 strings, " + schema::DescribeJson(value));
+          !table::DecodeBase64(value.get_ref<const std::string &>(), &bytes)) {
+        return At(path, "BINARY values are base64 strings, " + table::DescribeJson(value));
       }
       *out = SqlValue::Blob(std::move(bytes));
       return "";
     }
-    case schema::DeltaKind::kVariant:
+    case table::DeltaKind::kVariant:
       if (!value.is_string()) {
         return At(path,
-                  "VARIANT values are strings holding JSON text, " + schema::DescribeJson(value));
+                  "VARIANT values are strings holding JSON text, " + table::DescribeJson(value));
       }
       {
-        std::string error = schema::CheckVariant(value.get_ref<const std::string &>());
+        std::string error = table::CheckVariant(value.get_ref<const std::string &>());
         if (!error.empty()) return At(path, error);
       }
       *out = SqlValue::Text(value.get<std::string>());
@@ -122,20 +122,20 @@ std::string Scalar(const json &value, const schema::DeltaType &type, const std::
 
 class JsonDecoder : public RecordDecoder {
  public:
-  explicit JsonDecoder(const schema::TableSchema &table) : table_(table), fields_(table.columns) {}
+  explicit JsonDecoder(const table::TableSchema &table) : table_(table), fields_(table.columns) {}
 
   std::string Decode(std::string_view record, Row *row) override {
     json object;
     std::string error;
-    if (!schema::ParseJson(record, &object, &error)) return "record " + error;
+    if (!table::ParseJson(record, &object, &error)) return "record " + error;
     if (!object.is_object()) return "record is not a JSON object";
     std::vector<const json *> values;
-    error = schema::MatchMembers(object, table_.columns, fields_, "", table_.full_name, &values);
+    error = table::MatchMembers(object, table_.columns, fields_, "", table_.full_name, &values);
     if (!error.empty()) return error;
     row->clear();
     row->reserve(table_.columns.size());
     for (size_t i = 0; i < table_.columns.size(); ++i) {
-      const schema::DeltaField &column = table_.columns[i];
+      const table::DeltaField &column = table_.columns[i];
       SqlValue value;
       error = Column(values[i], column, column.name, &value);
       if (!error.empty()) return error;
@@ -145,14 +145,14 @@ class JsonDecoder : public RecordDecoder {
   }
 
  private:
-  std::string Column(const json *value, const schema::DeltaField &column, const std::string &path,
+  std::string Column(const json *value, const table::DeltaField &column, const std::string &path,
                      SqlValue *out) {
     if (value == nullptr || value->is_null()) {
       if (!column.nullable) return At(path, "is NOT NULL but the record has no value");
       *out = SqlValue::Null();
       return "";
     }
-    if (!schema::IsComplex(column.type.kind)) return Scalar(*value, column.type, path, out);
+    if (!table::IsComplex(column.type.kind)) return Scalar(*value, column.type, path, out);
     json normalized;
     std::string error = Nested(*value, column.type, path, &normalized);
     if (!error.empty()) return error;
@@ -161,20 +161,20 @@ class JsonDecoder : public RecordDecoder {
   }
 
   // A value of any type inside a nested column, checked and rewritten in canonical form.
-  std::string Value(const json &value, const schema::DeltaType &type, const std::string &path,
+  std::string Value(const json &value, const table::DeltaType &type, const std::string &path,
                     json *out) {
-    if (schema::IsComplex(type.kind)) return Nested(value, type, path, out);
+    if (table::IsComplex(type.kind)) return Nested(value, type, path, out);
     SqlValue scalar;
     std::string error = Scalar(value, type, path, &scalar);
     if (error.empty()) *out = NestedJson(scalar);
     return error;
   }
 
-  std::string Nested(const json &value, const schema::DeltaType &type, const std::string &path,
+  std::string Nested(const json &value, const table::DeltaType &type, const std::string &path,
                      json *out) {
     switch (type.kind) {
-      case schema::DeltaKind::kArray: {
-        if (!value.is_array()) return At(path, "expected an array, " + schema::DescribeJson(value));
+      case table::DeltaKind::kArray: {
+        if (!value.is_array()) return At(path, "expected an array, " + table::DescribeJson(value));
         *out = json::array();
         for (size_t i = 0; i < value.size(); ++i) {
           const std::string item = path + "[" + std::to_string(i) + "]";
@@ -186,24 +186,24 @@ class JsonDecoder : public RecordDecoder {
         }
         return "";
       }
-      case schema::DeltaKind::kMap: {
+      case table::DeltaKind::kMap: {
         if (!value.is_object())
-          return At(path, "expected an object, " + schema::DescribeJson(value));
+          return At(path, "expected an object, " + table::DescribeJson(value));
         *out = json::object();
         for (const auto &item : value.items()) {
-          const std::string item_path = path + "[\"" + schema::Excerpt(item.key()) + "\"]";
+          const std::string item_path = path + "[\"" + table::Excerpt(item.key()) + "\"]";
           // Keys are always JSON strings; an integer or boolean key type checks their text.
           json key = item.key();
-          const schema::DeltaKind key_kind = type.children[0].kind;
-          if (key_kind == schema::DeltaKind::kBoolean) {
+          const table::DeltaKind key_kind = type.children[0].kind;
+          if (key_kind == table::DeltaKind::kBoolean) {
             if (item.key() != "true" && item.key() != "false") {
               return At(item_path, "a BOOLEAN map key must be \"true\" or \"false\"");
             }
-          } else if (schema::IsIntegral(key_kind)) {
+          } else if (table::IsIntegral(key_kind)) {
             int64_t number;
             if (!ParseInteger(item.key(), &number) ||
-                !schema::CheckIntegerRange(type.children[0], number).empty()) {
-              return At(item_path, "the map key is not a " + schema::TypeText(type.children[0]));
+                !table::CheckIntegerRange(type.children[0], number).empty()) {
+              return At(item_path, "the map key is not a " + table::TypeText(type.children[0]));
             }
           } else {
             SqlValue ignored;
@@ -218,15 +218,15 @@ class JsonDecoder : public RecordDecoder {
         }
         return "";
       }
-      case schema::DeltaKind::kStruct: {
+      case table::DeltaKind::kStruct: {
         if (!value.is_object())
-          return At(path, "expected an object, " + schema::DescribeJson(value));
+          return At(path, "expected an object, " + table::DescribeJson(value));
         std::vector<const json *> members;
-        std::string error = schema::MatchMembers(value, type.fields, fields_, path, "", &members);
+        std::string error = table::MatchMembers(value, type.fields, fields_, path, "", &members);
         if (!error.empty()) return error;
         *out = json::object();
         for (size_t i = 0; i < type.fields.size(); ++i) {
-          const schema::DeltaField &field = type.fields[i];
+          const table::DeltaField &field = type.fields[i];
           const std::string field_path = path + "." + field.name;
           const json *member = members[i];
           if (member == nullptr || member->is_null()) {
@@ -246,13 +246,13 @@ class JsonDecoder : public RecordDecoder {
     }
   }
 
-  const schema::TableSchema &table_;
-  const schema::FieldLookup fields_;
+  const table::TableSchema &table_;
+  const table::FieldLookup fields_;
 };
 
 }  // namespace
 
-std::unique_ptr<RecordDecoder> NewJsonDecoder(const schema::TableSchema &table) {
+std::unique_ptr<RecordDecoder> NewJsonDecoder(const table::TableSchema &table) {
   return std::make_unique<JsonDecoder>(table);
 }
 

@@ -2,8 +2,8 @@
 
 #include <set>
 
-#include "core/schema/json_value.h"
-#include "core/schema/value_checks.h"
+#include "table/json_value.h"
+#include "table/value_checks.h"
 
 namespace zerobus::server {
 namespace {
@@ -24,7 +24,7 @@ bool ParseBasic(const std::string &header, ClientCredentials *client) {
   const std::string prefix = "Basic ";
   std::string decoded;
   if (header.rfind(prefix, 0) != 0 ||
-      !schema::DecodeBase64(header.substr(prefix.size()), &decoded)) {
+      !table::DecodeBase64(header.substr(prefix.size()), &decoded)) {
     return false;
   }
   const size_t colon = decoded.find(':');
@@ -38,7 +38,7 @@ bool ParseBasic(const std::string &header, ClientCredentials *client) {
 std::string GrantedTable(const std::string &details, std::string *why) {
   json grants;
   std::string unparsed;
-  if (!schema::ParseJson(details, &grants, &unparsed) || !grants.is_array()) {
+  if (!table::ParseJson(details, &grants, &unparsed) || !grants.is_array()) {
     *why = "authorization_details must be a JSON array";
     return "";
   }
@@ -89,7 +89,7 @@ std::string GrantedTable(const std::string &details, std::string *why) {
     *why =
         "authorization_details must grant USE CATALOG on the catalog, USE SCHEMA on the "
         "schema, and SELECT and MODIFY on the table " +
-        schema::Excerpt(name);
+        table::Excerpt(name);
     return "";
   }
   return name;
@@ -130,11 +130,11 @@ TokenReply AnswerTokenRequest(const std::optional<ClientCredentials> &credential
     std::string why;
     table = GrantedTable(details, &why);
     if (table.empty()) return Error(400, "invalid_request", why);
-    const schema::TableSchema *schema = nullptr;
+    const table::TableSchema *schema = nullptr;
     if (!tables.Find(table, &schema).ok()) {
       return Error(401, "access_denied",
                    "User is not authorized to the requested authorizations: table " +
-                       schema::Excerpt(table) + " does not exist");
+                       table::Excerpt(table) + " does not exist");
     }
   }
   return TokenReply{200,

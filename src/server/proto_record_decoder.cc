@@ -6,9 +6,9 @@
 #include <google/protobuf/message.h>
 #include <google/protobuf/unknown_field_set.h>
 
-#include "core/schema/value_checks.h"
 #include "server/record_decoder.h"
 #include "server/row_json.h"
+#include "table/value_checks.h"
 
 namespace zerobus::server {
 namespace {
@@ -20,7 +20,7 @@ using google::protobuf::Reflection;
 
 class ProtoDecoder : public RecordDecoder {
  public:
-  ProtoDecoder(const schema::TableSchema &table, CheckedDescriptor descriptor)
+  ProtoDecoder(const table::TableSchema &table, CheckedDescriptor descriptor)
       : table_(table), descriptor_(std::move(descriptor)) {
     message_.reset(factory_.GetPrototype(descriptor_.message)->New());
   }
@@ -38,7 +38,7 @@ class ProtoDecoder : public RecordDecoder {
     if (!error.empty()) return error;
     const auto &fields = descriptor_.fields_of.at(&table_.columns);
     for (size_t i = 0; i < table_.columns.size(); ++i) {
-      const schema::DeltaField &column = table_.columns[i];
+      const table::DeltaField &column = table_.columns[i];
       const FieldDescriptor *field = fields[i];
       if (field == nullptr) {
         row->push_back(SqlValue::Null());
@@ -69,14 +69,14 @@ class ProtoDecoder : public RecordDecoder {
 
   // A column or STRUCT field: NULL when absent, JSON text when nested, else its scalar.
   std::string Column(const Message &message, const FieldDescriptor *field,
-                     const schema::DeltaField &column, const std::string &path, SqlValue *out) {
+                     const table::DeltaField &column, const std::string &path, SqlValue *out) {
     const Reflection *reflection = message.GetReflection();
     if (!field->is_repeated() && !reflection->HasField(message, field)) {
       if (!column.nullable) return At(path, "is NOT NULL but the record has no value");
       *out = SqlValue::Null();
       return "";
     }
-    if (!schema::IsComplex(column.type.kind))
+    if (!table::IsComplex(column.type.kind))
       return Scalar(message, field, -1, column.type, path, out);
     nlohmann::json json;
     std::string error = Nested(message, field, column.type, path, &json);
@@ -88,7 +88,7 @@ class ProtoDecoder : public RecordDecoder {
   // One value (element `index` of a repeated field, or the field itself when -1) of a scalar
   // column type.
   static std::string Scalar(const Message &message, const FieldDescriptor *field, int index,
-                            const schema::DeltaType &type, const std::string &path, SqlValue *out) {
+                            const table::DeltaType &type, const std::string &path, SqlValue *out) {
     const Reflection *r = message.GetReflection();
     const bool one = index < 0;
     switch (field->cpp_type()) {
@@ -98,7 +98,7 @@ class ProtoDecoder : public RecordDecoder {
             field->cpp_type() == FieldDescriptor::CPPTYPE_INT32
                 ? (one ? r->GetInt32(message, field) : r->GetRepeatedInt32(message, field, index))
                 : (one ? r->GetInt64(message, field) : r->GetRepeatedInt64(message, field, index));
-        const std::string error = schema::CheckIntegerRange(type, value);
+        const std::string error = table::CheckIntegerRange(type, value);
         if (!error.empty()) return At(path, error);
         *out = SqlValue::Integer(value);
         return "";
@@ -118,14 +118,14 @@ class ProtoDecoder : public RecordDecoder {
       case FieldDescriptor::CPPTYPE_STRING: {
         std::string value =
             one ? r->GetString(message, field) : r->GetRepeatedString(message, field, index);
-        if (type.kind == schema::DeltaKind::kBinary) {
+        if (type.kind == table::DeltaKind::kBinary) {
           *out = SqlValue::Blob(std::move(value));
           return "";
         }
         std::string error =
-            type.kind == schema::DeltaKind::kDecimal   ? schema::CheckDecimal(type, value)
-            : type.kind == schema::DeltaKind::kVariant ? schema::CheckVariant(value)
-                                                       : schema::CheckText(type, value);
+            type.kind == table::DeltaKind::kDecimal   ? table::CheckDecimal(type, value)
+            : type.kind == table::DeltaKind::kVariant ? table::CheckVariant(value)
+                                                      : table::CheckText(type, value);
         if (!error.empty()) return At(path, error);
         *out = SqlValue::Text(std::move(value));
         return "";
@@ -138,20 +138,20 @@ class ProtoDecoder : public RecordDecoder {
 
   // An ARRAY, MAP or STRUCT value as JSON.
   std::string Nested(const Message &message, const FieldDescriptor *field,
-                     const schema::DeltaType &type, const std::string &path, nlohmann::json *out) {
+                     const table::DeltaType &type, const std::string &path, nlohmann::json *out) {
     const Reflection *r = message.GetReflection();
-    if (type.kind == schema::DeltaKind::kStruct) {
+    if (type.kind == table::DeltaKind::kStruct) {
       return Struct(r->GetMessage(message, field), type, path, out);
     }
     const int size = r->FieldSize(message, field);
-    if (type.kind == schema::DeltaKind::kArray) {
+    if (type.kind == table::DeltaKind::kArray) {
       *out = nlohmann::json::array();
-      const schema::DeltaType &element = type.children[0];
+      const table::DeltaType &element = type.children[0];
       for (int i = 0; i < size; ++i) {
         const std::string item = path + "[" + std::to_string(i) + "]";
         nlohmann::json value;
         std::string error =
-            element.kind == schema::DeltaKind::kStruct
+            element.kind == table::DeltaKind::kStruct
                 ? Struct(r->GetRepeatedMessage(message, field, i), element, item, &value)
                 : ScalarJson(message, field, i, element, item, &value);
         if (!error.empty()) return error;
@@ -174,14 +174,14 @@ class ProtoDecoder : public RecordDecoder {
       if (!entry.GetReflection()->HasField(entry, value_field)) {
         return At(item, "a map value cannot be null");
       }
-      error = type.children[1].kind == schema::DeltaKind::kStruct
+      error = type.children[1].kind == table::DeltaKind::kStruct
                   ? Struct(entry.GetReflection()->GetMessage(entry, value_field), type.children[1],
                            item, &value)
                   : ScalarJson(entry, value_field, -1, type.children[1], item, &value);
       if (!error.empty()) return error;
       // Object keys are text, spelled as a JSON record spells them: "true", not "1".
       const std::string key_text = key.is_string() ? key.get<std::string>()
-                                   : type.children[0].kind == schema::DeltaKind::kBoolean
+                                   : type.children[0].kind == table::DeltaKind::kBoolean
                                        ? (key == 1 ? "true" : "false")
                                        : key.dump();
       (*out)[key_text] = std::move(value);
@@ -190,7 +190,7 @@ class ProtoDecoder : public RecordDecoder {
   }
 
   static std::string ScalarJson(const Message &message, const FieldDescriptor *field, int index,
-                                const schema::DeltaType &type, const std::string &path,
+                                const table::DeltaType &type, const std::string &path,
                                 nlohmann::json *out) {
     SqlValue value;
     std::string error = Scalar(message, field, index, type, path, &value);
@@ -198,14 +198,14 @@ class ProtoDecoder : public RecordDecoder {
     return error;
   }
 
-  std::string Struct(const Message &message, const schema::DeltaType &type, const std::string &path,
+  std::string Struct(const Message &message, const table::DeltaType &type, const std::string &path,
                      nlohmann::json *out) {
     std::string error = Unknown(message, path);
     if (!error.empty()) return error;
     *out = nlohmann::json::object();
     const auto &fields = descriptor_.fields_of.at(&type.fields);
     for (size_t i = 0; i < type.fields.size(); ++i) {
-      const schema::DeltaField &member = type.fields[i];
+      const table::DeltaField &member = type.fields[i];
       const std::string member_path = path + "." + member.name;
       if (fields[i] == nullptr) {
         (*out)[member.name] = nullptr;
@@ -218,7 +218,7 @@ class ProtoDecoder : public RecordDecoder {
         continue;
       }
       nlohmann::json value;
-      error = schema::IsComplex(member.type.kind)
+      error = table::IsComplex(member.type.kind)
                   ? Nested(message, fields[i], member.type, member_path, &value)
                   : ScalarJson(message, fields[i], -1, member.type, member_path, &value);
       if (!error.empty()) return error;
@@ -227,7 +227,7 @@ class ProtoDecoder : public RecordDecoder {
     return "";
   }
 
-  const schema::TableSchema &table_;
+  const table::TableSchema &table_;
   CheckedDescriptor descriptor_;
   google::protobuf::DynamicMessageFactory factory_;
   std::unique_ptr<Message> message_;
@@ -235,7 +235,7 @@ class ProtoDecoder : public RecordDecoder {
 
 }  // namespace
 
-std::unique_ptr<RecordDecoder> NewProtoDecoder(const schema::TableSchema &table,
+std::unique_ptr<RecordDecoder> NewProtoDecoder(const table::TableSchema &table,
                                                CheckedDescriptor descriptor) {
   return std::make_unique<ProtoDecoder>(table, std::move(descriptor));
 }

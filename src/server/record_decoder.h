@@ -7,9 +7,9 @@
 #include <string>
 #include <string_view>
 
-#include "core/schema/delta_type.h"
 #include "server/descriptor_check.h"
 #include "server/row.h"
+#include "table/delta_type.h"
 
 namespace zerobus::server {
 
@@ -23,13 +23,13 @@ class RecordDecoder {
 };
 
 // Records serialized with the stream's checked descriptor. `table` must outlive the decoder.
-std::unique_ptr<RecordDecoder> NewProtoDecoder(const schema::TableSchema &table,
+std::unique_ptr<RecordDecoder> NewProtoDecoder(const table::TableSchema &table,
                                                CheckedDescriptor descriptor);
 
 // JSON objects keyed by column name, encoded as zerobus-service.md §4.2 says: DATE as integer
 // days, TIMESTAMP as integer microseconds, BINARY as base64, DECIMAL as a string, BIGINT as a
 // number or a string of digits. `table` must outlive the decoder.
-std::unique_ptr<RecordDecoder> NewJsonDecoder(const schema::TableSchema &table);
+std::unique_ptr<RecordDecoder> NewJsonDecoder(const table::TableSchema &table);
 
 }  // namespace zerobus::server
 

@@ -1,6 +1,6 @@
 #include "server/row_json.h"
 
-#include "core/schema/value_checks.h"
+#include "table/value_checks.h"
 
 namespace zerobus::server {
 
@@ -13,7 +13,7 @@ nlohmann::json NestedJson(const SqlValue &value) {
     case SqlValue::Kind::kText:
       return value.bytes;
     case SqlValue::Kind::kBlob:
-      return schema::EncodeBase64(value.bytes);
+      return table::EncodeBase64(value.bytes);
     case SqlValue::Kind::kNull:
       break;
   }

@@ -12,8 +12,8 @@
 #include <string>
 #include <vector>
 
-#include "core/schema/delta_type.h"
 #include "server/row.h"
+#include "table/delta_type.h"
 
 namespace zerobus::server {
 
@@ -26,7 +26,7 @@ struct Record {
 // The records of one ingest request, stored together or not at all.
 struct WriteBatch {
   std::string table;
-  const schema::TableSchema *schema = nullptr;  // null: an undeclared table, kept as it arrived
+  const table::TableSchema *schema = nullptr;  // null: an undeclared table, kept as it arrived
   std::vector<Record> records;
   std::vector<Row> rows;  // with a schema: the records as rows, one per record
 };

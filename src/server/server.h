@@ -12,13 +12,13 @@
 #include <string>
 #include <vector>
 
-#include "core/schema/delta_type.h"
 #include "server/faults.h"
 #include "server/log_sink.h"
 #include "server/oauth_token.h"
 #include "server/row_store.h"
 #include "server/stats.h"
 #include "server/token_issuer.h"
+#include "table/delta_type.h"
 
 namespace zerobus::server {
 
@@ -33,7 +33,7 @@ struct ServerOptions {
   // empty: keep records in memory, as they arrived.
   std::string data_dir;
   // Tables with their schemas (see ddl_parser.h). Records sent to them are validated.
-  std::vector<schema::TableSchema> tables;
+  std::vector<table::TableSchema> tables;
   // Whether a table not in `tables` is accepted without a schema, its records kept as they
   // arrive. The service refuses unknown tables with NOT_FOUND, and so does `zerobus serve` once
   // tables are declared; tests that do not care about schemas leave this on.

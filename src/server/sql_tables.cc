@@ -2,17 +2,17 @@
 
 #include <sqlite3.h>
 
-#include "core/schema/json_value.h"
-#include "core/schema/value_checks.h"
+#include "table/json_value.h"
+#include "table/value_checks.h"
 
 namespace zerobus::server {
 namespace {
 
-const char *SqlType(const schema::DeltaType &type) {
-  if (schema::IsIntegral(type.kind) || type.kind == schema::DeltaKind::kBoolean) return "INTEGER";
-  if (type.kind == schema::DeltaKind::kFloat || type.kind == schema::DeltaKind::kDouble)
+const char *SqlType(const table::DeltaType &type) {
+  if (table::IsIntegral(type.kind) || type.kind == table::DeltaKind::kBoolean) return "INTEGER";
+  if (type.kind == table::DeltaKind::kFloat || type.kind == table::DeltaKind::kDouble)
     return "REAL";
-  if (type.kind == schema::DeltaKind::kBinary) return "BLOB";
+  if (type.kind == table::DeltaKind::kBinary) return "BLOB";
   return "TEXT";
 }
 
@@ -25,7 +25,7 @@ bool StartsWith(const std::string &text, const char *prefix) {
 nlohmann::json StoredJson(const std::string &text) {
   nlohmann::json value;
   std::string ignored;
-  if (schema::ParseJson(text, &value, &ignored)) return value;
+  if (table::ParseJson(text, &value, &ignored)) return value;
   return text;
 }
 
@@ -40,7 +40,7 @@ nlohmann::json ColumnJson(sqlite3_stmt *statement, int index, const std::string 
     case SQLITE_FLOAT:
       return sqlite3_column_double(statement, index);
     case SQLITE_BLOB:
-      return schema::EncodeBase64(
+      return table::EncodeBase64(
           std::string_view(static_cast<const char *>(sqlite3_column_blob(statement, index)),
                            static_cast<size_t>(sqlite3_column_bytes(statement, index))));
     default: {
@@ -65,16 +65,16 @@ std::string QuoteIdentifier(const std::string &name) {
   return quoted + "\"";
 }
 
-std::string ColumnsDescription(const schema::TableSchema *schema) {
+std::string ColumnsDescription(const table::TableSchema *schema) {
   if (schema == nullptr) return "null";
   nlohmann::json columns = nlohmann::json::array();
-  for (const schema::DeltaField &column : schema->columns) {
-    columns.push_back({{"name", column.name}, {"type", schema::TypeText(column.type)}});
+  for (const table::DeltaField &column : schema->columns) {
+    columns.push_back({{"name", column.name}, {"type", table::TypeText(column.type)}});
   }
   return columns.dump();
 }
 
-std::string CreateTableSql(const std::string &table, const schema::TableSchema *schema) {
+std::string CreateTableSql(const std::string &table, const table::TableSchema *schema) {
   std::string sql = "CREATE TABLE IF NOT EXISTS " + QuoteIdentifier(table) + " (";
   if (schema == nullptr) return sql + "\"_record\" BLOB NOT NULL, \"_json\" INTEGER NOT NULL)";
   for (size_t i = 0; i < schema->columns.size(); ++i) {
@@ -129,7 +129,7 @@ bool ReadRows(sqlite3 *db, const std::string &table, int64_t offset, int64_t lim
       if (sqlite3_column_int(statement, 1) != 0) {
         row["json"] = StoredJson(data);
       } else {
-        row["proto_base64"] = schema::EncodeBase64(data);
+        row["proto_base64"] = table::EncodeBase64(data);
       }
     }
     rows->push_back(std::move(row));

@@ -15,7 +15,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "core/schema/delta_type.h"
+#include "table/delta_type.h"
 
 struct sqlite3;
 
@@ -28,10 +28,10 @@ std::string QuoteIdentifier(const std::string &name);
 
 // What `_zerobus_tables.columns` holds for a table: a JSON array of {"name", "type"} (type_text)
 // for a declared table, "null" for an undeclared one.
-std::string ColumnsDescription(const schema::TableSchema *schema);
+std::string ColumnsDescription(const table::TableSchema *schema);
 
 // The CREATE TABLE statement for a table (schema null: undeclared).
-std::string CreateTableSql(const std::string &table, const schema::TableSchema *schema);
+std::string CreateTableSql(const std::string &table, const table::TableSchema *schema);
 
 // Reads up to `limit` rows (all when negative) of `table` starting at row `offset` (0 = the
 // first stored), each as one JSON object: nested values as JSON, BINARY as base64, BOOLEAN as

@@ -37,7 +37,7 @@ std::string RecordedColumns(sqlite3 *db, const std::string &table) {
 
 // Creates `table` and records it in the catalog, or checks that the recorded one has the same
 // columns. Runs inside the caller's transaction, if any.
-std::string EnsureTable(sqlite3 *db, const std::string &table, const schema::TableSchema *schema) {
+std::string EnsureTable(sqlite3 *db, const std::string &table, const table::TableSchema *schema) {
   const std::string wanted = ColumnsDescription(schema);
   const std::string recorded = RecordedColumns(db, table);
   if (!recorded.empty()) {
@@ -122,7 +122,7 @@ std::unique_ptr<SqliteRowStore> SqliteRowStore::Open(const std::string &data_dir
                       " (name TEXT PRIMARY KEY, columns TEXT NOT NULL);";
     *error = Exec(store->writer_, sql);
   }
-  for (const schema::TableSchema &table : tables.declared()) {
+  for (const table::TableSchema &table : tables.declared()) {
     if (error->empty()) *error = EnsureTable(store->writer_, table.full_name, &table);
   }
   if (!error->empty()) {

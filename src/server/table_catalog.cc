@@ -6,13 +6,13 @@
 
 namespace zerobus::server {
 
-TableCatalog::TableCatalog(std::vector<schema::TableSchema> declared, bool accept_undeclared)
+TableCatalog::TableCatalog(std::vector<table::TableSchema> declared, bool accept_undeclared)
     : declared_(std::move(declared)), accept_undeclared_(accept_undeclared) {
-  for (const schema::TableSchema &table : declared_)
+  for (const table::TableSchema &table : declared_)
     by_name_.emplace(absl::AsciiStrToLower(table.full_name), &table);
 }
 
-grpc::Status TableCatalog::Find(const std::string &name, const schema::TableSchema **schema) const {
+grpc::Status TableCatalog::Find(const std::string &name, const table::TableSchema **schema) const {
   auto it = by_name_.find(absl::AsciiStrToLower(name));
   if (it != by_name_.end()) {
     *schema = it->second;

@@ -9,7 +9,7 @@
 
 #include <grpcpp/support/status.h>
 
-#include "core/schema/delta_type.h"
+#include "table/delta_type.h"
 
 namespace zerobus::server {
 
@@ -18,18 +18,18 @@ class TableCatalog {
  public:
   // `accept_undeclared`: whether a table that was not declared is accepted (schemaless: its
   // records are kept as they arrive) rather than refused with NOT_FOUND as the service does.
-  TableCatalog(std::vector<schema::TableSchema> declared, bool accept_undeclared);
+  TableCatalog(std::vector<table::TableSchema> declared, bool accept_undeclared);
 
   // OK and the table's schema in `*schema` (null for an accepted undeclared table), or
   // NOT_FOUND. Table names compare case-insensitively, as in Unity Catalog.
-  grpc::Status Find(const std::string &name, const schema::TableSchema **schema) const;
+  grpc::Status Find(const std::string &name, const table::TableSchema **schema) const;
 
-  const std::vector<schema::TableSchema> &declared() const { return declared_; }
+  const std::vector<table::TableSchema> &declared() const { return declared_; }
   bool accept_undeclared() const { return accept_undeclared_; }
 
  private:
-  std::vector<schema::TableSchema> declared_;
-  std::map<std::string, const schema::TableSchema *> by_name_;  // lower-case name
+  std::vector<table::TableSchema> declared_;
+  std::map<std::string, const table::TableSchema *> by_name_;  // lower-case name
   bool accept_undeclared_;
 };
 

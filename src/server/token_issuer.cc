@@ -6,7 +6,7 @@
 
 #include <absl/strings/ascii.h>
 
-#include "core/schema/value_checks.h"
+#include "table/value_checks.h"
 
 namespace zerobus::server {
 
@@ -67,9 +67,9 @@ grpc::Status TokenIssuer::CheckStream(const std::string &authorization,
     return grpc::Status(
         grpc::StatusCode::PERMISSION_DENIED,
         grant->table.empty()
-            ? "the token carries no authorization_details for table " + schema::Excerpt(table)
-            : "the token was issued for table " + schema::Excerpt(grant->table) + ", not " +
-                  schema::Excerpt(table));
+            ? "the token carries no authorization_details for table " + table::Excerpt(table)
+            : "the token was issued for table " + table::Excerpt(grant->table) + ", not " +
+                  table::Excerpt(table));
   }
   return grpc::Status::OK;
 }

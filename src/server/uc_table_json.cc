@@ -8,44 +8,44 @@ namespace {
 
 using nlohmann::json;
 
-json TypeJson(const schema::DeltaType &type) {
+json TypeJson(const table::DeltaType &type) {
   switch (type.kind) {
-    case schema::DeltaKind::kString:
-    case schema::DeltaKind::kVarchar:
-    case schema::DeltaKind::kChar:
+    case table::DeltaKind::kString:
+    case table::DeltaKind::kVarchar:
+    case table::DeltaKind::kChar:
       return "string";  // CHAR and VARCHAR keep their length in the field's metadata
-    case schema::DeltaKind::kBoolean:
+    case table::DeltaKind::kBoolean:
       return "boolean";
-    case schema::DeltaKind::kTinyint:
+    case table::DeltaKind::kTinyint:
       return "byte";
-    case schema::DeltaKind::kSmallint:
+    case table::DeltaKind::kSmallint:
       return "short";
-    case schema::DeltaKind::kInt:
+    case table::DeltaKind::kInt:
       return "integer";
-    case schema::DeltaKind::kBigint:
+    case table::DeltaKind::kBigint:
       return "long";
-    case schema::DeltaKind::kFloat:
+    case table::DeltaKind::kFloat:
       return "float";
-    case schema::DeltaKind::kDouble:
+    case table::DeltaKind::kDouble:
       return "double";
-    case schema::DeltaKind::kDecimal:
-    case schema::DeltaKind::kDate:
-    case schema::DeltaKind::kTimestamp:
-    case schema::DeltaKind::kTimestampNtz:
-    case schema::DeltaKind::kBinary:
-    case schema::DeltaKind::kVariant:
-      return schema::TypeText(type);
-    case schema::DeltaKind::kArray:
+    case table::DeltaKind::kDecimal:
+    case table::DeltaKind::kDate:
+    case table::DeltaKind::kTimestamp:
+    case table::DeltaKind::kTimestampNtz:
+    case table::DeltaKind::kBinary:
+    case table::DeltaKind::kVariant:
+      return table::TypeText(type);
+    case table::DeltaKind::kArray:
       return {
           {"type", "array"}, {"elementType", TypeJson(type.children[0])}, {"containsNull", true}};
-    case schema::DeltaKind::kMap:
+    case table::DeltaKind::kMap:
       return {{"type", "map"},
               {"keyType", TypeJson(type.children[0])},
               {"valueType", TypeJson(type.children[1])},
               {"valueContainsNull", true}};
-    case schema::DeltaKind::kStruct: {
+    case table::DeltaKind::kStruct: {
       json fields = json::array();
-      for (const schema::DeltaField &field : type.fields) fields.push_back(StructFieldJson(field));
+      for (const table::DeltaField &field : type.fields) fields.push_back(StructFieldJson(field));
       return {{"type", "struct"}, {"fields", fields}};
     }
   }
@@ -54,11 +54,10 @@ json TypeJson(const schema::DeltaType &type) {
 
 }  // namespace
 
-json StructFieldJson(const schema::DeltaField &field) {
+json StructFieldJson(const table::DeltaField &field) {
   json metadata = json::object();
-  if (field.type.kind == schema::DeltaKind::kVarchar ||
-      field.type.kind == schema::DeltaKind::kChar) {
-    metadata["__CHAR_VARCHAR_TYPE_STRING"] = schema::TypeText(field.type);
+  if (field.type.kind == table::DeltaKind::kVarchar || field.type.kind == table::DeltaKind::kChar) {
+    metadata["__CHAR_VARCHAR_TYPE_STRING"] = table::TypeText(field.type);
   }
   if (!field.comment.empty()) metadata["comment"] = field.comment;
   return {{"name", field.name},
@@ -67,18 +66,18 @@ json StructFieldJson(const schema::DeltaField &field) {
           {"metadata", metadata}};
 }
 
-json TableInfoJson(const schema::TableSchema &table, const std::string &storage_location,
+json TableInfoJson(const table::TableSchema &table, const std::string &storage_location,
                    int64_t created_at) {
   const size_t first_dot = table.full_name.find('.');
   const size_t second_dot = table.full_name.find('.', first_dot + 1);
   json columns = json::array();
   for (size_t i = 0; i < table.columns.size(); ++i) {
-    const schema::DeltaField &column = table.columns[i];
+    const table::DeltaField &column = table.columns[i];
     json info = {{"name", column.name},
                  {"position", i},
                  {"nullable", column.nullable},
-                 {"type_name", schema::TypeName(column.type)},
-                 {"type_text", schema::TypeText(column.type)},
+                 {"type_name", table::TypeName(column.type)},
+                 {"type_text", table::TypeText(column.type)},
                  {"type_json", StructFieldJson(column).dump()},
                  {"type_precision", column.type.precision},
                  {"type_scale", column.type.scale}};

@@ -10,18 +10,18 @@
 
 #include <nlohmann/json.hpp>
 
-#include "core/schema/delta_type.h"
+#include "table/delta_type.h"
 
 namespace zerobus::server {
 
 // The Spark StructField of one column or STRUCT field: {"name", "type", "nullable",
 // "metadata"}, where "type" is a primitive name ("long", "decimal(10,2)") or an object for
 // ARRAY, MAP and STRUCT.
-nlohmann::json StructFieldJson(const schema::DeltaField &field);
+nlohmann::json StructFieldJson(const table::DeltaField &field);
 
 // The TableInfo of `table`. `storage_location` and `created_at` (epoch ms) fill the fields of
 // the same names.
-nlohmann::json TableInfoJson(const schema::TableSchema &table, const std::string &storage_location,
+nlohmann::json TableInfoJson(const table::TableSchema &table, const std::string &storage_location,
                              int64_t created_at);
 
 }  // namespace zerobus::server

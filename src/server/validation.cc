@@ -4,7 +4,7 @@
 
 #include <google/protobuf/descriptor.pb.h>
 
-#include "core/schema/value_checks.h"
+#include "table/value_checks.h"
 
 namespace zerobus::server {
 namespace {
@@ -41,7 +41,7 @@ grpc::Status CheckTableName(std::string_view name) {
     }
   }
   if (parts != 3 || part_length == 0) {
-    return Invalid("invalid table name '" + schema::Excerpt(name) +
+    return Invalid("invalid table name '" + table::Excerpt(name) +
                    "': expected catalog.schema.table of ASCII letters, digits and underscores, "
                    "each part at most " +
                    std::to_string(kMaxNamePartLength) + " characters");

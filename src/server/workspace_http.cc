@@ -48,7 +48,7 @@ std::unique_ptr<WorkspaceHttp> WorkspaceHttp::Start(const WorkspaceHttpOptions &
           }
         }
         const std::string name = request.matches[1];
-        const schema::TableSchema *schema = nullptr;
+        const table::TableSchema *schema = nullptr;
         if (!tables->Find(name, &schema).ok() || schema == nullptr) {
           return ReplyError(response, 404, "TABLE_DOES_NOT_EXIST",
                             "Table '" + name + "' does not exist.");

@@ -8,11 +8,11 @@
 
 #include <nlohmann/json.hpp>
 
-#include "config.h"
-#include "core/schema/value_checks.h"
-#include "headers.h"
-#include "oauth.h"
-#include "proxy.h"
+#include "core/config.h"
+#include "core/headers.h"
+#include "core/oauth.h"
+#include "core/proxy.h"
+#include "table/value_checks.h"
 
 namespace zerobus {
 namespace {
@@ -219,7 +219,7 @@ TEST(OAuth, AnEchoedAuthorizationHeaderIsCutOutToo) {
   const std::string id = "client-id";
   const std::string secret = "s3cr3t/?/echo";
   const std::vector<std::string> forms = CredentialForms(id, secret);
-  const std::string basic = zerobus::schema::EncodeBase64(id + ":" + secret);
+  const std::string basic = zerobus::table::EncodeBase64(id + ":" + secret);
   ASSERT_NE(basic.find('/'), std::string::npos) << basic;
   EXPECT_EQ(forms[0], secret);
   EXPECT_EQ(basic.rfind(forms[1], 0), 0u);

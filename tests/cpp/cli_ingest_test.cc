@@ -23,9 +23,9 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include "core/schema/value_checks.h"
 #include "server/sql_tables.h"
 #include "server/sqlite_row_store.h"
+#include "table/value_checks.h"
 #include "zbtest_child.h"
 #include "zbtest_temp_dir.h"
 
@@ -451,8 +451,8 @@ TEST(Cli, IngestDeadLettersCsvRowsAndProtobufRecordsOverTheLimit) {
   EXPECT_EQ(letters[0]["byte_offset"], long_at);
   EXPECT_EQ(letters[0]["record_bytes"], long_record.size());
   std::string prefix;
-  ASSERT_TRUE(zerobus::schema::DecodeBase64(letters[0]["record_prefix_base64"].get<std::string>(),
-                                            &prefix));
+  ASSERT_TRUE(
+      zerobus::table::DecodeBase64(letters[0]["record_prefix_base64"].get<std::string>(), &prefix));
   EXPECT_EQ(prefix, long_record.substr(0, 1024));
 }
 

@@ -13,8 +13,8 @@
 
 #include <gtest/gtest.h>
 
-#include "core/schema/ddl_parser.h"
 #include "server/uc_table_json.h"
+#include "table/ddl_parser.h"
 #include "zbtest_child.h"
 #include "zbtest_raw_stream.h"
 #include "zbtest_server.h"
@@ -59,9 +59,9 @@ TEST(Cli, SchemaFromDdlPrintsTheProtoAndWritesADescriptorTheServerTakes) {
 
 TEST(Cli, SchemaFromTableJsonMatchesTheDdl) {
   zbtest::TempDir dir;
-  zerobus::schema::TableSchema table;
+  zerobus::table::TableSchema table;
   std::string error;
-  ASSERT_TRUE(zerobus::schema::ParseTableDdl(kDdl, &table, &error)) << error;
+  ASSERT_TRUE(zerobus::table::ParseTableDdl(kDdl, &table, &error)) << error;
   const std::string json = dir.path() + "/orders.json";
   std::ofstream(json) << zerobus::server::TableInfoJson(table, "s3://bucket/orders", 0).dump();
   const std::string proto = dir.path() + "/orders.proto";

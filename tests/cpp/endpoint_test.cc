@@ -1,4 +1,4 @@
-#include "endpoint.h"
+#include "core/endpoint.h"
 
 #include <gtest/gtest.h>
 

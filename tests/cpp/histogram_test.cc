@@ -1,6 +1,6 @@
 // The ack latency histogram: exact for small values, within its bucket width (1/16) for large
 // ones, percentiles in order, and bounded.
-#include "histogram.h"
+#include "core/histogram.h"
 
 #include <gtest/gtest.h>
 

@@ -11,21 +11,21 @@
 
 #include <gtest/gtest.h>
 
-#include "core/schema/ddl_parser.h"
-#include "core/schema/json_encoder.h"
-#include "core/schema/json_value.h"
-#include "core/schema/table_info.h"
 #include "server/record_decoder.h"
 #include "server/server.h"
+#include "table/ddl_parser.h"
+#include "table/json_encoder.h"
+#include "table/json_value.h"
+#include "table/table_info.h"
 #include "zbtest_raw_stream.h"
 
 namespace {
 
 using zbtest::RawStream;
-using zerobus::schema::JsonEncoder;
-using zerobus::schema::TableSchema;
 using zerobus::server::Server;
 using zerobus::server::ServerOptions;
+using zerobus::table::JsonEncoder;
+using zerobus::table::TableSchema;
 
 constexpr char kDdl[] =
     "main.default.hostile (id BIGINT NOT NULL, name STRING, f FLOAT, ts TIMESTAMP, "
@@ -51,7 +51,7 @@ std::string DeepObject(size_t levels) {
 TableSchema Table() {
   TableSchema table;
   std::string error;
-  EXPECT_TRUE(zerobus::schema::ParseTableDdl(kDdl, &table, &error)) << error;
+  EXPECT_TRUE(zerobus::table::ParseTableDdl(kDdl, &table, &error)) << error;
   return table;
 }
 
@@ -150,7 +150,7 @@ TEST(HostileJson, TableDescriptionsNestedDeepAreRefused) {
   std::string error;
   const std::string outer =
       R"({"full_name":"a.b.c","columns":[{"name":"x","type_text":)" + DeepArray(100000) + "}]}";
-  EXPECT_FALSE(zerobus::schema::ParseTableInfo(outer, &table, &error));
+  EXPECT_FALSE(zerobus::table::ParseTableInfo(outer, &table, &error));
   EXPECT_NE(error.find("deeper than 512 levels"), std::string::npos) << error;
   EXPECT_LE(error.size(), kMessageBound);
 
@@ -158,14 +158,14 @@ TEST(HostileJson, TableDescriptionsNestedDeepAreRefused) {
   // array there was quoted whole in "malformed type".
   const std::string arrays =
       R"({"full_name":"a.b.c","columns":[{"name":"x","type_json":")" + DeepArray(100000) + "\"}]}";
-  EXPECT_FALSE(zerobus::schema::ParseTableInfo(arrays, &table, &error));
+  EXPECT_FALSE(zerobus::table::ParseTableInfo(arrays, &table, &error));
   EXPECT_EQ(error, "column 'x': type_json nests arrays and objects deeper than 512 levels");
   std::string type_json;
   for (int i = 0; i < 100000; ++i) type_json += R"({\"type\":\"array\",\"elementType\":)";
   type_json += R"(\"int\")" + std::string(100000, '}');
   const std::string nested =
       R"({"full_name":"a.b.c","columns":[{"name":"x","type_json":")" + type_json + R"("}]})";
-  EXPECT_FALSE(zerobus::schema::ParseTableInfo(nested, &table, &error));
+  EXPECT_FALSE(zerobus::table::ParseTableInfo(nested, &table, &error));
   EXPECT_NE(error.find("column 'x': type_json nests arrays and objects deeper than 512 levels"),
             std::string::npos)
       << error;

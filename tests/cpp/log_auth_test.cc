@@ -11,10 +11,10 @@
 #include <string>
 #include <vector>
 
-#include "core/schema/value_checks.h"
 #include "secure_server.h"
 #include "server/faults.h"
 #include "server/http_listener.h"
+#include "table/value_checks.h"
 
 namespace zbtest {
 namespace {
@@ -117,7 +117,7 @@ TEST(LogAuth, ATokenEndpointEchoingTheAuthorizationHeaderSeesItCutOut) {
   // This secret's base64 holds a '/', which the JSON reply escapes as "\/".
   constexpr char kEchoedSecret[] = "s3cr3t-~?-echo";
   const std::string basic =
-      zerobus::schema::EncodeBase64(std::string(kClientId) + ":" + kEchoedSecret);
+      zerobus::table::EncodeBase64(std::string(kClientId) + ":" + kEchoedSecret);
   ASSERT_NE(basic.find('/'), std::string::npos) << basic;
   // The endpoint answers 401 with the Authorization header it received: as text, as text cut
   // by the client in the middle of the credentials, and in JSON.

@@ -11,24 +11,24 @@
 
 #include <gtest/gtest.h>
 
-#include "core/schema/ddl_parser.h"
-#include "core/schema/json_encoder.h"
-#include "core/schema/proto_schema.h"
-#include "core/schema/table_info.h"
 #include "server/uc_table_json.h"
+#include "table/ddl_parser.h"
+#include "table/json_encoder.h"
+#include "table/proto_schema.h"
+#include "table/table_info.h"
 #include "zbtest_raw_stream.h"
 #include "zbtest_server.h"
 #include "zbtest_temp_dir.h"
 
 namespace {
 
-using zerobus::schema::BuildDescriptor;
-using zerobus::schema::JsonEncoder;
-using zerobus::schema::ParseTableDdl;
-using zerobus::schema::ParseTableInfo;
-using zerobus::schema::ProtoSource;
-using zerobus::schema::TableSchema;
-using zerobus::schema::TypeText;
+using zerobus::table::BuildDescriptor;
+using zerobus::table::JsonEncoder;
+using zerobus::table::ParseTableDdl;
+using zerobus::table::ParseTableInfo;
+using zerobus::table::ProtoSource;
+using zerobus::table::TableSchema;
+using zerobus::table::TypeText;
 
 // Every Delta type, and every nesting shape the service can map.
 constexpr char kEverything[] = R"(main.default.everything (
@@ -169,9 +169,9 @@ TEST(Schema, TableInfoRefusalsSayWhy) {
 }
 
 TEST(Schema, FieldNumbersSkipTheReservedRange) {
-  EXPECT_EQ(zerobus::schema::FieldNumber(0), 1);
-  EXPECT_EQ(zerobus::schema::FieldNumber(18998), 18999);
-  EXPECT_EQ(zerobus::schema::FieldNumber(18999), 20000);
+  EXPECT_EQ(zerobus::table::FieldNumber(0), 1);
+  EXPECT_EQ(zerobus::table::FieldNumber(18998), 18999);
+  EXPECT_EQ(zerobus::table::FieldNumber(18999), 20000);
 }
 
 // Records of every type, in the canonical JSON encoding that the server takes as JSON too.

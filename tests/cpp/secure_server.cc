@@ -4,8 +4,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "core/schema/ddl_parser.h"
 #include "server/tls_certificate.h"
+#include "table/ddl_parser.h"
 
 namespace zbtest {
 
@@ -63,8 +63,8 @@ SecureServer::SecureServer(Settings settings) {
   // As the service: no token, and no stream, for a table the workspace does not have.
   options.accept_undeclared_tables = false;
   options.tables.resize(1);
-  EXPECT_TRUE(zerobus::schema::ParseTableDdl(std::string(kTable) + " (id BIGINT, msg STRING)",
-                                             &options.tables[0], &error))
+  EXPECT_TRUE(zerobus::table::ParseTableDdl(std::string(kTable) + " (id BIGINT, msg STRING)",
+                                            &options.tables[0], &error))
       << error;
   options.log = [this](const std::string &line) {
     std::lock_guard<std::mutex> lock(log_mu_);

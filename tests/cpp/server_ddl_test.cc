@@ -5,16 +5,16 @@
 
 #include <gtest/gtest.h>
 
-#include "core/schema/ddl_parser.h"
+#include "table/ddl_parser.h"
 
 namespace {
 
-using zerobus::schema::DeltaKind;
-using zerobus::schema::ParseSchemaText;
-using zerobus::schema::ParseTableDdl;
-using zerobus::schema::TableSchema;
-using zerobus::schema::TypeName;
-using zerobus::schema::TypeText;
+using zerobus::table::DeltaKind;
+using zerobus::table::ParseSchemaText;
+using zerobus::table::ParseTableDdl;
+using zerobus::table::TableSchema;
+using zerobus::table::TypeName;
+using zerobus::table::TypeText;
 
 TableSchema Parse(const std::string &ddl) {
   TableSchema table;

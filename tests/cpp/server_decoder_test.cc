@@ -4,18 +4,18 @@
 
 #include <gtest/gtest.h>
 
-#include "core/schema/ddl_parser.h"
-#include "core/schema/value_checks.h"
 #include "server/descriptor_check.h"
 #include "server/record_decoder.h"
+#include "table/ddl_parser.h"
+#include "table/value_checks.h"
 #include "zbtest_dynamic.h"
 
 namespace {
 
-using zerobus::schema::TableSchema;
 using zerobus::server::CheckedDescriptor;
 using zerobus::server::Row;
 using zerobus::server::SqlValue;
+using zerobus::table::TableSchema;
 
 constexpr char kDdl[] =
     "main.default.all_types (id BIGINT NOT NULL, s STRING, vc VARCHAR(3), b BOOLEAN, "
@@ -73,7 +73,7 @@ class DecoderTest : public ::testing::Test {
  protected:
   void SetUp() override {
     std::string error;
-    ASSERT_TRUE(zerobus::schema::ParseTableDdl(kDdl, &table_, &error)) << error;
+    ASSERT_TRUE(zerobus::table::ParseTableDdl(kDdl, &table_, &error)) << error;
   }
 
   std::unique_ptr<zerobus::server::RecordDecoder> Proto(const zbtest::DynamicSchema &schema) {
@@ -305,11 +305,11 @@ TEST_F(DecoderTest, DescriptorsAreCheckedAgainstTheTable) {
 TEST(ValueChecks, Base64RoundTripsAndRefusesJunk) {
   std::string bytes;
   for (const std::string text : {"", "a", "ab", "abc", "abcd"}) {
-    ASSERT_TRUE(zerobus::schema::DecodeBase64(zerobus::schema::EncodeBase64(text), &bytes));
+    ASSERT_TRUE(zerobus::table::DecodeBase64(zerobus::table::EncodeBase64(text), &bytes));
     EXPECT_EQ(bytes, text);
   }
-  EXPECT_FALSE(zerobus::schema::DecodeBase64("abc", &bytes));
-  EXPECT_FALSE(zerobus::schema::DecodeBase64("a!c=", &bytes));
+  EXPECT_FALSE(zerobus::table::DecodeBase64("abc", &bytes));
+  EXPECT_FALSE(zerobus::table::DecodeBase64("a!c=", &bytes));
 }
 
 }  // namespace

@@ -13,9 +13,9 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include "core/schema/ddl_parser.h"
 #include "server/server.h"
 #include "server/sqlite_row_store.h"
+#include "table/ddl_parser.h"
 #include "zbtest_child.h"
 #include "zbtest_dynamic.h"
 #include "zbtest_raw_stream.h"
@@ -42,7 +42,7 @@ class StorageTest : public ::testing::Test {
     options.data_dir = dir_.path();
     std::string error;
     options.tables.resize(1);
-    EXPECT_TRUE(zerobus::schema::ParseTableDdl(ddl, &options.tables[0], &error)) << error;
+    EXPECT_TRUE(zerobus::table::ParseTableDdl(ddl, &options.tables[0], &error)) << error;
     std::unique_ptr<Server> server = Server::Start(std::move(options), &error);
     if (error_out != nullptr) {
       *error_out = error;

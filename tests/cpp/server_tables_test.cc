@@ -5,23 +5,23 @@
 
 #include <gtest/gtest.h>
 
-#include "core/schema/ddl_parser.h"
 #include "server/server.h"
+#include "table/ddl_parser.h"
 #include "zbtest_raw_stream.h"
 #include "zbtest_server.h"
 
 namespace {
 
 using zbtest::RawStream;
-using zerobus::schema::TableSchema;
 using zerobus::server::Server;
 using zerobus::server::ServerOptions;
+using zerobus::table::TableSchema;
 
 std::unique_ptr<Server> StartWith(const std::string &ddl, bool accept_undeclared) {
   ServerOptions options;
   TableSchema table;
   std::string error;
-  EXPECT_TRUE(zerobus::schema::ParseTableDdl(ddl, &table, &error)) << error;
+  EXPECT_TRUE(zerobus::table::ParseTableDdl(ddl, &table, &error)) << error;
   options.tables.push_back(table);
   options.accept_undeclared_tables = accept_undeclared;
   std::unique_ptr<Server> server = Server::Start(std::move(options), &error);

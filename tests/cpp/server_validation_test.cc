@@ -7,8 +7,8 @@
 
 #include <gtest/gtest.h>
 
-#include "core/schema/ddl_parser.h"
 #include "server/server.h"
+#include "table/ddl_parser.h"
 #include "zbtest_dynamic.h"
 #include "zbtest_raw_stream.h"
 
@@ -33,7 +33,7 @@ class ValidationTest : public ::testing::Test {
     ServerOptions options;
     options.tables.resize(1);
     std::string error;
-    ASSERT_TRUE(zerobus::schema::ParseTableDdl(
+    ASSERT_TRUE(zerobus::table::ParseTableDdl(
         "main.default.events (id BIGINT NOT NULL, temp DOUBLE, tags ARRAY<STRING>)",
         &options.tables[0], &error));
     options.accept_undeclared_tables = false;

@@ -12,8 +12,8 @@
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 
-#include "core/schema/ddl_parser.h"
 #include "server/server.h"
+#include "table/ddl_parser.h"
 #include "zbtest_child.h"
 #include "zbtest_raw_stream.h"
 #include "zbtest_temp_dir.h"
@@ -64,7 +64,7 @@ class WorkspaceTest : public ::testing::Test {
   void Start(bool auth) {
     ServerOptions options;
     std::string error;
-    ASSERT_TRUE(zerobus::schema::ParseSchemaText(kSchema, &options.tables, &error)) << error;
+    ASSERT_TRUE(zerobus::table::ParseSchemaText(kSchema, &options.tables, &error)) << error;
     options.accept_undeclared_tables = false;
     options.http_port = 0;
     options.admin_port = 0;

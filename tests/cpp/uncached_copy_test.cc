@@ -1,6 +1,6 @@
 // CopyUncached must copy exactly what memcpy would, whatever the alignment and length, and
 // write nothing outside the destination.
-#include "uncached_copy.h"
+#include "core/uncached_copy.h"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "window.h"
+#include "core/window.h"
 
 #include <gtest/gtest.h>
 
@@ -7,7 +7,7 @@
 #include <tuple>
 #include <vector>
 
-#include "wire.h"
+#include "core/wire.h"
 
 namespace zerobus {
 namespace {

@@ -1,5 +1,5 @@
 // The hand-built wire bytes must be exactly what the generated protobuf code reads and writes.
-#include "wire.h"
+#include "core/wire.h"
 
 #include <gtest/gtest.h>
 

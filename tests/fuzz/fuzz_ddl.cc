@@ -6,17 +6,17 @@
 #include <string>
 #include <string_view>
 
-#include "core/schema/ddl_parser.h"
-#include "core/schema/proto_schema.h"
+#include "table/ddl_parser.h"
+#include "table/proto_schema.h"
 
 namespace {
 
-std::string Print(const zerobus::schema::TableSchema &table) {
+std::string Print(const zerobus::table::TableSchema &table) {
   std::string ddl = table.full_name + " (";
   for (size_t i = 0; i < table.columns.size(); ++i) {
-    const zerobus::schema::DeltaField &column = table.columns[i];
+    const zerobus::table::DeltaField &column = table.columns[i];
     if (i > 0) ddl += ", ";
-    ddl += "`" + column.name + "` " + zerobus::schema::TypeText(column.type);
+    ddl += "`" + column.name + "` " + zerobus::table::TypeText(column.type);
     if (!column.nullable) ddl += " NOT NULL";
   }
   return ddl + ")";
@@ -25,14 +25,14 @@ std::string Print(const zerobus::schema::TableSchema &table) {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-  zerobus::schema::TableSchema table;
+  zerobus::table::TableSchema table;
   std::string error;
-  if (!zerobus::schema::ParseTableDdl(std::string_view(reinterpret_cast<const char *>(data), size),
-                                      &table, &error)) {
+  if (!zerobus::table::ParseTableDdl(std::string_view(reinterpret_cast<const char *>(data), size),
+                                     &table, &error)) {
     return 0;
   }
-  zerobus::schema::TableSchema again;
-  if (!zerobus::schema::ParseTableDdl(Print(table), &again, &error) ||
+  zerobus::table::TableSchema again;
+  if (!zerobus::table::ParseTableDdl(Print(table), &again, &error) ||
       Print(again) != Print(table)) {
     std::abort();  // the printed form of an accepted table does not round-trip
   }
@@ -40,8 +40,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   std::string source;
   // BuildDescriptor() may refuse (one name clash protobuf forbids), but what it builds,
   // protobuf must accept.
-  if (zerobus::schema::BuildDescriptor(table, &message, &error) &&
-      !zerobus::schema::ProtoSource(message, &source, &error)) {
+  if (zerobus::table::BuildDescriptor(table, &message, &error) &&
+      !zerobus::table::ProtoSource(message, &source, &error)) {
     std::abort();
   }
   return 0;

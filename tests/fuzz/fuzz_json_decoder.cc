@@ -14,7 +14,7 @@ namespace {
 
 // The table and its decoder, built once.
 struct Fixture {
-  const zerobus::schema::TableSchema table = fuzz::ParseTableOrAbort(fuzz::kEveryTypeTable);
+  const zerobus::table::TableSchema table = fuzz::ParseTableOrAbort(fuzz::kEveryTypeTable);
   const std::unique_ptr<zerobus::server::RecordDecoder> decoder =
       zerobus::server::NewJsonDecoder(table);
 };

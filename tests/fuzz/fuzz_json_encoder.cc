@@ -11,9 +11,9 @@
 #include <google/protobuf/descriptor.h>
 #include <google/protobuf/dynamic_message.h>
 
-#include "core/schema/json_encoder.h"
-#include "core/schema/proto_schema.h"
 #include "fuzz_table.h"
+#include "table/json_encoder.h"
+#include "table/proto_schema.h"
 
 namespace {
 
@@ -24,13 +24,13 @@ struct Fixture {
     google::protobuf::FileDescriptorProto file;
     file.set_name("fuzz.proto");
     file.set_syntax("proto2");
-    if (!zerobus::schema::BuildDescriptor(table, file.add_message_type(), &error)) std::abort();
+    if (!zerobus::table::BuildDescriptor(table, file.add_message_type(), &error)) std::abort();
     const google::protobuf::FileDescriptor *built = pool.BuildFile(file);
     if (built == nullptr) std::abort();
     prototype = factory.GetPrototype(built->message_type(0));
   }
-  const zerobus::schema::TableSchema table = fuzz::ParseTableOrAbort(fuzz::kEveryTypeTable);
-  const zerobus::schema::JsonEncoder encoder{&table};
+  const zerobus::table::TableSchema table = fuzz::ParseTableOrAbort(fuzz::kEveryTypeTable);
+  const zerobus::table::JsonEncoder encoder{&table};
   google::protobuf::DescriptorPool pool;
   google::protobuf::DynamicMessageFactory factory{&pool};
   const google::protobuf::Message *prototype = nullptr;

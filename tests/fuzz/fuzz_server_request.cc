@@ -12,12 +12,12 @@
 
 #include <google/protobuf/descriptor.pb.h>
 
-#include "core/schema/ddl_parser.h"
-#include "core/schema/proto_schema.h"
 #include "server/descriptor_check.h"
 #include "server/ingest_request_view.h"
 #include "server/record_decoder.h"
 #include "server/validation.h"
+#include "table/ddl_parser.h"
+#include "table/proto_schema.h"
 #include "zerobus_service.pb.h"
 
 namespace {
@@ -36,9 +36,9 @@ constexpr size_t kMaxMessage = 1024;
 struct Fixture {
   Fixture() {
     std::string error;
-    if (!zerobus::schema::ParseTableDdl(kTable, &table, &error)) std::abort();
+    if (!zerobus::table::ParseTableDdl(kTable, &table, &error)) std::abort();
     google::protobuf::DescriptorProto message;
-    if (!zerobus::schema::BuildDescriptor(table, &message, &error)) std::abort();
+    if (!zerobus::table::BuildDescriptor(table, &message, &error)) std::abort();
     zerobus::server::CheckedDescriptor checked;
     if (!zerobus::server::CheckDescriptor(message.SerializeAsString(), &table, &checked).ok()) {
       std::abort();
@@ -46,7 +46,7 @@ struct Fixture {
     json = zerobus::server::NewJsonDecoder(table);
     proto = zerobus::server::NewProtoDecoder(table, std::move(checked));
   }
-  zerobus::schema::TableSchema table;
+  zerobus::table::TableSchema table;
   std::unique_ptr<RecordDecoder> json;
   std::unique_ptr<RecordDecoder> proto;
 };

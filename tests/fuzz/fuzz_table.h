@@ -7,7 +7,7 @@
 #include <cstdlib>
 #include <string>
 
-#include "core/schema/ddl_parser.h"
+#include "table/ddl_parser.h"
 
 namespace fuzz {
 
@@ -23,10 +23,10 @@ constexpr char kEveryTypeTable[] =
 constexpr size_t kMaxRecordMessage = 512;
 
 // `ddl` parsed; a fixture that does not parse is a bug of the fuzzer, not a finding.
-inline zerobus::schema::TableSchema ParseTableOrAbort(const char *ddl) {
-  zerobus::schema::TableSchema table;
+inline zerobus::table::TableSchema ParseTableOrAbort(const char *ddl) {
+  zerobus::table::TableSchema table;
   std::string error;
-  if (!zerobus::schema::ParseTableDdl(ddl, &table, &error)) std::abort();
+  if (!zerobus::table::ParseTableDdl(ddl, &table, &error)) std::abort();
   return table;
 }
 

@@ -5,22 +5,22 @@
 #include <string>
 #include <string_view>
 
-#include "core/schema/proto_schema.h"
-#include "core/schema/table_info.h"
+#include "table/proto_schema.h"
+#include "table/table_info.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-  zerobus::schema::TableSchema table;
+  zerobus::table::TableSchema table;
   std::string error;
-  if (!zerobus::schema::ParseTableInfo(std::string_view(reinterpret_cast<const char *>(data), size),
-                                       &table, &error)) {
+  if (!zerobus::table::ParseTableInfo(std::string_view(reinterpret_cast<const char *>(data), size),
+                                      &table, &error)) {
     return 0;
   }
   google::protobuf::DescriptorProto message;
   std::string source;
   // BuildDescriptor() may refuse (one name clash protobuf forbids), but what it builds,
   // protobuf must accept.
-  if (zerobus::schema::BuildDescriptor(table, &message, &error) &&
-      !zerobus::schema::ProtoSource(message, &source, &error)) {
+  if (zerobus::table::BuildDescriptor(table, &message, &error) &&
+      !zerobus::table::ProtoSource(message, &source, &error)) {
     std::abort();  // a descriptor protobuf refuses
   }
   return 0;

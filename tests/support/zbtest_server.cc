@@ -8,9 +8,9 @@
 #include <optional>
 #include <string>
 
-#include "core/schema/ddl_parser.h"
 #include "server/fault_plan_json.h"
 #include "server/server.h"
+#include "table/ddl_parser.h"
 
 using zerobus::server::Server;
 using zerobus::server::ServerOptions;
@@ -37,7 +37,7 @@ extern "C" zbtest_server *zbtest_server_start(const zbtest_server_options *optio
     server_options.null_sink = options->null_sink;
     if (options->schema != nullptr) {
       std::string error;
-      if (!zerobus::schema::ParseSchemaText(options->schema, &server_options.tables, &error)) {
+      if (!zerobus::table::ParseSchemaText(options->schema, &server_options.tables, &error)) {
         std::fprintf(stderr, "zbtest_server_start: schema: %s\n", error.c_str());
         return nullptr;
       }

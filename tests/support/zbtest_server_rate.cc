@@ -21,8 +21,8 @@
 
 #include <google/protobuf/descriptor.pb.h>
 
-#include "core/schema/ddl_parser.h"
 #include "server/server.h"
+#include "table/ddl_parser.h"
 #include "zbtest_raw_stream.h"
 
 namespace {
@@ -184,7 +184,7 @@ int main(int argc, char **argv) {
   options.data_dir = dir;
   options.tables.resize(1);
   std::string error;
-  if (!zerobus::schema::ParseTableDdl(kDdl, &options.tables[0], &error)) return 1;
+  if (!zerobus::table::ParseTableDdl(kDdl, &options.tables[0], &error)) return 1;
   std::unique_ptr<zerobus::server::Server> server =
       zerobus::server::Server::Start(std::move(options), &error);
   if (!server) {

@@ -1,9 +1,9 @@
-#include "core/schema/ddl_parser.h"
+#include "table/ddl_parser.h"
 
 #include <cctype>
 #include <set>
 
-namespace zerobus::schema {
+namespace zerobus::table {
 namespace {
 
 bool IsNameChar(char c) {
@@ -440,4 +440,4 @@ bool ParseSchemaText(std::string_view text, std::vector<TableSchema> *tables, st
   return true;
 }
 
-}  // namespace zerobus::schema
+}  // namespace zerobus::table

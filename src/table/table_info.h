@@ -1,14 +1,14 @@
 // Tables as Unity Catalog describes them: the TableInfo JSON of
 // GET /api/2.1/unity-catalog/tables/{full_name} (zerobus-service.md §5).
-#ifndef ZEROBUS_CORE_SCHEMA_TABLE_INFO_H
-#define ZEROBUS_CORE_SCHEMA_TABLE_INFO_H
+#ifndef ZEROBUS_TABLE_TABLE_INFO_H
+#define ZEROBUS_TABLE_TABLE_INFO_H
 
 #include <string>
 #include <string_view>
 
-#include "core/schema/delta_type.h"
+#include "table/delta_type.h"
 
-namespace zerobus::schema {
+namespace zerobus::table {
 
 // Parses a TableInfo into `table`. Each column's type comes from its type_json (a Spark
 // StructField, or a bare type, held in a JSON string), which alone describes nested types
@@ -18,6 +18,6 @@ namespace zerobus::schema {
 // map, more than kMaxColumns columns, nesting deeper than kMaxNestingDepth.
 bool ParseTableInfo(std::string_view json, TableSchema *table, std::string *error);
 
-}  // namespace zerobus::schema
+}  // namespace zerobus::table
 
-#endif  // ZEROBUS_CORE_SCHEMA_TABLE_INFO_H
+#endif  // ZEROBUS_TABLE_TABLE_INFO_H

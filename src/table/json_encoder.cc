@@ -1,4 +1,4 @@
-#include "core/schema/json_encoder.h"
+#include "table/json_encoder.h"
 
 #include <charconv>
 #include <cmath>
@@ -8,11 +8,11 @@
 #include <absl/time/time.h>
 #include <nlohmann/json.hpp>
 
-#include "core/schema/json_value.h"
-#include "core/schema/proto_schema.h"
-#include "core/schema/value_checks.h"
+#include "table/json_value.h"
+#include "table/proto_schema.h"
+#include "table/value_checks.h"
 
-namespace zerobus::schema {
+namespace zerobus::table {
 namespace {
 
 using nlohmann::json;
@@ -329,4 +329,4 @@ bool JsonEncoder::Encode(std::string_view record, std::string *out, std::string 
   return true;
 }
 
-}  // namespace zerobus::schema
+}  // namespace zerobus::table

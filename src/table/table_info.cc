@@ -1,14 +1,14 @@
-#include "core/schema/table_info.h"
+#include "table/table_info.h"
 
 #include <algorithm>
 
 #include <nlohmann/json.hpp>
 
-#include "core/schema/ddl_parser.h"
-#include "core/schema/json_value.h"
-#include "core/schema/value_checks.h"
+#include "table/ddl_parser.h"
+#include "table/json_value.h"
+#include "table/value_checks.h"
 
-namespace zerobus::schema {
+namespace zerobus::table {
 namespace {
 
 using nlohmann::json;
@@ -247,4 +247,4 @@ bool ParseTableInfo(std::string_view json, TableSchema *table, std::string *erro
   return TableInfoParser().Parse(json, table, error);
 }
 
-}  // namespace zerobus::schema
+}  // namespace zerobus::table

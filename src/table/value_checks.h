@@ -2,16 +2,16 @@
 // the server and in the client's encoder): what the service refuses in a STRING, DECIMAL,
 // BINARY, VARIANT, FLOAT, date, time or small integer column; and the one way a value from
 // outside is quoted in a message.
-#ifndef ZEROBUS_CORE_SCHEMA_VALUE_CHECKS_H
-#define ZEROBUS_CORE_SCHEMA_VALUE_CHECKS_H
+#ifndef ZEROBUS_TABLE_VALUE_CHECKS_H
+#define ZEROBUS_TABLE_VALUE_CHECKS_H
 
 #include <cstdint>
 #include <string>
 #include <string_view>
 
-#include "core/schema/delta_type.h"
+#include "table/delta_type.h"
 
-namespace zerobus::schema {
+namespace zerobus::table {
 
 // At most about `max_bytes` of `text`, for an error message: cut at a character boundary, with
 // control characters and bytes that are not UTF-8 shown as '?', and "..." when cut. Every value
@@ -46,6 +46,6 @@ std::string CheckVariant(std::string_view text);
 std::string EncodeBase64(std::string_view bytes);
 bool DecodeBase64(std::string_view text, std::string *bytes);
 
-}  // namespace zerobus::schema
+}  // namespace zerobus::table
 
-#endif  // ZEROBUS_CORE_SCHEMA_VALUE_CHECKS_H
+#endif  // ZEROBUS_TABLE_VALUE_CHECKS_H

@@ -3,8 +3,8 @@
 // Reading is bounded so that nothing done with a value afterwards (nlohmann's dump, copy and
 // comparison recurse) can run out of stack, and what the service would not take is refused here
 // rather than silently resolved.
-#ifndef ZEROBUS_CORE_SCHEMA_JSON_VALUE_H
-#define ZEROBUS_CORE_SCHEMA_JSON_VALUE_H
+#ifndef ZEROBUS_TABLE_JSON_VALUE_H
+#define ZEROBUS_TABLE_JSON_VALUE_H
 
 #include <string>
 #include <string_view>
@@ -13,9 +13,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "core/schema/delta_type.h"
+#include "table/delta_type.h"
 
-namespace zerobus::schema {
+namespace zerobus::table {
 
 // How deep arrays and objects may nest in any JSON read from outside. The deepest table the
 // service takes (kMaxNestingDepth levels of STRUCT) needs about 100 levels in a record and 300
@@ -72,6 +72,6 @@ std::string MatchMembers(const nlohmann::json &object, const std::vector<DeltaFi
                          const std::string &table_name,
                          std::vector<const nlohmann::json *> *values);
 
-}  // namespace zerobus::schema
+}  // namespace zerobus::table
 
-#endif  // ZEROBUS_CORE_SCHEMA_JSON_VALUE_H
+#endif  // ZEROBUS_TABLE_JSON_VALUE_H

@@ -1,11 +1,11 @@
-#include "core/schema/proto_schema.h"
+#include "table/proto_schema.h"
 
 #include <cctype>
 #include <set>
 
 #include <google/protobuf/descriptor.h>
 
-namespace zerobus::schema {
+namespace zerobus::table {
 namespace {
 
 using google::protobuf::DescriptorProto;
@@ -208,4 +208,4 @@ bool ProtoSource(const DescriptorProto &message, std::string *source, std::strin
   return true;
 }
 
-}  // namespace zerobus::schema
+}  // namespace zerobus::table

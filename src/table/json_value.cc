@@ -1,12 +1,12 @@
-#include "core/schema/json_value.h"
+#include "table/json_value.h"
 
 #include <cctype>
 #include <cstring>
 #include <utility>
 
-#include "core/schema/value_checks.h"
+#include "table/value_checks.h"
 
-namespace zerobus::schema {
+namespace zerobus::table {
 namespace {
 
 using nlohmann::json;
@@ -223,4 +223,4 @@ std::string MatchMembers(const json &object, const std::vector<DeltaField> &fiel
   return "";
 }
 
-}  // namespace zerobus::schema
+}  // namespace zerobus::table

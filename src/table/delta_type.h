@@ -1,13 +1,13 @@
 // The column types of a Delta table, as far as Zerobus maps them to protobuf and JSON
 // (zerobus-service.md §4), and the spellings the Unity Catalog API uses for them.
-#ifndef ZEROBUS_CORE_SCHEMA_DELTA_TYPE_H
-#define ZEROBUS_CORE_SCHEMA_DELTA_TYPE_H
+#ifndef ZEROBUS_TABLE_DELTA_TYPE_H
+#define ZEROBUS_TABLE_DELTA_TYPE_H
 
 #include <string>
 #include <string_view>
 #include <vector>
 
-namespace zerobus::schema {
+namespace zerobus::table {
 
 enum class DeltaKind {
   kString,
@@ -92,6 +92,6 @@ bool SameColumnName(std::string_view a, std::string_view b);
 // The column or field called `name` (compared as SameColumnName), or null.
 const DeltaField *FindField(const std::vector<DeltaField> &fields, const std::string &name);
 
-}  // namespace zerobus::schema
+}  // namespace zerobus::table
 
-#endif  // ZEROBUS_CORE_SCHEMA_DELTA_TYPE_H
+#endif  // ZEROBUS_TABLE_DELTA_TYPE_H

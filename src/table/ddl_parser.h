@@ -8,16 +8,16 @@
 //
 // Keywords are case-insensitive; identifiers may be quoted in backticks but must still follow
 // the service's rules (ASCII letters, digits and '_'; a column does not start with a digit).
-#ifndef ZEROBUS_CORE_SCHEMA_DDL_PARSER_H
-#define ZEROBUS_CORE_SCHEMA_DDL_PARSER_H
+#ifndef ZEROBUS_TABLE_DDL_PARSER_H
+#define ZEROBUS_TABLE_DDL_PARSER_H
 
 #include <string>
 #include <string_view>
 #include <vector>
 
-#include "core/schema/delta_type.h"
+#include "table/delta_type.h"
 
-namespace zerobus::schema {
+namespace zerobus::table {
 
 // Parses one statement. On failure returns false and says what and where in `*error`.
 bool ParseTableDdl(std::string_view ddl, TableSchema *table, std::string *error);
@@ -32,6 +32,6 @@ bool ParseTypeText(std::string_view text, DeltaType *type, std::string *error);
 // table defined twice.
 bool ParseSchemaText(std::string_view text, std::vector<TableSchema> *tables, std::string *error);
 
-}  // namespace zerobus::schema
+}  // namespace zerobus::table
 
-#endif  // ZEROBUS_CORE_SCHEMA_DDL_PARSER_H
+#endif  // ZEROBUS_TABLE_DDL_PARSER_H

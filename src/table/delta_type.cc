@@ -1,8 +1,8 @@
-#include "core/schema/delta_type.h"
+#include "table/delta_type.h"
 
 #include <cctype>
 
-namespace zerobus::schema {
+namespace zerobus::table {
 
 bool IsComplex(DeltaKind kind) {
   return kind == DeltaKind::kArray || kind == DeltaKind::kMap || kind == DeltaKind::kStruct;
@@ -174,4 +174,4 @@ const DeltaField *FindField(const std::vector<DeltaField> &fields, const std::st
   return nullptr;
 }
 
-}  // namespace zerobus::schema
+}  // namespace zerobus::table

@@ -20,16 +20,16 @@
 // name no column are refused, as the service refuses them; so is what ParseJson() refuses (a key
 // twice, a NUL byte, nesting past kMaxJsonDepth), two keys for one column, a FLOAT past float's
 // range and a date or time outside the years 0001-9999 (value_checks.h).
-#ifndef ZEROBUS_CORE_SCHEMA_JSON_ENCODER_H
-#define ZEROBUS_CORE_SCHEMA_JSON_ENCODER_H
+#ifndef ZEROBUS_TABLE_JSON_ENCODER_H
+#define ZEROBUS_TABLE_JSON_ENCODER_H
 
 #include <string>
 #include <string_view>
 
-#include "core/schema/delta_type.h"
-#include "core/schema/json_value.h"
+#include "table/delta_type.h"
+#include "table/json_value.h"
 
-namespace zerobus::schema {
+namespace zerobus::table {
 
 // Thread-safe: Encode() only reads the table, which must outlive the encoder and not change.
 class JsonEncoder {
@@ -46,6 +46,6 @@ class JsonEncoder {
   const FieldLookup fields_;
 };
 
-}  // namespace zerobus::schema
+}  // namespace zerobus::table
 
-#endif  // ZEROBUS_CORE_SCHEMA_JSON_ENCODER_H
+#endif  // ZEROBUS_TABLE_JSON_ENCODER_H

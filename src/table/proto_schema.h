@@ -15,8 +15,8 @@
 // - DECIMAL, VARCHAR(n), CHAR(n) and VARIANT are `string` (decimal text, the characters, and
 //   JSON text); DATE is int32 days and TIMESTAMP / TIMESTAMP_NTZ int64 microseconds since the
 //   epoch; TINYINT and SMALLINT are int32 (the server checks their range).
-#ifndef ZEROBUS_CORE_SCHEMA_PROTO_SCHEMA_H
-#define ZEROBUS_CORE_SCHEMA_PROTO_SCHEMA_H
+#ifndef ZEROBUS_TABLE_PROTO_SCHEMA_H
+#define ZEROBUS_TABLE_PROTO_SCHEMA_H
 
 #include <cstddef>
 #include <cstdint>
@@ -24,9 +24,9 @@
 
 #include <google/protobuf/descriptor.pb.h>
 
-#include "core/schema/delta_type.h"
+#include "table/delta_type.h"
 
-namespace zerobus::schema {
+namespace zerobus::table {
 
 // The field number of the column (or STRUCT field) at `index`.
 int32_t FieldNumber(size_t index);
@@ -43,6 +43,6 @@ bool BuildDescriptor(const TableSchema &table, google::protobuf::DescriptorProto
 bool ProtoSource(const google::protobuf::DescriptorProto &message, std::string *source,
                  std::string *error);
 
-}  // namespace zerobus::schema
+}  // namespace zerobus::table
 
-#endif  // ZEROBUS_CORE_SCHEMA_PROTO_SCHEMA_H
+#endif  // ZEROBUS_TABLE_PROTO_SCHEMA_H

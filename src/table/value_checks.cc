@@ -1,4 +1,4 @@
-#include "core/schema/value_checks.h"
+#include "table/value_checks.h"
 
 #include <algorithm>
 #include <cctype>
@@ -9,9 +9,9 @@
 #include <openssl/evp.h>
 #include <nlohmann/json.hpp>
 
-#include "core/schema/json_value.h"
+#include "table/json_value.h"
 
-namespace zerobus::schema {
+namespace zerobus::table {
 
 namespace {
 
@@ -208,4 +208,4 @@ bool DecodeBase64(std::string_view text, std::string *bytes) {
   return true;
 }
 
-}  // namespace zerobus::schema
+}  // namespace zerobus::table
