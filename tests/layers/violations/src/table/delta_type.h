@@ -1,0 +1,2 @@
+// The table library reaching into the engine: one violation.
+#include "core/stream.h"
