@@ -7,7 +7,6 @@
 #include "core/config.h"
 #include "core/record_schema.h"
 #include "core/sdk.h"
-#include "core/stats.h"
 
 struct zb_config {
   zerobus::Config config;
@@ -15,8 +14,6 @@ struct zb_config {
 
 struct zb_sdk {
   std::shared_ptr<zerobus::Sdk> impl;
-  // The statistics callback's thread, when there is one; declared last so that it stops first.
-  std::unique_ptr<zerobus::StatsReporter> stats_reporter;
 };
 
 struct zb_schema {

@@ -19,15 +19,8 @@ ZB_API zb_status zb_sdk_new(const char *endpoint, const zb_config *cfg, zb_sdk *
     const zerobus::Config defaults;
     const zerobus::Config &config = cfg ? cfg->config : defaults;
     auto sdk = std::make_unique<zb_sdk>();
-    Status created = zerobus::Sdk::Create(endpoint, config, &sdk->impl);
+    Status created = zerobus::Sdk::Create(endpoint, config, sdk.get(), &sdk->impl);
     if (!created.ok()) return created;
-    const int64_t interval_ms = config.settings().statistics_interval_ms;
-    if (interval_ms > 0 && config.stats_callback()) {
-      std::shared_ptr<const zerobus::Sdk> impl = sdk->impl;
-      sdk->stats_reporter = std::make_unique<zerobus::StatsReporter>(
-          std::chrono::milliseconds(interval_ms), config.stats_callback(), sdk.get(),
-          [impl] { return impl->StatsJson(); });
-    }
     *out = sdk.release();
     return Status::Ok();
   });
@@ -42,6 +35,7 @@ ZB_API zb_status zb_sdk_stats_json(zb_sdk *sdk, char **json_out, size_t *len_out
 }
 
 ZB_API void zb_sdk_destroy(zb_sdk *sdk) {
+  if (sdk) sdk->impl->Release();
   delete sdk;
 }
 

@@ -1,6 +1,6 @@
 // An endpoint, how to reach it (TLS, proxy, channel settings), the one gRPC channel that its
-// streams share unless they ask for their own, the log they all write to, and the list of
-// them that statistics report.
+// streams share unless they ask for their own, the log they all write to, the list of them
+// that statistics report, and the thread that hands those statistics to the statistics callback.
 #ifndef ZEROBUS_CORE_SDK_H
 #define ZEROBUS_CORE_SDK_H
 
@@ -18,6 +18,7 @@
 #include "core/log.h"
 #include "core/proxy.h"
 #include "core/stats.h"
+#include "core/stats_reporter.h"
 #include "core/status.h"
 
 namespace zerobus {
@@ -28,9 +29,15 @@ class Sdk {
   // environment variables. ZB_ERR_INVALID_TARGET for a malformed or contradictory endpoint,
   // workspace URL or proxy; ZB_ERR_INVALID_VALUE when tls.ca.file cannot be read or holds no
   // certificate.
-  // The log callback and log.level come from `config` with the other SDK options.
-  static Status Create(std::string_view endpoint, const Config &config, std::shared_ptr<Sdk> *out,
-                       const Environment &env = DefaultEnvironment);
+  // The log callback and log.level come from `config` with the other SDK options; so do the
+  // statistics callback, which receives `handle` as its SDK, and statistics.interval.ms.
+  static Status Create(std::string_view endpoint, const Config &config, zb_sdk *handle,
+                       std::shared_ptr<Sdk> *out, const Environment &env = DefaultEnvironment);
+
+  // zb_sdk_destroy(): the user lets go of the SDK, which its streams may keep alive. Stops the
+  // statistics callback: after this no call of it runs, unless this is called from that
+  // callback, whose thread then ends once it returns.
+  void Release();
 
   const Endpoint &endpoint() const { return endpoint_; }
   // The channel streams share.
@@ -64,6 +71,8 @@ class Sdk {
   HttpTransport workspace_transport_;
   Logger logger_;
   mutable StreamRegistry streams_;
+  // Declared last, so that it stops first: it reads the streams.
+  std::unique_ptr<StatsReporter> stats_reporter_;
 };
 
 }  // namespace zerobus

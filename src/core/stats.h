@@ -1,22 +1,16 @@
 // Statistics (zb_stream_stats_json(), zb_sdk_stats_json(), the statistics callback): what a
-// stream counts, the SDK's list of its live streams, their JSON (docs/STATISTICS.md), and the
-// thread that hands it to the statistics callback every statistics.interval.ms.
+// stream counts, the SDK's list of its live streams, and their JSON (docs/STATISTICS.md).
 #ifndef ZEROBUS_CORE_STATS_H
 #define ZEROBUS_CORE_STATS_H
 
 #include <zerobus/zerobus.h>
 
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
-#include <functional>
-#include <memory>
 #include <mutex>
 #include <string>
-#include <thread>
 #include <vector>
 
-#include "core/callbacks.h"
 #include "core/histogram.h"
 #include "core/status.h"
 
@@ -78,34 +72,6 @@ class StreamRegistry {
  private:
   mutable std::mutex mu_;
   std::vector<const StatsSource *> streams_;
-};
-
-// Calls the statistics callback with `make_json()` every `interval`, on a thread of its own,
-// with no library lock held. Destroying the reporter stops it: from any other thread it waits
-// for a running callback to return; from the callback itself, the thread ends once the callback
-// returns.
-class StatsReporter {
- public:
-  StatsReporter(std::chrono::milliseconds interval, StatsCallbackRef callback, zb_sdk *handle,
-                std::function<std::string()> make_json);
-  ~StatsReporter();
-  StatsReporter(const StatsReporter &) = delete;
-  StatsReporter &operator=(const StatsReporter &) = delete;
-
- private:
-  // Shared with the thread, which may outlive the reporter (see above).
-  struct Shared {
-    std::mutex mu;
-    std::condition_variable stop;
-    bool stopping = false;
-  };
-
-  static void Run(std::shared_ptr<Shared> shared, std::chrono::milliseconds interval,
-                  StatsCallbackRef callback, zb_sdk *handle,
-                  std::function<std::string()> make_json);
-
-  std::shared_ptr<Shared> shared_;
-  std::thread thread_;
 };
 
 }  // namespace zerobus

@@ -1,0 +1,46 @@
+#include "core/stats_reporter.h"
+
+namespace zerobus {
+
+StatsReporter::StatsReporter(std::chrono::milliseconds interval, StatsCallbackRef callback,
+                             zb_sdk *handle, std::function<std::string()> make_json)
+    : shared_(std::make_shared<Shared>()),
+      thread_(Run, shared_, interval, std::move(callback), handle, std::move(make_json)) {}
+
+StatsReporter::~StatsReporter() {
+  {
+    std::lock_guard<std::mutex> lock(shared_->mu);
+    shared_->stopping = true;
+  }
+  shared_->stop.notify_all();
+  if (thread_.get_id() == std::this_thread::get_id()) {
+    thread_.detach();
+  } else {
+    thread_.join();
+  }
+}
+
+void StatsReporter::Run(std::shared_ptr<Shared> shared, std::chrono::milliseconds interval,
+                        StatsCallbackRef callback, zb_sdk *handle,
+                        std::function<std::string()> make_json) {
+  // Each report is due one interval after the previous one was due, so that the time the
+  // callback takes does not make the reports drift; a callback slower than the interval skips
+  // the reports it overran rather than causing a burst.
+  auto due = std::chrono::steady_clock::now() + interval;
+  std::unique_lock<std::mutex> lock(shared->mu);
+  while (!shared->stop.wait_until(lock, due, [&] { return shared->stopping; })) {
+    lock.unlock();
+    try {
+      const std::string report = make_json();
+      callback->fn()(handle, report.c_str(), report.size(), callback->user_data());
+    } catch (...) {
+      // Out of memory: this report is skipped, the next one is tried.
+    }
+    due += interval;
+    const auto now = std::chrono::steady_clock::now();
+    if (due < now) due = now + interval;
+    lock.lock();
+  }
+}
+
+}  // namespace zerobus
