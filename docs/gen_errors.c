@@ -13,7 +13,12 @@ int main(void) {
   printf("retrying may succeed (`zb_error_is_retryable()`), and the gRPC status when the error\n");
   printf("came from the call (`zb_error_grpc_status()`, -1 otherwise). Codes are never\n");
   printf("renumbered; new ones are only appended, so a binding can list them by counting up\n");
-  printf("until `zb_status_name()` returns NULL.\n\n");
+  printf("until `zb_status_name()` returns NULL. `zb_error_name()` gives an error object's code\n");
+  printf("by its name, as `zb_status_name()` does a code's.\n\n");
+  printf("A failed call leaves `*err` NULL only when it could not allocate the error\n");
+  printf("object: its return value still says what failed, and the accessors read a NULL\n");
+  printf("error as that out-of-memory error (`zb_error_code(NULL)` is `ZB_ERR_NO_MEMORY`,\n");
+  printf("`zb_error_name(NULL)` \"ZB_ERR_NO_MEMORY\", `zb_error_message(NULL)` \"\").\n\n");
   printf("| code | name | meaning |\n|---|---|---|\n");
   for (code = ZB_OK; zb_status_name(code) != NULL; code++) {
     printf("| %d | `%s` | %s |\n", (int)code, zb_status_name(code), zb_status_describe(code));

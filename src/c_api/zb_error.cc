@@ -26,8 +26,13 @@ ZB_API const char *zb_status_describe(zb_status status) {
   return zerobus::StatusDescription(status);
 }
 
+// A failed call leaves *err NULL only when it could not allocate the error object.
 ZB_API zb_status zb_error_code(const zb_error *err) {
-  return err ? err->status.code() : ZB_ERR_INVALID_ARG;
+  return err ? err->status.code() : ZB_ERR_NO_MEMORY;
+}
+
+ZB_API const char *zb_error_name(const zb_error *err) {
+  return zb_status_name(zb_error_code(err));
 }
 
 ZB_API const char *zb_error_message(const zb_error *err) {

@@ -226,7 +226,23 @@ static void hostile_zb_status_describe(void **state) {
 
 static void hostile_zb_error_code(void **state) {
   (void)state;
-  assert_int_equal(zb_error_code(NULL), ZB_ERR_INVALID_ARG);
+  /* NULL is the error object that a failed call could not allocate. */
+  assert_int_equal(zb_error_code(NULL), ZB_ERR_NO_MEMORY);
+}
+
+static void hostile_zb_error_name(void **state) {
+  (void)state;
+  assert_string_equal(zb_error_name(NULL), "ZB_ERR_NO_MEMORY");
+  /* A code this library does not know has no name; a known one has its own. */
+  for (size_t i = 0; i < sizeof kUnknownCodes / sizeof *kUnknownCodes; ++i) {
+    zb_error *made = zb_error_new(kUnknownCodes[i], "made", 0);
+    assert_non_null(made);
+    assert_null(zb_error_name(made));
+    zb_error_free(made);
+  }
+  zb_error *made = zb_error_new(ZB_ERR_INVALID_RECORD, NULL, 0);
+  assert_string_equal(zb_error_name(made), "ZB_ERR_INVALID_RECORD");
+  zb_error_free(made);
 }
 
 static void hostile_zb_error_message(void **state) {
@@ -1058,6 +1074,7 @@ static const struct CMUnitTest kTests[] = {
     HOSTILE(zb_status_name),
     HOSTILE(zb_status_describe),
     HOSTILE(zb_error_code),
+    HOSTILE(zb_error_name),
     HOSTILE(zb_error_message),
     HOSTILE(zb_error_is_retryable),
     HOSTILE(zb_error_grpc_status),

@@ -293,8 +293,11 @@ unsafe extern "C" {
     /// A one-sentence description of the code, static, or NULL for an unknown code.
     pub fn zb_status_describe(status: zb_status) -> *const c_char;
 
-    /// The status code of `err`.
+    /// The status code of `err`; `ZB_ERR_NO_MEMORY` for NULL (an error that could not be
+    /// allocated).
     pub fn zb_error_code(err: *const zb_error) -> zb_status;
+    /// The symbolic name of `err`'s code, static; NULL for a code this library does not know.
+    pub fn zb_error_name(err: *const zb_error) -> *const c_char;
     /// The message of `err`, valid until `zb_error_free(err)`.
     pub fn zb_error_message(err: *const zb_error) -> *const c_char;
     /// 1 when retrying may succeed, else 0.
