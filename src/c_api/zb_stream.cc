@@ -16,14 +16,13 @@
 
 struct zb_stream {
   std::unique_ptr<zerobus::Stream> impl;
-  // Streams of zb_stream_new_from_schema(): JSON records are encoded with it.
-  std::shared_ptr<const zerobus::RecordSchema> schema;
 };
 
 struct zb_records {
   std::vector<std::pair<uint64_t, std::string>> records;
 };
 
+using zerobus::RecordName;
 using zerobus::RecordView;
 using zerobus::Status;
 using zerobus::c_api::Guard;
@@ -44,36 +43,21 @@ Status CheckTimeout(int32_t timeout_ms) {
   return Status(ZB_ERR_INVALID_ARG, "timeout_ms must be ZB_TIMEOUT_INFINITE or at least 0");
 }
 
-// How messages name record `index` of `count`.
-std::string RecordName(size_t index, size_t count) {
-  return count == 1 ? "the record" : "record " + std::to_string(index) + " of the batch";
-}
-
 Status CheckRecord(const void *record, size_t len, size_t index, size_t count) {
   if (len == 0) return Status(ZB_ERR_EMPTY_RECORD, RecordName(index, count) + " is empty");
   if (!record) return NullArgument(RecordName(index, count).c_str());
   return Status::Ok();
 }
 
-// Ingests `count` records; on a stream with a schema, JSON records are encoded to protobuf
-// first, all of them before any is accepted.
 Status IngestChecked(zb_stream *stream, const void *const *records, const size_t *lens,
                      size_t count, bool json, uint64_t *last_offset_out) {
   std::vector<RecordView> views(count);
-  std::vector<std::string> encoded(stream->schema && json ? count : 0);
   for (size_t i = 0; i < count; ++i) {
     Status valid = CheckRecord(records[i], lens[i], i, count);
     if (!valid.ok()) return valid;
     views[i] = RecordView{records[i], lens[i]};
-    if (encoded.empty()) continue;
-    Status fits = stream->schema->EncodeJson(
-        std::string_view(static_cast<const char *>(records[i]), lens[i]), &encoded[i]);
-    if (!fits.ok()) {
-      return count == 1 ? fits : Status(fits.code(), RecordName(i, count) + ": " + fits.message());
-    }
-    views[i] = RecordView{encoded[i].data(), encoded[i].size()};
   }
-  return stream->impl->Ingest(views.data(), count, json && encoded.empty(), last_offset_out);
+  return stream->impl->Ingest(views.data(), count, json, last_offset_out);
 }
 
 Status IngestOne(zb_stream *stream, const void *record, size_t len, bool json,
@@ -153,10 +137,8 @@ ZB_API zb_status zb_stream_new_from_schema(zb_sdk *sdk, const zb_schema *schema,
     if (!out) return NullArgument("out");
     const zerobus::Config defaults;
     auto handle = std::make_unique<zb_stream>();
-    handle->schema = schema->impl;
-    Status opened = zerobus::Stream::Open(sdk->impl, schema->impl->table_name(), false,
-                                          schema->impl->descriptor(), cfg ? cfg->config : defaults,
-                                          handle.get(), &handle->impl);
+    Status opened = zerobus::Stream::OpenFromSchema(
+        sdk->impl, schema->impl, cfg ? cfg->config : defaults, handle.get(), &handle->impl);
     if (!opened.ok()) return opened;
     *out = handle.release();
     return Status::Ok();
@@ -293,7 +275,6 @@ ZB_API zb_status zb_stream_recreate(zb_stream *stream, zb_stream **out, zb_error
     if (!stream) return NullArgument("stream");
     if (!out) return NullArgument("out");
     auto handle = std::make_unique<zb_stream>();
-    handle->schema = stream->schema;
     Status recreated = stream->impl->Recreate(handle.get(), &handle->impl);
     if (!recreated.ok()) return recreated;
     *out = handle.release();

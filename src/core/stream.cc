@@ -62,9 +62,29 @@ Status MakeTokenSource(const Sdk &sdk, const std::string &table, const Config &c
 
 }  // namespace
 
+std::string RecordName(size_t index, size_t count) {
+  return count == 1 ? "the record" : "record " + std::to_string(index) + " of the batch";
+}
+
 Status Stream::Open(std::shared_ptr<Sdk> sdk, std::string table_name, bool json,
                     std::string descriptor, const Config &config, zb_stream *handle,
                     std::unique_ptr<Stream> *out) {
+  return OpenWith(std::move(sdk), std::move(table_name), json, std::move(descriptor), nullptr,
+                  config, handle, out);
+}
+
+Status Stream::OpenFromSchema(std::shared_ptr<Sdk> sdk, std::shared_ptr<const RecordSchema> schema,
+                              const Config &config, zb_stream *handle,
+                              std::unique_ptr<Stream> *out) {
+  std::string table_name = schema->table_name();
+  std::string descriptor = schema->descriptor();
+  return OpenWith(std::move(sdk), std::move(table_name), false, std::move(descriptor),
+                  std::move(schema), config, handle, out);
+}
+
+Status Stream::OpenWith(std::shared_ptr<Sdk> sdk, std::string table_name, bool json,
+                        std::string descriptor, std::shared_ptr<const RecordSchema> schema,
+                        const Config &config, zb_stream *handle, std::unique_ptr<Stream> *out) {
   Status valid = CheckTableName(table_name);
   if (!valid.ok()) return valid;
   if (!json) {
@@ -79,8 +99,8 @@ Status Stream::Open(std::shared_ptr<Sdk> sdk, std::string table_name, bool json,
   Status credentials = MakeTokenSource(*sdk, table_name, config, &tokens);
   if (!credentials.ok()) return credentials;
   std::unique_ptr<Stream> stream(new Stream(std::move(sdk), std::move(table_name), json,
-                                            std::move(descriptor), config, handle,
-                                            std::move(tokens)));
+                                            std::move(descriptor), std::move(schema), config,
+                                            handle, std::move(tokens)));
   Status connected = stream->Connect(/*renew_token=*/false, std::chrono::milliseconds(0));
   if (!connected.ok()) {
     stream->Log(ZB_LOG_ERROR, "stream",
@@ -104,11 +124,13 @@ Status Stream::Open(std::shared_ptr<Sdk> sdk, std::string table_name, bool json,
 }
 
 Stream::Stream(std::shared_ptr<Sdk> sdk, std::string table_name, bool json, std::string descriptor,
-               const Config &config, zb_stream *handle, std::unique_ptr<TokenSource> tokens)
+               std::shared_ptr<const RecordSchema> schema, const Config &config, zb_stream *handle,
+               std::unique_ptr<TokenSource> tokens)
     : sdk_(std::move(sdk)),
       table_name_(std::move(table_name)),
       json_(json),
       descriptor_(std::move(descriptor)),
+      schema_(std::move(schema)),
       config_(config),
       settings_(config_.settings()),
       create_request_(wire::EncodeCreateStream(table_name_, json, descriptor_)),
@@ -133,7 +155,22 @@ void Stream::Destroy(std::unique_ptr<Stream> stream) {
   }
 }
 
+Status Stream::IngestEncoded(const RecordView *records, size_t count, uint64_t *last_offset) {
+  std::vector<std::string> encoded(count);
+  std::vector<RecordView> views(count);
+  for (size_t i = 0; i < count; ++i) {
+    const std::string_view json(static_cast<const char *>(records[i].data), records[i].len);
+    Status fits = schema_->EncodeJson(json, &encoded[i]);
+    if (!fits.ok()) {
+      return count == 1 ? fits : Status(fits.code(), RecordName(i, count) + ": " + fits.message());
+    }
+    views[i] = RecordView{encoded[i].data(), encoded[i].size()};
+  }
+  return Ingest(views.data(), count, false, last_offset);
+}
+
 Status Stream::Ingest(const RecordView *records, size_t count, bool json, uint64_t *last_offset) {
+  if (json && schema_) return IngestEncoded(records, count, last_offset);
   if (json != json_) {
     return Status(ZB_ERR_RECORD_TYPE,
                   json_ ? "this stream takes JSON records" : "this stream takes protobuf records");
@@ -364,7 +401,7 @@ Status Stream::Recreate(zb_stream *handle, std::unique_ptr<Stream> *out) const {
     });
   }
   std::unique_ptr<Stream> fresh;
-  Status opened = Open(sdk_, table_name_, json_, descriptor_, config_, handle, &fresh);
+  Status opened = OpenWith(sdk_, table_name_, json_, descriptor_, schema_, config_, handle, &fresh);
   if (!opened.ok()) return opened;
   std::vector<RecordView> views;
   for (const std::vector<std::string> &records : requests) {

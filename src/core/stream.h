@@ -26,12 +26,16 @@
 #include "core/log.h"
 #include "core/log_throttle.h"
 #include "core/oauth.h"
+#include "core/record_schema.h"
 #include "core/sdk.h"
 #include "core/stats.h"
 #include "core/status.h"
 #include "core/window.h"
 
 namespace zerobus {
+
+// How messages name record `index` of a batch of `count`: "the record" when it is alone.
+std::string RecordName(size_t index, size_t count);
 
 class Stream final : private ConnectionListener, private StatsSource {
  public:
@@ -42,6 +46,11 @@ class Stream final : private ConnectionListener, private StatsSource {
   static Status Open(std::shared_ptr<Sdk> sdk, std::string table_name, bool json,
                      std::string descriptor, const Config &config, zb_stream *handle,
                      std::unique_ptr<Stream> *out);
+  // Opens a stream of protobuf records of `schema`'s table that also takes JSON records,
+  // encoding each with `schema` (zb_stream_new_from_schema()).
+  static Status OpenFromSchema(std::shared_ptr<Sdk> sdk, std::shared_ptr<const RecordSchema> schema,
+                               const Config &config, zb_stream *handle,
+                               std::unique_ptr<Stream> *out);
 
   // Frees the stream (see zb_stream_destroy()): from its own event callback the work happens
   // once the callback returns.
@@ -53,6 +62,9 @@ class Stream final : private ConnectionListener, private StatsSource {
 
   ~Stream() override;
 
+  // Accepts `count` records, all or none. On a stream opened from a schema, JSON records are
+  // encoded to protobuf first, every one before any is accepted (ZB_ERR_INVALID_RECORD naming
+  // the first that does not fit).
   Status Ingest(const RecordView *records, size_t count, bool json, uint64_t *last_offset);
   Status WaitForOffset(uint64_t offset, int32_t timeout_ms);
   Status Flush(int32_t timeout_ms);
@@ -67,8 +79,15 @@ class Stream final : private ConnectionListener, private StatsSource {
  private:
   enum class State { kOpen, kClosing, kClosed, kFailed };
 
+  static Status OpenWith(std::shared_ptr<Sdk> sdk, std::string table_name, bool json,
+                         std::string descriptor, std::shared_ptr<const RecordSchema> schema,
+                         const Config &config, zb_stream *handle, std::unique_ptr<Stream> *out);
   Stream(std::shared_ptr<Sdk> sdk, std::string table_name, bool json, std::string descriptor,
-         const Config &config, zb_stream *handle, std::unique_ptr<TokenSource> tokens);
+         std::shared_ptr<const RecordSchema> schema, const Config &config, zb_stream *handle,
+         std::unique_ptr<TokenSource> tokens);
+
+  // Ingest() of JSON records on a stream opened from a schema.
+  Status IngestEncoded(const RecordView *records, size_t count, uint64_t *last_offset);
 
   // ConnectionListener, on gRPC's threads.
   void OnWriteDone(Connection *connection, bool ok) override;
@@ -132,6 +151,8 @@ class Stream final : private ConnectionListener, private StatsSource {
   const std::string table_name_;
   const bool json_;
   const std::string descriptor_;
+  // What JSON records are encoded with; OpenFromSchema() only.
+  const std::shared_ptr<const RecordSchema> schema_;
   const Config config_;  // for Recreate(); the stream reads settings_
   const Settings &settings_;
   const std::string create_request_;
