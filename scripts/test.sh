@@ -27,6 +27,14 @@ git ls-files '*.c' '*.cc' '*.h' '*.hpp' | xargs clang-format --dry-run --Werror
 # demo's build/ has no tests) keeps its cache, and ctest would then find nothing to run.
 all_parts=(-DZB_BUILD_TESTS=ON -DZB_BUILD_FUZZ=OFF -DZB_WERROR=ON)
 
+echo "=== clang -Wthread-safety -Werror: the library, the server and the command"
+# Every member marked ABSL_GUARDED_BY is touched with its mutex held (src/sync/mutex.h). The
+# analysis needs only compiling, so no tests and no optimizer: it fails fast and costs little.
+CC=clang CXX=clang++ cmake -G Ninja -S . -B build-threads -DCMAKE_BUILD_TYPE=Debug \
+  -DZB_THREAD_SAFETY_ANALYSIS=ON -DZB_WERROR=ON -DZB_BUILD_TESTS=OFF -DZB_BUILD_FUZZ=OFF \
+  -DZB_BUILD_BENCH=OFF -DZB_SANITIZE= >build-threads.configure.log
+ninja -C build-threads zerobus zerobus_static zerobus_server zerobus_cli
+
 echo "=== release build: every test"
 scripts/build.sh build -DCMAKE_BUILD_TYPE=RelWithDebInfo "${all_parts[@]}" -DZB_BUILD_BENCH=ON \
   -DZB_SANITIZE=

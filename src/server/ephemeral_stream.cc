@@ -1,5 +1,6 @@
 #include "server/ephemeral_stream.h"
 
+#include <cassert>
 #include <limits>
 #include <vector>
 
@@ -60,8 +61,8 @@ void EphemeralStreamCall::HandleRead(bool ok) {
     // The client half-closed (or the call died, which OnCancel handles): the call ends once
     // everything received has been acknowledged.
     {
-      std::lock_guard<std::mutex> lock(mu_);
-      reads_done_ = true;
+      sync::MutexLock lock(mu_);
+      HalfClosedLocked();
     }
     Pump();
     return;
@@ -69,8 +70,8 @@ void EphemeralStreamCall::HandleRead(bool ok) {
   grpc::Status status = created_ ? HandleIngest() : HandleCreate();
   if (!status.ok()) {
     {
-      std::lock_guard<std::mutex> lock(mu_);
-      if (!finish_status_) finish_status_ = std::move(status);
+      sync::MutexLock lock(mu_);
+      EndLocked(std::move(status));
     }
     Pump();
     return;
@@ -92,8 +93,8 @@ void EphemeralStreamCall::ContinueReading() {
   }
   bool read = false;
   {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (finish_called_) return;
+    sync::MutexLock lock(mu_);
+    if (phase_ == Phase::kFinished) return;
     if (env_.faults->Acks(table_).stall) {
       read_paused_ = true;
     } else {
@@ -110,8 +111,8 @@ void EphemeralStreamCall::ContinueReading() {
 void EphemeralStreamCall::Kick() {
   bool resume = false;
   {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (read_paused_ && !finish_called_ && !env_.faults->Acks(table_).stall) {
+    sync::MutexLock lock(mu_);
+    if (read_paused_ && phase_ != Phase::kFinished && !env_.faults->Acks(table_).stall) {
       read_paused_ = false;
       resume = true;
     }
@@ -187,7 +188,7 @@ grpc::Status EphemeralStreamCall::HandleCreate() {
   }
   {
     // Under the lock: Pump, on other threads, reads it to find the table's faults.
-    std::lock_guard<std::mutex> lock(mu_);
+    sync::MutexLock lock(mu_);
     table_ = table;
   }
   stream_id_ = NewStreamId();
@@ -205,8 +206,8 @@ grpc::Status EphemeralStreamCall::HandleCreate() {
       if (auto call = weak.lock()) call->OnCloseSignalDue(lead);
     });
   }
-  std::lock_guard<std::mutex> lock(mu_);
-  create_response_pending_ = true;
+  sync::MutexLock lock(mu_);
+  AdvanceLocked(Phase::kAccepting);
   return grpc::Status::OK;
 }
 
@@ -320,7 +321,7 @@ grpc::Status EphemeralStreamCall::HandleIngest() {
   if (!close_fault_fired_) {
     if (auto duration = env_.faults->CloseSignalAfter(table_, records_)) {
       close_fault_fired_ = true;
-      std::lock_guard<std::mutex> lock(mu_);
+      sync::MutexLock lock(mu_);
       if (!close_signal_pending_ && !close_signal_sent_) close_signal_pending_ = *duration;
     }
   }
@@ -330,7 +331,7 @@ grpc::Status EphemeralStreamCall::HandleIngest() {
     return grpc::Status::OK;
   }
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    sync::MutexLock lock(mu_);
     ++storing_;
   }
   batch.table = table_;
@@ -365,12 +366,10 @@ EphemeralStreamCall::Clock::duration EphemeralStreamCall::Throttle(int64_t recor
 void EphemeralStreamCall::OnStored(Clock::time_point arrival, int64_t offset, int64_t records,
                                    const std::string &error) {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    sync::MutexLock lock(mu_);
     if (env_.store != nullptr) --storing_;
     if (!error.empty()) {
-      if (!finish_status_) {
-        finish_status_ = grpc::Status(grpc::StatusCode::INTERNAL, "storing failed: " + error);
-      }
+      EndLocked(grpc::Status(grpc::StatusCode::INTERNAL, "storing failed: " + error));
     } else {
       unacked_.emplace_back(arrival, offset);
     }
@@ -385,21 +384,21 @@ void EphemeralStreamCall::Pump() {
   enum class Step { kNone, kWrite, kFinish } step = Step::kNone;
   grpc::Status status;
   {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (finish_called_ || write_in_flight_) return;
+    sync::MutexLock lock(mu_);
+    if (phase_ == Phase::kFinished || write_in_flight_) return;
     const Clock::time_point now = Clock::now();
     const AckPolicy policy = env_.faults->Acks(table_);
-    if (!cancelled_ && !finish_status_ && create_response_pending_ && !policy.stall) {
-      create_response_pending_ = false;
-      accepted_ = true;
+    const bool acking =
+        phase_ == Phase::kOpen || phase_ == Phase::kDraining || phase_ == Phase::kEnding;
+    if (phase_ == Phase::kAccepting && !policy.stall) {
+      AdvanceLocked(Phase::kOpen);
       response_.mutable_create_stream_response()->set_stream_id(stream_id_);
       step = Step::kWrite;
-    } else if (!cancelled_ && !create_response_pending_ && TakeDueAck(now, policy)) {
+    } else if (acking && TakeDueAckLocked(now, policy)) {
       step = Step::kWrite;
-    } else if (!cancelled_ && !finish_status_ && accepted_ && TakeStaleAck(now, policy)) {
+    } else if (StreamingLocked() && TakeStaleAckLocked(now, policy)) {
       step = Step::kWrite;
-    } else if (!cancelled_ && !finish_status_ && !create_response_pending_ &&
-               close_signal_pending_ && !policy.stall) {
+    } else if (StreamingLocked() && close_signal_pending_ && !policy.stall) {
       const std::chrono::milliseconds duration = *close_signal_pending_;
       close_signal_pending_.reset();
       close_signal_sent_ = true;
@@ -411,16 +410,16 @@ void EphemeralStreamCall::Pump() {
         if (auto call = weak.lock()) call->OnCloseDeadline();
       });
       step = Step::kWrite;
-    } else if (finish_status_ || (reads_done_ && unacked_.empty() && storing_ == 0)) {
+    } else if (phase_ == Phase::kEnding || phase_ == Phase::kCancelled ||
+               (phase_ == Phase::kDraining && unacked_.empty() && storing_ == 0)) {
       // An error ends the call without waiting for acks still withheld or delayed.
-      status = finish_status_.value_or(grpc::Status::OK);
-      final_status_ = status;
+      AdvanceLocked(Phase::kFinished);
+      status = end_status_;
       step = Step::kFinish;
     } else {
-      ArmTimer(now, policy);
+      ArmTimerLocked(now, policy);
     }
     write_in_flight_ = step == Step::kWrite;
-    finish_called_ = step == Step::kFinish;
   }
   // Outside mu_: gRPC may run reactions on this thread before these return.
   if (step == Step::kWrite) {
@@ -437,7 +436,7 @@ void EphemeralStreamCall::Pump() {
   }
 }
 
-bool EphemeralStreamCall::TakeDueAck(Clock::time_point now, const AckPolicy &policy) {
+bool EphemeralStreamCall::TakeDueAckLocked(Clock::time_point now, const AckPolicy &policy) {
   if (unacked_.empty() || policy.withhold || policy.stall || policy.repeat_stale.count() > 0) {
     return false;
   }
@@ -453,18 +452,18 @@ bool EphemeralStreamCall::TakeDueAck(Clock::time_point now, const AckPolicy &pol
   return true;
 }
 
-bool EphemeralStreamCall::TakeStaleAck(Clock::time_point now, const AckPolicy &policy) {
+bool EphemeralStreamCall::TakeStaleAckLocked(Clock::time_point now, const AckPolicy &policy) {
   if (policy.repeat_stale.count() <= 0 || policy.stall || now < next_stale_ack_) return false;
   next_stale_ack_ = now + policy.repeat_stale;
   response_.mutable_ingest_record_response()->set_durability_ack_up_to_offset(last_ack_);
   return true;
 }
 
-void EphemeralStreamCall::ArmTimer(Clock::time_point now, const AckPolicy &policy) {
+void EphemeralStreamCall::ArmTimerLocked(Clock::time_point now, const AckPolicy &policy) {
   if (policy.stall) return;
   Clock::time_point due;
   if (policy.repeat_stale.count() > 0) {
-    if (!accepted_) return;
+    if (!StreamingLocked()) return;
     due = next_stale_ack_;
   } else if (!unacked_.empty() && !policy.withhold) {
     due = unacked_.front().first + policy.delay;
@@ -481,7 +480,7 @@ void EphemeralStreamCall::ArmTimer(Clock::time_point now, const AckPolicy &polic
 
 void EphemeralStreamCall::OnTimer() {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    sync::MutexLock lock(mu_);
     if (timer_due_ && *timer_due_ <= Clock::now()) timer_due_.reset();
   }
   Pump();
@@ -489,7 +488,7 @@ void EphemeralStreamCall::OnTimer() {
 
 void EphemeralStreamCall::OnCloseSignalDue(std::chrono::milliseconds duration) {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    sync::MutexLock lock(mu_);
     if (close_signal_sent_ || close_signal_pending_) return;
     close_signal_pending_ = duration;
   }
@@ -498,13 +497,11 @@ void EphemeralStreamCall::OnCloseSignalDue(std::chrono::milliseconds duration) {
 
 void EphemeralStreamCall::OnCloseDeadline() {
   {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (!finish_status_) {
-      // The service's words and code for a stream that reached the end of its life.
-      finish_status_ = grpc::Status(grpc::StatusCode::UNAVAILABLE,
-                                    "Stream timeout reached: the server closed the stream. "
-                                    "Error Code: 6002");
-    }
+    sync::MutexLock lock(mu_);
+    // The service's words and code for a stream that reached the end of its life.
+    EndLocked(grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                           "Stream timeout reached: the server closed the stream. "
+                           "Error Code: 6002"));
   }
   Pump();
 }
@@ -512,10 +509,10 @@ void EphemeralStreamCall::OnCloseDeadline() {
 void EphemeralStreamCall::OnWriteDone(bool ok) {
   Fence();
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    sync::MutexLock lock(mu_);
     write_in_flight_ = false;
     // A write fails only when the call is already dead.
-    if (!ok) Abandon();
+    if (!ok) AbandonLocked();
   }
   Pump();
   Fence();
@@ -524,16 +521,67 @@ void EphemeralStreamCall::OnWriteDone(bool ok) {
 void EphemeralStreamCall::OnCancel() {
   Fence();
   {
-    std::lock_guard<std::mutex> lock(mu_);
-    Abandon();
+    sync::MutexLock lock(mu_);
+    AbandonLocked();
   }
   Pump();
   Fence();
 }
 
-void EphemeralStreamCall::Abandon() {
-  cancelled_ = true;
-  if (!finish_status_) finish_status_ = grpc::Status(grpc::StatusCode::CANCELLED, "call cancelled");
+void EphemeralStreamCall::AdvanceLocked(Phase next) {
+  bool allowed = false;
+  switch (next) {
+    case Phase::kAwaitingCreate:
+      break;
+    case Phase::kAccepting:
+      allowed = phase_ == Phase::kAwaitingCreate;
+      break;
+    case Phase::kOpen:
+      allowed = phase_ == Phase::kAccepting;
+      break;
+    case Phase::kDraining:
+      allowed = phase_ == Phase::kOpen;
+      break;
+    case Phase::kEnding:
+      allowed = phase_ < Phase::kEnding;
+      break;
+    case Phase::kCancelled:
+      allowed = phase_ < Phase::kCancelled;
+      break;
+    case Phase::kFinished:
+      allowed =
+          phase_ == Phase::kDraining || phase_ == Phase::kEnding || phase_ == Phase::kCancelled;
+      break;
+  }
+  assert(allowed && "a phase change the Phase comment does not list");
+  (void)allowed;
+  phase_ = next;
+}
+
+void EphemeralStreamCall::EndLocked(grpc::Status status) {
+  if (phase_ >= Phase::kEnding) return;
+  end_status_ = std::move(status);
+  AdvanceLocked(Phase::kEnding);
+}
+
+void EphemeralStreamCall::HalfClosedLocked() {
+  if (phase_ == Phase::kOpen) {
+    AdvanceLocked(Phase::kDraining);
+  } else {
+    // Before the stream was accepted nothing can wait for an ack: the call ends at once.
+    EndLocked(grpc::Status::OK);
+  }
+}
+
+void EphemeralStreamCall::AbandonLocked() {
+  if (phase_ >= Phase::kCancelled) return;
+  if (phase_ < Phase::kEnding)
+    end_status_ = grpc::Status(grpc::StatusCode::CANCELLED, "call cancelled");
+  AdvanceLocked(Phase::kCancelled);
+}
+
+bool EphemeralStreamCall::StreamingLocked() const {
+  return phase_ == Phase::kOpen || phase_ == Phase::kDraining;
 }
 
 void EphemeralStreamCall::OnDone() {
@@ -543,8 +591,8 @@ void EphemeralStreamCall::OnDone() {
     if (*env_.log) {
       grpc::Status status;
       {
-        std::lock_guard<std::mutex> lock(mu_);
-        status = final_status_;
+        sync::MutexLock lock(mu_);
+        status = end_status_;
       }
       (*env_.log)("stream closed: table=" + table_ + " stream_id=" + stream_id_ + " records=" +
                   std::to_string(records_) + " status=" + std::to_string(status.error_code()) +

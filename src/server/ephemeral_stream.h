@@ -30,6 +30,7 @@
 #include "server/table_catalog.h"
 #include "server/timer.h"
 #include "server/token_issuer.h"
+#include "sync/mutex.h"
 #include "zerobus_service.pb.h"
 
 namespace zerobus::server {
@@ -86,6 +87,30 @@ class EphemeralStreamCall : public grpc::ServerBidiReactor<grpc::ByteBuffer, grp
  private:
   using Clock = std::chrono::steady_clock;
 
+  // The call's life, from the writer's side: what Pump may send, and when the call ends. The
+  // phases are declared in the order a call goes through them (EndLocked and AbandonLocked
+  // compare them). AdvanceLocked, the one place the phase changes, allows only these steps:
+  //   kAwaitingCreate -> kAccepting   create_stream passed its checks
+  //   kAccepting      -> kOpen        its response went out
+  //   kOpen           -> kDraining    the client half-closed: end once all it sent is acked
+  //   kAwaitingCreate, kAccepting, kOpen, kDraining -> kEnding
+  //                                   the call is to end with end_status_ (a refusal, a failed
+  //                                   store, the stream's end of life, a half-close before the
+  //                                   stream was accepted); acks already due still go out
+  //   every phase but kFinished -> kCancelled
+  //                                   the call is dead (cancelled, or a write failed): nothing
+  //                                   but Finish follows
+  //   kDraining, kEnding, kCancelled -> kFinished   Finish was called
+  enum class Phase {
+    kAwaitingCreate,
+    kAccepting,
+    kOpen,
+    kDraining,
+    kEnding,
+    kCancelled,
+    kFinished
+  };
+
   EphemeralStreamCall(const StreamEnv &env, std::string authorization, std::string client)
       : env_(env), authorization_(std::move(authorization)), client_(std::move(client)) {}
 
@@ -118,14 +143,27 @@ class EphemeralStreamCall : public grpc::ServerBidiReactor<grpc::ByteBuffer, grp
   // Lifetime: announce the end, then end the call.
   void OnCloseSignalDue(std::chrono::milliseconds duration);
   void OnCloseDeadline();
-  // These four are called with mu_ held. TakeDueAck puts the newest ack that may go out now
-  // into response_; TakeStaleAck puts the latest ack sent once more, when a stale one is due;
-  // ArmTimer makes sure a Pump runs when the oldest delayed ack or the next stale one falls
-  // due; Abandon records that the call is dead, so that nothing but Finish follows.
-  bool TakeDueAck(Clock::time_point now, const AckPolicy &policy);
-  bool TakeStaleAck(Clock::time_point now, const AckPolicy &policy);
-  void ArmTimer(Clock::time_point now, const AckPolicy &policy);
-  void Abandon();
+  // TakeDueAckLocked puts the newest ack that may go out now into response_;
+  // TakeStaleAckLocked puts the latest ack sent once more, when a stale one is due;
+  // ArmTimerLocked makes sure a Pump runs when the oldest delayed ack or the next stale one
+  // falls due.
+  bool TakeDueAckLocked(Clock::time_point now, const AckPolicy &policy)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  bool TakeStaleAckLocked(Clock::time_point now, const AckPolicy &policy)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void ArmTimerLocked(Clock::time_point now, const AckPolicy &policy)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Moves the call to `next`; a step the Phase comment does not list is a bug.
+  void AdvanceLocked(Phase next) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The call is to end with `status`, unless how it ends is already decided.
+  void EndLocked(grpc::Status status) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The client half-closed its side of the call.
+  void HalfClosedLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The call is dead, so that nothing but Finish follows.
+  void AbandonLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The create_stream response went out and the call has not begun to end: stale acks and a
+  // close signal may go out.
+  bool StreamingLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const StreamEnv env_;
   const std::string authorization_;
@@ -139,8 +177,10 @@ class EphemeralStreamCall : public grpc::ServerBidiReactor<grpc::ByteBuffer, grp
   std::string request_flat_;                 // and its copy in one piece
   databricks::zerobus::EphemeralStreamRequest request_;  // a request that was not scanned
   IngestRequestView ingest_;  // the ingest request being handled, viewing one of the above
-  bool created_ = false;
-  std::string table_;  // written once, under mu_, which Pump holds to read it
+  bool created_ = false;      // create_stream was accepted: later requests are ingests
+  // Written once by the reader, under mu_, which Pump holds to read it; the reader reads it
+  // without.
+  std::string table_;
   const table::TableSchema *schema_ = nullptr;  // null: an undeclared table, records unchecked
   std::unique_ptr<RecordDecoder> decoder_;      // with a schema
   std::string stream_id_;
@@ -156,29 +196,26 @@ class EphemeralStreamCall : public grpc::ServerBidiReactor<grpc::ByteBuffer, grp
   Clock::duration read_delay_{};  // set by HandleIngest, used by ContinueReading
 
   std::recursive_mutex order_mu_;
-  std::mutex mu_;
-  // The response to send next, filled under mu_, and its bytes, owned by the write in flight.
+  sync::Mutex mu_;
+  // The response to send next, filled under mu_, and its bytes, owned by the write in flight
+  // (write_in_flight_ keeps them the writer's outside mu_).
   databricks::zerobus::EphemeralStreamResponse response_;
   grpc::ByteBuffer response_bytes_;
-  bool create_response_pending_ = false;
-  bool accepted_ = false;  // the create_stream response has gone out
-  int64_t last_ack_ = -1;  // the offset of the latest ack sent
+  Phase phase_ ABSL_GUARDED_BY(mu_) = Phase::kAwaitingCreate;
+  // What the call ends with (kEnding, kCancelled), and then what Finish was given, for the log.
+  grpc::Status end_status_ ABSL_GUARDED_BY(mu_);
+  int64_t last_ack_ ABSL_GUARDED_BY(mu_) = -1;  // the offset of the latest ack sent
   // When a stale ack is next due (FaultPlan::repeat_stale_ack).
-  Clock::time_point next_stale_ack_{};
+  Clock::time_point next_stale_ack_ ABSL_GUARDED_BY(mu_){};
   // Stored requests not yet acknowledged: when each arrived, and its offset.
-  std::deque<std::pair<Clock::time_point, int64_t>> unacked_;
-  int64_t storing_ = 0;  // requests handed to the store and not yet stored
-  std::optional<Clock::time_point> timer_due_;
-  bool write_in_flight_ = false;
-  bool read_paused_ = false;  // stalled: no read outstanding until Kick resumes
+  std::deque<std::pair<Clock::time_point, int64_t>> unacked_ ABSL_GUARDED_BY(mu_);
+  int64_t storing_ ABSL_GUARDED_BY(mu_) = 0;  // requests handed to the store, not yet stored
+  std::optional<Clock::time_point> timer_due_ ABSL_GUARDED_BY(mu_);
+  bool write_in_flight_ ABSL_GUARDED_BY(mu_) = false;
+  bool read_paused_ ABSL_GUARDED_BY(mu_) = false;  // stalled: no read until Kick resumes
   // A CloseStreamSignal to send, announcing this duration; then the call ends after it.
-  std::optional<std::chrono::milliseconds> close_signal_pending_;
-  bool close_signal_sent_ = false;
-  bool reads_done_ = false;
-  bool cancelled_ = false;
-  std::optional<grpc::Status> finish_status_;  // the call is to end with this
-  bool finish_called_ = false;
-  grpc::Status final_status_;  // what Finish was given, for the log
+  std::optional<std::chrono::milliseconds> close_signal_pending_ ABSL_GUARDED_BY(mu_);
+  bool close_signal_sent_ ABSL_GUARDED_BY(mu_) = false;
 };
 
 }  // namespace zerobus::server
