@@ -23,7 +23,7 @@
 #include <thread>
 #include <vector>
 
-#include "cli/bench_workload.h"
+#include "bench/workload.h"
 #include "zerobus_service.grpc.pb.h"
 
 namespace {
@@ -31,8 +31,8 @@ namespace {
 using databricks::zerobus::EphemeralStreamRequest;
 using databricks::zerobus::EphemeralStreamResponse;
 using databricks::zerobus::Zerobus;
-using zerobus::cli::BenchResult;
-using zerobus::cli::EventRecord;
+using zerobus::bench::BenchResult;
+using zerobus::bench::EventRecord;
 using Clock = std::chrono::steady_clock;
 
 // Records per pre-built request of a throughput run.
@@ -40,7 +40,7 @@ constexpr long kRecordsPerRequest = 100;
 
 struct Options {
   std::string endpoint;
-  std::string table = zerobus::cli::kBenchTable;
+  std::string table = zerobus::bench::kBenchTable;
   long records = 1000000;
   long size = 100;
   long streams = 1;
@@ -62,7 +62,7 @@ class RawCall {
     EphemeralStreamRequest create;
     create.mutable_create_stream()->set_table_name(table);
     create.mutable_create_stream()->set_record_type(databricks::zerobus::PROTO);
-    create.mutable_create_stream()->set_descriptor_proto(zerobus::cli::EventDescriptor());
+    create.mutable_create_stream()->set_descriptor_proto(zerobus::bench::EventDescriptor());
     EphemeralStreamResponse response;
     if (!call_->Write(create) || !call_->Read(&response)) Fail("create_stream was refused");
   }
@@ -130,7 +130,7 @@ BenchResult RunThroughput(const Options &options) {
   const std::string record = EventRecord(options.size);
   const long requests_per_call = options.records / kRecordsPerRequest / options.streams;
 
-  const double cpu_start = zerobus::cli::ProcessCpuSeconds();
+  const double cpu_start = zerobus::bench::ProcessCpuSeconds();
   const Clock::time_point start = Clock::now();
   std::vector<std::thread> writers;
   for (const std::unique_ptr<RawCall> &call : calls) {
@@ -139,7 +139,7 @@ BenchResult RunThroughput(const Options &options) {
   for (std::thread &writer : writers) writer.join();
   BenchResult result;
   result.seconds = std::chrono::duration<double>(Clock::now() - start).count();
-  result.cpu_seconds = zerobus::cli::ProcessCpuSeconds() - cpu_start;
+  result.cpu_seconds = zerobus::bench::ProcessCpuSeconds() - cpu_start;
   result.mode = "throughput";
   result.records = requests_per_call * kRecordsPerRequest * options.streams;
   result.batch = kRecordsPerRequest;
@@ -153,7 +153,7 @@ BenchResult RunLatency(const Options &options) {
   std::vector<Clock::time_point> sent(static_cast<size_t>(records));
   std::vector<double> latency_us(static_cast<size_t>(records), -1);
 
-  const double cpu_start = zerobus::cli::ProcessCpuSeconds();
+  const double cpu_start = zerobus::bench::ProcessCpuSeconds();
   const Clock::time_point start = Clock::now();
   std::thread reader([&] {
     for (int64_t next = 0; next < records;) {
@@ -179,11 +179,11 @@ BenchResult RunLatency(const Options &options) {
   reader.join();
   BenchResult result;
   result.seconds = std::chrono::duration<double>(Clock::now() - start).count();
-  result.cpu_seconds = zerobus::cli::ProcessCpuSeconds() - cpu_start;
+  result.cpu_seconds = zerobus::bench::ProcessCpuSeconds() - cpu_start;
   result.mode = "latency";
   result.records = records;
   result.rate = options.rate;
-  result.latency = zerobus::cli::PercentilesOf(std::move(latency_us));
+  result.latency = zerobus::bench::PercentilesOf(std::move(latency_us));
   return result;
 }
 
@@ -211,7 +211,7 @@ int main(int argc, char **argv) {
     } else if (flag == "--records") {
       options.records = CountArgument("--records", value, kRecordsPerRequest);
     } else if (flag == "--size") {
-      options.size = CountArgument("--size", value, zerobus::cli::kMinRecordSize);
+      options.size = CountArgument("--size", value, zerobus::bench::kMinRecordSize);
     } else if (flag == "--streams") {
       options.streams = CountArgument("--streams", value, 1);
     } else if (flag == "--rate") {
@@ -222,7 +222,7 @@ int main(int argc, char **argv) {
       Fail("unknown option " + flag);
     }
   }
-  if (options.size > zerobus::cli::kMaxRecordSize) Fail("--size is at most 16000");
+  if (options.size > zerobus::bench::kMaxRecordSize) Fail("--size is at most 16000");
   if (options.records < kRecordsPerRequest * options.streams) {
     Fail("--records must be at least 100 per stream");
   }
@@ -231,7 +231,7 @@ int main(int argc, char **argv) {
   result.version = grpc::Version();
   result.size = options.size;
   result.streams = options.streams;
-  result.peak_rss_mib = zerobus::cli::PeakRssMiB();
-  std::printf("%s\n", zerobus::cli::ToJsonLine(result).c_str());
+  result.peak_rss_mib = zerobus::bench::PeakRssMiB();
+  std::printf("%s\n", zerobus::bench::ToJsonLine(result).c_str());
   return 0;
 }

@@ -1,25 +1,28 @@
 // `zerobus bench`: the library's ingest throughput and ack latency against any endpoint, the
 // figures bench/run sets beside the raw gRPC ceiling and the official SDK.
-#include <zerobus/zerobus.h>
+#include <zerobus/zerobus.hpp>
 
 #include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <memory>
-#include <stdexcept>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <utility>
 #include <vector>
 
-#include "cli/bench_workload.h"
+#include "bench/workload.h"
 #include "cli/commands.h"
 #include "cli/flags.h"
 #include "server/server.h"
 
 namespace zerobus::cli {
 namespace {
+
+using bench::BenchResult;
 
 constexpr char kUsage[] =
     "usage: zerobus bench [options]\n"
@@ -93,131 +96,73 @@ std::vector<Workload> MainScenarios() {
           latency};
 }
 
-// Thrown when a library call fails; RunBench reports it and exits with 1.
-class BenchFailure : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
-};
-
-void Check(zb_status status, zb_error *err, const char *what) {
-  if (status == ZB_OK) return;
-  std::string message = std::string(what) + ": " + zb_status_name(status) + ": " +
-                        (err != nullptr ? zb_error_message(err) : "");
-  zb_error_free(err);
-  throw BenchFailure(message);
-}
-
-struct ConfigDeleter {
-  void operator()(zb_config *config) const { zb_config_destroy(config); }
-};
-using ConfigPtr = std::unique_ptr<zb_config, ConfigDeleter>;
-struct SdkDeleter {
-  void operator()(zb_sdk *sdk) const { zb_sdk_destroy(sdk); }
-};
-using SdkPtr = std::unique_ptr<zb_sdk, SdkDeleter>;
-struct StreamDeleter {
-  void operator()(zb_stream *stream) const { zb_stream_destroy(stream); }
-};
-using StreamPtr = std::unique_ptr<zb_stream, StreamDeleter>;
-
 // Where and how every run connects: the endpoint, the table, and the options of --set.
 struct Target {
   std::string endpoint;
-  std::string table = kBenchTable;
+  std::string table = bench::kBenchTable;
   std::vector<std::pair<std::string, std::string>> settings;
 };
 
-// A config with the target's settings and, for an http:// endpoint, plaintext; `prepare` may
-// add more (callbacks) before it is used.
-ConfigPtr MakeConfig(const Target &target) {
-  zb_error *err = nullptr;
-  zb_config *made = nullptr;
-  Check(zb_config_new(&made, &err), err, "zb_config_new");
-  ConfigPtr config(made);
-  if (target.endpoint.rfind("http://", 0) == 0) {
-    Check(zb_config_set(config.get(), "transport.plaintext", "true", &err), err, "plaintext");
-  }
-  for (const auto &[key, value] : target.settings) {
-    Check(zb_config_set(config.get(), key.c_str(), value.c_str(), &err), err, key.c_str());
-  }
+// A config with the target's settings and, for an http:// endpoint, plaintext.
+zerobus::Config MakeConfig(const Target &target) {
+  zerobus::Config config;
+  if (target.endpoint.rfind("http://", 0) == 0) config.set("transport.plaintext", true);
+  for (const auto &[key, value] : target.settings) config.set(key, value);
   return config;
 }
 
-SdkPtr OpenSdk(const Target &target, const zb_config *config) {
-  zb_error *err = nullptr;
-  zb_sdk *sdk = nullptr;
-  Check(zb_sdk_new(target.endpoint.c_str(), config, &sdk, &err), err, "zb_sdk_new");
-  return SdkPtr(sdk);
-}
-
-StreamPtr OpenStream(zb_sdk *sdk, const Target &target, const zb_config *config) {
-  static const std::string descriptor = EventDescriptor();
-  zb_error *err = nullptr;
-  zb_stream *stream = nullptr;
-  Check(zb_stream_new(sdk, target.table.c_str(), ZB_RECORD_PROTO, descriptor.data(),
-                      descriptor.size(), config, &stream, &err),
-        err, "zb_stream_new");
-  return StreamPtr(stream);
+zerobus::Stream OpenStream(const zerobus::Sdk &sdk, const Target &target,
+                           const zerobus::Config &config) {
+  static const std::string descriptor = bench::EventDescriptor();
+  return sdk.proto_stream(target.table, descriptor, config);
 }
 
 // Closes every stream, which flushes what is left, and destroys it.
-void CloseAll(std::vector<StreamPtr> *streams) {
-  for (StreamPtr &stream : *streams) {
-    zb_error *err = nullptr;
-    Check(zb_stream_close(stream.get(), ZB_TIMEOUT_INFINITE, &err), err, "zb_stream_close");
-    stream.reset();
-  }
+void CloseAll(std::vector<zerobus::Stream> *streams) {
+  for (zerobus::Stream &stream : *streams) stream.close();
+  streams->clear();
 }
 
 using Clock = std::chrono::steady_clock;
 
 BenchResult RunThroughput(const Target &target, const Workload &workload) {
-  const ConfigPtr config = MakeConfig(target);
-  const SdkPtr sdk = OpenSdk(target, config.get());
-  std::vector<StreamPtr> streams;
-  for (long i = 0; i < workload.streams; ++i) {
-    streams.push_back(OpenStream(sdk.get(), target, config.get()));
-  }
-  const std::string record = EventRecord(workload.size);
+  const zerobus::Config config = MakeConfig(target);
+  const zerobus::Sdk sdk(target.endpoint, config);
+  std::vector<zerobus::Stream> streams;
+  for (long i = 0; i < workload.streams; ++i) streams.push_back(OpenStream(sdk, target, config));
+  const std::string record = bench::EventRecord(workload.size);
   const long calls_per_thread = workload.records / workload.batch / workload.threads;
 
   // The first failure of any thread; the others stop at their next call.
   std::atomic<bool> failed{false};
-  std::string failure;
+  std::optional<zerobus::Error> failure;
   auto ingest = [&](long thread) {
-    const std::vector<const void *> records(static_cast<size_t>(workload.batch), record.data());
-    const std::vector<size_t> lens(static_cast<size_t>(workload.batch), record.size());
+    const std::vector<std::string_view> batch(static_cast<size_t>(workload.batch), record);
     for (long call = 0; call < calls_per_thread && !failed.load(std::memory_order_relaxed);
          ++call) {
-      zb_stream *stream = streams[static_cast<size_t>((thread + call) % workload.streams)].get();
-      zb_error *err = nullptr;
-      const zb_status status =
-          workload.batch == 1
-              ? zb_stream_ingest_proto(stream, record.data(), record.size(), nullptr, &err)
-              : zb_stream_ingest_proto_batch(stream, records.data(), lens.data(), records.size(),
-                                             nullptr, &err);
-      if (status != ZB_OK) {
-        if (!failed.exchange(true)) {
-          failure = std::string("ingest: ") + zb_status_name(status) + ": " + zb_error_message(err);
+      zerobus::Stream &stream = streams[static_cast<size_t>((thread + call) % workload.streams)];
+      try {
+        if (workload.batch == 1) {
+          stream.ingest_proto(record);
+        } else {
+          stream.ingest_proto_batch(batch);
         }
-        zb_error_free(err);
+      } catch (const zerobus::Error &error) {
+        if (!failed.exchange(true)) failure = error;
       }
     }
   };
 
-  const double cpu_start = ProcessCpuSeconds();
+  const double cpu_start = bench::ProcessCpuSeconds();
   const Clock::time_point start = Clock::now();
   std::vector<std::thread> threads;
   for (long t = 0; t < workload.threads; ++t) threads.emplace_back(ingest, t);
   for (std::thread &thread : threads) thread.join();
-  if (failed) throw BenchFailure(failure);
-  for (StreamPtr &stream : streams) {
-    zb_error *err = nullptr;
-    Check(zb_stream_flush(stream.get(), ZB_TIMEOUT_INFINITE, &err), err, "zb_stream_flush");
-  }
+  if (failure) throw *failure;
+  for (zerobus::Stream &stream : streams) stream.flush();
   BenchResult result;
   result.seconds = std::chrono::duration<double>(Clock::now() - start).count();
-  result.cpu_seconds = ProcessCpuSeconds() - cpu_start;
+  result.cpu_seconds = bench::ProcessCpuSeconds() - cpu_start;
   CloseAll(&streams);
   result.mode = "throughput";
   result.records = calls_per_thread * workload.batch * workload.threads;
@@ -228,49 +173,44 @@ BenchResult RunThroughput(const Target &target, const Workload &workload) {
 struct LatencySamples {
   std::vector<Clock::time_point> sent;
   std::vector<double> latency_us;
-};
 
-void RecordAck(zb_stream *, const zb_event *event, void *user_data) {
-  if (event->type != ZB_EVENT_ACK) return;
-  auto *samples = static_cast<LatencySamples *>(user_data);
-  const Clock::time_point now = Clock::now();
-  for (uint64_t offset = event->first_offset; offset <= event->last_offset; ++offset) {
-    samples->latency_us[offset] =
-        std::chrono::duration<double, std::micro>(now - samples->sent[offset]).count();
+  void RecordAck(const zerobus::Event &event) {
+    if (event.type != zerobus::Event::Type::ack) return;
+    const Clock::time_point now = Clock::now();
+    for (uint64_t offset = event.first_offset; offset <= event.last_offset; ++offset) {
+      latency_us[offset] = std::chrono::duration<double, std::micro>(now - sent[offset]).count();
+    }
   }
-}
+};
 
 BenchResult RunLatency(const Target &target, const Workload &workload) {
   const auto records = static_cast<size_t>(workload.rate * workload.seconds);
   LatencySamples samples{std::vector<Clock::time_point>(records), std::vector<double>(records, -1)};
-  const ConfigPtr config = MakeConfig(target);
-  zb_error *err = nullptr;
-  Check(zb_config_set_event_callback(config.get(), RecordAck, &samples, nullptr, &err), err,
-        "zb_config_set_event_callback");
-  const SdkPtr sdk = OpenSdk(target, config.get());
-  std::vector<StreamPtr> streams;
-  streams.push_back(OpenStream(sdk.get(), target, config.get()));
-  const std::string record = EventRecord(workload.size);
+  zerobus::Config config = MakeConfig(target);
+  config.on_event([&samples](const zerobus::Event &event) { samples.RecordAck(event); });
+  const zerobus::Sdk sdk(target.endpoint, config);
+  std::vector<zerobus::Stream> streams;
+  streams.push_back(OpenStream(sdk, target, config));
+  const std::string record = bench::EventRecord(workload.size);
 
-  const double cpu_start = ProcessCpuSeconds();
+  const double cpu_start = bench::ProcessCpuSeconds();
   const Clock::time_point start = Clock::now();
   for (size_t i = 0; i < records; ++i) {
     std::this_thread::sleep_until(
         start + std::chrono::nanoseconds(static_cast<long long>(i) * 1000000000LL / workload.rate));
     samples.sent[i] = Clock::now();
-    Check(zb_stream_ingest_proto(streams[0].get(), record.data(), record.size(), nullptr, &err),
-          err, "ingest");
+    streams[0].ingest_proto(record);
   }
-  Check(zb_stream_flush(streams[0].get(), ZB_TIMEOUT_INFINITE, &err), err, "zb_stream_flush");
+  streams[0].flush();
   BenchResult result;
   result.seconds = std::chrono::duration<double>(Clock::now() - start).count();
-  result.cpu_seconds = ProcessCpuSeconds() - cpu_start;
+  result.cpu_seconds = bench::ProcessCpuSeconds() - cpu_start;
   // Destroy is a barrier for the callback: every ack has been counted after it.
   CloseAll(&streams);
   result.mode = "latency";
   result.records = static_cast<long>(records);
   result.rate = workload.rate;
-  result.latency = PercentilesOf(std::move(samples.latency_us));
+  result.latency = bench::PercentilesOf(std::move(samples.latency_us));
   return result;
 }
 
@@ -278,12 +218,12 @@ BenchResult Run(const Target &target, const Workload &workload) {
   BenchResult result =
       workload.rate > 0 ? RunLatency(target, workload) : RunThroughput(target, workload);
   result.client = "libzerobus";
-  result.version = zb_version_str();
+  result.version = zerobus::version();
   result.size = workload.size;
   result.batch = workload.batch;
   result.threads = workload.threads;
   result.streams = workload.streams;
-  result.peak_rss_mib = PeakRssMiB();
+  result.peak_rss_mib = bench::PeakRssMiB();
   return result;
 }
 
@@ -348,15 +288,15 @@ int RunBench(int argc, char **argv) {
   });
   flags.Switch("--json", [&] { json = true; });
   flags.Value("--records", CountInto(&custom.records, 1, &workload_given));
-  flags.Value("--size", CountInto(&custom.size, kMinRecordSize, &workload_given));
+  flags.Value("--size", CountInto(&custom.size, bench::kMinRecordSize, &workload_given));
   flags.Value("--batch", CountInto(&custom.batch, 1, &workload_given));
   flags.Value("--threads", CountInto(&custom.threads, 1, &workload_given));
   flags.Value("--streams", CountInto(&custom.streams, 1, &workload_given));
   flags.Value("--rate", CountInto(&custom.rate, 1, &workload_given));
   flags.Value("--seconds", CountInto(&custom.seconds, 1, &workload_given));
   if (const std::optional<int> done = flags.Parse(argc, argv)) return *done;
-  if (custom.size > kMaxRecordSize) {
-    std::fprintf(stderr, "zerobus bench: --size must be at most %ld\n", kMaxRecordSize);
+  if (custom.size > bench::kMaxRecordSize) {
+    std::fprintf(stderr, "zerobus bench: --size must be at most %ld\n", bench::kMaxRecordSize);
     return 2;
   }
   if (custom.records < custom.batch * custom.threads) {
@@ -379,22 +319,22 @@ int RunBench(int argc, char **argv) {
   const std::vector<Workload> workloads =
       workload_given ? std::vector<Workload>{custom} : MainScenarios();
   if (!json) {
-    std::printf("libzerobus %s into %s (%s), table %s\n", zb_version_str(), target.endpoint.c_str(),
-                local ? "a null-sink server in this process" : "given endpoint",
-                target.table.c_str());
+    std::printf(
+        "libzerobus %s into %s (%s), table %s\n", zerobus::version(), target.endpoint.c_str(),
+        local ? "a null-sink server in this process" : "given endpoint", target.table.c_str());
   }
   try {
     for (const Workload &workload : workloads) {
       const BenchResult result = Run(target, workload);
       if (json) {
-        std::printf("%s\n", ToJsonLine(result).c_str());
+        std::printf("%s\n", bench::ToJsonLine(result).c_str());
       } else {
         PrintRow(workload.name.empty() ? Describe(workload) : workload.name, result);
       }
       std::fflush(stdout);
     }
-  } catch (const BenchFailure &failure) {
-    std::fprintf(stderr, "zerobus bench: %s\n", failure.what());
+  } catch (const zerobus::Error &error) {
+    std::fprintf(stderr, "zerobus bench: %s\n", error.what());
     return 1;
   }
   return 0;

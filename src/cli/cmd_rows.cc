@@ -1,15 +1,14 @@
 // `zerobus rows TABLE`: prints what `zerobus serve` stored for a table, one JSON object per
 // line, so that a producer's output can be checked by eye or piped into jq.
-#include <sqlite3.h>
-
 #include <cstdio>
+#include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "cli/commands.h"
 #include "cli/flags.h"
-#include "server/sql_tables.h"
-#include "server/sqlite_row_store.h"
+#include "server/row_reader.h"
 
 namespace zerobus::cli {
 namespace {
@@ -60,20 +59,11 @@ int RunRows(int argc, char **argv) {
     return 2;
   }
 
-  const std::string path = server::DatabasePath(data_dir);
-  sqlite3 *db = nullptr;
-  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
-    std::fprintf(stderr, "zerobus rows: cannot open %s: %s\n", path.c_str(), sqlite3_errmsg(db));
-    sqlite3_close(db);
-    return 1;
-  }
-  sqlite3_busy_timeout(db, 10000);
-  std::vector<nlohmann::json> rows;
   std::string error;
-  const bool ok = server::ReadRows(db, table, offset, limit, &rows, &error);
-  sqlite3_close(db);
-  if (!ok) {
-    std::fprintf(stderr, "zerobus rows: %s: %s\n", path.c_str(), error.c_str());
+  const std::unique_ptr<server::RowReader> reader = server::RowReader::Open(data_dir, &error);
+  std::vector<nlohmann::json> rows;
+  if (!reader || !reader->Read(table, offset, limit, &rows, &error)) {
+    std::fprintf(stderr, "zerobus rows: %s\n", error.c_str());
     return 1;
   }
   for (const nlohmann::json &row : rows) {

@@ -1,12 +1,13 @@
 // `zerobus schema`: a table's protobuf schema (the .proto source and the binary descriptor that
 // a stream is opened with), built by the library from a Unity Catalog table description or from
 // DDL, so that producers need no hand-written .proto.
-#include <zerobus/zerobus.h>
+#include <zerobus/zerobus.hpp>
 
 #include <cstdio>
 #include <fstream>
 #include <iostream>
 #include <iterator>
+#include <optional>
 #include <sstream>
 #include <string>
 
@@ -116,42 +117,38 @@ int RunSchema(int argc, char **argv) {
     return 2;
   }
 
-  zb_schema *made = nullptr;
-  zb_error *err = nullptr;
-  if (!ddl.empty()) {
-    zb_schema_from_ddl(ddl.c_str(), &made, &err);
-  } else if (!workspace.empty()) {
-    WorkspaceAccess access;
-    access.url = workspace;
-    access.ca_file = ca_file;
-    made = FetchSchema(access, table, &err).release();
-  } else {
-    std::string json;
-    if (!ReadAll(table_json_path, &json)) {
-      std::fprintf(stderr, "zerobus schema: cannot read %s\n", table_json_path.c_str());
-      return 1;
-    }
-    zb_schema_from_table_json(json.data(), json.size(), &made, &err);
-  }
-  if (err != nullptr) {
-    std::fprintf(stderr, "zerobus schema: %s\n", zb_error_message(err));
-    zb_error_free(err);
+  std::string json;
+  if (!table_json_path.empty() && !ReadAll(table_json_path, &json)) {
+    std::fprintf(stderr, "zerobus schema: cannot read %s\n", table_json_path.c_str());
     return 1;
   }
-  const SchemaPtr schema(made);
+  std::optional<zerobus::Schema> schema;
+  try {
+    if (!ddl.empty()) {
+      schema = zerobus::Schema::from_ddl(ddl);
+    } else if (!workspace.empty()) {
+      WorkspaceAccess access;
+      access.url = workspace;
+      access.ca_file = ca_file;
+      schema = FetchSchema(access, table);
+    } else {
+      schema = zerobus::Schema::from_table_json(json);
+    }
+  } catch (const zerobus::Error &error) {
+    std::fprintf(stderr, "zerobus schema: %s\n", error.message().c_str());
+    return 1;
+  }
 
-  const char *source = zb_schema_proto_source(schema.get());
+  const std::string source = schema->proto_source();
   if (proto_path.empty()) {
-    std::fputs(source, stdout);
-  } else if (!WriteAll(proto_path, source, std::char_traits<char>::length(source))) {
+    std::fputs(source.c_str(), stdout);
+  } else if (!WriteAll(proto_path, source.data(), source.size())) {
     std::fprintf(stderr, "zerobus schema: cannot write %s\n", proto_path.c_str());
     return 1;
   }
   if (!descriptor_path.empty()) {
-    const void *descriptor = nullptr;
-    size_t len = 0;
-    zb_schema_descriptor(schema.get(), &descriptor, &len, nullptr);
-    if (!WriteAll(descriptor_path, descriptor, len)) {
+    const zerobus::Bytes descriptor = schema->descriptor();
+    if (!WriteAll(descriptor_path, descriptor.data(), descriptor.size())) {
       std::fprintf(stderr, "zerobus schema: cannot write %s\n", descriptor_path.c_str());
       return 1;
     }

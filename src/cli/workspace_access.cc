@@ -12,16 +12,14 @@ std::string FlagOrEnvironment(const std::string &flag, const char *name) {
   return value == nullptr ? std::string() : std::string(value);
 }
 
-bool Set(zb_config *config, const char *key, const std::string &value, zb_error **err) {
-  return value.empty() || zb_config_set(config, key, value.c_str(), err) == ZB_OK;
+void SetIfGiven(zerobus::Config *config, const char *key, const std::string &value) {
+  if (!value.empty()) config->set(key, value);
 }
 
 }  // namespace
 
-ConfigPtr NewAccessConfig(const WorkspaceAccess &access, zb_error **err) {
-  zb_config *made = nullptr;
-  if (zb_config_new(&made, err) != ZB_OK) return nullptr;
-  ConfigPtr config(made);
+zerobus::Config NewAccessConfig(const WorkspaceAccess &access) {
+  zerobus::Config config;
   std::string client_id;
   std::string secret;
   std::string token;
@@ -33,27 +31,20 @@ ConfigPtr NewAccessConfig(const WorkspaceAccess &access, zb_error **err) {
     if (client_id.empty() && secret.empty()) token = FlagOrEnvironment("", "DATABRICKS_TOKEN");
   }
   const bool plaintext = access.url.rfind("http://", 0) == 0;
-  if (!Set(config.get(), "workspace.url", access.url, err) ||
-      !Set(config.get(), "transport.plaintext", plaintext ? "true" : "", err) ||
-      !Set(config.get(), "tls.ca.file", access.ca_file, err) ||
-      !Set(config.get(), "auth.client.id", client_id, err) ||
-      !Set(config.get(), "auth.client.secret", secret, err) ||
-      !Set(config.get(), "auth.token", token, err)) {
-    return nullptr;
-  }
+  SetIfGiven(&config, "workspace.url", access.url);
+  SetIfGiven(&config, "transport.plaintext", plaintext ? "true" : "");
+  SetIfGiven(&config, "tls.ca.file", access.ca_file);
+  SetIfGiven(&config, "auth.client.id", client_id);
+  SetIfGiven(&config, "auth.client.secret", secret);
+  SetIfGiven(&config, "auth.token", token);
   return config;
 }
 
-SchemaPtr FetchSchema(const WorkspaceAccess &access, const std::string &table, zb_error **err) {
-  const ConfigPtr config = NewAccessConfig(access, err);
-  if (!config) return nullptr;
+zerobus::Schema FetchSchema(const WorkspaceAccess &access, const std::string &table) {
+  const zerobus::Config config = NewAccessConfig(access);
   // The SDK's endpoint is only where gRPC would go; fetching needs its workspace side alone.
-  zb_sdk *sdk = nullptr;
-  if (zb_sdk_new(access.url.c_str(), config.get(), &sdk, err) != ZB_OK) return nullptr;
-  const SdkPtr owned(sdk);
-  zb_schema *schema = nullptr;
-  zb_schema_fetch(sdk, table.c_str(), config.get(), &schema, err);
-  return SchemaPtr(schema);
+  const zerobus::Sdk sdk(access.url, config);
+  return sdk.fetch_schema(table, config);
 }
 
 }  // namespace zerobus::cli

@@ -1,32 +1,14 @@
-// How the commands reach Databricks: owning handles for the C API's objects, and a config that
-// carries a workspace's URL, trust and credentials (from flags or the DATABRICKS_* variables),
-// shared by `zerobus schema` and `zerobus ingest`.
+// How the commands reach Databricks: a config that carries a workspace's URL, trust and
+// credentials (from flags or the DATABRICKS_* variables), shared by `zerobus schema` and
+// `zerobus ingest`.
 #ifndef ZEROBUS_CLI_WORKSPACE_ACCESS_H
 #define ZEROBUS_CLI_WORKSPACE_ACCESS_H
 
-#include <zerobus/zerobus.h>
-
-#include <memory>
 #include <string>
 
-namespace zerobus::cli {
+#include <zerobus/zerobus.hpp>
 
-struct ConfigDeleter {
-  void operator()(zb_config *config) const { zb_config_destroy(config); }
-};
-struct SdkDeleter {
-  void operator()(zb_sdk *sdk) const { zb_sdk_destroy(sdk); }
-};
-struct SchemaDeleter {
-  void operator()(zb_schema *schema) const { zb_schema_destroy(schema); }
-};
-struct ErrorDeleter {
-  void operator()(zb_error *error) const { zb_error_free(error); }
-};
-using ConfigPtr = std::unique_ptr<zb_config, ConfigDeleter>;
-using SdkPtr = std::unique_ptr<zb_sdk, SdkDeleter>;
-using SchemaPtr = std::unique_ptr<zb_schema, SchemaDeleter>;
-using ErrorPtr = std::unique_ptr<zb_error, ErrorDeleter>;
+namespace zerobus::cli {
 
 // Where the workspace is and who we are there. Empty credentials are taken from the
 // environment: DATABRICKS_CLIENT_ID and DATABRICKS_CLIENT_SECRET (OAuth client credentials of
@@ -42,13 +24,13 @@ struct WorkspaceAccess {
 };
 
 // A new config with `access` applied (workspace.url, transport.plaintext for http:// URLs,
-// tls.ca.file and one source of credentials). Returns null with *err set when a value does not
-// take (a malformed URL, say).
-ConfigPtr NewAccessConfig(const WorkspaceAccess &access, zb_error **err);
+// tls.ca.file and one source of credentials). Throws zerobus::Error when a value does not take
+// (a malformed URL, say).
+zerobus::Config NewAccessConfig(const WorkspaceAccess &access);
 
-// The schema of `table` as the workspace's Unity Catalog describes it (zb_schema_fetch()).
-// Returns null with *err set on failure.
-SchemaPtr FetchSchema(const WorkspaceAccess &access, const std::string &table, zb_error **err);
+// The schema of `table` as the workspace's Unity Catalog describes it (Sdk::fetch_schema()).
+// Throws zerobus::Error on failure.
+zerobus::Schema FetchSchema(const WorkspaceAccess &access, const std::string &table);
 
 }  // namespace zerobus::cli
 

@@ -3,7 +3,6 @@
 // serve` with a fault, in the dead-letter file with exit status 3; a stream the server refuses,
 // exit status 1; progress lines on a pipe; and the --help of every subcommand.
 #include <fcntl.h>
-#include <sqlite3.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -13,6 +12,7 @@
 #include <cstring>
 #include <fstream>
 #include <iterator>
+#include <memory>
 #include <set>
 #include <sstream>
 #include <string>
@@ -23,8 +23,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include "server/sql_tables.h"
-#include "server/sqlite_row_store.h"
+#include "server/row_reader.h"
 #include "table/value_checks.h"
 #include "zbtest_child.h"
 #include "zbtest_temp_dir.h"
@@ -39,14 +38,11 @@ constexpr char kEventsDdl[] = "main.default.events (id BIGINT NOT NULL, payload 
 
 // Every row stored for `table` under `data_dir`, oldest first, as `zerobus rows` prints them.
 std::vector<json> StoredRows(const std::string &data_dir, const std::string &table) {
-  sqlite3 *db = nullptr;
-  const std::string path = zerobus::server::DatabasePath(data_dir);
-  EXPECT_EQ(sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK) << path;
-  sqlite3_busy_timeout(db, 10000);
-  std::vector<json> rows;
   std::string error;
-  EXPECT_TRUE(zerobus::server::ReadRows(db, table, 0, -1, &rows, &error)) << error;
-  sqlite3_close(db);
+  const std::unique_ptr<zerobus::server::RowReader> reader =
+      zerobus::server::RowReader::Open(data_dir, &error);
+  std::vector<json> rows;
+  EXPECT_TRUE(reader && reader->Read(table, 0, -1, &rows, &error)) << error;
   return rows;
 }
 

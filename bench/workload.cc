@@ -1,4 +1,4 @@
-#include "cli/bench_workload.h"
+#include "bench/workload.h"
 
 #include <sys/resource.h>
 
@@ -7,7 +7,7 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
-namespace zerobus::cli {
+namespace zerobus::bench {
 
 std::string EventDescriptor() {
   google::protobuf::DescriptorProto message;
@@ -83,4 +83,4 @@ std::string ToJsonLine(const BenchResult &result) {
   return line.dump();
 }
 
-}  // namespace zerobus::cli
+}  // namespace zerobus::bench

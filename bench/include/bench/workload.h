@@ -2,13 +2,13 @@
 // library) and bench/raw_grpc_bench (the raw gRPC ceiling) so that bench/run compares like with
 // like: the Event table and its records, the process's CPU time and peak memory, latency
 // percentiles, and the one JSON line each run prints.
-#ifndef ZEROBUS_CLI_BENCH_WORKLOAD_H
-#define ZEROBUS_CLI_BENCH_WORKLOAD_H
+#ifndef ZEROBUS_BENCH_WORKLOAD_H
+#define ZEROBUS_BENCH_WORKLOAD_H
 
 #include <string>
 #include <vector>
 
-namespace zerobus::cli {
+namespace zerobus::bench {
 
 // The table the benchmarks write to unless told otherwise; its records are Events.
 inline constexpr char kBenchTable[] = "bench.default.events";
@@ -60,6 +60,6 @@ struct BenchResult {
 // The run as one line of JSON (no newline), the form bench/run reads from every client.
 std::string ToJsonLine(const BenchResult &result);
 
-}  // namespace zerobus::cli
+}  // namespace zerobus::bench
 
-#endif  // ZEROBUS_CLI_BENCH_WORKLOAD_H
+#endif  // ZEROBUS_BENCH_WORKLOAD_H
