@@ -1,5 +1,6 @@
 #include "core/sdk.h"
 
+#include <grpc/grpc.h>
 #include <grpcpp/create_channel.h>
 #include <grpcpp/resource_quota.h>
 
@@ -40,14 +41,26 @@ Status TrustedAuthorities(const Settings &settings, std::string *pem) {
   return Status::Ok();
 }
 
+// Holds gRPC initialized from the first SDK to the end of the process; never undone. Without it,
+// whoever frees the process's last gRPC object (a channel, its credentials, a call's context:
+// zb_sdk_destroy() or zb_stream_destroy()) runs grpc_shutdown() on its own thread, and gRPC 1.51
+// joins its executor threads there. One of them may be polling for a write to a server that
+// stopped reading, in rounds of 10 s: destroy waited for the rest of the round. gRPC's threads
+// and global state stay instead; the library is linked -z nodelete, so their code stays too.
+void KeepGrpcInitialized() {
+  static const bool initialized = (grpc_init(), true);
+  (void)initialized;
+}
+
 }  // namespace
 
 const char *Sdk::DefaultEnvironment(const char *name) {
   return std::getenv(name);
 }
 
-Status Sdk::Create(std::string_view endpoint_text, const Config &config, zb_sdk *handle,
-                   std::shared_ptr<Sdk> *out, const Environment &env) {
+Status Sdk::Create(std::string_view endpoint_text, const Config &config, std::shared_ptr<Sdk> *out,
+                   const Environment &env) {
+  KeepGrpcInitialized();
   const Settings &settings = config.settings();
   std::shared_ptr<Sdk> sdk(new Sdk());
   sdk->logger_ = Logger(config.log_callback(), settings.log_level);
@@ -119,18 +132,8 @@ Status Sdk::Create(std::string_view endpoint_text, const Config &config, zb_sdk 
            (grpc_proxy.empty() ? "" : " through the proxy " + RedactProxy(grpc_proxy)) +
            (sdk->workspace_url_.empty() ? "" : ", workspace " + sdk->workspace_url_);
   });
-  if (settings.statistics_interval_ms > 0 && config.stats_callback()) {
-    const Sdk *raw = sdk.get();
-    sdk->stats_reporter_ = std::make_unique<StatsReporter>(
-        std::chrono::milliseconds(settings.statistics_interval_ms), config.stats_callback(), handle,
-        [raw] { return raw->StatsJson(); });
-  }
   *out = std::move(sdk);
   return Status::Ok();
-}
-
-void Sdk::Release() {
-  stats_reporter_.reset();
 }
 
 std::string Sdk::StatsJson() const {
