@@ -10,15 +10,32 @@
  *  - Fallible functions return a zb_status: ZB_OK (0) or one of the ZB_ERR_* codes below.
  *  - The last parameter `zb_error **err` is optional. When it is not NULL and the call fails,
  *    *err receives a new error object that the caller owns and frees with zb_error_free();
- *    on success *err is set to NULL.
+ *    on success *err is set to NULL. A failed call leaves *err NULL only when it could not
+ *    allocate the error object; its return value still says what failed, and the zb_error_*
+ *    accessors read NULL as that out-of-memory error (zb_error_code() says ZB_ERR_NO_MEMORY).
  *  - Pointer parameters are borrowed for the duration of the call; the library keeps no
  *    reference to them after it returns. Strings are NUL-terminated UTF-8.
- *  - Handles (zb_config, zb_sdk, zb_stream, zb_records, zb_error) are created and freed only by
- *    the library. Every *_destroy / *_free accepts NULL and does nothing with it.
+ *  - Handles (zb_config, zb_sdk, zb_stream, zb_schema, zb_records, zb_error) are created and
+ *    released only by the library. Every *_destroy / *_free accepts NULL and does nothing with
+ *    it.
+ *  - `_destroy` ends an object, `_free` releases a value. An object (zb_config, zb_sdk,
+ *    zb_stream, zb_schema) acts or is shared: it holds callback registrations, threads or
+ *    connections, or what was made from it keeps it alive (an SDK, a schema: by their streams).
+ *    Its *_destroy lets go of the caller's hold and may run a free_user_data or wait for the
+ *    object's threads, as its comment says. A value (zb_error, zb_records, a string from
+ *    zb_sdk_stats_json() or zb_stream_stats_json()) is immutable data that the caller alone
+ *    owns; its *_free returns the memory and does nothing else: it runs no callback and waits
+ *    for nothing. Every function follows the rule: zb_config_destroy(), zb_sdk_destroy(),
+ *    zb_stream_destroy() and zb_schema_destroy(); zb_error_free(), zb_records_free() and
+ *    zb_string_free().
  *  - Offsets are logical record offsets: 0, 1, 2, ... per stream, one per record.
  *  - Timeouts are in milliseconds; ZB_TIMEOUT_INFINITE waits without limit.
  *  - No function throws, aborts or unwinds; misuse is reported as ZB_ERR_INVALID_ARG or
  *    ZB_ERR_STATE.
+ *
+ * The declarations come in sections (Doxygen groups, one page each in the API reference), in
+ * the order a program meets them: handles, versions, status codes, errors, callbacks,
+ * configuration, headers providers, events, logging, the SDK, schemas, streams, statistics.
  */
 #ifndef ZEROBUS_ZEROBUS_H
 #define ZEROBUS_ZEROBUS_H
@@ -30,6 +47,13 @@
 extern "C" {
 #endif
 
+/* ----------------------------------------------------------------------------------------- */
+/** @defgroup handles Handles and common definitions
+ *  The opaque handles, ZB_TIMEOUT_INFINITE, and the ZB_API mark of every exported function.
+ *  Each handle is created and released only by the library: an object by its *_destroy, a
+ *  value by its *_free (the file's introduction gives the rule).
+ *  @{ */
+
 /** Marks the functions the library exports (default visibility while the library is built). */
 #if defined(ZB_BUILDING_LIBRARY) && defined(__GNUC__)
 #define ZB_API __attribute__((visibility("default")))
@@ -40,7 +64,6 @@ extern "C" {
 /** Waits without a time limit, wherever a timeout is taken. */
 #define ZB_TIMEOUT_INFINITE (-1)
 
-/* Handles. Each is opaque and created and freed only by the library. */
 /** An error: code, message, retryability and gRPC status (zb_error_*). */
 typedef struct zb_error zb_error;
 /** A set of string-keyed options and callback registrations (zb_config_*). */
@@ -56,9 +79,13 @@ typedef struct zb_schema zb_schema;
 /** A list of records with their offsets (from zb_stream_unacked()). */
 typedef struct zb_records zb_records;
 
+/** @} */
+
 /* ----------------------------------------------------------------------------------------- */
-/* Versions                                                                                  */
-/* ----------------------------------------------------------------------------------------- */
+/** @defgroup versions Versions
+ *  The header's version, to check at compile time, and the loaded library's, to check at run
+ *  time: the same major, and a library at least as new as the header.
+ *  @{ */
 
 /** The major version of this header: the library's ABI changes only with it (SONAME). */
 #define ZB_VERSION_MAJOR 0
@@ -79,9 +106,12 @@ ZB_API uint32_t zb_version(void);
  *  @return "MAJOR.MINOR.PATCH". */
 ZB_API const char *zb_version_str(void);
 
+/** @} */
+
 /* ----------------------------------------------------------------------------------------- */
-/* Status codes and errors                                                                   */
-/* ----------------------------------------------------------------------------------------- */
+/** @defgroup status_codes Status codes
+ *  What every fallible function returns: ZB_OK or a ZB_ERR_* code. docs/ERRORS.md lists them.
+ *  @{ */
 
 /** A status code. Codes are never renumbered; new ones are only appended. */
 typedef int32_t zb_status;
@@ -143,13 +173,29 @@ ZB_API const char *zb_status_name(zb_status status);
  *  @return the description, or NULL for an unknown code. */
 ZB_API const char *zb_status_describe(zb_status status);
 
-/** An error: a status code, a message, whether retrying may succeed, and the gRPC status it
- *  came from. Immutable; safe to read from any thread. */
+/** @} */
 
-/** The status code of `err`; ZB_ERR_INVALID_ARG when `err` is NULL.
+/* ----------------------------------------------------------------------------------------- */
+/** @defgroup errors Errors
+ *  An error: a status code, a message, whether retrying may succeed, and the gRPC status it
+ *  came from. Immutable; safe to read from any thread. The accessors take NULL, and read it as
+ *  the error a failed call could not allocate (the only way a failed call leaves *err NULL):
+ *  ZB_ERR_NO_MEMORY, with an empty message, not retryable, not from gRPC.
+ *  @{ */
+
+/** The status code of `err`. Thread-safe.
  *  @param err the error; may be NULL.
- *  @return the status code; ZB_ERR_INVALID_ARG when `err` is NULL. */
+ *  @return the status code; ZB_ERR_NO_MEMORY when `err` is NULL (the error object of a failed
+ *  call that ran out of memory; the call's own return value still gives its code). */
 ZB_API zb_status zb_error_code(const zb_error *err);
+
+/** The symbolic name of the status code of `err` ("ZB_ERR_TIMEOUT"), a static string:
+ *  zb_status_name(zb_error_code(err)). Thread-safe.
+ *  @param err the error; may be NULL.
+ *  @return the name; "ZB_ERR_NO_MEMORY" when `err` is NULL (see zb_error_code()); NULL only for
+ *  an error made by zb_error_new() with a code this version of the library does not know
+ *  (every error the library itself hands out has a name). */
+ZB_API const char *zb_error_name(const zb_error *err);
 
 /** The message of `err`, valid until zb_error_free(err); "" when `err` is NULL.
  *  @param err the error; may be NULL.
@@ -184,21 +230,26 @@ ZB_API zb_error *zb_error_dup(const zb_error *err);
  *  @param err the error to free; may be NULL. */
 ZB_API void zb_error_free(zb_error *err);
 
+/** @} */
+
 /* ----------------------------------------------------------------------------------------- */
-/* Callbacks                                                                                 */
-/* ----------------------------------------------------------------------------------------- */
+/** @defgroup callbacks Callbacks
+ *  Every registration of a callback takes a user_data pointer, handed to each call, and a
+ *  zb_free_cb that releases it once the library can no longer call the callback.
+ *  @{ */
 
 /** Releases a user_data pointer that was given to the library. Called exactly once, when the
  *  library can no longer call the callback registered with it. */
 typedef void (*zb_free_cb)(void *user_data);
 
-/* ----------------------------------------------------------------------------------------- */
-/* Configuration                                                                             */
-/* ----------------------------------------------------------------------------------------- */
+/** @} */
 
-/** A set of string-keyed options. zb_sdk_new() and zb_stream_new() copy what they need, so the
+/* ----------------------------------------------------------------------------------------- */
+/** @defgroup configuration Configuration
+ *  A set of string-keyed options. zb_sdk_new() and zb_stream_new() copy what they need, so the
  *  caller may change or destroy a config right after using it. A config is not thread-safe:
- *  do not change one from two threads at once. docs/CONFIGURATION.md lists every key. */
+ *  do not change one from two threads at once. docs/CONFIGURATION.md lists every key.
+ *  @{ */
 
 /** Creates a config holding every default.
  *  @param out receives the new config, owned by the caller (zb_config_destroy()).
@@ -265,11 +316,13 @@ typedef struct zb_config_property {
  *  first two fields, or `index` is past the last key (so a caller can enumerate until then). */
 ZB_API zb_status zb_config_describe(size_t index, zb_config_property *out, zb_error **err);
 
-/* ----------------------------------------------------------------------------------------- */
-/* Headers provider                                                                          */
-/* ----------------------------------------------------------------------------------------- */
+/** @} */
 
-/** The gRPC metadata of one connection attempt, being filled in by a headers provider. */
+/* ----------------------------------------------------------------------------------------- */
+/** @defgroup headers Headers provider
+ *  A callback that supplies the gRPC metadata of each connection attempt (a token fetched on
+ *  demand, say), in place of auth.token or OAuth client credentials.
+ *  @{ */
 
 /** Adds one header for the connection attempt under way. Names are lower-case ASCII letters,
  *  digits, '-', '_' and '.'; values are printable ASCII. Call it only from inside the headers
@@ -309,9 +362,13 @@ typedef zb_status (*zb_headers_cb)(zb_headers *headers, void *user_data);
 ZB_API zb_status zb_config_set_headers_provider(zb_config *cfg, zb_headers_cb cb, void *user_data,
                                                 zb_free_cb free_user_data, zb_error **err);
 
+/** @} */
+
 /* ----------------------------------------------------------------------------------------- */
-/* Events: what became durable, and what never will                                          */
-/* ----------------------------------------------------------------------------------------- */
+/** @defgroup events Events
+ *  What became durable, and what never will: each stream reports it as events, delivered to an
+ *  event callback or taken with zb_stream_poll().
+ *  @{ */
 
 /** The kind of a zb_event: ZB_EVENT_ACK or ZB_EVENT_ERROR. */
 typedef int32_t zb_event_type;
@@ -378,9 +435,13 @@ typedef void (*zb_wakeup_cb)(void *user_data);
 ZB_API zb_status zb_config_set_wakeup(zb_config *cfg, zb_wakeup_cb cb, void *user_data,
                                       zb_free_cb free_user_data, zb_error **err);
 
+/** @} */
+
 /* ----------------------------------------------------------------------------------------- */
-/* Logging                                                                                   */
-/* ----------------------------------------------------------------------------------------- */
+/** @defgroup logging Logging
+ *  The library's log messages, delivered to a callback of the host's: without one, nothing is
+ *  logged anywhere.
+ *  @{ */
 
 /** The severity of a log message. Levels are never renumbered; new ones are only appended,
  *  each more detailed than the last. */
@@ -452,12 +513,13 @@ typedef void (*zb_log_cb)(zb_log_level level, const char *component, const char 
 ZB_API zb_status zb_config_set_log_callback(zb_config *cfg, zb_log_cb cb, void *user_data,
                                             zb_free_cb free_user_data, zb_error **err);
 
-/* ----------------------------------------------------------------------------------------- */
-/* SDK: one endpoint, one shared connection                                                  */
-/* ----------------------------------------------------------------------------------------- */
+/** @} */
 
-/** A Zerobus endpoint. Streams of one SDK share one HTTP/2 connection unless they ask for
- *  their own (stream.own.connection). Thread-safe. */
+/* ----------------------------------------------------------------------------------------- */
+/** @defgroup sdk SDK: one endpoint, one shared connection
+ *  A Zerobus endpoint. Streams of one SDK share one HTTP/2 connection unless they ask for
+ *  their own (stream.own.connection). Thread-safe.
+ *  @{ */
 
 /** Creates an SDK for `endpoint`: "host[:port]" or "https://host[:port]", TLS with the system's
  *  trust store (or tls.ca.file / tls.ca.pem). Plaintext only with transport.plaintext=true
@@ -492,15 +554,16 @@ ZB_API zb_status zb_sdk_new(const char *endpoint, const zb_config *cfg, zb_sdk *
  *  @param sdk the SDK; may be NULL. */
 ZB_API void zb_sdk_destroy(zb_sdk *sdk);
 
-/* ----------------------------------------------------------------------------------------- */
-/* Schemas: a table's protobuf shape, without a .proto or protoc                              */
-/* ----------------------------------------------------------------------------------------- */
+/** @} */
 
-/** A table's schema: its columns as Delta types, the protobuf descriptor a stream of the table
+/* ----------------------------------------------------------------------------------------- */
+/** @defgroup schemas Schemas: a table's protobuf shape, without a .proto or protoc
+ *  A table's schema: its columns as Delta types, the protobuf descriptor a stream of the table
  *  is opened with, that descriptor's .proto source, and an encoder from JSON records to
  *  protobuf ones. Immutable: every function may be called from any number of threads at once,
  *  except zb_schema_destroy(). docs/SCHEMAS.md gives the type mapping and the JSON forms the
- *  encoder takes. */
+ *  encoder takes.
+ *  @{ */
 
 /** Builds a schema from a Unity Catalog table description: the JSON body of
  *  GET /api/2.1/unity-catalog/tables/{full_name}, `len` bytes (not NUL-terminated necessarily).
@@ -584,13 +647,15 @@ ZB_API const char *zb_schema_proto_source(const zb_schema *schema);
 ZB_API zb_status zb_schema_encode_json(const zb_schema *schema, const char *json, size_t len,
                                        void *buf, size_t *size, zb_error **err);
 
-/* ----------------------------------------------------------------------------------------- */
-/* Streams                                                                                   */
-/* ----------------------------------------------------------------------------------------- */
+/** @} */
 
-/** A stream of records into one table. Every function on a stream may be called from any
- *  number of threads at once, except zb_stream_destroy(). */
+/* ----------------------------------------------------------------------------------------- */
+/** @defgroup streams Streams
+ *  A stream of records into one table. Every function on a stream may be called from any
+ *  number of threads at once, except zb_stream_destroy().
+ *  @{ */
 
+/** What a stream's records are: ZB_RECORD_PROTO or ZB_RECORD_JSON. */
 typedef int32_t zb_record_type;
 /** Records are serialized protobuf messages of the stream's descriptor. */
 #define ZB_RECORD_PROTO 1
@@ -841,11 +906,11 @@ ZB_API zb_status zb_records_get(const zb_records *records, size_t index, const v
  *  @param records the record list; may be NULL. */
 ZB_API void zb_records_free(zb_records *records);
 
-/* ----------------------------------------------------------------------------------------- */
-/* Statistics                                                                                */
-/* ----------------------------------------------------------------------------------------- */
+/** @} */
 
-/** Statistics are JSON objects, documented field by field in docs/STATISTICS.md. The SDK's
+/* ----------------------------------------------------------------------------------------- */
+/** @defgroup statistics Statistics
+ *  Statistics are JSON objects, documented field by field in docs/STATISTICS.md. The SDK's
  *  object holds "ts_us" (when it was taken, microseconds since the Unix epoch), "version",
  *  "endpoint" and "streams": one object per live stream, in the order they opened, as
  *  zb_stream_stats_json() gives it: "ts_us", "table", "record_type", "state" ("open",
@@ -856,7 +921,8 @@ ZB_API void zb_records_free(zb_records *records);
  *  "p50", "p99", "p99_9": microseconds from a request's write to the ack that covered it, since
  *  the stream opened). Counters only grow; fields are only added, never renamed or removed.
  *  A snapshot locks each stream about as briefly as zb_stream_get_info() does; ingest does no
- *  work for statistics. */
+ *  work for statistics.
+ *  @{ */
 
 /** Receives an SDK's statistics every statistics.interval.ms, on a thread the library owns for
  *  that SDK (one call at a time, never on a gRPC thread, never while the library holds a
@@ -906,6 +972,8 @@ ZB_API zb_status zb_stream_stats_json(zb_stream *stream, char **json_out, size_t
  *  zb_stream_stats_json()). NULL is ignored.
  *  @param str the string. */
 ZB_API void zb_string_free(char *str);
+
+/** @} */
 
 #ifdef __cplusplus
 } /* extern "C" */

@@ -58,8 +58,8 @@ const char *Sdk::DefaultEnvironment(const char *name) {
   return std::getenv(name);
 }
 
-Status Sdk::Create(std::string_view endpoint_text, const Config &config, std::shared_ptr<Sdk> *out,
-                   const Environment &env) {
+Status Sdk::Create(std::string_view endpoint_text, const Config &config, zb_sdk *handle,
+                   std::shared_ptr<Sdk> *out, const Environment &env) {
   KeepGrpcInitialized();
   const Settings &settings = config.settings();
   std::shared_ptr<Sdk> sdk(new Sdk());
@@ -132,8 +132,18 @@ Status Sdk::Create(std::string_view endpoint_text, const Config &config, std::sh
            (grpc_proxy.empty() ? "" : " through the proxy " + RedactProxy(grpc_proxy)) +
            (sdk->workspace_url_.empty() ? "" : ", workspace " + sdk->workspace_url_);
   });
+  if (settings.statistics_interval_ms > 0 && config.stats_callback()) {
+    const Sdk *raw = sdk.get();
+    sdk->stats_reporter_ = std::make_unique<StatsReporter>(
+        std::chrono::milliseconds(settings.statistics_interval_ms), config.stats_callback(), handle,
+        [raw] { return raw->StatsJson(); });
+  }
   *out = std::move(sdk);
   return Status::Ok();
+}
+
+void Sdk::Release() {
+  stats_reporter_.reset();
 }
 
 std::string Sdk::StatsJson() const {
