@@ -15,6 +15,9 @@ using nlohmann::json;
 json CountersJson(const TableStats &stats) {
   return {{"streams_opened", stats.streams_opened},
           {"streams_open", stats.streams_open},
+          {"streams_closed_by_client", stats.streams_closed_by_client},
+          {"streams_cancelled_by_client", stats.streams_cancelled_by_client},
+          {"streams_ended_by_server", stats.streams_ended_by_server},
           {"requests", stats.requests},
           {"records", stats.records}};
 }

@@ -522,6 +522,7 @@ void EphemeralStreamCall::OnCancel() {
   Fence();
   {
     sync::MutexLock lock(mu_);
+    cancel_seen_ = true;
     AbandonLocked();
   }
   Pump();
@@ -588,18 +589,29 @@ void EphemeralStreamCall::OnDone() {
   Fence();
   // Every reaction has returned by now, so the reader-side fields are stable.
   if (created_) {
+    grpc::Status status;
+    bool cancelled;
+    {
+      sync::MutexLock lock(mu_);
+      status = end_status_;
+      // A cancellation may come after the call ended with OK: the client did not wait for it.
+      cancelled = cancel_seen_ || status.error_code() == grpc::StatusCode::CANCELLED;
+    }
+    // OK comes only after the client's half-close, once all it sent was acknowledged.
+    const StreamEnd end = cancelled     ? StreamEnd::kCancelled
+                          : status.ok() ? StreamEnd::kClosedByClient
+                                        : StreamEnd::kEndedByServer;
     if (*env_.log) {
-      grpc::Status status;
-      {
-        sync::MutexLock lock(mu_);
-        status = end_status_;
-      }
-      (*env_.log)("stream closed: table=" + table_ + " stream_id=" + stream_id_ + " records=" +
-                  std::to_string(records_) + " status=" + std::to_string(status.error_code()) +
-                  (status.ok() ? "" : " message=\"" + status.error_message() + "\""));
+      const std::string stream =
+          "table=" + table_ + " stream_id=" + stream_id_ + " records=" + std::to_string(records_);
+      (*env_.log)(end == StreamEnd::kCancelled
+                      ? "stream cancelled: " + stream
+                      : "stream closed: " + stream +
+                            " status=" + std::to_string(status.error_code()) +
+                            (status.ok() ? "" : " message=\"" + status.error_message() + "\""));
     }
     // After the log line, so that whoever waits for the stream to close also sees its line.
-    counters_->StreamClosed();
+    counters_->StreamClosed(end);
   }
   env_.registry->Remove(this);
   // May be the last reference; nothing may touch members after this.

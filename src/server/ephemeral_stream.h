@@ -216,6 +216,9 @@ class EphemeralStreamCall : public grpc::ServerBidiReactor<grpc::ByteBuffer, grp
   // A CloseStreamSignal to send, announcing this duration; then the call ends after it.
   std::optional<std::chrono::milliseconds> close_signal_pending_ ABSL_GUARDED_BY(mu_);
   bool close_signal_sent_ ABSL_GUARDED_BY(mu_) = false;
+  // OnCancel ran: the call was cancelled, perhaps after it had ended with OK, so that the phase
+  // cannot tell.
+  bool cancel_seen_ ABSL_GUARDED_BY(mu_) = false;
 };
 
 }  // namespace zerobus::server

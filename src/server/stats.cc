@@ -1,23 +1,33 @@
 #include "server/stats.h"
 
 namespace zerobus::server {
-namespace {
 
-TableStats Snapshot(const std::atomic<int64_t> &opened, const std::atomic<int64_t> &open,
-                    const std::atomic<int64_t> &requests, const std::atomic<int64_t> &records) {
-  TableStats s;
-  s.streams_opened = opened.load();
-  s.streams_open = open.load();
-  s.requests = requests.load();
-  s.records = records.load();
-  return s;
-}
-
-}  // namespace
-
-void Stats::Table::StreamClosed() {
+void Stats::Table::StreamClosed(StreamEnd end) {
+  switch (end) {
+    case StreamEnd::kClosedByClient:
+      streams_closed_by_client_.fetch_add(1);
+      break;
+    case StreamEnd::kCancelled:
+      streams_cancelled_.fetch_add(1);
+      break;
+    case StreamEnd::kEndedByServer:
+      streams_ended_by_server_.fetch_add(1);
+      break;
+  }
   streams_open_.fetch_sub(1);
   owner_->Changed();
+}
+
+TableStats Stats::Table::Load() const {
+  TableStats s;
+  s.streams_opened = streams_opened_.load();
+  s.streams_open = streams_open_.load();
+  s.streams_closed_by_client = streams_closed_by_client_.load();
+  s.streams_cancelled_by_client = streams_cancelled_.load();
+  s.streams_ended_by_server = streams_ended_by_server_.load();
+  s.requests = requests_.load();
+  s.records = records_.load();
+  return s;
 }
 
 void Stats::Table::Accepted(int64_t records) {
@@ -44,8 +54,7 @@ TableStats Stats::ForTable(const std::string &table) const {
   std::lock_guard<std::mutex> lock(tables_mu_);
   auto it = tables_.find(table);
   if (it == tables_.end()) return TableStats{};
-  const Table &t = *it->second;
-  return Snapshot(t.streams_opened_, t.streams_open_, t.requests_, t.records_);
+  return it->second->Load();
 }
 
 std::vector<std::string> Stats::Tables() const {
@@ -59,10 +68,12 @@ TableStats Stats::Total() const {
   std::lock_guard<std::mutex> lock(tables_mu_);
   TableStats sum;
   for (const auto &entry : tables_) {
-    const Table &t = *entry.second;
-    TableStats s = Snapshot(t.streams_opened_, t.streams_open_, t.requests_, t.records_);
+    const TableStats s = entry.second->Load();
     sum.streams_opened += s.streams_opened;
     sum.streams_open += s.streams_open;
+    sum.streams_closed_by_client += s.streams_closed_by_client;
+    sum.streams_cancelled_by_client += s.streams_cancelled_by_client;
+    sum.streams_ended_by_server += s.streams_ended_by_server;
     sum.requests += s.requests;
     sum.records += s.records;
   }

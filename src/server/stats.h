@@ -15,12 +15,29 @@
 
 namespace zerobus::server {
 
-// A snapshot of one table's counters, or of their sum over all tables.
+// How the call of an accepted stream ended.
+enum class StreamEnd {
+  // The client half-closed its side (END_STREAM), and the call ended with OK once everything
+  // it sent was acknowledged: a graceful close.
+  kClosedByClient,
+  // The call was cancelled (RST_STREAM): by the client, which abandoned it, or by the server's
+  // own shutdown.
+  kCancelled,
+  // The server ended it with an error: a refused request, a failed store, the stream's end of
+  // life, a fault.
+  kEndedByServer,
+};
+
+// A snapshot of one table's counters, or of their sum over all tables. Every stream opened is
+// open or counted by one of the three ends.
 struct TableStats {
-  int64_t streams_opened = 0;  // create_stream requests accepted
-  int64_t streams_open = 0;    // streams accepted whose call has not ended yet
-  int64_t requests = 0;        // ingest requests accepted (one per offset_id)
-  int64_t records = 0;         // records in accepted requests (stored unless null sink)
+  int64_t streams_opened = 0;               // create_stream requests accepted
+  int64_t streams_open = 0;                 // streams accepted whose call has not ended yet
+  int64_t streams_closed_by_client = 0;     // StreamEnd::kClosedByClient
+  int64_t streams_cancelled_by_client = 0;  // StreamEnd::kCancelled
+  int64_t streams_ended_by_server = 0;      // StreamEnd::kEndedByServer
+  int64_t requests = 0;                     // ingest requests accepted (one per offset_id)
+  int64_t records = 0;  // records in accepted requests (stored unless null sink)
 };
 
 class Stats {
@@ -29,16 +46,20 @@ class Stats {
   // serialises on a stats mutex.
   class Table {
    public:
-    void StreamClosed();
+    void StreamClosed(StreamEnd end);
     void Accepted(int64_t records);
 
    private:
     friend class Stats;
     explicit Table(Stats *owner) : owner_(owner) {}
+    TableStats Load() const;
 
     Stats *owner_;
     std::atomic<int64_t> streams_opened_{0};
     std::atomic<int64_t> streams_open_{0};
+    std::atomic<int64_t> streams_closed_by_client_{0};
+    std::atomic<int64_t> streams_cancelled_{0};
+    std::atomic<int64_t> streams_ended_by_server_{0};
     std::atomic<int64_t> requests_{0};
     std::atomic<int64_t> records_{0};
   };
