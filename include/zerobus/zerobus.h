@@ -781,6 +781,12 @@ ZB_API zb_status zb_stream_flush(zb_stream *stream, int32_t timeout_ms, zb_error
  *  accepted record to be acknowledged, ends the gRPC call, and waits for the event callback to
  *  deliver the events queued so far (unless called from that callback). Records still
  *  unacknowledged get an error event and stay retrievable with zb_stream_unacked().
+ *  Graceful on the wire too: once every record is acknowledged, the call is half-closed (the
+ *  client's side of the HTTP/2 stream ends, as the official SDKs end it) and the server's final
+ *  status is awaited, within what is left of `timeout_ms` and at most stream.ack.timeout.ms;
+ *  only when that time runs out, when records stay unacknowledged, or on zb_stream_destroy()
+ *  without a close is the call cancelled (RST_STREAM). Which of these ended the call does not
+ *  change what the close returns.
  *  Idempotent: a second call returns what the first returned.
  *  @param stream the stream.
  *  @param timeout_ms how long to wait, in milliseconds: 0 or more, or ZB_TIMEOUT_INFINITE.

@@ -135,6 +135,16 @@ void Connection::Write(SegmentPtr segment, int64_t wire_offset, bool json) {
   StartWrite(&write_buffer_);
 }
 
+void Connection::WritesDone() {
+  // The reaction that reports the half-close's end must see it started (see Fence()).
+  std::lock_guard<std::recursive_mutex> started(order_mu_);
+  {
+    std::lock_guard<std::mutex> lock(failure_mu_);
+    half_closed_ = true;
+  }
+  StartWritesDone();
+}
+
 void Connection::Fail(const Status &why) {
   {
     std::lock_guard<std::mutex> lock(failure_mu_);
@@ -147,6 +157,11 @@ void Connection::OnWriteDone(bool ok) {
   Fence();
   listener_->OnWriteDone(this, ok);
   Fence();
+}
+
+// The half-close's end is reported as a write's: it frees the one writer.
+void Connection::OnWritesDoneDone(bool ok) {
+  OnWriteDone(ok);
 }
 
 void Connection::OnReadDone(bool ok) {
@@ -189,7 +204,13 @@ void Connection::OnDone(const grpc::Status &status) {
   Status outcome;
   {
     std::lock_guard<std::mutex> lock(failure_mu_);
-    outcome = failure_.ok() ? StatusFromGrpc(status) : failure_;
+    if (!failure_.ok()) {
+      outcome = failure_;
+    } else if (!half_closed_ ||
+               GrpcStatusNumber(status) != static_cast<int>(grpc::StatusCode::OK)) {
+      // Without our half-close, even OK is the server ending the stream before its time.
+      outcome = StatusFromGrpc(status);
+    }
   }
   // The listener holds a reference until it has heard of OnDone, so this one is never the
   // last: the connection, its stub and perhaps the channel must not be freed on a gRPC thread,

@@ -26,13 +26,14 @@ class Connection;
 class ConnectionListener {
  public:
   virtual ~ConnectionListener() = default;
-  // A write finished; `ok` is false when the call is broken.
+  // A write, or the half-close (WritesDone()), finished; `ok` is false when the call is broken.
   virtual void OnWriteDone(Connection *connection, bool ok) = 0;
   // A response arrived. A non-OK status fails the connection with it.
   virtual Status OnResponse(Connection *connection, const wire::Response &response) = 0;
   // No more responses will come; the connection ends once the listener calls ReleaseHold().
   virtual void OnReadsEnded(Connection *connection) = 0;
-  // The call is over with `outcome`, the connection's last word. The listener must hold a
+  // The call is over with `outcome`, the connection's last word: OK only when the server ended
+  // it with OK after WritesDone(), the end a graceful close expects. The listener must hold a
   // reference to the connection until then, and drop it on a thread of its own, never in here.
   virtual void OnDone(Connection *connection, const Status &outcome) = 0;
 };
@@ -55,7 +56,14 @@ class Connection final : public grpc::ClientBidiReactor<grpc::ByteBuffer, grpc::
   // Writes one request made of `segment` framed as an ingest_record_batch. One at a time.
   void Write(SegmentPtr segment, int64_t wire_offset, bool json);
 
-  // Ends the call; `why` becomes the outcome unless the connection already has one.
+  // Half-closes the call: tells the server no request follows (END_STREAM), so that it can
+  // end the call with its status once it has acknowledged everything. A write-side operation:
+  // never while a Write() is outstanding, and no Write() after it; its end is reported to
+  // OnWriteDone.
+  void WritesDone();
+
+  // Ends the call with a cancellation (RST_STREAM); `why` becomes the outcome unless the
+  // connection already has one.
   void Fail(const Status &why);
 
   // Lets the call end once gRPC is done with it.
@@ -66,6 +74,7 @@ class Connection final : public grpc::ClientBidiReactor<grpc::ByteBuffer, grpc::
              ConnectionListener *listener);
 
   void OnWriteDone(bool ok) override;
+  void OnWritesDoneDone(bool ok) override;
   void OnReadDone(bool ok) override;
   void OnDone(const grpc::Status &status) override;
   void HandleRead(bool ok);
@@ -86,7 +95,8 @@ class Connection final : public grpc::ClientBidiReactor<grpc::ByteBuffer, grpc::
   std::shared_ptr<Connection> self_;
 
   std::mutex failure_mu_;
-  Status failure_;  // set by Fail() before the call ends
+  Status failure_;            // set by Fail() before the call ends
+  bool half_closed_ = false;  // WritesDone() was called: an OK status is the expected end
 };
 
 // The memory (bytes) the connections of one SDK may hold for what they receive, shared by its

@@ -206,7 +206,9 @@ Status Stream::Ingest(const RecordView *records, size_t count, bool json, uint64
 }
 
 SegmentPtr Stream::TakeWriteLocked(int64_t *wire_offset) {
-  if (!connection_ready_ || writer_busy_ || reads_ended_ || paused_) return nullptr;
+  if (!connection_ready_ || writer_busy_ || reads_ended_ || paused_ || half_closed_) {
+    return nullptr;
+  }
   const bool was_idle = !window_.has_unacked_sent();
   SegmentPtr segment = window_.TakeNextToSend(wire_offset);
   if (!segment) return nullptr;
@@ -215,6 +217,14 @@ SegmentPtr Stream::TakeWriteLocked(int64_t *wire_offset) {
   // supervisor needs no wakeup: idle, it looks again within one ack timeout anyway.
   if (was_idle) last_progress_ = Clock::now();
   return segment;
+}
+
+bool Stream::TakeHalfCloseLocked() {
+  if (!half_close_wanted_ || half_closed_ || writer_busy_ || !connection_ready_ || reads_ended_) {
+    return false;
+  }
+  writer_busy_ = half_closed_ = true;
+  return true;
 }
 
 template <typename Predicate>
@@ -282,6 +292,7 @@ Status Stream::Close(int32_t timeout_ms) {
 
 Status Stream::CloseOnce(int32_t timeout_ms, bool *first) {
   std::lock_guard<std::mutex> serial(close_mu_);
+  const Clock::time_point started = Clock::now();
   Status result;
   {
     std::unique_lock<std::mutex> lock(mu_);
@@ -303,12 +314,51 @@ Status Stream::CloseOnce(int32_t timeout_ms, bool *first) {
       events_.PushError(first, last, result);
     }
     if (state_ != State::kFailed) state_ = State::kClosed;
+    if (result.ok()) {
+      // The server's status may take what is left of the close's time, and no longer than a
+      // silent server may keep records unacknowledged (stream.ack.timeout.ms).
+      const Clock::time_point patience =
+          Clock::now() + std::chrono::milliseconds(settings_.ack_timeout_ms);
+      EndCallGracefully(
+          lock, timeout_ms < 0
+                    ? patience
+                    : std::min(patience, Later(started, std::chrono::milliseconds(timeout_ms))));
+    }
     close_done_ = true;
     close_result_ = result;
     changed_.notify_all();
   }
   StopBackground();
   return result;
+}
+
+void Stream::EndCallGracefully(std::unique_lock<std::mutex> &lock, Clock::time_point deadline) {
+  // Between connections there is no call to end: StopBackground() ends an attempt under way.
+  if (connection_done_ || !connection_ready_) return;
+  const std::shared_ptr<Connection> connection = connection_;
+  half_close_wanted_ = true;
+  // Else the writer is busy, and half-closes when its write ends (OnWriteDone).
+  if (TakeHalfCloseLocked()) {
+    lock.unlock();
+    connection->WritesDone();
+    lock.lock();
+  }
+  const bool ended = changed_.wait_until(
+      lock, deadline, [&] { return connection_done_ || connection_ != connection; });
+  const Status outcome = ended && connection_ == connection ? connection_outcome_ : Status::Ok();
+  lock.unlock();
+  if (!ended) {
+    // StopBackground() cancels the call.
+    Log(ZB_LOG_INFO, "connection", [&] {
+      return "the server sent no status in the close's time after the half-close; cancelling "
+             "the call";
+    });
+  } else if (!outcome.ok()) {
+    Log(ZB_LOG_INFO, "connection", [&] {
+      return "with every record acknowledged, the call ended: " + DescribeForLog(outcome);
+    });
+  }
+  lock.lock();
 }
 
 Status Stream::Poll(zb_event *events, size_t event_size, size_t capacity, int32_t timeout_ms,
@@ -523,6 +573,7 @@ Status Stream::ConnectOnce(bool renew_token, bool *kept_token) {
     writer_busy_ = true;  // the create_stream request
     reads_ended_ = false;
     hold_released_ = false;
+    half_closed_ = false;
     connection_done_ = false;
     connection_outcome_ = Status::Ok();
     last_progress_ = Clock::now();
@@ -578,14 +629,19 @@ Status Stream::ConnectOnce(bool renew_token, bool *kept_token) {
 void Stream::OnWriteDone(Connection *connection, bool ok) {
   SegmentPtr segment;
   int64_t wire_offset = 0;
+  bool half_close = false;
   bool release = false;
   {
     std::lock_guard<std::mutex> lock(mu_);
     writer_busy_ = false;
     if (ok) segment = TakeWriteLocked(&wire_offset);
-    if (!segment && reads_ended_ && !hold_released_) release = hold_released_ = true;
+    if (ok && !segment) half_close = TakeHalfCloseLocked();
+    if (!segment && !half_close && reads_ended_ && !hold_released_) {
+      release = hold_released_ = true;
+    }
   }
   if (segment) connection->Write(std::move(segment), wire_offset, json_);
+  if (half_close) connection->WritesDone();
   if (release) connection->ReleaseHold();
 }
 
@@ -724,7 +780,9 @@ void Stream::Supervise() {
   std::unique_lock<std::mutex> lock(mu_);
   while (!stopping_) {
     if (connection_done_) {
-      if (state_ == State::kFailed) {
+      // After our half-close the call's end is the close's (EndCallGracefully), whatever the
+      // server said: every record was acknowledged.
+      if (state_ == State::kFailed || half_closed_) {
         supervisor_wake_.wait(lock, [&] { return stopping_; });
         break;
       }
@@ -789,6 +847,11 @@ void Stream::Supervise() {
                std::to_string(wait.count()) + " ms), then reconnecting";
       });
       lock.lock();
+      continue;
+    }
+    if (half_closed_) {
+      // Nothing is unacknowledged: the close waits for the server's status, and cancels.
+      supervisor_wake_.wait(lock, [&] { return connection_done_ || stopping_; });
       continue;
     }
     // Whether to end the live connection now, and else when to look again: at the latest one

@@ -126,6 +126,12 @@ class Stream final : private ConnectionListener, private StatsSource {
   bool RenewsToken(const Status &why) const;
   // With mu_ held: the next request for the connection's idle writer, marking it busy.
   SegmentPtr TakeWriteLocked(int64_t *wire_offset);
+  // With mu_ held: whether the idle writer is to half-close the live connection now, marking
+  // it busy; at most once per connection.
+  bool TakeHalfCloseLocked();
+  // CloseOnce() once every record is acknowledged: half-closes the live connection and waits
+  // until `deadline` for the server to end the call. Logs a call that did not end with OK.
+  void EndCallGracefully(std::unique_lock<std::mutex> &lock, Clock::time_point deadline);
   // With mu_ held: the stream fails for good with `why`; error event for what is unacked.
   void FailLocked(const Status &why);
   // With mu_ held: counts an error for the statistics.
@@ -170,7 +176,9 @@ class Stream final : private ConnectionListener, private StatsSource {
   State state_ = State::kOpen;
   Status failure_;  // kFailed: why
   bool close_done_ = false;
-  Status close_result_;    // what the first close returned
+  Status close_result_;  // what the first close returned
+  // Close has every record acknowledged: the writer half-closes the connection when idle.
+  bool half_close_wanted_ = false;
   bool stopping_ = false;  // background work must end
 
   // The current connection and its writer.
@@ -179,6 +187,7 @@ class Stream final : private ConnectionListener, private StatsSource {
   bool writer_busy_ = false;       // a write is outstanding
   bool reads_ended_ = false;
   bool hold_released_ = false;
+  bool half_closed_ = false;     // the writer half-closed this connection (WritesDone)
   bool connection_done_ = true;  // OnDone came (or there never was a connection)
   Status connection_outcome_;
   // The connection's last progress: an acknowledgement of new records, or the first request

@@ -30,6 +30,7 @@ constexpr uint8_t kEndStreamFlag = 0x1;
 constexpr uint8_t kAckFlag = 0x1;
 constexpr uint8_t kEndHeadersFlag = 0x4;
 constexpr uint8_t kPaddedFlag = 0x8;
+constexpr uint32_t kCancelErrorCode = 0x8;  // RST_STREAM's CANCEL (RFC 9113 §7)
 constexpr uint16_t kSettingsInitialWindowSize = 0x4;
 constexpr size_t kFrameHeaderBytes = 9;
 constexpr size_t kMaxFrameBytes = 16384;  // the default, which every peer accepts
@@ -96,6 +97,10 @@ HostileStep AwaitRequests(uint64_t requests) {
   return {HostileStep::Kind::kAwaitRequests, requests, 0, ""};
 }
 
+HostileStep AwaitHalfClose() {
+  return {HostileStep::Kind::kAwaitHalfClose, 0, 0, ""};
+}
+
 HostileStep SendMessage(std::string bytes) {
   return {HostileStep::Kind::kMessage, 0, 0, std::move(bytes)};
 }
@@ -152,6 +157,7 @@ class HostileServer::Connection {
     size_t step = 0;
     bool headers_sent = false;
     bool ended = false;
+    bool half_closed = false;  // the client sent END_STREAM
     int64_t window = 0;
     uint64_t requests = 0;
     // The request being read: how much of its prefix arrived, and how much body is to come.
@@ -203,6 +209,7 @@ class HostileServer::Connection {
         } else {
           ReadRequests(&call->second, payload, len);
         }
+        if (flags & kEndStreamFlag) HalfClosed(&call->second);
         return;
       }
       case kHeaders:
@@ -213,10 +220,15 @@ class HostileServer::Connection {
           added.id = stream;
           added.window = initial_window_;
           ++server_->calls_;
+          if (flags & kEndStreamFlag) HalfClosed(&added);
         }
         return;
       case kRstStream:
-        if (call != calls_.end()) calls_.erase(call);
+        if (call == calls_.end()) return;
+        if (len >= 4 && ReadBigEndian32(payload) == kCancelErrorCode) {
+          server_->CountClientEnd(&ClientEnds::cancels);
+        }
+        calls_.erase(call);
         return;
       case kSettings:
         if (flags & kAckFlag) return;
@@ -244,6 +256,12 @@ class HostileServer::Connection {
       default:  // GOAWAY, PRIORITY, CONTINUATION and the rest change nothing here
         return;
     }
+  }
+
+  void HalfClosed(Call *call) {
+    if (call->half_closed) return;
+    call->half_closed = true;
+    server_->CountClientEnd(&ClientEnds::half_closes);
   }
 
   // Counts the whole requests in a DATA frame's payload.
@@ -274,6 +292,9 @@ class HostileServer::Connection {
       switch (step.kind) {
         case HostileStep::Kind::kAwaitRequests:
           if (call->requests < step.count) return;
+          break;
+        case HostileStep::Kind::kAwaitHalfClose:
+          if (!call->half_closed) return;
           break;
         case HostileStep::Kind::kMessage:
         case HostileStep::Kind::kOversized:
@@ -415,6 +436,27 @@ HostileServer::~HostileServer() {
   for (int fd : connection_fds_) close(fd);
   close(listener_);
   close(stop_event_);
+}
+
+void HostileServer::CountClientEnd(int64_t ClientEnds::*count) {
+  {
+    std::lock_guard<std::mutex> lock(ends_mu_);
+    ++(ends_.*count);
+  }
+  ends_changed_.notify_all();
+}
+
+HostileServer::ClientEnds HostileServer::client_ends() const {
+  std::lock_guard<std::mutex> lock(ends_mu_);
+  return ends_;
+}
+
+bool HostileServer::WaitForClientEnds(ClientEnds at_least,
+                                      std::chrono::milliseconds timeout) const {
+  std::unique_lock<std::mutex> lock(ends_mu_);
+  return ends_changed_.wait_for(lock, timeout, [&] {
+    return ends_.half_closes >= at_least.half_closes && ends_.cancels >= at_least.cancels;
+  });
 }
 
 std::string HostileServer::endpoint() const {

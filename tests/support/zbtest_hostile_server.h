@@ -9,8 +9,11 @@
 #define ZBTEST_HOSTILE_SERVER_H
 
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -20,10 +23,11 @@ namespace zbtest {
 // One thing the server does on a call.
 struct HostileStep {
   enum class Kind {
-    kAwaitRequests,  // wait until the call has received `count` requests in all
-    kMessage,        // send `bytes` as one response message
-    kOversized,      // announce a message of `count` bytes, send `sent` of them, then hang
-    kStatus,         // end the call with grpc-status `count` and grpc-message `bytes`
+    kAwaitRequests,   // wait until the call has received `count` requests in all
+    kAwaitHalfClose,  // wait until the client has ended its side of the call (END_STREAM)
+    kMessage,         // send `bytes` as one response message
+    kOversized,       // announce a message of `count` bytes, send `sent` of them, then hang
+    kStatus,          // end the call with grpc-status `count` and grpc-message `bytes`
   };
   Kind kind;
   uint64_t count = 0;
@@ -32,6 +36,7 @@ struct HostileStep {
 };
 
 HostileStep AwaitRequests(uint64_t requests);
+HostileStep AwaitHalfClose();
 HostileStep SendMessage(std::string bytes);
 HostileStep SendOversized(uint64_t announced, uint64_t sent);
 HostileStep EndWithStatus(uint32_t grpc_status, std::string message);
@@ -57,10 +62,20 @@ class HostileServer {
   int64_t calls() const { return calls_.load(); }
   // Bytes of kOversized bodies sent so far.
   uint64_t oversized_bytes_sent() const { return oversized_sent_.load(); }
+  // How the client ended its side of calls so far: calls it half-closed (END_STREAM on a
+  // request frame, a graceful end), and calls it cancelled (RST_STREAM with CANCEL).
+  struct ClientEnds {
+    int64_t half_closes = 0;
+    int64_t cancels = 0;
+  };
+  ClientEnds client_ends() const;
+  // Waits until client_ends() holds at least `at_least` in both counts; false on timeout.
+  bool WaitForClientEnds(ClientEnds at_least, std::chrono::milliseconds timeout) const;
 
  private:
   class Connection;
   void Accept();
+  void CountClientEnd(int64_t ClientEnds::*count);
 
   const std::vector<HostileStep> script_;
   int listener_ = -1;
@@ -68,6 +83,9 @@ class HostileServer {
   int port_ = 0;
   std::atomic<int64_t> calls_{0};
   std::atomic<uint64_t> oversized_sent_{0};
+  mutable std::mutex ends_mu_;
+  mutable std::condition_variable ends_changed_;
+  ClientEnds ends_;  // guarded by ends_mu_
   std::thread acceptor_;
   // The acceptor's alone until it is joined.
   std::vector<std::thread> connections_;

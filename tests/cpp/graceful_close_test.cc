@@ -1,0 +1,213 @@
+// A graceful close is graceful on the wire (issue 18, point 8): once every record is
+// acknowledged, zb_stream_close() half-closes the call (END_STREAM) and waits for the server's
+// status; it cancels (RST_STREAM with CANCEL) only when the close's time runs out, and
+// zb_stream_destroy() without a close cancels at once. Seen twice: by a server that reads the
+// HTTP/2 frames itself (zbtest_hostile_server.h), and by zerobus serve's own statistics and
+// log, which tell a half-closed stream from a cancelled one. The client is the public C API.
+#include <gtest/gtest.h>
+#include <zerobus/zerobus.h>
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "secure_server.h"
+#include "server/server.h"
+#include "zbtest_hostile_server.h"
+
+namespace zbtest {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using namespace std::chrono_literals;
+using Ends = HostileServer::ClientEnds;
+
+// Bounds every wait for the server to see what the client did; generous for the sanitizers.
+constexpr auto kSeen = 10s;
+
+SdkPtr PlaintextSdk(const std::string &endpoint) {
+  ConfigPtr config = MakeConfig({{"transport.plaintext", "true"}});
+  zb_sdk *raw = nullptr;
+  zb_error *error = nullptr;
+  EXPECT_EQ(zb_sdk_new(endpoint.c_str(), config.get(), &raw, &error), ZB_OK)
+      << zb_error_message(error);
+  zb_error_free(error);
+  return SdkPtr(raw);
+}
+
+// Accepts the stream and acknowledges its first request (one record).
+std::vector<HostileStep> AcceptAndAckOne() {
+  return {AwaitRequests(1), SendMessage(CreatedResponse("hostile-1")), AwaitRequests(2),
+          SendMessage(AckResponse(0))};
+}
+
+std::vector<HostileStep> Then(std::vector<HostileStep> script,
+                              const std::vector<HostileStep> &more) {
+  script.insert(script.end(), more.begin(), more.end());
+  return script;
+}
+
+int64_t Millis(Clock::duration duration) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(duration).count();
+}
+
+// The official client's way: END_STREAM once all is acknowledged, then the server's OK.
+TEST(GracefulClose, HalfClosesAndTakesTheServersStatus) {
+  HostileServer server(Then(AcceptAndAckOne(), {AwaitHalfClose(), EndWithStatus(0, "")}));
+  SdkPtr sdk = PlaintextSdk(server.endpoint());
+  Opened opened = OpenJson(sdk.get(), kTable, {});
+  ASSERT_EQ(opened.status, ZB_OK) << opened.message();
+  IngestJson(opened.stream.get(), 0, 1);
+  // The server ends the call only after the half-close: without it the close would wait its
+  // whole time, and then cancel.
+  const Clock::time_point start = Clock::now();
+  EXPECT_EQ(zb_stream_close(opened.stream.get(), 10000, nullptr), ZB_OK);
+  EXPECT_LT(Clock::now() - start, 5s);
+  EXPECT_EQ(server.client_ends().half_closes, 1);
+  opened.stream.reset();
+  sdk.reset();
+  EXPECT_EQ(server.client_ends().cancels, 0);
+}
+
+// A server that never sends its status: the close waits the rest of its time, returns what
+// the records say (all acknowledged), and cancels the call.
+TEST(GracefulClose, CancelsWhenTheServersStatusDoesNotComeInTime) {
+  HostileServer server(Then(AcceptAndAckOne(), {AwaitHalfClose()}));
+  SdkPtr sdk = PlaintextSdk(server.endpoint());
+  Opened opened = OpenJson(sdk.get(), kTable, {});
+  ASSERT_EQ(opened.status, ZB_OK) << opened.message();
+  IngestJson(opened.stream.get(), 0, 1);
+  ASSERT_EQ(zb_stream_flush(opened.stream.get(), 10000, nullptr), ZB_OK);
+  const Clock::time_point start = Clock::now();
+  EXPECT_EQ(zb_stream_close(opened.stream.get(), 300, nullptr), ZB_OK);
+  const int64_t took = Millis(Clock::now() - start);
+  EXPECT_GE(took, 250);
+  EXPECT_LT(took, 5000);
+  EXPECT_TRUE(server.WaitForClientEnds(Ends{1, 1}, kSeen))
+      << server.client_ends().half_closes << " half-closes, " << server.client_ends().cancels
+      << " cancels";
+}
+
+// Without a time limit on the close, stream.ack.timeout.ms bounds the wait for the status.
+TEST(GracefulClose, AnUnboundedCloseWaitsNoLongerThanTheAckTimeout) {
+  HostileServer server(Then(AcceptAndAckOne(), {AwaitHalfClose()}));
+  SdkPtr sdk = PlaintextSdk(server.endpoint());
+  Opened opened = OpenJson(sdk.get(), kTable, {{"stream.ack.timeout.ms", "400"}});
+  ASSERT_EQ(opened.status, ZB_OK) << opened.message();
+  IngestJson(opened.stream.get(), 0, 1);
+  ASSERT_EQ(zb_stream_flush(opened.stream.get(), 10000, nullptr), ZB_OK);
+  const Clock::time_point start = Clock::now();
+  EXPECT_EQ(zb_stream_close(opened.stream.get(), ZB_TIMEOUT_INFINITE, nullptr), ZB_OK);
+  const int64_t took = Millis(Clock::now() - start);
+  EXPECT_GE(took, 350);
+  EXPECT_LT(took, 5000);
+  EXPECT_TRUE(server.WaitForClientEnds(Ends{1, 1}, kSeen));
+}
+
+TEST(GracefulClose, DestroyWithoutCloseCancels) {
+  HostileServer server(Then(AcceptAndAckOne(), {AwaitHalfClose(), EndWithStatus(0, "")}));
+  SdkPtr sdk = PlaintextSdk(server.endpoint());
+  Opened opened = OpenJson(sdk.get(), kTable, {});
+  ASSERT_EQ(opened.status, ZB_OK) << opened.message();
+  IngestJson(opened.stream.get(), 0, 1);
+  ASSERT_EQ(zb_stream_flush(opened.stream.get(), 10000, nullptr), ZB_OK);
+  opened.stream.reset();
+  EXPECT_TRUE(server.WaitForClientEnds(Ends{0, 1}, kSeen));
+  EXPECT_EQ(server.client_ends().half_closes, 0);
+}
+
+// A close whose records are not all acknowledged in time cancels at once, half-closing nothing.
+TEST(GracefulClose, ACloseThatTimesOutOnAcksCancels) {
+  // Accepts, and acknowledges nothing.
+  HostileServer server({AwaitRequests(1), SendMessage(CreatedResponse("hostile-1"))});
+  SdkPtr sdk = PlaintextSdk(server.endpoint());
+  Opened opened = OpenJson(sdk.get(), kTable, {});
+  ASSERT_EQ(opened.status, ZB_OK) << opened.message();
+  IngestJson(opened.stream.get(), 0, 1);
+  EXPECT_EQ(zb_stream_close(opened.stream.get(), 100, nullptr), ZB_ERR_TIMEOUT);
+  EXPECT_TRUE(server.WaitForClientEnds(Ends{0, 1}, kSeen));
+  EXPECT_EQ(server.client_ends().half_closes, 0);
+}
+
+// zerobus serve's side: its statistics and its log tell a stream the client closed from one
+// it cancelled.
+class ServeSees : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    zerobus::server::ServerOptions options;
+    options.log = [this](const std::string &line) {
+      std::lock_guard<std::mutex> lock(mu_);
+      lines_.push_back(line);
+    };
+    std::string error;
+    server_ = zerobus::server::Server::Start(std::move(options), &error);
+    ASSERT_NE(server_, nullptr) << error;
+    sdk_ = PlaintextSdk(server_->endpoint());
+  }
+
+  Opened Open() {
+    Opened opened = OpenJson(sdk_.get(), kTable, {});
+    EXPECT_EQ(opened.status, ZB_OK) << opened.message();
+    return opened;
+  }
+
+  // Waits until no stream is open, and returns the totals.
+  zerobus::server::TableStats Ended() {
+    EXPECT_TRUE(server_->WaitFor([&] { return server_->total_stats().streams_open == 0; }, kSeen));
+    return server_->total_stats();
+  }
+
+  // The log's line about the end of a stream: "stream closed: ..." or "stream cancelled: ...".
+  std::string EndLine() {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (const std::string &line : lines_) {
+      if (line.rfind("stream opened:", 0) != 0) return line;
+    }
+    return "";
+  }
+
+  std::unique_ptr<zerobus::server::Server> server_;
+  SdkPtr sdk_;
+  std::mutex mu_;
+  std::vector<std::string> lines_;
+};
+
+TEST_F(ServeSees, AGracefulCloseAsClosedByTheClient) {
+  Opened opened = Open();
+  IngestJson(opened.stream.get(), 0, 5);
+  EXPECT_EQ(zb_stream_close(opened.stream.get(), 10000, nullptr), ZB_OK);
+  const zerobus::server::TableStats stats = Ended();
+  EXPECT_EQ(stats.streams_closed_by_client, 1);
+  EXPECT_EQ(stats.streams_cancelled_by_client, 0);
+  const std::string line = EndLine();
+  EXPECT_EQ(line.rfind("stream closed: table=main.default.events", 0), 0u) << line;
+  EXPECT_NE(line.find("records=5 status=0"), std::string::npos) << line;
+}
+
+TEST_F(ServeSees, DestroyWithoutCloseAsCancelled) {
+  Opened opened = Open();
+  IngestJson(opened.stream.get(), 0, 5);
+  ASSERT_EQ(zb_stream_flush(opened.stream.get(), 10000, nullptr), ZB_OK);
+  opened.stream.reset();
+  const zerobus::server::TableStats stats = Ended();
+  EXPECT_EQ(stats.streams_closed_by_client, 0);
+  EXPECT_EQ(stats.streams_cancelled_by_client, 1);
+  const std::string line = EndLine();
+  EXPECT_EQ(line.rfind("stream cancelled: table=main.default.events", 0), 0u) << line;
+}
+
+TEST_F(ServeSees, ACloseThatTimesOutAsCancelled) {
+  server_->faults().WithholdAcks(true);
+  Opened opened = Open();
+  IngestJson(opened.stream.get(), 0, 5);
+  EXPECT_EQ(zb_stream_close(opened.stream.get(), 100, nullptr), ZB_ERR_TIMEOUT);
+  const zerobus::server::TableStats stats = Ended();
+  EXPECT_EQ(stats.streams_closed_by_client, 0);
+  EXPECT_EQ(stats.streams_cancelled_by_client, 1);
+}
+
+}  // namespace
+}  // namespace zbtest
