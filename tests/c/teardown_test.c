@@ -1,7 +1,7 @@
 /* zb_sdk_destroy() returns promptly whatever the server did. The server here opens HTTP/2
  * connections with windows of 2 GiB and then never reads, like a server process that stopped
  * (SIGSTOP, a hung host) after it accepted a connection: the client's create_stream request (a
- * wide table's descriptor, larger than the socket buffers on both sides) fills them, and gRPC's
+ * descriptor of 9 MiB, more than the socket buffers on both sides hold) fills them, and gRPC's
  * write waits. gRPC 1.51 then polls for that write on one of its executor threads, in rounds of
  * 10 s; the zb_sdk_destroy() that released the process's last gRPC object joined that thread in
  * grpc_shutdown() and waited for the rest of the round. No in-process gRPC server here: it
@@ -122,6 +122,8 @@ static void destroy_after_a_deaf_server(bool own_connection) {
   size_t descriptor_len = 0;
   uint8_t *descriptor = wide_descriptor(&descriptor_len);
   for (int run = 0; run < RUNS; ++run) {
+    /* The open gives up after recovery.timeout.ms but waits for gRPC to end the call, whose
+     * write is stuck until keepalive finds the connection dead (after 20 s by default). */
     zb_config *sdk_cfg =
         tu_config((const char *const[]){"transport.plaintext", "true", "grpc.keepalive.time.ms",
                                         "1000", "grpc.keepalive.timeout.ms", "1000", NULL});
@@ -149,20 +151,20 @@ static void destroy_after_a_deaf_server(bool own_connection) {
   deaf_server_stop(server);
 }
 
-static void test_destroy_after_a_stopped_server(void **state) {
+static void test_destroy_after_a_deaf_server(void **state) {
   (void)state;
   destroy_after_a_deaf_server(false);
 }
 
-static void test_destroy_after_a_stopped_server_own_connection(void **state) {
+static void test_destroy_after_a_deaf_server_own_connection(void **state) {
   (void)state;
   destroy_after_a_deaf_server(true);
 }
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_destroy_after_a_stopped_server),
-      cmocka_unit_test(test_destroy_after_a_stopped_server_own_connection),
+      cmocka_unit_test(test_destroy_after_a_deaf_server),
+      cmocka_unit_test(test_destroy_after_a_deaf_server_own_connection),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
