@@ -545,12 +545,14 @@ ZB_API zb_status zb_sdk_new(const char *endpoint, const zb_config *cfg, zb_sdk *
  *  itself, it takes effect once the callback returns). The log callback lives on with the
  *  SDK's streams. NULL is ignored.
  *
- *  It waits for nothing else: not for the server, nor for gRPC's threads, whatever the server
- *  did (nor does zb_stream_destroy() when it frees the last stream of a destroyed SDK). For that
- *  the first zb_sdk_new() initializes gRPC for the rest of the process and the library never
- *  shuts it down: gRPC's own threads stay until the process exits, and a host that uses gRPC
- *  itself finds it still initialized after its own last grpc_shutdown(). (gRPC's shutdown, run
- *  by whoever freed its last object, waited up to 10 s after a server that stopped reading.)
+ *  It waits for nothing else, whatever the server did, and neither does zb_stream_destroy()
+ *  when it frees the last stream of a destroyed SDK: not for the server, and not for gRPC's
+ *  shutdown, which waited up to 10 s after a server that stopped reading. For that the first
+ *  zb_sdk_new() initializes gRPC for the rest of the process and the library never shuts it
+ *  down: gRPC's own threads stay until the process exits, and a host that uses gRPC itself
+ *  finds it still initialized after its own last grpc_shutdown(). The one wait left is gRPC's:
+ *  freeing the process's last gRPC channel stops the threads that run gRPC's callbacks, which
+ *  may take about 0.1 s (idle, they sleep that long at a time).
  *  @param sdk the SDK; may be NULL. */
 ZB_API void zb_sdk_destroy(zb_sdk *sdk);
 
