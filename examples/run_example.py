@@ -19,7 +19,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import threading
+import time
 
 EVENTS_DDL = "main.default.events (id BIGINT, payload STRING)"
 SERVER_START_SECONDS = 30
@@ -32,19 +32,30 @@ def fail(message):
 
 
 def start_server(zerobus, data_dir, ddl):
-    """Starts zerobus serve and returns it with its endpoint, read from its first line."""
+    """Starts zerobus serve and returns it with its endpoint, read from its ready file."""
+    ready_file = os.path.join(data_dir, "ready.json")
     server = subprocess.Popen(
-        [zerobus, "serve", "--listen", "127.0.0.1:0", "--data-dir", data_dir, "--table", ddl],
-        stdout=subprocess.PIPE,
-        text=True,
+        [zerobus, "serve", "--listen", "127.0.0.1:0", "--data-dir", data_dir, "--table", ddl,
+         "--ready-file", ready_file],
+        stdout=subprocess.DEVNULL,
     )
-    for line in server.stdout:
-        if "listening on " in line:
-            # Keep reading what it prints, so that it never blocks on a full pipe.
-            threading.Thread(target=server.stdout.read, daemon=True).start()
-            return server, line.split()[-1]
+    # The server writes the file whole by a rename once it listens: once it exists, it is
+    # complete; an absent file is cheap to look for again.
+    deadline = time.monotonic() + SERVER_START_SECONDS
+    while time.monotonic() < deadline:
+        try:
+            with open(ready_file, encoding="utf-8") as ready:
+                return server, json.load(ready)["grpc"]["url"]
+        except FileNotFoundError:
+            pass
+        try:
+            server.wait(timeout=0.01)
+            fail(f"zerobus serve exited with status {server.returncode} before it listened")
+        except subprocess.TimeoutExpired:
+            pass
+    server.kill()
     server.wait()
-    fail(f"zerobus serve exited with status {server.returncode} before it listened")
+    fail(f"zerobus serve wrote no ready file within {SERVER_START_SECONDS} s")
 
 
 def stop_server(server):

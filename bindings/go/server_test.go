@@ -1,17 +1,18 @@
 package zerobus_test
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net/http"
 	"os"
 	"os/exec"
-	"strings"
+	"path/filepath"
 	"sync"
 	"syscall"
 	"testing"
@@ -104,50 +105,25 @@ func serverBinary(t *testing.T) string {
 }
 
 // startServer starts `zerobus serve` with the events table and `extra` arguments, and stops it
-// when the test ends. It waits for the lines the server prints once it listens, never for a
-// fixed time.
+// when the test ends. It waits for the server's ready file (--ready-file), which it writes
+// with its addresses once it listens, never for a fixed time.
 func startServer(t *testing.T, extra ...string) *testServer {
 	t.Helper()
 	s := &testServer{t: t, bin: serverBinary(t), dataDir: t.TempDir()}
+	readyFile := filepath.Join(t.TempDir(), "ready.json")
 	args := append([]string{"serve", "--listen", "127.0.0.1:0", "--data-dir", s.dataDir,
-		"--table", eventsDDL}, extra...)
+		"--table", eventsDDL, "--ready-file", readyFile}, extra...)
 	cmd := exec.Command(s.bin, args...)
 	output := &lockedBuffer{}
+	cmd.Stdout = output
 	cmd.Stderr = output
-	announcements, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("starting %s: %v", s.bin, err)
 	}
-
-	ready := make(chan error, 1)
-	go func() {
-		// The server announces its addresses on standard output, one line each.
-		lines := bufio.NewScanner(announcements)
-		for lines.Scan() {
-			line := lines.Text()
-			output.Write([]byte(line + "\n"))
-			if url, found := strings.CutPrefix(line, "zerobus serve: listening on "); found {
-				s.endpoint = url
-			} else if rest, found := strings.CutPrefix(line, "zerobus serve: workspace on "); found {
-				s.workspace, _, _ = strings.Cut(rest, " ")
-			} else if rest, found := strings.CutPrefix(line, "zerobus serve: admin on "); found {
-				s.admin, _, _ = strings.Cut(rest, " ")
-				ready <- nil
-			}
-		}
-		// The loop reads to the end, so that the server never blocks on a full pipe.
-		select {
-		case ready <- fmt.Errorf("the server ended its output before it was ready"):
-		default: // it was ready
-		}
-	}()
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
 	t.Cleanup(func() {
 		_ = cmd.Process.Signal(syscall.SIGTERM)
-		exited := make(chan error, 1)
-		go func() { exited <- cmd.Wait() }()
 		select {
 		case <-exited:
 		case <-time.After(10 * time.Second):
@@ -159,15 +135,53 @@ func startServer(t *testing.T, extra ...string) *testServer {
 			t.Logf("zerobus serve output:\n%s", output.String())
 		}
 	})
-	select {
-	case err := <-ready:
-		if err != nil {
-			t.Fatal(err)
-		}
-	case <-time.After(15 * time.Second):
-		t.Fatal("zerobus serve printed no listening address within 15s")
+
+	ready, err := waitForReadyFile(readyFile, exited, 15*time.Second)
+	if err != nil {
+		t.Fatal(err)
 	}
+	s.endpoint, s.workspace, s.admin = ready.GRPC.URL, ready.HTTP.URL, ready.Admin.URL
 	return s
+}
+
+// readyAddresses is what `zerobus serve --ready-file` writes once it listens.
+type readyAddresses struct {
+	GRPC  listenAddress `json:"grpc"`
+	HTTP  listenAddress `json:"http"`
+	Admin listenAddress `json:"admin"`
+}
+
+type listenAddress struct {
+	URL  string `json:"url"`
+	Host string `json:"host"`
+	Port int    `json:"port"`
+}
+
+// waitForReadyFile reads the ready file once the server has written it. The server writes it
+// whole by a rename, so a file that exists is complete; an absent one is cheap to look for
+// again. It gives up when the server exits first or `timeout` passes.
+func waitForReadyFile(path string, exited <-chan error, timeout time.Duration) (readyAddresses, error) {
+	var ready readyAddresses
+	deadline := time.After(timeout)
+	for {
+		text, err := os.ReadFile(path)
+		if err == nil {
+			if err := json.Unmarshal(text, &ready); err != nil {
+				return ready, fmt.Errorf("the ready file %s: %v: %q", path, err, text)
+			}
+			return ready, nil
+		}
+		if !errors.Is(err, fs.ErrNotExist) {
+			return ready, err
+		}
+		select {
+		case err := <-exited:
+			return ready, fmt.Errorf("zerobus serve exited before it was ready: %v", err)
+		case <-deadline:
+			return ready, fmt.Errorf("zerobus serve wrote no ready file within %v", timeout)
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
 }
 
 // lockedBuffer collects the last 64 KiB of the server's output from two goroutines; bounded,

@@ -1,22 +1,26 @@
 // `zerobus serve`: the local server as a process, for developing producers without a workspace.
 #include <malloc.h>
+#include <pthread.h>
+#include <signal.h>
+#include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 
 #include "cli/commands.h"
 #include "cli/directories.h"
 #include "cli/flags.h"
-#include "cli/signals.h"
 #include "cli/table_declarations.h"
 #include "server/fault_plan_json.h"
 #include "server/loopback.h"
-#include "server/row_reader.h"
 #include "server/server.h"
+#include "server/sqlite_row_store.h"
 #include "server/tls_certificate.h"
 
 namespace zerobus::cli {
@@ -69,6 +73,11 @@ constexpr char kUsage[] =
     "  --close-signal-lead DUR\n"
     "                         send CloseStreamSignal this long before a stream's end (default\n"
     "                         30s)\n"
+    "  --ready-file PATH      once listening, write the addresses to PATH as one JSON object,\n"
+    "                         for scripts and tests: {\"pid\", \"grpc\", \"http\", \"admin\"\n"
+    "                         (each {\"url\", \"host\", \"port\"}), \"data_dir\" (unless none)}.\n"
+    "                         Written whole by a rename, so the file is either absent or\n"
+    "                         complete; removed when the server stops.\n"
     "\n"
     "Faults (see the admin endpoint to change them while the server runs):\n"
     "  --fault TABLE:K=V,...  a fault plan for TABLE ('*': every table without its own);\n"
@@ -121,9 +130,13 @@ std::string ReadAuthFile(const std::string &path, server::ServerOptions *options
 
 // Parses argv into `options`; on a usage error prints it and returns the exit status.
 std::optional<int> ParseArgs(int argc, char **argv, server::ServerOptions *options,
-                             bool *self_signed) {
+                             bool *self_signed, std::string *ready_file) {
   bool accept_undeclared = false;
   Flags flags("serve", kUsage);
+  flags.Value("--ready-file", [&](const std::string &v) {
+    *ready_file = v;
+    return v.empty() ? std::string("--ready-file wants a path") : std::string();
+  });
   flags.Value("--listen", [&](const std::string &v) { return ParseListen(v, options); });
   flags.Switch("--null-sink", [&] { options->null_sink = true; });
   flags.Value("--data-dir", [&](const std::string &v) {
@@ -258,6 +271,33 @@ void KeepFreedMemoryForReuse() {
   mallopt(M_TRIM_THRESHOLD, 64 << 20);
 }
 
+// Where each side of the server listens, as --ready-file writes it.
+nlohmann::json Address(const std::string &url, const std::string &host, int port) {
+  return {{"url", url}, {"host", host}, {"port", port}};
+}
+
+// Writes `ready` to `path` through a temporary file beside it and a rename, so that a reader
+// polling for `path` sees it complete or not at all. An error message, or empty.
+std::string WriteReadyFile(const std::string &path, const nlohmann::json &ready) {
+  const std::string temporary = path + ".tmp." + std::to_string(getpid());
+  {
+    std::ofstream file(temporary, std::ios::trunc);
+    // Replacing invalid UTF-8 (a host name, a directory) rather than throwing.
+    file << ready.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
+    file.close();
+    if (!file) {
+      std::remove(temporary.c_str());
+      return "--ready-file: cannot write " + temporary;
+    }
+  }
+  if (std::rename(temporary.c_str(), path.c_str()) != 0) {
+    const std::string reason = std::strerror(errno);
+    std::remove(temporary.c_str());
+    return "--ready-file: cannot rename " + temporary + " to " + path + ": " + reason;
+  }
+  return "";
+}
+
 }  // namespace
 
 int RunServe(int argc, char **argv) {
@@ -266,7 +306,10 @@ int RunServe(int argc, char **argv) {
   options.port = 50051;
   options.admin_port = 0;
   bool self_signed = false;
-  if (std::optional<int> status = ParseArgs(argc, argv, &options, &self_signed)) return *status;
+  std::string ready_file;
+  if (std::optional<int> status = ParseArgs(argc, argv, &options, &self_signed, &ready_file)) {
+    return *status;
+  }
   options.log = [](const std::string &line) {
     std::fprintf(stderr, "zerobus serve: %s\n", line.c_str());
   };
@@ -292,27 +335,53 @@ int RunServe(int argc, char **argv) {
     }
   }
 
-  // Before any thread starts, so that every gRPC thread inherits the blocked signals.
-  const StopSignals stop_signals;
+  // Blocked before any thread starts, so that every gRPC thread inherits the mask and the
+  // signals reach only the sigwait below, where stopping is ordinary code rather than a handler.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
   const size_t declared = options.tables.size();
   const bool accept_undeclared = options.accept_undeclared_tables;
   const bool null_sink = options.null_sink;
   const bool auth = options.auth.has_value();
   const std::string data_dir = options.data_dir;
+  const std::string grpc_host = options.host;
+  const std::string http_host = options.http_host.empty() ? options.host : options.http_host;
+  const std::string admin_host = options.admin_host;
   std::string error;
   std::unique_ptr<server::Server> server = server::Server::Start(std::move(options), &error);
   if (!server) {
     std::fprintf(stderr, "zerobus serve: %s\n", error.c_str());
     return 1;
   }
+  if (!ready_file.empty()) {
+    nlohmann::json ready = {{"pid", static_cast<long long>(getpid())},
+                            {"grpc", Address(server->endpoint(), grpc_host, server->port())}};
+    if (server->http_port() > 0) {
+      ready["http"] = Address(server->workspace_url(), http_host, server->http_port());
+    }
+    if (server->admin_port() > 0) {
+      const bool ipv6 = admin_host.find(':') != std::string::npos;
+      const std::string url = "http://" + (ipv6 ? "[" + admin_host + "]" : admin_host) + ":" +
+                              std::to_string(server->admin_port());
+      ready["admin"] = Address(url, admin_host, server->admin_port());
+    }
+    if (!data_dir.empty()) ready["data_dir"] = data_dir;
+    if (const std::string write_error = WriteReadyFile(ready_file, ready); !write_error.empty()) {
+      std::fprintf(stderr, "zerobus serve: %s\n", write_error.c_str());
+      server->Stop();
+      return 1;
+    }
+  }
   // The first line is the address: scripts and tests wait for it.
   std::printf("zerobus serve: listening on %s\n", server->endpoint().c_str());
   if (null_sink) {
     std::printf("zerobus serve: null sink: records are acknowledged on receipt, not stored\n");
   } else {
-    std::printf("zerobus serve: storing rows in %s%s\n",
-                server::RowReader::PathIn(data_dir).c_str(),
+    std::printf("zerobus serve: storing rows in %s%s\n", server::DatabasePath(data_dir).c_str(),
                 temporary ? " (a temporary directory, removed on exit)" : "");
   }
   if (self_signed) {
@@ -332,9 +401,11 @@ int RunServe(int argc, char **argv) {
                                 : "streams to other tables fail with NOT_FOUND");
   std::fflush(stdout);
 
-  const int signal_number = stop_signals.Wait();
+  int signal_number = 0;
+  sigwait(&stop_signals, &signal_number);
   std::fprintf(stderr, "zerobus serve: %s received, stopping\n", strsignal(signal_number));
   server->Stop();
+  if (!ready_file.empty()) std::remove(ready_file.c_str());
   return 0;
 }
 

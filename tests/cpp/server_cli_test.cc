@@ -4,6 +4,7 @@
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -14,6 +15,8 @@
 
 #include "zbtest_child.h"
 #include "zbtest_raw_stream.h"
+#include "zbtest_ready_file.h"
+#include "zbtest_temp_dir.h"
 
 namespace {
 
@@ -160,6 +163,52 @@ TEST(Cli, BadCommandLinesExitWithUsageOnStderr) {
     EXPECT_NE(child.Stderr().find("usage: zerobus"), std::string::npos)
         << (args.empty() ? "(no arguments)" : args.back());
   }
+}
+
+// --ready-file: once the server listens, its addresses as a JSON object, the gRPC port the one
+// it serves on and announces; the file is gone once the server stops, and no temporary file of
+// the rename stays behind.
+TEST(Cli, ServeWritesItsAddressesToTheReadyFile) {
+  zbtest::TempDir dir;
+  const std::string ready_file = dir.path() + "/ready.json";
+  Child child({ZEROBUS_CLI, "serve", "--listen", "127.0.0.1:0", "--ready-file", ready_file});
+  const nlohmann::json ready = zbtest::WaitForReadyFile(ready_file, child.pid(), 10s);
+  ASSERT_TRUE(ready.is_object());
+  EXPECT_EQ(ready.value("pid", 0), child.pid());
+  const int port = ready["grpc"].value("port", 0);
+  ASSERT_GT(port, 0) << ready.dump();
+  EXPECT_EQ(ready["grpc"].value("url", ""), "http://127.0.0.1:" + std::to_string(port));
+  EXPECT_EQ(ready["grpc"].value("host", ""), "127.0.0.1");
+  EXPECT_EQ(PortFromAnnouncement(child.ReadLine(10s)), port);
+  const int http_port = ready["http"].value("port", 0);
+  const int admin_port = ready["admin"].value("port", 0);
+  EXPECT_GT(http_port, 0) << ready.dump();
+  EXPECT_GT(admin_port, 0) << ready.dump();
+  EXPECT_EQ(ready["http"].value("url", ""), "http://127.0.0.1:" + std::to_string(http_port));
+  EXPECT_EQ(ready["admin"].value("url", ""), "http://127.0.0.1:" + std::to_string(admin_port));
+  EXPECT_FALSE(ready.value("data_dir", "").empty()) << ready.dump();
+
+  {
+    zbtest::RawStream stream(port);
+    ASSERT_NE(stream.Open(zbtest::CreateJson("main.default.events")), "");
+    ASSERT_TRUE(stream.Write(zbtest::JsonRecord(0, R"({"id":1})")));
+    EXPECT_EQ(stream.ReadAck(), 0);
+    stream.WritesDone();
+    EXPECT_TRUE(stream.Finish().ok());
+  }
+
+  ASSERT_EQ(kill(child.pid(), SIGTERM), 0);
+  EXPECT_EQ(child.Wait(10s), 0);
+  EXPECT_NE(access(ready_file.c_str(), F_OK), 0) << "the ready file outlived the server";
+  EXPECT_EQ(rmdir(dir.path().c_str()), 0) << "something besides the ready file was left";
+  EXPECT_EQ(mkdir(dir.path().c_str(), 0700), 0);
+}
+
+TEST(Cli, ServeFailsWhenItCannotWriteTheReadyFile) {
+  Child child({ZEROBUS_CLI, "serve", "--listen", "127.0.0.1:0", "--ready-file",
+               "/nonexistent-directory/ready.json"});
+  EXPECT_EQ(child.Wait(10s), 1);
+  EXPECT_NE(child.Stderr().find("--ready-file"), std::string::npos);
 }
 
 }  // namespace

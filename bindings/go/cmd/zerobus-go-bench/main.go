@@ -11,15 +11,16 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"log"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -73,33 +74,52 @@ func main() {
 }
 
 // startServer runs `zerobus serve --null-sink` on a free loopback port and returns its
-// endpoint, read from the line it announces it with.
+// endpoint, read from the ready file it writes once it listens.
 func startServer(program string) (string, func(), error) {
-	cmd := exec.Command(program, "serve", "--listen", "127.0.0.1:0", "--null-sink",
-		"--table", table+" (id BIGINT, payload STRING)")
-	stdout, err := cmd.StdoutPipe()
+	dir, err := os.MkdirTemp("", "zerobus-go-bench-")
 	if err != nil {
 		return "", nil, err
 	}
+	readyFile := filepath.Join(dir, "ready.json")
+	cmd := exec.Command(program, "serve", "--listen", "127.0.0.1:0", "--null-sink",
+		"--table", table+" (id BIGINT, payload STRING)", "--ready-file", readyFile)
+	cmd.Stderr = os.Stderr
 	if err := cmd.Start(); err != nil {
+		os.RemoveAll(dir)
 		return "", nil, err
 	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
 	stop := func() {
 		_ = cmd.Process.Signal(syscall.SIGTERM)
-		_ = cmd.Wait()
+		<-exited
+		os.RemoveAll(dir)
 	}
-	lines := bufio.NewScanner(stdout)
-	for lines.Scan() {
-		if address, found := strings.CutPrefix(lines.Text(), "zerobus serve: listening on "); found {
-			go func() { // keep reading, so that the server never blocks on its output
-				for lines.Scan() {
-				}
-			}()
-			return address, stop, nil
+	// The server writes the file whole by a rename: once it exists, it is complete.
+	deadline := time.After(30 * time.Second)
+	for {
+		if text, err := os.ReadFile(readyFile); err == nil {
+			var ready struct {
+				GRPC struct {
+					URL string `json:"url"`
+				} `json:"grpc"`
+			}
+			if err := json.Unmarshal(text, &ready); err != nil {
+				stop()
+				return "", nil, fmt.Errorf("zerobus serve's ready file: %v", err)
+			}
+			return ready.GRPC.URL, stop, nil
+		}
+		select {
+		case err := <-exited:
+			os.RemoveAll(dir)
+			return "", nil, fmt.Errorf("zerobus serve exited before it was ready: %v", err)
+		case <-deadline:
+			stop()
+			return "", nil, errors.New("zerobus serve wrote no ready file within 30s")
+		case <-time.After(10 * time.Millisecond):
 		}
 	}
-	stop()
-	return "", nil, errors.New("zerobus serve ended without announcing its address")
 }
 
 // encodeEvent appends an Event whose payload pads the record to `size` bytes.

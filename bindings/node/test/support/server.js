@@ -1,12 +1,11 @@
 'use strict';
 
-// Runs `zerobus serve` for a test: a fresh data directory, port 0, and the addresses parsed
-// from its start-up lines. The binary comes from ZEROBUS_SERVE_BIN; without it a test fails.
+// Runs `zerobus serve` for a test: a fresh data directory, port 0, and the addresses read
+// from its ready file. The binary comes from ZEROBUS_SERVE_BIN; without it a test fails.
 const { spawn, execFileSync } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const readline = require('node:readline');
 
 const EVENTS_TABLE = 'bench.default.events';
 const EVENTS_DDL = `${EVENTS_TABLE} (id BIGINT, payload STRING)`;
@@ -19,6 +18,30 @@ function serverBinary() {
   if (!bin) throw new Error('ZEROBUS_SERVE_BIN must name the zerobus binary (PREFIX/bin/zerobus)');
   fs.accessSync(bin, fs.constants.X_OK);
   return bin;
+}
+
+/**
+ * The addresses `zerobus serve --ready-file` writes once it listens. The server writes the file
+ * whole by a rename, so a file that exists is complete; an absent one is cheap to look for again.
+ */
+async function readReadyFile(readyFile, exitStatus, stderr) {
+  const deadline = Date.now() + START_TIMEOUT_MS;
+  for (;;) {
+    try {
+      return JSON.parse(fs.readFileSync(readyFile, 'utf8'));
+    } catch (error) {
+      if (/** @type {NodeJS.ErrnoException} */ (error).code !== 'ENOENT') throw error;
+    }
+    const status = exitStatus();
+    if (status) {
+      const how = status.code ?? status.signal;
+      throw new Error(`zerobus serve exited (${how}) at start-up; stderr: ${stderr()}`);
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`zerobus serve wrote no ready file in time; stderr: ${stderr()}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
 }
 
 /**
@@ -39,44 +62,31 @@ async function startServer({
   for (const table of tables) args.push('--table', table);
   for (const fault of faults) args.push('--fault', fault);
   if (nullSink) args.push('--null-sink');
-  const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const readyFile = path.join(dataDir, 'ready.json');
+  args.push('--ready-file', readyFile);
+  const child = spawn(bin, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   if (nice !== 0 && child.pid !== undefined) os.setPriority(child.pid, nice);
+  let exitStatus;
   const exited = new Promise((resolve) =>
-    child.once('exit', (code, signal) => resolve({ code, signal })),
+    child.once('exit', (code, signal) => resolve((exitStatus = { code, signal }))),
   );
   let stderr = '';
   child.stderr.setEncoding('utf8').on('data', (chunk) => (stderr += chunk));
 
-  const addresses = new Promise((resolve, reject) => {
-    const found = {};
-    const timer = setTimeout(
-      () => reject(new Error(`zerobus serve did not start in time; stderr: ${stderr}`)),
-      START_TIMEOUT_MS,
-    );
-    exited.then(({ code, signal }) => {
-      clearTimeout(timer);
-      reject(new Error(`zerobus serve exited (${code ?? signal}) at start-up; stderr: ${stderr}`));
-    });
-    readline.createInterface({ input: child.stdout }).on('line', (line) => {
-      const listening = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(line);
-      const admin = /admin on (http:\/\/127\.0\.0\.1:\d+)/.exec(line);
-      if (listening) found.endpoint = listening[1];
-      if (admin) found.adminUrl = admin[1];
-      if (found.endpoint && found.adminUrl) {
-        clearTimeout(timer);
-        resolve(found);
-      }
-    });
-  });
-  let endpoint;
-  let adminUrl;
+  let ready;
   try {
-    ({ endpoint, adminUrl } = await addresses);
+    ready = await readReadyFile(
+      readyFile,
+      () => exitStatus,
+      () => stderr,
+    );
   } catch (error) {
     child.kill('SIGKILL');
     fs.rmSync(dataDir, { recursive: true, force: true });
     throw error;
   }
+  const endpoint = ready.grpc.url;
+  const adminUrl = ready.admin.url;
 
   return {
     endpoint,

@@ -4,11 +4,11 @@
 // Each test crate includes this module and uses a part of it.
 #![allow(dead_code)]
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpStream;
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use zerobus::{Ack, Sdk, SdkOptions};
 
@@ -68,13 +68,14 @@ pub struct Server {
 
 impl Server {
     /// Starts `zerobus serve` with the test table and `extra_args` (say `--fault ...`), and
-    /// returns once it listens: its start-up lines on stdout name its ports.
+    /// returns once it listens: it then writes its addresses to its ready file.
     pub fn start(extra_args: &[&str]) -> Server {
         let data_dir = tempfile::tempdir().expect("a temporary data directory");
         // The server logs every stream on stderr: kept out of the test output, shown when it
         // does not start.
         let log_path = data_dir.path().join("serve.log");
         let log = std::fs::File::create(&log_path).expect("a log file");
+        let ready_path = data_dir.path().join("ready.json");
         let mut child = Command::new(zerobus_binary())
             .args([
                 "serve",
@@ -85,48 +86,34 @@ impl Server {
                 "--data-dir",
             ])
             .arg(data_dir.path())
+            .arg("--ready-file")
+            .arg(&ready_path)
             .args(extra_args)
             .stdin(Stdio::null())
-            .stdout(Stdio::piped())
+            .stdout(Stdio::null())
             .stderr(log)
             .spawn()
             .expect("zerobus serve starts");
-        let stdout = child.stdout.take().unwrap();
-        let (send_line, lines) = mpsc::channel();
-        // Hands the start-up lines over, then keeps the pipe drained so that the server never
-        // blocks writing (sends fail harmlessly once start() has returned).
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                let _ = send_line.send(line);
-            }
-        });
-        let (mut endpoint, mut admin_address, mut workspace_address) = (None, None, None);
-        let mut seen = String::new();
-        while endpoint.is_none() || admin_address.is_none() || workspace_address.is_none() {
-            let Ok(line) = lines.recv_timeout(STARTUP_TIMEOUT) else {
+        let ready = match wait_for_ready_file(&ready_path, &mut child) {
+            Ok(ready) => ready,
+            Err(why) => {
                 let _ = child.kill();
                 let _ = child.wait();
                 let log = std::fs::read_to_string(&log_path).unwrap_or_default();
-                panic!("zerobus serve did not start listening:\n{seen}{log}");
-            };
-            if let Some(url) = line.strip_prefix("zerobus serve: listening on ") {
-                endpoint = Some(url.to_string());
+                panic!("zerobus serve did not start listening: {why}\n{log}");
             }
-            if let Some(rest) = line.strip_prefix("zerobus serve: admin on http://") {
-                admin_address = rest.split_whitespace().next().map(str::to_string);
-            }
-            if let Some(rest) = line.strip_prefix("zerobus serve: workspace on http://") {
-                workspace_address = rest.split_whitespace().next().map(str::to_string);
-            }
-            seen += &line;
-            seen += "\n";
-        }
+        };
+        let address = |side: &str| -> String {
+            let host = ready[side]["host"].as_str().expect("a host");
+            let port = ready[side]["port"].as_u64().expect("a port");
+            format!("{host}:{port}")
+        };
         Server {
+            endpoint: ready["grpc"]["url"].as_str().expect("a URL").to_string(),
+            admin_address: address("admin"),
+            workspace_address: address("http"),
             child,
             data_dir,
-            endpoint: endpoint.unwrap(),
-            admin_address: admin_address.unwrap(),
-            workspace_address: workspace_address.unwrap(),
         }
     }
 
@@ -227,6 +214,29 @@ impl Server {
             .as_str()
             .expect("an access_token")
             .to_string()
+    }
+}
+
+/// The ready file `zerobus serve --ready-file` writes once it listens, parsed. The server writes
+/// it whole by a rename, so a file that exists is complete; an absent one is cheap to look for
+/// again. An error when the server exits first or does not write it in time.
+fn wait_for_ready_file(path: &Path, child: &mut Child) -> Result<serde_json::Value, String> {
+    let deadline = Instant::now() + STARTUP_TIMEOUT;
+    loop {
+        match std::fs::read_to_string(path) {
+            Ok(text) => {
+                return serde_json::from_str(&text).map_err(|e| format!("the ready file: {e}"));
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(format!("the ready file: {e}")),
+        }
+        if let Ok(Some(status)) = child.try_wait() {
+            return Err(format!("it exited ({status}) before it was ready"));
+        }
+        if Instant::now() > deadline {
+            return Err(format!("no ready file within {STARTUP_TIMEOUT:?}"));
+        }
+        std::thread::sleep(Duration::from_millis(10));
     }
 }
 
