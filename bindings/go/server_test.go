@@ -3,7 +3,6 @@ package zerobus_test
 import (
 	"bytes"
 	"context"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -18,7 +17,6 @@ import (
 	"testing"
 	"time"
 
-	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protodesc"
 	"google.golang.org/protobuf/reflect/protoreflect"
@@ -28,30 +26,36 @@ import (
 	zerobus "github.com/libzerobus/zerobus-go"
 )
 
-// The table every test writes to, and its record type:
-// message Event { optional int64 id = 1; optional string payload = 2; }
+// The table every test writes to.
 const (
-	eventsTable   = "bench.default.events"
-	eventsDDL     = eventsTable + " (id BIGINT, payload STRING)"
-	eventsDescHex = "0a054576656e74120a0a026964180120012803120f0a077061796c6f6164180220012809"
+	eventsTable = "bench.default.events"
+	eventsDDL   = eventsTable + " (id BIGINT, payload STRING)"
 )
 
-var eventDescriptor = mustDecodeHex(eventsDescHex)
-
-func mustDecodeHex(s string) []byte {
-	b, err := hex.DecodeString(s)
+// eventSchema is the table's protobuf record type as the library derives it from the DDL
+// (message { optional int64 id = 1; optional string payload = 2; }): the tests take its
+// descriptor and its records from the library instead of writing protobuf bytes by hand.
+var eventSchema = func() *zerobus.Schema {
+	schema, err := zerobus.SchemaFromDDL(eventsDDL)
 	if err != nil {
 		panic(err)
 	}
-	return b
-}
+	return schema
+}()
 
-// encodeEvent serializes an Event by hand, as a producer without generated code would.
+var eventDescriptor = eventSchema.Descriptor()
+
+// encodeEvent is the protobuf record of a row, encoded by the library from its JSON.
 func encodeEvent(id int64, payload string) []byte {
-	b := protowire.AppendTag(nil, 1, protowire.VarintType)
-	b = protowire.AppendVarint(b, uint64(id))
-	b = protowire.AppendTag(b, 2, protowire.BytesType)
-	return protowire.AppendString(b, payload)
+	text, err := json.Marshal(row{ID: id, Payload: payload})
+	if err != nil {
+		panic(err)
+	}
+	record, err := eventSchema.EncodeJSON(nil, text)
+	if err != nil {
+		panic(err)
+	}
+	return record
 }
 
 // eventType is Event as a dynamic message type, built from the same descriptor.

@@ -9,6 +9,7 @@
         "src/errors.cc",
         "src/notifier.cc",
         "src/reaper.cc",
+        "src/schema.cc",
         "src/sdk.cc",
         "src/stream.cc"
       ],

@@ -196,6 +196,28 @@ export declare class Sdk extends EventEmitter<SdkEvents> {
  *  JSON stream. */
 export type IngestRecord = Uint8Array | string | object;
 
+/** A table's protobuf record type, as the library derives it from the table's DDL or its
+ *  Unity Catalog description, with its JSON encoder: what a protobuf stream needs without
+ *  generated code. Immutable; its methods run on the calling thread without blocking. */
+export declare class Schema {
+  private constructor();
+  /** From one Delta DDL statement, e.g. "main.default.events (id BIGINT NOT NULL, tags
+   *  ARRAY<STRING>)". Throws ZB_ERR_INVALID_SCHEMA naming the column and the reason. */
+  static fromDdl(ddl: string): Schema;
+  /** From the JSON body of GET /api/2.1/unity-catalog/tables/{name}. Throws
+   *  ZB_ERR_INVALID_SCHEMA as fromDdl(). */
+  static fromTableJson(tableJson: string): Schema;
+  /** "catalog.schema.table". */
+  readonly tableName: string;
+  /** The serialized DescriptorProto that StreamOptions.descriptor takes (a copy). */
+  descriptor(): Buffer;
+  /** The descriptor's proto2 source, as protoc would compile it. */
+  protoSource(): string;
+  /** The protobuf record of a JSON object (text, or an object serialized with JSON.stringify).
+   *  Throws ZB_ERR_INVALID_RECORD naming the column when it does not fit. */
+  encodeJson(record: string | object): Buffer;
+}
+
 /** Records firstOffset..lastOffset became durable; lastOffset is the new watermark. */
 export interface AckEvent {
   firstOffset: number;

@@ -3,6 +3,7 @@
 // The Node binding of libzerobus. index.d.ts documents the API.
 const { binding, Status } = require('./lib/native');
 const { ZerobusError } = require('./lib/errors');
+const { Schema } = require('./lib/schema');
 const { Sdk } = require('./lib/sdk');
 const { Stream } = require('./lib/stream');
 
@@ -11,4 +12,4 @@ function version() {
   return binding.version();
 }
 
-module.exports = { Sdk, Stream, ZerobusError, Status, version };
+module.exports = { Sdk, Stream, Schema, ZerobusError, Status, version };

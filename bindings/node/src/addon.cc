@@ -5,6 +5,7 @@
 
 #include "addon_data.h"
 #include "counters.h"
+#include "schema.h"
 #include "sdk.h"
 #include "stream.h"
 
@@ -60,6 +61,7 @@ Napi::Object InitModule(Napi::Env env, Napi::Object exports) {
   data->stream_class = Napi::Persistent(stream_class);
   exports.Set("NativeSdk", NativeSdk::DefineClass(env));
   exports.Set("NativeStream", stream_class);
+  exports.Set("NativeSchema", NativeSchema::DefineClass(env));
   exports.Set("init", Napi::Function::New<Init>(env, "init"));
   exports.Set("version", Napi::Function::New<Version>(env, "version"));
   exports.Set("statusNames", Napi::Function::New<StatusNames>(env, "statusNames"));

@@ -10,7 +10,7 @@ mod support;
 
 use std::time::{Duration, Instant};
 
-use support::{EVENT_DESCRIPTOR, Server, TABLE, event_record};
+use support::{Server, TABLE, event_descriptor, event_record};
 use zerobus::{RecordFormat, StreamOptions};
 
 fn main() -> zerobus::Result<()> {
@@ -31,7 +31,7 @@ fn main() -> zerobus::Result<()> {
     let sdk = server.sdk();
     let stream = sdk.create_stream(
         TABLE,
-        RecordFormat::Proto(EVENT_DESCRIPTOR),
+        RecordFormat::Proto(event_descriptor()),
         &StreamOptions::new(),
     )?;
     let started = Instant::now();

@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, mpsc};
 use std::time::Duration;
 
-use support::{EVENT_DESCRIPTOR, Server, TABLE, assert_acked_in_order, event_record};
+use support::{Server, TABLE, assert_acked_in_order, event_descriptor, event_record};
 use zerobus::{Ack, ErrorCode, RecordFormat, Sdk, StreamOptions, StreamState};
 
 const WAIT: Duration = Duration::from_secs(30);
@@ -33,7 +33,7 @@ fn a_broken_stream_recovers_and_every_record_is_stored() {
     let (options, acks) = collecting_acks();
     let options = options.recovery_backoff(Duration::from_millis(10));
     let stream = sdk
-        .create_stream(TABLE, RecordFormat::Proto(EVENT_DESCRIPTOR), &options)
+        .create_stream(TABLE, RecordFormat::Proto(event_descriptor()), &options)
         .unwrap();
     for id in 0..1000 {
         stream.ingest_proto(&event_record(id, "recovered")).unwrap();
@@ -91,7 +91,7 @@ fn a_fatal_break_fails_the_stream_and_reports_every_lost_record() {
     let sdk = server.sdk();
     let (options, acks) = collecting_acks();
     let stream = sdk
-        .create_stream(TABLE, RecordFormat::Proto(EVENT_DESCRIPTOR), &options)
+        .create_stream(TABLE, RecordFormat::Proto(event_descriptor()), &options)
         .unwrap();
     let mut accepted = 0;
     for id in 0..50 {
@@ -165,7 +165,7 @@ fn bad_arguments_fail_with_their_codes() {
     assert_eq!(plaintext.code(), ErrorCode::INVALID_TARGET, "{plaintext}");
     let sdk = server.sdk();
     let open = |options: &StreamOptions| {
-        sdk.create_stream(TABLE, RecordFormat::Proto(EVENT_DESCRIPTOR), options)
+        sdk.create_stream(TABLE, RecordFormat::Proto(event_descriptor()), options)
     };
     let unknown = open(&StreamOptions::new().set("no.such.key", "1")).unwrap_err();
     assert_eq!(unknown.code(), ErrorCode::UNKNOWN_KEY);

@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde_json::json;
-use support::{EVENT_DESCRIPTOR, Server, TABLE, assert_acked_in_order, event_record};
+use support::{Server, TABLE, assert_acked_in_order, event_descriptor, event_record};
 use zerobus::{Ack, RecordFormat, Sdk, StreamOptions, StreamState};
 
 const WAIT: Duration = Duration::from_secs(30);
@@ -21,7 +21,7 @@ fn proto_records_are_stored() {
     let stream = sdk
         .create_stream(
             TABLE,
-            RecordFormat::Proto(EVENT_DESCRIPTOR),
+            RecordFormat::Proto(event_descriptor()),
             &StreamOptions::new(),
         )
         .unwrap();
@@ -90,7 +90,7 @@ fn acks_reach_the_callback_in_order() {
         move |ack| acks.lock().unwrap().push(ack)
     });
     let stream = sdk
-        .create_stream(TABLE, RecordFormat::Proto(EVENT_DESCRIPTOR), &options)
+        .create_stream(TABLE, RecordFormat::Proto(event_descriptor()), &options)
         .unwrap();
     for id in 0..2000 {
         stream.ingest_proto(&event_record(id, "callback")).unwrap();
@@ -110,7 +110,7 @@ fn acks_come_through_the_polling_iterator_in_order() {
     let stream = sdk
         .create_stream(
             TABLE,
-            RecordFormat::Proto(EVENT_DESCRIPTOR),
+            RecordFormat::Proto(event_descriptor()),
             &StreamOptions::new(),
         )
         .unwrap();
@@ -167,7 +167,7 @@ fn producers_on_many_threads_share_one_stream() {
         move |ack| acks.lock().unwrap().push(ack)
     });
     let stream = sdk
-        .create_stream(TABLE, RecordFormat::Proto(EVENT_DESCRIPTOR), &options)
+        .create_stream(TABLE, RecordFormat::Proto(event_descriptor()), &options)
         .unwrap();
     let offsets: Vec<Vec<u64>> = std::thread::scope(|scope| {
         let producers: Vec<_> = (0..THREADS)

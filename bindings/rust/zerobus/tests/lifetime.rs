@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use support::{EVENT_DESCRIPTOR, Server, TABLE, assert_acked_in_order, event_record};
+use support::{Server, TABLE, assert_acked_in_order, event_descriptor, event_record};
 use zerobus::{Ack, ErrorCode, RecordFormat, StreamOptions, StreamState};
 
 const WAIT: Duration = Duration::from_secs(30);
@@ -35,7 +35,7 @@ fn dropping_an_open_stream_releases_its_callback_once_and_keeps_what_was_acked()
         }
     });
     let stream = sdk
-        .create_stream(TABLE, RecordFormat::Proto(EVENT_DESCRIPTOR), &options)
+        .create_stream(TABLE, RecordFormat::Proto(event_descriptor()), &options)
         .unwrap();
     drop(options);
     for id in 0..5000 {
@@ -105,7 +105,7 @@ fn records_left_by_a_timed_out_close_are_retrievable_and_replayed() {
         move |ack| acks.lock().unwrap().push(ack)
     });
     let stream = sdk
-        .create_stream(TABLE, RecordFormat::Proto(EVENT_DESCRIPTOR), &options)
+        .create_stream(TABLE, RecordFormat::Proto(event_descriptor()), &options)
         .unwrap();
     let records: Vec<Vec<u8>> = (0..20).map(|id| event_record(id, "withheld")).collect();
     for record in &records {

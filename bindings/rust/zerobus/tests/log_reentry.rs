@@ -11,7 +11,7 @@ use std::sync::{Condvar, Mutex, mpsc};
 use std::time::{Duration, Instant};
 
 use log::{LevelFilter, Log, Metadata, Record};
-use support::{EVENT_DESCRIPTOR, Server, TABLE, event_record};
+use support::{Server, TABLE, event_descriptor, event_record};
 use zerobus::{ErrorCode, RecordFormat, Sdk, SdkOptions, Stream, StreamOptions};
 
 const WAIT: Duration = Duration::from_secs(30);
@@ -86,7 +86,7 @@ fn a_logger_that_drops_its_stream_does_not_abort_the_process() {
             let _ = &released;
         });
     let stream = sdk
-        .create_stream(TABLE, RecordFormat::Proto(EVENT_DESCRIPTOR), &options)
+        .create_stream(TABLE, RecordFormat::Proto(event_descriptor()), &options)
         .expect("a stream");
     drop(options); // the stream holds the only registration of the ack callback
     for id in 0..10 {

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use log::{Level, LevelFilter, Log, Metadata, Record};
 use serde_json::Value;
-use support::{EVENT_DESCRIPTOR, Server, TABLE, event_record};
+use support::{Server, TABLE, event_descriptor, event_record};
 use zerobus::{ErrorCode, RecordFormat, Sdk, SdkOptions, Stream, StreamOptions};
 
 const WAIT: Duration = Duration::from_secs(30);
@@ -102,7 +102,7 @@ fn sdk_with(server: &Server, options: SdkOptions) -> Sdk {
 
 fn proto_stream(sdk: &Sdk) -> Stream {
     let options = StreamOptions::new().recovery_backoff(Duration::from_millis(10));
-    sdk.create_stream(TABLE, RecordFormat::Proto(EVENT_DESCRIPTOR), &options)
+    sdk.create_stream(TABLE, RecordFormat::Proto(event_descriptor()), &options)
         .expect("a stream")
 }
 

@@ -1,6 +1,6 @@
 //! What the integration tests and `examples/bench.rs` share: a `zerobus serve` child process
 //! on a free loopback port, the rows it stored, its admin endpoint for faults, and the test
-//! table's protobuf records.
+//! table's protobuf records, encoded by the library.
 // Each test crate includes this module and uses a part of it.
 #![allow(dead_code)]
 
@@ -8,9 +8,10 @@ use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
+use std::sync::LazyLock;
 use std::time::{Duration, Instant};
 
-use zerobus::{Ack, Sdk, SdkOptions};
+use zerobus::{Ack, Schema, Sdk, SdkOptions};
 
 /// How long `zerobus serve` may take to start listening.
 const STARTUP_TIMEOUT: Duration = Duration::from_secs(30);
@@ -21,30 +22,23 @@ pub const TABLE: &str = "bench.default.events";
 /// Its declaration for `zerobus serve --table`.
 pub const TABLE_DDL: &str = "bench.default.events (id BIGINT, payload STRING)";
 
-/// `message Event { optional int64 id = 1; optional string payload = 2; }` as a serialized
-/// `DescriptorProto`.
-pub const EVENT_DESCRIPTOR: &[u8] = &[
-    0x0a, 0x05, 0x45, 0x76, 0x65, 0x6e, 0x74, 0x12, 0x0a, 0x0a, 0x02, 0x69, 0x64, 0x18, 0x01, 0x20,
-    0x01, 0x28, 0x03, 0x12, 0x0f, 0x0a, 0x07, 0x70, 0x61, 0x79, 0x6c, 0x6f, 0x61, 0x64, 0x18, 0x02,
-    0x20, 0x01, 0x28, 0x09,
-];
+/// The table's protobuf record type as the library derives it from the DDL (`message {
+/// optional int64 id = 1; optional string payload = 2; }`): the tests take its descriptor and
+/// its records from the library instead of writing protobuf bytes by hand.
+static EVENT_SCHEMA: LazyLock<Schema> =
+    LazyLock::new(|| Schema::from_ddl(TABLE_DDL).expect("the test table's DDL"));
 
-/// An `Event` serialized: field 1 as a varint, field 2 length-delimited.
-pub fn event_record(id: i64, payload: &str) -> Vec<u8> {
-    let mut record = vec![0x08];
-    put_varint(&mut record, id as u64);
-    record.push(0x12);
-    put_varint(&mut record, payload.len() as u64);
-    record.extend_from_slice(payload.as_bytes());
-    record
+/// The record type's serialized `DescriptorProto`.
+pub fn event_descriptor() -> &'static [u8] {
+    EVENT_SCHEMA.descriptor()
 }
 
-fn put_varint(out: &mut Vec<u8>, mut value: u64) {
-    while value >= 0x80 {
-        out.push((value as u8) | 0x80);
-        value >>= 7;
-    }
-    out.push(value as u8);
+/// A row of the test table as a protobuf record, encoded by the library from its JSON.
+pub fn event_record(id: i64, payload: &str) -> Vec<u8> {
+    let row = serde_json::json!({"id": id, "payload": payload});
+    EVENT_SCHEMA
+        .encode_json(&row.to_string())
+        .expect("a row of the test table encodes")
 }
 
 /// The path of the `zerobus` binary, from `ZEROBUS_SERVE_BIN`; a test without it fails.
