@@ -7,11 +7,13 @@ JSON and proto records through the client-credentials flow, twice: over TLS with
 self-signed certificate (trusted through SSL_CERT_FILE), and over plaintext on loopback. Checks
 every row in the server's SQLite database. Prints what failed and exits non-zero on any failure.
 """
+import json
 import os
 import shutil
 import sqlite3
 import subprocess
 import sys
+import time
 
 CLIENT_ID = "interop-client"
 SECRET = "interop-secret"
@@ -30,19 +32,19 @@ def start_server(cli, data_dir, tls):
         args += ["--table", DDL.format(table)]
     if tls:
         args.append("--tls")
-    server = subprocess.Popen(args, stdout=subprocess.PIPE, text=True)
-    urls = {}
-    # The server prints its addresses before it serves; a blocking read needs no polling.
-    for line in server.stdout:
-        if "listening on " in line:
-            urls["grpc"] = line.split("listening on ")[1].split()[0]
-        if "workspace on " in line:
-            urls["workspace"] = line.split("workspace on ")[1].split()[0]
-        if "table(s) declared" in line:
-            break
-    if "grpc" not in urls or "workspace" not in urls:
-        server.kill()
-        raise SystemExit(f"zerobus serve did not announce its addresses: {urls}")
+    ready_file = os.path.join(data_dir, "ready.json")
+    args += ["--ready-file", ready_file]
+    server = subprocess.Popen(args, stdout=subprocess.DEVNULL)
+    # Written whole by a rename once the server listens: a file that exists is complete.
+    deadline = time.monotonic() + 30
+    while not os.path.exists(ready_file):
+        if server.poll() is not None or time.monotonic() > deadline:
+            server.kill()
+            raise SystemExit("zerobus serve did not write its ready file")
+        time.sleep(0.01)
+    with open(ready_file, encoding="utf-8") as ready:
+        addresses = json.load(ready)
+    urls = {"grpc": addresses["grpc"]["url"], "workspace": addresses["http"]["url"]}
     if tls:
         # The certificate names localhost; the SDK checks the name it dials.
         urls = {k: v.replace("127.0.0.1", "localhost") for k, v in urls.items()}
