@@ -140,7 +140,7 @@ func (s *stream) handle(polled *C.zb_event) {
 	}
 	switch event.Kind {
 	case EventAck:
-		s.progress.acked(event.LastOffset)
+		s.progress.changed()
 	case EventError:
 		err := takeError(C.ZB_ERR_INTERNAL, polled.error)
 		polled.error = nil
@@ -154,15 +154,16 @@ func (s *stream) handle(polled *C.zb_event) {
 	s.events.push(event)
 }
 
-// progress is what became of the stream's offsets, as the drainer learns it. Waiters watch
-// `changed`, a channel replaced (after being closed) at each change, so that any number of
-// goroutines wait without a thread each and a context can end any wait.
+// progress wakes the goroutines that wait for offsets whenever the drainer takes an event, and
+// keeps what the error events said, so that a wait learns how a record was lost even after the
+// native stream is gone. Whether a record is durable is the library's to say (stream.outcome):
+// waiters watch `changed`, a channel replaced (after being closed) at each event, so that any
+// number of goroutines wait without a thread each and a context can end any wait.
 type progress struct {
 	mu       sync.Mutex
-	next     uint64 // every offset below it is durable
 	failures []failedRange
 	ended    error // once the stream is released: the outcome of offsets in neither
-	changed  chan struct{}
+	notify   chan struct{}
 }
 
 type failedRange struct {
@@ -170,13 +171,11 @@ type failedRange struct {
 	err         error
 }
 
-func (p *progress) init() { p.changed = make(chan struct{}) }
+func (p *progress) init() { p.notify = make(chan struct{}) }
 
-func (p *progress) acked(last uint64) {
+// changed wakes every waiter: an ack came.
+func (p *progress) changed() {
 	p.mu.Lock()
-	if last+1 > p.next {
-		p.next = last + 1
-	}
 	p.notifyLocked()
 	p.mu.Unlock()
 }
@@ -198,15 +197,21 @@ func (p *progress) end(err error) {
 }
 
 func (p *progress) notifyLocked() {
-	close(p.changed)
-	p.changed = make(chan struct{})
+	close(p.notify)
+	p.notify = make(chan struct{})
 }
 
-// outcomeLocked tells whether the fate of `offset` is known, and what it is.
-func (p *progress) outcomeLocked(offset uint64) (known bool, err error) {
-	if offset < p.next {
-		return true, nil
-	}
+// next is the channel the next change closes.
+func (p *progress) next() <-chan struct{} {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.notify
+}
+
+// lost tells whether an error event or the stream's end settled `offset`, and with what.
+func (p *progress) lost(offset uint64) (known bool, err error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
 	for _, failure := range p.failures {
 		if failure.first <= offset && offset <= failure.last {
 			return true, failure.err
@@ -215,13 +220,12 @@ func (p *progress) outcomeLocked(offset uint64) (known bool, err error) {
 	return p.ended != nil, p.ended
 }
 
-func (p *progress) wait(ctx context.Context, offset uint64) error {
+// waitDurable waits until `offset` is durable or lost, or ctx ends. It asks again at every
+// event the drainer takes: the library counts an ack before it queues its event.
+func (s *stream) waitDurable(ctx context.Context, offset uint64) error {
 	for {
-		p.mu.Lock()
-		known, err := p.outcomeLocked(offset)
-		changed := p.changed
-		p.mu.Unlock()
-		if known {
+		changed := s.progress.next()
+		if known, err := s.outcome(offset); known {
 			return err
 		}
 		select {
@@ -230,6 +234,22 @@ func (p *progress) wait(ctx context.Context, offset uint64) error {
 			return ctx.Err()
 		}
 	}
+}
+
+// outcome tells whether the fate of `offset` is known, and what it is: durable when the
+// library says so (zb_stream_wait_for_offset without waiting) or, once the native stream is
+// released, when its last watermark covers it; lost when an error event said so.
+func (s *stream) outcome(offset uint64) (known bool, err error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.c != nil {
+		if C.zb_stream_wait_for_offset(s.c, C.uint64_t(offset), 0, nil) == C.ZB_OK {
+			return true, nil
+		}
+	} else if offset < s.finalInfo.RecordsAcked {
+		return true, nil
+	}
+	return s.progress.lost(offset)
 }
 
 // eventQueue hands events to the Events channel without ever making the drainer wait for the

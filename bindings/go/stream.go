@@ -156,7 +156,7 @@ func (s *Stream) WaitForOffset(ctx context.Context, offset uint64) error {
 		return newError(ErrInvalidArg, fmt.Sprintf(
 			"offset %d was never issued (the stream accepted %d records)", offset, info.RecordsAccepted))
 	}
-	return s.progress.wait(ctx, offset)
+	return s.waitDurable(ctx, offset)
 }
 
 // Flush waits until every record accepted before the call is durable, or ctx ends.
@@ -216,7 +216,7 @@ func (s *stream) flush(ctx context.Context) error {
 	if err != nil || info.RecordsAccepted == 0 {
 		return err
 	}
-	return s.progress.wait(ctx, info.RecordsAccepted-1)
+	return s.waitDurable(ctx, info.RecordsAccepted-1)
 }
 
 // release takes the last events and destroys the native stream, keeping what is left
