@@ -37,7 +37,7 @@ SegmentBuffer SegmentPool::Take(size_t bytes) {
   }
   const size_t index = ClassOf(capacity, kClasses);
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    sync::MutexLock lock(mu_);
     used_bytes_ += capacity;
     if (index < kClasses && !kept_[index].empty()) {
       const SegmentBuffer buffer = kept_[index].back();
@@ -48,7 +48,7 @@ SegmentBuffer SegmentPool::Take(size_t bytes) {
   }
   void *data = mmap(nullptr, capacity, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (data == MAP_FAILED) {
-    std::lock_guard<std::mutex> lock(mu_);
+    sync::MutexLock lock(mu_);
     used_bytes_ -= capacity;
     throw std::bad_alloc();
   }
@@ -59,7 +59,7 @@ void SegmentPool::Give(SegmentBuffer buffer) {
   if (buffer.data == nullptr) return;
   const size_t index = ClassOf(buffer.capacity, kClasses);
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    sync::MutexLock lock(mu_);
     used_bytes_ -= buffer.capacity;
     if (index < kClasses && used_bytes_ + kept_bytes_ + buffer.capacity <= limit_bytes_) {
       kept_[index].push_back(buffer);

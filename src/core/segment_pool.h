@@ -16,8 +16,9 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
-#include <mutex>
 #include <vector>
+
+#include "sync/mutex.h"
 
 namespace zerobus {
 
@@ -53,10 +54,10 @@ class SegmentPool {
   static constexpr size_t kClasses = 7;  // kMinBytes, twice that, ... kMaxPooledBytes
 
   const size_t limit_bytes_;
-  std::mutex mu_;
-  std::array<std::vector<SegmentBuffer>, kClasses> kept_;  // by class; guarded by mu_
-  size_t kept_bytes_ = 0;                                  // guarded by mu_
-  size_t used_bytes_ = 0;                                  // taken, not given back; mu_
+  sync::Mutex mu_;
+  std::array<std::vector<SegmentBuffer>, kClasses> kept_ ABSL_GUARDED_BY(mu_);  // by class
+  size_t kept_bytes_ ABSL_GUARDED_BY(mu_) = 0;
+  size_t used_bytes_ ABSL_GUARDED_BY(mu_) = 0;  // taken, not given back
 };
 
 }  // namespace zerobus

@@ -9,7 +9,7 @@ Faults::Faults(uint64_t seed, std::function<void()> changed)
 
 void Faults::Set(const std::string &table, const FaultPlan &plan) {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    sync::MutexLock lock(mu_);
     plans_[table] = plan;
   }
   changed_();
@@ -17,7 +17,7 @@ void Faults::Set(const std::string &table, const FaultPlan &plan) {
 
 void Faults::Clear(const std::string &table) {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    sync::MutexLock lock(mu_);
     if (table == kAllTables) {
       plans_.clear();
     } else {
@@ -28,14 +28,14 @@ void Faults::Clear(const std::string &table) {
 }
 
 std::map<std::string, FaultPlan> Faults::Plans() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  sync::MutexLock lock(mu_);
   return plans_;
 }
 
 template <typename Edit>
 void Faults::EditDefault(Edit edit) {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    sync::MutexLock lock(mu_);
     edit(plans_[kAllTables]);
   }
   changed_();
@@ -80,7 +80,7 @@ const FaultPlan *Faults::PlanFor(const std::string &table) const {
 std::mt19937_64 Faults::NewGenerator(const std::string &table) {
   uint64_t ordinal;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    sync::MutexLock lock(mu_);
     ordinal = streams_per_table_[table]++;
   }
   std::seed_seq seed{static_cast<uint32_t>(seed_), static_cast<uint32_t>(seed_ >> 32),
@@ -90,7 +90,7 @@ std::mt19937_64 Faults::NewGenerator(const std::string &table) {
 }
 
 std::optional<grpc::Status> Faults::TakeStreamRefusal(const std::string &table) {
-  std::lock_guard<std::mutex> lock(mu_);
+  sync::MutexLock lock(mu_);
   FaultPlan *plan = PlanFor(table);
   if (plan == nullptr || plan->refuse_streams == 0) return std::nullopt;
   if (plan->refuse_streams > 0) --plan->refuse_streams;
@@ -99,7 +99,7 @@ std::optional<grpc::Status> Faults::TakeStreamRefusal(const std::string &table) 
 
 std::optional<grpc::Status> Faults::AdmitRecords(const std::string &table, int64_t records,
                                                  std::mt19937_64 &generator) {
-  std::lock_guard<std::mutex> lock(mu_);
+  sync::MutexLock lock(mu_);
   FaultPlan *plan = PlanFor(table);
   if (plan == nullptr) return std::nullopt;
   if (plan->fail_probability > 0 &&
@@ -117,7 +117,7 @@ std::optional<grpc::Status> Faults::AdmitRecords(const std::string &table, int64
 
 std::optional<grpc::Status> Faults::FailStream(const std::string &table, int64_t received,
                                                int64_t records) const {
-  std::lock_guard<std::mutex> lock(mu_);
+  sync::MutexLock lock(mu_);
   const FaultPlan *plan = PlanFor(table);
   if (plan == nullptr || !plan->fail_streams_after_records ||
       records <= *plan->fail_streams_after_records - received) {
@@ -127,7 +127,7 @@ std::optional<grpc::Status> Faults::FailStream(const std::string &table, int64_t
 }
 
 AckPolicy Faults::Acks(const std::string &table) const {
-  std::lock_guard<std::mutex> lock(mu_);
+  sync::MutexLock lock(mu_);
   const FaultPlan *plan = PlanFor(table);
   if (plan == nullptr) return AckPolicy{};
   return AckPolicy{plan->withhold_acks, plan->stall, plan->ack_delay, plan->repeat_stale_ack};
@@ -135,7 +135,7 @@ AckPolicy Faults::Acks(const std::string &table) const {
 
 std::optional<std::chrono::milliseconds> Faults::CloseSignalAfter(const std::string &table,
                                                                   int64_t records) const {
-  std::lock_guard<std::mutex> lock(mu_);
+  sync::MutexLock lock(mu_);
   const FaultPlan *plan = PlanFor(table);
   if (plan == nullptr || !plan->close_after_records || records < *plan->close_after_records) {
     return std::nullopt;

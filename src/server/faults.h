@@ -8,12 +8,13 @@
 #include <cstdint>
 #include <functional>
 #include <map>
-#include <mutex>
 #include <optional>
 #include <random>
 #include <string>
 
 #include <grpcpp/support/status.h>
+
+#include "sync/mutex.h"
 
 namespace zerobus::server {
 
@@ -112,17 +113,17 @@ class Faults {
                                                             int64_t records) const;
 
  private:
-  // The plan in force for `table`, or null. mu_ held.
-  FaultPlan *PlanFor(const std::string &table);
-  const FaultPlan *PlanFor(const std::string &table) const;
+  // The plan in force for `table`, or null.
+  FaultPlan *PlanFor(const std::string &table) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  const FaultPlan *PlanFor(const std::string &table) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   template <typename Edit>
   void EditDefault(Edit edit);
 
   const uint64_t seed_;
   std::function<void()> changed_;
-  mutable std::mutex mu_;
-  std::map<std::string, FaultPlan> plans_;
-  std::map<std::string, uint64_t> streams_per_table_;
+  mutable sync::Mutex mu_;
+  std::map<std::string, FaultPlan> plans_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, uint64_t> streams_per_table_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace zerobus::server

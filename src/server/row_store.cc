@@ -7,7 +7,7 @@ namespace zerobus::server {
 
 void MemoryRowStore::Append(WriteBatch batch, Done done) {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    sync::MutexLock lock(mu_);
     std::deque<Record> &rows = tables_[batch.table];
     rows.insert(rows.end(), std::make_move_iterator(batch.records.begin()),
                 std::make_move_iterator(batch.records.end()));
@@ -16,13 +16,13 @@ void MemoryRowStore::Append(WriteBatch batch, Done done) {
 }
 
 int64_t MemoryRowStore::Count(const std::string &table) const {
-  std::lock_guard<std::mutex> lock(mu_);
+  sync::MutexLock lock(mu_);
   auto it = tables_.find(table);
   return it == tables_.end() ? 0 : static_cast<int64_t>(it->second.size());
 }
 
 std::optional<Record> MemoryRowStore::Get(const std::string &table, int64_t index) const {
-  std::lock_guard<std::mutex> lock(mu_);
+  sync::MutexLock lock(mu_);
   auto it = tables_.find(table);
   if (it == tables_.end() || index < 0 || index >= static_cast<int64_t>(it->second.size())) {
     return std::nullopt;

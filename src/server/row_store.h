@@ -7,12 +7,12 @@
 #include <deque>
 #include <functional>
 #include <map>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "server/row.h"
+#include "sync/mutex.h"
 #include "table/delta_type.h"
 
 namespace zerobus::server {
@@ -60,9 +60,9 @@ class MemoryRowStore : public RowStore {
   std::optional<Record> Get(const std::string &table, int64_t index) const override;
 
  private:
-  mutable std::mutex mu_;
+  mutable sync::Mutex mu_;
   // A deque: growing a vector would move every stored record while holding the lock.
-  std::map<std::string, std::deque<Record>> tables_;
+  std::map<std::string, std::deque<Record>> tables_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace zerobus::server

@@ -144,7 +144,7 @@ SqliteRowStore::~SqliteRowStore() {
 
 void SqliteRowStore::Stop() {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    sync::MutexLock lock(mu_);
     stopping_ = true;
   }
   wake_.notify_one();
@@ -153,23 +153,24 @@ void SqliteRowStore::Stop() {
 
 void SqliteRowStore::Append(WriteBatch batch, Done done) {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    sync::MutexLock lock(mu_);
     queue_.push_back(Pending{std::move(batch), std::move(done)});
   }
   wake_.notify_one();
 }
 
 void SqliteRowStore::WriterLoop() {
-  std::unique_lock<std::mutex> lock(mu_);
+  sync::UniqueLock lock(mu_);
   for (;;) {
-    wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+    lock.Wait(wake_,
+              [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return stopping_ || !queue_.empty(); });
     if (queue_.empty()) return;  // stopping, and everything appended is answered
     // Everything that arrived while the previous commit synced goes into one transaction.
     std::vector<Pending> group;
     group.swap(queue_);
-    lock.unlock();
+    lock.Unlock();
     Commit(group);
-    lock.lock();
+    lock.Lock();
   }
 }
 
@@ -229,7 +230,7 @@ void SqliteRowStore::Commit(std::vector<Pending> &group) {
 }
 
 int64_t SqliteRowStore::Count(const std::string &table) const {
-  std::lock_guard<std::mutex> lock(reader_mu_);
+  sync::MutexLock lock(reader_mu_);
   sqlite3_stmt *statement = nullptr;
   const std::string sql = "SELECT count(*) FROM " + QuoteIdentifier(table);
   if (sqlite3_prepare_v2(reader_, sql.c_str(), -1, &statement, nullptr) != SQLITE_OK) return 0;
@@ -240,7 +241,7 @@ int64_t SqliteRowStore::Count(const std::string &table) const {
 }
 
 std::optional<Record> SqliteRowStore::Get(const std::string &table, int64_t index) const {
-  std::lock_guard<std::mutex> lock(reader_mu_);
+  sync::MutexLock lock(reader_mu_);
   if (index < 0) return std::nullopt;
   if (RecordedColumns(reader_, table) != "null") {
     std::vector<nlohmann::json> rows;

@@ -8,7 +8,6 @@
 #include <deque>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <thread>
 #include <utility>
@@ -16,6 +15,7 @@
 
 #include "server/row_store.h"
 #include "server/table_catalog.h"
+#include "sync/mutex.h"
 
 struct sqlite3;
 struct sqlite3_stmt;
@@ -62,14 +62,14 @@ class SqliteRowStore : public RowStore {
   sqlite3_stmt *InsertFor(const WriteBatch &batch, std::string *error);
 
   sqlite3 *writer_ = nullptr;  // used by the writer thread only, after Open
-  mutable std::mutex reader_mu_;
-  sqlite3 *reader_ = nullptr;
+  mutable sync::Mutex reader_mu_;
+  sqlite3 *reader_ ABSL_GUARDED_BY(reader_mu_) = nullptr;
   std::map<std::string, sqlite3_stmt *> inserts_;  // writer thread only
 
-  std::mutex mu_;
+  sync::Mutex mu_;
   std::condition_variable wake_;
-  std::vector<Pending> queue_;
-  bool stopping_ = false;
+  std::vector<Pending> queue_ ABSL_GUARDED_BY(mu_);
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   std::thread thread_;
 };
 

@@ -39,7 +39,7 @@ void Stats::Table::Accepted(int64_t records) {
 Stats::Table *Stats::StreamOpened(const std::string &table) {
   Table *t;
   {
-    std::lock_guard<std::mutex> lock(tables_mu_);
+    sync::MutexLock lock(tables_mu_);
     std::unique_ptr<Table> &slot = tables_[table];
     if (!slot) slot.reset(new Table(this));
     t = slot.get();
@@ -51,21 +51,21 @@ Stats::Table *Stats::StreamOpened(const std::string &table) {
 }
 
 TableStats Stats::ForTable(const std::string &table) const {
-  std::lock_guard<std::mutex> lock(tables_mu_);
+  sync::MutexLock lock(tables_mu_);
   auto it = tables_.find(table);
   if (it == tables_.end()) return TableStats{};
   return it->second->Load();
 }
 
 std::vector<std::string> Stats::Tables() const {
-  std::lock_guard<std::mutex> lock(tables_mu_);
+  sync::MutexLock lock(tables_mu_);
   std::vector<std::string> names;
   for (const auto &entry : tables_) names.push_back(entry.first);
   return names;
 }
 
 TableStats Stats::Total() const {
-  std::lock_guard<std::mutex> lock(tables_mu_);
+  sync::MutexLock lock(tables_mu_);
   TableStats sum;
   for (const auto &entry : tables_) {
     const TableStats s = entry.second->Load();
@@ -81,9 +81,9 @@ TableStats Stats::Total() const {
 }
 
 bool Stats::WaitFor(const std::function<bool()> &condition, std::chrono::milliseconds timeout) {
-  std::unique_lock<std::mutex> lock(wait_mu_);
+  sync::UniqueLock lock(wait_mu_);
   waiters_.fetch_add(1);
-  bool met = changed_.wait_for(lock, timeout, condition);
+  bool met = lock.WaitFor(changed_, timeout, condition);
   waiters_.fetch_sub(1);
   return met;
 }
@@ -93,7 +93,7 @@ void Stats::Changed() {
   // evaluates its condition (all sequentially consistent): either the waiter sees the new value
   // or this sees the waiter. Taking wait_mu_ then orders the notify after the waiter's wait.
   if (waiters_.load() == 0) return;
-  { std::lock_guard<std::mutex> lock(wait_mu_); }
+  { sync::MutexLock lock(wait_mu_); }
   changed_.notify_all();
 }
 

@@ -9,9 +9,10 @@
 #include <functional>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <vector>
+
+#include "sync/mutex.h"
 
 namespace zerobus::server {
 
@@ -81,11 +82,11 @@ class Stats {
  private:
   void Changed();
 
-  mutable std::mutex tables_mu_;
-  std::map<std::string, std::unique_ptr<Table>> tables_;
+  mutable sync::Mutex tables_mu_;
+  std::map<std::string, std::unique_ptr<Table>> tables_ ABSL_GUARDED_BY(tables_mu_);
 
   // Separate from tables_mu_ so that a waiter can evaluate its condition while holding it.
-  std::mutex wait_mu_;
+  sync::Mutex wait_mu_;
   std::condition_variable changed_;
   // Lets updates skip wait_mu_ when nobody waits; see Changed().
   std::atomic<int> waiters_{0};

@@ -5,12 +5,12 @@
 namespace zerobus::server {
 
 void StreamRegistry::Add(const std::shared_ptr<EphemeralStreamCall> &call) {
-  std::lock_guard<std::mutex> lock(mu_);
+  sync::MutexLock lock(mu_);
   calls_.emplace(call.get(), call);
 }
 
 void StreamRegistry::Remove(const EphemeralStreamCall *call) {
-  std::lock_guard<std::mutex> lock(mu_);
+  sync::MutexLock lock(mu_);
   calls_.erase(call);
   if (calls_.empty()) emptied_.notify_all();
 }
@@ -18,7 +18,7 @@ void StreamRegistry::Remove(const EphemeralStreamCall *call) {
 void StreamRegistry::ForEach(const std::function<void(EphemeralStreamCall &)> &fn) {
   std::vector<std::shared_ptr<EphemeralStreamCall>> live;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    sync::MutexLock lock(mu_);
     live.reserve(calls_.size());
     for (const auto &entry : calls_) {
       if (auto call = entry.second.lock()) live.push_back(std::move(call));
@@ -28,8 +28,8 @@ void StreamRegistry::ForEach(const std::function<void(EphemeralStreamCall &)> &f
 }
 
 void StreamRegistry::WaitUntilEmpty() {
-  std::unique_lock<std::mutex> lock(mu_);
-  emptied_.wait(lock, [this] { return calls_.empty(); });
+  sync::UniqueLock lock(mu_);
+  lock.Wait(emptied_, [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return calls_.empty(); });
 }
 
 }  // namespace zerobus::server

@@ -6,8 +6,9 @@
 #include <condition_variable>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <unordered_map>
+
+#include "sync/mutex.h"
 
 namespace zerobus::server {
 
@@ -27,10 +28,11 @@ class StreamRegistry {
   void WaitUntilEmpty();
 
  private:
-  std::mutex mu_;
+  sync::Mutex mu_;
   std::condition_variable emptied_;
   // Weak: a call's lifetime belongs to gRPC (until OnDone), not to the registry.
-  std::unordered_map<const EphemeralStreamCall *, std::weak_ptr<EphemeralStreamCall>> calls_;
+  std::unordered_map<const EphemeralStreamCall *, std::weak_ptr<EphemeralStreamCall>> calls_
+      ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace zerobus::server

@@ -6,7 +6,7 @@ Timer::Timer() : thread_([this] { Run(); }) {}
 
 Timer::~Timer() {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    sync::MutexLock lock(mu_);
     stopping_ = true;
   }
   wake_.notify_one();
@@ -16,7 +16,7 @@ Timer::~Timer() {
 void Timer::At(Clock::time_point when, std::function<void()> fn) {
   bool earliest;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    sync::MutexLock lock(mu_);
     auto it = due_.emplace(std::make_pair(when, next_seq_++), std::move(fn)).first;
     earliest = it == due_.begin();
   }
@@ -25,23 +25,23 @@ void Timer::At(Clock::time_point when, std::function<void()> fn) {
 }
 
 void Timer::Run() {
-  std::unique_lock<std::mutex> lock(mu_);
+  sync::UniqueLock lock(mu_);
   while (!stopping_) {
     if (due_.empty()) {
-      wake_.wait(lock);
+      lock.Wait(wake_);
       continue;
     }
     auto first = due_.begin();
     if (first->first.first > Clock::now()) {
-      wake_.wait_until(lock, first->first.first);
+      lock.WaitUntil(wake_, first->first.first);
       continue;
     }
     std::function<void()> fn = std::move(first->second);
     due_.erase(first);
     // Callbacks take their own locks; running them under ours would invite lock-order cycles.
-    lock.unlock();
+    lock.Unlock();
     fn();
-    lock.lock();
+    lock.Lock();
   }
 }
 

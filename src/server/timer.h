@@ -7,9 +7,10 @@
 #include <cstdint>
 #include <functional>
 #include <map>
-#include <mutex>
 #include <thread>
 #include <utility>
+
+#include "sync/mutex.h"
 
 namespace zerobus::server {
 
@@ -30,12 +31,12 @@ class Timer {
  private:
   void Run();
 
-  std::mutex mu_;
+  sync::Mutex mu_;
   std::condition_variable wake_;
   // Keyed by (due time, sequence number) so equal times keep their scheduling order.
-  std::map<std::pair<Clock::time_point, uint64_t>, std::function<void()>> due_;
-  uint64_t next_seq_ = 0;
-  bool stopping_ = false;
+  std::map<std::pair<Clock::time_point, uint64_t>, std::function<void()>> due_ ABSL_GUARDED_BY(mu_);
+  uint64_t next_seq_ ABSL_GUARDED_BY(mu_) = 0;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   std::thread thread_;
 };
 

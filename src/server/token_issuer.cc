@@ -20,7 +20,7 @@ std::string TokenIssuer::Issue(const std::string &table, std::chrono::seconds li
     token.push_back(kHex[byte & 0xF]);
   }
   const Clock::time_point now = Clock::now();
-  std::lock_guard<std::mutex> lock(mu_);
+  sync::MutexLock lock(mu_);
   // Forget expired grants now and then, so that a long run does not grow without bound.
   if (grants_.size() >= 1024) {
     for (auto it = grants_.begin(); it != grants_.end();) {
@@ -33,7 +33,7 @@ std::string TokenIssuer::Issue(const std::string &table, std::chrono::seconds li
 }
 
 int64_t TokenIssuer::issued() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  sync::MutexLock lock(mu_);
   return issued_;
 }
 
@@ -59,7 +59,7 @@ const TokenIssuer::Grant *TokenIssuer::Find(const std::string &authorization,
 
 grpc::Status TokenIssuer::CheckStream(const std::string &authorization,
                                       const std::string &table) const {
-  std::lock_guard<std::mutex> lock(mu_);
+  sync::MutexLock lock(mu_);
   std::string message;
   const Grant *grant = Find(authorization, &message);
   if (grant == nullptr) return grpc::Status(grpc::StatusCode::UNAUTHENTICATED, message);
@@ -75,7 +75,7 @@ grpc::Status TokenIssuer::CheckStream(const std::string &authorization,
 }
 
 int TokenIssuer::CheckWorkspace(const std::string &authorization, std::string *message) const {
-  std::lock_guard<std::mutex> lock(mu_);
+  sync::MutexLock lock(mu_);
   const Grant *grant = Find(authorization, message);
   if (grant == nullptr) return 401;
   if (!grant->table.empty()) {

@@ -7,10 +7,11 @@
 #include <chrono>
 #include <cstdint>
 #include <map>
-#include <mutex>
 #include <string>
 
 #include <grpcpp/support/status.h>
+
+#include "sync/mutex.h"
 
 namespace zerobus::server {
 
@@ -42,11 +43,12 @@ class TokenIssuer {
   };
 
   // The grant of the token in `authorization`, or null; `*message` says why not.
-  const Grant *Find(const std::string &authorization, std::string *message) const;
+  const Grant *Find(const std::string &authorization, std::string *message) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
-  mutable std::mutex mu_;
-  std::map<std::string, Grant> grants_;
-  int64_t issued_ = 0;
+  mutable sync::Mutex mu_;
+  std::map<std::string, Grant> grants_ ABSL_GUARDED_BY(mu_);
+  int64_t issued_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace zerobus::server
