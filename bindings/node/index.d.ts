@@ -3,11 +3,11 @@
 // `zerobus serve`) over the library's C ABI.
 //
 // Threading: every object belongs to the JavaScript thread (main or worker) that created it.
-// Ingest is synchronous and never waits; everything that waits (opening a stream, flush(),
-// waitForOffset(), close()) runs on the libuv thread pool and returns a Promise, so the event
-// loop never blocks. Each such call in flight holds one pool thread (4 by default,
-// UV_THREADPOOL_SIZE) for up to its timeout: prefer acked(), which holds none, for many
-// concurrent waits.
+// Ingest is synchronous and never waits; everything that waits returns a Promise, so the
+// event loop never blocks. Waits for acknowledgements (acked(), waitForOffset(), flush(), the
+// first part of close()) are settled by the stream's events and hold no thread; opening a
+// stream and ending its call (the last part of close(), bounded by stream.ack.timeout.ms) run
+// on the libuv thread pool.
 
 import { EventEmitter } from 'node:events';
 
@@ -308,31 +308,34 @@ export declare class Stream extends EventEmitter<StreamEvents> {
   acked(offset: number): Promise<void>;
 
   /**
-   * Waits (on a pool thread) until `offset` is durable; the events up to it have been
-   * delivered when it resolves.
-   * @param timeoutMs default 30000; Infinity waits without limit.
+   * Waits until `offset` is durable, as acked() does, for at most `timeoutMs`; the events up
+   * to it have been delivered when it resolves. Holds no thread.
+   * @param timeoutMs default 30000; Infinity (or -1) waits without limit.
    * @throws (rejects) ZerobusError ZB_ERR_TIMEOUT, ZB_ERR_INVALID_ARG for an offset never
    *   issued, the stream's error if it failed or was closed first; RangeError.
    */
   waitForOffset(offset: number, timeoutMs?: number): Promise<void>;
 
   /**
-   * Waits (on a pool thread) until every record accepted before the call is durable; the
-   * events up to it have been delivered when it resolves.
-   * @param timeoutMs default 30000; Infinity waits without limit.
-   * @throws (rejects) ZerobusError ZB_ERR_TIMEOUT (the stream keeps going), the stream's error
-   *   if it failed.
+   * Waits until every record accepted before the call is durable; the events up to it have
+   * been delivered when it resolves. Holds no thread.
+   * @param timeoutMs default 30000; Infinity (or -1) waits without limit.
+   * @throws (rejects) ZerobusError ZB_ERR_TIMEOUT (the stream keeps going), the error of the
+   *   records lost if the stream failed, ZB_ERR_STATE after destroy(); RangeError.
    */
   flush(timeoutMs?: number): Promise<void>;
 
   /**
-   * Closes gracefully (on a pool thread): stops accepting records, waits up to `timeoutMs`
-   * for every record to be acknowledged, ends the call, and delivers the remaining events.
+   * Closes gracefully: stops accepting records (ingest throws ZB_ERR_CLOSED from this call
+   * on), waits up to `timeoutMs` for every record to be acknowledged (as flush(), holding no
+   * thread), ends the call (on a pool thread, for at most what is left of `timeoutMs` and
+   * stream.ack.timeout.ms), and delivers the remaining events.
    * Records still unacknowledged get an 'error' event and stay available from unacked().
    * Idempotent: later calls return the first call's promise.
-   * @param timeoutMs default 30000; Infinity waits without limit.
+   * @param timeoutMs default 30000; Infinity (or -1) waits for the acknowledgements without
+   *   limit.
    * @throws (rejects) ZerobusError ZB_ERR_TIMEOUT (its message counts the records left), the
-   *   stream's error if it failed, ZB_ERR_STATE after destroy().
+   *   stream's error if it failed, ZB_ERR_STATE after destroy(); RangeError.
    */
   close(timeoutMs?: number): Promise<void>;
 

@@ -19,12 +19,13 @@ const Status = Object.freeze(
   Object.fromEntries(binding.statusNames().map((name, status) => [name, status])),
 );
 
-/** A ZerobusError for a misuse the binding detects itself; never retryable. */
-function bindingError(code, message) {
+/** A ZerobusError the binding makes itself: a misuse it detects (never retryable), or a wait
+ *  that timed out (retryable, as the library's timeouts are). */
+function bindingError(code, message, retryable = false) {
   return new ZerobusError(message, {
     code,
     status: Status[code],
-    retryable: false,
+    retryable,
     grpcStatus: null,
   });
 }

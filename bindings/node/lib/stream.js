@@ -20,9 +20,39 @@ function nextTurn() {
   return new Promise((resolve) => setImmediate(resolve));
 }
 
-// Milliseconds for the addon: Infinity means no limit (-1).
-function timeoutArg(timeoutMs) {
-  return timeoutMs === Infinity ? -1 : timeoutMs;
+/** The longest timeout, as the library takes them. */
+const MAX_TIMEOUT_MS = 2 ** 31 - 1;
+
+/** Whether `timeoutMs` means no limit: Infinity, or -1 as the library spells it. */
+function unlimited(timeoutMs) {
+  return timeoutMs === Infinity || timeoutMs === -1;
+}
+
+function checkTimeout(timeoutMs) {
+  if (unlimited(timeoutMs)) return;
+  if (!Number.isInteger(timeoutMs) || timeoutMs < 0 || timeoutMs > MAX_TIMEOUT_MS) {
+    throw new RangeError(
+      `a timeout is an integer of milliseconds from 0 to ${MAX_TIMEOUT_MS}, or Infinity (or -1)`,
+    );
+  }
+}
+
+/** `settled`, or a rejection with ZB_ERR_TIMEOUT once `timeoutMs` has passed. The timer is
+ *  the only thing a wait holds: no thread waits for the library. */
+async function within(settled, timeoutMs, what) {
+  if (unlimited(timeoutMs)) return settled;
+  let timer;
+  const timedOut = new Promise((_, reject) => {
+    timer = setTimeout(() => {
+      const message = `${what} within ${timeoutMs} ms`;
+      reject(bindingError('ZB_ERR_TIMEOUT', message, true));
+    }, timeoutMs);
+  });
+  try {
+    return await Promise.race([settled, timedOut]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 // What the addon ingests: bytes and JSON text as they are, any other object as JSON.
@@ -46,6 +76,11 @@ function recordArg(record) {
  * When the queue turns non-empty, a library thread wakes this stream's threadsafe function;
  * on the JavaScript thread the stream then takes at most EVENTS_PER_STEP events per turn of
  * the event loop, settles acked() promises and emits the events.
+ *
+ * Whether an offset is durable is the library's to say (isDurable); acked(), waitForOffset(),
+ * flush() and close() then wait for the events that settle it, on the JavaScript thread, so
+ * that no pool thread waits for acknowledgements. The library counts an ack before it queues
+ * the ack's event, so an offset it calls pending is settled by an event still to come.
  */
 class Stream extends EventEmitter {
   #native;
@@ -53,14 +88,11 @@ class Stream extends EventEmitter {
   #sdk;
   #table;
   #recordType;
-  /** Offsets below it were issued by ingest. */
-  #nextOffset = 0;
-  /** Offsets below it are durable. */
-  #ackedBelow = 0;
   /** Pending acked() promises, sorted by offset; entries before #waitersHead are settled. */
   #waiters = [];
   #waitersHead = 0;
-  /** Ranges of records that will never be acknowledged, each with its error. */
+  /** What the 'error' events said: ranges of records that will never be acknowledged, each
+   *  with its error, so that a later acked() rejects with the same error. */
   #lost = [];
   #drainScheduled = false;
   /** @type {Promise<void> | null} */
@@ -96,57 +128,88 @@ class Stream extends EventEmitter {
   }
 
   ingest(record) {
-    const offset = this.#native.ingest(recordArg(record));
-    this.#nextOffset = offset + 1;
-    return offset;
+    this.#refuseOnceClosing();
+    return this.#native.ingest(recordArg(record));
   }
 
   ingestBatch(records) {
     if (!Array.isArray(records)) throw new TypeError('ingestBatch() takes an array of records');
-    const lastOffset = this.#native.ingestBatch(records.map(recordArg));
-    this.#nextOffset = lastOffset + 1;
-    return lastOffset;
+    this.#refuseOnceClosing();
+    return this.#native.ingestBatch(records.map(recordArg));
+  }
+
+  // close() waits for the acks before the library's close: records are refused from its call
+  // on, as the library refuses them once closed.
+  #refuseOnceClosing() {
+    if (this.#closing !== null && !this.#destroyed) {
+      throw bindingError('ZB_ERR_CLOSED', 'the stream is closing or closed');
+    }
   }
 
   acked(offset) {
-    if (!Number.isSafeInteger(offset) || offset < 0 || offset >= this.#nextOffset) {
+    if (!Number.isSafeInteger(offset) || offset < 0) {
       return Promise.reject(
         bindingError('ZB_ERR_INVALID_ARG', `offset ${offset} was never issued by this stream`),
       );
     }
-    if (offset < this.#ackedBelow) return Promise.resolve();
     const lost = this.#lost.find((range) => offset >= range.first && offset <= range.last);
     if (lost) return Promise.reject(lost.error);
     if (this.#destroyed) {
       return Promise.reject(bindingError('ZB_ERR_STATE', 'the stream was destroyed'));
     }
+    let durable;
+    try {
+      durable = this.#native.isDurable(offset);
+    } catch (error) {
+      return Promise.reject(error); // ZB_ERR_INVALID_ARG: never issued
+    }
+    // Its 'ack' is queued by now if not delivered yet: delivered first, as for any other.
+    if (durable) return this.#drainAll();
     return new Promise((resolve, reject) => this.#addWaiter({ offset, resolve, reject }));
   }
 
   async waitForOffset(offset, timeoutMs = DEFAULT_TIMEOUT_MS) {
-    try {
-      await this.#native.waitForOffset(offset, timeoutArg(timeoutMs));
-    } finally {
-      await this.#drainAll();
-    }
+    checkTimeout(timeoutMs);
+    await within(this.acked(offset), timeoutMs, `offset ${offset} was not acknowledged`);
   }
 
   async flush(timeoutMs = DEFAULT_TIMEOUT_MS) {
-    try {
-      await this.#native.flush(timeoutArg(timeoutMs));
-    } finally {
-      await this.#drainAll();
-    }
+    checkTimeout(timeoutMs);
+    const accepted = this.info().recordsAccepted;
+    if (accepted === 0) return;
+    await within(
+      this.acked(accepted - 1),
+      timeoutMs,
+      `the records up to offset ${accepted - 1} were not all acknowledged`,
+    );
   }
 
   close(timeoutMs = DEFAULT_TIMEOUT_MS) {
-    this.#closing ??= this.#close(timeoutArg(timeoutMs));
+    this.#closing ??= this.#close(timeoutMs);
     return this.#closing;
   }
 
   async #close(timeoutMs) {
+    checkTimeout(timeoutMs);
+    const started = performance.now();
+    let flushed = true;
     try {
-      await this.#native.close(timeoutMs);
+      await this.flush(timeoutMs);
+    } catch {
+      flushed = false; // the library's close reports why, and counts the records left
+    }
+    // Once every record is acknowledged, the library half-closes the call and waits for the
+    // server's status, within what is left of the timeout and at most stream.ack.timeout.ms,
+    // so the pool thread of this call never waits without a bound; records left
+    // unacknowledged are given up at once.
+    let left = 0;
+    if (flushed) {
+      left = unlimited(timeoutMs)
+        ? -1
+        : Math.max(0, Math.floor(timeoutMs - (performance.now() - started)));
+    }
+    try {
+      await this.#native.close(left);
     } finally {
       await this.#drainAll();
       // Nothing more to wait for: a closed stream no longer holds the process open.
@@ -213,7 +276,6 @@ class Stream extends EventEmitter {
   }
 
   #onAck(firstOffset, lastOffset) {
-    this.#ackedBelow = lastOffset + 1;
     this.#settleWaiters(lastOffset, (waiter) => waiter.resolve());
     this.#emitSafely('ack', { firstOffset, lastOffset });
   }

@@ -159,9 +159,9 @@ void CallWakerJs(Napi::Env env, Napi::Function, Waker *waker, void *) {
 // ---------------------------------------------------------------------------------------------
 // Calls that wait, on the libuv pool
 
-/** Runs one waiting call (flush, wait for an offset, close) on a pool thread and settles a
- *  Promise with its outcome. It holds a reference to the stream's JavaScript object, so the
- *  stream is neither collected nor destroyed while the call runs. */
+/** Runs one waiting call (close, whose wait is bounded: see lib/stream.js) on a pool thread
+ *  and settles a Promise with its outcome. It holds a reference to the stream's JavaScript object,
+ * so the stream is neither collected nor destroyed while the call runs. */
 class StreamCallWorker : public Napi::AsyncWorker {
  public:
   using Call = std::function<zb_status(zb_stream *, zb_error **)>;
@@ -212,8 +212,7 @@ Napi::Function NativeStream::DefineClass(Napi::Env env) {
           InstanceMethod<&NativeStream::Ingest>("ingest"),
           InstanceMethod<&NativeStream::IngestBatch>("ingestBatch"),
           InstanceMethod<&NativeStream::Poll>("poll"),
-          InstanceMethod<&NativeStream::Flush>("flush"),
-          InstanceMethod<&NativeStream::WaitForOffset>("waitForOffset"),
+          InstanceMethod<&NativeStream::IsDurable>("isDurable"),
           InstanceMethod<&NativeStream::Close>("close"),
           InstanceMethod<&NativeStream::Unacked>("unacked"),
           InstanceMethod<&NativeStream::Info>("info"),
@@ -359,20 +358,14 @@ void NativeStream::CallFinished() {
   }
 }
 
-Napi::Value NativeStream::Flush(const Napi::CallbackInfo &info) {
-  int32_t timeout = TimeoutArg(info, 0);
-  return RunOffThread(info.Env(), "zerobus:flush", [timeout](zb_stream *stream, zb_error **err) {
-    return zb_stream_flush(stream, timeout, err);
-  });
-}
-
-Napi::Value NativeStream::WaitForOffset(const Napi::CallbackInfo &info) {
-  uint64_t offset = OffsetArg(info, 0);
-  int32_t timeout = TimeoutArg(info, 1);
-  return RunOffThread(info.Env(), "zerobus:waitForOffset",
-                      [offset, timeout](zb_stream *stream, zb_error **err) {
-                        return zb_stream_wait_for_offset(stream, offset, timeout, err);
-                      });
+Napi::Value NativeStream::IsDurable(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  const uint64_t offset = OffsetArg(info, 0);
+  zb_error *err = nullptr;
+  const zb_status status = zb_stream_wait_for_offset(Live(env), offset, 0, &err);
+  ErrorPtr error(err);
+  if (status == ZB_ERR_INVALID_ARG) ThrowError(env, status, error.get());
+  return Napi::Boolean::New(env, status == ZB_OK);
 }
 
 Napi::Value NativeStream::Close(const Napi::CallbackInfo &info) {

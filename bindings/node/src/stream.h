@@ -90,8 +90,11 @@ class NativeStream : public Napi::ObjectWrap<NativeStream> {
   Napi::Value Ingest(const Napi::CallbackInfo &info);
   Napi::Value IngestBatch(const Napi::CallbackInfo &info);
   Napi::Value Poll(const Napi::CallbackInfo &info);
-  Napi::Value Flush(const Napi::CallbackInfo &info);
-  Napi::Value WaitForOffset(const Napi::CallbackInfo &info);
+  /** isDurable(offset) -> boolean: whether the library counts `offset` acknowledged
+   *  (zb_stream_wait_for_offset without waiting); false while it is pending, and when it is
+   *  lost (its 'error' event says so). Throws ZB_ERR_INVALID_ARG for an offset never issued. */
+  Napi::Value IsDurable(const Napi::CallbackInfo &info);
+  /** close(timeoutMs) -> Promise: zb_stream_close() on a pool thread. */
   Napi::Value Close(const Napi::CallbackInfo &info);
   Napi::Value Unacked(const Napi::CallbackInfo &info);
   Napi::Value Info(const Napi::CallbackInfo &info);

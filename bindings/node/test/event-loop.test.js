@@ -1,12 +1,15 @@
 'use strict';
 
 // The event loop stays responsive while records stream: ingest never waits, acks are drained
-// in bounded steps, and flush/close wait on the libuv pool.
+// in bounded steps, and waits for acks (acked, waitForOffset, flush, close) hold no thread of
+// the libuv pool, however long they last.
 const assert = require('node:assert/strict');
+const fs = require('node:fs');
 const { monitorEventLoopDelay } = require('node:perf_hooks');
 const { setImmediate: nextTurn } = require('node:timers/promises');
 const { after, before, describe, test } = require('node:test');
 const { Sdk } = require('..');
+const { assertZerobusError } = require('./support/assertions');
 const { EVENTS_TABLE, LOCAL_SDK_OPTIONS, startServer } = require('./support/server');
 const { EVENT_DESCRIPTOR, encodeEvent } = require('./support/records');
 
@@ -76,5 +79,44 @@ describe('event loop', { timeout: 180_000 }, () => {
     }
     const best = Math.min(...runs.map((run) => run.maxMs));
     assert.ok(best < MAX_DELAY_MS, `the event loop waited ${best.toFixed(2)} ms at best`);
+  });
+});
+
+describe('waits for acks', { timeout: 60_000 }, () => {
+  test('hold no pool thread, even without a time limit', async () => {
+    const withheld = await startServer({ faults: [`${EVENTS_TABLE}:withhold_acks=true`] });
+    try {
+      const stream = await new Sdk(withheld.endpoint, LOCAL_SDK_OPTIONS).openStream({
+        table: EVENTS_TABLE,
+        descriptor: EVENT_DESCRIPTOR,
+      });
+      stream.ingest(encodeEvent(0, 'withheld'));
+      // Twice as many unbounded waits as the pool has threads (UV_THREADPOOL_SIZE, 4 by
+      // default): were each on a pool thread, a file read would find none free.
+      const poolThreads = Number(process.env.UV_THREADPOOL_SIZE ?? 4);
+      const waits = [];
+      for (let i = 0; i < poolThreads; i++) {
+        waits.push(stream.flush(Infinity), stream.waitForOffset(0, Infinity));
+      }
+      const settled = Promise.allSettled(waits);
+      let timer;
+      const stuck = new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error('the pool is held by the waits')), 10_000);
+      });
+      try {
+        await Promise.race([fs.promises.readFile(__filename), stuck]);
+      } finally {
+        clearTimeout(timer);
+      }
+      // A close that gives up at once settles every wait with the records' error.
+      await assert.rejects(stream.close(0), (error) => assertZerobusError(error, 'ZB_ERR_TIMEOUT'));
+      for (const outcome of await settled) {
+        assert.equal(outcome.status, 'rejected');
+        assertZerobusError(/** @type {PromiseRejectedResult} */ (outcome).reason, 'ZB_ERR_TIMEOUT');
+      }
+      stream.destroy();
+    } finally {
+      await withheld.stop();
+    }
   });
 });
