@@ -1,4 +1,7 @@
 {
+  "variables": {
+    "zerobus_werror%": "<!(node -p \"process.env.ZEROBUS_NODE_WERROR === '1' ? 1 : 0\")"
+  },
   "targets": [
     {
       "target_name": "zerobus",
@@ -21,7 +24,8 @@
       ],
       "cflags!": ["-fno-exceptions"],
       "cflags_cc!": ["-fno-exceptions"],
-      "cflags_cc": ["<!@(pkg-config --cflags zerobus)", "-Wall", "-Wextra", "-Werror"],
+      "cflags_cc": ["<!@(pkg-config --cflags zerobus)", "-Wall", "-Wextra"],
+      "conditions": [["zerobus_werror==1", { "cflags_cc": ["-Werror"] }]],
       "libraries": [
         "<!@(pkg-config --libs zerobus)",
         "-Wl,-rpath,<!(pkg-config --variable=libdir zerobus)"

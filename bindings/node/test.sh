@@ -32,8 +32,9 @@ nodedir=$(node -p 'require("node:path").resolve(process.execPath, "..", "..")')
 echo "=== npm ci"
 npm ci --ignore-scripts --no-audit --no-fund
 
-echo "=== build the addon (node-gyp, headers from $nodedir, libzerobus from $prefix)"
-npx --no-install node-gyp rebuild --nodedir="$nodedir" -j 2
+echo "=== build the addon (node-gyp, headers from $nodedir, libzerobus from $prefix, -Werror)"
+# Warnings are errors here, not in a user's npm install (binding.gyp reads the variable).
+ZEROBUS_NODE_WERROR=1 npx --no-install node-gyp rebuild --nodedir="$nodedir" -j 2
 
 echo "=== prettier --check"
 npx --no-install prettier --check index.js index.d.ts lib test example bench README.md
