@@ -112,7 +112,7 @@ Status Stream::OpenWith(std::shared_ptr<Sdk> sdk, std::string table_name, bool j
   stream->sdk_->streams().Add(raw);
   std::string server_stream_id;
   {
-    std::lock_guard<std::mutex> lock(stream->mu_);
+    sync::MutexLock lock(stream->mu_);
     server_stream_id = stream->server_stream_id_;
   }
   stream->Log(ZB_LOG_INFO, "stream", [&] {
@@ -176,15 +176,17 @@ Status Stream::Ingest(const RecordView *records, size_t count, bool json, uint64
                   json_ ? "this stream takes JSON records" : "this stream takes protobuf records");
   }
   size_t framed = 0;
-  Status fits = window_.CheckFits(records, count, &framed);
+  Status fits = CheckFitsUnlocked(records, count, &framed);
   if (!fits.ok()) return fits;
 
   SegmentPtr segment;
   int64_t wire_offset = 0;
   std::shared_ptr<Connection> connection;
   {
-    std::unique_lock<std::mutex> lock(mu_);
-    auto can_go_on = [&] { return state_ != State::kOpen || window_.HasRoom(count, framed); };
+    sync::UniqueLock lock(mu_);
+    auto can_go_on = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+      return state_ != State::kOpen || window_.HasRoom(count, framed);
+    };
     if (!can_go_on() &&
         (settings_.ingest_timeout_ms == 0 ||
          !WaitLocked(lock, room_, static_cast<int32_t>(settings_.ingest_timeout_ms), can_go_on))) {
@@ -228,23 +230,23 @@ bool Stream::TakeHalfCloseLocked() {
 }
 
 template <typename Predicate>
-bool Stream::WaitLocked(std::unique_lock<std::mutex> &lock, std::condition_variable &cv,
-                        int32_t timeout_ms, Predicate done) {
+bool Stream::WaitLocked(sync::UniqueLock &lock, std::condition_variable &cv, int32_t timeout_ms,
+                        Predicate done) {
   if (timeout_ms < 0) {
-    cv.wait(lock, done);
+    lock.Wait(cv, done);
     return true;
   }
-  return cv.wait_for(lock, std::chrono::milliseconds(timeout_ms), done);
+  return lock.WaitFor(cv, std::chrono::milliseconds(timeout_ms), done);
 }
 
 Status Stream::WaitForOffset(uint64_t offset, int32_t timeout_ms) {
-  std::unique_lock<std::mutex> lock(mu_);
+  sync::UniqueLock lock(mu_);
   if (offset >= window_.next_offset()) {
     return Status(ZB_ERR_INVALID_ARG, "offset " + std::to_string(offset) +
                                           " was never issued; the next offset is " +
                                           std::to_string(window_.next_offset()));
   }
-  WaitLocked(lock, changed_, timeout_ms, [&] {
+  WaitLocked(lock, changed_, timeout_ms, [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     return window_.acked_count() > offset || state_ == State::kFailed || state_ == State::kClosed;
   });
   if (window_.acked_count() > offset) return Status::Ok();
@@ -262,7 +264,7 @@ Status Stream::WaitForOffset(uint64_t offset, int32_t timeout_ms) {
 Status Stream::Flush(int32_t timeout_ms) {
   uint64_t next_offset;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    sync::MutexLock lock(mu_);
     next_offset = window_.next_offset();
   }
   if (next_offset == 0) return Status::Ok();
@@ -276,7 +278,7 @@ Status Stream::Close(int32_t timeout_ms) {
   if (first && result.ok()) {
     uint64_t acked;
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      sync::MutexLock lock(mu_);
       acked = window_.acked_count();
     }
     Log(ZB_LOG_INFO, "stream", [&] {
@@ -291,17 +293,18 @@ Status Stream::Close(int32_t timeout_ms) {
 }
 
 Status Stream::CloseOnce(int32_t timeout_ms, bool *first) {
-  std::lock_guard<std::mutex> serial(close_mu_);
+  sync::MutexLock serial(close_mu_);
   const Clock::time_point started = Clock::now();
   Status result;
   {
-    std::unique_lock<std::mutex> lock(mu_);
+    sync::UniqueLock lock(mu_);
     if (close_done_) return close_result_;
     *first = true;
     if (state_ == State::kOpen) state_ = State::kClosing;
     room_.notify_all();
-    WaitLocked(lock, changed_, timeout_ms,
-               [&] { return window_.all_acked() || state_ == State::kFailed; });
+    WaitLocked(lock, changed_, timeout_ms, [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+      return window_.all_acked() || state_ == State::kFailed;
+    });
     if (state_ == State::kFailed) {
       result = failure_;
     } else if (!window_.all_acked()) {
@@ -332,21 +335,22 @@ Status Stream::CloseOnce(int32_t timeout_ms, bool *first) {
   return result;
 }
 
-void Stream::EndCallGracefully(std::unique_lock<std::mutex> &lock, Clock::time_point deadline) {
+void Stream::EndCallGracefully(sync::UniqueLock &lock, Clock::time_point deadline) {
   // Between connections there is no call to end: StopBackground() ends an attempt under way.
   if (connection_done_ || !connection_ready_) return;
   const std::shared_ptr<Connection> connection = connection_;
   half_close_wanted_ = true;
   // Else the writer is busy, and half-closes when its write ends (OnWriteDone).
   if (TakeHalfCloseLocked()) {
-    lock.unlock();
+    lock.Unlock();
     connection->WritesDone();
-    lock.lock();
+    lock.Lock();
   }
-  const bool ended = changed_.wait_until(
-      lock, deadline, [&] { return connection_done_ || connection_ != connection; });
+  const bool ended = lock.WaitUntil(changed_, deadline, [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return connection_done_ || connection_ != connection;
+  });
   const Status outcome = ended && connection_ == connection ? connection_outcome_ : Status::Ok();
-  lock.unlock();
+  lock.Unlock();
   if (!ended) {
     // StopBackground() cancels the call.
     Log(ZB_LOG_INFO, "connection", [&] {
@@ -358,7 +362,7 @@ void Stream::EndCallGracefully(std::unique_lock<std::mutex> &lock, Clock::time_p
       return "with every record acknowledged, the call ended: " + DescribeForLog(outcome);
     });
   }
-  lock.lock();
+  lock.Lock();
 }
 
 Status Stream::Poll(zb_event *events, size_t event_size, size_t capacity, int32_t timeout_ms,
@@ -370,7 +374,7 @@ Status Stream::Poll(zb_event *events, size_t event_size, size_t capacity, int32_
 }
 
 void Stream::CopyUnacked(std::vector<std::pair<uint64_t, std::string>> *out) const {
-  std::lock_guard<std::mutex> lock(mu_);
+  sync::MutexLock lock(mu_);
   out->reserve(window_.records());
   window_.VisitUnacked([&](size_t, uint64_t offset, std::string_view record) {
     out->emplace_back(offset, std::string(record));
@@ -403,7 +407,7 @@ zb_stream_state Stream::PublicStateLocked() const {
 void Stream::GetInfo(zb_stream_info *out) const {
   zb_stream_info info = ZB_STREAM_INFO_INIT;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    sync::MutexLock lock(mu_);
     info.state = PublicStateLocked();
     info.records_accepted = window_.next_offset();
     info.records_acked = window_.acked_count();
@@ -422,7 +426,7 @@ void Stream::Snapshot(StreamStats *out) const {
   out->taken_at = std::chrono::system_clock::now();
   out->table = table_name_;
   out->json = json_;
-  std::lock_guard<std::mutex> lock(mu_);
+  sync::MutexLock lock(mu_);
   out->state = PublicStateLocked();
   out->server_stream_id = server_stream_id_;
   out->offsets_issued = window_.next_offset();
@@ -441,7 +445,7 @@ void Stream::Snapshot(StreamStats *out) const {
 Status Stream::Recreate(zb_stream *handle, std::unique_ptr<Stream> *out) const {
   std::vector<std::vector<std::string>> requests;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    sync::MutexLock lock(mu_);
     if (state_ != State::kFailed && state_ != State::kClosed) {
       return Status(ZB_ERR_STATE, "only a failed or closed stream can be recreated");
     }
@@ -469,8 +473,9 @@ Status Stream::Connect(bool renew_token, std::chrono::milliseconds delay) {
   const int64_t attempts = settings_.recovery ? settings_.recovery_retries + 1 : 1;
   for (;;) {
     if (delay.count() > 0) {
-      std::unique_lock<std::mutex> lock(mu_);
-      if (changed_.wait_for(lock, delay, [&] { return stopping_; })) {
+      sync::UniqueLock lock(mu_);
+      if (lock.WaitFor(changed_, delay,
+                       [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return stopping_; })) {
         return Status(ZB_ERR_CLOSED, "the stream was closed while reconnecting");
       }
     }
@@ -480,7 +485,7 @@ Status Stream::Connect(bool renew_token, std::chrono::milliseconds delay) {
     // ends (PlanReconnectLocked).
     if (failed.ok()) return failed;
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      sync::MutexLock lock(mu_);
       if (stopping_) return failed;
       NoteErrorLocked(failed);
     }
@@ -562,7 +567,7 @@ Status Stream::ConnectOnce(bool renew_token, bool *kept_token) {
   std::shared_ptr<Connection> previous;  // freed below, outside the lock
   uint64_t accepted_before;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    sync::MutexLock lock(mu_);
     if (stopping_) return Status(ZB_ERR_CLOSED, "the stream was closed");
     records_replayed_ += window_.Rewind();
     paused_ = false;
@@ -580,17 +585,20 @@ Status Stream::ConnectOnce(bool renew_token, bool *kept_token) {
     accepted_before = connections_accepted_;
   }
   connection->Start();
-  std::unique_lock<std::mutex> lock(mu_);
+  sync::UniqueLock lock(mu_);
   const int32_t timeout_ms = static_cast<int32_t>(settings_.recovery_timeout_ms);
   // Accepted even if the connection has ended since: the attempt succeeded, and the supervisor
   // takes care of what followed.
-  auto accepted = [&] { return connections_accepted_ > accepted_before; };
+  auto accepted = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return connections_accepted_ > accepted_before;
+  };
   // The token request and the headers provider took their share of the attempt's time.
-  const bool settled = changed_.wait_until(
-      lock, deadline, [&] { return accepted() || connection_done_ || stopping_; });
+  const bool settled = lock.WaitUntil(changed_, deadline, [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return accepted() || connection_done_ || stopping_;
+  });
   if (accepted()) return Status::Ok();
   if (!connection_done_) {
-    lock.unlock();
+    lock.Unlock();
     // Whether gRPC ever got a connection to the server: asked outside mu_, as gRPC always is.
     const bool reached = channel_->GetState(false) == GRPC_CHANNEL_READY;
     Status why = settled ? Status(ZB_ERR_CLOSED, "the stream was closed")
@@ -607,8 +615,8 @@ Status Stream::ConnectOnce(bool renew_token, bool *kept_token) {
                                        : "; the last attempt to reach it: " + last_connect_error_),
                               true, static_cast<int>(grpc::StatusCode::UNAVAILABLE));
     connection->Fail(why);
-    lock.lock();
-    changed_.wait(lock, [&] { return connection_done_; });
+    lock.Lock();
+    lock.Wait(changed_, [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return connection_done_; });
   }
   const Status &outcome = connection_outcome_;
   if (!channel_failing &&
@@ -632,7 +640,7 @@ void Stream::OnWriteDone(Connection *connection, bool ok) {
   bool half_close = false;
   bool release = false;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    sync::MutexLock lock(mu_);
     writer_busy_ = false;
     if (ok) segment = TakeWriteLocked(&wire_offset);
     if (ok && !segment) half_close = TakeHalfCloseLocked();
@@ -649,7 +657,7 @@ Status Stream::OnResponse(Connection *connection, const wire::Response &response
   SegmentPtr segment;
   int64_t wire_offset = 0;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    sync::MutexLock lock(mu_);
     switch (response.kind) {
       case wire::Response::Kind::kCreated:
         if (connection_ready_) {
@@ -716,7 +724,7 @@ Status Stream::OnResponse(Connection *connection, const wire::Response &response
 void Stream::OnReadsEnded(Connection *connection) {
   bool release = false;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    sync::MutexLock lock(mu_);
     reads_ended_ = true;
     if (!writer_busy_ && !hold_released_) release = hold_released_ = true;
   }
@@ -724,7 +732,7 @@ void Stream::OnReadsEnded(Connection *connection) {
 }
 
 void Stream::OnDone(Connection * /*connection*/, const Status &outcome) {
-  std::lock_guard<std::mutex> lock(mu_);
+  sync::MutexLock lock(mu_);
   connection_done_ = true;
   connection_ready_ = false;
   connection_outcome_ = outcome;
@@ -777,13 +785,13 @@ void Stream::FailLocked(const Status &why) {
 }
 
 void Stream::Supervise() {
-  std::unique_lock<std::mutex> lock(mu_);
+  sync::UniqueLock lock(mu_);
   while (!stopping_) {
     if (connection_done_) {
       // After our half-close the call's end is the close's (EndCallGracefully), whatever the
       // server said: every record was acknowledged.
       if (state_ == State::kFailed || half_closed_) {
-        supervisor_wake_.wait(lock, [&] { return stopping_; });
+        lock.Wait(supervisor_wake_, [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return stopping_; });
         break;
       }
       const Status ended = connection_outcome_;
@@ -795,7 +803,7 @@ void Stream::Supervise() {
       Status why;
       const bool retry = PlanReconnectLocked(ended, renew_token, &delay, &why);
       const uint64_t replayed_before = records_replayed_;
-      lock.unlock();
+      lock.Unlock();
       LogConnection(planned ? ZB_LOG_INFO : ZB_LOG_WARN, "connection", [&] {
         std::string text = planned ? "the connection ended after the server's close signal: "
                                    : "the connection ended: ";
@@ -807,23 +815,23 @@ void Stream::Supervise() {
         return text;
       });
       if (retry) why = Connect(renew_token, delay);
-      lock.lock();
+      lock.Lock();
       if (why.ok()) {
         const uint64_t replayed = records_replayed_ - replayed_before;
         const uint64_t recoveries = recoveries_;
-        lock.unlock();
+        lock.Unlock();
         // Logged even when a close has begun meanwhile: the recovery did happen.
         LogConnection(ZB_LOG_INFO, "recovery", [&] {
           return "recovered on a new connection (recovery " + std::to_string(recoveries) + "), " +
                  Plural(replayed, "record") + " sent again";
         });
-        lock.lock();
+        lock.Lock();
         continue;
       }
       if (stopping_) continue;
       const uint64_t first_unacked = window_.acked_count(), next = window_.next_offset();
       FailLocked(why);
-      lock.unlock();
+      lock.Unlock();
       Log(ZB_LOG_ERROR, "stream", [&] {
         std::string text = "the stream failed: " + DescribeForLog(why);
         if (next > first_unacked) {
@@ -833,25 +841,26 @@ void Stream::Supervise() {
         }
         return text;
       });
-      lock.lock();
+      lock.Lock();
       continue;
     }
     if (paused_ && !pause_logged_) {
       pause_logged_ = true;
       const int64_t announced_ms = close_signal_ms_;
       const std::chrono::milliseconds wait = PauseFor(announced_ms);
-      lock.unlock();
+      lock.Unlock();
       Log(ZB_LOG_INFO, "recovery", [&] {
         return "the server will end the call in " + std::to_string(announced_ms) +
                " ms (close signal): sending paused until what was sent is acknowledged (at most " +
                std::to_string(wait.count()) + " ms), then reconnecting";
       });
-      lock.lock();
+      lock.Lock();
       continue;
     }
     if (half_closed_) {
       // Nothing is unacknowledged: the close waits for the server's status, and cancels.
-      supervisor_wake_.wait(lock, [&] { return connection_done_ || stopping_; });
+      lock.Wait(supervisor_wake_,
+                [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return connection_done_ || stopping_; });
       continue;
     }
     // Whether to end the live connection now, and else when to look again: at the latest one
@@ -881,12 +890,13 @@ void Stream::Supervise() {
     }
     if (!end.ok()) {
       std::shared_ptr<Connection> connection = connection_;
-      lock.unlock();
+      lock.Unlock();
       connection->Fail(end);
-      lock.lock();
-      supervisor_wake_.wait(lock, [&] { return connection_done_ || stopping_; });
+      lock.Lock();
+      lock.Wait(supervisor_wake_,
+                [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return connection_done_ || stopping_; });
     } else {
-      supervisor_wake_.wait_until(lock, wake);
+      lock.WaitUntil(supervisor_wake_, wake);
     }
   }
 }
@@ -894,7 +904,7 @@ void Stream::Supervise() {
 void Stream::StopBackground() {
   std::shared_ptr<Connection> connection;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    sync::MutexLock lock(mu_);
     stopping_ = true;
     if (!connection_done_) connection = connection_;
     changed_.notify_all();
@@ -903,15 +913,15 @@ void Stream::StopBackground() {
   }
   if (connection) connection->Fail(Status(ZB_ERR_CLOSED, "the stream was closed"));
   if (supervisor_.joinable()) supervisor_.join();
-  std::unique_lock<std::mutex> lock(mu_);
-  changed_.wait(lock, [&] { return connection_done_; });
+  sync::UniqueLock lock(mu_);
+  lock.Wait(changed_, [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return connection_done_; });
 }
 
 void Stream::Shutdown() {
   bool unclosed = false;  // an open stream (not one that failed to open) being abandoned
   uint64_t unacked = 0;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    sync::MutexLock lock(mu_);
     if (!close_done_) {
       unclosed = ever_connected_;
       unacked = window_.next_offset() - window_.acked_count();

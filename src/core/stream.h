@@ -13,7 +13,6 @@
 #include <condition_variable>
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <random>
 #include <string>
 #include <thread>
@@ -31,6 +30,7 @@
 #include "core/stats.h"
 #include "core/status.h"
 #include "core/window.h"
+#include "sync/mutex.h"
 
 namespace zerobus {
 
@@ -101,7 +101,7 @@ class Stream final : private ConnectionListener, private StatsSource {
   // the recovery budget unless it made progress, and tells whether to reconnect and after
   // what delay, or why the stream fails (a non-OK *why).
   bool PlanReconnectLocked(const Status &ended, bool renew_token, std::chrono::milliseconds *delay,
-                           Status *why);
+                           Status *why) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // The delay before connection attempt `attempt` (1 = the first retry): exponential, capped,
   // and randomized so that many clients do not reconnect in step.
   std::chrono::milliseconds Backoff(int64_t attempt);
@@ -125,19 +125,28 @@ class Stream final : private ConnectionListener, private StatsSource {
   // Whether `why` ended a connection because of an OAuth token a new one may replace.
   bool RenewsToken(const Status &why) const;
   // With mu_ held: the next request for the connection's idle writer, marking it busy.
-  SegmentPtr TakeWriteLocked(int64_t *wire_offset);
+  SegmentPtr TakeWriteLocked(int64_t *wire_offset) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // With mu_ held: whether the idle writer is to half-close the live connection now, marking
   // it busy; at most once per connection.
-  bool TakeHalfCloseLocked();
+  bool TakeHalfCloseLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // CloseOnce() once every record is acknowledged: half-closes the live connection and waits
   // until `deadline` for the server to end the call. Logs a call that did not end with OK.
-  void EndCallGracefully(std::unique_lock<std::mutex> &lock, Clock::time_point deadline);
+  // Not analysed (-Wthread-safety): it lets the caller's lock go and takes it back, which the
+  // analysis cannot follow through a parameter.
+  void EndCallGracefully(sync::UniqueLock &lock, Clock::time_point deadline)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) ABSL_NO_THREAD_SAFETY_ANALYSIS;
   // With mu_ held: the stream fails for good with `why`; error event for what is unacked.
-  void FailLocked(const Status &why);
+  void FailLocked(const Status &why) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // With mu_ held: counts an error for the statistics.
-  void NoteErrorLocked(const Status &error);
+  void NoteErrorLocked(const Status &error) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // With mu_ held: the state as zb_stream_info and the statistics name it.
-  zb_stream_state PublicStateLocked() const;
+  zb_stream_state PublicStateLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Window::CheckFits reads only the window's limits, which never change: Ingest checks a
+  // batch without mu_, keeping that work out of the lock.
+  Status CheckFitsUnlocked(const RecordView *records, size_t count,
+                           size_t *framed) const ABSL_NO_THREAD_SAFETY_ANALYSIS {
+    return window_.CheckFits(records, count, framed);
+  }
   // Logs `what` about this stream (prefixed with its table) when `level` is enabled; `what` is
   // built only then. Never with mu_ held.
   template <typename MakeMessage>
@@ -146,8 +155,8 @@ class Stream final : private ConnectionListener, private StatsSource {
   }
   // Waits on `cv` until `done` or the deadline; false on timeout.
   template <typename Predicate>
-  bool WaitLocked(std::unique_lock<std::mutex> &lock, std::condition_variable &cv,
-                  int32_t timeout_ms, Predicate done);
+  bool WaitLocked(sync::UniqueLock &lock, std::condition_variable &cv, int32_t timeout_ms,
+                  Predicate done) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Supervise();
   // Ends the connection and the supervisor and waits for both.
   void StopBackground();
@@ -165,49 +174,55 @@ class Stream final : private ConnectionListener, private StatsSource {
   const std::shared_ptr<grpc::Channel> channel_;  // the SDK's, or the stream's own
   const std::unique_ptr<TokenSource> tokens_;     // with OAuth client credentials only
 
-  mutable std::mutex mu_;
+  mutable sync::Mutex mu_;
   std::condition_variable changed_;  // acks, state, connection events
   std::condition_variable room_;     // the window has room, or ingest must stop waiting
   // Only what the supervisor acts on at once: the connection's end, stopping, a close signal
   // and, while paused, acks. It looks at the ack timeout on its own schedule, so that a
   // request sent after a lull and every ack cost no thread wakeup of theirs.
   std::condition_variable supervisor_wake_;
-  Window window_;
-  State state_ = State::kOpen;
-  Status failure_;  // kFailed: why
-  bool close_done_ = false;
-  Status close_result_;  // what the first close returned
+  Window window_ ABSL_GUARDED_BY(mu_);
+  State state_ ABSL_GUARDED_BY(mu_) = State::kOpen;
+  Status failure_ ABSL_GUARDED_BY(mu_);  // kFailed: why
+  bool close_done_ ABSL_GUARDED_BY(mu_) = false;
+  Status close_result_ ABSL_GUARDED_BY(mu_);  // what the first close returned
   // Close has every record acknowledged: the writer half-closes the connection when idle.
-  bool half_close_wanted_ = false;
-  bool stopping_ = false;  // background work must end
+  bool half_close_wanted_ ABSL_GUARDED_BY(mu_) = false;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;  // background work must end
 
   // The current connection and its writer.
-  std::shared_ptr<Connection> connection_;
-  bool connection_ready_ = false;  // the server accepted the stream on it
-  bool writer_busy_ = false;       // a write is outstanding
-  bool reads_ended_ = false;
-  bool hold_released_ = false;
-  bool half_closed_ = false;     // the writer half-closed this connection (WritesDone)
-  bool connection_done_ = true;  // OnDone came (or there never was a connection)
-  Status connection_outcome_;
+  std::shared_ptr<Connection> connection_ ABSL_GUARDED_BY(mu_);
+  bool connection_ready_ ABSL_GUARDED_BY(mu_) = false;  // the server accepted the stream on it
+  bool writer_busy_ ABSL_GUARDED_BY(mu_) = false;       // a write is outstanding
+  bool reads_ended_ ABSL_GUARDED_BY(mu_) = false;
+  bool hold_released_ ABSL_GUARDED_BY(mu_) = false;
+  // The writer half-closed this connection (WritesDone)
+  bool half_closed_ ABSL_GUARDED_BY(mu_) = false;
+  // OnDone came (or there never was a connection)
+  bool connection_done_ ABSL_GUARDED_BY(mu_) = true;
+  Status connection_outcome_ ABSL_GUARDED_BY(mu_);
   // The connection's last progress: an acknowledgement of new records, or the first request
   // sent with nothing unacknowledged. stream.ack.timeout.ms counts from here, so that messages
   // that acknowledge nothing new (a repeated watermark) do not keep a dead stream alive.
-  Clock::time_point last_progress_;
-  Clock::time_point accepted_at_;     // when the server accepted the current connection
-  uint64_t acked_when_accepted_ = 0;  // window_.acked_count() then
-  bool paused_ = false;               // the server sent CloseStreamSignal: drain, then reconnect
-  Clock::time_point pause_deadline_;
-  int64_t close_signal_ms_ = 0;   // when the server said it would close the call
-  bool pause_logged_ = false;     // the supervisor has logged the close signal
-  std::string server_stream_id_;  // of the current or last connection
+  Clock::time_point last_progress_ ABSL_GUARDED_BY(mu_);
+  // When the server accepted the current connection
+  Clock::time_point accepted_at_ ABSL_GUARDED_BY(mu_);
+  uint64_t acked_when_accepted_ ABSL_GUARDED_BY(mu_) = 0;  // window_.acked_count() then
+  // The server sent CloseStreamSignal: drain, then reconnect
+  bool paused_ ABSL_GUARDED_BY(mu_) = false;
+  Clock::time_point pause_deadline_ ABSL_GUARDED_BY(mu_);
+  // When the server said it would close the call
+  int64_t close_signal_ms_ ABSL_GUARDED_BY(mu_) = 0;
+  bool pause_logged_ ABSL_GUARDED_BY(mu_) = false;     // the supervisor has logged the close signal
+  std::string server_stream_id_ ABSL_GUARDED_BY(mu_);  // of the current or last connection
 
-  bool ever_connected_ = false;
-  uint64_t connections_accepted_ = 0;
-  uint64_t recoveries_ = 0;
-  uint64_t records_replayed_ = 0;
-  uint64_t errors_ = 0;  // failed connection attempts and connections that ended in error
-  Status last_error_;
+  bool ever_connected_ ABSL_GUARDED_BY(mu_) = false;
+  uint64_t connections_accepted_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t recoveries_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t records_replayed_ ABSL_GUARDED_BY(mu_) = 0;
+  // Failed connection attempts and connections that ended in error
+  uint64_t errors_ ABSL_GUARDED_BY(mu_) = 0;
+  Status last_error_ ABSL_GUARDED_BY(mu_);
 
   // The recovery budget: connection attempts in a row that failed, accepted connections that
   // ended without progress included; progress resets it. With LogThrottle and jitter_, the
@@ -218,7 +233,7 @@ class Stream final : private ConnectionListener, private StatsSource {
   // that then waited in vain for the server.
   std::string last_connect_error_;
 
-  std::mutex close_mu_;  // serializes zb_stream_close()
+  sync::Mutex close_mu_;  // serializes zb_stream_close()
   std::minstd_rand jitter_;
   std::thread supervisor_;
   EventQueue events_;
