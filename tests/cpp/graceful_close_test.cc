@@ -28,16 +28,6 @@ using Ends = HostileServer::ClientEnds;
 // Bounds every wait for the server to see what the client did; generous for the sanitizers.
 constexpr auto kSeen = 10s;
 
-SdkPtr PlaintextSdk(const std::string &endpoint) {
-  ConfigPtr config = MakeConfig({{"transport.plaintext", "true"}});
-  zb_sdk *raw = nullptr;
-  zb_error *error = nullptr;
-  EXPECT_EQ(zb_sdk_new(endpoint.c_str(), config.get(), &raw, &error), ZB_OK)
-      << zb_error_message(error);
-  zb_error_free(error);
-  return SdkPtr(raw);
-}
-
 // Accepts the stream and acknowledges its first request (one record).
 std::vector<HostileStep> AcceptAndAckOne() {
   return {AwaitRequests(1), SendMessage(CreatedResponse("hostile-1")), AwaitRequests(2),
@@ -50,25 +40,40 @@ std::vector<HostileStep> Then(std::vector<HostileStep> script,
   return script;
 }
 
-int64_t Millis(Clock::duration duration) {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(duration).count();
+// How long zb_stream_close() took, in milliseconds; fails the test unless it returned `expected`.
+int64_t TimedClose(zb_stream *stream, int32_t timeout_ms, zb_status expected) {
+  const Clock::time_point start = Clock::now();
+  EXPECT_EQ(zb_stream_close(stream, timeout_ms, nullptr), expected);
+  return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start).count();
 }
+
+// A client of `server` with one record sent, and acknowledged unless `acked` is false.
+struct Client {
+  Client(const HostileServer &server, const Options &options, bool acked = true)
+      : sdk(PlaintextSdk(server.endpoint())), opened(OpenJson(sdk.get(), kTable, options)) {
+    EXPECT_EQ(opened.status, ZB_OK) << opened.message();
+    if (opened.status != ZB_OK) return;
+    IngestJson(stream(), 0, 1);
+    if (acked) {
+      EXPECT_EQ(zb_stream_flush(stream(), 10000, nullptr), ZB_OK);
+    }
+  }
+  zb_stream *stream() const { return opened.stream.get(); }
+
+  SdkPtr sdk;
+  Opened opened;
+};
 
 // The official client's way: END_STREAM once all is acknowledged, then the server's OK.
 TEST(GracefulClose, HalfClosesAndTakesTheServersStatus) {
   HostileServer server(Then(AcceptAndAckOne(), {AwaitHalfClose(), EndWithStatus(0, "")}));
-  SdkPtr sdk = PlaintextSdk(server.endpoint());
-  Opened opened = OpenJson(sdk.get(), kTable, {});
-  ASSERT_EQ(opened.status, ZB_OK) << opened.message();
-  IngestJson(opened.stream.get(), 0, 1);
-  // The server ends the call only after the half-close: without it the close would wait its
-  // whole time, and then cancel.
-  const Clock::time_point start = Clock::now();
-  EXPECT_EQ(zb_stream_close(opened.stream.get(), 10000, nullptr), ZB_OK);
-  EXPECT_LT(Clock::now() - start, 5s);
-  EXPECT_EQ(server.client_ends().half_closes, 1);
-  opened.stream.reset();
-  sdk.reset();
+  {
+    Client client(server, {}, /*acked=*/false);
+    // The server ends the call only after the half-close: without it the close would wait its
+    // whole time, and then cancel.
+    EXPECT_LT(TimedClose(client.stream(), 10000, ZB_OK), 5000);
+    EXPECT_EQ(server.client_ends().half_closes, 1);
+  }
   EXPECT_EQ(server.client_ends().cancels, 0);
 }
 
@@ -76,14 +81,8 @@ TEST(GracefulClose, HalfClosesAndTakesTheServersStatus) {
 // the records say (all acknowledged), and cancels the call.
 TEST(GracefulClose, CancelsWhenTheServersStatusDoesNotComeInTime) {
   HostileServer server(Then(AcceptAndAckOne(), {AwaitHalfClose()}));
-  SdkPtr sdk = PlaintextSdk(server.endpoint());
-  Opened opened = OpenJson(sdk.get(), kTable, {});
-  ASSERT_EQ(opened.status, ZB_OK) << opened.message();
-  IngestJson(opened.stream.get(), 0, 1);
-  ASSERT_EQ(zb_stream_flush(opened.stream.get(), 10000, nullptr), ZB_OK);
-  const Clock::time_point start = Clock::now();
-  EXPECT_EQ(zb_stream_close(opened.stream.get(), 300, nullptr), ZB_OK);
-  const int64_t took = Millis(Clock::now() - start);
+  Client client(server, {});
+  const int64_t took = TimedClose(client.stream(), 300, ZB_OK);
   EXPECT_GE(took, 250);
   EXPECT_LT(took, 5000);
   EXPECT_TRUE(server.WaitForClientEnds(Ends{1, 1}, kSeen))
@@ -94,14 +93,8 @@ TEST(GracefulClose, CancelsWhenTheServersStatusDoesNotComeInTime) {
 // Without a time limit on the close, stream.ack.timeout.ms bounds the wait for the status.
 TEST(GracefulClose, AnUnboundedCloseWaitsNoLongerThanTheAckTimeout) {
   HostileServer server(Then(AcceptAndAckOne(), {AwaitHalfClose()}));
-  SdkPtr sdk = PlaintextSdk(server.endpoint());
-  Opened opened = OpenJson(sdk.get(), kTable, {{"stream.ack.timeout.ms", "400"}});
-  ASSERT_EQ(opened.status, ZB_OK) << opened.message();
-  IngestJson(opened.stream.get(), 0, 1);
-  ASSERT_EQ(zb_stream_flush(opened.stream.get(), 10000, nullptr), ZB_OK);
-  const Clock::time_point start = Clock::now();
-  EXPECT_EQ(zb_stream_close(opened.stream.get(), ZB_TIMEOUT_INFINITE, nullptr), ZB_OK);
-  const int64_t took = Millis(Clock::now() - start);
+  Client client(server, {{"stream.ack.timeout.ms", "400"}});
+  const int64_t took = TimedClose(client.stream(), ZB_TIMEOUT_INFINITE, ZB_OK);
   EXPECT_GE(took, 350);
   EXPECT_LT(took, 5000);
   EXPECT_TRUE(server.WaitForClientEnds(Ends{1, 1}, kSeen));
@@ -109,12 +102,8 @@ TEST(GracefulClose, AnUnboundedCloseWaitsNoLongerThanTheAckTimeout) {
 
 TEST(GracefulClose, DestroyWithoutCloseCancels) {
   HostileServer server(Then(AcceptAndAckOne(), {AwaitHalfClose(), EndWithStatus(0, "")}));
-  SdkPtr sdk = PlaintextSdk(server.endpoint());
-  Opened opened = OpenJson(sdk.get(), kTable, {});
-  ASSERT_EQ(opened.status, ZB_OK) << opened.message();
-  IngestJson(opened.stream.get(), 0, 1);
-  ASSERT_EQ(zb_stream_flush(opened.stream.get(), 10000, nullptr), ZB_OK);
-  opened.stream.reset();
+  Client client(server, {});
+  client.opened.stream.reset();
   EXPECT_TRUE(server.WaitForClientEnds(Ends{0, 1}, kSeen));
   EXPECT_EQ(server.client_ends().half_closes, 0);
 }
@@ -123,11 +112,8 @@ TEST(GracefulClose, DestroyWithoutCloseCancels) {
 TEST(GracefulClose, ACloseThatTimesOutOnAcksCancels) {
   // Accepts, and acknowledges nothing.
   HostileServer server({AwaitRequests(1), SendMessage(CreatedResponse("hostile-1"))});
-  SdkPtr sdk = PlaintextSdk(server.endpoint());
-  Opened opened = OpenJson(sdk.get(), kTable, {});
-  ASSERT_EQ(opened.status, ZB_OK) << opened.message();
-  IngestJson(opened.stream.get(), 0, 1);
-  EXPECT_EQ(zb_stream_close(opened.stream.get(), 100, nullptr), ZB_ERR_TIMEOUT);
+  Client client(server, {}, /*acked=*/false);
+  TimedClose(client.stream(), 100, ZB_ERR_TIMEOUT);
   EXPECT_TRUE(server.WaitForClientEnds(Ends{0, 1}, kSeen));
   EXPECT_EQ(server.client_ends().half_closes, 0);
 }

@@ -38,16 +38,6 @@ bool Contains(const std::string &text, const std::string &part) {
   return text.find(part) != std::string::npos;
 }
 
-SdkPtr PlaintextSdk(const std::string &endpoint) {
-  ConfigPtr config = MakeConfig({{"transport.plaintext", "true"}});
-  zb_sdk *raw = nullptr;
-  zb_error *error = nullptr;
-  EXPECT_EQ(zb_sdk_new(endpoint.c_str(), config.get(), &raw, &error), ZB_OK)
-      << zb_error_message(error);
-  zb_error_free(error);
-  return SdkPtr(raw);
-}
-
 zb_stream_state State(zb_stream *stream) {
   zb_stream_info info = ZB_STREAM_INFO_INIT;
   EXPECT_EQ(zb_stream_get_info(stream, &info, nullptr), ZB_OK);

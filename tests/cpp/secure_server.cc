@@ -22,6 +22,16 @@ ConfigPtr MakeConfig(const Options &options) {
   return config;
 }
 
+SdkPtr PlaintextSdk(const std::string &endpoint) {
+  ConfigPtr config = MakeConfig({{"transport.plaintext", "true"}});
+  zb_sdk *raw = nullptr;
+  zb_error *error = nullptr;
+  EXPECT_EQ(zb_sdk_new(endpoint.c_str(), config.get(), &raw, &error), ZB_OK)
+      << zb_error_message(error);
+  zb_error_free(error);
+  return SdkPtr(raw);
+}
+
 Opened OpenJson(zb_sdk *sdk, const std::string &table, const Options &options) {
   ConfigPtr config = MakeConfig(options);
   zb_stream *stream = nullptr;

@@ -44,6 +44,9 @@ using Options = std::vector<std::pair<std::string, std::string>>;
 // A config with `options` set; fails the test when one does not take.
 ConfigPtr MakeConfig(const Options &options);
 
+// An SDK that talks plaintext to `endpoint` ("http://HOST:PORT"); fails the test when it cannot.
+SdkPtr PlaintextSdk(const std::string &endpoint);
+
 // What zb_stream_new() returned: the stream, or the error and its status.
 struct Opened {
   zb_status status = ZB_OK;
