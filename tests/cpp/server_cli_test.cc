@@ -29,20 +29,23 @@ int PortFromAnnouncement(const std::string &line) {
   return std::stoi(line.substr(prefix.size()));
 }
 
+// A stream on `port` gets its one record acknowledged and ends cleanly.
+void ExpectToStoreARecord(int port) {
+  zbtest::RawStream stream(port);
+  ASSERT_NE(stream.Open(zbtest::CreateJson("main.default.events")), "");
+  ASSERT_TRUE(stream.Write(zbtest::JsonRecord(0, R"({"id":1})")));
+  EXPECT_EQ(stream.ReadAck(), 0);
+  stream.WritesDone();
+  EXPECT_TRUE(stream.Finish().ok());
+}
+
 TEST(Cli, ServeAnnouncesItsEndpointServesAndStopsOnSigterm) {
   Child child({ZEROBUS_CLI, "serve", "--listen", "127.0.0.1:0"});
   const std::string line = child.ReadLine(10s);
   const int port = PortFromAnnouncement(line);
   ASSERT_GT(port, 0) << "announcement: '" << line << "'";
 
-  {
-    zbtest::RawStream stream(port);
-    ASSERT_NE(stream.Open(zbtest::CreateJson("main.default.events")), "");
-    ASSERT_TRUE(stream.Write(zbtest::JsonRecord(0, R"({"id":1})")));
-    EXPECT_EQ(stream.ReadAck(), 0);
-    stream.WritesDone();
-    EXPECT_TRUE(stream.Finish().ok());
-  }
+  ExpectToStoreARecord(port);
 
   ASSERT_EQ(kill(child.pid(), SIGTERM), 0);
   EXPECT_EQ(child.Wait(10s), 0);
@@ -188,14 +191,7 @@ TEST(Cli, ServeWritesItsAddressesToTheReadyFile) {
   EXPECT_EQ(ready["admin"].value("url", ""), "http://127.0.0.1:" + std::to_string(admin_port));
   EXPECT_FALSE(ready.value("data_dir", "").empty()) << ready.dump();
 
-  {
-    zbtest::RawStream stream(port);
-    ASSERT_NE(stream.Open(zbtest::CreateJson("main.default.events")), "");
-    ASSERT_TRUE(stream.Write(zbtest::JsonRecord(0, R"({"id":1})")));
-    EXPECT_EQ(stream.ReadAck(), 0);
-    stream.WritesDone();
-    EXPECT_TRUE(stream.Finish().ok());
-  }
+  ExpectToStoreARecord(port);
 
   ASSERT_EQ(kill(child.pid(), SIGTERM), 0);
   EXPECT_EQ(child.Wait(10s), 0);
