@@ -134,25 +134,25 @@ class ServeSees : public ::testing::Test {
     sdk_ = PlaintextSdk(server_->endpoint());
   }
 
-  Opened Open() {
+  // A stream with 5 records ingested.
+  Opened OpenWithRecords() {
     Opened opened = OpenJson(sdk_.get(), kTable, {});
     EXPECT_EQ(opened.status, ZB_OK) << opened.message();
+    if (opened.status == ZB_OK) IngestJson(opened.stream.get(), 0, 5);
     return opened;
   }
 
-  // Waits until no stream is open, and returns the totals.
-  zerobus::server::TableStats Ended() {
-    EXPECT_TRUE(server_->WaitFor([&] { return server_->total_stats().streams_open == 0; }, kSeen));
-    return server_->total_stats();
-  }
-
-  // The log's line about the end of a stream: "stream closed: ..." or "stream cancelled: ...".
-  std::string EndLine() {
+  // Waits until no stream is open, then checks how the server counted the one that ended, and
+  // that its log line about it begins with `line_start`.
+  void ExpectEnded(bool closed_by_client, const std::string &line_start) {
+    ASSERT_TRUE(server_->WaitFor([&] { return server_->total_stats().streams_open == 0; }, kSeen));
+    const zerobus::server::TableStats stats = server_->total_stats();
+    EXPECT_EQ(stats.streams_closed_by_client, closed_by_client ? 1 : 0);
+    EXPECT_EQ(stats.streams_cancelled_by_client, closed_by_client ? 0 : 1);
+    EXPECT_EQ(stats.streams_ended_by_server, 0);
     std::lock_guard<std::mutex> lock(mu_);
-    for (const std::string &line : lines_) {
-      if (line.rfind("stream opened:", 0) != 0) return line;
-    }
-    return "";
+    ASSERT_EQ(lines_.size(), 2u);
+    EXPECT_EQ(lines_[1].rfind(line_start, 0), 0u) << lines_[1];
   }
 
   std::unique_ptr<zerobus::server::Server> server_;
@@ -162,37 +162,24 @@ class ServeSees : public ::testing::Test {
 };
 
 TEST_F(ServeSees, AGracefulCloseAsClosedByTheClient) {
-  Opened opened = Open();
-  IngestJson(opened.stream.get(), 0, 5);
+  Opened opened = OpenWithRecords();
   EXPECT_EQ(zb_stream_close(opened.stream.get(), 10000, nullptr), ZB_OK);
-  const zerobus::server::TableStats stats = Ended();
-  EXPECT_EQ(stats.streams_closed_by_client, 1);
-  EXPECT_EQ(stats.streams_cancelled_by_client, 0);
-  const std::string line = EndLine();
-  EXPECT_EQ(line.rfind("stream closed: table=main.default.events", 0), 0u) << line;
-  EXPECT_NE(line.find("records=5 status=0"), std::string::npos) << line;
+  ExpectEnded(true, "stream closed: table=main.default.events stream_id=");
+  EXPECT_NE(lines_[1].find("records=5 status=0"), std::string::npos) << lines_[1];
 }
 
 TEST_F(ServeSees, DestroyWithoutCloseAsCancelled) {
-  Opened opened = Open();
-  IngestJson(opened.stream.get(), 0, 5);
+  Opened opened = OpenWithRecords();
   ASSERT_EQ(zb_stream_flush(opened.stream.get(), 10000, nullptr), ZB_OK);
   opened.stream.reset();
-  const zerobus::server::TableStats stats = Ended();
-  EXPECT_EQ(stats.streams_closed_by_client, 0);
-  EXPECT_EQ(stats.streams_cancelled_by_client, 1);
-  const std::string line = EndLine();
-  EXPECT_EQ(line.rfind("stream cancelled: table=main.default.events", 0), 0u) << line;
+  ExpectEnded(false, "stream cancelled: table=main.default.events stream_id=");
 }
 
 TEST_F(ServeSees, ACloseThatTimesOutAsCancelled) {
   server_->faults().WithholdAcks(true);
-  Opened opened = Open();
-  IngestJson(opened.stream.get(), 0, 5);
+  Opened opened = OpenWithRecords();
   EXPECT_EQ(zb_stream_close(opened.stream.get(), 100, nullptr), ZB_ERR_TIMEOUT);
-  const zerobus::server::TableStats stats = Ended();
-  EXPECT_EQ(stats.streams_closed_by_client, 0);
-  EXPECT_EQ(stats.streams_cancelled_by_client, 1);
+  ExpectEnded(false, "stream cancelled: table=main.default.events stream_id=");
 }
 
 }  // namespace
