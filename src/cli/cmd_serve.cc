@@ -1,7 +1,5 @@
 // `zerobus serve`: the local server as a process, for developing producers without a workspace.
 #include <malloc.h>
-#include <pthread.h>
-#include <signal.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -16,11 +14,12 @@
 #include "cli/commands.h"
 #include "cli/directories.h"
 #include "cli/flags.h"
+#include "cli/signals.h"
 #include "cli/table_declarations.h"
 #include "server/fault_plan_json.h"
 #include "server/loopback.h"
+#include "server/row_reader.h"
 #include "server/server.h"
-#include "server/sqlite_row_store.h"
 #include "server/tls_certificate.h"
 
 namespace zerobus::cli {
@@ -335,13 +334,8 @@ int RunServe(int argc, char **argv) {
     }
   }
 
-  // Blocked before any thread starts, so that every gRPC thread inherits the mask and the
-  // signals reach only the sigwait below, where stopping is ordinary code rather than a handler.
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGINT);
-  sigaddset(&stop_signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  // Before any thread starts, so that every gRPC thread inherits the blocked signals.
+  const StopSignals stop_signals;
 
   const size_t declared = options.tables.size();
   const bool accept_undeclared = options.accept_undeclared_tables;
@@ -381,7 +375,8 @@ int RunServe(int argc, char **argv) {
   if (null_sink) {
     std::printf("zerobus serve: null sink: records are acknowledged on receipt, not stored\n");
   } else {
-    std::printf("zerobus serve: storing rows in %s%s\n", server::DatabasePath(data_dir).c_str(),
+    std::printf("zerobus serve: storing rows in %s%s\n",
+                server::RowReader::PathIn(data_dir).c_str(),
                 temporary ? " (a temporary directory, removed on exit)" : "");
   }
   if (self_signed) {
@@ -401,8 +396,7 @@ int RunServe(int argc, char **argv) {
                                 : "streams to other tables fail with NOT_FOUND");
   std::fflush(stdout);
 
-  int signal_number = 0;
-  sigwait(&stop_signals, &signal_number);
+  const int signal_number = stop_signals.Wait();
   std::fprintf(stderr, "zerobus serve: %s received, stopping\n", strsignal(signal_number));
   server->Stop();
   if (!ready_file.empty()) std::remove(ready_file.c_str());
