@@ -143,16 +143,18 @@ class ServeSees : public ::testing::Test {
   }
 
   // Waits until no stream is open, then checks how the server counted the one that ended, and
-  // that its log line about it begins with `line_start`.
-  void ExpectEnded(bool closed_by_client, const std::string &line_start) {
-    ASSERT_TRUE(server_->WaitFor([&] { return server_->total_stats().streams_open == 0; }, kSeen));
+  // that its log line about it begins with `line_start`. Returns that line.
+  std::string ExpectEnded(bool closed_by_client, const std::string &line_start) {
+    EXPECT_TRUE(server_->WaitFor([&] { return server_->total_stats().streams_open == 0; }, kSeen));
     const zerobus::server::TableStats stats = server_->total_stats();
     EXPECT_EQ(stats.streams_closed_by_client, closed_by_client ? 1 : 0);
     EXPECT_EQ(stats.streams_cancelled_by_client, closed_by_client ? 0 : 1);
     EXPECT_EQ(stats.streams_ended_by_server, 0);
     std::lock_guard<std::mutex> lock(mu_);
-    ASSERT_EQ(lines_.size(), 2u);
-    EXPECT_EQ(lines_[1].rfind(line_start, 0), 0u) << lines_[1];
+    EXPECT_EQ(lines_.size(), 2u);
+    const std::string line = lines_.size() == 2 ? lines_[1] : "";
+    EXPECT_EQ(line.rfind(line_start, 0), 0u) << line;
+    return line;
   }
 
   std::unique_ptr<zerobus::server::Server> server_;
@@ -164,8 +166,8 @@ class ServeSees : public ::testing::Test {
 TEST_F(ServeSees, AGracefulCloseAsClosedByTheClient) {
   Opened opened = OpenWithRecords();
   EXPECT_EQ(zb_stream_close(opened.stream.get(), 10000, nullptr), ZB_OK);
-  ExpectEnded(true, "stream closed: table=main.default.events stream_id=");
-  EXPECT_NE(lines_[1].find("records=5 status=0"), std::string::npos) << lines_[1];
+  const std::string line = ExpectEnded(true, "stream closed: table=main.default.events stream_id=");
+  EXPECT_NE(line.find("records=5 status=0"), std::string::npos) << line;
 }
 
 TEST_F(ServeSees, DestroyWithoutCloseAsCancelled) {
