@@ -157,10 +157,11 @@ class ServeSees : public ::testing::Test {
     return line;
   }
 
-  std::unique_ptr<zerobus::server::Server> server_;
-  SdkPtr sdk_;
+  // Before the server, which may log until it is destroyed.
   std::mutex mu_;
   std::vector<std::string> lines_;
+  std::unique_ptr<zerobus::server::Server> server_;
+  SdkPtr sdk_;
 };
 
 TEST_F(ServeSees, AGracefulCloseAsClosedByTheClient) {
