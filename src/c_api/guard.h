@@ -11,12 +11,14 @@
 #include <new>
 #include <string>
 
+#include "c_api/handles.h"
+#include "c_api/public_types.h"
 #include "core/status.h"
 
 namespace zerobus::c_api {
 
 inline Status NullArgument(const char *name) {
-  return Status(ZB_ERR_INVALID_ARG, std::string(name) + " is NULL");
+  return Status(StatusCode::kInvalidArg, std::string(name) + " is NULL");
 }
 
 // Hands `status` to the caller: its code, and in *err a new error object when it failed.
@@ -31,7 +33,7 @@ inline zb_status Report(const Status &status, zb_error **err) noexcept {
       }
     }
   }
-  return status.code();
+  return ToPublic(status.code());
 }
 
 // Copies `text` into a new malloc'd, NUL-terminated string for the caller, who frees it with
@@ -52,11 +54,11 @@ zb_status Guard(zb_error **err, Body body) noexcept {
   try {
     status = body();
   } catch (const std::bad_alloc &) {
-    status = Status(ZB_ERR_NO_MEMORY, "out of memory");
+    status = Status(StatusCode::kNoMemory, "out of memory");
   } catch (const std::exception &e) {
-    status = Status(ZB_ERR_INTERNAL, std::string("unexpected exception: ") + e.what());
+    status = Status(StatusCode::kInternal, std::string("unexpected exception: ") + e.what());
   } catch (...) {
-    status = Status(ZB_ERR_INTERNAL, "unexpected exception");
+    status = Status(StatusCode::kInternal, "unexpected exception");
   }
   return Report(status, err);
 }

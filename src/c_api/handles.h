@@ -5,8 +5,10 @@
 #include <memory>
 
 #include "core/config.h"
+#include "core/headers.h"
 #include "core/record_schema.h"
 #include "core/sdk.h"
+#include "core/status.h"
 
 struct zb_config {
   zerobus::Config config;
@@ -18,6 +20,15 @@ struct zb_sdk {
 
 struct zb_schema {
   std::shared_ptr<const zerobus::RecordSchema> impl;
+};
+
+struct zb_error {
+  zerobus::Status status;
+};
+
+// Handed to the headers provider for one connection attempt: the headers it fills.
+struct zb_headers {
+  zerobus::Headers *headers;
 };
 
 #endif  // ZEROBUS_C_API_HANDLES_H

@@ -3,12 +3,15 @@
 
 #include <cstring>
 
+#include "c_api/callbacks.h"
 #include "c_api/guard.h"
 #include "c_api/handles.h"
+#include "c_api/public_types.h"
 #include "core/config.h"
 #include "core/log.h"
 
 using zerobus::Status;
+using zerobus::StatusCode;
 using zerobus::c_api::Guard;
 using zerobus::c_api::NullArgument;
 
@@ -83,12 +86,18 @@ ZB_API zb_status zb_config_describe(size_t index, zb_config_property *out, zb_er
   return Guard(err, [&] {
     if (!out) return NullArgument("out");
     if (out->struct_size < offsetof(zb_config_property, type)) {
-      return Status(ZB_ERR_INVALID_ARG, "out->struct_size is too small");
+      return Status(StatusCode::kInvalidArg, "out->struct_size is too small");
     }
-    if (!zerobus::Config::Describe(index, out)) {
-      return Status(ZB_ERR_INVALID_ARG,
+    zerobus::PropertyInfo property;
+    if (!zerobus::Config::Describe(index, &property)) {
+      return Status(StatusCode::kInvalidArg,
                     "there is no configuration key number " + std::to_string(index));
     }
+    zerobus::c_api::CopyVersioned(
+        zb_config_property{sizeof(zb_config_property), property.name, property.type,
+                           property.default_value, property.range, property.scope,
+                           property.description},
+        out, out->struct_size);
     return Status::Ok();
   });
 }
@@ -98,7 +107,7 @@ ZB_API zb_status zb_config_set_headers_provider(zb_config *cfg, zb_headers_cb cb
   return Guard(err, [&] {
     if (!cfg) return NullArgument("cfg");
     cfg->config.set_headers_provider(
-        Register<zerobus::HeadersProvider>(cb, user_data, free_user_data));
+        Register<zerobus::c_api::CHeadersProvider>(cb, user_data, free_user_data));
     return Status::Ok();
   });
 }
@@ -108,7 +117,7 @@ ZB_API zb_status zb_config_set_event_callback(zb_config *cfg, zb_event_cb cb, vo
   return Guard(err, [&] {
     if (!cfg) return NullArgument("cfg");
     cfg->config.set_event_callback(
-        Register<zerobus::Registration<zb_event_cb>>(cb, user_data, free_user_data));
+        Register<zerobus::c_api::CEventCallback>(cb, user_data, free_user_data));
     return Status::Ok();
   });
 }
@@ -118,7 +127,7 @@ ZB_API zb_status zb_config_set_log_callback(zb_config *cfg, zb_log_cb cb, void *
   return Guard(err, [&] {
     if (!cfg) return NullArgument("cfg");
     cfg->config.set_log_callback(
-        Register<zerobus::Registration<zb_log_cb>>(cb, user_data, free_user_data));
+        Register<zerobus::c_api::CLogCallback>(cb, user_data, free_user_data));
     return Status::Ok();
   });
 }
@@ -128,21 +137,20 @@ ZB_API zb_status zb_config_set_stats_callback(zb_config *cfg, zb_stats_cb cb, vo
   return Guard(err, [&] {
     if (!cfg) return NullArgument("cfg");
     cfg->config.set_stats_callback(
-        Register<zerobus::Registration<zb_stats_cb>>(cb, user_data, free_user_data));
+        Register<zerobus::c_api::CStatsCallback>(cb, user_data, free_user_data));
     return Status::Ok();
   });
 }
 
 ZB_API const char *zb_log_level_name(zb_log_level level) {
-  return zerobus::LogLevelName(level);
+  return zerobus::LogLevelName(static_cast<zerobus::LogLevel>(level));
 }
 
 ZB_API zb_status zb_config_set_wakeup(zb_config *cfg, zb_wakeup_cb cb, void *user_data,
                                       zb_free_cb free_user_data, zb_error **err) {
   return Guard(err, [&] {
     if (!cfg) return NullArgument("cfg");
-    cfg->config.set_wakeup(
-        Register<zerobus::Registration<zb_wakeup_cb>>(cb, user_data, free_user_data));
+    cfg->config.set_wakeup(Register<zerobus::c_api::CWakeup>(cb, user_data, free_user_data));
     return Status::Ok();
   });
 }

@@ -2,6 +2,8 @@
 #include <zerobus/zerobus.h>
 
 #include "c_api/guard.h"
+#include "c_api/handles.h"
+#include "c_api/public_types.h"
 #include "core/status.h"
 
 #define ZB_STRINGIFY_(x) #x
@@ -19,16 +21,16 @@ ZB_API const char *zb_version_str(void) {
 }
 
 ZB_API const char *zb_status_name(zb_status status) {
-  return zerobus::StatusName(status);
+  return zerobus::StatusName(static_cast<zerobus::StatusCode>(status));
 }
 
 ZB_API const char *zb_status_describe(zb_status status) {
-  return zerobus::StatusDescription(status);
+  return zerobus::StatusDescription(static_cast<zerobus::StatusCode>(status));
 }
 
 // A failed call leaves *err NULL only when it could not allocate the error object.
 ZB_API zb_status zb_error_code(const zb_error *err) {
-  return err ? err->status.code() : ZB_ERR_NO_MEMORY;
+  return err ? zerobus::c_api::ToPublic(err->status.code()) : ZB_ERR_NO_MEMORY;
 }
 
 ZB_API const char *zb_error_name(const zb_error *err) {
@@ -49,7 +51,8 @@ ZB_API int32_t zb_error_grpc_status(const zb_error *err) {
 
 ZB_API zb_error *zb_error_new(zb_status code, const char *message, int32_t retryable) {
   try {
-    return new zb_error{zerobus::Status(code, message ? message : "", retryable != 0)};
+    return new zb_error{zerobus::Status(static_cast<zerobus::StatusCode>(code),
+                                        message ? message : "", retryable != 0)};
   } catch (...) {
     return nullptr;
   }

@@ -3,12 +3,15 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <deque>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "c_api/guard.h"
 #include "c_api/handles.h"
+#include "c_api/public_types.h"
 #include "core/headers.h"
 #include "core/log.h"
 #include "core/stats.h"
@@ -25,6 +28,7 @@ struct zb_records {
 using zerobus::RecordName;
 using zerobus::RecordView;
 using zerobus::Status;
+using zerobus::StatusCode;
 using zerobus::c_api::Guard;
 using zerobus::c_api::NullArgument;
 
@@ -40,11 +44,11 @@ constexpr size_t kMaxDescriptorBytes = 10 * 1024 * 1024;
 
 Status CheckTimeout(int32_t timeout_ms) {
   if (timeout_ms >= ZB_TIMEOUT_INFINITE) return Status::Ok();
-  return Status(ZB_ERR_INVALID_ARG, "timeout_ms must be ZB_TIMEOUT_INFINITE or at least 0");
+  return Status(StatusCode::kInvalidArg, "timeout_ms must be ZB_TIMEOUT_INFINITE or at least 0");
 }
 
 Status CheckRecord(const void *record, size_t len, size_t index, size_t count) {
-  if (len == 0) return Status(ZB_ERR_EMPTY_RECORD, RecordName(index, count) + " is empty");
+  if (len == 0) return Status(StatusCode::kEmptyRecord, RecordName(index, count) + " is empty");
   if (!record) return NullArgument(RecordName(index, count).c_str());
   return Status::Ok();
 }
@@ -69,9 +73,9 @@ Status IngestOne(zb_stream *stream, const void *record, size_t len, bool json,
 Status IngestBatch(zb_stream *stream, const void *const *records, const size_t *lens, size_t count,
                    bool json, uint64_t *last_offset_out) {
   if (!stream) return NullArgument("stream");
-  if (count == 0) return Status(ZB_ERR_EMPTY_BATCH, "the batch has no records");
+  if (count == 0) return Status(StatusCode::kEmptyBatch, "the batch has no records");
   if (count > kMaxBatchCount) {
-    return Status(ZB_ERR_INVALID_ARG,
+    return Status(StatusCode::kInvalidArg,
                   "count " + std::to_string(count) + " is more than any array can hold");
   }
   if (!records) return NullArgument("records");
@@ -89,7 +93,7 @@ ZB_API zb_status zb_headers_add(zb_headers *headers, const char *name, const cha
     if (!headers) return NullArgument("headers");
     if (!name) return NullArgument("name");
     if (!value) return NullArgument("value");
-    return zerobus::AddHeader(headers, name, value);
+    return zerobus::AddHeader(headers->headers, name, value);
   });
 }
 
@@ -101,20 +105,21 @@ ZB_API zb_status zb_stream_new(zb_sdk *sdk, const char *table_name, zb_record_ty
     if (!table_name) return NullArgument("table_name");
     if (!out) return NullArgument("out");
     if (record_type != ZB_RECORD_PROTO && record_type != ZB_RECORD_JSON) {
-      return Status(ZB_ERR_INVALID_ARG, "record_type must be ZB_RECORD_PROTO or ZB_RECORD_JSON");
+      return Status(StatusCode::kInvalidArg,
+                    "record_type must be ZB_RECORD_PROTO or ZB_RECORD_JSON");
     }
     const bool json = record_type == ZB_RECORD_JSON;
     if (json && (descriptor || descriptor_len)) {
-      return Status(ZB_ERR_INVALID_ARG, "a JSON stream takes no descriptor");
+      return Status(StatusCode::kInvalidArg, "a JSON stream takes no descriptor");
     }
     if (!json && (!descriptor || descriptor_len == 0)) {
-      return Status(ZB_ERR_INVALID_ARG, "a protobuf stream needs a descriptor");
+      return Status(StatusCode::kInvalidArg, "a protobuf stream needs a descriptor");
     }
     if (descriptor_len > kMaxDescriptorBytes) {
-      return Status(ZB_ERR_INVALID_ARG, "descriptor_len " + std::to_string(descriptor_len) +
-                                            " is more than the " +
-                                            std::to_string(kMaxDescriptorBytes) +
-                                            " bytes the service takes in one message");
+      return Status(StatusCode::kInvalidArg, "descriptor_len " + std::to_string(descriptor_len) +
+                                                 " is more than the " +
+                                                 std::to_string(kMaxDescriptorBytes) +
+                                                 " bytes the service takes in one message");
     }
     const zerobus::Config defaults;
     auto handle = std::make_unique<zb_stream>();
@@ -192,7 +197,7 @@ ZB_API zb_status zb_stream_close(zb_stream *stream, int32_t timeout_ms, zb_error
   return Guard(err, [&] {
     if (!stream) return NullArgument("stream");
     if (zerobus::InLogCallback()) {
-      return Status(ZB_ERR_STATE, "zb_stream_close() cannot be called from a log callback");
+      return Status(StatusCode::kState, "zb_stream_close() cannot be called from a log callback");
     }
     Status valid = CheckTimeout(timeout_ms);
     return valid.ok() ? stream->impl->Close(timeout_ms) : valid;
@@ -215,16 +220,29 @@ ZB_API zb_status zb_stream_poll(zb_stream *stream, zb_event *events, size_t even
     if (!count_out) return NullArgument("count_out");
     if (!events && capacity > 0) return NullArgument("events");
     if (event_size < kMinEventSize) {
-      return Status(ZB_ERR_INVALID_ARG, "event_size is smaller than any zb_event");
+      return Status(StatusCode::kInvalidArg, "event_size is smaller than any zb_event");
     }
     if (capacity > PTRDIFF_MAX / event_size) {
-      return Status(ZB_ERR_INVALID_ARG,
+      return Status(StatusCode::kInvalidArg,
                     "capacity events of event_size bytes are more than any "
                     "array can hold");
     }
     Status valid = CheckTimeout(timeout_ms);
     if (!valid.ok()) return valid;
-    return stream->impl->Poll(events, event_size, capacity, timeout_ms, count_out);
+    auto *out = static_cast<unsigned char *>(static_cast<void *>(events));
+    // Every error object is made before any event is written, and the events leave the queue
+    // only once all are: running out of memory loses none.
+    auto take = [&](const std::deque<zerobus::Event> &queued, size_t count) {
+      std::vector<std::unique_ptr<zb_error>> errors(count);
+      for (size_t i = 0; i < count; ++i) {
+        if (queued[i].error) errors[i].reset(new zb_error{*queued[i].error});
+      }
+      for (size_t i = 0; i < count; ++i) {
+        zerobus::c_api::CopyVersioned(zerobus::c_api::ToPublic(queued[i], errors[i].release()),
+                                      out + i * event_size, event_size);
+      }
+    };
+    return stream->impl->Poll(capacity, timeout_ms, take, count_out);
   });
 }
 
@@ -240,7 +258,7 @@ ZB_API zb_status zb_stream_unacked(zb_stream *stream, zb_records **out, zb_error
 }
 
 ZB_API const char *zb_stream_state_name(zb_stream_state state) {
-  return zerobus::StreamStateName(state);
+  return zerobus::StreamStateName(static_cast<zerobus::StreamState>(state));
 }
 
 ZB_API zb_status zb_stream_get_info(zb_stream *stream, zb_stream_info *out, zb_error **err) {
@@ -248,9 +266,14 @@ ZB_API zb_status zb_stream_get_info(zb_stream *stream, zb_stream_info *out, zb_e
     if (!stream) return NullArgument("stream");
     if (!out) return NullArgument("out");
     if (out->struct_size < offsetof(zb_stream_info, state) + sizeof out->state) {
-      return Status(ZB_ERR_INVALID_ARG, "out->struct_size is too small");
+      return Status(StatusCode::kInvalidArg, "out->struct_size is too small");
     }
-    stream->impl->GetInfo(out);
+    const zerobus::StreamInfo info = stream->impl->GetInfo();
+    zerobus::c_api::CopyVersioned(
+        zb_stream_info{sizeof(zb_stream_info), static_cast<zb_stream_state>(info.state),
+                       info.records_accepted, info.records_acked, info.records_in_flight,
+                       info.bytes_in_flight, info.recoveries, info.records_replayed},
+        out, out->struct_size);
     return Status::Ok();
   });
 }
@@ -293,8 +316,9 @@ ZB_API zb_status zb_records_get(const zb_records *records, size_t index, const v
     if (!data) return NullArgument("data");
     if (!len) return NullArgument("len");
     if (index >= records->records.size()) {
-      return Status(ZB_ERR_INVALID_ARG, "index " + std::to_string(index) + " is past the " +
-                                            std::to_string(records->records.size()) + " records");
+      return Status(StatusCode::kInvalidArg, "index " + std::to_string(index) + " is past the " +
+                                                 std::to_string(records->records.size()) +
+                                                 " records");
     }
     const auto &[record_offset, bytes] = records->records[index];
     *data = bytes.data();

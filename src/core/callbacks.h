@@ -1,53 +1,75 @@
-// User callbacks registered through zb_config_set_*: the function, its user_data, and the
-// promise to call free_user_data exactly once, when the last holder lets go.
+// What the user registered through zb_config_set_*(), as the engine calls it. The C shim
+// implements each over the user's function and user_data, and destroying one runs its
+// free_user_data: configs, streams and SDKs share them, and whichever lets go last frees them,
+// exactly once.
 #ifndef ZEROBUS_CORE_CALLBACKS_H
 #define ZEROBUS_CORE_CALLBACKS_H
 
-#include <zerobus/zerobus.h>
-
 #include <memory>
 #include <mutex>
+#include <string>
+
+#include "core/event.h"
+#include "core/log_level.h"
+#include "core/status.h"
 
 namespace zerobus {
 
-template <typename Fn>
-class Registration {
+struct Headers;
+
+// The handle the user knows a stream or an SDK by, which its callbacks receive back. The engine
+// only passes it through.
+using UserHandle = void *;
+
+// Run by the stream's dispatcher thread only, one event at a time.
+class EventCallback {
  public:
-  Registration(Fn fn, void *user_data, zb_free_cb free_user_data)
-      : fn_(fn), user_data_(user_data), free_user_data_(free_user_data) {}
-  ~Registration() {
-    if (free_user_data_) free_user_data_(user_data_);
-  }
-  Registration(const Registration &) = delete;
-  Registration &operator=(const Registration &) = delete;
-
-  Fn fn() const { return fn_; }
-  void *user_data() const { return user_data_; }
-
- private:
-  Fn fn_;
-  void *user_data_;
-  zb_free_cb free_user_data_;
+  virtual ~EventCallback() = default;
+  virtual void OnEvent(UserHandle stream, const Event &event) const = 0;
 };
 
-// Configs and streams share registrations; whichever drops the last reference frees them.
-using EventCallbackRef = std::shared_ptr<const Registration<zb_event_cb>>;
-using WakeupRef = std::shared_ptr<const Registration<zb_wakeup_cb>>;
-using LogCallbackRef = std::shared_ptr<const Registration<zb_log_cb>>;
-using StatsCallbackRef = std::shared_ptr<const Registration<zb_stats_cb>>;
-
-// A headers provider also serializes its calls: several streams may reconnect at once.
-class HeadersProvider : public Registration<zb_headers_cb> {
+// Run by the stream's dispatcher thread when events become available to poll.
+class Wakeup {
  public:
-  using Registration::Registration;
-  zb_status Call(zb_headers *headers) const {
+  virtual ~Wakeup() = default;
+  virtual void Wake() const = 0;
+};
+
+// Run on any thread, several at once (see zb_log_cb).
+class LogCallback {
+ public:
+  virtual ~LogCallback() = default;
+  virtual void Log(LogLevel level, const char *component, const char *message) const = 0;
+};
+
+// Run by the SDK's statistics thread.
+class StatsCallback {
+ public:
+  virtual ~StatsCallback() = default;
+  virtual void Report(UserHandle sdk, const std::string &json) const = 0;
+};
+
+// Fills the headers of a connection attempt. Several streams may reconnect at once: Call()
+// serializes the calls.
+class HeadersProvider {
+ public:
+  virtual ~HeadersProvider() = default;
+  StatusCode Call(Headers *headers) const {
     std::lock_guard<std::mutex> lock(call_mutex_);
-    return fn()(headers, user_data());
+    return Provide(headers);
   }
+
+ protected:
+  virtual StatusCode Provide(Headers *headers) const = 0;
 
  private:
   mutable std::mutex call_mutex_;
 };
+
+using EventCallbackRef = std::shared_ptr<const EventCallback>;
+using WakeupRef = std::shared_ptr<const Wakeup>;
+using LogCallbackRef = std::shared_ptr<const LogCallback>;
+using StatsCallbackRef = std::shared_ptr<const StatsCallback>;
 using HeadersProviderRef = std::shared_ptr<const HeadersProvider>;
 
 }  // namespace zerobus

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <charconv>
-#include <cstring>
 #include <iterator>
 #include <limits>
 #include <variant>
@@ -40,7 +39,7 @@ struct StringOption {
 };
 // A level by name, as zb_log_level_name() spells it.
 struct LogLevelOption {
-  zb_log_level Settings::*field;
+  LogLevel Settings::*field;
 };
 
 struct Property {
@@ -201,7 +200,7 @@ Status InvalidValue(const Property &property, std::string_view value, const std:
             (option && option->text == Text::kProxy ? RedactProxy(value) : std::string(value)) +
             "' ";
   }
-  return Status(ZB_ERR_INVALID_VALUE,
+  return Status(StatusCode::kInvalidValue,
                 "invalid value " + shown + "for " + property.name + ": " +
                     (why.empty() ? "expected " + std::string(property.range) : why));
 }
@@ -287,7 +286,7 @@ Config::Config() {
 Status Config::Set(std::string_view key, std::string_view value) {
   const Property *property = FindProperty(key);
   if (!property) {
-    return Status(ZB_ERR_UNKNOWN_KEY, "unknown configuration key '" + std::string(key) + "'");
+    return Status(StatusCode::kUnknownKey, "unknown configuration key '" + std::string(key) + "'");
   }
   Settings updated = settings_;
   std::string why;
@@ -299,7 +298,7 @@ Status Config::Set(std::string_view key, std::string_view value) {
 Status Config::Get(std::string_view key, std::string *value) const {
   const Property *property = FindProperty(key);
   if (!property) {
-    return Status(ZB_ERR_UNKNOWN_KEY, "unknown configuration key '" + std::string(key) + "'");
+    return Status(StatusCode::kUnknownKey, "unknown configuration key '" + std::string(key) + "'");
   }
   if (const auto *int_option = std::get_if<IntOption>(&property->option)) {
     *value = std::to_string(settings_.*int_option->field);
@@ -321,16 +320,11 @@ Status Config::Get(std::string_view key, std::string *value) const {
   return Status::Ok();
 }
 
-bool Config::Describe(size_t index, zb_config_property *out) {
+bool Config::Describe(size_t index, PropertyInfo *out) {
   if (index >= std::size(kProperties)) return false;
   const Property &property = kProperties[index];
-  // Write only the fields the caller's struct has room for; it may predate newer fields.
-  zb_config_property filled = {sizeof(zb_config_property), property.name,  TypeName(property),
-                               property.default_value,     property.range, property.scope,
-                               property.description};
-  const size_t size = std::min<size_t>(out->struct_size, sizeof filled);
-  filled.struct_size = static_cast<uint32_t>(size);
-  std::memcpy(out, &filled, size);
+  *out = PropertyInfo{property.name,  TypeName(property), property.default_value,
+                      property.range, property.scope,     property.description};
   return true;
 }
 

@@ -2,16 +2,25 @@
 #ifndef ZEROBUS_CORE_CONFIG_H
 #define ZEROBUS_CORE_CONFIG_H
 
-#include <zerobus/zerobus.h>
-
 #include <cstdint>
 #include <string>
 #include <string_view>
 
 #include "core/callbacks.h"
+#include "core/log_level.h"
 #include "core/status.h"
 
 namespace zerobus {
+
+// One option as zb_config_describe() describes it; static strings.
+struct PropertyInfo {
+  const char *name;
+  const char *type;           // "bool", "int" or "string"
+  const char *default_value;  // as Config::Get() prints it
+  const char *range;
+  const char *scope;  // "sdk" or "stream"
+  const char *description;
+};
 
 // Every option's typed value. Defaults are in config.cc's property table, the one place that
 // names, documents and bounds each option.
@@ -40,7 +49,7 @@ struct Settings {
   std::string client_id;
   std::string client_secret;
   int64_t token_refresh_margin_ms;
-  zb_log_level log_level;
+  LogLevel log_level;
   int64_t statistics_interval_ms;
 };
 
@@ -68,7 +77,7 @@ class Config {
   const StatsCallbackRef &stats_callback() const { return stats_callback_; }
 
   // The `index`-th property, for zb_config_describe(); false past the last.
-  static bool Describe(size_t index, zb_config_property *out);
+  static bool Describe(size_t index, PropertyInfo *out);
 
  private:
   Settings settings_;

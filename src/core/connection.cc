@@ -41,7 +41,7 @@ Status StatusFromGrpc(const grpc::Status &status) {
   // Neither status.ok() nor status.error_code(): both load the number as a grpc::StatusCode.
   const grpc::StatusCode code = KnownStatusCode(GrpcStatusNumber(status));
   if (code == grpc::StatusCode::OK) {
-    return Status(ZB_ERR_TRANSPORT, "the server ended the stream without an error", true,
+    return Status(StatusCode::kTransport, "the server ended the stream without an error", true,
                   static_cast<int>(grpc::StatusCode::OK));
   }
   const std::string &message = status.error_message();
@@ -49,21 +49,21 @@ Status StatusFromGrpc(const grpc::Status &status) {
     // gRPC's own limits, not the server's word: a response past the receive limit, or responses
     // filling the memory the SDK gives its channels (kResponseMemoryBytes) before one ends.
     if (message.rfind(kGrpcMessageTooLarge, 0) == 0) {
-      return Status(ZB_ERR_PROTOCOL,
+      return Status(StatusCode::kProtocol,
                     "the server sent a response larger than the " +
                         std::to_string(wire::kMaxResponseBytes) + " bytes the library takes (" +
                         message + ")",
                     true, static_cast<int>(code));
     }
     if (message == kGrpcBuffersFull) {
-      return Status(ZB_ERR_PROTOCOL,
+      return Status(StatusCode::kProtocol,
                     "responses took more than the " + std::to_string(kResponseMemoryBytes) +
                         " bytes of memory the SDK's connections may hold (gRPC: " + message +
                         "): a server sent a response far over the limit",
                     true, static_cast<int>(code));
     }
   }
-  return Status(ZB_ERR_TRANSPORT,
+  return Status(StatusCode::kTransport,
                 "the server ended the stream: " +
                     absl::StatusCodeToString(static_cast<absl::StatusCode>(code)) + ": " + message,
                 IsRetryable(code), static_cast<int>(code));

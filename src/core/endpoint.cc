@@ -23,8 +23,8 @@ bool IsNameChar(char c) {
 }
 
 Status BadUrl(std::string_view what, std::string_view text, const char *why) {
-  return Status(ZB_ERR_INVALID_TARGET, "invalid " + std::string(what) + " '" + std::string(text) +
-                                           "': " + std::string(why));
+  return Status(StatusCode::kInvalidTarget, "invalid " + std::string(what) + " '" +
+                                                std::string(text) + "': " + std::string(why));
 }
 
 }  // namespace
@@ -112,7 +112,7 @@ Status ResolveEndpoint(std::string_view text, std::string_view what, bool plaint
 Status CheckTableName(std::string_view name) {
   auto invalid = [&](const std::string &why) {
     return Status(
-        ZB_ERR_INVALID_TARGET,
+        StatusCode::kInvalidTarget,
         "invalid table name '" + table::Excerpt(name, kMaxTableNamePartBytes) + "': " + why);
   };
   int parts = 0;

@@ -1,12 +1,10 @@
 #include "core/event_queue.h"
 
 #include <algorithm>
-#include <cstring>
-#include <vector>
 
 namespace zerobus {
 
-EventQueue::EventQueue(zb_stream *handle, EventCallbackRef callback, WakeupRef wakeup)
+EventQueue::EventQueue(UserHandle handle, EventCallbackRef callback, WakeupRef wakeup)
     : handle_(handle), callback_(std::move(callback)), wakeup_(std::move(wakeup)) {
   if (callback_) {
     dispatcher_ = std::thread([this] { RunCallbacks(); });
@@ -21,17 +19,16 @@ EventQueue::~EventQueue() {
 }
 
 void EventQueue::PushAck(uint64_t first_offset, uint64_t last_offset) {
-  Push(Event{ZB_EVENT_ACK, first_offset, last_offset, nullptr});
+  Push(Event{EventType::kAck, first_offset, last_offset, nullptr});
 }
 
 void EventQueue::PushError(uint64_t first_offset, uint64_t last_offset, const Status &error) {
-  Push(Event{ZB_EVENT_ERROR, first_offset, last_offset,
-             std::make_shared<zb_error>(zb_error{error})});
+  Push(Event{EventType::kError, first_offset, last_offset, std::make_shared<const Status>(error)});
 }
 
 void EventQueue::Push(Event event) {
   std::lock_guard<std::mutex> lock(mu_);
-  if (event.type == ZB_EVENT_ACK && !events_.empty() && events_.back().type == ZB_EVENT_ACK) {
+  if (event.type == EventType::kAck && !events_.empty() && events_.back().type == EventType::kAck) {
     events_.back().last_offset = event.last_offset;
     return;
   }
@@ -43,33 +40,16 @@ void EventQueue::Push(Event event) {
   }
 }
 
-Status EventQueue::Poll(zb_event *events, size_t event_size, size_t capacity,
-                        std::chrono::steady_clock::time_point deadline, size_t *count) {
+Status EventQueue::Poll(size_t capacity, std::chrono::steady_clock::time_point deadline,
+                        const Take &take, size_t *count) {
   *count = 0;
   if (callback_) {
-    return Status(ZB_ERR_STATE, "the stream delivers its events to its event callback");
+    return Status(StatusCode::kState, "the stream delivers its events to its event callback");
   }
   std::unique_lock<std::mutex> lock(mu_);
   ready_.wait_until(lock, deadline, [&] { return !events_.empty() || stopping_; });
   const size_t n = std::min(capacity, events_.size());
-  // Error objects are made before anything is taken, so running out of memory loses nothing.
-  std::vector<zb_error *> errors(n, nullptr);
-  try {
-    for (size_t i = 0; i < n; ++i) {
-      if (events_[i].error) errors[i] = new zb_error(*events_[i].error);
-    }
-  } catch (...) {
-    for (zb_error *error : errors) delete error;
-    throw;
-  }
-  const size_t copied = std::min(event_size, sizeof(zb_event));
-  auto *out = reinterpret_cast<unsigned char *>(events);
-  for (size_t i = 0; i < n; ++i) {
-    const Event &event = events_[i];
-    zb_event filled = {static_cast<uint32_t>(copied), event.type, event.first_offset,
-                       event.last_offset, errors[i]};
-    std::memcpy(out + i * event_size, &filled, copied);
-  }
+  take(events_, n);
   events_.erase(events_.begin(), events_.begin() + static_cast<std::ptrdiff_t>(n));
   if (events_.empty()) wakeup_due_ = false;
   *count = n;
@@ -108,9 +88,7 @@ void EventQueue::RunCallbacks() {
     delivering_ = true;
     lock.unlock();
     for (const Event &event : batch) {
-      zb_event delivered = {sizeof(zb_event), event.type, event.first_offset, event.last_offset,
-                            const_cast<zb_error *>(event.error.get())};
-      callback_->fn()(handle_, &delivered, callback_->user_data());
+      callback_->OnEvent(handle_, event);
       // A callback that destroyed its stream ends delivery at once.
       std::lock_guard<std::mutex> check(mu_);
       if (stopping_) break;
@@ -137,7 +115,7 @@ void EventQueue::RunWakeups() {
     if (stopping_) break;
     wakeup_due_ = false;
     lock.unlock();
-    wakeup_->fn()(wakeup_->user_data());
+    wakeup_->Wake();
     lock.lock();
   }
   Exit(lock);

@@ -3,8 +3,6 @@
 #ifndef ZEROBUS_CORE_EVENT_QUEUE_H
 #define ZEROBUS_CORE_EVENT_QUEUE_H
 
-#include <zerobus/zerobus.h>
-
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -15,6 +13,7 @@
 #include <thread>
 
 #include "core/callbacks.h"
+#include "core/event.h"
 #include "core/status.h"
 
 namespace zerobus {
@@ -23,7 +22,7 @@ class EventQueue {
  public:
   // `handle` is what the event callback receives as its stream. The dispatcher thread runs
   // when there is a callback or a wakeup.
-  EventQueue(zb_stream *handle, EventCallbackRef callback, WakeupRef wakeup);
+  EventQueue(UserHandle handle, EventCallbackRef callback, WakeupRef wakeup);
   // Stops the dispatcher, abandoning undelivered events.
   ~EventQueue();
   EventQueue(const EventQueue &) = delete;
@@ -33,9 +32,13 @@ class EventQueue {
   void PushAck(uint64_t first_offset, uint64_t last_offset);
   void PushError(uint64_t first_offset, uint64_t last_offset, const Status &error);
 
-  // zb_stream_poll(): ZB_ERR_STATE when a callback consumes the events.
-  Status Poll(zb_event *events, size_t event_size, size_t capacity,
-              std::chrono::steady_clock::time_point deadline, size_t *count);
+  // zb_stream_poll(): waits until the deadline for an event, then hands the first `count`
+  // queued events (at most `capacity`) to `take`, which runs with the queue locked, and removes
+  // them once it returns; if it throws, none is removed. ZB_ERR_STATE when a callback consumes
+  // the events.
+  using Take = std::function<void(const std::deque<Event> &queued, size_t count)>;
+  Status Poll(size_t capacity, std::chrono::steady_clock::time_point deadline, const Take &take,
+              size_t *count);
 
   // Waits until the callback has been given every event queued so far. Returns at once when
   // there is no callback.
@@ -49,20 +52,13 @@ class EventQueue {
   void Stop(std::function<void()> on_exit = nullptr);
 
  private:
-  struct Event {
-    zb_event_type type;
-    uint64_t first_offset;
-    uint64_t last_offset;
-    std::shared_ptr<const zb_error> error;  // ZB_EVENT_ERROR only
-  };
-
   void Push(Event event);
   void RunCallbacks();
   void RunWakeups();
   // The dispatcher's last step: runs the on_exit given to Stop(), if any.
   void Exit(std::unique_lock<std::mutex> &lock);
 
-  zb_stream *const handle_;
+  const UserHandle handle_;
   const EventCallbackRef callback_;
   const WakeupRef wakeup_;
 

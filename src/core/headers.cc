@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "core/version.h"
+
 namespace zerobus {
 namespace {
 
@@ -12,19 +14,18 @@ bool IsHeaderNameChar(char c) {
   return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.';
 }
 
-bool Has(const zb_headers &headers, std::string_view name) {
+bool Has(const Headers &headers, std::string_view name) {
   return std::any_of(headers.entries.begin(), headers.entries.end(),
                      [&](const auto &entry) { return entry.first == name; });
 }
 
 std::string SdkIdentification() {
-  return "libzerobus/" + std::to_string(ZB_VERSION_MAJOR) + "." + std::to_string(ZB_VERSION_MINOR) +
-         "." + std::to_string(ZB_VERSION_PATCH);
+  return std::string("libzerobus/") + kVersionString;
 }
 
 }  // namespace
 
-Status AddHeader(zb_headers *headers, std::string_view name, std::string_view value) {
+Status AddHeader(Headers *headers, std::string_view name, std::string_view value) {
   std::string why;
   if (name.empty() || !std::all_of(name.begin(), name.end(), IsHeaderNameChar)) {
     why = "header names are lower-case ASCII letters, digits, '-', '_' and '.'";
@@ -39,23 +40,24 @@ Status AddHeader(zb_headers *headers, std::string_view name, std::string_view va
     return Status::Ok();
   }
   // The value may be a credential: it never goes into the message.
-  Status rejected(ZB_ERR_INVALID_ARG, "cannot send header '" + std::string(name) + "': " + why);
+  Status rejected(StatusCode::kInvalidArg,
+                  "cannot send header '" + std::string(name) + "': " + why);
   if (headers->rejected.ok()) headers->rejected = rejected;
   return rejected;
 }
 
 Status CollectHeaders(const HeadersProviderRef &provider, const std::string &token,
-                      std::string_view table_name, zb_headers *out) {
+                      std::string_view table_name, Headers *out) {
   if (provider) {
-    const zb_status rc = provider->Call(out);
-    if (rc != ZB_OK) {
+    const StatusCode rc = provider->Call(out);
+    if (rc != StatusCode::kOk) {
       const char *name = StatusName(rc);
-      return Status(ZB_ERR_AUTH,
+      return Status(StatusCode::kAuth,
                     std::string("the headers provider failed with ") +
-                        (name ? name : std::to_string(rc).c_str()),
+                        (name ? name : std::to_string(static_cast<int32_t>(rc)).c_str()),
                     true);
     }
-    if (!out->rejected.ok()) return Status(ZB_ERR_AUTH, out->rejected.message());
+    if (!out->rejected.ok()) return Status(StatusCode::kAuth, out->rejected.message());
   } else if (!token.empty()) {
     out->entries.emplace_back("authorization", "Bearer " + token);
   }

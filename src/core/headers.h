@@ -3,8 +3,6 @@
 #ifndef ZEROBUS_CORE_HEADERS_H
 #define ZEROBUS_CORE_HEADERS_H
 
-#include <zerobus/zerobus.h>
-
 #include <string>
 #include <string_view>
 #include <utility>
@@ -13,25 +11,25 @@
 #include "core/callbacks.h"
 #include "core/status.h"
 
-// The object behind the public zb_headers handle.
-struct zb_headers {
+namespace zerobus {
+
+// What the public zb_headers handle fills.
+struct Headers {
   std::vector<std::pair<std::string, std::string>> entries;
   // The first header the provider tried to add that gRPC cannot send.
-  zerobus::Status rejected;
+  Status rejected;
 };
-
-namespace zerobus {
 
 // zb_headers_add(): ZB_ERR_INVALID_ARG for a name or value gRPC cannot send, also remembered
 // in headers->rejected so that the connection attempt fails.
-Status AddHeader(zb_headers *headers, std::string_view name, std::string_view value);
+Status AddHeader(Headers *headers, std::string_view name, std::string_view value);
 
 // Collects the headers of a connection attempt to `table_name`: the provider's when there is
 // one, else an authorization header for a non-empty bearer `token` (auth.token's or an OAuth
 // token); then the table name and SDK identification headers unless already present.
 // ZB_ERR_AUTH when the provider fails or adds a header that cannot be sent.
 Status CollectHeaders(const HeadersProviderRef &provider, const std::string &token,
-                      std::string_view table_name, zb_headers *out);
+                      std::string_view table_name, Headers *out);
 
 }  // namespace zerobus
 

@@ -55,7 +55,7 @@ std::string Escape(CURL *curl, const std::string &text) {
 // Sets what every request shares (the URL, the transport, where the body goes), runs it and
 // reads the status. Failures to get a reply are `failure_code`, retryable.
 Status Perform(CURL *handle, const std::string &url, const HttpTransport &transport,
-               zb_status failure_code, size_t max_body, HttpReply *reply) {
+               StatusCode failure_code, size_t max_body, HttpReply *reply) {
   reply->body.clear();
   BodySink sink{&reply->body, max_body};
   char error[CURL_ERROR_SIZE] = "";
@@ -90,7 +90,7 @@ Status Perform(CURL *handle, const std::string &url, const HttpTransport &transp
 Status PostForm(const HttpFormPost &post, const HttpTransport &transport, HttpReply *reply) {
   InitCurlOnce();
   std::unique_ptr<CURL, EasyDeleter> curl(curl_easy_init());
-  if (!curl) return Status(ZB_ERR_NO_MEMORY, "libcurl could not make a handle");
+  if (!curl) return Status(StatusCode::kNoMemory, "libcurl could not make a handle");
   CURL *handle = curl.get();
   std::string body;
   for (const auto &[name, value] : post.form) {
@@ -102,7 +102,7 @@ Status PostForm(const HttpFormPost &post, const HttpTransport &transport, HttpRe
   curl_easy_setopt(handle, CURLOPT_PASSWORD, post.password.c_str());
   curl_easy_setopt(handle, CURLOPT_POSTFIELDS, body.c_str());
   curl_easy_setopt(handle, CURLOPT_POSTFIELDSIZE, static_cast<long>(body.size()));
-  return Perform(handle, post.url, transport, ZB_ERR_AUTH, kMaxTokenReply, reply);
+  return Perform(handle, post.url, transport, StatusCode::kAuth, kMaxTokenReply, reply);
 }
 
 std::string ServerMessage(const std::string &body) {
@@ -123,7 +123,7 @@ std::string ServerMessage(const std::string &body) {
 Status Get(const HttpGet &get, const HttpTransport &transport, HttpReply *reply) {
   InitCurlOnce();
   std::unique_ptr<CURL, EasyDeleter> curl(curl_easy_init());
-  if (!curl) return Status(ZB_ERR_NO_MEMORY, "libcurl could not make a handle");
+  if (!curl) return Status(StatusCode::kNoMemory, "libcurl could not make a handle");
   CURL *handle = curl.get();
   struct SlistDeleter {
     void operator()(curl_slist *list) const { curl_slist_free_all(list); }
@@ -132,11 +132,11 @@ Status Get(const HttpGet &get, const HttpTransport &transport, HttpReply *reply)
   if (!get.bearer_token.empty()) {
     const std::string authorization = "Authorization: Bearer " + get.bearer_token;
     headers.reset(curl_slist_append(nullptr, authorization.c_str()));
-    if (!headers) return Status(ZB_ERR_NO_MEMORY, "libcurl could not add a header");
+    if (!headers) return Status(StatusCode::kNoMemory, "libcurl could not add a header");
     curl_easy_setopt(handle, CURLOPT_HTTPHEADER, headers.get());
   }
   curl_easy_setopt(handle, CURLOPT_HTTPGET, 1L);
-  return Perform(handle, get.url, transport, ZB_ERR_TRANSPORT, get.max_body, reply);
+  return Perform(handle, get.url, transport, StatusCode::kTransport, get.max_body, reply);
 }
 
 }  // namespace zerobus

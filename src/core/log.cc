@@ -5,7 +5,7 @@
 namespace zerobus {
 namespace {
 
-// Indexed by level - ZB_LOG_ERROR: the levels are contiguous and append-only.
+// Indexed by level - LogLevel::kError: the levels are contiguous and append-only.
 constexpr const char *kLevelNames[] = {"error", "warn", "info", "debug"};
 
 // Log callbacks running on this thread (one may log through another SDK's).
@@ -13,17 +13,16 @@ thread_local int log_callback_depth = 0;
 
 }  // namespace
 
-const char *LogLevelName(zb_log_level level) {
-  if (level < ZB_LOG_ERROR || level >= ZB_LOG_ERROR + static_cast<int>(std::size(kLevelNames))) {
-    return nullptr;
-  }
-  return kLevelNames[level - ZB_LOG_ERROR];
+const char *LogLevelName(LogLevel level) {
+  const int32_t index = static_cast<int32_t>(level) - static_cast<int32_t>(LogLevel::kError);
+  if (index < 0 || index >= static_cast<int32_t>(std::size(kLevelNames))) return nullptr;
+  return kLevelNames[index];
 }
 
-bool ParseLogLevel(std::string_view name, zb_log_level *level) {
+bool ParseLogLevel(std::string_view name, LogLevel *level) {
   for (size_t i = 0; i < std::size(kLevelNames); ++i) {
     if (name == kLevelNames[i]) {
-      *level = ZB_LOG_ERROR + static_cast<zb_log_level>(i);
+      *level = static_cast<LogLevel>(static_cast<int32_t>(LogLevel::kError) + i);
       return true;
     }
   }

@@ -3,20 +3,19 @@
 #ifndef ZEROBUS_CORE_LOG_H
 #define ZEROBUS_CORE_LOG_H
 
-#include <zerobus/zerobus.h>
-
 #include <string>
 #include <string_view>
 
 #include "core/callbacks.h"
+#include "core/log_level.h"
 #include "core/status.h"
 
 namespace zerobus {
 
 // "error", "warn", "info" or "debug"; nullptr for a level that does not exist.
-const char *LogLevelName(zb_log_level level);
+const char *LogLevelName(LogLevel level);
 // The level named `name` (as LogLevelName() spells it); false for any other text.
-bool ParseLogLevel(std::string_view name, zb_log_level *level);
+bool ParseLogLevel(std::string_view name, LogLevel *level);
 
 // `status` as a log line shows it: its message, then its code, gRPC status and retryability.
 std::string DescribeForLog(const Status &status);
@@ -39,21 +38,20 @@ class LogCallbackScope {
 class Logger {
  public:
   Logger() = default;
-  Logger(LogCallbackRef callback, zb_log_level level)
-      : callback_(std::move(callback)), level_(level) {}
+  Logger(LogCallbackRef callback, LogLevel level) : callback_(std::move(callback)), level_(level) {}
 
-  bool enabled(zb_log_level level) const { return callback_ && level <= level_; }
+  bool enabled(LogLevel level) const { return callback_ && level <= level_; }
 
   // Hands the message `make_message()` returns to the callback when `level` is enabled;
   // otherwise the message is never built. Call it with no lock held: the callback may call
   // back into the library. A message that cannot be built (out of memory) is dropped.
   template <typename MakeMessage>
-  void Log(zb_log_level level, const char *component, MakeMessage make_message) const noexcept {
+  void Log(LogLevel level, const char *component, MakeMessage make_message) const noexcept {
     if (!enabled(level)) return;
     try {
       const std::string message = make_message();
       const LogCallbackScope scope;
-      callback_->fn()(level, component, message.c_str(), callback_->user_data());
+      callback_->Log(level, component, message.c_str());
     } catch (...) {
       // Logging must never change what the library does.
     }
@@ -61,7 +59,7 @@ class Logger {
 
  private:
   LogCallbackRef callback_;
-  zb_log_level level_ = ZB_LOG_ERROR;
+  LogLevel level_ = LogLevel::kError;
 };
 
 }  // namespace zerobus

@@ -65,7 +65,7 @@ std::vector<std::string> CredentialForms(const std::string &client_id, const std
 Status ParseTokenReply(const HttpReply &reply, const std::string &url,
                        const std::vector<std::string> &secrets, IssuedToken *out) {
   auto failure = [&](const std::string &message, bool retryable) {
-    return Status(ZB_ERR_AUTH, "the token request to " + url + " " + Scrub(message, secrets),
+    return Status(StatusCode::kAuth, "the token request to " + url + " " + Scrub(message, secrets),
                   retryable);
   };
   if (reply.status < 200 || reply.status > 299) {

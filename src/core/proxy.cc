@@ -52,8 +52,9 @@ Status ParseProxyUrl(std::string_view text, std::string_view what, ProxyUrl *out
   // No message quotes the URL, nor any part of it: a malformed one may hold its password
   // where a host was expected ("http://user:secret" without "@host").
   const auto invalid = [what](const char *why) {
-    return Status(ZB_ERR_INVALID_TARGET, "invalid proxy URL in " + std::string(what) + ": " + why +
-                                             " (the URL is not quoted: it may hold a password)");
+    return Status(StatusCode::kInvalidTarget,
+                  "invalid proxy URL in " + std::string(what) + ": " + why +
+                      " (the URL is not quoted: it may hold a password)");
   };
   std::string_view rest = text;
   if (rest.substr(0, 8) == "https://") {

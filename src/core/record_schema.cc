@@ -11,7 +11,7 @@ Status RecordSchema::FromTableInfo(std::string_view json,
   table::TableSchema table;
   std::string error;
   if (!table::ParseTableInfo(json, &table, &error)) {
-    return Status(ZB_ERR_INVALID_SCHEMA, "table description: " + error);
+    return Status(StatusCode::kInvalidSchema, "table description: " + error);
   }
   return Make(std::move(table), out);
 }
@@ -20,7 +20,7 @@ Status RecordSchema::FromDdl(std::string_view ddl, std::shared_ptr<const RecordS
   table::TableSchema table;
   std::string error;
   if (!table::ParseTableDdl(ddl, &table, &error)) {
-    return Status(ZB_ERR_INVALID_SCHEMA, "table DDL: " + error);
+    return Status(StatusCode::kInvalidSchema, "table DDL: " + error);
   }
   return Make(std::move(table), out);
 }
@@ -32,7 +32,7 @@ Status RecordSchema::Make(table::TableSchema table, std::shared_ptr<const Record
   std::string error;
   if (!table::BuildDescriptor(made->table_, &message, &error) ||
       !table::ProtoSource(message, &made->proto_source_, &error)) {
-    return Status(ZB_ERR_INVALID_SCHEMA, "table " + made->table_.full_name + ": " + error);
+    return Status(StatusCode::kInvalidSchema, "table " + made->table_.full_name + ": " + error);
   }
   made->descriptor_ = message.SerializeAsString();
   *out = std::move(made);
@@ -41,7 +41,7 @@ Status RecordSchema::Make(table::TableSchema table, std::shared_ptr<const Record
 
 Status RecordSchema::EncodeJson(std::string_view json, std::string *out) const {
   std::string error;
-  if (!encoder_.Encode(json, out, &error)) return Status(ZB_ERR_INVALID_RECORD, error);
+  if (!encoder_.Encode(json, out, &error)) return Status(StatusCode::kInvalidRecord, error);
   return Status::Ok();
 }
 

@@ -25,8 +25,8 @@ Status TrustedAuthorities(const Settings &settings, std::string *pem) {
     std::ifstream file(settings.tls_ca_file, std::ios::binary);
     std::ostringstream content;
     if (!file || !(content << file.rdbuf())) {
-      return Status(ZB_ERR_INVALID_VALUE, "cannot read tls.ca.file '" + settings.tls_ca_file +
-                                              "': " + std::strerror(errno));
+      return Status(StatusCode::kInvalidValue, "cannot read tls.ca.file '" + settings.tls_ca_file +
+                                                   "': " + std::strerror(errno));
     }
     *pem = content.str();
   } else {
@@ -34,7 +34,7 @@ Status TrustedAuthorities(const Settings &settings, std::string *pem) {
     return Status::Ok();
   }
   if (pem->find("-----BEGIN CERTIFICATE-----") == std::string::npos) {
-    return Status(ZB_ERR_INVALID_VALUE,
+    return Status(StatusCode::kInvalidValue,
                   std::string(settings.tls_ca_pem.empty() ? "tls.ca.file" : "tls.ca.pem") +
                       " holds no PEM certificate");
   }
@@ -58,7 +58,7 @@ const char *Sdk::DefaultEnvironment(const char *name) {
   return std::getenv(name);
 }
 
-Status Sdk::Create(std::string_view endpoint_text, const Config &config, zb_sdk *handle,
+Status Sdk::Create(std::string_view endpoint_text, const Config &config, UserHandle handle,
                    std::shared_ptr<Sdk> *out, const Environment &env) {
   KeepGrpcInitialized();
   const Settings &settings = config.settings();
@@ -126,7 +126,7 @@ Status Sdk::Create(std::string_view endpoint_text, const Config &config, zb_sdk 
     sdk->credentials_ = grpc::InsecureChannelCredentials();
   }
   sdk->channel_ = grpc::CreateCustomChannel(sdk->endpoint_.target(), sdk->credentials_, args);
-  sdk->logger_.Log(ZB_LOG_INFO, "sdk", [&] {
+  sdk->logger_.Log(LogLevel::kInfo, "sdk", [&] {
     return "SDK for " + sdk->endpoint_.target() +
            (sdk->endpoint_.tls ? " over TLS" : " in plaintext") +
            (grpc_proxy.empty() ? "" : " through the proxy " + RedactProxy(grpc_proxy)) +

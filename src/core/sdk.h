@@ -31,7 +31,7 @@ class Sdk {
   // certificate.
   // The log callback and log.level come from `config` with the other SDK options; so do the
   // statistics callback, which receives `handle` as its SDK, and statistics.interval.ms.
-  static Status Create(std::string_view endpoint, const Config &config, zb_sdk *handle,
+  static Status Create(std::string_view endpoint, const Config &config, UserHandle handle,
                        std::shared_ptr<Sdk> *out, const Environment &env = DefaultEnvironment);
 
   // zb_sdk_destroy(): the user lets go of the SDK, which its streams may keep alive. Stops the

@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include "core/version.h"
+
 namespace zerobus {
 namespace {
 
@@ -26,7 +28,7 @@ json LatencyJson(const LatencyHistogram &latency) {
 json ErrorsJson(uint64_t count, const Status &last) {
   json last_json = nullptr;
   if (!last.ok()) {
-    last_json = {{"code", last.code()},
+    last_json = {{"code", static_cast<int32_t>(last.code())},
                  {"name", StatusName(last.code())},
                  {"grpc_status", last.grpc_status()},
                  {"retryable", last.retryable()},
@@ -64,17 +66,17 @@ std::string Dump(const json &value) {
 
 }  // namespace
 
-const char *StreamStateName(zb_stream_state state) {
+const char *StreamStateName(StreamState state) {
   switch (state) {
-    case ZB_STREAM_OPEN:
+    case StreamState::kOpen:
       return "open";
-    case ZB_STREAM_RECOVERING:
+    case StreamState::kRecovering:
       return "recovering";
-    case ZB_STREAM_PAUSED:
+    case StreamState::kPaused:
       return "paused";
-    case ZB_STREAM_FAILED:
+    case StreamState::kFailed:
       return "failed";
-    case ZB_STREAM_CLOSED:
+    case StreamState::kClosed:
       return "closed";
   }
   return nullptr;
@@ -88,7 +90,7 @@ std::string SdkStatsJson(const std::string &endpoint, const std::vector<StreamSt
   json list = json::array();
   for (const StreamStats &stats : streams) list.push_back(StreamJson(stats));
   return Dump({{"ts_us", MicrosSinceEpoch(std::chrono::system_clock::now())},
-               {"version", zb_version_str()},
+               {"version", kVersionString},
                {"endpoint", endpoint},
                {"streams", std::move(list)}});
 }

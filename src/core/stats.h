@@ -3,8 +3,6 @@
 #ifndef ZEROBUS_CORE_STATS_H
 #define ZEROBUS_CORE_STATS_H
 
-#include <zerobus/zerobus.h>
-
 #include <chrono>
 #include <cstdint>
 #include <mutex>
@@ -13,6 +11,7 @@
 
 #include "core/histogram.h"
 #include "core/status.h"
+#include "core/stream_info.h"
 
 namespace zerobus {
 
@@ -29,7 +28,7 @@ struct StreamStats {
   std::chrono::system_clock::time_point taken_at;
   std::string table;
   bool json = false;
-  zb_stream_state state = ZB_STREAM_OPEN;
+  StreamState state = StreamState::kOpen;
   std::string server_stream_id;  // of the current or last connection
   uint64_t offsets_issued = 0;
   uint64_t offsets_sent = 0;  // offsets below this were sent at least once
@@ -43,9 +42,6 @@ struct StreamStats {
   WireCounters wire;
   LatencyHistogram ack_latency;  // from a request's write to its ack, since the stream opened
 };
-
-// "open", "recovering", "paused", "failed" or "closed"; nullptr for a state that does not exist.
-const char *StreamStateName(zb_stream_state state);
 
 // The JSON of one stream, and of an SDK with its streams (docs/STATISTICS.md).
 std::string StreamStatsJson(const StreamStats &stats);

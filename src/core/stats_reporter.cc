@@ -3,7 +3,7 @@
 namespace zerobus {
 
 StatsReporter::StatsReporter(std::chrono::milliseconds interval, StatsCallbackRef callback,
-                             zb_sdk *handle, std::function<std::string()> make_json)
+                             UserHandle handle, std::function<std::string()> make_json)
     : shared_(std::make_shared<Shared>()),
       thread_(Run, shared_, interval, std::move(callback), handle, std::move(make_json)) {}
 
@@ -21,7 +21,7 @@ StatsReporter::~StatsReporter() {
 }
 
 void StatsReporter::Run(std::shared_ptr<Shared> shared, std::chrono::milliseconds interval,
-                        StatsCallbackRef callback, zb_sdk *handle,
+                        StatsCallbackRef callback, UserHandle handle,
                         std::function<std::string()> make_json) {
   // Each report is due one interval after the previous one was due, so that the time the
   // callback takes does not make the reports drift; a callback slower than the interval skips
@@ -32,7 +32,7 @@ void StatsReporter::Run(std::shared_ptr<Shared> shared, std::chrono::millisecond
     lock.unlock();
     try {
       const std::string report = make_json();
-      callback->fn()(handle, report.c_str(), report.size(), callback->user_data());
+      callback->Report(handle, report);
     } catch (...) {
       // Out of memory: this report is skipped, the next one is tried.
     }

@@ -21,7 +21,7 @@ namespace zerobus {
 // returns.
 class StatsReporter {
  public:
-  StatsReporter(std::chrono::milliseconds interval, StatsCallbackRef callback, zb_sdk *handle,
+  StatsReporter(std::chrono::milliseconds interval, StatsCallbackRef callback, UserHandle handle,
                 std::function<std::string()> make_json);
   ~StatsReporter();
   StatsReporter(const StatsReporter &) = delete;
@@ -36,7 +36,7 @@ class StatsReporter {
   };
 
   static void Run(std::shared_ptr<Shared> shared, std::chrono::milliseconds interval,
-                  StatsCallbackRef callback, zb_sdk *handle,
+                  StatsCallbackRef callback, UserHandle handle,
                   std::function<std::string()> make_json);
 
   std::shared_ptr<Shared> shared_;

@@ -34,19 +34,20 @@ constexpr StatusInfo kStatusInfo[] = {
     {"ZB_ERR_INVALID_RECORD", "The record does not fit the table's schema."},
 };
 
-const StatusInfo *Find(zb_status code) {
-  if (code < 0 || code >= static_cast<zb_status>(std::size(kStatusInfo))) return nullptr;
-  return &kStatusInfo[code];
+const StatusInfo *Find(StatusCode code) {
+  const auto index = static_cast<int32_t>(code);
+  if (index < 0 || index >= static_cast<int32_t>(std::size(kStatusInfo))) return nullptr;
+  return &kStatusInfo[index];
 }
 
 }  // namespace
 
-const char *StatusName(zb_status code) {
+const char *StatusName(StatusCode code) {
   const StatusInfo *info = Find(code);
   return info ? info->name : nullptr;
 }
 
-const char *StatusDescription(zb_status code) {
+const char *StatusDescription(StatusCode code) {
   const StatusInfo *info = Find(code);
   return info ? info->description : nullptr;
 }

@@ -4,7 +4,6 @@
 #include <grpcpp/channel.h>
 
 #include <algorithm>
-#include <cstring>
 
 #include "core/endpoint.h"
 #include "core/headers.h"
@@ -38,16 +37,16 @@ Status MakeTokenSource(const Sdk &sdk, const std::string &table, const Config &c
   const int sources = static_cast<int>(client) + static_cast<int>(!settings.auth_token.empty()) +
                       static_cast<int>(config.headers_provider() != nullptr);
   if (sources > 1) {
-    return Status(ZB_ERR_INVALID_ARG,
+    return Status(StatusCode::kInvalidArg,
                   "more than one source of credentials: set one of auth.client.id with "
                   "auth.client.secret, auth.token, or a headers provider");
   }
   if (!client) return Status::Ok();
   if (settings.client_id.empty() || settings.client_secret.empty()) {
-    return Status(ZB_ERR_INVALID_ARG, "auth.client.id and auth.client.secret go together");
+    return Status(StatusCode::kInvalidArg, "auth.client.id and auth.client.secret go together");
   }
   if (sdk.workspace_url().empty()) {
-    return Status(ZB_ERR_INVALID_ARG,
+    return Status(StatusCode::kInvalidArg,
                   "OAuth client credentials need workspace.url, where tokens are requested, in "
                   "the SDK's config");
   }
@@ -67,14 +66,14 @@ std::string RecordName(size_t index, size_t count) {
 }
 
 Status Stream::Open(std::shared_ptr<Sdk> sdk, std::string table_name, bool json,
-                    std::string descriptor, const Config &config, zb_stream *handle,
+                    std::string descriptor, const Config &config, UserHandle handle,
                     std::unique_ptr<Stream> *out) {
   return OpenWith(std::move(sdk), std::move(table_name), json, std::move(descriptor), nullptr,
                   config, handle, out);
 }
 
 Status Stream::OpenFromSchema(std::shared_ptr<Sdk> sdk, std::shared_ptr<const RecordSchema> schema,
-                              const Config &config, zb_stream *handle,
+                              const Config &config, UserHandle handle,
                               std::unique_ptr<Stream> *out) {
   std::string table_name = schema->table_name();
   std::string descriptor = schema->descriptor();
@@ -84,13 +83,13 @@ Status Stream::OpenFromSchema(std::shared_ptr<Sdk> sdk, std::shared_ptr<const Re
 
 Status Stream::OpenWith(std::shared_ptr<Sdk> sdk, std::string table_name, bool json,
                         std::string descriptor, std::shared_ptr<const RecordSchema> schema,
-                        const Config &config, zb_stream *handle, std::unique_ptr<Stream> *out) {
+                        const Config &config, UserHandle handle, std::unique_ptr<Stream> *out) {
   Status valid = CheckTableName(table_name);
   if (!valid.ok()) return valid;
   if (!json) {
     google::protobuf::DescriptorProto parsed;
     if (!parsed.ParseFromString(descriptor) || parsed.name().empty()) {
-      return Status(ZB_ERR_INVALID_TARGET,
+      return Status(StatusCode::kInvalidTarget,
                     "the descriptor is not a serialized google.protobuf.DescriptorProto with a "
                     "message name");
     }
@@ -103,7 +102,7 @@ Status Stream::OpenWith(std::shared_ptr<Sdk> sdk, std::string table_name, bool j
                                             handle, std::move(tokens)));
   Status connected = stream->Connect(/*renew_token=*/false, std::chrono::milliseconds(0));
   if (!connected.ok()) {
-    stream->Log(ZB_LOG_ERROR, "stream",
+    stream->Log(LogLevel::kError, "stream",
                 [&] { return "opening the stream failed: " + DescribeForLog(connected); });
     return connected;
   }
@@ -115,7 +114,7 @@ Status Stream::OpenWith(std::shared_ptr<Sdk> sdk, std::string table_name, bool j
     sync::MutexLock lock(stream->mu_);
     server_stream_id = stream->server_stream_id_;
   }
-  stream->Log(ZB_LOG_INFO, "stream", [&] {
+  stream->Log(LogLevel::kInfo, "stream", [&] {
     return std::string("stream of ") + (stream->json_ ? "JSON" : "protobuf") +
            " records opened (server stream id " + server_stream_id + ")";
   });
@@ -124,7 +123,7 @@ Status Stream::OpenWith(std::shared_ptr<Sdk> sdk, std::string table_name, bool j
 }
 
 Stream::Stream(std::shared_ptr<Sdk> sdk, std::string table_name, bool json, std::string descriptor,
-               std::shared_ptr<const RecordSchema> schema, const Config &config, zb_stream *handle,
+               std::shared_ptr<const RecordSchema> schema, const Config &config, UserHandle handle,
                std::unique_ptr<TokenSource> tokens)
     : sdk_(std::move(sdk)),
       table_name_(std::move(table_name)),
@@ -172,7 +171,7 @@ Status Stream::IngestEncoded(const RecordView *records, size_t count, uint64_t *
 Status Stream::Ingest(const RecordView *records, size_t count, bool json, uint64_t *last_offset) {
   if (json && schema_) return IngestEncoded(records, count, last_offset);
   if (json != json_) {
-    return Status(ZB_ERR_RECORD_TYPE,
+    return Status(StatusCode::kRecordType,
                   json_ ? "this stream takes JSON records" : "this stream takes protobuf records");
   }
   size_t framed = 0;
@@ -190,14 +189,14 @@ Status Stream::Ingest(const RecordView *records, size_t count, bool json, uint64
     if (!can_go_on() &&
         (settings_.ingest_timeout_ms == 0 ||
          !WaitLocked(lock, room_, static_cast<int32_t>(settings_.ingest_timeout_ms), can_go_on))) {
-      return Status(ZB_ERR_QUEUE_FULL,
+      return Status(StatusCode::kQueueFull,
                     "the in-flight window is full (" + Plural(window_.records(), "record") + ", " +
                         Plural(window_.bytes(), "byte") +
                         "; see stream.max.inflight.records and stream.max.inflight.bytes)",
                     true);
     }
     if (state_ == State::kFailed) return failure_;
-    if (state_ != State::kOpen) return Status(ZB_ERR_CLOSED, "the stream is closed");
+    if (state_ != State::kOpen) return Status(StatusCode::kClosed, "the stream is closed");
     const uint64_t last = window_.Append(records, count, framed);
     if (last_offset) *last_offset = last;
     segment = TakeWriteLocked(&wire_offset);
@@ -242,9 +241,9 @@ bool Stream::WaitLocked(sync::UniqueLock &lock, std::condition_variable &cv, int
 Status Stream::WaitForOffset(uint64_t offset, int32_t timeout_ms) {
   sync::UniqueLock lock(mu_);
   if (offset >= window_.next_offset()) {
-    return Status(ZB_ERR_INVALID_ARG, "offset " + std::to_string(offset) +
-                                          " was never issued; the next offset is " +
-                                          std::to_string(window_.next_offset()));
+    return Status(StatusCode::kInvalidArg, "offset " + std::to_string(offset) +
+                                               " was never issued; the next offset is " +
+                                               std::to_string(window_.next_offset()));
   }
   WaitLocked(lock, changed_, timeout_ms, [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     return window_.acked_count() > offset || state_ == State::kFailed || state_ == State::kClosed;
@@ -252,10 +251,10 @@ Status Stream::WaitForOffset(uint64_t offset, int32_t timeout_ms) {
   if (window_.acked_count() > offset) return Status::Ok();
   if (state_ == State::kFailed) return failure_;
   if (state_ == State::kClosed) {
-    return Status(ZB_ERR_CLOSED, "the stream was closed before offset " + std::to_string(offset) +
-                                     " was acknowledged");
+    return Status(StatusCode::kClosed, "the stream was closed before offset " +
+                                           std::to_string(offset) + " was acknowledged");
   }
-  return Status(ZB_ERR_TIMEOUT,
+  return Status(StatusCode::kTimeout,
                 "offset " + std::to_string(offset) + " was not acknowledged within " +
                     std::to_string(timeout_ms) + " ms",
                 true);
@@ -281,11 +280,11 @@ Status Stream::Close(int32_t timeout_ms) {
       sync::MutexLock lock(mu_);
       acked = window_.acked_count();
     }
-    Log(ZB_LOG_INFO, "stream", [&] {
+    Log(LogLevel::kInfo, "stream", [&] {
       return "stream closed with all of its " + Plural(acked, "record") + " acknowledged";
     });
-  } else if (first && result.code() == ZB_ERR_TIMEOUT) {
-    Log(ZB_LOG_WARN, "stream", [&] { return result.message(); });
+  } else if (first && result.code() == StatusCode::kTimeout) {
+    Log(LogLevel::kWarn, "stream", [&] { return result.message(); });
   }
   // Outside close_mu_: the callback being waited for may itself be closing the stream.
   if (!events_.OnDispatcherThread()) events_.WaitDelivered();
@@ -309,11 +308,11 @@ Status Stream::CloseOnce(int32_t timeout_ms, bool *first) {
       result = failure_;
     } else if (!window_.all_acked()) {
       const uint64_t first = window_.acked_count(), last = window_.next_offset() - 1;
-      result =
-          Status(ZB_ERR_TIMEOUT, "close timed out after " + std::to_string(timeout_ms) +
-                                     " ms with " + Plural(last - first + 1, "record") +
-                                     " unacknowledged (offsets " + std::to_string(first) + ".." +
-                                     std::to_string(last) + "); zb_stream_unacked() returns them");
+      result = Status(StatusCode::kTimeout,
+                      "close timed out after " + std::to_string(timeout_ms) + " ms with " +
+                          Plural(last - first + 1, "record") + " unacknowledged (offsets " +
+                          std::to_string(first) + ".." + std::to_string(last) +
+                          "); zb_stream_unacked() returns them");
       events_.PushError(first, last, result);
     }
     if (state_ != State::kFailed) state_ = State::kClosed;
@@ -353,24 +352,24 @@ void Stream::EndCallGracefully(sync::UniqueLock &lock, Clock::time_point deadlin
   lock.Unlock();
   if (!ended) {
     // StopBackground() cancels the call.
-    Log(ZB_LOG_INFO, "connection", [&] {
+    Log(LogLevel::kInfo, "connection", [&] {
       return "the server sent no status in the close's time after the half-close; cancelling "
              "the call";
     });
   } else if (!outcome.ok()) {
-    Log(ZB_LOG_INFO, "connection", [&] {
+    Log(LogLevel::kInfo, "connection", [&] {
       return "with every record acknowledged, the call ended: " + DescribeForLog(outcome);
     });
   }
   lock.Lock();
 }
 
-Status Stream::Poll(zb_event *events, size_t event_size, size_t capacity, int32_t timeout_ms,
+Status Stream::Poll(size_t capacity, int32_t timeout_ms, const EventQueue::Take &take,
                     size_t *count) {
   const Clock::time_point deadline = timeout_ms < 0
                                          ? Clock::time_point::max()
                                          : Clock::now() + std::chrono::milliseconds(timeout_ms);
-  return events_.Poll(events, event_size, capacity, deadline, count);
+  return events_.Poll(capacity, deadline, take, count);
 }
 
 void Stream::CopyUnacked(std::vector<std::pair<uint64_t, std::string>> *out) const {
@@ -396,30 +395,25 @@ std::chrono::milliseconds Stream::Backoff(int64_t attempt) {
   return std::chrono::milliseconds(base - spread + random);
 }
 
-zb_stream_state Stream::PublicStateLocked() const {
-  return state_ == State::kFailed   ? ZB_STREAM_FAILED
-         : state_ == State::kClosed ? ZB_STREAM_CLOSED
-         : paused_                  ? ZB_STREAM_PAUSED
-         : connection_ready_        ? ZB_STREAM_OPEN
-                                    : ZB_STREAM_RECOVERING;
+StreamState Stream::PublicStateLocked() const {
+  return state_ == State::kFailed   ? StreamState::kFailed
+         : state_ == State::kClosed ? StreamState::kClosed
+         : paused_                  ? StreamState::kPaused
+         : connection_ready_        ? StreamState::kOpen
+                                    : StreamState::kRecovering;
 }
 
-void Stream::GetInfo(zb_stream_info *out) const {
-  zb_stream_info info = ZB_STREAM_INFO_INIT;
-  {
-    sync::MutexLock lock(mu_);
-    info.state = PublicStateLocked();
-    info.records_accepted = window_.next_offset();
-    info.records_acked = window_.acked_count();
-    info.records_in_flight = window_.records();
-    info.bytes_in_flight = window_.bytes();
-    info.recoveries = recoveries_;
-    info.records_replayed = records_replayed_;
-  }
-  // Only as much as the caller's struct has room for: it may predate newer fields.
-  const size_t size = std::min<size_t>(out->struct_size, sizeof info);
-  info.struct_size = static_cast<uint32_t>(size);
-  std::memcpy(out, &info, size);
+StreamInfo Stream::GetInfo() const {
+  StreamInfo info;
+  sync::MutexLock lock(mu_);
+  info.state = PublicStateLocked();
+  info.records_accepted = window_.next_offset();
+  info.records_acked = window_.acked_count();
+  info.records_in_flight = window_.records();
+  info.bytes_in_flight = window_.bytes();
+  info.recoveries = recoveries_;
+  info.records_replayed = records_replayed_;
+  return info;
 }
 
 void Stream::Snapshot(StreamStats *out) const {
@@ -442,12 +436,12 @@ void Stream::Snapshot(StreamStats *out) const {
   out->ack_latency = window_.ack_latency();
 }
 
-Status Stream::Recreate(zb_stream *handle, std::unique_ptr<Stream> *out) const {
+Status Stream::Recreate(UserHandle handle, std::unique_ptr<Stream> *out) const {
   std::vector<std::vector<std::string>> requests;
   {
     sync::MutexLock lock(mu_);
     if (state_ != State::kFailed && state_ != State::kClosed) {
-      return Status(ZB_ERR_STATE, "only a failed or closed stream can be recreated");
+      return Status(StatusCode::kState, "only a failed or closed stream can be recreated");
     }
     window_.VisitUnacked([&](size_t request, uint64_t, std::string_view record) {
       if (request == requests.size()) requests.emplace_back();
@@ -476,7 +470,7 @@ Status Stream::Connect(bool renew_token, std::chrono::milliseconds delay) {
       sync::UniqueLock lock(mu_);
       if (lock.WaitFor(changed_, delay,
                        [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return stopping_; })) {
-        return Status(ZB_ERR_CLOSED, "the stream was closed while reconnecting");
+        return Status(StatusCode::kClosed, "the stream was closed while reconnecting");
       }
     }
     bool kept_token = false;
@@ -495,8 +489,8 @@ Status Stream::Connect(bool renew_token, std::chrono::milliseconds delay) {
     const bool again = attempt < attempts && (failed.retryable() || renew_token);
     delay = again ? Backoff(attempt) : std::chrono::milliseconds(0);
     // A refused token is a matter of authentication, though the refusal came over gRPC.
-    const bool auth = failed.code() == ZB_ERR_AUTH || renew_token;
-    LogConnection(ZB_LOG_WARN, auth ? "auth" : "connection", [&] {
+    const bool auth = failed.code() == StatusCode::kAuth || renew_token;
+    LogConnection(LogLevel::kWarn, auth ? "auth" : "connection", [&] {
       std::string text = "connection attempt " + std::to_string(attempt) + " of " +
                          std::to_string(attempts) + " failed: " + DescribeForLog(failed);
       if (again) {
@@ -510,7 +504,7 @@ Status Stream::Connect(bool renew_token, std::chrono::milliseconds delay) {
 }
 
 template <typename MakeMessage>
-void Stream::LogConnection(zb_log_level level, const char *component, MakeMessage what) {
+void Stream::LogConnection(LogLevel level, const char *component, MakeMessage what) {
   uint64_t left_out = 0;
   if (!connection_log_.Admit(Clock::now(), &left_out)) return;
   Log(level, component, [&] {
@@ -536,7 +530,7 @@ Status Stream::ConnectOnce(bool renew_token, bool *kept_token) {
       Clock::now() + std::chrono::milliseconds(settings_.recovery_timeout_ms);
   *kept_token = false;
   std::string bearer = settings_.auth_token;
-  Log(ZB_LOG_DEBUG, "connection", [&] { return "connecting to " + sdk_->endpoint().target(); });
+  Log(LogLevel::kDebug, "connection", [&] { return "connecting to " + sdk_->endpoint().target(); });
   if (tokens_) {
     bool fetched = false;
     // A failure is logged by Connect(), as the attempt's.
@@ -544,17 +538,17 @@ Status Stream::ConnectOnce(bool renew_token, bool *kept_token) {
     if (!got.ok()) return got;
     *kept_token = !fetched;
     if (fetched) {
-      Log(ZB_LOG_INFO, "auth", [&] {
+      Log(LogLevel::kInfo, "auth", [&] {
         return std::string(renew_token
                                ? "obtained a new OAuth token, as the server refused the last"
                                : "obtained an OAuth token") +
                " (from " + sdk_->workspace_url() + "/oidc/v1/token)";
       });
     } else {
-      Log(ZB_LOG_DEBUG, "auth", [] { return "presenting the OAuth token obtained earlier"; });
+      Log(LogLevel::kDebug, "auth", [] { return "presenting the OAuth token obtained earlier"; });
     }
   }
-  zb_headers headers;
+  Headers headers;
   Status collected = CollectHeaders(config_.headers_provider(), bearer, table_name_, &headers);
   if (!collected.ok()) return collected;
   // A call on a channel in TRANSIENT_FAILURE fails at once with the error of an earlier
@@ -568,7 +562,7 @@ Status Stream::ConnectOnce(bool renew_token, bool *kept_token) {
   uint64_t accepted_before;
   {
     sync::MutexLock lock(mu_);
-    if (stopping_) return Status(ZB_ERR_CLOSED, "the stream was closed");
+    if (stopping_) return Status(StatusCode::kClosed, "the stream was closed");
     records_replayed_ += window_.Rewind();
     paused_ = false;
     pause_logged_ = false;
@@ -601,13 +595,13 @@ Status Stream::ConnectOnce(bool renew_token, bool *kept_token) {
     lock.Unlock();
     // Whether gRPC ever got a connection to the server: asked outside mu_, as gRPC always is.
     const bool reached = channel_->GetState(false) == GRPC_CHANNEL_READY;
-    Status why = settled ? Status(ZB_ERR_CLOSED, "the stream was closed")
+    Status why = settled ? Status(StatusCode::kClosed, "the stream was closed")
                  : reached
-                     ? Status(ZB_ERR_TIMEOUT,
+                     ? Status(StatusCode::kTimeout,
                               "the server did not accept the stream within " +
                                   std::to_string(timeout_ms) + " ms (recovery.timeout.ms)",
                               true)
-                     : Status(ZB_ERR_TRANSPORT,
+                     : Status(StatusCode::kTransport,
                               "could not connect to " + sdk_->endpoint().target() + " within " +
                                   std::to_string(timeout_ms) + " ms (recovery.timeout.ms)" +
                                   (last_connect_error_.empty()
@@ -661,10 +655,10 @@ Status Stream::OnResponse(Connection *connection, const wire::Response &response
     switch (response.kind) {
       case wire::Response::Kind::kCreated:
         if (connection_ready_) {
-          return Status(ZB_ERR_PROTOCOL, "the server accepted the stream twice", true);
+          return Status(StatusCode::kProtocol, "the server accepted the stream twice", true);
         }
         if (response.stream_id.empty()) {
-          return Status(ZB_ERR_PROTOCOL, "the server accepted the stream without a stream id",
+          return Status(StatusCode::kProtocol, "the server accepted the stream without a stream id",
                         true);
         }
         connection_ready_ = true;
@@ -680,10 +674,11 @@ Status Stream::OnResponse(Connection *connection, const wire::Response &response
         break;
       case wire::Response::Kind::kAck: {
         if (!connection_ready_) {
-          return Status(ZB_ERR_PROTOCOL, "the server acked before accepting the stream", true);
+          return Status(StatusCode::kProtocol, "the server acked before accepting the stream",
+                        true);
         }
         if (!response.has_ack_offset) {
-          return Status(ZB_ERR_PROTOCOL, "the server sent an ack without an offset", true);
+          return Status(StatusCode::kProtocol, "the server sent an ack without an offset", true);
         }
         AckedRange acked;
         bool released = false;
@@ -714,7 +709,7 @@ Status Stream::OnResponse(Connection *connection, const wire::Response &response
         }
         break;
       case wire::Response::Kind::kNone:
-        return Status(ZB_ERR_PROTOCOL, "the server sent an empty response", true);
+        return Status(StatusCode::kProtocol, "the server sent an empty response", true);
     }
   }
   if (segment) connection->Write(std::move(segment), wire_offset, json_);
@@ -804,7 +799,7 @@ void Stream::Supervise() {
       const bool retry = PlanReconnectLocked(ended, renew_token, &delay, &why);
       const uint64_t replayed_before = records_replayed_;
       lock.Unlock();
-      LogConnection(planned ? ZB_LOG_INFO : ZB_LOG_WARN, "connection", [&] {
+      LogConnection(planned ? LogLevel::kInfo : LogLevel::kWarn, "connection", [&] {
         std::string text = planned ? "the connection ended after the server's close signal: "
                                    : "the connection ended: ";
         text += DescribeForLog(ended);
@@ -821,7 +816,7 @@ void Stream::Supervise() {
         const uint64_t recoveries = recoveries_;
         lock.Unlock();
         // Logged even when a close has begun meanwhile: the recovery did happen.
-        LogConnection(ZB_LOG_INFO, "recovery", [&] {
+        LogConnection(LogLevel::kInfo, "recovery", [&] {
           return "recovered on a new connection (recovery " + std::to_string(recoveries) + "), " +
                  Plural(replayed, "record") + " sent again";
         });
@@ -832,7 +827,7 @@ void Stream::Supervise() {
       const uint64_t first_unacked = window_.acked_count(), next = window_.next_offset();
       FailLocked(why);
       lock.Unlock();
-      Log(ZB_LOG_ERROR, "stream", [&] {
+      Log(LogLevel::kError, "stream", [&] {
         std::string text = "the stream failed: " + DescribeForLog(why);
         if (next > first_unacked) {
           text += "; " + Plural(next - first_unacked, "record") + " not acknowledged (offsets " +
@@ -849,7 +844,7 @@ void Stream::Supervise() {
       const int64_t announced_ms = close_signal_ms_;
       const std::chrono::milliseconds wait = PauseFor(announced_ms);
       lock.Unlock();
-      Log(ZB_LOG_INFO, "recovery", [&] {
+      Log(LogLevel::kInfo, "recovery", [&] {
         return "the server will end the call in " + std::to_string(announced_ms) +
                " ms (close signal): sending paused until what was sent is acknowledged (at most " +
                std::to_string(wait.count()) + " ms), then reconnecting";
@@ -874,10 +869,10 @@ void Stream::Supervise() {
     const Clock::time_point ack_deadline =
         Later(last_progress_, std::chrono::milliseconds(settings_.ack_timeout_ms));
     if (paused_ && (!window_.has_unacked_sent() || now >= pause_deadline_)) {
-      end =
-          Status(ZB_ERR_TRANSPORT, "the server announced the end of the call; reconnecting", true);
+      end = Status(StatusCode::kTransport, "the server announced the end of the call; reconnecting",
+                   true);
     } else if (awaiting_acks && now >= ack_deadline) {
-      end = Status(ZB_ERR_TIMEOUT,
+      end = Status(StatusCode::kTimeout,
                    "no acknowledgement from the server for " +
                        std::to_string(settings_.ack_timeout_ms) +
                        " ms while requests were unacknowledged (stream.ack.timeout.ms)",
@@ -911,7 +906,7 @@ void Stream::StopBackground() {
     room_.notify_all();
     supervisor_wake_.notify_one();
   }
-  if (connection) connection->Fail(Status(ZB_ERR_CLOSED, "the stream was closed"));
+  if (connection) connection->Fail(Status(StatusCode::kClosed, "the stream was closed"));
   if (supervisor_.joinable()) supervisor_.join();
   sync::UniqueLock lock(mu_);
   lock.Wait(changed_, [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return connection_done_; });
@@ -927,13 +922,13 @@ void Stream::Shutdown() {
       unacked = window_.next_offset() - window_.acked_count();
       if (state_ != State::kFailed) state_ = State::kClosed;
       close_done_ = true;
-      close_result_ = Status(ZB_ERR_CLOSED, "the stream was destroyed");
+      close_result_ = Status(StatusCode::kClosed, "the stream was destroyed");
     }
   }
   StopBackground();
   events_.Stop();
   if (unclosed) {
-    Log(unacked ? ZB_LOG_WARN : ZB_LOG_INFO, "stream", [&] {
+    Log(unacked ? LogLevel::kWarn : LogLevel::kInfo, "stream", [&] {
       return "stream destroyed without zb_stream_close(), " + Plural(unacked, "record") +
              " not acknowledged";
     });

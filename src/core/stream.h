@@ -29,6 +29,7 @@
 #include "core/sdk.h"
 #include "core/stats.h"
 #include "core/status.h"
+#include "core/stream_info.h"
 #include "core/window.h"
 #include "sync/mutex.h"
 
@@ -44,12 +45,12 @@ class Stream final : private ConnectionListener, private StatsSource {
   // Opens a stream and returns once the server accepted it. `handle` is what event callbacks
   // receive as their stream.
   static Status Open(std::shared_ptr<Sdk> sdk, std::string table_name, bool json,
-                     std::string descriptor, const Config &config, zb_stream *handle,
+                     std::string descriptor, const Config &config, UserHandle handle,
                      std::unique_ptr<Stream> *out);
   // Opens a stream of protobuf records of `schema`'s table that also takes JSON records,
   // encoding each with `schema` (zb_stream_new_from_schema()).
   static Status OpenFromSchema(std::shared_ptr<Sdk> sdk, std::shared_ptr<const RecordSchema> schema,
-                               const Config &config, zb_stream *handle,
+                               const Config &config, UserHandle handle,
                                std::unique_ptr<Stream> *out);
 
   // Frees the stream (see zb_stream_destroy()): from its own event callback the work happens
@@ -58,7 +59,7 @@ class Stream final : private ConnectionListener, private StatsSource {
 
   // zb_stream_recreate(): a new stream like this one, holding this one's unacknowledged
   // records. ZB_ERR_STATE unless this stream failed or was closed.
-  Status Recreate(zb_stream *handle, std::unique_ptr<Stream> *out) const;
+  Status Recreate(UserHandle handle, std::unique_ptr<Stream> *out) const;
 
   ~Stream() override;
 
@@ -69,10 +70,10 @@ class Stream final : private ConnectionListener, private StatsSource {
   Status WaitForOffset(uint64_t offset, int32_t timeout_ms);
   Status Flush(int32_t timeout_ms);
   Status Close(int32_t timeout_ms);
-  Status Poll(zb_event *events, size_t event_size, size_t capacity, int32_t timeout_ms,
-              size_t *count);
+  // zb_stream_poll(): see EventQueue::Poll().
+  Status Poll(size_t capacity, int32_t timeout_ms, const EventQueue::Take &take, size_t *count);
   void CopyUnacked(std::vector<std::pair<uint64_t, std::string>> *out) const;
-  void GetInfo(zb_stream_info *out) const;
+  StreamInfo GetInfo() const;
   // The stream's statistics (zb_stream_stats_json()).
   void Snapshot(StreamStats *out) const override;
 
@@ -81,9 +82,9 @@ class Stream final : private ConnectionListener, private StatsSource {
 
   static Status OpenWith(std::shared_ptr<Sdk> sdk, std::string table_name, bool json,
                          std::string descriptor, std::shared_ptr<const RecordSchema> schema,
-                         const Config &config, zb_stream *handle, std::unique_ptr<Stream> *out);
+                         const Config &config, UserHandle handle, std::unique_ptr<Stream> *out);
   Stream(std::shared_ptr<Sdk> sdk, std::string table_name, bool json, std::string descriptor,
-         std::shared_ptr<const RecordSchema> schema, const Config &config, zb_stream *handle,
+         std::shared_ptr<const RecordSchema> schema, const Config &config, UserHandle handle,
          std::unique_ptr<TokenSource> tokens);
 
   // Ingest() of JSON records on a stream opened from a schema.
@@ -121,7 +122,7 @@ class Stream final : private ConnectionListener, private StatsSource {
   // Logs a line about connections ending, failing or recovering, unless too many came lately
   // (LogThrottle). Not with mu_ held; on the supervisor, or on the caller's thread in Open().
   template <typename MakeMessage>
-  void LogConnection(zb_log_level level, const char *component, MakeMessage what);
+  void LogConnection(LogLevel level, const char *component, MakeMessage what);
   // Whether `why` ended a connection because of an OAuth token a new one may replace.
   bool RenewsToken(const Status &why) const;
   // With mu_ held: the next request for the connection's idle writer, marking it busy.
@@ -140,7 +141,7 @@ class Stream final : private ConnectionListener, private StatsSource {
   // With mu_ held: counts an error for the statistics.
   void NoteErrorLocked(const Status &error) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // With mu_ held: the state as zb_stream_info and the statistics name it.
-  zb_stream_state PublicStateLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  StreamState PublicStateLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Window::CheckFits reads only the window's limits, which never change: Ingest checks a
   // batch without mu_, keeping that work out of the lock.
   Status CheckFitsUnlocked(const RecordView *records, size_t count,
@@ -150,7 +151,7 @@ class Stream final : private ConnectionListener, private StatsSource {
   // Logs `what` about this stream (prefixed with its table) when `level` is enabled; `what` is
   // built only then. Never with mu_ held.
   template <typename MakeMessage>
-  void Log(zb_log_level level, const char *component, MakeMessage what) const {
+  void Log(LogLevel level, const char *component, MakeMessage what) const {
     sdk_->logger().Log(level, component, [&] { return table_name_ + ": " + what(); });
   }
   // Waits on `cv` until `done` or the deadline; false on timeout.

@@ -16,7 +16,7 @@ Status BearerToken(const Sdk &sdk, const Settings &settings, std::string *token)
     return Status::Ok();
   }
   if (settings.client_id.empty() || settings.client_secret.empty()) {
-    return Status(ZB_ERR_INVALID_ARG, "auth.client.id and auth.client.secret go together");
+    return Status(StatusCode::kInvalidArg, "auth.client.id and auth.client.secret go together");
   }
   OAuthClient oauth{sdk.workspace_url(),       sdk.endpoint().workspace_id,
                     settings.client_id,        settings.client_secret,
@@ -33,7 +33,7 @@ Status BearerToken(const Sdk &sdk, const Settings &settings, std::string *token)
 Status FetchTableInfo(const Sdk &sdk, std::string_view table, const Config &config,
                       std::string *json) {
   if (sdk.workspace_url().empty()) {
-    return Status(ZB_ERR_INVALID_ARG,
+    return Status(StatusCode::kInvalidArg,
                   "fetching a table's schema needs workspace.url, where Unity Catalog is, in the "
                   "SDK's config");
   }
@@ -53,9 +53,9 @@ Status FetchTableInfo(const Sdk &sdk, std::string_view table, const Config &conf
   }
   const std::string why = "Unity Catalog answered HTTP " + std::to_string(reply.status) + " for " +
                           std::string(table) + ": " + ServerMessage(reply.body);
-  if (reply.status == 404) return Status(ZB_ERR_INVALID_TARGET, why);
-  if (reply.status == 401 || reply.status == 403) return Status(ZB_ERR_AUTH, why);
-  return Status(ZB_ERR_TRANSPORT, why, reply.status >= 500 || reply.status == 429);
+  if (reply.status == 404) return Status(StatusCode::kInvalidTarget, why);
+  if (reply.status == 401 || reply.status == 403) return Status(StatusCode::kAuth, why);
+  return Status(StatusCode::kTransport, why, reply.status >= 500 || reply.status == 429);
 }
 
 }  // namespace zerobus

@@ -91,7 +91,7 @@ Status Window::CheckFits(const RecordView *records, size_t count, size_t *framed
                        (framed == SIZE_MAX ? "more than " + std::to_string(max_body_bytes_)
                                            : std::to_string(framed)) +
                        " bytes framed)";
-  return Status(ZB_ERR_RECORD_TOO_LARGE,
+  return Status(StatusCode::kRecordTooLarge,
                 what + " does not fit into one request of at most " +
                     std::to_string(max_body_bytes_ + wire::kMaxBatchHeaderBytes) +
                     " bytes (stream.max.request.bytes)");
@@ -144,7 +144,7 @@ SegmentPtr Window::TakeNextToSend(int64_t *wire_offset) {
 bool Window::Ack(int64_t wire_offset, AckedRange *acked, bool *released, Status *error) {
   *released = false;
   if (wire_offset < front_wire_offset_ - 1) {
-    *error = Status(ZB_ERR_PROTOCOL,
+    *error = Status(StatusCode::kProtocol,
                     "the server's ack went backwards: offset " + std::to_string(wire_offset) +
                         " after " + std::to_string(front_wire_offset_ - 1),
                     true);
@@ -152,7 +152,7 @@ bool Window::Ack(int64_t wire_offset, AckedRange *acked, bool *released, Status 
   }
   const int64_t last_sent = front_wire_offset_ + static_cast<int64_t>(sent_count_) - 1;
   if (wire_offset > last_sent) {
-    *error = Status(ZB_ERR_PROTOCOL,
+    *error = Status(StatusCode::kProtocol,
                     "the server acked offset " + std::to_string(wire_offset) +
                         " but only requests up to " + std::to_string(last_sent) + " were sent",
                     true);

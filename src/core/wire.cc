@@ -227,7 +227,7 @@ Status DecodeResponse(std::string_view bytes, Response *out) {
     if (!ok) break;
   }
   if (!ok || !in.ConsumedEntireMessage()) {
-    return Status(ZB_ERR_PROTOCOL, "the server sent a response that does not parse", true);
+    return Status(StatusCode::kProtocol, "the server sent a response that does not parse", true);
   }
   return Status::Ok();
 }

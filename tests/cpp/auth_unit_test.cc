@@ -12,6 +12,7 @@
 #include "core/headers.h"
 #include "core/oauth.h"
 #include "core/proxy.h"
+#include "core/version.h"
 #include "table/value_checks.h"
 
 namespace zerobus {
@@ -73,10 +74,10 @@ TEST(Proxy, TheOptionOverridesTheEnvironment) {
 TEST(Proxy, BadProxyUrlsAreErrorsThatKeepTheirCredentials) {
   std::string url;
   Status bad = ChooseProxy("", "h", Env({{"HTTPS_PROXY", "http://u:s3cr3t@proxy:99999"}}), &url);
-  EXPECT_EQ(bad.code(), ZB_ERR_INVALID_TARGET);
+  EXPECT_EQ(bad.code(), StatusCode::kInvalidTarget);
   EXPECT_NE(bad.message().find("HTTPS_PROXY"), std::string::npos) << bad.message();
   EXPECT_EQ(bad.message().find("s3cr3t"), std::string::npos) << bad.message();
-  EXPECT_EQ(ChooseProxy("https://proxy:1", "h", Env({}), &url).code(), ZB_ERR_INVALID_TARGET);
+  EXPECT_EQ(ChooseProxy("https://proxy:1", "h", Env({}), &url).code(), StatusCode::kInvalidTarget);
   // However malformed, no part of the URL is quoted: the password may sit where a host or a
   // port was expected.
   for (const char *malformed :
@@ -84,7 +85,7 @@ TEST(Proxy, BadProxyUrlsAreErrorsThatKeepTheirCredentials) {
         "socks5://u:s3cr3t@proxy:1", "http://u:s3cr3t@pro xy:1", "http://u:s3cr3t@[::1",
         "http://proxy:1/u:s3cr3t", "http://u:s3cr3t#@"}) {
     Status refused = ChooseProxy(malformed, "h", Env({}), &url);
-    EXPECT_EQ(refused.code(), ZB_ERR_INVALID_TARGET) << malformed;
+    EXPECT_EQ(refused.code(), StatusCode::kInvalidTarget) << malformed;
     EXPECT_EQ(refused.message().find("s3cr3t"), std::string::npos) << refused.message();
     EXPECT_NE(refused.message().find("the proxy option"), std::string::npos) << refused.message();
   }
@@ -125,7 +126,7 @@ TEST(OAuth, RepliesAreClassified) {
   Status client =
       ParseTokenReply({401, R"({"error":"invalid_client","error_description":"wrong secret"})"},
                       url, {"s3"}, &token);
-  EXPECT_EQ(client.code(), ZB_ERR_AUTH);
+  EXPECT_EQ(client.code(), StatusCode::kAuth);
   EXPECT_FALSE(client.retryable());
   EXPECT_NE(client.message().find("HTTP 401: invalid_client: wrong secret"), std::string::npos)
       << client.message();
@@ -138,7 +139,7 @@ TEST(OAuth, RepliesAreClassified) {
   for (const char *bad : {"not json", "{}", R"({"access_token":""})", R"({"access_token":7})",
                           R"({"access_token":"two words"})"}) {
     Status parsed = ParseTokenReply({200, bad}, url, {"s3"}, &token);
-    EXPECT_EQ(parsed.code(), ZB_ERR_AUTH) << bad;
+    EXPECT_EQ(parsed.code(), StatusCode::kAuth) << bad;
     EXPECT_FALSE(parsed.retryable()) << bad;
   }
 }
@@ -151,7 +152,7 @@ TEST(OAuth, ARefusalIsQuotedShortAndPrintable) {
   for (const std::string &body :
        {R"({"error":")" + huge + R"("})", huge, std::string("bad\nI forged this line")}) {
     const Status refused = ParseTokenReply({400, body}, "https://ws", {"s"}, &token);
-    EXPECT_EQ(refused.code(), ZB_ERR_AUTH);
+    EXPECT_EQ(refused.code(), StatusCode::kAuth);
     EXPECT_LT(refused.message().size(), 700u);
     EXPECT_EQ(refused.message().find('\n'), std::string::npos) << refused.message();
   }
@@ -196,7 +197,7 @@ TEST(OAuth, AnyExpiresInGivesABoundedLifetime) {
     if (parsed.ok()) {
       EXPECT_LE(token.lifetime, kMaxTokenLifetime) << body;
     } else {
-      EXPECT_EQ(parsed.code(), ZB_ERR_AUTH) << body;
+      EXPECT_EQ(parsed.code(), StatusCode::kAuth) << body;
     }
   }
 }
@@ -244,7 +245,7 @@ TEST(OAuth, AnEchoedAuthorizationHeaderIsCutOutToo) {
   for (const std::string &body : bodies) {
     IssuedToken token;
     const Status refused = ParseTokenReply({401, body}, "https://ws/oidc/v1/token", forms, &token);
-    EXPECT_EQ(refused.code(), ZB_ERR_AUTH);
+    EXPECT_EQ(refused.code(), StatusCode::kAuth);
     const std::string &message = refused.message();
     EXPECT_NE(message.find("[hidden]"), std::string::npos) << message;
     EXPECT_EQ(message.find(secret), std::string::npos) << message;
@@ -259,13 +260,13 @@ TEST(Config, SecretsNeverReadBackNorAppearInErrors) {
   Config config;
   const std::string secret = "s3cr3t-\x01";
   Status invalid = config.Set("auth.client.secret", secret);
-  EXPECT_EQ(invalid.code(), ZB_ERR_INVALID_VALUE);
+  EXPECT_EQ(invalid.code(), StatusCode::kInvalidValue);
   EXPECT_EQ(invalid.message().find("s3cr3t"), std::string::npos) << invalid.message();
   ASSERT_TRUE(config.Set("auth.client.secret", "s3cr3t").ok());
   ASSERT_TRUE(config.Set("proxy", "http://user:pr0xy-pass@proxy:3128").ok());
   Status bad_proxy = config.Set("proxy", "http://user:pr0xy-pass@proxy:0");
   EXPECT_EQ(bad_proxy.message().find("pr0xy-pass"), std::string::npos) << bad_proxy.message();
-  zb_config_property property = ZB_CONFIG_PROPERTY_INIT;
+  PropertyInfo property;
   for (size_t i = 0; Config::Describe(i, &property); ++i) {
     std::string value;
     ASSERT_TRUE(config.Get(property.name, &value).ok());
@@ -281,14 +282,14 @@ TEST(Config, SecretsNeverReadBackNorAppearInErrors) {
 TEST(Config, UrlAndPemValuesAreChecked) {
   Config config;
   EXPECT_TRUE(config.Set("workspace.url", "https://dbc-1.cloud.databricks.com/").ok());
-  EXPECT_EQ(config.Set("workspace.url", "https://dbc-1/path").code(), ZB_ERR_INVALID_VALUE);
+  EXPECT_EQ(config.Set("workspace.url", "https://dbc-1/path").code(), StatusCode::kInvalidValue);
   EXPECT_TRUE(config.Set("tls.ca.pem", "-----BEGIN CERTIFICATE-----\nAAAA\n").ok());
-  EXPECT_EQ(config.Set("tls.ca.pem", "\x01").code(), ZB_ERR_INVALID_VALUE);
+  EXPECT_EQ(config.Set("tls.ca.pem", "\x01").code(), StatusCode::kInvalidValue);
   EXPECT_TRUE(config.Set("proxy", "direct").ok());
-  EXPECT_EQ(config.Set("proxy", "socks5://p:1").code(), ZB_ERR_INVALID_VALUE);
+  EXPECT_EQ(config.Set("proxy", "socks5://p:1").code(), StatusCode::kInvalidValue);
 }
 
-std::string Header(const zb_headers &headers, const std::string &name) {
+std::string Header(const Headers &headers, const std::string &name) {
   std::string value;
   int found = 0;
   for (const auto &[key, entry] : headers.entries) {
@@ -302,22 +303,21 @@ std::string Header(const zb_headers &headers, const std::string &name) {
 }
 
 TEST(Headers, TheLibraryAddsTheTableAndItsNameUnlessTheProviderDid) {
-  zb_headers headers;
+  Headers headers;
   ASSERT_TRUE(CollectHeaders(nullptr, "t0k", "main.default.events", &headers).ok());
   EXPECT_EQ(Header(headers, "authorization"), "Bearer t0k");
   EXPECT_EQ(Header(headers, "x-databricks-zerobus-table-name"), "main.default.events");
-  EXPECT_EQ(Header(headers, "x-zerobus-sdk"), "libzerobus/" + std::to_string(ZB_VERSION_MAJOR) +
-                                                  "." + std::to_string(ZB_VERSION_MINOR) + "." +
-                                                  std::to_string(ZB_VERSION_PATCH));
+  EXPECT_EQ(Header(headers, "x-zerobus-sdk"), std::string("libzerobus/") + kVersionString);
 
-  const auto provider = std::make_shared<const HeadersProvider>(
-      [](zb_headers *out, void *) {
-        AddHeader(out, "x-zerobus-sdk", "my-app/1.0");
-        AddHeader(out, "x-databricks-zerobus-table-name", "events");
-        return static_cast<zb_status>(ZB_OK);
-      },
-      nullptr, nullptr);
-  zb_headers provided;
+  class NamingProvider : public HeadersProvider {
+    StatusCode Provide(Headers *out) const override {
+      AddHeader(out, "x-zerobus-sdk", "my-app/1.0");
+      AddHeader(out, "x-databricks-zerobus-table-name", "events");
+      return StatusCode::kOk;
+    }
+  };
+  const auto provider = std::make_shared<const NamingProvider>();
+  Headers provided;
   ASSERT_TRUE(CollectHeaders(provider, "", "main.default.events", &provided).ok());
   EXPECT_EQ(Header(provided, "x-zerobus-sdk"), "my-app/1.0");
   EXPECT_EQ(Header(provided, "x-databricks-zerobus-table-name"), "events");

@@ -25,7 +25,7 @@ TEST(Endpoint, AHostOrAnHttpsUrlMeansTls) {
 TEST(Endpoint, PlaintextOnlyWhenAskedFor) {
   Endpoint endpoint;
   Status refused = ResolveEndpoint("http://127.0.0.1:50051", "endpoint", false, &endpoint);
-  EXPECT_EQ(refused.code(), ZB_ERR_INVALID_TARGET);
+  EXPECT_EQ(refused.code(), StatusCode::kInvalidTarget);
   EXPECT_NE(refused.message().find("transport.plaintext=true"), std::string::npos)
       << refused.message();
   ASSERT_TRUE(ResolveEndpoint("http://127.0.0.1:50051", "endpoint", true, &endpoint).ok());
@@ -36,7 +36,7 @@ TEST(Endpoint, PlaintextOnlyWhenAskedFor) {
   EXPECT_FALSE(endpoint.tls);
   EXPECT_EQ(endpoint.port, 80);
   Status contradiction = ResolveEndpoint("https://host", "workspace.url", true, &endpoint);
-  EXPECT_EQ(contradiction.code(), ZB_ERR_INVALID_TARGET);
+  EXPECT_EQ(contradiction.code(), StatusCode::kInvalidTarget);
   EXPECT_NE(contradiction.message().find("workspace.url"), std::string::npos);
 }
 
@@ -45,7 +45,7 @@ TEST(Endpoint, RejectsMalformedEndpoints) {
   for (const char *bad : {"", "https://", "http://:80", "host:", "host:0", "host:65536",
                           "host:12ab", "https://host/path", "user@host", "ho st", "[::1", "a..b",
                           ".host", "host.", "https://host?x=1"}) {
-    EXPECT_EQ(ResolveEndpoint(bad, "endpoint", true, &endpoint).code(), ZB_ERR_INVALID_TARGET)
+    EXPECT_EQ(ResolveEndpoint(bad, "endpoint", true, &endpoint).code(), StatusCode::kInvalidTarget)
         << bad;
   }
 }
@@ -54,7 +54,7 @@ TEST(Endpoint, TableNamesHaveThreeParts) {
   EXPECT_TRUE(CheckTableName("main.default.events").ok());
   EXPECT_TRUE(CheckTableName("c_1.s_2.T3").ok());
   for (const char *bad : {"", "a.b", "a.b.c.d", ".b.c", "a..c", "a.b.", "a.b-x.c", "a.b.c d"}) {
-    EXPECT_EQ(CheckTableName(bad).code(), ZB_ERR_INVALID_TARGET) << bad;
+    EXPECT_EQ(CheckTableName(bad).code(), StatusCode::kInvalidTarget) << bad;
   }
 }
 

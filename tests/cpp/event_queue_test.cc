@@ -12,106 +12,129 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
+// Polls up to `capacity` events, copying them out.
+Status PollInto(EventQueue &queue, size_t capacity, Clock::time_point deadline,
+                std::vector<Event> *out, size_t *count) {
+  out->clear();
+  return queue.Poll(
+      capacity, deadline,
+      [&](const std::deque<Event> &queued, size_t n) {
+        out->assign(queued.begin(), queued.begin() + n);
+      },
+      count);
+}
+
 TEST(EventQueue, MergesAcksWaitingToBePolled) {
   EventQueue queue(nullptr, nullptr, nullptr);
   queue.PushAck(0, 4);
   queue.PushAck(5, 9);
-  queue.PushError(10, 12, Status(ZB_ERR_TRANSPORT, "broken"));
+  queue.PushError(10, 12, Status(StatusCode::kTransport, "broken"));
   queue.PushAck(13, 13);
-  zb_event events[4];
+  std::vector<Event> events;
   size_t count = 0;
-  ASSERT_TRUE(queue.Poll(events, sizeof(zb_event), 4, Clock::now(), &count).ok());
+  ASSERT_TRUE(PollInto(queue, 4, Clock::now(), &events, &count).ok());
   ASSERT_EQ(count, 3u);
-  EXPECT_EQ(events[0].type, ZB_EVENT_ACK);
+  EXPECT_EQ(events[0].type, EventType::kAck);
   EXPECT_EQ(events[0].first_offset, 0u);
   EXPECT_EQ(events[0].last_offset, 9u);
-  EXPECT_EQ(events[1].type, ZB_EVENT_ERROR);
+  EXPECT_EQ(events[1].type, EventType::kError);
   ASSERT_NE(events[1].error, nullptr);
-  EXPECT_EQ(events[1].error->status.code(), ZB_ERR_TRANSPORT);
-  delete events[1].error;
+  EXPECT_EQ(events[1].error->code(), StatusCode::kTransport);
   EXPECT_EQ(events[2].first_offset, 13u);
-  ASSERT_TRUE(queue.Poll(events, sizeof(zb_event), 4, Clock::now(), &count).ok());
+  ASSERT_TRUE(PollInto(queue, 4, Clock::now(), &events, &count).ok());
   EXPECT_EQ(count, 0u);
+}
+
+TEST(EventQueue, EventsStayQueuedWhenTakingThemFails) {
+  EventQueue queue(nullptr, nullptr, nullptr);
+  queue.PushAck(0, 4);
+  size_t count = 0;
+  EXPECT_THROW(queue.Poll(
+                   1, Clock::now(),
+                   [](const std::deque<Event> &, size_t) { throw std::bad_alloc(); }, &count),
+               std::bad_alloc);
+  std::vector<Event> events;
+  ASSERT_TRUE(PollInto(queue, 1, Clock::now(), &events, &count).ok());
+  ASSERT_EQ(count, 1u);
+  EXPECT_EQ(events[0].last_offset, 4u);
 }
 
 TEST(EventQueue, PollWaitsForTheFirstEvent) {
   EventQueue queue(nullptr, nullptr, nullptr);
   std::thread pusher([&] { queue.PushAck(0, 0); });
-  zb_event event;
+  std::vector<Event> events;
   size_t count = 0;
-  ASSERT_TRUE(
-      queue.Poll(&event, sizeof event, 1, Clock::now() + std::chrono::seconds(30), &count).ok());
+  ASSERT_TRUE(PollInto(queue, 1, Clock::now() + std::chrono::seconds(30), &events, &count).ok());
   pusher.join();
   EXPECT_EQ(count, 1u);
 }
 
 struct Recorder {
   std::mutex mu;
-  std::condition_variable cv;
-  std::vector<zb_event> events;
+  std::vector<Event> events;
   std::thread::id thread;
-  int freed = 0;
+  int released = 0;
 };
 
-void Record(zb_stream *, const zb_event *event, void *user_data) {
-  auto *recorder = static_cast<Recorder *>(user_data);
-  std::lock_guard<std::mutex> lock(recorder->mu);
-  recorder->events.push_back(*event);
-  recorder->thread = std::this_thread::get_id();
-  recorder->cv.notify_all();
-}
+class RecordingCallback : public EventCallback {
+ public:
+  explicit RecordingCallback(Recorder *recorder) : recorder_(recorder) {}
+  ~RecordingCallback() override { ++recorder_->released; }
+  void OnEvent(UserHandle, const Event &event) const override {
+    std::lock_guard<std::mutex> lock(recorder_->mu);
+    recorder_->events.push_back(event);
+    recorder_->thread = std::this_thread::get_id();
+  }
 
-void CountFree(void *user_data) {
-  ++static_cast<Recorder *>(user_data)->freed;
-}
+ private:
+  Recorder *recorder_;
+};
 
-TEST(EventQueue, CallbackRunsOnItsOwnThreadAndItsUserDataIsFreedOnce) {
+TEST(EventQueue, CallbackRunsOnItsOwnThreadAndIsReleasedOnce) {
   Recorder recorder;
   {
-    auto callback = std::make_shared<const Registration<zb_event_cb>>(Record, &recorder, CountFree);
-    EventQueue queue(nullptr, std::move(callback), nullptr);
+    EventQueue queue(nullptr, std::make_shared<const RecordingCallback>(&recorder), nullptr);
     size_t count = 0;
-    zb_event event;
-    EXPECT_EQ(queue.Poll(&event, sizeof event, 1, Clock::now(), &count).code(), ZB_ERR_STATE);
+    std::vector<Event> events;
+    EXPECT_EQ(PollInto(queue, 1, Clock::now(), &events, &count).code(), StatusCode::kState);
     queue.PushAck(0, 1);
     queue.WaitDelivered();
     EXPECT_EQ(recorder.events.size(), 1u);
     EXPECT_NE(recorder.thread, std::this_thread::get_id());
-    EXPECT_EQ(recorder.freed, 0);
+    EXPECT_EQ(recorder.released, 0);
   }
-  EXPECT_EQ(recorder.freed, 1);
+  EXPECT_EQ(recorder.released, 1);
 }
 
+class CountingWakeup : public Wakeup {
+ public:
+  void Wake() const override {
+    std::lock_guard<std::mutex> lock(mu);
+    ++wakeups;
+    cv.notify_all();
+  }
+  mutable std::mutex mu;
+  mutable std::condition_variable cv;
+  mutable int wakeups = 0;
+};
+
 TEST(EventQueue, WakeupFiresWhenTheQueueTurnsNonEmpty) {
-  std::mutex mu;
-  std::condition_variable cv;
-  int wakeups = 0;
-  struct Context {
-    std::mutex *mu;
-    std::condition_variable *cv;
-    int *wakeups;
-  } context{&mu, &cv, &wakeups};
-  auto wakeup = std::make_shared<const Registration<zb_wakeup_cb>>(
-      [](void *user_data) {
-        auto *c = static_cast<Context *>(user_data);
-        std::lock_guard<std::mutex> lock(*c->mu);
-        ++*c->wakeups;
-        c->cv->notify_all();
-      },
-      &context, nullptr);
-  EventQueue queue(nullptr, nullptr, std::move(wakeup));
+  auto wakeup = std::make_shared<const CountingWakeup>();
+  EventQueue queue(nullptr, nullptr, wakeup);
   queue.PushAck(0, 0);
   {
-    std::unique_lock<std::mutex> lock(mu);
-    ASSERT_TRUE(cv.wait_for(lock, std::chrono::seconds(30), [&] { return wakeups == 1; }));
+    std::unique_lock<std::mutex> lock(wakeup->mu);
+    ASSERT_TRUE(
+        wakeup->cv.wait_for(lock, std::chrono::seconds(30), [&] { return wakeup->wakeups == 1; }));
   }
-  zb_event event;
+  std::vector<Event> events;
   size_t count = 0;
-  ASSERT_TRUE(queue.Poll(&event, sizeof event, 1, Clock::now(), &count).ok());
+  ASSERT_TRUE(PollInto(queue, 1, Clock::now(), &events, &count).ok());
   EXPECT_EQ(count, 1u);
   queue.PushAck(1, 1);
-  std::unique_lock<std::mutex> lock(mu);
-  ASSERT_TRUE(cv.wait_for(lock, std::chrono::seconds(30), [&] { return wakeups == 2; }));
+  std::unique_lock<std::mutex> lock(wakeup->mu);
+  ASSERT_TRUE(
+      wakeup->cv.wait_for(lock, std::chrono::seconds(30), [&] { return wakeup->wakeups == 2; }));
 }
 
 }  // namespace

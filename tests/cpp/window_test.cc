@@ -61,13 +61,13 @@ TEST(Window, RejectsWhatCannotFitOneRequest) {
   size_t framed = 0;
   const std::string big(1024, 'b');
   const RecordView view = View(big);
-  EXPECT_EQ(window.CheckFits(&view, 1, &framed).code(), ZB_ERR_RECORD_TOO_LARGE);
+  EXPECT_EQ(window.CheckFits(&view, 1, &framed).code(), StatusCode::kRecordTooLarge);
   const std::string fits(1024 - wire::kMaxBatchHeaderBytes - 3, 'f');
   const RecordView fits_view = View(fits);
   EXPECT_TRUE(window.CheckFits(&fits_view, 1, &framed).ok());
   EXPECT_EQ(framed, wire::RecordEntrySize(fits.size()));
   std::vector<RecordView> batch(2, fits_view);
-  EXPECT_EQ(window.CheckFits(batch.data(), 2, &framed).code(), ZB_ERR_RECORD_TOO_LARGE);
+  EXPECT_EQ(window.CheckFits(batch.data(), 2, &framed).code(), StatusCode::kRecordTooLarge);
 }
 
 // The lengths are never read through: only the sizes matter, so the views point at nothing.
@@ -76,14 +76,14 @@ TEST(Window, RefusesSizesThatWouldWrapAround) {
   size_t framed = 0;
   const RecordView largest{"", SIZE_MAX};
   const Status one = window.CheckFits(&largest, 1, &framed);
-  EXPECT_EQ(one.code(), ZB_ERR_RECORD_TOO_LARGE);
+  EXPECT_EQ(one.code(), StatusCode::kRecordTooLarge);
   EXPECT_NE(one.message().find("a record of 18446744073709551615 bytes"), std::string::npos)
       << one.message();
   EXPECT_EQ(framed, SIZE_MAX);
   // Framed, the first takes SIZE_MAX - 9 bytes and the second 12: 2 bytes all told, wrapped.
   const std::vector<RecordView> wrapping = {{"", SIZE_MAX - 20}, {"", 10}};
   const Status both = window.CheckFits(wrapping.data(), wrapping.size(), &framed);
-  EXPECT_EQ(both.code(), ZB_ERR_RECORD_TOO_LARGE);
+  EXPECT_EQ(both.code(), StatusCode::kRecordTooLarge);
   EXPECT_NE(both.message().find("a batch of 2 records (more than"), std::string::npos)
       << both.message();
   // Each within the limit, together past SIZE_MAX: 2^22 entries of 2^42 bytes each.
@@ -91,7 +91,8 @@ TEST(Window, RefusesSizesThatWouldWrapAround) {
   ASSERT_EQ(wire::RecordEntrySize(length), size_t{1} << 42);
   Window unlimited({1000, 1 << 20, SIZE_MAX});
   const std::vector<RecordView> many(size_t{1} << 22, RecordView{"", length});
-  EXPECT_EQ(unlimited.CheckFits(many.data(), many.size(), &framed).code(), ZB_ERR_RECORD_TOO_LARGE);
+  EXPECT_EQ(unlimited.CheckFits(many.data(), many.size(), &framed).code(),
+            StatusCode::kRecordTooLarge);
   EXPECT_EQ(framed, SIZE_MAX);
 }
 
@@ -138,9 +139,9 @@ TEST(Window, CumulativeAcksReleaseWholeRequestsInOrder) {
   ASSERT_TRUE(window.Ack(1, &acked, &released, &error));
   EXPECT_FALSE(released);
   EXPECT_FALSE(window.Ack(0, &acked, &released, &error));
-  EXPECT_EQ(error.code(), ZB_ERR_PROTOCOL);
+  EXPECT_EQ(error.code(), StatusCode::kProtocol);
   EXPECT_FALSE(window.Ack(3, &acked, &released, &error));
-  EXPECT_EQ(error.code(), ZB_ERR_PROTOCOL);
+  EXPECT_EQ(error.code(), StatusCode::kProtocol);
   ASSERT_TRUE(window.Ack(2, &acked, &released, &error));
   EXPECT_EQ(acked.first_offset, 4u);
   EXPECT_EQ(acked.last_offset, 5u);

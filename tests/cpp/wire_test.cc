@@ -168,15 +168,15 @@ TEST(Wire, RejectsLengthsPastInt) {
   Response response;
   // create_stream_response { stream_id of 2^31 bytes } with no bytes behind it.
   const std::string huge_id("\x0a\x06\x0a\x80\x80\x80\x80\x08", 8);
-  EXPECT_EQ(DecodeResponse(huge_id, &response).code(), ZB_ERR_PROTOCOL);
+  EXPECT_EQ(DecodeResponse(huge_id, &response).code(), StatusCode::kProtocol);
   const std::string huge_field("\x22\xff\xff\xff\xff\x0f", 6);  // unknown field 4
-  EXPECT_EQ(DecodeResponse(huge_field, &response).code(), ZB_ERR_PROTOCOL);
+  EXPECT_EQ(DecodeResponse(huge_field, &response).code(), StatusCode::kProtocol);
 }
 
 TEST(Wire, RejectsGarbage) {
   Response response;
   Status status = DecodeResponse(std::string("\x12\x05\x08", 3), &response);
-  EXPECT_EQ(status.code(), ZB_ERR_PROTOCOL);
+  EXPECT_EQ(status.code(), StatusCode::kProtocol);
   EXPECT_TRUE(status.retryable());
 }
 
