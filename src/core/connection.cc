@@ -139,7 +139,7 @@ void Connection::WritesDone() {
   // The reaction that reports the half-close's end must see it started (see Fence()).
   std::lock_guard<std::recursive_mutex> started(order_mu_);
   {
-    std::lock_guard<std::mutex> lock(failure_mu_);
+    sync::MutexLock lock(failure_mu_);
     half_closed_ = true;
   }
   StartWritesDone();
@@ -147,7 +147,7 @@ void Connection::WritesDone() {
 
 void Connection::Fail(const Status &why) {
   {
-    std::lock_guard<std::mutex> lock(failure_mu_);
+    sync::MutexLock lock(failure_mu_);
     if (failure_.ok()) failure_ = why;
   }
   context_.TryCancel();
@@ -203,7 +203,7 @@ void Connection::OnDone(const grpc::Status &status) {
   Fence();
   Status outcome;
   {
-    std::lock_guard<std::mutex> lock(failure_mu_);
+    sync::MutexLock lock(failure_mu_);
     if (!failure_.ok()) {
       outcome = failure_;
     } else if (!half_closed_ ||

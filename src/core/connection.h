@@ -16,6 +16,7 @@
 #include "core/status.h"
 #include "core/window.h"
 #include "core/wire.h"
+#include "sync/mutex.h"
 
 namespace zerobus {
 
@@ -94,9 +95,10 @@ class Connection final : public grpc::ClientBidiReactor<grpc::ByteBuffer, grpc::
   grpc::ByteBuffer read_buffer_;
   std::shared_ptr<Connection> self_;
 
-  std::mutex failure_mu_;
-  Status failure_;            // set by Fail() before the call ends
-  bool half_closed_ = false;  // WritesDone() was called: an OK status is the expected end
+  sync::Mutex failure_mu_;
+  Status failure_ ABSL_GUARDED_BY(failure_mu_);  // set by Fail() before the call ends
+  // WritesDone() was called: an OK status is the expected end.
+  bool half_closed_ ABSL_GUARDED_BY(failure_mu_) = false;
 };
 
 // The memory (bytes) the connections of one SDK may hold for what they receive, shared by its

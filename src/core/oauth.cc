@@ -121,7 +121,7 @@ Status RequestToken(const OAuthClient &client,
 }
 
 Status TokenSource::Get(bool renew, std::string *token, bool *fetched) {
-  std::lock_guard<std::mutex> lock(mu_);
+  sync::MutexLock lock(mu_);
   *fetched = false;
   if (!renew && !token_.empty() && Clock::now() < renew_at_) {
     *token = token_;

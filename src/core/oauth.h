@@ -6,7 +6,6 @@
 
 #include <chrono>
 #include <cstdint>
-#include <mutex>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -14,6 +13,7 @@
 
 #include "core/http_client.h"
 #include "core/status.h"
+#include "sync/mutex.h"
 
 namespace zerobus {
 
@@ -78,9 +78,9 @@ class TokenSource {
  private:
   const OAuthClient client_;
   const std::string table_;
-  std::mutex mu_;
-  std::string token_;
-  Clock::time_point renew_at_;
+  sync::Mutex mu_;
+  std::string token_ ABSL_GUARDED_BY(mu_);
+  Clock::time_point renew_at_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace zerobus

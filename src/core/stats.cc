@@ -96,17 +96,17 @@ std::string SdkStatsJson(const std::string &endpoint, const std::vector<StreamSt
 }
 
 void StreamRegistry::Add(const StatsSource *stream) {
-  std::lock_guard<std::mutex> lock(mu_);
+  sync::MutexLock lock(mu_);
   streams_.push_back(stream);
 }
 
 void StreamRegistry::Remove(const StatsSource *stream) {
-  std::lock_guard<std::mutex> lock(mu_);
+  sync::MutexLock lock(mu_);
   streams_.erase(std::remove(streams_.begin(), streams_.end(), stream), streams_.end());
 }
 
 std::vector<StreamStats> StreamRegistry::Snapshot() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  sync::MutexLock lock(mu_);
   std::vector<StreamStats> all(streams_.size());
   for (size_t i = 0; i < streams_.size(); ++i) streams_[i]->Snapshot(&all[i]);
   return all;

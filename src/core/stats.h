@@ -5,13 +5,13 @@
 
 #include <chrono>
 #include <cstdint>
-#include <mutex>
 #include <string>
 #include <vector>
 
 #include "core/histogram.h"
 #include "core/status.h"
 #include "core/stream_info.h"
+#include "sync/mutex.h"
 
 namespace zerobus {
 
@@ -66,8 +66,8 @@ class StreamRegistry {
   std::vector<StreamStats> Snapshot() const;
 
  private:
-  mutable std::mutex mu_;
-  std::vector<const StatsSource *> streams_;
+  mutable sync::Mutex mu_;
+  std::vector<const StatsSource *> streams_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace zerobus
