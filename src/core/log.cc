@@ -14,9 +14,13 @@ thread_local int log_callback_depth = 0;
 }  // namespace
 
 const char *LogLevelName(LogLevel level) {
-  const int32_t index = static_cast<int32_t>(level) - static_cast<int32_t>(LogLevel::kError);
-  if (index < 0 || index >= static_cast<int32_t>(std::size(kLevelNames))) return nullptr;
-  return kLevelNames[index];
+  // Compared before subtracting: any int32_t may come from the caller.
+  const int32_t value = static_cast<int32_t>(level);
+  const int32_t first = static_cast<int32_t>(LogLevel::kError);
+  if (value < first || value - first >= static_cast<int32_t>(std::size(kLevelNames))) {
+    return nullptr;
+  }
+  return kLevelNames[value - first];
 }
 
 bool ParseLogLevel(std::string_view name, LogLevel *level) {
