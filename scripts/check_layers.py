@@ -4,9 +4,10 @@
 Reads the real #include lines of every C, C++ and Go source under src/, examples/ and bindings/,
 and the target_link_libraries() of src/*/CMakeLists.txt, and fails (exit status 1, one line per
 violation) when:
-- the table library (src/table) includes or links anything of the engine, the shim, the server
-  or the command;
+- the locks (src/sync) or the table library (src/table) include or link anything else of ours;
 - the engine (src/core) includes or links the shim, the server, the command or zerobus.h;
+  (every layer may use the locks; the engine, the shim, the server and the command the table
+  library)
 - the server (src/server) includes or links the engine, the shim or the command;
 - anything but the shim includes an engine header or links the engine;
 - the command (src/cli) includes anything of the project's but the public headers, the table
@@ -26,6 +27,7 @@ INCLUDE = re.compile(r'^\s*#\s*include\s*[<"]([^>"]+)[>"]', re.MULTILINE)
 SOURCE_SUFFIXES = ('.c', '.cc', '.cpp', '.h', '.hpp', '.go')
 # The folders of src/, each a layer, and the CMake targets each builds.
 LAYER_TARGETS = {
+    'sync': {'zerobus_sync'},
     'table': {'zerobus_table'},
     'core': {'zerobus_core'},
     'c_api': {'zerobus_c_api', 'zerobus', 'zerobus_static'},
@@ -34,19 +36,21 @@ LAYER_TARGETS = {
 }
 # What each layer may include and link, besides its own folder and the system's headers.
 MAY_INCLUDE = {
+    'sync': set(),
     'table': set(),
-    'core': {'table'},
-    'c_api': {'core', 'table', 'public'},
-    'server': {'table'},
+    'core': {'table', 'sync'},
+    'c_api': {'core', 'table', 'public', 'sync'},
+    'server': {'table', 'sync'},
     'cli': {'table', 'public', 'server-public'},
 }
 # A layer's own target is not a dependency; the shim's three targets are built from one
 # another.
 MAY_LINK = {
+    'sync': set(),
     'table': set(),
-    'core': {'table'},
-    'c_api': {'core', 'table', 'c_api'},
-    'server': {'table'},
+    'core': {'table', 'sync'},
+    'c_api': {'core', 'table', 'c_api', 'sync'},
+    'server': {'table', 'sync'},
     'cli': {'table', 'c_api', 'server'},
 }
 
