@@ -176,6 +176,19 @@ const Property kProperties[] = {
      "How often the statistics callback (zb_config_set_stats_callback()) receives the SDK's "
      "statistics JSON (docs/STATISTICS.md); 0 never calls it.",
      IntOption{&Settings::statistics_interval_ms, 0, 86400000}},
+    {"dispatch.threads", "4", "1 .. 256", "sdk",
+     "The SDK's threads that run its streams' event callbacks and wakeups, shared by all of its "
+     "streams and started as they are needed. One stream's events are delivered in order, one "
+     "at a time; a callback that blocks holds one thread, and the other streams' events go on "
+     "over the rest, so more threads than callbacks that may block at once keep every stream's "
+     "acknowledgements flowing.",
+     IntOption{&Settings::dispatch_threads, 1, 256}},
+    {"supervision.threads", "2", "1 .. 256", "sdk",
+     "The SDK's threads that reconnect its streams, request their OAuth tokens, run the headers "
+     "provider for reconnections, and watch for acknowledgements that do not come and for the "
+     "end of a close signal's pause, shared by all of its streams and started as they are "
+     "needed. A reconnection holds one while it requests a token or runs the headers provider.",
+     IntOption{&Settings::supervision_threads, 1, 256}},
 };
 
 const Property *FindProperty(std::string_view key) {

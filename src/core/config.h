@@ -51,6 +51,8 @@ struct Settings {
   int64_t token_refresh_margin_ms;
   LogLevel log_level;
   int64_t statistics_interval_ms;
+  int64_t dispatch_threads;
+  int64_t supervision_threads;
 };
 
 class Config {

@@ -4,18 +4,14 @@
 
 namespace zerobus {
 
-EventQueue::EventQueue(UserHandle handle, EventCallbackRef callback, WakeupRef wakeup)
+EventQueue::EventQueue(UserHandle handle, EventCallbackRef callback, WakeupRef wakeup,
+                       Scheduler &dispatch)
     : handle_(handle), callback_(std::move(callback)), wakeup_(std::move(wakeup)) {
-  if (callback_) {
-    dispatcher_ = std::thread([this] { RunCallbacks(); });
-  } else if (wakeup_) {
-    dispatcher_ = std::thread([this] { RunWakeups(); });
-  }
-  dispatcher_id_ = dispatcher_.get_id();
+  if (callback_ || wakeup_) task_ = dispatch.NewTask([this] { return Deliver(); });
 }
 
 EventQueue::~EventQueue() {
-  if (dispatcher_.joinable()) Stop();
+  if (task_) Stop();
 }
 
 void EventQueue::PushAck(uint64_t first_offset, uint64_t last_offset) {
@@ -37,6 +33,7 @@ void EventQueue::Push(Event event) {
   if (was_empty) {
     wakeup_due_ = true;
     ready_.notify_all();
+    if (task_) task_->Wake();
   }
 }
 
@@ -70,55 +67,43 @@ void EventQueue::Stop(std::function<void()> on_exit) {
     ready_.notify_all();
     delivered_.notify_all();
   }
-  if (!dispatcher_.joinable()) return;
-  if (OnDispatcherThread()) {
-    dispatcher_.detach();
-  } else {
-    dispatcher_.join();
-  }
+  if (task_) task_->Stop();
 }
 
-void EventQueue::RunCallbacks() {
+Scheduler::Clock::time_point EventQueue::Deliver() {
   std::unique_lock<std::mutex> lock(mu_);
-  std::deque<Event> batch;
-  while (true) {
-    ready_.wait(lock, [&] { return !events_.empty() || stopping_; });
-    if (stopping_) break;
-    batch.swap(events_);
-    delivering_ = true;
-    lock.unlock();
-    for (const Event &event : batch) {
-      callback_->OnEvent(handle_, event);
-      // A callback that destroyed its stream ends delivery at once.
-      std::lock_guard<std::mutex> check(mu_);
-      if (stopping_) break;
+  if (!stopping_) {
+    if (callback_) {
+      DeliverToCallback(lock);
+    } else if (wakeup_due_) {
+      wakeup_due_ = false;
+      lock.unlock();
+      wakeup_->Wake();
+      lock.lock();
     }
-    batch.clear();
-    lock.lock();
-    delivering_ = false;
-    delivered_.notify_all();
   }
-  Exit(lock);
-}
-
-void EventQueue::Exit(std::unique_lock<std::mutex> &lock) {
-  std::function<void()> on_exit = std::move(on_exit_);
+  std::function<void()> on_exit = stopping_ ? std::move(on_exit_) : nullptr;
   lock.unlock();
   // May destroy this queue: nothing after it touches a member.
   if (on_exit) on_exit();
+  return Scheduler::Clock::time_point::max();
 }
 
-void EventQueue::RunWakeups() {
-  std::unique_lock<std::mutex> lock(mu_);
-  while (true) {
-    ready_.wait(lock, [&] { return wakeup_due_ || stopping_; });
+void EventQueue::DeliverToCallback(std::unique_lock<std::mutex> &lock) {
+  std::deque<Event> batch;
+  batch.swap(events_);
+  delivering_ = true;
+  lock.unlock();
+  for (const Event &event : batch) {
+    callback_->OnEvent(handle_, event);
+    // A callback that destroyed its stream ends delivery at once.
+    std::lock_guard<std::mutex> check(mu_);
     if (stopping_) break;
-    wakeup_due_ = false;
-    lock.unlock();
-    wakeup_->Wake();
-    lock.lock();
   }
-  Exit(lock);
+  batch.clear();
+  lock.lock();
+  delivering_ = false;
+  delivered_.notify_all();
 }
 
 }  // namespace zerobus

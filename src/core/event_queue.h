@@ -1,5 +1,6 @@
-// A stream's events on their way to the user: queued for zb_stream_poll(), or delivered by
-// a dispatcher thread the library owns to the event callback or the wakeup.
+// A stream's events on their way to the user: queued for zb_stream_poll(), or delivered to the
+// event callback or the wakeup by a task on the SDK's dispatch threads (core/scheduler), which
+// runs one stream's deliveries in order and never two at once.
 #ifndef ZEROBUS_CORE_EVENT_QUEUE_H
 #define ZEROBUS_CORE_EVENT_QUEUE_H
 
@@ -10,20 +11,20 @@
 #include <functional>
 #include <memory>
 #include <mutex>
-#include <thread>
 
 #include "core/callbacks.h"
 #include "core/event.h"
+#include "core/scheduler.h"
 #include "core/status.h"
 
 namespace zerobus {
 
 class EventQueue {
  public:
-  // `handle` is what the event callback receives as its stream. The dispatcher thread runs
-  // when there is a callback or a wakeup.
-  EventQueue(UserHandle handle, EventCallbackRef callback, WakeupRef wakeup);
-  // Stops the dispatcher, abandoning undelivered events.
+  // `handle` is what the event callback receives as its stream. With a callback or a wakeup,
+  // `dispatch` runs them; it must outlive the queue.
+  EventQueue(UserHandle handle, EventCallbackRef callback, WakeupRef wakeup, Scheduler &dispatch);
+  // Stops delivering, abandoning undelivered events.
   ~EventQueue();
   EventQueue(const EventQueue &) = delete;
   EventQueue &operator=(const EventQueue &) = delete;
@@ -44,19 +45,20 @@ class EventQueue {
   // there is no callback.
   void WaitDelivered();
 
-  bool OnDispatcherThread() const { return std::this_thread::get_id() == dispatcher_id_; }
+  // Whether the calling thread is delivering this queue's events (inside its callback or wakeup).
+  bool OnDispatcherThread() const { return task_ && task_->InStep(); }
 
-  // Stops delivering. From the dispatcher thread itself (a callback destroying its stream), the
-  // thread stops once the running callback returns and then runs `on_exit`, which may destroy
-  // this queue. From any other thread, joins the dispatcher; `on_exit` must be empty.
+  // Stops delivering. From inside the callback (a callback destroying its stream), delivery
+  // stops once the running callback returns and then `on_exit` runs, which may destroy this
+  // queue. From any other thread, waits for a running callback or wakeup to return; `on_exit`
+  // must be empty.
   void Stop(std::function<void()> on_exit = nullptr);
 
  private:
   void Push(Event event);
-  void RunCallbacks();
-  void RunWakeups();
-  // The dispatcher's last step: runs the on_exit given to Stop(), if any.
-  void Exit(std::unique_lock<std::mutex> &lock);
+  // The dispatch task's step: delivers what is queued to the callback, or runs the wakeup.
+  Scheduler::Clock::time_point Deliver();
+  void DeliverToCallback(std::unique_lock<std::mutex> &lock);
 
   const UserHandle handle_;
   const EventCallbackRef callback_;
@@ -66,13 +68,13 @@ class EventQueue {
   std::condition_variable ready_;      // events queued, a wakeup due, or stopping
   std::condition_variable delivered_;  // the callback caught up
   std::deque<Event> events_;
-  bool delivering_ = false;  // the dispatcher holds events it has not finished delivering
+  bool delivering_ = false;  // Deliver() holds events it has not finished delivering
   bool wakeup_due_ = false;
   bool stopping_ = false;
   std::function<void()> on_exit_;
 
-  std::thread dispatcher_;
-  std::thread::id dispatcher_id_;
+  // With a callback or a wakeup; set once, by the constructor.
+  std::shared_ptr<Scheduler::Task> task_;
 };
 
 }  // namespace zerobus

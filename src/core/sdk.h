@@ -17,6 +17,7 @@
 #include "core/http_client.h"
 #include "core/log.h"
 #include "core/proxy.h"
+#include "core/scheduler.h"
 #include "core/stats.h"
 #include "core/stats_reporter.h"
 #include "core/status.h"
@@ -58,6 +59,11 @@ class Sdk {
   // zb_sdk_stats_json(). Thread-safe.
   std::string StatsJson() const;
 
+  // The threads that supervise the SDK's streams (reconnections, ack and pause timers).
+  Scheduler &supervision() const { return *supervision_; }
+  // The threads that run the SDK's streams' event callbacks and wakeups.
+  Scheduler &dispatch() const { return *dispatch_; }
+
   static const char *DefaultEnvironment(const char *name);
 
  private:
@@ -71,6 +77,8 @@ class Sdk {
   HttpTransport workspace_transport_;
   Logger logger_;
   mutable StreamRegistry streams_;
+  std::unique_ptr<Scheduler> supervision_;
+  std::unique_ptr<Scheduler> dispatch_;
   // Declared last, so that it stops first: it reads the streams.
   std::unique_ptr<StatsReporter> stats_reporter_;
 };

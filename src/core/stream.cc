@@ -100,15 +100,13 @@ Status Stream::OpenWith(std::shared_ptr<Sdk> sdk, std::string table_name, bool j
   std::unique_ptr<Stream> stream(new Stream(std::move(sdk), std::move(table_name), json,
                                             std::move(descriptor), std::move(schema), config,
                                             handle, std::move(tokens)));
-  Status connected = stream->Connect(/*renew_token=*/false, std::chrono::milliseconds(0));
+  Status connected = stream->RunUntilOpen();
   if (!connected.ok()) {
     stream->Log(LogLevel::kError, "stream",
                 [&] { return "opening the stream failed: " + DescribeForLog(connected); });
     return connected;
   }
-  Stream *raw = stream.get();
-  stream->supervisor_ = std::thread([raw] { raw->Supervise(); });
-  stream->sdk_->streams().Add(raw);
+  stream->sdk_->streams().Add(stream.get());
   std::string server_stream_id;
   {
     sync::MutexLock lock(stream->mu_);
@@ -138,9 +136,9 @@ Stream::Stream(std::shared_ptr<Sdk> sdk, std::string table_name, bool json, std:
       window_(WindowLimits{static_cast<size_t>(settings_.max_inflight_records),
                            static_cast<size_t>(settings_.max_inflight_bytes),
                            static_cast<size_t>(settings_.max_request_bytes)}),
-      connection_log_(kConnectionLogBurst, kConnectionLogPeriod),
       jitter_(std::random_device{}()),
-      events_(handle, config_.event_callback(), config_.wakeup()) {}
+      connection_log_(kConnectionLogBurst, kConnectionLogPeriod),
+      events_(handle, config_.event_callback(), config_.wakeup(), sdk_->dispatch()) {}
 
 Stream::~Stream() {
   sdk_->streams().Remove(this);
@@ -207,9 +205,7 @@ Status Stream::Ingest(const RecordView *records, size_t count, bool json, uint64
 }
 
 SegmentPtr Stream::TakeWriteLocked(int64_t *wire_offset) {
-  if (!connection_ready_ || writer_busy_ || reads_ended_ || paused_ || half_closed_) {
-    return nullptr;
-  }
+  if (link_ != Link::kLive || writer_busy_ || reads_ended_) return nullptr;
   const bool was_idle = !window_.has_unacked_sent();
   SegmentPtr segment = window_.TakeNextToSend(wire_offset);
   if (!segment) return nullptr;
@@ -221,10 +217,12 @@ SegmentPtr Stream::TakeWriteLocked(int64_t *wire_offset) {
 }
 
 bool Stream::TakeHalfCloseLocked() {
-  if (!half_close_wanted_ || half_closed_ || writer_busy_ || !connection_ready_ || reads_ended_) {
+  if (!half_close_wanted_ || writer_busy_ || reads_ended_ ||
+      (link_ != Link::kLive && link_ != Link::kPaused)) {
     return false;
   }
-  writer_busy_ = half_closed_ = true;
+  writer_busy_ = true;
+  link_ = Link::kHalfClosed;
   return true;
 }
 
@@ -336,7 +334,7 @@ Status Stream::CloseOnce(int32_t timeout_ms, bool *first) {
 
 void Stream::EndCallGracefully(sync::UniqueLock &lock, Clock::time_point deadline) {
   // Between connections there is no call to end: StopBackground() ends an attempt under way.
-  if (connection_done_ || !connection_ready_) return;
+  if (link_ != Link::kLive && link_ != Link::kPaused) return;
   const std::shared_ptr<Connection> connection = connection_;
   half_close_wanted_ = true;
   // Else the writer is busy, and half-closes when its write ends (OnWriteDone).
@@ -346,7 +344,7 @@ void Stream::EndCallGracefully(sync::UniqueLock &lock, Clock::time_point deadlin
     lock.Lock();
   }
   const bool ended = lock.WaitUntil(changed_, deadline, [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    return connection_done_ || connection_ != connection;
+    return !CallAliveLocked() || connection_ != connection;
   });
   const Status outcome = ended && connection_ == connection ? connection_outcome_ : Status::Ok();
   lock.Unlock();
@@ -396,11 +394,17 @@ std::chrono::milliseconds Stream::Backoff(int64_t attempt) {
 }
 
 StreamState Stream::PublicStateLocked() const {
-  return state_ == State::kFailed   ? StreamState::kFailed
-         : state_ == State::kClosed ? StreamState::kClosed
-         : paused_                  ? StreamState::kPaused
-         : connection_ready_        ? StreamState::kOpen
-                                    : StreamState::kRecovering;
+  if (state_ == State::kFailed) return StreamState::kFailed;
+  if (state_ == State::kClosed) return StreamState::kClosed;
+  switch (link_) {
+    case Link::kLive:
+    case Link::kHalfClosed:
+      return StreamState::kOpen;
+    case Link::kPaused:
+      return StreamState::kPaused;
+    default:
+      return StreamState::kRecovering;
+  }
 }
 
 StreamInfo Stream::GetInfo() const {
@@ -463,46 +467,6 @@ Status Stream::Recreate(UserHandle handle, std::unique_ptr<Stream> *out) const {
   return Status::Ok();
 }
 
-Status Stream::Connect(bool renew_token, std::chrono::milliseconds delay) {
-  const int64_t attempts = settings_.recovery ? settings_.recovery_retries + 1 : 1;
-  for (;;) {
-    if (delay.count() > 0) {
-      sync::UniqueLock lock(mu_);
-      if (lock.WaitFor(changed_, delay,
-                       [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return stopping_; })) {
-        return Status(StatusCode::kClosed, "the stream was closed while reconnecting");
-      }
-    }
-    bool kept_token = false;
-    const Status failed = ConnectOnce(renew_token, &kept_token);
-    // Being accepted is no progress yet: the budget is left as it is until the connection
-    // ends (PlanReconnectLocked).
-    if (failed.ok()) return failed;
-    {
-      sync::MutexLock lock(mu_);
-      if (stopping_) return failed;
-      NoteErrorLocked(failed);
-    }
-    const int64_t attempt = ++failed_attempts_;
-    // A kept token that the server refused is replaced once; a new one it refuses is final.
-    renew_token = kept_token && RenewsToken(failed);
-    const bool again = attempt < attempts && (failed.retryable() || renew_token);
-    delay = again ? Backoff(attempt) : std::chrono::milliseconds(0);
-    // A refused token is a matter of authentication, though the refusal came over gRPC.
-    const bool auth = failed.code() == StatusCode::kAuth || renew_token;
-    LogConnection(LogLevel::kWarn, auth ? "auth" : "connection", [&] {
-      std::string text = "connection attempt " + std::to_string(attempt) + " of " +
-                         std::to_string(attempts) + " failed: " + DescribeForLog(failed);
-      if (again) {
-        text += "; next attempt in " + std::to_string(delay.count()) + " ms";
-        if (renew_token) text += " with a new OAuth token";
-      }
-      return text;
-    });
-    if (!again) return failed;
-  }
-}
-
 template <typename MakeMessage>
 void Stream::LogConnection(LogLevel level, const char *component, MakeMessage what) {
   uint64_t left_out = 0;
@@ -525,15 +489,14 @@ bool Stream::RenewsToken(const Status &why) const {
   return tokens_ && why.grpc_status() == static_cast<int>(grpc::StatusCode::UNAUTHENTICATED);
 }
 
-Status Stream::ConnectOnce(bool renew_token, bool *kept_token) {
-  const Clock::time_point deadline =
-      Clock::now() + std::chrono::milliseconds(settings_.recovery_timeout_ms);
+Status Stream::PrepareAttempt(bool renew_token, bool *kept_token, bool *waits_for_ready,
+                              std::shared_ptr<Connection> *connection) {
   *kept_token = false;
   std::string bearer = settings_.auth_token;
   Log(LogLevel::kDebug, "connection", [&] { return "connecting to " + sdk_->endpoint().target(); });
   if (tokens_) {
     bool fetched = false;
-    // A failure is logged by Connect(), as the attempt's.
+    // A failure is logged as the attempt's (AttemptFailedLocked()).
     Status got = tokens_->Get(renew_token, &bearer, &fetched);
     if (!got.ok()) return got;
     *kept_token = !fetched;
@@ -554,66 +517,54 @@ Status Stream::ConnectOnce(bool renew_token, bool *kept_token) {
   // A call on a channel in TRANSIENT_FAILURE fails at once with the error of an earlier
   // connection attempt while gRPC sits in its own reconnect backoff: this attempt would never
   // reach the network. It waits for a connection instead, which gRPC tries at once.
-  const bool channel_failing = channel_->GetState(false) == GRPC_CHANNEL_TRANSIENT_FAILURE;
-  if (channel_failing) grpc::experimental::ChannelResetConnectionBackoff(channel_.get());
-  std::shared_ptr<Connection> connection =
-      Connection::Create(channel_, headers.entries, create_request_, channel_failing, this);
-  std::shared_ptr<Connection> previous;  // freed below, outside the lock
-  uint64_t accepted_before;
-  {
-    sync::MutexLock lock(mu_);
-    if (stopping_) return Status(StatusCode::kClosed, "the stream was closed");
-    records_replayed_ += window_.Rewind();
-    paused_ = false;
-    pause_logged_ = false;
-    previous = std::move(connection_);
-    connection_ = connection;
-    connection_ready_ = false;
-    writer_busy_ = true;  // the create_stream request
-    reads_ended_ = false;
-    hold_released_ = false;
-    half_closed_ = false;
-    connection_done_ = false;
-    connection_outcome_ = Status::Ok();
-    last_progress_ = Clock::now();
-    accepted_before = connections_accepted_;
-  }
-  connection->Start();
-  sync::UniqueLock lock(mu_);
+  *waits_for_ready = channel_->GetState(false) == GRPC_CHANNEL_TRANSIENT_FAILURE;
+  if (*waits_for_ready) grpc::experimental::ChannelResetConnectionBackoff(channel_.get());
+  *connection =
+      Connection::Create(channel_, headers.entries, create_request_, *waits_for_ready, this);
+  return Status::Ok();
+}
+
+std::shared_ptr<Connection> Stream::BeginAttemptLocked(std::shared_ptr<Connection> connection,
+                                                       Clock::time_point deadline, bool kept_token,
+                                                       bool waits_for_ready) {
+  records_replayed_ += window_.Rewind();
+  close_signalled_ = false;
+  pause_logged_ = false;
+  std::shared_ptr<Connection> previous = std::move(connection_);
+  connection_ = std::move(connection);
+  link_ = Link::kConnecting;
+  attempt_deadline_ = deadline;
+  attempt_kept_token_ = kept_token;
+  attempt_waits_for_ready_ = waits_for_ready;
+  writer_busy_ = true;  // the create_stream request
+  reads_ended_ = false;
+  hold_released_ = false;
+  connection_outcome_ = Status::Ok();
+  last_progress_ = Clock::now();
+  return previous;
+}
+
+Status Stream::AbandonReason() const {
   const int32_t timeout_ms = static_cast<int32_t>(settings_.recovery_timeout_ms);
-  // Accepted even if the connection has ended since: the attempt succeeded, and the supervisor
-  // takes care of what followed.
-  auto accepted = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    return connections_accepted_ > accepted_before;
-  };
-  // The token request and the headers provider took their share of the attempt's time.
-  const bool settled = lock.WaitUntil(changed_, deadline, [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    return accepted() || connection_done_ || stopping_;
-  });
-  if (accepted()) return Status::Ok();
-  if (!connection_done_) {
-    lock.Unlock();
-    // Whether gRPC ever got a connection to the server: asked outside mu_, as gRPC always is.
-    const bool reached = channel_->GetState(false) == GRPC_CHANNEL_READY;
-    Status why = settled ? Status(StatusCode::kClosed, "the stream was closed")
-                 : reached
-                     ? Status(StatusCode::kTimeout,
-                              "the server did not accept the stream within " +
-                                  std::to_string(timeout_ms) + " ms (recovery.timeout.ms)",
-                              true)
-                     : Status(StatusCode::kTransport,
-                              "could not connect to " + sdk_->endpoint().target() + " within " +
-                                  std::to_string(timeout_ms) + " ms (recovery.timeout.ms)" +
-                                  (last_connect_error_.empty()
-                                       ? ""
-                                       : "; the last attempt to reach it: " + last_connect_error_),
-                              true, static_cast<int>(grpc::StatusCode::UNAVAILABLE));
-    connection->Fail(why);
-    lock.Lock();
-    lock.Wait(changed_, [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return connection_done_; });
+  // Whether gRPC ever got a connection to the server: asked outside mu_, as gRPC always is.
+  if (channel_->GetState(false) == GRPC_CHANNEL_READY) {
+    return Status(StatusCode::kTimeout,
+                  "the server did not accept the stream within " + std::to_string(timeout_ms) +
+                      " ms (recovery.timeout.ms)",
+                  true);
   }
+  return Status(
+      StatusCode::kTransport,
+      "could not connect to " + sdk_->endpoint().target() + " within " +
+          std::to_string(timeout_ms) + " ms (recovery.timeout.ms)" +
+          (last_connect_error_.empty() ? ""
+                                       : "; the last attempt to reach it: " + last_connect_error_),
+      true, static_cast<int>(grpc::StatusCode::UNAVAILABLE));
+}
+
+Status Stream::RefusalLocked() {
   const Status &outcome = connection_outcome_;
-  if (!channel_failing &&
+  if (!attempt_waits_for_ready_ &&
       outcome.grpc_status() == static_cast<int>(grpc::StatusCode::UNAVAILABLE)) {
     last_connect_error_ = outcome.message();
   }
@@ -626,6 +577,37 @@ Status Stream::ConnectOnce(bool renew_token, bool *kept_token) {
                     " (connecting in plaintext, as transport.plaintext=true asks: a server that "
                     "expects TLS closes such connections)",
                 outcome.retryable(), outcome.grpc_status());
+}
+
+void Stream::AttemptFailedLocked(const Status &failed, bool kept_token, PendingLogs *logs) {
+  NoteErrorLocked(failed);
+  const int64_t attempts = settings_.recovery ? settings_.recovery_retries + 1 : 1;
+  // Being accepted is no progress yet: a connection that was accepted leaves the budget as it
+  // is until it ends (PlanReconnectLocked()).
+  const int64_t attempt = ++failed_attempts_;
+  // A kept token that the server refused is replaced once; a new one it refuses is final.
+  const bool renew_token = kept_token && RenewsToken(failed);
+  const bool again = attempt < attempts && (failed.retryable() || renew_token);
+  const std::chrono::milliseconds delay = again ? Backoff(attempt) : std::chrono::milliseconds(0);
+  // A refused token is a matter of authentication, though the refusal came over gRPC.
+  const bool auth = failed.code() == StatusCode::kAuth || renew_token;
+  logs->push_back({LogLevel::kWarn, auth ? "auth" : "connection", true, [=] {
+                     std::string text = "connection attempt " + std::to_string(attempt) + " of " +
+                                        std::to_string(attempts) +
+                                        " failed: " + DescribeForLog(failed);
+                     if (again) {
+                       text += "; next attempt in " + std::to_string(delay.count()) + " ms";
+                       if (renew_token) text += " with a new OAuth token";
+                     }
+                     return text;
+                   }});
+  if (!again) {
+    GiveUpLocked(failed, logs);
+    return;
+  }
+  link_ = Link::kBackoff;
+  retry_at_ = Clock::now() + delay;
+  renew_token_ = renew_token;
 }
 
 void Stream::OnWriteDone(Connection *connection, bool ok) {
@@ -654,26 +636,32 @@ Status Stream::OnResponse(Connection *connection, const wire::Response &response
     sync::MutexLock lock(mu_);
     switch (response.kind) {
       case wire::Response::Kind::kCreated:
-        if (connection_ready_) {
+        // Too late: Supervise() is cancelling the call.
+        if (link_ == Link::kAbandoning) break;
+        if (link_ != Link::kConnecting) {
           return Status(StatusCode::kProtocol, "the server accepted the stream twice", true);
         }
         if (response.stream_id.empty()) {
           return Status(StatusCode::kProtocol, "the server accepted the stream without a stream id",
                         true);
         }
-        connection_ready_ = true;
+        link_ = Link::kLive;
         ++connections_accepted_;
         accepted_at_ = Clock::now();
         acked_when_accepted_ = window_.acked_count();
         server_stream_id_ = response.stream_id;
         // Counted here, before the first ack on the new connection can end a flush.
-        if (ever_connected_) ++recoveries_;
+        if (ever_connected_) {
+          ++recoveries_;
+          recovery_to_log_ = true;
+        }
         ever_connected_ = true;
         changed_.notify_all();
+        WakeSupervisorLocked();
         segment = TakeWriteLocked(&wire_offset);
         break;
       case wire::Response::Kind::kAck: {
-        if (!connection_ready_) {
+        if (!AcceptedLocked()) {
           return Status(StatusCode::kProtocol, "the server acked before accepting the stream",
                         true);
         }
@@ -693,19 +681,20 @@ Status Stream::OnResponse(Connection *connection, const wire::Response &response
           // switch per thread per request); a quarter of the window lets each in for a long turn.
           if (window_.HasRefillRoom()) room_.notify_all();
           // A pause ends once everything sent is acknowledged.
-          if (paused_) supervisor_wake_.notify_one();
+          if (link_ == Link::kPaused) WakeSupervisorLocked();
         }
         break;
       }
       case wire::Response::Kind::kCloseSignal:
         // Without recovery there is no next connection to move to: the server's end of the
         // call then fails the stream.
-        if (settings_.recovery && !paused_) {
-          paused_ = true;
+        if (settings_.recovery && link_ == Link::kLive) {
+          link_ = Link::kPaused;
+          close_signalled_ = true;
           close_signal_ms_ = response.close_after_ms;
           pause_deadline_ = Later(Clock::now(), PauseFor(response.close_after_ms));
           changed_.notify_all();
-          supervisor_wake_.notify_one();
+          WakeSupervisorLocked();
         }
         break;
       case wire::Response::Kind::kNone:
@@ -728,13 +717,64 @@ void Stream::OnReadsEnded(Connection *connection) {
 
 void Stream::OnDone(Connection * /*connection*/, const Status &outcome) {
   sync::MutexLock lock(mu_);
-  connection_done_ = true;
-  connection_ready_ = false;
+  switch (link_) {
+    case Link::kConnecting:
+    case Link::kAbandoning:
+      link_ = Link::kRefused;
+      break;
+    case Link::kLive:
+    case Link::kPaused:
+    case Link::kEnding:
+      link_ = Link::kDown;
+      break;
+    case Link::kHalfClosed:
+      link_ = Link::kFinished;
+      break;
+    case Link::kBackoff:
+    case Link::kRefused:
+    case Link::kDown:
+    case Link::kFinished:
+    case Link::kGone:
+      break;  // no call was running: there is only one at a time
+  }
   connection_outcome_ = outcome;
-  // connection_ stays: it is released by the next ConnectOnce() or the destructor, on threads
-  // of ours (see ConnectionListener::OnDone).
+  // connection_ stays: it is released by the next attempt or the destructor, on threads of
+  // ours (see ConnectionListener::OnDone).
   changed_.notify_all();
-  supervisor_wake_.notify_one();
+  WakeSupervisorLocked();
+}
+
+bool Stream::CallAliveLocked() const {
+  switch (link_) {
+    case Link::kConnecting:
+    case Link::kAbandoning:
+    case Link::kLive:
+    case Link::kPaused:
+    case Link::kEnding:
+    case Link::kHalfClosed:
+      return true;
+    case Link::kBackoff:
+    case Link::kRefused:
+    case Link::kDown:
+    case Link::kFinished:
+    case Link::kGone:
+      return false;
+  }
+  return false;
+}
+
+bool Stream::AcceptedLocked() const {
+  return link_ == Link::kLive || link_ == Link::kPaused || link_ == Link::kEnding ||
+         link_ == Link::kHalfClosed;
+}
+
+void Stream::WakeSupervisorLocked() {
+  if (supervisor_) {
+    supervisor_->Wake();
+  } else {
+    woken_ = true;
+    supervisor_wake_.notify_one();
+  }
 }
 
 bool Stream::PlanReconnectLocked(const Status &ended, bool renew_token,
@@ -779,137 +819,260 @@ void Stream::FailLocked(const Status &why) {
   room_.notify_all();
 }
 
-void Stream::Supervise() {
-  sync::UniqueLock lock(mu_);
-  while (!stopping_) {
-    if (connection_done_) {
-      // After our half-close the call's end is the close's (EndCallGracefully), whatever the
-      // server said: every record was acknowledged.
-      if (state_ == State::kFailed || half_closed_) {
-        lock.Wait(supervisor_wake_, [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return stopping_; });
-        break;
-      }
-      const Status ended = connection_outcome_;
-      // Reconnecting after a close signal is the protocol at work, not an error.
-      const bool planned = paused_;
-      if (!planned) NoteErrorLocked(ended);
-      const bool renew_token = RenewsToken(ended);
-      std::chrono::milliseconds delay(0);
-      Status why;
-      const bool retry = PlanReconnectLocked(ended, renew_token, &delay, &why);
-      const uint64_t replayed_before = records_replayed_;
-      lock.Unlock();
-      LogConnection(planned ? LogLevel::kInfo : LogLevel::kWarn, "connection", [&] {
-        std::string text = planned ? "the connection ended after the server's close signal: "
-                                   : "the connection ended: ";
-        text += DescribeForLog(ended);
-        if (retry) {
-          text += delay.count() > 0 ? "; reconnecting in " + std::to_string(delay.count()) + " ms"
-                                    : "; reconnecting";
-        }
-        return text;
-      });
-      if (retry) why = Connect(renew_token, delay);
-      lock.Lock();
-      if (why.ok()) {
-        const uint64_t replayed = records_replayed_ - replayed_before;
-        const uint64_t recoveries = recoveries_;
-        lock.Unlock();
-        // Logged even when a close has begun meanwhile: the recovery did happen.
-        LogConnection(LogLevel::kInfo, "recovery", [&] {
-          return "recovered on a new connection (recovery " + std::to_string(recoveries) + "), " +
-                 Plural(replayed, "record") + " sent again";
-        });
-        lock.Lock();
-        continue;
-      }
-      if (stopping_) continue;
-      const uint64_t first_unacked = window_.acked_count(), next = window_.next_offset();
-      FailLocked(why);
-      lock.Unlock();
-      Log(LogLevel::kError, "stream", [&] {
-        std::string text = "the stream failed: " + DescribeForLog(why);
-        if (next > first_unacked) {
-          text += "; " + Plural(next - first_unacked, "record") + " not acknowledged (offsets " +
-                  std::to_string(first_unacked) + ".." + std::to_string(next - 1) +
-                  ") stay retrievable with zb_stream_unacked()";
-        }
-        return text;
-      });
-      lock.Lock();
-      continue;
+Status Stream::RunUntilOpen() {
+  for (;;) {
+    const Clock::time_point next = Supervise();
+    sync::UniqueLock lock(mu_);
+    // Accepted, even if the connection has ended since: the supervision threads take care of
+    // what followed.
+    if (ever_connected_) {
+      opening_ = false;
+      supervisor_ = sdk_->supervision().NewTask([this] { return Supervise(); });
+      supervisor_->Wake();
+      return Status::Ok();
     }
-    if (paused_ && !pause_logged_) {
-      pause_logged_ = true;
-      const int64_t announced_ms = close_signal_ms_;
-      const std::chrono::milliseconds wait = PauseFor(announced_ms);
-      lock.Unlock();
-      Log(LogLevel::kInfo, "recovery", [&] {
-        return "the server will end the call in " + std::to_string(announced_ms) +
-               " ms (close signal): sending paused until what was sent is acknowledged (at most " +
-               std::to_string(wait.count()) + " ms), then reconnecting";
-      });
-      lock.Lock();
-      continue;
-    }
-    if (half_closed_) {
-      // Nothing is unacknowledged: the close waits for the server's status, and cancels.
-      lock.Wait(supervisor_wake_,
-                [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return connection_done_ || stopping_; });
-      continue;
-    }
-    // Whether to end the live connection now, and else when to look again: at the latest one
-    // ack timeout from now, since a request sent meanwhile starts its timeout no earlier.
-    Status end;
-    const Clock::time_point now = Clock::now();
-    Clock::time_point wake = now + std::chrono::milliseconds(settings_.ack_timeout_ms);
-    // Paused or not: a server that announced a close in years and then fell silent must not
-    // hold the stream any longer than one that never announced anything.
-    const bool awaiting_acks = window_.has_unacked_sent() && (paused_ || connection_ready_);
-    const Clock::time_point ack_deadline =
-        Later(last_progress_, std::chrono::milliseconds(settings_.ack_timeout_ms));
-    if (paused_ && (!window_.has_unacked_sent() || now >= pause_deadline_)) {
-      end = Status(StatusCode::kTransport, "the server announced the end of the call; reconnecting",
-                   true);
-    } else if (awaiting_acks && now >= ack_deadline) {
-      end = Status(StatusCode::kTimeout,
-                   "no acknowledgement from the server for " +
-                       std::to_string(settings_.ack_timeout_ms) +
-                       " ms while requests were unacknowledged (stream.ack.timeout.ms)",
-                   true);
-      // Not the end the server announced: a failure, as such counted and logged.
-      paused_ = false;
+    if (link_ == Link::kGone) return open_failure_;
+    auto woken = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return woken_; };
+    if (next == Clock::time_point::max()) {
+      lock.Wait(supervisor_wake_, woken);
     } else {
-      if (awaiting_acks) wake = ack_deadline;
-      if (paused_) wake = std::min(wake, pause_deadline_);
-    }
-    if (!end.ok()) {
-      std::shared_ptr<Connection> connection = connection_;
-      lock.Unlock();
-      connection->Fail(end);
-      lock.Lock();
-      lock.Wait(supervisor_wake_,
-                [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return connection_done_ || stopping_; });
-    } else {
-      lock.WaitUntil(supervisor_wake_, wake);
+      lock.WaitUntil(supervisor_wake_, next, woken);
     }
   }
 }
 
+Stream::Clock::time_point Stream::Supervise() {
+  PendingLogs logs;
+  sync::UniqueLock lock(mu_);
+  woken_ = false;
+  Clock::time_point wake = Clock::time_point::max();
+  // Each turn moves link_ on, or ends the round with what to wait for.
+  for (bool again = true; again;) {
+    again = false;
+    if (stopping_ || state_ == State::kFailed || (opening_ && ever_connected_)) break;
+    switch (link_) {
+      case Link::kBackoff: {
+        if (Clock::now() < retry_at_) {
+          wake = retry_at_;
+          break;
+        }
+        const bool renew_token = renew_token_;
+        lock.Unlock();
+        // The token request and the headers provider take their share of the attempt's time.
+        const Clock::time_point deadline =
+            Clock::now() + std::chrono::milliseconds(settings_.recovery_timeout_ms);
+        bool kept_token = false, waits_for_ready = false;
+        std::shared_ptr<Connection> connection;
+        const Status prepared =
+            PrepareAttempt(renew_token, &kept_token, &waits_for_ready, &connection);
+        lock.Lock();
+        if (stopping_) break;
+        if (!prepared.ok()) {
+          AttemptFailedLocked(prepared, kept_token, &logs);
+        } else {
+          std::shared_ptr<Connection> previous =
+              BeginAttemptLocked(connection, deadline, kept_token, waits_for_ready);
+          lock.Unlock();
+          previous.reset();
+          connection->Start();
+          lock.Lock();
+        }
+        again = true;
+        break;
+      }
+      case Link::kConnecting: {
+        if (Clock::now() < attempt_deadline_) {
+          wake = attempt_deadline_;
+          break;
+        }
+        link_ = Link::kAbandoning;
+        const std::shared_ptr<Connection> connection = connection_;
+        lock.Unlock();
+        // Its end (OnDone()) brings the stream to kRefused with this outcome.
+        connection->Fail(AbandonReason());
+        lock.Lock();
+        again = true;
+        break;
+      }
+      case Link::kRefused:
+        AttemptFailedLocked(RefusalLocked(), attempt_kept_token_, &logs);
+        again = true;
+        break;
+      case Link::kLive:
+      case Link::kPaused: {
+        Status end;
+        const std::shared_ptr<Connection> connection = WatchLiveLocked(&end, &wake, &logs);
+        if (connection) {
+          lock.Unlock();
+          connection->Fail(end);
+          lock.Lock();
+          again = true;
+        }
+        break;
+      }
+      case Link::kDown:
+        // A closed stream has every record acknowledged, or gave up on them.
+        if (state_ == State::kClosed) break;
+        CallEndedLocked(&logs);
+        again = true;
+        break;
+      case Link::kAbandoning:
+      case Link::kEnding:
+      case Link::kHalfClosed:
+      case Link::kFinished:
+      case Link::kGone:
+        break;  // OnDone() or the close moves on
+    }
+    if (!logs.empty()) {
+      lock.Unlock();
+      WriteLogs(&logs);
+      lock.Lock();
+      again = true;
+    }
+  }
+  return wake;
+}
+
+std::shared_ptr<Connection> Stream::WatchLiveLocked(Status *end, Clock::time_point *wake,
+                                                    PendingLogs *logs) {
+  NoteRecoveryLocked(logs);
+  if (link_ == Link::kPaused && !pause_logged_) {
+    pause_logged_ = true;
+    const int64_t announced_ms = close_signal_ms_;
+    const std::chrono::milliseconds wait = PauseFor(announced_ms);
+    logs->push_back({LogLevel::kInfo, "recovery", false, [=] {
+                       return "the server will end the call in " + std::to_string(announced_ms) +
+                              " ms (close signal): sending paused until what was sent is "
+                              "acknowledged (at most " +
+                              std::to_string(wait.count()) + " ms), then reconnecting";
+                     }});
+  }
+  // Whether to end the call now, and else when to look again: at the latest one ack timeout
+  // from now, since a request sent meanwhile starts its timeout no earlier.
+  const Clock::time_point now = Clock::now();
+  *wake = now + std::chrono::milliseconds(settings_.ack_timeout_ms);
+  // Paused or not: a server that announced a close in years and then fell silent must not
+  // hold the stream any longer than one that never announced anything.
+  const bool awaiting_acks = window_.has_unacked_sent();
+  const Clock::time_point ack_deadline =
+      Later(last_progress_, std::chrono::milliseconds(settings_.ack_timeout_ms));
+  const bool paused = link_ == Link::kPaused;
+  if (paused && (!awaiting_acks || now >= pause_deadline_)) {
+    *end = Status(StatusCode::kTransport, "the server announced the end of the call; reconnecting",
+                  true);
+  } else if (awaiting_acks && now >= ack_deadline) {
+    *end = Status(StatusCode::kTimeout,
+                  "no acknowledgement from the server for " +
+                      std::to_string(settings_.ack_timeout_ms) +
+                      " ms while requests were unacknowledged (stream.ack.timeout.ms)",
+                  true);
+    // Not the end the server announced: a failure, as such counted and logged.
+    close_signalled_ = false;
+  } else {
+    if (awaiting_acks) *wake = ack_deadline;
+    if (paused) *wake = std::min(*wake, pause_deadline_);
+    return nullptr;
+  }
+  link_ = Link::kEnding;
+  return connection_;
+}
+
+void Stream::NoteRecoveryLocked(PendingLogs *logs) {
+  if (!recovery_to_log_) return;
+  recovery_to_log_ = false;
+  const uint64_t replayed = records_replayed_ - replayed_before_recovery_;
+  const uint64_t recoveries = recoveries_;
+  logs->push_back({LogLevel::kInfo, "recovery", true, [=] {
+                     return "recovered on a new connection (recovery " +
+                            std::to_string(recoveries) + "), " + Plural(replayed, "record") +
+                            " sent again";
+                   }});
+}
+
+void Stream::CallEndedLocked(PendingLogs *logs) {
+  const Status ended = connection_outcome_;
+  // Reconnecting after a close signal is the protocol at work, not an error.
+  const bool planned = close_signalled_;
+  if (!planned) NoteErrorLocked(ended);
+  const bool renew_token = RenewsToken(ended);
+  std::chrono::milliseconds delay(0);
+  Status why;
+  const bool retry = PlanReconnectLocked(ended, renew_token, &delay, &why);
+  logs->push_back({planned ? LogLevel::kInfo : LogLevel::kWarn, "connection", true, [=] {
+                     std::string text =
+                         planned ? "the connection ended after the server's close signal: "
+                                 : "the connection ended: ";
+                     text += DescribeForLog(ended);
+                     if (retry) {
+                       text += delay.count() > 0
+                                   ? "; reconnecting in " + std::to_string(delay.count()) + " ms"
+                                   : "; reconnecting";
+                     }
+                     return text;
+                   }});
+  if (!retry) {
+    GiveUpLocked(why, logs);
+    return;
+  }
+  link_ = Link::kBackoff;
+  retry_at_ = Clock::now() + delay;
+  renew_token_ = renew_token;
+  replayed_before_recovery_ = records_replayed_;
+}
+
+void Stream::GiveUpLocked(const Status &why, PendingLogs *logs) {
+  link_ = Link::kGone;
+  if (opening_) {
+    open_failure_ = why;  // RunUntilOpen() returns it, and Open() logs it
+    return;
+  }
+  const uint64_t first_unacked = window_.acked_count(), next = window_.next_offset();
+  FailLocked(why);
+  logs->push_back({LogLevel::kError, "stream", false, [=] {
+                     std::string text = "the stream failed: " + DescribeForLog(why);
+                     if (next > first_unacked) {
+                       text += "; " + Plural(next - first_unacked, "record") +
+                               " not acknowledged (offsets " + std::to_string(first_unacked) +
+                               ".." + std::to_string(next - 1) +
+                               ") stay retrievable with zb_stream_unacked()";
+                     }
+                     return text;
+                   }});
+}
+
+void Stream::WriteLogs(PendingLogs *logs) {
+  for (const PendingLog &line : *logs) {
+    if (line.throttled) {
+      LogConnection(line.level, line.component, line.what);
+    } else {
+      Log(line.level, line.component, line.what);
+    }
+  }
+  logs->clear();
+}
+
 void Stream::StopBackground() {
   std::shared_ptr<Connection> connection;
+  std::shared_ptr<Scheduler::Task> supervisor;
   {
     sync::MutexLock lock(mu_);
     stopping_ = true;
-    if (!connection_done_) connection = connection_;
+    if (CallAliveLocked()) connection = connection_;
+    supervisor = supervisor_;
     changed_.notify_all();
     room_.notify_all();
-    supervisor_wake_.notify_one();
   }
   if (connection) connection->Fail(Status(StatusCode::kClosed, "the stream was closed"));
-  if (supervisor_.joinable()) supervisor_.join();
-  sync::UniqueLock lock(mu_);
-  lock.Wait(changed_, [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return connection_done_; });
+  // A barrier: a round under way (a token request, say) ends first.
+  if (supervisor) supervisor->Stop();
+  PendingLogs logs;
+  {
+    sync::UniqueLock lock(mu_);
+    lock.Wait(changed_, [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return !CallAliveLocked(); });
+    // Supervise() had no turn to say it since the close began; the recovery did happen.
+    NoteRecoveryLocked(&logs);
+  }
+  WriteLogs(&logs);
 }
 
 void Stream::Shutdown() {

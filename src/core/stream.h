@@ -1,21 +1,22 @@
 // A stream into one table: accepts records from any number of threads, keeps them in the
 // in-flight window until the server acknowledges them, and survives broken connections.
 //
-// Threads: callers (ingest, waits, close), gRPC's threads (the connection's writes, acks and
-// end), the supervisor (reconnects, the ack timeout), and the event queue's dispatcher (user
-// callbacks). Everything mutable is guarded by mu_; no gRPC operation and no user code runs
-// while it is held. The log callback runs on callers' threads (open, close, destroy) and on the
-// supervisor (connections ending, recoveries, failures), never on gRPC's nor on ingest.
+// Threads: callers (open, ingest, waits, close), gRPC's threads (the connection's writes, acks
+// and end), the SDK's supervision threads (Supervise(): reconnects, the ack timeout, the end of
+// a close signal's pause) and its dispatch threads (the event queue's callbacks). Everything
+// mutable is guarded by mu_; no gRPC operation and no user code runs while it is held. The log
+// callback runs on callers' threads (open, close, destroy) and in Supervise() (connections
+// ending, recoveries, failures), never on gRPC's nor on ingest.
 #ifndef ZEROBUS_CORE_STREAM_H
 #define ZEROBUS_CORE_STREAM_H
 
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <random>
 #include <string>
-#include <thread>
 #include <utility>
 #include <vector>
 
@@ -26,6 +27,7 @@
 #include "core/log_throttle.h"
 #include "core/oauth.h"
 #include "core/record_schema.h"
+#include "core/scheduler.h"
 #include "core/sdk.h"
 #include "core/stats.h"
 #include "core/status.h"
@@ -78,7 +80,33 @@ class Stream final : private ConnectionListener, private StatsSource {
   void Snapshot(StreamStats *out) const override;
 
  private:
+  // What the user may still do with the stream.
   enum class State { kOpen, kClosing, kClosed, kFailed };
+  // Where the stream's connection is. Who moves it where: Supervise() from kBackoff, kConnecting,
+  // kRefused, kLive, kPaused and kDown; OnResponse() from kConnecting to kLive and from kLive to
+  // kPaused; the writer from kLive or kPaused to kHalfClosed; OnDone() from a state with a call
+  // to one without (EndOfCall()).
+  enum class Link {
+    kBackoff,     // no call; the next attempt is due at retry_at_
+    kConnecting,  // a call started; the server has not accepted the stream (attempt_deadline_)
+    kAbandoning,  // kConnecting past its deadline: the call is being cancelled
+    kLive,        // the server accepted the stream: records flow
+    kPaused,      // kLive after a close signal: acks drain, nothing new is sent (pause_deadline_)
+    kEnding,      // kLive or kPaused that Supervise() is ending: no ack in time, or the pause over
+    kHalfClosed,  // kLive or kPaused with every record acknowledged: the close half-closed it
+    kRefused,     // the call ended before the server accepted the stream: the attempt failed
+    kDown,        // the call ended after the server accepted the stream
+    kFinished,    // the call ended after the half-close
+    kGone,        // no more connections: the stream failed, or could not open
+  };
+  // A line for the log callback, built by a ...Locked() function and written once mu_ is let go.
+  struct PendingLog {
+    LogLevel level;
+    const char *component;
+    bool throttled;  // a line about connections: LogConnection()
+    std::function<std::string()> what;
+  };
+  using PendingLogs = std::vector<PendingLog>;
 
   static Status OpenWith(std::shared_ptr<Sdk> sdk, std::string table_name, bool json,
                          std::string descriptor, std::shared_ptr<const RecordSchema> schema,
@@ -96,31 +124,72 @@ class Stream final : private ConnectionListener, private StatsSource {
   void OnReadsEnded(Connection *connection) override;
   void OnDone(Connection *connection, const Status &outcome) override;
 
+  // Open(): runs Supervise() on the caller's thread until the server accepts the stream or the
+  // attempts are spent, then hands the stream to the SDK's supervision threads.
+  Status RunUntilOpen();
+  // One round of supervision: acts on link_ until there is nothing to do but wait, and returns
+  // when to look again at the latest (Clock::time_point::max(): only when woken). On the SDK's
+  // supervision threads, one round at a time, or on the caller's thread in RunUntilOpen().
+  Clock::time_point Supervise();
+  // With mu_ held: has Supervise() look at the stream soon.
+  void WakeSupervisorLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Whether a gRPC call of the stream may still be running (OnDone has not come).
+  bool CallAliveLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Whether the server accepted the current call.
+  bool AcceptedLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  // A connection attempt, in Supervise(). Without mu_: requests the OAuth token (a new one
+  // when `renew_token`), runs the headers provider and makes the connection. `*kept_token`:
+  // the attempt presents a token it did not request itself; `*waits_for_ready`: the channel is
+  // in TRANSIENT_FAILURE, so the call waits for a connection (ConnectionListener's
+  // wait_for_ready) instead of failing at once with an error gRPC cached from an earlier one.
+  Status PrepareAttempt(bool renew_token, bool *kept_token, bool *waits_for_ready,
+                        std::shared_ptr<Connection> *connection);
+  // With mu_ held: makes `connection` the current one, to be started; the window is replayed
+  // on it. Returns the previous connection, to be freed without mu_.
+  std::shared_ptr<Connection> BeginAttemptLocked(std::shared_ptr<Connection> connection,
+                                                 Clock::time_point deadline, bool kept_token,
+                                                 bool waits_for_ready)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Without mu_: the error that ends an attempt the server did not accept by its deadline.
+  Status AbandonReason() const;
+  // With mu_ held: the outcome of the call the server never accepted (kRefused), with a hint
+  // when it looks like a server that expects TLS.
+  Status RefusalLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // With mu_ held: an attempt failed with `failed`. Spends one attempt of the recovery budget
+  // and plans the next (kBackoff), or gives up (GiveUpLocked()).
+  void AttemptFailedLocked(const Status &failed, bool kept_token, PendingLogs *logs)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // With mu_ held: a line for the recovery the current connection made, once.
+  void NoteRecoveryLocked(PendingLogs *logs) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // With mu_ held: the accepted call ended (kDown): plans the reconnection, or gives up.
+  void CallEndedLocked(PendingLogs *logs) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // With mu_ held, kLive or kPaused: logs a recovery or a close signal once, and ends the call
+  // when no ack came in time or the pause is over (returning the connection to fail with
+  // `*end`); else *wake is when to look again.
+  std::shared_ptr<Connection> WatchLiveLocked(Status *end, Clock::time_point *wake,
+                                              PendingLogs *logs) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // With mu_ held: no more attempts. A stream that was open fails with `why` (FailLocked());
+  // one being opened reports `why` to RunUntilOpen().
+  void GiveUpLocked(const Status &why, PendingLogs *logs) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Without mu_: writes what the ...Locked() functions had to say.
+  void WriteLogs(PendingLogs *logs);
+
   // The pause a CloseStreamSignal asks for, capped by stream.paused.max.wait.ms.
   std::chrono::milliseconds PauseFor(int64_t server_ms) const;
-  // With mu_ held, on the supervisor: a connection (accepted) has ended. Spends one attempt of
-  // the recovery budget unless it made progress, and tells whether to reconnect and after
-  // what delay, or why the stream fails (a non-OK *why).
+  // With mu_ held: a connection (accepted) has ended. Spends one attempt of the recovery budget
+  // unless it made progress, and tells whether to reconnect and after what delay, or why the
+  // stream fails (a non-OK *why).
   bool PlanReconnectLocked(const Status &ended, bool renew_token, std::chrono::milliseconds *delay,
                            Status *why) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // The delay before connection attempt `attempt` (1 = the first retry): exponential, capped,
   // and randomized so that many clients do not reconnect in step.
-  std::chrono::milliseconds Backoff(int64_t attempt);
+  std::chrono::milliseconds Backoff(int64_t attempt) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Close() but for delivering the events: once per stream, serialized. `*first` tells whether
   // this call did the closing.
   Status CloseOnce(int32_t timeout_ms, bool *first);
-  // Opens a connection and waits until the server accepts the stream; at most one connection
-  // lives at a time. Retries as recovery.* says, and once more with a new OAuth token when the
-  // server refused a kept one, within the budget failed_attempts_ has left. `renew_token`: the
-  // first attempt requests a new token; `delay`: how long to wait before it.
-  Status Connect(bool renew_token, std::chrono::milliseconds delay);
-  // One attempt. It never fails with an error gRPC cached from an earlier one: on a channel in
-  // TRANSIENT_FAILURE it resets gRPC's reconnect backoff and waits for a connection, within
-  // recovery.timeout.ms. `*kept_token`: the attempt presented an OAuth token it did not request
-  // itself.
-  Status ConnectOnce(bool renew_token, bool *kept_token);
   // Logs a line about connections ending, failing or recovering, unless too many came lately
-  // (LogThrottle). Not with mu_ held; on the supervisor, or on the caller's thread in Open().
+  // (LogThrottle). Not with mu_ held; in Supervise().
   template <typename MakeMessage>
   void LogConnection(LogLevel level, const char *component, MakeMessage what);
   // Whether `why` ended a connection because of an OAuth token a new one may replace.
@@ -158,8 +227,7 @@ class Stream final : private ConnectionListener, private StatsSource {
   template <typename Predicate>
   bool WaitLocked(sync::UniqueLock &lock, std::condition_variable &cv, int32_t timeout_ms,
                   Predicate done) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void Supervise();
-  // Ends the connection and the supervisor and waits for both.
+  // Ends the connection and supervision and waits for both.
   void StopBackground();
   void Shutdown();
 
@@ -178,10 +246,6 @@ class Stream final : private ConnectionListener, private StatsSource {
   mutable sync::Mutex mu_;
   std::condition_variable changed_;  // acks, state, connection events
   std::condition_variable room_;     // the window has room, or ingest must stop waiting
-  // Only what the supervisor acts on at once: the connection's end, stopping, a close signal
-  // and, while paused, acks. It looks at the ack timeout on its own schedule, so that a
-  // request sent after a lull and every ack cost no thread wakeup of theirs.
-  std::condition_variable supervisor_wake_;
   Window window_ ABSL_GUARDED_BY(mu_);
   State state_ ABSL_GUARDED_BY(mu_) = State::kOpen;
   Status failure_ ABSL_GUARDED_BY(mu_);  // kFailed: why
@@ -191,17 +255,26 @@ class Stream final : private ConnectionListener, private StatsSource {
   bool half_close_wanted_ ABSL_GUARDED_BY(mu_) = false;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;  // background work must end
 
-  // The current connection and its writer.
+  // Supervision: the SDK's task once the stream is open. Until then RunUntilOpen() runs
+  // Supervise() itself and waits on supervisor_wake_ for woken_.
+  std::shared_ptr<Scheduler::Task> supervisor_ ABSL_GUARDED_BY(mu_);
+  std::condition_variable supervisor_wake_;
+  bool woken_ ABSL_GUARDED_BY(mu_) = false;
+  bool opening_ ABSL_GUARDED_BY(mu_) = true;  // RunUntilOpen() has not returned
+  Status open_failure_ ABSL_GUARDED_BY(mu_);  // why the attempts to open the stream failed
+
+  // The current connection, where it is, and its writer.
   std::shared_ptr<Connection> connection_ ABSL_GUARDED_BY(mu_);
-  bool connection_ready_ ABSL_GUARDED_BY(mu_) = false;  // the server accepted the stream on it
-  bool writer_busy_ ABSL_GUARDED_BY(mu_) = false;       // a write is outstanding
+  Link link_ ABSL_GUARDED_BY(mu_) = Link::kBackoff;
+  Clock::time_point retry_at_ ABSL_GUARDED_BY(mu_) = Clock::time_point::min();  // kBackoff
+  bool renew_token_ ABSL_GUARDED_BY(mu_) = false;  // the next attempt requests a new token
+  Clock::time_point attempt_deadline_ ABSL_GUARDED_BY(mu_);  // kConnecting
+  bool attempt_kept_token_ ABSL_GUARDED_BY(mu_) = false;
+  bool attempt_waits_for_ready_ ABSL_GUARDED_BY(mu_) = false;
+  bool writer_busy_ ABSL_GUARDED_BY(mu_) = false;  // a write is outstanding
   bool reads_ended_ ABSL_GUARDED_BY(mu_) = false;
   bool hold_released_ ABSL_GUARDED_BY(mu_) = false;
-  // The writer half-closed this connection (WritesDone)
-  bool half_closed_ ABSL_GUARDED_BY(mu_) = false;
-  // OnDone came (or there never was a connection)
-  bool connection_done_ ABSL_GUARDED_BY(mu_) = true;
-  Status connection_outcome_ ABSL_GUARDED_BY(mu_);
+  Status connection_outcome_ ABSL_GUARDED_BY(mu_);  // how the last call ended
   // The connection's last progress: an acknowledgement of new records, or the first request
   // sent with nothing unacknowledged. stream.ack.timeout.ms counts from here, so that messages
   // that acknowledge nothing new (a repeated watermark) do not keep a dead stream alive.
@@ -209,13 +282,16 @@ class Stream final : private ConnectionListener, private StatsSource {
   // When the server accepted the current connection
   Clock::time_point accepted_at_ ABSL_GUARDED_BY(mu_);
   uint64_t acked_when_accepted_ ABSL_GUARDED_BY(mu_) = 0;  // window_.acked_count() then
-  // The server sent CloseStreamSignal: drain, then reconnect
-  bool paused_ ABSL_GUARDED_BY(mu_) = false;
-  Clock::time_point pause_deadline_ ABSL_GUARDED_BY(mu_);
+  // The server announced the end of the current call (CloseStreamSignal): its end is planned.
+  bool close_signalled_ ABSL_GUARDED_BY(mu_) = false;
+  Clock::time_point pause_deadline_ ABSL_GUARDED_BY(mu_);  // kPaused
   // When the server said it would close the call
   int64_t close_signal_ms_ ABSL_GUARDED_BY(mu_) = 0;
-  bool pause_logged_ ABSL_GUARDED_BY(mu_) = false;     // the supervisor has logged the close signal
-  std::string server_stream_id_ ABSL_GUARDED_BY(mu_);  // of the current or last connection
+  bool pause_logged_ ABSL_GUARDED_BY(mu_) = false;  // Supervise() has logged the close signal
+  // The current connection recovers the stream: Supervise() logs it once accepted.
+  bool recovery_to_log_ ABSL_GUARDED_BY(mu_) = false;
+  uint64_t replayed_before_recovery_ ABSL_GUARDED_BY(mu_) = 0;  // records_replayed_ then
+  std::string server_stream_id_ ABSL_GUARDED_BY(mu_);           // of the current or last connection
 
   bool ever_connected_ ABSL_GUARDED_BY(mu_) = false;
   uint64_t connections_accepted_ ABSL_GUARDED_BY(mu_) = 0;
@@ -226,17 +302,16 @@ class Stream final : private ConnectionListener, private StatsSource {
   Status last_error_ ABSL_GUARDED_BY(mu_);
 
   // The recovery budget: connection attempts in a row that failed, accepted connections that
-  // ended without progress included; progress resets it. With LogThrottle and jitter_, the
-  // supervisor's own (and Open()'s, before the supervisor starts).
-  int64_t failed_attempts_ = 0;
+  // ended without progress included; progress resets it.
+  int64_t failed_attempts_ ABSL_GUARDED_BY(mu_) = 0;
+  std::minstd_rand jitter_ ABSL_GUARDED_BY(mu_);
+  // Supervise()'s own, which runs one round at a time: how many lines about connections were
+  // written lately, and what the last connection attempt that reached the network was told,
+  // for the error of one that then waited in vain for the server.
   LogThrottle connection_log_;
-  // What the last connection attempt that reached the network was told, for the error of one
-  // that then waited in vain for the server.
   std::string last_connect_error_;
 
   sync::Mutex close_mu_;  // serializes zb_stream_close()
-  std::minstd_rand jitter_;
-  std::thread supervisor_;
   EventQueue events_;
 };
 

@@ -25,7 +25,8 @@ Status PollInto(EventQueue &queue, size_t capacity, Clock::time_point deadline,
 }
 
 TEST(EventQueue, MergesAcksWaitingToBePolled) {
-  EventQueue queue(nullptr, nullptr, nullptr);
+  Scheduler dispatch(1);
+  EventQueue queue(nullptr, nullptr, nullptr, dispatch);
   queue.PushAck(0, 4);
   queue.PushAck(5, 9);
   queue.PushError(10, 12, Status(StatusCode::kTransport, "broken"));
@@ -46,7 +47,8 @@ TEST(EventQueue, MergesAcksWaitingToBePolled) {
 }
 
 TEST(EventQueue, EventsStayQueuedWhenTakingThemFails) {
-  EventQueue queue(nullptr, nullptr, nullptr);
+  Scheduler dispatch(1);
+  EventQueue queue(nullptr, nullptr, nullptr, dispatch);
   queue.PushAck(0, 4);
   size_t count = 0;
   EXPECT_THROW(queue.Poll(
@@ -60,7 +62,8 @@ TEST(EventQueue, EventsStayQueuedWhenTakingThemFails) {
 }
 
 TEST(EventQueue, PollWaitsForTheFirstEvent) {
-  EventQueue queue(nullptr, nullptr, nullptr);
+  Scheduler dispatch(1);
+  EventQueue queue(nullptr, nullptr, nullptr, dispatch);
   std::thread pusher([&] { queue.PushAck(0, 0); });
   std::vector<Event> events;
   size_t count = 0;
@@ -90,10 +93,12 @@ class RecordingCallback : public EventCallback {
   Recorder *recorder_;
 };
 
-TEST(EventQueue, CallbackRunsOnItsOwnThreadAndIsReleasedOnce) {
+TEST(EventQueue, CallbackRunsOnADispatchThreadAndIsReleasedOnce) {
   Recorder recorder;
+  Scheduler dispatch(1);
   {
-    EventQueue queue(nullptr, std::make_shared<const RecordingCallback>(&recorder), nullptr);
+    EventQueue queue(nullptr, std::make_shared<const RecordingCallback>(&recorder), nullptr,
+                     dispatch);
     size_t count = 0;
     std::vector<Event> events;
     EXPECT_EQ(PollInto(queue, 1, Clock::now(), &events, &count).code(), StatusCode::kState);
@@ -120,7 +125,8 @@ class CountingWakeup : public Wakeup {
 
 TEST(EventQueue, WakeupFiresWhenTheQueueTurnsNonEmpty) {
   auto wakeup = std::make_shared<const CountingWakeup>();
-  EventQueue queue(nullptr, nullptr, wakeup);
+  Scheduler dispatch(1);
+  EventQueue queue(nullptr, nullptr, wakeup, dispatch);
   queue.PushAck(0, 0);
   {
     std::unique_lock<std::mutex> lock(wakeup->mu);
