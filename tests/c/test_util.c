@@ -718,6 +718,14 @@ void tu_event_log_free(void *user_data) {
   pthread_mutex_unlock(&log->mu);
 }
 
+bool tu_event_log_wait_acked(tu_event_log *log, uint64_t next_ack, int64_t timeout_ms) {
+  pthread_mutex_lock(&log->mu);
+  TU_WAIT_UNTIL(&log->cv, &log->mu, log->next_ack >= next_ack, timeout_ms);
+  const bool reached = log->next_ack >= next_ack;
+  pthread_mutex_unlock(&log->mu);
+  return reached;
+}
+
 bool tu_event_log_wait_errors(tu_event_log *log, int errors, int64_t timeout_ms) {
   pthread_mutex_lock(&log->mu);
   TU_WAIT_UNTIL(&log->cv, &log->mu, log->errors >= errors, timeout_ms);

@@ -296,6 +296,8 @@ zb_stream *tu_open_proto_with_event_log(zb_sdk *sdk, const char *table, tu_event
  * also hand each polled event to tu_event_log_cb() to have it checked and counted. */
 void tu_event_log_cb(zb_stream *stream, const zb_event *event, void *user_data);
 void tu_event_log_free(void *user_data);
+/* Waits until the log's acks cover every offset below `next_ack`; false after `timeout_ms`. */
+bool tu_event_log_wait_acked(tu_event_log *log, uint64_t next_ack, int64_t timeout_ms);
 /* Waits until the log counts `errors` error events; false after `timeout_ms`. */
 bool tu_event_log_wait_errors(tu_event_log *log, int errors, int64_t timeout_ms);
 /* A copy of the log taken under its lock (the copy's mutex and condition are not usable). */
