@@ -336,9 +336,10 @@ ZB_API zb_status zb_config_describe(size_t index, zb_config_property *out, zb_er
 ZB_API zb_status zb_headers_add(zb_headers *headers, const char *name, const char *value,
                                 zb_error **err);
 
-/** Supplies the headers of a connection attempt. Called before every connection, the first and
- *  every reconnection, on the thread that makes it; calls are serialized, never concurrent.
- *  It may block (to fetch a token, say), which delays the connection.
+/** Supplies the headers of a connection attempt. Called before every connection: the first on
+ *  the thread that opens the stream, every reconnection on one of the SDK's supervision threads
+ *  (supervision.threads); calls are serialized, never concurrent. It may block (to fetch a
+ *  token, say), which delays the connection, and holds that supervision thread meanwhile.
  *  @param headers where to add headers with zb_headers_add(); valid during the call only.
  *  @param user_data the user_data given with the callback.
  *  @return ZB_OK to connect; any other status fails the attempt with ZB_ERR_AUTH. */
@@ -394,10 +395,17 @@ typedef struct zb_event {
 #define ZB_EVENT_INIT \
   { sizeof(zb_event), 0, 0, 0, NULL }
 
-/** Receives a stream's events, in order, one at a time, on a thread the library owns (never on
- *  a gRPC thread, never on the caller of a zb_* function). It may call any zb_stream_*
+/** Receives a stream's events, in order, one at a time, on one of the SDK's dispatch threads
+ *  (never on a gRPC thread, never on the caller of a zb_* function). It may call any zb_stream_*
  *  function, including on its own stream; zb_stream_destroy() of its own stream takes effect
- *  once the callback returns. It should not block for long: events queue up behind it.
+ *  once the callback returns.
+ *
+ *  Dispatch: the SDK's dispatch threads (dispatch.threads, 4 by default, started as needed)
+ *  deliver the events of all of its streams. One stream's events come in order and never two at
+ *  once, though not always on the same thread; different streams' events come at once on
+ *  different threads. A callback that blocks holds one thread: its own stream's events queue up
+ *  behind it, and other streams' events go on over the other threads, unless every one of them
+ *  is held. Set dispatch.threads above the number of callbacks that may block at the same time.
  *  @param stream the stream the event belongs to; borrowed.
  *  @param event the event; borrowed for the duration of the call.
  *  @param user_data the user_data given with the callback. */
@@ -420,7 +428,8 @@ ZB_API zb_status zb_config_set_event_callback(zb_config *cfg, zb_event_cb cb, vo
 typedef void (*zb_wakeup_cb)(void *user_data);
 
 /** Registers a wakeup for streams created from this config, replacing an earlier one. It runs
- *  on a library-owned thread each time the stream's event queue goes from empty to non-empty;
+ *  on one of the SDK's dispatch threads (see zb_event_cb) each time the stream's event queue
+ *  goes from empty to non-empty;
  *  after a wakeup, poll until the queue is empty or no new wakeup comes. A poll that empties
  *  the queue before the wakeup runs may leave no wakeup to come: wait for a wakeup only after a
  *  poll that found nothing. It must not block and must not call zb_* functions (signal your
@@ -470,7 +479,7 @@ ZB_API const char *zb_log_level_name(zb_log_level level);
  *
  *  Threads: it runs on the thread whose work the message reports, which is the caller of
  *  zb_sdk_new(), zb_stream_new(), zb_stream_new_from_schema(), zb_stream_recreate(),
- *  zb_stream_close() or zb_stream_destroy(), or a library-owned thread of the stream
+ *  zb_stream_close() or zb_stream_destroy(), or one of the SDK's supervision threads
  *  (connections ending, reconnections, failures). It never runs on a gRPC thread, inside an
  *  ingest call, or while the library holds a lock. Messages of different streams may come from
  *  different threads at once: the callback must be thread-safe. It may call zb_* functions,

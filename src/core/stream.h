@@ -305,9 +305,10 @@ class Stream final : private ConnectionListener, private StatsSource {
   // ended without progress included; progress resets it.
   int64_t failed_attempts_ ABSL_GUARDED_BY(mu_) = 0;
   std::minstd_rand jitter_ ABSL_GUARDED_BY(mu_);
-  // Supervise()'s own, which runs one round at a time: how many lines about connections were
-  // written lately, and what the last connection attempt that reached the network was told,
-  // for the error of one that then waited in vain for the server.
+  // Supervise()'s own, which runs one round at a time (and StopBackground()'s once it stopped
+  // supervision): how many lines about connections were written lately, and what the last
+  // connection attempt that reached the network was told, for the error of one that then waited
+  // in vain for the server.
   LogThrottle connection_log_;
   std::string last_connect_error_;
 
