@@ -106,6 +106,18 @@ func WithPlaintext(enabled bool) Option {
 // WithToken sets the bearer token a stream sends (auth.token).
 func WithToken(token string) Option { return Option{key: "auth.token", value: token} }
 
+// WithDispatchThreads sets how many threads of the SDK deliver its streams' events to the Go
+// side (dispatch.threads): a callback that blocks holds one of them. It applies to NewSDK only.
+func WithDispatchThreads(n int) Option {
+	return Option{key: "dispatch.threads", value: strconv.Itoa(n)}
+}
+
+// WithSupervisionThreads sets how many threads of the SDK reconnect its streams and watch their
+// acknowledgements (supervision.threads). It applies to NewSDK only.
+func WithSupervisionThreads(n int) Option {
+	return Option{key: "supervision.threads", value: strconv.Itoa(n)}
+}
+
 // milliseconds rounds up, so that a positive duration never turns into 0, which several keys
 // read as "do not wait".
 func milliseconds(d time.Duration) string {

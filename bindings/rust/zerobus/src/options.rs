@@ -83,6 +83,19 @@ impl SdkOptions {
         self.set("proxy", proxy)
     }
 
+    /// How many threads of the SDK deliver its streams' events (`dispatch.threads`, 4 by
+    /// default): one stream's events come in order, one at a time, and a callback that blocks
+    /// holds one thread while the other streams' events go on over the rest.
+    pub fn dispatch_threads(self, threads: u32) -> SdkOptions {
+        self.set("dispatch.threads", threads.to_string())
+    }
+
+    /// How many threads of the SDK reconnect its streams, request their tokens and watch for
+    /// acknowledgements that do not come (`supervision.threads`, 2 by default).
+    pub fn supervision_threads(self, threads: u32) -> SdkOptions {
+        self.set("supervision.threads", threads.to_string())
+    }
+
     /// The workspace, `https://host[:port]`, whose OAuth endpoint issues tokens for
     /// [`StreamOptions::oauth_client`] (`workspace.url`).
     pub fn workspace_url(self, url: impl Into<String>) -> SdkOptions {
