@@ -24,22 +24,9 @@ rate_of() { grep -oE '[0-9]+ records/s|records/s: [0-9]+' | grep -oE '[0-9]+'; }
 
 c_api() {
   # Declared, as the bindings' benches declare theirs: the server then checks every record.
-  local ready_dir
-  ready_dir=$(mktemp -d)
-  "$zerobus" serve --null-sink --listen 127.0.0.1:0 --ready-file "$ready_dir/ready.json" \
-    --table 'bench.default.events (id BIGINT, payload STRING)' >/dev/null 2>&1 &
-  local server=$!
-  # Written whole by a rename once the server listens: a file that exists is complete.
-  while [ ! -e "$ready_dir/ready.json" ]; do
-    kill -0 "$server" || { echo "zerobus serve ended before it listened" >&2; return 1; }
-    sleep 0.01
-  done
-  local endpoint
-  endpoint=$(sed -n 's/.*"grpc":{[^}]*"url":"\([^"]*\)".*/\1/p' "$ready_dir/ready.json")
-  "$zerobus" bench --endpoint "$endpoint" --records "$records" --size 100
-  kill "$server"
-  wait "$server" || true
-  rm -rf "$ready_dir"
+  python3 "$root/tests/support/zerobus_serve.py" "$zerobus" --null-sink --listen 127.0.0.1:0 \
+    --table 'bench.default.events (id BIGINT, payload STRING)' -- \
+    "$zerobus" bench --endpoint {endpoint} --records "$records" --size 100
 }
 
 declare -A rates

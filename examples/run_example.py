@@ -19,10 +19,13 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests",
+                                "support"))
+import zerobus_serve  # noqa: E402  (found through the line above)
 
 EVENTS_DDL = "main.default.events (id BIGINT, payload STRING)"
-SERVER_START_SECONDS = 30
+ROWS_SECONDS = 30
 EXAMPLE_SECONDS = 120
 
 
@@ -31,49 +34,12 @@ def fail(message):
     sys.exit(1)
 
 
-def start_server(zerobus, data_dir, ddl):
-    """Starts zerobus serve and returns it with its endpoint, read from its ready file."""
-    ready_file = os.path.join(data_dir, "ready.json")
-    server = subprocess.Popen(
-        [zerobus, "serve", "--listen", "127.0.0.1:0", "--data-dir", data_dir, "--table", ddl,
-         "--ready-file", ready_file],
-        stdout=subprocess.DEVNULL,
-    )
-    # The server writes the file whole by a rename once it listens: once it exists, it is
-    # complete; an absent file is cheap to look for again.
-    deadline = time.monotonic() + SERVER_START_SECONDS
-    while time.monotonic() < deadline:
-        try:
-            with open(ready_file, encoding="utf-8") as ready:
-                return server, json.load(ready)["grpc"]["url"]
-        except FileNotFoundError:
-            pass
-        try:
-            server.wait(timeout=0.01)
-            fail(f"zerobus serve exited with status {server.returncode} before it listened")
-        except subprocess.TimeoutExpired:
-            pass
-    server.kill()
-    server.wait()
-    fail(f"zerobus serve wrote no ready file within {SERVER_START_SECONDS} s")
-
-
-def stop_server(server):
-    server.terminate()
-    try:
-        server.wait(timeout=SERVER_START_SECONDS)
-    except subprocess.TimeoutExpired:
-        server.kill()
-        server.wait()
-        fail("zerobus serve did not stop on SIGTERM")
-
-
 def check_rows(zerobus, data_dir, table, expected):
     listing = subprocess.run(
         [zerobus, "rows", table, "--data-dir", data_dir],
         capture_output=True,
         text=True,
-        timeout=SERVER_START_SECONDS,
+        timeout=ROWS_SECONDS,
         check=False,
     )
     if listing.returncode != 0:
@@ -106,8 +72,9 @@ def main():
 
     data_dir = tempfile.mkdtemp(prefix="zerobus-example-")
     try:
-        server, endpoint = start_server(arguments.zerobus, data_dir, arguments.table)
-        try:
+        with zerobus_serve.start(arguments.zerobus, "--listen", "127.0.0.1:0", "--data-dir",
+                                 data_dir, "--table", arguments.table) as server:
+            endpoint = server.grpc_url
             environment = dict(os.environ, ZEROBUS_ENDPOINT=endpoint)
             command = [part.replace("{endpoint}", endpoint) for part in command]
             print(f"run_example: {' '.join(command)}  (ZEROBUS_ENDPOINT={endpoint})", flush=True)
@@ -118,10 +85,10 @@ def main():
                 fail(f"the example ran longer than {EXAMPLE_SECONDS} s")
             if example.returncode != 0:
                 fail(f"the example exited with status {example.returncode}")
-        finally:
-            stop_server(server)
         table = arguments.table.split()[0]
         check_rows(arguments.zerobus, data_dir, table, arguments.records)
+    except zerobus_serve.ServeError as error:
+        fail(str(error))
     finally:
         shutil.rmtree(data_dir, ignore_errors=True)
 

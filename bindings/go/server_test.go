@@ -4,16 +4,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
-	"fmt"
 	"io"
-	"io/fs"
 	"net/http"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -24,6 +19,7 @@ import (
 	"google.golang.org/protobuf/types/dynamicpb"
 
 	zerobus "github.com/libzerobus/zerobus-go"
+	"github.com/libzerobus/zerobus-go/internal/localserver"
 )
 
 // The table every test writes to.
@@ -109,83 +105,27 @@ func serverBinary(t *testing.T) string {
 }
 
 // startServer starts `zerobus serve` with the events table and `extra` arguments, and stops it
-// when the test ends. It waits for the server's ready file (--ready-file), which it writes
-// with its addresses once it listens, never for a fixed time.
+// when the test ends. It waits for the server's ready file, never for a fixed time.
 func startServer(t *testing.T, extra ...string) *testServer {
 	t.Helper()
 	s := &testServer{t: t, bin: serverBinary(t), dataDir: t.TempDir()}
-	readyFile := filepath.Join(t.TempDir(), "ready.json")
-	args := append([]string{"serve", "--listen", "127.0.0.1:0", "--data-dir", s.dataDir,
-		"--table", eventsDDL, "--ready-file", readyFile}, extra...)
-	cmd := exec.Command(s.bin, args...)
+	args := append([]string{"--listen", "127.0.0.1:0", "--data-dir", s.dataDir,
+		"--table", eventsDDL}, extra...)
 	output := &lockedBuffer{}
-	cmd.Stdout = output
-	cmd.Stderr = output
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("starting %s: %v", s.bin, err)
+	server, err := localserver.Start(s.bin, args, output, output, 15*time.Second)
+	if err != nil {
+		t.Fatalf("%v; its output:\n%s", err, output.String())
 	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
 	t.Cleanup(func() {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-exited:
-		case <-time.After(10 * time.Second):
-			_ = cmd.Process.Kill()
-			<-exited
-			t.Error("zerobus serve did not stop within 10s of SIGTERM")
+		if err := server.Stop(10 * time.Second); err != nil {
+			t.Error(err)
 		}
 		if t.Failed() {
 			t.Logf("zerobus serve output:\n%s", output.String())
 		}
 	})
-
-	ready, err := waitForReadyFile(readyFile, exited, 15*time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.endpoint, s.workspace, s.admin = ready.GRPC.URL, ready.HTTP.URL, ready.Admin.URL
+	s.endpoint, s.workspace, s.admin = server.GRPC.URL, server.HTTP.URL, server.Admin.URL
 	return s
-}
-
-// readyAddresses is what `zerobus serve --ready-file` writes once it listens.
-type readyAddresses struct {
-	GRPC  listenAddress `json:"grpc"`
-	HTTP  listenAddress `json:"http"`
-	Admin listenAddress `json:"admin"`
-}
-
-type listenAddress struct {
-	URL  string `json:"url"`
-	Host string `json:"host"`
-	Port int    `json:"port"`
-}
-
-// waitForReadyFile reads the ready file once the server has written it. The server writes it
-// whole by a rename, so a file that exists is complete; an absent one is cheap to look for
-// again. It gives up when the server exits first or `timeout` passes.
-func waitForReadyFile(path string, exited <-chan error, timeout time.Duration) (readyAddresses, error) {
-	var ready readyAddresses
-	deadline := time.After(timeout)
-	for {
-		text, err := os.ReadFile(path)
-		if err == nil {
-			if err := json.Unmarshal(text, &ready); err != nil {
-				return ready, fmt.Errorf("the ready file %s: %v: %q", path, err, text)
-			}
-			return ready, nil
-		}
-		if !errors.Is(err, fs.ErrNotExist) {
-			return ready, err
-		}
-		select {
-		case err := <-exited:
-			return ready, fmt.Errorf("zerobus serve exited before it was ready: %v", err)
-		case <-deadline:
-			return ready, fmt.Errorf("zerobus serve wrote no ready file within %v", timeout)
-		case <-time.After(10 * time.Millisecond):
-		}
-	}
 }
 
 // lockedBuffer collects the last 64 KiB of the server's output from two goroutines; bounded,

@@ -15,6 +15,10 @@
  *  - A moved-from object holds no handle: get() returns NULL, and any other method but the
  *    destructor and assignment throws zerobus::Error with ZB_ERR_INVALID_ARG (the C API's
  *    answer to a NULL handle).
+ *  - get() lends the C handle: the object still owns it. adopt() goes the other way: it takes
+ *    a handle the caller made through the C API, and the object then owns it and destroys it
+ *    in its destructor, so the caller must neither destroy it nor use it after the object is
+ *    gone. Adopting NULL gives an object that holds no handle, as a moved-from one.
  *  - Arguments are borrowed for the duration of the call, as in the C API: records are copied
  *    before an ingest returns.
  *  - Timeouts are rounded up to whole milliseconds and capped at about 24 days; a negative one
@@ -437,6 +441,10 @@ class Config {
     return Config(copy);
   }
 
+  /** Owns `config`, from zb_config_new() or zb_config_dup(), and destroys it with
+   *  zb_config_destroy(). */
+  static Config adopt(zb_config *config) noexcept { return Config(config); }
+
   /** The C handle, still owned by this object. */
   zb_config *get() const noexcept { return handle_.get(); }
 
@@ -505,6 +513,10 @@ class Schema {
     detail::check(status, err);
     return record;
   }
+
+  /** Owns `schema`, from zb_schema_from_ddl(), zb_schema_from_table_json() or
+   *  zb_schema_fetch(), and destroys it with zb_schema_destroy(). */
+  static Schema adopt(zb_schema *schema) noexcept { return Schema(schema); }
 
   /** The C handle, still owned by this object. */
   zb_schema *get() const noexcept { return handle_.get(); }
@@ -713,6 +725,10 @@ class Stream {
     return Stream(stream);
   }
 
+  /** Owns `stream`, from zb_stream_new(), zb_stream_new_from_schema() or
+   *  zb_stream_recreate(), and destroys it with zb_stream_destroy(). */
+  static Stream adopt(zb_stream *stream) noexcept { return Stream(stream); }
+
   /** The C handle, still owned by this object. */
   zb_stream *get() const noexcept { return handle_.get(); }
 
@@ -809,10 +825,14 @@ class Sdk {
     return detail::take_string(json, size);
   }
 
+  /** Owns `sdk`, from zb_sdk_new(), and destroys it with zb_sdk_destroy(). */
+  static Sdk adopt(zb_sdk *sdk) noexcept { return Sdk(sdk); }
+
   /** The C handle, still owned by this object. */
   zb_sdk *get() const noexcept { return handle_.get(); }
 
  private:
+  explicit Sdk(zb_sdk *adopted) noexcept : handle_(adopted) {}
   void create(const std::string &endpoint, const zb_config *config) {
     zb_sdk *sdk = nullptr;
     zb_error *err = nullptr;

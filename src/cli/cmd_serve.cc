@@ -370,7 +370,7 @@ int RunServe(int argc, char **argv) {
       return 1;
     }
   }
-  // The first line is the address: scripts and tests wait for it.
+  // For people: scripts and tests wait for the ready file instead.
   std::printf("zerobus serve: listening on %s\n", server->endpoint().c_str());
   if (null_sink) {
     std::printf("zerobus serve: null sink: records are acknowledged on receipt, not stored\n");

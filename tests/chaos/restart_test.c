@@ -4,6 +4,7 @@
  * SQLite afterwards.
  *
  *   restart_test ZEROBUS_COMMAND */
+#include <fcntl.h>
 #include <inttypes.h>
 #include <pthread.h>
 #include <signal.h>
@@ -17,50 +18,43 @@
 
 #include "chaos_util.h"
 #include "zbtest_event.h"
+#include "zbtest_ready_file.h"
 
 #define TABLE "main.default.restart"
 #define RECORDS 200000
 
 typedef struct server_process {
   pid_t pid;
-  FILE *out;
   char endpoint[64];
 } server_process;
 
-/* Starts `zerobus serve` on `listen` and reads its announcement line, which comes once it
- * listens. */
+/* Starts `zerobus serve` on `listen` and waits for its ready file, which it writes once it
+ * listens, in `data_dir`. */
 static void start_server(const char *command, const char *listen, const char *data_dir,
                          server_process *server) {
-  int pipe_fds[2];
-  if (pipe(pipe_fds) != 0) cu_die("pipe");
+  char ready_file[4200];
+  snprintf(ready_file, sizeof ready_file, "%s/ready.json", data_dir);
+  /* A server killed with SIGKILL leaves its ready file behind. */
+  unlink(ready_file);
   server->pid = fork();
   if (server->pid < 0) cu_die("fork");
   if (server->pid == 0) {
-    dup2(pipe_fds[1], STDOUT_FILENO);
-    close(pipe_fds[0]);
-    close(pipe_fds[1]);
+    const int null_fd = open("/dev/null", O_WRONLY);
+    if (null_fd >= 0) dup2(null_fd, STDOUT_FILENO);
     execl(command, command, "serve", "--listen", listen, "--data-dir", data_dir, "--table",
-          TABLE " (id BIGINT, payload STRING)", (char *)NULL);
+          TABLE " (id BIGINT, payload STRING)", "--ready-file", ready_file, (char *)NULL);
     _exit(127);
   }
-  close(pipe_fds[1]);
-  server->out = fdopen(pipe_fds[0], "r");
-  char line[512];
-  while (fgets(line, sizeof line, server->out)) {
-    const char *url = strstr(line, "listening on http://");
-    if (url) {
-      snprintf(server->endpoint, sizeof server->endpoint, "%s", url + strlen("listening on "));
-      server->endpoint[strcspn(server->endpoint, "\r\n")] = '\0';
-      return;
-    }
+  char error[512];
+  if (!zbtest_ready_file_grpc_url(ready_file, server->pid, 30000, server->endpoint,
+                                  sizeof server->endpoint, error, sizeof error)) {
+    cu_die(error);
   }
-  cu_die("zerobus serve exited before it listened");
 }
 
 static void kill_server(server_process *server) {
   kill(server->pid, SIGKILL);
   waitpid(server->pid, NULL, 0);
-  fclose(server->out);
 }
 
 /* Tells the main thread when the record it waits for has an offset. */
@@ -125,7 +119,6 @@ int main(int argc, char **argv) {
   zb_sdk_destroy(sdk);
   kill(server.pid, SIGTERM);
   waitpid(server.pid, NULL, 0);
-  fclose(server.out);
 
   const cu_stored stored = cu_read_stored(data_dir, TABLE, RECORDS);
   printf("restart: %d records, killed the server after %d were durable; %" PRIu64

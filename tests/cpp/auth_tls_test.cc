@@ -70,7 +70,7 @@ const Options kNoRetry = {{"recovery.retries", "0"}};
 
 TEST(AuthTls, ClientCredentialsAuthenticateAndIngest) {
   SecureServer secure;
-  SdkPtr sdk = secure.NewSdk(secure.SdkOptions());
+  zerobus::Sdk sdk = secure.NewSdk(secure.SdkOptions());
   Opened opened = OpenJson(sdk.get(), kTable, SecureServer::ClientOptions());
   ASSERT_EQ(opened.status, ZB_OK) << opened.message();
   IngestJson(opened.stream.get(), 0, 200);
@@ -85,7 +85,7 @@ TEST(AuthTls, ClientCredentialsAuthenticateAndIngest) {
 
 TEST(AuthTls, TheCustomAuthorityMayComeAsPemText) {
   SecureServer secure;
-  SdkPtr sdk = secure.NewSdk(
+  zerobus::Sdk sdk = secure.NewSdk(
       {{"workspace.url", secure.server().workspace_url()}, {"tls.ca.pem", secure.ca_pem()}});
   Opened opened = OpenJson(sdk.get(), kTable, SecureServer::ClientOptions());
   ASSERT_EQ(opened.status, ZB_OK) << opened.message();
@@ -96,7 +96,7 @@ TEST(AuthTls, TheCustomAuthorityMayComeAsPemText) {
 
 TEST(AuthTls, AWrongSecretFailsAtOnceWithTheServersMessage) {
   SecureServer secure;
-  SdkPtr sdk = secure.NewSdk(secure.SdkOptions());
+  zerobus::Sdk sdk = secure.NewSdk(secure.SdkOptions());
   const std::string wrong = "not-the-s3cr3t";
   const Clock::time_point start = Clock::now();
   // Recovery as configured by default: a non-retryable failure must not wait for it.
@@ -104,9 +104,9 @@ TEST(AuthTls, AWrongSecretFailsAtOnceWithTheServersMessage) {
       OpenJson(sdk.get(), kTable, {{"auth.client.id", kClientId}, {"auth.client.secret", wrong}});
   EXPECT_LT(Clock::now() - start, 1500ms);
   ASSERT_EQ(opened.status, ZB_ERR_AUTH);
-  EXPECT_EQ(zb_error_code(opened.error.get()), ZB_ERR_AUTH);
-  EXPECT_EQ(zb_error_is_retryable(opened.error.get()), 0);
-  EXPECT_EQ(zb_error_grpc_status(opened.error.get()), -1);
+  EXPECT_EQ(opened.error.code(), ZB_ERR_AUTH);
+  EXPECT_FALSE(opened.error.retryable());
+  EXPECT_EQ(opened.error.grpc_status(), -1);
   const std::string message = opened.message();
   EXPECT_TRUE(Contains(message, "HTTP 401")) << message;
   EXPECT_TRUE(Contains(message, "invalid_client: unknown client id or wrong secret")) << message;
@@ -116,7 +116,7 @@ TEST(AuthTls, AWrongSecretFailsAtOnceWithTheServersMessage) {
 }
 
 TEST(AuthTls, SecretsNeverReadBack) {
-  ConfigPtr config = MakeConfig(
+  zerobus::Config config = MakeConfig(
       Join(SecureServer::ClientOptions(),
            {{"auth.token", "t0ken-value"}, {"proxy", "http://user:pr0xy-pass@127.0.0.1:3128"}}));
   zb_config_property property = ZB_CONFIG_PROPERTY_INIT;
@@ -133,18 +133,18 @@ TEST(AuthTls, SecretsNeverReadBack) {
   }
   EXPECT_GT(keys, 20u);
   // A copy keeps the secrets hidden too, and still uses them.
-  zb_config *copy = nullptr;
-  ASSERT_EQ(zb_config_dup(config.get(), &copy, nullptr), ZB_OK);
+  zb_config *raw_copy = nullptr;
+  ASSERT_EQ(zb_config_dup(config.get(), &raw_copy, nullptr), ZB_OK);
+  const zerobus::Config copy = zerobus::Config::adopt(raw_copy);
   char value[64];
   size_t size = sizeof value;
-  ASSERT_EQ(zb_config_get(copy, "auth.client.secret", value, &size, nullptr), ZB_OK);
+  ASSERT_EQ(zb_config_get(copy.get(), "auth.client.secret", value, &size, nullptr), ZB_OK);
   EXPECT_STREQ(value, "[hidden]");
-  zb_config_destroy(copy);
 }
 
 TEST(AuthTls, AKeptTokenServesReconnectionsAndARefusedOneIsReplaced) {
   SecureServer secure;
-  SdkPtr sdk = secure.NewSdk(secure.SdkOptions());
+  zerobus::Sdk sdk = secure.NewSdk(secure.SdkOptions());
   Opened opened = OpenJson(sdk.get(), kTable,
                            Join(SecureServer::ClientOptions(), {{"recovery.backoff.ms", "10"}}));
   ASSERT_EQ(opened.status, ZB_OK) << opened.message();
@@ -176,7 +176,7 @@ TEST(AuthTls, AKeptTokenServesReconnectionsAndARefusedOneIsReplaced) {
 TEST(AuthTls, AnExpiringTokenIsRenewedWithoutLosingRecords) {
   // Tokens live 2 s and calls 3 s: each reconnection needs a token newer than the last.
   SecureServer secure({/*token_lifetime=*/2s, /*stream_lifetime=*/3000ms});
-  SdkPtr sdk = secure.NewSdk(secure.SdkOptions());
+  zerobus::Sdk sdk = secure.NewSdk(secure.SdkOptions());
   Opened opened = OpenJson(sdk.get(), kTable,
                            Join(SecureServer::ClientOptions(), {{"recovery.backoff.ms", "10"}}));
   ASSERT_EQ(opened.status, ZB_OK) << opened.message();
@@ -197,17 +197,17 @@ TEST(AuthTls, AnExpiringTokenIsRenewedWithoutLosingRecords) {
 
 TEST(AuthTls, ATokenForAnotherTableIsRefused) {
   SecureServer secure;
-  SdkPtr sdk = secure.NewSdk(secure.SdkOptions());
+  zerobus::Sdk sdk = secure.NewSdk(secure.SdkOptions());
   const std::string other = secure.server().tokens().Issue("main.default.other", 3600s);
   Opened opened = OpenJson(sdk.get(), kTable, {{"auth.token", other}});
   ASSERT_EQ(opened.status, ZB_ERR_TRANSPORT) << opened.message();
-  EXPECT_EQ(zb_error_grpc_status(opened.error.get()), 7);  // PERMISSION_DENIED
-  EXPECT_EQ(zb_error_is_retryable(opened.error.get()), 0);
+  EXPECT_EQ(opened.error.grpc_status(), 7);  // PERMISSION_DENIED
+  EXPECT_FALSE(opened.error.retryable());
   EXPECT_FALSE(Contains(opened.message(), other)) << opened.message();
   // A token request for a table the workspace does not have is refused as well.
   Opened missing = OpenJson(sdk.get(), "main.default.missing", SecureServer::ClientOptions());
   ASSERT_EQ(missing.status, ZB_ERR_AUTH) << missing.message();
-  EXPECT_EQ(zb_error_is_retryable(missing.error.get()), 0);
+  EXPECT_FALSE(missing.error.retryable());
   EXPECT_TRUE(Contains(missing.message(), "not authorized")) << missing.message();
   EXPECT_EQ(secure.server().total_stats().streams_opened, 0);
 }
@@ -215,21 +215,21 @@ TEST(AuthTls, ATokenForAnotherTableIsRefused) {
 TEST(AuthTls, TheSelfSignedCertificateNeedsTheCustomAuthority) {
   SecureServer secure;
   // The system's trust store does not know the local authority: neither the token request...
-  SdkPtr untrusting = secure.NewSdk({{"workspace.url", secure.server().workspace_url()}});
+  zerobus::Sdk untrusting = secure.NewSdk({{"workspace.url", secure.server().workspace_url()}});
   Opened token = OpenJson(untrusting.get(), kTable, Join(SecureServer::ClientOptions(), kNoRetry));
   ASSERT_EQ(token.status, ZB_ERR_AUTH) << token.message();
   EXPECT_TRUE(Contains(token.message(), "certificate")) << token.message();
-  EXPECT_EQ(zb_error_is_retryable(token.error.get()), 1);
+  EXPECT_TRUE(token.error.retryable());
   // ...nor the gRPC channel, with a valid token.
   const std::string good = secure.server().tokens().Issue(kTable, 3600s);
   Opened grpc = OpenJson(untrusting.get(), kTable, Join({{"auth.token", good}}, kNoRetry));
   ASSERT_EQ(grpc.status, ZB_ERR_TRANSPORT) << grpc.message();
   EXPECT_TRUE(Contains(grpc.message(), "certificate verify failed")) << grpc.message();
-  EXPECT_EQ(zb_error_grpc_status(grpc.error.get()), 14);  // UNAVAILABLE
+  EXPECT_EQ(grpc.error.grpc_status(), 14);  // UNAVAILABLE
   EXPECT_EQ(secure.server().total_stats().streams_opened, 0);
 
   // Trusting it, both work.
-  SdkPtr trusting = secure.NewSdk(secure.SdkOptions());
+  zerobus::Sdk trusting = secure.NewSdk(secure.SdkOptions());
   Opened opened = OpenJson(trusting.get(), kTable, {{"auth.token", good}});
   ASSERT_EQ(opened.status, ZB_OK) << opened.message();
   IngestJson(opened.stream.get(), 0, 5);
@@ -239,21 +239,21 @@ TEST(AuthTls, TheSelfSignedCertificateNeedsTheCustomAuthority) {
 
 TEST(AuthTls, PlaintextToATlsServerFailsClearly) {
   SecureServer secure;
-  ConfigPtr config = MakeConfig({{"transport.plaintext", "true"}});
+  zerobus::Config config = MakeConfig({{"transport.plaintext", "true"}});
   zb_sdk *raw = nullptr;
   ASSERT_EQ(zb_sdk_new(secure.address().c_str(), config.get(), &raw, nullptr), ZB_OK);
-  SdkPtr sdk(raw);
+  const zerobus::Sdk sdk = zerobus::Sdk::adopt(raw);
   const std::string good = secure.server().tokens().Issue(kTable, 3600s);
   Opened opened = OpenJson(sdk.get(), kTable, Join({{"auth.token", good}}, kNoRetry));
   ASSERT_EQ(opened.status, ZB_ERR_TRANSPORT) << opened.message();
-  EXPECT_EQ(zb_error_grpc_status(opened.error.get()), 14);  // UNAVAILABLE
+  EXPECT_EQ(opened.error.grpc_status(), 14);  // UNAVAILABLE
   EXPECT_TRUE(Contains(opened.message(), "transport.plaintext")) << opened.message();
   EXPECT_EQ(secure.server().total_stats().streams_opened, 0);
 }
 
 TEST(AuthTls, ConfigurationMistakesAreReportedBeforeAnyRequest) {
   SecureServer secure;
-  SdkPtr sdk = secure.NewSdk(secure.SdkOptions());
+  zerobus::Sdk sdk = secure.NewSdk(secure.SdkOptions());
   struct Case {
     Options options;
     const char *table;
@@ -274,13 +274,13 @@ TEST(AuthTls, ConfigurationMistakesAreReportedBeforeAnyRequest) {
     EXPECT_FALSE(Contains(opened.message(), kClientSecret)) << opened.message();
   }
   // Client credentials without a workspace to ask.
-  SdkPtr no_workspace = secure.NewSdk({{"tls.ca.file", secure.ca_file()}});
+  zerobus::Sdk no_workspace = secure.NewSdk({{"tls.ca.file", secure.ca_file()}});
   Opened opened = OpenJson(no_workspace.get(), kTable, SecureServer::ClientOptions());
   EXPECT_EQ(opened.status, ZB_ERR_INVALID_ARG);
   EXPECT_TRUE(Contains(opened.message(), "workspace.url")) << opened.message();
   // An authority file that cannot be read, or holds no certificate.
   for (const std::string &file : {std::string("/nonexistent/ca.pem"), std::string("/dev/null")}) {
-    ConfigPtr config = MakeConfig({{"tls.ca.file", file}});
+    zerobus::Config config = MakeConfig({{"tls.ca.file", file}});
     zb_sdk *raw = nullptr;
     zb_error *error = nullptr;
     EXPECT_EQ(zb_sdk_new(secure.server().endpoint().c_str(), config.get(), &raw, &error),
@@ -301,10 +301,11 @@ TEST(AuthTls, AnUnreachableTokenEndpointIsRetryable) {
     SecureServer gone;
     closed_url = gone.server().workspace_url();
   }
-  SdkPtr sdk = secure.NewSdk({{"workspace.url", closed_url}, {"tls.ca.file", secure.ca_file()}});
+  zerobus::Sdk sdk =
+      secure.NewSdk({{"workspace.url", closed_url}, {"tls.ca.file", secure.ca_file()}});
   Opened opened = OpenJson(sdk.get(), kTable, Join(SecureServer::ClientOptions(), kNoRetry));
   ASSERT_EQ(opened.status, ZB_ERR_AUTH) << opened.message();
-  EXPECT_EQ(zb_error_is_retryable(opened.error.get()), 1);
+  EXPECT_TRUE(opened.error.retryable());
   EXPECT_TRUE(Contains(opened.message(), closed_url)) << opened.message();
 }
 
@@ -325,16 +326,16 @@ zb_status ProvideToken(zb_headers *headers, void *user_data) {
 
 TEST(AuthTls, AHeadersProviderMaySupplyTheTokenAndItsOwnName) {
   SecureServer secure;
-  SdkPtr sdk = secure.NewSdk(secure.SdkOptions());
+  zerobus::Sdk sdk = secure.NewSdk(secure.SdkOptions());
   ProviderState state{secure.server().tokens().Issue(kTable, 3600s)};
-  ConfigPtr config = MakeConfig({});
+  zerobus::Config config = MakeConfig({});
   ASSERT_EQ(zb_config_set_headers_provider(config.get(), ProvideToken, &state, nullptr, nullptr),
             ZB_OK);
   zb_stream *stream = nullptr;
   ASSERT_EQ(
       zb_stream_new(sdk.get(), kTable, ZB_RECORD_JSON, nullptr, 0, config.get(), &stream, nullptr),
       ZB_OK);
-  StreamPtr owned(stream);
+  const zerobus::Stream owned = zerobus::Stream::adopt(stream);
   IngestJson(stream, 0, 3);
   FlushAndClose(stream);
   EXPECT_EQ(state.calls, 1);
@@ -369,10 +370,10 @@ zb_status ProvideSlowly(zb_headers *headers, void *user_data) {
 
 TEST(AuthTls, AHeadersProviderSharedByStreamsIsCalledOneAtATime) {
   SecureServer secure;
-  SdkPtr sdk = secure.NewSdk(secure.SdkOptions());
+  zerobus::Sdk sdk = secure.NewSdk(secure.SdkOptions());
   SerialState state;
   state.token = secure.server().tokens().Issue(kTable, 3600s);
-  ConfigPtr config = MakeConfig({});
+  zerobus::Config config = MakeConfig({});
   ASSERT_EQ(zb_config_set_headers_provider(config.get(), ProvideSlowly, &state, nullptr, nullptr),
             ZB_OK);
   constexpr int kStreams = 4;
@@ -387,7 +388,7 @@ TEST(AuthTls, AHeadersProviderSharedByStreamsIsCalledOneAtATime) {
   for (std::thread &opener : openers) opener.join();
   for (zb_stream *stream : streams) {
     ASSERT_NE(stream, nullptr);
-    StreamPtr owned(stream);
+    const zerobus::Stream owned = zerobus::Stream::adopt(stream);
     IngestJson(stream, 0, 1);
     FlushAndClose(stream);
   }
@@ -407,10 +408,10 @@ TEST(AuthTls, ConnectionSetupIsBoundedByTheConnectTimeout) {
   ASSERT_EQ(listen(silent, 16), 0);
   ASSERT_EQ(getsockname(silent, reinterpret_cast<sockaddr *>(&address), &length), 0);
   const std::string endpoint = "127.0.0.1:" + std::to_string(ntohs(address.sin_port));
-  ConfigPtr config = MakeConfig({{"grpc.connect.timeout.ms", "300"}});
+  zerobus::Config config = MakeConfig({{"grpc.connect.timeout.ms", "300"}});
   zb_sdk *raw = nullptr;
   ASSERT_EQ(zb_sdk_new(endpoint.c_str(), config.get(), &raw, nullptr), ZB_OK);
-  SdkPtr sdk(raw);
+  const zerobus::Sdk sdk = zerobus::Sdk::adopt(raw);
   const Clock::time_point start = Clock::now();
   Opened opened =
       OpenJson(sdk.get(), kTable,
@@ -418,7 +419,7 @@ TEST(AuthTls, ConnectionSetupIsBoundedByTheConnectTimeout) {
   // Well before recovery.timeout.ms: the connection attempt gave up, not the stream.
   EXPECT_LT(Clock::now() - start, 10s);
   EXPECT_EQ(opened.status, ZB_ERR_TRANSPORT) << opened.message();
-  EXPECT_EQ(zb_error_is_retryable(opened.error.get()), 1);
+  EXPECT_TRUE(opened.error.retryable());
   close(silent);
 }
 

@@ -26,6 +26,7 @@
 #include "server/row_reader.h"
 #include "table/value_checks.h"
 #include "zbtest_child.h"
+#include "zbtest_serve.h"
 #include "zbtest_temp_dir.h"
 
 namespace {
@@ -62,14 +63,6 @@ long long SummaryFigure(const std::string &summary, const std::string &label) {
   const size_t at = summary.find("\n  " + label + " ");
   if (at == std::string::npos) return -1;
   return std::stoll(summary.substr(summary.find_first_not_of(' ', at + 3 + label.size())));
-}
-
-// Starts `zerobus serve` with `args` and returns its port, read from its first line.
-int StartServe(Child *serve) {
-  const std::string line = serve->ReadLine(10s);
-  const std::string prefix = "zerobus serve: listening on http://127.0.0.1:";
-  EXPECT_EQ(line.rfind(prefix, 0), 0u) << line;
-  return line.rfind(prefix, 0) == 0 ? std::stoi(line.substr(prefix.size())) : 0;
 }
 
 TEST(Cli, IngestJsonLinesIntoTheEmbeddedServer) {
@@ -243,12 +236,11 @@ TEST(Cli, IngestDeadLettersWhatTheServerRefusesAndGoesOn) {
   // The request that takes the table past 3000 records ends its stream with INVALID_ARGUMENT,
   // which no retry can mend: that stream's unacknowledged records are dead-lettered, and the
   // rest of the file goes to a new stream.
-  Child serve({ZEROBUS_CLI, "serve", "--listen", "127.0.0.1:0", "--data-dir", dir.path(), "--table",
-               kEventsDdl, "--fault",
-               "main.default.events:fail_after_records=3000,fail_status=INVALID_ARGUMENT,"
-               "fail_message=refused by the test"});
-  const int port = StartServe(&serve);
-  ASSERT_GT(port, 0);
+  zbtest::Serve serve({ZEROBUS_CLI, "serve", "--listen", "127.0.0.1:0", "--data-dir", dir.path(),
+                       "--table", kEventsDdl, "--fault",
+                       "main.default.events:fail_after_records=3000,fail_status=INVALID_ARGUMENT,"
+                       "fail_message=refused by the test"});
+  ASSERT_GT(serve.port("grpc"), 0);
   const std::string input = dir.path() + "/events.jsonl";
   constexpr int kRecords = 20000;
   {
@@ -256,8 +248,8 @@ TEST(Cli, IngestDeadLettersWhatTheServerRefusesAndGoesOn) {
     for (int i = 0; i < kRecords; ++i) out << R"({"id":)" << i << "}\n";
   }
   const std::string dead = dir.path() + "/dead.jsonl";
-  Child ingest({ZEROBUS_CLI, "ingest", "--endpoint", "http://127.0.0.1:" + std::to_string(port),
-                "--table", "main.default.events", "--dead-letter", dead,
+  Child ingest({ZEROBUS_CLI, "ingest", "--endpoint", serve.url("grpc"), "--table",
+                "main.default.events", "--dead-letter", dead,
                 // A window far smaller than the file makes the failure meet records still
                 // unread, however fast the machine.
                 "--config", "stream.max.inflight.records=1000", input});
@@ -495,13 +487,12 @@ TEST(Cli, IngestRefusesASymbolicLinkAsItsDeadLetterFile) {
 
 TEST(Cli, IngestFailsWhenTheServerRefusesTheStream) {
   zbtest::TempDir dir;
-  Child serve({ZEROBUS_CLI, "serve", "--listen", "127.0.0.1:0", "--table", kEventsDdl});
-  const int port = StartServe(&serve);
-  ASSERT_GT(port, 0);
+  zbtest::Serve serve({ZEROBUS_CLI, "serve", "--listen", "127.0.0.1:0", "--table", kEventsDdl});
+  ASSERT_GT(serve.port("grpc"), 0);
   const std::string input = dir.path() + "/events.jsonl";
   WriteFile(input, "{\"id\":1}\n");
-  Child ingest({ZEROBUS_CLI, "ingest", "--endpoint", "http://127.0.0.1:" + std::to_string(port),
-                "--table", "main.default.undeclared", input});
+  Child ingest({ZEROBUS_CLI, "ingest", "--endpoint", serve.url("grpc"), "--table",
+                "main.default.undeclared", input});
   EXPECT_EQ(ingest.Wait(30s), 1);
   const std::string error = ingest.Stderr();
   EXPECT_NE(error.find("zerobus ingest: main.default.undeclared: cannot open a stream: "
@@ -515,13 +506,13 @@ TEST(Cli, IngestFailsWhenTheServerRefusesTheStream) {
 TEST(Cli, IngestPrintsPlainProgressLinesOnAPipe) {
   zbtest::TempDir dir;
   // Acks 500 ms late keep the run going for several 100 ms progress intervals.
-  Child serve({ZEROBUS_CLI, "serve", "--listen", "127.0.0.1:0", "--fault", "*:ack_delay_ms=500"});
-  const int port = StartServe(&serve);
-  ASSERT_GT(port, 0);
+  zbtest::Serve serve(
+      {ZEROBUS_CLI, "serve", "--listen", "127.0.0.1:0", "--fault", "*:ack_delay_ms=500"});
+  ASSERT_GT(serve.port("grpc"), 0);
   const std::string input = dir.path() + "/events.jsonl";
   WriteFile(input, "{\"id\":1}\n{\"id\":2}\n");
-  Child ingest({ZEROBUS_CLI, "ingest", "--endpoint", "http://127.0.0.1:" + std::to_string(port),
-                "--table", "main.default.events", "--progress-interval", "100ms", input});
+  Child ingest({ZEROBUS_CLI, "ingest", "--endpoint", serve.url("grpc"), "--table",
+                "main.default.events", "--progress-interval", "100ms", input});
   ASSERT_EQ(ingest.Wait(30s), 0) << ingest.Stderr();
   const std::string progress = ingest.Stderr();
   EXPECT_NE(progress.find("zerobus ingest: 2 read, "), std::string::npos) << progress;

@@ -17,6 +17,7 @@
 #include "table/ddl_parser.h"
 #include "zbtest_child.h"
 #include "zbtest_raw_stream.h"
+#include "zbtest_serve.h"
 #include "zbtest_server.h"
 #include "zbtest_temp_dir.h"
 
@@ -74,16 +75,8 @@ TEST(Cli, SchemaFromTableJsonMatchesTheDdl) {
 }
 
 TEST(Cli, SchemaFromTheLocalServersWorkspaceMatchesTheDdl) {
-  Child serve({ZEROBUS_CLI, "serve", "--listen", "127.0.0.1:0", "--table", kDdl});
-  // "zerobus serve: workspace on http://127.0.0.1:PORT (...)" follows the listening line.
-  std::string workspace;
-  for (int i = 0; i < 5 && workspace.empty(); ++i) {
-    const std::string line = serve.ReadLine(10s);
-    const size_t at = line.find("workspace on ");
-    if (at != std::string::npos) {
-      workspace = line.substr(at + 13, line.find(' ', at + 13) - (at + 13));
-    }
-  }
+  zbtest::Serve serve({ZEROBUS_CLI, "serve", "--listen", "127.0.0.1:0", "--table", kDdl});
+  const std::string workspace = serve.url("http");
   ASSERT_FALSE(workspace.empty());
   Child fetched({ZEROBUS_CLI, "schema", "--workspace", workspace, "--table", "main.sales.orders"});
   ASSERT_EQ(fetched.Wait(10s), 0) << fetched.Stderr();

@@ -60,7 +60,7 @@ struct Client {
   }
   zb_stream *stream() const { return opened.stream.get(); }
 
-  SdkPtr sdk;
+  zerobus::Sdk sdk;
   Opened opened;
 };
 
@@ -103,7 +103,7 @@ TEST(GracefulClose, AnUnboundedCloseWaitsNoLongerThanTheAckTimeout) {
 TEST(GracefulClose, DestroyWithoutCloseCancels) {
   HostileServer server(Then(AcceptAndAckOne(), {AwaitHalfClose(), EndWithStatus(0, "")}));
   Client client(server, {});
-  client.opened.stream.reset();
+  client.opened.stream = zerobus::Stream::adopt(nullptr);  // zb_stream_destroy() of the one it held
   EXPECT_TRUE(server.WaitForClientEnds(Ends{0, 1}, kSeen));
   EXPECT_EQ(server.client_ends().half_closes, 0);
 }
@@ -161,7 +161,7 @@ class ServeSees : public ::testing::Test {
   std::mutex mu_;
   std::vector<std::string> lines_;
   std::unique_ptr<zerobus::server::Server> server_;
-  SdkPtr sdk_;
+  zerobus::Sdk sdk_ = zerobus::Sdk::adopt(nullptr);
 };
 
 TEST_F(ServeSees, AGracefulCloseAsClosedByTheClient) {
@@ -174,7 +174,7 @@ TEST_F(ServeSees, AGracefulCloseAsClosedByTheClient) {
 TEST_F(ServeSees, DestroyWithoutCloseAsCancelled) {
   Opened opened = OpenWithRecords();
   ASSERT_EQ(zb_stream_flush(opened.stream.get(), 10000, nullptr), ZB_OK);
-  opened.stream.reset();
+  opened.stream = zerobus::Stream::adopt(nullptr);  // zb_stream_destroy() of the one it held
   ExpectEnded(false, "stream cancelled: table=main.default.events stream_id=");
 }
 

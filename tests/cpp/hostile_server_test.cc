@@ -88,13 +88,13 @@ int64_t PeakResidentBytes() {
 TEST(Hostile, AStatusOutsideGrpcsRangeIsUnknown) {
   for (uint32_t status : {99u, 17u, 100000u}) {
     HostileServer server({EndWithStatus(status, "no such status")});
-    SdkPtr sdk = PlaintextSdk(server.endpoint());
+    zerobus::Sdk sdk = PlaintextSdk(server.endpoint());
     Opened opened = OpenJson(sdk.get(), kTable, {{"recovery.retries", "0"}});
     ASSERT_EQ(opened.status, ZB_ERR_TRANSPORT) << opened.message();
-    EXPECT_EQ(zb_error_grpc_status(opened.error.get()), kUnknown) << opened.message();
+    EXPECT_EQ(opened.error.grpc_status(), kUnknown) << opened.message();
     EXPECT_TRUE(Contains(opened.message(), "UNKNOWN: no such status")) << opened.message();
     // UNKNOWN is worth another connection, as any code the service does not call final.
-    EXPECT_TRUE(zb_error_is_retryable(opened.error.get()));
+    EXPECT_TRUE(opened.error.retryable());
   }
 }
 
@@ -116,7 +116,7 @@ TEST(Hostile, CloseSignalsOfAbsurdLengthAreNoUndefinedBehaviour) {
     // Created; the close signal once a record batch came, so that something waits for an ack.
     HostileServer server({SendMessage(CreatedResponse("s1")), AwaitRequests(2),
                           SendMessage(CloseSignalResponse(c.seconds, c.nanos))});
-    SdkPtr sdk = PlaintextSdk(server.endpoint());
+    zerobus::Sdk sdk = PlaintextSdk(server.endpoint());
     // -1 trusts the server's duration whole: the clamped value reaches the stream's clock.
     Opened opened = OpenJson(sdk.get(), kTable, {{"stream.paused.max.wait.ms", "-1"}});
     ASSERT_EQ(opened.status, ZB_OK) << opened.message();
@@ -140,7 +140,7 @@ TEST(Hostile, CloseSignalsOfAbsurdLengthAreNoUndefinedBehaviour) {
 TEST(Hostile, AResponseOverTheLimitFailsTheConnection) {
   HostileServer server(
       {SendMessage(CreatedResponse("s1")), AwaitRequests(2), SendOversized(2 * kMiB, 2 * kMiB)});
-  SdkPtr sdk = PlaintextSdk(server.endpoint());
+  zerobus::Sdk sdk = PlaintextSdk(server.endpoint());
   Opened opened = OpenJson(sdk.get(), kTable, {{"recovery.retries", "0"}});
   ASSERT_EQ(opened.status, ZB_OK) << opened.message();
   IngestJson(opened.stream.get(), 0, 1);
@@ -158,7 +158,7 @@ TEST(Hostile, AStreamedHugeResponseKeepsMemoryBounded) {
   const uint64_t announced = uint64_t{1} << 30;
   HostileServer server(
       {SendMessage(CreatedResponse("s1")), AwaitRequests(2), SendOversized(announced, announced)});
-  SdkPtr sdk = PlaintextSdk(server.endpoint());
+  zerobus::Sdk sdk = PlaintextSdk(server.endpoint());
   Opened opened = OpenJson(sdk.get(), kTable, {{"recovery.retries", "0"}});
   ASSERT_EQ(opened.status, ZB_OK) << opened.message();
   const int64_t peak_before = PeakResidentBytes();
@@ -180,7 +180,7 @@ TEST(Hostile, AStreamedHugeResponseKeepsMemoryBounded) {
 TEST(Hostile, ThePlaintextHintComesOnlyWhenTheServerMayExpectTls) {
   const std::string hint = "a server that expects TLS closes such connections";
   auto open = [](const std::string &endpoint) {
-    SdkPtr sdk = PlaintextSdk(endpoint);
+    zerobus::Sdk sdk = PlaintextSdk(endpoint);
     return OpenJson(sdk.get(), kTable, {{"recovery.retries", "0"}});
   };
   SecureServer tls;
@@ -190,7 +190,7 @@ TEST(Hostile, ThePlaintextHintComesOnlyWhenTheServerMayExpectTls) {
 
   HostileServer unavailable({EndWithStatus(14, "overloaded")});
   Opened answered = open(unavailable.endpoint());
-  EXPECT_EQ(zb_error_grpc_status(answered.error.get()), 14) << answered.message();
+  EXPECT_EQ(answered.error.grpc_status(), 14) << answered.message();
   EXPECT_TRUE(Contains(answered.message(), "UNAVAILABLE: overloaded")) << answered.message();
   EXPECT_FALSE(Contains(answered.message(), hint)) << answered.message();
 
@@ -200,7 +200,7 @@ TEST(Hostile, ThePlaintextHintComesOnlyWhenTheServerMayExpectTls) {
     refused_endpoint = gone.endpoint();
   }
   Opened refused = open(refused_endpoint);
-  EXPECT_EQ(zb_error_grpc_status(refused.error.get()), 14) << refused.message();
+  EXPECT_EQ(refused.error.grpc_status(), 14) << refused.message();
   EXPECT_TRUE(Contains(refused.message(), "Connection refused")) << refused.message();
   EXPECT_FALSE(Contains(refused.message(), hint)) << refused.message();
 }
@@ -211,12 +211,12 @@ TEST(Hostile, DestroyAfterAStalledServerIsQuick) {
   std::vector<double> seconds;
   for (int run = 0; run < 20; ++run) {
     HostileServer server({});  // takes calls and never answers them
-    SdkPtr sdk = PlaintextSdk(server.endpoint());
+    zerobus::Sdk sdk = PlaintextSdk(server.endpoint());
     Opened opened =
         OpenJson(sdk.get(), kTable, {{"recovery.retries", "0"}, {"recovery.timeout.ms", "200"}});
     EXPECT_EQ(opened.status, ZB_ERR_TIMEOUT) << opened.message();
     const auto start = std::chrono::steady_clock::now();
-    sdk.reset();
+    sdk = zerobus::Sdk::adopt(nullptr);  // zb_sdk_destroy() of the one it held
     seconds.push_back(
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
   }

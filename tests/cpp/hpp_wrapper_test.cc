@@ -170,6 +170,41 @@ TEST_F(HppWrapperTest, FailuresThrowErrorsWithTheirCodeAndGrpcStatus) {
   EXPECT_EQ(Thrown([&] { config.set("recovery.retries", 1); }).code(), ZB_ERR_INVALID_ARG);
 }
 
+// adopt(): handles made through the C API, owned and destroyed by the objects that adopt them.
+TEST_F(HppWrapperTest, AdoptedHandlesAreOwnedAndDestroyedByTheirObjects) {
+  std::atomic<int> freed{0};
+  zb_config *raw_config = nullptr;
+  ASSERT_EQ(zb_config_new(&raw_config, nullptr), ZB_OK);
+  ASSERT_EQ(zb_config_set_event_callback(
+                raw_config, [](zb_stream *, const zb_event *, void *) {}, &freed,
+                [](void *count) { ++*static_cast<std::atomic<int> *>(count); }, nullptr),
+            ZB_OK);
+  {
+    zerobus::Config config = zerobus::Config::adopt(raw_config);
+    config.set("transport.plaintext", true);
+    zb_sdk *raw_sdk = nullptr;
+    ASSERT_EQ(zb_sdk_new(zbtest_server_endpoint(server_), config.get(), &raw_sdk, nullptr), ZB_OK);
+    const zerobus::Sdk sdk = zerobus::Sdk::adopt(raw_sdk);
+    zb_schema *raw_schema = nullptr;
+    ASSERT_EQ(zb_schema_from_ddl(kDdl, &raw_schema, nullptr), ZB_OK);
+    const zerobus::Schema schema = zerobus::Schema::adopt(raw_schema);
+    EXPECT_EQ(schema.table_name(), kTable);
+    zb_stream *raw_stream = nullptr;
+    ASSERT_EQ(
+        zb_stream_new_from_schema(sdk.get(), schema.get(), config.get(), &raw_stream, nullptr),
+        ZB_OK);
+    zerobus::Stream stream = zerobus::Stream::adopt(raw_stream);
+    stream.ingest_json(R"({"id": 7, "payload": "adopted"})");
+    stream.close(10s);
+    EXPECT_EQ(freed.load(), 0);
+  }
+  // The config and the stream each held the callback: both are destroyed.
+  EXPECT_EQ(freed.load(), 1);
+  EXPECT_EQ(Rows(), std::vector<json>{Row(7, "adopted")});
+  // Adopting NULL gives an object that holds no handle, as a moved-from one.
+  EXPECT_EQ(Thrown([] { zerobus::Stream::adopt(nullptr).flush(); }).code(), ZB_ERR_INVALID_ARG);
+}
+
 TEST_F(HppWrapperTest, UnackedRecordsSurviveATimedOutCloseAndGoAgainThroughRecreate) {
   zbtest_server_withhold_acks(server_, true);
   zerobus::Stream stream = sdk_->json_stream(kTable);

@@ -49,13 +49,13 @@ struct Log {
 };
 
 // An SDK for `secure` logging every message into `log`.
-SdkPtr LoggingSdk(SecureServer &secure, Log *log) {
-  ConfigPtr config = MakeConfig(secure.SdkOptions());
+zerobus::Sdk LoggingSdk(SecureServer &secure, Log *log) {
+  zerobus::Config config = MakeConfig(secure.SdkOptions());
   EXPECT_EQ(zb_config_set(config.get(), "log.level", "debug", nullptr), ZB_OK);
   EXPECT_EQ(zb_config_set_log_callback(config.get(), Log::Receive, log, nullptr, nullptr), ZB_OK);
   zb_sdk *sdk = nullptr;
   EXPECT_EQ(zb_sdk_new(secure.server().endpoint().c_str(), config.get(), &sdk, nullptr), ZB_OK);
-  return SdkPtr(sdk);
+  return zerobus::Sdk::adopt(sdk);
 }
 
 Options WithFastRetries(Options options) {
@@ -67,7 +67,7 @@ TEST(LogAuth, TokensAreLoggedButNeverTheirValueNorTheSecret) {
   SecureServer secure;
   Log log;
   {
-    SdkPtr sdk = LoggingSdk(secure, &log);
+    zerobus::Sdk sdk = LoggingSdk(secure, &log);
     Opened opened = OpenJson(sdk.get(), kTable, WithFastRetries(SecureServer::ClientOptions()));
     ASSERT_EQ(opened.status, ZB_OK) << opened.message();
     zb_stream *stream = opened.stream.get();
@@ -151,7 +151,7 @@ TEST(LogAuth, ATokenEndpointEchoingTheAuthorizationHeaderSeesItCutOut) {
   Log log;
   {
     // The token request fails first: the gRPC endpoint is never reached.
-    ConfigPtr config =
+    zerobus::Config config =
         MakeConfig({{"transport.plaintext", "true"},
                     {"workspace.url", "http://127.0.0.1:" + std::to_string(listener->port())},
                     {"log.level", "debug"}});
@@ -159,7 +159,7 @@ TEST(LogAuth, ATokenEndpointEchoingTheAuthorizationHeaderSeesItCutOut) {
               ZB_OK);
     zb_sdk *made = nullptr;
     ASSERT_EQ(zb_sdk_new("http://127.0.0.1:1", config.get(), &made, nullptr), ZB_OK);
-    SdkPtr sdk(made);
+    const zerobus::Sdk sdk = zerobus::Sdk::adopt(made);
     for (int variant : {kText, kLongText, kJson}) {
       echo = variant;
       Opened refused = OpenJson(sdk.get(), kTable,

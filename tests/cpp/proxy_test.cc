@@ -152,7 +152,7 @@ class ProxyTest : public ::testing::Test {
 
 TEST_F(ProxyTest, TheEnvironmentsProxyCarriesTheStreamAndTheTokenRequest) {
   ProxyEnvironment env({{"https_proxy", proxy_.url()}});
-  SdkPtr sdk = secure_.NewSdk(secure_.SdkOptions());
+  zerobus::Sdk sdk = secure_.NewSdk(secure_.SdkOptions());
   StreamTwenty(secure_, sdk.get());
   EXPECT_EQ(proxy_.Tunnels(grpc_port()), 1);
   EXPECT_EQ(proxy_.Tunnels(workspace_port()), 1);
@@ -161,13 +161,13 @@ TEST_F(ProxyTest, TheEnvironmentsProxyCarriesTheStreamAndTheTokenRequest) {
 TEST_F(ProxyTest, UpperCaseVariablesCountAndNoProxyBypasses) {
   {
     ProxyEnvironment env({{"HTTPS_PROXY", proxy_.url()}, {"NO_PROXY", "localhost, 127.0.0.1"}});
-    SdkPtr sdk = secure_.NewSdk(secure_.SdkOptions());
+    zerobus::Sdk sdk = secure_.NewSdk(secure_.SdkOptions());
     StreamTwenty(secure_, sdk.get());
     EXPECT_EQ(proxy_.Tunnels(grpc_port()), 0);
     EXPECT_EQ(proxy_.Tunnels(workspace_port()), 0);
   }
   ProxyEnvironment env({{"GRPC_PROXY", proxy_.url()}});
-  SdkPtr sdk = secure_.NewSdk(secure_.SdkOptions());
+  zerobus::Sdk sdk = secure_.NewSdk(secure_.SdkOptions());
   StreamTwenty(secure_, sdk.get());
   EXPECT_EQ(proxy_.Tunnels(grpc_port()), 1);
   EXPECT_EQ(proxy_.Tunnels(workspace_port()), 1);
@@ -178,7 +178,7 @@ TEST_F(ProxyTest, TheProxyOptionOverridesTheEnvironment) {
     ProxyEnvironment env({});
     Options options = secure_.SdkOptions();
     options.emplace_back("proxy", proxy_.url());
-    SdkPtr sdk = secure_.NewSdk(options);
+    zerobus::Sdk sdk = secure_.NewSdk(options);
     StreamTwenty(secure_, sdk.get());
     EXPECT_EQ(proxy_.Tunnels(grpc_port()), 1);
     EXPECT_EQ(proxy_.Tunnels(workspace_port()), 1);
@@ -186,7 +186,7 @@ TEST_F(ProxyTest, TheProxyOptionOverridesTheEnvironment) {
   ProxyEnvironment env({{"grpc_proxy", proxy_.url()}});
   Options options = secure_.SdkOptions();
   options.emplace_back("proxy", "direct");
-  SdkPtr sdk = secure_.NewSdk(options);
+  zerobus::Sdk sdk = secure_.NewSdk(options);
   StreamTwenty(secure_, sdk.get());
   EXPECT_EQ(proxy_.Tunnels(grpc_port()), 1);
   EXPECT_EQ(proxy_.Tunnels(workspace_port()), 1);
@@ -196,7 +196,7 @@ TEST_F(ProxyTest, StreamsShareOneConnectionUnlessTheyAskForTheirOwn) {
   ProxyEnvironment env({});
   Options options = secure_.SdkOptions();
   options.emplace_back("proxy", proxy_.url());
-  SdkPtr sdk = secure_.NewSdk(options);
+  zerobus::Sdk sdk = secure_.NewSdk(options);
   for (int i = 0; i < 3; ++i) StreamTwenty(secure_, sdk.get(), {{"stream.own.connection", "true"}});
   EXPECT_EQ(proxy_.Tunnels(grpc_port()), 3);
   for (int i = 0; i < 3; ++i) StreamTwenty(secure_, sdk.get());

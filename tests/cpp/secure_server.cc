@@ -9,10 +9,10 @@
 
 namespace zbtest {
 
-ConfigPtr MakeConfig(const Options &options) {
+zerobus::Config MakeConfig(const Options &options) {
   zb_config *raw = nullptr;
   EXPECT_EQ(zb_config_new(&raw, nullptr), ZB_OK);
-  ConfigPtr config(raw);
+  zerobus::Config config = zerobus::Config::adopt(raw);
   for (const auto &[key, value] : options) {
     zb_error *error = nullptr;
     EXPECT_EQ(zb_config_set(config.get(), key.c_str(), value.c_str(), &error), ZB_OK)
@@ -22,27 +22,34 @@ ConfigPtr MakeConfig(const Options &options) {
   return config;
 }
 
-SdkPtr PlaintextSdk(const std::string &endpoint) {
-  ConfigPtr config = MakeConfig({{"transport.plaintext", "true"}});
+zerobus::Sdk PlaintextSdk(const std::string &endpoint) {
+  zerobus::Config config = MakeConfig({{"transport.plaintext", "true"}});
   zb_sdk *raw = nullptr;
   zb_error *error = nullptr;
   EXPECT_EQ(zb_sdk_new(endpoint.c_str(), config.get(), &raw, &error), ZB_OK)
       << zb_error_message(error);
   zb_error_free(error);
-  return SdkPtr(raw);
+  return zerobus::Sdk::adopt(raw);
 }
 
 Opened OpenJson(zb_sdk *sdk, const std::string &table, const Options &options) {
-  ConfigPtr config = MakeConfig(options);
+  zerobus::Config config = MakeConfig(options);
   zb_stream *stream = nullptr;
   zb_error *error = nullptr;
   Opened opened;
   opened.status =
       zb_stream_new(sdk, table.c_str(), ZB_RECORD_JSON, nullptr, 0, config.get(), &stream, &error);
-  opened.stream.reset(stream);
-  opened.error.reset(error);
+  opened.stream = zerobus::Stream::adopt(stream);
+  opened.error = TakeError(error);
   EXPECT_EQ(opened.status == ZB_OK, stream != nullptr);
   return opened;
+}
+
+zerobus::Error TakeError(zb_error *error) {
+  if (error == nullptr) return zerobus::Error(ZB_OK, "", false, -1);
+  zerobus::Error copy = zerobus::Error::from_c(zb_error_code(error), error);
+  zb_error_free(error);
+  return copy;
 }
 
 void IngestJson(zb_stream *stream, int64_t first, int64_t count) {
@@ -103,14 +110,14 @@ Options SecureServer::ClientOptions() {
   return {{"auth.client.id", kClientId}, {"auth.client.secret", kClientSecret}};
 }
 
-SdkPtr SecureServer::NewSdk(const Options &options) const {
-  ConfigPtr config = MakeConfig(options);
+zerobus::Sdk SecureServer::NewSdk(const Options &options) const {
+  zerobus::Config config = MakeConfig(options);
   zb_sdk *sdk = nullptr;
   zb_error *error = nullptr;
   EXPECT_EQ(zb_sdk_new(server_->endpoint().c_str(), config.get(), &sdk, &error), ZB_OK)
       << zb_error_message(error);
   zb_error_free(error);
-  return SdkPtr(sdk);
+  return zerobus::Sdk::adopt(sdk);
 }
 
 std::vector<int64_t> SecureServer::StoredIds() const {

@@ -5,6 +5,7 @@
 #define ZB_TESTS_CPP_SECURE_SERVER_H
 
 #include <zerobus/zerobus.h>
+#include <zerobus/zerobus.hpp>
 
 #include <chrono>
 #include <memory>
@@ -22,37 +23,26 @@ inline constexpr char kClientId[] = "producer-sp";
 inline constexpr char kClientSecret[] = "s3cr3t-f0r-tests";
 inline constexpr char kTable[] = "main.default.events";
 
-struct SdkDeleter {
-  void operator()(zb_sdk *sdk) const { zb_sdk_destroy(sdk); }
-};
-struct StreamDeleter {
-  void operator()(zb_stream *stream) const { zb_stream_destroy(stream); }
-};
-struct ConfigDeleter {
-  void operator()(zb_config *config) const { zb_config_destroy(config); }
-};
-struct ErrorDeleter {
-  void operator()(zb_error *error) const { zb_error_free(error); }
-};
-using SdkPtr = std::unique_ptr<zb_sdk, SdkDeleter>;
-using StreamPtr = std::unique_ptr<zb_stream, StreamDeleter>;
-using ConfigPtr = std::unique_ptr<zb_config, ConfigDeleter>;
-using ErrorPtr = std::unique_ptr<zb_error, ErrorDeleter>;
-
+// The tests make every handle through the C API and give it to zerobus.hpp's classes to own
+// (adopt()), which lend it back to C calls (get()).
 using Options = std::vector<std::pair<std::string, std::string>>;
 
 // A config with `options` set; fails the test when one does not take.
-ConfigPtr MakeConfig(const Options &options);
+zerobus::Config MakeConfig(const Options &options);
 
 // An SDK that talks plaintext to `endpoint` ("http://HOST:PORT"); fails the test when it cannot.
-SdkPtr PlaintextSdk(const std::string &endpoint);
+zerobus::Sdk PlaintextSdk(const std::string &endpoint);
+
+// A copy of the error a C call left, which it frees: an Error of ZB_OK without a message when
+// the call left none.
+zerobus::Error TakeError(zb_error *error);
 
 // What zb_stream_new() returned: the stream, or the error and its status.
 struct Opened {
   zb_status status = ZB_OK;
-  StreamPtr stream;
-  ErrorPtr error;
-  std::string message() const { return error ? zb_error_message(error.get()) : ""; }
+  zerobus::Stream stream = zerobus::Stream::adopt(nullptr);
+  zerobus::Error error = TakeError(nullptr);
+  const std::string &message() const { return error.message(); }
 };
 
 // Opens a JSON stream into `table` with `options`.
@@ -86,7 +76,7 @@ class SecureServer {
 
   // An SDK for the server with `options` (SdkOptions() are not added); fails the test when
   // zb_sdk_new() fails.
-  SdkPtr NewSdk(const Options &options) const;
+  zerobus::Sdk NewSdk(const Options &options) const;
 
   // The rows of kTable, as their "id" values in arrival order.
   std::vector<int64_t> StoredIds() const;

@@ -15,19 +15,13 @@
 
 #include "zbtest_child.h"
 #include "zbtest_raw_stream.h"
-#include "zbtest_ready_file.h"
+#include "zbtest_serve.h"
 #include "zbtest_temp_dir.h"
 
 namespace {
 
 using zbtest::Child;
 using namespace std::chrono_literals;
-
-int PortFromAnnouncement(const std::string &line) {
-  const std::string prefix = "zerobus serve: listening on http://127.0.0.1:";
-  if (line.rfind(prefix, 0) != 0) return 0;
-  return std::stoi(line.substr(prefix.size()));
-}
 
 // A stream on `port` gets its one record acknowledged and ends cleanly.
 void ExpectToStoreARecord(int port) {
@@ -40,10 +34,11 @@ void ExpectToStoreARecord(int port) {
 }
 
 TEST(Cli, ServeAnnouncesItsEndpointServesAndStopsOnSigterm) {
-  Child child({ZEROBUS_CLI, "serve", "--listen", "127.0.0.1:0"});
-  const std::string line = child.ReadLine(10s);
-  const int port = PortFromAnnouncement(line);
-  ASSERT_GT(port, 0) << "announcement: '" << line << "'";
+  zbtest::Serve serve({ZEROBUS_CLI, "serve", "--listen", "127.0.0.1:0"});
+  const int port = serve.port("grpc");
+  ASSERT_GT(port, 0);
+  Child &child = serve.child();
+  EXPECT_EQ(child.ReadLine(10s), "zerobus serve: listening on " + serve.url("grpc"));
 
   ExpectToStoreARecord(port);
 
@@ -62,13 +57,13 @@ TEST(Cli, ServeDeclaresTablesFromFlagsAndSchemaFiles) {
     fputs("-- two tables\nmain.default.a (id BIGINT NOT NULL)\nmain.default.b (s STRING);\n", file);
     fclose(file);
   }
-  Child child({ZEROBUS_CLI, "serve", "--listen", "127.0.0.1:0", "--schema-file", schema, "--table",
-               "main.default.events (id BIGINT, payload STRING)"});
-  const int port = PortFromAnnouncement(child.ReadLine(10s));
+  zbtest::Serve serve({ZEROBUS_CLI, "serve", "--listen", "127.0.0.1:0", "--schema-file", schema,
+                       "--table", "main.default.events (id BIGINT, payload STRING)"});
+  const int port = serve.port("grpc");
   ASSERT_GT(port, 0);
   std::string line;
-  for (int i = 0; i < 5 && line.find("table(s) declared") == std::string::npos; ++i) {
-    line = child.ReadLine(10s);
+  for (int i = 0; i < 6 && line.find("table(s) declared") == std::string::npos; ++i) {
+    line = serve.child().ReadLine(10s);
   }
   EXPECT_NE(line.find("3 table(s) declared"), std::string::npos) << line;
   for (const char *table : {"main.default.a", "main.default.b", "main.default.events"}) {
@@ -96,26 +91,20 @@ TEST(Cli, ServeRefusesBadTableDefinitions) {
 }
 
 TEST(Cli, ServeStopsOnSigintWithACallOpen) {
-  Child child({ZEROBUS_CLI, "serve", "--listen=127.0.0.1:0", "--null-sink"});
-  const int port = PortFromAnnouncement(child.ReadLine(10s));
+  zbtest::Serve serve({ZEROBUS_CLI, "serve", "--listen=127.0.0.1:0", "--null-sink"});
+  const int port = serve.port("grpc");
   ASSERT_GT(port, 0);
   zbtest::RawStream stream(port);
   ASSERT_NE(stream.Open(zbtest::CreateJson("main.default.events")), "");
 
-  ASSERT_EQ(kill(child.pid(), SIGINT), 0);
-  EXPECT_EQ(child.Wait(10s), 0);
+  ASSERT_EQ(kill(serve.child().pid(), SIGINT), 0);
+  EXPECT_EQ(serve.child().Wait(10s), 0);
   EXPECT_FALSE(stream.Finish().ok());
 }
 
 TEST(Cli, ServeStopsPromptlyWithAnIdleKeepAliveConnection) {
-  Child child({ZEROBUS_CLI, "serve", "--listen=127.0.0.1:0"});
-  // The workspace line follows the listening line: "... workspace on http://127.0.0.1:PORT ...".
-  int port = 0;
-  for (int i = 0; i < 5 && port == 0; ++i) {
-    const std::string line = child.ReadLine(10s);
-    const size_t at = line.find("workspace on http://127.0.0.1:");
-    if (at != std::string::npos) port = std::stoi(line.substr(at + 30));
-  }
+  zbtest::Serve serve({ZEROBUS_CLI, "serve", "--listen=127.0.0.1:0"});
+  const int port = serve.port("http");
   ASSERT_GT(port, 0);
   const int fd = socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in address{};
@@ -128,14 +117,14 @@ TEST(Cli, ServeStopsPromptlyWithAnIdleKeepAliveConnection) {
   char reply[256];
   ASSERT_GT(read(fd, reply, sizeof reply), 0);
   // The connection stays open and idle: the server must not wait out a long keep-alive.
-  ASSERT_EQ(kill(child.pid(), SIGTERM), 0);
-  EXPECT_EQ(child.Wait(3s), 0);
+  ASSERT_EQ(kill(serve.child().pid(), SIGTERM), 0);
+  EXPECT_EQ(serve.child().Wait(3s), 0);
   close(fd);
 }
 
 TEST(Cli, ServeFailsOnABusyPort) {
-  Child first({ZEROBUS_CLI, "serve", "--listen", "127.0.0.1:0"});
-  const int port = PortFromAnnouncement(first.ReadLine(10s));
+  zbtest::Serve first({ZEROBUS_CLI, "serve", "--listen", "127.0.0.1:0"});
+  const int port = first.port("grpc");
   ASSERT_GT(port, 0);
   Child second({ZEROBUS_CLI, "serve", "--listen", "127.0.0.1:" + std::to_string(port)});
   EXPECT_EQ(second.Wait(10s), 1);
@@ -182,7 +171,7 @@ TEST(Cli, ServeWritesItsAddressesToTheReadyFile) {
   ASSERT_GT(port, 0) << ready.dump();
   EXPECT_EQ(ready["grpc"].value("url", ""), "http://127.0.0.1:" + std::to_string(port));
   EXPECT_EQ(ready["grpc"].value("host", ""), "127.0.0.1");
-  EXPECT_EQ(PortFromAnnouncement(child.ReadLine(10s)), port);
+  EXPECT_EQ(child.ReadLine(10s), "zerobus serve: listening on " + ready["grpc"].value("url", ""));
   const int http_port = ready["http"].value("port", 0);
   const int admin_port = ready["admin"].value("port", 0);
   EXPECT_GT(http_port, 0) << ready.dump();

@@ -12,8 +12,8 @@
 
 #include <gtest/gtest.h>
 
-#include "zbtest_child.h"
 #include "zbtest_raw_stream.h"
+#include "zbtest_serve.h"
 #include "zbtest_temp_dir.h"
 
 namespace {
@@ -23,12 +23,6 @@ using namespace std::chrono_literals;
 constexpr char kTable[] = "main.default.events";
 constexpr char kDdl[] = "main.default.events (id BIGINT NOT NULL, payload STRING)";
 constexpr int kRecordsPerRequest = 10;
-
-int ServePort(zbtest::Child &serve) {
-  const std::string line = serve.ReadLine(10s);
-  const std::string prefix = "zerobus serve: listening on http://127.0.0.1:";
-  return line.rfind(prefix, 0) == 0 ? std::stoi(line.substr(prefix.size())) : 0;
-}
 
 std::vector<std::string> Batch(int64_t offset) {
   std::vector<std::string> records;
@@ -60,9 +54,9 @@ TEST(Crash, EveryAcknowledgedRecordSurvivesSigkillAndRestart) {
   std::atomic<int64_t> last_ack{-1};
   int64_t sent = 0;
   {
-    zbtest::Child serve({ZEROBUS_CLI, "serve", "--listen", "127.0.0.1:0", "--data-dir", dir.path(),
+    zbtest::Serve serve({ZEROBUS_CLI, "serve", "--listen", "127.0.0.1:0", "--data-dir", dir.path(),
                          "--table", kDdl});
-    const int port = ServePort(serve);
+    const int port = serve.port("grpc");
     ASSERT_GT(port, 0);
     zbtest::RawStream stream(port, 30s);
     ASSERT_NE(stream.Open(zbtest::CreateJson(kTable)), "");
@@ -74,22 +68,22 @@ TEST(Crash, EveryAcknowledgedRecordSurvivesSigkillAndRestart) {
     // requests; the kill comes once some requests are acknowledged and more are in flight.
     for (; sent < 200000; ++sent) {
       if (!killed && last_ack.load() >= 50) {
-        ASSERT_EQ(kill(serve.pid(), SIGKILL), 0);
+        ASSERT_EQ(kill(serve.child().pid(), SIGKILL), 0);
         killed = true;
       }
       if (!stream.Write(zbtest::JsonBatch(sent, Batch(sent)))) break;
     }
     acks.join();
     EXPECT_TRUE(killed);
-    EXPECT_EQ(serve.Wait(10s), 128 + SIGKILL);
+    EXPECT_EQ(serve.child().Wait(10s), 128 + SIGKILL);
     stream.Finish();
   }
   ASSERT_GE(last_ack.load(), 50);
 
-  // The restarted server recovers the database before it announces itself.
-  zbtest::Child serve(
+  // The restarted server recovers the database before it writes its ready file.
+  zbtest::Serve serve(
       {ZEROBUS_CLI, "serve", "--listen", "127.0.0.1:0", "--data-dir", dir.path(), "--table", kDdl});
-  const int port = ServePort(serve);
+  const int port = serve.port("grpc");
   ASSERT_GT(port, 0);
   const std::set<int64_t> ids = StoredIds(dir.path());
   const int64_t acked_records = (last_ack.load() + 1) * kRecordsPerRequest;

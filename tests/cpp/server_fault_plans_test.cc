@@ -15,6 +15,7 @@
 #include "server/server.h"
 #include "zbtest_child.h"
 #include "zbtest_raw_stream.h"
+#include "zbtest_serve.h"
 
 namespace {
 
@@ -185,28 +186,29 @@ TEST(FaultPlans, TheAdminEndpointSetsListsAndClearsPlans) {
 }
 
 TEST(FaultPlans, ServeTakesFaultsAndSeedFromFlagsAndAnnouncesTheAdminEndpoint) {
-  zbtest::Child serve({ZEROBUS_CLI, "serve", "--listen", "127.0.0.1:0", "--null-sink", "--seed",
+  zbtest::Serve serve({ZEROBUS_CLI, "serve", "--listen", "127.0.0.1:0", "--null-sink", "--seed",
                        "77", "--admin-listen", "127.0.0.1:0", "--fault",
                        std::string(kTable) + ":refuse_streams=1,refuse_status=NOT_FOUND"});
-  const std::string listening = serve.ReadLine(10s);
-  const int port = std::stoi(listening.substr(listening.rfind(':') + 1));
+  ASSERT_GT(serve.port("grpc"), 0);
+  ASSERT_GT(serve.port("admin"), 0);
   std::string admin_line;
-  for (int i = 0; i < 5 && admin_line.find("admin on") == std::string::npos; ++i) {
-    admin_line = serve.ReadLine(10s);
+  for (int i = 0; i < 6 && admin_line.find("admin on") == std::string::npos; ++i) {
+    admin_line = serve.child().ReadLine(10s);
   }
-  ASSERT_NE(admin_line.find("admin on http://127.0.0.1:"), std::string::npos) << admin_line;
+  EXPECT_NE(admin_line.find("admin on " + serve.url("admin") + " "), std::string::npos)
+      << admin_line;
   EXPECT_NE(admin_line.find("seed 77"), std::string::npos) << admin_line;
 
-  RawStream refused(port);
+  RawStream refused(serve.port("grpc"));
   refused.Write(zbtest::CreateJson(kTable));
   EXPECT_EQ(refused.Finish().error_code(), grpc::StatusCode::NOT_FOUND);
 
-  httplib::Client admin("127.0.0.1", std::stoi(admin_line.substr(admin_line.rfind(':') + 1)));
+  httplib::Client admin("127.0.0.1", serve.port("admin"));
   auto get = admin.Get("/admin/faults");
   ASSERT_TRUE(get);
   EXPECT_EQ(json::parse(get->body)["seed"], 77);
-  kill(serve.pid(), SIGTERM);
-  EXPECT_EQ(serve.Wait(10s), 0);
+  kill(serve.child().pid(), SIGTERM);
+  EXPECT_EQ(serve.child().Wait(10s), 0);
 }
 
 }  // namespace
@@ -258,12 +260,11 @@ TEST(StreamLimits, WithoutLimitsTheSameLoadIsQuick) {
 namespace {
 
 TEST(StreamLimits, ServeTakesTheLifetimeAndRatesFromFlags) {
-  zbtest::Child serve({ZEROBUS_CLI, "serve", "--listen", "127.0.0.1:0", "--null-sink",
+  zbtest::Serve serve({ZEROBUS_CLI, "serve", "--listen", "127.0.0.1:0", "--null-sink",
                        "--stream-lifetime", "300ms", "--close-signal-lead", "100ms",
                        "--max-rows-per-second", "15000", "--max-bytes-per-second", "100000000"});
-  const std::string listening = serve.ReadLine(10s);
-  const int port = std::stoi(listening.substr(listening.rfind(':') + 1));
-  RawStream stream(port);
+  ASSERT_GT(serve.port("grpc"), 0);
+  RawStream stream(serve.port("grpc"));
   ASSERT_NE(stream.Open(zbtest::CreateJson(kTable)), "");
   std::optional<zbtest::EphemeralStreamResponse> response = stream.Read();
   ASSERT_TRUE(response && response->has_close_stream_signal());

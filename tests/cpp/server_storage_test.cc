@@ -19,6 +19,7 @@
 #include "zbtest_child.h"
 #include "zbtest_dynamic.h"
 #include "zbtest_raw_stream.h"
+#include "zbtest_serve.h"
 #include "zbtest_server.h"
 #include "zbtest_temp_dir.h"
 
@@ -241,17 +242,18 @@ TEST_F(StorageTest, TheDatabaseIsItsOwnersAloneAndNoLinkIsFollowed) {
 }
 
 TEST_F(StorageTest, ServeWithoutADataDirectorySaysWhereAndCleansUp) {
-  zbtest::Child serve({ZEROBUS_CLI, "serve", "--listen", "127.0.0.1:0"});
-  ASSERT_NE(serve.ReadLine(10s).find("listening on"), std::string::npos);
-  const std::string line = serve.ReadLine(10s);
-  const std::string prefix = "zerobus serve: storing rows in ";
-  ASSERT_EQ(line.rfind(prefix, 0), 0u) << line;
-  const std::string db = line.substr(prefix.size(), line.find(" (") - prefix.size());
+  zbtest::Serve serve({ZEROBUS_CLI, "serve", "--listen", "127.0.0.1:0"});
+  const std::string data_dir = serve.ready().value("data_dir", "");
+  ASSERT_FALSE(data_dir.empty()) << serve.ready().dump();
+  const std::string db = data_dir + "/zerobus.db";
+  EXPECT_EQ(serve.child().ReadLine(10s).find("zerobus serve: listening on"), 0u);
+  const std::string line = serve.child().ReadLine(10s);
+  EXPECT_EQ(line.rfind("zerobus serve: storing rows in " + db + " (", 0), 0u) << line;
   EXPECT_NE(line.find("temporary directory"), std::string::npos);
   EXPECT_EQ(access(db.c_str(), F_OK), 0) << db;
-  kill(serve.pid(), SIGTERM);
-  EXPECT_EQ(serve.Wait(10s), 0);
-  EXPECT_NE(access(db.c_str(), F_OK), 0) << db << " was not removed";
+  kill(serve.child().pid(), SIGTERM);
+  EXPECT_EQ(serve.child().Wait(10s), 0);
+  EXPECT_NE(access(data_dir.c_str(), F_OK), 0) << data_dir << " was not removed";
 }
 
 }  // namespace

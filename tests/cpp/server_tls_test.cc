@@ -19,8 +19,8 @@
 #include "server/loopback.h"
 #include "server/server.h"
 #include "server/tls_certificate.h"
-#include "zbtest_child.h"
 #include "zbtest_raw_stream.h"
+#include "zbtest_serve.h"
 #include "zbtest_temp_dir.h"
 
 namespace {
@@ -206,22 +206,23 @@ TEST(TlsPolicy, LoopbackMeansEveryAddressTheHostResolvesTo) {
 
 TEST(TlsCli, ServeTlsMakesACertificateInTheDataDirectoryAndAnnouncesIt) {
   zbtest::TempDir dir;
-  zbtest::Child serve(
+  zbtest::Serve serve(
       {ZEROBUS_CLI, "serve", "--listen", "127.0.0.1:0", "--tls", "--data-dir", dir.path()});
-  const std::string listening = serve.ReadLine(10s);
-  ASSERT_EQ(listening.rfind("zerobus serve: listening on https://127.0.0.1:", 0), 0u) << listening;
-  const int port = std::stoi(listening.substr(listening.rfind(':') + 1));
+  const int port = serve.port("grpc");
+  ASSERT_GT(port, 0);
+  EXPECT_EQ(serve.url("grpc"), "https://127.0.0.1:" + std::to_string(port));
+  EXPECT_EQ(serve.child().ReadLine(10s), "zerobus serve: listening on " + serve.url("grpc"));
   std::string trust;
   for (int i = 0; i < 5 && trust.find("clients trust") == std::string::npos; ++i) {
-    trust = serve.ReadLine(10s);
+    trust = serve.child().ReadLine(10s);
   }
   EXPECT_NE(trust.find(dir.path() + "/ca.pem"), std::string::npos) << trust;
   RawStream stream(TlsChannel(port, dir.path() + "/ca.pem"), 10s, {});
   EXPECT_NE(stream.Open(zbtest::CreateJson(kTable)), "");
   stream.WritesDone();
   EXPECT_TRUE(stream.Finish().ok());
-  kill(serve.pid(), SIGTERM);
-  EXPECT_EQ(serve.Wait(10s), 0);
+  kill(serve.child().pid(), SIGTERM);
+  EXPECT_EQ(serve.child().Wait(10s), 0);
 }
 
 }  // namespace

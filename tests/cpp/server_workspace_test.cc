@@ -16,6 +16,7 @@
 #include "table/ddl_parser.h"
 #include "zbtest_child.h"
 #include "zbtest_raw_stream.h"
+#include "zbtest_serve.h"
 #include "zbtest_temp_dir.h"
 
 namespace {
@@ -307,18 +308,6 @@ TEST_F(WorkspaceTest, WithoutAuthAnyClientGetsATokenAndStreamsNeedNone) {
 
 namespace {
 
-// The port of the workspace side, from the lines `serve` prints after the first.
-int WorkspacePort(zbtest::Child *serve) {
-  std::string workspace;
-  for (int i = 0; i < 5 && workspace.find("workspace on") == std::string::npos; ++i) {
-    workspace = serve->ReadLine(10s);
-  }
-  const size_t host = workspace.find("workspace on http://127.0.0.1:");
-  EXPECT_NE(host, std::string::npos) << workspace;
-  if (host == std::string::npos) return 0;
-  return std::stoi(workspace.substr(workspace.find(':', workspace.find("127.0.0.1", host)) + 1));
-}
-
 // The command line of process `pid`, its arguments joined by spaces.
 std::string CommandLine(pid_t pid) {
   std::ifstream file("/proc/" + std::to_string(pid) + "/cmdline");
@@ -340,11 +329,10 @@ TEST(WorkspaceCli, ServeTakesItsClientFromAFileOrTheEnvironmentOutOfItsCommandLi
        "--listen", "127.0.0.1:0", "--null-sink"},
   };
   for (const std::vector<std::string> &command : commands) {
-    zbtest::Child serve(command);
-    ASSERT_NE(serve.ReadLine(10s).find("listening on"), std::string::npos) << command[0];
-    const int port = WorkspacePort(&serve);
-    ASSERT_GT(port, 0);
-    const std::string command_line = CommandLine(serve.pid());
+    zbtest::Serve serve(command);
+    const int port = serve.port("http");
+    ASSERT_GT(port, 0) << command[0];
+    const std::string command_line = CommandLine(serve.child().pid());
     EXPECT_NE(command_line.find("serve"), std::string::npos) << command_line;
     EXPECT_EQ(command_line.find(kSecret), std::string::npos) << command_line;
 
@@ -371,19 +359,20 @@ TEST(WorkspaceCli, ServeTakesItsClientFromAFileOrTheEnvironmentOutOfItsCommandLi
 }
 
 TEST(WorkspaceCli, ServeWithAuthAnnouncesTheWorkspaceAndDemandsItsTokens) {
-  zbtest::Child serve({ZEROBUS_CLI, "serve", "--listen", "127.0.0.1:0", "--null-sink", "--table",
+  zbtest::Serve serve({ZEROBUS_CLI, "serve", "--listen", "127.0.0.1:0", "--null-sink", "--table",
                        "main.default.events (id BIGINT)", "--auth", "client:s3cret",
                        "--token-lifetime", "10m"});
-  const std::string listening = serve.ReadLine(10s);
-  const int port = std::stoi(listening.substr(listening.rfind(':') + 1));
+  const int port = serve.port("grpc");
+  ASSERT_GT(port, 0);
+  ASSERT_GT(serve.port("http"), 0);
   std::string workspace;
-  for (int i = 0; i < 5 && workspace.find("workspace on") == std::string::npos; ++i) {
-    workspace = serve.ReadLine(10s);
+  for (int i = 0; i < 6 && workspace.find("workspace on") == std::string::npos; ++i) {
+    workspace = serve.child().ReadLine(10s);
   }
-  ASSERT_NE(workspace.find("workspace on http://127.0.0.1:"), std::string::npos) << workspace;
+  EXPECT_NE(workspace.find("workspace on " + serve.url("http") + " "), std::string::npos)
+      << workspace;
   EXPECT_NE(workspace.find("streams need its tokens"), std::string::npos) << workspace;
-  const size_t colon = workspace.find(':', workspace.find("127.0.0.1"));
-  httplib::Client client("127.0.0.1", std::stoi(workspace.substr(colon + 1)));
+  httplib::Client client("127.0.0.1", serve.port("http"));
   client.set_basic_auth("client", "s3cret");
   auto reply = client.Post("/oidc/v1/token", TokenForm(kTable));
   ASSERT_TRUE(reply);

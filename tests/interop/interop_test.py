@@ -7,13 +7,14 @@ JSON and proto records through the client-credentials flow, twice: over TLS with
 self-signed certificate (trusted through SSL_CERT_FILE), and over plaintext on loopback. Checks
 every row in the server's SQLite database. Prints what failed and exits non-zero on any failure.
 """
-import json
 import os
 import shutil
 import sqlite3
 import subprocess
 import sys
-import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+import zerobus_serve  # noqa: E402  (found through the line above)
 
 CLIENT_ID = "interop-client"
 SECRET = "interop-secret"
@@ -26,25 +27,16 @@ DDL = "{} (id BIGINT NOT NULL, device STRING, temp DOUBLE, tags ARRAY<STRING>)"
 
 
 def start_server(cli, data_dir, tls):
-    args = [cli, "serve", "--listen", "127.0.0.1:0", "--data-dir", data_dir,
-            "--auth", f"{CLIENT_ID}:{SECRET}"]
+    args = ["--listen", "127.0.0.1:0", "--data-dir", data_dir, "--auth", f"{CLIENT_ID}:{SECRET}"]
     for table in TABLES.values():
         args += ["--table", DDL.format(table)]
     if tls:
         args.append("--tls")
-    ready_file = os.path.join(data_dir, "ready.json")
-    args += ["--ready-file", ready_file]
-    server = subprocess.Popen(args, stdout=subprocess.DEVNULL)
-    # Written whole by a rename once the server listens: a file that exists is complete.
-    deadline = time.monotonic() + 30
-    while not os.path.exists(ready_file):
-        if server.poll() is not None or time.monotonic() > deadline:
-            server.kill()
-            raise SystemExit("zerobus serve did not write its ready file")
-        time.sleep(0.01)
-    with open(ready_file, encoding="utf-8") as ready:
-        addresses = json.load(ready)
-    urls = {"grpc": addresses["grpc"]["url"], "workspace": addresses["http"]["url"]}
+    try:
+        server = zerobus_serve.start(cli, *args)
+    except zerobus_serve.ServeError as error:
+        raise SystemExit(f"interop: FAILED: {error}")
+    urls = {"grpc": server.grpc_url, "workspace": server.ready["http"]["url"]}
     if tls:
         # The certificate names localhost; the SDK checks the name it dials.
         urls = {k: v.replace("127.0.0.1", "localhost") for k, v in urls.items()}
@@ -105,8 +97,7 @@ def run(cli, work_dir, tls):
         else:
             print(f"interop: {mode}: a wrong client secret is refused")
     finally:
-        server.terminate()
-        status = server.wait(timeout=30)
+        status = server.stop()
     if status != 0:
         failures.append(f"[{mode}] zerobus serve exited with status {status} on SIGTERM")
     return failures

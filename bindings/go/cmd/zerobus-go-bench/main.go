@@ -13,21 +13,17 @@ package main
 import (
 	"context"
 	"encoding/hex"
-	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"log"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
-	"syscall"
 	"time"
 
 	"google.golang.org/protobuf/encoding/protowire"
 
 	zerobus "github.com/libzerobus/zerobus-go"
+	"github.com/libzerobus/zerobus-go/internal/localserver"
 )
 
 const (
@@ -76,50 +72,17 @@ func main() {
 // startServer runs `zerobus serve --null-sink` on a free loopback port and returns its
 // endpoint, read from the ready file it writes once it listens.
 func startServer(program string) (string, func(), error) {
-	dir, err := os.MkdirTemp("", "zerobus-go-bench-")
+	server, err := localserver.Start(program, []string{"--listen", "127.0.0.1:0", "--null-sink",
+		"--table", table + " (id BIGINT, payload STRING)"}, nil, os.Stderr, 30*time.Second)
 	if err != nil {
 		return "", nil, err
 	}
-	readyFile := filepath.Join(dir, "ready.json")
-	cmd := exec.Command(program, "serve", "--listen", "127.0.0.1:0", "--null-sink",
-		"--table", table+" (id BIGINT, payload STRING)", "--ready-file", readyFile)
-	cmd.Stderr = os.Stderr
-	if err := cmd.Start(); err != nil {
-		os.RemoveAll(dir)
-		return "", nil, err
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
 	stop := func() {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		<-exited
-		os.RemoveAll(dir)
-	}
-	// The server writes the file whole by a rename: once it exists, it is complete.
-	deadline := time.After(30 * time.Second)
-	for {
-		if text, err := os.ReadFile(readyFile); err == nil {
-			var ready struct {
-				GRPC struct {
-					URL string `json:"url"`
-				} `json:"grpc"`
-			}
-			if err := json.Unmarshal(text, &ready); err != nil {
-				stop()
-				return "", nil, fmt.Errorf("zerobus serve's ready file: %v", err)
-			}
-			return ready.GRPC.URL, stop, nil
-		}
-		select {
-		case err := <-exited:
-			os.RemoveAll(dir)
-			return "", nil, fmt.Errorf("zerobus serve exited before it was ready: %v", err)
-		case <-deadline:
-			stop()
-			return "", nil, errors.New("zerobus serve wrote no ready file within 30s")
-		case <-time.After(10 * time.Millisecond):
+		if err := server.Stop(30 * time.Second); err != nil {
+			log.Print(err)
 		}
 	}
+	return server.GRPC.URL, stop, nil
 }
 
 // encodeEvent appends an Event whose payload pads the record to `size` bytes.
