@@ -23,7 +23,7 @@ void EventQueue::PushError(uint64_t first_offset, uint64_t last_offset, const St
 }
 
 void EventQueue::Push(Event event) {
-  std::lock_guard<std::mutex> lock(mu_);
+  sync::MutexLock lock(mu_);
   if (event.type == EventType::kAck && !events_.empty() && events_.back().type == EventType::kAck) {
     events_.back().last_offset = event.last_offset;
     return;
@@ -43,8 +43,10 @@ Status EventQueue::Poll(size_t capacity, std::chrono::steady_clock::time_point d
   if (callback_) {
     return Status(StatusCode::kState, "the stream delivers its events to its event callback");
   }
-  std::unique_lock<std::mutex> lock(mu_);
-  ready_.wait_until(lock, deadline, [&] { return !events_.empty() || stopping_; });
+  sync::UniqueLock lock(mu_);
+  lock.WaitUntil(ready_, deadline, [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return !events_.empty() || stopping_;
+  });
   const size_t n = std::min(capacity, events_.size());
   take(events_, n);
   events_.erase(events_.begin(), events_.begin() + static_cast<std::ptrdiff_t>(n));
@@ -55,13 +57,15 @@ Status EventQueue::Poll(size_t capacity, std::chrono::steady_clock::time_point d
 
 void EventQueue::WaitDelivered() {
   if (!callback_) return;
-  std::unique_lock<std::mutex> lock(mu_);
-  delivered_.wait(lock, [&] { return (events_.empty() && !delivering_) || stopping_; });
+  sync::UniqueLock lock(mu_);
+  lock.Wait(delivered_, [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return (events_.empty() && !delivering_) || stopping_;
+  });
 }
 
 void EventQueue::Stop(std::function<void()> on_exit) {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    sync::MutexLock lock(mu_);
     stopping_ = true;
     on_exit_ = std::move(on_exit);
     ready_.notify_all();
@@ -71,39 +75,34 @@ void EventQueue::Stop(std::function<void()> on_exit) {
 }
 
 Scheduler::Clock::time_point EventQueue::Deliver() {
-  std::unique_lock<std::mutex> lock(mu_);
-  if (!stopping_) {
-    if (callback_) {
-      DeliverToCallback(lock);
-    } else if (wakeup_due_) {
-      wakeup_due_ = false;
-      lock.unlock();
-      wakeup_->Wake();
-      lock.lock();
+  sync::UniqueLock lock(mu_);
+  // Once stopped (from inside the callback) nothing is delivered any more.
+  if (!stopping_ && callback_) {
+    std::deque<Event> batch;
+    batch.swap(events_);
+    delivering_ = true;
+    lock.Unlock();
+    for (const Event &event : batch) {
+      callback_->OnEvent(handle_, event);
+      // A callback that destroyed its stream ends delivery at once.
+      sync::MutexLock check(mu_);
+      if (stopping_) break;
     }
+    batch.clear();
+    lock.Lock();
+    delivering_ = false;
+    delivered_.notify_all();
+  } else if (!stopping_ && wakeup_due_) {
+    wakeup_due_ = false;
+    lock.Unlock();
+    wakeup_->Wake();
+    lock.Lock();
   }
   std::function<void()> on_exit = stopping_ ? std::move(on_exit_) : nullptr;
-  lock.unlock();
+  lock.Unlock();
   // May destroy this queue: nothing after it touches a member.
   if (on_exit) on_exit();
   return Scheduler::Clock::time_point::max();
-}
-
-void EventQueue::DeliverToCallback(std::unique_lock<std::mutex> &lock) {
-  std::deque<Event> batch;
-  batch.swap(events_);
-  delivering_ = true;
-  lock.unlock();
-  for (const Event &event : batch) {
-    callback_->OnEvent(handle_, event);
-    // A callback that destroyed its stream ends delivery at once.
-    std::lock_guard<std::mutex> check(mu_);
-    if (stopping_) break;
-  }
-  batch.clear();
-  lock.lock();
-  delivering_ = false;
-  delivered_.notify_all();
 }
 
 }  // namespace zerobus

@@ -10,12 +10,12 @@
 #include <deque>
 #include <functional>
 #include <memory>
-#include <mutex>
 
 #include "core/callbacks.h"
 #include "core/event.h"
 #include "core/scheduler.h"
 #include "core/status.h"
+#include "sync/mutex.h"
 
 namespace zerobus {
 
@@ -58,20 +58,20 @@ class EventQueue {
   void Push(Event event);
   // The dispatch task's step: delivers what is queued to the callback, or runs the wakeup.
   Scheduler::Clock::time_point Deliver();
-  void DeliverToCallback(std::unique_lock<std::mutex> &lock);
 
   const UserHandle handle_;
   const EventCallbackRef callback_;
   const WakeupRef wakeup_;
 
-  std::mutex mu_;
+  sync::Mutex mu_;
   std::condition_variable ready_;      // events queued, a wakeup due, or stopping
   std::condition_variable delivered_;  // the callback caught up
-  std::deque<Event> events_;
-  bool delivering_ = false;  // Deliver() holds events it has not finished delivering
-  bool wakeup_due_ = false;
-  bool stopping_ = false;
-  std::function<void()> on_exit_;
+  std::deque<Event> events_ ABSL_GUARDED_BY(mu_);
+  // Deliver() holds events it has not finished delivering
+  bool delivering_ ABSL_GUARDED_BY(mu_) = false;
+  bool wakeup_due_ ABSL_GUARDED_BY(mu_) = false;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  std::function<void()> on_exit_ ABSL_GUARDED_BY(mu_);
 
   // With a callback or a wakeup; set once, by the constructor.
   std::shared_ptr<Scheduler::Task> task_;

@@ -9,7 +9,7 @@ StatsReporter::StatsReporter(std::chrono::milliseconds interval, StatsCallbackRe
 
 StatsReporter::~StatsReporter() {
   {
-    std::lock_guard<std::mutex> lock(shared_->mu);
+    sync::MutexLock lock(shared_->mu);
     shared_->stopping = true;
   }
   shared_->stop.notify_all();
@@ -27,9 +27,11 @@ void StatsReporter::Run(std::shared_ptr<Shared> shared, std::chrono::millisecond
   // callback takes does not make the reports drift; a callback slower than the interval skips
   // the reports it overran rather than causing a burst.
   auto due = std::chrono::steady_clock::now() + interval;
-  std::unique_lock<std::mutex> lock(shared->mu);
-  while (!shared->stop.wait_until(lock, due, [&] { return shared->stopping; })) {
-    lock.unlock();
+  Shared &state = *shared;
+  sync::UniqueLock lock(state.mu);
+  while (!lock.WaitUntil(
+      state.stop, due, [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(state.mu) { return state.stopping; })) {
+    lock.Unlock();
     try {
       const std::string report = make_json();
       callback->Report(handle, report);
@@ -39,7 +41,7 @@ void StatsReporter::Run(std::shared_ptr<Shared> shared, std::chrono::millisecond
     due += interval;
     const auto now = std::chrono::steady_clock::now();
     if (due < now) due = now + interval;
-    lock.lock();
+    lock.Lock();
   }
 }
 

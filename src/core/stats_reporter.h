@@ -7,11 +7,11 @@
 #include <condition_variable>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <thread>
 
 #include "core/callbacks.h"
+#include "sync/mutex.h"
 
 namespace zerobus {
 
@@ -30,9 +30,9 @@ class StatsReporter {
  private:
   // Shared with the thread, which may outlive the reporter (see above).
   struct Shared {
-    std::mutex mu;
+    sync::Mutex mu;
     std::condition_variable stop;
-    bool stopping = false;
+    bool stopping ABSL_GUARDED_BY(mu) = false;
   };
 
   static void Run(std::shared_ptr<Shared> shared, std::chrono::milliseconds interval,
