@@ -121,7 +121,9 @@ void Scheduler::Shared::Run() {
       if (timers.empty()) {
         work.wait(lock);
       } else {
-        work.wait_until(lock, timers.top().at);
+        // A copy: the heap may move its timers while this thread waits.
+        const Clock::time_point until = timers.top().at;
+        work.wait_until(lock, until);
       }
       --idle;
       continue;

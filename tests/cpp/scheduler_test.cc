@@ -99,6 +99,26 @@ TEST(Scheduler, RunsATaskAgainWhenTheTimeItAskedForComes) {
   EXPECT_GE(ran[2] - ran[1], gap);
 }
 
+// Threads wait for the earliest timer while others arm more: the heap that holds the timers
+// grows (and moves them) under the waiting threads (AddressSanitizer's run checks the waits read
+// no timer they do not own).
+TEST(Scheduler, ArmsManyTimersWhileItsThreadsWaitForOne) {
+  Scheduler scheduler(2);
+  const Clock::time_point far = Clock::now() + std::chrono::hours(1);
+  Steps steps;
+  std::vector<std::shared_ptr<Scheduler::Task>> tasks;
+  // One at a time, so that one thread arms a timer while the other waits.
+  for (int i = 0; i < 100; ++i) {
+    tasks.push_back(scheduler.NewTask([&, i] {
+      steps.Add();
+      return far - std::chrono::milliseconds(i);  // each earlier than the last
+    }));
+    tasks.back()->Wake();
+    ASSERT_TRUE(steps.WaitFor(i + 1));
+  }
+  for (auto &task : tasks) task->Stop();
+}
+
 TEST(Scheduler, StopIsABarrierAndNoStepFollowsIt) {
   Scheduler scheduler(2);
   std::atomic<bool> in_step{false}, finished{false};
