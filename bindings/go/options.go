@@ -48,6 +48,12 @@ func WithMaxRequestBytes(n int64) Option {
 	return Option{key: "stream.max.request.bytes", value: strconv.FormatInt(n, 10)}
 }
 
+// WithMaxPayloadBytes bounds the record bytes of one Ingest or IngestBatch call; a call with
+// more is refused at once with ErrRecordTooLarge (stream.max.payload.bytes).
+func WithMaxPayloadBytes(n int64) Option {
+	return Option{key: "stream.max.payload.bytes", value: strconv.FormatInt(n, 10)}
+}
+
 // WithIngestTimeout sets how long an ingest waits for room in a full window before it fails
 // with ErrQueueFull: 0 never waits, a negative duration waits without limit
 // (stream.ingest.timeout.ms).

@@ -721,7 +721,9 @@ ZB_API zb_status zb_stream_new_from_schema(zb_sdk *sdk, const zb_schema *schema,
  *  @param offset_out receives the record's offset; may be NULL.
  *  @param err receives a new error object when the call fails, else NULL; may be NULL.
  *  @return ZB_OK; ZB_ERR_INVALID_ARG for a NULL stream or record; ZB_ERR_EMPTY_RECORD;
- *  ZB_ERR_RECORD_TOO_LARGE, whatever `len` is (up to SIZE_MAX), before any byte is read;
+ *  ZB_ERR_RECORD_TOO_LARGE, naming both sizes, when `len` is more than stream.max.payload.bytes
+ *  (10,420,224 by default) or the record cannot fit into one request (stream.max.request.bytes),
+ *  whatever `len` is (up to SIZE_MAX), before any byte is read;
  *  ZB_ERR_RECORD_TYPE on a JSON stream; ZB_ERR_QUEUE_FULL; ZB_ERR_CLOSED after
  *  zb_stream_close(); after the stream failed, the error it failed with; ZB_ERR_NO_MEMORY. */
 ZB_API zb_status zb_stream_ingest_proto(zb_stream *stream, const void *record, size_t len,
@@ -750,8 +752,9 @@ ZB_API zb_status zb_stream_ingest_json(zb_stream *stream, const char *json, size
  *  @return as zb_stream_ingest_proto(), plus ZB_ERR_EMPTY_BATCH when `count` is 0,
  *  ZB_ERR_INVALID_ARG when an array or one of its records is NULL or `count` is more than two
  *  arrays in memory can hold (PTRDIFF_MAX / 16 on 64 bits), and ZB_ERR_RECORD_TOO_LARGE when
- *  the batch cannot fit into one request, however large its lengths add up to (past SIZE_MAX
- *  included). A record's message names it by its index. */
+ *  its lengths add up to more than stream.max.payload.bytes or the batch cannot fit into one
+ *  request, however large they add up to (past SIZE_MAX included). A record's message names it
+ *  by its index. */
 ZB_API zb_status zb_stream_ingest_proto_batch(zb_stream *stream, const void *const *records,
                                               const size_t *lens, size_t count,
                                               uint64_t *last_offset_out, zb_error **err);

@@ -69,6 +69,11 @@ const Property kProperties[] = {
      "written; one batch may fill a request up to this size. A record or batch that cannot fit "
      "into one is rejected with ZB_ERR_RECORD_TOO_LARGE. The service accepts at most 10 MiB.",
      IntOption{&Settings::max_request_bytes, 1024, kTenMiB}},
+    {"stream.max.payload.bytes", "10420224", "1 .. 10485760", "stream",
+     "The record bytes one ingest call may carry, framing aside; a call with more fails at once "
+     "with ZB_ERR_RECORD_TOO_LARGE naming its size and this limit. The default, as the official "
+     "SDKs have it, leaves 64 KiB of the service's 10 MiB message for the request's envelope.",
+     IntOption{&Settings::max_payload_bytes, 1, kTenMiB}},
     {"stream.ingest.timeout.ms", "30000", "-1 .. 2147483647", "stream",
      "How long an ingest call waits for room in a full window before it fails with "
      "ZB_ERR_QUEUE_FULL. 0 never waits; -1 waits without limit.",

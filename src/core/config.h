@@ -28,6 +28,7 @@ struct Settings {
   int64_t max_inflight_records;
   int64_t max_inflight_bytes;
   int64_t max_request_bytes;
+  int64_t max_payload_bytes;
   int64_t ingest_timeout_ms;
   int64_t ack_timeout_ms;
   bool recovery;

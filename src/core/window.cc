@@ -42,6 +42,22 @@ size_t FramedBytes(const RecordView *records, size_t count, size_t limit) {
   return framed;
 }
 
+// The bytes of `records`, saturated at SIZE_MAX.
+size_t PayloadBytes(const RecordView *records, size_t count) {
+  size_t payload = 0;
+  for (size_t i = 0; i < count; ++i) {
+    if (records[i].len > SIZE_MAX - payload) return SIZE_MAX;
+    payload += records[i].len;
+  }
+  return payload;
+}
+
+// "a record of N bytes", or "a batch of K records (<size>)".
+std::string Describe(const RecordView *records, size_t count, const std::string &size) {
+  return count == 1 ? "a record of " + std::to_string(records[0].len) + " bytes"
+                    : "a batch of " + std::to_string(count) + " records (" + size + ")";
+}
+
 }  // namespace
 
 Segment::Segment(uint64_t first_offset, size_t capacity, std::shared_ptr<SegmentPool> pool)
@@ -77,22 +93,31 @@ Window::Window(const WindowLimits &limits)
     : max_records_(limits.max_records),
       max_bytes_(limits.max_bytes),
       max_body_bytes_(limits.max_request_bytes - wire::kMaxBatchHeaderBytes),
+      max_payload_bytes_(limits.max_payload_bytes),
       seal_bytes_(std::min(max_body_bytes_, kSealBytes)),
       next_capacity_(kMinSegmentCapacity),
       pool_(std::make_shared<SegmentPool>(max_bytes_ + kPoolSlackBytes)) {}
 
 Status Window::CheckFits(const RecordView *records, size_t count, size_t *framed_bytes) const {
+  const size_t payload = PayloadBytes(records, count);
+  if (payload > max_payload_bytes_) {
+    return Status(
+        StatusCode::kRecordTooLarge,
+        Describe(records, count,
+                 payload == SIZE_MAX ? "more than " + std::to_string(max_payload_bytes_) + " bytes"
+                                     : std::to_string(payload) + " bytes") +
+            " is over the payload limit of " + std::to_string(max_payload_bytes_) +
+            " bytes an ingest call may carry (stream.max.payload.bytes)");
+  }
   const size_t framed = FramedBytes(records, count, max_body_bytes_);
   *framed_bytes = framed;
   if (framed <= max_body_bytes_) return Status::Ok();
-  const std::string what =
-      count == 1 ? "a record of " + std::to_string(records[0].len) + " bytes"
-                 : "a batch of " + std::to_string(count) + " records (" +
-                       (framed == SIZE_MAX ? "more than " + std::to_string(max_body_bytes_)
-                                           : std::to_string(framed)) +
-                       " bytes framed)";
   return Status(StatusCode::kRecordTooLarge,
-                what + " does not fit into one request of at most " +
+                Describe(records, count,
+                         (framed == SIZE_MAX ? "more than " + std::to_string(max_body_bytes_)
+                                             : std::to_string(framed)) +
+                             " bytes framed") +
+                    " does not fit into one request of at most " +
                     std::to_string(max_body_bytes_ + wire::kMaxBatchHeaderBytes) +
                     " bytes (stream.max.request.bytes)");
 }

@@ -64,11 +64,14 @@ class Segment {
 
 using SegmentPtr = std::shared_ptr<const Segment>;
 
-// The window's limits (stream.max.inflight.*, stream.max.request.bytes).
+// The window's limits (stream.max.inflight.*, stream.max.request.bytes,
+// stream.max.payload.bytes).
 struct WindowLimits {
   size_t max_records;
   size_t max_bytes;
   size_t max_request_bytes;
+  // The record bytes one ingest call may carry, framing aside.
+  size_t max_payload_bytes = SIZE_MAX;
 };
 
 // What a server ack released.
@@ -143,6 +146,7 @@ class Window {
   size_t max_bytes_;
   // The largest batch body (and so the largest record entry) one request can carry.
   size_t max_body_bytes_;
+  size_t max_payload_bytes_;
   // The size past which the open segment takes no more records and another begins.
   size_t seal_bytes_;
 

@@ -359,6 +359,45 @@ static void test_empty_records_and_batches(void **state) {
   expect_good_records_at_offset_0(env, proto, json, record, len);
 }
 
+/* stream.max.payload.bytes: the record bytes of one ingest call, 10,420,224 by default (the
+ * service's 10 MiB less room for the envelope), refused at once with both sizes named. */
+static void test_payload_limit(void **state) {
+  tu_env *env = ENV(state);
+  zb_error *err = NULL;
+  const size_t limit = 10420224;
+  uint8_t *big = malloc(limit + 1);
+  assert_non_null(big);
+  memset(big, 'x', limit + 1);
+  zb_stream *stream = tu_open_proto(env->sdk, TU_TABLE, NULL);
+  zb_status over = zb_stream_ingest_proto(stream, big, limit + 1, NULL, &err);
+  assert_int_equal(over, ZB_ERR_RECORD_TOO_LARGE);
+  tu_expect_message(err, "a record of 10420225 bytes is over the payload limit of 10420224");
+  err = NULL;
+  uint64_t offset = 99;
+  TU_EXPECT(ZB_OK, err, zb_stream_ingest_proto(stream, big, limit, &offset, &err));
+  assert_int_equal(offset, 0);
+  TU_EXPECT(ZB_OK, err, zb_stream_flush(stream, 30000, &err));
+  tu_close_and_destroy(stream);
+  free(big);
+
+  /* A lower limit, for a batch: 600 + 600 bytes are over 1,000; 1,000 in one record is not. */
+  const char *const pairs[] = {"stream.max.payload.bytes", "1000", NULL};
+  stream = tu_open_proto_configured(env->sdk, TU_TABLE, pairs);
+  uint8_t record[1000];
+  memset(record, 'y', sizeof record);
+  const void *two[2] = {record, record};
+  const size_t two_lens[2] = {600, 600};
+  over = zb_stream_ingest_proto_batch(stream, two, two_lens, 2, NULL, &err);
+  assert_int_equal(over, ZB_ERR_RECORD_TOO_LARGE);
+  tu_expect_message(err, "a batch of 2 records (1200 bytes) is over the payload limit of 1000");
+  err = NULL;
+  TU_EXPECT(ZB_OK, err, zb_stream_ingest_proto(stream, record, sizeof record, &offset, &err));
+  assert_int_equal(offset, 0);
+  TU_EXPECT(ZB_OK, err, zb_stream_flush(stream, 30000, &err));
+  tu_close_and_destroy(stream);
+  assert_int_equal(zbtest_server_record_count(env->server, TU_TABLE), 2);
+}
+
 static void test_records_too_large(void **state) {
   tu_env *env = ENV(state);
   zb_stream *stream, *json;
@@ -713,6 +752,7 @@ int main(void) {
       TU_TEST(test_record_type_mismatch),
       TU_TEST(test_empty_records_and_batches),
       TU_TEST(test_records_too_large),
+      TU_TEST(test_payload_limit),
       TU_TEST(test_small_request_limit_splits_requests),
       TU_TEST(test_bad_tables_and_descriptors),
       TU_TEST(test_stream_null_arguments),

@@ -503,6 +503,15 @@ bool tu_contains(const char *haystack, const char *needle) {
   return haystack != NULL && strstr(haystack, needle) != NULL;
 }
 
+void tu_expect_message(zb_error *err, const char *needle) {
+  assert_non_null(err);
+  if (!tu_contains(zb_error_message(err), needle)) {
+    print_error("message \"%s\" does not contain \"%s\"\n", zb_error_message(err), needle);
+    fail();
+  }
+  zb_error_free(err);
+}
+
 int64_t tu_thread_record_id(int index, int seq) {
   return (int64_t)index * TU_THREAD_ID_BASE + seq;
 }

@@ -217,6 +217,9 @@ tu_error_event tu_poll_error_event(zb_stream *stream, int64_t timeout_ms, uint64
 /* Whether `haystack` contains `needle`. */
 bool tu_contains(const char *haystack, const char *needle);
 
+/* Asserts that `err` holds a message containing `needle`, and frees it. */
+void tu_expect_message(zb_error *err, const char *needle);
+
 /* ---- Many threads ingesting into one stream ---------------------------------------------- */
 
 /* One ingesting thread: `count` Event records, record `seq` of thread `index` having the id

@@ -226,6 +226,13 @@ impl StreamOptions {
         self.set("stream.max.request.bytes", bytes.to_string())
     }
 
+    /// The most record bytes one ingest call may carry (`stream.max.payload.bytes`); a call
+    /// with more is refused at once with
+    /// [`ErrorCode::RECORD_TOO_LARGE`](crate::ErrorCode::RECORD_TOO_LARGE).
+    pub fn max_payload_bytes(self, bytes: u64) -> StreamOptions {
+        self.set("stream.max.payload.bytes", bytes.to_string())
+    }
+
     /// How long an ingest call waits for room in a full window before it fails with
     /// [`ErrorCode::QUEUE_FULL`](crate::ErrorCode::QUEUE_FULL) (`stream.ingest.timeout.ms`).
     /// `Duration::ZERO` never waits; `Duration::MAX` waits without limit.
