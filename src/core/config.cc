@@ -16,6 +16,8 @@ namespace {
 constexpr int64_t kMaxInt32 = std::numeric_limits<int32_t>::max();
 constexpr int64_t kMaxInt64 = std::numeric_limits<int64_t>::max();
 constexpr int64_t kTenMiB = 10 * 1024 * 1024;
+// gRPC refuses a call whose headers exceed 8 KiB; a name this long leaves them room.
+constexpr size_t kMaxHeaderValueBytes = 512;
 
 struct IntOption {
   int64_t Settings::*field;
@@ -27,11 +29,12 @@ struct BoolOption {
 };
 // How a string option is checked when set and shown when read back.
 enum class Text {
-  kPlain,   // printable ASCII
-  kSecret,  // printable ASCII, never shown nor echoed in errors
-  kPem,     // printable ASCII and line breaks
-  kUrl,     // an endpoint-like URL, or empty
-  kProxy,   // a proxy URL, "direct" or empty; its user and password are never shown
+  kPlain,        // printable ASCII
+  kSecret,       // printable ASCII, never shown nor echoed in errors
+  kPem,          // printable ASCII and line breaks
+  kUrl,          // an endpoint-like URL, or empty
+  kProxy,        // a proxy URL, "direct" or empty; its user and password are never shown
+  kHeaderValue,  // what may follow a product name in a user-agent header, or empty
 };
 struct StringOption {
   std::string Settings::*field;
@@ -176,6 +179,19 @@ const Property kProperties[] = {
      "How often the statistics callback (zb_config_set_stats_callback()) receives the SDK's "
      "statistics JSON (docs/STATISTICS.md); 0 never calls it.",
      IntOption{&Settings::statistics_interval_ms, 0, 86400000}},
+    {"sdk.application.name", "", "printable ASCII, no leading or trailing space, at most 512 bytes",
+     "sdk",
+     "Names the application to the service: every gRPC call and token request carries "
+     "'user-agent: libzerobus/<version> <this>' (gRPC adds its own name after it), by which the "
+     "service attributes traffic. A product/version pair such as my-app/1.4 is customary. Empty: "
+     "libzerobus/<version> alone.",
+     StringOption{&Settings::application_name, Text::kHeaderValue}},
+    {"sdk.warnings.enable", "true", "true, false", "sdk",
+     "Whether the SDK logs warnings about likely misuse: 100 or more streams opened for one "
+     "table within 60 seconds (usually a stream per record, where one stream should take them "
+     "all), once per table. The environment variable ZEROBUS_SDK_WARNINGS_ENABLED=false silences "
+     "them too.",
+     BoolOption{&Settings::warnings_enabled}},
 };
 
 const Property *FindProperty(std::string_view key) {
@@ -219,6 +235,12 @@ std::string CheckText(Text text, std::string_view value) {
       return IsPrintable(value, false) ? "" : "expected printable ASCII";
     case Text::kPem:
       return IsPrintable(value, true) ? "" : "expected PEM text";
+    case Text::kHeaderValue:
+      if (!IsPrintable(value, false)) return "a header value is printable ASCII";
+      if (!value.empty() && (value.front() == ' ' || value.back() == ' ')) {
+        return "a header value neither starts nor ends with a space";
+      }
+      return value.size() <= kMaxHeaderValueBytes ? "" : "longer than 512 bytes";
     case Text::kUrl: {
       if (value.empty()) return "";
       ParsedUrl url;

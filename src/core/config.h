@@ -51,6 +51,8 @@ struct Settings {
   int64_t token_refresh_margin_ms;
   LogLevel log_level;
   int64_t statistics_interval_ms;
+  std::string application_name;
+  bool warnings_enabled;
 };
 
 class Config {

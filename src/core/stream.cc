@@ -109,6 +109,7 @@ Status Stream::OpenWith(std::shared_ptr<Sdk> sdk, std::string table_name, bool j
   Stream *raw = stream.get();
   stream->supervisor_ = std::thread([raw] { raw->Supervise(); });
   stream->sdk_->streams().Add(raw);
+  stream->sdk_->stream_open_warning().Opened(stream->table_name_, stream->sdk_->logger());
   std::string server_stream_id;
   {
     sync::MutexLock lock(stream->mu_);
