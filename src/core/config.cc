@@ -170,7 +170,7 @@ const Property kProperties[] = {
      "The most detailed messages handed to the log callback (zb_config_set_log_callback()) of "
      "the SDK and its streams: error (a stream failed or could not open), warn (also failed "
      "connection attempts, connections that ended in error, timed-out closes, streams destroyed "
-     "with records unacknowledged), info (also the SDK created, streams opened and closed, "
+     "with records unacknowledged, a stream per record as sdk.warnings.enable says), info (also the SDK created, streams opened and closed, "
      "recoveries, close signals, OAuth tokens obtained), debug (also every connection attempt "
      "and kept token). Without a log callback the library logs nothing anywhere, whatever the "
      "level.",
@@ -181,9 +181,10 @@ const Property kProperties[] = {
      IntOption{&Settings::statistics_interval_ms, 0, 86400000}},
     {"sdk.application.name", "", "printable ASCII, no leading or trailing space, at most 512 bytes",
      "sdk",
-     "Names the application to the service: every gRPC call and token request carries "
-     "'user-agent: libzerobus/<version> <this>' (gRPC adds its own name after it), by which the "
-     "service attributes traffic. A product/version pair such as my-app/1.4 is customary. Empty: "
+     "Names the application to the service, which attributes traffic by it: every gRPC call "
+     "and every request to the workspace (OAuth token, Unity Catalog) carries 'user-agent: "
+     "libzerobus/<version> <this>' (gRPC adds its own name after it). A product/version pair "
+     "such as my-app/1.4 is customary; each binding adds its language and version. Empty: "
      "libzerobus/<version> alone.",
      StringOption{&Settings::application_name, Text::kHeaderValue}},
     {"sdk.warnings.enable", "true", "true, false", "sdk",
