@@ -170,7 +170,8 @@ const Property kProperties[] = {
      "The most detailed messages handed to the log callback (zb_config_set_log_callback()) of "
      "the SDK and its streams: error (a stream failed or could not open), warn (also failed "
      "connection attempts, connections that ended in error, timed-out closes, streams destroyed "
-     "with records unacknowledged, a stream per record as sdk.warnings.enable says), info (also the SDK created, streams opened and closed, "
+     "with records unacknowledged, a stream per record as sdk.warnings.enable says), info (also "
+     "the SDK created, streams opened and closed, "
      "recoveries, close signals, OAuth tokens obtained), debug (also every connection attempt "
      "and kept token). Without a log callback the library logs nothing anywhere, whatever the "
      "level.",
