@@ -27,6 +27,7 @@ var keysWithoutTypedOption = map[string]string{
 	"auth.client.secret":        "OAuth through the library: WithConfig",
 	"auth.refresh.margin.ms":    "OAuth through the library: WithConfig",
 	"log.level":                 "WithLogger sets it from the slog handler's level",
+	"sdk.warnings.enable":       "rarely needed: WithConfig",
 }
 
 // typedOptionKeys are the keys the binding's own source names in Option{key: "..."}.

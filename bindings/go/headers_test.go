@@ -24,7 +24,8 @@ func fetchToken(workspace, clientID, secret, table string) (string, error) {
 		{"type": "unity_catalog_privileges", "object_type": "SCHEMA",
 			"object_full_path": parts[0] + "." + parts[1], "privileges": []string{"USE SCHEMA"}},
 		{"type": "unity_catalog_privileges", "object_type": "TABLE",
-			"object_full_path": table, "privileges": []string{"SELECT", "MODIFY"}},
+			"object_full_path": table, "privileges": []string{"SELECT", "MODIFY"},
+			"operations": []string{"zerobuswrite"}},
 	})
 	if err != nil {
 		return "", err

@@ -109,6 +109,13 @@ func WithPlaintext(enabled bool) Option {
 	return Option{key: "transport.plaintext", value: strconv.FormatBool(enabled)}
 }
 
+// WithApplicationName names the application to the service, which attributes traffic by the
+// user-agent: "libzerobus/<version> go/<Go version> <name>" (sdk.application.name). An SDK
+// option; the binding adds its part even without one.
+func WithApplicationName(name string) Option {
+	return Option{key: "sdk.application.name", value: name}
+}
+
 // WithToken sets the bearer token a stream sends (auth.token).
 func WithToken(token string) Option { return Option{key: "auth.token", value: token} }
 

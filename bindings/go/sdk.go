@@ -40,6 +40,9 @@ func NewSDK(endpoint string, options ...Option) (*SDK, error) {
 		return nil, err
 	}
 	defer C.zb_config_destroy(cfg)
+	if err := nameTheBinding(cfg); err != nil {
+		return nil, err
+	}
 	cendpoint := C.CString(endpoint)
 	defer C.free(unsafe.Pointer(cendpoint))
 	sdk := &SDK{options: append([]Option(nil), options...)}

@@ -184,8 +184,14 @@ func (s *testServer) clearFault(table string) {
 	}
 }
 
-// openStreams is the number of streams the server has open, from its admin statistics.
-func (s *testServer) openStreams() int64 {
+// adminCounters are the counters of /admin/stats the tests read, of a table or in total.
+type adminCounters struct {
+	StreamsOpen int64            `json:"streams_open"`
+	UserAgents  map[string]int64 `json:"user_agents"`
+}
+
+// stats reads the server's admin statistics.
+func (s *testServer) stats() (total adminCounters, tables map[string]adminCounters) {
 	s.t.Helper()
 	request, err := http.NewRequest(http.MethodGet, s.admin+"/admin/stats", nil)
 	if err != nil {
@@ -198,14 +204,19 @@ func (s *testServer) openStreams() int64 {
 	}
 	defer response.Body.Close()
 	var stats struct {
-		Total struct {
-			StreamsOpen int64 `json:"streams_open"`
-		} `json:"total"`
+		Total  adminCounters            `json:"total"`
+		Tables map[string]adminCounters `json:"tables"`
 	}
 	if err := json.NewDecoder(response.Body).Decode(&stats); err != nil {
 		s.t.Fatalf("GET /admin/stats: %v", err)
 	}
-	return stats.Total.StreamsOpen
+	return stats.Total, stats.Tables
+}
+
+// openStreams is the number of streams the server has open, from its admin statistics.
+func (s *testServer) openStreams() int64 {
+	total, _ := s.stats()
+	return total.StreamsOpen
 }
 
 // row is one stored row of the events table.

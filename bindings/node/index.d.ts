@@ -88,6 +88,10 @@ export type SdkOptions = Options & {
   /** Emit a 'stats' event every this many milliseconds (sets statistics.interval.ms; 0 never
    *  does). */
   statisticsIntervalMs?: number;
+  /** Names the application to the service, which attributes traffic by the user-agent:
+   *  'libzerobus/<version> node/<Node version> <name>' (sets sdk.application.name; the binding
+   *  adds its part even without a name). */
+  applicationName?: string;
 };
 
 /** One log message of the library. */

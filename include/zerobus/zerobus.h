@@ -331,8 +331,9 @@ ZB_API zb_status zb_config_describe(size_t index, zb_config_property *out, zb_er
  *  @param name the header's name.
  *  @param value its value.
  *  @param err receives a new error object when the call fails, else NULL; may be NULL.
- *  @return ZB_OK; ZB_ERR_INVALID_ARG for a NULL argument or a name or value that gRPC cannot
- *  send (the connection attempt then fails with ZB_ERR_AUTH naming the header). */
+ *  @return ZB_OK; ZB_ERR_INVALID_ARG for a NULL argument, a name or value that gRPC cannot
+ *  send, or user-agent, which gRPC would replace by the channel's (the connection attempt then
+ *  fails with ZB_ERR_AUTH naming the header). */
 ZB_API zb_status zb_headers_add(zb_headers *headers, const char *name, const char *value,
                                 zb_error **err);
 
@@ -350,8 +351,8 @@ typedef zb_status (*zb_headers_cb)(zb_headers *headers, void *user_data);
  *  has one source of credentials: a provider, auth.token (sent as `authorization: Bearer
  *  <token>`), or OAuth client credentials (auth.client.id and auth.client.secret); more than
  *  one makes zb_stream_new() fail with ZB_ERR_INVALID_ARG. The library adds
- *  x-databricks-zerobus-table-name and x-zerobus-sdk (`libzerobus/<version>`) unless the
- *  provider set them.
+ *  x-databricks-zerobus-table-name unless the provider set it. The call's user-agent is the
+ *  library's (`libzerobus/<version>` and sdk.application.name): a provider cannot set it.
  *  @param cfg the config.
  *  @param cb the provider, or NULL to remove it (a free_user_data given with NULL runs at once).
  *  @param user_data handed to every call of `cb`.

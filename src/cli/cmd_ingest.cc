@@ -149,6 +149,8 @@ int Ingest(IngestOptions options, const std::chrono::steady_clock::time_point st
   }
 
   zerobus::Config config = NewAccessConfig(options.access);
+  // The service attributes traffic by user-agent; --config sdk.application.name=... overrides.
+  config.set("sdk.application.name", std::string("zerobus-ingest/") + zerobus::version());
   // A local server speaks plaintext, which the SDK takes only when told.
   if (options.endpoint.rfind("http://", 0) == 0) config.set("transport.plaintext", true);
   for (const auto &[key, value] : options.config) {

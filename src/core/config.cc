@@ -16,6 +16,8 @@ namespace {
 constexpr int64_t kMaxInt32 = std::numeric_limits<int32_t>::max();
 constexpr int64_t kMaxInt64 = std::numeric_limits<int64_t>::max();
 constexpr int64_t kTenMiB = 10 * 1024 * 1024;
+// gRPC refuses a call whose headers exceed 8 KiB; a name this long leaves them room.
+constexpr size_t kMaxHeaderValueBytes = 512;
 
 struct IntOption {
   int64_t Settings::*field;
@@ -27,11 +29,12 @@ struct BoolOption {
 };
 // How a string option is checked when set and shown when read back.
 enum class Text {
-  kPlain,   // printable ASCII
-  kSecret,  // printable ASCII, never shown nor echoed in errors
-  kPem,     // printable ASCII and line breaks
-  kUrl,     // an endpoint-like URL, or empty
-  kProxy,   // a proxy URL, "direct" or empty; its user and password are never shown
+  kPlain,        // printable ASCII
+  kSecret,       // printable ASCII, never shown nor echoed in errors
+  kPem,          // printable ASCII and line breaks
+  kUrl,          // an endpoint-like URL, or empty
+  kProxy,        // a proxy URL, "direct" or empty; its user and password are never shown
+  kHeaderValue,  // what may follow a product name in a user-agent header, or empty
 };
 struct StringOption {
   std::string Settings::*field;
@@ -172,7 +175,8 @@ const Property kProperties[] = {
      "The most detailed messages handed to the log callback (zb_config_set_log_callback()) of "
      "the SDK and its streams: error (a stream failed or could not open), warn (also failed "
      "connection attempts, connections that ended in error, timed-out closes, streams destroyed "
-     "with records unacknowledged), info (also the SDK created, streams opened and closed, "
+     "with records unacknowledged, a stream per record as sdk.warnings.enable says), info (also "
+     "the SDK created, streams opened and closed, "
      "recoveries, close signals, OAuth tokens obtained), debug (also every connection attempt "
      "and kept token). Without a log callback the library logs nothing anywhere, whatever the "
      "level.",
@@ -194,6 +198,20 @@ const Property kProperties[] = {
      "end of a close signal's pause, shared by all of its streams and started as they are "
      "needed. A reconnection holds one while it requests a token or runs the headers provider.",
      IntOption{&Settings::supervision_threads, 1, 256}},
+    {"sdk.application.name", "", "printable ASCII, no leading or trailing space, at most 512 bytes",
+     "sdk",
+     "Names the application to the service, which attributes traffic by it: every gRPC call "
+     "and every request to the workspace (OAuth token, Unity Catalog) carries 'user-agent: "
+     "libzerobus/<version> <this>' (gRPC adds its own name after it). A product/version pair "
+     "such as my-app/1.4 is customary; each binding adds its language and version. Empty: "
+     "libzerobus/<version> alone.",
+     StringOption{&Settings::application_name, Text::kHeaderValue}},
+    {"sdk.warnings.enable", "true", "true, false", "sdk",
+     "Whether the SDK logs warnings about likely misuse: 100 or more streams opened for one "
+     "table within 60 seconds (usually a stream per record, where one stream should take them "
+     "all), once per table. The environment variable ZEROBUS_SDK_WARNINGS_ENABLED=false silences "
+     "them too.",
+     BoolOption{&Settings::warnings_enabled}},
 };
 
 const Property *FindProperty(std::string_view key) {
@@ -237,6 +255,12 @@ std::string CheckText(Text text, std::string_view value) {
       return IsPrintable(value, false) ? "" : "expected printable ASCII";
     case Text::kPem:
       return IsPrintable(value, true) ? "" : "expected PEM text";
+    case Text::kHeaderValue:
+      if (!IsPrintable(value, false)) return "a header value is printable ASCII";
+      if (!value.empty() && (value.front() == ' ' || value.back() == ' ')) {
+        return "a header value neither starts nor ends with a space";
+      }
+      return value.size() <= kMaxHeaderValueBytes ? "" : "longer than 512 bytes";
     case Text::kUrl: {
       if (value.empty()) return "";
       ParsedUrl url;

@@ -54,6 +54,8 @@ struct Settings {
   int64_t statistics_interval_ms;
   int64_t dispatch_threads;
   int64_t supervision_threads;
+  std::string application_name;
+  bool warnings_enabled;
 };
 
 class Config {

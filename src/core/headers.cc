@@ -2,13 +2,10 @@
 
 #include <algorithm>
 
-#include "core/version.h"
-
 namespace zerobus {
 namespace {
 
 constexpr std::string_view kTableNameHeader = "x-databricks-zerobus-table-name";
-constexpr std::string_view kSdkHeader = "x-zerobus-sdk";
 
 bool IsHeaderNameChar(char c) {
   return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.';
@@ -19,10 +16,6 @@ bool Has(const Headers &headers, std::string_view name) {
                      [&](const auto &entry) { return entry.first == name; });
 }
 
-std::string SdkIdentification() {
-  return std::string("libzerobus/") + kVersionString;
-}
-
 }  // namespace
 
 Status AddHeader(Headers *headers, std::string_view name, std::string_view value) {
@@ -31,6 +24,9 @@ Status AddHeader(Headers *headers, std::string_view name, std::string_view value
     why = "header names are lower-case ASCII letters, digits, '-', '_' and '.'";
   } else if (name.substr(0, 5) == "grpc-" || name == "te" || name == "content-type") {
     why = "the header is reserved for gRPC itself";
+  } else if (name == "user-agent") {
+    // gRPC would replace it with the channel's without a word.
+    why = "the library sends it: name the application with sdk.application.name";
   } else if (!std::all_of(value.begin(), value.end(),
                           [](char c) { return c >= 0x20 && c <= 0x7e; })) {
     why = "header values are printable ASCII";
@@ -62,7 +58,6 @@ Status CollectHeaders(const HeadersProviderRef &provider, const std::string &tok
     out->entries.emplace_back("authorization", "Bearer " + token);
   }
   if (!Has(*out, kTableNameHeader)) out->entries.emplace_back(kTableNameHeader, table_name);
-  if (!Has(*out, kSdkHeader)) out->entries.emplace_back(kSdkHeader, SdkIdentification());
   return Status::Ok();
 }
 

@@ -20,13 +20,15 @@ struct Headers {
   Status rejected;
 };
 
-// zb_headers_add(): ZB_ERR_INVALID_ARG for a name or value gRPC cannot send, also remembered
-// in headers->rejected so that the connection attempt fails.
+// zb_headers_add(): ZB_ERR_INVALID_ARG for a name or value gRPC cannot send (user-agent among
+// them: gRPC sends the channel's), also remembered in headers->rejected so that the connection
+// attempt fails.
 Status AddHeader(Headers *headers, std::string_view name, std::string_view value);
 
 // Collects the headers of a connection attempt to `table_name`: the provider's when there is
 // one, else an authorization header for a non-empty bearer `token` (auth.token's or an OAuth
-// token); then the table name and SDK identification headers unless already present.
+// token); then the table name header unless already present. The user-agent is the channel's
+// (user_agent.h), not a header of the attempt.
 // ZB_ERR_AUTH when the provider fails or adds a header that cannot be sent.
 Status CollectHeaders(const HeadersProviderRef &provider, const std::string &token,
                       std::string_view table_name, Headers *out);

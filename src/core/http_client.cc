@@ -66,6 +66,9 @@ Status Perform(CURL *handle, const std::string &url, const HttpTransport &transp
   curl_easy_setopt(handle, CURLOPT_TIMEOUT_MS, static_cast<long>(transport.timeout_ms));
   curl_easy_setopt(handle, CURLOPT_WRITEFUNCTION, AppendBody);
   curl_easy_setopt(handle, CURLOPT_WRITEDATA, &sink);
+  if (!transport.user_agent.empty()) {
+    curl_easy_setopt(handle, CURLOPT_USERAGENT, transport.user_agent.c_str());
+  }
   // An explicit proxy, or none at all: libcurl must not read the environment on its own, so
   // that it takes the road the gRPC channel takes.
   curl_easy_setopt(handle, CURLOPT_PROXY, transport.proxy.c_str());

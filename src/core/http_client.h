@@ -16,6 +16,8 @@ namespace zerobus {
 struct HttpTransport {
   std::string ca_pem;  // the authorities to trust; empty: the system's
   std::string proxy;   // an HTTP CONNECT proxy URL (always tunnelled); empty: direct
+  // Sent as User-Agent, as the gRPC channel names the client (user_agent.h); empty: libcurl's.
+  std::string user_agent;
   int64_t timeout_ms = 15000;
 };
 

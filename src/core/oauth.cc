@@ -11,10 +11,8 @@ namespace {
 
 using nlohmann::json;
 
-json Grant(const char *privilege_a, const char *privilege_b, const char *object_type,
-           std::string_view path) {
-  json privileges = json::array({privilege_a});
-  if (privilege_b) privileges.push_back(privilege_b);
+// One unity_catalog_privileges entry of authorization_details.
+json Grant(json privileges, const char *object_type, std::string_view path) {
   return {{"type", "unity_catalog_privileges"},
           {"privileges", std::move(privileges)},
           {"object_type", object_type},
@@ -43,10 +41,13 @@ std::vector<std::pair<std::string, std::string>> TokenRequestForm(std::string_vi
                                                                   std::string_view table) {
   const size_t first_dot = table.find('.');
   const size_t second_dot = table.find('.', first_dot + 1);
+  json table_grant = Grant(json::array({"SELECT", "MODIFY"}), "TABLE", table);
+  // The operation the token is for: the service refuses a table grant without it.
+  table_grant["operations"] = json::array({"zerobuswrite"});
   const json details = json::array({
-      Grant("USE CATALOG", nullptr, "CATALOG", table.substr(0, first_dot)),
-      Grant("USE SCHEMA", nullptr, "SCHEMA", table.substr(0, second_dot)),
-      Grant("SELECT", "MODIFY", "TABLE", table),
+      Grant(json::array({"USE CATALOG"}), "CATALOG", table.substr(0, first_dot)),
+      Grant(json::array({"USE SCHEMA"}), "SCHEMA", table.substr(0, second_dot)),
+      std::move(table_grant),
   });
   return {{"grant_type", "client_credentials"},
           {"scope", "all-apis"},

@@ -27,7 +27,9 @@ struct OAuthClient {
 };
 
 // The form fields of a token request for writing into `table` (catalog.schema.table, already
-// checked): grant_type, scope, resource and authorization_details.
+// checked), as reference/official-3x.md §5 gives them: grant_type, scope, resource and
+// authorization_details, which grants USE CATALOG, USE SCHEMA, and SELECT and MODIFY on the
+// table for the operation zerobuswrite.
 std::vector<std::pair<std::string, std::string>> TokenRequestForm(std::string_view workspace_id,
                                                                   std::string_view table);
 

@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "core/connection.h"
+#include "core/user_agent.h"
 #include "core/wire.h"
 
 namespace zerobus {
@@ -84,8 +85,13 @@ Status Sdk::Create(std::string_view endpoint_text, const Config &config, UserHan
     if (!status.ok()) return status;
   }
   sdk->workspace_transport_.ca_pem = authorities;
+  sdk->workspace_transport_.user_agent = UserAgent(settings.application_name);
+  sdk->stream_open_warning_ = std::make_unique<StreamOpenWarning>(WarningsEnabled(settings, env));
 
   grpc::ChannelArguments &args = sdk->args_;
+  // Before gRPC's own name, which the channel arguments already hold: the service reads ours
+  // first.
+  args.SetUserAgentPrefix(sdk->workspace_transport_.user_agent);
   // Requests are bounded by stream.max.request.bytes: gRPC's own limit would only add a second,
   // differently reported, bound. Responses are bounded twice (StatusFromGrpc() reports either
   // as ZB_ERR_PROTOCOL): by size, which gRPC checks only once it holds a response whole, and by

@@ -21,6 +21,7 @@
 #include "core/stats.h"
 #include "core/stats_reporter.h"
 #include "core/status.h"
+#include "core/stream_open_warning.h"
 
 namespace zerobus {
 
@@ -56,6 +57,8 @@ class Sdk {
   const Logger &logger() const { return logger_; }
   // The live streams; each adds and removes itself. Thread-safe.
   StreamRegistry &streams() const { return streams_; }
+  // Counts the streams opened, to warn about a stream per record.
+  StreamOpenWarning &stream_open_warning() const { return *stream_open_warning_; }
   // zb_sdk_stats_json(). Thread-safe.
   std::string StatsJson() const;
 
@@ -79,6 +82,7 @@ class Sdk {
   mutable StreamRegistry streams_;
   std::unique_ptr<Scheduler> supervision_;
   std::unique_ptr<Scheduler> dispatch_;
+  std::unique_ptr<StreamOpenWarning> stream_open_warning_;
   // Declared last, so that it stops first: it reads the streams.
   std::unique_ptr<StatsReporter> stats_reporter_;
 };

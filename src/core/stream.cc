@@ -107,6 +107,7 @@ Status Stream::OpenWith(std::shared_ptr<Sdk> sdk, std::string table_name, bool j
     return connected;
   }
   stream->sdk_->streams().Add(stream.get());
+  stream->sdk_->stream_open_warning().Opened(stream->table_name_, stream->sdk_->logger());
   std::string server_stream_id;
   {
     sync::MutexLock lock(stream->mu_);

@@ -19,7 +19,8 @@ json CountersJson(const TableStats &stats) {
           {"streams_cancelled_by_client", stats.streams_cancelled_by_client},
           {"streams_ended_by_server", stats.streams_ended_by_server},
           {"requests", stats.requests},
-          {"records", stats.records}};
+          {"records", stats.records},
+          {"user_agents", stats.user_agents}};
 }
 
 void Reply(httplib::Response &response, int status, const json &body) {

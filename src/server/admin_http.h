@@ -8,6 +8,7 @@
 //   PUT    /admin/faults/TABLE    body: a plan (fault_plan_json.h); replaces TABLE's plan
 //   DELETE /admin/faults/TABLE    removes TABLE's plan ("*": every plan)
 //   GET    /admin/stats           {"total": <counters>, "tables": {"<table>": <counters>}}
+//                                  (<counters>: TableStats's, user_agents as {"<agent>": N})
 #ifndef ZEROBUS_SERVER_ADMIN_HTTP_H
 #define ZEROBUS_SERVER_ADMIN_HTTP_H
 

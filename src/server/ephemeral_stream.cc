@@ -35,9 +35,9 @@ grpc::Status KindMismatch(RecordType stream_type) {
 }  // namespace
 
 grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer> *EphemeralStreamCall::Start(
-    const StreamEnv &env, std::string authorization, std::string client) {
+    const StreamEnv &env, std::string authorization, std::string user_agent) {
   std::shared_ptr<EphemeralStreamCall> call(
-      new EphemeralStreamCall(env, std::move(authorization), std::move(client)));
+      new EphemeralStreamCall(env, std::move(authorization), std::move(user_agent)));
   call->self_ = call;
   env.registry->Add(call);
   std::lock_guard<std::recursive_mutex> ordered(call->order_mu_);
@@ -193,11 +193,13 @@ grpc::Status EphemeralStreamCall::HandleCreate() {
   }
   stream_id_ = NewStreamId();
   generator_ = env_.faults->NewGenerator(table_);
-  counters_ = env_.stats->StreamOpened(table_);
+  counters_ = env_.stats->StreamOpened(table_, user_agent_);
   created_ = true;
   if (*env_.log) {
     (*env_.log)("stream opened: table=" + table_ + " stream_id=" + stream_id_ +
-                " record_type=" + TypeName(type_) + (client_.empty() ? "" : " client=" + client_));
+                " record_type=" + TypeName(type_) +
+                // Last: a user-agent holds spaces.
+                (user_agent_.empty() ? "" : " user_agent=" + user_agent_));
   }
   if (env_.stream_lifetime.count() > 0) {
     const auto lead = std::min(env_.close_signal_lead, env_.stream_lifetime);

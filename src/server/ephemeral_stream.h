@@ -64,10 +64,10 @@ class EphemeralStreamCall : public grpc::ServerBidiReactor<grpc::ByteBuffer, grp
   // Creates the reactor for a new call, registers it and sends the response headers at once:
   // the official client waits for them before it sends create_stream. The reactor lives until
   // gRPC is done with the call (and any pending timer has fired).
-  // `authorization` is the call's authorization header, if any; `client` its x-zerobus-sdk
-  // header (the client's name and version, for the log), if any.
+  // `authorization` is the call's authorization header, if any; `user_agent` its user-agent
+  // (the client's name and version, counted in the statistics and logged), if any.
   static grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer> *Start(
-      const StreamEnv &env, std::string authorization, std::string client);
+      const StreamEnv &env, std::string authorization, std::string user_agent);
 
   // Re-evaluates the call after a fault change: sends whatever the settings now allow and
   // resumes reading after a stall. Thread-safe.
@@ -111,8 +111,8 @@ class EphemeralStreamCall : public grpc::ServerBidiReactor<grpc::ByteBuffer, grp
     kFinished
   };
 
-  EphemeralStreamCall(const StreamEnv &env, std::string authorization, std::string client)
-      : env_(env), authorization_(std::move(authorization)), client_(std::move(client)) {}
+  EphemeralStreamCall(const StreamEnv &env, std::string authorization, std::string user_agent)
+      : env_(env), authorization_(std::move(authorization)), user_agent_(std::move(user_agent)) {}
 
   // Reader side: each returns the status to end the call with when the request is refused.
   grpc::Status HandleCreate();
@@ -167,7 +167,7 @@ class EphemeralStreamCall : public grpc::ServerBidiReactor<grpc::ByteBuffer, grp
 
   const StreamEnv env_;
   const std::string authorization_;
-  const std::string client_;
+  const std::string user_agent_;
   std::shared_ptr<EphemeralStreamCall> self_;  // keeps the reactor alive until OnDone
 
   // Reader side only (reads never overlap); OnDone reads them after the last read ended.

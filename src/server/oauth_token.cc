@@ -1,6 +1,8 @@
 #include "server/oauth_token.h"
 
+#include <iterator>
 #include <set>
+#include <utility>
 
 #include "table/json_value.h"
 #include "table/value_checks.h"
@@ -14,9 +16,17 @@ TokenReply Error(int status, const std::string &error, const std::string &descri
   return TokenReply{status, {{"error", error}, {"error_description", description}}};
 }
 
-std::string Field(const std::map<std::string, std::string> &form, const std::string &name) {
-  auto it = form.find(name);
-  return it == form.end() ? "" : it->second;
+// The value of the form field `name`, "" when absent; false when it was sent more than once.
+bool Field(const std::multimap<std::string, std::string> &form, const std::string &name,
+           std::string *value) {
+  const auto [first, last] = form.equal_range(name);
+  if (first == last) {
+    value->clear();
+    return true;
+  }
+  if (std::next(first) != last) return false;
+  *value = first->second;
+  return true;
 }
 
 // The client id and secret of an HTTP Basic authorization header.
@@ -34,7 +44,26 @@ bool ParseBasic(const std::string &header, ClientCredentials *client) {
   return true;
 }
 
-// The table `details` grants write access to, or "" with the reason in `*why`.
+bool IsString(const json &object, const char *key) {
+  const auto found = object.find(key);
+  return found != object.end() && found->is_string();
+}
+
+// The strings of `object`'s array member `key`; false when it is missing, not an array, or
+// holds something other than strings.
+bool StringSet(const json &object, const char *key, std::set<std::string> *out) {
+  const auto found = object.find(key);
+  if (found == object.end() || !found->is_array()) return false;
+  for (const json &item : *found) {
+    if (!item.is_string()) return false;
+    out->insert(item.get<std::string>());
+  }
+  return true;
+}
+
+// The table `details` grants write access to, or "" with the reason in `*why`. The grants are
+// checked as the service checks them: three unity_catalog_privileges entries, one per object
+// type, the table's with the operation zerobuswrite.
 std::string GrantedTable(const std::string &details, std::string *why) {
   json grants;
   std::string unparsed;
@@ -42,35 +71,43 @@ std::string GrantedTable(const std::string &details, std::string *why) {
     *why = "authorization_details must be a JSON array";
     return "";
   }
-  std::map<std::string, std::pair<std::string, std::set<std::string>>> by_type;
-  const auto is_string = [](const json &object, const char *key) {
-    const auto found = object.find(key);
-    return found != object.end() && found->is_string();
+  struct Grant {
+    std::string path;
+    std::set<std::string> privileges;
+    json entry;
   };
+  std::map<std::string, Grant> by_type;
   for (const json &grant : grants) {
     // Every member read below is checked first: a value of another type would throw.
-    if (!grant.is_object() || !is_string(grant, "type") ||
-        grant["type"] != "unity_catalog_privileges" || !is_string(grant, "object_type") ||
-        !is_string(grant, "object_full_path") || !grant.contains("privileges") ||
-        !grant["privileges"].is_array()) {
+    Grant parsed;
+    if (!grant.is_object() || !IsString(grant, "type") ||
+        grant["type"] != "unity_catalog_privileges" || !IsString(grant, "object_type") ||
+        !IsString(grant, "object_full_path") ||
+        !StringSet(grant, "privileges", &parsed.privileges)) {
       *why =
           "each authorization_details entry needs type unity_catalog_privileges, "
-          "object_type, object_full_path and privileges";
+          "object_type, object_full_path and privileges (an array of strings)";
       return "";
     }
-    std::set<std::string> privileges;
-    for (const json &privilege : grant["privileges"]) {
-      if (privilege.is_string()) privileges.insert(privilege.get<std::string>());
+    const std::string type = grant["object_type"].get<std::string>();
+    if (type != "CATALOG" && type != "SCHEMA" && type != "TABLE") {
+      *why = "authorization_details grants on CATALOG, SCHEMA and TABLE only, not " +
+             table::Excerpt(type);
+      return "";
     }
-    by_type[grant["object_type"].get<std::string>()] = {
-        grant["object_full_path"].get<std::string>(), privileges};
+    parsed.path = grant["object_full_path"].get<std::string>();
+    parsed.entry = grant;
+    if (!by_type.emplace(type, std::move(parsed)).second) {
+      *why = "authorization_details names more than one " + type;
+      return "";
+    }
   }
   const auto table = by_type.find("TABLE");
   if (table == by_type.end()) {
     *why = "authorization_details names no TABLE";
     return "";
   }
-  const std::string &name = table->second.first;
+  const std::string &name = table->second.path;
   const size_t first_dot = name.find('.');
   const size_t second_dot = name.find('.', first_dot + 1);
   if (first_dot == std::string::npos || second_dot == std::string::npos ||
@@ -78,18 +115,26 @@ std::string GrantedTable(const std::string &details, std::string *why) {
     *why = "the TABLE object_full_path must be catalog.schema.table";
     return "";
   }
-  const std::set<std::string> &table_privileges = table->second.second;
+  const std::set<std::string> &table_privileges = table->second.privileges;
   const auto catalog = by_type.find("CATALOG");
   const auto schema = by_type.find("SCHEMA");
   if (!table_privileges.count("SELECT") || !table_privileges.count("MODIFY") ||
-      catalog == by_type.end() || catalog->second.first != name.substr(0, first_dot) ||
-      !catalog->second.second.count("USE CATALOG") || schema == by_type.end() ||
-      schema->second.first != name.substr(0, second_dot) ||
-      !schema->second.second.count("USE SCHEMA")) {
+      catalog == by_type.end() || catalog->second.path != name.substr(0, first_dot) ||
+      !catalog->second.privileges.count("USE CATALOG") || schema == by_type.end() ||
+      schema->second.path != name.substr(0, second_dot) ||
+      !schema->second.privileges.count("USE SCHEMA")) {
     *why =
         "authorization_details must grant USE CATALOG on the catalog, USE SCHEMA on the "
         "schema, and SELECT and MODIFY on the table " +
         table::Excerpt(name);
+    return "";
+  }
+  std::set<std::string> operations;
+  if (!StringSet(table->second.entry, "operations", &operations) ||
+      operations != std::set<std::string>{"zerobuswrite"}) {
+    *why =
+        "the TABLE grant of authorization_details must carry \"operations\": "
+        "[\"zerobuswrite\"], the operation a Zerobus token is for";
     return "";
   }
   return name;
@@ -98,27 +143,35 @@ std::string GrantedTable(const std::string &details, std::string *why) {
 }  // namespace
 
 TokenReply AnswerTokenRequest(const std::optional<ClientCredentials> &credentials,
-                              const std::string &authorization_header,
-                              const std::map<std::string, std::string> &form,
-                              const TableCatalog &tables, std::chrono::seconds lifetime,
-                              TokenIssuer *issuer) {
+                              const TokenRequest &request, const TableCatalog &tables,
+                              std::chrono::seconds lifetime, TokenIssuer *issuer) {
   ClientCredentials client;
-  if (!ParseBasic(authorization_header, &client)) {
+  if (!ParseBasic(request.authorization, &client)) {
     return Error(401, "invalid_client", "client credentials must come as HTTP Basic auth");
   }
   if (credentials && (client.id != credentials->id || client.secret != credentials->secret)) {
     return Error(401, "invalid_client", "unknown client id or wrong secret");
   }
-  if (Field(form, "grant_type") != "client_credentials") {
+  if (request.content_type.rfind("application/x-www-form-urlencoded", 0) != 0) {
+    return Error(400, "invalid_request",
+                 "the request must be a form, application/x-www-form-urlencoded");
+  }
+  std::string grant_type, scope, resource, details;
+  for (const auto &[name, value] :
+       {std::pair<const char *, std::string *>{"grant_type", &grant_type},
+        {"scope", &scope},
+        {"resource", &resource},
+        {"authorization_details", &details}}) {
+    if (!Field(request.form, name, value)) {
+      return Error(400, "invalid_request", std::string(name) + " must be given once");
+    }
+  }
+  if (grant_type != "client_credentials") {
     return Error(400, "unsupported_grant_type", "grant_type must be client_credentials");
   }
-  if (Field(form, "scope") != "all-apis") {
-    return Error(400, "invalid_scope", "scope must be all-apis");
-  }
+  if (scope != "all-apis") return Error(400, "invalid_scope", "scope must be all-apis");
   std::string table;
-  const std::string details = Field(form, "authorization_details");
-  if (!details.empty()) {
-    const std::string resource = Field(form, "resource");
+  if (!details.empty() || !resource.empty()) {
     const std::string prefix = "api://databricks/workspaces/";
     const std::string suffix = "/zerobusDirectWriteApi";
     if (resource.size() <= prefix.size() + suffix.size() || resource.rfind(prefix, 0) != 0 ||
@@ -126,6 +179,11 @@ TokenReply AnswerTokenRequest(const std::optional<ClientCredentials> &credential
       return Error(400, "invalid_request",
                    "resource must be api://databricks/workspaces/<workspace id>"
                    "/zerobusDirectWriteApi");
+    }
+    if (details.empty()) {
+      return Error(400, "invalid_request",
+                   "a token for zerobusDirectWriteApi needs authorization_details naming its "
+                   "table");
     }
     std::string why;
     table = GrantedTable(details, &why);
@@ -142,6 +200,17 @@ TokenReply AnswerTokenRequest(const std::optional<ClientCredentials> &credential
                      {"token_type", "Bearer"},
                      {"expires_in", lifetime.count()},
                      {"scope", "all-apis"}}};
+}
+
+void TokenRequestLog::Add(AnsweredTokenRequest answered) {
+  sync::MutexLock lock(mu_);
+  if (requests_.size() == kKept) requests_.pop_front();
+  requests_.push_back(std::move(answered));
+}
+
+std::vector<AnsweredTokenRequest> TokenRequestLog::Snapshot() const {
+  sync::MutexLock lock(mu_);
+  return {requests_.begin(), requests_.end()};
 }
 
 }  // namespace zerobus::server

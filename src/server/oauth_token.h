@@ -1,20 +1,27 @@
-// POST /oidc/v1/token: the OAuth client-credentials flow of protocol.md §2, as the workspace
-// runs it for Zerobus clients. HTTP Basic auth carries the client id and secret; the form
-// carries grant_type=client_credentials, scope=all-apis and, for a Zerobus token, resource
+// POST /oidc/v1/token: the OAuth client-credentials flow as the workspace runs it for Zerobus
+// clients now (reference/official-3x.md §5). HTTP Basic auth carries the client id and secret;
+// the form (application/x-www-form-urlencoded, each field once) carries
+// grant_type=client_credentials, scope=all-apis and, for a Zerobus token, resource
 // (api://databricks/workspaces/<id>/zerobusDirectWriteApi) and authorization_details, a JSON
-// array granting USE CATALOG, USE SCHEMA, and SELECT and MODIFY on one table.
+// array of three unity_catalog_privileges grants: USE CATALOG on the catalog, USE SCHEMA on
+// catalog.schema, and SELECT and MODIFY on the table with "operations": ["zerobuswrite"]. The
+// shape clients sent before, without the operation, is refused, as the service refuses it.
 #ifndef ZEROBUS_SERVER_OAUTH_TOKEN_H
 #define ZEROBUS_SERVER_OAUTH_TOKEN_H
 
 #include <chrono>
+#include <cstddef>
+#include <deque>
 #include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "server/table_catalog.h"
 #include "server/token_issuer.h"
+#include "sync/mutex.h"
 
 namespace zerobus::server {
 
@@ -30,13 +37,41 @@ struct TokenReply {
   nlohmann::json body;
 };
 
+// A token request as the endpoint received it.
+struct TokenRequest {
+  std::string authorization;  // the Authorization header
+  std::string content_type;
+  std::string user_agent;
+  // The decoded form fields, by name; a field sent twice is there twice.
+  std::multimap<std::string, std::string> form;
+};
+
 // Answers one token request. `credentials`: the only client accepted (none: any client).
-// `form`: the decoded form fields.
 TokenReply AnswerTokenRequest(const std::optional<ClientCredentials> &credentials,
-                              const std::string &authorization_header,
-                              const std::map<std::string, std::string> &form,
-                              const TableCatalog &tables, std::chrono::seconds lifetime,
-                              TokenIssuer *issuer);
+                              const TokenRequest &request, const TableCatalog &tables,
+                              std::chrono::seconds lifetime, TokenIssuer *issuer);
+
+// A token request and how it was answered.
+struct AnsweredTokenRequest {
+  TokenRequest request;
+  int http_status = 0;
+  std::string error;  // the OAuth error ("invalid_request", say); empty when a token was issued
+};
+
+// The last token requests an endpoint answered, so that tests see exactly what a client sent.
+// Thread-safe.
+class TokenRequestLog {
+ public:
+  static constexpr size_t kKept = 64;
+
+  void Add(AnsweredTokenRequest answered);
+  // The requests kept, oldest first.
+  std::vector<AnsweredTokenRequest> Snapshot() const;
+
+ private:
+  mutable sync::Mutex mu_;
+  std::deque<AnsweredTokenRequest> requests_ ABSL_GUARDED_BY(mu_);
+};
 
 }  // namespace zerobus::server
 

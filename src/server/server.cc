@@ -39,7 +39,7 @@ class ZerobusService final
       return found == metadata.end() ? std::string()
                                      : std::string(found->second.data(), found->second.size());
     };
-    return EphemeralStreamCall::Start(*env_, header("authorization"), header("x-zerobus-sdk"));
+    return EphemeralStreamCall::Start(*env_, header("authorization"), header("user-agent"));
   }
 
  private:
@@ -87,6 +87,7 @@ struct Server::Impl {
   Faults faults;
   TableCatalog tables;
   TokenIssuer tokens;
+  TokenRequestLog token_requests;
   StreamEnv env;
   ZerobusService service;
   std::unique_ptr<grpc::Server> grpc_server;
@@ -177,7 +178,8 @@ std::unique_ptr<Server> Server::Start(ServerOptions options, std::string *error)
                           std::chrono::system_clock::now().time_since_epoch())
                           .count();
     std::string why;
-    impl->workspace = WorkspaceHttp::Start(http, &impl->tables, &impl->tokens, &why);
+    impl->workspace =
+        WorkspaceHttp::Start(http, &impl->tables, &impl->tokens, &impl->token_requests, &why);
     if (!impl->workspace) {
       if (error != nullptr) *error = "workspace HTTP endpoint: " + why;
       impl->grpc_server->Shutdown();
@@ -234,6 +236,10 @@ const std::string &Server::workspace_url() const {
 
 TokenIssuer &Server::tokens() {
   return impl_->tokens;
+}
+
+std::vector<AnsweredTokenRequest> Server::token_requests() const {
+  return impl_->token_requests.Snapshot();
 }
 
 int Server::admin_port() const {

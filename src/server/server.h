@@ -97,6 +97,9 @@ class Server {
 
   // The tokens the OAuth endpoint issued; tests issue their own (an expired one, say).
   TokenIssuer &tokens();
+  // The last token requests the OAuth endpoint answered (TokenRequestLog::kKept), oldest first,
+  // with everything the client sent: tests check what the library asks for.
+  std::vector<AnsweredTokenRequest> token_requests() const;
   const std::string &endpoint() const;
 
   // Run-time misbehaviour; see Faults. Valid until the server is destroyed.

@@ -27,6 +27,8 @@ TableStats Stats::Table::Load() const {
   s.streams_ended_by_server = streams_ended_by_server_.load();
   s.requests = requests_.load();
   s.records = records_.load();
+  sync::MutexLock lock(user_agents_mu_);
+  s.user_agents = user_agents_;
   return s;
 }
 
@@ -36,13 +38,20 @@ void Stats::Table::Accepted(int64_t records) {
   owner_->Changed();
 }
 
-Stats::Table *Stats::StreamOpened(const std::string &table) {
+Stats::Table *Stats::StreamOpened(const std::string &table, const std::string &user_agent) {
   Table *t;
   {
     sync::MutexLock lock(tables_mu_);
     std::unique_ptr<Table> &slot = tables_[table];
     if (!slot) slot.reset(new Table(this));
     t = slot.get();
+  }
+  {
+    sync::MutexLock lock(t->user_agents_mu_);
+    // Bounded: a client may send a new user-agent with every call.
+    const bool known = t->user_agents_.count(user_agent) > 0;
+    const bool room = t->user_agents_.size() < kMaxUserAgents;
+    ++t->user_agents_[known || room ? user_agent : kOtherUserAgents];
   }
   t->streams_opened_.fetch_add(1);
   t->streams_open_.fetch_add(1);
@@ -76,6 +85,7 @@ TableStats Stats::Total() const {
     sum.streams_ended_by_server += s.streams_ended_by_server;
     sum.requests += s.requests;
     sum.records += s.records;
+    for (const auto &[agent, streams] : s.user_agents) sum.user_agents[agent] += streams;
   }
   return sum;
 }

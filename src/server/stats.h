@@ -39,7 +39,13 @@ struct TableStats {
   int64_t streams_ended_by_server = 0;      // StreamEnd::kEndedByServer
   int64_t requests = 0;                     // ingest requests accepted (one per offset_id)
   int64_t records = 0;  // records in accepted requests (stored unless null sink)
+  // Streams opened, by the user-agent their call carried ("" without one); past
+  // kMaxUserAgents different ones, the rest count under kOtherUserAgents.
+  std::map<std::string, int64_t> user_agents;
 };
+
+inline constexpr size_t kMaxUserAgents = 64;
+inline constexpr char kOtherUserAgents[] = "(others)";
 
 class Stats {
  public:
@@ -56,6 +62,9 @@ class Stats {
     TableStats Load() const;
 
     Stats *owner_;
+    // Taken once per stream opened, never on the ingest path.
+    mutable sync::Mutex user_agents_mu_;
+    std::map<std::string, int64_t> user_agents_ ABSL_GUARDED_BY(user_agents_mu_);
     std::atomic<int64_t> streams_opened_{0};
     std::atomic<int64_t> streams_open_{0};
     std::atomic<int64_t> streams_closed_by_client_{0};
@@ -65,9 +74,9 @@ class Stats {
     std::atomic<int64_t> records_{0};
   };
 
-  // Counts a new stream on `table` and returns the table's counters, valid as long as this
-  // object. Thread-safe.
-  Table *StreamOpened(const std::string &table);
+  // Counts a new stream on `table`, whose call carried `user_agent`, and returns the table's
+  // counters, valid as long as this object. Thread-safe.
+  Table *StreamOpened(const std::string &table, const std::string &user_agent);
 
   // Thread-safe.
   TableStats ForTable(const std::string &table) const;

@@ -26,7 +26,7 @@ void ReplyError(httplib::Response &response, int status, const std::string &code
 
 std::unique_ptr<WorkspaceHttp> WorkspaceHttp::Start(const WorkspaceHttpOptions &options,
                                                     const TableCatalog *tables, TokenIssuer *tokens,
-                                                    std::string *error) {
+                                                    TokenRequestLog *requests, std::string *error) {
   std::unique_ptr<httplib::Server> server;
   if (options.tls_cert_file.empty()) {
     server = std::make_unique<httplib::Server>();
@@ -56,13 +56,18 @@ std::unique_ptr<WorkspaceHttp> WorkspaceHttp::Start(const WorkspaceHttpOptions &
         Reply(response, 200, TableInfoJson(*schema, options.storage_location, options.created_at));
       });
 
-  server->Post("/oidc/v1/token", [options, tables, tokens](const httplib::Request &request,
-                                                           httplib::Response &response) {
-    std::map<std::string, std::string> form;
-    for (const auto &param : request.params) form[param.first] = param.second;
-    const TokenReply reply =
-        AnswerTokenRequest(options.credentials, request.get_header_value("Authorization"), form,
-                           *tables, options.token_lifetime, tokens);
+  server->Post("/oidc/v1/token", [options, tables, tokens, requests](
+                                     const httplib::Request &request, httplib::Response &response) {
+    AnsweredTokenRequest answered;
+    answered.request.authorization = request.get_header_value("Authorization");
+    answered.request.content_type = request.get_header_value("Content-Type");
+    answered.request.user_agent = request.get_header_value("User-Agent");
+    answered.request.form.insert(request.params.begin(), request.params.end());
+    const TokenReply reply = AnswerTokenRequest(options.credentials, answered.request, *tables,
+                                                options.token_lifetime, tokens);
+    answered.http_status = reply.http_status;
+    if (reply.body.contains("error")) answered.error = reply.body["error"].get<std::string>();
+    requests->Add(std::move(answered));
     Reply(response, reply.http_status, reply.body);
   });
 

@@ -36,10 +36,11 @@ struct WorkspaceHttpOptions {
 class WorkspaceHttp {
  public:
   // Listens and serves on a thread of its own; null with the reason in `*error` on failure.
-  // `tables` and `tokens` outlive the endpoint.
+  // Every token request goes into `requests`. `tables`, `tokens` and `requests` outlive the
+  // endpoint.
   static std::unique_ptr<WorkspaceHttp> Start(const WorkspaceHttpOptions &options,
                                               const TableCatalog *tables, TokenIssuer *tokens,
-                                              std::string *error);
+                                              TokenRequestLog *requests, std::string *error);
 
   int port() const { return listener_->port(); }
 

@@ -11,9 +11,12 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <map>
 #include <string>
 #include <thread>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "secure_server.h"
 
@@ -80,7 +83,55 @@ TEST(AuthTls, ClientCredentialsAuthenticateAndIngest) {
   // The library names itself to the server.
   const std::vector<std::string> log = secure.log();
   ASSERT_FALSE(log.empty());
-  EXPECT_TRUE(Contains(log[0], "client=libzerobus/" + std::string(zb_version_str()))) << log[0];
+  EXPECT_TRUE(
+      Contains(log[0], " user_agent=libzerobus/" + std::string(zb_version_str()) + " grpc-c++/"))
+      << log[0];
+}
+
+// What the service expects of the token request now (reference/official-3x.md §5), field by
+// field, as the server received it over HTTPS; and the user-agent of the stream that followed.
+TEST(AuthTls, TheTokenRequestCarriesExactlyWhatTheServiceExpects) {
+  SecureServer secure;
+  zerobus::Sdk sdk =
+      secure.NewSdk(Join(secure.SdkOptions(), {{"sdk.application.name", "loader/3.2"}}));
+  Opened opened = OpenJson(sdk.get(), kTable, SecureServer::ClientOptions());
+  ASSERT_EQ(opened.status, ZB_OK) << opened.message();
+  const std::string user_agent = "libzerobus/" + std::string(zb_version_str()) + " loader/3.2";
+
+  const auto requests = secure.server().token_requests();
+  ASSERT_EQ(requests.size(), 1u);
+  const zerobus::server::TokenRequest &request = requests[0].request;
+  EXPECT_EQ(requests[0].http_status, 200);
+  EXPECT_EQ(request.authorization, "Basic cHJvZHVjZXItc3A6czNjcjN0LWYwci10ZXN0cw==")
+      << "base64 of " << kClientId << ":" << kClientSecret;
+  EXPECT_EQ(request.content_type, "application/x-www-form-urlencoded");
+  EXPECT_EQ(request.user_agent, user_agent);
+  const std::multimap<std::string, std::string> expected_fields = {
+      {"grant_type", "client_credentials"},
+      {"scope", "all-apis"},
+      // The workspace id is the endpoint's first DNS label: "127" of 127.0.0.1.
+      {"resource", "api://databricks/workspaces/127/zerobusDirectWriteApi"},
+      {"authorization_details", request.form.count("authorization_details") == 1
+                                    ? request.form.find("authorization_details")->second
+                                    : ""}};
+  EXPECT_EQ(request.form, expected_fields);
+  const nlohmann::json details =
+      nlohmann::json::parse(expected_fields.find("authorization_details")->second, nullptr, false);
+  const nlohmann::json expected_details = nlohmann::json::parse(R"([
+    {"type": "unity_catalog_privileges", "privileges": ["USE CATALOG"],
+     "object_type": "CATALOG", "object_full_path": "main"},
+    {"type": "unity_catalog_privileges", "privileges": ["USE SCHEMA"],
+     "object_type": "SCHEMA", "object_full_path": "main.default"},
+    {"type": "unity_catalog_privileges", "privileges": ["SELECT", "MODIFY"],
+     "object_type": "TABLE", "object_full_path": "main.default.events",
+     "operations": ["zerobuswrite"]}])");
+  EXPECT_EQ(details, expected_details);
+
+  // The stream's call names the library and the application first; gRPC adds its own name.
+  const auto agents = secure.server().table_stats(kTable).user_agents;
+  ASSERT_EQ(agents.size(), 1u);
+  EXPECT_EQ(agents.begin()->first.rfind(user_agent + " grpc-c++/", 0), 0u) << agents.begin()->first;
+  EXPECT_EQ(agents.begin()->second, 1);
 }
 
 TEST(AuthTls, TheCustomAuthorityMayComeAsPemText) {
@@ -319,12 +370,10 @@ zb_status ProvideToken(zb_headers *headers, void *user_data) {
   auto *state = static_cast<ProviderState *>(user_data);
   ++state->calls;
   const std::string authorization = "Bearer " + state->token;
-  zb_status status = zb_headers_add(headers, "authorization", authorization.c_str(), nullptr);
-  if (status == ZB_OK) status = zb_headers_add(headers, "x-zerobus-sdk", "my-app/2.0", nullptr);
-  return status;
+  return zb_headers_add(headers, "authorization", authorization.c_str(), nullptr);
 }
 
-TEST(AuthTls, AHeadersProviderMaySupplyTheTokenAndItsOwnName) {
+TEST(AuthTls, AHeadersProviderMaySupplyTheToken) {
   SecureServer secure;
   zerobus::Sdk sdk = secure.NewSdk(secure.SdkOptions());
   ProviderState state{secure.server().tokens().Issue(kTable, 3600s)};
@@ -342,7 +391,33 @@ TEST(AuthTls, AHeadersProviderMaySupplyTheTokenAndItsOwnName) {
   EXPECT_EQ(secure.StoredIds(), Ids(3));
   const std::vector<std::string> log = secure.log();
   ASSERT_FALSE(log.empty());
-  EXPECT_TRUE(Contains(log[0], "client=my-app/2.0")) << log[0];
+  EXPECT_TRUE(Contains(log[0], " user_agent=libzerobus/")) << log[0];
+}
+
+// gRPC would replace a provider's user-agent with the channel's without a word: the attempt
+// fails instead, pointing at the option that names the application, even when the provider
+// pays no heed to what zb_headers_add() returned.
+zb_status ProvideUserAgent(zb_headers *headers, void *) {
+  zb_headers_add(headers, "user-agent", "my-app/2.0", nullptr);
+  return ZB_OK;
+}
+
+TEST(AuthTls, AHeadersProviderCannotSetTheUserAgent) {
+  SecureServer secure;
+  zerobus::Sdk sdk = secure.NewSdk(secure.SdkOptions());
+  zerobus::Config config = MakeConfig(kNoRetry);
+  ASSERT_EQ(
+      zb_config_set_headers_provider(config.get(), ProvideUserAgent, nullptr, nullptr, nullptr),
+      ZB_OK);
+  zb_stream *stream = nullptr;
+  zb_error *raw_error = nullptr;
+  EXPECT_EQ(zb_stream_new(sdk.get(), kTable, ZB_RECORD_JSON, nullptr, 0, config.get(), &stream,
+                          &raw_error),
+            ZB_ERR_AUTH);
+  const zerobus::Error error = TakeError(raw_error);
+  EXPECT_EQ(stream, nullptr);
+  EXPECT_EQ(error.code(), ZB_ERR_AUTH);
+  EXPECT_TRUE(Contains(error.message(), "sdk.application.name")) << error.message();
 }
 
 // Counts the provider's calls in progress, to see that they never overlap.

@@ -12,6 +12,7 @@
 #include "core/headers.h"
 #include "core/oauth.h"
 #include "core/proxy.h"
+#include "core/user_agent.h"
 #include "core/version.h"
 #include "table/value_checks.h"
 
@@ -108,7 +109,8 @@ TEST(OAuth, TheTokenRequestGrantsTheTableAndNamesTheWorkspace) {
     {"type": "unity_catalog_privileges", "privileges": ["USE SCHEMA"],
      "object_type": "SCHEMA", "object_full_path": "main.sales"},
     {"type": "unity_catalog_privileges", "privileges": ["SELECT", "MODIFY"],
-     "object_type": "TABLE", "object_full_path": "main.sales.orders"}])");
+     "object_type": "TABLE", "object_full_path": "main.sales.orders",
+     "operations": ["zerobuswrite"]}])");
   EXPECT_EQ(json::parse(form[3].second), expected);
   // Serialized compactly, as one form value.
   EXPECT_EQ(form[3].second.find('\n'), std::string::npos);
@@ -302,16 +304,18 @@ std::string Header(const Headers &headers, const std::string &name) {
   return value;
 }
 
-TEST(Headers, TheLibraryAddsTheTableAndItsNameUnlessTheProviderDid) {
+TEST(Headers, TheLibraryAddsTheTableUnlessTheProviderDid) {
   Headers headers;
   ASSERT_TRUE(CollectHeaders(nullptr, "t0k", "main.default.events", &headers).ok());
+  EXPECT_EQ(headers.entries.size(), 2u);
   EXPECT_EQ(Header(headers, "authorization"), "Bearer t0k");
   EXPECT_EQ(Header(headers, "x-databricks-zerobus-table-name"), "main.default.events");
-  EXPECT_EQ(Header(headers, "x-zerobus-sdk"), std::string("libzerobus/") + kVersionString);
+  // The user-agent names the library, on the channel (UserAgent()): the header the official
+  // SDKs sent before is gone.
+  EXPECT_EQ(Header(headers, "x-zerobus-sdk"), "");
 
   class NamingProvider : public HeadersProvider {
     StatusCode Provide(Headers *out) const override {
-      AddHeader(out, "x-zerobus-sdk", "my-app/1.0");
       AddHeader(out, "x-databricks-zerobus-table-name", "events");
       return StatusCode::kOk;
     }
@@ -319,9 +323,40 @@ TEST(Headers, TheLibraryAddsTheTableAndItsNameUnlessTheProviderDid) {
   const auto provider = std::make_shared<const NamingProvider>();
   Headers provided;
   ASSERT_TRUE(CollectHeaders(provider, "", "main.default.events", &provided).ok());
-  EXPECT_EQ(Header(provided, "x-zerobus-sdk"), "my-app/1.0");
   EXPECT_EQ(Header(provided, "x-databricks-zerobus-table-name"), "events");
   EXPECT_EQ(Header(provided, "authorization"), "");
+}
+
+TEST(Headers, AProviderCannotSetTheUserAgentThatGrpcWouldReplace) {
+  Headers headers;
+  const Status refused = AddHeader(&headers, "user-agent", "my-app/1.0");
+  EXPECT_EQ(refused.code(), StatusCode::kInvalidArg);
+  EXPECT_NE(refused.message().find("sdk.application.name"), std::string::npos) << refused.message();
+  EXPECT_EQ(headers.rejected.code(), StatusCode::kInvalidArg);
+  EXPECT_TRUE(headers.entries.empty());
+}
+
+TEST(UserAgent, TheLibraryComesFirstAndTheApplicationAfterASpace) {
+  EXPECT_EQ(UserAgent(""), std::string("libzerobus/") + kVersionString);
+  EXPECT_EQ(UserAgent("my-app/1.4 go/1.26"),
+            std::string("libzerobus/") + kVersionString + " my-app/1.4 go/1.26");
+}
+
+TEST(Config, TheApplicationNameIsAHeaderValue) {
+  Config config;
+  EXPECT_EQ(config.settings().application_name, "");
+  ASSERT_TRUE(config.Set("sdk.application.name", "ingest-job/2.1 (nightly)").ok());
+  EXPECT_EQ(config.settings().application_name, "ingest-job/2.1 (nightly)");
+  for (const std::string &bad :
+       {std::string("line\nbreak"), std::string("tab\there"), std::string(" leading"),
+        std::string("trailing "), std::string("caf\xc3\xa9"), std::string(513, 'a')}) {
+    const Status refused = config.Set("sdk.application.name", bad);
+    EXPECT_EQ(refused.code(), StatusCode::kInvalidValue) << bad;
+    EXPECT_NE(refused.message().find("sdk.application.name"), std::string::npos);
+  }
+  EXPECT_TRUE(config.Set("sdk.application.name", std::string(512, 'a')).ok());
+  ASSERT_TRUE(config.Set("sdk.application.name", "").ok());
+  EXPECT_EQ(config.settings().application_name, "");
 }
 
 }  // namespace

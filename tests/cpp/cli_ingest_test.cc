@@ -8,11 +8,13 @@
 
 #include <cerrno>
 #include <chrono>
+#include <csignal>
 #include <cstdint>
 #include <cstring>
 #include <fstream>
 #include <iterator>
 #include <memory>
+#include <regex>
 #include <set>
 #include <sstream>
 #include <string>
@@ -521,6 +523,14 @@ TEST(Cli, IngestPrintsPlainProgressLinesOnAPipe) {
             std::string::npos)
       << progress;
   EXPECT_EQ(progress.find('\r'), std::string::npos) << progress;
+  // The command names itself to the server, after the library.
+  ASSERT_EQ(kill(serve.child().pid(), SIGTERM), 0);
+  ASSERT_EQ(serve.child().Wait(10s), 0);
+  const std::string served = serve.child().Stderr();
+  EXPECT_TRUE(std::regex_search(
+      served,
+      std::regex(R"( user_agent=libzerobus/(\d+\.\d+\.\d+) zerobus-ingest/\1 grpc-c\+\+/)")))
+      << served;
 }
 
 TEST(Cli, EverySubcommandHasHelpWithOptionsAndExamples) {

@@ -34,23 +34,29 @@ constexpr char kSchema[] =
     "loc STRUCT<lat: DOUBLE NOT NULL, lon: DOUBLE>);"
     "main.default.other (x INT)";
 
-// The authorization_details the official client sends for `table`.
-std::string Details(const std::string &table) {
+// The grants of authorization_details as the official client sends them for `table` now:
+// USE CATALOG, USE SCHEMA, and SELECT and MODIFY on the table for `operations`.
+json Grants(const std::string &table, const json &operations = json::array({"zerobuswrite"})) {
   const std::string catalog = table.substr(0, table.find('.'));
   const std::string schema = table.substr(0, table.rfind('.'));
+  json table_grant = {{"type", "unity_catalog_privileges"},
+                      {"privileges", json::array({"SELECT", "MODIFY"})},
+                      {"object_type", "TABLE"},
+                      {"object_full_path", table}};
+  if (!operations.is_null()) table_grant["operations"] = operations;
   return json::array({{{"type", "unity_catalog_privileges"},
-                       {"privileges", {"USE CATALOG"}},
+                       {"privileges", json::array({"USE CATALOG"})},
                        {"object_type", "CATALOG"},
                        {"object_full_path", catalog}},
                       {{"type", "unity_catalog_privileges"},
-                       {"privileges", {"USE SCHEMA"}},
+                       {"privileges", json::array({"USE SCHEMA"})},
                        {"object_type", "SCHEMA"},
                        {"object_full_path", schema}},
-                      {{"type", "unity_catalog_privileges"},
-                       {"privileges", {"SELECT", "MODIFY"}},
-                       {"object_type", "TABLE"},
-                       {"object_full_path", table}}})
-      .dump();
+                      table_grant});
+}
+
+std::string Details(const std::string &table) {
+  return Grants(table).dump();
 }
 
 httplib::Params TokenForm(const std::string &table) {
@@ -177,6 +183,63 @@ TEST_F(WorkspaceTest, TheTokenEndpointRefusesBadRequests) {
   auto [status, body] = RequestToken(TokenForm("main.default.missing"));
   EXPECT_EQ(status, 401);
   EXPECT_NE(body["error_description"].get<std::string>().find("not authorized"), std::string::npos);
+}
+
+// The shape of the request before the service wanted the operation (protocol.md §2.1), and
+// other ways of getting it almost right: each is refused with an OAuth error that says why.
+TEST_F(WorkspaceTest, TheTokenEndpointRefusesTheShapeClientsSentBefore) {
+  Start(true);
+  auto with_details = [](const json &details) {
+    httplib::Params form = TokenForm(kTable);
+    form.erase("authorization_details");
+    form.emplace("authorization_details", details.dump());
+    return form;
+  };
+  auto expect_refused = [&](const httplib::Params &form, const std::string &said) {
+    SCOPED_TRACE(said);
+    auto [status, body] = RequestToken(form);
+    EXPECT_EQ(status, 400) << body;
+    EXPECT_EQ(body.value("error", ""), "invalid_request") << body;
+    const std::string description = body.value("error_description", "");
+    EXPECT_NE(description.find(said), std::string::npos) << description;
+  };
+  // As libzerobus 0.1.0 and the official SDKs of March 2026 sent it.
+  expect_refused(with_details(Grants(kTable, json())), R"("operations": ["zerobuswrite"])");
+  expect_refused(with_details(Grants(kTable, json::array({"zerobusread"}))), "zerobuswrite");
+  expect_refused(with_details(Grants(kTable, "zerobuswrite")), "zerobuswrite");
+  expect_refused(with_details(Grants(kTable, json::array({"zerobuswrite", "drop"}))),
+                 "zerobuswrite");
+  json twice = Grants(kTable);
+  twice.push_back(twice[2]);
+  expect_refused(with_details(twice), "more than one TABLE");
+  json volume = Grants(kTable);
+  volume[0]["object_type"] = "VOLUME";
+  expect_refused(with_details(volume), "VOLUME");
+
+  httplib::Params repeated = TokenForm(kTable);
+  repeated.emplace("scope", "sql");
+  expect_refused(repeated, "scope must be given once");
+  httplib::Params resource_alone = TokenForm(kTable);
+  resource_alone.erase("authorization_details");
+  expect_refused(resource_alone, "needs authorization_details");
+
+  // The fields as JSON rather than as a form.
+  httplib::Client client("127.0.0.1", server_->http_port());
+  client.set_basic_auth("client", "s3cret");
+  json fields = json::object();
+  for (const auto &[name, value] : TokenForm(kTable)) fields[name] = value;
+  auto as_json = client.Post("/oidc/v1/token", fields.dump(), "application/json");
+  ASSERT_TRUE(as_json);
+  EXPECT_EQ(as_json->status, 400) << as_json->body;
+  EXPECT_NE(as_json->body.find("x-www-form-urlencoded"), std::string::npos) << as_json->body;
+
+  // Every refusal issued nothing, and each was kept with what the client sent.
+  EXPECT_EQ(server_->tokens().issued(), 0);
+  const auto answered = server_->token_requests();
+  ASSERT_EQ(answered.size(), 9u);
+  EXPECT_EQ(answered[0].error, "invalid_request");
+  EXPECT_EQ(answered[0].request.form.count("authorization_details"), 1u);
+  EXPECT_EQ(answered[8].request.content_type, "application/json");
 }
 
 TEST_F(WorkspaceTest, StreamsNeedAValidUnexpiredTokenForTheirTable) {

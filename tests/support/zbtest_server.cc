@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstdio>
 #include <deque>
+#include <iterator>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -83,6 +84,18 @@ extern "C" bool zbtest_server_record(zbtest_server *server, const char *table, i
   *data = reinterpret_cast<const uint8_t *>(kept.data());
   *len = kept.size();
   if (is_json != nullptr) *is_json = record->json;
+  return true;
+}
+
+extern "C" bool zbtest_server_user_agent(zbtest_server *server, const char *table, size_t index,
+                                         const char **user_agent, int64_t *streams) {
+  const auto agents = server->server->table_stats(table).user_agents;
+  if (index >= agents.size()) return false;
+  auto it = agents.begin();
+  std::advance(it, index);
+  std::lock_guard<std::mutex> lock(server->mu);
+  *user_agent = server->handed_out.emplace_back(it->first).c_str();
+  *streams = it->second;
   return true;
 }
 

@@ -61,6 +61,12 @@ int64_t zbtest_server_records(const zbtest_server *server);
 int64_t zbtest_server_streams_opened(const zbtest_server *server);
 int64_t zbtest_server_streams_open(const zbtest_server *server);
 
+/* The `index`-th (0 = first, by name) user-agent that streams opened on `table` carried: sets
+ * *user_agent (valid until zbtest_server_stop()) and *streams, the number of streams that
+ * carried it, and returns true; false past the last. */
+bool zbtest_server_user_agent(zbtest_server *server, const char *table, size_t index,
+                              const char **user_agent, int64_t *streams);
+
 /* Wait until `table` has received at least `count` records, or until exactly `count` streams
  * are open; false when `timeout_ms` passes first. */
 bool zbtest_server_wait_records(zbtest_server *server, const char *table, int64_t count,

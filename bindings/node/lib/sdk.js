@@ -5,6 +5,10 @@ const { binding } = require('./native');
 const { Stream, kCreate } = require('./stream');
 
 const INGEST_TIMEOUT_KEY = 'stream.ingest.timeout.ms';
+const APPLICATION_NAME_KEY = 'sdk.application.name';
+// The binding's part of the user-agent: the library puts its own name and version before it,
+// the application's name comes after it.
+const BINDING_NAME = `node/${process.versions.node}`;
 
 /** Delivers a notice of the addon to the Sdk if it is still there. The addon's threadsafe
  *  function holds this closure strongly and the Sdk only weakly, so that an Sdk nobody uses
@@ -29,7 +33,10 @@ class Sdk extends EventEmitter {
   /** @param {string} endpoint @param {import('..').SdkOptions} [options] */
   constructor(endpoint, options) {
     super();
-    const { logLevel, statisticsIntervalMs, ...config } = options ?? {};
+    const { logLevel, statisticsIntervalMs, applicationName, ...config } = options ?? {};
+    const application = applicationName ?? config[APPLICATION_NAME_KEY];
+    config[APPLICATION_NAME_KEY] =
+      application == null || application === '' ? BINDING_NAME : `${BINDING_NAME} ${application}`;
     if (logLevel !== undefined) config['log.level'] = logLevel;
     if (statisticsIntervalMs !== undefined) config['statistics.interval.ms'] = statisticsIntervalMs;
     this.#native = new binding.NativeSdk(

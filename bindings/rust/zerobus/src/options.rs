@@ -15,6 +15,10 @@ use crate::callbacks::{self, AckCallback, HeadersProvider, StatsCallback, Wakeup
 use crate::error::{Result, call};
 use crate::{Ack, c_string, logging, timeout_ms};
 
+/// The binding's part of the user-agent, after the library's name and version (which the
+/// library adds itself) and before the application's name.
+const BINDING: &str = concat!("rust/", env!("ZEROBUS_RUSTC_VERSION"));
+
 /// The options whose values `Debug` must not print.
 const SECRETS: [&str; 2] = ["auth.token", "auth.client.secret"];
 
@@ -102,6 +106,19 @@ impl SdkOptions {
         self.set("workspace.url", url)
     }
 
+    /// Names the application to the service, which attributes traffic by the user-agent:
+    /// `libzerobus/<version> rust/<compiler version> <name>` (`sdk.application.name`). The
+    /// binding adds its part even without a name.
+    pub fn application_name(self, name: impl Into<String>) -> SdkOptions {
+        self.set("sdk.application.name", name)
+    }
+
+    /// Whether the SDK logs warnings about likely misuse, such as a stream opened per record
+    /// (`sdk.warnings.enable`; `ZEROBUS_SDK_WARNINGS_ENABLED=false` silences them too).
+    pub fn warnings(self, enable: bool) -> SdkOptions {
+        self.set("sdk.warnings.enable", enable.to_string())
+    }
+
     /// The most detailed log messages of the SDK and its streams that go to the `log` facade.
     ///
     /// Without this option the SDK follows [`log::max_level()`] as it is when the SDK is
@@ -147,6 +164,14 @@ impl SdkOptions {
 
     pub(crate) fn config(&self) -> Result<Config> {
         let config = self.settings.config()?;
+        let name = match self.settings.get("sdk.application.name") {
+            Some(application) if !application.is_empty() => format!("{BINDING} {application}"),
+            _ => BINDING.to_string(),
+        };
+        config.set(
+            c"sdk.application.name",
+            &c_string("application name", &name)?,
+        )?;
         let filter = self.log_level.unwrap_or_else(log::max_level);
         if let Some(level) = logging::library_level(filter) {
             if !self.settings.has("log.level") {
@@ -395,7 +420,14 @@ impl Settings {
     }
 
     fn has(&self, key: &str) -> bool {
-        self.0.iter().any(|(set, _)| set == key)
+        self.get(key).is_some()
+    }
+
+    fn get(&self, key: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(set, _)| set == key)
+            .map(|(_, value)| value.as_str())
     }
 
     fn config(&self) -> Result<Config> {

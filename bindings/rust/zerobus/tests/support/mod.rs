@@ -165,6 +165,22 @@ impl Server {
         assert_eq!(status, 200, "PUT {path} {plan}: {body}");
     }
 
+    /// The user-agents of the streams opened on `table` and how many streams carried each, from
+    /// the admin endpoint's statistics.
+    pub fn user_agents(&self, table: &str) -> serde_json::Value {
+        let (status, body) = http(
+            &self.admin_address,
+            "GET",
+            "/admin/stats",
+            "text/plain",
+            &[],
+            "",
+        );
+        assert_eq!(status, 200, "GET /admin/stats: {body}");
+        let stats: serde_json::Value = serde_json::from_str(&body).unwrap();
+        stats["tables"][table]["user_agents"].clone()
+    }
+
     /// A bearer token for the test table from the server's OAuth endpoint (`zerobus serve
     /// --auth test-client:test-secret`), as the client-credentials flow asks for it.
     pub fn token(&self) -> String {
@@ -173,10 +189,13 @@ impl Server {
             serde_json::json!({"type": "unity_catalog_privileges", "object_type": object_type,
                                "object_full_path": path, "privileges": privileges})
         };
+        let mut table_grant = privileges("TABLE", TABLE, &["SELECT", "MODIFY"]);
+        // The operation a Zerobus token is for, without which the endpoint refuses the grant.
+        table_grant["operations"] = serde_json::json!(["zerobuswrite"]);
         let details = serde_json::json!([
             privileges("CATALOG", catalog, &["USE CATALOG"]),
             privileges("SCHEMA", &format!("{catalog}.{schema}"), &["USE SCHEMA"]),
-            privileges("TABLE", TABLE, &["SELECT", "MODIFY"]),
+            table_grant,
         ]);
         let form = [
             ("grant_type", "client_credentials".to_string()),
