@@ -1,5 +1,7 @@
 #include "core/scheduler.h"
 
+#include <pthread.h>
+
 #include <algorithm>
 #include <condition_variable>
 #include <deque>
@@ -14,7 +16,8 @@ namespace zerobus {
 // What the scheduler's threads and its tasks share. The threads hold it, so that a thread
 // ending after the scheduler is gone (one it could not join: its own) still finds it.
 struct Scheduler::Shared : std::enable_shared_from_this<Shared> {
-  explicit Shared(size_t threads) : max_threads(std::max<size_t>(threads, 1)) {}
+  Shared(std::string thread_name, size_t threads)
+      : thread_name(std::move(thread_name)), max_threads(std::max<size_t>(threads, 1)) {}
 
   // With mu held: queues `task` unless it is queued, running or stopped; starts a thread when
   // none is idle and fewer than max_threads run.
@@ -30,6 +33,7 @@ struct Scheduler::Shared : std::enable_shared_from_this<Shared> {
     bool operator>(const Timer &other) const { return at > other.at; }
   };
 
+  const std::string thread_name;
   const size_t max_threads;
   std::mutex mu;
   std::condition_variable work;      // a task queued, an earlier timer, or stopping
@@ -41,7 +45,8 @@ struct Scheduler::Shared : std::enable_shared_from_this<Shared> {
   bool stopping = false;
 };
 
-Scheduler::Scheduler(size_t threads) : shared_(std::make_shared<Shared>(threads)) {}
+Scheduler::Scheduler(std::string name, size_t threads)
+    : shared_(std::make_shared<Shared>(std::move(name), threads)) {}
 
 Scheduler::~Scheduler() {
   std::vector<std::thread> threads;
@@ -101,6 +106,8 @@ void Scheduler::Shared::ArmLocked(const std::shared_ptr<Task> &task, Clock::time
 }
 
 void Scheduler::Shared::Run() {
+  // Best effort: a name the system refuses leaves the thread unnamed.
+  pthread_setname_np(pthread_self(), thread_name.substr(0, 15).c_str());
   std::unique_lock<std::mutex> lock(mu);
   while (!stopping) {
     if (!timers.empty()) {

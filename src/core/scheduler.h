@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <functional>
 #include <memory>
+#include <string>
 #include <thread>
 
 namespace zerobus {
@@ -21,8 +22,9 @@ class Scheduler {
   // nobody wakes it, or Clock::time_point::max() to run only when woken.
   using Step = std::function<Clock::time_point()>;
 
-  // At most `threads` (at least 1) threads, started as work first needs them.
-  explicit Scheduler(size_t threads);
+  // At most `threads` (at least 1) threads, started as work first needs them, each named
+  // `name` (at most 15 characters, as `top -H` and debuggers show it).
+  Scheduler(std::string name, size_t threads);
   // Ends the threads once each finishes the step it is running. From a thread of its own (a step
   // that let go of the last owner of the scheduler) that thread ends once its step returns.
   // Tasks must be stopped first.

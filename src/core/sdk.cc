@@ -138,9 +138,10 @@ Status Sdk::Create(std::string_view endpoint_text, const Config &config, UserHan
            (grpc_proxy.empty() ? "" : " through the proxy " + RedactProxy(grpc_proxy)) +
            (sdk->workspace_url_.empty() ? "" : ", workspace " + sdk->workspace_url_);
   });
-  sdk->supervision_ =
-      std::make_unique<Scheduler>(static_cast<size_t>(settings.supervision_threads));
-  sdk->dispatch_ = std::make_unique<Scheduler>(static_cast<size_t>(settings.dispatch_threads));
+  sdk->supervision_ = std::make_unique<Scheduler>(
+      "zb-supervise", static_cast<size_t>(settings.supervision_threads));
+  sdk->dispatch_ =
+      std::make_unique<Scheduler>("zb-dispatch", static_cast<size_t>(settings.dispatch_threads));
   if (settings.statistics_interval_ms > 0 && config.stats_callback()) {
     const Sdk *raw = sdk.get();
     sdk->stats_reporter_ = std::make_unique<StatsReporter>(

@@ -5,6 +5,7 @@
  * AddressSanitizer with the rest). */
 #include <dirent.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "test_util.h"
 
@@ -21,13 +22,22 @@
 static tu_event_log g_logs[STREAMS];
 static zb_stream *g_streams[STREAMS];
 
-/* The process's threads, as /proc/self/task lists them. */
-static int thread_count(void) {
+/* The process's threads, as /proc/self/task lists them: all of them with `name` NULL, else
+ * those of that name. */
+static int thread_count(const char *name) {
   DIR *tasks = opendir("/proc/self/task");
   assert_non_null(tasks);
   int count = 0;
   for (struct dirent *entry = readdir(tasks); entry; entry = readdir(tasks)) {
-    if (entry->d_name[0] != '.') ++count;
+    if (entry->d_name[0] == '.') continue;
+    char path[300], comm[32] = "";
+    snprintf(path, sizeof path, "/proc/self/task/%s/comm", entry->d_name);
+    FILE *file = fopen(path, "r");
+    if (file == NULL) continue; /* the thread ended meanwhile */
+    if (fgets(comm, sizeof comm, file) == NULL) comm[0] = '\0';
+    fclose(file);
+    comm[strcspn(comm, "\n")] = '\0';
+    if (name == NULL || strcmp(comm, name) == 0) ++count;
   }
   closedir(tasks);
   return count;
@@ -58,14 +68,20 @@ static void test_a_thousand_streams_share_the_sdks_threads(void **state) {
   tu_env *env = *state;
   open_and_ingest(env->sdk, 0, 1);
   assert_acked(0, 1, RECORDS);
-  const int with_one = thread_count();
+  const int with_one = thread_count(NULL);
 
   open_and_ingest(env->sdk, 1, STREAMS);
   assert_acked(0, STREAMS, RECORDS);
-  const int with_all = thread_count();
-  fprintf(stderr, "threads: %d with one stream open, %d with %d (allowance %d)\n", with_one,
-          with_all, STREAMS, THREAD_ALLOWANCE);
+  const int with_all = thread_count(NULL);
+  const int dispatch = thread_count("zb-dispatch"), supervise = thread_count("zb-supervise");
+  fprintf(stderr,
+          "threads: %d with one stream open, %d with %d (allowance %d); of them %d zb-dispatch, "
+          "%d zb-supervise\n",
+          with_one, with_all, STREAMS, THREAD_ALLOWANCE, dispatch, supervise);
   assert_true(with_all <= with_one + THREAD_ALLOWANCE);
+  /* The pools, at most as large as their defaults. */
+  assert_in_range(dispatch, 1, 4);
+  assert_in_range(supervise, 1, 2);
   assert_int_equal(zbtest_server_record_count(env->server, TU_TABLE), STREAMS * RECORDS);
 
   /* The streams outlive their SDK's handle, and keep working on its threads. */

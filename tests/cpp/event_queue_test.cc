@@ -25,7 +25,7 @@ Status PollInto(EventQueue &queue, size_t capacity, Clock::time_point deadline,
 }
 
 TEST(EventQueue, MergesAcksWaitingToBePolled) {
-  Scheduler dispatch(1);
+  Scheduler dispatch("test", 1);
   EventQueue queue(nullptr, nullptr, nullptr, dispatch);
   queue.PushAck(0, 4);
   queue.PushAck(5, 9);
@@ -47,7 +47,7 @@ TEST(EventQueue, MergesAcksWaitingToBePolled) {
 }
 
 TEST(EventQueue, EventsStayQueuedWhenTakingThemFails) {
-  Scheduler dispatch(1);
+  Scheduler dispatch("test", 1);
   EventQueue queue(nullptr, nullptr, nullptr, dispatch);
   queue.PushAck(0, 4);
   size_t count = 0;
@@ -62,7 +62,7 @@ TEST(EventQueue, EventsStayQueuedWhenTakingThemFails) {
 }
 
 TEST(EventQueue, PollWaitsForTheFirstEvent) {
-  Scheduler dispatch(1);
+  Scheduler dispatch("test", 1);
   EventQueue queue(nullptr, nullptr, nullptr, dispatch);
   std::thread pusher([&] { queue.PushAck(0, 0); });
   std::vector<Event> events;
@@ -95,7 +95,7 @@ class RecordingCallback : public EventCallback {
 
 TEST(EventQueue, CallbackRunsOnADispatchThreadAndIsReleasedOnce) {
   Recorder recorder;
-  Scheduler dispatch(1);
+  Scheduler dispatch("test", 1);
   {
     EventQueue queue(nullptr, std::make_shared<const RecordingCallback>(&recorder), nullptr,
                      dispatch);
@@ -125,7 +125,7 @@ class CountingWakeup : public Wakeup {
 
 TEST(EventQueue, WakeupFiresWhenTheQueueTurnsNonEmpty) {
   auto wakeup = std::make_shared<const CountingWakeup>();
-  Scheduler dispatch(1);
+  Scheduler dispatch("test", 1);
   EventQueue queue(nullptr, nullptr, wakeup, dispatch);
   queue.PushAck(0, 0);
   {

@@ -36,7 +36,7 @@ struct Steps {
 };
 
 TEST(Scheduler, StartsThreadsOnlyAsWorkNeedsThemAndNoMoreThanAsked) {
-  Scheduler scheduler(3);
+  Scheduler scheduler("test", 3);
   EXPECT_EQ(scheduler.threads_started(), 0u);
   std::atomic<int> inside{0};
   std::atomic<bool> release{false};
@@ -61,7 +61,7 @@ TEST(Scheduler, StartsThreadsOnlyAsWorkNeedsThemAndNoMoreThanAsked) {
 }
 
 TEST(Scheduler, RunsOneTasksStepsOneAtATimeAndOnceMoreWhenWokenDuringOne) {
-  Scheduler scheduler(4);
+  Scheduler scheduler("test", 4);
   std::atomic<int> concurrent{0}, most{0};
   Steps steps;
   std::shared_ptr<Scheduler::Task> task;
@@ -82,7 +82,7 @@ TEST(Scheduler, RunsOneTasksStepsOneAtATimeAndOnceMoreWhenWokenDuringOne) {
 }
 
 TEST(Scheduler, RunsATaskAgainWhenTheTimeItAskedForComes) {
-  Scheduler scheduler(1);
+  Scheduler scheduler("test", 1);
   Steps steps;
   std::vector<Clock::time_point> ran;
   const auto gap = std::chrono::milliseconds(20);
@@ -103,7 +103,7 @@ TEST(Scheduler, RunsATaskAgainWhenTheTimeItAskedForComes) {
 // grows (and moves them) under the waiting threads (AddressSanitizer's run checks the waits read
 // no timer they do not own).
 TEST(Scheduler, ArmsManyTimersWhileItsThreadsWaitForOne) {
-  Scheduler scheduler(2);
+  Scheduler scheduler("test", 2);
   const Clock::time_point far = Clock::now() + std::chrono::hours(1);
   Steps steps;
   std::vector<std::shared_ptr<Scheduler::Task>> tasks;
@@ -120,7 +120,7 @@ TEST(Scheduler, ArmsManyTimersWhileItsThreadsWaitForOne) {
 }
 
 TEST(Scheduler, StopIsABarrierAndNoStepFollowsIt) {
-  Scheduler scheduler(2);
+  Scheduler scheduler("test", 2);
   std::atomic<bool> in_step{false}, finished{false};
   Steps steps;
   auto task = scheduler.NewTask([&] {
@@ -149,7 +149,7 @@ TEST(Scheduler, StopIsABarrierAndNoStepFollowsIt) {
 }
 
 TEST(Scheduler, AStepThatStopsItsOwnTaskAndFreesTheSchedulerEndsCleanly) {
-  auto scheduler = std::make_unique<Scheduler>(2);
+  auto scheduler = std::make_unique<Scheduler>("test", 2);
   Steps steps;
   std::shared_ptr<Scheduler::Task> task;
   task = scheduler->NewTask([&] {
