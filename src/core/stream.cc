@@ -603,10 +603,14 @@ void Stream::AttemptFailedLocked(const Status &failed, bool kept_token, PendingL
                      }
                      return text;
                    }});
-  if (!again) {
+  if (again) {
+    RetryLaterLocked(delay, renew_token);
+  } else {
     GiveUpLocked(failed, logs);
-    return;
   }
+}
+
+void Stream::RetryLaterLocked(std::chrono::milliseconds delay, bool renew_token) {
   link_ = Link::kBackoff;
   retry_at_ = Clock::now() + delay;
   renew_token_ = renew_token;
@@ -1016,9 +1020,7 @@ void Stream::CallEndedLocked(PendingLogs *logs) {
     GiveUpLocked(why, logs);
     return;
   }
-  link_ = Link::kBackoff;
-  retry_at_ = Clock::now() + delay;
-  renew_token_ = renew_token;
+  RetryLaterLocked(delay, renew_token);
   replayed_before_recovery_ = records_replayed_;
 }
 

@@ -162,6 +162,10 @@ class Stream final : private ConnectionListener, private StatsSource {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // With mu_ held: a line for the recovery the current connection made, once.
   void NoteRecoveryLocked(PendingLogs *logs) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // With mu_ held: the next attempt after `delay` (kBackoff), with a new OAuth token when
+  // `renew_token`.
+  void RetryLaterLocked(std::chrono::milliseconds delay, bool renew_token)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // With mu_ held: the accepted call ended (kDown): plans the reconnection, or gives up.
   void CallEndedLocked(PendingLogs *logs) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // With mu_ held, kLive or kPaused: logs a recovery or a close signal once, and ends the call
