@@ -1,0 +1,70 @@
+"""Fixtures: a zerobus serve of the tests' own (PREFIX/bin/zerobus, from $ZEROBUS_SERVE_BIN),
+started by the repository's tests/support/zerobus_serve.py and found by its ready file."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[3]
+sys.path.insert(0, str(REPO / "tests" / "support"))
+import zerobus_serve  # type: ignore[import-not-found]  # noqa: E402
+
+EVENTS = "main.default.events"
+EVENTS_DDL = f"{EVENTS} (id BIGINT, payload STRING)"
+# A table whose acks the server withholds: waits on it end only by timeout or interruption.
+HELD = "main.default.held"
+HELD_DDL = f"{HELD} (id BIGINT, payload STRING)"
+
+
+def zerobus_bin() -> str:
+    path = os.environ.get("ZEROBUS_SERVE_BIN")
+    if not path:
+        pytest.fail("ZEROBUS_SERVE_BIN is not set: run bindings/python/test.sh PREFIX")
+    return path
+
+
+@dataclass
+class Server:
+    endpoint: str
+    data_dir: str
+    pid: int
+
+    def rows(self, table: str = EVENTS) -> list[dict[str, object]]:
+        """The rows the server stored in `table`."""
+        listing = subprocess.run(
+            [zerobus_bin(), "rows", table, "--data-dir", self.data_dir],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=True,
+        )
+        return [json.loads(line) for line in listing.stdout.splitlines() if line]
+
+
+@pytest.fixture
+def server() -> Iterator[Server]:
+    with tempfile.TemporaryDirectory(prefix="zerobus-python-") as data_dir:
+        serve = zerobus_serve.start(
+            zerobus_bin(),
+            "--listen",
+            "127.0.0.1:0",
+            "--data-dir",
+            data_dir,
+            "--table",
+            EVENTS_DDL,
+            "--table",
+            HELD_DDL,
+            "--fault",
+            f"{HELD}:withhold_acks=true",
+        )
+        with serve:
+            yield Server(serve.grpc_url, data_dir, serve.process.pid)
