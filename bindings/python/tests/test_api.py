@@ -134,3 +134,50 @@ def test_waits_release_the_gil_and_yield_to_ctrl_c(server: Server) -> None:
                 signal.signal(signal.SIGALRM, previous)
         assert stream.info().state == "open"  # an interrupted close closed nothing
         stream.destroy()
+
+
+def test_a_full_window_is_waited_out_without_the_gil(server: Server) -> None:
+    with libzerobus.Sdk(server.endpoint, transport_plaintext=True) as sdk:
+        stream = sdk.stream(HELD, stream_max_inflight_records=1, stream_ingest_timeout_ms=300)
+        stream.ingest('{"id": 0}')
+        ticks = 0
+        done = threading.Event()
+
+        def count() -> None:
+            nonlocal ticks
+            while not done.is_set():
+                ticks += 1
+                time.sleep(0.001)
+
+        counter = threading.Thread(target=count)
+        counter.start()
+        started = time.monotonic()
+        try:
+            with pytest.raises(libzerobus.QueueFullError):
+                stream.ingest('{"id": 1}')  # the server acknowledges nothing: no room comes
+        finally:
+            done.set()
+            counter.join()
+        assert 0.25 < time.monotonic() - started < 2.0
+        assert ticks > 50, "the other thread did not run while the ingest waited for room"
+        assert stream.info().records_accepted == 1
+        stream.destroy()
+
+        never = sdk.stream(HELD, stream_max_inflight_records=1, stream_ingest_timeout_ms=0)
+        never.ingest('{"id": 0}')
+        started = time.monotonic()
+        with pytest.raises(libzerobus.QueueFullError):
+            never.ingest('{"id": 1}')
+        assert time.monotonic() - started < 0.2
+        never.destroy()
+
+        forever = sdk.stream(HELD, stream_max_inflight_records=1, stream_ingest_timeout_ms=-1)
+        forever.ingest('{"id": 0}')
+        previous = signal.signal(signal.SIGALRM, lambda *_: os.kill(os.getpid(), signal.SIGINT))
+        signal.setitimer(signal.ITIMER_REAL, 0.2)
+        try:
+            with pytest.raises(KeyboardInterrupt):
+                forever.ingest_batch(['{"id": 1}', '{"id": 2}'])
+        finally:
+            signal.signal(signal.SIGALRM, previous)
+        forever.destroy()
