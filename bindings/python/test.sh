@@ -8,7 +8,8 @@
 # extension built by scikit-build-core against PREFIX's libzerobus, found with pkg-config),
 # then runs ruff, mypy (the package, its stubs, the tests and the examples) and pytest, whose
 # tests start PREFIX/bin/zerobus serve themselves, and the examples, each against a zerobus
-# serve of its own with the rows it stored checked (../../examples/run_example.py).
+# serve of its own with the rows it stored checked (../../examples/run_example.py), and a short
+# run of the bench.
 set -euo pipefail
 if [ $# -ne 1 ]; then
   echo "usage: $0 PREFIX" >&2
@@ -41,8 +42,8 @@ echo "--- python: pip install bindings/python (libzerobus $(pkg-config --modvers
   --config-settings=cmake.define.ZB_PYTHON_WERROR=ON .
 
 echo "--- python: ruff check, ruff format --check"
-"$venv/bin/ruff" check src tests examples
-"$venv/bin/ruff" format --check src tests examples
+"$venv/bin/ruff" check src tests examples bench.py
+"$venv/bin/ruff" format --check src tests examples bench.py
 
 echo "--- python: mypy --strict (package, stubs, tests, examples)"
 "$venv/bin/mypy"
@@ -58,4 +59,6 @@ run_example() {
 }
 run_example examples/ingest_json.py {endpoint} 1000
 run_example examples/ingest_proto.py {endpoint} 1000
+echo "--- python: bench, 200,000 records of 100 bytes (the full figure: bench.py ZEROBUS)"
+"$venv/bin/python" bench.py "$ZEROBUS_SERVE_BIN" 200000 2>/dev/null
 echo "python: done in $((SECONDS - started)) s"
