@@ -8,8 +8,9 @@
 # extension built by scikit-build-core against PREFIX's libzerobus, found with pkg-config),
 # then runs ruff, mypy (the package, its stubs, the tests and the examples) and pytest, whose
 # tests start PREFIX/bin/zerobus serve themselves, and the examples, each against a zerobus
-# serve of its own with the rows it stored checked (../../examples/run_example.py), and a short
-# run of the bench.
+# serve of its own with the rows it stored checked (../../examples/run_example.py); then builds
+# a wheel that carries libzerobus and checks that it loads its own copy; and runs the bench
+# briefly.
 set -euo pipefail
 if [ $# -ne 1 ]; then
   echo "usage: $0 PREFIX" >&2
@@ -59,6 +60,23 @@ run_example() {
 }
 run_example examples/ingest_json.py {endpoint} 1000
 run_example examples/ingest_proto.py {endpoint} 1000
+echo "--- python: a wheel that carries libzerobus, imported from a venv of its own"
+wheels="$scratch/python-wheels"
+rm -rf "$wheels" "$scratch/python-wheel-venv"
+"$venv/bin/python" -m pip wheel --quiet --disable-pip-version-check --no-build-isolation \
+  --no-deps -w "$wheels" --config-settings=build-dir="$scratch/python-build/bundled" \
+  --config-settings=cmake.define.ZB_PYTHON_BUNDLE_LIBRARY=ON .
+python3 -m venv "$scratch/python-wheel-venv"
+"$scratch/python-wheel-venv/bin/python" -m pip install --quiet --disable-pip-version-check \
+  "$wheels"/libzerobus-*.whl
+# The library the module loaded must be the wheel's own copy, not PREFIX's.
+(cd "$scratch" && env -u LD_LIBRARY_PATH "$scratch/python-wheel-venv/bin/python" -c '
+import os, libzerobus
+package = os.path.dirname(libzerobus.__file__)
+loaded = {line.split()[-1] for line in open("/proc/self/maps") if "libzerobus.so" in line}
+assert loaded == {os.path.join(package, "libzerobus.so.0")}, loaded
+print("wheel:", os.path.basename(os.path.dirname(package)), "loads", *loaded)')
+
 echo "--- python: bench, 200,000 records of 100 bytes (the full figure: bench.py ZEROBUS)"
 "$venv/bin/python" bench.py "$ZEROBUS_SERVE_BIN" 200000 2>/dev/null
 echo "python: done in $((SECONDS - started)) s"
