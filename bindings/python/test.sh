@@ -49,6 +49,9 @@ echo "--- python: ruff check, ruff format --check"
 echo "--- python: mypy --strict (package, stubs, tests, examples)"
 "$venv/bin/mypy"
 
+echo "--- python: mypy.stubtest: the stubs against the installed extension"
+(cd "$scratch" && "$venv/bin/python" -m mypy.stubtest libzerobus._native libzerobus.errors)
+
 echo "--- python: pytest"
 # From another directory, so that the installed package is imported, not src/.
 (cd "$scratch" && "$venv/bin/python" -m pytest -q -p no:cacheprovider "$here/tests")

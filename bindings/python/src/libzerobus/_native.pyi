@@ -1,7 +1,9 @@
 # Types of libzerobus._native, the extension (_native.c). The package wraps it; its own
 # modules are typed inline.
 from collections.abc import Sequence
-from typing import Callable, Optional, TypeVar, Union
+from typing import Callable, Optional, TypeVar, Union, final
+
+from typing_extensions import disjoint_base
 
 from .errors import ZerobusError
 
@@ -24,6 +26,7 @@ def schema_from_table_json(table_json: str, /) -> Schema: ...
 def _set_error_factory(factory: Callable[[int, str, int, int], ZerobusError], /) -> None: ...
 def _interpreter_exiting() -> None: ...
 
+@final
 class Schema:
     @property
     def table_name(self) -> str: ...
@@ -33,6 +36,7 @@ class Schema:
     def descriptor(self) -> bytes: ...
     def encode_json(self, record: str, /) -> bytes: ...
 
+@disjoint_base
 class Stream:
     @property
     def is_json(self) -> bool: ...
@@ -50,14 +54,15 @@ class Stream:
     def stats_json(self) -> str: ...
     def recreate(self: _S) -> _S: ...
 
+@disjoint_base
 class Sdk:
-    def __init__(
-        self,
+    def __new__(
+        cls,
         endpoint: str,
         options: Sequence[tuple[str, str]],
         log: Optional[Callable[[int, str, str], None]] = None,
         stats: Optional[Callable[[str], None]] = None,
-    ) -> None: ...
+    ) -> Sdk: ...
     def open_stream(
         self,
         stream_type: type[_S],
