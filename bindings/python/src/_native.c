@@ -162,6 +162,39 @@ static void on_stats(zb_sdk *sdk, const char *json, size_t len, void *user_data)
   PyGILState_Release(gil);
 }
 
+/* Adds the headers a Python provider returns, an iterable of (name, value) string pairs. An
+ * exception, reported through sys.unraisablehook, fails the connection attempt (ZB_ERR_AUTH);
+ * so does a header the library cannot send, with a message naming it (zb_headers_add()). */
+static zb_status on_headers(zb_headers *headers, void *user_data) {
+  if (interpreter_exiting) {
+    return ZB_ERR_AUTH;
+  }
+  PyGILState_STATE gil = PyGILState_Ensure();
+  PyObject *pairs = PyObject_CallObject((PyObject *)user_data, NULL);
+  PyObject *iterator = pairs != NULL ? PyObject_GetIter(pairs) : NULL;
+  PyObject *pair = NULL;
+  while (iterator != NULL && (pair = PyIter_Next(iterator)) != NULL) {
+    const char *name = NULL;
+    const char *value = NULL;
+    int parsed = PyArg_ParseTuple(pair, "ss", &name, &value);
+    Py_DECREF(pair);
+    if (!parsed) {
+      break;
+    }
+    /* A refused header is remembered by the library, which fails the attempt with it. */
+    zb_headers_add(headers, name, value, NULL);
+  }
+  zb_status status = ZB_OK;
+  if (PyErr_Occurred()) {
+    PyErr_WriteUnraisable((PyObject *)user_data);
+    status = ZB_ERR_AUTH;
+  }
+  Py_XDECREF(iterator);
+  Py_XDECREF(pairs);
+  PyGILState_Release(gil);
+  return status;
+}
+
 /* Writes one byte to the pipe the user_data names: an asyncio loop reads its other end. Must
  * not block nor call the library (zb_wakeup_cb). */
 static void on_wakeup(void *user_data) {
@@ -228,6 +261,9 @@ static zb_status set_event_callable(zb_config *cfg, PyObject *callable, zb_error
 }
 static zb_status set_log_callable(zb_config *cfg, PyObject *callable, zb_error **err) {
   return zb_config_set_log_callback(cfg, on_log, callable, release_callable, err);
+}
+static zb_status set_headers_callable(zb_config *cfg, PyObject *callable, zb_error **err) {
+  return zb_config_set_headers_provider(cfg, on_headers, callable, release_callable, err);
 }
 static zb_status set_stats_callable(zb_config *cfg, PyObject *callable, zb_error **err) {
   return zb_config_set_stats_callback(cfg, on_stats, callable, release_callable, err);
@@ -1066,8 +1102,9 @@ static int take_ingest_timeout(zb_config *cfg, int64_t *out) {
 }
 
 /* open_stream(stream_type, table or schema, record_type, descriptor, options, on_event,
- * wakeup_fd) -> stream_type instance. A schema opens a schema stream (table, record type and
- * descriptor then unused). on_event None means events are polled; wakeup_fd >= 0 is the write
+ * headers_provider, wakeup_fd) -> stream_type instance. A schema opens a schema stream (table,
+ * record type and descriptor then unused). on_event None means events are polled;
+ * headers_provider None, no provider; wakeup_fd >= 0 is the write
  * end of a pipe the library then owns, written at each wakeup and closed with the stream. */
 static PyObject *sdk_open_stream(PyObject *object, PyObject *args) {
   SdkObject *self = (SdkObject *)object;
@@ -1077,9 +1114,10 @@ static PyObject *sdk_open_stream(PyObject *object, PyObject *args) {
   Py_buffer descriptor = {0};
   PyObject *options = NULL;
   PyObject *on_event_callable = Py_None;
+  PyObject *headers_callable = Py_None;
   int wakeup_fd = -1;
-  if (!PyArg_ParseTuple(args, "O!Oiz*OOi", &PyType_Type, &stream_type, &target, &record_type,
-                        &descriptor, &options, &on_event_callable, &wakeup_fd)) {
+  if (!PyArg_ParseTuple(args, "O!Oiz*OOOi", &PyType_Type, &stream_type, &target, &record_type,
+                        &descriptor, &options, &on_event_callable, &headers_callable, &wakeup_fd)) {
     return NULL;
   }
   PyObject *result = NULL;
@@ -1089,7 +1127,8 @@ static PyObject *sdk_open_stream(PyObject *object, PyObject *args) {
     goto done;
   }
   if (!sdk_open(self) || (cfg = config_from(options)) == NULL ||
-      register_callable(cfg, on_event_callable, set_event_callable) != 0) {
+      register_callable(cfg, on_event_callable, set_event_callable) != 0 ||
+      register_callable(cfg, headers_callable, set_headers_callable) != 0) {
     goto done;
   }
   int64_t ingest_timeout_ms = 0;

@@ -7,9 +7,11 @@ import ast
 import logging
 import os
 import signal
+import sys
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import EVENTS, HELD, Server
@@ -181,3 +183,33 @@ def test_a_full_window_is_waited_out_without_the_gil(server: Server) -> None:
         finally:
             signal.signal(signal.SIGALRM, previous)
         forever.destroy()
+
+
+def test_a_headers_provider_supplies_the_connection_headers(
+    server: Server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[int] = []
+
+    def headers() -> list[tuple[str, str]]:
+        calls.append(threading.get_ident())
+        return [("x-request-source", "python-tests")]
+
+    with libzerobus.Sdk(server.endpoint, transport_plaintext=True) as sdk:
+        with sdk.stream(EVENTS, headers_provider=headers) as stream:
+            stream.ingest('{"id": 1}')
+        assert calls == [threading.get_ident()]  # the first, on the opening thread
+
+        reported: list[Any] = []
+        monkeypatch.setattr(sys, "unraisablehook", reported.append)
+
+        def failing() -> list[tuple[str, str]]:
+            raise RuntimeError("no token today")
+
+        with pytest.raises(libzerobus.AuthError):
+            sdk.stream(EVENTS, headers_provider=failing, recovery_retries=0)
+        assert isinstance(reported[0].exc_value, RuntimeError)
+
+        with pytest.raises(libzerobus.AuthError) as refused:
+            sdk.stream(EVENTS, headers_provider=lambda: [("Not A Name", "x")], recovery_retries=0)
+        assert "Not A Name" in refused.value.message
+        assert len(reported) == 1  # the library's refusal is no Python exception

@@ -18,7 +18,7 @@ from __future__ import annotations
 import atexit
 import json
 import logging
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Callable, Optional, Union
@@ -48,6 +48,8 @@ Record = Union[bytes, bytearray, memoryview, str]
 #: An option's value; booleans and integers are spelled as the library reads them.
 OptionValue = Union[str, int, bool]
 Options = Mapping[str, OptionValue]
+#: Returns the gRPC headers of one connection attempt, as (name, value) pairs.
+HeadersProvider = Callable[[], Iterable[tuple[str, str]]]
 
 Schema = _native.Schema
 
@@ -262,6 +264,7 @@ class Sdk:
         descriptor: Optional[bytes] = None,
         *,
         on_event: Optional[Callable[[Event], None]] = None,
+        headers_provider: Optional[HeadersProvider] = None,
         options: Optional[Options] = None,
         **keywords: OptionValue,
     ) -> Stream:
@@ -271,14 +274,20 @@ class Sdk:
         google.protobuf.DescriptorProto) a protobuf stream; stream(schema) a protobuf stream of
         the schema's table, which also takes str records as JSON and encodes them. Events go to
         `on_event`, called on one of the library's dispatch threads with the GIL held only for
-        the call, or else are taken with Stream.poll() or Stream.events()."""
-        return self._open(table, descriptor, on_event, -1, options, keywords)
+        the call, or else are taken with Stream.poll() or Stream.events().
+
+        `headers_provider`, in place of auth_token or OAuth client credentials, returns the
+        gRPC headers of each connection attempt (a token fetched on demand, say): called on
+        this thread for the first, on one of the library's supervision threads for every
+        reconnection. An exception it raises fails the attempt with AuthError."""
+        return self._open(table, descriptor, on_event, headers_provider, -1, options, keywords)
 
     def _open(
         self,
         table: Union[str, _native.Schema],
         descriptor: Optional[bytes],
         on_event: Optional[Callable[[Event], None]],
+        headers_provider: Optional[HeadersProvider],
         wakeup_fd: int,
         options: Optional[Options],
         keywords: Mapping[str, OptionValue],
@@ -287,7 +296,14 @@ class Sdk:
         merged = _merge_options(self._options, options, keywords)
         callback = None if on_event is None else _event_adapter(on_event)
         return self._native.open_stream(
-            Stream, table, record_type, descriptor, list(merged.items()), callback, wakeup_fd
+            Stream,
+            table,
+            record_type,
+            descriptor,
+            list(merged.items()),
+            callback,
+            headers_provider,
+            wakeup_fd,
         )
 
     def stats(self) -> dict[str, Any]:

@@ -1,6 +1,6 @@
 # Types of libzerobus._native, the extension (_native.c). The package wraps it; its own
 # modules are typed inline.
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Callable, Optional, TypeVar, Union, final
 
 from typing_extensions import disjoint_base
@@ -71,6 +71,7 @@ class Sdk:
         descriptor: Optional[bytes],
         options: Sequence[tuple[str, str]],
         on_event: Optional[Callable[[_RawEvent], None]],
+        headers_provider: Optional[Callable[[], Iterable[tuple[str, str]]]],
         wakeup_fd: int,
         /,
     ) -> _S: ...

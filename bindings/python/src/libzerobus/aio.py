@@ -18,7 +18,17 @@ from collections.abc import AsyncIterator
 from types import TracebackType
 from typing import Callable, Optional, Union
 
-from . import AckEvent, ErrorEvent, Event, Options, OptionValue, Sdk, Stream, _native
+from . import (
+    AckEvent,
+    ErrorEvent,
+    Event,
+    HeadersProvider,
+    Options,
+    OptionValue,
+    Sdk,
+    Stream,
+    _native,
+)
 from .errors import TimeoutError as LibraryTimeoutError
 
 
@@ -27,6 +37,7 @@ async def open_stream(
     table: Union[str, _native.Schema],
     descriptor: Optional[bytes] = None,
     *,
+    headers_provider: Optional[HeadersProvider] = None,
     options: Optional[Options] = None,
     **keywords: OptionValue,
 ) -> AsyncStream:
@@ -38,7 +49,10 @@ async def open_stream(
     os.set_blocking(write_fd, False)  # the library's thread must never wait on a full pipe
     try:
         stream: Stream = await loop.run_in_executor(
-            None, lambda: sdk._open(table, descriptor, None, write_fd, options, keywords)
+            None,
+            lambda: sdk._open(
+                table, descriptor, None, headers_provider, write_fd, options, keywords
+            ),
         )
     except BaseException:
         os.close(read_fd)
