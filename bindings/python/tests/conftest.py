@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +24,11 @@ EVENTS_DDL = f"{EVENTS} (id BIGINT, payload STRING)"
 # A table whose acks the server withholds: waits on it end only by timeout or interruption.
 HELD = "main.default.held"
 HELD_DDL = f"{HELD} (id BIGINT, payload STRING)"
+# A table whose acks are withheld until a test lifts the fault (Server.clear_faults).
+LIFTED = "main.default.lifted"
+# A table whose call the server fails (UNAVAILABLE) at the request that takes it beyond 5
+# records, once: the client reconnects.
+CLOSING = "main.default.closing"
 
 
 def zerobus_bin() -> str:
@@ -37,6 +43,13 @@ class Server:
     endpoint: str
     data_dir: str
     pid: int
+    admin_url: str
+
+    def clear_faults(self, table: str) -> None:
+        """Removes the fault plan of `table` (the admin endpoint's DELETE /admin/faults/T)."""
+        request = urllib.request.Request(f"{self.admin_url}/admin/faults/{table}", method="DELETE")
+        with urllib.request.urlopen(request, timeout=10) as answer:
+            assert answer.status in (200, 204), answer.status
 
     def rows(self, table: str = EVENTS) -> list[dict[str, object]]:
         """The rows the server stored in `table`."""
@@ -65,6 +78,15 @@ def server() -> Iterator[Server]:
             HELD_DDL,
             "--fault",
             f"{HELD}:withhold_acks=true",
+            "--table",
+            f"{LIFTED} (id BIGINT, payload STRING)",
+            "--fault",
+            f"{LIFTED}:withhold_acks=true",
+            "--table",
+            f"{CLOSING} (id BIGINT, payload STRING)",
+            "--fault",
+            f"{CLOSING}:fail_after_records=5",
         )
         with serve:
-            yield Server(serve.grpc_url, data_dir, serve.process.pid)
+            admin_url = serve.ready["admin"]["url"].rstrip("/")
+            yield Server(serve.grpc_url, data_dir, serve.process.pid, admin_url)

@@ -139,3 +139,47 @@ def test_unacked_after_a_timed_out_close(server: Server) -> None:
         stream.destroy()
         with pytest.raises(ValueError):
             stream.info()
+
+
+def test_recreate_replays_what_was_not_acknowledged(server: Server) -> None:
+    from conftest import LIFTED
+
+    with sdk_for(server) as sdk:
+        stream = sdk.stream(LIFTED)
+        stream.ingest_batch([event_json(i) for i in range(5)])
+        with pytest.raises(libzerobus.TimeoutError):
+            stream.close(timeout=0.2)  # the server withholds every ack
+        assert len(stream.unacked()) == 5
+        server.clear_faults(LIFTED)
+        with stream.recreate() as fresh:
+            assert fresh.info().records_accepted == 5  # replayed, offsets from 0
+            assert fresh.ingest(event_json(5)) == 5
+            fresh.flush(timeout=30)
+        stream.destroy()
+    # The server had stored what it did not acknowledge: the replay stores it again, as
+    # zb_stream_recreate() says (at-least-once).
+    ids = sorted(int(str(row["id"])) for row in server.rows(LIFTED))
+    assert ids == [0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5]
+
+
+def test_reconnections_ask_the_headers_provider_again(server: Server) -> None:
+    from conftest import CLOSING
+
+    threads: list[int] = []
+
+    def headers() -> list[tuple[str, str]]:
+        threads.append(threading.get_ident())
+        return []
+
+    with sdk_for(server) as sdk:
+        stream = sdk.stream(CLOSING, headers_provider=headers, recovery_backoff_ms=10)
+    with stream:
+        stream.ingest_batch([event_json(i) for i in range(5)])
+        stream.flush(timeout=30)
+        stream.ingest_batch([event_json(i) for i in range(5, 12)])  # refused: the call ends
+        stream.flush(timeout=30)
+        assert stream.info().recoveries == 1
+    assert len(threads) == 2
+    assert threads[0] == threading.get_ident() and threads[-1] != threads[0]
+    # A failed request stores nothing, so each record is stored once.
+    assert sorted(int(str(row["id"])) for row in server.rows(CLOSING)) == list(range(12))
