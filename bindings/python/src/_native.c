@@ -13,7 +13,7 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 
-#include <errno.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,7 +36,7 @@
 static PyObject *error_factory; /* callable(code, message, retryable, grpc_status) -> exception */
 /* Set by the package's atexit hook: from then on the library's threads no longer take the GIL
  * (a thread that asks for it while the interpreter finalizes would hang the library's exit). */
-static volatile int interpreter_exiting;
+static atomic_int interpreter_exiting;
 
 /* Builds the exception object for an error; NULL with an exception set when that fails. */
 static PyObject *exception_from(zb_status code, const char *message, int retryable,
@@ -91,7 +91,7 @@ static int64_t timeout_ms_of(PyObject *timeout) {
 /* Callbacks: each holds a strong reference to a Python callable as its user_data. */
 
 static void release_callable(void *user_data) {
-  if (interpreter_exiting) {
+  if (atomic_load(&interpreter_exiting)) {
     return; /* the interpreter is going away; its objects with it */
   }
   PyGILState_STATE gil = PyGILState_Ensure();
@@ -117,7 +117,7 @@ static PyObject *event_tuple(const zb_event *event) {
 
 static void on_event(zb_stream *stream, const zb_event *event, void *user_data) {
   (void)stream;
-  if (interpreter_exiting) {
+  if (atomic_load(&interpreter_exiting)) {
     return;
   }
   PyGILState_STATE gil = PyGILState_Ensure();
@@ -135,7 +135,7 @@ static void on_event(zb_stream *stream, const zb_event *event, void *user_data) 
 
 static void on_log(zb_log_level level, const char *component, const char *message,
                    void *user_data) {
-  if (interpreter_exiting) {
+  if (atomic_load(&interpreter_exiting)) {
     return;
   }
   PyGILState_STATE gil = PyGILState_Ensure();
@@ -150,7 +150,7 @@ static void on_log(zb_log_level level, const char *component, const char *messag
 
 static void on_stats(zb_sdk *sdk, const char *json, size_t len, void *user_data) {
   (void)sdk;
-  if (interpreter_exiting) {
+  if (atomic_load(&interpreter_exiting)) {
     return;
   }
   PyGILState_STATE gil = PyGILState_Ensure();
@@ -166,7 +166,7 @@ static void on_stats(zb_sdk *sdk, const char *json, size_t len, void *user_data)
  * exception, reported through sys.unraisablehook, fails the connection attempt (ZB_ERR_AUTH);
  * so does a header the library cannot send, with a message naming it (zb_headers_add()). */
 static zb_status on_headers(zb_headers *headers, void *user_data) {
-  if (interpreter_exiting) {
+  if (atomic_load(&interpreter_exiting)) {
     return ZB_ERR_AUTH;
   }
   PyGILState_STATE gil = PyGILState_Ensure();
@@ -1292,7 +1292,7 @@ static PyObject *module_set_error_factory(PyObject *module, PyObject *factory) {
 static PyObject *module_interpreter_exiting(PyObject *module, PyObject *unused) {
   (void)module;
   (void)unused;
-  interpreter_exiting = 1;
+  atomic_store(&interpreter_exiting, 1);
   Py_RETURN_NONE;
 }
 
@@ -1337,8 +1337,7 @@ PyMODINIT_FUNC PyInit__native(void) {
       PyModule_AddIntConstant(module, "RECORD_PROTO", ZB_RECORD_PROTO) != 0 ||
       PyModule_AddIntConstant(module, "RECORD_JSON", ZB_RECORD_JSON) != 0 ||
       PyModule_AddIntConstant(module, "EVENT_ACK", ZB_EVENT_ACK) != 0 ||
-      PyModule_AddIntConstant(module, "EVENT_ERROR", ZB_EVENT_ERROR) != 0 ||
-      PyModule_AddIntConstant(module, "HEADER_VERSION_NUM", ZB_VERSION_NUM) != 0) {
+      PyModule_AddIntConstant(module, "EVENT_ERROR", ZB_EVENT_ERROR) != 0) {
     Py_DECREF(module);
     return NULL;
   }

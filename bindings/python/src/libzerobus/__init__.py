@@ -132,11 +132,14 @@ class ErrorEvent:
 Event = Union[AckEvent, ErrorEvent]
 
 
-def _event(raw: tuple[int, int, int, Optional[ZerobusError]]) -> Event:
+def _event(raw: tuple[int, int, int, Optional[ZerobusError]]) -> Optional[Event]:
+    """The event, or None for a kind a newer library may add and this binding does not know."""
     kind, first, last, error = raw
+    if kind == _native.EVENT_ACK:
+        return AckEvent(first, last)
     if kind == _native.EVENT_ERROR and error is not None:
         return ErrorEvent(first, last, error)
-    return AckEvent(first, last)
+    return None
 
 
 @dataclass(frozen=True)
@@ -179,7 +182,8 @@ class Stream(_native.Stream):
     def poll(self, max_events: int = 64, timeout: Optional[float] = 0) -> list[Event]:
         """Takes up to max_events queued events, waiting up to `timeout` seconds for the first
         (None: without limit). Not on a stream with an on_event callback (StateError)."""
-        return [_event(raw) for raw in self.poll_raw(max_events, timeout)]
+        events = (_event(raw) for raw in self.poll_raw(max_events, timeout))
+        return [event for event in events if event is not None]
 
     def events(self, timeout: Optional[float] = None) -> Iterator[Event]:
         """The stream's events as they come. Ends once no event came within `timeout` seconds
@@ -343,7 +347,9 @@ def _event_adapter(
     on_event: Callable[[Event], None],
 ) -> Callable[[tuple[int, int, int, Optional[ZerobusError]]], None]:
     def deliver(raw: tuple[int, int, int, Optional[ZerobusError]]) -> None:
-        on_event(_event(raw))
+        event = _event(raw)
+        if event is not None:
+            on_event(event)
 
     return deliver
 

@@ -11,7 +11,6 @@ RECORD_PROTO: int
 RECORD_JSON: int
 EVENT_ACK: int
 EVENT_ERROR: int
-HEADER_VERSION_NUM: int
 
 _RawEvent = tuple[int, int, int, Optional[ZerobusError]]
 _Record = Union[bytes, bytearray, memoryview, str]
