@@ -420,6 +420,11 @@ typedef struct {
   /* stream.ingest.timeout.ms as the caller set it: the binding waits for room itself, without
    * the GIL, and opens the stream with 0 so that the library never waits holding it. */
   int64_t ingest_timeout_ms;
+  /* Calls under way that may release the GIL, and a destroy() put off until they are back:
+   * zb_stream_destroy() must not run while another call on the stream does. Read and written
+   * with the GIL held. */
+  int busy;
+  int destroy_pending;
 } StreamObject;
 
 static PyTypeObject *StreamType;
@@ -437,7 +442,7 @@ static PyObject *stream_wrap(PyTypeObject *type, zb_stream *stream) {
 }
 
 static int stream_open(StreamObject *self) {
-  if (self->stream == NULL) {
+  if (self->stream == NULL || self->destroy_pending) {
     PyErr_SetString(PyExc_ValueError, "the stream was destroyed");
     return 0;
   }
@@ -560,7 +565,7 @@ static zb_status ingest_with_room(StreamObject *self, const ingest_call *call, u
 }
 
 /* ingest(record) -> offset. */
-static PyObject *stream_ingest(PyObject *object, PyObject *arg) {
+static PyObject *stream_ingest_busy(PyObject *object, PyObject *arg) {
   StreamObject *self = (StreamObject *)object;
   if (!stream_open(self)) {
     return NULL;
@@ -585,7 +590,7 @@ static PyObject *stream_ingest(PyObject *object, PyObject *arg) {
 }
 
 /* ingest_batch(records) -> last offset: every record of the list, all accepted or none. */
-static PyObject *stream_ingest_batch(PyObject *object, PyObject *arg) {
+static PyObject *stream_ingest_batch_busy(PyObject *object, PyObject *arg) {
   StreamObject *self = (StreamObject *)object;
   if (!stream_open(self)) {
     return NULL;
@@ -721,7 +726,7 @@ static PyObject *status_result(zb_status status, zb_error *err) {
   Py_RETURN_NONE;
 }
 
-static PyObject *stream_flush(PyObject *object, PyObject *arg) {
+static PyObject *stream_flush_busy(PyObject *object, PyObject *arg) {
   StreamObject *self = (StreamObject *)object;
   int64_t timeout_ms = timeout_ms_of(arg);
   if (timeout_ms == -2 || !stream_open(self)) {
@@ -731,7 +736,7 @@ static PyObject *stream_flush(PyObject *object, PyObject *arg) {
   return status_result(flush_sliced(self->stream, timeout_ms, &err), err);
 }
 
-static PyObject *stream_wait_for_offset(PyObject *object, PyObject *args) {
+static PyObject *stream_wait_for_offset_busy(PyObject *object, PyObject *args) {
   StreamObject *self = (StreamObject *)object;
   unsigned long long offset = 0;
   PyObject *timeout = Py_None;
@@ -748,7 +753,7 @@ static PyObject *stream_wait_for_offset(PyObject *object, PyObject *args) {
 
 /* close(timeout): flushes in interruptible slices, then closes, which is then quick: every
  * record is acknowledged. An interrupted close leaves the stream open, to close again. */
-static PyObject *stream_close(PyObject *object, PyObject *arg) {
+static PyObject *stream_close_busy(PyObject *object, PyObject *arg) {
   StreamObject *self = (StreamObject *)object;
   int64_t timeout_ms = timeout_ms_of(arg);
   if (timeout_ms == -2 || !stream_open(self)) {
@@ -771,17 +776,51 @@ static PyObject *stream_close(PyObject *object, PyObject *arg) {
   return status_result(status, err);
 }
 
-/* destroy(): frees the stream; a later call on it raises ValueError. A barrier for the
- * callbacks, which need the GIL: so it runs without it. */
+/* Frees the stream; a later call on it raises ValueError. A barrier for the callbacks, which
+ * need the GIL: so it runs without it. While calls of other threads are under way, it closes
+ * the stream at once, which ends their waits, and leaves the freeing to the last of them. */
 static void stream_destroy_now(StreamObject *self) {
+  if (self->stream == NULL) {
+    return;
+  }
+  if (self->busy > 0) {
+    self->destroy_pending = 1;
+    ++self->busy; /* the close is a call under way too */
+    PyThreadState *saved = PyEval_SaveThread();
+    zb_stream_close(self->stream, 0, NULL);
+    PyEval_RestoreThread(saved);
+    if (--self->busy > 0) {
+      return;
+    }
+  }
   zb_stream *stream = self->stream;
   self->stream = NULL;
-  if (stream != NULL) {
-    PyThreadState *saved = PyEval_SaveThread();
-    zb_stream_destroy(stream);
-    PyEval_RestoreThread(saved);
-  }
+  self->destroy_pending = 0;
+  PyThreadState *saved = PyEval_SaveThread();
+  zb_stream_destroy(stream);
+  PyEval_RestoreThread(saved);
 }
+
+/* Ends a call that marked the stream busy: frees it if a destroy() came meanwhile. */
+static PyObject *stream_leave(StreamObject *self, PyObject *result) {
+  if (--self->busy == 0 && self->destroy_pending) {
+    stream_destroy_now(self);
+  }
+  return result;
+}
+
+/* Defines the method NAME, which runs NAME_busy with the stream marked busy. */
+#define STREAM_BUSY_METHOD(name)                           \
+  static PyObject *name(PyObject *object, PyObject *arg) { \
+    StreamObject *self = (StreamObject *)object;           \
+    ++self->busy;                                          \
+    return stream_leave(self, name##_busy(object, arg));   \
+  }
+STREAM_BUSY_METHOD(stream_ingest)
+STREAM_BUSY_METHOD(stream_ingest_batch)
+STREAM_BUSY_METHOD(stream_flush)
+STREAM_BUSY_METHOD(stream_wait_for_offset)
+STREAM_BUSY_METHOD(stream_close)
 
 static PyObject *stream_destroy(PyObject *object, PyObject *unused) {
   (void)unused;
@@ -803,7 +842,7 @@ static int stream_traverse(PyObject *object, visitproc visit, void *arg) {
 }
 
 /* poll_raw(max_events, timeout) -> list of event tuples: waits up to `timeout` for the first. */
-static PyObject *stream_poll(PyObject *object, PyObject *args) {
+static PyObject *stream_poll_busy(PyObject *object, PyObject *args) {
   StreamObject *self = (StreamObject *)object;
   Py_ssize_t max_events = POLL_CAPACITY;
   PyObject *timeout = Py_None;
@@ -931,7 +970,7 @@ static PyObject *stream_stats_json(PyObject *object, PyObject *unused) {
   return string_result(status, json, len, err);
 }
 
-static PyObject *stream_recreate(PyObject *object, PyObject *unused) {
+static PyObject *stream_recreate_busy(PyObject *object, PyObject *unused) {
   (void)unused;
   StreamObject *self = (StreamObject *)object;
   if (!stream_open(self)) {
@@ -958,6 +997,9 @@ static PyObject *stream_is_json(PyObject *object, void *closure) {
   return PyBool_FromLong(((StreamObject *)object)->record_type == ZB_RECORD_JSON);
 }
 
+STREAM_BUSY_METHOD(stream_poll)
+STREAM_BUSY_METHOD(stream_recreate)
+
 static PyMethodDef stream_methods[] = {
     {"ingest", stream_ingest, METH_O, NULL},
     {"ingest_batch", stream_ingest_batch, METH_O, NULL},
@@ -973,8 +1015,16 @@ static PyMethodDef stream_methods[] = {
     {NULL, NULL, 0, NULL},
 };
 
+/* The calls under way on other threads that may release the GIL, for tests to know that one
+ * waits. */
+static PyObject *stream_calls_under_way(PyObject *object, void *closure) {
+  (void)closure;
+  return PyLong_FromLong(((StreamObject *)object)->busy);
+}
+
 static PyGetSetDef stream_getset[] = {
     {"is_json", stream_is_json, NULL, NULL, NULL},
+    {"_calls_under_way", stream_calls_under_way, NULL, NULL, NULL},
     {NULL, NULL, NULL, NULL, NULL},
 };
 
@@ -996,6 +1046,9 @@ static PyType_Spec stream_spec = {"libzerobus._native.Stream", sizeof(StreamObje
 
 typedef struct {
   PyObject_HEAD zb_sdk *sdk;
+  /* As StreamObject's: streams being opened, and a destroy() put off until they are. */
+  int busy;
+  int destroy_pending;
 } SdkObject;
 
 static PyTypeObject *SdkType;
@@ -1041,14 +1094,20 @@ static PyObject *sdk_new(PyTypeObject *type, PyObject *args, PyObject *kwargs) {
 }
 
 static void sdk_destroy_now(SdkObject *self) {
+  if (self->sdk == NULL) {
+    return;
+  }
+  if (self->busy > 0) {
+    self->destroy_pending = 1; /* the last opening under way destroys it */
+    return;
+  }
   zb_sdk *sdk = self->sdk;
   self->sdk = NULL;
-  if (sdk != NULL) {
-    /* Waits for a statistics callback that may be waiting for the GIL. */
-    PyThreadState *saved = PyEval_SaveThread();
-    zb_sdk_destroy(sdk);
-    PyEval_RestoreThread(saved);
-  }
+  self->destroy_pending = 0;
+  /* Waits for a statistics callback that may be waiting for the GIL. */
+  PyThreadState *saved = PyEval_SaveThread();
+  zb_sdk_destroy(sdk);
+  PyEval_RestoreThread(saved);
 }
 
 static void sdk_dealloc(PyObject *object) {
@@ -1071,7 +1130,7 @@ static PyObject *sdk_destroy(PyObject *object, PyObject *unused) {
 }
 
 static int sdk_open(SdkObject *self) {
-  if (self->sdk == NULL) {
+  if (self->sdk == NULL || self->destroy_pending) {
     PyErr_SetString(PyExc_ValueError, "the SDK was closed");
     return 0;
   }
@@ -1106,7 +1165,7 @@ static int take_ingest_timeout(zb_config *cfg, int64_t *out) {
  * record type and descriptor then unused). on_event None means events are polled;
  * headers_provider None, no provider; wakeup_fd >= 0 is the write
  * end of a pipe the library then owns, written at each wakeup and closed with the stream. */
-static PyObject *sdk_open_stream(PyObject *object, PyObject *args) {
+static PyObject *sdk_open_stream_busy(PyObject *object, PyObject *args) {
   SdkObject *self = (SdkObject *)object;
   PyTypeObject *stream_type = NULL;
   PyObject *target = NULL;
@@ -1178,6 +1237,17 @@ done:
   }
   zb_config_destroy(cfg); /* a callable it releases takes the GIL again, on this thread */
   PyBuffer_Release(&descriptor);
+  return result;
+}
+
+/* open_stream with the SDK marked busy: a close() meanwhile waits for the opening. */
+static PyObject *sdk_open_stream(PyObject *object, PyObject *args) {
+  SdkObject *self = (SdkObject *)object;
+  ++self->busy;
+  PyObject *result = sdk_open_stream_busy(object, args);
+  if (--self->busy == 0 && self->destroy_pending) {
+    sdk_destroy_now(self);
+  }
   return result;
 }
 

@@ -82,3 +82,30 @@ def test_a_callback_may_call_its_stream(server: Server) -> None:
             stream.ingest('{"id": 1}')
             stream.flush(timeout=10)
     assert states and states[0] in ("open", "closed")
+
+
+def test_destroy_while_another_thread_waits_ends_the_wait(server: Server) -> None:
+    from conftest import HELD
+
+    with libzerobus.Sdk(server.endpoint, transport_plaintext=True) as sdk:
+        stream = sdk.stream(HELD)  # the server withholds its acks
+        offset = stream.ingest('{"id": 1}')
+        outcome: list[BaseException] = []
+
+        def wait() -> None:
+            try:
+                stream.wait_for_offset(offset)  # without limit
+            except BaseException as error:
+                outcome.append(error)
+
+        waiter = threading.Thread(target=wait)
+        waiter.start()
+        while stream._calls_under_way == 0:  # until the waiter waits
+            waiter.join(0.001)
+            assert waiter.is_alive()
+        stream.destroy()  # closes at once; the waiter's return frees the stream
+        waiter.join(10)
+        assert not waiter.is_alive()
+        assert isinstance(outcome[0], libzerobus.ZerobusError), outcome
+        with pytest.raises(ValueError):
+            stream.info()
