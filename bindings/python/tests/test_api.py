@@ -213,3 +213,29 @@ def test_a_headers_provider_supplies_the_connection_headers(
             sdk.stream(EVENTS, headers_provider=lambda: [("Not A Name", "x")], recovery_retries=0)
         assert "Not A Name" in refused.value.message
         assert len(reported) == 1  # the library's refusal is no Python exception
+
+
+def test_statistics_without_a_callback_go_to_the_stats_logger(server: Server) -> None:
+    reports: list[logging.LogRecord] = []
+    got = threading.Event()
+
+    class Collect(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            reports.append(record)
+            got.set()
+
+    stats_logger = logging.getLogger("libzerobus.stats")
+    handler = Collect()
+    stats_logger.addHandler(handler)
+    stats_logger.setLevel(logging.INFO)
+    try:
+        options = {"statistics.interval.ms": 20}
+        with libzerobus.Sdk(server.endpoint, options, transport_plaintext=True) as sdk:
+            with sdk.stream(EVENTS) as stream:
+                stream.ingest('{"id": 1}')
+                assert got.wait(10)
+    finally:
+        stats_logger.removeHandler(handler)
+        stats_logger.setLevel(logging.NOTSET)
+    assert reports[0].levelno == logging.INFO
+    assert '"streams"' in reports[0].getMessage()
