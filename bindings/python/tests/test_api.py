@@ -125,7 +125,7 @@ def test_waits_release_the_gil_and_yield_to_ctrl_c(server: Server) -> None:
             counter.join()
         waited = time.monotonic() - started
         assert 0.25 < waited < 2.0
-        assert ticks > 50, "the other thread did not run while the wait went on"
+        assert ticks > 10, "the other thread did not run while the wait went on"
         for interruptible in (stream.flush, stream.close):
             signal.setitimer(signal.ITIMER_REAL, 0.1)
             signal.signal(signal.SIGALRM, lambda *_: os.kill(os.getpid(), signal.SIGINT))
@@ -161,7 +161,7 @@ def test_a_full_window_is_waited_out_without_the_gil(server: Server) -> None:
             done.set()
             counter.join()
         assert 0.25 < time.monotonic() - started < 2.0
-        assert ticks > 50, "the other thread did not run while the ingest waited for room"
+        assert ticks > 10, "the other thread did not run while the ingest waited for room"
         assert stream.info().records_accepted == 1
         stream.destroy()
 
