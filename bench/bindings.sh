@@ -35,9 +35,13 @@ rates[go]=$(cd "$root/bindings/go" && go run ./cmd/zerobus-go-bench -records "$r
 rates[rust]=$(cd "$root/bindings/rust" &&
   cargo run -q --release --example bench -- "$records" 100 | rate_of)
 rates[node]=$(cd "$root/bindings/node" && node bench/bench.js "$records" | rate_of)
+# The venv and the installed binding are bindings/python/test.sh's; its first line is the rate
+# of one call per record.
+rates[python]=$("$(dirname "$prefix")/python-venv/bin/python" "$root/bindings/python/bench.py" \
+  "$zerobus" "$records" | awk 'NR == 1' | rate_of)
 
 printf '%-8s %14s %10s\n' client records/s "x C API"
-for client in c go rust node; do
+for client in c go rust node python; do
   awk -v name="$client" -v rate="${rates[$client]}" -v c="${rates[c]}" \
     'BEGIN { printf "%-8s %14d %10.2f\n", name, rate, rate / c }'
 done

@@ -10,7 +10,7 @@ packages=(
   libsqlite3-dev libcpp-httplib-dev nlohmann-json3-dev libssl-dev libcurl4-openssl-dev
   tinyproxy
   clang libclang-rt-14-dev
-  python3
+  python3 python3-dev python3-venv # python3-dev and -venv: bindings/python/test.sh
 )
 
 sudo_if_needed=()

@@ -1,0 +1,370 @@
+"""libzerobus for Python: a native client for Databricks Zerobus Ingest.
+
+    import libzerobus
+
+    with libzerobus.Sdk("http://127.0.0.1:50051", transport_plaintext=True) as sdk:
+        with sdk.stream("main.default.events") as stream:  # a JSON stream
+            offset = stream.ingest('{"id": 1, "payload": "x"}')
+            stream.wait_for_offset(offset)
+
+Options are the library's configuration keys (docs/CONFIGURATION.md), given as keyword
+arguments with their dots spelled as underscores (recovery_retries=4) or as a mapping of the
+keys themselves ({"recovery.retries": 4}); the library checks every key and value. Options of
+an Sdk apply to it and are the defaults of every stream it opens.
+"""
+
+from __future__ import annotations
+
+import atexit
+import json
+import logging
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Callable, Optional, Union
+
+from . import _native
+from .errors import ZerobusError, error_classes
+
+__all__ = [
+    "AckEvent",
+    "ErrorEvent",
+    "Event",
+    "Schema",
+    "Sdk",
+    "Stream",
+    "StreamInfo",
+    "ZerobusError",
+    "config_keys",
+    "library_version",
+    *error_classes(),
+]
+globals().update(error_classes())
+if TYPE_CHECKING:
+    from .errors import *  # noqa: F403  (the classes made at run time, as errors.pyi types them)
+
+#: A record: bytes-like (protobuf, or JSON text on a JSON stream), or str (JSON on any stream).
+Record = Union[bytes, bytearray, memoryview, str]
+#: An option's value; booleans and integers are spelled as the library reads them.
+OptionValue = Union[str, int, bool]
+Options = Mapping[str, OptionValue]
+#: Returns the gRPC headers of one connection attempt, as (name, value) pairs.
+HeadersProvider = Callable[[], Iterable[tuple[str, str]]]
+
+Schema = _native.Schema
+
+_logger = logging.getLogger("libzerobus")
+
+# Keyword spelling -> configuration key, from the library's own list of keys.
+_KEYWORD_KEYS: dict[str, str] = {
+    name.replace(".", "_"): name for name, *_ in _native.config_properties()
+}
+# The library's level names, as log.level spells them, to Python's levels.
+_PYTHON_LEVELS = {
+    "error": logging.ERROR,
+    "warn": logging.WARNING,
+    "info": logging.INFO,
+    "debug": logging.DEBUG,
+}
+_LEVEL_NAMES = dict(_native.log_levels())
+
+
+def library_version() -> str:
+    """The version of the libzerobus loaded, "MAJOR.MINOR.PATCH"."""
+    return _native.version()
+
+
+def config_keys() -> dict[str, str]:
+    """Every configuration key the library knows, by its keyword spelling."""
+    return dict(_KEYWORD_KEYS)
+
+
+def _option_text(value: OptionValue) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _merge_options(
+    base: Mapping[str, str], options: Optional[Options], keywords: Mapping[str, OptionValue]
+) -> dict[str, str]:
+    """`base` with `options` (keys as they are) and `keywords` (spelled with underscores) over
+    it. A keyword the library does not know is passed on as it is, for the library to refuse
+    with UnknownKeyError."""
+    merged = dict(base)
+    for key, value in (options or {}).items():
+        merged[key] = _option_text(value)
+    for keyword, value in keywords.items():
+        merged[_KEYWORD_KEYS.get(keyword, keyword)] = _option_text(value)
+    return merged
+
+
+def _log_from_library(level: int, component: str, message: str) -> None:
+    python_level = _PYTHON_LEVELS.get(_LEVEL_NAMES.get(level, ""), logging.DEBUG)
+    logging.getLogger(f"libzerobus.{component}").log(python_level, "%s", message)
+
+
+def _library_level_for(logger: logging.Logger) -> str:
+    """The log.level that sends the library's messages the logger would keep, and no more."""
+    effective = logger.getEffectiveLevel()
+    kept = [name for name, python_level in _PYTHON_LEVELS.items() if python_level >= effective]
+    return kept[-1] if kept else "error"
+
+
+@dataclass(frozen=True)
+class AckEvent:
+    """Records first_offset..last_offset are durable; last_offset is the new watermark."""
+
+    first_offset: int
+    last_offset: int
+
+
+@dataclass(frozen=True)
+class ErrorEvent:
+    """Records first_offset..last_offset will never be acknowledged, for `error`; they stay in
+    Stream.unacked() until the stream is destroyed."""
+
+    first_offset: int
+    last_offset: int
+    error: ZerobusError
+
+
+Event = Union[AckEvent, ErrorEvent]
+
+
+def _event(raw: tuple[int, int, int, Optional[ZerobusError]]) -> Optional[Event]:
+    """The event, or None for a kind a newer library may add and this binding does not know."""
+    kind, first, last, error = raw
+    if kind == _native.EVENT_ACK:
+        return AckEvent(first, last)
+    if kind == _native.EVENT_ERROR and error is not None:
+        return ErrorEvent(first, last, error)
+    return None
+
+
+@dataclass(frozen=True)
+class StreamInfo:
+    """A snapshot of a stream: its state ("open", "recovering", "paused", "failed", "closed")
+    and counters."""
+
+    state: str
+    records_accepted: int
+    records_acked: int
+    records_in_flight: int
+    bytes_in_flight: int
+    recoveries: int
+    records_replayed: int
+
+
+class Stream(_native.Stream):
+    """A stream of records into one table, opened by Sdk.stream(). Every method may be called
+    from any number of threads at once. As a context manager it closes on exit.
+
+    ingest() and ingest_batch() take records without copying them on the Python side (the
+    library copies them before returning) and return offsets; flush(), wait_for_offset() and
+    close() release the GIL while they wait and are interrupted by Ctrl-C."""
+
+    def flush(self, timeout: Optional[float] = None) -> None:
+        """Waits until every record accepted before the call is durable; timeout in seconds,
+        None without limit. Raises TimeoutError (a ZerobusError) or the stream's error."""
+        super().flush(timeout)
+
+    def wait_for_offset(self, offset: int, timeout: Optional[float] = None) -> None:
+        """Waits until `offset` is durable."""
+        super().wait_for_offset(offset, timeout)
+
+    def close(self, timeout: Optional[float] = None) -> None:
+        """Stops accepting records and waits until every accepted one is durable, then ends the
+        call. Records left unacknowledged get error events and stay in unacked(). Interrupted
+        by Ctrl-C, it leaves the stream open, to be closed again."""
+        super().close(timeout)
+
+    def poll(self, max_events: int = 64, timeout: Optional[float] = 0) -> list[Event]:
+        """Takes up to max_events queued events, waiting up to `timeout` seconds for the first
+        (None: without limit). Not on a stream with an on_event callback (StateError)."""
+        events = (_event(raw) for raw in self.poll_raw(max_events, timeout))
+        return [event for event in events if event is not None]
+
+    def events(self, timeout: Optional[float] = None) -> Iterator[Event]:
+        """The stream's events as they come. Ends once no event came within `timeout` seconds
+        (None: never for that reason), or once the stream is closed or failed and its events
+        are all taken."""
+        while True:
+            taken = self.poll(64, timeout if timeout is not None else 0.25)
+            yield from taken
+            if taken:
+                continue
+            if timeout is not None or self.info().state in ("closed", "failed"):
+                return
+
+    def info(self) -> StreamInfo:
+        """The stream's state and counters."""
+        return StreamInfo(*self.info_raw())
+
+    def stats(self) -> dict[str, Any]:
+        """The stream's statistics (docs/STATISTICS.md)."""
+        result: dict[str, Any] = json.loads(self.stats_json())
+        return result
+
+    def unacked(self) -> list[tuple[int, bytes]]:
+        """Every accepted record not yet acknowledged, as (offset, bytes), in offset order."""
+        return super().unacked()
+
+    def recreate(self) -> Stream:
+        """A new stream like this failed or closed one, into which every record this one did
+        not get acknowledged has been ingested again, in order (at-least-once)."""
+        fresh: Stream = super().recreate()
+        return fresh
+
+    def __enter__(self) -> Stream:
+        return self
+
+    def __exit__(
+        self,
+        kind: Optional[type[BaseException]],
+        value: Optional[BaseException],
+        traceback: Optional[TracebackType],
+    ) -> None:
+        try:
+            self.close()
+        except ZerobusError:
+            if kind is None:
+                raise
+            # The body's exception says more; the close's is logged, not lost.
+            _logger.warning("closing the stream after an exception failed", exc_info=True)
+        finally:
+            self.destroy()
+
+
+class Sdk:
+    """A Zerobus endpoint whose streams share one connection.
+
+    Sdk(endpoint, options=None, *, on_stats=None, **keywords): `endpoint` is "https://host" (or
+    "http://host:port" with transport_plaintext=True for a local server). The library's log
+    goes to the logger "libzerobus" (a child per component, "libzerobus.stream" and so on), at
+    the level that logger keeps unless log_level is given. With statistics_interval_ms, the
+    statistics go to `on_stats` as a dict, or without it to the logger "libzerobus.stats" at
+    INFO, as JSON."""
+
+    def __init__(
+        self,
+        endpoint: str,
+        options: Optional[Options] = None,
+        *,
+        on_stats: Optional[Callable[[dict[str, Any]], None]] = None,
+        **keywords: OptionValue,
+    ) -> None:
+        self._options = _merge_options({}, options, keywords)
+        sdk_options = dict(self._options)
+        sdk_options.setdefault("log.level", _library_level_for(_logger))
+        stats = None
+        if "statistics.interval.ms" in sdk_options:
+            stats = _stats_sink(on_stats)
+        self._native = _native.Sdk(endpoint, list(sdk_options.items()), _log_from_library, stats)
+
+    def stream(
+        self,
+        table: Union[str, _native.Schema],
+        descriptor: Optional[bytes] = None,
+        *,
+        on_event: Optional[Callable[[Event], None]] = None,
+        headers_provider: Optional[HeadersProvider] = None,
+        options: Optional[Options] = None,
+        **keywords: OptionValue,
+    ) -> Stream:
+        """Opens a stream and returns once the server has accepted it.
+
+        stream("catalog.schema.table") is a JSON stream; with `descriptor` (a serialized
+        google.protobuf.DescriptorProto) a protobuf stream; stream(schema) a protobuf stream of
+        the schema's table, which also takes str records as JSON and encodes them. Events go to
+        `on_event`, called on one of the library's dispatch threads with the GIL held only for
+        the call, or else are taken with Stream.poll() or Stream.events().
+
+        `headers_provider`, in place of auth_token or OAuth client credentials, returns the
+        gRPC headers of each connection attempt (a token fetched on demand, say): called on
+        this thread for the first, on one of the library's supervision threads for every
+        reconnection. An exception it raises fails the attempt with AuthError."""
+        return self._open(table, descriptor, on_event, headers_provider, -1, options, keywords)
+
+    def _open(
+        self,
+        table: Union[str, _native.Schema],
+        descriptor: Optional[bytes],
+        on_event: Optional[Callable[[Event], None]],
+        headers_provider: Optional[HeadersProvider],
+        wakeup_fd: int,
+        options: Optional[Options],
+        keywords: Mapping[str, OptionValue],
+    ) -> Stream:
+        record_type = _native.RECORD_JSON if descriptor is None else _native.RECORD_PROTO
+        merged = _merge_options(self._options, options, keywords)
+        callback = None if on_event is None else _event_adapter(on_event)
+        return self._native.open_stream(
+            Stream,
+            table,
+            record_type,
+            descriptor,
+            list(merged.items()),
+            callback,
+            headers_provider,
+            wakeup_fd,
+        )
+
+    def stats(self) -> dict[str, Any]:
+        """The statistics of the SDK and its live streams (docs/STATISTICS.md)."""
+        result: dict[str, Any] = json.loads(self._native.stats_json())
+        return result
+
+    def close(self) -> None:
+        """Lets go of the SDK; its streams keep working until they are destroyed."""
+        self._native.destroy()
+
+    def __enter__(self) -> Sdk:
+        return self
+
+    def __exit__(
+        self,
+        kind: Optional[type[BaseException]],
+        value: Optional[BaseException],
+        traceback: Optional[TracebackType],
+    ) -> None:
+        self.close()
+
+
+def schema_from_ddl(ddl: str) -> _native.Schema:
+    """A table's schema from one Delta DDL statement, such as
+    "main.default.events (id BIGINT, payload STRING)"."""
+    return _native.schema_from_ddl(ddl)
+
+
+def schema_from_table_json(table_json: str) -> _native.Schema:
+    """A table's schema from its Unity Catalog description (the JSON of GET
+    /api/2.1/unity-catalog/tables/{name})."""
+    return _native.schema_from_table_json(table_json)
+
+
+def _event_adapter(
+    on_event: Callable[[Event], None],
+) -> Callable[[tuple[int, int, int, Optional[ZerobusError]]], None]:
+    def deliver(raw: tuple[int, int, int, Optional[ZerobusError]]) -> None:
+        event = _event(raw)
+        if event is not None:
+            on_event(event)
+
+    return deliver
+
+
+def _stats_sink(on_stats: Optional[Callable[[dict[str, Any]], None]]) -> Callable[[str], None]:
+    stats_logger = logging.getLogger("libzerobus.stats")
+
+    def deliver(text: str) -> None:
+        if on_stats is None:
+            stats_logger.info("%s", text)
+        else:
+            on_stats(json.loads(text))
+
+    return deliver
+
+
+# From interpreter exit on, the library's threads stop calling into Python.
+atexit.register(_native._interpreter_exiting)
