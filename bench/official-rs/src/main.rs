@@ -32,9 +32,9 @@ usage: official-rs-bench --endpoint URL [--table NAME] [--max-inflight N] --mode
 throughput: T tokio tasks share the records, each awaiting one ingest call (of B records)
   after another; L > 1 makes the stream multiplexed(L), one handle over L lanes. The clock
   stops when flush() has seen every record acknowledged.
-latency: one stream, R records/s for D seconds, each call at its own due time from a thread
-  of its own (as `zerobus bench --rate` paces); a record's latency runs from its ingest call
-  to the ack callback for its offset.
+latency: one stream, R records/s for D seconds from a thread of its own, paced in 1 ms ticks
+  (the records due within a tick go out together, as `zerobus bench --rate` paces); a
+  record's latency runs from its ingest call to the ack callback for its offset.
 --max-inflight N: the stream's max_inflight_requests (a multiplexed handle shares N among its
   lanes); without it the core's default.";
 
@@ -366,6 +366,9 @@ fn percentile(sorted: &[f64], fraction: f64) -> f64 {
     sorted[(fraction * (sorted.len() - 1) as f64) as usize]
 }
 
+/// How a latency run paces its records, as `zerobus bench --rate` does.
+const PACING_TICK: Duration = Duration::from_millis(1);
+
 async fn run_latency(options: &Options) -> Result<Figures, Failure> {
     let records = (options.rate * options.seconds) as usize;
     let samples = Arc::new(LatencySamples {
@@ -379,23 +382,31 @@ async fn run_latency(options: &Options) -> Result<Figures, Failure> {
         .build()
         .await?;
     let record = event_record(options.size);
-    let interval_ns = 1e9 / options.rate as f64;
 
     let (cpu_start, _) = process_usage();
     let start = Instant::now();
-    // The pacing thread sleeps until each record is due, as `zerobus bench --rate` does, and
-    // makes the call from outside the runtime's workers.
+    // The pacing thread works in 1 ms ticks, as `zerobus bench --rate` does: at each tick it
+    // sends every record due by then, calling from outside the runtime's workers.
     let runtime = tokio::runtime::Handle::current();
     let paced = std::thread::scope(|scope| {
         scope
             .spawn(|| -> Result<(), Failure> {
-                for index in 0..records {
-                    let due = start + Duration::from_nanos((index as f64 * interval_ns) as u64);
-                    std::thread::sleep(due.saturating_duration_since(Instant::now()));
-                    samples.sent_ns[index].store(samples.since_start(), Ordering::Release);
-                    let offset = runtime.block_on(stream.ingest_record_offset(record.clone()))?;
-                    if offset != index as OffsetId {
-                        return Err(format!("record {index} was given offset {offset}").into());
+                let mut index = 0;
+                let mut tick = start;
+                while index < records {
+                    std::thread::sleep(tick.saturating_duration_since(Instant::now()));
+                    tick += PACING_TICK;
+                    let elapsed_ns = start.elapsed().as_nanos() as u64;
+                    let due =
+                        ((elapsed_ns * options.rate / 1_000_000_000) as usize + 1).min(records);
+                    while index < due {
+                        samples.sent_ns[index].store(samples.since_start(), Ordering::Release);
+                        let offset =
+                            runtime.block_on(stream.ingest_record_offset(record.clone()))?;
+                        if offset != index as OffsetId {
+                            return Err(format!("record {index} was given offset {offset}").into());
+                        }
+                        index += 1;
                     }
                 }
                 Ok(())
@@ -429,8 +440,8 @@ async fn run_latency(options: &Options) -> Result<Figures, Failure> {
         latency_us: Some([0.5, 0.99, 0.999].map(|fraction| percentile(&latency_us, fraction))),
         note: format!(
             "per record: from its ingest_record_offset call to the ack callback for its offset; \
-             calls from one plain thread that sleeps until each record is due (block_on the \
-             runtime's handle), none waiting for an ack; one stream; {}",
+             calls from one plain thread that sends the records due at each 1 ms tick (block_on \
+             the runtime's handle), none waiting for an ack; one stream; {}",
             stream_options_note(options)
         ),
     })
