@@ -4,6 +4,7 @@
 #include <grpcpp/channel.h>
 
 #include <algorithm>
+#include <cassert>
 
 #include "core/endpoint.h"
 #include "core/headers.h"
@@ -207,11 +208,11 @@ Status Stream::Ingest(const RecordView *records, size_t count, bool json, uint64
 }
 
 SegmentPtr Stream::TakeWriteLocked(int64_t *wire_offset) {
-  if (link_ != Link::kLive || writer_busy_ || reads_ended_) return nullptr;
+  if (link_ != Link::kLive || call_.writer_busy || call_.reads_ended) return nullptr;
   const bool was_idle = !window_.has_unacked_sent();
   SegmentPtr segment = window_.TakeNextToSend(wire_offset);
   if (!segment) return nullptr;
-  writer_busy_ = true;
+  call_.writer_busy = true;
   // The ack timeout counts from now, not from the last progress before the lull. The
   // supervisor needs no wakeup: idle, it looks again within one ack timeout anyway.
   if (was_idle) last_progress_ = Clock::now();
@@ -219,12 +220,12 @@ SegmentPtr Stream::TakeWriteLocked(int64_t *wire_offset) {
 }
 
 bool Stream::TakeHalfCloseLocked() {
-  if (!half_close_wanted_ || writer_busy_ || reads_ended_ ||
+  if (!half_close_wanted_ || call_.writer_busy || call_.reads_ended ||
       (link_ != Link::kLive && link_ != Link::kPaused)) {
     return false;
   }
-  writer_busy_ = true;
-  link_ = Link::kHalfClosed;
+  call_.writer_busy = true;
+  MoveLocked(Link::kHalfClosed);
   return true;
 }
 
@@ -530,17 +531,14 @@ std::shared_ptr<Connection> Stream::BeginAttemptLocked(std::shared_ptr<Connectio
                                                        Clock::time_point deadline, bool kept_token,
                                                        bool waits_for_ready) {
   records_replayed_ += window_.Rewind();
-  close_signalled_ = false;
-  pause_logged_ = false;
   std::shared_ptr<Connection> previous = std::move(connection_);
   connection_ = std::move(connection);
-  link_ = Link::kConnecting;
+  MoveLocked(Link::kConnecting);
   attempt_deadline_ = deadline;
   attempt_kept_token_ = kept_token;
   attempt_waits_for_ready_ = waits_for_ready;
-  writer_busy_ = true;  // the create_stream request
-  reads_ended_ = false;
-  hold_released_ = false;
+  call_ = CallProgress{};
+  call_.writer_busy = true;  // the create_stream request
   connection_outcome_ = Status::Ok();
   last_progress_ = Clock::now();
   return previous;
@@ -611,7 +609,7 @@ void Stream::AttemptFailedLocked(const Status &failed, bool kept_token, PendingL
 }
 
 void Stream::RetryLaterLocked(std::chrono::milliseconds delay, bool renew_token) {
-  link_ = Link::kBackoff;
+  MoveLocked(Link::kBackoff);
   retry_at_ = Clock::now() + delay;
   renew_token_ = renew_token;
 }
@@ -623,11 +621,11 @@ void Stream::OnWriteDone(Connection *connection, bool ok) {
   bool release = false;
   {
     sync::MutexLock lock(mu_);
-    writer_busy_ = false;
+    call_.writer_busy = false;
     if (ok) segment = TakeWriteLocked(&wire_offset);
     if (ok && !segment) half_close = TakeHalfCloseLocked();
-    if (!segment && !half_close && reads_ended_ && !hold_released_) {
-      release = hold_released_ = true;
+    if (!segment && !half_close && call_.reads_ended && !call_.hold_released) {
+      release = call_.hold_released = true;
     }
   }
   if (segment) connection->Write(std::move(segment), wire_offset, json_);
@@ -651,7 +649,7 @@ Status Stream::OnResponse(Connection *connection, const wire::Response &response
           return Status(StatusCode::kProtocol, "the server accepted the stream without a stream id",
                         true);
         }
-        link_ = Link::kLive;
+        MoveLocked(Link::kLive);
         ++connections_accepted_;
         accepted_at_ = Clock::now();
         acked_when_accepted_ = window_.acked_count();
@@ -695,8 +693,8 @@ Status Stream::OnResponse(Connection *connection, const wire::Response &response
         // Without recovery there is no next connection to move to: the server's end of the
         // call then fails the stream.
         if (settings_.recovery && link_ == Link::kLive) {
-          link_ = Link::kPaused;
-          close_signalled_ = true;
+          MoveLocked(Link::kPaused);
+          call_.close_signalled = true;
           close_signal_ms_ = response.close_after_ms;
           pause_deadline_ = Later(Clock::now(), PauseFor(response.close_after_ms));
           changed_.notify_all();
@@ -715,8 +713,8 @@ void Stream::OnReadsEnded(Connection *connection) {
   bool release = false;
   {
     sync::MutexLock lock(mu_);
-    reads_ended_ = true;
-    if (!writer_busy_ && !hold_released_) release = hold_released_ = true;
+    call_.reads_ended = true;
+    if (!call_.writer_busy && !call_.hold_released) release = call_.hold_released = true;
   }
   if (release) connection->ReleaseHold();
 }
@@ -726,15 +724,15 @@ void Stream::OnDone(Connection * /*connection*/, const Status &outcome) {
   switch (link_) {
     case Link::kConnecting:
     case Link::kAbandoning:
-      link_ = Link::kRefused;
+      MoveLocked(Link::kRefused);
       break;
     case Link::kLive:
     case Link::kPaused:
     case Link::kEnding:
-      link_ = Link::kDown;
+      MoveLocked(Link::kDown);
       break;
     case Link::kHalfClosed:
-      link_ = Link::kFinished;
+      MoveLocked(Link::kFinished);
       break;
     case Link::kBackoff:
     case Link::kRefused:
@@ -748,6 +746,45 @@ void Stream::OnDone(Connection * /*connection*/, const Status &outcome) {
   // ours (see ConnectionListener::OnDone).
   changed_.notify_all();
   WakeSupervisorLocked();
+}
+
+void Stream::MoveLocked(Link to) {
+  // Where each state may come from.
+  bool allowed = false;
+  switch (to) {
+    case Link::kBackoff:  // a failed attempt or an ended call, retried
+      allowed = link_ == Link::kBackoff || link_ == Link::kRefused || link_ == Link::kDown;
+      break;
+    case Link::kConnecting:
+      allowed = link_ == Link::kBackoff;
+      break;
+    case Link::kAbandoning:
+    case Link::kLive:
+      allowed = link_ == Link::kConnecting;
+      break;
+    case Link::kPaused:
+      allowed = link_ == Link::kLive;
+      break;
+    case Link::kEnding:
+    case Link::kHalfClosed:
+      allowed = link_ == Link::kLive || link_ == Link::kPaused;
+      break;
+    case Link::kRefused:
+      allowed = link_ == Link::kConnecting || link_ == Link::kAbandoning;
+      break;
+    case Link::kDown:
+      allowed = link_ == Link::kLive || link_ == Link::kPaused || link_ == Link::kEnding;
+      break;
+    case Link::kFinished:
+      allowed = link_ == Link::kHalfClosed;
+      break;
+    case Link::kGone:  // attempts spent, or a call ended that is not retried
+      allowed = link_ == Link::kBackoff || link_ == Link::kRefused || link_ == Link::kDown;
+      break;
+  }
+  assert(allowed && "a change of Stream::Link that its table does not allow");
+  (void)allowed;
+  link_ = to;
 }
 
 bool Stream::CallAliveLocked() const {
@@ -891,7 +928,7 @@ Stream::Clock::time_point Stream::Supervise() {
           wake = attempt_deadline_;
           break;
         }
-        link_ = Link::kAbandoning;
+        MoveLocked(Link::kAbandoning);
         const std::shared_ptr<Connection> connection = connection_;
         lock.Unlock();
         // Its end (OnDone()) brings the stream to kRefused with this outcome.
@@ -942,8 +979,8 @@ Stream::Clock::time_point Stream::Supervise() {
 std::shared_ptr<Connection> Stream::WatchLiveLocked(Status *end, Clock::time_point *wake,
                                                     PendingLogs *logs) {
   NoteRecoveryLocked(logs);
-  if (link_ == Link::kPaused && !pause_logged_) {
-    pause_logged_ = true;
+  if (link_ == Link::kPaused && !call_.pause_logged) {
+    call_.pause_logged = true;
     const int64_t announced_ms = close_signal_ms_;
     const std::chrono::milliseconds wait = PauseFor(announced_ms);
     logs->push_back({LogLevel::kInfo, "recovery", false, [=] {
@@ -973,13 +1010,13 @@ std::shared_ptr<Connection> Stream::WatchLiveLocked(Status *end, Clock::time_poi
                       " ms while requests were unacknowledged (stream.ack.timeout.ms)",
                   true);
     // Not the end the server announced: a failure, as such counted and logged.
-    close_signalled_ = false;
+    call_.close_signalled = false;
   } else {
     if (awaiting_acks) *wake = ack_deadline;
     if (paused) *wake = std::min(*wake, pause_deadline_);
     return nullptr;
   }
-  link_ = Link::kEnding;
+  MoveLocked(Link::kEnding);
   return connection_;
 }
 
@@ -998,7 +1035,7 @@ void Stream::NoteRecoveryLocked(PendingLogs *logs) {
 void Stream::CallEndedLocked(PendingLogs *logs) {
   const Status ended = connection_outcome_;
   // Reconnecting after a close signal is the protocol at work, not an error.
-  const bool planned = close_signalled_;
+  const bool planned = call_.close_signalled;
   if (!planned) NoteErrorLocked(ended);
   const bool renew_token = RenewsToken(ended);
   std::chrono::milliseconds delay(0);
@@ -1025,7 +1062,7 @@ void Stream::CallEndedLocked(PendingLogs *logs) {
 }
 
 void Stream::GiveUpLocked(const Status &why, PendingLogs *logs) {
-  link_ = Link::kGone;
+  MoveLocked(Link::kGone);
   if (opening_) {
     open_failure_ = why;  // RunUntilOpen() returns it, and Open() logs it
     return;

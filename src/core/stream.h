@@ -82,10 +82,11 @@ class Stream final : private ConnectionListener, private StatsSource {
  private:
   // What the user may still do with the stream.
   enum class State { kOpen, kClosing, kClosed, kFailed };
-  // Where the stream's connection is. Who moves it where: Supervise() from kBackoff, kConnecting,
+  // Where the stream's connection is. Every change goes through MoveLocked(), which holds the
+  // table of the changes allowed. Who makes them: Supervise() from kBackoff, kConnecting,
   // kRefused, kLive, kPaused and kDown; OnResponse() from kConnecting to kLive and from kLive to
   // kPaused; the writer from kLive or kPaused to kHalfClosed; OnDone() from a state with a call
-  // to one without (EndOfCall()).
+  // to the one without that follows it.
   enum class Link {
     kBackoff,     // no call; the next attempt is due at retry_at_
     kConnecting,  // a call started; the server has not accepted the stream (attempt_deadline_)
@@ -98,6 +99,15 @@ class Stream final : private ConnectionListener, private StatsSource {
     kDown,        // the call ended after the server accepted the stream
     kFinished,    // the call ended after the half-close
     kGone,        // no more connections: the stream failed, or could not open
+  };
+  // What the current call has done so far; each attempt starts from a fresh one.
+  struct CallProgress {
+    bool writer_busy = false;    // a write (or the half-close) is outstanding
+    bool reads_ended = false;    // no more responses will come
+    bool hold_released = false;  // the connection may end (Connection::ReleaseHold())
+    // The server announced the end of the call (CloseStreamSignal): its end is planned.
+    bool close_signalled = false;
+    bool pause_logged = false;  // Supervise() has logged the close signal
   };
   // A line for the log callback, built by a ...Locked() function and written once mu_ is let go.
   struct PendingLog {
@@ -131,6 +141,8 @@ class Stream final : private ConnectionListener, private StatsSource {
   // when to look again at the latest (Clock::time_point::max(): only when woken). On the SDK's
   // supervision threads, one round at a time, or on the caller's thread in RunUntilOpen().
   Clock::time_point Supervise();
+  // With mu_ held: moves link_ to `to`, which must be allowed to follow it (see Link).
+  void MoveLocked(Link to) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // With mu_ held: has Supervise() look at the stream soon.
   void WakeSupervisorLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Whether a gRPC call of the stream may still be running (OnDone has not come).
@@ -275,9 +287,7 @@ class Stream final : private ConnectionListener, private StatsSource {
   Clock::time_point attempt_deadline_ ABSL_GUARDED_BY(mu_);  // kConnecting
   bool attempt_kept_token_ ABSL_GUARDED_BY(mu_) = false;
   bool attempt_waits_for_ready_ ABSL_GUARDED_BY(mu_) = false;
-  bool writer_busy_ ABSL_GUARDED_BY(mu_) = false;  // a write is outstanding
-  bool reads_ended_ ABSL_GUARDED_BY(mu_) = false;
-  bool hold_released_ ABSL_GUARDED_BY(mu_) = false;
+  CallProgress call_ ABSL_GUARDED_BY(mu_);
   Status connection_outcome_ ABSL_GUARDED_BY(mu_);  // how the last call ended
   // The connection's last progress: an acknowledgement of new records, or the first request
   // sent with nothing unacknowledged. stream.ack.timeout.ms counts from here, so that messages
@@ -286,12 +296,9 @@ class Stream final : private ConnectionListener, private StatsSource {
   // When the server accepted the current connection
   Clock::time_point accepted_at_ ABSL_GUARDED_BY(mu_);
   uint64_t acked_when_accepted_ ABSL_GUARDED_BY(mu_) = 0;  // window_.acked_count() then
-  // The server announced the end of the current call (CloseStreamSignal): its end is planned.
-  bool close_signalled_ ABSL_GUARDED_BY(mu_) = false;
   Clock::time_point pause_deadline_ ABSL_GUARDED_BY(mu_);  // kPaused
   // When the server said it would close the call
   int64_t close_signal_ms_ ABSL_GUARDED_BY(mu_) = 0;
-  bool pause_logged_ ABSL_GUARDED_BY(mu_) = false;  // Supervise() has logged the close signal
   // The current connection recovers the stream: Supervise() logs it once accepted.
   bool recovery_to_log_ ABSL_GUARDED_BY(mu_) = false;
   uint64_t replayed_before_recovery_ ABSL_GUARDED_BY(mu_) = 0;  // records_replayed_ then
