@@ -52,7 +52,9 @@ constexpr char kUsage[] =
     "                     (default 1)\n"
     "  --rate N           measure ack latency instead: N records/s on one stream, paced in\n"
     "                     1 ms ticks (the records due within a tick go out together)\n"
-    "  --seconds N        how long a latency run sends (default 5)\n"
+    "  --idle N           measure what N open streams of one SDK cost with nothing to send:\n"
+    "                     each sends one record, then the CPU over --seconds is counted\n"
+    "  --seconds N        how long a latency run sends, or an idle run counts (default 5)\n"
     "\n"
     "Examples:\n"
     "  zerobus bench\n"
@@ -60,7 +62,7 @@ constexpr char kUsage[] =
     "  zerobus bench --endpoint http://127.0.0.1:7001 --size 1000 --threads 8 --streams 4\n"
     "  zerobus bench --endpoint http://127.0.0.1:7001 --rate 1000 --seconds 10 --json\n";
 
-// One run's shape; rate > 0 makes it a latency run.
+// One run's shape; rate > 0 makes it a latency run, idle > 0 an idle one.
 struct Workload {
   std::string name;  // empty: described from the figures below
   long records = 1000000;
@@ -69,6 +71,7 @@ struct Workload {
   long threads = 1;
   long streams = 1;
   long rate = 0;
+  long idle = 0;  // open streams that have nothing to send
   long seconds = 5;
 };
 
@@ -233,15 +236,42 @@ BenchResult RunLatency(const Target &target, const Workload &workload) {
   return result;
 }
 
+// What open streams cost while they have nothing to send: each sends one record and has it
+// acknowledged, then the process's CPU is counted for workload.seconds. The streams have an
+// event callback, as the bindings' streams do.
+BenchResult RunIdle(const Target &target, const Workload &workload) {
+  zerobus::Config config = MakeConfig(target);
+  config.on_event([](const zerobus::Event &) {});
+  const zerobus::Sdk sdk(target.endpoint, config);
+  std::vector<zerobus::Stream> streams;
+  const std::string record = bench::EventRecord(workload.size);
+  for (long i = 0; i < workload.idle; ++i) {
+    streams.push_back(OpenStream(sdk, target, config));
+    streams.back().ingest_proto(record);
+  }
+  for (zerobus::Stream &stream : streams) stream.flush();
+  const double cpu_start = bench::ProcessCpuSeconds();
+  const Clock::time_point start = Clock::now();
+  std::this_thread::sleep_for(std::chrono::seconds(workload.seconds));
+  BenchResult result;
+  result.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  result.cpu_seconds = bench::ProcessCpuSeconds() - cpu_start;
+  CloseAll(&streams);
+  result.mode = "idle";
+  result.records = workload.idle;
+  return result;
+}
+
 BenchResult Run(const Target &target, const Workload &workload) {
-  BenchResult result =
-      workload.rate > 0 ? RunLatency(target, workload) : RunThroughput(target, workload);
+  BenchResult result = workload.rate > 0   ? RunLatency(target, workload)
+                       : workload.idle > 0 ? RunIdle(target, workload)
+                                           : RunThroughput(target, workload);
   result.client = "libzerobus";
   result.version = zerobus::version();
   result.size = workload.size;
   result.batch = workload.batch;
   result.threads = workload.threads;
-  result.streams = workload.streams;
+  result.streams = workload.idle > 0 ? workload.idle : workload.streams;
   result.peak_rss_mib = bench::PeakRssMiB();
   return result;
 }
@@ -250,6 +280,7 @@ BenchResult Run(const Target &target, const Workload &workload) {
 std::string Describe(const Workload &workload) {
   std::string name = std::to_string(workload.size) + " B, ";
   if (workload.rate > 0) return name + "ack latency at " + std::to_string(workload.rate) + "/s";
+  if (workload.idle > 0) return std::to_string(workload.idle) + " idle streams";
   name +=
       workload.batch == 1 ? "a call per record" : "batches of " + std::to_string(workload.batch);
   if (workload.threads > 1) name += ", " + std::to_string(workload.threads) + " threads";
@@ -258,6 +289,11 @@ std::string Describe(const Workload &workload) {
 }
 
 void PrintRow(const std::string &name, const BenchResult &result) {
+  if (result.mode == "idle") {
+    std::printf("%-50s %.3f%% of one core\n", name.c_str(),
+                100 * result.cpu_seconds / result.seconds);
+    return;
+  }
   if (result.rate > 0) {
     std::printf("%-50s p50 %7.0f us  p99 %7.0f us  p99.9 %7.0f us\n", name.c_str(),
                 result.latency.p50_us, result.latency.p99_us, result.latency.p999_us);
@@ -312,6 +348,7 @@ int RunBench(int argc, char **argv) {
   flags.Value("--threads", CountInto(&custom.threads, 1, &workload_given));
   flags.Value("--streams", CountInto(&custom.streams, 1, &workload_given));
   flags.Value("--rate", CountInto(&custom.rate, 1, &workload_given));
+  flags.Value("--idle", CountInto(&custom.idle, 1, &workload_given));
   flags.Value("--seconds", CountInto(&custom.seconds, 1, &workload_given));
   if (const std::optional<int> done = flags.Parse(argc, argv)) return *done;
   if (custom.size > bench::kMaxRecordSize) {

@@ -44,7 +44,7 @@ LatencyPercentiles PercentilesOf(std::vector<double> latencies_us);
 struct BenchResult {
   std::string client;   // "libzerobus", "raw-grpc", ...
   std::string version;  // the client's version, when it has one
-  std::string mode;     // "throughput" or "latency"
+  std::string mode;     // "throughput", "latency" or "idle"
   long records = 0;
   long size = 0;
   long batch = 1;
