@@ -65,8 +65,10 @@ struct ServerOptions {
   // CloseStreamSignal this long before; a lifetime of zero never ends them.
   std::chrono::milliseconds stream_lifetime = std::chrono::minutes(15);
   std::chrono::milliseconds close_signal_lead = std::chrono::seconds(30);
-  // Per-stream limits, off (0) by default; the service's are 15,000 rows/s and 100 MB/s. A
-  // stream over a limit is slowed down: its next request is read once it is back within.
+  // Per-stream limits, off (0) by default; the service's quotas are now 100,000 rows/s and
+  // 100 MB/s (reference/official-3x.md §4). A stream over a limit is slowed down, not failed:
+  // its next request is read once it is back within, so the client's writes wait on HTTP/2
+  // flow control.
   double max_rows_per_second = 0;
   double max_bytes_per_second = 0;
   // One line per stream opened and closed; empty = silent.
