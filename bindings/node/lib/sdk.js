@@ -6,6 +6,16 @@ const { Stream, kCreate } = require('./stream');
 
 const INGEST_TIMEOUT_KEY = 'stream.ingest.timeout.ms';
 const APPLICATION_NAME_KEY = 'sdk.application.name';
+// The library's key of each member of the tls option.
+const TLS_KEYS = Object.freeze({
+  caFile: 'tls.ca.file',
+  ca: 'tls.ca.pem',
+  certFile: 'tls.cert.file',
+  cert: 'tls.cert.pem',
+  keyFile: 'tls.key.file',
+  key: 'tls.key.pem',
+  serverName: 'tls.server.name',
+});
 // The binding's part of the user-agent: the library puts its own name and version before it,
 // the application's name comes after it.
 const BINDING_NAME = `node/${process.versions.node}`;
@@ -33,7 +43,12 @@ class Sdk extends EventEmitter {
   /** @param {string} endpoint @param {import('..').SdkOptions} [options] */
   constructor(endpoint, options) {
     super();
-    const { logLevel, statisticsIntervalMs, applicationName, ...config } = options ?? {};
+    const { logLevel, statisticsIntervalMs, applicationName, tls, ...config } = options ?? {};
+    for (const [member, value] of Object.entries(tls ?? {})) {
+      const key = TLS_KEYS[/** @type {keyof typeof TLS_KEYS} */ (member)];
+      if (key === undefined) throw new TypeError(`tls.${member} is not a TLS option`);
+      if (value !== undefined) config[key] = value;
+    }
     const application = applicationName ?? config[APPLICATION_NAME_KEY];
     config[APPLICATION_NAME_KEY] =
       application == null || application === '' ? BINDING_NAME : `${BINDING_NAME} ${application}`;
