@@ -92,30 +92,25 @@ export type SdkOptions = Options & {
    *  'libzerobus/<version> node/<Node version> <name>' (sets sdk.application.name; the binding
    *  adds its part even without a name). */
   applicationName?: string;
-  /** TLS to the endpoint and the workspace (token and Unity Catalog requests). */
-  tls?: TlsOptions;
-};
-
-/** TLS settings of an Sdk: PEM files or PEM text (text wins when both are given). The Sdk
- *  constructor reads the files; a certificate without a key, or the reverse, throws
- *  ZB_ERR_INVALID_VALUE. */
-export interface TlsOptions {
-  /** Trust only the authorities of this PEM file, not the system's (tls.ca.file). */
-  caFile?: string;
-  /** ... of this PEM text (tls.ca.pem). */
-  ca?: string;
-  /** Mutual TLS: present the client certificate (chain) of this PEM file (tls.cert.file)... */
-  certFile?: string;
-  /** ... or of this PEM text (tls.cert.pem)... */
-  cert?: string;
-  /** ... with the unencrypted PEM private key of this file (tls.key.file)... */
-  keyFile?: string;
-  /** ... or of this text (tls.key.pem), which never appears in errors. */
-  key?: string;
+  /** TLS to the endpoint and the workspace (token and Unity Catalog requests), as PEM files
+   *  or PEM text (text wins when both are given); the constructor reads the files, and a
+   *  certificate without a key, or the reverse, throws ZB_ERR_INVALID_VALUE.
+   *  Trust only the authorities of this PEM file, not the system's (sets tls.ca.file). */
+  tlsCaFile?: string;
+  /** ... of this PEM text (sets tls.ca.pem). */
+  tlsCa?: string;
+  /** Mutual TLS: present the client certificate (chain) of this PEM file (sets tls.cert.file)... */
+  tlsCertFile?: string;
+  /** ... or of this PEM text (sets tls.cert.pem)... */
+  tlsCert?: string;
+  /** ... with the unencrypted PEM private key of this file (sets tls.key.file)... */
+  tlsKeyFile?: string;
+  /** ... or of this text (sets tls.key.pem), which never appears in errors. */
+  tlsKey?: string;
   /** The name the server certificates are checked against, and sent in SNI, instead of the
-   *  hosts of the URLs (tls.server.name). */
-  serverName?: string;
-}
+   *  hosts of the URLs (sets tls.server.name). */
+  tlsServerName?: string;
+};
 
 /** One log message of the library. */
 export interface LogEvent {

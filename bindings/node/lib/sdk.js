@@ -6,15 +6,15 @@ const { Stream, kCreate } = require('./stream');
 
 const INGEST_TIMEOUT_KEY = 'stream.ingest.timeout.ms';
 const APPLICATION_NAME_KEY = 'sdk.application.name';
-// The library's key of each member of the tls option.
+// The library's key of each typed TLS option.
 const TLS_KEYS = Object.freeze({
-  caFile: 'tls.ca.file',
-  ca: 'tls.ca.pem',
-  certFile: 'tls.cert.file',
-  cert: 'tls.cert.pem',
-  keyFile: 'tls.key.file',
-  key: 'tls.key.pem',
-  serverName: 'tls.server.name',
+  tlsCaFile: 'tls.ca.file',
+  tlsCa: 'tls.ca.pem',
+  tlsCertFile: 'tls.cert.file',
+  tlsCert: 'tls.cert.pem',
+  tlsKeyFile: 'tls.key.file',
+  tlsKey: 'tls.key.pem',
+  tlsServerName: 'tls.server.name',
 });
 // The binding's part of the user-agent: the library puts its own name and version before it,
 // the application's name comes after it.
@@ -43,10 +43,11 @@ class Sdk extends EventEmitter {
   /** @param {string} endpoint @param {import('..').SdkOptions} [options] */
   constructor(endpoint, options) {
     super();
-    const { logLevel, statisticsIntervalMs, applicationName, tls, ...config } = options ?? {};
-    for (const [member, value] of Object.entries(tls ?? {})) {
-      const key = TLS_KEYS[/** @type {keyof typeof TLS_KEYS} */ (member)];
-      if (key === undefined) throw new TypeError(`tls.${member} is not a TLS option`);
+    const { logLevel, statisticsIntervalMs, applicationName, ...config } = options ?? {};
+    for (const [option, key] of Object.entries(TLS_KEYS)) {
+      if (!Object.hasOwn(config, option)) continue;
+      const value = config[option];
+      delete config[option];
       if (value !== undefined) config[key] = value;
     }
     const application = applicationName ?? config[APPLICATION_NAME_KEY];
