@@ -48,6 +48,9 @@ struct ServerOptions {
   // self-signed pair); both empty: plaintext, which the server allows on loopback only.
   std::string tls_cert_file;
   std::string tls_key_file;
+  // With TLS: both sides require a client certificate that an authority of this PEM file
+  // signed (mutual TLS); empty: no client certificate is asked for.
+  std::string tls_client_ca_file;
   // The workspace side (workspace_http.h: Unity Catalog tables API and the OAuth token
   // endpoint) on `http_host` (empty: `host`): port -1 off, 0 a free port.
   std::string http_host;

@@ -27,6 +27,8 @@ struct WorkspaceHttpOptions {
   // PEM files; both empty: plain HTTP.
   std::string tls_cert_file;
   std::string tls_key_file;
+  // With TLS: require a client certificate signed by an authority of this PEM file.
+  std::string tls_client_ca_file;
   std::optional<ClientCredentials> credentials;
   std::chrono::seconds token_lifetime{3600};
   std::string storage_location;  // reported in TableInfo
