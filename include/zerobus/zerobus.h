@@ -340,7 +340,9 @@ ZB_API zb_status zb_headers_add(zb_headers *headers, const char *name, const cha
 /** Supplies the headers of a connection attempt. Called before every connection: the first on
  *  the thread that opens the stream, every reconnection on one of the SDK's supervision threads
  *  (supervision.threads); calls are serialized, never concurrent. It may block (to fetch a
- *  token, say), which delays the connection, and holds that supervision thread meanwhile.
+ *  token, say), which delays the connection, and holds that supervision thread meanwhile. As in
+ *  a log callback, closing or destroying a stream there is refused, on any stream (see
+ *  zb_log_cb).
  *  @param headers where to add headers with zb_headers_add(); valid during the call only.
  *  @param user_data the user_data given with the callback.
  *  @return ZB_OK to connect; any other status fails the attempt with ZB_ERR_AUTH. */
@@ -808,16 +810,17 @@ ZB_API zb_status zb_stream_flush(zb_stream *stream, int32_t timeout_ms, zb_error
  *  @param err receives a new error object when the call fails, else NULL; may be NULL.
  *  @return ZB_OK when every record was acknowledged; ZB_ERR_TIMEOUT (the message counts the
  *  records left); the stream's error if it failed; ZB_ERR_INVALID_ARG for a NULL stream;
- *  ZB_ERR_STATE, closing nothing, when called from a log callback (see zb_log_cb). */
+ *  ZB_ERR_STATE, closing nothing, when called from a log callback or a headers provider (see
+ *  zb_log_cb). */
 ZB_API zb_status zb_stream_close(zb_stream *stream, int32_t timeout_ms, zb_error **err);
 
 /** Frees the stream. A barrier: when it returns, no event callback or wakeup of this stream is
  *  running or will run, and every free_user_data the stream held has run (unless a config
  *  still holds that registration). A stream that was not closed is closed at once, abandoning
  *  records not yet acknowledged. Called from the stream's own event callback, it takes effect
- *  when the callback returns. Called from a log callback, it does nothing: the stream stays
- *  valid, to be destroyed from another thread (see zb_log_cb). Not thread-safe: no other call
- *  on `stream` may be running or follow. NULL is ignored.
+ *  when the callback returns. Called from a log callback or a headers provider, it does nothing:
+ *  the stream stays valid, to be destroyed from another thread (see zb_log_cb). Not
+ *  thread-safe: no other call on `stream` may be running or follow. NULL is ignored.
  *  @param stream the stream; may be NULL. */
 ZB_API void zb_stream_destroy(zb_stream *stream);
 

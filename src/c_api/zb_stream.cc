@@ -196,8 +196,9 @@ ZB_API zb_status zb_stream_flush(zb_stream *stream, int32_t timeout_ms, zb_error
 ZB_API zb_status zb_stream_close(zb_stream *stream, int32_t timeout_ms, zb_error **err) {
   return Guard(err, [&] {
     if (!stream) return NullArgument("stream");
-    if (zerobus::InLogCallback()) {
-      return Status(StatusCode::kState, "zb_stream_close() cannot be called from a log callback");
+    if (zerobus::InStreamCloseRefusingCallback()) {
+      return Status(StatusCode::kState,
+                    "zb_stream_close() cannot be called from a log callback or a headers provider");
     }
     Status valid = CheckTimeout(timeout_ms);
     return valid.ok() ? stream->impl->Close(timeout_ms) : valid;
@@ -205,9 +206,9 @@ ZB_API zb_status zb_stream_close(zb_stream *stream, int32_t timeout_ms, zb_error
 }
 
 ZB_API void zb_stream_destroy(zb_stream *stream) {
-  // From a log callback it would wait for its own thread, or free a stream a call below it is
-  // still using: it does nothing there, as zerobus.h says.
-  if (!stream || zerobus::InLogCallback()) return;
+  // From a log callback or a headers provider it would wait for its own thread, or free a
+  // stream a call below it is still using: it does nothing there, as zerobus.h says.
+  if (!stream || zerobus::InStreamCloseRefusingCallback()) return;
   zerobus::Stream::Destroy(std::move(stream->impl));
   delete stream;
 }

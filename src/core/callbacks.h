@@ -9,6 +9,7 @@
 #include <mutex>
 #include <string>
 
+#include "core/callback_scope.h"
 #include "core/event.h"
 #include "core/log_level.h"
 #include "core/status.h"
@@ -56,6 +57,7 @@ class HeadersProvider {
   virtual ~HeadersProvider() = default;
   StatusCode Call(Headers *headers) const {
     std::lock_guard<std::mutex> lock(call_mutex_);
+    const StreamCloseRefusingScope scope;
     return Provide(headers);
   }
 

@@ -8,9 +8,6 @@ namespace {
 // Indexed by level - LogLevel::kError: the levels are contiguous and append-only.
 constexpr const char *kLevelNames[] = {"error", "warn", "info", "debug"};
 
-// Log callbacks running on this thread (one may log through another SDK's).
-thread_local int log_callback_depth = 0;
-
 }  // namespace
 
 const char *LogLevelName(LogLevel level) {
@@ -31,18 +28,6 @@ bool ParseLogLevel(std::string_view name, LogLevel *level) {
     }
   }
   return false;
-}
-
-bool InLogCallback() {
-  return log_callback_depth > 0;
-}
-
-LogCallbackScope::LogCallbackScope() {
-  ++log_callback_depth;
-}
-
-LogCallbackScope::~LogCallbackScope() {
-  --log_callback_depth;
 }
 
 std::string DescribeForLog(const Status &status) {

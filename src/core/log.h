@@ -20,20 +20,6 @@ bool ParseLogLevel(std::string_view name, LogLevel *level);
 // `status` as a log line shows it: its message, then its code, gRPC status and retryability.
 std::string DescribeForLog(const Status &status);
 
-// Whether the calling thread is running a log callback. zb_stream_close() and
-// zb_stream_destroy() refuse to run there: that thread may be the one they would wait for (a
-// stream's supervisor), or be inside a call on the very stream they would free.
-bool InLogCallback();
-
-// Marks the calling thread as running a log callback for as long as it lives.
-class LogCallbackScope {
- public:
-  LogCallbackScope();
-  ~LogCallbackScope();
-  LogCallbackScope(const LogCallbackScope &) = delete;
-  LogCallbackScope &operator=(const LogCallbackScope &) = delete;
-};
-
 // Copies share the callback. Thread-safe: the callback is told so (see zb_log_cb).
 class Logger {
  public:
@@ -50,7 +36,7 @@ class Logger {
     if (!enabled(level)) return;
     try {
       const std::string message = make_message();
-      const LogCallbackScope scope;
+      const StreamCloseRefusingScope scope;
       callback_->Log(level, component, message.c_str());
     } catch (...) {
       // Logging must never change what the library does.

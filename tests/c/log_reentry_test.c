@@ -1,7 +1,8 @@
-/* A log callback that closes or destroys its own stream is refused, as zerobus.h says
- * (zb_stream_close() returns ZB_ERR_STATE, zb_stream_destroy() does nothing and the stream stays
- * valid), both on the stream's supervisor thread, where destroying it used to join that very
- * thread and abort the process, and on the caller's thread inside zb_stream_close(). */
+/* A log callback or a headers provider that closes or destroys its own stream is refused, as
+ * zerobus.h says (zb_stream_close() returns ZB_ERR_STATE, zb_stream_destroy() does nothing and
+ * the stream stays valid): on the SDK's supervision thread, where destroying it would free the
+ * stream under the reconnection that runs the callback, and on the caller's thread inside
+ * zb_stream_close(). */
 #include <stdio.h>
 #include <string.h>
 
@@ -37,15 +38,8 @@ static void reentry_fini(reentry *r) {
   pthread_mutex_destroy(&r->mu);
 }
 
-static void reentering_log(zb_log_level level, const char *component, const char *message,
-                           void *user_data) {
-  (void)level;
-  (void)component;
-  reentry *r = user_data;
-  pthread_mutex_lock(&r->mu);
-  zb_stream *stream = r->done ? NULL : r->stream;
-  pthread_mutex_unlock(&r->mu);
-  if (!stream || !tu_contains(message, r->trigger)) return;
+/* The callback's attempt: close and destroy `stream`, then see that it is still valid. */
+static void try_close_and_destroy(reentry *r, zb_stream *stream) {
   zb_error *err = NULL;
   const zb_status closed = zb_stream_close(stream, 1000, &err);
   zb_stream_destroy(stream);
@@ -60,6 +54,30 @@ static void reentering_log(zb_log_level level, const char *component, const char
   pthread_cond_broadcast(&r->cv);
   pthread_mutex_unlock(&r->mu);
   zb_error_free(err);
+}
+
+static void reentering_log(zb_log_level level, const char *component, const char *message,
+                           void *user_data) {
+  (void)level;
+  (void)component;
+  reentry *r = user_data;
+  pthread_mutex_lock(&r->mu);
+  zb_stream *stream = r->done ? NULL : r->stream;
+  pthread_mutex_unlock(&r->mu);
+  if (!stream || !tu_contains(message, r->trigger)) return;
+  try_close_and_destroy(r, stream);
+}
+
+/* The same attempt, from the headers provider of every reconnection (calls after the first). */
+static zb_status reentering_headers(zb_headers *headers, void *user_data) {
+  (void)headers;
+  reentry *r = user_data;
+  pthread_mutex_lock(&r->mu);
+  zb_stream *stream = r->done ? NULL : r->stream;
+  pthread_mutex_unlock(&r->mu);
+  if (!stream) return ZB_OK;
+  try_close_and_destroy(r, stream);
+  return ZB_OK;
 }
 
 static zb_sdk *reentering_sdk(tu_env *env, reentry *r) {
@@ -88,7 +106,7 @@ static void expect_refused(reentry *r, bool on_test_thread) {
   assert_true(r->done);
   assert_int_equal(r->on_test_thread, on_test_thread);
   assert_int_equal(r->close_status, ZB_ERR_STATE);
-  assert_true(tu_contains(r->close_message, "log callback"));
+  assert_true(tu_contains(r->close_message, "a log callback or a headers provider"));
   assert_int_equal(r->info_status, ZB_OK);
   pthread_mutex_unlock(&r->mu);
 }
@@ -115,6 +133,40 @@ static void test_refused_on_the_supervisor_thread(void **state) {
   reentry_fini(&r);
 }
 
+static void test_refused_in_a_headers_provider(void **state) {
+  tu_env *env = ENV(state);
+  reentry r;
+  reentry_init(&r, NULL);
+  assert_true(
+      zbtest_server_set_fault_plan(env->server, TU_TABLE,
+                                   "{\"fail_after_records\": 10, \"fail_status\": \"UNAVAILABLE\", "
+                                   "\"fail_message\": \"broken by the test\"}"));
+  zb_sdk *sdk = tu_plaintext_sdk(zbtest_server_endpoint(env->server));
+  zb_config *cfg = tu_config((const char *const[]){"recovery.backoff.ms", "1", NULL});
+  zb_error *err = NULL;
+  TU_EXPECT(ZB_OK, err, zb_config_set_headers_provider(cfg, reentering_headers, &r, NULL, &err));
+  const uint8_t *descriptor = NULL;
+  size_t descriptor_len = 0;
+  zbtest_descriptor(&descriptor, &descriptor_len);
+  zb_stream *stream = NULL;
+  /* The first attempt's provider finds no stream yet; the reconnection's tries to close it. */
+  TU_EXPECT(ZB_OK, err,
+            zb_stream_new(sdk, TU_TABLE, ZB_RECORD_PROTO, descriptor, descriptor_len, cfg, &stream,
+                          &err));
+  zb_config_destroy(cfg);
+  pthread_mutex_lock(&r.mu);
+  r.stream = stream;
+  pthread_mutex_unlock(&r.mu);
+  tu_ingest_and_flush(stream, 0, 10, "before");
+  tu_ingest_and_flush(stream, 10, 10, "after");
+  expect_refused(&r, false);
+  assert_int_equal(tu_stream_info(stream).recoveries, 1);
+  tu_close_and_destroy(stream);
+  zb_sdk_destroy(sdk);
+  assert_int_equal(zbtest_server_record_count(env->server, TU_TABLE), 20);
+  reentry_fini(&r);
+}
+
 static void test_refused_inside_close(void **state) {
   tu_env *env = ENV(state);
   reentry r;
@@ -133,6 +185,7 @@ static void test_refused_inside_close(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       TU_TEST(test_refused_on_the_supervisor_thread),
+      TU_TEST(test_refused_in_a_headers_provider),
       TU_TEST(test_refused_inside_close),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
