@@ -32,42 +32,6 @@ pub(crate) fn register<T>(value: T) -> (*mut c_void, sys::zb_free_cb) {
     (Box::into_raw(Box::new(value)).cast(), Some(free_boxed::<T>))
 }
 
-/// The event callback: turns the event into an [`Ack`] for the registered closure.
-///
-/// # Safety
-/// Called by the library only: `event` is valid for the call, `user_data` is the
-/// `Box<Arc<AckCallback>>` given to `zb_config_set_event_callback()`, not yet freed.
-pub(crate) unsafe extern "C" fn deliver_ack(
-    _stream: *mut sys::zb_stream,
-    event: *const sys::zb_event,
-    user_data: *mut c_void,
-) {
-    contain_panic((), || {
-        // SAFETY: as the function's contract says; the event's error is borrowed for the call.
-        let (callback, ack) = unsafe {
-            (
-                &*user_data.cast::<Arc<AckCallback>>(),
-                Ack::from_event(&*event),
-            )
-        };
-        if let Some(ack) = ack {
-            callback(ack);
-        }
-    });
-}
-
-/// The wakeup: calls the registered closure.
-///
-/// # Safety
-/// Called by the library only: `user_data` is the `Box<Arc<WakeupCallback>>` given to
-/// `zb_config_set_wakeup()`, not yet freed.
-pub(crate) unsafe extern "C" fn wake(user_data: *mut c_void) {
-    // SAFETY: as the function's contract says.
-    contain_panic((), || unsafe {
-        (*user_data.cast::<Arc<WakeupCallback>>())()
-    });
-}
-
 /// The headers provider: adds the closure's headers to the connection attempt. An error, a
 /// panic or a header the library refuses fails the attempt (the library reports
 /// `ZB_ERR_AUTH`).
@@ -158,7 +122,7 @@ unsafe extern "C" fn free_boxed<T>(user_data: *mut c_void) {
 /// Runs `body` on a library thread, or returns `on_panic` when it panics. A panic must not
 /// unwind into C (Rust aborts the process when it tries); the panic hook has already reported
 /// it, so it is dropped here and the library's thread carries on.
-fn contain_panic<R>(on_panic: R, body: impl FnOnce() -> R) -> R {
+pub(crate) fn contain_panic<R>(on_panic: R, body: impl FnOnce() -> R) -> R {
     catch_unwind(AssertUnwindSafe(body)).unwrap_or(on_panic)
 }
 

@@ -41,8 +41,11 @@
 #![warn(missing_docs)]
 
 mod ack;
+#[cfg(feature = "tokio")]
+mod blocking;
 mod callbacks;
 mod error;
+mod events;
 mod logging;
 mod options;
 mod schema;
@@ -54,6 +57,7 @@ use std::time::Duration;
 
 pub use ack::Ack;
 pub use error::{Error, ErrorCode, Result};
+pub use events::AckEvents;
 pub use options::{SdkOptions, StreamOptions};
 pub use schema::Schema;
 pub use sdk::{RecordFormat, Sdk};

@@ -13,6 +13,7 @@ use log::LevelFilter;
 
 use crate::callbacks::{self, AckCallback, HeadersProvider, StatsCallback, WakeupCallback};
 use crate::error::{Result, call};
+use crate::events::{self, Hub};
 use crate::{Ack, c_string, logging, timeout_ms};
 
 /// The options whose values `Debug` must not print.
@@ -345,25 +346,41 @@ impl StreamOptions {
         self
     }
 
-    pub(crate) fn config(&self) -> Result<Config> {
+    /// The stream's `zb_config`, with the crate's event callback registered for a new [`Hub`]
+    /// of the user's callbacks, and the ingest timeout, which the crate keeps for itself: the
+    /// library gets `stream.ingest.timeout.ms=0`, so that every ingest call returns at once
+    /// and each of the crate's ingest forms decides whether and how to wait for room.
+    pub(crate) fn config(&self) -> Result<StreamConfig> {
         let config = self.settings.config()?;
+        let ingest_timeout_ms = config.get_int(INGEST_TIMEOUT)?;
+        config.set(INGEST_TIMEOUT, c"0")?;
+        let hub = Arc::new(Hub::new(self.on_ack.clone(), self.on_wakeup.clone()));
         // SAFETY: each trampoline reads its user_data as the boxed Arc registered with it.
         unsafe {
             if let Some(provider) = &self.headers_provider {
                 let trampoline = Some(callbacks::provide_headers as _);
                 config.register(sys::zb_config_set_headers_provider, trampoline, provider)?;
             }
-            if let Some(on_ack) = &self.on_ack {
-                let trampoline = Some(callbacks::deliver_ack as _);
-                config.register(sys::zb_config_set_event_callback, trampoline, on_ack)?;
-            }
-            if let Some(on_wakeup) = &self.on_wakeup {
-                let trampoline = Some(callbacks::wake as _);
-                config.register(sys::zb_config_set_wakeup, trampoline, on_wakeup)?;
-            }
+            let trampoline = Some(events::deliver_event as _);
+            config.register(sys::zb_config_set_event_callback, trampoline, &hub)?;
         }
-        Ok(config)
+        Ok(StreamConfig {
+            config,
+            hub,
+            ingest_timeout_ms,
+        })
     }
+}
+
+/// The key of the ingest timeout, which [`StreamOptions::config`] takes over.
+const INGEST_TIMEOUT: &CStr = c"stream.ingest.timeout.ms";
+
+/// What a stream is created with.
+pub(crate) struct StreamConfig {
+    pub(crate) config: Config,
+    pub(crate) hub: Arc<Hub>,
+    /// The ingest timeout the options ask for, in the C ABI's milliseconds.
+    pub(crate) ingest_timeout_ms: i32,
 }
 
 impl fmt::Debug for StreamOptions {
@@ -424,6 +441,10 @@ pub(crate) struct Config {
     raw: NonNull<sys::zb_config>,
 }
 
+// SAFETY: a config is used by one thread at a time (it moves to the thread that opens the
+// stream, with the `tokio` feature); the library shares nothing of it with other threads.
+unsafe impl Send for Config {}
+
 /// One of the `zb_config_set_*` functions that register a callback of type `C`.
 type CallbackSetter<C> = unsafe extern "C" fn(
     *mut sys::zb_config,
@@ -443,6 +464,31 @@ impl Config {
         call(|err| unsafe {
             sys::zb_config_set(self.raw.as_ptr(), key.as_ptr(), value.as_ptr(), err)
         })
+    }
+
+    /// Reads an integer option, as the config holds it or at its default.
+    fn get_int(&self, key: &CStr) -> Result<i32> {
+        let mut text = [0u8; 24];
+        let mut size = text.len();
+        // SAFETY: the config is live; `text` has room for `size` bytes.
+        call(|err| unsafe {
+            sys::zb_config_get(
+                self.raw.as_ptr(),
+                key.as_ptr(),
+                text.as_mut_ptr().cast(),
+                &mut size,
+                err,
+            )
+        })?;
+        CStr::from_bytes_until_nul(&text)
+            .ok()
+            .and_then(|value| value.to_str().ok()?.parse().ok())
+            .ok_or_else(|| {
+                crate::Error::new(
+                    crate::ErrorCode::INTERNAL,
+                    format!("{key:?} does not read back as an integer"),
+                )
+            })
     }
 
     /// Registers `callback` through `setter` with `trampoline`, which gets it as `user_data`.
