@@ -227,9 +227,12 @@ impl StreamOptions {
         self.set("stream.max.request.bytes", bytes.to_string())
     }
 
-    /// How long an ingest call waits for room in a full window before it fails with
+    /// How long a blocking ingest call ([`Stream::ingest_proto`](crate::Stream::ingest_proto)
+    /// and its kin) waits for room in a full window before it fails with
     /// [`ErrorCode::QUEUE_FULL`](crate::ErrorCode::QUEUE_FULL) (`stream.ingest.timeout.ms`).
-    /// `Duration::ZERO` never waits; `Duration::MAX` waits without limit.
+    /// `Duration::ZERO` never waits; `Duration::MAX` waits without limit. The `try_*` forms
+    /// never wait and the `*_async` forms wait without limit: the crate does the waiting, and
+    /// hands the library `stream.ingest.timeout.ms=0`.
     pub fn ingest_timeout(self, timeout: Duration) -> StreamOptions {
         self.set("stream.ingest.timeout.ms", timeout_ms(timeout).to_string())
     }
@@ -301,9 +304,10 @@ impl StreamOptions {
 
     /// Delivers every [`Ack`] of the stream to `callback` instead of queueing it for polling.
     ///
-    /// The callback runs on one thread the library owns, one ack at a time in offset order,
-    /// never on the thread that ingests, flushes or closes; it may call any method of the
-    /// stream. It should return quickly: acks queue up behind it. A panic in it is caught at
+    /// The callback runs on one of the SDK's dispatch threads, one ack at a time in offset
+    /// order, never on the thread that ingests, flushes or closes; it may call any method of
+    /// the stream, and may drop it (the destroy takes effect once the callback returns). A
+    /// blocking ingest in it does not wait for room. It should return quickly: acks queue up behind it. A panic in it is caught at
     /// the boundary (the panic hook reports it as usual) and delivery goes on with the next
     /// ack. The callback is dropped once the stream is dropped and these options (and their
     /// clones) are gone; so a callback that needs its own stream should hold a `Weak` to it,
@@ -314,10 +318,11 @@ impl StreamOptions {
     }
 
     /// Calls `wakeup` each time the stream's ack queue turns from empty to non-empty, for
-    /// polling from an event loop: after a wakeup, poll until the queue is empty.
+    /// polling from an event loop: after a wakeup, poll until the queue is empty. (An async
+    /// task needs none: [`Stream::ack_events`](crate::Stream::ack_events) wakes it.)
     ///
-    /// It runs on a thread the library owns, must not block and must not call the stream
-    /// (signal your loop instead). Panics are caught as in [`on_ack`](Self::on_ack).
+    /// It runs on one of the SDK's dispatch threads, and should not block and not call the
+    /// stream (signal your loop instead). Panics are caught as in [`on_ack`](Self::on_ack).
     pub fn on_wakeup(mut self, wakeup: impl Fn() + Send + Sync + 'static) -> StreamOptions {
         self.on_wakeup = Some(Arc::new(wakeup));
         self
