@@ -9,12 +9,12 @@ use std::time::{Duration, Instant};
 
 use zerobus_sys as sys;
 
-use crate::callbacks::InLogCallback;
+use crate::callbacks::InLibraryWork;
 use crate::error::{Result, call};
 use crate::events::{AckEvents, Hub, Progress, StreamEvents};
 use crate::{Ack, Error, ErrorCode, take_library_string, timeout_ms};
 
-/// How many events one [`Stream::acks`] poll takes from the library at most.
+/// How many acks one [`Stream::acks`] poll takes from the stream's queue at most.
 const ACKS_PER_POLL: usize = 64;
 
 /// A stream of records into one table, from [`Sdk::create_stream`](crate::Sdk::create_stream).
@@ -22,7 +22,8 @@ const ACKS_PER_POLL: usize = 64;
 /// Every record gets a logical offset, 0, 1, 2, … in the order it was accepted; ingest copies
 /// the record and returns at once, and the record becomes durable when an [`Ack`] covers its
 /// offset. Acks go to the [`on_ack`](crate::StreamOptions::on_ack) callback when one was set,
-/// else they queue up for [`acks`](Self::acks) / [`poll`](Self::poll).
+/// else they queue up for [`acks`](Self::acks) / [`poll`](Self::poll) /
+/// [`ack_events`](Self::ack_events).
 ///
 /// Every wait has an `async` form (`*_async`), completed from the library's event callback
 /// with the task's waker: no thread and no timer per wait, with any executor. Ingest itself
@@ -31,11 +32,14 @@ const ACKS_PER_POLL: usize = 64;
 /// `Send + Sync`: every method may be called from any number of threads at once (share the
 /// stream in an `Arc`). Dropping it closes it at once if [`close`](Self::close) was not called,
 /// abandoning records not yet acknowledged, and then destroys it: when drop returns, no
-/// callback of the stream is running or will run. The one exception is a stream dropped inside
-/// a `log` call that carries one of the library's messages (a logger that owns streams): the
-/// library refuses to destroy a stream from there, as the thread may be that stream's own, so a
-/// thread of its own destroys it once the message's call has returned (and should no thread
-/// be available, the stream is leaked rather than the process aborted).
+/// callback of the stream is running or will run. The exceptions are a stream dropped inside a
+/// `log` call that carries one of the library's messages (a logger that owns streams), or
+/// inside a [headers provider](crate::StreamOptions::headers_provider): the library refuses
+/// to destroy a stream from the first, and from the second a stream's destroy would wait for
+/// the connection attempt that called it, so a thread of its own destroys it once the call
+/// has returned (and should no thread be available, the stream is leaked rather than the
+/// process aborted). Dropped in its own `on_ack`, or in a waker that its ack wakes, the stream
+/// is destroyed once that delivery returns.
 pub struct Stream {
     raw: NonNull<sys::zb_stream>,
     hub: Arc<Hub>,
@@ -518,7 +522,7 @@ impl Drop for Stream {
             hub: Arc::clone(&self.hub),
             events: Arc::clone(&self.events),
         };
-        if InLogCallback::active() {
+        if InLibraryWork::active() {
             // A failed spawn leaks the stream: zb_stream_destroy() would do nothing here.
             let _ = std::thread::Builder::new()
                 .name("zerobus-stream-drop".into())

@@ -1,7 +1,9 @@
-//! Safe code that drops the last `Stream` from one of the library's dispatch threads, inside
-//! the stream's own event delivery: from its `on_ack` callback, and from the waker of a task
-//! that waits for its acks. Neither may abort the process or deadlock; the stream is destroyed
-//! once the delivery returns, and its callbacks are released.
+//! Safe code that drops the last `Stream` from one of the library's threads, inside a call for
+//! that stream: from its `on_ack` callback and from the waker of a task that waits for its
+//! acks (a dispatch thread, inside the stream's event delivery), and from its headers provider
+//! during a reconnection (a supervision thread, inside the stream's connection attempt). None
+//! may abort the process or deadlock; the stream is destroyed once the call returns, and its
+//! callbacks are released.
 
 mod support;
 
@@ -112,5 +114,58 @@ fn a_waker_that_drops_the_last_stream() {
     // The acks end with the stream, after the ack that woke the task.
     let rest: Vec<_> = futures::executor::block_on_stream(acks).collect();
     assert!(rest.len() <= 1, "{rest:?}");
+    assert_sdk_still_works(&server, &sdk);
+}
+
+#[test]
+fn a_headers_provider_that_drops_its_own_stream() {
+    let fault = format!("{TABLE}:fail_after_records=1,fail_status=UNAVAILABLE");
+    let server = Server::start(&["--fault", &fault]);
+    let sdk = server.sdk();
+    let slot: Arc<Mutex<Option<Stream>>> = Arc::default();
+    let (dropped_on, dropped) = mpsc::channel::<ThreadId>();
+    let (released, destroyed) = mpsc::channel::<()>();
+    // Called for the first connection (the stream is not in the slot yet) and for the
+    // reconnection after the break, where it drops the stream.
+    let options = StreamOptions::new()
+        .recovery_backoff(Duration::from_millis(10))
+        .headers_provider({
+            let slot = Arc::clone(&slot);
+            let dropped_on = Mutex::new(dropped_on);
+            move || {
+                let _ = &released;
+                if let Some(stream) = slot.lock().unwrap().take() {
+                    drop(stream);
+                    dropped_on
+                        .lock()
+                        .unwrap()
+                        .send(thread::current().id())
+                        .unwrap();
+                }
+                Ok(Vec::new())
+            }
+        });
+    let stream = open(&sdk, &options);
+    drop(options);
+    *slot.lock().unwrap() = Some(stream);
+    // The server breaks the call once it got one record.
+    let breaking = slot.lock().unwrap().as_ref().map(|stream| {
+        for id in 0..3 {
+            stream.ingest_proto(&event_record(id, "breaks")).unwrap();
+        }
+    });
+    assert!(breaking.is_some());
+    drop(slot);
+
+    let thread = dropped
+        .recv_timeout(WAIT)
+        .expect("no reconnection asked for headers");
+    assert_ne!(thread, thread::current().id());
+    assert_eq!(
+        destroyed.recv_timeout(WAIT),
+        Err(mpsc::RecvTimeoutError::Disconnected),
+        "the stream was never destroyed"
+    );
+    server.set_faults("{}");
     assert_sdk_still_works(&server, &sdk);
 }
