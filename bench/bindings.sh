@@ -3,7 +3,8 @@
 # records of 100 bytes, one ingest call per record from one thread, into `zerobus serve
 # --null-sink` with the table declared (so the server checks every record, as in each binding's
 # bench), each run ending when every record is acknowledged. Each client gets a fresh server
-# process of the same binary; the table gives every binding's rate next to the C API's.
+# process of the same binary; the table gives every binding's rate next to the C API's. The row
+# rust-async is the Rust binding's async ingest from four tokio tasks into one stream.
 #
 #   bench/bindings.sh PREFIX [RECORDS]
 #
@@ -34,14 +35,17 @@ rates[c]=$(c_api | rate_of)
 rates[go]=$(cd "$root/bindings/go" && go run ./cmd/zerobus-go-bench -records "$records" | rate_of)
 rates[rust]=$(cd "$root/bindings/rust" &&
   cargo run -q --release --example bench -- "$records" 100 | rate_of)
+rates[rust-async]=$(cd "$root/bindings/rust" &&
+  cargo run -q --release --features tokio --example bench_async -- throughput "$records" 100 4 |
+  rate_of)
 rates[node]=$(cd "$root/bindings/node" && node bench/bench.js "$records" | rate_of)
 # The venv and the installed binding are bindings/python/test.sh's; its first line is the rate
 # of one call per record.
 rates[python]=$("$(dirname "$prefix")/python-venv/bin/python" "$root/bindings/python/bench.py" \
   "$zerobus" "$records" | awk 'NR == 1' | rate_of)
 
-printf '%-8s %14s %10s\n' client records/s "x C API"
-for client in c go rust node python; do
+printf '%-10s %14s %10s\n' client records/s "x C API"
+for client in c go rust rust-async node python; do
   awk -v name="$client" -v rate="${rates[$client]}" -v c="${rates[c]}" \
-    'BEGIN { printf "%-8s %14d %10.2f\n", name, rate, rate / c }'
+    'BEGIN { printf "%-10s %14d %10.2f\n", name, rate, rate / c }'
 done

@@ -32,42 +32,6 @@ pub(crate) fn register<T>(value: T) -> (*mut c_void, sys::zb_free_cb) {
     (Box::into_raw(Box::new(value)).cast(), Some(free_boxed::<T>))
 }
 
-/// The event callback: turns the event into an [`Ack`] for the registered closure.
-///
-/// # Safety
-/// Called by the library only: `event` is valid for the call, `user_data` is the
-/// `Box<Arc<AckCallback>>` given to `zb_config_set_event_callback()`, not yet freed.
-pub(crate) unsafe extern "C" fn deliver_ack(
-    _stream: *mut sys::zb_stream,
-    event: *const sys::zb_event,
-    user_data: *mut c_void,
-) {
-    contain_panic((), || {
-        // SAFETY: as the function's contract says; the event's error is borrowed for the call.
-        let (callback, ack) = unsafe {
-            (
-                &*user_data.cast::<Arc<AckCallback>>(),
-                Ack::from_event(&*event),
-            )
-        };
-        if let Some(ack) = ack {
-            callback(ack);
-        }
-    });
-}
-
-/// The wakeup: calls the registered closure.
-///
-/// # Safety
-/// Called by the library only: `user_data` is the `Box<Arc<WakeupCallback>>` given to
-/// `zb_config_set_wakeup()`, not yet freed.
-pub(crate) unsafe extern "C" fn wake(user_data: *mut c_void) {
-    // SAFETY: as the function's contract says.
-    contain_panic((), || unsafe {
-        (*user_data.cast::<Arc<WakeupCallback>>())()
-    });
-}
-
 /// The headers provider: adds the closure's headers to the connection attempt. An error, a
 /// panic or a header the library refuses fails the attempt (the library reports
 /// `ZB_ERR_AUTH`).
@@ -80,6 +44,7 @@ pub(crate) unsafe extern "C" fn provide_headers(
     user_data: *mut c_void,
 ) -> sys::zb_status {
     contain_panic(sys::ZB_ERR_AUTH, || {
+        let _inside = InLibraryWork::enter();
         // SAFETY: as the function's contract says.
         let provider = unsafe { &*user_data.cast::<Arc<HeadersProvider>>() };
         let Ok(values) = provider() else {
@@ -117,7 +82,7 @@ pub(crate) unsafe extern "C" fn forward_log(
         // SAFETY: as the function's contract says.
         let (component, message) = unsafe { (CStr::from_ptr(component), CStr::from_ptr(message)) };
         let target = crate::logging::target(&component.to_string_lossy());
-        let _inside = InLogCallback::enter();
+        let _inside = InLibraryWork::enter();
         log::log!(target: &target, level, "{}", message.to_string_lossy());
     });
 }
@@ -158,37 +123,39 @@ unsafe extern "C" fn free_boxed<T>(user_data: *mut c_void) {
 /// Runs `body` on a library thread, or returns `on_panic` when it panics. A panic must not
 /// unwind into C (Rust aborts the process when it tries); the panic hook has already reported
 /// it, so it is dropped here and the library's thread carries on.
-fn contain_panic<R>(on_panic: R, body: impl FnOnce() -> R) -> R {
+pub(crate) fn contain_panic<R>(on_panic: R, body: impl FnOnce() -> R) -> R {
     catch_unwind(AssertUnwindSafe(body)).unwrap_or(on_panic)
 }
 
 thread_local! {
-    /// Whether this thread is handing one of the library's messages to the `log` facade.
-    static IN_LOG_CALLBACK: Cell<bool> = const { Cell::new(false) };
+    /// Whether this thread runs a callback inside the library's work on a stream.
+    static IN_LIBRARY_WORK: Cell<bool> = const { Cell::new(false) };
 }
 
-/// Marks the thread as inside the library's log callback while it lives: there the library
-/// refuses to close or destroy a stream (zerobus.h, `zb_log_cb`), so [`Stream`](crate::Stream)'s
-/// drop hands the destroy to a thread of its own.
-pub(crate) struct InLogCallback {
+/// Marks the thread, while it lives, as inside a callback that the library makes in the midst
+/// of its work on a stream, where destroying a stream is refused or waits for that very work:
+/// the log callback (the library refuses, zerobus.h `zb_log_cb`) and the headers provider
+/// (a reconnection of the stream being destroyed would wait for itself). There
+/// [`Stream`](crate::Stream)'s drop hands the destroy to a thread of its own.
+pub(crate) struct InLibraryWork {
     outer: bool,
 }
 
-impl InLogCallback {
-    fn enter() -> InLogCallback {
-        InLogCallback {
-            outer: IN_LOG_CALLBACK.with(|inside| inside.replace(true)),
+impl InLibraryWork {
+    fn enter() -> InLibraryWork {
+        InLibraryWork {
+            outer: IN_LIBRARY_WORK.with(|inside| inside.replace(true)),
         }
     }
 
-    /// Whether the calling thread is inside the library's log callback.
+    /// Whether the calling thread is inside such a callback.
     pub(crate) fn active() -> bool {
-        IN_LOG_CALLBACK.with(Cell::get)
+        IN_LIBRARY_WORK.with(Cell::get)
     }
 }
 
-impl Drop for InLogCallback {
+impl Drop for InLibraryWork {
     fn drop(&mut self) {
-        IN_LOG_CALLBACK.with(|inside| inside.set(self.outer));
+        IN_LIBRARY_WORK.with(|inside| inside.set(self.outer));
     }
 }

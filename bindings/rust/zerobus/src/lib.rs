@@ -29,6 +29,30 @@
 //! # }
 //! ```
 //!
+//! # Async
+//!
+//! Every wait has an `async` form, completed from the library's event callback with the
+//! task's waker (no thread and no timer per wait, with any executor):
+//! [`Stream::wait_for_offset_async`], [`Stream::flush_async`], [`Stream::close_async`], and
+//! [`Stream::ack_events`], a [`futures_core::Stream`] of acks. Ingest never blocks in its
+//! `try_*` forms ([`Stream::try_ingest_proto`] fails with [`ErrorCode::QUEUE_FULL`] on a
+//! full window) nor in its `*_async` forms ([`Stream::ingest_proto_async`] waits for room).
+//! The library has no open that does not block; with the `tokio` feature,
+//! `Sdk::create_stream_async` and `Stream::recreate_async` run it on tokio's blocking pool.
+//!
+//! ```no_run
+//! # async fn run() -> zerobus::Result<()> {
+//! use zerobus::{RecordFormat, Sdk, SdkOptions, StreamOptions};
+//!
+//! let sdk = Sdk::with_options("http://127.0.0.1:50051", &SdkOptions::new().plaintext(true))?;
+//! let stream = sdk.create_stream("main.default.events", RecordFormat::Json, &StreamOptions::new())?;
+//! let offset = stream.ingest_json_async(r#"{"id": 1, "payload": "hello"}"#).await?;
+//! stream.wait_for_offset_async(offset).await?;
+//! stream.close_async().await?;
+//! # Ok(())
+//! # }
+//! ```
+//!
 //! The library's log messages go to the [`log`] facade (targets `zerobus::<component>`), at
 //! the level [`log::max_level()`] allows when the SDK is created unless
 //! [`SdkOptions::log_level`] says otherwise: silent while no logger is installed.
@@ -41,8 +65,11 @@
 #![warn(missing_docs)]
 
 mod ack;
+#[cfg(feature = "tokio")]
+mod blocking;
 mod callbacks;
 mod error;
+mod events;
 mod logging;
 mod options;
 mod schema;
@@ -54,6 +81,7 @@ use std::time::Duration;
 
 pub use ack::Ack;
 pub use error::{Error, ErrorCode, Result};
+pub use events::AckEvents;
 pub use options::{SdkOptions, StreamOptions};
 pub use schema::Schema;
 pub use sdk::{RecordFormat, Sdk};

@@ -13,6 +13,7 @@ use log::LevelFilter;
 
 use crate::callbacks::{self, AckCallback, HeadersProvider, StatsCallback, WakeupCallback};
 use crate::error::{Result, call};
+use crate::events::{self, Hub};
 use crate::{Ack, c_string, logging, timeout_ms};
 
 /// The binding's part of the user-agent, after the library's name and version (which the
@@ -285,9 +286,12 @@ impl StreamOptions {
         self.set("stream.max.payload.bytes", bytes.to_string())
     }
 
-    /// How long an ingest call waits for room in a full window before it fails with
+    /// How long a blocking ingest call ([`Stream::ingest_proto`](crate::Stream::ingest_proto)
+    /// and its kin) waits for room in a full window before it fails with
     /// [`ErrorCode::QUEUE_FULL`](crate::ErrorCode::QUEUE_FULL) (`stream.ingest.timeout.ms`).
-    /// `Duration::ZERO` never waits; `Duration::MAX` waits without limit.
+    /// `Duration::ZERO` never waits; `Duration::MAX` waits without limit. The `try_*` forms
+    /// never wait and the `*_async` forms wait without limit: the crate does the waiting, and
+    /// hands the library `stream.ingest.timeout.ms=0`.
     pub fn ingest_timeout(self, timeout: Duration) -> StreamOptions {
         self.set("stream.ingest.timeout.ms", timeout_ms(timeout).to_string())
     }
@@ -359,9 +363,10 @@ impl StreamOptions {
 
     /// Delivers every [`Ack`] of the stream to `callback` instead of queueing it for polling.
     ///
-    /// The callback runs on one thread the library owns, one ack at a time in offset order,
-    /// never on the thread that ingests, flushes or closes; it may call any method of the
-    /// stream. It should return quickly: acks queue up behind it. A panic in it is caught at
+    /// The callback runs on one of the SDK's dispatch threads, one ack at a time in offset
+    /// order, never on the thread that ingests, flushes or closes; it may call any method of
+    /// the stream, and may drop it (the destroy takes effect once the callback returns). A
+    /// blocking ingest in it does not wait for room. It should return quickly: acks queue up behind it. A panic in it is caught at
     /// the boundary (the panic hook reports it as usual) and delivery goes on with the next
     /// ack. The callback is dropped once the stream is dropped and these options (and their
     /// clones) are gone; so a callback that needs its own stream should hold a `Weak` to it,
@@ -372,10 +377,11 @@ impl StreamOptions {
     }
 
     /// Calls `wakeup` each time the stream's ack queue turns from empty to non-empty, for
-    /// polling from an event loop: after a wakeup, poll until the queue is empty.
+    /// polling from an event loop: after a wakeup, poll until the queue is empty. (An async
+    /// task needs none: [`Stream::ack_events`](crate::Stream::ack_events) wakes it.)
     ///
-    /// It runs on a thread the library owns, must not block and must not call the stream
-    /// (signal your loop instead). Panics are caught as in [`on_ack`](Self::on_ack).
+    /// It runs on one of the SDK's dispatch threads, and should not block and not call the
+    /// stream (signal your loop instead). Panics are caught as in [`on_ack`](Self::on_ack).
     pub fn on_wakeup(mut self, wakeup: impl Fn() + Send + Sync + 'static) -> StreamOptions {
         self.on_wakeup = Some(Arc::new(wakeup));
         self
@@ -404,25 +410,41 @@ impl StreamOptions {
         self
     }
 
-    pub(crate) fn config(&self) -> Result<Config> {
+    /// The stream's `zb_config`, with the crate's event callback registered for a new [`Hub`]
+    /// of the user's callbacks, and the ingest timeout, which the crate keeps for itself: the
+    /// library gets `stream.ingest.timeout.ms=0`, so that every ingest call returns at once
+    /// and each of the crate's ingest forms decides whether and how to wait for room.
+    pub(crate) fn config(&self) -> Result<StreamConfig> {
         let config = self.settings.config()?;
+        let ingest_timeout_ms = config.get_int(INGEST_TIMEOUT)?;
+        config.set(INGEST_TIMEOUT, c"0")?;
+        let hub = Arc::new(Hub::new(self.on_ack.clone(), self.on_wakeup.clone()));
         // SAFETY: each trampoline reads its user_data as the boxed Arc registered with it.
         unsafe {
             if let Some(provider) = &self.headers_provider {
                 let trampoline = Some(callbacks::provide_headers as _);
                 config.register(sys::zb_config_set_headers_provider, trampoline, provider)?;
             }
-            if let Some(on_ack) = &self.on_ack {
-                let trampoline = Some(callbacks::deliver_ack as _);
-                config.register(sys::zb_config_set_event_callback, trampoline, on_ack)?;
-            }
-            if let Some(on_wakeup) = &self.on_wakeup {
-                let trampoline = Some(callbacks::wake as _);
-                config.register(sys::zb_config_set_wakeup, trampoline, on_wakeup)?;
-            }
+            let trampoline = Some(events::deliver_event as _);
+            config.register(sys::zb_config_set_event_callback, trampoline, &hub)?;
         }
-        Ok(config)
+        Ok(StreamConfig {
+            config,
+            hub,
+            ingest_timeout_ms,
+        })
     }
+}
+
+/// The key of the ingest timeout, which [`StreamOptions::config`] takes over.
+const INGEST_TIMEOUT: &CStr = c"stream.ingest.timeout.ms";
+
+/// What a stream is created with.
+pub(crate) struct StreamConfig {
+    pub(crate) config: Config,
+    pub(crate) hub: Arc<Hub>,
+    /// The ingest timeout the options ask for, in the C ABI's milliseconds.
+    pub(crate) ingest_timeout_ms: i32,
 }
 
 impl fmt::Debug for StreamOptions {
@@ -490,6 +512,10 @@ pub(crate) struct Config {
     raw: NonNull<sys::zb_config>,
 }
 
+// SAFETY: a config is used by one thread at a time (it moves to the thread that opens the
+// stream, with the `tokio` feature); the library shares nothing of it with other threads.
+unsafe impl Send for Config {}
+
 /// One of the `zb_config_set_*` functions that register a callback of type `C`.
 type CallbackSetter<C> = unsafe extern "C" fn(
     *mut sys::zb_config,
@@ -509,6 +535,31 @@ impl Config {
         call(|err| unsafe {
             sys::zb_config_set(self.raw.as_ptr(), key.as_ptr(), value.as_ptr(), err)
         })
+    }
+
+    /// Reads an integer option, as the config holds it or at its default.
+    fn get_int(&self, key: &CStr) -> Result<i32> {
+        let mut text = [0u8; 24];
+        let mut size = text.len();
+        // SAFETY: the config is live; `text` has room for `size` bytes.
+        call(|err| unsafe {
+            sys::zb_config_get(
+                self.raw.as_ptr(),
+                key.as_ptr(),
+                text.as_mut_ptr().cast(),
+                &mut size,
+                err,
+            )
+        })?;
+        CStr::from_bytes_until_nul(&text)
+            .ok()
+            .and_then(|value| value.to_str().ok()?.parse().ok())
+            .ok_or_else(|| {
+                crate::Error::new(
+                    crate::ErrorCode::INTERNAL,
+                    format!("{key:?} does not read back as an integer"),
+                )
+            })
     }
 
     /// Registers `callback` through `setter` with `trampoline`, which gets it as `user_data`.

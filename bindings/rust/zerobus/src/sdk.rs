@@ -1,10 +1,13 @@
 //! The SDK: one endpoint, one shared connection, and the streams opened through it.
 
+use std::ffi::CString;
 use std::ptr::{NonNull, null, null_mut};
+use std::sync::Arc;
 
 use zerobus_sys as sys;
 
 use crate::error::{Result, call};
+use crate::options::StreamConfig;
 use crate::{Schema, SdkOptions, Stream, StreamOptions, c_string, take_library_string};
 
 /// The format of a stream's records, fixed when the stream is created.
@@ -24,13 +27,92 @@ pub enum RecordFormat<'a> {
 /// closes when the last of them is dropped.
 #[derive(Debug)]
 pub struct Sdk {
-    raw: NonNull<sys::zb_sdk>,
+    // Shared with the opens under way in the background (the `tokio` feature's async forms).
+    raw: Arc<RawSdk>,
 }
 
+#[derive(Debug)]
+struct RawSdk(NonNull<sys::zb_sdk>);
+
 // SAFETY: zerobus.h documents an SDK as thread-safe; the only call that ends it is in Drop.
-unsafe impl Send for Sdk {}
+unsafe impl Send for RawSdk {}
 // SAFETY: as above.
-unsafe impl Sync for Sdk {}
+unsafe impl Sync for RawSdk {}
+
+impl RawSdk {
+    fn as_ptr(&self) -> *mut sys::zb_sdk {
+        self.0.as_ptr()
+    }
+
+    /// Opens a stream as `zb_stream_new()` does, blocking until the server accepts it.
+    fn open(
+        &self,
+        table: &CString,
+        format: OwnedFormat<'_>,
+        config: StreamConfig,
+    ) -> Result<Stream> {
+        let (record_type, descriptor, descriptor_len) = match format {
+            OwnedFormat::Proto(descriptor) => (
+                sys::ZB_RECORD_PROTO,
+                descriptor.as_ptr().cast(),
+                descriptor.len(),
+            ),
+            OwnedFormat::Json => (sys::ZB_RECORD_JSON, null(), 0),
+        };
+        let mut raw = null_mut();
+        // SAFETY: the SDK is live; everything else is borrowed for the call; `raw` is an out
+        // parameter.
+        call(|err| unsafe {
+            sys::zb_stream_new(
+                self.as_ptr(),
+                table.as_ptr(),
+                record_type,
+                descriptor,
+                descriptor_len,
+                config.config.as_ptr(),
+                &mut raw,
+                err,
+            )
+        })?;
+        // SAFETY: zb_stream_new() succeeded, so `raw` is a new stream the caller owns, made
+        // with the config's event callback.
+        Ok(unsafe { Stream::from_raw(raw, config.hub, config.ingest_timeout_ms) })
+    }
+
+    /// Opens a stream as `zb_stream_new_from_schema()` does.
+    fn open_from_schema(&self, schema: &Schema, config: StreamConfig) -> Result<Stream> {
+        let mut raw = null_mut();
+        // SAFETY: the SDK and schema are live; the config is borrowed for the call; `raw` is
+        // an out parameter.
+        call(|err| unsafe {
+            sys::zb_stream_new_from_schema(
+                self.as_ptr(),
+                schema.as_ptr(),
+                config.config.as_ptr(),
+                &mut raw,
+                err,
+            )
+        })?;
+        // SAFETY: as in open().
+        Ok(unsafe { Stream::from_raw(raw, config.hub, config.ingest_timeout_ms) })
+    }
+}
+
+/// A record format whose descriptor is borrowed for the open.
+#[derive(Clone, Copy)]
+enum OwnedFormat<'a> {
+    Proto(&'a [u8]),
+    Json,
+}
+
+impl<'a> From<RecordFormat<'a>> for OwnedFormat<'a> {
+    fn from(format: RecordFormat<'a>) -> Self {
+        match format {
+            RecordFormat::Proto(descriptor) => OwnedFormat::Proto(descriptor),
+            RecordFormat::Json => OwnedFormat::Json,
+        }
+    }
+}
 
 impl Sdk {
     /// An SDK for `endpoint` with default options. See [`with_options`](Self::with_options).
@@ -56,7 +138,9 @@ impl Sdk {
         // SAFETY: the strings and config are borrowed for the call; `raw` is an out parameter.
         call(|err| unsafe { sys::zb_sdk_new(endpoint.as_ptr(), config.as_ptr(), &mut raw, err) })?;
         Ok(Sdk {
-            raw: NonNull::new(raw).expect("zb_sdk_new() succeeded without an SDK"),
+            raw: Arc::new(RawSdk(
+                NonNull::new(raw).expect("zb_sdk_new() succeeded without an SDK"),
+            )),
         })
     }
 
@@ -79,32 +163,7 @@ impl Sdk {
         options: &StreamOptions,
     ) -> Result<Stream> {
         let table = c_string("table name", table)?;
-        let (record_type, descriptor, descriptor_len) = match format {
-            RecordFormat::Proto(descriptor) => (
-                sys::ZB_RECORD_PROTO,
-                descriptor.as_ptr().cast(),
-                descriptor.len(),
-            ),
-            RecordFormat::Json => (sys::ZB_RECORD_JSON, null(), 0),
-        };
-        let config = options.config()?;
-        let mut raw = null_mut();
-        // SAFETY: the SDK is live; everything else is borrowed for the call; `raw` is an out
-        // parameter.
-        call(|err| unsafe {
-            sys::zb_stream_new(
-                self.raw.as_ptr(),
-                table.as_ptr(),
-                record_type,
-                descriptor,
-                descriptor_len,
-                config.as_ptr(),
-                &mut raw,
-                err,
-            )
-        })?;
-        // SAFETY: zb_stream_new() succeeded, so `raw` is a new stream the caller owns.
-        Ok(unsafe { Stream::from_raw(raw) })
+        self.raw.open(&table, format.into(), options.config()?)
     }
 
     /// Opens a protobuf stream into the schema's table with the schema's descriptor, as
@@ -118,21 +177,55 @@ impl Sdk {
         schema: &Schema,
         options: &StreamOptions,
     ) -> Result<Stream> {
+        self.raw.open_from_schema(schema, options.config()?)
+    }
+
+    /// Opens a stream as [`create_stream`](Self::create_stream) does, on tokio's blocking
+    /// pool (`spawn_blocking`), since the library has no open that does not block: the
+    /// calling task waits without blocking its executor thread, and a thread of the pool
+    /// blocks for the open (one server round trip, more when connection attempts are
+    /// retried). Must be called within a tokio runtime. Dropping the future does not stop
+    /// the open: the stream it makes is then dropped (closed at once).
+    ///
+    /// # Errors
+    /// As [`create_stream`](Self::create_stream).
+    #[cfg(feature = "tokio")]
+    pub async fn create_stream_async(
+        &self,
+        table: &str,
+        format: RecordFormat<'_>,
+        options: &StreamOptions,
+    ) -> Result<Stream> {
+        let table = c_string("table name", table)?;
+        let descriptor = match format {
+            RecordFormat::Proto(descriptor) => Some(descriptor.to_vec()),
+            RecordFormat::Json => None,
+        };
         let config = options.config()?;
-        let mut raw = null_mut();
-        // SAFETY: the SDK and schema are live; the config is borrowed for the call; `raw` is
-        // an out parameter.
-        call(|err| unsafe {
-            sys::zb_stream_new_from_schema(
-                self.raw.as_ptr(),
-                schema.as_ptr(),
-                config.as_ptr(),
-                &mut raw,
-                err,
-            )
-        })?;
-        // SAFETY: zb_stream_new_from_schema() succeeded: `raw` is a new stream the caller owns.
-        Ok(unsafe { Stream::from_raw(raw) })
+        let sdk = Arc::clone(&self.raw);
+        crate::blocking::run(move || {
+            let format = descriptor
+                .as_deref()
+                .map_or(OwnedFormat::Json, OwnedFormat::Proto);
+            sdk.open(&table, format, config)
+        })
+        .await
+    }
+
+    /// Opens a stream as [`create_stream_from_schema`](Self::create_stream_from_schema) does,
+    /// on tokio's blocking pool, as [`create_stream_async`](Self::create_stream_async) does.
+    ///
+    /// # Errors
+    /// As [`create_stream`](Self::create_stream).
+    #[cfg(feature = "tokio")]
+    pub async fn create_stream_from_schema_async(
+        &self,
+        schema: Arc<Schema>,
+        options: &StreamOptions,
+    ) -> Result<Stream> {
+        let config = options.config()?;
+        let sdk = Arc::clone(&self.raw);
+        crate::blocking::run(move || sdk.open_from_schema(&schema, config)).await
     }
 
     /// The statistics of the SDK and of every live stream opened through it, as JSON: per
@@ -152,12 +245,13 @@ impl Sdk {
     }
 }
 
-impl Drop for Sdk {
+impl Drop for RawSdk {
     /// Releases the caller's reference and stops the
     /// [statistics callback](SdkOptions::on_statistics): once drop returns it is not running
-    /// and will not run again.
+    /// and will not run again. An open under way in the background (`create_stream_async`)
+    /// holds the SDK until it ends.
     fn drop(&mut self) {
         // SAFETY: the SDK is live and owned by self; streams hold their own references.
-        unsafe { sys::zb_sdk_destroy(self.raw.as_ptr()) }
+        unsafe { sys::zb_sdk_destroy(self.as_ptr()) }
     }
 }

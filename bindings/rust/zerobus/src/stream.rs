@@ -2,15 +2,19 @@
 
 use std::collections::VecDeque;
 use std::fmt;
+use std::future::Future;
 use std::ptr::{NonNull, null_mut};
-use std::time::Duration;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use zerobus_sys as sys;
 
+use crate::callbacks::InLibraryWork;
 use crate::error::{Result, call};
-use crate::{Ack, take_library_string, timeout_ms};
+use crate::events::{AckEvents, Hub, Progress, StreamEvents};
+use crate::{Ack, Error, ErrorCode, take_library_string, timeout_ms};
 
-/// How many events one [`Stream::acks`] poll takes from the library at most.
+/// How many acks one [`Stream::acks`] poll takes from the stream's queue at most.
 const ACKS_PER_POLL: usize = 64;
 
 /// A stream of records into one table, from [`Sdk::create_stream`](crate::Sdk::create_stream).
@@ -18,18 +22,30 @@ const ACKS_PER_POLL: usize = 64;
 /// Every record gets a logical offset, 0, 1, 2, … in the order it was accepted; ingest copies
 /// the record and returns at once, and the record becomes durable when an [`Ack`] covers its
 /// offset. Acks go to the [`on_ack`](crate::StreamOptions::on_ack) callback when one was set,
-/// else they queue up for [`acks`](Self::acks) / [`poll`](Self::poll).
+/// else they queue up for [`acks`](Self::acks) / [`poll`](Self::poll) /
+/// [`ack_events`](Self::ack_events).
+///
+/// Every wait has an `async` form (`*_async`), completed from the library's event callback
+/// with the task's waker: no thread and no timer per wait, with any executor. Ingest itself
+/// never blocks an executor in its `try_*` and `*_async` forms.
 ///
 /// `Send + Sync`: every method may be called from any number of threads at once (share the
 /// stream in an `Arc`). Dropping it closes it at once if [`close`](Self::close) was not called,
 /// abandoning records not yet acknowledged, and then destroys it: when drop returns, no
-/// callback of the stream is running or will run. The one exception is a stream dropped inside
-/// a `log` call that carries one of the library's messages (a logger that owns streams): the
-/// library refuses to destroy a stream from there, as the thread may be that stream's own, so a
-/// thread of its own destroys it once the message's call has returned (and should no thread
-/// be available, the stream is leaked rather than the process aborted).
+/// callback of the stream is running or will run. The exceptions are a stream dropped inside a
+/// `log` call that carries one of the library's messages (a logger that owns streams), or
+/// inside a [headers provider](crate::StreamOptions::headers_provider): the library refuses
+/// to destroy a stream from the first, and from the second a stream's destroy would wait for
+/// the connection attempt that called it, so a thread of its own destroys it once the call
+/// has returned (and should no thread be available, the stream is leaked rather than the
+/// process aborted). Dropped in its own `on_ack`, or in a waker that its ack wakes, the stream
+/// is destroyed once that delivery returns.
 pub struct Stream {
     raw: NonNull<sys::zb_stream>,
+    hub: Arc<Hub>,
+    events: Arc<StreamEvents>,
+    /// How long the blocking ingest forms wait for room, in the C ABI's milliseconds.
+    ingest_timeout_ms: i32,
 }
 
 // SAFETY: zerobus.h allows every zb_stream_* function from any thread at once, except
@@ -40,16 +56,26 @@ unsafe impl Sync for Stream {}
 
 impl Stream {
     /// # Safety
-    /// `raw` is a live stream that the caller owns and hands over.
-    pub(crate) unsafe fn from_raw(raw: *mut sys::zb_stream) -> Stream {
+    /// `raw` is a live stream that the caller owns and hands over, created with a config
+    /// whose event callback is `hub`'s.
+    pub(crate) unsafe fn from_raw(
+        raw: *mut sys::zb_stream,
+        hub: Arc<Hub>,
+        ingest_timeout_ms: i32,
+    ) -> Stream {
+        let raw = NonNull::new(raw).expect("a stream was created as NULL");
         Stream {
-            raw: NonNull::new(raw).expect("a stream was created as NULL"),
+            events: hub.events_of(raw.as_ptr(), true),
+            raw,
+            hub,
+            ingest_timeout_ms,
         }
     }
 
     /// Accepts one protobuf record (a serialized message of the stream's descriptor) and
-    /// returns its offset. The bytes are copied before the call returns. When the in-flight
-    /// window is full, waits up to the options' `ingest_timeout` for room.
+    /// returns its offset. The bytes are copied before the call returns. Never waits: when the
+    /// in-flight window is full, fails at once with
+    /// [`ErrorCode::QUEUE_FULL`](crate::ErrorCode::QUEUE_FULL) (retryable).
     ///
     /// # Errors
     /// [`ErrorCode::EMPTY_RECORD`](crate::ErrorCode::EMPTY_RECORD);
@@ -58,7 +84,7 @@ impl Stream {
     /// [`ErrorCode::QUEUE_FULL`](crate::ErrorCode::QUEUE_FULL);
     /// [`ErrorCode::CLOSED`](crate::ErrorCode::CLOSED) after [`close`](Self::close); after the
     /// stream failed, the error it failed with.
-    pub fn ingest_proto(&self, record: &[u8]) -> Result<u64> {
+    pub fn try_ingest_proto(&self, record: &[u8]) -> Result<u64> {
         let mut offset = 0;
         // SAFETY: the stream is live; the record is borrowed for the call.
         call(|err| unsafe {
@@ -75,11 +101,11 @@ impl Stream {
 
     /// Accepts one JSON object on a JSON stream, or on a stream of
     /// [`create_stream_from_schema`](crate::Sdk::create_stream_from_schema) (encoded to
-    /// protobuf first), and returns its offset, as [`ingest_proto`](Self::ingest_proto) does;
+    /// protobuf first), and returns its offset, as [`try_ingest_proto`](Self::try_ingest_proto) does;
     /// [`ErrorCode::RECORD_TYPE`](crate::ErrorCode::RECORD_TYPE) on any other protobuf stream,
     /// [`ErrorCode::INVALID_RECORD`](crate::ErrorCode::INVALID_RECORD) for a record the schema
     /// does not take.
-    pub fn ingest_json(&self, record: &str) -> Result<u64> {
+    pub fn try_ingest_json(&self, record: &str) -> Result<u64> {
         let mut offset = 0;
         // SAFETY: the stream is live; the record is borrowed for the call.
         call(|err| unsafe {
@@ -95,11 +121,11 @@ impl Stream {
     }
 
     /// Accepts protobuf records as one unit, all or none, with consecutive offsets, in one
-    /// request; returns the offset of the last. Errors as [`ingest_proto`](Self::ingest_proto),
+    /// request; returns the offset of the last. Errors as [`try_ingest_proto`](Self::try_ingest_proto),
     /// plus [`ErrorCode::EMPTY_BATCH`](crate::ErrorCode::EMPTY_BATCH) for no records and
     /// [`ErrorCode::RECORD_TOO_LARGE`](crate::ErrorCode::RECORD_TOO_LARGE) for a batch that
     /// does not fit into one request.
-    pub fn ingest_proto_batch<R: AsRef<[u8]>>(&self, records: &[R]) -> Result<u64> {
+    pub fn try_ingest_proto_batch<R: AsRef<[u8]>>(&self, records: &[R]) -> Result<u64> {
         let (pointers, lens) = batch(records.iter().map(AsRef::as_ref));
         let mut offset = 0;
         // SAFETY: the stream is live; the arrays and the records they point to are borrowed
@@ -118,11 +144,11 @@ impl Stream {
     }
 
     /// Accepts JSON objects as one unit on a JSON stream, as
-    /// [`ingest_proto_batch`](Self::ingest_proto_batch) does.
-    pub fn ingest_json_batch<R: AsRef<str>>(&self, records: &[R]) -> Result<u64> {
+    /// [`try_ingest_proto_batch`](Self::try_ingest_proto_batch) does.
+    pub fn try_ingest_json_batch<R: AsRef<str>>(&self, records: &[R]) -> Result<u64> {
         let (pointers, lens) = batch(records.iter().map(|record| record.as_ref().as_bytes()));
         let mut offset = 0;
-        // SAFETY: as in ingest_proto_batch().
+        // SAFETY: as in try_ingest_proto_batch().
         call(|err| unsafe {
             sys::zb_stream_ingest_json_batch(
                 self.raw.as_ptr(),
@@ -134,6 +160,109 @@ impl Stream {
             )
         })?;
         Ok(offset)
+    }
+
+    /// Accepts one protobuf record as [`try_ingest_proto`](Self::try_ingest_proto) does, but
+    /// when the in-flight window is full, waits up to the options'
+    /// [`ingest_timeout`](crate::StreamOptions::ingest_timeout) for room, blocking the thread.
+    /// Inside the stream's own [`on_ack`](crate::StreamOptions::on_ack) callback it does not
+    /// wait (the acks that would make room queue up behind the callback).
+    pub fn ingest_proto(&self, record: &[u8]) -> Result<u64> {
+        self.ingest_waiting(|| self.try_ingest_proto(record))
+    }
+
+    /// [`try_ingest_json`](Self::try_ingest_json), waiting for room as
+    /// [`ingest_proto`](Self::ingest_proto) does.
+    pub fn ingest_json(&self, record: &str) -> Result<u64> {
+        self.ingest_waiting(|| self.try_ingest_json(record))
+    }
+
+    /// [`try_ingest_proto_batch`](Self::try_ingest_proto_batch), waiting for room as
+    /// [`ingest_proto`](Self::ingest_proto) does.
+    pub fn ingest_proto_batch<R: AsRef<[u8]>>(&self, records: &[R]) -> Result<u64> {
+        self.ingest_waiting(|| self.try_ingest_proto_batch(records))
+    }
+
+    /// [`try_ingest_json_batch`](Self::try_ingest_json_batch), waiting for room as
+    /// [`ingest_proto`](Self::ingest_proto) does.
+    pub fn ingest_json_batch<R: AsRef<str>>(&self, records: &[R]) -> Result<u64> {
+        self.ingest_waiting(|| self.try_ingest_json_batch(records))
+    }
+
+    /// Accepts one protobuf record as [`try_ingest_proto`](Self::try_ingest_proto) does; when
+    /// the in-flight window is full, the future waits for room without blocking the executor
+    /// (an ack wakes it) and without a time limit: wrap it in your runtime's timeout if you
+    /// need one. Dropping the future before it completes ingests nothing. The record is
+    /// copied when it is accepted; until then the future borrows it.
+    pub fn ingest_proto_async<'a>(
+        &'a self,
+        record: &'a [u8],
+    ) -> impl Future<Output = Result<u64>> + Send + 'a {
+        self.ingest_when_room(move || self.try_ingest_proto(record))
+    }
+
+    /// [`try_ingest_json`](Self::try_ingest_json), waiting for room as
+    /// [`ingest_proto_async`](Self::ingest_proto_async) does.
+    pub fn ingest_json_async<'a>(
+        &'a self,
+        record: &'a str,
+    ) -> impl Future<Output = Result<u64>> + Send + 'a {
+        self.ingest_when_room(move || self.try_ingest_json(record))
+    }
+
+    /// [`try_ingest_proto_batch`](Self::try_ingest_proto_batch), waiting for room as
+    /// [`ingest_proto_async`](Self::ingest_proto_async) does.
+    pub fn ingest_proto_batch_async<'a, R: AsRef<[u8]> + Sync>(
+        &'a self,
+        records: &'a [R],
+    ) -> impl Future<Output = Result<u64>> + Send + 'a {
+        self.ingest_when_room(move || self.try_ingest_proto_batch(records))
+    }
+
+    /// [`try_ingest_json_batch`](Self::try_ingest_json_batch), waiting for room as
+    /// [`ingest_proto_async`](Self::ingest_proto_async) does.
+    pub fn ingest_json_batch_async<'a, R: AsRef<str> + Sync>(
+        &'a self,
+        records: &'a [R],
+    ) -> impl Future<Output = Result<u64>> + Send + 'a {
+        self.ingest_when_room(move || self.try_ingest_json_batch(records))
+    }
+
+    /// Runs `attempt` (an ingest that never waits) until it finds room, waiting for the
+    /// stream's next event between attempts, up to the ingest timeout.
+    fn ingest_waiting(&self, attempt: impl Fn() -> Result<u64>) -> Result<u64> {
+        let result = attempt();
+        if !is_queue_full(&result) || self.ingest_timeout_ms == 0 || self.events.delivering() {
+            return result;
+        }
+        let deadline = u64::try_from(self.ingest_timeout_ms)
+            .ok()
+            .and_then(|ms| Instant::now().checked_add(Duration::from_millis(ms)));
+        // Read before the next attempt, so that an ack between the two is not missed.
+        let mut generation = self.events.generation();
+        loop {
+            let result = attempt();
+            if !is_queue_full(&result) {
+                return result;
+            }
+            match self.events.wait_past(generation, deadline) {
+                Some(next) => generation = next,
+                None => return result,
+            }
+        }
+    }
+
+    /// A future that runs `attempt` until it finds room, at each of the stream's events.
+    fn ingest_when_room<'a>(
+        &'a self,
+        attempt: impl FnMut() -> Result<u64> + Send + 'a,
+    ) -> impl Future<Output = Result<u64>> + Send + 'a {
+        let mut attempt = attempt;
+        // Any event may have made room: a waiter through offset 0 wakes at every one.
+        Progress::new(&self.events, 0, move || {
+            let result = attempt();
+            (!is_queue_full(&result)).then_some(result)
+        })
     }
 
     /// Waits up to `timeout` until the record at `offset` is durable. Runs no callback.
@@ -173,7 +302,83 @@ impl Stream {
     /// that carries one of the library's messages.
     pub fn close(&self, timeout: Duration) -> Result<()> {
         // SAFETY: the stream is live.
-        call(|err| unsafe { sys::zb_stream_close(self.raw.as_ptr(), timeout_ms(timeout), err) })
+        let result = call(|err| unsafe {
+            sys::zb_stream_close(self.raw.as_ptr(), timeout_ms(timeout), err)
+        });
+        // Refused from a log callback, it closed nothing; else no event comes any more (the
+        // library delivered every queued one before it returned).
+        if result.as_ref().err().map(Error::code) != Some(ErrorCode::STATE) {
+            self.events.finish();
+        }
+        result
+    }
+
+    /// Waits until the record at `offset` is durable, as
+    /// [`wait_for_offset`](Self::wait_for_offset) does, without blocking the executor: the
+    /// stream's ack wakes the task. Without a time limit: wrap it in your runtime's timeout if
+    /// you need one; dropping the future stops the wait and changes nothing.
+    ///
+    /// # Errors
+    /// As [`wait_for_offset`](Self::wait_for_offset), but never a timeout.
+    pub fn wait_for_offset_async(
+        &self,
+        offset: u64,
+    ) -> impl Future<Output = Result<()>> + Send + '_ {
+        Progress::new(&self.events, offset, move || self.durable(offset))
+    }
+
+    /// Waits until every record accepted before the call is durable, as
+    /// [`flush`](Self::flush) does, without blocking the executor, as
+    /// [`wait_for_offset_async`](Self::wait_for_offset_async) does.
+    pub fn flush_async(&self) -> impl Future<Output = Result<()>> + Send + '_ {
+        // The records accepted before the call, not before the first poll.
+        let accepted = self.info().map(|info| info.records_accepted);
+        async move {
+            match accepted?.checked_sub(1) {
+                Some(last) => self.wait_for_offset_async(last).await,
+                None => Ok(()),
+            }
+        }
+    }
+
+    /// Closes the stream as [`close`](Self::close) does, without blocking the executor while
+    /// records are unacknowledged: first it waits, as [`flush_async`](Self::flush_async) does,
+    /// until every record accepted is durable (or the stream failed); then it closes at once
+    /// (`close(Duration::ZERO)`), which fails any record accepted in the meantime.
+    ///
+    /// The library signals no event when the server answers the end of the call, so that last
+    /// step does not wait for the server's final status, as a blocking close does: it ends the
+    /// call at once (a cancellation on the wire, every record acknowledged). It waits for
+    /// events already queued to be delivered to the `on_ack` callback, which is quick unless
+    /// that callback blocks.
+    ///
+    /// Without a time limit: for one, wrap it in your runtime's timeout. Cancel-safe: dropping
+    /// the future while it waits leaves the stream open, as it was; then
+    /// `close(Duration::ZERO)` closes it, failing the records still unacknowledged.
+    ///
+    /// # Errors
+    /// As [`close`](Self::close), never a timeout.
+    pub fn close_async(&self) -> impl Future<Output = Result<()>> + Send + '_ {
+        let flushed = self.flush_async();
+        async move {
+            // A failure is the close's result too; close reports it.
+            let _ = flushed.await;
+            self.close(Duration::ZERO)
+        }
+    }
+
+    /// Whether `offset` is durable (`Some(Ok)`), will never be (`Some(Err)`), or not yet.
+    fn durable(&self, offset: u64) -> Option<Result<()>> {
+        // SAFETY: the stream is live; without an error object, only the status comes back.
+        let status = unsafe {
+            sys::zb_stream_wait_for_offset(self.raw.as_ptr(), offset, 0, std::ptr::null_mut())
+        };
+        match status {
+            sys::ZB_OK => Some(Ok(())),
+            sys::ZB_ERR_TIMEOUT => None,
+            // Asked again for the error object: its outcome is settled, so it is the same.
+            _ => Some(self.wait_for_offset(offset, Duration::ZERO)),
+        }
     }
 
     /// The stream's statistics as JSON: the object [`Sdk::stats_json`](crate::Sdk::stats_json)
@@ -218,32 +423,33 @@ impl Stream {
     /// [`ErrorCode::STATE`](crate::ErrorCode::STATE) when the stream has an
     /// [`on_ack`](crate::StreamOptions::on_ack) callback.
     pub fn poll(&self, max_acks: usize, timeout: Duration) -> Result<Vec<Ack>> {
-        let mut events = vec![sys::ZB_EVENT_INIT; max_acks];
-        let mut count = 0;
-        // SAFETY: the stream is live; `events` holds `max_acks` events of the size given.
-        call(|err| unsafe {
-            sys::zb_stream_poll(
-                self.raw.as_ptr(),
-                events.as_mut_ptr(),
-                size_of::<sys::zb_event>(),
-                events.len(),
-                timeout_ms(timeout),
-                &mut count,
-                err,
-            )
-        })?;
-        Ok(events[..count]
-            .iter()
-            .filter_map(|event| {
-                // SAFETY: each polled event's error is NULL or a live error the caller owns;
-                // it is copied, then freed exactly once.
-                unsafe {
-                    let ack = Ack::from_event(event);
-                    sys::zb_error_free(event.error);
-                    ack
-                }
-            })
-            .collect())
+        self.no_ack_callback()?;
+        Ok(self
+            .events
+            .take(max_acks, Instant::now().checked_add(timeout)))
+    }
+
+    /// The stream's acks as a [`futures_core::Stream`]: each item is the next queued ack, as
+    /// [`poll`](Self::poll) takes them, and the stream of acks ends once this stream has been
+    /// closed or dropped and every ack taken. The [`AckEvents`] may outlive this stream and
+    /// move to another task.
+    ///
+    /// # Errors
+    /// [`ErrorCode::STATE`](crate::ErrorCode::STATE) when the stream has an
+    /// [`on_ack`](crate::StreamOptions::on_ack) callback.
+    pub fn ack_events(&self) -> Result<AckEvents> {
+        self.no_ack_callback()?;
+        Ok(AckEvents::new(Arc::clone(&self.events)))
+    }
+
+    fn no_ack_callback(&self) -> Result<()> {
+        if self.hub.has_ack_callback() {
+            return Err(Error::new(
+                ErrorCode::STATE,
+                "the stream delivers its acks to its on_ack callback",
+            ));
+        }
+        Ok(())
     }
 
     /// An iterator over the stream's acks as they come: each item waits up to `timeout`, and
@@ -282,29 +488,57 @@ impl Stream {
     pub fn recreate(&self) -> Result<Stream> {
         let mut raw = null_mut();
         // SAFETY: the stream is live; `raw` is an out parameter.
-        call(|err| unsafe { sys::zb_stream_recreate(self.raw.as_ptr(), &mut raw, err) })?;
-        // SAFETY: zb_stream_recreate() succeeded, so `raw` is a new stream the caller owns.
-        Ok(unsafe { Stream::from_raw(raw) })
+        let made = call(|err| unsafe { sys::zb_stream_recreate(self.raw.as_ptr(), &mut raw, err) });
+        if let Err(error) = made {
+            // A new stream that failed may have had events before it was destroyed.
+            self.hub.forget_unclaimed();
+            return Err(error);
+        }
+        // SAFETY: zb_stream_recreate() succeeded, so `raw` is a new stream the caller owns,
+        // with this stream's callbacks.
+        Ok(unsafe { Stream::from_raw(raw, Arc::clone(&self.hub), self.ingest_timeout_ms) })
+    }
+}
+
+impl Stream {
+    /// Recreates the stream as [`recreate`](Self::recreate) does, on tokio's blocking pool,
+    /// as [`Sdk::create_stream_async`](crate::Sdk::create_stream_async) opens one: the
+    /// library has no recreate that does not block. The task holds a clone of the `Arc`
+    /// until the recreate ends, also when the future is dropped first.
+    ///
+    /// # Errors
+    /// As [`recreate`](Self::recreate).
+    #[cfg(feature = "tokio")]
+    pub async fn recreate_async(self: &Arc<Self>) -> Result<Stream> {
+        let stream = Arc::clone(self);
+        crate::blocking::run(move || stream.recreate()).await
     }
 }
 
 impl Drop for Stream {
     fn drop(&mut self) {
-        if crate::callbacks::InLogCallback::active() {
-            let owned = OwnedStream(self.raw);
+        let owned = OwnedStream {
+            raw: self.raw,
+            hub: Arc::clone(&self.hub),
+            events: Arc::clone(&self.events),
+        };
+        if InLibraryWork::active() {
             // A failed spawn leaks the stream: zb_stream_destroy() would do nothing here.
             let _ = std::thread::Builder::new()
                 .name("zerobus-stream-drop".into())
                 .spawn(move || owned.destroy());
             return;
         }
-        // SAFETY: the stream is live and exclusively borrowed, so no other call runs on it.
-        unsafe { sys::zb_stream_destroy(self.raw.as_ptr()) }
+        owned.destroy();
     }
 }
 
 /// A stream being dropped, on its way to the thread that destroys it.
-struct OwnedStream(NonNull<sys::zb_stream>);
+struct OwnedStream {
+    raw: NonNull<sys::zb_stream>,
+    hub: Arc<Hub>,
+    events: Arc<StreamEvents>,
+}
 
 // SAFETY: the stream is live and nothing else refers to it any more: its Stream was dropped.
 unsafe impl Send for OwnedStream {}
@@ -312,7 +546,10 @@ unsafe impl Send for OwnedStream {}
 impl OwnedStream {
     fn destroy(self) {
         // SAFETY: as above; this is the stream's last call.
-        unsafe { sys::zb_stream_destroy(self.0.as_ptr()) }
+        unsafe { sys::zb_stream_destroy(self.raw.as_ptr()) }
+        // The destroy barrier: no event of this stream comes any more.
+        self.events.finish();
+        self.hub.forget(self.raw.as_ptr());
     }
 }
 
@@ -322,6 +559,11 @@ impl fmt::Debug for Stream {
             .field("info", &self.info())
             .finish()
     }
+}
+
+/// Whether an ingest found the window full.
+fn is_queue_full(result: &Result<u64>) -> bool {
+    matches!(result, Err(error) if error.code() == ErrorCode::QUEUE_FULL)
 }
 
 /// Pointers and lengths of a batch's records, for the C arrays.

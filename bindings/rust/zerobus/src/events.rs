@@ -1,0 +1,468 @@
+//! Where a stream's events go. The crate registers one event callback of its own on every
+//! stream (`deliver_event`), and keeps the acks, the waiting threads and the waiting futures on
+//! the Rust side: each event is queued for [`Stream::poll`](crate::Stream::poll) or handed to
+//! the user's `on_ack`, and wakes whatever waits for the stream to move on. The callback runs
+//! on one of the SDK's dispatch threads; it takes one short lock and wakes wakers, so no
+//! future needs a thread or a timer of its own to learn that an ack came.
+
+use std::collections::VecDeque;
+use std::ffi::c_void;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::task::{Context, Poll, Waker};
+use std::time::Instant;
+
+use zerobus_sys as sys;
+
+use crate::Ack;
+use crate::Result;
+use crate::callbacks::{AckCallback, WakeupCallback, contain_panic};
+
+/// What the streams created from one set of [`StreamOptions`](crate::StreamOptions) share: the
+/// user's callbacks, and the events of each stream. A stream and its
+/// [`recreate`](crate::Stream::recreate)d successors share one registration in the library, so
+/// events are told apart by the stream they come from.
+pub(crate) struct Hub {
+    on_ack: Option<Arc<AckCallback>>,
+    on_wakeup: Option<Arc<WakeupCallback>>,
+    /// The events of each live stream, by the address of its `zb_stream`, and whether its
+    /// `Stream` exists yet; a handful at most.
+    streams: Mutex<Vec<Entry>>,
+}
+
+impl Hub {
+    pub(crate) fn new(
+        on_ack: Option<Arc<AckCallback>>,
+        on_wakeup: Option<Arc<WakeupCallback>>,
+    ) -> Hub {
+        Hub {
+            on_ack,
+            on_wakeup,
+            streams: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// Whether acks go to the user's `on_ack` rather than to the stream's queue.
+    pub(crate) fn has_ack_callback(&self) -> bool {
+        self.on_ack.is_some()
+    }
+
+    /// The events of `stream`, created at its first event or when its
+    /// [`Stream`](crate::Stream) is made (`claim`), whichever comes first: a recreated stream
+    /// may be acked before its creation returns.
+    pub(crate) fn events_of(&self, stream: *mut sys::zb_stream, claim: bool) -> Arc<StreamEvents> {
+        let mut streams = lock(&self.streams);
+        let address = stream as usize;
+        if let Some(entry) = streams.iter_mut().find(|entry| entry.address == address) {
+            entry.claimed |= claim;
+            return Arc::clone(&entry.events);
+        }
+        let events = Arc::new(StreamEvents::default());
+        streams.push(Entry {
+            address,
+            claimed: claim,
+            events: Arc::clone(&events),
+        });
+        events
+    }
+
+    /// Forgets a destroyed stream, whose address the library may give to a new one.
+    pub(crate) fn forget(&self, stream: *mut sys::zb_stream) {
+        lock(&self.streams).retain(|entry| entry.address != stream as usize);
+    }
+
+    /// Forgets the streams that had events but no `Stream`: after a failed recreate, the
+    /// library destroyed the stream it was making.
+    pub(crate) fn forget_unclaimed(&self) {
+        lock(&self.streams).retain(|entry| entry.claimed);
+    }
+
+    fn deliver(&self, stream: *mut sys::zb_stream, ack: Ack) {
+        let events = self.events_of(stream, false);
+        let turned_non_empty = events.record(&ack, self.on_ack.is_none());
+        if let (true, Some(on_wakeup)) = (turned_non_empty, &self.on_wakeup) {
+            contain_panic((), || on_wakeup());
+        }
+        if let Some(on_ack) = &self.on_ack {
+            let outer = DELIVERING.replace(Arc::as_ptr(&events));
+            contain_panic((), || on_ack(ack));
+            DELIVERING.set(outer);
+        }
+    }
+}
+
+/// One stream of a [`Hub`].
+struct Entry {
+    address: usize,
+    claimed: bool,
+    events: Arc<StreamEvents>,
+}
+
+thread_local! {
+    /// The events whose `on_ack` the thread is running, or null.
+    static DELIVERING: std::cell::Cell<*const StreamEvents> =
+        const { std::cell::Cell::new(std::ptr::null()) };
+}
+
+/// The event callback of every stream: hands the event to the stream's [`Hub`].
+///
+/// # Safety
+/// Called by the library only: `event` is valid for the call, `user_data` is the
+/// `Box<Arc<Hub>>` given to `zb_config_set_event_callback()`, not yet freed.
+pub(crate) unsafe extern "C" fn deliver_event(
+    stream: *mut sys::zb_stream,
+    event: *const sys::zb_event,
+    user_data: *mut c_void,
+) {
+    contain_panic((), || {
+        // SAFETY: as the function's contract says; the event's error is borrowed for the call
+        // and copied.
+        let (hub, ack) = unsafe { (&*user_data.cast::<Arc<Hub>>(), Ack::from_event(&*event)) };
+        if let Some(ack) = ack {
+            hub.deliver(stream, ack);
+        }
+    });
+}
+
+/// The events of one stream as the Rust side keeps them.
+#[derive(Default)]
+pub(crate) struct StreamEvents {
+    state: Mutex<EventState>,
+    /// Signalled at every event and at the end: threads waiting in `poll` or for room.
+    changed: Condvar,
+}
+
+#[derive(Default)]
+struct EventState {
+    /// Acks not yet taken, when there is no `on_ack`.
+    queue: VecDeque<Ack>,
+    /// Counts events (and the end), for threads that wait for the next one.
+    generation: u64,
+    /// The futures waiting for the stream to move on.
+    waiters: Vec<Waiter>,
+    next_waiter: u64,
+    /// No event will come any more: the stream was closed or dropped.
+    finished: bool,
+}
+
+/// A future's registration: woken by a durable ack reaching `through`, by a failure, or by
+/// the end.
+struct Waiter {
+    id: u64,
+    through: u64,
+    waker: Waker,
+}
+
+impl StreamEvents {
+    /// Whether the calling thread is inside this stream's `on_ack`, where no other event of
+    /// the stream can come until it returns.
+    pub(crate) fn delivering(&self) -> bool {
+        DELIVERING.get() == std::ptr::from_ref(self)
+    }
+
+    /// Records one event: queues it (merging consecutive durable acks, as the library does)
+    /// when `queue`, and wakes whoever waits for it. Returns whether the queue was empty.
+    fn record(&self, ack: &Ack, queue: bool) -> bool {
+        let mut woken = Vec::new();
+        let was_empty = {
+            let mut state = lock(&self.state);
+            state.generation += 1;
+            let durable_through = match ack {
+                Ack::Durable { last_offset, .. } => Some(*last_offset),
+                Ack::Failed { .. } => None,
+            };
+            state.waiters.retain_mut(|waiter| {
+                let due = durable_through.is_none_or(|last| waiter.through <= last);
+                if due {
+                    woken.push(std::mem::replace(&mut waiter.waker, Waker::noop().clone()));
+                }
+                !due
+            });
+            let was_empty = state.queue.is_empty();
+            if queue {
+                push_merged(&mut state.queue, ack.clone());
+            }
+            was_empty
+        };
+        self.changed.notify_all();
+        woken.into_iter().for_each(Waker::wake);
+        queue && was_empty
+    }
+
+    /// Marks the end: the stream was closed or dropped, so no event will come; wakes every
+    /// waiter.
+    pub(crate) fn finish(&self) {
+        let woken: Vec<Waiter> = {
+            let mut state = lock(&self.state);
+            state.finished = true;
+            state.generation += 1;
+            std::mem::take(&mut state.waiters)
+        };
+        self.changed.notify_all();
+        woken.into_iter().for_each(|waiter| waiter.waker.wake());
+    }
+
+    /// Takes up to `max` queued acks, waiting until `deadline` (`None`: without limit) for the
+    /// first; fewer when the stream ended.
+    pub(crate) fn take(&self, max: usize, deadline: Option<Instant>) -> Vec<Ack> {
+        let mut state = lock(&self.state);
+        loop {
+            if !state.queue.is_empty() || state.finished || max == 0 {
+                let count = max.min(state.queue.len());
+                return state.queue.drain(..count).collect();
+            }
+            state = match wait(&self.changed, state, deadline) {
+                Some(state) => state,
+                None => return Vec::new(),
+            };
+        }
+    }
+
+    /// The current generation, to wait for the next with [`wait_past`](Self::wait_past).
+    pub(crate) fn generation(&self) -> u64 {
+        lock(&self.state).generation
+    }
+
+    /// Waits until an event comes after `generation`, or `deadline` passes (`None`: without
+    /// limit). Returns the new generation, or `None` at the deadline.
+    pub(crate) fn wait_past(&self, generation: u64, deadline: Option<Instant>) -> Option<u64> {
+        let mut state = lock(&self.state);
+        while state.generation == generation {
+            state = wait(&self.changed, state, deadline)?;
+        }
+        Some(state.generation)
+    }
+
+    /// Registers (or refreshes) the waiter in `slot` to wake `waker`.
+    fn register(&self, slot: &mut Option<u64>, through: u64, waker: &Waker) {
+        let mut state = lock(&self.state);
+        if state.finished {
+            drop(state);
+            waker.wake_by_ref();
+            return;
+        }
+        if let Some(id) = *slot {
+            if let Some(waiter) = state.waiters.iter_mut().find(|waiter| waiter.id == id) {
+                waiter.waker.clone_from(waker);
+                return;
+            }
+        }
+        let id = state.next_waiter;
+        state.next_waiter += 1;
+        state.waiters.push(Waiter {
+            id,
+            through,
+            waker: waker.clone(),
+        });
+        *slot = Some(id);
+    }
+
+    /// Removes the waiter in `slot`, if it is still registered.
+    fn deregister(&self, slot: &mut Option<u64>) {
+        if let Some(id) = slot.take() {
+            lock(&self.state).waiters.retain(|waiter| waiter.id != id);
+        }
+    }
+
+    /// The next queued ack for [`AckEvents`], `Ready(None)` once the stream ended and the
+    /// queue is empty.
+    fn poll_ack(&self, slot: &mut Option<u64>, waker: &Waker) -> Poll<Option<Ack>> {
+        let mut state = lock(&self.state);
+        if let Some(ack) = state.queue.pop_front() {
+            return Poll::Ready(Some(ack));
+        }
+        if state.finished {
+            return Poll::Ready(None);
+        }
+        drop(state);
+        // Any event wakes it; the queue is looked at again before the task sleeps.
+        self.register(slot, 0, waker);
+        let mut state = lock(&self.state);
+        match state.queue.pop_front() {
+            Some(ack) => Poll::Ready(Some(ack)),
+            None if state.finished => Poll::Ready(None),
+            None => Poll::Pending,
+        }
+    }
+}
+
+/// Appends `ack` to `queue`, merged into the last ack when both are durable.
+fn push_merged(queue: &mut VecDeque<Ack>, ack: Ack) {
+    if let (
+        Some(Ack::Durable { last_offset, .. }),
+        Ack::Durable {
+            last_offset: newest,
+            ..
+        },
+    ) = (queue.back_mut(), &ack)
+    {
+        *last_offset = *newest;
+        return;
+    }
+    queue.push_back(ack);
+}
+
+/// Locks `mutex`; a panic elsewhere while it was held leaves plain data, still consistent.
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// Waits once on `changed` until `deadline`; `None` once it has passed.
+fn wait<'a>(
+    changed: &Condvar,
+    state: MutexGuard<'a, EventState>,
+    deadline: Option<Instant>,
+) -> Option<MutexGuard<'a, EventState>> {
+    match deadline {
+        None => Some(
+            changed
+                .wait(state)
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+        ),
+        Some(deadline) => {
+            let left = deadline.checked_duration_since(Instant::now())?;
+            let waited = changed.wait_timeout(state, left);
+            Some(waited.unwrap_or_else(std::sync::PoisonError::into_inner).0)
+        }
+    }
+}
+
+/// A future that completes when `check` gives a result: it asks at once, and again each time
+/// an event that may matter wakes it (a durable ack reaching `through`, a failure, the end).
+/// It registers its waker before it asks the second time, so an event between the two cannot
+/// be missed. Dropping it unregisters it.
+pub(crate) struct Progress<'a, T, F> {
+    events: &'a StreamEvents,
+    through: u64,
+    check: F,
+    slot: Option<u64>,
+    _result: std::marker::PhantomData<fn() -> T>,
+}
+
+impl<'a, T, F: FnMut() -> Option<Result<T>>> Progress<'a, T, F> {
+    pub(crate) fn new(events: &'a StreamEvents, through: u64, check: F) -> Self {
+        Progress {
+            events,
+            through,
+            check,
+            slot: None,
+            _result: std::marker::PhantomData,
+        }
+    }
+}
+
+// No field is structurally pinned: the future moves freely.
+impl<T, F> Unpin for Progress<'_, T, F> {}
+
+impl<T, F: FnMut() -> Option<Result<T>>> Future for Progress<'_, T, F> {
+    type Output = Result<T>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<T>> {
+        let this = &mut *self;
+        if let Some(result) = (this.check)() {
+            this.events.deregister(&mut this.slot);
+            return Poll::Ready(result);
+        }
+        this.events
+            .register(&mut this.slot, this.through, cx.waker());
+        match (this.check)() {
+            Some(result) => {
+                this.events.deregister(&mut this.slot);
+                Poll::Ready(result)
+            }
+            None => Poll::Pending,
+        }
+    }
+}
+
+impl<T, F> Drop for Progress<'_, T, F> {
+    fn drop(&mut self) {
+        self.events.deregister(&mut self.slot);
+    }
+}
+
+/// The acks of a stream as a [`futures_core::Stream`], from
+/// [`Stream::ack_events`](crate::Stream::ack_events): each item is the next queued ack, in
+/// offset order, and the stream of acks ends once the [`Stream`](crate::Stream) has been
+/// closed or dropped and its last ack taken.
+///
+/// It owns its share of the stream's events, so it may outlive the stream and move to
+/// another task (`'static + Send`). Several of them split the acks between them, as
+/// concurrent polls do.
+pub struct AckEvents {
+    events: Arc<StreamEvents>,
+    slot: Option<u64>,
+}
+
+impl AckEvents {
+    pub(crate) fn new(events: Arc<StreamEvents>) -> AckEvents {
+        AckEvents { events, slot: None }
+    }
+}
+
+impl futures_core::Stream for AckEvents {
+    type Item = Ack;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Ack>> {
+        let this = &mut *self;
+        let next = this.events.poll_ack(&mut this.slot, cx.waker());
+        if next.is_ready() {
+            this.events.deregister(&mut this.slot);
+        }
+        next
+    }
+}
+
+impl Drop for AckEvents {
+    fn drop(&mut self) {
+        self.events.deregister(&mut self.slot);
+    }
+}
+
+impl std::fmt::Debug for AckEvents {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let state = lock(&self.events.state);
+        f.debug_struct("AckEvents")
+            .field("queued", &state.queue.len())
+            .field("finished", &state.finished)
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn durable(first_offset: u64, last_offset: u64) -> Ack {
+        Ack::Durable {
+            first_offset,
+            last_offset,
+        }
+    }
+
+    #[test]
+    fn consecutive_durable_acks_merge_in_the_queue() {
+        let events = StreamEvents::default();
+        assert!(events.record(&durable(0, 4), true));
+        assert!(!events.record(&durable(5, 9), true));
+        assert_eq!(events.take(10, Some(Instant::now())), vec![durable(0, 9)]);
+        assert_eq!(events.take(10, Some(Instant::now())), vec![]);
+    }
+
+    #[test]
+    fn a_waiter_wakes_only_once_the_ack_reaches_its_offset() {
+        let events = StreamEvents::default();
+        let mut slot = None;
+        events.register(&mut slot, 7, Waker::noop());
+        events.record(&durable(0, 6), false);
+        assert_eq!(lock(&events.state).waiters.len(), 1);
+        events.record(&durable(7, 7), false);
+        assert!(lock(&events.state).waiters.is_empty());
+        events.register(&mut slot, 100, Waker::noop());
+        events.deregister(&mut slot);
+        assert!(lock(&events.state).waiters.is_empty());
+    }
+}
