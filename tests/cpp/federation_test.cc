@@ -20,6 +20,10 @@
 #include <nlohmann/json.hpp>
 
 #include "secure_server.h"
+#include "server/oauth_token.h"
+#include "server/subject_token_verifier.h"
+#include "server/table_catalog.h"
+#include "server/token_issuer.h"
 #include "table/value_checks.h"
 #include "zbtest_temp_dir.h"
 
@@ -375,6 +379,82 @@ TEST(Federation, TheSinkTakesPrintableTokensOnly) {
   EXPECT_EQ(federation.sink_status, ZB_ERR_INVALID_ARG);
   EXPECT_TRUE(Contains(message, "token federation callback gave no subject token")) << message;
   EXPECT_EQ(zb_token_sink_set(nullptr, "a.b.c", nullptr), ZB_ERR_INVALID_ARG);
+}
+
+// The token endpoint's answers to token exchanges it must refuse, and the lifetime of one it
+// accepts, asked directly: a client that follows the protocol never sends most of these.
+class TokenEndpoint : public ::testing::Test {
+ protected:
+  TokenEndpoint() {
+    std::string why;
+    verifier_ = zerobus::server::SubjectTokenVerifier::Load(provider_.key_file(), &why);
+    EXPECT_NE(verifier_, nullptr) << why;
+  }
+
+  // The answer to a token exchange of `subject`, with `changes` applied to the form.
+  zerobus::server::TokenReply Exchange(const std::string &subject,
+                                       const std::map<std::string, std::string> &changes = {},
+                                       const std::string &authorization = "",
+                                       bool federation = true) {
+    zerobus::server::TokenRequest request;
+    request.authorization = authorization;
+    request.content_type = "application/x-www-form-urlencoded";
+    std::map<std::string, std::string> form = {
+        {"grant_type", "urn:ietf:params:oauth:grant-type:token-exchange"},
+        {"subject_token", subject},
+        {"subject_token_type", "urn:ietf:params:oauth:token-type:jwt"},
+        {"scope", "all-apis"}};
+    for (const auto &[name, value] : changes) form[name] = value;
+    request.form.insert(form.begin(), form.end());
+    return zerobus::server::AnswerTokenRequest(
+        zerobus::server::ClientCredentials{kClientId, kClientSecret},
+        federation ? verifier_.get() : nullptr, request, tables_, std::chrono::seconds(3600),
+        std::chrono::system_clock::now(), &issuer_);
+  }
+
+  IdentityProvider provider_;
+  std::shared_ptr<const zerobus::server::SubjectTokenVerifier> verifier_;
+  zerobus::server::TableCatalog tables_{{}, true};
+  zerobus::server::TokenIssuer issuer_;
+};
+
+// `reply` is an OAuth error `error` whose description contains `part`.
+void ExpectRefused(const zerobus::server::TokenReply &reply, int status, const std::string &error,
+                   const std::string &part) {
+  EXPECT_EQ(reply.http_status, status) << reply.body.dump();
+  EXPECT_EQ(reply.body.value("error", ""), error) << reply.body.dump();
+  EXPECT_TRUE(Contains(reply.body.value("error_description", ""), part)) << reply.body.dump();
+}
+
+TEST_F(TokenEndpoint, AcceptsAGoodSubjectForNoLongerThanItLives) {
+  const zerobus::server::TokenReply reply = Exchange(provider_.Sign(90s));
+  ASSERT_EQ(reply.http_status, 200) << reply.body.dump();
+  EXPECT_LE(reply.body["expires_in"].get<int64_t>(), 90);
+  EXPECT_GE(reply.body["expires_in"].get<int64_t>(), 88);
+  EXPECT_EQ(issuer_.issued(), 1);
+}
+
+TEST_F(TokenEndpoint, RefusesWhatIsNotAGoodSubjectWithOAuthErrors) {
+  const std::string good = provider_.Sign(600s);
+  ExpectRefused(
+      Exchange(good, {{"subject_token_type", "urn:ietf:params:oauth:token-type:id_token"}}), 400,
+      "invalid_request", "subject_token_type must be");
+  ExpectRefused(Exchange("not-a-jwt"), 400, "invalid_request", "three segments");
+  ExpectRefused(Exchange("e30.!!!.c2ln"), 400, "invalid_request", "claims are not");
+  // The signature of another token: the claims were changed.
+  const std::string other = provider_.Sign(601s);
+  const std::string forged = good.substr(0, good.rfind('.')) + other.substr(other.rfind('.'));
+  ExpectRefused(Exchange(forged), 400, "invalid_request", "signature is not");
+  ExpectRefused(Exchange(provider_.Sign(-1s)), 400, "invalid_request", "expired");
+  ExpectRefused(Exchange(""), 400, "invalid_request", "needs subject_token");
+  ExpectRefused(Exchange(good, {{"client_id", "someone-else"}}), 401, "invalid_client",
+                "unknown client_id");
+  ExpectRefused(Exchange(good, {}, "Basic cDpz"), 400, "invalid_request", "no Authorization");
+  ExpectRefused(Exchange(good, {}, "", /*federation=*/false), 400, "unsupported_grant_type",
+                "no identity provider");
+  EXPECT_EQ(issuer_.issued(), 0);
+  // None of the answers quotes the subject.
+  EXPECT_FALSE(Contains(Exchange(forged).body.dump(), forged.substr(forged.rfind('.') + 1)));
 }
 
 }  // namespace
