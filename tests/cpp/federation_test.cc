@@ -150,6 +150,46 @@ void FlushAndClose(zb_stream *stream) {
   zb_error_free(error);
 }
 
+// Every line the library logs, at debug level.
+struct LogLines {
+  std::mutex mu;
+  std::vector<std::string> lines;
+
+  // Whether any line contains `part`.
+  bool Mention(const std::string &part) {
+    std::lock_guard<std::mutex> lock(mu);
+    for (const std::string &line : lines) {
+      if (Contains(line, part)) return true;
+    }
+    return false;
+  }
+};
+
+void KeepLine(zb_log_level, const char *component, const char *message, void *user_data) {
+  auto *log = static_cast<LogLines *>(user_data);
+  std::lock_guard<std::mutex> lock(log->mu);
+  log->lines.push_back(std::string(component) + ": " + message);
+}
+
+// An SDK for `secure` that logs everything into `log`.
+zerobus::Sdk LoggingSdk(SecureServer &secure, LogLines *log) {
+  Options options = secure.SdkOptions();
+  options.emplace_back("log.level", "debug");
+  zerobus::Config config = MakeConfig(options);
+  EXPECT_EQ(zb_config_set_log_callback(config.get(), KeepLine, log, nullptr, nullptr), ZB_OK);
+  zb_sdk *sdk = nullptr;
+  EXPECT_EQ(zb_sdk_new(secure.server().endpoint().c_str(), config.get(), &sdk, nullptr), ZB_OK);
+  return zerobus::Sdk::adopt(sdk);
+}
+
+// No line of `log` quotes any subject token `federation` gave, nor its signature.
+void ExpectNoSubjectLogged(LogLines *log, Federation *federation) {
+  std::lock_guard<std::mutex> lock(federation->mu);
+  for (const std::string &given : federation->given) {
+    EXPECT_FALSE(log->Mention(given.substr(given.rfind('.') + 1)));
+  }
+}
+
 // Opens a JSON stream into kTable whose credentials come from `federation`'s callback, with
 // `options` besides.
 Opened OpenFederated(zb_sdk *sdk, Federation *federation, const Options &options) {
@@ -240,7 +280,8 @@ TEST(Federation, ASubjectAboutToExpireIsReplacedByCallingTheCallbackAgain) {
   SecureServer::Settings settings;
   settings.stream_lifetime = 3000ms;
   SecureServer secure(settings, provider.key_file());
-  zerobus::Sdk sdk = secure.NewSdk(secure.SdkOptions());
+  LogLines log;
+  zerobus::Sdk sdk = LoggingSdk(secure, &log);
   Federation federation;
   federation.provider = &provider;
   federation.lifetime = 2s;
@@ -263,14 +304,19 @@ TEST(Federation, ASubjectAboutToExpireIsReplacedByCallingTheCallbackAgain) {
   for (const auto &answered : secure.server().token_requests()) {
     EXPECT_EQ(answered.http_status, 200) << answered.error;
   }
+  EXPECT_TRUE(log.Mention("obtained an OAuth token"));
+  ExpectNoSubjectLogged(&log, &federation);
 }
 
-// Opens a federated stream that must fail with ZB_ERR_AUTH; its message, which must not quote
-// any subject token the callback gave.
+// Opens a federated stream that must fail with ZB_ERR_AUTH; its message, which, as the log,
+// must not quote any subject token the callback gave.
 std::string ExpectAuthFailure(SecureServer &secure, Federation *federation) {
-  zerobus::Sdk sdk = secure.NewSdk(secure.SdkOptions());
+  LogLines log;
+  zerobus::Sdk sdk = LoggingSdk(secure, &log);
   Opened opened = OpenFederated(sdk.get(), federation, {{"recovery.retries", "0"}});
   EXPECT_EQ(opened.status, ZB_ERR_AUTH) << opened.message();
+  EXPECT_TRUE(log.Mention("opening the stream failed"));
+  ExpectNoSubjectLogged(&log, federation);
   std::lock_guard<std::mutex> lock(federation->mu);
   for (const std::string &given : federation->given) {
     EXPECT_FALSE(Contains(opened.message(), given)) << opened.message();
