@@ -18,8 +18,6 @@ var keysWithoutTypedOption = map[string]string{
 	"grpc.keepalive.time.ms":    "rarely tuned: WithConfig",
 	"grpc.keepalive.timeout.ms": "rarely tuned: WithConfig",
 	"grpc.connect.timeout.ms":   "rarely tuned: WithConfig",
-	"tls.ca.file":               "rarely needed: WithConfig",
-	"tls.ca.pem":                "rarely needed: WithConfig",
 	"proxy":                     "rarely needed: WithConfig",
 	"stream.own.connection":     "rarely needed: WithConfig",
 	"workspace.url":             "OAuth through the library: WithConfig",

@@ -109,6 +109,34 @@ func WithPlaintext(enabled bool) Option {
 	return Option{key: "transport.plaintext", value: strconv.FormatBool(enabled)}
 }
 
+// WithTLSCAFile makes an SDK trust only the certificate authorities of this PEM file, instead
+// of the system's, for the endpoint and the workspace (tls.ca.file). WithTLSCAPEM takes the
+// PEM text itself (tls.ca.pem).
+func WithTLSCAFile(path string) Option { return Option{key: "tls.ca.file", value: path} }
+
+// WithTLSCAPEM is WithTLSCAFile with the certificates as PEM text (tls.ca.pem).
+func WithTLSCAPEM(pem string) Option { return Option{key: "tls.ca.pem", value: pem} }
+
+// WithTLSCertFile makes an SDK present the client certificate (chain) of this PEM file to the
+// endpoint and the workspace: mutual TLS, with WithTLSKeyFile or WithTLSKeyPEM (tls.cert.file).
+// NewSDK reads it; a certificate without a key, or the reverse, is ErrInvalidValue.
+func WithTLSCertFile(path string) Option { return Option{key: "tls.cert.file", value: path} }
+
+// WithTLSCertPEM is WithTLSCertFile with the certificate as PEM text (tls.cert.pem).
+func WithTLSCertPEM(pem string) Option { return Option{key: "tls.cert.pem", value: pem} }
+
+// WithTLSKeyFile gives the private key of the client certificate as an unencrypted PEM file
+// (tls.key.file).
+func WithTLSKeyFile(path string) Option { return Option{key: "tls.key.file", value: path} }
+
+// WithTLSKeyPEM is WithTLSKeyFile with the key as PEM text, which never appears in errors
+// (tls.key.pem).
+func WithTLSKeyPEM(pem string) Option { return Option{key: "tls.key.pem", value: pem} }
+
+// WithTLSServerName sets the name the server certificates of the endpoint and the workspace are
+// checked against, and sent in SNI, instead of the hosts of their URLs (tls.server.name).
+func WithTLSServerName(name string) Option { return Option{key: "tls.server.name", value: name} }
+
 // WithApplicationName names the application to the service, which attributes traffic by the
 // user-agent: "libzerobus/<version> go/<Go version> <name>" (sdk.application.name). An SDK
 // option; the binding adds its part even without one.

@@ -108,7 +108,14 @@ func serverBinary(t *testing.T) string {
 // when the test ends. It waits for the server's ready file, never for a fixed time.
 func startServer(t *testing.T, extra ...string) *testServer {
 	t.Helper()
-	s := &testServer{t: t, bin: serverBinary(t), dataDir: t.TempDir()}
+	return startServerIn(t, t.TempDir(), extra...)
+}
+
+// startServerIn is startServer with the data directory `dataDir`, where `zerobus serve --tls`
+// keeps its certificates.
+func startServerIn(t *testing.T, dataDir string, extra ...string) *testServer {
+	t.Helper()
+	s := &testServer{t: t, bin: serverBinary(t), dataDir: dataDir}
 	args := append([]string{"--listen", "127.0.0.1:0", "--data-dir", s.dataDir,
 		"--table", eventsDDL}, extra...)
 	output := &lockedBuffer{}

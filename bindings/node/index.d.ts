@@ -92,6 +92,24 @@ export type SdkOptions = Options & {
    *  'libzerobus/<version> node/<Node version> <name>' (sets sdk.application.name; the binding
    *  adds its part even without a name). */
   applicationName?: string;
+  /** TLS to the endpoint and the workspace (token and Unity Catalog requests), as PEM files
+   *  or PEM text (text wins when both are given); the constructor reads the files, and a
+   *  certificate without a key, or the reverse, throws ZB_ERR_INVALID_VALUE.
+   *  Trust only the authorities of this PEM file, not the system's (sets tls.ca.file). */
+  tlsCaFile?: string;
+  /** ... of this PEM text (sets tls.ca.pem). */
+  tlsCa?: string;
+  /** Mutual TLS: present the client certificate (chain) of this PEM file (sets tls.cert.file)... */
+  tlsCertFile?: string;
+  /** ... or of this PEM text (sets tls.cert.pem)... */
+  tlsCert?: string;
+  /** ... with the unencrypted PEM private key of this file (sets tls.key.file)... */
+  tlsKeyFile?: string;
+  /** ... or of this text (sets tls.key.pem), which never appears in errors. */
+  tlsKey?: string;
+  /** The name the server certificates are checked against, and sent in SNI, instead of the
+   *  hosts of the URLs (sets tls.server.name). */
+  tlsServerName?: string;
 };
 
 /** One log message of the library. */

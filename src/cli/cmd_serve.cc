@@ -48,10 +48,14 @@ constexpr char kUsage[] =
     "                         and removed when the server stops.\n"
     "  --null-sink            acknowledge records on receipt and store nothing (benchmarks)\n"
     "  --tls                  TLS on the gRPC and HTTP sides with a self-signed certificate made\n"
-    "                         at start-up (kept in the data directory: clients trust ca.pem)\n"
+    "                         at start-up (kept in the data directory: clients trust ca.pem;\n"
+    "                         client.pem with client-key.pem is a client certificate it signed)\n"
     "  --tls-cert FILE --tls-key FILE\n"
     "                         TLS with this PEM certificate chain and key. Without TLS the\n"
     "                         server listens on loopback only.\n"
+    "  --tls-client-ca FILE   mutual TLS: both sides require a client certificate signed by an\n"
+    "                         authority of this PEM file (with --tls, DATA-DIR/ca.pem accepts\n"
+    "                         DATA-DIR/client.pem)\n"
     "  --http-listen HOST:PORT\n"
     "                         the workspace side: GET /api/2.1/unity-catalog/tables/NAME and\n"
     "                         POST /oidc/v1/token (default: the --listen host, a free port)\n"
@@ -71,8 +75,11 @@ constexpr char kUsage[] =
     "                         the service does (default 15m; 0s: never). DUR is a number and\n"
     "                         ms, s, m or h.\n"
     "  --max-rows-per-second N, --max-bytes-per-second N\n"
-    "                         slow each stream down to these rates (default: no limit; the\n"
-    "                         service's are 15000 rows/s and 100 MB/s)\n"
+    "                         slow each stream down to these rates, as the service throttles a\n"
+    "                         stream over its quota: the next request is read only once the\n"
+    "                         stream is back within them, so the client's writes wait (HTTP/2\n"
+    "                         flow control) and its acks come later; nothing fails (default:\n"
+    "                         no limit; the service's quotas are 100000 rows/s and 100 MB/s)\n"
     "  --close-signal-lead DUR\n"
     "                         send CloseStreamSignal this long before a stream's end (default\n"
     "                         30s)\n"
@@ -160,6 +167,10 @@ std::optional<int> ParseArgs(int argc, char **argv, server::ServerOptions *optio
   });
   flags.Value("--tls-key", [&](const std::string &v) {
     options->tls_key_file = v;
+    return std::string();
+  });
+  flags.Value("--tls-client-ca", [&](const std::string &v) {
+    options->tls_client_ca_file = v;
     return std::string();
   });
   bool http_listen_given = false;
@@ -259,6 +270,10 @@ std::optional<int> ParseArgs(int argc, char **argv, server::ServerOptions *optio
     std::fprintf(stderr, "zerobus serve: --tls-cert and --tls-key go together\n");
     return 2;
   }
+  if (!options->tls_client_ca_file.empty() && !*self_signed && options->tls_cert_file.empty()) {
+    std::fprintf(stderr, "zerobus serve: --tls-client-ca needs --tls or --tls-cert/key\n");
+    return 2;
+  }
 
   if (const std::string error = CheckDistinctNames(options->tables); !error.empty()) {
     std::fprintf(stderr, "zerobus serve: %s\n", error.c_str());
@@ -350,6 +365,7 @@ int RunServe(int argc, char **argv) {
   const bool null_sink = options.null_sink;
   const bool auth = options.auth.has_value();
   const std::string data_dir = options.data_dir;
+  const std::string client_ca = options.tls_client_ca_file;
   const std::string grpc_host = options.host;
   const std::string http_host = options.http_host.empty() ? options.host : options.http_host;
   const std::string admin_host = options.admin_host;
@@ -390,6 +406,10 @@ int RunServe(int argc, char **argv) {
   if (self_signed) {
     std::printf("zerobus serve: TLS with a self-signed certificate; clients trust %s/ca.pem\n",
                 data_dir.c_str());
+  }
+  if (!client_ca.empty()) {
+    std::printf("zerobus serve: clients need a certificate signed by an authority of %s\n",
+                client_ca.c_str());
   }
   if (server->http_port() > 0) {
     std::printf("zerobus serve: workspace on %s (Unity Catalog tables API, /oidc/v1/token%s)\n",

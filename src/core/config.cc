@@ -32,6 +32,8 @@ enum class Text {
   kPlain,        // printable ASCII
   kSecret,       // printable ASCII, never shown nor echoed in errors
   kPem,          // printable ASCII and line breaks
+  kSecretPem,    // as kPem, never shown nor echoed in errors
+  kHostName,     // letters, digits, '-' and '.', or empty
   kUrl,          // an endpoint-like URL, or empty
   kProxy,        // a proxy URL, "direct" or empty; its user and password are never shown
   kHeaderValue,  // what may follow a product name in a user-agent header, or empty
@@ -138,13 +140,35 @@ const Property kProperties[] = {
      "only. Required for an http:// endpoint; contradicts an https:// one.",
      BoolOption{&Settings::plaintext}},
     {"tls.ca.file", "", "a PEM file's path", "sdk",
-     "Trust the certificate authorities in this PEM file instead of the system's, for the "
-     "endpoint and the token request (a corporate TLS-inspecting proxy, a local server). Read "
-     "by zb_sdk_new().",
+     "Trust only the certificate authorities in this PEM file, for the endpoint and the "
+     "workspace (token and Unity Catalog requests): the system's authorities are then not "
+     "trusted at all (a corporate TLS-inspecting proxy, a private authority, a local server). "
+     "Empty: the system's. Read by zb_sdk_new().",
      StringOption{&Settings::tls_ca_file, Text::kPlain}},
     {"tls.ca.pem", "", "PEM text", "sdk",
      "As tls.ca.file, the certificates given as PEM text. Takes precedence over tls.ca.file.",
      StringOption{&Settings::tls_ca_pem, Text::kPem}},
+    {"tls.cert.file", "", "a PEM file's path", "sdk",
+     "Mutual TLS: the client certificate (chain) this PEM file holds is presented to the "
+     "endpoint and the workspace. Needs tls.key.file or tls.key.pem. Read by zb_sdk_new().",
+     StringOption{&Settings::tls_cert_file, Text::kPlain}},
+    {"tls.cert.pem", "", "PEM text", "sdk",
+     "As tls.cert.file, the certificate given as PEM text. Takes precedence over tls.cert.file.",
+     StringOption{&Settings::tls_cert_pem, Text::kPem}},
+    {"tls.key.file", "", "a PEM file's path", "sdk",
+     "The private key (unencrypted PEM) of the client certificate of tls.cert.file or "
+     "tls.cert.pem. Read by zb_sdk_new(); its content never appears in errors or logs.",
+     StringOption{&Settings::tls_key_file, Text::kPlain}},
+    {"tls.key.pem", "", "PEM text", "sdk",
+     "As tls.key.file, the key given as PEM text. Takes precedence over tls.key.file. Reads "
+     "back hidden; never appears in errors.",
+     StringOption{&Settings::tls_key_pem, Text::kSecretPem}},
+    {"tls.server.name", "", "a host name, or empty", "sdk",
+     "The name the server certificates of the endpoint and the workspace are checked against, "
+     "and sent in SNI and as the requests' authority (Host), instead of the host of their URLs: "
+     "to connect by address, or through a tunnel, to a server whose certificate names another "
+     "host. Empty: each URL's host.",
+     StringOption{&Settings::tls_server_name, Text::kHostName}},
     {"proxy", "", "http://[user:password@]host[:port], direct, or empty", "sdk",
      "The HTTP CONNECT proxy for the endpoint and the token request. Empty: from the "
      "environment as the official SDKs read it (grpc_proxy, https_proxy, http_proxy, then their "
@@ -229,7 +253,7 @@ const Property *FindProperty(std::string_view key) {
 
 bool IsSecret(const Property &property) {
   const auto *option = std::get_if<StringOption>(&property.option);
-  return option && option->text == Text::kSecret;
+  return option && (option->text == Text::kSecret || option->text == Text::kSecretPem);
 }
 
 // `why` says what is wrong when the range alone does not. Secrets are never echoed, and a
@@ -260,7 +284,15 @@ std::string CheckText(Text text, std::string_view value) {
     case Text::kSecret:
       return IsPrintable(value, false) ? "" : "expected printable ASCII";
     case Text::kPem:
+    case Text::kSecretPem:
       return IsPrintable(value, true) ? "" : "expected PEM text";
+    case Text::kHostName: {
+      const bool valid = std::all_of(value.begin(), value.end(), [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+               c == '-' || c == '.';
+      });
+      return valid ? "" : "expected a host name: letters, digits, '-' and '.'";
+    }
     case Text::kHeaderValue:
       if (!IsPrintable(value, false)) return "a header value is printable ASCII";
       if (!value.empty() && (value.front() == ' ' || value.back() == ' ')) {
@@ -357,7 +389,7 @@ Status Config::Get(std::string_view key, std::string *value) const {
   } else {
     const auto &string_option = std::get<StringOption>(property->option);
     const std::string &text = settings_.*string_option.field;
-    if (string_option.text == Text::kSecret) {
+    if (string_option.text == Text::kSecret || string_option.text == Text::kSecretPem) {
       *value = text.empty() ? "" : "[hidden]";
     } else if (string_option.text == Text::kProxy) {
       *value = RedactProxy(text);

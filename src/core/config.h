@@ -43,6 +43,11 @@ struct Settings {
   bool plaintext;
   std::string tls_ca_file;
   std::string tls_ca_pem;
+  std::string tls_cert_file;
+  std::string tls_cert_pem;
+  std::string tls_key_file;
+  std::string tls_key_pem;
+  std::string tls_server_name;
   std::string proxy;
   bool own_connection;
   std::string workspace_url;

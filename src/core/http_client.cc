@@ -52,6 +52,46 @@ std::string Escape(CURL *curl, const std::string &text) {
   return escaped.get();
 }
 
+struct SlistDeleter {
+  void operator()(curl_slist *list) const { curl_slist_free_all(list); }
+};
+using Slist = std::unique_ptr<curl_slist, SlistDeleter>;
+
+// For a server name override: `url` with its host replaced by `server_name`, which libcurl
+// then checks the certificate against, sends in SNI and as Host, and a connect-to entry
+// (into `*connect_to`) that still sends the connection to the URL's own host and port.
+Status RenameHost(const std::string &url, const std::string &server_name, std::string *renamed,
+                  Slist *connect_to) {
+  struct UrlDeleter {
+    void operator()(CURLU *handle) const { curl_url_cleanup(handle); }
+  };
+  std::unique_ptr<CURLU, UrlDeleter> parsed(curl_url());
+  if (!parsed) throw std::bad_alloc();
+  char *host = nullptr;
+  char *port = nullptr;
+  char *text = nullptr;
+  if (curl_url_set(parsed.get(), CURLUPART_URL, url.c_str(), 0) != CURLUE_OK ||
+      curl_url_get(parsed.get(), CURLUPART_HOST, &host, 0) != CURLUE_OK ||
+      curl_url_get(parsed.get(), CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) != CURLUE_OK ||
+      curl_url_set(parsed.get(), CURLUPART_HOST, server_name.c_str(), 0) != CURLUE_OK ||
+      curl_url_get(parsed.get(), CURLUPART_URL, &text, 0) != CURLUE_OK) {
+    curl_free(host);
+    curl_free(port);
+    return Status(StatusCode::kInvalidValue,
+                  "cannot address " + url + " by the server name '" + server_name + "'");
+  }
+  // "HOST:PORT:CONNECT-TO-HOST:CONNECT-TO-PORT", the first two empty: every request of this
+  // handle; libcurl keeps an IPv6 address in brackets in its host part.
+  const std::string entry = "::" + std::string(host) + ":" + port;
+  curl_free(host);
+  curl_free(port);
+  *renamed = text;
+  curl_free(text);
+  connect_to->reset(curl_slist_append(nullptr, entry.c_str()));
+  if (!*connect_to) throw std::bad_alloc();
+  return Status::Ok();
+}
+
 // Sets what every request shares (the URL, the transport, where the body goes), runs it and
 // reads the status. Failures to get a reply are `failure_code`, retryable.
 Status Perform(CURL *handle, const std::string &url, const HttpTransport &transport,
@@ -60,7 +100,15 @@ Status Perform(CURL *handle, const std::string &url, const HttpTransport &transp
   BodySink sink{&reply->body, max_body};
   char error[CURL_ERROR_SIZE] = "";
   curl_easy_setopt(handle, CURLOPT_ERRORBUFFER, error);
-  curl_easy_setopt(handle, CURLOPT_URL, url.c_str());
+  const TlsMaterial &tls = transport.tls;
+  std::string address = url;
+  Slist connect_to;
+  if (!tls.server_name.empty()) {
+    Status renamed = RenameHost(url, tls.server_name, &address, &connect_to);
+    if (!renamed.ok()) return renamed;
+    curl_easy_setopt(handle, CURLOPT_CONNECT_TO, connect_to.get());
+  }
+  curl_easy_setopt(handle, CURLOPT_URL, address.c_str());
   curl_easy_setopt(handle, CURLOPT_PROTOCOLS_STR, "http,https");
   curl_easy_setopt(handle, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(handle, CURLOPT_TIMEOUT_MS, static_cast<long>(transport.timeout_ms));
@@ -73,9 +121,20 @@ Status Perform(CURL *handle, const std::string &url, const HttpTransport &transp
   // that it takes the road the gRPC channel takes.
   curl_easy_setopt(handle, CURLOPT_PROXY, transport.proxy.c_str());
   curl_easy_setopt(handle, CURLOPT_HTTPPROXYTUNNEL, 1L);
-  curl_blob ca{const_cast<char *>(transport.ca_pem.data()), transport.ca_pem.size(),
-               CURL_BLOB_COPY};
-  if (!transport.ca_pem.empty()) curl_easy_setopt(handle, CURLOPT_CAINFO_BLOB, &ca);
+  // Given authorities replace the system's: libcurl then reads no CA bundle or directory.
+  curl_blob ca{const_cast<char *>(tls.ca_pem.data()), tls.ca_pem.size(), CURL_BLOB_COPY};
+  if (!tls.ca_pem.empty()) {
+    curl_easy_setopt(handle, CURLOPT_CAINFO_BLOB, &ca);
+    curl_easy_setopt(handle, CURLOPT_CAPATH, nullptr);
+  }
+  curl_blob cert{const_cast<char *>(tls.cert_pem.data()), tls.cert_pem.size(), CURL_BLOB_COPY};
+  curl_blob key{const_cast<char *>(tls.key_pem.data()), tls.key_pem.size(), CURL_BLOB_COPY};
+  if (!tls.cert_pem.empty()) {
+    curl_easy_setopt(handle, CURLOPT_SSLCERT_BLOB, &cert);
+    curl_easy_setopt(handle, CURLOPT_SSLCERTTYPE, "PEM");
+    curl_easy_setopt(handle, CURLOPT_SSLKEY_BLOB, &key);
+    curl_easy_setopt(handle, CURLOPT_SSLKEYTYPE, "PEM");
+  }
   const CURLcode rc = curl_easy_perform(handle);
   if (rc != CURLE_OK) {
     // libcurl's messages name hosts and reasons, never the credentials it was given.
@@ -130,10 +189,7 @@ Status Get(const HttpGet &get, const HttpTransport &transport, HttpReply *reply)
   std::unique_ptr<CURL, EasyDeleter> curl(curl_easy_init());
   if (!curl) return Status(StatusCode::kNoMemory, "libcurl could not make a handle");
   CURL *handle = curl.get();
-  struct SlistDeleter {
-    void operator()(curl_slist *list) const { curl_slist_free_all(list); }
-  };
-  std::unique_ptr<curl_slist, SlistDeleter> headers;
+  Slist headers;
   if (!get.bearer_token.empty()) {
     const std::string authorization = "Authorization: Bearer " + get.bearer_token;
     headers.reset(curl_slist_append(nullptr, authorization.c_str()));

@@ -9,13 +9,14 @@
 #include <vector>
 
 #include "core/status.h"
+#include "core/tls_material.h"
 
 namespace zerobus {
 
 // How to reach a host over HTTP(S): the same trust and proxy as the gRPC channel.
 struct HttpTransport {
-  std::string ca_pem;  // the authorities to trust; empty: the system's
-  std::string proxy;   // an HTTP CONNECT proxy URL (always tunnelled); empty: direct
+  TlsMaterial tls;    // whom to trust, the client certificate, the server's name
+  std::string proxy;  // an HTTP CONNECT proxy URL (always tunnelled); empty: direct
   // Sent as User-Agent, as the gRPC channel names the client (user_agent.h); empty: libcurl's.
   std::string user_agent;
   int64_t timeout_ms = 15000;

@@ -4,11 +4,7 @@
 #include <grpcpp/create_channel.h>
 #include <grpcpp/resource_quota.h>
 
-#include <cerrno>
 #include <cstdlib>
-#include <cstring>
-#include <fstream>
-#include <sstream>
 
 #include "core/connection.h"
 #include "core/user_agent.h"
@@ -16,31 +12,6 @@
 
 namespace zerobus {
 namespace {
-
-// The authorities to trust: tls.ca.pem, else the content of tls.ca.file, else none (the
-// system's).
-Status TrustedAuthorities(const Settings &settings, std::string *pem) {
-  if (!settings.tls_ca_pem.empty()) {
-    *pem = settings.tls_ca_pem;
-  } else if (!settings.tls_ca_file.empty()) {
-    std::ifstream file(settings.tls_ca_file, std::ios::binary);
-    std::ostringstream content;
-    if (!file || !(content << file.rdbuf())) {
-      return Status(StatusCode::kInvalidValue, "cannot read tls.ca.file '" + settings.tls_ca_file +
-                                                   "': " + std::strerror(errno));
-    }
-    *pem = content.str();
-  } else {
-    pem->clear();
-    return Status::Ok();
-  }
-  if (pem->find("-----BEGIN CERTIFICATE-----") == std::string::npos) {
-    return Status(StatusCode::kInvalidValue,
-                  std::string(settings.tls_ca_pem.empty() ? "tls.ca.file" : "tls.ca.pem") +
-                      " holds no PEM certificate");
-  }
-  return Status::Ok();
-}
 
 // Holds gRPC initialized from the first SDK to the end of the process; never undone. Without it,
 // whoever frees the process's last gRPC object (a channel, its credentials, a call's context:
@@ -79,12 +50,11 @@ Status Sdk::Create(std::string_view endpoint_text, const Config &config, UserHan
     status = ChooseProxy(settings.proxy, workspace.host, env, &sdk->workspace_transport_.proxy);
     if (!status.ok()) return status;
   }
-  std::string authorities;
+  TlsMaterial &tls = sdk->workspace_transport_.tls;
   if (!settings.plaintext) {
-    status = TrustedAuthorities(settings, &authorities);
+    status = LoadTlsMaterial(settings, &tls);
     if (!status.ok()) return status;
   }
-  sdk->workspace_transport_.ca_pem = authorities;
   sdk->workspace_transport_.user_agent = UserAgent(settings.application_name);
   sdk->stream_open_warning_ = std::make_unique<StreamOpenWarning>(WarningsEnabled(settings, env));
 
@@ -126,7 +96,11 @@ Status Sdk::Create(std::string_view endpoint_text, const Config &config, UserHan
   }
   if (sdk->endpoint_.tls) {
     grpc::SslCredentialsOptions ssl;
-    ssl.pem_root_certs = authorities;
+    ssl.pem_root_certs = tls.ca_pem;
+    ssl.pem_cert_chain = tls.cert_pem;
+    ssl.pem_private_key = tls.key_pem;
+    // Also the call's authority, as the workspace requests' Host is.
+    if (!tls.server_name.empty()) args.SetSslTargetNameOverride(tls.server_name);
     sdk->credentials_ = grpc::SslCredentials(ssl);
   } else {
     sdk->credentials_ = grpc::InsecureChannelCredentials();

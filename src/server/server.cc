@@ -109,6 +109,9 @@ std::unique_ptr<Server> Server::Start(ServerOptions options, std::string *error)
     if (error != nullptr) *error = why;
     return nullptr;
   };
+  if (!tls && !opts.tls_client_ca_file.empty()) {
+    return fail("client certificates need TLS: give a certificate and key");
+  }
   if (!tls) {
     std::vector<std::string> hosts = {opts.host};
     if (opts.http_port >= 0 && http_host != opts.host) hosts.push_back(http_host);
@@ -131,7 +134,14 @@ std::unique_ptr<Server> Server::Start(ServerOptions options, std::string *error)
         !ReadTextFile(opts.tls_cert_file, &pair.cert_chain, &why)) {
       return fail(why);
     }
-    grpc::SslServerCredentialsOptions ssl;
+    grpc::SslServerCredentialsOptions ssl(
+        opts.tls_client_ca_file.empty()
+            ? GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE
+            : GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
+    if (!opts.tls_client_ca_file.empty() &&
+        !ReadTextFile(opts.tls_client_ca_file, &ssl.pem_root_certs, &why)) {
+      return fail(why);
+    }
     ssl.pem_key_cert_pairs.push_back(pair);
     credentials = grpc::SslServerCredentials(ssl);
   }
@@ -169,6 +179,7 @@ std::unique_ptr<Server> Server::Start(ServerOptions options, std::string *error)
     http.host = http_host;
     http.tls_cert_file = opts.tls_cert_file;
     http.tls_key_file = opts.tls_key_file;
+    http.tls_client_ca_file = opts.tls_client_ca_file;
     http.port = impl->options.http_port;
     http.credentials = impl->options.auth;
     if (!opts.federation_key_file.empty()) {

@@ -48,6 +48,9 @@ struct ServerOptions {
   // self-signed pair); both empty: plaintext, which the server allows on loopback only.
   std::string tls_cert_file;
   std::string tls_key_file;
+  // With TLS: both sides require a client certificate that an authority of this PEM file
+  // signed (mutual TLS); empty: no client certificate is asked for.
+  std::string tls_client_ca_file;
   // The workspace side (workspace_http.h: Unity Catalog tables API and the OAuth token
   // endpoint) on `http_host` (empty: `host`): port -1 off, 0 a free port.
   std::string http_host;
@@ -70,8 +73,10 @@ struct ServerOptions {
   // CloseStreamSignal this long before; a lifetime of zero never ends them.
   std::chrono::milliseconds stream_lifetime = std::chrono::minutes(15);
   std::chrono::milliseconds close_signal_lead = std::chrono::seconds(30);
-  // Per-stream limits, off (0) by default; the service's are 15,000 rows/s and 100 MB/s. A
-  // stream over a limit is slowed down: its next request is read once it is back within.
+  // Per-stream limits, off (0) by default; the service's quotas are now 100,000 rows/s and
+  // 100 MB/s (reference/official-3x.md §4). A stream over a limit is slowed down, not failed:
+  // its next request is read once it is back within, so the client's writes wait on HTTP/2
+  // flow control.
   double max_rows_per_second = 0;
   double max_bytes_per_second = 0;
   // One line per stream opened and closed; empty = silent.

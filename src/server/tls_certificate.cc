@@ -45,10 +45,12 @@ bool AddExtension(X509 *cert, X509 *issuer, int nid, const std::string &value) {
   return added;
 }
 
+enum class Role { kAuthority, kServer, kClient };
+
 // A certificate for `common_name` with `public_key`, valid from an hour ago for ten years,
-// signed by `issuer_key` under `issuer` (null: self-signed).
+// signed by `issuer_key` under `issuer` (null: self-signed); `alt_names` for a server only.
 Cert MakeCertificate(const std::string &common_name, EVP_PKEY *public_key, X509 *issuer,
-                     EVP_PKEY *issuer_key, bool authority, const std::string &alt_names) {
+                     EVP_PKEY *issuer_key, Role role, const std::string &alt_names) {
   Cert cert(X509_new());
   unsigned char serial[16];
   RAND_bytes(serial, sizeof serial);
@@ -70,15 +72,18 @@ Cert MakeCertificate(const std::string &common_name, EVP_PKEY *public_key, X509 
   X509_set_issuer_name(cert.get(), X509_get_subject_name(signer));
   bool ok = AddExtension(cert.get(), signer, NID_subject_key_identifier, "hash") &&
             AddExtension(cert.get(), signer, NID_authority_key_identifier, "keyid:always");
-  if (authority) {
+  if (role == Role::kAuthority) {
     ok = ok && AddExtension(cert.get(), signer, NID_basic_constraints, "critical,CA:TRUE") &&
          AddExtension(cert.get(), signer, NID_key_usage, "critical,keyCertSign,cRLSign");
   } else {
     // rustls (the official SDK's TLS) rejects a leaf that says it is an authority.
     ok = ok && AddExtension(cert.get(), signer, NID_basic_constraints, "critical,CA:FALSE") &&
          AddExtension(cert.get(), signer, NID_key_usage, "critical,digitalSignature") &&
-         AddExtension(cert.get(), signer, NID_ext_key_usage, "serverAuth") &&
-         AddExtension(cert.get(), signer, NID_subject_alt_name, alt_names);
+         AddExtension(cert.get(), signer, NID_ext_key_usage,
+                      role == Role::kServer ? "serverAuth" : "clientAuth");
+    if (role == Role::kServer) {
+      ok = ok && AddExtension(cert.get(), signer, NID_subject_alt_name, alt_names);
+    }
   }
   if (!ok || X509_sign(cert.get(), issuer_key, EVP_sha256()) == 0) return nullptr;
   return cert;
@@ -109,6 +114,12 @@ bool WritePem(const std::string &path, mode_t mode, const std::function<int(FILE
   return true;
 }
 
+// Where the self-signed files of `directory` are.
+TlsFiles FilesIn(const std::string &directory) {
+  return TlsFiles{directory + "/ca.pem", directory + "/cert.pem", directory + "/key.pem",
+                  directory + "/client.pem", directory + "/client-key.pem"};
+}
+
 bool IsIpAddress(const std::string &host) {
   return host.find_first_not_of("0123456789.") == std::string::npos ||
          host.find(':') != std::string::npos;
@@ -130,49 +141,59 @@ bool ReadTextFile(const std::string &path, std::string *text, std::string *error
 
 bool EnsureSelfSignedCertificate(const std::string &directory, const std::string &host,
                                  TlsFiles *files, std::string *error) {
-  files->ca_file = directory + "/ca.pem";
-  files->cert_file = directory + "/cert.pem";
-  files->key_file = directory + "/key.pem";
-  if (FileExists(files->ca_file) && FileExists(files->cert_file) && FileExists(files->key_file)) {
-    return true;
+  std::string server_names = "DNS:localhost,IP:127.0.0.1,IP:::1";
+  if (!host.empty() && host != "localhost" && host != "127.0.0.1" && host != "::1" &&
+      host != "0.0.0.0" && host != "::") {
+    server_names += (IsIpAddress(host) ? ",IP:" : ",DNS:") + host;
   }
+  *files = FilesIn(directory);
+  for (const std::string *file : {&files->ca_file, &files->cert_file, &files->key_file,
+                                  &files->client_cert_file, &files->client_key_file}) {
+    if (!FileExists(*file)) return MakeSelfSignedCertificate(directory, server_names, files, error);
+  }
+  return true;
+}
+
+bool MakeSelfSignedCertificate(const std::string &directory, const std::string &server_names,
+                               TlsFiles *files, std::string *error) {
+  *files = FilesIn(directory);
   Key ca_key(EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256"));
   Key server_key(EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256"));
-  if (!ca_key || !server_key) {
+  Key client_key(EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256"));
+  if (!ca_key || !server_key || !client_key) {
     *error = "cannot generate TLS keys";
     return false;
   }
-  std::string alt_names = "DNS:localhost,IP:127.0.0.1,IP:::1";
-  if (!host.empty() && host != "localhost" && host != "127.0.0.1" && host != "::1" &&
-      host != "0.0.0.0" && host != "::") {
-    alt_names += (IsIpAddress(host) ? ",IP:" : ",DNS:") + host;
-  }
   Cert ca = MakeCertificate("zerobus serve local authority", ca_key.get(), nullptr, ca_key.get(),
-                            true, "");
-  Cert server =
-      ca ? MakeCertificate("localhost", server_key.get(), ca.get(), ca_key.get(), false, alt_names)
-         : nullptr;
-  if (!ca || !server) {
+                            Role::kAuthority, "");
+  Cert server = ca ? MakeCertificate("localhost", server_key.get(), ca.get(), ca_key.get(),
+                                     Role::kServer, server_names)
+                   : nullptr;
+  Cert client = ca ? MakeCertificate("zerobus serve local client", client_key.get(), ca.get(),
+                                     ca_key.get(), Role::kClient, "")
+                   : nullptr;
+  if (!ca || !server || !client) {
     *error = "cannot make the self-signed TLS certificates";
     return false;
   }
-  // The chain a client receives: the server's certificate, then the authority's.
-  // The certificates are public; the key is its owner's alone from the start.
+  const auto write_key = [&](EVP_PKEY *key) {
+    return [key](FILE *f) {
+      return PEM_write_PrivateKey(f, key, nullptr, nullptr, 0, nullptr, nullptr);
+    };
+  };
+  // The chains a peer receives: the certificate, then the authority's.
+  const auto write_chain = [&](X509 *leaf) {
+    return [leaf, &ca](FILE *f) {
+      return PEM_write_X509(f, leaf) == 1 ? PEM_write_X509(f, ca.get()) : 0;
+    };
+  };
+  // The certificates are public; the keys are their owner's alone from the start.
   return WritePem(
              files->ca_file, 0644, [&](FILE *f) { return PEM_write_X509(f, ca.get()); }, error) &&
-         WritePem(
-             files->cert_file, 0644,
-             [&](FILE *f) {
-               return PEM_write_X509(f, server.get()) == 1 ? PEM_write_X509(f, ca.get()) : 0;
-             },
-             error) &&
-         WritePem(
-             files->key_file, 0600,
-             [&](FILE *f) {
-               return PEM_write_PrivateKey(f, server_key.get(), nullptr, nullptr, 0, nullptr,
-                                           nullptr);
-             },
-             error);
+         WritePem(files->cert_file, 0644, write_chain(server.get()), error) &&
+         WritePem(files->key_file, 0600, write_key(server_key.get()), error) &&
+         WritePem(files->client_cert_file, 0644, write_chain(client.get()), error) &&
+         WritePem(files->client_key_file, 0600, write_key(client_key.get()), error);
 }
 
 }  // namespace zerobus::server

@@ -31,8 +31,11 @@ std::unique_ptr<WorkspaceHttp> WorkspaceHttp::Start(const WorkspaceHttpOptions &
   if (options.tls_cert_file.empty()) {
     server = std::make_unique<httplib::Server>();
   } else {
-    server = std::make_unique<httplib::SSLServer>(options.tls_cert_file.c_str(),
-                                                  options.tls_key_file.c_str());
+    // With a client authority, cpp-httplib verifies the peer and fails the handshake of a
+    // client without a certificate.
+    server = std::make_unique<httplib::SSLServer>(
+        options.tls_cert_file.c_str(), options.tls_key_file.c_str(),
+        options.tls_client_ca_file.empty() ? nullptr : options.tls_client_ca_file.c_str());
   }
 
   server->Get(

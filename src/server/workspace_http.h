@@ -27,6 +27,8 @@ struct WorkspaceHttpOptions {
   // PEM files; both empty: plain HTTP.
   std::string tls_cert_file;
   std::string tls_key_file;
+  // With TLS: require a client certificate signed by an authority of this PEM file.
+  std::string tls_client_ca_file;
   std::optional<ClientCredentials> credentials;
   // The identity provider whose subject tokens a token exchange may present; null: none.
   std::shared_ptr<const SubjectTokenVerifier> federation;

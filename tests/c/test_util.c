@@ -535,9 +535,26 @@ void tu_ingesters_free(tu_ingester *ingesters, int threads) {
   free(ingesters);
 }
 
+static pthread_key_t thread_role_key;
+static pthread_once_t thread_role_once = PTHREAD_ONCE_INIT;
+
+static void make_thread_role_key(void) {
+  assert_int_equal(pthread_key_create(&thread_role_key, NULL), 0);
+}
+
+void tu_set_thread_role(const char *role) {
+  pthread_once(&thread_role_once, make_thread_role_key);
+  assert_int_equal(pthread_setspecific(thread_role_key, role), 0);
+}
+
+const char *tu_thread_role(void) {
+  pthread_once(&thread_role_once, make_thread_role_key);
+  return pthread_getspecific(thread_role_key);
+}
+
 static void *ingest_thread(void *arg) {
   tu_ingester *ingester = arg;
-  ingester->self = pthread_self();
+  tu_set_thread_role("ingesting");
   for (int seq = 0; seq < ingester->count; ++seq) {
     uint8_t record[TU_EVENT_CAP];
     char payload[48];
@@ -582,13 +599,6 @@ void tu_ingesters_run(tu_ingester *ingesters, int threads) {
       }
     }
   }
-}
-
-bool tu_ingesters_include(const tu_ingester *ingesters, int threads, pthread_t thread) {
-  for (int t = 0; t < threads; ++t) {
-    if (pthread_equal(ingesters[t].self, thread)) return true;
-  }
-  return false;
 }
 
 void tu_ingesters_verify_stored(const tu_ingester *ingesters, int threads, zbtest_server *server,
@@ -678,6 +688,11 @@ static void event_log_violation(tu_event_log *log, const char *what, const zb_ev
 
 /* Adds the calling thread to the log's distinct threads. */
 static void event_log_thread(tu_event_log *log, const zb_event *event) {
+  /* A poller hands its events in on its own thread; an ingesting thread never runs them. */
+  const char *role = tu_thread_role();
+  if (role != NULL && strcmp(role, "ingesting") == 0) {
+    event_log_violation(log, "an event on an ingesting thread", event);
+  }
   for (int i = 0; i < log->thread_count; ++i) {
     if (pthread_equal(log->threads[i], pthread_self())) return;
   }

@@ -230,7 +230,6 @@ typedef struct tu_ingester {
   int index;
   int count;
   uint64_t *offsets; /* `count` entries, allocated by tu_ingesters_new() */
-  pthread_t self;    /* set by the thread itself */
   int failed;        /* ingests that did not return ZB_OK */
   char first_error[256];
 } tu_ingester;
@@ -246,8 +245,12 @@ void tu_ingesters_free(tu_ingester *ingesters, int threads);
  * succeeded and that each thread's offsets are strictly increasing. */
 void tu_ingesters_run(tu_ingester *ingesters, int threads);
 
-/* Whether `thread` is one of the ingesters' threads. */
-bool tu_ingesters_include(const tu_ingester *ingesters, int threads, pthread_t thread);
+/* What the calling thread does for the test ("ingesting", "polling"), as the thread set it
+ * with tu_set_thread_role(); NULL on every other thread, the library's among them. Unlike a
+ * pthread_t kept for later, it cannot mistake a library thread started after a test thread
+ * ended for that thread (the system reuses the ids of joined threads). */
+void tu_set_thread_role(const char *role);
+const char *tu_thread_role(void);
 
 /* Asserts that the server holds exactly the ingesters' records in `table`: each record at the
  * index of the offset its thread received, each thread's records in its sequence order. */

@@ -226,7 +226,8 @@ TEST(AuthTls, AKeptTokenServesReconnectionsAndARefusedOneIsReplaced) {
 
 TEST(AuthTls, AnExpiringTokenIsRenewedWithoutLosingRecords) {
   // Tokens live 2 s and calls 3 s: each reconnection needs a token newer than the last.
-  SecureServer secure({/*token_lifetime=*/2s, /*stream_lifetime=*/3000ms});
+  SecureServer secure({/*token_lifetime=*/2s, /*stream_lifetime=*/3000ms, /*server_names=*/"",
+                       /*require_client_certificate=*/false});
   zerobus::Sdk sdk = secure.NewSdk(secure.SdkOptions());
   Opened opened = OpenJson(sdk.get(), kTable,
                            Join(SecureServer::ClientOptions(), {{"recovery.backoff.ms", "10"}}));

@@ -4,7 +4,6 @@
 
 #include <nlohmann/json.hpp>
 
-#include "server/tls_certificate.h"
 #include "table/ddl_parser.h"
 
 namespace zbtest {
@@ -62,15 +61,17 @@ void IngestJson(zb_stream *stream, int64_t first, int64_t count) {
 }
 
 SecureServer::SecureServer(Settings settings, const std::string &federation_key_file) {
-  zerobus::server::TlsFiles files;
   std::string error;
   EXPECT_TRUE(
-      zerobus::server::EnsureSelfSignedCertificate(dir_.path(), "127.0.0.1", &files, &error))
+      settings.server_names.empty()
+          ? zerobus::server::EnsureSelfSignedCertificate(dir_.path(), "127.0.0.1", &files_, &error)
+          : zerobus::server::MakeSelfSignedCertificate(dir_.path(), settings.server_names, &files_,
+                                                       &error))
       << error;
-  ca_file_ = files.ca_file;
   zerobus::server::ServerOptions options;
-  options.tls_cert_file = files.cert_file;
-  options.tls_key_file = files.key_file;
+  options.tls_cert_file = files_.cert_file;
+  options.tls_key_file = files_.key_file;
+  if (settings.require_client_certificate) options.tls_client_ca_file = files_.ca_file;
   options.http_port = 0;
   options.auth = zerobus::server::ClientCredentials{kClientId, kClientSecret};
   options.token_lifetime = settings.token_lifetime;
@@ -99,12 +100,12 @@ std::string SecureServer::address() const {
 std::string SecureServer::ca_pem() const {
   std::string pem;
   std::string error;
-  EXPECT_TRUE(zerobus::server::ReadTextFile(ca_file_, &pem, &error)) << error;
+  EXPECT_TRUE(zerobus::server::ReadTextFile(files_.ca_file, &pem, &error)) << error;
   return pem;
 }
 
 Options SecureServer::SdkOptions() const {
-  return {{"workspace.url", server_->workspace_url()}, {"tls.ca.file", ca_file_}};
+  return {{"workspace.url", server_->workspace_url()}, {"tls.ca.file", files_.ca_file}};
 }
 
 Options SecureServer::ClientOptions() {

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "server/server.h"
+#include "server/tls_certificate.h"
 #include "zbtest_temp_dir.h"
 
 namespace zbtest {
@@ -58,6 +59,12 @@ class SecureServer {
     // Streams end after this long (UNAVAILABLE), with a close signal a third of it before;
     // zero: never.
     std::chrono::milliseconds stream_lifetime{0};
+    // The names of the server's certificate, as a subjectAltName list; empty: 127.0.0.1,
+    // localhost and ::1.
+    std::string server_names;
+    // Mutual TLS: both sides require a client certificate signed by the server's authority
+    // (client_cert_file()).
+    bool require_client_certificate = false;
   };
 
   // `federation_key_file`: a PEM public key; the token endpoint then also accepts token
@@ -68,8 +75,11 @@ class SecureServer {
   zerobus::server::Server &server() { return *server_; }
   // "host:port" of the gRPC side, without a scheme, for a plaintext attempt.
   std::string address() const;
-  const std::string &ca_file() const { return ca_file_; }
+  const std::string &ca_file() const { return files_.ca_file; }
   std::string ca_pem() const;
+  // A client certificate (chain) the server's authority signed, and its key.
+  const std::string &client_cert_file() const { return files_.client_cert_file; }
+  const std::string &client_key_file() const { return files_.client_key_file; }
 
   // The options an SDK needs for this server: the workspace URL and the authority to trust.
   Options SdkOptions() const;
@@ -88,7 +98,7 @@ class SecureServer {
 
  private:
   zbtest::TempDir dir_;
-  std::string ca_file_;
+  zerobus::server::TlsFiles files_;
   mutable std::mutex log_mu_;
   std::vector<std::string> log_;
   std::unique_ptr<zerobus::server::Server> server_;

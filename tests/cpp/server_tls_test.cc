@@ -40,13 +40,24 @@ std::string Read(const std::string &path) {
   return text;
 }
 
+// A client certificate's PEM files; empty: none.
+struct ClientCertificate {
+  std::string cert_file;
+  std::string key_file;
+};
+
 // A TLS channel to 127.0.0.1:port that checks the certificate for `name` (a DNS name or the
 // address itself). Connecting by address keeps gRPC's resolver out of the way: its c-ares
 // lookups of "localhost" leak a few bytes that LeakSanitizer reports.
 std::shared_ptr<grpc::Channel> TlsChannel(int port, const std::string &ca,
-                                          const std::string &name = "127.0.0.1") {
+                                          const std::string &name = "127.0.0.1",
+                                          const ClientCertificate &client = {}) {
   grpc::SslCredentialsOptions ssl;
   ssl.pem_root_certs = ca.empty() ? "" : Read(ca);
+  if (!client.cert_file.empty()) {
+    ssl.pem_cert_chain = Read(client.cert_file);
+    ssl.pem_private_key = Read(client.key_file);
+  }
   grpc::ChannelArguments args;
   if (name != "127.0.0.1") args.SetSslTargetNameOverride(name);
   return grpc::CreateCustomChannel("ipv4:127.0.0.1:" + std::to_string(port),
@@ -127,6 +138,8 @@ TEST(TlsFiles, ASelfSignedPairIsMadeOnceAndThenReused) {
   EXPECT_EQ(Read(second.ca_file), ca);
   EXPECT_NE(Read(first.cert_file).find("BEGIN CERTIFICATE"), std::string::npos);
   EXPECT_NE(Read(first.key_file).find("PRIVATE KEY"), std::string::npos);
+  EXPECT_NE(Read(first.client_cert_file).find("BEGIN CERTIFICATE"), std::string::npos);
+  EXPECT_NE(Read(first.client_key_file).find("PRIVATE KEY"), std::string::npos);
 }
 
 // The permission bits of `path`, which must exist as a regular file (not a link).
@@ -223,6 +236,46 @@ TEST(TlsCli, ServeTlsMakesACertificateInTheDataDirectoryAndAnnouncesIt) {
   EXPECT_TRUE(stream.Finish().ok());
   kill(serve.child().pid(), SIGTERM);
   EXPECT_EQ(serve.child().Wait(10s), 0);
+}
+
+TEST(TlsCli, ServeTlsClientCaRequiresAClientCertificateItSigned) {
+  zbtest::TempDir dir;
+  const std::string ca = dir.path() + "/ca.pem";
+  zbtest::Serve serve({ZEROBUS_CLI, "serve", "--listen", "127.0.0.1:0", "--tls", "--data-dir",
+                       dir.path(), "--tls-client-ca", ca});
+  const int port = serve.port("grpc");
+  ASSERT_GT(port, 0);
+  std::string announced;
+  for (int i = 0; i < 6 && announced.find("clients need a certificate") == std::string::npos; ++i) {
+    announced = serve.child().ReadLine(10s);
+  }
+  EXPECT_NE(announced.find(ca), std::string::npos) << announced;
+  // The self-signed client certificate opens a stream...
+  RawStream with(TlsChannel(port, ca, "127.0.0.1",
+                            {dir.path() + "/client.pem", dir.path() + "/client-key.pem"}),
+                 10s, {});
+  EXPECT_NE(with.Open(zbtest::CreateJson(kTable)), "");
+  with.WritesDone();
+  EXPECT_TRUE(with.Finish().ok());
+  // ...and none, or one of another authority, does not.
+  zbtest::TempDir other_dir;
+  TlsFiles other;
+  std::string error;
+  ASSERT_TRUE(zerobus::server::EnsureSelfSignedCertificate(other_dir.path(), "", &other, &error));
+  for (const ClientCertificate &client :
+       {ClientCertificate{}, ClientCertificate{other.client_cert_file, other.client_key_file}}) {
+    RawStream without(TlsChannel(port, ca, "127.0.0.1", client), 10s, {});
+    EXPECT_EQ(without.Open(zbtest::CreateJson(kTable)), "") << client.cert_file;
+    EXPECT_EQ(without.Finish().error_code(), grpc::StatusCode::UNAVAILABLE) << client.cert_file;
+  }
+  kill(serve.child().pid(), SIGTERM);
+  EXPECT_EQ(serve.child().Wait(10s), 0);
+}
+
+TEST(TlsCli, ServeTlsClientCaNeedsTls) {
+  zbtest::Child child(
+      {ZEROBUS_CLI, "serve", "--listen", "127.0.0.1:0", "--tls-client-ca", "/nonexistent/ca.pem"});
+  EXPECT_EQ(child.Wait(10s), 2);
 }
 
 }  // namespace

@@ -6,6 +6,16 @@ const { Stream, kCreate } = require('./stream');
 
 const INGEST_TIMEOUT_KEY = 'stream.ingest.timeout.ms';
 const APPLICATION_NAME_KEY = 'sdk.application.name';
+// The library's key of each typed TLS option.
+const TLS_KEYS = Object.freeze({
+  tlsCaFile: 'tls.ca.file',
+  tlsCa: 'tls.ca.pem',
+  tlsCertFile: 'tls.cert.file',
+  tlsCert: 'tls.cert.pem',
+  tlsKeyFile: 'tls.key.file',
+  tlsKey: 'tls.key.pem',
+  tlsServerName: 'tls.server.name',
+});
 // The binding's part of the user-agent: the library puts its own name and version before it,
 // the application's name comes after it.
 const BINDING_NAME = `node/${process.versions.node}`;
@@ -34,6 +44,12 @@ class Sdk extends EventEmitter {
   constructor(endpoint, options) {
     super();
     const { logLevel, statisticsIntervalMs, applicationName, ...config } = options ?? {};
+    for (const [option, key] of Object.entries(TLS_KEYS)) {
+      if (!Object.hasOwn(config, option)) continue;
+      const value = config[option];
+      delete config[option];
+      if (value !== undefined) config[key] = value;
+    }
     const application = applicationName ?? config[APPLICATION_NAME_KEY];
     config[APPLICATION_NAME_KEY] =
       application == null || application === '' ? BINDING_NAME : `${BINDING_NAME} ${application}`;

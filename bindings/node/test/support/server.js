@@ -47,14 +47,18 @@ async function readReadyFile(readyFile, exitStatus, stderr) {
 /**
  * Starts a server. Options: tables (DDL strings; default the events table), faults
  * ('TABLE:K=V,...' plans), nullSink (store nothing), nice (the server's scheduling priority,
- * as nice(1) takes it). Resolves to { endpoint, adminUrl, rows, stats, stop }.
- * @param {{ tables?: string[], faults?: string[], nullSink?: boolean, nice?: number }} [options]
+ * as nice(1) takes it), mutualTls (TLS with a self-signed authority that also signs the client
+ * certificates it requires). Resolves to { endpoint, adminUrl, dataDir, rows, stats, stop };
+ * with mutualTls, dataDir holds ca.pem, client.pem and client-key.pem.
+ * @param {{ tables?: string[], faults?: string[], nullSink?: boolean, nice?: number,
+ *   mutualTls?: boolean }} [options]
  */
 async function startServer({
   tables = [EVENTS_DDL],
   faults = [],
   nullSink = false,
   nice = 0,
+  mutualTls = false,
 } = {}) {
   const bin = serverBinary();
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'zerobus-node-'));
@@ -62,6 +66,7 @@ async function startServer({
   for (const table of tables) args.push('--table', table);
   for (const fault of faults) args.push('--fault', fault);
   if (nullSink) args.push('--null-sink');
+  if (mutualTls) args.push('--tls', '--tls-client-ca', path.join(dataDir, 'ca.pem'));
   const readyFile = path.join(dataDir, 'ready.json');
   args.push('--ready-file', readyFile);
   const child = spawn(bin, args, { stdio: ['ignore', 'ignore', 'pipe'] });
@@ -91,6 +96,7 @@ async function startServer({
   return {
     endpoint,
     adminUrl,
+    dataDir,
     /** The rows stored in `table`, parsed, oldest first. */
     rows(table = EVENTS_TABLE) {
       const out = execFileSync(bin, ['rows', table, '--data-dir', dataDir], {

@@ -69,16 +69,43 @@ impl SdkOptions {
         self.set("transport.plaintext", allow.to_string())
     }
 
-    /// Trusts the certificate authorities of this PEM file instead of the system's
+    /// Trusts only the certificate authorities of this PEM file, not the system's
     /// (`tls.ca.file`).
     pub fn tls_ca_file(self, path: impl Into<String>) -> SdkOptions {
         self.set("tls.ca.file", path)
     }
 
-    /// Trusts the certificate authorities of this PEM text instead of the system's
+    /// Trusts only the certificate authorities of this PEM text, not the system's
     /// (`tls.ca.pem`).
     pub fn tls_ca_pem(self, pem: impl Into<String>) -> SdkOptions {
         self.set("tls.ca.pem", pem)
+    }
+
+    /// Mutual TLS: presents the client certificate (chain) of the PEM file `cert` with the
+    /// unencrypted PEM private key of `key` to the endpoint and the workspace (`tls.cert.file`,
+    /// `tls.key.file`). [`Sdk::with_options`](crate::Sdk::with_options) reads both.
+    pub fn client_certificate_files(
+        self,
+        cert: impl Into<String>,
+        key: impl Into<String>,
+    ) -> SdkOptions {
+        self.set("tls.cert.file", cert).set("tls.key.file", key)
+    }
+
+    /// As [`client_certificate_files`](Self::client_certificate_files), with the certificate
+    /// and the key as PEM text (`tls.cert.pem`, `tls.key.pem`); the key never appears in errors.
+    pub fn client_certificate_pem(
+        self,
+        cert: impl Into<String>,
+        key: impl Into<String>,
+    ) -> SdkOptions {
+        self.set("tls.cert.pem", cert).set("tls.key.pem", key)
+    }
+
+    /// The name the server certificates of the endpoint and the workspace are checked against,
+    /// and sent in SNI, instead of the hosts of their URLs (`tls.server.name`).
+    pub fn tls_server_name(self, name: impl Into<String>) -> SdkOptions {
+        self.set("tls.server.name", name)
     }
 
     /// Connects through this HTTP proxy, `http://[user:password@]host[:port]`, or `direct`

@@ -64,7 +64,15 @@ impl Server {
     /// Starts `zerobus serve` with the test table and `extra_args` (say `--fault ...`), and
     /// returns once it listens: it then writes its addresses to its ready file.
     pub fn start(extra_args: &[&str]) -> Server {
-        let data_dir = tempfile::tempdir().expect("a temporary data directory");
+        Server::start_in(
+            tempfile::tempdir().expect("a temporary data directory"),
+            extra_args,
+        )
+    }
+
+    /// As [`Server::start`], with the data directory `data_dir`, where `--tls` keeps its
+    /// certificates.
+    pub fn start_in(data_dir: tempfile::TempDir, extra_args: &[&str]) -> Server {
         // The server logs every stream on stderr: kept out of the test output, shown when it
         // does not start.
         let log_path = data_dir.path().join("serve.log");
