@@ -70,6 +70,8 @@ typedef struct zb_error zb_error;
 typedef struct zb_config zb_config;
 /** The gRPC metadata of one connection attempt, filled in by a headers provider. */
 typedef struct zb_headers zb_headers;
+/** Where the token federation callback puts the subject token it supplies (zb_token_sink_set()). */
+typedef struct zb_token_sink zb_token_sink;
 /** A Zerobus endpoint whose streams share one connection (zb_sdk_*). */
 typedef struct zb_sdk zb_sdk;
 /** A stream of records into one table (zb_stream_*). */
@@ -144,9 +146,10 @@ typedef int32_t zb_status;
 #define ZB_ERR_TRANSPORT 12
 /** The server broke the protocol (an unexpected message, an ack that goes backwards). */
 #define ZB_ERR_PROTOCOL 13
-/** Authentication failed: the OAuth token request (retryable for a 5xx answer or a network
- *  failure, not for a 4xx answer, whose message the error carries), or the headers provider,
- *  which failed or gave headers that cannot be sent. */
+/** Authentication failed: the OAuth token request or token exchange (retryable for a 5xx
+ *  answer or a network failure, not for a 4xx answer, whose message the error carries), the
+ *  headers provider, which failed or gave headers that cannot be sent, or the token federation
+ *  callback, which failed or gave no token. */
 #define ZB_ERR_AUTH 14
 /** The call is not allowed in the object's current state or from the calling thread. */
 #define ZB_ERR_STATE 15
@@ -351,10 +354,11 @@ typedef zb_status (*zb_headers_cb)(zb_headers *headers, void *user_data);
 /** Registers the stream's headers provider, replacing any earlier one (whose free_user_data
  *  runs when nothing holds it any more). Streams created from this config share it. A stream
  *  has one source of credentials: a provider, auth.token (sent as `authorization: Bearer
- *  <token>`), or OAuth client credentials (auth.client.id and auth.client.secret); more than
- *  one makes zb_stream_new() fail with ZB_ERR_INVALID_ARG. The library adds
- *  x-databricks-zerobus-table-name unless the provider set it. The call's user-agent is the
- *  library's (`libzerobus/<version>` and sdk.application.name): a provider cannot set it.
+ *  <token>`), OAuth client credentials (auth.client.id and auth.client.secret), or token
+ *  federation (zb_config_set_token_federation()); more than one makes zb_stream_new() fail with
+ * ZB_ERR_INVALID_ARG. The library adds x-databricks-zerobus-table-name unless the provider set it.
+ * The call's user-agent is the library's (`libzerobus/<version>` and sdk.application.name): a
+ * provider cannot set it.
  *  @param cfg the config.
  *  @param cb the provider, or NULL to remove it (a free_user_data given with NULL runs at once).
  *  @param user_data handed to every call of `cb`.
@@ -364,6 +368,61 @@ typedef zb_status (*zb_headers_cb)(zb_headers *headers, void *user_data);
  *  @return ZB_OK; ZB_ERR_INVALID_ARG if `cfg` is NULL (free_user_data does not run: `user_data`
  *  stays the caller's); ZB_ERR_NO_MEMORY, after free_user_data has run. */
 ZB_API zb_status zb_config_set_headers_provider(zb_config *cfg, zb_headers_cb cb, void *user_data,
+                                                zb_free_cb free_user_data, zb_error **err);
+
+/** @} */
+
+/* ----------------------------------------------------------------------------------------- */
+/** @defgroup federation Token federation
+ *  OAuth token federation (RFC 8693 token exchange) in place of a client secret: a callback
+ *  supplies a token from an external identity provider (a JWT: Entra ID, a Kubernetes service
+ *  account, ...) whenever the stream needs a new Zerobus token, and the stream exchanges it at
+ *  workspace.url's /oidc/v1/token for a token scoped to its table. With auth.federation.client.id
+ *  set, the exchange names that service principal (workload identity federation); without it,
+ *  none (account-level federation). The exchanged token is kept and renewed like one got with
+ *  a client secret, and never kept past the subject JWT's own `exp` (a JWT without a numeric
+ *  `exp` in its payload caps nothing: the workspace's expires_in stands). The library keeps
+ *  the subject token for the exchange only, and neither token appears in a log line or an
+ *  error message.
+ *  @{ */
+
+/** Gives the subject token of the exchange under way: a JWT, printable ASCII. A later call
+ *  replaces an earlier one. Call it only from inside the token federation callback that
+ *  received `sink`.
+ *  @param sink the sink the callback received.
+ *  @param token the subject token; copied.
+ *  @param err receives a new error object when the call fails, else NULL; may be NULL.
+ *  @return ZB_OK; ZB_ERR_INVALID_ARG for a NULL argument or a token with a character that is
+ *  not printable ASCII (the message does not quote it). */
+ZB_API zb_status zb_token_sink_set(zb_token_sink *sink, const char *token, zb_error **err);
+
+/** Supplies the subject token for a token exchange. Called whenever the stream needs a new
+ *  Zerobus token: when it opens and when a reconnection finds the kept token expiring or
+ *  refused; the first on the thread that opens the stream, later ones on one of the SDK's
+ *  supervision threads; calls are serialized, never concurrent, also across streams that
+ *  share the registration. It may block (to ask the identity provider, say), which delays
+ *  the connection. The library does not keep the subject token beyond the exchange.
+ *  @param sink where to give the token with zb_token_sink_set(); valid during the call only.
+ *  @param user_data the user_data given with the callback.
+ *  @return ZB_OK with a token given; any other status, or ZB_OK without a token, fails the
+ *  connection attempt with ZB_ERR_AUTH naming the callback. */
+typedef zb_status (*zb_token_cb)(zb_token_sink *sink, void *user_data);
+
+/** Registers the stream's token federation callback, replacing any earlier one (whose
+ *  free_user_data runs when nothing holds it any more). Streams created from this config share
+ *  it. Federation is a stream's one source of credentials: with auth.client.id or
+ *  auth.client.secret, auth.token or a headers provider as well, zb_stream_new() fails with
+ *  ZB_ERR_INVALID_ARG, as it does without workspace.url in the SDK's config.
+ *  @param cfg the config.
+ *  @param cb the callback, or NULL to remove it (a free_user_data given with NULL runs at once).
+ *  @param user_data handed to every call of `cb`.
+ *  @param free_user_data may be NULL; runs exactly once, on the thread that drops the last
+ *  holder (zb_config_destroy(), a later zb_config_set_token_federation() or
+ *  zb_stream_destroy()).
+ *  @param err receives a new error object when the call fails, else NULL; may be NULL.
+ *  @return ZB_OK; ZB_ERR_INVALID_ARG if `cfg` is NULL (free_user_data does not run: `user_data`
+ *  stays the caller's); ZB_ERR_NO_MEMORY, after free_user_data has run. */
+ZB_API zb_status zb_config_set_token_federation(zb_config *cfg, zb_token_cb cb, void *user_data,
                                                 zb_free_cb free_user_data, zb_error **err);
 
 /** @} */

@@ -94,6 +94,17 @@ class CHeadersProvider final : public HeadersProvider, private UserFunction<zb_h
   }
 };
 
+class CSubjectTokenProvider final : public SubjectTokenProvider, private UserFunction<zb_token_cb> {
+ public:
+  using UserFunction::UserFunction;
+
+ protected:
+  StatusCode Provide(std::string *token) const override {
+    zb_token_sink sink{token};
+    return static_cast<StatusCode>(fn_(&sink, user_data_));
+  }
+};
+
 }  // namespace zerobus::c_api
 
 #endif  // ZEROBUS_C_API_CALLBACKS_H

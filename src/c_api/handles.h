@@ -3,6 +3,7 @@
 #define ZEROBUS_C_API_HANDLES_H
 
 #include <memory>
+#include <string>
 
 #include "core/config.h"
 #include "core/headers.h"
@@ -29,6 +30,11 @@ struct zb_error {
 // Handed to the headers provider for one connection attempt: the headers it fills.
 struct zb_headers {
   zerobus::Headers *headers;
+};
+
+// Handed to the token federation callback for one exchange: the subject token it gives.
+struct zb_token_sink {
+  std::string *token;
 };
 
 #endif  // ZEROBUS_C_API_HANDLES_H

@@ -112,6 +112,16 @@ ZB_API zb_status zb_config_set_headers_provider(zb_config *cfg, zb_headers_cb cb
   });
 }
 
+ZB_API zb_status zb_config_set_token_federation(zb_config *cfg, zb_token_cb cb, void *user_data,
+                                                zb_free_cb free_user_data, zb_error **err) {
+  return Guard(err, [&] {
+    if (!cfg) return NullArgument("cfg");
+    cfg->config.set_token_federation(
+        Register<zerobus::c_api::CSubjectTokenProvider>(cb, user_data, free_user_data));
+    return Status::Ok();
+  });
+}
+
 ZB_API zb_status zb_config_set_event_callback(zb_config *cfg, zb_event_cb cb, void *user_data,
                                               zb_free_cb free_user_data, zb_error **err) {
   return Guard(err, [&] {

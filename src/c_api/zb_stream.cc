@@ -1,4 +1,4 @@
-// zb_stream, zb_records and zb_headers: streams and what they hand back.
+// zb_stream, zb_records, zb_headers and zb_token_sink: streams and what they hand back.
 #include <zerobus/zerobus.h>
 
 #include <cstddef>
@@ -6,6 +6,7 @@
 #include <deque>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -94,6 +95,22 @@ ZB_API zb_status zb_headers_add(zb_headers *headers, const char *name, const cha
     if (!name) return NullArgument("name");
     if (!value) return NullArgument("value");
     return zerobus::AddHeader(headers->headers, name, value);
+  });
+}
+
+ZB_API zb_status zb_token_sink_set(zb_token_sink *sink, const char *token, zb_error **err) {
+  return Guard(err, [&] {
+    if (!sink) return NullArgument("sink");
+    if (!token) return NullArgument("token");
+    const std::string_view given(token);
+    for (char c : given) {
+      if (c < 0x21 || c > 0x7e) {
+        return Status(StatusCode::kInvalidArg,
+                      "the subject token has a character that is not printable ASCII");
+      }
+    }
+    sink->token->assign(given);
+    return Status::Ok();
   });
 }
 

@@ -66,6 +66,10 @@ constexpr char kUsage[] =
     "                         authorization_details). Also from $ZEROBUS_AUTH (ID:SECRET).\n"
     "  --auth ID:SECRET       the same on the command line, where other users of the machine\n"
     "                         can read the secret (ps): prefer --auth-file or $ZEROBUS_AUTH\n"
+    "  --federation-key PEM   accept token exchange (RFC 8693 token federation) from an\n"
+    "                         identity provider whose JWTs are signed with this public key\n"
+    "                         (RSA: RS256, P-256: ES256); the tokens issued expire no later\n"
+    "                         than the JWT, and every stream must present a token\n"
     "  --token-lifetime DUR   how long issued tokens stay valid (default 1h)\n"
     "  --stream-lifetime DUR  end every stream after DUR with UNAVAILABLE (error code 6002), as\n"
     "                         the service does (default 15m; 0s: never). DUR is a number and\n"
@@ -185,6 +189,10 @@ std::optional<int> ParseArgs(int argc, char **argv, server::ServerOptions *optio
   flags.Value("--auth-file", [&](const std::string &v) {
     ++auth_sources;
     return ReadAuthFile(v, options);
+  });
+  flags.Value("--federation-key", [&](const std::string &v) {
+    options->federation_key_file = v;
+    return v.empty() ? std::string("--federation-key wants a PEM file") : std::string();
   });
   flags.Value("--token-lifetime", [&](const std::string &v) {
     std::chrono::milliseconds lifetime;

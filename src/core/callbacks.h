@@ -68,11 +68,30 @@ class HeadersProvider {
   mutable std::mutex call_mutex_;
 };
 
+// Supplies the subject token of token federation (RFC 8693): a JWT from an external identity
+// provider, which the stream exchanges for a Zerobus token. Called whenever a new token is
+// needed; several streams may need one at once: Call() serializes the calls.
+class SubjectTokenProvider {
+ public:
+  virtual ~SubjectTokenProvider() = default;
+  StatusCode Call(std::string *token) const {
+    std::lock_guard<std::mutex> lock(call_mutex_);
+    return Provide(token);
+  }
+
+ protected:
+  virtual StatusCode Provide(std::string *token) const = 0;
+
+ private:
+  mutable std::mutex call_mutex_;
+};
+
 using EventCallbackRef = std::shared_ptr<const EventCallback>;
 using WakeupRef = std::shared_ptr<const Wakeup>;
 using LogCallbackRef = std::shared_ptr<const LogCallback>;
 using StatsCallbackRef = std::shared_ptr<const StatsCallback>;
 using HeadersProviderRef = std::shared_ptr<const HeadersProvider>;
+using SubjectTokenProviderRef = std::shared_ptr<const SubjectTokenProvider>;
 
 }  // namespace zerobus
 

@@ -128,8 +128,8 @@ const Property kProperties[] = {
      IntOption{&Settings::keepalive_timeout_ms, 1000, kMaxInt32}},
     {"auth.token", "", "any printable ASCII", "stream",
      "A bearer token sent as 'authorization: Bearer <token>'. One source of credentials per "
-     "stream: this, auth.client.id with auth.client.secret, or a headers provider. Reads back "
-     "hidden.",
+     "stream: this, auth.client.id with auth.client.secret, a headers provider, or token "
+     "federation. Reads back hidden.",
      StringOption{&Settings::auth_token, Text::kSecret}},
     {"grpc.connect.timeout.ms", "20000", "1 .. 2147483647", "sdk",
      "How long gRPC may take to set up a connection (TCP, proxy tunnel, TLS handshake) before "
@@ -191,6 +191,12 @@ const Property kProperties[] = {
     {"auth.client.secret", "", "any printable ASCII", "stream",
      "The OAuth client secret of auth.client.id. Reads back hidden; never appears in errors.",
      StringOption{&Settings::client_secret, Text::kSecret}},
+    {"auth.federation.client.id", "", "any printable ASCII", "stream",
+     "With token federation (zb_config_set_token_federation()): the client id of the service "
+     "principal whose federation policy accepts the identity provider's token (workload "
+     "identity federation), sent as client_id in the token exchange. Empty: account-level "
+     "federation, without a client id.",
+     StringOption{&Settings::federation_client_id, Text::kPlain}},
     {"auth.refresh.margin.ms", "300000", "0 .. 2147483647", "stream",
      "How long before its expiry an OAuth token is replaced by a new one (at most half its "
      "lifetime), so that a reconnection never presents a token about to expire.",

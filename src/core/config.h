@@ -54,6 +54,7 @@ struct Settings {
   std::string auth_token;
   std::string client_id;
   std::string client_secret;
+  std::string federation_client_id;
   int64_t token_refresh_margin_ms;
   LogLevel log_level;
   int64_t statistics_interval_ms;
@@ -76,11 +77,15 @@ class Config {
   void set_headers_provider(HeadersProviderRef provider) {
     headers_provider_ = std::move(provider);
   }
+  void set_token_federation(SubjectTokenProviderRef provider) {
+    token_federation_ = std::move(provider);
+  }
   void set_event_callback(EventCallbackRef callback) { event_callback_ = std::move(callback); }
   void set_wakeup(WakeupRef wakeup) { wakeup_ = std::move(wakeup); }
   void set_log_callback(LogCallbackRef callback) { log_callback_ = std::move(callback); }
   void set_stats_callback(StatsCallbackRef callback) { stats_callback_ = std::move(callback); }
   const HeadersProviderRef &headers_provider() const { return headers_provider_; }
+  const SubjectTokenProviderRef &token_federation() const { return token_federation_; }
   const EventCallbackRef &event_callback() const { return event_callback_; }
   const WakeupRef &wakeup() const { return wakeup_; }
   const LogCallbackRef &log_callback() const { return log_callback_; }
@@ -92,6 +97,7 @@ class Config {
  private:
   Settings settings_;
   HeadersProviderRef headers_provider_;
+  SubjectTokenProviderRef token_federation_;
   EventCallbackRef event_callback_;
   WakeupRef wakeup_;
   LogCallbackRef log_callback_;

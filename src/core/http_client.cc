@@ -159,9 +159,11 @@ Status PostForm(const HttpFormPost &post, const HttpTransport &transport, HttpRe
     if (!body.empty()) body += '&';
     body += Escape(handle, name) + "=" + Escape(handle, value);
   }
-  curl_easy_setopt(handle, CURLOPT_HTTPAUTH, CURLAUTH_BASIC);
-  curl_easy_setopt(handle, CURLOPT_USERNAME, post.user.c_str());
-  curl_easy_setopt(handle, CURLOPT_PASSWORD, post.password.c_str());
+  if (!post.user.empty()) {
+    curl_easy_setopt(handle, CURLOPT_HTTPAUTH, CURLAUTH_BASIC);
+    curl_easy_setopt(handle, CURLOPT_USERNAME, post.user.c_str());
+    curl_easy_setopt(handle, CURLOPT_PASSWORD, post.password.c_str());
+  }
   curl_easy_setopt(handle, CURLOPT_POSTFIELDS, body.c_str());
   curl_easy_setopt(handle, CURLOPT_POSTFIELDSIZE, static_cast<long>(body.size()));
   return Perform(handle, post.url, transport, StatusCode::kAuth, kMaxTokenReply, reply);

@@ -24,7 +24,7 @@ struct HttpTransport {
 
 struct HttpFormPost {
   std::string url;
-  // HTTP Basic authentication.
+  // HTTP Basic authentication; none when `user` is empty.
   std::string user;
   std::string password;
   // Sent as application/x-www-form-urlencoded, in this order.

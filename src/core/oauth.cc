@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "table/jwt.h"
 #include "table/value_checks.h"
 
 namespace zerobus {
@@ -54,6 +55,31 @@ std::vector<std::pair<std::string, std::string>> TokenRequestForm(std::string_vi
           {"resource",
            "api://databricks/workspaces/" + std::string(workspace_id) + "/zerobusDirectWriteApi"},
           {"authorization_details", details.dump()}};
+}
+
+std::vector<std::pair<std::string, std::string>> TokenExchangeForm(std::string_view workspace_id,
+                                                                   std::string_view table,
+                                                                   std::string subject_token,
+                                                                   std::string client_id) {
+  std::vector<std::pair<std::string, std::string>> form = TokenRequestForm(workspace_id, table);
+  form[0].second = "urn:ietf:params:oauth:grant-type:token-exchange";
+  form.emplace_back("subject_token", std::move(subject_token));
+  form.emplace_back("subject_token_type", "urn:ietf:params:oauth:token-type:jwt");
+  if (!client_id.empty()) form.emplace_back("client_id", std::move(client_id));
+  return form;
+}
+
+std::chrono::seconds CapAtSubjectExpiry(std::chrono::seconds issued, std::string_view subject,
+                                        std::chrono::system_clock::time_point now) {
+  table::JwtParts parts;
+  std::string unreadable;
+  if (!table::ParseJwt(subject, &parts, &unreadable)) return issued;
+  const std::optional<int64_t> exp = table::JwtExpiry(parts.claims);
+  if (!exp) return issued;
+  const int64_t left =
+      *exp - std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count();
+  if (left <= 0) return std::chrono::seconds(0);
+  return std::min(issued, std::chrono::seconds(left));
 }
 
 std::vector<std::string> CredentialForms(const std::string &client_id, const std::string &secret) {
@@ -113,12 +139,47 @@ Status RequestToken(const OAuthClient &client,
   post.url = client.workspace_url + "/oidc/v1/token";
   post.user = client.client_id;
   post.password = client.client_secret;
+  std::vector<std::string> secrets;
+  if (!client.client_secret.empty())
+    secrets = CredentialForms(client.client_id, client.client_secret);
+  for (const auto &[name, value] : form) {
+    if (name == "subject_token") secrets.push_back(value);
+  }
   post.form = std::move(form);
   HttpReply reply;
   Status sent = PostForm(post, client.transport, &reply);
   if (!sent.ok()) return sent;
-  return ParseTokenReply(reply, post.url, CredentialForms(client.client_id, client.client_secret),
-                         out);
+  return ParseTokenReply(reply, post.url, secrets, out);
+}
+
+Status TokenSource::Request(std::string *token, std::chrono::seconds *lifetime) {
+  IssuedToken issued;
+  if (!federation_.subject_tokens) {
+    Status got = RequestToken(client_, TokenRequestForm(client_.workspace_id, table_), &issued);
+    if (!got.ok()) return got;
+    *lifetime = issued.lifetime;
+    *token = std::move(issued.access_token);
+    return Status::Ok();
+  }
+  std::string subject;
+  const StatusCode provided = federation_.subject_tokens->Call(&subject);
+  if (provided != StatusCode::kOk) {
+    return Status(StatusCode::kAuth, "the token federation callback failed (it returned " +
+                                         std::string(StatusName(provided)) + ")");
+  }
+  if (subject.empty()) {
+    return Status(StatusCode::kAuth,
+                  "the token federation callback gave no subject token (zb_token_sink_set())");
+  }
+  // Read before the request: the exchanged token may be kept no longer than the subject.
+  const auto requested = std::chrono::system_clock::now();
+  Status got = RequestToken(
+      client_, TokenExchangeForm(client_.workspace_id, table_, subject, federation_.client_id),
+      &issued);
+  if (!got.ok()) return got;
+  *lifetime = CapAtSubjectExpiry(issued.lifetime, subject, requested);
+  *token = std::move(issued.access_token);
+  return Status::Ok();
 }
 
 Status TokenSource::Get(bool renew, std::string *token, bool *fetched) {
@@ -130,14 +191,16 @@ Status TokenSource::Get(bool renew, std::string *token, bool *fetched) {
   }
   token_.clear();
   const Clock::time_point requested = Clock::now();
-  IssuedToken issued;
-  Status got = RequestToken(client_, TokenRequestForm(client_.workspace_id, table_), &issued);
-  if (!got.ok()) return got;
+  std::chrono::seconds issued_lifetime{0};
+  Status got = Request(&token_, &issued_lifetime);
+  if (!got.ok()) {
+    token_.clear();
+    return got;
+  }
   // Counted from the request, not the reply: the server's clock started before we heard it.
   // A token of unknown lifetime serves this one attempt only.
-  const auto lifetime = std::chrono::duration_cast<std::chrono::milliseconds>(issued.lifetime);
+  const auto lifetime = std::chrono::duration_cast<std::chrono::milliseconds>(issued_lifetime);
   renew_at_ = requested + lifetime - std::min(client_.refresh_margin, lifetime / 2);
-  token_ = std::move(issued.access_token);
   *token = token_;
   *fetched = true;
   return Status::Ok();

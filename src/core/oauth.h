@@ -1,6 +1,7 @@
 // OAuth machine-to-machine authentication (reference/protocol.md §2.1): a token for one table,
-// requested from the workspace with a client id and secret, kept while it is good and replaced
-// before it expires or once the server refused it.
+// requested from the workspace with a client id and secret, or exchanged for a subject token
+// from an external identity provider (token federation, RFC 8693), kept while it is good and
+// replaced before it expires or once the server refused it.
 #ifndef ZEROBUS_CORE_OAUTH_H
 #define ZEROBUS_CORE_OAUTH_H
 
@@ -11,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/callbacks.h"
 #include "core/http_client.h"
 #include "core/status.h"
 #include "sync/mutex.h"
@@ -26,12 +28,34 @@ struct OAuthClient {
   std::chrono::milliseconds refresh_margin{0};
 };
 
+// Token federation instead of a client secret: the user's callback that supplies the subject
+// token, and the client id of workload identity federation (empty: account-level).
+struct TokenFederation {
+  SubjectTokenProviderRef subject_tokens;
+  std::string client_id;
+};
+
 // The form fields of a token request for writing into `table` (catalog.schema.table, already
 // checked), as reference/official-3x.md §5 gives them: grant_type, scope, resource and
 // authorization_details, which grants USE CATALOG, USE SCHEMA, and SELECT and MODIFY on the
 // table for the operation zerobuswrite.
 std::vector<std::pair<std::string, std::string>> TokenRequestForm(std::string_view workspace_id,
                                                                   std::string_view table);
+
+// The form of a token exchange (RFC 8693, reference/official-3x.md §5): TokenRequestForm()'s
+// with grant_type token-exchange, the subject JWT and its type, and client_id unless
+// `client_id` is empty (account-level federation).
+std::vector<std::pair<std::string, std::string>> TokenExchangeForm(std::string_view workspace_id,
+                                                                   std::string_view table,
+                                                                   std::string subject_token,
+                                                                   std::string client_id);
+
+// `issued` capped at the subject token's own expiry: the claims' exp, read without checking the
+// signature (the workspace checks it), against the system clock `now`. A subject token without
+// a readable exp caps nothing: the workspace refuses a token it cannot date, and otherwise its
+// expires_in stands. An exp already past gives 0 (the token serves one attempt).
+std::chrono::seconds CapAtSubjectExpiry(std::chrono::seconds issued, std::string_view subject,
+                                        std::chrono::system_clock::time_point now);
 
 // The form fields of a token request for reading the workspace's REST APIs, Unity Catalog's
 // among them (zerobus-service.md §2.4): grant_type and scope only, since the API refuses tokens
@@ -49,8 +73,10 @@ struct IssuedToken {
   std::chrono::seconds lifetime{0};
 };
 
-// Requests a token from client.workspace_url's /oidc/v1/token with `form`. Errors as
-// ParseTokenReply() and PostForm() give them. Thread-safe.
+// Requests a token from client.workspace_url's /oidc/v1/token with `form`, with HTTP Basic
+// credentials when client.client_secret is set. The secret and any subject_token of the form
+// are cut out of error messages. Errors as ParseTokenReply() and PostForm() give them.
+// Thread-safe.
 Status RequestToken(const OAuthClient &client,
                     std::vector<std::pair<std::string, std::string>> form, IssuedToken *out);
 
@@ -69,17 +95,25 @@ class TokenSource {
  public:
   using Clock = std::chrono::steady_clock;
 
-  TokenSource(OAuthClient client, std::string table)
-      : client_(std::move(client)), table_(std::move(table)) {}
+  // Without `federation.subject_tokens`, by client credentials.
+  TokenSource(OAuthClient client, std::string table, TokenFederation federation = {})
+      : client_(std::move(client)), table_(std::move(table)), federation_(std::move(federation)) {}
 
   // A token for a connection attempt: the kept one while it is good for longer than the
   // refresh margin (at most half its lifetime) and `renew` is false, else a new one. `*fetched`
-  // tells which. Errors as ParseTokenReply() and PostForm() give them.
+  // tells which. With token federation a new one calls the subject token callback first, and
+  // one that fails or gives an empty token fails with ZB_ERR_AUTH. Errors as ParseTokenReply()
+  // and PostForm() give them.
   Status Get(bool renew, std::string *token, bool *fetched);
 
  private:
+  // Requests a new token, by client credentials or by token exchange; `*lifetime` is how long
+  // it may be kept.
+  Status Request(std::string *token, std::chrono::seconds *lifetime);
+
   const OAuthClient client_;
   const std::string table_;
+  const TokenFederation federation_;
   sync::Mutex mu_;
   std::string token_ ABSL_GUARDED_BY(mu_);
   Clock::time_point renew_at_ ABSL_GUARDED_BY(mu_);

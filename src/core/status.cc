@@ -26,7 +26,9 @@ constexpr StatusInfo kStatusInfo[] = {
     {"ZB_ERR_INVALID_TARGET", "The endpoint, table name or descriptor is malformed."},
     {"ZB_ERR_TRANSPORT", "The gRPC call failed or the server ended it."},
     {"ZB_ERR_PROTOCOL", "The server broke the Zerobus protocol."},
-    {"ZB_ERR_AUTH", "Authentication failed: the token request or the headers provider."},
+    {"ZB_ERR_AUTH",
+     "Authentication failed: the token request or exchange, the headers provider, or the "
+     "token federation callback."},
     {"ZB_ERR_STATE", "The call is not allowed in the current state or from this thread."},
     {"ZB_ERR_NO_MEMORY", "Memory could not be allocated."},
     {"ZB_ERR_INTERNAL", "A bug in libzerobus."},

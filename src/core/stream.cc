@@ -30,33 +30,39 @@ Stream::Clock::time_point Later(Stream::Clock::time_point from, std::chrono::mil
 }
 
 // Checks that `config` names one source of credentials at most, and makes the OAuth token
-// source when that source is a client id and secret. ZB_ERR_INVALID_ARG otherwise.
+// source when that source is a client id and secret or token federation. ZB_ERR_INVALID_ARG
+// otherwise.
 Status MakeTokenSource(const Sdk &sdk, const std::string &table, const Config &config,
                        std::unique_ptr<TokenSource> *out) {
   const Settings &settings = config.settings();
   const bool client = !settings.client_id.empty() || !settings.client_secret.empty();
+  const bool federation = config.token_federation() != nullptr;
   const int sources = static_cast<int>(client) + static_cast<int>(!settings.auth_token.empty()) +
-                      static_cast<int>(config.headers_provider() != nullptr);
+                      static_cast<int>(config.headers_provider() != nullptr) +
+                      static_cast<int>(federation);
   if (sources > 1) {
     return Status(StatusCode::kInvalidArg,
                   "more than one source of credentials: set one of auth.client.id with "
-                  "auth.client.secret, auth.token, or a headers provider");
+                  "auth.client.secret, auth.token, a headers provider, or token federation");
   }
-  if (!client) return Status::Ok();
-  if (settings.client_id.empty() || settings.client_secret.empty()) {
+  if (!client && !federation) return Status::Ok();
+  if (client && (settings.client_id.empty() || settings.client_secret.empty())) {
     return Status(StatusCode::kInvalidArg, "auth.client.id and auth.client.secret go together");
   }
   if (sdk.workspace_url().empty()) {
-    return Status(StatusCode::kInvalidArg,
-                  "OAuth client credentials need workspace.url, where tokens are requested, in "
-                  "the SDK's config");
+    return Status(
+        StatusCode::kInvalidArg,
+        std::string(federation ? "token federation needs" : "OAuth client credentials need") +
+            " workspace.url, where tokens are requested, in the SDK's config");
   }
   OAuthClient oauth{
       sdk.workspace_url(),       sdk.endpoint().workspace_id,
       settings.client_id,        settings.client_secret,
       sdk.workspace_transport(), std::chrono::milliseconds(settings.token_refresh_margin_ms)};
   oauth.transport.timeout_ms = settings.recovery_timeout_ms;
-  *out = std::make_unique<TokenSource>(std::move(oauth), table);
+  *out = std::make_unique<TokenSource>(
+      std::move(oauth), table,
+      TokenFederation{config.token_federation(), settings.federation_client_id});
   return Status::Ok();
 }
 

@@ -1,5 +1,6 @@
 #include "server/oauth_token.h"
 
+#include <algorithm>
 #include <iterator>
 #include <set>
 #include <utility>
@@ -140,34 +141,87 @@ std::string GrantedTable(const std::string &details, std::string *why) {
   return name;
 }
 
+// Checks the subject of a token exchange: its type, the client it names, and the JWT itself;
+// the refusal, or none with how long the subject stays valid in `*left`.
+std::optional<TokenReply> CheckSubject(const std::optional<ClientCredentials> &credentials,
+                                       const SubjectTokenVerifier &federation,
+                                       const std::string &subject, const std::string &subject_type,
+                                       const std::string &client_id,
+                                       std::chrono::system_clock::time_point now,
+                                       std::chrono::seconds *left) {
+  if (subject_type != "urn:ietf:params:oauth:token-type:jwt") {
+    return Error(400, "invalid_request",
+                 "subject_token_type must be urn:ietf:params:oauth:token-type:jwt");
+  }
+  if (subject.empty()) return Error(400, "invalid_request", "a token exchange needs subject_token");
+  if (!client_id.empty() && credentials && client_id != credentials->id) {
+    return Error(401, "invalid_client", "unknown client_id " + table::Excerpt(client_id));
+  }
+  int64_t exp = 0;
+  std::string why;
+  if (!federation.Verify(subject, now, &exp, &why)) {
+    return Error(400, "invalid_request", "the subject_token is refused: " + why);
+  }
+  *left = std::chrono::seconds(
+      exp - std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count());
+  return std::nullopt;
+}
+
 }  // namespace
 
 TokenReply AnswerTokenRequest(const std::optional<ClientCredentials> &credentials,
-                              const TokenRequest &request, const TableCatalog &tables,
-                              std::chrono::seconds lifetime, TokenIssuer *issuer) {
-  ClientCredentials client;
-  if (!ParseBasic(request.authorization, &client)) {
-    return Error(401, "invalid_client", "client credentials must come as HTTP Basic auth");
+                              const SubjectTokenVerifier *federation, const TokenRequest &request,
+                              const TableCatalog &tables, std::chrono::seconds lifetime,
+                              std::chrono::system_clock::time_point now, TokenIssuer *issuer) {
+  const std::string kTokenExchange = "urn:ietf:params:oauth:grant-type:token-exchange";
+  std::string grant_type;
+  const bool exchange =
+      Field(request.form, "grant_type", &grant_type) && grant_type == kTokenExchange;
+  if (exchange && !federation) {
+    return Error(400, "unsupported_grant_type",
+                 "this server has no identity provider to accept a token exchange from");
   }
-  if (credentials && (client.id != credentials->id || client.secret != credentials->secret)) {
-    return Error(401, "invalid_client", "unknown client id or wrong secret");
+  if (exchange) {
+    // The subject token stands for the client: a secret as well would be a second identity.
+    if (!request.authorization.empty()) {
+      return Error(400, "invalid_request", "a token exchange carries no Authorization header");
+    }
+  } else {
+    ClientCredentials client;
+    if (!ParseBasic(request.authorization, &client)) {
+      return Error(401, "invalid_client", "client credentials must come as HTTP Basic auth");
+    }
+    if (credentials && (client.id != credentials->id || client.secret != credentials->secret)) {
+      return Error(401, "invalid_client", "unknown client id or wrong secret");
+    }
   }
   if (request.content_type.rfind("application/x-www-form-urlencoded", 0) != 0) {
     return Error(400, "invalid_request",
                  "the request must be a form, application/x-www-form-urlencoded");
   }
-  std::string grant_type, scope, resource, details;
+  std::string scope, resource, details, subject, subject_type, client_id;
   for (const auto &[name, value] :
        {std::pair<const char *, std::string *>{"grant_type", &grant_type},
         {"scope", &scope},
         {"resource", &resource},
-        {"authorization_details", &details}}) {
+        {"authorization_details", &details},
+        {"subject_token", &subject},
+        {"subject_token_type", &subject_type},
+        {"client_id", &client_id}}) {
     if (!Field(request.form, name, value)) {
       return Error(400, "invalid_request", std::string(name) + " must be given once");
     }
   }
-  if (grant_type != "client_credentials") {
-    return Error(400, "unsupported_grant_type", "grant_type must be client_credentials");
+  if (exchange) {
+    std::chrono::seconds left;
+    const std::optional<TokenReply> refused =
+        CheckSubject(credentials, *federation, subject, subject_type, client_id, now, &left);
+    if (refused) return *refused;
+    lifetime = std::min(lifetime, left);
+  } else if (grant_type != "client_credentials") {
+    return Error(400, "unsupported_grant_type",
+                 federation ? "grant_type must be client_credentials or " + kTokenExchange
+                            : std::string("grant_type must be client_credentials"));
   }
   if (scope != "all-apis") return Error(400, "invalid_scope", "scope must be all-apis");
   std::string table;

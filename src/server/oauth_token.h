@@ -6,6 +6,10 @@
 // array of three unity_catalog_privileges grants: USE CATALOG on the catalog, USE SCHEMA on
 // catalog.schema, and SELECT and MODIFY on the table with "operations": ["zerobuswrite"]. The
 // shape clients sent before, without the operation, is refused, as the service refuses it.
+// Token federation (RFC 8693) sends the same form without HTTP Basic, with grant_type
+// urn:ietf:params:oauth:grant-type:token-exchange, subject_token (a JWT of the identity
+// provider), subject_token_type urn:ietf:params:oauth:token-type:jwt and optionally client_id
+// (workload identity federation); the token issued lives no longer than the subject JWT.
 #ifndef ZEROBUS_SERVER_OAUTH_TOKEN_H
 #define ZEROBUS_SERVER_OAUTH_TOKEN_H
 
@@ -19,6 +23,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "server/subject_token_verifier.h"
 #include "server/table_catalog.h"
 #include "server/token_issuer.h"
 #include "sync/mutex.h"
@@ -46,10 +51,14 @@ struct TokenRequest {
   std::multimap<std::string, std::string> form;
 };
 
-// Answers one token request. `credentials`: the only client accepted (none: any client).
+// Answers one token request. `credentials`: the only client accepted (none: any client), and
+// the only client_id a token exchange may name. `federation`: the identity provider whose
+// subject tokens a token exchange may present; null refuses token exchange. `now` dates the
+// subject tokens.
 TokenReply AnswerTokenRequest(const std::optional<ClientCredentials> &credentials,
-                              const TokenRequest &request, const TableCatalog &tables,
-                              std::chrono::seconds lifetime, TokenIssuer *issuer);
+                              const SubjectTokenVerifier *federation, const TokenRequest &request,
+                              const TableCatalog &tables, std::chrono::seconds lifetime,
+                              std::chrono::system_clock::time_point now, TokenIssuer *issuer);
 
 // A token request and how it was answered.
 struct AnsweredTokenRequest {

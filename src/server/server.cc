@@ -16,6 +16,7 @@
 #include "server/loopback.h"
 #include "server/sqlite_row_store.h"
 #include "server/stream_registry.h"
+#include "server/subject_token_verifier.h"
 #include "server/timer.h"
 #include "server/tls_certificate.h"
 #include "server/workspace_http.h"
@@ -68,7 +69,7 @@ struct Server::Impl {
     env.log = &options.log;
     env.tables = &tables;
     env.max_message_bytes = options.max_message_bytes;
-    env.tokens = options.auth ? &tokens : nullptr;
+    env.tokens = options.auth || !options.federation_key_file.empty() ? &tokens : nullptr;
     env.stream_lifetime = options.stream_lifetime;
     env.close_signal_lead = options.close_signal_lead;
     env.max_rows_per_second = options.max_rows_per_second;
@@ -181,6 +182,15 @@ std::unique_ptr<Server> Server::Start(ServerOptions options, std::string *error)
     http.tls_client_ca_file = opts.tls_client_ca_file;
     http.port = impl->options.http_port;
     http.credentials = impl->options.auth;
+    if (!opts.federation_key_file.empty()) {
+      std::string why;
+      http.federation = SubjectTokenVerifier::Load(opts.federation_key_file, &why);
+      if (!http.federation) {
+        if (error != nullptr) *error = why;
+        impl->grpc_server->Shutdown();
+        return nullptr;
+      }
+    }
     http.token_lifetime = impl->options.token_lifetime;
     http.storage_location = impl->options.data_dir.empty()
                                 ? "memory://zerobus-local"

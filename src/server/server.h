@@ -60,6 +60,11 @@ struct ServerOptions {
   // token, PERMISSION_DENIED with one for another table. The Unity Catalog API and the admin
   // endpoint then want a workspace token (one issued without authorization_details).
   std::optional<ClientCredentials> auth;
+  // Token federation: a PEM public key (RSA for RS256, P-256 for ES256) of a test identity
+  // provider. The token endpoint then also answers token exchanges (RFC 8693) presenting a
+  // JWT signed with it, issuing tokens that expire no later than the JWT; and every stream
+  // must present a token, as with `auth`. Empty: no token exchange.
+  std::string federation_key_file;
   std::chrono::seconds token_lifetime{3600};
   // The admin endpoint (admin_http.h), on a loopback host only: port -1 off, 0 a free port.
   std::string admin_host = "127.0.0.1";

@@ -66,8 +66,9 @@ std::unique_ptr<WorkspaceHttp> WorkspaceHttp::Start(const WorkspaceHttpOptions &
     answered.request.content_type = request.get_header_value("Content-Type");
     answered.request.user_agent = request.get_header_value("User-Agent");
     answered.request.form.insert(request.params.begin(), request.params.end());
-    const TokenReply reply = AnswerTokenRequest(options.credentials, answered.request, *tables,
-                                                options.token_lifetime, tokens);
+    const TokenReply reply =
+        AnswerTokenRequest(options.credentials, options.federation.get(), answered.request, *tables,
+                           options.token_lifetime, std::chrono::system_clock::now(), tokens);
     answered.http_status = reply.http_status;
     if (reply.body.contains("error")) answered.error = reply.body["error"].get<std::string>();
     requests->Add(std::move(answered));

@@ -30,6 +30,8 @@ struct WorkspaceHttpOptions {
   // With TLS: require a client certificate signed by an authority of this PEM file.
   std::string tls_client_ca_file;
   std::optional<ClientCredentials> credentials;
+  // The identity provider whose subject tokens a token exchange may present; null: none.
+  std::shared_ptr<const SubjectTokenVerifier> federation;
   std::chrono::seconds token_lifetime{3600};
   std::string storage_location;  // reported in TableInfo
   int64_t created_at = 0;        // epoch ms, reported in TableInfo

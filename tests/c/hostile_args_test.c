@@ -142,6 +142,9 @@ static zb_status set_no_wakeup(zb_config *cfg, void *ud, zb_free_cb free_ud, zb_
 static zb_status set_no_log(zb_config *cfg, void *ud, zb_free_cb free_ud, zb_error **err) {
   return zb_config_set_log_callback(cfg, NULL, ud, free_ud, err);
 }
+static zb_status set_no_federation(zb_config *cfg, void *ud, zb_free_cb free_ud, zb_error **err) {
+  return zb_config_set_token_federation(cfg, NULL, ud, free_ud, err);
+}
 static zb_status set_no_stats(zb_config *cfg, void *ud, zb_free_cb free_ud, zb_error **err) {
   return zb_config_set_stats_callback(cfg, NULL, ud, free_ud, err);
 }
@@ -397,6 +400,11 @@ static void hostile_zb_config_set_stats_callback(void **state) {
   expect_callback_setter_hostile(set_no_stats);
 }
 
+static void hostile_zb_config_set_token_federation(void **state) {
+  (void)state;
+  expect_callback_setter_hostile(set_no_federation);
+}
+
 static void hostile_zb_log_level_name(void **state) {
   (void)state;
   const zb_log_level unknown[] = {0, -1, ZB_LOG_DEBUG + 1, INT32_MIN, INT32_MAX};
@@ -441,6 +449,48 @@ static void hostile_zb_headers_add(void **state) {
   assert_int_equal(codes.null_value, ZB_ERR_INVALID_ARG);
   assert_int_equal(codes.bad_value, ZB_ERR_INVALID_ARG);
   assert_int_equal(codes.bad_name, ZB_ERR_INVALID_ARG);
+}
+
+/* ---- Token federation ----------------------------------------------------------------------- */
+
+/* What zb_token_sink_set() returned for each hostile call inside the callback. */
+typedef struct sink_codes {
+  zb_status null_sink, null_token, bad_token;
+  int calls;
+} sink_codes;
+
+static zb_status hostile_token(zb_token_sink *sink, void *user_data) {
+  sink_codes *codes = user_data;
+  ++codes->calls;
+  codes->null_sink = zb_token_sink_set(NULL, "a.b.c", NULL);
+  codes->null_token = zb_token_sink_set(sink, NULL, NULL);
+  codes->bad_token = zb_token_sink_set(sink, "a.b\n.c", NULL);
+  return ZB_OK;
+}
+
+static void hostile_zb_token_sink_set(void **state) {
+  tu_env *env = ENV(state);
+  zb_error *err = TU_ERR_SENTINEL;
+  TU_EXPECT(ZB_ERR_INVALID_ARG, err, zb_token_sink_set(NULL, "a.b.c", &err));
+  /* Inside the callback: each refused, and the attempt then fails as one without a token,
+   * before any token request (the workspace is unreachable). */
+  zb_config *sdk_cfg = tu_config((const char *const[]){
+      "transport.plaintext", "true", "workspace.url", "http://127.0.0.1:1", NULL});
+  zb_sdk *sdk = NULL;
+  TU_EXPECT(ZB_OK, err, zb_sdk_new(zbtest_server_endpoint(env->server), sdk_cfg, &sdk, &err));
+  zb_config_destroy(sdk_cfg);
+  sink_codes codes = {0, 0, 0, 0};
+  zb_config *cfg = tu_config((const char *const[]){"recovery.retries", "0", NULL});
+  TU_EXPECT(ZB_OK, err, zb_config_set_token_federation(cfg, hostile_token, &codes, NULL, &err));
+  zb_error *refused = TU_OPEN_ERROR(ZB_ERR_AUTH, sdk, TU_TABLE, ZB_RECORD_PROTO, cfg);
+  assert_non_null(strstr(zb_error_message(refused), "gave no subject token"));
+  zb_error_free(refused);
+  zb_config_destroy(cfg);
+  zb_sdk_destroy(sdk);
+  assert_true(codes.calls >= 1);
+  assert_int_equal(codes.null_sink, ZB_ERR_INVALID_ARG);
+  assert_int_equal(codes.null_token, ZB_ERR_INVALID_ARG);
+  assert_int_equal(codes.bad_token, ZB_ERR_INVALID_ARG);
 }
 
 /* ---- SDK ------------------------------------------------------------------------------------ */
@@ -1082,8 +1132,10 @@ static const struct CMUnitTest kTests[] = {
     HOSTILE(zb_config_set_wakeup),
     HOSTILE(zb_config_set_log_callback),
     HOSTILE(zb_config_set_stats_callback),
+    HOSTILE(zb_config_set_token_federation),
     HOSTILE(zb_log_level_name),
     HOSTILE_LIVE(zb_headers_add),
+    HOSTILE_LIVE(zb_token_sink_set),
     HOSTILE(zb_sdk_new),
     HOSTILE(zb_sdk_destroy),
     HOSTILE_LIVE(zb_sdk_stats_json),

@@ -359,5 +359,47 @@ TEST(Config, TheApplicationNameIsAHeaderValue) {
   EXPECT_EQ(config.settings().application_name, "");
 }
 
+// A compact JWT with these claims; header and signature are never checked here.
+std::string UnsignedJwt(const json &claims) {
+  auto url = [](const std::string &bytes) {
+    std::string text = table::EncodeBase64(bytes);
+    while (!text.empty() && text.back() == '=') text.pop_back();
+    for (char &c : text) c = c == '+' ? '-' : c == '/' ? '_' : c;
+    return text;
+  };
+  return url(R"({"alg":"RS256"})") + "." + url(claims.dump()) + "." + url("signature");
+}
+
+TEST(OAuth, AnExchangedTokenLivesNoLongerThanItsSubject) {
+  using std::chrono::seconds;
+  const auto now = std::chrono::system_clock::time_point(seconds(1'800'000'000));
+  EXPECT_EQ(CapAtSubjectExpiry(seconds(3600), UnsignedJwt({{"exp", 1'800'000'090}}), now),
+            seconds(90));
+  // A subject that outlives the token caps nothing.
+  EXPECT_EQ(CapAtSubjectExpiry(seconds(3600), UnsignedJwt({{"exp", 1'900'000'000}}), now),
+            seconds(3600));
+  // Expired: the token serves one attempt.
+  EXPECT_EQ(CapAtSubjectExpiry(seconds(3600), UnsignedJwt({{"exp", 1'700'000'000}}), now),
+            seconds(0));
+  // No readable exp: the workspace's expires_in stands.
+  for (const std::string &subject :
+       {UnsignedJwt({{"sub", "x"}}), UnsignedJwt({{"exp", "soon"}}), std::string("opaque"),
+        std::string("a.b.c"), UnsignedJwt({{"exp", 1e300}})}) {
+    EXPECT_EQ(CapAtSubjectExpiry(seconds(3600), subject, now), seconds(3600)) << subject;
+  }
+}
+
+TEST(OAuth, TheTokenExchangeFormIsTheClientCredentialsFormWithTheSubject) {
+  auto form = TokenExchangeForm("1234", "main.default.events", "h.c.s", "sp-1");
+  auto expected = TokenRequestForm("1234", "main.default.events");
+  expected[0].second = "urn:ietf:params:oauth:grant-type:token-exchange";
+  expected.emplace_back("subject_token", "h.c.s");
+  expected.emplace_back("subject_token_type", "urn:ietf:params:oauth:token-type:jwt");
+  expected.emplace_back("client_id", "sp-1");
+  EXPECT_EQ(form, expected);
+  expected.pop_back();
+  EXPECT_EQ(TokenExchangeForm("1234", "main.default.events", "h.c.s", ""), expected);
+}
+
 }  // namespace
 }  // namespace zerobus

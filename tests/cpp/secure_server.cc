@@ -60,7 +60,7 @@ void IngestJson(zb_stream *stream, int64_t first, int64_t count) {
   }
 }
 
-SecureServer::SecureServer(Settings settings) {
+SecureServer::SecureServer(Settings settings, const std::string &federation_key_file) {
   std::string error;
   EXPECT_TRUE(
       settings.server_names.empty()
@@ -75,6 +75,7 @@ SecureServer::SecureServer(Settings settings) {
   options.http_port = 0;
   options.auth = zerobus::server::ClientCredentials{kClientId, kClientSecret};
   options.token_lifetime = settings.token_lifetime;
+  options.federation_key_file = federation_key_file;
   options.stream_lifetime = settings.stream_lifetime;
   options.close_signal_lead = settings.stream_lifetime / 3;
   options.data_dir = dir_.path();

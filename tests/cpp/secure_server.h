@@ -67,7 +67,9 @@ class SecureServer {
     bool require_client_certificate = false;
   };
 
-  explicit SecureServer(Settings settings);
+  // `federation_key_file`: a PEM public key; the token endpoint then also accepts token
+  // exchanges of JWTs signed with it.
+  explicit SecureServer(Settings settings, const std::string &federation_key_file = "");
   SecureServer() : SecureServer(Settings()) {}
 
   zerobus::server::Server &server() { return *server_; }
