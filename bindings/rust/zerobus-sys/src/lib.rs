@@ -40,6 +40,13 @@ pub struct zb_headers {
     _not_send_sync_unpin: PhantomData<(*mut u8, PhantomPinned)>,
 }
 
+/// Where the token federation callback puts the subject token it supplies.
+#[repr(C)]
+pub struct zb_token_sink {
+    _private: [u8; 0],
+    _not_send_sync_unpin: PhantomData<(*mut u8, PhantomPinned)>,
+}
+
 /// A Zerobus endpoint whose streams share one connection (`zb_sdk_*`).
 #[repr(C)]
 pub struct zb_sdk {
@@ -159,6 +166,10 @@ pub const ZB_CONFIG_PROPERTY_INIT: zb_config_property = zb_config_property {
 /// Supplies the headers of a connection attempt; any status but `ZB_OK` fails it.
 pub type zb_headers_cb =
     Option<unsafe extern "C" fn(headers: *mut zb_headers, user_data: *mut c_void) -> zb_status>;
+
+/// Supplies the subject token of a token exchange (token federation).
+pub type zb_token_cb =
+    Option<unsafe extern "C" fn(sink: *mut zb_token_sink, user_data: *mut c_void) -> zb_status>;
 
 /// The kind of a [`zb_event`].
 pub type zb_event_type = i32;
@@ -354,6 +365,20 @@ unsafe extern "C" {
     pub fn zb_config_set_headers_provider(
         cfg: *mut zb_config,
         cb: zb_headers_cb,
+        user_data: *mut c_void,
+        free_user_data: zb_free_cb,
+        err: *mut *mut zb_error,
+    ) -> zb_status;
+    /// Gives the subject token from a token federation callback.
+    pub fn zb_token_sink_set(
+        sink: *mut zb_token_sink,
+        token: *const c_char,
+        err: *mut *mut zb_error,
+    ) -> zb_status;
+    /// Registers the token federation callback of streams created from `cfg`.
+    pub fn zb_config_set_token_federation(
+        cfg: *mut zb_config,
+        cb: zb_token_cb,
         user_data: *mut c_void,
         free_user_data: zb_free_cb,
         err: *mut *mut zb_error,
