@@ -111,36 +111,45 @@ static void expect_refused(reentry *r, bool on_test_thread) {
   pthread_mutex_unlock(&r->mu);
 }
 
-static void test_refused_on_the_supervisor_thread(void **state) {
-  tu_env *env = ENV(state);
-  reentry r;
-  reentry_init(&r, "broken by the test");
+/* Has the server end the stream with UNAVAILABLE after its first 10 records. */
+static void break_after_ten_records(tu_env *env) {
   assert_true(
       zbtest_server_set_fault_plan(env->server, TU_TABLE,
                                    "{\"fail_after_records\": 10, \"fail_status\": \"UNAVAILABLE\", "
                                    "\"fail_message\": \"broken by the test\"}"));
-  zb_sdk *sdk = reentering_sdk(env, &r);
-  zb_stream *stream = open_watched(sdk, &r);
-  /* The break is logged by the supervisor, whose callback tries to close and destroy. */
+}
+
+/* Ingests 10 records, which the server answers by ending the stream, then 10 more: a callback
+ * of the reconnection tried to close and destroy the stream, and was refused; the stream lived
+ * on through it, recovered once and closes with all 20 records stored. Frees the stream, `sdk`
+ * and `r`. */
+static void ingest_through_the_break(tu_env *env, reentry *r, zb_sdk *sdk, zb_stream *stream) {
   tu_ingest_and_flush(stream, 0, 10, "before");
   tu_ingest_and_flush(stream, 10, 10, "after");
-  expect_refused(&r, false);
-  /* The stream lived on through it: recovered, and closes with every record. */
+  expect_refused(r, false);
   assert_int_equal(tu_stream_info(stream).recoveries, 1);
   tu_close_and_destroy(stream);
   zb_sdk_destroy(sdk);
   assert_int_equal(zbtest_server_record_count(env->server, TU_TABLE), 20);
-  reentry_fini(&r);
+  reentry_fini(r);
+}
+
+static void test_refused_on_a_supervision_thread(void **state) {
+  tu_env *env = ENV(state);
+  reentry r;
+  reentry_init(&r, "broken by the test");
+  break_after_ten_records(env);
+  zb_sdk *sdk = reentering_sdk(env, &r);
+  zb_stream *stream = open_watched(sdk, &r);
+  /* The break is logged on a supervision thread, whose callback tries to close and destroy. */
+  ingest_through_the_break(env, &r, sdk, stream);
 }
 
 static void test_refused_in_a_headers_provider(void **state) {
   tu_env *env = ENV(state);
   reentry r;
   reentry_init(&r, NULL);
-  assert_true(
-      zbtest_server_set_fault_plan(env->server, TU_TABLE,
-                                   "{\"fail_after_records\": 10, \"fail_status\": \"UNAVAILABLE\", "
-                                   "\"fail_message\": \"broken by the test\"}"));
+  break_after_ten_records(env);
   zb_sdk *sdk = tu_plaintext_sdk(zbtest_server_endpoint(env->server));
   zb_config *cfg = tu_config((const char *const[]){"recovery.backoff.ms", "1", NULL});
   zb_error *err = NULL;
@@ -157,14 +166,7 @@ static void test_refused_in_a_headers_provider(void **state) {
   pthread_mutex_lock(&r.mu);
   r.stream = stream;
   pthread_mutex_unlock(&r.mu);
-  tu_ingest_and_flush(stream, 0, 10, "before");
-  tu_ingest_and_flush(stream, 10, 10, "after");
-  expect_refused(&r, false);
-  assert_int_equal(tu_stream_info(stream).recoveries, 1);
-  tu_close_and_destroy(stream);
-  zb_sdk_destroy(sdk);
-  assert_int_equal(zbtest_server_record_count(env->server, TU_TABLE), 20);
-  reentry_fini(&r);
+  ingest_through_the_break(env, &r, sdk, stream);
 }
 
 static void test_refused_inside_close(void **state) {
@@ -184,7 +186,7 @@ static void test_refused_inside_close(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
-      TU_TEST(test_refused_on_the_supervisor_thread),
+      TU_TEST(test_refused_on_a_supervision_thread),
       TU_TEST(test_refused_in_a_headers_provider),
       TU_TEST(test_refused_inside_close),
   };

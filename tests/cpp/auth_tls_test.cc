@@ -35,21 +35,6 @@ Options Join(Options a, const Options &b) {
   return a;
 }
 
-zb_stream_info Info(zb_stream *stream) {
-  zb_stream_info info = ZB_STREAM_INFO_INIT;
-  EXPECT_EQ(zb_stream_get_info(stream, &info, nullptr), ZB_OK);
-  return info;
-}
-
-void FlushAndClose(zb_stream *stream) {
-  zb_error *error = nullptr;
-  EXPECT_EQ(zb_stream_flush(stream, 30000, &error), ZB_OK) << zb_error_message(error);
-  zb_error_free(error);
-  error = nullptr;
-  EXPECT_EQ(zb_stream_close(stream, 30000, &error), ZB_OK) << zb_error_message(error);
-  zb_error_free(error);
-}
-
 std::vector<int64_t> Ids(int64_t count) {
   std::vector<int64_t> ids(count);
   for (int64_t i = 0; i < count; ++i) ids[i] = i;

@@ -135,21 +135,6 @@ void CountFree(void *user_data) {
   ++static_cast<Federation *>(user_data)->freed;
 }
 
-zb_stream_info Info(zb_stream *stream) {
-  zb_stream_info info = ZB_STREAM_INFO_INIT;
-  EXPECT_EQ(zb_stream_get_info(stream, &info, nullptr), ZB_OK);
-  return info;
-}
-
-void FlushAndClose(zb_stream *stream) {
-  zb_error *error = nullptr;
-  EXPECT_EQ(zb_stream_flush(stream, 30000, &error), ZB_OK) << zb_error_message(error);
-  zb_error_free(error);
-  error = nullptr;
-  EXPECT_EQ(zb_stream_close(stream, 30000, &error), ZB_OK) << zb_error_message(error);
-  zb_error_free(error);
-}
-
 // Every line the library logs, at debug level.
 struct LogLines {
   std::mutex mu;

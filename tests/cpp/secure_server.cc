@@ -60,6 +60,21 @@ void IngestJson(zb_stream *stream, int64_t first, int64_t count) {
   }
 }
 
+zb_stream_info Info(zb_stream *stream) {
+  zb_stream_info info = ZB_STREAM_INFO_INIT;
+  EXPECT_EQ(zb_stream_get_info(stream, &info, nullptr), ZB_OK);
+  return info;
+}
+
+void FlushAndClose(zb_stream *stream) {
+  zb_error *error = nullptr;
+  EXPECT_EQ(zb_stream_flush(stream, 30000, &error), ZB_OK) << zb_error_message(error);
+  zb_error_free(error);
+  error = nullptr;
+  EXPECT_EQ(zb_stream_close(stream, 30000, &error), ZB_OK) << zb_error_message(error);
+  zb_error_free(error);
+}
+
 SecureServer::SecureServer(Settings settings, const std::string &federation_key_file) {
   std::string error;
   EXPECT_TRUE(

@@ -52,6 +52,12 @@ Opened OpenJson(zb_sdk *sdk, const std::string &table, const Options &options);
 // Ingests records {"id": first} .. {"id": first + count - 1} and fails the test on an error.
 void IngestJson(zb_stream *stream, int64_t first, int64_t count);
 
+// The stream's zb_stream_get_info(), expecting it to succeed.
+zb_stream_info Info(zb_stream *stream);
+
+// Flushes and closes the stream (30 s each), expecting both to succeed.
+void FlushAndClose(zb_stream *stream);
+
 class SecureServer {
  public:
   struct Settings {
