@@ -273,14 +273,7 @@ TEST(Federation, ASubjectAboutToExpireIsReplacedByCallingTheCallbackAgain) {
   Opened opened = OpenFederated(sdk.get(), &federation, {{"recovery.backoff.ms", "10"}});
   ASSERT_EQ(opened.status, ZB_OK) << opened.message();
   zb_stream *stream = opened.stream.get();
-  int64_t ingested = 0;
-  const Clock::time_point deadline = Clock::now() + 30s;
-  while (Info(stream).recoveries < 2 && Clock::now() < deadline) {
-    IngestJson(stream, ingested, 10);
-    ingested += 10;
-    // A steady trickle, so that records are in flight whenever a call ends.
-    std::this_thread::sleep_for(20ms);
-  }
+  const int64_t ingested = IngestUntilRecoveries(stream, 2);
   FlushAndClose(stream);
   EXPECT_GE(Info(stream).recoveries, 2u);
   EXPECT_GE(federation.calls, 3);

@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <thread>
+
 #include <nlohmann/json.hpp>
 
 #include "table/ddl_parser.h"
@@ -58,6 +61,17 @@ void IngestJson(zb_stream *stream, int64_t first, int64_t count) {
     ASSERT_EQ(zb_stream_ingest_json(stream, record.data(), record.size(), nullptr, &error), ZB_OK)
         << zb_error_message(error);
   }
+}
+
+int64_t IngestUntilRecoveries(zb_stream *stream, uint64_t recoveries) {
+  int64_t ingested = 0;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (Info(stream).recoveries < recoveries && std::chrono::steady_clock::now() < deadline) {
+    IngestJson(stream, ingested, 10);
+    ingested += 10;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return ingested;
 }
 
 zb_stream_info Info(zb_stream *stream) {

@@ -52,6 +52,11 @@ Opened OpenJson(zb_sdk *sdk, const std::string &table, const Options &options);
 // Ingests records {"id": first} .. {"id": first + count - 1} and fails the test on an error.
 void IngestJson(zb_stream *stream, int64_t first, int64_t count);
 
+// Ingests records 0, 1, 2, ... ten at a time, every 20 ms (so that records are in flight
+// whenever a call ends), until the stream has recovered `recoveries` times or 30 s have passed;
+// returns how many it ingested.
+int64_t IngestUntilRecoveries(zb_stream *stream, uint64_t recoveries);
+
 // The stream's zb_stream_get_info(), expecting it to succeed.
 zb_stream_info Info(zb_stream *stream);
 
