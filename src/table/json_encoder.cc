@@ -1,25 +1,17 @@
 #include "table/json_encoder.h"
 
-#include <charconv>
-#include <cmath>
 #include <cstring>
-#include <limits>
+#include <deque>
+#include <vector>
 
-#include <absl/time/time.h>
-#include <nlohmann/json.hpp>
-
-#include "table/json_value.h"
+#include "table/json_record_reader.h"
 #include "table/proto_schema.h"
 #include "table/value_checks.h"
 
 namespace zerobus::table {
 namespace {
 
-using nlohmann::json;
-
 enum WireType : uint32_t { kVarint = 0, kFixed64 = 1, kLengthDelimited = 2, kFixed32 = 5 };
-
-constexpr int64_t kSecondsPerDay = 86400;
 
 void PutVarint(uint64_t value, std::string *out) {
   while (value >= 0x80) {
@@ -43,287 +35,94 @@ void PutBytes(int32_t number, std::string_view bytes, std::string *out) {
   out->append(bytes);
 }
 
-bool ParseInteger(std::string_view text, int64_t *value) {
-  const char *end = text.data() + text.size();
-  const auto result = std::from_chars(text.data(), end, *value);
-  return !text.empty() && result.ec == std::errc() && result.ptr == end;
-}
-
-// RFC 3339 with a zone (TIMESTAMP), or a zone-less wall-clock time (TIMESTAMP_NTZ), read as
-// microseconds since the epoch. A space may stand for the 'T'.
-bool ParseTimestamp(std::string text, bool zoned, int64_t *micros) {
-  if (text.size() > 10 && text[10] == ' ') text[10] = 'T';
-  absl::Time time;
-  std::string ignored;
-  const bool parsed =
-      zoned ? absl::ParseTime(absl::RFC3339_full, text, &time, &ignored)
-            : absl::ParseTime("%Y-%m-%d%ET%H:%M:%E*S", text, absl::UTCTimeZone(), &time, &ignored);
-  if (!parsed) return false;
-  *micros = absl::ToUnixMicros(time);
-  return true;
-}
-
-bool ParseDate(const std::string &text, int64_t *days) {
-  absl::Time time;
-  std::string ignored;
-  if (!absl::ParseTime("%Y-%m-%d", text, absl::UTCTimeZone(), &time, &ignored)) return false;
-  *days = absl::ToUnixSeconds(time) / kSecondsPerDay;  // midnight: an exact multiple
-  return true;
-}
-
-class Encoder {
+// Writes a record as the message BuildDescriptor() describes: each value as the field number
+// of the field it belongs to (every element of an ARRAY as its repeated field's, a map entry's
+// key as 1 and value as 2), each STRUCT and map entry as a nested message.
+class ProtoWriter : public RecordWriter {
  public:
-  Encoder(const TableSchema *table, const FieldLookup *fields) : table_(table), fields_(fields) {}
+  explicit ProtoWriter(std::string *out) : levels_{Level{out, 0, 0}} {}
 
-  bool Record(std::string_view text, std::string *out) {
-    json record;
-    if (!ParseJson(text, &record, &error_)) {
-      error_ = "record " + error_;
-      return false;
-    }
-    if (!record.is_object()) {
-      error_ = "record is not a JSON object, " + DescribeJson(record);
-      return false;
-    }
-    return Message(record, table_->columns, "", out);
+  void Null(size_t, const DeltaField &) override {}  // absent: proto2 optional, or no elements
+  void Field(size_t index, const DeltaField &) override { top().number = FieldNumber(index); }
+
+  void Boolean(bool value) override {
+    PutTag(Number(), kVarint, top().out);
+    PutVarint(value ? 1 : 0, top().out);
   }
+  void Integer(int64_t value, const DeltaType &) override {
+    PutTag(Number(), kVarint, top().out);
+    // Negative int32 values too are ten-byte sign-extended varints, as protobuf has them.
+    PutVarint(static_cast<uint64_t>(value), top().out);
+  }
+  void Real(double value, const DeltaType &type) override {
+    if (type.kind == DeltaKind::kFloat) {
+      const float narrow = NarrowToFloat(value);
+      uint32_t bits;
+      std::memcpy(&bits, &narrow, sizeof bits);
+      PutTag(Number(), kFixed32, top().out);
+      PutLittleEndian(bits, 4, top().out);
+    } else {
+      uint64_t bits;
+      std::memcpy(&bits, &value, sizeof bits);
+      PutTag(Number(), kFixed64, top().out);
+      PutLittleEndian(bits, 8, top().out);
+    }
+  }
+  void Text(std::string_view text, const DeltaType &) override {
+    PutBytes(Number(), text, top().out);
+  }
+  void Bytes(std::string_view bytes) override { PutBytes(Number(), bytes, top().out); }
 
-  const std::string &error() const { return error_; }
+  void BeginStruct() override { Nest(); }
+  void EndStruct() override { Unnest(); }
+  void BeginArray(size_t) override {}  // its elements are the repeated field's values
+  void EndArray() override {}
+  void BeginMap(size_t) override {}
+  void EndMap() override {}
+  void BeginEntry() override { Nest(); }
+  void EndEntry() override { Unnest(); }
 
  private:
-  bool Fail(const std::string &path, const std::string &what) {
-    error_ = "column '" + path + "': " + what;
-    return false;
+  struct Level {
+    std::string *out;
+    int32_t number;  // the field the next value belongs to
+    int values;      // values written at this level: a map entry's key is 1, its value 2
+  };
+
+  Level &top() { return levels_.back(); }
+
+  // The field number of the next value: the current field's, or within a map entry 1 for the
+  // key and 2 for the value.
+  int32_t Number() {
+    Level &level = top();
+    return level.number != 0 ? level.number : ++level.values;
   }
 
-  // The fields of one message: the record's columns (`path` empty), or those of the STRUCT at
-  // `path`.
-  bool Message(const json &object, const std::vector<DeltaField> &fields, const std::string &path,
-               std::string *out) {
-    std::vector<const json *> values;
-    error_ = MatchMembers(object, fields, *fields_, path, table_->full_name, &values);
-    if (!error_.empty()) return false;
-    for (size_t i = 0; i < fields.size(); ++i) {
-      const DeltaField &field = fields[i];
-      const std::string field_path = path.empty() ? field.name : path + "." + field.name;
-      if (values[i] == nullptr || values[i]->is_null()) {
-        if (!field.nullable) return Fail(field_path, "is NOT NULL but the record has no value");
-        continue;
-      }
-      if (!Field(*values[i], field.type, FieldNumber(i), field_path, out)) return false;
-    }
-    return true;
+  void Nest() {
+    buffers_.emplace_back();
+    levels_.push_back(Level{&buffers_.back(), 0, 0});
   }
 
-  bool Field(const json &value, const DeltaType &type, int32_t number, const std::string &path,
-             std::string *out) {
-    if (type.kind == DeltaKind::kArray) {
-      if (!value.is_array()) return Fail(path, "expected an array, " + DescribeJson(value));
-      for (size_t i = 0; i < value.size(); ++i) {
-        const std::string item = path + "[" + std::to_string(i) + "]";
-        if (value[i].is_null()) return Fail(item, "array elements cannot be null");
-        if (!Single(value[i], type.children[0], number, item, out)) return false;
-      }
-      return true;
-    }
-    if (type.kind == DeltaKind::kMap) {
-      if (!value.is_object()) return Fail(path, "expected an object, " + DescribeJson(value));
-      std::string entry;
-      for (const auto &item : value.items()) {
-        const std::string item_path = path + "[\"" + Excerpt(item.key()) + "\"]";
-        entry.clear();
-        if (!MapKey(item.key(), type.children[0], item_path, &entry)) return false;
-        if (item.value().is_null()) return Fail(item_path, "a map value cannot be null");
-        if (!Single(item.value(), type.children[1], 2, item_path, &entry)) return false;
-        PutBytes(number, entry, out);
-      }
-      return true;
-    }
-    return Single(value, type, number, path, out);
+  void Unnest() {
+    const std::string nested = std::move(*top().out);
+    levels_.pop_back();
+    buffers_.pop_back();
+    PutBytes(Number(), nested, top().out);
   }
 
-  // JSON object keys are strings: an integer or BOOLEAN key is read from its text.
-  bool MapKey(const std::string &key, const DeltaType &type, const std::string &path,
-              std::string *out) {
-    if (type.kind == DeltaKind::kBoolean) {
-      if (key != "true" && key != "false") {
-        return Fail(path, "a BOOLEAN map key must be \"true\" or \"false\"");
-      }
-      return Single(json(key == "true"), type, 1, path, out);
-    }
-    return Single(json(key), type, 1, path, out);
-  }
-
-  // One value (an element, for ARRAY; a key or value, for MAP) as field `number`.
-  bool Single(const json &value, const DeltaType &type, int32_t number, const std::string &path,
-              std::string *out) {
-    switch (type.kind) {
-      case DeltaKind::kString:
-      case DeltaKind::kVarchar:
-      case DeltaKind::kChar:
-        return Text(value, type, number, path, out);
-      case DeltaKind::kBoolean:
-        if (!value.is_boolean())
-          return Fail(path, "expected true or false, " + DescribeJson(value));
-        PutTag(number, kVarint, out);
-        PutVarint(value.get<bool>() ? 1 : 0, out);
-        return true;
-      case DeltaKind::kTinyint:
-      case DeltaKind::kSmallint:
-      case DeltaKind::kInt:
-      case DeltaKind::kBigint:
-      case DeltaKind::kDate:
-      case DeltaKind::kTimestamp:
-      case DeltaKind::kTimestampNtz: {
-        int64_t integer = 0;
-        if (!Integer(value, type, path, &integer)) return false;
-        PutTag(number, kVarint, out);
-        // Negative int32 values too are ten-byte sign-extended varints, as protobuf has them.
-        PutVarint(static_cast<uint64_t>(integer), out);
-        return true;
-      }
-      case DeltaKind::kFloat:
-      case DeltaKind::kDouble: {
-        double real = 0;
-        if (!Real(value, type, path, &real)) return false;
-        if (type.kind == DeltaKind::kFloat) {
-          const float narrow = NarrowToFloat(real);
-          uint32_t bits;
-          std::memcpy(&bits, &narrow, sizeof bits);
-          PutTag(number, kFixed32, out);
-          PutLittleEndian(bits, 4, out);
-        } else {
-          uint64_t bits;
-          std::memcpy(&bits, &real, sizeof bits);
-          PutTag(number, kFixed64, out);
-          PutLittleEndian(bits, 8, out);
-        }
-        return true;
-      }
-      case DeltaKind::kDecimal: {
-        if (!value.is_string() && !value.is_number()) {
-          return Fail(path, "DECIMAL values are strings such as \"12.30\", " + DescribeJson(value));
-        }
-        const std::string text = value.is_string() ? value.get<std::string>() : value.dump();
-        const std::string problem = CheckDecimal(type, text);
-        if (!problem.empty()) return Fail(path, problem);
-        PutBytes(number, text, out);
-        return true;
-      }
-      case DeltaKind::kBinary: {
-        std::string bytes;
-        if (!value.is_string() || !DecodeBase64(value.get_ref<const std::string &>(), &bytes)) {
-          return Fail(path, "BINARY values are base64 strings, " + DescribeJson(value));
-        }
-        PutBytes(number, bytes, out);
-        return true;
-      }
-      case DeltaKind::kVariant: {
-        const std::string text = value.is_string() ? value.get<std::string>() : value.dump();
-        const std::string problem = CheckVariant(text);
-        if (!problem.empty()) return Fail(path, problem);
-        PutBytes(number, text, out);
-        return true;
-      }
-      case DeltaKind::kStruct: {
-        if (!value.is_object()) return Fail(path, "expected an object, " + DescribeJson(value));
-        std::string nested;
-        if (!Message(value, type.fields, path, &nested)) return false;
-        PutBytes(number, nested, out);
-        return true;
-      }
-      case DeltaKind::kArray:
-      case DeltaKind::kMap:
-        break;  // UnsupportedNesting() keeps these out of elements, keys and values
-    }
-    return Fail(path, "has a type that cannot be encoded: " + TypeText(type));
-  }
-
-  bool Text(const json &value, const DeltaType &type, int32_t number, const std::string &path,
-            std::string *out) {
-    if (!value.is_string()) return Fail(path, "expected a string, " + DescribeJson(value));
-    const std::string &text = value.get_ref<const std::string &>();
-    const std::string problem = CheckText(type, text);
-    if (!problem.empty()) return Fail(path, problem);
-    PutBytes(number, text, out);
-    return true;
-  }
-
-  bool Integer(const json &value, const DeltaType &type, const std::string &path,
-               int64_t *integer) {
-    const bool is_time =
-        type.kind == DeltaKind::kTimestamp || type.kind == DeltaKind::kTimestampNtz;
-    if (value.is_number_unsigned()) {
-      if (value.get<uint64_t>() > uint64_t{std::numeric_limits<int64_t>::max()}) {
-        return Fail(path, value.dump() + " is out of range for " + TypeText(type));
-      }
-      *integer = static_cast<int64_t>(value.get<uint64_t>());
-    } else if (value.is_number_integer()) {
-      *integer = value.get<int64_t>();
-    } else if (!value.is_string()) {
-      return Fail(path,
-                  type.kind == DeltaKind::kDate
-                      ? "DATE values are integer days or \"YYYY-MM-DD\", " + DescribeJson(value)
-                  : is_time ? "TIMESTAMP values are integer microseconds or RFC 3339 text, " +
-                                  DescribeJson(value)
-                            : "expected an integer, " + DescribeJson(value));
-    } else if (!ParseInteger(value.get_ref<const std::string &>(), integer)) {
-      const std::string &text = value.get_ref<const std::string &>();
-      if (type.kind == DeltaKind::kDate) {
-        if (!ParseDate(text, integer)) {
-          return Fail(path, "'" + Excerpt(text) + "' is not a date of the form YYYY-MM-DD");
-        }
-      } else if (type.kind == DeltaKind::kTimestamp) {
-        if (!ParseTimestamp(text, /*zoned=*/true, integer)) {
-          return Fail(path, "'" + Excerpt(text) +
-                                "' is not an RFC 3339 timestamp with a zone, such as "
-                                "2026-11-24T09:30:00Z");
-        }
-      } else if (type.kind == DeltaKind::kTimestampNtz) {
-        if (!ParseTimestamp(text, /*zoned=*/false, integer)) {
-          return Fail(path, "'" + Excerpt(text) +
-                                "' is not a timestamp without a zone, such as "
-                                "2026-11-24T09:30:00.123456");
-        }
-      } else {
-        return Fail(path, "expected an integer, " + DescribeJson(value));
-      }
-    }
-    const std::string problem = CheckIntegerRange(type, *integer);
-    return problem.empty() || Fail(path, problem);
-  }
-
-  bool Real(const json &value, const DeltaType &type, const std::string &path, double *real) {
-    if (value.is_number()) {
-      *real = value.get<double>();
-      const std::string problem = CheckRealRange(type, *real);
-      return problem.empty() || Fail(path, problem);
-    }
-    if (value == "NaN") {
-      *real = std::numeric_limits<double>::quiet_NaN();
-    } else if (value == "Infinity") {
-      *real = std::numeric_limits<double>::infinity();
-    } else if (value == "-Infinity") {
-      *real = -std::numeric_limits<double>::infinity();
-    } else {
-      return Fail(path, "expected a number, " + DescribeJson(value));
-    }
-    return true;
-  }
-
-  const TableSchema *table_;
-  const FieldLookup *fields_;
-  std::string error_;
+  std::vector<Level> levels_;
+  // The nested messages being written, innermost last; a deque, so that the levels' pointers
+  // to them stay valid as more are added.
+  std::deque<std::string> buffers_;
 };
 
 }  // namespace
 
 bool JsonEncoder::Encode(std::string_view record, std::string *out, std::string *error) const {
   const size_t before = out->size();
-  Encoder encoder(table_, &fields_);
-  if (!encoder.Record(record, out)) {
+  ProtoWriter writer(out);
+  if (!ReadJsonRecord(*table_, fields_, record, &writer, error)) {
     out->resize(before);
-    *error = encoder.error();
     return false;
   }
   return true;

@@ -605,6 +605,21 @@ static void hostile_zb_schema_proto_source(void **state) {
   assert_null(zb_schema_proto_source(NULL));
 }
 
+static void hostile_zb_schema_avro(void **state) {
+  (void)state;
+  zb_error *err = TU_ERR_SENTINEL;
+  zb_schema *schema = ddl_schema();
+  const char *text = NULL;
+  TU_EXPECT(ZB_ERR_INVALID_ARG, err, zb_schema_avro(NULL, &text, &err));
+  TU_EXPECT(ZB_ERR_INVALID_ARG, err, zb_schema_avro(schema, NULL, &err));
+  zb_schema_destroy(schema);
+  /* A table with no Avro form: a MAP keyed by an integer. */
+  zb_schema *keyed = NULL;
+  TU_EXPECT(ZB_OK, err, zb_schema_from_ddl("main.default.t (m MAP<INT, STRING>)", &keyed, &err));
+  TU_EXPECT(ZB_ERR_INVALID_SCHEMA, err, zb_schema_avro(keyed, &text, &err));
+  zb_schema_destroy(keyed);
+}
+
 static void hostile_zb_schema_encode_json(void **state) {
   (void)state;
   zb_error *err = TU_ERR_SENTINEL;
@@ -1146,6 +1161,7 @@ static const struct CMUnitTest kTests[] = {
     HOSTILE(zb_schema_table_name),
     HOSTILE(zb_schema_descriptor),
     HOSTILE(zb_schema_proto_source),
+    HOSTILE(zb_schema_avro),
     HOSTILE(zb_schema_encode_json),
     HOSTILE_LIVE(zb_stream_new),
     HOSTILE_LIVE(zb_stream_new_from_schema),

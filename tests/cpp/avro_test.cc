@@ -9,6 +9,7 @@
 
 #include "server/record_decoder.h"
 #include "table/avro_binary.h"
+#include "table/avro_encoder.h"
 #include "table/avro_schema.h"
 #include "table/ddl_parser.h"
 
@@ -346,6 +347,45 @@ TEST_F(AvroDecoderTest, BadDatumsAreRefusedNamingTheColumn) {
        "fields": [{"name": "lat", "type": ["null", "double"]}]}}]})");
   EXPECT_EQ(lenient->Decode(Long(1) + Absent(), &row),
             "column 'loc.lat': is NOT NULL but the record has null");
+}
+
+TEST_F(AvroDecoderTest, JsonRecordsEncodedToAvroReadBackAsTheRowsTheJsonDecoderMakes) {
+  const zerobus::table::AvroJsonEncoder encoder(&table_);
+  auto avro = Decoder(TableSchemaText());
+  auto json = zerobus::server::NewJsonDecoder(table_);
+  // Records in the forms both the client's encoders and serve's JSON decoder take.
+  for (const char *record : {
+           R"({"id":"9007199254740993","S":"x","vc":"abc","b":false,"t":-1,"sm":2,"i":3,
+               "f":1.5,"d":-2,"dec":"0.5","day":19782,"ts":1795512600250000,
+               "ntz":2,"raw":"AAH/","v":"{\"a\":[1]}","tags":["a",""],"attrs":{"k":1,"j":-2},
+               "loc":{"lat":1,"LON":2.5},"pts":[{"x":1},{}]})",
+           R"({"id":1,"s":null,"tags":[],"attrs":{}})",
+           R"({"id":-1,"dec":"-999.99","f":0.25,"d":-1e300})",
+       }) {
+    std::string datum, error;
+    ASSERT_TRUE(encoder.Encode(record, &datum, &error)) << error;
+    Row from_avro, from_json;
+    ASSERT_EQ(avro->Decode(datum, &from_avro), "") << record;
+    ASSERT_EQ(json->Decode(record, &from_json), "") << record;
+    ASSERT_EQ(from_avro.size(), from_json.size());
+    for (size_t i = 0; i < from_avro.size(); ++i) {
+      EXPECT_EQ(from_avro[i].kind, from_json[i].kind) << record << " column " << i;
+      EXPECT_EQ(from_avro[i].integer, from_json[i].integer) << record << " column " << i;
+      if (i == 9 && from_json[i].kind == SqlValue::Kind::kText) {
+        // A decimal read from Avro is written at the column's scale: "0.50", not "0.5".
+        EXPECT_EQ(std::stod(from_avro[i].bytes), std::stod(from_json[i].bytes)) << record;
+      } else {
+        EXPECT_EQ(from_avro[i].bytes, from_json[i].bytes) << record << " column " << i;
+      }
+      if (!std::isnan(from_json[i].real)) {
+        EXPECT_EQ(from_avro[i].real, from_json[i].real) << record << " column " << i;
+      }
+    }
+  }
+  std::string datum = "kept", error;
+  EXPECT_FALSE(encoder.Encode(R"({"id":1,"t":300})", &datum, &error));
+  EXPECT_EQ(error, "column 't': 300 is out of range for tinyint");
+  EXPECT_EQ(datum, "kept");
 }
 
 }  // namespace
