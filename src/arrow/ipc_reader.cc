@@ -1,0 +1,546 @@
+#include "arrow/ipc_reader.h"
+
+#include <cstring>
+#include <string>
+
+#include "arrow/arrow_ipc_generated.h"
+#include "arrow/bits.h"
+#include "arrow/compression.h"
+#include "arrow/take.h"
+
+namespace zerobus::arrow {
+namespace {
+
+namespace fbs = flatbuffers;
+
+// Beyond this many slots an array's buffer sizes could overflow; no real batch comes near it.
+constexpr int64_t kMaxSlots = int64_t{1} << 48;
+// The most tables one message may hold (flatbuffers' Verifier counts them).
+constexpr fbs::uoffset_t kMaxTables = 1000000;
+
+std::string Quoted(const std::string &path) {
+  return "column '" + path + "'";
+}
+
+// The metadata at an address flatbuffers can read scalars from (8-byte aligned), copied if the
+// caller's is not, and verified.
+class VerifiedMessage {
+ public:
+  Status Verify(const uint8_t *metadata, size_t size) {
+    if (reinterpret_cast<uintptr_t>(metadata) % 8 != 0) {
+      aligned_.resize((size + 7) / 8);
+      std::memcpy(aligned_.data(), metadata, size);
+      metadata = reinterpret_cast<const uint8_t *>(aligned_.data());
+    }
+    // Depth: a flatbuffer nests tables two deep per Arrow field (Field, its children vector).
+    fbs::Verifier verifier(metadata, size, 2 * kMaxNestingDepth + 16, kMaxTables);
+    if (size < sizeof(fbs::uoffset_t) || !fb::VerifyMessageBuffer(verifier)) {
+      return Status::Invalid("IPC message metadata: not a valid Message flatbuffer (" +
+                             std::to_string(size) + " bytes)");
+    }
+    message_ = fb::GetMessage(metadata);
+    if (message_->version() < fb::MetadataVersion_V4) {
+      return Status::Invalid("IPC message: metadata version V" +
+                             std::to_string(message_->version() + 1) + " (V4 or V5 needed)");
+    }
+    return Status::Ok();
+  }
+  const fb::Message &message() const { return *message_; }
+
+ private:
+  std::vector<uint64_t> aligned_;
+  const fb::Message *message_ = nullptr;
+};
+
+class SchemaDecoder {
+ public:
+  explicit SchemaDecoder(const ReadLimits &limits) : limits_(limits) {}
+
+  Status Field(const fb::Field *field, const std::string &parent, int depth, arrow::Field *out) {
+    if (field == nullptr) return Status::Invalid("a null field in the schema");
+    if (++fields_ > limits_.max_fields) {
+      return Status::Invalid("the schema has more than " + std::to_string(limits_.max_fields) +
+                             " fields");
+    }
+    out->name = field->name() ? field->name()->str() : "";
+    out->nullable = field->nullable();
+    const std::string path = parent.empty() ? out->name : parent + "." + out->name;
+    if (depth > kMaxNestingDepth) {
+      return Status::Invalid(Quoted(path) + ": nested deeper than " +
+                             std::to_string(kMaxNestingDepth) + " levels");
+    }
+    if (field->dictionary() != nullptr) {
+      return Status::Invalid(Quoted(path) +
+                             ": dictionary-encoded fields are not supported in IPC "
+                             "input (send the values)");
+    }
+    Status status = Type(*field, path, &out->type);
+    if (!status.ok()) return status;
+    const auto *children = field->children();
+    const size_t count = children ? children->size() : 0;
+    const bool nested = out->type.id == TypeId::kList || out->type.id == TypeId::kStruct ||
+                        out->type.id == TypeId::kMap;
+    if ((out->type.id == TypeId::kList || out->type.id == TypeId::kMap) ? count != 1
+        : !nested                                                       ? count != 0
+                                                                        : false) {
+      return Status::Invalid(Quoted(path) + ": a " + FieldTypeName(*field) + " with " +
+                             std::to_string(count) + " children");
+    }
+    for (size_t i = 0; i < count; ++i) {
+      out->type.children.emplace_back();
+      status = Field(children->Get(static_cast<fbs::uoffset_t>(i)), path, depth + 1,
+                     &out->type.children.back());
+      if (!status.ok()) return status;
+    }
+    if (out->type.id == TypeId::kMap) {
+      const DataType &entries = out->type.children[0].type;
+      if (entries.id != TypeId::kStruct || entries.children.size() != 2) {
+        return Status::Invalid(Quoted(path) +
+                               ": a map whose entries are not a struct of key and "
+                               "value");
+      }
+    }
+    return Status::Ok();
+  }
+
+ private:
+  static std::string FieldTypeName(const fb::Field &field) {
+    const char *name = fb::EnumNameType(field.type_type());
+    return name && *name ? name : "type " + std::to_string(field.type_type());
+  }
+
+  static Status Unsupported(const std::string &path, const std::string &type) {
+    return Status::Invalid(Quoted(path) + ": Arrow type " + type + " is not supported");
+  }
+
+  Status Type(const fb::Field &field, const std::string &path, DataType *type) {
+    switch (field.type_type()) {
+      case fb::Type_Bool:
+        type->id = TypeId::kBoolean;
+        return Status::Ok();
+      case fb::Type_Int: {
+        const fb::Int *integer = field.type_as_Int();
+        const int bits = integer ? integer->bit_width() : 0;
+        const bool is_signed = integer && integer->is_signed();
+        const TypeId ids[] = {TypeId::kInt8, TypeId::kInt16, TypeId::kInt32, TypeId::kInt64};
+        for (int i = 0; i < 4; ++i) {
+          if (bits == 8 << i && is_signed) {
+            type->id = ids[i];
+            return Status::Ok();
+          }
+        }
+        return Unsupported(path, std::string(is_signed ? "int" : "uint") + std::to_string(bits));
+      }
+      case fb::Type_FloatingPoint: {
+        const fb::FloatingPoint *real = field.type_as_FloatingPoint();
+        if (real && real->precision() == fb::Precision_SINGLE) {
+          type->id = TypeId::kFloat32;
+        } else if (real && real->precision() == fb::Precision_DOUBLE) {
+          type->id = TypeId::kFloat64;
+        } else {
+          return Unsupported(path, "float16");
+        }
+        return Status::Ok();
+      }
+      case fb::Type_Utf8:
+        type->id = TypeId::kUtf8;
+        return Status::Ok();
+      case fb::Type_LargeUtf8:
+        type->id = TypeId::kLargeUtf8;
+        return Status::Ok();
+      case fb::Type_Binary:
+        type->id = TypeId::kBinary;
+        return Status::Ok();
+      case fb::Type_LargeBinary:
+        type->id = TypeId::kLargeBinary;
+        return Status::Ok();
+      case fb::Type_Date:
+        if (field.type_as_Date() == nullptr || field.type_as_Date()->unit() != fb::DateUnit_DAY) {
+          return Unsupported(path, "date64");
+        }
+        type->id = TypeId::kDate32;
+        return Status::Ok();
+      case fb::Type_Timestamp: {
+        const fb::Timestamp *timestamp = field.type_as_Timestamp();
+        if (timestamp == nullptr || timestamp->unit() != fb::TimeUnit_MICROSECOND) {
+          const char *unit = timestamp ? fb::EnumNameTimeUnit(timestamp->unit()) : "";
+          return Unsupported(path, std::string("timestamp with unit ") + (unit ? unit : "?") +
+                                       " (microseconds needed)");
+        }
+        type->id = TypeId::kTimestampMicros;
+        type->timezone = timestamp->timezone() ? timestamp->timezone()->str() : "";
+        return Status::Ok();
+      }
+      case fb::Type_Decimal: {
+        const fb::Decimal *decimal = field.type_as_Decimal();
+        if (decimal == nullptr || decimal->bit_width() != 128) {
+          return Unsupported(path, "decimal" + std::to_string(decimal ? decimal->bit_width() : 0));
+        }
+        if (decimal->precision() < 1 || decimal->precision() > 38 || decimal->scale() < 0 ||
+            decimal->scale() > decimal->precision()) {
+          return Unsupported(path, "decimal128(" + std::to_string(decimal->precision()) + ", " +
+                                       std::to_string(decimal->scale()) + ")");
+        }
+        type->id = TypeId::kDecimal128;
+        type->precision = decimal->precision();
+        type->scale = decimal->scale();
+        return Status::Ok();
+      }
+      case fb::Type_List:
+        type->id = TypeId::kList;
+        return Status::Ok();
+      case fb::Type_Struct_:
+        type->id = TypeId::kStruct;
+        return Status::Ok();
+      case fb::Type_Map:
+        type->id = TypeId::kMap;
+        type->keys_sorted = field.type_as_Map() && field.type_as_Map()->keys_sorted();
+        return Status::Ok();
+      default:
+        return Unsupported(path, FieldTypeName(field));
+    }
+  }
+
+  const ReadLimits &limits_;
+  size_t fields_ = 0;
+};
+
+class BatchDecoder {
+ public:
+  BatchDecoder(const fb::RecordBatch &batch, const Buffer &body, const ReadLimits &limits,
+               Codec codec)
+      : batch_(batch), body_(body), limits_(limits), codec_(codec) {}
+
+  Status Array(const arrow::Field &field, const std::string &path, ArrayData *out) {
+    const auto *nodes = batch_.nodes();
+    if (nodes == nullptr || next_node_ >= nodes->size()) {
+      return Status::Invalid(Quoted(path) + ": the record batch has too few field nodes");
+    }
+    const fb::FieldNode *node = nodes->Get(next_node_++);
+    const int64_t length = node->length();
+    if (length < 0 || length > kMaxSlots || node->null_count() < 0 || node->null_count() > length) {
+      return Status::Invalid(Quoted(path) + ": a field node of length " + std::to_string(length) +
+                             " with " + std::to_string(node->null_count()) + " nulls");
+    }
+    out->length = length;
+    out->null_count = node->null_count();
+    const DataType &type = field.type;
+    Buffer validity;
+    Status status = NextBuffer(path, "validity bitmap", &validity);
+    if (!status.ok()) return status;
+    if (out->null_count > 0) {
+      status = NeedBytes(path, "validity bitmap", validity, BitmapBytes(length));
+      if (!status.ok()) return status;
+      out->buffers.push_back(std::move(validity));
+    } else {
+      out->buffers.push_back(Buffer{});
+    }
+    if (int width = FixedWidth(type.id); width != 0 || type.id == TypeId::kBoolean) {
+      Buffer values;
+      status = NextBuffer(path, "values", &values);
+      if (status.ok()) {
+        status = NeedBytes(path, "values", values,
+                           width ? static_cast<size_t>(length) * width : BitmapBytes(length));
+      }
+      out->buffers.push_back(std::move(values));
+      return status;
+    }
+    if (type.id == TypeId::kStruct) {
+      for (const arrow::Field &child_field : type.children) {
+        out->children.emplace_back();
+        status = Child(child_field, path, length, &out->children.back());
+        if (!status.ok()) return status;
+      }
+      return Status::Ok();
+    }
+    int64_t end = 0;
+    status = HasOffsets64(type.id) ? Offsets<int64_t>(path, length, out, &end)
+                                   : Offsets<int32_t>(path, length, out, &end);
+    if (!status.ok()) return status;
+    if (HasValueData(type.id)) {
+      Buffer data;
+      status = NextBuffer(path, "data", &data);
+      if (status.ok()) status = NeedBytes(path, "data", data, static_cast<size_t>(end));
+      out->buffers.push_back(std::move(data));
+      return status;
+    }
+    out->children.emplace_back();
+    return Child(type.children[0], path, end, &out->children.back());
+  }
+
+  Status CheckAllUsed() const {
+    const size_t nodes = batch_.nodes() ? batch_.nodes()->size() : 0;
+    const size_t buffers = batch_.buffers() ? batch_.buffers()->size() : 0;
+    if (nodes != next_node_ || buffers != next_buffer_) {
+      return Status::Invalid("the record batch has " + std::to_string(nodes) + " field nodes and " +
+                             std::to_string(buffers) + " buffers where its schema needs " +
+                             std::to_string(next_node_) + " and " + std::to_string(next_buffer_));
+    }
+    return Status::Ok();
+  }
+
+ private:
+  Status Child(const arrow::Field &field, const std::string &parent, int64_t needed,
+               ArrayData *out) {
+    const std::string path = parent + "." + field.name;
+    Status status = Array(field, path, out);
+    if (status.ok() && out->length < needed) {
+      return Status::Invalid(Quoted(path) + ": " + std::to_string(out->length) +
+                             " values where its parent needs " + std::to_string(needed));
+    }
+    return status;
+  }
+
+  static Status NeedBytes(const std::string &path, const char *what, const Buffer &buffer,
+                          size_t needed) {
+    if (buffer.size < needed) {
+      return Status::Invalid(Quoted(path) + ": a " + what + " buffer of " +
+                             std::to_string(buffer.size) + " bytes where " +
+                             std::to_string(needed) + " are needed");
+    }
+    return Status::Ok();
+  }
+
+  // Offsets: non-decreasing from a non-negative start; a length of 0 may come with no buffer.
+  template <typename Offset>
+  Status Offsets(const std::string &path, int64_t length, ArrayData *out, int64_t *end) {
+    Buffer buffer;
+    Status status = NextBuffer(path, "offsets", &buffer);
+    if (!status.ok()) return status;
+    if (length == 0 && buffer.size == 0) {
+      buffer = OwnedBuffer(std::vector<uint8_t>(sizeof(Offset)));
+    }
+    status = NeedBytes(path, "offsets", buffer, static_cast<size_t>(length + 1) * sizeof(Offset));
+    if (!status.ok()) return status;
+    const Offset *offsets = reinterpret_cast<const Offset *>(buffer.data);
+    if (offsets[0] < 0) {
+      return Status::Invalid(Quoted(path) + ": offsets start at " + std::to_string(offsets[0]));
+    }
+    for (int64_t i = 0; i < length; ++i) {
+      if (offsets[i + 1] < offsets[i]) {
+        return Status::Invalid(Quoted(path) + ": offset " + std::to_string(i + 1) + " (" +
+                               std::to_string(offsets[i + 1]) + ") is below the one before it (" +
+                               std::to_string(offsets[i]) + ")");
+      }
+    }
+    *end = offsets[length];
+    out->buffers.push_back(std::move(buffer));
+    return Status::Ok();
+  }
+
+  // The next buffer of the batch, bounds-checked against the body, decompressed, and 8-byte
+  // aligned (copied if it is not).
+  Status NextBuffer(const std::string &path, const char *what, Buffer *out) {
+    const auto *buffers = batch_.buffers();
+    if (buffers == nullptr || next_buffer_ >= buffers->size()) {
+      return Status::Invalid(Quoted(path) + ": the record batch has too few buffers (no " + what +
+                             ")");
+    }
+    const fb::Buffer *spec = buffers->Get(next_buffer_++);
+    const int64_t offset = spec->offset();
+    const int64_t length = spec->length();
+    const int64_t body_size = static_cast<int64_t>(body_.size);
+    if (offset < 0 || length < 0 || offset > body_size || length > body_size - offset) {
+      return Status::Invalid(Quoted(path) + ": its " + what + " buffer (offset " +
+                             std::to_string(offset) + ", length " + std::to_string(length) +
+                             ") lies outside the body of " + std::to_string(body_size) + " bytes");
+    }
+    Buffer raw{body_.data + offset, static_cast<size_t>(length), body_.owner};
+    if (codec_ == Codec::kNone || length == 0) {
+      *out = Aligned(std::move(raw));
+      return Status::Ok();
+    }
+    int64_t uncompressed;
+    if (raw.size < sizeof uncompressed) {
+      return Status::Invalid(Quoted(path) + ": a compressed " + what + " buffer of " +
+                             std::to_string(raw.size) + " bytes, too short for its length");
+    }
+    std::memcpy(&uncompressed, raw.data, sizeof uncompressed);
+    Buffer compressed{raw.data + 8, raw.size - 8, raw.owner};
+    if (uncompressed == -1) {  // left uncompressed by the writer
+      *out = Aligned(std::move(compressed));
+      return Status::Ok();
+    }
+    if (uncompressed < 0 || uncompressed > limits_.max_decompressed_bytes - decompressed_) {
+      return Status::Invalid(Quoted(path) + ": a compressed " + what + " buffer states " +
+                             std::to_string(uncompressed) +
+                             " bytes, beyond the message's limit of " +
+                             std::to_string(limits_.max_decompressed_bytes) + " decompressed");
+    }
+    decompressed_ += uncompressed;
+    std::vector<uint8_t> bytes;
+    Status status = Decompress(codec_, compressed.data, compressed.size,
+                               static_cast<size_t>(uncompressed), &bytes);
+    if (!status.ok()) {
+      return Status::Invalid(Quoted(path) + ": its " + what + " buffer: " + status.message());
+    }
+    *out = OwnedBuffer(std::move(bytes));
+    return Status::Ok();
+  }
+
+  static Buffer Aligned(Buffer buffer) {
+    if (reinterpret_cast<uintptr_t>(buffer.data) % 8 == 0) return buffer;
+    return OwnedBuffer(std::vector<uint8_t>(buffer.data, buffer.data + buffer.size));
+  }
+
+  const fb::RecordBatch &batch_;
+  const Buffer &body_;
+  const ReadLimits &limits_;
+  Codec codec_;
+  fbs::uoffset_t next_node_ = 0;
+  fbs::uoffset_t next_buffer_ = 0;
+  int64_t decompressed_ = 0;
+};
+
+Status ReadInt32(const Buffer &bytes, size_t at, int32_t *value) {
+  if (bytes.size < 4 || at > bytes.size - 4) {
+    return Status::Invalid("IPC stream: cut off at byte " + std::to_string(at));
+  }
+  std::memcpy(value, bytes.data + at, 4);
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status DecodeSchema(const uint8_t *metadata, size_t size, const ReadLimits &limits, Schema *out) {
+  VerifiedMessage verified;
+  Status status = verified.Verify(metadata, size);
+  if (!status.ok()) return status;
+  const fb::Schema *schema = verified.message().header_as_Schema();
+  if (schema == nullptr) {
+    return Status::Invalid(std::string("IPC: a ") +
+                           fb::EnumNameMessageHeader(verified.message().header_type()) +
+                           " message where a Schema was expected");
+  }
+  if (schema->endianness() != fb::Endianness_Little) {
+    return Status::Invalid("IPC schema: big-endian data is not supported");
+  }
+  Schema decoded;
+  SchemaDecoder decoder(limits);
+  const auto *fields = schema->fields();
+  for (fbs::uoffset_t i = 0; fields && i < fields->size(); ++i) {
+    decoded.fields.emplace_back();
+    status = decoder.Field(fields->Get(i), "", 1, &decoded.fields.back());
+    if (!status.ok()) return status;
+  }
+  *out = std::move(decoded);
+  return Status::Ok();
+}
+
+Status DecodeRecordBatch(const Schema &schema, const uint8_t *metadata, size_t size,
+                         const Buffer &body, const ReadLimits &limits, RecordBatch *out) {
+  VerifiedMessage verified;
+  Status status = verified.Verify(metadata, size);
+  if (!status.ok()) return status;
+  const fb::Message &message = verified.message();
+  const fb::RecordBatch *batch = message.header_as_RecordBatch();
+  if (batch == nullptr) {
+    return Status::Invalid(std::string("IPC: a ") +
+                           fb::EnumNameMessageHeader(message.header_type()) +
+                           " message where a RecordBatch was expected");
+  }
+  if (message.body_length() != static_cast<int64_t>(body.size)) {
+    return Status::Invalid("IPC record batch: states a body of " +
+                           std::to_string(message.body_length()) + " bytes but has " +
+                           std::to_string(body.size));
+  }
+  if (batch->length() < 0 || batch->length() > kMaxSlots) {
+    return Status::Invalid("IPC record batch: " + std::to_string(batch->length()) + " rows");
+  }
+  if (batch->variadic_buffer_counts() && batch->variadic_buffer_counts()->size() > 0) {
+    return Status::Invalid("IPC record batch: variadic buffers (view types) are not supported");
+  }
+  Codec codec = Codec::kNone;
+  if (const fb::BodyCompression *compression = batch->compression()) {
+    if (compression->method() != fb::BodyCompressionMethod_BUFFER) {
+      return Status::Invalid("IPC record batch: an unknown body compression method");
+    }
+    if (compression->codec() == fb::CompressionType_LZ4_FRAME) {
+      codec = Codec::kLz4Frame;
+    } else if (compression->codec() == fb::CompressionType_ZSTD) {
+      codec = Codec::kZstd;
+    } else {
+      return Status::Invalid("IPC record batch: unknown compression codec " +
+                             std::to_string(compression->codec()));
+    }
+  }
+  BatchDecoder decoder(*batch, body, limits, codec);
+  RecordBatch decoded;
+  decoded.length = batch->length();
+  for (const Field &field : schema.fields) {
+    decoded.columns.emplace_back();
+    status = decoder.Array(field, field.name, &decoded.columns.back());
+    if (!status.ok()) return status;
+    if (decoded.columns.back().length != decoded.length) {
+      return Status::Invalid(Quoted(field.name) + ": " +
+                             std::to_string(decoded.columns.back().length) +
+                             " values in a batch of " + std::to_string(decoded.length) + " rows");
+    }
+  }
+  status = decoder.CheckAllUsed();
+  if (!status.ok()) return status;
+  *out = std::move(decoded);
+  return Status::Ok();
+}
+
+Status ReadIpcStream(const Buffer &bytes, const ReadLimits &limits, Schema *schema,
+                     std::vector<RecordBatch> *batches) {
+  Schema decoded_schema;
+  std::vector<RecordBatch> decoded_batches;
+  bool have_schema = false;
+  size_t at = 0;
+  while (at < bytes.size) {
+    int32_t marker, length;
+    Status status = ReadInt32(bytes, at, &marker);
+    if (status.ok()) status = ReadInt32(bytes, at + 4, &length);
+    if (!status.ok()) return status;
+    if (marker != -1) {
+      return Status::Invalid("IPC stream: no continuation marker at byte " + std::to_string(at));
+    }
+    at += 8;
+    if (length == 0) {  // end of stream
+      if (at != bytes.size) {
+        return Status::Invalid("IPC stream: " + std::to_string(bytes.size - at) +
+                               " bytes after the end-of-stream marker");
+      }
+      break;
+    }
+    if (length < 0 || static_cast<size_t>(length) > bytes.size - at) {
+      return Status::Invalid("IPC stream: a message of " + std::to_string(length) +
+                             " metadata bytes at byte " + std::to_string(at - 8) +
+                             ", past the end");
+    }
+    const uint8_t *metadata = bytes.data + at;
+    at += static_cast<size_t>(length);
+    if (!have_schema) {
+      status = DecodeSchema(metadata, static_cast<size_t>(length), limits, &decoded_schema);
+      if (!status.ok()) return status;
+      have_schema = true;
+      continue;
+    }
+    // The body's length is in the metadata: read it (verified) before taking the body.
+    VerifiedMessage verified;
+    status = verified.Verify(metadata, static_cast<size_t>(length));
+    if (!status.ok()) return status;
+    const int64_t body_length = verified.message().body_length();
+    if (body_length < 0 || static_cast<uint64_t>(body_length) > bytes.size - at) {
+      return Status::Invalid("IPC stream: a body of " + std::to_string(body_length) +
+                             " bytes at byte " + std::to_string(at) + ", past the end");
+    }
+    Buffer body{bytes.data + at, static_cast<size_t>(body_length), bytes.owner};
+    at += static_cast<size_t>(body_length);
+    decoded_batches.emplace_back();
+    status = DecodeRecordBatch(decoded_schema, metadata, static_cast<size_t>(length), body, limits,
+                               &decoded_batches.back());
+    if (!status.ok()) {
+      return Status::Invalid("record batch " + std::to_string(decoded_batches.size() - 1) + ": " +
+                             status.message());
+    }
+  }
+  if (!have_schema) return Status::Invalid("IPC stream: no schema message");
+  *schema = std::move(decoded_schema);
+  *batches = std::move(decoded_batches);
+  return Status::Ok();
+}
+
+}  // namespace zerobus::arrow
