@@ -11,14 +11,7 @@
 namespace zerobus::arrow {
 namespace {
 
-// Beyond this many slots an array's buffer sizes could overflow; no real batch comes near it.
-constexpr int64_t kMaxSlots = int64_t{1} << 48;
-
 using Encoding = CDataSchema::Encoding;
-
-std::string Quoted(const std::string &path) {
-  return "column '" + path + "'";
-}
 
 // What Arrow calls the types we refuse, so that the message names the type and not only the
 // format string.
@@ -87,7 +80,7 @@ Status ImportField(const ArrowSchema &c_schema, const std::string &path, int dep
 
 Status ImportType(const ArrowSchema &c_schema, const std::string &path, int depth, DataType *type,
                   Encoding *encoding) {
-  if (c_schema.format == nullptr) return Status::Invalid(Quoted(path) + ": no format string");
+  if (c_schema.format == nullptr) return Status::Invalid(ColumnLabel(path) + ": no format string");
   const std::string_view format = c_schema.format;
   static const struct {
     std::string_view format;
@@ -101,9 +94,9 @@ Status ImportType(const ArrowSchema &c_schema, const std::string &path, int dept
   for (const auto &simple : kSimple) {
     if (format == simple.format) {
       type->id = simple.id;
-      return c_schema.n_children == 0
-                 ? Status::Ok()
-                 : Status::Invalid(Quoted(path) + ": a " + TypeToString(*type) + " with children");
+      return c_schema.n_children == 0 ? Status::Ok()
+                                      : Status::Invalid(ColumnLabel(path) + ": a " +
+                                                        TypeToString(*type) + " with children");
     }
   }
   if (format.substr(0, 4) == "tsu:") {
@@ -128,24 +121,24 @@ Status ImportType(const ArrowSchema &c_schema, const std::string &path, int dept
     type->keys_sorted = (c_schema.flags & ARROW_FLAG_MAP_KEYS_SORTED) != 0;
     expected_children = 1;
   } else {
-    return Status::Invalid(Quoted(path) + ": Arrow type " + UnsupportedTypeName(format) +
+    return Status::Invalid(ColumnLabel(path) + ": Arrow type " + UnsupportedTypeName(format) +
                            " is not supported");
   }
   if (depth >= kMaxNestingDepth) {
-    return Status::Invalid(Quoted(path) + ": nested deeper than " +
+    return Status::Invalid(ColumnLabel(path) + ": nested deeper than " +
                            std::to_string(kMaxNestingDepth) + " levels");
   }
   if (c_schema.n_children < 0 || static_cast<size_t>(c_schema.n_children) != expected_children ||
       (c_schema.n_children > 0 && c_schema.children == nullptr)) {
-    return Status::Invalid(Quoted(path) + ": " + std::string(format) + " with " +
+    return Status::Invalid(ColumnLabel(path) + ": " + std::string(format) + " with " +
                            std::to_string(c_schema.n_children) + " children");
   }
   type->children.resize(expected_children);
   encoding->children.resize(expected_children);
   for (size_t i = 0; i < expected_children; ++i) {
     const ArrowSchema *child = c_schema.children[i];
-    if (child == nullptr) return Status::Invalid(Quoted(path) + ": a null child schema");
-    const std::string child_path = path + "." + (child->name ? child->name : "");
+    if (child == nullptr) return Status::Invalid(ColumnLabel(path) + ": a null child schema");
+    const std::string child_path = ChildPath(path, child->name ? child->name : "");
     Status status =
         ImportField(*child, child_path, depth + 1, &type->children[i], &encoding->children[i]);
     if (!status.ok()) return status;
@@ -154,7 +147,7 @@ Status ImportType(const ArrowSchema &c_schema, const std::string &path, int dept
     const DataType &entries = type->children[0].type;
     if (entries.id != TypeId::kStruct || entries.children.size() != 2 ||
         encoding->children[0].index_width != 0) {
-      return Status::Invalid(Quoted(path) +
+      return Status::Invalid(ColumnLabel(path) +
                              ": a map whose entries are not a struct of key and value");
     }
   }
@@ -182,11 +175,11 @@ Status ImportField(const ArrowSchema &c_schema, const std::string &path, int dep
     }
   }
   if (encoding->index_width == 0) {
-    return Status::Invalid(Quoted(path) + ": dictionary indices of " + UnsupportedTypeName(format) +
-                           ", not an integer type");
+    return Status::Invalid(ColumnLabel(path) + ": dictionary indices of " +
+                           UnsupportedTypeName(format) + ", not an integer type");
   }
   if (c_schema.dictionary->dictionary != nullptr) {
-    return Status::Invalid(Quoted(path) + ": a dictionary of dictionary-encoded values");
+    return Status::Invalid(ColumnLabel(path) + ": a dictionary of dictionary-encoded values");
   }
   Encoding values;
   Status status = ImportType(*c_schema.dictionary, path, depth, &field->type, &values);
@@ -205,7 +198,7 @@ class ArrayImporter {
     Status status = Shape(c_array, 2, 0, path, &indices);
     if (!status.ok()) return status;
     if (c_array.dictionary == nullptr) {
-      return Status::Invalid(Quoted(path) +
+      return Status::Invalid(ColumnLabel(path) +
                              ": dictionary-encoded, but the array has no dictionary");
     }
     ArrayData dictionary;
@@ -213,7 +206,7 @@ class ArrayImporter {
     if (!status.ok()) return status;
     const int64_t slots = indices.offset + indices.length;
     if (slots > 0 && c_array.buffers[1] == nullptr) {
-      return Status::Invalid(Quoted(path) + ": no buffer of dictionary indices");
+      return Status::Invalid(ColumnLabel(path) + ": no buffer of dictionary indices");
     }
     std::vector<int64_t> rows(static_cast<size_t>(indices.length));
     for (int64_t i = 0; i < indices.length; ++i) {
@@ -224,7 +217,7 @@ class ArrayImporter {
       }
       rows[i] = ReadIndex(c_array.buffers[1], slot, encoding);
       if (rows[i] < 0 || rows[i] >= dictionary.length) {
-        return Status::Invalid(Quoted(path) + ": dictionary index " + std::to_string(rows[i]) +
+        return Status::Invalid(ColumnLabel(path) + ": dictionary index " + std::to_string(rows[i]) +
                                " at row " + std::to_string(i) + " outside a dictionary of " +
                                std::to_string(dictionary.length) + " values");
       }
@@ -252,15 +245,15 @@ class ArrayImporter {
                const std::string &path, ArrayData *out) {
     if (c_array.length < 0 || c_array.offset < 0 || c_array.null_count < -1 ||
         c_array.length > kMaxSlots || c_array.offset > kMaxSlots - c_array.length) {
-      return Status::Invalid(Quoted(path) + ": length " + std::to_string(c_array.length) +
+      return Status::Invalid(ColumnLabel(path) + ": length " + std::to_string(c_array.length) +
                              " at offset " + std::to_string(c_array.offset));
     }
     if (c_array.n_buffers != n_buffers || (n_buffers > 0 && c_array.buffers == nullptr)) {
-      return Status::Invalid(Quoted(path) + ": " + std::to_string(c_array.n_buffers) +
+      return Status::Invalid(ColumnLabel(path) + ": " + std::to_string(c_array.n_buffers) +
                              " buffers where its type has " + std::to_string(n_buffers));
     }
     if (c_array.n_children != n_children || (n_children > 0 && c_array.children == nullptr)) {
-      return Status::Invalid(Quoted(path) + ": " + std::to_string(c_array.n_children) +
+      return Status::Invalid(ColumnLabel(path) + ": " + std::to_string(c_array.n_children) +
                              " children where its type has " + std::to_string(n_children));
     }
     out->length = c_array.length;
@@ -270,7 +263,7 @@ class ArrayImporter {
     out->null_count = c_array.null_count;
     if (validity == nullptr) {
       if (c_array.null_count > 0) {
-        return Status::Invalid(Quoted(path) + ": " + std::to_string(c_array.null_count) +
+        return Status::Invalid(ColumnLabel(path) + ": " + std::to_string(c_array.null_count) +
                                " nulls but no validity bitmap");
       }
       out->null_count = 0;
@@ -290,7 +283,7 @@ class ArrayImporter {
                        Offset *first, Offset *last) {
     const int64_t slots = out->offset + out->length;
     if (c_array.buffers[1] == nullptr) {
-      if (out->length != 0) return Status::Invalid(Quoted(path) + ": no offsets buffer");
+      if (out->length != 0) return Status::Invalid(ColumnLabel(path) + ": no offsets buffer");
       out->buffers.push_back(OwnedBuffer(std::vector<uint8_t>((slots + 1) * sizeof(Offset))));
       *first = *last = 0;
       return Status::Ok();
@@ -300,7 +293,7 @@ class ArrayImporter {
     *first = offsets[out->offset];
     *last = offsets[slots];
     if (*first < 0 || *last < *first) {
-      return Status::Invalid(Quoted(path) + ": offsets run from " + std::to_string(*first) +
+      return Status::Invalid(ColumnLabel(path) + ": offsets run from " + std::to_string(*first) +
                              " to " + std::to_string(*last));
     }
     return Status::Ok();
@@ -312,7 +305,7 @@ class ArrayImporter {
     Status status = OffsetsBuffer<Offset>(c_array, path, out, &first, &last);
     if (!status.ok()) return status;
     if (last > 0 && c_array.buffers[2] == nullptr) {
-      return Status::Invalid(Quoted(path) + ": no data buffer");
+      return Status::Invalid(ColumnLabel(path) + ": no data buffer");
     }
     out->buffers.push_back(View(c_array.buffers[2], static_cast<size_t>(last)));
     return Status::Ok();
@@ -328,7 +321,7 @@ class ArrayImporter {
     const int64_t slots = out->offset + out->length;
     if (int width = FixedWidth(type.id); width != 0 || type.id == TypeId::kBoolean) {
       if (slots > 0 && c_array.buffers[1] == nullptr) {
-        return Status::Invalid(Quoted(path) + ": no values buffer");
+        return Status::Invalid(ColumnLabel(path) + ": no values buffer");
       }
       out->buffers.push_back(View(c_array.buffers[1], width ? slots * width : BitmapBytes(slots)));
       return Status::Ok();
@@ -346,15 +339,15 @@ class ArrayImporter {
     }
     for (size_t i = 0; i < type.children.size(); ++i) {
       const arrow::Field &field = type.children[i];
-      const std::string child_path = path + "." + field.name;
+      const std::string child_path = ChildPath(path, field.name);
       if (c_array.children[i] == nullptr) {
-        return Status::Invalid(Quoted(child_path) + ": a null child array");
+        return Status::Invalid(ColumnLabel(child_path) + ": a null child array");
       }
       ArrayData child;
       status = Field(*c_array.children[i], field, encoding.children[i], child_path, &child);
       if (!status.ok()) return status;
       if (child.length < child_slots) {
-        return Status::Invalid(Quoted(child_path) + ": " + std::to_string(child.length) +
+        return Status::Invalid(ColumnLabel(child_path) + ": " + std::to_string(child.length) +
                                " values where its parent needs " + std::to_string(child_slots));
       }
       out->children.push_back(std::move(child));
@@ -384,7 +377,7 @@ Status CDataSchema::Import(const ArrowSchema &c_schema, CDataSchema *out) {
   for (size_t i = 0; i < parsed.schema_.fields.size(); ++i) {
     const ArrowSchema *column = c_schema.children[i];
     if (column == nullptr) return Status::Invalid("column " + std::to_string(i) + ": no schema");
-    Status status = ImportField(*column, column->name ? column->name : "", 1,
+    Status status = ImportField(*column, ChildPath("", column->name ? column->name : ""), 1,
                                 &parsed.schema_.fields[i], &parsed.encodings_[i]);
     if (!status.ok()) return status;
   }
@@ -419,13 +412,14 @@ Status ImportRecordBatch(ArrowArray *c_array, const CDataSchema &schema, RecordB
   RecordBatch batch;
   batch.length = top.length;
   for (size_t i = 0; i < fields.size(); ++i) {
-    if (top.children[i] == nullptr) return Status::Invalid(Quoted(fields[i].name) + ": no array");
+    if (top.children[i] == nullptr)
+      return Status::Invalid(ColumnLabel(fields[i].name) + ": no array");
     ArrayData column;
     Status status =
         importer.Field(*top.children[i], fields[i], schema.encodings()[i], fields[i].name, &column);
     if (!status.ok()) return status;
     if (column.length < top.offset + top.length) {
-      return Status::Invalid(Quoted(fields[i].name) + ": " + std::to_string(column.length) +
+      return Status::Invalid(ColumnLabel(fields[i].name) + ": " + std::to_string(column.length) +
                              " rows in a batch of " + std::to_string(top.offset + top.length));
     }
     column.offset += top.offset;  // the batch's own offset slices every column

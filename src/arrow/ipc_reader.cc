@@ -13,14 +13,8 @@ namespace {
 
 namespace fbs = flatbuffers;
 
-// Beyond this many slots an array's buffer sizes could overflow; no real batch comes near it.
-constexpr int64_t kMaxSlots = int64_t{1} << 48;
 // The most tables one message may hold (flatbuffers' Verifier counts them).
 constexpr fbs::uoffset_t kMaxTables = 1000000;
-
-std::string Quoted(const std::string &path) {
-  return "column '" + path + "'";
-}
 
 // The metadata at an address flatbuffers can read scalars from (8-byte aligned), copied if the
 // caller's is not, and verified.
@@ -64,13 +58,13 @@ class SchemaDecoder {
     }
     out->name = field->name() ? field->name()->str() : "";
     out->nullable = field->nullable();
-    const std::string path = parent.empty() ? out->name : parent + "." + out->name;
+    const std::string path = ChildPath(parent, out->name);
     if (depth > kMaxNestingDepth) {
-      return Status::Invalid(Quoted(path) + ": nested deeper than " +
+      return Status::Invalid(ColumnLabel(path) + ": nested deeper than " +
                              std::to_string(kMaxNestingDepth) + " levels");
     }
     if (field->dictionary() != nullptr) {
-      return Status::Invalid(Quoted(path) +
+      return Status::Invalid(ColumnLabel(path) +
                              ": dictionary-encoded fields are not supported in IPC "
                              "input (send the values)");
     }
@@ -83,7 +77,7 @@ class SchemaDecoder {
     if ((out->type.id == TypeId::kList || out->type.id == TypeId::kMap) ? count != 1
         : !nested                                                       ? count != 0
                                                                         : false) {
-      return Status::Invalid(Quoted(path) + ": a " + FieldTypeName(*field) + " with " +
+      return Status::Invalid(ColumnLabel(path) + ": a " + FieldTypeName(*field) + " with " +
                              std::to_string(count) + " children");
     }
     for (size_t i = 0; i < count; ++i) {
@@ -95,7 +89,7 @@ class SchemaDecoder {
     if (out->type.id == TypeId::kMap) {
       const DataType &entries = out->type.children[0].type;
       if (entries.id != TypeId::kStruct || entries.children.size() != 2) {
-        return Status::Invalid(Quoted(path) +
+        return Status::Invalid(ColumnLabel(path) +
                                ": a map whose entries are not a struct of key and "
                                "value");
       }
@@ -110,7 +104,7 @@ class SchemaDecoder {
   }
 
   static Status Unsupported(const std::string &path, const std::string &type) {
-    return Status::Invalid(Quoted(path) + ": Arrow type " + type + " is not supported");
+    return Status::Invalid(ColumnLabel(path) + ": Arrow type " + type + " is not supported");
   }
 
   Status Type(const fb::Field &field, const std::string &path, DataType *type) {
@@ -205,6 +199,15 @@ class SchemaDecoder {
   size_t fields_ = 0;
 };
 
+// Element `i` of a vector of structs, copied out: the Verifier checks a vector's length field's
+// alignment but not that 8-byte structs after it are 8-byte aligned.
+template <typename T>
+T StructAt(const fbs::Vector<const T *> &vector, fbs::uoffset_t i) {
+  T element;
+  std::memcpy(static_cast<void *>(&element), vector.Data() + i * sizeof(T), sizeof(T));
+  return element;
+}
+
 class BatchDecoder {
  public:
   BatchDecoder(const fb::RecordBatch &batch, const Buffer &body, const ReadLimits &limits,
@@ -214,16 +217,17 @@ class BatchDecoder {
   Status Array(const arrow::Field &field, const std::string &path, ArrayData *out) {
     const auto *nodes = batch_.nodes();
     if (nodes == nullptr || next_node_ >= nodes->size()) {
-      return Status::Invalid(Quoted(path) + ": the record batch has too few field nodes");
+      return Status::Invalid(ColumnLabel(path) + ": the record batch has too few field nodes");
     }
-    const fb::FieldNode *node = nodes->Get(next_node_++);
-    const int64_t length = node->length();
-    if (length < 0 || length > kMaxSlots || node->null_count() < 0 || node->null_count() > length) {
-      return Status::Invalid(Quoted(path) + ": a field node of length " + std::to_string(length) +
-                             " with " + std::to_string(node->null_count()) + " nulls");
+    const auto node = StructAt(*nodes, next_node_++);
+    const int64_t length = node.length();
+    if (length < 0 || length > kMaxSlots || node.null_count() < 0 || node.null_count() > length) {
+      return Status::Invalid(ColumnLabel(path) + ": a field node of length " +
+                             std::to_string(length) + " with " + std::to_string(node.null_count()) +
+                             " nulls");
     }
     out->length = length;
-    out->null_count = node->null_count();
+    out->null_count = node.null_count();
     const DataType &type = field.type;
     Buffer validity;
     Status status = NextBuffer(path, "validity bitmap", &validity);
@@ -282,10 +286,10 @@ class BatchDecoder {
  private:
   Status Child(const arrow::Field &field, const std::string &parent, int64_t needed,
                ArrayData *out) {
-    const std::string path = parent + "." + field.name;
+    const std::string path = ChildPath(parent, field.name);
     Status status = Array(field, path, out);
     if (status.ok() && out->length < needed) {
-      return Status::Invalid(Quoted(path) + ": " + std::to_string(out->length) +
+      return Status::Invalid(ColumnLabel(path) + ": " + std::to_string(out->length) +
                              " values where its parent needs " + std::to_string(needed));
     }
     return status;
@@ -294,7 +298,7 @@ class BatchDecoder {
   static Status NeedBytes(const std::string &path, const char *what, const Buffer &buffer,
                           size_t needed) {
     if (buffer.size < needed) {
-      return Status::Invalid(Quoted(path) + ": a " + what + " buffer of " +
+      return Status::Invalid(ColumnLabel(path) + ": a " + what + " buffer of " +
                              std::to_string(buffer.size) + " bytes where " +
                              std::to_string(needed) + " are needed");
     }
@@ -314,11 +318,12 @@ class BatchDecoder {
     if (!status.ok()) return status;
     const Offset *offsets = reinterpret_cast<const Offset *>(buffer.data);
     if (offsets[0] < 0) {
-      return Status::Invalid(Quoted(path) + ": offsets start at " + std::to_string(offsets[0]));
+      return Status::Invalid(ColumnLabel(path) + ": offsets start at " +
+                             std::to_string(offsets[0]));
     }
     for (int64_t i = 0; i < length; ++i) {
       if (offsets[i + 1] < offsets[i]) {
-        return Status::Invalid(Quoted(path) + ": offset " + std::to_string(i + 1) + " (" +
+        return Status::Invalid(ColumnLabel(path) + ": offset " + std::to_string(i + 1) + " (" +
                                std::to_string(offsets[i + 1]) + ") is below the one before it (" +
                                std::to_string(offsets[i]) + ")");
       }
@@ -333,15 +338,15 @@ class BatchDecoder {
   Status NextBuffer(const std::string &path, const char *what, Buffer *out) {
     const auto *buffers = batch_.buffers();
     if (buffers == nullptr || next_buffer_ >= buffers->size()) {
-      return Status::Invalid(Quoted(path) + ": the record batch has too few buffers (no " + what +
-                             ")");
+      return Status::Invalid(ColumnLabel(path) + ": the record batch has too few buffers (no " +
+                             what + ")");
     }
-    const fb::Buffer *spec = buffers->Get(next_buffer_++);
-    const int64_t offset = spec->offset();
-    const int64_t length = spec->length();
+    const auto spec = StructAt(*buffers, next_buffer_++);
+    const int64_t offset = spec.offset();
+    const int64_t length = spec.length();
     const int64_t body_size = static_cast<int64_t>(body_.size);
     if (offset < 0 || length < 0 || offset > body_size || length > body_size - offset) {
-      return Status::Invalid(Quoted(path) + ": its " + what + " buffer (offset " +
+      return Status::Invalid(ColumnLabel(path) + ": its " + what + " buffer (offset " +
                              std::to_string(offset) + ", length " + std::to_string(length) +
                              ") lies outside the body of " + std::to_string(body_size) + " bytes");
     }
@@ -352,7 +357,7 @@ class BatchDecoder {
     }
     int64_t uncompressed;
     if (raw.size < sizeof uncompressed) {
-      return Status::Invalid(Quoted(path) + ": a compressed " + what + " buffer of " +
+      return Status::Invalid(ColumnLabel(path) + ": a compressed " + what + " buffer of " +
                              std::to_string(raw.size) + " bytes, too short for its length");
     }
     std::memcpy(&uncompressed, raw.data, sizeof uncompressed);
@@ -362,7 +367,7 @@ class BatchDecoder {
       return Status::Ok();
     }
     if (uncompressed < 0 || uncompressed > limits_.max_decompressed_bytes - decompressed_) {
-      return Status::Invalid(Quoted(path) + ": a compressed " + what + " buffer states " +
+      return Status::Invalid(ColumnLabel(path) + ": a compressed " + what + " buffer states " +
                              std::to_string(uncompressed) +
                              " bytes, beyond the message's limit of " +
                              std::to_string(limits_.max_decompressed_bytes) + " decompressed");
@@ -372,7 +377,7 @@ class BatchDecoder {
     Status status = Decompress(codec_, compressed.data, compressed.size,
                                static_cast<size_t>(uncompressed), &bytes);
     if (!status.ok()) {
-      return Status::Invalid(Quoted(path) + ": its " + what + " buffer: " + status.message());
+      return Status::Invalid(ColumnLabel(path) + ": its " + what + " buffer: " + status.message());
     }
     *out = OwnedBuffer(std::move(bytes));
     return Status::Ok();
@@ -472,7 +477,7 @@ Status DecodeRecordBatch(const Schema &schema, const uint8_t *metadata, size_t s
     status = decoder.Array(field, field.name, &decoded.columns.back());
     if (!status.ok()) return status;
     if (decoded.columns.back().length != decoded.length) {
-      return Status::Invalid(Quoted(field.name) + ": " +
+      return Status::Invalid(ColumnLabel(field.name) + ": " +
                              std::to_string(decoded.columns.back().length) +
                              " values in a batch of " + std::to_string(decoded.length) + " rows");
     }

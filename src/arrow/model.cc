@@ -1,5 +1,7 @@
 #include "arrow/model.h"
 
+#include "table/value_checks.h"
+
 namespace zerobus::arrow {
 
 int BufferCount(TypeId id) {
@@ -48,6 +50,24 @@ bool HasOffsets64(TypeId id) {
 bool HasValueData(TypeId id) {
   return id == TypeId::kUtf8 || id == TypeId::kLargeUtf8 || id == TypeId::kBinary ||
          id == TypeId::kLargeBinary;
+}
+
+namespace {
+
+// Longer than any excerpt a message shows, short enough that building paths costs nothing.
+constexpr size_t kPathBytes = 256;
+constexpr size_t kLabelBytes = 120;
+
+}  // namespace
+
+std::string ColumnLabel(const std::string &path) {
+  return "column '" + table::Excerpt(path, kLabelBytes) + "'";
+}
+
+std::string ChildPath(const std::string &parent, const std::string &name) {
+  std::string path = parent.empty() ? name : parent + "." + name;
+  if (path.size() > kPathBytes) path.resize(kPathBytes);
+  return path;
 }
 
 std::string TypeToString(const DataType &type) {

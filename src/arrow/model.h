@@ -84,6 +84,18 @@ struct RecordBatch {
 // refused before it can exhaust a stack. Delta allows 100 (table::kMaxNestingDepth).
 constexpr int kMaxNestingDepth = 100;
 
+// Beyond this many slots an array's buffer sizes could overflow; longer arrays are refused where
+// they enter (no real batch comes near it).
+constexpr int64_t kMaxSlots = int64_t{1} << 48;
+
+// "column 'a.b'" for messages: a field's path ("outer.inner" for nested fields), which comes
+// from the peer, shortened to an excerpt so that no message grows with the input.
+std::string ColumnLabel(const std::string &path);
+
+// The path of field `name` inside `parent` ("" at top level), kept short however long the names
+// or deep the nesting: only ColumnLabel's excerpt of it is ever shown.
+std::string ChildPath(const std::string &parent, const std::string &name);
+
 // How many buffers the columnar format gives an array of type `id` (validity included).
 int BufferCount(TypeId id);
 // Bytes per value of a fixed-width type, 0 for the others (boolean is bit-packed: 0).
