@@ -70,6 +70,18 @@ std::string ChildPath(const std::string &parent, const std::string &name) {
   return path;
 }
 
+RecordBatch Slice(const RecordBatch &batch, int64_t start, int64_t length) {
+  RecordBatch slice;
+  slice.length = length;
+  slice.columns = batch.columns;  // the buffers are shared, not copied
+  for (ArrayData &column : slice.columns) {
+    column.offset += start;
+    column.length = length;
+    column.null_count = -1;
+  }
+  return slice;
+}
+
 std::string TypeToString(const DataType &type) {
   switch (type.id) {
     case TypeId::kBoolean:

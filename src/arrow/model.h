@@ -69,7 +69,7 @@ struct Buffer {
 // slot in its buffers, as in C Data and unlike IPC (where it is always 0).
 struct ArrayData {
   int64_t length = 0;
-  int64_t null_count = 0;
+  int64_t null_count = 0;  // -1: not counted (a slice); the encoder counts from the bitmap
   int64_t offset = 0;
   std::vector<Buffer> buffers;
   std::vector<ArrayData> children;
@@ -79,6 +79,11 @@ struct RecordBatch {
   int64_t length = 0;
   std::vector<ArrayData> columns;  // one per field of the schema, in order
 };
+
+// Rows [start, start + length) of `batch` (0 <= start <= start + length <= batch.length),
+// sharing its buffers: what a partly acknowledged batch replays, and how a batch too large for
+// one message is split into several.
+RecordBatch Slice(const RecordBatch &batch, int64_t start, int64_t length);
 
 // The deepest nesting of types accepted anywhere (a field at top level has depth 1); deeper is
 // refused before it can exhaust a stack. Delta allows 100 (table::kMaxNestingDepth).

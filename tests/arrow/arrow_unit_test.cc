@@ -182,6 +182,26 @@ TEST(CDataImport, ASliceRoundTripsThroughOurEncoderAndDecoder) {
   }
 }
 
+TEST(Slice, ASliceOfASliceEncodesOnlyItsRowsAndSharesTheBuffers) {
+  CBatch storage;
+  CDataSchema schema;
+  RecordBatch batch;
+  ASSERT_TRUE(
+      ImportBatch(&storage, Batch({Int64Column(), TextColumn()}, 8, 1), &schema, &batch).ok());
+  RecordBatch slice = Slice(batch, 1, 5);  // rows 2..6 of the caller's arrays
+  EXPECT_EQ(slice.columns[0].buffers[1].data, batch.columns[0].buffers[1].data);
+  Schema decoded_schema;
+  std::vector<RecordBatch> decoded;
+  ASSERT_TRUE(Read(Stream(schema.schema(), slice, Codec::kNone), &decoded_schema, &decoded).ok());
+  ASSERT_EQ(decoded.at(0).length, 5);
+  EXPECT_EQ(decoded[0].columns[0].null_count, 1);  // slot 2 is null
+  for (int64_t row = 1; row < 5; ++row)
+    EXPECT_EQ(Int64At(decoded[0].columns[0], row), kValues[row + 2]);
+  RecordBatch empty = Slice(slice, 5, 0);
+  ASSERT_TRUE(Read(Stream(schema.schema(), empty, Codec::kZstd), &decoded_schema, &decoded).ok());
+  EXPECT_EQ(decoded.at(0).length, 0);
+}
+
 TEST(CDataImport, UnsupportedTypesAreRefusedNamingTheColumnAndTheType) {
   const struct {
     const char *format;
