@@ -405,39 +405,8 @@ Status ReadInt32(const Buffer &bytes, size_t at, int32_t *value) {
   return Status::Ok();
 }
 
-}  // namespace
-
-Status DecodeSchema(const uint8_t *metadata, size_t size, const ReadLimits &limits, Schema *out) {
-  VerifiedMessage verified;
-  Status status = verified.Verify(metadata, size);
-  if (!status.ok()) return status;
-  const fb::Schema *schema = verified.message().header_as_Schema();
-  if (schema == nullptr) {
-    return Status::Invalid(std::string("IPC: a ") +
-                           fb::EnumNameMessageHeader(verified.message().header_type()) +
-                           " message where a Schema was expected");
-  }
-  if (schema->endianness() != fb::Endianness_Little) {
-    return Status::Invalid("IPC schema: big-endian data is not supported");
-  }
-  Schema decoded;
-  SchemaDecoder decoder(limits);
-  const auto *fields = schema->fields();
-  for (fbs::uoffset_t i = 0; fields && i < fields->size(); ++i) {
-    decoded.fields.emplace_back();
-    status = decoder.Field(fields->Get(i), "", 1, &decoded.fields.back());
-    if (!status.ok()) return status;
-  }
-  *out = std::move(decoded);
-  return Status::Ok();
-}
-
-Status DecodeRecordBatch(const Schema &schema, const uint8_t *metadata, size_t size,
-                         const Buffer &body, const ReadLimits &limits, RecordBatch *out) {
-  VerifiedMessage verified;
-  Status status = verified.Verify(metadata, size);
-  if (!status.ok()) return status;
-  const fb::Message &message = verified.message();
+Status DecodeVerifiedBatch(const Schema &schema, const fb::Message &message, const Buffer &body,
+                           const ReadLimits &limits, RecordBatch *out) {
   const fb::RecordBatch *batch = message.header_as_RecordBatch();
   if (batch == nullptr) {
     return Status::Invalid(std::string("IPC: a ") +
@@ -474,7 +443,7 @@ Status DecodeRecordBatch(const Schema &schema, const uint8_t *metadata, size_t s
   decoded.length = batch->length();
   for (const Field &field : schema.fields) {
     decoded.columns.emplace_back();
-    status = decoder.Array(field, field.name, &decoded.columns.back());
+    Status status = decoder.Array(field, field.name, &decoded.columns.back());
     if (!status.ok()) return status;
     if (decoded.columns.back().length != decoded.length) {
       return Status::Invalid(ColumnLabel(field.name) + ": " +
@@ -482,10 +451,45 @@ Status DecodeRecordBatch(const Schema &schema, const uint8_t *metadata, size_t s
                              " values in a batch of " + std::to_string(decoded.length) + " rows");
     }
   }
-  status = decoder.CheckAllUsed();
-  if (!status.ok()) return status;
+  Status used = decoder.CheckAllUsed();
+  if (!used.ok()) return used;
   *out = std::move(decoded);
   return Status::Ok();
+}
+
+}  // namespace
+
+Status DecodeSchema(const uint8_t *metadata, size_t size, const ReadLimits &limits, Schema *out) {
+  VerifiedMessage verified;
+  Status status = verified.Verify(metadata, size);
+  if (!status.ok()) return status;
+  const fb::Schema *schema = verified.message().header_as_Schema();
+  if (schema == nullptr) {
+    return Status::Invalid(std::string("IPC: a ") +
+                           fb::EnumNameMessageHeader(verified.message().header_type()) +
+                           " message where a Schema was expected");
+  }
+  if (schema->endianness() != fb::Endianness_Little) {
+    return Status::Invalid("IPC schema: big-endian data is not supported");
+  }
+  Schema decoded;
+  SchemaDecoder decoder(limits);
+  const auto *fields = schema->fields();
+  for (fbs::uoffset_t i = 0; fields && i < fields->size(); ++i) {
+    decoded.fields.emplace_back();
+    status = decoder.Field(fields->Get(i), "", 1, &decoded.fields.back());
+    if (!status.ok()) return status;
+  }
+  *out = std::move(decoded);
+  return Status::Ok();
+}
+
+Status DecodeRecordBatch(const Schema &schema, const uint8_t *metadata, size_t size,
+                         const Buffer &body, const ReadLimits &limits, RecordBatch *out) {
+  VerifiedMessage verified;
+  Status status = verified.Verify(metadata, size);
+  if (!status.ok()) return status;
+  return DecodeVerifiedBatch(schema, verified.message(), body, limits, out);
 }
 
 Status ReadIpcStream(const Buffer &bytes, const ReadLimits &limits, Schema *schema,
@@ -535,8 +539,8 @@ Status ReadIpcStream(const Buffer &bytes, const ReadLimits &limits, Schema *sche
     Buffer body{bytes.data + at, static_cast<size_t>(body_length), bytes.owner};
     at += static_cast<size_t>(body_length);
     decoded_batches.emplace_back();
-    status = DecodeRecordBatch(decoded_schema, metadata, static_cast<size_t>(length), body, limits,
-                               &decoded_batches.back());
+    status = DecodeVerifiedBatch(decoded_schema, verified.message(), body, limits,
+                                 &decoded_batches.back());
     if (!status.ok()) {
       return Status::Invalid("record batch " + std::to_string(decoded_batches.size() - 1) + ": " +
                              status.message());
