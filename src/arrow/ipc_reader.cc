@@ -13,6 +13,8 @@ namespace {
 
 namespace fbs = flatbuffers;
 
+// What an IPC file starts and ends with.
+constexpr char kFileMagic[] = "ARROW1";
 // The most tables one message may hold (flatbuffers' Verifier counts them).
 constexpr fbs::uoffset_t kMaxTables = 1000000;
 
@@ -550,6 +552,29 @@ Status ReadIpcStream(const Buffer &bytes, const ReadLimits &limits, Schema *sche
   *schema = std::move(decoded_schema);
   *batches = std::move(decoded_batches);
   return Status::Ok();
+}
+
+bool IsIpcFile(const Buffer &bytes) {
+  return bytes.size >= sizeof kFileMagic - 1 &&
+         std::memcmp(bytes.data, kFileMagic, sizeof kFileMagic - 1) == 0;
+}
+
+Status ReadIpcFile(const Buffer &bytes, const ReadLimits &limits, Schema *schema,
+                   std::vector<RecordBatch> *batches) {
+  constexpr size_t kMagic = sizeof kFileMagic - 1;
+  constexpr size_t kHead = 8;  // the magic, padded to 8
+  if (bytes.size < kHead + 4 + kMagic || !IsIpcFile(bytes) ||
+      std::memcmp(bytes.data + bytes.size - kMagic, kFileMagic, kMagic) != 0) {
+    return Status::Invalid("IPC file: no ARROW1 magic at its start and end");
+  }
+  int32_t footer_length;
+  std::memcpy(&footer_length, bytes.data + bytes.size - kMagic - 4, 4);
+  if (footer_length < 0 || static_cast<size_t>(footer_length) > bytes.size - kHead - 4 - kMagic) {
+    return Status::Invalid("IPC file: a footer of " + std::to_string(footer_length) +
+                           " bytes in a file of " + std::to_string(bytes.size));
+  }
+  const size_t messages = bytes.size - kHead - 4 - kMagic - static_cast<size_t>(footer_length);
+  return ReadIpcStream(Buffer{bytes.data + kHead, messages, bytes.owner}, limits, schema, batches);
 }
 
 }  // namespace zerobus::arrow

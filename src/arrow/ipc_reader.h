@@ -38,6 +38,15 @@ Status DecodeRecordBatch(const Schema &schema, const uint8_t *metadata, size_t s
 Status ReadIpcStream(const Buffer &bytes, const ReadLimits &limits, Schema *schema,
                      std::vector<RecordBatch> *batches);
 
+// The IPC file format (".arrow"): the magic "ARROW1" and 2 bytes of padding, the stream format's
+// messages, a footer (an index of them), its 4-byte length and the magic again. The messages are
+// read in order as a stream; the footer is not needed for that and is not read.
+Status ReadIpcFile(const Buffer &bytes, const ReadLimits &limits, Schema *schema,
+                   std::vector<RecordBatch> *batches);
+
+// Whether `bytes` start as an IPC file does (the magic "ARROW1"), not as a stream.
+bool IsIpcFile(const Buffer &bytes);
+
 }  // namespace zerobus::arrow
 
 #endif  // ZEROBUS_ARROW_IPC_READER_H

@@ -181,13 +181,15 @@ __attribute__((visibility("default"))) int zbt_encode_c_data(ArrowSchema *schema
   return status.ok() ? 0 : Fail(status, error);
 }
 
-// Decodes an IPC stream and renders it as JSON: {"schema": [[name, type, nullable]...],
+// Decodes an IPC stream or file and renders it as JSON: {"schema": [[name, type, nullable]...],
 // "batches": [[row, ...], ...]} with each row a list of column values.
 __attribute__((visibility("default"))) int zbt_ipc_to_json(const uint8_t *bytes, size_t size,
                                                            char **json, char **error) {
   Schema schema;
   std::vector<RecordBatch> batches;
-  Status status = ReadIpcStream(CopiedInput(bytes, size), ReadLimits{}, &schema, &batches);
+  const Buffer input = CopiedInput(bytes, size);
+  Status status = IsIpcFile(input) ? ReadIpcFile(input, ReadLimits{}, &schema, &batches)
+                                   : ReadIpcStream(input, ReadLimits{}, &schema, &batches);
   if (!status.ok()) return Fail(status, error);
   nlohmann::json out;
   out["schema"] = nlohmann::json::array();

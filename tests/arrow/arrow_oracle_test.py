@@ -3,8 +3,8 @@
 Loads the codec's test library (arrow_oracle.cc) with ctypes and checks, for batches of every
 type a Delta column maps to, with nulls, slices, nested and dictionary-encoded columns:
 - C Data → our encoder (uncompressed, LZ4_FRAME, ZSTD) → pyarrow's IPC reader: equal batches;
-- pyarrow's IPC writer (each compression) → our decoder: equal values, and re-encoded by us,
-  equal batches again;
+- pyarrow's IPC writer (each compression; streams and files) → our decoder: equal values, and
+  re-encoded by us, equal batches again;
 - types we do not support are refused, naming the column and the type, by both paths.
 
 Usage: arrow_oracle_test.py LIBRARY
@@ -240,6 +240,15 @@ def pyarrow_stream(batches, compression):
     return sink.getvalue().to_pybytes()
 
 
+def pyarrow_file(batches, compression):
+    sink = pa.BufferOutputStream()
+    options = pa.ipc.IpcWriteOptions(compression=compression)
+    with pa.ipc.new_file(sink, batches[0].schema, options=options) as writer:
+        for batch in batches:
+            writer.write_batch(batch)
+    return sink.getvalue().to_pybytes()
+
+
 def main():
     codec = Codec(sys.argv[1])
     base = sample_batch(1000, seed=22)
@@ -269,6 +278,9 @@ def main():
     expected_rows = [rendered_rows(b) for b in batches]
     for compression in CODECS.values():
         data = pyarrow_stream(batches, compression)
+        values, error = codec.to_json(pyarrow_file(batches, compression))
+        check(error is None and values['batches'] == expected_rows,
+              'pyarrow IPC file, %s: %s' % (compression, error or 'other values'))
         values, error = codec.to_json(data)
         check(error is None, 'pyarrow IPC, %s: refused: %s' % (compression, error))
         if values is not None:

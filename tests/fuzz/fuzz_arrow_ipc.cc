@@ -1,7 +1,7 @@
-// libFuzzer target: an Arrow IPC stream as the server will read it from the network (the IPC
-// decoder of src/arrow). Nothing may crash or read out of bounds, no refusal may carry a message
-// that grows with the input, and whatever the decoder accepts our encoder must write and the
-// decoder read back to the same shape.
+// libFuzzer target: an Arrow IPC stream (or file) as the server will read it from the network (the
+// IPC decoder of src/arrow). Nothing may crash or read out of bounds, no refusal may carry a
+// message that grows with the input, and whatever the decoder accepts our encoder must write and
+// the decoder read back to the same shape.
 #include <cstdint>
 #include <cstdlib>
 #include <memory>
@@ -22,9 +22,9 @@ Status Read(const std::string &bytes, Schema *schema, std::vector<RecordBatch> *
   auto owner = std::make_shared<std::string>(bytes);
   ReadLimits limits;
   limits.max_decompressed_bytes = 1 << 20;  // within libFuzzer's memory limit
-  return ReadIpcStream(
-      Buffer{reinterpret_cast<const uint8_t *>(owner->data()), owner->size(), owner}, limits,
-      schema, batches);
+  const Buffer input{reinterpret_cast<const uint8_t *>(owner->data()), owner->size(), owner};
+  return IsIpcFile(input) ? ReadIpcFile(input, limits, schema, batches)
+                          : ReadIpcStream(input, limits, schema, batches);
 }
 
 }  // namespace
