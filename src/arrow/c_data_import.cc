@@ -6,6 +6,7 @@
 
 #include "arrow/bits.h"
 #include "arrow/take.h"
+#include "table/value_checks.h"
 #include "zerobus/arrow_c_data.h"
 
 namespace zerobus::arrow {
@@ -429,6 +430,39 @@ Status ImportRecordBatch(ArrowArray *c_array, const CDataSchema &schema, RecordB
   }
   *out = std::move(batch);
   return Status::Ok();
+}
+
+Status ImportStream(ArrowArrayStream *c_stream,
+                    const std::function<Status(const CDataSchema &, RecordBatch)> &each) {
+  if (c_stream == nullptr || c_stream->release == nullptr) {
+    return Status::Invalid("the ArrowArrayStream has been released");
+  }
+  std::unique_ptr<ArrowArrayStream, void (*)(ArrowArrayStream *)> stream(
+      new ArrowArrayStream(*c_stream), [](ArrowArrayStream *moved) {
+        if (moved->release != nullptr) moved->release(moved);
+        delete moved;
+      });
+  c_stream->release = nullptr;
+  auto failed = [&stream](const char *call, int code) {
+    const char *text = stream->get_last_error ? stream->get_last_error(stream.get()) : nullptr;
+    return Status::Invalid(std::string("the ArrowArrayStream's ") + call + " failed (error " +
+                           std::to_string(code) + ")" +
+                           (text ? ": " + table::Excerpt(text, 200) : ""));
+  };
+  ArrowSchema c_schema{};
+  if (int code = stream->get_schema(stream.get(), &c_schema)) return failed("get_schema", code);
+  CDataSchema schema;
+  Status status = CDataSchema::Import(c_schema, &schema);
+  if (c_schema.release != nullptr) c_schema.release(&c_schema);
+  while (status.ok()) {
+    ArrowArray c_array{};
+    if (int code = stream->get_next(stream.get(), &c_array)) return failed("get_next", code);
+    if (c_array.release == nullptr) break;  // the end of the stream
+    RecordBatch batch;
+    status = ImportRecordBatch(&c_array, schema, &batch);
+    if (status.ok()) status = each(schema, std::move(batch));
+  }
+  return status;
 }
 
 }  // namespace zerobus::arrow

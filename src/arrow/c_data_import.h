@@ -5,6 +5,7 @@
 #ifndef ZEROBUS_ARROW_C_DATA_IMPORT_H
 #define ZEROBUS_ARROW_C_DATA_IMPORT_H
 
+#include <functional>
 #include <vector>
 
 #include "arrow/model.h"
@@ -12,6 +13,7 @@
 
 struct ArrowSchema;  // zerobus/arrow_c_data.h
 struct ArrowArray;
+struct ArrowArrayStream;
 
 namespace zerobus::arrow {
 
@@ -47,6 +49,13 @@ class CDataSchema {
 // once on failure). Refuses arrays whose shape contradicts the schema (buffer or child counts,
 // a null buffer where data is needed, negative lengths or offsets, offsets that go backwards).
 Status ImportRecordBatch(ArrowArray *c_array, const CDataSchema &schema, RecordBatch *out);
+
+// Takes `c_stream` (moved, as ImportRecordBatch takes an array) and reads it to its end: its
+// schema once, then each batch imported and handed to `each` in order. Stops at the first
+// failure: the stream's own (get_schema or get_next returned an error; its get_last_error text
+// is quoted), an import's, or one `each` returns. The stream is released before returning.
+Status ImportStream(ArrowArrayStream *c_stream,
+                    const std::function<Status(const CDataSchema &, RecordBatch)> &each);
 
 }  // namespace zerobus::arrow
 

@@ -181,6 +181,21 @@ __attribute__((visibility("default"))) int zbt_encode_c_data(ArrowSchema *schema
   return status.ok() ? 0 : Fail(status, error);
 }
 
+// Takes `stream` (moved: released by us) and encodes all of its batches as one IPC stream.
+__attribute__((visibility("default"))) int zbt_encode_c_stream(ArrowArrayStream *stream, int codec,
+                                                               uint8_t **out, size_t *out_size,
+                                                               char **error) {
+  Schema schema;
+  std::vector<RecordBatch> batches;
+  Status status = ImportStream(stream, [&](const CDataSchema &imported, RecordBatch batch) {
+    schema = imported.schema();
+    batches.push_back(std::move(batch));
+    return Status::Ok();
+  });
+  if (status.ok()) status = WriteStream(schema, batches, codec, out, out_size);
+  return status.ok() ? 0 : Fail(status, error);
+}
+
 // Decodes an IPC stream or file and renders it as JSON: {"schema": [[name, type, nullable]...],
 // "batches": [[row, ...], ...]} with each row a list of column values.
 __attribute__((visibility("default"))) int zbt_ipc_to_json(const uint8_t *bytes, size_t size,

@@ -2,7 +2,8 @@
 
 Loads the codec's test library (arrow_oracle.cc) with ctypes and checks, for batches of every
 type a Delta column maps to, with nulls, slices, nested and dictionary-encoded columns:
-- C Data → our encoder (uncompressed, LZ4_FRAME, ZSTD) → pyarrow's IPC reader: equal batches;
+- C Data (arrays, and streams of them) → our encoder (uncompressed, LZ4_FRAME, ZSTD) →
+  pyarrow's IPC reader: equal batches;
 - pyarrow's IPC writer (each compression; streams and files) → our decoder: equal values, and
   re-encoded by us, equal batches again;
 - types we do not support are refused, naming the column and the type, by both paths.
@@ -36,6 +37,10 @@ class Codec:
                                                ctypes.POINTER(u8p),
                                                ctypes.POINTER(ctypes.c_size_t),
                                                ctypes.POINTER(ctypes.c_void_p)]
+        self.lib.zbt_encode_c_stream.argtypes = [ctypes.c_void_p, ctypes.c_int,
+                                                 ctypes.POINTER(u8p),
+                                                 ctypes.POINTER(ctypes.c_size_t),
+                                                 ctypes.POINTER(ctypes.c_void_p)]
         self.lib.zbt_ipc_to_json.argtypes = [ctypes.c_char_p, ctypes.c_size_t,
                                              ctypes.POINTER(ctypes.c_void_p),
                                              ctypes.POINTER(ctypes.c_void_p)]
@@ -70,6 +75,21 @@ class Codec:
         pa.Schema._import_from_c(ctypes.addressof(schema))
         release = ctypes.cast(ctypes.addressof(array) + 64, ctypes.POINTER(ctypes.c_void_p))
         check(release.contents.value is None, 'the library left the ArrowArray unreleased')
+        if result != 0:
+            return None, self._take_text(error)
+        return self._take_bytes(out, size), None
+
+    def encode_c_stream(self, reader, codec):
+        """Our IPC stream of all of `reader`'s batches, handed over as an ArrowArrayStream."""
+        stream = ctypes.create_string_buffer(40)  # sizeof(struct ArrowArrayStream)
+        reader._export_to_c(ctypes.addressof(stream))
+        out = ctypes.POINTER(ctypes.c_uint8)()
+        size = ctypes.c_size_t()
+        error = ctypes.c_void_p()
+        result = self.lib.zbt_encode_c_stream(ctypes.addressof(stream), codec, ctypes.byref(out),
+                                              ctypes.byref(size), ctypes.byref(error))
+        release = ctypes.cast(ctypes.addressof(stream) + 24, ctypes.POINTER(ctypes.c_void_p))
+        check(release.contents.value is None, 'the library left the ArrowArrayStream unreleased')
         if result != 0:
             return None, self._take_text(error)
         return self._take_bytes(out, size), None
@@ -271,6 +291,16 @@ def main():
                                                                expected.schema))
             check(got.equals(pa.Table.from_batches([expected])),
                   'C Data %s, %s: the batch read back differs' % (label, name))
+            checks += 1
+    # An ArrowArrayStream of several batches (slices among them), read to its end.
+    parts = [full.slice(0, 300), full.slice(300, 1), full.slice(301, 0), full.slice(301, 699)]
+    for number, name in CODECS.items():
+        reader = pa.RecordBatchReader.from_batches(full.schema, parts)
+        data, error = codec.encode_c_stream(reader, number)
+        check(error is None, 'C stream, %s: refused: %s' % (name, error))
+        if data is not None:
+            check(read_stream(data).equals(pa.Table.from_batches([decoded(p) for p in parts])),
+                  'C stream, %s: the batches read back differ' % name)
             checks += 1
     # pyarrow's IPC in (several batches per stream), our decoder's values out, and our
     # re-encoding read back by pyarrow.

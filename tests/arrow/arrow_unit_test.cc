@@ -234,6 +234,47 @@ TEST(CDataImport, ABatchThatContradictsItsSchemaIsRefusedAndStillReleased) {
   EXPECT_EQ(storage.releases, 1);
 }
 
+// A stream of one batch (Int64Column) whose second get_next fails, counting its releases.
+struct FailingStream {
+  CBatch batch;
+  std::pair<ArrowSchema *, ArrowArray *> structs = Build(&batch, Batch({Int64Column()}, 10));
+  int next_calls = 0;
+  int releases = 0;
+};
+
+TEST(CDataImport, AStreamsOwnFailureStopsItQuotingItsErrorAndItIsReleasedOnce) {
+  FailingStream state;
+  ArrowArrayStream stream{};
+  stream.private_data = &state;
+  stream.get_schema = [](ArrowArrayStream *self, ArrowSchema *out) {
+    *out = *static_cast<FailingStream *>(self->private_data)->structs.first;
+    return 0;
+  };
+  stream.get_next = [](ArrowArrayStream *self, ArrowArray *out) {
+    auto *state = static_cast<FailingStream *>(self->private_data);
+    if (state->next_calls++ > 0) return 5;  // EIO
+    *out = *state->structs.second;
+    return 0;
+  };
+  stream.get_last_error = [](ArrowArrayStream *) -> const char * { return "disk on fire"; };
+  stream.release = [](ArrowArrayStream *self) {
+    ++static_cast<FailingStream *>(self->private_data)->releases;
+    self->release = nullptr;
+  };
+  int batches = 0;
+  Status status = ImportStream(&stream, [&](const CDataSchema &, RecordBatch batch) {
+    ++batches;
+    EXPECT_EQ(batch.length, 10);
+    return Status::Ok();
+  });
+  ASSERT_FALSE(status.ok());
+  EXPECT_EQ(status.message(), "the ArrowArrayStream's get_next failed (error 5): disk on fire");
+  EXPECT_EQ(batches, 1);
+  EXPECT_EQ(stream.release, nullptr);
+  EXPECT_EQ(state.releases, 1);
+  EXPECT_EQ(state.batch.releases, 1);  // the batch it did import
+}
+
 // A record batch message whose RecordBatch the test writes itself, as a hostile peer would.
 std::string HandMadeBatch(int64_t length, std::vector<fb::FieldNode> nodes,
                           std::vector<fb::Buffer> buffers, int64_t body_length) {
