@@ -232,16 +232,34 @@ def with_dictionaries(batch, seed):
     nested = pa.array([[1, 2], None, [], [3]], pa.list_(pa.int64()))
     nested_indices = pa.array([maybe(rng, lambda: rng.randrange(4)) for _ in range(rows)],
                               pa.uint16())
+    # Dictionaries inside a list and a struct: each list holds two codes.
+    inner = pa.DictionaryArray.from_arrays(
+        pa.array([maybe(rng, lambda: rng.randrange(3)) for _ in range(2 * rows)], pa.int16()),
+        pa.array(['x', 'y', 'z']))
+    listed = pa.ListArray.from_arrays(pa.array(range(0, 2 * rows + 1, 2), pa.int32()), inner)
+    inside = pa.StructArray.from_arrays([inner.slice(rows), pa.array(range(rows), pa.int64())],
+                                        names=['code', 'n'])
     return pa.RecordBatch.from_arrays(
         batch.columns + [pa.DictionaryArray.from_arrays(indices, colours),
                          pa.DictionaryArray.from_arrays(small, pa.array([7, -7, 2 ** 40])),
-                         pa.DictionaryArray.from_arrays(nested_indices, nested)],
-        names=batch.schema.names + ['colour', 'code', 'nested'])
+                         pa.DictionaryArray.from_arrays(nested_indices, nested), listed, inside],
+        names=batch.schema.names + ['colour', 'code', 'nested', 'codes', 'coded'])
+
+
+def expanded(arrow_type):
+    """`arrow_type` with every dictionary replaced by its values' type."""
+    if pa.types.is_dictionary(arrow_type):
+        return expanded(arrow_type.value_type)
+    if pa.types.is_list(arrow_type):
+        return pa.list_(pa.field(arrow_type.value_field.name, expanded(arrow_type.value_type)))
+    if pa.types.is_struct(arrow_type):
+        return pa.struct([pa.field(f.name, expanded(f.type), f.nullable) for f in arrow_type])
+    return arrow_type
 
 
 def decoded(batch):
-    """`batch` with its dictionary columns expanded: what our import makes of it."""
-    columns = [c.dictionary_decode() if pa.types.is_dictionary(c.type) else c
+    """`batch` with its dictionaries expanded, at every level: what our import makes of it."""
+    columns = [c.dictionary_decode() if pa.types.is_dictionary(c.type) else c.cast(expanded(c.type))
                for c in batch.columns]
     return pa.RecordBatch.from_arrays(columns, names=batch.schema.names)
 
