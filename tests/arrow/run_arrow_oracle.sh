@@ -29,7 +29,7 @@ if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c 'import pyarrow' 2>/de
 fi
 if [ -n "${ZB_ARROW_ORACLE_PRELOAD:-}" ]; then
   export LD_PRELOAD=$ZB_ARROW_ORACLE_PRELOAD
-  # Python's own allocations are not ours to account for.
-  export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0}
+  # Python's own allocations are not ours to account for (the unit tests check the codec's).
+  export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
 fi
 exec "$venv/bin/python" "$here/arrow_oracle_test.py" "$library"
