@@ -187,9 +187,13 @@ EncodedMessage EncodeSchema(const Schema &schema) {
 
 Status EncodeRecordBatch(const Schema &schema, const RecordBatch &batch,
                          const WriteOptions &options, EncodedMessage *out) {
+  if (batch.columns.size() != schema.fields.size()) {
+    return Status::Invalid("a record batch of " + std::to_string(batch.columns.size()) +
+                           " columns for a schema of " + std::to_string(schema.fields.size()));
+  }
   BodyWriter writer(options.compression);
   for (size_t i = 0; i < schema.fields.size(); ++i) {
-    const ArrayData &column = batch.columns.at(i);
+    const ArrayData &column = batch.columns[i];
     Status status = writer.Array(schema.fields[i].type, column, column.offset, batch.length);
     if (!status.ok()) return status;
   }

@@ -32,7 +32,7 @@ struct WriteOptions {
 EncodedMessage EncodeSchema(const Schema &schema);
 
 // `batch` must hold arrays of `schema`'s types (as imported or decoded: their offsets checked).
-// Fails only when a compressor does.
+// Fails when the column counts differ or a compressor fails.
 Status EncodeRecordBatch(const Schema &schema, const RecordBatch &batch,
                          const WriteOptions &options, EncodedMessage *out);
 
