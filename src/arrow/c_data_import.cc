@@ -216,7 +216,8 @@ class ArrayImporter {
         rows[i] = -1;
         continue;
       }
-      rows[i] = ReadIndex(c_array.buffers[1], slot, encoding);
+      rows[i] = ReadDictionaryIndex(static_cast<const uint8_t *>(c_array.buffers[1]), slot,
+                                    encoding.index_width, encoding.index_signed);
       if (rows[i] < 0 || rows[i] >= dictionary.length) {
         return Status::Invalid(ColumnLabel(path) + ": dictionary index " + std::to_string(rows[i]) +
                                " at row " + std::to_string(i) + " outside a dictionary of " +
@@ -228,19 +229,6 @@ class ArrayImporter {
   }
 
  private:
-  static int64_t ReadIndex(const void *buffer, int64_t slot, const Encoding &encoding) {
-    const auto *bytes = static_cast<const uint8_t *>(buffer) + slot * encoding.index_width;
-    uint64_t raw = 0;
-    std::memcpy(&raw, bytes, static_cast<size_t>(encoding.index_width));  // little-endian
-    if (encoding.index_width < 8 && encoding.index_signed &&
-        (raw >> (8 * encoding.index_width - 1)) & 1) {
-      return -1;  // negative: refused by the caller's range check
-    }
-    return raw > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())
-               ? -1
-               : static_cast<int64_t>(raw);
-  }
-
   // Lengths, offset, counts of buffers and children, and the validity bitmap.
   Status Shape(const ArrowArray &c_array, int64_t n_buffers, int64_t n_children,
                const std::string &path, ArrayData *out) {

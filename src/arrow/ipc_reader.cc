@@ -1,6 +1,7 @@
 #include "arrow/ipc_reader.h"
 
 #include <cstring>
+#include <map>
 #include <string>
 
 #include "arrow/arrow_ipc_generated.h"
@@ -48,11 +49,35 @@ class VerifiedMessage {
   const fb::Message *message_ = nullptr;
 };
 
+// How a field of an IPC stream arrives: as indices into dictionary `dictionary_id` (when it is not
+// -1) or as values, and the same for its type's children.
+struct FieldEncoding {
+  int64_t dictionary_id = -1;
+  int index_width = 0;
+  bool index_signed = true;
+  std::vector<FieldEncoding> children;
+};
+
+const FieldEncoding &ChildEncoding(const FieldEncoding &encoding, size_t i) {
+  static const FieldEncoding kValues;
+  return i < encoding.children.size() ? encoding.children[i] : kValues;
+}
+
+// A stream's dictionaries: the field each id decodes as (from the schema) and the values its
+// latest dictionary batch delivered.
+struct Dictionaries {
+  std::map<int64_t, arrow::Field> fields;
+  std::map<int64_t, ArrayData> values;
+};
+
 class SchemaDecoder {
  public:
-  explicit SchemaDecoder(const ReadLimits &limits) : limits_(limits) {}
+  // With `dictionaries` null, dictionary-encoded fields are refused (Flight carries none).
+  SchemaDecoder(const ReadLimits &limits, Dictionaries *dictionaries)
+      : limits_(limits), dictionaries_(dictionaries) {}
 
-  Status Field(const fb::Field *field, const std::string &parent, int depth, arrow::Field *out) {
+  Status Field(const fb::Field *field, const std::string &parent, int depth, arrow::Field *out,
+               FieldEncoding *encoding) {
     if (field == nullptr) return Status::Invalid("a null field in the schema");
     if (++fields_ > limits_.max_fields) {
       return Status::Invalid("the schema has more than " + std::to_string(limits_.max_fields) +
@@ -66,9 +91,13 @@ class SchemaDecoder {
                              std::to_string(kMaxNestingDepth) + " levels");
     }
     if (field->dictionary() != nullptr) {
-      return Status::Invalid(ColumnLabel(path) +
-                             ": dictionary-encoded fields are not supported in IPC "
-                             "input (send the values)");
+      if (dictionaries_ == nullptr) {
+        return Status::Invalid(ColumnLabel(path) +
+                               ": dictionary-encoded fields are not supported here (send the "
+                               "values)");
+      }
+      Status status = Dictionary(*field->dictionary(), path, encoding);
+      if (!status.ok()) return status;
     }
     Status status = Type(*field, path, &out->type);
     if (!status.ok()) return status;
@@ -82,11 +111,23 @@ class SchemaDecoder {
       return Status::Invalid(ColumnLabel(path) + ": a " + FieldTypeName(*field) + " with " +
                              std::to_string(count) + " children");
     }
+    encoding->children.resize(count);
     for (size_t i = 0; i < count; ++i) {
       out->type.children.emplace_back();
       status = Field(children->Get(static_cast<fbs::uoffset_t>(i)), path, depth + 1,
-                     &out->type.children.back());
+                     &out->type.children.back(), &encoding->children[i]);
       if (!status.ok()) return status;
+    }
+    if (encoding->dictionary_id >= 0) {
+      if (nested) {
+        return Status::Invalid(ColumnLabel(path) + ": a dictionary of " + TypeToString(out->type) +
+                               " values (only dictionaries of values "
+                               "that are not nested are supported)");
+      }
+      if (!dictionaries_->fields.emplace(encoding->dictionary_id, *out).second) {
+        return Status::Invalid(ColumnLabel(path) + ": dictionary id " +
+                               std::to_string(encoding->dictionary_id) + " is used twice");
+      }
     }
     if (out->type.id == TypeId::kMap) {
       const DataType &entries = out->type.children[0].type;
@@ -100,6 +141,27 @@ class SchemaDecoder {
   }
 
  private:
+  Status Dictionary(const fb::DictionaryEncoding &dictionary, const std::string &path,
+                    FieldEncoding *encoding) {
+    encoding->dictionary_id = dictionary.id();
+    encoding->index_width = 4;  // int32 when the schema names no index type
+    encoding->index_signed = true;
+    if (const fb::Int *index = dictionary.index_type()) {
+      const int bits = index->bit_width();
+      if (bits != 8 && bits != 16 && bits != 32 && bits != 64) {
+        return Status::Invalid(ColumnLabel(path) + ": dictionary indices of " +
+                               std::to_string(bits) + " bits");
+      }
+      encoding->index_width = bits / 8;
+      encoding->index_signed = index->is_signed();
+    }
+    if (encoding->dictionary_id < 0) {
+      return Status::Invalid(ColumnLabel(path) + ": dictionary id " +
+                             std::to_string(encoding->dictionary_id));
+    }
+    return Status::Ok();
+  }
+
   static std::string FieldTypeName(const fb::Field &field) {
     const char *name = fb::EnumNameType(field.type_type());
     return name && *name ? name : "type " + std::to_string(field.type_type());
@@ -198,6 +260,7 @@ class SchemaDecoder {
   }
 
   const ReadLimits &limits_;
+  Dictionaries *dictionaries_;
   size_t fields_ = 0;
 };
 
@@ -213,10 +276,11 @@ T StructAt(const fbs::Vector<const T *> &vector, fbs::uoffset_t i) {
 class BatchDecoder {
  public:
   BatchDecoder(const fb::RecordBatch &batch, const Buffer &body, const ReadLimits &limits,
-               Codec codec)
-      : batch_(batch), body_(body), limits_(limits), codec_(codec) {}
+               Codec codec, const Dictionaries *dictionaries)
+      : batch_(batch), body_(body), limits_(limits), codec_(codec), dictionaries_(dictionaries) {}
 
-  Status Array(const arrow::Field &field, const std::string &path, ArrayData *out) {
+  Status Array(const arrow::Field &field, const FieldEncoding &encoding, const std::string &path,
+               ArrayData *out) {
     const auto *nodes = batch_.nodes();
     if (nodes == nullptr || next_node_ >= nodes->size()) {
       return Status::Invalid(ColumnLabel(path) + ": the record batch has too few field nodes");
@@ -241,6 +305,7 @@ class BatchDecoder {
     } else {
       out->buffers.push_back(Buffer{});
     }
+    if (encoding.dictionary_id >= 0) return Indices(field, encoding, path, out);
     if (int width = FixedWidth(type.id); width != 0 || type.id == TypeId::kBoolean) {
       Buffer values;
       status = NextBuffer(path, "values", &values);
@@ -252,9 +317,10 @@ class BatchDecoder {
       return status;
     }
     if (type.id == TypeId::kStruct) {
-      for (const arrow::Field &child_field : type.children) {
+      for (size_t i = 0; i < type.children.size(); ++i) {
         out->children.emplace_back();
-        status = Child(child_field, path, length, &out->children.back());
+        status = Child(type.children[i], ChildEncoding(encoding, i), path, length,
+                       &out->children.back());
         if (!status.ok()) return status;
       }
       return Status::Ok();
@@ -271,7 +337,7 @@ class BatchDecoder {
       return status;
     }
     out->children.emplace_back();
-    return Child(type.children[0], path, end, &out->children.back());
+    return Child(type.children[0], ChildEncoding(encoding, 0), path, end, &out->children.back());
   }
 
   Status CheckAllUsed() const {
@@ -286,15 +352,66 @@ class BatchDecoder {
   }
 
  private:
-  Status Child(const arrow::Field &field, const std::string &parent, int64_t needed,
-               ArrayData *out) {
+  Status Child(const arrow::Field &field, const FieldEncoding &encoding, const std::string &parent,
+               int64_t needed, ArrayData *out) {
     const std::string path = ChildPath(parent, field.name);
-    Status status = Array(field, path, out);
+    Status status = Array(field, encoding, path, out);
     if (status.ok() && out->length < needed) {
       return Status::Invalid(ColumnLabel(path) + ": " + std::to_string(out->length) +
                              " values where its parent needs " + std::to_string(needed));
     }
     return status;
+  }
+
+  // A dictionary-encoded array (its validity already in `out`): the indices, each checked
+  // against the dictionary, expanded into the values within the message's budget.
+  Status Indices(const arrow::Field &field, const FieldEncoding &encoding, const std::string &path,
+                 ArrayData *out) {
+    Buffer indices;
+    Status status = NextBuffer(path, "indices", &indices);
+    if (status.ok()) {
+      status = NeedBytes(path, "indices", indices,
+                         static_cast<size_t>(out->length) * encoding.index_width);
+    }
+    if (!status.ok()) return status;
+    const ArrayData *dictionary = nullptr;
+    if (dictionaries_ != nullptr) {
+      auto found = dictionaries_->values.find(encoding.dictionary_id);
+      if (found != dictionaries_->values.end()) dictionary = &found->second;
+    }
+    if (dictionary == nullptr) {
+      return Status::Invalid(ColumnLabel(path) + ": no dictionary batch with id " +
+                             std::to_string(encoding.dictionary_id) + " came before it");
+    }
+    const uint8_t *validity = out->buffers[0].data;
+    std::vector<int64_t> rows(static_cast<size_t>(out->length));
+    for (int64_t i = 0; i < out->length; ++i) {
+      if (validity && !GetBit(validity, i)) {
+        rows[i] = -1;
+        continue;
+      }
+      rows[i] = ReadDictionaryIndex(indices.data, i, encoding.index_width, encoding.index_signed);
+      if (rows[i] < 0 || rows[i] >= dictionary->length) {
+        return Status::Invalid(ColumnLabel(path) + ": dictionary index at row " +
+                               std::to_string(i) + " outside a dictionary of " +
+                               std::to_string(dictionary->length) + " values");
+      }
+    }
+    status = Spend(path, "the expanded dictionary", TakenBytes(field.type, *dictionary, rows));
+    if (!status.ok()) return status;
+    *out = Take(field.type, *dictionary, rows);
+    return Status::Ok();
+  }
+
+  // Counts `bytes` about to be allocated against the message's budget.
+  Status Spend(const std::string &path, const char *what, int64_t bytes) {
+    if (bytes < 0 || bytes > limits_.max_materialized_bytes - materialized_) {
+      return Status::Invalid(ColumnLabel(path) + ": " + what + " would take " +
+                             std::to_string(bytes) + " bytes, beyond the message's limit of " +
+                             std::to_string(limits_.max_materialized_bytes));
+    }
+    materialized_ += bytes;
+    return Status::Ok();
   }
 
   static Status NeedBytes(const std::string &path, const char *what, const Buffer &buffer,
@@ -368,16 +485,12 @@ class BatchDecoder {
       *out = Aligned(std::move(compressed));
       return Status::Ok();
     }
-    if (uncompressed < 0 || uncompressed > limits_.max_decompressed_bytes - decompressed_) {
-      return Status::Invalid(ColumnLabel(path) + ": a compressed " + what + " buffer states " +
-                             std::to_string(uncompressed) +
-                             " bytes, beyond the message's limit of " +
-                             std::to_string(limits_.max_decompressed_bytes) + " decompressed");
-    }
-    decompressed_ += uncompressed;
+    std::string buffer_name = std::string("its compressed ") + what + " buffer";
+    Status status = Spend(path, buffer_name.c_str(), uncompressed);
+    if (!status.ok()) return status;
     std::vector<uint8_t> bytes;
-    Status status = Decompress(codec_, compressed.data, compressed.size,
-                               static_cast<size_t>(uncompressed), &bytes);
+    status = Decompress(codec_, compressed.data, compressed.size, static_cast<size_t>(uncompressed),
+                        &bytes);
     if (!status.ok()) {
       return Status::Invalid(ColumnLabel(path) + ": its " + what + " buffer: " + status.message());
     }
@@ -394,9 +507,10 @@ class BatchDecoder {
   const Buffer &body_;
   const ReadLimits &limits_;
   Codec codec_;
+  const Dictionaries *dictionaries_;
   fbs::uoffset_t next_node_ = 0;
   fbs::uoffset_t next_buffer_ = 0;
-  int64_t decompressed_ = 0;
+  int64_t materialized_ = 0;
 };
 
 Status ReadInt32(const Buffer &bytes, size_t at, int32_t *value) {
@@ -407,27 +521,19 @@ Status ReadInt32(const Buffer &bytes, size_t at, int32_t *value) {
   return Status::Ok();
 }
 
-Status DecodeVerifiedBatch(const Schema &schema, const fb::Message &message, const Buffer &body,
-                           const ReadLimits &limits, RecordBatch *out) {
-  const fb::RecordBatch *batch = message.header_as_RecordBatch();
-  if (batch == nullptr) {
-    return Status::Invalid(std::string("IPC: a ") +
-                           fb::EnumNameMessageHeader(message.header_type()) +
-                           " message where a RecordBatch was expected");
+// A RecordBatch's body: every column of `schema`, with `encodings` (one per column, or none when
+// nothing is dictionary-encoded) and the stream's `dictionaries` (null outside a stream).
+Status DecodeBatchBody(const Schema &schema, const std::vector<FieldEncoding> &encodings,
+                       const Dictionaries *dictionaries, const fb::RecordBatch &batch,
+                       const Buffer &body, const ReadLimits &limits, RecordBatch *out) {
+  if (batch.length() < 0 || batch.length() > kMaxSlots) {
+    return Status::Invalid("IPC record batch: " + std::to_string(batch.length()) + " rows");
   }
-  if (message.body_length() != static_cast<int64_t>(body.size)) {
-    return Status::Invalid("IPC record batch: states a body of " +
-                           std::to_string(message.body_length()) + " bytes but has " +
-                           std::to_string(body.size));
-  }
-  if (batch->length() < 0 || batch->length() > kMaxSlots) {
-    return Status::Invalid("IPC record batch: " + std::to_string(batch->length()) + " rows");
-  }
-  if (batch->variadic_buffer_counts() && batch->variadic_buffer_counts()->size() > 0) {
+  if (batch.variadic_buffer_counts() && batch.variadic_buffer_counts()->size() > 0) {
     return Status::Invalid("IPC record batch: variadic buffers (view types) are not supported");
   }
   Codec codec = Codec::kNone;
-  if (const fb::BodyCompression *compression = batch->compression()) {
+  if (const fb::BodyCompression *compression = batch.compression()) {
     if (compression->method() != fb::BodyCompressionMethod_BUFFER) {
       return Status::Invalid("IPC record batch: an unknown body compression method");
     }
@@ -440,12 +546,15 @@ Status DecodeVerifiedBatch(const Schema &schema, const fb::Message &message, con
                              std::to_string(compression->codec()));
     }
   }
-  BatchDecoder decoder(*batch, body, limits, codec);
+  BatchDecoder decoder(batch, body, limits, codec, dictionaries);
   RecordBatch decoded;
-  decoded.length = batch->length();
-  for (const Field &field : schema.fields) {
+  decoded.length = batch.length();
+  static const FieldEncoding kValues;
+  for (size_t i = 0; i < schema.fields.size(); ++i) {
+    const Field &field = schema.fields[i];
     decoded.columns.emplace_back();
-    Status status = decoder.Array(field, field.name, &decoded.columns.back());
+    Status status = decoder.Array(field, i < encodings.size() ? encodings[i] : kValues,
+                                  ChildPath("", field.name), &decoded.columns.back());
     if (!status.ok()) return status;
     if (decoded.columns.back().length != decoded.length) {
       return Status::Invalid(ColumnLabel(field.name) + ": " +
@@ -459,31 +568,92 @@ Status DecodeVerifiedBatch(const Schema &schema, const fb::Message &message, con
   return Status::Ok();
 }
 
+Status CheckBodyLength(const fb::Message &message, const Buffer &body) {
+  if (message.body_length() != static_cast<int64_t>(body.size)) {
+    return Status::Invalid("IPC message: states a body of " +
+                           std::to_string(message.body_length()) + " bytes but has " +
+                           std::to_string(body.size));
+  }
+  return Status::Ok();
+}
+
+Status WrongMessage(const fb::Message &message, const char *expected) {
+  const char *name = fb::EnumNameMessageHeader(message.header_type());
+  return Status::Invalid(std::string("IPC: a ") + (name && *name ? name : "unknown") +
+                         " message where " + expected + " was expected");
+}
+
+Status DecodeVerifiedBatch(const Schema &schema, const std::vector<FieldEncoding> &encodings,
+                           const Dictionaries *dictionaries, const fb::Message &message,
+                           const Buffer &body, const ReadLimits &limits, RecordBatch *out) {
+  const fb::RecordBatch *batch = message.header_as_RecordBatch();
+  if (batch == nullptr) return WrongMessage(message, "a RecordBatch");
+  Status status = CheckBodyLength(message, body);
+  if (!status.ok()) return status;
+  return DecodeBatchBody(schema, encodings, dictionaries, *batch, body, limits, out);
+}
+
+// A DictionaryBatch: its values, decoded as the field the schema gave its id, replace the
+// dictionary's earlier ones. Deltas (values appended to a dictionary) are refused.
+Status DecodeDictionary(const fb::Message &message, const Buffer &body, const ReadLimits &limits,
+                        Dictionaries *dictionaries) {
+  const fb::DictionaryBatch *batch = message.header_as_DictionaryBatch();
+  if (batch == nullptr) return WrongMessage(message, "a DictionaryBatch");
+  Status status = CheckBodyLength(message, body);
+  if (!status.ok()) return status;
+  const std::string id = std::to_string(batch->id());
+  auto field = dictionaries->fields.find(batch->id());
+  if (field == dictionaries->fields.end()) {
+    return Status::Invalid("IPC dictionary batch: id " + id + " is no field's dictionary");
+  }
+  if (batch->is_delta()) {
+    return Status::Invalid("IPC dictionary batch " + id + " (" + ColumnLabel(field->second.name) +
+                           "): delta dictionaries are not supported");
+  }
+  if (batch->data() == nullptr) {
+    return Status::Invalid("IPC dictionary batch " + id + ": no data");
+  }
+  Schema values;
+  values.fields.push_back(field->second);
+  RecordBatch decoded;
+  status = DecodeBatchBody(values, {}, nullptr, *batch->data(), body, limits, &decoded);
+  if (!status.ok()) return Status::Invalid("IPC dictionary batch " + id + ": " + status.message());
+  dictionaries->values[batch->id()] = std::move(decoded.columns[0]);
+  return Status::Ok();
+}
+
+Status DecodeVerifiedSchema(const fb::Message &message, const ReadLimits &limits,
+                            Dictionaries *dictionaries, Schema *out,
+                            std::vector<FieldEncoding> *encodings) {
+  const fb::Schema *schema = message.header_as_Schema();
+  if (schema == nullptr) return WrongMessage(message, "a Schema");
+  if (schema->endianness() != fb::Endianness_Little) {
+    return Status::Invalid("IPC schema: big-endian data is not supported");
+  }
+  Schema decoded;
+  std::vector<FieldEncoding> decoded_encodings;
+  SchemaDecoder decoder(limits, dictionaries);
+  const auto *fields = schema->fields();
+  for (fbs::uoffset_t i = 0; fields && i < fields->size(); ++i) {
+    decoded.fields.emplace_back();
+    decoded_encodings.emplace_back();
+    Status status =
+        decoder.Field(fields->Get(i), "", 1, &decoded.fields.back(), &decoded_encodings.back());
+    if (!status.ok()) return status;
+  }
+  *out = std::move(decoded);
+  *encodings = std::move(decoded_encodings);
+  return Status::Ok();
+}
+
 }  // namespace
 
 Status DecodeSchema(const uint8_t *metadata, size_t size, const ReadLimits &limits, Schema *out) {
   VerifiedMessage verified;
   Status status = verified.Verify(metadata, size);
   if (!status.ok()) return status;
-  const fb::Schema *schema = verified.message().header_as_Schema();
-  if (schema == nullptr) {
-    return Status::Invalid(std::string("IPC: a ") +
-                           fb::EnumNameMessageHeader(verified.message().header_type()) +
-                           " message where a Schema was expected");
-  }
-  if (schema->endianness() != fb::Endianness_Little) {
-    return Status::Invalid("IPC schema: big-endian data is not supported");
-  }
-  Schema decoded;
-  SchemaDecoder decoder(limits);
-  const auto *fields = schema->fields();
-  for (fbs::uoffset_t i = 0; fields && i < fields->size(); ++i) {
-    decoded.fields.emplace_back();
-    status = decoder.Field(fields->Get(i), "", 1, &decoded.fields.back());
-    if (!status.ok()) return status;
-  }
-  *out = std::move(decoded);
-  return Status::Ok();
+  std::vector<FieldEncoding> encodings;
+  return DecodeVerifiedSchema(verified.message(), limits, nullptr, out, &encodings);
 }
 
 Status DecodeRecordBatch(const Schema &schema, const uint8_t *metadata, size_t size,
@@ -491,12 +661,14 @@ Status DecodeRecordBatch(const Schema &schema, const uint8_t *metadata, size_t s
   VerifiedMessage verified;
   Status status = verified.Verify(metadata, size);
   if (!status.ok()) return status;
-  return DecodeVerifiedBatch(schema, verified.message(), body, limits, out);
+  return DecodeVerifiedBatch(schema, {}, nullptr, verified.message(), body, limits, out);
 }
 
 Status ReadIpcStream(const Buffer &bytes, const ReadLimits &limits, Schema *schema,
                      std::vector<RecordBatch> *batches) {
   Schema decoded_schema;
+  std::vector<FieldEncoding> encodings;
+  Dictionaries dictionaries;
   std::vector<RecordBatch> decoded_batches;
   bool have_schema = false;
   size_t at = 0;
@@ -521,27 +693,31 @@ Status ReadIpcStream(const Buffer &bytes, const ReadLimits &limits, Schema *sche
                              " metadata bytes at byte " + std::to_string(at - 8) +
                              ", past the end");
     }
-    const uint8_t *metadata = bytes.data + at;
-    at += static_cast<size_t>(length);
-    if (!have_schema) {
-      status = DecodeSchema(metadata, static_cast<size_t>(length), limits, &decoded_schema);
-      if (!status.ok()) return status;
-      have_schema = true;
-      continue;
-    }
-    // The body's length is in the metadata: read it (verified) before taking the body.
     VerifiedMessage verified;
-    status = verified.Verify(metadata, static_cast<size_t>(length));
+    status = verified.Verify(bytes.data + at, static_cast<size_t>(length));
     if (!status.ok()) return status;
-    const int64_t body_length = verified.message().body_length();
+    at += static_cast<size_t>(length);
+    const fb::Message &message = verified.message();
+    const int64_t body_length = message.body_length();
     if (body_length < 0 || static_cast<uint64_t>(body_length) > bytes.size - at) {
       return Status::Invalid("IPC stream: a body of " + std::to_string(body_length) +
                              " bytes at byte " + std::to_string(at) + ", past the end");
     }
     Buffer body{bytes.data + at, static_cast<size_t>(body_length), bytes.owner};
     at += static_cast<size_t>(body_length);
+    if (!have_schema) {
+      status = DecodeVerifiedSchema(message, limits, &dictionaries, &decoded_schema, &encodings);
+      if (!status.ok()) return status;
+      have_schema = true;
+      continue;
+    }
+    if (message.header_type() == fb::MessageHeader_DictionaryBatch) {
+      status = DecodeDictionary(message, body, limits, &dictionaries);
+      if (!status.ok()) return status;
+      continue;
+    }
     decoded_batches.emplace_back();
-    status = DecodeVerifiedBatch(decoded_schema, verified.message(), body, limits,
+    status = DecodeVerifiedBatch(decoded_schema, encodings, &dictionaries, message, body, limits,
                                  &decoded_batches.back());
     if (!status.ok()) {
       return Status::Invalid("record batch " + std::to_string(decoded_batches.size() - 1) + ": " +

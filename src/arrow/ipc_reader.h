@@ -17,15 +17,15 @@
 namespace zerobus::arrow {
 
 struct ReadLimits {
-  // The most bytes one message's buffers may decompress to, in all.
-  int64_t max_decompressed_bytes = int64_t{256} << 20;
+  // The most bytes one message's buffers may decompress or expand (dictionaries) to, in all.
+  int64_t max_materialized_bytes = int64_t{256} << 20;
   // The most fields (at every level) a schema may have.
   size_t max_fields = 10000;
 };
 
 // A Message flatbuffer (FlightData's data_header, or an IPC message's metadata) holding a
-// Schema. Refuses dictionary-encoded fields, big-endian data and every type model.h does not
-// list, naming the column and the type.
+// Schema. Refuses dictionary-encoded fields (Zerobus's Flight protocol expands them), big-endian
+// data and every type model.h does not list, naming the column and the type.
 Status DecodeSchema(const uint8_t *metadata, size_t size, const ReadLimits &limits, Schema *out);
 
 // A Message flatbuffer holding a RecordBatch of `schema`, with its body (FlightData's data_body).
@@ -34,7 +34,9 @@ Status DecodeRecordBatch(const Schema &schema, const uint8_t *metadata, size_t s
 
 // The IPC stream format: encapsulated messages (continuation marker, metadata length, metadata,
 // body), a schema first, then record batches, to the end of the bytes or an end-of-stream
-// marker (after which nothing may follow).
+// marker (after which nothing may follow). Unlike DecodeSchema and DecodeRecordBatch (Flight,
+// whose Zerobus protocol sends values), it takes dictionary-encoded fields of values that are
+// not nested, with their dictionary batches (not deltas), and expands them into values.
 Status ReadIpcStream(const Buffer &bytes, const ReadLimits &limits, Schema *schema,
                      std::vector<RecordBatch> *batches);
 

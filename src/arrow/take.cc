@@ -1,6 +1,7 @@
 #include "arrow/take.h"
 
 #include <cstring>
+#include <limits>
 
 #include "arrow/bits.h"
 
@@ -51,6 +52,41 @@ void TakeLists(const DataType &type, const ArrayData &values, const std::vector<
 }
 
 }  // namespace
+
+int64_t ReadDictionaryIndex(const uint8_t *indices, int64_t slot, int width, bool is_signed) {
+  uint64_t raw = 0;
+  std::memcpy(&raw, indices + slot * width, static_cast<size_t>(width));  // little-endian
+  if (width < 8 && is_signed && (raw >> (8 * width - 1)) & 1) return -1;
+  return raw > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())
+             ? -1
+             : static_cast<int64_t>(raw);
+}
+
+int64_t TakenBytes(const DataType &type, const ArrayData &values,
+                   const std::vector<int64_t> &rows) {
+  const int64_t count = static_cast<int64_t>(rows.size());
+  int64_t bytes = static_cast<int64_t>(BitmapBytes(count));  // the validity bitmap
+  if (int width = FixedWidth(type.id)) return bytes + count * width;
+  if (!HasValueData(type.id)) return 2 * bytes;  // booleans
+  const bool large = HasOffsets64(type.id);
+  bytes += (count + 1) * (large ? 8 : 4);
+  for (int64_t row : rows) {
+    if (row < 0) continue;
+    const int64_t slot = values.offset + row;
+    int64_t start, end;
+    if (large) {
+      const auto *offsets = reinterpret_cast<const int64_t *>(values.buffers[1].data);
+      start = offsets[slot];
+      end = offsets[slot + 1];
+    } else {
+      const auto *offsets = reinterpret_cast<const int32_t *>(values.buffers[1].data);
+      start = offsets[slot];
+      end = offsets[slot + 1];
+    }
+    bytes += end - start;
+  }
+  return bytes;
+}
 
 Buffer OwnedBuffer(std::vector<uint8_t> bytes) {
   auto owner = std::make_shared<std::vector<uint8_t>>(std::move(bytes));

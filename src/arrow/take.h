@@ -15,6 +15,14 @@ namespace zerobus::arrow {
 // values.length; `values`' offsets must have been checked.
 ArrayData Take(const DataType &type, const ArrayData &values, const std::vector<int64_t> &rows);
 
+// Dictionary index `slot` of `indices` (`width` bytes each, little-endian, signed or not), or -1
+// when it cannot index anything (negative, or beyond int64_t).
+int64_t ReadDictionaryIndex(const uint8_t *indices, int64_t slot, int width, bool is_signed);
+
+// The bytes Take(type, values, rows) allocates for an array of a type that is not nested: what
+// expanding a dictionary costs, known before it is spent.
+int64_t TakenBytes(const DataType &type, const ArrayData &values, const std::vector<int64_t> &rows);
+
 // A buffer that owns `bytes`.
 Buffer OwnedBuffer(std::vector<uint8_t> bytes);
 

@@ -4,8 +4,8 @@ Loads the codec's test library (arrow_oracle.cc) with ctypes and checks, for bat
 type a Delta column maps to, with nulls, slices, nested and dictionary-encoded columns:
 - C Data (arrays, and streams of them) → our encoder (uncompressed, LZ4_FRAME, ZSTD) →
   pyarrow's IPC reader: equal batches;
-- pyarrow's IPC writer (each compression; streams and files) → our decoder: equal values, and
-  re-encoded by us, equal batches again;
+- pyarrow's IPC writer (each compression; streams and files; dictionary-encoded columns among
+  them) → our decoder: equal values, and re-encoded by us, equal batches again;
 - types we do not support are refused, naming the column and the type, by both paths.
 
 Usage: arrow_oracle_test.py LIBRARY
@@ -347,6 +347,46 @@ def main():
                 check(read_stream(again).equals(pa.Table.from_batches(batches)),
                       're-encoding, %s → %s: differs' % (compression, name))
         checks += 1
+    # pyarrow's dictionary-encoded columns in IPC (at top level, in a list, in a struct), with a
+    # dictionary replaced between batches, decode to their values.
+    encoded = full.drop_columns(['nested'])
+    dictionary_batches = [encoded.slice(0, 500), encoded.slice(500, 500)]
+    replaced = [pa.RecordBatch.from_arrays(
+        [pa.DictionaryArray.from_arrays(pa.array(indices), pa.array(values))], names=['word'])
+        for indices, values in (([0, 1, None], ['p', 'q']), ([2, 0], ['r', 's', 't']))]
+    for compression in CODECS.values():
+        for label, write, batches_in in (
+                ('stream', pyarrow_stream, dictionary_batches),
+                ('file', pyarrow_file, dictionary_batches),
+                ('replaced', pyarrow_stream, replaced)):
+            values, error = codec.to_json(write(batches_in, compression))
+            check(error is None, 'dictionaries, %s, %s: refused: %s' % (label, compression, error))
+            if values is not None:
+                check([f[1] for f in values['schema']] ==
+                      [str(expanded(f.type)) for f in batches_in[0].schema],
+                      'dictionaries, %s, %s: types %s' % (label, compression, values['schema']))
+                check(values['batches'] == [rendered_rows(b) for b in batches_in],
+                      'dictionaries, %s, %s: other values' % (label, compression))
+                checks += 1
+    _, error = codec.to_json(pyarrow_stream([full.select(['nested'])], None))
+    check(error is not None and "'nested'" in error and 'dictionary of list' in error,
+          'IPC dictionary of lists: refused as %r' % error)
+    # A small message that would expand past the decoder's budget (256 MiB) is refused.
+    bomb = pa.DictionaryArray.from_arrays(pa.array([0] * 1000, pa.int8()), pa.array(['x' * 300000]))
+    _, error = codec.to_json(pyarrow_stream([pa.RecordBatch.from_arrays([bomb], names=['b'])],
+                                            'zstd'))
+    check(error is not None and "'b'" in error and "beyond the message's limit" in error,
+          'IPC dictionary of 300 MB expanded: refused as %r' % error)
+    sink = pa.BufferOutputStream()
+    first = pa.DictionaryArray.from_arrays(pa.array([0]), pa.array(['a']))
+    grown = pa.DictionaryArray.from_arrays(pa.array([1]), pa.array(['a', 'b']))
+    with pa.ipc.new_stream(sink, pa.schema([('d', first.type)]),
+                           options=pa.ipc.IpcWriteOptions(emit_dictionary_deltas=True)) as writer:
+        writer.write_batch(pa.RecordBatch.from_arrays([first], names=['d']))
+        writer.write_batch(pa.RecordBatch.from_arrays([grown], names=['d']))
+    _, error = codec.to_json(sink.getvalue().to_pybytes())
+    check(error is not None and "'d'" in error and 'delta' in error,
+          'IPC delta dictionary: refused as %r' % error)
     # Refusals name the column and the type.
     unsigned = pa.RecordBatch.from_pydict({'ok': pa.array([1], pa.int32()),
                                            'counter': pa.array([1], pa.uint32())})

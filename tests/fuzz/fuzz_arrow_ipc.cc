@@ -21,7 +21,7 @@ constexpr size_t kMaxMessageBytes = 600;
 Status Read(const std::string &bytes, Schema *schema, std::vector<RecordBatch> *batches) {
   auto owner = std::make_shared<std::string>(bytes);
   ReadLimits limits;
-  limits.max_decompressed_bytes = 1 << 20;  // within libFuzzer's memory limit
+  limits.max_materialized_bytes = 1 << 20;  // within libFuzzer's memory limit
   const Buffer input{reinterpret_cast<const uint8_t *>(owner->data()), owner->size(), owner};
   return IsIpcFile(input) ? ReadIpcFile(input, limits, schema, batches)
                           : ReadIpcStream(input, limits, schema, batches);
