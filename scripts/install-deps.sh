@@ -11,6 +11,7 @@ packages=(
   tinyproxy
   clang libclang-rt-14-dev
   python3 python3-dev python3-venv # python3-dev and -venv: bindings/python/test.sh
+  flatbuffers-compiler libflatbuffers-dev liblz4-dev libzstd-dev # the Arrow codec (src/arrow)
 )
 
 sudo_if_needed=()

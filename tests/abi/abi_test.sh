@@ -70,6 +70,7 @@ run_installed_files() {
   local cmakedir=$ZB_LIBDIR/cmake/zerobus
   sort >"$work/expected" <<EOF
 $ZB_BINDIR/zerobus
+$ZB_INCLUDEDIR/zerobus/arrow_c_data.h
 $ZB_INCLUDEDIR/zerobus/zerobus.h
 $ZB_INCLUDEDIR/zerobus/zerobus.hpp
 $ZB_LIBDIR/libzerobus.a

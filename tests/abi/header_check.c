@@ -28,3 +28,10 @@ uint32_t zb_header_check_initializers(void) {
   zb_config_property property = ZB_CONFIG_PROPERTY_INIT;
   return event.struct_size + property.struct_size;
 }
+
+/* The Arrow C Data structs compile in the language at hand and have the specification's layout:
+ * five int64_t fields before ArrowArray's buffers, four before ArrowSchema's children. */
+#include <zerobus/arrow_c_data.h>
+ZB_HEADER_CHECK(arrow_array_buffers, offsetof(struct ArrowArray, buffers) == 5 * sizeof(int64_t));
+ZB_HEADER_CHECK(arrow_schema_children,
+                offsetof(struct ArrowSchema, children) == 3 * sizeof(void *) + 2 * sizeof(int64_t));
