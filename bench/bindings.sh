@@ -4,7 +4,9 @@
 # --null-sink` with the table declared (so the server checks every record, as in each binding's
 # bench), each run ending when every record is acknowledged. Each client gets a fresh server
 # process of the same binary; the table gives every binding's rate next to the C API's. The row
-# rust-async is the Rust binding's async ingest from four tokio tasks into one stream.
+# rust-async is the Rust binding's async ingest from four tokio tasks into one stream, and the
+# row java is the Java binding's from four threads into one stream (issue 25's target: 70% of
+# the C API's).
 #
 #   bench/bindings.sh PREFIX [RECORDS]
 #
@@ -38,6 +40,11 @@ rates[rust]=$(cd "$root/bindings/rust" &&
 rates[rust-async]=$(cd "$root/bindings/rust" &&
   cargo run -q --release --features tokio --example bench_async -- throughput "$records" 100 4 |
   rate_of)
+rates[java]=$(cd "$root/bindings/java" && JAVA_HOME=$(bash java-home.sh) &&
+  python3 "$root/tests/support/zerobus_serve.py" "$zerobus" --null-sink --listen 127.0.0.1:0 \
+    --table 'bench.default.events (id BIGINT, payload STRING)' -- \
+    "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED -cp target/classes bench/Bench.java \
+    {endpoint} "$records" 4 2>/dev/null | rate_of)
 rates[node]=$(cd "$root/bindings/node" && node bench/bench.js "$records" | rate_of)
 # The venv and the installed binding are bindings/python/test.sh's; its first line is the rate
 # of one call per record.
@@ -45,7 +52,7 @@ rates[python]=$("$(dirname "$prefix")/python-venv/bin/python" "$root/bindings/py
   "$zerobus" "$records" | awk 'NR == 1' | rate_of)
 
 printf '%-10s %14s %10s\n' client records/s "x C API"
-for client in c go rust rust-async node python; do
+for client in c go rust rust-async java node python; do
   awk -v name="$client" -v rate="${rates[$client]}" -v c="${rates[c]}" \
     'BEGIN { printf "%-10s %14d %10.2f\n", name, rate, rate / c }'
 done

@@ -11,6 +11,7 @@ packages=(
   tinyproxy
   clang libclang-rt-14-dev
   python3 python3-dev python3-venv # python3-dev and -venv: bindings/python/test.sh
+  maven # bindings/java/test.sh; its Java 22+ is the machine's Temurin 25 (bindings/java/java-home.sh)
 )
 
 sudo_if_needed=()
