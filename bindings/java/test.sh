@@ -22,7 +22,9 @@ java=$JAVA_HOME/bin/java
 pc_dirs="$prefix/lib/pkgconfig:$prefix/lib64/pkgconfig$(printf ':%s' "$prefix"/lib/*/pkgconfig)"
 export PKG_CONFIG_PATH="$pc_dirs${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}"
 pkg-config --exists zerobus || { echo "pkg-config finds no zerobus under $prefix" >&2; exit 1; }
-export LD_LIBRARY_PATH="$(pkg-config --variable=libdir zerobus)${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+ZEROBUS_LIBDIR=$(pkg-config --variable=libdir zerobus)
+export ZEROBUS_LIBDIR # for the test that loads the library by its path
+export LD_LIBRARY_PATH="$ZEROBUS_LIBDIR${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 export ZEROBUS_SERVE_BIN="$prefix/bin/zerobus"
 [ -x "$ZEROBUS_SERVE_BIN" ] || { echo "$ZEROBUS_SERVE_BIN: not found" >&2; exit 1; }
 # Maven's own libraries use sun.misc.Unsafe, which Java 24+ warns about on every run.

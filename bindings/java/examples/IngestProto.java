@@ -46,7 +46,10 @@ public class IngestProto {
     }
   }
 
-  /** The record `zerobus schema --ddl` describes: message Event { int64 id = 1; string payload = 2; } */
+  /**
+   * The record `zerobus schema --ddl` describes: message Event { int64 id = 1; string payload = 2;
+   * }
+   */
   static byte[] encodeEvent(long id, String payload) {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     out.write(1 << 3); // field 1, varint

@@ -33,8 +33,7 @@ public class OfficialBench {
     String workspaceUrl = "http://127.0.0.1:" + workspace.getAddress().getPort();
     try (ZerobusSdk sdk = new ZerobusSdk(endpoint, workspaceUrl)) {
       ZerobusProtoStream stream =
-          sdk.createProtoStream("bench.default.events", eventDescriptor(), "bench", "bench")
-              .join();
+          sdk.createProtoStream("bench.default.events", eventDescriptor(), "bench", "bench").join();
       AtomicReference<Throwable> failure = new AtomicReference<>();
       List<Thread> workers = new ArrayList<>();
       long start = System.nanoTime();

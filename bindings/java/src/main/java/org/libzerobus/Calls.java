@@ -8,9 +8,9 @@ import java.lang.invoke.MethodHandle;
 import java.util.Arrays;
 
 /**
- * Calls through the downcall handles of {@link Native} on paths where a call's cost does not
- * matter (the ingest path calls its handles with invokeExact itself), and turns a failed
- * call's zb_error into a {@link ZerobusException}.
+ * Calls through the downcall handles of {@link Native} on paths where a call's cost does not matter
+ * (the ingest path calls its handles with invokeExact itself), and turns a failed call's zb_error
+ * into a {@link ZerobusException}.
  */
 final class Calls {
   private Calls() {}
@@ -32,8 +32,8 @@ final class Calls {
   }
 
   /**
-   * Calls a fallible function with `arguments` and an error slot as its last argument, and
-   * throws the error it reports.
+   * Calls a fallible function with `arguments` and an error slot as its last argument, and throws
+   * the error it reports.
    */
   static void checked(MethodHandle handle, Object... arguments) throws ZerobusException {
     try (Arena arena = Arena.ofConfined()) {

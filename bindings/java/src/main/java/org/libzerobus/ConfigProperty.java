@@ -11,4 +11,9 @@ package org.libzerobus;
  * @param description one paragraph
  */
 public record ConfigProperty(
-    String name, String type, String defaultValue, String range, String scope, String description) {}
+    String name,
+    String type,
+    String defaultValue,
+    String range,
+    String scope,
+    String description) {}

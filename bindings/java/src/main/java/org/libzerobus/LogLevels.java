@@ -4,8 +4,8 @@ import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
 
 /**
- * The library's log levels (zb_log_level: ZB_LOG_ERROR 1 .. ZB_LOG_DEBUG 4, each more detailed
- * than the last, new ones appended) beside System.Logger's.
+ * The library's log levels (zb_log_level: ZB_LOG_ERROR 1 .. ZB_LOG_DEBUG 4, each more detailed than
+ * the last, new ones appended) beside System.Logger's.
  */
 final class LogLevels {
   private static final Level[] BY_LIBRARY_LEVEL = {
@@ -19,8 +19,8 @@ final class LogLevels {
   }
 
   /**
-   * The log.level value for `logger`: the name the library gives its most detailed level that
-   * the logger would print, or null when it prints none of them.
+   * The log.level value for `logger`: the name the library gives its most detailed level that the
+   * logger would print, or null when it prints none of them.
    */
   static String forLogger(Logger logger) {
     String chosen = null;

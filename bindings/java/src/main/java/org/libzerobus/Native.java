@@ -16,10 +16,10 @@ import java.lang.invoke.VarHandle;
 import java.nio.file.Path;
 
 /**
- * The downcall handles of zerobus.h and its structs' layouts, written from the header by hand
- * (the names are the header's). The library is found by its SONAME, libzerobus.so.0, through
- * the system's loader, or at the path of the system property {@value #LIBRARY_PROPERTY}, read
- * once when this class loads (see {@link ZerobusSdk#loadLibrary(Path)}).
+ * The downcall handles of zerobus.h and its structs' layouts, written from the header by hand (the
+ * names are the header's). The library is found by its SONAME, libzerobus.so.0, through the
+ * system's loader, or at the path of the system property {@value #LIBRARY_PROPERTY}, read once when
+ * this class loads (see {@link ZerobusSdk#loadLibrary(Path)}).
  */
 final class Native {
   static final String LIBRARY_PROPERTY = "zerobus.library.path";
@@ -77,6 +77,10 @@ final class Native {
           ADDRESS.withName("description"));
 
   private static final Linker LINKER = Linker.nativeLinker();
+
+  /** The path the library was loaded from, or its SONAME when the system's loader found it. */
+  static final String LOADED_FROM = libraryPath();
+
   private static final SymbolLookup LIBRARY = openLibrary();
 
   // Versions, codes and errors.
@@ -104,19 +108,16 @@ final class Native {
   static final MethodHandle zb_config_destroy =
       handle("zb_config_destroy", FunctionDescriptor.ofVoid(ADDRESS));
   static final MethodHandle zb_config_set =
-      handle(
-          "zb_config_set", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS, ADDRESS));
+      handle("zb_config_set", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS, ADDRESS));
   static final MethodHandle zb_config_describe =
       handle("zb_config_describe", FunctionDescriptor.of(JAVA_INT, SIZE_T, ADDRESS, ADDRESS));
   static final MethodHandle zb_config_set_event_callback =
       registration("zb_config_set_event_callback");
   static final MethodHandle zb_config_set_headers_provider =
       registration("zb_config_set_headers_provider");
-  static final MethodHandle zb_config_set_log_callback =
-      registration("zb_config_set_log_callback");
+  static final MethodHandle zb_config_set_log_callback = registration("zb_config_set_log_callback");
   static final MethodHandle zb_headers_add =
-      handle(
-          "zb_headers_add", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS, ADDRESS));
+      handle("zb_headers_add", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS, ADDRESS));
   static final MethodHandle zb_log_level_name =
       handle("zb_log_level_name", FunctionDescriptor.of(ADDRESS, JAVA_INT));
 
@@ -139,7 +140,8 @@ final class Native {
       handle("zb_schema_proto_source", FunctionDescriptor.of(ADDRESS, ADDRESS));
   static final MethodHandle zb_schema_descriptor =
       handle(
-          "zb_schema_descriptor", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS, ADDRESS));
+          "zb_schema_descriptor",
+          FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS, ADDRESS));
   static final MethodHandle zb_schema_encode_json =
       handle(
           "zb_schema_encode_json",
@@ -157,8 +159,10 @@ final class Native {
           FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS));
   static final MethodHandle zb_stream_ingest_proto = ingest("zb_stream_ingest_proto");
   static final MethodHandle zb_stream_ingest_json = ingest("zb_stream_ingest_json");
-  static final MethodHandle zb_stream_ingest_proto_batch = ingestBatch("zb_stream_ingest_proto_batch");
-  static final MethodHandle zb_stream_ingest_json_batch = ingestBatch("zb_stream_ingest_json_batch");
+  static final MethodHandle zb_stream_ingest_proto_batch =
+      ingestBatch("zb_stream_ingest_proto_batch");
+  static final MethodHandle zb_stream_ingest_json_batch =
+      ingestBatch("zb_stream_ingest_json_batch");
   static final MethodHandle zb_stream_close =
       handle("zb_stream_close", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, ADDRESS));
   static final MethodHandle zb_stream_destroy =
@@ -181,39 +185,44 @@ final class Native {
       handle("zb_records_free", FunctionDescriptor.ofVoid(ADDRESS));
   static final MethodHandle zb_stream_stats_json =
       handle(
-          "zb_stream_stats_json", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS, ADDRESS));
+          "zb_stream_stats_json",
+          FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS, ADDRESS));
   static final MethodHandle zb_string_free =
       handle("zb_string_free", FunctionDescriptor.ofVoid(ADDRESS));
 
   private Native() {}
 
-  private static SymbolLookup openLibrary() {
+  private static String libraryPath() {
     String path = System.getProperty(LIBRARY_PROPERTY);
+    return path != null && !path.isEmpty() ? Path.of(path).toAbsolutePath().toString() : SONAME;
+  }
+
+  private static SymbolLookup openLibrary() {
     // Global: the library stays loaded for the life of the process, as its threads and upcall
     // stubs need it to.
-    if (path != null && !path.isEmpty()) {
-      return SymbolLookup.libraryLookup(Path.of(path), Arena.global());
-    }
-    return SymbolLookup.libraryLookup(SONAME, Arena.global());
+    return LOADED_FROM.equals(SONAME)
+        ? SymbolLookup.libraryLookup(SONAME, Arena.global())
+        : SymbolLookup.libraryLookup(Path.of(LOADED_FROM), Arena.global());
   }
 
   private static MethodHandle handle(String name, FunctionDescriptor descriptor) {
     MemorySegment symbol =
         LIBRARY
             .find(name)
-            .orElseThrow(
-                () -> new UnsatisfiedLinkError(name + " is not in the loaded libzerobus"));
+            .orElseThrow(() -> new UnsatisfiedLinkError(name + " is not in the loaded libzerobus"));
     return LINKER.downcallHandle(symbol, descriptor);
   }
 
   /** zb_config_set_*(cfg, cb, user_data, free_user_data, err). */
   private static MethodHandle registration(String name) {
-    return handle(name, FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS));
+    return handle(
+        name, FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS));
   }
 
   /** zb_stream_ingest_*(stream, record, len, offset_out, err). */
   private static MethodHandle ingest(String name) {
-    return handle(name, FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, SIZE_T, ADDRESS, ADDRESS));
+    return handle(
+        name, FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, SIZE_T, ADDRESS, ADDRESS));
   }
 
   /** zb_stream_ingest_*_batch(stream, records, lens, count, last_offset_out, err). */

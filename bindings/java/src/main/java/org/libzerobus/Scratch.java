@@ -7,10 +7,10 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 
 /**
- * One thread's native memory for the ingest path: the offset and error slots of a call and a
- * buffer that a record from the Java heap is copied into (the library copies it again before
- * the call returns, so one buffer serves every call). Reused call after call, so that an
- * ingest allocates nothing; freed with the thread.
+ * One thread's native memory for the ingest path: the offset and error slots of a call and a buffer
+ * that a record from the Java heap is copied into (the library copies it again before the call
+ * returns, so one buffer serves every call). Reused call after call, so that an ingest allocates
+ * nothing; freed with the thread.
  */
 final class Scratch {
   private static final ThreadLocal<Scratch> OF_THREAD = ThreadLocal.withInitial(Scratch::new);

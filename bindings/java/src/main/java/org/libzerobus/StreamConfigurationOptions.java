@@ -13,9 +13,9 @@ import java.util.Objects;
 
 /**
  * Options of an SDK or of its streams: any configuration key of the library (docs/
- * CONFIGURATION.md, or {@link ZerobusSdk#configurationKeys()}) by {@link Builder#set}, the
- * common ones by name, and the callbacks. An SDK reads the keys of scope "sdk" and a stream
- * those of scope "stream"; one object may serve both. Immutable; made by {@link #builder()}.
+ * CONFIGURATION.md, or {@link ZerobusSdk#configurationKeys()}) by {@link Builder#set}, the common
+ * ones by name, and the callbacks. An SDK reads the keys of scope "sdk" and a stream those of scope
+ * "stream"; one object may serve both. Immutable; made by {@link #builder()}.
  */
 public final class StreamConfigurationOptions {
   private static final StreamConfigurationOptions DEFAULTS = builder().build();
@@ -100,15 +100,11 @@ public final class StreamConfigurationOptions {
 
   private static void set(Arena arena, MemorySegment config, String key, String value)
       throws ZerobusException {
-    Calls.checked(
-        Native.zb_config_set, config, arena.allocateFrom(key), arena.allocateFrom(value));
+    Calls.checked(Native.zb_config_set, config, arena.allocateFrom(key), arena.allocateFrom(value));
   }
 
   private static void register(
-      MethodHandle registration,
-      MemorySegment config,
-      MemorySegment stub,
-      Callbacks callbacks)
+      MethodHandle registration, MemorySegment config, MemorySegment stub, Callbacks callbacks)
       throws ZerobusException {
     // Each registration has a user_data of its own, freed by the library through FREE.
     Calls.checked(registration, config, stub, Upcalls.register(callbacks), Upcalls.FREE);
@@ -124,8 +120,8 @@ public final class StreamConfigurationOptions {
     private Builder() {}
 
     /**
-     * Sets any configuration key to a value as text ("true", "5000", ...), as
-     * zb_config_set() takes it; {@link #build()} checks both with the library.
+     * Sets any configuration key to a value as text ("true", "5000", ...), as zb_config_set() takes
+     * it; {@link #build()} checks both with the library.
      */
     public Builder set(String key, String value) {
       values.put(key, value);
@@ -201,8 +197,8 @@ public final class StreamConfigurationOptions {
     /**
      * The options, each key and value checked by the library.
      *
-     * @throws IllegalArgumentException for a key the library does not know or a value out of
-     *     its range, with the library's {@link ZerobusException} as its cause
+     * @throws IllegalArgumentException for a key the library does not know or a value out of its
+     *     range, with the library's {@link ZerobusException} as its cause
      */
     public StreamConfigurationOptions build() {
       StreamConfigurationOptions options = new StreamConfigurationOptions(this);

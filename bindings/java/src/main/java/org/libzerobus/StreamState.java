@@ -9,11 +9,11 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * What the binding knows of one native stream from its events: the acknowledged watermark,
- * the offsets reported lost, and the futures waiting on offsets, completed by the events as
- * they come (no thread waits for them). Found by the stream's address, which the event
- * callback receives: a stream made by zb_stream_recreate() shares its parent's registration,
- * so the address, not the user_data, tells streams apart.
+ * What the binding knows of one native stream from its events: the acknowledged watermark, the
+ * offsets reported lost, and the futures waiting on offsets, completed by the events as they come
+ * (no thread waits for them). Found by the stream's address, which the event callback receives: a
+ * stream made by zb_stream_recreate() shares its parent's registration, so the address, not the
+ * user_data, tells streams apart.
  */
 final class StreamState {
   private static final Map<Long, StreamState> BY_ADDRESS = new ConcurrentHashMap<>();
@@ -30,8 +30,8 @@ final class StreamState {
   }
 
   /**
-   * The state of the stream at `address`, made on first sight: its first events may come
-   * before the call that opened it has returned.
+   * The state of the stream at `address`, made on first sight: its first events may come before the
+   * call that opened it has returned.
    */
   static StreamState of(long address, Callbacks callbacks) {
     return BY_ADDRESS.computeIfAbsent(address, unused -> new StreamState(callbacks));

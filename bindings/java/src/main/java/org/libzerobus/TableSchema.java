@@ -10,10 +10,10 @@ import java.lang.ref.Cleaner;
 import java.nio.charset.StandardCharsets;
 
 /**
- * A table's schema (zb_schema): its name, the protobuf descriptor its streams are opened with
- * and that descriptor's .proto source, and an encoder from JSON records to protobuf ones; no
- * .proto file or protoc needed. Immutable and thread-safe; freed by {@link #close()} or once
- * unreachable. Streams opened from it keep it alive.
+ * A table's schema (zb_schema): its name, the protobuf descriptor its streams are opened with and
+ * that descriptor's .proto source, and an encoder from JSON records to protobuf ones; no .proto
+ * file or protoc needed. Immutable and thread-safe; freed by {@link #close()} or once unreachable.
+ * Streams opened from it keep it alive.
  */
 public final class TableSchema implements AutoCloseable {
   private final MemorySegment handle;
@@ -76,8 +76,8 @@ public final class TableSchema implements AutoCloseable {
   /**
    * The JSON object `jsonRecord` encoded as a protobuf record of the table.
    *
-   * @throws ZerobusException ZB_ERR_INVALID_RECORD, naming the column, for a record the table
-   *     does not take
+   * @throws ZerobusException ZB_ERR_INVALID_RECORD, naming the column, for a record the table does
+   *     not take
    */
   public byte[] encodeJson(String jsonRecord) throws ZerobusException {
     try (Arena arena = Arena.ofConfined()) {
@@ -90,8 +90,7 @@ public final class TableSchema implements AutoCloseable {
       Calls.checked(
           Native.zb_schema_encode_json, handle, json, (long) text.length, MemorySegment.NULL, size);
       MemorySegment buffer = arena.allocate(Math.max(size.get(JAVA_LONG, 0), 1));
-      Calls.checked(
-          Native.zb_schema_encode_json, handle, json, (long) text.length, buffer, size);
+      Calls.checked(Native.zb_schema_encode_json, handle, json, (long) text.length, buffer, size);
       return buffer.asSlice(0, size.get(JAVA_LONG, 0)).toArray(JAVA_BYTE);
     }
   }

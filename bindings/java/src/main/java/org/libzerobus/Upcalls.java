@@ -15,10 +15,10 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * The upcall stubs the library calls: the event callback, the headers provider, the log
- * callback, and the free_user_data of their registrations. Each is made once for the process.
- * They run on the library's threads, where an exception escaping into native code would end
- * the JVM: each catches everything, and logs what it caught.
+ * The upcall stubs the library calls: the event callback, the headers provider, the log callback,
+ * and the free_user_data of their registrations. Each is made once for the process. They run on the
+ * library's threads, where an exception escaping into native code would end the JVM: each catches
+ * everything, and logs what it caught.
  */
 final class Upcalls {
   private static final Logger LOG = System.getLogger("org.libzerobus");
@@ -37,8 +37,8 @@ final class Upcalls {
   private Upcalls() {}
 
   /**
-   * Registers `callbacks` and returns the user_data that names them; FREE, which the library
-   * calls once it can no longer call them, takes them out again.
+   * Registers `callbacks` and returns the user_data that names them; FREE, which the library calls
+   * once it can no longer call them, takes them out again.
    */
   static MemorySegment register(Callbacks callbacks) {
     long id = NEXT_ID.getAndIncrement();
@@ -136,8 +136,10 @@ final class Upcalls {
   private static void onLog(
       int level, MemorySegment component, MemorySegment message, MemorySegment userData) {
     try {
-      loggerOf(userData).log(
-          LogLevels.toJava(level), "[" + Native.string(component) + "] " + Native.string(message));
+      loggerOf(userData)
+          .log(
+              LogLevels.toJava(level),
+              "[" + Native.string(component) + "] " + Native.string(message));
     } catch (Throwable ignored) {
       // A logger that throws has nowhere left to report it.
     }

@@ -3,10 +3,9 @@ package org.libzerobus;
 import java.lang.foreign.MemorySegment;
 
 /**
- * A failure reported by libzerobus: its status code (a ZB_ERR_* of zerobus.h) and the code's
- * name, the library's message, whether the same operation may succeed if tried again, and the
- * gRPC status it came from. A failure that retrying cannot mend is a {@link
- * NonRetriableException}. Immutable.
+ * A failure reported by libzerobus: its status code (a ZB_ERR_* of zerobus.h) and the code's name,
+ * the library's message, whether the same operation may succeed if tried again, and the gRPC status
+ * it came from. A failure that retrying cannot mend is a {@link NonRetriableException}. Immutable.
  */
 public class ZerobusException extends Exception {
   private static final long serialVersionUID = 1L;
@@ -45,8 +44,8 @@ public class ZerobusException extends Exception {
   }
 
   /**
-   * The symbolic name the loaded library gives a status code ("ZB_ERR_TIMEOUT"), or
-   * "ZB_ERR(N)" for a code it does not know.
+   * The symbolic name the loaded library gives a status code ("ZB_ERR_TIMEOUT"), or "ZB_ERR(N)" for
+   * a code it does not know.
    */
   public static String nameOf(int code) {
     String name = Native.string(Calls.address(Native.zb_status_name, code));
@@ -64,8 +63,8 @@ public class ZerobusException extends Exception {
   }
 
   /**
-   * The exception of a zb_error (borrowed: the caller frees it), or of `status` alone when
-   * `error` is NULL (a failed call that could not allocate its error object).
+   * The exception of a zb_error (borrowed: the caller frees it), or of `status` alone when `error`
+   * is NULL (a failed call that could not allocate its error object).
    */
   static ZerobusException of(int status, MemorySegment error) {
     if (error.equals(MemorySegment.NULL)) {

@@ -1,8 +1,10 @@
 package org.libzerobus;
 
 import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
 
 import java.lang.foreign.Arena;
+import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemorySegment;
 import java.lang.ref.Cleaner;
 import java.nio.file.Path;
@@ -12,9 +14,9 @@ import java.util.List;
 import java.util.Objects;
 
 /**
- * A Zerobus endpoint, whose streams share one connection (zb_sdk). Thread-safe. {@link
- * #close()} lets go of it; streams made from it keep working until they are closed. An SDK
- * that is never closed is let go of when it becomes unreachable.
+ * A Zerobus endpoint, whose streams share one connection (zb_sdk). Thread-safe. {@link #close()}
+ * lets go of it; streams made from it keep working until they are closed. An SDK that is never
+ * closed is let go of when it becomes unreachable.
  */
 public final class ZerobusSdk implements AutoCloseable {
   static final Cleaner CLEANER = Cleaner.create();
@@ -23,9 +25,9 @@ public final class ZerobusSdk implements AutoCloseable {
   private final Cleaner.Cleanable cleanable;
 
   /**
-   * An SDK for `serverEndpoint` ("host[:port]", "https://host[:port]", or "http://host:port"
-   * for a local server, with transport.plaintext), with the Unity Catalog (workspace) URL that
-   * OAuth tokens come from, or null.
+   * An SDK for `serverEndpoint` ("host[:port]", "https://host[:port]", or "http://host:port" for a
+   * local server, with transport.plaintext), with the Unity Catalog (workspace) URL that OAuth
+   * tokens come from, or null.
    */
   public ZerobusSdk(String serverEndpoint, String unityCatalogEndpoint) throws ZerobusException {
     this(serverEndpoint, unityCatalogEndpoint, StreamConfigurationOptions.getDefault());
@@ -65,20 +67,20 @@ public final class ZerobusSdk implements AutoCloseable {
   }
 
   /**
-   * Loads libzerobus from `path` instead of by its SONAME from the system. Call it before any
-   * other use of this package; the system property zerobus.library.path does the same.
+   * Loads libzerobus from `path` instead of by its SONAME from the system. Call it before any other
+   * use of this package; the system property zerobus.library.path does the same.
    *
    * @throws IllegalStateException when a library is already loaded from elsewhere
    */
   public static synchronized void loadLibrary(Path path) {
     String wanted = path.toAbsolutePath().toString();
-    String before = System.getProperty(Native.LIBRARY_PROPERTY);
-    System.setProperty(Native.LIBRARY_PROPERTY, wanted);
-    // Loads the library now, from the property as it stands.
-    Native.string(Calls.address(Native.zb_version_str));
-    if (before != null && !before.equals(wanted)) {
-      System.setProperty(Native.LIBRARY_PROPERTY, before);
-      throw new IllegalStateException("libzerobus is already loaded from " + before);
+    if (System.getProperty(Native.LIBRARY_PROPERTY) == null) {
+      System.setProperty(Native.LIBRARY_PROPERTY, wanted);
+    }
+    // Loads the library now if it was not yet, from the property as it stands.
+    if (!Native.LOADED_FROM.equals(wanted)) {
+      throw new IllegalStateException(
+          "libzerobus is loaded from " + Native.LOADED_FROM + ", not from " + wanted);
     }
   }
 
@@ -94,9 +96,8 @@ public final class ZerobusSdk implements AutoCloseable {
       MemorySegment property = arena.allocate(Native.CONFIG_PROPERTY);
       for (long index = 0; ; index++) {
         property.fill((byte) 0);
-        property.set(java.lang.foreign.ValueLayout.JAVA_INT, 0, (int) Native.CONFIG_PROPERTY.byteSize());
-        int status =
-            Calls.status(Native.zb_config_describe, index, property, MemorySegment.NULL);
+        property.set(JAVA_INT, 0, (int) Native.CONFIG_PROPERTY.byteSize());
+        int status = Calls.status(Native.zb_config_describe, index, property, MemorySegment.NULL);
         if (status != Native.ZB_OK) {
           return Collections.unmodifiableList(keys);
         }
@@ -113,24 +114,26 @@ public final class ZerobusSdk implements AutoCloseable {
   }
 
   private static String pointer(MemorySegment struct, String field) {
-    long offset =
-        Native.CONFIG_PROPERTY.byteOffset(java.lang.foreign.MemoryLayout.PathElement.groupElement(field));
+    long offset = Native.CONFIG_PROPERTY.byteOffset(MemoryLayout.PathElement.groupElement(field));
     return Native.string(struct.get(ADDRESS, offset));
   }
 
   /** Opens a stream of JSON records (one object per record) into `tableName`. */
   public ZerobusStream createJsonStream(String tableName, StreamConfigurationOptions options)
       throws ZerobusException {
-    return open(options, Native.ZB_RECORD_JSON, (config, slot, arena) ->
-        Calls.checked(
-            Native.zb_stream_new,
-            handle,
-            arena.allocateFrom(tableName),
-            Native.ZB_RECORD_JSON,
-            MemorySegment.NULL,
-            0L,
-            config,
-            slot));
+    return open(
+        options,
+        Native.ZB_RECORD_JSON,
+        (config, slot, arena) ->
+            Calls.checked(
+                Native.zb_stream_new,
+                handle,
+                arena.allocateFrom(tableName),
+                Native.ZB_RECORD_JSON,
+                MemorySegment.NULL,
+                0L,
+                config,
+                slot));
   }
 
   /**
@@ -140,35 +143,41 @@ public final class ZerobusSdk implements AutoCloseable {
   public ZerobusStream createProtoStream(
       String tableName, byte[] descriptorProto, StreamConfigurationOptions options)
       throws ZerobusException {
-    return open(options, Native.ZB_RECORD_PROTO, (config, slot, arena) -> {
-      MemorySegment descriptor = arena.allocate(descriptorProto.length);
-      descriptor.copyFrom(MemorySegment.ofArray(descriptorProto));
-      Calls.checked(
-          Native.zb_stream_new,
-          handle,
-          arena.allocateFrom(tableName),
-          Native.ZB_RECORD_PROTO,
-          descriptor,
-          (long) descriptorProto.length,
-          config,
-          slot);
-    });
+    return open(
+        options,
+        Native.ZB_RECORD_PROTO,
+        (config, slot, arena) -> {
+          MemorySegment descriptor = arena.allocate(descriptorProto.length);
+          descriptor.copyFrom(MemorySegment.ofArray(descriptorProto));
+          Calls.checked(
+              Native.zb_stream_new,
+              handle,
+              arena.allocateFrom(tableName),
+              Native.ZB_RECORD_PROTO,
+              descriptor,
+              (long) descriptorProto.length,
+              config,
+              slot);
+        });
   }
 
   /**
-   * Opens a protobuf stream into the schema's table with its descriptor. It takes protobuf
-   * records and JSON ones too, which the library encodes.
+   * Opens a protobuf stream into the schema's table with its descriptor. It takes protobuf records
+   * and JSON ones too, which the library encodes.
    */
   public ZerobusStream createStream(TableSchema schema, StreamConfigurationOptions options)
       throws ZerobusException {
-    return open(options, Native.ZB_RECORD_PROTO, (config, slot, arena) ->
-        Calls.checked(Native.zb_stream_new_from_schema, handle, schema.handle(), config, slot));
+    return open(
+        options,
+        Native.ZB_RECORD_PROTO,
+        (config, slot, arena) ->
+            Calls.checked(Native.zb_stream_new_from_schema, handle, schema.handle(), config, slot));
   }
 
   /**
-   * A new stream like `stream` (same table, record type, options and callbacks) into which
-   * every record `stream` did not get acknowledged has been ingested again, in order: the way
-   * to carry on after a failure or a close that timed out. Its offsets start at 0.
+   * A new stream like `stream` (same table, record type, options and callbacks) into which every
+   * record `stream` did not get acknowledged has been ingested again, in order: the way to carry on
+   * after a failure or a close that timed out. Its offsets start at 0.
    */
   public ZerobusStream recreateStream(ZerobusStream stream) throws ZerobusException {
     return stream.recreate();

@@ -1,6 +1,7 @@
 package org.libzerobus;
 
 import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
@@ -18,16 +19,16 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 
 /**
- * A stream of records into one table (zb_stream). Every method may be called from any number
- * of threads at once. A record is accepted when its ingest call returns an offset (0, 1, 2, ...
- * per stream) and durable when an ack covers it: {@link #waitForOffset}, {@link #flush} and
- * {@link #closeAsync} give futures that the stream's events complete, and the {@link
- * AckCallback} of its options hears every ack.
+ * A stream of records into one table (zb_stream). Every method may be called from any number of
+ * threads at once. A record is accepted when its ingest call returns an offset (0, 1, 2, ... per
+ * stream) and durable when an ack covers it: {@link #waitForOffset}, {@link #flush} and {@link
+ * #closeAsync} give futures that the stream's events complete, and the {@link AckCallback} of its
+ * options hears every ack.
  *
- * <p>{@link #close()} (or {@link #closeAsync()}) ends the stream gracefully; its native
- * object is freed once the stream is unreachable, so no call running on another thread can
- * touch freed memory. A stream that becomes unreachable without a close is closed at once,
- * abandoning the records not yet acknowledged, and the futures still waiting on them fail.
+ * <p>{@link #close()} (or {@link #closeAsync()}) ends the stream gracefully; its native object is
+ * freed once the stream is unreachable, so no call running on another thread can touch freed
+ * memory. A stream that becomes unreachable without a close is closed at once, abandoning the
+ * records not yet acknowledged, and the futures still waiting on them fail.
  */
 public final class ZerobusStream implements AutoCloseable {
   private final ZerobusSdk sdk;
@@ -57,13 +58,13 @@ public final class ZerobusStream implements AutoCloseable {
   }
 
   /**
-   * Accepts one record: a serialized protobuf message on a protobuf stream, JSON text (UTF-8)
-   * on a JSON stream. The bytes are copied before the call returns.
+   * Accepts one record: a serialized protobuf message on a protobuf stream, JSON text (UTF-8) on a
+   * JSON stream. The bytes are copied before the call returns.
    *
    * @return the record's offset
    * @throws ZerobusException ZB_ERR_QUEUE_FULL when the window stayed full for
-   *     stream.ingest.timeout.ms, ZB_ERR_CLOSED after a close, the stream's error after it
-   *     failed, and the rest of zb_stream_ingest_proto()'s and zb_stream_ingest_json()'s errors
+   *     stream.ingest.timeout.ms, ZB_ERR_CLOSED after a close, the stream's error after it failed,
+   *     and the rest of zb_stream_ingest_proto()'s and zb_stream_ingest_json()'s errors
    */
   public long ingestRecordOffset(byte[] record) throws ZerobusException {
     Scratch scratch = Scratch.get();
@@ -72,16 +73,16 @@ public final class ZerobusStream implements AutoCloseable {
 
   /**
    * Accepts the bytes between the buffer's position and its limit, as {@link
-   * #ingestRecordOffset(byte[])} does; a direct buffer is read where it is, without a copy.
-   * The buffer's position does not change.
+   * #ingestRecordOffset(byte[])} does; a direct buffer is read where it is, without a copy. The
+   * buffer's position does not change.
    */
   public long ingestRecordOffset(ByteBuffer record) throws ZerobusException {
     return ingestRecordOffset(MemorySegment.ofBuffer(record));
   }
 
   /**
-   * Accepts the segment's bytes, as {@link #ingestRecordOffset(byte[])} does; a native
-   * segment is read where it is, without a copy.
+   * Accepts the segment's bytes, as {@link #ingestRecordOffset(byte[])} does; a native segment is
+   * read where it is, without a copy.
    */
   public long ingestRecordOffset(MemorySegment record) throws ZerobusException {
     Scratch scratch = Scratch.get();
@@ -90,9 +91,9 @@ public final class ZerobusStream implements AutoCloseable {
   }
 
   /**
-   * Accepts one JSON object, on a JSON stream or a stream of a {@link TableSchema} (which
-   * encodes it to protobuf first, failing with ZB_ERR_INVALID_RECORD, naming the column, for a
-   * record the table does not take).
+   * Accepts one JSON object, on a JSON stream or a stream of a {@link TableSchema} (which encodes
+   * it to protobuf first, failing with ZB_ERR_INVALID_RECORD, naming the column, for a record the
+   * table does not take).
    */
   public long ingestRecordOffset(String jsonRecord) throws ZerobusException {
     Scratch scratch = Scratch.get();
@@ -122,8 +123,8 @@ public final class ZerobusStream implements AutoCloseable {
   }
 
   /**
-   * Accepts `records` as one unit, all or none, with consecutive offsets, in one request: as
-   * {@link #ingestRecordOffset(byte[])} takes one.
+   * Accepts `records` as one unit, all or none, with consecutive offsets, in one request: as {@link
+   * #ingestRecordOffset(byte[])} takes one.
    *
    * @return the offset of the last record
    */
@@ -166,8 +167,8 @@ public final class ZerobusStream implements AutoCloseable {
 
   /**
    * A future completed once `offset` is durable, or completed exceptionally with the {@link
-   * ZerobusException} of the error event that reported it lost. No thread waits for it; bound
-   * the wait with {@link CompletableFuture#orTimeout}.
+   * ZerobusException} of the error event that reported it lost. No thread waits for it; bound the
+   * wait with {@link CompletableFuture#orTimeout}.
    */
   public CompletableFuture<Void> waitForOffset(long offset) {
     return state.waitFor(offset);
@@ -202,9 +203,9 @@ public final class ZerobusStream implements AutoCloseable {
   }
 
   /**
-   * Closes the stream gracefully: stops accepting records and waits, without limit, until
-   * every accepted record is acknowledged (recovery.* bounds how long a broken connection is
-   * retried). Idempotent: a second call throws what the first threw.
+   * Closes the stream gracefully: stops accepting records and waits, without limit, until every
+   * accepted record is acknowledged (recovery.* bounds how long a broken connection is retried).
+   * Idempotent: a second call throws what the first threw.
    */
   @Override
   public void close() throws ZerobusException {
@@ -246,9 +247,9 @@ public final class ZerobusStream implements AutoCloseable {
   }
 
   /**
-   * Every record the stream accepted and that is not yet acknowledged, in offset order: after
-   * a failure or a timed-out close, exactly the records of the error events. On a stream of a
-   * {@link TableSchema}, JSON records come back encoded as protobuf.
+   * Every record the stream accepted and that is not yet acknowledged, in offset order: after a
+   * failure or a timed-out close, exactly the records of the error events. On a stream of a {@link
+   * TableSchema}, JSON records come back encoded as protobuf.
    */
   public List<byte[]> getUnackedRecords() throws ZerobusException {
     try (Arena arena = Arena.ofConfined()) {
@@ -261,10 +262,9 @@ public final class ZerobusStream implements AutoCloseable {
         MemorySegment data = arena.allocate(ADDRESS);
         MemorySegment length = arena.allocate(JAVA_LONG);
         for (long index = 0; index < count; index++) {
-          Calls.checked(
-              Native.zb_records_get, records, index, data, length, MemorySegment.NULL);
+          Calls.checked(Native.zb_records_get, records, index, data, length, MemorySegment.NULL);
           long size = length.get(JAVA_LONG, 0);
-          copies.add(data.get(ADDRESS, 0).reinterpret(size).toArray(java.lang.foreign.ValueLayout.JAVA_BYTE));
+          copies.add(data.get(ADDRESS, 0).reinterpret(size).toArray(JAVA_BYTE));
         }
         return Collections.unmodifiableList(copies);
       } finally {
@@ -292,12 +292,8 @@ public final class ZerobusStream implements AutoCloseable {
       MemorySegment slot = arena.allocate(ADDRESS);
       Calls.checked(Native.zb_stream_recreate, handle, slot);
       // The new stream shares this one's registrations, callbacks included.
-      return new ZerobusStream(sdk, slot.get(ADDRESS, 0), json ? Native.ZB_RECORD_JSON : Native.ZB_RECORD_PROTO, callbacks);
+      int recordType = json ? Native.ZB_RECORD_JSON : Native.ZB_RECORD_PROTO;
+      return new ZerobusStream(sdk, slot.get(ADDRESS, 0), recordType, callbacks);
     }
-  }
-
-  /** Frees the native stream now rather than when unreachable: for the binding's tests. */
-  void destroyNow() {
-    cleanable.clean();
   }
 }

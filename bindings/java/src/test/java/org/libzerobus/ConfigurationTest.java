@@ -35,7 +35,8 @@ class ConfigurationTest {
             IllegalArgumentException.class,
             () -> StreamConfigurationOptions.builder().set("no.such.key", "1").build());
     assertEquals(
-        "ZB_ERR_UNKNOWN_KEY", assertInstanceOf(ZerobusException.class, unknown.getCause()).codeName());
+        "ZB_ERR_UNKNOWN_KEY",
+        assertInstanceOf(ZerobusException.class, unknown.getCause()).codeName());
     IllegalArgumentException outOfRange =
         assertThrows(
             IllegalArgumentException.class,
@@ -82,7 +83,8 @@ class ConfigurationTest {
   void theLibraryLogsThroughTheSdksLogger() throws Exception {
     Recording logger = new Recording();
     try (LocalServer server = LocalServer.start();
-        ZerobusSdk sdk = new ZerobusSdk(server.endpoint, null, server.options().setLogger(logger).build())) {
+        ZerobusSdk sdk =
+            new ZerobusSdk(server.endpoint, null, server.options().setLogger(logger).build())) {
       try (ZerobusStream stream =
           sdk.createJsonStream(LocalServer.EVENTS, server.options().build())) {
         stream.ingestRecordOffset(Events.json(0));
@@ -90,7 +92,8 @@ class ConfigurationTest {
     }
     List<String> lines = List.copyOf(logger.lines);
     assertTrue(
-        lines.stream().anyMatch(line -> line.startsWith("DEBUG ") && line.contains(LocalServer.EVENTS)),
+        lines.stream()
+            .anyMatch(line -> line.startsWith("DEBUG ") && line.contains(LocalServer.EVENTS)),
         lines.toString());
     assertTrue(lines.stream().anyMatch(line -> line.startsWith("INFO ")), lines.toString());
   }

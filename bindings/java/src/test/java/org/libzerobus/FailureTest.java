@@ -92,8 +92,7 @@ class FailureTest {
             LocalServer.start(
                 "--fault", LocalServer.EVENTS + ":fail_after_records=300,fail_status=UNAVAILABLE");
         ZerobusSdk sdk = server.sdk()) {
-      ZerobusStream stream =
-          sdk.createJsonStream(LocalServer.EVENTS, server.options().build());
+      ZerobusStream stream = sdk.createJsonStream(LocalServer.EVENTS, server.options().build());
       for (long id = 0; id < records; id++) {
         stream.ingestRecordOffset(Events.json(id));
       }

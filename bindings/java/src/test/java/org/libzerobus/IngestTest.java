@@ -31,8 +31,7 @@ class IngestTest {
   void jsonRecordsAsStringsBytesAndBatchesAreStored() throws Exception {
     try (LocalServer server = LocalServer.start();
         ZerobusSdk sdk = server.sdk()) {
-      ZerobusStream stream =
-          sdk.createJsonStream(LocalServer.EVENTS, server.options().build());
+      ZerobusStream stream = sdk.createJsonStream(LocalServer.EVENTS, server.options().build());
       for (long id = 0; id < 300; id++) {
         assertEquals(id, stream.ingestRecordOffset(Events.json(id)));
       }
@@ -78,7 +77,8 @@ class IngestTest {
         stream.ingestRecordOffset(ByteBuffer.wrap(Events.proto(id)));
       }
       for (; id < 400; id++) {
-        MemorySegment record = arena.allocateFrom(java.lang.foreign.ValueLayout.JAVA_BYTE, Events.proto(id));
+        MemorySegment record =
+            arena.allocateFrom(java.lang.foreign.ValueLayout.JAVA_BYTE, Events.proto(id));
         stream.ingestRecordOffset(record);
       }
       List<byte[]> batch = new ArrayList<>();
@@ -154,8 +154,7 @@ class IngestTest {
     int perThread = 500;
     try (LocalServer server = LocalServer.start();
         ZerobusSdk sdk = server.sdk()) {
-      ZerobusStream stream =
-          sdk.createJsonStream(LocalServer.EVENTS, server.options().build());
+      ZerobusStream stream = sdk.createJsonStream(LocalServer.EVENTS, server.options().build());
       ConcurrentLinkedQueue<Long> offsets = new ConcurrentLinkedQueue<>();
       ConcurrentLinkedQueue<Throwable> failures = new ConcurrentLinkedQueue<>();
       CountDownLatch start = new CountDownLatch(1);
@@ -185,8 +184,7 @@ class IngestTest {
       }
       assertEquals(List.of(), List.copyOf(failures));
       long total = (long) threads * perThread;
-      assertEquals(
-          LongStream.range(0, total).boxed().toList(), offsets.stream().sorted().toList());
+      assertEquals(LongStream.range(0, total).boxed().toList(), offsets.stream().sorted().toList());
       stream.flush().get(30, TimeUnit.SECONDS);
       stream.close();
       assertStoredOnce(server, total);

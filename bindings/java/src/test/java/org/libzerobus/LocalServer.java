@@ -19,9 +19,9 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * `zerobus serve` as a child process of the tests, found by the ready file (--ready-file) it
- * writes with its addresses once it listens, never by its log; the binary is the system
- * property zerobus.serve (test.sh sets it to the installed one).
+ * `zerobus serve` as a child process of the tests, found by the ready file (--ready-file) it writes
+ * with its addresses once it listens, never by its log; the binary is the system property
+ * zerobus.serve (test.sh sets it to the installed one).
  */
 final class LocalServer implements AutoCloseable {
   static final String EVENTS = "main.default.events";
