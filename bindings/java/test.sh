@@ -34,6 +34,7 @@ started=$SECONDS
 echo "--- java: $("$java" -version 2>&1 | head -1), libzerobus $(pkg-config --modversion zerobus) from $prefix"
 echo "--- java: mvn test (compile with -Werror, JUnit against zerobus serve)"
 status=0
+rm -rf target/surefire-reports # counted below: only this run's
 mvn -B -q -Dstyle.color=never test || status=$?
 # -q keeps Surefire's summary quiet: count its reports instead.
 count() {

@@ -57,11 +57,11 @@ final class LocalServer implements AutoCloseable {
             List.of(binary, "serve", "--listen", "127.0.0.1:0", "--data-dir", dataDir.toString()));
     command.addAll(List.of("--table", EVENTS_DDL, "--ready-file", readyFile.toString()));
     command.addAll(List.of(options));
-    Process process =
+    ProcessBuilder builder =
         new ProcessBuilder(command)
             .redirectErrorStream(true)
-            .redirectOutput(dataDir.resolve("serve.log").toFile())
-            .start();
+            .redirectOutput(dataDir.resolve("serve.log").toFile());
+    Process process = start(builder);
     Instant deadline = Instant.now().plus(READY_WITHIN);
     while (true) {
       try {
@@ -82,6 +82,15 @@ final class LocalServer implements AutoCloseable {
         process.waitFor(10, TimeUnit.MILLISECONDS);
       }
     }
+  }
+
+  /**
+   * Starts a zerobus command. The library under test is the JVM's: a sanitizer runtime preloaded
+   * into the JVM (LD_PRELOAD) to check it is not the server's business.
+   */
+  private static Process start(ProcessBuilder builder) throws IOException {
+    builder.environment().remove("LD_PRELOAD");
+    return builder.start();
   }
 
   private static String url(String ready, String side) {
@@ -145,9 +154,9 @@ final class LocalServer implements AutoCloseable {
   /** How many rows of each id the table holds, read with `zerobus rows`. */
   TreeMap<Long, Integer> rowIds(String table) throws IOException, InterruptedException {
     Process rows =
-        new ProcessBuilder(binary, "rows", table, "--data-dir", dataDir.toString())
-            .redirectError(ProcessBuilder.Redirect.INHERIT)
-            .start();
+        start(
+            new ProcessBuilder(binary, "rows", table, "--data-dir", dataDir.toString())
+                .redirectError(ProcessBuilder.Redirect.INHERIT));
     String text = new String(rows.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     if (!rows.waitFor(30, TimeUnit.SECONDS) || rows.exitValue() != 0) {
       throw new IllegalStateException("zerobus rows failed");
