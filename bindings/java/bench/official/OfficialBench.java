@@ -2,7 +2,7 @@
  * Records/s of the official Java SDK (com.databricks:zerobus-ingest-sdk 1.0.1, JNI over its
  * Rust core) for the work of ../Bench.java: RECORDS protobuf records of 100 bytes, one
  * ingestRecordOffset(byte[]) call per record, from THREADS threads into one stream, the clock
- * stopping once flush() returns. Prints "records/s: N" last.
+ * starting after the same warm-up and stopping once flush() returns. Prints "records/s: N" last.
  *
  *   java -cp CLASSPATH OfficialBench.java ENDPOINT [RECORDS [THREADS]]
  *
@@ -24,6 +24,7 @@ import java.util.concurrent.atomic.AtomicReference;
 
 public class OfficialBench {
   static final int SIZE = 100;
+  static final long WARM_UP = 200_000;
 
   public static void main(String[] args) throws Exception {
     String endpoint = args[0];
@@ -34,32 +35,11 @@ public class OfficialBench {
     try (ZerobusSdk sdk = new ZerobusSdk(endpoint, workspaceUrl)) {
       ZerobusProtoStream stream =
           sdk.createProtoStream("bench.default.events", eventDescriptor(), "bench", "bench").join();
-      AtomicReference<Throwable> failure = new AtomicReference<>();
-      List<Thread> workers = new ArrayList<>();
+      // As ../Bench.java: a warm-up round, flushed and not counted, then the clock.
+      ingest(stream, 0, WARM_UP, threads);
+      stream.flush();
       long start = System.nanoTime();
-      for (int thread = 0; thread < threads; thread++) {
-        long first = records * thread / threads;
-        long end = records * (thread + 1) / threads;
-        workers.add(
-            Thread.ofPlatform()
-                .start(
-                    () -> {
-                      byte[] record = new byte[SIZE];
-                      try {
-                        for (long id = first; id < end; id++) {
-                          stream.ingestRecordOffset(encodeEvent(record, id));
-                        }
-                      } catch (Throwable failed) {
-                        failure.compareAndSet(null, failed);
-                      }
-                    }));
-      }
-      for (Thread worker : workers) {
-        worker.join();
-      }
-      if (failure.get() != null) {
-        throw new IllegalStateException("ingest failed", failure.get());
-      }
+      ingest(stream, WARM_UP, WARM_UP + records, threads);
       stream.flush();
       double seconds = (System.nanoTime() - start) / 1e9;
       stream.close();
@@ -70,6 +50,37 @@ public class OfficialBench {
       System.out.printf("records/s: %.0f%n", records / seconds);
     } finally {
       workspace.stop(0);
+    }
+  }
+
+  /** Ingests ids first..end-1 from `threads` threads. */
+  static void ingest(ZerobusProtoStream stream, long first, long end, int threads)
+      throws Exception {
+    AtomicReference<Throwable> failure = new AtomicReference<>();
+    List<Thread> workers = new ArrayList<>();
+    long records = end - first;
+    for (int thread = 0; thread < threads; thread++) {
+      long from = first + records * thread / threads;
+      long to = first + records * (thread + 1) / threads;
+      workers.add(
+          Thread.ofPlatform()
+              .start(
+                  () -> {
+                    byte[] record = new byte[SIZE];
+                    try {
+                      for (long id = from; id < to; id++) {
+                        stream.ingestRecordOffset(encodeEvent(record, id));
+                      }
+                    } catch (Throwable failed) {
+                      failure.compareAndSet(null, failed);
+                    }
+                  }));
+    }
+    for (Thread worker : workers) {
+      worker.join();
+    }
+    if (failure.get() != null) {
+      throw new IllegalStateException("ingest failed", failure.get());
     }
   }
 
