@@ -3,7 +3,9 @@ package org.libzerobus;
 /**
  * Hears what became durable on a stream, and what never will. Called on one of the library's
  * dispatch threads, one call at a time per stream and in order; it should return quickly, as the
- * stream's later events wait for it. What it throws is logged and otherwise ignored.
+ * stream's later events wait for it. It hears an event before the futures the event completes
+ * ({@link ZerobusStream#waitForOffset} and the like) are completed. What it throws is logged and
+ * otherwise ignored.
  */
 public interface AckCallback {
   /** Every record up to and including `offset` is durable. */

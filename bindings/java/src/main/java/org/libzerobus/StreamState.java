@@ -11,12 +11,16 @@ import java.util.concurrent.ConcurrentHashMap;
 /**
  * What the binding knows of one native stream from its events: the acknowledged watermark, the
  * offsets reported lost, and the futures waiting on offsets, completed by the events as they come
- * (no thread waits for them). Found by the stream's address, which the event callback receives: a
- * stream made by zb_stream_recreate() shares its parent's registration, so the address, not the
- * user_data, tells streams apart.
+ * (no thread waits for them). Found by the stream's address, which the event callback receives,
+ * with its registration: a stream made by zb_stream_recreate() shares its parent's registration, so
+ * the address tells them apart; and the memory of a stream just destroyed may hold the next stream
+ * opened before its old state is forgotten, so the registration tells those apart.
  */
 final class StreamState {
-  private static final Map<Long, StreamState> BY_ADDRESS = new ConcurrentHashMap<>();
+  /** A stream: its address and its registration, compared by identity. */
+  private record Key(long address, Callbacks callbacks) {}
+
+  private static final Map<Key, StreamState> OF_STREAM = new ConcurrentHashMap<>();
 
   private final Callbacks callbacks;
   private final NavigableMap<Long, List<CompletableFuture<Void>>> waiting = new TreeMap<>();
@@ -34,12 +38,13 @@ final class StreamState {
    * call that opened it has returned.
    */
   static StreamState of(long address, Callbacks callbacks) {
-    return BY_ADDRESS.computeIfAbsent(address, unused -> new StreamState(callbacks));
+    return OF_STREAM.computeIfAbsent(
+        new Key(address, callbacks), unused -> new StreamState(callbacks));
   }
 
   /** Forgets the stream at `address` once zb_stream_destroy() has returned: no event follows. */
-  static void forget(long address, ZerobusException why) {
-    StreamState state = BY_ADDRESS.remove(address);
+  static void forget(long address, Callbacks callbacks, ZerobusException why) {
+    StreamState state = OF_STREAM.remove(new Key(address, callbacks));
     if (state != null) {
       state.abandon(why);
     }
@@ -47,7 +52,7 @@ final class StreamState {
 
   /** How many native streams the binding holds: for the tests of its clean-up. */
   static int live() {
-    return BY_ADDRESS.size();
+    return OF_STREAM.size();
   }
 
   Callbacks callbacks() {
@@ -77,12 +82,16 @@ final class StreamState {
       watermark = Math.max(watermark, lastOffset);
       done = drain(waiting.headMap(lastOffset, true));
     }
-    for (List<CompletableFuture<Void>> futures : done) {
-      futures.forEach(future -> future.complete(null));
-    }
+    // The listener first: whoever a future wakes finds the ack heard.
     AckCallback listener = callbacks.ackCallback();
-    if (listener != null) {
-      listener.onAck(lastOffset);
+    try {
+      if (listener != null) {
+        listener.onAck(lastOffset);
+      }
+    } finally {
+      for (List<CompletableFuture<Void>> futures : done) {
+        futures.forEach(future -> future.complete(null));
+      }
     }
   }
 
@@ -95,12 +104,15 @@ final class StreamState {
       }
       failed = drain(waiting.subMap(firstOffset, true, lastOffset, true));
     }
-    for (List<CompletableFuture<Void>> futures : failed) {
-      futures.forEach(future -> future.completeExceptionally(error));
-    }
     AckCallback listener = callbacks.ackCallback();
-    if (listener != null) {
-      listener.onError(firstOffset, lastOffset, error);
+    try {
+      if (listener != null) {
+        listener.onError(firstOffset, lastOffset, error);
+      }
+    } finally {
+      for (List<CompletableFuture<Void>> futures : failed) {
+        futures.forEach(future -> future.completeExceptionally(error));
+      }
     }
   }
 

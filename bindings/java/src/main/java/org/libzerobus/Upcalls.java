@@ -46,9 +46,9 @@ final class Upcalls {
     return MemorySegment.ofAddress(id);
   }
 
-  /** How many registrations the library still holds: for the tests of its clean-up. */
-  static int registered() {
-    return REGISTERED.size();
+  /** Whether the library still holds a registration of `callbacks`: for the tests of clean-up. */
+  static boolean holds(Callbacks callbacks) {
+    return REGISTERED.containsValue(callbacks);
   }
 
   /** sizeof(zb_event) as the library knows it, from the last event: 0 before the first. */

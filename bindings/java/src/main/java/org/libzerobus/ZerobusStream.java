@@ -45,14 +45,15 @@ public final class ZerobusStream implements AutoCloseable {
     this.callbacks = callbacks;
     long address = handle.address();
     this.state = StreamState.of(address, callbacks);
-    this.cleanable = ZerobusSdk.CLEANER.register(this, () -> destroy(handle, address));
+    this.cleanable = ZerobusSdk.CLEANER.register(this, () -> destroy(handle, address, callbacks));
   }
 
-  private static void destroy(MemorySegment handle, long address) {
+  private static void destroy(MemorySegment handle, long address, Callbacks callbacks) {
     // A barrier: once it returns no event of the stream is running or will run.
     Calls.run(Native.zb_stream_destroy, handle);
     StreamState.forget(
         address,
+        callbacks,
         new NonRetriableException(
             Native.ZB_ERR_CLOSED, "the stream was destroyed before the record was durable", -1));
   }
@@ -285,6 +286,11 @@ public final class ZerobusStream implements AutoCloseable {
         Calls.run(Native.zb_string_free, text);
       }
     }
+  }
+
+  /** The stream's registration: for the tests of its clean-up. */
+  Callbacks callbacks() {
+    return callbacks;
   }
 
   ZerobusStream recreate() throws ZerobusException {

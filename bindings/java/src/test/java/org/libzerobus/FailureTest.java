@@ -186,7 +186,8 @@ class FailureTest {
     try (LocalServer server = LocalServer.start("--fault", WITHHOLD_ACKS);
         ZerobusSdk sdk = server.sdk()) {
       int before = StreamState.live();
-      CompletableFuture<Void> lastRecord = abandonAStreamWithRecordsInFlight(sdk, server);
+      Abandoned abandoned = abandonAStreamWithRecordsInFlight(sdk, server);
+      CompletableFuture<Void> lastRecord = abandoned.lastRecord();
       Instant deadline = Instant.now().plusSeconds(30);
       while (!lastRecord.isDone() && Instant.now().isBefore(deadline)) {
         System.gc();
@@ -200,6 +201,8 @@ class FailureTest {
       }
       assertEquals("ZB_ERR_CLOSED", causeOf(lastRecord).codeName());
       assertEquals(before, StreamState.live());
+      // The library let go of the stream's event callback, and so of its registration.
+      assertFalse(Upcalls.holds(abandoned.callbacks()));
       // The SDK goes on serving streams.
       server.clearFault(LocalServer.EVENTS);
       try (ZerobusStream next =
@@ -209,13 +212,17 @@ class FailureTest {
     }
   }
 
-  private static CompletableFuture<Void> abandonAStreamWithRecordsInFlight(
-      ZerobusSdk sdk, LocalServer server) throws ZerobusException {
+  /** What is left of a stream dropped by the test: its registration and a waiter. */
+  private record Abandoned(Callbacks callbacks, CompletableFuture<Void> lastRecord) {}
+
+  private static Abandoned abandonAStreamWithRecordsInFlight(ZerobusSdk sdk, LocalServer server)
+      throws ZerobusException {
     ZerobusStream stream = sdk.createJsonStream(LocalServer.EVENTS, server.options().build());
     for (long id = 0; id < 100; id++) {
       stream.ingestRecordOffset(Events.json(id));
     }
-    return stream.waitForOffset(99);
+    assertTrue(Upcalls.holds(stream.callbacks()));
+    return new Abandoned(stream.callbacks(), stream.waitForOffset(99));
   }
 
   @Test

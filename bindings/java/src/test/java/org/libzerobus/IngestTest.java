@@ -96,6 +96,13 @@ class IngestTest {
     try (LocalServer server = LocalServer.start();
         ZerobusSdk sdk = server.sdk();
         TableSchema schema = TableSchema.fromDdl(LocalServer.EVENTS_DDL)) {
+      // The same table described by Unity Catalog's JSON gives the same descriptor.
+      try (TableSchema described =
+          TableSchema.fromTableJson(server.tableJson(LocalServer.EVENTS))) {
+        assertEquals(LocalServer.EVENTS, described.tableName());
+        assertArrayEquals(schema.descriptor(), described.descriptor());
+        assertTrue(described.protoSource().contains("payload"), described.protoSource());
+      }
       ZerobusStream stream = sdk.createStream(schema, server.options().build());
       for (long id = 0; id < 200; id++) {
         if (id % 2 == 0) {
@@ -105,6 +112,8 @@ class IngestTest {
         }
       }
       stream.close();
+      String stats = stream.statsJson();
+      assertTrue(stats.contains("\"table\":\"" + LocalServer.EVENTS + "\""), stats);
       assertStoredOnce(server, 200);
     }
   }

@@ -34,6 +34,7 @@ final class LocalServer implements AutoCloseable {
   private final Path dataDir;
   final String endpoint;
   final String admin;
+  final String workspace;
 
   private LocalServer(String binary, Process process, Path dataDir, String ready) {
     this.binary = binary;
@@ -41,6 +42,7 @@ final class LocalServer implements AutoCloseable {
     this.dataDir = dataDir;
     this.endpoint = url(ready, "grpc");
     this.admin = url(ready, "admin");
+    this.workspace = url(ready, "http");
   }
 
   /** A server with the events table declared, and `options` (faults, ...). */
@@ -134,6 +136,22 @@ final class LocalServer implements AutoCloseable {
 
   ZerobusSdk sdk() throws ZerobusException {
     return new ZerobusSdk(endpoint, null, options().build());
+  }
+
+  /** The table's Unity Catalog description, as the workspace side serves it. */
+  String tableJson(String table) throws IOException, InterruptedException {
+    HttpResponse<String> response =
+        HttpClient.newHttpClient()
+            .send(
+                HttpRequest.newBuilder(
+                        URI.create(workspace + "/api/2.1/unity-catalog/tables/" + table))
+                    .timeout(Duration.ofSeconds(10))
+                    .build(),
+                HttpResponse.BodyHandlers.ofString());
+    if (response.statusCode() != 200) {
+      throw new IllegalStateException("GET the table " + table + ": " + response.body());
+    }
+    return response.body();
   }
 
   /** Removes the table's fault plan (the admin endpoint's DELETE /admin/faults/TABLE). */
