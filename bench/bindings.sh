@@ -4,7 +4,9 @@
 # --null-sink` with the table declared (so the server checks every record, as in each binding's
 # bench), each run ending when every record is acknowledged. Each client gets a fresh server
 # process of the same binary; the table gives every binding's rate next to the C API's. The row
-# rust-async is the Rust binding's async ingest from four tokio tasks into one stream.
+# rust-async is the Rust binding's async ingest from four tokio tasks into one stream, and the
+# rows java and java-official are the Java binding's and the official Java SDK's, each from
+# four threads into one stream (issue 25's targets: 70% of the C API's, 3x the official's).
 #
 #   bench/bindings.sh PREFIX [RECORDS]
 #
@@ -38,14 +40,31 @@ rates[rust]=$(cd "$root/bindings/rust" &&
 rates[rust-async]=$(cd "$root/bindings/rust" &&
   cargo run -q --release --features tokio --example bench_async -- throughput "$records" 100 4 |
   rate_of)
+# The Java rows: the binding (its classes as bindings/java/test.sh builds them) and the official
+# Java SDK (bindings/java/bench/official: its Maven Central jar, on the class path Maven gives),
+# each from four threads into one stream.
+java_row() {
+  (cd "$root/bindings/java" && JAVA_HOME=$(bash java-home.sh) &&
+    python3 "$root/tests/support/zerobus_serve.py" "$zerobus" --null-sink --listen 127.0.0.1:0 \
+      --table 'bench.default.events (id BIGINT, payload STRING)' -- \
+      "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED "$@" {endpoint} "$records" 4 \
+      2>/dev/null | rate_of)
+}
+rates[java]=$(java_row -cp target/classes bench/Bench.java)
+official_classpath=$root/bindings/java/target/official-classpath.txt
+(cd "$root/bindings/java" && JAVA_HOME=$(bash java-home.sh) \
+  MAVEN_OPTS=--sun-misc-unsafe-memory-access=allow mvn -B -q -Dstyle.color=never \
+  -f bench/official/pom.xml dependency:build-classpath -Dmdep.outputFile="$official_classpath" \
+  >/dev/null)
+rates[java-official]=$(java_row -cp "$(cat "$official_classpath")" bench/official/OfficialBench.java)
 rates[node]=$(cd "$root/bindings/node" && node bench/bench.js "$records" | rate_of)
 # The venv and the installed binding are bindings/python/test.sh's; its first line is the rate
 # of one call per record.
 rates[python]=$("$(dirname "$prefix")/python-venv/bin/python" "$root/bindings/python/bench.py" \
   "$zerobus" "$records" | awk 'NR == 1' | rate_of)
 
-printf '%-10s %14s %10s\n' client records/s "x C API"
-for client in c go rust rust-async node python; do
+printf '%-13s %14s %10s\n' client records/s "x C API"
+for client in c go rust rust-async java java-official node python; do
   awk -v name="$client" -v rate="${rates[$client]}" -v c="${rates[c]}" \
-    'BEGIN { printf "%-10s %14d %10.2f\n", name, rate, rate / c }'
+    'BEGIN { printf "%-13s %14d %10.2f\n", name, rate, rate / c }'
 done

@@ -1,0 +1,212 @@
+package org.libzerobus;
+
+import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemoryLayout;
+import java.lang.foreign.MemorySegment;
+import java.lang.ref.Cleaner;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * A Zerobus endpoint, whose streams share one connection (zb_sdk). Thread-safe. {@link #close()}
+ * lets go of it; streams made from it keep working until they are closed. An SDK that is never
+ * closed is let go of when it becomes unreachable.
+ */
+public final class ZerobusSdk implements AutoCloseable {
+  static final Cleaner CLEANER = Cleaner.create();
+
+  private final MemorySegment handle;
+  private final Cleaner.Cleanable cleanable;
+
+  /**
+   * An SDK for `serverEndpoint` ("host[:port]", "https://host[:port]", or "http://host:port" for a
+   * local server, with transport.plaintext), with the Unity Catalog (workspace) URL that OAuth
+   * tokens come from, or null.
+   */
+  public ZerobusSdk(String serverEndpoint, String unityCatalogEndpoint) throws ZerobusException {
+    this(serverEndpoint, unityCatalogEndpoint, StreamConfigurationOptions.getDefault());
+  }
+
+  /** As {@link #ZerobusSdk(String, String)}, with the options' keys of scope "sdk" and logger. */
+  public ZerobusSdk(
+      String serverEndpoint, String unityCatalogEndpoint, StreamConfigurationOptions options)
+      throws ZerobusException {
+    Objects.requireNonNull(serverEndpoint, "serverEndpoint");
+    if (unityCatalogEndpoint != null) {
+      options = withWorkspace(options, unityCatalogEndpoint);
+    }
+    Callbacks logging = new Callbacks(null, null, options.logger());
+    MemorySegment config = options.toNative(logging, true);
+    try (Arena arena = Arena.ofConfined()) {
+      MemorySegment slot = arena.allocate(ADDRESS);
+      Calls.checked(Native.zb_sdk_new, arena.allocateFrom(serverEndpoint), config, slot);
+      handle = slot.get(ADDRESS, 0);
+    } finally {
+      Calls.run(Native.zb_config_destroy, config);
+    }
+    MemorySegment sdk = handle;
+    cleanable = CLEANER.register(this, () -> Calls.run(Native.zb_sdk_destroy, sdk));
+  }
+
+  private static StreamConfigurationOptions withWorkspace(
+      StreamConfigurationOptions options, String workspaceUrl) {
+    StreamConfigurationOptions.Builder builder = StreamConfigurationOptions.builder();
+    options.values().forEach(builder::set);
+    return builder
+        .set("workspace.url", workspaceUrl)
+        .setLogger(options.logger())
+        .setAckCallback(options.ackCallback())
+        .setHeadersProvider(options.headersProvider())
+        .build();
+  }
+
+  /**
+   * Loads libzerobus from `path` instead of by its SONAME from the system. Call it before any other
+   * use of this package; the system property zerobus.library.path does the same.
+   *
+   * @throws IllegalStateException when a library is already loaded from elsewhere
+   */
+  public static synchronized void loadLibrary(Path path) {
+    String wanted = path.toAbsolutePath().toString();
+    if (System.getProperty(Native.LIBRARY_PROPERTY) == null) {
+      System.setProperty(Native.LIBRARY_PROPERTY, wanted);
+    }
+    // Loads the library now if it was not yet, from the property as it stands.
+    if (!Native.LOADED_FROM.equals(wanted)) {
+      throw new IllegalStateException(
+          "libzerobus is loaded from " + Native.LOADED_FROM + ", not from " + wanted);
+    }
+  }
+
+  /** The loaded library's version, "MAJOR.MINOR.PATCH". */
+  public static String libraryVersion() {
+    return Native.string(Calls.address(Native.zb_version_str));
+  }
+
+  /** Every configuration key of the loaded library, in its order. */
+  public static List<ConfigProperty> configurationKeys() {
+    List<ConfigProperty> keys = new ArrayList<>();
+    try (Arena arena = Arena.ofConfined()) {
+      MemorySegment property = arena.allocate(Native.CONFIG_PROPERTY);
+      for (long index = 0; ; index++) {
+        property.fill((byte) 0);
+        property.set(JAVA_INT, 0, (int) Native.CONFIG_PROPERTY.byteSize());
+        int status = Calls.status(Native.zb_config_describe, index, property, MemorySegment.NULL);
+        if (status != Native.ZB_OK) {
+          return Collections.unmodifiableList(keys);
+        }
+        keys.add(
+            new ConfigProperty(
+                pointer(property, "name"),
+                pointer(property, "type"),
+                pointer(property, "default_value"),
+                pointer(property, "range"),
+                pointer(property, "scope"),
+                pointer(property, "description")));
+      }
+    }
+  }
+
+  private static String pointer(MemorySegment struct, String field) {
+    long offset = Native.CONFIG_PROPERTY.byteOffset(MemoryLayout.PathElement.groupElement(field));
+    return Native.string(struct.get(ADDRESS, offset));
+  }
+
+  /** Opens a stream of JSON records (one object per record) into `tableName`. */
+  public ZerobusStream createJsonStream(String tableName, StreamConfigurationOptions options)
+      throws ZerobusException {
+    return open(
+        options,
+        Native.ZB_RECORD_JSON,
+        (config, slot, arena) ->
+            Calls.checked(
+                Native.zb_stream_new,
+                handle,
+                arena.allocateFrom(tableName),
+                Native.ZB_RECORD_JSON,
+                MemorySegment.NULL,
+                0L,
+                config,
+                slot));
+  }
+
+  /**
+   * Opens a stream of protobuf records into `tableName`, whose records are messages of
+   * `descriptorProto`, a serialized google.protobuf.DescriptorProto.
+   */
+  public ZerobusStream createProtoStream(
+      String tableName, byte[] descriptorProto, StreamConfigurationOptions options)
+      throws ZerobusException {
+    return open(
+        options,
+        Native.ZB_RECORD_PROTO,
+        (config, slot, arena) -> {
+          MemorySegment descriptor = arena.allocate(descriptorProto.length);
+          descriptor.copyFrom(MemorySegment.ofArray(descriptorProto));
+          Calls.checked(
+              Native.zb_stream_new,
+              handle,
+              arena.allocateFrom(tableName),
+              Native.ZB_RECORD_PROTO,
+              descriptor,
+              (long) descriptorProto.length,
+              config,
+              slot);
+        });
+  }
+
+  /**
+   * Opens a protobuf stream into the schema's table with its descriptor. It takes protobuf records
+   * and JSON ones too, which the library encodes.
+   */
+  public ZerobusStream createStream(TableSchema schema, StreamConfigurationOptions options)
+      throws ZerobusException {
+    return open(
+        options,
+        Native.ZB_RECORD_PROTO,
+        (config, slot, arena) ->
+            Calls.checked(Native.zb_stream_new_from_schema, handle, schema.handle(), config, slot));
+  }
+
+  /**
+   * A new stream like `stream` (same table, record type, options and callbacks) into which every
+   * record `stream` did not get acknowledged has been ingested again, in order: the way to carry on
+   * after a failure or a close that timed out. Its offsets start at 0.
+   */
+  public ZerobusStream recreateStream(ZerobusStream stream) throws ZerobusException {
+    return stream.recreate();
+  }
+
+  /** Lets go of the SDK: its streams keep working until they are closed. Idempotent. */
+  @Override
+  public void close() {
+    cleanable.clean();
+  }
+
+  /** How a stream is opened, given its config, the slot of its handle and an arena. */
+  @FunctionalInterface
+  private interface Opener {
+    void open(MemorySegment config, MemorySegment slot, Arena arena) throws ZerobusException;
+  }
+
+  private ZerobusStream open(StreamConfigurationOptions options, int recordType, Opener opener)
+      throws ZerobusException {
+    Callbacks callbacks =
+        new Callbacks(options.ackCallback(), options.headersProvider(), options.logger());
+    MemorySegment config = options.toNative(callbacks, false);
+    try (Arena arena = Arena.ofConfined()) {
+      MemorySegment slot = arena.allocate(ADDRESS);
+      opener.open(config, slot, arena);
+      return new ZerobusStream(this, slot.get(ADDRESS, 0), recordType, callbacks);
+    } finally {
+      // The stream holds its registrations; the config lets go of its own.
+      Calls.run(Native.zb_config_destroy, config);
+    }
+  }
+}
