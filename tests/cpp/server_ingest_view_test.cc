@@ -40,25 +40,31 @@ std::optional<IngestRequestView> Parsed(const std::string &bytes, EphemeralStrea
   IngestRequestView view;
   view.offset_id = batch.offset_id();
   view.batch = true;
-  view.json = batch.has_json_batch();
-  const auto &records =
-      view.json ? batch.json_batch().records() : batch.proto_encoded_batch().records();
+  view.kind = batch.has_json_batch()   ? IngestRequestView::Kind::kJson
+              : batch.has_avro_batch() ? IngestRequestView::Kind::kAvro
+                                       : IngestRequestView::Kind::kProto;
+  const auto &records = batch.has_json_batch()   ? batch.json_batch().records()
+                        : batch.has_avro_batch() ? batch.avro_batch().records()
+                                                 : batch.proto_encoded_batch().records();
   view.records.assign(records.begin(), records.end());
   return view;
 }
 
-TEST(IngestRequestView, ReadsProtoAndJsonBatchesAsTheGeneratedCodeWritesThem) {
+TEST(IngestRequestView, ReadsProtoJsonAndAvroBatchesAsTheGeneratedCodeWritesThem) {
   const std::vector<std::string> records = {"", std::string(1, '\0'), "abc", std::string(300, 'x')};
+  using Kind = IngestRequestView::Kind;
   for (int64_t offset : {int64_t{0}, int64_t{1}, int64_t{1} << 40, int64_t{-1}, INT64_MIN}) {
-    for (bool json : {false, true}) {
+    for (Kind kind : {Kind::kProto, Kind::kJson, Kind::kAvro}) {
       const EphemeralStreamRequest request =
-          json ? zbtest::JsonBatch(offset, records) : zbtest::ProtoBatch(offset, records);
+          kind == Kind::kJson   ? zbtest::JsonBatch(offset, records)
+          : kind == Kind::kAvro ? zbtest::AvroBatch(offset, records)
+                                : zbtest::ProtoBatch(offset, records);
       const std::string bytes = request.SerializeAsString();  // what the views point into
       IngestRequestView view;
       ASSERT_TRUE(ScanIngestBatch(bytes, &view)) << offset;
       EXPECT_EQ(view.offset_id, offset);
       EXPECT_TRUE(view.batch);
-      EXPECT_EQ(view.json, json);
+      EXPECT_TRUE(view.kind == kind);
       EXPECT_EQ(Records(view), records);
     }
   }
@@ -79,7 +85,7 @@ TEST(IngestRequestView, ReadsAnEmptyBatchAndTheOffsetAfterTheRecords) {
   const std::string request = "\x1a" + std::string(1, static_cast<char>(body.size())) + body;
   ASSERT_TRUE(ScanIngestBatch(request, &view));
   EXPECT_EQ(view.offset_id, 7);
-  EXPECT_TRUE(view.json);
+  EXPECT_TRUE(view.kind == IngestRequestView::Kind::kJson);
   EXPECT_EQ(Records(view), std::vector<std::string>{"a"});
 }
 
@@ -149,7 +155,7 @@ TEST(IngestRequestView, AgreesWithProtobufOnDamagedBytes) {
     const std::optional<IngestRequestView> parsed = Parsed(bytes, &request);
     ASSERT_TRUE(parsed.has_value()) << trial;
     EXPECT_EQ(view.offset_id, parsed->offset_id) << trial;
-    EXPECT_EQ(view.json, parsed->json) << trial;
+    EXPECT_TRUE(view.kind == parsed->kind) << trial;
     EXPECT_EQ(Records(view), Records(*parsed)) << trial;
   }
   EXPECT_GT(accepted, 0);
