@@ -23,6 +23,8 @@ Status LanedStream::Open(std::shared_ptr<Sdk> sdk, std::string table_name, bool 
                                                       std::move(descriptor), std::move(schema),
                                                       config, handle));
   const size_t count = static_cast<size_t>(config.settings().lanes);
+  // The lanes' windows take their memory from one pool, bounded as one window is.
+  const std::shared_ptr<SegmentPool> pool = Window::MakePool(stream->max_bytes_);
   {
     sync::MutexLock lock(stream->mu_);
     stream->books_.resize(count);
@@ -30,7 +32,7 @@ Status LanedStream::Open(std::shared_ptr<Sdk> sdk, std::string table_name, bool 
   for (size_t index = 0; index < count; ++index) {
     std::unique_ptr<Stream> lane;
     Status opened = Stream::OpenLane(stream->sdk_, stream->table_name_, json, stream->descriptor_,
-                                     config, LaneOf{stream.get(), index, tokens}, &lane);
+                                     config, LaneOf{stream.get(), index, tokens, pool}, &lane);
     if (!opened.ok()) {
       stream->Log(LogLevel::kError, "stream", [&] {
         return "opening lane " + std::to_string(index) + " of " + std::to_string(count) +

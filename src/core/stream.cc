@@ -145,7 +145,8 @@ Stream::Stream(std::shared_ptr<Sdk> sdk, std::string table_name, bool json, std:
       window_(WindowLimits{static_cast<size_t>(settings_.max_inflight_records),
                            static_cast<size_t>(settings_.max_inflight_bytes),
                            static_cast<size_t>(settings_.max_request_bytes),
-                           static_cast<size_t>(settings_.max_payload_bytes)}),
+                           static_cast<size_t>(settings_.max_payload_bytes)},
+              lane ? lane->pool : nullptr),
       jitter_(std::random_device{}()),
       connection_log_(kConnectionLogBurst, kConnectionLogPeriod),
       events_(handle, config_.event_callback(), config_.wakeup(), sdk_->dispatch()) {}

@@ -64,12 +64,13 @@ class LaneSink {
   ~LaneSink() = default;
 };
 
-// One lane of a LanedStream: the sink it reports to, its index, and the token source every
-// lane of the stream shares.
+// One lane of a LanedStream: the sink it reports to, its index, and what every lane of the
+// stream shares: the token source, and the memory of their windows.
 struct LaneOf {
   LaneSink *sink;
   size_t index;
   std::shared_ptr<TokenSource> tokens;
+  std::shared_ptr<SegmentPool> pool;
 };
 
 class Stream final : public StreamHandle, private ConnectionListener, private StatsSource {
