@@ -5,6 +5,7 @@
  * recreated stream with lanes sends exactly those records again. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "test_util.h"
 
@@ -219,6 +220,56 @@ static void test_recreate_with_lanes_sends_exactly_the_unacknowledged_records(vo
   tu_close_and_destroy(fresh);
 }
 
+static void test_a_close_that_times_out_reports_every_lanes_records(void **state) {
+  tu_env *env = ENV(state);
+  zb_stream *stream = tu_open_proto_configured(env->sdk, TU_TABLE,
+                                               (const char *const[]){"stream.lanes", "4", NULL});
+  tu_ingest_and_flush(stream, 0, 10, "acked");
+  zbtest_server_withhold_acks(env->server, true);
+  tu_ingest_events(stream, 10, 50, "held");
+  zb_error *err = NULL;
+  TU_EXPECT(ZB_ERR_TIMEOUT, err, zb_stream_close(stream, 200, &err));
+  uint64_t next_ack = 0;
+  const tu_error_event error = tu_poll_error_event(stream, 0, &next_ack);
+  tu_assert_error_event(&error, 10, 59, ZB_ERR_TIMEOUT);
+  zb_records *unacked = unacked_in_order(stream);
+  assert_int_equal(zb_records_count(unacked), 50);
+  assert_int_equal(offset_at(unacked, 0), 10);
+  assert_int_equal(offset_at(unacked, 49), 59);
+  zb_records_free(unacked);
+  assert_int_equal(tu_stream_info(stream).state, ZB_STREAM_CLOSED);
+  zb_stream_destroy(stream);
+}
+
+static void test_a_schema_stream_with_lanes_encodes_json_records(void **state) {
+  tu_env *env = ENV(state);
+  zb_schema *schema = NULL;
+  zb_error *err = NULL;
+  TU_EXPECT(ZB_OK, err, zb_schema_from_ddl(TU_TABLE " (id BIGINT, payload STRING)", &schema, &err));
+  zb_config *cfg = tu_config((const char *const[]){"stream.lanes", "3", NULL});
+  zb_stream *stream = NULL;
+  TU_EXPECT(ZB_OK, err, zb_stream_new_from_schema(env->sdk, schema, cfg, &stream, &err));
+  zb_config_destroy(cfg);
+  zb_schema_destroy(schema);
+  for (int id = 0; id < 300; ++id) {
+    char json[64];
+    const int len = snprintf(json, sizeof json, "{\"id\": %d, \"payload\": \"json\"}", id);
+    uint64_t offset = 0;
+    TU_EXPECT(ZB_OK, err, zb_stream_ingest_json(stream, json, (size_t)len, &offset, &err));
+    assert_int_equal(offset, id);
+  }
+  /* A record that does not fit the schema is refused before anything of its call is taken. */
+  const char *const batch[] = {"{\"id\": 300}", "{\"id\": \"not a number\"}"};
+  const size_t lens[] = {strlen(batch[0]), strlen(batch[1])};
+  TU_EXPECT(ZB_ERR_INVALID_RECORD, err,
+            zb_stream_ingest_json_batch(stream, batch, lens, 2, NULL, &err));
+  TU_EXPECT(ZB_OK, err, zb_stream_flush(stream, 30000, &err));
+  assert_int_equal(tu_stream_info(stream).records_accepted, 300);
+  tu_close_and_destroy(stream);
+  assert_ids_stored(env->server, TU_TABLE, 300);
+  assert_int_equal(zbtest_server_record_count(env->server, TU_TABLE), 300);
+}
+
 static void test_lanes_take_one_to_sixty_four(void **state) {
   tu_env *env = ENV(state);
   zb_config *cfg = NULL;
@@ -240,6 +291,8 @@ int main(void) {
       TU_TEST(test_watermark_stops_below_a_lane_that_lost_its_call),
       TU_TEST(test_a_failed_lane_fails_the_stream_and_nothing_is_missing),
       TU_TEST(test_recreate_with_lanes_sends_exactly_the_unacknowledged_records),
+      TU_TEST(test_a_close_that_times_out_reports_every_lanes_records),
+      TU_TEST(test_a_schema_stream_with_lanes_encodes_json_records),
       TU_TEST(test_lanes_take_one_to_sixty_four),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
