@@ -30,6 +30,15 @@ type Option struct {
 // no typed option here.
 func WithConfig(key, value string) Option { return Option{key: key, value: value} }
 
+// WithLanes carries the stream over n server streams ("lanes", 1 to 64) of its table, for
+// more than one stream's quota, behind the same API: offsets stay contiguous and the ack
+// watermark cumulative across lanes. Rows of different lanes land in the table in no
+// particular order; with one lane (the default) they land in offset order. A lane that fails
+// for good fails the stream (stream.lanes).
+func WithLanes(n int) Option {
+	return Option{key: "stream.lanes", value: strconv.Itoa(n)}
+}
+
 // WithMaxInflightRecords bounds the records a stream holds until they are acknowledged
 // (stream.max.inflight.records).
 func WithMaxInflightRecords(n int64) Option {

@@ -315,6 +315,38 @@ func TestAcksArriveInOrder(t *testing.T) {
 	requireRows(t, server, records)
 }
 
+// WithLanes: one stream over 8 server streams keeps contiguous offsets and cumulative acks,
+// and every record is stored once, whatever lane carried it.
+func TestLanesKeepOneOffsetSpace(t *testing.T) {
+	server := startServer(t)
+	stream := openProto(t, server.newSDK(), zerobus.WithLanes(8))
+	collected := collectEvents(stream)
+	const records = 3000
+	for id := int64(0); id < records; id++ {
+		offset, err := stream.Ingest(encodeEvent(id, payloadOf(id)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if offset != uint64(id) {
+			t.Fatalf("record %d got offset %d", id, offset)
+		}
+	}
+	if err := stream.Close(within(t, 30*time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	var next uint64
+	for _, event := range receive(t, collected, "end of the events") {
+		if event.Kind != zerobus.EventAck || event.FirstOffset != next {
+			t.Fatalf("event %+v after offset %d: want an ack starting at %d", event, next, next)
+		}
+		next = event.LastOffset + 1
+	}
+	if next != records {
+		t.Fatalf("acks cover offsets below %d, want %d", next, records)
+	}
+	requireRows(t, server, records)
+}
+
 func TestWaitsEndWithTheirContextWhileAcksAreWithheld(t *testing.T) {
 	server := startServer(t, "--fault", eventsTable+":withhold_acks=true")
 	stream := openProto(t, server.newSDK())

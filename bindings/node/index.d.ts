@@ -74,7 +74,9 @@ export interface StreamOptions {
    *  protobuf records. Without it the stream takes JSON records. */
   descriptor?: Uint8Array;
   /** Stream options (scope "stream"). `stream.ingest.timeout.ms` is always 0 and may not be
-   *  given: ingest never waits on the event loop. */
+   *  given: ingest never waits on the event loop. `stream.lanes` (1 to 64) carries the stream
+   *  over that many server streams: offsets and acks stay as with one, but rows of different
+   *  lanes land in the table in no particular order. */
   options?: Options;
 }
 

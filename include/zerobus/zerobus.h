@@ -735,6 +735,24 @@ ZB_API zb_status zb_schema_encode_json(const zb_schema *schema, const char *json
 /** @defgroup streams Streams
  *  A stream of records into one table. Every function on a stream may be called from any
  *  number of threads at once, except zb_stream_destroy().
+ *
+ *  Lanes: with stream.lanes = N (1 to 64, 1 by default) one stream carries its records over N
+ *  server streams ("lanes") of its table, each on a call of its own, for more than one
+ *  stream's quota (100,000 records/s and 100 MB/s each). The API stays that of one stream:
+ *  offsets 0, 1, 2, ... across the lanes; ack events whose watermark is cumulative (every
+ *  record at or below it is durable, whichever lane carried it); zb_stream_flush(),
+ *  zb_stream_wait_for_offset(), zb_stream_unacked() (in offset order) and zb_stream_recreate()
+ *  on those offsets; the in-flight window's bounds hold for the stream as a whole. Each ingest
+ *  call's records go to the lane holding the fewest unacknowledged bytes among those whose
+ *  call is live, so a lane that is reconnecting gets none and a slow one fewer. Ordering: the
+ *  records of one ingest call stay together and in order, and so do those one lane carries,
+ *  but rows of different lanes land in the table in no particular order (as with the official
+ *  SDKs' lanes); with 1 lane rows land in offset order. Each lane recovers on its own,
+ *  replaying its own records; one that fails for good (a fatal code, or its retries spent)
+ *  fails the stream: one error event covers every offset above the watermark (including
+ *  records that other lanes made durable meanwhile: at least once), ingest returns that error,
+ *  the other lanes stop, and zb_stream_unacked() returns every record no lane got
+ *  acknowledged. Opening waits for every lane; one that cannot open fails zb_stream_new().
  *  @{ */
 
 /** What a stream's records are: ZB_RECORD_PROTO or ZB_RECORD_JSON. */
@@ -939,7 +957,8 @@ typedef struct zb_stream_info {
 ZB_API zb_status zb_stream_get_info(zb_stream *stream, zb_stream_info *out, zb_error **err);
 
 /** Opens a new stream like `stream` (same SDK, table, record type, descriptor, options and
- *  callbacks) and ingests into it, in order and in their original requests, every record that
+ *  callbacks) and ingests into it, in order and in their original requests (with
+ *  stream.lanes above 1: in offset order, one record per call), every record that
  *  `stream` did not get acknowledged: the way to carry on after a failure or a timed-out close.
  *  Records replayed this way may be stored twice if the server had made them durable without
  *  acknowledging them (at-least-once). The new stream's offsets start at 0; `stream` itself is
@@ -970,7 +989,9 @@ ZB_API zb_status zb_stream_poll(zb_stream *stream, zb_event *events, size_t even
                                 zb_error **err);
 
 /** Copies every record the stream accepted and that is not yet acknowledged, in offset order.
- *  After a failure or a timed-out close, these are exactly the records of the error events.
+ *  After a failure or a timed-out close, these are exactly the records of the error events;
+ *  with stream.lanes above 1 they may be fewer, as the error event covers every offset above
+ *  the watermark, records other lanes got acknowledged included.
  *  @param stream the stream.
  *  @param out receives the list, owned by the caller (zb_records_free()).
  *  @param err receives a new error object when the call fails, else NULL; may be NULL.

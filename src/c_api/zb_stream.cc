@@ -16,10 +16,10 @@
 #include "core/headers.h"
 #include "core/log.h"
 #include "core/stats.h"
-#include "core/stream.h"
+#include "core/stream_handle.h"
 
 struct zb_stream {
-  std::unique_ptr<zerobus::Stream> impl;
+  std::unique_ptr<zerobus::StreamHandle> impl;
 };
 
 struct zb_records {
@@ -143,8 +143,8 @@ ZB_API zb_status zb_stream_new(zb_sdk *sdk, const char *table_name, zb_record_ty
     std::string descriptor_bytes =
         json ? std::string() : std::string(static_cast<const char *>(descriptor), descriptor_len);
     Status opened =
-        zerobus::Stream::Open(sdk->impl, table_name, json, std::move(descriptor_bytes),
-                              cfg ? cfg->config : defaults, handle.get(), &handle->impl);
+        zerobus::StreamHandle::Open(sdk->impl, table_name, json, std::move(descriptor_bytes),
+                                    cfg ? cfg->config : defaults, handle.get(), &handle->impl);
     if (!opened.ok()) return opened;
     *out = handle.release();
     return Status::Ok();
@@ -159,7 +159,7 @@ ZB_API zb_status zb_stream_new_from_schema(zb_sdk *sdk, const zb_schema *schema,
     if (!out) return NullArgument("out");
     const zerobus::Config defaults;
     auto handle = std::make_unique<zb_stream>();
-    Status opened = zerobus::Stream::OpenFromSchema(
+    Status opened = zerobus::StreamHandle::OpenFromSchema(
         sdk->impl, schema->impl, cfg ? cfg->config : defaults, handle.get(), &handle->impl);
     if (!opened.ok()) return opened;
     *out = handle.release();
@@ -226,7 +226,7 @@ ZB_API void zb_stream_destroy(zb_stream *stream) {
   // From a log callback or a headers provider it would wait for its own thread, or free a
   // stream a call below it is still using: it does nothing there, as zerobus.h says.
   if (!stream || zerobus::InStreamCloseRefusingCallback()) return;
-  zerobus::Stream::Destroy(std::move(stream->impl));
+  zerobus::StreamHandle::Destroy(std::move(stream->impl));
   delete stream;
 }
 

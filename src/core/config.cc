@@ -175,6 +175,13 @@ const Property kProperties[] = {
      "upper-case forms; hosts in no_grpc_proxy or no_proxy go direct); 'direct': no proxy. The "
      "user and password read back hidden.",
      StringOption{&Settings::proxy, Text::kProxy}},
+    {"stream.lanes", "1", "1 .. 64", "stream",
+     "Server streams (lanes) of the table that the stream carries its records over, each on a "
+     "call of its own (and a connection of its own with stream.own.connection): more than one "
+     "stream's quota behind one handle, with one offset space and one cumulative watermark. "
+     "Rows of different lanes land in the table in no particular order; a lane that fails for "
+     "good fails the stream (see the Streams section of zerobus.h).",
+     IntOption{&Settings::lanes, 1, 64}},
     {"stream.own.connection", "false", "true, false", "stream",
      "Give the stream an HTTP/2 connection of its own instead of sharing the SDK's: one "
      "connection caps the throughput of all the streams on it.",

@@ -29,11 +29,10 @@ Stream::Clock::time_point Later(Stream::Clock::time_point from, std::chrono::mil
   return wait >= room ? Stream::Clock::time_point::max() : from + wait;
 }
 
-// Checks that `config` names one source of credentials at most, and makes the OAuth token
-// source when that source is a client id and secret or token federation. ZB_ERR_INVALID_ARG
-// otherwise.
+}  // namespace
+
 Status MakeTokenSource(const Sdk &sdk, const std::string &table, const Config &config,
-                       std::unique_ptr<TokenSource> *out) {
+                       std::shared_ptr<TokenSource> *out) {
   const Settings &settings = config.settings();
   const bool client = !settings.client_id.empty() || !settings.client_secret.empty();
   const bool federation = config.token_federation() != nullptr;
@@ -60,37 +59,30 @@ Status MakeTokenSource(const Sdk &sdk, const std::string &table, const Config &c
       settings.client_id,        settings.client_secret,
       sdk.workspace_transport(), std::chrono::milliseconds(settings.token_refresh_margin_ms)};
   oauth.transport.timeout_ms = settings.recovery_timeout_ms;
-  *out = std::make_unique<TokenSource>(
+  *out = std::make_shared<TokenSource>(
       std::move(oauth), table,
       TokenFederation{config.token_federation(), settings.federation_client_id});
   return Status::Ok();
 }
 
-}  // namespace
-
-std::string RecordName(size_t index, size_t count) {
-  return count == 1 ? "the record" : "record " + std::to_string(index) + " of the batch";
-}
-
-Status Stream::Open(std::shared_ptr<Sdk> sdk, std::string table_name, bool json,
-                    std::string descriptor, const Config &config, UserHandle handle,
-                    std::unique_ptr<Stream> *out) {
-  return OpenWith(std::move(sdk), std::move(table_name), json, std::move(descriptor), nullptr,
-                  config, handle, out);
-}
-
-Status Stream::OpenFromSchema(std::shared_ptr<Sdk> sdk, std::shared_ptr<const RecordSchema> schema,
-                              const Config &config, UserHandle handle,
-                              std::unique_ptr<Stream> *out) {
-  std::string table_name = schema->table_name();
-  std::string descriptor = schema->descriptor();
-  return OpenWith(std::move(sdk), std::move(table_name), false, std::move(descriptor),
-                  std::move(schema), config, handle, out);
-}
-
 Status Stream::OpenWith(std::shared_ptr<Sdk> sdk, std::string table_name, bool json,
                         std::string descriptor, std::shared_ptr<const RecordSchema> schema,
                         const Config &config, UserHandle handle, std::unique_ptr<Stream> *out) {
+  return OpenChecked(std::move(sdk), std::move(table_name), json, std::move(descriptor),
+                     std::move(schema), config, handle, nullptr, out);
+}
+
+Status Stream::OpenLane(std::shared_ptr<Sdk> sdk, std::string table_name, bool json,
+                        std::string descriptor, const Config &config, LaneOf lane,
+                        std::unique_ptr<Stream> *out) {
+  return OpenChecked(std::move(sdk), std::move(table_name), json, std::move(descriptor), nullptr,
+                     config, nullptr, &lane, out);
+}
+
+Status Stream::OpenChecked(std::shared_ptr<Sdk> sdk, std::string table_name, bool json,
+                           std::string descriptor, std::shared_ptr<const RecordSchema> schema,
+                           const Config &config, UserHandle handle, const LaneOf *lane,
+                           std::unique_ptr<Stream> *out) {
   Status valid = CheckTableName(table_name);
   if (!valid.ok()) return valid;
   if (!json) {
@@ -101,20 +93,26 @@ Status Stream::OpenWith(std::shared_ptr<Sdk> sdk, std::string table_name, bool j
                     "message name");
     }
   }
-  std::unique_ptr<TokenSource> tokens;
-  Status credentials = MakeTokenSource(*sdk, table_name, config, &tokens);
-  if (!credentials.ok()) return credentials;
+  std::shared_ptr<TokenSource> tokens;
+  if (lane) {
+    tokens = lane->tokens;
+  } else {
+    Status credentials = MakeTokenSource(*sdk, table_name, config, &tokens);
+    if (!credentials.ok()) return credentials;
+  }
   std::unique_ptr<Stream> stream(new Stream(std::move(sdk), std::move(table_name), json,
                                             std::move(descriptor), std::move(schema), config,
-                                            handle, std::move(tokens)));
+                                            handle, std::move(tokens), lane));
   Status connected = stream->RunUntilOpen();
   if (!connected.ok()) {
     stream->Log(LogLevel::kError, "stream",
                 [&] { return "opening the stream failed: " + DescribeForLog(connected); });
     return connected;
   }
-  stream->sdk_->streams().Add(stream.get());
-  stream->sdk_->stream_open_warning().Opened(stream->table_name_, stream->sdk_->logger());
+  if (!lane) {
+    stream->sdk_->streams().Add(stream.get());
+    stream->sdk_->stream_open_warning().Opened(stream->table_name_, stream->sdk_->logger());
+  }
   std::string server_stream_id;
   {
     sync::MutexLock lock(stream->mu_);
@@ -130,7 +128,7 @@ Status Stream::OpenWith(std::shared_ptr<Sdk> sdk, std::string table_name, bool j
 
 Stream::Stream(std::shared_ptr<Sdk> sdk, std::string table_name, bool json, std::string descriptor,
                std::shared_ptr<const RecordSchema> schema, const Config &config, UserHandle handle,
-               std::unique_ptr<TokenSource> tokens)
+               std::shared_ptr<TokenSource> tokens, const LaneOf *lane)
     : sdk_(std::move(sdk)),
       table_name_(std::move(table_name)),
       json_(json),
@@ -141,37 +139,28 @@ Stream::Stream(std::shared_ptr<Sdk> sdk, std::string table_name, bool json, std:
       create_request_(wire::EncodeCreateStream(table_name_, json, descriptor_)),
       channel_(settings_.own_connection ? sdk_->NewChannel() : sdk_->channel()),
       tokens_(std::move(tokens)),
+      sink_(lane ? lane->sink : nullptr),
+      lane_index_(lane ? lane->index : 0),
+      log_name_(lane ? table_name_ + " (lane " + std::to_string(lane->index) + ")" : table_name_),
       window_(WindowLimits{static_cast<size_t>(settings_.max_inflight_records),
                            static_cast<size_t>(settings_.max_inflight_bytes),
                            static_cast<size_t>(settings_.max_request_bytes),
-                           static_cast<size_t>(settings_.max_payload_bytes)}),
+                           static_cast<size_t>(settings_.max_payload_bytes)},
+              lane ? lane->pool : nullptr),
       jitter_(std::random_device{}()),
       connection_log_(kConnectionLogBurst, kConnectionLogPeriod),
       events_(handle, config_.event_callback(), config_.wakeup(), sdk_->dispatch()) {}
 
 Stream::~Stream() {
-  sdk_->streams().Remove(this);
+  if (!sink_) sdk_->streams().Remove(this);
   Shutdown();
 }
 
-void Stream::Destroy(std::unique_ptr<Stream> stream) {
-  if (stream->events_.OnDispatcherThread()) {
-    Stream *raw = stream.release();
-    raw->events_.Stop([raw] { delete raw; });
-  }
-}
-
 Status Stream::IngestEncoded(const RecordView *records, size_t count, uint64_t *last_offset) {
-  std::vector<std::string> encoded(count);
-  std::vector<RecordView> views(count);
-  for (size_t i = 0; i < count; ++i) {
-    const std::string_view json(static_cast<const char *>(records[i].data), records[i].len);
-    Status fits = schema_->EncodeJson(json, &encoded[i]);
-    if (!fits.ok()) {
-      return count == 1 ? fits : Status(fits.code(), RecordName(i, count) + ": " + fits.message());
-    }
-    views[i] = RecordView{encoded[i].data(), encoded[i].size()};
-  }
+  std::vector<std::string> encoded;
+  std::vector<RecordView> views;
+  Status fits = EncodeJsonRecords(*schema_, records, count, &encoded, &views);
+  if (!fits.ok()) return fits;
   return Ingest(views.data(), count, false, last_offset);
 }
 
@@ -204,7 +193,8 @@ Status Stream::Ingest(const RecordView *records, size_t count, bool json, uint64
     }
     if (state_ == State::kFailed) return failure_;
     if (state_ != State::kOpen) return Status(StatusCode::kClosed, "the stream is closed");
-    const uint64_t last = window_.Append(records, count, framed);
+    uint64_t last = window_.Append(records, count, framed);
+    if (sink_) last = sink_->OnLaneAppended(lane_index_, last + 1 - count, count, framed);
     if (last_offset) *last_offset = last;
     segment = TakeWriteLocked(&wire_offset);
     if (segment) connection = connection_;
@@ -280,8 +270,9 @@ Status Stream::Flush(int32_t timeout_ms) {
 Status Stream::Close(int32_t timeout_ms) {
   bool first = false;
   Status result = CloseOnce(timeout_ms, &first);
-  // A failed stream logged its failure when it failed.
-  if (first && result.ok()) {
+  // A failed stream logged its failure when it failed; a lane's laned stream logs its close.
+  const bool logs = first && !sink_;
+  if (logs && result.ok()) {
     uint64_t acked;
     {
       sync::MutexLock lock(mu_);
@@ -290,7 +281,7 @@ Status Stream::Close(int32_t timeout_ms) {
     Log(LogLevel::kInfo, "stream", [&] {
       return "stream closed with all of its " + Plural(acked, "record") + " acknowledged";
     });
-  } else if (first && result.code() == StatusCode::kTimeout) {
+  } else if (logs && result.code() == StatusCode::kTimeout) {
     Log(LogLevel::kWarn, "stream", [&] { return result.message(); });
   }
   // Outside close_mu_: the callback being waited for may itself be closing the stream.
@@ -320,7 +311,8 @@ Status Stream::CloseOnce(int32_t timeout_ms, bool *first) {
                           Plural(last - first + 1, "record") + " unacknowledged (offsets " +
                           std::to_string(first) + ".." + std::to_string(last) +
                           "); zb_stream_unacked() returns them");
-      events_.PushError(first, last, result);
+      // A lane's laned stream reports its own close.
+      if (!sink_) events_.PushError(first, last, result);
     }
     if (state_ != State::kFailed) state_ = State::kClosed;
     if (result.ok()) {
@@ -449,7 +441,7 @@ void Stream::Snapshot(StreamStats *out) const {
   out->ack_latency = window_.ack_latency();
 }
 
-Status Stream::Recreate(UserHandle handle, std::unique_ptr<Stream> *out) const {
+Status Stream::Recreate(UserHandle handle, std::unique_ptr<StreamHandle> *out) const {
   std::vector<std::vector<std::string>> requests;
   {
     sync::MutexLock lock(mu_);
@@ -684,7 +676,11 @@ Status Stream::OnResponse(Connection *connection, const wire::Response &response
         if (!window_.Ack(response.ack_offset, &acked, &released, &error)) return error;
         if (released) {
           last_progress_ = Clock::now();
-          events_.PushAck(acked.first_offset, acked.last_offset);
+          if (sink_) {
+            sink_->OnLaneAcked(lane_index_, acked.last_offset);
+          } else {
+            events_.PushAck(acked.first_offset, acked.last_offset);
+          }
           changed_.notify_all();
           // Waking blocked ingest calls at every released request would make them all
           // runnable for a few records each (on a producer outrunning the wire, one context
@@ -790,6 +786,9 @@ void Stream::MoveLocked(Link to) {
   }
   assert(allowed && "a change of Stream::Link that its table does not allow");
   (void)allowed;
+  if (sink_ && (to == Link::kLive) != (link_ == Link::kLive)) {
+    sink_->OnLaneLive(lane_index_, to == Link::kLive);
+  }
   link_ = to;
 }
 
@@ -861,7 +860,9 @@ void Stream::FailLocked(const Status &why) {
   if (state_ == State::kFailed || state_ == State::kClosed) return;
   state_ = State::kFailed;
   failure_ = why;
-  if (!window_.all_acked()) {
+  if (sink_) {
+    sink_->OnLaneFailed(lane_index_, why);
+  } else if (!window_.all_acked()) {
     events_.PushError(window_.acked_count(), window_.next_offset() - 1, why);
   }
   changed_.notify_all();
@@ -1096,6 +1097,10 @@ void Stream::WriteLogs(PendingLogs *logs) {
     }
   }
   logs->clear();
+}
+
+void Stream::Halt() {
+  StopBackground();
 }
 
 void Stream::StopBackground() {

@@ -73,6 +73,20 @@ TEST(AuthTls, ClientCredentialsAuthenticateAndIngest) {
       << log[0];
 }
 
+// The lanes of one stream share its token: 64 lanes, one token request (issue 21).
+TEST(AuthTls, SixtyFourLanesMakeOneTokenRequest) {
+  SecureServer secure;
+  zerobus::Sdk sdk = secure.NewSdk(secure.SdkOptions());
+  Opened opened =
+      OpenJson(sdk.get(), kTable, Join(SecureServer::ClientOptions(), {{"stream.lanes", "64"}}));
+  ASSERT_EQ(opened.status, ZB_OK) << opened.message();
+  IngestJson(opened.stream.get(), 0, 640);
+  FlushAndClose(opened.stream.get());
+  ExpectAllStored(secure.StoredIds(), 640);
+  EXPECT_EQ(secure.server().tokens().issued(), 1);
+  EXPECT_EQ(secure.server().token_requests().size(), 1u);
+}
+
 // What the service expects of the token request now (reference/official-3x.md §5), field by
 // field, as the server received it over HTTPS; and the user-agent of the stream that followed.
 TEST(AuthTls, TheTokenRequestCarriesExactlyWhatTheServiceExpects) {

@@ -263,6 +263,16 @@ impl StreamOptions {
         self
     }
 
+    /// Carries the stream over `lanes` server streams of its table (`stream.lanes`, 1 to 64),
+    /// for more than one stream's quota, behind the same API: offsets stay contiguous and the
+    /// acknowledged watermark cumulative across lanes. Rows of different lanes land in the
+    /// table in no particular order; one lane (the default) keeps offset order. A lane that
+    /// fails for good fails the stream, and its unacknowledged records come back in offset
+    /// order.
+    pub fn lanes(self, lanes: u32) -> StreamOptions {
+        self.set("stream.lanes", lanes.to_string())
+    }
+
     /// The most records held until acknowledged (`stream.max.inflight.records`); ingest waits
     /// while the window is full.
     pub fn max_inflight_records(self, records: u64) -> StreamOptions {
