@@ -72,7 +72,7 @@ typedef struct zb_config zb_config;
 typedef struct zb_headers zb_headers;
 /** Where the token federation callback puts the subject token it supplies (zb_token_sink_set()). */
 typedef struct zb_token_sink zb_token_sink;
-/** A Zerobus endpoint whose streams share one connection (zb_sdk_*). */
+/** A Zerobus endpoint, its threads and its token cache (zb_sdk_*). */
 typedef struct zb_sdk zb_sdk;
 /** A stream of records into one table (zb_stream_*). */
 typedef struct zb_stream zb_stream;
@@ -587,9 +587,10 @@ ZB_API zb_status zb_config_set_log_callback(zb_config *cfg, zb_log_cb cb, void *
 /** @} */
 
 /* ----------------------------------------------------------------------------------------- */
-/** @defgroup sdk SDK: one endpoint, one shared connection
- *  A Zerobus endpoint. Streams of one SDK share one HTTP/2 connection unless they ask for
- *  their own (stream.own.connection). Thread-safe.
+/** @defgroup sdk SDK: one endpoint
+ *  A Zerobus endpoint. Each stream of an SDK, and each lane of one, has an HTTP/2 connection
+ *  of its own, unless it asks to share the SDK's one (stream.own.connection=false).
+ *  Thread-safe.
  *  @{ */
 
 /** Creates an SDK for `endpoint`: "host[:port]" or "https://host[:port]", TLS with the system's

@@ -182,9 +182,11 @@ const Property kProperties[] = {
      "Rows of different lanes land in the table in no particular order; a lane that fails for "
      "good fails the stream (see the Streams section of zerobus.h).",
      IntOption{&Settings::lanes, 1, 64}},
-    {"stream.own.connection", "false", "true, false", "stream",
-     "Give the stream an HTTP/2 connection of its own instead of sharing the SDK's: one "
-     "connection caps the throughput of all the streams on it.",
+    {"stream.own.connection", "true", "true, false", "stream",
+     "Give the stream (each of its lanes) an HTTP/2 connection of its own, as the official "
+     "SDKs do since Rust 2.9 / FFI 1.9; false shares the SDK's one connection, which costs "
+     "less on a clean link but lets one lost packet stall every stream on it and caps their "
+     "throughput at one TCP connection's (README, \"Lanes and connections\").",
      BoolOption{&Settings::own_connection}},
     {"workspace.url", "", "https://host[:port], or empty", "sdk",
      "The workspace URL (https://<instance>.cloud.databricks.com), where OAuth tokens are "

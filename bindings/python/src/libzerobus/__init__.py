@@ -241,7 +241,8 @@ class Stream(_native.Stream):
 
 
 class Sdk:
-    """A Zerobus endpoint whose streams share one connection.
+    """A Zerobus endpoint: its streams, each on a connection of its own unless
+    stream_own_connection=False shares one.
 
     Sdk(endpoint, options=None, *, on_stats=None, **keywords): `endpoint` is "https://host" (or
     "http://host:port" with transport_plaintext=True for a local server). The library's log

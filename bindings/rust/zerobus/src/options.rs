@@ -346,8 +346,8 @@ impl StreamOptions {
         self.set("stream.paused.max.wait.ms", timeout_ms(wait).to_string())
     }
 
-    /// Gives the stream a connection of its own instead of the SDK's shared one
-    /// (`stream.own.connection`).
+    /// Whether the stream (each of its lanes) has a connection of its own, the default, or
+    /// shares the SDK's one (`stream.own.connection`).
     pub fn own_connection(self, own: bool) -> StreamOptions {
         self.set("stream.own.connection", own.to_string())
     }
