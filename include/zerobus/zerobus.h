@@ -756,21 +756,26 @@ ZB_API zb_status zb_schema_encode_json(const zb_schema *schema, const char *json
  *  acknowledged. Opening waits for every lane; one that cannot open fails zb_stream_new().
  *  @{ */
 
-/** What a stream's records are: ZB_RECORD_PROTO or ZB_RECORD_JSON. */
+/** What a stream's records are: ZB_RECORD_PROTO, ZB_RECORD_JSON or ZB_RECORD_AVRO. */
 typedef int32_t zb_record_type;
 /** Records are serialized protobuf messages of the stream's descriptor. */
 #define ZB_RECORD_PROTO 1
 /** Records are JSON objects, one per record, as UTF-8 text. */
 #define ZB_RECORD_JSON 2
+/** Records are raw Avro datums of the stream's writer schema, one per record, without
+ *  framing (docs/SCHEMAS.md, "Avro"). */
+#define ZB_RECORD_AVRO 4
 
 /** Opens a stream into `table_name` ("catalog.schema.table") and returns once the server has
  *  accepted it. Connection attempts are retried as recovery.* configures; with OAuth client
  *  credentials each attempt first gets a token (see auth.client.id).
  *  @param sdk the SDK whose endpoint and connection the stream uses.
  *  @param table_name the table, "catalog.schema.table".
- *  @param record_type ZB_RECORD_PROTO or ZB_RECORD_JSON.
+ *  @param record_type ZB_RECORD_PROTO, ZB_RECORD_JSON or ZB_RECORD_AVRO.
  *  @param descriptor for ZB_RECORD_PROTO: a serialized google.protobuf.DescriptorProto of the
- *  record message, copied; for ZB_RECORD_JSON: NULL with descriptor_len 0.
+ *  record message, copied; for ZB_RECORD_AVRO: the Avro writer schema, Avro JSON text of a
+ *  record (not NUL-terminated necessarily), copied, which the server checks against the table
+ *  (docs/SCHEMAS.md); for ZB_RECORD_JSON: NULL with descriptor_len 0.
  *  @param descriptor_len the descriptor's length in bytes: at most 10 MiB, the most one message
  *  to the service can carry.
  *  @param cfg stream options and callbacks, copied; NULL means defaults.
@@ -779,11 +784,12 @@ typedef int32_t zb_record_type;
  *  @return ZB_OK; ZB_ERR_INVALID_ARG for NULL pointers, an unknown record type, a descriptor
  *  given to a JSON stream or a descriptor_len over 10 MiB; ZB_ERR_INVALID_TARGET for a malformed
  *  table name (three parts of ASCII letters, digits and underscores, each at most 255 characters
- *  long, as Unity Catalog names are) or a descriptor
- *  that does not parse (checked before any network I/O, as is the choice of credentials:
- *  ZB_ERR_INVALID_ARG for more than one source, or client credentials without workspace.url);
- *  ZB_ERR_AUTH; ZB_ERR_TRANSPORT with the gRPC status when the server refused the stream or
- *  could not be reached; ZB_ERR_TIMEOUT; ZB_ERR_NO_MEMORY. */
+ *  long, as Unity Catalog names are), a descriptor that does not parse, or an Avro writer
+ *  schema that is not the JSON of a record (checked before any network I/O, as is the choice of
+ * credentials: ZB_ERR_INVALID_ARG for more than one source, or client credentials without
+ * workspace.url); ZB_ERR_AUTH; ZB_ERR_TRANSPORT with the gRPC status when the server refused the
+ * stream (an Avro writer schema that does not fit the table, say, with the column named) or could
+ * not be reached; ZB_ERR_TIMEOUT; ZB_ERR_NO_MEMORY. */
 ZB_API zb_status zb_stream_new(zb_sdk *sdk, const char *table_name, zb_record_type record_type,
                                const void *descriptor, size_t descriptor_len, const zb_config *cfg,
                                zb_stream **out, zb_error **err);
@@ -800,6 +806,20 @@ ZB_API zb_status zb_stream_new(zb_sdk *sdk, const char *table_name, zb_record_ty
  *  @return as zb_stream_new(). */
 ZB_API zb_status zb_stream_new_from_schema(zb_sdk *sdk, const zb_schema *schema,
                                            const zb_config *cfg, zb_stream **out, zb_error **err);
+
+/** Opens a ZB_RECORD_AVRO stream into the schema's table with the table's Avro writer schema
+ *  (zb_schema_avro()), as zb_stream_new() does. Such a stream takes Avro datums
+ *  (zb_stream_ingest_avro()) and JSON records, each encoded to an Avro datum before it is
+ *  accepted; zb_stream_unacked() returns the datums.
+ *  @param sdk the SDK whose endpoint the stream uses.
+ *  @param schema shared with the stream, which keeps it alive: the caller may destroy it.
+ *  @param cfg stream options and callbacks, copied; NULL means defaults.
+ *  @param out receives the stream, owned by the caller.
+ *  @param err receives a new error object when the call fails, else NULL; may be NULL.
+ *  @return as zb_stream_new(), plus ZB_ERR_INVALID_SCHEMA for a table with no Avro form. */
+ZB_API zb_status zb_stream_new_avro_from_schema(zb_sdk *sdk, const zb_schema *schema,
+                                                const zb_config *cfg, zb_stream **out,
+                                                zb_error **err);
 
 /** Accepts one protobuf record on a ZB_RECORD_PROTO stream. The bytes are copied before the
  *  call returns; the record is sent in the background and becomes durable when an ack event
@@ -832,6 +852,19 @@ ZB_API zb_status zb_stream_ingest_proto(zb_stream *stream, const void *record, s
 ZB_API zb_status zb_stream_ingest_json(zb_stream *stream, const char *json, size_t len,
                                        uint64_t *offset_out, zb_error **err);
 
+/** Accepts one Avro datum of the writer schema on a ZB_RECORD_AVRO stream, as
+ *  zb_stream_ingest_proto() does for a protobuf record; ZB_ERR_RECORD_TYPE on any other stream.
+ *  The datum is not read here: a datum that does not fit the writer schema is refused by the
+ *  server, which fails the stream (ZB_ERR_TRANSPORT, INVALID_ARGUMENT, naming the column).
+ *  @param stream the stream.
+ *  @param datum the datum's bytes.
+ *  @param len its length in bytes.
+ *  @param offset_out receives the record's offset; may be NULL.
+ *  @param err receives a new error object when the call fails, else NULL; may be NULL.
+ *  @return as zb_stream_ingest_proto(). */
+ZB_API zb_status zb_stream_ingest_avro(zb_stream *stream, const void *datum, size_t len,
+                                       uint64_t *offset_out, zb_error **err);
+
 /** Accepts `count` protobuf records as one unit: either all of them or none. They get
  *  consecutive offsets and travel in one request.
  *  @param stream the stream.
@@ -860,6 +893,17 @@ ZB_API zb_status zb_stream_ingest_proto_batch(zb_stream *stream, const void *con
  *  @param err receives a new error object when the call fails, else NULL; may be NULL.
  *  @return as zb_stream_ingest_proto_batch(), plus ZB_ERR_INVALID_RECORD. */
 ZB_API zb_status zb_stream_ingest_json_batch(zb_stream *stream, const char *const *records,
+                                             const size_t *lens, size_t count,
+                                             uint64_t *last_offset_out, zb_error **err);
+
+/** Accepts `count` Avro datums as one unit, as zb_stream_ingest_proto_batch() does.
+ *  @param stream the stream.
+ *  @param datums, lens arrays of `count` datum pointers and lengths.
+ *  @param count the number of datums.
+ *  @param last_offset_out receives the offset of the last datum; may be NULL.
+ *  @param err receives a new error object when the call fails, else NULL; may be NULL.
+ *  @return as zb_stream_ingest_proto_batch(). */
+ZB_API zb_status zb_stream_ingest_avro_batch(zb_stream *stream, const void *const *datums,
                                              const size_t *lens, size_t count,
                                              uint64_t *last_offset_out, zb_error **err);
 

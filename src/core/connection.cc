@@ -121,11 +121,11 @@ void Connection::Start() {
   StartCall();
 }
 
-void Connection::Write(SegmentPtr segment, int64_t wire_offset, bool json) {
+void Connection::Write(SegmentPtr segment, int64_t wire_offset, RecordFormat format) {
   // The reaction that reports this write's end must see it started (see Fence()).
   std::lock_guard<std::recursive_mutex> started(order_mu_);
   uint8_t header[wire::kMaxBatchHeaderBytes];
-  const size_t header_len = wire::WriteBatchHeader(header, wire_offset, json, segment->size());
+  const size_t header_len = wire::WriteBatchHeader(header, wire_offset, format, segment->size());
   const Segment &body = *segment;
   // The body is shared with gRPC rather than copied; the slice keeps the segment alive.
   grpc::Slice slices[2] = {grpc::Slice(header, header_len),

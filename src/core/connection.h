@@ -13,6 +13,7 @@
 #include <mutex>
 #include <string>
 
+#include "core/record_format.h"
 #include "core/status.h"
 #include "core/window.h"
 #include "core/wire.h"
@@ -55,7 +56,7 @@ class Connection final : public grpc::ClientBidiReactor<grpc::ByteBuffer, grpc::
   void Start();
 
   // Writes one request made of `segment` framed as an ingest_record_batch. One at a time.
-  void Write(SegmentPtr segment, int64_t wire_offset, bool json);
+  void Write(SegmentPtr segment, int64_t wire_offset, RecordFormat format);
 
   // Half-closes the call: tells the server no request follows (END_STREAM), so that it can
   // end the call with its status once it has acknowledged everything. A write-side operation:

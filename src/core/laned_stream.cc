@@ -11,7 +11,7 @@ std::string Plural(uint64_t count, const char *noun) {
 
 }  // namespace
 
-Status LanedStream::Open(std::shared_ptr<Sdk> sdk, std::string table_name, bool json,
+Status LanedStream::Open(std::shared_ptr<Sdk> sdk, std::string table_name, RecordFormat format,
                          std::string descriptor, std::shared_ptr<const RecordSchema> schema,
                          const Config &config, UserHandle handle,
                          std::unique_ptr<StreamHandle> *out) {
@@ -19,7 +19,7 @@ Status LanedStream::Open(std::shared_ptr<Sdk> sdk, std::string table_name, bool 
   std::shared_ptr<TokenSource> tokens;
   Status credentials = MakeTokenSource(*sdk, table_name, config, &tokens);
   if (!credentials.ok()) return credentials;
-  std::unique_ptr<LanedStream> stream(new LanedStream(std::move(sdk), std::move(table_name), json,
+  std::unique_ptr<LanedStream> stream(new LanedStream(std::move(sdk), std::move(table_name), format,
                                                       std::move(descriptor), std::move(schema),
                                                       config, handle));
   const size_t count = static_cast<size_t>(config.settings().lanes);
@@ -31,7 +31,7 @@ Status LanedStream::Open(std::shared_ptr<Sdk> sdk, std::string table_name, bool 
   }
   for (size_t index = 0; index < count; ++index) {
     std::unique_ptr<Stream> lane;
-    Status opened = Stream::OpenLane(stream->sdk_, stream->table_name_, json, stream->descriptor_,
+    Status opened = Stream::OpenLane(stream->sdk_, stream->table_name_, format, stream->descriptor_,
                                      config, LaneOf{stream.get(), index, tokens, pool}, &lane);
     if (!opened.ok()) {
       stream->Log(LogLevel::kError, "stream", [&] {
@@ -56,19 +56,19 @@ Status LanedStream::Open(std::shared_ptr<Sdk> sdk, std::string table_name, bool 
   stream->registered_ = true;
   stream->sdk_->stream_open_warning().Opened(stream->table_name_, stream->sdk_->logger());
   stream->Log(LogLevel::kInfo, "stream", [&] {
-    return std::string("stream of ") + (json ? "JSON" : "protobuf") + " records opened over " +
+    return std::string("stream of ") + RecordFormatName(format) + " records opened over " +
            Plural(count, "lane");
   });
   *out = std::move(stream);
   return Status::Ok();
 }
 
-LanedStream::LanedStream(std::shared_ptr<Sdk> sdk, std::string table_name, bool json,
+LanedStream::LanedStream(std::shared_ptr<Sdk> sdk, std::string table_name, RecordFormat format,
                          std::string descriptor, std::shared_ptr<const RecordSchema> schema,
                          const Config &config, UserHandle handle)
     : sdk_(std::move(sdk)),
       table_name_(std::move(table_name)),
-      json_(json),
+      format_(format),
       descriptor_(std::move(descriptor)),
       schema_(std::move(schema)),
       config_(config),
@@ -115,20 +115,12 @@ bool LanedStream::WaitLocked(sync::UniqueLock &lock, std::condition_variable &cv
   return lock.WaitFor(cv, std::chrono::milliseconds(timeout_ms), done);
 }
 
-Status LanedStream::Ingest(const RecordView *records, size_t count, bool json,
+Status LanedStream::Ingest(const RecordView *records, size_t count, RecordFormat format,
                            uint64_t *last_offset) {
   std::vector<std::string> encoded;
   std::vector<RecordView> views;
-  if (json && schema_) {
-    Status fits = EncodeJsonRecords(*schema_, records, count, &encoded, &views);
-    if (!fits.ok()) return fits;
-    records = views.data();
-    json = false;
-  }
-  if (json != json_) {
-    return Status(StatusCode::kRecordType,
-                  json_ ? "this stream takes JSON records" : "this stream takes protobuf records");
-  }
+  Status taken = PrepareRecords(schema_.get(), format_, format, count, &records, &encoded, &views);
+  if (!taken.ok()) return taken;
   size_t framed = 0;
   Status fits = lanes_.front()->Frame(records, count, &framed);
   if (!fits.ok()) return fits;
@@ -158,7 +150,7 @@ Status LanedStream::Ingest(const RecordView *records, size_t count, bool json,
     books_[lane].bytes += framed;
   }
   // The lane numbers the records in our offsets (OnLaneAppended()) as it takes them.
-  Status ingested = lanes_[lane]->Ingest(records, count, json, last_offset);
+  Status ingested = lanes_[lane]->Ingest(records, count, format_, last_offset);
   if (!ingested.ok()) {
     sync::MutexLock lock(mu_);
     records_ -= count;
@@ -445,7 +437,7 @@ void LanedStream::Snapshot(StreamStats *out) const {
   *out = std::move(sum);
   out->taken_at = std::chrono::system_clock::now();
   out->table = table_name_;
-  out->json = json_;
+  out->format = format_;
   out->state = info.state;
   out->offsets_issued = info.records_accepted;
   // Lanes send in their own order: what is acknowledged was surely sent.
@@ -467,11 +459,11 @@ Status LanedStream::Recreate(UserHandle handle, std::unique_ptr<StreamHandle> *o
   std::vector<std::pair<uint64_t, std::string>> unacked;
   CopyUnacked(&unacked);
   std::unique_ptr<StreamHandle> fresh;
-  Status opened = Open(sdk_, table_name_, json_, descriptor_, schema_, config_, handle, &fresh);
+  Status opened = Open(sdk_, table_name_, format_, descriptor_, schema_, config_, handle, &fresh);
   if (!opened.ok()) return opened;
   for (const std::pair<uint64_t, std::string> &record : unacked) {
     const RecordView view{record.second.data(), record.second.size()};
-    Status ingested = fresh->Ingest(&view, 1, json_, nullptr);
+    Status ingested = fresh->Ingest(&view, 1, format_, nullptr);
     if (!ingested.ok()) return ingested;
   }
   *out = std::move(fresh);

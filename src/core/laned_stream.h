@@ -38,14 +38,15 @@ class LanedStream final : public StreamHandle, private LaneSink, private StatsSo
  public:
   // Opens settings.lanes lanes, one after the other, and returns once the server accepted
   // every one; when one cannot open, the others are closed and its error returned.
-  static Status Open(std::shared_ptr<Sdk> sdk, std::string table_name, bool json,
+  static Status Open(std::shared_ptr<Sdk> sdk, std::string table_name, RecordFormat format,
                      std::string descriptor, std::shared_ptr<const RecordSchema> schema,
                      const Config &config, UserHandle handle, std::unique_ptr<StreamHandle> *out);
 
   ~LanedStream() override;
 
   Status Recreate(UserHandle handle, std::unique_ptr<StreamHandle> *out) const override;
-  Status Ingest(const RecordView *records, size_t count, bool json, uint64_t *last_offset) override;
+  Status Ingest(const RecordView *records, size_t count, RecordFormat format,
+                uint64_t *last_offset) override;
   Status WaitForOffset(uint64_t offset, int32_t timeout_ms) override;
   Status Flush(int32_t timeout_ms) override;
   Status Close(int32_t timeout_ms) override;
@@ -72,8 +73,9 @@ class LanedStream final : public StreamHandle, private LaneSink, private StatsSo
     bool live = false;          // its call is live: records flow
   };
 
-  LanedStream(std::shared_ptr<Sdk> sdk, std::string table_name, bool json, std::string descriptor,
-              std::shared_ptr<const RecordSchema> schema, const Config &config, UserHandle handle);
+  LanedStream(std::shared_ptr<Sdk> sdk, std::string table_name, RecordFormat format,
+              std::string descriptor, std::shared_ptr<const RecordSchema> schema,
+              const Config &config, UserHandle handle);
 
   EventQueue &events() override { return events_; }
 
@@ -106,7 +108,7 @@ class LanedStream final : public StreamHandle, private LaneSink, private StatsSo
 
   const std::shared_ptr<Sdk> sdk_;
   const std::string table_name_;
-  const bool json_;
+  const RecordFormat format_;
   const std::string descriptor_;
   const std::shared_ptr<const RecordSchema> schema_;  // OpenFromSchema() only
   const Config config_;                               // for Recreate()

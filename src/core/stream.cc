@@ -8,12 +8,38 @@
 
 #include "core/endpoint.h"
 #include "core/headers.h"
+#include "table/json_value.h"
 
 namespace zerobus {
 namespace {
 
 std::string Plural(uint64_t count, const char *noun) {
   return std::to_string(count) + " " + noun + (count == 1 ? "" : "s");
+}
+
+// Checked before any connection: a protobuf stream's descriptor, an Avro stream's writer
+// schema (its fit to the table is the server's to judge). ZB_ERR_INVALID_TARGET, as a table
+// name that cannot be.
+Status CheckSchemaOf(RecordFormat format, const std::string &schema) {
+  if (format == RecordFormat::kProto) {
+    google::protobuf::DescriptorProto parsed;
+    if (!parsed.ParseFromString(schema) || parsed.name().empty()) {
+      return Status(StatusCode::kInvalidTarget,
+                    "the descriptor is not a serialized google.protobuf.DescriptorProto with a "
+                    "message name");
+    }
+  } else if (format == RecordFormat::kAvro) {
+    nlohmann::json parsed;
+    std::string error;
+    if (!table::ParseJson(schema, &parsed, &error)) {
+      return Status(StatusCode::kInvalidTarget, "the Avro writer schema " + error);
+    }
+    if (!parsed.is_object() || parsed.value("type", nlohmann::json()) != "record") {
+      return Status(StatusCode::kInvalidTarget,
+                    "the Avro writer schema must be a record, not " + table::DescribeJson(parsed));
+    }
+  }
+  return Status::Ok();
 }
 
 // Lines about connections ending, failing and recovering: the first few of an episode, then
@@ -65,34 +91,28 @@ Status MakeTokenSource(const Sdk &sdk, const std::string &table, const Config &c
   return Status::Ok();
 }
 
-Status Stream::OpenWith(std::shared_ptr<Sdk> sdk, std::string table_name, bool json,
+Status Stream::OpenWith(std::shared_ptr<Sdk> sdk, std::string table_name, RecordFormat format,
                         std::string descriptor, std::shared_ptr<const RecordSchema> schema,
                         const Config &config, UserHandle handle, std::unique_ptr<Stream> *out) {
-  return OpenChecked(std::move(sdk), std::move(table_name), json, std::move(descriptor),
+  return OpenChecked(std::move(sdk), std::move(table_name), format, std::move(descriptor),
                      std::move(schema), config, handle, nullptr, out);
 }
 
-Status Stream::OpenLane(std::shared_ptr<Sdk> sdk, std::string table_name, bool json,
+Status Stream::OpenLane(std::shared_ptr<Sdk> sdk, std::string table_name, RecordFormat format,
                         std::string descriptor, const Config &config, LaneOf lane,
                         std::unique_ptr<Stream> *out) {
-  return OpenChecked(std::move(sdk), std::move(table_name), json, std::move(descriptor), nullptr,
+  return OpenChecked(std::move(sdk), std::move(table_name), format, std::move(descriptor), nullptr,
                      config, nullptr, &lane, out);
 }
 
-Status Stream::OpenChecked(std::shared_ptr<Sdk> sdk, std::string table_name, bool json,
+Status Stream::OpenChecked(std::shared_ptr<Sdk> sdk, std::string table_name, RecordFormat format,
                            std::string descriptor, std::shared_ptr<const RecordSchema> schema,
                            const Config &config, UserHandle handle, const LaneOf *lane,
                            std::unique_ptr<Stream> *out) {
   Status valid = CheckTableName(table_name);
   if (!valid.ok()) return valid;
-  if (!json) {
-    google::protobuf::DescriptorProto parsed;
-    if (!parsed.ParseFromString(descriptor) || parsed.name().empty()) {
-      return Status(StatusCode::kInvalidTarget,
-                    "the descriptor is not a serialized google.protobuf.DescriptorProto with a "
-                    "message name");
-    }
-  }
+  Status described = CheckSchemaOf(format, descriptor);
+  if (!described.ok()) return described;
   std::shared_ptr<TokenSource> tokens;
   if (lane) {
     tokens = lane->tokens;
@@ -100,7 +120,7 @@ Status Stream::OpenChecked(std::shared_ptr<Sdk> sdk, std::string table_name, boo
     Status credentials = MakeTokenSource(*sdk, table_name, config, &tokens);
     if (!credentials.ok()) return credentials;
   }
-  std::unique_ptr<Stream> stream(new Stream(std::move(sdk), std::move(table_name), json,
+  std::unique_ptr<Stream> stream(new Stream(std::move(sdk), std::move(table_name), format,
                                             std::move(descriptor), std::move(schema), config,
                                             handle, std::move(tokens), lane));
   Status connected = stream->RunUntilOpen();
@@ -119,24 +139,25 @@ Status Stream::OpenChecked(std::shared_ptr<Sdk> sdk, std::string table_name, boo
     server_stream_id = stream->server_stream_id_;
   }
   stream->Log(LogLevel::kInfo, "stream", [&] {
-    return std::string("stream of ") + (stream->json_ ? "JSON" : "protobuf") +
+    return std::string("stream of ") + RecordFormatName(stream->format_) +
            " records opened (server stream id " + server_stream_id + ")";
   });
   *out = std::move(stream);
   return Status::Ok();
 }
 
-Stream::Stream(std::shared_ptr<Sdk> sdk, std::string table_name, bool json, std::string descriptor,
-               std::shared_ptr<const RecordSchema> schema, const Config &config, UserHandle handle,
-               std::shared_ptr<TokenSource> tokens, const LaneOf *lane)
+Stream::Stream(std::shared_ptr<Sdk> sdk, std::string table_name, RecordFormat format,
+               std::string descriptor, std::shared_ptr<const RecordSchema> schema,
+               const Config &config, UserHandle handle, std::shared_ptr<TokenSource> tokens,
+               const LaneOf *lane)
     : sdk_(std::move(sdk)),
       table_name_(std::move(table_name)),
-      json_(json),
+      format_(format),
       descriptor_(std::move(descriptor)),
       schema_(std::move(schema)),
       config_(config),
       settings_(config_.settings()),
-      create_request_(wire::EncodeCreateStream(table_name_, json, descriptor_)),
+      create_request_(wire::EncodeCreateStream(table_name_, format, descriptor_)),
       channel_(settings_.own_connection ? sdk_->NewChannel() : sdk_->channel()),
       tokens_(std::move(tokens)),
       sink_(lane ? lane->sink : nullptr),
@@ -156,20 +177,12 @@ Stream::~Stream() {
   Shutdown();
 }
 
-Status Stream::IngestEncoded(const RecordView *records, size_t count, uint64_t *last_offset) {
+Status Stream::Ingest(const RecordView *records, size_t count, RecordFormat format,
+                      uint64_t *last_offset) {
   std::vector<std::string> encoded;
   std::vector<RecordView> views;
-  Status fits = EncodeJsonRecords(*schema_, records, count, &encoded, &views);
-  if (!fits.ok()) return fits;
-  return Ingest(views.data(), count, false, last_offset);
-}
-
-Status Stream::Ingest(const RecordView *records, size_t count, bool json, uint64_t *last_offset) {
-  if (json && schema_) return IngestEncoded(records, count, last_offset);
-  if (json != json_) {
-    return Status(StatusCode::kRecordType,
-                  json_ ? "this stream takes JSON records" : "this stream takes protobuf records");
-  }
+  Status taken = PrepareRecords(schema_.get(), format_, format, count, &records, &encoded, &views);
+  if (!taken.ok()) return taken;
   size_t framed = 0;
   Status fits = CheckFitsUnlocked(records, count, &framed);
   if (!fits.ok()) return fits;
@@ -199,7 +212,7 @@ Status Stream::Ingest(const RecordView *records, size_t count, bool json, uint64
     segment = TakeWriteLocked(&wire_offset);
     if (segment) connection = connection_;
   }
-  if (segment) connection->Write(std::move(segment), wire_offset, json_);
+  if (segment) connection->Write(std::move(segment), wire_offset, format_);
   return Status::Ok();
 }
 
@@ -424,7 +437,7 @@ StreamInfo Stream::GetInfo() const {
 void Stream::Snapshot(StreamStats *out) const {
   out->taken_at = std::chrono::system_clock::now();
   out->table = table_name_;
-  out->json = json_;
+  out->format = format_;
   sync::MutexLock lock(mu_);
   out->state = PublicStateLocked();
   out->server_stream_id = server_stream_id_;
@@ -454,14 +467,15 @@ Status Stream::Recreate(UserHandle handle, std::unique_ptr<StreamHandle> *out) c
     });
   }
   std::unique_ptr<Stream> fresh;
-  Status opened = OpenWith(sdk_, table_name_, json_, descriptor_, schema_, config_, handle, &fresh);
+  Status opened =
+      OpenWith(sdk_, table_name_, format_, descriptor_, schema_, config_, handle, &fresh);
   if (!opened.ok()) return opened;
   std::vector<RecordView> views;
   for (const std::vector<std::string> &records : requests) {
     views.clear();
     for (const std::string &record : records)
       views.push_back(RecordView{record.data(), record.size()});
-    Status ingested = fresh->Ingest(views.data(), views.size(), json_, nullptr);
+    Status ingested = fresh->Ingest(views.data(), views.size(), format_, nullptr);
     if (!ingested.ok()) return ingested;
   }
   *out = std::move(fresh);
@@ -626,7 +640,7 @@ void Stream::OnWriteDone(Connection *connection, bool ok) {
       release = call_.hold_released = true;
     }
   }
-  if (segment) connection->Write(std::move(segment), wire_offset, json_);
+  if (segment) connection->Write(std::move(segment), wire_offset, format_);
   if (half_close) connection->WritesDone();
   if (release) connection->ReleaseHold();
 }
@@ -707,7 +721,7 @@ Status Stream::OnResponse(Connection *connection, const wire::Response &response
         return Status(StatusCode::kProtocol, "the server sent an empty response", true);
     }
   }
-  if (segment) connection->Write(std::move(segment), wire_offset, json_);
+  if (segment) connection->Write(std::move(segment), wire_offset, format_);
   return Status::Ok();
 }
 

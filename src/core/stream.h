@@ -79,20 +79,21 @@ class Stream final : public StreamHandle, private ConnectionListener, private St
 
   // Opens a stream and returns once the server accepted it. `handle` is what event callbacks
   // receive as their stream. `schema`: see StreamHandle::OpenFromSchema().
-  static Status OpenWith(std::shared_ptr<Sdk> sdk, std::string table_name, bool json,
+  static Status OpenWith(std::shared_ptr<Sdk> sdk, std::string table_name, RecordFormat format,
                          std::string descriptor, std::shared_ptr<const RecordSchema> schema,
                          const Config &config, UserHandle handle, std::unique_ptr<Stream> *out);
   // Opens lane `lane.index` of a LanedStream: it reports its offsets, acks and failure to
   // `lane.sink` instead of queueing events, and its offsets are its own, which the sink maps.
   // Not in the SDK's statistics (the laned stream is).
-  static Status OpenLane(std::shared_ptr<Sdk> sdk, std::string table_name, bool json,
+  static Status OpenLane(std::shared_ptr<Sdk> sdk, std::string table_name, RecordFormat format,
                          std::string descriptor, const Config &config, LaneOf lane,
                          std::unique_ptr<Stream> *out);
 
   ~Stream() override;
 
   Status Recreate(UserHandle handle, std::unique_ptr<StreamHandle> *out) const override;
-  Status Ingest(const RecordView *records, size_t count, bool json, uint64_t *last_offset) override;
+  Status Ingest(const RecordView *records, size_t count, RecordFormat format,
+                uint64_t *last_offset) override;
   Status WaitForOffset(uint64_t offset, int32_t timeout_ms) override;
   Status Flush(int32_t timeout_ms) override;
   Status Close(int32_t timeout_ms) override;
@@ -150,18 +151,15 @@ class Stream final : public StreamHandle, private ConnectionListener, private St
   using PendingLogs = std::vector<PendingLog>;
 
   // OpenWith() and OpenLane(): `lane` is null but for a lane.
-  static Status OpenChecked(std::shared_ptr<Sdk> sdk, std::string table_name, bool json,
+  static Status OpenChecked(std::shared_ptr<Sdk> sdk, std::string table_name, RecordFormat format,
                             std::string descriptor, std::shared_ptr<const RecordSchema> schema,
                             const Config &config, UserHandle handle, const LaneOf *lane,
                             std::unique_ptr<Stream> *out);
-  Stream(std::shared_ptr<Sdk> sdk, std::string table_name, bool json, std::string descriptor,
-         std::shared_ptr<const RecordSchema> schema, const Config &config, UserHandle handle,
-         std::shared_ptr<TokenSource> tokens, const LaneOf *lane);
+  Stream(std::shared_ptr<Sdk> sdk, std::string table_name, RecordFormat format,
+         std::string descriptor, std::shared_ptr<const RecordSchema> schema, const Config &config,
+         UserHandle handle, std::shared_ptr<TokenSource> tokens, const LaneOf *lane);
 
   EventQueue &events() override { return events_; }
-
-  // Ingest() of JSON records on a stream opened from a schema.
-  Status IngestEncoded(const RecordView *records, size_t count, uint64_t *last_offset);
 
   // ConnectionListener, on gRPC's threads.
   void OnWriteDone(Connection *connection, bool ok) override;
@@ -284,7 +282,7 @@ class Stream final : public StreamHandle, private ConnectionListener, private St
 
   const std::shared_ptr<Sdk> sdk_;
   const std::string table_name_;
-  const bool json_;
+  const RecordFormat format_;
   const std::string descriptor_;
   // What JSON records are encoded with; OpenFromSchema() only.
   const std::shared_ptr<const RecordSchema> schema_;

@@ -14,6 +14,7 @@
 #include "core/callbacks.h"
 #include "core/config.h"
 #include "core/event_queue.h"
+#include "core/record_format.h"
 #include "core/record_schema.h"
 #include "core/sdk.h"
 #include "core/stats.h"
@@ -29,13 +30,15 @@ class StreamHandle {
 
   // Opens a stream (zb_stream_new()) and returns once the server accepted it (every lane of
   // it). `handle` is what event callbacks receive as their stream.
-  static Status Open(std::shared_ptr<Sdk> sdk, std::string table_name, bool json,
+  static Status Open(std::shared_ptr<Sdk> sdk, std::string table_name, RecordFormat format,
                      std::string descriptor, const Config &config, UserHandle handle,
                      std::unique_ptr<StreamHandle> *out);
-  // Opens a stream of protobuf records of `schema`'s table that also takes JSON records,
-  // encoding each with `schema` (zb_stream_new_from_schema()).
+  // Opens a stream of `schema`'s table whose records are protobuf messages of its descriptor
+  // (`format` kProto, zb_stream_new_from_schema()) or Avro datums of its writer schema (kAvro,
+  // zb_stream_new_avro_from_schema()), and that also takes JSON records, encoding each with
+  // `schema`.
   static Status OpenFromSchema(std::shared_ptr<Sdk> sdk, std::shared_ptr<const RecordSchema> schema,
-                               const Config &config, UserHandle handle,
+                               RecordFormat format, const Config &config, UserHandle handle,
                                std::unique_ptr<StreamHandle> *out);
   // Frees the stream (see zb_stream_destroy()): from its own event callback the work happens
   // once the callback returns.
@@ -44,10 +47,11 @@ class StreamHandle {
   // zb_stream_recreate(): a new stream like this one, holding this one's unacknowledged
   // records. ZB_ERR_STATE unless this stream failed or was closed.
   virtual Status Recreate(UserHandle handle, std::unique_ptr<StreamHandle> *out) const = 0;
-  // Accepts `count` records, all or none. On a stream opened from a schema, JSON records are
-  // encoded to protobuf first, every one before any is accepted (ZB_ERR_INVALID_RECORD naming
-  // the first that does not fit).
-  virtual Status Ingest(const RecordView *records, size_t count, bool json,
+  // Accepts `count` records of `format`, all or none: ZB_ERR_RECORD_TYPE unless it is the
+  // stream's. On a stream opened from a schema, JSON records are encoded to the stream's format
+  // first, every one before any is accepted (ZB_ERR_INVALID_RECORD naming the first that does
+  // not fit).
+  virtual Status Ingest(const RecordView *records, size_t count, RecordFormat format,
                         uint64_t *last_offset) = 0;
   virtual Status WaitForOffset(uint64_t offset, int32_t timeout_ms) = 0;
   virtual Status Flush(int32_t timeout_ms) = 0;
@@ -69,10 +73,14 @@ class StreamHandle {
 // How messages name record `index` of a batch of `count`: "the record" when it is alone.
 std::string RecordName(size_t index, size_t count);
 
-// JSON records encoded with `schema` to protobuf, all or none: `views` points into `encoded`.
-// ZB_ERR_INVALID_RECORD (or the encoder's code) naming the first that does not fit.
-Status EncodeJsonRecords(const RecordSchema &schema, const RecordView *records, size_t count,
-                         std::vector<std::string> *encoded, std::vector<RecordView> *views);
+// The records a stream of `stream_format` (opened from `schema`, or not when null) takes for
+// `count` records given as `given`: `*records` itself, or JSON records encoded with `schema` to
+// the stream's format, all or none, `*records` then pointing into `views` and `encoded`.
+// ZB_ERR_RECORD_TYPE for a format the stream does not take; ZB_ERR_INVALID_RECORD naming the
+// first record that does not fit.
+Status PrepareRecords(const RecordSchema *schema, RecordFormat stream_format, RecordFormat given,
+                      size_t count, const RecordView **records, std::vector<std::string> *encoded,
+                      std::vector<RecordView> *views);
 
 }  // namespace zerobus
 
