@@ -245,7 +245,7 @@ pub type zb_record_type = i32;
 pub const ZB_RECORD_PROTO: zb_record_type = 1;
 /// JSON objects as UTF-8 text.
 pub const ZB_RECORD_JSON: zb_record_type = 2;
-/// Records are raw Avro datums of the stream's writer schema.
+/// Raw Avro datums of the stream's writer schema, without framing.
 pub const ZB_RECORD_AVRO: zb_record_type = 4;
 
 /// The state of a stream, in [`zb_stream_info`].
