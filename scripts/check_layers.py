@@ -5,13 +5,14 @@ Reads the real #include lines of every C, C++ and Go source under src/, examples
 and the target_link_libraries() of src/*/CMakeLists.txt, and fails (exit status 1, one line per
 violation) when:
 - the locks (src/sync) or the table library (src/table) include or link anything else of ours;
+- the JSON Web Token library (src/jose) includes or links anything of ours but the table library;
 - the engine (src/core) includes or links the shim, the server, the command or zerobus.h;
   (every layer may use the locks; the engine, the shim, the server and the command the table
-  library)
+  library; the engine, the server and the command the JSON Web Token library)
 - the server (src/server) includes or links the engine, the shim or the command;
 - anything but the shim includes an engine header or links the engine;
 - the command (src/cli) includes anything of the project's but the public headers, the table
-  library, the server library's public interface (ZB_SERVER_PUBLIC_HEADERS in
+  library, the JSON Web Token library, the server library's public interface (ZB_SERVER_PUBLIC_HEADERS in
   src/server/CMakeLists.txt) and its own headers;
 - an example includes any header of the project's but the public ones, or a binding any but
   zerobus/zerobus.h (a binding's own headers, in its own folder, are its business).
@@ -29,6 +30,7 @@ SOURCE_SUFFIXES = ('.c', '.cc', '.cpp', '.h', '.hpp', '.go')
 LAYER_TARGETS = {
     'sync': {'zerobus_sync'},
     'table': {'zerobus_table'},
+    'jose': {'zerobus_jose'},
     'core': {'zerobus_core'},
     'c_api': {'zerobus_c_api', 'zerobus', 'zerobus_static'},
     'server': {'zerobus_server'},
@@ -38,20 +40,22 @@ LAYER_TARGETS = {
 MAY_INCLUDE = {
     'sync': set(),
     'table': set(),
-    'core': {'table', 'sync'},
+    'jose': {'table'},
+    'core': {'table', 'jose', 'sync'},
     'c_api': {'core', 'table', 'public', 'sync'},
-    'server': {'table', 'sync'},
-    'cli': {'table', 'public', 'server-public'},
+    'server': {'table', 'jose', 'sync'},
+    'cli': {'table', 'jose', 'public', 'server-public'},
 }
 # A layer's own target is not a dependency; the shim's three targets are built from one
 # another.
 MAY_LINK = {
     'sync': set(),
     'table': set(),
-    'core': {'table', 'sync'},
-    'c_api': {'core', 'table', 'c_api', 'sync'},
-    'server': {'table', 'sync'},
-    'cli': {'table', 'c_api', 'server'},
+    'jose': {'table'},
+    'core': {'table', 'jose', 'sync'},
+    'c_api': {'core', 'table', 'jose', 'c_api', 'sync'},
+    'server': {'table', 'jose', 'sync'},
+    'cli': {'table', 'jose', 'c_api', 'server'},
 }
 
 

@@ -4,7 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "table/jwt.h"
+#include "jose/jwt.h"
 #include "table/value_checks.h"
 
 namespace zerobus {
@@ -71,10 +71,10 @@ std::vector<std::pair<std::string, std::string>> TokenExchangeForm(std::string_v
 
 std::chrono::seconds CapAtSubjectExpiry(std::chrono::seconds issued, std::string_view subject,
                                         std::chrono::system_clock::time_point now) {
-  table::JwtParts parts;
+  jose::JwtParts parts;
   std::string unreadable;
-  if (!table::ParseJwt(subject, &parts, &unreadable)) return issued;
-  const std::optional<int64_t> exp = table::JwtExpiry(parts.claims);
+  if (!jose::ParseJwt(subject, &parts, &unreadable)) return issued;
+  const std::optional<int64_t> exp = jose::JwtExpiry(parts.claims);
   if (!exp) return issued;
   const int64_t left =
       *exp - std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count();

@@ -3,9 +3,6 @@
 // identity provider, with an RSA key pair of its own, and signs the subject JWTs the callback
 // hands the library.
 #include <gtest/gtest.h>
-#include <openssl/evp.h>
-#include <openssl/pem.h>
-#include <openssl/rsa.h>
 
 #include <atomic>
 #include <chrono>
@@ -19,12 +16,12 @@
 
 #include <nlohmann/json.hpp>
 
+#include "jose/jwt_signer.h"
 #include "secure_server.h"
 #include "server/oauth_token.h"
 #include "server/subject_token_verifier.h"
 #include "server/table_catalog.h"
 #include "server/token_issuer.h"
-#include "table/value_checks.h"
 #include "zbtest_temp_dir.h"
 
 namespace zbtest {
@@ -37,31 +34,15 @@ bool Contains(const std::string &text, const std::string &part) {
   return text.find(part) != std::string::npos;
 }
 
-struct PkeyDeleter {
-  void operator()(EVP_PKEY *key) const { EVP_PKEY_free(key); }
-};
-using Pkey = std::unique_ptr<EVP_PKEY, PkeyDeleter>;
-
-std::string Base64Url(const std::string &bytes) {
-  std::string text = zerobus::table::EncodeBase64(bytes);
-  while (!text.empty() && text.back() == '=') text.pop_back();
-  for (char &c : text) {
-    if (c == '+') c = '-';
-    if (c == '/') c = '_';
-  }
-  return text;
-}
-
 // An identity provider: an RSA key pair, the public half in a PEM file for the server.
 class IdentityProvider {
  public:
-  IdentityProvider() : key_(EVP_RSA_gen(2048)) {
-    EXPECT_NE(key_, nullptr);
+  IdentityProvider() {
+    std::string public_pem;
+    std::string why;
+    EXPECT_TRUE(zerobus::jose::MakeRsaKeyPair(&private_pem_, &public_pem, &why)) << why;
     key_file_ = dir_.path() + "/idp.pem";
-    FILE *file = std::fopen(key_file_.c_str(), "w");
-    EXPECT_NE(file, nullptr);
-    EXPECT_EQ(PEM_write_PUBKEY(file, key_.get()), 1);
-    std::fclose(file);
+    std::ofstream(key_file_) << public_pem;
   }
 
   const std::string &key_file() const { return key_file_; }
@@ -71,32 +52,20 @@ class IdentityProvider {
     const int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
                             std::chrono::system_clock::now().time_since_epoch())
                             .count();
-    const nlohmann::json header = {{"alg", "RS256"}, {"typ", "JWT"}};
     const nlohmann::json claims = {{"iss", "https://idp.test"},
                                    {"sub", "workload-7"},
                                    {"aud", "databricks"},
                                    {"iat", now},
                                    {"exp", now + lifetime.count()}};
-    const std::string input = Base64Url(header.dump()) + "." + Base64Url(claims.dump());
-    std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> context(EVP_MD_CTX_new(),
-                                                                    EVP_MD_CTX_free);
-    size_t size = 0;
-    EXPECT_EQ(EVP_DigestSignInit(context.get(), nullptr, EVP_sha256(), nullptr, key_.get()), 1);
-    EXPECT_EQ(EVP_DigestSign(context.get(), nullptr, &size,
-                             reinterpret_cast<const unsigned char *>(input.data()), input.size()),
-              1);
-    std::string signature(size, '\0');
-    EXPECT_EQ(
-        EVP_DigestSign(context.get(), reinterpret_cast<unsigned char *>(signature.data()), &size,
-                       reinterpret_cast<const unsigned char *>(input.data()), input.size()),
-        1);
-    signature.resize(size);
-    return input + "." + Base64Url(signature);
+    std::string jwt;
+    std::string why;
+    EXPECT_TRUE(zerobus::jose::SignJwtRs256(private_pem_, claims, &jwt, &why)) << why;
+    return jwt;
   }
 
  private:
   TempDir dir_;
-  Pkey key_;
+  std::string private_pem_;
   std::string key_file_;
 };
 
