@@ -14,14 +14,18 @@
 #include <thread>
 #include <vector>
 
+#include <httplib.h>
+
 #include <nlohmann/json.hpp>
 
 #include "jose/jwt_signer.h"
 #include "secure_server.h"
 #include "server/oauth_token.h"
+#include "server/server.h"
 #include "server/subject_token_verifier.h"
 #include "server/table_catalog.h"
 #include "server/token_issuer.h"
+#include "table/ddl_parser.h"
 #include "zbtest_temp_dir.h"
 
 namespace zbtest {
@@ -372,6 +376,54 @@ TEST(Federation, TheSinkTakesPrintableTokensOnly) {
   EXPECT_EQ(federation.sink_status, ZB_ERR_INVALID_ARG);
   EXPECT_TRUE(Contains(message, "token federation callback gave no subject token")) << message;
   EXPECT_EQ(zb_token_sink_set(nullptr, "a.b.c", nullptr), ZB_ERR_INVALID_ARG);
+}
+
+// A server whose only credentials are an identity provider's still guards the Unity Catalog API
+// and the admin endpoint: both want a workspace token, which a token exchange without
+// authorization_details gives.
+TEST(Federation, AFederationKeyAloneGuardsTheTableApiAndTheAdminEndpoint) {
+  IdentityProvider provider;
+  zerobus::server::ServerOptions options;
+  options.federation_key_file = provider.key_file();
+  options.http_port = 0;
+  options.admin_port = 0;
+  std::string error;
+  ASSERT_TRUE(zerobus::table::ParseSchemaText(std::string(kTable) + " (id BIGINT)", &options.tables,
+                                              &error))
+      << error;
+  const std::unique_ptr<zerobus::server::Server> server =
+      zerobus::server::Server::Start(std::move(options), &error);
+  ASSERT_NE(server, nullptr) << error;
+  httplib::Client workspace("127.0.0.1", server->http_port());
+  httplib::Client admin("127.0.0.1", server->admin_port());
+  for (httplib::Client *client : {&workspace, &admin}) client->set_read_timeout(10, 0);
+  const std::string table_path = std::string("/api/2.1/unity-catalog/tables/") + kTable;
+
+  auto anonymous = workspace.Get(table_path);
+  ASSERT_TRUE(anonymous);
+  EXPECT_EQ(anonymous->status, 401);
+  auto anonymous_admin = admin.Get("/admin/stats");
+  ASSERT_TRUE(anonymous_admin);
+  EXPECT_EQ(anonymous_admin->status, 401);
+
+  auto exchanged = workspace.Post(
+      "/oidc/v1/token",
+      httplib::Params{{"grant_type", "urn:ietf:params:oauth:grant-type:token-exchange"},
+                      {"subject_token", provider.Sign(600s)},
+                      {"subject_token_type", "urn:ietf:params:oauth:token-type:jwt"},
+                      {"scope", "all-apis"}});
+  ASSERT_TRUE(exchanged);
+  ASSERT_EQ(exchanged->status, 200) << exchanged->body;
+  const httplib::Headers bearer = {
+      {"Authorization",
+       "Bearer " + nlohmann::json::parse(exchanged->body)["access_token"].get<std::string>()}};
+  auto allowed = workspace.Get(table_path, bearer);
+  ASSERT_TRUE(allowed);
+  EXPECT_EQ(allowed->status, 200) << allowed->body;
+  auto allowed_admin = admin.Get("/admin/stats", bearer);
+  ASSERT_TRUE(allowed_admin);
+  EXPECT_EQ(allowed_admin->status, 200) << allowed_admin->body;
+  server->Stop();
 }
 
 // The token endpoint's answers to token exchanges it must refuse, and the lifetime of one it
