@@ -8,9 +8,9 @@ import (
 	"sync/atomic"
 )
 
-// The library holds every Go callback (headers provider, logger, statistics callback) through a
-// cgo.Handle, never a Go pointer, and hands the handle back through zbgoReleaseHandle, its
-// free_user_data, once it can no longer call the callback.
+// The library holds every Go callback (headers provider, token federation callback, logger,
+// statistics callback) through a cgo.Handle, never a Go pointer, and hands the handle back
+// through zbgoReleaseHandle, its free_user_data, once it can no longer call the callback.
 
 // liveHandles counts the handles the library holds, so that the tests can tell that every one
 // of them is released.
