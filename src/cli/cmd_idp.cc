@@ -4,8 +4,10 @@
 // exercise federation without a real identity provider and without crypto code of its own.
 #include <sys/stat.h>
 
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <iterator>
 #include <optional>
@@ -26,8 +28,9 @@ constexpr char kUsage[] =
     "       zerobus idp sign KEY [--lifetime DUR] [--subject NAME]\n"
     "\n"
     "A test identity provider for token federation, not for production:\n"
-    "  keygen DIR  makes an RSA key pair: DIR/idp-key.pem, the private key (mode 0600), and\n"
-    "              DIR/idp.pem, the public key to give `zerobus serve --federation-key`\n"
+    "  keygen DIR  makes an RSA key pair in DIR (made if need be): DIR/idp-key.pem, the\n"
+    "              private key (mode 0600), and DIR/idp.pem, the public key to give\n"
+    "              `zerobus serve --federation-key`\n"
     "  sign KEY    prints an RS256 JWT signed with the private key KEY: the subject token a\n"
     "              token federation callback hands the library\n"
     "\n"
@@ -49,6 +52,10 @@ bool WriteFile(const std::string &path, const std::string &text, mode_t mode) {
 }
 
 int Keygen(const std::string &dir) {
+  if (mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) {
+    std::fprintf(stderr, "zerobus idp: cannot make %s: %s\n", dir.c_str(), std::strerror(errno));
+    return 1;
+  }
   std::string private_pem;
   std::string public_pem;
   std::string why;
