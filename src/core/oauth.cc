@@ -182,26 +182,61 @@ Status TokenSource::Request(std::string *token, std::chrono::seconds *lifetime) 
   return Status::Ok();
 }
 
-Status TokenSource::Get(bool renew, std::string *token, bool *fetched) {
-  sync::MutexLock lock(mu_);
+namespace {
+
+// The identity of a token in the cache: the client id and secret, or the federation
+// callback's registration (one identity provider) and the client id it is exchanged for.
+std::string CacheIdentity(const OAuthClient &client, const TokenFederation &federation) {
+  if (!federation.subject_tokens) return client.client_id + '\0' + client.client_secret;
+  return std::to_string(reinterpret_cast<uintptr_t>(federation.subject_tokens.get())) + '\0' +
+         federation.client_id;
+}
+
+}  // namespace
+
+TokenSource::TokenSource(OAuthClient client, std::string table, TokenFederation federation,
+                         TokenCache &cache)
+    : client_(std::move(client)),
+      table_(std::move(table)),
+      federation_(std::move(federation)),
+      shared_(cache.Entry(
+          federation_.subject_tokens ? TokenScheme::kFederation : TokenScheme::kClientCredentials,
+          CacheIdentity(client_, federation_), table_)) {}
+
+Status TokenSource::Get(bool refused, std::string *token, bool *fetched) {
+  sync::MutexLock lock(shared_->mu);
   *fetched = false;
-  if (!renew && !token_.empty() && Clock::now() < renew_at_) {
-    *token = token_;
+  // Only the token the server refused: a newer one another stream got stays.
+  if (refused && shared_->token == given_) shared_->token.clear();
+  const Clock::time_point now = Clock::now();
+  const auto lifetime = shared_->lifetime;
+  const Clock::time_point expires = shared_->requested_at + lifetime;
+  const bool valid = !shared_->token.empty() && now < expires;
+  const Clock::time_point refresh_at = expires - std::min(client_.refresh_margin, lifetime / 2);
+  if (valid && (now < refresh_at || now < shared_->no_refresh_before)) {
+    *token = given_ = shared_->token;
     return Status::Ok();
   }
-  token_.clear();
-  const Clock::time_point requested = Clock::now();
+  std::string fresh;
   std::chrono::seconds issued_lifetime{0};
-  Status got = Request(&token_, &issued_lifetime);
+  Status got = Request(&fresh, &issued_lifetime);
   if (!got.ok()) {
-    token_.clear();
-    return got;
+    if (!valid) {
+      shared_->token.clear();
+      return got;
+    }
+    // A proactive refresh failed: the token is still good, and serves until it expires.
+    shared_->no_refresh_before = now + kRefreshRetry;
+    *token = given_ = shared_->token;
+    return Status::Ok();
   }
   // Counted from the request, not the reply: the server's clock started before we heard it.
   // A token of unknown lifetime serves this one attempt only.
-  const auto lifetime = std::chrono::duration_cast<std::chrono::milliseconds>(issued_lifetime);
-  renew_at_ = requested + lifetime - std::min(client_.refresh_margin, lifetime / 2);
-  *token = token_;
+  shared_->token = std::move(fresh);
+  shared_->requested_at = now;
+  shared_->lifetime = std::chrono::duration_cast<std::chrono::milliseconds>(issued_lifetime);
+  shared_->no_refresh_before = Clock::time_point();
+  *token = given_ = shared_->token;
   *fetched = true;
   return Status::Ok();
 }

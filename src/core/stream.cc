@@ -62,7 +62,7 @@ Status MakeTokenSource(const Sdk &sdk, const std::string &table, const Config &c
   oauth.transport.timeout_ms = settings.recovery_timeout_ms;
   *out = std::make_unique<TokenSource>(
       std::move(oauth), table,
-      TokenFederation{config.token_federation(), settings.federation_client_id});
+      TokenFederation{config.token_federation(), settings.federation_client_id}, sdk.token_cache());
   return Status::Ok();
 }
 
