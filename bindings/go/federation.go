@@ -40,14 +40,9 @@ func WithFederationClientID(clientID string) Option {
 
 // setTokenFederation registers `provider` on `cfg`, held through a cgo.Handle (callbacks.go).
 func setTokenFederation(cfg *C.zb_config, provider SubjectTokenProvider) error {
-	handle := newCallbackHandle(provider)
-	var cerr *C.zb_error
-	if status := C.zbgo_config_set_token_federation(cfg, C.uintptr_t(handle), &cerr); status != C.ZB_OK {
-		// The config is never NULL here, so the library failed for want of memory, after it
-		// released the handle through zbgoReleaseHandle.
-		return takeError(status, cerr)
-	}
-	return nil
+	return registerCallback(cfg, provider, func(cfg *C.zb_config, handle C.uintptr_t, err **C.zb_error) C.zb_status {
+		return C.zbgo_config_set_token_federation(cfg, handle, err)
+	})
 }
 
 // zbgoProvideSubjectToken runs a SubjectTokenProvider for the library (through

@@ -59,15 +59,7 @@ func TestTokenFederation(t *testing.T) {
 	if err != nil {
 		t.Fatalf("NewJSONStream with token federation: %v", err)
 	}
-	for id := int64(0); id < 10; id++ {
-		if _, err := stream.Ingest(fmt.Appendf(nil, `{"id": %d, "payload": %q}`, id, payloadOf(id))); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := stream.Close(within(t, 30*time.Second)); err != nil {
-		t.Fatalf("Close: %v", err)
-	}
-	requireRows(t, server, 10)
+	ingestJSONAndClose(t, stream, server, 10)
 	if calls.Load() != 1 {
 		t.Errorf("the provider ran %d times for one stream; want 1", calls.Load())
 	}

@@ -215,6 +215,43 @@ TEST(Federation, AnExchangedTokenIngestsAndTheFormIsTheServices) {
   ExpectExchangeForm(requests[0], federation.given[0], "");
 }
 
+// The SDK's token cache (issue 21): streams opened from one registration share one exchange,
+// and so one call of the callback; another registration is another identity.
+TEST(Federation, StreamsOfOneRegistrationShareOneExchange) {
+  IdentityProvider provider;
+  SecureServer secure(SecureServer::Settings(), provider.key_file());
+  zerobus::Sdk sdk = secure.NewSdk(secure.SdkOptions());
+  Federation federation;
+  federation.provider = &provider;
+  zerobus::Config config = MakeConfig({});
+  ASSERT_EQ(zb_config_set_token_federation(config.get(), SupplySubjectToken, &federation, CountFree,
+                                           nullptr),
+            ZB_OK);
+  std::vector<zerobus::Stream> streams;
+  for (int i = 0; i < 16; ++i) {
+    zb_stream *stream = nullptr;
+    zb_error *error = nullptr;
+    ASSERT_EQ(
+        zb_stream_new(sdk.get(), kTable, ZB_RECORD_JSON, nullptr, 0, config.get(), &stream, &error),
+        ZB_OK)
+        << TakeError(error).message();
+    streams.push_back(zerobus::Stream::adopt(stream));
+    IngestJson(stream, i, 1);
+  }
+  for (zerobus::Stream &stream : streams) FlushAndClose(stream.get());
+  EXPECT_EQ(federation.calls, 1);
+  EXPECT_EQ(secure.server().tokens().issued(), 1);
+
+  Federation other;
+  other.provider = &provider;
+  Opened opened = OpenFederated(sdk.get(), &other, {});
+  ASSERT_EQ(opened.status, ZB_OK) << opened.message();
+  FlushAndClose(opened.stream.get());
+  EXPECT_EQ(other.calls, 1);
+  EXPECT_EQ(secure.server().tokens().issued(), 2);
+  EXPECT_EQ(secure.StoredIds().size(), 16u);
+}
+
 TEST(Federation, WorkloadIdentityFederationNamesTheClient) {
   IdentityProvider provider;
   SecureServer secure(SecureServer::Settings(), provider.key_file());

@@ -12,6 +12,7 @@ import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -63,17 +64,26 @@ class Server:
         return [json.loads(line) for line in listing.stdout.splitlines() if line]
 
 
+def start_serve(data_dir: str, *args: str) -> Any:
+    """`zerobus serve` on loopback storing into `data_dir`, with the events table and `args`:
+    a tests/support/zerobus_serve.py Server, to use in a with statement."""
+    return zerobus_serve.start(
+        zerobus_bin(),
+        "--listen",
+        "127.0.0.1:0",
+        "--data-dir",
+        data_dir,
+        "--table",
+        EVENTS_DDL,
+        *args,
+    )
+
+
 @pytest.fixture
 def server() -> Iterator[Server]:
     with tempfile.TemporaryDirectory(prefix="zerobus-python-") as data_dir:
-        serve = zerobus_serve.start(
-            zerobus_bin(),
-            "--listen",
-            "127.0.0.1:0",
-            "--data-dir",
+        serve = start_serve(
             data_dir,
-            "--table",
-            EVENTS_DDL,
             "--table",
             HELD_DDL,
             "--fault",

@@ -14,8 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import zerobus_serve  # type: ignore[import-not-found]  # conftest puts tests/support on the path
-from conftest import EVENTS, EVENTS_DDL, zerobus_bin
+from conftest import EVENTS, start_serve, zerobus_bin
 
 import libzerobus
 from libzerobus import errors
@@ -62,17 +61,7 @@ def federation() -> Iterator[FederationServer]:
         trusted = identity_provider(f"{keys}/trusted")
         other = identity_provider(f"{keys}/other")
         with tempfile.TemporaryDirectory(prefix="zerobus-python-") as data_dir:
-            serve = zerobus_serve.start(
-                zerobus_bin(),
-                "--listen",
-                "127.0.0.1:0",
-                "--data-dir",
-                data_dir,
-                "--table",
-                EVENTS_DDL,
-                "--federation-key",
-                trusted.public_key,
-            )
+            serve = start_serve(data_dir, "--federation-key", trusted.public_key)
             with serve:
                 sdk = libzerobus.Sdk(
                     serve.grpc_url,
