@@ -704,6 +704,15 @@ ZB_API zb_status zb_schema_descriptor(const zb_schema *schema, const void **data
  *  @return the source, or NULL when `schema` is NULL. */
 ZB_API const char *zb_schema_proto_source(const zb_schema *schema);
 
+/** The Avro writer schema of the table (Avro JSON, NUL-terminated), as docs/SCHEMAS.md maps
+ *  Delta types to Avro: what a ZB_RECORD_AVRO stream of the table is opened with.
+ *  @param schema the schema.
+ *  @param avro_json receives the schema's text, owned by `schema`, valid until its destroy.
+ *  @param err receives a new error object when the call fails, else NULL; may be NULL.
+ *  @return ZB_OK; ZB_ERR_INVALID_ARG for NULL pointers; ZB_ERR_INVALID_SCHEMA for a table
+ *  with no Avro form (a MAP keyed by anything but a string: the message names the column). */
+ZB_API zb_status zb_schema_avro(const zb_schema *schema, const char **avro_json, zb_error **err);
+
 /** Encodes the JSON object `json` (`len` bytes) as a protobuf record of the schema.
  *  @param schema the schema.
  *  @param json the record's JSON text, `len` bytes.

@@ -501,6 +501,16 @@ class Schema {
   /** The descriptor's proto2 source, as protoc would compile it. */
   std::string proto_source() const { return checked_string(zb_schema_proto_source(handle())); }
 
+  /** The table's Avro writer schema (zb_schema_avro). Throws ZB_ERR_INVALID_SCHEMA for a
+   *  table with no Avro form. */
+  std::string avro() const {
+    zb_error *err = nullptr;
+    const char *text = nullptr;
+    const Status status = zb_schema_avro(handle(), &text, &err);
+    detail::check(status, err);
+    return text;
+  }
+
   /** The JSON object `json` encoded as a protobuf record of this schema
    *  (zb_schema_encode_json). Throws ZB_ERR_INVALID_RECORD naming the column. */
   std::string encode_json(std::string_view json) const {

@@ -87,6 +87,18 @@ ZB_API const char *zb_schema_proto_source(const zb_schema *schema) {
   return schema ? schema->impl->proto_source().c_str() : nullptr;
 }
 
+ZB_API zb_status zb_schema_avro(const zb_schema *schema, const char **avro_json, zb_error **err) {
+  return Guard(err, [&] {
+    if (!schema) return NullArgument("schema");
+    if (!avro_json) return NullArgument("avro_json");
+    const std::string *text = nullptr;
+    const Status status = schema->impl->AvroSchema(&text);
+    if (!status.ok()) return status;
+    *avro_json = text->c_str();
+    return Status::Ok();
+  });
+}
+
 ZB_API zb_status zb_schema_encode_json(const zb_schema *schema, const char *json, size_t len,
                                        void *buf, size_t *size, zb_error **err) {
   return Guard(err, [&] {

@@ -20,11 +20,11 @@ namespace {
 
 constexpr char kUsage[] =
     "usage: zerobus schema (--ddl DDL | --table-json FILE | --workspace URL --table NAME)\n"
-    "                      [--proto FILE] [--descriptor FILE]\n"
+    "                      [--proto FILE] [--descriptor FILE] [--avro]\n"
     "\n"
     "Prints the proto2 source of a table's protobuf schema, as the service maps Delta types\n"
     "(docs/SCHEMAS.md), and writes the binary google.protobuf.DescriptorProto that a stream of\n"
-    "the table is opened with.\n"
+    "the table is opened with; or, with --avro, prints the table's Avro writer schema.\n"
     "\n"
     "Options:\n"
     "  --ddl DDL          the table as one Delta DDL statement, e.g.\n"
@@ -40,6 +40,8 @@ constexpr char kUsage[] =
     "  --ca-file FILE     the authorities to trust for the workspace (default: the system's)\n"
     "  --proto FILE       write the .proto source to FILE instead of standard output\n"
     "  --descriptor FILE  write the serialized DescriptorProto to FILE\n"
+    "  --avro             print the table's Avro writer schema (Avro JSON, for AVRO streams)\n"
+    "                     instead of the .proto source\n"
     "  --help             show this help\n"
     "\n"
     "Examples:\n"
@@ -78,7 +80,9 @@ int RunSchema(int argc, char **argv) {
   std::string workspace;
   std::string table;
   std::string ca_file;
+  bool avro = false;
   Flags flags("schema", kUsage);
+  flags.Switch("--avro", [&] { avro = true; });
   flags.Value("--workspace", [&](const std::string &v) {
     workspace = v;
     return std::string();
@@ -139,8 +143,18 @@ int RunSchema(int argc, char **argv) {
     return 1;
   }
 
+  if (avro) {
+    try {
+      std::printf("%s\n", schema->avro().c_str());
+    } catch (const zerobus::Error &error) {
+      std::fprintf(stderr, "zerobus schema: %s\n", error.message().c_str());
+      return 1;
+    }
+  }
   const std::string source = schema->proto_source();
-  if (proto_path.empty()) {
+  if (avro && proto_path.empty()) {
+    // Standard output holds the Avro schema: the .proto source goes only where --proto says.
+  } else if (proto_path.empty()) {
     std::fputs(source.c_str(), stdout);
   } else if (!WriteAll(proto_path, source.data(), source.size())) {
     std::fprintf(stderr, "zerobus schema: cannot write %s\n", proto_path.c_str());

@@ -1,5 +1,6 @@
 #include "core/record_schema.h"
 
+#include "table/avro_schema.h"
 #include "table/ddl_parser.h"
 #include "table/proto_schema.h"
 #include "table/table_info.h"
@@ -35,7 +36,19 @@ Status RecordSchema::Make(table::TableSchema table, std::shared_ptr<const Record
     return Status(StatusCode::kInvalidSchema, "table " + made->table_.full_name + ": " + error);
   }
   made->descriptor_ = message.SerializeAsString();
+  // A table the service maps to protobuf may still have no Avro form; only its Avro streams
+  // are refused.
+  if (!table::AvroSchemaFor(made->table_, &made->avro_schema_, &error)) {
+    made->avro_schema_.clear();
+    made->avro_error_ = "table " + made->table_.full_name + " has no Avro form: " + error;
+  }
   *out = std::move(made);
+  return Status::Ok();
+}
+
+Status RecordSchema::AvroSchema(const std::string **schema) const {
+  if (!avro_error_.empty()) return Status(StatusCode::kInvalidSchema, avro_error_);
+  *schema = &avro_schema_;
   return Status::Ok();
 }
 

@@ -1,7 +1,7 @@
 // A table's schema as streams use it: the table's columns, the protobuf descriptor a stream of
-// the table is opened with, the .proto source of that descriptor, and the encoder that turns
-// JSON records into protobuf records of it. Immutable once made, so shared freely between
-// threads and between the zb_schema handle and the streams opened from it.
+// the table is opened with, the .proto source of that descriptor, the Avro writer schema, and
+// the encoder that turns JSON records into protobuf records. Immutable once made, so shared freely
+// between threads and between the zb_schema handle and the streams opened from it.
 #ifndef ZEROBUS_CORE_RECORD_SCHEMA_H
 #define ZEROBUS_CORE_RECORD_SCHEMA_H
 
@@ -30,6 +30,9 @@ class RecordSchema {
   // A serialized google.protobuf.DescriptorProto.
   const std::string &descriptor() const { return descriptor_; }
   const std::string &proto_source() const { return proto_source_; }
+  // The Avro writer schema (Avro JSON) of the table; ZB_ERR_INVALID_SCHEMA for a table with no
+  // Avro form (table/avro_schema.h).
+  Status AvroSchema(const std::string **schema) const;
 
   // Appends the protobuf encoding of the JSON object `json` to `*out`; ZB_ERR_INVALID_RECORD
   // naming the column otherwise (`*out` unchanged). Thread-safe.
@@ -42,6 +45,8 @@ class RecordSchema {
   table::TableSchema table_;
   std::string descriptor_;
   std::string proto_source_;
+  std::string avro_schema_;
+  std::string avro_error_;  // why the table has no Avro form, else empty
   table::JsonEncoder encoder_{&table_};
 };
 

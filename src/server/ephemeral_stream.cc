@@ -24,7 +24,14 @@ grpc::Status Invalid(std::string message) {
 }
 
 const char *TypeName(RecordType type) {
-  return type == RecordType::JSON ? "JSON" : "PROTO";
+  return type == RecordType::JSON ? "JSON" : type == RecordType::AVRO ? "AVRO" : "PROTO";
+}
+
+// The kind of record member a stream of `type` takes.
+IngestRequestView::Kind KindOf(RecordType type) {
+  return type == RecordType::JSON   ? IngestRequestView::Kind::kJson
+         : type == RecordType::AVRO ? IngestRequestView::Kind::kAvro
+                                    : IngestRequestView::Kind::kProto;
 }
 
 grpc::Status KindMismatch(RecordType stream_type) {
@@ -183,6 +190,13 @@ grpc::Status EphemeralStreamCall::HandleCreate() {
     status = CheckDescriptor(create.descriptor_proto(), schema_, &descriptor);
     if (!status.ok()) return status;
     decoder_ = NewProtoDecoder(*schema_, std::move(descriptor));
+  } else if (schema_ != nullptr && type_ == RecordType::AVRO) {
+    table::AvroPlan plan;
+    std::string error;
+    if (!table::ResolveAvroSchema(*schema_, create.avro_schema_json(), &plan, &error)) {
+      return Invalid("avro_schema_json does not fit " + schema_->full_name + ": " + error);
+    }
+    decoder_ = NewAvroDecoder(*schema_, std::move(plan));
   } else if (schema_ != nullptr) {
     decoder_ = NewJsonDecoder(*schema_);
   }
@@ -260,14 +274,18 @@ grpc::Status EphemeralStreamCall::ViewParsedIngest() {
       if (!status.ok()) return status;
       if (ingest.has_proto_encoded_record()) {
         ingest_.records.emplace_back(ingest.proto_encoded_record());
+        ingest_.kind = IngestRequestView::Kind::kProto;
       } else if (ingest.has_json_record()) {
         ingest_.records.emplace_back(ingest.json_record());
+        ingest_.kind = IngestRequestView::Kind::kJson;
+      } else if (ingest.has_avro_encoded_record()) {
+        ingest_.records.emplace_back(ingest.avro_encoded_record());
+        ingest_.kind = IngestRequestView::Kind::kAvro;
       } else {
         return Invalid("ingest_record carries no record");
       }
       ingest_.offset_id = ingest.offset_id();
       ingest_.batch = false;
-      ingest_.json = ingest.has_json_record();
       return grpc::Status::OK;
     }
     case EphemeralStreamRequest::kIngestRecordBatch: {
@@ -277,15 +295,19 @@ grpc::Status EphemeralStreamCall::ViewParsedIngest() {
       const google::protobuf::RepeatedPtrField<std::string> *items;
       if (batch.has_proto_encoded_batch()) {
         items = &batch.proto_encoded_batch().records();
+        ingest_.kind = IngestRequestView::Kind::kProto;
       } else if (batch.has_json_batch()) {
         items = &batch.json_batch().records();
+        ingest_.kind = IngestRequestView::Kind::kJson;
+      } else if (batch.has_avro_batch()) {
+        items = &batch.avro_batch().records();
+        ingest_.kind = IngestRequestView::Kind::kAvro;
       } else {
         return Invalid("ingest_record_batch carries no batch");
       }
       ingest_.records.assign(items->begin(), items->end());
       ingest_.offset_id = batch.offset_id();
       ingest_.batch = true;
-      ingest_.json = batch.has_json_batch();
       return grpc::Status::OK;
     }
     default:
@@ -303,7 +325,7 @@ grpc::Status EphemeralStreamCall::HandleIngest() {
     if (status.ok()) status = ViewParsedIngest();
   }
   if (!status.ok()) return status;
-  if (ingest_.json != (type_ == RecordType::JSON)) return KindMismatch(type_);
+  if (ingest_.kind != KindOf(type_)) return KindMismatch(type_);
   if (ingest_.batch && ingest_.records.empty()) return Invalid("ingest_record_batch is empty");
 
   const int64_t offset = ingest_.offset_id;
@@ -341,7 +363,8 @@ grpc::Status EphemeralStreamCall::HandleIngest() {
   // The store keeps the records beyond this request's bytes: the one copy they need.
   batch.records.reserve(ingest_.records.size());
   for (std::string_view record : ingest_.records) {
-    batch.records.push_back(Record{std::string(record), ingest_.json});
+    batch.records.push_back(
+        Record{std::string(record), ingest_.kind == IngestRequestView::Kind::kJson});
   }
   // The store may answer after the call has ended: the reference keeps the reactor alive.
   env_.store->Append(std::move(batch),

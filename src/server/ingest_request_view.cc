@@ -12,11 +12,12 @@ constexpr uint8_t kVarint = 0;
 constexpr uint8_t kDelimited = 2;
 // EphemeralStreamRequest.ingest_record_batch
 constexpr uint8_t kIngestRecordBatchTag = (3 << 3) | kDelimited;
-// IngestRecordBatchRequest.offset_id, .proto_encoded_batch, .json_batch
+// IngestRecordBatchRequest.offset_id, .proto_encoded_batch, .json_batch, .avro_batch
 constexpr uint8_t kOffsetIdTag = (1 << 3) | kVarint;
 constexpr uint8_t kProtoEncodedBatchTag = (2 << 3) | kDelimited;
 constexpr uint8_t kJsonBatchTag = (3 << 3) | kDelimited;
-// ProtoEncodedRecordBatch.records and JsonRecordBatch.records
+constexpr uint8_t kAvroBatchTag = (4 << 3) | kDelimited;
+// ProtoEncodedRecordBatch.records, JsonRecordBatch.records and AvroRecordBatch.records
 constexpr uint8_t kRecordsTag = (1 << 3) | kDelimited;
 
 // Reads protobuf wire format forwards; every read fails rather than pass the end.
@@ -89,9 +90,12 @@ bool ScanIngestBatch(std::string_view request, IngestRequestView *view) {
       if (!batch.Varint(10, &offset)) return false;
       view->offset_id = static_cast<int64_t>(offset);
       has_offset = true;
-    } else if ((tag == kProtoEncodedBatchTag || tag == kJsonBatchTag) && !has_records) {
+    } else if ((tag == kProtoEncodedBatchTag || tag == kJsonBatchTag || tag == kAvroBatchTag) &&
+               !has_records) {
       if (!batch.Delimited(&records)) return false;
-      view->json = tag == kJsonBatchTag;
+      view->kind = tag == kJsonBatchTag   ? IngestRequestView::Kind::kJson
+                   : tag == kAvroBatchTag ? IngestRequestView::Kind::kAvro
+                                          : IngestRequestView::Kind::kProto;
       has_records = true;
     } else {
       return false;

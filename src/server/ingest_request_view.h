@@ -13,15 +13,19 @@ namespace zerobus::server {
 // The records of one ingest request, as views of the bytes they arrived in; valid as long as
 // those bytes are.
 struct IngestRequestView {
+  // Which member of the record (or batch) oneof the request carries.
+  enum class Kind { kProto, kJson, kAvro };
+
   int64_t offset_id = 0;
   bool batch = false;  // ingest_record_batch, else a single ingest_record
-  bool json = false;   // JSON records, else serialized proto messages
+  Kind kind = Kind::kProto;
   std::vector<std::string_view> records;
 };
 
 // Fills `*view` and returns true when `request`, a serialized EphemeralStreamRequest, is in the
 // shape every client sends: an ingest_record_batch and nothing else, holding one offset_id and
-// one proto_encoded_batch or json_batch of records and nothing else. Returns false, with
+// one proto_encoded_batch, json_batch or avro_batch of records and nothing else. Returns false,
+// with
 // `*view` unspecified, for anything else: another payload, a missing, repeated or unknown
 // field, malformed bytes. Those go through a full protobuf parse, which alone decides what such
 // a request means (how repeated fields merge, which of two oneof members wins) and whether it

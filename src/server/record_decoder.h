@@ -9,6 +9,7 @@
 
 #include "server/descriptor_check.h"
 #include "server/row.h"
+#include "table/avro_schema.h"
 #include "table/delta_type.h"
 
 namespace zerobus::server {
@@ -30,6 +31,11 @@ std::unique_ptr<RecordDecoder> NewProtoDecoder(const table::TableSchema &table,
 // days, TIMESTAMP as integer microseconds, BINARY as base64, DECIMAL as a string, BIGINT as a
 // number or a string of digits. `table` must outlive the decoder.
 std::unique_ptr<RecordDecoder> NewJsonDecoder(const table::TableSchema &table);
+
+// Raw Avro datums of the stream's writer schema, as ResolveAvroSchema() checked it against
+// `table`, which must outlive the decoder.
+std::unique_ptr<RecordDecoder> NewAvroDecoder(const table::TableSchema &table,
+                                              table::AvroPlan plan);
 
 }  // namespace zerobus::server
 

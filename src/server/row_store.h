@@ -17,7 +17,7 @@
 
 namespace zerobus::server {
 
-// One record as it arrived: a serialized proto message, or one JSON object.
+// One record as it arrived: a serialized proto message or Avro datum, or one JSON object.
 struct Record {
   std::string data;
   bool json = false;

@@ -69,8 +69,13 @@ grpc::Status CheckCreateStream(const databricks::zerobus::CreateIngestStreamRequ
       }
       break;
     }
+    case RecordType::AVRO:
+      if (!request.has_avro_schema_json() || request.avro_schema_json().empty()) {
+        return Invalid("avro_schema_json is required for AVRO streams");
+      }
+      break;
     default:
-      return Invalid("record_type must be PROTO or JSON");
+      return Invalid("record_type must be PROTO, JSON or AVRO");
   }
   *type = requested;
   return grpc::Status::OK;

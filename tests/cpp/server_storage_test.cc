@@ -61,6 +61,50 @@ class StorageTest : public ::testing::Test {
   zbtest::TempDir dir_;
 };
 
+TEST_F(StorageTest, AvroDatumsAreStoredAsRowsAndAWriterSchemaThatDoesNotFitIsRefused) {
+  auto server = Start();
+  const std::string writer = R"({"type": "record", "name": "e", "fields": [
+      {"name": "id", "type": "long"}, {"name": "device", "type": ["null", "string"]},
+      {"name": "amount", "type": ["null", {"type": "bytes", "logicalType": "decimal",
+       "precision": 6, "scale": 2}]}]})";
+  RawStream stream(server->port());
+  ASSERT_NE(stream.Open(zbtest::CreateAvro(kTable, writer)), "");
+  // id 1, device "d1", amount 12.30 (unscaled 1230 = 0x04ce); then id 2 with nulls. Zig-zag:
+  // 1 -> 02, 2 -> 04, union branch 1 -> 02, length 2 -> 04.
+  const std::string first(
+      "\x02\x02\x04"
+      "d1"
+      "\x02\x04\x04\xce",
+      9);
+  const std::string second("\x04\x00\x00", 3);
+  ASSERT_TRUE(stream.Write(zbtest::AvroRecord(0, first)));
+  ASSERT_EQ(stream.ReadAck(), 0);
+  ASSERT_TRUE(stream.Write(zbtest::AvroBatch(1, {second})));
+  ASSERT_EQ(stream.ReadAck(), 1);
+  EXPECT_EQ(Row(*server, 0), json::parse(R"({"id":1,"device":"d1","ok":null,"raw":null,
+      "tags":null,"loc":null,"amount":"12.30"})"));
+  EXPECT_EQ(Row(*server, 1)["id"], 2);
+  // A datum that does not read is refused naming the record and the column.
+  ASSERT_TRUE(stream.Write(zbtest::AvroRecord(2, std::string("\x06\x04", 2))));
+  grpc::Status refused = stream.Finish();
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(refused.error_message(),
+            "offset_id 2: column 'device': union branch 2 of a union of 2");
+
+  RawStream misfit(server->port());
+  misfit.Write(zbtest::CreateAvro(kTable, R"({"type": "record", "name": "e", "fields": [
+      {"name": "id", "type": "string"}]})"));
+  refused = misfit.Finish();
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(refused.error_message(),
+            "avro_schema_json does not fit main.default.events: column 'id': the writer's type "
+            "is string, the column is bigint");
+  RawStream without(server->port());
+  without.Write(zbtest::CreateAvro(kTable, ""));
+  EXPECT_EQ(without.Finish().error_message(), "avro_schema_json is required for AVRO streams");
+  EXPECT_EQ(server->rows().Count(kTable), 2);
+}
+
 TEST_F(StorageTest, RowsHaveAColumnPerDeltaColumnAndAreAckedOnceCommitted) {
   auto server = Start();
   RawStream stream(server->port());

@@ -78,6 +78,30 @@ EphemeralStreamRequest CreateJson(const std::string &table) {
   return request;
 }
 
+EphemeralStreamRequest CreateAvro(const std::string &table, const std::string &writer_schema) {
+  EphemeralStreamRequest request;
+  auto *create = request.mutable_create_stream();
+  create->set_table_name(table);
+  create->set_record_type(databricks::zerobus::RecordType::AVRO);
+  create->set_avro_schema_json(writer_schema);
+  return request;
+}
+
+EphemeralStreamRequest AvroRecord(int64_t offset, const std::string &datum) {
+  EphemeralStreamRequest request;
+  request.mutable_ingest_record()->set_offset_id(offset);
+  request.mutable_ingest_record()->set_avro_encoded_record(datum);
+  return request;
+}
+
+EphemeralStreamRequest AvroBatch(int64_t offset, const std::vector<std::string> &datums) {
+  EphemeralStreamRequest request;
+  auto *batch = request.mutable_ingest_record_batch();
+  batch->set_offset_id(offset);
+  batch->mutable_avro_batch()->mutable_records()->Add(datums.begin(), datums.end());
+  return request;
+}
+
 EphemeralStreamRequest ProtoRecord(int64_t offset, const std::string &record) {
   EphemeralStreamRequest request;
   request.mutable_ingest_record()->set_offset_id(offset);

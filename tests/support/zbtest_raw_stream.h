@@ -60,10 +60,13 @@ class RawStream {
 // Request builders.
 EphemeralStreamRequest CreateProto(const std::string &table, const std::string &descriptor);
 EphemeralStreamRequest CreateJson(const std::string &table);
+EphemeralStreamRequest CreateAvro(const std::string &table, const std::string &writer_schema);
 EphemeralStreamRequest ProtoRecord(int64_t offset, const std::string &record);
 EphemeralStreamRequest JsonRecord(int64_t offset, const std::string &record);
 EphemeralStreamRequest ProtoBatch(int64_t offset, const std::vector<std::string> &records);
 EphemeralStreamRequest JsonBatch(int64_t offset, const std::vector<std::string> &records);
+EphemeralStreamRequest AvroRecord(int64_t offset, const std::string &datum);
+EphemeralStreamRequest AvroBatch(int64_t offset, const std::vector<std::string> &datums);
 
 // The Event schema of zbtest_event.h, as C++ strings.
 std::string EventDescriptor();

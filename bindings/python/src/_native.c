@@ -763,7 +763,10 @@ static PyObject *stream_flush_busy(PyObject *object, PyObject *arg) {
     return NULL;
   }
   zb_error *err = NULL;
-  return status_result(flush_sliced(self->stream, timeout_ms, &err), err);
+  /* Two statements: C leaves the order of a call's arguments open, and `err` must be read
+   * after the wait has set it. */
+  zb_status status = flush_sliced(self->stream, timeout_ms, &err);
+  return status_result(status, err);
 }
 
 static PyObject *stream_wait_for_offset_busy(PyObject *object, PyObject *args) {
@@ -778,7 +781,8 @@ static PyObject *stream_wait_for_offset_busy(PyObject *object, PyObject *args) {
     return NULL;
   }
   zb_error *err = NULL;
-  return status_result(wait_sliced(self->stream, offset, timeout_ms, &err), err);
+  zb_status status = wait_sliced(self->stream, offset, timeout_ms, &err); /* as in flush */
+  return status_result(status, err);
 }
 
 /* close(timeout): flushes in interruptible slices, then closes, which is then quick: every

@@ -52,6 +52,12 @@ class Server:
         with urllib.request.urlopen(request, timeout=10) as answer:
             assert answer.status in (200, 204), answer.status
 
+    def user_agents(self, table: str) -> dict[str, int]:
+        """The user-agents the server saw on `table`'s streams, with their stream counts."""
+        with urllib.request.urlopen(f"{self.admin_url}/admin/stats", timeout=10) as answer:
+            agents: dict[str, int] = json.load(answer)["tables"][table]["user_agents"]
+        return agents
+
     def rows(self, table: str = EVENTS) -> list[dict[str, object]]:
         """The rows the server stored in `table`."""
         listing = subprocess.run(

@@ -239,3 +239,19 @@ def test_statistics_without_a_callback_go_to_the_stats_logger(server: Server) ->
         stats_logger.setLevel(logging.NOTSET)
     assert reports[0].levelno == logging.INFO
     assert '"streams"' in reports[0].getMessage()
+
+
+def test_the_server_sees_the_library_the_binding_and_the_application(server: Server) -> None:
+    python = "python/{}.{}.{}".format(*sys.version_info[:3])
+    library = f"libzerobus/{libzerobus.library_version()} {python}"
+    for table, application, expected in [
+        (EVENTS, None, f"{library} grpc-c++/"),
+        (HELD, "py-test/1.0", f"{library} py-test/1.0 grpc-c++/"),
+    ]:
+        options = {} if application is None else {"sdk.application.name": application}
+        with libzerobus.Sdk(server.endpoint, options, transport_plaintext=True) as sdk:
+            sdk.stream(table).destroy()
+        agents = server.user_agents(table)
+        assert len(agents) == 1 and next(iter(agents)).startswith(expected), agents
+    with pytest.raises(libzerobus.InvalidValueError):
+        libzerobus.Sdk(server.endpoint, transport_plaintext=True, sdk_application_name="a\nb")

@@ -183,3 +183,22 @@ def test_reconnections_ask_the_headers_provider_again(server: Server) -> None:
     assert threads[0] == threading.get_ident() and threads[-1] != threads[0]
     # A failed request stores nothing, so each record is stored once.
     assert sorted(int(str(row["id"])) for row in server.rows(CLOSING)) == list(range(12))
+
+
+def test_waits_on_a_failed_stream_raise_the_failure_with_its_message_and_grpc_status(
+    server: Server,
+) -> None:
+    from conftest import CLOSING
+
+    with sdk_for(server) as sdk:
+        stream = sdk.stream(CLOSING, recovery_enable=False)
+    stream.ingest_batch([event_json(i) for i in range(10)])  # the server fails the call
+    for waits_for_offset in (False, True):
+        with pytest.raises(libzerobus.TransportError) as failure:
+            if waits_for_offset:
+                stream.wait_for_offset(9, 30)
+            else:
+                stream.flush(timeout=30)
+        assert failure.value.grpc_status == 14  # UNAVAILABLE
+        assert "injected failure" in failure.value.message
+    stream.destroy()

@@ -18,6 +18,7 @@ from __future__ import annotations
 import atexit
 import json
 import logging
+import sys
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from types import TracebackType
@@ -69,6 +70,9 @@ _PYTHON_LEVELS = {
     "debug": logging.DEBUG,
 }
 _LEVEL_NAMES = dict(_native.log_levels())
+# The binding's part of the user-agent, before the application's name (sdk.application.name):
+# "libzerobus/0.1.0 python/3.11.2 my-app/1.0".
+_BINDING_NAME = "python/{}.{}.{}".format(*sys.version_info[:3])
 
 
 def library_version() -> str:
@@ -259,6 +263,10 @@ class Sdk:
         self._options = _merge_options({}, options, keywords)
         sdk_options = dict(self._options)
         sdk_options.setdefault("log.level", _library_level_for(_logger))
+        application = sdk_options.get("sdk.application.name")
+        sdk_options["sdk.application.name"] = (
+            f"{_BINDING_NAME} {application}" if application else _BINDING_NAME
+        )
         stats = None
         if "statistics.interval.ms" in sdk_options:
             stats = _stats_sink(on_stats)

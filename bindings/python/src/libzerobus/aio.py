@@ -40,11 +40,14 @@ async def open_stream(
     *,
     headers_provider: Optional[HeadersProvider] = None,
     subject_token: Optional[SubjectTokenProvider] = None,
+    on_event: Optional[Callable[[Event], None]] = None,
     options: Optional[Options] = None,
     **keywords: OptionValue,
 ) -> AsyncStream:
     """Opens a stream as Sdk.stream() does, with its events for asyncio. The opening itself
-    (a connection and the server's answer) runs in the loop's default executor."""
+    (a connection and the server's answer) runs in the loop's default executor. `on_event`
+    is called on the event loop with each event as it is taken, before the waits it settles
+    are resolved; it must not raise."""
     loop = asyncio.get_running_loop()
     read_fd, write_fd = os.pipe()
     os.set_blocking(read_fd, False)
@@ -66,15 +69,22 @@ async def open_stream(
     except BaseException:
         os.close(read_fd)
         raise  # the library closed write_fd, as it does whatever the outcome
-    return AsyncStream(stream, read_fd, loop)
+    return AsyncStream(stream, read_fd, loop, on_event)
 
 
 class AsyncStream:
     """A stream whose waits are awaitables. ingest() and ingest_batch() do not wait (unless
     the in-flight window is full) and are the Stream's own. Used from one event loop."""
 
-    def __init__(self, stream: Stream, wakeup_fd: int, loop: asyncio.AbstractEventLoop) -> None:
+    def __init__(
+        self,
+        stream: Stream,
+        wakeup_fd: int,
+        loop: asyncio.AbstractEventLoop,
+        on_event: Optional[Callable[[Event], None]] = None,
+    ) -> None:
         self.stream = stream
+        self._on_event = on_event
         self.ingest = stream.ingest
         self.ingest_batch = stream.ingest_batch
         self._loop = loop
@@ -105,6 +115,8 @@ class AsyncStream:
                 return
 
     def _deliver(self, event: Event) -> None:
+        if self._on_event is not None:
+            self._on_event(event)
         if isinstance(event, AckEvent):
             self._acked_through = max(self._acked_through, event.last_offset)
             self._settle(lambda offset: offset <= self._acked_through, None)

@@ -480,6 +480,12 @@ unsafe extern "C" {
     ) -> zb_status;
     /// The proto2 source of the descriptor, owned by `schema`.
     pub fn zb_schema_proto_source(schema: *const zb_schema) -> *const c_char;
+    /// The table's Avro writer schema (Avro JSON), owned by `schema`.
+    pub fn zb_schema_avro(
+        schema: *const zb_schema,
+        avro_json: *mut *const c_char,
+        err: *mut *mut zb_error,
+    ) -> zb_status;
     /// Encodes a JSON object as a protobuf record of the schema; `*size` tells the bytes needed.
     pub fn zb_schema_encode_json(
         schema: *const zb_schema,
