@@ -195,16 +195,29 @@ std::string CacheIdentity(const OAuthClient &client, const TokenFederation &fede
 }  // namespace
 
 TokenSource::TokenSource(OAuthClient client, std::string table, TokenFederation federation,
-                         TokenCache &cache)
+                         TokenCache &cache, Logger logger)
     : client_(std::move(client)),
       table_(std::move(table)),
       federation_(std::move(federation)),
       shared_(cache.Entry(
           federation_.subject_tokens ? TokenScheme::kFederation : TokenScheme::kClientCredentials,
-          CacheIdentity(client_, federation_), table_)) {}
+          CacheIdentity(client_, federation_), table_)),
+      logger_(std::move(logger)) {}
 
 Status TokenSource::Get(bool refused, std::string *token, bool *fetched) {
-  sync::MutexLock lock(shared_->mu);
+  std::string kept_warning;
+  Status got;
+  {
+    sync::MutexLock lock(shared_->mu);
+    got = GetLocked(refused, token, fetched, &kept_warning);
+  }
+  // The log callback may call into the library: never under the entry's lock.
+  if (!kept_warning.empty()) logger_.Log(LogLevel::kWarn, "auth", [&] { return kept_warning; });
+  return got;
+}
+
+Status TokenSource::GetLocked(bool refused, std::string *token, bool *fetched,
+                              std::string *kept_warning) {
   *fetched = false;
   // Only the token the server refused: a newer one another stream got stays.
   if (refused && shared_->token == given_) shared_->token.clear();
@@ -227,6 +240,11 @@ Status TokenSource::Get(bool refused, std::string *token, bool *fetched) {
     }
     // A proactive refresh failed: the token is still good, and serves until it expires.
     shared_->no_refresh_before = now + kRefreshRetry;
+    *kept_warning =
+        "could not renew the OAuth token for " + table_ + " before it expires (" + got.message() +
+        "); the one in use serves " +
+        std::to_string(std::chrono::duration_cast<std::chrono::seconds>(expires - now).count()) +
+        " s more, and renewing is tried again in " + std::to_string(kRefreshRetry.count()) + " s";
     *token = given_ = shared_->token;
     return Status::Ok();
   }

@@ -14,6 +14,7 @@
 
 #include "core/callbacks.h"
 #include "core/http_client.h"
+#include "core/log.h"
 #include "core/status.h"
 #include "core/token_cache.h"
 #include "sync/mutex.h"
@@ -98,8 +99,10 @@ class TokenSource {
  public:
   using Clock = std::chrono::steady_clock;
 
-  // Without `federation.subject_tokens`, by client credentials.
-  TokenSource(OAuthClient client, std::string table, TokenFederation federation, TokenCache &cache);
+  // Without `federation.subject_tokens`, by client credentials. A proactive refresh that
+  // fails is logged to `logger` as a warning.
+  TokenSource(OAuthClient client, std::string table, TokenFederation federation, TokenCache &cache,
+              Logger logger);
 
   // A token for a connection attempt. The cached one while it is good for longer than the
   // refresh margin (at most half its lifetime), else a new one, requested once for all the
@@ -115,6 +118,11 @@ class TokenSource {
   static constexpr std::chrono::seconds kRefreshRetry{30};
 
  private:
+  // Get() under the entry's lock; a proactive refresh that failed sets `*kept_warning`, to be
+  // logged once the lock is released.
+  Status GetLocked(bool refused, std::string *token, bool *fetched, std::string *kept_warning)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(shared_->mu);
+
   // Requests a new token, by client credentials or by token exchange; `*lifetime` is how long
   // it may be kept.
   Status Request(std::string *token, std::chrono::seconds *lifetime);
@@ -123,6 +131,7 @@ class TokenSource {
   const std::string table_;
   const TokenFederation federation_;
   const std::shared_ptr<SharedToken> shared_;
+  const Logger logger_;
   // The token Get() gave last, to tell whether the one the server refused is still cached.
   std::string given_ ABSL_GUARDED_BY(shared_->mu);
 };

@@ -62,7 +62,8 @@ Status MakeTokenSource(const Sdk &sdk, const std::string &table, const Config &c
   oauth.transport.timeout_ms = settings.recovery_timeout_ms;
   *out = std::make_unique<TokenSource>(
       std::move(oauth), table,
-      TokenFederation{config.token_federation(), settings.federation_client_id}, sdk.token_cache());
+      TokenFederation{config.token_federation(), settings.federation_client_id}, sdk.token_cache(),
+      sdk.logger());
   return Status::Ok();
 }
 

@@ -6,8 +6,10 @@
 
 #include <chrono>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "core/oauth.h"
 #include "core/token_cache.h"
@@ -41,6 +43,23 @@ OAuthClient Client(const server::Server &server, std::chrono::milliseconds refre
   return client;
 }
 
+// The lines a Logger wrote.
+class Lines : public LogCallback {
+ public:
+  void Log(LogLevel, const char *, const char *message) const override {
+    std::lock_guard<std::mutex> lock(mu_);
+    lines_.push_back(message);
+  }
+  std::vector<std::string> lines() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return lines_;
+  }
+
+ private:
+  mutable std::mutex mu_;
+  mutable std::vector<std::string> lines_;
+};
+
 // What Get() gave.
 struct Got {
   std::string token;
@@ -57,8 +76,8 @@ Got Get(TokenSource &source, bool refused) {
 TEST(TokenCache, StreamsOfOneTableAndClientShareOneToken) {
   const std::unique_ptr<server::Server> server = StartServer(3600s);
   TokenCache cache;
-  TokenSource a(Client(*server, 5min), kTable, {}, cache);
-  TokenSource b(Client(*server, 5min), kTable, {}, cache);
+  TokenSource a(Client(*server, 5min), kTable, {}, cache, Logger());
+  TokenSource b(Client(*server, 5min), kTable, {}, cache, Logger());
   const Got first = Get(a, false);
   EXPECT_TRUE(first.fetched);
   const Got shared = Get(b, false);
@@ -67,12 +86,12 @@ TEST(TokenCache, StreamsOfOneTableAndClientShareOneToken) {
   EXPECT_EQ(server->tokens().issued(), 1);
 
   // Another table, another secret and another cache each have their own token.
-  TokenSource other_table(Client(*server, 5min), "main.default.other", {}, cache);
+  TokenSource other_table(Client(*server, 5min), "main.default.other", {}, cache, Logger());
   OAuthClient other_secret = Client(*server, 5min);
   other_secret.client_secret = "wrong";
-  TokenSource wrong(std::move(other_secret), kTable, {}, cache);
+  TokenSource wrong(std::move(other_secret), kTable, {}, cache, Logger());
   TokenCache other_cache;
-  TokenSource other_sdk(Client(*server, 5min), kTable, {}, other_cache);
+  TokenSource other_sdk(Client(*server, 5min), kTable, {}, other_cache, Logger());
   EXPECT_TRUE(Get(other_table, false).fetched);
   std::string token;
   bool fetched = false;
@@ -85,8 +104,8 @@ TEST(TokenCache, StreamsOfOneTableAndClientShareOneToken) {
 TEST(TokenCache, ARefusedTokenIsDroppedOnceAndANewerOneStays) {
   const std::unique_ptr<server::Server> server = StartServer(3600s);
   TokenCache cache;
-  TokenSource a(Client(*server, 5min), kTable, {}, cache);
-  TokenSource b(Client(*server, 5min), kTable, {}, cache);
+  TokenSource a(Client(*server, 5min), kTable, {}, cache, Logger());
+  TokenSource b(Client(*server, 5min), kTable, {}, cache, Logger());
   const Got first = Get(a, false);
   EXPECT_EQ(Get(b, false).token, first.token);
 
@@ -112,8 +131,9 @@ TEST(TokenCache, AFailedProactiveRefreshKeepsTheTokenUntilItExpires) {
   // Tokens live 2 s; a margin of minutes is capped at half that: refreshed after 1 s.
   const std::unique_ptr<server::Server> server = StartServer(2s);
   TokenCache cache;
-  TokenSource a(Client(*server, 10min), kTable, {}, cache);
-  TokenSource b(Client(*server, 10min), kTable, {}, cache);
+  const auto lines = std::make_shared<Lines>();
+  TokenSource a(Client(*server, 10min), kTable, {}, cache, Logger(lines, LogLevel::kWarn));
+  TokenSource b(Client(*server, 10min), kTable, {}, cache, Logger());
   const auto start = std::chrono::steady_clock::now();
   const Got first = Get(a, false);
   EXPECT_EQ(Get(b, false).token, first.token);
@@ -130,9 +150,14 @@ TEST(TokenCache, AFailedProactiveRefreshKeepsTheTokenUntilItExpires) {
   // Within the margin again, and the workspace is gone: the token is still good, and used.
   std::this_thread::sleep_until(refreshed_at + 1100ms);
   server->Stop();
+  EXPECT_TRUE(lines->lines().empty());
   const Got kept = Get(a, false);
   EXPECT_FALSE(kept.fetched);
   EXPECT_EQ(kept.token, second.token);
+  ASSERT_EQ(lines->lines().size(), 1u);
+  EXPECT_NE(lines->lines()[0].find("could not renew the OAuth token for main.default.events"),
+            std::string::npos)
+      << lines->lines()[0];
   EXPECT_EQ(Get(b, false).token, second.token);
 
   // Once it has expired, nothing is left to give.
