@@ -2,6 +2,8 @@
 
 #include <utility>
 
+#include "addon_data.h"
+
 namespace zerobus_node {
 
 void TokenRequest::Settle(std::optional<std::string> token) {
@@ -27,6 +29,8 @@ SubjectTokens *SubjectTokens::New(Napi::Env env, Napi::Function provide) {
   tokens->function_ = ProviderFunction::New(env, provide, "zerobus:subjectToken", 0, 1, tokens,
                                             OnFunctionFinalized, static_cast<void *>(nullptr));
   tokens->function_.Unref(env);
+  AddonData::Of(env).Adopt(tokens);
+  AddonData::Of(env).KeepTeardownFirst();
   return tokens;
 }
 
@@ -43,16 +47,27 @@ zb_status SubjectTokens::OnToken(zb_token_sink *sink, void *self) {
   auto request = std::make_shared<TokenRequest>();
   {
     std::lock_guard<std::mutex> lock(tokens->mu_);
-    if (!tokens->usable_) return ZB_ERR_AUTH;
+    if (tokens->closed_ || !tokens->usable_) return ZB_ERR_AUTH;
     auto *carried = new std::shared_ptr<TokenRequest>(request);
     if (tokens->function_.NonBlockingCall(carried) != napi_ok) {
       delete carried;
       return ZB_ERR_AUTH;
     }
+    tokens->waiting_.insert(request);
   }
   const std::optional<std::string> token = request->Wait(kWait);
+  {
+    std::lock_guard<std::mutex> lock(tokens->mu_);
+    tokens->waiting_.erase(request);
+  }
   if (!token || token->empty()) return ZB_ERR_AUTH;
   return zb_token_sink_set(sink, token->c_str(), nullptr);
+}
+
+void SubjectTokens::Close() {
+  std::lock_guard<std::mutex> lock(mu_);
+  closed_ = true;
+  for (const std::shared_ptr<TokenRequest> &request : waiting_) request->Settle(std::nullopt);
 }
 
 // Any thread, once.
@@ -69,11 +84,12 @@ void SubjectTokens::OnRegistrationFreed(void *self) {
 }
 
 // The JavaScript thread: after the release, or at the environment's teardown.
-void SubjectTokens::OnFunctionFinalized(Napi::Env, void *, SubjectTokens *self) {
+void SubjectTokens::OnFunctionFinalized(Napi::Env env, void *, SubjectTokens *self) {
   {
     std::lock_guard<std::mutex> lock(self->mu_);
     self->usable_ = false;
   }
+  AddonData::Of(env).Forget(self);
   self->Drop();
 }
 

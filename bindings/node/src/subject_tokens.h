@@ -14,6 +14,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <unordered_set>
 
 namespace zerobus_node {
 
@@ -64,6 +65,10 @@ class SubjectTokens {
    *  has released the registration already. */
   zb_status Register(zb_config *cfg, zb_error **err);
 
+  /** The environment is going away: the requests waiting are refused now, and later ones at
+   *  once. JavaScript thread. */
+  void Close();
+
  private:
   SubjectTokens() = default;
   static zb_status OnToken(zb_token_sink *sink, void *self);
@@ -73,8 +78,10 @@ class SubjectTokens {
 
   ProviderFunction function_;
   std::thread::id js_thread_;
-  std::mutex mu_;       // orders calls against the function's release
-  bool usable_ = true;  // under mu_: neither released nor finalized
+  std::mutex mu_;        // orders calls against the function's release
+  bool usable_ = true;   // under mu_: neither released nor finalized
+  bool closed_ = false;  // under mu_: Close() ran
+  std::unordered_set<std::shared_ptr<TokenRequest>> waiting_;  // under mu_
   std::atomic<int> holders_{1};
 };
 
