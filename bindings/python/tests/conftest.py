@@ -39,6 +39,18 @@ def zerobus_bin() -> str:
     return path
 
 
+def stored_rows(data_dir: str, table: str = EVENTS) -> list[dict[str, object]]:
+    """The rows a server with the data directory `data_dir` stored in `table` (zerobus rows)."""
+    listing = subprocess.run(
+        [zerobus_bin(), "rows", table, "--data-dir", data_dir],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=True,
+    )
+    return [json.loads(line) for line in listing.stdout.splitlines() if line]
+
+
 @dataclass
 class Server:
     endpoint: str
@@ -60,14 +72,7 @@ class Server:
 
     def rows(self, table: str = EVENTS) -> list[dict[str, object]]:
         """The rows the server stored in `table`."""
-        listing = subprocess.run(
-            [zerobus_bin(), "rows", table, "--data-dir", self.data_dir],
-            capture_output=True,
-            text=True,
-            timeout=30,
-            check=True,
-        )
-        return [json.loads(line) for line in listing.stdout.splitlines() if line]
+        return stored_rows(self.data_dir, table)
 
 
 def start_serve(data_dir: str, *args: str) -> Any:

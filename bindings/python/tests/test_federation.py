@@ -4,7 +4,6 @@ it for the stream's token."""
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 import tempfile
@@ -14,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import EVENTS, start_serve, zerobus_bin
+from conftest import EVENTS, start_serve, stored_rows, zerobus_bin
 
 import libzerobus
 from libzerobus import errors
@@ -73,14 +72,7 @@ def federation() -> Iterator[FederationServer]:
 
 
 def stored_ids(data_dir: str) -> list[int]:
-    listing = subprocess.run(
-        [zerobus_bin(), "rows", EVENTS, "--data-dir", data_dir],
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=True,
-    )
-    return [int(json.loads(line)["id"]) for line in listing.stdout.splitlines() if line]
+    return [int(str(row["id"])) for row in stored_rows(data_dir)]
 
 
 def test_a_jwt_of_the_trusted_identity_provider_opens_the_stream(

@@ -5,11 +5,10 @@ without one, saying that none is configured."""
 from __future__ import annotations
 
 import json
-import subprocess
 import tempfile
 
 import pytest
-from conftest import EVENTS, start_serve, zerobus_bin
+from conftest import EVENTS, start_serve, stored_rows
 
 import libzerobus
 from libzerobus import errors
@@ -28,15 +27,8 @@ def test_a_client_certificate_opens_a_stream_and_none_is_refused() -> None:
                 with sdk.stream(EVENTS) as stream:
                     for record_id in range(10):
                         stream.ingest(json.dumps({"id": record_id, "payload": "tls"}))
-            listing = subprocess.run(
-                [zerobus_bin(), "rows", EVENTS, "--data-dir", data_dir],
-                capture_output=True,
-                text=True,
-                timeout=30,
-                check=True,
-            )
-            stored = [json.loads(line)["id"] for line in listing.stdout.splitlines() if line]
-            assert sorted(int(i) for i in stored) == list(range(10))
+            stored = sorted(int(str(row["id"])) for row in stored_rows(data_dir))
+            assert stored == list(range(10))
 
             with libzerobus.Sdk(serve.grpc_url, tls_ca_file=ca_file) as without:
                 with pytest.raises(errors.TransportError) as refused:
