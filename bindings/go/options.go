@@ -12,7 +12,8 @@ import (
 )
 
 // Option sets one configuration key of libzerobus (docs/CONFIGURATION.md lists them all with
-// their defaults), or a callback: the headers provider, the logger, the statistics callback. Options given to NewSDK apply to the SDK and are
+// their defaults), or a callback: the headers provider, the token federation callback, the
+// logger, the statistics callback. Options given to NewSDK apply to the SDK and are
 // the defaults of every stream it opens; options given to NewProtoStream or NewJSONStream
 // apply to that stream only and override the SDK's. A key that does not exist or a value out
 // of range is reported by the constructor that receives it, as ErrUnknownKey or
@@ -21,9 +22,10 @@ import (
 // An Option is a plain value: safe to share and reuse.
 type Option struct {
 	key, value string
-	headers    HeadersProvider // set instead of key and value by WithHeadersProvider
-	logger     *slog.Logger    // set instead of key and value by WithLogger
-	stats      StatsCallback   // set with statistics.interval.ms by WithStatistics
+	headers    HeadersProvider      // set instead of key and value by WithHeadersProvider
+	federation SubjectTokenProvider // set instead of key and value by WithTokenFederation
+	logger     *slog.Logger         // set instead of key and value by WithLogger
+	stats      StatsCallback        // set with statistics.interval.ms by WithStatistics
 }
 
 // WithConfig sets any configuration key by its name and textual value, for keys that have
@@ -211,6 +213,8 @@ func applyOption(cfg *C.zb_config, option Option, scope configScope) error {
 	switch {
 	case option.headers != nil:
 		return setHeadersProvider(cfg, option.headers)
+	case option.federation != nil:
+		return setTokenFederation(cfg, option.federation)
 	case option.logger != nil:
 		if scope == sdkScope {
 			return setLogger(cfg, option.logger)

@@ -50,6 +50,21 @@ func openProtoWith(t *testing.T, sdk *zerobus.SDK, descriptor []byte,
 
 func payloadOf(id int64) string { return fmt.Sprintf("payload-%d", id) }
 
+// ingestJSONAndClose ingests the events with ids 0..n-1 as JSON, closes the stream and checks
+// that the server stored them.
+func ingestJSONAndClose(t *testing.T, stream *zerobus.Stream, server *testServer, n int64) {
+	t.Helper()
+	for id := int64(0); id < n; id++ {
+		if _, err := stream.Ingest(fmt.Appendf(nil, `{"id": %d, "payload": %q}`, id, payloadOf(id))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := stream.Close(within(t, 30*time.Second)); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	requireRows(t, server, n)
+}
+
 // requireRows checks that the server stored exactly the events with ids 0..n-1, each once.
 func requireRows(t *testing.T, server *testServer, n int64) {
 	t.Helper()

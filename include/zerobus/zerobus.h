@@ -400,7 +400,9 @@ ZB_API zb_status zb_token_sink_set(zb_token_sink *sink, const char *token, zb_er
  *  Zerobus token: when it opens and when a reconnection finds the kept token expiring or
  *  refused; the first on the thread that opens the stream, later ones on one of the SDK's
  *  supervision threads; calls are serialized, never concurrent, also across streams that
- *  share the registration. It may block (to ask the identity provider, say), which delays
+ *  share the registration. The SDK keeps one exchanged token per registration, client id and
+ *  table: its streams opened from configs that share the registration share the token, and
+ *  one call serves them all. It may block (to ask the identity provider, say), which delays
  *  the connection. The library does not keep the subject token beyond the exchange.
  *  @param sink where to give the token with zb_token_sink_set(); valid during the call only.
  *  @param user_data the user_data given with the callback.

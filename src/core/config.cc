@@ -195,7 +195,8 @@ const Property kProperties[] = {
     {"auth.client.id", "", "any printable ASCII", "stream",
      "The OAuth client id (the service principal's application id). With auth.client.secret "
      "the stream requests a token for its table from workspace.url, keeps it, and requests a "
-     "new one before it expires and after the server refuses it.",
+     "new one before it expires and after the server refuses it. The SDK keeps one token per "
+     "table and credentials for all of its streams: 64 streams of one table make one request.",
      StringOption{&Settings::client_id, Text::kPlain}},
     {"auth.client.secret", "", "any printable ASCII", "stream",
      "The OAuth client secret of auth.client.id. Reads back hidden; never appears in errors.",
@@ -208,7 +209,8 @@ const Property kProperties[] = {
      StringOption{&Settings::federation_client_id, Text::kPlain}},
     {"auth.refresh.margin.ms", "300000", "0 .. 2147483647", "stream",
      "How long before its expiry an OAuth token is replaced by a new one (at most half its "
-     "lifetime), so that a reconnection never presents a token about to expire.",
+     "lifetime), so that a reconnection never presents a token about to expire. A replacement "
+     "that fails leaves the token in use until it expires (tried again 30 s later).",
      IntOption{&Settings::token_refresh_margin_ms, 0, kMaxInt32}},
     {"log.level", "info", "error, warn, info, debug", "sdk",
      "The most detailed messages handed to the log callback (zb_config_set_log_callback()) of "

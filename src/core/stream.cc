@@ -87,7 +87,8 @@ Status MakeTokenSource(const Sdk &sdk, const std::string &table, const Config &c
   oauth.transport.timeout_ms = settings.recovery_timeout_ms;
   *out = std::make_shared<TokenSource>(
       std::move(oauth), table,
-      TokenFederation{config.token_federation(), settings.federation_client_id});
+      TokenFederation{config.token_federation(), settings.federation_client_id}, sdk.token_cache(),
+      sdk.logger());
   return Status::Ok();
 }
 
@@ -580,15 +581,10 @@ Status Stream::RefusalLocked() {
       outcome.grpc_status() == static_cast<int>(grpc::StatusCode::UNAVAILABLE)) {
     last_connect_error_ = outcome.message();
   }
-  // A stream once accepted in plaintext knows the server speaks it: a later UNAVAILABLE (a
-  // connection closing as the call started) needs no hint.
-  if (sdk_->endpoint().tls || ever_connected_ || !LooksLikeTlsServer(outcome)) return outcome;
-  // gRPC cannot tell a server that expects TLS from one that drops connections; the user can.
-  return Status(outcome.code(),
-                outcome.message() +
-                    " (connecting in plaintext, as transport.plaintext=true asks: a server that "
-                    "expects TLS closes such connections)",
-                outcome.retryable(), outcome.grpc_status());
+  // gRPC cannot tell a server that expects TLS, or a client certificate, from one that drops
+  // connections; the user can.
+  return ExplainRefusal(outcome, sdk_->endpoint().tls,
+                        !sdk_->workspace_transport().tls.cert_pem.empty(), ever_connected_);
 }
 
 void Stream::AttemptFailedLocked(const Status &failed, bool kept_token, PendingLogs *logs) {

@@ -209,11 +209,12 @@ std::unique_ptr<Server> Server::Start(ServerOptions options, std::string *error)
     impl->workspace_url = scheme + HostPort(http.host, impl->workspace->port());
   }
   if (impl->options.admin_port >= 0) {
+    const bool authenticated = impl->options.auth || !impl->options.federation_key_file.empty();
     std::string why = "the admin endpoint must listen on loopback";
     if (IsLoopbackHost(impl->options.admin_host)) {
       impl->admin =
           AdminHttp::Start(impl->options.admin_host, impl->options.admin_port, &impl->faults,
-                           &impl->stats, impl->options.auth ? &impl->tokens : nullptr, &why);
+                           &impl->stats, authenticated ? &impl->tokens : nullptr, &why);
     }
     if (!impl->admin) {
       if (error != nullptr) *error = why;

@@ -195,6 +195,33 @@ static zb_status on_headers(zb_headers *headers, void *user_data) {
   return status;
 }
 
+/* Calls the token federation callable, a Python callable returning the subject JWT as a str,
+ * and gives its result to the sink. An exception, or a result that is not a str, fails the
+ * attempt with ZB_ERR_AUTH (the exception goes to sys.unraisablehook, as the headers
+ * provider's does); so does a token the library refuses. */
+static zb_status on_subject_token(zb_token_sink *sink, void *user_data) {
+  if (atomic_load(&interpreter_exiting)) {
+    return ZB_ERR_AUTH;
+  }
+  PyGILState_STATE gil = PyGILState_Ensure();
+  PyObject *token = PyObject_CallObject((PyObject *)user_data, NULL);
+  zb_status status = ZB_ERR_AUTH;
+  if (token != NULL && !PyUnicode_Check(token)) {
+    PyErr_SetString(PyExc_TypeError, "a subject token provider must return a str");
+  }
+  const char *text =
+      token != NULL && PyUnicode_Check(token) ? PyUnicode_AsUTF8AndSize(token, NULL) : NULL;
+  if (text != NULL) {
+    status = zb_token_sink_set(sink, text, NULL);
+  }
+  if (PyErr_Occurred()) {
+    PyErr_WriteUnraisable((PyObject *)user_data);
+  }
+  Py_XDECREF(token);
+  PyGILState_Release(gil);
+  return status;
+}
+
 /* Writes one byte to the pipe the user_data names: an asyncio loop reads its other end. Must
  * not block nor call the library (zb_wakeup_cb). */
 static void on_wakeup(void *user_data) {
@@ -264,6 +291,9 @@ static zb_status set_log_callable(zb_config *cfg, PyObject *callable, zb_error *
 }
 static zb_status set_headers_callable(zb_config *cfg, PyObject *callable, zb_error **err) {
   return zb_config_set_headers_provider(cfg, on_headers, callable, release_callable, err);
+}
+static zb_status set_subject_token_callable(zb_config *cfg, PyObject *callable, zb_error **err) {
+  return zb_config_set_token_federation(cfg, on_subject_token, callable, release_callable, err);
 }
 static zb_status set_stats_callable(zb_config *cfg, PyObject *callable, zb_error **err) {
   return zb_config_set_stats_callback(cfg, on_stats, callable, release_callable, err);
@@ -1165,10 +1195,11 @@ static int take_ingest_timeout(zb_config *cfg, int64_t *out) {
 }
 
 /* open_stream(stream_type, table or schema, record_type, descriptor, options, on_event,
- * headers_provider, wakeup_fd) -> stream_type instance. A schema opens a schema stream (table,
- * record type and descriptor then unused). on_event None means events are polled;
- * headers_provider None, no provider; wakeup_fd >= 0 is the write
- * end of a pipe the library then owns, written at each wakeup and closed with the stream. */
+ * headers_provider, wakeup_fd[, subject_token]) -> stream_type instance. A schema opens a
+ * schema stream (table, record type and descriptor then unused). on_event None means events
+ * are polled; headers_provider None, no provider; wakeup_fd >= 0 is the write
+ * end of a pipe the library then owns, written at each wakeup and closed with the stream;
+ * subject_token, the token federation callable, None (the default) for none. */
 static PyObject *sdk_open_stream_busy(PyObject *object, PyObject *args) {
   SdkObject *self = (SdkObject *)object;
   PyTypeObject *stream_type = NULL;
@@ -1179,8 +1210,10 @@ static PyObject *sdk_open_stream_busy(PyObject *object, PyObject *args) {
   PyObject *on_event_callable = Py_None;
   PyObject *headers_callable = Py_None;
   int wakeup_fd = -1;
-  if (!PyArg_ParseTuple(args, "O!Oiz*OOOi", &PyType_Type, &stream_type, &target, &record_type,
-                        &descriptor, &options, &on_event_callable, &headers_callable, &wakeup_fd)) {
+  PyObject *subject_token_callable = Py_None;
+  if (!PyArg_ParseTuple(args, "O!Oiz*OOOi|O", &PyType_Type, &stream_type, &target, &record_type,
+                        &descriptor, &options, &on_event_callable, &headers_callable, &wakeup_fd,
+                        &subject_token_callable)) {
     return NULL;
   }
   PyObject *result = NULL;
@@ -1191,7 +1224,8 @@ static PyObject *sdk_open_stream_busy(PyObject *object, PyObject *args) {
   }
   if (!sdk_open(self) || (cfg = config_from(options)) == NULL ||
       register_callable(cfg, on_event_callable, set_event_callable) != 0 ||
-      register_callable(cfg, headers_callable, set_headers_callable) != 0) {
+      register_callable(cfg, headers_callable, set_headers_callable) != 0 ||
+      register_callable(cfg, subject_token_callable, set_subject_token_callable) != 0) {
     goto done;
   }
   int64_t ingest_timeout_ms = 0;

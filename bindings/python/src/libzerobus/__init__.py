@@ -51,6 +51,8 @@ OptionValue = Union[str, int, bool]
 Options = Mapping[str, OptionValue]
 #: Returns the gRPC headers of one connection attempt, as (name, value) pairs.
 HeadersProvider = Callable[[], Iterable[tuple[str, str]]]
+#: Returns the subject token of token federation: a JWT from an external identity provider.
+SubjectTokenProvider = Callable[[], str]
 
 Schema = _native.Schema
 
@@ -278,6 +280,7 @@ class Sdk:
         *,
         on_event: Optional[Callable[[Event], None]] = None,
         headers_provider: Optional[HeadersProvider] = None,
+        subject_token: Optional[SubjectTokenProvider] = None,
         options: Optional[Options] = None,
         **keywords: OptionValue,
     ) -> Stream:
@@ -292,8 +295,24 @@ class Sdk:
         `headers_provider`, in place of auth_token or OAuth client credentials, returns the
         gRPC headers of each connection attempt (a token fetched on demand, say): called on
         this thread for the first, on one of the library's supervision threads for every
-        reconnection. An exception it raises fails the attempt with AuthError."""
-        return self._open(table, descriptor, on_event, headers_provider, -1, options, keywords)
+        reconnection. An exception it raises fails the attempt with AuthError.
+
+        `subject_token`, token federation in place of a client secret, returns a JWT from an
+        external identity provider (str), which the stream exchanges at the SDK's workspace_url
+        for a token scoped to its table (auth_federation_client_id names the service principal
+        of workload identity federation; without it, account-level federation). Called, on the
+        same threads, whenever the stream needs a new token; an exception, a result that is
+        not a str, or a token that is not printable ASCII fails the attempt with AuthError."""
+        return self._open(
+            table,
+            descriptor,
+            on_event,
+            headers_provider,
+            -1,
+            options,
+            keywords,
+            subject_token=subject_token,
+        )
 
     def _open(
         self,
@@ -304,6 +323,8 @@ class Sdk:
         wakeup_fd: int,
         options: Optional[Options],
         keywords: Mapping[str, OptionValue],
+        *,
+        subject_token: Optional[SubjectTokenProvider] = None,
     ) -> Stream:
         record_type = _native.RECORD_JSON if descriptor is None else _native.RECORD_PROTO
         merged = _merge_options(self._options, options, keywords)
@@ -317,6 +338,7 @@ class Sdk:
             callback,
             headers_provider,
             wakeup_fd,
+            subject_token,
         )
 
     def stats(self) -> dict[str, Any]:

@@ -74,6 +74,7 @@ class Sdk:
         on_event: Optional[Callable[[_RawEvent], None]],
         headers_provider: Optional[Callable[[], Iterable[tuple[str, str]]]],
         wakeup_fd: int,
+        subject_token: Optional[Callable[[], str]] = None,
         /,
     ) -> _S: ...
     def stats_json(self) -> str: ...

@@ -27,6 +27,7 @@ from . import (
     OptionValue,
     Sdk,
     Stream,
+    SubjectTokenProvider,
     _native,
 )
 from .errors import TimeoutError as LibraryTimeoutError
@@ -38,6 +39,7 @@ async def open_stream(
     descriptor: Optional[bytes] = None,
     *,
     headers_provider: Optional[HeadersProvider] = None,
+    subject_token: Optional[SubjectTokenProvider] = None,
     on_event: Optional[Callable[[Event], None]] = None,
     options: Optional[Options] = None,
     **keywords: OptionValue,
@@ -54,7 +56,14 @@ async def open_stream(
         stream: Stream = await loop.run_in_executor(
             None,
             lambda: sdk._open(
-                table, descriptor, None, headers_provider, write_fd, options, keywords
+                table,
+                descriptor,
+                None,
+                headers_provider,
+                write_fd,
+                options,
+                keywords,
+                subject_token=subject_token,
             ),
         )
     except BaseException:

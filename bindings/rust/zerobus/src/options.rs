@@ -11,7 +11,9 @@ use zerobus_sys as sys;
 
 use log::LevelFilter;
 
-use crate::callbacks::{self, AckCallback, HeadersProvider, StatsCallback, WakeupCallback};
+use crate::callbacks::{
+    self, AckCallback, HeadersProvider, StatsCallback, SubjectTokenProvider, WakeupCallback,
+};
 use crate::error::{Result, call};
 use crate::events::{self, Hub};
 use crate::{Ack, c_string, logging, timeout_ms};
@@ -249,6 +251,7 @@ pub struct StreamOptions {
     on_ack: Option<Arc<AckCallback>>,
     on_wakeup: Option<Arc<WakeupCallback>>,
     headers_provider: Option<Arc<HeadersProvider>>,
+    token_federation: Option<Arc<SubjectTokenProvider>>,
 }
 
 impl StreamOptions {
@@ -420,6 +423,41 @@ impl StreamOptions {
         self
     }
 
+    /// Authenticates by token federation (RFC 8693) instead of a client secret: `provider`
+    /// supplies a JWT from an external identity provider (Entra ID, a Kubernetes service
+    /// account, ...), which the stream exchanges at the [workspace](SdkOptions::workspace_url)
+    /// for a token scoped to its table, and renews like one got with a secret, never keeping
+    /// it past the JWT's own `exp`. Add [`federation_client_id`](Self::federation_client_id)
+    /// for workload identity federation; without it, the exchange is account-level.
+    ///
+    /// The library calls `provider` whenever the stream needs a new token (when it opens, and
+    /// when a reconnection finds the kept token expiring or refused), on a thread of its own,
+    /// never twice at once; it may block (to ask the identity provider), which delays the
+    /// connection. An error, an empty token, one that is not printable ASCII, or a panic
+    /// (caught at the boundary: the process never aborts) fails the attempt with
+    /// [`ErrorCode::AUTH`](crate::ErrorCode::AUTH), retried as the `recovery_*` options say.
+    /// Neither token appears in a log line or an error. Federation is the stream's one source
+    /// of credentials: with [`oauth_client`](Self::oauth_client),
+    /// [`auth_token`](Self::auth_token) or [`headers_provider`](Self::headers_provider) as
+    /// well, opening the stream fails with [`ErrorCode::INVALID_ARG`](crate::ErrorCode::INVALID_ARG).
+    pub fn token_federation<F>(mut self, provider: F) -> StreamOptions
+    where
+        F: Fn() -> std::result::Result<String, Box<dyn std::error::Error + Send + Sync>>
+            + Send
+            + Sync
+            + 'static,
+    {
+        self.token_federation = Some(Arc::new(provider));
+        self
+    }
+
+    /// The client id of the service principal whose federation policy accepts the identity
+    /// provider's token (workload identity federation), sent in the token exchange of
+    /// [`token_federation`](Self::token_federation) (`auth.federation.client.id`).
+    pub fn federation_client_id(self, id: impl Into<String>) -> StreamOptions {
+        self.set("auth.federation.client.id", id)
+    }
+
     /// The stream's `zb_config`, with the crate's event callback registered for a new [`Hub`]
     /// of the user's callbacks, and the ingest timeout, which the crate keeps for itself: the
     /// library gets `stream.ingest.timeout.ms=0`, so that every ingest call returns at once
@@ -434,6 +472,10 @@ impl StreamOptions {
             if let Some(provider) = &self.headers_provider {
                 let trampoline = Some(callbacks::provide_headers as _);
                 config.register(sys::zb_config_set_headers_provider, trampoline, provider)?;
+            }
+            if let Some(provider) = &self.token_federation {
+                let trampoline = Some(callbacks::provide_subject_token as _);
+                config.register(sys::zb_config_set_token_federation, trampoline, provider)?;
             }
             let trampoline = Some(events::deliver_event as _);
             config.register(sys::zb_config_set_event_callback, trampoline, &hub)?;
@@ -464,6 +506,7 @@ impl fmt::Debug for StreamOptions {
             .field("on_ack", &self.on_ack.is_some())
             .field("on_wakeup", &self.on_wakeup.is_some())
             .field("headers_provider", &self.headers_provider.is_some())
+            .field("token_federation", &self.token_federation.is_some())
             .finish()
     }
 }
