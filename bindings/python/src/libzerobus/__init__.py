@@ -278,6 +278,7 @@ class Sdk:
         table: Union[str, _native.Schema],
         descriptor: Optional[bytes] = None,
         *,
+        avro: Union[str, bool] = False,
         on_event: Optional[Callable[[Event], None]] = None,
         headers_provider: Optional[HeadersProvider] = None,
         subject_token: Optional[SubjectTokenProvider] = None,
@@ -287,8 +288,11 @@ class Sdk:
         """Opens a stream and returns once the server has accepted it.
 
         stream("catalog.schema.table") is a JSON stream; with `descriptor` (a serialized
-        google.protobuf.DescriptorProto) a protobuf stream; stream(schema) a protobuf stream of
-        the schema's table, which also takes str records as JSON and encodes them. Events go to
+        google.protobuf.DescriptorProto) a protobuf stream; with `avro` (an Avro writer schema,
+        the JSON text of a record) a stream of raw Avro datums of it, as bytes; stream(schema)
+        a protobuf stream of the schema's table, and stream(schema, avro=True) an Avro stream
+        of its writer schema (schema.avro), either of which also takes str records as JSON and
+        encodes them. Events go to
         `on_event`, called on one of the library's dispatch threads with the GIL held only for
         the call, or else are taken with Stream.poll() or Stream.events().
 
@@ -311,6 +315,7 @@ class Sdk:
             -1,
             options,
             keywords,
+            avro=avro,
             subject_token=subject_token,
         )
 
@@ -324,9 +329,17 @@ class Sdk:
         options: Optional[Options],
         keywords: Mapping[str, OptionValue],
         *,
+        avro: Union[str, bool] = False,
         subject_token: Optional[SubjectTokenProvider] = None,
     ) -> Stream:
         record_type = _native.RECORD_JSON if descriptor is None else _native.RECORD_PROTO
+        if avro is not False:
+            if descriptor is not None:
+                raise ValueError("a stream takes a descriptor or an Avro writer schema, not both")
+            if avro is True and not isinstance(table, _native.Schema):
+                raise ValueError("avro=True takes a Schema's writer schema: give a table's as text")
+            record_type = _native.RECORD_AVRO
+            descriptor = avro.encode() if isinstance(avro, str) else None
         merged = _merge_options(self._options, options, keywords)
         callback = None if on_event is None else _event_adapter(on_event)
         return self._native.open_stream(

@@ -9,6 +9,7 @@ from .errors import ZerobusError
 
 RECORD_PROTO: int
 RECORD_JSON: int
+RECORD_AVRO: int
 EVENT_ACK: int
 EVENT_ERROR: int
 
@@ -33,6 +34,8 @@ class Schema:
     def proto_source(self) -> str: ...
     @property
     def descriptor(self) -> bytes: ...
+    @property
+    def avro(self) -> str: ...
     def encode_json(self, record: str, /) -> bytes: ...
 
 @disjoint_base

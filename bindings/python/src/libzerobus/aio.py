@@ -38,6 +38,7 @@ async def open_stream(
     table: Union[str, _native.Schema],
     descriptor: Optional[bytes] = None,
     *,
+    avro: Union[str, bool] = False,
     headers_provider: Optional[HeadersProvider] = None,
     subject_token: Optional[SubjectTokenProvider] = None,
     on_event: Optional[Callable[[Event], None]] = None,
@@ -63,6 +64,7 @@ async def open_stream(
                 write_fd,
                 options,
                 keywords,
+                avro=avro,
                 subject_token=subject_token,
             ),
         )
