@@ -223,6 +223,30 @@ TEST_F(PersistentTest, ResumeWithAnotherRecordTypeOrDescriptorIsRefused) {
   EXPECT_EQ(server_->rows().Count(kProtoTable), 1);
 }
 
+TEST_F(PersistentTest, AnAvroStreamResumesWithTheWriterSchemaItWasCreatedWith) {
+  const std::string writer = R"({"type": "record", "name": "e", "fields": [
+      {"name": "id", "type": "long"}, {"name": "payload", "type": ["null", "string"]}]})";
+  std::string id;
+  {
+    RawPersistentStream stream(server_->port());
+    id = stream.Create(zbtest::CreateAvro(kTable, writer));
+    ASSERT_NE(id, "");
+    // id 1, payload null.
+    ASSERT_TRUE(stream.Write(zbtest::AvroRecord(0, std::string("\x02\x00", 2))));
+    ASSERT_EQ(stream.ReadAck(), 0);
+    stream.WritesDone();
+    ASSERT_TRUE(stream.Finish().ok());
+  }
+  // The resume carries no schema: the stored one reads id 2, payload "hi".
+  std::optional<int64_t> watermark;
+  auto stream = ::Resume(server_->port(), id, RecordType::AVRO, "", &watermark);
+  ASSERT_NE(stream, nullptr);
+  EXPECT_EQ(watermark, 0);
+  ASSERT_TRUE(stream->Write(zbtest::AvroBatch(1, {std::string("\x04\x02\x04hi", 5)})));
+  EXPECT_EQ(stream->ReadAck(), 1);
+  EXPECT_EQ(Rows(), 2);
+}
+
 TEST_F(PersistentTest, ASecondCallResumingAHeldStreamIsRefused) {
   RawPersistentStream first(server_->port());
   const std::string id = first.Create(zbtest::CreateJson(kTable));
