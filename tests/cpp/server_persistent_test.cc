@@ -269,7 +269,14 @@ TEST_F(PersistentTest, ASecondCallResumingAHeldStreamIsRefused) {
   auto third = Resume(id, &watermark);
   ASSERT_NE(third, nullptr);
   EXPECT_EQ(watermark, 1);
-  EXPECT_EQ(Rows(), 6);
+
+  // Two resumes: while the first holds the stream, the second is refused too.
+  RawPersistentStream fourth(server_->port());
+  ASSERT_FALSE(fourth.Resume(id, RecordType::JSON, "", &watermark));
+  EXPECT_EQ(fourth.Finish().error_code(), grpc::StatusCode::ABORTED);
+  ASSERT_TRUE(third->Write(zbtest::JsonBatch(2, Records(2, 3))));
+  EXPECT_EQ(third->ReadAck(), 2);
+  EXPECT_EQ(Rows(), 9);
 }
 
 TEST_F(PersistentTest, RetiringAnOpenStreamEndsItsStoring) {
