@@ -97,7 +97,7 @@ class IngestStreamCall : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::
   // The call's life, from the writer's side: what Pump may send, and when the call ends. The
   // phases are declared in the order a call goes through them (EndLocked and AbandonLocked
   // compare them). AdvanceLocked, the one place the phase changes, allows only these steps:
-  //   kAwaitingCreate -> kAccepting   create_stream passed its checks
+  //   kAwaitingCreate -> kAccepting   create_stream (or resume_stream) passed its checks
   //   kAccepting      -> kOpen        its response went out
   //   kOpen           -> kDraining    the client half-closed: end once all it sent is acked
   //   kAwaitingCreate, kAccepting, kOpen, kDraining -> kEnding
@@ -130,8 +130,8 @@ class IngestStreamCall : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::
   grpc::Status HandleFirst();
   grpc::Status HandleResume();
   grpc::Status HandleIngest();
-  // Checks what creating and resuming have in common (the token, the table, the stream
-  // refusal fault, the descriptor or writer schema) and sets the call up to decode records.
+  // Checks what creating and resuming have in common (the table, the stream refusal fault,
+  // the descriptor or writer schema) and sets the call up to decode records.
   // `table_name` as the client spelt it, `type` known to be valid.
   grpc::Status OpenTable(const std::string &table_name, databricks::zerobus::RecordType type,
                          const std::string &descriptor_proto, const std::string &avro_schema_json);
