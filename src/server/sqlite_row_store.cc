@@ -59,7 +59,12 @@ std::string EnsureTable(sqlite3 *db, const std::string &table, const table::Tabl
   return ok ? "" : sqlite3_errmsg(db);
 }
 
-std::string OpenConnection(const std::string &path, sqlite3 **db) {
+// Before any connection opens the file: closing a descriptor of it drops every POSIX lock the
+// process holds on it, those of open connections included (SQLite's WAL lock among them), and
+// then another process (`sqlite3`, `zerobus rows`) that opens and closes the database believes
+// itself alone, checkpoints and deletes the WAL the server goes on committing to: rows
+// acknowledged but invisible until the server stops.
+std::string CreateDatabaseFile(const std::string &path) {
   // Rows are the user's data: a new database is its owner's alone (SQLite gives its -wal and
   // -shm files the database's mode), made here because SQLite would make it 0644; and a
   // symbolic link at the path is refused rather than followed.
@@ -70,6 +75,10 @@ std::string OpenConnection(const std::string &path, sqlite3 **db) {
                            : std::string(std::strerror(errno)));
   }
   close(made);
+  return "";
+}
+
+std::string OpenConnection(const std::string &path, sqlite3 **db) {
   if (sqlite3_open_v2(path.c_str(), db,
                       SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOFOLLOW,
                       nullptr) != SQLITE_OK) {
@@ -137,7 +146,8 @@ std::unique_ptr<SqliteRowStore> SqliteRowStore::Open(const std::string &data_dir
                                                      std::string *error) {
   std::unique_ptr<SqliteRowStore> store(new SqliteRowStore());
   const std::string path = DatabasePath(data_dir);
-  *error = OpenConnection(path, &store->writer_);
+  *error = CreateDatabaseFile(path);
+  if (error->empty()) *error = OpenConnection(path, &store->writer_);
   if (error->empty()) *error = OpenConnection(path, &store->reader_);
   if (error->empty()) {
     sync::MutexLock lock(store->streams_mu_);

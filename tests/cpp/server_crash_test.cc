@@ -1,6 +1,7 @@
 // Durability: `zerobus serve` killed with SIGKILL in the middle of ingestion and restarted on
 // the same data directory still has every record it acknowledged, and a persistent stream
-// resumes at exactly the offset whose rows it committed.
+// resumes at exactly the offset whose rows it committed. And another process that opens the
+// database meanwhile never takes the server's log away from it.
 #include <signal.h>
 #include <sqlite3.h>
 
@@ -189,6 +190,31 @@ TEST(Crash, APersistentStreamResumesAtExactlyTheRowsCommittedBeforeSigkill) {
     }
   }
   ExpectRowsUpTo(dir.path(), watermark);
+}
+
+TEST(Crash, RowsStayVisibleAfterAnotherProcessOpensAndClosesTheDatabase) {
+  zbtest::TempDir dir;
+  zbtest::Serve serve(
+      {ZEROBUS_CLI, "serve", "--listen", "127.0.0.1:0", "--data-dir", dir.path(), "--table", kDdl});
+  const int port = serve.port("grpc");
+  ASSERT_GT(port, 0);
+  zbtest::RawStream stream(port);
+  ASSERT_NE(stream.Open(zbtest::CreateJson(kTable)), "");
+  ASSERT_TRUE(stream.Write(zbtest::JsonBatch(0, Batch(0))));
+  ASSERT_EQ(stream.ReadAck(), 0);
+  // A read-write connection (as `sqlite3` or Python's sqlite3 opens one), which on close
+  // checkpoints and deletes the WAL when it finds no other connection's lock on the file.
+  sqlite3 *db = nullptr;
+  const std::string path = dir.path() + "/zerobus.db";
+  ASSERT_EQ(sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE, nullptr), SQLITE_OK);
+  ASSERT_EQ(
+      sqlite3_exec(db, "SELECT count(*) FROM \"main.default.events\"", nullptr, nullptr, nullptr),
+      SQLITE_OK);
+  sqlite3_close(db);
+  ASSERT_TRUE(stream.Write(zbtest::JsonBatch(1, Batch(1))));
+  ASSERT_EQ(stream.ReadAck(), 1);
+  // Acknowledged means committed where every process sees it, not only after the server stops.
+  EXPECT_EQ(StoredRows(dir.path()), 2 * kRecordsPerRequest);
 }
 
 }  // namespace
