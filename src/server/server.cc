@@ -12,8 +12,9 @@
 #include <grpcpp/server_builder.h>
 
 #include "server/admin_http.h"
-#include "server/ephemeral_stream.h"
+#include "server/ingest_stream.h"
 #include "server/loopback.h"
+#include "server/persistent_streams.h"
 #include "server/sqlite_row_store.h"
 #include "server/stream_registry.h"
 #include "server/subject_token_verifier.h"
@@ -25,22 +26,42 @@
 namespace zerobus::server {
 namespace {
 
-// Raw: the call sees the bytes of each request, so that it can read a batch's records in place.
-class ZerobusService final
-    : public databricks::zerobus::Zerobus::WithRawCallbackMethod_EphemeralStream<
-          databricks::zerobus::Zerobus::Service> {
+using Zerobus = databricks::zerobus::Zerobus;
+
+// A request header's value, or "" without one.
+std::string Header(const grpc::CallbackServerContext &context, const char *name) {
+  const auto &metadata = context.client_metadata();
+  auto found = metadata.find(name);
+  return found == metadata.end() ? std::string()
+                                 : std::string(found->second.data(), found->second.size());
+}
+
+// Raw streams: the call sees the bytes of each request, so that it can read a batch's records
+// in place.
+class ZerobusService final : public Zerobus::WithRawCallbackMethod_EphemeralStream<
+                                 Zerobus::WithRawCallbackMethod_PersistentStream<
+                                     Zerobus::WithCallbackMethod_RetireStream<Zerobus::Service>>> {
  public:
   explicit ZerobusService(const StreamEnv *env) : env_(env) {}
 
   grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer> *EphemeralStream(
       grpc::CallbackServerContext *context) override {
-    const auto &metadata = context->client_metadata();
-    auto header = [&](const char *name) {
-      auto found = metadata.find(name);
-      return found == metadata.end() ? std::string()
-                                     : std::string(found->second.data(), found->second.size());
-    };
-    return EphemeralStreamCall::Start(*env_, header("authorization"), header("user-agent"));
+    return IngestStreamCall::Start(*env_, StreamRpc::kEphemeral, Header(*context, "authorization"),
+                                   Header(*context, "user-agent"));
+  }
+
+  grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer> *PersistentStream(
+      grpc::CallbackServerContext *context) override {
+    return IngestStreamCall::Start(*env_, StreamRpc::kPersistent, Header(*context, "authorization"),
+                                   Header(*context, "user-agent"));
+  }
+
+  grpc::ServerUnaryReactor *RetireStream(grpc::CallbackServerContext *context,
+                                         const databricks::zerobus::RetireStreamRequest *request,
+                                         databricks::zerobus::RetireStreamResponse *) override {
+    grpc::ServerUnaryReactor *reactor = context->DefaultReactor();
+    reactor->Finish(server::RetireStream(*env_, Header(*context, "authorization"), *request));
+    return reactor;
   }
 
  private:
@@ -59,13 +80,14 @@ struct Server::Impl {
   explicit Impl(ServerOptions opts)
       : options(std::move(opts)),
         faults(options.seed ? *options.seed : std::random_device{}(),
-               [this] { registry.ForEach([](EphemeralStreamCall &call) { call.Kick(); }); }),
+               [this] { registry.ForEach([](IngestStreamCall &call) { call.Kick(); }); }),
         tables(std::move(options.tables), options.accept_undeclared_tables),
         service(&env) {
     env.stats = &stats;
     env.faults = &faults;
     env.timer = &timer;
     env.registry = &registry;
+    env.leases = &leases;
     env.log = &options.log;
     env.tables = &tables;
     env.max_message_bytes = options.max_message_bytes;
@@ -85,6 +107,7 @@ struct Server::Impl {
   // Destroyed after the registry and gRPC are gone, so that no call is left to schedule on it.
   Timer timer;
   StreamRegistry registry;
+  PersistentLeases leases;
   Faults faults;
   TableCatalog tables;
   TokenIssuer tokens;

@@ -1,7 +1,9 @@
-// One EphemeralStream call: the create_stream handshake, offset and record checks, storing
-// records, and cumulative acknowledgements shaped by the fault settings.
-#ifndef ZEROBUS_SERVER_EPHEMERAL_STREAM_H
-#define ZEROBUS_SERVER_EPHEMERAL_STREAM_H
+// One EphemeralStream or PersistentStream call: the create_stream (or resume_stream)
+// handshake, offset and record checks, storing records, and cumulative acknowledgements shaped
+// by the fault settings. The two RPCs differ only in their first message, in the field numbers
+// of their messages, and in that a persistent stream's offsets are durable.
+#ifndef ZEROBUS_SERVER_INGEST_STREAM_H
+#define ZEROBUS_SERVER_INGEST_STREAM_H
 
 #include <chrono>
 #include <cstdint>
@@ -23,6 +25,7 @@
 #include "server/faults.h"
 #include "server/ingest_request_view.h"
 #include "server/log_sink.h"
+#include "server/persistent_streams.h"
 #include "server/record_decoder.h"
 #include "server/row_store.h"
 #include "server/stats.h"
@@ -42,6 +45,7 @@ struct StreamEnv {
   Faults *faults = nullptr;
   Timer *timer = nullptr;
   StreamRegistry *registry = nullptr;
+  PersistentLeases *leases = nullptr;
   const LogSink *log = nullptr;
   const TableCatalog *tables = nullptr;
   // With authentication on, the issuer of the tokens streams must present; null: off.
@@ -57,9 +61,12 @@ struct StreamEnv {
   double max_bytes_per_second = 0;
 };
 
+// Which RPC a call serves.
+enum class StreamRpc { kEphemeral, kPersistent };
+
 // The call reads and writes raw bytes: it scans the hot request, an ingest_record_batch, in
 // place (ingest_request_view.h) and parses only the others into messages.
-class EphemeralStreamCall : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer> {
+class IngestStreamCall : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer> {
  public:
   // Creates the reactor for a new call, registers it and sends the response headers at once:
   // the official client waits for them before it sends create_stream. The reactor lives until
@@ -67,7 +74,7 @@ class EphemeralStreamCall : public grpc::ServerBidiReactor<grpc::ByteBuffer, grp
   // `authorization` is the call's authorization header, if any; `user_agent` its user-agent
   // (the client's name and version, counted in the statistics and logged), if any.
   static grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer> *Start(
-      const StreamEnv &env, std::string authorization, std::string user_agent);
+      const StreamEnv &env, StreamRpc rpc, std::string authorization, std::string user_agent);
 
   // Re-evaluates the call after a fault change: sends whatever the settings now allow and
   // resumes reading after a stall. Thread-safe.
@@ -90,7 +97,7 @@ class EphemeralStreamCall : public grpc::ServerBidiReactor<grpc::ByteBuffer, grp
   // The call's life, from the writer's side: what Pump may send, and when the call ends. The
   // phases are declared in the order a call goes through them (EndLocked and AbandonLocked
   // compare them). AdvanceLocked, the one place the phase changes, allows only these steps:
-  //   kAwaitingCreate -> kAccepting   create_stream passed its checks
+  //   kAwaitingCreate -> kAccepting   create_stream (or resume_stream) passed its checks
   //   kAccepting      -> kOpen        its response went out
   //   kOpen           -> kDraining    the client half-closed: end once all it sent is acked
   //   kAwaitingCreate, kAccepting, kOpen, kDraining -> kEnding
@@ -111,17 +118,34 @@ class EphemeralStreamCall : public grpc::ServerBidiReactor<grpc::ByteBuffer, grp
     kFinished
   };
 
-  EphemeralStreamCall(const StreamEnv &env, std::string authorization, std::string user_agent)
-      : env_(env), authorization_(std::move(authorization)), user_agent_(std::move(user_agent)) {}
+  IngestStreamCall(const StreamEnv &env, StreamRpc rpc, std::string authorization,
+                   std::string user_agent)
+      : env_(env),
+        rpc_(rpc),
+        authorization_(std::move(authorization)),
+        user_agent_(std::move(user_agent)) {}
 
   // Reader side: each returns the status to end the call with when the request is refused.
-  grpc::Status HandleCreate();
+  // HandleFirst takes the call's first request: create_stream, or resume_stream (HandleResume).
+  grpc::Status HandleFirst();
+  grpc::Status HandleResume();
   grpc::Status HandleIngest();
+  // Checks what creating and resuming have in common (the table, the stream refusal fault,
+  // the descriptor or writer schema) and sets the call up to decode records.
+  // `table_name` as the client spelt it, `type` known to be valid.
+  grpc::Status OpenTable(const std::string &table_name, databricks::zerobus::RecordType type,
+                         const std::string &descriptor_proto, const std::string &avro_schema_json);
+  // The stream is accepted: counted, logged, given its lifetime.
+  void Accept();
   // The request just read, in one piece: a view of its only slice, or of a copy when it came
   // in several. Valid until the next read.
   std::string_view RequestBytes();
-  // Parses `bytes` into request_ (INVALID_ARGUMENT when they are not a request).
+  // Parses `bytes` into request_ (INVALID_ARGUMENT when they are not a request). A
+  // PersistentStreamRequest is parsed into persistent_request_, whose create or ingest payload
+  // then moves to request_, where the rest of the call reads it.
   grpc::Status ParseRequest(std::string_view bytes);
+  // Serializes response_ into response_bytes_, in the message of the call's RPC.
+  void SerializeResponse();
   // Views the ingest request in request_ in ingest_, refusing anything else.
   grpc::Status ViewParsedIngest();
   grpc::Status CheckOffset(bool present, int64_t offset) const;
@@ -166,9 +190,10 @@ class EphemeralStreamCall : public grpc::ServerBidiReactor<grpc::ByteBuffer, grp
   bool StreamingLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const StreamEnv env_;
+  const StreamRpc rpc_;
   const std::string authorization_;
   const std::string user_agent_;
-  std::shared_ptr<EphemeralStreamCall> self_;  // keeps the reactor alive until OnDone
+  std::shared_ptr<IngestStreamCall> self_;  // keeps the reactor alive until OnDone
 
   // Reader side only (reads never overlap); OnDone reads them after the last read ended.
   grpc::ByteBuffer request_bytes_;
@@ -176,6 +201,7 @@ class EphemeralStreamCall : public grpc::ServerBidiReactor<grpc::ByteBuffer, grp
   std::vector<grpc::Slice> request_slices_;  // a request in several slices,
   std::string request_flat_;                 // and its copy in one piece
   databricks::zerobus::EphemeralStreamRequest request_;  // a request that was not scanned
+  databricks::zerobus::PersistentStreamRequest persistent_request_;
   IngestRequestView ingest_;  // the ingest request being handled, viewing one of the above
   bool created_ = false;      // create_stream was accepted: later requests are ingests
   // Written once by the reader, under mu_, which Pump holds to read it; the reader reads it
@@ -187,6 +213,11 @@ class EphemeralStreamCall : public grpc::ServerBidiReactor<grpc::ByteBuffer, grp
   databricks::zerobus::RecordType type_ = databricks::zerobus::RecordType::PROTO;
   Stats::Table *counters_ = nullptr;
   int64_t next_offset_ = 0;
+  // A persistent stream: held until the call and its store writes are gone. Its offset_ids
+  // continue across calls; resumed_ with the offset committed when it was resumed.
+  std::unique_ptr<PersistentLeases::Lease> lease_;
+  bool resumed_ = false;
+  std::optional<int64_t> resumed_at_;
   int64_t records_ = 0;
   std::mt19937_64 generator_;  // for random faults, seeded per stream
   bool close_fault_fired_ = false;
@@ -223,4 +254,4 @@ class EphemeralStreamCall : public grpc::ServerBidiReactor<grpc::ByteBuffer, grp
 
 }  // namespace zerobus::server
 
-#endif  // ZEROBUS_SERVER_EPHEMERAL_STREAM_H
+#endif  // ZEROBUS_SERVER_INGEST_STREAM_H
