@@ -61,7 +61,7 @@ rates[node]=$(cd "$root/bindings/node" && node bench/bench.js "$records" | rate_
 # The venv and the installed binding are bindings/python/test.sh's; its first line is the rate
 # of one call per record.
 rates[python]=$("$(dirname "$prefix")/python-venv/bin/python" "$root/bindings/python/bench.py" \
-  "$zerobus" "$records" | awk 'NR == 1' | rate_of)
+  "$zerobus" "$records" --declared | awk 'NR == 1' | rate_of)
 
 printf '%-13s %14s %10s\n' client records/s "x C API"
 for client in c go rust rust-async java java-official node python; do
