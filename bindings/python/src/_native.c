@@ -1277,12 +1277,11 @@ static PyObject *sdk_open_stream_busy(PyObject *object, PyObject *args) {
     record_type = ZB_RECORD_PROTO;
   }
   PyThreadState *saved = PyEval_SaveThread();
-  zb_status status =
-      !from_schema ? zb_stream_new(self->sdk, table, record_type, descriptor.buf,
-                                   (size_t)descriptor.len, cfg, &stream, &err)
-      : record_type == ZB_RECORD_AVRO
-          ? zb_stream_new_avro_from_schema(self->sdk, schema, cfg, &stream, &err)
-          : zb_stream_new_from_schema(self->sdk, schema, cfg, &stream, &err);
+  zb_status status = !from_schema ? zb_stream_new(self->sdk, table, record_type, descriptor.buf,
+                                                  (size_t)descriptor.len, cfg, &stream, &err)
+                     : record_type == ZB_RECORD_AVRO
+                         ? zb_stream_new_avro_from_schema(self->sdk, schema, cfg, &stream, &err)
+                         : zb_stream_new_from_schema(self->sdk, schema, cfg, &stream, &err);
   zb_config_destroy(cfg);
   PyEval_RestoreThread(saved);
   cfg = NULL;
