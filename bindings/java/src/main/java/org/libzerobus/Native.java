@@ -116,6 +116,10 @@ final class Native {
   static final MethodHandle zb_config_set_headers_provider =
       registration("zb_config_set_headers_provider");
   static final MethodHandle zb_config_set_log_callback = registration("zb_config_set_log_callback");
+  static final MethodHandle zb_config_set_token_federation =
+      registration("zb_config_set_token_federation");
+  static final MethodHandle zb_token_sink_set =
+      handle("zb_token_sink_set", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS));
   static final MethodHandle zb_headers_add =
       handle("zb_headers_add", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS, ADDRESS));
   static final MethodHandle zb_log_level_name =

@@ -23,12 +23,14 @@ public final class StreamConfigurationOptions {
   private final Map<String, String> values;
   private final AckCallback ackCallback;
   private final HeadersProvider headersProvider;
+  private final SubjectTokenProvider subjectTokenProvider;
   private final Logger logger;
 
   private StreamConfigurationOptions(Builder builder) {
     this.values = Collections.unmodifiableMap(new LinkedHashMap<>(builder.values));
     this.ackCallback = builder.ackCallback;
     this.headersProvider = builder.headersProvider;
+    this.subjectTokenProvider = builder.subjectTokenProvider;
     this.logger = builder.logger;
   }
 
@@ -52,6 +54,10 @@ public final class StreamConfigurationOptions {
 
   public HeadersProvider headersProvider() {
     return headersProvider;
+  }
+
+  public SubjectTokenProvider subjectTokenProvider() {
+    return subjectTokenProvider;
   }
 
   /** Where the library's log messages go: System.getLogger("org.libzerobus") by default. */
@@ -88,6 +94,10 @@ public final class StreamConfigurationOptions {
             if (headersProvider != null) {
               register(Native.zb_config_set_headers_provider, config, Upcalls.HEADERS, callbacks);
             }
+            if (subjectTokenProvider != null) {
+              register(
+                  Native.zb_config_set_token_federation, config, Upcalls.SUBJECT_TOKEN, callbacks);
+            }
           }
         }
         return config;
@@ -115,6 +125,7 @@ public final class StreamConfigurationOptions {
     private final Map<String, String> values = new LinkedHashMap<>();
     private AckCallback ackCallback;
     private HeadersProvider headersProvider;
+    private SubjectTokenProvider subjectTokenProvider;
     private Logger logger = System.getLogger("org.libzerobus");
 
     private Builder() {}
@@ -168,6 +179,17 @@ public final class StreamConfigurationOptions {
       return set("transport.plaintext", Boolean.toString(plaintext));
     }
 
+    /**
+     * stream.lanes: carries the stream over this many server streams ("lanes", 1 to 64) of its
+     * table, for the throughput of several streams behind one handle. Offsets stay contiguous and
+     * acknowledgements cumulative across lanes; rows of different lanes land in the table in no
+     * particular order relative to each other. Each lane recovers on its own; a lane that fails for
+     * good fails the stream, its records reported through the ack callback's errors.
+     */
+    public Builder setLanes(int lanes) {
+      return set("stream.lanes", Integer.toString(lanes));
+    }
+
     /** auth.token: a bearer token sent with every connection attempt. */
     public Builder setToken(String token) {
       return set("auth.token", token);
@@ -176,6 +198,26 @@ public final class StreamConfigurationOptions {
     /** auth.client.id and auth.client.secret: OAuth client credentials (needs workspace.url). */
     public Builder setClientCredentials(String clientId, String clientSecret) {
       return set("auth.client.id", clientId).set("auth.client.secret", clientSecret);
+    }
+
+    /**
+     * Token federation (RFC 8693) in place of a client secret: `provider` supplies a JWT of an
+     * external identity provider whenever the stream needs a token, which the library exchanges at
+     * workspace.url for one scoped to the table. The stream's one source of credentials: with
+     * auth.token, client credentials or a headers provider as well, opening it fails. Null removes
+     * it.
+     */
+    public Builder setTokenFederation(SubjectTokenProvider provider) {
+      this.subjectTokenProvider = provider;
+      return this;
+    }
+
+    /**
+     * auth.federation.client.id: the service principal of workload identity federation; without it,
+     * the exchange is account-level federation.
+     */
+    public Builder setFederationClientId(String clientId) {
+      return set("auth.federation.client.id", clientId);
     }
 
     public Builder setAckCallback(AckCallback callback) {

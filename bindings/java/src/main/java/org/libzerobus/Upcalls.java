@@ -15,10 +15,10 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * The upcall stubs the library calls: the event callback, the headers provider, the log callback,
- * and the free_user_data of their registrations. Each is made once for the process. They run on the
- * library's threads, where an exception escaping into native code would end the JVM: each catches
- * everything, and logs what it caught.
+ * The upcall stubs the library calls: the event callback, the headers provider, the token
+ * federation callback, the log callback, and the free_user_data of their registrations. Each is
+ * made once for the process. They run on the library's threads, where an exception escaping into
+ * native code would end the JVM: each catches everything, and logs what it caught.
  */
 final class Upcalls {
   private static final Logger LOG = System.getLogger("org.libzerobus");
@@ -30,6 +30,8 @@ final class Upcalls {
       stub("onEvent", FunctionDescriptor.ofVoid(ADDRESS, ADDRESS, ADDRESS));
   static final MemorySegment HEADERS =
       stub("onHeaders", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
+  static final MemorySegment SUBJECT_TOKEN =
+      stub("onSubjectToken", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
   static final MemorySegment LOG_MESSAGE =
       stub("onLog", FunctionDescriptor.ofVoid(JAVA_INT, ADDRESS, ADDRESS, ADDRESS));
   static final MemorySegment FREE = stub("onFree", FunctionDescriptor.ofVoid(ADDRESS));
@@ -128,6 +130,31 @@ final class Upcalls {
     } catch (Throwable thrown) {
       loggerOf(userData)
           .log(Level.WARNING, "the headers provider threw; the connection attempt fails", thrown);
+      return Native.ZB_ERR_AUTH;
+    }
+  }
+
+  @SuppressWarnings("unused") // called by the library through SUBJECT_TOKEN
+  private static int onSubjectToken(MemorySegment sink, MemorySegment userData) {
+    try {
+      Callbacks callbacks = callbacks(userData);
+      if (callbacks == null || callbacks.subjectTokenProvider() == null) {
+        return Native.ZB_ERR_AUTH;
+      }
+      String token = callbacks.subjectTokenProvider().getSubjectToken();
+      if (token == null || token.isEmpty()) {
+        return Native.ZB_ERR_AUTH; // the library names the callback in the error
+      }
+      try (Arena arena = Arena.ofConfined()) {
+        return Calls.status(
+            Native.zb_token_sink_set, sink, arena.allocateFrom(token), MemorySegment.NULL);
+      }
+    } catch (Throwable thrown) {
+      loggerOf(userData)
+          .log(
+              Level.WARNING,
+              "the subject token provider threw; the connection attempt fails",
+              thrown);
       return Native.ZB_ERR_AUTH;
     }
   }

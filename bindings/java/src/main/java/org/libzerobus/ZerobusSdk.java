@@ -41,7 +41,7 @@ public final class ZerobusSdk implements AutoCloseable {
     if (unityCatalogEndpoint != null) {
       options = withWorkspace(options, unityCatalogEndpoint);
     }
-    Callbacks logging = new Callbacks(null, null, options.logger());
+    Callbacks logging = new Callbacks(null, null, null, options.logger());
     MemorySegment config = options.toNative(logging, true);
     try (Arena arena = Arena.ofConfined()) {
       MemorySegment slot = arena.allocate(ADDRESS);
@@ -63,6 +63,7 @@ public final class ZerobusSdk implements AutoCloseable {
         .setLogger(options.logger())
         .setAckCallback(options.ackCallback())
         .setHeadersProvider(options.headersProvider())
+        .setTokenFederation(options.subjectTokenProvider())
         .build();
   }
 
@@ -198,7 +199,11 @@ public final class ZerobusSdk implements AutoCloseable {
   private ZerobusStream open(StreamConfigurationOptions options, int recordType, Opener opener)
       throws ZerobusException {
     Callbacks callbacks =
-        new Callbacks(options.ackCallback(), options.headersProvider(), options.logger());
+        new Callbacks(
+            options.ackCallback(),
+            options.headersProvider(),
+            options.subjectTokenProvider(),
+            options.logger());
     MemorySegment config = options.toNative(callbacks, false);
     try (Arena arena = Arena.ofConfined()) {
       MemorySegment slot = arena.allocate(ADDRESS);

@@ -199,4 +199,43 @@ class IngestTest {
       assertStoredOnce(server, total);
     }
   }
+
+  @Test
+  void lanesKeepOneOffsetSpaceAndACumulativeWatermark() throws Exception {
+    int lanes = 4;
+    long records = 2000;
+    AtomicLong watermark = new AtomicLong(-1);
+    ConcurrentLinkedQueue<String> wrongs = new ConcurrentLinkedQueue<>();
+    AckCallback callback =
+        new AckCallback() {
+          @Override
+          public void onAck(long offset) {
+            if (offset <= watermark.getAndSet(offset)) {
+              wrongs.add("ack " + offset + " does not move the watermark");
+            }
+          }
+
+          @Override
+          public void onError(long first, long last, ZerobusException error) {
+            wrongs.add("error " + first + ".." + last + ": " + error);
+          }
+        };
+    try (LocalServer server = LocalServer.start();
+        ZerobusSdk sdk = server.sdk()) {
+      ZerobusStream stream =
+          sdk.createJsonStream(
+              LocalServer.EVENTS,
+              server.options().setLanes(lanes).setAckCallback(callback).build());
+      assertEquals(lanes, server.streamsOpened(), "server streams of one handle");
+      for (long id = 0; id < records; id++) {
+        assertEquals(id, stream.ingestRecordOffset(Events.json(id)));
+      }
+      stream.flush().get(30, TimeUnit.SECONDS);
+      assertEquals(records, stream.getInfo().recordsAcked());
+      assertEquals(records - 1, watermark.get());
+      stream.close();
+      assertEquals(List.of(), List.copyOf(wrongs));
+      assertStoredOnce(server, records);
+    }
+  }
 }

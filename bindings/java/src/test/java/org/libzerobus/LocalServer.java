@@ -28,6 +28,7 @@ final class LocalServer implements AutoCloseable {
   static final String EVENTS_DDL = EVENTS + " (id BIGINT, payload STRING)";
   private static final Duration READY_WITHIN = Duration.ofSeconds(30);
   private static final Pattern ROW_ID = Pattern.compile("\"id\":\\s*(\\d+)");
+  private static final Pattern STREAMS_OPENED = Pattern.compile("\"streams_opened\":\\s*(\\d+)");
 
   private final String binary;
   private final Process process;
@@ -47,12 +48,16 @@ final class LocalServer implements AutoCloseable {
 
   /** A server with the events table declared, and `options` (faults, ...). */
   static LocalServer start(String... options) throws IOException, InterruptedException {
-    String binary = System.getProperty("zerobus.serve");
-    if (binary == null || binary.isEmpty() || !Files.isExecutable(Path.of(binary))) {
-      throw new IllegalStateException(
-          "no zerobus at the system property zerobus.serve (" + binary + "): run test.sh");
-    }
-    Path dataDir = Files.createTempDirectory("zerobus-java-");
+    return startIn(Files.createTempDirectory("zerobus-java-"), options);
+  }
+
+  /**
+   * As {@link #start}, with its data in `dataDir` (where --tls writes its certificates), which
+   * {@link #close()} deletes.
+   */
+  static LocalServer startIn(Path dataDir, String... options)
+      throws IOException, InterruptedException {
+    String binary = binary();
     Path readyFile = dataDir.resolve("ready.json");
     List<String> command =
         new ArrayList<>(
@@ -84,6 +89,29 @@ final class LocalServer implements AutoCloseable {
         process.waitFor(10, TimeUnit.MILLISECONDS);
       }
     }
+  }
+
+  private static String binary() {
+    String binary = System.getProperty("zerobus.serve");
+    if (binary == null || binary.isEmpty() || !Files.isExecutable(Path.of(binary))) {
+      throw new IllegalStateException(
+          "no zerobus at the system property zerobus.serve (" + binary + "): run test.sh");
+    }
+    return binary;
+  }
+
+  /** What `zerobus ARGUMENTS...` prints, which must succeed within 30 s. */
+  static String run(String... arguments) throws IOException, InterruptedException {
+    List<String> command = new ArrayList<>(List.of(binary()));
+    command.addAll(List.of(arguments));
+    Process process =
+        start(new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT));
+    String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    if (!process.waitFor(30, TimeUnit.SECONDS) || process.exitValue() != 0) {
+      process.destroyForcibly();
+      throw new IllegalStateException("zerobus " + String.join(" ", arguments) + " failed");
+    }
+    return output;
   }
 
   /**
@@ -152,6 +180,22 @@ final class LocalServer implements AutoCloseable {
       throw new IllegalStateException("GET the table " + table + ": " + response.body());
     }
     return response.body();
+  }
+
+  /** How many server streams clients have opened, by the admin endpoint's GET /admin/stats. */
+  long streamsOpened() throws IOException, InterruptedException {
+    HttpResponse<String> response =
+        HttpClient.newHttpClient()
+            .send(
+                HttpRequest.newBuilder(URI.create(admin + "/admin/stats"))
+                    .timeout(Duration.ofSeconds(10))
+                    .build(),
+                HttpResponse.BodyHandlers.ofString());
+    Matcher opened = STREAMS_OPENED.matcher(response.body());
+    if (response.statusCode() != 200 || !opened.find()) {
+      throw new IllegalStateException("GET /admin/stats: " + response.body());
+    }
+    return Long.parseLong(opened.group(1));
   }
 
   /** Removes the table's fault plan (the admin endpoint's DELETE /admin/faults/TABLE). */
