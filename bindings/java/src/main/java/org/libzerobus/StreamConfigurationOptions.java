@@ -190,6 +190,14 @@ public final class StreamConfigurationOptions {
       return set("stream.lanes", Integer.toString(lanes));
     }
 
+    /**
+     * sdk.application.name: names the application to the service, which attributes traffic by the
+     * user-agent, "libzerobus/VERSION java/JAVA_VERSION NAME" (an SDK's option).
+     */
+    public Builder setApplicationName(String name) {
+      return set("sdk.application.name", name);
+    }
+
     /** auth.token: a bearer token sent with every connection attempt. */
     public Builder setToken(String token) {
       return set("auth.token", token);

@@ -14,12 +14,14 @@ import java.util.List;
 import java.util.Objects;
 
 /**
- * A Zerobus endpoint, whose streams share one connection (zb_sdk). Thread-safe. {@link #close()}
- * lets go of it; streams made from it keep working until they are closed. An SDK that is never
- * closed is let go of when it becomes unreachable.
+ * A Zerobus endpoint (zb_sdk), each of whose streams has a connection of its own unless it asks to
+ * share (stream.own.connection). Thread-safe. {@link #close()} lets go of it; streams made from it
+ * keep working until they are closed. An SDK that is never closed is let go of when it becomes
+ * unreachable.
  */
 public final class ZerobusSdk implements AutoCloseable {
   static final Cleaner CLEANER = Cleaner.create();
+  private static final String APPLICATION_NAME = "sdk.application.name";
 
   private final MemorySegment handle;
   private final Cleaner.Cleanable cleanable;
@@ -38,9 +40,7 @@ public final class ZerobusSdk implements AutoCloseable {
       String serverEndpoint, String unityCatalogEndpoint, StreamConfigurationOptions options)
       throws ZerobusException {
     Objects.requireNonNull(serverEndpoint, "serverEndpoint");
-    if (unityCatalogEndpoint != null) {
-      options = withWorkspace(options, unityCatalogEndpoint);
-    }
+    options = forSdk(options, unityCatalogEndpoint);
     Callbacks logging = new Callbacks(null, null, null, options.logger());
     MemorySegment config = options.toNative(logging, true);
     try (Arena arena = Arena.ofConfined()) {
@@ -54,12 +54,22 @@ public final class ZerobusSdk implements AutoCloseable {
     cleanable = CLEANER.register(this, () -> Calls.run(Native.zb_sdk_destroy, sdk));
   }
 
-  private static StreamConfigurationOptions withWorkspace(
+  /**
+   * `options` with the workspace URL (unless null) and the binding's part of the user-agent,
+   * "java/<version>", before the application's name (sdk.application.name): "libzerobus/0.1.0
+   * java/25.0.1 my-app/1.0".
+   */
+  private static StreamConfigurationOptions forSdk(
       StreamConfigurationOptions options, String workspaceUrl) {
     StreamConfigurationOptions.Builder builder = StreamConfigurationOptions.builder();
     options.values().forEach(builder::set);
+    if (workspaceUrl != null) {
+      builder.set("workspace.url", workspaceUrl);
+    }
+    String binding = "java/" + System.getProperty("java.version");
+    String application = options.values().get(APPLICATION_NAME);
     return builder
-        .set("workspace.url", workspaceUrl)
+        .set(APPLICATION_NAME, application == null ? binding : binding + " " + application)
         .setLogger(options.logger())
         .setAckCallback(options.ackCallback())
         .setHeadersProvider(options.headersProvider())

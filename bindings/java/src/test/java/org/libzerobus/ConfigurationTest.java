@@ -47,6 +47,22 @@ class ConfigurationTest {
   }
 
   @Test
+  void theServerSeesTheLibraryTheBindingAndTheApplication() throws Exception {
+    String library = "libzerobus/" + ZerobusSdk.libraryVersion();
+    String binding = "java/" + System.getProperty("java.version");
+    try (LocalServer server = LocalServer.start()) {
+      StreamConfigurationOptions named =
+          server.options().setApplicationName("java-test/1.0").build();
+      try (ZerobusSdk sdk = new ZerobusSdk(server.endpoint, null, named)) {
+        sdk.createJsonStream(LocalServer.EVENTS, server.options().build()).close();
+      }
+      String stats = server.stats();
+      assertTrue(
+          stats.contains("\"" + library + " " + binding + " java-test/1.0 grpc-c++/"), stats);
+    }
+  }
+
+  @Test
   void codesAreNamedByTheLibrary() {
     assertEquals("ZB_ERR_TIMEOUT", ZerobusException.nameOf(5));
     assertEquals("ZB_ERR(100000)", ZerobusException.nameOf(100000));

@@ -182,8 +182,8 @@ final class LocalServer implements AutoCloseable {
     return response.body();
   }
 
-  /** How many server streams clients have opened, by the admin endpoint's GET /admin/stats. */
-  long streamsOpened() throws IOException, InterruptedException {
+  /** GET /admin/stats: the server's statistics, as JSON text. */
+  String stats() throws IOException, InterruptedException {
     HttpResponse<String> response =
         HttpClient.newHttpClient()
             .send(
@@ -191,9 +191,18 @@ final class LocalServer implements AutoCloseable {
                     .timeout(Duration.ofSeconds(10))
                     .build(),
                 HttpResponse.BodyHandlers.ofString());
-    Matcher opened = STREAMS_OPENED.matcher(response.body());
-    if (response.statusCode() != 200 || !opened.find()) {
+    if (response.statusCode() != 200) {
       throw new IllegalStateException("GET /admin/stats: " + response.body());
+    }
+    return response.body();
+  }
+
+  /** How many server streams clients have opened, by the admin endpoint's GET /admin/stats. */
+  long streamsOpened() throws IOException, InterruptedException {
+    String stats = stats();
+    Matcher opened = STREAMS_OPENED.matcher(stats);
+    if (!opened.find()) {
+      throw new IllegalStateException("GET /admin/stats: " + stats);
     }
     return Long.parseLong(opened.group(1));
   }
