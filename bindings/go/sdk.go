@@ -105,6 +105,8 @@ type streamRequest struct {
 	descriptor unsafe.Pointer
 	length     C.size_t
 	cfg        *C.zb_config
+	// avroOf, when set, opens the stream with zb_stream_new_avro_from_schema instead.
+	avroOf *Schema
 }
 
 func (r *streamRequest) free() {
@@ -120,19 +122,30 @@ type openedStream struct {
 
 func (s *SDK) newStream(ctx context.Context, table string, recordType C.zb_record_type,
 	descriptor []byte, options []Option) (*Stream, error) {
+	return s.openStream(ctx, &streamRequest{table: C.CString(table), recordType: recordType},
+		descriptor, options)
+}
+
+// openStream opens the stream `request` describes; it fills in the descriptor and the
+// configuration, and owns the request from then on.
+func (s *SDK) openStream(ctx context.Context, request *streamRequest, descriptor []byte,
+	options []Option) (*Stream, error) {
 	if err := ctx.Err(); err != nil {
+		request.free()
 		return nil, err
 	}
 	cfg, err := newConfig(append(s.options[:len(s.options):len(s.options)], options...), streamScope)
 	if err != nil {
+		request.free()
 		return nil, err
 	}
+	request.cfg = cfg
 	wakeups, err := newWakeupPipe(cfg)
 	if err != nil {
-		C.zb_config_destroy(cfg)
+		request.free()
 		return nil, err
 	}
-	request := &streamRequest{table: C.CString(table), recordType: recordType, cfg: cfg}
+	recordType := request.recordType
 	if len(descriptor) > 0 {
 		request.descriptor = C.CBytes(descriptor)
 		request.length = C.size_t(len(descriptor))
@@ -165,6 +178,9 @@ func (s *SDK) open(request *streamRequest) openedStream {
 	defer s.mu.RUnlock()
 	if s.c == nil {
 		return openedStream{err: errSDKClosed()}
+	}
+	if request.avroOf != nil {
+		return request.avroOf.openAvroStream(s.c, request.cfg)
 	}
 	var opened openedStream
 	var cerr *C.zb_error

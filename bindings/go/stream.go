@@ -83,7 +83,8 @@ func recordPointer(record []byte) unsafe.Pointer {
 }
 
 // Ingest accepts one record: a serialized protobuf message on a stream opened with
-// NewProtoStream, one JSON object on a stream opened with NewJSONStream. The bytes are copied
+// NewProtoStream, one JSON object on a stream opened with NewJSONStream, one raw Avro datum of
+// the writer schema on a stream opened with NewAvroStream or NewAvroStreamFromSchema. The bytes are copied
 // before Ingest returns, so the caller may reuse them at once. It returns the record's offset.
 // When the in-flight window is full, Ingest waits for room as WithIngestTimeout says.
 //

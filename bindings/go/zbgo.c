@@ -20,6 +20,8 @@ zbgo_result zbgo_ingest(zb_stream *stream, zb_record_type record_type, const voi
   if (record_type == ZB_RECORD_JSON) {
     result.status =
         zb_stream_ingest_json(stream, (const char *)record, len, &result.offset, &result.err);
+  } else if (record_type == ZB_RECORD_AVRO) {
+    result.status = zb_stream_ingest_avro(stream, record, len, &result.offset, &result.err);
   } else {
     result.status = zb_stream_ingest_proto(stream, record, len, &result.offset, &result.err);
   }
@@ -32,6 +34,9 @@ zbgo_result zbgo_ingest_batch(zb_stream *stream, zb_record_type record_type,
   if (record_type == ZB_RECORD_JSON) {
     result.status = zb_stream_ingest_json_batch(stream, (const char *const *)records, lens, count,
                                                 &result.offset, &result.err);
+  } else if (record_type == ZB_RECORD_AVRO) {
+    result.status =
+        zb_stream_ingest_avro_batch(stream, records, lens, count, &result.offset, &result.err);
   } else {
     result.status =
         zb_stream_ingest_proto_batch(stream, records, lens, count, &result.offset, &result.err);

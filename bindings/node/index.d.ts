@@ -71,8 +71,17 @@ export interface StreamOptions {
   /** "catalog.schema.table". */
   table: string;
   /** A serialized google.protobuf.DescriptorProto of the record message: the stream takes
-   *  protobuf records. Without it the stream takes JSON records. */
+   *  protobuf records. Without it (and without avro) the stream takes JSON records. */
   descriptor?: Uint8Array;
+  /** Avro (docs/SCHEMAS.md, "Avro"): the stream takes raw Avro datums (Buffer or Uint8Array),
+   *  one per record, without framing. A string is the writer schema they are written with
+   *  (Avro JSON of a record), which the server checks against the table: openStream rejects
+   *  one that does not fit with ZB_ERR_TRANSPORT naming the column. A Schema of the table
+   *  (its tableName must be `table`) opens the stream with the table's own writer schema
+   *  (schema.avro()), and the stream also takes JSON records (strings or plain objects; a
+   *  batch is all datums or all JSON), which the library encodes to datums. Not with
+   *  descriptor. */
+  avro?: string | Schema;
   /** Stream options (scope "stream"). `stream.ingest.timeout.ms` is always 0 and may not be
    *  given: ingest never waits on the event loop. `stream.lanes` (1 to 64) carries the stream
    *  over that many server streams: offsets and acks stay as with one, but rows of different
@@ -224,16 +233,20 @@ export declare class Sdk extends EventEmitter<SdkEvents> {
   /**
    * Opens a stream and resolves once the server accepted it (connection attempts are retried
    * as recovery.* says).
-   * @throws (rejects) ZerobusError: ZB_ERR_INVALID_TARGET for a malformed table or descriptor,
-   *   ZB_ERR_TRANSPORT with grpcStatus when the server refused the stream or could not be
-   *   reached, ZB_ERR_AUTH, ZB_ERR_TIMEOUT; a TypeError for arguments of the wrong type.
+   * @throws (rejects) ZerobusError: ZB_ERR_INVALID_TARGET for a malformed table or descriptor
+   *   or an Avro writer schema that is not the JSON of a record, ZB_ERR_TRANSPORT with
+   *   grpcStatus when the server refused the stream (an Avro writer schema that does not fit
+   *   the table, say, with the column named) or could not be reached, ZB_ERR_AUTH,
+   *   ZB_ERR_TIMEOUT, ZB_ERR_INVALID_SCHEMA for a Schema with no Avro form; a TypeError for
+   *   arguments of the wrong type.
    */
   openStream(options: StreamOptions): Promise<Stream>;
 }
 
 /** A record: a serialized protobuf message (Buffer or Uint8Array) on a protobuf stream; JSON
  *  text (string, Buffer or Uint8Array) or a plain object (serialized with JSON.stringify) on a
- *  JSON stream. */
+ *  JSON stream; an Avro datum (Buffer or Uint8Array) on an Avro stream, or, on one opened with
+ *  a Schema, JSON text (string) or a plain object. */
 export type IngestRecord = Uint8Array | string | object;
 
 /** A table's protobuf record type, as the library derives it from the table's DDL or its
@@ -253,6 +266,10 @@ export declare class Schema {
   descriptor(): Buffer;
   /** The descriptor's proto2 source, as protoc would compile it. */
   protoSource(): string;
+  /** The table's Avro writer schema (Avro JSON), as docs/SCHEMAS.md maps Delta types to
+   *  Avro: what StreamOptions.avro takes for the table. Throws ZB_ERR_INVALID_SCHEMA naming
+   *  the column for a table with no Avro form (a MAP keyed by anything but a string). */
+  avro(): string;
   /** The protobuf record of a JSON object (text, or an object serialized with JSON.stringify).
    *  Throws ZB_ERR_INVALID_RECORD naming the column when it does not fit. */
   encodeJson(record: string | object): Buffer;
@@ -317,7 +334,7 @@ export declare class Stream extends EventEmitter<StreamEvents> {
   readonly sdk: Sdk;
   /** "catalog.schema.table". */
   readonly table: string;
-  readonly recordType: 'proto' | 'json';
+  readonly recordType: 'proto' | 'json' | 'avro';
 
   /**
    * Accepts one record and returns its offset. The bytes are copied before it returns; the

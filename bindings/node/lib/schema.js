@@ -2,6 +2,9 @@
 
 const { binding } = require('./native');
 
+// Sdk.openStream's way to the NativeSchema of an Avro stream's schema.
+const kNative = Symbol('zerobus.schema.native');
+
 /**
  * A table's protobuf record type, as the library derives it from the table's DDL or its Unity
  * Catalog description, and its JSON-to-protobuf encoder. See index.d.ts.
@@ -42,10 +45,20 @@ class Schema {
     return this.#native.protoSource();
   }
 
+  /** @returns {string} */
+  avro() {
+    return this.#native.avro();
+  }
+
+  /** @internal */
+  get [kNative]() {
+    return this.#native;
+  }
+
   /** @param {string | object} record @returns {Buffer} */
   encodeJson(record) {
     return this.#native.encodeJson(typeof record === 'string' ? record : JSON.stringify(record));
   }
 }
 
-module.exports = { Schema };
+module.exports = { Schema, kNative };

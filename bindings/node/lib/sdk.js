@@ -3,6 +3,7 @@
 const { EventEmitter } = require('node:events');
 const { binding } = require('./native');
 const { Stream, kCreate } = require('./stream');
+const { Schema, kNative } = require('./schema');
 
 const INGEST_TIMEOUT_KEY = 'stream.ingest.timeout.ms';
 const APPLICATION_NAME_KEY = 'sdk.application.name';
@@ -30,6 +31,23 @@ function notifier(sdk) {
 }
 
 const kNotify = Symbol('zerobus.notify');
+
+/** What the addon opens an Avro stream with: the writer schema's text, or the NativeSchema
+ *  of a Schema of the table; undefined for a stream of another format. */
+function avroFormat(table, descriptor, avro) {
+  if (avro === undefined) return undefined;
+  if (descriptor !== undefined) {
+    throw new TypeError('a stream takes a descriptor (protobuf) or avro, not both');
+  }
+  if (typeof avro === 'string') return avro;
+  if (!(avro instanceof Schema)) {
+    throw new TypeError('avro is an Avro writer schema (a string) or a Schema of the table');
+  }
+  if (avro.tableName !== table) {
+    throw new TypeError(`avro is the schema of ${avro.tableName}, not of ${table}`);
+  }
+  return avro[kNative];
+}
 
 /** The addon calls `provide(settle)` on the JavaScript thread whenever a library thread needs
  *  a subject token, and that thread waits until settle(token) is called: with the string the
@@ -81,7 +99,7 @@ class Sdk extends EventEmitter {
   }
 
   /** @param {import('..').StreamOptions} streamOptions */
-  async openStream({ table, descriptor, options, subjectToken, federationClientId }) {
+  async openStream({ table, descriptor, avro, options, subjectToken, federationClientId }) {
     if (options != null && Object.hasOwn(options, INGEST_TIMEOUT_KEY)) {
       throw new TypeError(
         `${INGEST_TIMEOUT_KEY} is always 0 in Node: ingest never waits on the event loop`,
@@ -93,13 +111,15 @@ class Sdk extends EventEmitter {
     if (federationClientId !== undefined) {
       options = { ...options, [FEDERATION_CLIENT_ID_KEY]: federationClientId };
     }
+    const format = avroFormat(table, descriptor, avro);
     const native = await this.#native.openStream(
       table,
-      descriptor ?? null,
+      format ?? descriptor ?? null,
       options,
       subjectToken && subjectTokenBridge(subjectToken),
     );
-    return new Stream(kCreate, native, this, table, descriptor == null ? 'json' : 'proto');
+    const recordType = format != null ? 'avro' : descriptor == null ? 'json' : 'proto';
+    return new Stream(kCreate, native, this, table, recordType);
   }
 
   stats() {

@@ -122,7 +122,7 @@ class Stream extends EventEmitter {
     return this.#table;
   }
 
-  /** 'proto' or 'json'. */
+  /** 'proto', 'json' or 'avro'. */
   get recordType() {
     return this.#recordType;
   }

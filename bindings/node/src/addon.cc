@@ -61,7 +61,9 @@ Napi::Object InitModule(Napi::Env env, Napi::Object exports) {
   data->stream_class = Napi::Persistent(stream_class);
   exports.Set("NativeSdk", NativeSdk::DefineClass(env));
   exports.Set("NativeStream", stream_class);
-  exports.Set("NativeSchema", NativeSchema::DefineClass(env));
+  Napi::Function schema_class = NativeSchema::DefineClass(env);
+  data->schema_class = Napi::Persistent(schema_class);
+  exports.Set("NativeSchema", schema_class);
   exports.Set("init", Napi::Function::New<Init>(env, "init"));
   exports.Set("version", Napi::Function::New<Version>(env, "version"));
   exports.Set("statusNames", Napi::Function::New<StatusNames>(env, "statusNames"));

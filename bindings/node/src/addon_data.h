@@ -35,6 +35,8 @@ class AddonData {
   Napi::FunctionReference dispatch;
   /** The NativeStream class, which Sdk.openStream instantiates from C++. */
   Napi::FunctionReference stream_class;
+  /** The NativeSchema class, which Sdk.openStream checks an Avro stream's schema against. */
+  Napi::FunctionReference schema_class;
 
   /** Tracks a stream until Forget(): teardown destroys the streams still tracked. */
   void Adopt(NativeStream *stream) { streams_.insert(stream); }

@@ -13,6 +13,7 @@ Napi::Function NativeSchema::DefineClass(Napi::Env env) {
       {InstanceMethod<&NativeSchema::TableName>("tableName"),
        InstanceMethod<&NativeSchema::Descriptor>("descriptor"),
        InstanceMethod<&NativeSchema::ProtoSource>("protoSource"),
+       InstanceMethod<&NativeSchema::Avro>("avro"),
        InstanceMethod<&NativeSchema::EncodeJson>("encodeJson")});
 }
 
@@ -52,6 +53,15 @@ Napi::Value NativeSchema::Descriptor(const Napi::CallbackInfo &info) {
 
 Napi::Value NativeSchema::ProtoSource(const Napi::CallbackInfo &info) {
   return Napi::String::New(info.Env(), zb_schema_proto_source(schema_));
+}
+
+Napi::Value NativeSchema::Avro(const Napi::CallbackInfo &info) {
+  const char *avro_json = nullptr;
+  zb_error *err = nullptr;
+  zb_status status = zb_schema_avro(schema_, &avro_json, &err);
+  ErrorPtr error(err);
+  if (status != ZB_OK) ThrowError(info.Env(), status, error.get());
+  return Napi::String::New(info.Env(), avro_json);
 }
 
 Napi::Value NativeSchema::EncodeJson(const Napi::CallbackInfo &info) {

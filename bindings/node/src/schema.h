@@ -20,6 +20,9 @@ class NativeSchema : public Napi::ObjectWrap<NativeSchema> {
   explicit NativeSchema(const Napi::CallbackInfo &info);
   ~NativeSchema() override { zb_schema_destroy(schema_); }
 
+  /** The schema, owned by this object. */
+  const zb_schema *get() const { return schema_; }
+
  private:
   /** tableName() -> "catalog.schema.table". */
   Napi::Value TableName(const Napi::CallbackInfo &info);
@@ -27,6 +30,9 @@ class NativeSchema : public Napi::ObjectWrap<NativeSchema> {
   Napi::Value Descriptor(const Napi::CallbackInfo &info);
   /** protoSource() -> string: the descriptor's proto2 source. */
   Napi::Value ProtoSource(const Napi::CallbackInfo &info);
+  /** avro() -> string: the table's Avro writer schema (zb_schema_avro); throws a
+   *  ZerobusError (ZB_ERR_INVALID_SCHEMA) naming the column for a table with no Avro form. */
+  Napi::Value Avro(const Napi::CallbackInfo &info);
   /** encodeJson(text) -> Buffer: the protobuf record of the JSON object `text`; throws a
    *  ZerobusError (ZB_ERR_INVALID_RECORD) naming the column when it does not fit. */
   Napi::Value EncodeJson(const Napi::CallbackInfo &info);

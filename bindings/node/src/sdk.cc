@@ -9,6 +9,7 @@
 #include "counters.h"
 #include "errors.h"
 #include "notifier.h"
+#include "schema.h"
 #include "stats_json.h"
 #include "stream.h"
 #include "subject_tokens.h"
@@ -16,13 +17,14 @@
 namespace zerobus_node {
 namespace {
 
-/** Runs zb_stream_new() on a pool thread: it returns only once the server accepted the
- *  stream. Holds a reference to the Sdk's JavaScript object, so the zb_sdk outlives the call. */
+/** Runs zb_stream_new() (or zb_stream_new_avro_from_schema() when given a schema) on a pool
+ *  thread: it returns only once the server accepted the stream. Holds a reference to the
+ *  Sdk's JavaScript object, and to the schema's, so that both outlive the call. */
 class OpenStreamWorker : public Napi::AsyncWorker {
  public:
   OpenStreamWorker(Napi::Env env, NativeSdk *owner, zb_sdk *sdk, std::string table,
-                   zb_record_type record_type, std::vector<uint8_t> descriptor, ConfigPtr cfg,
-                   Waker *waker)
+                   zb_record_type record_type, std::vector<uint8_t> descriptor,
+                   NativeSchema *avro_schema, ConfigPtr cfg, Waker *waker)
       : Napi::AsyncWorker(env, "zerobus:openStream"),
         deferred_(Napi::Promise::Deferred::New(env)),
         owner_(owner),
@@ -31,8 +33,11 @@ class OpenStreamWorker : public Napi::AsyncWorker {
         table_(std::move(table)),
         record_type_(record_type),
         descriptor_(std::move(descriptor)),
+        avro_schema_(avro_schema == nullptr ? nullptr : avro_schema->get()),
         cfg_(std::move(cfg)),
-        opened_{nullptr, record_type, waker} {}
+        opened_{nullptr, record_type, waker} {
+    if (avro_schema != nullptr) keep_schema_ = Napi::Persistent(avro_schema->Value());
+  }
 
   // A stream that never reached JavaScript (the environment went away first) is freed here.
   ~OpenStreamWorker() override {
@@ -44,7 +49,10 @@ class OpenStreamWorker : public Napi::AsyncWorker {
  protected:
   void Execute() override {
     zb_error *err = nullptr;
-    status_ = zb_stream_new(sdk_, table_.c_str(), record_type_,
+    status_ =
+        avro_schema_ != nullptr
+            ? zb_stream_new_avro_from_schema(sdk_, avro_schema_, cfg_.get(), &opened_.stream, &err)
+            : zb_stream_new(sdk_, table_.c_str(), record_type_,
                             descriptor_.empty() ? nullptr : descriptor_.data(), descriptor_.size(),
                             cfg_.get(), &opened_.stream, &err);
     error_.reset(err);
@@ -74,6 +82,8 @@ class OpenStreamWorker : public Napi::AsyncWorker {
   std::string table_;
   zb_record_type record_type_;
   std::vector<uint8_t> descriptor_;
+  const zb_schema *avro_schema_;
+  Napi::ObjectReference keep_schema_;
   ConfigPtr cfg_;
   OpenedStream opened_;
   zb_status status_ = ZB_OK;
@@ -145,13 +155,24 @@ Napi::Value NativeSdk::OpenStream(const Napi::CallbackInfo &info) {
   if (!info[0].IsString()) throw Napi::TypeError::New(env, "the table name must be a string");
   std::vector<uint8_t> descriptor;
   zb_record_type record_type = ZB_RECORD_JSON;
+  NativeSchema *avro_schema = nullptr;
   if (info[1].IsTypedArray() &&
       info[1].As<Napi::TypedArray>().TypedArrayType() == napi_uint8_array) {
     auto bytes = info[1].As<Napi::Uint8Array>();
     descriptor.assign(bytes.Data(), bytes.Data() + bytes.ByteLength());
     record_type = ZB_RECORD_PROTO;
+  } else if (info[1].IsString()) {  // an Avro writer schema
+    const std::string writer_schema = info[1].As<Napi::String>();
+    descriptor.assign(writer_schema.begin(), writer_schema.end());
+    record_type = ZB_RECORD_AVRO;
+  } else if (info[1].IsObject() &&
+             info[1].As<Napi::Object>().InstanceOf(AddonData::Of(env).schema_class.Value())) {
+    avro_schema = NativeSchema::Unwrap(info[1].As<Napi::Object>());
+    record_type = ZB_RECORD_AVRO;
   } else if (!info[1].IsNull()) {
-    throw Napi::TypeError::New(env, "the descriptor must be a Uint8Array, or null for JSON");
+    throw Napi::TypeError::New(env,
+                               "the descriptor must be a Uint8Array, an Avro writer schema, a "
+                               "NativeSchema, or null for JSON");
   }
   ConfigPtr cfg = NewConfig(env, info[2]);
   // Ingest runs on the event loop, so it must never wait for room in the window: a full
@@ -175,8 +196,9 @@ Napi::Value NativeSdk::OpenStream(const Napi::CallbackInfo &info) {
   if (status != ZB_OK) ThrowError(env, status, error.get());
   AddonData::Of(env).KeepTeardownFirst();
 
-  auto *worker = new OpenStreamWorker(env, this, sdk, info[0].As<Napi::String>().Utf8Value(),
-                                      record_type, std::move(descriptor), std::move(cfg), waker);
+  auto *worker =
+      new OpenStreamWorker(env, this, sdk, info[0].As<Napi::String>().Utf8Value(), record_type,
+                           std::move(descriptor), avro_schema, std::move(cfg), waker);
   ++opens_in_flight_;
   Napi::Promise promise = worker->Promise();
   worker->Queue();

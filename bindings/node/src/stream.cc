@@ -3,7 +3,6 @@
 #include <cmath>
 #include <memory>
 #include <string>
-#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -34,26 +33,34 @@ void CopyUtf8(Napi::Env env, Napi::Value value, std::string &out) {
   out.resize(length);
 }
 
+// One record argument's bytes, and whether it was JSON text.
+struct RecordArg {
+  const char *data;
+  size_t length;
+  bool text;
+};
+
 // The bytes of one record argument: a Uint8Array (Buffer included) as it is, a string as
-// UTF-8 into `utf8`. Strings are JSON text and so are refused on protobuf streams.
-std::pair<const char *, size_t> RecordBytes(Napi::Env env, Napi::Value value,
-                                            zb_record_type record_type, std::string &utf8) {
+// UTF-8 into `utf8`. Strings are JSON text and so are refused on protobuf streams; an Avro
+// stream hands them to the library, which encodes them when the stream has a schema.
+RecordArg RecordBytes(Napi::Env env, Napi::Value value, zb_record_type record_type,
+                      std::string &utf8) {
   // One napi call on the hot path: it fails for anything that is not a typed array.
   napi_typedarray_type type;
   size_t length = 0;
   void *data = nullptr;
   if (napi_get_typedarray_info(env, value, &type, &length, &data, nullptr, nullptr) == napi_ok &&
       type == napi_uint8_array) {
-    return {static_cast<const char *>(data), length};
+    return {static_cast<const char *>(data), length, false};
   }
   if (value.IsString()) {
-    if (record_type != ZB_RECORD_JSON) {
+    if (record_type == ZB_RECORD_PROTO) {
       ThrowError(env, ZB_ERR_RECORD_TYPE,
                  "a string or object record was given to a protobuf stream; pass the "
                  "serialized message as a Buffer or Uint8Array");
     }
     CopyUtf8(env, value, utf8);
-    return {utf8.data(), utf8.size()};
+    return {utf8.data(), utf8.size(), true};
   }
   throw Napi::TypeError::New(env, "a record is a Buffer, a Uint8Array or a JSON string");
 }
@@ -273,12 +280,17 @@ zb_stream *NativeStream::Live(Napi::Env env) const {
 Napi::Value NativeStream::Ingest(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
   zb_stream *stream = Live(env);
-  auto [bytes, length] = RecordBytes(env, info[0], record_type_, data_->utf8_scratch());
+  const RecordArg record = RecordBytes(env, info[0], record_type_, data_->utf8_scratch());
   uint64_t offset = 0;
   zb_error *err = nullptr;
-  zb_status status = record_type_ == ZB_RECORD_JSON
-                         ? zb_stream_ingest_json(stream, bytes, length, &offset, &err)
-                         : zb_stream_ingest_proto(stream, bytes, length, &offset, &err);
+  zb_status status;
+  if (record_type_ == ZB_RECORD_JSON || record.text) {
+    status = zb_stream_ingest_json(stream, record.data, record.length, &offset, &err);
+  } else if (record_type_ == ZB_RECORD_AVRO) {
+    status = zb_stream_ingest_avro(stream, record.data, record.length, &offset, &err);
+  } else {
+    status = zb_stream_ingest_proto(stream, record.data, record.length, &offset, &err);
+  }
   ErrorPtr error(err);
   if (status != ZB_OK) ThrowError(env, status, error.get());
   return OffsetValue(env, offset);
@@ -294,17 +306,34 @@ Napi::Value NativeStream::IngestBatch(const Napi::CallbackInfo &info) {
   std::vector<std::string> utf8(count);
   std::vector<const char *> records(count);
   std::vector<size_t> lengths(count);
+  // On an Avro stream a batch is all datums or all JSON text: one library call takes it.
+  bool text = record_type_ == ZB_RECORD_JSON;
   for (uint32_t i = 0; i < count; ++i) {
-    std::tie(records[i], lengths[i]) = RecordBytes(env, array.Get(i), record_type_, utf8[i]);
+    const RecordArg record = RecordBytes(env, array.Get(i), record_type_, utf8[i]);
+    if (record_type_ == ZB_RECORD_AVRO) {
+      if (i == 0) {
+        text = record.text;
+      } else if (record.text != text) {
+        throw Napi::TypeError::New(env,
+                                   "a batch of an Avro stream is all datums or all JSON records");
+      }
+    }
+    records[i] = record.data;
+    lengths[i] = record.length;
   }
   uint64_t last_offset = 0;
   zb_error *err = nullptr;
-  zb_status status = record_type_ == ZB_RECORD_JSON
-                         ? zb_stream_ingest_json_batch(stream, records.data(), lengths.data(),
-                                                       count, &last_offset, &err)
-                         : zb_stream_ingest_proto_batch(
-                               stream, reinterpret_cast<const void *const *>(records.data()),
-                               lengths.data(), count, &last_offset, &err);
+  const auto *binary = reinterpret_cast<const void *const *>(records.data());
+  zb_status status;
+  if (text) {
+    status = zb_stream_ingest_json_batch(stream, records.data(), lengths.data(), count,
+                                         &last_offset, &err);
+  } else if (record_type_ == ZB_RECORD_AVRO) {
+    status = zb_stream_ingest_avro_batch(stream, binary, lengths.data(), count, &last_offset, &err);
+  } else {
+    status =
+        zb_stream_ingest_proto_batch(stream, binary, lengths.data(), count, &last_offset, &err);
+  }
   ErrorPtr error(err);
   if (status != ZB_OK) ThrowError(env, status, error.get());
   return OffsetValue(env, last_offset);

@@ -2,6 +2,7 @@
 // at the end must stay type errors, so that the declarations cannot loosen unnoticed.
 import { once } from 'node:events';
 import {
+  Schema,
   Sdk,
   Status,
   Stream,
@@ -49,6 +50,19 @@ export async function ingestSome(endpoint: string, descriptor: Uint8Array): Prom
   return last;
 }
 
+export async function ingestAvro(sdk: Sdk, datum: Uint8Array): Promise<void> {
+  const schema = Schema.fromDdl('main.default.events (id BIGINT, payload STRING)');
+  const writerSchema: string = schema.avro();
+  const own = await sdk.openStream({ table: schema.tableName, avro: writerSchema });
+  const kind: 'proto' | 'json' | 'avro' = own.recordType;
+  own.ingestBatch([datum, Buffer.from(datum)]);
+  const encoding = await sdk.openStream({ table: schema.tableName, avro: schema });
+  encoding.ingest({ id: 1 });
+  encoding.ingest(datum);
+  console.log(kind);
+  await Promise.all([own.close(), encoding.close()]);
+}
+
 export async function ingestJson(sdk: Sdk): Promise<void> {
   const stream = await sdk.openStream({ table: 'main.default.events' });
   stream.ingest({ id: 1, payload: 'object' });
@@ -93,6 +107,8 @@ export function misuse(stream: Stream): void {
   stream.on('ack', (event: string) => console.log(event));
   // @ts-expect-error the offset is a number
   void stream.acked('1');
+  // @ts-expect-error avro is a writer schema's text or a Schema, not a parsed schema
+  void new Sdk('localhost').openStream({ table: 'main.default.events', avro: { type: 'record' } });
   // @ts-expect-error codes are the library's names
   const code: ZerobusError['code'] = 'QUEUE_FULL';
   console.log(code);

@@ -93,6 +93,22 @@ impl Schema {
         unsafe { schema_str(sys::zb_schema_proto_source(self.raw.as_ptr())) }
     }
 
+    /// The table's Avro writer schema (Avro JSON), as `docs/SCHEMAS.md` maps Delta types to
+    /// Avro: what [`RecordFormat::Avro`](crate::RecordFormat::Avro) takes for the table, and
+    /// what [`Sdk::create_avro_stream_from_schema`](crate::Sdk::create_avro_stream_from_schema)
+    /// opens with.
+    ///
+    /// # Errors
+    /// [`ErrorCode::INVALID_SCHEMA`](crate::ErrorCode::INVALID_SCHEMA) for a table with no Avro
+    /// form (a MAP keyed by anything but a string; the message names the column).
+    pub fn avro(&self) -> Result<&str> {
+        let mut text = null();
+        // SAFETY: the schema is live; `text` is an out parameter.
+        call(|err| unsafe { sys::zb_schema_avro(self.raw.as_ptr(), &mut text, err) })?;
+        // SAFETY: the schema owns the string until it is destroyed.
+        Ok(unsafe { schema_str(text) })
+    }
+
     /// Encodes the JSON object `json` as a protobuf record of the schema.
     ///
     /// # Errors
@@ -135,6 +151,7 @@ impl Drop for Schema {
 /// # Safety
 /// `text` is a NUL-terminated string owned by a schema that outlives the result.
 unsafe fn schema_str<'a>(text: *const c_char) -> &'a str {
-    // SAFETY: as the caller guarantees; the library's names and sources are ASCII.
+    // SAFETY: as the caller guarantees; the library's names and sources are ASCII, its Avro
+    // schemas UTF-8.
     unsafe { CStr::from_ptr(text) }.to_str().unwrap_or_default()
 }

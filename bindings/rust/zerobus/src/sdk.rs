@@ -18,6 +18,10 @@ pub enum RecordFormat<'a> {
     Proto(&'a [u8]),
     /// JSON objects, one per record, as UTF-8 text.
     Json,
+    /// Raw Avro datums, one per record, without framing, written with this writer schema (the
+    /// Avro JSON of a record, copied by the library), which the server checks against the
+    /// table (`docs/SCHEMAS.md`, "Avro").
+    Avro(&'a str),
 }
 
 /// A Zerobus endpoint. Streams opened through one `Sdk` share one HTTP/2 connection.
@@ -58,6 +62,11 @@ impl RawSdk {
                 descriptor.len(),
             ),
             OwnedFormat::Json => (sys::ZB_RECORD_JSON, null(), 0),
+            OwnedFormat::Avro(writer_schema) => (
+                sys::ZB_RECORD_AVRO,
+                writer_schema.as_ptr().cast(),
+                writer_schema.len(),
+            ),
         };
         let mut raw = null_mut();
         // SAFETY: the SDK is live; everything else is borrowed for the call; `raw` is an out
@@ -79,13 +88,24 @@ impl RawSdk {
         Ok(unsafe { Stream::from_raw(raw, config.hub, config.ingest_timeout_ms) })
     }
 
-    /// Opens a stream as `zb_stream_new_from_schema()` does.
-    fn open_from_schema(&self, schema: &Schema, config: StreamConfig) -> Result<Stream> {
+    /// Opens a stream as `zb_stream_new_from_schema()` does, or as
+    /// `zb_stream_new_avro_from_schema()` does when `avro` is set.
+    fn open_from_schema(
+        &self,
+        schema: &Schema,
+        avro: bool,
+        config: StreamConfig,
+    ) -> Result<Stream> {
+        let new = if avro {
+            sys::zb_stream_new_avro_from_schema
+        } else {
+            sys::zb_stream_new_from_schema
+        };
         let mut raw = null_mut();
         // SAFETY: the SDK and schema are live; the config is borrowed for the call; `raw` is
         // an out parameter.
         call(|err| unsafe {
-            sys::zb_stream_new_from_schema(
+            new(
                 self.as_ptr(),
                 schema.as_ptr(),
                 config.config.as_ptr(),
@@ -103,6 +123,26 @@ impl RawSdk {
 enum OwnedFormat<'a> {
     Proto(&'a [u8]),
     Json,
+    Avro(&'a str),
+}
+
+/// A record format whose descriptor is the format's own, for an open in the background.
+#[cfg(feature = "tokio")]
+enum FormatBuf {
+    Proto(Vec<u8>),
+    Json,
+    Avro(String),
+}
+
+#[cfg(feature = "tokio")]
+impl FormatBuf {
+    fn borrow(&self) -> OwnedFormat<'_> {
+        match self {
+            FormatBuf::Proto(descriptor) => OwnedFormat::Proto(descriptor),
+            FormatBuf::Json => OwnedFormat::Json,
+            FormatBuf::Avro(writer_schema) => OwnedFormat::Avro(writer_schema),
+        }
+    }
 }
 
 impl<'a> From<RecordFormat<'a>> for OwnedFormat<'a> {
@@ -110,6 +150,7 @@ impl<'a> From<RecordFormat<'a>> for OwnedFormat<'a> {
         match format {
             RecordFormat::Proto(descriptor) => OwnedFormat::Proto(descriptor),
             RecordFormat::Json => OwnedFormat::Json,
+            RecordFormat::Avro(writer_schema) => OwnedFormat::Avro(writer_schema),
         }
     }
 }
@@ -149,10 +190,12 @@ impl Sdk {
     ///
     /// # Errors
     /// [`ErrorCode::INVALID_TARGET`](crate::ErrorCode::INVALID_TARGET) for a malformed table
-    /// name or a descriptor that does not parse;
+    /// name, a descriptor that does not parse or an Avro writer schema that is not the JSON of
+    /// a record;
     /// [`ErrorCode::TRANSPORT`](crate::ErrorCode::TRANSPORT) with the
     /// [gRPC status](crate::Error::grpc_status) when the server refused the stream (say
-    /// `NOT_FOUND` for an unknown table) or could not be reached;
+    /// `NOT_FOUND` for an unknown table, or `INVALID_ARGUMENT` naming the column for an Avro
+    /// writer schema that does not fit the table) or could not be reached;
     /// [`ErrorCode::AUTH`](crate::ErrorCode::AUTH);
     /// [`ErrorCode::TIMEOUT`](crate::ErrorCode::TIMEOUT);
     /// a bad option as in [`with_options`](Self::with_options).
@@ -177,7 +220,25 @@ impl Sdk {
         schema: &Schema,
         options: &StreamOptions,
     ) -> Result<Stream> {
-        self.raw.open_from_schema(schema, options.config()?)
+        self.raw.open_from_schema(schema, false, options.config()?)
+    }
+
+    /// Opens an Avro stream into the schema's table with the table's own writer schema
+    /// ([`Schema::avro`]), as [`create_stream`](Self::create_stream) does with
+    /// [`RecordFormat::Avro`]. Besides datums of that schema ([`Stream::ingest_avro`]), the
+    /// stream takes JSON records ([`Stream::ingest_json`]), each encoded to an Avro datum
+    /// before it is accepted; [`Stream::unacked`] returns the datums.
+    ///
+    /// # Errors
+    /// As [`create_stream`](Self::create_stream), plus
+    /// [`ErrorCode::INVALID_SCHEMA`](crate::ErrorCode::INVALID_SCHEMA) for a table with no Avro
+    /// form.
+    pub fn create_avro_stream_from_schema(
+        &self,
+        schema: &Schema,
+        options: &StreamOptions,
+    ) -> Result<Stream> {
+        self.raw.open_from_schema(schema, true, options.config()?)
     }
 
     /// Opens a stream as [`create_stream`](Self::create_stream) does, on tokio's blocking
@@ -197,19 +258,14 @@ impl Sdk {
         options: &StreamOptions,
     ) -> Result<Stream> {
         let table = c_string("table name", table)?;
-        let descriptor = match format {
-            RecordFormat::Proto(descriptor) => Some(descriptor.to_vec()),
-            RecordFormat::Json => None,
+        let format = match format {
+            RecordFormat::Proto(descriptor) => FormatBuf::Proto(descriptor.to_vec()),
+            RecordFormat::Json => FormatBuf::Json,
+            RecordFormat::Avro(writer_schema) => FormatBuf::Avro(writer_schema.to_owned()),
         };
         let config = options.config()?;
         let sdk = Arc::clone(&self.raw);
-        crate::blocking::run(move || {
-            let format = descriptor
-                .as_deref()
-                .map_or(OwnedFormat::Json, OwnedFormat::Proto);
-            sdk.open(&table, format, config)
-        })
-        .await
+        crate::blocking::run(move || sdk.open(&table, format.borrow(), config)).await
     }
 
     /// Opens a stream as [`create_stream_from_schema`](Self::create_stream_from_schema) does,
@@ -225,7 +281,24 @@ impl Sdk {
     ) -> Result<Stream> {
         let config = options.config()?;
         let sdk = Arc::clone(&self.raw);
-        crate::blocking::run(move || sdk.open_from_schema(&schema, config)).await
+        crate::blocking::run(move || sdk.open_from_schema(&schema, false, config)).await
+    }
+
+    /// Opens a stream as
+    /// [`create_avro_stream_from_schema`](Self::create_avro_stream_from_schema) does, on
+    /// tokio's blocking pool, as [`create_stream_async`](Self::create_stream_async) does.
+    ///
+    /// # Errors
+    /// As [`create_avro_stream_from_schema`](Self::create_avro_stream_from_schema).
+    #[cfg(feature = "tokio")]
+    pub async fn create_avro_stream_from_schema_async(
+        &self,
+        schema: Arc<Schema>,
+        options: &StreamOptions,
+    ) -> Result<Stream> {
+        let config = options.config()?;
+        let sdk = Arc::clone(&self.raw);
+        crate::blocking::run(move || sdk.open_from_schema(&schema, true, config)).await
     }
 
     /// The statistics of the SDK and of every live stream opened through it, as JSON: per

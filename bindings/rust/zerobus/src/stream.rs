@@ -85,10 +85,27 @@ impl Stream {
     /// [`ErrorCode::CLOSED`](crate::ErrorCode::CLOSED) after [`close`](Self::close); after the
     /// stream failed, the error it failed with.
     pub fn try_ingest_proto(&self, record: &[u8]) -> Result<u64> {
+        self.try_ingest_bytes(sys::zb_stream_ingest_proto, record)
+    }
+
+    /// Accepts one Avro datum of the writer schema on an Avro stream
+    /// ([`RecordFormat::Avro`](crate::RecordFormat::Avro) or
+    /// [`create_avro_stream_from_schema`](crate::Sdk::create_avro_stream_from_schema)), as
+    /// [`try_ingest_proto`](Self::try_ingest_proto) does;
+    /// [`ErrorCode::RECORD_TYPE`](crate::ErrorCode::RECORD_TYPE) on any other stream. The datum
+    /// is not read here: one that does not fit the writer schema is refused by the server,
+    /// which fails the stream ([`ErrorCode::TRANSPORT`](crate::ErrorCode::TRANSPORT),
+    /// `INVALID_ARGUMENT`, naming the column).
+    pub fn try_ingest_avro(&self, datum: &[u8]) -> Result<u64> {
+        self.try_ingest_bytes(sys::zb_stream_ingest_avro, datum)
+    }
+
+    /// Runs `ingest`, one of the library's ingests of one record as bytes.
+    fn try_ingest_bytes(&self, ingest: IngestBytes, record: &[u8]) -> Result<u64> {
         let mut offset = 0;
         // SAFETY: the stream is live; the record is borrowed for the call.
         call(|err| unsafe {
-            sys::zb_stream_ingest_proto(
+            ingest(
                 self.raw.as_ptr(),
                 record.as_ptr().cast(),
                 record.len(),
@@ -126,12 +143,27 @@ impl Stream {
     /// [`ErrorCode::RECORD_TOO_LARGE`](crate::ErrorCode::RECORD_TOO_LARGE) for a batch that
     /// does not fit into one request.
     pub fn try_ingest_proto_batch<R: AsRef<[u8]>>(&self, records: &[R]) -> Result<u64> {
+        self.try_ingest_bytes_batch(sys::zb_stream_ingest_proto_batch, records)
+    }
+
+    /// Accepts Avro datums as one unit on an Avro stream, as
+    /// [`try_ingest_proto_batch`](Self::try_ingest_proto_batch) does.
+    pub fn try_ingest_avro_batch<R: AsRef<[u8]>>(&self, datums: &[R]) -> Result<u64> {
+        self.try_ingest_bytes_batch(sys::zb_stream_ingest_avro_batch, datums)
+    }
+
+    /// Runs `ingest`, one of the library's ingests of a batch of records as bytes.
+    fn try_ingest_bytes_batch<R: AsRef<[u8]>>(
+        &self,
+        ingest: IngestBytesBatch,
+        records: &[R],
+    ) -> Result<u64> {
         let (pointers, lens) = batch(records.iter().map(AsRef::as_ref));
         let mut offset = 0;
         // SAFETY: the stream is live; the arrays and the records they point to are borrowed
         // for the call and hold `lens.len()` entries.
         call(|err| unsafe {
-            sys::zb_stream_ingest_proto_batch(
+            ingest(
                 self.raw.as_ptr(),
                 pointers.as_ptr().cast(),
                 lens.as_ptr(),
@@ -177,6 +209,12 @@ impl Stream {
         self.ingest_waiting(|| self.try_ingest_json(record))
     }
 
+    /// [`try_ingest_avro`](Self::try_ingest_avro), waiting for room as
+    /// [`ingest_proto`](Self::ingest_proto) does.
+    pub fn ingest_avro(&self, datum: &[u8]) -> Result<u64> {
+        self.ingest_waiting(|| self.try_ingest_avro(datum))
+    }
+
     /// [`try_ingest_proto_batch`](Self::try_ingest_proto_batch), waiting for room as
     /// [`ingest_proto`](Self::ingest_proto) does.
     pub fn ingest_proto_batch<R: AsRef<[u8]>>(&self, records: &[R]) -> Result<u64> {
@@ -187,6 +225,12 @@ impl Stream {
     /// [`ingest_proto`](Self::ingest_proto) does.
     pub fn ingest_json_batch<R: AsRef<str>>(&self, records: &[R]) -> Result<u64> {
         self.ingest_waiting(|| self.try_ingest_json_batch(records))
+    }
+
+    /// [`try_ingest_avro_batch`](Self::try_ingest_avro_batch), waiting for room as
+    /// [`ingest_proto`](Self::ingest_proto) does.
+    pub fn ingest_avro_batch<R: AsRef<[u8]>>(&self, datums: &[R]) -> Result<u64> {
+        self.ingest_waiting(|| self.try_ingest_avro_batch(datums))
     }
 
     /// Accepts one protobuf record as [`try_ingest_proto`](Self::try_ingest_proto) does; when
@@ -210,6 +254,15 @@ impl Stream {
         self.ingest_when_room(move || self.try_ingest_json(record))
     }
 
+    /// [`try_ingest_avro`](Self::try_ingest_avro), waiting for room as
+    /// [`ingest_proto_async`](Self::ingest_proto_async) does.
+    pub fn ingest_avro_async<'a>(
+        &'a self,
+        datum: &'a [u8],
+    ) -> impl Future<Output = Result<u64>> + Send + 'a {
+        self.ingest_when_room(move || self.try_ingest_avro(datum))
+    }
+
     /// [`try_ingest_proto_batch`](Self::try_ingest_proto_batch), waiting for room as
     /// [`ingest_proto_async`](Self::ingest_proto_async) does.
     pub fn ingest_proto_batch_async<'a, R: AsRef<[u8]> + Sync>(
@@ -226,6 +279,15 @@ impl Stream {
         records: &'a [R],
     ) -> impl Future<Output = Result<u64>> + Send + 'a {
         self.ingest_when_room(move || self.try_ingest_json_batch(records))
+    }
+
+    /// [`try_ingest_avro_batch`](Self::try_ingest_avro_batch), waiting for room as
+    /// [`ingest_proto_async`](Self::ingest_proto_async) does.
+    pub fn ingest_avro_batch_async<'a, R: AsRef<[u8]> + Sync>(
+        &'a self,
+        datums: &'a [R],
+    ) -> impl Future<Output = Result<u64>> + Send + 'a {
+        self.ingest_when_room(move || self.try_ingest_avro_batch(datums))
     }
 
     /// Runs `attempt` (an ingest that never waits) until it finds room, waiting for the
@@ -565,6 +627,26 @@ impl fmt::Debug for Stream {
 fn is_queue_full(result: &Result<u64>) -> bool {
     matches!(result, Err(error) if error.code() == ErrorCode::QUEUE_FULL)
 }
+
+/// The library's ingests of one record as bytes (`zb_stream_ingest_proto`, `_avro`).
+type IngestBytes = unsafe extern "C" fn(
+    *mut sys::zb_stream,
+    *const std::ffi::c_void,
+    usize,
+    *mut u64,
+    *mut *mut sys::zb_error,
+) -> sys::zb_status;
+
+/// The library's ingests of a batch of records as bytes (`zb_stream_ingest_proto_batch`,
+/// `_avro_batch`).
+type IngestBytesBatch = unsafe extern "C" fn(
+    *mut sys::zb_stream,
+    *const *const std::ffi::c_void,
+    *const usize,
+    usize,
+    *mut u64,
+    *mut *mut sys::zb_error,
+) -> sys::zb_status;
 
 /// Pointers and lengths of a batch's records, for the C arrays.
 fn batch<'a>(records: impl Iterator<Item = &'a [u8]>) -> (Vec<*const u8>, Vec<usize>) {

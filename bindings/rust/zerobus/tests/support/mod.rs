@@ -139,8 +139,13 @@ impl Server {
 
     /// The rows stored in the test table, oldest first, as `zerobus rows` prints them.
     pub fn rows(&self) -> Vec<serde_json::Value> {
+        self.rows_of(TABLE)
+    }
+
+    /// The rows stored in `table`, as [`Server::rows`] reads those of the test table.
+    pub fn rows_of(&self, table: &str) -> Vec<serde_json::Value> {
         let output = Command::new(zerobus_binary())
-            .args(["rows", TABLE, "--data-dir"])
+            .args(["rows", table, "--data-dir"])
             .arg(self.data_dir.path())
             .output()
             .expect("zerobus rows runs");

@@ -30,6 +30,7 @@ final class Native {
   static final int ZB_ERR_AUTH = 14;
   static final int ZB_RECORD_PROTO = 1;
   static final int ZB_RECORD_JSON = 2;
+  static final int ZB_RECORD_AVRO = 4;
   static final int ZB_EVENT_ACK = 1;
   static final int ZB_EVENT_ERROR = 2;
   static final int ZB_TIMEOUT_INFINITE = -1;
@@ -146,6 +147,8 @@ final class Native {
       handle(
           "zb_schema_descriptor",
           FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS, ADDRESS));
+  static final MethodHandle zb_schema_avro =
+      handle("zb_schema_avro", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS));
   static final MethodHandle zb_schema_encode_json =
       handle(
           "zb_schema_encode_json",
@@ -161,12 +164,19 @@ final class Native {
       handle(
           "zb_stream_new_from_schema",
           FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS));
+  static final MethodHandle zb_stream_new_avro_from_schema =
+      handle(
+          "zb_stream_new_avro_from_schema",
+          FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS));
   static final MethodHandle zb_stream_ingest_proto = ingest("zb_stream_ingest_proto");
   static final MethodHandle zb_stream_ingest_json = ingest("zb_stream_ingest_json");
+  static final MethodHandle zb_stream_ingest_avro = ingest("zb_stream_ingest_avro");
   static final MethodHandle zb_stream_ingest_proto_batch =
       ingestBatch("zb_stream_ingest_proto_batch");
   static final MethodHandle zb_stream_ingest_json_batch =
       ingestBatch("zb_stream_ingest_json_batch");
+  static final MethodHandle zb_stream_ingest_avro_batch =
+      ingestBatch("zb_stream_ingest_avro_batch");
   static final MethodHandle zb_stream_close =
       handle("zb_stream_close", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, ADDRESS));
   static final MethodHandle zb_stream_destroy =

@@ -74,6 +74,23 @@ public final class TableSchema implements AutoCloseable {
   }
 
   /**
+   * The table's Avro writer schema (Avro JSON), as docs/SCHEMAS.md maps Delta types to Avro: what
+   * {@link ZerobusSdk#createAvroStream(String, String, StreamConfigurationOptions)} takes for the
+   * table, and what {@link ZerobusSdk#createAvroStream(TableSchema, StreamConfigurationOptions)}
+   * opens with.
+   *
+   * @throws ZerobusException ZB_ERR_INVALID_SCHEMA, naming the column, for a table with no Avro
+   *     form (a MAP keyed by anything but a string)
+   */
+  public String avro() throws ZerobusException {
+    try (Arena arena = Arena.ofConfined()) {
+      MemorySegment text = arena.allocate(ADDRESS);
+      Calls.checked(Native.zb_schema_avro, handle, text);
+      return Native.string(text.get(ADDRESS, 0));
+    }
+  }
+
+  /**
    * The JSON object `jsonRecord` encoded as a protobuf record of the table.
    *
    * @throws ZerobusException ZB_ERR_INVALID_RECORD, naming the column, for a record the table does

@@ -7,6 +7,7 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemorySegment;
 import java.lang.ref.Cleaner;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -183,6 +184,55 @@ public final class ZerobusSdk implements AutoCloseable {
         Native.ZB_RECORD_PROTO,
         (config, slot, arena) ->
             Calls.checked(Native.zb_stream_new_from_schema, handle, schema.handle(), config, slot));
+  }
+
+  /**
+   * Opens a stream of Avro datums into `tableName`: each record is one raw datum (no framing) of
+   * `writerSchema`, the Avro JSON of a record, which the server checks against the table
+   * (docs/SCHEMAS.md, "Avro").
+   *
+   * @throws ZerobusException ZB_ERR_INVALID_TARGET for a writer schema that is not the JSON of an
+   *     Avro record; ZB_ERR_TRANSPORT (gRPC INVALID_ARGUMENT, the column named) for one that does
+   *     not fit the table; and the errors of {@link #createJsonStream}
+   */
+  public ZerobusStream createAvroStream(
+      String tableName, String writerSchema, StreamConfigurationOptions options)
+      throws ZerobusException {
+    return open(
+        options,
+        Native.ZB_RECORD_AVRO,
+        (config, slot, arena) -> {
+          byte[] text = writerSchema.getBytes(StandardCharsets.UTF_8);
+          MemorySegment schema = arena.allocate(Math.max(text.length, 1));
+          schema.copyFrom(MemorySegment.ofArray(text));
+          Calls.checked(
+              Native.zb_stream_new,
+              handle,
+              arena.allocateFrom(tableName),
+              Native.ZB_RECORD_AVRO,
+              schema,
+              (long) text.length,
+              config,
+              slot);
+        });
+  }
+
+  /**
+   * Opens an Avro stream into the schema's table with the table's own writer schema ({@link
+   * TableSchema#avro()}). It takes datums of that schema and JSON records too ({@link
+   * ZerobusStream#ingestRecordOffset(String)}), which the library encodes to datums.
+   *
+   * @throws ZerobusException ZB_ERR_INVALID_SCHEMA for a table with no Avro form, and the errors of
+   *     {@link #createAvroStream(String, String, StreamConfigurationOptions)}
+   */
+  public ZerobusStream createAvroStream(TableSchema schema, StreamConfigurationOptions options)
+      throws ZerobusException {
+    return open(
+        options,
+        Native.ZB_RECORD_AVRO,
+        (config, slot, arena) ->
+            Calls.checked(
+                Native.zb_stream_new_avro_from_schema, handle, schema.handle(), config, slot));
   }
 
   /**

@@ -33,7 +33,7 @@ import java.util.concurrent.CompletionException;
 public final class ZerobusStream implements AutoCloseable {
   private final ZerobusSdk sdk;
   private final MemorySegment handle;
-  private final boolean json;
+  private final int recordType;
   private final Callbacks callbacks;
   private final StreamState state;
   private final Cleaner.Cleanable cleanable;
@@ -41,7 +41,7 @@ public final class ZerobusStream implements AutoCloseable {
   ZerobusStream(ZerobusSdk sdk, MemorySegment handle, int recordType, Callbacks callbacks) {
     this.sdk = sdk;
     this.handle = handle;
-    this.json = recordType == Native.ZB_RECORD_JSON;
+    this.recordType = recordType;
     this.callbacks = callbacks;
     long address = handle.address();
     this.state = StreamState.of(address, callbacks);
@@ -60,7 +60,8 @@ public final class ZerobusStream implements AutoCloseable {
 
   /**
    * Accepts one record: a serialized protobuf message on a protobuf stream, JSON text (UTF-8) on a
-   * JSON stream. The bytes are copied before the call returns.
+   * JSON stream, a raw Avro datum of the writer schema on an Avro stream. The bytes are copied
+   * before the call returns.
    *
    * @return the record's offset
    * @throws ZerobusException ZB_ERR_QUEUE_FULL when the window stayed full for
@@ -69,7 +70,7 @@ public final class ZerobusStream implements AutoCloseable {
    */
   public long ingestRecordOffset(byte[] record) throws ZerobusException {
     Scratch scratch = Scratch.get();
-    return ingest(scratch, scratch.copy(record), record.length, json);
+    return ingest(scratch, scratch.copy(record), record.length, recordType);
   }
 
   /**
@@ -88,32 +89,40 @@ public final class ZerobusStream implements AutoCloseable {
   public long ingestRecordOffset(MemorySegment record) throws ZerobusException {
     Scratch scratch = Scratch.get();
     MemorySegment bytes = record.isNative() ? record : scratch.copy(record);
-    return ingest(scratch, bytes, record.byteSize(), json);
+    return ingest(scratch, bytes, record.byteSize(), recordType);
   }
 
   /**
    * Accepts one JSON object, on a JSON stream or a stream of a {@link TableSchema} (which encodes
-   * it to protobuf first, failing with ZB_ERR_INVALID_RECORD, naming the column, for a record the
-   * table does not take).
+   * it to protobuf, or to an Avro datum, first, failing with ZB_ERR_INVALID_RECORD, naming the
+   * column, for a record the table does not take).
    */
   public long ingestRecordOffset(String jsonRecord) throws ZerobusException {
     Scratch scratch = Scratch.get();
     byte[] text = jsonRecord.getBytes(StandardCharsets.UTF_8);
-    return ingest(scratch, scratch.copy(text), text.length, true);
+    return ingest(scratch, scratch.copy(text), text.length, Native.ZB_RECORD_JSON);
   }
 
-  private long ingest(Scratch scratch, MemorySegment record, long length, boolean asJson)
+  /** Ingests one record with the library's function for records of type `as`. */
+  private long ingest(Scratch scratch, MemorySegment record, long length, int as)
       throws ZerobusException {
     int status;
     try {
       status =
-          asJson
-              ? (int)
-                  Native.zb_stream_ingest_json.invokeExact(
-                      handle, record, length, scratch.offset, scratch.error)
-              : (int)
-                  Native.zb_stream_ingest_proto.invokeExact(
-                      handle, record, length, scratch.offset, scratch.error);
+          switch (as) {
+            case Native.ZB_RECORD_JSON ->
+                (int)
+                    Native.zb_stream_ingest_json.invokeExact(
+                        handle, record, length, scratch.offset, scratch.error);
+            case Native.ZB_RECORD_AVRO ->
+                (int)
+                    Native.zb_stream_ingest_avro.invokeExact(
+                        handle, record, length, scratch.offset, scratch.error);
+            default ->
+                (int)
+                    Native.zb_stream_ingest_proto.invokeExact(
+                        handle, record, length, scratch.offset, scratch.error);
+          };
     } catch (Throwable thrown) {
       throw Calls.rethrow(thrown);
     }
@@ -130,7 +139,7 @@ public final class ZerobusStream implements AutoCloseable {
    * @return the offset of the last record
    */
   public long ingestRecordsOffset(List<byte[]> records) throws ZerobusException {
-    return ingestBatch(records, json);
+    return ingestBatch(records, recordType);
   }
 
   /** Accepts JSON `records` as one unit, as {@link #ingestRecordOffset(String)} takes one. */
@@ -139,10 +148,11 @@ public final class ZerobusStream implements AutoCloseable {
     for (String record : records) {
       texts.add(record.getBytes(StandardCharsets.UTF_8));
     }
-    return ingestBatch(texts, true);
+    return ingestBatch(texts, Native.ZB_RECORD_JSON);
   }
 
-  private long ingestBatch(List<byte[]> records, boolean asJson) throws ZerobusException {
+  /** Ingests `records` as one batch with the library's function for records of type `as`. */
+  private long ingestBatch(List<byte[]> records, int as) throws ZerobusException {
     try (Arena arena = Arena.ofConfined()) {
       int count = records.size();
       MemorySegment pointers = arena.allocate(ADDRESS, Math.max(count, 1));
@@ -156,7 +166,11 @@ public final class ZerobusStream implements AutoCloseable {
       }
       MemorySegment last = arena.allocate(JAVA_LONG);
       Calls.checked(
-          asJson ? Native.zb_stream_ingest_json_batch : Native.zb_stream_ingest_proto_batch,
+          switch (as) {
+            case Native.ZB_RECORD_JSON -> Native.zb_stream_ingest_json_batch;
+            case Native.ZB_RECORD_AVRO -> Native.zb_stream_ingest_avro_batch;
+            default -> Native.zb_stream_ingest_proto_batch;
+          },
           handle,
           pointers,
           lengths,
@@ -298,7 +312,6 @@ public final class ZerobusStream implements AutoCloseable {
       MemorySegment slot = arena.allocate(ADDRESS);
       Calls.checked(Native.zb_stream_recreate, handle, slot);
       // The new stream shares this one's registrations, callbacks included.
-      int recordType = json ? Native.ZB_RECORD_JSON : Native.ZB_RECORD_PROTO;
       return new ZerobusStream(sdk, slot.get(ADDRESS, 0), recordType, callbacks);
     }
   }

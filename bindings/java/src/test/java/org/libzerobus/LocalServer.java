@@ -46,7 +46,7 @@ final class LocalServer implements AutoCloseable {
     this.workspace = url(ready, "http");
   }
 
-  /** A server with the events table declared, and `options` (faults, ...). */
+  /** A server with the events table declared, and `options` (faults, more tables, ...). */
   static LocalServer start(String... options) throws IOException, InterruptedException {
     return startIn(Files.createTempDirectory("zerobus-java-"), options);
   }
@@ -222,8 +222,8 @@ final class LocalServer implements AutoCloseable {
     }
   }
 
-  /** How many rows of each id the table holds, read with `zerobus rows`. */
-  TreeMap<Long, Integer> rowIds(String table) throws IOException, InterruptedException {
+  /** The rows the table holds, one JSON object each, oldest first, read with `zerobus rows`. */
+  List<String> rows(String table) throws IOException, InterruptedException {
     Process rows =
         start(
             new ProcessBuilder(binary, "rows", table, "--data-dir", dataDir.toString())
@@ -232,8 +232,13 @@ final class LocalServer implements AutoCloseable {
     if (!rows.waitFor(30, TimeUnit.SECONDS) || rows.exitValue() != 0) {
       throw new IllegalStateException("zerobus rows failed");
     }
+    return text.lines().filter(line -> !line.isEmpty()).toList();
+  }
+
+  /** How many rows of each id the table holds, read with `zerobus rows`. */
+  TreeMap<Long, Integer> rowIds(String table) throws IOException, InterruptedException {
     TreeMap<Long, Integer> ids = new TreeMap<>();
-    for (String line : text.split("\n")) {
+    for (String line : rows(table)) {
       Matcher id = ROW_ID.matcher(line);
       if (id.find()) {
         ids.merge(Long.parseLong(id.group(1)), 1, Integer::sum);
