@@ -43,9 +43,14 @@ grpc::Status KindMismatch(RecordType stream_type) {
 
 grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer> *EphemeralStreamCall::Start(
     const StreamEnv &env, std::string authorization, std::string user_agent) {
-  std::shared_ptr<EphemeralStreamCall> call(
-      new EphemeralStreamCall(env, std::move(authorization), std::move(user_agent)));
+  return Begin(std::shared_ptr<EphemeralStreamCall>(
+      new EphemeralStreamCall(env, std::move(authorization), std::move(user_agent))));
+}
+
+grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer> *EphemeralStreamCall::Begin(
+    std::shared_ptr<EphemeralStreamCall> call) {
   call->self_ = call;
+  const StreamEnv &env = call->env_;
   env.registry->Add(call);
   std::lock_guard<std::recursive_mutex> ordered(call->order_mu_);
   call->StartSendInitialMetadata();
@@ -171,20 +176,13 @@ grpc::Status EphemeralStreamCall::HandleCreate() {
     return Invalid("the first message of a call must be create_stream");
   }
   const auto &create = request_.create_stream();
-  if (env_.tokens != nullptr) {
-    grpc::Status status = env_.tokens->CheckStream(authorization_, create.table_name());
-    if (!status.ok()) return status;
-  }
-  grpc::Status status = CheckCreateStream(create, &type_);
+  grpc::Status status = CheckToken(create.table_name());
   if (!status.ok()) return status;
-  status = env_.tables->Find(create.table_name(), &schema_);
+  status = CheckCreateStream(create, &type_);
   if (!status.ok()) return status;
-  // A declared table's own spelling, so that every stream of it lands in the same place and
-  // meets the same faults.
-  const std::string table = schema_ != nullptr ? schema_->full_name : create.table_name();
-  if (std::optional<grpc::Status> refusal = env_.faults->TakeStreamRefusal(table)) {
-    return *refusal;
-  }
+  std::string table;
+  status = FindTable(create.table_name(), &table);
+  if (!status.ok()) return status;
   if (schema_ != nullptr && type_ == RecordType::PROTO) {
     CheckedDescriptor descriptor;
     status = CheckDescriptor(create.descriptor_proto(), schema_, &descriptor);
@@ -200,6 +198,28 @@ grpc::Status EphemeralStreamCall::HandleCreate() {
   } else if (schema_ != nullptr) {
     decoder_ = NewJsonDecoder(*schema_);
   }
+  OpenStream(table, std::string("record_type=") + TypeName(type_));
+  return grpc::Status::OK;
+}
+
+grpc::Status EphemeralStreamCall::CheckToken(const std::string &table_name) const {
+  return env_.tokens == nullptr ? grpc::Status::OK
+                                : env_.tokens->CheckStream(authorization_, table_name);
+}
+
+grpc::Status EphemeralStreamCall::FindTable(const std::string &table_name, std::string *table) {
+  grpc::Status status = env_.tables->Find(table_name, &schema_);
+  if (!status.ok()) return status;
+  // A declared table's own spelling, so that every stream of it lands in the same place and
+  // meets the same faults.
+  *table = schema_ != nullptr ? schema_->full_name : table_name;
+  if (std::optional<grpc::Status> refusal = env_.faults->TakeStreamRefusal(*table)) {
+    return *refusal;
+  }
+  return grpc::Status::OK;
+}
+
+void EphemeralStreamCall::OpenStream(const std::string &table, const std::string &kind) {
   {
     // Under the lock: Pump, on other threads, reads it to find the table's faults.
     sync::MutexLock lock(mu_);
@@ -210,8 +230,7 @@ grpc::Status EphemeralStreamCall::HandleCreate() {
   counters_ = env_.stats->StreamOpened(table_, user_agent_);
   created_ = true;
   if (*env_.log) {
-    (*env_.log)("stream opened: table=" + table_ + " stream_id=" + stream_id_ +
-                " record_type=" + TypeName(type_) +
+    (*env_.log)("stream opened: table=" + table_ + " stream_id=" + stream_id_ + " " + kind +
                 // Last: a user-agent holds spaces.
                 (user_agent_.empty() ? "" : " user_agent=" + user_agent_));
   }
@@ -224,7 +243,6 @@ grpc::Status EphemeralStreamCall::HandleCreate() {
   }
   sync::MutexLock lock(mu_);
   AdvanceLocked(Phase::kAccepting);
-  return grpc::Status::OK;
 }
 
 grpc::Status EphemeralStreamCall::CheckOffset(bool present, int64_t offset) const {
@@ -328,11 +346,20 @@ grpc::Status EphemeralStreamCall::HandleIngest() {
   if (ingest_.kind != KindOf(type_)) return KindMismatch(type_);
   if (ingest_.batch && ingest_.records.empty()) return Invalid("ingest_record_batch is empty");
 
-  const int64_t offset = ingest_.offset_id;
   WriteBatch batch;
   status = CheckRecords(bytes.size(), &batch.rows);
   if (!status.ok()) return status;
-  const auto count = static_cast<int64_t>(ingest_.records.size());
+  // The store keeps the records beyond this request's bytes: the one copy they need.
+  batch.records.reserve(ingest_.records.size());
+  for (std::string_view record : ingest_.records) {
+    batch.records.push_back(
+        Record{std::string(record), ingest_.kind == IngestRequestView::Kind::kJson});
+  }
+  return Accept(static_cast<int64_t>(ingest_.records.size()), bytes.size(), std::move(batch));
+}
+
+grpc::Status EphemeralStreamCall::Accept(int64_t count, size_t request_bytes, WriteBatch batch) {
+  const int64_t offset = next_offset_;
   if (std::optional<grpc::Status> failure = env_.faults->AdmitRecords(table_, count, generator_)) {
     return *failure;
   }
@@ -341,7 +368,8 @@ grpc::Status EphemeralStreamCall::HandleIngest() {
   }
   ++next_offset_;
   records_ += count;
-  read_delay_ = Throttle(count, bytes.size());
+  const int64_t total = records_;
+  read_delay_ = Throttle(count, request_bytes);
   if (!close_fault_fired_) {
     if (auto duration = env_.faults->CloseSignalAfter(table_, records_)) {
       close_fault_fired_ = true;
@@ -351,7 +379,7 @@ grpc::Status EphemeralStreamCall::HandleIngest() {
   }
   const Clock::time_point arrival = Clock::now();
   if (env_.store == nullptr) {
-    OnStored(arrival, offset, count, "");
+    OnStored(arrival, offset, count, total, "");
     return grpc::Status::OK;
   }
   {
@@ -360,16 +388,10 @@ grpc::Status EphemeralStreamCall::HandleIngest() {
   }
   batch.table = table_;
   batch.schema = schema_;
-  // The store keeps the records beyond this request's bytes: the one copy they need.
-  batch.records.reserve(ingest_.records.size());
-  for (std::string_view record : ingest_.records) {
-    batch.records.push_back(
-        Record{std::string(record), ingest_.kind == IngestRequestView::Kind::kJson});
-  }
   // The store may answer after the call has ended: the reference keeps the reactor alive.
   env_.store->Append(std::move(batch),
-                     [self = self_, arrival, offset, count](const std::string &error) {
-                       self->OnStored(arrival, offset, count, error);
+                     [self = self_, arrival, offset, count, total](const std::string &error) {
+                       self->OnStored(arrival, offset, count, total, error);
                      });
   return grpc::Status::OK;
 }
@@ -389,14 +411,14 @@ EphemeralStreamCall::Clock::duration EphemeralStreamCall::Throttle(int64_t recor
 }
 
 void EphemeralStreamCall::OnStored(Clock::time_point arrival, int64_t offset, int64_t records,
-                                   const std::string &error) {
+                                   int64_t total, const std::string &error) {
   {
     sync::MutexLock lock(mu_);
     if (env_.store != nullptr) --storing_;
     if (!error.empty()) {
       EndLocked(grpc::Status(grpc::StatusCode::INTERNAL, "storing failed: " + error));
     } else {
-      unacked_.emplace_back(arrival, offset);
+      unacked_.push_back(Unacked{arrival, offset, total});
     }
   }
   // Counted after the request is ready to acknowledge: whoever sees the count (a test about to
@@ -417,7 +439,7 @@ void EphemeralStreamCall::Pump() {
         phase_ == Phase::kOpen || phase_ == Phase::kDraining || phase_ == Phase::kEnding;
     if (phase_ == Phase::kAccepting && !policy.stall) {
       AdvanceLocked(Phase::kOpen);
-      response_.mutable_create_stream_response()->set_stream_id(stream_id_);
+      response_ = Response{Response::Kind::kAccepted, -1, 0, {}};
       step = Step::kWrite;
     } else if (acking && TakeDueAckLocked(now, policy)) {
       step = Step::kWrite;
@@ -427,9 +449,7 @@ void EphemeralStreamCall::Pump() {
       const std::chrono::milliseconds duration = *close_signal_pending_;
       close_signal_pending_.reset();
       close_signal_sent_ = true;
-      auto *signal = response_.mutable_close_stream_signal()->mutable_duration();
-      signal->set_seconds(duration.count() / 1000);
-      signal->set_nanos(static_cast<int32_t>(duration.count() % 1000) * 1000000);
+      response_ = Response{Response::Kind::kCloseSignal, last_ack_, last_ack_records_, duration};
       std::weak_ptr<EphemeralStreamCall> weak = self_;
       env_.timer->At(now + duration, [weak] {
         if (auto call = weak.lock()) call->OnCloseDeadline();
@@ -449,9 +469,7 @@ void EphemeralStreamCall::Pump() {
   // Outside mu_: gRPC may run reactions on this thread before these return.
   if (step == Step::kWrite) {
     // Serialized outside mu_: write_in_flight_ keeps response_ ours until OnWriteDone.
-    bool own_buffer = false;
-    grpc::SerializationTraits<EphemeralStreamResponse>::Serialize(response_, &response_bytes_,
-                                                                  &own_buffer);
+    Serialize(response_, &response_bytes_);
   }
   std::lock_guard<std::recursive_mutex> ordered(order_mu_);
   if (step == Step::kWrite) {
@@ -466,21 +484,22 @@ bool EphemeralStreamCall::TakeDueAckLocked(Clock::time_point now, const AckPolic
     return false;
   }
   const Clock::duration delay = policy.delay;
-  std::optional<int64_t> ack;
-  while (!unacked_.empty() && unacked_.front().first + delay <= now) {
-    ack = unacked_.front().second;
+  std::optional<Unacked> ack;
+  while (!unacked_.empty() && unacked_.front().arrival + delay <= now) {
+    ack = unacked_.front();
     unacked_.pop_front();
   }
   if (!ack) return false;
-  last_ack_ = *ack;
-  response_.mutable_ingest_record_response()->set_durability_ack_up_to_offset(*ack);
+  last_ack_ = ack->offset;
+  last_ack_records_ = ack->total;
+  response_ = Response{Response::Kind::kAck, ack->offset, ack->total, {}};
   return true;
 }
 
 bool EphemeralStreamCall::TakeStaleAckLocked(Clock::time_point now, const AckPolicy &policy) {
   if (policy.repeat_stale.count() <= 0 || policy.stall || now < next_stale_ack_) return false;
   next_stale_ack_ = now + policy.repeat_stale;
-  response_.mutable_ingest_record_response()->set_durability_ack_up_to_offset(last_ack_);
+  response_ = Response{Response::Kind::kAck, last_ack_, last_ack_records_, {}};
   return true;
 }
 
@@ -491,7 +510,7 @@ void EphemeralStreamCall::ArmTimerLocked(Clock::time_point now, const AckPolicy 
     if (!StreamingLocked()) return;
     due = next_stale_ack_;
   } else if (!unacked_.empty() && !policy.withhold) {
-    due = unacked_.front().first + policy.delay;
+    due = unacked_.front().arrival + policy.delay;
   } else {
     return;
   }
@@ -529,6 +548,26 @@ void EphemeralStreamCall::OnCloseDeadline() {
                            "Error Code: 6002"));
   }
   Pump();
+}
+
+void EphemeralStreamCall::Serialize(const Response &response, grpc::ByteBuffer *bytes) {
+  EphemeralStreamResponse message;
+  switch (response.kind) {
+    case Response::Kind::kAccepted:
+      message.mutable_create_stream_response()->set_stream_id(stream_id_);
+      break;
+    case Response::Kind::kAck:
+      message.mutable_ingest_record_response()->set_durability_ack_up_to_offset(response.offset);
+      break;
+    case Response::Kind::kCloseSignal: {
+      auto *signal = message.mutable_close_stream_signal()->mutable_duration();
+      signal->set_seconds(response.duration.count() / 1000);
+      signal->set_nanos(static_cast<int32_t>(response.duration.count() % 1000) * 1000000);
+      break;
+    }
+  }
+  bool own_buffer = false;
+  grpc::SerializationTraits<EphemeralStreamResponse>::Serialize(message, bytes, &own_buffer);
 }
 
 void EphemeralStreamCall::OnWriteDone(bool ok) {

@@ -59,8 +59,13 @@ struct StreamEnv {
 
 // The call reads and writes raw bytes: it scans the hot request, an ingest_record_batch, in
 // place (ingest_request_view.h) and parses only the others into messages.
+// Flight's DoPut (flight_put.h) is the same life in other messages: it derives from this class
+// and replaces the reading of requests (HandleCreate, HandleIngest) and the writing of
+// responses (Serialize); the phases, acks, faults, limits and statistics are shared.
 class EphemeralStreamCall : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer> {
  public:
+  virtual ~EphemeralStreamCall() = default;
+
   // Creates the reactor for a new call, registers it and sends the response headers at once:
   // the official client waits for them before it sends create_stream. The reactor lives until
   // gRPC is done with the call (and any pending timer has fired).
@@ -84,9 +89,57 @@ class EphemeralStreamCall : public grpc::ServerBidiReactor<grpc::ByteBuffer, grp
   void OnCancel() override;
   void OnDone() override;
 
- private:
+ protected:
   using Clock = std::chrono::steady_clock;
 
+  // What goes out next: the stream's acceptance (create_stream's response, or Flight's ready
+  // signal), a cumulative ack (of the request at `offset`, and the `records` received on the
+  // call up to it), or a close signal announcing `duration`.
+  struct Response {
+    enum class Kind { kAccepted, kAck, kCloseSignal } kind = Kind::kAck;
+    int64_t offset = -1;
+    int64_t records = 0;
+    std::chrono::milliseconds duration{0};
+  };
+
+  EphemeralStreamCall(const StreamEnv &env, std::string authorization, std::string user_agent)
+      : env_(env), authorization_(std::move(authorization)), user_agent_(std::move(user_agent)) {}
+
+  // Registers a call just made, sends its response headers and starts its first read; returns
+  // the reactor for gRPC.
+  static grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer> *Begin(
+      std::shared_ptr<EphemeralStreamCall> call);
+
+  // Reader side, per protocol: each returns the status to end the call with when the request
+  // (the first one of the call, then each later one) is refused.
+  virtual grpc::Status HandleCreate();
+  virtual grpc::Status HandleIngest();
+  // Writes `response` in the protocol's message. Called by one writer at a time.
+  virtual void Serialize(const Response &response, grpc::ByteBuffer *bytes);
+
+  // The request just read, in one piece: a view of its only slice, or of a copy when it came
+  // in several. Valid until the next read.
+  std::string_view RequestBytes();
+  // For the first request: whether the call's token (with authentication on) is good for
+  // `table_name`; then the table (`*table`: its own spelling; schema_ set), unless a fault
+  // refuses the stream.
+  grpc::Status CheckToken(const std::string &table_name) const;
+  grpc::Status FindTable(const std::string &table_name, std::string *table);
+  // The stream on `table` passed every check: counts it, logs it (`kind` names its records) and
+  // moves the call to kAccepting.
+  void OpenStream(const std::string &table, const std::string &kind);
+  // The request at offset next_offset_ (of `request_bytes` on the wire) passed its checks:
+  // applies the faults, the rate limits and the close signal, then stores `batch`'s rows and
+  // records (nothing when a fault refuses it) and acknowledges them once stored.
+  grpc::Status Accept(int64_t records, size_t request_bytes, WriteBatch batch);
+
+  const StreamEnv env_;
+  const std::string authorization_;
+  const std::string user_agent_;
+  const table::TableSchema *schema_ = nullptr;  // null: an undeclared table, records unchecked
+  int64_t next_offset_ = 0;
+
+ private:
   // The call's life, from the writer's side: what Pump may send, and when the call ends. The
   // phases are declared in the order a call goes through them (EndLocked and AbandonLocked
   // compare them). AdvanceLocked, the one place the phase changes, allows only these steps:
@@ -111,15 +164,6 @@ class EphemeralStreamCall : public grpc::ServerBidiReactor<grpc::ByteBuffer, grp
     kFinished
   };
 
-  EphemeralStreamCall(const StreamEnv &env, std::string authorization, std::string user_agent)
-      : env_(env), authorization_(std::move(authorization)), user_agent_(std::move(user_agent)) {}
-
-  // Reader side: each returns the status to end the call with when the request is refused.
-  grpc::Status HandleCreate();
-  grpc::Status HandleIngest();
-  // The request just read, in one piece: a view of its only slice, or of a copy when it came
-  // in several. Valid until the next read.
-  std::string_view RequestBytes();
   // Parses `bytes` into request_ (INVALID_ARGUMENT when they are not a request).
   grpc::Status ParseRequest(std::string_view bytes);
   // Views the ingest request in request_ in ingest_, refusing anything else.
@@ -127,8 +171,9 @@ class EphemeralStreamCall : public grpc::ServerBidiReactor<grpc::ByteBuffer, grp
   grpc::Status CheckOffset(bool present, int64_t offset) const;
   // Checks and decodes the records of ingest_; nothing is stored when this fails.
   grpc::Status CheckRecords(size_t request_bytes, std::vector<Row> *rows);
-  // The store's answer for a request: acknowledge it, or fail the call.
-  void OnStored(Clock::time_point arrival, int64_t offset, int64_t records,
+  // The store's answer for a request: acknowledge it, or fail the call. `total` counts the
+  // records of the call up to this request's.
+  void OnStored(Clock::time_point arrival, int64_t offset, int64_t records, int64_t total,
                 const std::string &error);
 
   // Starts the next write or the Finish when one is due; the single place that decides what
@@ -165,9 +210,6 @@ class EphemeralStreamCall : public grpc::ServerBidiReactor<grpc::ByteBuffer, grp
   // close signal may go out.
   bool StreamingLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
-  const StreamEnv env_;
-  const std::string authorization_;
-  const std::string user_agent_;
   std::shared_ptr<EphemeralStreamCall> self_;  // keeps the reactor alive until OnDone
 
   // Reader side only (reads never overlap); OnDone reads them after the last read ended.
@@ -181,12 +223,10 @@ class EphemeralStreamCall : public grpc::ServerBidiReactor<grpc::ByteBuffer, grp
   // Written once by the reader, under mu_, which Pump holds to read it; the reader reads it
   // without.
   std::string table_;
-  const table::TableSchema *schema_ = nullptr;  // null: an undeclared table, records unchecked
-  std::unique_ptr<RecordDecoder> decoder_;      // with a schema
+  std::unique_ptr<RecordDecoder> decoder_;  // with a schema
   std::string stream_id_;
   databricks::zerobus::RecordType type_ = databricks::zerobus::RecordType::PROTO;
   Stats::Table *counters_ = nullptr;
-  int64_t next_offset_ = 0;
   int64_t records_ = 0;
   std::mt19937_64 generator_;  // for random faults, seeded per stream
   bool close_fault_fired_ = false;
@@ -199,16 +239,24 @@ class EphemeralStreamCall : public grpc::ServerBidiReactor<grpc::ByteBuffer, grp
   sync::Mutex mu_;
   // The response to send next, filled under mu_, and its bytes, owned by the write in flight
   // (write_in_flight_ keeps them the writer's outside mu_).
-  databricks::zerobus::EphemeralStreamResponse response_;
+  Response response_;
   grpc::ByteBuffer response_bytes_;
   Phase phase_ ABSL_GUARDED_BY(mu_) = Phase::kAwaitingCreate;
   // What the call ends with (kEnding, kCancelled), and then what Finish was given, for the log.
   grpc::Status end_status_ ABSL_GUARDED_BY(mu_);
-  int64_t last_ack_ ABSL_GUARDED_BY(mu_) = -1;  // the offset of the latest ack sent
+  // The latest ack sent: its offset, and the records of the call it covers.
+  int64_t last_ack_ ABSL_GUARDED_BY(mu_) = -1;
+  int64_t last_ack_records_ ABSL_GUARDED_BY(mu_) = 0;
   // When a stale ack is next due (FaultPlan::repeat_stale_ack).
   Clock::time_point next_stale_ack_ ABSL_GUARDED_BY(mu_){};
-  // Stored requests not yet acknowledged: when each arrived, and its offset.
-  std::deque<std::pair<Clock::time_point, int64_t>> unacked_ ABSL_GUARDED_BY(mu_);
+  // Stored requests not yet acknowledged: when each arrived, its offset, and the records of the
+  // call up to it.
+  struct Unacked {
+    Clock::time_point arrival;
+    int64_t offset;
+    int64_t total;
+  };
+  std::deque<Unacked> unacked_ ABSL_GUARDED_BY(mu_);
   int64_t storing_ ABSL_GUARDED_BY(mu_) = 0;  // requests handed to the store, not yet stored
   std::optional<Clock::time_point> timer_due_ ABSL_GUARDED_BY(mu_);
   bool write_in_flight_ ABSL_GUARDED_BY(mu_) = false;

@@ -11,8 +11,10 @@
 #include <grpcpp/server.h>
 #include <grpcpp/server_builder.h>
 
+#include "arrow_flight.grpc.pb.h"
 #include "server/admin_http.h"
 #include "server/ephemeral_stream.h"
+#include "server/flight_put.h"
 #include "server/loopback.h"
 #include "server/sqlite_row_store.h"
 #include "server/stream_registry.h"
@@ -25,6 +27,13 @@
 namespace zerobus::server {
 namespace {
 
+std::string Header(const grpc::CallbackServerContext &context, const char *name) {
+  const auto &metadata = context.client_metadata();
+  auto found = metadata.find(name);
+  return found == metadata.end() ? std::string()
+                                 : std::string(found->second.data(), found->second.size());
+}
+
 // Raw: the call sees the bytes of each request, so that it can read a batch's records in place.
 class ZerobusService final
     : public databricks::zerobus::Zerobus::WithRawCallbackMethod_EphemeralStream<
@@ -34,13 +43,25 @@ class ZerobusService final
 
   grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer> *EphemeralStream(
       grpc::CallbackServerContext *context) override {
-    const auto &metadata = context->client_metadata();
-    auto header = [&](const char *name) {
-      auto found = metadata.find(name);
-      return found == metadata.end() ? std::string()
-                                     : std::string(found->second.data(), found->second.size());
-    };
-    return EphemeralStreamCall::Start(*env_, header("authorization"), header("user-agent"));
+    return EphemeralStreamCall::Start(*env_, Header(*context, "authorization"),
+                                      Header(*context, "user-agent"));
+  }
+
+ private:
+  const StreamEnv *env_;
+};
+
+// Arrow Flight's DoPut, the one Flight method Zerobus's Arrow ingestion uses; raw, as above.
+class FlightService final
+    : public ::arrow::flight::protocol::FlightService::WithRawCallbackMethod_DoPut<
+          ::arrow::flight::protocol::FlightService::Service> {
+ public:
+  explicit FlightService(const StreamEnv *env) : env_(env) {}
+
+  grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer> *DoPut(
+      grpc::CallbackServerContext *context) override {
+    return FlightPutCall::Start(*env_, Header(*context, "authorization"),
+                                Header(*context, "user-agent"), Header(*context, kTableNameHeader));
   }
 
  private:
@@ -61,7 +82,8 @@ struct Server::Impl {
         faults(options.seed ? *options.seed : std::random_device{}(),
                [this] { registry.ForEach([](EphemeralStreamCall &call) { call.Kick(); }); }),
         tables(std::move(options.tables), options.accept_undeclared_tables),
-        service(&env) {
+        service(&env),
+        flight(&env) {
     env.stats = &stats;
     env.faults = &faults;
     env.timer = &timer;
@@ -91,6 +113,7 @@ struct Server::Impl {
   TokenRequestLog token_requests;
   StreamEnv env;
   ZerobusService service;
+  FlightService flight;
   std::unique_ptr<grpc::Server> grpc_server;
   std::unique_ptr<AdminHttp> admin;
   std::unique_ptr<WorkspaceHttp> workspace;
@@ -167,6 +190,7 @@ std::unique_ptr<Server> Server::Start(ServerOptions options, std::string *error)
   // instead of failing to start.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.RegisterService(&impl->service);
+  builder.RegisterService(&impl->flight);
   impl->grpc_server = builder.BuildAndStart();
   if (!impl->grpc_server) {
     if (error != nullptr) *error = "cannot listen on " + address;
