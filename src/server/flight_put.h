@@ -4,6 +4,9 @@
 // PutResults whose app_metadata counts the rows ({"ack_up_to_offset": N, "ack_up_to_records":
 // R}), after the ready signal (offset -1, 0 rows). The rest of the call's life (acks shaped by
 // faults, limits, close signals, statistics) is EphemeralStreamCall's.
+// Arrow streams need a declared table (FAILED_PRECONDITION otherwise): a batch is stored as rows
+// of its columns. The in-memory store of a server without a data directory keeps records as
+// they arrived and counts none for an Arrow batch; `zerobus serve` always has a data directory.
 #ifndef ZEROBUS_SERVER_FLIGHT_PUT_H
 #define ZEROBUS_SERVER_FLIGHT_PUT_H
 

@@ -128,14 +128,19 @@ flight::FlightData BatchFrame(const za::Schema &schema, const za::RecordBatch &b
   return frame;
 }
 
+json Ack(int64_t offset, int64_t records) {
+  return json{{"ack_up_to_offset", offset}, {"ack_up_to_records", records}};
+}
+
 // One DoPut call, bounded in time.
 class Put {
  public:
-  Put(int port, const std::string &table) {
+  Put(int port, const std::string &table, const std::string &token = "") {
     auto channel = grpc::CreateChannel("127.0.0.1:" + std::to_string(port),
                                        grpc::InsecureChannelCredentials());
     stub_ = flight::FlightService::NewStub(channel);
     context_.AddMetadata("x-databricks-zerobus-table-name", table);
+    if (!token.empty()) context_.AddMetadata("authorization", "Bearer " + token);
     context_.set_deadline(std::chrono::system_clock::now() + 20s);
     stream_ = stub_->DoPut(&context_);
   }
@@ -165,8 +170,9 @@ class Put {
 
 class FlightTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    ServerOptions options;
+  void SetUp() override { Start(ServerOptions{}); }
+
+  void Start(ServerOptions options) {
     options.data_dir = dir_.path();
     std::string error;
     options.tables.resize(1);
@@ -179,7 +185,7 @@ class FlightTest : public ::testing::Test {
   std::unique_ptr<Put> Open(const za::Schema &schema = TableArrowSchema()) {
     auto put = std::make_unique<Put>(server_->port(), kTable);
     EXPECT_TRUE(put->Write(Frame(za::EncodeSchema(schema))));
-    EXPECT_EQ(put->Read(), (json{{"ack_up_to_offset", -1}, {"ack_up_to_records", 0}}));
+    EXPECT_EQ(put->Read(), Ack(-1, 0));
     return put;
   }
 
@@ -191,10 +197,6 @@ class FlightTest : public ::testing::Test {
   zbtest::TempDir dir_;
   std::unique_ptr<Server> server_;
 };
-
-json Ack(int64_t offset, int64_t records) {
-  return json{{"ack_up_to_offset", offset}, {"ack_up_to_records", records}};
-}
 
 TEST_F(FlightTest, BatchesAreStoredAsRowsAndAcknowledgedByRows) {
   auto put = Open();
@@ -208,6 +210,10 @@ TEST_F(FlightTest, BatchesAreStoredAsRowsAndAcknowledgedByRows) {
   EXPECT_EQ(Row(1), (json{{"id", 2}, {"name", nullptr}, {"tags", json::array()}}));
   EXPECT_EQ(Row(4), (json{{"id", 5}, {"name", "e"}, {"tags", json::array()}}));
   EXPECT_EQ(server_->table_stats(kTable).records, 5);
+  // Counted by user-agent as other streams: gRPC's own, with no other given.
+  const auto agents = server_->table_stats(kTable).user_agents;
+  ASSERT_EQ(agents.size(), 1u);
+  EXPECT_EQ(agents.begin()->first.rfind("grpc-c++/", 0), 0u) << agents.begin()->first;
   EXPECT_TRUE(server_->WaitFor(
       [&] { return server_->table_stats(kTable).streams_closed_by_client == 1; }, 10s));
 }
@@ -233,6 +239,26 @@ TEST_F(FlightTest, AnUnknownTableAndAMissingHeaderAreRefused) {
   const grpc::Status status = unnamed.Finish();
   EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_NE(status.error_message().find("x-databricks-zerobus-table-name"), std::string::npos);
+}
+
+TEST_F(FlightTest, WithAuthenticationOnAStreamNeedsATokenForItsTable) {
+  ServerOptions options;
+  options.auth = zerobus::server::ClientCredentials{"client", "secret"};
+  server_.reset();
+  Start(std::move(options));
+  auto refusal = [&](const std::string &token) {
+    Put put(server_->port(), kTable, token);
+    EXPECT_TRUE(put.Write(Frame(za::EncodeSchema(TableArrowSchema()))));
+    EXPECT_TRUE(put.Read().is_null());
+    return put.Finish().error_code();
+  };
+  EXPECT_EQ(refusal(""), grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_EQ(refusal(server_->tokens().Issue("main.default.other", 3600s)),
+            grpc::StatusCode::PERMISSION_DENIED);
+  Put put(server_->port(), kTable, server_->tokens().Issue(kTable, 3600s));
+  ASSERT_TRUE(put.Write(Frame(za::EncodeSchema(TableArrowSchema()))));
+  EXPECT_EQ(put.Read(), Ack(-1, 0));
+  EXPECT_TRUE(put.Finish().ok());
 }
 
 TEST_F(FlightTest, TextThatIsNotUtf8IsRefusedNamingTheColumnAndNothingIsStored) {
