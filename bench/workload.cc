@@ -71,6 +71,7 @@ std::string ToJsonLine(const BenchResult &result) {
                          {"batch", result.batch},
                          {"threads", result.threads},
                          {"streams", result.streams},
+                         {"lanes", result.lanes},
                          {"seconds", result.seconds},
                          {"cpu_seconds", result.cpu_seconds},
                          {"peak_rss_mib", result.peak_rss_mib}};

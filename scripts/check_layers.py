@@ -5,15 +5,17 @@ Reads the real #include lines of every C, C++ and Go source under src/, examples
 and the target_link_libraries() of src/*/CMakeLists.txt, and fails (exit status 1, one line per
 violation) when:
 - the locks (src/sync) or the table library (src/table) include or link anything else of ours;
+- the JSON Web Token library (src/jose) includes or links anything of ours but the table library;
 - the Arrow codec (src/arrow) includes or links anything of ours but the table library and the
   public header of the Arrow C Data structs (zerobus/arrow_c_data.h), never zerobus.h;
 - the engine (src/core) includes or links the shim, the server, the command or zerobus.h;
   (every layer may use the locks; the engine, the shim, the server and the command the table
-  library and the Arrow codec)
+  library and the Arrow codec; the engine, the server and the command the JSON Web Token
+  library)
 - the server (src/server) includes or links the engine, the shim or the command;
 - anything but the shim includes an engine header or links the engine;
 - the command (src/cli) includes anything of the project's but the public headers, the table
-  library, the server library's public interface (ZB_SERVER_PUBLIC_HEADERS in
+  library, the JSON Web Token library, the server library's public interface (ZB_SERVER_PUBLIC_HEADERS in
   src/server/CMakeLists.txt) and its own headers;
 - an example includes any header of the project's but the public ones, or a binding any but
   zerobus/zerobus.h (a binding's own headers, in its own folder, are its business).
@@ -31,6 +33,7 @@ SOURCE_SUFFIXES = ('.c', '.cc', '.cpp', '.h', '.hpp', '.go')
 LAYER_TARGETS = {
     'sync': {'zerobus_sync'},
     'table': {'zerobus_table'},
+    'jose': {'zerobus_jose'},
     'arrow': {'zerobus_arrow'},
     'core': {'zerobus_core'},
     'c_api': {'zerobus_c_api', 'zerobus', 'zerobus_static'},
@@ -41,11 +44,12 @@ LAYER_TARGETS = {
 MAY_INCLUDE = {
     'sync': set(),
     'table': set(),
+    'jose': {'table'},
     'arrow': {'table', 'arrow-c-data'},
-    'core': {'table', 'arrow', 'sync'},
+    'core': {'table', 'jose', 'arrow', 'sync'},
     'c_api': {'core', 'table', 'arrow', 'public', 'arrow-c-data', 'sync'},
-    'server': {'table', 'arrow', 'sync'},
-    'cli': {'table', 'arrow', 'public', 'arrow-c-data', 'server-public'},
+    'server': {'table', 'jose', 'arrow', 'sync'},
+    'cli': {'table', 'jose', 'arrow', 'public', 'arrow-c-data', 'server-public'},
 }
 # The C Data structs are an ABI of Arrow's, not of libzerobus: the codec may declare them from
 # the public header that holds them and from no other.
@@ -55,11 +59,12 @@ ARROW_C_DATA_HEADER = 'zerobus/arrow_c_data.h'
 MAY_LINK = {
     'sync': set(),
     'table': set(),
+    'jose': {'table'},
     'arrow': {'table'},
-    'core': {'table', 'arrow', 'sync'},
-    'c_api': {'core', 'table', 'arrow', 'c_api', 'sync'},
-    'server': {'table', 'arrow', 'sync'},
-    'cli': {'table', 'arrow', 'c_api', 'server'},
+    'core': {'table', 'jose', 'arrow', 'sync'},
+    'c_api': {'core', 'table', 'jose', 'arrow', 'c_api', 'sync'},
+    'server': {'table', 'jose', 'arrow', 'sync'},
+    'cli': {'table', 'jose', 'arrow', 'c_api', 'server'},
 }
 
 

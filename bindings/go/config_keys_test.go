@@ -23,7 +23,6 @@ var keysWithoutTypedOption = map[string]string{
 	"workspace.url":             "OAuth through the library: WithConfig",
 	"auth.client.id":            "OAuth through the library: WithConfig",
 	"auth.client.secret":        "OAuth through the library: WithConfig",
-	"auth.federation.client.id": "token federation needs its subject-token callback, not in the binding yet (issue 19)",
 	"auth.refresh.margin.ms":    "OAuth through the library: WithConfig",
 	"log.level":                 "WithLogger sets it from the slog handler's level",
 	"sdk.warnings.enable":       "rarely needed: WithConfig",

@@ -27,15 +27,9 @@ func WithHeadersProvider(provider HeadersProvider) Option {
 // setHeadersProvider registers `provider` on `cfg`. The library holds it through a
 // cgo.Handle (callbacks.go).
 func setHeadersProvider(cfg *C.zb_config, provider HeadersProvider) error {
-	handle := newCallbackHandle(provider)
-	var cerr *C.zb_error
-	status := C.zbgo_config_set_headers_provider(cfg, C.uintptr_t(handle), &cerr)
-	if status != C.ZB_OK {
-		// The config is never NULL here, so the library failed for want of memory, after it
-		// released the handle through zbgoReleaseHandle.
-		return takeError(status, cerr)
-	}
-	return nil
+	return registerCallback(cfg, provider, func(cfg *C.zb_config, handle C.uintptr_t, err **C.zb_error) C.zb_status {
+		return C.zbgo_config_set_headers_provider(cfg, handle, err)
+	})
 }
 
 // zbgoProvideHeaders runs a HeadersProvider for the library (through zbgo_headers).

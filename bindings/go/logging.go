@@ -59,13 +59,9 @@ func setLogger(cfg *C.zb_config, logger *slog.Logger) error {
 	if status := C.zb_config_set(cfg, key, libraryLevel(logger), &cerr); status != C.ZB_OK {
 		return takeError(status, cerr)
 	}
-	handle := newCallbackHandle(logger)
-	if status := C.zbgo_config_set_log_callback(cfg, C.uintptr_t(handle), &cerr); status != C.ZB_OK {
-		// The config is never NULL here, so the library failed for want of memory, after it
-		// released the handle through zbgoReleaseHandle.
-		return takeError(status, cerr)
-	}
-	return nil
+	return registerCallback(cfg, logger, func(cfg *C.zb_config, handle C.uintptr_t, err **C.zb_error) C.zb_status {
+		return C.zbgo_config_set_log_callback(cfg, handle, err)
+	})
 }
 
 // zbgoLog hands one library message to the registered logger (through zbgo_log).

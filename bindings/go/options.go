@@ -12,7 +12,8 @@ import (
 )
 
 // Option sets one configuration key of libzerobus (docs/CONFIGURATION.md lists them all with
-// their defaults), or a callback: the headers provider, the logger, the statistics callback. Options given to NewSDK apply to the SDK and are
+// their defaults), or a callback: the headers provider, the token federation callback, the
+// logger, the statistics callback. Options given to NewSDK apply to the SDK and are
 // the defaults of every stream it opens; options given to NewProtoStream or NewJSONStream
 // apply to that stream only and override the SDK's. A key that does not exist or a value out
 // of range is reported by the constructor that receives it, as ErrUnknownKey or
@@ -21,14 +22,24 @@ import (
 // An Option is a plain value: safe to share and reuse.
 type Option struct {
 	key, value string
-	headers    HeadersProvider // set instead of key and value by WithHeadersProvider
-	logger     *slog.Logger    // set instead of key and value by WithLogger
-	stats      StatsCallback   // set with statistics.interval.ms by WithStatistics
+	headers    HeadersProvider      // set instead of key and value by WithHeadersProvider
+	federation SubjectTokenProvider // set instead of key and value by WithTokenFederation
+	logger     *slog.Logger         // set instead of key and value by WithLogger
+	stats      StatsCallback        // set with statistics.interval.ms by WithStatistics
 }
 
 // WithConfig sets any configuration key by its name and textual value, for keys that have
 // no typed option here.
 func WithConfig(key, value string) Option { return Option{key: key, value: value} }
+
+// WithLanes carries the stream over n server streams ("lanes", 1 to 64) of its table, for
+// more than one stream's quota, behind the same API: offsets stay contiguous and the ack
+// watermark cumulative across lanes. Rows of different lanes land in the table in no
+// particular order; with one lane (the default) they land in offset order. A lane that fails
+// for good fails the stream (stream.lanes).
+func WithLanes(n int) Option {
+	return Option{key: "stream.lanes", value: strconv.Itoa(n)}
+}
 
 // WithMaxInflightRecords bounds the records a stream holds until they are acknowledged
 // (stream.max.inflight.records).
@@ -202,6 +213,8 @@ func applyOption(cfg *C.zb_config, option Option, scope configScope) error {
 	switch {
 	case option.headers != nil:
 		return setHeadersProvider(cfg, option.headers)
+	case option.federation != nil:
+		return setTokenFederation(cfg, option.federation)
 	case option.logger != nil:
 		if scope == sdkScope {
 			return setLogger(cfg, option.logger)

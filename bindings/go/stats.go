@@ -151,14 +151,9 @@ func WithStatistics(interval time.Duration, callback StatsCallback) Option {
 
 // setStatsCallback registers `callback` on `cfg`.
 func setStatsCallback(cfg *C.zb_config, callback StatsCallback) error {
-	handle := newCallbackHandle(callback)
-	var cerr *C.zb_error
-	if status := C.zbgo_config_set_stats_callback(cfg, C.uintptr_t(handle), &cerr); status != C.ZB_OK {
-		// The config is never NULL here, so the library failed for want of memory, after it
-		// released the handle through zbgoReleaseHandle.
-		return takeError(status, cerr)
-	}
-	return nil
+	return registerCallback(cfg, callback, func(cfg *C.zb_config, handle C.uintptr_t, err **C.zb_error) C.zb_status {
+		return C.zbgo_config_set_stats_callback(cfg, handle, err)
+	})
 }
 
 // zbgoStats hands one statistics report to the registered callback (through zbgo_stats).

@@ -2,7 +2,6 @@ package zerobus_test
 
 import (
 	"errors"
-	"fmt"
 	"path/filepath"
 	"testing"
 	"time"
@@ -28,15 +27,7 @@ func TestMutualTLS(t *testing.T) {
 	if err != nil {
 		t.Fatalf("NewJSONStream with a client certificate: %v", err)
 	}
-	for id := int64(0); id < 10; id++ {
-		if _, err := stream.Ingest(fmt.Appendf(nil, `{"id": %d, "payload": %q}`, id, payloadOf(id))); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := stream.Close(within(t, 30*time.Second)); err != nil {
-		t.Fatalf("Close: %v", err)
-	}
-	requireRows(t, server, 10)
+	ingestJSONAndClose(t, stream, server, 10)
 
 	without, err := zerobus.NewSDK(server.endpoint, trust)
 	if err != nil {

@@ -75,6 +75,15 @@ zb_status zbgo_config_set_headers_provider(zb_config *cfg, uintptr_t handle, zb_
                                         err);
 }
 
+static zb_status zbgo_subject_token(zb_token_sink *sink, void *user_data) {
+  return zbgoProvideSubjectToken(sink, (uintptr_t)user_data);
+}
+
+zb_status zbgo_config_set_token_federation(zb_config *cfg, uintptr_t handle, zb_error **err) {
+  return zb_config_set_token_federation(cfg, zbgo_subject_token, (void *)handle,
+                                        zbgo_release_handle, err);
+}
+
 static void zbgo_log(zb_log_level level, const char *component, const char *message,
                      void *user_data) {
   /* cgo declares exported functions without const; Go only reads the strings. */

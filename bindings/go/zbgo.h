@@ -62,6 +62,10 @@ zb_status zbgo_config_set_wakeup(zb_config *cfg, int write_fd, zb_error **err);
  * releases (through the Go side) when it can no longer call the provider. */
 zb_status zbgo_config_set_headers_provider(zb_config *cfg, uintptr_t handle, zb_error **err);
 
+/* Registers a Go SubjectTokenProvider as the token federation callback of `cfg`, held as the
+ * headers provider is. */
+zb_status zbgo_config_set_token_federation(zb_config *cfg, uintptr_t handle, zb_error **err);
+
 /* Registers a Go *slog.Logger as the log callback of `cfg`: `handle` is its cgo.Handle, which
  * the library releases (through the Go side) when it can no longer log through it. */
 zb_status zbgo_config_set_log_callback(zb_config *cfg, uintptr_t handle, zb_error **err);

@@ -50,6 +50,21 @@ func openProtoWith(t *testing.T, sdk *zerobus.SDK, descriptor []byte,
 
 func payloadOf(id int64) string { return fmt.Sprintf("payload-%d", id) }
 
+// ingestJSONAndClose ingests the events with ids 0..n-1 as JSON, closes the stream and checks
+// that the server stored them.
+func ingestJSONAndClose(t *testing.T, stream *zerobus.Stream, server *testServer, n int64) {
+	t.Helper()
+	for id := int64(0); id < n; id++ {
+		if _, err := stream.Ingest(fmt.Appendf(nil, `{"id": %d, "payload": %q}`, id, payloadOf(id))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := stream.Close(within(t, 30*time.Second)); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	requireRows(t, server, n)
+}
+
 // requireRows checks that the server stored exactly the events with ids 0..n-1, each once.
 func requireRows(t *testing.T, server *testServer, n int64) {
 	t.Helper()
@@ -311,6 +326,38 @@ func TestAcksArriveInOrder(t *testing.T) {
 	}
 	if len(events) < 2 {
 		t.Errorf("%d ack events for %d records acknowledged while ingest went on", len(events), records)
+	}
+	requireRows(t, server, records)
+}
+
+// WithLanes: one stream over 8 server streams keeps contiguous offsets and cumulative acks,
+// and every record is stored once, whatever lane carried it.
+func TestLanesKeepOneOffsetSpace(t *testing.T) {
+	server := startServer(t)
+	stream := openProto(t, server.newSDK(), zerobus.WithLanes(8))
+	collected := collectEvents(stream)
+	const records = 3000
+	for id := int64(0); id < records; id++ {
+		offset, err := stream.Ingest(encodeEvent(id, payloadOf(id)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if offset != uint64(id) {
+			t.Fatalf("record %d got offset %d", id, offset)
+		}
+	}
+	if err := stream.Close(within(t, 30*time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	var next uint64
+	for _, event := range receive(t, collected, "end of the events") {
+		if event.Kind != zerobus.EventAck || event.FirstOffset != next {
+			t.Fatalf("event %+v after offset %d: want an ack starting at %d", event, next, next)
+		}
+		next = event.LastOffset + 1
+	}
+	if next != records {
+		t.Fatalf("acks cover offsets below %d, want %d", next, records)
 	}
 	requireRows(t, server, records)
 }

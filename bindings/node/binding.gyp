@@ -14,7 +14,8 @@
         "src/reaper.cc",
         "src/schema.cc",
         "src/sdk.cc",
-        "src/stream.cc"
+        "src/stream.cc",
+        "src/subject_tokens.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": [

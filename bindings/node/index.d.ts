@@ -74,8 +74,26 @@ export interface StreamOptions {
    *  protobuf records. Without it the stream takes JSON records. */
   descriptor?: Uint8Array;
   /** Stream options (scope "stream"). `stream.ingest.timeout.ms` is always 0 and may not be
-   *  given: ingest never waits on the event loop. */
+   *  given: ingest never waits on the event loop. `stream.lanes` (1 to 64) carries the stream
+   *  over that many server streams: offsets and acks stay as with one, but rows of different
+   *  lanes land in the table in no particular order. */
   options?: Options;
+  /** Token federation (RFC 8693) instead of a client secret: resolves to a JWT from an
+   *  external identity provider (Entra ID, a Kubernetes service account, ...), which the
+   *  stream exchanges at the SDK's workspace.url for a token scoped to its table, and renews
+   *  like one got with a secret, never keeping it past the JWT's own exp. It is called
+   *  whenever the stream needs a new token (when it opens, and when a reconnection finds the
+   *  kept token expiring or refused), on the event loop, never twice at once; the library
+   *  thread that asked waits for the promise, at most 30 s. A rejection, a throw, a value
+   *  that is not a non-empty printable string, or 30 s without settling fails the attempt
+   *  with ZB_ERR_AUTH (retried as the recovery options say). Neither token appears in a log
+   *  or an error. It is the stream's one source of credentials: with auth.client.id,
+   *  auth.token as well, openStream rejects with ZB_ERR_INVALID_ARG. */
+  subjectToken?: () => Promise<string> | string;
+  /** Workload identity federation: the client id of the service principal whose federation
+   *  policy accepts the identity provider's token, sent in the exchange (sets
+   *  auth.federation.client.id). Without it, the exchange is account-level federation. */
+  federationClientId?: string;
 }
 
 export type LogLevel = 'error' | 'warn' | 'info' | 'debug';

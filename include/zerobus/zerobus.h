@@ -72,7 +72,7 @@ typedef struct zb_config zb_config;
 typedef struct zb_headers zb_headers;
 /** Where the token federation callback puts the subject token it supplies (zb_token_sink_set()). */
 typedef struct zb_token_sink zb_token_sink;
-/** A Zerobus endpoint whose streams share one connection (zb_sdk_*). */
+/** A Zerobus endpoint, its threads and its token cache (zb_sdk_*). */
 typedef struct zb_sdk zb_sdk;
 /** A stream of records into one table (zb_stream_*). */
 typedef struct zb_stream zb_stream;
@@ -400,7 +400,9 @@ ZB_API zb_status zb_token_sink_set(zb_token_sink *sink, const char *token, zb_er
  *  Zerobus token: when it opens and when a reconnection finds the kept token expiring or
  *  refused; the first on the thread that opens the stream, later ones on one of the SDK's
  *  supervision threads; calls are serialized, never concurrent, also across streams that
- *  share the registration. It may block (to ask the identity provider, say), which delays
+ *  share the registration. The SDK keeps one exchanged token per registration, client id and
+ *  table: its streams opened from configs that share the registration share the token, and
+ *  one call serves them all. It may block (to ask the identity provider, say), which delays
  *  the connection. The library does not keep the subject token beyond the exchange.
  *  @param sink where to give the token with zb_token_sink_set(); valid during the call only.
  *  @param user_data the user_data given with the callback.
@@ -587,9 +589,10 @@ ZB_API zb_status zb_config_set_log_callback(zb_config *cfg, zb_log_cb cb, void *
 /** @} */
 
 /* ----------------------------------------------------------------------------------------- */
-/** @defgroup sdk SDK: one endpoint, one shared connection
- *  A Zerobus endpoint. Streams of one SDK share one HTTP/2 connection unless they ask for
- *  their own (stream.own.connection). Thread-safe.
+/** @defgroup sdk SDK: one endpoint
+ *  A Zerobus endpoint. Each stream of an SDK, and each lane of one, has an HTTP/2 connection
+ *  of its own, unless it asks to share the SDK's one (stream.own.connection=false).
+ *  Thread-safe.
  *  @{ */
 
 /** Creates an SDK for `endpoint`: "host[:port]" or "https://host[:port]", TLS with the system's
@@ -735,23 +738,46 @@ ZB_API zb_status zb_schema_encode_json(const zb_schema *schema, const char *json
 /** @defgroup streams Streams
  *  A stream of records into one table. Every function on a stream may be called from any
  *  number of threads at once, except zb_stream_destroy().
+ *
+ *  Lanes: with stream.lanes = N (1 to 64, 1 by default) one stream carries its records over N
+ *  server streams ("lanes") of its table, each on a call of its own, for more than one
+ *  stream's quota (100,000 records/s and 100 MB/s each). The API stays that of one stream:
+ *  offsets 0, 1, 2, ... across the lanes; ack events whose watermark is cumulative (every
+ *  record at or below it is durable, whichever lane carried it); zb_stream_flush(),
+ *  zb_stream_wait_for_offset(), zb_stream_unacked() (in offset order) and zb_stream_recreate()
+ *  on those offsets; the in-flight window's bounds hold for the stream as a whole. Each ingest
+ *  call's records go to the lane holding the fewest unacknowledged bytes among those whose
+ *  call is live, so a lane that is reconnecting gets none and a slow one fewer. Ordering: the
+ *  records of one ingest call stay together and in order, and so do those one lane carries,
+ *  but rows of different lanes land in the table in no particular order (as with the official
+ *  SDKs' lanes); with 1 lane rows land in offset order. Each lane recovers on its own,
+ *  replaying its own records; one that fails for good (a fatal code, or its retries spent)
+ *  fails the stream: one error event covers every offset above the watermark (including
+ *  records that other lanes made durable meanwhile: at least once), ingest returns that error,
+ *  the other lanes stop, and zb_stream_unacked() returns every record no lane got
+ *  acknowledged. Opening waits for every lane; one that cannot open fails zb_stream_new().
  *  @{ */
 
-/** What a stream's records are: ZB_RECORD_PROTO or ZB_RECORD_JSON. */
+/** What a stream's records are: ZB_RECORD_PROTO, ZB_RECORD_JSON or ZB_RECORD_AVRO. */
 typedef int32_t zb_record_type;
 /** Records are serialized protobuf messages of the stream's descriptor. */
 #define ZB_RECORD_PROTO 1
 /** Records are JSON objects, one per record, as UTF-8 text. */
 #define ZB_RECORD_JSON 2
+/** Records are raw Avro datums of the stream's writer schema, one per record, without
+ *  framing (docs/SCHEMAS.md, "Avro"). */
+#define ZB_RECORD_AVRO 4
 
 /** Opens a stream into `table_name` ("catalog.schema.table") and returns once the server has
  *  accepted it. Connection attempts are retried as recovery.* configures; with OAuth client
  *  credentials each attempt first gets a token (see auth.client.id).
  *  @param sdk the SDK whose endpoint and connection the stream uses.
  *  @param table_name the table, "catalog.schema.table".
- *  @param record_type ZB_RECORD_PROTO or ZB_RECORD_JSON.
+ *  @param record_type ZB_RECORD_PROTO, ZB_RECORD_JSON or ZB_RECORD_AVRO.
  *  @param descriptor for ZB_RECORD_PROTO: a serialized google.protobuf.DescriptorProto of the
- *  record message, copied; for ZB_RECORD_JSON: NULL with descriptor_len 0.
+ *  record message, copied; for ZB_RECORD_AVRO: the Avro writer schema, Avro JSON text of a
+ *  record (not NUL-terminated necessarily), copied, which the server checks against the table
+ *  (docs/SCHEMAS.md); for ZB_RECORD_JSON: NULL with descriptor_len 0.
  *  @param descriptor_len the descriptor's length in bytes: at most 10 MiB, the most one message
  *  to the service can carry.
  *  @param cfg stream options and callbacks, copied; NULL means defaults.
@@ -760,11 +786,12 @@ typedef int32_t zb_record_type;
  *  @return ZB_OK; ZB_ERR_INVALID_ARG for NULL pointers, an unknown record type, a descriptor
  *  given to a JSON stream or a descriptor_len over 10 MiB; ZB_ERR_INVALID_TARGET for a malformed
  *  table name (three parts of ASCII letters, digits and underscores, each at most 255 characters
- *  long, as Unity Catalog names are) or a descriptor
- *  that does not parse (checked before any network I/O, as is the choice of credentials:
- *  ZB_ERR_INVALID_ARG for more than one source, or client credentials without workspace.url);
- *  ZB_ERR_AUTH; ZB_ERR_TRANSPORT with the gRPC status when the server refused the stream or
- *  could not be reached; ZB_ERR_TIMEOUT; ZB_ERR_NO_MEMORY. */
+ *  long, as Unity Catalog names are), a descriptor that does not parse, or an Avro writer
+ *  schema that is not the JSON of a record (checked before any network I/O, as is the choice of
+ * credentials: ZB_ERR_INVALID_ARG for more than one source, or client credentials without
+ * workspace.url); ZB_ERR_AUTH; ZB_ERR_TRANSPORT with the gRPC status when the server refused the
+ * stream (an Avro writer schema that does not fit the table, say, with the column named) or could
+ * not be reached; ZB_ERR_TIMEOUT; ZB_ERR_NO_MEMORY. */
 ZB_API zb_status zb_stream_new(zb_sdk *sdk, const char *table_name, zb_record_type record_type,
                                const void *descriptor, size_t descriptor_len, const zb_config *cfg,
                                zb_stream **out, zb_error **err);
@@ -781,6 +808,20 @@ ZB_API zb_status zb_stream_new(zb_sdk *sdk, const char *table_name, zb_record_ty
  *  @return as zb_stream_new(). */
 ZB_API zb_status zb_stream_new_from_schema(zb_sdk *sdk, const zb_schema *schema,
                                            const zb_config *cfg, zb_stream **out, zb_error **err);
+
+/** Opens a ZB_RECORD_AVRO stream into the schema's table with the table's Avro writer schema
+ *  (zb_schema_avro()), as zb_stream_new() does. Such a stream takes Avro datums
+ *  (zb_stream_ingest_avro()) and JSON records, each encoded to an Avro datum before it is
+ *  accepted; zb_stream_unacked() returns the datums.
+ *  @param sdk the SDK whose endpoint the stream uses.
+ *  @param schema shared with the stream, which keeps it alive: the caller may destroy it.
+ *  @param cfg stream options and callbacks, copied; NULL means defaults.
+ *  @param out receives the stream, owned by the caller.
+ *  @param err receives a new error object when the call fails, else NULL; may be NULL.
+ *  @return as zb_stream_new(), plus ZB_ERR_INVALID_SCHEMA for a table with no Avro form. */
+ZB_API zb_status zb_stream_new_avro_from_schema(zb_sdk *sdk, const zb_schema *schema,
+                                                const zb_config *cfg, zb_stream **out,
+                                                zb_error **err);
 
 /** Accepts one protobuf record on a ZB_RECORD_PROTO stream. The bytes are copied before the
  *  call returns; the record is sent in the background and becomes durable when an ack event
@@ -813,6 +854,19 @@ ZB_API zb_status zb_stream_ingest_proto(zb_stream *stream, const void *record, s
 ZB_API zb_status zb_stream_ingest_json(zb_stream *stream, const char *json, size_t len,
                                        uint64_t *offset_out, zb_error **err);
 
+/** Accepts one Avro datum of the writer schema on a ZB_RECORD_AVRO stream, as
+ *  zb_stream_ingest_proto() does for a protobuf record; ZB_ERR_RECORD_TYPE on any other stream.
+ *  The datum is not read here: a datum that does not fit the writer schema is refused by the
+ *  server, which fails the stream (ZB_ERR_TRANSPORT, INVALID_ARGUMENT, naming the column).
+ *  @param stream the stream.
+ *  @param datum the datum's bytes.
+ *  @param len its length in bytes.
+ *  @param offset_out receives the record's offset; may be NULL.
+ *  @param err receives a new error object when the call fails, else NULL; may be NULL.
+ *  @return as zb_stream_ingest_proto(). */
+ZB_API zb_status zb_stream_ingest_avro(zb_stream *stream, const void *datum, size_t len,
+                                       uint64_t *offset_out, zb_error **err);
+
 /** Accepts `count` protobuf records as one unit: either all of them or none. They get
  *  consecutive offsets and travel in one request.
  *  @param stream the stream.
@@ -841,6 +895,17 @@ ZB_API zb_status zb_stream_ingest_proto_batch(zb_stream *stream, const void *con
  *  @param err receives a new error object when the call fails, else NULL; may be NULL.
  *  @return as zb_stream_ingest_proto_batch(), plus ZB_ERR_INVALID_RECORD. */
 ZB_API zb_status zb_stream_ingest_json_batch(zb_stream *stream, const char *const *records,
+                                             const size_t *lens, size_t count,
+                                             uint64_t *last_offset_out, zb_error **err);
+
+/** Accepts `count` Avro datums as one unit, as zb_stream_ingest_proto_batch() does.
+ *  @param stream the stream.
+ *  @param datums, lens arrays of `count` datum pointers and lengths.
+ *  @param count the number of datums.
+ *  @param last_offset_out receives the offset of the last datum; may be NULL.
+ *  @param err receives a new error object when the call fails, else NULL; may be NULL.
+ *  @return as zb_stream_ingest_proto_batch(). */
+ZB_API zb_status zb_stream_ingest_avro_batch(zb_stream *stream, const void *const *datums,
                                              const size_t *lens, size_t count,
                                              uint64_t *last_offset_out, zb_error **err);
 
@@ -939,7 +1004,8 @@ typedef struct zb_stream_info {
 ZB_API zb_status zb_stream_get_info(zb_stream *stream, zb_stream_info *out, zb_error **err);
 
 /** Opens a new stream like `stream` (same SDK, table, record type, descriptor, options and
- *  callbacks) and ingests into it, in order and in their original requests, every record that
+ *  callbacks) and ingests into it, in order and in their original requests (with
+ *  stream.lanes above 1: in offset order, one record per call), every record that
  *  `stream` did not get acknowledged: the way to carry on after a failure or a timed-out close.
  *  Records replayed this way may be stored twice if the server had made them durable without
  *  acknowledging them (at-least-once). The new stream's offsets start at 0; `stream` itself is
@@ -970,7 +1036,9 @@ ZB_API zb_status zb_stream_poll(zb_stream *stream, zb_event *events, size_t even
                                 zb_error **err);
 
 /** Copies every record the stream accepted and that is not yet acknowledged, in offset order.
- *  After a failure or a timed-out close, these are exactly the records of the error events.
+ *  After a failure or a timed-out close, these are exactly the records of the error events;
+ *  with stream.lanes above 1 they may be fewer, as the error event covers every offset above
+ *  the watermark, records other lanes got acknowledged included.
  *  @param stream the stream.
  *  @param out receives the list, owned by the caller (zb_records_free()).
  *  @param err receives a new error object when the call fails, else NULL; may be NULL.

@@ -13,6 +13,7 @@
 
 #include "core/event.h"
 #include "core/log_level.h"
+#include "core/record_format.h"
 #include "core/status.h"
 #include "core/stream_info.h"
 #include "core/version.h"
@@ -50,6 +51,9 @@ ZB_SAME_VALUE(StreamState::kRecovering, ZB_STREAM_RECOVERING);
 ZB_SAME_VALUE(StreamState::kPaused, ZB_STREAM_PAUSED);
 ZB_SAME_VALUE(StreamState::kFailed, ZB_STREAM_FAILED);
 ZB_SAME_VALUE(StreamState::kClosed, ZB_STREAM_CLOSED);
+ZB_SAME_VALUE(RecordFormat::kProto, ZB_RECORD_PROTO);
+ZB_SAME_VALUE(RecordFormat::kJson, ZB_RECORD_JSON);
+ZB_SAME_VALUE(RecordFormat::kAvro, ZB_RECORD_AVRO);
 ZB_SAME_VALUE(EventType::kAck, ZB_EVENT_ACK);
 ZB_SAME_VALUE(EventType::kError, ZB_EVENT_ERROR);
 ZB_SAME_VALUE(kVersionMajor, ZB_VERSION_MAJOR);

@@ -106,7 +106,8 @@ ZB_API zb_status zb_schema_encode_json(const zb_schema *schema, const char *json
     if (!json) return NullArgument("json");
     if (!size) return NullArgument("size");
     std::string record;
-    const Status encoded = schema->impl->EncodeJson(std::string_view(json, len), &record);
+    const Status encoded = schema->impl->EncodeJson(zerobus::RecordFormat::kProto,
+                                                    std::string_view(json, len), &record);
     if (!encoded.ok()) return encoded;
     if (buf && *size >= record.size()) std::memcpy(buf, record.data(), record.size());
     *size = record.size();

@@ -16,16 +16,17 @@
 #include "core/headers.h"
 #include "core/log.h"
 #include "core/stats.h"
-#include "core/stream.h"
+#include "core/stream_handle.h"
 
 struct zb_stream {
-  std::unique_ptr<zerobus::Stream> impl;
+  std::unique_ptr<zerobus::StreamHandle> impl;
 };
 
 struct zb_records {
   std::vector<std::pair<uint64_t, std::string>> records;
 };
 
+using zerobus::RecordFormat;
 using zerobus::RecordName;
 using zerobus::RecordView;
 using zerobus::Status;
@@ -55,24 +56,24 @@ Status CheckRecord(const void *record, size_t len, size_t index, size_t count) {
 }
 
 Status IngestChecked(zb_stream *stream, const void *const *records, const size_t *lens,
-                     size_t count, bool json, uint64_t *last_offset_out) {
+                     size_t count, RecordFormat format, uint64_t *last_offset_out) {
   std::vector<RecordView> views(count);
   for (size_t i = 0; i < count; ++i) {
     Status valid = CheckRecord(records[i], lens[i], i, count);
     if (!valid.ok()) return valid;
     views[i] = RecordView{records[i], lens[i]};
   }
-  return stream->impl->Ingest(views.data(), count, json, last_offset_out);
+  return stream->impl->Ingest(views.data(), count, format, last_offset_out);
 }
 
-Status IngestOne(zb_stream *stream, const void *record, size_t len, bool json,
+Status IngestOne(zb_stream *stream, const void *record, size_t len, RecordFormat format,
                  uint64_t *offset_out) {
   if (!stream) return NullArgument("stream");
-  return IngestChecked(stream, &record, &len, 1, json, offset_out);
+  return IngestChecked(stream, &record, &len, 1, format, offset_out);
 }
 
 Status IngestBatch(zb_stream *stream, const void *const *records, const size_t *lens, size_t count,
-                   bool json, uint64_t *last_offset_out) {
+                   RecordFormat format, uint64_t *last_offset_out) {
   if (!stream) return NullArgument("stream");
   if (count == 0) return Status(StatusCode::kEmptyBatch, "the batch has no records");
   if (count > kMaxBatchCount) {
@@ -81,7 +82,21 @@ Status IngestBatch(zb_stream *stream, const void *const *records, const size_t *
   }
   if (!records) return NullArgument("records");
   if (!lens) return NullArgument("lens");
-  return IngestChecked(stream, records, lens, count, json, last_offset_out);
+  return IngestChecked(stream, records, lens, count, format, last_offset_out);
+}
+
+Status NewFromSchema(zb_sdk *sdk, const zb_schema *schema, RecordFormat format,
+                     const zb_config *cfg, zb_stream **out) {
+  if (!sdk) return NullArgument("sdk");
+  if (!schema) return NullArgument("schema");
+  if (!out) return NullArgument("out");
+  const zerobus::Config defaults;
+  auto handle = std::make_unique<zb_stream>();
+  Status opened = zerobus::StreamHandle::OpenFromSchema(
+      sdk->impl, schema->impl, format, cfg ? cfg->config : defaults, handle.get(), &handle->impl);
+  if (!opened.ok()) return opened;
+  *out = handle.release();
+  return Status::Ok();
 }
 
 }  // namespace
@@ -121,16 +136,20 @@ ZB_API zb_status zb_stream_new(zb_sdk *sdk, const char *table_name, zb_record_ty
     if (!sdk) return NullArgument("sdk");
     if (!table_name) return NullArgument("table_name");
     if (!out) return NullArgument("out");
-    if (record_type != ZB_RECORD_PROTO && record_type != ZB_RECORD_JSON) {
+    if (record_type != ZB_RECORD_PROTO && record_type != ZB_RECORD_JSON &&
+        record_type != ZB_RECORD_AVRO) {
       return Status(StatusCode::kInvalidArg,
-                    "record_type must be ZB_RECORD_PROTO or ZB_RECORD_JSON");
+                    "record_type must be ZB_RECORD_PROTO, ZB_RECORD_JSON or ZB_RECORD_AVRO");
     }
-    const bool json = record_type == ZB_RECORD_JSON;
+    const auto format = static_cast<RecordFormat>(record_type);
+    const bool json = format == RecordFormat::kJson;
     if (json && (descriptor || descriptor_len)) {
       return Status(StatusCode::kInvalidArg, "a JSON stream takes no descriptor");
     }
     if (!json && (!descriptor || descriptor_len == 0)) {
-      return Status(StatusCode::kInvalidArg, "a protobuf stream needs a descriptor");
+      return Status(StatusCode::kInvalidArg, format == RecordFormat::kAvro
+                                                 ? "an Avro stream needs its writer schema"
+                                                 : "a protobuf stream needs a descriptor");
     }
     if (descriptor_len > kMaxDescriptorBytes) {
       return Status(StatusCode::kInvalidArg, "descriptor_len " + std::to_string(descriptor_len) +
@@ -143,8 +162,8 @@ ZB_API zb_status zb_stream_new(zb_sdk *sdk, const char *table_name, zb_record_ty
     std::string descriptor_bytes =
         json ? std::string() : std::string(static_cast<const char *>(descriptor), descriptor_len);
     Status opened =
-        zerobus::Stream::Open(sdk->impl, table_name, json, std::move(descriptor_bytes),
-                              cfg ? cfg->config : defaults, handle.get(), &handle->impl);
+        zerobus::StreamHandle::Open(sdk->impl, table_name, format, std::move(descriptor_bytes),
+                                    cfg ? cfg->config : defaults, handle.get(), &handle->impl);
     if (!opened.ok()) return opened;
     *out = handle.release();
     return Status::Ok();
@@ -153,43 +172,53 @@ ZB_API zb_status zb_stream_new(zb_sdk *sdk, const char *table_name, zb_record_ty
 
 ZB_API zb_status zb_stream_new_from_schema(zb_sdk *sdk, const zb_schema *schema,
                                            const zb_config *cfg, zb_stream **out, zb_error **err) {
-  return Guard(err, [&] {
-    if (!sdk) return NullArgument("sdk");
-    if (!schema) return NullArgument("schema");
-    if (!out) return NullArgument("out");
-    const zerobus::Config defaults;
-    auto handle = std::make_unique<zb_stream>();
-    Status opened = zerobus::Stream::OpenFromSchema(
-        sdk->impl, schema->impl, cfg ? cfg->config : defaults, handle.get(), &handle->impl);
-    if (!opened.ok()) return opened;
-    *out = handle.release();
-    return Status::Ok();
-  });
+  return Guard(err, [&] { return NewFromSchema(sdk, schema, RecordFormat::kProto, cfg, out); });
+}
+
+ZB_API zb_status zb_stream_new_avro_from_schema(zb_sdk *sdk, const zb_schema *schema,
+                                                const zb_config *cfg, zb_stream **out,
+                                                zb_error **err) {
+  return Guard(err, [&] { return NewFromSchema(sdk, schema, RecordFormat::kAvro, cfg, out); });
 }
 
 ZB_API zb_status zb_stream_ingest_proto(zb_stream *stream, const void *record, size_t len,
                                         uint64_t *offset_out, zb_error **err) {
-  return Guard(err, [&] { return IngestOne(stream, record, len, false, offset_out); });
+  return Guard(err,
+               [&] { return IngestOne(stream, record, len, RecordFormat::kProto, offset_out); });
 }
 
 ZB_API zb_status zb_stream_ingest_json(zb_stream *stream, const char *json, size_t len,
                                        uint64_t *offset_out, zb_error **err) {
-  return Guard(err, [&] { return IngestOne(stream, json, len, true, offset_out); });
+  return Guard(err, [&] { return IngestOne(stream, json, len, RecordFormat::kJson, offset_out); });
+}
+
+ZB_API zb_status zb_stream_ingest_avro(zb_stream *stream, const void *datum, size_t len,
+                                       uint64_t *offset_out, zb_error **err) {
+  return Guard(err, [&] { return IngestOne(stream, datum, len, RecordFormat::kAvro, offset_out); });
 }
 
 ZB_API zb_status zb_stream_ingest_proto_batch(zb_stream *stream, const void *const *records,
                                               const size_t *lens, size_t count,
                                               uint64_t *last_offset_out, zb_error **err) {
-  return Guard(err,
-               [&] { return IngestBatch(stream, records, lens, count, false, last_offset_out); });
+  return Guard(err, [&] {
+    return IngestBatch(stream, records, lens, count, RecordFormat::kProto, last_offset_out);
+  });
 }
 
 ZB_API zb_status zb_stream_ingest_json_batch(zb_stream *stream, const char *const *records,
                                              const size_t *lens, size_t count,
                                              uint64_t *last_offset_out, zb_error **err) {
   return Guard(err, [&] {
-    return IngestBatch(stream, reinterpret_cast<const void *const *>(records), lens, count, true,
-                       last_offset_out);
+    return IngestBatch(stream, reinterpret_cast<const void *const *>(records), lens, count,
+                       RecordFormat::kJson, last_offset_out);
+  });
+}
+
+ZB_API zb_status zb_stream_ingest_avro_batch(zb_stream *stream, const void *const *datums,
+                                             const size_t *lens, size_t count,
+                                             uint64_t *last_offset_out, zb_error **err) {
+  return Guard(err, [&] {
+    return IngestBatch(stream, datums, lens, count, RecordFormat::kAvro, last_offset_out);
   });
 }
 
@@ -226,7 +255,7 @@ ZB_API void zb_stream_destroy(zb_stream *stream) {
   // From a log callback or a headers provider it would wait for its own thread, or free a
   // stream a call below it is still using: it does nothing there, as zerobus.h says.
   if (!stream || zerobus::InStreamCloseRefusingCallback()) return;
-  zerobus::Stream::Destroy(std::move(stream->impl));
+  zerobus::StreamHandle::Destroy(std::move(stream->impl));
   delete stream;
 }
 

@@ -50,6 +50,7 @@ constexpr char kUsage[] =
     "  --threads N        threads ingesting at once, sharing the records (default 1)\n"
     "  --streams N        streams of one SDK; call i of thread t goes into stream (t + i) % N\n"
     "                     (default 1)\n"
+    "  --lanes N          lanes of each stream (stream.lanes, 1..64; default 1)\n"
     "  --rate N           measure ack latency instead: N records/s on one stream, paced in\n"
     "                     1 ms ticks (the records due within a tick go out together)\n"
     "  --idle N           measure what N open streams of one SDK cost with nothing to send:\n"
@@ -70,6 +71,7 @@ struct Workload {
   long batch = 1;
   long threads = 1;
   long streams = 1;
+  long lanes = 1;
   long rate = 0;
   long idle = 0;  // open streams that have nothing to send
   long seconds = 5;
@@ -91,8 +93,11 @@ std::vector<Workload> MainScenarios() {
   latency.size = 100;
   latency.rate = 1000;
   latency.seconds = 3;
+  Workload laned = make("100 B, a call per record, 4 threads, 4 lanes", 2000000, 100, 1, 4);
+  laned.lanes = 4;
   return {make("100 B, a call per record", 2000000, 100, 1, 1),
           make("100 B, a call per record, 8 threads", 2000000, 100, 1, 8),
+          laned,
           make("100 B, batches of 100", 5000000, 100, 100, 1),
           make("1 KB, a call per record", 1000000, 1000, 1, 1),
           make("10 KB, a call per record", 200000, 10000, 1, 1),
@@ -129,7 +134,8 @@ void CloseAll(std::vector<zerobus::Stream> *streams) {
 using Clock = std::chrono::steady_clock;
 
 BenchResult RunThroughput(const Target &target, const Workload &workload) {
-  const zerobus::Config config = MakeConfig(target);
+  zerobus::Config config = MakeConfig(target);
+  if (workload.lanes > 1) config.set("stream.lanes", std::to_string(workload.lanes));
   const zerobus::Sdk sdk(target.endpoint, config);
   std::vector<zerobus::Stream> streams;
   for (long i = 0; i < workload.streams; ++i) streams.push_back(OpenStream(sdk, target, config));
@@ -272,6 +278,7 @@ BenchResult Run(const Target &target, const Workload &workload) {
   result.batch = workload.batch;
   result.threads = workload.threads;
   result.streams = workload.idle > 0 ? workload.idle : workload.streams;
+  result.lanes = workload.lanes;
   result.peak_rss_mib = bench::PeakRssMiB();
   return result;
 }
@@ -285,6 +292,7 @@ std::string Describe(const Workload &workload) {
       workload.batch == 1 ? "a call per record" : "batches of " + std::to_string(workload.batch);
   if (workload.threads > 1) name += ", " + std::to_string(workload.threads) + " threads";
   if (workload.streams > 1) name += ", " + std::to_string(workload.streams) + " streams";
+  if (workload.lanes > 1) name += ", " + std::to_string(workload.lanes) + " lanes";
   return name;
 }
 
@@ -347,6 +355,7 @@ int RunBench(int argc, char **argv) {
   flags.Value("--batch", CountInto(&custom.batch, 1, &workload_given));
   flags.Value("--threads", CountInto(&custom.threads, 1, &workload_given));
   flags.Value("--streams", CountInto(&custom.streams, 1, &workload_given));
+  flags.Value("--lanes", CountInto(&custom.lanes, 1, &workload_given));
   flags.Value("--rate", CountInto(&custom.rate, 1, &workload_given));
   flags.Value("--idle", CountInto(&custom.idle, 1, &workload_given));
   flags.Value("--seconds", CountInto(&custom.seconds, 1, &workload_given));

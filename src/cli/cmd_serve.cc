@@ -69,7 +69,9 @@ constexpr char kUsage[] =
     "  --federation-key PEM   accept token exchange (RFC 8693 token federation) from an\n"
     "                         identity provider whose JWTs are signed with this public key\n"
     "                         (RSA: RS256, P-256: ES256); the tokens issued expire no later\n"
-    "                         than the JWT, and every stream must present a token\n"
+    "                         than the JWT. Every stream must then present a token, and\n"
+    "                         the Unity Catalog API and the admin endpoint a workspace token\n"
+    "                         (an exchange without authorization_details), as with --auth\n"
     "  --token-lifetime DUR   how long issued tokens stay valid (default 1h)\n"
     "  --stream-lifetime DUR  end every stream after DUR with UNAVAILABLE (error code 6002), as\n"
     "                         the service does (default 15m; 0s: never). DUR is a number and\n"
@@ -100,8 +102,8 @@ constexpr char kUsage[] =
     "  --admin-listen HOST:PORT\n"
     "                         the admin HTTP endpoint, loopback only (default 127.0.0.1:0):\n"
     "                         GET/PUT/DELETE /admin/faults[/TABLE], GET /admin/stats; with\n"
-    "                         --auth, each request needs 'Authorization: Bearer TOKEN' with a\n"
-    "                         workspace token from /oidc/v1/token\n"
+    "                         --auth or --federation-key, each request needs 'Authorization:\n"
+    "                         Bearer TOKEN' with a workspace token from /oidc/v1/token\n"
     "  --help                 show this help\n"
     "\n"
     "Examples:\n"
@@ -363,7 +365,7 @@ int RunServe(int argc, char **argv) {
   const size_t declared = options.tables.size();
   const bool accept_undeclared = options.accept_undeclared_tables;
   const bool null_sink = options.null_sink;
-  const bool auth = options.auth.has_value();
+  const bool auth = options.auth.has_value() || !options.federation_key_file.empty();
   const std::string data_dir = options.data_dir;
   const std::string client_ca = options.tls_client_ca_file;
   const std::string grpc_host = options.host;

@@ -18,6 +18,9 @@ int RunRows(int argc, char **argv);
 // `zerobus schema`: prints or writes a table's .proto source and protobuf descriptor.
 int RunSchema(int argc, char **argv);
 
+// `zerobus idp`: a test identity provider for token federation: makes a key pair, signs JWTs.
+int RunIdp(int argc, char **argv);
+
 // `zerobus bench`: measures the library's ingest throughput and ack latency.
 int RunBench(int argc, char **argv);
 

@@ -20,6 +20,8 @@ constexpr Command kCommands[] = {
     {"schema", "print a table's .proto and write its protobuf descriptor", zerobus::cli::RunSchema},
     {"bench", "measure ingest throughput and ack latency against an endpoint",
      zerobus::cli::RunBench},
+    {"idp", "a test identity provider for token federation: keys and signed JWTs",
+     zerobus::cli::RunIdp},
 };
 
 void PrintUsage(std::FILE *out) {

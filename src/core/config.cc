@@ -175,9 +175,18 @@ const Property kProperties[] = {
      "upper-case forms; hosts in no_grpc_proxy or no_proxy go direct); 'direct': no proxy. The "
      "user and password read back hidden.",
      StringOption{&Settings::proxy, Text::kProxy}},
-    {"stream.own.connection", "false", "true, false", "stream",
-     "Give the stream an HTTP/2 connection of its own instead of sharing the SDK's: one "
-     "connection caps the throughput of all the streams on it.",
+    {"stream.lanes", "1", "1 .. 64", "stream",
+     "Server streams (lanes) of the table that the stream carries its records over, each on a "
+     "call of its own (and a connection of its own with stream.own.connection): more than one "
+     "stream's quota behind one handle, with one offset space and one cumulative watermark. "
+     "Rows of different lanes land in the table in no particular order; a lane that fails for "
+     "good fails the stream (see the Streams section of zerobus.h).",
+     IntOption{&Settings::lanes, 1, 64}},
+    {"stream.own.connection", "true", "true, false", "stream",
+     "Give the stream (each of its lanes) an HTTP/2 connection of its own, as the official "
+     "SDKs do since Rust 2.9 / FFI 1.9; false shares the SDK's one connection, which costs "
+     "less on a clean link but lets one lost packet stall every stream on it and caps their "
+     "throughput at one TCP connection's (README, \"Lanes and connections\").",
      BoolOption{&Settings::own_connection}},
     {"workspace.url", "", "https://host[:port], or empty", "sdk",
      "The workspace URL (https://<instance>.cloud.databricks.com), where OAuth tokens are "
@@ -186,7 +195,8 @@ const Property kProperties[] = {
     {"auth.client.id", "", "any printable ASCII", "stream",
      "The OAuth client id (the service principal's application id). With auth.client.secret "
      "the stream requests a token for its table from workspace.url, keeps it, and requests a "
-     "new one before it expires and after the server refuses it.",
+     "new one before it expires and after the server refuses it. The SDK keeps one token per "
+     "table and credentials for all of its streams: 64 streams of one table make one request.",
      StringOption{&Settings::client_id, Text::kPlain}},
     {"auth.client.secret", "", "any printable ASCII", "stream",
      "The OAuth client secret of auth.client.id. Reads back hidden; never appears in errors.",
@@ -199,7 +209,8 @@ const Property kProperties[] = {
      StringOption{&Settings::federation_client_id, Text::kPlain}},
     {"auth.refresh.margin.ms", "300000", "0 .. 2147483647", "stream",
      "How long before its expiry an OAuth token is replaced by a new one (at most half its "
-     "lifetime), so that a reconnection never presents a token about to expire.",
+     "lifetime), so that a reconnection never presents a token about to expire. A replacement "
+     "that fails leaves the token in use until it expires (tried again 30 s later).",
      IntOption{&Settings::token_refresh_margin_ms, 0, kMaxInt32}},
     {"log.level", "info", "error, warn, info, debug", "sdk",
      "The most detailed messages handed to the log callback (zb_config_set_log_callback()) of "

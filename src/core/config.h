@@ -49,6 +49,7 @@ struct Settings {
   std::string tls_key_pem;
   std::string tls_server_name;
   std::string proxy;
+  int64_t lanes;
   bool own_connection;
   std::string workspace_url;
   std::string auth_token;

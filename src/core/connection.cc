@@ -69,17 +69,25 @@ Status StatusFromGrpc(const grpc::Status &status) {
                 IsRetryable(code), static_cast<int>(code));
 }
 
-bool LooksLikeTlsServer(const Status &failure) {
-  if (failure.grpc_status() != static_cast<int>(grpc::StatusCode::UNAVAILABLE)) return false;
+Status ExplainRefusal(const Status &failure, bool tls, bool client_certificate,
+                      bool ever_accepted) {
+  if (ever_accepted || (tls && client_certificate)) return failure;
+  if (failure.grpc_status() != static_cast<int>(grpc::StatusCode::UNAVAILABLE)) return failure;
   const std::string &message = failure.message();
-  // gRPC's words (1.51) when no connection could be set up, and for the one way such a server
+  // gRPC's words (1.51) when no connection could be set up, and for the ways such a server
   // ends it; a refused connection says "Connection refused", and a server that answered says
   // what it likes, without the first.
-  if (message.find("failed to connect to all addresses") == std::string::npos) return false;
-  for (const char *closed : {"Socket closed", "Connection reset by peer", "Broken pipe"}) {
-    if (message.find(closed) != std::string::npos) return true;
+  if (message.find("failed to connect to all addresses") == std::string::npos) return failure;
+  bool closed = false;
+  for (const char *words : {"Socket closed", "Connection reset by peer", "Broken pipe"}) {
+    closed = closed || message.find(words) != std::string::npos;
   }
-  return false;
+  if (!closed) return failure;
+  const char *hint = tls ? " (no client certificate is configured (tls.cert.file or tls.cert.pem): "
+                           "a server that requires one, mutual TLS, closes the connection)"
+                         : " (connecting in plaintext, as transport.plaintext=true asks: a server "
+                           "that expects TLS closes such connections)";
+  return Status(failure.code(), message + hint, failure.retryable(), failure.grpc_status());
 }
 
 grpc::StatusCode KnownStatusCode(int code) {
@@ -121,11 +129,11 @@ void Connection::Start() {
   StartCall();
 }
 
-void Connection::Write(SegmentPtr segment, int64_t wire_offset, bool json) {
+void Connection::Write(SegmentPtr segment, int64_t wire_offset, RecordFormat format) {
   // The reaction that reports this write's end must see it started (see Fence()).
   std::lock_guard<std::recursive_mutex> started(order_mu_);
   uint8_t header[wire::kMaxBatchHeaderBytes];
-  const size_t header_len = wire::WriteBatchHeader(header, wire_offset, json, segment->size());
+  const size_t header_len = wire::WriteBatchHeader(header, wire_offset, format, segment->size());
   const Segment &body = *segment;
   // The body is shared with gRPC rather than copied; the slice keeps the segment alive.
   grpc::Slice slices[2] = {grpc::Slice(header, header_len),

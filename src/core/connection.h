@@ -13,6 +13,7 @@
 #include <mutex>
 #include <string>
 
+#include "core/record_format.h"
 #include "core/status.h"
 #include "core/window.h"
 #include "core/wire.h"
@@ -55,7 +56,7 @@ class Connection final : public grpc::ClientBidiReactor<grpc::ByteBuffer, grpc::
   void Start();
 
   // Writes one request made of `segment` framed as an ingest_record_batch. One at a time.
-  void Write(SegmentPtr segment, int64_t wire_offset, bool json);
+  void Write(SegmentPtr segment, int64_t wire_offset, RecordFormat format);
 
   // Half-closes the call: tells the server no request follows (END_STREAM), so that it can
   // end the call with its status once it has acknowledged everything. A write-side operation:
@@ -114,10 +115,13 @@ inline constexpr size_t kResponseMemoryBytes = size_t{32} << 20;
 // wire::kMaxResponseBytes or kResponseMemoryBytes.
 Status StatusFromGrpc(const grpc::Status &status);
 
-// Whether `failure`, which ended a plaintext call before the server accepted the stream, looks
-// like a server that expects TLS: gRPC reached it, and it closed the connection before
-// answering in HTTP/2. Not a refused connection, nor UNAVAILABLE sent by a server.
-bool LooksLikeTlsServer(const Status &failure);
+// `failure`, which ended a call before the server accepted the stream, with a hint when gRPC
+// reached the server and it closed the connection before answering in HTTP/2 (not a refused
+// connection, nor UNAVAILABLE sent by a server), which gRPC cannot tell from a dropped
+// connection: in plaintext (`tls` false), a server that expects TLS; over TLS without a client
+// certificate (`client_certificate` false), a server that requires one (mutual TLS). A stream
+// the server once accepted (`ever_accepted`) knows neither is the cause: `failure` as it is.
+Status ExplainRefusal(const Status &failure, bool tls, bool client_certificate, bool ever_accepted);
 
 // `code` when it is one of gRPC's codes (0..16), else UNKNOWN: a server may send any number
 // as grpc-status, and gRPC hands it on as it came.

@@ -30,6 +30,15 @@ void LatencyHistogram::Record(int64_t micros) {
   ++count_;
 }
 
+void LatencyHistogram::Merge(const LatencyHistogram &other) {
+  if (other.count_ == 0) return;
+  for (size_t bucket = 0; bucket < kBuckets; ++bucket) counts_[bucket] += other.counts_[bucket];
+  min_ = count_ == 0 ? other.min_ : std::min(min_, other.min_);
+  max_ = std::max(max_, other.max_);
+  count_ += other.count_;
+  sum_ += other.sum_;
+}
+
 uint64_t LatencyHistogram::Percentile(double fraction) const {
   if (count_ == 0) return 0;
   const double wanted = std::ceil(std::clamp(fraction, 0.0, 1.0) * static_cast<double>(count_));

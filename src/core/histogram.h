@@ -17,6 +17,8 @@ class LatencyHistogram {
   static constexpr uint64_t kMaxMicros = (uint64_t{1} << 40) - 1;
 
   void Record(int64_t micros);
+  // Adds every value `other` recorded: the latencies of a stream's lanes as one.
+  void Merge(const LatencyHistogram &other);
 
   uint64_t count() const { return count_; }
   uint64_t min() const { return count_ ? min_ : 0; }

@@ -92,6 +92,18 @@ Status RenameHost(const std::string &url, const std::string &server_name, std::s
   return Status::Ok();
 }
 
+// Under TLS 1.3 a server that requires a client certificate checks it after the client has
+// finished its side of the handshake, and then closes the connection: libcurl sees a failed
+// receive or send ("getpeername() failed"), nothing about certificates. When none is
+// configured, a hint saying so; else nothing.
+std::string ClientCertificateHint(const std::string &url, const TlsMaterial &tls, CURLcode rc) {
+  const bool closed = rc == CURLE_RECV_ERROR || rc == CURLE_SEND_ERROR ||
+                      rc == CURLE_SSL_CONNECT_ERROR || rc == CURLE_GOT_NOTHING;
+  if (!closed || !tls.cert_pem.empty() || url.rfind("https://", 0) != 0) return "";
+  return " (no client certificate is configured (tls.cert.file or tls.cert.pem): a server that "
+         "requires one, mutual TLS, closes the connection)";
+}
+
 // Sets what every request shares (the URL, the transport, where the body goes), runs it and
 // reads the status. Failures to get a reply are `failure_code`, retryable.
 Status Perform(CURL *handle, const std::string &url, const HttpTransport &transport,
@@ -140,7 +152,8 @@ Status Perform(CURL *handle, const std::string &url, const HttpTransport &transp
     // libcurl's messages name hosts and reasons, never the credentials it was given.
     return Status(failure_code,
                   "the request to " + url + " failed: " +
-                      (error[0] ? std::string(error) : std::string(curl_easy_strerror(rc))),
+                      (error[0] ? std::string(error) : std::string(curl_easy_strerror(rc))) +
+                      ClientCertificateHint(url, tls, rc),
                   true);
   }
   curl_easy_getinfo(handle, CURLINFO_RESPONSE_CODE, &reply->status);

@@ -4,7 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "table/jwt.h"
+#include "jose/jwt.h"
 #include "table/value_checks.h"
 
 namespace zerobus {
@@ -71,10 +71,10 @@ std::vector<std::pair<std::string, std::string>> TokenExchangeForm(std::string_v
 
 std::chrono::seconds CapAtSubjectExpiry(std::chrono::seconds issued, std::string_view subject,
                                         std::chrono::system_clock::time_point now) {
-  table::JwtParts parts;
+  jose::JwtParts parts;
   std::string unreadable;
-  if (!table::ParseJwt(subject, &parts, &unreadable)) return issued;
-  const std::optional<int64_t> exp = table::JwtExpiry(parts.claims);
+  if (!jose::ParseJwt(subject, &parts, &unreadable)) return issued;
+  const std::optional<int64_t> exp = jose::JwtExpiry(parts.claims);
   if (!exp) return issued;
   const int64_t left =
       *exp - std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count();
@@ -182,26 +182,79 @@ Status TokenSource::Request(std::string *token, std::chrono::seconds *lifetime) 
   return Status::Ok();
 }
 
-Status TokenSource::Get(bool renew, std::string *token, bool *fetched) {
-  sync::MutexLock lock(mu_);
+namespace {
+
+// The identity of a token in the cache: the client id and secret, or the federation
+// callback's registration (one identity provider) and the client id it is exchanged for.
+std::string CacheIdentity(const OAuthClient &client, const TokenFederation &federation) {
+  if (!federation.subject_tokens) return client.client_id + '\0' + client.client_secret;
+  return std::to_string(reinterpret_cast<uintptr_t>(federation.subject_tokens.get())) + '\0' +
+         federation.client_id;
+}
+
+}  // namespace
+
+TokenSource::TokenSource(OAuthClient client, std::string table, TokenFederation federation,
+                         TokenCache &cache, Logger logger)
+    : client_(std::move(client)),
+      table_(std::move(table)),
+      federation_(std::move(federation)),
+      shared_(cache.Entry(
+          federation_.subject_tokens ? TokenScheme::kFederation : TokenScheme::kClientCredentials,
+          CacheIdentity(client_, federation_), table_)),
+      logger_(std::move(logger)) {}
+
+Status TokenSource::Get(bool refused, std::string *token, bool *fetched) {
+  std::string kept_warning;
+  Status got;
+  {
+    sync::MutexLock lock(shared_->mu);
+    got = GetLocked(refused, token, fetched, &kept_warning);
+  }
+  // The log callback may call into the library: never under the entry's lock.
+  if (!kept_warning.empty()) logger_.Log(LogLevel::kWarn, "auth", [&] { return kept_warning; });
+  return got;
+}
+
+Status TokenSource::GetLocked(bool refused, std::string *token, bool *fetched,
+                              std::string *kept_warning) {
   *fetched = false;
-  if (!renew && !token_.empty() && Clock::now() < renew_at_) {
-    *token = token_;
+  // Only the token the server refused: a newer one another stream got stays.
+  if (refused && shared_->token == given_) shared_->token.clear();
+  const Clock::time_point now = Clock::now();
+  const auto lifetime = shared_->lifetime;
+  const Clock::time_point expires = shared_->requested_at + lifetime;
+  const bool valid = !shared_->token.empty() && now < expires;
+  const Clock::time_point refresh_at = expires - std::min(client_.refresh_margin, lifetime / 2);
+  if (valid && (now < refresh_at || now < shared_->no_refresh_before)) {
+    *token = given_ = shared_->token;
     return Status::Ok();
   }
-  token_.clear();
-  const Clock::time_point requested = Clock::now();
+  std::string fresh;
   std::chrono::seconds issued_lifetime{0};
-  Status got = Request(&token_, &issued_lifetime);
+  Status got = Request(&fresh, &issued_lifetime);
   if (!got.ok()) {
-    token_.clear();
-    return got;
+    if (!valid) {
+      shared_->token.clear();
+      return got;
+    }
+    // A proactive refresh failed: the token is still good, and serves until it expires.
+    shared_->no_refresh_before = now + kRefreshRetry;
+    *kept_warning =
+        "could not renew the OAuth token for " + table_ + " before it expires (" + got.message() +
+        "); the one in use serves " +
+        std::to_string(std::chrono::duration_cast<std::chrono::seconds>(expires - now).count()) +
+        " s more, and renewing is tried again in " + std::to_string(kRefreshRetry.count()) + " s";
+    *token = given_ = shared_->token;
+    return Status::Ok();
   }
   // Counted from the request, not the reply: the server's clock started before we heard it.
   // A token of unknown lifetime serves this one attempt only.
-  const auto lifetime = std::chrono::duration_cast<std::chrono::milliseconds>(issued_lifetime);
-  renew_at_ = requested + lifetime - std::min(client_.refresh_margin, lifetime / 2);
-  *token = token_;
+  shared_->token = std::move(fresh);
+  shared_->requested_at = now;
+  shared_->lifetime = std::chrono::duration_cast<std::chrono::milliseconds>(issued_lifetime);
+  shared_->no_refresh_before = Clock::time_point();
+  *token = given_ = shared_->token;
   *fetched = true;
   return Status::Ok();
 }

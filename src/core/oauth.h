@@ -14,7 +14,9 @@
 
 #include "core/callbacks.h"
 #include "core/http_client.h"
+#include "core/log.h"
 #include "core/status.h"
+#include "core/token_cache.h"
 #include "sync/mutex.h"
 
 namespace zerobus {
@@ -90,23 +92,37 @@ std::vector<std::string> CredentialForms(const std::string &client_id, const std
 Status ParseTokenReply(const HttpReply &reply, const std::string &url,
                        const std::vector<std::string> &secrets, IssuedToken *out);
 
-// The token of one stream. Thread-safe; one request at a time.
+// The token of one stream, kept in the SDK's cache (token_cache.h) under its scheme, identity
+// and table, and so shared with every stream of the SDK that has the same credentials and
+// table. Thread-safe; one request at a time per cache entry.
 class TokenSource {
  public:
   using Clock = std::chrono::steady_clock;
 
-  // Without `federation.subject_tokens`, by client credentials.
-  TokenSource(OAuthClient client, std::string table, TokenFederation federation = {})
-      : client_(std::move(client)), table_(std::move(table)), federation_(std::move(federation)) {}
+  // Without `federation.subject_tokens`, by client credentials. A proactive refresh that
+  // fails is logged to `logger` as a warning.
+  TokenSource(OAuthClient client, std::string table, TokenFederation federation, TokenCache &cache,
+              Logger logger);
 
-  // A token for a connection attempt: the kept one while it is good for longer than the
-  // refresh margin (at most half its lifetime) and `renew` is false, else a new one. `*fetched`
-  // tells which. With token federation a new one calls the subject token callback first, and
-  // one that fails or gives an empty token fails with ZB_ERR_AUTH. Errors as ParseTokenReply()
-  // and PostForm() give them.
-  Status Get(bool renew, std::string *token, bool *fetched);
+  // A token for a connection attempt. The cached one while it is good for longer than the
+  // refresh margin (at most half its lifetime), else a new one, requested once for all the
+  // streams that share it. A proactive refresh (within the margin) that fails keeps the cached
+  // token in use until it expires, and is tried again no sooner than kRefreshRetry later.
+  // `refused`: the server refused the token this source gave last, which is dropped before
+  // anything else, unless another stream has replaced it already (that newer one is then
+  // given). `*fetched` tells whether a new token was requested for this call. With token
+  // federation a new one calls the subject token callback first, and one that fails or gives
+  // an empty token fails with ZB_ERR_AUTH. Errors as ParseTokenReply() and PostForm() give them.
+  Status Get(bool refused, std::string *token, bool *fetched);
+
+  static constexpr std::chrono::seconds kRefreshRetry{30};
 
  private:
+  // Get() under the entry's lock; a proactive refresh that failed sets `*kept_warning`, to be
+  // logged once the lock is released.
+  Status GetLocked(bool refused, std::string *token, bool *fetched, std::string *kept_warning)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(shared_->mu);
+
   // Requests a new token, by client credentials or by token exchange; `*lifetime` is how long
   // it may be kept.
   Status Request(std::string *token, std::chrono::seconds *lifetime);
@@ -114,9 +130,10 @@ class TokenSource {
   const OAuthClient client_;
   const std::string table_;
   const TokenFederation federation_;
-  sync::Mutex mu_;
-  std::string token_ ABSL_GUARDED_BY(mu_);
-  Clock::time_point renew_at_ ABSL_GUARDED_BY(mu_);
+  const std::shared_ptr<SharedToken> shared_;
+  const Logger logger_;
+  // The token Get() gave last, to tell whether the one the server refused is still cached.
+  std::string given_ ABSL_GUARDED_BY(shared_->mu);
 };
 
 }  // namespace zerobus

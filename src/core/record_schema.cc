@@ -52,9 +52,12 @@ Status RecordSchema::AvroSchema(const std::string **schema) const {
   return Status::Ok();
 }
 
-Status RecordSchema::EncodeJson(std::string_view json, std::string *out) const {
+Status RecordSchema::EncodeJson(RecordFormat format, std::string_view json,
+                                std::string *out) const {
   std::string error;
-  if (!encoder_.Encode(json, out, &error)) return Status(StatusCode::kInvalidRecord, error);
+  const bool encoded = format == RecordFormat::kAvro ? avro_encoder_.Encode(json, out, &error)
+                                                     : encoder_.Encode(json, out, &error);
+  if (!encoded) return Status(StatusCode::kInvalidRecord, error);
   return Status::Ok();
 }
 

@@ -10,7 +10,9 @@
 #include <string_view>
 #include <utility>
 
+#include "core/record_format.h"
 #include "core/status.h"
+#include "table/avro_encoder.h"
 #include "table/delta_type.h"
 #include "table/json_encoder.h"
 
@@ -34,9 +36,10 @@ class RecordSchema {
   // Avro form (table/avro_schema.h).
   Status AvroSchema(const std::string **schema) const;
 
-  // Appends the protobuf encoding of the JSON object `json` to `*out`; ZB_ERR_INVALID_RECORD
-  // naming the column otherwise (`*out` unchanged). Thread-safe.
-  Status EncodeJson(std::string_view json, std::string *out) const;
+  // Appends the JSON object `json` encoded as `format` (kProto: a protobuf record of the
+  // descriptor; kAvro: an Avro datum of the writer schema, for a table that has one) to
+  // `*out`; ZB_ERR_INVALID_RECORD naming the column otherwise (`*out` unchanged). Thread-safe.
+  Status EncodeJson(RecordFormat format, std::string_view json, std::string *out) const;
 
  private:
   explicit RecordSchema(table::TableSchema table) : table_(std::move(table)) {}
@@ -48,6 +51,7 @@ class RecordSchema {
   std::string avro_schema_;
   std::string avro_error_;  // why the table has no Avro form, else empty
   table::JsonEncoder encoder_{&table_};
+  table::AvroJsonEncoder avro_encoder_{&table_};
 };
 
 }  // namespace zerobus

@@ -22,6 +22,7 @@
 #include "core/stats_reporter.h"
 #include "core/status.h"
 #include "core/stream_open_warning.h"
+#include "core/token_cache.h"
 
 namespace zerobus {
 
@@ -57,6 +58,8 @@ class Sdk {
   const Logger &logger() const { return logger_; }
   // The live streams; each adds and removes itself. Thread-safe.
   StreamRegistry &streams() const { return streams_; }
+  // The OAuth tokens of the SDK's streams, shared by those of one table and credentials.
+  TokenCache &token_cache() const { return token_cache_; }
   // Counts the streams opened, to warn about a stream per record.
   StreamOpenWarning &stream_open_warning() const { return *stream_open_warning_; }
   // zb_sdk_stats_json(). Thread-safe.
@@ -80,6 +83,7 @@ class Sdk {
   HttpTransport workspace_transport_;
   Logger logger_;
   mutable StreamRegistry streams_;
+  mutable TokenCache token_cache_;
   std::unique_ptr<Scheduler> supervision_;
   std::unique_ptr<Scheduler> dispatch_;
   std::unique_ptr<StreamOpenWarning> stream_open_warning_;

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "core/histogram.h"
+#include "core/record_format.h"
 #include "core/status.h"
 #include "core/stream_info.h"
 #include "sync/mutex.h"
@@ -27,7 +28,7 @@ struct WireCounters {
 struct StreamStats {
   std::chrono::system_clock::time_point taken_at;
   std::string table;
-  bool json = false;
+  RecordFormat format = RecordFormat::kProto;
   StreamState state = StreamState::kOpen;
   std::string server_stream_id;  // of the current or last connection
   uint64_t offsets_issued = 0;

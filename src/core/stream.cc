@@ -8,12 +8,38 @@
 
 #include "core/endpoint.h"
 #include "core/headers.h"
+#include "table/json_value.h"
 
 namespace zerobus {
 namespace {
 
 std::string Plural(uint64_t count, const char *noun) {
   return std::to_string(count) + " " + noun + (count == 1 ? "" : "s");
+}
+
+// Checked before any connection: a protobuf stream's descriptor, an Avro stream's writer
+// schema (its fit to the table is the server's to judge). ZB_ERR_INVALID_TARGET, as a table
+// name that cannot be.
+Status CheckSchemaOf(RecordFormat format, const std::string &schema) {
+  if (format == RecordFormat::kProto) {
+    google::protobuf::DescriptorProto parsed;
+    if (!parsed.ParseFromString(schema) || parsed.name().empty()) {
+      return Status(StatusCode::kInvalidTarget,
+                    "the descriptor is not a serialized google.protobuf.DescriptorProto with a "
+                    "message name");
+    }
+  } else if (format == RecordFormat::kAvro) {
+    nlohmann::json parsed;
+    std::string error;
+    if (!table::ParseJson(schema, &parsed, &error)) {
+      return Status(StatusCode::kInvalidTarget, "the Avro writer schema " + error);
+    }
+    if (!parsed.is_object() || parsed.value("type", nlohmann::json()) != "record") {
+      return Status(StatusCode::kInvalidTarget,
+                    "the Avro writer schema must be a record, not " + table::DescribeJson(parsed));
+    }
+  }
+  return Status::Ok();
 }
 
 // Lines about connections ending, failing and recovering: the first few of an episode, then
@@ -29,11 +55,10 @@ Stream::Clock::time_point Later(Stream::Clock::time_point from, std::chrono::mil
   return wait >= room ? Stream::Clock::time_point::max() : from + wait;
 }
 
-// Checks that `config` names one source of credentials at most, and makes the OAuth token
-// source when that source is a client id and secret or token federation. ZB_ERR_INVALID_ARG
-// otherwise.
+}  // namespace
+
 Status MakeTokenSource(const Sdk &sdk, const std::string &table, const Config &config,
-                       std::unique_ptr<TokenSource> *out) {
+                       std::shared_ptr<TokenSource> *out) {
   const Settings &settings = config.settings();
   const bool client = !settings.client_id.empty() || !settings.client_secret.empty();
   const bool federation = config.token_federation() != nullptr;
@@ -60,127 +85,105 @@ Status MakeTokenSource(const Sdk &sdk, const std::string &table, const Config &c
       settings.client_id,        settings.client_secret,
       sdk.workspace_transport(), std::chrono::milliseconds(settings.token_refresh_margin_ms)};
   oauth.transport.timeout_ms = settings.recovery_timeout_ms;
-  *out = std::make_unique<TokenSource>(
+  *out = std::make_shared<TokenSource>(
       std::move(oauth), table,
-      TokenFederation{config.token_federation(), settings.federation_client_id});
+      TokenFederation{config.token_federation(), settings.federation_client_id}, sdk.token_cache(),
+      sdk.logger());
   return Status::Ok();
 }
 
-}  // namespace
-
-std::string RecordName(size_t index, size_t count) {
-  return count == 1 ? "the record" : "record " + std::to_string(index) + " of the batch";
-}
-
-Status Stream::Open(std::shared_ptr<Sdk> sdk, std::string table_name, bool json,
-                    std::string descriptor, const Config &config, UserHandle handle,
-                    std::unique_ptr<Stream> *out) {
-  return OpenWith(std::move(sdk), std::move(table_name), json, std::move(descriptor), nullptr,
-                  config, handle, out);
-}
-
-Status Stream::OpenFromSchema(std::shared_ptr<Sdk> sdk, std::shared_ptr<const RecordSchema> schema,
-                              const Config &config, UserHandle handle,
-                              std::unique_ptr<Stream> *out) {
-  std::string table_name = schema->table_name();
-  std::string descriptor = schema->descriptor();
-  return OpenWith(std::move(sdk), std::move(table_name), false, std::move(descriptor),
-                  std::move(schema), config, handle, out);
-}
-
-Status Stream::OpenWith(std::shared_ptr<Sdk> sdk, std::string table_name, bool json,
+Status Stream::OpenWith(std::shared_ptr<Sdk> sdk, std::string table_name, RecordFormat format,
                         std::string descriptor, std::shared_ptr<const RecordSchema> schema,
                         const Config &config, UserHandle handle, std::unique_ptr<Stream> *out) {
+  return OpenChecked(std::move(sdk), std::move(table_name), format, std::move(descriptor),
+                     std::move(schema), config, handle, nullptr, out);
+}
+
+Status Stream::OpenLane(std::shared_ptr<Sdk> sdk, std::string table_name, RecordFormat format,
+                        std::string descriptor, const Config &config, LaneOf lane,
+                        std::unique_ptr<Stream> *out) {
+  return OpenChecked(std::move(sdk), std::move(table_name), format, std::move(descriptor), nullptr,
+                     config, nullptr, &lane, out);
+}
+
+Status Stream::OpenChecked(std::shared_ptr<Sdk> sdk, std::string table_name, RecordFormat format,
+                           std::string descriptor, std::shared_ptr<const RecordSchema> schema,
+                           const Config &config, UserHandle handle, const LaneOf *lane,
+                           std::unique_ptr<Stream> *out) {
   Status valid = CheckTableName(table_name);
   if (!valid.ok()) return valid;
-  if (!json) {
-    google::protobuf::DescriptorProto parsed;
-    if (!parsed.ParseFromString(descriptor) || parsed.name().empty()) {
-      return Status(StatusCode::kInvalidTarget,
-                    "the descriptor is not a serialized google.protobuf.DescriptorProto with a "
-                    "message name");
-    }
+  Status described = CheckSchemaOf(format, descriptor);
+  if (!described.ok()) return described;
+  std::shared_ptr<TokenSource> tokens;
+  if (lane) {
+    tokens = lane->tokens;
+  } else {
+    Status credentials = MakeTokenSource(*sdk, table_name, config, &tokens);
+    if (!credentials.ok()) return credentials;
   }
-  std::unique_ptr<TokenSource> tokens;
-  Status credentials = MakeTokenSource(*sdk, table_name, config, &tokens);
-  if (!credentials.ok()) return credentials;
-  std::unique_ptr<Stream> stream(new Stream(std::move(sdk), std::move(table_name), json,
+  std::unique_ptr<Stream> stream(new Stream(std::move(sdk), std::move(table_name), format,
                                             std::move(descriptor), std::move(schema), config,
-                                            handle, std::move(tokens)));
+                                            handle, std::move(tokens), lane));
   Status connected = stream->RunUntilOpen();
   if (!connected.ok()) {
     stream->Log(LogLevel::kError, "stream",
                 [&] { return "opening the stream failed: " + DescribeForLog(connected); });
     return connected;
   }
-  stream->sdk_->streams().Add(stream.get());
-  stream->sdk_->stream_open_warning().Opened(stream->table_name_, stream->sdk_->logger());
+  if (!lane) {
+    stream->sdk_->streams().Add(stream.get());
+    stream->sdk_->stream_open_warning().Opened(stream->table_name_, stream->sdk_->logger());
+  }
   std::string server_stream_id;
   {
     sync::MutexLock lock(stream->mu_);
     server_stream_id = stream->server_stream_id_;
   }
   stream->Log(LogLevel::kInfo, "stream", [&] {
-    return std::string("stream of ") + (stream->json_ ? "JSON" : "protobuf") +
+    return std::string("stream of ") + RecordFormatName(stream->format_) +
            " records opened (server stream id " + server_stream_id + ")";
   });
   *out = std::move(stream);
   return Status::Ok();
 }
 
-Stream::Stream(std::shared_ptr<Sdk> sdk, std::string table_name, bool json, std::string descriptor,
-               std::shared_ptr<const RecordSchema> schema, const Config &config, UserHandle handle,
-               std::unique_ptr<TokenSource> tokens)
+Stream::Stream(std::shared_ptr<Sdk> sdk, std::string table_name, RecordFormat format,
+               std::string descriptor, std::shared_ptr<const RecordSchema> schema,
+               const Config &config, UserHandle handle, std::shared_ptr<TokenSource> tokens,
+               const LaneOf *lane)
     : sdk_(std::move(sdk)),
       table_name_(std::move(table_name)),
-      json_(json),
+      format_(format),
       descriptor_(std::move(descriptor)),
       schema_(std::move(schema)),
       config_(config),
       settings_(config_.settings()),
-      create_request_(wire::EncodeCreateStream(table_name_, json, descriptor_)),
+      create_request_(wire::EncodeCreateStream(table_name_, format, descriptor_)),
       channel_(settings_.own_connection ? sdk_->NewChannel() : sdk_->channel()),
       tokens_(std::move(tokens)),
+      sink_(lane ? lane->sink : nullptr),
+      lane_index_(lane ? lane->index : 0),
+      log_name_(lane ? table_name_ + " (lane " + std::to_string(lane->index) + ")" : table_name_),
       window_(WindowLimits{static_cast<size_t>(settings_.max_inflight_records),
                            static_cast<size_t>(settings_.max_inflight_bytes),
                            static_cast<size_t>(settings_.max_request_bytes),
-                           static_cast<size_t>(settings_.max_payload_bytes)}),
+                           static_cast<size_t>(settings_.max_payload_bytes)},
+              lane ? lane->pool : nullptr),
       jitter_(std::random_device{}()),
       connection_log_(kConnectionLogBurst, kConnectionLogPeriod),
       events_(handle, config_.event_callback(), config_.wakeup(), sdk_->dispatch()) {}
 
 Stream::~Stream() {
-  sdk_->streams().Remove(this);
+  if (!sink_) sdk_->streams().Remove(this);
   Shutdown();
 }
 
-void Stream::Destroy(std::unique_ptr<Stream> stream) {
-  if (stream->events_.OnDispatcherThread()) {
-    Stream *raw = stream.release();
-    raw->events_.Stop([raw] { delete raw; });
-  }
-}
-
-Status Stream::IngestEncoded(const RecordView *records, size_t count, uint64_t *last_offset) {
-  std::vector<std::string> encoded(count);
-  std::vector<RecordView> views(count);
-  for (size_t i = 0; i < count; ++i) {
-    const std::string_view json(static_cast<const char *>(records[i].data), records[i].len);
-    Status fits = schema_->EncodeJson(json, &encoded[i]);
-    if (!fits.ok()) {
-      return count == 1 ? fits : Status(fits.code(), RecordName(i, count) + ": " + fits.message());
-    }
-    views[i] = RecordView{encoded[i].data(), encoded[i].size()};
-  }
-  return Ingest(views.data(), count, false, last_offset);
-}
-
-Status Stream::Ingest(const RecordView *records, size_t count, bool json, uint64_t *last_offset) {
-  if (json && schema_) return IngestEncoded(records, count, last_offset);
-  if (json != json_) {
-    return Status(StatusCode::kRecordType,
-                  json_ ? "this stream takes JSON records" : "this stream takes protobuf records");
-  }
+Status Stream::Ingest(const RecordView *records, size_t count, RecordFormat format,
+                      uint64_t *last_offset) {
+  std::vector<std::string> encoded;
+  std::vector<RecordView> views;
+  Status taken = PrepareRecords(schema_.get(), format_, format, count, &records, &encoded, &views);
+  if (!taken.ok()) return taken;
   size_t framed = 0;
   Status fits = CheckFitsUnlocked(records, count, &framed);
   if (!fits.ok()) return fits;
@@ -204,12 +207,13 @@ Status Stream::Ingest(const RecordView *records, size_t count, bool json, uint64
     }
     if (state_ == State::kFailed) return failure_;
     if (state_ != State::kOpen) return Status(StatusCode::kClosed, "the stream is closed");
-    const uint64_t last = window_.Append(records, count, framed);
+    uint64_t last = window_.Append(records, count, framed);
+    if (sink_) last = sink_->OnLaneAppended(lane_index_, last + 1 - count, count, framed);
     if (last_offset) *last_offset = last;
     segment = TakeWriteLocked(&wire_offset);
     if (segment) connection = connection_;
   }
-  if (segment) connection->Write(std::move(segment), wire_offset, json_);
+  if (segment) connection->Write(std::move(segment), wire_offset, format_);
   return Status::Ok();
 }
 
@@ -280,8 +284,9 @@ Status Stream::Flush(int32_t timeout_ms) {
 Status Stream::Close(int32_t timeout_ms) {
   bool first = false;
   Status result = CloseOnce(timeout_ms, &first);
-  // A failed stream logged its failure when it failed.
-  if (first && result.ok()) {
+  // A failed stream logged its failure when it failed; a lane's laned stream logs its close.
+  const bool logs = first && !sink_;
+  if (logs && result.ok()) {
     uint64_t acked;
     {
       sync::MutexLock lock(mu_);
@@ -290,7 +295,7 @@ Status Stream::Close(int32_t timeout_ms) {
     Log(LogLevel::kInfo, "stream", [&] {
       return "stream closed with all of its " + Plural(acked, "record") + " acknowledged";
     });
-  } else if (first && result.code() == StatusCode::kTimeout) {
+  } else if (logs && result.code() == StatusCode::kTimeout) {
     Log(LogLevel::kWarn, "stream", [&] { return result.message(); });
   }
   // Outside close_mu_: the callback being waited for may itself be closing the stream.
@@ -320,7 +325,8 @@ Status Stream::CloseOnce(int32_t timeout_ms, bool *first) {
                           Plural(last - first + 1, "record") + " unacknowledged (offsets " +
                           std::to_string(first) + ".." + std::to_string(last) +
                           "); zb_stream_unacked() returns them");
-      events_.PushError(first, last, result);
+      // A lane's laned stream reports its own close.
+      if (!sink_) events_.PushError(first, last, result);
     }
     if (state_ != State::kFailed) state_ = State::kClosed;
     if (result.ok()) {
@@ -432,7 +438,7 @@ StreamInfo Stream::GetInfo() const {
 void Stream::Snapshot(StreamStats *out) const {
   out->taken_at = std::chrono::system_clock::now();
   out->table = table_name_;
-  out->json = json_;
+  out->format = format_;
   sync::MutexLock lock(mu_);
   out->state = PublicStateLocked();
   out->server_stream_id = server_stream_id_;
@@ -449,7 +455,7 @@ void Stream::Snapshot(StreamStats *out) const {
   out->ack_latency = window_.ack_latency();
 }
 
-Status Stream::Recreate(UserHandle handle, std::unique_ptr<Stream> *out) const {
+Status Stream::Recreate(UserHandle handle, std::unique_ptr<StreamHandle> *out) const {
   std::vector<std::vector<std::string>> requests;
   {
     sync::MutexLock lock(mu_);
@@ -462,14 +468,15 @@ Status Stream::Recreate(UserHandle handle, std::unique_ptr<Stream> *out) const {
     });
   }
   std::unique_ptr<Stream> fresh;
-  Status opened = OpenWith(sdk_, table_name_, json_, descriptor_, schema_, config_, handle, &fresh);
+  Status opened =
+      OpenWith(sdk_, table_name_, format_, descriptor_, schema_, config_, handle, &fresh);
   if (!opened.ok()) return opened;
   std::vector<RecordView> views;
   for (const std::vector<std::string> &records : requests) {
     views.clear();
     for (const std::string &record : records)
       views.push_back(RecordView{record.data(), record.size()});
-    Status ingested = fresh->Ingest(views.data(), views.size(), json_, nullptr);
+    Status ingested = fresh->Ingest(views.data(), views.size(), format_, nullptr);
     if (!ingested.ok()) return ingested;
   }
   *out = std::move(fresh);
@@ -574,15 +581,10 @@ Status Stream::RefusalLocked() {
       outcome.grpc_status() == static_cast<int>(grpc::StatusCode::UNAVAILABLE)) {
     last_connect_error_ = outcome.message();
   }
-  // A stream once accepted in plaintext knows the server speaks it: a later UNAVAILABLE (a
-  // connection closing as the call started) needs no hint.
-  if (sdk_->endpoint().tls || ever_connected_ || !LooksLikeTlsServer(outcome)) return outcome;
-  // gRPC cannot tell a server that expects TLS from one that drops connections; the user can.
-  return Status(outcome.code(),
-                outcome.message() +
-                    " (connecting in plaintext, as transport.plaintext=true asks: a server that "
-                    "expects TLS closes such connections)",
-                outcome.retryable(), outcome.grpc_status());
+  // gRPC cannot tell a server that expects TLS, or a client certificate, from one that drops
+  // connections; the user can.
+  return ExplainRefusal(outcome, sdk_->endpoint().tls,
+                        !sdk_->workspace_transport().tls.cert_pem.empty(), ever_connected_);
 }
 
 void Stream::AttemptFailedLocked(const Status &failed, bool kept_token, PendingLogs *logs) {
@@ -634,7 +636,7 @@ void Stream::OnWriteDone(Connection *connection, bool ok) {
       release = call_.hold_released = true;
     }
   }
-  if (segment) connection->Write(std::move(segment), wire_offset, json_);
+  if (segment) connection->Write(std::move(segment), wire_offset, format_);
   if (half_close) connection->WritesDone();
   if (release) connection->ReleaseHold();
 }
@@ -684,7 +686,11 @@ Status Stream::OnResponse(Connection *connection, const wire::Response &response
         if (!window_.Ack(response.ack_offset, &acked, &released, &error)) return error;
         if (released) {
           last_progress_ = Clock::now();
-          events_.PushAck(acked.first_offset, acked.last_offset);
+          if (sink_) {
+            sink_->OnLaneAcked(lane_index_, acked.last_offset);
+          } else {
+            events_.PushAck(acked.first_offset, acked.last_offset);
+          }
           changed_.notify_all();
           // Waking blocked ingest calls at every released request would make them all
           // runnable for a few records each (on a producer outrunning the wire, one context
@@ -711,7 +717,7 @@ Status Stream::OnResponse(Connection *connection, const wire::Response &response
         return Status(StatusCode::kProtocol, "the server sent an empty response", true);
     }
   }
-  if (segment) connection->Write(std::move(segment), wire_offset, json_);
+  if (segment) connection->Write(std::move(segment), wire_offset, format_);
   return Status::Ok();
 }
 
@@ -790,6 +796,9 @@ void Stream::MoveLocked(Link to) {
   }
   assert(allowed && "a change of Stream::Link that its table does not allow");
   (void)allowed;
+  if (sink_ && (to == Link::kLive) != (link_ == Link::kLive)) {
+    sink_->OnLaneLive(lane_index_, to == Link::kLive);
+  }
   link_ = to;
 }
 
@@ -861,7 +870,9 @@ void Stream::FailLocked(const Status &why) {
   if (state_ == State::kFailed || state_ == State::kClosed) return;
   state_ = State::kFailed;
   failure_ = why;
-  if (!window_.all_acked()) {
+  if (sink_) {
+    sink_->OnLaneFailed(lane_index_, why);
+  } else if (!window_.all_acked()) {
     events_.PushError(window_.acked_count(), window_.next_offset() - 1, why);
   }
   changed_.notify_all();
@@ -1096,6 +1107,10 @@ void Stream::WriteLogs(PendingLogs *logs) {
     }
   }
   logs->clear();
+}
+
+void Stream::Halt() {
+  StopBackground();
 }
 
 void Stream::StopBackground() {

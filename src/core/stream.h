@@ -31,53 +31,85 @@
 #include "core/sdk.h"
 #include "core/stats.h"
 #include "core/status.h"
+#include "core/stream_handle.h"
 #include "core/stream_info.h"
 #include "core/window.h"
 #include "sync/mutex.h"
 
 namespace zerobus {
 
-// How messages name record `index` of a batch of `count`: "the record" when it is alone.
-std::string RecordName(size_t index, size_t count);
+// Checks that `config` names one source of credentials at most, and makes the OAuth token
+// source when that source is a client id and secret or token federation (else leaves `*out`
+// empty). ZB_ERR_INVALID_ARG otherwise.
+Status MakeTokenSource(const Sdk &sdk, const std::string &table, const Config &config,
+                       std::shared_ptr<TokenSource> *out);
 
-class Stream final : private ConnectionListener, private StatsSource {
+// Where a lane of a LanedStream reports what its records become. Every call comes with the
+// lane's mutex held, and may take the laned stream's own (lane first, then the laned stream:
+// the laned stream never calls into a lane with its mutex held).
+class LaneSink {
+ public:
+  // `count` records of `framed_bytes` went into the lane's window at lane offsets
+  // `lane_first`.. in one unit. Returns the logical offset of the last.
+  virtual uint64_t OnLaneAppended(size_t lane, uint64_t lane_first, size_t count,
+                                  size_t framed_bytes) = 0;
+  // The server acknowledged the lane's offsets up to `lane_last`.
+  virtual void OnLaneAcked(size_t lane, uint64_t lane_last) = 0;
+  // The lane failed for good with `why`.
+  virtual void OnLaneFailed(size_t lane, const Status &why) = 0;
+  // The lane's call became live (records flow) or stopped being so.
+  virtual void OnLaneLive(size_t lane, bool live) = 0;
+
+ protected:
+  ~LaneSink() = default;
+};
+
+// One lane of a LanedStream: the sink it reports to, its index, and what every lane of the
+// stream shares: the token source, and the memory of their windows.
+struct LaneOf {
+  LaneSink *sink;
+  size_t index;
+  std::shared_ptr<TokenSource> tokens;
+  std::shared_ptr<SegmentPool> pool;
+};
+
+class Stream final : public StreamHandle, private ConnectionListener, private StatsSource {
  public:
   using Clock = std::chrono::steady_clock;
 
   // Opens a stream and returns once the server accepted it. `handle` is what event callbacks
-  // receive as their stream.
-  static Status Open(std::shared_ptr<Sdk> sdk, std::string table_name, bool json,
-                     std::string descriptor, const Config &config, UserHandle handle,
-                     std::unique_ptr<Stream> *out);
-  // Opens a stream of protobuf records of `schema`'s table that also takes JSON records,
-  // encoding each with `schema` (zb_stream_new_from_schema()).
-  static Status OpenFromSchema(std::shared_ptr<Sdk> sdk, std::shared_ptr<const RecordSchema> schema,
-                               const Config &config, UserHandle handle,
-                               std::unique_ptr<Stream> *out);
-
-  // Frees the stream (see zb_stream_destroy()): from its own event callback the work happens
-  // once the callback returns.
-  static void Destroy(std::unique_ptr<Stream> stream);
-
-  // zb_stream_recreate(): a new stream like this one, holding this one's unacknowledged
-  // records. ZB_ERR_STATE unless this stream failed or was closed.
-  Status Recreate(UserHandle handle, std::unique_ptr<Stream> *out) const;
+  // receive as their stream. `schema`: see StreamHandle::OpenFromSchema().
+  static Status OpenWith(std::shared_ptr<Sdk> sdk, std::string table_name, RecordFormat format,
+                         std::string descriptor, std::shared_ptr<const RecordSchema> schema,
+                         const Config &config, UserHandle handle, std::unique_ptr<Stream> *out);
+  // Opens lane `lane.index` of a LanedStream: it reports its offsets, acks and failure to
+  // `lane.sink` instead of queueing events, and its offsets are its own, which the sink maps.
+  // Not in the SDK's statistics (the laned stream is).
+  static Status OpenLane(std::shared_ptr<Sdk> sdk, std::string table_name, RecordFormat format,
+                         std::string descriptor, const Config &config, LaneOf lane,
+                         std::unique_ptr<Stream> *out);
 
   ~Stream() override;
 
-  // Accepts `count` records, all or none. On a stream opened from a schema, JSON records are
-  // encoded to protobuf first, every one before any is accepted (ZB_ERR_INVALID_RECORD naming
-  // the first that does not fit).
-  Status Ingest(const RecordView *records, size_t count, bool json, uint64_t *last_offset);
-  Status WaitForOffset(uint64_t offset, int32_t timeout_ms);
-  Status Flush(int32_t timeout_ms);
-  Status Close(int32_t timeout_ms);
-  // zb_stream_poll(): see EventQueue::Poll().
-  Status Poll(size_t capacity, int32_t timeout_ms, const EventQueue::Take &take, size_t *count);
-  void CopyUnacked(std::vector<std::pair<uint64_t, std::string>> *out) const;
-  StreamInfo GetInfo() const;
-  // The stream's statistics (zb_stream_stats_json()).
+  Status Recreate(UserHandle handle, std::unique_ptr<StreamHandle> *out) const override;
+  Status Ingest(const RecordView *records, size_t count, RecordFormat format,
+                uint64_t *last_offset) override;
+  Status WaitForOffset(uint64_t offset, int32_t timeout_ms) override;
+  Status Flush(int32_t timeout_ms) override;
+  Status Close(int32_t timeout_ms) override;
+  Status Poll(size_t capacity, int32_t timeout_ms, const EventQueue::Take &take,
+              size_t *count) override;
+  void CopyUnacked(std::vector<std::pair<uint64_t, std::string>> *out) const override;
+  StreamInfo GetInfo() const override;
   void Snapshot(StreamStats *out) const override;
+  // Ends the stream's connection and supervision at once, sending nothing more, and keeps its
+  // unacknowledged records (a laned stream stops its other lanes after one failed).
+  void Halt();
+
+  // ZB_OK when `records` fit into one request, with their framed size (Window::CheckFits()).
+  Status Frame(const RecordView *records, size_t count, size_t *framed) const {
+    return CheckFitsUnlocked(records, count, framed);
+  }
 
  private:
   // What the user may still do with the stream.
@@ -118,15 +150,16 @@ class Stream final : private ConnectionListener, private StatsSource {
   };
   using PendingLogs = std::vector<PendingLog>;
 
-  static Status OpenWith(std::shared_ptr<Sdk> sdk, std::string table_name, bool json,
-                         std::string descriptor, std::shared_ptr<const RecordSchema> schema,
-                         const Config &config, UserHandle handle, std::unique_ptr<Stream> *out);
-  Stream(std::shared_ptr<Sdk> sdk, std::string table_name, bool json, std::string descriptor,
-         std::shared_ptr<const RecordSchema> schema, const Config &config, UserHandle handle,
-         std::unique_ptr<TokenSource> tokens);
+  // OpenWith() and OpenLane(): `lane` is null but for a lane.
+  static Status OpenChecked(std::shared_ptr<Sdk> sdk, std::string table_name, RecordFormat format,
+                            std::string descriptor, std::shared_ptr<const RecordSchema> schema,
+                            const Config &config, UserHandle handle, const LaneOf *lane,
+                            std::unique_ptr<Stream> *out);
+  Stream(std::shared_ptr<Sdk> sdk, std::string table_name, RecordFormat format,
+         std::string descriptor, std::shared_ptr<const RecordSchema> schema, const Config &config,
+         UserHandle handle, std::shared_ptr<TokenSource> tokens, const LaneOf *lane);
 
-  // Ingest() of JSON records on a stream opened from a schema.
-  Status IngestEncoded(const RecordView *records, size_t count, uint64_t *last_offset);
+  EventQueue &events() override { return events_; }
 
   // ConnectionListener, on gRPC's threads.
   void OnWriteDone(Connection *connection, bool ok) override;
@@ -237,7 +270,7 @@ class Stream final : private ConnectionListener, private StatsSource {
   // built only then. Never with mu_ held.
   template <typename MakeMessage>
   void Log(LogLevel level, const char *component, MakeMessage what) const {
-    sdk_->logger().Log(level, component, [&] { return table_name_ + ": " + what(); });
+    sdk_->logger().Log(level, component, [&] { return log_name_ + ": " + what(); });
   }
   // Waits on `cv` until `done` or the deadline; false on timeout.
   template <typename Predicate>
@@ -249,7 +282,7 @@ class Stream final : private ConnectionListener, private StatsSource {
 
   const std::shared_ptr<Sdk> sdk_;
   const std::string table_name_;
-  const bool json_;
+  const RecordFormat format_;
   const std::string descriptor_;
   // What JSON records are encoded with; OpenFromSchema() only.
   const std::shared_ptr<const RecordSchema> schema_;
@@ -257,7 +290,10 @@ class Stream final : private ConnectionListener, private StatsSource {
   const Settings &settings_;
   const std::string create_request_;
   const std::shared_ptr<grpc::Channel> channel_;  // the SDK's, or the stream's own
-  const std::unique_ptr<TokenSource> tokens_;     // with OAuth client credentials only
+  const std::shared_ptr<TokenSource> tokens_;     // with OAuth or federation only
+  LaneSink *const sink_;                          // a lane's, else null
+  const size_t lane_index_;
+  const std::string log_name_;  // what log lines begin with: the table, and the lane of one
 
   mutable sync::Mutex mu_;
   std::condition_variable changed_;  // acks, state, connection events

@@ -89,14 +89,18 @@ void Segment::Append(const RecordView *records, size_t count, size_t framed_byte
   record_count_ += count;
 }
 
-Window::Window(const WindowLimits &limits)
+std::shared_ptr<SegmentPool> Window::MakePool(size_t max_bytes) {
+  return std::make_shared<SegmentPool>(max_bytes + kPoolSlackBytes);
+}
+
+Window::Window(const WindowLimits &limits, std::shared_ptr<SegmentPool> pool)
     : max_records_(limits.max_records),
       max_bytes_(limits.max_bytes),
       max_body_bytes_(limits.max_request_bytes - wire::kMaxBatchHeaderBytes),
       max_payload_bytes_(limits.max_payload_bytes),
       seal_bytes_(std::min(max_body_bytes_, kSealBytes)),
       next_capacity_(kMinSegmentCapacity),
-      pool_(std::make_shared<SegmentPool>(max_bytes_ + kPoolSlackBytes)) {}
+      pool_(pool ? std::move(pool) : MakePool(max_bytes_)) {}
 
 Status Window::CheckFits(const RecordView *records, size_t count, size_t *framed_bytes) const {
   const size_t payload = PayloadBytes(records, count);

@@ -85,7 +85,12 @@ struct AckedRange {
 // call under its own mutex.
 class Window {
  public:
-  explicit Window(const WindowLimits &limits);
+  // `pool`: where segments get their memory, shared by the lanes of one stream; null: a pool
+  // of the window's own (MakePool()).
+  explicit Window(const WindowLimits &limits, std::shared_ptr<SegmentPool> pool = nullptr);
+
+  // A pool for windows of `max_bytes` that together hold no more than that.
+  static std::shared_ptr<SegmentPool> MakePool(size_t max_bytes);
 
   // ZB_OK when `records` (framed) fit into one request, else ZB_ERR_RECORD_TOO_LARGE.
   // `framed_bytes` receives their framed size, which Append() takes. Any lengths, however
@@ -161,7 +166,8 @@ class Window {
   // Capacity for the next open segment: what the last one needed, so steady traffic rarely
   // outgrows its buffer.
   size_t next_capacity_;
-  // Where segments get their memory, within max_bytes_ and kPoolSlackBytes all told.
+  // Where segments get their memory, within max_bytes_ and kPoolSlackBytes all told (for
+  // every lane of the stream, when they share it).
   std::shared_ptr<SegmentPool> pool_;
 
   uint64_t next_offset_ = 0;

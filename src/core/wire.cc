@@ -28,9 +28,11 @@ constexpr uint32_t kRequestIngestBatch = 3;
 constexpr uint32_t kCreateTableName = 1;
 constexpr uint32_t kCreateDescriptor = 3;
 constexpr uint32_t kCreateRecordType = 4;
+constexpr uint32_t kCreateAvroSchema = 5;
 constexpr uint32_t kBatchOffsetId = 1;
 constexpr uint32_t kBatchProto = 2;
 constexpr uint32_t kBatchJson = 3;
+constexpr uint32_t kBatchAvro = 4;
 constexpr uint32_t kBatchRecords = 1;
 constexpr uint32_t kResponseCreated = 1;
 constexpr uint32_t kResponseAck = 2;
@@ -40,8 +42,6 @@ constexpr uint32_t kAckUpToOffset = 1;
 constexpr uint32_t kCloseDuration = 1;
 constexpr uint32_t kDurationSeconds = 1;
 constexpr uint32_t kDurationNanos = 2;
-constexpr uint64_t kRecordTypeProto = 1;
-constexpr uint64_t kRecordTypeJson = 2;
 
 constexpr uint8_t kRecordEntryTag = Tag(kBatchRecords, kLengthDelimited);
 
@@ -149,7 +149,7 @@ bool RecordEntryReader::Next(std::string_view *record) {
   return true;
 }
 
-size_t WriteBatchHeader(uint8_t *out, int64_t offset_id, bool json, size_t body_len) {
+size_t WriteBatchHeader(uint8_t *out, int64_t offset_id, RecordFormat format, size_t body_len) {
   const uint64_t offset = static_cast<uint64_t>(offset_id);
   const size_t batch_len = 1 + CodedOutputStream::VarintSize64(offset) + 1 +
                            CodedOutputStream::VarintSize64(body_len) + body_len;
@@ -158,18 +158,23 @@ size_t WriteBatchHeader(uint8_t *out, int64_t offset_id, bool json, size_t body_
   p = WriteVarint(p, batch_len);
   *p++ = Tag(kBatchOffsetId, kVarint);
   p = WriteVarint(p, offset);
-  *p++ = Tag(json ? kBatchJson : kBatchProto, kLengthDelimited);
+  const uint32_t batch = format == RecordFormat::kJson   ? kBatchJson
+                         : format == RecordFormat::kAvro ? kBatchAvro
+                                                         : kBatchProto;
+  *p++ = Tag(batch, kLengthDelimited);
   p = WriteVarint(p, body_len);
   return static_cast<size_t>(p - out);
 }
 
-std::string EncodeCreateStream(std::string_view table_name, bool json,
-                               std::string_view descriptor_proto) {
+std::string EncodeCreateStream(std::string_view table_name, RecordFormat format,
+                               std::string_view schema) {
   std::string create;
   AppendBytesField(&create, kCreateTableName, table_name);
-  if (!json) AppendBytesField(&create, kCreateDescriptor, descriptor_proto);
+  if (format == RecordFormat::kProto) AppendBytesField(&create, kCreateDescriptor, schema);
   AppendVarint(&create, Tag(kCreateRecordType, kVarint));
-  AppendVarint(&create, json ? kRecordTypeJson : kRecordTypeProto);
+  // RecordFormat keeps the wire's RecordType numbers.
+  AppendVarint(&create, static_cast<uint64_t>(format));
+  if (format == RecordFormat::kAvro) AppendBytesField(&create, kCreateAvroSchema, schema);
   std::string request;
   AppendBytesField(&request, kRequestCreateStream, create);
   return request;

@@ -12,6 +12,7 @@
 #include <string>
 #include <string_view>
 
+#include "core/record_format.h"
 #include "core/status.h"
 
 namespace zerobus::wire {
@@ -51,12 +52,12 @@ class RecordEntryReader {
 // The framing that turns a batch body into a whole EphemeralStreamRequest carrying an
 // ingest_record_batch: written in front of the body. Returns the number of header bytes
 // written to `out` (at most kMaxBatchHeaderBytes).
-size_t WriteBatchHeader(uint8_t *out, int64_t offset_id, bool json, size_t body_len);
+size_t WriteBatchHeader(uint8_t *out, int64_t offset_id, RecordFormat format, size_t body_len);
 
-// The first request of a call: create_stream for `table_name`. The descriptor is sent only
-// for protobuf streams.
-std::string EncodeCreateStream(std::string_view table_name, bool json,
-                               std::string_view descriptor_proto);
+// The first request of a call: create_stream for `table_name`, with `schema`: the serialized
+// DescriptorProto of a protobuf stream, the writer schema of an Avro one (nothing for JSON).
+std::string EncodeCreateStream(std::string_view table_name, RecordFormat format,
+                               std::string_view schema);
 
 // The largest response the library takes (the channel's receive limit): a call that brings a
 // bigger one fails. Responses are acks, create_stream responses and close signals of a few

@@ -41,22 +41,24 @@ const uint8_t *Data(const std::string &bytes) {
 grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer> *FlightPutCall::Start(
     const StreamEnv &env, std::string authorization, std::string user_agent,
     std::string table_name) {
-  return Begin(std::shared_ptr<EphemeralStreamCall>(new FlightPutCall(
+  return Begin(std::shared_ptr<IngestStreamCall>(new FlightPutCall(
       env, std::move(authorization), std::move(user_agent), std::move(table_name))));
 }
 
-grpc::Status FlightPutCall::HandleCreate() {
+grpc::Status FlightPutCall::HandleFirst() {
   if (table_name_.empty()) {
     return Invalid(std::string("the call has no ") + kTableNameHeader + " header");
   }
-  grpc::Status status = CheckToken(table_name_);
-  if (!status.ok()) return status;
+  if (env_.tokens != nullptr) {
+    grpc::Status status = env_.tokens->CheckStream(authorization_, table_name_);
+    if (!status.ok()) return status;
+  }
   FlightData frame;
-  status = ParseFrame(RequestBytes(), env_.max_message_bytes, &frame);
+  grpc::Status status = ParseFrame(RequestBytes(), env_.max_message_bytes, &frame);
   if (!status.ok()) return status;
-  std::string table;
-  status = FindTable(table_name_, &table);
+  status = FindTable(table_name_);
   if (!status.ok()) return status;
+  const std::string table = schema_ != nullptr ? schema_->full_name : table_name_;
   if (schema_ == nullptr) {
     return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
                         "Arrow streams need a declared table, and " + table + " is not one");
@@ -66,7 +68,7 @@ grpc::Status FlightPutCall::HandleCreate() {
   if (!decoded.ok()) return Invalid("the first FlightData must be a schema: " + decoded.message());
   std::string error = PlanArrowColumns(*schema_, schema_arrow_, &plan_);
   if (!error.empty()) return Invalid("the Arrow schema does not fit " + table + ": " + error);
-  OpenStream(table, "format=arrow");
+  Accept("format=arrow");
   return grpc::Status::OK;
 }
 
@@ -98,22 +100,31 @@ grpc::Status FlightPutCall::HandleIngest() {
   WriteBatch rows;
   std::string error = ArrowBatchRows(*schema_, schema_arrow_, plan_, batch, &rows.rows);
   if (!error.empty()) return Invalid(where + error);
-  return Accept(batch.length, bytes.size(), std::move(rows));
+  return AcceptRecords(batch.length, bytes.size(), std::move(rows));
 }
 
-void FlightPutCall::Serialize(const Response &response, grpc::ByteBuffer *bytes) {
-  nlohmann::json metadata = {{"ack_up_to_offset", response.offset},
-                             {"ack_up_to_records", response.records}};
-  if (response.kind == Response::Kind::kCloseSignal) {
-    metadata["close_stream_duration_ms"] = response.duration.count();
+void FlightPutCall::SerializeResponse() {
+  nlohmann::json metadata;
+  if (response_.has_create_stream_response()) {
+    metadata = {{"ack_up_to_offset", -1}, {"ack_up_to_records", 0}};
+  } else if (response_.has_ingest_record_response()) {
+    acked_offset_ = response_.ingest_record_response().durability_ack_up_to_offset();
+    acked_records_ = response_records_;
+    metadata = {{"ack_up_to_offset", acked_offset_}, {"ack_up_to_records", acked_records_}};
+  } else if (response_.has_close_stream_signal()) {
+    const auto &duration = response_.close_stream_signal().duration();
+    metadata = {
+        {"ack_up_to_offset", acked_offset_},
+        {"ack_up_to_records", acked_records_},
+        {"close_stream_duration_ms", duration.seconds() * 1000 + duration.nanos() / 1000000}};
   }
   PutResult result;
   result.set_app_metadata(metadata.dump());
   // gRPC's serializer writes larger messages only into an empty buffer; the last one's bytes
   // are done with (write_in_flight_ is off).
-  bytes->Clear();
+  response_bytes_.Clear();
   bool own_buffer = false;
-  grpc::SerializationTraits<PutResult>::Serialize(result, bytes, &own_buffer);
+  grpc::SerializationTraits<PutResult>::Serialize(result, &response_bytes_, &own_buffer);
 }
 
 }  // namespace zerobus::server

@@ -3,7 +3,7 @@
 // first FlightData, then record batches each with app_metadata {"offset_id": N}, acknowledged by
 // PutResults whose app_metadata counts the rows ({"ack_up_to_offset": N, "ack_up_to_records":
 // R}), after the ready signal (offset -1, 0 rows). The rest of the call's life (acks shaped by
-// faults, limits, close signals, statistics) is EphemeralStreamCall's.
+// faults, limits, close signals, statistics) is IngestStreamCall's, as for an EphemeralStream.
 // Arrow streams need a declared table (FAILED_PRECONDITION otherwise): a batch is stored as rows
 // of its columns. The in-memory store of a server without a data directory keeps records as
 // they arrived and counts none for an Arrow batch; `zerobus serve` always has a data directory.
@@ -14,16 +14,16 @@
 
 #include "arrow/model.h"
 #include "server/arrow_rows.h"
-#include "server/ephemeral_stream.h"
+#include "server/ingest_stream.h"
 
 namespace zerobus::server {
 
 // The header that names the table of a DoPut call.
 inline constexpr char kTableNameHeader[] = "x-databricks-zerobus-table-name";
 
-class FlightPutCall : public EphemeralStreamCall {
+class FlightPutCall : public IngestStreamCall {
  public:
-  // As EphemeralStreamCall::Start, for a DoPut call whose table header held `table_name`
+  // As IngestStreamCall::Start, for a DoPut call whose table header held `table_name`
   // (empty: none, refused with INVALID_ARGUMENT).
   static grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer> *Start(
       const StreamEnv &env, std::string authorization, std::string user_agent,
@@ -32,19 +32,25 @@ class FlightPutCall : public EphemeralStreamCall {
  private:
   FlightPutCall(const StreamEnv &env, std::string authorization, std::string user_agent,
                 std::string table_name)
-      : EphemeralStreamCall(env, std::move(authorization), std::move(user_agent)),
+      : IngestStreamCall(env, StreamRpc::kEphemeral, std::move(authorization),
+                         std::move(user_agent)),
         table_name_(std::move(table_name)) {}
 
   // The schema frame: the token and the table, then the schema against the table's columns.
-  grpc::Status HandleCreate() override;
+  grpc::Status HandleFirst() override;
   // A record batch frame: its offset_id, its rows checked and stored.
   grpc::Status HandleIngest() override;
-  void Serialize(const Response &response, grpc::ByteBuffer *bytes) override;
+  // response_ as a PutResult: the ready signal, an ack, or a close signal (which repeats the
+  // latest ack).
+  void SerializeResponse() override;
 
   const std::string table_name_;
   // Reader side only.
   arrow::Schema schema_arrow_;
   ArrowColumnPlan plan_;
+  // Writer side only: the latest ack written.
+  int64_t acked_offset_ = -1;
+  int64_t acked_records_ = 0;
 };
 
 }  // namespace zerobus::server

@@ -10,8 +10,6 @@ namespace {
 // takes it.
 constexpr uint8_t kVarint = 0;
 constexpr uint8_t kDelimited = 2;
-// EphemeralStreamRequest.ingest_record_batch
-constexpr uint8_t kIngestRecordBatchTag = (3 << 3) | kDelimited;
 // IngestRecordBatchRequest.offset_id, .proto_encoded_batch, .json_batch, .avro_batch
 constexpr uint8_t kOffsetIdTag = (1 << 3) | kVarint;
 constexpr uint8_t kProtoEncodedBatchTag = (2 << 3) | kDelimited;
@@ -71,12 +69,12 @@ class WireReader {
 
 }  // namespace
 
-bool ScanIngestBatch(std::string_view request, IngestRequestView *view) {
+bool ScanIngestBatch(std::string_view request, IngestRequestView *view, int batch_field) {
   WireReader outer(request);
   uint8_t tag = 0;
   std::string_view body;
-  if (!outer.OneByteTag(&tag) || tag != kIngestRecordBatchTag || !outer.Delimited(&body) ||
-      !outer.AtEnd()) {
+  if (!outer.OneByteTag(&tag) || tag != static_cast<uint8_t>((batch_field << 3) | kDelimited) ||
+      !outer.Delimited(&body) || !outer.AtEnd()) {
     return false;
   }
   WireReader batch(body);

@@ -22,8 +22,13 @@ struct IngestRequestView {
   std::vector<std::string_view> records;
 };
 
-// Fills `*view` and returns true when `request`, a serialized EphemeralStreamRequest, is in the
-// shape every client sends: an ingest_record_batch and nothing else, holding one offset_id and
+// The field number of ingest_record_batch in each RPC's request message.
+constexpr int kEphemeralBatchField = 3;   // EphemeralStreamRequest
+constexpr int kPersistentBatchField = 4;  // PersistentStreamRequest
+
+// Fills `*view` and returns true when `request`, a serialized EphemeralStreamRequest (or, with
+// kPersistentBatchField, PersistentStreamRequest), is in the shape every client sends: an
+// ingest_record_batch and nothing else, holding one offset_id and
 // one proto_encoded_batch, json_batch or avro_batch of records and nothing else. Returns false,
 // with
 // `*view` unspecified, for anything else: another payload, a missing, repeated or unknown
@@ -31,7 +36,8 @@ struct IngestRequestView {
 // a request means (how repeated fields merge, which of two oneof members wins) and whether it
 // is valid at all. Never reads outside `request`; `view->records` keeps its capacity.
 // Thread-safe (no shared state).
-bool ScanIngestBatch(std::string_view request, IngestRequestView *view);
+bool ScanIngestBatch(std::string_view request, IngestRequestView *view,
+                     int batch_field = kEphemeralBatchField);
 
 }  // namespace zerobus::server
 

@@ -11,6 +11,11 @@ void MemoryRowStore::Append(WriteBatch batch, Done done) {
     std::deque<Record> &rows = tables_[batch.table];
     rows.insert(rows.end(), std::make_move_iterator(batch.records.begin()),
                 std::make_move_iterator(batch.records.end()));
+    // Under the same lock as the records: nobody sees one without the other.
+    if (!batch.persistent_stream_id.empty()) {
+      auto stream = persistent_.find(batch.persistent_stream_id);
+      if (stream != persistent_.end()) stream->second.committed_offset = batch.offset_id;
+    }
   }
   done("");
 }
@@ -28,6 +33,31 @@ std::optional<Record> MemoryRowStore::Get(const std::string &table, int64_t inde
     return std::nullopt;
   }
   return it->second[static_cast<size_t>(index)];
+}
+
+std::string MemoryRowStore::CreatePersistentStream(const std::string &id,
+                                                   const PersistentStreamState &state) {
+  sync::MutexLock lock(mu_);
+  return persistent_.emplace(id, state).second ? "" : "stream id " + id + " exists already";
+}
+
+std::string MemoryRowStore::FindPersistentStream(
+    const std::string &id, std::optional<PersistentStreamState> *state) const {
+  sync::MutexLock lock(mu_);
+  auto it = persistent_.find(id);
+  if (it == persistent_.end()) {
+    state->reset();
+  } else {
+    *state = it->second;
+  }
+  return "";
+}
+
+std::string MemoryRowStore::RetirePersistentStream(const std::string &id) {
+  sync::MutexLock lock(mu_);
+  auto it = persistent_.find(id);
+  if (it != persistent_.end()) it->second.retired = true;
+  return "";
 }
 
 }  // namespace zerobus::server

@@ -13,9 +13,10 @@
 
 #include "arrow_flight.grpc.pb.h"
 #include "server/admin_http.h"
-#include "server/ephemeral_stream.h"
 #include "server/flight_put.h"
+#include "server/ingest_stream.h"
 #include "server/loopback.h"
+#include "server/persistent_streams.h"
 #include "server/sqlite_row_store.h"
 #include "server/stream_registry.h"
 #include "server/subject_token_verifier.h"
@@ -27,6 +28,9 @@
 namespace zerobus::server {
 namespace {
 
+using Zerobus = databricks::zerobus::Zerobus;
+
+// A request header's value, or "" without one.
 std::string Header(const grpc::CallbackServerContext &context, const char *name) {
   const auto &metadata = context.client_metadata();
   auto found = metadata.find(name);
@@ -34,17 +38,32 @@ std::string Header(const grpc::CallbackServerContext &context, const char *name)
                                  : std::string(found->second.data(), found->second.size());
 }
 
-// Raw: the call sees the bytes of each request, so that it can read a batch's records in place.
-class ZerobusService final
-    : public databricks::zerobus::Zerobus::WithRawCallbackMethod_EphemeralStream<
-          databricks::zerobus::Zerobus::Service> {
+// Raw streams: the call sees the bytes of each request, so that it can read a batch's records
+// in place.
+class ZerobusService final : public Zerobus::WithRawCallbackMethod_EphemeralStream<
+                                 Zerobus::WithRawCallbackMethod_PersistentStream<
+                                     Zerobus::WithCallbackMethod_RetireStream<Zerobus::Service>>> {
  public:
   explicit ZerobusService(const StreamEnv *env) : env_(env) {}
 
   grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer> *EphemeralStream(
       grpc::CallbackServerContext *context) override {
-    return EphemeralStreamCall::Start(*env_, Header(*context, "authorization"),
-                                      Header(*context, "user-agent"));
+    return IngestStreamCall::Start(*env_, StreamRpc::kEphemeral, Header(*context, "authorization"),
+                                   Header(*context, "user-agent"));
+  }
+
+  grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer> *PersistentStream(
+      grpc::CallbackServerContext *context) override {
+    return IngestStreamCall::Start(*env_, StreamRpc::kPersistent, Header(*context, "authorization"),
+                                   Header(*context, "user-agent"));
+  }
+
+  grpc::ServerUnaryReactor *RetireStream(grpc::CallbackServerContext *context,
+                                         const databricks::zerobus::RetireStreamRequest *request,
+                                         databricks::zerobus::RetireStreamResponse *) override {
+    grpc::ServerUnaryReactor *reactor = context->DefaultReactor();
+    reactor->Finish(server::RetireStream(*env_, Header(*context, "authorization"), *request));
+    return reactor;
   }
 
  private:
@@ -80,7 +99,7 @@ struct Server::Impl {
   explicit Impl(ServerOptions opts)
       : options(std::move(opts)),
         faults(options.seed ? *options.seed : std::random_device{}(),
-               [this] { registry.ForEach([](EphemeralStreamCall &call) { call.Kick(); }); }),
+               [this] { registry.ForEach([](IngestStreamCall &call) { call.Kick(); }); }),
         tables(std::move(options.tables), options.accept_undeclared_tables),
         service(&env),
         flight(&env) {
@@ -88,6 +107,7 @@ struct Server::Impl {
     env.faults = &faults;
     env.timer = &timer;
     env.registry = &registry;
+    env.leases = &leases;
     env.log = &options.log;
     env.tables = &tables;
     env.max_message_bytes = options.max_message_bytes;
@@ -107,6 +127,7 @@ struct Server::Impl {
   // Destroyed after the registry and gRPC are gone, so that no call is left to schedule on it.
   Timer timer;
   StreamRegistry registry;
+  PersistentLeases leases;
   Faults faults;
   TableCatalog tables;
   TokenIssuer tokens;
@@ -233,11 +254,12 @@ std::unique_ptr<Server> Server::Start(ServerOptions options, std::string *error)
     impl->workspace_url = scheme + HostPort(http.host, impl->workspace->port());
   }
   if (impl->options.admin_port >= 0) {
+    const bool authenticated = impl->options.auth || !impl->options.federation_key_file.empty();
     std::string why = "the admin endpoint must listen on loopback";
     if (IsLoopbackHost(impl->options.admin_host)) {
       impl->admin =
           AdminHttp::Start(impl->options.admin_host, impl->options.admin_port, &impl->faults,
-                           &impl->stats, impl->options.auth ? &impl->tokens : nullptr, &why);
+                           &impl->stats, authenticated ? &impl->tokens : nullptr, &why);
     }
     if (!impl->admin) {
       if (error != nullptr) *error = why;

@@ -59,7 +59,12 @@ std::string EnsureTable(sqlite3 *db, const std::string &table, const table::Tabl
   return ok ? "" : sqlite3_errmsg(db);
 }
 
-std::string OpenConnection(const std::string &path, sqlite3 **db) {
+// Before any connection opens the file: closing a descriptor of it drops every POSIX lock the
+// process holds on it, those of open connections included (SQLite's WAL lock among them), and
+// then another process (`sqlite3`, `zerobus rows`) that opens and closes the database believes
+// itself alone, checkpoints and deletes the WAL the server goes on committing to: rows
+// acknowledged but invisible until the server stops.
+std::string CreateDatabaseFile(const std::string &path) {
   // Rows are the user's data: a new database is its owner's alone (SQLite gives its -wal and
   // -shm files the database's mode), made here because SQLite would make it 0644; and a
   // symbolic link at the path is refused rather than followed.
@@ -70,6 +75,10 @@ std::string OpenConnection(const std::string &path, sqlite3 **db) {
                            : std::string(std::strerror(errno)));
   }
   close(made);
+  return "";
+}
+
+std::string OpenConnection(const std::string &path, sqlite3 **db) {
   if (sqlite3_open_v2(path.c_str(), db,
                       SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOFOLLOW,
                       nullptr) != SQLITE_OK) {
@@ -104,6 +113,28 @@ void Bind(sqlite3_stmt *statement, int index, const SqlValue &value) {
   }
 }
 
+// One row per persistent stream: what a resume must match and its committed offset (NULL: none).
+constexpr char kPersistentStreamsTable[] = "_zerobus_persistent_streams";
+
+// A statement on `db` for the persistent streams table, its name in place of "$T".
+sqlite3_stmt *PrepareOnStreams(sqlite3 *db, std::string sql) {
+  sql.replace(sql.find("$T"), 2, kPersistentStreamsTable);
+  sqlite3_stmt *statement = nullptr;
+  if (sqlite3_prepare_v2(db, sql.c_str(), -1, &statement, nullptr) != SQLITE_OK) {
+    sqlite3_finalize(statement);
+    return nullptr;
+  }
+  return statement;
+}
+
+// Steps a statement that returns no rows, then finalizes it; "" or SQLite's complaint.
+std::string StepOnce(sqlite3 *db, sqlite3_stmt *statement) {
+  if (statement == nullptr) return sqlite3_errmsg(db);
+  const bool ok = sqlite3_step(statement) == SQLITE_DONE;
+  sqlite3_finalize(statement);
+  return ok ? "" : sqlite3_errmsg(db);
+}
+
 }  // namespace
 
 std::string DatabasePath(const std::string &data_dir) {
@@ -115,11 +146,20 @@ std::unique_ptr<SqliteRowStore> SqliteRowStore::Open(const std::string &data_dir
                                                      std::string *error) {
   std::unique_ptr<SqliteRowStore> store(new SqliteRowStore());
   const std::string path = DatabasePath(data_dir);
-  *error = OpenConnection(path, &store->writer_);
+  *error = CreateDatabaseFile(path);
+  if (error->empty()) *error = OpenConnection(path, &store->writer_);
   if (error->empty()) *error = OpenConnection(path, &store->reader_);
   if (error->empty()) {
+    sync::MutexLock lock(store->streams_mu_);
+    *error = OpenConnection(path, &store->streams_);
+  }
+  if (error->empty()) {
     std::string sql = std::string("BEGIN IMMEDIATE; CREATE TABLE IF NOT EXISTS ") + kCatalogTable +
-                      " (name TEXT PRIMARY KEY, columns TEXT NOT NULL);";
+                      " (name TEXT PRIMARY KEY, columns TEXT NOT NULL); CREATE TABLE IF NOT " +
+                      "EXISTS " + kPersistentStreamsTable +
+                      " (stream_id TEXT PRIMARY KEY, table_name TEXT NOT NULL, record_type " +
+                      "INTEGER NOT NULL, descriptor_proto BLOB NOT NULL, avro_schema_json TEXT " +
+                      "NOT NULL, committed_offset INTEGER, retired INTEGER NOT NULL);";
     *error = Exec(store->writer_, sql);
   }
   for (const table::TableSchema &table : tables.declared()) {
@@ -131,6 +171,12 @@ std::unique_ptr<SqliteRowStore> SqliteRowStore::Open(const std::string &data_dir
   }
   *error = Exec(store->writer_, "COMMIT");
   if (!error->empty()) return nullptr;
+  store->commit_offset_ =
+      PrepareOnStreams(store->writer_, "UPDATE $T SET committed_offset = ?2 WHERE stream_id = ?1");
+  if (store->commit_offset_ == nullptr) {
+    *error = sqlite3_errmsg(store->writer_);
+    return nullptr;
+  }
   store->thread_ = std::thread([s = store.get()] { s->WriterLoop(); });
   return store;
 }
@@ -138,8 +184,11 @@ std::unique_ptr<SqliteRowStore> SqliteRowStore::Open(const std::string &data_dir
 SqliteRowStore::~SqliteRowStore() {
   Stop();
   for (auto &entry : inserts_) sqlite3_finalize(entry.second);
+  sqlite3_finalize(commit_offset_);
   sqlite3_close(writer_);
   sqlite3_close(reader_);
+  sync::MutexLock lock(streams_mu_);
+  sqlite3_close(streams_);
 }
 
 void SqliteRowStore::Stop() {
@@ -221,6 +270,14 @@ void SqliteRowStore::Commit(std::vector<Pending> &group) {
       sqlite3_reset(statement);
       sqlite3_clear_bindings(statement);
     }
+    // In the rows' transaction: a crash keeps both or neither.
+    if (error.empty() && !batch.persistent_stream_id.empty()) {
+      sqlite3_bind_text(commit_offset_, 1, batch.persistent_stream_id.c_str(), -1, SQLITE_STATIC);
+      sqlite3_bind_int64(commit_offset_, 2, batch.offset_id);
+      if (sqlite3_step(commit_offset_) != SQLITE_DONE) error = sqlite3_errmsg(writer_);
+      sqlite3_reset(commit_offset_);
+      sqlite3_clear_bindings(commit_offset_);
+    }
   }
   if (error.empty()) error = Exec(writer_, "COMMIT");
   if (!error.empty()) Exec(writer_, "ROLLBACK");
@@ -264,6 +321,65 @@ std::optional<Record> SqliteRowStore::Get(const std::string &table, int64_t inde
   }
   sqlite3_finalize(statement);
   return record;
+}
+
+std::string SqliteRowStore::CreatePersistentStream(const std::string &id,
+                                                   const PersistentStreamState &state) {
+  sync::MutexLock lock(streams_mu_);
+  sqlite3_stmt *statement =
+      PrepareOnStreams(streams_, "INSERT INTO $T VALUES (?1, ?2, ?3, ?4, ?5, NULL, 0)");
+  if (statement != nullptr) {
+    sqlite3_bind_text(statement, 1, id.c_str(), -1, SQLITE_STATIC);
+    sqlite3_bind_text(statement, 2, state.table.c_str(), -1, SQLITE_STATIC);
+    sqlite3_bind_int(statement, 3, state.record_type);
+    sqlite3_bind_blob64(statement, 4, state.descriptor_proto.data(), state.descriptor_proto.size(),
+                        SQLITE_STATIC);
+    sqlite3_bind_text64(statement, 5, state.avro_schema_json.data(), state.avro_schema_json.size(),
+                        SQLITE_STATIC, SQLITE_UTF8);
+  }
+  return StepOnce(streams_, statement);
+}
+
+std::string SqliteRowStore::FindPersistentStream(
+    const std::string &id, std::optional<PersistentStreamState> *state) const {
+  sync::MutexLock lock(streams_mu_);
+  state->reset();
+  sqlite3_stmt *statement = PrepareOnStreams(
+      streams_,
+      "SELECT table_name, record_type, descriptor_proto, avro_schema_json, committed_offset, "
+      "retired FROM $T WHERE stream_id = ?1");
+  if (statement == nullptr) return sqlite3_errmsg(streams_);
+  sqlite3_bind_text(statement, 1, id.c_str(), -1, SQLITE_STATIC);
+  const int step = sqlite3_step(statement);
+  if (step == SQLITE_ROW) {
+    auto text = [statement](int column) {
+      const void *bytes = sqlite3_column_blob(statement, column);
+      return bytes == nullptr
+                 ? std::string()
+                 : std::string(static_cast<const char *>(bytes),
+                               static_cast<size_t>(sqlite3_column_bytes(statement, column)));
+    };
+    PersistentStreamState found;
+    found.table = text(0);
+    found.record_type = sqlite3_column_int(statement, 1);
+    found.descriptor_proto = text(2);
+    found.avro_schema_json = text(3);
+    if (sqlite3_column_type(statement, 4) != SQLITE_NULL) {
+      found.committed_offset = sqlite3_column_int64(statement, 4);
+    }
+    found.retired = sqlite3_column_int(statement, 5) != 0;
+    *state = std::move(found);
+  }
+  sqlite3_finalize(statement);
+  return step == SQLITE_ROW || step == SQLITE_DONE ? "" : sqlite3_errmsg(streams_);
+}
+
+std::string SqliteRowStore::RetirePersistentStream(const std::string &id) {
+  sync::MutexLock lock(streams_mu_);
+  sqlite3_stmt *statement =
+      PrepareOnStreams(streams_, "UPDATE $T SET retired = 1 WHERE stream_id = ?1");
+  if (statement != nullptr) sqlite3_bind_text(statement, 1, id.c_str(), -1, SQLITE_STATIC);
+  return StepOnce(streams_, statement);
 }
 
 }  // namespace zerobus::server

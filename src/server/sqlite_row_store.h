@@ -44,6 +44,13 @@ class SqliteRowStore : public RowStore {
   // Undeclared tables give back the records as they arrived; declared ones a JSON object of
   // the row, as `zerobus rows` prints it.
   std::optional<Record> Get(const std::string &table, int64_t index) const override;
+  // Persistent streams are rows of one more SQL table, _zerobus_persistent_streams; the
+  // writer thread updates a stream's committed offset in the transaction of its rows.
+  std::string CreatePersistentStream(const std::string &id,
+                                     const PersistentStreamState &state) override;
+  std::string FindPersistentStream(const std::string &id,
+                                   std::optional<PersistentStreamState> *state) const override;
+  std::string RetirePersistentStream(const std::string &id) override;
 
   // Commits what is queued, answers it, and ends the writer thread. Idempotent.
   void Stop();
@@ -65,6 +72,10 @@ class SqliteRowStore : public RowStore {
   mutable sync::Mutex reader_mu_;
   sqlite3 *reader_ ABSL_GUARDED_BY(reader_mu_) = nullptr;
   std::map<std::string, sqlite3_stmt *> inserts_;  // writer thread only
+  sqlite3_stmt *commit_offset_ = nullptr;          // writer thread only
+  // Creates, finds and retires persistent streams, beside the writer (WAL takes turns).
+  mutable sync::Mutex streams_mu_;
+  sqlite3 *streams_ ABSL_GUARDED_BY(streams_mu_) = nullptr;
 
   sync::Mutex mu_;
   std::condition_variable wake_;

@@ -4,19 +4,19 @@
 
 namespace zerobus::server {
 
-void StreamRegistry::Add(const std::shared_ptr<EphemeralStreamCall> &call) {
+void StreamRegistry::Add(const std::shared_ptr<IngestStreamCall> &call) {
   sync::MutexLock lock(mu_);
   calls_.emplace(call.get(), call);
 }
 
-void StreamRegistry::Remove(const EphemeralStreamCall *call) {
+void StreamRegistry::Remove(const IngestStreamCall *call) {
   sync::MutexLock lock(mu_);
   calls_.erase(call);
   if (calls_.empty()) emptied_.notify_all();
 }
 
-void StreamRegistry::ForEach(const std::function<void(EphemeralStreamCall &)> &fn) {
-  std::vector<std::shared_ptr<EphemeralStreamCall>> live;
+void StreamRegistry::ForEach(const std::function<void(IngestStreamCall &)> &fn) {
+  std::vector<std::shared_ptr<IngestStreamCall>> live;
   {
     sync::MutexLock lock(mu_);
     live.reserve(calls_.size());

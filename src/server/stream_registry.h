@@ -12,17 +12,17 @@
 
 namespace zerobus::server {
 
-class EphemeralStreamCall;
+class IngestStreamCall;
 
 // All methods are thread-safe.
 class StreamRegistry {
  public:
-  void Add(const std::shared_ptr<EphemeralStreamCall> &call);
-  void Remove(const EphemeralStreamCall *call);
+  void Add(const std::shared_ptr<IngestStreamCall> &call);
+  void Remove(const IngestStreamCall *call);
 
   // Runs `fn` on every registered call that still exists, without holding the registry's lock
   // (so `fn` may end calls, which removes them).
-  void ForEach(const std::function<void(EphemeralStreamCall &)> &fn);
+  void ForEach(const std::function<void(IngestStreamCall &)> &fn);
 
   // Returns once no call is registered.
   void WaitUntilEmpty();
@@ -31,7 +31,7 @@ class StreamRegistry {
   sync::Mutex mu_;
   std::condition_variable emptied_;
   // Weak: a call's lifetime belongs to gRPC (until OnDone), not to the registry.
-  std::unordered_map<const EphemeralStreamCall *, std::weak_ptr<EphemeralStreamCall>> calls_
+  std::unordered_map<const IngestStreamCall *, std::weak_ptr<IngestStreamCall>> calls_
       ABSL_GUARDED_BY(mu_);
 };
 

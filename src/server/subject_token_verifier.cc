@@ -8,7 +8,7 @@
 #include <cstdio>
 #include <optional>
 
-#include "table/jwt.h"
+#include "jose/jwt.h"
 
 namespace zerobus::server {
 namespace {
@@ -83,8 +83,8 @@ std::shared_ptr<const SubjectTokenVerifier> SubjectTokenVerifier::Load(const std
 
 bool SubjectTokenVerifier::Verify(std::string_view jwt, std::chrono::system_clock::time_point now,
                                   int64_t *exp, std::string *why) const {
-  table::JwtParts parts;
-  if (!table::ParseJwt(jwt, &parts, why)) return false;
+  jose::JwtParts parts;
+  if (!jose::ParseJwt(jwt, &parts, why)) return false;
   const auto alg = parts.header.find("alg");
   if (alg == parts.header.end() || *alg != key_->algorithm) {
     *why = "its JWT header must have alg " + key_->algorithm + ", the identity provider's";
@@ -107,7 +107,7 @@ bool SubjectTokenVerifier::Verify(std::string_view jwt, std::chrono::system_cloc
     *why = "its signature is not the identity provider's";
     return false;
   }
-  const std::optional<int64_t> expiry = table::JwtExpiry(parts.claims);
+  const std::optional<int64_t> expiry = jose::JwtExpiry(parts.claims);
   if (!expiry) {
     *why = "it has no numeric exp claim";
     return false;

@@ -41,7 +41,8 @@ std::unique_ptr<WorkspaceHttp> WorkspaceHttp::Start(const WorkspaceHttpOptions &
   server->Get(
       R"(/api/2.1/unity-catalog/tables/([^/]+))",
       [options, tables, tokens](const httplib::Request &request, httplib::Response &response) {
-        if (options.credentials) {
+        // Whoever can get a token (a client secret or an identity provider's JWT) needs one.
+        if (options.credentials || options.federation) {
           std::string why;
           const int denied =
               tokens->CheckWorkspace(request.get_header_value("Authorization"), &why);

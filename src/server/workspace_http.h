@@ -3,8 +3,8 @@
 //   GET  /api/2.1/unity-catalog/tables/{full_name}   the table's TableInfo (uc_table_json.h)
 //   POST /oidc/v1/token                              OAuth client credentials (oauth_token.h)
 //
-// With client credentials configured the Unity Catalog API wants a workspace token from the
-// token endpoint; without, it answers anyone.
+// With client credentials or an identity provider configured the Unity Catalog API wants a
+// workspace token from the token endpoint; with neither, it answers anyone.
 #ifndef ZEROBUS_SERVER_WORKSPACE_HTTP_H
 #define ZEROBUS_SERVER_WORKSPACE_HTTP_H
 

@@ -163,6 +163,13 @@ static zb_stream *open_schema_stream(zb_sdk *sdk, const zb_schema *schema) {
   return stream;
 }
 
+static zb_stream *open_avro_stream(zb_sdk *sdk, const zb_schema *schema) {
+  zb_stream *stream = NULL;
+  zb_error *err = NULL;
+  TU_EXPECT(ZB_OK, err, zb_stream_new_avro_from_schema(sdk, schema, NULL, &stream, &err));
+  return stream;
+}
+
 /* A stream that failed for good: the server refuses its first request with INVALID_ARGUMENT. */
 static zb_stream *open_failed_stream(tu_env *env) {
   zb_stream *stream = tu_open_proto(env->sdk, TU_TABLE, NULL);
@@ -721,6 +728,29 @@ static void hostile_zb_stream_new_from_schema(void **state) {
   zb_schema_destroy(schema);
 }
 
+static void hostile_zb_stream_new_avro_from_schema(void **state) {
+  tu_env *env = ENV(state);
+  zb_error *err = TU_ERR_SENTINEL;
+  zb_schema *schema = ddl_schema();
+  zb_stream *stream = NULL;
+  TU_EXPECT(ZB_ERR_INVALID_ARG, err,
+            zb_stream_new_avro_from_schema(NULL, schema, NULL, &stream, &err));
+  TU_EXPECT(ZB_ERR_INVALID_ARG, err,
+            zb_stream_new_avro_from_schema(env->sdk, NULL, NULL, &stream, &err));
+  TU_EXPECT(ZB_ERR_INVALID_ARG, err,
+            zb_stream_new_avro_from_schema(env->sdk, schema, NULL, NULL, &err));
+  zb_schema_destroy(schema);
+  /* A table with no Avro form is refused before any connection. */
+  zb_schema *keyed = NULL;
+  TU_EXPECT(ZB_OK, err,
+            zb_schema_from_ddl("main.default.events (id BIGINT NOT NULL, m MAP<INT, INT>)", &keyed,
+                               &err));
+  TU_EXPECT(ZB_ERR_INVALID_SCHEMA, err,
+            zb_stream_new_avro_from_schema(env->sdk, keyed, NULL, &stream, &err));
+  assert_null(stream);
+  zb_schema_destroy(keyed);
+}
+
 /* Asserts that the stream accepted nothing yet and still takes a good record, acknowledged. */
 static void expect_untouched_and_working(zb_stream *stream) {
   assert_int_equal(tu_stream_info(stream).records_accepted, 0);
@@ -754,6 +784,43 @@ static void hostile_zb_stream_ingest_proto(void **state) {
   huge_region_unmap(region);
   tu_close_and_destroy(json_stream);
   tu_close_and_destroy(stream);
+}
+
+/* kDdl's record {id: 1, payload: "x"} as an Avro datum of its writer schema: id 1 (zig-zag 2),
+ * the union branch of a string (1, zig-zag 2), its length (1, zig-zag 2) and its byte. */
+static const uint8_t kAvroDatum[] = {0x02, 0x02, 0x02, 'x'};
+
+static void hostile_zb_stream_ingest_avro(void **state) {
+  tu_env *env = ENV(state);
+  zb_error *err = TU_ERR_SENTINEL;
+  zb_schema *schema = ddl_schema();
+  zb_stream *stream = open_avro_stream(env->sdk, schema);
+  zb_stream *proto_stream = tu_open_proto(env->sdk, TU_TABLE, NULL);
+  const huge_region region = huge_region_map();
+  uint64_t offset = 77;
+  TU_EXPECT(ZB_ERR_INVALID_ARG, err, zb_stream_ingest_avro(NULL, region.data, 1, &offset, &err));
+  TU_EXPECT(ZB_ERR_INVALID_ARG, err, zb_stream_ingest_avro(stream, NULL, 1, &offset, &err));
+  TU_EXPECT(ZB_ERR_EMPTY_RECORD, err, zb_stream_ingest_avro(stream, region.data, 0, &offset, &err));
+  TU_EXPECT(ZB_ERR_RECORD_TOO_LARGE, err,
+            zb_stream_ingest_avro(stream, region.data, SIZE_MAX, &offset, &err));
+  TU_EXPECT(ZB_ERR_RECORD_TYPE, err,
+            zb_stream_ingest_avro(proto_stream, kAvroDatum, sizeof kAvroDatum, &offset, &err));
+  TU_EXPECT(ZB_ERR_RECORD_TYPE, err,
+            zb_stream_ingest_proto(stream, kAvroDatum, sizeof kAvroDatum, &offset, &err));
+  assert_int_equal(offset, 77);
+  assert_int_equal(tu_stream_info(stream).records_accepted, 0);
+  /* Still working: a datum, and a JSON record it encodes to Avro, both acknowledged. */
+  TU_EXPECT(ZB_OK, err,
+            zb_stream_ingest_avro(stream, kAvroDatum, sizeof kAvroDatum, &offset, &err));
+  assert_int_equal(offset, 0);
+  const char json[] = "{\"id\": 2, \"payload\": \"y\"}";
+  TU_EXPECT(ZB_OK, err, zb_stream_ingest_json(stream, json, sizeof json - 1, &offset, &err));
+  assert_int_equal(offset, 1);
+  TU_EXPECT(ZB_OK, err, zb_stream_flush(stream, 30000, &err));
+  huge_region_unmap(region);
+  tu_close_and_destroy(proto_stream);
+  tu_close_and_destroy(stream);
+  zb_schema_destroy(schema);
 }
 
 static void hostile_zb_stream_ingest_json(void **state) {
@@ -797,6 +864,12 @@ static zb_status ingest_proto_batch(zb_stream *stream, const void *const *record
                                     const size_t *lens, size_t count, uint64_t *last,
                                     zb_error **err) {
   return zb_stream_ingest_proto_batch(stream, records, lens, count, last, err);
+}
+
+static zb_status ingest_avro_batch(zb_stream *stream, const void *const *records,
+                                   const size_t *lens, size_t count, uint64_t *last,
+                                   zb_error **err) {
+  return zb_stream_ingest_avro_batch(stream, records, lens, count, last, err);
 }
 
 static zb_status ingest_json_batch(zb_stream *stream, const void *const *records,
@@ -853,6 +926,16 @@ static void hostile_zb_stream_ingest_proto_batch(void **state) {
   expect_batch_hostile(stream, ingest_proto_batch);
   expect_untouched_and_working(stream);
   tu_close_and_destroy(stream);
+}
+
+static void hostile_zb_stream_ingest_avro_batch(void **state) {
+  tu_env *env = ENV(state);
+  zb_schema *schema = ddl_schema();
+  zb_stream *stream = open_avro_stream(env->sdk, schema);
+  expect_batch_hostile(stream, ingest_avro_batch);
+  assert_int_equal(tu_stream_info(stream).records_accepted, 0);
+  tu_close_and_destroy(stream);
+  zb_schema_destroy(schema);
 }
 
 static void hostile_zb_stream_ingest_json_batch(void **state) {
@@ -1165,10 +1248,13 @@ static const struct CMUnitTest kTests[] = {
     HOSTILE(zb_schema_encode_json),
     HOSTILE_LIVE(zb_stream_new),
     HOSTILE_LIVE(zb_stream_new_from_schema),
+    HOSTILE_LIVE(zb_stream_new_avro_from_schema),
     HOSTILE_LIVE(zb_stream_ingest_proto),
     HOSTILE_LIVE(zb_stream_ingest_json),
+    HOSTILE_LIVE(zb_stream_ingest_avro),
     HOSTILE_LIVE(zb_stream_ingest_proto_batch),
     HOSTILE_LIVE(zb_stream_ingest_json_batch),
+    HOSTILE_LIVE(zb_stream_ingest_avro_batch),
     HOSTILE_LIVE(zb_stream_wait_for_offset),
     HOSTILE_LIVE(zb_stream_flush),
     HOSTILE_LIVE(zb_stream_close),

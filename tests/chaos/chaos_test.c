@@ -2,9 +2,13 @@
  * random with retryable codes, delays acks, announces closes (CloseStreamSignal) and now and
  * then withholds acks. At the end every record must be acknowledged, every acknowledged record
  * must be in SQLite, and the duplicates there (records stored twice because a break lost their
- * ack) can be no more than the records the stream replayed.
+ * ack) can be no more than the records the stream replayed. The ack events must follow each
+ * other without a gap or a step back, and no error event may come.
  *
- *   chaos_test [--records N] [--seed S] [--pace-ms MS]
+ *   chaos_test [--records N] [--seed S] [--pace-ms MS] [--lanes L]
+ *
+ * --lanes sets stream.lanes (1 by default): the faults then hit whichever lane's call carries
+ * the request they are armed for, and the watermark must stay cumulative across the lanes.
  *
  * --pace-ms sets the shortest time between two rounds of the storm (2 ms by default); a slow
  * build (ThreadSanitizer) needs a slower storm, or breaks come faster than acks can.  *
@@ -33,6 +37,38 @@ typedef struct producer {
   int64_t failed;
   char error[256];
 } producer;
+
+/* What the stream's event callback saw: ack events must follow each other, each starting right
+ * after the last one's watermark. */
+typedef struct ack_watch {
+  pthread_mutex_t mu;
+  uint64_t next;     /* the offset the next ack event must start at */
+  int64_t backwards; /* ack events that did not */
+  int64_t errors;    /* error events */
+  char first_problem[256];
+} ack_watch;
+
+static void watch_event(zb_stream *stream, const zb_event *event, void *user_data) {
+  (void)stream;
+  ack_watch *watch = user_data;
+  pthread_mutex_lock(&watch->mu);
+  if (event->type == ZB_EVENT_ERROR) {
+    if (watch->errors++ == 0 && watch->backwards == 0) {
+      snprintf(watch->first_problem, sizeof watch->first_problem,
+               "error event %" PRIu64 "..%" PRIu64 ": %s", event->first_offset, event->last_offset,
+               zb_error_message(event->error));
+    }
+  } else if (event->first_offset != watch->next || event->last_offset < event->first_offset) {
+    if (watch->backwards++ == 0 && watch->errors == 0) {
+      snprintf(watch->first_problem, sizeof watch->first_problem,
+               "ack event %" PRIu64 "..%" PRIu64 " after watermark %" PRIu64, event->first_offset,
+               event->last_offset, watch->next);
+    }
+  } else {
+    watch->next = event->last_offset + 1;
+  }
+  pthread_mutex_unlock(&watch->mu);
+}
 
 static int64_t now_ms(void) {
   struct timespec ts;
@@ -127,6 +163,7 @@ int main(int argc, char **argv) {
   int64_t records = 1000000;
   uint64_t seed = 20261124;
   int64_t pace_ms = 2;
+  int64_t lanes = 1;
   for (int i = 1; i + 1 < argc; i += 2) {
     if (strcmp(argv[i], "--records") == 0) {
       records = strtoll(argv[i + 1], NULL, 10);
@@ -134,10 +171,13 @@ int main(int argc, char **argv) {
       seed = strtoull(argv[i + 1], NULL, 10);
     } else if (strcmp(argv[i], "--pace-ms") == 0) {
       pace_ms = strtoll(argv[i + 1], NULL, 10);
+    } else if (strcmp(argv[i], "--lanes") == 0) {
+      lanes = strtoll(argv[i + 1], NULL, 10);
     } else {
-      cu_die("usage: chaos_test [--records N] [--seed S] [--pace-ms MS]");
+      cu_die("usage: chaos_test [--records N] [--seed S] [--pace-ms MS] [--lanes L]");
     }
   }
+  if (lanes < 1 || lanes > 64) cu_die("--lanes must be 1 to 64");
   if (records < THREADS * 1000) cu_die("--records must be at least 4000");
   if (pace_ms < 1) cu_die("--pace-ms must be at least 1");
 
@@ -152,14 +192,18 @@ int main(int argc, char **argv) {
   if (!server) cu_die("the server did not start");
   zb_error *err = NULL;
   zb_sdk *sdk = NULL;
-  zb_stream *stream = cu_open_stream(
-      zbtest_server_endpoint(server), TABLE,
-      (const char *const[]){"recovery.backoff.ms", "5", "recovery.backoff.max.ms", "50",
-                            "recovery.retries", "1000", "stream.ack.timeout.ms", "2000",
-                            /* A small window: each break replays at most this much, as a
-                             * latency-bound producer would configure it. */
-                            "stream.max.inflight.records", "5000", NULL},
-      &sdk);
+  char lanes_text[8];
+  snprintf(lanes_text, sizeof lanes_text, "%" PRId64, lanes);
+  ack_watch watch = {PTHREAD_MUTEX_INITIALIZER, 0, 0, 0, ""};
+  zb_stream *stream =
+      cu_open_stream(zbtest_server_endpoint(server), TABLE,
+                     (const char *const[]){
+                         "recovery.backoff.ms", "5", "recovery.backoff.max.ms", "50",
+                         "recovery.retries", "1000", "stream.ack.timeout.ms", "2000",
+                         /* A small window: each break replays at most this much, as a
+                          * latency-bound producer would configure it. */
+                         "stream.max.inflight.records", "5000", "stream.lanes", lanes_text, NULL},
+                     watch_event, &watch, &sdk);
 
   const int64_t start = now_ms();
   producer producers[THREADS];
@@ -193,15 +237,15 @@ int main(int argc, char **argv) {
   if (zb_stream_close(stream, 60000, &err) != ZB_OK) cu_die(zb_error_message(err));
   zb_stream_destroy(stream);
   zb_sdk_destroy(sdk);
-  const int64_t breaks = zbtest_server_streams_opened(server) - 1;
+  const int64_t breaks = zbtest_server_streams_opened(server) - lanes;
   zbtest_server_stop(server);
 
   const cu_stored stored = cu_read_stored(data_dir, TABLE, records);
-  printf("chaos: %" PRId64 " records from %d threads in %.1f s; %" PRId64 " stream breaks, %" PRIu64
-         " recoveries, %" PRIu64 " records replayed; %" PRId64 " rows in SQLite, %" PRId64
-         " duplicates\n",
-         records, THREADS, elapsed / 1000.0, breaks, info.recoveries, info.records_replayed,
-         stored.rows, stored.duplicates);
+  printf("chaos: %" PRId64 " records from %d threads over %" PRId64 " lane%s in %.1f s; %" PRId64
+         " stream breaks, %" PRIu64 " recoveries, %" PRIu64 " records replayed; %" PRId64
+         " rows in SQLite, %" PRId64 " duplicates\n",
+         records, THREADS, lanes, lanes == 1 ? "" : "s", elapsed / 1000.0, breaks, info.recoveries,
+         info.records_replayed, stored.rows, stored.duplicates);
 
   int failures = 0;
   if (info.records_acked != (uint64_t)records) {
@@ -223,6 +267,14 @@ int main(int argc, char **argv) {
   if ((uint64_t)stored.duplicates > info.records_replayed) {
     fprintf(stderr, "chaos_test: %" PRId64 " duplicates but only %" PRIu64 " records replayed\n",
             stored.duplicates, info.records_replayed);
+    ++failures;
+  }
+  /* zb_stream_close() delivered every event before it returned. */
+  if (watch.backwards > 0 || watch.errors > 0 || watch.next != (uint64_t)records) {
+    fprintf(stderr,
+            "chaos_test: %" PRId64 " ack events out of step, %" PRId64
+            " error events, acks up to %" PRIu64 " (%s)\n",
+            watch.backwards, watch.errors, watch.next, watch.first_problem);
     ++failures;
   }
   cu_remove_dir(data_dir);

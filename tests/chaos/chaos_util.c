@@ -12,7 +12,7 @@ void cu_die(const char *what) {
 }
 
 zb_stream *cu_open_stream(const char *endpoint, const char *table, const char *const *options,
-                          zb_sdk **sdk_out) {
+                          zb_event_cb on_event, void *user_data, zb_sdk **sdk_out) {
   zb_error *err = NULL;
   zb_config *cfg = NULL;
   /* The local server speaks plaintext, which the SDK speaks only when asked to. */
@@ -23,6 +23,9 @@ zb_stream *cu_open_stream(const char *endpoint, const char *table, const char *c
   }
   for (const char *const *option = options; *option; option += 2) {
     if (zb_config_set(cfg, option[0], option[1], &err) != ZB_OK) cu_die(zb_error_message(err));
+  }
+  if (on_event && zb_config_set_event_callback(cfg, on_event, user_data, NULL, &err) != ZB_OK) {
+    cu_die(zb_error_message(err));
   }
   const uint8_t *descriptor = NULL;
   size_t descriptor_len = 0;

@@ -97,7 +97,7 @@ int main(int argc, char **argv) {
       server.endpoint, TABLE,
       (const char *const[]){"recovery.backoff.ms", "20", "recovery.backoff.max.ms", "200",
                             "recovery.retries", "200", "recovery.timeout.ms", "5000", NULL},
-      &sdk);
+      NULL, NULL, &sdk);
 
   pthread_t producer;
   pthread_create(&producer, NULL, produce, stream);

@@ -73,6 +73,20 @@ TEST(AuthTls, ClientCredentialsAuthenticateAndIngest) {
       << log[0];
 }
 
+// The lanes of one stream share its token: 64 lanes, one token request (issue 21).
+TEST(AuthTls, SixtyFourLanesMakeOneTokenRequest) {
+  SecureServer secure;
+  zerobus::Sdk sdk = secure.NewSdk(secure.SdkOptions());
+  Opened opened =
+      OpenJson(sdk.get(), kTable, Join(SecureServer::ClientOptions(), {{"stream.lanes", "64"}}));
+  ASSERT_EQ(opened.status, ZB_OK) << opened.message();
+  IngestJson(opened.stream.get(), 0, 640);
+  FlushAndClose(opened.stream.get());
+  ExpectAllStored(secure.StoredIds(), 640);
+  EXPECT_EQ(secure.server().tokens().issued(), 1);
+  EXPECT_EQ(secure.server().token_requests().size(), 1u);
+}
+
 // What the service expects of the token request now (reference/official-3x.md §5), field by
 // field, as the server received it over HTTPS; and the user-agent of the stream that followed.
 TEST(AuthTls, TheTokenRequestCarriesExactlyWhatTheServiceExpects) {
@@ -207,6 +221,38 @@ TEST(AuthTls, AKeptTokenServesReconnectionsAndARefusedOneIsReplaced) {
   EXPECT_EQ(Info(stream).recoveries, 2u);
   EXPECT_EQ(secure.server().tokens().issued(), 2);
   ExpectAllStored(secure.StoredIds(), 30);
+}
+
+// The SDK keeps one token per table and credentials (issue 21): its 64 streams of one table,
+// opened at once from 8 threads, make one token request; a stream of another table its own.
+TEST(AuthTls, SixtyFourStreamsOfOneTableMakeOneTokenRequest) {
+  SecureServer secure;
+  zerobus::Sdk sdk = secure.NewSdk(secure.SdkOptions());
+  constexpr int kStreams = 64;
+  std::vector<Opened> opened(kStreams);
+  std::vector<std::thread> openers;
+  for (int thread = 0; thread < 8; ++thread) {
+    openers.emplace_back([&, thread] {
+      for (int i = thread; i < kStreams; i += 8) {
+        opened[i] = OpenJson(sdk.get(), kTable, SecureServer::ClientOptions());
+      }
+    });
+  }
+  for (std::thread &opener : openers) opener.join();
+  for (int i = 0; i < kStreams; ++i) {
+    ASSERT_EQ(opened[i].status, ZB_OK) << opened[i].message();
+    IngestJson(opened[i].stream.get(), i, 1);
+  }
+  for (Opened &stream : opened) FlushAndClose(stream.stream.get());
+  ExpectAllStored(secure.StoredIds(), kStreams);
+  EXPECT_EQ(secure.server().tokens().issued(), 1);
+
+  // Another SDK has a cache of its own.
+  zerobus::Sdk other = secure.NewSdk(secure.SdkOptions());
+  Opened elsewhere = OpenJson(other.get(), kTable, SecureServer::ClientOptions());
+  ASSERT_EQ(elsewhere.status, ZB_OK) << elsewhere.message();
+  FlushAndClose(elsewhere.stream.get());
+  EXPECT_EQ(secure.server().tokens().issued(), 2);
 }
 
 TEST(AuthTls, AnExpiringTokenIsRenewedWithoutLosingRecords) {

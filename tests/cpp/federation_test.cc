@@ -3,9 +3,6 @@
 // identity provider, with an RSA key pair of its own, and signs the subject JWTs the callback
 // hands the library.
 #include <gtest/gtest.h>
-#include <openssl/evp.h>
-#include <openssl/pem.h>
-#include <openssl/rsa.h>
 
 #include <atomic>
 #include <chrono>
@@ -17,14 +14,18 @@
 #include <thread>
 #include <vector>
 
+#include <httplib.h>
+
 #include <nlohmann/json.hpp>
 
+#include "jose/jwt_signer.h"
 #include "secure_server.h"
 #include "server/oauth_token.h"
+#include "server/server.h"
 #include "server/subject_token_verifier.h"
 #include "server/table_catalog.h"
 #include "server/token_issuer.h"
-#include "table/value_checks.h"
+#include "table/ddl_parser.h"
 #include "zbtest_temp_dir.h"
 
 namespace zbtest {
@@ -37,31 +38,15 @@ bool Contains(const std::string &text, const std::string &part) {
   return text.find(part) != std::string::npos;
 }
 
-struct PkeyDeleter {
-  void operator()(EVP_PKEY *key) const { EVP_PKEY_free(key); }
-};
-using Pkey = std::unique_ptr<EVP_PKEY, PkeyDeleter>;
-
-std::string Base64Url(const std::string &bytes) {
-  std::string text = zerobus::table::EncodeBase64(bytes);
-  while (!text.empty() && text.back() == '=') text.pop_back();
-  for (char &c : text) {
-    if (c == '+') c = '-';
-    if (c == '/') c = '_';
-  }
-  return text;
-}
-
 // An identity provider: an RSA key pair, the public half in a PEM file for the server.
 class IdentityProvider {
  public:
-  IdentityProvider() : key_(EVP_RSA_gen(2048)) {
-    EXPECT_NE(key_, nullptr);
+  IdentityProvider() {
+    std::string public_pem;
+    std::string why;
+    EXPECT_TRUE(zerobus::jose::MakeRsaKeyPair(&private_pem_, &public_pem, &why)) << why;
     key_file_ = dir_.path() + "/idp.pem";
-    FILE *file = std::fopen(key_file_.c_str(), "w");
-    EXPECT_NE(file, nullptr);
-    EXPECT_EQ(PEM_write_PUBKEY(file, key_.get()), 1);
-    std::fclose(file);
+    std::ofstream(key_file_) << public_pem;
   }
 
   const std::string &key_file() const { return key_file_; }
@@ -71,32 +56,20 @@ class IdentityProvider {
     const int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
                             std::chrono::system_clock::now().time_since_epoch())
                             .count();
-    const nlohmann::json header = {{"alg", "RS256"}, {"typ", "JWT"}};
     const nlohmann::json claims = {{"iss", "https://idp.test"},
                                    {"sub", "workload-7"},
                                    {"aud", "databricks"},
                                    {"iat", now},
                                    {"exp", now + lifetime.count()}};
-    const std::string input = Base64Url(header.dump()) + "." + Base64Url(claims.dump());
-    std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> context(EVP_MD_CTX_new(),
-                                                                    EVP_MD_CTX_free);
-    size_t size = 0;
-    EXPECT_EQ(EVP_DigestSignInit(context.get(), nullptr, EVP_sha256(), nullptr, key_.get()), 1);
-    EXPECT_EQ(EVP_DigestSign(context.get(), nullptr, &size,
-                             reinterpret_cast<const unsigned char *>(input.data()), input.size()),
-              1);
-    std::string signature(size, '\0');
-    EXPECT_EQ(
-        EVP_DigestSign(context.get(), reinterpret_cast<unsigned char *>(signature.data()), &size,
-                       reinterpret_cast<const unsigned char *>(input.data()), input.size()),
-        1);
-    signature.resize(size);
-    return input + "." + Base64Url(signature);
+    std::string jwt;
+    std::string why;
+    EXPECT_TRUE(zerobus::jose::SignJwtRs256(private_pem_, claims, &jwt, &why)) << why;
+    return jwt;
   }
 
  private:
   TempDir dir_;
-  Pkey key_;
+  std::string private_pem_;
   std::string key_file_;
 };
 
@@ -240,6 +213,43 @@ TEST(Federation, AnExchangedTokenIngestsAndTheFormIsTheServices) {
   ASSERT_EQ(federation.given.size(), 1u);
   // Account-level federation: no client id.
   ExpectExchangeForm(requests[0], federation.given[0], "");
+}
+
+// The SDK's token cache (issue 21): streams opened from one registration share one exchange,
+// and so one call of the callback; another registration is another identity.
+TEST(Federation, StreamsOfOneRegistrationShareOneExchange) {
+  IdentityProvider provider;
+  SecureServer secure(SecureServer::Settings(), provider.key_file());
+  zerobus::Sdk sdk = secure.NewSdk(secure.SdkOptions());
+  Federation federation;
+  federation.provider = &provider;
+  zerobus::Config config = MakeConfig({});
+  ASSERT_EQ(zb_config_set_token_federation(config.get(), SupplySubjectToken, &federation, CountFree,
+                                           nullptr),
+            ZB_OK);
+  std::vector<zerobus::Stream> streams;
+  for (int i = 0; i < 16; ++i) {
+    zb_stream *stream = nullptr;
+    zb_error *error = nullptr;
+    ASSERT_EQ(
+        zb_stream_new(sdk.get(), kTable, ZB_RECORD_JSON, nullptr, 0, config.get(), &stream, &error),
+        ZB_OK)
+        << TakeError(error).message();
+    streams.push_back(zerobus::Stream::adopt(stream));
+    IngestJson(stream, i, 1);
+  }
+  for (zerobus::Stream &stream : streams) FlushAndClose(stream.get());
+  EXPECT_EQ(federation.calls, 1);
+  EXPECT_EQ(secure.server().tokens().issued(), 1);
+
+  Federation other;
+  other.provider = &provider;
+  Opened opened = OpenFederated(sdk.get(), &other, {});
+  ASSERT_EQ(opened.status, ZB_OK) << opened.message();
+  FlushAndClose(opened.stream.get());
+  EXPECT_EQ(other.calls, 1);
+  EXPECT_EQ(secure.server().tokens().issued(), 2);
+  EXPECT_EQ(secure.StoredIds().size(), 16u);
 }
 
 TEST(Federation, WorkloadIdentityFederationNamesTheClient) {
@@ -403,6 +413,54 @@ TEST(Federation, TheSinkTakesPrintableTokensOnly) {
   EXPECT_EQ(federation.sink_status, ZB_ERR_INVALID_ARG);
   EXPECT_TRUE(Contains(message, "token federation callback gave no subject token")) << message;
   EXPECT_EQ(zb_token_sink_set(nullptr, "a.b.c", nullptr), ZB_ERR_INVALID_ARG);
+}
+
+// A server whose only credentials are an identity provider's still guards the Unity Catalog API
+// and the admin endpoint: both want a workspace token, which a token exchange without
+// authorization_details gives.
+TEST(Federation, AFederationKeyAloneGuardsTheTableApiAndTheAdminEndpoint) {
+  IdentityProvider provider;
+  zerobus::server::ServerOptions options;
+  options.federation_key_file = provider.key_file();
+  options.http_port = 0;
+  options.admin_port = 0;
+  std::string error;
+  ASSERT_TRUE(zerobus::table::ParseSchemaText(std::string(kTable) + " (id BIGINT)", &options.tables,
+                                              &error))
+      << error;
+  const std::unique_ptr<zerobus::server::Server> server =
+      zerobus::server::Server::Start(std::move(options), &error);
+  ASSERT_NE(server, nullptr) << error;
+  httplib::Client workspace("127.0.0.1", server->http_port());
+  httplib::Client admin("127.0.0.1", server->admin_port());
+  for (httplib::Client *client : {&workspace, &admin}) client->set_read_timeout(10, 0);
+  const std::string table_path = std::string("/api/2.1/unity-catalog/tables/") + kTable;
+
+  auto anonymous = workspace.Get(table_path);
+  ASSERT_TRUE(anonymous);
+  EXPECT_EQ(anonymous->status, 401);
+  auto anonymous_admin = admin.Get("/admin/stats");
+  ASSERT_TRUE(anonymous_admin);
+  EXPECT_EQ(anonymous_admin->status, 401);
+
+  auto exchanged = workspace.Post(
+      "/oidc/v1/token",
+      httplib::Params{{"grant_type", "urn:ietf:params:oauth:grant-type:token-exchange"},
+                      {"subject_token", provider.Sign(600s)},
+                      {"subject_token_type", "urn:ietf:params:oauth:token-type:jwt"},
+                      {"scope", "all-apis"}});
+  ASSERT_TRUE(exchanged);
+  ASSERT_EQ(exchanged->status, 200) << exchanged->body;
+  const httplib::Headers bearer = {
+      {"Authorization",
+       "Bearer " + nlohmann::json::parse(exchanged->body)["access_token"].get<std::string>()}};
+  auto allowed = workspace.Get(table_path, bearer);
+  ASSERT_TRUE(allowed);
+  EXPECT_EQ(allowed->status, 200) << allowed->body;
+  auto allowed_admin = admin.Get("/admin/stats", bearer);
+  ASSERT_TRUE(allowed_admin);
+  EXPECT_EQ(allowed_admin->status, 200) << allowed_admin->body;
+  server->Stop();
 }
 
 // The token endpoint's answers to token exchanges it must refuse, and the lifetime of one it

@@ -192,14 +192,15 @@ TEST_F(ProxyTest, TheProxyOptionOverridesTheEnvironment) {
   EXPECT_EQ(proxy_.Tunnels(workspace_port()), 1);
 }
 
-TEST_F(ProxyTest, StreamsShareOneConnectionUnlessTheyAskForTheirOwn) {
+TEST_F(ProxyTest, EachStreamHasAConnectionOfItsOwnUnlessItAsksToShare) {
   ProxyEnvironment env({});
   Options options = secure_.SdkOptions();
   options.emplace_back("proxy", proxy_.url());
   zerobus::Sdk sdk = secure_.NewSdk(options);
-  for (int i = 0; i < 3; ++i) StreamTwenty(secure_, sdk.get(), {{"stream.own.connection", "true"}});
-  EXPECT_EQ(proxy_.Tunnels(grpc_port()), 3);
   for (int i = 0; i < 3; ++i) StreamTwenty(secure_, sdk.get());
+  EXPECT_EQ(proxy_.Tunnels(grpc_port()), 3);
+  for (int i = 0; i < 3; ++i)
+    StreamTwenty(secure_, sdk.get(), {{"stream.own.connection", "false"}});
   EXPECT_EQ(proxy_.Tunnels(grpc_port()), 4);
 }
 

@@ -89,6 +89,22 @@ TEST(IngestRequestView, ReadsAnEmptyBatchAndTheOffsetAfterTheRecords) {
   EXPECT_EQ(Records(view), std::vector<std::string>{"a"});
 }
 
+TEST(IngestRequestView, ReadsAPersistentStreamRequestsBatchByItsOwnFieldNumber) {
+  databricks::zerobus::PersistentStreamRequest persistent;
+  *persistent.mutable_ingest_record_batch() =
+      zbtest::JsonBatch(9, {"x", "y"}).ingest_record_batch();
+  IngestRequestView view;
+  ASSERT_TRUE(ScanIngestBatch(persistent.SerializeAsString(), &view,
+                              zerobus::server::kPersistentBatchField));
+  EXPECT_EQ(view.offset_id, 9);
+  EXPECT_EQ(Records(view), (std::vector<std::string>{"x", "y"}));
+  // Field 3 of a PersistentStreamRequest is ingest_record, which the full parse reads; and the
+  // other RPC's batch is not taken for this one's.
+  EXPECT_FALSE(ScanIngestBatch(zbtest::JsonBatch(9, {"x"}).SerializeAsString(), &view,
+                               zerobus::server::kPersistentBatchField));
+  EXPECT_FALSE(ScanIngestBatch(persistent.SerializeAsString(), &view));
+}
+
 TEST(IngestRequestView, LeavesEveryOtherShapeToTheFullParse) {
   std::vector<EphemeralStreamRequest> others;
   others.push_back(zbtest::CreateJson("main.default.events"));

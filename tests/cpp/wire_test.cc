@@ -16,7 +16,7 @@ namespace {
 using databricks::zerobus::EphemeralStreamRequest;
 using databricks::zerobus::EphemeralStreamResponse;
 
-std::string Frame(int64_t offset_id, bool json, const std::vector<std::string> &records) {
+std::string Frame(int64_t offset_id, RecordFormat format, const std::vector<std::string> &records) {
   std::string body;
   for (const std::string &record : records) {
     std::string entry(RecordEntrySize(record.size()), '\0');
@@ -26,14 +26,14 @@ std::string Frame(int64_t offset_id, bool json, const std::vector<std::string> &
     body += entry;
   }
   uint8_t header[kMaxBatchHeaderBytes];
-  const size_t header_len = WriteBatchHeader(header, offset_id, json, body.size());
+  const size_t header_len = WriteBatchHeader(header, offset_id, format, body.size());
   return std::string(reinterpret_cast<char *>(header), header_len) + body;
 }
 
 TEST(Wire, ProtoBatchParsesAsIngestRecordBatch) {
   const std::vector<std::string> records = {"a", std::string(300, 'x'), std::string("\0\1", 2)};
   EphemeralStreamRequest request;
-  ASSERT_TRUE(request.ParseFromString(Frame(123456789012, false, records)));
+  ASSERT_TRUE(request.ParseFromString(Frame(123456789012, RecordFormat::kProto, records)));
   ASSERT_TRUE(request.has_ingest_record_batch());
   const auto &batch = request.ingest_record_batch();
   EXPECT_EQ(batch.offset_id(), 123456789012);
@@ -44,7 +44,7 @@ TEST(Wire, ProtoBatchParsesAsIngestRecordBatch) {
 
 TEST(Wire, JsonBatchParsesAsJsonBatch) {
   EphemeralStreamRequest request;
-  ASSERT_TRUE(request.ParseFromString(Frame(0, true, {"{\"id\":1}", "{\"id\":2}"})));
+  ASSERT_TRUE(request.ParseFromString(Frame(0, RecordFormat::kJson, {"{\"id\":1}", "{\"id\":2}"})));
   const auto &batch = request.ingest_record_batch();
   EXPECT_EQ(batch.offset_id(), 0);
   ASSERT_TRUE(batch.has_json_batch());
@@ -54,12 +54,13 @@ TEST(Wire, JsonBatchParsesAsJsonBatch) {
 
 TEST(Wire, HeaderNeverExceedsItsBound) {
   uint8_t header[kMaxBatchHeaderBytes];
-  EXPECT_LE(WriteBatchHeader(header, INT64_MAX, false, SIZE_MAX >> 1), kMaxBatchHeaderBytes);
+  EXPECT_LE(WriteBatchHeader(header, INT64_MAX, RecordFormat::kProto, SIZE_MAX >> 1),
+            kMaxBatchHeaderBytes);
 }
 
 TEST(Wire, RecordEntryReaderReturnsWhatWasWritten) {
   const std::vector<std::string> records = {"one", std::string(200, 'y'), "three"};
-  const std::string framed = Frame(0, false, records);
+  const std::string framed = Frame(0, RecordFormat::kProto, records);
   EphemeralStreamRequest request;
   ASSERT_TRUE(request.ParseFromString(framed));
   std::string body;
@@ -84,16 +85,35 @@ TEST(Wire, RecordEntryReaderReturnsWhatWasWritten) {
 
 TEST(Wire, CreateStreamMatchesGeneratedCode) {
   EphemeralStreamRequest proto_request;
-  ASSERT_TRUE(proto_request.ParseFromString(EncodeCreateStream("c.s.t", false, "DESCRIPTOR")));
+  ASSERT_TRUE(proto_request.ParseFromString(
+      EncodeCreateStream("c.s.t", RecordFormat::kProto, "DESCRIPTOR")));
   ASSERT_TRUE(proto_request.has_create_stream());
   EXPECT_EQ(proto_request.create_stream().table_name(), "c.s.t");
   EXPECT_EQ(proto_request.create_stream().descriptor_proto(), "DESCRIPTOR");
   EXPECT_EQ(proto_request.create_stream().record_type(), databricks::zerobus::PROTO);
 
   EphemeralStreamRequest json_request;
-  ASSERT_TRUE(json_request.ParseFromString(EncodeCreateStream("c.s.t", true, "ignored")));
+  ASSERT_TRUE(
+      json_request.ParseFromString(EncodeCreateStream("c.s.t", RecordFormat::kJson, "ignored")));
   EXPECT_FALSE(json_request.create_stream().has_descriptor_proto());
   EXPECT_EQ(json_request.create_stream().record_type(), databricks::zerobus::JSON);
+
+  EphemeralStreamRequest avro_request;
+  ASSERT_TRUE(
+      avro_request.ParseFromString(EncodeCreateStream("c.s.t", RecordFormat::kAvro, "{SCHEMA}")));
+  EXPECT_FALSE(avro_request.create_stream().has_descriptor_proto());
+  EXPECT_EQ(avro_request.create_stream().avro_schema_json(), "{SCHEMA}");
+  EXPECT_EQ(avro_request.create_stream().record_type(), databricks::zerobus::AVRO);
+}
+
+TEST(Wire, AvroBatchParsesAsAvroBatch) {
+  EphemeralStreamRequest request;
+  ASSERT_TRUE(request.ParseFromString(Frame(7, RecordFormat::kAvro, {"\x02", "\x04"})));
+  const auto &batch = request.ingest_record_batch();
+  EXPECT_EQ(batch.offset_id(), 7);
+  ASSERT_TRUE(batch.has_avro_batch());
+  ASSERT_EQ(batch.avro_batch().records_size(), 2);
+  EXPECT_EQ(batch.avro_batch().records(1), "\x04");
 }
 
 TEST(Wire, DecodesEveryResponse) {

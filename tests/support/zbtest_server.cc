@@ -11,6 +11,7 @@
 
 #include "server/fault_plan_json.h"
 #include "server/server.h"
+#include "server/tls_certificate.h"
 #include "table/ddl_parser.h"
 
 using zerobus::server::Server;
@@ -46,6 +47,22 @@ extern "C" zbtest_server *zbtest_server_start(const zbtest_server_options *optio
     server_options.accept_undeclared_tables = !options->reject_undeclared_tables;
     if (options->data_dir != nullptr) server_options.data_dir = options->data_dir;
     if (options->seed != 0) server_options.seed = options->seed;
+    if (options->federation_key_file != nullptr) {
+      server_options.federation_key_file = options->federation_key_file;
+      server_options.http_port = 0;
+    }
+    if (options->mutual_tls_dir != nullptr) {
+      zerobus::server::TlsFiles files;
+      std::string error;
+      if (!zerobus::server::EnsureSelfSignedCertificate(options->mutual_tls_dir, "127.0.0.1",
+                                                        &files, &error)) {
+        std::fprintf(stderr, "zbtest_server_start: TLS: %s\n", error.c_str());
+        return nullptr;
+      }
+      server_options.tls_cert_file = files.cert_file;
+      server_options.tls_key_file = files.key_file;
+      server_options.tls_client_ca_file = files.ca_file;
+    }
     if (options->log) {
       server_options.log = [](const std::string &line) {
         std::fprintf(stderr, "zbtest_server: %s\n", line.c_str());
@@ -69,6 +86,14 @@ extern "C" void zbtest_server_stop(zbtest_server *server) {
 
 extern "C" const char *zbtest_server_endpoint(const zbtest_server *server) {
   return server->server->endpoint().c_str();
+}
+
+extern "C" const char *zbtest_server_workspace_url(const zbtest_server *server) {
+  return server->server->http_port() > 0 ? server->server->workspace_url().c_str() : nullptr;
+}
+
+extern "C" int64_t zbtest_server_tokens_issued(const zbtest_server *server) {
+  return server->server->tokens().issued();
 }
 
 extern "C" int64_t zbtest_server_record_count(const zbtest_server *server, const char *table) {

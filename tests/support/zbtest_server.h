@@ -32,6 +32,14 @@ typedef struct zbtest_server_options {
   const char *data_dir;
   /* Seed for random faults; 0 picks one at random. */
   uint64_t seed;
+  /* Token federation: a PEM public key (`zerobus serve --federation-key`). The workspace side
+   * (zbtest_server_workspace_url()) then exchanges JWTs signed with it for tokens, and every
+   * stream needs one. NULL: no tokens. */
+  const char *federation_key_file;
+  /* Mutual TLS: an existing directory where the server makes its self-signed authority
+   * (ca.pem), its certificate for 127.0.0.1, and a client certificate the authority signed
+   * (client.pem, client-key.pem), which it then requires of every client. NULL: plaintext. */
+  const char *mutual_tls_dir;
 } zbtest_server_options;
 
 /* Starts a server on 127.0.0.1; `options` may be NULL for the defaults (all zero). Returns NULL
@@ -44,6 +52,13 @@ void zbtest_server_stop(zbtest_server *server);
 
 /* "http://127.0.0.1:PORT", valid until zbtest_server_stop(). */
 const char *zbtest_server_endpoint(const zbtest_server *server);
+
+/* "http(s)://127.0.0.1:PORT" of the workspace side (/oidc/v1/token) with a federation key,
+ * else NULL; valid until zbtest_server_stop(). */
+const char *zbtest_server_workspace_url(const zbtest_server *server);
+
+/* The OAuth tokens the workspace side issued so far. */
+int64_t zbtest_server_tokens_issued(const zbtest_server *server);
 
 /* Records stored in `table` (catalog.schema.table), in arrival order. */
 int64_t zbtest_server_record_count(const zbtest_server *server, const char *table);

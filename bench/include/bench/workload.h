@@ -50,7 +50,8 @@ struct BenchResult {
   long batch = 1;
   long threads = 1;
   long streams = 1;
-  long rate = 0;  // records/s of a latency run
+  long lanes = 1;  // of each stream
+  long rate = 0;   // records/s of a latency run
   double seconds = 0;
   double cpu_seconds = 0;
   double peak_rss_mib = 0;

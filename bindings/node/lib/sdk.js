@@ -6,6 +6,7 @@ const { Stream, kCreate } = require('./stream');
 
 const INGEST_TIMEOUT_KEY = 'stream.ingest.timeout.ms';
 const APPLICATION_NAME_KEY = 'sdk.application.name';
+const FEDERATION_CLIENT_ID_KEY = 'auth.federation.client.id';
 // The library's key of each typed TLS option.
 const TLS_KEYS = Object.freeze({
   tlsCaFile: 'tls.ca.file',
@@ -29,6 +30,21 @@ function notifier(sdk) {
 }
 
 const kNotify = Symbol('zerobus.notify');
+
+/** The addon calls `provide(settle)` on the JavaScript thread whenever a library thread needs
+ *  a subject token, and that thread waits until settle(token) is called: with the string the
+ *  user's provider resolved to, or with nothing when it threw, rejected or gave no string
+ *  (a refused token, ZB_ERR_AUTH). */
+function subjectTokenBridge(subjectToken) {
+  return (settle) => {
+    Promise.resolve()
+      .then(() => subjectToken())
+      .then(
+        (token) => settle(typeof token === 'string' ? token : undefined),
+        () => settle(undefined),
+      );
+  };
+}
 
 /**
  * A Zerobus endpoint. Streams opened from one Sdk share one HTTP/2 connection. See index.d.ts.
@@ -65,13 +81,24 @@ class Sdk extends EventEmitter {
   }
 
   /** @param {import('..').StreamOptions} streamOptions */
-  async openStream({ table, descriptor, options }) {
+  async openStream({ table, descriptor, options, subjectToken, federationClientId }) {
     if (options != null && Object.hasOwn(options, INGEST_TIMEOUT_KEY)) {
       throw new TypeError(
         `${INGEST_TIMEOUT_KEY} is always 0 in Node: ingest never waits on the event loop`,
       );
     }
-    const native = await this.#native.openStream(table, descriptor ?? null, options);
+    if (subjectToken !== undefined && typeof subjectToken !== 'function') {
+      throw new TypeError('subjectToken must be an async function returning the subject JWT');
+    }
+    if (federationClientId !== undefined) {
+      options = { ...options, [FEDERATION_CLIENT_ID_KEY]: federationClientId };
+    }
+    const native = await this.#native.openStream(
+      table,
+      descriptor ?? null,
+      options,
+      subjectToken && subjectTokenBridge(subjectToken),
+    );
     return new Stream(kCreate, native, this, table, descriptor == null ? 'json' : 'proto');
   }
 

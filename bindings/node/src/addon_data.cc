@@ -2,6 +2,7 @@
 
 #include "notifier.h"
 #include "stream.h"
+#include "subject_tokens.h"
 
 namespace zerobus_node {
 
@@ -21,11 +22,13 @@ void AddonData::KeepTeardownFirst() {
 
 // Runs when the environment goes away (a worker thread ends, or the main thread's environment
 // is freed). No JavaScript runs any more and Node has waited for the addon's async work, so
-// blocking here is allowed: destroy every stream and close every notifier, so that no library
+// blocking here is allowed: close every subject token provider (a library thread waiting for a
+// promise gives up at once), destroy every stream and close every notifier, so that no library
 // thread calls into a threadsafe function Node is about to free.
 void AddonData::Teardown(void *self) {
   auto *data = static_cast<AddonData *>(self);
   data->torn_down_ = true;
+  for (SubjectTokens *tokens : data->subject_tokens_) tokens->Close();
   std::unordered_set<NativeStream *> streams;
   streams.swap(data->streams_);
   for (NativeStream *stream : streams) stream->DestroyAtTeardown();

@@ -15,6 +15,7 @@ namespace zerobus_node {
 
 class NativeStream;
 class Notifier;
+class SubjectTokens;
 
 /** Everything the addon keeps per environment, so that it works in any number of worker
  *  threads at once. Used on the environment's JavaScript thread only. It is the instance data
@@ -43,6 +44,11 @@ class AddonData {
   void Adopt(Notifier *notifier) { notifiers_.insert(notifier); }
   void Forget(Notifier *notifier) { notifiers_.erase(notifier); }
 
+  /** Tracks a subject token provider until Forget(): teardown closes those still tracked
+   *  first, so that no stream's destroy waits for a promise that can no longer settle. */
+  void Adopt(SubjectTokens *tokens) { subject_tokens_.insert(tokens); }
+  void Forget(SubjectTokens *tokens) { subject_tokens_.erase(tokens); }
+
   /** Hands `stream` to the reaper, which destroys it off the JavaScript thread. */
   void DestroyLater(zb_stream *stream) { reaper_.Destroy(stream); }
 
@@ -65,6 +71,7 @@ class AddonData {
   bool torn_down_ = false;
   std::unordered_set<NativeStream *> streams_;
   std::unordered_set<Notifier *> notifiers_;
+  std::unordered_set<SubjectTokens *> subject_tokens_;
   Reaper reaper_;
   std::string utf8_scratch_;
   std::vector<zb_event> event_scratch_;

@@ -11,6 +11,7 @@
 #include "notifier.h"
 #include "stats_json.h"
 #include "stream.h"
+#include "subject_tokens.h"
 
 namespace zerobus_node {
 namespace {
@@ -156,6 +157,16 @@ Napi::Value NativeSdk::OpenStream(const Napi::CallbackInfo &info) {
   // Ingest runs on the event loop, so it must never wait for room in the window: a full
   // window throws ZB_ERR_QUEUE_FULL at once.
   SetOption(env, cfg.get(), "stream.ingest.timeout.ms", "0");
+
+  // Token federation: `provide(settle)` (lib/sdk.js) runs the stream's async subject token
+  // provider.
+  if (info[3].IsFunction()) {
+    zb_error *err = nullptr;
+    zb_status status =
+        SubjectTokens::New(env, info[3].As<Napi::Function>())->Register(cfg.get(), &err);
+    ErrorPtr error(err);
+    if (status != ZB_OK) ThrowError(env, status, error.get());
+  }
 
   Waker *waker = Waker::New(env);
   zb_error *err = nullptr;

@@ -73,6 +73,35 @@ describe('ingestion', { timeout: TEST_TIMEOUT_MS }, () => {
     });
   });
 
+  test('lanes: one offset space and cumulative acks over 8 server streams', async () => {
+    const stream = await sdk.openStream({ table: EVENTS_TABLE, options: { 'stream.lanes': 8 } });
+    const acks = [];
+    stream.on('ack', (ack) => acks.push(ack));
+    for (let id = 0; id < 1000; id++) {
+      assert.equal(stream.ingest({ id: -1 - id, payload: 'laned' }), id);
+    }
+    await stream.close();
+    stream.destroy();
+    let next = 0;
+    for (const ack of acks) {
+      assert.equal(ack.firstOffset, next);
+      next = ack.lastOffset + 1;
+    }
+    assert.equal(next, 1000);
+    // Rows of different lanes land in no particular order: every id once (negative ids, which
+    // the other tests' filters leave out).
+    const ids = server
+      .rows()
+      .filter((row) => row.payload === 'laned')
+      .map((row) => -1 - Number(row.id))
+      .sort((a, b) => a - b);
+    assert.deepEqual(
+      ids,
+      ids.map((_, i) => i),
+    );
+    assert.equal(ids.length, 1000);
+  });
+
   test('JSON records: objects, strings and UTF-8 bytes, one by one and in a batch', async () => {
     const stream = await sdk.openStream({ table: EVENTS_TABLE });
     assert.equal(stream.recordType, 'json');

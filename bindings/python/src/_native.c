@@ -195,6 +195,33 @@ static zb_status on_headers(zb_headers *headers, void *user_data) {
   return status;
 }
 
+/* Calls the token federation callable, a Python callable returning the subject JWT as a str,
+ * and gives its result to the sink. An exception, or a result that is not a str, fails the
+ * attempt with ZB_ERR_AUTH (the exception goes to sys.unraisablehook, as the headers
+ * provider's does); so does a token the library refuses. */
+static zb_status on_subject_token(zb_token_sink *sink, void *user_data) {
+  if (atomic_load(&interpreter_exiting)) {
+    return ZB_ERR_AUTH;
+  }
+  PyGILState_STATE gil = PyGILState_Ensure();
+  PyObject *token = PyObject_CallObject((PyObject *)user_data, NULL);
+  zb_status status = ZB_ERR_AUTH;
+  if (token != NULL && !PyUnicode_Check(token)) {
+    PyErr_SetString(PyExc_TypeError, "a subject token provider must return a str");
+  }
+  const char *text =
+      token != NULL && PyUnicode_Check(token) ? PyUnicode_AsUTF8AndSize(token, NULL) : NULL;
+  if (text != NULL) {
+    status = zb_token_sink_set(sink, text, NULL);
+  }
+  if (PyErr_Occurred()) {
+    PyErr_WriteUnraisable((PyObject *)user_data);
+  }
+  Py_XDECREF(token);
+  PyGILState_Release(gil);
+  return status;
+}
+
 /* Writes one byte to the pipe the user_data names: an asyncio loop reads its other end. Must
  * not block nor call the library (zb_wakeup_cb). */
 static void on_wakeup(void *user_data) {
@@ -264,6 +291,9 @@ static zb_status set_log_callable(zb_config *cfg, PyObject *callable, zb_error *
 }
 static zb_status set_headers_callable(zb_config *cfg, PyObject *callable, zb_error **err) {
   return zb_config_set_headers_provider(cfg, on_headers, callable, release_callable, err);
+}
+static zb_status set_subject_token_callable(zb_config *cfg, PyObject *callable, zb_error **err) {
+  return zb_config_set_token_federation(cfg, on_subject_token, callable, release_callable, err);
 }
 static zb_status set_stats_callable(zb_config *cfg, PyObject *callable, zb_error **err) {
   return zb_config_set_stats_callback(cfg, on_stats, callable, release_callable, err);
@@ -363,6 +393,17 @@ static PyObject *schema_descriptor(PyObject *object, void *closure) {
   return PyBytes_FromStringAndSize(data, (Py_ssize_t)len);
 }
 
+static PyObject *schema_avro(PyObject *object, void *closure) {
+  (void)closure;
+  const char *text = NULL;
+  zb_error *err = NULL;
+  zb_status status = zb_schema_avro(((SchemaObject *)object)->schema, &text, &err);
+  if (status != ZB_OK) {
+    return raise_error(status, err);
+  }
+  return PyUnicode_FromString(text);
+}
+
 static PyObject *schema_encode_json(PyObject *object, PyObject *arg) {
   const zb_schema *schema = ((SchemaObject *)object)->schema;
   Py_ssize_t json_len = 0;
@@ -393,6 +434,7 @@ static PyGetSetDef schema_getset[] = {
     {"table_name", schema_table_name, NULL, NULL, NULL},
     {"proto_source", schema_proto_source, NULL, NULL, NULL},
     {"descriptor", schema_descriptor, NULL, NULL, NULL},
+    {"avro", schema_avro, NULL, NULL, NULL},
     {NULL, NULL, NULL, NULL, NULL},
 };
 
@@ -493,14 +535,15 @@ static void record_bytes_release(record_bytes *record) {
   }
 }
 
-/* str is JSON on any stream (a schema's stream encodes it); bytes are of the stream's type. */
-static int sends_json(const StreamObject *self, const record_bytes *record) {
-  return record->is_text || self->record_type == ZB_RECORD_JSON;
+/* What a record is sent as: str is JSON on any stream (a schema's stream encodes it); bytes
+ * are of the stream's type. */
+static zb_record_type record_kind(const StreamObject *self, const record_bytes *record) {
+  return record->is_text ? ZB_RECORD_JSON : self->record_type;
 }
 
 /* One ingest call, tried again while the window is full: a single record when `count` is 0. */
 typedef struct {
-  int json;
+  zb_record_type kind;
   const void *const *records;
   const size_t *lens;
   size_t count;
@@ -508,15 +551,23 @@ typedef struct {
 
 static zb_status ingest_once(zb_stream *stream, const ingest_call *call, uint64_t *offset,
                              zb_error **err) {
-  if (call->count == 0) {
-    return call->json
-               ? zb_stream_ingest_json(stream, call->records[0], call->lens[0], offset, err)
-               : zb_stream_ingest_proto(stream, call->records[0], call->lens[0], offset, err);
+  const void *first = call->records[0];
+  const size_t len = call->lens[0];
+  switch (call->kind) {
+    case ZB_RECORD_JSON:
+      return call->count == 0
+                 ? zb_stream_ingest_json(stream, first, len, offset, err)
+                 : zb_stream_ingest_json_batch(stream, (const char *const *)call->records,
+                                               call->lens, call->count, offset, err);
+    case ZB_RECORD_AVRO:
+      return call->count == 0 ? zb_stream_ingest_avro(stream, first, len, offset, err)
+                              : zb_stream_ingest_avro_batch(stream, call->records, call->lens,
+                                                            call->count, offset, err);
+    default:
+      return call->count == 0 ? zb_stream_ingest_proto(stream, first, len, offset, err)
+                              : zb_stream_ingest_proto_batch(stream, call->records, call->lens,
+                                                             call->count, offset, err);
   }
-  return call->json ? zb_stream_ingest_json_batch(stream, (const char *const *)call->records,
-                                                  call->lens, call->count, offset, err)
-                    : zb_stream_ingest_proto_batch(stream, call->records, call->lens, call->count,
-                                                   offset, err);
 }
 
 static int64_t monotonic_ms(void) {
@@ -575,7 +626,7 @@ static PyObject *stream_ingest_busy(PyObject *object, PyObject *arg) {
     return NULL;
   }
   const void *data = record.data;
-  ingest_call call = {sends_json(self, &record), &data, &record.len, 0};
+  ingest_call call = {record_kind(self, &record), &data, &record.len, 0};
   uint64_t offset = 0;
   zb_error *err = NULL;
   zb_status status = ingest_with_room(self, &call, &offset, &err);
@@ -617,25 +668,25 @@ static PyObject *stream_ingest_batch_busy(PyObject *object, PyObject *arg) {
       goto done;
     }
   }
-  int json = -1; /* every record of a batch is of one kind */
+  zb_record_type kind = self->record_type; /* every record of a batch is of one kind */
   for (; got < count; ++got) {
     if (record_bytes_get(fast_item(items, got), &records[got]) != 0) {
       goto done;
     }
-    int record_json = sends_json(self, &records[got]);
-    if (json != -1 && record_json != json) {
+    zb_record_type record = record_kind(self, &records[got]);
+    if (got > 0 && record != kind) {
       record_bytes_release(&records[got]);
       PyErr_SetString(PyExc_TypeError, "a batch mixes str (JSON) and bytes records");
       goto done;
     }
-    json = record_json;
+    kind = record;
     pointers[got] = records[got].data;
     lens[got] = records[got].len;
   }
   uint64_t last_offset = 0;
   zb_error *err = NULL;
   /* An empty batch goes to the library too, which refuses it (ZB_ERR_EMPTY_BATCH). */
-  ingest_call call = {json == 1, pointers, lens, (size_t)count};
+  ingest_call call = {kind, pointers, lens, (size_t)count};
   zb_status status =
       count == 0 ? zb_stream_ingest_proto_batch(self->stream, pointers, lens, 0, &last_offset, &err)
                  : ingest_with_room(self, &call, &last_offset, &err);
@@ -1165,10 +1216,13 @@ static int take_ingest_timeout(zb_config *cfg, int64_t *out) {
 }
 
 /* open_stream(stream_type, table or schema, record_type, descriptor, options, on_event,
- * headers_provider, wakeup_fd) -> stream_type instance. A schema opens a schema stream (table,
- * record type and descriptor then unused). on_event None means events are polled;
- * headers_provider None, no provider; wakeup_fd >= 0 is the write
- * end of a pipe the library then owns, written at each wakeup and closed with the stream. */
+ * headers_provider, wakeup_fd[, subject_token]) -> stream_type instance. A schema opens a
+ * schema stream, of Avro datums when record_type is RECORD_AVRO, else of protobuf records
+ * (descriptor then unused); for a table, descriptor is the DescriptorProto of RECORD_PROTO or
+ * the writer schema of RECORD_AVRO. on_event None means events
+ * are polled; headers_provider None, no provider; wakeup_fd >= 0 is the write
+ * end of a pipe the library then owns, written at each wakeup and closed with the stream;
+ * subject_token, the token federation callable, None (the default) for none. */
 static PyObject *sdk_open_stream_busy(PyObject *object, PyObject *args) {
   SdkObject *self = (SdkObject *)object;
   PyTypeObject *stream_type = NULL;
@@ -1179,8 +1233,10 @@ static PyObject *sdk_open_stream_busy(PyObject *object, PyObject *args) {
   PyObject *on_event_callable = Py_None;
   PyObject *headers_callable = Py_None;
   int wakeup_fd = -1;
-  if (!PyArg_ParseTuple(args, "O!Oiz*OOOi", &PyType_Type, &stream_type, &target, &record_type,
-                        &descriptor, &options, &on_event_callable, &headers_callable, &wakeup_fd)) {
+  PyObject *subject_token_callable = Py_None;
+  if (!PyArg_ParseTuple(args, "O!Oiz*OOOi|O", &PyType_Type, &stream_type, &target, &record_type,
+                        &descriptor, &options, &on_event_callable, &headers_callable, &wakeup_fd,
+                        &subject_token_callable)) {
     return NULL;
   }
   PyObject *result = NULL;
@@ -1191,7 +1247,8 @@ static PyObject *sdk_open_stream_busy(PyObject *object, PyObject *args) {
   }
   if (!sdk_open(self) || (cfg = config_from(options)) == NULL ||
       register_callable(cfg, on_event_callable, set_event_callable) != 0 ||
-      register_callable(cfg, headers_callable, set_headers_callable) != 0) {
+      register_callable(cfg, headers_callable, set_headers_callable) != 0 ||
+      register_callable(cfg, subject_token_callable, set_subject_token_callable) != 0) {
     goto done;
   }
   int64_t ingest_timeout_ms = 0;
@@ -1216,13 +1273,16 @@ static PyObject *sdk_open_stream_busy(PyObject *object, PyObject *args) {
     goto done;
   }
   const zb_schema *schema = from_schema ? ((SchemaObject *)target)->schema : NULL;
-  if (from_schema) {
+  if (from_schema && record_type != ZB_RECORD_AVRO) {
     record_type = ZB_RECORD_PROTO;
   }
   PyThreadState *saved = PyEval_SaveThread();
-  zb_status status = from_schema ? zb_stream_new_from_schema(self->sdk, schema, cfg, &stream, &err)
-                                 : zb_stream_new(self->sdk, table, record_type, descriptor.buf,
-                                                 (size_t)descriptor.len, cfg, &stream, &err);
+  zb_status status =
+      !from_schema ? zb_stream_new(self->sdk, table, record_type, descriptor.buf,
+                                   (size_t)descriptor.len, cfg, &stream, &err)
+      : record_type == ZB_RECORD_AVRO
+          ? zb_stream_new_avro_from_schema(self->sdk, schema, cfg, &stream, &err)
+          : zb_stream_new_from_schema(self->sdk, schema, cfg, &stream, &err);
   zb_config_destroy(cfg);
   PyEval_RestoreThread(saved);
   cfg = NULL;
@@ -1410,6 +1470,7 @@ PyMODINIT_FUNC PyInit__native(void) {
       add_type(module, &sdk_spec, &SdkType) != 0 ||
       PyModule_AddIntConstant(module, "RECORD_PROTO", ZB_RECORD_PROTO) != 0 ||
       PyModule_AddIntConstant(module, "RECORD_JSON", ZB_RECORD_JSON) != 0 ||
+      PyModule_AddIntConstant(module, "RECORD_AVRO", ZB_RECORD_AVRO) != 0 ||
       PyModule_AddIntConstant(module, "EVENT_ACK", ZB_EVENT_ACK) != 0 ||
       PyModule_AddIntConstant(module, "EVENT_ERROR", ZB_EVENT_ERROR) != 0) {
     Py_DECREF(module);

@@ -12,6 +12,7 @@ import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -38,6 +39,18 @@ def zerobus_bin() -> str:
     return path
 
 
+def stored_rows(data_dir: str, table: str = EVENTS) -> list[dict[str, object]]:
+    """The rows a server with the data directory `data_dir` stored in `table` (zerobus rows)."""
+    listing = subprocess.run(
+        [zerobus_bin(), "rows", table, "--data-dir", data_dir],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=True,
+    )
+    return [json.loads(line) for line in listing.stdout.splitlines() if line]
+
+
 @dataclass
 class Server:
     endpoint: str
@@ -59,27 +72,29 @@ class Server:
 
     def rows(self, table: str = EVENTS) -> list[dict[str, object]]:
         """The rows the server stored in `table`."""
-        listing = subprocess.run(
-            [zerobus_bin(), "rows", table, "--data-dir", self.data_dir],
-            capture_output=True,
-            text=True,
-            timeout=30,
-            check=True,
-        )
-        return [json.loads(line) for line in listing.stdout.splitlines() if line]
+        return stored_rows(self.data_dir, table)
+
+
+def start_serve(data_dir: str, *args: str) -> Any:
+    """`zerobus serve` on loopback storing into `data_dir`, with the events table and `args`:
+    a tests/support/zerobus_serve.py Server, to use in a with statement."""
+    return zerobus_serve.start(
+        zerobus_bin(),
+        "--listen",
+        "127.0.0.1:0",
+        "--data-dir",
+        data_dir,
+        "--table",
+        EVENTS_DDL,
+        *args,
+    )
 
 
 @pytest.fixture
 def server() -> Iterator[Server]:
     with tempfile.TemporaryDirectory(prefix="zerobus-python-") as data_dir:
-        serve = zerobus_serve.start(
-            zerobus_bin(),
-            "--listen",
-            "127.0.0.1:0",
-            "--data-dir",
+        serve = start_serve(
             data_dir,
-            "--table",
-            EVENTS_DDL,
             "--table",
             HELD_DDL,
             "--fault",

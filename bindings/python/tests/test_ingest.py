@@ -83,6 +83,23 @@ def test_acks_reach_the_callback_on_a_library_thread(server: Server) -> None:
     assert threading.get_ident() not in threads
 
 
+def test_lanes_keep_one_offset_space_and_cumulative_acks(server: Server) -> None:
+    events: list[libzerobus.Event] = []
+    with sdk_for(server) as sdk:
+        with sdk.stream(EVENTS, on_event=events.append, stream_lanes=8) as stream:
+            offsets = [stream.ingest(event_json(i)) for i in range(1000)]
+            assert offsets == list(range(1000))
+    # Each ack starts where the last one's watermark ended, across the lanes.
+    next_offset = 0
+    for event in events:
+        assert isinstance(event, libzerobus.AckEvent)
+        assert event.first_offset == next_offset
+        next_offset = event.last_offset + 1
+    assert next_offset == 1000
+    # Rows of different lanes land in no particular order: every id once.
+    assert sorted(int(str(row["id"])) for row in server.rows()) == list(range(1000))
+
+
 def test_events_by_iteration(server: Server) -> None:
     with sdk_for(server) as sdk, sdk.stream(EVENTS) as stream:
         last = stream.ingest_batch([event_json(i) for i in range(50)])

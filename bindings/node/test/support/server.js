@@ -48,10 +48,11 @@ async function readReadyFile(readyFile, exitStatus, stderr) {
  * Starts a server. Options: tables (DDL strings; default the events table), faults
  * ('TABLE:K=V,...' plans), nullSink (store nothing), nice (the server's scheduling priority,
  * as nice(1) takes it), mutualTls (TLS with a self-signed authority that also signs the client
- * certificates it requires). Resolves to { endpoint, adminUrl, dataDir, rows, stats, stop };
- * with mutualTls, dataDir holds ca.pem, client.pem and client-key.pem.
+ * certificates it requires), extraArgs (more arguments of `zerobus serve`). Resolves to
+ * { endpoint, workspaceUrl, adminUrl, dataDir, rows, stats, stop }; with mutualTls, dataDir
+ * holds ca.pem, client.pem and client-key.pem.
  * @param {{ tables?: string[], faults?: string[], nullSink?: boolean, nice?: number,
- *   mutualTls?: boolean }} [options]
+ *   mutualTls?: boolean, extraArgs?: string[] }} [options]
  */
 async function startServer({
   tables = [EVENTS_DDL],
@@ -59,6 +60,7 @@ async function startServer({
   nullSink = false,
   nice = 0,
   mutualTls = false,
+  extraArgs = [],
 } = {}) {
   const bin = serverBinary();
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'zerobus-node-'));
@@ -67,6 +69,7 @@ async function startServer({
   for (const fault of faults) args.push('--fault', fault);
   if (nullSink) args.push('--null-sink');
   if (mutualTls) args.push('--tls', '--tls-client-ca', path.join(dataDir, 'ca.pem'));
+  args.push(...extraArgs);
   const readyFile = path.join(dataDir, 'ready.json');
   args.push('--ready-file', readyFile);
   const child = spawn(bin, args, { stdio: ['ignore', 'ignore', 'pipe'] });
@@ -95,6 +98,8 @@ async function startServer({
 
   return {
     endpoint,
+    /** The workspace: the Unity Catalog tables API and /oidc/v1/token. */
+    workspaceUrl: ready.http.url,
     adminUrl,
     dataDir,
     /** The rows stored in `table`, parsed, oldest first. */
@@ -122,4 +127,4 @@ async function startServer({
   };
 }
 
-module.exports = { startServer, EVENTS_TABLE, EVENTS_DDL, LOCAL_SDK_OPTIONS };
+module.exports = { startServer, serverBinary, EVENTS_TABLE, EVENTS_DDL, LOCAL_SDK_OPTIONS };

@@ -51,6 +51,8 @@ OptionValue = Union[str, int, bool]
 Options = Mapping[str, OptionValue]
 #: Returns the gRPC headers of one connection attempt, as (name, value) pairs.
 HeadersProvider = Callable[[], Iterable[tuple[str, str]]]
+#: Returns the subject token of token federation: a JWT from an external identity provider.
+SubjectTokenProvider = Callable[[], str]
 
 Schema = _native.Schema
 
@@ -241,7 +243,8 @@ class Stream(_native.Stream):
 
 
 class Sdk:
-    """A Zerobus endpoint whose streams share one connection.
+    """A Zerobus endpoint: its streams, each on a connection of its own unless
+    stream_own_connection=False shares one.
 
     Sdk(endpoint, options=None, *, on_stats=None, **keywords): `endpoint` is "https://host" (or
     "http://host:port" with transport_plaintext=True for a local server). The library's log
@@ -275,24 +278,46 @@ class Sdk:
         table: Union[str, _native.Schema],
         descriptor: Optional[bytes] = None,
         *,
+        avro: Union[str, bool] = False,
         on_event: Optional[Callable[[Event], None]] = None,
         headers_provider: Optional[HeadersProvider] = None,
+        subject_token: Optional[SubjectTokenProvider] = None,
         options: Optional[Options] = None,
         **keywords: OptionValue,
     ) -> Stream:
         """Opens a stream and returns once the server has accepted it.
 
         stream("catalog.schema.table") is a JSON stream; with `descriptor` (a serialized
-        google.protobuf.DescriptorProto) a protobuf stream; stream(schema) a protobuf stream of
-        the schema's table, which also takes str records as JSON and encodes them. Events go to
+        google.protobuf.DescriptorProto) a protobuf stream; with `avro` (an Avro writer schema,
+        the JSON text of a record) a stream of raw Avro datums of it, as bytes; stream(schema)
+        a protobuf stream of the schema's table, and stream(schema, avro=True) an Avro stream
+        of its writer schema (schema.avro), either of which also takes str records as JSON and
+        encodes them. Events go to
         `on_event`, called on one of the library's dispatch threads with the GIL held only for
         the call, or else are taken with Stream.poll() or Stream.events().
 
         `headers_provider`, in place of auth_token or OAuth client credentials, returns the
         gRPC headers of each connection attempt (a token fetched on demand, say): called on
         this thread for the first, on one of the library's supervision threads for every
-        reconnection. An exception it raises fails the attempt with AuthError."""
-        return self._open(table, descriptor, on_event, headers_provider, -1, options, keywords)
+        reconnection. An exception it raises fails the attempt with AuthError.
+
+        `subject_token`, token federation in place of a client secret, returns a JWT from an
+        external identity provider (str), which the stream exchanges at the SDK's workspace_url
+        for a token scoped to its table (auth_federation_client_id names the service principal
+        of workload identity federation; without it, account-level federation). Called, on the
+        same threads, whenever the stream needs a new token; an exception, a result that is
+        not a str, or a token that is not printable ASCII fails the attempt with AuthError."""
+        return self._open(
+            table,
+            descriptor,
+            on_event,
+            headers_provider,
+            -1,
+            options,
+            keywords,
+            avro=avro,
+            subject_token=subject_token,
+        )
 
     def _open(
         self,
@@ -303,8 +328,18 @@ class Sdk:
         wakeup_fd: int,
         options: Optional[Options],
         keywords: Mapping[str, OptionValue],
+        *,
+        avro: Union[str, bool] = False,
+        subject_token: Optional[SubjectTokenProvider] = None,
     ) -> Stream:
         record_type = _native.RECORD_JSON if descriptor is None else _native.RECORD_PROTO
+        if avro is not False:
+            if descriptor is not None:
+                raise ValueError("a stream takes a descriptor or an Avro writer schema, not both")
+            if avro is True and not isinstance(table, _native.Schema):
+                raise ValueError("avro=True takes a Schema's writer schema: give a table's as text")
+            record_type = _native.RECORD_AVRO
+            descriptor = avro.encode() if isinstance(avro, str) else None
         merged = _merge_options(self._options, options, keywords)
         callback = None if on_event is None else _event_adapter(on_event)
         return self._native.open_stream(
@@ -316,6 +351,7 @@ class Sdk:
             callback,
             headers_provider,
             wakeup_fd,
+            subject_token,
         )
 
     def stats(self) -> dict[str, Any]:

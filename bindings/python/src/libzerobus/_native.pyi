@@ -9,6 +9,7 @@ from .errors import ZerobusError
 
 RECORD_PROTO: int
 RECORD_JSON: int
+RECORD_AVRO: int
 EVENT_ACK: int
 EVENT_ERROR: int
 
@@ -33,6 +34,8 @@ class Schema:
     def proto_source(self) -> str: ...
     @property
     def descriptor(self) -> bytes: ...
+    @property
+    def avro(self) -> str: ...
     def encode_json(self, record: str, /) -> bytes: ...
 
 @disjoint_base
@@ -74,6 +77,7 @@ class Sdk:
         on_event: Optional[Callable[[_RawEvent], None]],
         headers_provider: Optional[Callable[[], Iterable[tuple[str, str]]]],
         wakeup_fd: int,
+        subject_token: Optional[Callable[[], str]] = None,
         /,
     ) -> _S: ...
     def stats_json(self) -> str: ...

@@ -27,6 +27,7 @@ from . import (
     OptionValue,
     Sdk,
     Stream,
+    SubjectTokenProvider,
     _native,
 )
 from .errors import TimeoutError as LibraryTimeoutError
@@ -37,7 +38,9 @@ async def open_stream(
     table: Union[str, _native.Schema],
     descriptor: Optional[bytes] = None,
     *,
+    avro: Union[str, bool] = False,
     headers_provider: Optional[HeadersProvider] = None,
+    subject_token: Optional[SubjectTokenProvider] = None,
     on_event: Optional[Callable[[Event], None]] = None,
     options: Optional[Options] = None,
     **keywords: OptionValue,
@@ -54,7 +57,15 @@ async def open_stream(
         stream: Stream = await loop.run_in_executor(
             None,
             lambda: sdk._open(
-                table, descriptor, None, headers_provider, write_fd, options, keywords
+                table,
+                descriptor,
+                None,
+                headers_provider,
+                write_fd,
+                options,
+                keywords,
+                avro=avro,
+                subject_token=subject_token,
             ),
         )
     except BaseException:

@@ -245,6 +245,8 @@ pub type zb_record_type = i32;
 pub const ZB_RECORD_PROTO: zb_record_type = 1;
 /// JSON objects as UTF-8 text.
 pub const ZB_RECORD_JSON: zb_record_type = 2;
+/// Raw Avro datums of the stream's writer schema, without framing.
+pub const ZB_RECORD_AVRO: zb_record_type = 4;
 
 /// The state of a stream, in [`zb_stream_info`].
 pub type zb_stream_state = i32;
@@ -513,6 +515,31 @@ unsafe extern "C" {
         schema: *const zb_schema,
         cfg: *const zb_config,
         out: *mut *mut zb_stream,
+        err: *mut *mut zb_error,
+    ) -> zb_status;
+    /// Opens an AVRO stream of the schema's table with its Avro writer schema.
+    pub fn zb_stream_new_avro_from_schema(
+        sdk: *mut zb_sdk,
+        schema: *const zb_schema,
+        cfg: *const zb_config,
+        out: *mut *mut zb_stream,
+        err: *mut *mut zb_error,
+    ) -> zb_status;
+    /// Accepts one Avro datum, copied before the call returns.
+    pub fn zb_stream_ingest_avro(
+        stream: *mut zb_stream,
+        datum: *const c_void,
+        len: usize,
+        offset_out: *mut u64,
+        err: *mut *mut zb_error,
+    ) -> zb_status;
+    /// Accepts Avro datums as one unit, all or none.
+    pub fn zb_stream_ingest_avro_batch(
+        stream: *mut zb_stream,
+        datums: *const *const c_void,
+        lens: *const usize,
+        count: usize,
+        last_offset_out: *mut u64,
         err: *mut *mut zb_error,
     ) -> zb_status;
     /// Accepts one protobuf record, copied before the call returns.

@@ -22,9 +22,13 @@ pub(crate) type WakeupCallback = dyn Fn() + Send + Sync + 'static;
 /// The closure of [`StreamOptions::headers_provider`](crate::StreamOptions::headers_provider).
 pub(crate) type HeadersProvider =
     dyn Fn() -> Result<Vec<(String, String)>, ProviderError> + Send + Sync + 'static;
+/// The closure of [`StreamOptions::token_federation`](crate::StreamOptions::token_federation).
+pub(crate) type SubjectTokenProvider =
+    dyn Fn() -> Result<String, ProviderError> + Send + Sync + 'static;
 /// The closure of [`SdkOptions::on_statistics`](crate::SdkOptions::on_statistics).
 pub(crate) type StatsCallback = dyn Fn(&str) + Send + Sync + 'static;
-/// Whatever error a headers provider gives; only its being an error reaches the library.
+/// Whatever error a headers or subject token provider gives; only its being an error reaches
+/// the library.
 pub(crate) type ProviderError = Box<dyn std::error::Error + Send + Sync>;
 
 /// Hands `value` to the library: the `user_data` pointer and the function that frees it.
@@ -62,6 +66,35 @@ pub(crate) unsafe extern "C" fn provide_headers(
             }
         }
         sys::ZB_OK
+    })
+}
+
+/// The token federation callback: gives the closure's subject token to the library. An error,
+/// a panic, an empty token or one the library refuses (not printable ASCII) fails the attempt
+/// (the library reports `ZB_ERR_AUTH`); the process never aborts.
+///
+/// # Safety
+/// Called by the library only: `sink` is valid for the call, `user_data` is the
+/// `Box<Arc<SubjectTokenProvider>>` given to `zb_config_set_token_federation()`, not yet freed.
+pub(crate) unsafe extern "C" fn provide_subject_token(
+    sink: *mut sys::zb_token_sink,
+    user_data: *mut c_void,
+) -> sys::zb_status {
+    contain_panic(sys::ZB_ERR_AUTH, || {
+        let _inside = InLibraryWork::enter();
+        // SAFETY: as the function's contract says.
+        let provider = unsafe { &*user_data.cast::<Arc<SubjectTokenProvider>>() };
+        let Ok(token) = provider() else {
+            return sys::ZB_ERR_AUTH;
+        };
+        let Ok(token) = CString::new(token) else {
+            return sys::ZB_ERR_AUTH;
+        };
+        if token.is_empty() {
+            return sys::ZB_ERR_AUTH;
+        }
+        // SAFETY: `sink` is valid during the call; the token is copied.
+        unsafe { sys::zb_token_sink_set(sink, token.as_ptr(), null_mut()) }
     })
 }
 
@@ -134,8 +167,9 @@ thread_local! {
 
 /// Marks the thread, while it lives, as inside a callback that the library makes in the midst
 /// of its work on a stream, where destroying a stream is refused or waits for that very work:
-/// the log callback (the library refuses, zerobus.h `zb_log_cb`) and the headers provider
-/// (a reconnection of the stream being destroyed would wait for itself). There
+/// the log callback (the library refuses, zerobus.h `zb_log_cb`), the headers provider and the
+/// token federation callback (a reconnection of the stream being destroyed would wait for
+/// itself). There
 /// [`Stream`](crate::Stream)'s drop hands the destroy to a thread of its own.
 pub(crate) struct InLibraryWork {
     outer: bool,

@@ -11,7 +11,9 @@ use zerobus_sys as sys;
 
 use log::LevelFilter;
 
-use crate::callbacks::{self, AckCallback, HeadersProvider, StatsCallback, WakeupCallback};
+use crate::callbacks::{
+    self, AckCallback, HeadersProvider, StatsCallback, SubjectTokenProvider, WakeupCallback,
+};
 use crate::error::{Result, call};
 use crate::events::{self, Hub};
 use crate::{Ack, c_string, logging, timeout_ms};
@@ -249,6 +251,7 @@ pub struct StreamOptions {
     on_ack: Option<Arc<AckCallback>>,
     on_wakeup: Option<Arc<WakeupCallback>>,
     headers_provider: Option<Arc<HeadersProvider>>,
+    token_federation: Option<Arc<SubjectTokenProvider>>,
 }
 
 impl StreamOptions {
@@ -261,6 +264,16 @@ impl StreamOptions {
     pub fn set(mut self, key: impl Into<String>, value: impl Into<String>) -> StreamOptions {
         self.settings.set(key.into(), value.into());
         self
+    }
+
+    /// Carries the stream over `lanes` server streams of its table (`stream.lanes`, 1 to 64),
+    /// for more than one stream's quota, behind the same API: offsets stay contiguous and the
+    /// acknowledged watermark cumulative across lanes. Rows of different lanes land in the
+    /// table in no particular order; one lane (the default) keeps offset order. A lane that
+    /// fails for good fails the stream, and its unacknowledged records come back in offset
+    /// order.
+    pub fn lanes(self, lanes: u32) -> StreamOptions {
+        self.set("stream.lanes", lanes.to_string())
     }
 
     /// The most records held until acknowledged (`stream.max.inflight.records`); ingest waits
@@ -336,8 +349,8 @@ impl StreamOptions {
         self.set("stream.paused.max.wait.ms", timeout_ms(wait).to_string())
     }
 
-    /// Gives the stream a connection of its own instead of the SDK's shared one
-    /// (`stream.own.connection`).
+    /// Whether the stream (each of its lanes) has a connection of its own, the default, or
+    /// shares the SDK's one (`stream.own.connection`).
     pub fn own_connection(self, own: bool) -> StreamOptions {
         self.set("stream.own.connection", own.to_string())
     }
@@ -410,6 +423,41 @@ impl StreamOptions {
         self
     }
 
+    /// Authenticates by token federation (RFC 8693) instead of a client secret: `provider`
+    /// supplies a JWT from an external identity provider (Entra ID, a Kubernetes service
+    /// account, ...), which the stream exchanges at the [workspace](SdkOptions::workspace_url)
+    /// for a token scoped to its table, and renews like one got with a secret, never keeping
+    /// it past the JWT's own `exp`. Add [`federation_client_id`](Self::federation_client_id)
+    /// for workload identity federation; without it, the exchange is account-level.
+    ///
+    /// The library calls `provider` whenever the stream needs a new token (when it opens, and
+    /// when a reconnection finds the kept token expiring or refused), on a thread of its own,
+    /// never twice at once; it may block (to ask the identity provider), which delays the
+    /// connection. An error, an empty token, one that is not printable ASCII, or a panic
+    /// (caught at the boundary: the process never aborts) fails the attempt with
+    /// [`ErrorCode::AUTH`](crate::ErrorCode::AUTH), retried as the `recovery_*` options say.
+    /// Neither token appears in a log line or an error. Federation is the stream's one source
+    /// of credentials: with [`oauth_client`](Self::oauth_client),
+    /// [`auth_token`](Self::auth_token) or [`headers_provider`](Self::headers_provider) as
+    /// well, opening the stream fails with [`ErrorCode::INVALID_ARG`](crate::ErrorCode::INVALID_ARG).
+    pub fn token_federation<F>(mut self, provider: F) -> StreamOptions
+    where
+        F: Fn() -> std::result::Result<String, Box<dyn std::error::Error + Send + Sync>>
+            + Send
+            + Sync
+            + 'static,
+    {
+        self.token_federation = Some(Arc::new(provider));
+        self
+    }
+
+    /// The client id of the service principal whose federation policy accepts the identity
+    /// provider's token (workload identity federation), sent in the token exchange of
+    /// [`token_federation`](Self::token_federation) (`auth.federation.client.id`).
+    pub fn federation_client_id(self, id: impl Into<String>) -> StreamOptions {
+        self.set("auth.federation.client.id", id)
+    }
+
     /// The stream's `zb_config`, with the crate's event callback registered for a new [`Hub`]
     /// of the user's callbacks, and the ingest timeout, which the crate keeps for itself: the
     /// library gets `stream.ingest.timeout.ms=0`, so that every ingest call returns at once
@@ -424,6 +472,10 @@ impl StreamOptions {
             if let Some(provider) = &self.headers_provider {
                 let trampoline = Some(callbacks::provide_headers as _);
                 config.register(sys::zb_config_set_headers_provider, trampoline, provider)?;
+            }
+            if let Some(provider) = &self.token_federation {
+                let trampoline = Some(callbacks::provide_subject_token as _);
+                config.register(sys::zb_config_set_token_federation, trampoline, provider)?;
             }
             let trampoline = Some(events::deliver_event as _);
             config.register(sys::zb_config_set_event_callback, trampoline, &hub)?;
@@ -454,6 +506,7 @@ impl fmt::Debug for StreamOptions {
             .field("on_ack", &self.on_ack.is_some())
             .field("on_wakeup", &self.on_wakeup.is_some())
             .field("headers_provider", &self.headers_provider.is_some())
+            .field("token_federation", &self.token_federation.is_some())
             .finish()
     }
 }

@@ -9,13 +9,8 @@ use std::ffi::CStr;
 use zerobus_sys as sys;
 
 /// The library's keys the binding leaves to `SdkOptions::set` / `StreamOptions::set`, and why.
-const KEYS_WITHOUT_TYPED_OPTION: &[(&str, &str)] = &[
-    ("log.level", "set from the `log` crate's maximum level"),
-    (
-        "auth.federation.client.id",
-        "token federation needs its subject-token callback, not in the binding yet (issue 19)",
-    ),
-];
+const KEYS_WITHOUT_TYPED_OPTION: &[(&str, &str)] =
+    &[("log.level", "set from the `log` crate's maximum level")];
 
 /// Every key the loaded library describes.
 fn library_keys() -> BTreeSet<String> {

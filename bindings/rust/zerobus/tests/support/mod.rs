@@ -124,6 +124,11 @@ impl Server {
         Sdk::with_options(&self.endpoint, &SdkOptions::new().plaintext(true)).expect("an SDK")
     }
 
+    /// The workspace's URL, `http://127.0.0.1:PORT`, where tokens are requested.
+    pub fn workspace_url(&self) -> String {
+        format!("http://{}", self.workspace_address)
+    }
+
     /// The Unity Catalog description of the test table, as the workspace API serves it.
     pub fn table_json(&self) -> String {
         let path = format!("/api/2.1/unity-catalog/tables/{TABLE}");

@@ -2,8 +2,8 @@
 // header and a JSON claims set signed together, and the signature. The engine reads a subject
 // token's expiry from it; the local server checks a subject token's signature with it. Nothing
 // here checks a signature or trusts a claim.
-#ifndef ZEROBUS_TABLE_JWT_H
-#define ZEROBUS_TABLE_JWT_H
+#ifndef ZEROBUS_JOSE_JWT_H
+#define ZEROBUS_JOSE_JWT_H
 
 #include <cstdint>
 #include <optional>
@@ -12,7 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
-namespace zerobus::table {
+namespace zerobus::jose {
 
 struct JwtParts {
   nlohmann::json header;      // a JSON object
@@ -25,9 +25,12 @@ struct JwtParts {
 // when it is not three base64url segments whose first two are JSON objects.
 bool ParseJwt(std::string_view jwt, JwtParts *out, std::string *why);
 
+// `bytes` in base64url without padding, as a JWT's segments carry them.
+std::string EncodeBase64Url(std::string_view bytes);
+
 // The claims' `exp` (seconds since the epoch), when it is a number; none otherwise.
 std::optional<int64_t> JwtExpiry(const nlohmann::json &claims);
 
-}  // namespace zerobus::table
+}  // namespace zerobus::jose
 
-#endif  // ZEROBUS_TABLE_JWT_H
+#endif  // ZEROBUS_JOSE_JWT_H

@@ -1,10 +1,10 @@
-#include "table/jwt.h"
+#include "jose/jwt.h"
 
 #include <cmath>
 
 #include "table/value_checks.h"
 
-namespace zerobus::table {
+namespace zerobus::jose {
 namespace {
 
 // base64url (RFC 4648 §5) without padding, as JWTs carry it, through the standard decoder.
@@ -21,7 +21,7 @@ bool DecodeSegment(std::string_view segment, std::string *bytes) {
   }
   if (standard.size() % 4 == 1) return false;
   while (standard.size() % 4 != 0) standard += '=';
-  return DecodeBase64(standard, bytes);
+  return table::DecodeBase64(standard, bytes);
 }
 
 bool DecodeObject(std::string_view segment, nlohmann::json *object) {
@@ -60,6 +60,16 @@ bool ParseJwt(std::string_view jwt, JwtParts *out, std::string *why) {
   return true;
 }
 
+std::string EncodeBase64Url(std::string_view bytes) {
+  std::string text = table::EncodeBase64(bytes);
+  while (!text.empty() && text.back() == '=') text.pop_back();
+  for (char &c : text) {
+    if (c == '+') c = '-';
+    if (c == '/') c = '_';
+  }
+  return text;
+}
+
 std::optional<int64_t> JwtExpiry(const nlohmann::json &claims) {
   const auto exp = claims.find("exp");
   if (exp == claims.end() || !exp->is_number()) return std::nullopt;
@@ -69,4 +79,4 @@ std::optional<int64_t> JwtExpiry(const nlohmann::json &claims) {
   return static_cast<int64_t>(seconds);
 }
 
-}  // namespace zerobus::table
+}  // namespace zerobus::jose

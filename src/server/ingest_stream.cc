@@ -1,4 +1,4 @@
-#include "server/ephemeral_stream.h"
+#include "server/ingest_stream.h"
 
 #include <cassert>
 #include <limits>
@@ -17,6 +17,8 @@ using databricks::zerobus::EphemeralStreamRequest;
 using databricks::zerobus::EphemeralStreamResponse;
 using databricks::zerobus::IngestRecordBatchRequest;
 using databricks::zerobus::IngestRecordRequest;
+using databricks::zerobus::PersistentStreamRequest;
+using databricks::zerobus::PersistentStreamResponse;
 using databricks::zerobus::RecordType;
 
 grpc::Status Invalid(std::string message) {
@@ -34,6 +36,10 @@ IngestRequestView::Kind KindOf(RecordType type) {
                                     : IngestRequestView::Kind::kProto;
 }
 
+grpc::Status Refused(grpc::StatusCode code, std::string message) {
+  return grpc::Status(code, std::move(message));
+}
+
 grpc::Status KindMismatch(RecordType stream_type) {
   return Invalid(std::string("record kind does not match the stream's record type ") +
                  TypeName(stream_type));
@@ -41,14 +47,14 @@ grpc::Status KindMismatch(RecordType stream_type) {
 
 }  // namespace
 
-grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer> *EphemeralStreamCall::Start(
-    const StreamEnv &env, std::string authorization, std::string user_agent) {
-  return Begin(std::shared_ptr<EphemeralStreamCall>(
-      new EphemeralStreamCall(env, std::move(authorization), std::move(user_agent))));
+grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer> *IngestStreamCall::Start(
+    const StreamEnv &env, StreamRpc rpc, std::string authorization, std::string user_agent) {
+  return Begin(std::shared_ptr<IngestStreamCall>(
+      new IngestStreamCall(env, rpc, std::move(authorization), std::move(user_agent))));
 }
 
-grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer> *EphemeralStreamCall::Begin(
-    std::shared_ptr<EphemeralStreamCall> call) {
+grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer> *IngestStreamCall::Begin(
+    std::shared_ptr<IngestStreamCall> call) {
   call->self_ = call;
   const StreamEnv &env = call->env_;
   env.registry->Add(call);
@@ -58,17 +64,17 @@ grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer> *EphemeralStreamCall
   return call.get();
 }
 
-void EphemeralStreamCall::Fence() {
+void IngestStreamCall::Fence() {
   std::lock_guard<std::recursive_mutex> lock(order_mu_);
 }
 
-void EphemeralStreamCall::OnReadDone(bool ok) {
+void IngestStreamCall::OnReadDone(bool ok) {
   Fence();
   HandleRead(ok);
   Fence();
 }
 
-void EphemeralStreamCall::HandleRead(bool ok) {
+void IngestStreamCall::HandleRead(bool ok) {
   if (!ok) {
     // The client half-closed (or the call died, which OnCancel handles): the call ends once
     // everything received has been acknowledged.
@@ -79,7 +85,7 @@ void EphemeralStreamCall::HandleRead(bool ok) {
     Pump();
     return;
   }
-  grpc::Status status = created_ ? HandleIngest() : HandleCreate();
+  grpc::Status status = created_ ? HandleIngest() : HandleFirst();
   if (!status.ok()) {
     {
       sync::MutexLock lock(mu_);
@@ -91,13 +97,13 @@ void EphemeralStreamCall::HandleRead(bool ok) {
   ContinueReading();
 }
 
-void EphemeralStreamCall::ContinueReading() {
+void IngestStreamCall::ContinueReading() {
   if (read_delay_ > Clock::duration::zero()) {
     // Over its rate: the next read waits on the timer thread, never on a gRPC thread.
     const Clock::time_point due = Clock::now() + read_delay_;
     read_delay_ = Clock::duration::zero();
     Pump();
-    std::weak_ptr<EphemeralStreamCall> weak = self_;
+    std::weak_ptr<IngestStreamCall> weak = self_;
     env_.timer->At(due, [weak] {
       if (auto call = weak.lock()) call->ContinueReading();
     });
@@ -120,7 +126,7 @@ void EphemeralStreamCall::ContinueReading() {
   }
 }
 
-void EphemeralStreamCall::Kick() {
+void IngestStreamCall::Kick() {
   bool resume = false;
   {
     sync::MutexLock lock(mu_);
@@ -136,7 +142,7 @@ void EphemeralStreamCall::Kick() {
   }
 }
 
-std::string_view EphemeralStreamCall::RequestBytes() {
+std::string_view IngestStreamCall::RequestBytes() {
   if (request_bytes_.TrySingleSlice(&request_slice_).ok()) {
     return std::string_view(reinterpret_cast<const char *>(request_slice_.begin()),
                             request_slice_.size());
@@ -153,15 +159,38 @@ std::string_view EphemeralStreamCall::RequestBytes() {
   return request_flat_;
 }
 
-grpc::Status EphemeralStreamCall::ParseRequest(std::string_view bytes) {
-  if (bytes.size() > static_cast<size_t>(std::numeric_limits<int>::max()) ||
-      !request_.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
-    return Invalid("the request is not a valid EphemeralStreamRequest");
+grpc::Status IngestStreamCall::ParseRequest(std::string_view bytes) {
+  const bool fits = bytes.size() <= static_cast<size_t>(std::numeric_limits<int>::max());
+  const int size = static_cast<int>(bytes.size());
+  if (rpc_ == StreamRpc::kEphemeral) {
+    if (!fits || !request_.ParseFromArray(bytes.data(), size)) {
+      return Invalid("the request is not a valid EphemeralStreamRequest");
+    }
+    return grpc::Status::OK;
+  }
+  if (!fits || !persistent_request_.ParseFromArray(bytes.data(), size)) {
+    return Invalid("the request is not a valid PersistentStreamRequest");
+  }
+  request_.Clear();
+  switch (persistent_request_.payload_case()) {
+    case PersistentStreamRequest::kCreateStream:
+      request_.mutable_create_stream()->Swap(
+          persistent_request_.mutable_create_stream()->mutable_create_stream());
+      break;
+    case PersistentStreamRequest::kIngestRecord:
+      request_.mutable_ingest_record()->Swap(persistent_request_.mutable_ingest_record());
+      break;
+    case PersistentStreamRequest::kIngestRecordBatch:
+      request_.mutable_ingest_record_batch()->Swap(
+          persistent_request_.mutable_ingest_record_batch());
+      break;
+    default:  // resume_stream stays where it is; no payload at all stays none
+      break;
   }
   return grpc::Status::OK;
 }
 
-grpc::Status EphemeralStreamCall::HandleCreate() {
+grpc::Status IngestStreamCall::HandleFirst() {
   const std::string_view bytes = RequestBytes();
   // The service's message limit holds for create_stream too: a larger one (a table name of
   // megabytes, say) is neither parsed nor quoted.
@@ -172,71 +201,160 @@ grpc::Status EphemeralStreamCall::HandleCreate() {
   }
   grpc::Status parsed = ParseRequest(bytes);
   if (!parsed.ok()) return parsed;
+  const bool persistent = rpc_ == StreamRpc::kPersistent;
+  if (persistent && persistent_request_.has_resume_stream()) return HandleResume();
   if (!request_.has_create_stream()) {
-    return Invalid("the first message of a call must be create_stream");
+    return Invalid(persistent ? "the first message of a call must be create_stream or resume_stream"
+                              : "the first message of a call must be create_stream");
+  }
+  if (persistent && env_.store == nullptr) {
+    return Refused(grpc::StatusCode::FAILED_PRECONDITION,
+                   "persistent streams need storage, and this server stores nothing "
+                   "(--null-sink)");
   }
   const auto &create = request_.create_stream();
-  grpc::Status status = CheckToken(create.table_name());
+  if (env_.tokens != nullptr) {
+    grpc::Status status = env_.tokens->CheckStream(authorization_, create.table_name());
+    if (!status.ok()) return status;
+  }
+  grpc::Status status = CheckCreateStream(create, &type_);
   if (!status.ok()) return status;
-  status = CheckCreateStream(create, &type_);
+  status =
+      OpenTable(create.table_name(), type_, create.descriptor_proto(), create.avro_schema_json());
   if (!status.ok()) return status;
-  std::string table;
-  status = FindTable(create.table_name(), &table);
+  stream_id_ = NewStreamId();
+  if (persistent) {
+    PersistentStreamState state;
+    state.table = table_;
+    state.record_type = type_;
+    if (type_ == RecordType::PROTO) state.descriptor_proto = create.descriptor_proto();
+    if (type_ == RecordType::AVRO) state.avro_schema_json = create.avro_schema_json();
+    // Durable before the client hears the id.
+    const std::string error = env_.store->CreatePersistentStream(stream_id_, state);
+    if (!error.empty()) {
+      return Refused(grpc::StatusCode::INTERNAL, "recording the stream failed: " + error);
+    }
+    lease_ = env_.leases->Take(stream_id_);  // a new id: nobody else can hold it
+  }
+  Accept(std::string("record_type=") + TypeName(type_));
+  return grpc::Status::OK;
+}
+
+grpc::Status IngestStreamCall::HandleResume() {
+  const auto &resume = persistent_request_.resume_stream();
+  if (!resume.has_stream_id() || resume.stream_id().empty()) {
+    return Invalid("resume_stream carries no stream_id");
+  }
+  if (env_.store == nullptr) {
+    return Refused(grpc::StatusCode::FAILED_PRECONDITION,
+                   "persistent streams need storage, and this server stores nothing "
+                   "(--null-sink)");
+  }
+  const std::string &id = resume.stream_id();
+  // Taken before the stream is read: the offset read below is then final, since no other call
+  // can store for the stream while this one holds it.
+  std::unique_ptr<PersistentLeases::Lease> lease = env_.leases->Take(id);
+  if (!lease) {
+    // ABORTED, which clients retry: the other call may be one this client just lost, which the
+    // server has not yet seen end.
+    return Refused(grpc::StatusCode::ABORTED,
+                   "stream " + id + " is open on another call; resume it once that call ends");
+  }
+  std::optional<PersistentStreamState> state;
+  const std::string error = env_.store->FindPersistentStream(id, &state);
+  if (!error.empty()) {
+    return Refused(grpc::StatusCode::INTERNAL, "reading the stream failed: " + error);
+  }
+  // Unknown and retired are told apart: an unknown id is the wrong server or data directory,
+  // a retired one was ended for good on purpose. Neither can ever be resumed.
+  if (!state) return Refused(grpc::StatusCode::NOT_FOUND, "no persistent stream " + id);
+  if (state->retired) {
+    return Refused(grpc::StatusCode::FAILED_PRECONDITION,
+                   "stream " + id + " is retired and cannot be resumed");
+  }
+  // Unset means PROTO, as on create.
+  const RecordType type = resume.has_record_type() ? resume.record_type() : RecordType::PROTO;
+  const auto stored_type = static_cast<RecordType>(state->record_type);
+  if (type != stored_type) {
+    return Invalid(std::string("stream ") + id + " was created for " + TypeName(stored_type) +
+                   " records, not " + TypeName(type));
+  }
+  // Byte for byte: a descriptor that decodes the same records but differs in its bytes is
+  // refused too, rather than guess at compatibility.
+  if (type == RecordType::PROTO && resume.descriptor_proto() != state->descriptor_proto) {
+    return Invalid("descriptor_proto differs from the one stream " + id + " was created with");
+  }
+  if (env_.tokens != nullptr) {
+    grpc::Status status = env_.tokens->CheckStream(authorization_, state->table);
+    if (!status.ok()) return status;
+  }
+  type_ = type;
+  grpc::Status status =
+      OpenTable(state->table, type_, state->descriptor_proto, state->avro_schema_json);
   if (!status.ok()) return status;
-  if (schema_ != nullptr && type_ == RecordType::PROTO) {
+  stream_id_ = id;
+  lease_ = std::move(lease);  // kept only by a call that goes on: a refused one frees the id
+  resumed_ = true;
+  resumed_at_ = state->committed_offset;
+  next_offset_ = state->committed_offset ? *state->committed_offset + 1 : 0;
+  Accept(std::string("record_type=") + TypeName(type_));
+  return grpc::Status::OK;
+}
+
+grpc::Status IngestStreamCall::OpenTable(const std::string &table_name, RecordType type,
+                                         const std::string &descriptor_proto,
+                                         const std::string &avro_schema_json) {
+  grpc::Status status = FindTable(table_name);
+  if (!status.ok()) return status;
+  if (schema_ != nullptr && type == RecordType::PROTO) {
     CheckedDescriptor descriptor;
-    status = CheckDescriptor(create.descriptor_proto(), schema_, &descriptor);
+    status = CheckDescriptor(descriptor_proto, schema_, &descriptor);
     if (!status.ok()) return status;
     decoder_ = NewProtoDecoder(*schema_, std::move(descriptor));
-  } else if (schema_ != nullptr && type_ == RecordType::AVRO) {
+  } else if (schema_ != nullptr && type == RecordType::AVRO) {
     table::AvroPlan plan;
     std::string error;
-    if (!table::ResolveAvroSchema(*schema_, create.avro_schema_json(), &plan, &error)) {
+    if (!table::ResolveAvroSchema(*schema_, avro_schema_json, &plan, &error)) {
       return Invalid("avro_schema_json does not fit " + schema_->full_name + ": " + error);
     }
     decoder_ = NewAvroDecoder(*schema_, std::move(plan));
   } else if (schema_ != nullptr) {
     decoder_ = NewJsonDecoder(*schema_);
   }
-  OpenStream(table, std::string("record_type=") + TypeName(type_));
   return grpc::Status::OK;
 }
 
-grpc::Status EphemeralStreamCall::CheckToken(const std::string &table_name) const {
-  return env_.tokens == nullptr ? grpc::Status::OK
-                                : env_.tokens->CheckStream(authorization_, table_name);
-}
-
-grpc::Status EphemeralStreamCall::FindTable(const std::string &table_name, std::string *table) {
+grpc::Status IngestStreamCall::FindTable(const std::string &table_name) {
   grpc::Status status = env_.tables->Find(table_name, &schema_);
   if (!status.ok()) return status;
   // A declared table's own spelling, so that every stream of it lands in the same place and
   // meets the same faults.
-  *table = schema_ != nullptr ? schema_->full_name : table_name;
-  if (std::optional<grpc::Status> refusal = env_.faults->TakeStreamRefusal(*table)) {
+  const std::string table = schema_ != nullptr ? schema_->full_name : table_name;
+  if (std::optional<grpc::Status> refusal = env_.faults->TakeStreamRefusal(table)) {
     return *refusal;
   }
+  // Under the lock: Pump, on other threads, reads it to find the table's faults.
+  sync::MutexLock lock(mu_);
+  table_ = table;
   return grpc::Status::OK;
 }
 
-void EphemeralStreamCall::OpenStream(const std::string &table, const std::string &kind) {
-  {
-    // Under the lock: Pump, on other threads, reads it to find the table's faults.
-    sync::MutexLock lock(mu_);
-    table_ = table;
-  }
-  stream_id_ = NewStreamId();
+void IngestStreamCall::Accept(const std::string &format) {
   generator_ = env_.faults->NewGenerator(table_);
   counters_ = env_.stats->StreamOpened(table_, user_agent_);
   created_ = true;
   if (*env_.log) {
-    (*env_.log)("stream opened: table=" + table_ + " stream_id=" + stream_id_ + " " + kind +
+    const char *opened = rpc_ == StreamRpc::kEphemeral ? "stream opened: "
+                         : resumed_                    ? "persistent stream resumed: "
+                                                       : "persistent stream created: ";
+    (*env_.log)(opened + std::string("table=") + table_ + " stream_id=" + stream_id_ + " " +
+                format + (resumed_ ? " next_offset=" + std::to_string(next_offset_) : "") +
                 // Last: a user-agent holds spaces.
                 (user_agent_.empty() ? "" : " user_agent=" + user_agent_));
   }
   if (env_.stream_lifetime.count() > 0) {
     const auto lead = std::min(env_.close_signal_lead, env_.stream_lifetime);
-    std::weak_ptr<EphemeralStreamCall> weak = self_;
+    std::weak_ptr<IngestStreamCall> weak = self_;
     env_.timer->At(Clock::now() + env_.stream_lifetime - lead, [weak, lead] {
       if (auto call = weak.lock()) call->OnCloseSignalDue(lead);
     });
@@ -245,8 +363,17 @@ void EphemeralStreamCall::OpenStream(const std::string &table, const std::string
   AdvanceLocked(Phase::kAccepting);
 }
 
-grpc::Status EphemeralStreamCall::CheckOffset(bool present, int64_t offset) const {
+grpc::Status IngestStreamCall::CheckOffset(bool present, int64_t offset) const {
   if (!present) return Invalid("offset_id is missing");
+  if (rpc_ == StreamRpc::kPersistent && offset < next_offset_) {
+    // A resend. The service does not de-duplicate: it would store the records a second time,
+    // and says nothing. Acknowledging without storing would hide that client bug from every
+    // test run here; storing twice would show it only to a test that counts rows. Refused,
+    // naming the offsets, it fails the test that has it, and nothing is stored twice.
+    return Invalid("offset_id " + std::to_string(offset) + " of persistent stream " + stream_id_ +
+                   " was sent already (the next is " + std::to_string(next_offset_) +
+                   "): the service would store its records a second time");
+  }
   if (offset != next_offset_) {
     return Invalid("non-sequential offset: expected " + std::to_string(next_offset_) + ", got " +
                    std::to_string(offset) + " (error code 4002)");
@@ -254,7 +381,7 @@ grpc::Status EphemeralStreamCall::CheckOffset(bool present, int64_t offset) cons
   return grpc::Status::OK;
 }
 
-grpc::Status EphemeralStreamCall::CheckRecords(size_t request_bytes, std::vector<Row> *rows) {
+grpc::Status IngestStreamCall::CheckRecords(size_t request_bytes, std::vector<Row> *rows) {
   const std::vector<std::string_view> &records = ingest_.records;
   const std::string limit = std::to_string(env_.max_message_bytes);
   auto where = [&](size_t index) {
@@ -281,11 +408,16 @@ grpc::Status EphemeralStreamCall::CheckRecords(size_t request_bytes, std::vector
   return grpc::Status::OK;
 }
 
-grpc::Status EphemeralStreamCall::ViewParsedIngest() {
+grpc::Status IngestStreamCall::ViewParsedIngest() {
   ingest_.records.clear();
   switch (request_.payload_case()) {
     case EphemeralStreamRequest::kCreateStream:
       return Invalid("create_stream may only be sent once per call");
+    case EphemeralStreamRequest::PAYLOAD_NOT_SET:
+      if (rpc_ == StreamRpc::kPersistent && persistent_request_.has_resume_stream()) {
+        return Invalid("resume_stream may only be the first message of a call");
+      }
+      return Invalid("request carries no payload");
     case EphemeralStreamRequest::kIngestRecord: {
       const IngestRecordRequest &ingest = request_.ingest_record();
       grpc::Status status = CheckOffset(ingest.has_offset_id(), ingest.offset_id());
@@ -333,10 +465,12 @@ grpc::Status EphemeralStreamCall::ViewParsedIngest() {
   }
 }
 
-grpc::Status EphemeralStreamCall::HandleIngest() {
+grpc::Status IngestStreamCall::HandleIngest() {
   const std::string_view bytes = RequestBytes();
   grpc::Status status;
-  if (ScanIngestBatch(bytes, &ingest_)) {
+  if (ScanIngestBatch(
+          bytes, &ingest_,
+          rpc_ == StreamRpc::kPersistent ? kPersistentBatchField : kEphemeralBatchField)) {
     status = CheckOffset(true, ingest_.offset_id);
   } else {
     status = ParseRequest(bytes);
@@ -345,6 +479,10 @@ grpc::Status EphemeralStreamCall::HandleIngest() {
   if (!status.ok()) return status;
   if (ingest_.kind != KindOf(type_)) return KindMismatch(type_);
   if (ingest_.batch && ingest_.records.empty()) return Invalid("ingest_record_batch is empty");
+  if (lease_ && lease_->retired()) {
+    return Refused(grpc::StatusCode::FAILED_PRECONDITION,
+                   "stream " + stream_id_ + " was retired while open: it stores nothing more");
+  }
 
   WriteBatch batch;
   status = CheckRecords(bytes.size(), &batch.rows);
@@ -355,10 +493,12 @@ grpc::Status EphemeralStreamCall::HandleIngest() {
     batch.records.push_back(
         Record{std::string(record), ingest_.kind == IngestRequestView::Kind::kJson});
   }
-  return Accept(static_cast<int64_t>(ingest_.records.size()), bytes.size(), std::move(batch));
+  return AcceptRecords(static_cast<int64_t>(ingest_.records.size()), bytes.size(),
+                       std::move(batch));
 }
 
-grpc::Status EphemeralStreamCall::Accept(int64_t count, size_t request_bytes, WriteBatch batch) {
+grpc::Status IngestStreamCall::AcceptRecords(int64_t count, size_t request_bytes,
+                                             WriteBatch batch) {
   const int64_t offset = next_offset_;
   if (std::optional<grpc::Status> failure = env_.faults->AdmitRecords(table_, count, generator_)) {
     return *failure;
@@ -388,6 +528,10 @@ grpc::Status EphemeralStreamCall::Accept(int64_t count, size_t request_bytes, Wr
   }
   batch.table = table_;
   batch.schema = schema_;
+  if (lease_) {
+    batch.persistent_stream_id = stream_id_;
+    batch.offset_id = offset;
+  }
   // The store may answer after the call has ended: the reference keeps the reactor alive.
   env_.store->Append(std::move(batch),
                      [self = self_, arrival, offset, count, total](const std::string &error) {
@@ -396,7 +540,7 @@ grpc::Status EphemeralStreamCall::Accept(int64_t count, size_t request_bytes, Wr
   return grpc::Status::OK;
 }
 
-EphemeralStreamCall::Clock::duration EphemeralStreamCall::Throttle(int64_t records, size_t bytes) {
+IngestStreamCall::Clock::duration IngestStreamCall::Throttle(int64_t records, size_t bytes) {
   const Clock::time_point now = Clock::now();
   Clock::duration wait = Clock::duration::zero();
   auto charge = [&](Clock::time_point *paid_until, double cost, double rate) {
@@ -410,8 +554,8 @@ EphemeralStreamCall::Clock::duration EphemeralStreamCall::Throttle(int64_t recor
   return wait;
 }
 
-void EphemeralStreamCall::OnStored(Clock::time_point arrival, int64_t offset, int64_t records,
-                                   int64_t total, const std::string &error) {
+void IngestStreamCall::OnStored(Clock::time_point arrival, int64_t offset, int64_t records,
+                                int64_t total, const std::string &error) {
   {
     sync::MutexLock lock(mu_);
     if (env_.store != nullptr) --storing_;
@@ -427,7 +571,7 @@ void EphemeralStreamCall::OnStored(Clock::time_point arrival, int64_t offset, in
   Pump();
 }
 
-void EphemeralStreamCall::Pump() {
+void IngestStreamCall::Pump() {
   enum class Step { kNone, kWrite, kFinish } step = Step::kNone;
   grpc::Status status;
   {
@@ -439,7 +583,7 @@ void EphemeralStreamCall::Pump() {
         phase_ == Phase::kOpen || phase_ == Phase::kDraining || phase_ == Phase::kEnding;
     if (phase_ == Phase::kAccepting && !policy.stall) {
       AdvanceLocked(Phase::kOpen);
-      response_ = Response{Response::Kind::kAccepted, -1, 0, {}};
+      response_.mutable_create_stream_response()->set_stream_id(stream_id_);
       step = Step::kWrite;
     } else if (acking && TakeDueAckLocked(now, policy)) {
       step = Step::kWrite;
@@ -449,8 +593,10 @@ void EphemeralStreamCall::Pump() {
       const std::chrono::milliseconds duration = *close_signal_pending_;
       close_signal_pending_.reset();
       close_signal_sent_ = true;
-      response_ = Response{Response::Kind::kCloseSignal, last_ack_, last_ack_records_, duration};
-      std::weak_ptr<EphemeralStreamCall> weak = self_;
+      auto *signal = response_.mutable_close_stream_signal()->mutable_duration();
+      signal->set_seconds(duration.count() / 1000);
+      signal->set_nanos(static_cast<int32_t>(duration.count() % 1000) * 1000000);
+      std::weak_ptr<IngestStreamCall> weak = self_;
       env_.timer->At(now + duration, [weak] {
         if (auto call = weak.lock()) call->OnCloseDeadline();
       });
@@ -467,10 +613,8 @@ void EphemeralStreamCall::Pump() {
     write_in_flight_ = step == Step::kWrite;
   }
   // Outside mu_: gRPC may run reactions on this thread before these return.
-  if (step == Step::kWrite) {
-    // Serialized outside mu_: write_in_flight_ keeps response_ ours until OnWriteDone.
-    Serialize(response_, &response_bytes_);
-  }
+  // Serialized outside mu_: write_in_flight_ keeps response_ ours until OnWriteDone.
+  if (step == Step::kWrite) SerializeResponse();
   std::lock_guard<std::recursive_mutex> ordered(order_mu_);
   if (step == Step::kWrite) {
     StartWrite(&response_bytes_);
@@ -479,7 +623,37 @@ void EphemeralStreamCall::Pump() {
   }
 }
 
-bool EphemeralStreamCall::TakeDueAckLocked(Clock::time_point now, const AckPolicy &policy) {
+void IngestStreamCall::SerializeResponse() {
+  bool own_buffer = false;
+  if (rpc_ == StreamRpc::kEphemeral) {
+    grpc::SerializationTraits<EphemeralStreamResponse>::Serialize(response_, &response_bytes_,
+                                                                  &own_buffer);
+    return;
+  }
+  PersistentStreamResponse out;
+  switch (response_.payload_case()) {
+    case EphemeralStreamResponse::kCreateStreamResponse:
+      if (resumed_) {
+        auto *resumed = out.mutable_resume_stream_response();
+        if (resumed_at_) resumed->set_last_committed_offset(*resumed_at_);
+      } else {
+        *out.mutable_create_stream_response() = response_.create_stream_response();
+      }
+      break;
+    case EphemeralStreamResponse::kIngestRecordResponse:
+      *out.mutable_ingest_record_response() = response_.ingest_record_response();
+      break;
+    case EphemeralStreamResponse::kCloseStreamSignal:
+      *out.mutable_close_stream_signal() = response_.close_stream_signal();
+      break;
+    case EphemeralStreamResponse::PAYLOAD_NOT_SET:
+      break;
+  }
+  grpc::SerializationTraits<PersistentStreamResponse>::Serialize(out, &response_bytes_,
+                                                                 &own_buffer);
+}
+
+bool IngestStreamCall::TakeDueAckLocked(Clock::time_point now, const AckPolicy &policy) {
   if (unacked_.empty() || policy.withhold || policy.stall || policy.repeat_stale.count() > 0) {
     return false;
   }
@@ -492,18 +666,20 @@ bool EphemeralStreamCall::TakeDueAckLocked(Clock::time_point now, const AckPolic
   if (!ack) return false;
   last_ack_ = ack->offset;
   last_ack_records_ = ack->total;
-  response_ = Response{Response::Kind::kAck, ack->offset, ack->total, {}};
+  response_.mutable_ingest_record_response()->set_durability_ack_up_to_offset(ack->offset);
+  response_records_ = ack->total;
   return true;
 }
 
-bool EphemeralStreamCall::TakeStaleAckLocked(Clock::time_point now, const AckPolicy &policy) {
+bool IngestStreamCall::TakeStaleAckLocked(Clock::time_point now, const AckPolicy &policy) {
   if (policy.repeat_stale.count() <= 0 || policy.stall || now < next_stale_ack_) return false;
   next_stale_ack_ = now + policy.repeat_stale;
-  response_ = Response{Response::Kind::kAck, last_ack_, last_ack_records_, {}};
+  response_.mutable_ingest_record_response()->set_durability_ack_up_to_offset(last_ack_);
+  response_records_ = last_ack_records_;
   return true;
 }
 
-void EphemeralStreamCall::ArmTimerLocked(Clock::time_point now, const AckPolicy &policy) {
+void IngestStreamCall::ArmTimerLocked(Clock::time_point now, const AckPolicy &policy) {
   if (policy.stall) return;
   Clock::time_point due;
   if (policy.repeat_stale.count() > 0) {
@@ -516,13 +692,13 @@ void EphemeralStreamCall::ArmTimerLocked(Clock::time_point now, const AckPolicy 
   }
   if (due <= now || (timer_due_ && *timer_due_ <= due)) return;
   timer_due_ = due;
-  std::weak_ptr<EphemeralStreamCall> weak = self_;
+  std::weak_ptr<IngestStreamCall> weak = self_;
   env_.timer->At(due, [weak] {
     if (auto call = weak.lock()) call->OnTimer();
   });
 }
 
-void EphemeralStreamCall::OnTimer() {
+void IngestStreamCall::OnTimer() {
   {
     sync::MutexLock lock(mu_);
     if (timer_due_ && *timer_due_ <= Clock::now()) timer_due_.reset();
@@ -530,7 +706,7 @@ void EphemeralStreamCall::OnTimer() {
   Pump();
 }
 
-void EphemeralStreamCall::OnCloseSignalDue(std::chrono::milliseconds duration) {
+void IngestStreamCall::OnCloseSignalDue(std::chrono::milliseconds duration) {
   {
     sync::MutexLock lock(mu_);
     if (close_signal_sent_ || close_signal_pending_) return;
@@ -539,7 +715,7 @@ void EphemeralStreamCall::OnCloseSignalDue(std::chrono::milliseconds duration) {
   Pump();
 }
 
-void EphemeralStreamCall::OnCloseDeadline() {
+void IngestStreamCall::OnCloseDeadline() {
   {
     sync::MutexLock lock(mu_);
     // The service's words and code for a stream that reached the end of its life.
@@ -550,27 +726,7 @@ void EphemeralStreamCall::OnCloseDeadline() {
   Pump();
 }
 
-void EphemeralStreamCall::Serialize(const Response &response, grpc::ByteBuffer *bytes) {
-  EphemeralStreamResponse message;
-  switch (response.kind) {
-    case Response::Kind::kAccepted:
-      message.mutable_create_stream_response()->set_stream_id(stream_id_);
-      break;
-    case Response::Kind::kAck:
-      message.mutable_ingest_record_response()->set_durability_ack_up_to_offset(response.offset);
-      break;
-    case Response::Kind::kCloseSignal: {
-      auto *signal = message.mutable_close_stream_signal()->mutable_duration();
-      signal->set_seconds(response.duration.count() / 1000);
-      signal->set_nanos(static_cast<int32_t>(response.duration.count() % 1000) * 1000000);
-      break;
-    }
-  }
-  bool own_buffer = false;
-  grpc::SerializationTraits<EphemeralStreamResponse>::Serialize(message, bytes, &own_buffer);
-}
-
-void EphemeralStreamCall::OnWriteDone(bool ok) {
+void IngestStreamCall::OnWriteDone(bool ok) {
   Fence();
   {
     sync::MutexLock lock(mu_);
@@ -582,7 +738,7 @@ void EphemeralStreamCall::OnWriteDone(bool ok) {
   Fence();
 }
 
-void EphemeralStreamCall::OnCancel() {
+void IngestStreamCall::OnCancel() {
   Fence();
   {
     sync::MutexLock lock(mu_);
@@ -593,7 +749,7 @@ void EphemeralStreamCall::OnCancel() {
   Fence();
 }
 
-void EphemeralStreamCall::AdvanceLocked(Phase next) {
+void IngestStreamCall::AdvanceLocked(Phase next) {
   bool allowed = false;
   switch (next) {
     case Phase::kAwaitingCreate:
@@ -623,13 +779,13 @@ void EphemeralStreamCall::AdvanceLocked(Phase next) {
   phase_ = next;
 }
 
-void EphemeralStreamCall::EndLocked(grpc::Status status) {
+void IngestStreamCall::EndLocked(grpc::Status status) {
   if (phase_ >= Phase::kEnding) return;
   end_status_ = std::move(status);
   AdvanceLocked(Phase::kEnding);
 }
 
-void EphemeralStreamCall::HalfClosedLocked() {
+void IngestStreamCall::HalfClosedLocked() {
   if (phase_ == Phase::kOpen) {
     AdvanceLocked(Phase::kDraining);
   } else {
@@ -638,18 +794,18 @@ void EphemeralStreamCall::HalfClosedLocked() {
   }
 }
 
-void EphemeralStreamCall::AbandonLocked() {
+void IngestStreamCall::AbandonLocked() {
   if (phase_ >= Phase::kCancelled) return;
   if (phase_ < Phase::kEnding)
     end_status_ = grpc::Status(grpc::StatusCode::CANCELLED, "call cancelled");
   AdvanceLocked(Phase::kCancelled);
 }
 
-bool EphemeralStreamCall::StreamingLocked() const {
+bool IngestStreamCall::StreamingLocked() const {
   return phase_ == Phase::kOpen || phase_ == Phase::kDraining;
 }
 
-void EphemeralStreamCall::OnDone() {
+void IngestStreamCall::OnDone() {
   Fence();
   // Every reaction has returned by now, so the reader-side fields are stable.
   if (created_) {
@@ -679,7 +835,7 @@ void EphemeralStreamCall::OnDone() {
   }
   env_.registry->Remove(this);
   // May be the last reference; nothing may touch members after this.
-  std::shared_ptr<EphemeralStreamCall> self = std::move(self_);
+  std::shared_ptr<IngestStreamCall> self = std::move(self_);
 }
 
 }  // namespace zerobus::server

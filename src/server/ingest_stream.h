@@ -1,7 +1,9 @@
-// One EphemeralStream call: the create_stream handshake, offset and record checks, storing
-// records, and cumulative acknowledgements shaped by the fault settings.
-#ifndef ZEROBUS_SERVER_EPHEMERAL_STREAM_H
-#define ZEROBUS_SERVER_EPHEMERAL_STREAM_H
+// One EphemeralStream or PersistentStream call: the create_stream (or resume_stream)
+// handshake, offset and record checks, storing records, and cumulative acknowledgements shaped
+// by the fault settings. The two RPCs differ only in their first message, in the field numbers
+// of their messages, and in that a persistent stream's offsets are durable.
+#ifndef ZEROBUS_SERVER_INGEST_STREAM_H
+#define ZEROBUS_SERVER_INGEST_STREAM_H
 
 #include <chrono>
 #include <cstdint>
@@ -23,6 +25,7 @@
 #include "server/faults.h"
 #include "server/ingest_request_view.h"
 #include "server/log_sink.h"
+#include "server/persistent_streams.h"
 #include "server/record_decoder.h"
 #include "server/row_store.h"
 #include "server/stats.h"
@@ -42,6 +45,7 @@ struct StreamEnv {
   Faults *faults = nullptr;
   Timer *timer = nullptr;
   StreamRegistry *registry = nullptr;
+  PersistentLeases *leases = nullptr;
   const LogSink *log = nullptr;
   const TableCatalog *tables = nullptr;
   // With authentication on, the issuer of the tokens streams must present; null: off.
@@ -57,14 +61,17 @@ struct StreamEnv {
   double max_bytes_per_second = 0;
 };
 
+// Which RPC a call serves.
+enum class StreamRpc { kEphemeral, kPersistent };
+
 // The call reads and writes raw bytes: it scans the hot request, an ingest_record_batch, in
 // place (ingest_request_view.h) and parses only the others into messages.
 // Flight's DoPut (flight_put.h) is the same life in other messages: it derives from this class
-// and replaces the reading of requests (HandleCreate, HandleIngest) and the writing of
-// responses (Serialize); the phases, acks, faults, limits and statistics are shared.
-class EphemeralStreamCall : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer> {
+// and replaces the reading of requests (HandleFirst, HandleIngest) and the writing of
+// responses (SerializeResponse); the phases, acks, faults, limits and statistics are shared.
+class IngestStreamCall : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer> {
  public:
-  virtual ~EphemeralStreamCall() = default;
+  virtual ~IngestStreamCall() = default;
 
   // Creates the reactor for a new call, registers it and sends the response headers at once:
   // the official client waits for them before it sends create_stream. The reactor lives until
@@ -72,7 +79,7 @@ class EphemeralStreamCall : public grpc::ServerBidiReactor<grpc::ByteBuffer, grp
   // `authorization` is the call's authorization header, if any; `user_agent` its user-agent
   // (the client's name and version, counted in the statistics and logged), if any.
   static grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer> *Start(
-      const StreamEnv &env, std::string authorization, std::string user_agent);
+      const StreamEnv &env, StreamRpc rpc, std::string authorization, std::string user_agent);
 
   // Re-evaluates the call after a fault change: sends whatever the settings now allow and
   // resumes reading after a stall. Thread-safe.
@@ -92,58 +99,56 @@ class EphemeralStreamCall : public grpc::ServerBidiReactor<grpc::ByteBuffer, grp
  protected:
   using Clock = std::chrono::steady_clock;
 
-  // What goes out next: the stream's acceptance (create_stream's response, or Flight's ready
-  // signal), a cumulative ack (of the request at `offset`, and the `records` received on the
-  // call up to it), or a close signal announcing `duration`.
-  struct Response {
-    enum class Kind { kAccepted, kAck, kCloseSignal } kind = Kind::kAck;
-    int64_t offset = -1;
-    int64_t records = 0;
-    std::chrono::milliseconds duration{0};
-  };
-
-  EphemeralStreamCall(const StreamEnv &env, std::string authorization, std::string user_agent)
-      : env_(env), authorization_(std::move(authorization)), user_agent_(std::move(user_agent)) {}
+  IngestStreamCall(const StreamEnv &env, StreamRpc rpc, std::string authorization,
+                   std::string user_agent)
+      : env_(env),
+        rpc_(rpc),
+        authorization_(std::move(authorization)),
+        user_agent_(std::move(user_agent)) {}
 
   // Registers a call just made, sends its response headers and starts its first read; returns
   // the reactor for gRPC.
   static grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer> *Begin(
-      std::shared_ptr<EphemeralStreamCall> call);
+      std::shared_ptr<IngestStreamCall> call);
 
-  // Reader side, per protocol: each returns the status to end the call with when the request
-  // (the first one of the call, then each later one) is refused.
-  virtual grpc::Status HandleCreate();
+  // Reader side: each returns the status to end the call with when the request is refused.
+  // HandleFirst takes the call's first request: create_stream, or resume_stream (HandleResume).
+  virtual grpc::Status HandleFirst();
   virtual grpc::Status HandleIngest();
-  // Writes `response` in the protocol's message. Called by one writer at a time.
-  virtual void Serialize(const Response &response, grpc::ByteBuffer *bytes);
+  // Serializes response_ (and, for an ack, response_records_) into response_bytes_, in the
+  // message of the call's protocol. Called by one writer at a time.
+  virtual void SerializeResponse();
 
   // The request just read, in one piece: a view of its only slice, or of a copy when it came
   // in several. Valid until the next read.
   std::string_view RequestBytes();
-  // For the first request: whether the call's token (with authentication on) is good for
-  // `table_name`; then the table (`*table`: its own spelling; schema_ set), unless a fault
-  // refuses the stream.
-  grpc::Status CheckToken(const std::string &table_name) const;
-  grpc::Status FindTable(const std::string &table_name, std::string *table);
-  // The stream on `table` passed every check: counts it, logs it (`kind` names its records) and
-  // moves the call to kAccepting.
-  void OpenStream(const std::string &table, const std::string &kind);
+  // Finds the table (table_ its own spelling; schema_ set), unless a fault refuses the stream.
+  grpc::Status FindTable(const std::string &table_name);
+  // The stream is accepted: counted, logged (`format` names its records), given its lifetime.
+  void Accept(const std::string &format);
   // The request at offset next_offset_ (of `request_bytes` on the wire) passed its checks:
   // applies the faults, the rate limits and the close signal, then stores `batch`'s rows and
   // records (nothing when a fault refuses it) and acknowledges them once stored.
-  grpc::Status Accept(int64_t records, size_t request_bytes, WriteBatch batch);
+  grpc::Status AcceptRecords(int64_t records, size_t request_bytes, WriteBatch batch);
 
   const StreamEnv env_;
+  const StreamRpc rpc_;
   const std::string authorization_;
   const std::string user_agent_;
   const table::TableSchema *schema_ = nullptr;  // null: an undeclared table, records unchecked
   int64_t next_offset_ = 0;
+  // The response to send next, filled under mu_, and its bytes, owned by the write in flight
+  // (write_in_flight_ keeps them the writer's outside mu_). With an ack, response_records_
+  // counts the records of the call up to it.
+  databricks::zerobus::EphemeralStreamResponse response_;
+  int64_t response_records_ = 0;
+  grpc::ByteBuffer response_bytes_;
 
  private:
   // The call's life, from the writer's side: what Pump may send, and when the call ends. The
   // phases are declared in the order a call goes through them (EndLocked and AbandonLocked
   // compare them). AdvanceLocked, the one place the phase changes, allows only these steps:
-  //   kAwaitingCreate -> kAccepting   create_stream passed its checks
+  //   kAwaitingCreate -> kAccepting   create_stream (or resume_stream) passed its checks
   //   kAccepting      -> kOpen        its response went out
   //   kOpen           -> kDraining    the client half-closed: end once all it sent is acked
   //   kAwaitingCreate, kAccepting, kOpen, kDraining -> kEnding
@@ -164,7 +169,15 @@ class EphemeralStreamCall : public grpc::ServerBidiReactor<grpc::ByteBuffer, grp
     kFinished
   };
 
-  // Parses `bytes` into request_ (INVALID_ARGUMENT when they are not a request).
+  grpc::Status HandleResume();
+  // Checks what creating and resuming have in common (the table, the stream refusal fault,
+  // the descriptor or writer schema) and sets the call up to decode records.
+  // `table_name` as the client spelt it, `type` known to be valid.
+  grpc::Status OpenTable(const std::string &table_name, databricks::zerobus::RecordType type,
+                         const std::string &descriptor_proto, const std::string &avro_schema_json);
+  // Parses `bytes` into request_ (INVALID_ARGUMENT when they are not a request). A
+  // PersistentStreamRequest is parsed into persistent_request_, whose create or ingest payload
+  // then moves to request_, where the rest of the call reads it.
   grpc::Status ParseRequest(std::string_view bytes);
   // Views the ingest request in request_ in ingest_, refusing anything else.
   grpc::Status ViewParsedIngest();
@@ -210,7 +223,7 @@ class EphemeralStreamCall : public grpc::ServerBidiReactor<grpc::ByteBuffer, grp
   // close signal may go out.
   bool StreamingLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
-  std::shared_ptr<EphemeralStreamCall> self_;  // keeps the reactor alive until OnDone
+  std::shared_ptr<IngestStreamCall> self_;  // keeps the reactor alive until OnDone
 
   // Reader side only (reads never overlap); OnDone reads them after the last read ended.
   grpc::ByteBuffer request_bytes_;
@@ -218,6 +231,7 @@ class EphemeralStreamCall : public grpc::ServerBidiReactor<grpc::ByteBuffer, grp
   std::vector<grpc::Slice> request_slices_;  // a request in several slices,
   std::string request_flat_;                 // and its copy in one piece
   databricks::zerobus::EphemeralStreamRequest request_;  // a request that was not scanned
+  databricks::zerobus::PersistentStreamRequest persistent_request_;
   IngestRequestView ingest_;  // the ingest request being handled, viewing one of the above
   bool created_ = false;      // create_stream was accepted: later requests are ingests
   // Written once by the reader, under mu_, which Pump holds to read it; the reader reads it
@@ -227,6 +241,11 @@ class EphemeralStreamCall : public grpc::ServerBidiReactor<grpc::ByteBuffer, grp
   std::string stream_id_;
   databricks::zerobus::RecordType type_ = databricks::zerobus::RecordType::PROTO;
   Stats::Table *counters_ = nullptr;
+  // A persistent stream: held until the call and its store writes are gone. Its offset_ids
+  // continue across calls; resumed_ with the offset committed when it was resumed.
+  std::unique_ptr<PersistentLeases::Lease> lease_;
+  bool resumed_ = false;
+  std::optional<int64_t> resumed_at_;
   int64_t records_ = 0;
   std::mt19937_64 generator_;  // for random faults, seeded per stream
   bool close_fault_fired_ = false;
@@ -237,10 +256,6 @@ class EphemeralStreamCall : public grpc::ServerBidiReactor<grpc::ByteBuffer, grp
 
   std::recursive_mutex order_mu_;
   sync::Mutex mu_;
-  // The response to send next, filled under mu_, and its bytes, owned by the write in flight
-  // (write_in_flight_ keeps them the writer's outside mu_).
-  Response response_;
-  grpc::ByteBuffer response_bytes_;
   Phase phase_ ABSL_GUARDED_BY(mu_) = Phase::kAwaitingCreate;
   // What the call ends with (kEnding, kCancelled), and then what Finish was given, for the log.
   grpc::Status end_status_ ABSL_GUARDED_BY(mu_);
@@ -271,4 +286,4 @@ class EphemeralStreamCall : public grpc::ServerBidiReactor<grpc::ByteBuffer, grp
 
 }  // namespace zerobus::server
 
-#endif  // ZEROBUS_SERVER_EPHEMERAL_STREAM_H
+#endif  // ZEROBUS_SERVER_INGEST_STREAM_H

@@ -1,0 +1,87 @@
+// What a zb_stream is to the C shim: one stream of records into one table, carried by one
+// server stream (Stream) or by several lanes of it (LanedStream, stream.lanes > 1). Both give
+// the same contract: contiguous offsets, one cumulative watermark, one event queue.
+#ifndef ZEROBUS_CORE_STREAM_HANDLE_H
+#define ZEROBUS_CORE_STREAM_HANDLE_H
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/callbacks.h"
+#include "core/config.h"
+#include "core/event_queue.h"
+#include "core/record_format.h"
+#include "core/record_schema.h"
+#include "core/sdk.h"
+#include "core/stats.h"
+#include "core/status.h"
+#include "core/stream_info.h"
+#include "core/window.h"
+
+namespace zerobus {
+
+class StreamHandle {
+ public:
+  virtual ~StreamHandle() = default;
+
+  // Opens a stream (zb_stream_new()) and returns once the server accepted it (every lane of
+  // it). `handle` is what event callbacks receive as their stream.
+  static Status Open(std::shared_ptr<Sdk> sdk, std::string table_name, RecordFormat format,
+                     std::string descriptor, const Config &config, UserHandle handle,
+                     std::unique_ptr<StreamHandle> *out);
+  // Opens a stream of `schema`'s table whose records are protobuf messages of its descriptor
+  // (`format` kProto, zb_stream_new_from_schema()) or Avro datums of its writer schema (kAvro,
+  // zb_stream_new_avro_from_schema()), and that also takes JSON records, encoding each with
+  // `schema`.
+  static Status OpenFromSchema(std::shared_ptr<Sdk> sdk, std::shared_ptr<const RecordSchema> schema,
+                               RecordFormat format, const Config &config, UserHandle handle,
+                               std::unique_ptr<StreamHandle> *out);
+  // Frees the stream (see zb_stream_destroy()): from its own event callback the work happens
+  // once the callback returns.
+  static void Destroy(std::unique_ptr<StreamHandle> stream);
+
+  // zb_stream_recreate(): a new stream like this one, holding this one's unacknowledged
+  // records. ZB_ERR_STATE unless this stream failed or was closed.
+  virtual Status Recreate(UserHandle handle, std::unique_ptr<StreamHandle> *out) const = 0;
+  // Accepts `count` records of `format`, all or none: ZB_ERR_RECORD_TYPE unless it is the
+  // stream's. On a stream opened from a schema, JSON records are encoded to the stream's format
+  // first, every one before any is accepted (ZB_ERR_INVALID_RECORD naming the first that does
+  // not fit).
+  virtual Status Ingest(const RecordView *records, size_t count, RecordFormat format,
+                        uint64_t *last_offset) = 0;
+  virtual Status WaitForOffset(uint64_t offset, int32_t timeout_ms) = 0;
+  virtual Status Flush(int32_t timeout_ms) = 0;
+  virtual Status Close(int32_t timeout_ms) = 0;
+  // zb_stream_poll(): see EventQueue::Poll().
+  virtual Status Poll(size_t capacity, int32_t timeout_ms, const EventQueue::Take &take,
+                      size_t *count) = 0;
+  // Every unacknowledged record with its offset, in offset order.
+  virtual void CopyUnacked(std::vector<std::pair<uint64_t, std::string>> *out) const = 0;
+  virtual StreamInfo GetInfo() const = 0;
+  // The stream's statistics (zb_stream_stats_json()).
+  virtual void Snapshot(StreamStats *out) const = 0;
+
+ protected:
+  // The queue the stream's events go through.
+  virtual EventQueue &events() = 0;
+};
+
+// How messages name record `index` of a batch of `count`: "the record" when it is alone.
+std::string RecordName(size_t index, size_t count);
+
+// The records a stream of `stream_format` (opened from `schema`, or not when null) takes for
+// `count` records given as `given`: `*records` itself, or JSON records encoded with `schema` to
+// the stream's format, all or none, `*records` then pointing into `views` and `encoded`.
+// ZB_ERR_RECORD_TYPE for a format the stream does not take; ZB_ERR_INVALID_RECORD naming the
+// first record that does not fit.
+Status PrepareRecords(const RecordSchema *schema, RecordFormat stream_format, RecordFormat given,
+                      size_t count, const RecordView **records, std::vector<std::string> *encoded,
+                      std::vector<RecordView> *views);
+
+}  // namespace zerobus
+
+#endif  // ZEROBUS_CORE_STREAM_HANDLE_H
