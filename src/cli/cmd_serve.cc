@@ -28,8 +28,8 @@ namespace {
 constexpr char kUsage[] =
     "usage: zerobus serve [options]\n"
     "\n"
-    "Serves the Zerobus Ingest gRPC protocol until SIGINT or SIGTERM: plaintext on loopback,\n"
-    "or TLS anywhere.\n"
+    "Serves the Zerobus Ingest gRPC protocol, and Arrow over Flight's DoPut for declared\n"
+    "tables, until SIGINT or SIGTERM: plaintext on loopback, or TLS anywhere.\n"
     "\n"
     "Options:\n"
     "  --listen HOST:PORT     address to listen on (default 127.0.0.1:50051; port 0 picks a\n"

@@ -49,9 +49,14 @@ grpc::Status KindMismatch(RecordType stream_type) {
 
 grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer> *IngestStreamCall::Start(
     const StreamEnv &env, StreamRpc rpc, std::string authorization, std::string user_agent) {
-  std::shared_ptr<IngestStreamCall> call(
-      new IngestStreamCall(env, rpc, std::move(authorization), std::move(user_agent)));
+  return Begin(std::shared_ptr<IngestStreamCall>(
+      new IngestStreamCall(env, rpc, std::move(authorization), std::move(user_agent))));
+}
+
+grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer> *IngestStreamCall::Begin(
+    std::shared_ptr<IngestStreamCall> call) {
   call->self_ = call;
+  const StreamEnv &env = call->env_;
   env.registry->Add(call);
   std::lock_guard<std::recursive_mutex> ordered(call->order_mu_);
   call->StartSendInitialMetadata();
@@ -231,7 +236,7 @@ grpc::Status IngestStreamCall::HandleFirst() {
     }
     lease_ = env_.leases->Take(stream_id_);  // a new id: nobody else can hold it
   }
-  Accept();
+  Accept(std::string("record_type=") + TypeName(type_));
   return grpc::Status::OK;
 }
 
@@ -292,21 +297,15 @@ grpc::Status IngestStreamCall::HandleResume() {
   resumed_ = true;
   resumed_at_ = state->committed_offset;
   next_offset_ = state->committed_offset ? *state->committed_offset + 1 : 0;
-  Accept();
+  Accept(std::string("record_type=") + TypeName(type_));
   return grpc::Status::OK;
 }
 
 grpc::Status IngestStreamCall::OpenTable(const std::string &table_name, RecordType type,
                                          const std::string &descriptor_proto,
                                          const std::string &avro_schema_json) {
-  grpc::Status status = env_.tables->Find(table_name, &schema_);
+  grpc::Status status = FindTable(table_name);
   if (!status.ok()) return status;
-  // A declared table's own spelling, so that every stream of it lands in the same place and
-  // meets the same faults.
-  const std::string table = schema_ != nullptr ? schema_->full_name : table_name;
-  if (std::optional<grpc::Status> refusal = env_.faults->TakeStreamRefusal(table)) {
-    return *refusal;
-  }
   if (schema_ != nullptr && type == RecordType::PROTO) {
     CheckedDescriptor descriptor;
     status = CheckDescriptor(descriptor_proto, schema_, &descriptor);
@@ -322,13 +321,25 @@ grpc::Status IngestStreamCall::OpenTable(const std::string &table_name, RecordTy
   } else if (schema_ != nullptr) {
     decoder_ = NewJsonDecoder(*schema_);
   }
+  return grpc::Status::OK;
+}
+
+grpc::Status IngestStreamCall::FindTable(const std::string &table_name) {
+  grpc::Status status = env_.tables->Find(table_name, &schema_);
+  if (!status.ok()) return status;
+  // A declared table's own spelling, so that every stream of it lands in the same place and
+  // meets the same faults.
+  const std::string table = schema_ != nullptr ? schema_->full_name : table_name;
+  if (std::optional<grpc::Status> refusal = env_.faults->TakeStreamRefusal(table)) {
+    return *refusal;
+  }
   // Under the lock: Pump, on other threads, reads it to find the table's faults.
   sync::MutexLock lock(mu_);
   table_ = table;
   return grpc::Status::OK;
 }
 
-void IngestStreamCall::Accept() {
+void IngestStreamCall::Accept(const std::string &format) {
   generator_ = env_.faults->NewGenerator(table_);
   counters_ = env_.stats->StreamOpened(table_, user_agent_);
   created_ = true;
@@ -336,9 +347,8 @@ void IngestStreamCall::Accept() {
     const char *opened = rpc_ == StreamRpc::kEphemeral ? "stream opened: "
                          : resumed_                    ? "persistent stream resumed: "
                                                        : "persistent stream created: ";
-    (*env_.log)(opened + std::string("table=") + table_ + " stream_id=" + stream_id_ +
-                " record_type=" + TypeName(type_) +
-                (resumed_ ? " next_offset=" + std::to_string(next_offset_) : "") +
+    (*env_.log)(opened + std::string("table=") + table_ + " stream_id=" + stream_id_ + " " +
+                format + (resumed_ ? " next_offset=" + std::to_string(next_offset_) : "") +
                 // Last: a user-agent holds spaces.
                 (user_agent_.empty() ? "" : " user_agent=" + user_agent_));
   }
@@ -474,11 +484,22 @@ grpc::Status IngestStreamCall::HandleIngest() {
                    "stream " + stream_id_ + " was retired while open: it stores nothing more");
   }
 
-  const int64_t offset = ingest_.offset_id;
   WriteBatch batch;
   status = CheckRecords(bytes.size(), &batch.rows);
   if (!status.ok()) return status;
-  const auto count = static_cast<int64_t>(ingest_.records.size());
+  // The store keeps the records beyond this request's bytes: the one copy they need.
+  batch.records.reserve(ingest_.records.size());
+  for (std::string_view record : ingest_.records) {
+    batch.records.push_back(
+        Record{std::string(record), ingest_.kind == IngestRequestView::Kind::kJson});
+  }
+  return AcceptRecords(static_cast<int64_t>(ingest_.records.size()), bytes.size(),
+                       std::move(batch));
+}
+
+grpc::Status IngestStreamCall::AcceptRecords(int64_t count, size_t request_bytes,
+                                             WriteBatch batch) {
+  const int64_t offset = next_offset_;
   if (std::optional<grpc::Status> failure = env_.faults->AdmitRecords(table_, count, generator_)) {
     return *failure;
   }
@@ -487,7 +508,8 @@ grpc::Status IngestStreamCall::HandleIngest() {
   }
   ++next_offset_;
   records_ += count;
-  read_delay_ = Throttle(count, bytes.size());
+  const int64_t total = records_;
+  read_delay_ = Throttle(count, request_bytes);
   if (!close_fault_fired_) {
     if (auto duration = env_.faults->CloseSignalAfter(table_, records_)) {
       close_fault_fired_ = true;
@@ -497,7 +519,7 @@ grpc::Status IngestStreamCall::HandleIngest() {
   }
   const Clock::time_point arrival = Clock::now();
   if (env_.store == nullptr) {
-    OnStored(arrival, offset, count, "");
+    OnStored(arrival, offset, count, total, "");
     return grpc::Status::OK;
   }
   {
@@ -510,16 +532,10 @@ grpc::Status IngestStreamCall::HandleIngest() {
     batch.persistent_stream_id = stream_id_;
     batch.offset_id = offset;
   }
-  // The store keeps the records beyond this request's bytes: the one copy they need.
-  batch.records.reserve(ingest_.records.size());
-  for (std::string_view record : ingest_.records) {
-    batch.records.push_back(
-        Record{std::string(record), ingest_.kind == IngestRequestView::Kind::kJson});
-  }
   // The store may answer after the call has ended: the reference keeps the reactor alive.
   env_.store->Append(std::move(batch),
-                     [self = self_, arrival, offset, count](const std::string &error) {
-                       self->OnStored(arrival, offset, count, error);
+                     [self = self_, arrival, offset, count, total](const std::string &error) {
+                       self->OnStored(arrival, offset, count, total, error);
                      });
   return grpc::Status::OK;
 }
@@ -539,14 +555,14 @@ IngestStreamCall::Clock::duration IngestStreamCall::Throttle(int64_t records, si
 }
 
 void IngestStreamCall::OnStored(Clock::time_point arrival, int64_t offset, int64_t records,
-                                const std::string &error) {
+                                int64_t total, const std::string &error) {
   {
     sync::MutexLock lock(mu_);
     if (env_.store != nullptr) --storing_;
     if (!error.empty()) {
       EndLocked(grpc::Status(grpc::StatusCode::INTERNAL, "storing failed: " + error));
     } else {
-      unacked_.emplace_back(arrival, offset);
+      unacked_.push_back(Unacked{arrival, offset, total});
     }
   }
   // Counted after the request is ready to acknowledge: whoever sees the count (a test about to
@@ -642,14 +658,16 @@ bool IngestStreamCall::TakeDueAckLocked(Clock::time_point now, const AckPolicy &
     return false;
   }
   const Clock::duration delay = policy.delay;
-  std::optional<int64_t> ack;
-  while (!unacked_.empty() && unacked_.front().first + delay <= now) {
-    ack = unacked_.front().second;
+  std::optional<Unacked> ack;
+  while (!unacked_.empty() && unacked_.front().arrival + delay <= now) {
+    ack = unacked_.front();
     unacked_.pop_front();
   }
   if (!ack) return false;
-  last_ack_ = *ack;
-  response_.mutable_ingest_record_response()->set_durability_ack_up_to_offset(*ack);
+  last_ack_ = ack->offset;
+  last_ack_records_ = ack->total;
+  response_.mutable_ingest_record_response()->set_durability_ack_up_to_offset(ack->offset);
+  response_records_ = ack->total;
   return true;
 }
 
@@ -657,6 +675,7 @@ bool IngestStreamCall::TakeStaleAckLocked(Clock::time_point now, const AckPolicy
   if (policy.repeat_stale.count() <= 0 || policy.stall || now < next_stale_ack_) return false;
   next_stale_ack_ = now + policy.repeat_stale;
   response_.mutable_ingest_record_response()->set_durability_ack_up_to_offset(last_ack_);
+  response_records_ = last_ack_records_;
   return true;
 }
 
@@ -667,7 +686,7 @@ void IngestStreamCall::ArmTimerLocked(Clock::time_point now, const AckPolicy &po
     if (!StreamingLocked()) return;
     due = next_stale_ack_;
   } else if (!unacked_.empty() && !policy.withhold) {
-    due = unacked_.front().first + policy.delay;
+    due = unacked_.front().arrival + policy.delay;
   } else {
     return;
   }

@@ -66,8 +66,13 @@ enum class StreamRpc { kEphemeral, kPersistent };
 
 // The call reads and writes raw bytes: it scans the hot request, an ingest_record_batch, in
 // place (ingest_request_view.h) and parses only the others into messages.
+// Flight's DoPut (flight_put.h) is the same life in other messages: it derives from this class
+// and replaces the reading of requests (HandleFirst, HandleIngest) and the writing of
+// responses (SerializeResponse); the phases, acks, faults, limits and statistics are shared.
 class IngestStreamCall : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer> {
  public:
+  virtual ~IngestStreamCall() = default;
+
   // Creates the reactor for a new call, registers it and sends the response headers at once:
   // the official client waits for them before it sends create_stream. The reactor lives until
   // gRPC is done with the call (and any pending timer has fired).
@@ -91,9 +96,55 @@ class IngestStreamCall : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::
   void OnCancel() override;
   void OnDone() override;
 
- private:
+ protected:
   using Clock = std::chrono::steady_clock;
 
+  IngestStreamCall(const StreamEnv &env, StreamRpc rpc, std::string authorization,
+                   std::string user_agent)
+      : env_(env),
+        rpc_(rpc),
+        authorization_(std::move(authorization)),
+        user_agent_(std::move(user_agent)) {}
+
+  // Registers a call just made, sends its response headers and starts its first read; returns
+  // the reactor for gRPC.
+  static grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer> *Begin(
+      std::shared_ptr<IngestStreamCall> call);
+
+  // Reader side: each returns the status to end the call with when the request is refused.
+  // HandleFirst takes the call's first request: create_stream, or resume_stream (HandleResume).
+  virtual grpc::Status HandleFirst();
+  virtual grpc::Status HandleIngest();
+  // Serializes response_ (and, for an ack, response_records_) into response_bytes_, in the
+  // message of the call's protocol. Called by one writer at a time.
+  virtual void SerializeResponse();
+
+  // The request just read, in one piece: a view of its only slice, or of a copy when it came
+  // in several. Valid until the next read.
+  std::string_view RequestBytes();
+  // Finds the table (table_ its own spelling; schema_ set), unless a fault refuses the stream.
+  grpc::Status FindTable(const std::string &table_name);
+  // The stream is accepted: counted, logged (`format` names its records), given its lifetime.
+  void Accept(const std::string &format);
+  // The request at offset next_offset_ (of `request_bytes` on the wire) passed its checks:
+  // applies the faults, the rate limits and the close signal, then stores `batch`'s rows and
+  // records (nothing when a fault refuses it) and acknowledges them once stored.
+  grpc::Status AcceptRecords(int64_t records, size_t request_bytes, WriteBatch batch);
+
+  const StreamEnv env_;
+  const StreamRpc rpc_;
+  const std::string authorization_;
+  const std::string user_agent_;
+  const table::TableSchema *schema_ = nullptr;  // null: an undeclared table, records unchecked
+  int64_t next_offset_ = 0;
+  // The response to send next, filled under mu_, and its bytes, owned by the write in flight
+  // (write_in_flight_ keeps them the writer's outside mu_). With an ack, response_records_
+  // counts the records of the call up to it.
+  databricks::zerobus::EphemeralStreamResponse response_;
+  int64_t response_records_ = 0;
+  grpc::ByteBuffer response_bytes_;
+
+ private:
   // The call's life, from the writer's side: what Pump may send, and when the call ends. The
   // phases are declared in the order a call goes through them (EndLocked and AbandonLocked
   // compare them). AdvanceLocked, the one place the phase changes, allows only these steps:
@@ -118,41 +169,24 @@ class IngestStreamCall : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::
     kFinished
   };
 
-  IngestStreamCall(const StreamEnv &env, StreamRpc rpc, std::string authorization,
-                   std::string user_agent)
-      : env_(env),
-        rpc_(rpc),
-        authorization_(std::move(authorization)),
-        user_agent_(std::move(user_agent)) {}
-
-  // Reader side: each returns the status to end the call with when the request is refused.
-  // HandleFirst takes the call's first request: create_stream, or resume_stream (HandleResume).
-  grpc::Status HandleFirst();
   grpc::Status HandleResume();
-  grpc::Status HandleIngest();
   // Checks what creating and resuming have in common (the table, the stream refusal fault,
   // the descriptor or writer schema) and sets the call up to decode records.
   // `table_name` as the client spelt it, `type` known to be valid.
   grpc::Status OpenTable(const std::string &table_name, databricks::zerobus::RecordType type,
                          const std::string &descriptor_proto, const std::string &avro_schema_json);
-  // The stream is accepted: counted, logged, given its lifetime.
-  void Accept();
-  // The request just read, in one piece: a view of its only slice, or of a copy when it came
-  // in several. Valid until the next read.
-  std::string_view RequestBytes();
   // Parses `bytes` into request_ (INVALID_ARGUMENT when they are not a request). A
   // PersistentStreamRequest is parsed into persistent_request_, whose create or ingest payload
   // then moves to request_, where the rest of the call reads it.
   grpc::Status ParseRequest(std::string_view bytes);
-  // Serializes response_ into response_bytes_, in the message of the call's RPC.
-  void SerializeResponse();
   // Views the ingest request in request_ in ingest_, refusing anything else.
   grpc::Status ViewParsedIngest();
   grpc::Status CheckOffset(bool present, int64_t offset) const;
   // Checks and decodes the records of ingest_; nothing is stored when this fails.
   grpc::Status CheckRecords(size_t request_bytes, std::vector<Row> *rows);
-  // The store's answer for a request: acknowledge it, or fail the call.
-  void OnStored(Clock::time_point arrival, int64_t offset, int64_t records,
+  // The store's answer for a request: acknowledge it, or fail the call. `total` counts the
+  // records of the call up to this request's.
+  void OnStored(Clock::time_point arrival, int64_t offset, int64_t records, int64_t total,
                 const std::string &error);
 
   // Starts the next write or the Finish when one is due; the single place that decides what
@@ -189,10 +223,6 @@ class IngestStreamCall : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::
   // close signal may go out.
   bool StreamingLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
-  const StreamEnv env_;
-  const StreamRpc rpc_;
-  const std::string authorization_;
-  const std::string user_agent_;
   std::shared_ptr<IngestStreamCall> self_;  // keeps the reactor alive until OnDone
 
   // Reader side only (reads never overlap); OnDone reads them after the last read ended.
@@ -207,12 +237,10 @@ class IngestStreamCall : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::
   // Written once by the reader, under mu_, which Pump holds to read it; the reader reads it
   // without.
   std::string table_;
-  const table::TableSchema *schema_ = nullptr;  // null: an undeclared table, records unchecked
-  std::unique_ptr<RecordDecoder> decoder_;      // with a schema
+  std::unique_ptr<RecordDecoder> decoder_;  // with a schema
   std::string stream_id_;
   databricks::zerobus::RecordType type_ = databricks::zerobus::RecordType::PROTO;
   Stats::Table *counters_ = nullptr;
-  int64_t next_offset_ = 0;
   // A persistent stream: held until the call and its store writes are gone. Its offset_ids
   // continue across calls; resumed_ with the offset committed when it was resumed.
   std::unique_ptr<PersistentLeases::Lease> lease_;
@@ -228,18 +256,22 @@ class IngestStreamCall : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::
 
   std::recursive_mutex order_mu_;
   sync::Mutex mu_;
-  // The response to send next, filled under mu_, and its bytes, owned by the write in flight
-  // (write_in_flight_ keeps them the writer's outside mu_).
-  databricks::zerobus::EphemeralStreamResponse response_;
-  grpc::ByteBuffer response_bytes_;
   Phase phase_ ABSL_GUARDED_BY(mu_) = Phase::kAwaitingCreate;
   // What the call ends with (kEnding, kCancelled), and then what Finish was given, for the log.
   grpc::Status end_status_ ABSL_GUARDED_BY(mu_);
-  int64_t last_ack_ ABSL_GUARDED_BY(mu_) = -1;  // the offset of the latest ack sent
+  // The latest ack sent: its offset, and the records of the call it covers.
+  int64_t last_ack_ ABSL_GUARDED_BY(mu_) = -1;
+  int64_t last_ack_records_ ABSL_GUARDED_BY(mu_) = 0;
   // When a stale ack is next due (FaultPlan::repeat_stale_ack).
   Clock::time_point next_stale_ack_ ABSL_GUARDED_BY(mu_){};
-  // Stored requests not yet acknowledged: when each arrived, and its offset.
-  std::deque<std::pair<Clock::time_point, int64_t>> unacked_ ABSL_GUARDED_BY(mu_);
+  // Stored requests not yet acknowledged: when each arrived, its offset, and the records of the
+  // call up to it.
+  struct Unacked {
+    Clock::time_point arrival;
+    int64_t offset;
+    int64_t total;
+  };
+  std::deque<Unacked> unacked_ ABSL_GUARDED_BY(mu_);
   int64_t storing_ ABSL_GUARDED_BY(mu_) = 0;  // requests handed to the store, not yet stored
   std::optional<Clock::time_point> timer_due_ ABSL_GUARDED_BY(mu_);
   bool write_in_flight_ ABSL_GUARDED_BY(mu_) = false;

@@ -11,7 +11,9 @@
 #include <grpcpp/server.h>
 #include <grpcpp/server_builder.h>
 
+#include "arrow_flight.grpc.pb.h"
 #include "server/admin_http.h"
+#include "server/flight_put.h"
 #include "server/ingest_stream.h"
 #include "server/loopback.h"
 #include "server/persistent_streams.h"
@@ -68,6 +70,23 @@ class ZerobusService final : public Zerobus::WithRawCallbackMethod_EphemeralStre
   const StreamEnv *env_;
 };
 
+// Arrow Flight's DoPut, the one Flight method Zerobus's Arrow ingestion uses; raw, as above.
+class FlightService final
+    : public ::arrow::flight::protocol::FlightService::WithRawCallbackMethod_DoPut<
+          ::arrow::flight::protocol::FlightService::Service> {
+ public:
+  explicit FlightService(const StreamEnv *env) : env_(env) {}
+
+  grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer> *DoPut(
+      grpc::CallbackServerContext *context) override {
+    return FlightPutCall::Start(*env_, Header(*context, "authorization"),
+                                Header(*context, "user-agent"), Header(*context, kTableNameHeader));
+  }
+
+ private:
+  const StreamEnv *env_;
+};
+
 // gRPC wants IPv6 literals in brackets.
 std::string HostPort(const std::string &host, int port) {
   const bool bare_ipv6 = host.find(':') != std::string::npos && host.front() != '[';
@@ -82,7 +101,8 @@ struct Server::Impl {
         faults(options.seed ? *options.seed : std::random_device{}(),
                [this] { registry.ForEach([](IngestStreamCall &call) { call.Kick(); }); }),
         tables(std::move(options.tables), options.accept_undeclared_tables),
-        service(&env) {
+        service(&env),
+        flight(&env) {
     env.stats = &stats;
     env.faults = &faults;
     env.timer = &timer;
@@ -114,6 +134,7 @@ struct Server::Impl {
   TokenRequestLog token_requests;
   StreamEnv env;
   ZerobusService service;
+  FlightService flight;
   std::unique_ptr<grpc::Server> grpc_server;
   std::unique_ptr<AdminHttp> admin;
   std::unique_ptr<WorkspaceHttp> workspace;
@@ -190,6 +211,7 @@ std::unique_ptr<Server> Server::Start(ServerOptions options, std::string *error)
   // instead of failing to start.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.RegisterService(&impl->service);
+  builder.RegisterService(&impl->flight);
   impl->grpc_server = builder.BuildAndStart();
   if (!impl->grpc_server) {
     if (error != nullptr) *error = "cannot listen on " + address;

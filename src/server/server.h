@@ -1,5 +1,5 @@
-// The local Zerobus-compatible server: serves EphemeralStream on one address, in-process for
-// tests or behind `zerobus serve`.
+// The local Zerobus-compatible server: serves EphemeralStream and Arrow Flight's DoPut on one
+// address, in-process for tests or behind `zerobus serve`.
 #ifndef ZEROBUS_SERVER_SERVER_H
 #define ZEROBUS_SERVER_SERVER_H
 

@@ -12,21 +12,8 @@ set -euo pipefail
 library=$1
 work=$2
 here=$(cd "$(dirname "$0")" && pwd)
-version=${ZB_PYARROW_VERSION:-26.0.1}
-venv=$work/venv-pyarrow-$version
-
-if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c 'import pyarrow' 2>/dev/null; then
-  rm -rf "$venv"
-  if ! python3 -m venv "$venv"; then
-    echo "arrow oracle: FAILED: cannot create a Python virtual environment (python3 -m venv)" >&2
-    exit 1
-  fi
-  if ! "$venv/bin/pip" install --quiet --disable-pip-version-check "pyarrow==$version"; then
-    echo "arrow oracle: FAILED: cannot install pyarrow==$version from PyPI" >&2
-    rm -rf "$venv"
-    exit 1
-  fi
-fi
+# shellcheck source=pyarrow_venv.sh
+source "$here/pyarrow_venv.sh" "arrow oracle"
 if [ -n "${ZB_ARROW_ORACLE_PRELOAD:-}" ]; then
   export LD_PRELOAD=$ZB_ARROW_ORACLE_PRELOAD
   # Python's own allocations are not ours to account for (the unit tests check the codec's).
