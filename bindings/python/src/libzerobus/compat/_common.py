@@ -4,16 +4,20 @@ ZerobusSdk, and how a create_stream() call becomes the options of a libzerobus s
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Callable, Optional, Union
 
 from .. import AckEvent, ErrorEvent, Event, Sdk
 from .shared import (
     HeadersProvider,
+    Payload,
     StreamConfigurationOptions,
     Submissions,
     TableProperties,
     check_record_type,
+    record_of,
+    translated_errors,
 )
 
 
@@ -117,6 +121,18 @@ class StreamRecipe:
     def flush_timeout(self) -> float:
         """flush_timeout_ms, in seconds."""
         return self.options.flush_timeout_ms / 1000
+
+
+def ingest_call(stream: Any, submissions: Submissions, records: Sequence[Payload]) -> int:
+    """Ingests `records` into `stream` (a Stream or an AsyncStream) as one call; returns the
+    call's offset."""
+    with translated_errors(), submissions.lock:
+        last = (
+            stream.ingest(record_of(records[0]))
+            if len(records) == 1
+            else stream.ingest_batch([record_of(record) for record in records])
+        )
+        return submissions.add(last)
 
 
 def route(event: Event, submissions: Submissions) -> None:

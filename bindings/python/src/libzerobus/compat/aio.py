@@ -31,7 +31,6 @@ from .shared import (
     Submissions,
     TableProperties,
     ZerobusException,
-    record_of,
     translated_errors,
 )
 
@@ -61,13 +60,7 @@ class ZerobusStream:
         self._submissions = submissions
 
     def _ingested(self, records: Sequence[Payload]) -> int:
-        with translated_errors(), self._submissions.lock:
-            last = (
-                self._stream.ingest(record_of(records[0]))
-                if len(records) == 1
-                else self._stream.ingest_batch([record_of(record) for record in records])
-            )
-            return self._submissions.add(last)
+        return _common.ingest_call(self._stream, self._submissions, records)
 
     async def ingest_record_offset(self, payload: Payload) -> int:
         """Ingests one record and returns its offset, without waiting for the

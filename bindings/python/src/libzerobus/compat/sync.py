@@ -29,7 +29,6 @@ from .shared import (
     Submissions,
     TableProperties,
     ZerobusException,
-    record_of,
     translated_errors,
 )
 
@@ -72,13 +71,7 @@ class ZerobusStream:
 
     def _ingested(self, records: Sequence[Payload]) -> int:
         """Ingests `records` as one call; returns the call's offset."""
-        with translated_errors(), self._submissions.lock:
-            last = (
-                self._stream.ingest(record_of(records[0]))
-                if len(records) == 1
-                else self._stream.ingest_batch([record_of(record) for record in records])
-            )
-            offset = self._submissions.add(last)
+        offset = _common.ingest_call(self._stream, self._submissions, records)
         if self._submissions.callback is None and self._submissions.pending >= self._take_events_at:
             self._take_events()
         return offset
