@@ -74,28 +74,36 @@ TEST(AvroBinary, LongsRoundTripAtEveryWidth) {
 }
 
 TEST(AvroBinary, MalformedValuesAreRefused) {
+  // Each reader views bytes that outlive it.
   int64_t value = 0;
   AvroReader truncated("\x80");
   EXPECT_FALSE(truncated.ReadLong(&value));
   AvroReader eleven("\xff\xff\xff\xff\xff\xff\xff\xff\xff\x7f");  // a tenth byte past bit 64
   EXPECT_FALSE(eleven.ReadLong(&value));
   std::string_view bytes;
-  AvroReader negative(Long(-2) + "ab");
+  const std::string negative_length = Long(-2) + "ab";
+  AvroReader negative(negative_length);
   EXPECT_FALSE(negative.ReadBytes(&bytes));
-  AvroReader longer(Long(5) + "ab");
+  const std::string past_the_end = Long(5) + "ab";
+  AvroReader longer(past_the_end);
   EXPECT_FALSE(longer.ReadBytes(&bytes));
-  AvroReader huge_count(Long(1000) + "abc");
+  const std::string many = Long(1000) + "abc";
+  AvroReader huge_count(many);
   EXPECT_FALSE(huge_count.ReadBlockCount(&value));
-  AvroReader sized_block(Long(-2) + Long(3) + "abc");
+  const std::string sized = Long(-2) + Long(3) + "abc";
+  AvroReader sized_block(sized);
   ASSERT_TRUE(sized_block.ReadBlockCount(&value));
   EXPECT_EQ(value, 2);
-  AvroReader lying_size(Long(-2) + Long(100) + "abc");
+  const std::string lying = Long(-2) + Long(100) + "abc";
+  AvroReader lying_size(lying);
   EXPECT_FALSE(lying_size.ReadBlockCount(&value));
   bool flag = false;
-  AvroReader two(std::string("\x02", 1));
+  const std::string two_byte("\x02", 1);
+  AvroReader two(two_byte);
   EXPECT_FALSE(two.ReadBoolean(&flag));
   int32_t narrow = 0;
-  AvroReader wide(Long(int64_t{1} << 33));
+  const std::string wide_long = Long(int64_t{1} << 33);
+  AvroReader wide(wide_long);
   EXPECT_FALSE(wide.ReadInt(&narrow));
 }
 
