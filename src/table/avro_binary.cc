@@ -133,13 +133,14 @@ bool DecimalToAvro(std::string_view text, int scale, std::string *bytes) {
     }
     if (c < '0' || c > '9') return false;
     if (fraction >= 0 && ++fraction > scale) return false;  // more digits than the scale
+    // Counted before the multiplication: 37 digits times 10 still fit 128 bits, 38 would not.
+    if (++digits > 38) return false;
     unscaled = unscaled * 10 + (c - '0');
-    if (++digits > 38 || unscaled > MaxUnscaled()) return false;
   }
   if (digits == 0) return false;
   for (int i = fraction < 0 ? 0 : fraction; i < scale; ++i) {
+    if (unscaled > MaxUnscaled() / 10) return false;
     unscaled *= 10;
-    if (unscaled > MaxUnscaled()) return false;
   }
   if (negative) unscaled = -unscaled;
   // Big-endian two's complement, dropping leading bytes that only repeat the sign.
