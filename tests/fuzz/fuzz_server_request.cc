@@ -84,9 +84,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     // The scanner takes only plain batches, and reads them as protobuf does.
     if (!parsed || !request.has_ingest_record_batch()) std::abort();
     const auto &batch = request.ingest_record_batch();
-    const auto &records = batch.has_json_batch() ? batch.json_batch().records()
-                                                 : batch.proto_encoded_batch().records();
-    if (view.offset_id != batch.offset_id() || !view.batch || view.json != batch.has_json_batch() ||
+    using Kind = zerobus::server::IngestRequestView::Kind;
+    const Kind kind = batch.has_json_batch()   ? Kind::kJson
+                      : batch.has_avro_batch() ? Kind::kAvro
+                                               : Kind::kProto;
+    const auto &records = kind == Kind::kJson   ? batch.json_batch().records()
+                          : kind == Kind::kAvro ? batch.avro_batch().records()
+                                                : batch.proto_encoded_batch().records();
+    if (view.offset_id != batch.offset_id() || !view.batch || view.kind != kind ||
         view.records.size() != static_cast<size_t>(records.size())) {
       std::abort();
     }
