@@ -31,9 +31,12 @@ class Ingester {
   // Opens a stream; throws zerobus::Error when it cannot.
   using Opener = std::function<zerobus::Stream()>;
 
-  // `json`: records are JSON text, else protobuf bytes. `files` names the inputs that records'
-  // file indexes refer to.
-  Ingester(Opener open, bool json, DeadLetterFile *dead_letters, std::vector<std::string> files);
+  // What the records handed to Ingest() are.
+  enum class Payload { kJson, kProto, kAvro };
+
+  // `files` names the inputs that records' file indexes refer to.
+  Ingester(Opener open, Payload payload, DeadLetterFile *dead_letters,
+           std::vector<std::string> files);
   ~Ingester() { CloseStream(); }
   Ingester(const Ingester &) = delete;
   Ingester &operator=(const Ingester &) = delete;
@@ -95,7 +98,7 @@ class Ingester {
   bool Replace(const zerobus::Error &error);
 
   Opener open_;
-  const bool json_;
+  const Payload payload_;
   DeadLetterFile *dead_letters_;
   const std::vector<std::string> files_;
   std::deque<Unsettled> unsettled_;
