@@ -95,7 +95,9 @@ bool Unsnappy(const std::string &in, size_t limit, std::string *out, std::string
     *why = size > limit ? "it decompresses to over " + Bytes(limit) : "it is not snappy";
     return false;
   }
-  if (!snappy::Uncompress(in.data(), body, out)) {
+  // Checked before the output is made, so that a few bytes claiming a large block cost none.
+  if (!snappy::IsValidCompressedBuffer(in.data(), body) ||
+      !snappy::Uncompress(in.data(), body, out)) {
     *why = "it does not decompress";
     return false;
   }
@@ -134,12 +136,22 @@ bool AvroContainerReader::ReadLong(int64_t *value, bool *at_end) {
 }
 
 bool AvroContainerReader::ReadExactly(size_t size, std::string *out) {
-  out->resize(size);
-  const size_t got = std::fread(out->data(), 1, size, file_);
-  offset_ += got;
-  if (got == size) return true;
-  error_ = FailureOf(file_);
-  return false;
+  // In bounded steps, so that a corrupt, huge size costs no more memory than the file has.
+  constexpr size_t kStep = 1024 * 1024;
+  out->clear();
+  while (out->size() < size) {
+    const size_t want = std::min(kStep, size - out->size());
+    const size_t before = out->size();
+    out->resize(before + want);
+    const size_t got = std::fread(out->data() + before, 1, want, file_);
+    offset_ += got;
+    if (got < want) {
+      out->resize(before + got);
+      error_ = FailureOf(file_);
+      return false;
+    }
+  }
+  return true;
 }
 
 bool AvroContainerReader::ReadHeader(std::string *malformed) {
