@@ -508,6 +508,29 @@ typedef void (*zb_wakeup_cb)(void *user_data);
 ZB_API zb_status zb_config_set_wakeup(zb_config *cfg, zb_wakeup_cb cb, void *user_data,
                                       zb_free_cb free_user_data, zb_error **err);
 
+/** Registers a file descriptor as the wakeup of streams created from this config, replacing an
+ *  earlier wakeup (zb_config_set_wakeup() or this). Each time a stream's event queue goes from
+ *  empty to non-empty, the library writes the 8-byte value 1 to `fd` at once, on the thread that
+ *  queued the event: no user code runs, so unlike zb_config_set_wakeup() it needs no hop
+ *  through a dispatch thread, and an event loop watching `fd` (epoll, asyncio's add_reader,
+ *  Go's netpoller, tokio's AsyncFd) learns of an ack one thread switch sooner. Read what `fd`
+ *  holds before polling; the rules of zb_config_set_wakeup() for polling after a wakeup apply.
+ *  A stream recreated from one with this wakeup (zb_stream_recreate()) writes to the same `fd`.
+ *  @param cfg the config.
+ *  @param fd the write end of a pipe or an eventfd, non-blocking (O_NONBLOCK), so that a reader
+ *  that lags never stalls the library: a write that would block is dropped, the descriptor
+ *  holding unread wakeups already. No write begins after zb_stream_destroy() returns. -1
+ *  removes the wakeup.
+ *  @param close_on_release nonzero: `fd` is the library's from this call on, whatever its
+ *  outcome; it is closed when no config or stream holds it any more (at once when the call
+ *  fails). 0: the caller keeps it, and may close it once every stream that holds it is
+ *  destroyed (zb_stream_destroy()).
+ *  @param err receives a new error object when the call fails, else NULL; may be NULL.
+ *  @return ZB_OK; ZB_ERR_INVALID_ARG if `cfg` is NULL or `fd` is not -1 and not an open,
+ *  writable, non-blocking descriptor; ZB_ERR_NO_MEMORY. */
+ZB_API zb_status zb_config_set_wakeup_fd(zb_config *cfg, int32_t fd, int32_t close_on_release,
+                                         zb_error **err);
+
 /** @} */
 
 /* ----------------------------------------------------------------------------------------- */

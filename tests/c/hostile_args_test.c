@@ -11,10 +11,12 @@
  * costing any. */
 #define _DEFAULT_SOURCE /* MAP_NORESERVE and MAP_ANONYMOUS */
 
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include "test_util.h"
 
@@ -395,6 +397,37 @@ static void hostile_zb_config_set_event_callback(void **state) {
 static void hostile_zb_config_set_wakeup(void **state) {
   (void)state;
   expect_callback_setter_hostile(set_no_wakeup);
+}
+
+static void hostile_zb_config_set_wakeup_fd(void **state) {
+  (void)state;
+  zb_error *err = TU_ERR_SENTINEL;
+  int ends[2];
+  assert_int_equal(pipe(ends), 0);
+  TU_EXPECT(ZB_ERR_INVALID_ARG, err, zb_config_set_wakeup_fd(NULL, ends[1], 0, &err));
+  zb_config *cfg = tu_config(NULL);
+  /* Not a descriptor, not open, open for reading only, blocking. */
+  TU_EXPECT(ZB_ERR_INVALID_ARG, err, zb_config_set_wakeup_fd(cfg, -2, 1, &err));
+  TU_EXPECT(ZB_ERR_INVALID_ARG, err, zb_config_set_wakeup_fd(cfg, INT32_MAX, 0, &err));
+  assert_int_equal(fcntl(ends[0], F_SETFL, O_NONBLOCK), 0);
+  TU_EXPECT(ZB_ERR_INVALID_ARG, err, zb_config_set_wakeup_fd(cfg, ends[0], 0, &err));
+  TU_EXPECT(ZB_ERR_INVALID_ARG, err, zb_config_set_wakeup_fd(cfg, ends[1], 0, &err));
+  assert_int_equal(fcntl(ends[1], F_SETFL, O_NONBLOCK), 0);
+  TU_EXPECT(ZB_OK, err, zb_config_set_wakeup_fd(cfg, ends[1], 0, &err));
+  TU_EXPECT(ZB_OK, err, zb_config_set_wakeup_fd(cfg, -1, 0, &err));
+  zb_config_destroy(cfg);
+  close(ends[1]);
+  /* Given to the library, a blocking descriptor it refuses is closed at once: its reader sees
+   * the end of the pipe. */
+  int refused[2];
+  assert_int_equal(pipe(refused), 0);
+  cfg = tu_config(NULL);
+  TU_EXPECT(ZB_ERR_INVALID_ARG, err, zb_config_set_wakeup_fd(cfg, refused[1], 1, &err));
+  char byte;
+  assert_int_equal(read(refused[0], &byte, 1), 0);
+  zb_config_destroy(cfg);
+  close(refused[0]);
+  close(ends[0]);
 }
 
 static void hostile_zb_config_set_log_callback(void **state) {
@@ -1228,6 +1261,7 @@ static const struct CMUnitTest kTests[] = {
     HOSTILE(zb_config_set_headers_provider),
     HOSTILE(zb_config_set_event_callback),
     HOSTILE(zb_config_set_wakeup),
+    HOSTILE(zb_config_set_wakeup_fd),
     HOSTILE(zb_config_set_log_callback),
     HOSTILE(zb_config_set_stats_callback),
     HOSTILE(zb_config_set_token_federation),
