@@ -129,11 +129,17 @@ class AvroDatumWalker::Parser {
     return true;
   }
 
+  // Adds a node of `kind` named by `schema`.
+  bool AddNamed(Kind kind, const nlohmann::json &schema, const std::string &space, size_t *node,
+                std::string *error) {
+    *node = Add(kind);
+    std::string inner;
+    return Declare(schema, space, *node, &inner, error);
+  }
+
   bool Enum(const nlohmann::json &schema, const std::string &space, size_t *node,
             std::string *error) {
-    *node = Add(Kind::kEnum);
-    std::string inner;
-    if (!Declare(schema, space, *node, &inner, error)) return false;
+    if (!AddNamed(Kind::kEnum, schema, space, node, error)) return false;
     if (!schema.contains("symbols") || !schema["symbols"].is_array()) {
       return Fail("an enum has no \"symbols\" array", error);
     }
@@ -143,9 +149,7 @@ class AvroDatumWalker::Parser {
 
   bool Fixed(const nlohmann::json &schema, const std::string &space, size_t *node,
              std::string *error) {
-    *node = Add(Kind::kFixed);
-    std::string inner;
-    if (!Declare(schema, space, *node, &inner, error)) return false;
+    if (!AddNamed(Kind::kFixed, schema, space, node, error)) return false;
     if (!schema.contains("size") || !schema["size"].is_number_unsigned()) {
       return Fail("a fixed has no \"size\"", error);
     }

@@ -58,6 +58,13 @@ static void ingest_and_poll(tu_env *env, int write_fd, int owned, int read_fd) {
   assert_int_equal(zbtest_server_record_count(env->server, TU_TABLE), kRecords);
 }
 
+/* A pipe whose ends are both non-blocking, as an event loop's wakeup pipe is. */
+static void nonblocking_pipe(int ends[2]) {
+  assert_int_equal(pipe(ends), 0);
+  assert_int_equal(fcntl(ends[0], F_SETFL, O_NONBLOCK), 0);
+  assert_int_equal(fcntl(ends[1], F_SETFL, O_NONBLOCK), 0);
+}
+
 static void test_an_eventfd_wakes_a_poller_for_every_ack(void **state) {
   const int fd = eventfd(0, EFD_NONBLOCK);
   assert_true(fd >= 0);
@@ -67,9 +74,7 @@ static void test_an_eventfd_wakes_a_poller_for_every_ack(void **state) {
 
 static void test_a_pipe_wakes_a_poller_for_every_ack(void **state) {
   int ends[2];
-  assert_int_equal(pipe(ends), 0);
-  assert_int_equal(fcntl(ends[0], F_SETFL, O_NONBLOCK), 0);
-  assert_int_equal(fcntl(ends[1], F_SETFL, O_NONBLOCK), 0);
+  nonblocking_pipe(ends);
   ingest_and_poll(ENV(state), ends[1], 0, ends[0]);
   close(ends[0]);
   close(ends[1]);
@@ -77,9 +82,7 @@ static void test_a_pipe_wakes_a_poller_for_every_ack(void **state) {
 
 static void test_a_descriptor_given_to_the_library_is_closed_with_the_last_stream(void **state) {
   int ends[2];
-  assert_int_equal(pipe(ends), 0);
-  assert_int_equal(fcntl(ends[0], F_SETFL, O_NONBLOCK), 0);
-  assert_int_equal(fcntl(ends[1], F_SETFL, O_NONBLOCK), 0);
+  nonblocking_pipe(ends);
   ingest_and_poll(ENV(state), ends[1], 1, ends[0]);
   /* The stream and its config are gone, and with them the write end: its reader, drained, sees
    * the end of the pipe. */
