@@ -156,6 +156,9 @@ void Connection::Fail(const Status &why) {
 
 void Connection::OnWriteDone(bool ok) {
   Fence();
+  // gRPC is done with the request: what its slices hold (an Arrow batch's buffers, which are
+  // the producer's until released) goes once acknowledged, not at the next write.
+  write_buffer_.Clear();
   listener_->OnWriteDone(this, ok);
   Fence();
 }
