@@ -971,8 +971,9 @@ ZB_API zb_status zb_stream_new_arrow(zb_sdk *sdk, const char *table_name,
  *  @param cfg stream options and callbacks, copied; NULL means defaults.
  *  @param out receives the stream, owned by the caller.
  *  @param err receives a new error object when the call fails, else NULL; may be NULL.
- *  @return as zb_stream_new_arrow(), with ZB_ERR_INVALID_SCHEMA also for bytes that are not
- *  such an IPC stream or that hold record batches. */
+ *  @return as zb_stream_new_arrow(), with ZB_ERR_INVALID_ARG also for a NULL schema_ipc or a
+ *  len over PTRDIFF_MAX, and ZB_ERR_INVALID_SCHEMA for bytes that are not such an IPC stream
+ *  or that hold record batches. */
 ZB_API zb_status zb_stream_new_arrow_ipc(zb_sdk *sdk, const char *table_name,
                                          const void *schema_ipc, size_t len, const zb_config *cfg,
                                          zb_stream **out, zb_error **err);
@@ -1031,7 +1032,8 @@ ZB_API zb_status zb_stream_ingest_arrow_stream(zb_stream *stream, struct ArrowAr
  *  @param last_offset_out receives the offset of the last batch accepted; may be NULL.
  *  @param count_out receives the number of batches accepted; may be NULL.
  *  @param err receives a new error object when the call fails, else NULL; may be NULL.
- *  @return as zb_stream_ingest_arrow(), plus ZB_ERR_INVALID_RECORD for bytes that do not
+ *  @return as zb_stream_ingest_arrow() (ZB_ERR_INVALID_ARG also for NULL data or a len over
+ *  PTRDIFF_MAX), plus ZB_ERR_INVALID_RECORD for bytes that do not
  *  decode (the message says what and where), ZB_ERR_INVALID_SCHEMA for a schema that is not
  *  the stream's, and ZB_ERR_EMPTY_BATCH when they hold no rows at all. */
 ZB_API zb_status zb_stream_ingest_arrow_ipc(zb_stream *stream, const void *data, size_t len,

@@ -3,6 +3,7 @@
 #include <zerobus/arrow_c_data.h>
 #include <zerobus/zerobus.h>
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -64,6 +65,14 @@ Status SameSchema(const za::Schema &expected, const za::Schema &given) {
                     " columns, the stream's " + std::to_string(expected.fields.size()));
 }
 
+// No object is larger than PTRDIFF_MAX bytes: a longer length cannot be true.
+constexpr size_t kMaxBytes = PTRDIFF_MAX;
+
+Status TooLong(size_t len) {
+  return Status(StatusCode::kInvalidArg,
+                "len " + std::to_string(len) + " is more than any object in memory can hold");
+}
+
 // A record stream given Arrow data: ZB_ERR_RECORD_TYPE.
 Status NotArrow() {
   return Status(StatusCode::kRecordType,
@@ -97,6 +106,7 @@ ZB_API zb_status zb_stream_new_arrow_ipc(zb_sdk *sdk, const char *table_name,
     Status valid = CheckOpenArguments(sdk, table_name, out);
     if (!valid.ok()) return valid;
     if (!schema_ipc) return NullArgument("schema_ipc");
+    if (len > kMaxBytes) return TooLong(len);
     // Read during the call only: the decoded schema keeps nothing of the bytes.
     const za::Buffer bytes{static_cast<const uint8_t *>(schema_ipc), len, nullptr};
     za::Schema schema;
@@ -175,6 +185,7 @@ ZB_API zb_status zb_stream_ingest_arrow_ipc(zb_stream *stream, const void *data,
   const zb_status status = Guard(err, [&] {
     if (!stream) return NullArgument("stream");
     if (!data) return NullArgument("data");
+    if (len > kMaxBytes) return TooLong(len);
     if (!stream->arrow_input) return NotArrow();
     // The copy the batches' arrays point into, kept alive by them until they are acknowledged.
     auto owner = std::make_shared<const std::string>(static_cast<const char *>(data), len);
