@@ -53,8 +53,8 @@ Status SameSchema(const za::Schema &expected, const za::Schema &given) {
     const za::Field &want = expected.fields[i], &got = given.fields[i];
     if (want == got) continue;
     return Status(StatusCode::kInvalidSchema,
-                  "the batches' schema is not the stream's: column " + std::to_string(i) +
-                      " is " + za::ColumnLabel(got.name) + " " + za::TypeToString(got.type) +
+                  "the batches' schema is not the stream's: column " + std::to_string(i) + " is " +
+                      za::ColumnLabel(got.name) + " " + za::TypeToString(got.type) +
                       (got.nullable ? "" : " not null") + ", the stream's " +
                       za::ColumnLabel(want.name) + " " + za::TypeToString(want.type) +
                       (want.nullable ? "" : " not null"));
@@ -158,8 +158,8 @@ ZB_API zb_status zb_stream_ingest_arrow_stream(zb_stream *stream, struct ArrowAr
     const za::Schema &expected = *stream->impl->arrow_schema();
     bool schema_checked = false;
     Status failed;
-    const za::Status read = za::ImportStream(
-        batches, [&](const za::CDataSchema &schema, za::RecordBatch rows) {
+    const za::Status read =
+        za::ImportStream(batches, [&](const za::CDataSchema &schema, za::RecordBatch rows) {
           if (!schema_checked) {
             failed = SameSchema(expected, schema.schema());
             schema_checked = true;
@@ -189,8 +189,7 @@ ZB_API zb_status zb_stream_ingest_arrow_ipc(zb_stream *stream, const void *data,
     if (!stream->arrow_input) return NotArrow();
     // The copy the batches' arrays point into, kept alive by them until they are acknowledged.
     auto owner = std::make_shared<const std::string>(static_cast<const char *>(data), len);
-    const za::Buffer bytes{reinterpret_cast<const uint8_t *>(owner->data()), owner->size(),
-                           owner};
+    const za::Buffer bytes{reinterpret_cast<const uint8_t *>(owner->data()), owner->size(), owner};
     za::Schema schema;
     std::vector<za::RecordBatch> batches;
     const za::Status read = za::ReadIpcStream(bytes, za::ReadLimits(), &schema, &batches);

@@ -37,7 +37,8 @@ Status BatchWindow::EncodeFrames(const arrow::RecordBatch &rows, EncodedBatch *o
     return Status(StatusCode::kRecordTooLarge,
                   "a row of the batch takes " + std::to_string(size) +
                       " bytes as a FlightData, more than one may carry (" +
-                      std::to_string(limits_.max_frame_bytes) + " bytes, stream.max.request.bytes)");
+                      std::to_string(limits_.max_frame_bytes) +
+                      " bytes, stream.max.request.bytes)");
   }
   // As many even parts as the size asks for; a part still too large is split again.
   const int64_t parts =
@@ -139,8 +140,8 @@ uint64_t BatchWindow::Rewind() {
     Pending &front = batches_.front();
     const int64_t acked = front.acked_rows;
     EncodedBatch rest;
-    const Status encoded = Encode(
-        arrow::Slice(front.encoded.rows, acked, front.encoded.rows.length - acked), &rest);
+    const Status encoded =
+        Encode(arrow::Slice(front.encoded.rows, acked, front.encoded.rows.length - acked), &rest);
     // Fewer rows of a batch that was encoded once encode again, only smaller.
     assert(encoded.ok());
     if (encoded.ok()) {

@@ -3,9 +3,9 @@
 #include <google/protobuf/io/coded_stream.h>
 #include <google/protobuf/wire_format_lite.h>
 #include <grpcpp/support/slice.h>
+#include <nlohmann/json.hpp>
 
 #include <memory>
-#include <nlohmann/json.hpp>
 #include <vector>
 
 namespace zerobus::flight {
@@ -62,8 +62,7 @@ Status Malformed(const std::string &why) {
 const CallKind kDoPutCall{"/arrow.flight.protocol.FlightService/DoPut", DecodePutResult};
 
 size_t FrameBytes(const arrow::EncodedMessage &message) {
-  return message.metadata.size + static_cast<size_t>(message.body_length) +
-         kMaxFrameEnvelopeBytes;
+  return message.metadata.size + static_cast<size_t>(message.body_length) + kMaxFrameEnvelopeBytes;
 }
 
 std::string SchemaFrame(const arrow::EncodedMessage &schema) {
@@ -115,8 +114,9 @@ Status DecodePutResult(std::string_view bytes, wire::Response *out) {
     if (!close->is_number()) return Malformed("close_stream_duration_ms is not a number");
     const double ms = close->get<double>();
     out->kind = wire::Response::Kind::kCloseSignal;
-    out->close_after_ms =
-        ms < 0 ? 0 : ms > wire::kMaxCloseAfterMs ? wire::kMaxCloseAfterMs : static_cast<int64_t>(ms);
+    out->close_after_ms = ms < 0                        ? 0
+                          : ms > wire::kMaxCloseAfterMs ? wire::kMaxCloseAfterMs
+                                                        : static_cast<int64_t>(ms);
   } else if (offset->get<int64_t>() == -1 && rows == 0) {
     out->kind = wire::Response::Kind::kCreated;
     return Status::Ok();

@@ -153,9 +153,8 @@ Status Stream::OpenChecked(std::shared_ptr<Sdk> sdk, std::string table_name, Kin
     Status credentials = MakeTokenSource(*sdk, table_name, config, &tokens);
     if (!credentials.ok()) return credentials;
   }
-  std::unique_ptr<Stream> stream(new Stream(std::move(sdk), std::move(table_name),
-                                            std::move(kind), config, handle, std::move(tokens),
-                                            lane));
+  std::unique_ptr<Stream> stream(new Stream(std::move(sdk), std::move(table_name), std::move(kind),
+                                            config, handle, std::move(tokens), lane));
   Status connected = stream->RunUntilOpen();
   if (!connected.ok()) {
     stream->Log(LogLevel::kError, "stream",
@@ -246,7 +245,8 @@ Status Stream::Ingest(const RecordView *records, size_t count, RecordFormat form
   if (!fits.ok()) return fits;
   return Admit(
       count, framed,
-      [&]() ABSL_NO_THREAD_SAFETY_ANALYSIS { return record_window().Append(records, count, framed); },
+      [&]()
+          ABSL_NO_THREAD_SAFETY_ANALYSIS { return record_window().Append(records, count, framed); },
       last_offset);
 }
 
@@ -633,9 +633,8 @@ Status Stream::PrepareAttempt(bool renew_token, bool *kept_token, bool *waits_fo
   // reach the network. It waits for a connection instead, which gRPC tries at once.
   *waits_for_ready = channel_->GetState(false) == GRPC_CHANNEL_TRANSIENT_FAILURE;
   if (*waits_for_ready) grpc::experimental::ChannelResetConnectionBackoff(channel_.get());
-  *connection =
-      Connection::Create(channel_, headers.entries, call_kind_, create_request_, *waits_for_ready,
-                         this);
+  *connection = Connection::Create(channel_, headers.entries, call_kind_, create_request_,
+                                   *waits_for_ready, this);
   return Status::Ok();
 }
 

@@ -176,7 +176,9 @@ class Stream final : public StreamHandle, private ConnectionListener, private St
          UserHandle handle, std::shared_ptr<TokenSource> tokens, const LaneOf *lane);
   // The outbox of the stream's kind: a Window of records, or a BatchWindow of Arrow batches.
   std::unique_ptr<Outbox> MakeOutbox(const LaneOf *lane) const;
-  Window &record_window() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return static_cast<Window &>(*window_); }
+  Window &record_window() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return static_cast<Window &>(*window_);
+  }
   const Window &record_window() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     return static_cast<const Window &>(*window_);
   }
@@ -301,8 +303,8 @@ class Stream final : public StreamHandle, private ConnectionListener, private St
   Status CheckFitsUnlocked(const RecordView *records, size_t count,
                            size_t *framed) const ABSL_NO_THREAD_SAFETY_ANALYSIS;
   // BatchWindow::Encode, likewise without mu_.
-  Status EncodeUnlocked(arrow::RecordBatch rows, EncodedBatch *out) const
-      ABSL_NO_THREAD_SAFETY_ANALYSIS {
+  Status EncodeUnlocked(arrow::RecordBatch rows,
+                        EncodedBatch *out) const ABSL_NO_THREAD_SAFETY_ANALYSIS {
     return batch_window().Encode(std::move(rows), out);
   }
   // Logs `what` about this stream (prefixed with its table) when `level` is enabled; `what` is
@@ -327,7 +329,7 @@ class Stream final : public StreamHandle, private ConnectionListener, private St
   const std::shared_ptr<const RecordSchema> schema_;
   const std::shared_ptr<const arrow::Schema> arrow_schema_;  // an Arrow stream's
   const CallKind &call_kind_;  // EphemeralStream, or DoPut for an Arrow stream
-  const Config config_;  // for Recreate(); the stream reads settings_
+  const Config config_;        // for Recreate(); the stream reads settings_
   const Settings &settings_;
   const std::string create_request_;
   const std::shared_ptr<grpc::Channel> channel_;  // the SDK's, or the stream's own

@@ -1,9 +1,9 @@
 #include "core/window.h"
 
+#include <grpcpp/support/slice.h>
+
 #include <algorithm>
 #include <cstring>
-
-#include <grpcpp/support/slice.h>
 
 #include "core/uncached_copy.h"
 #include "core/wire.h"
@@ -99,8 +99,7 @@ std::shared_ptr<SegmentPool> Window::MakePool(size_t max_bytes) {
   return std::make_shared<SegmentPool>(max_bytes + kPoolSlackBytes);
 }
 
-Window::Window(const WindowLimits &limits, std::shared_ptr<SegmentPool> pool,
-               RecordFormat format)
+Window::Window(const WindowLimits &limits, std::shared_ptr<SegmentPool> pool, RecordFormat format)
     : format_(format),
       max_records_(limits.max_records),
       max_bytes_(limits.max_bytes),

@@ -1008,8 +1008,8 @@ static void hostile_zb_stream_new_arrow(void **state) {
   schema.format = "+s";
   schema.children[0]->format = "tdm";
   tu_expect_message(TU_EXPECT_ERROR(ZB_ERR_INVALID_SCHEMA, err,
-                                    zb_stream_new_arrow(env->sdk, ZBTEST_ARROW_TABLE, &schema,
-                                                        NULL, &stream, &err)),
+                                    zb_stream_new_arrow(env->sdk, ZBTEST_ARROW_TABLE, &schema, NULL,
+                                                        &stream, &err)),
                     "id");
   schema.children[0]->format = "l";
   TU_EXPECT(ZB_ERR_INVALID_TARGET, err,
@@ -1028,23 +1028,23 @@ static void hostile_zb_stream_new_arrow_ipc(void **state) {
   TU_EXPECT(ZB_ERR_INVALID_ARG, err,
             zb_stream_new_arrow_ipc(NULL, ZBTEST_ARROW_TABLE, kGarbage, sizeof kGarbage, NULL,
                                     &stream, &err));
-  TU_EXPECT(ZB_ERR_INVALID_ARG, err,
-            zb_stream_new_arrow_ipc(env->sdk, NULL, kGarbage, sizeof kGarbage, NULL, &stream,
-                                    &err));
+  TU_EXPECT(
+      ZB_ERR_INVALID_ARG, err,
+      zb_stream_new_arrow_ipc(env->sdk, NULL, kGarbage, sizeof kGarbage, NULL, &stream, &err));
   TU_EXPECT(ZB_ERR_INVALID_ARG, err,
             zb_stream_new_arrow_ipc(env->sdk, ZBTEST_ARROW_TABLE, NULL, 1, NULL, &stream, &err));
   TU_EXPECT(ZB_ERR_INVALID_ARG, err,
-            zb_stream_new_arrow_ipc(env->sdk, ZBTEST_ARROW_TABLE, kGarbage, SIZE_MAX, NULL,
-                                    &stream, &err));
+            zb_stream_new_arrow_ipc(env->sdk, ZBTEST_ARROW_TABLE, kGarbage, SIZE_MAX, NULL, &stream,
+                                    &err));
   TU_EXPECT(ZB_ERR_INVALID_ARG, err,
             zb_stream_new_arrow_ipc(env->sdk, ZBTEST_ARROW_TABLE, kGarbage, sizeof kGarbage, NULL,
                                     NULL, &err));
   TU_EXPECT(ZB_ERR_INVALID_SCHEMA, err,
             zb_stream_new_arrow_ipc(env->sdk, ZBTEST_ARROW_TABLE, kGarbage, sizeof kGarbage, NULL,
                                     &stream, &err));
-  TU_EXPECT(ZB_ERR_INVALID_SCHEMA, err,
-            zb_stream_new_arrow_ipc(env->sdk, ZBTEST_ARROW_TABLE, kGarbage, 0, NULL, &stream,
-                                    &err));
+  TU_EXPECT(
+      ZB_ERR_INVALID_SCHEMA, err,
+      zb_stream_new_arrow_ipc(env->sdk, ZBTEST_ARROW_TABLE, kGarbage, 0, NULL, &stream, &err));
   assert_null(stream);
 }
 
@@ -1137,9 +1137,9 @@ static void hostile_zb_stream_ingest_arrow_ipc(void **state) {
             zb_stream_ingest_arrow_ipc(stream, NULL, 1, &last, &count, &err));
   TU_EXPECT(ZB_ERR_INVALID_ARG, err,
             zb_stream_ingest_arrow_ipc(stream, region.data, SIZE_MAX, &last, &count, &err));
-  TU_EXPECT(ZB_ERR_RECORD_TYPE, err,
-            zb_stream_ingest_arrow_ipc(proto_stream, kGarbage, sizeof kGarbage, &last, &count,
-                                       &err));
+  TU_EXPECT(
+      ZB_ERR_RECORD_TYPE, err,
+      zb_stream_ingest_arrow_ipc(proto_stream, kGarbage, sizeof kGarbage, &last, &count, &err));
   TU_EXPECT(ZB_ERR_INVALID_RECORD, err,
             zb_stream_ingest_arrow_ipc(stream, kGarbage, sizeof kGarbage, &last, &count, &err));
   TU_EXPECT(ZB_ERR_INVALID_RECORD, err,

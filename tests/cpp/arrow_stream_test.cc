@@ -164,8 +164,7 @@ TEST_P(ArrowCompression, StoresTheSameRows) {
   ExpectRows(3000, 40);
 }
 
-INSTANTIATE_TEST_SUITE_P(Codecs, ArrowCompression,
-                         ::testing::Values("none", "lz4_frame", "zstd"));
+INSTANTIATE_TEST_SUITE_P(Codecs, ArrowCompression, ::testing::Values("none", "lz4_frame", "zstd"));
 
 TEST_F(ArrowStream, SplitsABatchOverTheMessageLimitIntoFrames) {
   zb_stream *stream = Open();
@@ -231,8 +230,7 @@ TEST_F(ArrowStream, HoldsABatchUntilItsAckAndThenReleasesIt) {
 
 TEST_F(ArrowStream, ACloseSignalPausesReconnectsAndLosesNothing) {
   ASSERT_TRUE(zbtest_server_set_fault_plan(
-      server_, ZBTEST_ARROW_TABLE,
-      R"({"close_after_records": 300, "close_signal_ms": 2000})"));
+      server_, ZBTEST_ARROW_TABLE, R"({"close_after_records": 300, "close_signal_ms": 2000})"));
   zb_stream *stream = Open();
   ASSERT_NE(stream, nullptr);
   int released = 0;
@@ -288,9 +286,9 @@ TEST_F(ArrowStream, RecordsAndBatchesGoToTheirOwnKindOfStream) {
   EXPECT_EQ(zb_stream_ingest_json(arrow, "{\"id\":1}", 8, nullptr, &err), ZB_ERR_RECORD_TYPE);
   zb_error_free(err);
   zb_stream *json = nullptr;
-  ASSERT_EQ(zb_stream_new(sdk_, "main.default.json", ZB_RECORD_JSON, nullptr, 0, nullptr, &json,
-                          nullptr),
-            ZB_OK);
+  ASSERT_EQ(
+      zb_stream_new(sdk_, "main.default.json", ZB_RECORD_JSON, nullptr, 0, nullptr, &json, nullptr),
+      ZB_OK);
   int released = 0;
   struct ArrowArray batch;
   zbtest_arrow_batch(&batch, 0, 10, 0, &released);

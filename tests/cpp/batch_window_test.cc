@@ -5,8 +5,8 @@
 // are read back with the generated FlightData code.
 #include "core/batch_window.h"
 
-#include <gtest/gtest.h>
 #include <grpcpp/support/slice.h>
+#include <gtest/gtest.h>
 
 #include <memory>
 #include <string>

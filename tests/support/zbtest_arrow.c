@@ -211,7 +211,9 @@ int zbtest_arrow_row_is(const uint8_t *json, size_t len, int64_t id, size_t name
     written += sprintf(expected + written, "\"}");
   }
   same = (size_t)written == len && memcmp(expected, json, len) == 0;
-  if (!same) fprintf(stderr, "row %lld: expected %s, stored %.*s\n", (long long)id, expected, (int)len, (const char *)json);
+  if (!same)
+    fprintf(stderr, "row %lld: expected %s, stored %.*s\n", (long long)id, expected, (int)len,
+            (const char *)json);
   free(expected);
   return same;
 }
