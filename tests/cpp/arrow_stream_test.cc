@@ -256,6 +256,58 @@ TEST_F(ArrowStream, ACloseSignalPausesReconnectsAndLosesNothing) {
   ExpectRows(2000);
 }
 
+TEST_F(ArrowStream, ReconnectsWhenNoAckComesInTime) {
+  zb_stream *stream = Open({"stream.ack.timeout.ms", "200"});
+  ASSERT_NE(stream, nullptr);
+  zbtest_server_withhold_acks(server_, true);
+  int released = 0;
+  Ingest(stream, 0, 100, &released);
+  zb_stream_info info = ZB_STREAM_INFO_INIT;
+  const auto deadline = Clock::now() + 10s;
+  do {
+    ASSERT_EQ(zb_stream_get_info(stream, &info, nullptr), ZB_OK);
+  } while (info.recoveries == 0 && Clock::now() < deadline &&
+           (std::this_thread::sleep_for(1ms), true));
+  EXPECT_GE(info.recoveries, 1u);
+  EXPECT_EQ(released, 0);
+  zbtest_server_withhold_acks(server_, false);
+  Flush(stream);
+  ASSERT_EQ(zb_stream_close(stream, kWaitMs, nullptr), ZB_OK);
+  zb_stream_destroy(stream);
+  EXPECT_EQ(released, 1);
+  // Sent again on each new call: stored at least once (the server kept what it did not ack).
+  EXPECT_GE(zbtest_server_record_count(server_, ZBTEST_ARROW_TABLE), 100);
+}
+
+// A headers provider's table name header does not redirect a Flight call: the library's comes
+// last and is the only one.
+zb_status OtherTableHeader(zb_headers *headers, void *) {
+  return zb_headers_add(headers, "x-databricks-zerobus-table-name", "main.default.json", nullptr);
+}
+
+TEST_F(ArrowStream, NamesItsTableLastWhateverAProviderSetsAndItsUserAgent) {
+  zb_config *cfg = Config({});
+  ASSERT_EQ(zb_config_set_headers_provider(cfg, OtherTableHeader, nullptr, nullptr, nullptr),
+            ZB_OK);
+  struct ArrowSchema schema;
+  zbtest_arrow_schema(&schema);
+  zb_stream *stream = nullptr;
+  zb_error *err = nullptr;
+  ASSERT_EQ(zb_stream_new_arrow(sdk_, ZBTEST_ARROW_TABLE, &schema, cfg, &stream, &err), ZB_OK)
+      << zb_error_message(err);
+  schema.release(&schema);
+  zb_config_destroy(cfg);
+  int released = 0;
+  Ingest(stream, 0, 10, &released);
+  Flush(stream);
+  zb_stream_destroy(stream);
+  ExpectRows(10);
+  const char *agent = nullptr;
+  int64_t streams = 0;
+  ASSERT_TRUE(zbtest_server_user_agent(server_, ZBTEST_ARROW_TABLE, 0, &agent, &streams));
+  EXPECT_EQ(std::string(agent).rfind("libzerobus/", 0), 0u) << agent;
+}
+
 TEST_F(ArrowStream, RefusesASchemaThatDoesNotFitTheTableNamingTheColumn) {
   struct ArrowSchema schema;
   zbtest_arrow_schema(&schema);
