@@ -934,7 +934,9 @@ ZB_API zb_status zb_stream_ingest_avro_batch(zb_stream *stream, const void *cons
  *  cut to its unacknowledged rows, the end-of-stream marker), under the batch's offset;
  *  zb_stream_recreate() sends them to a new Arrow stream. The record functions
  *  (zb_stream_ingest_proto() and the others) return ZB_ERR_RECORD_TYPE on an Arrow stream, and
- *  the Arrow ones on a record stream.
+ *  the Arrow ones on a record stream. Like every function on a stream but zb_stream_destroy(),
+ *  the Arrow functions may be called from any number of threads at once; batches ingested
+ *  concurrently get their offsets in the order the calls take them.
  *  Types: boolean, int8/16/32/64, float32/64, utf8, large_utf8, binary, large_binary, date32,
  *  timestamp[us] with or without a time zone, decimal128, list, struct and map, with nulls and
  *  slices (non-zero offsets); dictionary-encoded columns are expanded. Anything else is refused

@@ -171,8 +171,11 @@ Status Stream::OpenChecked(std::shared_ptr<Sdk> sdk, std::string table_name, Kin
     server_stream_id = stream->server_stream_id_;
   }
   stream->Log(LogLevel::kInfo, "stream", [&] {
-    return std::string("stream of ") + RecordFormatName(stream->format_) +
-           " records opened (server stream id " + server_stream_id + ")";
+    // A Flight call has no server stream id.
+    return stream->format_ == RecordFormat::kArrow
+               ? std::string("stream of Arrow record batches opened (Flight DoPut)")
+               : std::string("stream of ") + RecordFormatName(stream->format_) +
+                     " records opened (server stream id " + server_stream_id + ")";
   });
   *out = std::move(stream);
   return Status::Ok();
@@ -748,6 +751,9 @@ Status Stream::OnResponse(Connection *connection, const wire::Response &response
       case wire::Response::Kind::kCreated:
         // Too late: Supervise() is cancelling the call.
         if (link_ == Link::kAbandoning) break;
+        // On a live Flight call, {-1, 0 rows} is an ack of nothing yet (a server repeating
+        // its latest), which reads like the ready signal.
+        if (format_ == RecordFormat::kArrow && AcceptedLocked()) break;
         if (link_ != Link::kConnecting) {
           return Status(StatusCode::kProtocol, "the server accepted the stream twice", true);
         }

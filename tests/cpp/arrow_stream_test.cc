@@ -308,6 +308,28 @@ TEST_F(ArrowStream, NamesItsTableLastWhateverAProviderSetsAndItsUserAgent) {
   EXPECT_EQ(std::string(agent).rfind("libzerobus/", 0), 0u) << agent;
 }
 
+TEST_F(ArrowStream, TakesARepeatedAckOfNothingForWhatItIs) {
+  // The server repeats its latest ack, {-1, 0 rows} before the first: the stream stays on its
+  // call, and goes on once acks flow again.
+  ASSERT_TRUE(
+      zbtest_server_set_fault_plan(server_, ZBTEST_ARROW_TABLE, R"({"repeat_stale_ack_ms": 20})"));
+  zb_stream *stream = Open();
+  ASSERT_NE(stream, nullptr);
+  int released = 0;
+  Ingest(stream, 0, 10, &released);
+  ASSERT_TRUE(zbtest_server_wait_records(server_, ZBTEST_ARROW_TABLE, 10, kWaitMs));
+  zb_error *err = nullptr;
+  EXPECT_EQ(zb_stream_flush(stream, 200, &err), ZB_ERR_TIMEOUT);
+  zb_error_free(err);
+  zbtest_server_clear_faults(server_);
+  Flush(stream);
+  zb_stream_info info = ZB_STREAM_INFO_INIT;
+  ASSERT_EQ(zb_stream_get_info(stream, &info, nullptr), ZB_OK);
+  EXPECT_EQ(info.recoveries, 0u);
+  zb_stream_destroy(stream);
+  ExpectRows(10);
+}
+
 TEST_F(ArrowStream, RefusesASchemaThatDoesNotFitTheTableNamingTheColumn) {
   struct ArrowSchema schema;
   zbtest_arrow_schema(&schema);
