@@ -8,8 +8,6 @@
 namespace zerobus {
 namespace {
 
-constexpr char kMethod[] = "/databricks.zerobus.Zerobus/EphemeralStream";
-
 // The codes the service uses for requests that can never succeed as they are; every other code
 // is worth a new connection (reference/protocol.md §4.1).
 bool IsRetryable(grpc::StatusCode code) {
@@ -31,11 +29,10 @@ bool IsRetryable(grpc::StatusCode code) {
 constexpr char kGrpcMessageTooLarge[] = "Received message larger than max";
 constexpr char kGrpcBuffersFull[] = "Buffers full";
 
-void ReleaseSegment(void *segment) {
-  delete static_cast<SegmentPtr *>(segment);
-}
-
 }  // namespace
+
+const CallKind kEphemeralStreamCall{"/databricks.zerobus.Zerobus/EphemeralStream",
+                                    wire::DecodeResponse};
 
 Status StatusFromGrpc(const grpc::Status &status) {
   // Neither status.ok() nor status.error_code(): both load the number as a grpc::StatusCode.
@@ -99,18 +96,21 @@ grpc::StatusCode KnownStatusCode(int code) {
 
 std::shared_ptr<Connection> Connection::Create(
     const std::shared_ptr<grpc::Channel> &channel,
-    const std::vector<std::pair<std::string, std::string>> &headers, std::string create_request,
-    bool wait_for_ready, ConnectionListener *listener) {
+    const std::vector<std::pair<std::string, std::string>> &headers, const CallKind &kind,
+    std::string create_request, bool wait_for_ready, ConnectionListener *listener) {
   std::shared_ptr<Connection> connection(
-      new Connection(channel, std::move(create_request), listener));
+      new Connection(channel, kind, std::move(create_request), listener));
   for (const auto &[name, value] : headers) connection->context_.AddMetadata(name, value);
   connection->context_.set_wait_for_ready(wait_for_ready);
   return connection;
 }
 
-Connection::Connection(const std::shared_ptr<grpc::Channel> &channel, std::string create_request,
-                       ConnectionListener *listener)
-    : stub_(channel), listener_(listener), create_request_(std::move(create_request)) {}
+Connection::Connection(const std::shared_ptr<grpc::Channel> &channel, const CallKind &kind,
+                       std::string create_request, ConnectionListener *listener)
+    : stub_(channel),
+      kind_(kind),
+      listener_(listener),
+      create_request_(std::move(create_request)) {}
 
 void Connection::Fence() {
   std::lock_guard<std::recursive_mutex> lock(order_mu_);
@@ -120,7 +120,7 @@ void Connection::Start() {
   // Held until the call is set up: the first reaction's Fence() waits for it.
   std::lock_guard<std::recursive_mutex> setup(order_mu_);
   self_ = shared_from_this();
-  PrepareBidiCall(&stub_, &context_, kMethod, this);
+  PrepareBidiCall(&stub_, &context_, kind_.method, this);
   AddHold();
   grpc::Slice create(create_request_.data(), create_request_.size());
   write_buffer_ = grpc::ByteBuffer(&create, 1);
@@ -129,17 +129,10 @@ void Connection::Start() {
   StartCall();
 }
 
-void Connection::Write(SegmentPtr segment, int64_t wire_offset, RecordFormat format) {
+void Connection::Write(grpc::ByteBuffer request) {
   // The reaction that reports this write's end must see it started (see Fence()).
   std::lock_guard<std::recursive_mutex> started(order_mu_);
-  uint8_t header[wire::kMaxBatchHeaderBytes];
-  const size_t header_len = wire::WriteBatchHeader(header, wire_offset, format, segment->size());
-  const Segment &body = *segment;
-  // The body is shared with gRPC rather than copied; the slice keeps the segment alive.
-  grpc::Slice slices[2] = {grpc::Slice(header, header_len),
-                           grpc::Slice(const_cast<uint8_t *>(body.data()), body.size(),
-                                       ReleaseSegment, new SegmentPtr(std::move(segment)))};
-  write_buffer_ = grpc::ByteBuffer(slices, 2);
+  write_buffer_ = std::move(request);
   StartWrite(&write_buffer_);
 }
 
@@ -163,6 +156,9 @@ void Connection::Fail(const Status &why) {
 
 void Connection::OnWriteDone(bool ok) {
   Fence();
+  // gRPC is done with the request: what its slices hold (an Arrow batch's buffers, which are
+  // the producer's until released) goes once acknowledged, not at the next write.
+  write_buffer_.Clear();
   listener_->OnWriteDone(this, ok);
   Fence();
 }
@@ -197,7 +193,7 @@ void Connection::HandleRead(bool ok) {
     bytes = joined;
   }
   wire::Response response;
-  Status status = wire::DecodeResponse(bytes, &response);
+  Status status = kind_.decode(bytes, &response);
   if (status.ok()) status = listener_->OnResponse(this, response);
   if (!status.ok()) {
     Fail(status);

@@ -1,5 +1,6 @@
-// One EphemeralStream gRPC call: writes requests one at a time, reads responses, and reports
-// both to its listener. It decides nothing about what to send; the stream does.
+// One bidirectional gRPC call of a stream (Zerobus's EphemeralStream, or Arrow Flight's DoPut):
+// writes requests one at a time, reads responses, and reports both to its listener. It decides
+// nothing about what to send; the stream does.
 #ifndef ZEROBUS_CORE_CONNECTION_H
 #define ZEROBUS_CORE_CONNECTION_H
 
@@ -13,9 +14,7 @@
 #include <mutex>
 #include <string>
 
-#include "core/record_format.h"
 #include "core/status.h"
-#include "core/window.h"
 #include "core/wire.h"
 #include "sync/mutex.h"
 
@@ -40,23 +39,33 @@ class ConnectionListener {
   virtual void OnDone(Connection *connection, const Status &outcome) = 0;
 };
 
+// Which method a call runs, and how its responses read as wire::Response.
+struct CallKind {
+  const char *method;
+  Status (*decode)(std::string_view bytes, wire::Response *out);
+};
+
+// Zerobus's EphemeralStream: create_stream first, ingest_record_batch requests.
+extern const CallKind kEphemeralStreamCall;
+
 class Connection final : public grpc::ClientBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>,
                          public std::enable_shared_from_this<Connection> {
  public:
-  // Prepares a call carrying `headers` that will send `create_request` first. Start() runs it.
+  // Prepares a call of `kind` carrying `headers` that will send `create_request` first (the
+  // create_stream request, or the Arrow schema's FlightData). Start() runs it.
   // `wait_for_ready`: the call waits for the channel to connect (until Fail() ends it) instead
   // of failing at once while the channel is in TRANSIENT_FAILURE, with a cached error.
   static std::shared_ptr<Connection> Create(
       const std::shared_ptr<grpc::Channel> &channel,
-      const std::vector<std::pair<std::string, std::string>> &headers, std::string create_request,
-      bool wait_for_ready, ConnectionListener *listener);
+      const std::vector<std::pair<std::string, std::string>> &headers, const CallKind &kind,
+      std::string create_request, bool wait_for_ready, ConnectionListener *listener);
 
   // Starts the call. The connection keeps itself alive until OnDone, and does not end before
   // ReleaseHold() even when gRPC is done with it, so that a write can always be started safely.
   void Start();
 
-  // Writes one request made of `segment` framed as an ingest_record_batch. One at a time.
-  void Write(SegmentPtr segment, int64_t wire_offset, RecordFormat format);
+  // Writes one request (Outbox::TakeNextRequest()). One at a time.
+  void Write(grpc::ByteBuffer request);
 
   // Half-closes the call: tells the server no request follows (END_STREAM), so that it can
   // end the call with its status once it has acknowledged everything. A write-side operation:
@@ -72,8 +81,8 @@ class Connection final : public grpc::ClientBidiReactor<grpc::ByteBuffer, grpc::
   void ReleaseHold() { RemoveHold(); }
 
  private:
-  Connection(const std::shared_ptr<grpc::Channel> &channel, std::string create_request,
-             ConnectionListener *listener);
+  Connection(const std::shared_ptr<grpc::Channel> &channel, const CallKind &kind,
+             std::string create_request, ConnectionListener *listener);
 
   void OnWriteDone(bool ok) override;
   void OnWritesDoneDone(bool ok) override;
@@ -90,6 +99,7 @@ class Connection final : public grpc::ClientBidiReactor<grpc::ByteBuffer, grpc::
 
   grpc::GenericStub stub_;
   grpc::ClientContext context_;
+  const CallKind kind_;
   ConnectionListener *const listener_;
   std::string create_request_;
   grpc::ByteBuffer write_buffer_;

@@ -1,5 +1,7 @@
 #include "core/window.h"
 
+#include <grpcpp/support/slice.h>
+
 #include <algorithm>
 #include <cstring>
 
@@ -58,6 +60,10 @@ std::string Describe(const RecordView *records, size_t count, const std::string 
                     : "a batch of " + std::to_string(count) + " records (" + size + ")";
 }
 
+void ReleaseSegment(void *segment) {
+  delete static_cast<SegmentPtr *>(segment);
+}
+
 }  // namespace
 
 Segment::Segment(uint64_t first_offset, size_t capacity, std::shared_ptr<SegmentPool> pool)
@@ -93,8 +99,9 @@ std::shared_ptr<SegmentPool> Window::MakePool(size_t max_bytes) {
   return std::make_shared<SegmentPool>(max_bytes + kPoolSlackBytes);
 }
 
-Window::Window(const WindowLimits &limits, std::shared_ptr<SegmentPool> pool)
-    : max_records_(limits.max_records),
+Window::Window(const WindowLimits &limits, std::shared_ptr<SegmentPool> pool, RecordFormat format)
+    : format_(format),
+      max_records_(limits.max_records),
       max_bytes_(limits.max_bytes),
       max_body_bytes_(limits.max_request_bytes - wire::kMaxBatchHeaderBytes),
       max_payload_bytes_(limits.max_payload_bytes),
@@ -168,6 +175,21 @@ SegmentPtr Window::TakeNextToSend(int64_t *wire_offset) {
   wire_counters_.bytes_sent += segment.size();
   unsent_bytes_ -= segment.size();
   return segments_[sent_count_ - 1];
+}
+
+bool Window::TakeNextRequest(grpc::ByteBuffer *request) {
+  int64_t wire_offset = 0;
+  SegmentPtr segment = TakeNextToSend(&wire_offset);
+  if (!segment) return false;
+  uint8_t header[wire::kMaxBatchHeaderBytes];
+  const size_t header_len = wire::WriteBatchHeader(header, wire_offset, format_, segment->size());
+  const Segment &body = *segment;
+  // The slice keeps the segment alive while gRPC holds it.
+  grpc::Slice slices[2] = {grpc::Slice(header, header_len),
+                           grpc::Slice(const_cast<uint8_t *>(body.data()), body.size(),
+                                       ReleaseSegment, new SegmentPtr(std::move(segment)))};
+  *request = grpc::ByteBuffer(slices, 2);
+  return true;
 }
 
 bool Window::Ack(int64_t wire_offset, AckedRange *acked, bool *released, Status *error) {

@@ -217,6 +217,9 @@ tu_error_event tu_poll_error_event(zb_stream *stream, int64_t timeout_ms, uint64
 /* Whether `haystack` contains `needle`. */
 bool tu_contains(const char *haystack, const char *needle);
 
+/* Removes the flat directory `path` and the files in it (a server's data directory). */
+void tu_remove_directory(const char *path);
+
 /* Asserts that `err` holds a message containing `needle`, and frees it. */
 void tu_expect_message(zb_error *err, const char *needle);
 

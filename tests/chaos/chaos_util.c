@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "zbtest_arrow.h"
 #include "zbtest_event.h"
 
 void cu_die(const char *what) {
@@ -11,8 +12,9 @@ void cu_die(const char *what) {
   exit(1);
 }
 
-zb_stream *cu_open_stream(const char *endpoint, const char *table, const char *const *options,
-                          zb_event_cb on_event, void *user_data, zb_sdk **sdk_out) {
+/* A stream's config with `options` and `on_event`, and the SDK for `endpoint`. */
+static zb_config *configure(const char *endpoint, const char *const *options, zb_event_cb on_event,
+                            void *user_data, zb_sdk **sdk_out) {
   zb_error *err = NULL;
   zb_config *cfg = NULL;
   /* The local server speaks plaintext, which the SDK speaks only when asked to. */
@@ -27,6 +29,13 @@ zb_stream *cu_open_stream(const char *endpoint, const char *table, const char *c
   if (on_event && zb_config_set_event_callback(cfg, on_event, user_data, NULL, &err) != ZB_OK) {
     cu_die(zb_error_message(err));
   }
+  return cfg;
+}
+
+zb_stream *cu_open_stream(const char *endpoint, const char *table, const char *const *options,
+                          zb_event_cb on_event, void *user_data, zb_sdk **sdk_out) {
+  zb_error *err = NULL;
+  zb_config *cfg = configure(endpoint, options, on_event, user_data, sdk_out);
   const uint8_t *descriptor = NULL;
   size_t descriptor_len = 0;
   zbtest_descriptor(&descriptor, &descriptor_len);
@@ -35,6 +44,21 @@ zb_stream *cu_open_stream(const char *endpoint, const char *table, const char *c
                     &err) != ZB_OK) {
     cu_die(zb_error_message(err));
   }
+  zb_config_destroy(cfg);
+  return stream;
+}
+
+zb_stream *cu_open_arrow_stream(const char *endpoint, const char *table, const char *const *options,
+                                zb_event_cb on_event, void *user_data, zb_sdk **sdk_out) {
+  zb_error *err = NULL;
+  zb_config *cfg = configure(endpoint, options, on_event, user_data, sdk_out);
+  struct ArrowSchema schema;
+  zbtest_arrow_schema(&schema);
+  zb_stream *stream = NULL;
+  if (zb_stream_new_arrow(*sdk_out, table, &schema, cfg, &stream, &err) != ZB_OK) {
+    cu_die(zb_error_message(err));
+  }
+  schema.release(&schema);
   zb_config_destroy(cfg);
   return stream;
 }
