@@ -154,14 +154,17 @@ def ping(netns_path, address, count, interval=0.01, wait=1.0):
     return rtts
 
 
-def tcp_transfer(link, size):
-    """Sends `size` bytes over TCP from namespace b to a listener in namespace a; returns the
-    sender's (smoothed round trip in seconds, total retransmitted segments) from TCP_INFO."""
+def tcp_transfer(link, size, congestion_control=None):
+    """Sends `size` bytes over TCP from namespace b to a listener in namespace a, with the
+    sender's `congestion_control` (the namespace's default when None); returns the sender's
+    (smoothed round trip in seconds, total retransmitted segments) from TCP_INFO."""
     with inside(link.a["path"]):
         listener = socket.create_server((link.a["address"], 0))
     port = listener.getsockname()[1]
     with inside(link.b["path"]):
         sender = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    if congestion_control:
+        sender.setsockopt(socket.IPPROTO_TCP, socket.TCP_CONGESTION, congestion_control.encode())
     with listener, sender:
         listener.settimeout(READY_SECONDS)
         sender.settimeout(30)
