@@ -50,6 +50,8 @@ constexpr char kUsage[] =
     "  --ready-file F   once both namespaces can talk, write F (by a rename) with JSON naming\n"
     "                   them and their addresses\n";
 
+constexpr char kAddressA[] = "10.99.0.1";
+constexpr char kAddressB[] = "10.99.0.2";
 constexpr int kReadsPerRound = 64;  // per device, so that one busy direction starves no other
 constexpr std::size_t kMaxPacket = 65536;
 
@@ -161,10 +163,9 @@ void WriteReadyFile(const std::string &path, const LinkNamespace &a, const LinkN
   if (file == nullptr) throw std::runtime_error("cannot write " + temporary);
   std::fprintf(file,
                "{\"pid\": %d, \"a\": {\"netns\": \"%s\", \"path\": \"%s\", \"address\": "
-               "\"10.99.0.1\"}, \"b\": {\"netns\": \"%s\", \"path\": \"%s\", \"address\": "
-               "\"10.99.0.2\"}}\n",
-               static_cast<int>(getpid()), a.name().c_str(), a.path().c_str(), b.name().c_str(),
-               b.path().c_str());
+               "\"%s\"}, \"b\": {\"netns\": \"%s\", \"path\": \"%s\", \"address\": \"%s\"}}\n",
+               static_cast<int>(getpid()), a.name().c_str(), a.path().c_str(), kAddressA,
+               b.name().c_str(), b.path().c_str(), kAddressB);
   const bool written = std::fclose(file) == 0;
   if (!written || std::rename(temporary.c_str(), path.c_str()) != 0) {
     throw std::runtime_error("cannot write " + path);
@@ -272,8 +273,8 @@ int Main(int argc, char **argv) {
   const Clock::time_point end =
       Clock::now() + std::chrono::duration_cast<Clock::duration>(
                          std::chrono::duration<double>(options.duration_seconds));
-  LinkNamespace a(options.name + "-a", "lossy0", {"10.99.0.1", "10.99.0.2", options.mtu});
-  LinkNamespace b(options.name + "-b", "lossy0", {"10.99.0.2", "10.99.0.1", options.mtu});
+  LinkNamespace a(options.name + "-a", "lossy0", {kAddressA, kAddressB, options.mtu});
+  LinkNamespace b(options.name + "-b", "lossy0", {kAddressB, kAddressA, options.mtu});
   Forwarder forwarder(options, a, b);
   if (!options.ready_file.empty()) WriteReadyFile(options.ready_file, a, b);
   forwarder.Run(end, waiting);
