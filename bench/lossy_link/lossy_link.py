@@ -67,10 +67,11 @@ class Link:
             self.process.terminate()
             try:
                 out, err = self.process.communicate(timeout=STOP_SECONDS)
-            except subprocess.TimeoutExpired:
+            except subprocess.TimeoutExpired as timeout:
                 self.process.kill()
                 self.process.communicate()
-                raise LinkError(f"lossy_link did not stop within {STOP_SECONDS} s of SIGTERM")
+                raise LinkError(
+                    f"lossy_link did not stop within {STOP_SECONDS} s of SIGTERM") from timeout
             if self.process.returncode != 0:
                 raise LinkError(f"lossy_link failed ({self.process.returncode}): {err.strip()}")
             self.counts = json.loads(out.strip().splitlines()[-1])

@@ -10,7 +10,7 @@ import statistics
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import lossy_link  # noqa: E402  (found through the line above)
+import lossy_link  # found through the line above
 
 DELAY_MS = 10
 LOSS_PERCENT = 5
