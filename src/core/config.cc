@@ -187,8 +187,9 @@ const Property kProperties[] = {
      "SDKs do since Rust 2.9 / FFI 1.9; false shares the SDK's one connection, which costs "
      "less on a clean link (up to a fifth more throughput) but lets one lost packet stall "
      "every stream on it and caps their throughput at one TCP connection's: across 1% loss "
-     "and a 20 ms round trip, 4 streams made 3.7 times as much on connections of their own "
-     "with Reno, 1.7 times with BBR (README, \"Lanes and connections\"; bench/lossy).",
+     "and a 20 ms round trip, 4 streams made 3.3 to 3.8 times as much on connections of "
+     "their own with Reno, 1.6 to 1.7 times with BBR (README, \"Lanes and connections\"; "
+     "bench/lossy).",
      BoolOption{&Settings::own_connection}},
     {"workspace.url", "", "https://host[:port], or empty", "sdk",
      "The workspace URL (https://<instance>.cloud.databricks.com), where OAuth tokens are "
