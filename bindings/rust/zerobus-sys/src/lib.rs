@@ -61,6 +61,29 @@ pub struct zb_stream {
     _not_send_sync_unpin: PhantomData<(*mut u8, PhantomPinned)>,
 }
 
+/// The Arrow C Data Interface's schema (`struct ArrowSchema`), opaque here: the Arrow functions
+/// take it by pointer, and the `arrow` crates' `FFI_ArrowSchema` is its full declaration.
+#[repr(C)]
+pub struct ArrowSchema {
+    _private: [u8; 0],
+    _not_send_sync_unpin: PhantomData<(*mut u8, PhantomPinned)>,
+}
+
+/// The Arrow C Data Interface's array (`struct ArrowArray`), opaque as [`ArrowSchema`] is.
+#[repr(C)]
+pub struct ArrowArray {
+    _private: [u8; 0],
+    _not_send_sync_unpin: PhantomData<(*mut u8, PhantomPinned)>,
+}
+
+/// The Arrow C Stream Interface's stream (`struct ArrowArrayStream`), opaque as [`ArrowSchema`]
+/// is.
+#[repr(C)]
+pub struct ArrowArrayStream {
+    _private: [u8; 0],
+    _not_send_sync_unpin: PhantomData<(*mut u8, PhantomPinned)>,
+}
+
 /// A table's schema: its descriptor, `.proto` source and JSON encoder (`zb_schema_*`).
 #[repr(C)]
 pub struct zb_schema {
@@ -247,6 +270,8 @@ pub const ZB_RECORD_PROTO: zb_record_type = 1;
 pub const ZB_RECORD_JSON: zb_record_type = 2;
 /// Raw Avro datums of the stream's writer schema, without framing.
 pub const ZB_RECORD_AVRO: zb_record_type = 4;
+/// Arrow record batches: a stream of `zb_stream_new_arrow()` or `zb_stream_new_arrow_ipc()`.
+pub const ZB_RECORD_ARROW: zb_record_type = 8;
 
 /// The state of a stream, in [`zb_stream_info`].
 pub type zb_stream_state = i32;
@@ -393,6 +418,14 @@ unsafe extern "C" {
         free_user_data: zb_free_cb,
         err: *mut *mut zb_error,
     ) -> zb_status;
+    /// Registers a non-blocking descriptor the library writes to when a stream's events wait,
+    /// from the thread that queues them; closed by the library when `close_on_release` is set.
+    pub fn zb_config_set_wakeup_fd(
+        cfg: *mut zb_config,
+        fd: i32,
+        close_on_release: i32,
+        err: *mut *mut zb_error,
+    ) -> zb_status;
     /// Registers the wakeup of streams created from `cfg`.
     pub fn zb_config_set_wakeup(
         cfg: *mut zb_config,
@@ -523,6 +556,49 @@ unsafe extern "C" {
         schema: *const zb_schema,
         cfg: *const zb_config,
         out: *mut *mut zb_stream,
+        err: *mut *mut zb_error,
+    ) -> zb_status;
+    /// Opens an Arrow stream for batches of `schema` (borrowed).
+    pub fn zb_stream_new_arrow(
+        sdk: *mut zb_sdk,
+        table_name: *const c_char,
+        schema: *const ArrowSchema,
+        cfg: *const zb_config,
+        out: *mut *mut zb_stream,
+        err: *mut *mut zb_error,
+    ) -> zb_status;
+    /// Opens an Arrow stream with its schema as Arrow IPC bytes.
+    pub fn zb_stream_new_arrow_ipc(
+        sdk: *mut zb_sdk,
+        table_name: *const c_char,
+        schema_ipc: *const c_void,
+        len: usize,
+        cfg: *const zb_config,
+        out: *mut *mut zb_stream,
+        err: *mut *mut zb_error,
+    ) -> zb_status;
+    /// Accepts one record batch, moved into the library (see zerobus.h for who releases it).
+    pub fn zb_stream_ingest_arrow(
+        stream: *mut zb_stream,
+        batch: *mut ArrowArray,
+        offset_out: *mut u64,
+        err: *mut *mut zb_error,
+    ) -> zb_status;
+    /// Accepts every batch of an Arrow C stream, moved into the library.
+    pub fn zb_stream_ingest_arrow_stream(
+        stream: *mut zb_stream,
+        batches: *mut ArrowArrayStream,
+        last_offset_out: *mut u64,
+        count_out: *mut usize,
+        err: *mut *mut zb_error,
+    ) -> zb_status;
+    /// Accepts the record batches of Arrow IPC bytes, copied before the call returns.
+    pub fn zb_stream_ingest_arrow_ipc(
+        stream: *mut zb_stream,
+        data: *const c_void,
+        len: usize,
+        last_offset_out: *mut u64,
+        count_out: *mut usize,
         err: *mut *mut zb_error,
     ) -> zb_status;
     /// Accepts one Avro datum, copied before the call returns.

@@ -310,6 +310,8 @@ fn c_type(ty: &syn::Type) -> String {
                 "c_char" => "char".to_string(),
                 "c_void" => "void".to_string(),
                 _ if name.starts_with("zb_") => name,
+                // The Arrow C Data structs, which the header names by their tags.
+                _ if name.starts_with("Arrow") => format!("struct {name}"),
                 _ => panic!("no C type for {name}"),
             }
         }
@@ -377,6 +379,9 @@ fn header_functions_and_types(preprocessed: &str) -> (BTreeSet<String>, BTreeSet
                     if name.starts_with("zb_") {
                         types.insert(name.to_string());
                     }
+                } else if let Some(tag) = declaration.strip_prefix("struct Arrow") {
+                    // The Arrow C Data structs the Arrow functions take, declared by tag only.
+                    types.insert(format!("Arrow{}", tag.trim()));
                 } else if let Some(parenthesis) = declaration.find('(') {
                     let name = last_identifier(&declaration[..parenthesis]);
                     if name.starts_with("zb_") {
