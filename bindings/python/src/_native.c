@@ -1344,8 +1344,9 @@ static int take_ingest_timeout(zb_config *cfg, int64_t *out) {
 /* open_stream(stream_type, table or schema, record_type, descriptor, options, on_event,
  * headers_provider, wakeup_fd[, subject_token]) -> stream_type instance. A schema opens a
  * schema stream, of Avro datums when record_type is RECORD_AVRO, else of protobuf records
- * (descriptor then unused); for a table, descriptor is the DescriptorProto of RECORD_PROTO or
- * the writer schema of RECORD_AVRO. on_event None means events
+ * (descriptor then unused); for a table, descriptor (None or bytes-like) is the
+ * DescriptorProto of RECORD_PROTO or the writer schema of RECORD_AVRO, and the Arrow schema of
+ * RECORD_ARROW: an "arrow_schema" capsule or IPC bytes. on_event None means events
  * are polled; headers_provider None, no provider; wakeup_fd >= 0 is the write
  * end of a pipe the library then owns, written at each wakeup and closed with the stream;
  * subject_token, the token federation callable, None (the default) for none. */
