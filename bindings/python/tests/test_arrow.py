@@ -10,6 +10,8 @@ import base64
 import datetime
 import decimal
 import gc
+import subprocess
+import sys
 import tempfile
 from collections.abc import Iterator
 from typing import Any
@@ -195,6 +197,9 @@ def test_a_schema_that_does_not_fit_the_table_is_refused_naming_the_column(
             with pytest.raises(libzerobus.RecordTypeError):
                 stream.ingest('{"id": 1}')
             assert stream.ingest_arrow(batch(0, 1)) == 0  # the stream goes on
+        with sdk.stream(TABLE) as json_stream:  # a record stream takes no Arrow
+            with pytest.raises(libzerobus.RecordTypeError):
+                json_stream.ingest_arrow(batch(0, 1))
     assert len(arrow_server.rows(TABLE)) == 1
 
 
@@ -227,14 +232,14 @@ def test_the_library_releases_each_batch_it_took(arrow_server: Server) -> None:
     before = pa.total_allocated_bytes()
     with sdk_for(arrow_server) as sdk:
         held = sdk.stream(HELD, arrow=SCHEMA)
-        held.ingest_arrow(batch(0, 1000))
-        held.ingest_arrow(pa.Table.from_batches([batch(1000, 500), batch(1500, 500)]))
+        held.ingest_arrow(batch(0, 200))
+        held.ingest_arrow(pa.Table.from_batches([batch(200, 100), batch(300, 100)]))
         gc.collect()  # pyarrow's objects are gone; the library's references are not
         assert pa.total_allocated_bytes() > before
         held.destroy()  # never acknowledged: released with the stream
         assert pa.total_allocated_bytes() == before
         with sdk.stream(TABLE, arrow=SCHEMA) as stream:
-            stream.ingest_arrow(batch(0, 1000))
+            stream.ingest_arrow(batch(0, 200))
             gc.collect()
             assert pa.total_allocated_bytes() > before
         assert pa.total_allocated_bytes() == before
@@ -254,3 +259,20 @@ def test_asyncio_waits_for_arrow_batches(arrow_server: Server) -> None:
     events = asyncio.run(produce())
     assert events == [libzerobus.AckEvent(0, 2)]  # acks not yet read merge
     assert arrow_server.rows(TABLE) == expected_rows(*sent)
+
+
+def test_the_interpreter_exits_while_the_library_holds_batches(arrow_server: Server) -> None:
+    # The stream, never acknowledged, is still alive at exit: its batches' release, pyarrow's,
+    # runs while the interpreter finalizes, and must neither hang nor crash it.
+    program = f"""
+import pyarrow as pa, libzerobus
+sdk = libzerobus.Sdk({arrow_server.endpoint!r}, transport_plaintext=True)
+schema = pa.schema([pa.field("id", pa.int64(), nullable=False)])
+stream = sdk.stream({HELD!r}, arrow=schema)
+stream.ingest_arrow(pa.RecordBatch.from_pydict({{"id": list(range(1000))}}, schema))
+print(stream.info().records_accepted)
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", program], capture_output=True, text=True, timeout=60
+    )
+    assert (done.returncode, done.stdout) == (0, "1\n"), done.stderr
