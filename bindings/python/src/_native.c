@@ -700,8 +700,9 @@ done:
 /* Arrow: batches and C streams taken from the capsules of the Arrow PyCapsule interface. The
  * library moves each struct out of its capsule (leaving release NULL there, so the capsule's
  * destructor only frees the struct) and owns the data from then on (zerobus.h). Every call
- * runs without the GIL: the producer's release may run on a thread of the library's holding
- * its locks, and pyarrow's takes the GIL to let go of Python buffers. */
+ * runs without the GIL: the library releases acknowledged batches on its own threads, where
+ * pyarrow's release takes the GIL to let go of Python buffers, and a call waiting for room in
+ * the window while holding the GIL would wait for acks those threads could not get past. */
 
 /* The struct a capsule of the interface holds, or NULL with an exception set. */
 static void *arrow_capsule_struct(PyObject *capsule, const char *name) {

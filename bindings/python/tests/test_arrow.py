@@ -13,6 +13,7 @@ import gc
 import subprocess
 import sys
 import tempfile
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -278,3 +279,31 @@ print(stream.info().records_accepted)
         [sys.executable, "-c", program], capture_output=True, text=True, timeout=60
     )
     assert (done.returncode, done.stdout) == (0, "1\n"), done.stderr
+
+
+def test_a_full_window_is_waited_out_without_the_gil(arrow_server: Server) -> None:
+    with sdk_for(arrow_server) as sdk:
+        stream = sdk.stream(
+            HELD, arrow=SCHEMA, stream_max_inflight_records=1, stream_ingest_timeout_ms=500
+        )
+        assert stream.ingest_arrow(batch(0, 1)) == 0  # the window is full: never acknowledged
+        gc.collect()
+        held = pa.total_allocated_bytes()
+        outcome: list[BaseException] = []
+
+        def ingest() -> None:
+            try:
+                stream.ingest_arrow(batch(1, 100))
+            except BaseException as error:
+                outcome.append(error.with_traceback(None))  # its frames hold the batch
+
+        waiter = threading.Thread(target=ingest)
+        waiter.start()
+        while stream._calls_under_way == 0:  # this thread runs while the other one waits
+            waiter.join(0.001)
+            assert waiter.is_alive()
+        waiter.join(10)
+        assert isinstance(outcome[0], libzerobus.QueueFullError), outcome
+        gc.collect()
+        assert pa.total_allocated_bytes() == held  # the refused batch was released
+        stream.destroy()
