@@ -13,6 +13,7 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 
+#include <errno.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -20,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <zerobus/arrow_c_data.h>
 #include <zerobus/zerobus.h>
 
 /* How long one slice of a wait lasts before signals are checked: short enough for Ctrl-C to
@@ -694,6 +696,138 @@ done:
   return result;
 }
 
+/* ------------------------------------------------------------------------------------------ */
+/* Arrow: batches and C streams taken from the capsules of the Arrow PyCapsule interface. The
+ * library moves each struct out of its capsule (leaving release NULL there, so the capsule's
+ * destructor only frees the struct) and owns the data from then on (zerobus.h). Every call
+ * runs without the GIL: the library releases acknowledged batches on its own threads, where
+ * pyarrow's release takes the GIL to let go of Python buffers, and a call waiting for room in
+ * the window while holding the GIL would wait for acks those threads could not get past. */
+
+/* The struct a capsule of the interface holds, or NULL with an exception set. */
+static void *arrow_capsule_struct(PyObject *capsule, const char *name) {
+  if (!PyCapsule_IsValid(capsule, name)) {
+    PyErr_Format(PyExc_TypeError, "expected a PyCapsule named '%s', not %R", name,
+                 (PyObject *)Py_TYPE(capsule));
+    return NULL;
+  }
+  return PyCapsule_GetPointer(capsule, name);
+}
+
+/* One record batch as a C stream of one batch, so that the library checks its schema against
+ * the stream's as it does every C stream's (zb_stream_ingest_arrow() reads only the array).
+ * It lives on the caller's stack for the call: the library releases it before returning. */
+typedef struct {
+  struct ArrowSchema *schema; /* the capsules' structs, moved out when the library asks */
+  struct ArrowArray *batch;
+} one_batch;
+
+static int one_batch_get_schema(struct ArrowArrayStream *stream, struct ArrowSchema *out) {
+  one_batch *source = stream->private_data;
+  if (source->schema->release == NULL) {
+    return EINVAL; /* asked twice: moved already */
+  }
+  *out = *source->schema;
+  source->schema->release = NULL;
+  return 0;
+}
+
+static int one_batch_get_next(struct ArrowArrayStream *stream, struct ArrowArray *out) {
+  one_batch *source = stream->private_data;
+  *out = *source->batch;
+  source->batch->release = NULL; /* the second call gives the end of the stream */
+  return 0;
+}
+
+static const char *one_batch_get_last_error(struct ArrowArrayStream *stream) {
+  (void)stream;
+  return "the batch's schema was asked for twice";
+}
+
+/* What was not moved stays in its capsule, whose destructor releases it. */
+static void one_batch_release(struct ArrowArrayStream *stream) {
+  stream->release = NULL;
+}
+
+/* Returns the result of an Arrow call that accepted `count` batches up to `last_offset`: the
+ * offset, or an EmptyBatchError when the batches held no rows (as the library says of a single
+ * batch or IPC bytes). */
+static PyObject *arrow_result(zb_status status, zb_error *err, uint64_t last_offset, size_t count) {
+  if (status != ZB_OK) {
+    return raise_error(status, err);
+  }
+  if (count == 0) {
+    PyObject *exception = exception_from(ZB_ERR_EMPTY_BATCH, "the Arrow data holds no rows", 0, 0);
+    if (exception != NULL) {
+      PyErr_SetObject((PyObject *)Py_TYPE(exception), exception);
+      Py_DECREF(exception);
+    }
+    return NULL;
+  }
+  return PyLong_FromUnsignedLongLong(last_offset);
+}
+
+/* ingest_arrow_array((schema_capsule, array_capsule)) -> offset: what __arrow_c_array__
+ * returns, one batch under one offset. */
+static PyObject *stream_ingest_arrow_array_busy(PyObject *object, PyObject *arg) {
+  StreamObject *self = (StreamObject *)object;
+  PyObject *schema_capsule = NULL;
+  PyObject *array_capsule = NULL;
+  if (!stream_open(self) || !PyArg_ParseTuple(arg, "OO;__arrow_c_array__ returns (schema, array)",
+                                              &schema_capsule, &array_capsule)) {
+    return NULL;
+  }
+  one_batch source = {arrow_capsule_struct(schema_capsule, "arrow_schema"),
+                      arrow_capsule_struct(array_capsule, "arrow_array")};
+  if (source.schema == NULL || source.batch == NULL) {
+    return NULL;
+  }
+  struct ArrowArrayStream stream = {one_batch_get_schema, one_batch_get_next,
+                                    one_batch_get_last_error, one_batch_release, &source};
+  uint64_t offset = 0;
+  size_t count = 0;
+  zb_error *err = NULL;
+  PyThreadState *saved = PyEval_SaveThread();
+  zb_status status = zb_stream_ingest_arrow_stream(self->stream, &stream, &offset, &count, &err);
+  PyEval_RestoreThread(saved);
+  return arrow_result(status, err, offset, count);
+}
+
+/* ingest_arrow_stream(stream_capsule) -> last offset: what __arrow_c_stream__ returns, every
+ * batch under an offset of its own. */
+static PyObject *stream_ingest_arrow_stream_busy(PyObject *object, PyObject *arg) {
+  StreamObject *self = (StreamObject *)object;
+  struct ArrowArrayStream *batches = NULL;
+  if (!stream_open(self) || (batches = arrow_capsule_struct(arg, "arrow_array_stream")) == NULL) {
+    return NULL;
+  }
+  uint64_t offset = 0;
+  size_t count = 0;
+  zb_error *err = NULL;
+  PyThreadState *saved = PyEval_SaveThread();
+  zb_status status = zb_stream_ingest_arrow_stream(self->stream, batches, &offset, &count, &err);
+  PyEval_RestoreThread(saved);
+  return arrow_result(status, err, offset, count);
+}
+
+/* ingest_arrow_ipc(bytes-like) -> last offset: an IPC stream's batches, copied by the library. */
+static PyObject *stream_ingest_arrow_ipc_busy(PyObject *object, PyObject *arg) {
+  StreamObject *self = (StreamObject *)object;
+  Py_buffer view;
+  if (!stream_open(self) || PyObject_GetBuffer(arg, &view, PyBUF_SIMPLE) != 0) {
+    return NULL;
+  }
+  uint64_t offset = 0;
+  size_t count = 0;
+  zb_error *err = NULL;
+  PyThreadState *saved = PyEval_SaveThread();
+  zb_status status =
+      zb_stream_ingest_arrow_ipc(self->stream, view.buf, (size_t)view.len, &offset, &count, &err);
+  PyEval_RestoreThread(saved);
+  PyBuffer_Release(&view);
+  return arrow_result(status, err, offset, count);
+}
+
 /* Waits for `offset` in slices, without the GIL between signal checks. Returns the last status
  * (its error in *err), or -1 with an exception set when a signal handler raised. */
 static zb_status wait_sliced(zb_stream *stream, uint64_t offset, int64_t timeout_ms,
@@ -860,6 +994,9 @@ static PyObject *stream_leave(StreamObject *self, PyObject *result) {
   }
 STREAM_BUSY_METHOD(stream_ingest)
 STREAM_BUSY_METHOD(stream_ingest_batch)
+STREAM_BUSY_METHOD(stream_ingest_arrow_array)
+STREAM_BUSY_METHOD(stream_ingest_arrow_stream)
+STREAM_BUSY_METHOD(stream_ingest_arrow_ipc)
 STREAM_BUSY_METHOD(stream_flush)
 STREAM_BUSY_METHOD(stream_wait_for_offset)
 STREAM_BUSY_METHOD(stream_close)
@@ -1045,6 +1182,9 @@ STREAM_BUSY_METHOD(stream_recreate)
 static PyMethodDef stream_methods[] = {
     {"ingest", stream_ingest, METH_O, NULL},
     {"ingest_batch", stream_ingest_batch, METH_O, NULL},
+    {"ingest_arrow_array", stream_ingest_arrow_array, METH_O, NULL},
+    {"ingest_arrow_stream", stream_ingest_arrow_stream, METH_O, NULL},
+    {"ingest_arrow_ipc", stream_ingest_arrow_ipc, METH_O, NULL},
     {"flush", stream_flush, METH_O, NULL},
     {"wait_for_offset", stream_wait_for_offset, METH_VARARGS, NULL},
     {"close", stream_close, METH_O, NULL},
@@ -1205,8 +1345,9 @@ static int take_ingest_timeout(zb_config *cfg, int64_t *out) {
 /* open_stream(stream_type, table or schema, record_type, descriptor, options, on_event,
  * headers_provider, wakeup_fd[, subject_token]) -> stream_type instance. A schema opens a
  * schema stream, of Avro datums when record_type is RECORD_AVRO, else of protobuf records
- * (descriptor then unused); for a table, descriptor is the DescriptorProto of RECORD_PROTO or
- * the writer schema of RECORD_AVRO. on_event None means events
+ * (descriptor then unused); for a table, descriptor (None or bytes-like) is the
+ * DescriptorProto of RECORD_PROTO or the writer schema of RECORD_AVRO, and the Arrow schema of
+ * RECORD_ARROW: an "arrow_schema" capsule or IPC bytes. on_event None means events
  * are polled; headers_provider None, no provider; wakeup_fd >= 0 is the write
  * end of a pipe the library then owns, written at each wakeup and closed with the stream;
  * subject_token, the token federation callable, None (the default) for none. */
@@ -1215,15 +1356,26 @@ static PyObject *sdk_open_stream_busy(PyObject *object, PyObject *args) {
   PyTypeObject *stream_type = NULL;
   PyObject *target = NULL;
   int record_type = ZB_RECORD_PROTO;
+  PyObject *descriptor_object = Py_None;
   Py_buffer descriptor = {0};
   PyObject *options = NULL;
   PyObject *on_event_callable = Py_None;
   PyObject *headers_callable = Py_None;
   int wakeup_fd = -1;
   PyObject *subject_token_callable = Py_None;
-  if (!PyArg_ParseTuple(args, "O!Oiz*OOOi|O", &PyType_Type, &stream_type, &target, &record_type,
-                        &descriptor, &options, &on_event_callable, &headers_callable, &wakeup_fd,
-                        &subject_token_callable)) {
+  if (!PyArg_ParseTuple(args, "O!OiOOOOi|O", &PyType_Type, &stream_type, &target, &record_type,
+                        &descriptor_object, &options, &on_event_callable, &headers_callable,
+                        &wakeup_fd, &subject_token_callable)) {
+    return NULL;
+  }
+  /* An Arrow stream's schema may be a capsule of the Arrow PyCapsule interface, borrowed for
+   * the opening; any other descriptor is bytes-like (IPC bytes for an Arrow stream). */
+  const struct ArrowSchema *arrow_schema =
+      record_type == ZB_RECORD_ARROW && PyCapsule_IsValid(descriptor_object, "arrow_schema")
+          ? PyCapsule_GetPointer(descriptor_object, "arrow_schema")
+          : NULL;
+  if (arrow_schema == NULL && descriptor_object != Py_None &&
+      PyObject_GetBuffer(descriptor_object, &descriptor, PyBUF_SIMPLE) != 0) {
     return NULL;
   }
   PyObject *result = NULL;
@@ -1238,8 +1390,10 @@ static PyObject *sdk_open_stream_busy(PyObject *object, PyObject *args) {
       register_callable(cfg, subject_token_callable, set_subject_token_callable) != 0) {
     goto done;
   }
+  /* An Arrow call moves its batch into the library, which releases it when the call fails:
+   * it cannot be tried again, so the library waits for room itself, without the GIL. */
   int64_t ingest_timeout_ms = 0;
-  if (take_ingest_timeout(cfg, &ingest_timeout_ms) != 0) {
+  if (record_type != ZB_RECORD_ARROW && take_ingest_timeout(cfg, &ingest_timeout_ms) != 0) {
     goto done;
   }
   if (wakeup_fd >= 0) {
@@ -1265,8 +1419,13 @@ static PyObject *sdk_open_stream_busy(PyObject *object, PyObject *args) {
     record_type = ZB_RECORD_PROTO;
   }
   PyThreadState *saved = PyEval_SaveThread();
-  zb_status status = !from_schema ? zb_stream_new(self->sdk, table, record_type, descriptor.buf,
-                                                  (size_t)descriptor.len, cfg, &stream, &err)
+  zb_status status = arrow_schema != NULL
+                         ? zb_stream_new_arrow(self->sdk, table, arrow_schema, cfg, &stream, &err)
+                     : record_type == ZB_RECORD_ARROW
+                         ? zb_stream_new_arrow_ipc(self->sdk, table, descriptor.buf,
+                                                   (size_t)descriptor.len, cfg, &stream, &err)
+                     : !from_schema ? zb_stream_new(self->sdk, table, record_type, descriptor.buf,
+                                                    (size_t)descriptor.len, cfg, &stream, &err)
                      : record_type == ZB_RECORD_AVRO
                          ? zb_stream_new_avro_from_schema(self->sdk, schema, cfg, &stream, &err)
                          : zb_stream_new_from_schema(self->sdk, schema, cfg, &stream, &err);
@@ -1458,6 +1617,7 @@ PyMODINIT_FUNC PyInit__native(void) {
       PyModule_AddIntConstant(module, "RECORD_PROTO", ZB_RECORD_PROTO) != 0 ||
       PyModule_AddIntConstant(module, "RECORD_JSON", ZB_RECORD_JSON) != 0 ||
       PyModule_AddIntConstant(module, "RECORD_AVRO", ZB_RECORD_AVRO) != 0 ||
+      PyModule_AddIntConstant(module, "RECORD_ARROW", ZB_RECORD_ARROW) != 0 ||
       PyModule_AddIntConstant(module, "EVENT_ACK", ZB_EVENT_ACK) != 0 ||
       PyModule_AddIntConstant(module, "EVENT_ERROR", ZB_EVENT_ERROR) != 0) {
     Py_DECREF(module);

@@ -22,13 +22,18 @@ import sys
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Callable, Optional, Union
+from typing import TYPE_CHECKING, Any, Callable, Optional, Protocol, Union
 
 from . import _native
 from .errors import ZerobusError, error_classes
 
 __all__ = [
     "AckEvent",
+    "ArrowArrayExporter",
+    "ArrowData",
+    "ArrowSchemaExporter",
+    "ArrowSchemaSource",
+    "ArrowStreamExporter",
     "ErrorEvent",
     "Event",
     "Schema",
@@ -55,6 +60,31 @@ HeadersProvider = Callable[[], Iterable[tuple[str, str]]]
 SubjectTokenProvider = Callable[[], str]
 
 Schema = _native.Schema
+
+
+class ArrowSchemaExporter(Protocol):
+    """An Arrow schema of the Arrow PyCapsule interface (a pyarrow.Schema, say)."""
+
+    def __arrow_c_schema__(self) -> object: ...
+
+
+class ArrowArrayExporter(Protocol):
+    """A record batch of the Arrow PyCapsule interface (a pyarrow.RecordBatch, say)."""
+
+    def __arrow_c_array__(self, requested_schema: Any = None) -> tuple[object, object]: ...
+
+
+class ArrowStreamExporter(Protocol):
+    """A stream of record batches of the Arrow PyCapsule interface (a pyarrow.Table or
+    RecordBatchReader, say)."""
+
+    def __arrow_c_stream__(self, requested_schema: Any = None) -> object: ...
+
+
+#: The schema of an Arrow stream: an exporter, or Arrow IPC bytes of the schema alone.
+ArrowSchemaSource = Union[ArrowSchemaExporter, bytes, bytearray, memoryview]
+#: What Stream.ingest_arrow() takes: a batch, a stream of batches, or Arrow IPC stream bytes.
+ArrowData = Union[ArrowArrayExporter, ArrowStreamExporter, bytes, bytearray, memoryview]
 
 _logger = logging.getLogger("libzerobus")
 
@@ -213,8 +243,28 @@ class Stream(_native.Stream):
         return result
 
     def unacked(self) -> list[tuple[int, bytes]]:
-        """Every accepted record not yet acknowledged, as (offset, bytes), in offset order."""
+        """Every accepted record not yet acknowledged, as (offset, bytes), in offset order. On
+        an Arrow stream, each batch as Arrow IPC stream bytes (its schema, the batch cut to its
+        unacknowledged rows, the end-of-stream marker), for pyarrow.ipc.open_stream()."""
         return super().unacked()
+
+    def ingest_arrow(self, data: ArrowData) -> int:
+        """Accepts Arrow record batches on an Arrow stream (Sdk.stream(table, arrow=schema)),
+        each under an offset of its own, and returns the last one's offset.
+
+        `data` is a record batch (anything with __arrow_c_array__, as pyarrow.RecordBatch), one
+        offset; a stream of batches (__arrow_c_stream__: pyarrow.Table, RecordBatchReader),
+        the batches with rows taken in order; or Arrow IPC stream bytes, copied. A batch or C
+        stream is not copied: the library takes its C Data structs and releases them once the
+        server has acknowledged every row (or the stream is destroyed first), so their memory
+        stays alive until then. Its schema must equal the stream's (InvalidSchemaError, naming
+        the column); data without rows raises EmptyBatchError. Waits for room in the window up
+        to stream_ingest_timeout_ms, without the GIL."""
+        if hasattr(data, "__arrow_c_array__"):
+            return self.ingest_arrow_array(data.__arrow_c_array__())
+        if hasattr(data, "__arrow_c_stream__"):
+            return self.ingest_arrow_stream(data.__arrow_c_stream__())
+        return self.ingest_arrow_ipc(data)
 
     def recreate(self) -> Stream:
         """A new stream like this failed or closed one, into which every record this one did
@@ -279,6 +329,7 @@ class Sdk:
         descriptor: Optional[bytes] = None,
         *,
         avro: Union[str, bool] = False,
+        arrow: Optional[ArrowSchemaSource] = None,
         on_event: Optional[Callable[[Event], None]] = None,
         headers_provider: Optional[HeadersProvider] = None,
         subject_token: Optional[SubjectTokenProvider] = None,
@@ -292,7 +343,10 @@ class Sdk:
         the JSON text of a record) a stream of raw Avro datums of it, as bytes; stream(schema)
         a protobuf stream of the schema's table, and stream(schema, avro=True) an Avro stream
         of its writer schema (schema.avro), either of which also takes str records as JSON and
-        encodes them. Events go to
+        encodes them. With `arrow`, an Arrow stream of record batches of that schema (anything
+        with __arrow_c_schema__, as a pyarrow.Schema, or Arrow IPC bytes of it, as
+        schema.serialize() gives), sent over Arrow Flight and taken by Stream.ingest_arrow(),
+        one offset per batch; a table given as a Schema is its table_name. Events go to
         `on_event`, called on one of the library's dispatch threads with the GIL held only for
         the call, or else are taken with Stream.poll() or Stream.events().
 
@@ -316,6 +370,7 @@ class Sdk:
             options,
             keywords,
             avro=avro,
+            arrow=arrow,
             subject_token=subject_token,
         )
 
@@ -330,23 +385,34 @@ class Sdk:
         keywords: Mapping[str, OptionValue],
         *,
         avro: Union[str, bool] = False,
+        arrow: Optional[ArrowSchemaSource] = None,
         subject_token: Optional[SubjectTokenProvider] = None,
     ) -> Stream:
         record_type = _native.RECORD_JSON if descriptor is None else _native.RECORD_PROTO
+        schema_source: object = descriptor
+        if arrow is not None:
+            if descriptor is not None or avro is not False:
+                raise ValueError("an Arrow stream takes its schema alone, no descriptor or avro")
+            record_type = _native.RECORD_ARROW
+            if isinstance(table, _native.Schema):
+                table = table.table_name
+            # A capsule the library reads while the stream opens, or the IPC bytes as they are.
+            exporter = getattr(arrow, "__arrow_c_schema__", None)
+            schema_source = exporter() if exporter is not None else arrow
         if avro is not False:
             if descriptor is not None:
                 raise ValueError("a stream takes a descriptor or an Avro writer schema, not both")
             if avro is True and not isinstance(table, _native.Schema):
                 raise ValueError("avro=True takes a Schema's writer schema: give a table's as text")
             record_type = _native.RECORD_AVRO
-            descriptor = avro.encode() if isinstance(avro, str) else None
+            schema_source = avro.encode() if isinstance(avro, str) else None
         merged = _merge_options(self._options, options, keywords)
         callback = None if on_event is None else _event_adapter(on_event)
         return self._native.open_stream(
             Stream,
             table,
             record_type,
-            descriptor,
+            schema_source,
             list(merged.items()),
             callback,
             headers_provider,

@@ -21,6 +21,7 @@ from typing import Callable, Optional, Union
 
 from . import (
     AckEvent,
+    ArrowSchemaSource,
     ErrorEvent,
     Event,
     HeadersProvider,
@@ -40,6 +41,7 @@ async def open_stream(
     descriptor: Optional[bytes] = None,
     *,
     avro: Union[str, bool] = False,
+    arrow: Optional[ArrowSchemaSource] = None,
     headers_provider: Optional[HeadersProvider] = None,
     subject_token: Optional[SubjectTokenProvider] = None,
     on_event: Optional[Callable[[Event], None]] = None,
@@ -66,6 +68,7 @@ async def open_stream(
                 options,
                 keywords,
                 avro=avro,
+                arrow=arrow,
                 subject_token=subject_token,
             ),
         )
@@ -76,8 +79,9 @@ async def open_stream(
 
 
 class AsyncStream:
-    """A stream whose waits are awaitables. ingest() and ingest_batch() do not wait (unless
-    the in-flight window is full) and are the Stream's own. Used from one event loop."""
+    """A stream whose waits are awaitables. ingest(), ingest_batch() and ingest_arrow() do not
+    wait (unless the in-flight window is full) and are the Stream's own. Used from one event
+    loop."""
 
     def __init__(
         self,
@@ -90,6 +94,7 @@ class AsyncStream:
         self._on_event = on_event
         self.ingest = stream.ingest
         self.ingest_batch = stream.ingest_batch
+        self.ingest_arrow = stream.ingest_arrow
         self._loop = loop
         self._wakeup_fd: Optional[int] = wakeup_fd
         self._acked_through = -1  # the highest offset acknowledged
