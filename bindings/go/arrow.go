@@ -57,7 +57,7 @@ func freeArrowSchema(schema *C.struct_ArrowSchema) {
 // arrays whose shape contradicts the schema; ErrRecordTooLarge when one row does not fit into
 // one message; ErrQueueFull; ErrRecordType on a record stream; ErrClosed once Close has
 // started; after the stream failed, the error it failed with.
-func (s *Stream) IngestArrow(record arrow.Record) (uint64, error) {
+func (s *Stream) IngestArrow(record arrow.RecordBatch) (uint64, error) {
 	record = exportable(record)
 	defer record.Release()
 	var pins runtime.Pinner
@@ -203,7 +203,7 @@ func (s *stream) unpinAll() {
 }
 
 // pinRecord pins every buffer of every column of `record`.
-func pinRecord(pins *runtime.Pinner, record arrow.Record) {
+func pinRecord(pins *runtime.Pinner, record arrow.RecordBatch) {
 	for _, column := range record.Columns() {
 		pinArrayData(pins, column.Data())
 	}
@@ -228,7 +228,7 @@ func pinArrayData(pins *runtime.Pinner, data arrow.ArrayData) {
 type pinningReader struct {
 	array.RecordReader
 	pins    *runtime.Pinner
-	current arrow.Record
+	current arrow.RecordBatch
 }
 
 func (r *pinningReader) Next() bool {
@@ -236,12 +236,12 @@ func (r *pinningReader) Next() bool {
 	if !r.RecordReader.Next() {
 		return false
 	}
-	r.current = exportable(r.RecordReader.Record())
+	r.current = exportable(r.RecordReader.RecordBatch())
 	pinRecord(r.pins, r.current)
 	return true
 }
 
-func (r *pinningReader) Record() arrow.Record           { return r.current }
+func (r *pinningReader) Record() arrow.RecordBatch      { return r.current }
 func (r *pinningReader) RecordBatch() arrow.RecordBatch { return r.current }
 
 func (r *pinningReader) Release() {
@@ -262,7 +262,7 @@ func (r *pinningReader) dropCurrent() {
 // C Data Interface reads as the offset applied twice (the library then refuses the batch: "2
 // values where its parent needs 3"). Only the struct's validity bitmap is copied; the children
 // are shared.
-func exportable(record arrow.Record) arrow.Record {
+func exportable(record arrow.RecordBatch) arrow.RecordBatch {
 	columns := make([]arrow.Array, record.NumCols())
 	rebuilt := false
 	for i, column := range record.Columns() {
@@ -277,7 +277,7 @@ func exportable(record arrow.Record) arrow.Record {
 		record.Retain()
 		return record
 	}
-	return array.NewRecord(record.Schema(), columns, record.NumRows())
+	return array.NewRecordBatch(record.Schema(), columns, record.NumRows())
 }
 
 // unslicedStructs returns `column` with its struct arrays at offset 0, and whether it is a new

@@ -53,7 +53,7 @@ var arrowTypesSchema = arrow.NewSchema([]arrow.Field{
 
 // typesRecord builds three rows of arrowTypesSchema with arrow-go's builders: the first full,
 // the second all nulls, the third full again.
-func typesRecord(mem memory.Allocator) arrow.Record {
+func typesRecord(mem memory.Allocator) arrow.RecordBatch {
 	builder := array.NewRecordBuilder(mem, arrowTypesSchema)
 	defer builder.Release()
 	for row := int64(0); row < 3; row++ {
@@ -88,18 +88,18 @@ func typesRecord(mem memory.Allocator) arrow.Record {
 		attrs.KeyBuilder().(*array.StringBuilder).Append("k")
 		attrs.ItemBuilder().(*array.Int64Builder).Append(row * 10)
 	}
-	return builder.NewRecord()
+	return builder.NewRecordBatch()
 }
 
 // pairsRecord is `n` rows of arrowPairsSchema with ids from `first`.
-func pairsRecord(mem memory.Allocator, first, n int64) arrow.Record {
+func pairsRecord(mem memory.Allocator, first, n int64) arrow.RecordBatch {
 	builder := array.NewRecordBuilder(mem, arrowPairsSchema)
 	defer builder.Release()
 	for id := first; id < first+n; id++ {
 		builder.Field(0).(*array.Int64Builder).Append(id)
 		builder.Field(1).(*array.StringBuilder).Append(strings.Repeat("x", int(id%3)))
 	}
-	return builder.NewRecord()
+	return builder.NewRecordBatch()
 }
 
 var arrowPairsSchema = arrow.NewSchema([]arrow.Field{
@@ -164,7 +164,7 @@ func TestArrowReaderAndIPCBytes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var batches []arrow.Record
+	var batches []arrow.RecordBatch
 	for first := int64(0); first < 9; first += 3 {
 		batches = append(batches, pairsRecord(mem, first, 3))
 	}
@@ -219,7 +219,7 @@ func TestArrowUnackedReadBackEqualsWhatWasSent(t *testing.T) {
 	// kept to compare with.
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 	defer mem.AssertSize(t, 0)
-	sent := []arrow.Record{pairsRecord(memory.DefaultAllocator, 0, 4), pairsRecord(memory.DefaultAllocator, 4, 2)}
+	sent := []arrow.RecordBatch{pairsRecord(memory.DefaultAllocator, 0, 4), pairsRecord(memory.DefaultAllocator, 4, 2)}
 	for i, twin := range sent {
 		defer twin.Release()
 		batch := pairsRecord(mem, int64(i*4), twin.NumRows())
@@ -251,9 +251,9 @@ func TestArrowUnackedReadBackEqualsWhatWasSent(t *testing.T) {
 		if !reader.Next() {
 			t.Fatalf("batch %d holds no record batch: %v", i, reader.Err())
 		}
-		if batch.Offset != uint64(i) || !array.RecordEqual(reader.Record(), sent[i]) {
+		if batch.Offset != uint64(i) || !array.RecordEqual(reader.RecordBatch(), sent[i]) {
 			t.Errorf("unacked batch at offset %d is %v, want offset %d: %v", batch.Offset,
-				reader.Record(), i, sent[i])
+				reader.RecordBatch(), i, sent[i])
 		}
 		if reader.Next() {
 			t.Errorf("batch %d holds more than one record batch", i)

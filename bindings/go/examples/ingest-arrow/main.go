@@ -93,7 +93,7 @@ func run(endpoint, table string, records, batchRows int) error {
 			builder.Field(0).(*array.Int64Builder).Append(int64(id))
 			builder.Field(1).(*array.StringBuilder).Append(fmt.Sprintf("record %d", id))
 		}
-		batch := builder.NewRecord()
+		batch := builder.NewRecordBatch()
 		// The stream keeps its own reference to the batch's data until the batch is durable:
 		// this one can go at once.
 		_, err := stream.IngestArrow(batch)
