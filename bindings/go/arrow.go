@@ -154,9 +154,11 @@ func (s *Stream) IngestArrowIPC(data []byte) (last uint64, count int, err error)
 
 // A batch's buffers may be Go memory, which the library reads after the ingest call returns:
 // cgo's rules let C keep a Go pointer only while it is pinned. The stream keeps each batch's
-// pins until the batch is durable (the stream's reference to the data keeps it alive that
-// long as well), and drops them all when the native stream is destroyed. Pinning memory of
-// another allocator (arrow-go's mallocator) does nothing.
+// pins until a later ingest call finds the batch durable, and drops them all when the native
+// stream is destroyed. The library may release a durable batch a moment after its pins go:
+// harmless, as Go's collector moves no heap memory and the stream's reference keeps the data
+// alive until that release. Pinning memory of another allocator (arrow-go's mallocator) does
+// nothing.
 
 // heldPins are the pins of the batches up to offset `through`.
 type heldPins struct {
@@ -164,7 +166,7 @@ type heldPins struct {
 	pins    *runtime.Pinner
 }
 
-// arrowPins are a stream's pins, in offset order.
+// arrowPins are a stream's pins.
 type arrowPins struct {
 	mu   sync.Mutex
 	held []heldPins

@@ -325,3 +325,48 @@ func TestArrowBatchesAreHeldUntilDurableThenReleased(t *testing.T) {
 	}
 	requireStoredRows(t, server, arrowPairsTable, want...)
 }
+
+// A long stream of batches in Go memory, each built anew and dropped by the caller at once:
+// what the stream holds (the batches' data, their pins) goes once they are durable, so neither
+// the Go heap nor resident memory grows with the batches sent (leak_test.go's bounds).
+func TestLongArrowStreamLeaksNothing(t *testing.T) {
+	server := startServer(t, "--null-sink", "--table", arrowPairsDDL)
+	stream, err := server.newSDK().NewArrowStream(within(t, 30*time.Second), arrowPairsTable,
+		arrowPairsSchema)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const batchesPerRound, rows = 1000, 10
+	round := func() {
+		for i := range int64(batchesPerRound) {
+			record := pairsRecord(memory.DefaultAllocator, i*rows, rows)
+			if _, err := stream.IngestArrow(record); err != nil {
+				t.Fatal(err)
+			}
+			record.Release()
+		}
+		if err := stream.Flush(within(t, 30*time.Second)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for range 3 {
+		round()
+	}
+	baseline := measure(t)
+	const rounds = 10
+	for range rounds {
+		round()
+	}
+	after := measure(t)
+	t.Logf("%d more batches: resident memory %+d KiB, Go heap %+d KiB", rounds*batchesPerRound,
+		(after.rssBytes-baseline.rssBytes)/1024, (int64(after.heapBytes)-int64(baseline.heapBytes))/1024)
+	if growth := after.rssBytes - baseline.rssBytes; growth > 8<<20 {
+		t.Errorf("resident memory grew by %d KiB over %d batches", growth/1024, rounds*batchesPerRound)
+	}
+	if growth := int64(after.heapBytes) - int64(baseline.heapBytes); growth > 1<<20 {
+		t.Errorf("the Go heap grew by %d KiB over %d batches", growth/1024, rounds*batchesPerRound)
+	}
+	if err := stream.Close(within(t, 30*time.Second)); err != nil {
+		t.Fatal(err)
+	}
+}
