@@ -370,3 +370,45 @@ func TestLongArrowStreamLeaksNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// A dictionary-encoded column (expanded by the library; its dictionary's buffers pinned as
+// the indices' are) and large_utf8 (accepted for STRING) store the values they stand for.
+func TestArrowDictionaryAndLargeStringColumns(t *testing.T) {
+	server := startServer(t, "--table", arrowPairsDDL)
+	for _, column := range []arrow.DataType{
+		&arrow.DictionaryType{IndexType: arrow.PrimitiveTypes.Int32, ValueType: arrow.BinaryTypes.String},
+		arrow.BinaryTypes.LargeString,
+	} {
+		schema := arrow.NewSchema([]arrow.Field{
+			{Name: "id", Type: arrow.PrimitiveTypes.Int64},
+			{Name: "s", Type: column, Nullable: true},
+		}, nil)
+		stream, err := server.newSDK().NewArrowStream(within(t, 30*time.Second), arrowPairsTable, schema)
+		if err != nil {
+			t.Fatalf("%v: %v", column, err)
+		}
+		builder := array.NewRecordBuilder(memory.DefaultAllocator, schema)
+		for id, value := range []string{"red", "green", "red"} {
+			builder.Field(0).(*array.Int64Builder).Append(int64(id))
+			switch values := builder.Field(1).(type) {
+			case *array.BinaryDictionaryBuilder:
+				if err := values.AppendString(value); err != nil {
+					t.Fatal(err)
+				}
+			case *array.LargeStringBuilder:
+				values.Append(value)
+			}
+		}
+		record := builder.NewRecordBatch()
+		builder.Release()
+		if _, err := stream.IngestArrow(record); err != nil {
+			t.Fatalf("%v: %v", column, err)
+		}
+		record.Release()
+		if err := stream.Close(within(t, 30*time.Second)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	stored := []string{`{"id": 0, "s": "red"}`, `{"id": 1, "s": "green"}`, `{"id": 2, "s": "red"}`}
+	requireStoredRows(t, server, arrowPairsTable, append(stored, stored...)...)
+}
