@@ -164,6 +164,7 @@ func TestArrowReaderAndIPCBytes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	events := collectEvents(stream)
 	var batches []arrow.RecordBatch
 	for first := int64(0); first < 9; first += 3 {
 		batches = append(batches, pairsRecord(mem, first, 3))
@@ -197,8 +198,24 @@ func TestArrowReaderAndIPCBytes(t *testing.T) {
 	}
 	_, _, err = stream.IngestArrowIPC([]byte("not IPC"))
 	requireCode(t, err, zerobus.ErrInvalidRecord)
+	// Offsets count batches: 5 issued, the last durable in time, the next never issued.
+	if err := stream.WaitForOffset(within(t, 30*time.Second), 4); err != nil {
+		t.Fatal(err)
+	}
+	requireCode(t, stream.WaitForOffset(within(t, 30*time.Second), 5), zerobus.ErrInvalidArg)
 	if err := stream.Close(within(t, 30*time.Second)); err != nil {
 		t.Fatal(err)
+	}
+	// The acks cover the five batches, in order, and nothing else happened.
+	next := uint64(0)
+	for _, event := range receive(t, events, "the stream's events") {
+		if event.Kind != zerobus.EventAck || event.FirstOffset != next {
+			t.Fatalf("event %+v, want an ack from offset %d", event, next)
+		}
+		next = event.LastOffset + 1
+	}
+	if next != 5 {
+		t.Fatalf("acks up to offset %d, want 4", next-1)
 	}
 	var want []string
 	for id := 0; id < 13; id++ {
