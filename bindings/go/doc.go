@@ -36,7 +36,8 @@
 // native objects exactly once; a finalizer releases an SDK or Stream that was dropped without
 // Close, only as a safety net (an abandoned stream loses what was not yet acknowledged).
 // The library keeps no Go memory after a call returns: records are copied before Ingest
-// returns.
+// returns. Arrow record batches (NewArrowStream, IngestArrow) are not copied: the stream holds
+// a reference to each batch's data, pinned, until the batch is durable.
 //
 // # Logging and statistics
 //

@@ -1,6 +1,7 @@
 package zerobus
 
 // #include <stdlib.h>
+// #include <zerobus/arrow_c_data.h>
 // #include "zbgo.h"
 import "C"
 
@@ -120,12 +121,15 @@ type streamRequest struct {
 	cfg        *C.zb_config
 	// from, when set, opens the stream from the schema instead (Schema.openStream).
 	from *Schema
+	// arrowSchema, when set, opens an Arrow stream of it (NewArrowStream).
+	arrowSchema *C.struct_ArrowSchema
 }
 
 func (r *streamRequest) free() {
 	C.free(unsafe.Pointer(r.table))
 	C.free(r.descriptor)
 	C.zb_config_destroy(r.cfg)
+	freeArrowSchema(r.arrowSchema)
 }
 
 type openedStream struct {
@@ -197,6 +201,14 @@ func (s *SDK) open(request *streamRequest) openedStream {
 	}
 	var opened openedStream
 	var cerr *C.zb_error
+	if request.arrowSchema != nil {
+		status := C.zb_stream_new_arrow(s.c, request.table, request.arrowSchema, request.cfg,
+			&opened.c, &cerr)
+		if status != C.ZB_OK {
+			opened.err = takeError(status, cerr)
+		}
+		return opened
+	}
 	status := C.zb_stream_new(s.c, request.table, request.recordType, request.descriptor,
 		request.length, request.cfg, &opened.c, &cerr)
 	if status != C.ZB_OK {

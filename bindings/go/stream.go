@@ -48,6 +48,7 @@ type stream struct {
 	polled   [pollCapacity]C.zb_event
 	progress progress
 	events   eventQueue
+	pins     arrowPins // the pinned Go memory of Arrow batches not yet durable
 }
 
 // pollCapacity is how many events one cgo crossing may take.
@@ -237,6 +238,7 @@ func (s *stream) release(keepUnacked bool) {
 	s.drainMu.Unlock()
 	C.zb_stream_destroy(s.c) // the library then closes the wakeup pipe: the drainer ends
 	s.c = nil
+	s.unpinAll()
 	s.progress.end(errStreamClosed())
 	s.events.finish()
 }
