@@ -1,7 +1,8 @@
 """libzerobus.compat against the official SDK itself: each producer in compat/producers is
 written for the official SDK (databricks-zerobus-ingest-sdk, installed in the venv as the
-oracle) and runs twice against a zerobus serve of its own with OAuth: as written, and with its
-imports changed to libzerobus.compat. Both runs must exit 0, print the same lines (offsets,
+oracle), with record streams or Arrow Flight streams of pyarrow batches, and runs twice against
+a zerobus serve of its own with OAuth: as written, and with its imports changed to
+libzerobus.compat. Both runs must exit 0, print the same lines (offsets,
 acknowledged offsets, outcomes) and leave the same rows, each record stored once."""
 
 from __future__ import annotations
@@ -32,6 +33,8 @@ PRODUCERS = {
     "aio_json.py": (COUNT + 1, None),
     "unacked_recreate.py": (COUNT, "fail_after_records=50"),
     "nowait.py": (COUNT, None),
+    "arrow_sync.py": (COUNT + 1, None),
+    "arrow_aio.py": (COUNT, None),
 }
 
 

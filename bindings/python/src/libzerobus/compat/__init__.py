@@ -8,29 +8,34 @@ libzerobus, so that a producer written for it switches by changing its imports:
     zerobus.sdk.shared              libzerobus.compat.shared
 
 The names, arguments, defaults and offsets (one per ingest call) are the official SDK's; the
-records are delivered by libzerobus. Not here yet: Arrow streams, Avro, token federation
-(auth=). The tests run the official SDK's documented usage patterns through both SDKs against
-zerobus serve and compare what they print and store."""
+records are delivered by libzerobus. Not here yet: Avro and token federation (auth=). The
+tests run the official SDK's documented usage patterns through both SDKs against zerobus serve
+and compare what they print and store."""
 
 from .shared import (
     AckCallback,
+    ArrowStreamConfigurationOptions,
     HeadersProvider,
+    IPCCompression,
     NonRetriableException,
     RecordType,
     StreamConfigurationOptions,
     TableProperties,
     ZerobusException,
 )
-from .sync import RecordAcknowledgment, ZerobusSdk, ZerobusStream
+from .sync import RecordAcknowledgment, ZerobusArrowStream, ZerobusSdk, ZerobusStream
 
 __all__ = [
     "AckCallback",
+    "ArrowStreamConfigurationOptions",
     "HeadersProvider",
+    "IPCCompression",
     "NonRetriableException",
     "RecordAcknowledgment",
     "RecordType",
     "StreamConfigurationOptions",
     "TableProperties",
+    "ZerobusArrowStream",
     "ZerobusException",
     "ZerobusSdk",
     "ZerobusStream",

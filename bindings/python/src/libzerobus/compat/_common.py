@@ -10,6 +10,7 @@ from typing import Any, Callable, Optional, Union
 
 from .. import AckEvent, ErrorEvent, Event, Sdk
 from .shared import (
+    ArrowStreamConfigurationOptions,
     HeadersProvider,
     Payload,
     StreamConfigurationOptions,
@@ -70,8 +71,22 @@ class LibrarySdk:
             return self._sdk
 
 
+class _Recipe:
+    """What a record stream's and an Arrow stream's recipes share."""
+
+    headers_provider: Optional[HeadersProvider]
+    options: Union[StreamConfigurationOptions, ArrowStreamConfigurationOptions]
+
+    def headers(self) -> Optional[Callable[[], list[tuple[str, str]]]]:
+        return None if self.headers_provider is None else self.headers_provider.get_headers
+
+    def flush_timeout(self) -> float:
+        """flush_timeout_ms, in seconds."""
+        return self.options.flush_timeout_ms / 1000
+
+
 @dataclass(frozen=True)
-class StreamRecipe:
+class StreamRecipe(_Recipe):
     """Everything create_stream() was given, kept for recreate_stream()."""
 
     table: TableProperties
@@ -109,18 +124,38 @@ class StreamRecipe:
         """The libzerobus options of the stream."""
         options = self.options.library_options()
         options["stream.own.connection"] = sdk.connection_per_stream
-        if self.headers_provider is None:
-            assert self.client_id is not None and self.client_secret is not None
-            options["auth.client.id"] = self.client_id
-            options["auth.client.secret"] = self.client_secret
-        return options
+        return _with_credentials(options, self.client_id, self.client_secret, self.headers_provider)
 
-    def headers(self) -> Optional[Callable[[], list[tuple[str, str]]]]:
-        return None if self.headers_provider is None else self.headers_provider.get_headers
 
-    def flush_timeout(self) -> float:
-        """flush_timeout_ms, in seconds."""
-        return self.options.flush_timeout_ms / 1000
+def _with_credentials(
+    options: dict[str, Union[str, int, bool]],
+    client_id: Optional[str],
+    client_secret: Optional[str],
+    headers_provider: Optional[HeadersProvider],
+) -> dict[str, Union[str, int, bool]]:
+    """`options` with the OAuth client credentials, unless a headers provider authenticates."""
+    if headers_provider is None:
+        assert client_id is not None and client_secret is not None
+        options["auth.client.id"] = client_id
+        options["auth.client.secret"] = client_secret
+    return options
+
+
+@dataclass(frozen=True)
+class ArrowRecipe(_Recipe):
+    """Everything create_arrow_stream() was given, kept for recreate_arrow_stream()."""
+
+    table_name: str
+    schema: Any  # a pyarrow.Schema
+    options: ArrowStreamConfigurationOptions
+    client_id: Optional[str]
+    client_secret: Optional[str]
+    headers_provider: Optional[HeadersProvider]
+
+    def library_options(self) -> dict[str, Union[str, int, bool]]:
+        """The libzerobus options of the stream (an Arrow stream has a connection of its own)."""
+        options = self.options.library_options()
+        return _with_credentials(options, self.client_id, self.client_secret, self.headers_provider)
 
 
 def ingest_call(stream: Any, submissions: Submissions, records: Sequence[Payload]) -> int:

@@ -23,6 +23,7 @@ from .. import aio as library_aio
 from . import _common
 from .shared import (
     AckCallback,
+    ArrowStreamConfigurationOptions,
     HeadersProvider,
     NonRetriableException,
     Payload,
@@ -31,6 +32,8 @@ from .shared import (
     Submissions,
     TableProperties,
     ZerobusException,
+    arrow_batch_of,
+    arrow_batches_of,
     translated_errors,
 )
 
@@ -118,6 +121,49 @@ class ZerobusStream:
         return iter(self._submissions.group(unacked))
 
 
+class ZerobusArrowStream:
+    """An Arrow Flight stream of pyarrow record batches, one offset per ingest_batch() call,
+    used from one event loop."""
+
+    def __init__(self, stream: library_aio.AsyncStream, recipe: _common.ArrowRecipe) -> None:
+        self._stream = stream
+        self._recipe = recipe
+        self._closed = False
+
+    @property
+    def is_closed(self) -> bool:
+        return self._closed
+
+    @property
+    def table_name(self) -> str:
+        return self._recipe.table_name
+
+    async def ingest_batch(self, batch: Any) -> int:
+        """Ingests a pyarrow.RecordBatch, or a pyarrow.Table as one batch; returns its offset
+        without waiting for the acknowledgement."""
+        with translated_errors():
+            return self._stream.ingest_arrow(arrow_batch_of(batch))
+
+    async def wait_for_offset(self, offset: int) -> None:
+        """Returns once the batch at `offset`, and every one before it, is durable."""
+        await _bounded(self._stream.wait_for_offset(offset), None, "wait_for_offset")
+
+    async def flush(self) -> None:
+        """Returns once every batch ingested so far is durable (at most flush_timeout_ms)."""
+        await _bounded(self._stream.flush(), self._recipe.flush_timeout(), "flush")
+
+    async def close(self) -> None:
+        """Flushes and ends the stream; batches it could not deliver stay in
+        get_unacked_batches()."""
+        self._closed = True
+        await _bounded(self._stream.close(), self._recipe.flush_timeout(), "close")
+
+    async def get_unacked_batches(self) -> list[Any]:
+        """The batches not acknowledged, as pyarrow.RecordBatches, in order."""
+        with translated_errors():
+            return arrow_batches_of(self._stream.stream.unacked())
+
+
 class ZerobusSdk:
     """The entry point, as zerobus.sdk.sync.ZerobusSdk, with coroutines."""
 
@@ -170,6 +216,66 @@ class ZerobusSdk:
             )
         return ZerobusStream(stream, recipe, submissions)
 
+    async def create_arrow_stream(
+        self,
+        table_name: str,
+        schema: Any,
+        client_id: str,
+        client_secret: str,
+        options: Optional[ArrowStreamConfigurationOptions] = None,
+    ) -> ZerobusArrowStream:
+        """As zerobus.sdk.sync's create_arrow_stream(); the opening runs in the loop's default
+        executor."""
+        return await self._open_arrow(
+            _common.ArrowRecipe(
+                table_name,
+                schema,
+                options or ArrowStreamConfigurationOptions(),
+                client_id,
+                client_secret,
+                None,
+            )
+        )
+
+    async def create_arrow_stream_with_headers_provider(
+        self,
+        table_name: str,
+        schema: Any,
+        headers_provider: HeadersProvider,
+        options: Optional[ArrowStreamConfigurationOptions] = None,
+    ) -> ZerobusArrowStream:
+        """As create_arrow_stream(), authenticated by the headers `headers_provider` gives."""
+        return await self._open_arrow(
+            _common.ArrowRecipe(
+                table_name,
+                schema,
+                options or ArrowStreamConfigurationOptions(),
+                None,
+                None,
+                headers_provider,
+            )
+        )
+
+    async def recreate_arrow_stream(self, old_stream: ZerobusArrowStream) -> ZerobusArrowStream:
+        """A new Arrow stream like `old_stream` (closed or failed), into which its
+        unacknowledged batches have been ingested again, in order."""
+        batches = await old_stream.get_unacked_batches()
+        fresh = await self._open_arrow(old_stream._recipe)
+        for batch in batches:
+            await fresh.ingest_batch(batch)
+        return fresh
+
+    async def _open_arrow(self, recipe: _common.ArrowRecipe) -> ZerobusArrowStream:
+        with translated_errors():
+            stream = await library_aio.open_stream(
+                self._sdk.get(),
+                recipe.table_name,
+                arrow=recipe.schema,
+                headers_provider=recipe.headers(),
+                options=recipe.library_options(),
+            )
+        return ZerobusArrowStream(stream, recipe)
+
     async def recreate_stream(self, old_stream: ZerobusStream) -> ZerobusStream:
         """A new stream like `old_stream` (closed or failed), into which its unacknowledged
         records have been ingested again, in their calls and in order."""
@@ -182,11 +288,13 @@ class ZerobusSdk:
 
 __all__ = [
     "AckCallback",
+    "ArrowStreamConfigurationOptions",
     "HeadersProvider",
     "NonRetriableException",
     "RecordType",
     "StreamConfigurationOptions",
     "TableProperties",
+    "ZerobusArrowStream",
     "ZerobusException",
     "ZerobusSdk",
     "ZerobusStream",

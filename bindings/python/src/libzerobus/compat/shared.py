@@ -197,21 +197,108 @@ class StreamConfigurationOptions:
 
     def library_options(self) -> dict[str, Union[str, int, bool]]:
         """These options as libzerobus's configuration keys."""
-        paused = self.stream_paused_max_wait_time_ms
         return {
+            **_delivery_options(self),
             "stream.max.inflight.records": self.max_inflight_records,
-            "recovery.enable": self.recovery,
-            "recovery.timeout.ms": self.recovery_timeout_ms,
-            "recovery.backoff.ms": self.recovery_backoff_ms,
-            "recovery.retries": self.recovery_retries,
-            "stream.ack.timeout.ms": self.server_lack_of_ack_timeout_ms,
-            # None: as long as the server grants.
-            "stream.paused.max.wait.ms": -1 if paused is None else paused,
         }
 
     def __repr__(self) -> str:
         fields = ", ".join(f"{name}={value!r}" for name, value in vars(self).items())
         return f"StreamConfigurationOptions({fields})"
+
+
+def _delivery_options(
+    options: Union[StreamConfigurationOptions, ArrowStreamConfigurationOptions],
+) -> dict[str, Union[str, int, bool]]:
+    """The libzerobus keys of the options record and Arrow streams share: recovery, the ack
+    timeout and the close-signal pause."""
+    paused = options.stream_paused_max_wait_time_ms
+    return {
+        "recovery.enable": options.recovery,
+        "recovery.timeout.ms": options.recovery_timeout_ms,
+        "recovery.backoff.ms": options.recovery_backoff_ms,
+        "recovery.retries": options.recovery_retries,
+        "stream.ack.timeout.ms": options.server_lack_of_ack_timeout_ms,
+        # None: as long as the server grants.
+        "stream.paused.max.wait.ms": -1 if paused is None else paused,
+    }
+
+
+class IPCCompression(enum.Enum):
+    """The IPC body compression of an Arrow stream (arrow.compression)."""
+
+    NONE = "none"
+    LZ4_FRAME = "lz4_frame"
+    ZSTD = "zstd"
+
+
+class ArrowStreamConfigurationOptions:
+    """The official SDK's Arrow stream options, with its defaults. max_inflight_batches bounds
+    the batches in flight (stream.max.inflight.records counts batches on an Arrow stream),
+    flush_timeout_ms bounds flush() and close(); connection_timeout_ms is accepted and has no
+    effect of its own: each attempt to open, ready signal included, is bounded by
+    recovery_timeout_ms."""
+
+    def __init__(
+        self,
+        *,
+        max_inflight_batches: int = 1000,
+        recovery: bool = True,
+        recovery_timeout_ms: int = 15000,
+        recovery_backoff_ms: int = 2000,
+        recovery_retries: int = 4,
+        server_lack_of_ack_timeout_ms: int = 60000,
+        flush_timeout_ms: int = 300000,
+        connection_timeout_ms: int = 30000,
+        ipc_compression: IPCCompression = IPCCompression.NONE,
+        stream_paused_max_wait_time_ms: Optional[int] = None,
+    ) -> None:
+        self.max_inflight_batches = max_inflight_batches
+        self.recovery = recovery
+        self.recovery_timeout_ms = recovery_timeout_ms
+        self.recovery_backoff_ms = recovery_backoff_ms
+        self.recovery_retries = recovery_retries
+        self.server_lack_of_ack_timeout_ms = server_lack_of_ack_timeout_ms
+        self.flush_timeout_ms = flush_timeout_ms
+        self.connection_timeout_ms = connection_timeout_ms
+        self.ipc_compression = ipc_compression
+        self.stream_paused_max_wait_time_ms = stream_paused_max_wait_time_ms
+
+    def library_options(self) -> dict[str, Union[str, int, bool]]:
+        """These options as libzerobus's configuration keys."""
+        return {
+            **_delivery_options(self),
+            "stream.max.inflight.records": self.max_inflight_batches,
+            "arrow.compression": self.ipc_compression.value,
+        }
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{name}={value!r}" for name, value in vars(self).items())
+        return f"ArrowStreamConfigurationOptions({fields})"
+
+
+def arrow_batch_of(data: Any) -> Any:
+    """A pyarrow.RecordBatch or Table as the one batch the official SDK makes of it (its
+    ingest_batch() gives a Table one offset): a Table's batches concatenated."""
+    import pyarrow  # type: ignore[import-untyped]
+
+    if isinstance(data, pyarrow.Table):
+        if data.num_rows == 0:
+            raise ValueError("Cannot ingest an empty pyarrow.Table")
+        batches = data.to_batches()
+        return batches[0] if len(batches) == 1 else pyarrow.concat_batches(batches)
+    if not isinstance(data, pyarrow.RecordBatch):
+        raise TypeError(f"Expected pyarrow.RecordBatch or pyarrow.Table, got {type(data).__name__}")
+    if data.num_rows == 0:
+        raise ValueError("Cannot ingest an empty RecordBatch")
+    return data
+
+
+def arrow_batches_of(unacked: Sequence[tuple[int, bytes]]) -> list[Any]:
+    """Unacknowledged batches (IPC stream bytes each) as pyarrow.RecordBatches."""
+    import pyarrow.ipc  # type: ignore[import-untyped]
+
+    return [pyarrow.ipc.open_stream(ipc).read_next_batch() for _, ipc in unacked]
 
 
 def check_record_type(table: TableProperties, options: StreamConfigurationOptions) -> None:

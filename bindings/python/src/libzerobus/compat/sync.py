@@ -21,6 +21,7 @@ from .. import Event, Stream
 from . import _common
 from .shared import (
     AckCallback,
+    ArrowStreamConfigurationOptions,
     HeadersProvider,
     NonRetriableException,
     Payload,
@@ -29,6 +30,8 @@ from .shared import (
     Submissions,
     TableProperties,
     ZerobusException,
+    arrow_batch_of,
+    arrow_batches_of,
     translated_errors,
 )
 
@@ -141,6 +144,53 @@ class ZerobusStream:
         return iter(self._submissions.group(unacked))
 
 
+class ZerobusArrowStream:
+    """An Arrow Flight stream of pyarrow record batches, one offset per ingest_batch() call.
+    Every method may be called from any thread."""
+
+    def __init__(self, stream: Stream, recipe: _common.ArrowRecipe) -> None:
+        self._stream = stream
+        self._recipe = recipe
+        self._closed = False
+
+    @property
+    def is_closed(self) -> bool:
+        return self._closed
+
+    @property
+    def table_name(self) -> str:
+        return self._recipe.table_name
+
+    def ingest_batch(self, batch: Any) -> int:
+        """Ingests a pyarrow.RecordBatch, or a pyarrow.Table as one batch; returns its offset.
+        The batch is handed to libzerobus without a copy."""
+        with translated_errors():
+            return self._stream.ingest_arrow(arrow_batch_of(batch))
+
+    def wait_for_offset(self, offset: int) -> None:
+        """Waits until the batch at `offset`, and every one before it, is durable."""
+        with translated_errors():
+            self._stream.wait_for_offset(offset)
+
+    def flush(self) -> None:
+        """Waits until every batch ingested so far is durable (at most flush_timeout_ms)."""
+        with translated_errors():
+            self._stream.flush(self._recipe.flush_timeout())
+
+    def close(self) -> None:
+        """Flushes and ends the stream; batches it could not deliver stay in
+        get_unacked_batches()."""
+        self._closed = True
+        with translated_errors():
+            self._stream.close(self._recipe.flush_timeout())
+
+    def get_unacked_batches(self) -> list[Any]:
+        """The batches not acknowledged, as pyarrow.RecordBatches cut to their unacknowledged
+        rows, in order."""
+        with translated_errors():
+            return arrow_batches_of(self._stream.unacked())
+
+
 class ZerobusSdk:
     """The entry point: the Zerobus endpoint (`host`) and the workspace (`unity_catalog_url`),
     where OAuth tokens are requested. A host given as http:// is spoken to without TLS."""
@@ -196,6 +246,65 @@ class ZerobusSdk:
             )
         return ZerobusStream(stream, recipe, submissions)
 
+    def create_arrow_stream(
+        self,
+        table_name: str,
+        schema: Any,
+        client_id: str,
+        client_secret: str,
+        options: Optional[ArrowStreamConfigurationOptions] = None,
+    ) -> ZerobusArrowStream:
+        """Opens an Arrow Flight stream of batches of `schema` (a pyarrow.Schema) with OAuth
+        client credentials, and returns once the server is ready for it."""
+        return self._open_arrow(
+            _common.ArrowRecipe(
+                table_name,
+                schema,
+                options or ArrowStreamConfigurationOptions(),
+                client_id,
+                client_secret,
+                None,
+            )
+        )
+
+    def create_arrow_stream_with_headers_provider(
+        self,
+        table_name: str,
+        schema: Any,
+        headers_provider: HeadersProvider,
+        options: Optional[ArrowStreamConfigurationOptions] = None,
+    ) -> ZerobusArrowStream:
+        """As create_arrow_stream(), authenticated by the headers `headers_provider` gives."""
+        return self._open_arrow(
+            _common.ArrowRecipe(
+                table_name,
+                schema,
+                options or ArrowStreamConfigurationOptions(),
+                None,
+                None,
+                headers_provider,
+            )
+        )
+
+    def recreate_arrow_stream(self, old_stream: ZerobusArrowStream) -> ZerobusArrowStream:
+        """A new Arrow stream like `old_stream` (closed or failed), into which its
+        unacknowledged batches have been ingested again, in order."""
+        batches = old_stream.get_unacked_batches()
+        fresh = self._open_arrow(old_stream._recipe)
+        for batch in batches:
+            fresh.ingest_batch(batch)
+        return fresh
+
+    def _open_arrow(self, recipe: _common.ArrowRecipe) -> ZerobusArrowStream:
+        with translated_errors():
+            stream = self._sdk.get().stream(
+                recipe.table_name,
+                arrow=recipe.schema,
+                headers_provider=recipe.headers(),
+                options=recipe.library_options(),
+            )
+        return ZerobusArrowStream(stream, recipe)
+
     def recreate_stream(self, old_stream: ZerobusStream) -> ZerobusStream:
         """A new stream like `old_stream` (closed or failed), into which its unacknowledged
         records have been ingested again, in their calls and in order."""
@@ -208,12 +317,14 @@ class ZerobusSdk:
 
 __all__ = [
     "AckCallback",
+    "ArrowStreamConfigurationOptions",
     "HeadersProvider",
     "NonRetriableException",
     "RecordAcknowledgment",
     "RecordType",
     "StreamConfigurationOptions",
     "TableProperties",
+    "ZerobusArrowStream",
     "ZerobusException",
     "ZerobusSdk",
     "ZerobusStream",
