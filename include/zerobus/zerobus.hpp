@@ -361,6 +361,19 @@ class Config {
     return *this;
   }
 
+  /** Wakes a poller through `fd`, the non-blocking write end of a pipe or an eventfd, which
+   *  the library writes from the thread that queues an event (zb_config_set_wakeup_fd);
+   *  `close_on_release`: the library closes `fd` once no config or stream holds it (at once if
+   *  this throws). -1 removes the wakeup. Throws ZB_ERR_INVALID_ARG for a descriptor that is
+   *  not open, writable and non-blocking. */
+  Config &wakeup_fd(int32_t fd, bool close_on_release) {
+    zb_error *err = nullptr;
+    const Status status =
+        zb_config_set_wakeup_fd(handle_.get(), fd, close_on_release ? 1 : 0, &err);
+    detail::check(status, err);
+    return *this;
+  }
+
   /** Receives the library's log messages at log.level or more severe, for SDKs created from
    *  this config and all their streams (zb_config_set_log_callback); replaces an earlier
    *  callback. Without one the library logs nothing anywhere. It runs on the thread whose work
@@ -635,6 +648,39 @@ class Stream {
     return ingest_json_batch<std::initializer_list<std::string_view>>(records);
   }
 
+  /** Accepts one Arrow record batch on a stream of Sdk::arrow_stream(), moved into the
+   *  library as zb_stream_ingest_arrow() says (on return `batch->release` is NULL unless it
+   *  threw ZB_ERR_INVALID_ARG); returns its offset. */
+  uint64_t ingest_arrow(struct ArrowArray *batch) {
+    uint64_t offset = 0;
+    zb_error *err = nullptr;
+    const Status status = zb_stream_ingest_arrow(handle_.get(), batch, &offset, &err);
+    detail::check(status, err);
+    return offset;
+  }
+
+  /** Accepts every batch of an Arrow C stream, moved into the library
+   *  (zb_stream_ingest_arrow_stream); returns the offset of the last. */
+  uint64_t ingest_arrow_stream(struct ArrowArrayStream *batches) {
+    uint64_t last_offset = 0;
+    zb_error *err = nullptr;
+    const Status status =
+        zb_stream_ingest_arrow_stream(handle_.get(), batches, &last_offset, nullptr, &err);
+    detail::check(status, err);
+    return last_offset;
+  }
+
+  /** Accepts the record batches of Arrow IPC stream bytes, copied
+   *  (zb_stream_ingest_arrow_ipc); returns the offset of the last. */
+  uint64_t ingest_arrow_ipc(Bytes ipc) {
+    uint64_t last_offset = 0;
+    zb_error *err = nullptr;
+    const Status status = zb_stream_ingest_arrow_ipc(handle_.get(), ipc.data(), ipc.size(),
+                                                     &last_offset, nullptr, &err);
+    detail::check(status, err);
+    return last_offset;
+  }
+
   /** Waits until every record accepted so far is durable (zb_stream_flush). Throws
    *  ZB_ERR_TIMEOUT (the stream keeps going) or the stream's error if it failed. Runs no
    *  callback. */
@@ -827,6 +873,28 @@ class Sdk {
   }
   Stream proto_stream(const std::string &table, Bytes descriptor, const Config &config) const {
     return open(table, ZB_RECORD_PROTO, descriptor, config.get());
+  }
+
+  /** Opens an Arrow stream of record batches of `schema` (borrowed) over Arrow Flight
+   *  (zb_stream_new_arrow). */
+  Stream arrow_stream(const std::string &table, const struct ArrowSchema *schema,
+                      const Config &config) const {
+    zb_stream *stream = nullptr;
+    zb_error *err = nullptr;
+    const Status status =
+        zb_stream_new_arrow(handle_.get(), table.c_str(), schema, config.get(), &stream, &err);
+    detail::check(status, err);
+    return Stream(stream);
+  }
+
+  /** Opens an Arrow stream with its schema as Arrow IPC bytes (zb_stream_new_arrow_ipc). */
+  Stream arrow_stream_ipc(const std::string &table, Bytes schema_ipc, const Config &config) const {
+    zb_stream *stream = nullptr;
+    zb_error *err = nullptr;
+    const Status status = zb_stream_new_arrow_ipc(handle_.get(), table.c_str(), schema_ipc.data(),
+                                                  schema_ipc.size(), config.get(), &stream, &err);
+    detail::check(status, err);
+    return Stream(stream);
   }
 
   /** Opens a stream of Avro datums of the writer schema `avro_schema` (Avro JSON), sent in

@@ -1,5 +1,8 @@
 // The C++ wrapper (include/zerobus/zerobus.hpp) against the local server: the rows it stores,
 // the errors it throws, the callbacks it owns, and the timeouts it converts.
+#include <fcntl.h>
+#include <poll.h>
+#include <unistd.h>
 #include <zerobus/zerobus.hpp>
 
 #include <gtest/gtest.h>
@@ -18,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "zbtest_arrow.h"
 #include "zbtest_event.h"
 #include "zbtest_server.h"
 #include "zbtest_temp_dir.h"
@@ -62,7 +66,8 @@ class HppWrapperTest : public testing::Test {
  protected:
   void SetUp() override {
     zbtest_server_options options{};
-    options.schema = kDdl;
+    const std::string tables = std::string(kDdl) + "; " + ZBTEST_ARROW_DDL;
+    options.schema = tables.c_str();
     options.reject_undeclared_tables = true;
     options.data_dir = dir_.path().c_str();
     server_ = zbtest_server_start(&options);
@@ -123,6 +128,50 @@ TEST_F(HppWrapperTest, ProtoRecordsFromByteRangesAreStored) {
   stream.close();
   EXPECT_EQ(Rows(), (std::vector<json>{Row(0, "string"), Row(1, "vector"),
                                        Row(2, "pointer and size"), Row(3, "x"), Row(4, "y")}));
+}
+
+TEST_F(HppWrapperTest, ArrowBatchesFromCDataAndAStreamAreStoredAndReleased) {
+  struct ArrowSchema schema;
+  zbtest_arrow_schema(&schema);
+  zerobus::Stream stream = sdk_->arrow_stream(ZBTEST_ARROW_TABLE, &schema, zerobus::Config());
+  schema.release(&schema);
+  int released = 0;
+  struct ArrowArray batch;
+  zbtest_arrow_batch(&batch, 0, 10, 8, &released);
+  EXPECT_EQ(stream.ingest_arrow(&batch), 0u);
+  EXPECT_EQ(batch.release, nullptr);  // moved into the library
+  struct ArrowArrayStream batches;
+  zbtest_arrow_stream(&batches, 10, 3, 5, &released);
+  EXPECT_EQ(stream.ingest_arrow_stream(&batches), 3u);
+  // A record ingest on an Arrow stream is refused.
+  EXPECT_EQ(Thrown([&] { stream.ingest_json("{}"); }).code(), ZB_ERR_RECORD_TYPE);
+  stream.close(10s);
+  EXPECT_EQ(stream.info().records_acked, 4u);
+  const uint8_t *data = nullptr;
+  size_t size = 0;
+  for (int64_t id = 0; id < 25; ++id) {
+    ASSERT_TRUE(zbtest_server_record(server_, ZBTEST_ARROW_TABLE, id, &data, &size, nullptr));
+    // The batch's names are padded to 8 bytes, the C stream's are not.
+    EXPECT_TRUE(zbtest_arrow_row_is(data, size, id, id < 10 ? 8 : 0)) << id;
+  }
+  EXPECT_FALSE(zbtest_server_record(server_, ZBTEST_ARROW_TABLE, 25, &data, &size, nullptr));
+  // Each batch and the C stream released once: once acknowledged, and the stream at once.
+  EXPECT_EQ(released, 1 + 3 + 1);
+}
+
+TEST_F(HppWrapperTest, ADescriptorWakeupIsWrittenWhenAcksWait) {
+  int ends[2];
+  ASSERT_EQ(pipe2(ends, O_NONBLOCK), 0);
+  zerobus::Stream stream =
+      sdk_->proto_stream(kTable, EventDescriptor(), zerobus::Config().wakeup_fd(ends[1], true));
+  const uint64_t offset = stream.ingest_proto(Event(0, "woken"));
+  pollfd readable{ends[0], POLLIN, 0};
+  ASSERT_EQ(poll(&readable, 1, 10000), 1);
+  const std::vector<zerobus::Event> events = stream.poll(1, 0ms);
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].last_offset, offset);
+  EXPECT_EQ(Thrown([] { zerobus::Config().wakeup_fd(-2, false); }).code(), ZB_ERR_INVALID_ARG);
+  close(ends[0]);
 }
 
 TEST_F(HppWrapperTest, SchemaStreamEncodesJsonRecords) {
