@@ -8,12 +8,15 @@
 namespace zerobus {
 namespace {
 
-constexpr char kMethod[] = "/databricks.zerobus.Zerobus/EphemeralStream";
-
 // The codes the service uses for requests that can never succeed as they are; every other code
-// is worth a new connection (reference/protocol.md §4.1).
-bool IsRetryable(grpc::StatusCode code) {
+// is worth a new connection (reference/protocol.md §4.1). A persistent stream's resume adds
+// FAILED_PRECONDITION, a retired stream (NOT_FOUND, an unknown one, is final anyway); ABORTED,
+// a stream another call still holds, stays retryable: that call may be the client's own lost
+// connection, which the server has not ended yet.
+bool IsRetryable(grpc::StatusCode code, bool persistent) {
   switch (code) {
+    case grpc::StatusCode::FAILED_PRECONDITION:
+      return !persistent;
     case grpc::StatusCode::INVALID_ARGUMENT:
     case grpc::StatusCode::UNAUTHENTICATED:
     case grpc::StatusCode::PERMISSION_DENIED:
@@ -37,7 +40,7 @@ void ReleaseSegment(void *segment) {
 
 }  // namespace
 
-Status StatusFromGrpc(const grpc::Status &status) {
+Status StatusFromGrpc(const grpc::Status &status, bool persistent) {
   // Neither status.ok() nor status.error_code(): both load the number as a grpc::StatusCode.
   const grpc::StatusCode code = KnownStatusCode(GrpcStatusNumber(status));
   if (code == grpc::StatusCode::OK) {
@@ -66,7 +69,7 @@ Status StatusFromGrpc(const grpc::Status &status) {
   return Status(StatusCode::kTransport,
                 "the server ended the stream: " +
                     absl::StatusCodeToString(static_cast<absl::StatusCode>(code)) + ": " + message,
-                IsRetryable(code), static_cast<int>(code));
+                IsRetryable(code, persistent), static_cast<int>(code));
 }
 
 Status ExplainRefusal(const Status &failure, bool tls, bool client_certificate,
@@ -100,17 +103,17 @@ grpc::StatusCode KnownStatusCode(int code) {
 std::shared_ptr<Connection> Connection::Create(
     const std::shared_ptr<grpc::Channel> &channel,
     const std::vector<std::pair<std::string, std::string>> &headers, std::string create_request,
-    bool wait_for_ready, ConnectionListener *listener) {
+    bool wait_for_ready, wire::StreamRpc rpc, ConnectionListener *listener) {
   std::shared_ptr<Connection> connection(
-      new Connection(channel, std::move(create_request), listener));
+      new Connection(channel, std::move(create_request), rpc, listener));
   for (const auto &[name, value] : headers) connection->context_.AddMetadata(name, value);
   connection->context_.set_wait_for_ready(wait_for_ready);
   return connection;
 }
 
 Connection::Connection(const std::shared_ptr<grpc::Channel> &channel, std::string create_request,
-                       ConnectionListener *listener)
-    : stub_(channel), listener_(listener), create_request_(std::move(create_request)) {}
+                       wire::StreamRpc rpc, ConnectionListener *listener)
+    : stub_(channel), listener_(listener), rpc_(rpc), create_request_(std::move(create_request)) {}
 
 void Connection::Fence() {
   std::lock_guard<std::recursive_mutex> lock(order_mu_);
@@ -120,7 +123,7 @@ void Connection::Start() {
   // Held until the call is set up: the first reaction's Fence() waits for it.
   std::lock_guard<std::recursive_mutex> setup(order_mu_);
   self_ = shared_from_this();
-  PrepareBidiCall(&stub_, &context_, kMethod, this);
+  PrepareBidiCall(&stub_, &context_, wire::MethodOf(rpc_), this);
   AddHold();
   grpc::Slice create(create_request_.data(), create_request_.size());
   write_buffer_ = grpc::ByteBuffer(&create, 1);
@@ -132,6 +135,19 @@ void Connection::Start() {
 void Connection::Write(SegmentPtr segment, int64_t wire_offset, RecordFormat format) {
   // The reaction that reports this write's end must see it started (see Fence()).
   std::lock_guard<std::recursive_mutex> started(order_mu_);
+  if (rpc_ == wire::StreamRpc::kPersistent) {
+    rest_of_segment_ = wire::RecordEntryReader(
+        std::string_view(reinterpret_cast<const char *>(segment->data()), segment->size()));
+    // Records the server committed already stay unsent: it would store them twice.
+    for (uint64_t i = segment->first_offset(); i <= static_cast<uint64_t>(wire_offset); ++i) {
+      has_pending_record_ = rest_of_segment_.Next(&pending_record_);
+    }
+    next_record_offset_ = wire_offset;
+    sending_format_ = format;
+    sending_ = std::move(segment);
+    WriteNextRecord();
+    return;
+  }
   uint8_t header[wire::kMaxBatchHeaderBytes];
   const size_t header_len = wire::WriteBatchHeader(header, wire_offset, format, segment->size());
   const Segment &body = *segment;
@@ -141,6 +157,22 @@ void Connection::Write(SegmentPtr segment, int64_t wire_offset, RecordFormat for
                                        ReleaseSegment, new SegmentPtr(std::move(segment)))};
   write_buffer_ = grpc::ByteBuffer(slices, 2);
   StartWrite(&write_buffer_);
+}
+
+void Connection::WriteNextRecord() {
+  const std::string_view record = pending_record_;
+  has_pending_record_ = rest_of_segment_.Next(&pending_record_);
+  uint8_t header[wire::kMaxBatchHeaderBytes];
+  const size_t header_len =
+      wire::WriteRecordHeader(header, next_record_offset_++, sending_format_, record.size());
+  // The record is shared with gRPC rather than copied; the slice keeps the segment alive.
+  grpc::Slice slices[2] = {grpc::Slice(header, header_len),
+                           grpc::Slice(const_cast<char *>(record.data()), record.size(),
+                                       ReleaseSegment, new SegmentPtr(sending_))};
+  write_buffer_ = grpc::ByteBuffer(slices, 2);
+  grpc::WriteOptions options;
+  if (has_pending_record_) options.set_buffer_hint();
+  StartWrite(&write_buffer_, options);
 }
 
 void Connection::WritesDone() {
@@ -163,7 +195,13 @@ void Connection::Fail(const Status &why) {
 
 void Connection::OnWriteDone(bool ok) {
   Fence();
-  listener_->OnWriteDone(this, ok);
+  if (ok && has_pending_record_) {
+    WriteNextRecord();
+  } else {
+    has_pending_record_ = false;
+    sending_.reset();
+    listener_->OnWriteDone(this, ok);
+  }
   Fence();
 }
 
@@ -197,7 +235,7 @@ void Connection::HandleRead(bool ok) {
     bytes = joined;
   }
   wire::Response response;
-  Status status = wire::DecodeResponse(bytes, &response);
+  Status status = wire::DecodeResponse(bytes, &response, rpc_);
   if (status.ok()) status = listener_->OnResponse(this, response);
   if (!status.ok()) {
     Fail(status);
@@ -217,7 +255,7 @@ void Connection::OnDone(const grpc::Status &status) {
     } else if (!half_closed_ ||
                GrpcStatusNumber(status) != static_cast<int>(grpc::StatusCode::OK)) {
       // Without our half-close, even OK is the server ending the stream before its time.
-      outcome = StatusFromGrpc(status);
+      outcome = StatusFromGrpc(status, rpc_ == wire::StreamRpc::kPersistent);
     }
   }
   // The listener holds a reference until it has heard of OnDone, so this one is never the

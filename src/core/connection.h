@@ -1,5 +1,6 @@
-// One EphemeralStream gRPC call: writes requests one at a time, reads responses, and reports
-// both to its listener. It decides nothing about what to send; the stream does.
+// One EphemeralStream or PersistentStream gRPC call: writes requests one at a time, reads
+// responses, and reports both to its listener. It decides nothing about what to send; the
+// stream does.
 #ifndef ZEROBUS_CORE_CONNECTION_H
 #define ZEROBUS_CORE_CONNECTION_H
 
@@ -46,16 +47,21 @@ class Connection final : public grpc::ClientBidiReactor<grpc::ByteBuffer, grpc::
   // Prepares a call carrying `headers` that will send `create_request` first. Start() runs it.
   // `wait_for_ready`: the call waits for the channel to connect (until Fail() ends it) instead
   // of failing at once while the channel is in TRANSIENT_FAILURE, with a cached error.
+  // `rpc`: the method called, and how Write() frames records.
   static std::shared_ptr<Connection> Create(
       const std::shared_ptr<grpc::Channel> &channel,
       const std::vector<std::pair<std::string, std::string>> &headers, std::string create_request,
-      bool wait_for_ready, ConnectionListener *listener);
+      bool wait_for_ready, wire::StreamRpc rpc, ConnectionListener *listener);
 
   // Starts the call. The connection keeps itself alive until OnDone, and does not end before
   // ReleaseHold() even when gRPC is done with it, so that a write can always be started safely.
   void Start();
 
-  // Writes one request made of `segment` framed as an ingest_record_batch. One at a time.
+  // Writes `segment`, one at a time. EphemeralStream: one request, the segment framed as an
+  // ingest_record_batch at `wire_offset`. PersistentStream: one ingest_record request per
+  // record from the one at offset `wire_offset` (the segment's first, or a later one when the
+  // server committed the others) to the last, back to back with a buffer hint on all but the
+  // last so that gRPC gathers them into few socket writes; OnWriteDone reports the last.
   void Write(SegmentPtr segment, int64_t wire_offset, RecordFormat format);
 
   // Half-closes the call: tells the server no request follows (END_STREAM), so that it can
@@ -73,7 +79,11 @@ class Connection final : public grpc::ClientBidiReactor<grpc::ByteBuffer, grpc::
 
  private:
   Connection(const std::shared_ptr<grpc::Channel> &channel, std::string create_request,
-             ConnectionListener *listener);
+             wire::StreamRpc rpc, ConnectionListener *listener);
+
+  // PersistentStream: writes the record in pending_record_ at next_record_offset_ and reads
+  // the one after it, if any.
+  void WriteNextRecord();
 
   void OnWriteDone(bool ok) override;
   void OnWritesDoneDone(bool ok) override;
@@ -91,7 +101,16 @@ class Connection final : public grpc::ClientBidiReactor<grpc::ByteBuffer, grpc::
   grpc::GenericStub stub_;
   grpc::ClientContext context_;
   ConnectionListener *const listener_;
+  const wire::StreamRpc rpc_;
   std::string create_request_;
+  // PersistentStream: the segment whose records are being written, one request each, the next
+  // record and its offset, and the records after it.
+  SegmentPtr sending_;
+  RecordFormat sending_format_ = RecordFormat::kJson;
+  std::string_view pending_record_;
+  bool has_pending_record_ = false;
+  int64_t next_record_offset_ = 0;
+  wire::RecordEntryReader rest_of_segment_{std::string_view()};
   grpc::ByteBuffer write_buffer_;
   grpc::ByteBuffer read_buffer_;
   std::shared_ptr<Connection> self_;
@@ -113,7 +132,9 @@ inline constexpr size_t kResponseMemoryBytes = size_t{32} << 20;
 // code (KnownStatusCode()), retryable unless the code says the request can never succeed; or
 // ZB_ERR_PROTOCOL, retryable, when gRPC ended the call because the server's response went past
 // wire::kMaxResponseBytes or kResponseMemoryBytes.
-Status StatusFromGrpc(const grpc::Status &status);
+// On a PersistentStream call (`persistent`), FAILED_PRECONDITION (the stream was retired) is
+// final too: the stream never resumes.
+Status StatusFromGrpc(const grpc::Status &status, bool persistent = false);
 
 // `failure`, which ended a call before the server accepted the stream, with a hint when gRPC
 // reached the server and it closed the connection before answering in HTTP/2 (not a refused

@@ -94,24 +94,28 @@ Status MakeTokenSource(const Sdk &sdk, const std::string &table, const Config &c
 
 Status Stream::OpenWith(std::shared_ptr<Sdk> sdk, std::string table_name, RecordFormat format,
                         std::string descriptor, std::shared_ptr<const RecordSchema> schema,
-                        const Config &config, UserHandle handle, std::unique_ptr<Stream> *out) {
+                        const Config &config, UserHandle handle, Persistence persistence,
+                        std::unique_ptr<Stream> *out) {
   return OpenChecked(std::move(sdk), std::move(table_name), format, std::move(descriptor),
-                     std::move(schema), config, handle, nullptr, out);
+                     std::move(schema), config, handle, nullptr, std::move(persistence), out);
 }
 
 Status Stream::OpenLane(std::shared_ptr<Sdk> sdk, std::string table_name, RecordFormat format,
                         std::string descriptor, const Config &config, LaneOf lane,
                         std::unique_ptr<Stream> *out) {
   return OpenChecked(std::move(sdk), std::move(table_name), format, std::move(descriptor), nullptr,
-                     config, nullptr, &lane, out);
+                     config, nullptr, &lane, Persistence(), out);
 }
 
 Status Stream::OpenChecked(std::shared_ptr<Sdk> sdk, std::string table_name, RecordFormat format,
                            std::string descriptor, std::shared_ptr<const RecordSchema> schema,
                            const Config &config, UserHandle handle, const LaneOf *lane,
-                           std::unique_ptr<Stream> *out) {
+                           Persistence persistence, std::unique_ptr<Stream> *out) {
   Status valid = CheckTableName(table_name);
   if (!valid.ok()) return valid;
+  if (persistence.mode == Persistence::Mode::kResume && persistence.stream_id.empty()) {
+    return Status(StatusCode::kInvalidArg, "the stream id to resume is empty");
+  }
   Status described = CheckSchemaOf(format, descriptor);
   if (!described.ok()) return described;
   std::shared_ptr<TokenSource> tokens;
@@ -121,9 +125,9 @@ Status Stream::OpenChecked(std::shared_ptr<Sdk> sdk, std::string table_name, Rec
     Status credentials = MakeTokenSource(*sdk, table_name, config, &tokens);
     if (!credentials.ok()) return credentials;
   }
-  std::unique_ptr<Stream> stream(new Stream(std::move(sdk), std::move(table_name), format,
-                                            std::move(descriptor), std::move(schema), config,
-                                            handle, std::move(tokens), lane));
+  std::unique_ptr<Stream> stream(new Stream(
+      std::move(sdk), std::move(table_name), format, std::move(descriptor), std::move(schema),
+      config, handle, std::move(tokens), lane, std::move(persistence)));
   Status connected = stream->RunUntilOpen();
   if (!connected.ok()) {
     stream->Log(LogLevel::kError, "stream",
@@ -134,14 +138,20 @@ Status Stream::OpenChecked(std::shared_ptr<Sdk> sdk, std::string table_name, Rec
     stream->sdk_->streams().Add(stream.get());
     stream->sdk_->stream_open_warning().Opened(stream->table_name_, stream->sdk_->logger());
   }
-  std::string server_stream_id;
+  std::string server_stream_id, resumed;
   {
     sync::MutexLock lock(stream->mu_);
     server_stream_id = stream->server_stream_id_;
+    if (stream->resumed_at_open_) {
+      resumed = stream->resume_has_watermark_
+                    ? ", resumed at committed offset " + std::to_string(stream->resume_watermark_)
+                    : ", resumed with nothing committed";
+    }
   }
   stream->Log(LogLevel::kInfo, "stream", [&] {
-    return std::string("stream of ") + RecordFormatName(stream->format_) +
-           " records opened (server stream id " + server_stream_id + ")";
+    return std::string("stream of ") + RecordFormatName(stream->format_) + " records opened (" +
+           (stream->rpc_ == wire::StreamRpc::kPersistent ? "persistent " : "server ") +
+           "stream id " + server_stream_id + resumed + ")";
   });
   *out = std::move(stream);
   return Status::Ok();
@@ -150,15 +160,19 @@ Status Stream::OpenChecked(std::shared_ptr<Sdk> sdk, std::string table_name, Rec
 Stream::Stream(std::shared_ptr<Sdk> sdk, std::string table_name, RecordFormat format,
                std::string descriptor, std::shared_ptr<const RecordSchema> schema,
                const Config &config, UserHandle handle, std::shared_ptr<TokenSource> tokens,
-               const LaneOf *lane)
+               const LaneOf *lane, Persistence persistence)
     : sdk_(std::move(sdk)),
       table_name_(std::move(table_name)),
       format_(format),
+      rpc_(persistence.mode == Persistence::Mode::kEphemeral ? wire::StreamRpc::kEphemeral
+                                                             : wire::StreamRpc::kPersistent),
       descriptor_(std::move(descriptor)),
       schema_(std::move(schema)),
       config_(config),
       settings_(config_.settings()),
-      create_request_(wire::EncodeCreateStream(table_name_, format, descriptor_)),
+      create_request_(rpc_ == wire::StreamRpc::kPersistent
+                          ? wire::EncodeCreatePersistentStream(table_name_, format, descriptor_)
+                          : wire::EncodeCreateStream(table_name_, format, descriptor_)),
       channel_(settings_.own_connection ? sdk_->NewChannel() : sdk_->channel()),
       tokens_(std::move(tokens)),
       sink_(lane ? lane->sink : nullptr),
@@ -168,7 +182,8 @@ Stream::Stream(std::shared_ptr<Sdk> sdk, std::string table_name, RecordFormat fo
                            static_cast<size_t>(settings_.max_inflight_bytes),
                            static_cast<size_t>(settings_.max_request_bytes),
                            static_cast<size_t>(settings_.max_payload_bytes)},
-              lane ? lane->pool : nullptr),
+              lane ? lane->pool : nullptr, rpc_ == wire::StreamRpc::kPersistent),
+      persistent_id_(std::move(persistence.stream_id)),
       jitter_(std::random_device{}()),
       connection_log_(kConnectionLogBurst, kConnectionLogPeriod),
       events_(handle, config_.event_callback(), config_.wakeup(), sdk_->dispatch()) {}
@@ -435,6 +450,17 @@ StreamInfo Stream::GetInfo() const {
   return info;
 }
 
+PersistentInfo Stream::GetPersistentInfo() const {
+  PersistentInfo info;
+  sync::MutexLock lock(mu_);
+  info.persistent = rpc_ == wire::StreamRpc::kPersistent;
+  info.stream_id = persistent_id_;
+  info.resumed = resumed_at_open_;
+  info.has_watermark = resume_has_watermark_;
+  info.watermark = resume_watermark_;
+  return info;
+}
+
 void Stream::Snapshot(StreamStats *out) const {
   out->taken_at = std::chrono::system_clock::now();
   out->table = table_name_;
@@ -457,25 +483,51 @@ void Stream::Snapshot(StreamStats *out) const {
 
 Status Stream::Recreate(UserHandle handle, std::unique_ptr<StreamHandle> *out) const {
   std::vector<std::vector<std::string>> requests;
+  uint64_t first_unacked = 0;
+  Persistence persistence;
   {
     sync::MutexLock lock(mu_);
     if (state_ != State::kFailed && state_ != State::kClosed) {
       return Status(StatusCode::kState, "only a failed or closed stream can be recreated");
     }
+    first_unacked = window_.acked_count();
     window_.VisitUnacked([&](size_t request, uint64_t, std::string_view record) {
       if (request == requests.size()) requests.emplace_back();
       requests.back().emplace_back(record);
     });
+    // A persistent stream is resumed, not created anew: its records keep their offsets.
+    if (rpc_ == wire::StreamRpc::kPersistent) {
+      persistence.mode =
+          persistent_id_.empty() ? Persistence::Mode::kCreate : Persistence::Mode::kResume;
+      persistence.stream_id = persistent_id_;
+    }
   }
   std::unique_ptr<Stream> fresh;
-  Status opened =
-      OpenWith(sdk_, table_name_, format_, descriptor_, schema_, config_, handle, &fresh);
+  Status opened = OpenWith(sdk_, table_name_, format_, descriptor_, schema_, config_, handle,
+                           std::move(persistence), &fresh);
   if (!opened.ok()) return opened;
+  // Offsets the resume found committed are not sent again: the server would store them twice.
+  uint64_t skip = 0;
+  if (fresh->GetPersistentInfo().resumed) {
+    const uint64_t next = fresh->GetInfo().records_accepted;
+    if (next < first_unacked) {
+      return Status(StatusCode::kProtocol,
+                    "the server resumed the stream at offset " + std::to_string(next) +
+                        " after acknowledging offsets up to " + std::to_string(first_unacked - 1));
+    }
+    skip = next - first_unacked;
+  }
   std::vector<RecordView> views;
   for (const std::vector<std::string> &records : requests) {
     views.clear();
-    for (const std::string &record : records)
-      views.push_back(RecordView{record.data(), record.size()});
+    for (const std::string &record : records) {
+      if (skip > 0) {
+        --skip;
+      } else {
+        views.push_back(RecordView{record.data(), record.size()});
+      }
+    }
+    if (views.empty()) continue;
     Status ingested = fresh->Ingest(views.data(), views.size(), format_, nullptr);
     if (!ingested.ok()) return ingested;
   }
@@ -505,8 +557,15 @@ bool Stream::RenewsToken(const Status &why) const {
   return tokens_ && why.grpc_status() == static_cast<int>(grpc::StatusCode::UNAUTHENTICATED);
 }
 
-Status Stream::PrepareAttempt(bool renew_token, bool *kept_token, bool *waits_for_ready,
-                              std::shared_ptr<Connection> *connection) {
+std::string Stream::FirstRequestLocked() const {
+  if (rpc_ == wire::StreamRpc::kPersistent && !persistent_id_.empty()) {
+    return wire::EncodeResumeStream(persistent_id_, format_, descriptor_);
+  }
+  return create_request_;
+}
+
+Status Stream::PrepareAttempt(std::string first_request, bool renew_token, bool *kept_token,
+                              bool *waits_for_ready, std::shared_ptr<Connection> *connection) {
   *kept_token = false;
   std::string bearer = settings_.auth_token;
   Log(LogLevel::kDebug, "connection", [&] { return "connecting to " + sdk_->endpoint().target(); });
@@ -535,15 +594,16 @@ Status Stream::PrepareAttempt(bool renew_token, bool *kept_token, bool *waits_fo
   // reach the network. It waits for a connection instead, which gRPC tries at once.
   *waits_for_ready = channel_->GetState(false) == GRPC_CHANNEL_TRANSIENT_FAILURE;
   if (*waits_for_ready) grpc::experimental::ChannelResetConnectionBackoff(channel_.get());
-  *connection =
-      Connection::Create(channel_, headers.entries, create_request_, *waits_for_ready, this);
+  *connection = Connection::Create(channel_, headers.entries, std::move(first_request),
+                                   *waits_for_ready, rpc_, this);
   return Status::Ok();
 }
 
 std::shared_ptr<Connection> Stream::BeginAttemptLocked(std::shared_ptr<Connection> connection,
                                                        Clock::time_point deadline, bool kept_token,
                                                        bool waits_for_ready) {
-  records_replayed_ += window_.Rewind();
+  rewound_ = window_.Rewind();
+  records_replayed_ += rewound_;
   std::shared_ptr<Connection> previous = std::move(connection_);
   connection_ = std::move(connection);
   MoveLocked(Link::kConnecting);
@@ -657,21 +717,23 @@ Status Stream::OnResponse(Connection *connection, const wire::Response &response
           return Status(StatusCode::kProtocol, "the server accepted the stream without a stream id",
                         true);
         }
-        MoveLocked(Link::kLive);
-        ++connections_accepted_;
-        accepted_at_ = Clock::now();
-        acked_when_accepted_ = window_.acked_count();
-        server_stream_id_ = response.stream_id;
-        // Counted here, before the first ack on the new connection can end a flush.
-        if (ever_connected_) {
-          ++recoveries_;
-          recovery_to_log_ = true;
+        if (rpc_ == wire::StreamRpc::kPersistent) {
+          if (!persistent_id_.empty()) {
+            return Status(StatusCode::kProtocol,
+                          "the server created a stream when asked to resume " + persistent_id_,
+                          false);
+          }
+          persistent_id_ = response.stream_id;
         }
-        ever_connected_ = true;
-        changed_.notify_all();
-        WakeSupervisorLocked();
-        segment = TakeWriteLocked(&wire_offset);
+        segment = AcceptLocked(response.stream_id, &wire_offset);
         break;
+      case wire::Response::Kind::kResumed: {
+        if (link_ == Link::kAbandoning) break;
+        Status resumed = ResumedLocked(response);
+        if (!resumed.ok()) return resumed;
+        segment = AcceptLocked(persistent_id_, &wire_offset);
+        break;
+      }
       case wire::Response::Kind::kAck: {
         if (!AcceptedLocked()) {
           return Status(StatusCode::kProtocol, "the server acked before accepting the stream",
@@ -684,21 +746,7 @@ Status Stream::OnResponse(Connection *connection, const wire::Response &response
         bool released = false;
         Status error;
         if (!window_.Ack(response.ack_offset, &acked, &released, &error)) return error;
-        if (released) {
-          last_progress_ = Clock::now();
-          if (sink_) {
-            sink_->OnLaneAcked(lane_index_, acked.last_offset);
-          } else {
-            events_.PushAck(acked.first_offset, acked.last_offset);
-          }
-          changed_.notify_all();
-          // Waking blocked ingest calls at every released request would make them all
-          // runnable for a few records each (on a producer outrunning the wire, one context
-          // switch per thread per request); a quarter of the window lets each in for a long turn.
-          if (window_.HasRefillRoom()) room_.notify_all();
-          // A pause ends once everything sent is acknowledged.
-          if (link_ == Link::kPaused) WakeSupervisorLocked();
-        }
+        if (released) ReleasedLocked(acked);
         break;
       }
       case wire::Response::Kind::kCloseSignal:
@@ -719,6 +767,76 @@ Status Stream::OnResponse(Connection *connection, const wire::Response &response
   }
   if (segment) connection->Write(std::move(segment), wire_offset, format_);
   return Status::Ok();
+}
+
+SegmentPtr Stream::AcceptLocked(const std::string &stream_id, int64_t *wire_offset) {
+  MoveLocked(Link::kLive);
+  ++connections_accepted_;
+  accepted_at_ = Clock::now();
+  acked_when_accepted_ = window_.acked_count();
+  server_stream_id_ = stream_id;
+  // Counted here, before the first ack on the new connection can end a flush.
+  if (ever_connected_) {
+    ++recoveries_;
+    recovery_to_log_ = true;
+  }
+  ever_connected_ = true;
+  changed_.notify_all();
+  WakeSupervisorLocked();
+  return TakeWriteLocked(wire_offset);
+}
+
+Status Stream::ResumedLocked(const wire::Response &response) {
+  if (link_ != Link::kConnecting || rpc_ != wire::StreamRpc::kPersistent ||
+      persistent_id_.empty()) {
+    return Status(StatusCode::kProtocol, "the server resumed a stream it was not asked to resume",
+                  true);
+  }
+  if (response.has_committed_offset && response.committed_offset < 0) {
+    return Status(StatusCode::kProtocol,
+                  "the server resumed the stream at a negative offset, " +
+                      std::to_string(response.committed_offset),
+                  false);
+  }
+  const uint64_t committed = static_cast<uint64_t>(response.committed_offset);
+  if (!ever_connected_) {
+    // Opened by resume: this process's offsets continue after what the server committed.
+    window_.StartAt(response.has_committed_offset ? committed + 1 : 0);
+    resumed_at_open_ = true;
+    resume_has_watermark_ = response.has_committed_offset;
+    resume_watermark_ = committed;
+    return Status::Ok();
+  }
+  // A reconnection: what the server committed of what it never acknowledged is not sent again.
+  AckedRange acked;
+  bool released = false;
+  Status error;
+  if (!window_.Resume(response.has_committed_offset, response.committed_offset, &acked, &released,
+                      &error)) {
+    return error;
+  }
+  if (released) {
+    // Committed, so never sent again: not replayed after all.
+    records_replayed_ -= std::min(acked.last_offset + 1 - acked.first_offset, rewound_);
+    ReleasedLocked(acked);
+  }
+  return Status::Ok();
+}
+
+void Stream::ReleasedLocked(const AckedRange &acked) {
+  last_progress_ = Clock::now();
+  if (sink_) {
+    sink_->OnLaneAcked(lane_index_, acked.last_offset);
+  } else {
+    events_.PushAck(acked.first_offset, acked.last_offset);
+  }
+  changed_.notify_all();
+  // Waking blocked ingest calls at every released request would make them all runnable for a
+  // few records each (on a producer outrunning the wire, one context switch per thread per
+  // request); a quarter of the window lets each in for a long turn.
+  if (window_.HasRefillRoom()) room_.notify_all();
+  // A pause ends once everything sent is acknowledged.
+  if (link_ == Link::kPaused) WakeSupervisorLocked();
 }
 
 void Stream::OnReadsEnded(Connection *connection) {
@@ -917,14 +1035,15 @@ Stream::Clock::time_point Stream::Supervise() {
           break;
         }
         const bool renew_token = renew_token_;
+        std::string first_request = FirstRequestLocked();
         lock.Unlock();
         // The token request and the headers provider take their share of the attempt's time.
         const Clock::time_point deadline =
             Clock::now() + std::chrono::milliseconds(settings_.recovery_timeout_ms);
         bool kept_token = false, waits_for_ready = false;
         std::shared_ptr<Connection> connection;
-        const Status prepared =
-            PrepareAttempt(renew_token, &kept_token, &waits_for_ready, &connection);
+        const Status prepared = PrepareAttempt(std::move(first_request), renew_token, &kept_token,
+                                               &waits_for_ready, &connection);
         lock.Lock();
         if (stopping_) break;
         if (!prepared.ok()) {

@@ -79,9 +79,11 @@ class Stream final : public StreamHandle, private ConnectionListener, private St
 
   // Opens a stream and returns once the server accepted it. `handle` is what event callbacks
   // receive as their stream. `schema`: see StreamHandle::OpenFromSchema().
+  // `persistence`: whether the stream uses PersistentStream, and how (see Persistence).
   static Status OpenWith(std::shared_ptr<Sdk> sdk, std::string table_name, RecordFormat format,
                          std::string descriptor, std::shared_ptr<const RecordSchema> schema,
-                         const Config &config, UserHandle handle, std::unique_ptr<Stream> *out);
+                         const Config &config, UserHandle handle, Persistence persistence,
+                         std::unique_ptr<Stream> *out);
   // Opens lane `lane.index` of a LanedStream: it reports its offsets, acks and failure to
   // `lane.sink` instead of queueing events, and its offsets are its own, which the sink maps.
   // Not in the SDK's statistics (the laned stream is).
@@ -102,6 +104,7 @@ class Stream final : public StreamHandle, private ConnectionListener, private St
   void CopyUnacked(std::vector<std::pair<uint64_t, std::string>> *out) const override;
   StreamInfo GetInfo() const override;
   void Snapshot(StreamStats *out) const override;
+  PersistentInfo GetPersistentInfo() const override;
   // Ends the stream's connection and supervision at once, sending nothing more, and keeps its
   // unacknowledged records (a laned stream stops its other lanes after one failed).
   void Halt();
@@ -154,10 +157,11 @@ class Stream final : public StreamHandle, private ConnectionListener, private St
   static Status OpenChecked(std::shared_ptr<Sdk> sdk, std::string table_name, RecordFormat format,
                             std::string descriptor, std::shared_ptr<const RecordSchema> schema,
                             const Config &config, UserHandle handle, const LaneOf *lane,
-                            std::unique_ptr<Stream> *out);
+                            Persistence persistence, std::unique_ptr<Stream> *out);
   Stream(std::shared_ptr<Sdk> sdk, std::string table_name, RecordFormat format,
          std::string descriptor, std::shared_ptr<const RecordSchema> schema, const Config &config,
-         UserHandle handle, std::shared_ptr<TokenSource> tokens, const LaneOf *lane);
+         UserHandle handle, std::shared_ptr<TokenSource> tokens, const LaneOf *lane,
+         Persistence persistence);
 
   EventQueue &events() override { return events_; }
 
@@ -188,8 +192,20 @@ class Stream final : public StreamHandle, private ConnectionListener, private St
   // the attempt presents a token it did not request itself; `*waits_for_ready`: the channel is
   // in TRANSIENT_FAILURE, so the call waits for a connection (ConnectionListener's
   // wait_for_ready) instead of failing at once with an error gRPC cached from an earlier one.
-  Status PrepareAttempt(bool renew_token, bool *kept_token, bool *waits_for_ready,
-                        std::shared_ptr<Connection> *connection);
+  Status PrepareAttempt(std::string first_request, bool renew_token, bool *kept_token,
+                        bool *waits_for_ready, std::shared_ptr<Connection> *connection);
+  // With mu_ held: the first request of the next call: create_stream, or for a persistent
+  // stream the server created or is to resume, resume_stream by its id.
+  std::string FirstRequestLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // With mu_ held: the server accepted the current call (created or resumed the stream as
+  // `stream_id`). Returns the first request to write, if any.
+  SegmentPtr AcceptLocked(const std::string &stream_id, int64_t *wire_offset)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // With mu_ held: the server resumed the persistent stream, every offset up to the watermark
+  // in `response` committed.
+  Status ResumedLocked(const wire::Response &response) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // With mu_ held: `acked` became durable (an ack, or a resume's watermark).
+  void ReleasedLocked(const AckedRange &acked) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // With mu_ held: makes `connection` the current one, to be started; the window is replayed
   // on it. Returns the previous connection, to be freed without mu_.
   std::shared_ptr<Connection> BeginAttemptLocked(std::shared_ptr<Connection> connection,
@@ -283,6 +299,7 @@ class Stream final : public StreamHandle, private ConnectionListener, private St
   const std::shared_ptr<Sdk> sdk_;
   const std::string table_name_;
   const RecordFormat format_;
+  const wire::StreamRpc rpc_;
   const std::string descriptor_;
   // What JSON records are encoded with; OpenFromSchema() only.
   const std::shared_ptr<const RecordSchema> schema_;
@@ -338,7 +355,16 @@ class Stream final : public StreamHandle, private ConnectionListener, private St
   // The current connection recovers the stream: Supervise() logs it once accepted.
   bool recovery_to_log_ ABSL_GUARDED_BY(mu_) = false;
   uint64_t replayed_before_recovery_ ABSL_GUARDED_BY(mu_) = 0;  // records_replayed_ then
+  // What the current attempt counted in records_replayed_: sent on the call before it, not
+  // acknowledged there. A resume takes back what it finds committed of them.
+  uint64_t rewound_ ABSL_GUARDED_BY(mu_) = 0;
   std::string server_stream_id_ ABSL_GUARDED_BY(mu_);           // of the current or last connection
+  // A persistent stream's durable id: the one to resume, or the one the server created.
+  std::string persistent_id_ ABSL_GUARDED_BY(mu_);
+  // A stream opened by resume: the watermark the first resume answered.
+  bool resumed_at_open_ ABSL_GUARDED_BY(mu_) = false;
+  bool resume_has_watermark_ ABSL_GUARDED_BY(mu_) = false;
+  uint64_t resume_watermark_ ABSL_GUARDED_BY(mu_) = 0;
 
   bool ever_connected_ ABSL_GUARDED_BY(mu_) = false;
   uint64_t connections_accepted_ ABSL_GUARDED_BY(mu_) = 0;

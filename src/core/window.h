@@ -87,7 +87,11 @@ class Window {
  public:
   // `pool`: where segments get their memory, shared by the lanes of one stream; null: a pool
   // of the window's own (MakePool()).
-  explicit Window(const WindowLimits &limits, std::shared_ptr<SegmentPool> pool = nullptr);
+  // `durable_offsets`: a persistent stream's window, whose wire offsets are its offsets, one
+  // record per request, the same on every connection: acks may end inside a segment, and a
+  // new connection sends from the first record the server has not committed.
+  explicit Window(const WindowLimits &limits, std::shared_ptr<SegmentPool> pool = nullptr,
+                  bool durable_offsets = false);
 
   // A pool for windows of `max_bytes` that together hold no more than that.
   static std::shared_ptr<SegmentPool> MakePool(size_t max_bytes);
@@ -110,8 +114,9 @@ class Window {
   uint64_t Append(const RecordView *records, size_t count, size_t framed_bytes);
 
   // The next request to write on the current connection, sealing the open segment if that is
-  // next; nullptr when everything is sent. `wire_offset` receives its offset_id. The request
-  // counts as sent, and its ack latency runs, from now.
+  // next; nullptr when everything is sent. `wire_offset` receives its offset_id (with durable
+  // offsets: that of its first record not acknowledged). The request counts as sent, and its
+  // ack latency runs, from now.
   SegmentPtr TakeNextToSend(int64_t *wire_offset);
 
   // Applies a cumulative server ack for `wire_offset` on the current connection, recording the
@@ -121,8 +126,20 @@ class Window {
   bool Ack(int64_t wire_offset, AckedRange *acked, bool *released, Status *error);
 
   // A new connection: every sent, unacknowledged request goes out again, in order, with wire
-  // offsets from 0. Returns how many records were sent before and will be sent again.
+  // offsets from 0 (durable offsets: their own). Returns how many records were sent before and
+  // will be sent again.
   uint64_t Rewind();
+
+  // Durable offsets, before anything is appended: offsets begin at `first`, every one below it
+  // counted as acknowledged (a stream resumed with that watermark + 1).
+  void StartAt(uint64_t first);
+
+  // Durable offsets, after Rewind(): the server resumed the stream with every offset up to
+  // `committed` durable (none when `has_committed` is false), which acknowledges them. Fails
+  // (ZB_ERR_PROTOCOL) when the server forgot offsets it acknowledged, or committed some never
+  // sent; `released` as for Ack().
+  bool Resume(bool has_committed, int64_t committed, AckedRange *acked, bool *released,
+              Status *error);
 
   // Offsets: next to be issued, and the count acknowledged (every offset below is durable).
   uint64_t next_offset() const { return next_offset_; }
@@ -146,12 +163,16 @@ class Window {
  private:
   // Takes no more records into the open segment, and sizes the next one after it.
   void SealOpenSegment();
+  // Acknowledges every offset up to `last` (at least acked_count_), releasing the requests it
+  // covers whole, sent on the current connection or not.
+  void ReleaseThrough(uint64_t last, AckedRange *acked);
 
   size_t max_records_;
   size_t max_bytes_;
   // The largest batch body (and so the largest record entry) one request can carry.
   size_t max_body_bytes_;
   size_t max_payload_bytes_;
+  const bool durable_offsets_;
   // The size past which the open segment takes no more records and another begins.
   size_t seal_bytes_;
 

@@ -3,7 +3,6 @@
  * really try to connect for its recovery.timeout.ms: an attempt that failed at once with the
  * error gRPC cached while it sat in its own reconnect backoff would spend the budget before the
  * server is back. Slow by nature (the downtime is the scenario), hence a test of its own. */
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,21 +11,6 @@
 #include "test_util.h"
 
 enum { kDowntimeMs = 20000, kBefore = 10, kDuring = 10 };
-
-/* Removes the flat directory `path` and the files in it. */
-static void remove_directory(const char *path) {
-  DIR *dir = opendir(path);
-  assert_non_null(dir);
-  struct dirent *entry;
-  char file[512];
-  while ((entry = readdir(dir)) != NULL) {
-    if (strcmp(entry->d_name, ".") == 0 || strcmp(entry->d_name, "..") == 0) continue;
-    snprintf(file, sizeof file, "%s/%s", path, entry->d_name);
-    assert_int_equal(unlink(file), 0);
-  }
-  closedir(dir);
-  assert_int_equal(rmdir(path), 0);
-}
 
 static void test_stream_recovers_after_a_long_restart(void **state) {
   (void)state;
@@ -73,7 +57,7 @@ static void test_stream_recovers_after_a_long_restart(void **state) {
     assert_int_equal(tu_stored_event_id(server, TU_TABLE, i, &data, &len), i);
   }
   zbtest_server_stop(server);
-  remove_directory(data_dir);
+  tu_remove_directory(data_dir);
 }
 
 int main(void) {

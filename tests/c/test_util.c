@@ -1,9 +1,11 @@
 #include "test_util.h"
 
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 int tu_setup(void **state) {
   return tu_setup_with(state, NULL);
@@ -497,6 +499,20 @@ tu_error_event tu_poll_error_event(zb_stream *stream, int64_t timeout_ms, uint64
   tu_error_event none;
   memset(&none, 0, sizeof none);
   return none;
+}
+
+void tu_remove_directory(const char *path) {
+  DIR *dir = opendir(path);
+  assert_non_null(dir);
+  struct dirent *entry;
+  char file[512];
+  while ((entry = readdir(dir)) != NULL) {
+    if (strcmp(entry->d_name, ".") == 0 || strcmp(entry->d_name, "..") == 0) continue;
+    snprintf(file, sizeof file, "%s/%s", path, entry->d_name);
+    assert_int_equal(unlink(file), 0);
+  }
+  closedir(dir);
+  assert_int_equal(rmdir(path), 0);
 }
 
 bool tu_contains(const char *haystack, const char *needle) {
