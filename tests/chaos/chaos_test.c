@@ -5,7 +5,10 @@
  * ack) can be no more than the records the stream replayed. The ack events must follow each
  * other without a gap or a step back, and no error event may come.
  *
- *   chaos_test [--records N] [--seed S] [--pace-ms MS] [--lanes L]
+ *   chaos_test [--records N] [--seed S] [--pace-ms MS] [--lanes L] [--persistent 1]
+ *
+ * --persistent 1 streams into a persistent stream (issue 23), which resumes each broken call
+ * from the watermark the server committed: then no duplicate at all is allowed.
  *
  * --lanes sets stream.lanes (1 by default): the faults then hit whichever lane's call carries
  * the request they are armed for, and the watermark must stay cumulative across the lanes.
@@ -164,6 +167,7 @@ int main(int argc, char **argv) {
   uint64_t seed = 20261124;
   int64_t pace_ms = 2;
   int64_t lanes = 1;
+  int persistent = 0;
   for (int i = 1; i + 1 < argc; i += 2) {
     if (strcmp(argv[i], "--records") == 0) {
       records = strtoll(argv[i + 1], NULL, 10);
@@ -173,8 +177,12 @@ int main(int argc, char **argv) {
       pace_ms = strtoll(argv[i + 1], NULL, 10);
     } else if (strcmp(argv[i], "--lanes") == 0) {
       lanes = strtoll(argv[i + 1], NULL, 10);
+    } else if (strcmp(argv[i], "--persistent") == 0) {
+      persistent = atoi(argv[i + 1]) != 0;
     } else {
-      cu_die("usage: chaos_test [--records N] [--seed S] [--pace-ms MS] [--lanes L]");
+      cu_die(
+          "usage: chaos_test [--records N] [--seed S] [--pace-ms MS] [--lanes L] "
+          "[--persistent 1]");
     }
   }
   if (lanes < 1 || lanes > 64) cu_die("--lanes must be 1 to 64");
@@ -196,7 +204,7 @@ int main(int argc, char **argv) {
   snprintf(lanes_text, sizeof lanes_text, "%" PRId64, lanes);
   ack_watch watch = {PTHREAD_MUTEX_INITIALIZER, 0, 0, 0, ""};
   zb_stream *stream =
-      cu_open_stream(zbtest_server_endpoint(server), TABLE,
+      cu_open_stream(zbtest_server_endpoint(server), TABLE, persistent,
                      (const char *const[]){
                          "recovery.backoff.ms", "5", "recovery.backoff.max.ms", "50",
                          "recovery.retries", "1000", "stream.ack.timeout.ms", "2000",
@@ -241,11 +249,12 @@ int main(int argc, char **argv) {
   zbtest_server_stop(server);
 
   const cu_stored stored = cu_read_stored(data_dir, TABLE, records);
-  printf("chaos: %" PRId64 " records from %d threads over %" PRId64 " lane%s in %.1f s; %" PRId64
+  printf("chaos: %" PRId64 " records from %d threads over %" PRId64 " %slane%s in %.1f s; %" PRId64
          " stream breaks, %" PRIu64 " recoveries, %" PRIu64 " records replayed; %" PRId64
          " rows in SQLite, %" PRId64 " duplicates\n",
-         records, THREADS, lanes, lanes == 1 ? "" : "s", elapsed / 1000.0, breaks, info.recoveries,
-         info.records_replayed, stored.rows, stored.duplicates);
+         records, THREADS, lanes, persistent ? "persistent " : "", lanes == 1 ? "" : "s",
+         elapsed / 1000.0, breaks, info.recoveries, info.records_replayed, stored.rows,
+         stored.duplicates);
 
   int failures = 0;
   if (info.records_acked != (uint64_t)records) {
@@ -262,6 +271,11 @@ int main(int argc, char **argv) {
   if (stored.missing > 0) {
     fprintf(stderr, "chaos_test: %" PRId64 " acknowledged records are not in SQLite\n",
             stored.missing);
+    ++failures;
+  }
+  if (persistent && stored.duplicates > 0) {
+    fprintf(stderr, "chaos_test: %" PRId64 " duplicates on a persistent stream\n",
+            stored.duplicates);
     ++failures;
   }
   if ((uint64_t)stored.duplicates > info.records_replayed) {

@@ -1,3 +1,4 @@
+#define ZB_EXPERIMENTAL_PERSISTENT
 #include "chaos_util.h"
 
 #include <sqlite3.h>
@@ -11,8 +12,9 @@ void cu_die(const char *what) {
   exit(1);
 }
 
-zb_stream *cu_open_stream(const char *endpoint, const char *table, const char *const *options,
-                          zb_event_cb on_event, void *user_data, zb_sdk **sdk_out) {
+zb_stream *cu_open_stream(const char *endpoint, const char *table, int persistent,
+                          const char *const *options, zb_event_cb on_event, void *user_data,
+                          zb_sdk **sdk_out) {
   zb_error *err = NULL;
   zb_config *cfg = NULL;
   /* The local server speaks plaintext, which the SDK speaks only when asked to. */
@@ -31,8 +33,12 @@ zb_stream *cu_open_stream(const char *endpoint, const char *table, const char *c
   size_t descriptor_len = 0;
   zbtest_descriptor(&descriptor, &descriptor_len);
   zb_stream *stream = NULL;
-  if (zb_stream_new(*sdk_out, table, ZB_RECORD_PROTO, descriptor, descriptor_len, cfg, &stream,
-                    &err) != ZB_OK) {
+  const zb_status opened =
+      persistent ? zb_stream_new_persistent(*sdk_out, table, ZB_RECORD_PROTO, descriptor,
+                                            descriptor_len, cfg, &stream, &err)
+                 : zb_stream_new(*sdk_out, table, ZB_RECORD_PROTO, descriptor, descriptor_len, cfg,
+                                 &stream, &err);
+  if (opened != ZB_OK) {
     cu_die(zb_error_message(err));
   }
   zb_config_destroy(cfg);

@@ -10,10 +10,12 @@
 void cu_die(const char *what);
 
 /* An SDK for `endpoint` (*sdk_out, owned by the caller) and a protobuf stream of the test Event
- * schema into `table`, with `options` ("key", "value", ..., NULL) set and its events going to
- * `on_event` (with `user_data`) unless it is NULL; dies on any error. */
-zb_stream *cu_open_stream(const char *endpoint, const char *table, const char *const *options,
-                          zb_event_cb on_event, void *user_data, zb_sdk **sdk_out);
+ * schema into `table`, persistent (zb_stream_new_persistent()) when `persistent` is non-zero,
+ * with `options` ("key", "value", ..., NULL) set and its events going to `on_event` (with
+ * `user_data`) unless it is NULL; dies on any error. */
+zb_stream *cu_open_stream(const char *endpoint, const char *table, int persistent,
+                          const char *const *options, zb_event_cb on_event, void *user_data,
+                          zb_sdk **sdk_out);
 
 /* What the server stored in `table` of DATA_DIR/zerobus.db, for records with ids
  * 0..records-1 (any other id is fatal). */

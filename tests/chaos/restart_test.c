@@ -94,7 +94,7 @@ int main(int argc, char **argv) {
   zb_error *err = NULL;
   zb_sdk *sdk = NULL;
   zb_stream *stream = cu_open_stream(
-      server.endpoint, TABLE,
+      server.endpoint, TABLE, 0,
       (const char *const[]){"recovery.backoff.ms", "20", "recovery.backoff.max.ms", "200",
                             "recovery.retries", "200", "recovery.timeout.ms", "5000", NULL},
       NULL, NULL, &sdk);
