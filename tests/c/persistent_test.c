@@ -2,14 +2,23 @@
  * a stream created, closed and resumed continues its offsets after the watermark; a broken
  * call resumes inside the process and stores nothing twice, where an ephemeral stream stores
  * the records of the lost acks again; the refusals (a retired or unknown id, another record
- * type or descriptor, a stream another call holds, lanes) each with its own code. */
+ * type or descriptor, a stream another call holds, lanes) each with its own code; a producer
+ * process killed with SIGKILL mid-stream, and this process resuming its stream by id: every
+ * record exactly once. */
 #define ZB_EXPERIMENTAL_PERSISTENT
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 
 #include "test_util.h"
 
 #define ENV(state) ((tu_env *)*(state))
+
+/* The server's data directory: one test at a time. */
+static char data_dir[64];
 
 enum { kGrpcFailedPrecondition = 9, kGrpcAborted = 10 };
 
@@ -208,23 +217,29 @@ static void test_refusals(void **state) {
 }
 
 /* zb_stream_recreate() of a persistent stream resumes it: what the server committed is not
- * sent again. */
+ * sent again. The stream fails on a final code; the recreated one's resume may meet the failed
+ * call still holding the stream on the server (ABORTED), which it retries. */
 static void test_recreate_resumes(void **state) {
   tu_env *env = ENV(state);
-  zb_config *cfg = tu_config((const char *const[]){"recovery.enable", "false", NULL});
+  zb_config *cfg = tu_config((const char *const[]){"recovery.backoff.ms", "20", NULL});
   zb_stream *stream = create_persistent(env->sdk, cfg);
   zb_config_destroy(cfg);
   zbtest_server_withhold_acks(env->server, true);
   tu_ingest_events(stream, 0, 20, "withheld");
   assert_true(zbtest_server_wait_records(env->server, TU_TABLE, 20, 30000));
-  zbtest_server_fail_after(env->server, 0, TU_GRPC_UNAVAILABLE, "connection lost");
-  tu_ingest_events(stream, 20, 5, "refused");
+  zbtest_server_fail_after(env->server, 0, TU_GRPC_INVALID_ARGUMENT, "refused for good");
+  /* One batch: ingested one by one, the later records could meet the stream already failed. */
+  tu_batch refused;
+  tu_batch_fill(&refused, 5, 20, "refused");
+  zb_error *err = NULL;
+  TU_EXPECT(ZB_OK, err,
+            zb_stream_ingest_proto_batch(stream, refused.pointers, refused.lens, refused.count,
+                                         NULL, &err));
   uint64_t next_ack = 0;
   tu_poll_error_event(stream, 30000, &next_ack);
   zbtest_server_withhold_acks(env->server, false);
   tu_assert_unacked_count(stream, 25);
   zb_stream *fresh = NULL;
-  zb_error *err = NULL;
   TU_EXPECT(ZB_OK, err, zb_stream_recreate(stream, &fresh, &err));
   zb_stream_destroy(stream);
   TU_EXPECT(ZB_OK, err, zb_stream_flush(fresh, 30000, &err));
@@ -234,8 +249,59 @@ static void test_recreate_resumes(void **state) {
   assert_ids_once(env->server, 25);
 }
 
-/* The server's data directory: one test at a time. */
-static char data_dir[64];
+/* persistent_producer (PERSISTENT_PRODUCER) creates a stream and ingests Event{id = offset}
+ * for offsets 0 .. kProduced-1; it is killed with SIGKILL once the server stored kBeforeKill of
+ * them. This process then resumes the stream by the id the producer saved: the watermark must
+ * be exactly what the server stored, and the records after it complete the run, each once. */
+enum { kProduced = 30000, kBeforeKill = 3000 };
+
+static void test_killed_producer_resumed_by_another_process(void **state) {
+  tu_env *env = ENV(state);
+  char id_file[128];
+  snprintf(id_file, sizeof id_file, "%s/stream-id", data_dir);
+  char count[32];
+  snprintf(count, sizeof count, "%d", kProduced);
+  char *argv[] = {PERSISTENT_PRODUCER,
+                  (char *)zbtest_server_endpoint(env->server),
+                  TU_TABLE,
+                  id_file,
+                  count,
+                  NULL};
+  extern char **environ;
+  pid_t producer;
+  assert_int_equal(posix_spawn(&producer, PERSISTENT_PRODUCER, NULL, NULL, argv, environ), 0);
+  assert_true(zbtest_server_wait_records(env->server, TU_TABLE, kBeforeKill, 60000));
+  assert_int_equal(kill(producer, SIGKILL), 0);
+  int status = 0;
+  assert_int_equal(waitpid(producer, &status, 0), producer);
+  assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+
+  char id[256] = "";
+  FILE *saved = fopen(id_file, "r");
+  assert_non_null(saved);
+  assert_non_null(fgets(id, sizeof id, saved));
+  fclose(saved);
+  /* The server may not have ended the killed producer's call yet: ABORTED, retried. */
+  zb_config *cfg = tu_config(
+      (const char *const[]){"recovery.backoff.ms", "20", "recovery.retries", "100", NULL});
+  zb_stream *resumed = NULL;
+  zb_error *err = NULL;
+  TU_EXPECT(ZB_OK, err, resume_persistent(env->sdk, id, cfg, &resumed, &err));
+  zb_config_destroy(cfg);
+  int32_t has_committed = 0;
+  uint64_t last_committed = 0;
+  TU_EXPECT(ZB_OK, err, zb_stream_resume_watermark(resumed, &has_committed, &last_committed, &err));
+  assert_int_equal(has_committed, 1);
+  const int64_t stored = zbtest_server_record_count(env->server, TU_TABLE);
+  printf("producer killed after %lld records stored; resumed at committed offset %llu\n",
+         (long long)stored, (unsigned long long)last_committed);
+  assert_true(stored >= kBeforeKill && stored < kProduced);
+  assert_int_equal(last_committed + 1, stored);
+  tu_ingest_events(resumed, (int64_t)last_committed + 1, kProduced - (int)stored, "after");
+  TU_EXPECT(ZB_OK, err, zb_stream_flush(resumed, 60000, &err));
+  tu_close_and_destroy(resumed);
+  assert_ids_once(env->server, kProduced);
+}
 
 static int setup_with_data_dir(void **state) {
   strcpy(data_dir, "/tmp/zb_persistent_test.XXXXXX");
@@ -262,6 +328,7 @@ int main(void) {
       PERSISTENT_TEST(test_ephemeral_stream_stores_lost_acks_twice),
       PERSISTENT_TEST(test_refusals),
       PERSISTENT_TEST(test_recreate_resumes),
+      PERSISTENT_TEST(test_killed_producer_resumed_by_another_process),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
