@@ -232,6 +232,72 @@ std::vector<std::string_view> UnackedRecords(const Window &window) {
   return records;
 }
 
+// A persistent stream's window: wire offsets are the records' own, acks may end inside a
+// request, a new call sends from the first record not acknowledged, and a resume's watermark
+// acknowledges what the server committed.
+TEST(Window, DurableOffsetsAckInsideARequestAndResumeAtTheWatermark) {
+  Window window({100, 1 << 20, 1 << 20}, nullptr, /*durable_offsets=*/true);
+  window.StartAt(10);
+  int64_t wire_offset;
+  const std::vector<std::string> records = {"a", "b", "c", "d"};
+  std::vector<RecordView> views;
+  for (const std::string &record : records) views.push_back(View(record));
+  size_t framed = 0;
+  ASSERT_TRUE(window.CheckFits(views.data(), views.size(), &framed).ok());
+  EXPECT_EQ(window.Append(views.data(), views.size(), framed), 13u);
+  SegmentPtr sent = window.TakeNextToSend(&wire_offset);
+  EXPECT_EQ(wire_offset, 10);
+  EXPECT_EQ(window.wire_counters().requests_sent, 4u);  // one request per record
+  AckedRange acked;
+  bool released;
+  Status error;
+  ASSERT_TRUE(window.Ack(11, &acked, &released, &error));
+  EXPECT_TRUE(released);
+  EXPECT_EQ(acked.first_offset, 10u);
+  EXPECT_EQ(acked.last_offset, 11u);
+  EXPECT_EQ(window.acked_count(), 12u);
+  EXPECT_EQ(window.records(), 2u);
+  EXPECT_EQ(UnackedRecords(window), (std::vector<std::string_view>{"c", "d"}));
+  EXPECT_FALSE(window.Ack(9, &acked, &released, &error));   // backwards
+  EXPECT_FALSE(window.Ack(14, &acked, &released, &error));  // never sent
+
+  // A new call: "c" and "d" were sent and not acknowledged.
+  EXPECT_EQ(window.Rewind(), 2u);
+  // The server committed "c" before the call broke: the resume says so, and only "d" goes out.
+  ASSERT_TRUE(window.Resume(true, 12, &acked, &released, &error));
+  EXPECT_TRUE(released);
+  EXPECT_EQ(acked.first_offset, 12u);
+  EXPECT_EQ(acked.last_offset, 12u);
+  SegmentPtr resent = window.TakeNextToSend(&wire_offset);
+  EXPECT_EQ(resent, sent);
+  EXPECT_EQ(wire_offset, 13);
+  ASSERT_TRUE(window.Ack(13, &acked, &released, &error));
+  EXPECT_TRUE(window.all_acked());
+  EXPECT_EQ(window.records(), 0u);
+  EXPECT_EQ(window.bytes(), 0u);
+}
+
+TEST(Window, DurableOffsetsRefuseAResumeThatForgotOrInvented) {
+  Window window({100, 1 << 20, 1 << 20}, nullptr, /*durable_offsets=*/true);
+  int64_t wire_offset;
+  AppendOne(window, "a");
+  AppendOne(window, "b");
+  window.TakeNextToSend(&wire_offset);
+  AckedRange acked;
+  bool released;
+  Status error;
+  ASSERT_TRUE(window.Ack(0, &acked, &released, &error));
+  window.Rewind();
+  // Nothing committed after an ack of offset 0: the server forgot it.
+  EXPECT_FALSE(window.Resume(false, 0, &acked, &released, &error));
+  EXPECT_EQ(error.code(), StatusCode::kProtocol);
+  // Offset 2 was never sent.
+  EXPECT_FALSE(window.Resume(true, 2, &acked, &released, &error));
+  // The watermark it acknowledged already: nothing released.
+  ASSERT_TRUE(window.Resume(true, 0, &acked, &released, &error));
+  EXPECT_FALSE(released);
+}
+
 TEST(Window, LargeRecordsFarFromTheWireArriveIntact) {
   // 1,200 records of 10 KB: those behind 8 MiB of unsent requests are copied around the cache.
   Window window({100000, 64 << 20, 10 << 20});
