@@ -5,8 +5,12 @@
 namespace zerobus::cli {
 
 Ingester::Ingester(Opener open, bool json, DeadLetterFile *dead_letters,
-                   std::vector<std::string> files)
-    : open_(std::move(open)), json_(json), dead_letters_(dead_letters), files_(std::move(files)) {}
+                   std::vector<std::string> files, bool exactly_once)
+    : open_(std::move(open)),
+      json_(json),
+      exactly_once_(exactly_once),
+      dead_letters_(dead_letters),
+      files_(std::move(files)) {}
 
 bool Ingester::OpenStream() {
   try {
@@ -105,6 +109,11 @@ bool Ingester::Replace(const zerobus::Error &error) {
 
 bool Ingester::Ingest(std::string *raw, const std::string &payload, size_t file,
                       SourcePosition where) {
+  if (skip_ > 0) {
+    --skip_;
+    ++skipped_;
+    return true;
+  }
   for (;;) {
     try {
       const uint64_t offset =
@@ -124,6 +133,11 @@ bool Ingester::Ingest(std::string *raw, const std::string &payload, size_t file,
           if (!Settle(std::chrono::milliseconds(100))) return false;
           continue;
         default:
+          if (exactly_once_) {
+            fatal_ = std::string("the persistent stream failed: ") + error.what() +
+                     "; run again to resume it";
+            return false;
+          }
           if (!Replace(error)) {
             Reject(*raw, file, where, error.name(), error.message());
             return false;
@@ -176,6 +190,8 @@ Totals Ingester::totals() const {
   totals.acked = acked_;
   totals.dead = dead_.load();
   totals.streams = streams_;
+  totals.exactly_once = exactly_once_;
+  totals.skipped = skipped_;
   std::lock_guard<std::mutex> lock(stream_mu_);
   totals.recoveries = earlier_recoveries_;
   return totals;

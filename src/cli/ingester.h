@@ -32,14 +32,23 @@ class Ingester {
   using Opener = std::function<zerobus::Stream()>;
 
   // `json`: records are JSON text, else protobuf bytes. `files` names the inputs that records'
-  // file indexes refer to.
-  Ingester(Opener open, bool json, DeadLetterFile *dead_letters, std::vector<std::string> files);
+  // file indexes refer to. `exactly_once`: the stream is persistent (--exactly-once), and the
+  // offsets of its records are their positions among the records handed to Ingest(): a stream
+  // that fails for good ends the run (a new stream would shift them, and its records were not
+  // lost: the next run resumes the stream and sends what the server did not commit), and
+  // nothing is dead-lettered for it.
+  Ingester(Opener open, bool json, DeadLetterFile *dead_letters, std::vector<std::string> files,
+           bool exactly_once = false);
   ~Ingester() { CloseStream(); }
   Ingester(const Ingester &) = delete;
   Ingester &operator=(const Ingester &) = delete;
 
   // Opens the first stream; false with the reason in fatal().
   bool Start() { return OpenStream(); }
+
+  // --exactly-once resuming: the next `count` records handed to Ingest() were committed by an
+  // earlier run; they are counted as skipped, not sent.
+  void SkipCommitted(uint64_t count) { skip_ = count; }
 
   // Counts one record of `bytes` read.
   void CountRead(size_t bytes) {
@@ -96,6 +105,9 @@ class Ingester {
 
   Opener open_;
   const bool json_;
+  const bool exactly_once_;
+  uint64_t skip_ = 0;
+  uint64_t skipped_ = 0;
   DeadLetterFile *dead_letters_;
   const std::vector<std::string> files_;
   std::deque<Unsettled> unsettled_;
