@@ -1,11 +1,16 @@
 #define ZB_EXPERIMENTAL_PERSISTENT
 #include "chaos_util.h"
 
+#include <fcntl.h>
+#include <signal.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "zbtest_event.h"
+#include "zbtest_ready_file.h"
 
 void cu_die(const char *what) {
   fprintf(stderr, "chaos: %s\n", what);
@@ -43,6 +48,33 @@ zb_stream *cu_open_stream(const char *endpoint, const char *table, int persisten
   }
   zb_config_destroy(cfg);
   return stream;
+}
+
+void cu_start_server(const char *command, const char *listen, const char *data_dir, const char *ddl,
+                     cu_server *server) {
+  char ready_file[4200];
+  snprintf(ready_file, sizeof ready_file, "%s/ready.json", data_dir);
+  /* A server killed with SIGKILL leaves its ready file behind. */
+  unlink(ready_file);
+  server->pid = fork();
+  if (server->pid < 0) cu_die("fork");
+  if (server->pid == 0) {
+    const int null_fd = open("/dev/null", O_WRONLY);
+    if (null_fd >= 0) dup2(null_fd, STDOUT_FILENO);
+    execl(command, command, "serve", "--listen", listen, "--data-dir", data_dir, "--table", ddl,
+          "--ready-file", ready_file, (char *)NULL);
+    _exit(127);
+  }
+  char error[512];
+  if (!zbtest_ready_file_grpc_url(ready_file, server->pid, 30000, server->endpoint,
+                                  sizeof server->endpoint, error, sizeof error)) {
+    cu_die(error);
+  }
+}
+
+void cu_kill_server(cu_server *server) {
+  kill(server->pid, SIGKILL);
+  waitpid(server->pid, NULL, 0);
 }
 
 cu_stored cu_read_stored(const char *data_dir, const char *table, int64_t records) {

@@ -4,6 +4,7 @@
 #define ZB_TESTS_CHAOS_UTIL_H
 
 #include <stdint.h>
+#include <sys/types.h>
 #include <zerobus/zerobus.h>
 
 /* Prints "chaos: <what>" and exits with status 1. */
@@ -25,6 +26,21 @@ typedef struct cu_stored {
   int64_t missing;    /* ids with no row */
 } cu_stored;
 cu_stored cu_read_stored(const char *data_dir, const char *table, int64_t records);
+
+/* A `zerobus serve` process (ZEROBUS_COMMAND) and its gRPC endpoint. */
+typedef struct cu_server {
+  pid_t pid;
+  char endpoint[64];
+} cu_server;
+
+/* Starts `command serve` on `listen` with `data_dir` and the table of `ddl` declared, and waits
+ * for its ready file, which it writes once it listens, in `data_dir`; dies when it does not
+ * come. */
+void cu_start_server(const char *command, const char *listen, const char *data_dir, const char *ddl,
+                     cu_server *server);
+
+/* Kills the server with SIGKILL and reaps it. */
+void cu_kill_server(cu_server *server);
 
 /* Removes a data directory made for the run. */
 void cu_remove_dir(const char *dir);
