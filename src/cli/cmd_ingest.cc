@@ -193,6 +193,7 @@ int Ingest(IngestOptions options, const std::chrono::steady_clock::time_point st
     options.access.credentials = false;
   }
 
+  // --exactly-once sends JSON as it is: its persistent stream is not one of a schema.
   std::optional<zerobus::Schema> schema;
   if (!options.table_ddl.empty()) {
     try {
@@ -202,7 +203,6 @@ int Ingest(IngestOptions options, const std::chrono::steady_clock::time_point st
     }
   } else if (!options.exactly_once && !options.access.url.empty() &&
              !(local && options.declared.empty())) {
-    // --exactly-once sends JSON as it is: its stream is not one of a schema.
     try {
       schema = FetchSchema(options.access, options.table);
     } catch (const zerobus::Error &error) {

@@ -355,10 +355,10 @@ class Stream final : public StreamHandle, private ConnectionListener, private St
   // The current connection recovers the stream: Supervise() logs it once accepted.
   bool recovery_to_log_ ABSL_GUARDED_BY(mu_) = false;
   uint64_t replayed_before_recovery_ ABSL_GUARDED_BY(mu_) = 0;  // records_replayed_ then
+  std::string server_stream_id_ ABSL_GUARDED_BY(mu_);           // of the current or last connection
   // What the current attempt counted in records_replayed_: sent on the call before it, not
   // acknowledged there. A resume takes back what it finds committed of them.
   uint64_t rewound_ ABSL_GUARDED_BY(mu_) = 0;
-  std::string server_stream_id_ ABSL_GUARDED_BY(mu_);           // of the current or last connection
   // A persistent stream's durable id: the one to resume, or the one the server created.
   std::string persistent_id_ ABSL_GUARDED_BY(mu_);
   // A stream opened by resume: the watermark the first resume answered.
