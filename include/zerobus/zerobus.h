@@ -1155,7 +1155,7 @@ ZB_API void zb_string_free(char *str);
  *  record, back to back; the service's quota of 100,000 records/s per stream is what bounds
  *  the rate, not the request count.
  *
- *  Everything a stream does works as documented in @ref streams: ingest, events, waits, flush,
+ *  Everything a stream does works as @ref streams documents it: ingest, events, waits, flush,
  *  close, poll, zb_stream_unacked(), zb_stream_info(), statistics and logging. A connection
  *  that breaks resumes the same stream by its id, and sends again only the records above the
  *  watermark the server answers (never one at or below it: the service would store it
@@ -1177,8 +1177,17 @@ ZB_API void zb_string_free(char *str);
 #ifdef ZB_EXPERIMENTAL_PERSISTENT
 
 /** Creates a persistent stream into `table_name` and returns once the server has created it;
- *  its durable id is then readable (zb_stream_persistent_id()). Arguments, ownership and
- *  errors as zb_stream_new(), plus ZB_ERR_INVALID_ARG for stream.lanes > 1, and
+ *  its durable id is then readable (zb_stream_persistent_id()).
+ *  @param sdk the SDK whose endpoint and connection the stream uses.
+ *  @param table_name the table, "catalog.schema.table".
+ *  @param record_type ZB_RECORD_PROTO, ZB_RECORD_JSON or ZB_RECORD_AVRO.
+ *  @param descriptor as for zb_stream_new(): the DescriptorProto of a protobuf stream, the Avro
+ *  writer schema of an Avro one, NULL for JSON; copied.
+ *  @param descriptor_len the descriptor's length in bytes, at most 10 MiB.
+ *  @param cfg stream options and callbacks, copied; NULL means defaults.
+ *  @param out receives the stream, owned by the caller (zb_stream_close(), zb_stream_destroy()).
+ *  @param err receives a new error object when the call fails, else NULL; may be NULL.
+ *  @return as zb_stream_new(), plus ZB_ERR_INVALID_ARG for stream.lanes > 1, and
  *  ZB_ERR_TRANSPORT with FAILED_PRECONDITION from a server that cannot keep persistent streams
  *  (`zerobus serve --null-sink`). */
 ZB_API zb_status zb_stream_new_persistent(zb_sdk *sdk, const char *table_name,
@@ -1188,10 +1197,18 @@ ZB_API zb_status zb_stream_new_persistent(zb_sdk *sdk, const char *table_name,
 
 /** Resumes persistent stream `stream_id` of `table_name` and returns once the server has
  *  resumed it: zb_stream_resume_watermark() then tells what it had committed, and the next
- *  offset ingest returns is that watermark + 1. Arguments as zb_stream_new(): the record type
- *  and descriptor must be those the stream was created with (a protobuf descriptor byte for
- *  byte; an Avro writer schema is not checked by the server, and should be the same).
+ *  offset ingest returns is that watermark + 1.
+ *  @param sdk the SDK whose endpoint and connection the stream uses.
+ *  @param table_name the stream's table, "catalog.schema.table".
  *  @param stream_id the id zb_stream_persistent_id() gave, NUL-terminated; copied.
+ *  @param record_type the record type the stream was created with.
+ *  @param descriptor what the stream was created with: a protobuf descriptor must be the same
+ *  byte for byte (the server checks it); an Avro writer schema should be (the server does not
+ *  check it); NULL for JSON. Copied.
+ *  @param descriptor_len the descriptor's length in bytes, at most 10 MiB.
+ *  @param cfg stream options and callbacks, copied; NULL means defaults.
+ *  @param out receives the stream, owned by the caller (zb_stream_close(), zb_stream_destroy()).
+ *  @param err receives a new error object when the call fails, else NULL; may be NULL.
  *  @return as zb_stream_new(), plus ZB_ERR_INVALID_ARG for a NULL or empty stream_id or
  *  stream.lanes > 1, and the refusals listed above (ZB_ERR_TRANSPORT: NOT_FOUND,
  *  FAILED_PRECONDITION, INVALID_ARGUMENT, ABORTED once recovery.retries are spent). */
