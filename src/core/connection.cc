@@ -160,6 +160,9 @@ void Connection::Write(SegmentPtr segment, int64_t wire_offset, RecordFormat for
 }
 
 void Connection::WriteNextRecord() {
+  // The reaction that reports this write's end must see it started (see Fence()), also when
+  // a reaction starts it.
+  std::lock_guard<std::recursive_mutex> started(order_mu_);
   const std::string_view record = pending_record_;
   has_pending_record_ = rest_of_segment_.Next(&pending_record_);
   uint8_t header[wire::kMaxBatchHeaderBytes];
