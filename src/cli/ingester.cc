@@ -76,6 +76,10 @@ bool Ingester::Settle(std::chrono::milliseconds timeout) {
       while (!unsettled_.empty() && unsettled_.front().offset <= event.last_offset) {
         if (ack) {
           ++acked_;
+        } else if (exactly_once_) {
+          // Not acknowledged to this run, which says nothing of the server: the next run
+          // resumes the stream and sends it unless the server committed it.
+          ++left_for_next_run_;
         } else if (ok) {
           ok = DeadLetter(unsettled_.front(), event.error->name(), event.error->message());
         }
@@ -152,6 +156,12 @@ bool Ingester::Finish(std::chrono::milliseconds timeout) {
   CloseQuietly(timeout);
   // Close queued an event for every record: acks for the durable ones, errors for the rest.
   if (!Settle(std::chrono::milliseconds(0))) return false;
+  if (left_for_next_run_ > 0) {
+    fatal_ = std::to_string(left_for_next_run_) +
+             " records were not acknowledged before the stream ended; run again to resume it and "
+             "send those the server did not commit";
+    return false;
+  }
   // Nothing should be left; should anything be, it is reported rather than lost.
   while (!unsettled_.empty()) {
     if (!DeadLetter(unsettled_.front(), zb_status_name(ZB_ERR_INTERNAL),

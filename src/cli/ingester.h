@@ -35,8 +35,9 @@ class Ingester {
   // file indexes refer to. `exactly_once`: the stream is persistent (--exactly-once), and the
   // offsets of its records are their positions among the records handed to Ingest(): a stream
   // that fails for good ends the run (a new stream would shift them, and its records were not
-  // lost: the next run resumes the stream and sends what the server did not commit), and
-  // nothing is dead-lettered for it.
+  // lost: the next run resumes the stream and sends what the server did not commit), and the
+  // records it did not acknowledge are not dead-lettered, nor are those a close timed out on:
+  // Finish() then fails, saying to run again.
   Ingester(Opener open, bool json, DeadLetterFile *dead_letters, std::vector<std::string> files,
            bool exactly_once = false);
   ~Ingester() { CloseStream(); }
@@ -108,6 +109,8 @@ class Ingester {
   const bool exactly_once_;
   uint64_t skip_ = 0;
   uint64_t skipped_ = 0;
+  // --exactly-once: records the stream ended without acknowledging, which are not dead letters.
+  uint64_t left_for_next_run_ = 0;
   DeadLetterFile *dead_letters_;
   const std::vector<std::string> files_;
   std::deque<Unsettled> unsettled_;
