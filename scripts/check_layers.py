@@ -38,7 +38,7 @@ LAYER_TARGETS = {
     'core': {'zerobus_core'},
     'c_api': {'zerobus_c_api', 'zerobus', 'zerobus_static'},
     'server': {'zerobus_server'},
-    'cli': {'zerobus_cli'},
+    'cli': {'zerobus_cli', 'zerobus_cli_readers'},
 }
 # What each layer may include and link, besides its own folder and the system's headers.
 MAY_INCLUDE = {

@@ -28,39 +28,8 @@ func (s *SDK) NewAvroStream(ctx context.Context, table, writerSchema string,
 // for a closed schema.
 func (s *SDK) NewAvroStreamFromSchema(ctx context.Context, schema *Schema,
 	options ...Option) (*Stream, error) {
-	return s.openStream(ctx, &streamRequest{recordType: C.ZB_RECORD_AVRO, avroOf: schema}, nil,
+	return s.openStream(ctx, &streamRequest{recordType: C.ZB_RECORD_AVRO, from: schema}, nil,
 		options)
-}
-
-// openAvroStream runs zb_stream_new_avro_from_schema on the schema, which stays open for the
-// call.
-func (s *Schema) openAvroStream(sdk *C.zb_sdk, cfg *C.zb_config) openedStream {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	if s.c == nil {
-		return openedStream{err: newError(ErrClosed, "the schema is closed")}
-	}
-	var opened openedStream
-	var cerr *C.zb_error
-	if status := C.zb_stream_new_avro_from_schema(sdk, s.c, cfg, &opened.c, &cerr); status != C.ZB_OK {
-		opened.err = takeError(status, cerr)
-	}
-	return opened
-}
-
-// IngestJSON accepts one JSON object on a stream of NewAvroStreamFromSchema, encoded to an
-// Avro datum first, or on a stream of NewJSONStream, as Ingest does.
-//
-// Errors: those of Ingest; ErrInvalidRecord, naming the column, for an object the schema does
-// not take; ErrRecordType on a stream of NewProtoStream or NewAvroStream.
-func (s *Stream) IngestJSON(json []byte) (uint64, error) {
-	return s.ingest(C.ZB_RECORD_JSON, json)
-}
-
-// IngestJSONBatch accepts JSON objects as one unit, as IngestJSON accepts one and IngestBatch
-// accepts a batch: when one does not fit, ErrInvalidRecord says which and none is accepted.
-func (s *Stream) IngestJSONBatch(records [][]byte) (uint64, error) {
-	return s.ingestBatch(C.ZB_RECORD_JSON, records)
 }
 
 // Avro returns the Avro writer schema of the table (Avro JSON), as docs/SCHEMAS.md maps Delta

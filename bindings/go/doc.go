@@ -25,8 +25,8 @@
 // EventError on Events, through the error of WaitForOffset, Flush or Close, and in Unacked.
 //
 // Acknowledgements reach Go without the library calling into Go: one goroutine per
-// stream sleeps on a pipe that the library's wakeup writes to, and takes the queued events in
-// batches, one cgo call per batch. WaitForOffset and Flush wait on what that goroutine learns,
+// stream sleeps on a pipe that the library writes to from the thread that queues an event
+// (zb_config_set_wakeup_fd), and takes the queued events in batches, one cgo call per batch. WaitForOffset and Flush wait on what that goroutine learns,
 // so any number of goroutines can wait, each ended by its context, without holding an
 // operating-system thread.
 //

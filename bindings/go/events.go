@@ -55,9 +55,10 @@ func (s *Stream) Events() <-chan Event {
 	return s.events.out
 }
 
-// newWakeupPipe registers on `cfg` a wakeup that writes to a new pipe, and returns the pipe's
-// read end. The library owns the write end from then on: it closes it when it can no longer
-// call the wakeup, once the config and any stream made from it are destroyed.
+// newWakeupPipe registers on `cfg` a new pipe's write end as the wakeup
+// (zb_config_set_wakeup_fd: the library writes it from the thread that queues an event), and
+// returns the pipe's read end. The library owns the write end from then on, whatever the
+// outcome: it closes it once the config and any stream made from it are destroyed.
 func newWakeupPipe(cfg *C.zb_config) (*os.File, error) {
 	var fds [2]int
 	// As os.Pipe does: no fork may copy the descriptors before they are close-on-exec.
@@ -81,9 +82,8 @@ func newWakeupPipe(cfg *C.zb_config) (*os.File, error) {
 		}
 	}
 	var cerr *C.zb_error
-	if status := C.zbgo_config_set_wakeup(cfg, C.int(fds[1]), &cerr); status != C.ZB_OK {
+	if status := C.zb_config_set_wakeup_fd(cfg, C.int32_t(fds[1]), 1, &cerr); status != C.ZB_OK {
 		syscall.Close(fds[0])
-		syscall.Close(fds[1])
 		return nil, takeError(status, cerr)
 	}
 	return os.NewFile(uintptr(fds[0]), "zerobus-wakeup"), nil

@@ -130,3 +130,26 @@ func (s *Schema) release() {
 	C.zb_schema_destroy(s.c)
 	s.c = nil
 }
+
+// openStream runs zb_stream_new_from_schema (or zb_stream_new_avro_from_schema for an Avro
+// stream) on the schema, which stays open for the call.
+func (s *Schema) openStream(sdk *C.zb_sdk, recordType C.zb_record_type,
+	cfg *C.zb_config) openedStream {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.c == nil {
+		return openedStream{err: newError(ErrClosed, "the schema is closed")}
+	}
+	var opened openedStream
+	var cerr *C.zb_error
+	var status C.zb_status
+	if recordType == C.ZB_RECORD_AVRO {
+		status = C.zb_stream_new_avro_from_schema(sdk, s.c, cfg, &opened.c, &cerr)
+	} else {
+		status = C.zb_stream_new_from_schema(sdk, s.c, cfg, &opened.c, &cerr)
+	}
+	if status != C.ZB_OK {
+		opened.err = takeError(status, cerr)
+	}
+	return opened
+}

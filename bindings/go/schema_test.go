@@ -72,6 +72,45 @@ func TestSchemaFromDDLEncodesJSONForAProtoStream(t *testing.T) {
 	requireCode(t, err, zerobus.ErrClosed)
 }
 
+func TestStreamFromSchemaTakesJSONAndProtobuf(t *testing.T) {
+	server := startServer(t)
+	schema, err := zerobus.SchemaFromDDL(eventsDDL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stream, err := server.newSDK().NewStreamFromSchema(within(t, 30*time.Second), schema)
+	if err != nil {
+		t.Fatal(err)
+	}
+	record, err := schema.EncodeJSON(nil, []byte(`{"id": 3, "payload": "three"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The stream keeps what it needs of the schema.
+	if err := schema.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := stream.IngestJSON([]byte(`{"id": 1, "payload": "one"}`)); err != nil {
+		t.Fatal(err)
+	}
+	_, err = stream.IngestJSON([]byte(`{"id": "two"}`))
+	requireCode(t, err, zerobus.ErrInvalidRecord)
+	if _, err := stream.IngestJSONBatch([][]byte{[]byte(`{"id": 2}`)}); err != nil {
+		t.Fatal(err)
+	}
+	if offset, err := stream.Ingest(record); err != nil || offset != 2 {
+		t.Fatalf("Ingest = %d, %v; want offset 2", offset, err)
+	}
+	if err := stream.Close(within(t, 30*time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	requireStoredRows(t, server, eventsTable, `{"id": 1, "payload": "one"}`,
+		`{"id": 2, "payload": null}`, `{"id": 3, "payload": "three"}`)
+	// A closed schema opens no stream.
+	_, err = server.newSDK().NewStreamFromSchema(within(t, 30*time.Second), schema)
+	requireCode(t, err, zerobus.ErrClosed)
+}
+
 func TestSchemaFromTableJSONMatchesTheDDL(t *testing.T) {
 	server := startServer(t)
 	request, err := http.NewRequest(http.MethodGet,

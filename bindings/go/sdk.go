@@ -97,6 +97,19 @@ func (s *SDK) NewJSONStream(ctx context.Context, table string, options ...Option
 	return s.newStream(ctx, table, C.ZB_RECORD_JSON, nil, options)
 }
 
+// NewStreamFromSchema opens a stream of protobuf records into the schema's table with the
+// schema's descriptor, as NewProtoStream does. Besides protobuf records (Ingest, IngestBatch),
+// it takes JSON records (IngestJSON, IngestJSONBatch), each encoded to protobuf before it is
+// accepted; Unacked returns the protobuf records. The stream keeps what it needs of the
+// schema: closing the schema afterwards is safe.
+//
+// Errors: those of NewProtoStream; ErrClosed for a closed schema.
+func (s *SDK) NewStreamFromSchema(ctx context.Context, schema *Schema,
+	options ...Option) (*Stream, error) {
+	return s.openStream(ctx, &streamRequest{recordType: C.ZB_RECORD_PROTO, from: schema}, nil,
+		options)
+}
+
 // streamRequest is what zb_stream_new needs, in C memory so that an attempt abandoned by its
 // context can go on using it after the caller's slices are gone.
 type streamRequest struct {
@@ -105,8 +118,8 @@ type streamRequest struct {
 	descriptor unsafe.Pointer
 	length     C.size_t
 	cfg        *C.zb_config
-	// avroOf, when set, opens the stream with zb_stream_new_avro_from_schema instead.
-	avroOf *Schema
+	// from, when set, opens the stream from the schema instead (Schema.openStream).
+	from *Schema
 }
 
 func (r *streamRequest) free() {
@@ -179,8 +192,8 @@ func (s *SDK) open(request *streamRequest) openedStream {
 	if s.c == nil {
 		return openedStream{err: errSDKClosed()}
 	}
-	if request.avroOf != nil {
-		return request.avroOf.openAvroStream(s.c, request.cfg)
+	if request.from != nil {
+		return request.from.openStream(s.c, request.recordType, request.cfg)
 	}
 	var opened openedStream
 	var cerr *C.zb_error

@@ -346,3 +346,19 @@ func (s *stream) readInfo() (StreamInfo, error) {
 }
 
 func errStreamClosed() *Error { return newError(ErrClosed, "the stream is closed") }
+
+// IngestJSON accepts one JSON object on a stream of NewStreamFromSchema or
+// NewAvroStreamFromSchema, encoded to a protobuf record or an Avro datum first, or on a stream
+// of NewJSONStream, as Ingest does.
+//
+// Errors: those of Ingest; ErrInvalidRecord, naming the column, for an object the schema does
+// not take; ErrRecordType on a stream of NewProtoStream or NewAvroStream.
+func (s *Stream) IngestJSON(json []byte) (uint64, error) {
+	return s.ingest(C.ZB_RECORD_JSON, json)
+}
+
+// IngestJSONBatch accepts JSON objects as one unit, as IngestJSON accepts one and IngestBatch
+// accepts a batch: when one does not fit, ErrInvalidRecord says which and none is accepted.
+func (s *Stream) IngestJSONBatch(records [][]byte) (uint64, error) {
+	return s.ingestBatch(C.ZB_RECORD_JSON, records)
+}

@@ -3,7 +3,6 @@
 #include "_cgo_export.h"
 
 #include <stdint.h>
-#include <unistd.h>
 
 zbgo_error_fields zbgo_error_read(const zb_error *err) {
   zbgo_error_fields fields;
@@ -42,21 +41,6 @@ zbgo_result zbgo_ingest_batch(zb_stream *stream, zb_record_type record_type,
         zb_stream_ingest_proto_batch(stream, records, lens, count, &result.offset, &result.err);
   }
   return result;
-}
-
-void zbgo_wakeup(void *user_data) {
-  const char byte = 1;
-  /* EAGAIN means the pipe is full of unread wakeups already; nothing else can fail here. */
-  ssize_t ignored = write((int)(intptr_t)user_data, &byte, 1);
-  (void)ignored;
-}
-
-void zbgo_wakeup_close(void *user_data) {
-  close((int)(intptr_t)user_data);
-}
-
-zb_status zbgo_config_set_wakeup(zb_config *cfg, int write_fd, zb_error **err) {
-  return zb_config_set_wakeup(cfg, zbgo_wakeup, (void *)(intptr_t)write_fd, zbgo_wakeup_close, err);
 }
 
 zbgo_poll_result zbgo_poll(zb_stream *stream, zb_event *events, size_t capacity) {

@@ -45,19 +45,6 @@ zbgo_result zbgo_ingest(zb_stream *stream, zb_record_type record_type, const voi
 zbgo_result zbgo_ingest_batch(zb_stream *stream, zb_record_type record_type,
                               const void *const *records, const size_t *lens, size_t count);
 
-/* The wakeup registered on every stream: `user_data` carries the write end of a non-blocking
- * pipe, and each wakeup writes one byte to it; the Go side waits on the read end through the
- * runtime's poller, so no Go code ever runs on a library thread. A full pipe already holds a
- * pending wakeup, so a write that would block is dropped. */
-void zbgo_wakeup(void *user_data);
-
-/* The wakeup's free_user_data: closes the write end, which the reader sees as end of file
- * once the library can no longer wake it. */
-void zbgo_wakeup_close(void *user_data);
-
-/* Registers zbgo_wakeup on `cfg` with the pipe's write end, which the library then owns. */
-zb_status zbgo_config_set_wakeup(zb_config *cfg, int write_fd, zb_error **err);
-
 /* Registers a Go HeadersProvider on `cfg`: `handle` is its cgo.Handle, which the library
  * releases (through the Go side) when it can no longer call the provider. */
 zb_status zbgo_config_set_headers_provider(zb_config *cfg, uintptr_t handle, zb_error **err);

@@ -71,8 +71,11 @@ export interface StreamOptions {
   /** "catalog.schema.table". */
   table: string;
   /** A serialized google.protobuf.DescriptorProto of the record message: the stream takes
-   *  protobuf records. Without it (and without avro) the stream takes JSON records. */
-  descriptor?: Uint8Array;
+   *  protobuf records. A Schema of the table (its tableName must be `table`) opens the stream
+   *  with the schema's descriptor, and the stream also takes JSON records (strings or plain
+   *  objects; a batch is all protobuf or all JSON), which the library encodes to protobuf.
+   *  Without it (and without avro) the stream takes JSON records. */
+  descriptor?: Uint8Array | Schema;
   /** Avro (docs/SCHEMAS.md, "Avro"): the stream takes raw Avro datums (Buffer or Uint8Array),
    *  one per record, without framing. A string is the writer schema they are written with
    *  (Avro JSON of a record), which the server checks against the table: openStream rejects

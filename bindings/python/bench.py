@@ -8,13 +8,21 @@ this process spent per record (the library's threads included, the server's not)
 the official Python SDK
 (databricks-zerobus-ingest-sdk) is installed, the same two runs through it
 (ingest_record_offset() and ingest_records_offset(), then flush()), against a server of the
-same binary, and how many times faster libzerobus was.
+same binary, and how many times faster libzerobus was. Last, ack latency at 1,000 records/s
+for 5 s, paced in 1 ms ticks as `zerobus bench --rate` paces (the records due within a tick go
+out together): from the ingest() call to the task awaiting wait_for_offset() on the asyncio
+API, beside the C library's (`zerobus bench --rate`, to its ack callback) against the same
+server.
 
     python bench.py ZEROBUS [RECORDS] [--declared]
 """
 
 from __future__ import annotations
 
+import asyncio
+import json
+import statistics
+import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -25,6 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tests" / "support"
 import zerobus_serve  # type: ignore[import-not-found]
 
 import libzerobus
+import libzerobus.aio
 
 TABLE_DDL = "bench.default.events (id BIGINT, payload STRING)"
 RECORD_BYTES = 100
@@ -119,6 +128,54 @@ def official_rates(server: Any, schema: libzerobus.Schema, records: int) -> list
     return rates
 
 
+LATENCY_RATE = 1000
+LATENCY_SECONDS = 5
+
+
+async def asyncio_latencies(server_url: str, schema: libzerobus.Schema) -> list[float]:
+    """Seconds from each ingest() to its ack, at LATENCY_RATE, through libzerobus.aio."""
+    record = record_of(schema)
+    total = LATENCY_RATE * LATENCY_SECONDS
+    latencies: list[float] = []
+    with libzerobus.Sdk(server_url, transport_plaintext=True) as sdk:
+        stream = await libzerobus.aio.open_stream(sdk, schema.table_name, schema.descriptor)
+        async with stream:
+
+            async def acked(offset: int, count: int, sent_at: float) -> None:
+                await stream.wait_for_offset(offset)
+                latencies.extend([time.perf_counter() - sent_at] * count)
+
+            waits = []
+            sent = 0
+            start = time.perf_counter()
+            while sent < total:
+                now = time.perf_counter()
+                due = min(total, int((now - start) * LATENCY_RATE) + 1)
+                if due > sent:
+                    for _ in range(due - sent):
+                        offset = stream.ingest(record)
+                    waits.append(asyncio.ensure_future(acked(offset, due - sent, now)))
+                    sent = due
+                tick = 0.001 - (time.perf_counter() - start) % 0.001
+                await asyncio.sleep(tick)
+            await asyncio.gather(*waits)
+    return latencies
+
+
+def c_library_p50_us(zerobus: str, server_url: str) -> float:
+    """The C library's p50 ack latency at the same rate and pacing (zerobus bench --rate)."""
+    pacing = ["--rate", str(LATENCY_RATE), "--seconds", str(LATENCY_SECONDS)]
+    run = subprocess.run(
+        [zerobus, "bench", "--endpoint", server_url, *pacing, "--json"],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
+    figures: dict[str, Any] = json.loads(run.stdout.splitlines()[-1])
+    return float(figures["p50_us"])
+
+
 def main(zerobus: str, records: int, declared: bool) -> None:
     schema = libzerobus.schema_from_ddl(TABLE_DDL)
     serve_args: tuple[str, ...] = ("--listen", "127.0.0.1:0", "--null-sink")
@@ -130,6 +187,15 @@ def main(zerobus: str, records: int, declared: bool) -> None:
         theirs = official_rates(server, schema, records)
     for label, mine, official in zip(("one call per record", "batches of 100"), ours, theirs):
         print(f"libzerobus / official, {label}: {mine / official:.2f}x")
+    with zerobus_serve.start(zerobus, *serve_args) as server:
+        latencies = sorted(asyncio.run(asyncio_latencies(server.grpc_url, schema)))
+        c_p50 = c_library_p50_us(zerobus, server.grpc_url)
+    p50 = statistics.median(latencies) * 1e6
+    p99 = latencies[int(len(latencies) * 0.99)] * 1e6
+    print(
+        f"ack latency at {LATENCY_RATE} records/s, asyncio: p50 {p50:.0f} us, p99 {p99:.0f} us; "
+        f"C library p50 {c_p50:.0f} us: {p50 / c_p50:.2f}x (target 1.2x)"
+    )
 
 
 if __name__ == "__main__":

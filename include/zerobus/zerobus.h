@@ -80,6 +80,11 @@ typedef struct zb_stream zb_stream;
 typedef struct zb_schema zb_schema;
 /** A list of records with their offsets (from zb_stream_unacked()). */
 typedef struct zb_records zb_records;
+/** The Arrow C Data Interface's structs (zerobus/arrow_c_data.h declares them, under the
+ *  specification's own guard macro, as every Arrow implementation's header does). */
+struct ArrowSchema;
+struct ArrowArray;
+struct ArrowArrayStream;
 
 /** @} */
 
@@ -508,6 +513,29 @@ typedef void (*zb_wakeup_cb)(void *user_data);
 ZB_API zb_status zb_config_set_wakeup(zb_config *cfg, zb_wakeup_cb cb, void *user_data,
                                       zb_free_cb free_user_data, zb_error **err);
 
+/** Registers a file descriptor as the wakeup of streams created from this config, replacing an
+ *  earlier wakeup (zb_config_set_wakeup() or this). Each time a stream's event queue goes from
+ *  empty to non-empty, the library writes the 8-byte value 1 to `fd` at once, on the thread that
+ *  queued the event: no user code runs, so unlike zb_config_set_wakeup() it needs no hop
+ *  through a dispatch thread, and an event loop watching `fd` (epoll, asyncio's add_reader,
+ *  Go's netpoller, tokio's AsyncFd) learns of an ack one thread switch sooner. Read what `fd`
+ *  holds before polling; the rules of zb_config_set_wakeup() for polling after a wakeup apply.
+ *  A stream recreated from one with this wakeup (zb_stream_recreate()) writes to the same `fd`.
+ *  @param cfg the config.
+ *  @param fd the write end of a pipe or an eventfd, non-blocking (O_NONBLOCK), so that a reader
+ *  that lags never stalls the library: a write that would block is dropped, the descriptor
+ *  holding unread wakeups already. No write begins after zb_stream_destroy() returns. -1
+ *  removes the wakeup.
+ *  @param close_on_release nonzero: `fd` is the library's from this call on, whatever its
+ *  outcome; it is closed when no config or stream holds it any more (at once when the call
+ *  fails). 0: the caller keeps it, and may close it once every stream that holds it is
+ *  destroyed (zb_stream_destroy()).
+ *  @param err receives a new error object when the call fails, else NULL; may be NULL.
+ *  @return ZB_OK; ZB_ERR_INVALID_ARG if `cfg` is NULL or `fd` is not -1 and not an open,
+ *  writable, non-blocking descriptor; ZB_ERR_NO_MEMORY. */
+ZB_API zb_status zb_config_set_wakeup_fd(zb_config *cfg, int32_t fd, int32_t close_on_release,
+                                         zb_error **err);
+
 /** @} */
 
 /* ----------------------------------------------------------------------------------------- */
@@ -767,6 +795,9 @@ typedef int32_t zb_record_type;
 /** Records are raw Avro datums of the stream's writer schema, one per record, without
  *  framing (docs/SCHEMAS.md, "Avro"). */
 #define ZB_RECORD_AVRO 4
+/** Arrow record batches: a stream of zb_stream_new_arrow() or zb_stream_new_arrow_ipc() (the
+ *  statistics' "arrow"); zb_stream_new() does not take it. */
+#define ZB_RECORD_ARROW 8
 
 /** Opens a stream into `table_name` ("catalog.schema.table") and returns once the server has
  *  accepted it. Connection attempts are retried as recovery.* configures; with OAuth client
@@ -908,6 +939,133 @@ ZB_API zb_status zb_stream_ingest_json_batch(zb_stream *stream, const char *cons
 ZB_API zb_status zb_stream_ingest_avro_batch(zb_stream *stream, const void *const *datums,
                                              const size_t *lens, size_t count,
                                              uint64_t *last_offset_out, zb_error **err);
+
+/** @name Arrow streams
+ *  An Arrow stream carries Arrow record batches into a table over Arrow Flight's DoPut, on an
+ *  HTTP/2 connection of its own (reference: the service's Arrow Flight ingestion). The server
+ *  checks the batches' schema against the table's columns when the stream opens (the Delta to
+ *  Arrow mapping is in docs/SCHEMAS.md). Each ingested batch gets one offset, 0, 1, 2, ...:
+ *  a batch's offset is durable when every row of the batch is, and ack events, error events,
+ *  zb_stream_wait_for_offset(), zb_stream_flush(), zb_stream_close(), zb_stream_poll(),
+ *  zb_stream_get_info() (whose records_* count batches), statistics and logging work as for
+ *  record streams. The server acknowledges rows: after a broken connection a batch it
+ *  acknowledged in part is sent again cut to its rows that were not. A batch too large for one
+ *  message (stream.max.request.bytes, 10 MiB) travels in several, split by rows. arrow.compression
+ *  compresses the IPC bodies (none, lz4_frame, zstd). stream.max.inflight.records bounds the
+ *  batches in flight, stream.max.inflight.bytes their encoded bytes. stream.lanes must be 1.
+ *  zb_stream_unacked() gives each unacknowledged batch as an IPC stream (its schema, the batch
+ *  cut to its unacknowledged rows, the end-of-stream marker), under the batch's offset;
+ *  zb_stream_recreate() sends them to a new Arrow stream. The record functions
+ *  (zb_stream_ingest_proto() and the others) return ZB_ERR_RECORD_TYPE on an Arrow stream, and
+ *  the Arrow ones on a record stream. Like every function on a stream but zb_stream_destroy(),
+ *  the Arrow functions may be called from any number of threads at once; batches ingested
+ *  concurrently get their offsets in the order the calls take them.
+ *  Types: boolean, int8/16/32/64, float32/64, utf8, large_utf8, binary, large_binary, date32,
+ *  timestamp[us] with or without a time zone, decimal128, list, struct and map, with nulls and
+ *  slices (non-zero offsets); dictionary-encoded columns are expanded. Anything else is refused
+ *  with ZB_ERR_INVALID_SCHEMA naming the column and the type.
+ *  @{ */
+
+/** Opens an Arrow stream into `table_name` for record batches of `schema`, as zb_stream_new()
+ *  opens a record stream, and returns once the server has accepted it (its ready signal).
+ *  @param sdk the SDK whose endpoint the stream uses.
+ *  @param table_name the table, "catalog.schema.table".
+ *  @param schema the batches' schema, a struct ("+s") of the columns, in the Arrow C Data
+ *  Interface; borrowed: read during the call, neither moved nor released. Columns may be
+ *  dictionary-encoded: zb_stream_ingest_arrow() then takes their arrays so.
+ *  @param cfg stream options and callbacks, copied; NULL means defaults.
+ *  @param out receives the stream, owned by the caller (zb_stream_close(), zb_stream_destroy()).
+ *  @param err receives a new error object when the call fails, else NULL; may be NULL.
+ *  @return ZB_OK; ZB_ERR_INVALID_ARG for NULL pointers, a released schema or stream.lanes above
+ *  1; ZB_ERR_INVALID_SCHEMA for a schema that is not a struct of columns or has a type listed
+ *  above as refused (naming the column and the type); otherwise as zb_stream_new(): a schema that
+ *  does not fit the table is refused by the server, ZB_ERR_TRANSPORT (INVALID_ARGUMENT) naming
+ *  the column and both types. */
+ZB_API zb_status zb_stream_new_arrow(zb_sdk *sdk, const char *table_name,
+                                     const struct ArrowSchema *schema, const zb_config *cfg,
+                                     zb_stream **out, zb_error **err);
+
+/** Opens an Arrow stream as zb_stream_new_arrow() does, with the schema given as Arrow IPC
+ *  bytes: an IPC stream (the encapsulated schema message, and the end-of-stream marker or
+ *  nothing after it), as pyarrow's `schema.serialize()` or an IPC stream writer without batches
+ *  gives it. Arrays given to zb_stream_ingest_arrow() then have no dictionary-encoded column.
+ *  @param sdk the SDK whose endpoint the stream uses.
+ *  @param table_name the table, "catalog.schema.table".
+ *  @param schema_ipc the bytes, read during the call only.
+ *  @param len their length.
+ *  @param cfg stream options and callbacks, copied; NULL means defaults.
+ *  @param out receives the stream, owned by the caller.
+ *  @param err receives a new error object when the call fails, else NULL; may be NULL.
+ *  @return as zb_stream_new_arrow(), with ZB_ERR_INVALID_ARG also for a NULL schema_ipc or a
+ *  len over PTRDIFF_MAX, and ZB_ERR_INVALID_SCHEMA for bytes that are not such an IPC stream
+ *  or that hold record batches. */
+ZB_API zb_status zb_stream_new_arrow_ipc(zb_sdk *sdk, const char *table_name,
+                                         const void *schema_ipc, size_t len, const zb_config *cfg,
+                                         zb_stream **out, zb_error **err);
+
+/** Accepts one record batch on an Arrow stream under one offset, as a struct array of the
+ *  stream's schema (a record batch in the Arrow C Data Interface), without copying it: with
+ *  arrow.compression=none its buffers go to the wire as they are.
+ *  Ownership (the C Data Interface's move): unless the call returns ZB_ERR_INVALID_ARG, the
+ *  library has taken the batch: on return `batch->release` is NULL and the library owns the
+ *  data. On ZB_OK the library calls the producer's release exactly once, after the server has
+ *  acknowledged every row of the batch, or when the stream is destroyed with the batch
+ *  unacknowledged (a zb_stream_recreate() of it sharing the data: when both are destroyed);
+ *  until then the buffers must stay as they are. On any other error it has called release
+ *  before returning. It never calls it twice. With ZB_ERR_INVALID_ARG the batch is untouched,
+ *  still the caller's. When the window is full, waits up to stream.ingest.timeout.ms for room.
+ *  @param stream the stream.
+ *  @param batch the batch, moved into the library.
+ *  @param offset_out receives the batch's offset; may be NULL.
+ *  @param err receives a new error object when the call fails, else NULL; may be NULL.
+ *  @return ZB_OK; ZB_ERR_INVALID_ARG for a NULL stream or batch, or a released batch;
+ *  ZB_ERR_RECORD_TYPE on a record stream; ZB_ERR_INVALID_RECORD for an array whose shape
+ *  contradicts the schema (buffer or child counts, lengths, offsets; the message names the
+ *  column); ZB_ERR_EMPTY_BATCH for a batch of no rows; ZB_ERR_RECORD_TOO_LARGE when one row
+ *  alone does not fit into one message; ZB_ERR_QUEUE_FULL; ZB_ERR_CLOSED after
+ *  zb_stream_close(); after the stream failed, the error it failed with; ZB_ERR_NO_MEMORY. */
+ZB_API zb_status zb_stream_ingest_arrow(zb_stream *stream, struct ArrowArray *batch,
+                                        uint64_t *offset_out, zb_error **err);
+
+/** Accepts every batch of an Arrow C stream, in order, each under an offset of its own as
+ *  zb_stream_ingest_arrow() accepts it (batches of no rows are skipped). The stream's schema
+ *  must equal the Arrow stream's (dictionary-encoded columns compared by their values).
+ *  Ownership: unless the call returns ZB_ERR_INVALID_ARG the library takes `batches` (moved:
+ *  on return its release is NULL); it releases the C stream before returning, and each batch
+ *  as zb_stream_ingest_arrow() does. At the first failure it stops: the batches before it stay
+ *  accepted (`*count_out` says how many).
+ *  @param stream the stream.
+ *  @param batches the C stream, moved into the library.
+ *  @param last_offset_out receives the offset of the last batch accepted; may be NULL.
+ *  @param count_out receives the number of batches accepted; may be NULL.
+ *  @param err receives a new error object when the call fails, else NULL; may be NULL.
+ *  @return as zb_stream_ingest_arrow(), plus ZB_ERR_INVALID_SCHEMA when the C stream's schema
+ *  is not the stream's (naming the first column that differs) and ZB_ERR_INVALID_RECORD when
+ *  the C stream fails (quoting its get_last_error). */
+ZB_API zb_status zb_stream_ingest_arrow_stream(zb_stream *stream, struct ArrowArrayStream *batches,
+                                               uint64_t *last_offset_out, size_t *count_out,
+                                               zb_error **err);
+
+/** Accepts the record batches of Arrow IPC bytes (the IPC stream format: a schema message, the
+ *  stream's, then record batches; dictionary batches are expanded), copied before the call
+ *  returns, each batch under an offset of its own as zb_stream_ingest_arrow() accepts it
+ *  (batches of no rows are skipped). Every batch is decoded before any is accepted; at a later
+ *  failure (the window, the stream) the batches before it stay accepted.
+ *  @param stream the stream.
+ *  @param data the bytes, read during the call only.
+ *  @param len their length.
+ *  @param last_offset_out receives the offset of the last batch accepted; may be NULL.
+ *  @param count_out receives the number of batches accepted; may be NULL.
+ *  @param err receives a new error object when the call fails, else NULL; may be NULL.
+ *  @return as zb_stream_ingest_arrow() (ZB_ERR_INVALID_ARG also for NULL data or a len over
+ *  PTRDIFF_MAX), plus ZB_ERR_INVALID_RECORD for bytes that do not
+ *  decode (the message says what and where), ZB_ERR_INVALID_SCHEMA for a schema that is not
+ *  the stream's, and ZB_ERR_EMPTY_BATCH when they hold no rows at all. */
+ZB_API zb_status zb_stream_ingest_arrow_ipc(zb_stream *stream, const void *data, size_t len,
+                                            uint64_t *last_offset_out, size_t *count_out,
+                                            zb_error **err);
+
+/** @} */
 
 /** Waits until `offset` is durable. Runs no callback.
  *  @param stream the stream.

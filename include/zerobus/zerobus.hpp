@@ -589,21 +589,25 @@ class Stream {
    *  the last (zb_stream_ingest_proto_batch). Throws ZB_ERR_EMPTY_BATCH for none. */
   template <class Container>
   uint64_t ingest_proto_batch(const Container &records) {
-    std::vector<const void *> data;
-    std::vector<std::size_t> sizes;
-    data.reserve(std::size(records));
-    sizes.reserve(std::size(records));
-    for (const auto &record : records) {
-      const Bytes bytes(record);
-      data.push_back(bytes.data());
-      sizes.push_back(bytes.size());
-    }
-    uint64_t last_offset = 0;
+    return ingest_bytes_batch(records, zb_stream_ingest_proto_batch);
+  }
+
+  /** Accepts one Avro datum of the stream's writer schema on a ZB_RECORD_AVRO stream; returns
+   *  its offset (zb_stream_ingest_avro). The bytes are copied. */
+  uint64_t ingest_avro(Bytes datum) {
+    uint64_t offset = 0;
     zb_error *err = nullptr;
-    const Status status = zb_stream_ingest_proto_batch(handle_.get(), data.data(), sizes.data(),
-                                                       data.size(), &last_offset, &err);
+    const Status status =
+        zb_stream_ingest_avro(handle_.get(), datum.data(), datum.size(), &offset, &err);
     detail::check(status, err);
-    return last_offset;
+    return offset;
+  }
+
+  /** Accepts every Avro datum of `datums` as one unit, as ingest_proto_batch() does
+   *  (zb_stream_ingest_avro_batch). */
+  template <class Container>
+  uint64_t ingest_avro_batch(const Container &datums) {
+    return ingest_bytes_batch(datums, zb_stream_ingest_avro_batch);
   }
 
   /** Accepts every JSON object of `records` (a container of anything that converts to
@@ -765,6 +769,27 @@ class Stream {
   struct RecordsFree {
     void operator()(zb_records *records) const noexcept { zb_records_free(records); }
   };
+  // A batch of byte records through `ingest` (zb_stream_ingest_proto_batch or _avro_batch,
+  // which take the same arguments).
+  template <class Container, class Ingest>
+  uint64_t ingest_bytes_batch(const Container &records, Ingest ingest) {
+    std::vector<const void *> data;
+    std::vector<std::size_t> sizes;
+    data.reserve(std::size(records));
+    sizes.reserve(std::size(records));
+    for (const auto &record : records) {
+      const Bytes bytes(record);
+      data.push_back(bytes.data());
+      sizes.push_back(bytes.size());
+    }
+    uint64_t last_offset = 0;
+    zb_error *err = nullptr;
+    const Status status =
+        ingest(handle_.get(), data.data(), sizes.data(), data.size(), &last_offset, &err);
+    detail::check(status, err);
+    return last_offset;
+  }
+
   struct Free {
     void operator()(zb_stream *stream) const noexcept { zb_stream_destroy(stream); }
   };
@@ -802,6 +827,16 @@ class Sdk {
   }
   Stream proto_stream(const std::string &table, Bytes descriptor, const Config &config) const {
     return open(table, ZB_RECORD_PROTO, descriptor, config.get());
+  }
+
+  /** Opens a stream of Avro datums of the writer schema `avro_schema` (Avro JSON), sent in
+   *  avro_schema_json (zb_stream_new with ZB_RECORD_AVRO). */
+  Stream avro_stream(const std::string &table, std::string_view avro_schema) const {
+    return open(table, ZB_RECORD_AVRO, Bytes(avro_schema), nullptr);
+  }
+  Stream avro_stream(const std::string &table, std::string_view avro_schema,
+                     const Config &config) const {
+    return open(table, ZB_RECORD_AVRO, Bytes(avro_schema), config.get());
   }
 
   /** Opens a protobuf stream into the schema's table, which also takes JSON records, encoded

@@ -374,6 +374,27 @@ Status CDataSchema::Import(const ArrowSchema &c_schema, CDataSchema *out) {
   return Status::Ok();
 }
 
+namespace {
+
+CDataSchema::Encoding PlainEncoding(const DataType &type) {
+  CDataSchema::Encoding encoding;
+  for (const arrow::Field &child : type.children) {
+    encoding.children.push_back(PlainEncoding(child.type));
+  }
+  return encoding;
+}
+
+}  // namespace
+
+CDataSchema CDataSchema::Plain(Schema schema) {
+  CDataSchema plain;
+  for (const arrow::Field &field : schema.fields) {
+    plain.encodings_.push_back(PlainEncoding(field.type));
+  }
+  plain.schema_ = std::move(schema);
+  return plain;
+}
+
 Status ImportRecordBatch(ArrowArray *c_array, const CDataSchema &schema, RecordBatch *out) {
   if (c_array == nullptr || c_array->release == nullptr) {
     return Status::Invalid("the ArrowArray has been released");

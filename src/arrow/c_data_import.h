@@ -26,6 +26,9 @@ class CDataSchema {
   // "outer.inner" for nested fields) and the type, every type model.h does not list, an
   // unsigned integer among them; refuses nesting deeper than kMaxNestingDepth.
   static Status Import(const ArrowSchema &c_schema, CDataSchema *out);
+  // `schema` as C Data arrays of it arrive when none of their columns is dictionary-encoded:
+  // for a stream whose schema came as IPC bytes.
+  static CDataSchema Plain(Schema schema);
 
   const Schema &schema() const { return schema_; }
 

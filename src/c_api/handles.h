@@ -5,11 +5,13 @@
 #include <memory>
 #include <string>
 
+#include "arrow/c_data_import.h"
 #include "core/config.h"
 #include "core/headers.h"
 #include "core/record_schema.h"
 #include "core/sdk.h"
 #include "core/status.h"
+#include "core/stream_handle.h"
 
 struct zb_config {
   zerobus::Config config;
@@ -21,6 +23,12 @@ struct zb_sdk {
 
 struct zb_schema {
   std::shared_ptr<const zerobus::RecordSchema> impl;
+};
+
+struct zb_stream {
+  std::unique_ptr<zerobus::StreamHandle> impl;
+  // An Arrow stream's: how ArrowArrays given to it are laid out (dictionary-encoded columns).
+  std::shared_ptr<const zerobus::arrow::CDataSchema> arrow_input;
 };
 
 struct zb_error {

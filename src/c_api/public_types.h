@@ -54,6 +54,7 @@ ZB_SAME_VALUE(StreamState::kClosed, ZB_STREAM_CLOSED);
 ZB_SAME_VALUE(RecordFormat::kProto, ZB_RECORD_PROTO);
 ZB_SAME_VALUE(RecordFormat::kJson, ZB_RECORD_JSON);
 ZB_SAME_VALUE(RecordFormat::kAvro, ZB_RECORD_AVRO);
+ZB_SAME_VALUE(RecordFormat::kArrow, ZB_RECORD_ARROW);
 ZB_SAME_VALUE(EventType::kAck, ZB_EVENT_ACK);
 ZB_SAME_VALUE(EventType::kError, ZB_EVENT_ERROR);
 ZB_SAME_VALUE(kVersionMajor, ZB_VERSION_MAJOR);

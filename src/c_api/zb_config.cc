@@ -2,12 +2,14 @@
 #include <zerobus/zerobus.h>
 
 #include <cstring>
+#include <memory>
 
 #include "c_api/callbacks.h"
 #include "c_api/guard.h"
 #include "c_api/handles.h"
 #include "c_api/public_types.h"
 #include "core/config.h"
+#include "core/fd_wakeup.h"
 #include "core/log.h"
 
 using zerobus::Status;
@@ -161,6 +163,27 @@ ZB_API zb_status zb_config_set_wakeup(zb_config *cfg, zb_wakeup_cb cb, void *use
   return Guard(err, [&] {
     if (!cfg) return NullArgument("cfg");
     cfg->config.set_wakeup(Register<zerobus::c_api::CWakeup>(cb, user_data, free_user_data));
+    return Status::Ok();
+  });
+}
+
+ZB_API zb_status zb_config_set_wakeup_fd(zb_config *cfg, int32_t fd, int32_t close_on_release,
+                                         zb_error **err) {
+  // Whatever the outcome, an owned descriptor is the library's from here on.
+  std::unique_ptr<const zerobus::FdWakeup> wakeup;
+  if (fd >= 0 && close_on_release) {
+    wakeup = std::make_unique<const zerobus::FdWakeup>(fd, true);
+  }
+  return Guard(err, [&] {
+    if (!cfg) return NullArgument("cfg");
+    if (fd == -1) {
+      cfg->config.set_wakeup(nullptr);
+      return Status::Ok();
+    }
+    Status status = zerobus::FdWakeup::Check(fd);
+    if (!status.ok()) return status;
+    if (!wakeup) wakeup = std::make_unique<const zerobus::FdWakeup>(fd, false);
+    cfg->config.set_wakeup(std::move(wakeup));
     return Status::Ok();
   });
 }

@@ -20,10 +20,6 @@
 #include "core/stats.h"
 #include "core/stream_handle.h"
 
-struct zb_stream {
-  std::unique_ptr<zerobus::StreamHandle> impl;
-};
-
 struct zb_records {
   std::vector<std::pair<uint64_t, std::string>> records;
 };
@@ -112,7 +108,8 @@ Status NewStream(zb_sdk *sdk, const char *table_name, zb_record_type record_type
   if (record_type != ZB_RECORD_PROTO && record_type != ZB_RECORD_JSON &&
       record_type != ZB_RECORD_AVRO) {
     return Status(StatusCode::kInvalidArg,
-                  "record_type must be ZB_RECORD_PROTO, ZB_RECORD_JSON or ZB_RECORD_AVRO");
+                  "record_type must be ZB_RECORD_PROTO, ZB_RECORD_JSON or ZB_RECORD_AVRO (an "
+                  "Arrow stream opens with zb_stream_new_arrow())");
   }
   const auto format = static_cast<RecordFormat>(record_type);
   const bool json = format == RecordFormat::kJson;
@@ -428,6 +425,7 @@ ZB_API zb_status zb_stream_recreate(zb_stream *stream, zb_stream **out, zb_error
     if (!stream) return NullArgument("stream");
     if (!out) return NullArgument("out");
     auto handle = std::make_unique<zb_stream>();
+    handle->arrow_input = stream->arrow_input;
     Status recreated = stream->impl->Recreate(handle.get(), &handle->impl);
     if (!recreated.ok()) return recreated;
     *out = handle.release();

@@ -18,6 +18,7 @@
 #include <string>
 #include <utility>
 
+#include <nlohmann/json.hpp>
 #define ZB_EXPERIMENTAL_PERSISTENT
 #include <zerobus/zerobus.hpp>
 
@@ -37,12 +38,43 @@
 namespace zerobus::cli {
 namespace {
 
-// Opens `name` for reading ("-": standard input); null with the reason in *error.
-std::FILE *OpenInput(const std::string &name, std::string *error) {
-  if (name == "-") return stdin;
-  std::FILE *file = std::fopen(name.c_str(), "rb");
-  if (file == nullptr) *error = "cannot read " + name + ": " + std::strerror(errno);
-  return file;
+bool IsBinary(Format format) {
+  return format == Format::kProto || format == Format::kAvro;
+}
+
+// One input, open, with its records.
+struct Input {
+  Input() = default;
+  Input(const Input &) = delete;
+  Input &operator=(const Input &) = delete;
+  ~Input() {
+    if (file != nullptr && file != stdin) std::fclose(file);
+  }
+
+  std::FILE *file = nullptr;
+  std::unique_ptr<RecordSource> source;
+};
+
+// Opens input `name` ("-": standard input) as `options` reads it; false with the reason in
+// *error.
+bool OpenInput(const IngestOptions &options, const std::string &name, const zerobus::Schema *schema,
+               Input *input, std::string *error) {
+  input->file = name == "-" ? stdin : std::fopen(name.c_str(), "rb");
+  if (input->file == nullptr) {
+    *error = "cannot read " + name + ": " + std::strerror(errno);
+    return false;
+  }
+  // Without a schema the server parses JSON text, and would end the stream on what is not an
+  // object: such lines are refused before they are sent.
+  const bool check_json = options.format == Format::kJsonLines && schema == nullptr;
+  input->source = OpenRecordSource(options.format, input->file, name, schema, check_json);
+  return true;
+}
+
+// Whether two Avro writer schemas are the same JSON.
+bool SameSchema(const std::string &a, const std::string &b) {
+  return a == b ||
+         nlohmann::json::parse(a, nullptr, false) == nlohmann::json::parse(b, nullptr, false);
 }
 
 // Hands the records of input `index`, named `name`, to `ingester` until the input ends, the run
@@ -56,8 +88,8 @@ std::string IngestInput(RecordSource *source, size_t index, const std::string &n
     if (!interruption.requested()) return "";
     // Where to resume from.
     return "interrupted after " + name +
-           (format == Format::kProto ? " record " + std::to_string(record.where.number)
-                                     : " line " + std::to_string(record.where.line));
+           (IsBinary(format) ? " record " + std::to_string(record.where.number)
+                             : " line " + std::to_string(record.where.line));
   };
   while (!interruption.requested() && source->Next(&record)) {
     ingester->CountRead(record.oversized != 0 ? record.oversized : record.raw.size());
@@ -201,8 +233,9 @@ int Ingest(IngestOptions options, const std::chrono::steady_clock::time_point st
     } catch (const zerobus::Error &error) {
       return Fail(std::string("--table-ddl: ") + error.what());
     }
-  } else if (!options.exactly_once && !options.access.url.empty() &&
-             !(local && options.declared.empty())) {
+  } else if (!options.exactly_once && options.format != Format::kAvro &&
+             !options.access.url.empty() && !(local && options.declared.empty())) {
+    // (Avro datums go as they are, with their file's writer schema: no table schema is needed.)
     try {
       schema = FetchSchema(options.access, options.table);
     } catch (const zerobus::Error &error) {
@@ -246,23 +279,43 @@ int Ingest(IngestOptions options, const std::chrono::steady_clock::time_point st
     return Fail(options.endpoint + ": " + error.what());
   }
 
+  // Avro streams take the writer schema of the first file's header: that file is opened
+  // before the stream, and every later one must have the same schema.
+  std::string stopped;
+  std::optional<Input> input;
+  std::string avro_schema;
+  if (options.format == Format::kAvro) {
+    if (!OpenInput(options, options.files[0], schema ? &*schema : nullptr, &input.emplace(),
+                   &stopped)) {
+      return Fail(stopped);
+    }
+    avro_schema = input->source->WriterSchema();
+    if (avro_schema.empty()) return Fail(input->source->Failure());
+  }
+
   // A schema's stream takes JSON and encodes it; a descriptor's takes protobuf alone.
-  const bool json = options.format != Format::kProto;
+  const Ingester::Payload payload = options.format == Format::kAvro    ? Ingester::Payload::kAvro
+                                    : options.format == Format::kProto ? Ingester::Payload::kProto
+                                                                       : Ingester::Payload::kJson;
   std::optional<ExactlyOnce> exactly_once;
   if (options.exactly_once) {
     exactly_once.emplace(options.files.front(), options.table);
     if (std::string error = exactly_once->Load(); !error.empty()) return Fail(error);
   }
   const Ingester::Opener open = [&]() {
+    // (--exactly-once takes no Avro files: ingest_options refuses them.)
     if (exactly_once) {
-      return exactly_once->Open(*sdk, json ? ZB_RECORD_JSON : ZB_RECORD_PROTO, descriptor, config);
+      return exactly_once->Open(
+          *sdk, payload == Ingester::Payload::kProto ? ZB_RECORD_PROTO : ZB_RECORD_JSON, descriptor,
+          config);
     }
+    if (!avro_schema.empty()) return sdk->avro_stream(options.table, avro_schema, config);
     if (!descriptor.empty()) return sdk->proto_stream(options.table, descriptor, config);
     if (schema) return sdk->stream(*schema, config);
     return sdk->json_stream(options.table, config);
   };
   DeadLetterFile dead_letters(options.dead_letter_path);
-  Ingester ingester(open, json, &dead_letters, options.files, options.exactly_once);
+  Ingester ingester(open, payload, &dead_letters, options.files, options.exactly_once);
   if (!ingester.Start()) return Fail(options.table + ": " + ingester.fatal());
   if (exactly_once) ingester.SkipCommitted(exactly_once->committed());
 
@@ -271,15 +324,22 @@ int Ingest(IngestOptions options, const std::chrono::steady_clock::time_point st
     progress.emplace(stderr, isatty(STDERR_FILENO) == 1, options.progress_interval,
                      [&ingester] { return ingester.Sample(); });
   }
-  std::string stopped;
   for (size_t i = 0; i < options.files.size() && stopped.empty(); ++i) {
-    std::FILE *file = OpenInput(options.files[i], &stopped);
-    if (file == nullptr) break;
-    const std::unique_ptr<RecordSource> source = OpenRecordSource(
-        options.format, file, options.files[i], schema ? &*schema : nullptr, json && !schema);
-    stopped =
-        IngestInput(source.get(), i, options.files[i], options.format, interruption, &ingester);
-    if (file != stdin) std::fclose(file);
+    const std::string &name = options.files[i];
+    if (!input) {
+      if (!OpenInput(options, name, schema ? &*schema : nullptr, &input.emplace(), &stopped)) {
+        break;
+      }
+      if (!avro_schema.empty() && !SameSchema(input->source->WriterSchema(), avro_schema)) {
+        const std::string failure = input->source->Failure();
+        stopped = !failure.empty() ? failure
+                                   : name + "'s writer schema is not " + options.files[0] +
+                                         "'s: ingest files of other schemas in runs of their own";
+        break;
+      }
+    }
+    stopped = IngestInput(input->source.get(), i, name, options.format, interruption, &ingester);
+    input.reset();
   }
   if (stopped.empty() && interruption.requested()) stopped = "interrupted between inputs";
   if (!ingester.Finish(options.close_timeout) && stopped.empty()) stopped = ingester.fatal();

@@ -15,7 +15,7 @@ namespace zerobus::cli {
 // A record that could not be delivered.
 struct DeadLetter {
   const std::string *record;  // the record as read, or the first bytes of one too long; borrowed
-  bool binary;                // protobuf bytes rather than text
+  bool binary;                // protobuf bytes or an Avro datum rather than text
   const std::string *file;    // the input it came from ("-": standard input); borrowed
   SourcePosition where;
   const char *code;  // a status name, such as "ZB_ERR_INVALID_RECORD"
@@ -37,7 +37,8 @@ class DeadLetterFile {
 
   // Appends one line and flushes it (keys in alphabetical order):
   //   {"code":"ZB_ERR_INVALID_RECORD","file":"in.jsonl","line":7,"message":"...","record":"..."}
-  // Protobuf records carry "record_number" and "byte_offset" instead of "line", and
+  // Protobuf records and Avro datums carry "record_number" and "byte_offset" (a datum's: where
+  // its block starts) instead of "line", and
   // "record_base64" instead of "record"; so does text that is not valid UTF-8.
   // A record over kMaxRecordBytes is not written whole: "record_bytes" gives its length and
   // "record_prefix" (or "record_prefix_base64") its first kOversizedPrefixBytes bytes at most

@@ -21,7 +21,8 @@ constexpr char kUsage[] =
     "table NAME (catalog.schema.table): into a workspace with --endpoint, or else into an\n"
     "embedded local server that stores the rows where `zerobus rows` reads them.\n"
     "\n"
-    "Formats (--format, else from the files' extension: .csv, .pb, otherwise JSON Lines):\n"
+    "Formats (--format, else from the files' extension: .csv, .pb, .avro, otherwise JSON\n"
+    "Lines):\n"
     "  jsonl   one JSON object per line, blank lines skipped\n"
     "  csv     a header row of column names, then one record per row (RFC 4180 quoting). Each\n"
     "          field is typed by the table's schema; an empty field is NULL, \"\" the empty\n"
@@ -30,6 +31,9 @@ constexpr char kUsage[] =
     "  proto   serialized protobuf messages, each preceded by its length in bytes as a\n"
     "          base-128 varint (protobuf's writeDelimitedTo framing). Needs --descriptor or\n"
     "          the table's schema.\n"
+    "  avro    Avro object container files (codec null, deflate, snappy or zstandard), each\n"
+    "          datum sent as it is with the file's writer schema, which the server checks\n"
+    "          against the table; every file of a run must have the same writer schema.\n"
     "The table's schema comes from --table-ddl, or from the workspace's Unity Catalog. With a\n"
     "schema, records are checked and encoded to protobuf before they are sent, so a bad record\n"
     "is refused alone, with the column's name.\n"
@@ -40,12 +44,13 @@ constexpr char kUsage[] =
     "have stored some of those records without acknowledging them (delivery is at least once).\n"
     "Three streams in a row failing before any acknowledgement end the run.\n"
     "A record over 10 MiB (the most the service takes; a line's text, a CSV row's text, or a\n"
-    "protobuf message) is never read whole: it goes to the dead-letter file with its position,\n"
+    "protobuf message, an Avro datum) is never read whole: it goes to the dead-letter file with "
+    "its position,\n"
     "its length as record_bytes and its first 1 KiB as record_prefix, and reading goes on.\n"
     "\n"
     "Options:\n"
     "  --table NAME            the table (optional when --table-ddl names it)\n"
-    "  --format FORMAT         jsonl, csv or proto\n"
+    "  --format FORMAT         jsonl, csv, proto or avro\n"
     "  --table-ddl DDL         the table's schema as one Delta DDL statement, e.g.\n"
     "                          'main.default.events (id BIGINT NOT NULL, payload STRING)';\n"
     "                          the embedded server declares the table with it\n"
@@ -110,6 +115,7 @@ constexpr char kUsage[] =
     "      --endpoint https://1234.zerobus.us-west-2.cloud.databricks.com \\\n"
     "      --workspace-url https://dbc-1234.cloud.databricks.com \\\n"
     "      --table main.sales.orders --dead-letter rejected.jsonl orders.csv\n"
+    "  zerobus ingest --table-ddl \"$(cat orders.sql)\" orders-*.avro\n"
     "  produce-protobuf | zerobus ingest --format proto --descriptor orders.desc \\\n"
     "      --table main.sales.orders --endpoint http://127.0.0.1:50051 -\n";
 
@@ -120,8 +126,10 @@ std::string ParseFormat(const std::string &name, std::optional<Format> *format) 
     *format = Format::kCsv;
   } else if (name == "proto") {
     *format = Format::kProto;
+  } else if (name == "avro") {
+    *format = Format::kAvro;
   } else {
-    return "--format wants jsonl, csv or proto, got '" + name + "'";
+    return "--format wants jsonl, csv, proto or avro, got '" + name + "'";
   }
   return "";
 }
@@ -136,9 +144,10 @@ std::optional<Format> FormatFromNames(const std::vector<std::string> &files, boo
       const size_t n = std::strlen(suffix);
       return file.size() >= n && file.compare(file.size() - n, n, suffix) == 0;
     };
-    const Format format = ends(".csv")  ? Format::kCsv
-                          : ends(".pb") ? Format::kProto
-                                        : Format::kJsonLines;
+    const Format format = ends(".csv")    ? Format::kCsv
+                          : ends(".pb")   ? Format::kProto
+                          : ends(".avro") ? Format::kAvro
+                                          : Format::kJsonLines;
     if (found && *found != format) *agree = false;
     found = format;
   }
@@ -247,10 +256,11 @@ std::optional<int> ParseIngestArgs(int argc, char **argv, IngestOptions *options
       return usage(
           "--exactly-once reads one FILE (not standard input): its state is kept beside it");
     }
-    if (options->format == Format::kCsv || !options->table_ddl.empty()) {
+    if (options->format == Format::kCsv || options->format == Format::kAvro ||
+        !options->table_ddl.empty()) {
       return usage(
           "--exactly-once sends JSON Lines as they are, or protobuf with --descriptor: not CSV, "
-          "nor records encoded by --table-ddl");
+          "nor Avro container files (not yet), nor records encoded by --table-ddl");
     }
     if (options->format == Format::kProto && options->descriptor_path.empty()) {
       return usage("--exactly-once with --format proto needs --descriptor");

@@ -4,10 +4,10 @@
 
 namespace zerobus::cli {
 
-Ingester::Ingester(Opener open, bool json, DeadLetterFile *dead_letters,
+Ingester::Ingester(Opener open, Payload payload, DeadLetterFile *dead_letters,
                    std::vector<std::string> files, bool exactly_once)
     : open_(std::move(open)),
-      json_(json),
+      payload_(payload),
       exactly_once_(exactly_once),
       dead_letters_(dead_letters),
       files_(std::move(files)) {}
@@ -49,8 +49,9 @@ void Ingester::CloseQuietly(std::chrono::milliseconds timeout) {
 bool Ingester::DeadLetter(const Unsettled &record, const char *code, const std::string &message,
                           uint64_t oversized) {
   std::string error;
-  const cli::DeadLetter letter{&record.raw, !json_,   &files_[record.file], record.where, code,
-                               message,     oversized};
+  const cli::DeadLetter letter{
+      &record.raw, payload_ != Payload::kJson, &files_[record.file], record.where, code, message,
+      oversized};
   if (!dead_letters_->Write(letter, &error)) {
     fatal_ = error;
     return false;
@@ -120,8 +121,9 @@ bool Ingester::Ingest(std::string *raw, const std::string &payload, size_t file,
   }
   for (;;) {
     try {
-      const uint64_t offset =
-          json_ ? stream_->ingest_json(payload) : stream_->ingest_proto(payload);
+      const uint64_t offset = payload_ == Payload::kJson    ? stream_->ingest_json(payload)
+                              : payload_ == Payload::kProto ? stream_->ingest_proto(payload)
+                                                            : stream_->ingest_avro(payload);
       ++accepted_;
       unsettled_.push_back(Unsettled{offset, std::move(*raw), file, where});
       return ++since_settle_ % kSettleEvery != 0 || Settle(std::chrono::milliseconds(0));

@@ -31,15 +31,17 @@ class Ingester {
   // Opens a stream; throws zerobus::Error when it cannot.
   using Opener = std::function<zerobus::Stream()>;
 
-  // `json`: records are JSON text, else protobuf bytes. `files` names the inputs that records'
-  // file indexes refer to. `exactly_once`: the stream is persistent (--exactly-once), and the
-  // offsets of its records are their positions among the records handed to Ingest(): a stream
-  // that fails for good ends the run (a new stream would shift them, and its records were not
-  // lost: the next run resumes the stream and sends what the server did not commit), and the
-  // records it did not acknowledge are not dead-lettered, nor are those a close timed out on:
-  // Finish() then fails, saying to run again.
-  Ingester(Opener open, bool json, DeadLetterFile *dead_letters, std::vector<std::string> files,
-           bool exactly_once = false);
+  // What the records handed to Ingest() are.
+  enum class Payload { kJson, kProto, kAvro };
+
+  // `files` names the inputs that records' file indexes refer to. `exactly_once`: the stream is
+  // persistent (--exactly-once), and the offsets of its records are their positions among the
+  // records handed to Ingest(): a stream that fails for good ends the run (a new stream would
+  // shift them, and its records were not lost: the next run resumes the stream and sends what
+  // the server did not commit), and the records it did not acknowledge are not dead-lettered,
+  // nor are those a close timed out on: Finish() then fails, saying to run again.
+  Ingester(Opener open, Payload payload, DeadLetterFile *dead_letters,
+           std::vector<std::string> files, bool exactly_once = false);
   ~Ingester() { CloseStream(); }
   Ingester(const Ingester &) = delete;
   Ingester &operator=(const Ingester &) = delete;
@@ -105,7 +107,7 @@ class Ingester {
   bool Replace(const zerobus::Error &error);
 
   Opener open_;
-  const bool json_;
+  const Payload payload_;
   const bool exactly_once_;
   uint64_t skip_ = 0;
   uint64_t skipped_ = 0;

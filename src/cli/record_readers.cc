@@ -16,12 +16,6 @@ constexpr size_t kChunkBytes = 64 * 1024;
 // a record of commas would cost tens of bytes per byte of text.
 constexpr size_t kMaxCsvFields = 65536;
 
-// Why a read from `file` came up short: "" at the end of the file, else the system's reason.
-// Called right after the read, while errno is still its.
-std::string FailureOf(std::FILE *file) {
-  return std::ferror(file) ? std::string(std::strerror(errno != 0 ? errno : EIO)) : std::string();
-}
-
 bool IsBlank(const char *text, size_t len) {
   for (size_t i = 0; i < len; ++i) {
     if (text[i] != ' ' && text[i] != '\t' && text[i] != '\r') return false;
@@ -30,6 +24,10 @@ bool IsBlank(const char *text, size_t len) {
 }
 
 }  // namespace
+
+std::string FailureOf(std::FILE *file) {
+  return std::ferror(file) ? std::string(std::strerror(errno != 0 ? errno : EIO)) : std::string();
+}
 
 JsonLinesReader::JsonLinesReader(std::FILE *file) : file_(file), chunk_(kChunkBytes) {}
 

@@ -25,6 +25,10 @@ inline constexpr size_t kMaxRecordBytes = 10 * 1024 * 1024;
 // How much of a record over kMaxRecordBytes a reader keeps.
 inline constexpr size_t kOversizedPrefixBytes = 1024;
 
+// Why a read from `file` came up short: "" at the end of the file, else the system's reason.
+// Called right after the read, while errno is still its.
+std::string FailureOf(std::FILE *file);
+
 // Where a record starts in its file.
 struct SourcePosition {
   uint64_t line = 0;         // text formats: the 1-based line the record starts on

@@ -121,6 +121,44 @@ class ProtoSource : public RecordSource {
   bool broken_ = false;
 };
 
+// An Avro object container file: its header read first, then one datum per record.
+class AvroSource : public RecordSource {
+ public:
+  AvroSource(std::FILE *file, std::string name) : reader_(file), name_(std::move(name)) {}
+
+  bool Next(SourceRecord *record) override {
+    if (!ReadHeader()) return false;
+    record->converted.clear();
+    if (reader_.Next(&record->raw, &record->where, &record->malformed, &record->oversized)) {
+      return true;
+    }
+    if (!record->malformed.empty()) failure_ = name_ + ": " + record->malformed;
+    return false;
+  }
+  std::string Failure() const override {
+    return failure_.empty() ? ReadFailure(name_, reader_.ReadError()) : failure_;
+  }
+  std::string WriterSchema() override { return ReadHeader() ? reader_.schema() : ""; }
+
+ private:
+  // Reads the header once; false when it is unusable (failure_ or the read error says why).
+  bool ReadHeader() {
+    if (!header_read_) {
+      header_read_ = true;
+      std::string malformed;
+      if (!reader_.ReadHeader(&malformed) && reader_.ReadError().empty()) {
+        failure_ = name_ + ": " + malformed;
+      }
+    }
+    return failure_.empty() && reader_.ReadError().empty();
+  }
+
+  AvroContainerReader reader_;
+  const std::string name_;
+  bool header_read_ = false;
+  std::string failure_;
+};
+
 }  // namespace
 
 std::unique_ptr<RecordSource> OpenRecordSource(Format format, std::FILE *file,
@@ -131,6 +169,8 @@ std::unique_ptr<RecordSource> OpenRecordSource(Format format, std::FILE *file,
       return std::make_unique<CsvSource>(file, name, schema);
     case Format::kProto:
       return std::make_unique<ProtoSource>(file, name);
+    case Format::kAvro:
+      return std::make_unique<AvroSource>(file, name);
     case Format::kJsonLines:
       break;
   }

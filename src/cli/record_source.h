@@ -11,11 +11,12 @@
 
 #include <zerobus/zerobus.hpp>
 
+#include "cli/avro_container.h"
 #include "cli/record_readers.h"
 
 namespace zerobus::cli {
 
-enum class Format { kJsonLines, kCsv, kProto };
+enum class Format { kJsonLines, kCsv, kProto, kAvro };
 
 // One record read.
 struct SourceRecord {
@@ -41,9 +42,14 @@ class RecordSource {
   // "" at the end of the input, else why reading stopped, as a complete message ("cannot read
   // NAME: ...", "NAME:LINE: the header row is ...").
   virtual std::string Failure() const = 0;
+
+  // The writer schema (Avro JSON) the input's records are datums of, from its header: "" for
+  // a format that has none, or when the header cannot be read (Failure() then says why).
+  virtual std::string WriterSchema() { return ""; }
 };
 
-// The records of `file` (borrowed), named `name` in messages, in `format`. CSV fields are typed
+// The records of `file` (borrowed), named `name` in messages, in `format` (Avro: an object
+// container file, avro_container.h). CSV fields are typed
 // by `schema`, which the caller keeps alive and which CSV needs; `check_json` refuses here a
 // JSON line that is not an object (for a server that would end the stream on it).
 std::unique_ptr<RecordSource> OpenRecordSource(Format format, std::FILE *file,

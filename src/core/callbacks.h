@@ -29,11 +29,15 @@ class EventCallback {
   virtual void OnEvent(UserHandle stream, const Event &event) const = 0;
 };
 
-// Run by the stream's dispatcher thread when events become available to poll.
+// Run when events become available to poll: by the stream's dispatcher thread, or, when
+// RunsOnAnyThread(), by the thread that queued them.
 class Wakeup {
  public:
   virtual ~Wakeup() = default;
   virtual void Wake() const = 0;
+  // True for a wakeup of the library's own that runs no user code and never blocks, so that
+  // it may run on a gRPC thread, sparing a hop through the dispatch threads.
+  virtual bool RunsOnAnyThread() const { return false; }
 };
 
 // Run on any thread, several at once (see zb_log_cb).

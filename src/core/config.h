@@ -51,6 +51,7 @@ struct Settings {
   std::string proxy;
   int64_t lanes;
   bool own_connection;
+  std::string arrow_compression;
   std::string workspace_url;
   std::string auth_token;
   std::string client_id;

@@ -34,11 +34,20 @@ bool IsRetryable(grpc::StatusCode code, bool persistent) {
 constexpr char kGrpcMessageTooLarge[] = "Received message larger than max";
 constexpr char kGrpcBuffersFull[] = "Buffers full";
 
-void ReleaseSegment(void *segment) {
-  delete static_cast<SegmentPtr *>(segment);
+Status DecodeEphemeralResponse(std::string_view bytes, wire::Response *out) {
+  return wire::DecodeResponse(bytes, out, wire::StreamRpc::kEphemeral);
+}
+
+Status DecodePersistentResponse(std::string_view bytes, wire::Response *out) {
+  return wire::DecodeResponse(bytes, out, wire::StreamRpc::kPersistent);
 }
 
 }  // namespace
+
+const CallKind kEphemeralStreamCall{"/databricks.zerobus.Zerobus/EphemeralStream",
+                                    DecodeEphemeralResponse, false};
+const CallKind kPersistentStreamCall{"/databricks.zerobus.Zerobus/PersistentStream",
+                                     DecodePersistentResponse, true};
 
 Status StatusFromGrpc(const grpc::Status &status, bool persistent) {
   // Neither status.ok() nor status.error_code(): both load the number as a grpc::StatusCode.
@@ -102,18 +111,21 @@ grpc::StatusCode KnownStatusCode(int code) {
 
 std::shared_ptr<Connection> Connection::Create(
     const std::shared_ptr<grpc::Channel> &channel,
-    const std::vector<std::pair<std::string, std::string>> &headers, std::string create_request,
-    bool wait_for_ready, wire::StreamRpc rpc, ConnectionListener *listener) {
+    const std::vector<std::pair<std::string, std::string>> &headers, const CallKind &kind,
+    std::string create_request, bool wait_for_ready, ConnectionListener *listener) {
   std::shared_ptr<Connection> connection(
-      new Connection(channel, std::move(create_request), rpc, listener));
+      new Connection(channel, kind, std::move(create_request), listener));
   for (const auto &[name, value] : headers) connection->context_.AddMetadata(name, value);
   connection->context_.set_wait_for_ready(wait_for_ready);
   return connection;
 }
 
-Connection::Connection(const std::shared_ptr<grpc::Channel> &channel, std::string create_request,
-                       wire::StreamRpc rpc, ConnectionListener *listener)
-    : stub_(channel), listener_(listener), rpc_(rpc), create_request_(std::move(create_request)) {}
+Connection::Connection(const std::shared_ptr<grpc::Channel> &channel, const CallKind &kind,
+                       std::string create_request, ConnectionListener *listener)
+    : stub_(channel),
+      kind_(kind),
+      listener_(listener),
+      create_request_(std::move(create_request)) {}
 
 void Connection::Fence() {
   std::lock_guard<std::recursive_mutex> lock(order_mu_);
@@ -123,7 +135,7 @@ void Connection::Start() {
   // Held until the call is set up: the first reaction's Fence() waits for it.
   std::lock_guard<std::recursive_mutex> setup(order_mu_);
   self_ = shared_from_this();
-  PrepareBidiCall(&stub_, &context_, wire::MethodOf(rpc_), this);
+  PrepareBidiCall(&stub_, &context_, kind_.method, this);
   AddHold();
   grpc::Slice create(create_request_.data(), create_request_.size());
   write_buffer_ = grpc::ByteBuffer(&create, 1);
@@ -132,49 +144,12 @@ void Connection::Start() {
   StartCall();
 }
 
-void Connection::Write(SegmentPtr segment, int64_t wire_offset, RecordFormat format) {
+void Connection::Write(grpc::ByteBuffer request, bool more_follows) {
   // The reaction that reports this write's end must see it started (see Fence()).
   std::lock_guard<std::recursive_mutex> started(order_mu_);
-  if (rpc_ == wire::StreamRpc::kPersistent) {
-    rest_of_segment_ = wire::RecordEntryReader(
-        std::string_view(reinterpret_cast<const char *>(segment->data()), segment->size()));
-    // Records the server committed already stay unsent: it would store them twice.
-    for (uint64_t i = segment->first_offset(); i <= static_cast<uint64_t>(wire_offset); ++i) {
-      has_pending_record_ = rest_of_segment_.Next(&pending_record_);
-    }
-    next_record_offset_ = wire_offset;
-    sending_format_ = format;
-    sending_ = std::move(segment);
-    WriteNextRecord();
-    return;
-  }
-  uint8_t header[wire::kMaxBatchHeaderBytes];
-  const size_t header_len = wire::WriteBatchHeader(header, wire_offset, format, segment->size());
-  const Segment &body = *segment;
-  // The body is shared with gRPC rather than copied; the slice keeps the segment alive.
-  grpc::Slice slices[2] = {grpc::Slice(header, header_len),
-                           grpc::Slice(const_cast<uint8_t *>(body.data()), body.size(),
-                                       ReleaseSegment, new SegmentPtr(std::move(segment)))};
-  write_buffer_ = grpc::ByteBuffer(slices, 2);
-  StartWrite(&write_buffer_);
-}
-
-void Connection::WriteNextRecord() {
-  // The reaction that reports this write's end must see it started (see Fence()), also when
-  // a reaction starts it.
-  std::lock_guard<std::recursive_mutex> started(order_mu_);
-  const std::string_view record = pending_record_;
-  has_pending_record_ = rest_of_segment_.Next(&pending_record_);
-  uint8_t header[wire::kMaxBatchHeaderBytes];
-  const size_t header_len =
-      wire::WriteRecordHeader(header, next_record_offset_++, sending_format_, record.size());
-  // The record is shared with gRPC rather than copied; the slice keeps the segment alive.
-  grpc::Slice slices[2] = {grpc::Slice(header, header_len),
-                           grpc::Slice(const_cast<char *>(record.data()), record.size(),
-                                       ReleaseSegment, new SegmentPtr(sending_))};
-  write_buffer_ = grpc::ByteBuffer(slices, 2);
+  write_buffer_ = std::move(request);
   grpc::WriteOptions options;
-  if (has_pending_record_) options.set_buffer_hint();
+  if (more_follows) options.set_buffer_hint();
   StartWrite(&write_buffer_, options);
 }
 
@@ -198,13 +173,10 @@ void Connection::Fail(const Status &why) {
 
 void Connection::OnWriteDone(bool ok) {
   Fence();
-  if (ok && has_pending_record_) {
-    WriteNextRecord();
-  } else {
-    has_pending_record_ = false;
-    sending_.reset();
-    listener_->OnWriteDone(this, ok);
-  }
+  // gRPC is done with the request: what its slices hold (an Arrow batch's buffers, which are
+  // the producer's until released) goes once acknowledged, not at the next write.
+  write_buffer_.Clear();
+  listener_->OnWriteDone(this, ok);
   Fence();
 }
 
@@ -238,7 +210,7 @@ void Connection::HandleRead(bool ok) {
     bytes = joined;
   }
   wire::Response response;
-  Status status = wire::DecodeResponse(bytes, &response, rpc_);
+  Status status = kind_.decode(bytes, &response);
   if (status.ok()) status = listener_->OnResponse(this, response);
   if (!status.ok()) {
     Fail(status);
@@ -258,7 +230,7 @@ void Connection::OnDone(const grpc::Status &status) {
     } else if (!half_closed_ ||
                GrpcStatusNumber(status) != static_cast<int>(grpc::StatusCode::OK)) {
       // Without our half-close, even OK is the server ending the stream before its time.
-      outcome = StatusFromGrpc(status, rpc_ == wire::StreamRpc::kPersistent);
+      outcome = StatusFromGrpc(status, kind_.durable);
     }
   }
   // The listener holds a reference until it has heard of OnDone, so this one is never the

@@ -1,6 +1,7 @@
-// One EphemeralStream or PersistentStream gRPC call: writes requests one at a time, reads
-// responses, and reports both to its listener. It decides nothing about what to send; the
-// stream does.
+// One bidirectional gRPC call of a stream (Zerobus's EphemeralStream or PersistentStream, or
+// Arrow Flight's DoPut):
+// writes requests one at a time, reads responses, and reports both to its listener. It decides
+// nothing about what to send; the stream does.
 #ifndef ZEROBUS_CORE_CONNECTION_H
 #define ZEROBUS_CORE_CONNECTION_H
 
@@ -14,9 +15,7 @@
 #include <mutex>
 #include <string>
 
-#include "core/record_format.h"
 #include "core/status.h"
-#include "core/window.h"
 #include "core/wire.h"
 #include "sync/mutex.h"
 
@@ -41,28 +40,40 @@ class ConnectionListener {
   virtual void OnDone(Connection *connection, const Status &outcome) = 0;
 };
 
+// Which method a call runs, how its responses read as wire::Response, and whether the stream
+// outlives the call (PersistentStream: a retired stream, FAILED_PRECONDITION, is final).
+struct CallKind {
+  const char *method;
+  Status (*decode)(std::string_view bytes, wire::Response *out);
+  bool durable;
+};
+
+// Zerobus's EphemeralStream: create_stream first, ingest_record_batch requests.
+extern const CallKind kEphemeralStreamCall;
+// Zerobus's PersistentStream: create_stream or resume_stream first, one ingest_record request
+// per record at its durable offset.
+extern const CallKind kPersistentStreamCall;
+
 class Connection final : public grpc::ClientBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>,
                          public std::enable_shared_from_this<Connection> {
  public:
-  // Prepares a call carrying `headers` that will send `create_request` first. Start() runs it.
+  // Prepares a call of `kind` carrying `headers` that will send `create_request` first (the
+  // create_stream request, or the Arrow schema's FlightData). Start() runs it.
   // `wait_for_ready`: the call waits for the channel to connect (until Fail() ends it) instead
   // of failing at once while the channel is in TRANSIENT_FAILURE, with a cached error.
-  // `rpc`: the method called, and how Write() frames records.
   static std::shared_ptr<Connection> Create(
       const std::shared_ptr<grpc::Channel> &channel,
-      const std::vector<std::pair<std::string, std::string>> &headers, std::string create_request,
-      bool wait_for_ready, wire::StreamRpc rpc, ConnectionListener *listener);
+      const std::vector<std::pair<std::string, std::string>> &headers, const CallKind &kind,
+      std::string create_request, bool wait_for_ready, ConnectionListener *listener);
 
   // Starts the call. The connection keeps itself alive until OnDone, and does not end before
   // ReleaseHold() even when gRPC is done with it, so that a write can always be started safely.
   void Start();
 
-  // Writes `segment`, one at a time. EphemeralStream: one request, the segment framed as an
-  // ingest_record_batch at `wire_offset`. PersistentStream: one ingest_record request per
-  // record from the one at offset `wire_offset` (the segment's first, or a later one when the
-  // server committed the others) to the last, back to back with a buffer hint on all but the
-  // last so that gRPC gathers them into few socket writes; OnWriteDone reports the last.
-  void Write(SegmentPtr segment, int64_t wire_offset, RecordFormat format);
+  // Writes one request (Outbox::TakeNextRequest()). One at a time. `more_follows`: another
+  // request comes right after this one (Outbox::more_ready()), so gRPC may hold this one in its
+  // buffer to gather both into fewer socket writes.
+  void Write(grpc::ByteBuffer request, bool more_follows = false);
 
   // Half-closes the call: tells the server no request follows (END_STREAM), so that it can
   // end the call with its status once it has acknowledged everything. A write-side operation:
@@ -78,12 +89,8 @@ class Connection final : public grpc::ClientBidiReactor<grpc::ByteBuffer, grpc::
   void ReleaseHold() { RemoveHold(); }
 
  private:
-  Connection(const std::shared_ptr<grpc::Channel> &channel, std::string create_request,
-             wire::StreamRpc rpc, ConnectionListener *listener);
-
-  // PersistentStream: writes the record in pending_record_ at next_record_offset_ and reads
-  // the one after it, if any.
-  void WriteNextRecord();
+  Connection(const std::shared_ptr<grpc::Channel> &channel, const CallKind &kind,
+             std::string create_request, ConnectionListener *listener);
 
   void OnWriteDone(bool ok) override;
   void OnWritesDoneDone(bool ok) override;
@@ -100,17 +107,9 @@ class Connection final : public grpc::ClientBidiReactor<grpc::ByteBuffer, grpc::
 
   grpc::GenericStub stub_;
   grpc::ClientContext context_;
+  const CallKind kind_;
   ConnectionListener *const listener_;
-  const wire::StreamRpc rpc_;
   std::string create_request_;
-  // PersistentStream: the segment whose records are being written, one request each, the next
-  // record and its offset, and the records after it.
-  SegmentPtr sending_;
-  RecordFormat sending_format_ = RecordFormat::kJson;
-  std::string_view pending_record_;
-  bool has_pending_record_ = false;
-  int64_t next_record_offset_ = 0;
-  wire::RecordEntryReader rest_of_segment_{std::string_view()};
   grpc::ByteBuffer write_buffer_;
   grpc::ByteBuffer read_buffer_;
   std::shared_ptr<Connection> self_;

@@ -6,8 +6,13 @@ namespace zerobus {
 
 EventQueue::EventQueue(UserHandle handle, EventCallbackRef callback, WakeupRef wakeup,
                        Scheduler &dispatch)
-    : handle_(handle), callback_(std::move(callback)), wakeup_(std::move(wakeup)) {
-  if (callback_ || wakeup_) task_ = dispatch.NewTask([this] { return Deliver(); });
+    : handle_(handle),
+      callback_(std::move(callback)),
+      wakeup_(std::move(wakeup)),
+      wakes_directly_(!callback_ && wakeup_ && wakeup_->RunsOnAnyThread()) {
+  if (callback_ || (wakeup_ && !wakes_directly_)) {
+    task_ = dispatch.NewTask([this] { return Deliver(); });
+  }
 }
 
 EventQueue::~EventQueue() {
@@ -34,6 +39,9 @@ void EventQueue::Push(Event event) {
     wakeup_due_ = true;
     ready_.notify_all();
     if (task_) task_->Wake();
+    // Under the lock, so that none begins once Stop() has returned (the caller may close the
+    // descriptor then); it is one write that never blocks.
+    if (wakes_directly_ && !stopping_) wakeup_->Wake();
   }
 }
 

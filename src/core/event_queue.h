@@ -1,6 +1,7 @@
 // A stream's events on their way to the user: queued for zb_stream_poll(), or delivered to the
 // event callback or the wakeup by a task on the SDK's dispatch threads (core/scheduler), which
-// runs one stream's deliveries in order and never two at once.
+// runs one stream's deliveries in order and never two at once. The library's own wakeup of a
+// descriptor (core/fd_wakeup) runs where the event is queued instead.
 #ifndef ZEROBUS_CORE_EVENT_QUEUE_H
 #define ZEROBUS_CORE_EVENT_QUEUE_H
 
@@ -62,6 +63,9 @@ class EventQueue {
   const UserHandle handle_;
   const EventCallbackRef callback_;
   const WakeupRef wakeup_;
+  // The wakeup runs on the thread that queues an event (Wakeup::RunsOnAnyThread()), not on the
+  // dispatch threads.
+  const bool wakes_directly_;
 
   sync::Mutex mu_;
   std::condition_variable ready_;      // events queued, a wakeup due, or stopping

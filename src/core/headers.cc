@@ -61,4 +61,12 @@ Status CollectHeaders(const HeadersProviderRef &provider, const std::string &tok
   return Status::Ok();
 }
 
+void SetTableHeaderLast(std::string_view table_name, Headers *headers) {
+  auto &entries = headers->entries;
+  entries.erase(std::remove_if(entries.begin(), entries.end(),
+                               [](const auto &entry) { return entry.first == kTableNameHeader; }),
+                entries.end());
+  entries.emplace_back(kTableNameHeader, table_name);
+}
+
 }  // namespace zerobus

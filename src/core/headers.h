@@ -33,6 +33,10 @@ Status AddHeader(Headers *headers, std::string_view name, std::string_view value
 Status CollectHeaders(const HeadersProviderRef &provider, const std::string &token,
                       std::string_view table_name, Headers *out);
 
+// Makes `table_name` the value of the table name header, the last header: a Flight call names
+// its table by it alone, so a provider's is dropped.
+void SetTableHeaderLast(std::string_view table_name, Headers *headers);
+
 }  // namespace zerobus
 
 #endif  // ZEROBUS_CORE_HEADERS_H

@@ -1,6 +1,6 @@
 // What a stream's records are, with the numbers of zerobus.h's ZB_RECORD_* (and of the wire's
-// RecordType): serialized protobuf messages of its descriptor, JSON objects, or raw Avro
-// datums of its writer schema.
+// RecordType): serialized protobuf messages of its descriptor, JSON objects, raw Avro datums of
+// its writer schema, or Arrow record batches (an Arrow stream, over Flight).
 #ifndef ZEROBUS_CORE_RECORD_FORMAT_H
 #define ZEROBUS_CORE_RECORD_FORMAT_H
 
@@ -8,7 +8,7 @@
 
 namespace zerobus {
 
-enum class RecordFormat : int32_t { kProto = 1, kJson = 2, kAvro = 4 };
+enum class RecordFormat : int32_t { kProto = 1, kJson = 2, kAvro = 4, kArrow = 8 };
 
 // "protobuf", "JSON" or "Avro", for messages.
 inline const char *RecordFormatName(RecordFormat format) {
@@ -19,6 +19,8 @@ inline const char *RecordFormatName(RecordFormat format) {
       return "JSON";
     case RecordFormat::kAvro:
       return "Avro";
+    case RecordFormat::kArrow:
+      return "Arrow";
   }
   return "unknown";
 }

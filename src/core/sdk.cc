@@ -86,6 +86,12 @@ Status Sdk::Create(std::string_view endpoint_text, const Config &config, UserHan
   // is sent, and may send a request that lost its bytes: the stream either stops writing on a
   // live call, where no ack timeout can notice, or the server rejects an empty request.
   args.SetInt(GRPC_ARG_ENABLE_RETRIES, 0);
+  // The client receives acknowledgements only, a few bytes each, so sizing its receive window
+  // to the link's bandwidth-delay product buys nothing, while the probe that measures it is a
+  // ping the server answers after the responses that come in: at a low rate, a round of packets
+  // and thread wake-ups per record. Without it, a stream at 1,000 records/s spent 66 to 80 us of
+  // CPU per record against 90 to 96 in the same runs.
+  args.SetInt(GRPC_ARG_HTTP2_BDP_PROBE, 0);
   // gRPC gives each connection attempt the larger of this and its current backoff.
   args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, static_cast<int>(settings.connect_timeout_ms));
   // The proxy chosen above, or none: gRPC must not read the environment by rules of its own.

@@ -40,9 +40,10 @@ json ErrorsJson(uint64_t count, const Status &last) {
 json StreamJson(const StreamStats &stats) {
   return {{"ts_us", MicrosSinceEpoch(stats.taken_at)},
           {"table", stats.table},
-          {"record_type", stats.format == RecordFormat::kJson   ? "json"
-                          : stats.format == RecordFormat::kAvro ? "avro"
-                                                                : "proto"},
+          {"record_type", stats.format == RecordFormat::kJson    ? "json"
+                          : stats.format == RecordFormat::kAvro  ? "avro"
+                          : stats.format == RecordFormat::kArrow ? "arrow"
+                                                                 : "proto"},
           {"state", StreamStateName(stats.state)},
           {"server_stream_id", stats.server_stream_id},
           {"offsets",

@@ -6,7 +6,9 @@
 #include <algorithm>
 #include <cassert>
 
+#include "arrow/ipc_writer.h"
 #include "core/endpoint.h"
+#include "core/flight_wire.h"
 #include "core/headers.h"
 #include "table/json_value.h"
 
@@ -55,6 +57,27 @@ Stream::Clock::time_point Later(Stream::Clock::time_point from, std::chrono::mil
   return wait >= room ? Stream::Clock::time_point::max() : from + wait;
 }
 
+// One batch as the IPC stream format has it: its schema, the batch, the end-of-stream marker.
+std::string IpcStreamOf(const arrow::Schema &schema, const arrow::RecordBatch &rows) {
+  std::vector<arrow::Buffer> slices;
+  arrow::AppendEncapsulated(arrow::EncodeSchema(schema), &slices);
+  arrow::EncodedMessage batch;
+  // Without compression the encoder only lays out the buffers it is given: it cannot fail on a
+  // batch the stream encoded once already.
+  if (arrow::EncodeRecordBatch(schema, rows, arrow::WriteOptions{}, &batch).ok()) {
+    arrow::AppendEncapsulated(batch, &slices);
+  }
+  slices.push_back(arrow::EndOfStream());
+  return arrow::Concatenate(slices);
+}
+
+// arrow.compression's value as a codec (the config checked it).
+arrow::Codec ArrowCodec(const std::string &name) {
+  return name == "lz4_frame" ? arrow::Codec::kLz4Frame
+         : name == "zstd"    ? arrow::Codec::kZstd
+                             : arrow::Codec::kNone;
+}
+
 }  // namespace
 
 Status MakeTokenSource(const Sdk &sdk, const std::string &table, const Config &config,
@@ -96,19 +119,28 @@ Status Stream::OpenWith(std::shared_ptr<Sdk> sdk, std::string table_name, Record
                         std::string descriptor, std::shared_ptr<const RecordSchema> schema,
                         const Config &config, UserHandle handle, Persistence persistence,
                         std::unique_ptr<Stream> *out) {
-  return OpenChecked(std::move(sdk), std::move(table_name), format, std::move(descriptor),
-                     std::move(schema), config, handle, nullptr, std::move(persistence), out);
+  return OpenChecked(std::move(sdk), std::move(table_name),
+                     Kind{format, std::move(descriptor), std::move(schema), nullptr}, config,
+                     handle, nullptr, std::move(persistence), out);
 }
 
 Status Stream::OpenLane(std::shared_ptr<Sdk> sdk, std::string table_name, RecordFormat format,
                         std::string descriptor, const Config &config, LaneOf lane,
                         std::unique_ptr<Stream> *out) {
-  return OpenChecked(std::move(sdk), std::move(table_name), format, std::move(descriptor), nullptr,
-                     config, nullptr, &lane, Persistence(), out);
+  return OpenChecked(std::move(sdk), std::move(table_name),
+                     Kind{format, std::move(descriptor), nullptr, nullptr}, config, nullptr, &lane,
+                     Persistence(), out);
 }
 
-Status Stream::OpenChecked(std::shared_ptr<Sdk> sdk, std::string table_name, RecordFormat format,
-                           std::string descriptor, std::shared_ptr<const RecordSchema> schema,
+Status Stream::OpenArrow(std::shared_ptr<Sdk> sdk, std::string table_name,
+                         std::shared_ptr<const arrow::Schema> schema, const Config &config,
+                         UserHandle handle, std::unique_ptr<Stream> *out) {
+  return OpenChecked(std::move(sdk), std::move(table_name),
+                     Kind{RecordFormat::kArrow, std::string(), nullptr, std::move(schema)}, config,
+                     handle, nullptr, Persistence(), out);
+}
+
+Status Stream::OpenChecked(std::shared_ptr<Sdk> sdk, std::string table_name, Kind kind,
                            const Config &config, UserHandle handle, const LaneOf *lane,
                            Persistence persistence, std::unique_ptr<Stream> *out) {
   Status valid = CheckTableName(table_name);
@@ -116,7 +148,7 @@ Status Stream::OpenChecked(std::shared_ptr<Sdk> sdk, std::string table_name, Rec
   if (persistence.mode == Persistence::Mode::kResume && persistence.stream_id.empty()) {
     return Status(StatusCode::kInvalidArg, "the stream id to resume is empty");
   }
-  Status described = CheckSchemaOf(format, descriptor);
+  Status described = CheckSchemaOf(kind.format, kind.descriptor);
   if (!described.ok()) return described;
   std::shared_ptr<TokenSource> tokens;
   if (lane) {
@@ -125,9 +157,8 @@ Status Stream::OpenChecked(std::shared_ptr<Sdk> sdk, std::string table_name, Rec
     Status credentials = MakeTokenSource(*sdk, table_name, config, &tokens);
     if (!credentials.ok()) return credentials;
   }
-  std::unique_ptr<Stream> stream(new Stream(
-      std::move(sdk), std::move(table_name), format, std::move(descriptor), std::move(schema),
-      config, handle, std::move(tokens), lane, std::move(persistence)));
+  std::unique_ptr<Stream> stream(new Stream(std::move(sdk), std::move(table_name), std::move(kind),
+                                            config, handle, std::move(tokens), lane, persistence));
   Status connected = stream->RunUntilOpen();
   if (!connected.ok()) {
     stream->Log(LogLevel::kError, "stream",
@@ -149,52 +180,82 @@ Status Stream::OpenChecked(std::shared_ptr<Sdk> sdk, std::string table_name, Rec
     }
   }
   stream->Log(LogLevel::kInfo, "stream", [&] {
-    return std::string("stream of ") + RecordFormatName(stream->format_) + " records opened (" +
-           (stream->rpc_ == wire::StreamRpc::kPersistent ? "persistent " : "server ") +
-           "stream id " + server_stream_id + resumed + ")";
+    // A Flight call has no server stream id.
+    return stream->format_ == RecordFormat::kArrow
+               ? std::string("stream of Arrow record batches opened (Flight DoPut)")
+               : std::string("stream of ") + RecordFormatName(stream->format_) +
+                     " records opened (" +
+                     (stream->call_kind_.durable ? "persistent " : "server ") + "stream id " +
+                     server_stream_id + resumed + ")";
   });
   *out = std::move(stream);
   return Status::Ok();
 }
 
-Stream::Stream(std::shared_ptr<Sdk> sdk, std::string table_name, RecordFormat format,
-               std::string descriptor, std::shared_ptr<const RecordSchema> schema,
-               const Config &config, UserHandle handle, std::shared_ptr<TokenSource> tokens,
-               const LaneOf *lane, Persistence persistence)
+Stream::Stream(std::shared_ptr<Sdk> sdk, std::string table_name, Kind kind, const Config &config,
+               UserHandle handle, std::shared_ptr<TokenSource> tokens, const LaneOf *lane,
+               const Persistence &persistence)
     : sdk_(std::move(sdk)),
       table_name_(std::move(table_name)),
-      format_(format),
-      rpc_(persistence.mode == Persistence::Mode::kEphemeral ? wire::StreamRpc::kEphemeral
-                                                             : wire::StreamRpc::kPersistent),
-      descriptor_(std::move(descriptor)),
-      schema_(std::move(schema)),
+      format_(kind.format),
+      descriptor_(std::move(kind.descriptor)),
+      schema_(std::move(kind.schema)),
+      arrow_schema_(std::move(kind.arrow_schema)),
+      call_kind_(format_ == RecordFormat::kArrow                     ? flight::kDoPutCall
+                 : persistence.mode == Persistence::Mode::kEphemeral ? kEphemeralStreamCall
+                                                                     : kPersistentStreamCall),
       config_(config),
       settings_(config_.settings()),
-      create_request_(rpc_ == wire::StreamRpc::kPersistent
-                          ? wire::EncodeCreatePersistentStream(table_name_, format, descriptor_)
-                          : wire::EncodeCreateStream(table_name_, format, descriptor_)),
-      channel_(settings_.own_connection ? sdk_->NewChannel() : sdk_->channel()),
+      create_request_(format_ == RecordFormat::kArrow
+                          ? flight::SchemaFrame(arrow::EncodeSchema(*arrow_schema_))
+                      : call_kind_.durable
+                          ? wire::EncodeCreatePersistentStream(table_name_, format_, descriptor_)
+                          : wire::EncodeCreateStream(table_name_, format_, descriptor_)),
+      // A Flight call always has a connection of its own (reference/official-3x.md §2).
+      channel_(settings_.own_connection || format_ == RecordFormat::kArrow ? sdk_->NewChannel()
+                                                                           : sdk_->channel()),
       tokens_(std::move(tokens)),
       sink_(lane ? lane->sink : nullptr),
       lane_index_(lane ? lane->index : 0),
       log_name_(lane ? table_name_ + " (lane " + std::to_string(lane->index) + ")" : table_name_),
-      window_(WindowLimits{static_cast<size_t>(settings_.max_inflight_records),
-                           static_cast<size_t>(settings_.max_inflight_bytes),
-                           static_cast<size_t>(settings_.max_request_bytes),
-                           static_cast<size_t>(settings_.max_payload_bytes)},
-              lane ? lane->pool : nullptr, rpc_ == wire::StreamRpc::kPersistent),
-      persistent_id_(std::move(persistence.stream_id)),
+      window_(MakeOutbox(lane)),
+      persistent_id_(persistence.stream_id),
       jitter_(std::random_device{}()),
       connection_log_(kConnectionLogBurst, kConnectionLogPeriod),
       events_(handle, config_.event_callback(), config_.wakeup(), sdk_->dispatch()) {}
+
+std::unique_ptr<Outbox> Stream::MakeOutbox(const LaneOf *lane) const {
+  if (format_ == RecordFormat::kArrow) {
+    return std::make_unique<BatchWindow>(
+        arrow_schema_, BatchLimits{static_cast<size_t>(settings_.max_inflight_records),
+                                   static_cast<size_t>(settings_.max_inflight_bytes),
+                                   static_cast<size_t>(settings_.max_request_bytes),
+                                   ArrowCodec(settings_.arrow_compression)});
+  }
+  return std::make_unique<Window>(WindowLimits{static_cast<size_t>(settings_.max_inflight_records),
+                                               static_cast<size_t>(settings_.max_inflight_bytes),
+                                               static_cast<size_t>(settings_.max_request_bytes),
+                                               static_cast<size_t>(settings_.max_payload_bytes)},
+                                  lane ? lane->pool : nullptr, format_, call_kind_.durable);
+}
 
 Stream::~Stream() {
   if (!sink_) sdk_->streams().Remove(this);
   Shutdown();
 }
 
+Status Stream::CheckFitsUnlocked(const RecordView *records, size_t count, size_t *framed) const {
+  if (format_ == RecordFormat::kArrow) {
+    return Status(StatusCode::kRecordType, "this stream takes Arrow record batches");
+  }
+  return record_window().CheckFits(records, count, framed);
+}
+
 Status Stream::Ingest(const RecordView *records, size_t count, RecordFormat format,
                       uint64_t *last_offset) {
+  if (format_ == RecordFormat::kArrow) {
+    return Status(StatusCode::kRecordType, "this stream takes Arrow record batches");
+  }
   std::vector<std::string> encoded;
   std::vector<RecordView> views;
   Status taken = PrepareRecords(schema_.get(), format_, format, count, &records, &encoded, &views);
@@ -202,46 +263,71 @@ Status Stream::Ingest(const RecordView *records, size_t count, RecordFormat form
   size_t framed = 0;
   Status fits = CheckFitsUnlocked(records, count, &framed);
   if (!fits.ok()) return fits;
+  return Admit(
+      count, framed,
+      [&]()
+          ABSL_NO_THREAD_SAFETY_ANALYSIS { return record_window().Append(records, count, framed); },
+      last_offset);
+}
 
-  SegmentPtr segment;
-  int64_t wire_offset = 0;
+Status Stream::IngestBatch(arrow::RecordBatch rows, uint64_t *offset) {
+  if (format_ != RecordFormat::kArrow) {
+    return Status(StatusCode::kRecordType, std::string("this stream takes ") +
+                                               RecordFormatName(format_) +
+                                               " records, not Arrow record batches");
+  }
+  EncodedBatch encoded;
+  Status fits = EncodeUnlocked(std::move(rows), &encoded);
+  if (!fits.ok()) return fits;
+  const size_t bytes = encoded.bytes;
+  return Admit(
+      1, bytes,
+      [&]() ABSL_NO_THREAD_SAFETY_ANALYSIS { return batch_window().Append(std::move(encoded)); },
+      offset);
+}
+
+Status Stream::Admit(size_t count, size_t bytes, const std::function<uint64_t()> &append,
+                     uint64_t *last_offset) {
+  grpc::ByteBuffer request;
+  bool write = false, more_follows = false;
   std::shared_ptr<Connection> connection;
   {
     sync::UniqueLock lock(mu_);
     auto can_go_on = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-      return state_ != State::kOpen || window_.HasRoom(count, framed);
+      return state_ != State::kOpen || window_->HasRoom(count, bytes);
     };
     if (!can_go_on() &&
         (settings_.ingest_timeout_ms == 0 ||
          !WaitLocked(lock, room_, static_cast<int32_t>(settings_.ingest_timeout_ms), can_go_on))) {
+      const char *unit = format_ == RecordFormat::kArrow ? "batch" : "record";
       return Status(StatusCode::kQueueFull,
-                    "the in-flight window is full (" + Plural(window_.records(), "record") + ", " +
-                        Plural(window_.bytes(), "byte") +
+                    "the in-flight window is full (" + Plural(window_->records(), unit) + ", " +
+                        Plural(window_->bytes(), "byte") +
                         "; see stream.max.inflight.records and stream.max.inflight.bytes)",
                     true);
     }
     if (state_ == State::kFailed) return failure_;
     if (state_ != State::kOpen) return Status(StatusCode::kClosed, "the stream is closed");
-    uint64_t last = window_.Append(records, count, framed);
-    if (sink_) last = sink_->OnLaneAppended(lane_index_, last + 1 - count, count, framed);
+    uint64_t last = append();
+    if (sink_) last = sink_->OnLaneAppended(lane_index_, last + 1 - count, count, bytes);
     if (last_offset) *last_offset = last;
-    segment = TakeWriteLocked(&wire_offset);
-    if (segment) connection = connection_;
+    write = TakeWriteLocked(&request, &more_follows);
+    if (write) connection = connection_;
   }
-  if (segment) connection->Write(std::move(segment), wire_offset, format_);
+  if (write) connection->Write(std::move(request), more_follows);
   return Status::Ok();
 }
 
-SegmentPtr Stream::TakeWriteLocked(int64_t *wire_offset) {
-  if (link_ != Link::kLive || call_.writer_busy || call_.reads_ended) return nullptr;
-  const bool was_idle = !window_.has_unacked_sent();
-  SegmentPtr segment = window_.TakeNextToSend(wire_offset);
-  if (!segment) return nullptr;
+bool Stream::TakeWriteLocked(grpc::ByteBuffer *request, bool *more_follows) {
+  if (link_ != Link::kLive || call_.writer_busy || call_.reads_ended) return false;
+  const bool was_idle = !window_->has_unacked_sent();
+  if (!window_->TakeNextRequest(request)) return false;
+  *more_follows = window_->more_ready();
   call_.writer_busy = true;
   // The ack timeout counts from now, not from the last progress before the lull. The
   // supervisor needs no wakeup: idle, it looks again within one ack timeout anyway.
   if (was_idle) last_progress_ = Clock::now();
-  return segment;
+  return true;
 }
 
 bool Stream::TakeHalfCloseLocked() {
@@ -266,15 +352,15 @@ bool Stream::WaitLocked(sync::UniqueLock &lock, std::condition_variable &cv, int
 
 Status Stream::WaitForOffset(uint64_t offset, int32_t timeout_ms) {
   sync::UniqueLock lock(mu_);
-  if (offset >= window_.next_offset()) {
+  if (offset >= window_->next_offset()) {
     return Status(StatusCode::kInvalidArg, "offset " + std::to_string(offset) +
                                                " was never issued; the next offset is " +
-                                               std::to_string(window_.next_offset()));
+                                               std::to_string(window_->next_offset()));
   }
   WaitLocked(lock, changed_, timeout_ms, [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    return window_.acked_count() > offset || state_ == State::kFailed || state_ == State::kClosed;
+    return window_->acked_count() > offset || state_ == State::kFailed || state_ == State::kClosed;
   });
-  if (window_.acked_count() > offset) return Status::Ok();
+  if (window_->acked_count() > offset) return Status::Ok();
   if (state_ == State::kFailed) return failure_;
   if (state_ == State::kClosed) {
     return Status(StatusCode::kClosed, "the stream was closed before offset " +
@@ -290,7 +376,7 @@ Status Stream::Flush(int32_t timeout_ms) {
   uint64_t next_offset;
   {
     sync::MutexLock lock(mu_);
-    next_offset = window_.next_offset();
+    next_offset = window_->next_offset();
   }
   if (next_offset == 0) return Status::Ok();
   return WaitForOffset(next_offset - 1, timeout_ms);
@@ -305,7 +391,7 @@ Status Stream::Close(int32_t timeout_ms) {
     uint64_t acked;
     {
       sync::MutexLock lock(mu_);
-      acked = window_.acked_count();
+      acked = window_->acked_count();
     }
     Log(LogLevel::kInfo, "stream", [&] {
       return "stream closed with all of its " + Plural(acked, "record") + " acknowledged";
@@ -329,12 +415,12 @@ Status Stream::CloseOnce(int32_t timeout_ms, bool *first) {
     if (state_ == State::kOpen) state_ = State::kClosing;
     room_.notify_all();
     WaitLocked(lock, changed_, timeout_ms, [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-      return window_.all_acked() || state_ == State::kFailed;
+      return window_->all_acked() || state_ == State::kFailed;
     });
     if (state_ == State::kFailed) {
       result = failure_;
-    } else if (!window_.all_acked()) {
-      const uint64_t first = window_.acked_count(), last = window_.next_offset() - 1;
+    } else if (!window_->all_acked()) {
+      const uint64_t first = window_->acked_count(), last = window_->next_offset() - 1;
       result = Status(StatusCode::kTimeout,
                       "close timed out after " + std::to_string(timeout_ms) + " ms with " +
                           Plural(last - first + 1, "record") + " unacknowledged (offsets " +
@@ -402,8 +488,14 @@ Status Stream::Poll(size_t capacity, int32_t timeout_ms, const EventQueue::Take 
 
 void Stream::CopyUnacked(std::vector<std::pair<uint64_t, std::string>> *out) const {
   sync::MutexLock lock(mu_);
-  out->reserve(window_.records());
-  window_.VisitUnacked([&](size_t, uint64_t offset, std::string_view record) {
+  out->reserve(window_->records());
+  if (format_ == RecordFormat::kArrow) {
+    batch_window().VisitUnacked([&](uint64_t offset, const arrow::RecordBatch &rows) {
+      out->emplace_back(offset, IpcStreamOf(*arrow_schema_, rows));
+    });
+    return;
+  }
+  record_window().VisitUnacked([&](size_t, uint64_t offset, std::string_view record) {
     out->emplace_back(offset, std::string(record));
   });
 }
@@ -441,10 +533,10 @@ StreamInfo Stream::GetInfo() const {
   StreamInfo info;
   sync::MutexLock lock(mu_);
   info.state = PublicStateLocked();
-  info.records_accepted = window_.next_offset();
-  info.records_acked = window_.acked_count();
-  info.records_in_flight = window_.records();
-  info.bytes_in_flight = window_.bytes();
+  info.records_accepted = window_->next_offset();
+  info.records_acked = window_->acked_count();
+  info.records_in_flight = window_->records();
+  info.bytes_in_flight = window_->bytes();
   info.recoveries = recoveries_;
   info.records_replayed = records_replayed_;
   return info;
@@ -453,7 +545,7 @@ StreamInfo Stream::GetInfo() const {
 PersistentInfo Stream::GetPersistentInfo() const {
   PersistentInfo info;
   sync::MutexLock lock(mu_);
-  info.persistent = rpc_ == wire::StreamRpc::kPersistent;
+  info.persistent = call_kind_.durable;
   info.stream_id = persistent_id_;
   info.resumed = resumed_at_open_;
   info.has_watermark = resume_has_watermark_;
@@ -468,21 +560,22 @@ void Stream::Snapshot(StreamStats *out) const {
   sync::MutexLock lock(mu_);
   out->state = PublicStateLocked();
   out->server_stream_id = server_stream_id_;
-  out->offsets_issued = window_.next_offset();
-  out->offsets_sent = window_.sent_watermark();
-  out->offsets_acked = window_.acked_count();
-  out->records_in_flight = window_.records();
-  out->bytes_in_flight = window_.bytes();
+  out->offsets_issued = window_->next_offset();
+  out->offsets_sent = window_->sent_watermark();
+  out->offsets_acked = window_->acked_count();
+  out->records_in_flight = window_->records();
+  out->bytes_in_flight = window_->bytes();
   out->recoveries = recoveries_;
   out->records_replayed = records_replayed_;
   out->errors = errors_;
   out->last_error = last_error_;
-  out->wire = window_.wire_counters();
-  out->ack_latency = window_.ack_latency();
+  out->wire = window_->wire_counters();
+  out->ack_latency = window_->ack_latency();
 }
 
 Status Stream::Recreate(UserHandle handle, std::unique_ptr<StreamHandle> *out) const {
   std::vector<std::vector<std::string>> requests;
+  std::vector<arrow::RecordBatch> batches;
   uint64_t first_unacked = 0;
   Persistence persistence;
   {
@@ -490,22 +583,31 @@ Status Stream::Recreate(UserHandle handle, std::unique_ptr<StreamHandle> *out) c
     if (state_ != State::kFailed && state_ != State::kClosed) {
       return Status(StatusCode::kState, "only a failed or closed stream can be recreated");
     }
-    first_unacked = window_.acked_count();
-    window_.VisitUnacked([&](size_t request, uint64_t, std::string_view record) {
-      if (request == requests.size()) requests.emplace_back();
-      requests.back().emplace_back(record);
-    });
+    if (format_ == RecordFormat::kArrow) {
+      batch_window().VisitUnacked(
+          [&](uint64_t, const arrow::RecordBatch &rows) { batches.push_back(rows); });
+    } else {
+      first_unacked = window_->acked_count();
+      record_window().VisitUnacked([&](size_t request, uint64_t, std::string_view record) {
+        if (request == requests.size()) requests.emplace_back();
+        requests.back().emplace_back(record);
+      });
+    }
     // A persistent stream is resumed, not created anew: its records keep their offsets.
-    if (rpc_ == wire::StreamRpc::kPersistent) {
+    if (call_kind_.durable) {
       persistence.mode =
           persistent_id_.empty() ? Persistence::Mode::kCreate : Persistence::Mode::kResume;
       persistence.stream_id = persistent_id_;
     }
   }
   std::unique_ptr<Stream> fresh;
-  Status opened = OpenWith(sdk_, table_name_, format_, descriptor_, schema_, config_, handle,
-                           std::move(persistence), &fresh);
+  Status opened = OpenChecked(sdk_, table_name_, Kind{format_, descriptor_, schema_, arrow_schema_},
+                              config_, handle, nullptr, std::move(persistence), &fresh);
   if (!opened.ok()) return opened;
+  for (arrow::RecordBatch &rows : batches) {
+    Status ingested = fresh->IngestBatch(std::move(rows), nullptr);
+    if (!ingested.ok()) return ingested;
+  }
   // Offsets the resume found committed are not sent again: the server would store them twice.
   uint64_t skip = 0;
   if (fresh->GetPersistentInfo().resumed) {
@@ -558,7 +660,7 @@ bool Stream::RenewsToken(const Status &why) const {
 }
 
 std::string Stream::FirstRequestLocked() const {
-  if (rpc_ == wire::StreamRpc::kPersistent && !persistent_id_.empty()) {
+  if (call_kind_.durable && !persistent_id_.empty()) {
     return wire::EncodeResumeStream(persistent_id_, format_, descriptor_);
   }
   return create_request_;
@@ -589,20 +691,22 @@ Status Stream::PrepareAttempt(std::string first_request, bool renew_token, bool 
   Headers headers;
   Status collected = CollectHeaders(config_.headers_provider(), bearer, table_name_, &headers);
   if (!collected.ok()) return collected;
+  // A Flight call names its table by this header alone: ours, last, whatever a provider set.
+  if (format_ == RecordFormat::kArrow) SetTableHeaderLast(table_name_, &headers);
   // A call on a channel in TRANSIENT_FAILURE fails at once with the error of an earlier
   // connection attempt while gRPC sits in its own reconnect backoff: this attempt would never
   // reach the network. It waits for a connection instead, which gRPC tries at once.
   *waits_for_ready = channel_->GetState(false) == GRPC_CHANNEL_TRANSIENT_FAILURE;
   if (*waits_for_ready) grpc::experimental::ChannelResetConnectionBackoff(channel_.get());
-  *connection = Connection::Create(channel_, headers.entries, std::move(first_request),
-                                   *waits_for_ready, rpc_, this);
+  *connection = Connection::Create(channel_, headers.entries, call_kind_, std::move(first_request),
+                                   *waits_for_ready, this);
   return Status::Ok();
 }
 
 std::shared_ptr<Connection> Stream::BeginAttemptLocked(std::shared_ptr<Connection> connection,
                                                        Clock::time_point deadline, bool kept_token,
                                                        bool waits_for_ready) {
-  rewound_ = window_.Rewind();
+  rewound_ = window_->Rewind();
   records_replayed_ += rewound_;
   std::shared_ptr<Connection> previous = std::move(connection_);
   connection_ = std::move(connection);
@@ -683,41 +787,45 @@ void Stream::RetryLaterLocked(std::chrono::milliseconds delay, bool renew_token)
 }
 
 void Stream::OnWriteDone(Connection *connection, bool ok) {
-  SegmentPtr segment;
-  int64_t wire_offset = 0;
+  grpc::ByteBuffer request;
+  bool write = false, more_follows = false;
   bool half_close = false;
   bool release = false;
   {
     sync::MutexLock lock(mu_);
     call_.writer_busy = false;
-    if (ok) segment = TakeWriteLocked(&wire_offset);
-    if (ok && !segment) half_close = TakeHalfCloseLocked();
-    if (!segment && !half_close && call_.reads_ended && !call_.hold_released) {
+    if (ok) write = TakeWriteLocked(&request, &more_follows);
+    if (ok && !write) half_close = TakeHalfCloseLocked();
+    if (!write && !half_close && call_.reads_ended && !call_.hold_released) {
       release = call_.hold_released = true;
     }
   }
-  if (segment) connection->Write(std::move(segment), wire_offset, format_);
+  if (write) connection->Write(std::move(request), more_follows);
   if (half_close) connection->WritesDone();
   if (release) connection->ReleaseHold();
 }
 
 Status Stream::OnResponse(Connection *connection, const wire::Response &response) {
-  SegmentPtr segment;
-  int64_t wire_offset = 0;
+  grpc::ByteBuffer request;
+  bool write = false, more_follows = false;
   {
     sync::MutexLock lock(mu_);
     switch (response.kind) {
       case wire::Response::Kind::kCreated:
         // Too late: Supervise() is cancelling the call.
         if (link_ == Link::kAbandoning) break;
+        // On a live Flight call, {-1, 0 rows} is an ack of nothing yet (a server repeating
+        // its latest), which reads like the ready signal.
+        if (format_ == RecordFormat::kArrow && AcceptedLocked()) break;
         if (link_ != Link::kConnecting) {
           return Status(StatusCode::kProtocol, "the server accepted the stream twice", true);
         }
-        if (response.stream_id.empty()) {
+        // A Flight call has no stream id: its ready signal is all the acceptance there is.
+        if (response.stream_id.empty() && format_ != RecordFormat::kArrow) {
           return Status(StatusCode::kProtocol, "the server accepted the stream without a stream id",
                         true);
         }
-        if (rpc_ == wire::StreamRpc::kPersistent) {
+        if (call_kind_.durable) {
           if (!persistent_id_.empty()) {
             return Status(StatusCode::kProtocol,
                           "the server created a stream when asked to resume " + persistent_id_,
@@ -725,13 +833,13 @@ Status Stream::OnResponse(Connection *connection, const wire::Response &response
           }
           persistent_id_ = response.stream_id;
         }
-        segment = AcceptLocked(response.stream_id, &wire_offset);
+        write = AcceptLocked(response.stream_id, &request, &more_follows);
         break;
       case wire::Response::Kind::kResumed: {
         if (link_ == Link::kAbandoning) break;
         Status resumed = ResumedLocked(response);
         if (!resumed.ok()) return resumed;
-        segment = AcceptLocked(persistent_id_, &wire_offset);
+        write = AcceptLocked(persistent_id_, &request, &more_follows);
         break;
       }
       case wire::Response::Kind::kAck: {
@@ -742,14 +850,16 @@ Status Stream::OnResponse(Connection *connection, const wire::Response &response
         if (!response.has_ack_offset) {
           return Status(StatusCode::kProtocol, "the server sent an ack without an offset", true);
         }
-        AckedRange acked;
-        bool released = false;
-        Status error;
-        if (!window_.Ack(response.ack_offset, &acked, &released, &error)) return error;
-        if (released) ReleasedLocked(acked);
+        Status acked = AckLocked(response.ack_offset);
+        if (!acked.ok()) return acked;
         break;
       }
       case wire::Response::Kind::kCloseSignal:
+        // A Flight close signal carries the latest ack too.
+        if (response.has_ack_offset && AcceptedLocked()) {
+          Status acked = AckLocked(response.ack_offset);
+          if (!acked.ok()) return acked;
+        }
         // Without recovery there is no next connection to move to: the server's end of the
         // call then fails the stream.
         if (settings_.recovery && link_ == Link::kLive) {
@@ -765,15 +875,25 @@ Status Stream::OnResponse(Connection *connection, const wire::Response &response
         return Status(StatusCode::kProtocol, "the server sent an empty response", true);
     }
   }
-  if (segment) connection->Write(std::move(segment), wire_offset, format_);
+  if (write) connection->Write(std::move(request), more_follows);
   return Status::Ok();
 }
 
-SegmentPtr Stream::AcceptLocked(const std::string &stream_id, int64_t *wire_offset) {
+Status Stream::AckLocked(int64_t ack) {
+  AckedRange acked;
+  bool released = false;
+  Status error;
+  if (!window_->Ack(ack, &acked, &released, &error)) return error;
+  if (released) ReleasedLocked(acked);
+  return Status::Ok();
+}
+
+bool Stream::AcceptLocked(const std::string &stream_id, grpc::ByteBuffer *request,
+                          bool *more_follows) {
   MoveLocked(Link::kLive);
   ++connections_accepted_;
   accepted_at_ = Clock::now();
-  acked_when_accepted_ = window_.acked_count();
+  acked_when_accepted_ = window_->acked_count();
   server_stream_id_ = stream_id;
   // Counted here, before the first ack on the new connection can end a flush.
   if (ever_connected_) {
@@ -783,12 +903,11 @@ SegmentPtr Stream::AcceptLocked(const std::string &stream_id, int64_t *wire_offs
   ever_connected_ = true;
   changed_.notify_all();
   WakeSupervisorLocked();
-  return TakeWriteLocked(wire_offset);
+  return TakeWriteLocked(request, more_follows);
 }
 
 Status Stream::ResumedLocked(const wire::Response &response) {
-  if (link_ != Link::kConnecting || rpc_ != wire::StreamRpc::kPersistent ||
-      persistent_id_.empty()) {
+  if (link_ != Link::kConnecting || !call_kind_.durable || persistent_id_.empty()) {
     return Status(StatusCode::kProtocol, "the server resumed a stream it was not asked to resume",
                   true);
   }
@@ -801,7 +920,7 @@ Status Stream::ResumedLocked(const wire::Response &response) {
   const uint64_t committed = static_cast<uint64_t>(response.committed_offset);
   if (!ever_connected_) {
     // Opened by resume: this process's offsets continue after what the server committed.
-    window_.StartAt(response.has_committed_offset ? committed + 1 : 0);
+    record_window().StartAt(response.has_committed_offset ? committed + 1 : 0);
     resumed_at_open_ = true;
     resume_has_watermark_ = response.has_committed_offset;
     resume_watermark_ = committed;
@@ -811,8 +930,8 @@ Status Stream::ResumedLocked(const wire::Response &response) {
   AckedRange acked;
   bool released = false;
   Status error;
-  if (!window_.Resume(response.has_committed_offset, response.committed_offset, &acked, &released,
-                      &error)) {
+  if (!record_window().Resume(response.has_committed_offset, response.committed_offset, &acked,
+                              &released, &error)) {
     return error;
   }
   if (released) {
@@ -834,7 +953,7 @@ void Stream::ReleasedLocked(const AckedRange &acked) {
   // Waking blocked ingest calls at every released request would make them all runnable for a
   // few records each (on a producer outrunning the wire, one context switch per thread per
   // request); a quarter of the window lets each in for a long turn.
-  if (window_.HasRefillRoom()) room_.notify_all();
+  if (window_->HasRefillRoom()) room_.notify_all();
   // A pause ends once everything sent is acknowledged.
   if (link_ == Link::kPaused) WakeSupervisorLocked();
 }
@@ -964,7 +1083,7 @@ bool Stream::PlanReconnectLocked(const Status &ended, bool renew_token,
   const std::chrono::milliseconds first_backoff(settings_.recovery_backoff_ms);
   const bool brief = Clock::now() - accepted_at_ < first_backoff;
   const bool progress =
-      window_.acked_count() > acked_when_accepted_ || (window_.all_acked() && !brief);
+      window_->acked_count() > acked_when_accepted_ || (window_->all_acked() && !brief);
   failed_attempts_ = progress ? 0 : failed_attempts_ + 1;
   const int64_t attempts = settings_.recovery_retries + 1;
   if (failed_attempts_ >= attempts) {
@@ -990,8 +1109,8 @@ void Stream::FailLocked(const Status &why) {
   failure_ = why;
   if (sink_) {
     sink_->OnLaneFailed(lane_index_, why);
-  } else if (!window_.all_acked()) {
-    events_.PushError(window_.acked_count(), window_.next_offset() - 1, why);
+  } else if (!window_->all_acked()) {
+    events_.PushError(window_->acked_count(), window_->next_offset() - 1, why);
   }
   changed_.notify_all();
   room_.notify_all();
@@ -1132,7 +1251,7 @@ std::shared_ptr<Connection> Stream::WatchLiveLocked(Status *end, Clock::time_poi
   *wake = now + std::chrono::milliseconds(settings_.ack_timeout_ms);
   // Paused or not: a server that announced a close in years and then fell silent must not
   // hold the stream any longer than one that never announced anything.
-  const bool awaiting_acks = window_.has_unacked_sent();
+  const bool awaiting_acks = window_->has_unacked_sent();
   const Clock::time_point ack_deadline =
       Later(last_progress_, std::chrono::milliseconds(settings_.ack_timeout_ms));
   const bool paused = link_ == Link::kPaused;
@@ -1203,7 +1322,7 @@ void Stream::GiveUpLocked(const Status &why, PendingLogs *logs) {
     open_failure_ = why;  // RunUntilOpen() returns it, and Open() logs it
     return;
   }
-  const uint64_t first_unacked = window_.acked_count(), next = window_.next_offset();
+  const uint64_t first_unacked = window_->acked_count(), next = window_->next_offset();
   FailLocked(why);
   logs->push_back({LogLevel::kError, "stream", false, [=] {
                      std::string text = "the stream failed: " + DescribeForLog(why);
@@ -1263,7 +1382,7 @@ void Stream::Shutdown() {
     sync::MutexLock lock(mu_);
     if (!close_done_) {
       unclosed = ever_connected_;
-      unacked = window_.next_offset() - window_.acked_count();
+      unacked = window_->next_offset() - window_->acked_count();
       if (state_ != State::kFailed) state_ = State::kClosed;
       close_done_ = true;
       close_result_ = Status(StatusCode::kClosed, "the stream was destroyed");

@@ -20,6 +20,8 @@
 #include <utility>
 #include <vector>
 
+#include "arrow/model.h"
+#include "core/batch_window.h"
 #include "core/config.h"
 #include "core/connection.h"
 #include "core/event_queue.h"
@@ -90,12 +92,18 @@ class Stream final : public StreamHandle, private ConnectionListener, private St
   static Status OpenLane(std::shared_ptr<Sdk> sdk, std::string table_name, RecordFormat format,
                          std::string descriptor, const Config &config, LaneOf lane,
                          std::unique_ptr<Stream> *out);
+  // Opens an Arrow stream (StreamHandle::OpenArrow()): DoPut on a channel of its own.
+  static Status OpenArrow(std::shared_ptr<Sdk> sdk, std::string table_name,
+                          std::shared_ptr<const arrow::Schema> schema, const Config &config,
+                          UserHandle handle, std::unique_ptr<Stream> *out);
 
   ~Stream() override;
 
   Status Recreate(UserHandle handle, std::unique_ptr<StreamHandle> *out) const override;
   Status Ingest(const RecordView *records, size_t count, RecordFormat format,
                 uint64_t *last_offset) override;
+  Status IngestBatch(arrow::RecordBatch rows, uint64_t *offset) override;
+  const arrow::Schema *arrow_schema() const override { return arrow_schema_.get(); }
   Status WaitForOffset(uint64_t offset, int32_t timeout_ms) override;
   Status Flush(int32_t timeout_ms) override;
   Status Close(int32_t timeout_ms) override;
@@ -153,15 +161,43 @@ class Stream final : public StreamHandle, private ConnectionListener, private St
   };
   using PendingLogs = std::vector<PendingLog>;
 
-  // OpenWith() and OpenLane(): `lane` is null but for a lane.
-  static Status OpenChecked(std::shared_ptr<Sdk> sdk, std::string table_name, RecordFormat format,
-                            std::string descriptor, std::shared_ptr<const RecordSchema> schema,
+  // What a stream is opened with beyond its table and config: the record format and its
+  // descriptor or writer schema, the schema JSON records are encoded with, and an Arrow
+  // stream's schema (format kArrow).
+  struct Kind {
+    RecordFormat format;
+    std::string descriptor;
+    std::shared_ptr<const RecordSchema> schema;
+    std::shared_ptr<const arrow::Schema> arrow_schema;
+  };
+
+  // OpenWith(), OpenLane() and OpenArrow(): `lane` is null but for a lane.
+  static Status OpenChecked(std::shared_ptr<Sdk> sdk, std::string table_name, Kind kind,
                             const Config &config, UserHandle handle, const LaneOf *lane,
                             Persistence persistence, std::unique_ptr<Stream> *out);
-  Stream(std::shared_ptr<Sdk> sdk, std::string table_name, RecordFormat format,
-         std::string descriptor, std::shared_ptr<const RecordSchema> schema, const Config &config,
+  Stream(std::shared_ptr<Sdk> sdk, std::string table_name, Kind kind, const Config &config,
          UserHandle handle, std::shared_ptr<TokenSource> tokens, const LaneOf *lane,
-         Persistence persistence);
+         const Persistence &persistence);
+  // The outbox of the stream's kind: a Window of records (with durable offsets for a persistent
+  // stream), or a BatchWindow of Arrow batches.
+  std::unique_ptr<Outbox> MakeOutbox(const LaneOf *lane) const;
+  Window &record_window() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return static_cast<Window &>(*window_);
+  }
+  const Window &record_window() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return static_cast<const Window &>(*window_);
+  }
+  BatchWindow &batch_window() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return static_cast<BatchWindow &>(*window_);
+  }
+  const BatchWindow &batch_window() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return static_cast<const BatchWindow &>(*window_);
+  }
+  // Takes a unit of `count` offsets and `bytes` bytes into the window: waits for room as
+  // stream.ingest.timeout.ms says, then `append` (with mu_ held) adds it and returns the offset
+  // of its last, and the writer starts when idle.
+  Status Admit(size_t count, size_t bytes, const std::function<uint64_t()> &append,
+               uint64_t *last_offset);
 
   EventQueue &events() override { return events_; }
 
@@ -198,8 +234,8 @@ class Stream final : public StreamHandle, private ConnectionListener, private St
   // stream the server created or is to resume, resume_stream by its id.
   std::string FirstRequestLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // With mu_ held: the server accepted the current call (created or resumed the stream as
-  // `stream_id`). Returns the first request to write, if any.
-  SegmentPtr AcceptLocked(const std::string &stream_id, int64_t *wire_offset)
+  // `stream_id`). Takes the first request to write, if any, as TakeWriteLocked() does.
+  bool AcceptLocked(const std::string &stream_id, grpc::ByteBuffer *request, bool *more_follows)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // With mu_ held: the server resumed the persistent stream, every offset up to the watermark
   // in `response` committed.
@@ -259,8 +295,13 @@ class Stream final : public StreamHandle, private ConnectionListener, private St
   void LogConnection(LogLevel level, const char *component, MakeMessage what);
   // Whether `why` ended a connection because of an OAuth token a new one may replace.
   bool RenewsToken(const Status &why) const;
-  // With mu_ held: the next request for the connection's idle writer, marking it busy.
-  SegmentPtr TakeWriteLocked(int64_t *wire_offset) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // With mu_ held: the next request for the connection's idle writer, marking it busy; false
+  // when there is none to write now. `more_follows`: another request is ready behind it
+  // (Connection::Write()'s buffer hint).
+  bool TakeWriteLocked(grpc::ByteBuffer *request, bool *more_follows)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // With mu_ held: applies the server's cumulative ack `ack` (Outbox::Ack()).
+  Status AckLocked(int64_t ack) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // With mu_ held: whether the idle writer is to half-close the live connection now, marking
   // it busy; at most once per connection.
   bool TakeHalfCloseLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -277,10 +318,13 @@ class Stream final : public StreamHandle, private ConnectionListener, private St
   // With mu_ held: the state as zb_stream_info and the statistics name it.
   StreamState PublicStateLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Window::CheckFits reads only the window's limits, which never change: Ingest checks a
-  // batch without mu_, keeping that work out of the lock.
+  // batch without mu_, keeping that work out of the lock. ZB_ERR_RECORD_TYPE on an Arrow stream.
   Status CheckFitsUnlocked(const RecordView *records, size_t count,
-                           size_t *framed) const ABSL_NO_THREAD_SAFETY_ANALYSIS {
-    return window_.CheckFits(records, count, framed);
+                           size_t *framed) const ABSL_NO_THREAD_SAFETY_ANALYSIS;
+  // BatchWindow::Encode, likewise without mu_.
+  Status EncodeUnlocked(arrow::RecordBatch rows,
+                        EncodedBatch *out) const ABSL_NO_THREAD_SAFETY_ANALYSIS {
+    return batch_window().Encode(std::move(rows), out);
   }
   // Logs `what` about this stream (prefixed with its table) when `level` is enabled; `what` is
   // built only then. Never with mu_ held.
@@ -299,10 +343,12 @@ class Stream final : public StreamHandle, private ConnectionListener, private St
   const std::shared_ptr<Sdk> sdk_;
   const std::string table_name_;
   const RecordFormat format_;
-  const wire::StreamRpc rpc_;
   const std::string descriptor_;
   // What JSON records are encoded with; OpenFromSchema() only.
   const std::shared_ptr<const RecordSchema> schema_;
+  const std::shared_ptr<const arrow::Schema> arrow_schema_;  // an Arrow stream's
+  // EphemeralStream, PersistentStream (durable), or DoPut for an Arrow stream.
+  const CallKind &call_kind_;
   const Config config_;  // for Recreate(); the stream reads settings_
   const Settings &settings_;
   const std::string create_request_;
@@ -315,7 +361,7 @@ class Stream final : public StreamHandle, private ConnectionListener, private St
   mutable sync::Mutex mu_;
   std::condition_variable changed_;  // acks, state, connection events
   std::condition_variable room_;     // the window has room, or ingest must stop waiting
-  Window window_ ABSL_GUARDED_BY(mu_);
+  const std::unique_ptr<Outbox> window_ ABSL_PT_GUARDED_BY(mu_);
   State state_ ABSL_GUARDED_BY(mu_) = State::kOpen;
   Status failure_ ABSL_GUARDED_BY(mu_);  // kFailed: why
   bool close_done_ ABSL_GUARDED_BY(mu_) = false;

@@ -68,6 +68,19 @@ Status StreamHandle::OpenPersistent(std::shared_ptr<Sdk> sdk, std::string table_
   return opened;
 }
 
+Status StreamHandle::OpenArrow(std::shared_ptr<Sdk> sdk, std::string table_name,
+                               std::shared_ptr<const arrow::Schema> schema, const Config &config,
+                               UserHandle handle, std::unique_ptr<StreamHandle> *out) {
+  if (config.settings().lanes > 1) {
+    return Status(StatusCode::kInvalidArg, "an Arrow stream has one lane: set stream.lanes to 1");
+  }
+  std::unique_ptr<Stream> stream;
+  Status opened = Stream::OpenArrow(std::move(sdk), std::move(table_name), std::move(schema),
+                                    config, handle, &stream);
+  if (opened.ok()) *out = std::move(stream);
+  return opened;
+}
+
 void StreamHandle::Destroy(std::unique_ptr<StreamHandle> stream) {
   EventQueue &events = stream->events();
   if (events.OnDispatcherThread()) {

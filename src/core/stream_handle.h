@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "arrow/model.h"
 #include "core/callbacks.h"
 #include "core/config.h"
 #include "core/event_queue.h"
@@ -68,6 +69,12 @@ class StreamHandle {
                                std::shared_ptr<const RecordSchema> schema, const Config &config,
                                UserHandle handle, Persistence persistence,
                                std::unique_ptr<StreamHandle> *out);
+  // Opens an Arrow stream into `table_name` whose record batches are of `schema`: Arrow
+  // Flight's DoPut on a connection of its own, one offset per batch. ZB_ERR_INVALID_ARG with
+  // stream.lanes above 1 (an Arrow stream has one lane).
+  static Status OpenArrow(std::shared_ptr<Sdk> sdk, std::string table_name,
+                          std::shared_ptr<const arrow::Schema> schema, const Config &config,
+                          UserHandle handle, std::unique_ptr<StreamHandle> *out);
   // Frees the stream (see zb_stream_destroy()): from its own event callback the work happens
   // once the callback returns.
   static void Destroy(std::unique_ptr<StreamHandle> stream);
@@ -81,6 +88,17 @@ class StreamHandle {
   // not fit).
   virtual Status Ingest(const RecordView *records, size_t count, RecordFormat format,
                         uint64_t *last_offset) = 0;
+  // Accepts one record batch of an Arrow stream under one offset: ZB_ERR_RECORD_TYPE on a
+  // record stream; ZB_ERR_EMPTY_BATCH for no rows; ZB_ERR_RECORD_TOO_LARGE when one row does
+  // not fit into a FlightData. The batch's buffers are held (not copied, without compression)
+  // until the server acknowledges its rows.
+  virtual Status IngestBatch(arrow::RecordBatch rows, uint64_t *offset) {
+    (void)rows;
+    (void)offset;
+    return Status(StatusCode::kRecordType, "this stream takes records, not Arrow record batches");
+  }
+  // An Arrow stream's schema; null for a record stream.
+  virtual const arrow::Schema *arrow_schema() const { return nullptr; }
   virtual Status WaitForOffset(uint64_t offset, int32_t timeout_ms) = 0;
   virtual Status Flush(int32_t timeout_ms) = 0;
   virtual Status Close(int32_t timeout_ms) = 0;

@@ -1,5 +1,7 @@
 #include "core/window.h"
 
+#include <grpcpp/support/slice.h>
+
 #include <algorithm>
 #include <cstring>
 
@@ -58,6 +60,10 @@ std::string Describe(const RecordView *records, size_t count, const std::string 
                     : "a batch of " + std::to_string(count) + " records (" + size + ")";
 }
 
+void ReleaseSegment(void *segment) {
+  delete static_cast<SegmentPtr *>(segment);
+}
+
 }  // namespace
 
 Segment::Segment(uint64_t first_offset, size_t capacity, std::shared_ptr<SegmentPool> pool)
@@ -93,8 +99,10 @@ std::shared_ptr<SegmentPool> Window::MakePool(size_t max_bytes) {
   return std::make_shared<SegmentPool>(max_bytes + kPoolSlackBytes);
 }
 
-Window::Window(const WindowLimits &limits, std::shared_ptr<SegmentPool> pool, bool durable_offsets)
-    : max_records_(limits.max_records),
+Window::Window(const WindowLimits &limits, std::shared_ptr<SegmentPool> pool, RecordFormat format,
+               bool durable_offsets)
+    : format_(format),
+      max_records_(limits.max_records),
       max_bytes_(limits.max_bytes),
       max_body_bytes_(limits.max_request_bytes - wire::kMaxBatchHeaderBytes),
       max_payload_bytes_(limits.max_payload_bytes),
@@ -178,6 +186,48 @@ SegmentPtr Window::TakeNextToSend(int64_t *wire_offset) {
   return segments_[sent_count_ - 1];
 }
 
+bool Window::TakeNextRequest(grpc::ByteBuffer *request) {
+  if (durable_offsets_) return TakeNextRecordRequest(request);
+  int64_t wire_offset = 0;
+  SegmentPtr segment = TakeNextToSend(&wire_offset);
+  if (!segment) return false;
+  uint8_t header[wire::kMaxBatchHeaderBytes];
+  const size_t header_len = wire::WriteBatchHeader(header, wire_offset, format_, segment->size());
+  const Segment &body = *segment;
+  // The slice keeps the segment alive while gRPC holds it.
+  grpc::Slice slices[2] = {grpc::Slice(header, header_len),
+                           grpc::Slice(const_cast<uint8_t *>(body.data()), body.size(),
+                                       ReleaseSegment, new SegmentPtr(std::move(segment)))};
+  *request = grpc::ByteBuffer(slices, 2);
+  return true;
+}
+
+bool Window::TakeNextRecordRequest(grpc::ByteBuffer *request) {
+  if (!record_pending_) {
+    SegmentPtr segment = TakeNextToSend(&pending_offset_);
+    if (!segment) return false;
+    rest_of_segment_ = wire::RecordEntryReader(
+        std::string_view(reinterpret_cast<const char *>(segment->data()), segment->size()));
+    // Records the server committed already stay unsent: it would store them twice.
+    for (uint64_t i = segment->first_offset(); i <= static_cast<uint64_t>(pending_offset_); ++i) {
+      record_pending_ = rest_of_segment_.Next(&pending_record_);
+    }
+    sending_ = std::move(segment);
+  }
+  const std::string_view record = pending_record_;
+  record_pending_ = rest_of_segment_.Next(&pending_record_);
+  uint8_t header[wire::kMaxBatchHeaderBytes];
+  const size_t header_len =
+      wire::WriteRecordHeader(header, pending_offset_++, format_, record.size());
+  // The slice keeps the segment alive while gRPC holds it.
+  grpc::Slice slices[2] = {grpc::Slice(header, header_len),
+                           grpc::Slice(const_cast<char *>(record.data()), record.size(),
+                                       ReleaseSegment, new SegmentPtr(sending_))};
+  *request = grpc::ByteBuffer(slices, 2);
+  if (!record_pending_) sending_.reset();
+  return true;
+}
+
 bool Window::Ack(int64_t wire_offset, AckedRange *acked, bool *released, Status *error) {
   *released = false;
   if (durable_offsets_) {
@@ -256,6 +306,9 @@ uint64_t Window::Rewind() {
   if (durable_offsets_ && sent_count_ > 0) replayed -= acked_count_ - segments_[0]->first_offset();
   sent_count_ = 0;
   front_wire_offset_ = 0;
+  // A segment's records part-way out on the old connection are taken again from the start.
+  sending_.reset();
+  record_pending_ = false;
   return replayed;
 }
 

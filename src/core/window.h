@@ -14,9 +14,12 @@
 #include <vector>
 
 #include "core/histogram.h"
+#include "core/outbox.h"
+#include "core/record_format.h"
 #include "core/segment_pool.h"
 #include "core/stats.h"
 #include "core/status.h"
+#include "core/wire.h"
 
 namespace zerobus {
 
@@ -74,16 +77,11 @@ struct WindowLimits {
   size_t max_payload_bytes = SIZE_MAX;
 };
 
-// What a server ack released.
-struct AckedRange {
-  uint64_t first_offset;
-  uint64_t last_offset;  // the new watermark
-};
-
 // Offsets, framing, grouping into requests, wire offsets and acks, with what they add up to
-// (WireCounters, the ack latency of each request). Not thread-safe: the stream serializes every
-// call under its own mutex.
-class Window {
+// (WireCounters, the ack latency of each request): a record stream's Outbox, whose requests are
+// ingest_record_batch requests of `format`. Not thread-safe: the stream serializes every call
+// under its own mutex.
+class Window final : public Outbox {
  public:
   // `pool`: where segments get their memory, shared by the lanes of one stream; null: a pool
   // of the window's own (MakePool()).
@@ -91,7 +89,7 @@ class Window {
   // record per request, the same on every connection: acks may end inside a segment, and a
   // new connection sends from the first record the server has not committed.
   explicit Window(const WindowLimits &limits, std::shared_ptr<SegmentPool> pool = nullptr,
-                  bool durable_offsets = false);
+                  RecordFormat format = RecordFormat::kProto, bool durable_offsets = false);
 
   // A pool for windows of `max_bytes` that together hold no more than that.
   static std::shared_ptr<SegmentPool> MakePool(size_t max_bytes);
@@ -103,11 +101,11 @@ class Window {
 
   // True when `count` records of `bytes` framed bytes fit now. An empty window admits anything
   // that fits into one request, so that a record larger than max_bytes cannot wait forever.
-  bool HasRoom(size_t count, size_t bytes) const;
+  bool HasRoom(size_t count, size_t bytes) const override;
 
   // True when at least a quarter of the window (by records and by bytes) is free, or it is
   // empty: the point at which ingest calls waiting for room are worth waking.
-  bool HasRefillRoom() const;
+  bool HasRefillRoom() const override;
 
   // Appends records as one unit (they travel in the same request) and returns the offset of
   // the last. The caller has checked CheckFits and HasRoom.
@@ -118,17 +116,21 @@ class Window {
   // offsets: that of its first record not acknowledged). The request counts as sent, and its
   // ack latency runs, from now.
   SegmentPtr TakeNextToSend(int64_t *wire_offset);
+  // TakeNextToSend() framed as a whole request; the body is shared with gRPC, not copied.
+  // With durable offsets each record is a request of its own (ingest_record at its offset),
+  // from the first the server has not committed: a segment yields one per record.
+  bool TakeNextRequest(grpc::ByteBuffer *request) override;
 
   // Applies a cumulative server ack for `wire_offset` on the current connection, recording the
   // latency of each request it releases. Returns false and sets `error` when the ack goes
   // backwards or covers requests never sent; `acked` is empty (released == false) when it
   // repeats an earlier ack.
-  bool Ack(int64_t wire_offset, AckedRange *acked, bool *released, Status *error);
+  bool Ack(int64_t wire_offset, AckedRange *acked, bool *released, Status *error) override;
 
   // A new connection: every sent, unacknowledged request goes out again, in order, with wire
   // offsets from 0 (durable offsets: their own). Returns how many records were sent before and
   // will be sent again.
-  uint64_t Rewind();
+  uint64_t Rewind() override;
 
   // Durable offsets, before anything is appended: offsets begin at `first`, every one below it
   // counted as acknowledged (a stream resumed with that watermark + 1).
@@ -141,19 +143,15 @@ class Window {
   bool Resume(bool has_committed, int64_t committed, AckedRange *acked, bool *released,
               Status *error);
 
-  // Offsets: next to be issued, and the count acknowledged (every offset below is durable).
-  uint64_t next_offset() const { return next_offset_; }
-  uint64_t acked_count() const { return acked_count_; }
-  bool all_acked() const { return acked_count_ == next_offset_; }
-  // True when a request was written on the current connection and is not acknowledged.
-  bool has_unacked_sent() const { return sent_count_ > 0; }
-  size_t records() const { return records_; }
-  size_t bytes() const { return bytes_; }
-  // Every offset below this was sent at least once.
-  uint64_t sent_watermark() const { return sent_watermark_; }
-  const WireCounters &wire_counters() const { return wire_counters_; }
-  // From each request's (last) write to the ack that released it.
-  const LatencyHistogram &ack_latency() const { return ack_latency_; }
+  uint64_t next_offset() const override { return next_offset_; }
+  uint64_t acked_count() const override { return acked_count_; }
+  bool has_unacked_sent() const override { return sent_count_ > 0; }
+  bool more_ready() const override { return record_pending_; }
+  size_t records() const override { return records_; }
+  size_t bytes() const override { return bytes_; }
+  uint64_t sent_watermark() const override { return sent_watermark_; }
+  const WireCounters &wire_counters() const override { return wire_counters_; }
+  const LatencyHistogram &ack_latency() const override { return ack_latency_; }
 
   // Calls visit(request, offset, record) for every unacknowledged record in offset order;
   // `request` numbers the requests the records travel in, from 0.
@@ -166,7 +164,10 @@ class Window {
   // Acknowledges every offset up to `last` (at least acked_count_), releasing the requests it
   // covers whole, sent on the current connection or not.
   void ReleaseThrough(uint64_t last, AckedRange *acked);
+  // TakeNextRequest() with durable offsets: the next record as a request of its own.
+  bool TakeNextRecordRequest(grpc::ByteBuffer *request);
 
+  RecordFormat format_;
   size_t max_records_;
   size_t max_bytes_;
   // The largest batch body (and so the largest record entry) one request can carry.
@@ -201,6 +202,14 @@ class Window {
   size_t unsent_bytes_ = 0;
   WireCounters wire_counters_;
   LatencyHistogram ack_latency_;
+
+  // Durable offsets: the segment whose records TakeNextRequest() is handing out one request
+  // each, its next record and that record's offset, and the records after it.
+  SegmentPtr sending_;
+  std::string_view pending_record_;
+  bool record_pending_ = false;
+  int64_t pending_offset_ = 0;
+  wire::RecordEntryReader rest_of_segment_{std::string_view()};
 };
 
 }  // namespace zerobus

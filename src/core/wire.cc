@@ -150,11 +150,6 @@ std::string CreateMessage(std::string_view table_name, RecordFormat format,
 
 }  // namespace
 
-const char *MethodOf(StreamRpc rpc) {
-  return rpc == StreamRpc::kPersistent ? "/databricks.zerobus.Zerobus/PersistentStream"
-                                       : "/databricks.zerobus.Zerobus/EphemeralStream";
-}
-
 size_t RecordEntrySize(size_t record_len) {
   return 1 + CodedOutputStream::VarintSize64(record_len) + record_len;
 }

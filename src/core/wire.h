@@ -22,9 +22,6 @@ namespace zerobus::wire {
 // are durable, the same on every call of one stream id (official-3x.md §1).
 enum class StreamRpc { kEphemeral, kPersistent };
 
-// The gRPC method of `rpc`.
-const char *MethodOf(StreamRpc rpc);
-
 // Bytes that the request framing around a batch body can take at most: the
 // EphemeralStreamRequest and IngestRecordBatchRequest tags and lengths and the offset_id.
 inline constexpr size_t kMaxBatchHeaderBytes = 32;

@@ -254,12 +254,6 @@ grpc::Status IngestStreamCall::HandleResume() {
   // Taken before the stream is read: the offset read below is then final, since no other call
   // can store for the stream while this one holds it.
   std::unique_ptr<PersistentLeases::Lease> lease = env_.leases->Take(id);
-  if (!lease) {
-    // ABORTED, which clients retry: the other call may be one this client just lost, which the
-    // server has not yet seen end.
-    return Refused(grpc::StatusCode::ABORTED,
-                   "stream " + id + " is open on another call; resume it once that call ends");
-  }
   std::optional<PersistentStreamState> state;
   const std::string error = env_.store->FindPersistentStream(id, &state);
   if (!error.empty()) {
@@ -283,6 +277,14 @@ grpc::Status IngestStreamCall::HandleResume() {
   // refused too, rather than guess at compatibility.
   if (type == RecordType::PROTO && resume.descriptor_proto() != state->descriptor_proto) {
     return Invalid("descriptor_proto differs from the one stream " + id + " was created with");
+  }
+  // Only now, so that a resume that can never succeed is told so (the refusals above, which
+  // are final) whether or not another call holds the stream.
+  if (!lease) {
+    // ABORTED, which clients retry: the other call may be one this client just lost, which the
+    // server has not yet seen end.
+    return Refused(grpc::StatusCode::ABORTED,
+                   "stream " + id + " is open on another call; resume it once that call ends");
   }
   if (env_.tokens != nullptr) {
     grpc::Status status = env_.tokens->CheckStream(authorization_, state->table);

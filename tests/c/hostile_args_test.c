@@ -12,12 +12,15 @@
 #define _DEFAULT_SOURCE /* MAP_NORESERVE and MAP_ANONYMOUS */
 #define ZB_EXPERIMENTAL_PERSISTENT
 
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include "test_util.h"
+#include "zbtest_arrow.h"
 
 #define ENV(state) ((tu_env *)*(state))
 
@@ -396,6 +399,37 @@ static void hostile_zb_config_set_event_callback(void **state) {
 static void hostile_zb_config_set_wakeup(void **state) {
   (void)state;
   expect_callback_setter_hostile(set_no_wakeup);
+}
+
+static void hostile_zb_config_set_wakeup_fd(void **state) {
+  (void)state;
+  zb_error *err = TU_ERR_SENTINEL;
+  int ends[2];
+  assert_int_equal(pipe(ends), 0);
+  TU_EXPECT(ZB_ERR_INVALID_ARG, err, zb_config_set_wakeup_fd(NULL, ends[1], 0, &err));
+  zb_config *cfg = tu_config(NULL);
+  /* Not a descriptor, not open, open for reading only, blocking. */
+  TU_EXPECT(ZB_ERR_INVALID_ARG, err, zb_config_set_wakeup_fd(cfg, -2, 1, &err));
+  TU_EXPECT(ZB_ERR_INVALID_ARG, err, zb_config_set_wakeup_fd(cfg, INT32_MAX, 0, &err));
+  assert_int_equal(fcntl(ends[0], F_SETFL, O_NONBLOCK), 0);
+  TU_EXPECT(ZB_ERR_INVALID_ARG, err, zb_config_set_wakeup_fd(cfg, ends[0], 0, &err));
+  TU_EXPECT(ZB_ERR_INVALID_ARG, err, zb_config_set_wakeup_fd(cfg, ends[1], 0, &err));
+  assert_int_equal(fcntl(ends[1], F_SETFL, O_NONBLOCK), 0);
+  TU_EXPECT(ZB_OK, err, zb_config_set_wakeup_fd(cfg, ends[1], 0, &err));
+  TU_EXPECT(ZB_OK, err, zb_config_set_wakeup_fd(cfg, -1, 0, &err));
+  zb_config_destroy(cfg);
+  close(ends[1]);
+  /* Given to the library, a blocking descriptor it refuses is closed at once: its reader sees
+   * the end of the pipe. */
+  int refused[2];
+  assert_int_equal(pipe(refused), 0);
+  cfg = tu_config(NULL);
+  TU_EXPECT(ZB_ERR_INVALID_ARG, err, zb_config_set_wakeup_fd(cfg, refused[1], 1, &err));
+  char byte;
+  assert_int_equal(read(refused[0], &byte, 1), 0);
+  zb_config_destroy(cfg);
+  close(refused[0]);
+  close(ends[0]);
 }
 
 static void hostile_zb_config_set_log_callback(void **state) {
@@ -961,6 +995,196 @@ static void hostile_zb_stream_ingest_json_batch(void **state) {
 
 static const int32_t kBadTimeouts[] = {-2, INT32_MIN};
 
+/* ---- Arrow streams: a server with ZBTEST_ARROW_TABLE declared ------------------------------ */
+
+static int arrow_setup(void **state) {
+  zbtest_server_options options;
+  memset(&options, 0, sizeof options);
+  options.schema = ZBTEST_ARROW_DDL;
+  return tu_setup_with(state, &options);
+}
+
+static zb_stream *open_arrow_stream(zb_sdk *sdk) {
+  zb_error *err = TU_ERR_SENTINEL;
+  struct ArrowSchema schema;
+  zb_stream *stream = NULL;
+  zbtest_arrow_schema(&schema);
+  TU_EXPECT(ZB_OK, err, zb_stream_new_arrow(sdk, ZBTEST_ARROW_TABLE, &schema, NULL, &stream, &err));
+  schema.release(&schema);
+  return stream;
+}
+
+static void hostile_zb_stream_new_arrow(void **state) {
+  tu_env *env = ENV(state);
+  zb_error *err = TU_ERR_SENTINEL;
+  zb_stream *stream = NULL;
+  struct ArrowSchema schema;
+  zbtest_arrow_schema(&schema);
+  TU_EXPECT(ZB_ERR_INVALID_ARG, err,
+            zb_stream_new_arrow(NULL, ZBTEST_ARROW_TABLE, &schema, NULL, &stream, &err));
+  TU_EXPECT(ZB_ERR_INVALID_ARG, err,
+            zb_stream_new_arrow(env->sdk, NULL, &schema, NULL, &stream, &err));
+  TU_EXPECT(ZB_ERR_INVALID_ARG, err,
+            zb_stream_new_arrow(env->sdk, ZBTEST_ARROW_TABLE, NULL, NULL, &stream, &err));
+  TU_EXPECT(ZB_ERR_INVALID_ARG, err,
+            zb_stream_new_arrow(env->sdk, ZBTEST_ARROW_TABLE, &schema, NULL, NULL, &err));
+  {
+    const char *const lanes[] = {"stream.lanes", "2", NULL};
+    zb_config *cfg = tu_config(lanes);
+    TU_EXPECT(ZB_ERR_INVALID_ARG, err,
+              zb_stream_new_arrow(env->sdk, ZBTEST_ARROW_TABLE, &schema, cfg, &stream, &err));
+    zb_config_destroy(cfg);
+  }
+  /* Not a struct of columns; a column of a type no Delta column maps to. */
+  schema.format = "l";
+  TU_EXPECT(ZB_ERR_INVALID_SCHEMA, err,
+            zb_stream_new_arrow(env->sdk, ZBTEST_ARROW_TABLE, &schema, NULL, &stream, &err));
+  schema.format = "+s";
+  schema.children[0]->format = "tdm";
+  tu_expect_message(TU_EXPECT_ERROR(ZB_ERR_INVALID_SCHEMA, err,
+                                    zb_stream_new_arrow(env->sdk, ZBTEST_ARROW_TABLE, &schema, NULL,
+                                                        &stream, &err)),
+                    "id");
+  schema.children[0]->format = "l";
+  TU_EXPECT(ZB_ERR_INVALID_TARGET, err,
+            zb_stream_new_arrow(env->sdk, "no-such", &schema, NULL, &stream, &err));
+  schema.release(&schema);
+  TU_EXPECT(ZB_ERR_INVALID_ARG, err,
+            zb_stream_new_arrow(env->sdk, ZBTEST_ARROW_TABLE, &schema, NULL, &stream, &err));
+  assert_null(stream);
+}
+
+static void hostile_zb_stream_new_arrow_ipc(void **state) {
+  tu_env *env = ENV(state);
+  zb_error *err = TU_ERR_SENTINEL;
+  zb_stream *stream = NULL;
+  static const uint8_t kGarbage[] = {0xff, 0xff, 0xff, 0xff, 0x40, 0, 0, 0, 1, 2, 3};
+  TU_EXPECT(ZB_ERR_INVALID_ARG, err,
+            zb_stream_new_arrow_ipc(NULL, ZBTEST_ARROW_TABLE, kGarbage, sizeof kGarbage, NULL,
+                                    &stream, &err));
+  TU_EXPECT(
+      ZB_ERR_INVALID_ARG, err,
+      zb_stream_new_arrow_ipc(env->sdk, NULL, kGarbage, sizeof kGarbage, NULL, &stream, &err));
+  TU_EXPECT(ZB_ERR_INVALID_ARG, err,
+            zb_stream_new_arrow_ipc(env->sdk, ZBTEST_ARROW_TABLE, NULL, 1, NULL, &stream, &err));
+  TU_EXPECT(ZB_ERR_INVALID_ARG, err,
+            zb_stream_new_arrow_ipc(env->sdk, ZBTEST_ARROW_TABLE, kGarbage, SIZE_MAX, NULL, &stream,
+                                    &err));
+  TU_EXPECT(ZB_ERR_INVALID_ARG, err,
+            zb_stream_new_arrow_ipc(env->sdk, ZBTEST_ARROW_TABLE, kGarbage, sizeof kGarbage, NULL,
+                                    NULL, &err));
+  TU_EXPECT(ZB_ERR_INVALID_SCHEMA, err,
+            zb_stream_new_arrow_ipc(env->sdk, ZBTEST_ARROW_TABLE, kGarbage, sizeof kGarbage, NULL,
+                                    &stream, &err));
+  TU_EXPECT(
+      ZB_ERR_INVALID_SCHEMA, err,
+      zb_stream_new_arrow_ipc(env->sdk, ZBTEST_ARROW_TABLE, kGarbage, 0, NULL, &stream, &err));
+  assert_null(stream);
+}
+
+static void hostile_zb_stream_ingest_arrow(void **state) {
+  tu_env *env = ENV(state);
+  zb_error *err = TU_ERR_SENTINEL;
+  zb_stream *stream = open_arrow_stream(env->sdk);
+  zb_stream *proto_stream = tu_open_proto(env->sdk, TU_TABLE, NULL);
+  struct ArrowArray batch;
+  int released = 0;
+  uint64_t offset = 77;
+  zbtest_arrow_batch(&batch, 0, 10, 0, &released);
+  TU_EXPECT(ZB_ERR_INVALID_ARG, err, zb_stream_ingest_arrow(NULL, &batch, &offset, &err));
+  TU_EXPECT(ZB_ERR_INVALID_ARG, err, zb_stream_ingest_arrow(stream, NULL, &offset, &err));
+  assert_non_null(batch.release); /* ZB_ERR_INVALID_ARG leaves it the caller's */
+  /* Every other error takes the batch and has released it on return. */
+  TU_EXPECT(ZB_ERR_RECORD_TYPE, err, zb_stream_ingest_arrow(proto_stream, &batch, &offset, &err));
+  assert_null(batch.release);
+  assert_int_equal(released, 1);
+  TU_EXPECT(ZB_ERR_INVALID_ARG, err, zb_stream_ingest_arrow(stream, &batch, &offset, &err));
+  zbtest_arrow_batch(&batch, 0, 0, 0, &released);
+  TU_EXPECT(ZB_ERR_EMPTY_BATCH, err, zb_stream_ingest_arrow(stream, &batch, &offset, &err));
+  assert_int_equal(released, 2);
+  zbtest_arrow_batch(&batch, 0, 10, 0, &released);
+  batch.length = -1;
+  TU_EXPECT(ZB_ERR_INVALID_RECORD, err, zb_stream_ingest_arrow(stream, &batch, &offset, &err));
+  assert_int_equal(released, 3);
+  zbtest_arrow_batch(&batch, 0, 10, 0, &released);
+  batch.children[1]->n_buffers = 2;
+  TU_EXPECT(ZB_ERR_INVALID_RECORD, err, zb_stream_ingest_arrow(stream, &batch, &offset, &err));
+  assert_int_equal(released, 4);
+  TU_EXPECT(ZB_ERR_RECORD_TYPE, err, zb_stream_ingest_json(stream, "{}", 2, &offset, &err));
+  assert_int_equal(offset, 77);
+  assert_int_equal(tu_stream_info(stream).records_accepted, 0);
+  /* Still working. */
+  zbtest_arrow_batch(&batch, 0, 10, 0, &released);
+  TU_EXPECT(ZB_OK, err, zb_stream_ingest_arrow(stream, &batch, &offset, &err));
+  assert_int_equal(offset, 0);
+  TU_EXPECT(ZB_OK, err, zb_stream_flush(stream, 30000, &err));
+  tu_close_and_destroy(stream);
+  assert_int_equal(released, 5);
+  tu_close_and_destroy(proto_stream);
+}
+
+static void hostile_zb_stream_ingest_arrow_stream(void **state) {
+  tu_env *env = ENV(state);
+  zb_error *err = TU_ERR_SENTINEL;
+  zb_stream *stream = open_arrow_stream(env->sdk);
+  zb_stream *proto_stream = tu_open_proto(env->sdk, TU_TABLE, NULL);
+  struct ArrowArrayStream batches;
+  int released = 0;
+  uint64_t last = 77;
+  size_t count = 77;
+  zbtest_arrow_stream(&batches, 0, 2, 10, &released);
+  TU_EXPECT(ZB_ERR_INVALID_ARG, err,
+            zb_stream_ingest_arrow_stream(NULL, &batches, &last, &count, &err));
+  assert_int_equal(count, 0);
+  TU_EXPECT(ZB_ERR_INVALID_ARG, err,
+            zb_stream_ingest_arrow_stream(stream, NULL, &last, &count, &err));
+  TU_EXPECT(ZB_ERR_RECORD_TYPE, err,
+            zb_stream_ingest_arrow_stream(proto_stream, &batches, &last, &count, &err));
+  assert_null(batches.release);
+  assert_int_equal(released, 1);
+  TU_EXPECT(ZB_ERR_INVALID_ARG, err,
+            zb_stream_ingest_arrow_stream(stream, &batches, &last, &count, &err));
+  assert_int_equal(last, 77);
+  zbtest_arrow_stream(&batches, 0, 2, 10, &released);
+  TU_EXPECT(ZB_OK, err, zb_stream_ingest_arrow_stream(stream, &batches, &last, &count, &err));
+  assert_int_equal(last, 1);
+  assert_int_equal(count, 2);
+  TU_EXPECT(ZB_OK, err, zb_stream_flush(stream, 30000, &err));
+  tu_close_and_destroy(stream);
+  assert_int_equal(released, 4);
+  tu_close_and_destroy(proto_stream);
+}
+
+static void hostile_zb_stream_ingest_arrow_ipc(void **state) {
+  tu_env *env = ENV(state);
+  zb_error *err = TU_ERR_SENTINEL;
+  zb_stream *stream = open_arrow_stream(env->sdk);
+  zb_stream *proto_stream = tu_open_proto(env->sdk, TU_TABLE, NULL);
+  static const uint8_t kGarbage[] = {0xff, 0xff, 0xff, 0xff, 0x40, 0, 0, 0, 1, 2, 3};
+  const huge_region region = huge_region_map();
+  uint64_t last = 77;
+  size_t count = 77;
+  TU_EXPECT(ZB_ERR_INVALID_ARG, err,
+            zb_stream_ingest_arrow_ipc(NULL, kGarbage, sizeof kGarbage, &last, &count, &err));
+  assert_int_equal(count, 0);
+  TU_EXPECT(ZB_ERR_INVALID_ARG, err,
+            zb_stream_ingest_arrow_ipc(stream, NULL, 1, &last, &count, &err));
+  TU_EXPECT(ZB_ERR_INVALID_ARG, err,
+            zb_stream_ingest_arrow_ipc(stream, region.data, SIZE_MAX, &last, &count, &err));
+  TU_EXPECT(
+      ZB_ERR_RECORD_TYPE, err,
+      zb_stream_ingest_arrow_ipc(proto_stream, kGarbage, sizeof kGarbage, &last, &count, &err));
+  TU_EXPECT(ZB_ERR_INVALID_RECORD, err,
+            zb_stream_ingest_arrow_ipc(stream, kGarbage, sizeof kGarbage, &last, &count, &err));
+  TU_EXPECT(ZB_ERR_INVALID_RECORD, err,
+            zb_stream_ingest_arrow_ipc(stream, kGarbage, 0, &last, &count, &err));
+  assert_int_equal(last, 77);
+  assert_int_equal(tu_stream_info(stream).records_accepted, 0);
+  huge_region_unmap(region);
+  tu_close_and_destroy(stream);
+  tu_close_and_destroy(proto_stream);
+}
+
 static void hostile_zb_stream_wait_for_offset(void **state) {
   tu_env *env = ENV(state);
   zb_error *err = TU_ERR_SENTINEL;
@@ -1291,6 +1515,8 @@ static void every_public_function_has_a_case(void **state);
 
 #define HOSTILE(function) cmocka_unit_test(hostile_##function)
 #define HOSTILE_LIVE(function) TU_TEST(hostile_##function)
+#define HOSTILE_ARROW(function) \
+  cmocka_unit_test_setup_teardown(hostile_##function, arrow_setup, tu_teardown)
 
 static const struct CMUnitTest kTests[] = {
     cmocka_unit_test(every_public_function_has_a_case),
@@ -1315,6 +1541,7 @@ static const struct CMUnitTest kTests[] = {
     HOSTILE(zb_config_set_headers_provider),
     HOSTILE(zb_config_set_event_callback),
     HOSTILE(zb_config_set_wakeup),
+    HOSTILE(zb_config_set_wakeup_fd),
     HOSTILE(zb_config_set_log_callback),
     HOSTILE(zb_config_set_stats_callback),
     HOSTILE(zb_config_set_token_federation),
@@ -1342,6 +1569,11 @@ static const struct CMUnitTest kTests[] = {
     HOSTILE_LIVE(zb_stream_ingest_proto_batch),
     HOSTILE_LIVE(zb_stream_ingest_json_batch),
     HOSTILE_LIVE(zb_stream_ingest_avro_batch),
+    HOSTILE_ARROW(zb_stream_new_arrow),
+    HOSTILE_ARROW(zb_stream_new_arrow_ipc),
+    HOSTILE_ARROW(zb_stream_ingest_arrow),
+    HOSTILE_ARROW(zb_stream_ingest_arrow_stream),
+    HOSTILE_ARROW(zb_stream_ingest_arrow_ipc),
     HOSTILE_LIVE(zb_stream_wait_for_offset),
     HOSTILE_LIVE(zb_stream_flush),
     HOSTILE_LIVE(zb_stream_close),

@@ -221,6 +221,9 @@ void tu_remove_directory(const char *path);
 /* Whether `haystack` contains `needle`. */
 bool tu_contains(const char *haystack, const char *needle);
 
+/* Removes the flat directory `path` and the files in it (a server's data directory). */
+void tu_remove_directory(const char *path);
+
 /* Asserts that `err` holds a message containing `needle`, and frees it. */
 void tu_expect_message(zb_error *err, const char *needle);
 

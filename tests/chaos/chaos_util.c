@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "zbtest_arrow.h"
 #include "zbtest_event.h"
 #include "zbtest_ready_file.h"
 
@@ -17,9 +18,9 @@ void cu_die(const char *what) {
   exit(1);
 }
 
-zb_stream *cu_open_stream(const char *endpoint, const char *table, int persistent,
-                          const char *const *options, zb_event_cb on_event, void *user_data,
-                          zb_sdk **sdk_out) {
+/* A stream's config with `options` and `on_event`, and the SDK for `endpoint`. */
+static zb_config *configure(const char *endpoint, const char *const *options, zb_event_cb on_event,
+                            void *user_data, zb_sdk **sdk_out) {
   zb_error *err = NULL;
   zb_config *cfg = NULL;
   /* The local server speaks plaintext, which the SDK speaks only when asked to. */
@@ -34,6 +35,14 @@ zb_stream *cu_open_stream(const char *endpoint, const char *table, int persisten
   if (on_event && zb_config_set_event_callback(cfg, on_event, user_data, NULL, &err) != ZB_OK) {
     cu_die(zb_error_message(err));
   }
+  return cfg;
+}
+
+zb_stream *cu_open_stream(const char *endpoint, const char *table, int persistent,
+                          const char *const *options, zb_event_cb on_event, void *user_data,
+                          zb_sdk **sdk_out) {
+  zb_error *err = NULL;
+  zb_config *cfg = configure(endpoint, options, on_event, user_data, sdk_out);
   const uint8_t *descriptor = NULL;
   size_t descriptor_len = 0;
   zbtest_descriptor(&descriptor, &descriptor_len);
@@ -75,6 +84,21 @@ void cu_start_server(const char *command, const char *listen, const char *data_d
 void cu_kill_server(cu_server *server) {
   kill(server->pid, SIGKILL);
   waitpid(server->pid, NULL, 0);
+}
+
+zb_stream *cu_open_arrow_stream(const char *endpoint, const char *table, const char *const *options,
+                                zb_event_cb on_event, void *user_data, zb_sdk **sdk_out) {
+  zb_error *err = NULL;
+  zb_config *cfg = configure(endpoint, options, on_event, user_data, sdk_out);
+  struct ArrowSchema schema;
+  zbtest_arrow_schema(&schema);
+  zb_stream *stream = NULL;
+  if (zb_stream_new_arrow(*sdk_out, table, &schema, cfg, &stream, &err) != ZB_OK) {
+    cu_die(zb_error_message(err));
+  }
+  schema.release(&schema);
+  zb_config_destroy(cfg);
+  return stream;
 }
 
 cu_stored cu_read_stored(const char *data_dir, const char *table, int64_t records) {

@@ -18,6 +18,10 @@ zb_stream *cu_open_stream(const char *endpoint, const char *table, int persisten
                           const char *const *options, zb_event_cb on_event, void *user_data,
                           zb_sdk **sdk_out);
 
+/* As cu_open_stream(), an Arrow stream of zbtest_arrow.h's schema. */
+zb_stream *cu_open_arrow_stream(const char *endpoint, const char *table, const char *const *options,
+                                zb_event_cb on_event, void *user_data, zb_sdk **sdk_out);
+
 /* What the server stored in `table` of DATA_DIR/zerobus.db, for records with ids
  * 0..records-1 (any other id is fatal). */
 typedef struct cu_stored {

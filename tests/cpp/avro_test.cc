@@ -4,11 +4,13 @@
 #include <cmath>
 #include <limits>
 #include <string>
+#include <vector>
 
 #include <gtest/gtest.h>
 
 #include "server/record_decoder.h"
 #include "table/avro_binary.h"
+#include "table/avro_datum.h"
 #include "table/avro_encoder.h"
 #include "table/avro_schema.h"
 #include "table/ddl_parser.h"
@@ -17,6 +19,7 @@ namespace {
 
 using zerobus::server::Row;
 using zerobus::server::SqlValue;
+using zerobus::table::AvroDatumWalker;
 using zerobus::table::AvroPlan;
 using zerobus::table::AvroReader;
 using zerobus::table::PutAvroBytes;
@@ -134,6 +137,92 @@ TEST(AvroBinary, DecimalsRoundTripThroughTheirUnscaledBytes) {
   EXPECT_EQ(bytes.size(), 16u);
   EXPECT_FALSE(zerobus::table::DecimalFromAvro(std::string(17, '\x01'), 0, &text));
   EXPECT_FALSE(zerobus::table::DecimalFromAvro("", 0, &text));
+}
+
+// How many datums of `schema` `bytes` holds end to end, or -1 when one does not walk.
+int DatumsIn(const std::string &schema, const std::string &bytes) {
+  AvroDatumWalker walker;
+  std::string error;
+  EXPECT_TRUE(walker.Parse(schema, &error)) << error;
+  AvroReader reader(bytes);
+  int count = 0;
+  while (!reader.done()) {
+    if (!walker.Skip(&reader)) return -1;
+    ++count;
+  }
+  return count;
+}
+
+TEST(AvroDatumWalker, WalksNamedRecursiveAndNamespacedTypes) {
+  // A linked list of records in a namespace, its next a union referring to itself, an enum
+  // referred to by its full name and a fixed by its short one.
+  const std::string schema = R"({"type": "record", "name": "Node", "namespace": "a.b", "fields": [
+      {"name": "kind", "type": {"type": "enum", "name": "Kind", "symbols": ["X", "Y"]}},
+      {"name": "id", "type": {"type": "fixed", "name": "Id", "size": 2}},
+      {"name": "kinds", "type": {"type": "array", "items": "a.b.Kind"}},
+      {"name": "ids", "type": {"type": "map", "values": "Id"}},
+      {"name": "next", "type": ["null", "Node"]}]})";
+  std::string datum;
+  // kind Y, id "ab", kinds [X], ids {"k": "cd"}, next: a node (kind X, id "ef", [], {}, null).
+  PutAvroLong(1, &datum);
+  datum += "ab";
+  PutAvroLong(1, &datum);
+  PutAvroLong(0, &datum);
+  PutAvroLong(0, &datum);
+  PutAvroLong(1, &datum);
+  PutAvroBytes("k", &datum);
+  datum += "cd";
+  PutAvroLong(0, &datum);
+  PutAvroLong(1, &datum);  // next: the union's Node branch
+  PutAvroLong(0, &datum);
+  datum += "ef";
+  PutAvroLong(0, &datum);
+  PutAvroLong(0, &datum);
+  PutAvroLong(0, &datum);  // next: null
+  EXPECT_EQ(DatumsIn(schema, datum + datum), 2);
+  EXPECT_EQ(DatumsIn(schema, datum.substr(0, datum.size() - 1)), -1);
+  std::string bad_enum = datum;
+  bad_enum[0] = 4;  // index 2 of 2 symbols
+  EXPECT_EQ(DatumsIn(schema, bad_enum), -1);
+}
+
+TEST(AvroDatumWalker, BlocksOfItemsThatTakeNoBytesAreNotLoopedOver) {
+  // Block counts as large as the bytes left allow, of nulls, block after block: walked item by
+  // item, 100,000 such blocks would take about 10^10 steps (ctest's timeout fails it).
+  std::vector<std::string> counts;  // the last block's count first
+  std::string end;
+  PutAvroLong(0, &end);
+  size_t left = end.size();
+  for (int i = 0; i < 100000; ++i) {
+    std::string count;
+    PutAvroLong(static_cast<int64_t>(left), &count);
+    left += count.size();
+    counts.push_back(std::move(count));
+  }
+  std::string datum;
+  for (auto count = counts.rbegin(); count != counts.rend(); ++count) datum += *count;
+  datum += end;
+  EXPECT_EQ(DatumsIn(R"({"type": "array", "items": "null"})", datum), 1);
+}
+
+TEST(AvroDatumWalker, RefusesSchemasItCannotWalkAndDatumsNestedTooDeeply) {
+  AvroDatumWalker walker;
+  std::string error;
+  EXPECT_FALSE(walker.Parse(R"({"type": "record", "name": "R", "fields": [
+      {"name": "x", "type": "Undefined"}]})",
+                            &error));
+  EXPECT_EQ(error, "the type \"Undefined\" is not defined");
+  EXPECT_FALSE(walker.Parse("[]", &error));
+  EXPECT_FALSE(walker.Parse("{", &error));
+  // Unions nested one in another past the depth the walk allows.
+  const std::string nested = R"({"type": "record", "name": "R", "fields": [
+      {"name": "r", "type": ["null", "R"]}]})";
+  std::string deep;
+  for (int i = 0; i < AvroDatumWalker::kMaxDepth; ++i) PutAvroLong(1, &deep);
+  PutAvroLong(0, &deep);
+  EXPECT_EQ(DatumsIn(nested, deep), -1);
+  // Each level is a record and a union: a quarter of the depth in levels walks.
+  EXPECT_EQ(DatumsIn(nested, deep.substr(AvroDatumWalker::kMaxDepth * 3 / 4)), 1);
 }
 
 TEST(AvroSchema, ATableGivesTheWriterSchemaOfTheMapping) {

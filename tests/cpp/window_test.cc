@@ -1,5 +1,6 @@
 #include "core/window.h"
 
+#include <grpcpp/support/byte_buffer.h>
 #include <gtest/gtest.h>
 
 #include <string>
@@ -236,7 +237,8 @@ std::vector<std::string_view> UnackedRecords(const Window &window) {
 // request, a new call sends from the first record not acknowledged, and a resume's watermark
 // acknowledges what the server committed.
 TEST(Window, DurableOffsetsAckInsideARequestAndResumeAtTheWatermark) {
-  Window window({100, 1 << 20, 1 << 20}, nullptr, /*durable_offsets=*/true);
+  Window window({100, 1 << 20, 1 << 20}, nullptr, RecordFormat::kProto,
+                /*durable_offsets=*/true);
   window.StartAt(10);
   int64_t wire_offset;
   const std::vector<std::string> records = {"a", "b", "c", "d"};
@@ -278,7 +280,8 @@ TEST(Window, DurableOffsetsAckInsideARequestAndResumeAtTheWatermark) {
 }
 
 TEST(Window, DurableOffsetsRefuseAResumeThatForgotOrInvented) {
-  Window window({100, 1 << 20, 1 << 20}, nullptr, /*durable_offsets=*/true);
+  Window window({100, 1 << 20, 1 << 20}, nullptr, RecordFormat::kProto,
+                /*durable_offsets=*/true);
   int64_t wire_offset;
   AppendOne(window, "a");
   AppendOne(window, "b");
@@ -296,6 +299,65 @@ TEST(Window, DurableOffsetsRefuseAResumeThatForgotOrInvented) {
   // The watermark it acknowledged already: nothing released.
   ASSERT_TRUE(window.Resume(true, 0, &acked, &released, &error));
   EXPECT_FALSE(released);
+}
+
+// The bytes of a request as gRPC would send them.
+std::string Flatten(const grpc::ByteBuffer &request) {
+  std::vector<grpc::Slice> slices;
+  EXPECT_TRUE(request.Dump(&slices).ok());
+  std::string bytes;
+  for (const grpc::Slice &slice : slices) {
+    bytes.append(reinterpret_cast<const char *>(slice.begin()), slice.size());
+  }
+  return bytes;
+}
+
+// PersistentStream's ingest_record request of `record` at `offset`.
+std::string RecordRequest(int64_t offset, const std::string &record) {
+  uint8_t header[wire::kMaxBatchHeaderBytes];
+  const size_t len = wire::WriteRecordHeader(header, offset, RecordFormat::kProto, record.size());
+  return std::string(reinterpret_cast<const char *>(header), len) + record;
+}
+
+// With durable offsets a request carries one record: a segment of three yields three requests,
+// the first two saying another is ready behind them, and after a resume only the records above
+// the watermark go out again.
+TEST(Window, DurableOffsetsTakeOneRequestPerRecord) {
+  Window window({100, 1 << 20, 1 << 20}, nullptr, RecordFormat::kProto,
+                /*durable_offsets=*/true);
+  const std::vector<std::string> records = {"a", "bb", "ccc"};
+  std::vector<RecordView> views;
+  for (const std::string &record : records) views.push_back(View(record));
+  size_t framed = 0;
+  ASSERT_TRUE(window.CheckFits(views.data(), views.size(), &framed).ok());
+  window.Append(views.data(), views.size(), framed);
+  grpc::ByteBuffer request;
+  for (size_t i = 0; i < records.size(); ++i) {
+    ASSERT_TRUE(window.TakeNextRequest(&request));
+    EXPECT_EQ(Flatten(request), RecordRequest(static_cast<int64_t>(i), records[i]));
+    EXPECT_EQ(window.more_ready(), i + 1 < records.size());
+  }
+  EXPECT_FALSE(window.TakeNextRequest(&request));
+  EXPECT_EQ(window.wire_counters().requests_sent, 3u);
+
+  // The call breaks after the first record was written; the resume finds it committed.
+  EXPECT_EQ(window.Rewind(), 3u);
+  AckedRange acked;
+  bool released;
+  Status error;
+  ASSERT_TRUE(window.Resume(true, 0, &acked, &released, &error));
+  ASSERT_TRUE(window.TakeNextRequest(&request));
+  EXPECT_EQ(Flatten(request), RecordRequest(1, "bb"));
+  EXPECT_TRUE(window.more_ready());
+  // Broken again half-way through the segment: it starts over from the first unacknowledged.
+  window.Rewind();
+  ASSERT_TRUE(window.TakeNextRequest(&request));
+  EXPECT_EQ(Flatten(request), RecordRequest(1, "bb"));
+  ASSERT_TRUE(window.TakeNextRequest(&request));
+  EXPECT_EQ(Flatten(request), RecordRequest(2, "ccc"));
+  EXPECT_FALSE(window.more_ready());
+  ASSERT_TRUE(window.Ack(2, &acked, &released, &error));
+  EXPECT_TRUE(window.all_acked());
 }
 
 TEST(Window, LargeRecordsFarFromTheWireArriveIntact) {

@@ -47,6 +47,7 @@ extern "C" zbtest_server *zbtest_server_start(const zbtest_server_options *optio
     server_options.accept_undeclared_tables = !options->reject_undeclared_tables;
     if (options->data_dir != nullptr) server_options.data_dir = options->data_dir;
     if (options->seed != 0) server_options.seed = options->seed;
+    server_options.max_rows_per_second = options->max_rows_per_second;
     if (options->federation_key_file != nullptr) {
       server_options.federation_key_file = options->federation_key_file;
       server_options.http_port = 0;

@@ -40,6 +40,9 @@ typedef struct zbtest_server_options {
    * (ca.pem), its certificate for 127.0.0.1, and a client certificate the authority signed
    * (client.pem, client-key.pem), which it then requires of every client. NULL: plaintext. */
   const char *mutual_tls_dir;
+  /* The most rows per second a call may ingest, as `zerobus serve --max-rows-per-second`: the
+   * server reads a call's next request only once its rows are paid for. 0: no limit. */
+  double max_rows_per_second;
 } zbtest_server_options;
 
 /* Starts a server on 127.0.0.1; `options` may be NULL for the defaults (all zero). Returns NULL

@@ -2,7 +2,7 @@
 
 const { binding } = require('./native');
 
-// Sdk.openStream's way to the NativeSchema of an Avro stream's schema.
+// Sdk.openStream's way to the NativeSchema of a stream opened from a schema.
 const kNative = Symbol('zerobus.schema.native');
 
 /**

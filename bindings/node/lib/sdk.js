@@ -32,21 +32,26 @@ function notifier(sdk) {
 
 const kNotify = Symbol('zerobus.notify');
 
-/** What the addon opens an Avro stream with: the writer schema's text, or the NativeSchema
- *  of a Schema of the table; undefined for a stream of another format. */
-function avroFormat(table, descriptor, avro) {
-  if (avro === undefined) return undefined;
-  if (descriptor !== undefined) {
+/** What the addon opens a stream with, and the stream's record type: a protobuf descriptor
+ *  (Uint8Array), an Avro writer schema (string), the NativeSchema of a Schema of the table
+ *  (as `descriptor`: a protobuf stream from it; as `avro`: an Avro one), or null for JSON. */
+function streamFormat(table, descriptor, avro) {
+  if (descriptor !== undefined && avro !== undefined) {
     throw new TypeError('a stream takes a descriptor (protobuf) or avro, not both');
   }
-  if (typeof avro === 'string') return avro;
-  if (!(avro instanceof Schema)) {
+  const recordType = avro !== undefined ? 'avro' : descriptor !== undefined ? 'proto' : 'json';
+  const given = avro ?? descriptor;
+  if (given === undefined) return { format: null, recordType };
+  if (given instanceof Schema) {
+    if (given.tableName !== table) {
+      throw new TypeError(`the schema is that of ${given.tableName}, not of ${table}`);
+    }
+    return { format: given[kNative], recordType };
+  }
+  if (avro !== undefined && typeof avro !== 'string') {
     throw new TypeError('avro is an Avro writer schema (a string) or a Schema of the table');
   }
-  if (avro.tableName !== table) {
-    throw new TypeError(`avro is the schema of ${avro.tableName}, not of ${table}`);
-  }
-  return avro[kNative];
+  return { format: given, recordType };
 }
 
 /** The addon calls `provide(settle)` on the JavaScript thread whenever a library thread needs
@@ -111,14 +116,14 @@ class Sdk extends EventEmitter {
     if (federationClientId !== undefined) {
       options = { ...options, [FEDERATION_CLIENT_ID_KEY]: federationClientId };
     }
-    const format = avroFormat(table, descriptor, avro);
+    const { format, recordType } = streamFormat(table, descriptor, avro);
     const native = await this.#native.openStream(
       table,
-      format ?? descriptor ?? null,
+      format,
       options,
       subjectToken && subjectTokenBridge(subjectToken),
+      recordType === 'avro',
     );
-    const recordType = format != null ? 'avro' : descriptor == null ? 'json' : 'proto';
     return new Stream(kCreate, native, this, table, recordType);
   }
 

@@ -17,14 +17,15 @@
 namespace zerobus_node {
 namespace {
 
-/** Runs zb_stream_new() (or zb_stream_new_avro_from_schema() when given a schema) on a pool
+/** Runs zb_stream_new() (or, given a schema, zb_stream_new_from_schema() or
+ *  zb_stream_new_avro_from_schema()) on a pool
  *  thread: it returns only once the server accepted the stream. Holds a reference to the
  *  Sdk's JavaScript object, and to the schema's, so that both outlive the call. */
 class OpenStreamWorker : public Napi::AsyncWorker {
  public:
   OpenStreamWorker(Napi::Env env, NativeSdk *owner, zb_sdk *sdk, std::string table,
                    zb_record_type record_type, std::vector<uint8_t> descriptor,
-                   NativeSchema *avro_schema, ConfigPtr cfg, Waker *waker)
+                   NativeSchema *schema, ConfigPtr cfg, Waker *waker)
       : Napi::AsyncWorker(env, "zerobus:openStream"),
         deferred_(Napi::Promise::Deferred::New(env)),
         owner_(owner),
@@ -33,10 +34,10 @@ class OpenStreamWorker : public Napi::AsyncWorker {
         table_(std::move(table)),
         record_type_(record_type),
         descriptor_(std::move(descriptor)),
-        avro_schema_(avro_schema == nullptr ? nullptr : avro_schema->get()),
+        schema_(schema == nullptr ? nullptr : schema->get()),
         cfg_(std::move(cfg)),
         opened_{nullptr, record_type, waker} {
-    if (avro_schema != nullptr) keep_schema_ = Napi::Persistent(avro_schema->Value());
+    if (schema != nullptr) keep_schema_ = Napi::Persistent(schema->Value());
   }
 
   // A stream that never reached JavaScript (the environment went away first) is freed here.
@@ -49,12 +50,15 @@ class OpenStreamWorker : public Napi::AsyncWorker {
  protected:
   void Execute() override {
     zb_error *err = nullptr;
-    status_ =
-        avro_schema_ != nullptr
-            ? zb_stream_new_avro_from_schema(sdk_, avro_schema_, cfg_.get(), &opened_.stream, &err)
-            : zb_stream_new(sdk_, table_.c_str(), record_type_,
-                            descriptor_.empty() ? nullptr : descriptor_.data(), descriptor_.size(),
-                            cfg_.get(), &opened_.stream, &err);
+    if (schema_ == nullptr) {
+      status_ = zb_stream_new(sdk_, table_.c_str(), record_type_,
+                              descriptor_.empty() ? nullptr : descriptor_.data(),
+                              descriptor_.size(), cfg_.get(), &opened_.stream, &err);
+    } else if (record_type_ == ZB_RECORD_AVRO) {
+      status_ = zb_stream_new_avro_from_schema(sdk_, schema_, cfg_.get(), &opened_.stream, &err);
+    } else {
+      status_ = zb_stream_new_from_schema(sdk_, schema_, cfg_.get(), &opened_.stream, &err);
+    }
     error_.reset(err);
     if (status_ == ZB_OK) CountStreamHandle();
     // The stream holds the wakeup now; without a stream this releases it.
@@ -82,7 +86,7 @@ class OpenStreamWorker : public Napi::AsyncWorker {
   std::string table_;
   zb_record_type record_type_;
   std::vector<uint8_t> descriptor_;
-  const zb_schema *avro_schema_;
+  const zb_schema *schema_;
   Napi::ObjectReference keep_schema_;
   ConfigPtr cfg_;
   OpenedStream opened_;
@@ -155,7 +159,7 @@ Napi::Value NativeSdk::OpenStream(const Napi::CallbackInfo &info) {
   if (!info[0].IsString()) throw Napi::TypeError::New(env, "the table name must be a string");
   std::vector<uint8_t> descriptor;
   zb_record_type record_type = ZB_RECORD_JSON;
-  NativeSchema *avro_schema = nullptr;
+  NativeSchema *schema = nullptr;
   if (info[1].IsTypedArray() &&
       info[1].As<Napi::TypedArray>().TypedArrayType() == napi_uint8_array) {
     auto bytes = info[1].As<Napi::Uint8Array>();
@@ -167,8 +171,9 @@ Napi::Value NativeSdk::OpenStream(const Napi::CallbackInfo &info) {
     record_type = ZB_RECORD_AVRO;
   } else if (info[1].IsObject() &&
              info[1].As<Napi::Object>().InstanceOf(AddonData::Of(env).schema_class.Value())) {
-    avro_schema = NativeSchema::Unwrap(info[1].As<Napi::Object>());
-    record_type = ZB_RECORD_AVRO;
+    // A stream from the table's schema: an Avro one when info[4] says so, else protobuf.
+    schema = NativeSchema::Unwrap(info[1].As<Napi::Object>());
+    record_type = info[4].ToBoolean() ? ZB_RECORD_AVRO : ZB_RECORD_PROTO;
   } else if (!info[1].IsNull()) {
     throw Napi::TypeError::New(env,
                                "the descriptor must be a Uint8Array, an Avro writer schema, a "
@@ -198,7 +203,7 @@ Napi::Value NativeSdk::OpenStream(const Napi::CallbackInfo &info) {
 
   auto *worker =
       new OpenStreamWorker(env, this, sdk, info[0].As<Napi::String>().Utf8Value(), record_type,
-                           std::move(descriptor), avro_schema, std::move(cfg), waker);
+                           std::move(descriptor), schema, std::move(cfg), waker);
   ++opens_in_flight_;
   Napi::Promise promise = worker->Promise();
   worker->Queue();

@@ -24,9 +24,12 @@ class NativeSdk : public Napi::ObjectWrap<NativeSdk> {
   void OpenFinished();
 
  private:
-  /** openStream(table, descriptor, options) -> Promise<NativeStream>: a protobuf stream when
-   *  `descriptor` (a serialized DescriptorProto) is a Uint8Array, a JSON stream when it is
-   *  null. The stream is opened on a libuv pool thread. Throws ZB_ERR_CLOSED after close(). */
+  /** openStream(table, format, options, subjectToken, avro) -> Promise<NativeStream>: a
+   *  protobuf stream when `format` (a serialized DescriptorProto) is a Uint8Array, an Avro
+   *  stream when it is a writer schema (a string), a stream from the table's schema when it is
+   *  a NativeSchema (Avro when `avro` is true, else protobuf; both also take JSON), a JSON
+   *  stream when it is null. The stream is opened on a libuv pool thread. Throws ZB_ERR_CLOSED
+   *  after close(). */
   Napi::Value OpenStream(const Napi::CallbackInfo &info);
   /** statsJson() -> string: zb_sdk_stats_json(). Throws ZB_ERR_CLOSED after close(). */
   Napi::Value StatsJson(const Napi::CallbackInfo &info);

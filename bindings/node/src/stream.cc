@@ -41,10 +41,10 @@ struct RecordArg {
 };
 
 // The bytes of one record argument: a Uint8Array (Buffer included) as it is, a string as
-// UTF-8 into `utf8`. Strings are JSON text and so are refused on protobuf streams; an Avro
-// stream hands them to the library, which encodes them when the stream has a schema.
-RecordArg RecordBytes(Napi::Env env, Napi::Value value, zb_record_type record_type,
-                      std::string &utf8) {
+// UTF-8 into `utf8`. Strings are JSON text, handed to the library as such: a stream opened
+// from a schema encodes them, any other stream but a JSON one refuses them
+// (ZB_ERR_RECORD_TYPE).
+RecordArg RecordBytes(Napi::Env env, Napi::Value value, std::string &utf8) {
   // One napi call on the hot path: it fails for anything that is not a typed array.
   napi_typedarray_type type;
   size_t length = 0;
@@ -54,11 +54,6 @@ RecordArg RecordBytes(Napi::Env env, Napi::Value value, zb_record_type record_ty
     return {static_cast<const char *>(data), length, false};
   }
   if (value.IsString()) {
-    if (record_type == ZB_RECORD_PROTO) {
-      ThrowError(env, ZB_ERR_RECORD_TYPE,
-                 "a string or object record was given to a protobuf stream; pass the "
-                 "serialized message as a Buffer or Uint8Array");
-    }
     CopyUtf8(env, value, utf8);
     return {utf8.data(), utf8.size(), true};
   }
@@ -280,7 +275,7 @@ zb_stream *NativeStream::Live(Napi::Env env) const {
 Napi::Value NativeStream::Ingest(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
   zb_stream *stream = Live(env);
-  const RecordArg record = RecordBytes(env, info[0], record_type_, data_->utf8_scratch());
+  const RecordArg record = RecordBytes(env, info[0], data_->utf8_scratch());
   uint64_t offset = 0;
   zb_error *err = nullptr;
   zb_status status;
@@ -306,16 +301,15 @@ Napi::Value NativeStream::IngestBatch(const Napi::CallbackInfo &info) {
   std::vector<std::string> utf8(count);
   std::vector<const char *> records(count);
   std::vector<size_t> lengths(count);
-  // On an Avro stream a batch is all datums or all JSON text: one library call takes it.
+  // A batch is all binary records or all JSON text: one library call takes it.
   bool text = record_type_ == ZB_RECORD_JSON;
   for (uint32_t i = 0; i < count; ++i) {
-    const RecordArg record = RecordBytes(env, array.Get(i), record_type_, utf8[i]);
-    if (record_type_ == ZB_RECORD_AVRO) {
+    const RecordArg record = RecordBytes(env, array.Get(i), utf8[i]);
+    if (record_type_ != ZB_RECORD_JSON) {
       if (i == 0) {
         text = record.text;
       } else if (record.text != text) {
-        throw Napi::TypeError::New(env,
-                                   "a batch of an Avro stream is all datums or all JSON records");
+        throw Napi::TypeError::New(env, "a batch is all binary records or all JSON records");
       }
     }
     records[i] = record.data;

@@ -1,11 +1,12 @@
 'use strict';
 
-// Schema: the record type the library derives from a table's DDL, and its JSON encoder.
+// Schema: the record type the library derives from a table's DDL, its JSON encoder, and a
+// stream opened from it.
 const assert = require('node:assert/strict');
 const { test } = require('node:test');
-const { Schema } = require('..');
+const { Schema, Sdk } = require('..');
 const { assertZerobusError } = require('./support/assertions');
-const { EVENTS_DDL, EVENTS_TABLE } = require('./support/server');
+const { EVENTS_DDL, EVENTS_TABLE, LOCAL_SDK_OPTIONS, startServer } = require('./support/server');
 
 test('a DDL schema names its table, describes its record and encodes JSON', () => {
   const schema = Schema.fromDdl(EVENTS_DDL);
@@ -32,4 +33,31 @@ test('what the library refuses throws its ZerobusError', () => {
     (error) => assertZerobusError(error, 'ZB_ERR_INVALID_SCHEMA'),
   );
   assert.throws(() => new /** @type {any} */ (Schema)({}), TypeError);
+});
+
+test("a stream of the table's schema takes JSON records and protobuf", async (t) => {
+  const server = await startServer();
+  t.after(() => server.stop());
+  const sdk = new Sdk(server.endpoint, LOCAL_SDK_OPTIONS);
+  t.after(() => sdk.close());
+  const schema = Schema.fromDdl(EVENTS_DDL);
+  const stream = await sdk.openStream({ table: EVENTS_TABLE, descriptor: schema });
+  assert.equal(stream.recordType, 'proto');
+  stream.ingest({ id: 1, payload: 'one' });
+  assert.throws(
+    () => stream.ingest('{"id": "two"}'),
+    (error) => assertZerobusError(error, 'ZB_ERR_INVALID_RECORD'),
+  );
+  stream.ingestBatch(['{"id": 2}']);
+  assert.equal(stream.ingest(schema.encodeJson({ id: 3, payload: 'three' })), 2);
+  await stream.close(30_000);
+  assert.deepEqual(server.rows(EVENTS_TABLE), [
+    { id: 1, payload: 'one' },
+    { id: 2, payload: null },
+    { id: 3, payload: 'three' },
+  ]);
+  await assert.rejects(
+    sdk.openStream({ table: 'main.default.other', descriptor: schema }),
+    TypeError,
+  );
 });

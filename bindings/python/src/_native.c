@@ -222,19 +222,6 @@ static zb_status on_subject_token(zb_token_sink *sink, void *user_data) {
   return status;
 }
 
-/* Writes one byte to the pipe the user_data names: an asyncio loop reads its other end. Must
- * not block nor call the library (zb_wakeup_cb). */
-static void on_wakeup(void *user_data) {
-  const char byte = 1;
-  /* EAGAIN means the pipe holds unread wakeups already: this one coalesces with them. */
-  ssize_t written = write((int)(intptr_t)user_data, &byte, 1);
-  (void)written;
-}
-
-static void close_wakeup_fd(void *user_data) {
-  close((int)(intptr_t)user_data);
-}
-
 /* Item `i` of what PySequence_Fast() returned, a list or a tuple; borrowed. The limited API
  * has no PySequence_Fast_GET_ITEM. */
 static PyObject *fast_item(PyObject *items, Py_ssize_t i) {
@@ -1257,9 +1244,10 @@ static PyObject *sdk_open_stream_busy(PyObject *object, PyObject *args) {
   }
   if (wakeup_fd >= 0) {
     zb_error *err = NULL;
-    zb_status status =
-        zb_config_set_wakeup(cfg, on_wakeup, (void *)(intptr_t)wakeup_fd, close_wakeup_fd, &err);
-    wakeup_fd = -1; /* the library owns it now, whatever the status (zb_config_set_wakeup()) */
+    /* Written by the library from the thread that queues an event: no hop through its
+     * dispatch threads, and no Python code. */
+    zb_status status = zb_config_set_wakeup_fd(cfg, wakeup_fd, 1, &err);
+    wakeup_fd = -1; /* the library owns it now, whatever the status */
     if (status != ZB_OK) {
       raise_error(status, err);
       goto done;

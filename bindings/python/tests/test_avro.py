@@ -9,13 +9,15 @@ import datetime
 import decimal
 import io
 import json
+import os
+import subprocess
 import tempfile
 from collections.abc import Iterator
 from typing import Any
 
 import fastavro
 import pytest
-from conftest import Server, start_serve
+from conftest import Server, start_serve, zerobus_bin
 
 import libzerobus
 
@@ -174,3 +176,107 @@ def test_a_schema_stream_encodes_json_records_to_avro(avro_server: Server) -> No
         (5, "1.50", 19782, ["a"]),
         (6, None, None, None),
     ]
+
+
+def ingest_files(
+    server: Server, *files: str, table: str = TABLE
+) -> subprocess.CompletedProcess[str]:
+    """`zerobus ingest` of Avro container files into `server`."""
+    dead_letters = os.path.join(server.data_dir, "dead.jsonl")
+    command = [zerobus_bin(), "ingest", "--quiet", "--endpoint", server.endpoint]
+    return subprocess.run(
+        [*command, "--table", table, "--dead-letter", dead_letters, *files],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def many_records(count: int) -> list[dict[str, Any]]:
+    """`count` records cycling through RECORDS, with ids of their own."""
+    return [{**RECORDS[i % len(RECORDS)], "id": i} for i in range(count)]
+
+
+@pytest.mark.parametrize("codec", ["null", "deflate", "snappy", "zstandard"])
+def test_container_files_fastavro_writes_are_ingested_as_fastavro_reads_them(
+    avro_server: Server, codec: str
+) -> None:
+    schema = fastavro.parse_schema(writer_schema())
+    path = os.path.join(avro_server.data_dir, f"events-{codec}.avro")
+    with open(path, "wb") as out:
+        # Small blocks: many of them, each checked against the sync marker.
+        fastavro.writer(out, schema, many_records(3000), codec=codec, sync_interval=4000)
+    done = ingest_files(avro_server, path)
+    assert done.returncode == 0, done.stderr
+    with open(path, "rb") as container:
+        expected = [
+            {column: stored(value) for column, value in record.items()}
+            for record in fastavro.reader(container)
+            if isinstance(record, dict)
+        ]
+    assert len(expected) == 3000
+    assert avro_server.rows(TABLE) == expected
+
+
+def test_a_datum_that_does_not_walk_its_schema_is_dead_lettered_and_the_rest_is_stored(
+    avro_server: Server,
+) -> None:
+    schema = fastavro.parse_schema(
+        {
+            "type": "record",
+            "name": "E",
+            "fields": [{"name": "id", "type": "long"}, {"name": "s", "type": "string"}],
+        }
+    )
+    records = [{"id": i, "s": "MARKERMARKER" if i == 4 else "x"} for i in range(10)]
+    out = io.BytesIO()
+    # sync_interval=1: a block per datum.
+    fastavro.writer(out, schema, records, sync_interval=1)
+    # Datum 5's string length (12, zig-zag 0x18) becomes -1 (0x01): it no longer walks.
+    content = out.getvalue().replace(b"\x18MARKERMARKER", b"\x01MARKERMARKER")
+    path = os.path.join(avro_server.data_dir, "broken-datum.avro")
+    with open(path, "wb") as file:
+        file.write(content)
+    done = ingest_files(avro_server, path)
+    assert done.returncode == 3, done.stderr
+    assert [row["id"] for row in avro_server.rows(TABLE)] == [0, 1, 2, 3, 5, 6, 7, 8, 9]
+    with open(os.path.join(avro_server.data_dir, "dead.jsonl")) as dead:
+        [letter] = [json.loads(line) for line in dead]
+    assert letter["code"] == "ZB_ERR_INVALID_RECORD" and letter["record_number"] == 5
+    assert "datum 5 (in the block at byte" in letter["message"]
+    assert base64.b64decode(letter["record_base64"]).endswith(b"\x01MARKERMARKER")
+
+
+def test_broken_container_files_end_the_run_saying_where(avro_server: Server) -> None:
+    schema = fastavro.parse_schema(writer_schema())
+    good = io.BytesIO()
+    fastavro.writer(good, schema, many_records(200), sync_interval=2000)
+    whole = good.getvalue()
+    other = io.BytesIO()
+    fastavro.writer(
+        other,
+        {"type": "record", "name": "E", "fields": [{"name": "id", "type": "long"}]},
+        [{"id": 1}],
+    )
+    cases = {
+        "truncated": (whole[:-100], "ends inside the block at byte"),
+        "sync": (whole[:-1] + bytes([whole[-1] ^ 1]), "does not end with the header's sync marker"),
+        "magic": (b"Obj\x02" + whole[4:], "not an Avro object container file"),
+    }
+    for name, (content, message) in cases.items():
+        path = os.path.join(avro_server.data_dir, f"{name}.avro")
+        with open(path, "wb") as out:
+            out.write(content)
+        done = ingest_files(avro_server, path)
+        assert done.returncode == 1, (name, done.stderr)
+        assert message in done.stderr, (name, done.stderr)
+    first = os.path.join(avro_server.data_dir, "first.avro")
+    second = os.path.join(avro_server.data_dir, "second.avro")
+    with open(first, "wb") as out:
+        out.write(whole)
+    with open(second, "wb") as out:
+        out.write(other.getvalue())
+    done = ingest_files(avro_server, first, second)
+    assert done.returncode == 1
+    assert "second.avro's writer schema is not" in done.stderr, done.stderr

@@ -1,6 +1,7 @@
 """asyncio for libzerobus: awaitable flush, wait_for_offset and close, and an async iterator of
-a stream's events, all driven by the library's wakeup. The library writes a byte to a pipe
-when the stream's event queue turns non-empty; the event loop reads the pipe (add_reader),
+a stream's events, all driven by the library's wakeup. The library writes to a pipe from the
+thread that queues an event, when the stream's event queue turns non-empty
+(zb_config_set_wakeup_fd); the event loop reads the pipe (add_reader),
 takes the queued events without waiting, and resolves the futures they satisfy. No thread
 waits on anyone's behalf.
 

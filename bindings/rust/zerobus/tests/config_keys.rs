@@ -9,8 +9,13 @@ use std::ffi::CStr;
 use zerobus_sys as sys;
 
 /// The library's keys the binding leaves to `SdkOptions::set` / `StreamOptions::set`, and why.
-const KEYS_WITHOUT_TYPED_OPTION: &[(&str, &str)] =
-    &[("log.level", "set from the `log` crate's maximum level")];
+const KEYS_WITHOUT_TYPED_OPTION: &[(&str, &str)] = &[
+    ("log.level", "set from the `log` crate's maximum level"),
+    (
+        "arrow.compression",
+        "Arrow streams are not in the binding yet",
+    ),
+];
 
 /// Every key the loaded library describes.
 fn library_keys() -> BTreeSet<String> {
