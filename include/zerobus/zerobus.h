@@ -1293,6 +1293,130 @@ ZB_API void zb_string_free(char *str);
 
 /** @} */
 
+/* ----------------------------------------------------------------------------------------- */
+/** @defgroup persistent Persistent streams (experimental)
+ *  Declared only when ZB_EXPERIMENTAL_PERSISTENT is defined before this header is included:
+ *  the service marks PersistentStream and RetireStream "in development: may change or be
+ *  removed", and so these functions may change or go in any release, without a new SONAME. The
+ *  library always exports them.
+ *
+ *  A persistent stream has a durable id (zb_stream_persistent_id()) with which any process can
+ *  resume it (zb_stream_resume()) from the last offset the server committed, so that nothing is
+ *  stored twice and nothing is lost, across a dropped connection or a crashed process.
+ *
+ *  Offsets: on a persistent stream each wire request carries exactly one record, so the offset
+ *  ingest returns IS the durable offset the server commits. A stream created anew issues
+ *  0, 1, 2, ...; one resumed issues the resume watermark + 1 first (0 when nothing is
+ *  committed), continuing the offsets of the processes before it. A process that crashed thus
+ *  learns from the watermark alone which of its records are durable: every offset at or below
+ *  it, and none above. Batch ingest is accepted as on any stream and sends one request per
+ *  record, back to back; the service's quota of 100,000 records/s per stream is what bounds
+ *  the rate, not the request count.
+ *
+ *  Everything a stream does works as @ref streams documents it: ingest, events, waits, flush,
+ *  close, poll, zb_stream_unacked(), zb_stream_info(), statistics and logging. A connection
+ *  that breaks resumes the same stream by its id, and sends again only the records above the
+ *  watermark the server answers (never one at or below it: the service would store it
+ *  twice). zb_stream_recreate() of a persistent stream resumes it the same way. Closing leaves
+ *  the stream resumable; zb_stream_retire() ends it for good.
+ *
+ *  Refusals, each with ZB_ERR_TRANSPORT and the gRPC status zb_error_grpc_status() returns:
+ *  NOT_FOUND (5), an id the server does not know (another server or data directory), final;
+ *  FAILED_PRECONDITION (9), a retired stream, final; INVALID_ARGUMENT (3), a resume with
+ *  another record type or descriptor than the creating one, final; ABORTED (10), another call
+ *  holds the stream (another client, or this process's own lost connection the server has not
+ *  ended yet), retried with backoff within recovery.retries, then returned.
+ *
+ *  Lanes: stream.lanes must be 1 (ZB_ERR_INVALID_ARG otherwise): lanes are separate server
+ *  streams with offsets of their own, which no single durable watermark describes.
+ *
+ *  Thread-safety: as for every stream; the functions below that take an SDK are thread-safe.
+ *  @{ */
+#ifdef ZB_EXPERIMENTAL_PERSISTENT
+
+/** Creates a persistent stream into `table_name` and returns once the server has created it;
+ *  its durable id is then readable (zb_stream_persistent_id()).
+ *  @param sdk the SDK whose endpoint and connection the stream uses.
+ *  @param table_name the table, "catalog.schema.table".
+ *  @param record_type ZB_RECORD_PROTO, ZB_RECORD_JSON or ZB_RECORD_AVRO.
+ *  @param descriptor as for zb_stream_new(): the DescriptorProto of a protobuf stream, the Avro
+ *  writer schema of an Avro one, NULL for JSON; copied.
+ *  @param descriptor_len the descriptor's length in bytes, at most 10 MiB.
+ *  @param cfg stream options and callbacks, copied; NULL means defaults.
+ *  @param out receives the stream, owned by the caller (zb_stream_close(), zb_stream_destroy()).
+ *  @param err receives a new error object when the call fails, else NULL; may be NULL.
+ *  @return as zb_stream_new(), plus ZB_ERR_INVALID_ARG for stream.lanes > 1, and
+ *  ZB_ERR_TRANSPORT with FAILED_PRECONDITION from a server that cannot keep persistent streams
+ *  (`zerobus serve --null-sink`). */
+ZB_API zb_status zb_stream_new_persistent(zb_sdk *sdk, const char *table_name,
+                                          zb_record_type record_type, const void *descriptor,
+                                          size_t descriptor_len, const zb_config *cfg,
+                                          zb_stream **out, zb_error **err);
+
+/** Resumes persistent stream `stream_id` of `table_name` and returns once the server has
+ *  resumed it: zb_stream_resume_watermark() then tells what it had committed, and the next
+ *  offset ingest returns is that watermark + 1.
+ *  @param sdk the SDK whose endpoint and connection the stream uses.
+ *  @param table_name the stream's table, "catalog.schema.table".
+ *  @param stream_id the id zb_stream_persistent_id() gave, NUL-terminated; copied.
+ *  @param record_type the record type the stream was created with.
+ *  @param descriptor what the stream was created with: a protobuf descriptor must be the same
+ *  byte for byte (the server checks it); an Avro writer schema should be (the server does not
+ *  check it); NULL for JSON. Copied.
+ *  @param descriptor_len the descriptor's length in bytes, at most 10 MiB.
+ *  @param cfg stream options and callbacks, copied; NULL means defaults.
+ *  @param out receives the stream, owned by the caller (zb_stream_close(), zb_stream_destroy()).
+ *  @param err receives a new error object when the call fails, else NULL; may be NULL.
+ *  @return as zb_stream_new(), plus ZB_ERR_INVALID_ARG for a NULL or empty stream_id or
+ *  stream.lanes > 1, and the refusals listed above (ZB_ERR_TRANSPORT: NOT_FOUND,
+ *  FAILED_PRECONDITION, INVALID_ARGUMENT, ABORTED once recovery.retries are spent). */
+ZB_API zb_status zb_stream_resume(zb_sdk *sdk, const char *table_name, const char *stream_id,
+                                  zb_record_type record_type, const void *descriptor,
+                                  size_t descriptor_len, const zb_config *cfg, zb_stream **out,
+                                  zb_error **err);
+
+/** The durable id of a persistent stream, to save for zb_stream_resume() and
+ *  zb_stream_retire(). Thread-safe.
+ *  @param stream the stream.
+ *  @param id_out receives a new NUL-terminated string, owned by the caller (zb_string_free()).
+ *  @param len_out receives its length, NUL not included; may be NULL.
+ *  @param err receives the error on failure; may be NULL.
+ *  @return ZB_OK; ZB_ERR_INVALID_ARG if `stream` or `id_out` is NULL; ZB_ERR_STATE for a stream
+ *  that is not persistent; ZB_ERR_NO_MEMORY. */
+ZB_API zb_status zb_stream_persistent_id(zb_stream *stream, char **id_out, size_t *len_out,
+                                         zb_error **err);
+
+/** The watermark a persistent stream was resumed at: the last offset the server had committed
+ *  when zb_stream_resume() opened it. Thread-safe.
+ *  @param stream the stream.
+ *  @param has_committed receives 1 when the server had committed records, 0 when it had
+ *  committed none (and for a stream zb_stream_new_persistent() created).
+ *  @param last_committed receives the last committed offset when *has_committed is 1, else 0.
+ *  @param err receives the error on failure; may be NULL.
+ *  @return ZB_OK; ZB_ERR_INVALID_ARG for a NULL argument; ZB_ERR_STATE for a stream that is
+ *  not persistent. */
+ZB_API zb_status zb_stream_resume_watermark(zb_stream *stream, int32_t *has_committed,
+                                            uint64_t *last_committed, zb_error **err);
+
+/** Retires persistent stream `stream_id` of `table_name` for good: the server refuses every
+ *  resume of it afterwards (FAILED_PRECONDITION), and a call still open on it stores nothing
+ *  more. Idempotent. One call within recovery.timeout.ms, authenticated as a stream of `cfg`
+ *  would be, not retried. Thread-safe.
+ *  @param sdk the SDK whose endpoint and connection the call uses.
+ *  @param table_name the stream's table, "catalog.schema.table".
+ *  @param stream_id the stream's durable id, NUL-terminated.
+ *  @param cfg credentials and recovery.timeout.ms; NULL means defaults.
+ *  @param err receives a new error object when the call fails, else NULL; may be NULL.
+ *  @return ZB_OK; ZB_ERR_INVALID_ARG for a NULL argument, an empty id or credentials as
+ *  zb_stream_new() checks them; ZB_ERR_INVALID_TARGET for a malformed table name; ZB_ERR_AUTH;
+ *  ZB_ERR_TRANSPORT with the gRPC status: NOT_FOUND for an id the server does not know for that
+ *  table, UNAVAILABLE or DEADLINE_EXCEEDED (retryable) when it could not be reached in time. */
+ZB_API zb_status zb_stream_retire(zb_sdk *sdk, const char *table_name, const char *stream_id,
+                                  const zb_config *cfg, zb_error **err);
+
+#endif /* ZB_EXPERIMENTAL_PERSISTENT */
+/** @} */
+
 #ifdef __cplusplus
 } /* extern "C" */
 #endif

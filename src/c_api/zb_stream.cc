@@ -1,4 +1,5 @@
 // zb_stream, zb_records, zb_headers and zb_token_sink: streams and what they hand back.
+#define ZB_EXPERIMENTAL_PERSISTENT
 #include <zerobus/zerobus.h>
 
 #include <cstddef>
@@ -15,6 +16,7 @@
 #include "c_api/public_types.h"
 #include "core/headers.h"
 #include "core/log.h"
+#include "core/retire_stream.h"
 #include "core/stats.h"
 #include "core/stream_handle.h"
 
@@ -95,6 +97,58 @@ Status NewFromSchema(zb_sdk *sdk, const zb_schema *schema, RecordFormat format,
   return Status::Ok();
 }
 
+// zb_stream_new() and the persistent streams' zb_stream_new_persistent() and
+// zb_stream_resume().
+Status NewStream(zb_sdk *sdk, const char *table_name, zb_record_type record_type,
+                 const void *descriptor, size_t descriptor_len, const zb_config *cfg,
+                 zerobus::Persistence persistence, zb_stream **out) {
+  if (!sdk) return NullArgument("sdk");
+  if (!table_name) return NullArgument("table_name");
+  if (!out) return NullArgument("out");
+  if (record_type != ZB_RECORD_PROTO && record_type != ZB_RECORD_JSON &&
+      record_type != ZB_RECORD_AVRO) {
+    return Status(StatusCode::kInvalidArg,
+                  "record_type must be ZB_RECORD_PROTO, ZB_RECORD_JSON or ZB_RECORD_AVRO (an "
+                  "Arrow stream opens with zb_stream_new_arrow())");
+  }
+  const auto format = static_cast<RecordFormat>(record_type);
+  const bool json = format == RecordFormat::kJson;
+  if (json && (descriptor || descriptor_len)) {
+    return Status(StatusCode::kInvalidArg, "a JSON stream takes no descriptor");
+  }
+  if (!json && (!descriptor || descriptor_len == 0)) {
+    return Status(StatusCode::kInvalidArg, format == RecordFormat::kAvro
+                                               ? "an Avro stream needs its writer schema"
+                                               : "a protobuf stream needs a descriptor");
+  }
+  if (descriptor_len > kMaxDescriptorBytes) {
+    return Status(StatusCode::kInvalidArg, "descriptor_len " + std::to_string(descriptor_len) +
+                                               " is more than the " +
+                                               std::to_string(kMaxDescriptorBytes) +
+                                               " bytes the service takes in one message");
+  }
+  const zerobus::Config defaults;
+  auto handle = std::make_unique<zb_stream>();
+  std::string descriptor_bytes =
+      json ? std::string() : std::string(static_cast<const char *>(descriptor), descriptor_len);
+  const zerobus::Config &config = cfg ? cfg->config : defaults;
+  Status opened =
+      persistence.mode == zerobus::Persistence::Mode::kEphemeral
+          ? zerobus::StreamHandle::Open(sdk->impl, table_name, format, std::move(descriptor_bytes),
+                                        config, handle.get(), &handle->impl)
+          : zerobus::StreamHandle::OpenPersistent(
+                sdk->impl, table_name, format, std::move(descriptor_bytes), nullptr, config,
+                handle.get(), std::move(persistence), &handle->impl);
+  if (!opened.ok()) return opened;
+  *out = handle.release();
+  return Status::Ok();
+}
+
+// ZB_ERR_STATE: the persistent streams' accessors on another stream.
+Status NotPersistent() {
+  return Status(StatusCode::kState, "the stream is not a persistent stream");
+}
+
 }  // namespace
 
 extern "C" {
@@ -129,41 +183,70 @@ ZB_API zb_status zb_stream_new(zb_sdk *sdk, const char *table_name, zb_record_ty
                                const void *descriptor, size_t descriptor_len, const zb_config *cfg,
                                zb_stream **out, zb_error **err) {
   return Guard(err, [&] {
+    return NewStream(sdk, table_name, record_type, descriptor, descriptor_len, cfg,
+                     zerobus::Persistence(), out);
+  });
+}
+
+ZB_API zb_status zb_stream_new_persistent(zb_sdk *sdk, const char *table_name,
+                                          zb_record_type record_type, const void *descriptor,
+                                          size_t descriptor_len, const zb_config *cfg,
+                                          zb_stream **out, zb_error **err) {
+  return Guard(err, [&] {
+    zerobus::Persistence persistence;
+    persistence.mode = zerobus::Persistence::Mode::kCreate;
+    return NewStream(sdk, table_name, record_type, descriptor, descriptor_len, cfg,
+                     std::move(persistence), out);
+  });
+}
+
+ZB_API zb_status zb_stream_resume(zb_sdk *sdk, const char *table_name, const char *stream_id,
+                                  zb_record_type record_type, const void *descriptor,
+                                  size_t descriptor_len, const zb_config *cfg, zb_stream **out,
+                                  zb_error **err) {
+  return Guard(err, [&] {
+    if (!stream_id) return NullArgument("stream_id");
+    zerobus::Persistence persistence;
+    persistence.mode = zerobus::Persistence::Mode::kResume;
+    persistence.stream_id = stream_id;
+    return NewStream(sdk, table_name, record_type, descriptor, descriptor_len, cfg,
+                     std::move(persistence), out);
+  });
+}
+
+ZB_API zb_status zb_stream_persistent_id(zb_stream *stream, char **id_out, size_t *len_out,
+                                         zb_error **err) {
+  return Guard(err, [&] {
+    if (!stream) return NullArgument("stream");
+    if (!id_out) return NullArgument("id_out");
+    const zerobus::PersistentInfo info = stream->impl->GetPersistentInfo();
+    if (!info.persistent) return NotPersistent();
+    return zerobus::c_api::HandOutString(info.stream_id, id_out, len_out);
+  });
+}
+
+ZB_API zb_status zb_stream_resume_watermark(zb_stream *stream, int32_t *has_committed,
+                                            uint64_t *last_committed, zb_error **err) {
+  return Guard(err, [&] {
+    if (!stream) return NullArgument("stream");
+    if (!has_committed) return NullArgument("has_committed");
+    if (!last_committed) return NullArgument("last_committed");
+    const zerobus::PersistentInfo info = stream->impl->GetPersistentInfo();
+    if (!info.persistent) return NotPersistent();
+    *has_committed = info.has_watermark ? 1 : 0;
+    *last_committed = info.has_watermark ? info.watermark : 0;
+    return Status::Ok();
+  });
+}
+
+ZB_API zb_status zb_stream_retire(zb_sdk *sdk, const char *table_name, const char *stream_id,
+                                  const zb_config *cfg, zb_error **err) {
+  return Guard(err, [&] {
     if (!sdk) return NullArgument("sdk");
     if (!table_name) return NullArgument("table_name");
-    if (!out) return NullArgument("out");
-    if (record_type != ZB_RECORD_PROTO && record_type != ZB_RECORD_JSON &&
-        record_type != ZB_RECORD_AVRO) {
-      return Status(StatusCode::kInvalidArg,
-                    "record_type must be ZB_RECORD_PROTO, ZB_RECORD_JSON or ZB_RECORD_AVRO (an "
-                    "Arrow stream opens with zb_stream_new_arrow())");
-    }
-    const auto format = static_cast<RecordFormat>(record_type);
-    const bool json = format == RecordFormat::kJson;
-    if (json && (descriptor || descriptor_len)) {
-      return Status(StatusCode::kInvalidArg, "a JSON stream takes no descriptor");
-    }
-    if (!json && (!descriptor || descriptor_len == 0)) {
-      return Status(StatusCode::kInvalidArg, format == RecordFormat::kAvro
-                                                 ? "an Avro stream needs its writer schema"
-                                                 : "a protobuf stream needs a descriptor");
-    }
-    if (descriptor_len > kMaxDescriptorBytes) {
-      return Status(StatusCode::kInvalidArg, "descriptor_len " + std::to_string(descriptor_len) +
-                                                 " is more than the " +
-                                                 std::to_string(kMaxDescriptorBytes) +
-                                                 " bytes the service takes in one message");
-    }
+    if (!stream_id) return NullArgument("stream_id");
     const zerobus::Config defaults;
-    auto handle = std::make_unique<zb_stream>();
-    std::string descriptor_bytes =
-        json ? std::string() : std::string(static_cast<const char *>(descriptor), descriptor_len);
-    Status opened =
-        zerobus::StreamHandle::Open(sdk->impl, table_name, format, std::move(descriptor_bytes),
-                                    cfg ? cfg->config : defaults, handle.get(), &handle->impl);
-    if (!opened.ok()) return opened;
-    *out = handle.release();
-    return Status::Ok();
+    return zerobus::RetireStream(sdk->impl, table_name, stream_id, cfg ? cfg->config : defaults);
   });
 }
 

@@ -4,6 +4,7 @@
 // success, partial failure and failure apart. This file puts the parts together: the command
 // line (ingest_options.h), the inputs (record_source.h), delivery (ingester.h) and the summary
 // (ingest_summary.h).
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -18,6 +19,7 @@
 #include <utility>
 
 #include <nlohmann/json.hpp>
+#define ZB_EXPERIMENTAL_PERSISTENT
 #include <zerobus/zerobus.hpp>
 
 #include "cli/commands.h"
@@ -28,6 +30,7 @@
 #include "cli/ingester.h"
 #include "cli/progress.h"
 #include "cli/record_source.h"
+#include "cli/resume_state.h"
 #include "cli/signals.h"
 #include "cli/workspace_access.h"
 #include "server/server.h"
@@ -120,6 +123,80 @@ int Fail(const std::string &message) {
   return kExitFailure;
 }
 
+// --exactly-once: opens the persistent stream of `input`'s resume state, resuming it when the
+// state exists (an earlier run), else creating it and saving the state before any record is
+// sent. `*committed` receives how many of the input's records the server committed.
+class ExactlyOnce {
+ public:
+  ExactlyOnce(std::string input, std::string table)
+      : input_(std::move(input)), table_(std::move(table)), path_(ResumeStatePath(input_)) {}
+
+  // Reads the state; "" or why the run cannot use it.
+  std::string Load() {
+    struct stat st;
+    if (::stat(input_.c_str(), &st) != 0) return "cannot read " + input_ + ": " + strerror(errno);
+    input_bytes_ = static_cast<uint64_t>(st.st_size);
+    std::string error;
+    resuming_ = LoadResumeState(path_, &state_, &error);
+    if (!error.empty()) return error;
+    if (!resuming_) return "";
+    if (state_.table != table_) {
+      return path_ + " resumes a stream into " + state_.table + ", not " + table_;
+    }
+    if (state_.input_bytes != input_bytes_) {
+      return input_ + " has " + std::to_string(input_bytes_) + " bytes, but " +
+             std::to_string(state_.input_bytes) + " when " + path_ +
+             " was written: its records would not be the committed ones";
+    }
+    return "";
+  }
+
+  // Opens the stream of `record_type` (with `descriptor` for protobuf); throws zerobus::Error.
+  zerobus::Stream Open(const zerobus::Sdk &sdk, zb_record_type record_type,
+                       const std::string &descriptor, const zerobus::Config &config) {
+    zb_stream *handle = nullptr;
+    zb_error *err = nullptr;
+    const void *bytes = descriptor.empty() ? nullptr : descriptor.data();
+    const zb_status status =
+        resuming_
+            ? zb_stream_resume(sdk.get(), table_.c_str(), state_.stream_id.c_str(), record_type,
+                               bytes, descriptor.size(), config.get(), &handle, &err)
+            : zb_stream_new_persistent(sdk.get(), table_.c_str(), record_type, bytes,
+                                       descriptor.size(), config.get(), &handle, &err);
+    zerobus::detail::check(status, err);
+    zerobus::Stream stream = zerobus::Stream::adopt(handle);
+    int32_t has_committed = 0;
+    uint64_t last_committed = 0;
+    zerobus::detail::check(
+        zb_stream_resume_watermark(handle, &has_committed, &last_committed, &err), err);
+    committed_ = has_committed ? last_committed + 1 : 0;
+    if (!resuming_) {
+      char *id = nullptr;
+      size_t len = 0;
+      zerobus::detail::check(zb_stream_persistent_id(handle, &id, &len, &err), err);
+      state_ = ResumeState{std::string(id, len), table_, input_bytes_};
+      zb_string_free(id);
+      std::string error;
+      if (!SaveResumeState(path_, state_, &error)) {
+        throw zerobus::Error(ZB_ERR_INTERNAL, "cannot keep the resume state: " + error, false, 0);
+      }
+      resuming_ = true;  // a stream opened again resumes this one
+    }
+    return stream;
+  }
+
+  uint64_t committed() const { return committed_; }
+
+ private:
+  const std::string input_;
+  const std::string table_;
+  const std::string path_;
+  uint64_t input_bytes_ = 0;
+  ResumeState state_;
+  bool resuming_ = false;
+  uint64_t committed_ = 0;
+};
+
 // The run once the command line is understood; library failures outside a stream's records
 // throw zerobus::Error.
 int Ingest(IngestOptions options, const std::chrono::steady_clock::time_point started) {
@@ -148,6 +225,7 @@ int Ingest(IngestOptions options, const std::chrono::steady_clock::time_point st
     options.access.credentials = false;
   }
 
+  // --exactly-once sends JSON as it is: its persistent stream is not one of a schema.
   std::optional<zerobus::Schema> schema;
   if (!options.table_ddl.empty()) {
     try {
@@ -155,8 +233,8 @@ int Ingest(IngestOptions options, const std::chrono::steady_clock::time_point st
     } catch (const zerobus::Error &error) {
       return Fail(std::string("--table-ddl: ") + error.what());
     }
-  } else if (options.format != Format::kAvro && !options.access.url.empty() &&
-             !(local && options.declared.empty())) {
+  } else if (!options.exactly_once && options.format != Format::kAvro &&
+             !options.access.url.empty() && !(local && options.declared.empty())) {
     // (Avro datums go as they are, with their file's writer schema: no table schema is needed.)
     try {
       schema = FetchSchema(options.access, options.table);
@@ -219,15 +297,27 @@ int Ingest(IngestOptions options, const std::chrono::steady_clock::time_point st
   const Ingester::Payload payload = options.format == Format::kAvro    ? Ingester::Payload::kAvro
                                     : options.format == Format::kProto ? Ingester::Payload::kProto
                                                                        : Ingester::Payload::kJson;
+  std::optional<ExactlyOnce> exactly_once;
+  if (options.exactly_once) {
+    exactly_once.emplace(options.files.front(), options.table);
+    if (std::string error = exactly_once->Load(); !error.empty()) return Fail(error);
+  }
   const Ingester::Opener open = [&]() {
+    // (--exactly-once takes no Avro files: ingest_options refuses them.)
+    if (exactly_once) {
+      return exactly_once->Open(
+          *sdk, payload == Ingester::Payload::kProto ? ZB_RECORD_PROTO : ZB_RECORD_JSON, descriptor,
+          config);
+    }
     if (!avro_schema.empty()) return sdk->avro_stream(options.table, avro_schema, config);
     if (!descriptor.empty()) return sdk->proto_stream(options.table, descriptor, config);
     if (schema) return sdk->stream(*schema, config);
     return sdk->json_stream(options.table, config);
   };
   DeadLetterFile dead_letters(options.dead_letter_path);
-  Ingester ingester(open, payload, &dead_letters, options.files);
+  Ingester ingester(open, payload, &dead_letters, options.files, options.exactly_once);
   if (!ingester.Start()) return Fail(options.table + ": " + ingester.fatal());
+  if (exactly_once) ingester.SkipCommitted(exactly_once->committed());
 
   std::optional<ProgressReporter> progress;
   if (!options.quiet) {
@@ -260,7 +350,8 @@ int Ingest(IngestOptions options, const std::chrono::steady_clock::time_point st
                options.dead_letter_path);
   if (!stopped.empty()) return Fail("stopped: " + stopped);
   if (totals.dead == 0) return kExitSuccess;
-  if (totals.acked == 0) return Fail("no record was delivered");
+  // Records an earlier --exactly-once run committed were delivered, by that run.
+  if (totals.acked == 0 && totals.skipped == 0) return Fail("no record was delivered");
   return kExitPartial;
 }
 

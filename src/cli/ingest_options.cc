@@ -63,6 +63,18 @@ constexpr char kUsage[] =
     "  --progress-interval DUR how often to print progress when standard error is not a\n"
     "                          terminal (default 5s; on a terminal one line is redrawn)\n"
     "  --quiet                 no progress, only the summary\n"
+    "  --exactly-once          (experimental: the service's persistent streams) stream FILE\n"
+    "                          into a persistent stream whose id is kept in\n"
+    "                          FILE.zerobus-resume (written atomically, fsynced, before any\n"
+    "                          record is sent). Run again with the same FILE after a crash or\n"
+    "                          a failure: the stream is resumed and the records the server\n"
+    "                          committed are skipped, so each record is stored exactly once.\n"
+    "                          Record n of FILE that is sent is offset n: malformed and\n"
+    "                          oversized records are dead-lettered on every run and take no\n"
+    "                          offset. One FILE; JSON Lines, or proto with --descriptor. A\n"
+    "                          stream that fails for good, or a close that times out, stops\n"
+    "                          the run with status 1, and what was not acknowledged is left\n"
+    "                          for the next run rather than dead-lettered.\n"
     "  --close-timeout DUR     how long to wait at the end for the last acknowledgements\n"
     "                          (default 5m; records still unacknowledged are dead-lettered)\n"
     "  --config KEY=VALUE      a library option (docs/CONFIGURATION.md); repeatable\n"
@@ -169,6 +181,7 @@ std::optional<int> ParseIngestArgs(int argc, char **argv, IngestOptions *options
     return std::string();
   });
   flags.Switch("--quiet", [options] { options->quiet = true; });
+  flags.Switch("--exactly-once", [options] { options->exactly_once = true; });
   flags.Value("--close-timeout", [options](const std::string &v) {
     return ParseDuration(v, &options->close_timeout)
                ? ""
@@ -237,6 +250,21 @@ std::optional<int> ParseIngestArgs(int argc, char **argv, IngestOptions *options
           "embedded server: it does not go with --endpoint");
     const char *host = std::getenv("DATABRICKS_HOST");
     if (options->access.url.empty() && host != nullptr) options->access.url = host;
+  }
+  if (options->exactly_once) {
+    if (options->files.size() != 1 || options->files.front() == "-") {
+      return usage(
+          "--exactly-once reads one FILE (not standard input): its state is kept beside it");
+    }
+    if (options->format == Format::kCsv || options->format == Format::kAvro ||
+        !options->table_ddl.empty()) {
+      return usage(
+          "--exactly-once sends JSON Lines as they are, or protobuf with --descriptor: not CSV, "
+          "nor Avro container files (not yet), nor records encoded by --table-ddl");
+    }
+    if (options->format == Format::kProto && options->descriptor_path.empty()) {
+      return usage("--exactly-once with --format proto needs --descriptor");
+    }
   }
   if (options->dead_letter_path.empty()) {
     options->dead_letter_path = options->table + ".dead-letter.jsonl";

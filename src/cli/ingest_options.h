@@ -35,6 +35,8 @@ struct IngestOptions {
   std::string endpoint;  // empty: the embedded local server
   WorkspaceAccess access;
   std::string data_dir = ".";
+  // --exactly-once: a persistent stream, resumed by the state beside the input.
+  bool exactly_once = false;
   // The tables the embedded server declares.
   std::vector<table::TableSchema> declared;
 };

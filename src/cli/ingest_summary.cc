@@ -25,6 +25,10 @@ void PrintSummary(const std::string &table, const Totals &totals, double seconds
       records_per_second, seconds > 0 ? megabytes / seconds : 0,
       static_cast<unsigned long long>(totals.recoveries),
       static_cast<unsigned long long>(totals.streams));
+  if (totals.exactly_once) {
+    std::printf("  skipped        %llu (committed by an earlier run)\n",
+                static_cast<unsigned long long>(totals.skipped));
+  }
   std::fflush(stdout);
 }
 

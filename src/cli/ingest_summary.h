@@ -16,6 +16,9 @@ struct Totals {
   uint64_t dead = 0;
   uint64_t streams = 0;
   uint64_t recoveries = 0;
+  // --exactly-once: records skipped as committed by an earlier run.
+  bool exactly_once = false;
+  uint64_t skipped = 0;
 };
 
 // Prints the summary of a run into `table` that took `seconds` to standard output.

@@ -5,9 +5,10 @@
 namespace zerobus::cli {
 
 Ingester::Ingester(Opener open, Payload payload, DeadLetterFile *dead_letters,
-                   std::vector<std::string> files)
+                   std::vector<std::string> files, bool exactly_once)
     : open_(std::move(open)),
       payload_(payload),
+      exactly_once_(exactly_once),
       dead_letters_(dead_letters),
       files_(std::move(files)) {}
 
@@ -76,6 +77,10 @@ bool Ingester::Settle(std::chrono::milliseconds timeout) {
       while (!unsettled_.empty() && unsettled_.front().offset <= event.last_offset) {
         if (ack) {
           ++acked_;
+        } else if (exactly_once_) {
+          // Not acknowledged to this run, which says nothing of the server: the next run
+          // resumes the stream and sends it unless the server committed it.
+          ++left_for_next_run_;
         } else if (ok) {
           ok = DeadLetter(unsettled_.front(), event.error->name(), event.error->message());
         }
@@ -109,6 +114,11 @@ bool Ingester::Replace(const zerobus::Error &error) {
 
 bool Ingester::Ingest(std::string *raw, const std::string &payload, size_t file,
                       SourcePosition where) {
+  if (skip_ > 0) {
+    --skip_;
+    ++skipped_;
+    return true;
+  }
   for (;;) {
     try {
       const uint64_t offset = payload_ == Payload::kJson    ? stream_->ingest_json(payload)
@@ -129,6 +139,11 @@ bool Ingester::Ingest(std::string *raw, const std::string &payload, size_t file,
           if (!Settle(std::chrono::milliseconds(100))) return false;
           continue;
         default:
+          if (exactly_once_) {
+            fatal_ = std::string("the persistent stream failed: ") + error.what() +
+                     "; run again to resume it";
+            return false;
+          }
           if (!Replace(error)) {
             Reject(*raw, file, where, error.name(), error.message());
             return false;
@@ -143,6 +158,12 @@ bool Ingester::Finish(std::chrono::milliseconds timeout) {
   CloseQuietly(timeout);
   // Close queued an event for every record: acks for the durable ones, errors for the rest.
   if (!Settle(std::chrono::milliseconds(0))) return false;
+  if (left_for_next_run_ > 0) {
+    fatal_ = std::to_string(left_for_next_run_) +
+             " records were not acknowledged before the stream ended; run again to resume it and "
+             "send those the server did not commit";
+    return false;
+  }
   // Nothing should be left; should anything be, it is reported rather than lost.
   while (!unsettled_.empty()) {
     if (!DeadLetter(unsettled_.front(), zb_status_name(ZB_ERR_INTERNAL),
@@ -181,6 +202,8 @@ Totals Ingester::totals() const {
   totals.acked = acked_;
   totals.dead = dead_.load();
   totals.streams = streams_;
+  totals.exactly_once = exactly_once_;
+  totals.skipped = skipped_;
   std::lock_guard<std::mutex> lock(stream_mu_);
   totals.recoveries = earlier_recoveries_;
   return totals;

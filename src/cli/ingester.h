@@ -34,15 +34,24 @@ class Ingester {
   // What the records handed to Ingest() are.
   enum class Payload { kJson, kProto, kAvro };
 
-  // `files` names the inputs that records' file indexes refer to.
+  // `files` names the inputs that records' file indexes refer to. `exactly_once`: the stream is
+  // persistent (--exactly-once), and the offsets of its records are their positions among the
+  // records handed to Ingest(): a stream that fails for good ends the run (a new stream would
+  // shift them, and its records were not lost: the next run resumes the stream and sends what
+  // the server did not commit), and the records it did not acknowledge are not dead-lettered,
+  // nor are those a close timed out on: Finish() then fails, saying to run again.
   Ingester(Opener open, Payload payload, DeadLetterFile *dead_letters,
-           std::vector<std::string> files);
+           std::vector<std::string> files, bool exactly_once = false);
   ~Ingester() { CloseStream(); }
   Ingester(const Ingester &) = delete;
   Ingester &operator=(const Ingester &) = delete;
 
   // Opens the first stream; false with the reason in fatal().
   bool Start() { return OpenStream(); }
+
+  // --exactly-once resuming: the next `count` records handed to Ingest() were committed by an
+  // earlier run; they are counted as skipped, not sent.
+  void SkipCommitted(uint64_t count) { skip_ = count; }
 
   // Counts one record of `bytes` read.
   void CountRead(size_t bytes) {
@@ -99,6 +108,11 @@ class Ingester {
 
   Opener open_;
   const Payload payload_;
+  const bool exactly_once_;
+  uint64_t skip_ = 0;
+  uint64_t skipped_ = 0;
+  // --exactly-once: records the stream ended without acknowledging, which are not dead letters.
+  uint64_t left_for_next_run_ = 0;
   DeadLetterFile *dead_letters_;
   const std::vector<std::string> files_;
   std::deque<Unsettled> unsettled_;

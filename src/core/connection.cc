@@ -9,9 +9,14 @@ namespace zerobus {
 namespace {
 
 // The codes the service uses for requests that can never succeed as they are; every other code
-// is worth a new connection (reference/protocol.md §4.1).
-bool IsRetryable(grpc::StatusCode code) {
+// is worth a new connection (reference/protocol.md §4.1). A persistent stream's resume adds
+// FAILED_PRECONDITION, a retired stream (NOT_FOUND, an unknown one, is final anyway); ABORTED,
+// a stream another call still holds, stays retryable: that call may be the client's own lost
+// connection, which the server has not ended yet.
+bool IsRetryable(grpc::StatusCode code, bool persistent) {
   switch (code) {
+    case grpc::StatusCode::FAILED_PRECONDITION:
+      return !persistent;
     case grpc::StatusCode::INVALID_ARGUMENT:
     case grpc::StatusCode::UNAUTHENTICATED:
     case grpc::StatusCode::PERMISSION_DENIED:
@@ -29,12 +34,22 @@ bool IsRetryable(grpc::StatusCode code) {
 constexpr char kGrpcMessageTooLarge[] = "Received message larger than max";
 constexpr char kGrpcBuffersFull[] = "Buffers full";
 
+Status DecodeEphemeralResponse(std::string_view bytes, wire::Response *out) {
+  return wire::DecodeResponse(bytes, out, wire::StreamRpc::kEphemeral);
+}
+
+Status DecodePersistentResponse(std::string_view bytes, wire::Response *out) {
+  return wire::DecodeResponse(bytes, out, wire::StreamRpc::kPersistent);
+}
+
 }  // namespace
 
 const CallKind kEphemeralStreamCall{"/databricks.zerobus.Zerobus/EphemeralStream",
-                                    wire::DecodeResponse};
+                                    DecodeEphemeralResponse, false};
+const CallKind kPersistentStreamCall{"/databricks.zerobus.Zerobus/PersistentStream",
+                                     DecodePersistentResponse, true};
 
-Status StatusFromGrpc(const grpc::Status &status) {
+Status StatusFromGrpc(const grpc::Status &status, bool persistent) {
   // Neither status.ok() nor status.error_code(): both load the number as a grpc::StatusCode.
   const grpc::StatusCode code = KnownStatusCode(GrpcStatusNumber(status));
   if (code == grpc::StatusCode::OK) {
@@ -63,7 +78,7 @@ Status StatusFromGrpc(const grpc::Status &status) {
   return Status(StatusCode::kTransport,
                 "the server ended the stream: " +
                     absl::StatusCodeToString(static_cast<absl::StatusCode>(code)) + ": " + message,
-                IsRetryable(code), static_cast<int>(code));
+                IsRetryable(code, persistent), static_cast<int>(code));
 }
 
 Status ExplainRefusal(const Status &failure, bool tls, bool client_certificate,
@@ -129,11 +144,13 @@ void Connection::Start() {
   StartCall();
 }
 
-void Connection::Write(grpc::ByteBuffer request) {
+void Connection::Write(grpc::ByteBuffer request, bool more_follows) {
   // The reaction that reports this write's end must see it started (see Fence()).
   std::lock_guard<std::recursive_mutex> started(order_mu_);
   write_buffer_ = std::move(request);
-  StartWrite(&write_buffer_);
+  grpc::WriteOptions options;
+  if (more_follows) options.set_buffer_hint();
+  StartWrite(&write_buffer_, options);
 }
 
 void Connection::WritesDone() {
@@ -213,7 +230,7 @@ void Connection::OnDone(const grpc::Status &status) {
     } else if (!half_closed_ ||
                GrpcStatusNumber(status) != static_cast<int>(grpc::StatusCode::OK)) {
       // Without our half-close, even OK is the server ending the stream before its time.
-      outcome = StatusFromGrpc(status);
+      outcome = StatusFromGrpc(status, kind_.durable);
     }
   }
   // The listener holds a reference until it has heard of OnDone, so this one is never the

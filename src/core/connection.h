@@ -1,4 +1,5 @@
-// One bidirectional gRPC call of a stream (Zerobus's EphemeralStream, or Arrow Flight's DoPut):
+// One bidirectional gRPC call of a stream (Zerobus's EphemeralStream or PersistentStream, or
+// Arrow Flight's DoPut):
 // writes requests one at a time, reads responses, and reports both to its listener. It decides
 // nothing about what to send; the stream does.
 #ifndef ZEROBUS_CORE_CONNECTION_H
@@ -39,14 +40,19 @@ class ConnectionListener {
   virtual void OnDone(Connection *connection, const Status &outcome) = 0;
 };
 
-// Which method a call runs, and how its responses read as wire::Response.
+// Which method a call runs, how its responses read as wire::Response, and whether the stream
+// outlives the call (PersistentStream: a retired stream, FAILED_PRECONDITION, is final).
 struct CallKind {
   const char *method;
   Status (*decode)(std::string_view bytes, wire::Response *out);
+  bool durable;
 };
 
 // Zerobus's EphemeralStream: create_stream first, ingest_record_batch requests.
 extern const CallKind kEphemeralStreamCall;
+// Zerobus's PersistentStream: create_stream or resume_stream first, one ingest_record request
+// per record at its durable offset.
+extern const CallKind kPersistentStreamCall;
 
 class Connection final : public grpc::ClientBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>,
                          public std::enable_shared_from_this<Connection> {
@@ -64,8 +70,10 @@ class Connection final : public grpc::ClientBidiReactor<grpc::ByteBuffer, grpc::
   // ReleaseHold() even when gRPC is done with it, so that a write can always be started safely.
   void Start();
 
-  // Writes one request (Outbox::TakeNextRequest()). One at a time.
-  void Write(grpc::ByteBuffer request);
+  // Writes one request (Outbox::TakeNextRequest()). One at a time. `more_follows`: another
+  // request comes right after this one (Outbox::more_ready()), so gRPC may hold this one in its
+  // buffer to gather both into fewer socket writes.
+  void Write(grpc::ByteBuffer request, bool more_follows = false);
 
   // Half-closes the call: tells the server no request follows (END_STREAM), so that it can
   // end the call with its status once it has acknowledged everything. A write-side operation:
@@ -123,7 +131,9 @@ inline constexpr size_t kResponseMemoryBytes = size_t{32} << 20;
 // code (KnownStatusCode()), retryable unless the code says the request can never succeed; or
 // ZB_ERR_PROTOCOL, retryable, when gRPC ended the call because the server's response went past
 // wire::kMaxResponseBytes or kResponseMemoryBytes.
-Status StatusFromGrpc(const grpc::Status &status);
+// On a PersistentStream call (`persistent`), FAILED_PRECONDITION (the stream was retired) is
+// final too: the stream never resumes.
+Status StatusFromGrpc(const grpc::Status &status, bool persistent = false);
 
 // `failure`, which ended a call before the server accepted the stream, with a hint when gRPC
 // reached the server and it closed the connection before answering in HTTP/2 (not a refused

@@ -59,7 +59,7 @@ Status Malformed(const std::string &why) {
 
 }  // namespace
 
-const CallKind kDoPutCall{"/arrow.flight.protocol.FlightService/DoPut", DecodePutResult};
+const CallKind kDoPutCall{"/arrow.flight.protocol.FlightService/DoPut", DecodePutResult, false};
 
 size_t FrameBytes(const arrow::EncodedMessage &message) {
   return message.metadata.size + static_cast<size_t>(message.body_length) + kMaxFrameEnvelopeBytes;

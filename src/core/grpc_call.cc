@@ -7,6 +7,12 @@ void PrepareBidiCall(grpc::GenericStub *stub, grpc::ClientContext *context, cons
   stub->PrepareBidiStreamingCall(context, method, grpc::StubOptions(), reactor);
 }
 
+void StartUnaryCall(grpc::GenericStub *stub, grpc::ClientContext *context, const char *method,
+                    const grpc::ByteBuffer *request, grpc::ByteBuffer *response,
+                    std::function<void(grpc::Status)> done) {
+  stub->UnaryCall(context, method, grpc::StubOptions(), request, response, std::move(done));
+}
+
 int GrpcStatusNumber(const grpc::Status &status) {
   return static_cast<int>(status.error_code());
 }

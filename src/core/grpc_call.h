@@ -15,12 +15,20 @@
 #include <grpcpp/support/client_callback.h>
 #include <grpcpp/support/status.h>
 
+#include <functional>
+
 namespace zerobus {
 
 // gRPC's PrepareBidiStreamingCall of `method` on `stub` for `reactor`: instantiates, here,
 // the inline code that receives the call's status.
 void PrepareBidiCall(grpc::GenericStub *stub, grpc::ClientContext *context, const char *method,
                      grpc::ClientBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer> *reactor);
+
+// gRPC's UnaryCall of `method` on `stub`, `done` receiving its status: instantiates, here, the
+// inline code that receives the call's status.
+void StartUnaryCall(grpc::GenericStub *stub, grpc::ClientContext *context, const char *method,
+                    const grpc::ByteBuffer *request, grpc::ByteBuffer *response,
+                    std::function<void(grpc::Status)> done);
 
 // The status's code as the number the server sent, which may be any int.
 int GrpcStatusNumber(const grpc::Status &status);

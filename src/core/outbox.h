@@ -53,6 +53,9 @@ class Outbox {
   bool all_acked() const { return acked_count() == next_offset(); }
   // True when something was written on the current call and is not acknowledged.
   virtual bool has_unacked_sent() const = 0;
+  // True when the request TakeNextRequest() gave last has another right behind it (the records
+  // of one segment of a persistent stream): its write may wait in gRPC's buffer for that one.
+  virtual bool more_ready() const { return false; }
   // Offsets accepted and not acknowledged, and their bytes.
   virtual size_t records() const = 0;
   virtual size_t bytes() const = 0;

@@ -117,10 +117,11 @@ Status MakeTokenSource(const Sdk &sdk, const std::string &table, const Config &c
 
 Status Stream::OpenWith(std::shared_ptr<Sdk> sdk, std::string table_name, RecordFormat format,
                         std::string descriptor, std::shared_ptr<const RecordSchema> schema,
-                        const Config &config, UserHandle handle, std::unique_ptr<Stream> *out) {
+                        const Config &config, UserHandle handle, Persistence persistence,
+                        std::unique_ptr<Stream> *out) {
   return OpenChecked(std::move(sdk), std::move(table_name),
                      Kind{format, std::move(descriptor), std::move(schema), nullptr}, config,
-                     handle, nullptr, out);
+                     handle, nullptr, std::move(persistence), out);
 }
 
 Status Stream::OpenLane(std::shared_ptr<Sdk> sdk, std::string table_name, RecordFormat format,
@@ -128,7 +129,7 @@ Status Stream::OpenLane(std::shared_ptr<Sdk> sdk, std::string table_name, Record
                         std::unique_ptr<Stream> *out) {
   return OpenChecked(std::move(sdk), std::move(table_name),
                      Kind{format, std::move(descriptor), nullptr, nullptr}, config, nullptr, &lane,
-                     out);
+                     Persistence(), out);
 }
 
 Status Stream::OpenArrow(std::shared_ptr<Sdk> sdk, std::string table_name,
@@ -136,14 +137,17 @@ Status Stream::OpenArrow(std::shared_ptr<Sdk> sdk, std::string table_name,
                          UserHandle handle, std::unique_ptr<Stream> *out) {
   return OpenChecked(std::move(sdk), std::move(table_name),
                      Kind{RecordFormat::kArrow, std::string(), nullptr, std::move(schema)}, config,
-                     handle, nullptr, out);
+                     handle, nullptr, Persistence(), out);
 }
 
 Status Stream::OpenChecked(std::shared_ptr<Sdk> sdk, std::string table_name, Kind kind,
                            const Config &config, UserHandle handle, const LaneOf *lane,
-                           std::unique_ptr<Stream> *out) {
+                           Persistence persistence, std::unique_ptr<Stream> *out) {
   Status valid = CheckTableName(table_name);
   if (!valid.ok()) return valid;
+  if (persistence.mode == Persistence::Mode::kResume && persistence.stream_id.empty()) {
+    return Status(StatusCode::kInvalidArg, "the stream id to resume is empty");
+  }
   Status described = CheckSchemaOf(kind.format, kind.descriptor);
   if (!described.ok()) return described;
   std::shared_ptr<TokenSource> tokens;
@@ -154,7 +158,7 @@ Status Stream::OpenChecked(std::shared_ptr<Sdk> sdk, std::string table_name, Kin
     if (!credentials.ok()) return credentials;
   }
   std::unique_ptr<Stream> stream(new Stream(std::move(sdk), std::move(table_name), std::move(kind),
-                                            config, handle, std::move(tokens), lane));
+                                            config, handle, std::move(tokens), lane, persistence));
   Status connected = stream->RunUntilOpen();
   if (!connected.ok()) {
     stream->Log(LogLevel::kError, "stream",
@@ -165,35 +169,47 @@ Status Stream::OpenChecked(std::shared_ptr<Sdk> sdk, std::string table_name, Kin
     stream->sdk_->streams().Add(stream.get());
     stream->sdk_->stream_open_warning().Opened(stream->table_name_, stream->sdk_->logger());
   }
-  std::string server_stream_id;
+  std::string server_stream_id, resumed;
   {
     sync::MutexLock lock(stream->mu_);
     server_stream_id = stream->server_stream_id_;
+    if (stream->resumed_at_open_) {
+      resumed = stream->resume_has_watermark_
+                    ? ", resumed at committed offset " + std::to_string(stream->resume_watermark_)
+                    : ", resumed with nothing committed";
+    }
   }
   stream->Log(LogLevel::kInfo, "stream", [&] {
     // A Flight call has no server stream id.
     return stream->format_ == RecordFormat::kArrow
                ? std::string("stream of Arrow record batches opened (Flight DoPut)")
                : std::string("stream of ") + RecordFormatName(stream->format_) +
-                     " records opened (server stream id " + server_stream_id + ")";
+                     " records opened (" +
+                     (stream->call_kind_.durable ? "persistent " : "server ") + "stream id " +
+                     server_stream_id + resumed + ")";
   });
   *out = std::move(stream);
   return Status::Ok();
 }
 
 Stream::Stream(std::shared_ptr<Sdk> sdk, std::string table_name, Kind kind, const Config &config,
-               UserHandle handle, std::shared_ptr<TokenSource> tokens, const LaneOf *lane)
+               UserHandle handle, std::shared_ptr<TokenSource> tokens, const LaneOf *lane,
+               const Persistence &persistence)
     : sdk_(std::move(sdk)),
       table_name_(std::move(table_name)),
       format_(kind.format),
       descriptor_(std::move(kind.descriptor)),
       schema_(std::move(kind.schema)),
       arrow_schema_(std::move(kind.arrow_schema)),
-      call_kind_(format_ == RecordFormat::kArrow ? flight::kDoPutCall : kEphemeralStreamCall),
+      call_kind_(format_ == RecordFormat::kArrow                     ? flight::kDoPutCall
+                 : persistence.mode == Persistence::Mode::kEphemeral ? kEphemeralStreamCall
+                                                                     : kPersistentStreamCall),
       config_(config),
       settings_(config_.settings()),
       create_request_(format_ == RecordFormat::kArrow
                           ? flight::SchemaFrame(arrow::EncodeSchema(*arrow_schema_))
+                      : call_kind_.durable
+                          ? wire::EncodeCreatePersistentStream(table_name_, format_, descriptor_)
                           : wire::EncodeCreateStream(table_name_, format_, descriptor_)),
       // A Flight call always has a connection of its own (reference/official-3x.md §2).
       channel_(settings_.own_connection || format_ == RecordFormat::kArrow ? sdk_->NewChannel()
@@ -203,6 +219,7 @@ Stream::Stream(std::shared_ptr<Sdk> sdk, std::string table_name, Kind kind, cons
       lane_index_(lane ? lane->index : 0),
       log_name_(lane ? table_name_ + " (lane " + std::to_string(lane->index) + ")" : table_name_),
       window_(MakeOutbox(lane)),
+      persistent_id_(persistence.stream_id),
       jitter_(std::random_device{}()),
       connection_log_(kConnectionLogBurst, kConnectionLogPeriod),
       events_(handle, config_.event_callback(), config_.wakeup(), sdk_->dispatch()) {}
@@ -219,7 +236,7 @@ std::unique_ptr<Outbox> Stream::MakeOutbox(const LaneOf *lane) const {
                                                static_cast<size_t>(settings_.max_inflight_bytes),
                                                static_cast<size_t>(settings_.max_request_bytes),
                                                static_cast<size_t>(settings_.max_payload_bytes)},
-                                  lane ? lane->pool : nullptr, format_);
+                                  lane ? lane->pool : nullptr, format_, call_kind_.durable);
 }
 
 Stream::~Stream() {
@@ -272,7 +289,7 @@ Status Stream::IngestBatch(arrow::RecordBatch rows, uint64_t *offset) {
 Status Stream::Admit(size_t count, size_t bytes, const std::function<uint64_t()> &append,
                      uint64_t *last_offset) {
   grpc::ByteBuffer request;
-  bool write = false;
+  bool write = false, more_follows = false;
   std::shared_ptr<Connection> connection;
   {
     sync::UniqueLock lock(mu_);
@@ -294,17 +311,18 @@ Status Stream::Admit(size_t count, size_t bytes, const std::function<uint64_t()>
     uint64_t last = append();
     if (sink_) last = sink_->OnLaneAppended(lane_index_, last + 1 - count, count, bytes);
     if (last_offset) *last_offset = last;
-    write = TakeWriteLocked(&request);
+    write = TakeWriteLocked(&request, &more_follows);
     if (write) connection = connection_;
   }
-  if (write) connection->Write(std::move(request));
+  if (write) connection->Write(std::move(request), more_follows);
   return Status::Ok();
 }
 
-bool Stream::TakeWriteLocked(grpc::ByteBuffer *request) {
+bool Stream::TakeWriteLocked(grpc::ByteBuffer *request, bool *more_follows) {
   if (link_ != Link::kLive || call_.writer_busy || call_.reads_ended) return false;
   const bool was_idle = !window_->has_unacked_sent();
   if (!window_->TakeNextRequest(request)) return false;
+  *more_follows = window_->more_ready();
   call_.writer_busy = true;
   // The ack timeout counts from now, not from the last progress before the lull. The
   // supervisor needs no wakeup: idle, it looks again within one ack timeout anyway.
@@ -524,6 +542,17 @@ StreamInfo Stream::GetInfo() const {
   return info;
 }
 
+PersistentInfo Stream::GetPersistentInfo() const {
+  PersistentInfo info;
+  sync::MutexLock lock(mu_);
+  info.persistent = call_kind_.durable;
+  info.stream_id = persistent_id_;
+  info.resumed = resumed_at_open_;
+  info.has_watermark = resume_has_watermark_;
+  info.watermark = resume_watermark_;
+  return info;
+}
+
 void Stream::Snapshot(StreamStats *out) const {
   out->taken_at = std::chrono::system_clock::now();
   out->table = table_name_;
@@ -547,6 +576,8 @@ void Stream::Snapshot(StreamStats *out) const {
 Status Stream::Recreate(UserHandle handle, std::unique_ptr<StreamHandle> *out) const {
   std::vector<std::vector<std::string>> requests;
   std::vector<arrow::RecordBatch> batches;
+  uint64_t first_unacked = 0;
+  Persistence persistence;
   {
     sync::MutexLock lock(mu_);
     if (state_ != State::kFailed && state_ != State::kClosed) {
@@ -556,25 +587,49 @@ Status Stream::Recreate(UserHandle handle, std::unique_ptr<StreamHandle> *out) c
       batch_window().VisitUnacked(
           [&](uint64_t, const arrow::RecordBatch &rows) { batches.push_back(rows); });
     } else {
+      first_unacked = window_->acked_count();
       record_window().VisitUnacked([&](size_t request, uint64_t, std::string_view record) {
         if (request == requests.size()) requests.emplace_back();
         requests.back().emplace_back(record);
       });
     }
+    // A persistent stream is resumed, not created anew: its records keep their offsets.
+    if (call_kind_.durable) {
+      persistence.mode =
+          persistent_id_.empty() ? Persistence::Mode::kCreate : Persistence::Mode::kResume;
+      persistence.stream_id = persistent_id_;
+    }
   }
   std::unique_ptr<Stream> fresh;
   Status opened = OpenChecked(sdk_, table_name_, Kind{format_, descriptor_, schema_, arrow_schema_},
-                              config_, handle, nullptr, &fresh);
+                              config_, handle, nullptr, std::move(persistence), &fresh);
   if (!opened.ok()) return opened;
   for (arrow::RecordBatch &rows : batches) {
     Status ingested = fresh->IngestBatch(std::move(rows), nullptr);
     if (!ingested.ok()) return ingested;
   }
+  // Offsets the resume found committed are not sent again: the server would store them twice.
+  uint64_t skip = 0;
+  if (fresh->GetPersistentInfo().resumed) {
+    const uint64_t next = fresh->GetInfo().records_accepted;
+    if (next < first_unacked) {
+      return Status(StatusCode::kProtocol,
+                    "the server resumed the stream at offset " + std::to_string(next) +
+                        " after acknowledging offsets up to " + std::to_string(first_unacked - 1));
+    }
+    skip = next - first_unacked;
+  }
   std::vector<RecordView> views;
   for (const std::vector<std::string> &records : requests) {
     views.clear();
-    for (const std::string &record : records)
-      views.push_back(RecordView{record.data(), record.size()});
+    for (const std::string &record : records) {
+      if (skip > 0) {
+        --skip;
+      } else {
+        views.push_back(RecordView{record.data(), record.size()});
+      }
+    }
+    if (views.empty()) continue;
     Status ingested = fresh->Ingest(views.data(), views.size(), format_, nullptr);
     if (!ingested.ok()) return ingested;
   }
@@ -604,8 +659,15 @@ bool Stream::RenewsToken(const Status &why) const {
   return tokens_ && why.grpc_status() == static_cast<int>(grpc::StatusCode::UNAUTHENTICATED);
 }
 
-Status Stream::PrepareAttempt(bool renew_token, bool *kept_token, bool *waits_for_ready,
-                              std::shared_ptr<Connection> *connection) {
+std::string Stream::FirstRequestLocked() const {
+  if (call_kind_.durable && !persistent_id_.empty()) {
+    return wire::EncodeResumeStream(persistent_id_, format_, descriptor_);
+  }
+  return create_request_;
+}
+
+Status Stream::PrepareAttempt(std::string first_request, bool renew_token, bool *kept_token,
+                              bool *waits_for_ready, std::shared_ptr<Connection> *connection) {
   *kept_token = false;
   std::string bearer = settings_.auth_token;
   Log(LogLevel::kDebug, "connection", [&] { return "connecting to " + sdk_->endpoint().target(); });
@@ -636,7 +698,7 @@ Status Stream::PrepareAttempt(bool renew_token, bool *kept_token, bool *waits_fo
   // reach the network. It waits for a connection instead, which gRPC tries at once.
   *waits_for_ready = channel_->GetState(false) == GRPC_CHANNEL_TRANSIENT_FAILURE;
   if (*waits_for_ready) grpc::experimental::ChannelResetConnectionBackoff(channel_.get());
-  *connection = Connection::Create(channel_, headers.entries, call_kind_, create_request_,
+  *connection = Connection::Create(channel_, headers.entries, call_kind_, std::move(first_request),
                                    *waits_for_ready, this);
   return Status::Ok();
 }
@@ -644,7 +706,8 @@ Status Stream::PrepareAttempt(bool renew_token, bool *kept_token, bool *waits_fo
 std::shared_ptr<Connection> Stream::BeginAttemptLocked(std::shared_ptr<Connection> connection,
                                                        Clock::time_point deadline, bool kept_token,
                                                        bool waits_for_ready) {
-  records_replayed_ += window_->Rewind();
+  rewound_ = window_->Rewind();
+  records_replayed_ += rewound_;
   std::shared_ptr<Connection> previous = std::move(connection_);
   connection_ = std::move(connection);
   MoveLocked(Link::kConnecting);
@@ -725,26 +788,26 @@ void Stream::RetryLaterLocked(std::chrono::milliseconds delay, bool renew_token)
 
 void Stream::OnWriteDone(Connection *connection, bool ok) {
   grpc::ByteBuffer request;
-  bool write = false;
+  bool write = false, more_follows = false;
   bool half_close = false;
   bool release = false;
   {
     sync::MutexLock lock(mu_);
     call_.writer_busy = false;
-    if (ok) write = TakeWriteLocked(&request);
+    if (ok) write = TakeWriteLocked(&request, &more_follows);
     if (ok && !write) half_close = TakeHalfCloseLocked();
     if (!write && !half_close && call_.reads_ended && !call_.hold_released) {
       release = call_.hold_released = true;
     }
   }
-  if (write) connection->Write(std::move(request));
+  if (write) connection->Write(std::move(request), more_follows);
   if (half_close) connection->WritesDone();
   if (release) connection->ReleaseHold();
 }
 
 Status Stream::OnResponse(Connection *connection, const wire::Response &response) {
   grpc::ByteBuffer request;
-  bool write = false;
+  bool write = false, more_follows = false;
   {
     sync::MutexLock lock(mu_);
     switch (response.kind) {
@@ -762,21 +825,23 @@ Status Stream::OnResponse(Connection *connection, const wire::Response &response
           return Status(StatusCode::kProtocol, "the server accepted the stream without a stream id",
                         true);
         }
-        MoveLocked(Link::kLive);
-        ++connections_accepted_;
-        accepted_at_ = Clock::now();
-        acked_when_accepted_ = window_->acked_count();
-        server_stream_id_ = response.stream_id;
-        // Counted here, before the first ack on the new connection can end a flush.
-        if (ever_connected_) {
-          ++recoveries_;
-          recovery_to_log_ = true;
+        if (call_kind_.durable) {
+          if (!persistent_id_.empty()) {
+            return Status(StatusCode::kProtocol,
+                          "the server created a stream when asked to resume " + persistent_id_,
+                          false);
+          }
+          persistent_id_ = response.stream_id;
         }
-        ever_connected_ = true;
-        changed_.notify_all();
-        WakeSupervisorLocked();
-        write = TakeWriteLocked(&request);
+        write = AcceptLocked(response.stream_id, &request, &more_follows);
         break;
+      case wire::Response::Kind::kResumed: {
+        if (link_ == Link::kAbandoning) break;
+        Status resumed = ResumedLocked(response);
+        if (!resumed.ok()) return resumed;
+        write = AcceptLocked(persistent_id_, &request, &more_follows);
+        break;
+      }
       case wire::Response::Kind::kAck: {
         if (!AcceptedLocked()) {
           return Status(StatusCode::kProtocol, "the server acked before accepting the stream",
@@ -810,7 +875,7 @@ Status Stream::OnResponse(Connection *connection, const wire::Response &response
         return Status(StatusCode::kProtocol, "the server sent an empty response", true);
     }
   }
-  if (write) connection->Write(std::move(request));
+  if (write) connection->Write(std::move(request), more_follows);
   return Status::Ok();
 }
 
@@ -819,7 +884,65 @@ Status Stream::AckLocked(int64_t ack) {
   bool released = false;
   Status error;
   if (!window_->Ack(ack, &acked, &released, &error)) return error;
-  if (!released) return Status::Ok();
+  if (released) ReleasedLocked(acked);
+  return Status::Ok();
+}
+
+bool Stream::AcceptLocked(const std::string &stream_id, grpc::ByteBuffer *request,
+                          bool *more_follows) {
+  MoveLocked(Link::kLive);
+  ++connections_accepted_;
+  accepted_at_ = Clock::now();
+  acked_when_accepted_ = window_->acked_count();
+  server_stream_id_ = stream_id;
+  // Counted here, before the first ack on the new connection can end a flush.
+  if (ever_connected_) {
+    ++recoveries_;
+    recovery_to_log_ = true;
+  }
+  ever_connected_ = true;
+  changed_.notify_all();
+  WakeSupervisorLocked();
+  return TakeWriteLocked(request, more_follows);
+}
+
+Status Stream::ResumedLocked(const wire::Response &response) {
+  if (link_ != Link::kConnecting || !call_kind_.durable || persistent_id_.empty()) {
+    return Status(StatusCode::kProtocol, "the server resumed a stream it was not asked to resume",
+                  true);
+  }
+  if (response.has_committed_offset && response.committed_offset < 0) {
+    return Status(StatusCode::kProtocol,
+                  "the server resumed the stream at a negative offset, " +
+                      std::to_string(response.committed_offset),
+                  false);
+  }
+  const uint64_t committed = static_cast<uint64_t>(response.committed_offset);
+  if (!ever_connected_) {
+    // Opened by resume: this process's offsets continue after what the server committed.
+    record_window().StartAt(response.has_committed_offset ? committed + 1 : 0);
+    resumed_at_open_ = true;
+    resume_has_watermark_ = response.has_committed_offset;
+    resume_watermark_ = committed;
+    return Status::Ok();
+  }
+  // A reconnection: what the server committed of what it never acknowledged is not sent again.
+  AckedRange acked;
+  bool released = false;
+  Status error;
+  if (!record_window().Resume(response.has_committed_offset, response.committed_offset, &acked,
+                              &released, &error)) {
+    return error;
+  }
+  if (released) {
+    // Committed, so never sent again: not replayed after all.
+    records_replayed_ -= std::min(acked.last_offset + 1 - acked.first_offset, rewound_);
+    ReleasedLocked(acked);
+  }
+  return Status::Ok();
+}
+
+void Stream::ReleasedLocked(const AckedRange &acked) {
   last_progress_ = Clock::now();
   if (sink_) {
     sink_->OnLaneAcked(lane_index_, acked.last_offset);
@@ -833,7 +956,6 @@ Status Stream::AckLocked(int64_t ack) {
   if (window_->HasRefillRoom()) room_.notify_all();
   // A pause ends once everything sent is acknowledged.
   if (link_ == Link::kPaused) WakeSupervisorLocked();
-  return Status::Ok();
 }
 
 void Stream::OnReadsEnded(Connection *connection) {
@@ -1032,14 +1154,15 @@ Stream::Clock::time_point Stream::Supervise() {
           break;
         }
         const bool renew_token = renew_token_;
+        std::string first_request = FirstRequestLocked();
         lock.Unlock();
         // The token request and the headers provider take their share of the attempt's time.
         const Clock::time_point deadline =
             Clock::now() + std::chrono::milliseconds(settings_.recovery_timeout_ms);
         bool kept_token = false, waits_for_ready = false;
         std::shared_ptr<Connection> connection;
-        const Status prepared =
-            PrepareAttempt(renew_token, &kept_token, &waits_for_ready, &connection);
+        const Status prepared = PrepareAttempt(std::move(first_request), renew_token, &kept_token,
+                                               &waits_for_ready, &connection);
         lock.Lock();
         if (stopping_) break;
         if (!prepared.ok()) {

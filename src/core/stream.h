@@ -81,9 +81,11 @@ class Stream final : public StreamHandle, private ConnectionListener, private St
 
   // Opens a stream and returns once the server accepted it. `handle` is what event callbacks
   // receive as their stream. `schema`: see StreamHandle::OpenFromSchema().
+  // `persistence`: whether the stream uses PersistentStream, and how (see Persistence).
   static Status OpenWith(std::shared_ptr<Sdk> sdk, std::string table_name, RecordFormat format,
                          std::string descriptor, std::shared_ptr<const RecordSchema> schema,
-                         const Config &config, UserHandle handle, std::unique_ptr<Stream> *out);
+                         const Config &config, UserHandle handle, Persistence persistence,
+                         std::unique_ptr<Stream> *out);
   // Opens lane `lane.index` of a LanedStream: it reports its offsets, acks and failure to
   // `lane.sink` instead of queueing events, and its offsets are its own, which the sink maps.
   // Not in the SDK's statistics (the laned stream is).
@@ -110,6 +112,7 @@ class Stream final : public StreamHandle, private ConnectionListener, private St
   void CopyUnacked(std::vector<std::pair<uint64_t, std::string>> *out) const override;
   StreamInfo GetInfo() const override;
   void Snapshot(StreamStats *out) const override;
+  PersistentInfo GetPersistentInfo() const override;
   // Ends the stream's connection and supervision at once, sending nothing more, and keeps its
   // unacknowledged records (a laned stream stops its other lanes after one failed).
   void Halt();
@@ -171,10 +174,12 @@ class Stream final : public StreamHandle, private ConnectionListener, private St
   // OpenWith(), OpenLane() and OpenArrow(): `lane` is null but for a lane.
   static Status OpenChecked(std::shared_ptr<Sdk> sdk, std::string table_name, Kind kind,
                             const Config &config, UserHandle handle, const LaneOf *lane,
-                            std::unique_ptr<Stream> *out);
+                            Persistence persistence, std::unique_ptr<Stream> *out);
   Stream(std::shared_ptr<Sdk> sdk, std::string table_name, Kind kind, const Config &config,
-         UserHandle handle, std::shared_ptr<TokenSource> tokens, const LaneOf *lane);
-  // The outbox of the stream's kind: a Window of records, or a BatchWindow of Arrow batches.
+         UserHandle handle, std::shared_ptr<TokenSource> tokens, const LaneOf *lane,
+         const Persistence &persistence);
+  // The outbox of the stream's kind: a Window of records (with durable offsets for a persistent
+  // stream), or a BatchWindow of Arrow batches.
   std::unique_ptr<Outbox> MakeOutbox(const LaneOf *lane) const;
   Window &record_window() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     return static_cast<Window &>(*window_);
@@ -223,8 +228,20 @@ class Stream final : public StreamHandle, private ConnectionListener, private St
   // the attempt presents a token it did not request itself; `*waits_for_ready`: the channel is
   // in TRANSIENT_FAILURE, so the call waits for a connection (ConnectionListener's
   // wait_for_ready) instead of failing at once with an error gRPC cached from an earlier one.
-  Status PrepareAttempt(bool renew_token, bool *kept_token, bool *waits_for_ready,
-                        std::shared_ptr<Connection> *connection);
+  Status PrepareAttempt(std::string first_request, bool renew_token, bool *kept_token,
+                        bool *waits_for_ready, std::shared_ptr<Connection> *connection);
+  // With mu_ held: the first request of the next call: create_stream, or for a persistent
+  // stream the server created or is to resume, resume_stream by its id.
+  std::string FirstRequestLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // With mu_ held: the server accepted the current call (created or resumed the stream as
+  // `stream_id`). Takes the first request to write, if any, as TakeWriteLocked() does.
+  bool AcceptLocked(const std::string &stream_id, grpc::ByteBuffer *request, bool *more_follows)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // With mu_ held: the server resumed the persistent stream, every offset up to the watermark
+  // in `response` committed.
+  Status ResumedLocked(const wire::Response &response) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // With mu_ held: `acked` became durable (an ack, or a resume's watermark).
+  void ReleasedLocked(const AckedRange &acked) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // With mu_ held: makes `connection` the current one, to be started; the window is replayed
   // on it. Returns the previous connection, to be freed without mu_.
   std::shared_ptr<Connection> BeginAttemptLocked(std::shared_ptr<Connection> connection,
@@ -279,8 +296,10 @@ class Stream final : public StreamHandle, private ConnectionListener, private St
   // Whether `why` ended a connection because of an OAuth token a new one may replace.
   bool RenewsToken(const Status &why) const;
   // With mu_ held: the next request for the connection's idle writer, marking it busy; false
-  // when there is none to write now.
-  bool TakeWriteLocked(grpc::ByteBuffer *request) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // when there is none to write now. `more_follows`: another request is ready behind it
+  // (Connection::Write()'s buffer hint).
+  bool TakeWriteLocked(grpc::ByteBuffer *request, bool *more_follows)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // With mu_ held: applies the server's cumulative ack `ack` (Outbox::Ack()).
   Status AckLocked(int64_t ack) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // With mu_ held: whether the idle writer is to half-close the live connection now, marking
@@ -328,8 +347,9 @@ class Stream final : public StreamHandle, private ConnectionListener, private St
   // What JSON records are encoded with; OpenFromSchema() only.
   const std::shared_ptr<const RecordSchema> schema_;
   const std::shared_ptr<const arrow::Schema> arrow_schema_;  // an Arrow stream's
-  const CallKind &call_kind_;  // EphemeralStream, or DoPut for an Arrow stream
-  const Config config_;        // for Recreate(); the stream reads settings_
+  // EphemeralStream, PersistentStream (durable), or DoPut for an Arrow stream.
+  const CallKind &call_kind_;
+  const Config config_;  // for Recreate(); the stream reads settings_
   const Settings &settings_;
   const std::string create_request_;
   const std::shared_ptr<grpc::Channel> channel_;  // the SDK's, or the stream's own
@@ -382,6 +402,15 @@ class Stream final : public StreamHandle, private ConnectionListener, private St
   bool recovery_to_log_ ABSL_GUARDED_BY(mu_) = false;
   uint64_t replayed_before_recovery_ ABSL_GUARDED_BY(mu_) = 0;  // records_replayed_ then
   std::string server_stream_id_ ABSL_GUARDED_BY(mu_);           // of the current or last connection
+  // What the current attempt counted in records_replayed_: sent on the call before it, not
+  // acknowledged there. A resume takes back what it finds committed of them.
+  uint64_t rewound_ ABSL_GUARDED_BY(mu_) = 0;
+  // A persistent stream's durable id: the one to resume, or the one the server created.
+  std::string persistent_id_ ABSL_GUARDED_BY(mu_);
+  // A stream opened by resume: the watermark the first resume answered.
+  bool resumed_at_open_ ABSL_GUARDED_BY(mu_) = false;
+  bool resume_has_watermark_ ABSL_GUARDED_BY(mu_) = false;
+  uint64_t resume_watermark_ ABSL_GUARDED_BY(mu_) = 0;
 
   bool ever_connected_ ABSL_GUARDED_BY(mu_) = false;
   uint64_t connections_accepted_ ABSL_GUARDED_BY(mu_) = 0;

@@ -18,7 +18,7 @@ Status OpenEither(std::shared_ptr<Sdk> sdk, std::string table_name, RecordFormat
   std::unique_ptr<Stream> stream;
   Status opened =
       Stream::OpenWith(std::move(sdk), std::move(table_name), format, std::move(descriptor),
-                       std::move(schema), config, handle, &stream);
+                       std::move(schema), config, handle, Persistence(), &stream);
   if (opened.ok()) *out = std::move(stream);
   return opened;
 }
@@ -48,6 +48,24 @@ Status StreamHandle::OpenFromSchema(std::shared_ptr<Sdk> sdk,
   }
   return OpenEither(std::move(sdk), std::move(table_name), format, std::move(writer_schema),
                     std::move(schema), config, handle, out);
+}
+
+Status StreamHandle::OpenPersistent(std::shared_ptr<Sdk> sdk, std::string table_name,
+                                    RecordFormat format, std::string descriptor,
+                                    std::shared_ptr<const RecordSchema> schema,
+                                    const Config &config, UserHandle handle,
+                                    Persistence persistence, std::unique_ptr<StreamHandle> *out) {
+  if (config.settings().lanes > 1) {
+    return Status(StatusCode::kInvalidArg,
+                  "a persistent stream has one lane (stream.lanes=1): each lane is a server "
+                  "stream with offsets of its own, and one durable watermark cannot describe them");
+  }
+  std::unique_ptr<Stream> stream;
+  Status opened =
+      Stream::OpenWith(std::move(sdk), std::move(table_name), format, std::move(descriptor),
+                       std::move(schema), config, handle, std::move(persistence), &stream);
+  if (opened.ok()) *out = std::move(stream);
+  return opened;
 }
 
 Status StreamHandle::OpenArrow(std::shared_ptr<Sdk> sdk, std::string table_name,

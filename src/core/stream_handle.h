@@ -25,6 +25,25 @@
 
 namespace zerobus {
 
+// How a stream uses the service's PersistentStream (issue 23, in development there): not at
+// all (an ephemeral stream), to create a new persistent stream, or to resume stream_id's.
+struct Persistence {
+  enum class Mode { kEphemeral, kCreate, kResume };
+  Mode mode = Mode::kEphemeral;
+  std::string stream_id;  // kResume
+};
+
+// What a persistent stream tells of itself: its durable id once the server created or resumed
+// it, and for one opened by resume the watermark it was resumed at (the last committed offset,
+// none when nothing was committed), whose successor is the first offset it issues.
+struct PersistentInfo {
+  bool persistent = false;
+  std::string stream_id;
+  bool resumed = false;
+  bool has_watermark = false;
+  uint64_t watermark = 0;
+};
+
 class StreamHandle {
  public:
   virtual ~StreamHandle() = default;
@@ -40,6 +59,15 @@ class StreamHandle {
   // `schema`.
   static Status OpenFromSchema(std::shared_ptr<Sdk> sdk, std::shared_ptr<const RecordSchema> schema,
                                RecordFormat format, const Config &config, UserHandle handle,
+                               std::unique_ptr<StreamHandle> *out);
+  // Opens a persistent stream (`persistence` not kEphemeral), of `schema` when not null as
+  // OpenFromSchema() has it. Its offsets are the durable wire offsets, one record per request.
+  // ZB_ERR_INVALID_ARG with stream.lanes > 1: lanes are separate server streams, each with
+  // offsets of its own, which no single watermark could describe.
+  static Status OpenPersistent(std::shared_ptr<Sdk> sdk, std::string table_name,
+                               RecordFormat format, std::string descriptor,
+                               std::shared_ptr<const RecordSchema> schema, const Config &config,
+                               UserHandle handle, Persistence persistence,
                                std::unique_ptr<StreamHandle> *out);
   // Opens an Arrow stream into `table_name` whose record batches are of `schema`: Arrow
   // Flight's DoPut on a connection of its own, one offset per batch. ZB_ERR_INVALID_ARG with
@@ -82,6 +110,8 @@ class StreamHandle {
   virtual StreamInfo GetInfo() const = 0;
   // The stream's statistics (zb_stream_stats_json()).
   virtual void Snapshot(StreamStats *out) const = 0;
+  // What the stream is as a persistent stream; `persistent` false for any other.
+  virtual PersistentInfo GetPersistentInfo() const { return PersistentInfo(); }
 
  protected:
   // The queue the stream's events go through.

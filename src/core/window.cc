@@ -99,12 +99,14 @@ std::shared_ptr<SegmentPool> Window::MakePool(size_t max_bytes) {
   return std::make_shared<SegmentPool>(max_bytes + kPoolSlackBytes);
 }
 
-Window::Window(const WindowLimits &limits, std::shared_ptr<SegmentPool> pool, RecordFormat format)
+Window::Window(const WindowLimits &limits, std::shared_ptr<SegmentPool> pool, RecordFormat format,
+               bool durable_offsets)
     : format_(format),
       max_records_(limits.max_records),
       max_bytes_(limits.max_bytes),
       max_body_bytes_(limits.max_request_bytes - wire::kMaxBatchHeaderBytes),
       max_payload_bytes_(limits.max_payload_bytes),
+      durable_offsets_(durable_offsets),
       seal_bytes_(std::min(max_body_bytes_, kSealBytes)),
       next_capacity_(kMinSegmentCapacity),
       pool_(pool ? std::move(pool) : MakePool(max_bytes_)) {}
@@ -166,18 +168,26 @@ void Window::SealOpenSegment() {
 SegmentPtr Window::TakeNextToSend(int64_t *wire_offset) {
   if (sent_count_ == segments_.size()) return nullptr;
   if (sent_count_ + 1 == segments_.size() && open_) SealOpenSegment();
-  *wire_offset = front_wire_offset_ + static_cast<int64_t>(sent_count_);
   Segment &segment = *segments_[sent_count_++];
   segment.set_sent_at(std::chrono::steady_clock::now());
   sent_watermark_ = std::max(sent_watermark_, segment.last_offset() + 1);
-  ++wire_counters_.requests_sent;
-  wire_counters_.records_sent += segment.record_count();
+  if (durable_offsets_) {
+    const uint64_t first = std::max(segment.first_offset(), acked_count_);
+    *wire_offset = static_cast<int64_t>(first);
+    wire_counters_.requests_sent += segment.last_offset() + 1 - first;
+    wire_counters_.records_sent += segment.last_offset() + 1 - first;
+  } else {
+    *wire_offset = front_wire_offset_ + static_cast<int64_t>(sent_count_ - 1);
+    ++wire_counters_.requests_sent;
+    wire_counters_.records_sent += segment.record_count();
+  }
   wire_counters_.bytes_sent += segment.size();
   unsent_bytes_ -= segment.size();
   return segments_[sent_count_ - 1];
 }
 
 bool Window::TakeNextRequest(grpc::ByteBuffer *request) {
+  if (durable_offsets_) return TakeNextRecordRequest(request);
   int64_t wire_offset = 0;
   SegmentPtr segment = TakeNextToSend(&wire_offset);
   if (!segment) return false;
@@ -192,8 +202,55 @@ bool Window::TakeNextRequest(grpc::ByteBuffer *request) {
   return true;
 }
 
+bool Window::TakeNextRecordRequest(grpc::ByteBuffer *request) {
+  if (!record_pending_) {
+    SegmentPtr segment = TakeNextToSend(&pending_offset_);
+    if (!segment) return false;
+    rest_of_segment_ = wire::RecordEntryReader(
+        std::string_view(reinterpret_cast<const char *>(segment->data()), segment->size()));
+    // Records the server committed already stay unsent: it would store them twice.
+    for (uint64_t i = segment->first_offset(); i <= static_cast<uint64_t>(pending_offset_); ++i) {
+      record_pending_ = rest_of_segment_.Next(&pending_record_);
+    }
+    sending_ = std::move(segment);
+  }
+  const std::string_view record = pending_record_;
+  record_pending_ = rest_of_segment_.Next(&pending_record_);
+  uint8_t header[wire::kMaxBatchHeaderBytes];
+  const size_t header_len =
+      wire::WriteRecordHeader(header, pending_offset_++, format_, record.size());
+  // The slice keeps the segment alive while gRPC holds it.
+  grpc::Slice slices[2] = {grpc::Slice(header, header_len),
+                           grpc::Slice(const_cast<char *>(record.data()), record.size(),
+                                       ReleaseSegment, new SegmentPtr(sending_))};
+  *request = grpc::ByteBuffer(slices, 2);
+  if (!record_pending_) sending_.reset();
+  return true;
+}
+
 bool Window::Ack(int64_t wire_offset, AckedRange *acked, bool *released, Status *error) {
   *released = false;
+  if (durable_offsets_) {
+    const int64_t last_acked = static_cast<int64_t>(acked_count_) - 1;
+    const int64_t last_sent = sent_count_ > 0
+                                  ? static_cast<int64_t>(segments_[sent_count_ - 1]->last_offset())
+                                  : last_acked;
+    if (wire_offset < last_acked || wire_offset > last_sent) {
+      *error = Status(
+          StatusCode::kProtocol,
+          "the server acked offset " + std::to_string(wire_offset) +
+              (wire_offset < last_acked ? " after " + std::to_string(last_acked)
+                                        : " but only offsets up to " + std::to_string(last_sent) +
+                                              " were sent on this connection"),
+          true);
+      return false;
+    }
+    ++wire_counters_.acks_received;
+    if (wire_offset == last_acked) return true;
+    ReleaseThrough(static_cast<uint64_t>(wire_offset), acked);
+    *released = true;
+    return true;
+  }
   if (wire_offset < front_wire_offset_ - 1) {
     *error = Status(StatusCode::kProtocol,
                     "the server's ack went backwards: offset " + std::to_string(wire_offset) +
@@ -211,22 +268,32 @@ bool Window::Ack(int64_t wire_offset, AckedRange *acked, bool *released, Status 
   }
   ++wire_counters_.acks_received;
   if (wire_offset == front_wire_offset_ - 1) return true;
-  acked->first_offset = acked_count_;
-  const auto now = std::chrono::steady_clock::now();
-  while (front_wire_offset_ <= wire_offset) {
-    const Segment &done = *segments_.front();
-    ack_latency_.Record(
-        std::chrono::duration_cast<std::chrono::microseconds>(now - done.sent_at()).count());
-    records_ -= done.record_count();
-    bytes_ -= done.size();
-    acked_count_ = done.last_offset() + 1;
-    segments_.pop_front();
-    --sent_count_;
-    ++front_wire_offset_;
-  }
-  acked->last_offset = acked_count_ - 1;
+  const size_t before = segments_.size();
+  ReleaseThrough(segments_[static_cast<size_t>(wire_offset - front_wire_offset_)]->last_offset(),
+                 acked);
+  front_wire_offset_ += static_cast<int64_t>(before - segments_.size());
   *released = true;
   return true;
+}
+
+void Window::ReleaseThrough(uint64_t last, AckedRange *acked) {
+  acked->first_offset = acked_count_;
+  acked->last_offset = last;
+  records_ -= static_cast<size_t>(last + 1 - acked_count_);
+  acked_count_ = last + 1;
+  const auto now = std::chrono::steady_clock::now();
+  while (!segments_.empty() && segments_.front()->last_offset() <= last) {
+    const Segment &done = *segments_.front();
+    if (sent_count_ > 0) {
+      ack_latency_.Record(
+          std::chrono::duration_cast<std::chrono::microseconds>(now - done.sent_at()).count());
+      --sent_count_;
+    } else {
+      unsent_bytes_ -= done.size();  // committed on an earlier connection: never sent again
+    }
+    bytes_ -= done.size();
+    segments_.pop_front();
+  }
 }
 
 uint64_t Window::Rewind() {
@@ -235,9 +302,39 @@ uint64_t Window::Rewind() {
     replayed += segments_[i]->record_count();
     unsent_bytes_ += segments_[i]->size();
   }
+  // With durable offsets, what the server acknowledged of the front request is not sent again.
+  if (durable_offsets_ && sent_count_ > 0) replayed -= acked_count_ - segments_[0]->first_offset();
   sent_count_ = 0;
   front_wire_offset_ = 0;
+  // A segment's records part-way out on the old connection are taken again from the start.
+  sending_.reset();
+  record_pending_ = false;
   return replayed;
+}
+
+void Window::StartAt(uint64_t first) {
+  next_offset_ = acked_count_ = sent_watermark_ = first;
+}
+
+bool Window::Resume(bool has_committed, int64_t committed, AckedRange *acked, bool *released,
+                    Status *error) {
+  *released = false;
+  const int64_t last_acked = static_cast<int64_t>(acked_count_) - 1;
+  const int64_t last = has_committed ? committed : -1;
+  if (last < last_acked || last >= static_cast<int64_t>(sent_watermark_)) {
+    *error = Status(
+        StatusCode::kProtocol,
+        "the server resumed the stream with offset " + std::to_string(last) + " committed, but " +
+            (last < last_acked
+                 ? "it had acknowledged offsets up to " + std::to_string(last_acked)
+                 : "offsets were sent only up to " + std::to_string(sent_watermark_) + " - 1"),
+        false);
+    return false;
+  }
+  if (last == last_acked) return true;
+  ReleaseThrough(static_cast<uint64_t>(last), acked);
+  *released = true;
+  return true;
 }
 
 void Window::VisitUnacked(const std::function<void(size_t request, uint64_t offset,
@@ -248,7 +345,11 @@ void Window::VisitUnacked(const std::function<void(size_t request, uint64_t offs
         std::string_view(reinterpret_cast<const char *>(segment.data()), segment.size()));
     uint64_t offset = segment.first_offset();
     std::string_view record;
-    while (reader.Next(&record)) visit(request, offset++, record);
+    while (reader.Next(&record)) {
+      // With durable offsets the front request may be acknowledged in part.
+      if (offset >= acked_count_) visit(request, offset, record);
+      ++offset;
+    }
   }
 }
 

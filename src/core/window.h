@@ -19,6 +19,7 @@
 #include "core/segment_pool.h"
 #include "core/stats.h"
 #include "core/status.h"
+#include "core/wire.h"
 
 namespace zerobus {
 
@@ -84,8 +85,11 @@ class Window final : public Outbox {
  public:
   // `pool`: where segments get their memory, shared by the lanes of one stream; null: a pool
   // of the window's own (MakePool()).
+  // `durable_offsets`: a persistent stream's window, whose wire offsets are its offsets, one
+  // record per request, the same on every connection: acks may end inside a segment, and a
+  // new connection sends from the first record the server has not committed.
   explicit Window(const WindowLimits &limits, std::shared_ptr<SegmentPool> pool = nullptr,
-                  RecordFormat format = RecordFormat::kProto);
+                  RecordFormat format = RecordFormat::kProto, bool durable_offsets = false);
 
   // A pool for windows of `max_bytes` that together hold no more than that.
   static std::shared_ptr<SegmentPool> MakePool(size_t max_bytes);
@@ -108,10 +112,13 @@ class Window final : public Outbox {
   uint64_t Append(const RecordView *records, size_t count, size_t framed_bytes);
 
   // The next request to write on the current connection, sealing the open segment if that is
-  // next; nullptr when everything is sent. `wire_offset` receives its offset_id. The request
-  // counts as sent, and its ack latency runs, from now.
+  // next; nullptr when everything is sent. `wire_offset` receives its offset_id (with durable
+  // offsets: that of its first record not acknowledged). The request counts as sent, and its
+  // ack latency runs, from now.
   SegmentPtr TakeNextToSend(int64_t *wire_offset);
   // TakeNextToSend() framed as a whole request; the body is shared with gRPC, not copied.
+  // With durable offsets each record is a request of its own (ingest_record at its offset),
+  // from the first the server has not committed: a segment yields one per record.
   bool TakeNextRequest(grpc::ByteBuffer *request) override;
 
   // Applies a cumulative server ack for `wire_offset` on the current connection, recording the
@@ -121,12 +128,25 @@ class Window final : public Outbox {
   bool Ack(int64_t wire_offset, AckedRange *acked, bool *released, Status *error) override;
 
   // A new connection: every sent, unacknowledged request goes out again, in order, with wire
-  // offsets from 0. Returns how many records were sent before and will be sent again.
+  // offsets from 0 (durable offsets: their own). Returns how many records were sent before and
+  // will be sent again.
   uint64_t Rewind() override;
+
+  // Durable offsets, before anything is appended: offsets begin at `first`, every one below it
+  // counted as acknowledged (a stream resumed with that watermark + 1).
+  void StartAt(uint64_t first);
+
+  // Durable offsets, after Rewind(): the server resumed the stream with every offset up to
+  // `committed` durable (none when `has_committed` is false), which acknowledges them. Fails
+  // (ZB_ERR_PROTOCOL) when the server forgot offsets it acknowledged, or committed some never
+  // sent; `released` as for Ack().
+  bool Resume(bool has_committed, int64_t committed, AckedRange *acked, bool *released,
+              Status *error);
 
   uint64_t next_offset() const override { return next_offset_; }
   uint64_t acked_count() const override { return acked_count_; }
   bool has_unacked_sent() const override { return sent_count_ > 0; }
+  bool more_ready() const override { return record_pending_; }
   size_t records() const override { return records_; }
   size_t bytes() const override { return bytes_; }
   uint64_t sent_watermark() const override { return sent_watermark_; }
@@ -141,6 +161,11 @@ class Window final : public Outbox {
  private:
   // Takes no more records into the open segment, and sizes the next one after it.
   void SealOpenSegment();
+  // Acknowledges every offset up to `last` (at least acked_count_), releasing the requests it
+  // covers whole, sent on the current connection or not.
+  void ReleaseThrough(uint64_t last, AckedRange *acked);
+  // TakeNextRequest() with durable offsets: the next record as a request of its own.
+  bool TakeNextRecordRequest(grpc::ByteBuffer *request);
 
   RecordFormat format_;
   size_t max_records_;
@@ -148,6 +173,7 @@ class Window final : public Outbox {
   // The largest batch body (and so the largest record entry) one request can carry.
   size_t max_body_bytes_;
   size_t max_payload_bytes_;
+  const bool durable_offsets_;
   // The size past which the open segment takes no more records and another begins.
   size_t seal_bytes_;
 
@@ -176,6 +202,14 @@ class Window final : public Outbox {
   size_t unsent_bytes_ = 0;
   WireCounters wire_counters_;
   LatencyHistogram ack_latency_;
+
+  // Durable offsets: the segment whose records TakeNextRequest() is handing out one request
+  // each, its next record and that record's offset, and the records after it.
+  SegmentPtr sending_;
+  std::string_view pending_record_;
+  bool record_pending_ = false;
+  int64_t pending_offset_ = 0;
+  wire::RecordEntryReader rest_of_segment_{std::string_view()};
 };
 
 }  // namespace zerobus

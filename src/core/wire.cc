@@ -25,6 +25,20 @@ constexpr uint32_t Tag(uint32_t field, uint32_t wire_type) {
 // Field numbers of proto/zerobus_service.proto.
 constexpr uint32_t kRequestCreateStream = 1;
 constexpr uint32_t kRequestIngestBatch = 3;
+constexpr uint32_t kPersistentCreateStream = 1;
+constexpr uint32_t kPersistentResumeStream = 2;
+constexpr uint32_t kPersistentIngestRecord = 3;
+constexpr uint32_t kCreatePersistentCreate = 1;
+constexpr uint32_t kResumeStreamId = 1;
+constexpr uint32_t kResumeDescriptor = 2;
+constexpr uint32_t kResumeRecordType = 3;
+constexpr uint32_t kResumedCommittedOffset = 1;
+constexpr uint32_t kRecordOffsetId = 1;
+constexpr uint32_t kRecordProto = 2;
+constexpr uint32_t kRecordJson = 3;
+constexpr uint32_t kRecordAvro = 4;
+constexpr uint32_t kRetireTableName = 1;
+constexpr uint32_t kRetireStreamId = 2;
 constexpr uint32_t kCreateTableName = 1;
 constexpr uint32_t kCreateDescriptor = 3;
 constexpr uint32_t kCreateRecordType = 4;
@@ -34,9 +48,13 @@ constexpr uint32_t kBatchProto = 2;
 constexpr uint32_t kBatchJson = 3;
 constexpr uint32_t kBatchAvro = 4;
 constexpr uint32_t kBatchRecords = 1;
-constexpr uint32_t kResponseCreated = 1;
-constexpr uint32_t kResponseAck = 2;
-constexpr uint32_t kResponseCloseSignal = 3;
+// The response fields of each RPC: PersistentStreamResponse puts resume_stream_response at 2
+// and moves the others up by one.
+struct ResponseFields {
+  uint32_t created, resumed, ack, close_signal;
+};
+constexpr ResponseFields kEphemeralResponse{1, 0, 2, 3};
+constexpr ResponseFields kPersistentResponse{1, 2, 3, 4};
 constexpr uint32_t kCreatedStreamId = 1;
 constexpr uint32_t kAckUpToOffset = 1;
 constexpr uint32_t kCloseDuration = 1;
@@ -117,6 +135,19 @@ bool ReadMessage(CodedInputStream *in, OnField on_field) {
   return complete;
 }
 
+// CreateIngestStreamRequest for `table_name`, `format` and `schema`.
+std::string CreateMessage(std::string_view table_name, RecordFormat format,
+                          std::string_view schema) {
+  std::string create;
+  AppendBytesField(&create, kCreateTableName, table_name);
+  if (format == RecordFormat::kProto) AppendBytesField(&create, kCreateDescriptor, schema);
+  AppendVarint(&create, Tag(kCreateRecordType, kVarint));
+  // RecordFormat keeps the wire's RecordType numbers.
+  AppendVarint(&create, static_cast<uint64_t>(format));
+  if (format == RecordFormat::kAvro) AppendBytesField(&create, kCreateAvroSchema, schema);
+  return create;
+}
+
 }  // namespace
 
 size_t RecordEntrySize(size_t record_len) {
@@ -166,27 +197,67 @@ size_t WriteBatchHeader(uint8_t *out, int64_t offset_id, RecordFormat format, si
   return static_cast<size_t>(p - out);
 }
 
+size_t WriteRecordHeader(uint8_t *out, int64_t offset_id, RecordFormat format, size_t record_len) {
+  const uint64_t offset = static_cast<uint64_t>(offset_id);
+  const size_t record_request_len = 1 + CodedOutputStream::VarintSize64(offset) + 1 +
+                                    CodedOutputStream::VarintSize64(record_len) + record_len;
+  uint8_t *p = out;
+  *p++ = Tag(kPersistentIngestRecord, kLengthDelimited);
+  p = WriteVarint(p, record_request_len);
+  *p++ = Tag(kRecordOffsetId, kVarint);
+  p = WriteVarint(p, offset);
+  const uint32_t field = format == RecordFormat::kJson   ? kRecordJson
+                         : format == RecordFormat::kAvro ? kRecordAvro
+                                                         : kRecordProto;
+  *p++ = Tag(field, kLengthDelimited);
+  p = WriteVarint(p, record_len);
+  return static_cast<size_t>(p - out);
+}
+
 std::string EncodeCreateStream(std::string_view table_name, RecordFormat format,
                                std::string_view schema) {
-  std::string create;
-  AppendBytesField(&create, kCreateTableName, table_name);
-  if (format == RecordFormat::kProto) AppendBytesField(&create, kCreateDescriptor, schema);
-  AppendVarint(&create, Tag(kCreateRecordType, kVarint));
-  // RecordFormat keeps the wire's RecordType numbers.
-  AppendVarint(&create, static_cast<uint64_t>(format));
-  if (format == RecordFormat::kAvro) AppendBytesField(&create, kCreateAvroSchema, schema);
   std::string request;
-  AppendBytesField(&request, kRequestCreateStream, create);
+  AppendBytesField(&request, kRequestCreateStream, CreateMessage(table_name, format, schema));
   return request;
 }
 
-Status DecodeResponse(std::string_view bytes, Response *out) {
+std::string EncodeCreatePersistentStream(std::string_view table_name, RecordFormat format,
+                                         std::string_view schema) {
+  std::string persistent;
+  AppendBytesField(&persistent, kCreatePersistentCreate, CreateMessage(table_name, format, schema));
+  std::string request;
+  AppendBytesField(&request, kPersistentCreateStream, persistent);
+  return request;
+}
+
+std::string EncodeResumeStream(std::string_view stream_id, RecordFormat format,
+                               std::string_view schema) {
+  std::string resume;
+  AppendBytesField(&resume, kResumeStreamId, stream_id);
+  if (format == RecordFormat::kProto) AppendBytesField(&resume, kResumeDescriptor, schema);
+  AppendVarint(&resume, Tag(kResumeRecordType, kVarint));
+  AppendVarint(&resume, static_cast<uint64_t>(format));
+  std::string request;
+  AppendBytesField(&request, kPersistentResumeStream, resume);
+  return request;
+}
+
+std::string EncodeRetireStream(std::string_view table_name, std::string_view stream_id) {
+  std::string request;
+  AppendBytesField(&request, kRetireTableName, table_name);
+  AppendBytesField(&request, kRetireStreamId, stream_id);
+  return request;
+}
+
+Status DecodeResponse(std::string_view bytes, Response *out, StreamRpc rpc) {
   *out = Response();
+  const ResponseFields &fields =
+      rpc == StreamRpc::kPersistent ? kPersistentResponse : kEphemeralResponse;
   CodedInputStream in(reinterpret_cast<const uint8_t *>(bytes.data()),
                       static_cast<int>(bytes.size()));
   bool ok = true;
   while (uint32_t tag = in.ReadTag()) {
-    if (tag == Tag(kResponseCreated, kLengthDelimited)) {
+    if (tag == Tag(fields.created, kLengthDelimited)) {
       out->kind = Response::Kind::kCreated;
       out->stream_id.clear();
       ok = ReadMessage(&in, [&](uint32_t field_tag, bool *consumed) {
@@ -195,7 +266,19 @@ Status DecodeResponse(std::string_view bytes, Response *out) {
         uint32_t len;
         return ReadLength(&in, &len) && in.ReadString(&out->stream_id, static_cast<int>(len));
       });
-    } else if (tag == Tag(kResponseAck, kLengthDelimited)) {
+    } else if (fields.resumed != 0 && tag == Tag(fields.resumed, kLengthDelimited)) {
+      out->kind = Response::Kind::kResumed;
+      out->has_committed_offset = false;
+      ok = ReadMessage(&in, [&](uint32_t field_tag, bool *consumed) {
+        if (field_tag != Tag(kResumedCommittedOffset, kVarint)) return true;
+        *consumed = true;
+        uint64_t value;
+        if (!in.ReadVarint64(&value)) return false;
+        out->has_committed_offset = true;
+        out->committed_offset = static_cast<int64_t>(value);
+        return true;
+      });
+    } else if (tag == Tag(fields.ack, kLengthDelimited)) {
       out->kind = Response::Kind::kAck;
       out->has_ack_offset = false;
       ok = ReadMessage(&in, [&](uint32_t field_tag, bool *consumed) {
@@ -207,7 +290,7 @@ Status DecodeResponse(std::string_view bytes, Response *out) {
         out->ack_offset = static_cast<int64_t>(value);
         return true;
       });
-    } else if (tag == Tag(kResponseCloseSignal, kLengthDelimited)) {
+    } else if (tag == Tag(fields.close_signal, kLengthDelimited)) {
       out->kind = Response::Kind::kCloseSignal;
       int64_t seconds = 0, nanos = 0;
       ok = ReadMessage(&in, [&](uint32_t field_tag, bool *consumed) {

@@ -17,6 +17,11 @@
 
 namespace zerobus::wire {
 
+// The two streaming RPCs a stream may use. They carry the same messages under other field
+// numbers: EphemeralStream's offsets count requests from 0 on each call; PersistentStream's
+// are durable, the same on every call of one stream id (official-3x.md §1).
+enum class StreamRpc { kEphemeral, kPersistent };
+
 // Bytes that the request framing around a batch body can take at most: the
 // EphemeralStreamRequest and IngestRecordBatchRequest tags and lengths and the offset_id.
 inline constexpr size_t kMaxBatchHeaderBytes = 32;
@@ -54,10 +59,28 @@ class RecordEntryReader {
 // written to `out` (at most kMaxBatchHeaderBytes).
 size_t WriteBatchHeader(uint8_t *out, int64_t offset_id, RecordFormat format, size_t body_len);
 
+// The framing that turns one record of `record_len` bytes into a whole PersistentStreamRequest
+// carrying an ingest_record at `offset_id`: written in front of the record's bytes. Returns the
+// number of header bytes written to `out` (at most kMaxBatchHeaderBytes).
+size_t WriteRecordHeader(uint8_t *out, int64_t offset_id, RecordFormat format, size_t record_len);
+
 // The first request of a call: create_stream for `table_name`, with `schema`: the serialized
 // DescriptorProto of a protobuf stream, the writer schema of an Avro one (nothing for JSON).
 std::string EncodeCreateStream(std::string_view table_name, RecordFormat format,
                                std::string_view schema);
+
+// The first request of a PersistentStream call that creates a stream: create_stream as
+// EncodeCreateStream() has it, wrapped in a CreatePersistentStreamRequest.
+std::string EncodeCreatePersistentStream(std::string_view table_name, RecordFormat format,
+                                         std::string_view schema);
+
+// The first request of a PersistentStream call that resumes stream `stream_id`: its record
+// type and, for protobuf, the descriptor, which the server checks against the creating one.
+std::string EncodeResumeStream(std::string_view stream_id, RecordFormat format,
+                               std::string_view schema);
+
+// A RetireStreamRequest for stream `stream_id` of `table_name`.
+std::string EncodeRetireStream(std::string_view table_name, std::string_view stream_id);
 
 // The largest response the library takes (the channel's receive limit): a call that brings a
 // bigger one fails. Responses are acks, create_stream responses and close signals of a few
@@ -73,19 +96,23 @@ inline constexpr size_t kMaxResponseBytes = size_t{1} << 20;
 // its nanoseconds) without overflow, so the stream can use the value as it comes.
 inline constexpr int64_t kMaxCloseAfterMs = int64_t{24} * 60 * 60 * 1000;
 
-// One EphemeralStreamResponse, decoded.
+// One EphemeralStreamResponse or PersistentStreamResponse, decoded.
 struct Response {
-  enum class Kind { kNone, kCreated, kAck, kCloseSignal };
+  enum class Kind { kNone, kCreated, kResumed, kAck, kCloseSignal };
   Kind kind = Kind::kNone;
-  std::string stream_id;        // kCreated; empty when the server sent none
+  std::string stream_id;  // kCreated; empty when the server sent none
+  // kResumed: the last offset the server committed, absent when it committed none.
+  bool has_committed_offset = false;
+  int64_t committed_offset = 0;
   bool has_ack_offset = false;  // kAck
   int64_t ack_offset = 0;       // kAck
   // kCloseSignal: when the server will close the call, in [0, kMaxCloseAfterMs].
   int64_t close_after_ms = 0;
 };
 
-// Decodes `bytes` into `out`. Returns an error (ZB_ERR_PROTOCOL) when they do not parse.
-Status DecodeResponse(std::string_view bytes, Response *out);
+// Decodes `bytes`, a response of `rpc`, into `out`. Returns an error (ZB_ERR_PROTOCOL) when
+// they do not parse.
+Status DecodeResponse(std::string_view bytes, Response *out, StreamRpc rpc = StreamRpc::kEphemeral);
 
 }  // namespace zerobus::wire
 

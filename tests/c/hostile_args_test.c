@@ -10,6 +10,7 @@
  * they are real memory of the length they claim (as far as the address space allows) without
  * costing any. */
 #define _DEFAULT_SOURCE /* MAP_NORESERVE and MAP_ANONYMOUS */
+#define ZB_EXPERIMENTAL_PERSISTENT
 
 #include <fcntl.h>
 #include <stdio.h>
@@ -1262,6 +1263,92 @@ static void hostile_zb_stream_recreate(void **state) {
   tu_close_and_destroy(stream);
 }
 
+static void hostile_zb_stream_new_persistent(void **state) {
+  tu_env *env = ENV(state);
+  zb_error *err = TU_ERR_SENTINEL;
+  zb_stream *stream = NULL;
+  TU_EXPECT(ZB_ERR_INVALID_ARG, err,
+            zb_stream_new_persistent(NULL, TU_TABLE, ZB_RECORD_JSON, NULL, 0, NULL, &stream, &err));
+  TU_EXPECT(ZB_ERR_INVALID_ARG, err,
+            zb_stream_new_persistent(env->sdk, NULL, ZB_RECORD_JSON, NULL, 0, NULL, &stream, &err));
+  TU_EXPECT(
+      ZB_ERR_INVALID_ARG, err,
+      zb_stream_new_persistent(env->sdk, TU_TABLE, ZB_RECORD_JSON, NULL, 0, NULL, NULL, &err));
+  TU_EXPECT(ZB_ERR_INVALID_ARG, err,
+            zb_stream_new_persistent(env->sdk, TU_TABLE, 99, NULL, 0, NULL, &stream, &err));
+  TU_EXPECT(ZB_ERR_INVALID_ARG, err,
+            zb_stream_new_persistent(env->sdk, TU_TABLE, ZB_RECORD_PROTO, NULL, SIZE_MAX, NULL,
+                                     &stream, &err));
+  TU_EXPECT(
+      ZB_ERR_INVALID_TARGET, err,
+      zb_stream_new_persistent(env->sdk, "no-dots", ZB_RECORD_JSON, NULL, 0, NULL, &stream, &err));
+  assert_null(stream);
+}
+
+static void hostile_zb_stream_resume(void **state) {
+  tu_env *env = ENV(state);
+  zb_error *err = TU_ERR_SENTINEL;
+  zb_stream *stream = NULL;
+  TU_EXPECT(ZB_ERR_INVALID_ARG, err,
+            zb_stream_resume(NULL, TU_TABLE, "id", ZB_RECORD_JSON, NULL, 0, NULL, &stream, &err));
+  TU_EXPECT(ZB_ERR_INVALID_ARG, err,
+            zb_stream_resume(env->sdk, NULL, "id", ZB_RECORD_JSON, NULL, 0, NULL, &stream, &err));
+  TU_EXPECT(
+      ZB_ERR_INVALID_ARG, err,
+      zb_stream_resume(env->sdk, TU_TABLE, NULL, ZB_RECORD_JSON, NULL, 0, NULL, &stream, &err));
+  TU_EXPECT(ZB_ERR_INVALID_ARG, err,
+            zb_stream_resume(env->sdk, TU_TABLE, "", ZB_RECORD_JSON, NULL, 0, NULL, &stream, &err));
+  TU_EXPECT(ZB_ERR_INVALID_ARG, err,
+            zb_stream_resume(env->sdk, TU_TABLE, "id", ZB_RECORD_JSON, NULL, 0, NULL, NULL, &err));
+  TU_EXPECT(ZB_ERR_INVALID_ARG, err,
+            zb_stream_resume(env->sdk, TU_TABLE, "id", ZB_RECORD_AVRO, NULL, SIZE_MAX, NULL,
+                             &stream, &err));
+  assert_null(stream);
+}
+
+static void hostile_zb_stream_persistent_id(void **state) {
+  tu_env *env = ENV(state);
+  zb_error *err = TU_ERR_SENTINEL;
+  zb_stream *stream = tu_open_proto(env->sdk, TU_TABLE, NULL);
+  char *id = NULL;
+  size_t len = 0;
+  TU_EXPECT(ZB_ERR_INVALID_ARG, err, zb_stream_persistent_id(NULL, &id, &len, &err));
+  TU_EXPECT(ZB_ERR_INVALID_ARG, err, zb_stream_persistent_id(stream, NULL, &len, &err));
+  TU_EXPECT(ZB_ERR_STATE, err, zb_stream_persistent_id(stream, &id, NULL, &err));
+  assert_null(id);
+  tu_close_and_destroy(stream);
+}
+
+static void hostile_zb_stream_resume_watermark(void **state) {
+  tu_env *env = ENV(state);
+  zb_error *err = TU_ERR_SENTINEL;
+  zb_stream *stream = tu_open_proto(env->sdk, TU_TABLE, NULL);
+  int32_t has_committed = 0;
+  uint64_t last_committed = 0;
+  TU_EXPECT(ZB_ERR_INVALID_ARG, err,
+            zb_stream_resume_watermark(NULL, &has_committed, &last_committed, &err));
+  TU_EXPECT(ZB_ERR_INVALID_ARG, err,
+            zb_stream_resume_watermark(stream, NULL, &last_committed, &err));
+  TU_EXPECT(ZB_ERR_INVALID_ARG, err,
+            zb_stream_resume_watermark(stream, &has_committed, NULL, &err));
+  TU_EXPECT(ZB_ERR_STATE, err,
+            zb_stream_resume_watermark(stream, &has_committed, &last_committed, &err));
+  tu_close_and_destroy(stream);
+}
+
+static void hostile_zb_stream_retire(void **state) {
+  tu_env *env = ENV(state);
+  zb_error *err = TU_ERR_SENTINEL;
+  TU_EXPECT(ZB_ERR_INVALID_ARG, err, zb_stream_retire(NULL, TU_TABLE, "id", NULL, &err));
+  TU_EXPECT(ZB_ERR_INVALID_ARG, err, zb_stream_retire(env->sdk, NULL, "id", NULL, &err));
+  TU_EXPECT(ZB_ERR_INVALID_ARG, err, zb_stream_retire(env->sdk, TU_TABLE, NULL, NULL, &err));
+  TU_EXPECT(ZB_ERR_INVALID_ARG, err, zb_stream_retire(env->sdk, TU_TABLE, "", NULL, &err));
+  TU_EXPECT(ZB_ERR_INVALID_TARGET, err, zb_stream_retire(env->sdk, "no-dots", "id", NULL, &err));
+  /* An id the server never gave. */
+  TU_EXPECT_TRANSPORT(TU_GRPC_NOT_FOUND, 0, err,
+                      zb_stream_retire(env->sdk, TU_TABLE, "unknown", NULL, &err));
+}
+
 static void noop_event_cb(zb_stream *stream, const zb_event *event, void *user_data) {
   (void)stream;
   (void)event;
@@ -1494,6 +1581,11 @@ static const struct CMUnitTest kTests[] = {
     HOSTILE(zb_stream_state_name),
     HOSTILE_LIVE(zb_stream_get_info),
     HOSTILE_LIVE(zb_stream_recreate),
+    HOSTILE_LIVE(zb_stream_new_persistent),
+    HOSTILE_LIVE(zb_stream_resume),
+    HOSTILE_LIVE(zb_stream_persistent_id),
+    HOSTILE_LIVE(zb_stream_resume_watermark),
+    HOSTILE_LIVE(zb_stream_retire),
     HOSTILE_LIVE(zb_stream_poll),
     HOSTILE_LIVE(zb_stream_unacked),
     HOSTILE(zb_records_count),

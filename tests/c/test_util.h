@@ -214,6 +214,10 @@ void tu_assert_error_event(const tu_error_event *event, uint64_t first, uint64_t
  * where they end; *next_ack ends past the error event. */
 tu_error_event tu_poll_error_event(zb_stream *stream, int64_t timeout_ms, uint64_t *next_ack);
 
+/* Removes directory `path` and the files in it (a server's data directory), asserting
+ * success. */
+void tu_remove_directory(const char *path);
+
 /* Whether `haystack` contains `needle`. */
 bool tu_contains(const char *haystack, const char *needle);
 

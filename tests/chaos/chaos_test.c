@@ -5,12 +5,15 @@
  * ack) can be no more than the records the stream replayed. The ack events must follow each
  * other without a gap or a step back, and no error event may come.
  *
- *   chaos_test [--records N] [--seed S] [--pace-ms MS] [--lanes L] [--arrow]
+ *   chaos_test [--records N] [--seed S] [--pace-ms MS] [--lanes L] [--arrow | --persistent 1]
  *
  * --arrow streams the records as rows of Arrow record batches of 1 to 2,000 rows (an Arrow
  * stream, over Flight's DoPut): offsets count batches, the server acknowledges rows, and a batch
  * acknowledged in part replays only its other rows; the duplicates are bounded by the rows sent
  * again (the statistics' wire records beyond the rows ingested).
+ *
+ * --persistent 1 streams into a persistent stream (issue 23), which resumes each broken call
+ * from the watermark the server committed: then no duplicate at all is allowed.
  *
  * --lanes sets stream.lanes (1 by default): the faults then hit whichever lane's call carries
  * the request they are armed for, and the watermark must stay cumulative across the lanes.
@@ -33,6 +36,9 @@
 
 #define TABLE "main.default.chaos"
 #define THREADS 4
+static const char USAGE[] =
+    "usage: chaos_test [--records N] [--seed S] [--pace-ms MS] [--lanes L] "
+    "[--arrow | --persistent 1]";
 /* Breaks a run must see: 50 per million records (the ThreadSanitizer run streams fewer). */
 #define BREAKS_PER_MILLION 50
 
@@ -212,12 +218,13 @@ int main(int argc, char **argv) {
   int64_t pace_ms = 2;
   int64_t lanes = 1;
   int arrow = 0;
+  int persistent = 0;
   for (int i = 1; i < argc; i += 2) {
     if (strcmp(argv[i], "--arrow") == 0) {
       arrow = 1;
       --i; /* a flag without a value */
     } else if (i + 1 == argc) {
-      cu_die("usage: chaos_test [--records N] [--seed S] [--pace-ms MS] [--lanes L] [--arrow]");
+      cu_die(USAGE);
     } else if (strcmp(argv[i], "--records") == 0) {
       records = strtoll(argv[i + 1], NULL, 10);
     } else if (strcmp(argv[i], "--seed") == 0) {
@@ -226,11 +233,14 @@ int main(int argc, char **argv) {
       pace_ms = strtoll(argv[i + 1], NULL, 10);
     } else if (strcmp(argv[i], "--lanes") == 0) {
       lanes = strtoll(argv[i + 1], NULL, 10);
+    } else if (strcmp(argv[i], "--persistent") == 0) {
+      persistent = atoi(argv[i + 1]) != 0;
     } else {
-      cu_die("usage: chaos_test [--records N] [--seed S] [--pace-ms MS] [--lanes L] [--arrow]");
+      cu_die(USAGE);
     }
   }
   if (arrow && lanes != 1) cu_die("an Arrow stream has one lane");
+  if (arrow && persistent) cu_die("--arrow and --persistent 1 exclude each other");
   const char *table = arrow ? ZBTEST_ARROW_TABLE : TABLE;
   if (lanes < 1 || lanes > 64) cu_die("--lanes must be 1 to 64");
   if (records < THREADS * 1000) cu_die("--records must be at least 4000");
@@ -273,8 +283,8 @@ int main(int argc, char **argv) {
                                         NULL};
   zb_stream *stream = arrow ? cu_open_arrow_stream(zbtest_server_endpoint(server), table,
                                                    stream_options, watch_event, &watch, &sdk)
-                            : cu_open_stream(zbtest_server_endpoint(server), table, stream_options,
-                                             watch_event, &watch, &sdk);
+                            : cu_open_stream(zbtest_server_endpoint(server), table, persistent,
+                                             stream_options, watch_event, &watch, &sdk);
 
   const int64_t start = now_ms();
   producer producers[THREADS];
@@ -320,12 +330,12 @@ int main(int argc, char **argv) {
   zbtest_server_stop(server);
 
   const cu_stored stored = cu_read_stored(data_dir, table, records);
-  printf("chaos: %" PRId64 " records from %d threads over %" PRId64 " lane%s%s in %.1f s; %" PRId64
-         " stream breaks, %" PRIu64 " recoveries, %" PRId64 " %s sent again; %" PRId64
-         " rows in SQLite, %" PRId64 " duplicates\n",
-         records, THREADS, lanes, lanes == 1 ? "" : "s", arrow ? " (Arrow batches)" : "",
-         elapsed / 1000.0, breaks, info.recoveries, resent, arrow ? "rows" : "records", stored.rows,
-         stored.duplicates);
+  printf("chaos: %" PRId64 " records from %d threads over %" PRId64
+         " %slane%s%s in %.1f s; %" PRId64 " stream breaks, %" PRIu64 " recoveries, %" PRId64
+         " %s sent again; %" PRId64 " rows in SQLite, %" PRId64 " duplicates\n",
+         records, THREADS, lanes, persistent ? "persistent " : "", lanes == 1 ? "" : "s",
+         arrow ? " (Arrow batches)" : "", elapsed / 1000.0, breaks, info.recoveries, resent,
+         arrow ? "rows" : "records", stored.rows, stored.duplicates);
 
   int failures = 0;
   if (info.records_acked != (uint64_t)offsets) {
@@ -342,6 +352,11 @@ int main(int argc, char **argv) {
   if (stored.missing > 0) {
     fprintf(stderr, "chaos_test: %" PRId64 " acknowledged records are not in SQLite\n",
             stored.missing);
+    ++failures;
+  }
+  if (persistent && stored.duplicates > 0) {
+    fprintf(stderr, "chaos_test: %" PRId64 " duplicates on a persistent stream\n",
+            stored.duplicates);
     ++failures;
   }
   if (stored.duplicates > resent) {

@@ -1,11 +1,17 @@
+#define ZB_EXPERIMENTAL_PERSISTENT
 #include "chaos_util.h"
 
+#include <fcntl.h>
+#include <signal.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "zbtest_arrow.h"
 #include "zbtest_event.h"
+#include "zbtest_ready_file.h"
 
 void cu_die(const char *what) {
   fprintf(stderr, "chaos: %s\n", what);
@@ -32,20 +38,52 @@ static zb_config *configure(const char *endpoint, const char *const *options, zb
   return cfg;
 }
 
-zb_stream *cu_open_stream(const char *endpoint, const char *table, const char *const *options,
-                          zb_event_cb on_event, void *user_data, zb_sdk **sdk_out) {
+zb_stream *cu_open_stream(const char *endpoint, const char *table, int persistent,
+                          const char *const *options, zb_event_cb on_event, void *user_data,
+                          zb_sdk **sdk_out) {
   zb_error *err = NULL;
   zb_config *cfg = configure(endpoint, options, on_event, user_data, sdk_out);
   const uint8_t *descriptor = NULL;
   size_t descriptor_len = 0;
   zbtest_descriptor(&descriptor, &descriptor_len);
   zb_stream *stream = NULL;
-  if (zb_stream_new(*sdk_out, table, ZB_RECORD_PROTO, descriptor, descriptor_len, cfg, &stream,
-                    &err) != ZB_OK) {
+  const zb_status opened =
+      persistent ? zb_stream_new_persistent(*sdk_out, table, ZB_RECORD_PROTO, descriptor,
+                                            descriptor_len, cfg, &stream, &err)
+                 : zb_stream_new(*sdk_out, table, ZB_RECORD_PROTO, descriptor, descriptor_len, cfg,
+                                 &stream, &err);
+  if (opened != ZB_OK) {
     cu_die(zb_error_message(err));
   }
   zb_config_destroy(cfg);
   return stream;
+}
+
+void cu_start_server(const char *command, const char *listen, const char *data_dir, const char *ddl,
+                     cu_server *server) {
+  char ready_file[4200];
+  snprintf(ready_file, sizeof ready_file, "%s/ready.json", data_dir);
+  /* A server killed with SIGKILL leaves its ready file behind. */
+  unlink(ready_file);
+  server->pid = fork();
+  if (server->pid < 0) cu_die("fork");
+  if (server->pid == 0) {
+    const int null_fd = open("/dev/null", O_WRONLY);
+    if (null_fd >= 0) dup2(null_fd, STDOUT_FILENO);
+    execl(command, command, "serve", "--listen", listen, "--data-dir", data_dir, "--table", ddl,
+          "--ready-file", ready_file, (char *)NULL);
+    _exit(127);
+  }
+  char error[512];
+  if (!zbtest_ready_file_grpc_url(ready_file, server->pid, 30000, server->endpoint,
+                                  sizeof server->endpoint, error, sizeof error)) {
+    cu_die(error);
+  }
+}
+
+void cu_kill_server(cu_server *server) {
+  kill(server->pid, SIGKILL);
+  waitpid(server->pid, NULL, 0);
 }
 
 zb_stream *cu_open_arrow_stream(const char *endpoint, const char *table, const char *const *options,

@@ -4,7 +4,6 @@
  * SQLite afterwards.
  *
  *   restart_test ZEROBUS_COMMAND */
-#include <fcntl.h>
 #include <inttypes.h>
 #include <pthread.h>
 #include <signal.h>
@@ -18,44 +17,10 @@
 
 #include "chaos_util.h"
 #include "zbtest_event.h"
-#include "zbtest_ready_file.h"
 
 #define TABLE "main.default.restart"
+#define DDL TABLE " (id BIGINT, payload STRING)"
 #define RECORDS 200000
-
-typedef struct server_process {
-  pid_t pid;
-  char endpoint[64];
-} server_process;
-
-/* Starts `zerobus serve` on `listen` and waits for its ready file, which it writes once it
- * listens, in `data_dir`. */
-static void start_server(const char *command, const char *listen, const char *data_dir,
-                         server_process *server) {
-  char ready_file[4200];
-  snprintf(ready_file, sizeof ready_file, "%s/ready.json", data_dir);
-  /* A server killed with SIGKILL leaves its ready file behind. */
-  unlink(ready_file);
-  server->pid = fork();
-  if (server->pid < 0) cu_die("fork");
-  if (server->pid == 0) {
-    const int null_fd = open("/dev/null", O_WRONLY);
-    if (null_fd >= 0) dup2(null_fd, STDOUT_FILENO);
-    execl(command, command, "serve", "--listen", listen, "--data-dir", data_dir, "--table",
-          TABLE " (id BIGINT, payload STRING)", "--ready-file", ready_file, (char *)NULL);
-    _exit(127);
-  }
-  char error[512];
-  if (!zbtest_ready_file_grpc_url(ready_file, server->pid, 30000, server->endpoint,
-                                  sizeof server->endpoint, error, sizeof error)) {
-    cu_die(error);
-  }
-}
-
-static void kill_server(server_process *server) {
-  kill(server->pid, SIGKILL);
-  waitpid(server->pid, NULL, 0);
-}
 
 /* Tells the main thread when the record it waits for has an offset. */
 static pthread_mutex_t issued_mu = PTHREAD_MUTEX_INITIALIZER;
@@ -86,15 +51,15 @@ int main(int argc, char **argv) {
   if (argc != 2) cu_die("usage: restart_test ZEROBUS_COMMAND");
   char data_dir[] = "/tmp/zerobus-restart-XXXXXX";
   if (!mkdtemp(data_dir)) cu_die("cannot make a data directory");
-  server_process server;
-  start_server(argv[1], "127.0.0.1:0", data_dir, &server);
+  cu_server server;
+  cu_start_server(argv[1], "127.0.0.1:0", data_dir, DDL, &server);
   char listen[64];
   snprintf(listen, sizeof listen, "%s", server.endpoint + strlen("http://"));
 
   zb_error *err = NULL;
   zb_sdk *sdk = NULL;
   zb_stream *stream = cu_open_stream(
-      server.endpoint, TABLE,
+      server.endpoint, TABLE, 0,
       (const char *const[]){"recovery.backoff.ms", "20", "recovery.backoff.max.ms", "200",
                             "recovery.retries", "200", "recovery.timeout.ms", "5000", NULL},
       NULL, NULL, &sdk);
@@ -108,8 +73,8 @@ int main(int argc, char **argv) {
   if (zb_stream_wait_for_offset(stream, RECORDS / 10, 60000, &err) != ZB_OK) {
     cu_die(zb_error_message(err));
   }
-  kill_server(&server);
-  start_server(argv[1], listen, data_dir, &server);
+  cu_kill_server(&server);
+  cu_start_server(argv[1], listen, data_dir, DDL, &server);
   pthread_join(producer, NULL);
   if (zb_stream_flush(stream, 120000, &err) != ZB_OK) cu_die(zb_error_message(err));
   zb_stream_info info = ZB_STREAM_INFO_INIT;

@@ -1,5 +1,6 @@
 #include "core/window.h"
 
+#include <grpcpp/support/byte_buffer.h>
 #include <gtest/gtest.h>
 
 #include <string>
@@ -230,6 +231,133 @@ std::vector<std::string_view> UnackedRecords(const Window &window) {
   window.VisitUnacked(
       [&](size_t, uint64_t, std::string_view record) { records.push_back(record); });
   return records;
+}
+
+// A persistent stream's window: wire offsets are the records' own, acks may end inside a
+// request, a new call sends from the first record not acknowledged, and a resume's watermark
+// acknowledges what the server committed.
+TEST(Window, DurableOffsetsAckInsideARequestAndResumeAtTheWatermark) {
+  Window window({100, 1 << 20, 1 << 20}, nullptr, RecordFormat::kProto,
+                /*durable_offsets=*/true);
+  window.StartAt(10);
+  int64_t wire_offset;
+  const std::vector<std::string> records = {"a", "b", "c", "d"};
+  std::vector<RecordView> views;
+  for (const std::string &record : records) views.push_back(View(record));
+  size_t framed = 0;
+  ASSERT_TRUE(window.CheckFits(views.data(), views.size(), &framed).ok());
+  EXPECT_EQ(window.Append(views.data(), views.size(), framed), 13u);
+  SegmentPtr sent = window.TakeNextToSend(&wire_offset);
+  EXPECT_EQ(wire_offset, 10);
+  EXPECT_EQ(window.wire_counters().requests_sent, 4u);  // one request per record
+  AckedRange acked;
+  bool released;
+  Status error;
+  ASSERT_TRUE(window.Ack(11, &acked, &released, &error));
+  EXPECT_TRUE(released);
+  EXPECT_EQ(acked.first_offset, 10u);
+  EXPECT_EQ(acked.last_offset, 11u);
+  EXPECT_EQ(window.acked_count(), 12u);
+  EXPECT_EQ(window.records(), 2u);
+  EXPECT_EQ(UnackedRecords(window), (std::vector<std::string_view>{"c", "d"}));
+  EXPECT_FALSE(window.Ack(9, &acked, &released, &error));   // backwards
+  EXPECT_FALSE(window.Ack(14, &acked, &released, &error));  // never sent
+
+  // A new call: "c" and "d" were sent and not acknowledged.
+  EXPECT_EQ(window.Rewind(), 2u);
+  // The server committed "c" before the call broke: the resume says so, and only "d" goes out.
+  ASSERT_TRUE(window.Resume(true, 12, &acked, &released, &error));
+  EXPECT_TRUE(released);
+  EXPECT_EQ(acked.first_offset, 12u);
+  EXPECT_EQ(acked.last_offset, 12u);
+  SegmentPtr resent = window.TakeNextToSend(&wire_offset);
+  EXPECT_EQ(resent, sent);
+  EXPECT_EQ(wire_offset, 13);
+  ASSERT_TRUE(window.Ack(13, &acked, &released, &error));
+  EXPECT_TRUE(window.all_acked());
+  EXPECT_EQ(window.records(), 0u);
+  EXPECT_EQ(window.bytes(), 0u);
+}
+
+TEST(Window, DurableOffsetsRefuseAResumeThatForgotOrInvented) {
+  Window window({100, 1 << 20, 1 << 20}, nullptr, RecordFormat::kProto,
+                /*durable_offsets=*/true);
+  int64_t wire_offset;
+  AppendOne(window, "a");
+  AppendOne(window, "b");
+  window.TakeNextToSend(&wire_offset);
+  AckedRange acked;
+  bool released;
+  Status error;
+  ASSERT_TRUE(window.Ack(0, &acked, &released, &error));
+  window.Rewind();
+  // Nothing committed after an ack of offset 0: the server forgot it.
+  EXPECT_FALSE(window.Resume(false, 0, &acked, &released, &error));
+  EXPECT_EQ(error.code(), StatusCode::kProtocol);
+  // Offset 2 was never sent.
+  EXPECT_FALSE(window.Resume(true, 2, &acked, &released, &error));
+  // The watermark it acknowledged already: nothing released.
+  ASSERT_TRUE(window.Resume(true, 0, &acked, &released, &error));
+  EXPECT_FALSE(released);
+}
+
+// The bytes of a request as gRPC would send them.
+std::string Flatten(const grpc::ByteBuffer &request) {
+  std::vector<grpc::Slice> slices;
+  EXPECT_TRUE(request.Dump(&slices).ok());
+  std::string bytes;
+  for (const grpc::Slice &slice : slices) {
+    bytes.append(reinterpret_cast<const char *>(slice.begin()), slice.size());
+  }
+  return bytes;
+}
+
+// PersistentStream's ingest_record request of `record` at `offset`.
+std::string RecordRequest(int64_t offset, const std::string &record) {
+  uint8_t header[wire::kMaxBatchHeaderBytes];
+  const size_t len = wire::WriteRecordHeader(header, offset, RecordFormat::kProto, record.size());
+  return std::string(reinterpret_cast<const char *>(header), len) + record;
+}
+
+// With durable offsets a request carries one record: a segment of three yields three requests,
+// the first two saying another is ready behind them, and after a resume only the records above
+// the watermark go out again.
+TEST(Window, DurableOffsetsTakeOneRequestPerRecord) {
+  Window window({100, 1 << 20, 1 << 20}, nullptr, RecordFormat::kProto,
+                /*durable_offsets=*/true);
+  const std::vector<std::string> records = {"a", "bb", "ccc"};
+  std::vector<RecordView> views;
+  for (const std::string &record : records) views.push_back(View(record));
+  size_t framed = 0;
+  ASSERT_TRUE(window.CheckFits(views.data(), views.size(), &framed).ok());
+  window.Append(views.data(), views.size(), framed);
+  grpc::ByteBuffer request;
+  for (size_t i = 0; i < records.size(); ++i) {
+    ASSERT_TRUE(window.TakeNextRequest(&request));
+    EXPECT_EQ(Flatten(request), RecordRequest(static_cast<int64_t>(i), records[i]));
+    EXPECT_EQ(window.more_ready(), i + 1 < records.size());
+  }
+  EXPECT_FALSE(window.TakeNextRequest(&request));
+  EXPECT_EQ(window.wire_counters().requests_sent, 3u);
+
+  // The call breaks after the first record was written; the resume finds it committed.
+  EXPECT_EQ(window.Rewind(), 3u);
+  AckedRange acked;
+  bool released;
+  Status error;
+  ASSERT_TRUE(window.Resume(true, 0, &acked, &released, &error));
+  ASSERT_TRUE(window.TakeNextRequest(&request));
+  EXPECT_EQ(Flatten(request), RecordRequest(1, "bb"));
+  EXPECT_TRUE(window.more_ready());
+  // Broken again half-way through the segment: it starts over from the first unacknowledged.
+  window.Rewind();
+  ASSERT_TRUE(window.TakeNextRequest(&request));
+  EXPECT_EQ(Flatten(request), RecordRequest(1, "bb"));
+  ASSERT_TRUE(window.TakeNextRequest(&request));
+  EXPECT_EQ(Flatten(request), RecordRequest(2, "ccc"));
+  EXPECT_FALSE(window.more_ready());
+  ASSERT_TRUE(window.Ack(2, &acked, &released, &error));
+  EXPECT_TRUE(window.all_acked());
 }
 
 TEST(Window, LargeRecordsFarFromTheWireArriveIntact) {

@@ -106,6 +106,85 @@ TEST(Wire, CreateStreamMatchesGeneratedCode) {
   EXPECT_EQ(avro_request.create_stream().record_type(), databricks::zerobus::AVRO);
 }
 
+TEST(Wire, PersistentRequestsMatchGeneratedCode) {
+  using databricks::zerobus::PersistentStreamRequest;
+  PersistentStreamRequest create;
+  ASSERT_TRUE(create.ParseFromString(
+      EncodeCreatePersistentStream("c.s.t", RecordFormat::kProto, "DESCRIPTOR")));
+  ASSERT_TRUE(create.has_create_stream());
+  EXPECT_EQ(create.create_stream().create_stream().table_name(), "c.s.t");
+  EXPECT_EQ(create.create_stream().create_stream().descriptor_proto(), "DESCRIPTOR");
+
+  PersistentStreamRequest resume;
+  ASSERT_TRUE(
+      resume.ParseFromString(EncodeResumeStream("stream-7", RecordFormat::kProto, "DESCRIPTOR")));
+  ASSERT_TRUE(resume.has_resume_stream());
+  EXPECT_EQ(resume.resume_stream().stream_id(), "stream-7");
+  EXPECT_EQ(resume.resume_stream().descriptor_proto(), "DESCRIPTOR");
+  EXPECT_EQ(resume.resume_stream().record_type(), databricks::zerobus::PROTO);
+  ASSERT_TRUE(resume.ParseFromString(EncodeResumeStream("s", RecordFormat::kJson, "ignored")));
+  EXPECT_FALSE(resume.resume_stream().has_descriptor_proto());
+  EXPECT_EQ(resume.resume_stream().record_type(), databricks::zerobus::JSON);
+
+  for (RecordFormat format : {RecordFormat::kJson, RecordFormat::kProto, RecordFormat::kAvro}) {
+    const std::string record(300, 'r');
+    uint8_t header[kMaxBatchHeaderBytes];
+    const size_t len = WriteRecordHeader(header, 123456789012, format, record.size());
+    PersistentStreamRequest ingest;
+    ASSERT_TRUE(
+        ingest.ParseFromString(std::string(reinterpret_cast<char *>(header), len) + record));
+    ASSERT_TRUE(ingest.has_ingest_record());
+    EXPECT_EQ(ingest.ingest_record().offset_id(), 123456789012);
+    const auto &one = ingest.ingest_record();
+    EXPECT_EQ(format == RecordFormat::kJson    ? one.json_record()
+              : format == RecordFormat::kProto ? one.proto_encoded_record()
+                                               : one.avro_encoded_record(),
+              record);
+  }
+
+  databricks::zerobus::RetireStreamRequest retire;
+  ASSERT_TRUE(retire.ParseFromString(EncodeRetireStream("c.s.t", "stream-7")));
+  EXPECT_EQ(retire.table_name(), "c.s.t");
+  EXPECT_EQ(retire.stream_id(), "stream-7");
+}
+
+TEST(Wire, DecodesPersistentResponses) {
+  using databricks::zerobus::PersistentStreamResponse;
+  Response response;
+  PersistentStreamResponse resumed;
+  resumed.mutable_resume_stream_response()->set_last_committed_offset(41);
+  ASSERT_TRUE(DecodeResponse(resumed.SerializeAsString(), &response, StreamRpc::kPersistent).ok());
+  EXPECT_EQ(response.kind, Response::Kind::kResumed);
+  EXPECT_TRUE(response.has_committed_offset);
+  EXPECT_EQ(response.committed_offset, 41);
+
+  PersistentStreamResponse nothing_committed;
+  nothing_committed.mutable_resume_stream_response();
+  ASSERT_TRUE(
+      DecodeResponse(nothing_committed.SerializeAsString(), &response, StreamRpc::kPersistent)
+          .ok());
+  EXPECT_EQ(response.kind, Response::Kind::kResumed);
+  EXPECT_FALSE(response.has_committed_offset);
+
+  PersistentStreamResponse ack;
+  ack.mutable_ingest_record_response()->set_durability_ack_up_to_offset(7);
+  ASSERT_TRUE(DecodeResponse(ack.SerializeAsString(), &response, StreamRpc::kPersistent).ok());
+  EXPECT_EQ(response.kind, Response::Kind::kAck);
+  EXPECT_EQ(response.ack_offset, 7);
+
+  PersistentStreamResponse signal;
+  signal.mutable_close_stream_signal()->mutable_duration()->set_seconds(2);
+  ASSERT_TRUE(DecodeResponse(signal.SerializeAsString(), &response, StreamRpc::kPersistent).ok());
+  EXPECT_EQ(response.kind, Response::Kind::kCloseSignal);
+  EXPECT_EQ(response.close_after_ms, 2000);
+
+  PersistentStreamResponse created;
+  created.mutable_create_stream_response()->set_stream_id("stream-9");
+  ASSERT_TRUE(DecodeResponse(created.SerializeAsString(), &response, StreamRpc::kPersistent).ok());
+  EXPECT_EQ(response.kind, Response::Kind::kCreated);
+  EXPECT_EQ(response.stream_id, "stream-9");
+}
+
 TEST(Wire, AvroBatchParsesAsAvroBatch) {
   EphemeralStreamRequest request;
   ASSERT_TRUE(request.ParseFromString(Frame(7, RecordFormat::kAvro, {"\x02", "\x04"})));
