@@ -152,6 +152,19 @@ class ArrowRecipe(_Recipe):
     client_secret: Optional[str]
     headers_provider: Optional[HeadersProvider]
 
+    @staticmethod
+    def of(
+        table_name: str,
+        schema: Any,
+        options: Optional[ArrowStreamConfigurationOptions],
+        client_id: Optional[str] = None,
+        client_secret: Optional[str] = None,
+        headers_provider: Optional[HeadersProvider] = None,
+    ) -> ArrowRecipe:
+        """A create_arrow_stream() call's recipe, its options defaulted."""
+        chosen = options if options is not None else ArrowStreamConfigurationOptions()
+        return ArrowRecipe(table_name, schema, chosen, client_id, client_secret, headers_provider)
+
     def library_options(self) -> dict[str, Union[str, int, bool]]:
         """The libzerobus options of the stream (an Arrow stream has a connection of its own)."""
         options = self.options.library_options()
@@ -176,3 +189,20 @@ def route(event: Event, submissions: Submissions) -> None:
         submissions.acked(event.last_offset)
     elif isinstance(event, ErrorEvent):
         submissions.failed(event.last_offset, event.error.message)
+
+
+class ArrowStreamProperties:
+    """What the sync and asyncio Arrow streams share: their recipe, and the official SDK's
+    is_closed and table_name."""
+
+    def __init__(self, recipe: ArrowRecipe) -> None:
+        self._recipe = recipe
+        self._closed = False
+
+    @property
+    def is_closed(self) -> bool:
+        return self._closed
+
+    @property
+    def table_name(self) -> str:
+        return self._recipe.table_name

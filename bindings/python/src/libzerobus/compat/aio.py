@@ -121,22 +121,13 @@ class ZerobusStream:
         return iter(self._submissions.group(unacked))
 
 
-class ZerobusArrowStream:
+class ZerobusArrowStream(_common.ArrowStreamProperties):
     """An Arrow Flight stream of pyarrow record batches, one offset per ingest_batch() call,
     used from one event loop."""
 
     def __init__(self, stream: library_aio.AsyncStream, recipe: _common.ArrowRecipe) -> None:
+        super().__init__(recipe)
         self._stream = stream
-        self._recipe = recipe
-        self._closed = False
-
-    @property
-    def is_closed(self) -> bool:
-        return self._closed
-
-    @property
-    def table_name(self) -> str:
-        return self._recipe.table_name
 
     async def ingest_batch(self, batch: Any) -> int:
         """Ingests a pyarrow.RecordBatch, or a pyarrow.Table as one batch; returns its offset
@@ -227,14 +218,7 @@ class ZerobusSdk:
         """As zerobus.sdk.sync's create_arrow_stream(); the opening runs in the loop's default
         executor."""
         return await self._open_arrow(
-            _common.ArrowRecipe(
-                table_name,
-                schema,
-                options or ArrowStreamConfigurationOptions(),
-                client_id,
-                client_secret,
-                None,
-            )
+            _common.ArrowRecipe.of(table_name, schema, options, client_id, client_secret)
         )
 
     async def create_arrow_stream_with_headers_provider(
@@ -246,14 +230,7 @@ class ZerobusSdk:
     ) -> ZerobusArrowStream:
         """As create_arrow_stream(), authenticated by the headers `headers_provider` gives."""
         return await self._open_arrow(
-            _common.ArrowRecipe(
-                table_name,
-                schema,
-                options or ArrowStreamConfigurationOptions(),
-                None,
-                None,
-                headers_provider,
-            )
+            _common.ArrowRecipe.of(table_name, schema, options, headers_provider=headers_provider)
         )
 
     async def recreate_arrow_stream(self, old_stream: ZerobusArrowStream) -> ZerobusArrowStream:

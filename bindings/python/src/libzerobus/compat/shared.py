@@ -164,7 +164,47 @@ class HeadersProvider:
         so a refused token is never presented twice unless get_headers() returns it again."""
 
 
-class StreamConfigurationOptions:
+class _DeliveryOptions:
+    """What the official SDK's record and Arrow stream options share: recovery, the ack timeout,
+    flush_timeout_ms (which bounds flush() and close()) and the close-signal pause."""
+
+    def __init__(
+        self,
+        recovery: bool,
+        recovery_timeout_ms: int,
+        recovery_backoff_ms: int,
+        recovery_retries: int,
+        server_lack_of_ack_timeout_ms: int,
+        flush_timeout_ms: int,
+        stream_paused_max_wait_time_ms: Optional[int],
+    ) -> None:
+        self.recovery = recovery
+        self.recovery_timeout_ms = recovery_timeout_ms
+        self.recovery_backoff_ms = recovery_backoff_ms
+        self.recovery_retries = recovery_retries
+        self.server_lack_of_ack_timeout_ms = server_lack_of_ack_timeout_ms
+        self.flush_timeout_ms = flush_timeout_ms
+        self.stream_paused_max_wait_time_ms = stream_paused_max_wait_time_ms
+
+    def delivery_options(self) -> dict[str, Union[str, int, bool]]:
+        """These options as libzerobus's configuration keys."""
+        paused = self.stream_paused_max_wait_time_ms
+        return {
+            "recovery.enable": self.recovery,
+            "recovery.timeout.ms": self.recovery_timeout_ms,
+            "recovery.backoff.ms": self.recovery_backoff_ms,
+            "recovery.retries": self.recovery_retries,
+            "stream.ack.timeout.ms": self.server_lack_of_ack_timeout_ms,
+            # None: as long as the server grants.
+            "stream.paused.max.wait.ms": -1 if paused is None else paused,
+        }
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{name}={value!r}" for name, value in vars(self).items())
+        return f"{type(self).__name__}({fields})"
+
+
+class StreamConfigurationOptions(_DeliveryOptions):
     """The official SDK's stream options, with its defaults. Each maps onto a libzerobus
     configuration key; flush_timeout_ms bounds flush() and close(). callback_max_wait_time_ms
     is accepted and has no effect: libzerobus delivers every callback before a stream is freed."""
@@ -183,45 +223,26 @@ class StreamConfigurationOptions:
         callback_max_wait_time_ms: Optional[int] = 5000,
         ack_callback: Optional[AckCallback] = None,
     ) -> None:
+        super().__init__(
+            recovery,
+            recovery_timeout_ms,
+            recovery_backoff_ms,
+            recovery_retries,
+            server_lack_of_ack_timeout_ms,
+            flush_timeout_ms,
+            stream_paused_max_wait_time_ms,
+        )
         self.max_inflight_records = max_inflight_records
-        self.recovery = recovery
-        self.recovery_timeout_ms = recovery_timeout_ms
-        self.recovery_backoff_ms = recovery_backoff_ms
-        self.recovery_retries = recovery_retries
-        self.server_lack_of_ack_timeout_ms = server_lack_of_ack_timeout_ms
-        self.flush_timeout_ms = flush_timeout_ms
         self.record_type = record_type
-        self.stream_paused_max_wait_time_ms = stream_paused_max_wait_time_ms
         self.callback_max_wait_time_ms = callback_max_wait_time_ms
         self.ack_callback = ack_callback
 
     def library_options(self) -> dict[str, Union[str, int, bool]]:
         """These options as libzerobus's configuration keys."""
         return {
-            **_delivery_options(self),
+            **self.delivery_options(),
             "stream.max.inflight.records": self.max_inflight_records,
         }
-
-    def __repr__(self) -> str:
-        fields = ", ".join(f"{name}={value!r}" for name, value in vars(self).items())
-        return f"StreamConfigurationOptions({fields})"
-
-
-def _delivery_options(
-    options: Union[StreamConfigurationOptions, ArrowStreamConfigurationOptions],
-) -> dict[str, Union[str, int, bool]]:
-    """The libzerobus keys of the options record and Arrow streams share: recovery, the ack
-    timeout and the close-signal pause."""
-    paused = options.stream_paused_max_wait_time_ms
-    return {
-        "recovery.enable": options.recovery,
-        "recovery.timeout.ms": options.recovery_timeout_ms,
-        "recovery.backoff.ms": options.recovery_backoff_ms,
-        "recovery.retries": options.recovery_retries,
-        "stream.ack.timeout.ms": options.server_lack_of_ack_timeout_ms,
-        # None: as long as the server grants.
-        "stream.paused.max.wait.ms": -1 if paused is None else paused,
-    }
 
 
 class IPCCompression(enum.Enum):
@@ -232,7 +253,7 @@ class IPCCompression(enum.Enum):
     ZSTD = "zstd"
 
 
-class ArrowStreamConfigurationOptions:
+class ArrowStreamConfigurationOptions(_DeliveryOptions):
     """The official SDK's Arrow stream options, with its defaults. max_inflight_batches bounds
     the batches in flight (stream.max.inflight.records counts batches on an Arrow stream),
     flush_timeout_ms bounds flush() and close(); connection_timeout_ms is accepted and has no
@@ -253,28 +274,26 @@ class ArrowStreamConfigurationOptions:
         ipc_compression: IPCCompression = IPCCompression.NONE,
         stream_paused_max_wait_time_ms: Optional[int] = None,
     ) -> None:
+        super().__init__(
+            recovery,
+            recovery_timeout_ms,
+            recovery_backoff_ms,
+            recovery_retries,
+            server_lack_of_ack_timeout_ms,
+            flush_timeout_ms,
+            stream_paused_max_wait_time_ms,
+        )
         self.max_inflight_batches = max_inflight_batches
-        self.recovery = recovery
-        self.recovery_timeout_ms = recovery_timeout_ms
-        self.recovery_backoff_ms = recovery_backoff_ms
-        self.recovery_retries = recovery_retries
-        self.server_lack_of_ack_timeout_ms = server_lack_of_ack_timeout_ms
-        self.flush_timeout_ms = flush_timeout_ms
         self.connection_timeout_ms = connection_timeout_ms
         self.ipc_compression = ipc_compression
-        self.stream_paused_max_wait_time_ms = stream_paused_max_wait_time_ms
 
     def library_options(self) -> dict[str, Union[str, int, bool]]:
         """These options as libzerobus's configuration keys."""
         return {
-            **_delivery_options(self),
+            **self.delivery_options(),
             "stream.max.inflight.records": self.max_inflight_batches,
             "arrow.compression": self.ipc_compression.value,
         }
-
-    def __repr__(self) -> str:
-        fields = ", ".join(f"{name}={value!r}" for name, value in vars(self).items())
-        return f"ArrowStreamConfigurationOptions({fields})"
 
 
 def arrow_batch_of(data: Any) -> Any:

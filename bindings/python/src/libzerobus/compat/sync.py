@@ -144,22 +144,13 @@ class ZerobusStream:
         return iter(self._submissions.group(unacked))
 
 
-class ZerobusArrowStream:
+class ZerobusArrowStream(_common.ArrowStreamProperties):
     """An Arrow Flight stream of pyarrow record batches, one offset per ingest_batch() call.
     Every method may be called from any thread."""
 
     def __init__(self, stream: Stream, recipe: _common.ArrowRecipe) -> None:
+        super().__init__(recipe)
         self._stream = stream
-        self._recipe = recipe
-        self._closed = False
-
-    @property
-    def is_closed(self) -> bool:
-        return self._closed
-
-    @property
-    def table_name(self) -> str:
-        return self._recipe.table_name
 
     def ingest_batch(self, batch: Any) -> int:
         """Ingests a pyarrow.RecordBatch, or a pyarrow.Table as one batch; returns its offset.
@@ -257,14 +248,7 @@ class ZerobusSdk:
         """Opens an Arrow Flight stream of batches of `schema` (a pyarrow.Schema) with OAuth
         client credentials, and returns once the server is ready for it."""
         return self._open_arrow(
-            _common.ArrowRecipe(
-                table_name,
-                schema,
-                options or ArrowStreamConfigurationOptions(),
-                client_id,
-                client_secret,
-                None,
-            )
+            _common.ArrowRecipe.of(table_name, schema, options, client_id, client_secret)
         )
 
     def create_arrow_stream_with_headers_provider(
@@ -276,14 +260,7 @@ class ZerobusSdk:
     ) -> ZerobusArrowStream:
         """As create_arrow_stream(), authenticated by the headers `headers_provider` gives."""
         return self._open_arrow(
-            _common.ArrowRecipe(
-                table_name,
-                schema,
-                options or ArrowStreamConfigurationOptions(),
-                None,
-                None,
-                headers_provider,
-            )
+            _common.ArrowRecipe.of(table_name, schema, options, headers_provider=headers_provider)
         )
 
     def recreate_arrow_stream(self, old_stream: ZerobusArrowStream) -> ZerobusArrowStream:
