@@ -21,8 +21,8 @@ constexpr char kUsage[] =
     "table NAME (catalog.schema.table): into a workspace with --endpoint, or else into an\n"
     "embedded local server that stores the rows where `zerobus rows` reads them.\n"
     "\n"
-    "Formats (--format, else from the files' extension: .csv, .pb, .avro, otherwise JSON\n"
-    "Lines):\n"
+    "Formats (--format, else from the files' extension: .csv, .pb, .avro, .arrow or\n"
+    ".arrows, otherwise JSON Lines):\n"
     "  jsonl   one JSON object per line, blank lines skipped\n"
     "  csv     a header row of column names, then one record per row (RFC 4180 quoting). Each\n"
     "          field is typed by the table's schema; an empty field is NULL, \"\" the empty\n"
@@ -34,6 +34,13 @@ constexpr char kUsage[] =
     "  avro    Avro object container files (codec null, deflate, snappy or zstandard), each\n"
     "          datum sent as it is with the file's writer schema, which the server checks\n"
     "          against the table; every file of a run must have the same writer schema.\n"
+    "  arrow   Arrow IPC files (.arrow, with their footer) or IPC streams (.arrows, standard\n"
+    "          input), compressed or not, sent over Arrow Flight with their schema, which the\n"
+    "          server checks against the table; one record batch is one record (one offset).\n"
+    "          Every input of a run must have the same schema; a file that does not decode\n"
+    "          ends the run (status 1). A batch that cannot be delivered is dead-lettered as an\n"
+    "          IPC stream of its own (its schema, the batch) in record_base64, to ingest again\n"
+    "          with: jq -r .record_base64 DEAD-LETTER | base64 -d > b.arrows (one line each).\n"
     "The table's schema comes from --table-ddl, or from the workspace's Unity Catalog. With a\n"
     "schema, records are checked and encoded to protobuf before they are sent, so a bad record\n"
     "is refused alone, with the column's name.\n"
@@ -50,7 +57,7 @@ constexpr char kUsage[] =
     "\n"
     "Options:\n"
     "  --table NAME            the table (optional when --table-ddl names it)\n"
-    "  --format FORMAT         jsonl, csv, proto or avro\n"
+    "  --format FORMAT         jsonl, csv, proto, avro or arrow\n"
     "  --table-ddl DDL         the table's schema as one Delta DDL statement, e.g.\n"
     "                          'main.default.events (id BIGINT NOT NULL, payload STRING)';\n"
     "                          the embedded server declares the table with it\n"
@@ -116,8 +123,10 @@ std::string ParseFormat(const std::string &name, std::optional<Format> *format) 
     *format = Format::kProto;
   } else if (name == "avro") {
     *format = Format::kAvro;
+  } else if (name == "arrow") {
+    *format = Format::kArrow;
   } else {
-    return "--format wants jsonl, csv, proto or avro, got '" + name + "'";
+    return "--format wants jsonl, csv, proto, avro or arrow, got '" + name + "'";
   }
   return "";
 }
@@ -132,10 +141,11 @@ std::optional<Format> FormatFromNames(const std::vector<std::string> &files, boo
       const size_t n = std::strlen(suffix);
       return file.size() >= n && file.compare(file.size() - n, n, suffix) == 0;
     };
-    const Format format = ends(".csv")    ? Format::kCsv
-                          : ends(".pb")   ? Format::kProto
-                          : ends(".avro") ? Format::kAvro
-                                          : Format::kJsonLines;
+    const Format format = ends(".csv")                        ? Format::kCsv
+                          : ends(".pb")                       ? Format::kProto
+                          : ends(".avro")                     ? Format::kAvro
+                          : ends(".arrow") || ends(".arrows") ? Format::kArrow
+                                                              : Format::kJsonLines;
     if (found && *found != format) *agree = false;
     found = format;
   }
