@@ -38,9 +38,10 @@ constexpr char kUsage[] =
     "          input), compressed or not, sent over Arrow Flight with their schema, which the\n"
     "          server checks against the table; one record batch is one record (one offset).\n"
     "          Every input of a run must have the same schema; a file that does not decode\n"
-    "          ends the run (status 1). A batch that cannot be delivered is dead-lettered as an\n"
-    "          IPC stream of its own (its schema, the batch) in record_base64, to ingest again\n"
-    "          with: jq -r .record_base64 DEAD-LETTER | base64 -d > b.arrows (one line each).\n"
+    "          ends the run (status 1). A batch that cannot be delivered is dead-lettered with\n"
+    "          its place in its input (record_number) and, in record_base64, an IPC stream of\n"
+    "          its own (the schema, the batch): decoded, an .arrows file to ingest again\n"
+    "          (docs/SCHEMAS.md). An input is read whole into memory before it is sent.\n"
     "The table's schema comes from --table-ddl, or from the workspace's Unity Catalog. With a\n"
     "schema, records are checked and encoded to protobuf before they are sent, so a bad record\n"
     "is refused alone, with the column's name.\n"
@@ -111,6 +112,7 @@ constexpr char kUsage[] =
     "      --workspace-url https://dbc-1234.cloud.databricks.com \\\n"
     "      --table main.sales.orders --dead-letter rejected.jsonl orders.csv\n"
     "  zerobus ingest --table-ddl \"$(cat orders.sql)\" orders-*.avro\n"
+    "  zerobus ingest --table-ddl \"$(cat orders.sql)\" orders-*.arrow\n"
     "  produce-protobuf | zerobus ingest --format proto --descriptor orders.desc \\\n"
     "      --table main.sales.orders --endpoint http://127.0.0.1:50051 -\n";
 
