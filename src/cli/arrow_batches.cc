@@ -75,7 +75,8 @@ bool ArrowBatchReader::Next(std::string *batch_ipc, SourcePosition *where) {
     return false;
   }
   *batch_ipc = StreamOf({arrow::EncodeSchema(schema_), std::move(batch)});
-  // Decoded batches hold their buffers; each is released once handed on.
+  // A batch that was compressed holds its decompressed buffers: released once handed on (the
+  // others are views into the input's bytes, which stay until the last batch is gone).
   batches_[next_] = arrow::RecordBatch();
   ++next_;
   where->number = next_;
