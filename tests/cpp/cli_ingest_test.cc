@@ -548,7 +548,8 @@ TEST(Cli, EverySubcommandHasHelpWithOptionsAndExamples) {
   EXPECT_NE(top.Stdout().find("  ingest "), std::string::npos) << top.Stdout();
   Child mistake({ZEROBUS_CLI, "ingest", "--format", "xml"});
   EXPECT_EQ(mistake.Wait(10s), 2);
-  EXPECT_NE(mistake.Stderr().find("--format wants jsonl, csv, proto, avro or arrow"), std::string::npos);
+  EXPECT_NE(mistake.Stderr().find("--format wants jsonl, csv, proto, avro or arrow"),
+            std::string::npos);
 }
 
 }  // namespace
