@@ -39,7 +39,13 @@ namespace zerobus::cli {
 namespace {
 
 bool IsBinary(Format format) {
-  return format == Format::kProto || format == Format::kAvro;
+  return format == Format::kProto || format == Format::kAvro || format == Format::kArrow;
+}
+
+// Whether the inputs carry their own schema (Avro's writer schema, Arrow's), which the stream
+// is opened with and which every input of a run must share.
+bool IsSelfDescribing(Format format) {
+  return format == Format::kAvro || format == Format::kArrow;
 }
 
 // One input, open, with its records.
@@ -71,10 +77,25 @@ bool OpenInput(const IngestOptions &options, const std::string &name, const zero
   return true;
 }
 
-// Whether two Avro writer schemas are the same JSON.
-bool SameSchema(const std::string &a, const std::string &b) {
-  return a == b ||
-         nlohmann::json::parse(a, nullptr, false) == nlohmann::json::parse(b, nullptr, false);
+// Whether two inputs' schemas (Avro JSON, or Arrow IPC encoded alike) are the same.
+bool SameSchema(Format format, const std::string &a, const std::string &b) {
+  return a == b || (format == Format::kAvro && nlohmann::json::parse(a, nullptr, false) ==
+                                                   nlohmann::json::parse(b, nullptr, false));
+}
+
+// Opens an Arrow stream of the batches' schema, given as an IPC stream.
+zerobus::Stream OpenArrowStream(const zerobus::Sdk &sdk, const std::string &table,
+                                const std::string &schema_ipc, const zerobus::Config &config) {
+  zb_stream *stream = nullptr;
+  zb_error *err = nullptr;
+  const zb_status status = zb_stream_new_arrow_ipc(sdk.get(), table.c_str(), schema_ipc.data(),
+                                                   schema_ipc.size(), config.get(), &stream, &err);
+  if (status != ZB_OK) {
+    const zerobus::Error error = zerobus::Error::from_c(status, err);
+    zb_error_free(err);
+    throw error;
+  }
+  return zerobus::Stream::adopt(stream);
 }
 
 // Hands the records of input `index`, named `name`, to `ingester` until the input ends, the run
@@ -233,9 +254,10 @@ int Ingest(IngestOptions options, const std::chrono::steady_clock::time_point st
     } catch (const zerobus::Error &error) {
       return Fail(std::string("--table-ddl: ") + error.what());
     }
-  } else if (!options.exactly_once && options.format != Format::kAvro &&
+  } else if (!options.exactly_once && !IsSelfDescribing(options.format) &&
              !options.access.url.empty() && !(local && options.declared.empty())) {
-    // (Avro datums go as they are, with their file's writer schema: no table schema is needed.)
+    // (Avro datums and Arrow batches go as they are, with their file's schema, which the server
+    // checks: no table schema is needed.)
     try {
       schema = FetchSchema(options.access, options.table);
     } catch (const zerobus::Error &error) {
@@ -279,22 +301,23 @@ int Ingest(IngestOptions options, const std::chrono::steady_clock::time_point st
     return Fail(options.endpoint + ": " + error.what());
   }
 
-  // Avro streams take the writer schema of the first file's header: that file is opened
-  // before the stream, and every later one must have the same schema.
+  // Avro and Arrow streams take the schema of the first file: that file is opened before the
+  // stream, and every later one must have the same schema.
   std::string stopped;
   std::optional<Input> input;
-  std::string avro_schema;
-  if (options.format == Format::kAvro) {
+  std::string input_schema;
+  if (IsSelfDescribing(options.format)) {
     if (!OpenInput(options, options.files[0], schema ? &*schema : nullptr, &input.emplace(),
                    &stopped)) {
       return Fail(stopped);
     }
-    avro_schema = input->source->WriterSchema();
-    if (avro_schema.empty()) return Fail(input->source->Failure());
+    input_schema = input->source->WriterSchema();
+    if (input_schema.empty()) return Fail(input->source->Failure());
   }
 
   // A schema's stream takes JSON and encodes it; a descriptor's takes protobuf alone.
   const Ingester::Payload payload = options.format == Format::kAvro    ? Ingester::Payload::kAvro
+                                    : options.format == Format::kArrow ? Ingester::Payload::kArrow
                                     : options.format == Format::kProto ? Ingester::Payload::kProto
                                                                        : Ingester::Payload::kJson;
   std::optional<ExactlyOnce> exactly_once;
@@ -303,13 +326,16 @@ int Ingest(IngestOptions options, const std::chrono::steady_clock::time_point st
     if (std::string error = exactly_once->Load(); !error.empty()) return Fail(error);
   }
   const Ingester::Opener open = [&]() {
-    // (--exactly-once takes no Avro files: ingest_options refuses them.)
+    // (--exactly-once takes no Avro or Arrow input: ingest_options refuses them.)
     if (exactly_once) {
       return exactly_once->Open(
           *sdk, payload == Ingester::Payload::kProto ? ZB_RECORD_PROTO : ZB_RECORD_JSON, descriptor,
           config);
     }
-    if (!avro_schema.empty()) return sdk->avro_stream(options.table, avro_schema, config);
+    if (options.format == Format::kArrow) {
+      return OpenArrowStream(*sdk, options.table, input_schema, config);
+    }
+    if (!input_schema.empty()) return sdk->avro_stream(options.table, input_schema, config);
     if (!descriptor.empty()) return sdk->proto_stream(options.table, descriptor, config);
     if (schema) return sdk->stream(*schema, config);
     return sdk->json_stream(options.table, config);
@@ -330,10 +356,11 @@ int Ingest(IngestOptions options, const std::chrono::steady_clock::time_point st
       if (!OpenInput(options, name, schema ? &*schema : nullptr, &input.emplace(), &stopped)) {
         break;
       }
-      if (!avro_schema.empty() && !SameSchema(input->source->WriterSchema(), avro_schema)) {
+      if (!input_schema.empty() &&
+          !SameSchema(options.format, input->source->WriterSchema(), input_schema)) {
         const std::string failure = input->source->Failure();
         stopped = !failure.empty() ? failure
-                                   : name + "'s writer schema is not " + options.files[0] +
+                                   : name + "'s schema is not " + options.files[0] +
                                          "'s: ingest files of other schemas in runs of their own";
         break;
       }

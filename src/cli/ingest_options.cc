@@ -21,8 +21,8 @@ constexpr char kUsage[] =
     "table NAME (catalog.schema.table): into a workspace with --endpoint, or else into an\n"
     "embedded local server that stores the rows where `zerobus rows` reads them.\n"
     "\n"
-    "Formats (--format, else from the files' extension: .csv, .pb, .avro, otherwise JSON\n"
-    "Lines):\n"
+    "Formats (--format, else from the files' extension: .csv, .pb, .avro, .arrow or\n"
+    ".arrows, otherwise JSON Lines):\n"
     "  jsonl   one JSON object per line, blank lines skipped\n"
     "  csv     a header row of column names, then one record per row (RFC 4180 quoting). Each\n"
     "          field is typed by the table's schema; an empty field is NULL, \"\" the empty\n"
@@ -34,6 +34,14 @@ constexpr char kUsage[] =
     "  avro    Avro object container files (codec null, deflate, snappy or zstandard), each\n"
     "          datum sent as it is with the file's writer schema, which the server checks\n"
     "          against the table; every file of a run must have the same writer schema.\n"
+    "  arrow   Arrow IPC files (.arrow, with their footer) or IPC streams (.arrows, standard\n"
+    "          input), compressed or not, sent over Arrow Flight with their schema, which the\n"
+    "          server checks against the table; one record batch is one record (one offset).\n"
+    "          Every input of a run must have the same schema; a file that does not decode\n"
+    "          ends the run (status 1). A batch that cannot be delivered is dead-lettered with\n"
+    "          its place in its input (record_number) and, in record_base64, an IPC stream of\n"
+    "          its own (the schema, the batch): decoded, an .arrows file to ingest again\n"
+    "          (docs/SCHEMAS.md). An input is read whole into memory before it is sent.\n"
     "The table's schema comes from --table-ddl, or from the workspace's Unity Catalog. With a\n"
     "schema, records are checked and encoded to protobuf before they are sent, so a bad record\n"
     "is refused alone, with the column's name.\n"
@@ -50,7 +58,7 @@ constexpr char kUsage[] =
     "\n"
     "Options:\n"
     "  --table NAME            the table (optional when --table-ddl names it)\n"
-    "  --format FORMAT         jsonl, csv, proto or avro\n"
+    "  --format FORMAT         jsonl, csv, proto, avro or arrow\n"
     "  --table-ddl DDL         the table's schema as one Delta DDL statement, e.g.\n"
     "                          'main.default.events (id BIGINT NOT NULL, payload STRING)';\n"
     "                          the embedded server declares the table with it\n"
@@ -116,6 +124,7 @@ constexpr char kUsage[] =
     "      --workspace-url https://dbc-1234.cloud.databricks.com \\\n"
     "      --table main.sales.orders --dead-letter rejected.jsonl orders.csv\n"
     "  zerobus ingest --table-ddl \"$(cat orders.sql)\" orders-*.avro\n"
+    "  zerobus ingest --table-ddl \"$(cat orders.sql)\" orders-*.arrow\n"
     "  produce-protobuf | zerobus ingest --format proto --descriptor orders.desc \\\n"
     "      --table main.sales.orders --endpoint http://127.0.0.1:50051 -\n";
 
@@ -128,8 +137,10 @@ std::string ParseFormat(const std::string &name, std::optional<Format> *format) 
     *format = Format::kProto;
   } else if (name == "avro") {
     *format = Format::kAvro;
+  } else if (name == "arrow") {
+    *format = Format::kArrow;
   } else {
-    return "--format wants jsonl, csv, proto or avro, got '" + name + "'";
+    return "--format wants jsonl, csv, proto, avro or arrow, got '" + name + "'";
   }
   return "";
 }
@@ -144,10 +155,11 @@ std::optional<Format> FormatFromNames(const std::vector<std::string> &files, boo
       const size_t n = std::strlen(suffix);
       return file.size() >= n && file.compare(file.size() - n, n, suffix) == 0;
     };
-    const Format format = ends(".csv")    ? Format::kCsv
-                          : ends(".pb")   ? Format::kProto
-                          : ends(".avro") ? Format::kAvro
-                                          : Format::kJsonLines;
+    const Format format = ends(".csv")                        ? Format::kCsv
+                          : ends(".pb")                       ? Format::kProto
+                          : ends(".avro")                     ? Format::kAvro
+                          : ends(".arrow") || ends(".arrows") ? Format::kArrow
+                                                              : Format::kJsonLines;
     if (found && *found != format) *agree = false;
     found = format;
   }
@@ -257,10 +269,10 @@ std::optional<int> ParseIngestArgs(int argc, char **argv, IngestOptions *options
           "--exactly-once reads one FILE (not standard input): its state is kept beside it");
     }
     if (options->format == Format::kCsv || options->format == Format::kAvro ||
-        !options->table_ddl.empty()) {
+        options->format == Format::kArrow || !options->table_ddl.empty()) {
       return usage(
           "--exactly-once sends JSON Lines as they are, or protobuf with --descriptor: not CSV, "
-          "nor Avro container files (not yet), nor records encoded by --table-ddl");
+          "nor Avro or Arrow files (not yet), nor records encoded by --table-ddl");
     }
     if (options->format == Format::kProto && options->descriptor_path.empty()) {
       return usage("--exactly-once with --format proto needs --descriptor");

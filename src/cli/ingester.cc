@@ -112,6 +112,19 @@ bool Ingester::Replace(const zerobus::Error &error) {
   return OpenStream();
 }
 
+uint64_t Ingester::IngestArrowIpc(const std::string &batch_ipc) {
+  uint64_t offset = 0;
+  zb_error *err = nullptr;
+  const zb_status status = zb_stream_ingest_arrow_ipc(stream_->get(), batch_ipc.data(),
+                                                      batch_ipc.size(), &offset, nullptr, &err);
+  if (status != ZB_OK) {
+    const zerobus::Error error = zerobus::Error::from_c(status, err);
+    zb_error_free(err);
+    throw error;
+  }
+  return offset;
+}
+
 bool Ingester::Ingest(std::string *raw, const std::string &payload, size_t file,
                       SourcePosition where) {
   if (skip_ > 0) {
@@ -123,7 +136,8 @@ bool Ingester::Ingest(std::string *raw, const std::string &payload, size_t file,
     try {
       const uint64_t offset = payload_ == Payload::kJson    ? stream_->ingest_json(payload)
                               : payload_ == Payload::kProto ? stream_->ingest_proto(payload)
-                                                            : stream_->ingest_avro(payload);
+                              : payload_ == Payload::kAvro  ? stream_->ingest_avro(payload)
+                                                            : IngestArrowIpc(payload);
       ++accepted_;
       unsettled_.push_back(Unsettled{offset, std::move(*raw), file, where});
       return ++since_settle_ % kSettleEvery != 0 || Settle(std::chrono::milliseconds(0));

@@ -32,7 +32,7 @@ class Ingester {
   using Opener = std::function<zerobus::Stream()>;
 
   // What the records handed to Ingest() are.
-  enum class Payload { kJson, kProto, kAvro };
+  enum class Payload { kJson, kProto, kAvro, kArrow };
 
   // `files` names the inputs that records' file indexes refer to. `exactly_once`: the stream is
   // persistent (--exactly-once), and the offsets of its records are their positions among the
@@ -60,7 +60,8 @@ class Ingester {
   }
 
   // Hands one record of input `file` (an index into the files given at construction) to the
-  // stream: `payload` (JSON text or protobuf bytes) is what is sent, `raw` (moved from) what
+  // stream: `payload` (JSON text, protobuf bytes, an Avro datum, an Arrow batch as an IPC
+  // stream) is what is sent, `raw` (moved from) what
   // the dead-letter file gets if it cannot be delivered. False when the run cannot go on
   // (fatal() says why); the record is then dead-lettered.
   bool Ingest(std::string *raw, const std::string &payload, size_t file, SourcePosition where);
@@ -94,6 +95,8 @@ class Ingester {
   static constexpr uint64_t kSettleEvery = 256;
 
   bool OpenStream();
+  // Ingests one Arrow batch given as an IPC stream (zerobus.hpp has no Arrow call); its offset.
+  uint64_t IngestArrowIpc(const std::string &batch_ipc);
   void CloseStream();
   // Closes the stream, waiting up to `timeout`. A close that leaves records unacknowledged
   // throws, and those records come as error events: Settle() deals with them.

@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "cli/arrow_batches.h"
 #include "cli/csv_rows.h"
 
 namespace zerobus::cli {
@@ -159,6 +160,24 @@ class AvroSource : public RecordSource {
   std::string failure_;
 };
 
+// An Arrow IPC file or stream: one record per record batch, itself an IPC stream.
+class ArrowSource : public RecordSource {
+ public:
+  ArrowSource(std::FILE *file, const std::string &name) : reader_(file, name) {}
+
+  bool Next(SourceRecord *record) override {
+    record->converted.clear();
+    record->malformed.clear();
+    record->oversized = 0;
+    return reader_.Next(&record->raw, &record->where);
+  }
+  std::string Failure() const override { return reader_.Failure(); }
+  std::string WriterSchema() override { return reader_.SchemaIpc(); }
+
+ private:
+  ArrowBatchReader reader_;
+};
+
 }  // namespace
 
 std::unique_ptr<RecordSource> OpenRecordSource(Format format, std::FILE *file,
@@ -171,6 +190,8 @@ std::unique_ptr<RecordSource> OpenRecordSource(Format format, std::FILE *file,
       return std::make_unique<ProtoSource>(file, name);
     case Format::kAvro:
       return std::make_unique<AvroSource>(file, name);
+    case Format::kArrow:
+      return std::make_unique<ArrowSource>(file, name);
     case Format::kJsonLines:
       break;
   }

@@ -16,7 +16,7 @@
 
 namespace zerobus::cli {
 
-enum class Format { kJsonLines, kCsv, kProto, kAvro };
+enum class Format { kJsonLines, kCsv, kProto, kAvro, kArrow };
 
 // One record read.
 struct SourceRecord {
@@ -43,13 +43,15 @@ class RecordSource {
   // NAME: ...", "NAME:LINE: the header row is ...").
   virtual std::string Failure() const = 0;
 
-  // The writer schema (Avro JSON) the input's records are datums of, from its header: "" for
-  // a format that has none, or when the header cannot be read (Failure() then says why).
+  // The writer schema (Avro JSON) the input's records are datums of, from its header, or the
+  // Arrow schema (an IPC stream) of its batches: "" for a format that has none, or when the
+  // header cannot be read (Failure() then says why).
   virtual std::string WriterSchema() { return ""; }
 };
 
 // The records of `file` (borrowed), named `name` in messages, in `format` (Avro: an object
-// container file, avro_container.h). CSV fields are typed
+// container file, avro_container.h; Arrow: an IPC file or stream, one record per batch,
+// arrow_batches.h). CSV fields are typed
 // by `schema`, which the caller keeps alive and which CSV needs; `check_json` refuses here a
 // JSON line that is not an object (for a server that would end the stream on it).
 std::unique_ptr<RecordSource> OpenRecordSource(Format format, std::FILE *file,

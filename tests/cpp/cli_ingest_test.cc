@@ -144,7 +144,7 @@ TEST(Cli, IngestExactlyOnceSkipsWhatAnEarlierRunCommitted) {
   Child avro({ZEROBUS_CLI, "ingest", "--table", "main.default.once", "--exactly-once",
               dir.path() + "/events.avro"});
   EXPECT_EQ(avro.Wait(50s), 2);
-  EXPECT_NE(avro.Stderr().find("nor Avro container files (not yet)"), std::string::npos)
+  EXPECT_NE(avro.Stderr().find("nor Avro or Arrow files (not yet)"), std::string::npos)
       << avro.Stderr();
 }
 
@@ -601,7 +601,8 @@ TEST(Cli, EverySubcommandHasHelpWithOptionsAndExamples) {
   EXPECT_NE(top.Stdout().find("  ingest "), std::string::npos) << top.Stdout();
   Child mistake({ZEROBUS_CLI, "ingest", "--format", "xml"});
   EXPECT_EQ(mistake.Wait(10s), 2);
-  EXPECT_NE(mistake.Stderr().find("--format wants jsonl, csv, proto or avro"), std::string::npos);
+  EXPECT_NE(mistake.Stderr().find("--format wants jsonl, csv, proto, avro or arrow"),
+            std::string::npos);
 }
 
 }  // namespace
