@@ -65,6 +65,8 @@
 #![warn(missing_docs)]
 
 mod ack;
+#[cfg(feature = "arrow")]
+mod arrow;
 #[cfg(feature = "tokio")]
 mod blocking;
 mod callbacks;
