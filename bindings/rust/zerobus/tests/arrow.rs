@@ -354,3 +354,25 @@ fn the_library_releases_each_batch_it_took() {
     assert!(stream.ingest_arrow(wrong).is_err());
     assert_eq!(probe.strong_count(), 1);
 }
+
+#[test]
+fn a_reader_goes_on_after_a_full_window() {
+    let server = start(&[]);
+    // A window of one batch: the reader's C stream is refused at its second batch, and the
+    // binding hands the refused batch again, then the rest, as room comes.
+    let options = StreamOptions::new()
+        .set("stream.max.inflight.records", "1")
+        .ingest_timeout(WAIT);
+    let stream = server
+        .sdk()
+        .arrow_stream(TABLE, &schema(), &options)
+        .expect("the Arrow stream opens");
+    let read: Vec<_> = (0..20).map(|k| Ok(batch(k * 5, 5))).collect();
+    let reader = RecordBatchIterator::new(read, schema());
+    assert_eq!(
+        stream.ingest_arrow_reader(reader).expect("every batch"),
+        (19, 20)
+    );
+    stream.close(WAIT).expect("acknowledged");
+    assert_eq!(server.rows_of(TABLE), stored_rows(0..100));
+}
