@@ -9,6 +9,7 @@
 //! batch's buffers stay alive (their `Arc`s counted) exactly until the library lets go.
 
 use std::cell::Cell;
+use std::future::Future;
 use std::ptr::null_mut;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
@@ -124,16 +125,30 @@ impl Stream {
     /// not fit into one message; [`ErrorCode::QUEUE_FULL`](crate::ErrorCode::QUEUE_FULL);
     /// [`ErrorCode::CLOSED`](crate::ErrorCode::CLOSED); after the stream failed, its error.
     pub fn ingest_arrow(&self, batch: RecordBatch) -> Result<u64> {
+        self.ingest_waiting(|| self.try_ingest_arrow(&batch))
+    }
+
+    /// Accepts one record batch as [`ingest_arrow`](Self::ingest_arrow) does; when the
+    /// in-flight window is full, the future waits for room without blocking the executor, as
+    /// [`ingest_proto_async`](Self::ingest_proto_async) does. Dropping the future before it
+    /// completes ingests nothing (the batch is dropped with it).
+    pub fn ingest_arrow_async(
+        &self,
+        batch: RecordBatch,
+    ) -> impl Future<Output = Result<u64>> + Send + '_ {
+        self.ingest_when_room(move || self.try_ingest_arrow(&batch))
+    }
+
+    /// One attempt at ingesting a clone of `batch`, as a C stream of one.
+    fn try_ingest_arrow(&self, batch: &RecordBatch) -> Result<u64> {
         if batch.num_rows() == 0 {
             // A C stream skips batches of no rows; a batch of its own is refused so.
             return Err(Error::new(ErrorCode::EMPTY_BATCH, "the batch has no rows"));
         }
-        self.ingest_waiting(|| {
-            let one = RecordBatchIterator::new([Ok(batch.clone())], batch.schema());
-            self.ingest_c_stream(Box::new(one))
-                .0
-                .map_err(|(error, _)| error)
-        })
+        let one = RecordBatchIterator::new([Ok(batch.clone())], batch.schema());
+        self.ingest_c_stream(Box::new(one))
+            .0
+            .map_err(|(error, _)| error)
     }
 
     /// Accepts every batch of `reader`, in order, each under an offset of its own as

@@ -321,7 +321,7 @@ impl Stream {
     }
 
     /// A future that runs `attempt` until it finds room, at each of the stream's events.
-    fn ingest_when_room<'a>(
+    pub(crate) fn ingest_when_room<'a>(
         &'a self,
         attempt: impl FnMut() -> Result<u64> + Send + 'a,
     ) -> impl Future<Output = Result<u64>> + Send + 'a {

@@ -376,3 +376,24 @@ fn a_reader_goes_on_after_a_full_window() {
     stream.close(WAIT).expect("acknowledged");
     assert_eq!(server.rows_of(TABLE), stored_rows(0..100));
 }
+
+#[test]
+fn an_async_ingest_waits_for_room() {
+    let server = start(&[]);
+    let options = StreamOptions::new().set("stream.max.inflight.records", "1");
+    let stream = server
+        .sdk()
+        .arrow_stream(TABLE, &schema(), &options)
+        .expect("the Arrow stream opens");
+    let last = futures::executor::block_on(async {
+        let mut last = 0;
+        for k in 0..10 {
+            last = stream.ingest_arrow_async(batch(k * 3, 3)).await?;
+        }
+        stream.wait_for_offset_async(last).await?;
+        Ok::<u64, zerobus::Error>(last)
+    })
+    .expect("every batch is acknowledged");
+    assert_eq!(last, 9);
+    assert_eq!(server.rows_of(TABLE), stored_rows(0..30));
+}
