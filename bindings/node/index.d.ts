@@ -85,6 +85,14 @@ export interface StreamOptions {
    *  batch is all datums or all JSON), which the library encodes to datums. Not with
    *  descriptor. */
   avro?: string | Schema;
+  /** Arrow (docs/SCHEMAS.md, "Delta → Arrow"): the stream takes record batches with
+   *  ingestArrow(), over Arrow Flight. An apache-arrow Schema of the batches (sent as IPC
+   *  schema bytes), or such bytes (the IPC stream of the schema message, as tableToIPC of an
+   *  empty Table gives them), which the server checks against the table: openStream rejects
+   *  one that does not fit with ZB_ERR_TRANSPORT naming the column, and the library one with
+   *  a type it does not carry with ZB_ERR_INVALID_SCHEMA. Needs the apache-arrow package
+   *  (an optional peer dependency, loaded only for Arrow). Not with descriptor or avro. */
+  arrow?: ArrowSchema | Uint8Array;
   /** Stream options (scope "stream"). `stream.ingest.timeout.ms` is always 0 and may not be
    *  given: ingest never waits on the event loop. `stream.lanes` (1 to 64) carries the stream
    *  over that many server streams: offsets and acks stay as with one, but rows of different
@@ -252,6 +260,18 @@ export declare class Sdk extends EventEmitter<SdkEvents> {
  *  a Schema, JSON text (string) or a plain object. */
 export type IngestRecord = Uint8Array | string | object;
 
+/** An apache-arrow Schema. Typed by its shape so that these declarations need no
+ *  apache-arrow for users without Arrow streams. */
+export interface ArrowSchema {
+  readonly fields: readonly { readonly name: string }[];
+}
+
+/** An apache-arrow Table or RecordBatch, typed by its shape as ArrowSchema is. */
+export interface ArrowBatches {
+  readonly schema: ArrowSchema;
+  readonly numRows: number;
+}
+
 /** A table's protobuf record type, as the library derives it from the table's DDL or its
  *  Unity Catalog description, with its JSON encoder: what a protobuf stream needs without
  *  generated code. Immutable; its methods run on the calling thread without blocking. */
@@ -286,7 +306,9 @@ export interface AckEvent {
 
 export interface UnackedRecord {
   offset: number;
-  /** A copy of the record's bytes (UTF-8 JSON text on a JSON stream). */
+  /** A copy of the record's bytes (UTF-8 JSON text on a JSON stream; on an Arrow stream an
+   *  IPC stream of the batch cut to its unacknowledged rows, which apache-arrow's
+   *  tableFromIPC reads). */
   record: Buffer;
 }
 
@@ -337,7 +359,7 @@ export declare class Stream extends EventEmitter<StreamEvents> {
   readonly sdk: Sdk;
   /** "catalog.schema.table". */
   readonly table: string;
-  readonly recordType: 'proto' | 'json' | 'avro';
+  readonly recordType: 'proto' | 'json' | 'avro' | 'arrow';
 
   /**
    * Accepts one record and returns its offset. The bytes are copied before it returns; the
@@ -358,6 +380,19 @@ export declare class Stream extends EventEmitter<StreamEvents> {
    * @throws as ingest(), plus ZB_ERR_EMPTY_BATCH for an empty array.
    */
   ingestBatch(records: IngestRecord[]): number;
+
+  /**
+   * Accepts the record batches of an apache-arrow Table (each of its batches), a RecordBatch,
+   * or IPC stream bytes, on an Arrow stream (opened with StreamOptions.arrow), each batch
+   * under one offset of its own; returns the last batch's offset. The batches travel as IPC
+   * bytes that the library copies before it returns; their schema must be the stream's.
+   * Batches of no rows are skipped. A batch is durable when every row of it is.
+   * @throws ZerobusError ZB_ERR_INVALID_SCHEMA (a schema that is not the stream's, naming the
+   *   column), ZB_ERR_EMPTY_BATCH (no rows at all), ZB_ERR_RECORD_TYPE on a record stream,
+   *   ZB_ERR_QUEUE_FULL (the batches before the one refused stay accepted), and as ingest();
+   *   TypeError.
+   */
+  ingestArrow(batches: ArrowBatches | Uint8Array): number;
 
   /**
    * Resolves once `offset` is durable (its 'ack' was delivered). Holds no thread.

@@ -52,6 +52,7 @@ run_example() {
 run_example target/debug/examples/ingest_json {endpoint} main.default.events 1000
 run_example target/debug/examples/ingest_proto {endpoint} 1000
 run_example target/debug/examples/ingest_async {endpoint} main.default.events 1000
+run_example target/debug/examples/ingest_arrow {endpoint} main.default.events 1000 64
 echo "--- rust: bench, 1,000,000 records of 100 bytes into zerobus serve --null-sink"
 cargo build --locked --release --example bench
 target/release/examples/bench 1000000 100

@@ -4,6 +4,7 @@ const { EventEmitter } = require('node:events');
 const { binding } = require('./native');
 const { Stream, kCreate } = require('./stream');
 const { Schema, kNative } = require('./schema');
+const { schemaIpc } = require('./arrow');
 
 const INGEST_TIMEOUT_KEY = 'stream.ingest.timeout.ms';
 const APPLICATION_NAME_KEY = 'sdk.application.name';
@@ -34,24 +35,27 @@ const kNotify = Symbol('zerobus.notify');
 
 /** What the addon opens a stream with, and the stream's record type: a protobuf descriptor
  *  (Uint8Array), an Avro writer schema (string), the NativeSchema of a Schema of the table
- *  (as `descriptor`: a protobuf stream from it; as `avro`: an Avro one), or null for JSON. */
-function streamFormat(table, descriptor, avro) {
-  if (descriptor !== undefined && avro !== undefined) {
-    throw new TypeError('a stream takes a descriptor (protobuf) or avro, not both');
+ *  (as `descriptor`: a protobuf stream from it; as `avro`: an Avro one), an Arrow schema's
+ *  IPC bytes, or null for JSON. */
+function streamFormat(table, descriptor, avro, arrow) {
+  const given = [descriptor, avro, arrow].filter((format) => format !== undefined).length;
+  if (given > 1) {
+    throw new TypeError('a stream takes one of descriptor (protobuf), avro and arrow');
   }
+  if (arrow !== undefined) return { format: schemaIpc(arrow), recordType: 'arrow' };
   const recordType = avro !== undefined ? 'avro' : descriptor !== undefined ? 'proto' : 'json';
-  const given = avro ?? descriptor;
-  if (given === undefined) return { format: null, recordType };
-  if (given instanceof Schema) {
-    if (given.tableName !== table) {
-      throw new TypeError(`the schema is that of ${given.tableName}, not of ${table}`);
+  const format = avro ?? descriptor;
+  if (format === undefined) return { format: null, recordType };
+  if (format instanceof Schema) {
+    if (format.tableName !== table) {
+      throw new TypeError(`the schema is that of ${format.tableName}, not of ${table}`);
     }
-    return { format: given[kNative], recordType };
+    return { format: format[kNative], recordType };
   }
   if (avro !== undefined && typeof avro !== 'string') {
     throw new TypeError('avro is an Avro writer schema (a string) or a Schema of the table');
   }
-  return { format: given, recordType };
+  return { format, recordType };
 }
 
 /** The addon calls `provide(settle)` on the JavaScript thread whenever a library thread needs
@@ -104,7 +108,7 @@ class Sdk extends EventEmitter {
   }
 
   /** @param {import('..').StreamOptions} streamOptions */
-  async openStream({ table, descriptor, avro, options, subjectToken, federationClientId }) {
+  async openStream({ table, descriptor, avro, arrow, options, subjectToken, federationClientId }) {
     if (options != null && Object.hasOwn(options, INGEST_TIMEOUT_KEY)) {
       throw new TypeError(
         `${INGEST_TIMEOUT_KEY} is always 0 in Node: ingest never waits on the event loop`,
@@ -116,13 +120,13 @@ class Sdk extends EventEmitter {
     if (federationClientId !== undefined) {
       options = { ...options, [FEDERATION_CLIENT_ID_KEY]: federationClientId };
     }
-    const { format, recordType } = streamFormat(table, descriptor, avro);
+    const { format, recordType } = streamFormat(table, descriptor, avro, arrow);
     const native = await this.#native.openStream(
       table,
       format,
       options,
       subjectToken && subjectTokenBridge(subjectToken),
-      recordType === 'avro',
+      recordType,
     );
     return new Stream(kCreate, native, this, table, recordType);
   }

@@ -2,6 +2,7 @@
 
 const { EventEmitter } = require('node:events');
 const { kOwner, kWakeup, bindingError } = require('./native');
+const { batchesIpc } = require('./arrow');
 
 /** The most events one drain step takes (the addon's poll() limit): a step stays short, and
  *  a full one is followed by another in a later turn of the event loop. */
@@ -122,7 +123,7 @@ class Stream extends EventEmitter {
     return this.#table;
   }
 
-  /** 'proto', 'json' or 'avro'. */
+  /** 'proto', 'json', 'avro' or 'arrow'. */
   get recordType() {
     return this.#recordType;
   }
@@ -136,6 +137,11 @@ class Stream extends EventEmitter {
     if (!Array.isArray(records)) throw new TypeError('ingestBatch() takes an array of records');
     this.#refuseOnceClosing();
     return this.#native.ingestBatch(records.map(recordArg));
+  }
+
+  ingestArrow(data) {
+    this.#refuseOnceClosing();
+    return this.#native.ingestArrowIpc(batchesIpc(data));
   }
 
   // close() waits for the acks before the library's close: records are refused from its call

@@ -18,7 +18,7 @@ namespace zerobus_node {
 namespace {
 
 /** Runs zb_stream_new() (or, given a schema, zb_stream_new_from_schema() or
- *  zb_stream_new_avro_from_schema()) on a pool
+ *  zb_stream_new_avro_from_schema(); for Arrow, zb_stream_new_arrow_ipc()) on a pool
  *  thread: it returns only once the server accepted the stream. Holds a reference to the
  *  Sdk's JavaScript object, and to the schema's, so that both outlive the call. */
 class OpenStreamWorker : public Napi::AsyncWorker {
@@ -50,7 +50,10 @@ class OpenStreamWorker : public Napi::AsyncWorker {
  protected:
   void Execute() override {
     zb_error *err = nullptr;
-    if (schema_ == nullptr) {
+    if (record_type_ == ZB_RECORD_ARROW) {
+      status_ = zb_stream_new_arrow_ipc(sdk_, table_.c_str(), descriptor_.data(),
+                                        descriptor_.size(), cfg_.get(), &opened_.stream, &err);
+    } else if (schema_ == nullptr) {
       status_ = zb_stream_new(sdk_, table_.c_str(), record_type_,
                               descriptor_.empty() ? nullptr : descriptor_.data(),
                               descriptor_.size(), cfg_.get(), &opened_.stream, &err);
@@ -160,11 +163,14 @@ Napi::Value NativeSdk::OpenStream(const Napi::CallbackInfo &info) {
   std::vector<uint8_t> descriptor;
   zb_record_type record_type = ZB_RECORD_JSON;
   NativeSchema *schema = nullptr;
+  // info[4] is the record type lib/sdk.js chose: "proto", "json", "avro" or "arrow".
+  const std::string kind = info[4].IsString() ? info[4].As<Napi::String>().Utf8Value() : "";
   if (info[1].IsTypedArray() &&
       info[1].As<Napi::TypedArray>().TypedArrayType() == napi_uint8_array) {
+    // A protobuf descriptor, or for Arrow the schema as IPC bytes.
     auto bytes = info[1].As<Napi::Uint8Array>();
     descriptor.assign(bytes.Data(), bytes.Data() + bytes.ByteLength());
-    record_type = ZB_RECORD_PROTO;
+    record_type = kind == "arrow" ? ZB_RECORD_ARROW : ZB_RECORD_PROTO;
   } else if (info[1].IsString()) {  // an Avro writer schema
     const std::string writer_schema = info[1].As<Napi::String>();
     descriptor.assign(writer_schema.begin(), writer_schema.end());
@@ -173,11 +179,12 @@ Napi::Value NativeSdk::OpenStream(const Napi::CallbackInfo &info) {
              info[1].As<Napi::Object>().InstanceOf(AddonData::Of(env).schema_class.Value())) {
     // A stream from the table's schema: an Avro one when info[4] says so, else protobuf.
     schema = NativeSchema::Unwrap(info[1].As<Napi::Object>());
-    record_type = info[4].ToBoolean() ? ZB_RECORD_AVRO : ZB_RECORD_PROTO;
+    record_type = kind == "avro" ? ZB_RECORD_AVRO : ZB_RECORD_PROTO;
   } else if (!info[1].IsNull()) {
     throw Napi::TypeError::New(env,
-                               "the descriptor must be a Uint8Array, an Avro writer schema, a "
-                               "NativeSchema, or null for JSON");
+                               "the descriptor must be a Uint8Array (protobuf, or an Arrow "
+                               "schema's IPC bytes), an Avro writer schema, a NativeSchema, or "
+                               "null for JSON");
   }
   ConfigPtr cfg = NewConfig(env, info[2]);
   // Ingest runs on the event loop, so it must never wait for room in the window: a full

@@ -213,6 +213,7 @@ Napi::Function NativeStream::DefineClass(Napi::Env env) {
       {
           InstanceMethod<&NativeStream::Ingest>("ingest"),
           InstanceMethod<&NativeStream::IngestBatch>("ingestBatch"),
+          InstanceMethod<&NativeStream::IngestArrowIpc>("ingestArrowIpc"),
           InstanceMethod<&NativeStream::Poll>("poll"),
           InstanceMethod<&NativeStream::IsDurable>("isDurable"),
           InstanceMethod<&NativeStream::Close>("close"),
@@ -328,6 +329,24 @@ Napi::Value NativeStream::IngestBatch(const Napi::CallbackInfo &info) {
     status =
         zb_stream_ingest_proto_batch(stream, binary, lengths.data(), count, &last_offset, &err);
   }
+  ErrorPtr error(err);
+  if (status != ZB_OK) ThrowError(env, status, error.get());
+  return OffsetValue(env, last_offset);
+}
+
+Napi::Value NativeStream::IngestArrowIpc(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  zb_stream *stream = Live(env);
+  if (!info[0].IsTypedArray() ||
+      info[0].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array) {
+    throw Napi::TypeError::New(env, "ingestArrowIpc() takes the IPC stream as a Uint8Array");
+  }
+  auto bytes = info[0].As<Napi::Uint8Array>();
+  uint64_t last_offset = 0;
+  zb_error *err = nullptr;
+  // The library copies the bytes before it returns: the JavaScript buffer is free after.
+  const zb_status status = zb_stream_ingest_arrow_ipc(stream, bytes.Data(), bytes.ByteLength(),
+                                                      &last_offset, nullptr, &err);
   ErrorPtr error(err);
   if (status != ZB_OK) ThrowError(env, status, error.get());
   return OffsetValue(env, last_offset);

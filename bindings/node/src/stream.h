@@ -89,6 +89,8 @@ class NativeStream : public Napi::ObjectWrap<NativeStream> {
 
   Napi::Value Ingest(const Napi::CallbackInfo &info);
   Napi::Value IngestBatch(const Napi::CallbackInfo &info);
+  /** ingestArrowIpc(bytes) -> number: zb_stream_ingest_arrow_ipc(), the last batch's offset. */
+  Napi::Value IngestArrowIpc(const Napi::CallbackInfo &info);
   Napi::Value Poll(const Napi::CallbackInfo &info);
   /** isDurable(offset) -> boolean: whether the library counts `offset` acknowledged
    *  (zb_stream_wait_for_offset without waiting); false while it is pending, and when it is

@@ -1,6 +1,7 @@
 // Type-checked (tsc --noEmit), never run: the API as a TypeScript user writes it. The misuses
 // at the end must stay type errors, so that the declarations cannot loosen unnoticed.
 import { once } from 'node:events';
+import * as arrow from 'apache-arrow';
 import {
   Schema,
   Sdk,
@@ -54,7 +55,7 @@ export async function ingestAvro(sdk: Sdk, datum: Uint8Array): Promise<void> {
   const schema = Schema.fromDdl('main.default.events (id BIGINT, payload STRING)');
   const writerSchema: string = schema.avro();
   const own = await sdk.openStream({ table: schema.tableName, avro: writerSchema });
-  const kind: 'proto' | 'json' | 'avro' = own.recordType;
+  const kind: 'proto' | 'json' | 'avro' | 'arrow' = own.recordType;
   own.ingestBatch([datum, Buffer.from(datum)]);
   const encoding = await sdk.openStream({ table: schema.tableName, avro: schema });
   encoding.ingest({ id: 1 });
@@ -96,7 +97,20 @@ export function observe(endpoint: string, stream: Stream): number {
   return acked;
 }
 
+export async function ingestArrow(sdk: Sdk): Promise<number> {
+  const schema = new arrow.Schema([new arrow.Field('id', new arrow.Int64(), true)]);
+  const stream = await sdk.openStream({ table: 'main.default.events', arrow: schema });
+  const table = arrow.tableFromArrays({ id: BigInt64Array.of(1n, 2n) });
+  stream.ingestArrow(table.batches[0]!);
+  stream.ingestArrow(arrow.tableToIPC(table, 'stream'));
+  const last: number = stream.ingestArrow(table);
+  await stream.close();
+  return last;
+}
+
 export function misuse(stream: Stream): void {
+  // @ts-expect-error Arrow takes a Table, a RecordBatch or IPC bytes, not rows
+  stream.ingestArrow([{ id: 1 }]);
   // @ts-expect-error levels are the library's names
   new Sdk('localhost', { logLevel: 'verbose' });
   // @ts-expect-error a log listener gets a LogEvent

@@ -53,6 +53,13 @@
 //! # }
 //! ```
 //!
+//! # Arrow
+//!
+//! With the `arrow` feature, `Sdk::arrow_stream` opens a stream of Arrow record batches
+//! (`arrow_array::RecordBatch`), which `Stream::ingest_arrow` moves into the library through
+//! the Arrow C Data Interface without a copy, one offset per batch; the library releases each
+//! batch once the server has acknowledged it. Without the feature no arrow crate is built.
+//!
 //! The library's log messages go to the [`log`] facade (targets `zerobus::<component>`), at
 //! the level [`log::max_level()`] allows when the SDK is created unless
 //! [`SdkOptions::log_level`] says otherwise: silent while no logger is installed.
@@ -65,6 +72,8 @@
 #![warn(missing_docs)]
 
 mod ack;
+#[cfg(feature = "arrow")]
+mod arrow;
 #[cfg(feature = "tokio")]
 mod blocking;
 mod callbacks;

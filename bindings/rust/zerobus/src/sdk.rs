@@ -156,6 +156,12 @@ impl<'a> From<RecordFormat<'a>> for OwnedFormat<'a> {
 }
 
 impl Sdk {
+    /// The library's handle, live while `self` is.
+    #[cfg(feature = "arrow")]
+    pub(crate) fn raw_ptr(&self) -> *mut sys::zb_sdk {
+        self.raw.as_ptr()
+    }
+
     /// An SDK for `endpoint` with default options. See [`with_options`](Self::with_options).
     pub fn new(endpoint: &str) -> Result<Sdk> {
         Sdk::with_options(endpoint, &SdkOptions::new())

@@ -72,6 +72,12 @@ impl Stream {
         }
     }
 
+    /// The library's handle, live while `self` is.
+    #[cfg(feature = "arrow")]
+    pub(crate) fn raw_ptr(&self) -> *mut sys::zb_stream {
+        self.raw.as_ptr()
+    }
+
     /// Accepts one protobuf record (a serialized message of the stream's descriptor) and
     /// returns its offset. The bytes are copied before the call returns. Never waits: when the
     /// in-flight window is full, fails at once with
@@ -292,7 +298,7 @@ impl Stream {
 
     /// Runs `attempt` (an ingest that never waits) until it finds room, waiting for the
     /// stream's next event between attempts, up to the ingest timeout.
-    fn ingest_waiting(&self, attempt: impl Fn() -> Result<u64>) -> Result<u64> {
+    pub(crate) fn ingest_waiting(&self, attempt: impl Fn() -> Result<u64>) -> Result<u64> {
         let result = attempt();
         if !is_queue_full(&result) || self.ingest_timeout_ms == 0 || self.events.delivering() {
             return result;
@@ -315,7 +321,7 @@ impl Stream {
     }
 
     /// A future that runs `attempt` until it finds room, at each of the stream's events.
-    fn ingest_when_room<'a>(
+    pub(crate) fn ingest_when_room<'a>(
         &'a self,
         attempt: impl FnMut() -> Result<u64> + Send + 'a,
     ) -> impl Future<Output = Result<u64>> + Send + 'a {
@@ -624,7 +630,7 @@ impl fmt::Debug for Stream {
 }
 
 /// Whether an ingest found the window full.
-fn is_queue_full(result: &Result<u64>) -> bool {
+pub(crate) fn is_queue_full(result: &Result<u64>) -> bool {
     matches!(result, Err(error) if error.code() == ErrorCode::QUEUE_FULL)
 }
 
