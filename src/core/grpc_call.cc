@@ -9,8 +9,9 @@ void PrepareBidiCall(grpc::GenericStub *stub, grpc::ClientContext *context, cons
 
 void StartUnaryCall(grpc::GenericStub *stub, grpc::ClientContext *context, const char *method,
                     const grpc::ByteBuffer *request, grpc::ByteBuffer *response,
-                    std::function<void(grpc::Status)> done) {
-  stub->UnaryCall(context, method, grpc::StubOptions(), request, response, std::move(done));
+                    std::function<void(const grpc::Status &)> done) {
+  stub->UnaryCall(context, method, grpc::StubOptions(), request, response,
+                  [done = std::move(done)](grpc::Status status) { done(status); });
 }
 
 int GrpcStatusNumber(const grpc::Status &status) {

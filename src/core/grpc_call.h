@@ -25,10 +25,11 @@ void PrepareBidiCall(grpc::GenericStub *stub, grpc::ClientContext *context, cons
                      grpc::ClientBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer> *reactor);
 
 // gRPC's UnaryCall of `method` on `stub`, `done` receiving its status: instantiates, here, the
-// inline code that receives the call's status.
+// inline code that receives the call's status, and the copies of it, so that `done` is given
+// a reference and the caller never copies or assigns a grpc::Status.
 void StartUnaryCall(grpc::GenericStub *stub, grpc::ClientContext *context, const char *method,
                     const grpc::ByteBuffer *request, grpc::ByteBuffer *response,
-                    std::function<void(grpc::Status)> done);
+                    std::function<void(const grpc::Status &)> done);
 
 // The status's code as the number the server sent, which may be any int.
 int GrpcStatusNumber(const grpc::Status &status);

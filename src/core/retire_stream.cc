@@ -54,19 +54,24 @@ Status RetireStream(const std::shared_ptr<Sdk> &sdk, const std::string &table_na
   std::mutex mu;
   std::condition_variable done_cv;
   bool done = false;
-  grpc::Status outcome;
-  StartUnaryCall(&stub, &context, kRetireMethod, &request, &response, [&](grpc::Status status) {
-    std::lock_guard<std::mutex> lock(mu);
-    outcome = std::move(status);
-    done = true;
-    done_cv.notify_one();
-  });
+  Status outcome;
+  // The grpc::Status is read where it is given and never copied: its code is whatever number
+  // the server sent (grpc_call.h).
+  StartUnaryCall(&stub, &context, kRetireMethod, &request, &response,
+                 [&](const grpc::Status &status) {
+                   Status read = GrpcStatusNumber(status) == static_cast<int>(grpc::StatusCode::OK)
+                                     ? Status::Ok()
+                                     : StatusFromGrpc(status, true);
+                   std::lock_guard<std::mutex> lock(mu);
+                   outcome = std::move(read);
+                   done = true;
+                   done_cv.notify_one();
+                 });
   std::unique_lock<std::mutex> lock(mu);
   done_cv.wait(lock, [&] { return done; });
-  if (GrpcStatusNumber(outcome) == static_cast<int>(grpc::StatusCode::OK)) return Status::Ok();
-  const Status failed = StatusFromGrpc(outcome, true);
-  return Status(failed.code(), "retiring stream " + stream_id + ": " + failed.message(),
-                failed.retryable(), failed.grpc_status());
+  if (outcome.ok()) return Status::Ok();
+  return Status(outcome.code(), "retiring stream " + stream_id + ": " + outcome.message(),
+                outcome.retryable(), outcome.grpc_status());
 }
 
 }  // namespace zerobus
