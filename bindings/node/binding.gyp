@@ -19,6 +19,7 @@
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": [
+        "ZB_EXPERIMENTAL_PERSISTENT",
         "NAPI_VERSION=8",
         "NAPI_CPP_EXCEPTIONS",
         "NODE_API_SWALLOW_UNTHROWABLE_EXCEPTIONS"

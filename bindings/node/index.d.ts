@@ -252,6 +252,84 @@ export declare class Sdk extends EventEmitter<SdkEvents> {
    *   arguments of the wrong type.
    */
   openStream(options: StreamOptions): Promise<Stream>;
+
+  /** @experimental Persistent streams (README, "Persistent streams"): they may change or go in
+   *  any release, as the service marks them in development. */
+  readonly experimental: PersistentStreams;
+}
+
+/** @experimental What a persistent stream is opened with: a StreamOptions whose descriptor is
+ *  the bytes of a DescriptorProto and whose avro is a writer schema's text (the library's
+ *  persistent streams take no Schema, and no Arrow). `stream.lanes` must be 1. */
+export interface PersistentStreamOptions extends Omit<
+  StreamOptions,
+  'descriptor' | 'avro' | 'arrow'
+> {
+  /** A serialized DescriptorProto (schema.descriptor() gives a table's): protobuf records. */
+  descriptor?: Uint8Array;
+  /** An Avro writer schema (schema.avro() gives a table's): raw Avro datums. */
+  avro?: string;
+}
+
+/** @experimental What a persistent stream is resumed with: the table, record type and
+ *  descriptor (byte for byte) or writer schema it was created with, and its id. */
+export interface ResumeStreamOptions extends PersistentStreamOptions {
+  /** The id PersistentStream.streamId gave. */
+  streamId: string;
+}
+
+/** @experimental What a persistent stream is retired with: credentials as a stream of the
+ *  table would have them, and recovery.timeout.ms bounds the one call. */
+export interface RetireStreamOptions {
+  table: string;
+  streamId: string;
+  options?: Options;
+  subjectToken?: () => Promise<string> | string;
+  federationClientId?: string;
+}
+
+/**
+ * @experimental Persistent streams of an Sdk (sdk.experimental): streams with a durable id,
+ * with which any process can resume one from the last offset the server committed, so that
+ * nothing is stored twice and nothing is lost across a dropped connection or a crashed
+ * process. A broken connection resumes by itself; close() leaves the stream resumable;
+ * retirePersistentStream() ends it for good.
+ *
+ * Refusals reject with ZerobusError ZB_ERR_TRANSPORT and its grpcStatus: 5 (NOT_FOUND) for an
+ * id the server does not know, 9 (FAILED_PRECONDITION) for a retired stream or a server that
+ * keeps no persistent streams (--null-sink), 3 (INVALID_ARGUMENT) for a resume with another
+ * record type or descriptor, 10 (ABORTED) when another call still holds the stream (retried
+ * within recovery.retries first). stream.lanes above 1 rejects with ZB_ERR_INVALID_ARG.
+ */
+export declare class PersistentStreams {
+  private constructor();
+  /** Creates a persistent stream; resolves once the server has created it. Rejects as
+   *  Sdk.openStream() does, plus the refusals above; TypeError for a Schema or Arrow. */
+  openPersistentStream(options: PersistentStreamOptions): Promise<PersistentStream>;
+  /** Resumes persistent stream `options.streamId`; resolves once the server has resumed it,
+   *  with resumeWatermark telling what it had committed. Its first offset is that + 1. */
+  resumePersistentStream(options: ResumeStreamOptions): Promise<PersistentStream>;
+  /** Retires a persistent stream for good: every later resume rejects with grpcStatus 9.
+   *  Idempotent; one call, not retried. Rejects with ZB_ERR_TRANSPORT, grpcStatus 5 for an
+   *  unknown id, 14 or 4 when the server could not be reached in time (retryable). */
+  retirePersistentStream(options: RetireStreamOptions): Promise<void>;
+}
+
+/**
+ * @experimental A stream with a durable id (sdk.experimental). Each record travels in a request
+ * of its own, so its offset is the durable offset the server commits: a new stream issues
+ * 0, 1, 2, ...; a resumed one issues resumeWatermark + 1 first (0 when null), continuing the
+ * offsets of the processes before it. A process that crashed learns from resumeWatermark alone
+ * which of its records are stored: every offset at or below it, and none above.
+ */
+export declare class PersistentStream extends Stream {
+  /** The durable id, to keep (durably, before ingesting) for resumePersistentStream() and
+   *  retirePersistentStream(). */
+  readonly streamId: string;
+  /** The last offset the server had committed when the stream was resumed; null when it had
+   *  committed none, and on a stream openPersistentStream() created. */
+  readonly resumeWatermark: number | null;
+  readonly recordType: 'proto' | 'json' | 'avro';
 }
 
 /** A record: a serialized protobuf message (Buffer or Uint8Array) on a protobuf stream; JSON
@@ -352,7 +430,8 @@ export interface StreamEvents {
  * them are still delivered.
  */
 export declare class Stream extends EventEmitter<StreamEvents> {
-  private constructor();
+  /** Streams come from Sdk.openStream() (and sdk.experimental). */
+  protected constructor();
 
   /** The Sdk the stream was opened from (and whose 'log' events report on it). The stream
    *  keeps it reachable. */

@@ -6,10 +6,11 @@ const { ZerobusError } = require('./lib/errors');
 const { Schema } = require('./lib/schema');
 const { Sdk } = require('./lib/sdk');
 const { Stream } = require('./lib/stream');
+const { PersistentStream } = require('./lib/persistent');
 
 /** The version of the loaded libzerobus, "MAJOR.MINOR.PATCH". */
 function version() {
   return binding.version();
 }
 
-module.exports = { Sdk, Stream, Schema, ZerobusError, Status, version };
+module.exports = { Sdk, Stream, PersistentStream, Schema, ZerobusError, Status, version };

@@ -55,6 +55,8 @@ python3 ../../examples/run_example.py --zerobus "$ZEROBUS_SERVE_BIN" --records 1
   node example/ingest-proto.js {endpoint} 1000
 python3 ../../examples/run_example.py --zerobus "$ZEROBUS_SERVE_BIN" --records 1000 -- \
   node example/ingest-arrow.js {endpoint} main.default.events 1000 64
+python3 ../../examples/run_example.py --zerobus "$ZEROBUS_SERVE_BIN" --records 1000 -- \
+  node example/persistent.js {endpoint} main.default.events 1000
 
 echo "=== bench: 100,000 records (the full figure: node bench/bench.js)"
 node bench/bench.js 100000

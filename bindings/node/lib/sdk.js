@@ -3,6 +3,7 @@
 const { EventEmitter } = require('node:events');
 const { binding } = require('./native');
 const { Stream, kCreate } = require('./stream');
+const { PersistentStreams } = require('./persistent');
 const { Schema, kNative } = require('./schema');
 const { schemaIpc } = require('./arrow');
 
@@ -73,6 +74,31 @@ function subjectTokenBridge(subjectToken) {
   };
 }
 
+/** The options every call that talks to the service as a stream takes, as the addon takes
+ *  them: the stream options (federationClientId among them) and the subject token bridge. */
+function callArgs({ options, subjectToken, federationClientId }) {
+  if (options != null && Object.hasOwn(options, INGEST_TIMEOUT_KEY)) {
+    throw new TypeError(
+      `${INGEST_TIMEOUT_KEY} is always 0 in Node: ingest never waits on the event loop`,
+    );
+  }
+  if (subjectToken !== undefined && typeof subjectToken !== 'function') {
+    throw new TypeError('subjectToken must be an async function returning the subject JWT');
+  }
+  if (federationClientId !== undefined) {
+    options = { ...options, [FEDERATION_CLIENT_ID_KEY]: federationClientId };
+  }
+  return { options, provide: subjectToken && subjectTokenBridge(subjectToken) };
+}
+
+/** What the addon opens a stream with: callArgs(), the table, the format and record type. */
+function streamArgs(streamOptions) {
+  const { table, descriptor, avro, arrow } = streamOptions;
+  const { options, provide } = callArgs(streamOptions);
+  const { format, recordType } = streamFormat(table, descriptor, avro, arrow);
+  return { table, format, options, provide, recordType };
+}
+
 /**
  * A Zerobus endpoint. Streams opened from one Sdk share one HTTP/2 connection. See index.d.ts.
  *
@@ -82,6 +108,8 @@ function subjectTokenBridge(subjectToken) {
  */
 class Sdk extends EventEmitter {
   #native;
+  /** @type {PersistentStreams | undefined} */
+  #experimental;
 
   /** @param {string} endpoint @param {import('..').SdkOptions} [options] */
   constructor(endpoint, options) {
@@ -108,27 +136,19 @@ class Sdk extends EventEmitter {
   }
 
   /** @param {import('..').StreamOptions} streamOptions */
-  async openStream({ table, descriptor, avro, arrow, options, subjectToken, federationClientId }) {
-    if (options != null && Object.hasOwn(options, INGEST_TIMEOUT_KEY)) {
-      throw new TypeError(
-        `${INGEST_TIMEOUT_KEY} is always 0 in Node: ingest never waits on the event loop`,
-      );
-    }
-    if (subjectToken !== undefined && typeof subjectToken !== 'function') {
-      throw new TypeError('subjectToken must be an async function returning the subject JWT');
-    }
-    if (federationClientId !== undefined) {
-      options = { ...options, [FEDERATION_CLIENT_ID_KEY]: federationClientId };
-    }
-    const { format, recordType } = streamFormat(table, descriptor, avro, arrow);
-    const native = await this.#native.openStream(
-      table,
-      format,
-      options,
-      subjectToken && subjectTokenBridge(subjectToken),
-      recordType,
-    );
+  async openStream(streamOptions) {
+    const { table, format, options, provide, recordType } = streamArgs(streamOptions);
+    const native = await this.#native.openStream(table, format, options, provide, recordType);
     return new Stream(kCreate, native, this, table, recordType);
+  }
+
+  /** Persistent streams, experimental as the library's are: see lib/persistent.js. */
+  get experimental() {
+    this.#experimental ??= new PersistentStreams(kCreate, this, this.#native, {
+      streamArgs,
+      callArgs,
+    });
+    return this.#experimental;
   }
 
   stats() {

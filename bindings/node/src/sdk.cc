@@ -8,9 +8,9 @@
 #include "config.h"
 #include "counters.h"
 #include "errors.h"
+#include "library_string.h"
 #include "notifier.h"
 #include "schema.h"
-#include "stats_json.h"
 #include "stream.h"
 #include "subject_tokens.h"
 
@@ -18,14 +18,15 @@ namespace zerobus_node {
 namespace {
 
 /** Runs zb_stream_new() (or, given a schema, zb_stream_new_from_schema() or
- *  zb_stream_new_avro_from_schema(); for Arrow, zb_stream_new_arrow_ipc()) on a pool
- *  thread: it returns only once the server accepted the stream. Holds a reference to the
- *  Sdk's JavaScript object, and to the schema's, so that both outlive the call. */
+ *  zb_stream_new_avro_from_schema(); for Arrow, zb_stream_new_arrow_ipc(); for a persistent
+ *  stream, zb_stream_new_persistent() or zb_stream_resume()) on a pool thread: it returns
+ *  only once the server accepted the stream. Holds a reference to the Sdk's JavaScript
+ *  object, and to the schema's, so that both outlive the call. */
 class OpenStreamWorker : public Napi::AsyncWorker {
  public:
   OpenStreamWorker(Napi::Env env, NativeSdk *owner, zb_sdk *sdk, std::string table,
                    zb_record_type record_type, std::vector<uint8_t> descriptor,
-                   NativeSchema *schema, ConfigPtr cfg, Waker *waker)
+                   NativeSchema *schema, ConfigPtr cfg, Waker *waker, StreamIdentity identity)
       : Napi::AsyncWorker(env, "zerobus:openStream"),
         deferred_(Napi::Promise::Deferred::New(env)),
         owner_(owner),
@@ -36,6 +37,7 @@ class OpenStreamWorker : public Napi::AsyncWorker {
         descriptor_(std::move(descriptor)),
         schema_(schema == nullptr ? nullptr : schema->get()),
         cfg_(std::move(cfg)),
+        identity_(std::move(identity)),
         opened_{nullptr, record_type, waker} {
     if (schema != nullptr) keep_schema_ = Napi::Persistent(schema->Value());
   }
@@ -50,13 +52,19 @@ class OpenStreamWorker : public Napi::AsyncWorker {
  protected:
   void Execute() override {
     zb_error *err = nullptr;
-    if (record_type_ == ZB_RECORD_ARROW) {
+    const void *descriptor = descriptor_.empty() ? nullptr : descriptor_.data();
+    if (identity_.kind == StreamIdentity::kNewPersistent) {
+      status_ = zb_stream_new_persistent(sdk_, table_.c_str(), record_type_, descriptor,
+                                         descriptor_.size(), cfg_.get(), &opened_.stream, &err);
+    } else if (identity_.kind == StreamIdentity::kResumed) {
+      status_ = zb_stream_resume(sdk_, table_.c_str(), identity_.resume_id.c_str(), record_type_,
+                                 descriptor, descriptor_.size(), cfg_.get(), &opened_.stream, &err);
+    } else if (record_type_ == ZB_RECORD_ARROW) {
       status_ = zb_stream_new_arrow_ipc(sdk_, table_.c_str(), descriptor_.data(),
                                         descriptor_.size(), cfg_.get(), &opened_.stream, &err);
     } else if (schema_ == nullptr) {
-      status_ = zb_stream_new(sdk_, table_.c_str(), record_type_,
-                              descriptor_.empty() ? nullptr : descriptor_.data(),
-                              descriptor_.size(), cfg_.get(), &opened_.stream, &err);
+      status_ = zb_stream_new(sdk_, table_.c_str(), record_type_, descriptor, descriptor_.size(),
+                              cfg_.get(), &opened_.stream, &err);
     } else if (record_type_ == ZB_RECORD_AVRO) {
       status_ = zb_stream_new_avro_from_schema(sdk_, schema_, cfg_.get(), &opened_.stream, &err);
     } else {
@@ -70,7 +78,7 @@ class OpenStreamWorker : public Napi::AsyncWorker {
 
   void OnOK() override {
     Napi::Env env = Env();
-    owner_->OpenFinished();
+    owner_->CallFinished();
     if (status_ != ZB_OK) {
       deferred_.Reject(MakeError(env, status_, error_.get()));
       return;
@@ -92,18 +100,86 @@ class OpenStreamWorker : public Napi::AsyncWorker {
   const zb_schema *schema_;
   Napi::ObjectReference keep_schema_;
   ConfigPtr cfg_;
+  StreamIdentity identity_;
   OpenedStream opened_;
   zb_status status_ = ZB_OK;
   ErrorPtr error_;
 };
 
+/** Runs zb_stream_retire() on a pool thread: one call, bounded by recovery.timeout.ms. Holds a
+ *  reference to the Sdk's JavaScript object so that it outlives the call. */
+class RetireStreamWorker : public Napi::AsyncWorker {
+ public:
+  RetireStreamWorker(Napi::Env env, NativeSdk *owner, zb_sdk *sdk, std::string table,
+                     std::string stream_id, ConfigPtr cfg)
+      : Napi::AsyncWorker(env, "zerobus:retireStream"),
+        deferred_(Napi::Promise::Deferred::New(env)),
+        owner_(owner),
+        keep_sdk_(Napi::Persistent(owner->Value())),
+        sdk_(sdk),
+        table_(std::move(table)),
+        stream_id_(std::move(stream_id)),
+        cfg_(std::move(cfg)) {}
+
+  Napi::Promise Promise() const { return deferred_.Promise(); }
+
+ protected:
+  void Execute() override {
+    zb_error *err = nullptr;
+    status_ = zb_stream_retire(sdk_, table_.c_str(), stream_id_.c_str(), cfg_.get(), &err);
+    error_.reset(err);
+    cfg_.reset();  // its subject token provider, if any, is released with it
+  }
+
+  void OnOK() override {
+    owner_->CallFinished();
+    if (status_ == ZB_OK) {
+      deferred_.Resolve(Env().Undefined());
+    } else {
+      deferred_.Reject(MakeError(Env(), status_, error_.get()));
+    }
+  }
+
+ private:
+  Napi::Promise::Deferred deferred_;
+  NativeSdk *owner_;
+  Napi::ObjectReference keep_sdk_;
+  zb_sdk *sdk_;
+  std::string table_;
+  std::string stream_id_;
+  ConfigPtr cfg_;
+  zb_status status_ = ZB_OK;
+  ErrorPtr error_;
+};
+
+/** The options of a stream (or of a retire, authenticated as a stream would be): `options`,
+ *  ingest that never waits, and the subject token provider `provide` when it is a function. */
+ConfigPtr StreamConfig(Napi::Env env, Napi::Value options, Napi::Value provide) {
+  ConfigPtr cfg = NewConfig(env, options);
+  // Ingest runs on the event loop, so it must never wait for room in the window: a full
+  // window throws ZB_ERR_QUEUE_FULL at once.
+  SetOption(env, cfg.get(), "stream.ingest.timeout.ms", "0");
+  // Token federation: `provide(settle)` (lib/sdk.js) runs the async subject token provider.
+  if (provide.IsFunction()) {
+    zb_error *err = nullptr;
+    zb_status status =
+        SubjectTokens::New(env, provide.As<Napi::Function>())->Register(cfg.get(), &err);
+    ErrorPtr error(err);
+    if (status != ZB_OK) ThrowError(env, status, error.get());
+  }
+  return cfg;
+}
+
 }  // namespace
 
 Napi::Function NativeSdk::DefineClass(Napi::Env env) {
-  return ObjectWrap<NativeSdk>::DefineClass(env, "NativeSdk",
-                                            {InstanceMethod<&NativeSdk::OpenStream>("openStream"),
-                                             InstanceMethod<&NativeSdk::StatsJson>("statsJson"),
-                                             InstanceMethod<&NativeSdk::Close>("close")});
+  return ObjectWrap<NativeSdk>::DefineClass(
+      env, "NativeSdk",
+      {InstanceMethod<&NativeSdk::OpenStream>("openStream"),
+       InstanceMethod<&NativeSdk::OpenPersistentStream>("openPersistentStream"),
+       InstanceMethod<&NativeSdk::RetireStream>("retireStream"),
+       InstanceMethod<&NativeSdk::StatsJson>("statsJson"),
+       InstanceMethod<&NativeSdk::Close>("close")});
 }
 
 NativeSdk::NativeSdk(const Napi::CallbackInfo &info) : ObjectWrap<NativeSdk>(info) {
@@ -142,21 +218,39 @@ void NativeSdk::Release() {
   live_sdk_handles.fetch_sub(1, std::memory_order_relaxed);
 }
 
-void NativeSdk::OpenFinished() {
-  if (--opens_in_flight_ == 0 && closed_) Release();
+void NativeSdk::CallFinished() {
+  if (--calls_in_flight_ == 0 && closed_) Release();
 }
 
 void NativeSdk::Close(const Napi::CallbackInfo &) {
   closed_ = true;
-  // zb_stream_new() on a pool thread still uses the handle; the last of them releases it.
-  if (opens_in_flight_ == 0) Release();
+  // A call on a pool thread still uses the handle; the last of them releases it.
+  if (calls_in_flight_ == 0) Release();
 }
 
 Napi::Value NativeSdk::StatsJson(const Napi::CallbackInfo &info) {
-  return zerobus_node::StatsJson(info.Env(), Live(info.Env()), zb_sdk_stats_json);
+  return LibraryString(info.Env(), Live(info.Env()), zb_sdk_stats_json);
 }
 
 Napi::Value NativeSdk::OpenStream(const Napi::CallbackInfo &info) {
+  return QueueOpen(info, StreamIdentity{});
+}
+
+Napi::Value NativeSdk::OpenPersistentStream(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  StreamIdentity identity;
+  if (info[5].IsString()) {
+    identity.kind = StreamIdentity::kResumed;
+    identity.resume_id = info[5].As<Napi::String>().Utf8Value();
+  } else if (info[5].IsNull()) {
+    identity.kind = StreamIdentity::kNewPersistent;
+  } else {
+    throw Napi::TypeError::New(env, "the stream id must be a string, or null to create one");
+  }
+  return QueueOpen(info, std::move(identity));
+}
+
+Napi::Value NativeSdk::QueueOpen(const Napi::CallbackInfo &info, StreamIdentity identity) {
   Napi::Env env = info.Env();
   zb_sdk *sdk = Live(env);
   if (!info[0].IsString()) throw Napi::TypeError::New(env, "the table name must be a string");
@@ -186,21 +280,14 @@ Napi::Value NativeSdk::OpenStream(const Napi::CallbackInfo &info) {
                                "schema's IPC bytes), an Avro writer schema, a NativeSchema, or "
                                "null for JSON");
   }
-  ConfigPtr cfg = NewConfig(env, info[2]);
-  // Ingest runs on the event loop, so it must never wait for room in the window: a full
-  // window throws ZB_ERR_QUEUE_FULL at once.
-  SetOption(env, cfg.get(), "stream.ingest.timeout.ms", "0");
-
-  // Token federation: `provide(settle)` (lib/sdk.js) runs the stream's async subject token
-  // provider.
-  if (info[3].IsFunction()) {
-    zb_error *err = nullptr;
-    zb_status status =
-        SubjectTokens::New(env, info[3].As<Napi::Function>())->Register(cfg.get(), &err);
-    ErrorPtr error(err);
-    if (status != ZB_OK) ThrowError(env, status, error.get());
+  // The library's persistent streams take descriptors and writer schemas as bytes only.
+  if (identity.kind != StreamIdentity::kEphemeral &&
+      (schema != nullptr || record_type == ZB_RECORD_ARROW)) {
+    throw Napi::TypeError::New(env,
+                               "a persistent stream takes a protobuf descriptor, an Avro writer "
+                               "schema or null for JSON");
   }
-
+  ConfigPtr cfg = StreamConfig(env, info[2], info[3]);
   Waker *waker = Waker::New(env);
   zb_error *err = nullptr;
   zb_status status = waker->RegisterOn(cfg.get(), &err);
@@ -208,10 +295,24 @@ Napi::Value NativeSdk::OpenStream(const Napi::CallbackInfo &info) {
   if (status != ZB_OK) ThrowError(env, status, error.get());
   AddonData::Of(env).KeepTeardownFirst();
 
-  auto *worker =
-      new OpenStreamWorker(env, this, sdk, info[0].As<Napi::String>().Utf8Value(), record_type,
-                           std::move(descriptor), schema, std::move(cfg), waker);
-  ++opens_in_flight_;
+  auto *worker = new OpenStreamWorker(env, this, sdk, info[0].As<Napi::String>().Utf8Value(),
+                                      record_type, std::move(descriptor), schema, std::move(cfg),
+                                      waker, std::move(identity));
+  ++calls_in_flight_;
+  Napi::Promise promise = worker->Promise();
+  worker->Queue();
+  return promise;
+}
+
+Napi::Value NativeSdk::RetireStream(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  zb_sdk *sdk = Live(env);
+  if (!info[0].IsString()) throw Napi::TypeError::New(env, "the table name must be a string");
+  if (!info[1].IsString()) throw Napi::TypeError::New(env, "the stream id must be a string");
+  ConfigPtr cfg = StreamConfig(env, info[2], info[3]);
+  auto *worker = new RetireStreamWorker(env, this, sdk, info[0].As<Napi::String>().Utf8Value(),
+                                        info[1].As<Napi::String>().Utf8Value(), std::move(cfg));
+  ++calls_in_flight_;
   Napi::Promise promise = worker->Promise();
   worker->Queue();
   return promise;

@@ -9,7 +9,7 @@
 #include "addon_data.h"
 #include "counters.h"
 #include "errors.h"
-#include "stats_json.h"
+#include "library_string.h"
 
 namespace zerobus_node {
 namespace {
@@ -220,6 +220,8 @@ Napi::Function NativeStream::DefineClass(Napi::Env env) {
           InstanceMethod<&NativeStream::Unacked>("unacked"),
           InstanceMethod<&NativeStream::Info>("info"),
           InstanceMethod<&NativeStream::StatsJson>("statsJson"),
+          InstanceMethod<&NativeStream::PersistentId>("persistentId"),
+          InstanceMethod<&NativeStream::ResumeWatermark>("resumeWatermark"),
           InstanceMethod<&NativeStream::Destroy>("destroy"),
           InstanceMethod<&NativeStream::KeepLoopAlive>("keepLoopAlive"),
       });
@@ -444,7 +446,22 @@ Napi::Value NativeStream::Unacked(const Napi::CallbackInfo &info) {
 }
 
 Napi::Value NativeStream::StatsJson(const Napi::CallbackInfo &info) {
-  return zerobus_node::StatsJson(info.Env(), Live(info.Env()), zb_stream_stats_json);
+  return LibraryString(info.Env(), Live(info.Env()), zb_stream_stats_json);
+}
+
+Napi::Value NativeStream::PersistentId(const Napi::CallbackInfo &info) {
+  return LibraryString(info.Env(), Live(info.Env()), zb_stream_persistent_id);
+}
+
+Napi::Value NativeStream::ResumeWatermark(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  int32_t has_committed = 0;
+  uint64_t last_committed = 0;
+  zb_error *err = nullptr;
+  zb_status status = zb_stream_resume_watermark(Live(env), &has_committed, &last_committed, &err);
+  ErrorPtr error(err);
+  if (status != ZB_OK) ThrowError(env, status, error.get());
+  return has_committed ? Napi::Value(OffsetValue(env, last_committed)) : env.Null();
 }
 
 Napi::Value NativeStream::Info(const Napi::CallbackInfo &info) {

@@ -100,6 +100,13 @@ class NativeStream : public Napi::ObjectWrap<NativeStream> {
   Napi::Value Close(const Napi::CallbackInfo &info);
   Napi::Value Unacked(const Napi::CallbackInfo &info);
   Napi::Value Info(const Napi::CallbackInfo &info);
+  /** persistentId() -> string: zb_stream_persistent_id() (experimental). Throws ZB_ERR_STATE
+   *  for a stream that is not persistent. */
+  Napi::Value PersistentId(const Napi::CallbackInfo &info);
+  /** resumeWatermark() -> number | null: zb_stream_resume_watermark() (experimental), the last
+   *  offset the server had committed when the stream was resumed, or null when it had committed
+   *  none. Throws ZB_ERR_STATE for a stream that is not persistent. */
+  Napi::Value ResumeWatermark(const Napi::CallbackInfo &info);
   /** statsJson() -> string: zb_stream_stats_json(). */
   Napi::Value StatsJson(const Napi::CallbackInfo &info);
   void Destroy(const Napi::CallbackInfo &info);

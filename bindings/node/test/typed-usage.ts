@@ -3,6 +3,7 @@
 import { once } from 'node:events';
 import * as arrow from 'apache-arrow';
 import {
+  PersistentStream,
   Schema,
   Sdk,
   Status,
@@ -106,6 +107,34 @@ export async function ingestArrow(sdk: Sdk): Promise<number> {
   const last: number = stream.ingestArrow(table);
   await stream.close();
   return last;
+}
+
+export async function persistent(sdk: Sdk, descriptor: Uint8Array): Promise<string> {
+  const created: PersistentStream = await sdk.experimental.openPersistentStream({
+    table: 'main.default.events',
+    descriptor,
+  });
+  const id: string = created.streamId;
+  await created.close();
+  const resumed = await sdk.experimental.resumePersistentStream({
+    table: 'main.default.events',
+    descriptor,
+    streamId: id,
+  });
+  const watermark: number | null = resumed.resumeWatermark;
+  const next: number = resumed.ingest(new Uint8Array([8, 1]));
+  console.log(watermark, next);
+  const asStream: Stream = resumed;
+  await asStream.close();
+  await sdk.experimental.retirePersistentStream({ table: 'main.default.events', streamId: id });
+  const schema = Schema.fromDdl('t (a INT)');
+  // @ts-expect-error a persistent stream takes a descriptor's bytes, not a Schema
+  void sdk.experimental.openPersistentStream({ table: 't', descriptor: schema });
+  // @ts-expect-error resuming needs the stream's id
+  void sdk.experimental.resumePersistentStream({ table: 'main.default.events' });
+  // @ts-expect-error the id is readable, not writable
+  resumed.streamId = 'other';
+  return id;
 }
 
 export function misuse(stream: Stream): void {

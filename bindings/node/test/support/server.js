@@ -49,8 +49,8 @@ async function readReadyFile(readyFile, exitStatus, stderr) {
  * ('TABLE:K=V,...' plans), nullSink (store nothing), nice (the server's scheduling priority,
  * as nice(1) takes it), mutualTls (TLS with a self-signed authority that also signs the client
  * certificates it requires), extraArgs (more arguments of `zerobus serve`). Resolves to
- * { endpoint, workspaceUrl, adminUrl, dataDir, rows, stats, stop }; with mutualTls, dataDir
- * holds ca.pem, client.pem and client-key.pem.
+ * { endpoint, workspaceUrl, adminUrl, dataDir, rows, stats, setFaults, clearFaults,
+ * waitForRecords, stop }; with mutualTls, dataDir holds ca.pem, client.pem and client-key.pem.
  * @param {{ tables?: string[], faults?: string[], nullSink?: boolean, nice?: number,
  *   mutualTls?: boolean, extraArgs?: string[] }} [options]
  */
@@ -117,6 +117,33 @@ async function startServer({
     async stats() {
       const response = await fetch(`${adminUrl}/admin/stats`);
       return response.json();
+    },
+    /** Sets the table's fault plan (PUT /admin/faults/TABLE), e.g. { withhold_acks: true }. */
+    async setFaults(plan, table = EVENTS_TABLE) {
+      const response = await fetch(`${adminUrl}/admin/faults/${table}`, {
+        method: 'PUT',
+        body: JSON.stringify(plan),
+      });
+      if (!response.ok) throw new Error(`PUT /admin/faults: ${await response.text()}`);
+    },
+    /** Removes the table's fault plan (DELETE /admin/faults/TABLE). */
+    async clearFaults(table = EVENTS_TABLE) {
+      const response = await fetch(`${adminUrl}/admin/faults/${table}`, { method: 'DELETE' });
+      if (!response.ok) throw new Error(`DELETE /admin/faults: ${await response.text()}`);
+    },
+    /** Resolves once the server accepted at least `count` records into `table` (its stats);
+     *  rejects after `timeoutMs`. */
+    async waitForRecords(count, table = EVENTS_TABLE, timeoutMs = 30_000) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const stats = /** @type {{ tables: Record<string, { records: number }> }} */ (
+          await this.stats()
+        );
+        const accepted = stats.tables[table]?.records ?? 0;
+        if (accepted >= count) return;
+        if (Date.now() > deadline) throw new Error(`${accepted} records, not ${count}, in time`);
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
     },
     async stop() {
       child.kill('SIGTERM');
