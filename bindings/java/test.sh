@@ -55,6 +55,7 @@ run_example() {
 }
 run_example examples/IngestJson.java
 run_example examples/IngestProto.java
+run_example examples/IngestPersistent.java
 
 echo "--- java: bench, 200,000 records of 100 bytes from 4 threads (the full figure: bench/bindings.sh)"
 python3 ../../tests/support/zerobus_serve.py "$ZEROBUS_SERVE_BIN" --null-sink \

@@ -201,6 +201,30 @@ final class Native {
       handle(
           "zb_stream_stats_json",
           FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS, ADDRESS));
+  // Persistent streams (experimental: the header's ZB_EXPERIMENTAL_PERSISTENT section).
+  static final MethodHandle zb_stream_new_persistent =
+      handle(
+          "zb_stream_new_persistent",
+          FunctionDescriptor.of(
+              JAVA_INT, ADDRESS, ADDRESS, JAVA_INT, ADDRESS, SIZE_T, ADDRESS, ADDRESS, ADDRESS));
+  static final MethodHandle zb_stream_resume =
+      handle(
+          "zb_stream_resume",
+          FunctionDescriptor.of(
+              JAVA_INT, ADDRESS, ADDRESS, ADDRESS, JAVA_INT, ADDRESS, SIZE_T, ADDRESS, ADDRESS,
+              ADDRESS));
+  static final MethodHandle zb_stream_persistent_id =
+      handle(
+          "zb_stream_persistent_id",
+          FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS, ADDRESS));
+  static final MethodHandle zb_stream_resume_watermark =
+      handle(
+          "zb_stream_resume_watermark",
+          FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS, ADDRESS));
+  static final MethodHandle zb_stream_retire =
+      handle(
+          "zb_stream_retire",
+          FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS));
   static final MethodHandle zb_string_free =
       handle("zb_string_free", FunctionDescriptor.ofVoid(ADDRESS));
 

@@ -76,6 +76,14 @@ final class StreamState {
     return future;
   }
 
+  /**
+   * Counts every offset up to `offset` durable without an ack: what the server had committed when a
+   * persistent stream was resumed, before anything waits on the stream.
+   */
+  synchronized void durableThrough(long offset) {
+    watermark = Math.max(watermark, offset);
+  }
+
   void onAck(long lastOffset) {
     List<List<CompletableFuture<Void>>> done;
     synchronized (this) {

@@ -238,10 +238,172 @@ public final class ZerobusSdk implements AutoCloseable {
   /**
    * A new stream like `stream` (same table, record type, options and callbacks) into which every
    * record `stream` did not get acknowledged has been ingested again, in order: the way to carry on
-   * after a failure or a close that timed out. Its offsets start at 0.
+   * after a failure or a close that timed out. Its offsets start at 0; a {@link PersistentStream}
+   * is resumed instead, into a PersistentStream whose offsets continue after the server's
+   * watermark, and only the records above it are ingested again.
    */
   public ZerobusStream recreateStream(ZerobusStream stream) throws ZerobusException {
     return stream.recreate();
+  }
+
+  /**
+   * Creates a persistent stream of JSON records into `tableName` (experimental: see {@link
+   * PersistentStream}); returns once the server has created it, its id readable.
+   *
+   * @throws ZerobusException as {@link #createJsonStream}; ZB_ERR_INVALID_ARG for stream.lanes
+   *     above 1; ZB_ERR_TRANSPORT (gRPC FAILED_PRECONDITION) from a server that keeps no persistent
+   *     streams
+   */
+  @Experimental
+  public PersistentStream createPersistentJsonStream(
+      String tableName, StreamConfigurationOptions options) throws ZerobusException {
+    return persistent(tableName, null, Native.ZB_RECORD_JSON, null, options);
+  }
+
+  /**
+   * Creates a persistent stream of protobuf records, messages of `descriptorProto`, as {@link
+   * #createPersistentJsonStream} does.
+   */
+  @Experimental
+  public PersistentStream createPersistentProtoStream(
+      String tableName, byte[] descriptorProto, StreamConfigurationOptions options)
+      throws ZerobusException {
+    return persistent(tableName, null, Native.ZB_RECORD_PROTO, descriptorProto, options);
+  }
+
+  /**
+   * Creates a persistent stream of Avro datums of `writerSchema`, as {@link
+   * #createPersistentJsonStream} does.
+   */
+  @Experimental
+  public PersistentStream createPersistentAvroStream(
+      String tableName, String writerSchema, StreamConfigurationOptions options)
+      throws ZerobusException {
+    return persistent(
+        tableName,
+        null,
+        Native.ZB_RECORD_AVRO,
+        writerSchema.getBytes(StandardCharsets.UTF_8),
+        options);
+  }
+
+  /**
+   * Resumes persistent JSON stream `streamId` of `tableName` (experimental: see {@link
+   * PersistentStream}); returns once the server has resumed it, its {@link
+   * PersistentStream#getResumeWatermark()} telling what the server had committed.
+   *
+   * @throws ZerobusException ZB_ERR_TRANSPORT with the gRPC status of the refusal: NOT_FOUND (5)
+   *     for an id the server does not know, FAILED_PRECONDITION (9) for a retired stream,
+   *     INVALID_ARGUMENT (3) for another record type or descriptor than the stream was created
+   *     with, ABORTED (10) when another call holds the stream (retried within recovery.retries
+   *     first); and the errors of {@link #createPersistentJsonStream}
+   */
+  @Experimental
+  public PersistentStream resumePersistentJsonStream(
+      String tableName, String streamId, StreamConfigurationOptions options)
+      throws ZerobusException {
+    return persistent(tableName, streamId, Native.ZB_RECORD_JSON, null, options);
+  }
+
+  /**
+   * Resumes a persistent protobuf stream, as {@link #resumePersistentJsonStream} does, with the
+   * descriptor it was created with, byte for byte.
+   */
+  @Experimental
+  public PersistentStream resumePersistentProtoStream(
+      String tableName, String streamId, byte[] descriptorProto, StreamConfigurationOptions options)
+      throws ZerobusException {
+    return persistent(tableName, streamId, Native.ZB_RECORD_PROTO, descriptorProto, options);
+  }
+
+  /**
+   * Resumes a persistent Avro stream, as {@link #resumePersistentJsonStream} does, with the writer
+   * schema it was created with.
+   */
+  @Experimental
+  public PersistentStream resumePersistentAvroStream(
+      String tableName, String streamId, String writerSchema, StreamConfigurationOptions options)
+      throws ZerobusException {
+    return persistent(
+        tableName,
+        streamId,
+        Native.ZB_RECORD_AVRO,
+        writerSchema.getBytes(StandardCharsets.UTF_8),
+        options);
+  }
+
+  /**
+   * Retires persistent stream `streamId` of `tableName` for good (experimental): every later resume
+   * fails with gRPC FAILED_PRECONDITION. Idempotent. One call within recovery.timeout.ms,
+   * authenticated as a stream of `options` would be, not retried.
+   *
+   * @throws ZerobusException ZB_ERR_TRANSPORT with gRPC NOT_FOUND (5) for an id the server does not
+   *     know, or UNAVAILABLE or DEADLINE_EXCEEDED (retryable) when it could not be reached in time;
+   *     ZB_ERR_AUTH; ZB_ERR_INVALID_TARGET for a malformed table name
+   */
+  @Experimental
+  public void retirePersistentStream(
+      String tableName, String streamId, StreamConfigurationOptions options)
+      throws ZerobusException {
+    Objects.requireNonNull(streamId, "streamId");
+    Callbacks callbacks = callbacksOf(options);
+    MemorySegment config = options.toNative(callbacks, false);
+    try (Arena arena = Arena.ofConfined()) {
+      Calls.checked(
+          Native.zb_stream_retire,
+          handle,
+          arena.allocateFrom(tableName),
+          arena.allocateFrom(streamId),
+          config);
+    } finally {
+      Calls.run(Native.zb_config_destroy, config);
+    }
+  }
+
+  /** Creates (`resumeId` null) or resumes a persistent stream. */
+  private PersistentStream persistent(
+      String tableName,
+      String resumeId,
+      int recordType,
+      byte[] descriptor,
+      StreamConfigurationOptions options)
+      throws ZerobusException {
+    return open(
+        options,
+        recordType,
+        (config, slot, arena) -> {
+          MemorySegment bytes = MemorySegment.NULL;
+          long length = 0;
+          if (descriptor != null) {
+            bytes = arena.allocate(Math.max(descriptor.length, 1));
+            bytes.copyFrom(MemorySegment.ofArray(descriptor));
+            length = descriptor.length;
+          }
+          MemorySegment table = arena.allocateFrom(tableName);
+          if (resumeId == null) {
+            Calls.checked(
+                Native.zb_stream_new_persistent,
+                handle,
+                table,
+                recordType,
+                bytes,
+                length,
+                config,
+                slot);
+          } else {
+            Calls.checked(
+                Native.zb_stream_resume,
+                handle,
+                table,
+                arena.allocateFrom(resumeId),
+                recordType,
+                bytes,
+                length,
+                config,
+                slot);
+          }
+        },
+        PersistentStream::new);
   }
 
   /** Lets go of the SDK: its streams keep working until they are closed. Idempotent. */
@@ -256,19 +418,35 @@ public final class ZerobusSdk implements AutoCloseable {
     void open(MemorySegment config, MemorySegment slot, Arena arena) throws ZerobusException;
   }
 
+  /** What a stream is made of once its handle is open: a {@link ZerobusStream} or a subclass. */
+  @FunctionalInterface
+  private interface StreamOf<S extends ZerobusStream> {
+    S make(ZerobusSdk sdk, MemorySegment handle, int recordType, Callbacks callbacks)
+        throws ZerobusException;
+  }
+
+  private static Callbacks callbacksOf(StreamConfigurationOptions options) {
+    return new Callbacks(
+        options.ackCallback(),
+        options.headersProvider(),
+        options.subjectTokenProvider(),
+        options.logger());
+  }
+
   private ZerobusStream open(StreamConfigurationOptions options, int recordType, Opener opener)
       throws ZerobusException {
-    Callbacks callbacks =
-        new Callbacks(
-            options.ackCallback(),
-            options.headersProvider(),
-            options.subjectTokenProvider(),
-            options.logger());
+    return open(options, recordType, opener, ZerobusStream::new);
+  }
+
+  private <S extends ZerobusStream> S open(
+      StreamConfigurationOptions options, int recordType, Opener opener, StreamOf<S> streamOf)
+      throws ZerobusException {
+    Callbacks callbacks = callbacksOf(options);
     MemorySegment config = options.toNative(callbacks, false);
     try (Arena arena = Arena.ofConfined()) {
       MemorySegment slot = arena.allocate(ADDRESS);
       opener.open(config, slot, arena);
-      return new ZerobusStream(this, slot.get(ADDRESS, 0), recordType, callbacks);
+      return streamOf.make(this, slot.get(ADDRESS, 0), recordType, callbacks);
     } finally {
       // The stream holds its registrations; the config lets go of its own.
       Calls.run(Native.zb_config_destroy, config);

@@ -30,7 +30,7 @@ import java.util.concurrent.CompletionException;
  * memory. A stream that becomes unreachable without a close is closed at once, abandoning the
  * records not yet acknowledged, and the futures still waiting on them fail.
  */
-public final class ZerobusStream implements AutoCloseable {
+public sealed class ZerobusStream implements AutoCloseable permits PersistentStream {
   private final ZerobusSdk sdk;
   private final MemorySegment handle;
   private final int recordType;
@@ -302,17 +302,36 @@ public final class ZerobusStream implements AutoCloseable {
     }
   }
 
-  /** The stream's registration: for the tests of its clean-up. */
+  /** The stream's registration: for the tests of its clean-up, and for its siblings. */
   Callbacks callbacks() {
     return callbacks;
+  }
+
+  ZerobusSdk sdk() {
+    return sdk;
+  }
+
+  int recordType() {
+    return recordType;
+  }
+
+  StreamState state() {
+    return state;
   }
 
   ZerobusStream recreate() throws ZerobusException {
     try (Arena arena = Arena.ofConfined()) {
       MemorySegment slot = arena.allocate(ADDRESS);
       Calls.checked(Native.zb_stream_recreate, handle, slot);
-      // The new stream shares this one's registrations, callbacks included.
-      return new ZerobusStream(sdk, slot.get(ADDRESS, 0), recordType, callbacks);
+      return sibling(slot.get(ADDRESS, 0));
     }
+  }
+
+  /**
+   * The stream of `handle`, which zb_stream_recreate() made from this one: of the same kind, and
+   * sharing this one's registrations, callbacks included.
+   */
+  ZerobusStream sibling(MemorySegment handle) throws ZerobusException {
+    return new ZerobusStream(sdk, handle, recordType, callbacks);
   }
 }

@@ -29,6 +29,7 @@ final class LocalServer implements AutoCloseable {
   private static final Duration READY_WITHIN = Duration.ofSeconds(30);
   private static final Pattern ROW_ID = Pattern.compile("\"id\":\\s*(\\d+)");
   private static final Pattern STREAMS_OPENED = Pattern.compile("\"streams_opened\":\\s*(\\d+)");
+  private static final Pattern RECORDS = Pattern.compile("\"records\":\\s*(\\d+)");
 
   private final String binary;
   private final Process process;
@@ -134,7 +135,7 @@ final class LocalServer implements AutoCloseable {
   }
 
   /** A logger that prints nothing, so that the tests' output is theirs. */
-  private static final System.Logger QUIET =
+  static final System.Logger QUIET =
       new System.Logger() {
         @Override
         public String getName() {
@@ -205,6 +206,44 @@ final class LocalServer implements AutoCloseable {
       throw new IllegalStateException("GET /admin/stats: " + stats);
     }
     return Long.parseLong(opened.group(1));
+  }
+
+  /** Sets the table's fault plan, a JSON object (the admin endpoint's PUT /admin/faults/TABLE). */
+  void setFault(String table, String plan) throws IOException, InterruptedException {
+    HttpResponse<String> response =
+        HttpClient.newHttpClient()
+            .send(
+                HttpRequest.newBuilder(URI.create(admin + "/admin/faults/" + table))
+                    .PUT(HttpRequest.BodyPublishers.ofString(plan))
+                    .timeout(Duration.ofSeconds(10))
+                    .build(),
+                HttpResponse.BodyHandlers.ofString());
+    if (response.statusCode() / 100 != 2) {
+      throw new IllegalStateException("PUT /admin/faults: " + response.body());
+    }
+  }
+
+  /**
+   * Returns once the server has accepted at least `count` records (GET /admin/stats, the events
+   * table being the only one); fails after 30 s.
+   */
+  void awaitRecords(long count) throws IOException, InterruptedException {
+    Instant deadline = Instant.now().plusSeconds(30);
+    while (true) {
+      String stats = stats();
+      Matcher records = RECORDS.matcher(stats);
+      if (!records.find()) {
+        throw new IllegalStateException("GET /admin/stats: " + stats);
+      }
+      long accepted = Long.parseLong(records.group(1));
+      if (accepted >= count) {
+        return;
+      }
+      if (Instant.now().isAfter(deadline)) {
+        throw new IllegalStateException(accepted + " records, not " + count + ", in time");
+      }
+      Thread.sleep(5);
+    }
   }
 
   /** Removes the table's fault plan (the admin endpoint's DELETE /admin/faults/TABLE). */
