@@ -238,9 +238,9 @@ class PersistentTest {
       List<String> command = new ArrayList<>();
       command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
       command.add("--enable-native-access=ALL-UNNAMED");
-      String library = System.getProperty("zerobus.library.path");
-      if (library != null) {
-        command.add("-Dzerobus.library.path=" + library);
+      // The library this JVM loaded (other tests change the property afterwards).
+      if (!Native.LOADED_FROM.equals(Native.SONAME)) {
+        command.add("-D" + Native.LIBRARY_PROPERTY + "=" + Native.LOADED_FROM);
       }
       command.addAll(
           List.of(
