@@ -42,11 +42,11 @@ std::string Plural(uint64_t count, const char *noun) {
 }
 
 Status CloseTimedOut(int32_t timeout_ms, uint64_t first, uint64_t last) {
-  return Status(StatusCode::kTimeout,
-                "close timed out after " + std::to_string(timeout_ms) + " ms with " +
-                    Plural(last - first + 1, "record") + " unacknowledged (offsets " +
-                    std::to_string(first) + ".." + std::to_string(last) +
-                    "); zb_stream_unacked() returns them");
+  return Status(StatusCode::kTimeout, "close timed out after " + std::to_string(timeout_ms) +
+                                          " ms with " + Plural(last - first + 1, "record") +
+                                          " unacknowledged (offsets " + std::to_string(first) +
+                                          ".." + std::to_string(last) +
+                                          "); zb_stream_unacked() returns them");
 }
 
 Status StreamHandle::Open(std::shared_ptr<Sdk> sdk, std::string table_name, RecordFormat format,
