@@ -50,9 +50,12 @@ final class StreamState {
     }
   }
 
-  /** How many native streams the binding holds: for the tests of its clean-up. */
-  static int live() {
-    return OF_STREAM.size();
+  /**
+   * Whether the binding holds a native stream of the registration `callbacks`: for the tests of its
+   * clean-up, which other tests' streams, collected at any moment, must not disturb.
+   */
+  static boolean holds(Callbacks callbacks) {
+    return OF_STREAM.keySet().stream().anyMatch(key -> key.callbacks() == callbacks);
   }
 
   Callbacks callbacks() {
