@@ -128,8 +128,9 @@ def test_refusals_carry_their_grpc_status(server: Server) -> None:
 
         with pytest.raises(libzerobus.InvalidArgError):
             persistent.create_stream(sdk, EVENTS, stream_lanes=2)
-        with pytest.raises(ValueError):
-            persistent.create_stream(sdk, libzerobus.schema_from_ddl(f"{EVENTS} (id BIGINT)"))  # type: ignore[arg-type]
+        schema = libzerobus.schema_from_ddl(f"{EVENTS} (id BIGINT)")
+        with pytest.raises(ValueError):  # a table named by a str only
+            persistent.create_stream(sdk, schema)  # type: ignore[arg-type]
     assert stored_ids(server) == [0]
 
 
