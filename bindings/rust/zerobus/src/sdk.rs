@@ -85,7 +85,7 @@ impl RawSdk {
         })?;
         // SAFETY: zb_stream_new() succeeded, so `raw` is a new stream the caller owns, made
         // with the config's event callback.
-        Ok(unsafe { Stream::from_raw(raw, config.hub, config.ingest_timeout_ms) })
+        Ok(unsafe { Stream::from_raw(raw, config.hub, config.timeouts) })
     }
 
     /// Opens a stream as `zb_stream_new_from_schema()` does, or as
@@ -114,7 +114,7 @@ impl RawSdk {
             )
         })?;
         // SAFETY: as in open().
-        Ok(unsafe { Stream::from_raw(raw, config.hub, config.ingest_timeout_ms) })
+        Ok(unsafe { Stream::from_raw(raw, config.hub, config.timeouts) })
     }
 }
 
