@@ -418,7 +418,15 @@ fn header_constants(macros: &str) -> BTreeSet<String> {
 fn compile_c(source: &str, arguments: &[&str]) -> Result<String, String> {
     let compiler = std::env::var("CC").unwrap_or_else(|_| "cc".to_string());
     let mut command = Command::new(&compiler);
-    command.args(["-std=c11", "-Wall", "-Werror", "-x", "c"]);
+    // With the experimental section, which zerobus-sys declares too.
+    command.args([
+        "-std=c11",
+        "-Wall",
+        "-Werror",
+        "-DZB_EXPERIMENTAL_PERSISTENT",
+        "-x",
+        "c",
+    ]);
     for directory in std::env::split_paths(env!("ZEROBUS_SYS_INCLUDE_DIRS")) {
         if !directory.as_os_str().is_empty() {
             command.arg("-I").arg(directory);

@@ -83,6 +83,8 @@ mod error;
 mod events;
 mod logging;
 mod options;
+#[cfg(feature = "experimental-persistent")]
+mod persistent;
 #[cfg(feature = "tokio")]
 mod reactor;
 mod schema;

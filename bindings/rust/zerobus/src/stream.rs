@@ -81,7 +81,7 @@ impl Stream {
     }
 
     /// The library's handle, live while `self` is.
-    #[cfg(feature = "arrow")]
+    #[cfg(any(feature = "arrow", feature = "experimental-persistent"))]
     pub(crate) fn raw_ptr(&self) -> *mut sys::zb_stream {
         self.raw.as_ptr()
     }
