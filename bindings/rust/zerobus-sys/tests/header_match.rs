@@ -403,12 +403,15 @@ fn last_identifier(text: &str) -> &str {
     &text[start..]
 }
 
-/// The header's `ZB_` macros from `cc -dM -E`, but ZB_API, a visibility attribute for C.
+/// The header's `ZB_` macros from `cc -dM -E`, but ZB_API, a visibility attribute for C, and
+/// ZB_EXPERIMENTAL_PERSISTENT, the opt-in that `compile_c` defines.
 fn header_constants(macros: &str) -> BTreeSet<String> {
     macros
         .lines()
         .filter_map(|line| line.strip_prefix("#define ")?.split_whitespace().next())
-        .filter(|name| name.starts_with("ZB_") && *name != "ZB_API")
+        .filter(|name| {
+            name.starts_with("ZB_") && !["ZB_API", "ZB_EXPERIMENTAL_PERSISTENT"].contains(name)
+        })
         .map(str::to_string)
         .collect()
 }
