@@ -79,3 +79,6 @@ for client in c go rust rust-async rust-official java java-official node python;
   awk -v name="$client" -v rate="${rates[$client]}" -v c="${rates[c]}" \
     'BEGIN { printf "%-13s %14d %10.2f\n", name, rate, rate / c }'
 done
+# Issue 27's target: at least 5.
+awk -v async="${rates[rust-async]}" -v official="${rates[rust-official]}" \
+  'BEGIN { printf "rust-async / rust-official: %.2fx\n", async / official }'

@@ -535,6 +535,9 @@ impl Stream {
         }
         // The events stay in the library's queue, which the reactor's pump also takes from:
         // what it took comes first, then what the library gives within the timeout.
+        if max_acks == 0 {
+            return Ok(Vec::new());
+        }
         if let Some(acks) = self.events.take_now(max_acks) {
             return Ok(acks);
         }
