@@ -287,10 +287,8 @@ impl StreamEvents {
                 return woken;
             }
             for event in &mut polled[..count] {
-                // SAFETY: a polled event's error is the caller's: copied here, then freed.
-                let ack = unsafe { Ack::from_event(event) };
-                unsafe { sys::zb_error_free(std::mem::replace(&mut event.error, null_mut())) };
-                if let Some(ack) = ack {
+                // SAFETY: a polled event's error is the caller's.
+                if let Some(ack) = unsafe { Ack::take_polled(event) } {
                     self.record(&ack, true, &mut woken);
                 }
             }

@@ -567,12 +567,8 @@ impl Stream {
         })?;
         Ok(polled[..count]
             .iter_mut()
-            .filter_map(|event| {
-                // SAFETY: a polled event's error is the caller's: copied here, then freed.
-                let ack = unsafe { Ack::from_event(event) };
-                unsafe { sys::zb_error_free(std::mem::replace(&mut event.error, null_mut())) };
-                ack
-            })
+            // SAFETY: a polled event's error is the caller's.
+            .filter_map(|event| unsafe { Ack::take_polled(event) })
             .collect())
     }
 
