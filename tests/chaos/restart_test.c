@@ -22,10 +22,13 @@
 #define DDL TABLE " (id BIGINT, payload STRING)"
 #define RECORDS 200000
 
-/* Tells the main thread when the record it waits for has an offset. */
+/* Tells the main thread when the record it waits for has an offset, and the producer when the
+ * server has been killed: the second half of the records waits for it, so that some are always
+ * sent to a dead server (a fast producer could otherwise have them all acknowledged first). */
 static pthread_mutex_t issued_mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t issued_cv = PTHREAD_COND_INITIALIZER;
 static int64_t issued = 0;
+static int server_killed = 0;
 
 static void *produce(void *arg) {
   zb_stream *stream = arg;
@@ -35,6 +38,7 @@ static void *produce(void *arg) {
       pthread_mutex_lock(&issued_mu);
       issued = id;
       pthread_cond_broadcast(&issued_cv);
+      while (id == RECORDS / 2 && !server_killed) pthread_cond_wait(&issued_cv, &issued_mu);
       pthread_mutex_unlock(&issued_mu);
     }
     const size_t len = zbtest_encode_event(id, "restart", record, sizeof record);
@@ -74,6 +78,10 @@ int main(int argc, char **argv) {
     cu_die(zb_error_message(err));
   }
   cu_kill_server(&server);
+  pthread_mutex_lock(&issued_mu);
+  server_killed = 1;
+  pthread_cond_broadcast(&issued_cv);
+  pthread_mutex_unlock(&issued_mu);
   cu_start_server(argv[1], listen, data_dir, DDL, &server);
   pthread_join(producer, NULL);
   if (zb_stream_flush(stream, 120000, &err) != ZB_OK) cu_die(zb_error_message(err));
