@@ -3,13 +3,6 @@
 #include <algorithm>
 
 namespace zerobus {
-namespace {
-
-std::string Plural(uint64_t count, const char *noun) {
-  return std::to_string(count) + " " + noun + (count == 1 ? "" : "s");
-}
-
-}  // namespace
 
 Status LanedStream::Open(std::shared_ptr<Sdk> sdk, std::string table_name, RecordFormat format,
                          std::string descriptor, std::shared_ptr<const RecordSchema> schema,
@@ -297,10 +290,8 @@ Status LanedStream::Flush(int32_t timeout_ms) {
   return WaitForOffset(next_offset - 1, timeout_ms);
 }
 
-Status LanedStream::Close(int32_t timeout_ms) {
-  bool first = false;
-  Status result = CloseOnce(timeout_ms, &first);
-  if (first && result.ok()) {
+void LanedStream::LogClosed(const Status &result) const {
+  if (result.ok()) {
     uint64_t acked;
     {
       sync::MutexLock lock(mu_);
@@ -310,12 +301,9 @@ Status LanedStream::Close(int32_t timeout_ms) {
       return "stream closed with all of its " + Plural(acked, "record") + " acknowledged over " +
              Plural(lanes_.size(), "lane");
     });
-  } else if (first && result.code() == StatusCode::kTimeout) {
+  } else if (result.code() == StatusCode::kTimeout) {
     Log(LogLevel::kWarn, "stream", [&] { return result.message(); });
   }
-  // Outside close_mu_: the callback being waited for may itself be closing the stream.
-  if (!events_.OnDispatcherThread()) events_.WaitDelivered();
-  return result;
 }
 
 Status LanedStream::CloseOnce(int32_t timeout_ms, bool *first) {
@@ -334,12 +322,7 @@ Status LanedStream::CloseOnce(int32_t timeout_ms, bool *first) {
     if (state_ == State::kFailed) {
       result = failure_;
     } else if (records_ != 0) {
-      const uint64_t first_unacked = acked_count_, next = next_offset_;
-      result = Status(StatusCode::kTimeout,
-                      "close timed out after " + std::to_string(timeout_ms) + " ms with " +
-                          Plural(next - first_unacked, "record") + " unacknowledged (offsets " +
-                          std::to_string(first_unacked) + ".." + std::to_string(next - 1) +
-                          "); zb_stream_unacked() returns them");
+      result = CloseTimedOut(timeout_ms, acked_count_, next_offset_ - 1);
       ReportUnackedLocked(result);
     }
     if (state_ != State::kFailed) state_ = State::kClosed;

@@ -49,7 +49,6 @@ class LanedStream final : public StreamHandle, private LaneSink, private StatsSo
                 uint64_t *last_offset) override;
   Status WaitForOffset(uint64_t offset, int32_t timeout_ms) override;
   Status Flush(int32_t timeout_ms) override;
-  Status Close(int32_t timeout_ms) override;
   Status Poll(size_t capacity, int32_t timeout_ms, const EventQueue::Take &take,
               size_t *count) override;
   void CopyUnacked(std::vector<std::pair<uint64_t, std::string>> *out) const override;
@@ -94,8 +93,8 @@ class LanedStream final : public StreamHandle, private LaneSink, private StatsSo
   uint64_t WatermarkLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // With mu_ held: an error event for every offset above the watermark.
   void ReportUnackedLocked(const Status &why) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Close() but for delivering the events: once per stream, serialized.
-  Status CloseOnce(int32_t timeout_ms, bool *first);
+  Status CloseOnce(int32_t timeout_ms, bool *first) override;
+  void LogClosed(const Status &result) const override;
   // Stops every lane's connection and supervision, keeping their records. Not with mu_ held.
   void HaltLanes();
   template <typename Predicate>

@@ -15,10 +15,6 @@
 namespace zerobus {
 namespace {
 
-std::string Plural(uint64_t count, const char *noun) {
-  return std::to_string(count) + " " + noun + (count == 1 ? "" : "s");
-}
-
 // Checked before any connection: a protobuf stream's descriptor, an Avro stream's writer
 // schema (its fit to the table is the server's to judge). ZB_ERR_INVALID_TARGET, as a table
 // name that cannot be.
@@ -382,12 +378,10 @@ Status Stream::Flush(int32_t timeout_ms) {
   return WaitForOffset(next_offset - 1, timeout_ms);
 }
 
-Status Stream::Close(int32_t timeout_ms) {
-  bool first = false;
-  Status result = CloseOnce(timeout_ms, &first);
-  // A failed stream logged its failure when it failed; a lane's laned stream logs its close.
-  const bool logs = first && !sink_;
-  if (logs && result.ok()) {
+void Stream::LogClosed(const Status &result) const {
+  // A failed stream logged its failure when it failed.
+  if (sink_) return;
+  if (result.ok()) {
     uint64_t acked;
     {
       sync::MutexLock lock(mu_);
@@ -396,12 +390,9 @@ Status Stream::Close(int32_t timeout_ms) {
     Log(LogLevel::kInfo, "stream", [&] {
       return "stream closed with all of its " + Plural(acked, "record") + " acknowledged";
     });
-  } else if (logs && result.code() == StatusCode::kTimeout) {
+  } else if (result.code() == StatusCode::kTimeout) {
     Log(LogLevel::kWarn, "stream", [&] { return result.message(); });
   }
-  // Outside close_mu_: the callback being waited for may itself be closing the stream.
-  if (!events_.OnDispatcherThread()) events_.WaitDelivered();
-  return result;
 }
 
 Status Stream::CloseOnce(int32_t timeout_ms, bool *first) {
@@ -421,11 +412,7 @@ Status Stream::CloseOnce(int32_t timeout_ms, bool *first) {
       result = failure_;
     } else if (!window_->all_acked()) {
       const uint64_t first = window_->acked_count(), last = window_->next_offset() - 1;
-      result = Status(StatusCode::kTimeout,
-                      "close timed out after " + std::to_string(timeout_ms) + " ms with " +
-                          Plural(last - first + 1, "record") + " unacknowledged (offsets " +
-                          std::to_string(first) + ".." + std::to_string(last) +
-                          "); zb_stream_unacked() returns them");
+      result = CloseTimedOut(timeout_ms, first, last);
       // A lane's laned stream reports its own close.
       if (!sink_) events_.PushError(first, last, result);
     }

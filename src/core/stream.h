@@ -106,7 +106,6 @@ class Stream final : public StreamHandle, private ConnectionListener, private St
   const arrow::Schema *arrow_schema() const override { return arrow_schema_.get(); }
   Status WaitForOffset(uint64_t offset, int32_t timeout_ms) override;
   Status Flush(int32_t timeout_ms) override;
-  Status Close(int32_t timeout_ms) override;
   Status Poll(size_t capacity, int32_t timeout_ms, const EventQueue::Take &take,
               size_t *count) override;
   void CopyUnacked(std::vector<std::pair<uint64_t, std::string>> *out) const override;
@@ -286,9 +285,9 @@ class Stream final : public StreamHandle, private ConnectionListener, private St
   // The delay before connection attempt `attempt` (1 = the first retry): exponential, capped,
   // and randomized so that many clients do not reconnect in step.
   std::chrono::milliseconds Backoff(int64_t attempt) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Close() but for delivering the events: once per stream, serialized. `*first` tells whether
-  // this call did the closing.
-  Status CloseOnce(int32_t timeout_ms, bool *first);
+  Status CloseOnce(int32_t timeout_ms, bool *first) override;
+  // A lane's close is not logged: its laned stream logs its own.
+  void LogClosed(const Status &result) const override;
   // Logs a line about connections ending, failing or recovering, unless too many came lately
   // (LogThrottle). Not with mu_ held; in Supervise().
   template <typename MakeMessage>

@@ -1,5 +1,6 @@
 #include "core/stream_handle.h"
 
+#include <string>
 #include <string_view>
 
 #include "core/laned_stream.h"
@@ -24,6 +25,29 @@ Status OpenEither(std::shared_ptr<Sdk> sdk, std::string table_name, RecordFormat
 }
 
 }  // namespace
+
+Status StreamHandle::Close(int32_t timeout_ms) {
+  bool first = false;
+  Status result = CloseOnce(timeout_ms, &first);
+  if (first) LogClosed(result);
+  // Outside the close's own serialization: the callback being waited for may itself be closing
+  // the stream.
+  EventQueue &queue = events();
+  if (!queue.OnDispatcherThread()) queue.WaitDelivered();
+  return result;
+}
+
+std::string Plural(uint64_t count, const char *noun) {
+  return std::to_string(count) + " " + noun + (count == 1 ? "" : "s");
+}
+
+Status CloseTimedOut(int32_t timeout_ms, uint64_t first, uint64_t last) {
+  return Status(StatusCode::kTimeout, "close timed out after " + std::to_string(timeout_ms) +
+                                          " ms with " + Plural(last - first + 1, "record") +
+                                          " unacknowledged (offsets " + std::to_string(first) +
+                                          ".." + std::to_string(last) +
+                                          "); zb_stream_unacked() returns them");
+}
 
 Status StreamHandle::Open(std::shared_ptr<Sdk> sdk, std::string table_name, RecordFormat format,
                           std::string descriptor, const Config &config, UserHandle handle,

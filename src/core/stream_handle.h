@@ -101,7 +101,10 @@ class StreamHandle {
   virtual const arrow::Schema *arrow_schema() const { return nullptr; }
   virtual Status WaitForOffset(uint64_t offset, int32_t timeout_ms) = 0;
   virtual Status Flush(int32_t timeout_ms) = 0;
-  virtual Status Close(int32_t timeout_ms) = 0;
+  // zb_stream_close(): closes the stream once (a later call returns the first one's outcome),
+  // logs how it ended, then, unless called from the stream's own event callback, waits until
+  // every event is delivered.
+  Status Close(int32_t timeout_ms);
   // zb_stream_poll(): see EventQueue::Poll().
   virtual Status Poll(size_t capacity, int32_t timeout_ms, const EventQueue::Take &take,
                       size_t *count) = 0;
@@ -116,7 +119,20 @@ class StreamHandle {
  protected:
   // The queue the stream's events go through.
   virtual EventQueue &events() = 0;
+  // Close() but for the log and the events' delivery: once per stream, serialized. `*first`
+  // tells whether this call did the closing.
+  virtual Status CloseOnce(int32_t timeout_ms, bool *first) = 0;
+  // Logs how the stream's first close ended.
+  virtual void LogClosed(const Status &result) const = 0;
 };
+
+// The outcome of a close that timed out after `timeout_ms` with offsets `first`..`last` still
+// unacknowledged.
+Status CloseTimedOut(int32_t timeout_ms, uint64_t first, uint64_t last);
+
+// `count` and `noun`, the noun plural unless the count is 1 ("1 record", "3 records"), as the
+// streams' messages count things.
+std::string Plural(uint64_t count, const char *noun);
 
 // How messages name record `index` of a batch of `count`: "the record" when it is alone.
 std::string RecordName(size_t index, size_t count);
