@@ -39,6 +39,13 @@
 // returns. Arrow record batches (NewArrowStream, IngestArrow) are not copied: the stream holds
 // a reference to each batch's data, pinned, until the batch is durable.
 //
+// # Persistent streams
+//
+// Experimental: NewPersistentStream, ResumePersistentStream, RetirePersistentStream and the
+// names that go with them may change or be removed in a later release, as the service's
+// calls behind them may. A persistent stream has a durable id with which any process resumes
+// it from the last offset the server committed: nothing stored twice, nothing lost.
+//
 // # Logging and statistics
 //
 // The library logs nothing unless WithLogger gives the SDK a *slog.Logger; its messages then

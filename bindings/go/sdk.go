@@ -123,10 +123,15 @@ type streamRequest struct {
 	from *Schema
 	// arrowSchema, when set, opens an Arrow stream of it (NewArrowStream).
 	arrowSchema *C.struct_ArrowSchema
+	// persistent opens a persistent stream: created anew, or resumed when resumeID is set
+	// (persistent.go).
+	persistent bool
+	resumeID   *C.char
 }
 
 func (r *streamRequest) free() {
 	C.free(unsafe.Pointer(r.table))
+	C.free(unsafe.Pointer(r.resumeID))
 	C.free(r.descriptor)
 	C.zb_config_destroy(r.cfg)
 	freeArrowSchema(r.arrowSchema)
@@ -135,6 +140,8 @@ func (r *streamRequest) free() {
 type openedStream struct {
 	c   *C.zb_stream
 	err error
+	// identity is a persistent stream's, read while the opening had it to itself.
+	identity *persistentIdentity
 }
 
 func (s *SDK) newStream(ctx context.Context, table string, recordType C.zb_record_type,
@@ -198,6 +205,9 @@ func (s *SDK) open(request *streamRequest) openedStream {
 	}
 	if request.from != nil {
 		return request.from.openStream(s.c, request.recordType, request.cfg)
+	}
+	if request.persistent {
+		return openPersistent(s.c, request)
 	}
 	var opened openedStream
 	var cerr *C.zb_error

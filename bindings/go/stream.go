@@ -33,6 +33,7 @@ type stream struct {
 	mu         sync.RWMutex
 	c          *C.zb_stream // nil once destroyed
 	recordType C.zb_record_type
+	identity   *persistentIdentity // a persistent stream's; nil for an ephemeral one
 
 	// closing turns on when Close starts: ingest is refused from then on.
 	closing  atomic.Bool
@@ -61,7 +62,8 @@ func finishOpen(opened openedStream, recordType C.zb_record_type,
 		wakeups.Close()
 		return nil, opened.err
 	}
-	st := &stream{c: opened.c, recordType: recordType, wakeups: wakeups, closed: make(chan struct{})}
+	st := &stream{c: opened.c, recordType: recordType, identity: opened.identity, wakeups: wakeups,
+		closed: make(chan struct{})}
 	st.progress.init()
 	st.events.init()
 	go st.drain()

@@ -76,6 +76,8 @@ python3 "$run_example" --zerobus "$ZEROBUS_SERVE_BIN" --records 1000 -- \
   "$examples/ingest-proto" -records 1000
 python3 "$run_example" --zerobus "$ZEROBUS_SERVE_BIN" --records 1000 -- \
   "$examples/ingest-arrow" -records 1000 -batch 64
+python3 "$run_example" --zerobus "$ZEROBUS_SERVE_BIN" --records 1000 -- \
+  "$examples/ingest-persistent" -records 1000
 
 echo "--- bench: 1,000,000 records of 100 bytes, one Ingest call each, null-sink server"
 go run -buildvcs=false ./cmd/zerobus-go-bench -zerobus "$ZEROBUS_SERVE_BIN"

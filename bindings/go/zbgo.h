@@ -8,6 +8,8 @@
 #define ZEROBUS_GO_ZBGO_H
 
 #include <stdlib.h>
+/* Persistent streams, which persistent.go exposes marked Experimental. */
+#define ZB_EXPERIMENTAL_PERSISTENT
 #include <zerobus/zerobus.h>
 
 /* The oldest library whose ABI the binding was written against, encoded as ZB_VERSION_NUM.

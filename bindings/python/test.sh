@@ -63,6 +63,7 @@ run_example() {
 }
 run_example examples/ingest_json.py {endpoint} 1000
 run_example examples/ingest_proto.py {endpoint} 1000
+run_example examples/ingest_persistent.py {endpoint} 1000
 echo "--- python: a wheel that carries libzerobus, imported from a venv of its own"
 wheels="$scratch/python-wheels"
 rm -rf "$wheels" "$scratch/python-wheel-venv"

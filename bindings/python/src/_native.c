@@ -21,6 +21,8 @@
 #include <time.h>
 #include <unistd.h>
 
+/* Persistent streams, which the package exposes as libzerobus.experimental. */
+#define ZB_EXPERIMENTAL_PERSISTENT
 #include <zerobus/arrow_c_data.h>
 #include <zerobus/zerobus.h>
 
@@ -1171,6 +1173,42 @@ static PyObject *stream_recreate_busy(PyObject *object, PyObject *unused) {
   return wrapped;
 }
 
+/* persistent_id_raw() -> str: the durable id of a persistent stream (StateError otherwise). */
+static PyObject *stream_persistent_id(PyObject *object, PyObject *unused) {
+  (void)unused;
+  StreamObject *self = (StreamObject *)object;
+  if (!stream_open(self)) {
+    return NULL;
+  }
+  char *id = NULL;
+  size_t len = 0;
+  zb_error *err = NULL;
+  zb_status status = zb_stream_persistent_id(self->stream, &id, &len, &err);
+  return string_result(status, id, len, err);
+}
+
+/* resume_watermark_raw() -> int or None: the last offset the server had committed when the stream
+ * was resumed, None when it had committed none (or the stream was created). */
+static PyObject *stream_resume_watermark(PyObject *object, PyObject *unused) {
+  (void)unused;
+  StreamObject *self = (StreamObject *)object;
+  if (!stream_open(self)) {
+    return NULL;
+  }
+  int32_t has_committed = 0;
+  uint64_t last_committed = 0;
+  zb_error *err = NULL;
+  zb_status status =
+      zb_stream_resume_watermark(self->stream, &has_committed, &last_committed, &err);
+  if (status != ZB_OK) {
+    return raise_error(status, err);
+  }
+  if (!has_committed) {
+    Py_RETURN_NONE;
+  }
+  return PyLong_FromUnsignedLongLong(last_committed);
+}
+
 static PyObject *stream_is_json(PyObject *object, void *closure) {
   (void)closure;
   return PyBool_FromLong(((StreamObject *)object)->record_type == ZB_RECORD_JSON);
@@ -1194,6 +1232,8 @@ static PyMethodDef stream_methods[] = {
     {"info_raw", stream_info, METH_NOARGS, NULL},
     {"stats_json", stream_stats_json, METH_NOARGS, NULL},
     {"recreate", stream_recreate, METH_NOARGS, NULL},
+    {"persistent_id_raw", stream_persistent_id, METH_NOARGS, NULL},
+    {"resume_watermark_raw", stream_resume_watermark, METH_NOARGS, NULL},
     {NULL, NULL, 0, NULL},
 };
 
@@ -1350,7 +1390,9 @@ static int take_ingest_timeout(zb_config *cfg, int64_t *out) {
  * RECORD_ARROW: an "arrow_schema" capsule or IPC bytes. on_event None means events
  * are polled; headers_provider None, no provider; wakeup_fd >= 0 is the write
  * end of a pipe the library then owns, written at each wakeup and closed with the stream;
- * subject_token, the token federation callable, None (the default) for none. */
+ * subject_token, the token federation callable, None (the default) for none. persistent true
+ * opens a persistent stream of a table (not a schema, not Arrow): created anew when resume_id
+ * is None, else resumed by that id. */
 static PyObject *sdk_open_stream_busy(PyObject *object, PyObject *args) {
   SdkObject *self = (SdkObject *)object;
   PyTypeObject *stream_type = NULL;
@@ -1363,9 +1405,11 @@ static PyObject *sdk_open_stream_busy(PyObject *object, PyObject *args) {
   PyObject *headers_callable = Py_None;
   int wakeup_fd = -1;
   PyObject *subject_token_callable = Py_None;
-  if (!PyArg_ParseTuple(args, "O!OiOOOOi|O", &PyType_Type, &stream_type, &target, &record_type,
+  int persistent = 0;
+  const char *resume_id = NULL;
+  if (!PyArg_ParseTuple(args, "O!OiOOOOi|Opz", &PyType_Type, &stream_type, &target, &record_type,
                         &descriptor_object, &options, &on_event_callable, &headers_callable,
-                        &wakeup_fd, &subject_token_callable)) {
+                        &wakeup_fd, &subject_token_callable, &persistent, &resume_id)) {
     return NULL;
   }
   /* An Arrow stream's schema may be a capsule of the Arrow PyCapsule interface, borrowed for
@@ -1382,6 +1426,12 @@ static PyObject *sdk_open_stream_busy(PyObject *object, PyObject *args) {
   zb_config *cfg = NULL;
   if (!PyType_IsSubtype(stream_type, StreamType)) {
     PyErr_SetString(PyExc_TypeError, "stream_type must derive from _native.Stream");
+    goto done;
+  }
+  if (persistent && (record_type == ZB_RECORD_ARROW || !PyUnicode_Check(target))) {
+    PyErr_SetString(PyExc_ValueError,
+                    "a persistent stream is of a table named by a str, "
+                    "with JSON, protobuf or Avro records");
     goto done;
   }
   if (!sdk_open(self) || (cfg = config_from(options)) == NULL ||
@@ -1419,16 +1469,22 @@ static PyObject *sdk_open_stream_busy(PyObject *object, PyObject *args) {
     record_type = ZB_RECORD_PROTO;
   }
   PyThreadState *saved = PyEval_SaveThread();
-  zb_status status = arrow_schema != NULL
-                         ? zb_stream_new_arrow(self->sdk, table, arrow_schema, cfg, &stream, &err)
-                     : record_type == ZB_RECORD_ARROW
-                         ? zb_stream_new_arrow_ipc(self->sdk, table, descriptor.buf,
-                                                   (size_t)descriptor.len, cfg, &stream, &err)
-                     : !from_schema ? zb_stream_new(self->sdk, table, record_type, descriptor.buf,
-                                                    (size_t)descriptor.len, cfg, &stream, &err)
-                     : record_type == ZB_RECORD_AVRO
-                         ? zb_stream_new_avro_from_schema(self->sdk, schema, cfg, &stream, &err)
-                         : zb_stream_new_from_schema(self->sdk, schema, cfg, &stream, &err);
+  zb_status status =
+      persistent && resume_id != NULL
+          ? zb_stream_resume(self->sdk, table, resume_id, record_type, descriptor.buf,
+                             (size_t)descriptor.len, cfg, &stream, &err)
+      : persistent ? zb_stream_new_persistent(self->sdk, table, record_type, descriptor.buf,
+                                              (size_t)descriptor.len, cfg, &stream, &err)
+      : arrow_schema != NULL
+          ? zb_stream_new_arrow(self->sdk, table, arrow_schema, cfg, &stream, &err)
+      : record_type == ZB_RECORD_ARROW
+          ? zb_stream_new_arrow_ipc(self->sdk, table, descriptor.buf, (size_t)descriptor.len, cfg,
+                                    &stream, &err)
+      : !from_schema ? zb_stream_new(self->sdk, table, record_type, descriptor.buf,
+                                     (size_t)descriptor.len, cfg, &stream, &err)
+      : record_type == ZB_RECORD_AVRO
+          ? zb_stream_new_avro_from_schema(self->sdk, schema, cfg, &stream, &err)
+          : zb_stream_new_from_schema(self->sdk, schema, cfg, &stream, &err);
   zb_config_destroy(cfg);
   PyEval_RestoreThread(saved);
   cfg = NULL;
@@ -1461,6 +1517,35 @@ static PyObject *sdk_open_stream(PyObject *object, PyObject *args) {
   return result;
 }
 
+/* retire_stream(table, stream_id, options, headers_provider): retires a persistent stream,
+ * one call without the GIL. */
+static PyObject *sdk_retire_stream(PyObject *object, PyObject *args) {
+  SdkObject *self = (SdkObject *)object;
+  const char *table = NULL;
+  const char *stream_id = NULL;
+  PyObject *options = NULL;
+  PyObject *headers_callable = Py_None;
+  if (!PyArg_ParseTuple(args, "ssOO", &table, &stream_id, &options, &headers_callable)) {
+    return NULL;
+  }
+  zb_config *cfg = NULL;
+  if (!sdk_open(self) || (cfg = config_from(options)) == NULL ||
+      register_callable(cfg, headers_callable, set_headers_callable) != 0) {
+    zb_config_destroy(cfg);
+    return NULL;
+  }
+  ++self->busy; /* a close() meanwhile waits for the call */
+  zb_error *err = NULL;
+  PyThreadState *saved = PyEval_SaveThread();
+  zb_status status = zb_stream_retire(self->sdk, table, stream_id, cfg, &err);
+  PyEval_RestoreThread(saved);
+  zb_config_destroy(cfg); /* a callable it releases takes the GIL again, on this thread */
+  if (--self->busy == 0 && self->destroy_pending) {
+    sdk_destroy_now(self);
+  }
+  return status_result(status, err);
+}
+
 static PyObject *sdk_stats_json(PyObject *object, PyObject *unused) {
   (void)unused;
   SdkObject *self = (SdkObject *)object;
@@ -1476,6 +1561,7 @@ static PyObject *sdk_stats_json(PyObject *object, PyObject *unused) {
 
 static PyMethodDef sdk_methods[] = {
     {"open_stream", sdk_open_stream, METH_VARARGS, NULL},
+    {"retire_stream", sdk_retire_stream, METH_VARARGS, NULL},
     {"stats_json", sdk_stats_json, METH_NOARGS, NULL},
     {"destroy", sdk_destroy, METH_NOARGS, NULL},
     {NULL, NULL, 0, NULL},

@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import time
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -63,6 +64,32 @@ class Server:
         request = urllib.request.Request(f"{self.admin_url}/admin/faults/{table}", method="DELETE")
         with urllib.request.urlopen(request, timeout=10) as answer:
             assert answer.status in (200, 204), answer.status
+
+    def set_faults(self, table: str, plan: dict[str, object]) -> None:
+        """Sets the fault plan of `table` (the admin endpoint's PUT /admin/faults/T)."""
+        request = urllib.request.Request(
+            f"{self.admin_url}/admin/faults/{table}", data=json.dumps(plan).encode(), method="PUT"
+        )
+        with urllib.request.urlopen(request, timeout=10) as answer:
+            assert answer.status == 200, answer.status
+
+    def table_counters(self, table: str) -> dict[str, Any]:
+        """The server's counters of `table` (/admin/stats): "records" stored, "requests"..."""
+        with urllib.request.urlopen(f"{self.admin_url}/admin/stats", timeout=10) as answer:
+            counters: dict[str, Any] = json.load(answer)["tables"].get(table, {})
+        return counters
+
+    def wait_stored(self, table: str, records: int, timeout: float = 60) -> int:
+        """Waits until the server has stored at least `records` records in `table` (counted
+        once they are ready to acknowledge), and returns the count; fails after `timeout`."""
+        deadline = time.monotonic() + timeout
+        while True:
+            stored = int(self.table_counters(table).get("records", 0))
+            if stored >= records:
+                return stored
+            if time.monotonic() > deadline:
+                pytest.fail(f"{table}: {stored} records stored after {timeout} s, not {records}")
+            time.sleep(0.01)  # a poll of the server's own count, bounded by the deadline
 
     def user_agents(self, table: str) -> dict[str, int]:
         """The user-agents the server saw on `table`'s streams, with their stream counts."""

@@ -387,7 +387,12 @@ class Sdk:
         avro: Union[str, bool] = False,
         arrow: Optional[ArrowSchemaSource] = None,
         subject_token: Optional[SubjectTokenProvider] = None,
+        stream_type: type[Stream] = Stream,
+        persistent: bool = False,
+        resume_id: Optional[str] = None,
     ) -> Stream:
+        """Opens a stream of `stream_type`. With `persistent`, a persistent stream
+        (libzerobus.experimental): created anew, or resumed when `resume_id` is given."""
         record_type = _native.RECORD_JSON if descriptor is None else _native.RECORD_PROTO
         schema_source: object = descriptor
         if arrow is not None:
@@ -409,7 +414,7 @@ class Sdk:
         merged = _merge_options(self._options, options, keywords)
         callback = None if on_event is None else _event_adapter(on_event)
         return self._native.open_stream(
-            Stream,
+            stream_type,
             table,
             record_type,
             schema_source,
@@ -418,6 +423,8 @@ class Sdk:
             headers_provider,
             wakeup_fd,
             subject_token,
+            persistent,
+            resume_id,
         )
 
     def stats(self) -> dict[str, Any]:

@@ -52,30 +52,21 @@ async def open_stream(
     (a connection and the server's answer) runs in the loop's default executor. `on_event`
     is called on the event loop with each event as it is taken, before the waits it settles
     are resolved; it must not raise."""
-    loop = asyncio.get_running_loop()
-    read_fd, write_fd = os.pipe()
-    os.set_blocking(read_fd, False)
-    os.set_blocking(write_fd, False)  # the library's thread must never wait on a full pipe
-    try:
-        stream: Stream = await loop.run_in_executor(
+    return await _open_with_wakeup(
+        lambda write_fd: sdk._open(
+            table,
+            descriptor,
             None,
-            lambda: sdk._open(
-                table,
-                descriptor,
-                None,
-                headers_provider,
-                write_fd,
-                options,
-                keywords,
-                avro=avro,
-                arrow=arrow,
-                subject_token=subject_token,
-            ),
-        )
-    except BaseException:
-        os.close(read_fd)
-        raise  # the library closed write_fd, as it does whatever the outcome
-    return AsyncStream(stream, read_fd, loop, on_event)
+            headers_provider,
+            write_fd,
+            options,
+            keywords,
+            avro=avro,
+            arrow=arrow,
+            subject_token=subject_token,
+        ),
+        on_event,
+    )
 
 
 class AsyncStream:
@@ -226,6 +217,25 @@ class AsyncStream:
                 await self.close()
         finally:
             self.destroy()
+
+
+async def _open_with_wakeup(
+    opener: Callable[[int], Stream],
+    on_event: Optional[Callable[[Event], None]],
+    wrapper: type[AsyncStream] = AsyncStream,
+) -> AsyncStream:
+    """Runs `opener` with the write end of a new wakeup pipe in the loop's default executor,
+    and wraps the stream it opens in `wrapper` for asyncio."""
+    loop = asyncio.get_running_loop()
+    read_fd, write_fd = os.pipe()
+    os.set_blocking(read_fd, False)
+    os.set_blocking(write_fd, False)  # the library's thread must never wait on a full pipe
+    try:
+        stream: Stream = await loop.run_in_executor(None, opener, write_fd)
+    except BaseException:
+        os.close(read_fd)
+        raise  # the library closed write_fd, as it does whatever the outcome
+    return wrapper(stream, read_fd, loop, on_event)
 
 
 __all__ = ["AsyncStream", "open_stream"]

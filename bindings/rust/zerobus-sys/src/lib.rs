@@ -717,4 +717,54 @@ unsafe extern "C" {
     ) -> zb_status;
     /// Frees a record list; NULL is ignored.
     pub fn zb_records_free(records: *mut zb_records);
+
+    // Persistent streams, the header's experimental section (declared there only under
+    // ZB_EXPERIMENTAL_PERSISTENT; the library always exports them): the service marks them
+    // "in development", so they may change or go in any release.
+
+    /// Experimental: creates a persistent stream, whose durable id is then readable.
+    pub fn zb_stream_new_persistent(
+        sdk: *mut zb_sdk,
+        table_name: *const c_char,
+        record_type: zb_record_type,
+        descriptor: *const c_void,
+        descriptor_len: usize,
+        cfg: *const zb_config,
+        out: *mut *mut zb_stream,
+        err: *mut *mut zb_error,
+    ) -> zb_status;
+    /// Experimental: resumes persistent stream `stream_id` from the server's watermark + 1.
+    pub fn zb_stream_resume(
+        sdk: *mut zb_sdk,
+        table_name: *const c_char,
+        stream_id: *const c_char,
+        record_type: zb_record_type,
+        descriptor: *const c_void,
+        descriptor_len: usize,
+        cfg: *const zb_config,
+        out: *mut *mut zb_stream,
+        err: *mut *mut zb_error,
+    ) -> zb_status;
+    /// Experimental: the durable id of a persistent stream, a new string (`zb_string_free()`).
+    pub fn zb_stream_persistent_id(
+        stream: *mut zb_stream,
+        id_out: *mut *mut c_char,
+        len_out: *mut usize,
+        err: *mut *mut zb_error,
+    ) -> zb_status;
+    /// Experimental: the last offset the server had committed when the stream was resumed.
+    pub fn zb_stream_resume_watermark(
+        stream: *mut zb_stream,
+        has_committed: *mut i32,
+        last_committed: *mut u64,
+        err: *mut *mut zb_error,
+    ) -> zb_status;
+    /// Experimental: retires persistent stream `stream_id` for good.
+    pub fn zb_stream_retire(
+        sdk: *mut zb_sdk,
+        table_name: *const c_char,
+        stream_id: *const c_char,
+        cfg: *const zb_config,
+        err: *mut *mut zb_error,
+    ) -> zb_status;
 }

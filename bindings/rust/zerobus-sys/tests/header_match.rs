@@ -403,12 +403,15 @@ fn last_identifier(text: &str) -> &str {
     &text[start..]
 }
 
-/// The header's `ZB_` macros from `cc -dM -E`, but ZB_API, a visibility attribute for C.
+/// The header's `ZB_` macros from `cc -dM -E`, but ZB_API, a visibility attribute for C, and
+/// ZB_EXPERIMENTAL_PERSISTENT, the opt-in that `compile_c` defines.
 fn header_constants(macros: &str) -> BTreeSet<String> {
     macros
         .lines()
         .filter_map(|line| line.strip_prefix("#define ")?.split_whitespace().next())
-        .filter(|name| name.starts_with("ZB_") && *name != "ZB_API")
+        .filter(|name| {
+            name.starts_with("ZB_") && !["ZB_API", "ZB_EXPERIMENTAL_PERSISTENT"].contains(name)
+        })
         .map(str::to_string)
         .collect()
 }
@@ -418,7 +421,15 @@ fn header_constants(macros: &str) -> BTreeSet<String> {
 fn compile_c(source: &str, arguments: &[&str]) -> Result<String, String> {
     let compiler = std::env::var("CC").unwrap_or_else(|_| "cc".to_string());
     let mut command = Command::new(&compiler);
-    command.args(["-std=c11", "-Wall", "-Werror", "-x", "c"]);
+    // With the experimental section, which zerobus-sys declares too.
+    command.args([
+        "-std=c11",
+        "-Wall",
+        "-Werror",
+        "-DZB_EXPERIMENTAL_PERSISTENT",
+        "-x",
+        "c",
+    ]);
     for directory in std::env::split_paths(env!("ZEROBUS_SYS_INCLUDE_DIRS")) {
         if !directory.as_os_str().is_empty() {
             command.arg("-I").arg(directory);

@@ -80,4 +80,18 @@ impl Ack {
             _ => None,
         }
     }
+
+    /// The ack of an event that `zb_stream_poll()` wrote, whose error, the caller's, it copies
+    /// and frees (leaving NULL in its place).
+    ///
+    /// # Safety
+    /// `event.error` is NULL or a live error that the caller owns.
+    pub(crate) unsafe fn take_polled(event: &mut sys::zb_event) -> Option<Ack> {
+        // SAFETY: as the function's contract says; the error is freed once copied.
+        unsafe {
+            let ack = Ack::from_event(event);
+            sys::zb_error_free(std::mem::replace(&mut event.error, std::ptr::null_mut()));
+            ack
+        }
+    }
 }

@@ -102,7 +102,7 @@ impl Sdk {
 fn opened(raw: *mut sys::zb_stream, config: StreamConfig) -> Stream {
     // SAFETY: the open succeeded, so `raw` is a new stream the caller owns, made with the
     // config's event callback.
-    unsafe { Stream::from_raw(raw, config.hub, config.ingest_timeout_ms) }
+    unsafe { Stream::from_raw(raw, config.hub, config.timeouts) }
 }
 
 fn arrow_error(error: ArrowError) -> Error {

@@ -1,14 +1,20 @@
-//! Where a stream's events go. The crate registers one event callback of its own on every
-//! stream (`deliver_event`), and keeps the acks, the waiting threads and the waiting futures on
-//! the Rust side: each event is queued for [`Stream::poll`](crate::Stream::poll) or handed to
-//! the user's `on_ack`, and wakes whatever waits for the stream to move on. The callback runs
-//! on one of the SDK's dispatch threads; it takes one short lock and wakes wakers, so no
-//! future needs a thread or a timer of its own to learn that an ack came.
+//! Where a stream's events go. The crate keeps the acks, the waiting threads and the waiting
+//! futures on the Rust side: each event is queued for [`Stream::poll`](crate::Stream::poll) or
+//! handed to the user's `on_ack`, and wakes whatever waits for the stream to move on. No future
+//! needs a thread or a timer of its own to learn that an ack came.
+//!
+//! The events come one of two ways. A stream made inside a tokio runtime (the `tokio` feature)
+//! without `on_ack` or `on_wakeup` leaves them in the library's queue: the library writes a
+//! descriptor that the runtime's reactor watches ([`Reactor`]), and the task it wakes takes
+//! them ([`Hub::pump`]), with no hop through the library's dispatch threads. Every other stream
+//! registers the crate's event callback (`deliver_event`), which runs on one of the SDK's
+//! dispatch threads, takes one short lock and wakes wakers.
 
 use std::collections::VecDeque;
 use std::ffi::c_void;
 use std::future::Future;
 use std::pin::Pin;
+use std::ptr::{NonNull, null_mut};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::task::{Context, Poll, Waker};
 use std::time::Instant;
@@ -18,6 +24,10 @@ use zerobus_sys as sys;
 use crate::Ack;
 use crate::Result;
 use crate::callbacks::{AckCallback, WakeupCallback, contain_panic};
+use crate::reactor::Reactor;
+
+/// How many events one `zb_stream_poll()` of [`StreamEvents::pump`] takes at most.
+const PUMP_BATCH: usize = 64;
 
 /// What the streams created from one set of [`StreamOptions`](crate::StreamOptions) share: the
 /// user's callbacks, and the events of each stream. A stream and its
@@ -26,6 +36,9 @@ use crate::callbacks::{AckCallback, WakeupCallback, contain_panic};
 pub(crate) struct Hub {
     on_ack: Option<Arc<AckCallback>>,
     on_wakeup: Option<Arc<WakeupCallback>>,
+    /// The descriptor the library writes at each event, watched by a tokio runtime's reactor,
+    /// when the streams have no event callback.
+    reactor: Option<Arc<Reactor>>,
     /// The events of each live stream, by the address of its `zb_stream`, and whether its
     /// `Stream` exists yet; a handful at most.
     streams: Mutex<Vec<Entry>>,
@@ -35,12 +48,29 @@ impl Hub {
     pub(crate) fn new(
         on_ack: Option<Arc<AckCallback>>,
         on_wakeup: Option<Arc<WakeupCallback>>,
+        reactor: Option<Arc<Reactor>>,
     ) -> Hub {
         Hub {
             on_ack,
             on_wakeup,
+            reactor,
             streams: Mutex::new(Vec::new()),
         }
+    }
+
+    /// The reactor that watches the streams' wakeups, when they have no event callback.
+    pub(crate) fn reactor(&self) -> Option<&Reactor> {
+        self.reactor.as_deref()
+    }
+
+    /// Takes the events queued in the library for every stream of the hub: a wakeup does not
+    /// say which stream it came from (a stream and its recreated successor share one).
+    pub(crate) fn pump(&self) {
+        let streams: Vec<Arc<StreamEvents>> = lock(&self.streams)
+            .iter()
+            .map(|entry| Arc::clone(&entry.events))
+            .collect();
+        streams.iter().for_each(|events| events.pump());
     }
 
     /// Whether acks go to the user's `on_ack` rather than to the stream's queue.
@@ -80,7 +110,9 @@ impl Hub {
 
     fn deliver(&self, stream: *mut sys::zb_stream, ack: Ack) {
         let events = self.events_of(stream, false);
-        let turned_non_empty = events.record(&ack, self.on_ack.is_none());
+        let mut woken = Vec::new();
+        let turned_non_empty = events.record(&ack, self.on_ack.is_none(), &mut woken);
+        woken.into_iter().for_each(Waker::wake);
         if let (true, Some(on_wakeup)) = (turned_non_empty, &self.on_wakeup) {
             contain_panic((), || on_wakeup());
         }
@@ -129,16 +161,26 @@ pub(crate) unsafe extern "C" fn deliver_event(
 #[derive(Default)]
 pub(crate) struct StreamEvents {
     state: Mutex<EventState>,
-    /// Signalled at every event and at the end: threads waiting in `poll` or for room.
+    /// Signalled at every event and at the end: threads waiting in `poll`.
     changed: Condvar,
+    /// The library's stream, from its `Stream`'s making until its destroy, when its events
+    /// stay in the library's queue (a stream with a [`Reactor`]). [`pump`](Self::pump) holds
+    /// this lock while it takes them, so that they are recorded in the order the library
+    /// queued them, and none is taken once the stream is destroyed.
+    polled: Mutex<Option<RawStream>>,
 }
+
+/// A live stream whose events [`StreamEvents::pump`] takes.
+struct RawStream(NonNull<sys::zb_stream>);
+
+// SAFETY: zb_stream_poll() may be called from any thread; `StreamEvents::detach` ends its use
+// before the stream is destroyed.
+unsafe impl Send for RawStream {}
 
 #[derive(Default)]
 struct EventState {
     /// Acks not yet taken, when there is no `on_ack`.
     queue: VecDeque<Ack>,
-    /// Counts events (and the end), for threads that wait for the next one.
-    generation: u64,
     /// The futures waiting for the stream to move on.
     waiters: Vec<Waiter>,
     next_waiter: u64,
@@ -162,12 +204,11 @@ impl StreamEvents {
     }
 
     /// Records one event: queues it (merging consecutive durable acks, as the library does)
-    /// when `queue`, and wakes whoever waits for it. Returns whether the queue was empty.
-    fn record(&self, ack: &Ack, queue: bool) -> bool {
-        let mut woken = Vec::new();
+    /// when `queue`, and adds to `woken` the wakers of whoever waits for it. Returns whether
+    /// the queue was empty.
+    fn record(&self, ack: &Ack, queue: bool, woken: &mut Vec<Waker>) -> bool {
         let was_empty = {
             let mut state = lock(&self.state);
-            state.generation += 1;
             let durable_through = match ack {
                 Ack::Durable { last_offset, .. } => Some(*last_offset),
                 Ack::Failed { .. } => None,
@@ -186,8 +227,77 @@ impl StreamEvents {
             was_empty
         };
         self.changed.notify_all();
-        woken.into_iter().for_each(Waker::wake);
         queue && was_empty
+    }
+
+    /// From now on takes the stream's events from the library's queue (a stream with a
+    /// reactor), starting with any queued already, whose wakeup may have been read before.
+    pub(crate) fn attach(&self, raw: NonNull<sys::zb_stream>) {
+        *lock(&self.polled) = Some(RawStream(raw));
+        self.pump();
+    }
+
+    /// Takes the last events from the library's queue and stops taking any: the stream is
+    /// about to be destroyed.
+    pub(crate) fn detach(&self) {
+        let woken = {
+            let mut polled = lock(&self.polled);
+            let woken = polled.as_ref().map(|raw| self.take_queued_events(raw.0));
+            *polled = None;
+            woken
+        };
+        woken.into_iter().flatten().for_each(Waker::wake);
+    }
+
+    /// Takes every event queued in the library's queue into this one, and wakes whoever waits
+    /// for them. Does nothing for a stream with an event callback, or once detached.
+    pub(crate) fn pump(&self) {
+        let woken = {
+            let polled = lock(&self.polled);
+            match polled.as_ref() {
+                Some(raw) => self.take_queued_events(raw.0),
+                None => return,
+            }
+        };
+        woken.into_iter().for_each(Waker::wake);
+    }
+
+    /// Polls `raw` until its queue is empty, recording each event; returns the wakers to wake.
+    /// The caller holds `polled`.
+    fn take_queued_events(&self, raw: NonNull<sys::zb_stream>) -> Vec<Waker> {
+        let mut woken = Vec::new();
+        let mut polled = [sys::ZB_EVENT_INIT; PUMP_BATCH];
+        loop {
+            let mut count = 0;
+            // SAFETY: the stream is live until `detach`, which waits for this lock; the array
+            // holds PUMP_BATCH events of the size given.
+            let status = unsafe {
+                sys::zb_stream_poll(
+                    raw.as_ptr(),
+                    polled.as_mut_ptr(),
+                    size_of::<sys::zb_event>(),
+                    PUMP_BATCH,
+                    0,
+                    &mut count,
+                    null_mut(),
+                )
+            };
+            // Only misuse fails a poll: a stream with a callback never gets here.
+            if status != sys::ZB_OK {
+                return woken;
+            }
+            for event in &mut polled[..count] {
+                // SAFETY: a polled event's error is the caller's.
+                if let Some(ack) = unsafe { Ack::take_polled(event) } {
+                    self.record(&ack, true, &mut woken);
+                }
+            }
+            // A poll that took fewer than it could emptied the queue: the next event that comes
+            // writes a wakeup.
+            if count < PUMP_BATCH {
+                return woken;
+            }
+        }
     }
 
     /// Marks the end: the stream was closed or dropped, so no event will come; wakes every
@@ -196,7 +306,6 @@ impl StreamEvents {
         let woken: Vec<Waiter> = {
             let mut state = lock(&self.state);
             state.finished = true;
-            state.generation += 1;
             std::mem::take(&mut state.waiters)
         };
         self.changed.notify_all();
@@ -219,19 +328,15 @@ impl StreamEvents {
         }
     }
 
-    /// The current generation, to wait for the next with [`wait_past`](Self::wait_past).
-    pub(crate) fn generation(&self) -> u64 {
-        lock(&self.state).generation
-    }
-
-    /// Waits until an event comes after `generation`, or `deadline` passes (`None`: without
-    /// limit). Returns the new generation, or `None` at the deadline.
-    pub(crate) fn wait_past(&self, generation: u64, deadline: Option<Instant>) -> Option<u64> {
+    /// Up to `max` queued acks, without waiting: `None` when none is queued and the stream
+    /// has not ended.
+    pub(crate) fn take_now(&self, max: usize) -> Option<Vec<Ack>> {
         let mut state = lock(&self.state);
-        while state.generation == generation {
-            state = wait(&self.changed, state, deadline)?;
+        if state.queue.is_empty() && !state.finished {
+            return None;
         }
-        Some(state.generation)
+        let count = max.min(state.queue.len());
+        Some(state.queue.drain(..count).collect())
     }
 
     /// Registers (or refreshes) the waiter in `slot` to wake `waker`.
@@ -265,24 +370,14 @@ impl StreamEvents {
         }
     }
 
-    /// The next queued ack for [`AckEvents`], `Ready(None)` once the stream ended and the
-    /// queue is empty.
-    fn poll_ack(&self, slot: &mut Option<u64>, waker: &Waker) -> Poll<Option<Ack>> {
-        let mut state = lock(&self.state);
-        if let Some(ack) = state.queue.pop_front() {
-            return Poll::Ready(Some(ack));
-        }
-        if state.finished {
-            return Poll::Ready(None);
-        }
-        drop(state);
-        // Any event wakes it; the queue is looked at again before the task sleeps.
-        self.register(slot, 0, waker);
+    /// The next queued ack for [`AckEvents`]: `Some(None)` once the stream ended and the
+    /// queue is empty, `None` while the queue is empty.
+    fn next_ack(&self) -> Option<Option<Ack>> {
         let mut state = lock(&self.state);
         match state.queue.pop_front() {
-            Some(ack) => Poll::Ready(Some(ack)),
-            None if state.finished => Poll::Ready(None),
-            None => Poll::Pending,
+            Some(ack) => Some(Some(ack)),
+            None if state.finished => Some(None),
+            None => None,
         }
     }
 }
@@ -304,7 +399,7 @@ fn push_merged(queue: &mut VecDeque<Ack>, ack: Ack) {
 }
 
 /// Locks `mutex`; a panic elsewhere while it was held leaves plain data, still consistent.
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -330,25 +425,57 @@ fn wait<'a>(
     }
 }
 
+/// What a pending future is registered for: the stream's events that may matter to it, and,
+/// on a stream with a reactor, the next wakeup of the library's descriptor.
+#[derive(Default)]
+struct Registration {
+    waiter: Option<u64>,
+    sleeper: Option<u64>,
+}
+
+impl Registration {
+    /// Registers `waker` to be woken by an event that may matter (a durable ack reaching
+    /// `through`, a failure, the end) or the next wakeup; takes the events queued in the
+    /// library when the descriptor held a wakeup, which may complete the future at once.
+    fn arm(&mut self, hub: &Hub, events: &StreamEvents, through: u64, waker: &Waker) -> Result<()> {
+        events.register(&mut self.waiter, through, waker);
+        if let Some(reactor) = hub.reactor() {
+            if reactor.poll_wakeup(&mut self.sleeper, waker)? {
+                hub.pump();
+            }
+        }
+        Ok(())
+    }
+
+    fn release(&mut self, hub: &Hub, events: &StreamEvents) {
+        events.deregister(&mut self.waiter);
+        if let Some(reactor) = hub.reactor() {
+            reactor.forget(&mut self.sleeper);
+        }
+    }
+}
+
 /// A future that completes when `check` gives a result: it asks at once, and again each time
 /// an event that may matter wakes it (a durable ack reaching `through`, a failure, the end).
 /// It registers its waker before it asks the second time, so an event between the two cannot
 /// be missed. Dropping it unregisters it.
 pub(crate) struct Progress<'a, T, F> {
+    hub: &'a Hub,
     events: &'a StreamEvents,
     through: u64,
     check: F,
-    slot: Option<u64>,
+    registration: Registration,
     _result: std::marker::PhantomData<fn() -> T>,
 }
 
 impl<'a, T, F: FnMut() -> Option<Result<T>>> Progress<'a, T, F> {
-    pub(crate) fn new(events: &'a StreamEvents, through: u64, check: F) -> Self {
+    pub(crate) fn new(hub: &'a Hub, events: &'a StreamEvents, through: u64, check: F) -> Self {
         Progress {
+            hub,
             events,
             through,
             check,
-            slot: None,
+            registration: Registration::default(),
             _result: std::marker::PhantomData,
         }
     }
@@ -362,15 +489,19 @@ impl<T, F: FnMut() -> Option<Result<T>>> Future for Progress<'_, T, F> {
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<T>> {
         let this = &mut *self;
-        if let Some(result) = (this.check)() {
-            this.events.deregister(&mut this.slot);
-            return Poll::Ready(result);
-        }
-        this.events
-            .register(&mut this.slot, this.through, cx.waker());
-        match (this.check)() {
+        let result = match (this.check)() {
+            Some(result) => Some(result),
+            None => match this
+                .registration
+                .arm(this.hub, this.events, this.through, cx.waker())
+            {
+                Ok(()) => (this.check)(),
+                Err(error) => Some(Err(error)),
+            },
+        };
+        match result {
             Some(result) => {
-                this.events.deregister(&mut this.slot);
+                this.registration.release(this.hub, this.events);
                 Poll::Ready(result)
             }
             None => Poll::Pending,
@@ -380,26 +511,32 @@ impl<T, F: FnMut() -> Option<Result<T>>> Future for Progress<'_, T, F> {
 
 impl<T, F> Drop for Progress<'_, T, F> {
     fn drop(&mut self) {
-        self.events.deregister(&mut self.slot);
+        self.registration.release(self.hub, self.events);
     }
 }
 
 /// The acks of a stream as a [`futures_core::Stream`], from
 /// [`Stream::ack_events`](crate::Stream::ack_events): each item is the next queued ack, in
 /// offset order, and the stream of acks ends once the [`Stream`](crate::Stream) has been
-/// closed or dropped and its last ack taken.
+/// closed or dropped and its last ack taken (or, on a stream made inside a tokio runtime, once
+/// that runtime has shut down).
 ///
 /// It owns its share of the stream's events, so it may outlive the stream and move to
 /// another task (`'static + Send`). Several of them split the acks between them, as
 /// concurrent polls do.
 pub struct AckEvents {
+    hub: Arc<Hub>,
     events: Arc<StreamEvents>,
-    slot: Option<u64>,
+    registration: Registration,
 }
 
 impl AckEvents {
-    pub(crate) fn new(events: Arc<StreamEvents>) -> AckEvents {
-        AckEvents { events, slot: None }
+    pub(crate) fn new(hub: Arc<Hub>, events: Arc<StreamEvents>) -> AckEvents {
+        AckEvents {
+            hub,
+            events,
+            registration: Registration::default(),
+        }
     }
 }
 
@@ -408,17 +545,29 @@ impl futures_core::Stream for AckEvents {
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Ack>> {
         let this = &mut *self;
-        let next = this.events.poll_ack(&mut this.slot, cx.waker());
-        if next.is_ready() {
-            this.events.deregister(&mut this.slot);
+        // Any event wakes it; the queue is looked at again before the task sleeps.
+        let next = this.events.next_ack().or_else(|| {
+            match this
+                .registration
+                .arm(&this.hub, &this.events, 0, cx.waker())
+            {
+                Ok(()) => this.events.next_ack(),
+                Err(_) => Some(None),
+            }
+        });
+        match next {
+            Some(next) => {
+                this.registration.release(&this.hub, &this.events);
+                Poll::Ready(next)
+            }
+            None => Poll::Pending,
         }
-        next
     }
 }
 
 impl Drop for AckEvents {
     fn drop(&mut self) {
-        self.events.deregister(&mut self.slot);
+        self.registration.release(&self.hub, &self.events);
     }
 }
 
@@ -446,8 +595,9 @@ mod tests {
     #[test]
     fn consecutive_durable_acks_merge_in_the_queue() {
         let events = StreamEvents::default();
-        assert!(events.record(&durable(0, 4), true));
-        assert!(!events.record(&durable(5, 9), true));
+        let mut woken = Vec::new();
+        assert!(events.record(&durable(0, 4), true, &mut woken));
+        assert!(!events.record(&durable(5, 9), true, &mut woken));
         assert_eq!(events.take(10, Some(Instant::now())), vec![durable(0, 9)]);
         assert_eq!(events.take(10, Some(Instant::now())), vec![]);
     }
@@ -457,9 +607,11 @@ mod tests {
         let events = StreamEvents::default();
         let mut slot = None;
         events.register(&mut slot, 7, Waker::noop());
-        events.record(&durable(0, 6), false);
+        let mut woken = Vec::new();
+        events.record(&durable(0, 6), false, &mut woken);
         assert_eq!(lock(&events.state).waiters.len(), 1);
-        events.record(&durable(7, 7), false);
+        events.record(&durable(7, 7), false, &mut woken);
+        assert_eq!(woken.len(), 1);
         assert!(lock(&events.state).waiters.is_empty());
         events.register(&mut slot, 100, Waker::noop());
         events.deregister(&mut slot);

@@ -31,8 +31,10 @@
 //!
 //! # Async
 //!
-//! Every wait has an `async` form, completed from the library's event callback with the
-//! task's waker (no thread and no timer per wait, with any executor):
+//! Every wait has an `async` form, woken by the stream's events (no thread and no timer per
+//! wait, with any executor; with the `tokio` feature, a stream made inside a tokio runtime
+//! without `on_ack` or `on_wakeup` is woken by the runtime's reactor, which watches a
+//! descriptor the library writes at each event):
 //! [`Stream::wait_for_offset_async`], [`Stream::flush_async`], [`Stream::close_async`], and
 //! [`Stream::ack_events`], a [`futures_core::Stream`] of acks. Ingest never blocks in its
 //! `try_*` forms ([`Stream::try_ingest_proto`] fails with [`ErrorCode::QUEUE_FULL`] on a
@@ -81,6 +83,10 @@ mod error;
 mod events;
 mod logging;
 mod options;
+#[cfg(feature = "experimental-persistent")]
+mod persistent;
+#[cfg(feature = "tokio")]
+mod reactor;
 mod schema;
 mod sdk;
 mod stream;
@@ -132,6 +138,25 @@ pub(crate) unsafe fn take_library_string(text: *mut c_char, len: usize) -> Strin
     // SAFETY: the library allocated it; nothing refers to it any more.
     unsafe { sys::zb_string_free(text) };
     copy
+}
+
+/// Without the `tokio` feature no stream has a reactor: each keeps the event callback.
+#[cfg(not(feature = "tokio"))]
+mod reactor {
+    use std::task::Waker;
+
+    /// Never made.
+    pub(crate) enum Reactor {}
+
+    impl Reactor {
+        pub(crate) fn poll_wakeup(&self, _: &mut Option<u64>, _: &Waker) -> crate::Result<bool> {
+            match *self {}
+        }
+
+        pub(crate) fn forget(&self, _: &mut Option<u64>) {
+            match *self {}
+        }
+    }
 }
 
 #[cfg(test)]

@@ -16,6 +16,7 @@ use crate::callbacks::{
 };
 use crate::error::{Result, call};
 use crate::events::{self, Hub};
+use crate::reactor::Reactor;
 use crate::{Ack, c_string, logging, timeout_ms};
 
 /// The binding's part of the user-agent, after the library's name and version (which the
@@ -464,9 +465,17 @@ impl StreamOptions {
     /// and each of the crate's ingest forms decides whether and how to wait for room.
     pub(crate) fn config(&self) -> Result<StreamConfig> {
         let config = self.settings.config()?;
-        let ingest_timeout_ms = config.get_int(INGEST_TIMEOUT)?;
+        let timeouts = Timeouts {
+            ingest_ms: config.get_int(INGEST_TIMEOUT)?,
+            ack_ms: config.get_int(c"stream.ack.timeout.ms")?,
+        };
         config.set(INGEST_TIMEOUT, c"0")?;
-        let hub = Arc::new(Hub::new(self.on_ack.clone(), self.on_wakeup.clone()));
+        let reactor = self.reactor_for(&config)?;
+        let hub = Arc::new(Hub::new(
+            self.on_ack.clone(),
+            self.on_wakeup.clone(),
+            reactor.clone(),
+        ));
         // SAFETY: each trampoline reads its user_data as the boxed Arc registered with it.
         unsafe {
             if let Some(provider) = &self.headers_provider {
@@ -477,14 +486,44 @@ impl StreamOptions {
                 let trampoline = Some(callbacks::provide_subject_token as _);
                 config.register(sys::zb_config_set_token_federation, trampoline, provider)?;
             }
-            let trampoline = Some(events::deliver_event as _);
-            config.register(sys::zb_config_set_event_callback, trampoline, &hub)?;
+            if reactor.is_none() {
+                let trampoline = Some(events::deliver_event as _);
+                config.register(sys::zb_config_set_event_callback, trampoline, &hub)?;
+            }
         }
         Ok(StreamConfig {
             config,
             hub,
-            ingest_timeout_ms,
+            timeouts,
         })
+    }
+}
+
+impl StreamOptions {
+    /// With the `tokio` feature, inside a runtime, and when no callback of the user's needs
+    /// the events delivered on the library's threads (`on_ack`, `on_wakeup`): a reactor
+    /// watching a descriptor that the config's streams write at each event, in place of the
+    /// event callback (see `events`).
+    #[cfg(feature = "tokio")]
+    fn reactor_for(&self, config: &Config) -> Result<Option<Arc<Reactor>>> {
+        if self.on_ack.is_some() || self.on_wakeup.is_some() {
+            return Ok(None);
+        }
+        use std::os::fd::IntoRawFd;
+        let Some((reactor, library_end)) = Reactor::new() else {
+            return Ok(None);
+        };
+        // SAFETY: the config is live; the library owns the descriptor from here on, whatever
+        // the outcome, and closes it with the last config or stream that holds it.
+        call(|err| unsafe {
+            sys::zb_config_set_wakeup_fd(config.raw.as_ptr(), library_end.into_raw_fd(), 1, err)
+        })?;
+        Ok(Some(reactor))
+    }
+
+    #[cfg(not(feature = "tokio"))]
+    fn reactor_for(&self, _: &Config) -> Result<Option<Arc<Reactor>>> {
+        Ok(None)
     }
 }
 
@@ -495,8 +534,19 @@ const INGEST_TIMEOUT: &CStr = c"stream.ingest.timeout.ms";
 pub(crate) struct StreamConfig {
     pub(crate) config: Config,
     pub(crate) hub: Arc<Hub>,
-    /// The ingest timeout the options ask for, in the C ABI's milliseconds.
-    pub(crate) ingest_timeout_ms: i32,
+    pub(crate) timeouts: Timeouts,
+}
+
+/// The timeouts of a stream's options that the crate applies itself, in the C ABI's
+/// milliseconds.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Timeouts {
+    /// How long the blocking ingest forms wait for room.
+    pub(crate) ingest_ms: i32,
+    /// `stream.ack.timeout.ms`: how long [`Stream::close_async`](crate::Stream::close_async)
+    /// gives its last step (with the `tokio` feature).
+    #[cfg_attr(not(feature = "tokio"), allow(dead_code))]
+    pub(crate) ack_ms: i32,
 }
 
 impl fmt::Debug for StreamOptions {

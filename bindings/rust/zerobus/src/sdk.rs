@@ -32,11 +32,11 @@ pub enum RecordFormat<'a> {
 #[derive(Debug)]
 pub struct Sdk {
     // Shared with the opens under way in the background (the `tokio` feature's async forms).
-    raw: Arc<RawSdk>,
+    pub(crate) raw: Arc<RawSdk>,
 }
 
 #[derive(Debug)]
-struct RawSdk(NonNull<sys::zb_sdk>);
+pub(crate) struct RawSdk(NonNull<sys::zb_sdk>);
 
 // SAFETY: zerobus.h documents an SDK as thread-safe; the only call that ends it is in Drop.
 unsafe impl Send for RawSdk {}
@@ -44,13 +44,24 @@ unsafe impl Send for RawSdk {}
 unsafe impl Sync for RawSdk {}
 
 impl RawSdk {
-    fn as_ptr(&self) -> *mut sys::zb_sdk {
+    pub(crate) fn as_ptr(&self) -> *mut sys::zb_sdk {
         self.0.as_ptr()
     }
 
     /// Opens a stream as `zb_stream_new()` does, blocking until the server accepts it.
     fn open(
         &self,
+        table: &CString,
+        format: OwnedFormat<'_>,
+        config: StreamConfig,
+    ) -> Result<Stream> {
+        self.open_as(&Opening::New, table, format, config)
+    }
+
+    /// Opens a stream as `opening` says, blocking until the server accepts it.
+    pub(crate) fn open_as(
+        &self,
+        opening: &Opening,
         table: &CString,
         format: OwnedFormat<'_>,
         config: StreamConfig,
@@ -69,23 +80,49 @@ impl RawSdk {
             ),
         };
         let mut raw = null_mut();
+        let (sdk, table, cfg) = (self.as_ptr(), table.as_ptr(), config.config.as_ptr());
         // SAFETY: the SDK is live; everything else is borrowed for the call; `raw` is an out
         // parameter.
         call(|err| unsafe {
-            sys::zb_stream_new(
-                self.as_ptr(),
-                table.as_ptr(),
-                record_type,
-                descriptor,
-                descriptor_len,
-                config.config.as_ptr(),
-                &mut raw,
-                err,
-            )
+            match opening {
+                Opening::New => sys::zb_stream_new(
+                    sdk,
+                    table,
+                    record_type,
+                    descriptor,
+                    descriptor_len,
+                    cfg,
+                    &mut raw,
+                    err,
+                ),
+                #[cfg(feature = "experimental-persistent")]
+                Opening::Persistent => sys::zb_stream_new_persistent(
+                    sdk,
+                    table,
+                    record_type,
+                    descriptor,
+                    descriptor_len,
+                    cfg,
+                    &mut raw,
+                    err,
+                ),
+                #[cfg(feature = "experimental-persistent")]
+                Opening::Resume(stream_id) => sys::zb_stream_resume(
+                    sdk,
+                    table,
+                    stream_id.as_ptr(),
+                    record_type,
+                    descriptor,
+                    descriptor_len,
+                    cfg,
+                    &mut raw,
+                    err,
+                ),
+            }
         })?;
         // SAFETY: zb_stream_new() succeeded, so `raw` is a new stream the caller owns, made
         // with the config's event callback.
-        Ok(unsafe { Stream::from_raw(raw, config.hub, config.ingest_timeout_ms) })
+        Ok(unsafe { Stream::from_raw(raw, config.hub, config.timeouts) })
     }
 
     /// Opens a stream as `zb_stream_new_from_schema()` does, or as
@@ -114,13 +151,25 @@ impl RawSdk {
             )
         })?;
         // SAFETY: as in open().
-        Ok(unsafe { Stream::from_raw(raw, config.hub, config.ingest_timeout_ms) })
+        Ok(unsafe { Stream::from_raw(raw, config.hub, config.timeouts) })
     }
+}
+
+/// Which stream an open makes.
+pub(crate) enum Opening {
+    /// An ephemeral stream (`zb_stream_new()`).
+    New,
+    /// A new persistent stream (`zb_stream_new_persistent()`).
+    #[cfg(feature = "experimental-persistent")]
+    Persistent,
+    /// The persistent stream of this id, resumed (`zb_stream_resume()`).
+    #[cfg(feature = "experimental-persistent")]
+    Resume(CString),
 }
 
 /// A record format whose descriptor is borrowed for the open.
 #[derive(Clone, Copy)]
-enum OwnedFormat<'a> {
+pub(crate) enum OwnedFormat<'a> {
     Proto(&'a [u8]),
     Json,
     Avro(&'a str),
@@ -128,7 +177,7 @@ enum OwnedFormat<'a> {
 
 /// A record format whose descriptor is the format's own, for an open in the background.
 #[cfg(feature = "tokio")]
-enum FormatBuf {
+pub(crate) enum FormatBuf {
     Proto(Vec<u8>),
     Json,
     Avro(String),
@@ -136,11 +185,22 @@ enum FormatBuf {
 
 #[cfg(feature = "tokio")]
 impl FormatBuf {
-    fn borrow(&self) -> OwnedFormat<'_> {
+    pub(crate) fn borrow(&self) -> OwnedFormat<'_> {
         match self {
             FormatBuf::Proto(descriptor) => OwnedFormat::Proto(descriptor),
             FormatBuf::Json => OwnedFormat::Json,
             FormatBuf::Avro(writer_schema) => OwnedFormat::Avro(writer_schema),
+        }
+    }
+}
+
+#[cfg(feature = "tokio")]
+impl From<RecordFormat<'_>> for FormatBuf {
+    fn from(format: RecordFormat<'_>) -> Self {
+        match format {
+            RecordFormat::Proto(descriptor) => FormatBuf::Proto(descriptor.to_vec()),
+            RecordFormat::Json => FormatBuf::Json,
+            RecordFormat::Avro(writer_schema) => FormatBuf::Avro(writer_schema.to_owned()),
         }
     }
 }
@@ -264,11 +324,7 @@ impl Sdk {
         options: &StreamOptions,
     ) -> Result<Stream> {
         let table = c_string("table name", table)?;
-        let format = match format {
-            RecordFormat::Proto(descriptor) => FormatBuf::Proto(descriptor.to_vec()),
-            RecordFormat::Json => FormatBuf::Json,
-            RecordFormat::Avro(writer_schema) => FormatBuf::Avro(writer_schema.to_owned()),
-        };
+        let format = FormatBuf::from(format);
         let config = options.config()?;
         let sdk = Arc::clone(&self.raw);
         crate::blocking::run(move || sdk.open(&table, format.borrow(), config)).await

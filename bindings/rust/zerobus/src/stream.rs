@@ -12,6 +12,7 @@ use zerobus_sys as sys;
 use crate::callbacks::InLibraryWork;
 use crate::error::{Result, call};
 use crate::events::{AckEvents, Hub, Progress, StreamEvents};
+use crate::options::Timeouts;
 use crate::{Ack, Error, ErrorCode, take_library_string, timeout_ms};
 
 /// How many acks one [`Stream::acks`] poll takes from the stream's queue at most.
@@ -25,8 +26,8 @@ const ACKS_PER_POLL: usize = 64;
 /// else they queue up for [`acks`](Self::acks) / [`poll`](Self::poll) /
 /// [`ack_events`](Self::ack_events).
 ///
-/// Every wait has an `async` form (`*_async`), completed from the library's event callback
-/// with the task's waker: no thread and no timer per wait, with any executor. Ingest itself
+/// Every wait has an `async` form (`*_async`), woken by the stream's events (see the crate's
+/// "Async" section): no thread and no timer per wait, with any executor. Ingest itself
 /// never blocks an executor in its `try_*` and `*_async` forms.
 ///
 /// `Send + Sync`: every method may be called from any number of threads at once (share the
@@ -44,8 +45,10 @@ pub struct Stream {
     raw: NonNull<sys::zb_stream>,
     hub: Arc<Hub>,
     events: Arc<StreamEvents>,
-    /// How long the blocking ingest forms wait for room, in the C ABI's milliseconds.
-    ingest_timeout_ms: i32,
+    timeouts: Timeouts,
+    /// Calls that run on tokio's blocking pool for a future that may be dropped before they
+    /// end: the stream's destroy waits for them.
+    background: Arc<Background>,
 }
 
 // SAFETY: zerobus.h allows every zb_stream_* function from any thread at once, except
@@ -61,19 +64,24 @@ impl Stream {
     pub(crate) unsafe fn from_raw(
         raw: *mut sys::zb_stream,
         hub: Arc<Hub>,
-        ingest_timeout_ms: i32,
+        timeouts: Timeouts,
     ) -> Stream {
         let raw = NonNull::new(raw).expect("a stream was created as NULL");
+        let events = hub.events_of(raw.as_ptr(), true);
+        if hub.reactor().is_some() {
+            events.attach(raw);
+        }
         Stream {
-            events: hub.events_of(raw.as_ptr(), true),
+            events,
             raw,
             hub,
-            ingest_timeout_ms,
+            timeouts,
+            background: Arc::default(),
         }
     }
 
     /// The library's handle, live while `self` is.
-    #[cfg(feature = "arrow")]
+    #[cfg(any(feature = "arrow", feature = "experimental-persistent"))]
     pub(crate) fn raw_ptr(&self) -> *mut sys::zb_stream {
         self.raw.as_ptr()
     }
@@ -296,26 +304,33 @@ impl Stream {
         self.ingest_when_room(move || self.try_ingest_avro_batch(datums))
     }
 
-    /// Runs `attempt` (an ingest that never waits) until it finds room, waiting for the
-    /// stream's next event between attempts, up to the ingest timeout.
+    /// Runs `attempt` (an ingest that never waits) until it finds room, waiting between
+    /// attempts, up to the ingest timeout, for the oldest record in flight to become durable
+    /// (which frees its room) in the library itself: the wait needs no event.
     pub(crate) fn ingest_waiting(&self, attempt: impl Fn() -> Result<u64>) -> Result<u64> {
         let result = attempt();
-        if !is_queue_full(&result) || self.ingest_timeout_ms == 0 || self.events.delivering() {
+        if !is_queue_full(&result) || self.timeouts.ingest_ms == 0 || self.events.delivering() {
             return result;
         }
-        let deadline = u64::try_from(self.ingest_timeout_ms)
+        let deadline = u64::try_from(self.timeouts.ingest_ms)
             .ok()
             .and_then(|ms| Instant::now().checked_add(Duration::from_millis(ms)));
-        // Read before the next attempt, so that an ack between the two is not missed.
-        let mut generation = self.events.generation();
         loop {
+            let left = match deadline {
+                None => Duration::MAX,
+                Some(deadline) => match deadline.checked_duration_since(Instant::now()) {
+                    Some(left) => left,
+                    None => return attempt(),
+                },
+            };
+            let oldest_in_flight = self.info()?.records_acked;
+            // A timeout, or a failure that the next attempt reports: either ends the wait.
+            if self.wait_for_offset(oldest_in_flight, left).is_err() {
+                return attempt();
+            }
             let result = attempt();
             if !is_queue_full(&result) {
                 return result;
-            }
-            match self.events.wait_past(generation, deadline) {
-                Some(next) => generation = next,
-                None => return result,
             }
         }
     }
@@ -327,7 +342,7 @@ impl Stream {
     ) -> impl Future<Output = Result<u64>> + Send + 'a {
         let mut attempt = attempt;
         // Any event may have made room: a waiter through offset 0 wakes at every one.
-        Progress::new(&self.events, 0, move || {
+        Progress::new(&self.hub, &self.events, 0, move || {
             let result = attempt();
             (!is_queue_full(&result)).then_some(result)
         })
@@ -369,16 +384,7 @@ impl Stream {
     /// [`ErrorCode::STATE`](crate::ErrorCode::STATE), closing nothing, inside a `log` call
     /// that carries one of the library's messages.
     pub fn close(&self, timeout: Duration) -> Result<()> {
-        // SAFETY: the stream is live.
-        let result = call(|err| unsafe {
-            sys::zb_stream_close(self.raw.as_ptr(), timeout_ms(timeout), err)
-        });
-        // Refused from a log callback, it closed nothing; else no event comes any more (the
-        // library delivered every queued one before it returned).
-        if result.as_ref().err().map(Error::code) != Some(ErrorCode::STATE) {
-            self.events.finish();
-        }
-        result
+        close_stream(self.raw, &self.events, timeout_ms(timeout))
     }
 
     /// Waits until the record at `offset` is durable, as
@@ -392,7 +398,9 @@ impl Stream {
         &self,
         offset: u64,
     ) -> impl Future<Output = Result<()>> + Send + '_ {
-        Progress::new(&self.events, offset, move || self.durable(offset))
+        Progress::new(&self.hub, &self.events, offset, move || {
+            self.durable(offset)
+        })
     }
 
     /// Waits until every record accepted before the call is durable, as
@@ -411,28 +419,56 @@ impl Stream {
 
     /// Closes the stream as [`close`](Self::close) does, without blocking the executor while
     /// records are unacknowledged: first it waits, as [`flush_async`](Self::flush_async) does,
-    /// until every record accepted is durable (or the stream failed); then it closes at once
-    /// (`close(Duration::ZERO)`), which fails any record accepted in the meantime.
+    /// until every record accepted is durable (or the stream failed); then it closes.
     ///
-    /// The library signals no event when the server answers the end of the call, so that last
-    /// step does not wait for the server's final status, as a blocking close does: it ends the
-    /// call at once (a cancellation on the wire, every record acknowledged). It waits for
-    /// events already queued to be delivered to the `on_ack` callback, which is quick unless
-    /// that callback blocks.
+    /// That last step is graceful on the wire, as a blocking close is, with the `tokio`
+    /// feature inside a tokio runtime: the library signals no event when the server answers
+    /// the end of the call, so the close runs on tokio's blocking pool, as
+    /// [`Sdk::create_stream_async`](crate::Sdk::create_stream_async) opens a stream. It gives
+    /// records accepted in the meantime up to the
+    /// [ack timeout](crate::StreamOptions::ack_timeout) to be acknowledged, half-closes the
+    /// call and awaits the server's status (one round trip) within what is left of that time.
+    /// Elsewhere it closes at once (`close(Duration::ZERO)`), failing records accepted in the
+    /// meantime and ending the call with a cancellation (every record acknowledged).
     ///
-    /// Without a time limit: for one, wrap it in your runtime's timeout. Cancel-safe: dropping
-    /// the future while it waits leaves the stream open, as it was; then
-    /// `close(Duration::ZERO)` closes it, failing the records still unacknowledged.
+    /// Without a time limit while it flushes: for one, wrap it in your runtime's timeout.
+    /// Cancel-safe: dropping the future while it flushes leaves the stream open, as it was;
+    /// then `close(Duration::ZERO)` closes it, failing the records still unacknowledged.
+    /// Dropped during the last step, the close goes on on the blocking pool, and dropping the
+    /// stream waits for it.
     ///
     /// # Errors
-    /// As [`close`](Self::close), never a timeout.
+    /// As [`close`](Self::close); a timeout only when records accepted after the flush stay
+    /// unacknowledged for the ack timeout.
     pub fn close_async(&self) -> impl Future<Output = Result<()>> + Send + '_ {
         let flushed = self.flush_async();
         async move {
             // A failure is the close's result too; close reports it.
             let _ = flushed.await;
-            self.close(Duration::ZERO)
+            self.close_once_flushed().await
         }
+    }
+
+    /// The last step of [`close_async`](Self::close_async): graceful on tokio's blocking pool.
+    #[cfg(feature = "tokio")]
+    async fn close_once_flushed(&self) -> Result<()> {
+        if tokio::runtime::Handle::try_current().is_err() {
+            return self.close(Duration::ZERO);
+        }
+        let running = BackgroundCall::start(&self.background);
+        let (stream, events) = (LiveStream(self.raw), Arc::clone(&self.events));
+        let timeout_ms = self.timeouts.ack_ms;
+        crate::blocking::run(move || {
+            let _running = running;
+            close_stream(stream.get(), &events, timeout_ms)
+        })
+        .await
+    }
+
+    /// The last step of [`close_async`](Self::close_async): a close at once.
+    #[cfg(not(feature = "tokio"))]
+    async fn close_once_flushed(&self) -> Result<()> {
+        self.close(Duration::ZERO)
     }
 
     /// Whether `offset` is durable (`Some(Ok)`), will never be (`Some(Err)`), or not yet.
@@ -492,9 +528,48 @@ impl Stream {
     /// [`on_ack`](crate::StreamOptions::on_ack) callback.
     pub fn poll(&self, max_acks: usize, timeout: Duration) -> Result<Vec<Ack>> {
         self.no_ack_callback()?;
-        Ok(self
-            .events
-            .take(max_acks, Instant::now().checked_add(timeout)))
+        if self.hub.reactor().is_none() {
+            return Ok(self
+                .events
+                .take(max_acks, Instant::now().checked_add(timeout)));
+        }
+        // The events stay in the library's queue, which the reactor's pump also takes from:
+        // what it took comes first, then what the library gives within the timeout.
+        if max_acks == 0 {
+            return Ok(Vec::new());
+        }
+        if let Some(acks) = self.events.take_now(max_acks) {
+            return Ok(acks);
+        }
+        let acks = self.poll_library(max_acks, timeout)?;
+        if acks.is_empty() {
+            return Ok(self.events.take_now(max_acks).unwrap_or_default());
+        }
+        Ok(acks)
+    }
+
+    /// Takes up to `max_acks` events straight from the library's queue, waiting up to
+    /// `timeout` for the first (a stream with a reactor only).
+    fn poll_library(&self, max_acks: usize, timeout: Duration) -> Result<Vec<Ack>> {
+        let mut polled = vec![sys::ZB_EVENT_INIT; max_acks.min(ACKS_PER_POLL)];
+        let mut count = 0;
+        // SAFETY: the stream is live; the vector holds `polled.len()` events of the size given.
+        call(|err| unsafe {
+            sys::zb_stream_poll(
+                self.raw.as_ptr(),
+                polled.as_mut_ptr(),
+                size_of::<sys::zb_event>(),
+                polled.len(),
+                timeout_ms(timeout),
+                &mut count,
+                err,
+            )
+        })?;
+        Ok(polled[..count]
+            .iter_mut()
+            // SAFETY: a polled event's error is the caller's.
+            .filter_map(|event| unsafe { Ack::take_polled(event) })
+            .collect())
     }
 
     /// The stream's acks as a [`futures_core::Stream`]: each item is the next queued ack, as
@@ -507,7 +582,10 @@ impl Stream {
     /// [`on_ack`](crate::StreamOptions::on_ack) callback.
     pub fn ack_events(&self) -> Result<AckEvents> {
         self.no_ack_callback()?;
-        Ok(AckEvents::new(Arc::clone(&self.events)))
+        Ok(AckEvents::new(
+            Arc::clone(&self.hub),
+            Arc::clone(&self.events),
+        ))
     }
 
     fn no_ack_callback(&self) -> Result<()> {
@@ -564,7 +642,7 @@ impl Stream {
         }
         // SAFETY: zb_stream_recreate() succeeded, so `raw` is a new stream the caller owns,
         // with this stream's callbacks.
-        Ok(unsafe { Stream::from_raw(raw, Arc::clone(&self.hub), self.ingest_timeout_ms) })
+        Ok(unsafe { Stream::from_raw(raw, Arc::clone(&self.hub), self.timeouts) })
     }
 }
 
@@ -583,12 +661,87 @@ impl Stream {
     }
 }
 
+/// `zb_stream_close()` of `raw`, then the end of its events, unless the close was refused
+/// (from a log callback) and closed nothing: no event comes any more. The library delivered
+/// every queued one to the callback before it returned, or left them in its queue for the pump.
+fn close_stream(
+    raw: NonNull<sys::zb_stream>,
+    events: &StreamEvents,
+    timeout_ms: i32,
+) -> Result<()> {
+    // SAFETY: the caller's stream, live for the call.
+    let result = call(|err| unsafe { sys::zb_stream_close(raw.as_ptr(), timeout_ms, err) });
+    if result.as_ref().err().map(Error::code) != Some(ErrorCode::STATE) {
+        events.pump();
+        events.finish();
+    }
+    result
+}
+
+/// A stream that a call on tokio's blocking pool uses while its [`BackgroundCall`] keeps the
+/// stream's destroy waiting.
+#[cfg(feature = "tokio")]
+struct LiveStream(NonNull<sys::zb_stream>);
+
+// SAFETY: every zb_stream_* call but zb_stream_destroy() may run on any thread, and the destroy
+// waits for the BackgroundCall that goes with it.
+#[cfg(feature = "tokio")]
+unsafe impl Send for LiveStream {}
+
+#[cfg(feature = "tokio")]
+impl LiveStream {
+    fn get(&self) -> NonNull<sys::zb_stream> {
+        self.0
+    }
+}
+
+/// How many of a stream's calls run on tokio's blocking pool.
+#[derive(Default)]
+struct Background {
+    running: std::sync::Mutex<usize>,
+    ended: std::sync::Condvar,
+}
+
+impl Background {
+    /// Waits until no call runs.
+    fn wait_idle(&self) {
+        let mut running = crate::events::lock(&self.running);
+        while *running > 0 {
+            running = self
+                .ended
+                .wait(running)
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+        }
+    }
+}
+
+/// One call counted in a [`Background`], from its start until this is dropped.
+#[cfg(feature = "tokio")]
+struct BackgroundCall(Arc<Background>);
+
+#[cfg(feature = "tokio")]
+impl BackgroundCall {
+    fn start(background: &Arc<Background>) -> BackgroundCall {
+        *crate::events::lock(&background.running) += 1;
+        BackgroundCall(Arc::clone(background))
+    }
+}
+
+#[cfg(feature = "tokio")]
+impl Drop for BackgroundCall {
+    fn drop(&mut self) {
+        *crate::events::lock(&self.0.running) -= 1;
+        self.0.ended.notify_all();
+    }
+}
+
 impl Drop for Stream {
     fn drop(&mut self) {
         let owned = OwnedStream {
             raw: self.raw,
             hub: Arc::clone(&self.hub),
             events: Arc::clone(&self.events),
+            background: Arc::clone(&self.background),
         };
         if InLibraryWork::active() {
             // A failed spawn leaks the stream: zb_stream_destroy() would do nothing here.
@@ -606,6 +759,7 @@ struct OwnedStream {
     raw: NonNull<sys::zb_stream>,
     hub: Arc<Hub>,
     events: Arc<StreamEvents>,
+    background: Arc<Background>,
 }
 
 // SAFETY: the stream is live and nothing else refers to it any more: its Stream was dropped.
@@ -613,6 +767,11 @@ unsafe impl Send for OwnedStream {}
 
 impl OwnedStream {
     fn destroy(self) {
+        // A close that a dropped close_async() left running uses the stream.
+        self.background.wait_idle();
+        // The events queued in the library go to the stream's queue first (a stream with a
+        // reactor), where its `AckEvents` find them.
+        self.events.detach();
         // SAFETY: as above; this is the stream's last call.
         unsafe { sys::zb_stream_destroy(self.raw.as_ptr()) }
         // The destroy barrier: no event of this stream comes any more.

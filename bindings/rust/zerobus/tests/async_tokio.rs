@@ -151,6 +151,72 @@ async fn a_cancelled_close_leaves_the_stream_open() {
 }
 
 on_both_runtimes!(
+    close_async_is_graceful_on_the_wire,
+    close_async_is_graceful_on_the_wire_multi_thread,
+    close_async_is_graceful_on_the_wire_current_thread
+);
+async fn close_async_is_graceful_on_the_wire() {
+    let server = Server::start(&[]);
+    let sdk = server.sdk();
+    let stream = open(&sdk, &StreamOptions::new()).await;
+    for id in 0..10 {
+        stream
+            .try_ingest_proto(&event_record(id, "graceful"))
+            .unwrap();
+    }
+    stream.close_async().await.unwrap();
+    assert_eq!(stream.info().unwrap().state, StreamState::CLOSED);
+    // The server counts the call once it has ended on its side too, just after its status.
+    let deadline = Instant::now() + WAIT;
+    let stats = loop {
+        let stats = server.table_stats(TABLE);
+        if stats["streams_open"] == 0 {
+            break stats;
+        }
+        assert!(Instant::now() < deadline, "the call never ended: {stats}");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    };
+    // Half-closed, and the server's status awaited: not cancelled.
+    assert_eq!(stats["streams_closed_by_client"], 1, "{stats}");
+    assert_eq!(stats["streams_cancelled_by_client"], 0, "{stats}");
+    assert_eq!(server.stored_ids().len(), 10);
+}
+
+#[test]
+fn a_stream_outlives_the_runtime_it_was_made_in() {
+    let fault = format!("{TABLE}:withhold_acks=true");
+    let server = Server::start(&["--fault", &fault]);
+    let sdk = server.sdk();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    // Made inside the runtime: its reactor watches the stream's wakeups.
+    let stream = runtime.block_on(open(&sdk, &StreamOptions::new()));
+    stream.try_ingest_proto(&event_record(0, "held")).unwrap();
+    let acks = stream.ack_events().unwrap();
+    drop(runtime);
+    // Its async waits fail rather than wait for wakeups that no reactor delivers any more.
+    let waited = futures::executor::block_on(stream.wait_for_offset_async(0)).unwrap_err();
+    assert_eq!(waited.code(), ErrorCode::STATE, "{waited}");
+    assert!(
+        futures::executor::block_on(acks.collect::<Vec<_>>()).is_empty(),
+        "the acks end with the runtime"
+    );
+    // Its blocking calls go on.
+    server.set_faults("{}");
+    stream.try_ingest_proto(&event_record(1, "held")).unwrap();
+    stream.flush(WAIT).unwrap();
+    let acks: Vec<Ack> = stream.acks(Duration::ZERO).map(Result::unwrap).collect();
+    assert_acked_in_order(&acks, 1);
+    stream.close(WAIT).unwrap();
+    assert_eq!(
+        server.stored_ids().into_iter().collect::<BTreeSet<_>>(),
+        (0..2).collect()
+    );
+}
+
+on_both_runtimes!(
     dropping_a_stream_with_futures_pending,
     dropping_a_stream_with_futures_pending_multi_thread,
     dropping_a_stream_with_futures_pending_current_thread

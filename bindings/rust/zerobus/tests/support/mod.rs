@@ -186,6 +186,12 @@ impl Server {
     /// The user-agents of the streams opened on `table` and how many streams carried each, from
     /// the admin endpoint's statistics.
     pub fn user_agents(&self, table: &str) -> serde_json::Value {
+        self.table_stats(table)["user_agents"].clone()
+    }
+
+    /// The admin endpoint's statistics of `table`: streams opened, closed by the client
+    /// (half-closed) or cancelled by it, requests, records, user-agents.
+    pub fn table_stats(&self, table: &str) -> serde_json::Value {
         let (status, body) = http(
             &self.admin_address,
             "GET",
@@ -196,7 +202,7 @@ impl Server {
         );
         assert_eq!(status, 200, "GET /admin/stats: {body}");
         let stats: serde_json::Value = serde_json::from_str(&body).unwrap();
-        stats["tables"][table]["user_agents"].clone()
+        stats["tables"][table].clone()
     }
 
     /// A bearer token for the test table from the server's OAuth endpoint (`zerobus serve
