@@ -187,15 +187,6 @@ BenchResult RunLatency(const Options &options) {
   return result;
 }
 
-long CountArgument(const char *flag, const char *text, long least) {
-  char *end = nullptr;
-  const long value = std::strtol(text, &end, 10);
-  if (*text == '\0' || *end != '\0' || value < least) {
-    Fail(std::string(flag) + " expects a whole number of at least " + std::to_string(least));
-  }
-  return value;
-}
-
 }  // namespace
 
 int main(int argc, char **argv) {
@@ -209,15 +200,17 @@ int main(int argc, char **argv) {
     } else if (flag == "--table") {
       options.table = value;
     } else if (flag == "--records") {
-      options.records = CountArgument("--records", value, kRecordsPerRequest);
+      options.records =
+          zerobus::bench::CountFlagOrExit("raw_grpc_bench", "--records", value, kRecordsPerRequest);
     } else if (flag == "--size") {
-      options.size = CountArgument("--size", value, zerobus::bench::kMinRecordSize);
+      options.size = zerobus::bench::CountFlagOrExit("raw_grpc_bench", "--size", value,
+                                                     zerobus::bench::kMinRecordSize);
     } else if (flag == "--streams") {
-      options.streams = CountArgument("--streams", value, 1);
+      options.streams = zerobus::bench::CountFlagOrExit("raw_grpc_bench", "--streams", value, 1);
     } else if (flag == "--rate") {
-      options.rate = CountArgument("--rate", value, 1);
+      options.rate = zerobus::bench::CountFlagOrExit("raw_grpc_bench", "--rate", value, 1);
     } else if (flag == "--seconds") {
-      options.seconds = CountArgument("--seconds", value, 1);
+      options.seconds = zerobus::bench::CountFlagOrExit("raw_grpc_bench", "--seconds", value, 1);
     } else {
       Fail("unknown option " + flag);
     }

@@ -5,6 +5,8 @@
 #include <google/protobuf/descriptor.pb.h>
 
 #include <algorithm>
+#include <cstdio>
+#include <cstdlib>
 #include <nlohmann/json.hpp>
 
 namespace zerobus::bench {
@@ -82,6 +84,16 @@ std::string ToJsonLine(const BenchResult &result) {
     line["p999_us"] = result.latency.p999_us;
   }
   return line.dump();
+}
+
+long CountFlagOrExit(const char *program, const char *flag, const char *text, long least) {
+  char *end = nullptr;
+  const long value = std::strtol(text, &end, 10);
+  if (*text == '\0' || *end != '\0' || value < least) {
+    std::fprintf(stderr, "%s: %s expects a whole number of at least %ld\n", program, flag, least);
+    std::exit(1);
+  }
+  return value;
 }
 
 }  // namespace zerobus::bench

@@ -13,9 +13,11 @@
 #include <utility>
 #include <vector>
 
+#include "bench/arrow_batch.h"
 #include "bench/workload.h"
 #include "cli/commands.h"
 #include "cli/flags.h"
+#include "cli/table_declarations.h"
 #include "server/server.h"
 
 namespace zerobus::cli {
@@ -51,6 +53,12 @@ constexpr char kUsage[] =
     "  --streams N        streams of one SDK; call i of thread t goes into stream (t + i) % N\n"
     "                     (default 1)\n"
     "  --lanes N          lanes of each stream (stream.lanes, 1..64; default 1)\n"
+    "  --arrow            ingest Arrow record batches over Flight instead of records: --batch\n"
+    "                     rows (default 1000) of a 10-column table (4 BIGINT, 3 DOUBLE,\n"
+    "                     2 STRING, a TIMESTAMP; bench/include/bench/arrow_batch.h) per call,\n"
+    "                     given as Arrow C Data, uncompressed; --records counts rows, --size\n"
+    "                     is ignored, and the table (default bench.default.arrow_events)\n"
+    "                     must be declared on the server\n"
     "  --rate N           measure ack latency instead: N records/s on one stream, paced in\n"
     "                     1 ms ticks (the records due within a tick go out together)\n"
     "  --idle N           measure what N open streams of one SDK cost with nothing to send:\n"
@@ -61,7 +69,8 @@ constexpr char kUsage[] =
     "  zerobus bench\n"
     "  zerobus serve --null-sink --listen 127.0.0.1:7001 &\n"
     "  zerobus bench --endpoint http://127.0.0.1:7001 --size 1000 --threads 8 --streams 4\n"
-    "  zerobus bench --endpoint http://127.0.0.1:7001 --rate 1000 --seconds 10 --json\n";
+    "  zerobus bench --endpoint http://127.0.0.1:7001 --rate 1000 --seconds 10 --json\n"
+    "  zerobus bench --arrow --records 2000000\n";
 
 // One run's shape; rate > 0 makes it a latency run, idle > 0 an idle one.
 struct Workload {
@@ -72,6 +81,7 @@ struct Workload {
   long threads = 1;
   long streams = 1;
   long lanes = 1;
+  bool arrow = false;  // batch: rows per Arrow record batch
   long rate = 0;
   long idle = 0;  // open streams that have nothing to send
   long seconds = 5;
@@ -95,19 +105,24 @@ std::vector<Workload> MainScenarios() {
   latency.seconds = 3;
   Workload laned = make("100 B, a call per record, 4 threads, 4 lanes", 2000000, 100, 1, 4);
   laned.lanes = 4;
+  Workload arrow =
+      make("Arrow batches of 1,000 rows, 10 columns", 5000000, 0, bench::kArrowBenchRows, 1);
+  arrow.arrow = true;
   return {make("100 B, a call per record", 2000000, 100, 1, 1),
           make("100 B, a call per record, 8 threads", 2000000, 100, 1, 8),
           laned,
           make("100 B, batches of 100", 5000000, 100, 100, 1),
           make("1 KB, a call per record", 1000000, 1000, 1, 1),
           make("10 KB, a call per record", 200000, 10000, 1, 1),
+          arrow,
           latency};
 }
 
-// Where and how every run connects: the endpoint, the table, and the options of --set.
+// Where and how every run connects: the endpoint, the table (empty: the workload's own), and
+// the options of --set.
 struct Target {
   std::string endpoint;
-  std::string table = bench::kBenchTable;
+  std::string table;
   std::vector<std::pair<std::string, std::string>> settings;
 };
 
@@ -122,7 +137,15 @@ zerobus::Config MakeConfig(const Target &target) {
 zerobus::Stream OpenStream(const zerobus::Sdk &sdk, const Target &target,
                            const zerobus::Config &config) {
   static const std::string descriptor = bench::EventDescriptor();
-  return sdk.proto_stream(target.table, descriptor, config);
+  return sdk.proto_stream(target.table.empty() ? bench::kBenchTable : target.table, descriptor,
+                          config);
+}
+
+zerobus::Stream OpenArrowStream(const zerobus::Sdk &sdk, const Target &target,
+                                const bench::ArrowBenchBatch &batch,
+                                const zerobus::Config &config) {
+  return sdk.arrow_stream(target.table.empty() ? bench::kArrowBenchTable : target.table,
+                          &batch.schema(), config);
 }
 
 // Closes every stream, which flushes what is left, and destroys it.
@@ -137,8 +160,14 @@ BenchResult RunThroughput(const Target &target, const Workload &workload) {
   zerobus::Config config = MakeConfig(target);
   if (workload.lanes > 1) config.set("stream.lanes", std::to_string(workload.lanes));
   const zerobus::Sdk sdk(target.endpoint, config);
+  // An Arrow run's batch: its buffers built once, each call a new C Data array over them.
+  std::optional<bench::ArrowBenchBatch> arrow;
+  if (workload.arrow) arrow.emplace(workload.batch);
   std::vector<zerobus::Stream> streams;
-  for (long i = 0; i < workload.streams; ++i) streams.push_back(OpenStream(sdk, target, config));
+  for (long i = 0; i < workload.streams; ++i) {
+    streams.push_back(arrow ? OpenArrowStream(sdk, target, *arrow, config)
+                            : OpenStream(sdk, target, config));
+  }
   const std::string record = bench::EventRecord(workload.size);
   const long calls_per_thread = workload.records / workload.batch / workload.threads;
 
@@ -156,6 +185,16 @@ BenchResult RunThroughput(const Target &target, const Workload &workload) {
     for (long call = 0; call < calls_per_thread && !failed.load(std::memory_order_relaxed);
          ++call) {
       zerobus::Stream &stream = streams[static_cast<size_t>((thread + call) % workload.streams)];
+      if (arrow) {
+        ArrowArray array = arrow->Array();
+        try {
+          stream.ingest_arrow(&array);
+        } catch (const zerobus::Error &error) {
+          fail(error);
+        }
+        if (array.release != nullptr) array.release(&array);  // refused untouched
+        continue;
+      }
       if (workload.batch == 1) {
         try {
           stream.ingest_proto(record);
@@ -183,8 +222,10 @@ BenchResult RunThroughput(const Target &target, const Workload &workload) {
   result.seconds = std::chrono::duration<double>(Clock::now() - start).count();
   result.cpu_seconds = bench::ProcessCpuSeconds() - cpu_start;
   CloseAll(&streams);
-  result.mode = "throughput";
+  result.mode = arrow ? "arrow" : "throughput";
   result.records = calls_per_thread * workload.batch * workload.threads;
+  // An Arrow run's MB/s: the batch's buffer bytes per row.
+  if (arrow) result.size = arrow->buffer_bytes() / arrow->rows();
   return result;
 }
 
@@ -274,7 +315,7 @@ BenchResult Run(const Target &target, const Workload &workload) {
                                            : RunThroughput(target, workload);
   result.client = "libzerobus";
   result.version = zerobus::version();
-  result.size = workload.size;
+  if (result.mode != "arrow") result.size = workload.size;
   result.batch = workload.batch;
   result.threads = workload.threads;
   result.streams = workload.idle > 0 ? workload.idle : workload.streams;
@@ -288,8 +329,12 @@ std::string Describe(const Workload &workload) {
   std::string name = std::to_string(workload.size) + " B, ";
   if (workload.rate > 0) return name + "ack latency at " + std::to_string(workload.rate) + "/s";
   if (workload.idle > 0) return std::to_string(workload.idle) + " idle streams";
-  name +=
-      workload.batch == 1 ? "a call per record" : "batches of " + std::to_string(workload.batch);
+  if (workload.arrow) {
+    name = "Arrow batches of " + std::to_string(workload.batch) + " rows, 10 columns";
+  } else {
+    name +=
+        workload.batch == 1 ? "a call per record" : "batches of " + std::to_string(workload.batch);
+  }
   if (workload.threads > 1) name += ", " + std::to_string(workload.threads) + " threads";
   if (workload.streams > 1) name += ", " + std::to_string(workload.streams) + " streams";
   if (workload.lanes > 1) name += ", " + std::to_string(workload.lanes) + " lanes";
@@ -352,14 +397,25 @@ int RunBench(int argc, char **argv) {
   flags.Switch("--json", [&] { json = true; });
   flags.Value("--records", CountInto(&custom.records, 1, &workload_given));
   flags.Value("--size", CountInto(&custom.size, bench::kMinRecordSize, &workload_given));
-  flags.Value("--batch", CountInto(&custom.batch, 1, &workload_given));
   flags.Value("--threads", CountInto(&custom.threads, 1, &workload_given));
   flags.Value("--streams", CountInto(&custom.streams, 1, &workload_given));
   flags.Value("--lanes", CountInto(&custom.lanes, 1, &workload_given));
+  bool batch_given = false;
+  flags.Value("--batch", CountInto(&custom.batch, 1, &batch_given));
+  flags.Switch("--arrow", [&] {
+    custom.arrow = true;
+    workload_given = true;
+  });
   flags.Value("--rate", CountInto(&custom.rate, 1, &workload_given));
   flags.Value("--idle", CountInto(&custom.idle, 1, &workload_given));
   flags.Value("--seconds", CountInto(&custom.seconds, 1, &workload_given));
   if (const std::optional<int> done = flags.Parse(argc, argv)) return *done;
+  workload_given = workload_given || batch_given;
+  if (custom.arrow && !batch_given) custom.batch = bench::kArrowBenchRows;
+  if (custom.arrow && (custom.rate > 0 || custom.idle > 0)) {
+    std::fprintf(stderr, "zerobus bench: --arrow measures throughput: not with --rate or --idle\n");
+    return 2;
+  }
   if (custom.size > bench::kMaxRecordSize) {
     std::fprintf(stderr, "zerobus bench: --size must be at most %ld\n", bench::kMaxRecordSize);
     return 2;
@@ -373,8 +429,8 @@ int RunBench(int argc, char **argv) {
   if (target.endpoint.empty()) {
     server::ServerOptions options;
     options.null_sink = true;
-    std::string error;
-    local = server::Server::Start(options, &error);
+    std::string error = DeclareTable(bench::kArrowBenchTableDdl, &options.tables);
+    if (error.empty()) local = server::Server::Start(options, &error);
     if (!local) {
       std::fprintf(stderr, "zerobus bench: cannot start the local server: %s\n", error.c_str());
       return 1;
@@ -384,9 +440,11 @@ int RunBench(int argc, char **argv) {
   const std::vector<Workload> workloads =
       workload_given ? std::vector<Workload>{custom} : MainScenarios();
   if (!json) {
-    std::printf(
-        "libzerobus %s into %s (%s), table %s\n", zerobus::version(), target.endpoint.c_str(),
-        local ? "a null-sink server in this process" : "given endpoint", target.table.c_str());
+    std::printf("libzerobus %s into %s (%s), table %s\n", zerobus::version(),
+                target.endpoint.c_str(),
+                local ? "a null-sink server in this process" : "given endpoint",
+                target.table.empty() ? "bench.default.events (Arrow: bench.default.arrow_events)"
+                                     : target.table.c_str());
   }
   try {
     for (const Workload &workload : workloads) {

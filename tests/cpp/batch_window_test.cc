@@ -1,17 +1,19 @@
 // The window of an Arrow stream without the network: a batch's buffers go into the request as
-// they are (no copy), and are let go once acknowledged; batches over the frame limit are split
-// by rows; frames are numbered per call; a partly acknowledged batch is sent again cut to its
-// rows that were not; acks that go backwards or beyond what was sent are refused. The frames
-// are read back with the generated FlightData code.
+// they are (no copy), from the C Data Interface on, and are let go once acknowledged; batches over
+// the frame limit are split by rows; frames are numbered per call; a partly acknowledged batch is
+// sent again cut to its rows that were not; acks that go backwards or beyond what was sent are
+// refused. The frames are read back with the generated FlightData code.
 #include "core/batch_window.h"
 
 #include <grpcpp/support/slice.h>
 #include <gtest/gtest.h>
+#include <zerobus/arrow_c_data.h>
 
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "arrow/c_data_import.h"
 #include "arrow/ipc_reader.h"
 #include "arrow_flight.pb.h"
 #include "core/flight_wire.h"
@@ -113,6 +115,83 @@ TEST(BatchWindow, SendsTheBatchBuffersWithoutCopyingAndLetsThemGoOnceAcked) {
   EXPECT_TRUE(released);
   EXPECT_EQ(acked.last_offset, 0u);
   EXPECT_EQ(freed, 1);
+}
+
+// Whether one of the request's slices is exactly `bytes` bytes at `data`.
+bool HasSlice(const grpc::ByteBuffer &request, const void *data, size_t bytes) {
+  for (const grpc::Slice &slice : Slices(request)) {
+    if (slice.begin() == static_cast<const uint8_t *>(data) && slice.size() == bytes) return true;
+  }
+  return false;
+}
+
+// The whole way zb_stream_ingest_arrow() takes an uncompressed batch: imported from the C Data
+// Interface, encoded, put in the window and taken as the request gRPC writes. The request's
+// body is the producer's own buffers, and its release runs once, when the batch is acked.
+TEST(BatchWindow, ABatchTakenAsCDataGoesToTheWireInItsOwnBuffersUntilAcked) {
+  static const int64_t ids[4] = {7, 8, 9, 10};
+  static const int32_t offsets[5] = {0, 3, 6, 9, 13};
+  static const char text[] = "onetwosixseven";
+  const void *id_buffers[2] = {nullptr, ids};
+  const void *text_buffers[3] = {nullptr, offsets, text};
+  const void *top_buffers[1] = {nullptr};
+  ArrowSchema id_schema{"l",    "id",    nullptr, 0,
+                        0,      nullptr, nullptr, [](ArrowSchema *s) { s->release = nullptr; },
+                        nullptr};
+  ArrowSchema text_schema{"u",    "name",  nullptr, 0,
+                          0,      nullptr, nullptr, [](ArrowSchema *s) { s->release = nullptr; },
+                          nullptr};
+  ArrowSchema *field_schemas[2] = {&id_schema, &text_schema};
+  ArrowSchema c_schema{"+s",    "",
+                       nullptr, 0,
+                       2,       field_schemas,
+                       nullptr, [](ArrowSchema *s) { s->release = nullptr; },
+                       nullptr};
+  za::CDataSchema schema;
+  ASSERT_TRUE(za::CDataSchema::Import(c_schema, &schema).ok());
+
+  static int releases = 0;
+  releases = 0;
+  auto release_child = [](ArrowArray *a) { a->release = nullptr; };
+  ArrowArray id_array{4, 0, 0, 2, 0, id_buffers, nullptr, nullptr, release_child, nullptr};
+  ArrowArray text_array{4, 0, 0, 3, 0, text_buffers, nullptr, nullptr, release_child, nullptr};
+  ArrowArray *children[2] = {&id_array, &text_array};
+  ArrowArray c_batch{4,
+                     0,
+                     0,
+                     1,
+                     2,
+                     top_buffers,
+                     children,
+                     nullptr,
+                     [](ArrowArray *a) {
+                       ++releases;
+                       for (int64_t i = 0; i < a->n_children; ++i) {
+                         if (a->children[i]->release) a->children[i]->release(a->children[i]);
+                       }
+                       a->release = nullptr;
+                     },
+                     nullptr};
+  za::RecordBatch batch;
+  ASSERT_TRUE(za::ImportRecordBatch(&c_batch, schema, &batch).ok());
+
+  BatchWindow window(std::make_shared<const za::Schema>(schema.schema()), Limits());
+  EncodedBatch encoded;
+  ASSERT_TRUE(window.Encode(std::move(batch), &encoded).ok());
+  window.Append(std::move(encoded));
+  {
+    grpc::ByteBuffer request;
+    ASSERT_TRUE(window.TakeNextRequest(&request));
+    EXPECT_TRUE(HasSlice(request, ids, sizeof(ids))) << "the ids were copied";
+    EXPECT_TRUE(HasSlice(request, offsets, sizeof(offsets))) << "the offsets were copied";
+    EXPECT_TRUE(HasSlice(request, text, 13)) << "the text was copied";
+  }
+  EXPECT_EQ(releases, 0) << "released before the server acknowledged the batch";
+  AckedRange acked{};
+  bool released = false;
+  Status error;
+  ASSERT_TRUE(window.Ack(4, &acked, &released, &error));
+  EXPECT_EQ(releases, 1);
 }
 
 TEST(BatchWindow, CompressesACopyAndStillLetsTheBatchGoOnce) {

@@ -39,6 +39,10 @@ struct LatencyPercentiles {
 };
 LatencyPercentiles PercentilesOf(std::vector<double> latencies_us);
 
+// FLAG's value TEXT as a whole number of at least `least`. Anything else ends the process as
+// the reference clients fail: "PROGRAM: FLAG expects ..." on stderr, exit status 1.
+long CountFlagOrExit(const char *program, const char *flag, const char *text, long least);
+
 // One measured run. A throughput run fills the counts and times; a latency run (rate > 0) also
 // the percentiles.
 struct BenchResult {

@@ -7,6 +7,8 @@
 //!       [--records N] [--size BYTES] [--batch B] [--tasks T] [--lanes L]
 //!   official-rs-bench --endpoint URL [--table NAME] [--max-inflight N] --mode latency
 //!       [--rate R] [--seconds D] [--size BYTES]
+//!   official-rs-bench --endpoint URL [--table NAME] [--max-inflight N] --mode arrow
+//!       [--records ROWS] [--batch ROWS] [--tasks T]
 //!
 //! The endpoint is plaintext and unauthenticated (`zerobus serve`'s), reached through the
 //! crate's `testing` feature: `no_tls()` on the SDK and `no_auth()` on the stream.
@@ -16,8 +18,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use arrow_array::{ArrayRef, Float64Array, Int64Array, StringArray, TimestampMicrosecondArray};
 use databricks_zerobus_ingest_sdk::{
-    AckCallback, MultiplexedStream, OffsetId, StreamBuilder, ZerobusResult, ZerobusSdk,
+    AckCallback, ArrowCompression, ArrowSchema, DataType, Field, MultiplexedStream, OffsetId,
+    RecordBatch, StreamBuilder, TimeUnit, ZerobusArrowStream, ZerobusResult, ZerobusSdk,
     ZerobusStream, DEFAULT_SDK_IDENTIFIER,
 };
 use prost_types::field_descriptor_proto::{Label, Type};
@@ -28,6 +32,7 @@ usage: official-rs-bench --endpoint URL [--table NAME] [--max-inflight N] --mode
   --mode throughput  [--records N (1000000)] [--size BYTES (100)] [--batch B (1)]
                      [--tasks T (1)] [--lanes L (1)]
   --mode latency     [--rate RECORDS_PER_S (1000)] [--seconds D (5)] [--size BYTES (100)]
+  --mode arrow       [--records ROWS (1000000)] [--batch ROWS (1000)] [--tasks T (1)]
 
 throughput: T tokio tasks share the records, each awaiting one ingest call (of B records)
   after another; L > 1 makes the stream multiplexed(L), one handle over L lanes. The clock
@@ -35,8 +40,12 @@ throughput: T tokio tasks share the records, each awaiting one ingest call (of B
 latency: one stream, R records/s for D seconds from a thread of its own, paced in 1 ms ticks
   (the records due within a tick go out together, as `zerobus bench --rate` paces); a
   record's latency runs from its ingest call to the ack callback for its offset.
+arrow: one Arrow Flight stream (uncompressed) into the table (default
+  bench.default.arrow_events), T tasks each awaiting ingest_batch of the same record batch
+  of B rows after another (bench/include/bench/arrow_batch.h's batch); --records counts rows.
+  The clock stops when flush() has seen every row acknowledged.
 --max-inflight N: the stream's max_inflight_requests (a multiplexed handle shares N among its
-  lanes); without it the core's default.";
+  lanes; max_inflight_batches with --mode arrow); without it the core's default.";
 
 // The bounds `zerobus bench` puts on a record (bench/include/bench/workload.h).
 const MIN_RECORD_SIZE: usize = 16;
@@ -46,6 +55,7 @@ const MAX_RECORD_SIZE: usize = 16_000;
 enum Mode {
     Throughput,
     Latency,
+    Arrow,
 }
 
 struct Options {
@@ -77,6 +87,8 @@ fn parse_options(mut args: impl Iterator<Item = String>) -> Result<Options, Stri
         seconds: 5,
     };
     let mut mode_given = false;
+    let mut batch_given = false;
+    let mut table_given = false;
     while let Some(flag) = args.next() {
         let value = args.next().ok_or_else(|| format!("{flag} needs a value"))?;
         let count = || -> Result<u64, String> {
@@ -89,14 +101,18 @@ fn parse_options(mut args: impl Iterator<Item = String>) -> Result<Options, Stri
         };
         match flag.as_str() {
             "--endpoint" => options.endpoint = value.clone(),
-            "--table" => options.table = value.clone(),
+            "--table" => {
+                options.table = value.clone();
+                table_given = true;
+            }
             "--mode" => {
                 options.mode = match value.as_str() {
                     "throughput" => Mode::Throughput,
                     "latency" => Mode::Latency,
+                    "arrow" => Mode::Arrow,
                     _ => {
                         return Err(format!(
-                            "--mode must be throughput or latency, not \"{value}\""
+                            "--mode must be throughput, latency or arrow, not \"{value}\""
                         ))
                     }
                 };
@@ -104,7 +120,10 @@ fn parse_options(mut args: impl Iterator<Item = String>) -> Result<Options, Stri
             }
             "--records" => options.records = count()?,
             "--size" => options.size = count()? as usize,
-            "--batch" => options.batch = count()?,
+            "--batch" => {
+                options.batch = count()?;
+                batch_given = true;
+            }
             "--tasks" => options.tasks = count()?,
             "--lanes" => options.lanes = count()? as usize,
             "--max-inflight" => options.max_inflight = Some(count()? as usize),
@@ -115,6 +134,17 @@ fn parse_options(mut args: impl Iterator<Item = String>) -> Result<Options, Stri
     }
     if options.endpoint.is_empty() || !mode_given {
         return Err("--endpoint and --mode are required".to_string());
+    }
+    if options.mode == Mode::Arrow {
+        if !batch_given {
+            options.batch = ARROW_BATCH_ROWS;
+        }
+        if !table_given {
+            options.table = ARROW_TABLE.to_string();
+        }
+        if options.lanes != 1 {
+            return Err("--mode arrow takes one stream: no --lanes".to_string());
+        }
     }
     if !(MIN_RECORD_SIZE..=MAX_RECORD_SIZE).contains(&options.size) {
         return Err(format!(
@@ -145,6 +175,71 @@ fn event_descriptor() -> DescriptorProto {
         ],
         ..Default::default()
     }
+}
+
+/// The table of --mode arrow, declared on the server as bench::kArrowBenchTableDdl says, and
+/// the rows of its batches unless --batch says otherwise.
+const ARROW_TABLE: &str = "bench.default.arrow_events";
+const ARROW_BATCH_ROWS: u64 = 1000;
+/// 2026-01-01T00:00:00Z in microseconds since the epoch.
+const FIRST_TIMESTAMP_US: i64 = 1_767_225_600_000_000;
+
+/// bench/include/bench/arrow_batch.h's batch, value for value: 4 int64, 3 double, 2 utf8 and a
+/// timestamp[us, UTC], every column nullable and without nulls. Row r of column c holds: c0..c3
+/// r * 10 + c; c4..c6 (r * 10 + c) * 0.5; c7, c8 "value-" and (r * 7919 + c) % 100000; c9
+/// 2026-01-01T00:00:00Z plus r milliseconds. The two must change together.
+fn arrow_batch(rows: u64) -> Result<RecordBatch, Failure> {
+    let rows = rows as i64;
+    let mut fields = Vec::new();
+    let mut columns: Vec<ArrayRef> = Vec::new();
+    for c in 0..10i64 {
+        let (kind, column): (DataType, ArrayRef) = match c {
+            0..=3 => (
+                DataType::Int64,
+                Arc::new(Int64Array::from_iter_values((0..rows).map(|r| r * 10 + c))),
+            ),
+            4..=6 => (
+                DataType::Float64,
+                Arc::new(Float64Array::from_iter_values(
+                    (0..rows).map(|r| (r * 10 + c) as f64 * 0.5),
+                )),
+            ),
+            7 | 8 => (
+                DataType::Utf8,
+                Arc::new(StringArray::from_iter_values(
+                    (0..rows).map(|r| format!("value-{}", (r * 7919 + c) % 100_000)),
+                )),
+            ),
+            _ => (
+                DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())),
+                Arc::new(
+                    TimestampMicrosecondArray::from_iter_values(
+                        (0..rows).map(|r| FIRST_TIMESTAMP_US + r * 1000),
+                    )
+                    .with_timezone("UTC"),
+                ),
+            ),
+        };
+        fields.push(Field::new(format!("c{c}"), kind, true));
+        columns.push(column);
+    }
+    Ok(RecordBatch::try_new(
+        Arc::new(ArrowSchema::new(fields)),
+        columns,
+    )?)
+}
+
+/// The bytes of a batch's buffers per row, as bench/arrow_batch.h counts them.
+fn buffer_bytes_per_row(batch: &RecordBatch) -> usize {
+    let bytes: usize = batch
+        .columns()
+        .iter()
+        .map(|column| {
+            let data = column.to_data();
+            data.buffers().iter().map(|buffer| buffer.len()).sum::<usize>()
+        })
+        .sum();
+    bytes / batch.num_rows()
 }
 
 /// An Event of exactly `size` bytes, byte for byte the record `zerobus bench` sends: the id as
@@ -262,6 +357,8 @@ struct Figures {
     seconds: f64,
     cpu_seconds: f64,
     latency_us: Option<[f64; 3]>,
+    /// Bytes per record when not --size's (an Arrow batch's buffer bytes per row).
+    size: Option<usize>,
     note: String,
 }
 
@@ -309,6 +406,7 @@ async fn run_throughput(options: &Options) -> Result<Figures, Failure> {
         seconds,
         cpu_seconds,
         latency_us: None,
+        size: None,
         note: format!(
             "{} tokio task(s) on the default multi-thread runtime, each awaiting {ingest} one \
              after another; {}; each record a fresh Vec<u8> copy of one pre-encoded Event (the \
@@ -323,6 +421,65 @@ async fn run_throughput(options: &Options) -> Result<Figures, Failure> {
                 )
             },
             stream_options_note(options),
+        ),
+    })
+}
+
+async fn run_arrow(options: &Options) -> Result<Figures, Failure> {
+    let sdk = open_sdk(options)?;
+    let batch = arrow_batch(options.batch)?;
+    let builder = sdk
+        .stream_builder()
+        .table(&options.table)
+        .no_auth()
+        .arrow(batch.schema())
+        .compression(ArrowCompression::Uncompressed);
+    let builder = match options.max_inflight {
+        Some(batches) => builder.max_inflight_batches(batches),
+        None => builder,
+    };
+    let stream: Arc<ZerobusArrowStream> = Arc::new(builder.build_arrow().await?);
+    let calls_per_task = options.records / options.batch / options.tasks;
+
+    let (cpu_start, _) = process_usage();
+    let start = Instant::now();
+    let producers: Vec<_> = (0..options.tasks)
+        .map(|_| {
+            let stream = Arc::clone(&stream);
+            let batch = batch.clone();
+            tokio::spawn(async move {
+                for _ in 0..calls_per_task {
+                    stream.ingest_batch(batch.clone()).await?;
+                }
+                ZerobusResult::Ok(())
+            })
+        })
+        .collect();
+    for producer in producers {
+        producer.await??;
+    }
+    stream.flush().await?;
+    let seconds = start.elapsed().as_secs_f64();
+    let cpu_seconds = process_usage().0 - cpu_start;
+
+    let mut stream = Arc::into_inner(stream).expect("every producer has finished");
+    stream.close().await?;
+    Ok(Figures {
+        records: calls_per_task * options.batch * options.tasks,
+        seconds,
+        cpu_seconds,
+        latency_us: None,
+        size: Some(buffer_bytes_per_row(&batch)),
+        note: format!(
+            "{} tokio task(s) on the default multi-thread runtime, each awaiting ingest_batch \
+             of one RecordBatch of {} rows (a clone: its arrays shared) one after another; one \
+             Arrow Flight stream, ArrowCompression::Uncompressed; clock stopped after flush(); {}",
+            options.tasks,
+            options.batch,
+            match options.max_inflight {
+                Some(batches) => format!("max_inflight_batches {batches}"),
+                None => "max_inflight_batches at its default".to_string(),
+            },
         ),
     })
 }
@@ -438,6 +595,7 @@ async fn run_latency(options: &Options) -> Result<Figures, Failure> {
         seconds,
         cpu_seconds,
         latency_us: Some([0.5, 0.99, 0.999].map(|fraction| percentile(&latency_us, fraction))),
+        size: None,
         note: format!(
             "per record: from its ingest_record_offset call to the ack callback for its offset; \
              calls from one plain thread that sends the records due at each 1 ms tick (block_on \
@@ -452,9 +610,13 @@ fn json_line(options: &Options, figures: &Figures) -> String {
     let mut line = serde_json::json!({
         "client": "official-rs",
         "version": version(),
-        "mode": if options.mode == Mode::Throughput { "throughput" } else { "latency" },
+        "mode": match options.mode {
+            Mode::Throughput => "throughput",
+            Mode::Latency => "latency",
+            Mode::Arrow => "arrow",
+        },
         "records": figures.records,
-        "size": options.size,
+        "size": figures.size.unwrap_or(options.size),
         "batch": options.batch,
         "tasks": options.tasks,
         "lanes": options.lanes,
@@ -488,6 +650,7 @@ fn main() -> ExitCode {
         match options.mode {
             Mode::Throughput => run_throughput(&options).await,
             Mode::Latency => run_latency(&options).await,
+            Mode::Arrow => run_arrow(&options).await,
         }
     });
     match figures {
