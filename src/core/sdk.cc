@@ -7,6 +7,8 @@
 #include <cstdlib>
 
 #include "core/connection.h"
+#include "core/grpcpp_connection.h"
+#include "core/native_connection.h"
 #include "core/user_agent.h"
 #include "core/wire.h"
 
@@ -58,6 +60,11 @@ Status Sdk::Create(std::string_view endpoint_text, const Config &config, UserHan
   sdk->workspace_transport_.user_agent = UserAgent(settings.application_name);
   sdk->stream_open_warning_ = std::make_unique<StreamOpenWarning>(WarningsEnabled(settings, env));
 
+  if (settings.transport_engine == kHttp2Engine && (sdk->endpoint_.tls || !grpc_proxy.empty())) {
+    return Status(StatusCode::kInvalidValue,
+                  "transport.engine=http2 speaks plaintext HTTP/2 only, for now: it needs "
+                  "transport.plaintext=true (an http:// endpoint) and no proxy");
+  }
   grpc::ChannelArguments &args = sdk->args_;
   // Before gRPC's own name, which the channel arguments already hold: the service reads ours
   // first.
@@ -122,6 +129,10 @@ Status Sdk::Create(std::string_view endpoint_text, const Config &config, UserHan
       "zb-supervise", static_cast<size_t>(settings.supervision_threads));
   sdk->dispatch_ =
       std::make_unique<Scheduler>("zb-dispatch", static_cast<size_t>(settings.dispatch_threads));
+  if (settings.transport_engine == kHttp2Engine) {
+    sdk->connect_timeout_ms_ = settings.connect_timeout_ms;
+    sdk->io_loop_ = std::make_unique<net::IoLoop>("zb-io");
+  }
   if (settings.statistics_interval_ms > 0 && config.stats_callback()) {
     const Sdk *raw = sdk.get();
     sdk->stats_reporter_ = std::make_unique<StatsReporter>(
@@ -140,11 +151,22 @@ std::string Sdk::StatsJson() const {
   return SdkStatsJson(endpoint_.target(), streams_.Snapshot());
 }
 
-std::shared_ptr<grpc::Channel> Sdk::NewChannel() const {
+std::unique_ptr<Transport> Sdk::NewTransport(bool own_connection) const {
+  if (io_loop_) {
+    net::ConnectionOptions options;
+    options.host = endpoint_.host;
+    options.port = endpoint_.port;
+    options.connect_timeout = std::chrono::milliseconds(connect_timeout_ms_);
+    options.max_response_bytes = wire::kMaxResponseBytes;
+    return std::make_unique<NativeTransport>(*io_loop_, std::move(options),
+                                             workspace_transport_.user_agent);
+  }
+  if (!own_connection) return std::make_unique<GrpcppTransport>(channel_);
   grpc::ChannelArguments args = args_;
   // Channels with equal arguments share connections through gRPC's global pool.
   args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
-  return grpc::CreateCustomChannel(endpoint_.target(), credentials_, args);
+  return std::make_unique<GrpcppTransport>(
+      grpc::CreateCustomChannel(endpoint_.target(), credentials_, args));
 }
 
 }  // namespace zerobus

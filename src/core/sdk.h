@@ -13,6 +13,7 @@
 #include <string_view>
 
 #include "core/config.h"
+#include "core/connection.h"
 #include "core/endpoint.h"
 #include "core/http_client.h"
 #include "core/log.h"
@@ -23,6 +24,7 @@
 #include "core/status.h"
 #include "core/stream_open_warning.h"
 #include "core/token_cache.h"
+#include "net/io_loop.h"
 
 namespace zerobus {
 
@@ -43,10 +45,12 @@ class Sdk {
   void Release();
 
   const Endpoint &endpoint() const { return endpoint_; }
-  // The channel streams share.
+  // The channel unary calls (RetireStream) use, and streams share.
   const std::shared_ptr<grpc::Channel> &channel() const { return channel_; }
-  // A channel with a connection of its own (stream.own.connection). Thread-safe.
-  std::shared_ptr<grpc::Channel> NewChannel() const;
+  // How a stream reaches the endpoint: over gRPC C++ on the SDK's channel, or with
+  // `own_connection` on a channel of its own; or over the library's HTTP/2 client
+  // (transport.engine=http2), where every call has a connection of its own. Thread-safe.
+  std::unique_ptr<Transport> NewTransport(bool own_connection) const;
 
   // The workspace URL ("https://host:port") where tokens are requested; empty when
   // workspace.url was not set.
@@ -86,6 +90,9 @@ class Sdk {
   mutable TokenCache token_cache_;
   std::unique_ptr<Scheduler> supervision_;
   std::unique_ptr<Scheduler> dispatch_;
+  // transport.engine=http2 only: the thread of the SDK's connections.
+  std::unique_ptr<net::IoLoop> io_loop_;
+  int64_t connect_timeout_ms_ = 0;
   std::unique_ptr<StreamOpenWarning> stream_open_warning_;
   // Declared last, so that it stops first: it reads the streams.
   std::unique_ptr<StatsReporter> stats_reporter_;
