@@ -30,6 +30,19 @@ constexpr int32_t kStreamWindow = 4 << 20;
 constexpr int32_t kConnectionWindow = 16 << 20;
 constexpr size_t kGrpcPrefixBytes = 5;
 
+// Points `slot` at `target` for its scope.
+template <typename T>
+class PointedFor {
+ public:
+  PointedFor(T *&slot, T *target) : slot_(slot) { slot_ = target; }
+  ~PointedFor() { slot_ = nullptr; }
+  PointedFor(const PointedFor &) = delete;
+  PointedFor &operator=(const PointedFor &) = delete;
+
+ private:
+  T *&slot_;
+};
+
 std::string ErrnoText(int error) {
   char buffer[128];
   return strerror_r(error, buffer, sizeof buffer);
@@ -299,15 +312,19 @@ GrpcCall::WriteResult Http2Connection::WriteLocked(GrpcCall *call, OutgoingMessa
 void Http2Connection::CancelLocked(GrpcCall *call, const std::string &message,
                                    Deliveries *deliveries) {
   if (call->ended_) return;
-  if (call->stream_id_ > 0 && !failed_) {
-    nghttp2_submit_rst_stream(session_, NGHTTP2_FLAG_NONE, call->stream_id_, NGHTTP2_CANCEL);
+  const int32_t stream_id = call->stream_id_;
+  // Ended first, so that nghttp2's close of the stream finds no call to end as the server's.
+  EndCallLocked(call, CallEnd{kGrpcCancelled, message, false}, deliveries);
+  if (stream_id > 0 && !failed_) {
+    nghttp2_submit_rst_stream(session_, NGHTTP2_FLAG_NONE, stream_id, NGHTTP2_CANCEL);
     if (connected_) FlushLocked(deliveries);
   }
-  EndCallLocked(call, CallEnd{kGrpcCancelled, message, false}, deliveries);
 }
 
 bool Http2Connection::FlushLocked(Deliveries *deliveries) {
   if (failed_ || !connected_) return !failed_;
+  // nghttp2's callbacks may end a call while it sends (a stream closed by our RST_STREAM).
+  PointedFor<Deliveries> pointed(deliveries_, deliveries);
   for (;;) {
     while (outbuf_.size() < kSendChunk) {
       const uint8_t *data = nullptr;
@@ -433,19 +450,18 @@ void Http2Connection::OnReady(uint32_t events) {
   {
     sync::MutexLock lock(mu_);
     if (failed_) return;  // a call for nothing, after Remove()
-    deliveries_ = &deliveries;
     if (!connected_) {
       if (events & (EPOLLOUT | EPOLLERR | EPOLLHUP)) OnConnected(&deliveries);
     } else {
       if (events & (EPOLLIN | EPOLLERR | EPOLLHUP)) ReadLocked(&deliveries);
       if (!failed_ && FlushLocked(&deliveries)) CompleteWritesLocked(&deliveries);
     }
-    deliveries_ = nullptr;
   }
   Deliver(&deliveries);
 }
 
 void Http2Connection::ReadLocked(Deliveries *deliveries) {
+  PointedFor<Deliveries> pointed(deliveries_, deliveries);
   uint8_t buffer[kReadChunk];
   for (int reads = 0; reads < 4 && !failed_; ++reads) {
     const ssize_t got = recv(fd_, buffer, sizeof buffer, 0);

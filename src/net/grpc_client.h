@@ -205,7 +205,8 @@ class Http2Connection : public IoLoop::Watcher,
   bool flush_posted_ ABSL_GUARDED_BY(mu_) = false;
   std::chrono::steady_clock::time_point last_flush_ ABSL_GUARDED_BY(mu_);
   uint64_t connect_timer_ ABSL_GUARDED_BY(mu_) = 0;
-  // Deliveries gathered by nghttp2's callbacks while mu_ is held.
+  // Where nghttp2's callbacks put what they deliver: set by whoever calls into nghttp2 with mu_
+  // held (FlushLocked(), ReadLocked()), for the time of that call.
   Deliveries *deliveries_ ABSL_GUARDED_BY(mu_) = nullptr;
 };
 

@@ -46,6 +46,20 @@ IoLoop::~IoLoop() {
   }
   Wake();
   thread_.join();
+  // What the loop still holds may be the last reference to a connection, whose end calls the
+  // loop back (Remove(), Post()): it goes with the lock free, while the loop still stands.
+  std::vector<std::function<void()>> posted;
+  std::multimap<Clock::time_point, std::pair<uint64_t, std::function<void()>>> timers;
+  std::unordered_map<int, std::shared_ptr<Watcher>> watchers;
+  {
+    sync::MutexLock lock(mu_);
+    posted.swap(posted_);
+    timers.swap(timers_);
+    watchers.swap(watchers_);
+  }
+  posted.clear();
+  timers.clear();
+  watchers.clear();
   close(wake_fd_);
   close(epoll_fd_);
 }
@@ -81,6 +95,7 @@ void IoLoop::Post(std::function<void()> task) {
   bool wake = false;
   {
     sync::MutexLock lock(mu_);
+    if (stopping_) return;  // `task` goes here, with the lock free
     posted_.push_back(std::move(task));
     wake = sleeping_;
     sleeping_ = false;
@@ -93,6 +108,7 @@ uint64_t IoLoop::RunAt(Clock::time_point at, std::function<void()> task) {
   uint64_t id = 0;
   {
     sync::MutexLock lock(mu_);
+    if (stopping_) return 0;
     id = next_timer_++;
     const bool earliest = timers_.empty() || at < timers_.begin()->first;
     timers_.emplace(at, std::make_pair(id, std::move(task)));

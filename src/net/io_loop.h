@@ -35,8 +35,9 @@ class IoLoop {
   // Starts the thread, named `thread_name` (at most 15 characters). Throws std::system_error
   // when the kernel refuses an epoll or eventfd descriptor or the thread.
   explicit IoLoop(const std::string &thread_name);
-  // Stops and joins the thread; tasks and timers not yet run are dropped. Every descriptor must
-  // have been removed. Never from the loop's own thread.
+  // Stops and joins the thread; tasks, timers and watchers not yet run or removed are dropped
+  // (and may call the loop as they go: Post() and RunAt() then drop what they are given).
+  // Never from the loop's own thread.
   ~IoLoop();
   IoLoop(const IoLoop &) = delete;
   IoLoop &operator=(const IoLoop &) = delete;
@@ -56,7 +57,7 @@ class IoLoop {
   // thread, else once the thread wakes (which this call makes it do). Thread-safe.
   void Post(std::function<void()> task);
   // Runs `task` on the loop's thread once `at` has come (or at once when it has). Thread-safe.
-  // Returns an id for Cancel().
+  // Returns an id for Cancel() (0 once the loop is stopping).
   uint64_t RunAt(Clock::time_point at, std::function<void()> task);
   // Drops a timer that has not run yet. Thread-safe; a timer already running finishes.
   void Cancel(uint64_t timer);
