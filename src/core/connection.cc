@@ -90,11 +90,16 @@ Status ExplainRefusal(const Status &failure, bool tls, bool client_certificate,
   const std::string &message = failure.message();
   // gRPC's words (1.51) when no connection could be set up, and for the ways such a server
   // ends it; a refused connection says "Connection refused", and a server that answered says
-  // what it likes, without the first.
-  if (message.find("failed to connect to all addresses") == std::string::npos) return failure;
+  // what it likes, without the first. The library's own client (src/net) says it plainly.
   bool closed = false;
-  for (const char *words : {"Socket closed", "Connection reset by peer", "Broken pipe"}) {
-    closed = closed || message.find(words) != std::string::npos;
+  if (message.find("failed to connect to all addresses") != std::string::npos) {
+    for (const char *words : {"Socket closed", "Connection reset by peer", "Broken pipe"}) {
+      closed = closed || message.find(words) != std::string::npos;
+    }
+  } else if (message.find("failed to connect to ") != std::string::npos) {
+    for (const char *words : {"before it spoke HTTP/2", "in something other than HTTP/2"}) {
+      closed = closed || message.find(words) != std::string::npos;
+    }
   }
   if (!closed) return failure;
   const char *hint = tls ? " (no client certificate is configured (tls.cert.file or tls.cert.pem): "

@@ -21,8 +21,8 @@ namespace zerobus {
 class Connection;
 
 // Told what happens on a connection, on the transport's threads (and OnWriteDone() perhaps on
-// the thread that started the write, within Write() or WritesDone()). Calls for one connection never
-// overlap in a way that matters: one write and one read are outstanding at most.
+// the thread that started the write, within Write() or WritesDone()). Calls for one connection
+// never overlap in a way that matters: one write and one read are outstanding at most.
 class ConnectionListener {
  public:
   virtual ~ConnectionListener() = default;

@@ -30,8 +30,9 @@ std::shared_ptr<GrpcppConnection> GrpcppConnection::Create(
   return connection;
 }
 
-GrpcppConnection::GrpcppConnection(const std::shared_ptr<grpc::Channel> &channel, const CallKind &kind,
-                       std::string create_request, ConnectionListener *listener)
+GrpcppConnection::GrpcppConnection(const std::shared_ptr<grpc::Channel> &channel,
+                                   const CallKind &kind, std::string create_request,
+                                   ConnectionListener *listener)
     : stub_(channel),
       kind_(kind),
       listener_(listener),

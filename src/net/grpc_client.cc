@@ -75,7 +75,8 @@ std::string PercentDecoded(std::string_view text) {
   std::string out;
   out.reserve(text.size());
   for (size_t i = 0; i < text.size(); ++i) {
-    if (text[i] == '%' && i + 2 < text.size() && isxdigit(static_cast<unsigned char>(text[i + 1])) &&
+    if (text[i] == '%' && i + 2 < text.size() &&
+        isxdigit(static_cast<unsigned char>(text[i + 1])) &&
         isxdigit(static_cast<unsigned char>(text[i + 2]))) {
       out.push_back(static_cast<char>(std::stoi(std::string(text.substr(i + 1, 2)), nullptr, 16)));
       i += 2;
@@ -163,9 +164,9 @@ std::shared_ptr<Http2Connection> Http2Connection::Create(IoLoop &loop, Connectio
   }
   freeaddrinfo(found);
   if (connection->fd_ < 0) {
-    connection->FailLocked(kGrpcUnavailable,
-                           "failed to connect to " + connection->authority_ + ": " + ErrnoText(error),
-                           &none);
+    connection->FailLocked(
+        kGrpcUnavailable,
+        "failed to connect to " + connection->authority_ + ": " + ErrnoText(error), &none);
     return connection;
   }
   const int added = loop.Add(connection->fd_, EPOLLOUT, connection);
@@ -199,7 +200,7 @@ Http2Connection::Http2Connection(IoLoop &loop, ConnectionOptions options)
     : loop_(loop),
       options_(std::move(options)),
       authority_((options_.host.find(':') != std::string::npos ? "[" + options_.host + "]"
-                                                                : options_.host) +
+                                                               : options_.host) +
                  ":" + std::to_string(options_.port)) {
   nghttp2_session_callbacks *callbacks = nullptr;
   nghttp2_session_callbacks_new(&callbacks);
@@ -207,6 +208,7 @@ Http2Connection::Http2Connection(IoLoop &loop, ConnectionOptions options)
   nghttp2_session_callbacks_set_on_data_chunk_recv_callback(callbacks, &Http2Connection::OnData);
   nghttp2_session_callbacks_set_on_stream_close_callback(callbacks,
                                                          &Http2Connection::OnStreamClose);
+  nghttp2_session_callbacks_set_on_frame_recv_callback(callbacks, &Http2Connection::OnFrame);
   sync::MutexLock lock(mu_);
   nghttp2_session_client_new(&session_, callbacks, this);
   nghttp2_session_callbacks_del(callbacks);
@@ -241,14 +243,15 @@ std::shared_ptr<GrpcCall> Http2Connection::StartCall(
                                kHttp = "http", kPath = ":path", kAuthority = ":authority",
                                kTe = "te", kTrailers = "trailers", kContentType = "content-type",
                                kGrpc = "application/grpc";
-      std::vector<nghttp2_nv> nv = {Header(kMethod, kPost),        Header(kScheme, kHttp),
-                                    Header(kPath, path),           Header(kAuthority, authority_),
-                                    Header(kTe, kTrailers),        Header(kContentType, kGrpc)};
+      std::vector<nghttp2_nv> nv = {Header(kMethod, kPost), Header(kScheme, kHttp),
+                                    Header(kPath, path),    Header(kAuthority, authority_),
+                                    Header(kTe, kTrailers), Header(kContentType, kGrpc)};
       for (const auto &[name, value] : headers) nv.push_back(Header(name, value));
       nghttp2_data_provider body{};
       body.source.ptr = call.get();
       body.read_callback = &ReadBody;
-      const int32_t id = nghttp2_submit_request(session_, nullptr, nv.data(), nv.size(), &body, nullptr);
+      const int32_t id =
+          nghttp2_submit_request(session_, nullptr, nv.data(), nv.size(), &body, nullptr);
       if (id < 0) {
         calls_[-1] = call;
         EndCallLocked(call.get(),
@@ -276,10 +279,9 @@ GrpcCall::WriteResult Http2Connection::WriteLocked(GrpcCall *call, OutgoingMessa
   } else {
     size_t length = 0;
     for (std::string_view piece : message->pieces) length += piece.size();
-    const char prefix[kGrpcPrefixBytes] = {0, static_cast<char>(length >> 24),
-                                           static_cast<char>(length >> 16),
-                                           static_cast<char>(length >> 8),
-                                           static_cast<char>(length)};
+    const char prefix[kGrpcPrefixBytes] = {
+        0, static_cast<char>(length >> 24), static_cast<char>(length >> 16),
+        static_cast<char>(length >> 8), static_cast<char>(length)};
     call->out_bytes_ += kGrpcPrefixBytes + length;
     call->out_.emplace_back(std::string(prefix, kGrpcPrefixBytes), std::move(*message));
   }
@@ -330,7 +332,8 @@ bool Http2Connection::FlushLocked(Deliveries *deliveries) {
       const uint8_t *data = nullptr;
       const ssize_t produced = nghttp2_session_mem_send(session_, &data);
       if (produced < 0) {
-        FailLocked(kGrpcInternal, std::string("HTTP/2: ") + nghttp2_strerror(static_cast<int>(produced)),
+        FailLocked(kGrpcInternal,
+                   std::string("HTTP/2: ") + nghttp2_strerror(static_cast<int>(produced)),
                    deliveries);
         return false;
       }
@@ -392,8 +395,7 @@ void Http2Connection::EndCallLocked(GrpcCall *call, CallEnd end, Deliveries *del
     call->write_owed_ = false;
     deliveries->push_back([held] { held->listener_->OnWriteDone(held.get(), false); });
   }
-  deliveries->push_back(
-      [held, end = std::move(end)] { held->listener_->OnEnd(held.get(), end); });
+  deliveries->push_back([held, end = std::move(end)] { held->listener_->OnEnd(held.get(), end); });
 }
 
 void Http2Connection::FailLocked(int grpc_status, const std::string &why, Deliveries *deliveries) {
@@ -468,16 +470,27 @@ void Http2Connection::ReadLocked(Deliveries *deliveries) {
     if (got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
     if (got < 0 && errno == EINTR) continue;
     if (got <= 0) {
+      const std::string why = got == 0 ? std::string("the server closed it") : ErrnoText(errno);
       FailLocked(kGrpcUnavailable,
-                 "the connection to " + authority_ + " was lost: " +
-                     (got == 0 ? std::string("the server closed it") : ErrnoText(errno)),
+                 LostText("the server closed the connection before it spoke HTTP/2 (" + why + ")",
+                          "the connection to " + authority_ + " was lost: " + why),
                  deliveries);
       return;
     }
     const ssize_t taken = nghttp2_session_mem_recv(session_, buffer, static_cast<size_t>(got));
     if (taken < 0) {
-      FailLocked(kGrpcInternal,
-                 std::string("the server broke HTTP/2: ") + nghttp2_strerror(static_cast<int>(taken)),
+      const std::string why = nghttp2_strerror(static_cast<int>(taken));
+      FailLocked(server_spoke_ ? kGrpcInternal : kGrpcUnavailable,
+                 LostText("the server answered in something other than HTTP/2 (" + why + ")",
+                          "the server broke HTTP/2: " + why),
+                 deliveries);
+      return;
+    }
+    if (!nghttp2_session_want_read(session_) && !nghttp2_session_want_write(session_)) {
+      // nghttp2 ended the session (a GOAWAY it sent or received): no call on it can go on.
+      FailLocked(kGrpcUnavailable,
+                 LostText("the server ended the connection before it spoke HTTP/2",
+                          "the server ended the connection to " + authority_ + " (GOAWAY)"),
                  deliveries);
       return;
     }
@@ -563,24 +576,26 @@ int Http2Connection::OnData(nghttp2_session *session, uint8_t, int32_t stream_id
   size_t used = 0;
   while (call->in_.size() - used >= kGrpcPrefixBytes) {
     const auto *p = reinterpret_cast<const uint8_t *>(call->in_.data() + used);
-    const size_t message_length = (size_t{p[1]} << 24) | (size_t{p[2]} << 16) |
-                                  (size_t{p[3]} << 8) | size_t{p[4]};
+    const size_t message_length =
+        (size_t{p[1]} << 24) | (size_t{p[2]} << 16) | (size_t{p[3]} << 8) | size_t{p[4]};
     if (p[0] != 0) {
       nghttp2_submit_rst_stream(session, NGHTTP2_FLAG_NONE, stream_id, NGHTTP2_INTERNAL_ERROR);
-      self->EndCallLocked(call.get(),
-                          CallEnd{kGrpcInternal, "the server sent a compressed response, which was not asked for", false},
-                          self->deliveries_);
+      self->EndCallLocked(
+          call.get(),
+          CallEnd{kGrpcInternal, "the server sent a compressed response, which was not asked for",
+                  false},
+          self->deliveries_);
       return 0;
     }
     if (message_length > self->options_.max_response_bytes) {
       nghttp2_submit_rst_stream(session, NGHTTP2_FLAG_NONE, stream_id, NGHTTP2_CANCEL);
-      self->EndCallLocked(call.get(),
-                          CallEnd{kGrpcResourceExhausted,
-                                  "Received message larger than max (" +
-                                      std::to_string(message_length) + " vs. " +
-                                      std::to_string(self->options_.max_response_bytes) + ")",
-                                  false},
-                          self->deliveries_);
+      self->EndCallLocked(
+          call.get(),
+          CallEnd{kGrpcResourceExhausted,
+                  "Received message larger than max (" + std::to_string(message_length) + " vs. " +
+                      std::to_string(self->options_.max_response_bytes) + ")",
+                  false},
+          self->deliveries_);
       return 0;
     }
     if (call->in_.size() - used < kGrpcPrefixBytes + message_length) break;
@@ -594,18 +609,47 @@ int Http2Connection::OnData(nghttp2_session *session, uint8_t, int32_t stream_id
   return 0;
 }
 
+std::string Http2Connection::LostText(const std::string &before_preface,
+                                      const std::string &after_preface) const {
+  return server_spoke_ ? after_preface
+                       : "failed to connect to " + authority_ + ": " + before_preface;
+}
+
+int Http2Connection::OnFrame(nghttp2_session *session, const nghttp2_frame *frame, void *user) {
+  auto *self = static_cast<Http2Connection *>(user);
+  if (frame->hd.type == NGHTTP2_SETTINGS) self->server_spoke_ = true;
+  const bool ends_stream = (frame->hd.type == NGHTTP2_HEADERS || frame->hd.type == NGHTTP2_DATA) &&
+                           (frame->hd.flags & NGHTTP2_FLAG_END_STREAM);
+  if (!ends_stream) return 0;
+  auto found = self->calls_.find(frame->hd.stream_id);
+  if (found == self->calls_.end()) return 0;
+  // The server ended its side: the call is over (gRPC's trailers end a call whether or not the
+  // client has half-closed), and what the client might still send is refused with a reset.
+  GrpcCall *call = found->second.get();
+  const bool still_sending = !call->half_close_ || call->out_bytes_ > 0;
+  self->EndCallLocked(call, EndOf(*call, NGHTTP2_NO_ERROR), self->deliveries_);
+  if (still_sending) {
+    nghttp2_submit_rst_stream(session, NGHTTP2_FLAG_NONE, frame->hd.stream_id, NGHTTP2_NO_ERROR);
+  }
+  return 0;
+}
+
 int Http2Connection::OnStreamClose(nghttp2_session *, int32_t stream_id, uint32_t error_code,
                                    void *user) {
   auto *self = static_cast<Http2Connection *>(user);
   auto found = self->calls_.find(stream_id);
   if (found == self->calls_.end()) return 0;
-  GrpcCall *call = found->second.get();
+  self->EndCallLocked(found->second.get(), EndOf(*found->second, error_code), self->deliveries_);
+  return 0;
+}
+
+CallEnd Http2Connection::EndOf(const GrpcCall &call, uint32_t error_code) {
   CallEnd end;
-  if (call->grpc_status_ >= 0) {
-    end = CallEnd{call->grpc_status_, call->grpc_message_, true};
-  } else if (call->http_status_ != 0 && call->http_status_ != 200) {
-    end = CallEnd{GrpcStatusOfHttp(call->http_status_),
-                  "the server answered HTTP status " + std::to_string(call->http_status_), false};
+  if (call.grpc_status_ >= 0) {
+    end = CallEnd{call.grpc_status_, call.grpc_message_, true};
+  } else if (call.http_status_ != 0 && call.http_status_ != 200) {
+    end = CallEnd{GrpcStatusOfHttp(call.http_status_),
+                  "the server answered HTTP status " + std::to_string(call.http_status_), false};
   } else if (error_code == NGHTTP2_REFUSED_STREAM) {
     end = CallEnd{kGrpcUnavailable, "the server refused the stream (REFUSED_STREAM)", false};
   } else if (error_code == NGHTTP2_CANCEL) {
@@ -617,8 +661,7 @@ int Http2Connection::OnStreamClose(nghttp2_session *, int32_t stream_id, uint32_
   } else {
     end = CallEnd{kGrpcInternal, "the server ended the call without a status", false};
   }
-  self->EndCallLocked(call, std::move(end), self->deliveries_);
-  return 0;
+  return end;
 }
 
 }  // namespace zerobus::net

@@ -121,9 +121,9 @@ class GrpcCall {
   size_t out_bytes_ = 0;
   bool data_deferred_ = false;  // nghttp2 waits for ResumeData()
   bool half_close_ = false;
-  bool write_owed_ = false;     // a write answered kLater waits for its OnWriteDone()
-  std::string in_;              // response bytes not yet a whole message
-  int grpc_status_ = -1;        // from the trailers; -1 when none came
+  bool write_owed_ = false;  // a write answered kLater waits for its OnWriteDone()
+  std::string in_;           // response bytes not yet a whole message
+  int grpc_status_ = -1;     // from the trailers; -1 when none came
   std::string grpc_message_;
   int http_status_ = 0;
   bool ended_ = false;
@@ -141,9 +141,9 @@ class Http2Connection : public IoLoop::Watcher,
 
   // Starts a call of `path` ("/package.Service/Method") with `headers` (lower-case names).
   // `listener` must outlive the call's OnEnd(). Thread-safe.
-  std::shared_ptr<GrpcCall> StartCall(const std::string &path,
-                                      const std::vector<std::pair<std::string, std::string>> &headers,
-                                      CallListener *listener);
+  std::shared_ptr<GrpcCall> StartCall(
+      const std::string &path, const std::vector<std::pair<std::string, std::string>> &headers,
+      CallListener *listener);
 
   // Ends every call (UNAVAILABLE with `why`) and closes the socket. Thread-safe; idempotent.
   void Shutdown(const std::string &why);
@@ -179,15 +179,22 @@ class Http2Connection : public IoLoop::Watcher,
   static void Deliver(Deliveries *deliveries);
 
   // nghttp2's callbacks (the session's user data is the connection; mu_ is held).
-  static ssize_t ReadBody(nghttp2_session *session, int32_t stream_id, uint8_t *buf,
-                          size_t length, uint32_t *flags, nghttp2_data_source *source, void *user);
+  static ssize_t ReadBody(nghttp2_session *session, int32_t stream_id, uint8_t *buf, size_t length,
+                          uint32_t *flags, nghttp2_data_source *source, void *user);
   static int OnHeader(nghttp2_session *session, const nghttp2_frame *frame, const uint8_t *name,
-                      size_t name_length, const uint8_t *value, size_t value_length,
-                      uint8_t flags, void *user);
-  static int OnData(nghttp2_session *session, uint8_t flags, int32_t stream_id,
-                    const uint8_t *data, size_t length, void *user);
+                      size_t name_length, const uint8_t *value, size_t value_length, uint8_t flags,
+                      void *user);
+  static int OnData(nghttp2_session *session, uint8_t flags, int32_t stream_id, const uint8_t *data,
+                    size_t length, void *user);
   static int OnStreamClose(nghttp2_session *session, int32_t stream_id, uint32_t error_code,
                            void *user);
+  static int OnFrame(nghttp2_session *session, const nghttp2_frame *frame, void *user);
+  // The end of a call whose stream closed with `error_code`, or whose server ended its side.
+  static CallEnd EndOf(const GrpcCall &call, uint32_t error_code);
+  // What a failure of the connection says: before the server's first SETTINGS, that it did not
+  // speak HTTP/2 (a server that expects TLS, say); after, `after_preface`.
+  std::string LostText(const std::string &before_preface, const std::string &after_preface) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   IoLoop &loop_;
   const ConnectionOptions options_;
@@ -199,6 +206,7 @@ class Http2Connection : public IoLoop::Watcher,
   std::map<int32_t, std::shared_ptr<GrpcCall>> calls_ ABSL_GUARDED_BY(mu_);
   std::string outbuf_ ABSL_GUARDED_BY(mu_);  // taken from nghttp2, not yet by the socket
   bool connected_ ABSL_GUARDED_BY(mu_) = false;
+  bool server_spoke_ ABSL_GUARDED_BY(mu_) = false;  // its SETTINGS came
   bool failed_ ABSL_GUARDED_BY(mu_) = false;
   std::string failure_ ABSL_GUARDED_BY(mu_);
   bool watching_out_ ABSL_GUARDED_BY(mu_) = false;  // EPOLLOUT asked for

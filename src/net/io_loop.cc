@@ -151,7 +151,8 @@ int IoLoop::RunTasksAndTimers() {
       }
       if (due.empty()) {
         if (!timers_.empty()) {
-          const auto wait = std::chrono::ceil<std::chrono::milliseconds>(timers_.begin()->first - now);
+          const auto wait =
+              std::chrono::ceil<std::chrono::milliseconds>(timers_.begin()->first - now);
           timeout_ms = static_cast<int>(std::min<int64_t>(wait.count(), 60000));
         }
         sleeping_ = true;

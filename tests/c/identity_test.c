@@ -1,6 +1,6 @@
 /* How the library names itself to the server (user-agent: libzerobus/<version>, then
- * sdk.application.name, then gRPC's own name over gRPC C++), as the local server saw it; and the warning
- * that 100 streams of one table within a minute are most likely a stream per record, logged
+ * sdk.application.name, then gRPC's own name over gRPC C++), as the local server saw it; and the
+ * warning that 100 streams of one table within a minute are most likely a stream per record, logged
  * once per table and silenced by sdk.warnings.enable=false or
  * ZEROBUS_SDK_WARNINGS_ENABLED=false. */
 #include <stdio.h>

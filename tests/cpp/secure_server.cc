@@ -1,5 +1,7 @@
 #include "secure_server.h"
 
+#include <cstdlib>
+
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -25,7 +27,10 @@ zerobus::Config MakeConfig(const Options &options) {
 }
 
 zerobus::Sdk PlaintextSdk(const std::string &endpoint) {
-  zerobus::Config config = MakeConfig({{"transport.plaintext", "true"}});
+  const char *engine = std::getenv("ZBTEST_TRANSPORT_ENGINE");
+  zerobus::Config config =
+      MakeConfig({{"transport.plaintext", "true"},
+                  {"transport.engine", engine != nullptr && *engine != '\0' ? engine : "grpc"}});
   zb_sdk *raw = nullptr;
   zb_error *error = nullptr;
   EXPECT_EQ(zb_sdk_new(endpoint.c_str(), config.get(), &raw, &error), ZB_OK)

@@ -31,7 +31,8 @@ using Options = std::vector<std::pair<std::string, std::string>>;
 // A config with `options` set; fails the test when one does not take.
 zerobus::Config MakeConfig(const Options &options);
 
-// An SDK that talks plaintext to `endpoint` ("http://HOST:PORT"); fails the test when it cannot.
+// An SDK that talks plaintext to `endpoint` ("http://HOST:PORT") on the transport.engine
+// $ZBTEST_TRANSPORT_ENGINE names (grpc when unset); fails the test when it cannot.
 zerobus::Sdk PlaintextSdk(const std::string &endpoint);
 
 // A copy of the error a C call left, which it frees: an Error of ZB_OK without a message when
