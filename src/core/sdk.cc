@@ -130,7 +130,7 @@ Status Sdk::Create(std::string_view endpoint_text, const Config &config, UserHan
   sdk->dispatch_ =
       std::make_unique<Scheduler>("zb-dispatch", static_cast<size_t>(settings.dispatch_threads));
   if (settings.transport_engine == kHttp2Engine) {
-    sdk->connect_timeout_ms_ = settings.connect_timeout_ms;
+    sdk->settings_ = settings;
     sdk->io_loop_ = std::make_unique<net::IoLoop>("zb-io");
   }
   if (settings.statistics_interval_ms > 0 && config.stats_callback()) {
@@ -156,7 +156,9 @@ std::unique_ptr<Transport> Sdk::NewTransport(bool own_connection) const {
     net::ConnectionOptions options;
     options.host = endpoint_.host;
     options.port = endpoint_.port;
-    options.connect_timeout = std::chrono::milliseconds(connect_timeout_ms_);
+    options.connect_timeout = std::chrono::milliseconds(settings_.connect_timeout_ms);
+    options.keepalive_time = std::chrono::milliseconds(settings_.keepalive_time_ms);
+    options.keepalive_timeout = std::chrono::milliseconds(settings_.keepalive_timeout_ms);
     options.max_response_bytes = wire::kMaxResponseBytes;
     return std::make_unique<NativeTransport>(*io_loop_, std::move(options),
                                              workspace_transport_.user_agent);

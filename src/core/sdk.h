@@ -92,7 +92,8 @@ class Sdk {
   std::unique_ptr<Scheduler> dispatch_;
   // transport.engine=http2 only: the thread of the SDK's connections.
   std::unique_ptr<net::IoLoop> io_loop_;
-  int64_t connect_timeout_ms_ = 0;
+  // transport.engine=http2 only: the settings its connections take (timeouts, keepalive).
+  Settings settings_{};
   std::unique_ptr<StreamOpenWarning> stream_open_warning_;
   // Declared last, so that it stops first: it reads the streams.
   std::unique_ptr<StatsReporter> stats_reporter_;

@@ -402,7 +402,10 @@ void Http2Connection::FailLocked(int grpc_status, const std::string &why, Delive
   if (!failed_) {
     failed_ = true;
     failure_ = why;
-    if (connect_timer_ != 0) loop_.Cancel(connect_timer_);
+    for (uint64_t *timer : {&connect_timer_, &keepalive_timer_, &ping_timer_}) {
+      if (*timer != 0) loop_.Cancel(*timer);
+      *timer = 0;
+    }
     if (fd_ >= 0) {
       loop_.Remove(fd_);
       close(fd_);
@@ -425,6 +428,51 @@ void Http2Connection::Shutdown(const std::string &why) {
   }
 }
 
+void Http2Connection::ArmKeepaliveLocked() {
+  if (options_.keepalive_time.count() <= 0 || failed_) return;
+  std::weak_ptr<Http2Connection> weak = weak_from_this();
+  keepalive_timer_ =
+      loop_.RunAt(std::chrono::steady_clock::now() + options_.keepalive_time, [weak] {
+        if (std::shared_ptr<Http2Connection> self = weak.lock()) self->KeepaliveCheck();
+      });
+}
+
+void Http2Connection::KeepaliveCheck() {
+  Deliveries deliveries;
+  {
+    sync::MutexLock lock(mu_);
+    keepalive_timer_ = 0;
+    if (failed_) return;
+    if (!read_since_check_ && ping_timer_ == 0) {
+      nghttp2_submit_ping(session_, NGHTTP2_FLAG_NONE, nullptr);
+      std::weak_ptr<Http2Connection> weak = weak_from_this();
+      ping_timer_ =
+          loop_.RunAt(std::chrono::steady_clock::now() + options_.keepalive_timeout, [weak] {
+            if (std::shared_ptr<Http2Connection> self = weak.lock()) self->PingUnanswered();
+          });
+      FlushLocked(&deliveries);
+    }
+    read_since_check_ = false;
+    ArmKeepaliveLocked();
+  }
+  Deliver(&deliveries);
+}
+
+void Http2Connection::PingUnanswered() {
+  Deliveries deliveries;
+  {
+    sync::MutexLock lock(mu_);
+    if (ping_timer_ == 0) return;
+    ping_timer_ = 0;
+    FailLocked(kGrpcUnavailable,
+               "the connection to " + authority_ +
+                   " was lost: no answer to a keepalive ping within " +
+                   std::to_string(options_.keepalive_timeout.count()) + " ms",
+               &deliveries);
+  }
+  Deliver(&deliveries);
+}
+
 bool Http2Connection::connected() const {
   sync::MutexLock lock(mu_);
   return connected_ && !failed_;
@@ -444,6 +492,7 @@ void Http2Connection::OnConnected(Deliveries *deliveries) {
     loop_.Cancel(connect_timer_);
     connect_timer_ = 0;
   }
+  ArmKeepaliveLocked();
   if (FlushLocked(deliveries)) CompleteWritesLocked(deliveries);
 }
 
@@ -477,6 +526,7 @@ void Http2Connection::ReadLocked(Deliveries *deliveries) {
                  deliveries);
       return;
     }
+    read_since_check_ = true;
     const ssize_t taken = nghttp2_session_mem_recv(session_, buffer, static_cast<size_t>(got));
     if (taken < 0) {
       const std::string why = nghttp2_strerror(static_cast<int>(taken));
@@ -618,6 +668,11 @@ std::string Http2Connection::LostText(const std::string &before_preface,
 int Http2Connection::OnFrame(nghttp2_session *session, const nghttp2_frame *frame, void *user) {
   auto *self = static_cast<Http2Connection *>(user);
   if (frame->hd.type == NGHTTP2_SETTINGS) self->server_spoke_ = true;
+  if (frame->hd.type == NGHTTP2_PING && (frame->hd.flags & NGHTTP2_FLAG_ACK) &&
+      self->ping_timer_ != 0) {
+    self->loop_.Cancel(self->ping_timer_);
+    self->ping_timer_ = 0;
+  }
   const bool ends_stream = (frame->hd.type == NGHTTP2_HEADERS || frame->hd.type == NGHTTP2_DATA) &&
                            (frame->hd.flags & NGHTTP2_FLAG_END_STREAM);
   if (!ends_stream) return 0;

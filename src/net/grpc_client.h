@@ -80,6 +80,10 @@ struct ConnectionOptions {
   std::chrono::milliseconds connect_timeout{10000};
   // A response longer than this ends its call with RESOURCE_EXHAUSTED.
   size_t max_response_bytes = 4 << 20;
+  // A connection that read nothing for keepalive_time sends a PING; one not answered within
+  // keepalive_timeout fails the connection (UNAVAILABLE). Zero: no pings.
+  std::chrono::milliseconds keepalive_time{0};
+  std::chrono::milliseconds keepalive_timeout{20000};
 };
 
 class Http2Connection;
@@ -174,6 +178,10 @@ class Http2Connection : public IoLoop::Watcher,
   void EndCallLocked(GrpcCall *call, CallEnd end, Deliveries *deliveries)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void OnConnected(Deliveries *deliveries) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // On the loop's thread every keepalive_time: a PING when nothing came since the last look.
+  void ArmKeepaliveLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void KeepaliveCheck();
+  void PingUnanswered();
   void ReadLocked(Deliveries *deliveries) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void WatchLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   static void Deliver(Deliveries *deliveries);
@@ -213,6 +221,9 @@ class Http2Connection : public IoLoop::Watcher,
   bool flush_posted_ ABSL_GUARDED_BY(mu_) = false;
   std::chrono::steady_clock::time_point last_flush_ ABSL_GUARDED_BY(mu_);
   uint64_t connect_timer_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t keepalive_timer_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t ping_timer_ ABSL_GUARDED_BY(mu_) = 0;  // armed while a PING waits for its ACK
+  bool read_since_check_ ABSL_GUARDED_BY(mu_) = false;
   // Where nghttp2's callbacks put what they deliver: set by whoever calls into nghttp2 with mu_
   // held (FlushLocked(), ReadLocked()), for the time of that call.
   Deliveries *deliveries_ ABSL_GUARDED_BY(mu_) = nullptr;
