@@ -97,7 +97,7 @@ Status ExplainRefusal(const Status &failure, bool tls, bool client_certificate,
       closed = closed || message.find(words) != std::string::npos;
     }
   } else if (message.find("failed to connect to ") != std::string::npos) {
-    for (const char *words : {"before it spoke HTTP/2", "in something other than HTTP/2"}) {
+    for (const char *words : {"before the server spoke HTTP/2", "other than HTTP/2"}) {
       closed = closed || message.find(words) != std::string::npos;
     }
   }

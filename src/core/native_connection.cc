@@ -14,7 +14,7 @@ std::shared_ptr<Connection> NativeTransport::Open(
     last_ = http2;
   }
   std::vector<std::pair<std::string, std::string>> all = headers;
-  all.emplace_back("user-agent", user_agent_);
+  all.emplace_back("user-agent", user_agent_ + " " + net::Http2LibraryName());
   return std::make_shared<NativeConnection>(loop_, std::move(http2), std::move(all), kind,
                                             std::move(create_request), listener);
 }

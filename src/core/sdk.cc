@@ -60,10 +60,10 @@ Status Sdk::Create(std::string_view endpoint_text, const Config &config, UserHan
   sdk->workspace_transport_.user_agent = UserAgent(settings.application_name);
   sdk->stream_open_warning_ = std::make_unique<StreamOpenWarning>(WarningsEnabled(settings, env));
 
-  if (settings.transport_engine == kHttp2Engine && (sdk->endpoint_.tls || !grpc_proxy.empty())) {
+  if (settings.transport_engine == kHttp2Engine && !grpc_proxy.empty()) {
     return Status(StatusCode::kInvalidValue,
-                  "transport.engine=http2 speaks plaintext HTTP/2 only, for now: it needs "
-                  "transport.plaintext=true (an http:// endpoint) and no proxy");
+                  "transport.engine=http2 does not go through a proxy yet: set proxy=direct, or "
+                  "transport.engine=grpc");
   }
   grpc::ChannelArguments &args = sdk->args_;
   // Before gRPC's own name, which the channel arguments already hold: the service reads ours
@@ -159,6 +159,9 @@ std::unique_ptr<Transport> Sdk::NewTransport(bool own_connection) const {
     options.connect_timeout = std::chrono::milliseconds(settings_.connect_timeout_ms);
     options.keepalive_time = std::chrono::milliseconds(settings_.keepalive_time_ms);
     options.keepalive_timeout = std::chrono::milliseconds(settings_.keepalive_timeout_ms);
+    const TlsMaterial &tls = workspace_transport_.tls;
+    options.tls =
+        net::TlsOptions{endpoint_.tls, tls.ca_pem, tls.cert_pem, tls.key_pem, tls.server_name};
     options.max_response_bytes = wire::kMaxResponseBytes;
     return std::make_unique<NativeTransport>(*io_loop_, std::move(options),
                                              workspace_transport_.user_agent);

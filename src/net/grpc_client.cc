@@ -95,6 +95,10 @@ nghttp2_nv Header(const std::string &name, const std::string &value) {
 
 }  // namespace
 
+std::string Http2LibraryName() {
+  return std::string("nghttp2/") + nghttp2_version(0)->version_str;
+}
+
 GrpcCall::GrpcCall(std::shared_ptr<Http2Connection> connection, CallListener *listener)
     : connection_(std::move(connection)), listener_(listener) {}
 
@@ -163,6 +167,15 @@ std::shared_ptr<Http2Connection> Http2Connection::Create(IoLoop &loop, Connectio
     close(fd);
   }
   freeaddrinfo(found);
+  if (connection->fd_ >= 0 && o.tls.enabled) {
+    std::string why;
+    connection->tls_ = TlsSession::Create(o.tls, o.host, &why);
+    if (!connection->tls_) {
+      connection->FailLocked(kGrpcUnavailable,
+                             "failed to connect to " + connection->authority_ + ": " + why, &none);
+      return connection;
+    }
+  }
   if (connection->fd_ < 0) {
     connection->FailLocked(
         kGrpcUnavailable,
@@ -201,7 +214,10 @@ Http2Connection::Http2Connection(IoLoop &loop, ConnectionOptions options)
       options_(std::move(options)),
       authority_((options_.host.find(':') != std::string::npos ? "[" + options_.host + "]"
                                                                : options_.host) +
-                 ":" + std::to_string(options_.port)) {
+                 ":" + std::to_string(options_.port)),
+      // A name checked on the certificate instead of the host is the calls' authority too, as
+      // gRPC makes it.
+      request_authority_(options_.tls.server_name.empty() ? authority_ : options_.tls.server_name) {
   nghttp2_session_callbacks *callbacks = nullptr;
   nghttp2_session_callbacks_new(&callbacks);
   nghttp2_session_callbacks_set_on_header_callback(callbacks, &Http2Connection::OnHeader);
@@ -240,12 +256,13 @@ std::shared_ptr<GrpcCall> Http2Connection::StartCall(
       EndCallLocked(call.get(), CallEnd{kGrpcUnavailable, failure_, false}, &deliveries);
     } else {
       static const std::string kMethod = ":method", kPost = "POST", kScheme = ":scheme",
-                               kHttp = "http", kPath = ":path", kAuthority = ":authority",
-                               kTe = "te", kTrailers = "trailers", kContentType = "content-type",
-                               kGrpc = "application/grpc";
-      std::vector<nghttp2_nv> nv = {Header(kMethod, kPost), Header(kScheme, kHttp),
-                                    Header(kPath, path),    Header(kAuthority, authority_),
-                                    Header(kTe, kTrailers), Header(kContentType, kGrpc)};
+                               kHttp = "http", kHttps = "https", kPath = ":path",
+                               kAuthority = ":authority", kTe = "te", kTrailers = "trailers",
+                               kContentType = "content-type", kGrpc = "application/grpc";
+      std::vector<nghttp2_nv> nv = {
+          Header(kMethod, kPost), Header(kScheme, options_.tls.enabled ? kHttps : kHttp),
+          Header(kPath, path),    Header(kAuthority, request_authority_),
+          Header(kTe, kTrailers), Header(kContentType, kGrpc)};
       for (const auto &[name, value] : headers) nv.push_back(Header(name, value));
       nghttp2_data_provider body{};
       body.source.ptr = call.get();
@@ -328,7 +345,8 @@ bool Http2Connection::FlushLocked(Deliveries *deliveries) {
   // nghttp2's callbacks may end a call while it sends (a stream closed by our RST_STREAM).
   PointedFor<Deliveries> pointed(deliveries_, deliveries);
   for (;;) {
-    while (outbuf_.size() < kSendChunk) {
+    // During a TLS handshake only its records go out; HTTP/2 waits for it.
+    while (!handshaking_ && outbuf_.size() < kSendChunk) {
       const uint8_t *data = nullptr;
       const ssize_t produced = nghttp2_session_mem_send(session_, &data);
       if (produced < 0) {
@@ -338,15 +356,28 @@ bool Http2Connection::FlushLocked(Deliveries *deliveries) {
         return false;
       }
       if (produced == 0) break;
-      outbuf_.append(reinterpret_cast<const char *>(data), static_cast<size_t>(produced));
+      if (!tls_) {
+        outbuf_.append(reinterpret_cast<const char *>(data), static_cast<size_t>(produced));
+        continue;
+      }
+      std::string why;
+      if (!tls_->Write(data, static_cast<size_t>(produced), &why)) {
+        FailLocked(kGrpcUnavailable, "the connection to " + authority_ + " was lost: " + why,
+                   deliveries);
+        return false;
+      }
+      tls_->TakeOutput(&outbuf_);
     }
     if (outbuf_.empty()) break;
     const ssize_t sent = send(fd_, outbuf_.data(), outbuf_.size(), MSG_NOSIGNAL);
     if (sent < 0) {
       if (errno == EAGAIN || errno == EWOULDBLOCK) break;
       if (errno == EINTR) continue;
+      const std::string why = ErrnoText(errno);
       FailLocked(kGrpcUnavailable,
-                 "the connection to " + authority_ + " was lost: " + ErrnoText(errno), deliveries);
+                 LostText("the connection closed before the server spoke HTTP/2 (" + why + ")",
+                          "the connection to " + authority_ + " was lost: " + why),
+                 deliveries);
       return false;
     }
     outbuf_.erase(0, static_cast<size_t>(sent));
@@ -493,6 +524,12 @@ void Http2Connection::OnConnected(Deliveries *deliveries) {
     connect_timer_ = 0;
   }
   ArmKeepaliveLocked();
+  if (tls_) {
+    handshaking_ = true;
+    std::string why;
+    tls_->Handshake(&why);  // the ClientHello
+    tls_->TakeOutput(&outbuf_);
+  }
   if (FlushLocked(deliveries)) CompleteWritesLocked(deliveries);
 }
 
@@ -521,13 +558,40 @@ void Http2Connection::ReadLocked(Deliveries *deliveries) {
     if (got <= 0) {
       const std::string why = got == 0 ? std::string("the server closed it") : ErrnoText(errno);
       FailLocked(kGrpcUnavailable,
-                 LostText("the server closed the connection before it spoke HTTP/2 (" + why + ")",
+                 LostText("the connection closed before the server spoke HTTP/2 (" + why + ")",
                           "the connection to " + authority_ + " was lost: " + why),
                  deliveries);
       return;
     }
     read_since_check_ = true;
-    const ssize_t taken = nghttp2_session_mem_recv(session_, buffer, static_cast<size_t>(got));
+    const uint8_t *bytes = buffer;
+    size_t size = static_cast<size_t>(got);
+    std::string plaintext;
+    if (tls_) {
+      tls_->Feed(buffer, size);
+      std::string why;
+      if (handshaking_) {
+        const bool done = tls_->Handshake(&why);
+        tls_->TakeOutput(&outbuf_);
+        if (!why.empty()) {
+          FailLocked(kGrpcUnavailable, "failed to connect to " + authority_ + ": " + why,
+                     deliveries);
+          return;
+        }
+        if (!done) continue;
+        handshaking_ = false;  // FlushLocked() now sends HTTP/2's preface
+      }
+      if (!tls_->Read(&plaintext, &why)) {
+        FailLocked(kGrpcUnavailable,
+                   LostText("the TLS session ended before the server spoke HTTP/2 (" + why + ")",
+                            "the connection to " + authority_ + " was lost: " + why),
+                   deliveries);
+        return;
+      }
+      bytes = reinterpret_cast<const uint8_t *>(plaintext.data());
+      size = plaintext.size();
+    }
+    const ssize_t taken = nghttp2_session_mem_recv(session_, bytes, size);
     if (taken < 0) {
       const std::string why = nghttp2_strerror(static_cast<int>(taken));
       FailLocked(server_spoke_ ? kGrpcInternal : kGrpcUnavailable,
@@ -539,7 +603,7 @@ void Http2Connection::ReadLocked(Deliveries *deliveries) {
     if (!nghttp2_session_want_read(session_) && !nghttp2_session_want_write(session_)) {
       // nghttp2 ended the session (a GOAWAY it sent or received): no call on it can go on.
       FailLocked(kGrpcUnavailable,
-                 LostText("the server ended the connection before it spoke HTTP/2",
+                 LostText("the connection ended before the server spoke HTTP/2 (GOAWAY)",
                           "the server ended the connection to " + authority_ + " (GOAWAY)"),
                  deliveries);
       return;

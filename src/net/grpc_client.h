@@ -5,8 +5,8 @@
 // complete (gRPC C++ allows one write in flight per call, and sends a window update for every
 // response it reads).
 //
-// Plaintext HTTP/2 (h2c with prior knowledge) only, for now: the transport.engine=http2 setting
-// refuses TLS endpoints and proxies.
+// HTTP/2 over TLS (ALPN h2) or in plaintext (h2c with prior knowledge); no proxy yet: the
+// transport.engine=http2 setting refuses one.
 #ifndef ZEROBUS_NET_GRPC_CLIENT_H
 #define ZEROBUS_NET_GRPC_CLIENT_H
 
@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "net/io_loop.h"
+#include "net/tls_session.h"
 #include "sync/mutex.h"
 
 namespace zerobus::net {
@@ -84,9 +85,15 @@ struct ConnectionOptions {
   // keepalive_timeout fails the connection (UNAVAILABLE). Zero: no pings.
   std::chrono::milliseconds keepalive_time{0};
   std::chrono::milliseconds keepalive_timeout{20000};
+  // TLS (with ALPN h2) when enabled; plaintext HTTP/2 (h2c, prior knowledge) otherwise.
+  TlsOptions tls;
 };
 
 class Http2Connection;
+
+// The HTTP/2 library and its version ("nghttp2/1.52.0"), which calls add to their user-agent as
+// gRPC adds its own name.
+std::string Http2LibraryName();
 
 class GrpcCall {
  public:
@@ -206,7 +213,8 @@ class Http2Connection : public IoLoop::Watcher,
 
   IoLoop &loop_;
   const ConnectionOptions options_;
-  const std::string authority_;
+  const std::string authority_;          // host:port, as messages name the server
+  const std::string request_authority_;  // the calls' :authority
 
   mutable sync::Mutex mu_;
   int fd_ ABSL_GUARDED_BY(mu_) = -1;
@@ -214,7 +222,9 @@ class Http2Connection : public IoLoop::Watcher,
   std::map<int32_t, std::shared_ptr<GrpcCall>> calls_ ABSL_GUARDED_BY(mu_);
   std::string outbuf_ ABSL_GUARDED_BY(mu_);  // taken from nghttp2, not yet by the socket
   bool connected_ ABSL_GUARDED_BY(mu_) = false;
-  bool server_spoke_ ABSL_GUARDED_BY(mu_) = false;  // its SETTINGS came
+  bool server_spoke_ ABSL_GUARDED_BY(mu_) = false;        // its SETTINGS came
+  std::unique_ptr<TlsSession> tls_ ABSL_GUARDED_BY(mu_);  // with TLS only
+  bool handshaking_ ABSL_GUARDED_BY(mu_) = false;         // the TLS handshake is under way
   bool failed_ ABSL_GUARDED_BY(mu_) = false;
   std::string failure_ ABSL_GUARDED_BY(mu_);
   bool watching_out_ ABSL_GUARDED_BY(mu_) = false;  // EPOLLOUT asked for
