@@ -187,9 +187,8 @@ const Property kProperties[] = {
     {"transport.engine", "grpc", "grpc, http2", "sdk",
      "Who speaks HTTP/2 for the streams. grpc: gRPC C++. http2 (experimental): the library's "
      "own client (nghttp2 and OpenSSL, on one I/O thread per SDK), where a record at a low "
-     "rate costs one TCP segment and one thread wake-up for its ack, and every call has a "
-     "connection of its own. http2 does not go through a proxy yet: zb_sdk_new() refuses it "
-     "with one.",
+     "rate costs one TCP segment and one thread wake-up for its ack; a stream's every call has "
+     "a connection of its own, or shares the SDK's one with stream.own.connection=false.",
      StringOption{&Settings::transport_engine, Text::kEngine}},
     {"stream.own.connection", "true", "true, false", "stream",
      "Give the stream (each of its lanes) an HTTP/2 connection of its own, as the official "

@@ -8,14 +8,15 @@ std::shared_ptr<Connection> NativeTransport::Open(
     const std::vector<std::pair<std::string, std::string>> &headers, const CallKind &kind,
     std::string create_request, ConnectionListener *listener, bool *waits_for_ready) {
   *waits_for_ready = false;
-  std::shared_ptr<net::Http2Connection> http2 = net::Http2Connection::Create(loop_, options_);
+  std::shared_ptr<net::Http2Connection> http2 =
+      shared_ ? shared_->Get(loop_, options_) : net::Http2Connection::Create(loop_, options_);
   {
     sync::MutexLock lock(mu_);
     last_ = http2;
   }
   std::vector<std::pair<std::string, std::string>> all = headers;
   all.emplace_back("user-agent", user_agent_ + " " + net::Http2LibraryName());
-  return std::make_shared<NativeConnection>(loop_, std::move(http2), std::move(all), kind,
+  return std::make_shared<NativeConnection>(loop_, std::move(http2), !shared_, std::move(all), kind,
                                             std::move(create_request), listener);
 }
 
@@ -26,18 +27,27 @@ bool NativeTransport::Connected() const {
 }
 
 NativeConnection::NativeConnection(net::IoLoop &loop, std::shared_ptr<net::Http2Connection> http2,
+                                   bool owns,
                                    std::vector<std::pair<std::string, std::string>> headers,
                                    const CallKind &kind, std::string create_request,
                                    ConnectionListener *listener)
     : loop_(loop),
       http2_(std::move(http2)),
+      owns_http2_(owns),
       headers_(std::move(headers)),
       kind_(kind),
       listener_(listener),
       create_request_(std::move(create_request)) {}
 
 NativeConnection::~NativeConnection() {
-  http2_->Shutdown("the call is over");
+  if (owns_http2_) http2_->Shutdown("the call is over");
+}
+
+std::shared_ptr<net::Http2Connection> SharedHttp2Connection::Get(
+    net::IoLoop &loop, const net::ConnectionOptions &options) {
+  sync::MutexLock lock(mu_);
+  if (!current_ || current_->failed()) current_ = net::Http2Connection::Create(loop, options);
+  return current_;
 }
 
 void NativeConnection::Start() {

@@ -19,8 +19,8 @@ class NativeConnection final : public Connection,
                                public net::CallListener,
                                public std::enable_shared_from_this<NativeConnection> {
  public:
-  // A call on `http2`, which it shuts down when it goes.
-  NativeConnection(net::IoLoop &loop, std::shared_ptr<net::Http2Connection> http2,
+  // A call on `http2`, which it shuts down when it goes if it `owns` it.
+  NativeConnection(net::IoLoop &loop, std::shared_ptr<net::Http2Connection> http2, bool owns,
                    std::vector<std::pair<std::string, std::string>> headers, const CallKind &kind,
                    std::string create_request, ConnectionListener *listener);
   ~NativeConnection() override;
@@ -43,6 +43,7 @@ class NativeConnection final : public Connection,
 
   net::IoLoop &loop_;
   const std::shared_ptr<net::Http2Connection> http2_;
+  const bool owns_http2_;
   const std::vector<std::pair<std::string, std::string>> headers_;
   const CallKind kind_;
   ConnectionListener *const listener_;
@@ -62,12 +63,29 @@ class NativeConnection final : public Connection,
   Status outcome_ ABSL_GUARDED_BY(mu_);
 };
 
-// The streams' calls over the library's HTTP/2 client, on `loop` (the SDK's).
+// One HTTP/2 connection that the calls of many streams share (stream.own.connection=false): a
+// new one once the last has failed. Thread-safe.
+class SharedHttp2Connection {
+ public:
+  std::shared_ptr<net::Http2Connection> Get(net::IoLoop &loop,
+                                            const net::ConnectionOptions &options);
+
+ private:
+  sync::Mutex mu_;
+  std::shared_ptr<net::Http2Connection> current_ ABSL_GUARDED_BY(mu_);
+};
+
+// The streams' calls over the library's HTTP/2 client, on `loop` (the SDK's): each on a
+// connection of its own, or on `shared` when given.
 class NativeTransport final : public Transport {
  public:
   // Calls carry `user_agent` as their user-agent header.
-  NativeTransport(net::IoLoop &loop, net::ConnectionOptions options, std::string user_agent)
-      : loop_(loop), options_(std::move(options)), user_agent_(std::move(user_agent)) {}
+  NativeTransport(net::IoLoop &loop, net::ConnectionOptions options, std::string user_agent,
+                  std::shared_ptr<SharedHttp2Connection> shared)
+      : loop_(loop),
+        options_(std::move(options)),
+        user_agent_(std::move(user_agent)),
+        shared_(std::move(shared)) {}
 
   // Never waits for ready: a call that cannot connect ends at once, and the stream's recovery
   // tries again.
@@ -80,6 +98,7 @@ class NativeTransport final : public Transport {
   net::IoLoop &loop_;
   const net::ConnectionOptions options_;
   const std::string user_agent_;
+  const std::shared_ptr<SharedHttp2Connection> shared_;  // null: a connection per call
   mutable sync::Mutex mu_;
   std::weak_ptr<net::Http2Connection> last_ ABSL_GUARDED_BY(mu_);  // the last call's
 };

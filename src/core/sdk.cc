@@ -11,6 +11,7 @@
 #include "core/native_connection.h"
 #include "core/user_agent.h"
 #include "core/wire.h"
+#include "table/value_checks.h"
 
 namespace zerobus {
 namespace {
@@ -60,11 +61,7 @@ Status Sdk::Create(std::string_view endpoint_text, const Config &config, UserHan
   sdk->workspace_transport_.user_agent = UserAgent(settings.application_name);
   sdk->stream_open_warning_ = std::make_unique<StreamOpenWarning>(WarningsEnabled(settings, env));
 
-  if (settings.transport_engine == kHttp2Engine && !grpc_proxy.empty()) {
-    return Status(StatusCode::kInvalidValue,
-                  "transport.engine=http2 does not go through a proxy yet: set proxy=direct, or "
-                  "transport.engine=grpc");
-  }
+  sdk->proxy_url_ = grpc_proxy;
   grpc::ChannelArguments &args = sdk->args_;
   // Before gRPC's own name, which the channel arguments already hold: the service reads ours
   // first.
@@ -131,6 +128,7 @@ Status Sdk::Create(std::string_view endpoint_text, const Config &config, UserHan
       std::make_unique<Scheduler>("zb-dispatch", static_cast<size_t>(settings.dispatch_threads));
   if (settings.transport_engine == kHttp2Engine) {
     sdk->settings_ = settings;
+    sdk->shared_http2_ = std::make_shared<SharedHttp2Connection>();
     sdk->io_loop_ = std::make_unique<net::IoLoop>("zb-io");
   }
   if (settings.statistics_interval_ms > 0 && config.stats_callback()) {
@@ -162,9 +160,19 @@ std::unique_ptr<Transport> Sdk::NewTransport(bool own_connection) const {
     const TlsMaterial &tls = workspace_transport_.tls;
     options.tls =
         net::TlsOptions{endpoint_.tls, tls.ca_pem, tls.cert_pem, tls.key_pem, tls.server_name};
+    ProxyUrl proxy;
+    // Parsed once already, by ChooseProxy().
+    if (!proxy_url_.empty() && ParseProxyUrl(proxy_url_, "the proxy", &proxy).ok()) {
+      options.proxy_host = proxy.host;
+      options.proxy_port = proxy.port;
+      if (!proxy.userinfo.empty()) {
+        options.proxy_authorization = "Basic " + table::EncodeBase64(proxy.userinfo);
+      }
+    }
     options.max_response_bytes = wire::kMaxResponseBytes;
     return std::make_unique<NativeTransport>(*io_loop_, std::move(options),
-                                             workspace_transport_.user_agent);
+                                             workspace_transport_.user_agent,
+                                             own_connection ? nullptr : shared_http2_);
   }
   if (!own_connection) return std::make_unique<GrpcppTransport>(channel_);
   grpc::ChannelArguments args = args_;

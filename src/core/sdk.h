@@ -17,6 +17,7 @@
 #include "core/endpoint.h"
 #include "core/http_client.h"
 #include "core/log.h"
+#include "core/native_connection.h"
 #include "core/proxy.h"
 #include "core/scheduler.h"
 #include "core/stats.h"
@@ -47,9 +48,10 @@ class Sdk {
   const Endpoint &endpoint() const { return endpoint_; }
   // The channel unary calls (RetireStream) use, and streams share.
   const std::shared_ptr<grpc::Channel> &channel() const { return channel_; }
-  // How a stream reaches the endpoint: over gRPC C++ on the SDK's channel, or with
-  // `own_connection` on a channel of its own; or over the library's HTTP/2 client
-  // (transport.engine=http2), where every call has a connection of its own. Thread-safe.
+  // How a stream reaches the endpoint, over gRPC C++ or the library's HTTP/2 client
+  // (transport.engine): on a connection the SDK's streams share, or with `own_connection` on
+  // one of its own (with gRPC, a channel of its own; with http2, one for every call).
+  // Thread-safe.
   std::unique_ptr<Transport> NewTransport(bool own_connection) const;
 
   // The workspace URL ("https://host:port") where tokens are requested; empty when
@@ -94,6 +96,9 @@ class Sdk {
   std::unique_ptr<net::IoLoop> io_loop_;
   // transport.engine=http2 only: the settings its connections take (timeouts, keepalive).
   Settings settings_{};
+  std::string proxy_url_;  // the HTTP CONNECT proxy to the endpoint; empty: none
+  // The connection that streams with stream.own.connection=false share.
+  std::shared_ptr<SharedHttp2Connection> shared_http2_;
   std::unique_ptr<StreamOpenWarning> stream_open_warning_;
   // Declared last, so that it stops first: it reads the streams.
   std::unique_ptr<StatsReporter> stats_reporter_;

@@ -141,12 +141,16 @@ std::shared_ptr<Http2Connection> Http2Connection::Create(IoLoop &loop, Connectio
   hints.ai_family = AF_UNSPEC;
   hints.ai_socktype = SOCK_STREAM;
   addrinfo *found = nullptr;
-  const int resolved = getaddrinfo(o.host.c_str(), std::to_string(o.port).c_str(), &hints, &found);
+  // Through a proxy, the socket goes to the proxy; the server's name goes in CONNECT.
+  const std::string &dial_host = o.proxy_host.empty() ? o.host : o.proxy_host;
+  const int dial_port = o.proxy_host.empty() ? o.port : o.proxy_port;
+  const int resolved =
+      getaddrinfo(dial_host.c_str(), std::to_string(dial_port).c_str(), &hints, &found);
   Deliveries none;
   sync::MutexLock lock(connection->mu_);
   if (resolved != 0) {
     connection->FailLocked(kGrpcUnavailable,
-                           "cannot resolve " + o.host + ": " + gai_strerror(resolved), &none);
+                           "cannot resolve " + dial_host + ": " + gai_strerror(resolved), &none);
     return connection;
   }
   int error = 0;
@@ -345,8 +349,8 @@ bool Http2Connection::FlushLocked(Deliveries *deliveries) {
   // nghttp2's callbacks may end a call while it sends (a stream closed by our RST_STREAM).
   PointedFor<Deliveries> pointed(deliveries_, deliveries);
   for (;;) {
-    // During a TLS handshake only its records go out; HTTP/2 waits for it.
-    while (!handshaking_ && outbuf_.size() < kSendChunk) {
+    // During a proxy's CONNECT or a TLS handshake only their bytes go out; HTTP/2 waits.
+    while (!tunnelling_ && !handshaking_ && outbuf_.size() < kSendChunk) {
       const uint8_t *data = nullptr;
       const ssize_t produced = nghttp2_session_mem_send(session_, &data);
       if (produced < 0) {
@@ -504,6 +508,11 @@ void Http2Connection::PingUnanswered() {
   Deliver(&deliveries);
 }
 
+bool Http2Connection::failed() const {
+  sync::MutexLock lock(mu_);
+  return failed_;
+}
+
 bool Http2Connection::connected() const {
   sync::MutexLock lock(mu_);
   return connected_ && !failed_;
@@ -524,6 +533,20 @@ void Http2Connection::OnConnected(Deliveries *deliveries) {
     connect_timer_ = 0;
   }
   ArmKeepaliveLocked();
+  if (options_.proxy_host.empty()) {
+    BeginProtocolLocked(deliveries);
+    return;
+  }
+  tunnelling_ = true;
+  outbuf_ += "CONNECT " + authority_ + " HTTP/1.1\r\nHost: " + authority_ + "\r\n";
+  if (!options_.proxy_authorization.empty()) {
+    outbuf_ += "Proxy-Authorization: " + options_.proxy_authorization + "\r\n";
+  }
+  outbuf_ += "\r\n";
+  FlushLocked(deliveries);
+}
+
+void Http2Connection::BeginProtocolLocked(Deliveries *deliveries) {
   if (tls_) {
     handshaking_ = true;
     std::string why;
@@ -531,6 +554,40 @@ void Http2Connection::OnConnected(Deliveries *deliveries) {
     tls_->TakeOutput(&outbuf_);
   }
   if (FlushLocked(deliveries)) CompleteWritesLocked(deliveries);
+}
+
+bool Http2Connection::TunnelAnsweredLocked(std::string *bytes, Deliveries *deliveries) {
+  // The answer is a status line and headers; a proxy has no reason to send more than a few
+  // hundred bytes before the tunnel is up.
+  constexpr size_t kMaxAnswerBytes = 16 << 10;
+  tunnel_answer_ += *bytes;
+  bytes->clear();
+  const size_t end = tunnel_answer_.find("\r\n\r\n");
+  if (end == std::string::npos) {
+    if (tunnel_answer_.size() > kMaxAnswerBytes) {
+      FailLocked(
+          kGrpcUnavailable,
+          "failed to connect to " + authority_ + ": the proxy's answer to CONNECT has no end",
+          deliveries);
+    }
+    return false;
+  }
+  const std::string status_line = tunnel_answer_.substr(0, tunnel_answer_.find("\r\n"));
+  *bytes = tunnel_answer_.substr(end + 4);
+  tunnel_answer_.clear();
+  tunnelling_ = false;
+  // "HTTP/1.1 200 Connection established": any 2xx opens the tunnel.
+  const size_t code_at = status_line.find(' ');
+  if (status_line.rfind("HTTP/1.", 0) != 0 || code_at == std::string::npos ||
+      status_line.compare(code_at + 1, 1, "2") != 0) {
+    FailLocked(kGrpcUnavailable,
+               "failed to connect to " + authority_ + ": the proxy refused the tunnel (" +
+                   status_line.substr(0, 200) + ")",
+               deliveries);
+    return false;
+  }
+  BeginProtocolLocked(deliveries);
+  return !failed_;
 }
 
 void Http2Connection::OnReady(uint32_t events) {
@@ -566,9 +623,17 @@ void Http2Connection::ReadLocked(Deliveries *deliveries) {
     read_since_check_ = true;
     const uint8_t *bytes = buffer;
     size_t size = static_cast<size_t>(got);
+    std::string after_tunnel;
+    if (tunnelling_) {
+      after_tunnel.assign(reinterpret_cast<const char *>(buffer), size);
+      if (!TunnelAnsweredLocked(&after_tunnel, deliveries)) continue;
+      bytes = reinterpret_cast<const uint8_t *>(after_tunnel.data());
+      size = after_tunnel.size();
+      if (size == 0) continue;
+    }
     std::string plaintext;
     if (tls_) {
-      tls_->Feed(buffer, size);
+      tls_->Feed(bytes, size);
       std::string why;
       if (handshaking_) {
         const bool done = tls_->Handshake(&why);

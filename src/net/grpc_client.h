@@ -5,8 +5,8 @@
 // complete (gRPC C++ allows one write in flight per call, and sends a window update for every
 // response it reads).
 //
-// HTTP/2 over TLS (ALPN h2) or in plaintext (h2c with prior knowledge); no proxy yet: the
-// transport.engine=http2 setting refuses one.
+// HTTP/2 over TLS (ALPN h2) or in plaintext (h2c with prior knowledge), directly or through an
+// HTTP CONNECT proxy.
 #ifndef ZEROBUS_NET_GRPC_CLIENT_H
 #define ZEROBUS_NET_GRPC_CLIENT_H
 
@@ -87,6 +87,11 @@ struct ConnectionOptions {
   std::chrono::milliseconds keepalive_timeout{20000};
   // TLS (with ALPN h2) when enabled; plaintext HTTP/2 (h2c, prior knowledge) otherwise.
   TlsOptions tls;
+  // An HTTP proxy that tunnels the connection (CONNECT host:port) when proxy_host is set, with
+  // proxy_authorization as its Proxy-Authorization header when that is not empty.
+  std::string proxy_host;
+  int proxy_port = 0;
+  std::string proxy_authorization;
 };
 
 class Http2Connection;
@@ -161,6 +166,8 @@ class Http2Connection : public IoLoop::Watcher,
 
   // Whether the connection is up: connected, and not failed since. Thread-safe.
   bool connected() const;
+  // Whether the connection failed (or was shut down): no call can start on it. Thread-safe.
+  bool failed() const;
 
   void OnReady(uint32_t events) override;
 
@@ -185,6 +192,13 @@ class Http2Connection : public IoLoop::Watcher,
   void EndCallLocked(GrpcCall *call, CallEnd end, Deliveries *deliveries)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void OnConnected(Deliveries *deliveries) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Once the socket reaches the server (through the proxy's tunnel, if any): TLS's handshake,
+  // or HTTP/2 at once.
+  void BeginProtocolLocked(Deliveries *deliveries) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Reads the proxy's answer to CONNECT from `bytes`; false while it is not whole (or refused).
+  // Bytes after it are left in `bytes`.
+  bool TunnelAnsweredLocked(std::string *bytes, Deliveries *deliveries)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // On the loop's thread every keepalive_time: a PING when nothing came since the last look.
   void ArmKeepaliveLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void KeepaliveCheck();
@@ -225,6 +239,8 @@ class Http2Connection : public IoLoop::Watcher,
   bool server_spoke_ ABSL_GUARDED_BY(mu_) = false;        // its SETTINGS came
   std::unique_ptr<TlsSession> tls_ ABSL_GUARDED_BY(mu_);  // with TLS only
   bool handshaking_ ABSL_GUARDED_BY(mu_) = false;         // the TLS handshake is under way
+  bool tunnelling_ ABSL_GUARDED_BY(mu_) = false;          // CONNECT sent, its answer awaited
+  std::string tunnel_answer_ ABSL_GUARDED_BY(mu_);        // what came of it so far
   bool failed_ ABSL_GUARDED_BY(mu_) = false;
   std::string failure_ ABSL_GUARDED_BY(mu_);
   bool watching_out_ ABSL_GUARDED_BY(mu_) = false;  // EPOLLOUT asked for
