@@ -201,11 +201,18 @@ std::shared_ptr<Http2Connection> Http2Connection::Create(IoLoop &loop, Connectio
         {
           sync::MutexLock lock(self->mu_);
           self->connect_timer_ = 0;
-          if (!self->connected_ && !self->failed_) {
-            self->FailLocked(kGrpcUnavailable,
-                             "failed to connect to " + self->authority_ + ": no answer within " +
-                                 std::to_string(self->options_.connect_timeout.count()) + " ms",
-                             &deliveries);
+          // The whole setup is bounded, as gRPC's is: TCP, the proxy's tunnel, TLS's handshake
+          // and the server's SETTINGS.
+          if (!self->server_spoke_ && !self->failed_) {
+            const std::string within =
+                std::to_string(self->options_.connect_timeout.count()) + " ms";
+            self->FailLocked(
+                kGrpcUnavailable,
+                "failed to connect to " + self->authority_ + ": " +
+                    (self->connected_ ? "the server did not speak HTTP/2 within " + within
+                                      : "no answer within " + within) +
+                    " (grpc.connect.timeout.ms)",
+                &deliveries);
           }
         }
         Deliver(&deliveries);
@@ -528,10 +535,6 @@ void Http2Connection::OnConnected(Deliveries *deliveries) {
     return;
   }
   connected_ = true;
-  if (connect_timer_ != 0) {
-    loop_.Cancel(connect_timer_);
-    connect_timer_ = 0;
-  }
   ArmKeepaliveLocked();
   if (options_.proxy_host.empty()) {
     BeginProtocolLocked(deliveries);
@@ -796,7 +799,11 @@ std::string Http2Connection::LostText(const std::string &before_preface,
 
 int Http2Connection::OnFrame(nghttp2_session *session, const nghttp2_frame *frame, void *user) {
   auto *self = static_cast<Http2Connection *>(user);
-  if (frame->hd.type == NGHTTP2_SETTINGS) self->server_spoke_ = true;
+  if (frame->hd.type == NGHTTP2_SETTINGS && !self->server_spoke_) {
+    self->server_spoke_ = true;
+    if (self->connect_timer_ != 0) self->loop_.Cancel(self->connect_timer_);
+    self->connect_timer_ = 0;
+  }
   if (frame->hd.type == NGHTTP2_PING && (frame->hd.flags & NGHTTP2_FLAG_ACK) &&
       self->ping_timer_ != 0) {
     self->loop_.Cancel(self->ping_timer_);
