@@ -20,6 +20,7 @@ var keysWithoutTypedOption = map[string]string{
 	"grpc.connect.timeout.ms":   "rarely tuned: WithConfig",
 	"proxy":                     "rarely needed: WithConfig",
 	"stream.own.connection":     "rarely needed: WithConfig",
+	"transport.engine":          "experimental: WithConfig",
 	"arrow.compression":         "Arrow streams are not in the binding yet: WithConfig",
 	"workspace.url":             "OAuth through the library: WithConfig",
 	"auth.client.id":            "OAuth through the library: WithConfig",
