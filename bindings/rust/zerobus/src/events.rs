@@ -461,13 +461,19 @@ impl Registration {
     /// Registers `waker` to be woken by an event that may matter (a durable ack reaching
     /// `through`, a failure, the end) or the next wakeup; takes the events queued in the
     /// library when the descriptor held a wakeup, which may complete the future at once.
+    ///
+    /// The events are taken before the waiter is registered, so that they do not wake the
+    /// task that is polling: that wake would only poll it again, and on a multi-thread runtime
+    /// a task woken while it runs is queued behind the others and another worker woken for
+    /// it. What they bring is seen by the caller's next check all the same, which follows the
+    /// registration.
     fn arm(&mut self, hub: &Hub, events: &StreamEvents, through: u64, waker: &Waker) -> Result<()> {
-        events.register(&mut self.waiter, through, waker);
         if let Some(reactor) = hub.reactor() {
             if reactor.poll_wakeup(&mut self.sleeper, waker)? {
                 hub.pump();
             }
         }
+        events.register(&mut self.waiter, through, waker);
         Ok(())
     }
 
@@ -475,9 +481,11 @@ impl Registration {
     /// by the descriptor), takes the events queued in the library at once, before the future
     /// asks: what it waits for is then usually on the Rust side already, which spares it the
     /// library's stream lock that the thread that queued the event may still hold. The wakeup
-    /// itself stays unread until the future arms again, if it must.
-    fn catch_up(&self, hub: &Hub) {
+    /// itself stays unread until the future arms again, if it must. The future's waiter is
+    /// removed first, for the reason [`arm`](Self::arm) registers it last.
+    fn catch_up(&mut self, hub: &Hub, events: &StreamEvents) {
         if self.waiter.is_some() && hub.reactor().is_some() {
+            events.deregister(&mut self.waiter);
             hub.pump();
         }
     }
@@ -524,7 +532,7 @@ impl<T, F: FnMut() -> Option<Result<T>>> Future for Progress<'_, T, F> {
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<T>> {
         let this = &mut *self;
-        this.registration.catch_up(this.hub);
+        this.registration.catch_up(this.hub, this.events);
         let result = match (this.check)() {
             Some(result) => Some(result),
             None => match this
@@ -581,7 +589,7 @@ impl futures_core::Stream for AckEvents {
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Ack>> {
         let this = &mut *self;
-        this.registration.catch_up(&this.hub);
+        this.registration.catch_up(&this.hub, &this.events);
         // Any event wakes it; the queue is looked at again before the task sleeps.
         let next = this.events.next_ack().or_else(|| {
             match this
