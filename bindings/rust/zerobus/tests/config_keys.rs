@@ -15,6 +15,10 @@ const KEYS_WITHOUT_TYPED_OPTION: &[(&str, &str)] = &[
         "arrow.compression",
         "Arrow streams are not in the binding yet",
     ),
+    (
+        "transport.engine",
+        "the library's own HTTP/2 client is experimental",
+    ),
 ];
 
 /// Every key the loaded library describes.
