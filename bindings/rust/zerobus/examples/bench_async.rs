@@ -5,12 +5,16 @@
 //!   until every record is acknowledged (`flush_async`).
 //! - `latency [RATE [SECONDS [BYTES [RUNTIME]]]]`: ack latency percentiles at RATE records/s
 //!   (1,000), evenly paced for SECONDS (5): from each ingest to the end of its record's
-//!   `wait_for_offset_async` in a task of its own, as `zerobus bench --rate` measures the C
-//!   API's from each ingest to the event callback's ack; on tokio's `multi` (default) or
-//!   `current` thread runtime. The pacing loop is a task of the runtime too, as in a tokio
-//!   service: from `block_on`'s thread, which is none of the runtime's workers, each spawn
-//!   would wake a worker, a thread switch that the C API's figure does not include (p50 about
-//!   25 us more here).
+//!   `wait_for_offset_async`, as `zerobus bench --rate` measures the C API's from each ingest to
+//!   the event callback's ack; on tokio's `multi` (default) or `current` thread runtime. One
+//!   task of the runtime paces, ingests and awaits the waits, oldest first (acks come in offset
+//!   order), as a producer task of a tokio service would, so that the figure has the C API's
+//!   wake-ups and no other: a task spawned per wait would cost the multi-thread runtime another
+//!   worker's wake-up at many records (it wakes a parked worker to steal the new task), and a
+//!   pacing timer re-armed after each tick would wake the worker parked in the driver (tokio
+//!   unparks it for a timer due before every other one), so the next tick's timer is armed
+//!   while the current one still is. (With a task per wait and a re-armed timer the client made
+//!   0.5 thread wake-ups per record more than the C API's bench, perf's sched_wakeup counts.)
 //!
 //! ```text
 //! ZEROBUS_SERVE_BIN=/path/to/zerobus cargo run --release --features tokio --example bench_async -- throughput
@@ -19,10 +23,14 @@
 #[path = "../tests/support/mod.rs"]
 mod support;
 
+use std::collections::VecDeque;
+use std::future::{Future, poll_fn};
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use support::{Server, TABLE, event_descriptor, event_record};
+use tokio::time::sleep_until;
 use zerobus::{RecordFormat, Stream, StreamOptions};
 
 const USAGE: &str = "usage: bench_async throughput [RECORDS [BYTES [TASKS]]] \
@@ -111,6 +119,9 @@ async fn throughput(
     Ok(())
 }
 
+/// The wait of one record: its latency once its ack came.
+type Wait<'a> = Pin<Box<dyn Future<Output = zerobus::Result<Duration>> + Send + 'a>>;
+
 async fn latency(
     stream: Arc<Stream>,
     rate: u64,
@@ -119,20 +130,33 @@ async fn latency(
 ) -> zerobus::Result<()> {
     let records = rate * seconds;
     let start = tokio::time::Instant::now();
-    let mut waits = Vec::with_capacity(records as usize);
-    for i in 0..records {
-        tokio::time::sleep_until(start + Duration::from_nanos(i * 1_000_000_000 / rate)).await;
-        let sent = Instant::now();
-        let offset = stream.try_ingest_proto(&record)?;
-        let stream = Arc::clone(&stream);
-        waits.push(tokio::spawn(async move {
-            stream.wait_for_offset_async(offset).await?;
-            zerobus::Result::Ok(sent.elapsed())
-        }));
-    }
-    let mut latencies = Vec::with_capacity(waits.len());
-    for wait in waits {
-        latencies.push(wait.await.expect("a waiting task panicked")?);
+    let due = |tick: u64| start + Duration::from_nanos(tick * 1_000_000_000 / rate);
+    let shared: &Stream = &stream;
+    let mut waits: VecDeque<Wait> = VecDeque::new();
+    let mut latencies = Vec::with_capacity(records as usize);
+    let (mut tick, mut next_tick) = (Box::pin(sleep_until(due(0))), Box::pin(sleep_until(due(1))));
+    let mut sent = 0;
+    while latencies.len() < records as usize {
+        tokio::select! {
+            biased;
+            () = &mut tick, if sent < records => {
+                let ingested = Instant::now();
+                let offset = shared.try_ingest_proto(&record)?;
+                waits.push_back(Box::pin(async move {
+                    shared.wait_for_offset_async(offset).await?;
+                    Ok(ingested.elapsed())
+                }));
+                sent += 1;
+                std::mem::swap(&mut tick, &mut next_tick);
+                next_tick.as_mut().reset(due(sent + 1));
+                // Armed now, while `tick` still is.
+                let _ = futures::poll!(next_tick.as_mut());
+            }
+            waited = poll_fn(|cx| waits[0].as_mut().poll(cx)), if !waits.is_empty() => {
+                waits.pop_front();
+                latencies.push(waited?);
+            }
+        }
     }
     stream.close_async().await?;
     latencies.sort_unstable();

@@ -17,7 +17,7 @@ use std::pin::Pin;
 use std::ptr::{NonNull, null_mut};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::task::{Context, Poll, Waker};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use zerobus_sys as sys;
 
@@ -184,6 +184,13 @@ struct EventState {
     /// The futures waiting for the stream to move on.
     waiters: Vec<Waiter>,
     next_waiter: u64,
+    /// The last offset of the newest durable ack recorded: a future waiting for an offset
+    /// learns here that it is durable, without the library's stream lock, which the thread
+    /// that queued the ack may still hold when the woken task runs.
+    durable_through: Option<u64>,
+    /// How many threads wait in [`StreamEvents::take`]: `changed` is signalled only when
+    /// there are some, as a signal costs a system call even when nobody waits.
+    blocked: usize,
     /// No event will come any more: the stream was closed or dropped.
     finished: bool,
 }
@@ -207,12 +214,15 @@ impl StreamEvents {
     /// when `queue`, and adds to `woken` the wakers of whoever waits for it. Returns whether
     /// the queue was empty.
     fn record(&self, ack: &Ack, queue: bool, woken: &mut Vec<Waker>) -> bool {
-        let was_empty = {
+        let (was_empty, blocked) = {
             let mut state = lock(&self.state);
             let durable_through = match ack {
                 Ack::Durable { last_offset, .. } => Some(*last_offset),
                 Ack::Failed { .. } => None,
             };
+            if durable_through.is_some() {
+                state.durable_through = durable_through;
+            }
             state.waiters.retain_mut(|waiter| {
                 let due = durable_through.is_none_or(|last| waiter.through <= last);
                 if due {
@@ -224,9 +234,11 @@ impl StreamEvents {
             if queue {
                 push_merged(&mut state.queue, ack.clone());
             }
-            was_empty
+            (was_empty, state.blocked > 0)
         };
-        self.changed.notify_all();
+        if blocked {
+            self.changed.notify_all();
+        }
         queue && was_empty
     }
 
@@ -321,10 +333,16 @@ impl StreamEvents {
                 let count = max.min(state.queue.len());
                 return state.queue.drain(..count).collect();
             }
-            state = match wait(&self.changed, state, deadline) {
-                Some(state) => state,
-                None => return Vec::new(),
+            let left = match deadline {
+                None => None,
+                Some(deadline) => match deadline.checked_duration_since(Instant::now()) {
+                    Some(left) => Some(left),
+                    None => return Vec::new(),
+                },
             };
+            state.blocked += 1;
+            state = wait(&self.changed, state, left);
+            state.blocked -= 1;
         }
     }
 
@@ -337,6 +355,13 @@ impl StreamEvents {
         }
         let count = max.min(state.queue.len());
         Some(state.queue.drain(..count).collect())
+    }
+
+    /// Whether a durable ack recorded so far covers `offset`.
+    pub(crate) fn is_durable(&self, offset: u64) -> bool {
+        lock(&self.state)
+            .durable_through
+            .is_some_and(|last| offset <= last)
     }
 
     /// Registers (or refreshes) the waiter in `slot` to wake `waker`.
@@ -405,22 +430,21 @@ pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
         .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
-/// Waits once on `changed` until `deadline`; `None` once it has passed.
+/// Waits once on `changed`, for at most `left` (`None`: without limit).
 fn wait<'a>(
     changed: &Condvar,
     state: MutexGuard<'a, EventState>,
-    deadline: Option<Instant>,
-) -> Option<MutexGuard<'a, EventState>> {
-    match deadline {
-        None => Some(
+    left: Option<Duration>,
+) -> MutexGuard<'a, EventState> {
+    match left {
+        None => changed
+            .wait(state)
+            .unwrap_or_else(std::sync::PoisonError::into_inner),
+        Some(left) => {
             changed
-                .wait(state)
-                .unwrap_or_else(std::sync::PoisonError::into_inner),
-        ),
-        Some(deadline) => {
-            let left = deadline.checked_duration_since(Instant::now())?;
-            let waited = changed.wait_timeout(state, left);
-            Some(waited.unwrap_or_else(std::sync::PoisonError::into_inner).0)
+                .wait_timeout(state, left)
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .0
         }
     }
 }
@@ -437,14 +461,33 @@ impl Registration {
     /// Registers `waker` to be woken by an event that may matter (a durable ack reaching
     /// `through`, a failure, the end) or the next wakeup; takes the events queued in the
     /// library when the descriptor held a wakeup, which may complete the future at once.
+    ///
+    /// The events are taken before the waiter is registered, so that they do not wake the
+    /// task that is polling: that wake would only poll it again, and on a multi-thread runtime
+    /// a task woken while it runs is queued behind the others and another worker woken for
+    /// it. What they bring is seen by the caller's next check all the same, which follows the
+    /// registration.
     fn arm(&mut self, hub: &Hub, events: &StreamEvents, through: u64, waker: &Waker) -> Result<()> {
-        events.register(&mut self.waiter, through, waker);
         if let Some(reactor) = hub.reactor() {
             if reactor.poll_wakeup(&mut self.sleeper, waker)? {
                 hub.pump();
             }
         }
+        events.register(&mut self.waiter, through, waker);
         Ok(())
+    }
+
+    /// When a poll before this one left the future registered (so it was woken, most likely
+    /// by the descriptor), takes the events queued in the library at once, before the future
+    /// asks: what it waits for is then usually on the Rust side already, which spares it the
+    /// library's stream lock that the thread that queued the event may still hold. The wakeup
+    /// itself stays unread until the future arms again, if it must. The future's waiter is
+    /// removed first, for the reason [`arm`](Self::arm) registers it last.
+    fn catch_up(&mut self, hub: &Hub, events: &StreamEvents) {
+        if self.waiter.is_some() && hub.reactor().is_some() {
+            events.deregister(&mut self.waiter);
+            hub.pump();
+        }
     }
 
     fn release(&mut self, hub: &Hub, events: &StreamEvents) {
@@ -489,6 +532,7 @@ impl<T, F: FnMut() -> Option<Result<T>>> Future for Progress<'_, T, F> {
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<T>> {
         let this = &mut *self;
+        this.registration.catch_up(this.hub, this.events);
         let result = match (this.check)() {
             Some(result) => Some(result),
             None => match this
@@ -545,6 +589,7 @@ impl futures_core::Stream for AckEvents {
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Ack>> {
         let this = &mut *self;
+        this.registration.catch_up(&this.hub, &this.events);
         // Any event wakes it; the queue is looked at again before the task sleeps.
         let next = this.events.next_ack().or_else(|| {
             match this
@@ -600,6 +645,42 @@ mod tests {
         assert!(!events.record(&durable(5, 9), true, &mut woken));
         assert_eq!(events.take(10, Some(Instant::now())), vec![durable(0, 9)]);
         assert_eq!(events.take(10, Some(Instant::now())), vec![]);
+    }
+
+    #[test]
+    fn the_newest_durable_ack_tells_which_offsets_are_durable() {
+        let events = StreamEvents::default();
+        let mut woken = Vec::new();
+        assert!(!events.is_durable(0));
+        events.record(&durable(0, 4), false, &mut woken);
+        assert!(events.is_durable(4));
+        assert!(!events.is_durable(5));
+        let failed = Ack::Failed {
+            first_offset: 5,
+            last_offset: 9,
+            error: crate::Error::new(crate::ErrorCode::CLOSED, "closed"),
+        };
+        events.record(&failed, false, &mut woken);
+        assert!(events.is_durable(4));
+        assert!(!events.is_durable(5));
+    }
+
+    #[test]
+    fn an_ack_wakes_a_thread_blocked_in_take() {
+        let events = Arc::new(StreamEvents::default());
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let taker = {
+            let events = Arc::clone(&events);
+            std::thread::spawn(move || events.take(1, Some(deadline)))
+        };
+        // The ack must come while the thread waits, not before it looks at the queue.
+        while lock(&events.state).blocked == 0 {
+            std::thread::yield_now();
+        }
+        events.record(&durable(0, 0), true, &mut Vec::new());
+        assert_eq!(taker.join().unwrap(), vec![durable(0, 0)]);
+        // Woken by the ack: a wait that only timed out finds the ack too.
+        assert!(Instant::now() < deadline);
     }
 
     #[test]

@@ -84,13 +84,14 @@ impl Reactor {
                     ));
                 }
             };
-            // Readiness is cleared only by a read that would block, so that a wakeup written
-            // after this read is not lost.
+            // One read takes every wakeup written so far (an eventfd sums them). Clearing the
+            // readiness then loses none written after it: the reactor clears only the
+            // readiness of the event this guard saw, and a later write is a new event (the
+            // descriptor is watched edge-triggered), which sets it again and wakes the
+            // sleepers. So no second read is needed to learn that the descriptor is empty.
             match guard.try_io(|file| file.get_ref().read(&mut [0; 8])) {
-                Ok(Ok(_)) => woke = true,
-                Ok(Err(_)) => {
-                    // Not the descriptor this module made: count it as a wakeup, and wait for
-                    // the next.
+                // A failed read (not the descriptor this module made) counts as a wakeup too.
+                Ok(_read) => {
                     guard.clear_ready();
                     woke = true;
                 }

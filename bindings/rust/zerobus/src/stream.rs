@@ -399,6 +399,9 @@ impl Stream {
         offset: u64,
     ) -> impl Future<Output = Result<()>> + Send + '_ {
         Progress::new(&self.hub, &self.events, offset, move || {
+            if self.events.is_durable(offset) {
+                return Some(Ok(()));
+            }
             self.durable(offset)
         })
     }

@@ -1,7 +1,7 @@
 //! The async surface under tokio, on a multi-thread and on a current-thread runtime: many tasks
 //! ingesting into one stream, waits that ride out a recovery, a cancelled close, a stream
-//! dropped with futures pending, ingest that never blocks the executor, and opens on the
-//! blocking pool.
+//! dropped with futures pending, ingest that never blocks the executor, opens on the
+//! blocking pool, and futures that take queued acks without waking their own task.
 
 mod support;
 
@@ -360,4 +360,97 @@ fn blocking_ingest_waits_for_room_up_to_its_timeout() {
     long.close(WAIT).unwrap();
     let stored: BTreeSet<i64> = server.stored_ids().into_iter().collect();
     assert_eq!(stored, (0..4).chain(10..15).collect());
+}
+
+/// A waker that counts its wakes, and wakes the task that awaits one.
+#[derive(Default)]
+struct WakeCounter {
+    /// Wakes so far, and the task that awaits the next.
+    state: std::sync::Mutex<(usize, Option<std::task::Waker>)>,
+}
+
+impl std::task::Wake for WakeCounter {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        let mut state = self.state.lock().unwrap();
+        state.0 += 1;
+        if let Some(waiter) = state.1.take() {
+            waiter.wake();
+        }
+    }
+}
+
+impl WakeCounter {
+    fn count(&self) -> usize {
+        self.state.lock().unwrap().0
+    }
+
+    /// Returns once it has been woken more than `count` times.
+    async fn woken_beyond(&self, count: usize) {
+        std::future::poll_fn(|cx| {
+            let mut state = self.state.lock().unwrap();
+            if state.0 > count {
+                return std::task::Poll::Ready(());
+            }
+            state.1 = Some(cx.waker().clone());
+            std::task::Poll::Pending
+        })
+        .await;
+    }
+}
+
+/// Polls `acks` once with the waker of `counter`.
+fn poll_acks(
+    acks: &mut zerobus::AckEvents,
+    counter: &Arc<WakeCounter>,
+) -> std::task::Poll<Option<Ack>> {
+    let waker = std::task::Waker::from(Arc::clone(counter));
+    let mut cx = std::task::Context::from_waker(&waker);
+    futures::Stream::poll_next(std::pin::Pin::new(acks), &mut cx)
+}
+
+on_both_runtimes!(
+    taking_queued_acks_wakes_no_polling_future,
+    taking_queued_acks_wakes_no_polling_future_multi_thread,
+    taking_queued_acks_wakes_no_polling_future_current_thread
+);
+/// A future that takes the acks queued in the library while it is polled must not wake its own
+/// task: the wake would only poll it again, and on a multi-thread runtime wake another worker.
+async fn taking_queued_acks_wakes_no_polling_future() {
+    let server = Server::start(&[]);
+    let sdk = server.sdk();
+    let stream = open(&sdk, &StreamOptions::new()).await;
+    let durable = |offset| Ack::Durable {
+        first_offset: offset,
+        last_offset: offset,
+    };
+
+    // Polled again once the descriptor's wakeup woke it.
+    let (mut first, first_wakes) = (
+        stream.ack_events().unwrap(),
+        Arc::new(WakeCounter::default()),
+    );
+    assert!(poll_acks(&mut first, &first_wakes).is_pending());
+    stream.try_ingest_proto(&event_record(0, "wake")).unwrap();
+    first_wakes.woken_beyond(0).await;
+    let woken = first_wakes.count();
+    let polled = poll_acks(&mut first, &first_wakes);
+    assert_eq!(polled, std::task::Poll::Ready(Some(durable(0))));
+    assert_eq!(first_wakes.count(), woken, "the poll woke its own task");
+
+    // Polled for the first time while the wakeup is unread.
+    assert!(poll_acks(&mut first, &first_wakes).is_pending());
+    stream.try_ingest_proto(&event_record(1, "wake")).unwrap();
+    first_wakes.woken_beyond(woken).await;
+    let (mut second, second_wakes) = (
+        stream.ack_events().unwrap(),
+        Arc::new(WakeCounter::default()),
+    );
+    let polled = poll_acks(&mut second, &second_wakes);
+    assert_eq!(polled, std::task::Poll::Ready(Some(durable(1))));
+    assert_eq!(second_wakes.count(), 0, "the first poll woke its own task");
+    stream.close_async().await.unwrap();
 }
