@@ -32,6 +32,7 @@ SOURCE_SUFFIXES = ('.c', '.cc', '.cpp', '.h', '.hpp', '.go')
 # The folders of src/, each a layer, and the CMake targets each builds.
 LAYER_TARGETS = {
     'sync': {'zerobus_sync'},
+    'net': {'zerobus_net'},
     'table': {'zerobus_table'},
     'jose': {'zerobus_jose'},
     'arrow': {'zerobus_arrow'},
@@ -43,10 +44,11 @@ LAYER_TARGETS = {
 # What each layer may include and link, besides its own folder and the system's headers.
 MAY_INCLUDE = {
     'sync': set(),
+    'net': {'sync'},
     'table': set(),
     'jose': {'table'},
     'arrow': {'table', 'arrow-c-data'},
-    'core': {'table', 'jose', 'arrow', 'sync'},
+    'core': {'table', 'jose', 'arrow', 'sync', 'net'},
     'c_api': {'core', 'table', 'arrow', 'public', 'arrow-c-data', 'sync'},
     'server': {'table', 'jose', 'arrow', 'sync'},
     'cli': {'table', 'jose', 'arrow', 'public', 'arrow-c-data', 'server-public'},
@@ -58,10 +60,11 @@ ARROW_C_DATA_HEADER = 'zerobus/arrow_c_data.h'
 # another.
 MAY_LINK = {
     'sync': set(),
+    'net': {'sync'},
     'table': set(),
     'jose': {'table'},
     'arrow': {'table'},
-    'core': {'table', 'jose', 'arrow', 'sync'},
+    'core': {'table', 'jose', 'arrow', 'sync', 'net'},
     'c_api': {'core', 'table', 'jose', 'arrow', 'c_api', 'sync'},
     'server': {'table', 'jose', 'arrow', 'sync'},
     'cli': {'table', 'jose', 'arrow', 'c_api', 'server'},

@@ -38,6 +38,7 @@ enum class Text {
   kProxy,        // a proxy URL, "direct" or empty; its user and password are never shown
   kHeaderValue,  // what may follow a product name in a user-agent header, or empty
   kArrowCodec,   // none, lz4_frame or zstd
+  kEngine,       // grpc or http2
 };
 struct StringOption {
   std::string Settings::*field;
@@ -183,6 +184,12 @@ const Property kProperties[] = {
      "Rows of different lanes land in the table in no particular order; a lane that fails for "
      "good fails the stream (see the Streams section of zerobus.h).",
      IntOption{&Settings::lanes, 1, 64}},
+    {"transport.engine", "grpc", "grpc, http2", "sdk",
+     "Who speaks HTTP/2 for the streams. grpc: gRPC C++. http2 (experimental): the library's "
+     "own client (nghttp2 and OpenSSL, on one I/O thread per SDK), where a record at a low "
+     "rate costs one TCP segment and one thread wake-up for its ack; a stream's every call has "
+     "a connection of its own, or shares the SDK's one with stream.own.connection=false.",
+     StringOption{&Settings::transport_engine, Text::kEngine}},
     {"stream.own.connection", "true", "true, false", "stream",
      "Give the stream (each of its lanes) an HTTP/2 connection of its own, as the official "
      "SDKs do since Rust 2.9 / FFI 1.9; false shares the SDK's one connection, which costs "
@@ -319,6 +326,8 @@ std::string CheckText(Text text, std::string_view value) {
         return "a header value neither starts nor ends with a space";
       }
       return value.size() <= kMaxHeaderValueBytes ? "" : "longer than 512 bytes";
+    case Text::kEngine:
+      return value == kGrpcEngine || value == kHttp2Engine ? "" : "unknown engine";
     case Text::kArrowCodec:
       return value == "none" || value == "lz4_frame" || value == "zstd" ? "" : "unknown codec";
     case Text::kUrl: {

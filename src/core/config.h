@@ -12,6 +12,10 @@
 
 namespace zerobus {
 
+// transport.engine's values: gRPC C++, or the library's own HTTP/2 client (src/net).
+inline constexpr char kGrpcEngine[] = "grpc";
+inline constexpr char kHttp2Engine[] = "http2";
+
 // One option as zb_config_describe() describes it; static strings.
 struct PropertyInfo {
   const char *name;
@@ -51,6 +55,7 @@ struct Settings {
   std::string proxy;
   int64_t lanes;
   bool own_connection;
+  std::string transport_engine;  // kGrpcEngine or kHttp2Engine
   std::string arrow_compression;
   std::string workspace_url;
   std::string auth_token;

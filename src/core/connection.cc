@@ -1,7 +1,6 @@
 #include "core/connection.h"
 
 #include <absl/status/status.h>
-#include <grpcpp/support/slice.h>
 
 #include "core/grpc_call.h"
 
@@ -51,12 +50,15 @@ const CallKind kPersistentStreamCall{"/databricks.zerobus.Zerobus/PersistentStre
 
 Status StatusFromGrpc(const grpc::Status &status, bool persistent) {
   // Neither status.ok() nor status.error_code(): both load the number as a grpc::StatusCode.
-  const grpc::StatusCode code = KnownStatusCode(GrpcStatusNumber(status));
+  return StatusFromGrpc(GrpcStatusNumber(status), status.error_message(), persistent);
+}
+
+Status StatusFromGrpc(int number, const std::string &message, bool persistent) {
+  const grpc::StatusCode code = KnownStatusCode(number);
   if (code == grpc::StatusCode::OK) {
     return Status(StatusCode::kTransport, "the server ended the stream without an error", true,
                   static_cast<int>(grpc::StatusCode::OK));
   }
-  const std::string &message = status.error_message();
   if (code == grpc::StatusCode::RESOURCE_EXHAUSTED) {
     // gRPC's own limits, not the server's word: a response past the receive limit, or responses
     // filling the memory the SDK gives its channels (kResponseMemoryBytes) before one ends.
@@ -88,11 +90,16 @@ Status ExplainRefusal(const Status &failure, bool tls, bool client_certificate,
   const std::string &message = failure.message();
   // gRPC's words (1.51) when no connection could be set up, and for the ways such a server
   // ends it; a refused connection says "Connection refused", and a server that answered says
-  // what it likes, without the first.
-  if (message.find("failed to connect to all addresses") == std::string::npos) return failure;
+  // what it likes, without the first. The library's own client (src/net) says it plainly.
   bool closed = false;
-  for (const char *words : {"Socket closed", "Connection reset by peer", "Broken pipe"}) {
-    closed = closed || message.find(words) != std::string::npos;
+  if (message.find("failed to connect to all addresses") != std::string::npos) {
+    for (const char *words : {"Socket closed", "Connection reset by peer", "Broken pipe"}) {
+      closed = closed || message.find(words) != std::string::npos;
+    }
+  } else if (message.find("failed to connect to ") != std::string::npos) {
+    for (const char *words : {"before the server spoke HTTP/2", "other than HTTP/2"}) {
+      closed = closed || message.find(words) != std::string::npos;
+    }
   }
   if (!closed) return failure;
   const char *hint = tls ? " (no client certificate is configured (tls.cert.file or tls.cert.pem): "
@@ -107,137 +114,6 @@ grpc::StatusCode KnownStatusCode(int code) {
                  code <= static_cast<int>(grpc::StatusCode::UNAUTHENTICATED)
              ? static_cast<grpc::StatusCode>(code)
              : grpc::StatusCode::UNKNOWN;
-}
-
-std::shared_ptr<Connection> Connection::Create(
-    const std::shared_ptr<grpc::Channel> &channel,
-    const std::vector<std::pair<std::string, std::string>> &headers, const CallKind &kind,
-    std::string create_request, bool wait_for_ready, ConnectionListener *listener) {
-  std::shared_ptr<Connection> connection(
-      new Connection(channel, kind, std::move(create_request), listener));
-  for (const auto &[name, value] : headers) connection->context_.AddMetadata(name, value);
-  connection->context_.set_wait_for_ready(wait_for_ready);
-  return connection;
-}
-
-Connection::Connection(const std::shared_ptr<grpc::Channel> &channel, const CallKind &kind,
-                       std::string create_request, ConnectionListener *listener)
-    : stub_(channel),
-      kind_(kind),
-      listener_(listener),
-      create_request_(std::move(create_request)) {}
-
-void Connection::Fence() {
-  std::lock_guard<std::recursive_mutex> lock(order_mu_);
-}
-
-void Connection::Start() {
-  // Held until the call is set up: the first reaction's Fence() waits for it.
-  std::lock_guard<std::recursive_mutex> setup(order_mu_);
-  self_ = shared_from_this();
-  PrepareBidiCall(&stub_, &context_, kind_.method, this);
-  AddHold();
-  grpc::Slice create(create_request_.data(), create_request_.size());
-  write_buffer_ = grpc::ByteBuffer(&create, 1);
-  StartWrite(&write_buffer_);
-  StartRead(&read_buffer_);
-  StartCall();
-}
-
-void Connection::Write(grpc::ByteBuffer request, bool more_follows) {
-  // The reaction that reports this write's end must see it started (see Fence()).
-  std::lock_guard<std::recursive_mutex> started(order_mu_);
-  write_buffer_ = std::move(request);
-  grpc::WriteOptions options;
-  if (more_follows) options.set_buffer_hint();
-  StartWrite(&write_buffer_, options);
-}
-
-void Connection::WritesDone() {
-  // The reaction that reports the half-close's end must see it started (see Fence()).
-  std::lock_guard<std::recursive_mutex> started(order_mu_);
-  {
-    sync::MutexLock lock(failure_mu_);
-    half_closed_ = true;
-  }
-  StartWritesDone();
-}
-
-void Connection::Fail(const Status &why) {
-  {
-    sync::MutexLock lock(failure_mu_);
-    if (failure_.ok()) failure_ = why;
-  }
-  context_.TryCancel();
-}
-
-void Connection::OnWriteDone(bool ok) {
-  Fence();
-  // gRPC is done with the request: what its slices hold (an Arrow batch's buffers, which are
-  // the producer's until released) goes once acknowledged, not at the next write.
-  write_buffer_.Clear();
-  listener_->OnWriteDone(this, ok);
-  Fence();
-}
-
-// The half-close's end is reported as a write's: it frees the one writer.
-void Connection::OnWritesDoneDone(bool ok) {
-  OnWriteDone(ok);
-}
-
-void Connection::OnReadDone(bool ok) {
-  Fence();
-  HandleRead(ok);
-  Fence();
-}
-
-void Connection::HandleRead(bool ok) {
-  if (!ok) {
-    listener_->OnReadsEnded(this);
-    return;
-  }
-  grpc::Slice single;
-  std::string joined;
-  std::string_view bytes;
-  if (read_buffer_.TrySingleSlice(&single).ok()) {
-    bytes = std::string_view(reinterpret_cast<const char *>(single.begin()), single.size());
-  } else {
-    std::vector<grpc::Slice> slices;
-    (void)read_buffer_.Dump(&slices);
-    for (const grpc::Slice &slice : slices) {
-      joined.append(reinterpret_cast<const char *>(slice.begin()), slice.size());
-    }
-    bytes = joined;
-  }
-  wire::Response response;
-  Status status = kind_.decode(bytes, &response);
-  if (status.ok()) status = listener_->OnResponse(this, response);
-  if (!status.ok()) {
-    Fail(status);
-    listener_->OnReadsEnded(this);
-    return;
-  }
-  StartRead(&read_buffer_);
-}
-
-void Connection::OnDone(const grpc::Status &status) {
-  Fence();
-  Status outcome;
-  {
-    sync::MutexLock lock(failure_mu_);
-    if (!failure_.ok()) {
-      outcome = failure_;
-    } else if (!half_closed_ ||
-               GrpcStatusNumber(status) != static_cast<int>(grpc::StatusCode::OK)) {
-      // Without our half-close, even OK is the server ending the stream before its time.
-      outcome = StatusFromGrpc(status, kind_.durable);
-    }
-  }
-  // The listener holds a reference until it has heard of OnDone, so this one is never the
-  // last: the connection, its stub and perhaps the channel must not be freed on a gRPC thread,
-  // where destroying the channel can join the very thread doing it.
-  self_.reset();
-  listener_->OnDone(this, outcome);
 }
 
 }  // namespace zerobus

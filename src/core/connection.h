@@ -1,30 +1,28 @@
 // One bidirectional gRPC call of a stream (Zerobus's EphemeralStream or PersistentStream, or
-// Arrow Flight's DoPut):
-// writes requests one at a time, reads responses, and reports both to its listener. It decides
-// nothing about what to send; the stream does.
+// Arrow Flight's DoPut), and the transport that opens them:
+// a call writes requests one at a time, reads responses, and reports both to its listener. It
+// decides nothing about what to send; the stream does.
 #ifndef ZEROBUS_CORE_CONNECTION_H
 #define ZEROBUS_CORE_CONNECTION_H
 
-#include <grpcpp/channel.h>
-#include <grpcpp/client_context.h>
-#include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/support/byte_buffer.h>
-#include <grpcpp/support/client_callback.h>
+#include <grpcpp/support/status.h>
 
 #include <memory>
-#include <mutex>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "core/status.h"
 #include "core/wire.h"
-#include "sync/mutex.h"
 
 namespace zerobus {
 
 class Connection;
 
-// Told what happens on a connection, on gRPC's threads. Calls for one connection never
-// overlap in a way that matters: one write and one read are outstanding at most.
+// Told what happens on a connection, on the transport's threads (and OnWriteDone() perhaps on
+// the thread that started the write, within Write() or WritesDone()). Calls for one connection
+// never overlap in a way that matters: one write and one read are outstanding at most.
 class ConnectionListener {
  public:
   virtual ~ConnectionListener() = default;
@@ -54,70 +52,51 @@ extern const CallKind kEphemeralStreamCall;
 // per record at its durable offset.
 extern const CallKind kPersistentStreamCall;
 
-class Connection final : public grpc::ClientBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>,
-                         public std::enable_shared_from_this<Connection> {
+// One call, over gRPC C++ (grpcpp_connection.h) or the library's own HTTP/2 client
+// (native_connection.h): the stream sees no difference.
+class Connection {
  public:
-  // Prepares a call of `kind` carrying `headers` that will send `create_request` first (the
-  // create_stream request, or the Arrow schema's FlightData). Start() runs it.
-  // `wait_for_ready`: the call waits for the channel to connect (until Fail() ends it) instead
-  // of failing at once while the channel is in TRANSIENT_FAILURE, with a cached error.
-  static std::shared_ptr<Connection> Create(
-      const std::shared_ptr<grpc::Channel> &channel,
-      const std::vector<std::pair<std::string, std::string>> &headers, const CallKind &kind,
-      std::string create_request, bool wait_for_ready, ConnectionListener *listener);
+  virtual ~Connection() = default;
 
-  // Starts the call. The connection keeps itself alive until OnDone, and does not end before
-  // ReleaseHold() even when gRPC is done with it, so that a write can always be started safely.
-  void Start();
+  // Starts the call, which sends the first request given to its constructor first. The
+  // connection keeps itself alive until OnDone, and does not end before ReleaseHold() even when
+  // the call is over, so that a write can always be started safely.
+  virtual void Start() = 0;
 
-  // Writes one request (Outbox::TakeNextRequest()). One at a time. `more_follows`: another
-  // request comes right after this one (Outbox::more_ready()), so gRPC may hold this one in its
-  // buffer to gather both into fewer socket writes.
-  void Write(grpc::ByteBuffer request, bool more_follows = false);
+  // Writes one request (Outbox::TakeNextRequest()). One at a time: the next once OnWriteDone()
+  // has come, which may be before this returns, on the calling thread. `more_follows`: another
+  // request comes right after this one (Outbox::more_ready()), so the transport may hold this
+  // one to gather both into fewer socket writes. Never with the listener's locks held.
+  virtual void Write(grpc::ByteBuffer request, bool more_follows = false) = 0;
 
   // Half-closes the call: tells the server no request follows (END_STREAM), so that it can
   // end the call with its status once it has acknowledged everything. A write-side operation:
   // never while a Write() is outstanding, and no Write() after it; its end is reported to
-  // OnWriteDone.
-  void WritesDone();
+  // OnWriteDone, perhaps before this returns.
+  virtual void WritesDone() = 0;
 
   // Ends the call with a cancellation (RST_STREAM); `why` becomes the outcome unless the
   // connection already has one.
-  void Fail(const Status &why);
+  virtual void Fail(const Status &why) = 0;
 
-  // Lets the call end once gRPC is done with it.
-  void ReleaseHold() { RemoveHold(); }
+  // Lets the call end once the transport is done with it.
+  virtual void ReleaseHold() = 0;
+};
 
- private:
-  Connection(const std::shared_ptr<grpc::Channel> &channel, const CallKind &kind,
-             std::string create_request, ConnectionListener *listener);
-
-  void OnWriteDone(bool ok) override;
-  void OnWritesDoneDone(bool ok) override;
-  void OnReadDone(bool ok) override;
-  void OnDone(const grpc::Status &status) override;
-  void HandleRead(bool ok);
-
-  // gRPC runs one reaction after another, perhaps on different threads, ordered by its own
-  // synchronization, which ThreadSanitizer cannot see in Debian's uninstrumented build. An
-  // empty critical section at both ends of each reaction (and Start() holding the lock) makes
-  // that order visible, for two uncontended lock operations per reaction.
-  void Fence();
-  std::recursive_mutex order_mu_;
-
-  grpc::GenericStub stub_;
-  grpc::ClientContext context_;
-  const CallKind kind_;
-  ConnectionListener *const listener_;
-  std::string create_request_;
-  grpc::ByteBuffer write_buffer_;
-  grpc::ByteBuffer read_buffer_;
-  std::shared_ptr<Connection> self_;
-
-  sync::Mutex failure_mu_;
-  Status failure_ ABSL_GUARDED_BY(failure_mu_);  // set by Fail() before the call ends
-  // WritesDone() was called: an OK status is the expected end.
-  bool half_closed_ ABSL_GUARDED_BY(failure_mu_) = false;
+// How a stream reaches its server: the calls it opens, one per connection attempt.
+class Transport {
+ public:
+  virtual ~Transport() = default;
+  // A call of `kind` carrying `headers` that will send `create_request` first (the
+  // create_stream request, or the Arrow schema's FlightData). Start() runs it.
+  // `waits_for_ready` tells whether the call waits for a connection (until Fail() ends it)
+  // instead of failing at once with the error of an earlier attempt.
+  virtual std::shared_ptr<Connection> Open(
+      const std::vector<std::pair<std::string, std::string>> &headers, const CallKind &kind,
+      std::string create_request, ConnectionListener *listener, bool *waits_for_ready) = 0;
+  // Whether the transport holds a connection to the server now: a stream that could not open
+  // a call tells a slow server from an unreachable one by it.
+  virtual bool Connected() const = 0;
 };
 
 // The memory (bytes) the connections of one SDK may hold for what they receive, shared by its
@@ -134,6 +113,8 @@ inline constexpr size_t kResponseMemoryBytes = size_t{32} << 20;
 // On a PersistentStream call (`persistent`), FAILED_PRECONDITION (the stream was retired) is
 // final too: the stream never resumes.
 Status StatusFromGrpc(const grpc::Status &status, bool persistent = false);
+// The same for a status given as its number (any int a server sent) and message.
+Status StatusFromGrpc(int code, const std::string &message, bool persistent);
 
 // `failure`, which ended a call before the server accepted the stream, with a hint when gRPC
 // reached the server and it closed the connection before answering in HTTP/2 (not a refused

@@ -7,8 +7,11 @@
 #include <cstdlib>
 
 #include "core/connection.h"
+#include "core/grpcpp_connection.h"
+#include "core/native_connection.h"
 #include "core/user_agent.h"
 #include "core/wire.h"
+#include "table/value_checks.h"
 
 namespace zerobus {
 namespace {
@@ -58,6 +61,7 @@ Status Sdk::Create(std::string_view endpoint_text, const Config &config, UserHan
   sdk->workspace_transport_.user_agent = UserAgent(settings.application_name);
   sdk->stream_open_warning_ = std::make_unique<StreamOpenWarning>(WarningsEnabled(settings, env));
 
+  sdk->proxy_url_ = grpc_proxy;
   grpc::ChannelArguments &args = sdk->args_;
   // Before gRPC's own name, which the channel arguments already hold: the service reads ours
   // first.
@@ -122,6 +126,11 @@ Status Sdk::Create(std::string_view endpoint_text, const Config &config, UserHan
       "zb-supervise", static_cast<size_t>(settings.supervision_threads));
   sdk->dispatch_ =
       std::make_unique<Scheduler>("zb-dispatch", static_cast<size_t>(settings.dispatch_threads));
+  if (settings.transport_engine == kHttp2Engine) {
+    sdk->settings_ = settings;
+    sdk->shared_http2_ = std::make_shared<SharedHttp2Connection>();
+    sdk->io_loop_ = std::make_unique<net::IoLoop>("zb-io");
+  }
   if (settings.statistics_interval_ms > 0 && config.stats_callback()) {
     const Sdk *raw = sdk.get();
     sdk->stats_reporter_ = std::make_unique<StatsReporter>(
@@ -140,11 +149,37 @@ std::string Sdk::StatsJson() const {
   return SdkStatsJson(endpoint_.target(), streams_.Snapshot());
 }
 
-std::shared_ptr<grpc::Channel> Sdk::NewChannel() const {
+std::unique_ptr<Transport> Sdk::NewTransport(bool own_connection) const {
+  if (io_loop_) {
+    net::ConnectionOptions options;
+    options.host = endpoint_.host;
+    options.port = endpoint_.port;
+    options.connect_timeout = std::chrono::milliseconds(settings_.connect_timeout_ms);
+    options.keepalive_time = std::chrono::milliseconds(settings_.keepalive_time_ms);
+    options.keepalive_timeout = std::chrono::milliseconds(settings_.keepalive_timeout_ms);
+    const TlsMaterial &tls = workspace_transport_.tls;
+    options.tls =
+        net::TlsOptions{endpoint_.tls, tls.ca_pem, tls.cert_pem, tls.key_pem, tls.server_name};
+    ProxyUrl proxy;
+    // Parsed once already, by ChooseProxy().
+    if (!proxy_url_.empty() && ParseProxyUrl(proxy_url_, "the proxy", &proxy).ok()) {
+      options.proxy_host = proxy.host;
+      options.proxy_port = proxy.port;
+      if (!proxy.userinfo.empty()) {
+        options.proxy_authorization = "Basic " + table::EncodeBase64(proxy.userinfo);
+      }
+    }
+    options.max_response_bytes = wire::kMaxResponseBytes;
+    return std::make_unique<NativeTransport>(*io_loop_, std::move(options),
+                                             workspace_transport_.user_agent,
+                                             own_connection ? nullptr : shared_http2_);
+  }
+  if (!own_connection) return std::make_unique<GrpcppTransport>(channel_);
   grpc::ChannelArguments args = args_;
   // Channels with equal arguments share connections through gRPC's global pool.
   args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
-  return grpc::CreateCustomChannel(endpoint_.target(), credentials_, args);
+  return std::make_unique<GrpcppTransport>(
+      grpc::CreateCustomChannel(endpoint_.target(), credentials_, args));
 }
 
 }  // namespace zerobus

@@ -13,9 +13,11 @@
 #include <string_view>
 
 #include "core/config.h"
+#include "core/connection.h"
 #include "core/endpoint.h"
 #include "core/http_client.h"
 #include "core/log.h"
+#include "core/native_connection.h"
 #include "core/proxy.h"
 #include "core/scheduler.h"
 #include "core/stats.h"
@@ -23,6 +25,7 @@
 #include "core/status.h"
 #include "core/stream_open_warning.h"
 #include "core/token_cache.h"
+#include "net/io_loop.h"
 
 namespace zerobus {
 
@@ -43,10 +46,13 @@ class Sdk {
   void Release();
 
   const Endpoint &endpoint() const { return endpoint_; }
-  // The channel streams share.
+  // The channel unary calls (RetireStream) use, and streams share.
   const std::shared_ptr<grpc::Channel> &channel() const { return channel_; }
-  // A channel with a connection of its own (stream.own.connection). Thread-safe.
-  std::shared_ptr<grpc::Channel> NewChannel() const;
+  // How a stream reaches the endpoint, over gRPC C++ or the library's HTTP/2 client
+  // (transport.engine): on a connection the SDK's streams share, or with `own_connection` on
+  // one of its own (with gRPC, a channel of its own; with http2, one for every call).
+  // Thread-safe.
+  std::unique_ptr<Transport> NewTransport(bool own_connection) const;
 
   // The workspace URL ("https://host:port") where tokens are requested; empty when
   // workspace.url was not set.
@@ -86,6 +92,13 @@ class Sdk {
   mutable TokenCache token_cache_;
   std::unique_ptr<Scheduler> supervision_;
   std::unique_ptr<Scheduler> dispatch_;
+  // transport.engine=http2 only: the thread of the SDK's connections.
+  std::unique_ptr<net::IoLoop> io_loop_;
+  // transport.engine=http2 only: the settings its connections take (timeouts, keepalive).
+  Settings settings_{};
+  std::string proxy_url_;  // the HTTP CONNECT proxy to the endpoint; empty: none
+  // The connection that streams with stream.own.connection=false share.
+  std::shared_ptr<SharedHttp2Connection> shared_http2_;
   std::unique_ptr<StreamOpenWarning> stream_open_warning_;
   // Declared last, so that it stops first: it reads the streams.
   std::unique_ptr<StatsReporter> stats_reporter_;

@@ -208,8 +208,7 @@ Stream::Stream(std::shared_ptr<Sdk> sdk, std::string table_name, Kind kind, cons
                           ? wire::EncodeCreatePersistentStream(table_name_, format_, descriptor_)
                           : wire::EncodeCreateStream(table_name_, format_, descriptor_)),
       // A Flight call always has a connection of its own (reference/official-3x.md §2).
-      channel_(settings_.own_connection || format_ == RecordFormat::kArrow ? sdk_->NewChannel()
-                                                                           : sdk_->channel()),
+      transport_(sdk_->NewTransport(settings_.own_connection || format_ == RecordFormat::kArrow)),
       tokens_(std::move(tokens)),
       sink_(lane ? lane->sink : nullptr),
       lane_index_(lane ? lane->index : 0),
@@ -680,13 +679,8 @@ Status Stream::PrepareAttempt(std::string first_request, bool renew_token, bool 
   if (!collected.ok()) return collected;
   // A Flight call names its table by this header alone: ours, last, whatever a provider set.
   if (format_ == RecordFormat::kArrow) SetTableHeaderLast(table_name_, &headers);
-  // A call on a channel in TRANSIENT_FAILURE fails at once with the error of an earlier
-  // connection attempt while gRPC sits in its own reconnect backoff: this attempt would never
-  // reach the network. It waits for a connection instead, which gRPC tries at once.
-  *waits_for_ready = channel_->GetState(false) == GRPC_CHANNEL_TRANSIENT_FAILURE;
-  if (*waits_for_ready) grpc::experimental::ChannelResetConnectionBackoff(channel_.get());
-  *connection = Connection::Create(channel_, headers.entries, call_kind_, std::move(first_request),
-                                   *waits_for_ready, this);
+  *connection = transport_->Open(headers.entries, call_kind_, std::move(first_request), this,
+                                 waits_for_ready);
   return Status::Ok();
 }
 
@@ -710,8 +704,8 @@ std::shared_ptr<Connection> Stream::BeginAttemptLocked(std::shared_ptr<Connectio
 
 Status Stream::AbandonReason() const {
   const int32_t timeout_ms = static_cast<int32_t>(settings_.recovery_timeout_ms);
-  // Whether gRPC ever got a connection to the server: asked outside mu_, as gRPC always is.
-  if (channel_->GetState(false) == GRPC_CHANNEL_READY) {
+  // Whether the transport got a connection to the server: asked outside mu_.
+  if (transport_->Connected()) {
     return Status(StatusCode::kTimeout,
                   "the server did not accept the stream within " + std::to_string(timeout_ms) +
                       " ms (recovery.timeout.ms)",

@@ -351,9 +351,9 @@ class Stream final : public StreamHandle, private ConnectionListener, private St
   const Config config_;  // for Recreate(); the stream reads settings_
   const Settings &settings_;
   const std::string create_request_;
-  const std::shared_ptr<grpc::Channel> channel_;  // the SDK's, or the stream's own
-  const std::shared_ptr<TokenSource> tokens_;     // with OAuth or federation only
-  LaneSink *const sink_;                          // a lane's, else null
+  const std::unique_ptr<Transport> transport_;  // the SDK's channel, or the stream's own
+  const std::shared_ptr<TokenSource> tokens_;   // with OAuth or federation only
+  LaneSink *const sink_;                        // a lane's, else null
   const size_t lane_index_;
   const std::string log_name_;  // what log lines begin with: the table, and the lane of one
 

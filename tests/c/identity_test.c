@@ -1,6 +1,6 @@
 /* How the library names itself to the server (user-agent: libzerobus/<version>, then
- * sdk.application.name, then gRPC's own name), as the local server saw it; and the warning
- * that 100 streams of one table within a minute are most likely a stream per record, logged
+ * sdk.application.name, then the HTTP/2 stack's own name), as the local server saw it; and the
+ * warning that 100 streams of one table within a minute are most likely a stream per record, logged
  * once per table and silenced by sdk.warnings.enable=false or
  * ZEROBUS_SDK_WARNINGS_ENABLED=false. */
 #include <stdio.h>
@@ -23,10 +23,12 @@ static const char *only_user_agent(zbtest_server *server, const char *table, int
   return agent;
 }
 
-/* Asserts that `agent` is `expected` followed by gRPC's own name. */
+/* Asserts that `agent` is `expected` followed by the HTTP/2 stack's own name: gRPC C++'s, or
+ * nghttp2's under the library's own client (transport.engine=http2). */
 static void assert_user_agent(const char *agent, const char *expected) {
   char prefix[256];
-  snprintf(prefix, sizeof prefix, "%s grpc-c++/", expected);
+  snprintf(prefix, sizeof prefix, "%s %s", expected,
+           strcmp(tu_engine(), "http2") == 0 ? "nghttp2/" : "grpc-c++/");
   if (strncmp(agent, prefix, strlen(prefix)) != 0) {
     fail_msg("user-agent '%s' does not begin with '%s'", agent, prefix);
   }
@@ -35,6 +37,7 @@ static void assert_user_agent(const char *agent, const char *expected) {
 static zb_sdk *sdk_with(tu_env *env, const char *const *pairs) {
   zb_config *cfg = tu_config(pairs);
   tu_config_set(cfg, "transport.plaintext", "true");
+  tu_config_set(cfg, "transport.engine", tu_engine());
   zb_error *err = TU_ERR_SENTINEL;
   zb_sdk *sdk = NULL;
   TU_EXPECT(ZB_OK, err, zb_sdk_new(zbtest_server_endpoint(env->server), cfg, &sdk, &err));
@@ -108,6 +111,7 @@ static int warnings(warning_count *count) {
 static zb_sdk *counting_sdk(tu_env *env, warning_count *count, const char *const *pairs) {
   zb_config *cfg = tu_config(pairs);
   tu_config_set(cfg, "transport.plaintext", "true");
+  tu_config_set(cfg, "transport.engine", tu_engine());
   zb_error *err = TU_ERR_SENTINEL;
   TU_EXPECT(ZB_OK, err, zb_config_set_log_callback(cfg, count_warning, count, NULL, &err));
   zb_sdk *sdk = NULL;

@@ -157,6 +157,7 @@ static void test_pause_ends_early_once_everything_is_acknowledged(void **state) 
 static zb_sdk *sdk_through(const zbtest_relay *relay, const char *const *pairs) {
   zb_config *cfg = tu_config(pairs);
   tu_config_set(cfg, "transport.plaintext", "true");
+  tu_config_set(cfg, "transport.engine", tu_engine());
   zb_sdk *sdk = NULL;
   zb_error *err = NULL;
   TU_EXPECT(ZB_OK, err, zb_sdk_new(zbtest_relay_endpoint(relay), cfg, &sdk, &err));

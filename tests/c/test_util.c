@@ -25,6 +25,7 @@ int tu_setup_with(void **state, const zbtest_server_options *options) {
   const bool made =
       zb_config_new(&plaintext, &err) == ZB_OK &&
       zb_config_set(plaintext, "transport.plaintext", "true", &err) == ZB_OK &&
+      zb_config_set(plaintext, "transport.engine", tu_engine(), &err) == ZB_OK &&
       zb_sdk_new(zbtest_server_endpoint(env->server), plaintext, &env->sdk, &err) == ZB_OK;
   zb_config_destroy(plaintext);
   if (!made) {
@@ -132,8 +133,14 @@ void tu_expect_transport(zb_error *err, int grpc_status, int retryable) {
   zb_error_free(err);
 }
 
+const char *tu_engine(void) {
+  const char *engine = getenv("ZBTEST_TRANSPORT_ENGINE");
+  return engine != NULL && engine[0] != '\0' ? engine : "grpc";
+}
+
 zb_sdk *tu_plaintext_sdk(const char *endpoint) {
-  static const char *const plaintext[] = {"transport.plaintext", "true", NULL};
+  const char *const plaintext[] = {"transport.plaintext", "true", "transport.engine", tu_engine(),
+                                   NULL};
   zb_config *cfg = tu_config(plaintext);
   zb_sdk *sdk = NULL;
   zb_error *err = NULL;

@@ -69,7 +69,7 @@ TEST(AuthTls, ClientCredentialsAuthenticateAndIngest) {
   const std::vector<std::string> log = secure.log();
   ASSERT_FALSE(log.empty());
   EXPECT_TRUE(
-      Contains(log[0], " user_agent=libzerobus/" + std::string(zb_version_str()) + " grpc-c++/"))
+      Contains(log[0], " user_agent=libzerobus/" + std::string(zb_version_str()) + StackName()))
       << log[0];
 }
 
@@ -129,7 +129,7 @@ TEST(AuthTls, TheTokenRequestCarriesExactlyWhatTheServiceExpects) {
   // The stream's call names the library and the application first; gRPC adds its own name.
   const auto agents = secure.server().table_stats(kTable).user_agents;
   ASSERT_EQ(agents.size(), 1u);
-  EXPECT_EQ(agents.begin()->first.rfind(user_agent + " grpc-c++/", 0), 0u) << agents.begin()->first;
+  EXPECT_EQ(agents.begin()->first.rfind(user_agent + StackName(), 0), 0u) << agents.begin()->first;
   EXPECT_EQ(agents.begin()->second, 1);
 }
 

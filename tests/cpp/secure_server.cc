@@ -1,7 +1,10 @@
 #include "secure_server.h"
 
+#include <cstdlib>
+
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <thread>
 
@@ -24,8 +27,18 @@ zerobus::Config MakeConfig(const Options &options) {
   return config;
 }
 
+std::string TestEngine() {
+  const char *engine = std::getenv("ZBTEST_TRANSPORT_ENGINE");
+  return engine != nullptr && *engine != '\0' ? engine : "grpc";
+}
+
+std::string StackName() {
+  return TestEngine() == "http2" ? " nghttp2/" : " grpc-c++/";
+}
+
 zerobus::Sdk PlaintextSdk(const std::string &endpoint) {
-  zerobus::Config config = MakeConfig({{"transport.plaintext", "true"}});
+  zerobus::Config config =
+      MakeConfig({{"transport.plaintext", "true"}, {"transport.engine", TestEngine()}});
   zb_sdk *raw = nullptr;
   zb_error *error = nullptr;
   EXPECT_EQ(zb_sdk_new(endpoint.c_str(), config.get(), &raw, &error), ZB_OK)
@@ -142,7 +155,12 @@ Options SecureServer::ClientOptions() {
 }
 
 zerobus::Sdk SecureServer::NewSdk(const Options &options) const {
-  zerobus::Config config = MakeConfig(options);
+  Options with_engine = options;
+  const bool named = std::any_of(options.begin(), options.end(), [](const auto &option) {
+    return option.first == "transport.engine";
+  });
+  if (!named) with_engine.emplace_back("transport.engine", TestEngine());
+  zerobus::Config config = MakeConfig(with_engine);
   zb_sdk *sdk = nullptr;
   zb_error *error = nullptr;
   EXPECT_EQ(zb_sdk_new(server_->endpoint().c_str(), config.get(), &sdk, &error), ZB_OK)

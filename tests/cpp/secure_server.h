@@ -31,7 +31,15 @@ using Options = std::vector<std::pair<std::string, std::string>>;
 // A config with `options` set; fails the test when one does not take.
 zerobus::Config MakeConfig(const Options &options);
 
-// An SDK that talks plaintext to `endpoint` ("http://HOST:PORT"); fails the test when it cannot.
+// The transport.engine the tests' SDKs use: $ZBTEST_TRANSPORT_ENGINE, else grpc (ctest runs
+// some files twice, the second time as <prefix>http2.).
+std::string TestEngine();
+// What the HTTP/2 stack of TestEngine() adds to the user-agent after ours: " grpc-c++/..." or
+// " nghttp2/...", up to its version.
+std::string StackName();
+
+// An SDK that talks plaintext to `endpoint` ("http://HOST:PORT") on TestEngine(); fails the
+// test when it cannot.
 zerobus::Sdk PlaintextSdk(const std::string &endpoint);
 
 // A copy of the error a C call left, which it frees: an Error of ZB_OK without a message when
