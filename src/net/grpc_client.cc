@@ -28,7 +28,6 @@ constexpr size_t kSendChunk = size_t{256} << 10;
 // Windows announced to the server: responses are small, and are read as they come.
 constexpr int32_t kStreamWindow = 4 << 20;
 constexpr int32_t kConnectionWindow = 16 << 20;
-constexpr size_t kGrpcPrefixBytes = 5;
 
 // Points `slot` at `target` for its scope.
 template <typename T>
@@ -100,7 +99,9 @@ std::string Http2LibraryName() {
 }
 
 GrpcCall::GrpcCall(std::shared_ptr<Http2Connection> connection, CallListener *listener)
-    : connection_(std::move(connection)), listener_(listener) {}
+    : connection_(std::move(connection)),
+      listener_(listener),
+      reader_(connection_->options_.max_response_bytes) {}
 
 GrpcCall::WriteResult GrpcCall::Write(OutgoingMessage message) {
   Http2Connection::Deliveries deliveries;
@@ -307,11 +308,8 @@ GrpcCall::WriteResult Http2Connection::WriteLocked(GrpcCall *call, OutgoingMessa
   } else {
     size_t length = 0;
     for (std::string_view piece : message->pieces) length += piece.size();
-    const char prefix[kGrpcPrefixBytes] = {
-        0, static_cast<char>(length >> 24), static_cast<char>(length >> 16),
-        static_cast<char>(length >> 8), static_cast<char>(length)};
     call->out_bytes_ += kGrpcPrefixBytes + length;
-    call->out_.emplace_back(std::string(prefix, kGrpcPrefixBytes), std::move(*message));
+    call->out_.emplace_back(GrpcPrefix(length), std::move(*message));
   }
   if (call->data_deferred_) {
     call->data_deferred_ = false;
@@ -560,35 +558,30 @@ void Http2Connection::BeginProtocolLocked(Deliveries *deliveries) {
 }
 
 bool Http2Connection::TunnelAnsweredLocked(std::string *bytes, Deliveries *deliveries) {
-  // The answer is a status line and headers; a proxy has no reason to send more than a few
-  // hundred bytes before the tunnel is up.
-  constexpr size_t kMaxAnswerBytes = 16 << 10;
   tunnel_answer_ += *bytes;
   bytes->clear();
-  const size_t end = tunnel_answer_.find("\r\n\r\n");
-  if (end == std::string::npos) {
-    if (tunnel_answer_.size() > kMaxAnswerBytes) {
+  const TunnelAnswer answer = ReadTunnelAnswer(tunnel_answer_);
+  switch (answer.state) {
+    case TunnelAnswer::State::kIncomplete:
+      return false;
+    case TunnelAnswer::State::kTooLong:
       FailLocked(
           kGrpcUnavailable,
           "failed to connect to " + authority_ + ": the proxy's answer to CONNECT has no end",
           deliveries);
-    }
-    return false;
+      return false;
+    case TunnelAnswer::State::kRefused:
+      FailLocked(kGrpcUnavailable,
+                 "failed to connect to " + authority_ + ": the proxy refused the tunnel (" +
+                     answer.status_line + ")",
+                 deliveries);
+      return false;
+    case TunnelAnswer::State::kOpen:
+      break;
   }
-  const std::string status_line = tunnel_answer_.substr(0, tunnel_answer_.find("\r\n"));
-  *bytes = tunnel_answer_.substr(end + 4);
+  *bytes = tunnel_answer_.substr(answer.consumed);
   tunnel_answer_.clear();
   tunnelling_ = false;
-  // "HTTP/1.1 200 Connection established": any 2xx opens the tunnel.
-  const size_t code_at = status_line.find(' ');
-  if (status_line.rfind("HTTP/1.", 0) != 0 || code_at == std::string::npos ||
-      status_line.compare(code_at + 1, 1, "2") != 0) {
-    FailLocked(kGrpcUnavailable,
-               "failed to connect to " + authority_ + ": the proxy refused the tunnel (" +
-                   status_line.substr(0, 200) + ")",
-               deliveries);
-    return false;
-  }
   BeginProtocolLocked(deliveries);
   return !failed_;
 }
@@ -754,41 +747,38 @@ int Http2Connection::OnData(nghttp2_session *session, uint8_t, int32_t stream_id
   auto found = self->calls_.find(stream_id);
   if (found == self->calls_.end()) return 0;
   std::shared_ptr<GrpcCall> call = found->second;
-  call->in_.append(reinterpret_cast<const char *>(data), length);
-  size_t used = 0;
-  while (call->in_.size() - used >= kGrpcPrefixBytes) {
-    const auto *p = reinterpret_cast<const uint8_t *>(call->in_.data() + used);
-    const size_t message_length =
-        (size_t{p[1]} << 24) | (size_t{p[2]} << 16) | (size_t{p[3]} << 8) | size_t{p[4]};
-    if (p[0] != 0) {
-      nghttp2_submit_rst_stream(session, NGHTTP2_FLAG_NONE, stream_id, NGHTTP2_INTERNAL_ERROR);
-      self->EndCallLocked(
-          call.get(),
-          CallEnd{kGrpcInternal, "the server sent a compressed response, which was not asked for",
-                  false},
-          self->deliveries_);
-      return 0;
-    }
-    if (message_length > self->options_.max_response_bytes) {
-      nghttp2_submit_rst_stream(session, NGHTTP2_FLAG_NONE, stream_id, NGHTTP2_CANCEL);
-      self->EndCallLocked(
-          call.get(),
-          CallEnd{kGrpcResourceExhausted,
-                  "Received message larger than max (" + std::to_string(message_length) + " vs. " +
-                      std::to_string(self->options_.max_response_bytes) + ")",
-                  false},
-          self->deliveries_);
-      return 0;
-    }
-    if (call->in_.size() - used < kGrpcPrefixBytes + message_length) break;
-    self->deliveries_->push_back(
-        [call, message = call->in_.substr(used + kGrpcPrefixBytes, message_length)] {
+  call->reader_.Append(std::string_view(reinterpret_cast<const char *>(data), length));
+  for (;;) {
+    std::string message;
+    uint64_t announced = 0;
+    switch (call->reader_.Next(&message, &announced)) {
+      case MessageReader::Result::kMessage:
+        self->deliveries_->push_back([call, message = std::move(message)] {
           call->listener_->OnMessage(call.get(), message);
         });
-    used += kGrpcPrefixBytes + message_length;
+        continue;
+      case MessageReader::Result::kNeedMore:
+        return 0;
+      case MessageReader::Result::kCompressed:
+        nghttp2_submit_rst_stream(session, NGHTTP2_FLAG_NONE, stream_id, NGHTTP2_INTERNAL_ERROR);
+        self->EndCallLocked(
+            call.get(),
+            CallEnd{kGrpcInternal, "the server sent a compressed response, which was not asked for",
+                    false},
+            self->deliveries_);
+        return 0;
+      case MessageReader::Result::kTooLarge:
+        nghttp2_submit_rst_stream(session, NGHTTP2_FLAG_NONE, stream_id, NGHTTP2_CANCEL);
+        self->EndCallLocked(
+            call.get(),
+            CallEnd{kGrpcResourceExhausted,
+                    "Received message larger than max (" + std::to_string(announced) + " vs. " +
+                        std::to_string(self->options_.max_response_bytes) + ")",
+                    false},
+            self->deliveries_);
+        return 0;
+    }
   }
-  call->in_.erase(0, used);
-  return 0;
 }
 
 std::string Http2Connection::LostText(const std::string &before_preface,

@@ -25,6 +25,7 @@
 #include <utility>
 #include <vector>
 
+#include "net/framing.h"
 #include "net/io_loop.h"
 #include "net/tls_session.h"
 #include "sync/mutex.h"
@@ -138,7 +139,7 @@ class GrpcCall {
   bool data_deferred_ = false;  // nghttp2 waits for ResumeData()
   bool half_close_ = false;
   bool write_owed_ = false;  // a write answered kLater waits for its OnWriteDone()
-  std::string in_;           // response bytes not yet a whole message
+  MessageReader reader_;     // the response's bytes, cut into messages
   int grpc_status_ = -1;     // from the trailers; -1 when none came
   std::string grpc_message_;
   int http_status_ = 0;
