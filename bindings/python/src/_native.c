@@ -14,6 +14,7 @@
 #include <Python.h>
 
 #include <errno.h>
+#include <limits.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -1022,6 +1023,21 @@ static int stream_traverse(PyObject *object, visitproc visit, void *arg) {
   return 0;
 }
 
+/* Appends the tuples of `count` polled events to `list` and frees their errors, which the
+ * poller owns, whatever happens. Returns `list`, or NULL with an exception set (the list
+ * released) when `list` is NULL or a tuple could not be made. */
+static PyObject *append_events(PyObject *list, zb_event *events, size_t count) {
+  for (size_t i = 0; i < count; ++i) {
+    PyObject *tuple = list != NULL ? event_tuple(&events[i]) : NULL;
+    zb_error_free(events[i].error);
+    if (tuple == NULL || PyList_Append(list, tuple) != 0) {
+      Py_CLEAR(list);
+    }
+    Py_XDECREF(tuple);
+  }
+  return list;
+}
+
 /* poll_raw(max_events, timeout) -> list of event tuples: waits up to `timeout` for the first. */
 static PyObject *stream_poll_busy(PyObject *object, PyObject *args) {
   StreamObject *self = (StreamObject *)object;
@@ -1065,17 +1081,75 @@ static PyObject *stream_poll_busy(PyObject *object, PyObject *args) {
       return NULL;
     }
   }
-  PyObject *list = PyList_New((Py_ssize_t)count);
-  for (size_t i = 0; i < count; ++i) {
-    PyObject *tuple = list != NULL ? event_tuple(&events[i]) : NULL;
-    zb_error_free(events[i].error); /* the poller owns each error */
-    if (tuple == NULL) {
-      Py_CLEAR(list);
-      continue; /* the remaining errors are still freed */
+  return append_events(PyList_New(0), events, count);
+}
+
+/* Reads what a non-blocking wakeup descriptor holds (an eventfd's counter, a pipe's bytes):
+ * a read that fills the buffer may leave more. Nothing to read (EAGAIN) is no error: a
+ * wakeup can be read by an earlier call than the one it woke. */
+static void drain_wakeup(int fd) {
+  char buffer[256];
+  ssize_t got;
+  do {
+    got = read(fd, buffer, sizeof buffer);
+  } while (got == (ssize_t)sizeof buffer || (got < 0 && errno == EINTR));
+}
+
+/* take_raw(wakeup_fd) -> list of event tuples: every event queued, without waiting, after
+ * reading the stream's wakeup descriptor (-1: none). What an event loop runs when the
+ * descriptor turns readable (libzerobus.aio), in one crossing. Keeps the GIL: nothing in it
+ * waits, and a poll that does not wait only takes the queue's lock, which no thread holds
+ * while it waits for the GIL. */
+static PyObject *stream_take_raw(PyObject *object, PyObject *arg) {
+  StreamObject *self = (StreamObject *)object;
+  long fd = PyLong_AsLong(arg);
+  if ((fd == -1 && PyErr_Occurred()) || !stream_open(self)) {
+    return NULL;
+  }
+  if (fd > INT_MAX) {
+    PyErr_SetString(PyExc_OverflowError, "not a file descriptor");
+    return NULL;
+  }
+  if (fd >= 0) {
+    drain_wakeup((int)fd);
+  }
+  PyObject *list = PyList_New(0);
+  zb_event events[POLL_CAPACITY];
+  size_t count = POLL_CAPACITY;
+  while (list != NULL && count == POLL_CAPACITY) {
+    zb_error *err = NULL;
+    zb_status status =
+        zb_stream_poll(self->stream, events, sizeof(zb_event), POLL_CAPACITY, 0, &count, &err);
+    if (status != ZB_OK) {
+      Py_DECREF(list);
+      return raise_error(status, err);
     }
-    PyList_SetItem(list, (Py_ssize_t)i, tuple);
+    list = append_events(list, events, count);
   }
   return list;
+}
+
+/* is_durable(offset) -> bool: whether `offset` is acknowledged, without waiting. Raises what
+ * wait_for_offset() raises when it never will be (the stream's error; an offset never
+ * issued), but answers "not yet" with False, not with the TimeoutError that a wait of 0 ms
+ * raises, which costs more than the question. Keeps the GIL, as info_raw() does: a wait of
+ * 0 ms returns at once. */
+static PyObject *stream_is_durable(PyObject *object, PyObject *arg) {
+  StreamObject *self = (StreamObject *)object;
+  unsigned long long offset = PyLong_AsUnsignedLongLong(arg);
+  if ((offset == (unsigned long long)-1 && PyErr_Occurred()) || !stream_open(self)) {
+    return NULL;
+  }
+  zb_error *err = NULL;
+  zb_status status = zb_stream_wait_for_offset(self->stream, offset, 0, &err);
+  if (status == ZB_ERR_TIMEOUT) {
+    zb_error_free(err);
+    Py_RETURN_FALSE;
+  }
+  if (status != ZB_OK) {
+    return raise_error(status, err);
+  }
+  Py_RETURN_TRUE;
 }
 
 static PyObject *stream_unacked(PyObject *object, PyObject *unused) {
@@ -1228,6 +1302,8 @@ static PyMethodDef stream_methods[] = {
     {"close", stream_close, METH_O, NULL},
     {"destroy", stream_destroy, METH_NOARGS, NULL},
     {"poll_raw", stream_poll, METH_VARARGS, NULL},
+    {"take_raw", stream_take_raw, METH_O, NULL},
+    {"is_durable", stream_is_durable, METH_O, NULL},
     {"unacked", stream_unacked, METH_NOARGS, NULL},
     {"info_raw", stream_info, METH_NOARGS, NULL},
     {"stats_json", stream_stats_json, METH_NOARGS, NULL},

@@ -70,6 +70,41 @@ async def test_a_withheld_ack_times_out_and_errors_reach_waiters(server: Server)
         stream.destroy()
 
 
+@pytest.mark.asyncio
+async def test_acks_read_late_come_merged_before_the_error_that_followed(server: Server) -> None:
+    with libzerobus.Sdk(server.endpoint, transport_plaintext=True) as sdk:
+        stream = await libzerobus.aio.open_stream(sdk, EVENTS)
+        native = stream.stream
+        for i in range(5):
+            await asyncio.wait_for(stream.wait_for_offset(stream.ingest(event_json(i))), 10)
+        server.set_faults(EVENTS, {"withhold_acks": True})
+        held = stream.ingest(event_json(5))
+        # Whether an offset is durable, answered without waiting and without an exception.
+        assert native.is_durable(4) is True
+        assert native.is_durable(held) is False
+        with pytest.raises(libzerobus.ZerobusError):
+            native.is_durable(held + 1)  # never issued
+        waiter = asyncio.ensure_future(stream.wait_for_offset(held))
+        await asyncio.get_running_loop().run_in_executor(None, _close_quietly, native)
+        with pytest.raises(libzerobus.ZerobusError):
+            await asyncio.wait_for(waiter, 10)
+        # Five acks nobody read, then the error event of the record whose ack never came.
+        seen = await asyncio.wait_for(_first_events(stream, 2), 10)
+        assert seen[0] == libzerobus.AckEvent(0, 4)
+        assert [type(event) for event in seen[1:]] == [libzerobus.ErrorEvent]
+        assert (seen[1].first_offset, seen[1].last_offset) == (held, held)
+        stream.destroy()
+
+
+async def _first_events(stream: libzerobus.aio.AsyncStream, count: int) -> list[libzerobus.Event]:
+    taken: list[libzerobus.Event] = []
+    async for event in stream.events():
+        taken.append(event)
+        if len(taken) == count:
+            break
+    return taken
+
+
 def _close_quietly(stream: libzerobus.Stream) -> None:
     with pytest.raises(libzerobus.TimeoutError):
         stream.close(timeout=0.1)

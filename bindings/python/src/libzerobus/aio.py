@@ -13,6 +13,7 @@ waits on anyone's behalf.
 from __future__ import annotations
 
 import asyncio
+import heapq
 import os
 from collections import deque
 from collections.abc import AsyncIterator
@@ -32,7 +33,6 @@ from . import (
     SubjectTokenProvider,
     _native,
 )
-from .errors import TimeoutError as LibraryTimeoutError
 
 
 async def open_stream(
@@ -89,74 +89,70 @@ class AsyncStream:
         self._loop = loop
         self._wakeup_fd: Optional[int] = wakeup_fd
         self._acked_through = -1  # the highest offset acknowledged
-        self._waiters: list[tuple[int, asyncio.Future[None]]] = []
+        # Waits not yet settled, a heap by offset; the middle number orders equal offsets,
+        # futures having no order of their own.
+        self._waiters: list[tuple[int, int, asyncio.Future[None]]] = []
+        self._waits_begun = 0
+        # Events that events() has not yielded yet: _events, then the acks taken after them,
+        # merged (first and last offset), which become an AckEvent only if they are read.
         self._events: deque[Event] = deque()
+        self._unread_acks: Optional[tuple[int, int]] = None
         self._event_ready: Optional[asyncio.Future[None]] = None
         self._finished = False  # closed or destroyed: no event will come
-        loop.add_reader(wakeup_fd, self._on_wakeup)
-        self._take_events()  # events queued before the reader was there come with no wakeup
+        loop.add_reader(wakeup_fd, self._take_events, wakeup_fd)
+        self._take_events(-1)  # events queued before the reader was there come with no wakeup
 
-    def _on_wakeup(self) -> None:
-        assert self._wakeup_fd is not None
-        try:
-            while os.read(self._wakeup_fd, 256):
-                pass
-        except BlockingIOError:
-            pass  # drained: every wakeup so far coalesces into this one
-        self._take_events()
-
-    def _take_events(self) -> None:
-        while True:
-            taken = self.stream.poll(64, 0)
-            for event in taken:
-                self._deliver(event)
-            if len(taken) < 64:
-                return
-
-    def _deliver(self, event: Event) -> None:
-        if self._on_event is not None:
-            self._on_event(event)
-        if isinstance(event, AckEvent):
-            self._acked_through = max(self._acked_through, event.last_offset)
-            self._settle(lambda offset: offset <= self._acked_through, None)
-            last = self._events[-1] if self._events else None
-            if isinstance(last, AckEvent):  # acks merge, so an unread queue stays small
-                self._events[-1] = AckEvent(last.first_offset, event.last_offset)
-            else:
+    def _take_events(self, wakeup_fd: int) -> None:
+        """Reads `wakeup_fd` (-1: none), takes every queued event and resolves what they
+        settle: one call into the extension, then only what each event needs. The loop's
+        reader: what it runs between an ack and the resumption of the task waiting for it
+        is kept short (no event object unless one is asked for, one waiter checked)."""
+        for kind, first, last, error in self.stream.take_raw(wakeup_fd):
+            if kind == _native.EVENT_ACK:
+                if self._on_event is not None:
+                    self._on_event(AckEvent(first, last))
+                self._acked_through = last  # acks come in offset order
+                if self._waiters and self._waiters[0][0] <= last:
+                    self._settle(last, None)
+                unread = self._unread_acks
+                self._unread_acks = (first if unread is None else unread[0], last)
+            elif kind == _native.EVENT_ERROR and error is not None:
+                event = ErrorEvent(first, last, error)
+                if self._on_event is not None:
+                    self._on_event(event)
+                self._settle(last, error)
+                if self._unread_acks is not None:
+                    self._events.append(AckEvent(*self._unread_acks))
+                    self._unread_acks = None
                 self._events.append(event)
-        else:
-            error_event: ErrorEvent = event
-            self._settle(lambda offset: offset <= error_event.last_offset, error_event.error)
-            self._events.append(event)
-        if self._event_ready is not None and not self._event_ready.done():
-            self._event_ready.set_result(None)
+            else:
+                continue  # a kind a newer library may add
+            ready = self._event_ready
+            if ready is not None and not ready.done():
+                ready.set_result(None)
 
-    def _settle(self, settled: Callable[[int], bool], error: Optional[BaseException]) -> None:
-        """Resolves the waiters whose offset `settled` says is done: with `error`, or None."""
-        waiting = []
-        for offset, future in self._waiters:
+    def _settle(self, through: int, error: Optional[BaseException]) -> None:
+        """Resolves the waits for offsets up to `through`: with `error`, or None."""
+        waiters = self._waiters
+        while waiters and waiters[0][0] <= through:
+            future = heapq.heappop(waiters)[2]
             if future.done():
                 continue  # cancelled
-            if settled(offset):
-                if error is None:
-                    future.set_result(None)
-                else:
-                    future.set_exception(error)
+            if error is None:
+                future.set_result(None)
             else:
-                waiting.append((offset, future))
-        self._waiters = waiting
+                future.set_exception(error)
 
     async def wait_for_offset(self, offset: int) -> None:
         """Returns once `offset` is durable; raises the stream's error if it never will be.
         Bound it with asyncio.wait_for() or asyncio.timeout()."""
-        try:
-            self.stream.wait_for_offset(offset, 0)  # the library's answer, if it has one now
+        if 0 <= offset <= self._acked_through or self.stream.is_durable(offset):
             return
-        except LibraryTimeoutError:
-            pass
+        # Not durable when the library answered: its ack has not been queued yet, or is
+        # queued with a wakeup that the loop has still to read; _take_events settles it.
         future: asyncio.Future[None] = self._loop.create_future()
-        self._waiters.append((offset, future))
-        self._take_events()  # an ack between the check and now came with no wakeup of ours
+        self._waits_begun += 1
+        heapq.heappush(self._waiters, (offset, self._waits_begun, future))
         await future
 
     async def flush(self) -> None:
@@ -174,7 +170,7 @@ class AsyncStream:
             return
         await asyncio.wait_for(self.flush(), timeout)
         await self._loop.run_in_executor(None, self.stream.close, 10.0)
-        self._take_events()
+        self._take_events(-1)
         self._finish()
 
     def destroy(self) -> None:
@@ -197,6 +193,10 @@ class AsyncStream:
         while True:
             while self._events:
                 yield self._events.popleft()
+            if self._unread_acks is not None:
+                unread, self._unread_acks = self._unread_acks, None
+                yield AckEvent(*unread)
+                continue
             if self._finished:
                 return
             self._event_ready = self._loop.create_future()
