@@ -726,6 +726,7 @@ int Http2Connection::OnHeader(nghttp2_session *, const nghttp2_frame *frame, con
                               size_t name_length, const uint8_t *value, size_t value_length,
                               uint8_t, void *user) {
   auto *self = static_cast<Http2Connection *>(user);
+  self->mu_.AssertHeld();  // nghttp2 calls back inside FlushLocked() or ReadLocked()
   auto found = self->calls_.find(frame->hd.stream_id);
   if (found == self->calls_.end()) return 0;
   GrpcCall *call = found->second.get();
@@ -744,6 +745,7 @@ int Http2Connection::OnHeader(nghttp2_session *, const nghttp2_frame *frame, con
 int Http2Connection::OnData(nghttp2_session *session, uint8_t, int32_t stream_id,
                             const uint8_t *data, size_t length, void *user) {
   auto *self = static_cast<Http2Connection *>(user);
+  self->mu_.AssertHeld();  // nghttp2 calls back inside FlushLocked() or ReadLocked()
   auto found = self->calls_.find(stream_id);
   if (found == self->calls_.end()) return 0;
   std::shared_ptr<GrpcCall> call = found->second;
@@ -789,6 +791,7 @@ std::string Http2Connection::LostText(const std::string &before_preface,
 
 int Http2Connection::OnFrame(nghttp2_session *session, const nghttp2_frame *frame, void *user) {
   auto *self = static_cast<Http2Connection *>(user);
+  self->mu_.AssertHeld();  // nghttp2 calls back inside FlushLocked() or ReadLocked()
   if (frame->hd.type == NGHTTP2_SETTINGS && !self->server_spoke_) {
     self->server_spoke_ = true;
     if (self->connect_timer_ != 0) self->loop_.Cancel(self->connect_timer_);
@@ -818,6 +821,7 @@ int Http2Connection::OnFrame(nghttp2_session *session, const nghttp2_frame *fram
 int Http2Connection::OnStreamClose(nghttp2_session *, int32_t stream_id, uint32_t error_code,
                                    void *user) {
   auto *self = static_cast<Http2Connection *>(user);
+  self->mu_.AssertHeld();  // nghttp2 calls back inside FlushLocked() or ReadLocked()
   auto found = self->calls_.find(stream_id);
   if (found == self->calls_.end()) return 0;
   self->EndCallLocked(found->second.get(), EndOf(*found->second, error_code), self->deliveries_);

@@ -144,8 +144,6 @@ class GrpcCall {
   std::string grpc_message_;
   int http_status_ = 0;
   bool ended_ = false;
-  bool end_reported_ = false;
-  CallEnd end_;
 };
 
 class Http2Connection : public IoLoop::Watcher,
