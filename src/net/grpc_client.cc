@@ -265,7 +265,7 @@ std::shared_ptr<GrpcCall> Http2Connection::StartCall(
     if (failed_) {
       calls_[-1] = call;  // EndCallLocked() finds and erases it
       call->stream_id_ = -1;
-      EndCallLocked(call.get(), CallEnd{kGrpcUnavailable, failure_, false}, &deliveries);
+      EndCallLocked(call.get(), CallEnd{kGrpcUnavailable, failure_}, &deliveries);
     } else {
       static const std::string kMethod = ":method", kPost = "POST", kScheme = ":scheme",
                                kHttp = "http", kHttps = "https", kPath = ":path",
@@ -283,10 +283,10 @@ std::shared_ptr<GrpcCall> Http2Connection::StartCall(
           nghttp2_submit_request(session_, nullptr, nv.data(), nv.size(), &body, nullptr);
       if (id < 0) {
         calls_[-1] = call;
-        EndCallLocked(call.get(),
-                      CallEnd{kGrpcUnavailable,
-                              std::string("cannot start a call: ") + nghttp2_strerror(id), false},
-                      &deliveries);
+        EndCallLocked(
+            call.get(),
+            CallEnd{kGrpcUnavailable, std::string("cannot start a call: ") + nghttp2_strerror(id)},
+            &deliveries);
       } else {
         call->stream_id_ = id;
         calls_[id] = call;
@@ -342,7 +342,7 @@ void Http2Connection::CancelLocked(GrpcCall *call, const std::string &message,
   if (call->ended_) return;
   const int32_t stream_id = call->stream_id_;
   // Ended first, so that nghttp2's close of the stream finds no call to end as the server's.
-  EndCallLocked(call, CallEnd{kGrpcCancelled, message, false}, deliveries);
+  EndCallLocked(call, CallEnd{kGrpcCancelled, message}, deliveries);
   if (stream_id > 0 && !failed_) {
     nghttp2_submit_rst_stream(session_, NGHTTP2_FLAG_NONE, stream_id, NGHTTP2_CANCEL);
     if (connected_) FlushLocked(deliveries);
@@ -453,7 +453,7 @@ void Http2Connection::FailLocked(int grpc_status, const std::string &why, Delive
     }
   }
   while (!calls_.empty()) {
-    EndCallLocked(calls_.begin()->second.get(), CallEnd{grpc_status, why, false}, deliveries);
+    EndCallLocked(calls_.begin()->second.get(), CallEnd{grpc_status, why}, deliveries);
   }
 }
 
@@ -765,8 +765,8 @@ int Http2Connection::OnData(nghttp2_session *session, uint8_t, int32_t stream_id
         nghttp2_submit_rst_stream(session, NGHTTP2_FLAG_NONE, stream_id, NGHTTP2_INTERNAL_ERROR);
         self->EndCallLocked(
             call.get(),
-            CallEnd{kGrpcInternal, "the server sent a compressed response, which was not asked for",
-                    false},
+            CallEnd{kGrpcInternal,
+                    "the server sent a compressed response, which was not asked for"},
             self->deliveries_);
         return 0;
       case MessageReader::Result::kTooLarge:
@@ -775,8 +775,7 @@ int Http2Connection::OnData(nghttp2_session *session, uint8_t, int32_t stream_id
             call.get(),
             CallEnd{kGrpcResourceExhausted,
                     "Received message larger than max (" + std::to_string(announced) + " vs. " +
-                        std::to_string(self->options_.max_response_bytes) + ")",
-                    false},
+                        std::to_string(self->options_.max_response_bytes) + ")"},
             self->deliveries_);
         return 0;
     }
@@ -831,20 +830,19 @@ int Http2Connection::OnStreamClose(nghttp2_session *, int32_t stream_id, uint32_
 CallEnd Http2Connection::EndOf(const GrpcCall &call, uint32_t error_code) {
   CallEnd end;
   if (call.grpc_status_ >= 0) {
-    end = CallEnd{call.grpc_status_, call.grpc_message_, true};
+    end = CallEnd{call.grpc_status_, call.grpc_message_};
   } else if (call.http_status_ != 0 && call.http_status_ != 200) {
     end = CallEnd{GrpcStatusOfHttp(call.http_status_),
-                  "the server answered HTTP status " + std::to_string(call.http_status_), false};
+                  "the server answered HTTP status " + std::to_string(call.http_status_)};
   } else if (error_code == NGHTTP2_REFUSED_STREAM) {
-    end = CallEnd{kGrpcUnavailable, "the server refused the stream (REFUSED_STREAM)", false};
+    end = CallEnd{kGrpcUnavailable, "the server refused the stream (REFUSED_STREAM)"};
   } else if (error_code == NGHTTP2_CANCEL) {
-    end = CallEnd{kGrpcCancelled, "the server cancelled the call", false};
+    end = CallEnd{kGrpcCancelled, "the server cancelled the call"};
   } else if (error_code != NGHTTP2_NO_ERROR) {
-    end = CallEnd{kGrpcInternal,
-                  std::string("the server reset the stream: ") + nghttp2_http2_strerror(error_code),
-                  false};
+    end = CallEnd{kGrpcInternal, std::string("the server reset the stream: ") +
+                                     nghttp2_http2_strerror(error_code)};
   } else {
-    end = CallEnd{kGrpcInternal, "the server ended the call without a status", false};
+    end = CallEnd{kGrpcInternal, "the server ended the call without a status"};
   }
   return end;
 }

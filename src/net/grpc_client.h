@@ -36,7 +36,6 @@ namespace zerobus::net {
 inline constexpr int kGrpcOk = 0;
 inline constexpr int kGrpcCancelled = 1;
 inline constexpr int kGrpcUnknown = 2;
-inline constexpr int kGrpcDeadlineExceeded = 4;
 inline constexpr int kGrpcResourceExhausted = 8;
 inline constexpr int kGrpcInternal = 13;
 inline constexpr int kGrpcUnavailable = 14;
@@ -48,8 +47,6 @@ inline constexpr int kGrpcUnavailable = 14;
 struct CallEnd {
   int grpc_status = kGrpcOk;
   std::string message;
-  // The status came from the server's trailers.
-  bool from_server = false;
 };
 
 class GrpcCall;
