@@ -61,7 +61,6 @@ Status Sdk::Create(std::string_view endpoint_text, const Config &config, UserHan
   sdk->workspace_transport_.user_agent = UserAgent(settings.application_name);
   sdk->stream_open_warning_ = std::make_unique<StreamOpenWarning>(WarningsEnabled(settings, env));
 
-  sdk->proxy_url_ = grpc_proxy;
   grpc::ChannelArguments &args = sdk->args_;
   // Before gRPC's own name, which the channel arguments already hold: the service reads ours
   // first.
@@ -127,7 +126,26 @@ Status Sdk::Create(std::string_view endpoint_text, const Config &config, UserHan
   sdk->dispatch_ =
       std::make_unique<Scheduler>("zb-dispatch", static_cast<size_t>(settings.dispatch_threads));
   if (settings.transport_engine == kHttp2Engine) {
-    sdk->settings_ = settings;
+    // What every connection of the SDK's is made with, set once.
+    net::ConnectionOptions &options = sdk->http2_options_;
+    options.host = sdk->endpoint_.host;
+    options.port = sdk->endpoint_.port;
+    options.connect_timeout = std::chrono::milliseconds(settings.connect_timeout_ms);
+    options.keepalive_time = std::chrono::milliseconds(settings.keepalive_time_ms);
+    options.keepalive_timeout = std::chrono::milliseconds(settings.keepalive_timeout_ms);
+    options.max_response_bytes = wire::kMaxResponseBytes;
+    options.tls =
+        net::TlsOptions{sdk->endpoint_.tls, tls.ca_pem, tls.cert_pem, tls.key_pem, tls.server_name};
+    if (!grpc_proxy.empty()) {
+      ProxyUrl proxy;
+      status = ParseProxyUrl(grpc_proxy, "the proxy", &proxy);
+      if (!status.ok()) return status;
+      options.proxy_host = proxy.host;
+      options.proxy_port = proxy.port;
+      if (!proxy.userinfo.empty()) {
+        options.proxy_authorization = "Basic " + table::EncodeBase64(proxy.userinfo);
+      }
+    }
     sdk->shared_http2_ = std::make_shared<SharedHttp2Connection>();
     sdk->io_loop_ = std::make_unique<net::IoLoop>("zb-io");
   }
@@ -151,26 +169,7 @@ std::string Sdk::StatsJson() const {
 
 std::unique_ptr<Transport> Sdk::NewTransport(bool own_connection) const {
   if (io_loop_) {
-    net::ConnectionOptions options;
-    options.host = endpoint_.host;
-    options.port = endpoint_.port;
-    options.connect_timeout = std::chrono::milliseconds(settings_.connect_timeout_ms);
-    options.keepalive_time = std::chrono::milliseconds(settings_.keepalive_time_ms);
-    options.keepalive_timeout = std::chrono::milliseconds(settings_.keepalive_timeout_ms);
-    const TlsMaterial &tls = workspace_transport_.tls;
-    options.tls =
-        net::TlsOptions{endpoint_.tls, tls.ca_pem, tls.cert_pem, tls.key_pem, tls.server_name};
-    ProxyUrl proxy;
-    // Parsed once already, by ChooseProxy().
-    if (!proxy_url_.empty() && ParseProxyUrl(proxy_url_, "the proxy", &proxy).ok()) {
-      options.proxy_host = proxy.host;
-      options.proxy_port = proxy.port;
-      if (!proxy.userinfo.empty()) {
-        options.proxy_authorization = "Basic " + table::EncodeBase64(proxy.userinfo);
-      }
-    }
-    options.max_response_bytes = wire::kMaxResponseBytes;
-    return std::make_unique<NativeTransport>(*io_loop_, std::move(options),
+    return std::make_unique<NativeTransport>(*io_loop_, http2_options_,
                                              workspace_transport_.user_agent,
                                              own_connection ? nullptr : shared_http2_);
   }

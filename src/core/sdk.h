@@ -94,9 +94,9 @@ class Sdk {
   std::unique_ptr<Scheduler> dispatch_;
   // transport.engine=http2 only: the thread of the SDK's connections.
   std::unique_ptr<net::IoLoop> io_loop_;
-  // transport.engine=http2 only: the settings its connections take (timeouts, keepalive).
-  Settings settings_{};
-  std::string proxy_url_;  // the HTTP CONNECT proxy to the endpoint; empty: none
+  // transport.engine=http2 only: how its connections reach the endpoint (timeouts, keepalive,
+  // TLS, the proxy).
+  net::ConnectionOptions http2_options_;
   // The connection that streams with stream.own.connection=false share.
   std::shared_ptr<SharedHttp2Connection> shared_http2_;
   std::unique_ptr<StreamOpenWarning> stream_open_warning_;
