@@ -39,13 +39,14 @@ void EventQueue::Push(Event event) {
     events_.push_back(std::move(event));
     if (!was_empty) return;
     wakeup_due_ = true;
-    ready_.notify_all();
     // Under the lock, so that none begins once Stop() has returned (the caller may close the
     // descriptor then); it is one write that never blocks.
     if (wakes_directly_ && !stopping_) wakeup_->Wake();
   }
-  // Once the lock is let go, so that the dispatch thread's Deliver() does not find it held
-  // and sleep until it is. A task stopped in the meantime ignores the wake.
+  // Once the lock is let go, so that a thread woken (in Poll(), or the dispatch thread's
+  // Deliver()) does not find it held and sleep until it is. A task stopped in the meantime
+  // ignores the wake.
+  ready_.notify_all();
   if (task_) task_->Wake();
 }
 
