@@ -465,9 +465,9 @@ typedef struct zb_event {
   { sizeof(zb_event), 0, 0, 0, NULL }
 
 /** Receives a stream's events, in order, one at a time, on one of the SDK's dispatch threads
- *  (never on a gRPC thread, never on the caller of a zb_* function). It may call any zb_stream_*
- *  function, including on its own stream; zb_stream_destroy() of its own stream takes effect
- *  once the callback returns.
+ *  (never on a network thread, the SDK's I/O thread or gRPC's, and never on the caller of a
+ *  zb_* function). It may call any zb_stream_* function, including on its own stream;
+ *  zb_stream_destroy() of its own stream takes effect once the callback returns.
  *
  *  Dispatch: the SDK's dispatch threads (dispatch.threads, 4 by default, started as needed)
  *  deliver the events of all of its streams. One stream's events come in order and never two at
@@ -572,7 +572,7 @@ ZB_API const char *zb_log_level_name(zb_log_level level);
  *  Threads: it runs on the thread whose work the message reports, which is the caller of
  *  zb_sdk_new(), zb_stream_new(), zb_stream_new_from_schema(), zb_stream_recreate(),
  *  zb_stream_close() or zb_stream_destroy(), or one of the SDK's supervision threads
- *  (connections ending, reconnections, failures). It never runs on a gRPC thread, inside an
+ *  (connections ending, reconnections, failures). It never runs on a network thread, inside an
  *  ingest call, or while the library holds a lock. Messages of different streams may come from
  *  different threads at once: the callback must be thread-safe. It may call zb_* functions,
  *  zb_sdk_destroy() included, but closing or destroying a stream there is refused, on any
@@ -1243,7 +1243,7 @@ ZB_API void zb_records_free(zb_records *records);
  *  @{ */
 
 /** Receives an SDK's statistics every statistics.interval.ms, on a thread the library owns for
- *  that SDK (one call at a time, never on a gRPC thread, never while the library holds a
+ *  that SDK (one call at a time, never on a network thread, never while the library holds a
  *  lock). It may call any zb_* function; zb_sdk_destroy() of its own SDK takes effect once the
  *  callback returns. It should return within the interval: reports it overruns are skipped.
  *  @param sdk the SDK reported on; borrowed.

@@ -122,11 +122,12 @@ const Property kProperties[] = {
      "keeps accepting records meanwhile. Ignored when recovery.enable is false.",
      IntOption{&Settings::paused_max_wait_ms, -1, kMaxInt32}},
     {"grpc.keepalive.time.ms", "60000", "1000 .. 2147483647", "sdk",
-     "How often gRPC pings the server while a stream is open, so that a dead connection is "
-     "found (and recovered from) even when no acks are due.",
+     "How often a connection pings the server (HTTP/2 PING) while a stream is open, so that "
+     "a dead connection is found (and recovered from) even when no acks are due; the name is "
+     "kept from when gRPC C++ was the only engine.",
      IntOption{&Settings::keepalive_time_ms, 1000, kMaxInt32}},
     {"grpc.keepalive.timeout.ms", "20000", "1000 .. 2147483647", "sdk",
-     "How long gRPC waits for the answer to a ping before it declares the connection dead.",
+     "How long a connection waits for the answer to a ping before it is declared dead.",
      IntOption{&Settings::keepalive_timeout_ms, 1000, kMaxInt32}},
     {"auth.token", "", "any printable ASCII", "stream",
      "A bearer token sent as 'authorization: Bearer <token>'. One source of credentials per "
@@ -134,8 +135,8 @@ const Property kProperties[] = {
      "federation. Reads back hidden.",
      StringOption{&Settings::auth_token, Text::kSecret}},
     {"grpc.connect.timeout.ms", "20000", "1 .. 2147483647", "sdk",
-     "How long gRPC may take to set up a connection (TCP, proxy tunnel, TLS handshake) before "
-     "the attempt fails.",
+     "How long setting up a connection (TCP, proxy tunnel, TLS handshake, the server's HTTP/2 "
+     "settings) may take before the attempt fails.",
      IntOption{&Settings::connect_timeout_ms, 1, kMaxInt32}},
     {"transport.plaintext", "false", "true, false", "sdk",
      "Speak plaintext HTTP/2 to the endpoint and the workspace, without TLS: for local servers "

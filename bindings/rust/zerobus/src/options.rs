@@ -52,12 +52,13 @@ impl SdkOptions {
         self
     }
 
-    /// How often gRPC pings the server while a stream is open (`grpc.keepalive.time.ms`).
+    /// How often a connection pings the server while a stream is open
+    /// (`grpc.keepalive.time.ms`).
     pub fn keepalive_time(self, interval: Duration) -> SdkOptions {
         self.set("grpc.keepalive.time.ms", timeout_ms(interval).to_string())
     }
 
-    /// How long gRPC waits for the answer to a ping (`grpc.keepalive.timeout.ms`).
+    /// How long a connection waits for the answer to a ping (`grpc.keepalive.timeout.ms`).
     pub fn keepalive_timeout(self, timeout: Duration) -> SdkOptions {
         self.set("grpc.keepalive.timeout.ms", timeout_ms(timeout).to_string())
     }
