@@ -25,7 +25,7 @@ class SendQueue {
   // Appends a copy of `bytes`.
   void Copy(std::string_view bytes);
   // Appends `bytes` without copying them (unless they are short, or there is no `owner`): `owner`
-  // keeps them alive and is let go of once the socket has taken them, or at Clear().
+  // keeps them alive, and is let go of once the socket has taken them or at Clear().
   void Refer(std::string_view bytes, const std::shared_ptr<const void> &owner);
 
   // Writes as much as the socket takes (sendmsg, MSG_NOSIGNAL) and drops it from the queue: the
@@ -37,7 +37,7 @@ class SendQueue {
   template <typename Take>
   void Drain(Take take) {
     for (size_t i = 0; i < segments_.size(); ++i) {
-      take(Bytes(segments_[i]).substr(i == 0 ? front_taken_ : 0));
+      take(segments_[i].bytes.substr(i == 0 ? front_taken_ : 0));
     }
     Clear();
   }
@@ -48,21 +48,26 @@ class SendQueue {
   bool empty() const { return bytes_ == 0; }
 
  private:
-  // Either bytes of its own (`copied`) or a view of someone else's, kept alive by `owner`.
+  // A span of the queue: a referred piece with its owner, or copied bytes in a chunk of the
+  // queue's own (the chunk its owner).
   struct Segment {
-    std::string copied;
-    std::string_view referred;
+    std::string_view bytes;
     std::shared_ptr<const void> owner;
   };
-  static std::string_view Bytes(const Segment &segment) {
-    return segment.owner ? segment.referred : std::string_view(segment.copied);
-  }
   // Drops the first `count` bytes.
   void Consume(size_t count);
+  // Starts copying into another chunk: one the socket is done with, or a new one.
+  void NextChunk();
 
   std::deque<Segment> segments_;
   size_t front_taken_ = 0;  // bytes of the first segment already written
   size_t bytes_ = 0;        // not yet written
+  // Where copies go, and how much of it they filled; full chunks, oldest first, kept for reuse
+  // (a chunk is free once no segment holds it), so that a busy connection copies into the same
+  // few chunks rather than allocating and freeing them.
+  std::shared_ptr<std::string> chunk_;
+  size_t chunk_used_ = 0;
+  std::deque<std::shared_ptr<std::string>> filled_;
 };
 
 }  // namespace zerobus::net

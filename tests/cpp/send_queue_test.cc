@@ -120,6 +120,33 @@ TEST(SendQueue, AFullSocketKeepsTheRestInOrderAndEachOwnerUntilItsBytesAreTaken)
   EXPECT_TRUE(received == expected) << "the bytes came out of order";
 }
 
+TEST(SendQueue, CopiesReuseTheQueuesChunksWithoutOverwritingBytesNotYetWritten) {
+  SocketPair sockets;
+  auto piece = Owned(3000, 'g');
+  SendQueue queue;
+  std::string expected, received;
+  // Copies of every length up to several chunks, between referred pieces, through a socket
+  // that keeps filling up: a chunk reused too soon would send bytes that came later.
+  for (size_t round = 0; round < 400; ++round) {
+    std::string copied((round * 7919) % (100 << 10) + 1, '\0');
+    for (size_t i = 0; i < copied.size(); ++i) {
+      copied[i] = static_cast<char>('0' + (round + i / 64) % 75);
+    }
+    queue.Copy(copied);
+    queue.Refer(*piece, piece);
+    expected += copied + *piece;
+    ASSERT_GE(queue.WriteTo(sockets.writer()), 0) << strerror(errno);
+    if (round % 3 == 0) received += sockets.ReadAvailable();
+  }
+  while (!queue.empty()) {
+    ASSERT_GE(queue.WriteTo(sockets.writer()), 0) << strerror(errno);
+    received += sockets.ReadAvailable();
+  }
+  received += sockets.ReadAvailable();
+  ASSERT_EQ(received.size(), expected.size());
+  EXPECT_TRUE(received == expected) << "bytes were overwritten or came out of order";
+}
+
 TEST(SendQueue, ClearLetsGoOfEveryOwner) {
   auto piece = Owned(8192, 'e');
   SendQueue queue;
