@@ -20,7 +20,7 @@ var keysWithoutTypedOption = map[string]string{
 	"grpc.connect.timeout.ms":   "rarely tuned: WithConfig",
 	"proxy":                     "rarely needed: WithConfig",
 	"stream.own.connection":     "rarely needed: WithConfig",
-	"transport.engine":          "experimental: WithConfig",
+	"transport.engine":          "rarely needed: WithConfig",
 	"arrow.compression":         "Arrow streams are not in the binding yet: WithConfig",
 	"workspace.url":             "OAuth through the library: WithConfig",
 	"auth.client.id":            "OAuth through the library: WithConfig",

@@ -184,11 +184,12 @@ const Property kProperties[] = {
      "Rows of different lanes land in the table in no particular order; a lane that fails for "
      "good fails the stream (see the Streams section of zerobus.h).",
      IntOption{&Settings::lanes, 1, 64}},
-    {"transport.engine", "grpc", "grpc, http2", "sdk",
-     "Who speaks HTTP/2 for the streams. grpc: gRPC C++. http2 (experimental): the library's "
-     "own client (nghttp2 and OpenSSL, on one I/O thread per SDK), where a record at a low "
-     "rate costs one TCP segment and one thread wake-up for its ack; a stream's every call has "
-     "a connection of its own, or shares the SDK's one with stream.own.connection=false.",
+    {"transport.engine", "http2", "grpc, http2", "sdk",
+     "Who speaks HTTP/2 for the streams. http2: the library's own client (nghttp2 and "
+     "OpenSSL, on one I/O thread per SDK), where a record at a low rate costs one TCP segment "
+     "and one thread wake-up for its ack; a stream's every call has a connection of its own, "
+     "or shares the SDK's one with stream.own.connection=false. grpc: gRPC C++, with its own "
+     "threads and one write in flight per call.",
      StringOption{&Settings::transport_engine, Text::kEngine}},
     {"stream.own.connection", "true", "true, false", "stream",
      "Give the stream (each of its lanes) an HTTP/2 connection of its own, as the official "

@@ -489,11 +489,14 @@ grpc::Status IngestStreamCall::HandleIngest() {
   WriteBatch batch;
   status = CheckRecords(bytes.size(), &batch.rows);
   if (!status.ok()) return status;
-  // The store keeps the records beyond this request's bytes: the one copy they need.
-  batch.records.reserve(ingest_.records.size());
-  for (std::string_view record : ingest_.records) {
-    batch.records.push_back(
-        Record{std::string(record), ingest_.kind == IngestRequestView::Kind::kJson});
+  // The store keeps the records beyond this request's bytes: the one copy they need, which a
+  // null sink (no store) does not make.
+  if (env_.store != nullptr) {
+    batch.records.reserve(ingest_.records.size());
+    for (std::string_view record : ingest_.records) {
+      batch.records.push_back(
+          Record{std::string(record), ingest_.kind == IngestRequestView::Kind::kJson});
+    }
   }
   return AcceptRecords(static_cast<int64_t>(ingest_.records.size()), bytes.size(),
                        std::move(batch));

@@ -135,7 +135,7 @@ void tu_expect_transport(zb_error *err, int grpc_status, int retryable) {
 
 const char *tu_engine(void) {
   const char *engine = getenv("ZBTEST_TRANSPORT_ENGINE");
-  return engine != NULL && engine[0] != '\0' ? engine : "grpc";
+  return engine != NULL && engine[0] != '\0' ? engine : "http2";
 }
 
 zb_sdk *tu_plaintext_sdk(const char *endpoint) {

@@ -91,8 +91,8 @@ zb_config *tu_config(const char *const *pairs);
 /* An SDK for a local server's plaintext `endpoint` (transport.plaintext=true), asserting
  * success. */
 zb_sdk *tu_plaintext_sdk(const char *endpoint);
-/* The transport.engine the tests' SDKs use: $ZBTEST_TRANSPORT_ENGINE, else grpc (ctest runs
- * some files twice, as c.<file> and c.http2.<file>). */
+/* The transport.engine the tests' SDKs use: $ZBTEST_TRANSPORT_ENGINE, else http2, the
+ * library's default (ctest runs some files twice, as c.<file> and c.grpc.<file>). */
 const char *tu_engine(void);
 
 /* Sets one option, asserting success. */

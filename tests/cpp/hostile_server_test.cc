@@ -9,7 +9,6 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
-#include <cstdlib>
 #include <fstream>
 #include <limits>
 #include <string>
@@ -35,10 +34,9 @@ constexpr int64_t kPeakGrowthBound = 384 * kMiB;
 constexpr int64_t kPeakGrowthBound = 96 * kMiB;
 #endif
 
-// Whether the SDKs run on the library's own HTTP/2 client (ctest's hostile.http2. tests).
+// Whether the SDKs run on the library's own HTTP/2 client (all but ctest's hostile.grpc. tests).
 bool Http2Engine() {
-  const char *engine = std::getenv("ZBTEST_TRANSPORT_ENGINE");
-  return engine != nullptr && std::string(engine) == "http2";
+  return TestEngine() == "http2";
 }
 
 bool Contains(const std::string &text, const std::string &part) {

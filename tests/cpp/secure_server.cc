@@ -29,7 +29,7 @@ zerobus::Config MakeConfig(const Options &options) {
 
 std::string TestEngine() {
   const char *engine = std::getenv("ZBTEST_TRANSPORT_ENGINE");
-  return engine != nullptr && *engine != '\0' ? engine : "grpc";
+  return engine != nullptr && *engine != '\0' ? engine : "http2";
 }
 
 std::string StackName() {

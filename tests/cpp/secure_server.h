@@ -31,8 +31,8 @@ using Options = std::vector<std::pair<std::string, std::string>>;
 // A config with `options` set; fails the test when one does not take.
 zerobus::Config MakeConfig(const Options &options);
 
-// The transport.engine the tests' SDKs use: $ZBTEST_TRANSPORT_ENGINE, else grpc (ctest runs
-// some files twice, the second time as <prefix>http2.).
+// The transport.engine the tests' SDKs use: $ZBTEST_TRANSPORT_ENGINE, else http2, the library's
+// default (ctest runs some files twice, the second time as <prefix>grpc.).
 std::string TestEngine();
 // What the HTTP/2 stack of TestEngine() adds to the user-agent after ours: " grpc-c++/..." or
 // " nghttp2/...", up to its version.

@@ -244,9 +244,11 @@ def test_statistics_without_a_callback_go_to_the_stats_logger(server: Server) ->
 def test_the_server_sees_the_library_the_binding_and_the_application(server: Server) -> None:
     python = "python/{}.{}.{}".format(*sys.version_info[:3])
     library = f"libzerobus/{libzerobus.library_version()} {python}"
+    # What follows is the HTTP/2 client's own name, which depends on transport.engine and which
+    # the library's own tests check.
     for table, application, expected in [
-        (EVENTS, None, f"{library} grpc-c++/"),
-        (HELD, "py-test/1.0", f"{library} py-test/1.0 grpc-c++/"),
+        (EVENTS, None, f"{library} "),
+        (HELD, "py-test/1.0", f"{library} py-test/1.0 "),
     ]:
         options = {} if application is None else {"sdk.application.name": application}
         with libzerobus.Sdk(server.endpoint, options, transport_plaintext=True) as sdk:

@@ -15,7 +15,7 @@ const KEYS_WITHOUT_TYPED_OPTION: &[(&str, &str)] = &[
         "arrow.compression",
         "Arrow streams are not in the binding yet",
     ),
-    ("transport.engine", "experimental: `SdkOptions::set`"),
+    ("transport.engine", "rarely needed: `SdkOptions::set`"),
 ];
 
 /// Every key the loaded library describes.

@@ -56,9 +56,10 @@ class ConfigurationTest {
       try (ZerobusSdk sdk = new ZerobusSdk(server.endpoint, null, named)) {
         sdk.createJsonStream(LocalServer.EVENTS, server.options().build()).close();
       }
+      // What follows the application is the HTTP/2 client's own name, which depends on
+      // transport.engine and which the library's own tests check.
       String stats = server.stats();
-      assertTrue(
-          stats.contains("\"" + library + " " + binding + " java-test/1.0 grpc-c++/"), stats);
+      assertTrue(stats.contains("\"" + library + " " + binding + " java-test/1.0 "), stats);
     }
   }
 
