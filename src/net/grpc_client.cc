@@ -23,9 +23,12 @@ constexpr auto kQuietTime = std::chrono::microseconds(50);
 // A write is done once at most this much of it (and of what the connection holds for the
 // socket) is still to send: big messages need not wait for the previous one to leave entirely.
 constexpr size_t kWriteDoneBacklog = size_t{1} << 20;
-// What the connection reads at a time, and what it gathers from nghttp2 before a send.
+// What the connection reads at a time, and what it gathers from nghttp2 before a send: a send
+// costs the kernel a push and a wake-up of the reader, and requests are sealed at about 1 MiB.
+// With 256 KiB, 10 KB records a call each cost the client 4.58 µs each (median of 5), with 1 MiB
+// 4.00; 1 KB records 0.58 and 0.54; Arrow batches 0.036 and 0.033 µs a row.
 constexpr size_t kReadChunk = size_t{64} << 10;
-constexpr size_t kSendChunk = size_t{256} << 10;
+constexpr size_t kSendChunk = size_t{1} << 20;
 // An HTTP/2 frame's header.
 constexpr size_t kFrameHeaderBytes = 9;
 // Windows announced to the server: responses are small, and are read as they come.
