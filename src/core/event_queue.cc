@@ -28,21 +28,26 @@ void EventQueue::PushError(uint64_t first_offset, uint64_t last_offset, const St
 }
 
 void EventQueue::Push(Event event) {
-  sync::MutexLock lock(mu_);
-  if (event.type == EventType::kAck && !events_.empty() && events_.back().type == EventType::kAck) {
-    events_.back().last_offset = event.last_offset;
-    return;
-  }
-  const bool was_empty = events_.empty();
-  events_.push_back(std::move(event));
-  if (was_empty) {
+  {
+    sync::MutexLock lock(mu_);
+    if (event.type == EventType::kAck && !events_.empty() &&
+        events_.back().type == EventType::kAck) {
+      events_.back().last_offset = event.last_offset;
+      return;
+    }
+    const bool was_empty = events_.empty();
+    events_.push_back(std::move(event));
+    if (!was_empty) return;
     wakeup_due_ = true;
-    ready_.notify_all();
-    if (task_) task_->Wake();
     // Under the lock, so that none begins once Stop() has returned (the caller may close the
     // descriptor then); it is one write that never blocks.
     if (wakes_directly_ && !stopping_) wakeup_->Wake();
   }
+  // Once the lock is let go, so that a thread woken (in Poll(), or the dispatch thread's
+  // Deliver()) does not find it held and sleep until it is. A task stopped in the meantime
+  // ignores the wake.
+  ready_.notify_all();
+  if (task_) task_->Wake();
 }
 
 Status EventQueue::Poll(size_t capacity, std::chrono::steady_clock::time_point deadline,

@@ -20,8 +20,9 @@ struct Scheduler::Shared : std::enable_shared_from_this<Shared> {
       : thread_name(std::move(thread_name)), max_threads(std::max<size_t>(threads, 1)) {}
 
   // With mu held: queues `task` unless it is queued, running or stopped; starts a thread when
-  // none is idle and fewer than max_threads run.
-  void WakeLocked(const std::shared_ptr<Task> &task);
+  // none is idle and fewer than max_threads run. Returns whether an idle thread is to be
+  // notified (`work`), which the caller does once it has let go of mu.
+  [[nodiscard]] bool WakeLocked(const std::shared_ptr<Task> &task);
   // With mu held: asks for `task` to run by `at`, unless it already will by then.
   void ArmLocked(const std::shared_ptr<Task> &task, Clock::time_point at);
   // A thread's life: runs due timers and queued tasks until the scheduler stops.
@@ -74,25 +75,25 @@ size_t Scheduler::threads_started() const {
   return shared_->threads.size();
 }
 
-void Scheduler::Shared::WakeLocked(const std::shared_ptr<Task> &task) {
+bool Scheduler::Shared::WakeLocked(const std::shared_ptr<Task> &task) {
   switch (task->run_) {
     case Task::Run::kIdle:
       task->run_ = Task::Run::kQueued;
       runnable.push_back(task);
-      if (idle > 0) {
-        work.notify_one();
-      } else if (threads.size() < max_threads && !stopping) {
+      if (idle > 0) return true;
+      if (threads.size() < max_threads && !stopping) {
         threads.emplace_back([shared = shared_from_this()] { shared->Run(); });
       }
-      return;
+      return false;
     case Task::Run::kRunning:
       task->run_ = Task::Run::kRunningWoken;
-      return;
+      return false;
     case Task::Run::kQueued:
     case Task::Run::kRunningWoken:
     case Task::Run::kStopped:
-      return;
+      return false;
   }
+  return false;
 }
 
 void Scheduler::Shared::ArmLocked(const std::shared_ptr<Task> &task, Clock::time_point at) {
@@ -119,7 +120,7 @@ void Scheduler::Shared::Run() {
         // Else a later or an earlier timer replaced it.
         if (task && task->timer_at_ == due.at) {
           task->timer_at_ = Clock::time_point::max();
-          WakeLocked(task);
+          if (WakeLocked(task)) work.notify_one();
         }
       }
     }
@@ -158,13 +159,19 @@ Scheduler::Task::Task(std::shared_ptr<Shared> shared, Step step)
     : shared_(std::move(shared)), step_(std::move(step)) {}
 
 void Scheduler::Task::Wake() {
-  std::lock_guard<std::mutex> lock(shared_->mu);
-  // A task is only ever queued by a shared_ptr the scheduler holds: the owner's is its own.
-  if (run_ == Run::kIdle) {
-    shared_->WakeLocked(shared_from_this());
-  } else if (run_ == Run::kRunning) {
-    run_ = Run::kRunningWoken;
+  bool notify = false;
+  {
+    std::lock_guard<std::mutex> lock(shared_->mu);
+    // A task is only ever queued by a shared_ptr the scheduler holds: the owner's is its own.
+    if (run_ == Run::kIdle) {
+      notify = shared_->WakeLocked(shared_from_this());
+    } else if (run_ == Run::kRunning) {
+      run_ = Run::kRunningWoken;
+    }
   }
+  // Once the lock is let go, so that the thread woken does not find it held and sleep again
+  // until it is (two more futex calls and a context switch for each event delivered).
+  if (notify) shared_->work.notify_one();
 }
 
 void Scheduler::Task::Stop() {
