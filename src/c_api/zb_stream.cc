@@ -55,13 +55,20 @@ Status CheckRecord(const void *record, size_t len, size_t index, size_t count) {
 
 Status IngestChecked(zb_stream *stream, const void *const *records, const size_t *lens,
                      size_t count, RecordFormat format, uint64_t *last_offset_out) {
-  std::vector<RecordView> views(count);
+  // A record a call, the most frequent call there is, costs no allocation.
+  RecordView one{nullptr, 0};
+  std::vector<RecordView> many;
+  RecordView *views = &one;
+  if (count > 1) {
+    many.resize(count);
+    views = many.data();
+  }
   for (size_t i = 0; i < count; ++i) {
     Status valid = CheckRecord(records[i], lens[i], i, count);
     if (!valid.ok()) return valid;
     views[i] = RecordView{records[i], lens[i]};
   }
-  return stream->impl->Ingest(views.data(), count, format, last_offset_out);
+  return stream->impl->Ingest(views, count, format, last_offset_out);
 }
 
 Status IngestOne(zb_stream *stream, const void *record, size_t len, RecordFormat format,

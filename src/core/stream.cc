@@ -281,7 +281,7 @@ Status Stream::IngestBatch(arrow::RecordBatch rows, uint64_t *offset) {
       offset);
 }
 
-Status Stream::Admit(size_t count, size_t bytes, const std::function<uint64_t()> &append,
+Status Stream::Admit(size_t count, size_t bytes, absl::FunctionRef<uint64_t()> append,
                      uint64_t *last_offset) {
   grpc::ByteBuffer request;
   bool write = false, more_follows = false;

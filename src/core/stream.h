@@ -10,6 +10,8 @@
 #ifndef ZEROBUS_CORE_STREAM_H
 #define ZEROBUS_CORE_STREAM_H
 
+#include <absl/functional/function_ref.h>
+
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -194,8 +196,9 @@ class Stream final : public StreamHandle, private ConnectionListener, private St
   }
   // Takes a unit of `count` offsets and `bytes` bytes into the window: waits for room as
   // stream.ingest.timeout.ms says, then `append` (with mu_ held) adds it and returns the offset
-  // of its last, and the writer starts when idle.
-  Status Admit(size_t count, size_t bytes, const std::function<uint64_t()> &append,
+  // of its last, and the writer starts when idle. A FunctionRef, not a std::function: the
+  // callers' lambdas hold more than std::function keeps without allocating, once per call.
+  Status Admit(size_t count, size_t bytes, absl::FunctionRef<uint64_t()> append,
                uint64_t *last_offset);
 
   EventQueue &events() override { return events_; }

@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -22,9 +23,14 @@ constexpr auto kQuietTime = std::chrono::microseconds(50);
 // A write is done once at most this much of it (and of what the connection holds for the
 // socket) is still to send: big messages need not wait for the previous one to leave entirely.
 constexpr size_t kWriteDoneBacklog = size_t{1} << 20;
-// What the connection reads at a time, and what it gathers from nghttp2 before a send().
+// What the connection reads at a time, and what it gathers from nghttp2 before a send: a send
+// costs the kernel a push and a wake-up of the reader, and requests are sealed at about 1 MiB.
+// With 256 KiB, 10 KB records a call each cost the client 4.58 µs each (median of 5), with 1 MiB
+// 4.00; 1 KB records 0.58 and 0.54; Arrow batches 0.036 and 0.033 µs a row.
 constexpr size_t kReadChunk = size_t{64} << 10;
-constexpr size_t kSendChunk = size_t{256} << 10;
+constexpr size_t kSendChunk = size_t{1} << 20;
+// An HTTP/2 frame's header.
+constexpr size_t kFrameHeaderBytes = 9;
 // Windows announced to the server: responses are small, and are read as they come.
 constexpr int32_t kStreamWindow = 4 << 20;
 constexpr int32_t kConnectionWindow = 16 << 20;
@@ -237,6 +243,7 @@ Http2Connection::Http2Connection(IoLoop &loop, ConnectionOptions options)
   nghttp2_session_callbacks_set_on_stream_close_callback(callbacks,
                                                          &Http2Connection::OnStreamClose);
   nghttp2_session_callbacks_set_on_frame_recv_callback(callbacks, &Http2Connection::OnFrame);
+  nghttp2_session_callbacks_set_send_data_callback(callbacks, &Http2Connection::SendData);
   sync::MutexLock lock(mu_);
   nghttp2_session_client_new(&session_, callbacks, this);
   nghttp2_session_callbacks_del(callbacks);
@@ -321,10 +328,10 @@ GrpcCall::WriteResult Http2Connection::WriteLocked(GrpcCall *call, OutgoingMessa
   if (loop_.InLoopThread()) {
     last_flush_ = now;
     if (!FlushLocked(deliveries)) return GrpcCall::WriteResult::kLater;
-  } else if (!flush_posted_ && outbuf_.empty() && now - last_flush_ >= kQuietTime) {
+  } else if (!flush_posted_ && wire_.empty() && now - last_flush_ >= kQuietTime) {
     last_flush_ = now;
     if (!FlushLocked(deliveries)) return GrpcCall::WriteResult::kLater;
-    if (call->out_bytes_ == 0 && outbuf_.empty()) {
+    if (call->out_bytes_ == 0 && wire_.empty()) {
       call->write_owed_ = false;
       return GrpcCall::WriteResult::kDone;
     }
@@ -353,9 +360,12 @@ bool Http2Connection::FlushLocked(Deliveries *deliveries) {
   if (failed_ || !connected_) return !failed_;
   // nghttp2's callbacks may end a call while it sends (a stream closed by our RST_STREAM).
   PointedFor<Deliveries> pointed(deliveries_, deliveries);
+  SendQueue &http2 = tls_ ? plain_ : wire_;
   for (;;) {
     // During a proxy's CONNECT or a TLS handshake only their bytes go out; HTTP/2 waits.
-    while (!tunnelling_ && !handshaking_ && outbuf_.size() < kSendChunk) {
+    while (!tunnelling_ && !handshaking_ && wire_.bytes() < kSendChunk) {
+      const size_t queued = http2.bytes();
+      // DATA frames go through SendData(); nghttp2 hands back its other frames.
       const uint8_t *data = nullptr;
       const ssize_t produced = nghttp2_session_mem_send(session_, &data);
       if (produced < 0) {
@@ -364,24 +374,13 @@ bool Http2Connection::FlushLocked(Deliveries *deliveries) {
                    deliveries);
         return false;
       }
-      if (produced == 0) break;
-      if (!tls_) {
-        outbuf_.append(reinterpret_cast<const char *>(data), static_cast<size_t>(produced));
-        continue;
-      }
-      std::string why;
-      if (!tls_->Write(data, static_cast<size_t>(produced), &why)) {
-        FailLocked(kGrpcUnavailable, "the connection to " + authority_ + " was lost: " + why,
-                   deliveries);
-        return false;
-      }
-      tls_->TakeOutput(&outbuf_);
+      http2.Copy(
+          std::string_view(reinterpret_cast<const char *>(data), static_cast<size_t>(produced)));
+      if (http2.bytes() == queued) break;  // nothing more to send for now
+      if (tls_ && !EncryptLocked(deliveries)) return false;
     }
-    if (outbuf_.empty()) break;
-    const ssize_t sent = send(fd_, outbuf_.data(), outbuf_.size(), MSG_NOSIGNAL);
-    if (sent < 0) {
-      if (errno == EAGAIN || errno == EWOULDBLOCK) break;
-      if (errno == EINTR) continue;
+    if (wire_.empty()) break;
+    if (wire_.WriteTo(fd_) < 0) {
       const std::string why = ErrnoText(errno);
       FailLocked(kGrpcUnavailable,
                  LostText("the connection closed before the server spoke HTTP/2 (" + why + ")",
@@ -389,15 +388,30 @@ bool Http2Connection::FlushLocked(Deliveries *deliveries) {
                  deliveries);
       return false;
     }
-    outbuf_.erase(0, static_cast<size_t>(sent));
-    if (!outbuf_.empty()) break;  // the socket is full
+    if (!wire_.empty()) break;  // the socket is full
   }
   WatchLocked();
   return true;
 }
 
+bool Http2Connection::EncryptLocked(Deliveries *deliveries) {
+  std::string why;
+  bool encrypted = true;
+  plain_.Drain([&](std::string_view bytes) {
+    encrypted = encrypted &&
+                tls_->Write(reinterpret_cast<const uint8_t *>(bytes.data()), bytes.size(), &why);
+  });
+  if (!encrypted) {
+    FailLocked(kGrpcUnavailable, "the connection to " + authority_ + " was lost: " + why,
+               deliveries);
+    return false;
+  }
+  tls_->TakeOutput(&wire_);
+  return true;
+}
+
 void Http2Connection::WatchLocked() {
-  const bool want_out = !connected_ || !outbuf_.empty();
+  const bool want_out = !connected_ || !wire_.empty();
   if (want_out == watching_out_ || fd_ < 0) return;
   watching_out_ = want_out;
   (void)loop_.Modify(fd_, want_out ? uint32_t{EPOLLIN | EPOLLOUT} : uint32_t{EPOLLIN});
@@ -415,7 +429,7 @@ void Http2Connection::FlushAndComplete() {
 }
 
 void Http2Connection::CompleteWritesLocked(Deliveries *deliveries) {
-  if (outbuf_.size() > kWriteDoneBacklog) return;
+  if (wire_.bytes() > kWriteDoneBacklog) return;
   for (auto &[id, call] : calls_) {
     if (!call->write_owed_ || call->out_bytes_ > kWriteDoneBacklog) continue;
     call->write_owed_ = false;
@@ -451,6 +465,9 @@ void Http2Connection::FailLocked(int grpc_status, const std::string &why, Delive
       close(fd_);
       fd_ = -1;
     }
+    // Never to be sent: their owners (an Arrow batch, say) go now.
+    wire_.Clear();
+    plain_.Clear();
   }
   while (!calls_.empty()) {
     EndCallLocked(calls_.begin()->second.get(), CallEnd{grpc_status, why}, deliveries);
@@ -539,11 +556,12 @@ void Http2Connection::OnConnected(Deliveries *deliveries) {
     return;
   }
   tunnelling_ = true;
-  outbuf_ += "CONNECT " + authority_ + " HTTP/1.1\r\nHost: " + authority_ + "\r\n";
+  std::string connect = "CONNECT " + authority_ + " HTTP/1.1\r\nHost: " + authority_ + "\r\n";
   if (!options_.proxy_authorization.empty()) {
-    outbuf_ += "Proxy-Authorization: " + options_.proxy_authorization + "\r\n";
+    connect += "Proxy-Authorization: " + options_.proxy_authorization + "\r\n";
   }
-  outbuf_ += "\r\n";
+  connect += "\r\n";
+  wire_.Copy(connect);
   FlushLocked(deliveries);
 }
 
@@ -552,7 +570,7 @@ void Http2Connection::BeginProtocolLocked(Deliveries *deliveries) {
     handshaking_ = true;
     std::string why;
     tls_->Handshake(&why);  // the ClientHello
-    tls_->TakeOutput(&outbuf_);
+    tls_->TakeOutput(&wire_);
   }
   if (FlushLocked(deliveries)) CompleteWritesLocked(deliveries);
 }
@@ -633,7 +651,7 @@ void Http2Connection::ReadLocked(Deliveries *deliveries) {
       std::string why;
       if (handshaking_) {
         const bool done = tls_->Handshake(&why);
-        tls_->TakeOutput(&outbuf_);
+        tls_->TakeOutput(&wire_);
         if (!why.empty()) {
           FailLocked(kGrpcUnavailable, "failed to connect to " + authority_ + ": " + why,
                      deliveries);
@@ -678,29 +696,57 @@ void Http2Connection::Deliver(Deliveries *deliveries) {
   deliveries->clear();
 }
 
-ssize_t Http2Connection::ReadBody(nghttp2_session *, int32_t, uint8_t *buf, size_t length,
+ssize_t Http2Connection::ReadBody(nghttp2_session *, int32_t, uint8_t *, size_t length,
                                   uint32_t *flags, nghttp2_data_source *source, void *) {
   auto *call = static_cast<GrpcCall *>(source->ptr);
-  size_t copied = 0;
-  while (copied < length && !call->out_.empty()) {
-    auto &[prefix, message] = call->out_.front();
+  const size_t carried = std::min(length, call->out_bytes_);
+  if (carried == 0) {
+    if (call->half_close_) {
+      *flags |= NGHTTP2_DATA_FLAG_EOF;
+      return 0;
+    }
+    call->data_deferred_ = true;
+    return NGHTTP2_ERR_DEFERRED;
+  }
+  *flags |= NGHTTP2_DATA_FLAG_NO_COPY;
+  if (carried == call->out_bytes_ && call->half_close_) *flags |= NGHTTP2_DATA_FLAG_EOF;
+  return static_cast<ssize_t>(carried);
+}
+
+int Http2Connection::SendData(nghttp2_session *, nghttp2_frame *, const uint8_t *header,
+                              size_t length, nghttp2_data_source *source, void *user) {
+  auto *self = static_cast<Http2Connection *>(user);
+  self->mu_.AssertHeld();  // nghttp2 calls back inside FlushLocked()
+  auto *call = static_cast<GrpcCall *>(source->ptr);
+  SendQueue &queue = self->tls_ ? self->plain_ : self->wire_;
+  // The frame is never padded (the session has no padding callback): its header, then `length`
+  // bytes of the call's messages, right after what earlier frames took.
+  queue.Copy(std::string_view(reinterpret_cast<const char *>(header), kFrameHeaderBytes));
+  size_t left = length;
+  while (left > 0) {
+    const std::string &prefix = call->out_.front().first;
+    const OutgoingMessage &message = call->out_.front().second;
     // The message's bytes as one sequence: the prefix, then each piece.
     size_t skip = call->out_offset_;
-    auto take = [&](std::string_view bytes) {
+    auto take = [&](std::string_view bytes, bool copy) {
       if (skip >= bytes.size()) {
         skip -= bytes.size();
         return;
       }
-      const size_t n = std::min(bytes.size() - skip, length - copied);
-      memcpy(buf + copied, bytes.data() + skip, n);
-      copied += n;
-      call->out_offset_ += n;
+      const std::string_view part = bytes.substr(skip, std::min(bytes.size() - skip, left));
+      if (copy) {
+        queue.Copy(part);
+      } else {
+        queue.Refer(part, message.owner);
+      }
+      left -= part.size();
+      call->out_offset_ += part.size();
       skip = 0;
     };
-    take(prefix);
+    take(prefix, true);
     for (std::string_view piece : message.pieces) {
-      if (copied == length) break;
-      take(piece);
+      if (left == 0) break;
+      take(piece, false);
     }
     size_t total = prefix.size();
     for (std::string_view piece : message.pieces) total += piece.size();
@@ -709,17 +755,9 @@ ssize_t Http2Connection::ReadBody(nghttp2_session *, int32_t, uint8_t *buf, size
       call->out_offset_ = 0;
     }
   }
-  call->out_bytes_ -= copied;
-  if (copied == 0) {
-    if (call->half_close_) {
-      *flags |= NGHTTP2_DATA_FLAG_EOF;
-      return 0;
-    }
-    call->data_deferred_ = true;
-    return NGHTTP2_ERR_DEFERRED;
-  }
-  if (call->out_.empty() && call->half_close_) *flags |= NGHTTP2_DATA_FLAG_EOF;
-  return static_cast<ssize_t>(copied);
+  call->out_bytes_ -= length;
+  // What is queued waits for the socket before nghttp2 makes more.
+  return self->plain_.bytes() + self->wire_.bytes() >= kSendChunk ? NGHTTP2_ERR_PAUSE : 0;
 }
 
 int Http2Connection::OnHeader(nghttp2_session *, const nghttp2_frame *frame, const uint8_t *name,

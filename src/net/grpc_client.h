@@ -27,6 +27,7 @@
 
 #include "net/framing.h"
 #include "net/io_loop.h"
+#include "net/send_queue.h"
 #include "net/tls_session.h"
 #include "sync/mutex.h"
 
@@ -180,6 +181,8 @@ class Http2Connection : public IoLoop::Watcher,
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Hands what nghttp2 has to send to the socket; false when the connection failed.
   bool FlushLocked(Deliveries *deliveries) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // With TLS: encrypts plain_ into wire_; false when the connection failed.
+  bool EncryptLocked(Deliveries *deliveries) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // On the loop's thread: flushes, then reports the writes that are done.
   void FlushAndComplete();
   void CompleteWritesLocked(Deliveries *deliveries) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -204,8 +207,13 @@ class Http2Connection : public IoLoop::Watcher,
   static void Deliver(Deliveries *deliveries);
 
   // nghttp2's callbacks (the session's user data is the connection; mu_ is held).
+  // ReadBody() says how much of a call's messages the next DATA frame carries, without copying
+  // them (NGHTTP2_DATA_FLAG_NO_COPY); SendData() then queues the frame: its header, and the
+  // messages' pieces as they are.
   static ssize_t ReadBody(nghttp2_session *session, int32_t stream_id, uint8_t *buf, size_t length,
                           uint32_t *flags, nghttp2_data_source *source, void *user);
+  static int SendData(nghttp2_session *session, nghttp2_frame *frame, const uint8_t *header,
+                      size_t length, nghttp2_data_source *source, void *user);
   static int OnHeader(nghttp2_session *session, const nghttp2_frame *frame, const uint8_t *name,
                       size_t name_length, const uint8_t *value, size_t value_length, uint8_t flags,
                       void *user);
@@ -230,7 +238,10 @@ class Http2Connection : public IoLoop::Watcher,
   int fd_ ABSL_GUARDED_BY(mu_) = -1;
   nghttp2_session *session_ ABSL_GUARDED_BY(mu_) = nullptr;
   std::map<int32_t, std::shared_ptr<GrpcCall>> calls_ ABSL_GUARDED_BY(mu_);
-  std::string outbuf_ ABSL_GUARDED_BY(mu_);  // taken from nghttp2, not yet by the socket
+  SendQueue wire_ ABSL_GUARDED_BY(mu_);  // for the socket, not yet taken by it
+  // With TLS, HTTP/2's bytes before they are encrypted into wire_ (empty between flushes);
+  // without, HTTP/2's bytes go to wire_ directly.
+  SendQueue plain_ ABSL_GUARDED_BY(mu_);
   bool connected_ ABSL_GUARDED_BY(mu_) = false;
   bool server_spoke_ ABSL_GUARDED_BY(mu_) = false;        // its SETTINGS came
   std::unique_ptr<TlsSession> tls_ ABSL_GUARDED_BY(mu_);  // with TLS only

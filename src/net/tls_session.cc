@@ -154,11 +154,11 @@ bool TlsSession::Write(const uint8_t *data, size_t length, std::string *error) {
   return true;
 }
 
-void TlsSession::TakeOutput(std::string *out) {
+void TlsSession::TakeOutput(SendQueue *out) {
   char *bytes = nullptr;
   const long length = BIO_get_mem_data(network_out_, &bytes);
   if (length <= 0) return;
-  out->append(bytes, static_cast<size_t>(length));
+  out->Copy(std::string_view(bytes, static_cast<size_t>(length)));
   (void)BIO_reset(network_out_);
 }
 

@@ -8,6 +8,8 @@
 #include <memory>
 #include <string>
 
+#include "net/send_queue.h"
+
 typedef struct ssl_st SSL;
 typedef struct ssl_ctx_st SSL_CTX;
 typedef struct bio_st BIO;
@@ -43,8 +45,8 @@ class TlsSession {
   bool Read(std::string *plaintext, std::string *error);
   // Encrypts `length` bytes; false with `error` set when the session failed.
   bool Write(const uint8_t *data, size_t length, std::string *error);
-  // Appends what is to be sent to the network (handshake records, encrypted data).
-  void TakeOutput(std::string *out);
+  // Appends what is to be sent to the network (handshake records, encrypted data) to `out`.
+  void TakeOutput(SendQueue *out);
 
  private:
   TlsSession() = default;
