@@ -397,9 +397,11 @@ bool Http2Connection::FlushLocked(Deliveries *deliveries) {
 bool Http2Connection::EncryptLocked(Deliveries *deliveries) {
   std::string why;
   bool encrypted = true;
+  // Taken here, with mu_ held: the analysis does not follow the lock into the lambda.
+  TlsSession *const tls = tls_.get();
   plain_.Drain([&](std::string_view bytes) {
     encrypted = encrypted &&
-                tls_->Write(reinterpret_cast<const uint8_t *>(bytes.data()), bytes.size(), &why);
+                tls->Write(reinterpret_cast<const uint8_t *>(bytes.data()), bytes.size(), &why);
   });
   if (!encrypted) {
     FailLocked(kGrpcUnavailable, "the connection to " + authority_ + " was lost: " + why,
