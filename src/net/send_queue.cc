@@ -9,11 +9,12 @@
 namespace zerobus::net {
 namespace {
 
-// The chunks copies go into, and how many full ones are kept for reuse: a flush's worth
-// (FlushLocked() gathers 256 KiB before it writes).
+// The chunks copies go into, and how many full ones are kept for reuse (256 KiB; one written
+// beyond them is freed).
 constexpr size_t kChunkBytes = size_t{32} << 10;
 constexpr size_t kKeptChunks = 8;
-// Segments one sendmsg() takes at most: a 256 KiB send of 1 KB records is about 500.
+// Segments one sendmsg() takes at most (under Linux's IOV_MAX of 1024): a send of 1 KB records
+// takes about two segments a record, so a 1 MiB flush of them is a few sendmsg() calls.
 constexpr size_t kMaxIovecs = 512;
 
 }  // namespace
