@@ -480,6 +480,7 @@ void Http2Connection::Shutdown(const std::string &why) {
   Deliveries deliveries;
   {
     sync::MutexLock lock(mu_);
+    shut_down_ = shut_down_ || !failed_;
     FailLocked(kGrpcUnavailable, why, &deliveries);
   }
   if (!deliveries.empty()) {
@@ -535,6 +536,11 @@ void Http2Connection::PingUnanswered() {
 bool Http2Connection::failed() const {
   sync::MutexLock lock(mu_);
   return failed_;
+}
+
+bool Http2Connection::failed_before_connecting() const {
+  sync::MutexLock lock(mu_);
+  return failed_ && !connected_ && !shut_down_;
 }
 
 bool Http2Connection::connected() const {

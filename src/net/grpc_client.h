@@ -165,6 +165,10 @@ class Http2Connection : public IoLoop::Watcher,
   bool connected() const;
   // Whether the connection failed (or was shut down): no call can start on it. Thread-safe.
   bool failed() const;
+  // Whether it failed before its socket connected (to the server, or to the proxy): a name that
+  // did not resolve, a refused or unreachable address, no answer within connect_timeout; not a
+  // shutdown. Thread-safe.
+  bool failed_before_connecting() const;
 
   void OnReady(uint32_t events) override;
 
@@ -249,6 +253,7 @@ class Http2Connection : public IoLoop::Watcher,
   bool tunnelling_ ABSL_GUARDED_BY(mu_) = false;          // CONNECT sent, its answer awaited
   std::string tunnel_answer_ ABSL_GUARDED_BY(mu_);        // what came of it so far
   bool failed_ ABSL_GUARDED_BY(mu_) = false;
+  bool shut_down_ ABSL_GUARDED_BY(mu_) = false;  // failed by Shutdown()
   std::string failure_ ABSL_GUARDED_BY(mu_);
   bool watching_out_ ABSL_GUARDED_BY(mu_) = false;  // EPOLLOUT asked for
   bool flush_posted_ ABSL_GUARDED_BY(mu_) = false;
