@@ -91,8 +91,8 @@ static void test_a_server_that_never_listens_ends_the_wait_at_the_deadline(void 
   zbtest_server_stop(server);
   zb_sdk *sdk = tu_plaintext_sdk(endpoint);
   /* The first attempt is refused at once; the second waits for its recovery.timeout.ms. */
-  const char *const budget[] = {"recovery.retries", "1", "recovery.timeout.ms", "3000",
-                                "recovery.backoff.ms", "100", NULL};
+  const char *const budget[] = {
+      "recovery.retries", "1", "recovery.timeout.ms", "3000", "recovery.backoff.ms", "100", NULL};
   zb_config *cfg = tu_config(budget);
   const int64_t started = tu_now_ms();
   zb_error *err = TU_OPEN_ERROR(ZB_ERR_TRANSPORT, sdk, TU_TABLE, ZB_RECORD_PROTO, cfg);
