@@ -36,13 +36,13 @@ bool Http2Dialer::LastConnected() const {
   return last && last->connected();
 }
 
-bool Http2Dialer::LastFailedBeforeConnecting() const {
+bool Http2Dialer::LastUnreachable() const {
   std::shared_ptr<net::Http2Connection> last;
   {
     sync::MutexLock lock(mu_);
     last = last_.lock();
   }
-  return last && last->failed_before_connecting();
+  return last && last->unreachable();
 }
 
 std::shared_ptr<net::Http2Connection> SharedHttp2Connection::Get(
@@ -60,7 +60,7 @@ std::shared_ptr<Connection> NativeTransport::Open(
   // unreachable address, a name that did not resolve), as a server that restarts gives them. A
   // server that answers in another protocol or fails the handshake is a setup to fix, which the
   // stream reports at once (ExplainRefusal()) rather than after recovery.timeout.ms.
-  *waits_for_ready = dialer_->LastFailedBeforeConnecting();
+  *waits_for_ready = dialer_->LastUnreachable();
   std::shared_ptr<net::Http2Connection> http2 = dialer_->Dial();
   std::vector<std::pair<std::string, std::string>> all = headers;
   all.emplace_back("user-agent", user_agent_ + " " + net::Http2LibraryName());
@@ -156,13 +156,11 @@ void NativeConnection::CreateDone(bool ok) {
     sync::MutexLock lock(mu_);
     create_outstanding_ = false;
     create_failed_ = !ok;
-    conclude = !ok && call_ended_;
+    // A call may end before a write that it took is told (kDone from another thread).
+    conclude = call_ended_;
   }
-  if (ok) {
-    listener_->OnWriteDone(this, true);
-  } else if (conclude) {
-    Conclude();
-  }
+  if (ok) listener_->OnWriteDone(this, true);
+  if (conclude) Conclude();
 }
 
 void NativeConnection::Conclude() {
@@ -174,8 +172,7 @@ void NativeConnection::Conclude() {
     create_failed = create_failed_;
     // Nothing of the call reached the server, so it may start again on a new connection, as
     // gRPC sends a call that waits for ready once a connection is.
-    redial =
-        waits_for_ready_ && failure_.ok() && create_failed_ && http2_->failed_before_connecting();
+    redial = waits_for_ready_ && failure_.ok() && create_failed_ && http2_->unreachable();
     if (redial) {
       redial_wanted_ = true;
       redial_at_ = dialed_at_ + NextRedialDelayLocked();
@@ -334,8 +331,7 @@ void NativeConnection::OnEnd(net::GrpcCall *, const net::CallEnd &end) {
     sync::MutexLock lock(mu_);
     call_ended_ = true;
     call_end_ = end;
-    // A call that ends with its create request outstanding hears of it first, but an end
-    // answered to Write() may not have been told yet (CreateAnswered()).
+    // The create request's end may be told after the call's: CreateDone() then concludes.
     conclude = !create_outstanding_;
   }
   if (conclude) Conclude();

@@ -44,8 +44,8 @@ class Http2Dialer {
   std::shared_ptr<net::Http2Connection> Dial();
   // Whether the connection dialled last is up.
   bool LastConnected() const;
-  // Whether the connection dialled last failed before reaching the server (see Open()).
-  bool LastFailedBeforeConnecting() const;
+  // Whether the connection dialled last failed for want of a server (see Open()).
+  bool LastUnreachable() const;
   // Whether each call has a connection of its own, to shut down when the call goes.
   bool owns() const { return !shared_; }
 

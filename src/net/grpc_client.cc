@@ -156,8 +156,8 @@ std::shared_ptr<Http2Connection> Http2Connection::Create(IoLoop &loop, Connectio
   Deliveries none;
   sync::MutexLock lock(connection->mu_);
   if (resolved != 0) {
-    connection->FailLocked(kGrpcUnavailable,
-                           "cannot resolve " + dial_host + ": " + gai_strerror(resolved), &none);
+    connection->FailUnreachableLocked("cannot resolve " + dial_host + ": " + gai_strerror(resolved),
+                                      &none);
     return connection;
   }
   int error = 0;
@@ -188,8 +188,7 @@ std::shared_ptr<Http2Connection> Http2Connection::Create(IoLoop &loop, Connectio
     }
   }
   if (connection->fd_ < 0) {
-    connection->FailLocked(
-        kGrpcUnavailable,
+    connection->FailUnreachableLocked(
         "failed to connect to " + connection->authority_ + ": " + ErrnoText(error), &none);
     return connection;
   }
@@ -213,13 +212,16 @@ std::shared_ptr<Http2Connection> Http2Connection::Create(IoLoop &loop, Connectio
           if (!self->server_spoke_ && !self->failed_) {
             const std::string within =
                 std::to_string(self->options_.connect_timeout.count()) + " ms";
-            self->FailLocked(
-                kGrpcUnavailable,
+            const std::string why =
                 "failed to connect to " + self->authority_ + ": " +
-                    (self->connected_ ? "the server did not speak HTTP/2 within " + within
-                                      : "no answer within " + within) +
-                    " (grpc.connect.timeout.ms)",
-                &deliveries);
+                (self->connected_ ? "the server did not speak HTTP/2 within " + within
+                                  : "no answer within " + within) +
+                " (grpc.connect.timeout.ms)";
+            if (self->connected_) {
+              self->FailLocked(kGrpcUnavailable, why, &deliveries);
+            } else {
+              self->FailUnreachableLocked(why, &deliveries);
+            }
           }
         }
         Deliver(&deliveries);
@@ -476,11 +478,15 @@ void Http2Connection::FailLocked(int grpc_status, const std::string &why, Delive
   }
 }
 
+void Http2Connection::FailUnreachableLocked(const std::string &why, Deliveries *deliveries) {
+  unreachable_ = unreachable_ || !failed_;
+  FailLocked(kGrpcUnavailable, why, deliveries);
+}
+
 void Http2Connection::Shutdown(const std::string &why) {
   Deliveries deliveries;
   {
     sync::MutexLock lock(mu_);
-    shut_down_ = shut_down_ || !failed_;
     FailLocked(kGrpcUnavailable, why, &deliveries);
   }
   if (!deliveries.empty()) {
@@ -538,9 +544,9 @@ bool Http2Connection::failed() const {
   return failed_;
 }
 
-bool Http2Connection::failed_before_connecting() const {
+bool Http2Connection::unreachable() const {
   sync::MutexLock lock(mu_);
-  return failed_ && !connected_ && !shut_down_;
+  return unreachable_;
 }
 
 bool Http2Connection::connected() const {
@@ -553,8 +559,8 @@ void Http2Connection::OnConnected(Deliveries *deliveries) {
   socklen_t length = sizeof error;
   if (getsockopt(fd_, SOL_SOCKET, SO_ERROR, &error, &length) != 0) error = errno;
   if (error != 0) {
-    FailLocked(kGrpcUnavailable, "failed to connect to " + authority_ + ": " + ErrnoText(error),
-               deliveries);
+    FailUnreachableLocked("failed to connect to " + authority_ + ": " + ErrnoText(error),
+                          deliveries);
     return;
   }
   connected_ = true;
