@@ -266,9 +266,9 @@ void NativeConnection::WritesDone() {
   Answered(CurrentCall()->WritesDone());
 }
 
-std::shared_ptr<net::GrpcCall> NativeConnection::CurrentCall() {
+net::GrpcCall *NativeConnection::CurrentCall() {
   sync::MutexLock lock(mu_);
-  return call_;
+  return call_.get();
 }
 
 void NativeConnection::Fail(const Status &why) {

@@ -83,9 +83,9 @@ class NativeConnection final : public Connection,
  private:
   // Starts the call on `http2`, the create request first.
   void StartOn(const std::shared_ptr<net::Http2Connection> &http2) ABSL_LOCKS_EXCLUDED(mu_);
-  // The call that writes go to: the last one started, which is the one that connected once
-  // the stream writes more than the create request.
-  std::shared_ptr<net::GrpcCall> CurrentCall() ABSL_LOCKS_EXCLUDED(mu_);
+  // The call that writes go to: the last one started, which is the one that connected, and
+  // stays, once the stream writes more than the create request.
+  net::GrpcCall *CurrentCall() ABSL_LOCKS_EXCLUDED(mu_);
   // A write's answer: its end now (kDone, kEnded) is told to the listener here.
   void Answered(net::GrpcCall::WriteResult result);
   // The create request's answer on the current call (kLater: OnWriteDone() tells it).
