@@ -25,8 +25,10 @@ static long long stream_errors(zb_stream *stream) {
   return errors;
 }
 
-static void test_a_server_that_refuses_for_a_while_is_waited_for(void **state) {
-  (void)state;
+/* Stops the server under a stream opened with `pairs` (the default recovery settings: 4 retries,
+ * the first after 1 to 2 s, the next after 2 to 4), restarts it kRefusingMs later, and checks
+ * that the stream got there with one refusal per call it had: `calls`. */
+static void refuse_for_a_while(const char *const *pairs, int calls) {
   char data_dir[] = "/tmp/zb_wait_for_ready_test.XXXXXX";
   assert_non_null(mkdtemp(data_dir));
   zbtest_server_options options;
@@ -37,8 +39,7 @@ static void test_a_server_that_refuses_for_a_while_is_waited_for(void **state) {
   const char *endpoint = zbtest_server_endpoint(server);
   options.port = atoi(strrchr(endpoint, ':') + 1);
   zb_sdk *sdk = tu_plaintext_sdk(endpoint);
-  /* The default recovery settings: 4 retries, the first after 1 to 2 s, the next after 2 to 4. */
-  zb_stream *stream = tu_open_proto(sdk, TU_TABLE, NULL);
+  zb_stream *stream = tu_open_proto_configured(sdk, TU_TABLE, pairs);
   tu_ingest_and_flush(stream, 0, kBefore, "before");
   assert_int_equal(stream_errors(stream), 0);
 
@@ -60,23 +61,41 @@ static void test_a_server_that_refuses_for_a_while_is_waited_for(void **state) {
                 (long long)flushed_after, errors, (unsigned long long)info.recoveries);
   assert_int_equal(info.state, ZB_STREAM_OPEN);
   assert_int_equal(info.records_acked, kBefore + kDuring);
-  assert_int_equal(info.recoveries, 1);
-  /* The lost connection and the one attempt refused at once; the next one waited. */
-  assert_true(errors <= 2);
+  assert_int_equal(info.recoveries, calls);
+  /* For each call, the lost connection and the one attempt refused at once; the next waited. */
+  assert_true(errors <= 2 * calls);
   /* Reached soon after the server listens again: redials start about 1 s apart (gRPC's
    * connection backoff), so the second comes within about 1.2 s of the first. */
   assert_true(flushed_after < kRefusingMs + 4000);
   tu_close_and_destroy(stream);
   zb_sdk_destroy(sdk);
 
+  /* Each record stored once (lanes store theirs in their own order). */
   assert_int_equal(zbtest_server_record_count(server, TU_TABLE), kBefore + kDuring);
+  bool stored[kBefore + kDuring] = {false};
   for (int64_t i = 0; i < kBefore + kDuring; ++i) {
     const uint8_t *data;
     size_t len;
-    assert_int_equal(tu_stored_event_id(server, TU_TABLE, i, &data, &len), i);
+    const int64_t id = tu_stored_event_id(server, TU_TABLE, i, &data, &len);
+    assert_in_range(id, 0, kBefore + kDuring - 1);
+    assert_false(stored[id]);
+    stored[id] = true;
   }
   zbtest_server_stop(server);
   tu_remove_directory(data_dir);
+}
+
+/* Calls that share the SDK's connection (the default): the wait dials it again for them. */
+static void test_a_server_that_refuses_for_a_while_is_waited_for(void **state) {
+  (void)state;
+  refuse_for_a_while(NULL, 1);
+}
+
+/* Two lanes, each with a connection of its own, wait at once. */
+static void test_lanes_with_their_own_connections_wait_too(void **state) {
+  (void)state;
+  const char *const own[] = {"stream.own.connection", "true", "stream.lanes", "2", NULL};
+  refuse_for_a_while(own, 2);
 }
 
 enum { kAttemptTimeoutMs = 3000 };
@@ -112,6 +131,7 @@ static void test_a_server_that_never_listens_ends_the_wait_at_the_deadline(void 
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_a_server_that_refuses_for_a_while_is_waited_for),
+      cmocka_unit_test(test_lanes_with_their_own_connections_wait_too),
       cmocka_unit_test(test_a_server_that_never_listens_ends_the_wait_at_the_deadline),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
