@@ -64,24 +64,22 @@ std::shared_ptr<Connection> NativeTransport::Open(
   std::shared_ptr<net::Http2Connection> http2 = dialer_->Dial();
   std::vector<std::pair<std::string, std::string>> all = headers;
   all.emplace_back("user-agent", user_agent_ + " " + net::Http2LibraryName());
-  return std::make_shared<NativeConnection>(loop_, supervision_, dialer_, std::move(http2),
-                                            *waits_for_ready, std::move(all), kind,
-                                            std::move(create_request), listener);
+  return std::make_shared<NativeConnection>(loop_, dialer_, std::move(http2), *waits_for_ready,
+                                            std::move(all), kind, std::move(create_request),
+                                            listener);
 }
 
 bool NativeTransport::Connected() const {
   return dialer_->LastConnected();
 }
 
-NativeConnection::NativeConnection(net::IoLoop &loop, Scheduler &supervision,
-                                   std::shared_ptr<Http2Dialer> dialer,
+NativeConnection::NativeConnection(net::IoLoop &loop, std::shared_ptr<Http2Dialer> dialer,
                                    std::shared_ptr<net::Http2Connection> http2,
                                    bool waits_for_ready,
                                    std::vector<std::pair<std::string, std::string>> headers,
                                    const CallKind &kind, std::string create_request,
                                    ConnectionListener *listener)
     : loop_(loop),
-      supervision_(supervision),
       dialer_(std::move(dialer)),
       waits_for_ready_(waits_for_ready),
       headers_(std::move(headers)),
@@ -89,19 +87,17 @@ NativeConnection::NativeConnection(net::IoLoop &loop, Scheduler &supervision,
       listener_(listener),
       create_request_(std::make_shared<const std::string>(std::move(create_request))),
       http2_(std::move(http2)),
-      dialed_at_(Scheduler::Clock::now()),
+      dialed_at_(net::IoLoop::Clock::now()),
       jitter_(static_cast<std::minstd_rand::result_type>(
-          Scheduler::Clock::now().time_since_epoch().count())) {}
+          net::IoLoop::Clock::now().time_since_epoch().count())) {}
 
 NativeConnection::~NativeConnection() {
-  std::shared_ptr<Scheduler::Task> redial_task;
   std::shared_ptr<net::Http2Connection> http2;
   {
     sync::MutexLock lock(mu_);
-    redial_task = std::move(redial_task_);
+    if (redial_timer_ != 0) loop_.Cancel(redial_timer_);
     http2 = http2_;
   }
-  if (redial_task) redial_task->Stop();
   if (dialer_->owns()) http2->Shutdown("the call is over");
 }
 
@@ -165,7 +161,6 @@ void NativeConnection::CreateDone(bool ok) {
 
 void NativeConnection::Conclude() {
   bool redial = false, create_failed = false;
-  std::shared_ptr<Scheduler::Task> redial_task;
   net::CallEnd end;
   {
     sync::MutexLock lock(mu_);
@@ -174,22 +169,13 @@ void NativeConnection::Conclude() {
     // gRPC sends a call that waits for ready once a connection is.
     redial = waits_for_ready_ && failure_.ok() && create_failed_ && http2_->unreachable();
     if (redial) {
-      redial_wanted_ = true;
-      redial_at_ = dialed_at_ + NextRedialDelayLocked();
-      if (!redial_task_) {
-        redial_task_ = supervision_.NewTask([weak = weak_from_this()] {
-          std::shared_ptr<NativeConnection> self = weak.lock();
-          return self ? self->RedialStep() : Scheduler::Clock::time_point::max();
-        });
-      }
-      redial_task = redial_task_;
+      redial_timer_ = loop_.RunAt(dialed_at_ + NextRedialDelayLocked(), [weak = weak_from_this()] {
+        if (std::shared_ptr<NativeConnection> self = weak.lock()) self->Redial();
+      });
     }
     end = call_end_;
   }
-  if (redial) {
-    redial_task->Wake();
-    return;
-  }
+  if (redial) return;
   if (create_failed) listener_->OnWriteDone(this, false);
   EndReads();
   {
@@ -205,33 +191,26 @@ void NativeConnection::Conclude() {
   MaybeDone();
 }
 
-Scheduler::Clock::time_point NativeConnection::RedialStep() {
+void NativeConnection::Redial() {
   {
     sync::MutexLock lock(mu_);
-    // Once failed, Fail() ends the call.
-    if (!redial_wanted_ || !failure_.ok()) return Scheduler::Clock::time_point::max();
-    const Scheduler::Clock::time_point now = Scheduler::Clock::now();
-    if (now < redial_at_) return redial_at_;
-    redial_wanted_ = false;
-    dialing_ = true;
-    dialed_at_ = now;
+    redial_timer_ = 0;
+    // Fail() came first and ends the call.
+    if (!failure_.ok()) return;
+    dialed_at_ = net::IoLoop::Clock::now();
   }
-  // Resolves the host: on a supervision thread, which may wait, never on the I/O thread.
   std::shared_ptr<net::Http2Connection> http2 = dialer_->Dial();
   bool failed = false;
   {
     sync::MutexLock lock(mu_);
-    dialing_ = false;
     http2_ = http2;
     failed = !failure_.ok();
   }
   if (failed) {
-    // Fail() came during the dial and left the end to this.
-    loop_.Post([self = shared_from_this()] { self->Conclude(); });
+    Conclude();  // Fail() came during the dial and left the end to this
   } else {
     StartOn(http2);
   }
-  return Scheduler::Clock::time_point::max();
 }
 
 std::chrono::milliseconds NativeConnection::NextRedialDelayLocked() {
@@ -279,8 +258,9 @@ void NativeConnection::Fail(const Status &why) {
     if (failure_.ok()) failure_ = why;
     call = call_;
     // Waiting for the next dial, no call runs whose end would end this one.
-    between_dials = redial_wanted_ && !dialing_;
-    redial_wanted_ = false;
+    between_dials = redial_timer_ != 0;
+    if (between_dials) loop_.Cancel(redial_timer_);
+    redial_timer_ = 0;
   }
   if (between_dials) {
     loop_.Post([self = shared_from_this()] { self->Conclude(); });

@@ -11,7 +11,6 @@
 #include <vector>
 
 #include "core/connection.h"
-#include "core/scheduler.h"
 #include "net/grpc_client.h"
 #include "net/io_loop.h"
 #include "sync/mutex.h"
@@ -39,8 +38,7 @@ class Http2Dialer {
               std::shared_ptr<SharedHttp2Connection> shared)
       : loop_(loop), options_(std::move(options)), shared_(std::move(shared)) {}
 
-  // A connection for a call: the shared one (a new one if it failed), or a new one. Resolves
-  // the host, so from a thread that may wait for DNS.
+  // A connection for a call: the shared one (a new one if it failed), or a new one.
   std::shared_ptr<net::Http2Connection> Dial();
   // Whether the connection dialled last is up.
   bool LastConnected() const;
@@ -62,9 +60,9 @@ class NativeConnection final : public Connection,
                                public std::enable_shared_from_this<NativeConnection> {
  public:
   // A call on `http2`, dialled by `dialer`. When it `waits_for_ready`, a connection that fails
-  // before reaching the server does not end it: `supervision` dials another (with `dialer`),
-  // until one connects or Fail() ends the call.
-  NativeConnection(net::IoLoop &loop, Scheduler &supervision, std::shared_ptr<Http2Dialer> dialer,
+  // for want of a server does not end it: a timer on `loop` dials another (with `dialer`), until
+  // one connects or Fail() ends the call.
+  NativeConnection(net::IoLoop &loop, std::shared_ptr<Http2Dialer> dialer,
                    std::shared_ptr<net::Http2Connection> http2, bool waits_for_ready,
                    std::vector<std::pair<std::string, std::string>> headers, const CallKind &kind,
                    std::string create_request, ConnectionListener *listener);
@@ -96,15 +94,14 @@ class NativeConnection final : public Connection,
   // never reached the server starts again on a new one while it waits for ready; any other
   // ends, with the create request's failure told first.
   void Conclude() ABSL_LOCKS_EXCLUDED(mu_);
-  // The supervision task's step: dials the next connection once its time has come.
-  Scheduler::Clock::time_point RedialStep() ABSL_LOCKS_EXCLUDED(mu_);
+  // On the loop's thread, when the redial timer comes: dials the next connection.
+  void Redial() ABSL_LOCKS_EXCLUDED(mu_);
   // The next dial's delay, as gRPC's connection backoff paces a channel's reconnections.
   std::chrono::milliseconds NextRedialDelayLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void EndReads();
   void MaybeDone() ABSL_LOCKS_EXCLUDED(mu_);
 
   net::IoLoop &loop_;
-  Scheduler &supervision_;
   const std::shared_ptr<Http2Dialer> dialer_;
   const bool waits_for_ready_;
   const std::vector<std::pair<std::string, std::string>> headers_;
@@ -123,13 +120,10 @@ class NativeConnection final : public Connection,
   bool create_failed_ ABSL_GUARDED_BY(mu_) = false;  // it ended without being sent
   bool call_ended_ ABSL_GUARDED_BY(mu_) = false;     // the current call's OnEnd() came
   net::CallEnd call_end_ ABSL_GUARDED_BY(mu_);
-  // Waiting for ready: the task that dials, when the next dial is due, and whether one is
-  // wanted (or under way: `dialing_`).
-  std::shared_ptr<Scheduler::Task> redial_task_ ABSL_GUARDED_BY(mu_);
-  Scheduler::Clock::time_point redial_at_ ABSL_GUARDED_BY(mu_);
-  bool redial_wanted_ ABSL_GUARDED_BY(mu_) = false;
-  bool dialing_ ABSL_GUARDED_BY(mu_) = false;
-  Scheduler::Clock::time_point dialed_at_ ABSL_GUARDED_BY(mu_);
+  // Waiting for ready: the timer of the next dial (0: none armed), when the last one began, and
+  // the backoff between them.
+  uint64_t redial_timer_ ABSL_GUARDED_BY(mu_) = 0;
+  net::IoLoop::Clock::time_point dialed_at_ ABSL_GUARDED_BY(mu_);
   std::chrono::milliseconds redial_backoff_ ABSL_GUARDED_BY(mu_){0};
   std::minstd_rand jitter_ ABSL_GUARDED_BY(mu_);
   bool half_closed_ ABSL_GUARDED_BY(mu_) = false;
@@ -144,12 +138,10 @@ class NativeConnection final : public Connection,
 // connection of its own, or on `shared` when given.
 class NativeTransport final : public Transport {
  public:
-  // Calls carry `user_agent` as their user-agent header; `supervision` (the SDK's) dials again
-  // for the calls that wait for ready.
-  NativeTransport(net::IoLoop &loop, Scheduler &supervision, net::ConnectionOptions options,
-                  std::string user_agent, std::shared_ptr<SharedHttp2Connection> shared)
+  // Calls carry `user_agent` as their user-agent header.
+  NativeTransport(net::IoLoop &loop, net::ConnectionOptions options, std::string user_agent,
+                  std::shared_ptr<SharedHttp2Connection> shared)
       : loop_(loop),
-        supervision_(supervision),
         dialer_(std::make_shared<Http2Dialer>(loop, std::move(options), std::move(shared))),
         user_agent_(std::move(user_agent)) {}
 
@@ -164,7 +156,6 @@ class NativeTransport final : public Transport {
 
  private:
   net::IoLoop &loop_;
-  Scheduler &supervision_;
   const std::shared_ptr<Http2Dialer> dialer_;
   const std::string user_agent_;
 };

@@ -169,7 +169,7 @@ std::string Sdk::StatsJson() const {
 
 std::unique_ptr<Transport> Sdk::NewTransport(bool own_connection) const {
   if (io_loop_) {
-    return std::make_unique<NativeTransport>(*io_loop_, *supervision_, http2_options_,
+    return std::make_unique<NativeTransport>(*io_loop_, http2_options_,
                                              workspace_transport_.user_agent,
                                              own_connection ? nullptr : shared_http2_);
   }
