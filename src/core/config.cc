@@ -135,8 +135,9 @@ const Property kProperties[] = {
      "federation. Reads back hidden.",
      StringOption{&Settings::auth_token, Text::kSecret}},
     {"grpc.connect.timeout.ms", "20000", "1 .. 2147483647", "sdk",
-     "How long setting up a connection (TCP, proxy tunnel, TLS handshake, the server's HTTP/2 "
-     "settings) may take before the attempt fails.",
+     "How long setting up a connection (with transport.engine=http2 the name's lookup too; TCP, "
+     "proxy tunnel, TLS handshake, the server's HTTP/2 settings) may take before the attempt "
+     "fails.",
      IntOption{&Settings::connect_timeout_ms, 1, kMaxInt32}},
     {"transport.plaintext", "false", "true, false", "sdk",
      "Speak plaintext HTTP/2 to the endpoint and the workspace, without TLS: for local servers "
