@@ -490,26 +490,34 @@ class BatchDecoder {
     }
     status = NeedBytes(path, "offsets", buffer, static_cast<size_t>(length + 1) * sizeof(Offset));
     if (!status.ok()) return status;
-    const Offset *offsets = reinterpret_cast<const Offset *>(buffer.data);
-    if (offsets[0] < 0) {
-      return Status::Invalid(ColumnLabel(path) + ": offsets start at " +
-                             std::to_string(offsets[0]));
+    // Read without assuming alignment: a check reads them where they arrived.
+    const auto offset_at = [&buffer](int64_t i) {
+      Offset value;
+      std::memcpy(&value, buffer.data + i * sizeof(Offset), sizeof value);
+      return value;
+    };
+    Offset previous = offset_at(0);
+    if (previous < 0) {
+      return Status::Invalid(ColumnLabel(path) + ": offsets start at " + std::to_string(previous));
     }
     for (int64_t i = 0; i < length; ++i) {
-      if (offsets[i + 1] < offsets[i]) {
+      const Offset next = offset_at(i + 1);
+      if (next < previous) {
         return Status::Invalid(ColumnLabel(path) + ": offset " + std::to_string(i + 1) + " (" +
-                               std::to_string(offsets[i + 1]) + ") is below the one before it (" +
-                               std::to_string(offsets[i]) + ")");
+                               std::to_string(next) + ") is below the one before it (" +
+                               std::to_string(previous) + ")");
       }
+      previous = next;
     }
-    *end = offsets[length];
+    *end = previous;
     out->buffers.push_back(std::move(buffer));
     return Status::Ok();
   }
 
   // The next buffer of the batch, bounds-checked against the body, decompressed, and 8-byte
   // aligned (copied if it is not). When only checked, a buffer whose contents the checks do not
-  // `read` is its size alone, unless it is compressed: its size is known once it is.
+  // `read` is its size alone, unless it is compressed: its size is known once it is; one they
+  // read is left where it is, unless it straddles two pieces.
   Status NextBuffer(const std::string &path, const char *what, bool read, Buffer *out) {
     const auto *buffers = batch_.buffers();
     if (buffers == nullptr || next_buffer_ >= buffers->size()) {
@@ -531,7 +539,8 @@ class BatchDecoder {
     }
     Buffer raw = body_.Range(static_cast<size_t>(offset), static_cast<size_t>(length));
     if (codec_ == Codec::kNone || length == 0) {
-      *out = Aligned(std::move(raw));
+      // The checks read their buffers wherever they are: only arrays kept need alignment.
+      *out = decoding_ == Decoding::kCheck ? std::move(raw) : Aligned(std::move(raw));
       return Status::Ok();
     }
     int64_t uncompressed;
