@@ -113,7 +113,8 @@ TEST(FlightDataView, AbsentFieldsAreEmptyAndAnEmptyMessageIsValid) {
   EXPECT_TRUE(view.app_metadata.empty());
   EXPECT_TRUE(view.data_body.empty());
   EXPECT_EQ(view.data_body_size, 0u);
-  EXPECT_EQ(Scan(Delimited(3, "m"), &view), "");
+  const std::string metadata_only = Delimited(3, "m");
+  EXPECT_EQ(Scan(metadata_only, &view), "");
   EXPECT_EQ(view.app_metadata, "m");
   EXPECT_TRUE(view.data_header.empty());
 }
