@@ -12,7 +12,7 @@ packages=(
   clang libclang-rt-14-dev
   python3 python3-dev python3-venv # python3-dev and -venv: bindings/python/test.sh
   flatbuffers-compiler libflatbuffers-dev liblz4-dev libzstd-dev # the Arrow codec (src/arrow)
-  libnghttp2-dev # the library's own HTTP/2 client (src/net)
+  libnghttp2-dev libc-ares-dev # the library's own HTTP/2 client and its name lookups (src/net)
   libsnappy-dev zlib1g-dev # Avro container files in `zerobus ingest` (src/cli/avro_container)
   maven # bindings/java/test.sh; its Java 22+ is the machine's Temurin 25 (bindings/java/java-home.sh)
 )

@@ -144,87 +144,102 @@ void GrpcCall::Cancel(const std::string &message) {
 std::shared_ptr<Http2Connection> Http2Connection::Create(IoLoop &loop, ConnectionOptions options) {
   auto connection = std::make_shared<Http2Connection>(loop, std::move(options));
   const ConnectionOptions &o = connection->options_;
-  addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  addrinfo *found = nullptr;
   // Through a proxy, the socket goes to the proxy; the server's name goes in CONNECT.
-  const std::string &dial_host = o.proxy_host.empty() ? o.host : o.proxy_host;
+  const std::string dial_host = o.proxy_host.empty() ? o.host : o.proxy_host;
   const int dial_port = o.proxy_host.empty() ? o.port : o.proxy_port;
-  const int resolved =
-      getaddrinfo(dial_host.c_str(), std::to_string(dial_port).c_str(), &hints, &found);
-  Deliveries none;
+  std::weak_ptr<Http2Connection> weak = connection;
   sync::MutexLock lock(connection->mu_);
-  if (resolved != 0) {
-    connection->FailLocked(kGrpcUnavailable,
-                           "cannot resolve " + dial_host + ": " + gai_strerror(resolved), &none);
-    return connection;
-  }
-  int error = 0;
-  for (addrinfo *address = found; address != nullptr; address = address->ai_next) {
-    const int fd = socket(address->ai_family, address->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
-                          address->ai_protocol);
-    if (fd < 0) {
-      error = errno;
-      continue;
-    }
-    const int one = 1;
-    (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    if (connect(fd, address->ai_addr, address->ai_addrlen) == 0 || errno == EINPROGRESS) {
-      connection->fd_ = fd;
-      break;
-    }
-    error = errno;
-    close(fd);
-  }
-  freeaddrinfo(found);
-  if (connection->fd_ >= 0 && o.tls.enabled) {
+  if (o.tls.enabled) {
     std::string why;
     connection->tls_ = TlsSession::Create(o.tls, o.host, &why);
     if (!connection->tls_) {
+      Deliveries none;
       connection->FailLocked(kGrpcUnavailable,
                              "failed to connect to " + connection->authority_ + ": " + why, &none);
       return connection;
     }
   }
-  if (connection->fd_ < 0) {
-    connection->FailLocked(
-        kGrpcUnavailable,
-        "failed to connect to " + connection->authority_ + ": " + ErrnoText(error), &none);
-    return connection;
-  }
-  const int added = loop.Add(connection->fd_, EPOLLOUT, connection);
-  if (added != 0) {
-    connection->FailLocked(kGrpcUnavailable, "cannot watch a socket: " + ErrnoText(added), &none);
-    return connection;
-  }
-  connection->watching_out_ = true;
-  std::weak_ptr<Http2Connection> weak = connection;
+  // The whole setup is bounded, as gRPC's is: the name's lookup, TCP, the proxy's tunnel, TLS's
+  // handshake and the server's SETTINGS.
   connection->connect_timer_ =
       loop.RunAt(std::chrono::steady_clock::now() + o.connect_timeout, [weak] {
+        if (std::shared_ptr<Http2Connection> self = weak.lock()) self->ConnectTimedOut();
+      });
+  connection->lookup_ = DnsLookup::Start(
+      loop, dial_host, dial_port,
+      [weak, dial_host](std::vector<SocketAddress> addresses, const std::string &error) {
         std::shared_ptr<Http2Connection> self = weak.lock();
         if (!self) return;
         Deliveries deliveries;
         {
           sync::MutexLock lock(self->mu_);
-          self->connect_timer_ = 0;
-          // The whole setup is bounded, as gRPC's is: TCP, the proxy's tunnel, TLS's handshake
-          // and the server's SETTINGS.
-          if (!self->server_spoke_ && !self->failed_) {
-            const std::string within =
-                std::to_string(self->options_.connect_timeout.count()) + " ms";
-            self->FailLocked(
-                kGrpcUnavailable,
-                "failed to connect to " + self->authority_ + ": " +
-                    (self->connected_ ? "the server did not speak HTTP/2 within " + within
-                                      : "no answer within " + within) +
-                    " (grpc.connect.timeout.ms)",
-                &deliveries);
+          self->lookup_.reset();
+          if (self->failed_) return;
+          if (!error.empty()) {
+            self->FailLocked(kGrpcUnavailable, "cannot resolve " + dial_host + ": " + error,
+                             &deliveries);
+          } else {
+            self->addresses_ = std::move(addresses);
+            self->ConnectNextLocked(&deliveries);
           }
         }
         Deliver(&deliveries);
       });
   return connection;
+}
+
+void Http2Connection::ConnectTimedOut() {
+  Deliveries deliveries;
+  {
+    sync::MutexLock lock(mu_);
+    connect_timer_ = 0;
+    if (!server_spoke_ && !failed_) {
+      const std::string within = std::to_string(options_.connect_timeout.count()) + " ms";
+      FailLocked(kGrpcUnavailable,
+                 "failed to connect to " + authority_ + ": " +
+                     (connected_           ? "the server did not speak HTTP/2 within " + within
+                      : addresses_.empty() ? "its name was not resolved within " + within
+                                           : "no answer within " + within) +
+                     " (grpc.connect.timeout.ms)",
+                 &deliveries);
+    }
+  }
+  Deliver(&deliveries);
+}
+
+void Http2Connection::ConnectNextLocked(Deliveries *deliveries) {
+  // Each address in turn, as gRPC's pick_first does: a name with an IPv6 and an IPv4 address
+  // reaches a server that listens on one of them only.
+  while (next_address_ < addresses_.size()) {
+    const SocketAddress &address = addresses_[next_address_++];
+    const int fd = socket(address.storage.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+      connect_error_ = ErrnoText(errno);
+      continue;
+    }
+    const int one = 1;
+    (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    if (connect(fd, address.get(), address.length) != 0 && errno != EINPROGRESS) {
+      connect_error_ = ErrnoText(errno);
+      close(fd);
+      continue;
+    }
+    const int added = loop_.Add(fd, EPOLLOUT, shared_from_this());
+    if (added != 0) {
+      close(fd);
+      FailLocked(kGrpcUnavailable, "cannot watch a socket: " + ErrnoText(added), deliveries);
+      return;
+    }
+    fd_ = fd;
+    watching_out_ = true;
+    return;
+  }
+  FailLocked(kGrpcUnavailable,
+             "failed to connect to " + authority_ + ": " + connect_error_ +
+                 (addresses_.size() > 1
+                      ? " (at each of its " + std::to_string(addresses_.size()) + " addresses)"
+                      : ""),
+             deliveries);
 }
 
 Http2Connection::Http2Connection(IoLoop &loop, ConnectionOptions options)
@@ -258,6 +273,7 @@ Http2Connection::Http2Connection(IoLoop &loop, ConnectionOptions options)
 
 Http2Connection::~Http2Connection() {
   sync::MutexLock lock(mu_);
+  if (lookup_) lookup_->Cancel();
   if (fd_ >= 0) close(fd_);
   nghttp2_session_del(session_);
 }
@@ -462,6 +478,10 @@ void Http2Connection::FailLocked(int grpc_status, const std::string &why, Delive
       if (*timer != 0) loop_.Cancel(*timer);
       *timer = 0;
     }
+    if (lookup_) {
+      lookup_->Cancel();
+      lookup_.reset();
+    }
     if (fd_ >= 0) {
       loop_.Remove(fd_);
       close(fd_);
@@ -547,8 +567,12 @@ void Http2Connection::OnConnected(Deliveries *deliveries) {
   socklen_t length = sizeof error;
   if (getsockopt(fd_, SOL_SOCKET, SO_ERROR, &error, &length) != 0) error = errno;
   if (error != 0) {
-    FailLocked(kGrpcUnavailable, "failed to connect to " + authority_ + ": " + ErrnoText(error),
-               deliveries);
+    connect_error_ = ErrnoText(error);
+    loop_.Remove(fd_);
+    close(fd_);
+    fd_ = -1;
+    watching_out_ = false;
+    ConnectNextLocked(deliveries);
     return;
   }
   connected_ = true;

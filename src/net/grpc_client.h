@@ -25,6 +25,7 @@
 #include <utility>
 #include <vector>
 
+#include "net/dns_lookup.h"
 #include "net/framing.h"
 #include "net/io_loop.h"
 #include "net/send_queue.h"
@@ -147,8 +148,8 @@ class GrpcCall {
 class Http2Connection : public IoLoop::Watcher,
                         public std::enable_shared_from_this<Http2Connection> {
  public:
-  // Resolves the host (blocking: from a thread that may wait for DNS) and starts connecting on
-  // `loop`. A connection that cannot be made ends the calls started on it with UNAVAILABLE.
+  // Starts looking up the host and connecting to it on `loop` (nothing here waits for either).
+  // A connection that cannot be made ends the calls started on it with UNAVAILABLE.
   static std::shared_ptr<Http2Connection> Create(IoLoop &loop, ConnectionOptions options);
   ~Http2Connection() override;
 
@@ -191,6 +192,10 @@ class Http2Connection : public IoLoop::Watcher,
   void EndCallLocked(GrpcCall *call, CallEnd end, Deliveries *deliveries)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void OnConnected(Deliveries *deliveries) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Connects to the next address the lookup found; fails once none is left.
+  void ConnectNextLocked(Deliveries *deliveries) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // On the loop's thread, once grpc.connect.timeout.ms has passed since Create().
+  void ConnectTimedOut();
   // Once the socket reaches the server (through the proxy's tunnel, if any): TLS's handshake,
   // or HTTP/2 at once.
   void BeginProtocolLocked(Deliveries *deliveries) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -253,6 +258,10 @@ class Http2Connection : public IoLoop::Watcher,
   bool watching_out_ ABSL_GUARDED_BY(mu_) = false;  // EPOLLOUT asked for
   bool flush_posted_ ABSL_GUARDED_BY(mu_) = false;
   std::chrono::steady_clock::time_point last_flush_ ABSL_GUARDED_BY(mu_);
+  std::shared_ptr<DnsLookup> lookup_ ABSL_GUARDED_BY(mu_);     // until it answers
+  std::vector<SocketAddress> addresses_ ABSL_GUARDED_BY(mu_);  // what it found
+  size_t next_address_ ABSL_GUARDED_BY(mu_) = 0;               // the next of them to try
+  std::string connect_error_ ABSL_GUARDED_BY(mu_);             // the last address's refusal
   uint64_t connect_timer_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t keepalive_timer_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t ping_timer_ ABSL_GUARDED_BY(mu_) = 0;  // armed while a PING waits for its ACK
