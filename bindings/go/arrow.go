@@ -195,6 +195,26 @@ func (s *stream) holdPins(pins *runtime.Pinner, through uint64) {
 }
 
 // unpinAll drops every pin; called once the native stream, and with it every batch, is gone.
+// handOverPins moves to `to`, a stream recreated from this one, the pins of the batches that
+// are not durable (offsets from `acked` on): it sends them again from the same memory, the
+// first of them as its offset 0.
+func (s *stream) handOverPins(to *stream, acked uint64) {
+	s.pins.mu.Lock()
+	defer s.pins.mu.Unlock()
+	to.pins.mu.Lock()
+	defer to.pins.mu.Unlock()
+	kept := s.pins.held[:0]
+	for _, held := range s.pins.held {
+		if held.through < acked {
+			kept = append(kept, held)
+		} else {
+			to.pins.held = append(to.pins.held, heldPins{through: held.through - acked,
+				pins: held.pins})
+		}
+	}
+	s.pins.held = kept
+}
+
 func (s *stream) unpinAll() {
 	s.pins.mu.Lock()
 	defer s.pins.mu.Unlock()

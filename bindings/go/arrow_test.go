@@ -279,6 +279,56 @@ func TestArrowUnackedReadBackEqualsWhatWasSent(t *testing.T) {
 	}
 }
 
+// An Arrow stream that failed for good is carried on by Recreate: the batches it never got
+// acknowledged go out again from the memory they were given in, held until the recreated
+// stream makes them durable and released once both streams are closed.
+func TestArrowRecreateSendsTheUnacknowledgedBatchesAgain(t *testing.T) {
+	server := startServer(t, "--table", arrowPairsDDL, "--fault",
+		arrowPairsTable+":fail_after_records=4,fail_status=PERMISSION_DENIED")
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	stream, err := server.newSDK().NewArrowStream(within(t, 30*time.Second), arrowPairsTable,
+		arrowPairsSchema, zerobus.WithRecovery(false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []string
+	ingest := func(into *zerobus.Stream, batch int64) {
+		t.Helper()
+		record := pairsRecord(mem, batch*2, 2)
+		defer record.Release()
+		if _, err := into.IngestArrow(record); err != nil {
+			t.Fatalf("IngestArrow of batch %d: %v", batch, err)
+		}
+		for id := batch * 2; id < batch*2+2; id++ {
+			want = append(want, `{"id": `+strconv.Itoa(int(id))+`, "s": "`+strings.Repeat("x", int(id%3))+`"}`)
+		}
+	}
+	ingest(stream, 0)
+	ingest(stream, 1)
+	if err := stream.Flush(within(t, 30*time.Second)); err != nil {
+		t.Fatalf("Flush before the break: %v", err)
+	}
+	ingest(stream, 2)
+	ingest(stream, 3)
+	requireCode(t, stream.Flush(within(t, 30*time.Second)), zerobus.ErrTransport)
+	server.clearFault(arrowPairsTable)
+
+	recreated, err := stream.Recreate()
+	if err != nil {
+		t.Fatalf("Recreate of the failed stream: %v", err)
+	}
+	requireCode(t, stream.Close(within(t, 30*time.Second)), zerobus.ErrTransport)
+	ingest(recreated, 4)
+	if err := recreated.Close(within(t, 30*time.Second)); err != nil {
+		t.Fatalf("Close of the recreated stream: %v", err)
+	}
+	if info, err := recreated.Info(); err != nil || info.RecordsAcked != 3 {
+		t.Fatalf("Info of the recreated stream: %+v, %v; want 3 batches acknowledged", info, err)
+	}
+	requireStoredRows(t, server, arrowPairsTable, want...)
+}
+
 func TestArrowSchemaThatDoesNotFitIsRefused(t *testing.T) {
 	server := startServer(t, "--table", arrowPairsDDL)
 	wrong := arrow.NewSchema([]arrow.Field{

@@ -23,10 +23,13 @@
 // reconnects and replays the window after retryable failures, and acknowledges records
 // cumulatively. Every accepted record ends either acknowledged or reported: as an
 // EventError on Events, through the error of WaitForOffset, Flush or Close, and in Unacked.
+// Recreate carries on after a failure: a new stream into which the library ingests every
+// record the failed one did not get acknowledged.
 //
-// Acknowledgements reach Go without the library calling into Go: one goroutine per
-// stream sleeps on a pipe that the library writes to from the thread that queues an event
-// (zb_config_set_wakeup_fd), and takes the queued events in batches, one cgo call per batch. WaitForOffset and Flush wait on what that goroutine learns,
+// Acknowledgements reach Go without the library calling into Go: one goroutine per stream
+// (and the streams recreated from it) sleeps on a pipe that the library writes to from the
+// thread that queues an event (zb_config_set_wakeup_fd), and takes the queued events in
+// batches, one cgo call per batch. WaitForOffset and Flush wait on what that goroutine learns,
 // so any number of goroutines can wait, each ended by its context, without holding an
 // operating-system thread.
 //

@@ -89,26 +89,68 @@ func newWakeupPipe(cfg *C.zb_config) (*os.File, error) {
 	return os.NewFile(uintptr(fds[0]), "zerobus-wakeup"), nil
 }
 
-// drain is the stream's drainer goroutine: at each wakeup it takes every queued event, in
-// batches of pollCapacity per cgo crossing, and ends when the library closes the pipe.
-func (s *stream) drain() {
-	defer s.wakeups.Close()
+// wakeupGroup is a wakeup pipe and the streams it signals: a stream and those recreated from
+// it, whose wakeups the library writes to the descriptor of the stream they came from. One
+// drainer goroutine reads the pipe and polls each of them.
+type wakeupGroup struct {
+	pipe    *os.File // the read end; the drainer's alone
+	mu      sync.Mutex
+	members []*stream
+}
+
+func newWakeupGroup(pipe *os.File) *wakeupGroup {
+	group := &wakeupGroup{pipe: pipe}
+	go group.drain()
+	return group
+}
+
+func (g *wakeupGroup) add(s *stream) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.members = append(g.members, s)
+}
+
+func (g *wakeupGroup) remove(s *stream) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	for i, member := range g.members {
+		if member == s {
+			g.members = append(g.members[:i], g.members[i+1:]...)
+			return
+		}
+	}
+}
+
+// drain is the group's drainer goroutine: at each wakeup it takes every queued event of each
+// stream, in batches of pollCapacity per cgo crossing, and ends when the library closes the
+// pipe (once the last stream that writes it is destroyed).
+func (g *wakeupGroup) drain() {
+	defer g.pipe.Close()
 	var wakeups [64]byte
 	for {
 		// One read consumes every wakeup written since the last, so they coalesce.
-		if _, err := s.wakeups.Read(wakeups[:]); err != nil {
-			return // end of file: the stream was destroyed
+		if _, err := g.pipe.Read(wakeups[:]); err != nil {
+			return // end of file: every stream of the group was destroyed
 		}
-		s.mu.RLock()
-		if s.c == nil {
-			s.mu.RUnlock()
-			return
+		g.mu.Lock()
+		members := append([]*stream(nil), g.members...)
+		g.mu.Unlock()
+		for _, s := range members {
+			s.drainQueued()
 		}
-		s.drainMu.Lock()
-		s.pollAll()
-		s.drainMu.Unlock()
-		s.mu.RUnlock()
 	}
+}
+
+// drainQueued takes every event queued for the stream, unless it was destroyed.
+func (s *stream) drainQueued() {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.c == nil {
+		return
+	}
+	s.drainMu.Lock()
+	s.pollAll()
+	s.drainMu.Unlock()
 }
 
 // pollAll takes events until the queue is empty: a poll that returns fewer than it could take

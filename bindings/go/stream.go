@@ -44,8 +44,8 @@ type stream struct {
 	finalInfo StreamInfo
 	leftOver  []Record
 
-	wakeups  *os.File   // the wakeup pipe's read end; the drainer's alone
-	drainMu  sync.Mutex // serializes polling, so that events are handled in their order
+	wakeups  *wakeupGroup // whose drainer polls the stream
+	drainMu  sync.Mutex   // serializes polling, so that events are handled in their order
 	polled   [pollCapacity]C.zb_event
 	progress progress
 	events   eventQueue
@@ -62,16 +62,22 @@ func finishOpen(opened openedStream, recordType C.zb_record_type,
 		wakeups.Close()
 		return nil, opened.err
 	}
-	st := &stream{c: opened.c, recordType: recordType, identity: opened.identity, wakeups: wakeups,
+	return wrapStream(opened.c, recordType, opened.identity, newWakeupGroup(wakeups)), nil
+}
+
+// wrapStream wraps native stream c, whose wakeups `group` reads.
+func wrapStream(c *C.zb_stream, recordType C.zb_record_type, identity *persistentIdentity,
+	group *wakeupGroup) *Stream {
+	st := &stream{c: c, recordType: recordType, identity: identity, wakeups: group,
 		closed: make(chan struct{})}
 	st.progress.init()
 	st.events.init()
-	go st.drain()
+	group.add(st)
 	s := &Stream{st}
 	// Only a safety net, which abandons unacknowledged records: Close is the way to release a
 	// stream.
 	runtime.SetFinalizer(s, func(s *Stream) { s.release(false) })
-	return s, nil
+	return s
 }
 
 // emptyRecord stands in for the data of a zero-length record, so that the library sees a
@@ -238,8 +244,11 @@ func (s *stream) release(keepUnacked bool) {
 	s.drainMu.Lock()
 	s.pollAll()
 	s.drainMu.Unlock()
-	C.zb_stream_destroy(s.c) // the library then closes the wakeup pipe: the drainer ends
+	// Once no other stream of its group writes it, the library then closes the wakeup pipe, and
+	// the drainer ends.
+	C.zb_stream_destroy(s.c)
 	s.c = nil
+	s.wakeups.remove(s)
 	s.unpinAll()
 	s.progress.end(errStreamClosed())
 	s.events.finish()
@@ -284,6 +293,49 @@ func (s *stream) readUnacked() ([]Record, error) {
 		records[i] = Record{Offset: uint64(offset), Data: C.GoBytes(data, C.int(length))}
 	}
 	return records, nil
+}
+
+// Recreate opens a new stream like this one (same SDK, table, record format, options and
+// callbacks) and ingests into it, in order, every record this one did not get acknowledged:
+// the way to carry on after the stream failed. Replayed records may be stored twice if the
+// server had made them durable without acknowledging them (at-least-once). The new stream's
+// offsets start at 0, and its events come on its own Events channel; this stream is
+// unchanged and still has to be closed. An Arrow stream's batches not yet durable go out
+// again from the same memory, which stays pinned until the new stream makes them durable; a
+// persistent stream is resumed under the same id.
+//
+// Errors: ErrState while the stream has not failed; ErrClosed once Close has run (it
+// releases the native stream: Unacked still returns the records); any error of opening a
+// stream or of ingest.
+func (s *Stream) Recreate() (*Stream, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.c == nil {
+		return nil, errStreamClosed()
+	}
+	info, err := s.readInfo()
+	if err != nil {
+		return nil, err
+	}
+	var fresh *C.zb_stream
+	var cerr *C.zb_error
+	if status := C.zb_stream_recreate(s.c, &fresh, &cerr); status != C.ZB_OK {
+		return nil, takeError(status, cerr)
+	}
+	identity := s.identity
+	if identity != nil {
+		// The resumed stream's own watermark.
+		if identity, err = readIdentity(fresh); err != nil {
+			C.zb_stream_destroy(fresh)
+			return nil, err
+		}
+	}
+	recreated := wrapStream(fresh, s.recordType, identity, s.wakeups)
+	s.handOverPins(recreated.stream, info.RecordsAcked)
+	// Events it queued before it joined the group may have come with a wakeup that the drainer
+	// read for the others.
+	recreated.drainQueued()
+	return recreated, nil
 }
 
 // StreamState is the state of a stream.

@@ -500,6 +500,63 @@ func TestRecoversFromAServerSideBreak(t *testing.T) {
 	requireRowsAtLeastOnce(t, server, records, info.RecordsReplayed)
 }
 
+// A stream that failed for good is carried on by Recreate: the records it never got
+// acknowledged go into a new stream, which the same drainer serves, and every record is stored
+// once. A healthy stream and a closed one refuse.
+func TestRecreateCarriesOnAfterAFailure(t *testing.T) {
+	server := startServer(t, "--fault",
+		eventsTable+":fail_after_records=20,fail_status=PERMISSION_DENIED")
+	stream := openProto(t, server.newSDK(), fastRecovery...)
+	if _, err := stream.Recreate(); !errors.Is(err, zerobus.ErrState) {
+		t.Fatalf("Recreate of an open stream: %v, want ErrState", err)
+	}
+	for id := int64(0); id < 20; id++ {
+		if _, err := stream.Ingest(encodeEvent(id, payloadOf(id))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := stream.Flush(within(t, 30*time.Second)); err != nil {
+		t.Fatalf("Flush before the break: %v", err)
+	}
+	for id := int64(20); id < 30; id++ {
+		if _, err := stream.Ingest(encodeEvent(id, payloadOf(id))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	requireCode(t, stream.Flush(within(t, 30*time.Second)), zerobus.ErrTransport)
+	server.clearFault(eventsTable)
+
+	recreated, err := stream.Recreate()
+	if err != nil {
+		t.Fatalf("Recreate of the failed stream: %v", err)
+	}
+	collected := collectEvents(recreated)
+	for id := int64(30); id < 40; id++ {
+		offset, err := recreated.Ingest(encodeEvent(id, payloadOf(id)))
+		if err != nil || offset != uint64(id-20) {
+			t.Fatalf("Ingest into the recreated stream: offset %d, %v; want %d", offset, err, id-20)
+		}
+	}
+	if err := recreated.Close(within(t, 30*time.Second)); err != nil {
+		t.Fatalf("Close of the recreated stream: %v", err)
+	}
+	var next uint64
+	for _, event := range receive(t, collected, "the recreated stream's events") {
+		if event.Kind != zerobus.EventAck || event.FirstOffset != next {
+			t.Fatalf("event %+v, want an ack from offset %d", event, next)
+		}
+		next = event.LastOffset + 1
+	}
+	if next != 20 {
+		t.Fatalf("the recreated stream's acks end before offset %d, want 20", next)
+	}
+	requireCode(t, stream.Close(within(t, 30*time.Second)), zerobus.ErrTransport)
+	if _, err := stream.Recreate(); !errors.Is(err, zerobus.ErrClosed) {
+		t.Fatalf("Recreate after Close: %v, want ErrClosed", err)
+	}
+	requireRows(t, server, 40)
+}
+
 func TestFatalErrorsSurfaceWithTheirCodes(t *testing.T) {
 	t.Run("stream refused", func(t *testing.T) {
 		server := startServer(t, "--fault",

@@ -518,6 +518,19 @@ export declare class Stream extends EventEmitter<StreamEvents> {
    *  @throws ZerobusError ZB_ERR_STATE after destroy(). */
   unacked(): UnackedRecord[];
 
+  /**
+   * Opens a new stream like this failed or closed one (same Sdk, table, record type, options
+   * and headers provider) and ingests into it, in order, every record this one did not get
+   * acknowledged: the way to carry on after a failure or a timed-out close. Replayed records
+   * may be stored twice if the server had made them durable without acknowledging them
+   * (at-least-once). The new stream's offsets start at 0 and its events are its own; this
+   * stream is unchanged and still has to be destroyed. A persistent stream is resumed under
+   * the same id. The opening runs on a pool thread.
+   * @throws (rejects) ZerobusError ZB_ERR_STATE while this stream is neither failed nor
+   *   closed, or after destroy(); any error of Sdk.openStream() or of ingest.
+   */
+  recreate(): Promise<Stream>;
+
   /** @throws ZerobusError ZB_ERR_STATE after destroy(). */
   info(): StreamInfo;
 

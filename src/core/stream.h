@@ -227,9 +227,10 @@ class Stream final : public StreamHandle, private ConnectionListener, private St
 
   // A connection attempt, in Supervise(). Without mu_: requests the OAuth token (a new one
   // when `renew_token`), runs the headers provider and makes the connection. `*kept_token`:
-  // the attempt presents a token it did not request itself; `*waits_for_ready`: the channel is
-  // in TRANSIENT_FAILURE, so the call waits for a connection (ConnectionListener's
-  // wait_for_ready) instead of failing at once with an error gRPC cached from an earlier one.
+  // the attempt presents a token it did not request itself; `*waits_for_ready`: the transport's
+  // last connection failed for want of a server (gRPC's channel in TRANSIENT_FAILURE; the own
+  // client's refused, unreachable or unresolved), so the call waits for a connection
+  // (Transport::Open) instead of failing at once with the error of an earlier attempt.
   Status PrepareAttempt(std::string first_request, bool renew_token, bool *kept_token,
                         bool *waits_for_ready, std::shared_ptr<Connection> *connection);
   // With mu_ held: the first request of the next call: create_stream, or for a persistent

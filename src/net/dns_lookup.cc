@@ -35,6 +35,12 @@ class CaresLookup : public DnsLookup, public std::enable_shared_from_this<CaresL
 
   void Begin() {
     if (Cancelled()) return;
+    // An address in text needs no lookup; c-ares 1.18 would ask the name server about it first.
+    SocketAddress numeric;
+    if (ParseNumeric(&numeric)) {
+      Answer({numeric}, "");
+      return;
+    }
     ares_options options{};
     options.sock_state_cb = &CaresLookup::OnSocketState;
     options.sock_state_cb_data = this;
@@ -78,6 +84,24 @@ class CaresLookup : public DnsLookup, public std::enable_shared_from_this<CaresL
     const std::weak_ptr<CaresLookup> lookup_;
     const int fd_;
   };
+
+  bool ParseNumeric(SocketAddress *address) const {
+    auto *v4 = reinterpret_cast<sockaddr_in *>(&address->storage);
+    if (inet_pton(AF_INET, host_.c_str(), &v4->sin_addr) == 1) {
+      v4->sin_family = AF_INET;
+      v4->sin_port = htons(static_cast<uint16_t>(port_));
+      address->length = sizeof(sockaddr_in);
+      return true;
+    }
+    auto *v6 = reinterpret_cast<sockaddr_in6 *>(&address->storage);
+    if (inet_pton(AF_INET6, host_.c_str(), &v6->sin6_addr) == 1) {
+      v6->sin6_family = AF_INET6;
+      v6->sin6_port = htons(static_cast<uint16_t>(port_));
+      address->length = sizeof(sockaddr_in6);
+      return true;
+    }
+    return false;
+  }
 
   bool Cancelled() {
     sync::MutexLock lock(mu_);

@@ -176,8 +176,7 @@ std::shared_ptr<Http2Connection> Http2Connection::Create(IoLoop &loop, Connectio
           self->lookup_.reset();
           if (self->failed_) return;
           if (!error.empty()) {
-            self->FailLocked(kGrpcUnavailable, "cannot resolve " + dial_host + ": " + error,
-                             &deliveries);
+            self->FailUnreachableLocked("cannot resolve " + dial_host + ": " + error, &deliveries);
           } else {
             self->addresses_ = std::move(addresses);
             self->ConnectNextLocked(&deliveries);
@@ -195,13 +194,16 @@ void Http2Connection::ConnectTimedOut() {
     connect_timer_ = 0;
     if (!server_spoke_ && !failed_) {
       const std::string within = std::to_string(options_.connect_timeout.count()) + " ms";
-      FailLocked(kGrpcUnavailable,
-                 "failed to connect to " + authority_ + ": " +
-                     (connected_           ? "the server did not speak HTTP/2 within " + within
-                      : addresses_.empty() ? "its name was not resolved within " + within
-                                           : "no answer within " + within) +
-                     " (grpc.connect.timeout.ms)",
-                 &deliveries);
+      const std::string why = "failed to connect to " + authority_ + ": " +
+                              (connected_ ? "the server did not speak HTTP/2 within " + within
+                               : addresses_.empty() ? "its name was not resolved within " + within
+                                                    : "no answer within " + within) +
+                              " (grpc.connect.timeout.ms)";
+      if (connected_) {
+        FailLocked(kGrpcUnavailable, why, &deliveries);
+      } else {
+        FailUnreachableLocked(why, &deliveries);
+      }
     }
   }
   Deliver(&deliveries);
@@ -234,12 +236,12 @@ void Http2Connection::ConnectNextLocked(Deliveries *deliveries) {
     watching_out_ = true;
     return;
   }
-  FailLocked(kGrpcUnavailable,
-             "failed to connect to " + authority_ + ": " + connect_error_ +
-                 (addresses_.size() > 1
-                      ? " (at each of its " + std::to_string(addresses_.size()) + " addresses)"
-                      : ""),
-             deliveries);
+  FailUnreachableLocked(
+      "failed to connect to " + authority_ + ": " + connect_error_ +
+          (addresses_.size() > 1
+               ? " (at each of its " + std::to_string(addresses_.size()) + " addresses)"
+               : ""),
+      deliveries);
 }
 
 Http2Connection::Http2Connection(IoLoop &loop, ConnectionOptions options)
@@ -496,6 +498,11 @@ void Http2Connection::FailLocked(int grpc_status, const std::string &why, Delive
   }
 }
 
+void Http2Connection::FailUnreachableLocked(const std::string &why, Deliveries *deliveries) {
+  unreachable_ = unreachable_ || !failed_;
+  FailLocked(kGrpcUnavailable, why, deliveries);
+}
+
 void Http2Connection::Shutdown(const std::string &why) {
   Deliveries deliveries;
   {
@@ -555,6 +562,11 @@ void Http2Connection::PingUnanswered() {
 bool Http2Connection::failed() const {
   sync::MutexLock lock(mu_);
   return failed_;
+}
+
+bool Http2Connection::unreachable() const {
+  sync::MutexLock lock(mu_);
+  return unreachable_;
 }
 
 bool Http2Connection::connected() const {

@@ -166,6 +166,10 @@ class Http2Connection : public IoLoop::Watcher,
   bool connected() const;
   // Whether the connection failed (or was shut down): no call can start on it. Thread-safe.
   bool failed() const;
+  // Whether it failed for want of a server to connect to: a name that did not resolve, a
+  // refused or unreachable address, no answer within connect_timeout (the proxy's, through one);
+  // not a server that answered badly, nor TLS, nor a shutdown. Thread-safe.
+  bool unreachable() const;
 
   void OnReady(uint32_t events) override;
 
@@ -188,6 +192,9 @@ class Http2Connection : public IoLoop::Watcher,
   void FlushAndComplete();
   void CompleteWritesLocked(Deliveries *deliveries) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void FailLocked(int grpc_status, const std::string &why, Deliveries *deliveries)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // FailLocked() for want of a server to connect to (see unreachable()).
+  void FailUnreachableLocked(const std::string &why, Deliveries *deliveries)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void EndCallLocked(GrpcCall *call, CallEnd end, Deliveries *deliveries)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -254,6 +261,7 @@ class Http2Connection : public IoLoop::Watcher,
   bool tunnelling_ ABSL_GUARDED_BY(mu_) = false;          // CONNECT sent, its answer awaited
   std::string tunnel_answer_ ABSL_GUARDED_BY(mu_);        // what came of it so far
   bool failed_ ABSL_GUARDED_BY(mu_) = false;
+  bool unreachable_ ABSL_GUARDED_BY(mu_) = false;  // see unreachable()
   std::string failure_ ABSL_GUARDED_BY(mu_);
   bool watching_out_ ABSL_GUARDED_BY(mu_) = false;  // EPOLLOUT asked for
   bool flush_posted_ ABSL_GUARDED_BY(mu_) = false;

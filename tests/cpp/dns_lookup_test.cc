@@ -125,6 +125,53 @@ class Listener {
   int port_ = 0;
 };
 
+// How a call on a connection ended.
+class EndListener : public CallListener {
+ public:
+  void OnMessage(GrpcCall *, std::string_view) override {}
+  void OnWriteDone(GrpcCall *, bool) override {}
+  void OnEnd(GrpcCall *, const CallEnd &end) override { ended_.set_value(end); }
+  CallEnd Wait() {
+    std::future<CallEnd> end = ended_.get_future();
+    EXPECT_EQ(end.wait_for(std::chrono::seconds(30)), std::future_status::ready);
+    return end.get();
+  }
+
+ private:
+  std::promise<CallEnd> ended_;
+};
+
+CallEnd EndOfACallTo(const std::string &host, int port) {
+  IoLoop loop("zb-test-io");
+  ConnectionOptions options;
+  options.host = host;
+  options.port = port;
+  std::shared_ptr<Http2Connection> connection = Http2Connection::Create(loop, options);
+  EndListener listener;
+  std::shared_ptr<GrpcCall> call = connection->StartCall("/test.Service/Method", {}, &listener);
+  return listener.Wait();
+}
+
+TEST(Http2Connection, ANameThatIsNotFoundEndsItsCallsSayingSo) {
+  ASSERT_EQ(setenv("RES_OPTIONS", "timeout:1 attempts:1", 1), 0);
+  const CallEnd end = EndOfACallTo("no-such-host.invalid", 443);
+  EXPECT_EQ(end.grpc_status, kGrpcUnavailable);
+  EXPECT_EQ(end.message.rfind("cannot resolve no-such-host.invalid: ", 0), 0u) << end.message;
+}
+
+TEST(Http2Connection, AnAddressThatRefusesEndsItsCallsSayingSo) {
+  int port = 0;
+  {
+    Listener closed;  // its port, free again once it is gone
+    port = closed.port();
+  }
+  const CallEnd end = EndOfACallTo("127.0.0.1", port);
+  EXPECT_EQ(end.grpc_status, kGrpcUnavailable);
+  EXPECT_EQ(end.message,
+            "failed to connect to 127.0.0.1:" + std::to_string(port) + ": Connection refused")
+      << end.message;
+}
+
 // A name with an IPv6 and an IPv4 address, the server listening on the IPv4 one only: the IPv6
 // address, sorted first, refuses, and the connection goes on to the next. The name comes from a
 // hosts file of the test's own, bind-mounted over /etc/hosts in a mount namespace of this

@@ -227,6 +227,11 @@ class Stream extends EventEmitter {
     return this.#native.unacked();
   }
 
+  async recreate() {
+    const native = await this.#native.recreate();
+    return new Stream(kCreate, native, this.#sdk, this.#table, this.#recordType);
+  }
+
   stats() {
     return JSON.parse(this.#native.statsJson());
   }

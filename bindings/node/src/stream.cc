@@ -1,7 +1,9 @@
 #include "stream.h"
 
+#include <algorithm>
 #include <cmath>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -117,11 +119,31 @@ zb_status Waker::RegisterOn(zb_config *cfg, zb_error **err) {
   return zb_config_set_wakeup(cfg, OnWakeup, this, OnRegistrationFreed, err);
 }
 
-void Waker::KeepLoopAlive(Napi::Env env, bool keep) {
-  if (keep) {
-    function_.Ref(env);
-  } else {
+void Waker::AddOwner(Napi::Env env, NativeStream *owner) {
+  owners_.push_back(owner);
+  KeepLoopAlive(env, owner, true);
+}
+
+void Waker::RemoveOwner(Napi::Env env, NativeStream *owner) {
+  owners_.erase(std::remove(owners_.begin(), owners_.end(), owner), owners_.end());
+  KeepLoopAlive(env, owner, false);
+}
+
+void Waker::ForgetOwner(NativeStream *owner) {
+  owners_.erase(std::remove(owners_.begin(), owners_.end(), owner), owners_.end());
+  keepers_.erase(std::remove(keepers_.begin(), keepers_.end(), owner), keepers_.end());
+}
+
+void Waker::KeepLoopAlive(Napi::Env env, NativeStream *owner, bool keep) {
+  const bool kept = !keepers_.empty();
+  auto found = std::find(keepers_.begin(), keepers_.end(), owner);
+  if (keep && found == keepers_.end()) keepers_.push_back(owner);
+  if (!keep && found != keepers_.end()) keepers_.erase(found);
+  if (keepers_.empty() != kept) return;  // still held, or still not
+  if (kept) {
     function_.Unref(env);
+  } else {
+    function_.Ref(env);
   }
 }
 
@@ -150,12 +172,21 @@ void CallWakerJs(Napi::Env env, Napi::Function, Waker *waker, void *) {
   if (env == nullptr) return;  // the environment is going away: nobody to tell
   // Cleared before the dispatcher polls, so that events queued from now on wake it again.
   waker->call_pending_.store(false);
-  if (waker->owner_ == nullptr) return;
-  try {
-    waker->owner_->DeliverWakeup();
-  } catch (const Napi::Error &error) {
-    error.ThrowAsJavaScriptException();
+  // A delivery may destroy a stream, or drop one to the garbage collector: each is looked up
+  // again before its turn. A throw from one leaves the others their delivery.
+  const std::vector<NativeStream *> owners = waker->owners_;
+  std::optional<Napi::Error> thrown;
+  for (NativeStream *owner : owners) {
+    if (std::find(waker->owners_.begin(), waker->owners_.end(), owner) == waker->owners_.end()) {
+      continue;
+    }
+    try {
+      owner->DeliverWakeup();
+    } catch (const Napi::Error &error) {
+      if (!thrown) thrown = error;
+    }
   }
+  if (thrown) thrown->ThrowAsJavaScriptException();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -217,6 +248,7 @@ Napi::Function NativeStream::DefineClass(Napi::Env env) {
           InstanceMethod<&NativeStream::Poll>("poll"),
           InstanceMethod<&NativeStream::IsDurable>("isDurable"),
           InstanceMethod<&NativeStream::Close>("close"),
+          InstanceMethod<&NativeStream::Recreate>("recreate"),
           InstanceMethod<&NativeStream::Unacked>("unacked"),
           InstanceMethod<&NativeStream::Info>("info"),
           InstanceMethod<&NativeStream::StatsJson>("statsJson"),
@@ -236,7 +268,7 @@ NativeStream::NativeStream(const Napi::CallbackInfo &info)
   stream_ = std::exchange(opened->stream, nullptr);
   record_type_ = opened->record_type;
   waker_ = opened->waker;
-  waker_->set_owner(this);
+  waker_->AddOwner(info.Env(), this);
   data_->Adopt(this);
 }
 
@@ -250,14 +282,14 @@ NativeStream::~NativeStream() {
 
 void NativeStream::Detach() {
   destroyed_ = true;
-  waker_->set_owner(nullptr);
+  waker_->RemoveOwner(Env(), this);
   data_->Forget(this);
 }
 
 void NativeStream::DestroyAtTeardown() {
   if (!destroyed_) {
     destroyed_ = true;
-    waker_->set_owner(nullptr);
+    waker_->ForgetOwner(this);
   }
   if (stream_ != nullptr) DestroyStreamHandle(std::exchange(stream_, nullptr));
 }
@@ -419,6 +451,65 @@ Napi::Value NativeStream::Close(const Napi::CallbackInfo &info) {
   });
 }
 
+/** Runs zb_stream_recreate() on a pool thread (it opens a stream: a connection and the server's
+ *  answer) and resolves with the new stream's NativeStream, which shares the waker. Holds a
+ *  reference to the old stream's JavaScript object, as StreamCallWorker does. */
+class RecreateWorker : public Napi::AsyncWorker {
+ public:
+  RecreateWorker(Napi::Env env, NativeStream *target)
+      : Napi::AsyncWorker(env, "zerobus:recreate"),
+        deferred_(Napi::Promise::Deferred::New(env)),
+        target_(target),
+        keep_target_(Napi::Persistent(target->Value())),
+        stream_(target->stream_),
+        opened_{nullptr, target->record_type_, target->waker_} {}
+
+  // A stream that never reached JavaScript (the environment went away first) is freed here.
+  ~RecreateWorker() override {
+    if (opened_.stream != nullptr) DestroyStreamHandle(opened_.stream);
+  }
+
+  Napi::Promise Promise() const { return deferred_.Promise(); }
+
+ protected:
+  void Execute() override {
+    zb_error *err = nullptr;
+    status_ = zb_stream_recreate(stream_, &opened_.stream, &err);
+    error_.reset(err);
+    if (status_ == ZB_OK) CountStreamHandle();
+  }
+
+  void OnOK() override {
+    Napi::Env env = Env();
+    target_->CallFinished();
+    if (status_ != ZB_OK) {
+      deferred_.Reject(MakeError(env, status_, error_.get()));
+      return;
+    }
+    // The constructor takes the handle out of opened_.
+    deferred_.Resolve(
+        AddonData::Of(env).stream_class.New({Napi::External<OpenedStream>::New(env, &opened_)}));
+  }
+
+ private:
+  Napi::Promise::Deferred deferred_;
+  NativeStream *target_;
+  Napi::ObjectReference keep_target_;
+  zb_stream *stream_;
+  OpenedStream opened_;
+  zb_status status_ = ZB_OK;
+  ErrorPtr error_;
+};
+
+Napi::Value NativeStream::Recreate(const Napi::CallbackInfo &info) {
+  Live(info.Env());
+  auto *worker = new RecreateWorker(info.Env(), this);
+  Napi::Promise promise = worker->Promise();
+  worker->Queue();
+  ++calls_in_flight_;
+  return promise;
+}
+
 Napi::Value NativeStream::Unacked(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
   zb_records *raw = nullptr;
@@ -491,7 +582,7 @@ void NativeStream::Destroy(const Napi::CallbackInfo &) {
 
 void NativeStream::KeepLoopAlive(const Napi::CallbackInfo &info) {
   if (destroyed_) return;
-  waker_->KeepLoopAlive(info.Env(), info[0].ToBoolean());
+  waker_->KeepLoopAlive(info.Env(), this, info[0].ToBoolean());
 }
 
 }  // namespace zerobus_node

@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <functional>
+#include <vector>
 
 namespace zerobus_node {
 
@@ -18,8 +19,10 @@ void CallWakerJs(Napi::Env env, Napi::Function unused, Waker *waker, void *unuse
 using WakerFunction = Napi::TypedThreadSafeFunction<Waker, void, CallWakerJs>;
 
 /** Carries one stream's wakeups (zb_config_set_wakeup) from library threads to the JavaScript
- *  thread through a threadsafe function. Wakeups coalesce: at most one call is queued at a
- *  time, and the JavaScript side drains every event that arrived before it runs.
+ *  thread through a threadsafe function, and those of the streams recreated from it, which the
+ *  library wakes through the same registration. Wakeups coalesce: at most one call is queued
+ *  at a time, and the JavaScript side drains every event of each stream that arrived before it
+ *  runs.
  *
  *  A Waker has two holders and frees itself when both have let go: the library's wakeup
  *  registration (until the stream or config holding it is destroyed) and the threadsafe
@@ -36,12 +39,19 @@ class Waker {
    *  registration already. */
   zb_status RegisterOn(zb_config *cfg, zb_error **err);
 
-  /** Routes wakeups to `owner`, or to nothing when it is NULL. JavaScript thread. */
-  void set_owner(NativeStream *owner) { owner_ = owner; }
+  /** Routes wakeups to `owner` too, which keeps the process alive until it says otherwise
+   *  (KeepLoopAlive). JavaScript thread. */
+  void AddOwner(Napi::Env env, NativeStream *owner);
+  /** Stops routing wakeups to `owner`, and lets go of its hold on the process. JavaScript
+   *  thread. */
+  void RemoveOwner(Napi::Env env, NativeStream *owner);
+  /** RemoveOwner() as the environment goes away, when the threadsafe function takes no more
+   *  calls. */
+  void ForgetOwner(NativeStream *owner);
 
-  /** Whether a stream that waits for events keeps the process alive. JavaScript thread, and
-   *  only while the library still holds the registration. */
-  void KeepLoopAlive(Napi::Env env, bool keep);
+  /** Whether `owner`, which waits for events or not, keeps the process alive: the process
+   *  stays alive while one owner does. JavaScript thread. */
+  void KeepLoopAlive(Napi::Env env, NativeStream *owner, bool keep);
 
  private:
   friend void CallWakerJs(Napi::Env env, Napi::Function unused, Waker *waker, void *unused_data);
@@ -56,7 +66,9 @@ class Waker {
   WakerFunction function_;
   std::atomic<bool> call_pending_{false};
   std::atomic<int> holders_{2};
-  NativeStream *owner_ = nullptr;
+  // The streams it wakes, and of them those that keep the process alive.
+  std::vector<NativeStream *> owners_;
+  std::vector<NativeStream *> keepers_;
 };
 
 /** What Sdk.openStream hands to the NativeStream it creates. */
@@ -86,6 +98,7 @@ class NativeStream : public Napi::ObjectWrap<NativeStream> {
 
  private:
   friend class StreamCallWorker;
+  friend class RecreateWorker;
 
   Napi::Value Ingest(const Napi::CallbackInfo &info);
   Napi::Value IngestBatch(const Napi::CallbackInfo &info);
@@ -98,6 +111,9 @@ class NativeStream : public Napi::ObjectWrap<NativeStream> {
   Napi::Value IsDurable(const Napi::CallbackInfo &info);
   /** close(timeoutMs) -> Promise: zb_stream_close() on a pool thread. */
   Napi::Value Close(const Napi::CallbackInfo &info);
+  /** recreate() -> Promise<NativeStream>: zb_stream_recreate() on a pool thread; the new stream
+   *  shares this one's waker. */
+  Napi::Value Recreate(const Napi::CallbackInfo &info);
   Napi::Value Unacked(const Napi::CallbackInfo &info);
   Napi::Value Info(const Napi::CallbackInfo &info);
   /** persistentId() -> string: zb_stream_persistent_id() (experimental). Throws ZB_ERR_STATE

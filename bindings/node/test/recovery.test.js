@@ -123,4 +123,54 @@ describe('recovery and fatal errors', { timeout: TEST_TIMEOUT_MS }, () => {
         stream.destroy();
       },
     ));
+
+  test('recreate carries a failed stream on: its unacked records go out again on a new stream', () =>
+    withServer(
+      { faults: [`${EVENTS_TABLE}:fail_after_records=20,fail_status=PERMISSION_DENIED`] },
+      async (server, sdk) => {
+        const stream = await sdk.openStream({
+          table: EVENTS_TABLE,
+          descriptor: EVENT_DESCRIPTOR,
+          options: FAST_RECOVERY,
+        });
+        await assert.rejects(stream.recreate(), (error) =>
+          assertZerobusError(error, 'ZB_ERR_STATE'),
+        );
+        for (let id = 0; id < 20; id++) stream.ingest(encodeEvent(id, `recreate-${id}`));
+        await stream.flush();
+        for (let id = 20; id < 30; id++) stream.ingest(encodeEvent(id, `recreate-${id}`));
+        await assert.rejects(stream.flush(), (error) =>
+          assertZerobusError(error, 'ZB_ERR_TRANSPORT', { grpcStatus: 7 }),
+        );
+        await server.clearFaults();
+
+        const recreated = await stream.recreate();
+        const acks = [];
+        recreated.on('ack', (ack) => acks.push(ack));
+        for (let id = 30; id < 40; id++) {
+          assert.equal(recreated.ingest(encodeEvent(id, `recreate-${id}`)), id - 20);
+        }
+        await recreated.close();
+        assert.equal(acks.at(-1).lastOffset, 19);
+        acks.forEach((ack, i) =>
+          assert.equal(ack.firstOffset, i === 0 ? 0 : acks[i - 1].lastOffset + 1),
+        );
+        await assert.rejects(stream.close(), (error) =>
+          assertZerobusError(error, 'ZB_ERR_TRANSPORT'),
+        );
+        stream.destroy();
+        recreated.destroy();
+        await assert.rejects(stream.recreate(), (error) =>
+          assertZerobusError(error, 'ZB_ERR_STATE'),
+        );
+        const ids = server
+          .rows()
+          .map((row) => Number(row.id))
+          .sort((a, b) => a - b);
+        assert.deepEqual(
+          ids,
+          Array.from({ length: 40 }, (_, i) => i),
+        );
+      },
+    ));
 });

@@ -164,6 +164,13 @@ async def test_asyncio_forms(server: Server) -> None:
             await asyncio.wait_for(resumed.flush(), 30)
             acks = [e async for e in _acks_through(resumed, 20)]
             assert acks[-1].last_offset == 20
+        await persistent.retire_stream_async(sdk, EVENTS, created.stream_id)
+        with pytest.raises(libzerobus.TransportError) as retired:
+            await persistent.resume_stream_async(sdk, EVENTS, created.stream_id)
+        assert retired.value.grpc_status == GRPC_FAILED_PRECONDITION
+        with pytest.raises(libzerobus.TransportError) as unknown:
+            await persistent.retire_stream_async(sdk, EVENTS, "no-such-stream")
+        assert unknown.value.grpc_status == GRPC_NOT_FOUND
     assert stored_ids(server) == list(range(21))
 
 

@@ -33,6 +33,8 @@ holds the stream, retried within recovery_retries first. stream_lanes must be 1
 
 from __future__ import annotations
 
+import asyncio
+import functools
 from typing import Callable, Optional
 
 from . import (
@@ -55,6 +57,7 @@ __all__ = [
     "resume_stream",
     "resume_stream_async",
     "retire_stream",
+    "retire_stream_async",
 ]
 
 
@@ -289,3 +292,26 @@ async def resume_stream_async(
     )
     assert isinstance(opened, AsyncPersistentStream)
     return opened
+
+
+async def retire_stream_async(
+    sdk: Sdk,
+    table: str,
+    stream_id: str,
+    *,
+    headers_provider: Optional[HeadersProvider] = None,
+    options: Optional[Options] = None,
+    **keywords: OptionValue,
+) -> None:
+    """retire_stream() for asyncio: the call runs in the loop's default executor, as
+    create_stream_async() opens a stream (the library has no retire that does not block)."""
+    retire = functools.partial(
+        retire_stream,
+        sdk,
+        table,
+        stream_id,
+        headers_provider=headers_provider,
+        options=options,
+        **keywords,
+    )
+    await asyncio.get_running_loop().run_in_executor(None, retire)
