@@ -1,5 +1,6 @@
 #include "arrow/ipc_reader.h"
 
+#include <algorithm>
 #include <cstring>
 #include <map>
 #include <string>
@@ -273,11 +274,64 @@ T StructAt(const fbs::Vector<const T *> &vector, fbs::uoffset_t i) {
   return element;
 }
 
+// A message's body, in one piece or in several (a gRPC message's slices), in order.
+class Body {
+ public:
+  Body(const Buffer *pieces, size_t count) : pieces_(pieces), count_(count) {
+    for (size_t i = 0; i < count; ++i) size_ += pieces[i].size;
+  }
+
+  size_t size() const { return size_; }
+
+  // Bytes [offset, offset + length), within size(): a view of their piece when they lie in one,
+  // else a copy of their parts.
+  Buffer Range(size_t offset, size_t length) {
+    if (count_ == 0) return Buffer{};
+    // Buffers are mostly asked for in order: the search goes on from the last one's piece.
+    if (offset < piece_start_) {
+      piece_ = 0;
+      piece_start_ = 0;
+    }
+    while (piece_ + 1 < count_ && offset >= piece_start_ + pieces_[piece_].size) {
+      piece_start_ += pieces_[piece_].size;
+      ++piece_;
+    }
+    const Buffer &piece = pieces_[piece_];
+    const size_t within = offset - piece_start_;
+    if (length <= piece.size - within) return Buffer{piece.data + within, length, piece.owner};
+    std::vector<uint8_t> copy;
+    copy.reserve(length);
+    size_t from = within;
+    for (size_t i = piece_; copy.size() < length; ++i, from = 0) {
+      const size_t share = std::min(pieces_[i].size - from, length - copy.size());
+      copy.insert(copy.end(), pieces_[i].data + from, pieces_[i].data + from + share);
+    }
+    return OwnedBuffer(std::move(copy));
+  }
+
+ private:
+  const Buffer *pieces_;
+  size_t count_;
+  size_t size_ = 0;
+  size_t piece_ = 0;        // the piece of the last range,
+  size_t piece_start_ = 0;  // and where it starts in the body
+};
+
+// Whether a record batch's arrays are built (kBuild), or only checked (kCheck): then a buffer
+// whose contents no check reads (values, validity bitmaps, string data) is neither copied nor
+// kept, and the arrays' buffers are sizes without data.
+enum class Decoding { kBuild, kCheck };
+
 class BatchDecoder {
  public:
-  BatchDecoder(const fb::RecordBatch &batch, const Buffer &body, const ReadLimits &limits,
-               Codec codec, const Dictionaries *dictionaries)
-      : batch_(batch), body_(body), limits_(limits), codec_(codec), dictionaries_(dictionaries) {}
+  BatchDecoder(const fb::RecordBatch &batch, Body &body, const ReadLimits &limits, Codec codec,
+               const Dictionaries *dictionaries, Decoding decoding)
+      : batch_(batch),
+        body_(body),
+        limits_(limits),
+        codec_(codec),
+        dictionaries_(dictionaries),
+        decoding_(decoding) {}
 
   Status Array(const arrow::Field &field, const FieldEncoding &encoding, const std::string &path,
                ArrayData *out) {
@@ -296,7 +350,8 @@ class BatchDecoder {
     out->null_count = node.null_count();
     const DataType &type = field.type;
     Buffer validity;
-    Status status = NextBuffer(path, "validity bitmap", &validity);
+    // Only dictionary indices read their validity here.
+    Status status = NextBuffer(path, "validity bitmap", encoding.dictionary_id >= 0, &validity);
     if (!status.ok()) return status;
     if (out->null_count > 0) {
       status = NeedBytes(path, "validity bitmap", validity, BitmapBytes(length));
@@ -308,7 +363,7 @@ class BatchDecoder {
     if (encoding.dictionary_id >= 0) return Indices(field, encoding, path, out);
     if (int width = FixedWidth(type.id); width != 0 || type.id == TypeId::kBoolean) {
       Buffer values;
-      status = NextBuffer(path, "values", &values);
+      status = NextBuffer(path, "values", false, &values);
       if (status.ok()) {
         status = NeedBytes(path, "values", values,
                            width ? static_cast<size_t>(length) * width : BitmapBytes(length));
@@ -331,7 +386,7 @@ class BatchDecoder {
     if (!status.ok()) return status;
     if (HasValueData(type.id)) {
       Buffer data;
-      status = NextBuffer(path, "data", &data);
+      status = NextBuffer(path, "data", false, &data);
       if (status.ok()) status = NeedBytes(path, "data", data, static_cast<size_t>(end));
       out->buffers.push_back(std::move(data));
       return status;
@@ -368,7 +423,7 @@ class BatchDecoder {
   Status Indices(const arrow::Field &field, const FieldEncoding &encoding, const std::string &path,
                  ArrayData *out) {
     Buffer indices;
-    Status status = NextBuffer(path, "indices", &indices);
+    Status status = NextBuffer(path, "indices", true, &indices);
     if (status.ok()) {
       status = NeedBytes(path, "indices", indices,
                          static_cast<size_t>(out->length) * encoding.index_width);
@@ -428,33 +483,42 @@ class BatchDecoder {
   template <typename Offset>
   Status Offsets(const std::string &path, int64_t length, ArrayData *out, int64_t *end) {
     Buffer buffer;
-    Status status = NextBuffer(path, "offsets", &buffer);
+    Status status = NextBuffer(path, "offsets", true, &buffer);
     if (!status.ok()) return status;
     if (length == 0 && buffer.size == 0) {
       buffer = OwnedBuffer(std::vector<uint8_t>(sizeof(Offset)));
     }
     status = NeedBytes(path, "offsets", buffer, static_cast<size_t>(length + 1) * sizeof(Offset));
     if (!status.ok()) return status;
-    const Offset *offsets = reinterpret_cast<const Offset *>(buffer.data);
-    if (offsets[0] < 0) {
-      return Status::Invalid(ColumnLabel(path) + ": offsets start at " +
-                             std::to_string(offsets[0]));
+    // Read without assuming alignment: a check reads them where they arrived.
+    const auto offset_at = [&buffer](int64_t i) {
+      Offset value;
+      std::memcpy(&value, buffer.data + i * sizeof(Offset), sizeof value);
+      return value;
+    };
+    Offset previous = offset_at(0);
+    if (previous < 0) {
+      return Status::Invalid(ColumnLabel(path) + ": offsets start at " + std::to_string(previous));
     }
     for (int64_t i = 0; i < length; ++i) {
-      if (offsets[i + 1] < offsets[i]) {
+      const Offset next = offset_at(i + 1);
+      if (next < previous) {
         return Status::Invalid(ColumnLabel(path) + ": offset " + std::to_string(i + 1) + " (" +
-                               std::to_string(offsets[i + 1]) + ") is below the one before it (" +
-                               std::to_string(offsets[i]) + ")");
+                               std::to_string(next) + ") is below the one before it (" +
+                               std::to_string(previous) + ")");
       }
+      previous = next;
     }
-    *end = offsets[length];
+    *end = previous;
     out->buffers.push_back(std::move(buffer));
     return Status::Ok();
   }
 
   // The next buffer of the batch, bounds-checked against the body, decompressed, and 8-byte
-  // aligned (copied if it is not).
-  Status NextBuffer(const std::string &path, const char *what, Buffer *out) {
+  // aligned (copied if it is not). When only checked, a buffer whose contents the checks do not
+  // `read` is its size alone, unless it is compressed: its size is known once it is; one they
+  // read is left where it is, unless it straddles two pieces.
+  Status NextBuffer(const std::string &path, const char *what, bool read, Buffer *out) {
     const auto *buffers = batch_.buffers();
     if (buffers == nullptr || next_buffer_ >= buffers->size()) {
       return Status::Invalid(ColumnLabel(path) + ": the record batch has too few buffers (no " +
@@ -463,15 +527,20 @@ class BatchDecoder {
     const auto spec = StructAt(*buffers, next_buffer_++);
     const int64_t offset = spec.offset();
     const int64_t length = spec.length();
-    const int64_t body_size = static_cast<int64_t>(body_.size);
+    const int64_t body_size = static_cast<int64_t>(body_.size());
     if (offset < 0 || length < 0 || offset > body_size || length > body_size - offset) {
       return Status::Invalid(ColumnLabel(path) + ": its " + what + " buffer (offset " +
                              std::to_string(offset) + ", length " + std::to_string(length) +
                              ") lies outside the body of " + std::to_string(body_size) + " bytes");
     }
-    Buffer raw{body_.data + offset, static_cast<size_t>(length), body_.owner};
+    if (decoding_ == Decoding::kCheck && !read && codec_ == Codec::kNone) {
+      *out = Buffer{nullptr, static_cast<size_t>(length), nullptr};
+      return Status::Ok();
+    }
+    Buffer raw = body_.Range(static_cast<size_t>(offset), static_cast<size_t>(length));
     if (codec_ == Codec::kNone || length == 0) {
-      *out = Aligned(std::move(raw));
+      // The checks read their buffers wherever they are: only arrays kept need alignment.
+      *out = decoding_ == Decoding::kCheck ? std::move(raw) : Aligned(std::move(raw));
       return Status::Ok();
     }
     int64_t uncompressed;
@@ -504,10 +573,11 @@ class BatchDecoder {
   }
 
   const fb::RecordBatch &batch_;
-  const Buffer &body_;
+  Body &body_;
   const ReadLimits &limits_;
   Codec codec_;
   const Dictionaries *dictionaries_;
+  const Decoding decoding_;
   fbs::uoffset_t next_node_ = 0;
   fbs::uoffset_t next_buffer_ = 0;
   int64_t materialized_ = 0;
@@ -524,8 +594,8 @@ Status ReadInt32(const Buffer &bytes, size_t at, int32_t *value) {
 // A RecordBatch's body: every column of `schema`, with `encodings` (one per column, or none when
 // nothing is dictionary-encoded) and the stream's `dictionaries` (null outside a stream).
 Status DecodeBatchBody(const Schema &schema, const std::vector<FieldEncoding> &encodings,
-                       const Dictionaries *dictionaries, const fb::RecordBatch &batch,
-                       const Buffer &body, const ReadLimits &limits, RecordBatch *out) {
+                       const Dictionaries *dictionaries, const fb::RecordBatch &batch, Body &body,
+                       const ReadLimits &limits, Decoding decoding, RecordBatch *out) {
   if (batch.length() < 0 || batch.length() > kMaxSlots) {
     return Status::Invalid("IPC record batch: " + std::to_string(batch.length()) + " rows");
   }
@@ -546,7 +616,7 @@ Status DecodeBatchBody(const Schema &schema, const std::vector<FieldEncoding> &e
                              std::to_string(compression->codec()));
     }
   }
-  BatchDecoder decoder(batch, body, limits, codec, dictionaries);
+  BatchDecoder decoder(batch, body, limits, codec, dictionaries, decoding);
   RecordBatch decoded;
   decoded.length = batch.length();
   static const FieldEncoding kValues;
@@ -568,11 +638,11 @@ Status DecodeBatchBody(const Schema &schema, const std::vector<FieldEncoding> &e
   return Status::Ok();
 }
 
-Status CheckBodyLength(const fb::Message &message, const Buffer &body) {
-  if (message.body_length() != static_cast<int64_t>(body.size)) {
+Status CheckBodyLength(const fb::Message &message, const Body &body) {
+  if (message.body_length() != static_cast<int64_t>(body.size())) {
     return Status::Invalid("IPC message: states a body of " +
                            std::to_string(message.body_length()) + " bytes but has " +
-                           std::to_string(body.size));
+                           std::to_string(body.size()));
   }
   return Status::Ok();
 }
@@ -584,18 +654,18 @@ Status WrongMessage(const fb::Message &message, const char *expected) {
 }
 
 Status DecodeVerifiedBatch(const Schema &schema, const std::vector<FieldEncoding> &encodings,
-                           const Dictionaries *dictionaries, const fb::Message &message,
-                           const Buffer &body, const ReadLimits &limits, RecordBatch *out) {
+                           const Dictionaries *dictionaries, const fb::Message &message, Body &body,
+                           const ReadLimits &limits, Decoding decoding, RecordBatch *out) {
   const fb::RecordBatch *batch = message.header_as_RecordBatch();
   if (batch == nullptr) return WrongMessage(message, "a RecordBatch");
   Status status = CheckBodyLength(message, body);
   if (!status.ok()) return status;
-  return DecodeBatchBody(schema, encodings, dictionaries, *batch, body, limits, out);
+  return DecodeBatchBody(schema, encodings, dictionaries, *batch, body, limits, decoding, out);
 }
 
 // A DictionaryBatch: its values, decoded as the field the schema gave its id, replace the
 // dictionary's earlier ones. Deltas (values appended to a dictionary) are refused.
-Status DecodeDictionary(const fb::Message &message, const Buffer &body, const ReadLimits &limits,
+Status DecodeDictionary(const fb::Message &message, Body &body, const ReadLimits &limits,
                         Dictionaries *dictionaries) {
   const fb::DictionaryBatch *batch = message.header_as_DictionaryBatch();
   if (batch == nullptr) return WrongMessage(message, "a DictionaryBatch");
@@ -616,7 +686,8 @@ Status DecodeDictionary(const fb::Message &message, const Buffer &body, const Re
   Schema values;
   values.fields.push_back(field->second);
   RecordBatch decoded;
-  status = DecodeBatchBody(values, {}, nullptr, *batch->data(), body, limits, &decoded);
+  status = DecodeBatchBody(values, {}, nullptr, *batch->data(), body, limits, Decoding::kBuild,
+                           &decoded);
   if (!status.ok()) return Status::Invalid("IPC dictionary batch " + id + ": " + status.message());
   dictionaries->values[batch->id()] = std::move(decoded.columns[0]);
   return Status::Ok();
@@ -646,6 +717,18 @@ Status DecodeVerifiedSchema(const fb::Message &message, const ReadLimits &limits
   return Status::Ok();
 }
 
+// A Flight record batch, `body` in `count` pieces.
+Status DecodeFlightBatch(const Schema &schema, const uint8_t *metadata, size_t size,
+                         const Buffer *body, size_t count, const ReadLimits &limits,
+                         Decoding decoding, RecordBatch *out) {
+  VerifiedMessage verified;
+  Status status = verified.Verify(metadata, size);
+  if (!status.ok()) return status;
+  Body pieces(body, count);
+  return DecodeVerifiedBatch(schema, {}, nullptr, verified.message(), pieces, limits, decoding,
+                             out);
+}
+
 }  // namespace
 
 Status DecodeSchema(const uint8_t *metadata, size_t size, const ReadLimits &limits, Schema *out) {
@@ -658,10 +741,23 @@ Status DecodeSchema(const uint8_t *metadata, size_t size, const ReadLimits &limi
 
 Status DecodeRecordBatch(const Schema &schema, const uint8_t *metadata, size_t size,
                          const Buffer &body, const ReadLimits &limits, RecordBatch *out) {
-  VerifiedMessage verified;
-  Status status = verified.Verify(metadata, size);
-  if (!status.ok()) return status;
-  return DecodeVerifiedBatch(schema, {}, nullptr, verified.message(), body, limits, out);
+  return DecodeFlightBatch(schema, metadata, size, &body, 1, limits, Decoding::kBuild, out);
+}
+
+Status DecodeRecordBatch(const Schema &schema, const uint8_t *metadata, size_t size,
+                         const std::vector<Buffer> &body, const ReadLimits &limits,
+                         RecordBatch *out) {
+  return DecodeFlightBatch(schema, metadata, size, body.data(), body.size(), limits,
+                           Decoding::kBuild, out);
+}
+
+Status CheckRecordBatch(const Schema &schema, const uint8_t *metadata, size_t size,
+                        const std::vector<Buffer> &body, const ReadLimits &limits, int64_t *rows) {
+  RecordBatch checked;
+  Status status = DecodeFlightBatch(schema, metadata, size, body.data(), body.size(), limits,
+                                    Decoding::kCheck, &checked);
+  if (status.ok()) *rows = checked.length;
+  return status;
 }
 
 Status ReadIpcStream(const Buffer &bytes, const ReadLimits &limits, Schema *schema,
@@ -703,7 +799,8 @@ Status ReadIpcStream(const Buffer &bytes, const ReadLimits &limits, Schema *sche
       return Status::Invalid("IPC stream: a body of " + std::to_string(body_length) +
                              " bytes at byte " + std::to_string(at) + ", past the end");
     }
-    Buffer body{bytes.data + at, static_cast<size_t>(body_length), bytes.owner};
+    const Buffer whole_body{bytes.data + at, static_cast<size_t>(body_length), bytes.owner};
+    Body body(&whole_body, 1);
     at += static_cast<size_t>(body_length);
     if (!have_schema) {
       status = DecodeVerifiedSchema(message, limits, &dictionaries, &decoded_schema, &encodings);
@@ -718,7 +815,7 @@ Status ReadIpcStream(const Buffer &bytes, const ReadLimits &limits, Schema *sche
     }
     decoded_batches.emplace_back();
     status = DecodeVerifiedBatch(decoded_schema, encodings, &dictionaries, message, body, limits,
-                                 &decoded_batches.back());
+                                 Decoding::kBuild, &decoded_batches.back());
     if (!status.ok()) {
       return Status::Invalid("record batch " + std::to_string(decoded_batches.size() - 1) + ": " +
                              status.message());

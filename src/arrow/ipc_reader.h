@@ -32,6 +32,20 @@ Status DecodeSchema(const uint8_t *metadata, size_t size, const ReadLimits &limi
 Status DecodeRecordBatch(const Schema &schema, const uint8_t *metadata, size_t size,
                          const Buffer &body, const ReadLimits &limits, RecordBatch *out);
 
+// The same, for a body that arrived in pieces (a gRPC message's slices), in order: a buffer that
+// lies within one piece is a view of it (copied if it is not 8-byte aligned), one that straddles
+// pieces a copy.
+Status DecodeRecordBatch(const Schema &schema, const uint8_t *metadata, size_t size,
+                         const std::vector<Buffer> &body, const ReadLimits &limits,
+                         RecordBatch *out);
+
+// Every check DecodeRecordBatch makes, for a receiver that keeps nothing of the batch: the
+// same Status for the same bytes, and the batch's row count in `*rows` when it is valid. Builds
+// no arrays: a buffer whose contents no check reads (values, validity bitmaps, string data) is
+// neither copied nor read, only its bounds checked.
+Status CheckRecordBatch(const Schema &schema, const uint8_t *metadata, size_t size,
+                        const std::vector<Buffer> &body, const ReadLimits &limits, int64_t *rows);
+
 // The IPC stream format: encapsulated messages (continuation marker, metadata length, metadata,
 // body), a schema first, then record batches, to the end of the bytes or an end-of-stream
 // marker (after which nothing may follow). Unlike DecodeSchema and DecodeRecordBatch (Flight,

@@ -11,9 +11,11 @@
 #define ZEROBUS_SERVER_FLIGHT_PUT_H
 
 #include <string>
+#include <vector>
 
 #include "arrow/model.h"
 #include "server/arrow_rows.h"
+#include "server/flight_data_view.h"
 #include "server/ingest_stream.h"
 
 namespace zerobus::server {
@@ -45,7 +47,9 @@ class FlightPutCall : public IngestStreamCall {
   void SerializeResponse() override;
 
   const std::string table_name_;
-  // Reader side only.
+  // Reader side only: the frame just read, its body's pieces as the IPC decoder takes them.
+  FlightDataView frame_;
+  std::vector<arrow::Buffer> body_;
   arrow::Schema schema_arrow_;
   ArrowColumnPlan plan_;
   // Writer side only: the latest ack written.

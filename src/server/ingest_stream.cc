@@ -142,20 +142,26 @@ void IngestStreamCall::Kick() {
   }
 }
 
-std::string_view IngestStreamCall::RequestBytes() {
-  if (request_bytes_.TrySingleSlice(&request_slice_).ok()) {
-    return std::string_view(reinterpret_cast<const char *>(request_slice_.begin()),
-                            request_slice_.size());
-  }
-  // Dump fails only for a buffer that no read has filled; empty bytes are then refused as an
-  // empty request.
-  request_flat_.clear();
-  if (request_bytes_.Dump(&request_slices_).ok()) {
-    for (const grpc::Slice &slice : request_slices_) {
-      request_flat_.append(reinterpret_cast<const char *>(slice.begin()), slice.size());
-    }
-  }
+const std::vector<std::string_view> &IngestStreamCall::RequestPieces() {
+  const auto view = [](const grpc::Slice &slice) {
+    return std::string_view(reinterpret_cast<const char *>(slice.begin()), slice.size());
+  };
+  request_pieces_.clear();
   request_slices_.clear();  // keeps the capacity, drops the references
+  // Dump fails only for a buffer that no read has filled: no pieces, an empty request.
+  if (request_bytes_.TrySingleSlice(&request_slice_).ok()) {
+    request_pieces_.push_back(view(request_slice_));
+  } else if (request_bytes_.Dump(&request_slices_).ok()) {
+    for (const grpc::Slice &slice : request_slices_) request_pieces_.push_back(view(slice));
+  }
+  return request_pieces_;
+}
+
+std::string_view IngestStreamCall::RequestBytes() {
+  const std::vector<std::string_view> &pieces = RequestPieces();
+  if (pieces.size() == 1) return pieces[0];
+  request_flat_.clear();
+  for (std::string_view piece : pieces) request_flat_.append(piece);
   return request_flat_;
 }
 

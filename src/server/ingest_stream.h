@@ -122,6 +122,9 @@ class IngestStreamCall : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::
   // The request just read, in one piece: a view of its only slice, or of a copy when it came
   // in several. Valid until the next read.
   std::string_view RequestBytes();
+  // The request just read, as views of the slices it came in, in order (none for an empty
+  // request). Valid until the next read, and until the next call of this or RequestBytes.
+  const std::vector<std::string_view> &RequestPieces();
   // Finds the table (table_ its own spelling; schema_ set), unless a fault refuses the stream.
   grpc::Status FindTable(const std::string &table_name);
   // The stream is accepted: counted, logged (`format` names its records), given its lifetime.
@@ -227,9 +230,10 @@ class IngestStreamCall : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::
 
   // Reader side only (reads never overlap); OnDone reads them after the last read ended.
   grpc::ByteBuffer request_bytes_;
-  grpc::Slice request_slice_;                // the last request's only slice, if it had one
-  std::vector<grpc::Slice> request_slices_;  // a request in several slices,
-  std::string request_flat_;                 // and its copy in one piece
+  grpc::Slice request_slice_;                     // the last request's only slice, if it had one
+  std::vector<grpc::Slice> request_slices_;       // a request in several slices,
+  std::vector<std::string_view> request_pieces_;  // views of its slices,
+  std::string request_flat_;                      // and its copy in one piece
   databricks::zerobus::EphemeralStreamRequest request_;  // a request that was not scanned
   databricks::zerobus::PersistentStreamRequest persistent_request_;
   IngestRequestView ingest_;  // the ingest request being handled, viewing one of the above

@@ -218,6 +218,52 @@ TEST_F(FlightTest, BatchesAreStoredAsRowsAndAcknowledgedByRows) {
       [&] { return server_->table_stats(kTable).streams_closed_by_client == 1; }, 10s));
 }
 
+// A batch of half a megabyte reaches the server in many slices, which it reads in place: the
+// buffers that straddle two are put together, and every row is stored as it was sent.
+TEST_F(FlightTest, ABatchThatArrivesInManySlicesIsStoredWhole) {
+  constexpr int64_t kRows = 20000;
+  std::vector<std::string> names;
+  std::vector<std::vector<std::string>> tags;
+  for (int64_t i = 0; i < kRows; ++i) {
+    names.push_back(i % 5 == 0 ? "" : std::string(static_cast<size_t>(i % 13) + 1, 'a' + i % 26));
+    tags.push_back(i % 3 == 0 ? std::vector<std::string>{}
+                              : std::vector<std::string>{"t" + std::to_string(i)});
+  }
+  auto put = Open();
+  const flight::FlightData frame = BatchFrame(TableArrowSchema(), Batch(0, names, tags), 0);
+  ASSERT_GT(frame.ByteSizeLong(), 500000u);
+  ASSERT_TRUE(put->Write(frame));
+  EXPECT_EQ(put->Read(), Ack(0, kRows));
+  EXPECT_TRUE(put->Finish().ok());
+  EXPECT_EQ(server_->table_stats(kTable).records, kRows);
+  for (int64_t i : {int64_t{0}, int64_t{1}, int64_t{4097}, int64_t{12345}, kRows - 1}) {
+    const auto at = static_cast<size_t>(i);
+    json row_tags = json::array();
+    for (const std::string &tag : tags[at]) row_tags.push_back(tag);
+    EXPECT_EQ(Row(i), (json{{"id", i},
+                            {"name", names[at].empty() ? json() : json(names[at])},
+                            {"tags", row_tags}}))
+        << "row " << i;
+  }
+}
+
+// FlightData is read by the server's own scanner, which refuses what no client writes: here a
+// data_body field of the wrong wire type.
+TEST_F(FlightTest, AMalformedFlightDataIsRefusedSayingWhatAndWhere) {
+  auto put = Open();
+  flight::FlightData frame = BatchFrame(TableArrowSchema(), Batch(1, {"a"}, {{}}), 0);
+  const size_t valid_bytes = frame.ByteSizeLong();
+  frame.GetReflection()->MutableUnknownFields(&frame)->AddVarint(1000, 5);
+  ASSERT_TRUE(put->Write(frame));
+  const grpc::Status status = put->Finish();
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(status.error_message(),
+            "the message is not a valid FlightData: data_body (field 1000) with wire type 0, not "
+            "length-delimited (2), at byte " +
+                std::to_string(valid_bytes));
+  EXPECT_EQ(server_->table_stats(kTable).records, 0);
+}
+
 TEST_F(FlightTest, ASchemaThatDoesNotFitIsRefusedNamingTheColumnAndBothTypes) {
   Put put(server_->port(), kTable);
   ASSERT_TRUE(put.Write(Frame(za::EncodeSchema(TableArrowSchema(za::TypeId::kInt32)))));
