@@ -17,15 +17,9 @@ enum { kDowntimeMs = 20000, kBefore = 10, kDuring = 10 };
 static void test_stream_recovers_after_a_long_restart(void **state) {
   (void)state;
   char data_dir[] = "/tmp/zb_downtime_test.XXXXXX";
-  assert_non_null(mkdtemp(data_dir));
   zbtest_server_options options;
-  memset(&options, 0, sizeof options);
-  options.data_dir = data_dir;
-  zbtest_server *server = zbtest_server_start(&options);
-  assert_non_null(server);
-  const char *endpoint = zbtest_server_endpoint(server);
-  options.port = atoi(strrchr(endpoint, ':') + 1);
-  zb_sdk *sdk = tu_plaintext_sdk(endpoint);
+  zbtest_server *server = tu_start_restartable_server(data_dir, &options);
+  zb_sdk *sdk = tu_plaintext_sdk(zbtest_server_endpoint(server));
   zb_stream *stream = tu_open_proto(sdk, TU_TABLE, NULL);
   tu_ingest_and_flush(stream, 0, kBefore, "before");
 

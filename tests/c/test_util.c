@@ -11,6 +11,16 @@ int tu_setup(void **state) {
   return tu_setup_with(state, NULL);
 }
 
+zbtest_server *tu_start_restartable_server(char *data_dir, zbtest_server_options *options) {
+  assert_non_null(mkdtemp(data_dir));
+  memset(options, 0, sizeof *options);
+  options->data_dir = data_dir;
+  zbtest_server *server = zbtest_server_start(options);
+  assert_non_null(server);
+  options->port = atoi(strrchr(zbtest_server_endpoint(server), ':') + 1);
+  return server;
+}
+
 int tu_setup_with(void **state, const zbtest_server_options *options) {
   tu_env *env = calloc(1, sizeof *env);
   if (env == NULL) return -1;

@@ -41,6 +41,12 @@ int tu_setup(void **state);
 int tu_setup_with(void **state, const zbtest_server_options *options);
 int tu_teardown(void **state);
 
+/* Starts a server that stores into a new directory made from `data_dir` (a mkdtemp() template,
+ * rewritten in place), and fills `*options` so that zbtest_server_start(options) brings it back
+ * on the same port with the same data: for tests that stop a server under a stream and restart
+ * it. Fails the test when the directory or the server cannot be made. */
+zbtest_server *tu_start_restartable_server(char *data_dir, zbtest_server_options *options);
+
 /* A test with a fresh tu_env: the entry of a cmocka test table for most tests. */
 #define TU_TEST(test) cmocka_unit_test_setup_teardown(test, tu_setup, tu_teardown)
 

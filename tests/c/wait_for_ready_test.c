@@ -30,15 +30,9 @@ static long long stream_errors(zb_stream *stream) {
  * that the stream got there with one refusal per call it had: `calls`. */
 static void refuse_for_a_while(const char *const *pairs, int calls) {
   char data_dir[] = "/tmp/zb_wait_for_ready_test.XXXXXX";
-  assert_non_null(mkdtemp(data_dir));
   zbtest_server_options options;
-  memset(&options, 0, sizeof options);
-  options.data_dir = data_dir;
-  zbtest_server *server = zbtest_server_start(&options);
-  assert_non_null(server);
-  const char *endpoint = zbtest_server_endpoint(server);
-  options.port = atoi(strrchr(endpoint, ':') + 1);
-  zb_sdk *sdk = tu_plaintext_sdk(endpoint);
+  zbtest_server *server = tu_start_restartable_server(data_dir, &options);
+  zb_sdk *sdk = tu_plaintext_sdk(zbtest_server_endpoint(server));
   zb_stream *stream = tu_open_proto_configured(sdk, TU_TABLE, pairs);
   tu_ingest_and_flush(stream, 0, kBefore, "before");
   assert_int_equal(stream_errors(stream), 0);
