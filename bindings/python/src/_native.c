@@ -1140,16 +1140,21 @@ static PyObject *stream_is_durable(PyObject *object, PyObject *arg) {
   if ((offset == (unsigned long long)-1 && PyErr_Occurred()) || !stream_open(self)) {
     return NULL;
   }
-  zb_error *err = NULL;
-  zb_status status = zb_stream_wait_for_offset(self->stream, offset, 0, &err);
+  /* Without an error object first: "not yet" then costs no message. */
+  zb_status status = zb_stream_wait_for_offset(self->stream, offset, 0, NULL);
+  if (status == ZB_OK) {
+    Py_RETURN_TRUE;
+  }
   if (status == ZB_ERR_TIMEOUT) {
-    zb_error_free(err);
     Py_RETURN_FALSE;
   }
-  if (status != ZB_OK) {
-    return raise_error(status, err);
+  /* Asked again for the error object: the outcome is settled, so it is the same. */
+  zb_error *err = NULL;
+  status = zb_stream_wait_for_offset(self->stream, offset, 0, &err);
+  if (status == ZB_OK) {
+    Py_RETURN_TRUE;
   }
-  Py_RETURN_TRUE;
+  return raise_error(status, err);
 }
 
 static PyObject *stream_unacked(PyObject *object, PyObject *unused) {
