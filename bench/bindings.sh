@@ -85,21 +85,25 @@ awk -v async="${rates[rust-async]}" -v official="${rates[rust-official]}" \
   'BEGIN { printf "rust-async / rust-official: %.2fx\n", async / official }'
 
 # Issue 27's latency target: the ack latency at 1,000 records/s through wait_for_offset_async()
-# at most 1.2x the C API's (zerobus bench --rate, to its ack callback). Five alternating
-# one-second rounds of each, each against a null-sink server of its own, as
-# bindings/python/bench.py times asyncio: a slow moment then lands on both sides. Each side's
-# p50 is the median of its rounds'.
+# at most 1.2x the C API's (zerobus bench --rate, to its ack callback); beside it, the ratio to
+# a C caller that waits for its own offset on the thread that ingested (zerobus bench --rate
+# --wait), the C form of the same await. Five alternating one-second rounds of each, each
+# against a null-sink server of its own, as bindings/python/bench.py times asyncio: a slow
+# moment then lands on all sides. Each side's p50 is the median of its rounds'.
 p50_of() { grep -oE 'p50[^0-9]*[0-9]+' | grep -oE '[0-9]+$'; }
-rust_p50s=() c_p50s=()
+rust_p50s=() c_p50s=() c_wait_p50s=()
+c_latency() {
+  python3 "$root/tests/support/zerobus_serve.py" "$zerobus" --null-sink --listen 127.0.0.1:0 -- \
+    "$zerobus" bench --endpoint {endpoint} --rate 1000 --seconds 1 "$@" 2>/dev/null | p50_of
+}
 (cd "$root/bindings/rust" && cargo build -q --release --features tokio --example bench_async)
 for _ in 1 2 3 4 5; do
   rust_p50s+=("$("$root/bindings/rust/target/release/examples/bench_async" latency 1000 1 |
     p50_of)")
-  c_p50s+=("$(python3 "$root/tests/support/zerobus_serve.py" "$zerobus" --null-sink \
-    --listen 127.0.0.1:0 -- "$zerobus" bench --endpoint {endpoint} --rate 1000 --seconds 1 \
-    2>/dev/null | p50_of)")
+  c_p50s+=("$(c_latency)")
+  c_wait_p50s+=("$(c_latency --wait)")
 done
 median() { printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 awk -v rust="$(median "${rust_p50s[@]}")" -v c="$(median "${c_p50s[@]}")" \
-  -v rounds="${rust_p50s[*]} / ${c_p50s[*]}" \
-  'BEGIN { printf "rust-async ack latency at 1,000 records/s: p50 %d us against the C API'"'"'s %d us: %.2fx (target 1.2x; rounds %s)\n", rust, c, rust / c, rounds }'
+  -v c_wait="$(median "${c_wait_p50s[@]}")" -v rounds="${rust_p50s[*]} / ${c_p50s[*]}" \
+  'BEGIN { printf "rust-async ack latency at 1,000 records/s: p50 %d us against the C API'"'"'s %d us: %.2fx (target 1.2x; rounds %s); C wait_for_offset p50 %d us: %.2fx\n", rust, c, rust / c, rounds, c_wait, rust / c_wait }'

@@ -61,6 +61,10 @@ constexpr char kUsage[] =
     "                     must be declared on the server\n"
     "  --rate N           measure ack latency instead: N records/s on one stream, paced in\n"
     "                     1 ms ticks (the records due within a tick go out together)\n"
+    "  --wait             with --rate: time each record by waiting for its offset on the\n"
+    "                     thread that ingested it (zb_stream_wait_for_offset), as a producer\n"
+    "                     that awaits each ack does, not by the ack event's callback on the\n"
+    "                     library's dispatch thread\n"
     "  --idle N           measure what N open streams of one SDK cost with nothing to send:\n"
     "                     each sends one record, then the CPU over --seconds is counted\n"
     "  --seconds N        how long a latency run sends, or an idle run counts (default 5)\n"
@@ -83,7 +87,8 @@ struct Workload {
   long lanes = 1;
   bool arrow = false;  // batch: rows per Arrow record batch
   long rate = 0;
-  long idle = 0;  // open streams that have nothing to send
+  bool wait = false;  // a latency run timed by wait_for_offset(), not by the ack event
+  long idle = 0;      // open streams that have nothing to send
   long seconds = 5;
 };
 
@@ -250,7 +255,9 @@ BenchResult RunLatency(const Target &target, const Workload &workload) {
   const auto records = static_cast<size_t>(workload.rate * workload.seconds);
   LatencySamples samples{std::vector<Clock::time_point>(records), std::vector<double>(records, -1)};
   zerobus::Config config = MakeConfig(target);
-  config.on_event([&samples](const zerobus::Event &event) { samples.RecordAck(event); });
+  if (!workload.wait) {
+    config.on_event([&samples](const zerobus::Event &event) { samples.RecordAck(event); });
+  }
   const zerobus::Sdk sdk(target.endpoint, config);
   std::vector<zerobus::Stream> streams;
   streams.push_back(OpenStream(sdk, target, config));
@@ -267,7 +274,12 @@ BenchResult RunLatency(const Target &target, const Workload &workload) {
     const auto due = static_cast<size_t>(elapsed.count() * workload.rate / 1000000000LL) + 1;
     for (const size_t end = std::min(due, records); sent < end; ++sent) {
       samples.sent[sent] = Clock::now();
-      streams[0].ingest_proto(record);
+      const uint64_t offset = streams[0].ingest_proto(record);
+      if (workload.wait) {
+        streams[0].wait_for_offset(offset);
+        samples.latency_us[offset] =
+            std::chrono::duration<double, std::micro>(Clock::now() - samples.sent[offset]).count();
+      }
     }
   }
   streams[0].flush();
@@ -327,7 +339,10 @@ BenchResult Run(const Target &target, const Workload &workload) {
 // A name for a run given on the command line.
 std::string Describe(const Workload &workload) {
   std::string name = std::to_string(workload.size) + " B, ";
-  if (workload.rate > 0) return name + "ack latency at " + std::to_string(workload.rate) + "/s";
+  if (workload.rate > 0) {
+    return name + "ack latency at " + std::to_string(workload.rate) + "/s" +
+           (workload.wait ? ", timed by wait_for_offset" : "");
+  }
   if (workload.idle > 0) return std::to_string(workload.idle) + " idle streams";
   if (workload.arrow) {
     name = "Arrow batches of " + std::to_string(workload.batch) + " rows, 10 columns";
@@ -407,6 +422,7 @@ int RunBench(int argc, char **argv) {
     workload_given = true;
   });
   flags.Value("--rate", CountInto(&custom.rate, 1, &workload_given));
+  flags.Switch("--wait", [&] { custom.wait = true; });
   flags.Value("--idle", CountInto(&custom.idle, 1, &workload_given));
   flags.Value("--seconds", CountInto(&custom.seconds, 1, &workload_given));
   if (const std::optional<int> done = flags.Parse(argc, argv)) return *done;
@@ -414,6 +430,10 @@ int RunBench(int argc, char **argv) {
   if (custom.arrow && !batch_given) custom.batch = bench::kArrowBenchRows;
   if (custom.arrow && (custom.rate > 0 || custom.idle > 0)) {
     std::fprintf(stderr, "zerobus bench: --arrow measures throughput: not with --rate or --idle\n");
+    return 2;
+  }
+  if (custom.wait && custom.rate == 0) {
+    std::fprintf(stderr, "zerobus bench: --wait times a latency run: only with --rate\n");
     return 2;
   }
   if (custom.size > bench::kMaxRecordSize) {
