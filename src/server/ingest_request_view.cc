@@ -12,11 +12,13 @@ namespace {
 // takes it.
 constexpr uint64_t kVarint = 0;
 constexpr uint64_t kDelimited = 2;
-// IngestRecordBatchRequest.offset_id, .proto_encoded_batch, .json_batch, .avro_batch
+// IngestRecordBatchRequest.offset_id, .proto_encoded_batch, .json_batch, .avro_batch; and
+// IngestRecordRequest's .offset_id, .proto_encoded_record, .json_record, .avro_encoded_record,
+// which have the same numbers.
 constexpr uint64_t kOffsetIdTag = (1 << 3) | kVarint;
-constexpr uint64_t kProtoEncodedBatchTag = (2 << 3) | kDelimited;
-constexpr uint64_t kJsonBatchTag = (3 << 3) | kDelimited;
-constexpr uint64_t kAvroBatchTag = (4 << 3) | kDelimited;
+constexpr uint64_t kProtoTag = (2 << 3) | kDelimited;
+constexpr uint64_t kJsonTag = (3 << 3) | kDelimited;
+constexpr uint64_t kAvroTag = (4 << 3) | kDelimited;
 // ProtoEncodedRecordBatch.records, JsonRecordBatch.records and AvroRecordBatch.records
 constexpr uint64_t kRecordsTag = (1 << 3) | kDelimited;
 
@@ -36,6 +38,27 @@ bool Length(PieceReader *reader, size_t end, size_t *length) {
     return false;
   }
   *length = static_cast<size_t>(value);
+  return true;
+}
+
+// The next `size` bytes (at most remaining()) as a record of `view`, viewed where they lie.
+void TakeRecord(PieceReader *reader, size_t size, IngestRequestView *view) {
+  const size_t first_part = view->parts.size();
+  reader->Views(size, &view->parts);
+  view->records.push_back(
+      IngestRequestView::Record{size, first_part, view->parts.size() - first_part});
+}
+
+// The records of a batch's records message, which ends at `end` (at most the request's end).
+bool TakeBatchRecords(PieceReader *reader, size_t end, IngestRequestView *view) {
+  while (reader->position() < end) {
+    uint64_t tag = 0;
+    size_t size = 0;
+    if (!OneByteTag(reader, end, &tag) || tag != kRecordsTag || !Length(reader, end, &size)) {
+      return false;
+    }
+    TakeRecord(reader, size, view);
+  }
   return true;
 }
 
@@ -68,18 +91,23 @@ std::string IngestRequestView::Copy(size_t index) const {
   return copy;
 }
 
-bool ScanIngestBatch(const std::vector<std::string_view> &pieces, IngestRequestView *view,
-                     int batch_field) {
+bool ScanIngestRequest(const std::vector<std::string_view> &pieces, IngestRequestView *view,
+                       IngestFields fields) {
   PieceReader reader(pieces);
   const size_t end = reader.remaining();
   uint64_t tag = 0;
   size_t length = 0;
-  // The batch is the whole of the request.
-  if (!OneByteTag(&reader, end, &tag) ||
-      tag != ((static_cast<uint64_t>(batch_field) << 3) | kDelimited) ||
-      !Length(&reader, end, &length) || length != reader.remaining()) {
+  // The batch (or record) is the whole of the request.
+  if (!OneByteTag(&reader, end, &tag)) return false;
+  const auto field_tag = [](int field) { return (static_cast<uint64_t>(field) << 3) | kDelimited; };
+  if (tag == field_tag(fields.batch)) {
+    view->batch = true;
+  } else if (tag == field_tag(fields.record)) {
+    view->batch = false;
+  } else {
     return false;
   }
+  if (!Length(&reader, end, &length) || length != reader.remaining()) return false;
   view->ClearRecords();
   bool has_offset = false;
   bool has_records = false;
@@ -90,33 +118,22 @@ bool ScanIngestBatch(const std::vector<std::string_view> &pieces, IngestRequestV
       if (reader.Varint(10, &offset) != nullptr) return false;
       view->offset_id = static_cast<int64_t>(offset);
       has_offset = true;
-    } else if ((tag == kProtoEncodedBatchTag || tag == kJsonBatchTag || tag == kAvroBatchTag) &&
-               !has_records) {
+    } else if ((tag == kProtoTag || tag == kJsonTag || tag == kAvroTag) && !has_records) {
       if (!Length(&reader, end, &length)) return false;
-      view->kind = tag == kJsonBatchTag   ? IngestRequestView::Kind::kJson
-                   : tag == kAvroBatchTag ? IngestRequestView::Kind::kAvro
-                                          : IngestRequestView::Kind::kProto;
+      view->kind = tag == kJsonTag   ? IngestRequestView::Kind::kJson
+                   : tag == kAvroTag ? IngestRequestView::Kind::kAvro
+                                     : IngestRequestView::Kind::kProto;
       has_records = true;
-      // The records field, each record a view of the pieces it lies in.
-      const size_t records_end = reader.position() + length;
-      while (reader.position() < records_end) {
-        size_t size = 0;
-        if (!OneByteTag(&reader, records_end, &tag) || tag != kRecordsTag ||
-            !Length(&reader, records_end, &size)) {
-          return false;
-        }
-        const size_t first_part = view->parts.size();
-        reader.Views(size, &view->parts);
-        view->records.push_back(
-            IngestRequestView::Record{size, first_part, view->parts.size() - first_part});
+      if (!view->batch) {
+        TakeRecord(&reader, length, view);
+      } else if (!TakeBatchRecords(&reader, reader.position() + length, view)) {
+        return false;
       }
     } else {
       return false;
     }
   }
-  if (!has_offset || !has_records) return false;
-  view->batch = true;
-  return true;
+  return has_offset && has_records;
 }
 
 }  // namespace zerobus::server

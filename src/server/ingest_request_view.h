@@ -1,6 +1,6 @@
-// Reads the call's hot request, an ingest_record_batch, straight from the pieces (gRPC slices)
-// it arrived in: every record becomes a view of the piece it lies in, so that a batch costs
-// neither a flattening copy of the request nor an allocation per record (a parsed
+// Reads the call's hot requests, ingest_record_batch and ingest_record, straight from the pieces
+// (gRPC slices) they arrived in: every record becomes a view of the piece it lies in, so that a
+// request costs neither a flattening copy nor an allocation per record (a parsed
 // EphemeralStreamRequest gives each record a heap string of its own).
 #ifndef ZEROBUS_SERVER_INGEST_REQUEST_VIEW_H
 #define ZEROBUS_SERVER_INGEST_REQUEST_VIEW_H
@@ -46,22 +46,28 @@ struct IngestRequestView {
   std::string scratch;
 };
 
-// The field number of ingest_record_batch in each RPC's request message.
-constexpr int kEphemeralBatchField = 3;   // EphemeralStreamRequest
-constexpr int kPersistentBatchField = 4;  // PersistentStreamRequest
+// The field numbers of ingest_record and ingest_record_batch in each RPC's request message.
+struct IngestFields {
+  int record;
+  int batch;
+};
+constexpr IngestFields kEphemeralFields{2, 3};   // EphemeralStreamRequest
+constexpr IngestFields kPersistentFields{3, 4};  // PersistentStreamRequest
 
 // Fills `*view` and returns true when `pieces`, which hold one serialized EphemeralStreamRequest
-// (or, with kPersistentBatchField, PersistentStreamRequest) in order, are in the shape every
-// client sends: an ingest_record_batch and nothing else, holding one offset_id and one
-// proto_encoded_batch, json_batch or avro_batch of records and nothing else. Returns false,
+// (or, with kPersistentFields, PersistentStreamRequest) in order, are in the shape every client
+// sends: an ingest_record_batch and nothing else, holding one offset_id and one
+// proto_encoded_batch, json_batch or avro_batch of records and nothing else; or an
+// ingest_record and nothing else, holding one offset_id and one proto_encoded_record,
+// json_record or avro_encoded_record and nothing else. Returns false,
 // with `*view` unspecified, for anything else: another payload, a missing, repeated or unknown
 // field, malformed bytes. Those go through a full protobuf parse, which alone decides what such
 // a request means (how repeated fields merge, which of two oneof members wins) and whether it
 // is valid at all. How the bytes are cut into pieces changes nothing but where the records'
 // parts lie. Copies no record; never reads outside the pieces; `view`'s vectors keep their
 // capacity. Thread-safe (no shared state).
-bool ScanIngestBatch(const std::vector<std::string_view> &pieces, IngestRequestView *view,
-                     int batch_field = kEphemeralBatchField);
+bool ScanIngestRequest(const std::vector<std::string_view> &pieces, IngestRequestView *view,
+                       IngestFields fields = kEphemeralFields);
 
 }  // namespace zerobus::server
 

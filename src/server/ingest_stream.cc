@@ -478,9 +478,8 @@ grpc::Status IngestStreamCall::HandleIngest() {
   size_t request_bytes = 0;
   for (std::string_view piece : pieces) request_bytes += piece.size();
   grpc::Status status;
-  if (ScanIngestBatch(
-          pieces, &ingest_,
-          rpc_ == StreamRpc::kPersistent ? kPersistentBatchField : kEphemeralBatchField)) {
+  if (ScanIngestRequest(pieces, &ingest_,
+                        rpc_ == StreamRpc::kPersistent ? kPersistentFields : kEphemeralFields)) {
     status = CheckOffset(true, ingest_.offset_id);
   } else {
     // Rare (no client sends these shapes), so the request may as well be flattened.

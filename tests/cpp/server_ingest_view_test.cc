@@ -39,8 +39,8 @@ std::vector<std::string> Records(const IngestRequestView &view) {
 }
 
 // Scans `bytes` in one piece.
-bool Scan(std::string_view bytes, IngestRequestView *view, int batch_field = kEphemeralBatchField) {
-  return ScanIngestBatch({bytes}, view, batch_field);
+bool Scan(std::string_view bytes, IngestRequestView *view, IngestFields fields = kEphemeralFields) {
+  return ScanIngestRequest({bytes}, view, fields);
 }
 
 // `bytes` cut at `cuts` (ascending offsets within it; a repeated one makes an empty piece).
@@ -65,11 +65,25 @@ bool ViewsOnly(const IngestRequestView &view, std::string_view bytes) {
   return true;
 }
 
-// What protobuf's parse makes of `bytes` when it holds a batch, in the scanner's terms.
+// What protobuf's parse makes of `bytes` when it holds a batch or a record, in the scanner's
+// terms.
 std::optional<IngestRequestView> Parsed(const std::string &bytes, EphemeralStreamRequest *request) {
-  if (!request->ParseFromString(bytes) || !request->has_ingest_record_batch()) return std::nullopt;
-  const auto &batch = request->ingest_record_batch();
+  if (!request->ParseFromString(bytes)) return std::nullopt;
   IngestRequestView view;
+  if (request->has_ingest_record()) {
+    const auto &ingest = request->ingest_record();
+    view.offset_id = ingest.offset_id();
+    view.batch = false;
+    view.kind = ingest.has_json_record()           ? IngestRequestView::Kind::kJson
+                : ingest.has_avro_encoded_record() ? IngestRequestView::Kind::kAvro
+                                                   : IngestRequestView::Kind::kProto;
+    view.AddRecord(ingest.has_json_record()           ? ingest.json_record()
+                   : ingest.has_avro_encoded_record() ? ingest.avro_encoded_record()
+                                                      : ingest.proto_encoded_record());
+    return view;
+  }
+  if (!request->has_ingest_record_batch()) return std::nullopt;
+  const auto &batch = request->ingest_record_batch();
   view.offset_id = batch.offset_id();
   view.batch = true;
   view.kind = batch.has_json_batch()   ? IngestRequestView::Kind::kJson
@@ -121,26 +135,66 @@ TEST(IngestRequestView, ReadsAnEmptyBatchAndTheOffsetAfterTheRecords) {
   EXPECT_EQ(Records(view), std::vector<std::string>{"a"});
 }
 
-TEST(IngestRequestView, ReadsAPersistentStreamRequestsBatchByItsOwnFieldNumber) {
+TEST(IngestRequestView, ReadsSingleRecordsAsTheGeneratedCodeWritesThem) {
+  using Kind = IngestRequestView::Kind;
+  for (const std::string &record : {std::string(), std::string("{}"), std::string(300, 'x')}) {
+    for (Kind kind : {Kind::kProto, Kind::kJson, Kind::kAvro}) {
+      const EphemeralStreamRequest request = kind == Kind::kJson ? zbtest::JsonRecord(-5, record)
+                                             : kind == Kind::kAvro
+                                                 ? zbtest::AvroRecord(-5, record)
+                                                 : zbtest::ProtoRecord(-5, record);
+      const std::string bytes = request.SerializeAsString();
+      IngestRequestView view;
+      ASSERT_TRUE(Scan(bytes, &view)) << record.size();
+      EXPECT_EQ(view.offset_id, -5);
+      EXPECT_FALSE(view.batch);
+      EXPECT_TRUE(view.kind == kind);
+      EXPECT_EQ(Records(view), std::vector<std::string>{record});
+    }
+  }
+}
+
+TEST(IngestRequestView, ReadsAPersistentStreamRequestsPayloadByItsOwnFieldNumbers) {
   databricks::zerobus::PersistentStreamRequest persistent;
   *persistent.mutable_ingest_record_batch() =
       zbtest::JsonBatch(9, {"x", "y"}).ingest_record_batch();
   IngestRequestView view;
-  ASSERT_TRUE(Scan(persistent.SerializeAsString(), &view, zerobus::server::kPersistentBatchField));
+  ASSERT_TRUE(Scan(persistent.SerializeAsString(), &view, kPersistentFields));
   EXPECT_EQ(view.offset_id, 9);
+  EXPECT_TRUE(view.batch);
   EXPECT_EQ(Records(view), (std::vector<std::string>{"x", "y"}));
-  // Field 3 of a PersistentStreamRequest is ingest_record, which the full parse reads; and the
-  // other RPC's batch is not taken for this one's.
-  EXPECT_FALSE(Scan(zbtest::JsonBatch(9, {"x"}).SerializeAsString(), &view,
-                    zerobus::server::kPersistentBatchField));
+  *persistent.mutable_ingest_record() = zbtest::JsonRecord(10, "z").ingest_record();
+  ASSERT_TRUE(Scan(persistent.SerializeAsString(), &view, kPersistentFields));
+  EXPECT_EQ(view.offset_id, 10);
+  EXPECT_FALSE(view.batch);
+  EXPECT_EQ(Records(view), std::vector<std::string>{"z"});
+  // The other RPC's payloads are not taken for this one's: ephemeral field 3, a batch, is a
+  // PersistentStreamRequest's ingest_record (here one whose json_record holds the batch's bytes,
+  // as protobuf reads it too), and persistent field 4, a batch, is nothing of an
+  // EphemeralStreamRequest's.
+  const std::string ephemeral_batch = zbtest::JsonBatch(9, {"x"}).SerializeAsString();
+  ASSERT_TRUE(Scan(ephemeral_batch, &view, kPersistentFields));
+  EXPECT_FALSE(view.batch);
+  databricks::zerobus::PersistentStreamRequest parsed;
+  ASSERT_TRUE(parsed.ParseFromString(ephemeral_batch));
+  EXPECT_EQ(Records(view), std::vector<std::string>{parsed.ingest_record().json_record()});
+  *persistent.mutable_ingest_record_batch() =
+      zbtest::JsonBatch(9, {"x", "y"}).ingest_record_batch();
   EXPECT_FALSE(Scan(persistent.SerializeAsString(), &view));
 }
 
 TEST(IngestRequestView, LeavesEveryOtherShapeToTheFullParse) {
   std::vector<EphemeralStreamRequest> others;
   others.push_back(zbtest::CreateJson("main.default.events"));
-  others.push_back(zbtest::ProtoRecord(0, "abc"));
-  others.push_back(zbtest::JsonRecord(0, "{}"));
+  EphemeralStreamRequest no_record = zbtest::JsonRecord(0, "{}");
+  no_record.mutable_ingest_record()->clear_json_record();
+  others.push_back(no_record);
+  EphemeralStreamRequest record_no_offset = zbtest::JsonRecord(0, "{}");
+  record_no_offset.mutable_ingest_record()->clear_offset_id();
+  others.push_back(record_no_offset);
+  EphemeralStreamRequest record_unknown = zbtest::JsonRecord(0, "{}");
+  record_unknown.mutable_ingest_record()->mutable_unknown_fields()->AddVarint(9, 1);
+  others.push_back(record_unknown);
   others.push_back(EphemeralStreamRequest());
   EphemeralStreamRequest no_offset = zbtest::ProtoBatch(0, {"a"});
   no_offset.mutable_ingest_record_batch()->clear_offset_id();
@@ -161,8 +215,13 @@ TEST(IngestRequestView, LeavesEveryOtherShapeToTheFullParse) {
 
   const std::string batch = zbtest::ProtoBatch(5, {"a", "b"}).SerializeAsString();
   const std::string json = zbtest::JsonBatch(6, {"c"}).SerializeAsString();
+  const std::string record = zbtest::JsonRecord(7, "d").SerializeAsString();
+  EphemeralStreamRequest two_members = zbtest::JsonRecord(8, "e");
+  // json_record, then proto_encoded_record (field 2) written after it.
+  two_members.mutable_ingest_record()->mutable_unknown_fields()->AddLengthDelimited(2, "f");
   // Protobuf merges a repeated message field and lets the last oneof member win.
-  for (const std::string &merged : {batch + batch, batch + json}) {
+  for (const std::string &merged : {batch + batch, batch + json, record + record, record + batch,
+                                    two_members.SerializeAsString()}) {
     IngestRequestView view;
     EXPECT_FALSE(Scan(merged, &view));
     EphemeralStreamRequest request;
@@ -185,7 +244,8 @@ TEST(IngestRequestView, ReadsTheSameRecordsHoweverTheRequestIsCut) {
   // Lengths of one and two bytes, an empty record, and an offset of three varint bytes.
   const std::vector<std::string> records = {"first", "", std::string(130, 'y'), "z", "last"};
   for (const EphemeralStreamRequest &request :
-       {zbtest::ProtoBatch(40000, records), zbtest::JsonBatch(-1, records)}) {
+       {zbtest::ProtoBatch(40000, records), zbtest::JsonBatch(-1, records),
+        zbtest::AvroRecord(40000, records[2]), zbtest::JsonRecord(-1, "")}) {
     const std::string bytes = request.SerializeAsString();
     EphemeralStreamRequest parsed_request;
     const std::optional<IngestRequestView> parsed = Parsed(bytes, &parsed_request);
@@ -205,11 +265,12 @@ TEST(IngestRequestView, ReadsTheSameRecordsHoweverTheRequestIsCut) {
     cuttings.push_back(every_byte);
     for (const std::vector<size_t> &cuts : cuttings) {
       IngestRequestView view;
-      ASSERT_TRUE(ScanIngestBatch(CutAt(bytes, cuts), &view))
+      ASSERT_TRUE(ScanIngestRequest(CutAt(bytes, cuts), &view))
           << cuts.size() << " cuts from " << cuts[0];
       EXPECT_EQ(view.offset_id, parsed->offset_id);
+      EXPECT_EQ(view.batch, parsed->batch);
       EXPECT_TRUE(view.kind == parsed->kind);
-      ASSERT_EQ(Records(view), records) << cuts.size() << " cuts from " << cuts[0];
+      ASSERT_EQ(Records(view), Records(*parsed)) << cuts.size() << " cuts from " << cuts[0];
       EXPECT_TRUE(ViewsOnly(view, bytes)) << cuts.size() << " cuts from " << cuts[0];
     }
   }
@@ -223,7 +284,7 @@ TEST(IngestRequestView, ARecordInOnePieceIsViewedAndOneThatStraddlesIsPutTogethe
   view.AddRecord("left over");
   // Cut inside "bravo", and between "charlie"'s tag and length.
   const size_t charlie = bytes.find("charlie");
-  ASSERT_TRUE(ScanIngestBatch(CutAt(bytes, {bravo + 2, charlie - 1}), &view));
+  ASSERT_TRUE(ScanIngestRequest(CutAt(bytes, {bravo + 2, charlie - 1}), &view));
   ASSERT_EQ(view.records.size(), 3u);
   EXPECT_EQ(view.records[0].part_count, 1u);
   EXPECT_EQ(view.records[1].part_count, 2u);
@@ -242,7 +303,8 @@ TEST(IngestRequestView, RefusesEveryTruncationHoweverItIsCut) {
   for (size_t length = 0; length < bytes.size(); ++length) {
     for (size_t cut = 0; cut <= length; ++cut) {
       IngestRequestView view;
-      EXPECT_FALSE(ScanIngestBatch(CutAt(std::string_view(bytes).substr(0, length), {cut}), &view))
+      EXPECT_FALSE(
+          ScanIngestRequest(CutAt(std::string_view(bytes).substr(0, length), {cut}), &view))
           << length << " bytes cut at " << cut;
     }
   }
@@ -271,7 +333,7 @@ TEST(IngestRequestView, AgreesWithProtobufOnDamagedBytes) {
     // Cut anywhere, the same bytes are read alike.
     IngestRequestView cut_view;
     const size_t cut = random() % (bytes.size() + 1);
-    ASSERT_EQ(ScanIngestBatch(CutAt(whole, {cut}), &cut_view), scanned) << trial;
+    ASSERT_EQ(ScanIngestRequest(CutAt(whole, {cut}), &cut_view), scanned) << trial;
     if (!scanned) continue;
     EXPECT_EQ(Records(cut_view), Records(view)) << trial;
     ++accepted;
@@ -360,7 +422,7 @@ TEST_F(IngestRequestBytes, RequestsTheScannerLeavesAreStoredAsProtobufReadsThem)
   RawBytesCall call(server_->port());
   call.Write(zbtest::CreateJson(kTable).SerializeAsString());
   // One request holding two batch fields, which protobuf merges into one batch of three
-  // records; then a single record; then a batch the scanner reads.
+  // records; then a single record and a batch, which the scanner reads.
   call.Write(zbtest::JsonBatch(0, {"{\"id\":1}", "{\"id\":2}"}).SerializeAsString() +
              zbtest::JsonBatch(0, {"{\"id\":3}"}).SerializeAsString());
   call.Write(zbtest::JsonRecord(1, "{\"id\":4}").SerializeAsString());
@@ -403,7 +465,8 @@ TEST_F(IngestRequestBytes, ABatchThatArrivesInManySlicesIsStoredRecordForRecord)
 }
 
 // A declared table's decoder needs each record in one run: one that straddles slices is put
-// together for it, and a record that does not fit the table is refused naming its index.
+// together for it (a single ingest_record's too), and a record that does not fit the table is
+// refused naming its index.
 TEST_F(IngestRequestBytes, ADeclaredTablesDecoderGetsEveryRecordWholeHoweverItWasSliced) {
   ServerOptions options;
   options.tables.resize(1);
@@ -414,19 +477,23 @@ TEST_F(IngestRequestBytes, ADeclaredTablesDecoderGetsEveryRecordWholeHoweverItWa
   Start(std::move(options));
   constexpr char kTexts[] = "main.default.texts";
   std::vector<std::string> records = JsonRecordsOfManySizes();
+  const std::string single = "{\"id\":-1,\"text\":\"" + std::string(300000, 'q') + "\"}";
   {
     zbtest::RawStream stream(server_->port());
     ASSERT_FALSE(stream.Open(zbtest::CreateJson(kTexts)).empty());
     ASSERT_TRUE(stream.Write(zbtest::JsonBatch(0, records)));
     EXPECT_EQ(stream.ReadAck(), 0);
+    ASSERT_TRUE(stream.Write(zbtest::JsonRecord(1, single)));
+    EXPECT_EQ(stream.ReadAck(), 1);
     stream.WritesDone();
     const grpc::Status status = stream.Finish();
     EXPECT_TRUE(status.ok()) << status.error_message();
   }
-  ASSERT_EQ(server_->rows().Count(kTexts), static_cast<int64_t>(records.size()));
+  ASSERT_EQ(server_->rows().Count(kTexts), static_cast<int64_t>(records.size() + 1));
   for (size_t i = 0; i < records.size(); ++i) {
     ASSERT_EQ(server_->rows().Get(kTexts, static_cast<int64_t>(i))->data, records[i]) << i;
   }
+  EXPECT_EQ(server_->rows().Get(kTexts, static_cast<int64_t>(records.size()))->data, single);
 
   const size_t last = records.size() - 1;
   records[last].replace(records[last].find("\"text\""), 6, "\"txt\"");
@@ -437,7 +504,7 @@ TEST_F(IngestRequestBytes, ADeclaredTablesDecoderGetsEveryRecordWholeHoweverItWa
   EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   const std::string where = "offset_id 0, record " + std::to_string(last) + " of the batch: ";
   EXPECT_EQ(status.error_message().substr(0, where.size()), where);
-  EXPECT_EQ(server_->rows().Count(kTexts), static_cast<int64_t>(records.size()));
+  EXPECT_EQ(server_->rows().Count(kTexts), static_cast<int64_t>(records.size() + 1));
 }
 
 // PersistentStream's batches are read in place too, by their own field number, and stored.
