@@ -42,7 +42,7 @@ struct IngestRequestView {
   bool batch = false;  // ingest_record_batch, else a single ingest_record
   Kind kind = Kind::kProto;
   std::vector<Record> records;
-  std::vector<std::string_view> parts;
+  std::vector<std::string_view> parts;  // the records' bytes, record by record
   std::string scratch;
 };
 
@@ -57,15 +57,14 @@ constexpr IngestFields kPersistentFields{3, 4};  // PersistentStreamRequest
 // Fills `*view` and returns true when `pieces`, which hold one serialized EphemeralStreamRequest
 // (or, with kPersistentFields, PersistentStreamRequest) in order, are in the shape every client
 // sends: an ingest_record_batch and nothing else, holding one offset_id and one
-// proto_encoded_batch, json_batch or avro_batch of records and nothing else; or an
-// ingest_record and nothing else, holding one offset_id and one proto_encoded_record,
-// json_record or avro_encoded_record and nothing else. Returns false,
-// with `*view` unspecified, for anything else: another payload, a missing, repeated or unknown
-// field, malformed bytes. Those go through a full protobuf parse, which alone decides what such
-// a request means (how repeated fields merge, which of two oneof members wins) and whether it
-// is valid at all. How the bytes are cut into pieces changes nothing but where the records'
-// parts lie. Copies no record; never reads outside the pieces; `view`'s vectors keep their
-// capacity. Thread-safe (no shared state).
+// proto_encoded_batch, json_batch or avro_batch of records and nothing else; or an ingest_record
+// and nothing else, holding one offset_id and one proto_encoded_record, json_record or
+// avro_encoded_record and nothing else. Returns false, with `*view` unspecified, for anything
+// else: another payload, a missing, repeated or unknown field, malformed bytes. Those go through
+// a full protobuf parse, which alone decides what such a request means (how repeated fields
+// merge, which of two oneof members wins) and whether it is valid at all. How the bytes are cut
+// into pieces changes nothing but where the records' parts lie. Copies no record; never reads
+// outside the pieces; `view`'s vectors keep their capacity. Thread-safe (no shared state).
 bool ScanIngestRequest(const std::vector<std::string_view> &pieces, IngestRequestView *view,
                        IngestFields fields = kEphemeralFields);
 
