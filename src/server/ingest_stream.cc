@@ -390,15 +390,15 @@ grpc::Status IngestStreamCall::CheckOffset(bool present, int64_t offset) const {
 }
 
 grpc::Status IngestStreamCall::CheckRecords(size_t request_bytes, std::vector<Row> *rows) {
-  const std::vector<std::string_view> &records = ingest_.records;
+  const std::vector<IngestRequestView::Record> &records = ingest_.records;
   const std::string limit = std::to_string(env_.max_message_bytes);
   auto where = [&](size_t index) {
     return "offset_id " + std::to_string(ingest_.offset_id) +
            (ingest_.batch ? ", record " + std::to_string(index) + " of the batch" : "");
   };
   for (size_t i = 0; i < records.size(); ++i) {
-    if (records[i].size() > env_.max_message_bytes) {
-      return Invalid(where(i) + ": the record's " + std::to_string(records[i].size()) +
+    if (records[i].size > env_.max_message_bytes) {
+      return Invalid(where(i) + ": the record's " + std::to_string(records[i].size) +
                      " bytes exceed the limit of " + limit + " bytes");
     }
   }
@@ -410,14 +410,14 @@ grpc::Status IngestStreamCall::CheckRecords(size_t request_bytes, std::vector<Ro
   if (decoder_ == nullptr) return grpc::Status::OK;
   rows->resize(records.size());
   for (size_t i = 0; i < records.size(); ++i) {
-    const std::string error = decoder_->Decode(records[i], &(*rows)[i]);
+    const std::string error = decoder_->Decode(ingest_.Contiguous(i), &(*rows)[i]);
     if (!error.empty()) return Invalid(where(i) + ": " + error);
   }
   return grpc::Status::OK;
 }
 
 grpc::Status IngestStreamCall::ViewParsedIngest() {
-  ingest_.records.clear();
+  ingest_.ClearRecords();
   switch (request_.payload_case()) {
     case EphemeralStreamRequest::kCreateStream:
       return Invalid("create_stream may only be sent once per call");
@@ -431,13 +431,13 @@ grpc::Status IngestStreamCall::ViewParsedIngest() {
       grpc::Status status = CheckOffset(ingest.has_offset_id(), ingest.offset_id());
       if (!status.ok()) return status;
       if (ingest.has_proto_encoded_record()) {
-        ingest_.records.emplace_back(ingest.proto_encoded_record());
+        ingest_.AddRecord(ingest.proto_encoded_record());
         ingest_.kind = IngestRequestView::Kind::kProto;
       } else if (ingest.has_json_record()) {
-        ingest_.records.emplace_back(ingest.json_record());
+        ingest_.AddRecord(ingest.json_record());
         ingest_.kind = IngestRequestView::Kind::kJson;
       } else if (ingest.has_avro_encoded_record()) {
-        ingest_.records.emplace_back(ingest.avro_encoded_record());
+        ingest_.AddRecord(ingest.avro_encoded_record());
         ingest_.kind = IngestRequestView::Kind::kAvro;
       } else {
         return Invalid("ingest_record carries no record");
@@ -463,7 +463,7 @@ grpc::Status IngestStreamCall::ViewParsedIngest() {
       } else {
         return Invalid("ingest_record_batch carries no batch");
       }
-      ingest_.records.assign(items->begin(), items->end());
+      for (const std::string &record : *items) ingest_.AddRecord(record);
       ingest_.offset_id = batch.offset_id();
       ingest_.batch = true;
       return grpc::Status::OK;
@@ -474,14 +474,16 @@ grpc::Status IngestStreamCall::ViewParsedIngest() {
 }
 
 grpc::Status IngestStreamCall::HandleIngest() {
-  const std::string_view bytes = RequestBytes();
+  const std::vector<std::string_view> &pieces = RequestPieces();
+  size_t request_bytes = 0;
+  for (std::string_view piece : pieces) request_bytes += piece.size();
   grpc::Status status;
-  if (ScanIngestBatch(
-          bytes, &ingest_,
-          rpc_ == StreamRpc::kPersistent ? kPersistentBatchField : kEphemeralBatchField)) {
+  if (ScanIngestRequest(pieces, &ingest_,
+                        rpc_ == StreamRpc::kPersistent ? kPersistentFields : kEphemeralFields)) {
     status = CheckOffset(true, ingest_.offset_id);
   } else {
-    status = ParseRequest(bytes);
+    // Rare (no client sends these shapes), so the request may as well be flattened.
+    status = ParseRequest(RequestBytes());
     if (status.ok()) status = ViewParsedIngest();
   }
   if (!status.ok()) return status;
@@ -493,18 +495,18 @@ grpc::Status IngestStreamCall::HandleIngest() {
   }
 
   WriteBatch batch;
-  status = CheckRecords(bytes.size(), &batch.rows);
+  status = CheckRecords(request_bytes, &batch.rows);
   if (!status.ok()) return status;
   // The store keeps the records beyond this request's bytes: the one copy they need, which a
   // null sink (no store) does not make.
   if (env_.store != nullptr) {
     batch.records.reserve(ingest_.records.size());
-    for (std::string_view record : ingest_.records) {
+    for (size_t i = 0; i < ingest_.records.size(); ++i) {
       batch.records.push_back(
-          Record{std::string(record), ingest_.kind == IngestRequestView::Kind::kJson});
+          Record{ingest_.Copy(i), ingest_.kind == IngestRequestView::Kind::kJson});
     }
   }
-  return AcceptRecords(static_cast<int64_t>(ingest_.records.size()), bytes.size(),
+  return AcceptRecords(static_cast<int64_t>(ingest_.records.size()), request_bytes,
                        std::move(batch));
 }
 

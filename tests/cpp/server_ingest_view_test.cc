@@ -21,7 +21,10 @@
 
 #include "server/ingest_request_view.h"
 #include "server/server.h"
+#include "table/ddl_parser.h"
+#include "zbtest_raw_persistent.h"
 #include "zbtest_raw_stream.h"
+#include "zbtest_temp_dir.h"
 #include "zerobus_service.pb.h"
 
 namespace zerobus::server {
@@ -30,14 +33,57 @@ namespace {
 using databricks::zerobus::EphemeralStreamRequest;
 
 std::vector<std::string> Records(const IngestRequestView &view) {
-  return std::vector<std::string>(view.records.begin(), view.records.end());
+  std::vector<std::string> records;
+  for (size_t i = 0; i < view.records.size(); ++i) records.push_back(view.Copy(i));
+  return records;
 }
 
-// What protobuf's parse makes of `bytes` when it holds a batch, in the scanner's terms.
+// Scans `bytes` in one piece.
+bool Scan(std::string_view bytes, IngestRequestView *view, IngestFields fields = kEphemeralFields) {
+  return ScanIngestRequest({bytes}, view, fields);
+}
+
+// `bytes` cut at `cuts` (ascending offsets within it; a repeated one makes an empty piece).
+std::vector<std::string_view> CutAt(std::string_view bytes, const std::vector<size_t> &cuts) {
+  std::vector<std::string_view> pieces;
+  size_t from = 0;
+  for (size_t cut : cuts) {
+    pieces.push_back(bytes.substr(from, cut - from));
+    from = cut;
+  }
+  pieces.push_back(bytes.substr(from));
+  return pieces;
+}
+
+// Whether every part of every record lies inside `bytes`: nothing was copied.
+bool ViewsOnly(const IngestRequestView &view, std::string_view bytes) {
+  for (std::string_view part : view.parts) {
+    if (part.data() < bytes.data() || part.data() + part.size() > bytes.data() + bytes.size()) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// What protobuf's parse makes of `bytes` when it holds a batch or a record, in the scanner's
+// terms.
 std::optional<IngestRequestView> Parsed(const std::string &bytes, EphemeralStreamRequest *request) {
-  if (!request->ParseFromString(bytes) || !request->has_ingest_record_batch()) return std::nullopt;
-  const auto &batch = request->ingest_record_batch();
+  if (!request->ParseFromString(bytes)) return std::nullopt;
   IngestRequestView view;
+  if (request->has_ingest_record()) {
+    const auto &ingest = request->ingest_record();
+    view.offset_id = ingest.offset_id();
+    view.batch = false;
+    view.kind = ingest.has_json_record()           ? IngestRequestView::Kind::kJson
+                : ingest.has_avro_encoded_record() ? IngestRequestView::Kind::kAvro
+                                                   : IngestRequestView::Kind::kProto;
+    view.AddRecord(ingest.has_json_record()           ? ingest.json_record()
+                   : ingest.has_avro_encoded_record() ? ingest.avro_encoded_record()
+                                                      : ingest.proto_encoded_record());
+    return view;
+  }
+  if (!request->has_ingest_record_batch()) return std::nullopt;
+  const auto &batch = request->ingest_record_batch();
   view.offset_id = batch.offset_id();
   view.batch = true;
   view.kind = batch.has_json_batch()   ? IngestRequestView::Kind::kJson
@@ -46,7 +92,7 @@ std::optional<IngestRequestView> Parsed(const std::string &bytes, EphemeralStrea
   const auto &records = batch.has_json_batch()   ? batch.json_batch().records()
                         : batch.has_avro_batch() ? batch.avro_batch().records()
                                                  : batch.proto_encoded_batch().records();
-  view.records.assign(records.begin(), records.end());
+  for (const std::string &record : records) view.AddRecord(record);
   return view;
 }
 
@@ -61,7 +107,7 @@ TEST(IngestRequestView, ReadsProtoJsonAndAvroBatchesAsTheGeneratedCodeWritesThem
                                 : zbtest::ProtoBatch(offset, records);
       const std::string bytes = request.SerializeAsString();  // what the views point into
       IngestRequestView view;
-      ASSERT_TRUE(ScanIngestBatch(bytes, &view)) << offset;
+      ASSERT_TRUE(Scan(bytes, &view)) << offset;
       EXPECT_EQ(view.offset_id, offset);
       EXPECT_TRUE(view.batch);
       EXPECT_TRUE(view.kind == kind);
@@ -72,8 +118,8 @@ TEST(IngestRequestView, ReadsProtoJsonAndAvroBatchesAsTheGeneratedCodeWritesThem
 
 TEST(IngestRequestView, ReadsAnEmptyBatchAndTheOffsetAfterTheRecords) {
   IngestRequestView view;
-  view.records.emplace_back("left over");
-  ASSERT_TRUE(ScanIngestBatch(zbtest::ProtoBatch(3, {}).SerializeAsString(), &view));
+  view.AddRecord("left over");
+  ASSERT_TRUE(Scan(zbtest::ProtoBatch(3, {}).SerializeAsString(), &view));
   EXPECT_TRUE(view.records.empty());
 
   // offset_id (field 1, varint 7) written after json_batch (field 3, one record "a").
@@ -83,33 +129,72 @@ TEST(IngestRequestView, ReadsAnEmptyBatchAndTheOffsetAfterTheRecords) {
       "\x08\x07",
       7);
   const std::string request = "\x1a" + std::string(1, static_cast<char>(body.size())) + body;
-  ASSERT_TRUE(ScanIngestBatch(request, &view));
+  ASSERT_TRUE(Scan(request, &view));
   EXPECT_EQ(view.offset_id, 7);
   EXPECT_TRUE(view.kind == IngestRequestView::Kind::kJson);
   EXPECT_EQ(Records(view), std::vector<std::string>{"a"});
 }
 
-TEST(IngestRequestView, ReadsAPersistentStreamRequestsBatchByItsOwnFieldNumber) {
+TEST(IngestRequestView, ReadsSingleRecordsAsTheGeneratedCodeWritesThem) {
+  using Kind = IngestRequestView::Kind;
+  for (const std::string &record : {std::string(), std::string("{}"), std::string(300, 'x')}) {
+    for (Kind kind : {Kind::kProto, Kind::kJson, Kind::kAvro}) {
+      const EphemeralStreamRequest request = kind == Kind::kJson ? zbtest::JsonRecord(-5, record)
+                                             : kind == Kind::kAvro
+                                                 ? zbtest::AvroRecord(-5, record)
+                                                 : zbtest::ProtoRecord(-5, record);
+      const std::string bytes = request.SerializeAsString();
+      IngestRequestView view;
+      ASSERT_TRUE(Scan(bytes, &view)) << record.size();
+      EXPECT_EQ(view.offset_id, -5);
+      EXPECT_FALSE(view.batch);
+      EXPECT_TRUE(view.kind == kind);
+      EXPECT_EQ(Records(view), std::vector<std::string>{record});
+    }
+  }
+}
+
+TEST(IngestRequestView, ReadsAPersistentStreamRequestsPayloadByItsOwnFieldNumbers) {
   databricks::zerobus::PersistentStreamRequest persistent;
   *persistent.mutable_ingest_record_batch() =
       zbtest::JsonBatch(9, {"x", "y"}).ingest_record_batch();
   IngestRequestView view;
-  ASSERT_TRUE(ScanIngestBatch(persistent.SerializeAsString(), &view,
-                              zerobus::server::kPersistentBatchField));
+  ASSERT_TRUE(Scan(persistent.SerializeAsString(), &view, kPersistentFields));
   EXPECT_EQ(view.offset_id, 9);
+  EXPECT_TRUE(view.batch);
   EXPECT_EQ(Records(view), (std::vector<std::string>{"x", "y"}));
-  // Field 3 of a PersistentStreamRequest is ingest_record, which the full parse reads; and the
-  // other RPC's batch is not taken for this one's.
-  EXPECT_FALSE(ScanIngestBatch(zbtest::JsonBatch(9, {"x"}).SerializeAsString(), &view,
-                               zerobus::server::kPersistentBatchField));
-  EXPECT_FALSE(ScanIngestBatch(persistent.SerializeAsString(), &view));
+  *persistent.mutable_ingest_record() = zbtest::JsonRecord(10, "z").ingest_record();
+  ASSERT_TRUE(Scan(persistent.SerializeAsString(), &view, kPersistentFields));
+  EXPECT_EQ(view.offset_id, 10);
+  EXPECT_FALSE(view.batch);
+  EXPECT_EQ(Records(view), std::vector<std::string>{"z"});
+  // The other RPC's payloads are not taken for this one's: ephemeral field 3, a batch, is a
+  // PersistentStreamRequest's ingest_record (here one whose json_record holds the batch's bytes,
+  // as protobuf reads it too), and persistent field 4, a batch, is nothing of an
+  // EphemeralStreamRequest's.
+  const std::string ephemeral_batch = zbtest::JsonBatch(9, {"x"}).SerializeAsString();
+  ASSERT_TRUE(Scan(ephemeral_batch, &view, kPersistentFields));
+  EXPECT_FALSE(view.batch);
+  databricks::zerobus::PersistentStreamRequest parsed;
+  ASSERT_TRUE(parsed.ParseFromString(ephemeral_batch));
+  EXPECT_EQ(Records(view), std::vector<std::string>{parsed.ingest_record().json_record()});
+  *persistent.mutable_ingest_record_batch() =
+      zbtest::JsonBatch(9, {"x", "y"}).ingest_record_batch();
+  EXPECT_FALSE(Scan(persistent.SerializeAsString(), &view));
 }
 
 TEST(IngestRequestView, LeavesEveryOtherShapeToTheFullParse) {
   std::vector<EphemeralStreamRequest> others;
   others.push_back(zbtest::CreateJson("main.default.events"));
-  others.push_back(zbtest::ProtoRecord(0, "abc"));
-  others.push_back(zbtest::JsonRecord(0, "{}"));
+  EphemeralStreamRequest no_record = zbtest::JsonRecord(0, "{}");
+  no_record.mutable_ingest_record()->clear_json_record();
+  others.push_back(no_record);
+  EphemeralStreamRequest record_no_offset = zbtest::JsonRecord(0, "{}");
+  record_no_offset.mutable_ingest_record()->clear_offset_id();
+  others.push_back(record_no_offset);
+  EphemeralStreamRequest record_unknown = zbtest::JsonRecord(0, "{}");
+  record_unknown.mutable_ingest_record()->mutable_unknown_fields()->AddVarint(9, 1);
+  others.push_back(record_unknown);
   others.push_back(EphemeralStreamRequest());
   EphemeralStreamRequest no_offset = zbtest::ProtoBatch(0, {"a"});
   no_offset.mutable_ingest_record_batch()->clear_offset_id();
@@ -125,15 +210,20 @@ TEST(IngestRequestView, LeavesEveryOtherShapeToTheFullParse) {
   others.push_back(unknown);
   for (const EphemeralStreamRequest &request : others) {
     IngestRequestView view;
-    EXPECT_FALSE(ScanIngestBatch(request.SerializeAsString(), &view)) << request.DebugString();
+    EXPECT_FALSE(Scan(request.SerializeAsString(), &view)) << request.DebugString();
   }
 
   const std::string batch = zbtest::ProtoBatch(5, {"a", "b"}).SerializeAsString();
   const std::string json = zbtest::JsonBatch(6, {"c"}).SerializeAsString();
+  const std::string record = zbtest::JsonRecord(7, "d").SerializeAsString();
+  EphemeralStreamRequest two_members = zbtest::JsonRecord(8, "e");
+  // json_record, then proto_encoded_record (field 2) written after it.
+  two_members.mutable_ingest_record()->mutable_unknown_fields()->AddLengthDelimited(2, "f");
   // Protobuf merges a repeated message field and lets the last oneof member win.
-  for (const std::string &merged : {batch + batch, batch + json}) {
+  for (const std::string &merged : {batch + batch, batch + json, record + record, record + batch,
+                                    two_members.SerializeAsString()}) {
     IngestRequestView view;
-    EXPECT_FALSE(ScanIngestBatch(merged, &view));
+    EXPECT_FALSE(Scan(merged, &view));
     EphemeralStreamRequest request;
     EXPECT_TRUE(Parsed(merged, &request).has_value());
   }
@@ -143,7 +233,80 @@ TEST(IngestRequestView, RefusesEveryTruncation) {
   const std::string bytes = zbtest::JsonBatch(300, {"{\"a\":1}", "{}"}).SerializeAsString();
   for (size_t length = 0; length < bytes.size(); ++length) {
     IngestRequestView view;
-    EXPECT_FALSE(ScanIngestBatch(std::string_view(bytes).substr(0, length), &view)) << length;
+    EXPECT_FALSE(Scan(std::string_view(bytes).substr(0, length), &view)) << length;
+  }
+}
+
+// gRPC hands a request over in slices cut wherever its buffers ended: inside a tag, a varint,
+// a length or a record. However the bytes are cut, the scanner reads the records protobuf reads,
+// each a view of the pieces it lies in.
+TEST(IngestRequestView, ReadsTheSameRecordsHoweverTheRequestIsCut) {
+  // Lengths of one and two bytes, an empty record, and an offset of three varint bytes.
+  const std::vector<std::string> records = {"first", "", std::string(130, 'y'), "z", "last"};
+  for (const EphemeralStreamRequest &request :
+       {zbtest::ProtoBatch(40000, records), zbtest::JsonBatch(-1, records),
+        zbtest::AvroRecord(40000, records[2]), zbtest::JsonRecord(-1, "")}) {
+    const std::string bytes = request.SerializeAsString();
+    EphemeralStreamRequest parsed_request;
+    const std::optional<IngestRequestView> parsed = Parsed(bytes, &parsed_request);
+    ASSERT_TRUE(parsed.has_value());
+    std::vector<std::vector<size_t>> cuttings;
+    for (size_t first = 0; first <= bytes.size(); ++first) {
+      cuttings.push_back({first});
+      for (size_t second = first; second <= bytes.size(); ++second) {
+        cuttings.push_back({first, second});
+      }
+    }
+    std::vector<size_t> every_byte;  // a piece per byte, and an empty one before each
+    for (size_t cut = 0; cut < bytes.size(); ++cut) {
+      every_byte.push_back(cut);
+      every_byte.push_back(cut);
+    }
+    cuttings.push_back(every_byte);
+    for (const std::vector<size_t> &cuts : cuttings) {
+      IngestRequestView view;
+      ASSERT_TRUE(ScanIngestRequest(CutAt(bytes, cuts), &view))
+          << cuts.size() << " cuts from " << cuts[0];
+      EXPECT_EQ(view.offset_id, parsed->offset_id);
+      EXPECT_EQ(view.batch, parsed->batch);
+      EXPECT_TRUE(view.kind == parsed->kind);
+      ASSERT_EQ(Records(view), Records(*parsed)) << cuts.size() << " cuts from " << cuts[0];
+      EXPECT_TRUE(ViewsOnly(view, bytes)) << cuts.size() << " cuts from " << cuts[0];
+    }
+  }
+}
+
+TEST(IngestRequestView, ARecordInOnePieceIsViewedAndOneThatStraddlesIsPutTogetherOnDemand) {
+  const std::string bytes =
+      zbtest::ProtoBatch(1, {"alpha", "bravo", "charlie"}).SerializeAsString();
+  const size_t bravo = bytes.find("bravo");
+  IngestRequestView view;
+  view.AddRecord("left over");
+  // Cut inside "bravo", and between "charlie"'s tag and length.
+  const size_t charlie = bytes.find("charlie");
+  ASSERT_TRUE(ScanIngestRequest(CutAt(bytes, {bravo + 2, charlie - 1}), &view));
+  ASSERT_EQ(view.records.size(), 3u);
+  EXPECT_EQ(view.records[0].part_count, 1u);
+  EXPECT_EQ(view.records[1].part_count, 2u);
+  EXPECT_EQ(view.records[2].part_count, 1u);
+  EXPECT_EQ(view.Contiguous(0).data(), bytes.data() + bytes.find("alpha"));
+  EXPECT_EQ(view.Contiguous(2).data(), bytes.data() + charlie);
+  EXPECT_TRUE(view.scratch.empty()) << "nothing is put together until asked for";
+  const std::string_view straddling = view.Contiguous(1);
+  EXPECT_EQ(straddling, "bravo");
+  EXPECT_EQ(straddling.data(), view.scratch.data());
+  EXPECT_EQ(view.Copy(1), "bravo");
+}
+
+TEST(IngestRequestView, RefusesEveryTruncationHoweverItIsCut) {
+  const std::string bytes = zbtest::JsonBatch(300, {"{\"a\":1}", "{}"}).SerializeAsString();
+  for (size_t length = 0; length < bytes.size(); ++length) {
+    for (size_t cut = 0; cut <= length; ++cut) {
+      IngestRequestView view;
+      EXPECT_FALSE(
+          ScanIngestRequest(CutAt(std::string_view(bytes).substr(0, length), {cut}), &view))
+          << length << " bytes cut at " << cut;
+    }
   }
 }
 
@@ -164,8 +327,15 @@ TEST(IngestRequestView, AgreesWithProtobufOnDamagedBytes) {
     // Owned by the heap alone, so that a read past the end is caught by ASan.
     const auto copy = std::make_unique<char[]>(bytes.size());
     std::copy(bytes.begin(), bytes.end(), copy.get());
+    const std::string_view whole(copy.get(), bytes.size());
     IngestRequestView view;
-    if (!ScanIngestBatch(std::string_view(copy.get(), bytes.size()), &view)) continue;
+    const bool scanned = Scan(whole, &view);
+    // Cut anywhere, the same bytes are read alike.
+    IngestRequestView cut_view;
+    const size_t cut = random() % (bytes.size() + 1);
+    ASSERT_EQ(ScanIngestRequest(CutAt(whole, {cut}), &cut_view), scanned) << trial;
+    if (!scanned) continue;
+    EXPECT_EQ(Records(cut_view), Records(view)) << trial;
     ++accepted;
     EphemeralStreamRequest request;
     const std::optional<IngestRequestView> parsed = Parsed(bytes, &request);
@@ -214,12 +384,15 @@ class RawBytesCall {
 
 class IngestRequestBytes : public ::testing::Test {
  protected:
-  void SetUp() override {
+  void SetUp() override { Start(ServerOptions{}); }
+
+  void Start(ServerOptions options) {
     std::string error;
-    server_ = Server::Start(ServerOptions{}, &error);
+    server_ = Server::Start(std::move(options), &error);
     ASSERT_NE(server_, nullptr) << error;
   }
 
+  zbtest::TempDir dir_;  // for a test's storage; outlives the server
   std::unique_ptr<Server> server_;
 };
 
@@ -249,7 +422,7 @@ TEST_F(IngestRequestBytes, RequestsTheScannerLeavesAreStoredAsProtobufReadsThem)
   RawBytesCall call(server_->port());
   call.Write(zbtest::CreateJson(kTable).SerializeAsString());
   // One request holding two batch fields, which protobuf merges into one batch of three
-  // records; then a single record; then a batch the scanner reads.
+  // records; then a single record and a batch, which the scanner reads.
   call.Write(zbtest::JsonBatch(0, {"{\"id\":1}", "{\"id\":2}"}).SerializeAsString() +
              zbtest::JsonBatch(0, {"{\"id\":3}"}).SerializeAsString());
   call.Write(zbtest::JsonRecord(1, "{\"id\":4}").SerializeAsString());
@@ -259,6 +432,97 @@ TEST_F(IngestRequestBytes, RequestsTheScannerLeavesAreStoredAsProtobufReadsThem)
   ASSERT_EQ(server_->rows().Count(kTable), 5);
   for (int64_t i = 0; i < 5; ++i) {
     EXPECT_EQ(server_->rows().Get(kTable, i)->data, "{\"id\":" + std::to_string(i + 1) + "}");
+  }
+}
+
+// Records of every size from nothing to 20 KB, in a request of about a megabyte (the most a
+// client puts in one): it reaches the server in many slices, cut inside records, tags and
+// lengths, and the server reads it in place.
+std::vector<std::string> JsonRecordsOfManySizes() {
+  std::vector<std::string> records;
+  size_t total = 0;
+  for (int i = 0; total < 1000000; ++i) {
+    const std::string text(static_cast<size_t>(i * 7919 % 20000), static_cast<char>('a' + i % 26));
+    records.push_back("{\"id\":" + std::to_string(i) + ",\"text\":\"" + text + "\"}");
+    total += records.back().size();
+  }
+  return records;
+}
+
+TEST_F(IngestRequestBytes, ABatchThatArrivesInManySlicesIsStoredRecordForRecord) {
+  const std::vector<std::string> records = JsonRecordsOfManySizes();
+  zbtest::RawStream stream(server_->port());
+  ASSERT_FALSE(stream.Open(zbtest::CreateJson(kTable)).empty());
+  ASSERT_TRUE(stream.Write(zbtest::JsonBatch(0, records)));
+  EXPECT_EQ(stream.ReadAck(), 0);
+  stream.WritesDone();
+  const grpc::Status status = stream.Finish();
+  EXPECT_TRUE(status.ok()) << status.error_message();
+  ASSERT_EQ(server_->rows().Count(kTable), static_cast<int64_t>(records.size()));
+  for (size_t i = 0; i < records.size(); ++i) {
+    ASSERT_EQ(server_->rows().Get(kTable, static_cast<int64_t>(i))->data, records[i]) << i;
+  }
+}
+
+// A declared table's decoder needs each record in one run: one that straddles slices is put
+// together for it (a single ingest_record's too), and a record that does not fit the table is
+// refused naming its index.
+TEST_F(IngestRequestBytes, ADeclaredTablesDecoderGetsEveryRecordWholeHoweverItWasSliced) {
+  ServerOptions options;
+  options.tables.resize(1);
+  std::string error;
+  ASSERT_TRUE(table::ParseTableDdl("main.default.texts (id BIGINT NOT NULL, text STRING NOT NULL)",
+                                   &options.tables[0], &error))
+      << error;
+  Start(std::move(options));
+  constexpr char kTexts[] = "main.default.texts";
+  std::vector<std::string> records = JsonRecordsOfManySizes();
+  const std::string single = "{\"id\":-1,\"text\":\"" + std::string(300000, 'q') + "\"}";
+  {
+    zbtest::RawStream stream(server_->port());
+    ASSERT_FALSE(stream.Open(zbtest::CreateJson(kTexts)).empty());
+    ASSERT_TRUE(stream.Write(zbtest::JsonBatch(0, records)));
+    EXPECT_EQ(stream.ReadAck(), 0);
+    ASSERT_TRUE(stream.Write(zbtest::JsonRecord(1, single)));
+    EXPECT_EQ(stream.ReadAck(), 1);
+    stream.WritesDone();
+    const grpc::Status status = stream.Finish();
+    EXPECT_TRUE(status.ok()) << status.error_message();
+  }
+  ASSERT_EQ(server_->rows().Count(kTexts), static_cast<int64_t>(records.size() + 1));
+  for (size_t i = 0; i < records.size(); ++i) {
+    ASSERT_EQ(server_->rows().Get(kTexts, static_cast<int64_t>(i))->data, records[i]) << i;
+  }
+  EXPECT_EQ(server_->rows().Get(kTexts, static_cast<int64_t>(records.size()))->data, single);
+
+  const size_t last = records.size() - 1;
+  records[last].replace(records[last].find("\"text\""), 6, "\"txt\"");
+  zbtest::RawStream stream(server_->port());
+  ASSERT_FALSE(stream.Open(zbtest::CreateJson(kTexts)).empty());
+  ASSERT_TRUE(stream.Write(zbtest::JsonBatch(0, records)));
+  const grpc::Status status = stream.Finish();
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  const std::string where = "offset_id 0, record " + std::to_string(last) + " of the batch: ";
+  EXPECT_EQ(status.error_message().substr(0, where.size()), where);
+  EXPECT_EQ(server_->rows().Count(kTexts), static_cast<int64_t>(records.size() + 1));
+}
+
+// PersistentStream's batches are read in place too, by their own field number, and stored.
+TEST_F(IngestRequestBytes, APersistentStreamsBatchInManySlicesIsStoredRecordForRecord) {
+  ServerOptions options;
+  options.data_dir = dir_.path();
+  Start(std::move(options));
+  const std::vector<std::string> records = JsonRecordsOfManySizes();
+  zbtest::RawPersistentStream stream(server_->port());
+  ASSERT_NE(stream.Create(zbtest::CreateJson(kTable)), "");
+  ASSERT_TRUE(stream.Write(zbtest::JsonBatch(0, records)));
+  EXPECT_EQ(stream.ReadAck(), 0);
+  stream.WritesDone();
+  const grpc::Status status = stream.Finish();
+  EXPECT_TRUE(status.ok()) << status.error_message();
+  ASSERT_EQ(server_->rows().Count(kTable), static_cast<int64_t>(records.size()));
+  for (size_t i = 0; i < records.size(); ++i) {
+    ASSERT_EQ(server_->rows().Get(kTable, static_cast<int64_t>(i))->data, records[i]) << i;
   }
 }
 

@@ -1,6 +1,8 @@
 // libFuzzer target: the raw bytes of one request to `zerobus serve`, read as the server reads
-// them. ScanIngestBatch (server/ingest_request_view) reads an ingest_record_batch in place and
-// must agree with protobuf's own parse about every batch it takes; whatever protobuf parses then
+// them. ScanIngestRequest (server/ingest_request_view) reads an ingest_record_batch or
+// ingest_record in place and must agree with protobuf's own parse about every request it takes,
+// and with itself however the
+// request is cut into pieces (as gRPC's slices cut it); whatever protobuf parses then
 // goes where the server sends it: create_stream to its checks (the descriptor built and checked
 // against the table), records to the JSON or proto decoder. Nothing may crash, and no refusal may
 // carry a message that grows with the input.
@@ -9,6 +11,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <google/protobuf/descriptor.pb.h>
 
@@ -77,26 +80,59 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   static Fixture *fixture = new Fixture;  // never freed: lives as long as the fuzzer
   const std::string_view bytes(reinterpret_cast<const char *>(data), size);
   zerobus::server::IngestRequestView view;
-  const bool scanned = zerobus::server::ScanIngestBatch(bytes, &view);
+  const bool scanned = zerobus::server::ScanIngestRequest({bytes}, &view);
+  // The same bytes in pieces, each in memory of its own so that reading past one is caught; the
+  // piece size comes from the input so that the fuzzer varies it.
+  const size_t chunk = size == 0 ? 1 : 1 + data[size - 1] % 32;
+  std::vector<std::string> owned;
+  for (size_t at = 0; at < size; at += chunk) owned.emplace_back(bytes.substr(at, chunk));
+  const std::vector<std::string_view> pieces(owned.begin(), owned.end());
+  zerobus::server::IngestRequestView cut_view;
+  if (zerobus::server::ScanIngestRequest(pieces, &cut_view) != scanned) {
+    std::abort();
+  }
   EphemeralStreamRequest request;
   const bool parsed = request.ParseFromArray(data, static_cast<int>(size));
   if (scanned) {
-    // The scanner takes only plain batches, and reads them as protobuf does.
-    if (!parsed || !request.has_ingest_record_batch()) std::abort();
-    const auto &batch = request.ingest_record_batch();
+    // The scanner takes only plain batches and records, and reads them as protobuf does.
     using Kind = zerobus::server::IngestRequestView::Kind;
-    const Kind kind = batch.has_json_batch()   ? Kind::kJson
-                      : batch.has_avro_batch() ? Kind::kAvro
-                                               : Kind::kProto;
-    const auto &records = kind == Kind::kJson   ? batch.json_batch().records()
-                          : kind == Kind::kAvro ? batch.avro_batch().records()
-                                                : batch.proto_encoded_batch().records();
-    if (view.offset_id != batch.offset_id() || !view.batch || view.kind != kind ||
+    if (!parsed || view.batch != request.has_ingest_record_batch() ||
+        (!view.batch && !request.has_ingest_record())) {
+      std::abort();
+    }
+    const auto &batch = request.ingest_record_batch();
+    const auto &single = request.ingest_record();
+    const Kind kind = view.batch ? (batch.has_json_batch()   ? Kind::kJson
+                                    : batch.has_avro_batch() ? Kind::kAvro
+                                                             : Kind::kProto)
+                                 : (single.has_json_record()           ? Kind::kJson
+                                    : single.has_avro_encoded_record() ? Kind::kAvro
+                                                                       : Kind::kProto);
+    google::protobuf::RepeatedPtrField<std::string> records;
+    if (view.batch) {
+      records = kind == Kind::kJson   ? batch.json_batch().records()
+                : kind == Kind::kAvro ? batch.avro_batch().records()
+                                      : batch.proto_encoded_batch().records();
+    } else {
+      *records.Add() = kind == Kind::kJson   ? single.json_record()
+                       : kind == Kind::kAvro ? single.avro_encoded_record()
+                                             : single.proto_encoded_record();
+    }
+    const int64_t offset_id = view.batch ? batch.offset_id() : single.offset_id();
+    if (view.offset_id != offset_id || view.kind != kind ||
         view.records.size() != static_cast<size_t>(records.size())) {
       std::abort();
     }
+    if (cut_view.offset_id != view.offset_id || cut_view.batch != view.batch ||
+        cut_view.kind != kind || cut_view.records.size() != view.records.size()) {
+      std::abort();
+    }
     for (int i = 0; i < records.size(); ++i) {
-      if (view.records[static_cast<size_t>(i)] != records.Get(i)) std::abort();
+      const auto at = static_cast<size_t>(i);
+      if (view.Contiguous(at) != records.Get(i) || cut_view.Contiguous(at) != records.Get(i) ||
+          cut_view.Copy(at) != records.Get(i)) {
+        std::abort();
+      }
     }
   }
   if (!parsed) return 0;
