@@ -392,6 +392,14 @@ class IngestRequestBytes : public ::testing::Test {
     ASSERT_NE(server_, nullptr) << error;
   }
 
+  // `table` holds `records`, each as the row of its own index, and nothing else.
+  void ExpectStored(const char *table, const std::vector<std::string> &records) {
+    ASSERT_EQ(server_->rows().Count(table), static_cast<int64_t>(records.size()));
+    for (size_t i = 0; i < records.size(); ++i) {
+      ASSERT_EQ(server_->rows().Get(table, static_cast<int64_t>(i))->data, records[i]) << i;
+    }
+  }
+
   zbtest::TempDir dir_;  // for a test's storage; outlives the server
   std::unique_ptr<Server> server_;
 };
@@ -458,10 +466,7 @@ TEST_F(IngestRequestBytes, ABatchThatArrivesInManySlicesIsStoredRecordForRecord)
   stream.WritesDone();
   const grpc::Status status = stream.Finish();
   EXPECT_TRUE(status.ok()) << status.error_message();
-  ASSERT_EQ(server_->rows().Count(kTable), static_cast<int64_t>(records.size()));
-  for (size_t i = 0; i < records.size(); ++i) {
-    ASSERT_EQ(server_->rows().Get(kTable, static_cast<int64_t>(i))->data, records[i]) << i;
-  }
+  ExpectStored(kTable, records);
 }
 
 // A declared table's decoder needs each record in one run: one that straddles slices is put
@@ -489,11 +494,9 @@ TEST_F(IngestRequestBytes, ADeclaredTablesDecoderGetsEveryRecordWholeHoweverItWa
     const grpc::Status status = stream.Finish();
     EXPECT_TRUE(status.ok()) << status.error_message();
   }
-  ASSERT_EQ(server_->rows().Count(kTexts), static_cast<int64_t>(records.size() + 1));
-  for (size_t i = 0; i < records.size(); ++i) {
-    ASSERT_EQ(server_->rows().Get(kTexts, static_cast<int64_t>(i))->data, records[i]) << i;
-  }
-  EXPECT_EQ(server_->rows().Get(kTexts, static_cast<int64_t>(records.size()))->data, single);
+  std::vector<std::string> stored = records;
+  stored.push_back(single);
+  ExpectStored(kTexts, stored);
 
   const size_t last = records.size() - 1;
   records[last].replace(records[last].find("\"text\""), 6, "\"txt\"");
@@ -520,10 +523,7 @@ TEST_F(IngestRequestBytes, APersistentStreamsBatchInManySlicesIsStoredRecordForR
   stream.WritesDone();
   const grpc::Status status = stream.Finish();
   EXPECT_TRUE(status.ok()) << status.error_message();
-  ASSERT_EQ(server_->rows().Count(kTable), static_cast<int64_t>(records.size()));
-  for (size_t i = 0; i < records.size(); ++i) {
-    ASSERT_EQ(server_->rows().Get(kTable, static_cast<int64_t>(i))->data, records[i]) << i;
-  }
+  ExpectStored(kTable, records);
 }
 
 }  // namespace
