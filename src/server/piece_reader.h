@@ -12,7 +12,8 @@
 
 namespace zerobus::server {
 
-// Never reads past the last piece. Holds a reference to `pieces`, which must outlive it.
+// Never reads past the last piece. Holds a reference to `pieces` (and reads the bytes they
+// view), which must outlive it. Not thread-safe: one reader per scan.
 class PieceReader {
  public:
   explicit PieceReader(const std::vector<std::string_view> &pieces) : pieces_(pieces) {

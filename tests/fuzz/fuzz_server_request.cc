@@ -1,11 +1,10 @@
 // libFuzzer target: the raw bytes of one request to `zerobus serve`, read as the server reads
 // them. ScanIngestRequest (server/ingest_request_view) reads an ingest_record_batch or
 // ingest_record in place and must agree with protobuf's own parse about every request it takes,
-// and with itself however the
-// request is cut into pieces (as gRPC's slices cut it); whatever protobuf parses then
-// goes where the server sends it: create_stream to its checks (the descriptor built and checked
-// against the table), records to the JSON or proto decoder. Nothing may crash, and no refusal may
-// carry a message that grows with the input.
+// and with itself however the request is cut into pieces (as gRPC's slices cut it); whatever
+// protobuf parses then goes where the server sends it: create_stream to its checks (the
+// descriptor built and checked against the table), records to the JSON or proto decoder.
+// Nothing may crash, and no refusal may carry a message that grows with the input.
 #include <cstdint>
 #include <cstdlib>
 #include <memory>
