@@ -89,19 +89,21 @@ awk -v async="${rates[rust-async]}" -v official="${rates[rust-official]}" \
 # a C caller that waits for its own offset on the thread that ingested (zerobus bench --rate
 # --wait), the C form of the same await. Five alternating one-second rounds of each, each
 # against a null-sink server of its own, as bindings/python/bench.py times asyncio: a slow
-# moment then lands on all sides. Each side's p50 is the median of its rounds'.
+# moment then lands on all sides. Each side's p50 is the median of its rounds'. The server runs
+# on a CPU of its own and the client on the others, as bench/run times its paced runs
+# (tests/support/zerobus_serve.py, split_cpus(), says why).
 p50_of() { grep -oE 'p50[^0-9]*[0-9]+' | grep -oE '[0-9]+$'; }
 rust_p50s=() c_p50s=() c_wait_p50s=()
-c_latency() {
-  python3 "$root/tests/support/zerobus_serve.py" "$zerobus" --null-sink --listen 127.0.0.1:0 -- \
-    "$zerobus" bench --endpoint {endpoint} --rate 1000 --seconds 1 "$@" 2>/dev/null | p50_of
+paced() {
+  python3 "$root/tests/support/zerobus_serve.py" --own-cpu "$zerobus" --null-sink \
+    --listen 127.0.0.1:0 -- "$@" 2>/dev/null | p50_of
 }
 (cd "$root/bindings/rust" && cargo build -q --release --features tokio --example bench_async)
 for _ in 1 2 3 4 5; do
-  rust_p50s+=("$("$root/bindings/rust/target/release/examples/bench_async" latency 1000 1 |
-    p50_of)")
-  c_p50s+=("$(c_latency)")
-  c_wait_p50s+=("$(c_latency --wait)")
+  rust_p50s+=("$(paced "$root/bindings/rust/target/release/examples/bench_async" latency 1000 1 \
+    100 multi {endpoint})")
+  c_p50s+=("$(paced "$zerobus" bench --endpoint {endpoint} --rate 1000 --seconds 1)")
+  c_wait_p50s+=("$(paced "$zerobus" bench --endpoint {endpoint} --rate 1000 --seconds 1 --wait)")
 done
 median() { printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 awk -v rust="$(median "${rust_p50s[@]}")" -v c="$(median "${c_p50s[@]}")" \

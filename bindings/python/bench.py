@@ -12,7 +12,8 @@ same binary, and how many times faster libzerobus was. Last, ack latency at 1,00
 through the asyncio API: from each ingest() call to the coroutine awaiting that record's
 wait_for_offset() resuming, beside the C library's (`zerobus bench --rate`, from each ingest
 to its ack callback, and with --wait to the return of a wait for its offset on the thread that
-ingested) against the same server, in alternating one-second rounds.
+ingested) against the same server, in alternating one-second rounds; the server on a CPU of
+its own and every client on the others, as bench/run times its paced runs.
 
     python bench.py ZEROBUS [RECORDS] [--declared]
 """
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -191,18 +193,26 @@ def c_library_p50_us(zerobus: str, server_url: str, wait: bool = False) -> float
 def ack_latency(zerobus: str, serve_args: tuple[str, ...], schema: libzerobus.Schema) -> None:
     """Prints the asyncio ack latency beside the C library's, in alternating rounds: issue 24's
     ratio is to the C callback's; the ratio to a C caller waiting for its own offset on its
-    thread, which the same scheduling costs, follows it."""
+    thread follows it. The server runs on a CPU of its own (zerobus_serve.split_cpus() says
+    why); this thread, and so the library's threads it starts and the C runs, on the others."""
     latencies: list[float] = []
     p50s: list[float] = []
     c_p50s: list[float] = []
     c_wait_p50s: list[float] = []
-    with zerobus_serve.start(zerobus, *serve_args) as server:
-        for _ in range(LATENCY_ROUNDS):
-            round_latencies = asyncio.run(asyncio_latencies(server.grpc_url, schema))
-            latencies += round_latencies
-            p50s.append(statistics.median(round_latencies) * 1e6)
-            c_p50s.append(c_library_p50_us(zerobus, server.grpc_url))
-            c_wait_p50s.append(c_library_p50_us(zerobus, server.grpc_url, wait=True))
+    cpus = zerobus_serve.split_cpus()
+    everywhere = os.sched_getaffinity(0)
+    with zerobus_serve.start(zerobus, *serve_args, cpus=cpus and cpus.server) as server:
+        if cpus:
+            os.sched_setaffinity(0, cpus.client)
+        try:
+            for _ in range(LATENCY_ROUNDS):
+                round_latencies = asyncio.run(asyncio_latencies(server.grpc_url, schema))
+                latencies += round_latencies
+                p50s.append(statistics.median(round_latencies) * 1e6)
+                c_p50s.append(c_library_p50_us(zerobus, server.grpc_url))
+                c_wait_p50s.append(c_library_p50_us(zerobus, server.grpc_url, wait=True))
+        finally:
+            os.sched_setaffinity(0, everywhere)
     p50, c_p50 = statistics.median(p50s), statistics.median(c_p50s)
     c_wait_p50 = statistics.median(c_wait_p50s)
     p99 = sorted(latencies)[int(len(latencies) * 0.99)] * 1e6

@@ -10,10 +10,11 @@ ready, no ready file in time, no stop on SIGTERM) raises ServeError saying what 
 
 Run as a script, it serves one command and says how it ended:
 
-    zerobus_serve.py ZEROBUS [SERVE OPTION...] -- COMMAND [ARG...]
+    zerobus_serve.py [--own-cpu] ZEROBUS [SERVE OPTION...] -- COMMAND [ARG...]
 
 starts `ZEROBUS serve SERVE OPTION...`, runs COMMAND with {endpoint} in its arguments replaced
-by the gRPC URL, stops the server and exits with COMMAND's status.
+by the gRPC URL, stops the server and exits with COMMAND's status. With --own-cpu the server
+runs on a CPU of its own and COMMAND on the others (split_cpus()).
 """
 
 import json
@@ -23,12 +24,42 @@ import subprocess
 import sys
 import tempfile
 import time
+from typing import NamedTuple, Set
 
 READY_SECONDS = 30
 STOP_SECONDS = 30
 # An absent file is cheap to look for again; the server writes it whole by a rename, so a file
 # that exists is complete.
 POLL_SECONDS = 0.01
+
+
+class CpuSplit(NamedTuple):
+    """Which CPUs (sets of numbers) the server and its clients run on."""
+
+    server: Set[int]
+    client: Set[int]
+
+
+def split_cpus():
+    """The CPUs this process may use, split so that a server on this machine stands where a
+    remote one would: the last for the server, the others for its clients; None when there is
+    only one. The paced latency benches run so. A server that shares its client's CPUs is woken
+    by the client's write onto the writer's CPU and preempts the writer there, so an ack's
+    latency comes to depend on what the client's thread does after its write (an event loop
+    that goes on running, a caller that sleeps at once), and on a VM on the wake of the other
+    CPU from its halt (40 to 50 us each here): interference that a server on another machine
+    never causes."""
+    cpus = sorted(os.sched_getaffinity(0))
+    if len(cpus) < 2:
+        return None
+    return CpuSplit(server={cpus[-1]}, client=set(cpus[:-1]))
+
+
+def pinned(command, cpus):
+    """`command` run on `cpus` (util-linux taskset), or as it is for None."""
+    if cpus is None:
+        return list(command)
+    return ["taskset", "--cpu-list", ",".join(map(str, sorted(cpus))), *command]
 
 
 class ServeError(RuntimeError):
@@ -69,14 +100,17 @@ class Server:
         self.stop()
 
 
-def start(zerobus, *args, timeout=READY_SECONDS, stdout=subprocess.DEVNULL, stderr=None):
+def start(zerobus, *args, timeout=READY_SECONDS, stdout=subprocess.DEVNULL, stderr=None,
+          cpus=None):
     """Starts `zerobus serve *args --ready-file PATH` (stdout and stderr as subprocess.Popen
-    takes them) and returns it once the ready file is there."""
+    takes them; on the set `cpus` only, when given) and returns it once the ready file is
+    there."""
     ready_dir = tempfile.mkdtemp(prefix="zerobus-serve-")
     ready_file = os.path.join(ready_dir, "ready.json")
     try:
-        process = subprocess.Popen([zerobus, "serve", *args, "--ready-file", ready_file],
-                                   stdout=stdout, stderr=stderr)
+        process = subprocess.Popen(
+            pinned([zerobus, "serve", *args, "--ready-file", ready_file], cpus),
+            stdout=stdout, stderr=stderr)
     except OSError as error:
         shutil.rmtree(ready_dir, ignore_errors=True)
         raise ServeError(f"cannot start {zerobus}: {error}") from error
@@ -114,14 +148,19 @@ def _wait_for_ready_file(process, path, timeout):
 
 
 def main(argv):
+    own_cpu = argv[:1] == ["--own-cpu"]
+    argv = argv[1:] if own_cpu else argv
     if "--" not in argv or argv.index("--") in (0, len(argv) - 1):
-        sys.exit("usage: zerobus_serve.py ZEROBUS [SERVE OPTION...] -- COMMAND [ARG...]")
+        sys.exit("usage: zerobus_serve.py [--own-cpu] ZEROBUS [SERVE OPTION...] -- COMMAND "
+                 "[ARG...]")
     split = argv.index("--")
     zerobus, serve_args, command = argv[0], argv[1:split], argv[split + 1:]
+    cpus = split_cpus() if own_cpu else None
     try:
-        with start(zerobus, *serve_args) as server:
+        with start(zerobus, *serve_args, cpus=cpus and cpus.server) as server:
             command = [part.replace("{endpoint}", server.grpc_url) for part in command]
-            return subprocess.run(command, check=False).returncode
+            return subprocess.run(pinned(command, cpus and cpus.client),
+                                  check=False).returncode
     except ServeError as error:
         sys.exit(f"zerobus_serve.py: {error}")
 

@@ -3,10 +3,12 @@
 //! - `throughput [RECORDS [BYTES [TASKS]]]`: records/s of TASKS tokio tasks (4) ingesting
 //!   100-byte protobuf records into one stream with `ingest_proto_async`, one call per record,
 //!   until every record is acknowledged (`flush_async`).
-//! - `latency [RATE [SECONDS [BYTES [RUNTIME]]]]`: ack latency percentiles at RATE records/s
-//!   (1,000), evenly paced for SECONDS (5): from each ingest to the end of its record's
+//! - `latency [RATE [SECONDS [BYTES [RUNTIME [ENDPOINT]]]]]`: ack latency percentiles at RATE
+//!   records/s (1,000), evenly paced for SECONDS (5): from each ingest to the end of its record's
 //!   `wait_for_offset_async`, as `zerobus bench --rate` measures the C API's from each ingest to
-//!   the event callback's ack; on tokio's `multi` (default) or `current` thread runtime. One
+//!   the event callback's ack; on tokio's `multi` (default) or `current` thread runtime; against
+//!   the plaintext `zerobus serve --null-sink` at ENDPOINT when given (bench/bindings.sh starts
+//!   it on a CPU of its own), else one of its own. One
 //!   task of the runtime paces, ingests and awaits the waits, oldest first (acks come in offset
 //!   order), as a producer task of a tokio service would, so that the figure has the C API's
 //!   wake-ups and no other: a task spawned per wait would cost the multi-thread runtime another
@@ -31,10 +33,10 @@ use std::time::{Duration, Instant};
 
 use support::{Server, TABLE, event_descriptor, event_record};
 use tokio::time::sleep_until;
-use zerobus::{RecordFormat, Stream, StreamOptions};
+use zerobus::{RecordFormat, Sdk, SdkOptions, Stream, StreamOptions};
 
 const USAGE: &str = "usage: bench_async throughput [RECORDS [BYTES [TASKS]]] \
-                     | latency [RATE [SECONDS [BYTES [multi|current]]]]";
+                     | latency [RATE [SECONDS [BYTES [multi|current [ENDPOINT]]]]]";
 
 fn main() -> zerobus::Result<()> {
     let arguments: Vec<String> = std::env::args().skip(1).collect();
@@ -56,8 +58,22 @@ async fn run(arguments: Vec<String>) -> zerobus::Result<()> {
             .get(index)
             .map_or(default, |text| text.parse().expect(USAGE))
     };
-    let server = Server::start(&["--null-sink"]);
-    let sdk = server.sdk();
+    let endpoint = match arguments.first().map(String::as_str) {
+        Some("latency") => arguments.get(5),
+        _ => None,
+    };
+    // `_server` lives to the end of the run: dropping it stops the server.
+    let (_server, sdk) = match endpoint {
+        Some(endpoint) => (
+            None,
+            Sdk::with_options(endpoint, &SdkOptions::new().plaintext(true))?,
+        ),
+        None => {
+            let server = Server::start(&["--null-sink"]);
+            let sdk = server.sdk();
+            (Some(server), sdk)
+        }
+    };
     let options = StreamOptions::new();
     let open = || sdk.create_stream_async(TABLE, RecordFormat::Proto(event_descriptor()), &options);
     match arguments.first().map(String::as_str) {
