@@ -138,7 +138,12 @@ describe('recovery and fatal errors', { timeout: TEST_TIMEOUT_MS }, () => {
         );
         for (let id = 0; id < 20; id++) stream.ingest(encodeEvent(id, `recreate-${id}`));
         await stream.flush();
-        for (let id = 20; id < 30; id++) stream.ingest(encodeEvent(id, `recreate-${id}`));
+        // One call: the server refuses the request that takes the table past 20 records and
+        // the stream fails once that answer is back, which ten calls could meet before their
+        // last record was taken.
+        stream.ingestBatch(
+          Array.from({ length: 10 }, (_, i) => encodeEvent(20 + i, `recreate-${20 + i}`)),
+        );
         await assert.rejects(stream.flush(), (error) =>
           assertZerobusError(error, 'ZB_ERR_TRANSPORT', { grpcStatus: 7 }),
         );
