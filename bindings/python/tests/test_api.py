@@ -4,12 +4,14 @@ and its options, logging, GIL release and interruption."""
 from __future__ import annotations
 
 import ast
+import contextlib
 import logging
 import os
 import signal
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -97,6 +99,23 @@ def test_statistics_reach_the_callback(server: Server) -> None:
     assert "streams" in reports[-1]
 
 
+@contextlib.contextmanager
+def ctrl_c_in(seconds: float) -> Iterator[None]:
+    """SIGINT to this process in `seconds`, which raises KeyboardInterrupt in the main thread as
+    Ctrl-C does. Python's own SIGINT handler is installed meanwhile: a process that a shell
+    without job control started in the background inherits SIGINT ignored, and Python then
+    installs none, so that the wait under test would never end."""
+    previous_int = signal.signal(signal.SIGINT, signal.default_int_handler)
+    previous_alarm = signal.signal(signal.SIGALRM, lambda *_: os.kill(os.getpid(), signal.SIGINT))
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous_alarm)
+        signal.signal(signal.SIGINT, previous_int)
+
+
 def test_waits_release_the_gil_and_yield_to_ctrl_c(server: Server) -> None:
     with libzerobus.Sdk(server.endpoint, transport_plaintext=True) as sdk:
         stream = sdk.stream(HELD)  # the server withholds its acks
@@ -112,28 +131,19 @@ def test_waits_release_the_gil_and_yield_to_ctrl_c(server: Server) -> None:
 
         counter = threading.Thread(target=count)
         counter.start()
-        # SIGINT in 0.3 s, raising KeyboardInterrupt in this thread, which waits meanwhile.
-        signal.setitimer(signal.ITIMER_REAL, 0.3)
-        previous = signal.signal(signal.SIGALRM, lambda *_: os.kill(os.getpid(), signal.SIGINT))
         started = time.monotonic()
         try:
-            with pytest.raises(KeyboardInterrupt):
+            with ctrl_c_in(0.3), pytest.raises(KeyboardInterrupt):
                 stream.wait_for_offset(offset)  # without limit
         finally:
-            signal.signal(signal.SIGALRM, previous)
             done.set()
             counter.join()
         waited = time.monotonic() - started
         assert 0.25 < waited < 2.0
         assert ticks > 10, "the other thread did not run while the wait went on"
         for interruptible in (stream.flush, stream.close):
-            signal.setitimer(signal.ITIMER_REAL, 0.1)
-            signal.signal(signal.SIGALRM, lambda *_: os.kill(os.getpid(), signal.SIGINT))
-            try:
-                with pytest.raises(KeyboardInterrupt):
-                    interruptible()
-            finally:
-                signal.signal(signal.SIGALRM, previous)
+            with ctrl_c_in(0.1), pytest.raises(KeyboardInterrupt):
+                interruptible()
         assert stream.info().state == "open"  # an interrupted close closed nothing
         stream.destroy()
 
@@ -175,13 +185,8 @@ def test_a_full_window_is_waited_out_without_the_gil(server: Server) -> None:
 
         forever = sdk.stream(HELD, stream_max_inflight_records=1, stream_ingest_timeout_ms=-1)
         forever.ingest('{"id": 0}')
-        previous = signal.signal(signal.SIGALRM, lambda *_: os.kill(os.getpid(), signal.SIGINT))
-        signal.setitimer(signal.ITIMER_REAL, 0.2)
-        try:
-            with pytest.raises(KeyboardInterrupt):
-                forever.ingest_batch(['{"id": 1}', '{"id": 2}'])
-        finally:
-            signal.signal(signal.SIGALRM, previous)
+        with ctrl_c_in(0.2), pytest.raises(KeyboardInterrupt):
+            forever.ingest_batch(['{"id": 1}', '{"id": 2}'])
         forever.destroy()
 
 
