@@ -1073,7 +1073,10 @@ ZB_API zb_status zb_stream_ingest_arrow_ipc(zb_stream *stream, const void *data,
  *  @param timeout_ms how long to wait, in milliseconds: 0 or more, or ZB_TIMEOUT_INFINITE.
  *  @param err receives a new error object when the call fails, else NULL; may be NULL.
  *  @return ZB_OK; ZB_ERR_INVALID_ARG for a NULL stream or an offset never issued; ZB_ERR_TIMEOUT;
- *  the stream's error if it failed or was closed before the offset was acknowledged. */
+ *  the stream's error if it failed or was closed before the offset was acknowledged. A stream
+ *  that failed for want of acknowledgements (stream.ack.timeout.ms) failed with ZB_ERR_TIMEOUT
+ *  too: a caller that waits in slices tells the two apart by zb_stream_get_info()'s state
+ *  (ZB_STREAM_FAILED), or it would wait on forever. */
 ZB_API zb_status zb_stream_wait_for_offset(zb_stream *stream, uint64_t offset, int32_t timeout_ms,
                                            zb_error **err);
 

@@ -116,6 +116,16 @@ def ctrl_c_in(seconds: float) -> Iterator[None]:
         signal.signal(signal.SIGINT, previous_int)
 
 
+@contextlib.contextmanager
+def ends_by_itself_within(seconds: float) -> Iterator[None]:
+    """Fails the test, rather than hanging it, when the block still runs after `seconds`."""
+    try:
+        with ctrl_c_in(seconds):
+            yield
+    except KeyboardInterrupt:
+        pytest.fail(f"still running after {seconds} s")
+
+
 def test_waits_release_the_gil_and_yield_to_ctrl_c(server: Server) -> None:
     with libzerobus.Sdk(server.endpoint, transport_plaintext=True) as sdk:
         stream = sdk.stream(HELD)  # the server withholds its acks
@@ -145,6 +155,26 @@ def test_waits_release_the_gil_and_yield_to_ctrl_c(server: Server) -> None:
             with ctrl_c_in(0.1), pytest.raises(KeyboardInterrupt):
                 interruptible()
         assert stream.info().state == "open"  # an interrupted close closed nothing
+        stream.destroy()
+
+
+# The message of a stream that failed for want of acknowledgements (stream.ack.timeout.ms).
+NO_ACK = "no acknowledgement from the server"
+
+
+def test_a_stream_failed_for_want_of_acks_ends_every_wait(server: Server) -> None:
+    # Its failure has the code a wait's own time running out has (ZB_ERR_TIMEOUT): a wait
+    # without limit took it for "not yet" and went on forever, at a core's worth of CPU.
+    with libzerobus.Sdk(server.endpoint, transport_plaintext=True) as sdk:
+        stream = sdk.stream(HELD, stream_ack_timeout_ms=200, recovery_enable=False)
+        offset = stream.ingest('{"id": 1}')
+        with ends_by_itself_within(10), pytest.raises(libzerobus.TimeoutError, match=NO_ACK):
+            stream.wait_for_offset(offset)  # without limit
+        assert stream.info().state == "failed"
+        with pytest.raises(libzerobus.TimeoutError, match=NO_ACK):
+            stream.is_durable(offset)
+        with ends_by_itself_within(10), pytest.raises(libzerobus.TimeoutError, match=NO_ACK):
+            stream.flush()
         stream.destroy()
 
 

@@ -151,6 +151,42 @@ async fn a_cancelled_close_leaves_the_stream_open() {
 }
 
 on_both_runtimes!(
+    a_stream_failed_for_want_of_acks_ends_every_wait,
+    a_stream_failed_for_want_of_acks_ends_every_wait_multi_thread,
+    a_stream_failed_for_want_of_acks_ends_every_wait_current_thread
+);
+/// Its failure has the code a wait's own time running out has (`TIMEOUT`): a wait begun after
+/// it took it for "not yet" and never ended.
+async fn a_stream_failed_for_want_of_acks_ends_every_wait() {
+    let fault = format!("{TABLE}:withhold_acks=true");
+    let server = Server::start(&["--fault", &fault]);
+    let sdk = server.sdk();
+    let options = StreamOptions::new()
+        .ack_timeout(Duration::from_millis(200))
+        .recovery(false);
+    let stream = open(&sdk, &options).await;
+    let offset = stream.try_ingest_proto(&event_record(0, "held")).unwrap();
+    let failure = tokio::time::timeout(WAIT, stream.wait_for_offset_async(offset))
+        .await
+        .expect("the wait never ended")
+        .unwrap_err();
+    assert_eq!(failure.code(), ErrorCode::TIMEOUT);
+    assert!(
+        failure.message().contains("no acknowledgement"),
+        "{failure:?}"
+    );
+    assert_eq!(stream.info().unwrap().state, StreamState::FAILED);
+    let begun_after = tokio::time::timeout(WAIT, stream.wait_for_offset_async(offset))
+        .await
+        .expect("a wait begun after the failure never ended");
+    assert_eq!(begun_after, Err(failure.clone()));
+    let flushed = tokio::time::timeout(WAIT, stream.flush_async())
+        .await
+        .expect("a flush begun after the failure never ended");
+    assert_eq!(flushed, Err(failure));
+}
+
+on_both_runtimes!(
     close_async_is_graceful_on_the_wire,
     close_async_is_graceful_on_the_wire_multi_thread,
     close_async_is_graceful_on_the_wire_current_thread
