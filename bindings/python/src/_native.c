@@ -586,19 +586,21 @@ static zb_status ingest_with_room(StreamObject *self, const ingest_call *call, u
   for (;;) {
     int64_t left = deadline == INT64_MAX ? WAIT_SLICE_MS : deadline - monotonic_ms();
     zb_stream_info info = ZB_STREAM_INFO_INIT;
-    if (left <= 0 || zb_stream_get_info(self->stream, &info, NULL) != ZB_OK ||
-        info.records_acked >= info.records_accepted) {
-      return status; /* the time is up, or nothing is in flight to wait for */
+    if (left <= 0 || zb_stream_get_info(self->stream, &info, NULL) != ZB_OK) {
+      return status;
     }
     zb_error_free(*err);
     *err = NULL;
-    int32_t slice = left > WAIT_SLICE_MS ? WAIT_SLICE_MS : (int32_t)left;
-    PyThreadState *saved = PyEval_SaveThread();
-    /* A stream that failed ends this wait at once, and the next attempt reports its error. */
-    zb_stream_wait_for_offset(self->stream, info.records_acked, slice, NULL);
-    PyEval_RestoreThread(saved);
-    if (PyErr_CheckSignals() != 0) {
-      return -1;
+    /* With nothing in flight any more (the ack came after the attempt), there is room now. */
+    if (info.records_acked < info.records_accepted) {
+      int32_t slice = left > WAIT_SLICE_MS ? WAIT_SLICE_MS : (int32_t)left;
+      PyThreadState *saved = PyEval_SaveThread();
+      /* A stream that failed ends this wait at once, and the next attempt reports its error. */
+      zb_stream_wait_for_offset(self->stream, info.records_acked, slice, NULL);
+      PyEval_RestoreThread(saved);
+      if (PyErr_CheckSignals() != 0) {
+        return -1;
+      }
     }
     status = ingest_once(self->stream, call, offset, err);
     if (status != ZB_ERR_QUEUE_FULL) {

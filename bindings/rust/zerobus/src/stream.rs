@@ -323,9 +323,12 @@ impl Stream {
                     None => return attempt(),
                 },
             };
-            let oldest_in_flight = self.info()?.records_acked;
-            // A timeout, or a failure that the next attempt reports: either ends the wait.
-            if self.wait_for_offset(oldest_in_flight, left).is_err() {
+            let info = self.info()?;
+            // With nothing in flight any more (the ack came after the attempt), there is room
+            // now. Else a timeout, or a failure that the next attempt reports, ends the wait.
+            if info.records_acked < info.records_accepted
+                && self.wait_for_offset(info.records_acked, left).is_err()
+            {
                 return attempt();
             }
             let result = attempt();
