@@ -17,10 +17,28 @@
 # build/prefix); the C API's figure is `zerobus bench`'s. The bindings are built as their
 # test.sh builds them.
 set -euo pipefail
+if [ $# -lt 1 ] || [ $# -gt 2 ]; then
+  echo "usage: $0 PREFIX [RECORDS]" >&2
+  exit 2
+fi
 root=$(cd "$(dirname "$0")/.." && pwd)
 prefix=$(cd "$1" && pwd)
 records=${2:-1000000}
 zerobus=$prefix/bin/zerobus
+
+# What the Java, Node and Python rows run is what those bindings' test.sh builds; say so before
+# the other rows take their minutes.
+missing=()
+[ -d "$root/bindings/java/target/classes" ] || missing+=("java: bash bindings/java/test.sh $1")
+[ -f "$root/bindings/node/build/Release/zerobus.node" ] ||
+  missing+=("node: bash bindings/node/test.sh $1")
+[ -x "$(dirname "$prefix")/python-venv/bin/python" ] ||
+  missing+=("python: bash bindings/python/test.sh $1")
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "bench/bindings.sh: these bindings are not built yet; build each with its test.sh:" >&2
+  printf '  %s\n' "${missing[@]}" >&2
+  exit 1
+fi
 export ZEROBUS_SERVE_BIN=$zerobus
 export PKG_CONFIG_PATH=$prefix/lib/pkgconfig
 export LD_LIBRARY_PATH=$prefix/lib
