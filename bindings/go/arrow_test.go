@@ -156,7 +156,8 @@ func TestArrowStreamStoresEveryDeltaType(t *testing.T) {
 }
 
 func TestArrowReaderAndIPCBytes(t *testing.T) {
-	server := startServer(t, "--table", arrowPairsDDL)
+	server := startServer(t, "--table", arrowPairsDDL, "--fault",
+		arrowPairsTable+":fail_after_records=4,fail_status=PERMISSION_DENIED")
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 	defer mem.AssertSize(t, 0)
 	stream, err := server.newSDK().NewArrowStream(within(t, 30*time.Second), arrowPairsTable,
@@ -293,24 +294,25 @@ func TestArrowRecreateSendsTheUnacknowledgedBatchesAgain(t *testing.T) {
 		t.Fatal(err)
 	}
 	var want []string
-	ingest := func(into *zerobus.Stream, batch int64) {
+	ingest := func(into *zerobus.Stream, first, rows int64) {
 		t.Helper()
-		record := pairsRecord(mem, batch*2, 2)
+		record := pairsRecord(mem, first, rows)
 		defer record.Release()
 		if _, err := into.IngestArrow(record); err != nil {
-			t.Fatalf("IngestArrow of batch %d: %v", batch, err)
+			t.Fatalf("IngestArrow of rows from %d: %v", first, err)
 		}
-		for id := batch * 2; id < batch*2+2; id++ {
+		for id := first; id < first+rows; id++ {
 			want = append(want, `{"id": `+strconv.Itoa(int(id))+`, "s": "`+strings.Repeat("x", int(id%3))+`"}`)
 		}
 	}
-	ingest(stream, 0)
-	ingest(stream, 1)
+	ingest(stream, 0, 2)
+	ingest(stream, 2, 2)
 	if err := stream.Flush(within(t, 30*time.Second)); err != nil {
 		t.Fatalf("Flush before the break: %v", err)
 	}
-	ingest(stream, 2)
-	ingest(stream, 3)
+	// One batch past the fault: the stream fails on it, and a second ingest could meet that
+	// failure before it was taken.
+	ingest(stream, 4, 4)
 	requireCode(t, stream.Flush(within(t, 30*time.Second)), zerobus.ErrTransport)
 	server.clearFault(arrowPairsTable)
 
@@ -319,12 +321,12 @@ func TestArrowRecreateSendsTheUnacknowledgedBatchesAgain(t *testing.T) {
 		t.Fatalf("Recreate of the failed stream: %v", err)
 	}
 	requireCode(t, stream.Close(within(t, 30*time.Second)), zerobus.ErrTransport)
-	ingest(recreated, 4)
+	ingest(recreated, 8, 2)
 	if err := recreated.Close(within(t, 30*time.Second)); err != nil {
 		t.Fatalf("Close of the recreated stream: %v", err)
 	}
-	if info, err := recreated.Info(); err != nil || info.RecordsAcked != 3 {
-		t.Fatalf("Info of the recreated stream: %+v, %v; want 3 batches acknowledged", info, err)
+	if info, err := recreated.Info(); err != nil || info.RecordsAcked != 2 {
+		t.Fatalf("Info of the recreated stream: %+v, %v; want 2 batches acknowledged", info, err)
 	}
 	requireStoredRows(t, server, arrowPairsTable, want...)
 }
@@ -355,7 +357,8 @@ func TestArrowSchemaThatDoesNotFitIsRefused(t *testing.T) {
 // caller's references dropped at once, the allocator is back to nothing once the stream has
 // flushed, before Close, and every row arrives intact.
 func TestArrowBatchesAreHeldUntilDurableThenReleased(t *testing.T) {
-	server := startServer(t, "--table", arrowPairsDDL)
+	server := startServer(t, "--table", arrowPairsDDL, "--fault",
+		arrowPairsTable+":fail_after_records=4,fail_status=PERMISSION_DENIED")
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 	defer mem.AssertSize(t, 0)
 	stream, err := server.newSDK().NewArrowStream(within(t, 30*time.Second), arrowPairsTable,

@@ -7,7 +7,6 @@ package zerobus_test
 // stream by id, every record exactly once.
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -101,29 +100,6 @@ func saveDurably(path, text string) error {
 		return err
 	}
 	return os.Rename(scratch, path)
-}
-
-// setFault sets the fault plan of `table` (the admin endpoint's PUT /admin/faults/T).
-func (s *testServer) setFault(table string, plan map[string]any) {
-	s.t.Helper()
-	body, err := json.Marshal(plan)
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	request, err := http.NewRequest(http.MethodPut, s.admin+"/admin/faults/"+table,
-		bytes.NewReader(body))
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	request.Close = true
-	response, err := http.DefaultClient.Do(request)
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	response.Body.Close()
-	if response.StatusCode != http.StatusOK {
-		s.t.Fatalf("PUT /admin/faults/%s: %s", table, response.Status)
-	}
 }
 
 // tableCounters are a table's counters of /admin/stats: records stored (counted once they are

@@ -171,10 +171,28 @@ func (s *testServer) newSDK(options ...zerobus.Option) *zerobus.SDK {
 	return sdk
 }
 
-// clearFault removes the fault plan of `table`, which the test set with --fault.
+// clearFault removes the fault plan of `table`, which the test set with --fault or setFault.
 func (s *testServer) clearFault(table string) {
 	s.t.Helper()
-	request, err := http.NewRequest(http.MethodDelete, s.admin+"/admin/faults/"+table, nil)
+	s.adminFaults(http.MethodDelete, table, nil)
+}
+
+// setFault replaces the fault plan of `table` with `plan` (the admin endpoint's JSON form), on
+// the streams already open too.
+func (s *testServer) setFault(table string, plan map[string]any) {
+	s.t.Helper()
+	body, err := json.Marshal(plan)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	s.adminFaults(http.MethodPut, table, body)
+}
+
+// adminFaults sends `method` to /admin/faults/`table` with `body` (nil: none) and fails the
+// test unless the server answers 200.
+func (s *testServer) adminFaults(method, table string, body []byte) {
+	s.t.Helper()
+	request, err := http.NewRequest(method, s.admin+"/admin/faults/"+table, bytes.NewReader(body))
 	if err != nil {
 		s.t.Fatal(err)
 	}
@@ -187,7 +205,7 @@ func (s *testServer) clearFault(table string) {
 	defer response.Body.Close()
 	text, _ := io.ReadAll(response.Body)
 	if response.StatusCode != http.StatusOK {
-		s.t.Fatalf("DELETE /admin/faults/%s: %s: %s", table, response.Status, text)
+		s.t.Fatalf("%s /admin/faults/%s: %s: %s", method, table, response.Status, text)
 	}
 }
 
