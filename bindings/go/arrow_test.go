@@ -156,8 +156,7 @@ func TestArrowStreamStoresEveryDeltaType(t *testing.T) {
 }
 
 func TestArrowReaderAndIPCBytes(t *testing.T) {
-	server := startServer(t, "--table", arrowPairsDDL, "--fault",
-		arrowPairsTable+":fail_after_records=4,fail_status=PERMISSION_DENIED")
+	server := startServer(t, "--table", arrowPairsDDL)
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 	defer mem.AssertSize(t, 0)
 	stream, err := server.newSDK().NewArrowStream(within(t, 30*time.Second), arrowPairsTable,
@@ -357,8 +356,7 @@ func TestArrowSchemaThatDoesNotFitIsRefused(t *testing.T) {
 // caller's references dropped at once, the allocator is back to nothing once the stream has
 // flushed, before Close, and every row arrives intact.
 func TestArrowBatchesAreHeldUntilDurableThenReleased(t *testing.T) {
-	server := startServer(t, "--table", arrowPairsDDL, "--fault",
-		arrowPairsTable+":fail_after_records=4,fail_status=PERMISSION_DENIED")
+	server := startServer(t, "--table", arrowPairsDDL)
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 	defer mem.AssertSize(t, 0)
 	stream, err := server.newSDK().NewArrowStream(within(t, 30*time.Second), arrowPairsTable,
