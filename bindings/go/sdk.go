@@ -85,8 +85,9 @@ func (s *SDK) release() {
 // finishes in the background, and a stream it opens is closed.
 //
 // Errors: ErrInvalidTarget for a malformed table name or descriptor; ErrTransport with the
-// gRPC status when the server refused the stream or could not be reached; ErrAuth;
-// ErrTimeout; ErrUnknownKey or ErrInvalidValue for a bad option; ErrClosed after Close.
+// gRPC status when the server refused the stream, could not be reached or did not accept it
+// within recovery.timeout.ms (DEADLINE_EXCEEDED); ErrAuth; ErrUnknownKey or ErrInvalidValue
+// for a bad option; ErrClosed after Close.
 func (s *SDK) NewProtoStream(ctx context.Context, table string, descriptor []byte,
 	options ...Option) (*Stream, error) {
 	return s.newStream(ctx, table, C.ZB_RECORD_PROTO, descriptor, options)

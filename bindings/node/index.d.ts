@@ -247,9 +247,10 @@ export declare class Sdk extends EventEmitter<SdkEvents> {
    * @throws (rejects) ZerobusError: ZB_ERR_INVALID_TARGET for a malformed table or descriptor
    *   or an Avro writer schema that is not the JSON of a record, ZB_ERR_TRANSPORT with
    *   grpcStatus when the server refused the stream (an Avro writer schema that does not fit
-   *   the table, say, with the column named) or could not be reached, ZB_ERR_AUTH,
-   *   ZB_ERR_TIMEOUT, ZB_ERR_INVALID_SCHEMA for a Schema with no Avro form; a TypeError for
-   *   arguments of the wrong type.
+   *   the table, say, with the column named), could not be reached or did not accept the
+   *   stream within recovery.timeout.ms (DEADLINE_EXCEEDED), ZB_ERR_AUTH,
+   *   ZB_ERR_INVALID_SCHEMA for a Schema with no Avro form; a TypeError for arguments of the
+   *   wrong type.
    */
   openStream(options: StreamOptions): Promise<Stream>;
 

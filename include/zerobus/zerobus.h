@@ -133,7 +133,8 @@ typedef int32_t zb_status;
 #define ZB_ERR_INVALID_VALUE 3
 /** The in-flight window is full and the ingest could not wait (stream.ingest.timeout.ms). */
 #define ZB_ERR_QUEUE_FULL 4
-/** A wait ended before its condition held. */
+/** A wait ended before its condition held: only a call's own timeout, never a stream's
+ *  failure, so that a wait that returns it may be tried again. */
 #define ZB_ERR_TIMEOUT 5
 /** The stream was closed by zb_stream_close(); it accepts no more records. */
 #define ZB_ERR_CLOSED 6
@@ -147,7 +148,10 @@ typedef int32_t zb_status;
 #define ZB_ERR_RECORD_TYPE 10
 /** The endpoint, table name or descriptor is malformed. */
 #define ZB_ERR_INVALID_TARGET 11
-/** The gRPC call failed or the server ended it; zb_error_grpc_status() tells how. */
+/** The gRPC call failed or the server ended it; zb_error_grpc_status() tells how. A call the
+ *  library gave up on has DEADLINE_EXCEEDED: the server acknowledged nothing for
+ *  stream.ack.timeout.ms while records waited, or did not accept the stream within
+ *  recovery.timeout.ms. */
 #define ZB_ERR_TRANSPORT 12
 /** The server broke the protocol (an unexpected message, an ack that goes backwards). */
 #define ZB_ERR_PROTOCOL 13
@@ -822,7 +826,8 @@ typedef int32_t zb_record_type;
  * credentials: ZB_ERR_INVALID_ARG for more than one source, or client credentials without
  * workspace.url); ZB_ERR_AUTH; ZB_ERR_TRANSPORT with the gRPC status when the server refused the
  * stream (an Avro writer schema that does not fit the table, say, with the column named) or could
- * not be reached; ZB_ERR_TIMEOUT; ZB_ERR_NO_MEMORY. */
+ * not be reached or did not accept the stream within recovery.timeout.ms (DEADLINE_EXCEEDED);
+ * ZB_ERR_NO_MEMORY. */
 ZB_API zb_status zb_stream_new(zb_sdk *sdk, const char *table_name, zb_record_type record_type,
                                const void *descriptor, size_t descriptor_len, const zb_config *cfg,
                                zb_stream **out, zb_error **err);
@@ -1072,11 +1077,10 @@ ZB_API zb_status zb_stream_ingest_arrow_ipc(zb_stream *stream, const void *data,
  *  @param offset the offset to wait for.
  *  @param timeout_ms how long to wait, in milliseconds: 0 or more, or ZB_TIMEOUT_INFINITE.
  *  @param err receives a new error object when the call fails, else NULL; may be NULL.
- *  @return ZB_OK; ZB_ERR_INVALID_ARG for a NULL stream or an offset never issued; ZB_ERR_TIMEOUT;
- *  the stream's error if it failed or was closed before the offset was acknowledged. A stream
- *  that failed for want of acknowledgements (stream.ack.timeout.ms) failed with ZB_ERR_TIMEOUT
- *  too: a caller that waits in slices tells the two apart by zb_stream_get_info()'s state
- *  (ZB_STREAM_FAILED), or it would wait on forever. */
+ *  @return ZB_OK; ZB_ERR_INVALID_ARG for a NULL stream or an offset never issued; ZB_ERR_TIMEOUT
+ *  when `timeout_ms` ran out first (the stream keeps going: a caller may wait again); the
+ *  stream's error if it failed or was closed before the offset was acknowledged, which is never
+ *  ZB_ERR_TIMEOUT. */
 ZB_API zb_status zb_stream_wait_for_offset(zb_stream *stream, uint64_t offset, int32_t timeout_ms,
                                            zb_error **err);
 

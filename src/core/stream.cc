@@ -706,10 +706,12 @@ Status Stream::AbandonReason() const {
   const int32_t timeout_ms = static_cast<int32_t>(settings_.recovery_timeout_ms);
   // Whether the transport got a connection to the server: asked outside mu_.
   if (transport_->Connected()) {
-    return Status(StatusCode::kTimeout,
+    // A failure of the call, not a wait's time running out: ZB_ERR_TIMEOUT is kept for that,
+    // so that a caller waiting in slices never mistakes the stream's end for "not yet".
+    return Status(StatusCode::kTransport,
                   "the server did not accept the stream within " + std::to_string(timeout_ms) +
                       " ms (recovery.timeout.ms)",
-                  true);
+                  true, static_cast<int>(grpc::StatusCode::DEADLINE_EXCEEDED));
   }
   return Status(
       StatusCode::kTransport,
@@ -1240,11 +1242,13 @@ std::shared_ptr<Connection> Stream::WatchLiveLocked(Status *end, Clock::time_poi
     *end = Status(StatusCode::kTransport, "the server announced the end of the call; reconnecting",
                   true);
   } else if (awaiting_acks && now >= ack_deadline) {
-    *end = Status(StatusCode::kTimeout,
+    // DEADLINE_EXCEEDED, as the official SDKs end a silent call; not ZB_ERR_TIMEOUT (see
+    // AbandonReason()).
+    *end = Status(StatusCode::kTransport,
                   "no acknowledgement from the server for " +
                       std::to_string(settings_.ack_timeout_ms) +
                       " ms while requests were unacknowledged (stream.ack.timeout.ms)",
-                  true);
+                  true, static_cast<int>(grpc::StatusCode::DEADLINE_EXCEEDED));
     // Not the end the server announced: a failure, as such counted and logged.
     call_.close_signalled = false;
   } else {

@@ -214,10 +214,11 @@ static void test_stream_creation_times_out(void **state) {
   zb_config *cfg = tu_config((const char *const[]){"recovery.timeout.ms", "200", "recovery.retries",
                                                    "1", "recovery.backoff.ms", "1", NULL});
   const int64_t start = tu_now_ms();
-  zb_error *err = TU_OPEN_ERROR(ZB_ERR_TIMEOUT, env->sdk, TU_TABLE, ZB_RECORD_PROTO, cfg);
+  zb_error *err = TU_OPEN_ERROR(ZB_ERR_TRANSPORT, env->sdk, TU_TABLE, ZB_RECORD_PROTO, cfg);
   /* Two attempts (the first and one retry) of 200 ms each. */
   assert_true(tu_now_ms() - start >= 400);
   assert_true(tu_contains(zb_error_message(err), "recovery.timeout.ms"));
+  assert_int_equal(zb_error_grpc_status(err), TU_GRPC_DEADLINE_EXCEEDED);
   assert_int_equal(zb_error_is_retryable(err), 1);
   zb_error_free(err);
   zb_config_destroy(cfg);

@@ -74,9 +74,10 @@ void tu_expect_(zb_status rc, zb_error **err, zb_status expected, const char *ca
 zb_error *tu_expect_error_(zb_status rc, zb_error **err, zb_status expected, const char *call,
                            const char *file, int line);
 
-/* gRPC status codes the server's failures carry. */
+/* gRPC status codes the server's failures carry, and the one the library's own give-ups do. */
 enum {
   TU_GRPC_INVALID_ARGUMENT = 3,
+  TU_GRPC_DEADLINE_EXCEEDED = 4,
   TU_GRPC_NOT_FOUND = 5,
   TU_GRPC_PERMISSION_DENIED = 7,
   TU_GRPC_UNAVAILABLE = 14

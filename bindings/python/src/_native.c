@@ -833,24 +833,6 @@ static PyObject *stream_ingest_arrow_ipc_busy(PyObject *object, PyObject *arg) {
   return arrow_result(status, err, offset, count);
 }
 
-/* Whether ZB_ERR_TIMEOUT from a wait for `offset` is the stream's failure rather than the
- * wait's time running out: a stream that failed for want of acknowledgements
- * (stream.ack.timeout.ms) fails with that code too, and a wait that took it for "not yet" would
- * go on forever. When it is, *err (unless err is NULL) receives the stream's own error. */
-static int timeout_is_failure(zb_stream *stream, uint64_t offset, zb_error **err) {
-  zb_stream_info info = ZB_STREAM_INFO_INIT;
-  if (zb_stream_get_info(stream, &info, NULL) != ZB_OK || info.state != ZB_STREAM_FAILED) {
-    return 0;
-  }
-  if (err) {
-    zb_error_free(*err);
-    *err = NULL;
-    /* Settled: the same status again, with the failure's error object. */
-    zb_stream_wait_for_offset(stream, offset, 0, err);
-  }
-  return 1;
-}
-
 /* Waits for `offset` in slices, without the GIL between signal checks. Returns the last status
  * (its error in *err), or -1 with an exception set when a signal handler raised. */
 static zb_status wait_sliced(zb_stream *stream, uint64_t offset, int64_t timeout_ms,
@@ -862,7 +844,7 @@ static zb_status wait_sliced(zb_stream *stream, uint64_t offset, int64_t timeout
     PyThreadState *saved = PyEval_SaveThread();
     zb_status status = zb_stream_wait_for_offset(stream, offset, slice, err);
     PyEval_RestoreThread(saved);
-    if (status != ZB_ERR_TIMEOUT || timeout_is_failure(stream, offset, err)) {
+    if (status != ZB_ERR_TIMEOUT) {
       return status;
     }
     if (left != ZB_TIMEOUT_INFINITE) {
@@ -1165,7 +1147,7 @@ static PyObject *stream_is_durable(PyObject *object, PyObject *arg) {
   if (status == ZB_OK) {
     Py_RETURN_TRUE;
   }
-  if (status == ZB_ERR_TIMEOUT && !timeout_is_failure(self->stream, offset, NULL)) {
+  if (status == ZB_ERR_TIMEOUT) {
     Py_RETURN_FALSE;
   }
   /* Asked again for the error object: the outcome is settled, so it is the same. */

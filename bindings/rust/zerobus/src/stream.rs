@@ -477,14 +477,6 @@ impl Stream {
         self.close(Duration::ZERO)
     }
 
-    /// Whether the stream failed for good. A wait's `ZB_ERR_TIMEOUT` is then the stream's
-    /// failure, not "not yet": a stream that failed for want of acknowledgements
-    /// (`stream.ack.timeout.ms`) fails with that code, and a wait taking it for "not yet"
-    /// would never end.
-    fn failed(&self) -> bool {
-        matches!(self.info(), Ok(info) if info.state == StreamState::FAILED)
-    }
-
     /// Whether `offset` is durable (`Some(Ok)`), will never be (`Some(Err)`), or not yet.
     fn durable(&self, offset: u64) -> Option<Result<()>> {
         // SAFETY: the stream is live; without an error object, only the status comes back.
@@ -493,7 +485,7 @@ impl Stream {
         };
         match status {
             sys::ZB_OK => Some(Ok(())),
-            sys::ZB_ERR_TIMEOUT if !self.failed() => None,
+            sys::ZB_ERR_TIMEOUT => None,
             // Asked again for the error object: its outcome is settled, so it is the same.
             _ => Some(self.wait_for_offset(offset, Duration::ZERO)),
         }

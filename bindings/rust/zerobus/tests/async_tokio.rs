@@ -155,8 +155,8 @@ on_both_runtimes!(
     a_stream_failed_for_want_of_acks_ends_every_wait_multi_thread,
     a_stream_failed_for_want_of_acks_ends_every_wait_current_thread
 );
-/// Its failure has the code a wait's own time running out has (`TIMEOUT`): a wait begun after
-/// it took it for "not yet" and never ended.
+/// Its failure was once `TIMEOUT`, a wait's own code: a wait begun after it took it for "not
+/// yet" and never ended.
 async fn a_stream_failed_for_want_of_acks_ends_every_wait() {
     let fault = format!("{TABLE}:withhold_acks=true");
     let server = Server::start(&["--fault", &fault]);
@@ -170,7 +170,8 @@ async fn a_stream_failed_for_want_of_acks_ends_every_wait() {
         .await
         .expect("the wait never ended")
         .unwrap_err();
-    assert_eq!(failure.code(), ErrorCode::TIMEOUT);
+    assert_eq!(failure.code(), ErrorCode::TRANSPORT);
+    assert_eq!(failure.grpc_status(), Some(4)); // DEADLINE_EXCEEDED
     assert!(
         failure.message().contains("no acknowledgement"),
         "{failure:?}"
