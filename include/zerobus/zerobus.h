@@ -133,8 +133,8 @@ typedef int32_t zb_status;
 #define ZB_ERR_INVALID_VALUE 3
 /** The in-flight window is full and the ingest could not wait (stream.ingest.timeout.ms). */
 #define ZB_ERR_QUEUE_FULL 4
-/** A wait ended before its condition held: only a call's own timeout, never a stream's
- *  failure, so that a wait that returns it may be tried again. */
+/** A call's own time limit ran out before its condition held. Never a stream's failure: a
+ *  wait that returns it may wait again. */
 #define ZB_ERR_TIMEOUT 5
 /** The stream was closed by zb_stream_close(); it accepts no more records. */
 #define ZB_ERR_CLOSED 6
